@@ -1,0 +1,1 @@
+"""Versioned clinical parameter files, icons and style sheets shipped with the app."""

@@ -1,0 +1,1 @@
+"""Pure clinical computations: no Qt, no database, no DICOM library."""

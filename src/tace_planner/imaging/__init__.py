@@ -1,0 +1,1 @@
+"""Images: DICOM reading and writing, volume assembly, segmentation algorithms (no Qt, no SQL)."""

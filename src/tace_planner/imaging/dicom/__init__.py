@@ -1,0 +1,1 @@
+"""DICOM input and output: header scans, series assembly, SEG, de-identification."""

@@ -1,0 +1,54 @@
+"""Build the services of one running app from its settings (used by the GUI, CLI and tests)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from tace_planner.services.cases import CaseService
+from tace_planner.services.image_store import ImageStore
+from tace_planner.services.settings import AppSettings
+from tace_planner.services.studies import StudyService
+from tace_planner.store.db import make_engine, make_session_factory
+from tace_planner.store.upgrade import UpgradeResult, upgrade_to_head
+
+
+@dataclass
+class Services:
+    """Everything a front end needs: settings, use cases, and what start-up did."""
+
+    settings: AppSettings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    upgrade: UpgradeResult
+    studies: StudyService
+    cases: CaseService
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.engine.dispose()
+
+
+def open_services(settings: AppSettings) -> Services:
+    """Open (and if needed create or upgrade) the database, then build the services.
+
+    Raises
+    ------
+    StoreError
+        The database cannot be opened or is newer than this app.
+    """
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url)
+    upgrade = upgrade_to_head(engine)
+    sessions = make_session_factory(engine)
+    image_store = ImageStore(settings.image_store_dir)
+    return Services(
+        settings=settings,
+        engine=engine,
+        session_factory=sessions,
+        upgrade=upgrade,
+        studies=StudyService(sessions, image_store, settings.user),
+        cases=CaseService(sessions, settings.user),
+    )

@@ -1,0 +1,167 @@
+"""Patients and treatment cases: list, create, link studies to a case and a timepoint."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from tace_planner.domain.errors import InvalidInputError, NotFoundError
+from tace_planner.services.dto import CaseItem
+from tace_planner.store.audit import row_snapshot
+from tace_planner.store.models import CaseRow, PatientRow, StudyRow, TimepointRow
+from tace_planner.store.unit_of_work import UnitOfWork
+
+
+def _case_item(row: CaseRow, study_count: int) -> CaseItem:
+    return CaseItem(
+        pk=row.id,
+        patient_pk=row.patient_pk,
+        patient_id=row.patient.patient_id,
+        patient_name=row.patient.name,
+        title=row.title,
+        planned_tace_on=row.planned_tace_on,
+        study_count=study_count,
+    )
+
+
+class CaseService:
+    """Creates and lists treatment cases; links studies to them.
+
+    Parameters
+    ----------
+    session_factory : sessionmaker
+        Opens database sessions.
+    user : str
+        Written into audit events.
+    """
+
+    def __init__(self, session_factory: sessionmaker[Session], user: str) -> None:
+        self._sessions = session_factory
+        self._user = user
+
+    def list_cases(self) -> list[CaseItem]:
+        """Every case with its patient, by patient name then case id."""
+        with self._sessions() as session:
+            counts = dict(
+                session.execute(
+                    select(StudyRow.case_pk, func.count())
+                    .where(StudyRow.case_pk.is_not(None))
+                    .group_by(StudyRow.case_pk)
+                ).all()
+            )
+            rows = session.scalars(
+                select(CaseRow).join(PatientRow).order_by(PatientRow.name, CaseRow.id)
+            ).all()
+            return [_case_item(row, counts.get(row.id, 0)) for row in rows]
+
+    def find_case(self, patient_id: str, title: str) -> CaseItem | None:
+        """The case of this title for the patient with this DICOM Patient ID, if any."""
+        with self._sessions() as session:
+            row = session.scalars(
+                select(CaseRow)
+                .join(PatientRow)
+                .where(PatientRow.patient_id == patient_id, CaseRow.title == title)
+            ).first()
+            if row is None:
+                return None
+            count = session.scalar(
+                select(func.count()).select_from(StudyRow).where(StudyRow.case_pk == row.id)
+            )
+            return _case_item(row, int(count or 0))
+
+    def create_case(
+        self,
+        patient_id: str,
+        title: str,
+        *,
+        planned_tace_on: dt.date | None = None,
+        primary_site: str = "",
+        grade: str = "",
+    ) -> CaseItem:
+        """Open a treatment case for an imported patient.
+
+        Raises
+        ------
+        InvalidInputError
+            The title is empty.
+        NotFoundError
+            No patient with this Patient ID has been imported.
+        """
+        if not title.strip():
+            raise InvalidInputError("case title", "must not be empty")
+        with UnitOfWork(self._sessions, user=self._user) as uow:
+            patient = uow.session.scalars(
+                select(PatientRow).where(PatientRow.patient_id == patient_id)
+            ).first()
+            if patient is None:
+                raise NotFoundError(f"no imported patient has Patient ID {patient_id!r}")
+            row = CaseRow(
+                patient=patient,
+                title=title.strip(),
+                planned_tace_on=planned_tace_on,
+                primary_site=primary_site,
+                grade=grade,
+            )
+            uow.session.add(row)
+            uow.session.flush()
+            uow.audit(
+                action="create_case",
+                entity="case",
+                entity_pk=row,
+                before=None,
+                after=row_snapshot(row),
+                summary=f"opened case {row.title!r}",
+            )
+            uow.commit()
+            return _case_item(row, 0)
+
+    def link_study(
+        self,
+        case_pk: int,
+        study_uid: str,
+        *,
+        timepoint_label: str,
+        timepoint_kind: str,
+        imaged_on: dt.date | None = None,
+    ) -> None:
+        """Attach a study to a case at a timepoint (created when new); no-op when already so."""
+        with UnitOfWork(self._sessions, user=self._user) as uow:
+            session = uow.session
+            case = session.get(CaseRow, case_pk)
+            if case is None:
+                raise NotFoundError(f"case {case_pk} does not exist")
+            study = session.scalars(select(StudyRow).where(StudyRow.study_uid == study_uid)).first()
+            if study is None:
+                raise NotFoundError(f"study {study_uid} is not in the database")
+            timepoint = session.scalars(
+                select(TimepointRow).where(
+                    TimepointRow.case_pk == case_pk, TimepointRow.label == timepoint_label
+                )
+            ).first()
+            if timepoint is None:
+                ordinal = len(case.timepoints)
+                timepoint = TimepointRow(
+                    case=case,
+                    kind=timepoint_kind,
+                    label=timepoint_label,
+                    ordinal=ordinal,
+                    imaged_on=imaged_on,
+                )
+                session.add(timepoint)
+                session.flush()
+            if study.case_pk == case_pk and study.timepoint_pk == timepoint.id:
+                return
+            before = {"case_pk": study.case_pk, "timepoint_pk": study.timepoint_pk}
+            study.case_pk = case_pk
+            study.timepoint_pk = timepoint.id
+            uow.audit(
+                action="link_study",
+                entity="study",
+                entity_pk=study.id,
+                before=before,
+                after={"case_pk": case_pk, "timepoint_pk": timepoint.id},
+                summary=f"study {study.description!r} linked to {timepoint_label}",
+            )
+            uow.commit()

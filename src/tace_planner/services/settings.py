@@ -1,0 +1,146 @@
+"""Where the app keeps its data and who is using it: resolved from arguments, environment, file."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from tace_planner.domain.errors import InvalidInputError
+
+APP_NAME = "tace-planner"
+ENV_DATA_DIR = "TACE_PLANNER_DATA"
+ENV_DB_URL = "TACE_PLANNER_DB"
+ENV_USER = "TACE_PLANNER_USER"
+ENV_CONFIG = "TACE_PLANNER_CONFIG"
+DATABASE_FILE_NAME = "tace-planner.sqlite"
+
+
+@dataclass(frozen=True, slots=True)
+class AppSettings:
+    """Resolved settings of one running app.
+
+    Parameters
+    ----------
+    data_dir : pathlib.Path
+        Folder of the default SQLite database and of the managed image store.
+    db_url : str or None
+        SQLAlchemy URL of another database (e.g. PostgreSQL); None for the
+        SQLite file in ``data_dir``.
+    user : str
+        Name written into every audit event.
+    """
+
+    data_dir: Path
+    db_url: str | None
+    user: str
+
+    @property
+    def database_url(self) -> str:
+        """The SQLAlchemy URL actually used."""
+        if self.db_url:
+            return self.db_url
+        return f"sqlite:///{(self.data_dir / DATABASE_FILE_NAME).as_posix()}"
+
+    @property
+    def image_store_dir(self) -> Path:
+        """Folder where imported DICOM files are copied."""
+        return self.data_dir / "images"
+
+    @property
+    def demo_dir(self) -> Path:
+        """Folder where the generated demo phantom is cached."""
+        return self.data_dir / "demo-phantom"
+
+    def describe_database(self) -> str:
+        """The database location for the status bar, without any password."""
+        url = self.database_url
+        if "@" in url and "://" in url:
+            scheme, rest = url.split("://", 1)
+            return f"{scheme}://…@{rest.rsplit('@', 1)[1]}"
+        return url.removeprefix("sqlite:///")
+
+
+def default_data_dir() -> Path:
+    """The per-user data folder (platformdirs)."""
+    return platformdirs.user_data_path(APP_NAME, appauthor=False)
+
+
+def config_file(env: Mapping[str, str] | None = None) -> Path:
+    """The JSON file where the settings dialog saves its choices."""
+    env = os.environ if env is None else env
+    if env.get(ENV_CONFIG):
+        return Path(env[ENV_CONFIG])
+    return platformdirs.user_config_path(APP_NAME, appauthor=False) / "settings.json"
+
+
+def os_user() -> str:
+    """The operating-system login, or "unknown" when it cannot be found."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _read_config(path: Path) -> dict[str, str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as error:
+        raise InvalidInputError(str(path), f"settings file is not valid JSON ({error})") from None
+    if not isinstance(data, dict):
+        raise InvalidInputError(str(path), "settings file must hold a JSON object")
+    return {str(k): str(v) for k, v in data.items() if v not in (None, "")}
+
+
+def resolve_settings(
+    *,
+    data_dir: Path | str | None = None,
+    db_url: str | None = None,
+    user: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> AppSettings:
+    """Resolve settings: command-line value, else environment, else settings file, else default.
+
+    Raises
+    ------
+    InvalidInputError
+        The settings file is unreadable, or a value is malformed.
+    """
+    env = os.environ if env is None else env
+    saved = _read_config(config_file(env))
+    chosen_dir = data_dir or env.get(ENV_DATA_DIR) or saved.get("data_dir")
+    chosen_url = db_url or env.get(ENV_DB_URL) or saved.get("db_url") or None
+    chosen_user = user or env.get(ENV_USER) or saved.get("user") or os_user()
+    if chosen_url is not None and "://" not in chosen_url:
+        raise InvalidInputError("database URL", f"{chosen_url!r} is not a SQLAlchemy URL")
+    return AppSettings(
+        data_dir=Path(chosen_dir).expanduser() if chosen_dir else default_data_dir(),
+        db_url=chosen_url,
+        user=chosen_user.strip() or os_user(),
+    )
+
+
+def save_settings(
+    *,
+    data_dir: Path | None,
+    db_url: str | None,
+    user: str | None,
+    env: Mapping[str, str] | None = None,
+) -> Path:
+    """Write the user's choices to the settings file (used at next start) and return its path."""
+    path = config_file(env)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    values = {
+        "data_dir": str(data_dir) if data_dir else "",
+        "db_url": db_url or "",
+        "user": user or "",
+    }
+    path.write_text(json.dumps(values, indent=2), encoding="utf-8")
+    return path

@@ -1,0 +1,1 @@
+"""Modal dialogs; each has a classmethod ``ask`` that tests replace."""

@@ -1,0 +1,229 @@
+"""Main window: case list, study tree, the image view, status bar and menus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tace_planner import __version__
+from tace_planner.domain.progress import Progress
+from tace_planner.domain.volume import ImageVolume
+from tace_planner.services.settings import save_settings
+from tace_planner.ui.dialogs.settings_dialog import SettingsDialog
+from tace_planner.ui.errors import show_error
+from tace_planner.ui.panels.case_list import CaseListPanel
+from tace_planner.ui.panels.study_tree import StudyTreePanel
+from tace_planner.ui.tasks import TaskHandle, TaskRunner
+from tace_planner.ui.viewer.slice_view import SliceView
+
+DISCLAIMER = (
+    "Planning aid for research and clinical decision support — not a prescription. "
+    "The physician decides."
+)
+
+
+class MainWindow(QMainWindow):
+    """The application window.
+
+    Left: the case list (``CaseService.list_cases``) above the study tree of the
+    selected case (``StudyService.studies_of_case``). Right: the image view,
+    which loads the selected series with ``StudyService.load_series`` off the GUI
+    thread. The status bar names the database; its progress bar and *Cancel*
+    button belong to the running load.
+    """
+
+    def __init__(self, services: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._services = services
+        self._tasks = TaskRunner(self)
+        self._load: TaskHandle | None = None
+        self.setWindowTitle(f"TACE Planner {__version__}")
+        self.resize(1400, 860)
+
+        self.case_list = CaseListPanel()
+        self.study_tree = StudyTreePanel()
+        left = QSplitter(Qt.Vertical)
+        left.addWidget(self.case_list)
+        left.addWidget(self.study_tree)
+        left.setStretchFactor(0, 1)
+        left.setStretchFactor(1, 3)
+
+        self.slice_view = SliceView()
+        self.view_title = QLabel("Select a series in the study tree")
+        self.view_title.setObjectName("view_title")
+        disclaimer = QLabel(DISCLAIMER)
+        disclaimer.setObjectName("disclaimer")
+        disclaimer.setStyleSheet(
+            "background: #fff4ce; color: #5c4400; padding: 4px; border: 1px solid #e0c36a;"
+        )
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(4, 4, 4, 4)
+        right_layout.addWidget(disclaimer)
+        right_layout.addWidget(self.view_title)
+        right_layout.addWidget(self.slice_view, stretch=1)
+
+        splitter = QSplitter(Qt.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([560, 840])
+        self.setCentralWidget(splitter)
+
+        self._build_status_bar()
+        self._build_menus()
+        self.case_list.case_selected.connect(self._on_case_list_case_selected)
+        self.study_tree.series_selected.connect(self._on_study_tree_series_selected)
+        self.refresh_cases()
+
+    def _build_status_bar(self) -> None:
+        settings = self._services.settings
+        self.database_label = QLabel(f"Database: {settings.describe_database()}")
+        self.database_label.setObjectName("database_label")
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setMaximumWidth(220)
+        self.progress_bar.setVisible(False)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setVisible(False)
+        self.cancel_button.clicked.connect(self._on_cancel_button_clicked)
+        bar = self.statusBar()
+        bar.addPermanentWidget(self.progress_bar)
+        bar.addPermanentWidget(self.cancel_button)
+        bar.addPermanentWidget(self.database_label)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        settings_action = QAction("&Settings…", self)
+        settings_action.triggered.connect(self._on_settings_triggered)
+        file_menu.addAction(settings_action)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        about_action = QAction("&About TACE Planner", self)
+        about_action.triggered.connect(self._on_about_triggered)
+        help_menu.addAction(about_action)
+
+    # ----------------------------------------------------------------- cases
+    def refresh_cases(self) -> None:
+        """Reload the case list from the database."""
+        try:
+            cases = self._services.cases.list_cases()
+        except Exception as error:  # noqa: BLE001 - shown to the user, app keeps running
+            show_error(self, "Cannot list cases", error)
+            return
+        self.case_list.show_cases(cases)
+        if not cases:
+            self.statusBar().showMessage(
+                "No case yet: run 'tace-planner demo' or import a study", 10_000
+            )
+
+    def select_case(self, case_pk: int) -> None:
+        """Select a case and show its studies; the first CT series opens."""
+        if self.case_list.select_case(case_pk):
+            self.study_tree.select_first_volume("CT")
+
+    def _on_case_list_case_selected(self, case_pk: int) -> None:
+        try:
+            studies = self._services.studies.studies_of_case(case_pk)
+        except Exception as error:  # noqa: BLE001 - shown to the user
+            show_error(self, "Cannot list studies", error)
+            return
+        self.study_tree.show_studies(studies)
+
+    # ----------------------------------------------------------------- series
+    def _on_study_tree_series_selected(self, series_uid: str) -> None:
+        if self._load is not None:
+            self._load.cancel()
+        try:
+            task = self._services.studies.load_series(series_uid)
+        except Exception as error:  # noqa: BLE001 - shown to the user
+            show_error(self, "Cannot open series", error)
+            return
+        selected = self.study_tree.selectedItems()
+        title = selected[0].text(0) if selected else series_uid
+        self.view_title.setText(f"Loading {title}…")
+        handle = self._tasks.submit(
+            task,
+            title=f"Loading {title}",
+            on_result=lambda volume: self._on_volume_loaded(title, volume),
+            on_progress=self._on_load_progress,
+            on_error=lambda error: self._on_load_failed(title, error),
+        )
+        handle.finished.connect(lambda: self._on_load_finished(handle))
+        self._load = handle
+        self.progress_bar.setValue(0)
+        self.progress_bar.setVisible(True)
+        self.cancel_button.setVisible(True)
+
+    def _on_load_progress(self, step: Progress) -> None:
+        self.progress_bar.setValue(int(step.fraction * 100))
+
+    def _on_volume_loaded(self, title: str, volume: ImageVolume) -> None:
+        self.slice_view.set_volume(volume)
+        self.slice_view.show_slice(volume.shape[0] // 2)
+        dz, dy, dx = volume.spacing_mm
+        z, y, x = volume.shape
+        self.view_title.setText(
+            f"{title} — {z} × {y} × {x} voxels, {dz:.2f} × {dy:.2f} × {dx:.2f} mm"
+        )
+
+    def _on_load_failed(self, title: str, error: BaseException) -> None:
+        self.view_title.setText(f"{title}: could not be loaded")
+        show_error(self, f"Cannot load {title}", error)
+
+    def _on_load_finished(self, handle: TaskHandle) -> None:
+        if self._load is handle:
+            self._load = None
+            self.progress_bar.setVisible(False)
+            self.cancel_button.setVisible(False)
+
+    def _on_cancel_button_clicked(self) -> None:
+        if self._load is not None:
+            self._load.cancel()
+            self.view_title.setText("Loading cancelled")
+
+    # ----------------------------------------------------------------- dialogs
+    def _on_settings_triggered(self) -> None:
+        choice = SettingsDialog.ask(self._services.settings, self)
+        if choice is None:
+            return
+        path = save_settings(
+            data_dir=Path(choice.data_dir) if choice.data_dir else None,
+            db_url=choice.db_url or None,
+            user=choice.user or None,
+        )
+        self.statusBar().showMessage(f"Settings saved to {path}; used at next start", 10_000)
+
+    def about_text(self) -> str:
+        """The text of the about box."""
+        settings = self._services.settings
+        return (
+            f"<b>TACE Planner {__version__}</b><br>{DISCLAIMER}<br><br>"
+            f"Database: {settings.describe_database()}<br>"
+            f"Data folder: {settings.data_dir}<br>User: {settings.user}"
+        )
+
+    def _on_about_triggered(self) -> None:
+        QMessageBox.about(self, "About TACE Planner", self.about_text())
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Cancel running work and wait for it before the window goes."""
+        self._tasks.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,1 @@
+"""Docked widgets, one concept per module."""

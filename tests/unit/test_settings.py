@@ -1,0 +1,48 @@
+"""Settings resolution: command line, then environment, then the settings file, then defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tace_planner.domain.errors import InvalidInputError
+from tace_planner.services.settings import (
+    AppSettings,
+    resolve_settings,
+    save_settings,
+)
+
+
+def test_precedence(tmp_path: Path) -> None:
+    config = tmp_path / "settings.json"
+    env = {"TACE_PLANNER_CONFIG": str(config)}
+    save_settings(data_dir=tmp_path / "saved", db_url=None, user="saved user", env=env)
+    assert resolve_settings(env=env).data_dir == tmp_path / "saved"
+    assert resolve_settings(env=env).user == "saved user"
+    env["TACE_PLANNER_DATA"] = str(tmp_path / "from-env")
+    assert resolve_settings(env=env).data_dir == tmp_path / "from-env"
+    chosen = resolve_settings(data_dir=tmp_path / "arg", user="dr who", env=env)
+    assert chosen.data_dir == tmp_path / "arg"
+    assert chosen.user == "dr who"
+    assert chosen.database_url.endswith("/arg/tace-planner.sqlite")
+
+
+def test_database_url_override_and_password_hidden(tmp_path: Path) -> None:
+    settings = AppSettings(tmp_path, "postgresql+psycopg://ir:secret@pacs-db:5432/tace", "x")
+    assert settings.database_url.startswith("postgresql+psycopg://ir:secret")
+    assert "secret" not in settings.describe_database()
+    assert settings.describe_database().endswith("pacs-db:5432/tace")
+
+
+def test_bad_settings_file_names_the_file(tmp_path: Path) -> None:
+    config = tmp_path / "settings.json"
+    config.write_text("{not json", encoding="utf-8")
+    with pytest.raises(InvalidInputError, match=r"settings\.json"):
+        resolve_settings(env={"TACE_PLANNER_CONFIG": str(config)})
+
+
+def test_malformed_database_url_is_refused(tmp_path: Path) -> None:
+    env = {"TACE_PLANNER_CONFIG": str(tmp_path / "none.json")}
+    with pytest.raises(InvalidInputError, match="database URL"):
+        resolve_settings(db_url="not-a-url", env=env)
