@@ -21,15 +21,12 @@ from tace_planner.imaging.phantom_model import (
     TIMEPOINT_LABELS,
     Capsule,
     Ellipsoid,
-    FocusTruth,
     LiverModel,
-    PhantomTruth,
     add_months,
-    foci_at,
     liver_volume_cm3,
     sample_solid,
-    truth_masks,
 )
+from tace_planner.imaging.phantom_truth import FocusTruth, PhantomTruth, foci_at, truth_masks
 
 RIGHT_LOBE = {"V", "VI", "VII", "VIII"}
 LEFT_LOBE = {"II", "III", "IV"}

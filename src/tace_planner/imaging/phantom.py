@@ -1,8 +1,8 @@
 """Synthetic demo patient: writes CT and MRI DICOM series with known ground truth.
 
 One patient (:data:`PHANTOM_PATIENT_ID`) with liver metastases of known analytic
-geometry (see :mod:`tace_planner.imaging.phantom_model`), imaged as in the
-study workflow:
+geometry (see :mod:`tace_planner.imaging.phantom_model`; ground truth in
+:mod:`tace_planner.imaging.phantom_truth`), imaged as in the study workflow:
 
 - baseline CT, 4 phases (native, late arterial, portal venous, delayed);
 - baseline MRI at 1.5 T: T2 TSE axial and coronal, T1 VIBE axial, DWI (b50 and
@@ -49,19 +49,21 @@ from tace_planner.imaging.phantom_model import (
     TACE_DATE,
     TIMEPOINT_DATES,
     TIMEPOINT_LABELS,
-    FocusTruth,
     GridLike,
     PhantomSize,
-    PhantomTruth,
     SamplingGrid,
-    SeriesTruth,
     Solid,
-    StudyTruth,
-    TimepointTruth,
-    foci_at,
     index_box,
     liver_volume_cm3,
     plane_points_lps,
+)
+from tace_planner.imaging.phantom_truth import (
+    FocusTruth,
+    PhantomTruth,
+    SeriesTruth,
+    StudyTruth,
+    TimepointTruth,
+    foci_at,
     truth_masks,
 )
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tace_planner.domain.errors import InvalidInputError, NotFoundError
-from tace_planner.services.dto import CaseItem
+from tace_planner.services.dto import CaseItem, PatientItem
 from tace_planner.store.audit import row_snapshot
 from tace_planner.store.models import CaseRow, PatientRow, StudyRow, TimepointRow
 from tace_planner.store.unit_of_work import UnitOfWork
@@ -71,30 +71,61 @@ class CaseService:
             )
             return _case_item(row, int(count or 0))
 
+    def list_patients(self) -> list[PatientItem]:
+        """Every imported patient, by name, with the number of cases and studies."""
+        with self._sessions() as session:
+            cases = dict(
+                session.execute(
+                    select(CaseRow.patient_pk, func.count()).group_by(CaseRow.patient_pk)
+                ).all()
+            )
+            studies = dict(
+                session.execute(
+                    select(StudyRow.patient_pk, func.count()).group_by(StudyRow.patient_pk)
+                ).all()
+            )
+            rows = session.scalars(select(PatientRow).order_by(PatientRow.name, PatientRow.id))
+            return [
+                PatientItem(
+                    pk=row.id,
+                    patient_id=row.patient_id,
+                    name=row.name,
+                    birth_on=row.birth_on,
+                    sex=row.sex,
+                    case_count=cases.get(row.id, 0),
+                    study_count=studies.get(row.id, 0),
+                )
+                for row in rows
+            ]
+
     def create_case(
         self,
-        patient_id: str,
+        patient_id: str | None,
         title: str,
         *,
+        patient_pk: int | None = None,
         planned_tace_on: dt.date | None = None,
         primary_site: str = "",
         grade: str = "",
     ) -> CaseItem:
-        """Open a treatment case for an imported patient.
+        """Open a treatment case for an imported patient, given by Patient ID or key.
 
         Raises
         ------
         InvalidInputError
             The title is empty.
         NotFoundError
-            No patient with this Patient ID has been imported.
+            No such patient has been imported.
         """
         if not title.strip():
             raise InvalidInputError("case title", "must not be empty")
         with UnitOfWork(self._sessions, user=self._user) as uow:
-            patient = uow.session.scalars(
-                select(PatientRow).where(PatientRow.patient_id == patient_id)
-            ).first()
+            if patient_pk is not None:
+                patient = uow.session.get(PatientRow, patient_pk)
+            else:
+                patient = uow.session.scalars(
+                    select(PatientRow).where(PatientRow.patient_id == patient_id)
+                ).first()
             if patient is None:
                 raise NotFoundError(f"no imported patient has Patient ID {patient_id!r}")
             row = CaseRow(
@@ -116,6 +147,43 @@ class CaseService:
             )
             uow.commit()
             return _case_item(row, 0)
+
+    def link_studies_by_date(self, case_pk: int, tace_on: dt.date) -> None:
+        """Link the patient's studies to a case: up to the TACE date baseline, then follow-ups.
+
+        Studies on the same later date share one follow-up timepoint. Studies
+        already linked to another case are left alone.
+        """
+        with self._sessions() as session:
+            case = session.get(CaseRow, case_pk)
+            if case is None:
+                raise NotFoundError(f"case {case_pk} does not exist")
+            studies = session.scalars(
+                select(StudyRow)
+                .where(StudyRow.patient_pk == case.patient_pk)
+                .where((StudyRow.case_pk.is_(None)) | (StudyRow.case_pk == case_pk))
+                .order_by(StudyRow.study_on, StudyRow.id)
+            ).all()
+            dated = [(study.study_uid, study.study_on) for study in studies]
+        follow_up_dates = sorted({when for _, when in dated if when is not None and when > tace_on})
+        for study_uid, when in dated:
+            if when is None or when <= tace_on:
+                self.link_study(
+                    case_pk,
+                    study_uid,
+                    timepoint_label="baseline",
+                    timepoint_kind="baseline",
+                    imaged_on=when,
+                )
+            else:
+                number = follow_up_dates.index(when) + 1
+                self.link_study(
+                    case_pk,
+                    study_uid,
+                    timepoint_label=f"follow-up {number}",
+                    timepoint_kind="follow_up",
+                    imaged_on=when,
+                )
 
     def link_study(
         self,

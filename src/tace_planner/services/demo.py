@@ -80,34 +80,6 @@ def prepare_demo(
         primary_site="small intestine (NET)",
         grade="G2",
     )
-    link_studies_by_date(studies, cases, case, tace_on)
+    cases.link_studies_by_date(case.pk, tace_on)
     refreshed = cases.find_case(PHANTOM_PATIENT_ID, DEMO_CASE_TITLE) or case
     return DemoReport(case=refreshed, imported=imported, generated=generated, phantom_dir=folder)
-
-
-def link_studies_by_date(
-    studies: StudyService, cases: CaseService, case: CaseItem, tace_on: dt.date
-) -> None:
-    """Link a patient's studies to a case: on or before the TACE date baseline, then follow-ups."""
-    follow_up_dates: list[dt.date] = []
-    for study in studies.studies_of_patient(case.patient_pk):
-        when = study.study_on
-        if when is None or when <= tace_on:
-            cases.link_study(
-                case.pk,
-                study.study_uid,
-                timepoint_label="baseline",
-                timepoint_kind="baseline",
-                imaged_on=when,
-            )
-            continue
-        if when not in follow_up_dates:
-            follow_up_dates.append(when)
-        number = follow_up_dates.index(when) + 1
-        cases.link_study(
-            case.pk,
-            study.study_uid,
-            timepoint_label=f"follow-up {number}",
-            timepoint_kind="follow_up",
-            imaged_on=when,
-        )

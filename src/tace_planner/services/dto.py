@@ -70,6 +70,24 @@ class StudyItem:
 
 
 @dataclass(frozen=True, slots=True)
+class PatientItem:
+    """One imported patient."""
+
+    pk: int
+    patient_id: str
+    name: str
+    birth_on: dt.date | None
+    sex: str
+    case_count: int
+    study_count: int
+
+    @property
+    def display_name(self) -> str:
+        """The DICOM person name with its ^ separators turned into spaces."""
+        return " ".join(part for part in self.name.split("^") if part) or "(no name)"
+
+
+@dataclass(frozen=True, slots=True)
 class CaseItem:
     """One treatment course as the case list shows it."""
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+import numpy as np
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
@@ -22,6 +23,8 @@ from tace_planner import __version__
 from tace_planner.domain.progress import Progress
 from tace_planner.domain.volume import ImageVolume
 from tace_planner.services.settings import save_settings
+from tace_planner.ui.dialogs.import_dialog import ImportDialog
+from tace_planner.ui.dialogs.new_case_dialog import NewCaseDialog
 from tace_planner.ui.dialogs.settings_dialog import SettingsDialog
 from tace_planner.ui.errors import show_error
 from tace_planner.ui.panels.case_list import CaseListPanel
@@ -33,6 +36,14 @@ DISCLAIMER = (
     "Planning aid for research and clinical decision support — not a prescription. "
     "The physician decides."
 )
+
+
+def percentile_window(volume: ImageVolume) -> tuple[float, float]:
+    """A (width, level) window spanning the 1st to 99.5th percentile (MR has no HU scale)."""
+    sample = volume.voxels[:: max(1, volume.shape[0] // 16)]
+    low, high = np.percentile(sample, [1.0, 99.5])
+    width = max(float(high - low), 1.0)
+    return width, float(low) + width / 2
 
 
 class MainWindow(QMainWindow):
@@ -87,6 +98,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_menus()
         self.case_list.case_selected.connect(self._on_case_list_case_selected)
+        self.case_list.patient_selected.connect(self._on_case_list_patient_selected)
         self.study_tree.series_selected.connect(self._on_study_tree_series_selected)
         self.refresh_cases()
 
@@ -107,6 +119,10 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        import_action = QAction("&Import DICOM…", self)
+        import_action.setShortcut(QKeySequence("Ctrl+I"))
+        import_action.triggered.connect(self._on_import_triggered)
+        file_menu.addAction(import_action)
         settings_action = QAction("&Settings…", self)
         settings_action.triggered.connect(self._on_settings_triggered)
         file_menu.addAction(settings_action)
@@ -115,6 +131,10 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+        case_menu = self.menuBar().addMenu("&Case")
+        self.new_case_action = QAction("&New case for the selected patient…", self)
+        self.new_case_action.triggered.connect(self._on_new_case_triggered)
+        case_menu.addAction(self.new_case_action)
         help_menu = self.menuBar().addMenu("&Help")
         about_action = QAction("&About TACE Planner", self)
         about_action.triggered.connect(self._on_about_triggered)
@@ -124,12 +144,13 @@ class MainWindow(QMainWindow):
     def refresh_cases(self) -> None:
         """Reload the case list from the database."""
         try:
+            patients = self._services.cases.list_patients()
             cases = self._services.cases.list_cases()
         except Exception as error:  # noqa: BLE001 - shown to the user, app keeps running
             show_error(self, "Cannot list cases", error)
             return
-        self.case_list.show_cases(cases)
-        if not cases:
+        self.case_list.show_cases(patients, cases)
+        if not patients:
             self.statusBar().showMessage(
                 "No case yet: run 'tace-planner demo' or import a study", 10_000
             )
@@ -138,6 +159,14 @@ class MainWindow(QMainWindow):
         """Select a case and show its studies; the first CT series opens."""
         if self.case_list.select_case(case_pk):
             self.study_tree.select_first_volume("CT")
+
+    def _on_case_list_patient_selected(self, patient_pk: int) -> None:
+        try:
+            studies = self._services.studies.studies_of_patient(patient_pk)
+        except Exception as error:  # noqa: BLE001 - shown to the user
+            show_error(self, "Cannot list studies", error)
+            return
+        self.study_tree.show_studies(studies)
 
     def _on_case_list_case_selected(self, case_pk: int) -> None:
         try:
@@ -158,15 +187,16 @@ class MainWindow(QMainWindow):
             return
         selected = self.study_tree.selectedItems()
         title = selected[0].text(0) if selected else series_uid
+        modality = selected[0].text(1) if selected else ""
         self.view_title.setText(f"Loading {title}…")
         handle = self._tasks.submit(
             task,
             title=f"Loading {title}",
-            on_result=lambda volume: self._on_volume_loaded(title, volume),
+            on_result=lambda volume: self._on_volume_loaded(title, modality, volume),
             on_progress=self._on_load_progress,
             on_error=lambda error: self._on_load_failed(title, error),
         )
-        handle.finished.connect(lambda: self._on_load_finished(handle))
+        handle.finished.connect(self._on_load_finished)
         self._load = handle
         self.progress_bar.setValue(0)
         self.progress_bar.setVisible(True)
@@ -175,8 +205,9 @@ class MainWindow(QMainWindow):
     def _on_load_progress(self, step: Progress) -> None:
         self.progress_bar.setValue(int(step.fraction * 100))
 
-    def _on_volume_loaded(self, title: str, volume: ImageVolume) -> None:
-        self.slice_view.set_volume(volume)
+    def _on_volume_loaded(self, title: str, modality: str, volume: ImageVolume) -> None:
+        window = None if modality == "CT" else percentile_window(volume)
+        self.slice_view.set_volume(volume, window)
         self.slice_view.show_slice(volume.shape[0] // 2)
         dz, dy, dx = volume.spacing_mm
         z, y, x = volume.shape
@@ -188,8 +219,10 @@ class MainWindow(QMainWindow):
         self.view_title.setText(f"{title}: could not be loaded")
         show_error(self, f"Cannot load {title}", error)
 
-    def _on_load_finished(self, handle: TaskHandle) -> None:
-        if self._load is handle:
+    @Slot()
+    def _on_load_finished(self) -> None:
+        # A bound slot with sender(), not a lambda capturing the handle and the window.
+        if self._load is self.sender():
             self._load = None
             self.progress_bar.setVisible(False)
             self.cancel_button.setVisible(False)
@@ -200,6 +233,36 @@ class MainWindow(QMainWindow):
             self.view_title.setText("Loading cancelled")
 
     # ----------------------------------------------------------------- dialogs
+    def _on_import_triggered(self) -> None:
+        dialog = ImportDialog(self._services.studies, self._tasks, self)
+        dialog.imported.connect(self.refresh_cases)
+        dialog.show()
+
+    def _on_new_case_triggered(self) -> None:
+        patient = self.case_list.selected_patient()
+        if patient is None:
+            self.statusBar().showMessage("Select a patient first", 5_000)
+            return
+        patient_pk, label = patient
+        choice = NewCaseDialog.ask(label, self)
+        if choice is None:
+            return
+        try:
+            case = self._services.cases.create_case(
+                None,
+                choice.title,
+                patient_pk=patient_pk,
+                planned_tace_on=choice.planned_tace_on,
+                primary_site=choice.primary_site,
+            )
+            if choice.planned_tace_on is not None:
+                self._services.cases.link_studies_by_date(case.pk, choice.planned_tace_on)
+        except Exception as error:  # noqa: BLE001 - shown to the user
+            show_error(self, "Cannot open the case", error)
+            return
+        self.refresh_cases()
+        self.select_case(case.pk)
+
     def _on_settings_triggered(self) -> None:
         choice = SettingsDialog.ask(self._services.settings, self)
         if choice is None:

@@ -20,6 +20,10 @@ log = logging.getLogger(__name__)
 MAX_PROGRESS_PER_S = 20.0
 
 
+def _ignore(_: object) -> None:
+    """A callback that does nothing (for released handles)."""
+
+
 class TaskHandle(QObject):
     """The GUI-thread end of one running task.
 
@@ -75,6 +79,18 @@ class TaskHandle(QObject):
     def cancel(self) -> None:
         """Ask the task to stop at its next progress step; its ``finally`` blocks run."""
         self.cancel_requested.set()
+
+    def release(self) -> None:
+        """Drop the callbacks: nothing is delivered any more.
+
+        Called by :meth:`TaskRunner.shutdown`. Callbacks are usually bound
+        methods of a widget; a handle still holding them after its window closed
+        would keep the window's Python wrapper alive past its C++ object.
+        """
+        self.cancel_requested.set()
+        self._on_result = _ignore
+        self._on_progress = None
+        self._on_error = _ignore
 
     @Slot(object)
     def _on_worker_progressed(self, step: Progress) -> None:
@@ -234,7 +250,10 @@ class TaskRunner(QObject):
         self._closed = True
         for handle in self._active:
             handle.cancel()
-        return self._pool.waitForDone(timeout_ms)
+        stopped = self._pool.waitForDone(timeout_ms)
+        for handle in self._active:
+            handle.release()
+        return stopped
 
     @Slot()
     def _on_handle_finished(self) -> None:

@@ -5,18 +5,23 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
 
-from tace_planner.services.dto import CaseItem
+from tace_planner.services.dto import CaseItem, PatientItem
 
 _CASE_ROLE = Qt.UserRole + 1
+_PATIENT_ROLE = Qt.UserRole + 2
 
 
 class CaseListPanel(QTreeWidget):
-    """Lists patients with their cases; selecting a case emits ``case_selected(case pk)``.
+    """Lists imported patients with their cases.
 
-    It shows what ``CaseService.list_cases`` returns and holds no other state.
+    Selecting a case emits ``case_selected(case pk)``; selecting a patient
+    emits ``patient_selected(patient pk)`` (a patient without a case yet shows
+    its studies so that a case can be opened). It shows what
+    ``CaseService.list_patients`` and ``list_cases`` return and holds no other state.
     """
 
     case_selected = Signal(int)
+    patient_selected = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -26,18 +31,21 @@ class CaseListPanel(QTreeWidget):
         self.setUniformRowHeights(True)
         self.itemSelectionChanged.connect(self._on_selection_changed)
 
-    def show_cases(self, cases: list[CaseItem]) -> None:
-        """Replace the list with ``cases``, grouped by patient."""
+    def show_cases(self, patients: list[PatientItem], cases: list[CaseItem]) -> None:
+        """Replace the list with ``patients`` and, under each, its ``cases``."""
         self.clear()
-        patients: dict[int, QTreeWidgetItem] = {}
+        rows: dict[int, QTreeWidgetItem] = {}
+        for patient in patients:
+            label = f"{patient.display_name}  [{patient.patient_id}]"
+            note = "" if patient.case_count else "no case yet"
+            item = QTreeWidgetItem([label, note, str(patient.study_count)])
+            item.setData(0, _PATIENT_ROLE, patient.pk)
+            rows[patient.pk] = item
+            self.addTopLevelItem(item)
         for case in cases:
-            parent = patients.get(case.patient_pk)
+            parent = rows.get(case.patient_pk)
             if parent is None:
-                name = case.patient_name.replace("^", " ").strip() or "(no name)"
-                parent = QTreeWidgetItem([f"{name}  [{case.patient_id}]", "", ""])
-                parent.setFlags(parent.flags() & ~Qt.ItemIsSelectable)
-                patients[case.patient_pk] = parent
-                self.addTopLevelItem(parent)
+                continue
             tace = case.planned_tace_on.isoformat() if case.planned_tace_on else "—"
             item = QTreeWidgetItem([case.title, tace, str(case.study_count)])
             item.setData(0, _CASE_ROLE, case.pk)
@@ -57,7 +65,19 @@ class CaseListPanel(QTreeWidget):
                     return True
         return False
 
+    def selected_patient(self) -> tuple[int, str] | None:
+        """(patient pk, label) of the selected patient or of the selected case's patient."""
+        items = self.selectedItems()
+        if not items:
+            return None
+        item = items[0].parent() or items[0]
+        return int(item.data(0, _PATIENT_ROLE)), item.text(0)
+
     def _on_selection_changed(self) -> None:
         items = self.selectedItems()
-        if items and items[0].data(0, _CASE_ROLE) is not None:
+        if not items:
+            return
+        if items[0].data(0, _CASE_ROLE) is not None:
             self.case_selected.emit(int(items[0].data(0, _CASE_ROLE)))
+        elif items[0].data(0, _PATIENT_ROLE) is not None:
+            self.patient_selected.emit(int(items[0].data(0, _PATIENT_ROLE)))
