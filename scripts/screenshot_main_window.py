@@ -51,7 +51,7 @@ def main() -> int:
     window.slice_view.show_slice(window.slice_view.slice_count // 2)
     for _ in range(20):
         app.processEvents()
-    picture = window.grab().scaledToWidth(1200, Qt.SmoothTransformation)
+    picture = window.grab().scaledToWidth(1000, Qt.SmoothTransformation)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     picture.save(str(args.out), "PNG")
     print(f"saved {args.out} ({args.out.stat().st_size // 1024} KiB)")

@@ -92,7 +92,7 @@ class MainWindow(QMainWindow):
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
-        splitter.setSizes([560, 840])
+        splitter.setSizes([600, 800])
         self.setCentralWidget(splitter)
 
         self._build_status_bar()
@@ -156,7 +156,7 @@ class MainWindow(QMainWindow):
             )
 
     def select_case(self, case_pk: int) -> None:
-        """Select a case and show its studies; the first CT series opens."""
+        """Select a case and show its studies; its first portal-venous CT (or first CT) opens."""
         if self.case_list.select_case(case_pk):
             self.study_tree.select_first_volume("CT")
 

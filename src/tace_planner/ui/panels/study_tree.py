@@ -73,16 +73,23 @@ class StudyTreePanel(QTreeWidget):
                 rows.append((item.text(0), item.text(1), item.text(2)))
         return rows
 
-    def select_first_volume(self, modality: str = "CT") -> bool:
-        """Select the first volume series of ``modality``; False when there is none."""
+    def select_first_volume(self, modality: str = "CT", prefer: str = "venous") -> bool:
+        """Select the first volume of ``modality``, the first ``prefer`` one if any.
+
+        Returns False when the tree holds no volume of that modality.
+        """
+        candidates = []
         for top in range(self.topLevelItemCount()):
             parent = self.topLevelItem(top)
             for child in range(parent.childCount()):
                 item = parent.child(child)
                 if item.text(1) == modality and not item.isDisabled():
-                    self.setCurrentItem(item)
-                    return True
-        return False
+                    candidates.append(item)
+        if not candidates:
+            return False
+        preferred = [item for item in candidates if item.text(2) == prefer]
+        self.setCurrentItem((preferred or candidates)[0])
+        return True
 
     def _on_selection_changed(self) -> None:
         items = self.selectedItems()
