@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import sys
@@ -66,9 +67,32 @@ def build_parser() -> argparse.ArgumentParser:
     series = commands.add_parser("series", help="list stored series")
     series.add_argument("--json", action="store_true")
 
+    protocol = commands.add_parser(
+        "check-protocol", help="check a study (or a case's baseline) against the imaging protocol"
+    )
+    target = protocol.add_mutually_exclusive_group(required=True)
+    target.add_argument("study_uid", nargs="?", help="Study Instance UID")
+    target.add_argument("--case", type=int, help="check every baseline study of this case")
+    protocol.add_argument("--tace-date", type=_iso_date, help="planned TACE date, YYYY-MM-DD")
+    protocol.add_argument("--json", action="store_true")
+
+    classify = commands.add_parser("classify", help="correct a series' phase or sequence")
+    classify.add_argument("series_uid")
+    classify.add_argument("--phase", help="native, arterial, venous, delayed or unknown")
+    classify.add_argument("--sequence", help="t1, t2, dwi, adc or other")
+    classify.add_argument("--plane", help="axial, coronal or sagittal")
+    classify.add_argument("--reason", default="", help="why (kept in the audit trail)")
+
     cases = commands.add_parser("cases", help="list treatment cases")
     cases.add_argument("--json", action="store_true")
     return parser
+
+
+def _iso_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _progress_printer(verbose: bool) -> Callable[[Progress], None] | None:
@@ -185,6 +209,44 @@ def _cmd_series(args: argparse.Namespace, services: Any) -> int:
     return 0
 
 
+def _cmd_check_protocol(args: argparse.Namespace, services: Any) -> int:
+    if args.case is not None:
+        if args.tace_date is not None:
+            print("error: --tace-date comes from the case with --case", file=sys.stderr)
+            return 2
+        result = services.protocol.check_baseline(args.case)
+    else:
+        result = services.protocol.check_study(args.study_uid, args.tace_date)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        print(result.summary())
+        marks = {"pass": "ok  ", "fail": "FAIL", "not_evaluated": "n/a "}
+        for requirement in result.requirements:
+            print(
+                f"  {marks.get(requirement.status, requirement.status)}  "
+                f"{requirement.name}: {requirement.reason}"
+            )
+    return 0 if result.status != "fail" else 1
+
+
+def _cmd_classify(args: argparse.Namespace, services: Any) -> int:
+    if not (args.phase or args.sequence or args.plane):
+        print("error: give --phase, --sequence or --plane", file=sys.stderr)
+        return 2
+    item = services.protocol.correct_classification(
+        args.series_uid,
+        phase=args.phase,
+        sequence=args.sequence,
+        plane=args.plane,
+        reason=args.reason,
+    )
+    print(
+        f"{item.description}: {item.modality} {item.classification} (set by {args.user or 'you'})"
+    )
+    return 0
+
+
 def _cmd_cases(args: argparse.Namespace, services: Any) -> int:
     items = services.cases.list_cases()
     if args.json:
@@ -229,6 +291,10 @@ def main(argv: Sequence[str] | None = None, launch_gui: GuiLauncher | None = Non
                 return _cmd_series(args, services)
             if args.command == "cases":
                 return _cmd_cases(args, services)
+            if args.command == "check-protocol":
+                return _cmd_check_protocol(args, services)
+            if args.command == "classify":
+                return _cmd_classify(args, services)
         finally:
             services.close()
     except TacePlannerError as error:

@@ -96,3 +96,22 @@ def test_loaded_volume_is_sorted_by_position(services, small_phantom: Path) -> N
     z_step = volume.index_to_lps[2, 0]
     assert z_step > 0  # ordered inferior -> superior along the normal
     assert volume.spacing_mm[0] == pytest.approx(volume.spacing_mm[0])
+
+
+def test_zip_archive_imports_and_leaves_no_extracted_files(
+    services, small_phantom: Path, tmp_path: Path
+) -> None:
+    import zipfile
+
+    series_dir = small_phantom / "baseline" / "CT_venous"
+    archive = tmp_path / "from-another-hospital.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for path in sorted(series_dir.glob("*.dcm")):
+            bundle.write(path, f"STUDY/SERIES/{path.name}")
+    report = run_sync(services.studies.import_paths([archive]))
+    assert report.new_instances == len(list(series_dir.glob("*.dcm")))
+    assert [s.phase for s in report.series] == ["venous"]
+    incoming = services.settings.image_store_dir / ".incoming"
+    assert not any(incoming.iterdir())
+    for path in services.studies.series_files(report.series[0].series_uid):
+        assert path.is_file()

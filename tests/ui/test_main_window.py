@@ -61,3 +61,45 @@ def test_settings_dialog_choice_is_saved(window, monkeypatch, tmp_path: Path) ->
     saved = resolve_settings()
     assert saved.data_dir == tmp_path / "elsewhere"
     assert saved.user == "dr house"
+
+
+@pytest.mark.writes
+def test_protocol_status_and_classification_correction(
+    window, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tace_planner.ui.dialogs.classification_dialog import (
+        ClassificationChoice,
+        ClassificationDialog,
+    )
+
+    window.select_case(window._services.cases.list_cases()[0].pk)
+    # The small phantom has 5 mm CT slices, so its baseline fails on slice thickness.
+    assert "fail" in window.protocol_label.text()
+    assert "5 mm" in window.protocol_label.toolTip()
+    arterial = next(
+        s
+        for study in window._services.studies.studies_of_case(window._case_pk)
+        for s in study.series
+        if s.phase == "arterial"
+    )
+    choice = ClassificationChoice(phase="unknown", sequence="", plane="axial", reason="test")
+    monkeypatch.setattr(ClassificationDialog, "ask", classmethod(lambda cls, *a, **k: choice))
+    window.study_tree.classification_requested.emit(arterial)
+    rows = window.study_tree.series_rows()
+    assert any(row[2] == "unknown ✎" for row in rows)
+    assert "arterial phase present" in window.protocol_label.toolTip()
+
+
+def test_a_series_of_several_volumes_offers_its_parts(window, qtbot) -> None:
+    window.select_case(window._services.cases.list_cases()[0].pk)
+    tree = window.study_tree
+    dwi = next(
+        tree.topLevelItem(t).child(c)
+        for t in range(tree.topLevelItemCount())
+        for c in range(tree.topLevelItem(t).childCount())
+        if tree.topLevelItem(t).child(c).text(2) == "dwi axial"
+    )
+    assert sorted(dwi.child(i).text(0) for i in range(dwi.childCount())) == ["b=50", "b=800"]
+    tree.setCurrentItem(dwi)  # choosing the series picks one of its volumes
+    qtbot.waitUntil(lambda: "b=800" in window.view_title.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "voxels" in window.view_title.text(), timeout=20_000)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tace_planner.services.cases import CaseService
 from tace_planner.services.image_store import ImageStore
+from tace_planner.services.protocol import ProtocolService
 from tace_planner.services.settings import AppSettings
 from tace_planner.services.studies import StudyService
 from tace_planner.store.db import make_engine, make_session_factory
@@ -25,6 +26,7 @@ class Services:
     upgrade: UpgradeResult
     studies: StudyService
     cases: CaseService
+    protocol: ProtocolService
 
     def close(self) -> None:
         """Release database connections."""
@@ -51,4 +53,5 @@ def open_services(settings: AppSettings) -> Services:
         upgrade=upgrade,
         studies=StudyService(sessions, image_store, settings.user),
         cases=CaseService(sessions, settings.user),
+        protocol=ProtocolService(sessions, settings.user, stored_path=image_store.absolute),
     )

@@ -18,6 +18,32 @@ def _jsonable(value: Any) -> Any:
 
 
 @dataclass(frozen=True, slots=True)
+class VolumePartItem:
+    """One volume of a series (a series may hold several: b-values, echoes, …)."""
+
+    part: str | None
+    slice_count: int
+    shape_zyx: tuple[int, int, int]
+    spacing_mm: tuple[float, float, float]
+    geometry_status: str
+    warnings: tuple[str, ...] = ()
+    gantry_tilt_deg: float = 0.0
+
+    @classmethod
+    def from_report(cls, data: dict[str, Any]) -> VolumePartItem:
+        """Build it from one entry of a series' stored geometry report."""
+        return cls(
+            part=data.get("part"),
+            slice_count=int(data.get("slice_count", 0)),
+            shape_zyx=tuple(data.get("shape_zyx", (0, 0, 0))),  # type: ignore[arg-type]
+            spacing_mm=tuple(data.get("spacing_mm", (0.0, 0.0, 0.0))),  # type: ignore[arg-type]
+            geometry_status=str(data.get("status", "")),
+            warnings=tuple(data.get("warnings", ())),
+            gantry_tilt_deg=float(data.get("gantry_tilt_deg", 0.0)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class SeriesItem:
     """One stored series as the study tree shows it."""
 
@@ -37,6 +63,8 @@ class SeriesItem:
     slice_thickness_mm: float | None = None
     geometry_status: str = ""
     warnings: tuple[str, ...] = ()
+    classification_source: str = "auto"
+    parts: tuple[VolumePartItem, ...] = ()
 
     @property
     def classification(self) -> str:
@@ -49,6 +77,35 @@ class SeriesItem:
         """A JSON-ready dict of every field."""
         data: dict[str, Any] = _jsonable(asdict(self))
         return data
+
+    def volume_entries(self) -> list[dict[str, Any]]:
+        """One JSON entry per volume of the series, as ``tace-planner import --json`` prints."""
+        base = {
+            "series_uid": self.series_uid,
+            "study_uid": self.study_uid,
+            "modality": self.modality,
+            "description": self.description,
+            "series_on": _jsonable(self.series_on),
+            "classification_source": self.classification_source,
+        }
+        if self.modality == "CT":
+            base["phase"] = self.phase or "unknown"
+        elif self.modality == "MR":
+            base["sequence"] = self.sequence or "other"
+            base["plane"] = self.plane
+        return [
+            {
+                **base,
+                "part": part.part,
+                "slices": part.slice_count,
+                "shape": list(part.shape_zyx),
+                "spacing_mm": list(part.spacing_mm),
+                "geometry_status": part.geometry_status,
+                "gantry_tilt_deg": part.gantry_tilt_deg,
+                "warnings": list(part.warnings),
+            }
+            for part in self.parts
+        ]
 
 
 @dataclass(frozen=True, slots=True)

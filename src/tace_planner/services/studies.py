@@ -7,18 +7,20 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tace_planner.domain.errors import NotFoundError
+from tace_planner.domain.errors import NotFoundError, UnsupportedSeriesError
 from tace_planner.domain.progress import Progress, Task
 from tace_planner.domain.volume import ImageVolume
 from tace_planner.imaging.dicom.classify import classify_series
-from tace_planner.imaging.dicom.discover import FileError, scan_files
+from tace_planner.imaging.dicom.discover import FileError, kind_of, scan_files
 from tace_planner.imaging.dicom.scan import IMAGE_STORAGE_MODALITIES, InstanceHeader
 from tace_planner.imaging.dicom.series import load_volume
-from tace_planner.services.dto import SeriesItem, StudyItem
+from tace_planner.imaging.dicom.volumes import plan_volumes
+from tace_planner.services.dto import SeriesItem, StudyItem, VolumePartItem
 from tace_planner.services.image_store import ImageStore
 from tace_planner.store import repositories
 from tace_planner.store.models import InstanceRow, SeriesRow, StudyRow, TimepointRow
@@ -69,17 +71,51 @@ def series_item(row: SeriesRow, image_count: int) -> SeriesItem:
         slice_thickness_mm=row.slice_thickness_mm,
         geometry_status=row.geometry_status,
         warnings=tuple(report.get("warnings", ())),
+        classification_source=row.classification_source,
+        parts=tuple(VolumePartItem.from_report(part) for part in report.get("parts", ())),
     )
 
 
+_STATUS_RANK = {"ok": 0, "warning": 1, "unmeasurable": 2}
+
+
+def describe_geometry(headers: Sequence[InstanceHeader]) -> dict[str, Any]:
+    """The geometry report stored with a series: its volumes (parts), worst status, warnings.
+
+    Non-image objects (scouts, reports, segmentations) are left out before
+    planning; a series from which no volume can be formed gets no parts and the
+    reason as its warning.
+    """
+    images = [h for h in headers if kind_of(h) == "image" and h.modality in ("CT", "MR")]
+    if not images:
+        return {"status": "", "warnings": [], "parts": []}
+    try:
+        plans = plan_volumes(images)
+    except UnsupportedSeriesError as error:
+        return {"status": "unmeasurable", "warnings": [str(error)], "parts": []}
+    parts = [{"part": plan.part, **plan.report.to_json()} for plan in plans]
+    status = max((part["status"] for part in parts), key=lambda s: _STATUS_RANK.get(s, 0))
+    warnings = [w for plan in plans for w in plan.report.warnings]
+    report: dict[str, Any] = {"status": status, "warnings": warnings, "parts": parts}
+    interval = min(
+        (plan.report.spacing_median_mm for plan in plans if plan.report.slice_count > 1),
+        default=None,
+    )
+    if interval is not None:
+        report["slice_interval_mm"] = interval
+    return report
+
+
 def _is_volume(headers: Sequence[InstanceHeader]) -> bool:
-    first = headers[0]
+    images = [h for h in headers if kind_of(h) == "image"]
+    if not images:
+        return False
+    first = images[0]
     return (
         first.modality in IMAGE_STORAGE_MODALITIES
         and first.sop_class_uid in VOLUME_SOP_CLASSES
-        and "LOCALIZER" not in {v.upper() for v in first.image_type}
-        and all(h.has_pixels_geometry for h in headers)
-        and (len(headers) >= 2 or first.number_of_frames >= 2)
+        and all(h.has_pixels_geometry for h in images)
+        and (len(images) >= 2 or first.number_of_frames >= 2)
     )
 
 
@@ -118,39 +154,43 @@ class StudyService:
         Progress
             Header reading, then copying.
         """
-        scan = yield from scan_files(paths)
-        by_series: dict[str, list[InstanceHeader]] = defaultdict(list)
-        for header in scan.headers:
-            by_series[header.series_uid].append(header)
-        total = len(scan.headers)
-        done = 0
-        new_instances = known_instances = 0
-        touched: list[str] = []
-        created: list[str] = []
-        for series_uid, headers in by_series.items():
-            added, known, is_new = yield from self._import_series(headers, done, total)
-            done += len(headers)
-            new_instances += added
-            known_instances += known
-            touched.append(series_uid)
-            if is_new:
-                created.append(series_uid)
-        with self._sessions() as session:
-            items = tuple(self._series_items(session, touched))
-        log.info(
-            "import: %d new files, %d known, %d errors",
-            new_instances,
-            known_instances,
-            len(scan.errors),
-        )
-        return ImportReport(
-            series=items,
-            new_instances=new_instances,
-            known_instances=known_instances,
-            errors=tuple(scan.errors),
-            skipped=tuple(scan.skipped),
-            new_series_uids=tuple(created),
-        )
+        incoming = self._store.root / ".incoming"
+        incoming.mkdir(parents=True, exist_ok=True)
+        scan = yield from scan_files(paths, temp_dir=incoming)
+        # Files extracted from archives live until the scan is cleaned up: after copying.
+        with scan:
+            by_series: dict[str, list[InstanceHeader]] = defaultdict(list)
+            for header in scan.headers:
+                by_series[header.series_uid].append(header)
+            total = len(scan.headers)
+            done = 0
+            new_instances = known_instances = 0
+            touched: list[str] = []
+            created: list[str] = []
+            for series_uid, headers in by_series.items():
+                added, known, is_new = yield from self._import_series(headers, done, total)
+                done += len(headers)
+                new_instances += added
+                known_instances += known
+                touched.append(series_uid)
+                if is_new:
+                    created.append(series_uid)
+            with self._sessions() as session:
+                items = tuple(self._series_items(session, touched))
+            log.info(
+                "import: %d new files, %d known, %d errors",
+                new_instances,
+                known_instances,
+                len(scan.errors),
+            )
+            return ImportReport(
+                series=items,
+                new_instances=new_instances,
+                known_instances=known_instances,
+                errors=tuple(FileError(scan.display_path(e.path), e.reason) for e in scan.errors),
+                skipped=tuple(FileError(scan.display_path(e.path), e.reason) for e in scan.skipped),
+                new_series_uids=tuple(created),
+            )
 
     def _import_series(
         self, headers: list[InstanceHeader], done: int, total: int
@@ -232,6 +272,10 @@ class StudyService:
             )
             session.add(study)
         classification = classify_series(headers)
+        geometry = describe_geometry(headers)
+        geometry["classification_reason"] = classification.reason
+        if classification.b_values:
+            geometry["b_values_s_per_mm2"] = list(classification.b_values)
         row = SeriesRow(
             study=study,
             series_uid=first.series_uid,
@@ -241,13 +285,14 @@ class StudyService:
             series_on=first.series_on or first.study_on,
             frame_of_reference_uid=first.frame_of_reference_uid,
             sop_class_uid=first.sop_class_uid,
-            is_volume=_is_volume(headers),
+            is_volume=_is_volume(headers) and bool(geometry["parts"]),
             phase=classification.phase,
             sequence=classification.sequence,
             plane=classification.plane,
             slice_thickness_mm=first.slice_thickness_mm,
             field_strength_t=first.field_strength_t,
-            geometry_report={"classification_reason": classification.reason},
+            geometry_status=geometry["status"],
+            geometry_report=geometry,
         )
         session.add(row)
         return row, True
@@ -332,6 +377,15 @@ class StudyService:
                 raise NotFoundError(f"series {series_uid} is not in the database")
             return [self._store.absolute(i.stored_path) for i in row.instances]
 
-    def load_series(self, series_uid: str) -> Task[ImageVolume]:
-        """Read a stored series into a volume (a task: run it off the GUI thread)."""
-        return load_volume(self.series_files(series_uid))
+    def load_series(self, series_uid: str, part: str | None = None) -> Task[ImageVolume]:
+        """Read a stored series (or one ``part`` of it) into a volume; a task for a worker.
+
+        Raises
+        ------
+        NotFoundError
+            No series with this UID is stored.
+        UnsupportedSeriesError
+            (when run) the series holds several volumes and ``part`` is None, or
+            no volume can be formed.
+        """
+        return load_volume(self.series_files(series_uid), part)

@@ -22,7 +22,9 @@ from PySide6.QtWidgets import (
 from tace_planner import __version__
 from tace_planner.domain.progress import Progress
 from tace_planner.domain.volume import ImageVolume
+from tace_planner.services.dto import SeriesItem
 from tace_planner.services.settings import save_settings
+from tace_planner.ui.dialogs.classification_dialog import ClassificationDialog
 from tace_planner.ui.dialogs.import_dialog import ImportDialog
 from tace_planner.ui.dialogs.new_case_dialog import NewCaseDialog
 from tace_planner.ui.dialogs.settings_dialog import SettingsDialog
@@ -61,14 +63,23 @@ class MainWindow(QMainWindow):
         self._services = services
         self._tasks = TaskRunner(self)
         self._load: TaskHandle | None = None
+        self._case_pk: int | None = None
         self.setWindowTitle(f"TACE Planner {__version__}")
         self.resize(1400, 860)
 
         self.case_list = CaseListPanel()
         self.study_tree = StudyTreePanel()
+        self.protocol_label = QLabel("")
+        self.protocol_label.setObjectName("protocol_label")
+        self.protocol_label.setWordWrap(True)
+        studies = QWidget()
+        studies_layout = QVBoxLayout(studies)
+        studies_layout.setContentsMargins(0, 0, 0, 0)
+        studies_layout.addWidget(self.protocol_label)
+        studies_layout.addWidget(self.study_tree, stretch=1)
         left = QSplitter(Qt.Vertical)
         left.addWidget(self.case_list)
-        left.addWidget(self.study_tree)
+        left.addWidget(studies)
         left.setStretchFactor(0, 1)
         left.setStretchFactor(1, 3)
 
@@ -100,6 +111,9 @@ class MainWindow(QMainWindow):
         self.case_list.case_selected.connect(self._on_case_list_case_selected)
         self.case_list.patient_selected.connect(self._on_case_list_patient_selected)
         self.study_tree.series_selected.connect(self._on_study_tree_series_selected)
+        self.study_tree.classification_requested.connect(
+            self._on_study_tree_classification_requested
+        )
         self.refresh_cases()
 
     def _build_status_bar(self) -> None:
@@ -161,32 +175,83 @@ class MainWindow(QMainWindow):
             self.study_tree.select_first_volume("CT")
 
     def _on_case_list_patient_selected(self, patient_pk: int) -> None:
+        self._case_pk = None
         try:
             studies = self._services.studies.studies_of_patient(patient_pk)
         except Exception as error:  # noqa: BLE001 - shown to the user
             show_error(self, "Cannot list studies", error)
             return
         self.study_tree.show_studies(studies)
+        self.protocol_label.setText("Open a case to check its baseline against the protocol.")
+        self.protocol_label.setStyleSheet("")
+        self.protocol_label.setToolTip("")
 
     def _on_case_list_case_selected(self, case_pk: int) -> None:
+        self._case_pk = case_pk
         try:
             studies = self._services.studies.studies_of_case(case_pk)
         except Exception as error:  # noqa: BLE001 - shown to the user
             show_error(self, "Cannot list studies", error)
             return
         self.study_tree.show_studies(studies)
+        self.show_protocol_status(case_pk)
+
+    def show_protocol_status(self, case_pk: int) -> None:
+        """Check the case's baseline against the imaging protocol and show the verdict."""
+        try:
+            result = self._services.protocol.check_baseline(case_pk)
+        except Exception as error:  # noqa: BLE001 - the check is advice; say why it is missing
+            self.protocol_label.setText(f"Imaging protocol not checked: {error}")
+            self.protocol_label.setStyleSheet("")
+            return
+        colours = {"pass": "#1e6b2f", "fail": "#a31515", "not_evaluated": "#5c4400"}
+        failures = [r for r in result.requirements if r.status != "pass"]
+        text = f"Baseline imaging protocol: {result.summary()}"
+        if failures:
+            text += " — " + "; ".join(r.name for r in failures[:3])
+            text += " …" if len(failures) > 3 else ""
+        self.protocol_label.setText(text)
+        self.protocol_label.setStyleSheet(f"color: {colours.get(result.status, '')};")
+        self.protocol_label.setToolTip(
+            "\n".join(f"{r.status}: {r.name} — {r.reason}" for r in result.requirements)
+        )
+
+    def _on_study_tree_classification_requested(self, series: SeriesItem) -> None:
+        choice = ClassificationDialog.ask(
+            series.description,
+            series.modality,
+            (series.phase, series.sequence, series.plane),
+            self,
+        )
+        if choice is None:
+            return
+        try:
+            self._services.protocol.correct_classification(
+                series.series_uid,
+                phase=choice.phase or None,
+                sequence=choice.sequence or None,
+                plane=choice.plane or None,
+                reason=choice.reason,
+            )
+        except Exception as error:  # noqa: BLE001 - shown to the user
+            show_error(self, "Cannot change the classification", error)
+            return
+        if self._case_pk is not None:
+            self._on_case_list_case_selected(self._case_pk)
 
     # ----------------------------------------------------------------- series
-    def _on_study_tree_series_selected(self, series_uid: str) -> None:
+    def _on_study_tree_series_selected(self, series_uid: str, part: str) -> None:
         if self._load is not None:
             self._load.cancel()
         try:
-            task = self._services.studies.load_series(series_uid)
+            task = self._services.studies.load_series(series_uid, part or None)
         except Exception as error:  # noqa: BLE001 - shown to the user
             show_error(self, "Cannot open series", error)
             return
         selected = self.study_tree.selectedItems()
         title = selected[0].text(0) if selected else series_uid
+        if part and selected and selected[0].parent() is not None:
+            title = f"{selected[0].parent().text(0)} — {part}"
         modality = selected[0].text(1) if selected else ""
         self.view_title.setText(f"Loading {title}…")
         handle = self._tasks.submit(

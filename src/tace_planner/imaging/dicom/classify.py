@@ -33,16 +33,11 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+# Re-exported: the values of Classification.phase, .sequence and .plane.
+from tace_planner.domain.vocabulary import CT_PHASES, MR_SEQUENCES, PLANES
 from tace_planner.imaging.dicom.scan import InstanceHeader
 
-CT_PHASES = ("native", "arterial", "venous", "delayed", "unknown")
-"""Values of ``Classification.phase`` for CT ("" for other modalities)."""
-
-MR_SEQUENCES = ("t1", "t2", "dwi", "adc", "other")
-"""Values of ``Classification.sequence`` for MR ("" for other modalities)."""
-
-PLANES = ("axial", "coronal", "sagittal")
-"""Values of ``Classification.plane``; "" when oblique or unknown."""
+__all__ = ["CT_PHASES", "MR_SEQUENCES", "PLANES", "Classification", "classify_series"]
 
 ARTERIAL_BEFORE_S = 50.0
 """Delays after the start of injection shorter than this are arterial.

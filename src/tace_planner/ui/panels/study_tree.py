@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtWidgets import QMenu, QStyle, QTreeWidget, QTreeWidgetItem, QWidget
 
 from tace_planner.services.dto import SeriesItem, StudyItem
 
 _SERIES_ROLE = Qt.UserRole + 1
+_PART_ROLE = Qt.UserRole + 2
 COLUMNS = ["Study / series", "Modality", "Phase / sequence", "Date", "Images"]
 
 
 class StudyTreePanel(QTreeWidget):
     """Shows studies (grouped by timepoint) and their series.
 
-    Selecting a volume series emits ``series_selected(series UID)``. Series that
-    are not volumes (reports, segmentations, localizers) are listed greyed out.
+    Selecting a volume series emits ``series_selected(series UID, part)``, the
+    part being "" for a series that is one volume; a series holding several
+    volumes (b-values, echoes) lists them as children to choose from. Series
+    that are not volumes (reports, segmentations, localizers) are greyed out;
+    a geometry warning shows as an icon with the reasons in the tooltip.
     """
 
-    series_selected = Signal(str)
+    series_selected = Signal(str, str)
+    classification_requested = Signal(object)  # the SeriesItem to correct
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -26,10 +31,14 @@ class StudyTreePanel(QTreeWidget):
         self.setHeaderLabels(COLUMNS)
         self.setUniformRowHeights(True)
         self.itemSelectionChanged.connect(self._on_selection_changed)
+        self.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._on_context_menu_requested)
+        self._series: dict[str, SeriesItem] = {}
 
     def show_studies(self, studies: list[StudyItem]) -> None:
         """Replace the tree with ``studies``."""
         self.clear()
+        self._series = {s.series_uid: s for study in studies for s in study.series}
         for study in studies:
             date = study.study_on.isoformat() if study.study_on else ""
             label = study.description or "(no description)"
@@ -40,13 +49,28 @@ class StudyTreePanel(QTreeWidget):
             top.setFlags(top.flags() & ~Qt.ItemIsSelectable)
             self.addTopLevelItem(top)
             for series in study.series:
-                top.addChild(self._series_row(series))
+                row = self._series_row(series)
+                top.addChild(row)
+                if len(series.parts) > 1:
+                    for part in series.parts:
+                        child = QTreeWidgetItem(
+                            [
+                                f"{part.part}",
+                                series.modality,
+                                row.text(2),
+                                "",
+                                str(part.slice_count),
+                            ]
+                        )
+                        child.setData(0, _SERIES_ROLE, series.series_uid)
+                        child.setData(0, _PART_ROLE, part.part or "")
+                        child.setToolTip(0, "\n".join(part.warnings) or "one volume of the series")
+                        row.addChild(child)
         self.expandAll()
         for column in range(self.columnCount()):
             self.resizeColumnToContents(column)
 
-    @staticmethod
-    def _series_row(series: SeriesItem) -> QTreeWidgetItem:
+    def _series_row(self, series: SeriesItem) -> QTreeWidgetItem:
         date = series.series_on.isoformat() if series.series_on else ""
         item = QTreeWidgetItem(
             [
@@ -58,7 +82,20 @@ class StudyTreePanel(QTreeWidget):
             ]
         )
         item.setData(0, _SERIES_ROLE, series.series_uid)
-        item.setToolTip(0, f"Series Instance UID {series.series_uid}")
+        tips = [f"Series Instance UID {series.series_uid}"]
+        if series.geometry_status in ("warning", "unmeasurable"):
+            icon = (
+                QStyle.SP_MessageBoxWarning
+                if series.geometry_status == "warning"
+                else QStyle.SP_MessageBoxCritical
+            )
+            item.setIcon(0, self.style().standardIcon(icon))
+            tips.insert(0, f"Geometry: {series.geometry_status}")
+        tips.extend(series.warnings)
+        item.setToolTip(0, "\n".join(tips))
+        if series.classification_source == "user":
+            item.setToolTip(2, "set by a user")
+            item.setText(2, f"{item.text(2)} ✎")
         if not series.is_volume:
             item.setDisabled(True)
         return item
@@ -83,7 +120,7 @@ class StudyTreePanel(QTreeWidget):
             parent = self.topLevelItem(top)
             for child in range(parent.childCount()):
                 item = parent.child(child)
-                if item.text(1) == modality and not item.isDisabled():
+                if item.text(1) == modality and not item.isDisabled() and not item.childCount():
                     candidates.append(item)
         if not candidates:
             return False
@@ -91,7 +128,26 @@ class StudyTreePanel(QTreeWidget):
         self.setCurrentItem((preferred or candidates)[0])
         return True
 
+    def _on_context_menu_requested(self, position: QPoint) -> None:
+        item = self.itemAt(position)
+        uid = item.data(0, _SERIES_ROLE) if item is not None else None
+        series = self._series.get(str(uid)) if uid else None
+        if series is None or series.modality not in ("CT", "MR"):
+            return
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WA_DeleteOnClose)
+        action = menu.addAction("Correct classification…")
+        action.triggered.connect(lambda: self.classification_requested.emit(series))
+        menu.popup(self.viewport().mapToGlobal(position))
+
     def _on_selection_changed(self) -> None:
         items = self.selectedItems()
-        if items and items[0].data(0, _SERIES_ROLE):
-            self.series_selected.emit(str(items[0].data(0, _SERIES_ROLE)))
+        if not items or not items[0].data(0, _SERIES_ROLE):
+            return
+        item = items[0]
+        if item.childCount() and item.data(0, _PART_ROLE) is None:
+            self.setCurrentItem(item.child(item.childCount() - 1))  # a series of parts: pick one
+            return
+        self.series_selected.emit(
+            str(item.data(0, _SERIES_ROLE)), str(item.data(0, _PART_ROLE) or "")
+        )
