@@ -290,3 +290,85 @@ class AuditEventRow(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     summary: Mapped[str] = mapped_column(Text, default="")
+
+
+class AnnotationRow(Base):
+    """A measurement drawn on an image (ruler, ellipse ROI, angle), kept with its series."""
+
+    __tablename__ = "annotation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series_pk: Mapped[int] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"), index=True)
+    part: Mapped[str] = mapped_column(String(64), default="")
+    kind: Mapped[str] = mapped_column(String(16))  # "ruler", "ellipse", "angle"
+    geometry: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """Points in LPS millimetres and the view they were drawn in."""
+    values: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """What was measured (length_mm, mean_hu, area_mm2, angle_deg …)."""
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class ClinicalInputsRow(Base):
+    """A case's patient measurements used for planning (height, weight, labs, ECOG …)."""
+
+    __tablename__ = "clinical_inputs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_pk: Mapped[int] = mapped_column(
+        ForeignKey("treatment_case.id", ondelete="CASCADE"), unique=True
+    )
+    height_cm: Mapped[float | None] = mapped_column(Float)
+    weight_kg: Mapped[float | None] = mapped_column(Float)
+    bilirubin_mg_dl: Mapped[float | None] = mapped_column(Float)
+    ecog: Mapped[int | None] = mapped_column(Integer)
+    ugt1a1_status: Mapped[str] = mapped_column(String(32), default="")
+    extrahepatic_disease: Mapped[bool | None] = mapped_column(Boolean)
+    ia_lidocaine_planned: Mapped[bool | None] = mapped_column(Boolean)
+    measured_on: Mapped[dt.date | None] = mapped_column(Date)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    updated_by: Mapped[str] = mapped_column(String(64), default="")
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+
+
+class TreatmentPlanRow(Base):
+    """One version of a treatment plan: inputs, parameter snapshot, results, warnings.
+
+    An approved plan is never changed; a change makes a new version that
+    points to the one it supersedes.
+    """
+
+    __tablename__ = "treatment_plan"
+    __table_args__ = (
+        UniqueConstraint("case_pk", "plan_version", name="uq_treatment_plan_case_version"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_pk: Mapped[int] = mapped_column(
+        ForeignKey("treatment_case.id", ondelete="CASCADE"), index=True
+    )
+    plan_version: Mapped[int] = mapped_column(Integer, default=1)
+    supersedes_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("treatment_plan.id", ondelete="SET NULL")
+    )
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft/approved
+    model: Mapped[str] = mapped_column(String(16), default="burden")  # burden/fixed
+    inputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    parameters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    results: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    warnings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """{"shown": [...], "acknowledged": [...]}."""
+    overrides: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """{field: {"value": …, "proposed": …, "reason": …}}."""
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    approved_at: Mapped[dt.datetime | None] = mapped_column()
+    approved_by: Mapped[str] = mapped_column(String(64), default="")
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
