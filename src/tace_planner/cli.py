@@ -173,7 +173,7 @@ def _cmd_import(args: argparse.Namespace, services: Any) -> int:
         print(
             json.dumps(
                 {
-                    "volumes": [s.to_json() for s in volumes],
+                    "volumes": [entry for s in volumes for entry in s.volume_entries()],
                     "errors": [{"file": str(e.path), "reason": e.reason} for e in report.errors],
                     "skipped": [{"file": str(e.path), "reason": e.reason} for e in report.skipped],
                     "other_series": [s.to_json() for s in report.series if not s.is_volume],
@@ -199,7 +199,11 @@ def _cmd_import(args: argparse.Namespace, services: Any) -> int:
 def _cmd_series(args: argparse.Namespace, services: Any) -> int:
     items = services.studies.list_series()
     if args.json:
-        print(json.dumps([item.to_json() for item in items], indent=2))
+        entries = []
+        for item in items:
+            volumes = item.volume_entries() if item.is_volume else []
+            entries.extend(volumes or [{**item.to_json(), "part": None}])
+        print(json.dumps(entries, indent=2))
     else:
         for item in items:
             print(

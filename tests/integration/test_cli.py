@@ -81,6 +81,16 @@ def test_import_json_and_exit_codes(
 
     assert main([*data, "series", "--json"]) == 0
     stored = json.loads(capsys.readouterr().out)
-    assert sorted(s["series_uid"] for s in stored) == sorted(
-        v["series_uid"] for v in printed["volumes"] + printed["other_series"]
+    key = ("series_uid", "part", "shape", "spacing_mm", "geometry_status")
+    assert sorted(tuple(str(s.get(k)) for k in key) for s in stored) == sorted(
+        tuple(str(v.get(k)) for k in key)
+        for v in printed["volumes"]
+        + [{**o, "part": None} for o in printed["other_series"]]
     )
+    dwi = [v for v in printed["volumes"] if v.get("sequence") == "dwi"]
+    assert sorted(v["part"] for v in dwi) == ["b=50", "b=800"]
+    for volume in printed["volumes"]:
+        assert volume["geometry_status"] == "ok"
+        assert len(volume["shape"]) == 3
+        assert volume["slices"] == volume["shape"][0]
+        assert volume["spacing_mm"][0] > 0
