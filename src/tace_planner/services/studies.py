@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -12,14 +13,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tace_planner.domain.errors import NotFoundError, UnsupportedSeriesError
-from tace_planner.domain.progress import Progress, Task
+from tace_planner.domain.errors import NotFoundError, TacePlannerError, UnsupportedSeriesError
+from tace_planner.domain.progress import Progress, Task, run_sync
 from tace_planner.domain.volume import ImageVolume
-from tace_planner.imaging.dicom.classify import classify_series
+from tace_planner.imaging.dicom.classify import Classification, classify_series
 from tace_planner.imaging.dicom.discover import FileError, kind_of, scan_files
 from tace_planner.imaging.dicom.scan import IMAGE_STORAGE_MODALITIES, InstanceHeader
 from tace_planner.imaging.dicom.series import load_volume
-from tace_planner.imaging.dicom.volumes import plan_volumes
+from tace_planner.imaging.dicom.volumes import load_plan, middle_slab, plan_volumes
 from tace_planner.services.dto import SeriesItem, StudyItem, VolumePartItem
 from tace_planner.services.image_store import ImageStore
 from tace_planner.store import repositories
@@ -104,6 +105,31 @@ def describe_geometry(headers: Sequence[InstanceHeader]) -> dict[str, Any]:
     if interval is not None:
         report["slice_interval_mm"] = interval
     return report
+
+
+def _phase_from_images(
+    headers: Sequence[InstanceHeader], fallback: Classification
+) -> Classification:
+    """Guess a CT phase from aorta and portal-vein HU on a few middle slices.
+
+    Used when neither the description nor the contrast tags name the phase;
+    the reason says that the guess comes from the images.
+    """
+    from tace_planner.imaging.vessels import phase_from_volume
+
+    images = [h for h in headers if kind_of(h) == "image"]
+    try:
+        plan = plan_volumes(images)[0]
+        slab = run_sync(load_plan(middle_slab(plan, 9)))
+        guess = phase_from_volume(slab)
+    except TacePlannerError as error:
+        log.info("phase from images not available: %s", error)
+        return fallback
+    if guess.phase in ("", "unknown"):
+        return dataclasses.replace(fallback, reason=f"{fallback.reason}; {guess.reason}")
+    return dataclasses.replace(
+        fallback, phase=guess.phase, reason=f"from the images: {guess.reason}"
+    )
 
 
 def _is_volume(headers: Sequence[InstanceHeader]) -> bool:
@@ -273,6 +299,8 @@ class StudyService:
             session.add(study)
         classification = classify_series(headers)
         geometry = describe_geometry(headers)
+        if first.modality == "CT" and classification.phase == "unknown" and geometry["parts"]:
+            classification = _phase_from_images(headers, classification)
         geometry["classification_reason"] = classification.reason
         if classification.b_values:
             geometry["b_values_s_per_mm2"] = list(classification.b_values)

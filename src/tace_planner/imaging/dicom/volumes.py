@@ -73,6 +73,7 @@ exact; ``resampled`` is therefore always False for now.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import mmap
 from collections.abc import Callable, Hashable, Sequence
@@ -179,6 +180,27 @@ class VolumePlan:
         return affine_from_dicom_geometry(
             self.orientation, self.pixel_spacing_mm, self.origin_lps_mm, self.step_lps_mm
         )
+
+
+def middle_slab(plan: VolumePlan, count: int) -> VolumePlan:
+    """The same volume cut down to its ``count`` middle slices (for a quick look at pixels).
+
+    The grid is unchanged but for the origin, so positions in the slab are the
+    positions of those slices in the whole volume.
+    """
+    total = len(plan.frames)
+    if count >= total:
+        return plan
+    first = (total - count) // 2
+    _, rows, columns = plan.report.shape_zyx
+    origin = tuple(o + first * s for o, s in zip(plan.origin_lps_mm, plan.step_lps_mm, strict=True))
+    report = dataclasses.replace(plan.report, slice_count=count, shape_zyx=(count, rows, columns))
+    return dataclasses.replace(
+        plan,
+        frames=plan.frames[first : first + count],
+        report=report,
+        origin_lps_mm=origin,  # type: ignore[arg-type]
+    )
 
 
 @dataclass(frozen=True, slots=True)
