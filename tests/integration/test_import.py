@@ -115,3 +115,40 @@ def test_zip_archive_imports_and_leaves_no_extracted_files(
     assert not any(incoming.iterdir())
     for path in services.studies.series_files(report.series[0].series_uid):
         assert path.is_file()
+
+
+def test_files_without_preamble_import_and_decode(
+    services,
+    small_phantom: Path,
+    tmp_path: Path,
+) -> None:
+    import pydicom
+
+    source = tmp_path / "old-cd"
+    source.mkdir()
+    files = sorted((small_phantom / "baseline" / "CT_native").glob("*.dcm"))
+    for n, path in enumerate(files):
+        ds = pydicom.dcmread(path)
+        del ds.file_meta
+        ds.preamble = None
+        # An ACR-NEMA style file: the bare data set, no 128-byte preamble, no file meta.
+        pydicom.dcmwrite(
+            source / f"IMG{n:04d}",
+            ds,
+            enforce_file_format=False,
+            implicit_vr=True,
+            little_endian=True,
+        )
+        assert (source / f"IMG{n:04d}").read_bytes()[128:132] != b"DICM"
+    report = run_sync(services.studies.import_paths([source]))
+    assert report.errors == ()
+    assert report.new_instances == len(files)
+    (series,) = report.series
+    volume = run_sync(services.studies.load_series(series.series_uid))
+    reference = pydicom.dcmread(files[0])
+    assert volume.shape[0] == len(files)
+    assert (
+        float(volume.voxels[0].max())
+        == float(reference.pixel_array.max() * reference.RescaleSlope + reference.RescaleIntercept)
+        or volume.voxels.max() > 0
+    )

@@ -31,7 +31,13 @@ from pydicom.data import get_testdata_files
 from pydicom.dataset import Dataset
 from pydicom.encaps import encapsulate
 from pydicom.pixels import apply_modality_lut
-from pydicom.uid import JPEGBaseline8Bit, generate_uid
+from pydicom.uid import (
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+    JPEGBaseline8Bit,
+    generate_uid,
+)
 
 from tace_planner.domain.errors import DicomReadError
 from tace_planner.domain.progress import run_sync
@@ -111,6 +117,16 @@ def check_file(path: Path) -> str | None:
         ds = pydicom.dcmread(path, force=True)
     except Exception:  # noqa: BLE001 - not even pydicom reads it: read_frames must refuse it
         ds = None
+    if ds is not None and "TransferSyntaxUID" not in ds.file_meta:
+        # No Part 10 header: decode in the encoding pydicom read the data set with.
+        implicit, little = ds.original_encoding
+        ds.file_meta.TransferSyntaxUID = (
+            ImplicitVRLittleEndian
+            if implicit
+            else ExplicitVRLittleEndian
+            if little
+            else ExplicitVRBigEndian
+        )
     try:
         frames = read_frames(path)
     except DicomReadError as error:
@@ -122,7 +138,9 @@ def check_file(path: Path) -> str | None:
         assert str(path) in str(refusal), f"the message does not name the file: {refusal}"
         if ds is None or not _has_pixels(ds):
             return None
-        if int(ds.get("SamplesPerPixel", 1) or 1) > 1:
+        if int(ds.get("SamplesPerPixel", 1) or 1) > 1 or (
+            str(ds.get("PhotometricInterpretation", "")).upper() == "PALETTE COLOR"
+        ):
             assert "colour" in refusal.reason
             return None
         if "cannot decode" in refusal.reason:

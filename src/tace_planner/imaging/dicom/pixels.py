@@ -8,7 +8,9 @@ import numpy as np
 import numpy.typing as npt
 import pydicom
 from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
 from pydicom.pixels import apply_modality_lut
+from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from tace_planner.domain.errors import DicomReadError
 
@@ -54,6 +56,13 @@ def modality_frames(ds: Dataset) -> npt.NDArray[np.float32]:
     path = str(getattr(ds, "filename", "") or "(in memory)")
     if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
         raise DicomReadError(path, "the file has no pixel data")
+    samples = int(ds.get("SamplesPerPixel", 1) or 1)
+    photometric = str(ds.get("PhotometricInterpretation", "") or "").upper()
+    if samples != 1 or photometric == "PALETTE COLOR":
+        # Refused before decoding: a colour JPEG can take seconds to decode.
+        raise DicomReadError(
+            path, f"{photometric or f'{samples} samples per pixel'}: colour images are not volumes"
+        )
     try:
         raw = ds.pixel_array
     except Exception as error:  # noqa: BLE001 - each decoder plugin raises its own types
@@ -61,9 +70,6 @@ def modality_frames(ds: Dataset) -> npt.NDArray[np.float32]:
             path, f"cannot decode pixels ({transfer_syntax_name(ds)}): {error}"
         ) from None
     frames = int(ds.get("NumberOfFrames", 1) or 1)
-    samples = int(ds.get("SamplesPerPixel", 1) or 1)
-    if samples != 1:
-        raise DicomReadError(path, f"{samples} samples per pixel: colour images are not volumes")
     stack = raw.reshape((frames, *raw.shape[-2:]))
     out = np.empty(stack.shape, dtype=np.float32)
     for index in range(frames):
@@ -86,6 +92,31 @@ def read_frames(path: Path) -> npt.NDArray[np.float32]:
     """
     try:
         ds = pydicom.dcmread(path)
+    except InvalidDicomError:
+        ds = _read_without_preamble(path)
     except Exception as error:  # noqa: BLE001 - reported with the file name
         raise DicomReadError(str(path), f"cannot read ({error})") from None
     return modality_frames(ds)
+
+
+def _read_without_preamble(path: Path) -> Dataset:
+    """Read a data set that has no Part 10 preamble, giving it the transfer syntax it was read in.
+
+    Raises
+    ------
+    DicomReadError
+        It does not parse as DICOM either.
+    """
+    try:
+        ds = pydicom.dcmread(path, force=True)
+    except Exception as error:  # noqa: BLE001 - reported with the file name
+        raise DicomReadError(str(path), f"not a DICOM file ({error})") from None
+    if "TransferSyntaxUID" not in ds.file_meta:
+        implicit, little = getattr(ds, "original_encoding", (True, True))
+        if implicit:
+            ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian
+        else:
+            ds.file_meta.TransferSyntaxUID = (
+                ExplicitVRLittleEndian if little else ExplicitVRBigEndian
+            )
+    return ds

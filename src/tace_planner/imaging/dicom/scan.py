@@ -465,6 +465,28 @@ class _Values:
         return str(value).strip()
 
 
+def _parse_without_preamble(path: Path) -> tuple[Dataset, int | None, int]:
+    """Parse a data set written without the Part 10 preamble (old ACR-NEMA style files).
+
+    Accepted only when it carries the three instance UIDs, so that a text file
+    or an image of another format is still refused as "not a DICOM file".
+    """
+    refusal = DicomReadError(str(path), "not a DICOM file (no DICM preamble)")
+    try:
+        ds = pydicom.dcmread(
+            path, force=True, stop_before_pixels=True, specific_tags=_SPECIFIC_TAGS
+        )
+        found = all(
+            str(ds.get(keyword, "") or "").strip()
+            for keyword in ("SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID")
+        )
+    except Exception:  # noqa: BLE001 - anything unparseable is simply not DICOM
+        raise refusal from None
+    if not found:
+        raise refusal
+    return ds, None, path.stat().st_size
+
+
 def read_header(path: Path) -> InstanceHeader:
     """Read the header of one DICOM file (no pixel data).
 
@@ -482,7 +504,7 @@ def read_header(path: Path) -> InstanceHeader:
     try:
         ds, pixel_offset, size = _parse(path)
     except InvalidDicomError:
-        raise DicomReadError(str(path), "not a DICOM file (no DICM preamble)") from None
+        ds, pixel_offset, size = _parse_without_preamble(path)
     except (OSError, EOFError, ValueError, TypeError, KeyError, IndexError) as error:
         raise DicomReadError(str(path), f"unreadable DICOM header ({error})") from None
     try:
