@@ -356,21 +356,16 @@ class StudyService:
 
     def studies_of_case(self, case_pk: int) -> list[StudyItem]:
         """The studies linked to a case, oldest first, with their series."""
-        with self._sessions() as session:
-            studies = session.scalars(
-                select(StudyRow)
-                .where(StudyRow.case_pk == case_pk)
-                .order_by(StudyRow.study_on, StudyRow.id)
-            ).all()
-            return [self._study_item(session, study) for study in studies]
+        return self._studies_where(StudyRow.case_pk == case_pk)
 
     def studies_of_patient(self, patient_pk: int) -> list[StudyItem]:
         """Every study of a patient, oldest first, with their series."""
+        return self._studies_where(StudyRow.patient_pk == patient_pk)
+
+    def _studies_where(self, condition: Any) -> list[StudyItem]:
         with self._sessions() as session:
             studies = session.scalars(
-                select(StudyRow)
-                .where(StudyRow.patient_pk == patient_pk)
-                .order_by(StudyRow.study_on, StudyRow.id)
+                select(StudyRow).where(condition).order_by(StudyRow.study_on, StudyRow.id)
             ).all()
             return [self._study_item(session, study) for study in studies]
 
