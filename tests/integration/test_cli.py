@@ -84,8 +84,7 @@ def test_import_json_and_exit_codes(
     key = ("series_uid", "part", "shape", "spacing_mm", "geometry_status")
     assert sorted(tuple(str(s.get(k)) for k in key) for s in stored) == sorted(
         tuple(str(v.get(k)) for k in key)
-        for v in printed["volumes"]
-        + [{**o, "part": None} for o in printed["other_series"]]
+        for v in printed["volumes"] + [{**o, "part": None} for o in printed["other_series"]]
     )
     dwi = [v for v in printed["volumes"] if v.get("sequence") == "dwi"]
     assert sorted(v["part"] for v in dwi) == ["b=50", "b=800"]
