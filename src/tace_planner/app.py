@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from tace_planner import cli
@@ -31,6 +32,36 @@ def run_gui(services: Any, case_pk: int | None = None) -> int:
     return int(app.exec())
 
 
+def render_plan_sheet(plan: Any, path: Path, key_image: Any = None) -> None:
+    """Write the one-page PDF plan sheet of ``plan`` (the CLI's ``plan --pdf``).
+
+    Qt needs a QGuiApplication for fonts; without one (the command line), an
+    offscreen one is created for the rendering.
+
+    Raises
+    ------
+    TacePlannerError
+        The installed Qt binding is known to crash (docs/adr/0003).
+    """
+    import os
+
+    from tace_planner.compat import check_qt_binding
+    from tace_planner.domain.errors import TacePlannerError
+
+    problem = check_qt_binding()
+    if problem is not None:
+        raise TacePlannerError(problem)
+    from PySide6.QtGui import QGuiApplication
+
+    from tace_planner.ui.plan_sheet import render_plan_pdf
+
+    app = QGuiApplication.instance()
+    if app is None:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        app = QGuiApplication(sys.argv[:1])
+    render_plan_pdf(plan, path, key_image)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``tace-planner`` and ``python -m tace_planner``."""
-    return cli.main(argv, launch_gui=run_gui)
+    return cli.main(argv, launch_gui=run_gui, render_pdf=render_plan_sheet)

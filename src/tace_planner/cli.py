@@ -18,6 +18,10 @@ from tace_planner.domain.progress import Progress, Task, run_sync
 GuiLauncher = Callable[[Any, "int | None"], int]
 """Opens the main window on services and an optional case; returns the exit code."""
 
+PdfRenderer = Callable[[Any, Path, Any], None]
+"""Writes a plan (PlanProposal or PlanItem) as a one-page PDF plan sheet, with an optional
+key image; injected by the GUI composition root because it needs Qt."""
+
 log = logging.getLogger(__name__)
 
 
@@ -85,7 +89,62 @@ def build_parser() -> argparse.ArgumentParser:
 
     cases = commands.add_parser("cases", help="list treatment cases")
     cases.add_argument("--json", action="store_true")
+    _add_planning_commands(commands)
     return parser
+
+
+def _yes_no(text: str) -> bool:
+    if text.lower() in ("yes", "y", "true", "1"):
+        return True
+    if text.lower() in ("no", "n", "false", "0"):
+        return False
+    raise argparse.ArgumentTypeError(f"{text!r}: answer yes or no")
+
+
+def _add_planning_commands(commands: Any) -> None:
+    patient = commands.add_parser("patient", help="patient inputs used for planning")
+    actions = patient.add_subparsers(dest="patient_command", metavar="ACTION", required=True)
+    setter = actions.add_parser("set", help="record height, weight, labs and ECOG of a case")
+    setter.add_argument("--case", type=int, required=True, help="case id (see `cases`)")
+    setter.add_argument("--height-cm", type=float, help="height, cm")
+    setter.add_argument("--weight-kg", type=float, help="weight, kg")
+    setter.add_argument("--bilirubin-mg-dl", type=float, help="total bilirubin, mg/dL")
+    setter.add_argument("--ecog", type=int, help="ECOG performance status 0-4")
+    setter.add_argument("--ugt1a1", choices=["normal", "reduced", "unknown"])
+    setter.add_argument("--extrahepatic", type=_yes_no, metavar="yes|no")
+    setter.add_argument("--ia-lidocaine", type=_yes_no, metavar="yes|no")
+    setter.add_argument("--measured-on", type=_iso_date, help="YYYY-MM-DD")
+    setter.add_argument(
+        "--confirm-implausible",
+        action="store_true",
+        help="store values outside the plausible adult range (never impossible ones)",
+    )
+    setter.add_argument("--json", action="store_true")
+    show = actions.add_parser("show", help="show a case's patient inputs")
+    show.add_argument("--case", type=int, required=True)
+    show.add_argument("--json", action="store_true")
+
+    plan = commands.add_parser(
+        "plan", help="propose beads, vials and irinotecan dose for a case (not saved)"
+    )
+    plan.add_argument("--case", type=int, required=True, help="case id (see `cases`)")
+    plan.add_argument("--model", choices=["burden", "fixed"], help="default: parameter file")
+    plan.add_argument("--product", help="bead product code, e.g. dc_bead, hepasphere")
+    plan.add_argument("--schedule", choices=["sequential", "single"], default="sequential")
+    plan.add_argument("--delivery", choices=["lobar", "segmental"], default="lobar")
+    plan.add_argument("--segments", help="segmental delivery: segments, e.g. VI,VIII")
+    plan.add_argument("--interval-days", type=int, help="days between lobar sessions")
+    plan.add_argument(
+        "--capacity-mg-per-ml", type=float, help="irinotecan capacity when the catalogue has none"
+    )
+    plan.add_argument(
+        "--vial-ml", type=float, help="bead volume per vial when the catalogue has none"
+    )
+    plan.add_argument("--bsa-formula", choices=["mosteller", "dubois"])
+    plan.add_argument("--slv-formula", choices=["urata", "vauthey"])
+    plan.add_argument("--save", action="store_true", help="save the proposal as a draft version")
+    plan.add_argument("--json", action="store_true", help="print the plan as one JSON object")
+    plan.add_argument("--pdf", type=Path, metavar="FILE", help="write the one-page plan sheet")
 
 
 def _iso_date(text: str) -> dt.date:
@@ -264,13 +323,143 @@ def _cmd_cases(args: argparse.Namespace, services: Any) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None, launch_gui: GuiLauncher | None = None) -> int:
-    """Run ``tace-planner``; ``launch_gui`` is injected by the GUI composition root.
+def _planning(services: Any) -> Any:
+    planning = getattr(services, "planning", None)
+    if planning is None:
+        from tace_planner.services.planning import PlanningService
+
+        planning = PlanningService(
+            services.session_factory, services.settings.user, protocol=services.protocol
+        )
+    return planning
+
+
+def _cmd_patient(args: argparse.Namespace, services: Any) -> int:
+    planning = _planning(services)
+    if args.patient_command == "set":
+        given = {
+            "height_cm": args.height_cm,
+            "weight_kg": args.weight_kg,
+            "bilirubin_mg_dl": args.bilirubin_mg_dl,
+            "ecog": args.ecog,
+            "ugt1a1_status": args.ugt1a1,
+            "extrahepatic_disease": args.extrahepatic,
+            "ia_lidocaine_planned": args.ia_lidocaine,
+            "measured_on": args.measured_on,
+        }
+        fields = {name: value for name, value in given.items() if value is not None}
+        if "ugt1a1_status" in fields and fields["ugt1a1_status"] == "unknown":
+            fields["ugt1a1_status"] = ""
+        if not fields:
+            print("error: give at least one value, e.g. --height-cm 175", file=sys.stderr)
+            return 2
+        item = planning.set_clinical_inputs(
+            args.case, confirm_implausible=args.confirm_implausible, **fields
+        )
+    else:
+        item = planning.clinical_inputs(args.case)
+    if args.json:
+        print(json.dumps(item.to_json(), indent=2))
+    else:
+        inputs = item.inputs
+        print(
+            f"case {item.case_pk}: height {inputs.height_cm} cm, weight {inputs.weight_kg} kg, "
+            f"bilirubin {inputs.bilirubin_mg_dl} mg/dL, ECOG {inputs.ecog}, "
+            f"UGT1A1 {inputs.ugt1a1_status or 'unknown'}, "
+            f"extrahepatic {inputs.extrahepatic_disease}, "
+            f"IA lidocaine {inputs.ia_lidocaine_planned}"
+        )
+    return 0
+
+
+def _fmt(value: float | None, digits: int = 1, unit: str = "") -> str:
+    return "—" if value is None else f"{value:.{digits}f}{unit}"
+
+
+def _print_plan(plan: Any) -> None:
+    figures = plan.figures
+    case = plan.case
+    print(
+        f"Plan for case {case.case_pk}: {case.case_title} — {case.patient_name} "
+        f"[{case.patient_id}]  (model {plan.model}, {plan.product_name})"
+    )
+    lobes = ", ".join(
+        f"{key.split('.', 1)[1]} {value:.1f}"
+        for key, value in figures.items()
+        if key.startswith("tumour_volume_cm3.") and value
+    )
+    print(
+        f"  V_liv {_fmt(figures.get('liver_volume_cm3'), 0, ' cm³')}, "
+        f"V_mts {_fmt(figures.get('tumour_volume_cm3'), 1, ' cm³')} ({lobes}), "
+        f"F {_fmt(figures.get('burden_percent'), 1, ' %')}, "
+        f"BSA {_fmt(figures.get('bsa_m2'), 3, ' m²')}, "
+        f"SLV {_fmt(figures.get('standard_liver_volume_cm3'), 0, ' cm³')}"
+    )
+    for session in plan.sessions:
+        when = f", {session.on.isoformat()}" if session.on else ""
+        print(
+            f"  Session {session.number} (day {session.day}{when}): {session.territory_label}: "
+            f"tumour {session.tumour_volume_cm3:.1f} cm³ → beads {session.beads_ml:.2f} mL, "
+            f"{session.vials} vial(s), irinotecan loaded {session.irinotecan_loaded_mg:.0f} mg, "
+            f"expected delivered {session.irinotecan_expected_delivered_mg:.0f} mg"
+        )
+    for advisory in plan.advisories:
+        print(f"  [{advisory.severity.upper()}] {advisory.message}")
+    print(
+        "Planning aid for research and clinical decision support — not a prescription. "
+        "The physician decides."
+    )
+
+
+def _cmd_plan(args: argparse.Namespace, services: Any, render_pdf: PdfRenderer | None) -> int:
+    if args.pdf is not None and render_pdf is None:
+        print(
+            "error: the PDF plan sheet needs Qt (install tace-planner[gui] and run `tace-planner`)",
+            file=sys.stderr,
+        )
+        return 1
+    planning = _planning(services)
+    options: dict[str, Any] = {
+        "product_code": args.product,
+        "schedule": args.schedule,
+        "delivery": args.delivery,
+        "segments": [s.strip() for s in args.segments.split(",")] if args.segments else [],
+        "interval_days": args.interval_days,
+        "capacity_mg_per_ml": args.capacity_mg_per_ml,
+        "vial_bead_volume_ml": args.vial_ml,
+        "bsa_formula": args.bsa_formula,
+        "slv_formula": args.slv_formula,
+    }
+    plan = planning.propose(args.case, model=args.model, options=options)
+    if args.save:
+        plan = planning.save_plan(plan)
+    if args.json:
+        print(json.dumps(plan.to_json(), indent=2, ensure_ascii=False))
+    else:
+        _print_plan(plan)
+    if args.pdf is not None and render_pdf is not None:
+        key = None
+        try:
+            key = planning.key_image(args.case, services.studies.load_series)
+        except TacePlannerError as error:
+            log.warning("no key image for the plan sheet: %s", error)
+        render_pdf(plan, args.pdf, key)
+        print(f"plan sheet written to {args.pdf}", file=sys.stderr if args.json else sys.stdout)
+    return 1 if plan.blocked else 0
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    launch_gui: GuiLauncher | None = None,
+    render_pdf: PdfRenderer | None = None,
+) -> int:
+    """Run ``tace-planner``; ``launch_gui`` and ``render_pdf`` are injected by the GUI root.
 
     Returns
     -------
     int
-        0 on success, 1 on a failure the user can fix, 2 on a usage error.
+        0 on success, 1 on a failure the user can fix (and for a plan that is
+        blocked, e.g. a product without irinotecan capacity), 2 on a usage error.
     """
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
@@ -299,6 +488,10 @@ def main(argv: Sequence[str] | None = None, launch_gui: GuiLauncher | None = Non
                 return _cmd_check_protocol(args, services)
             if args.command == "classify":
                 return _cmd_classify(args, services)
+            if args.command == "patient":
+                return _cmd_patient(args, services)
+            if args.command == "plan":
+                return _cmd_plan(args, services, render_pdf)
         finally:
             services.close()
     except TacePlannerError as error:

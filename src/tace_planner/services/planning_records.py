@@ -1,0 +1,237 @@
+"""Planning records: rows of the store turned into the domain values and DTOs of planning.
+
+Queries and conversions used by :class:`tace_planner.services.planning.PlanningService`;
+the service owns the transactions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tace_planner.domain.body import PATIENT_FIELDS, PatientInputs
+from tace_planner.domain.catalogue import BeadCatalogue, BeadProduct
+from tace_planner.domain.dosing import CourseHistory, SessionPlan
+from tace_planner.domain.errors import InvalidInputError, NotFoundError
+from tace_planner.domain.explanation import Advisory
+from tace_planner.services.planning_dto import (
+    BurdenItem,
+    ClinicalInputsItem,
+    FocusItem,
+    OverrideItem,
+    PlanItem,
+    PlanProposal,
+)
+from tace_planner.store.models import (
+    CaseRow,
+    ClinicalInputsRow,
+    LesionRow,
+    MeasurementRow,
+    SegmentationRow,
+    TimepointRow,
+    TreatmentPlanRow,
+)
+
+
+def dataclass_fields(value: Any) -> dict[str, Any]:
+    """The fields of a dataclass instance as a dict (shallow)."""
+    return {name: getattr(value, name) for name in value.__dataclass_fields__}
+
+
+def get_case(session: Session, case_pk: int) -> CaseRow:
+    """The case row.
+
+    Raises
+    ------
+    NotFoundError
+        No such case.
+    """
+    case = session.get(CaseRow, case_pk)
+    if case is None:
+        raise NotFoundError(f"case {case_pk} does not exist")
+    return case
+
+
+def inputs_row(session: Session, case_pk: int) -> ClinicalInputsRow | None:
+    """The case's clinical-inputs row, if any."""
+    return session.scalars(
+        select(ClinicalInputsRow).where(ClinicalInputsRow.case_pk == case_pk)
+    ).first()
+
+
+def inputs_item(case_pk: int, row: ClinicalInputsRow | None) -> ClinicalInputsItem:
+    """The clinical-inputs DTO of a row (all empty without one)."""
+    if row is None:
+        return ClinicalInputsItem(case_pk=case_pk, inputs=PatientInputs())
+    return ClinicalInputsItem(
+        case_pk=case_pk,
+        inputs=PatientInputs(
+            height_cm=row.height_cm,
+            weight_kg=row.weight_kg,
+            bilirubin_mg_dl=row.bilirubin_mg_dl,
+            ecog=row.ecog,
+            ugt1a1_status=row.ugt1a1_status or "",
+            extrahepatic_disease=row.extrahepatic_disease,
+            ia_lidocaine_planned=row.ia_lidocaine_planned,
+            measured_on=row.measured_on,
+        ),
+        updated_at=row.updated_at,
+        updated_by=row.updated_by,
+        version=row.version,
+    )
+
+
+def coerce_patient_value(name: str, value: Any) -> Any:
+    """Normalise a patient value from the CLI or UI (ISO date strings, ints as floats).
+
+    Raises
+    ------
+    InvalidInputError
+        Unknown field, or a date that is not YYYY-MM-DD.
+    """
+    if name not in PATIENT_FIELDS:
+        raise InvalidInputError(name, f"is not a patient input (expected one of {PATIENT_FIELDS})")
+    if name == "measured_on" and isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise InvalidInputError(name, f"{value!r} is not a date (YYYY-MM-DD)") from None
+    if name in ("height_cm", "weight_kg", "bilirubin_mg_dl") and isinstance(value, int):
+        return float(value) if not isinstance(value, bool) else value
+    if name == "ecog" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def read_burden(session: Session, case_pk: int) -> BurdenItem:
+    """Liver and focus volumes from the latest measurements at the baseline timepoint."""
+    timepoint = session.scalars(
+        select(TimepointRow)
+        .where(TimepointRow.case_pk == case_pk, TimepointRow.kind == "baseline")
+        .order_by(TimepointRow.ordinal, TimepointRow.id)
+    ).first()
+    if timepoint is None:
+        return BurdenItem(
+            case_pk,
+            None,
+            problems=("The case has no baseline timepoint: link its baseline studies first.",),
+        )
+    lesions = session.scalars(
+        select(LesionRow).where(LesionRow.case_pk == case_pk).order_by(LesionRow.name)
+    ).all()
+    problems: list[str] = []
+    liver: float | None = None
+    foci: list[FocusItem] = []
+    for lesion in lesions:
+        measurement = session.scalars(
+            select(MeasurementRow)
+            .join(SegmentationRow, MeasurementRow.segmentation_pk == SegmentationRow.id)
+            .where(
+                SegmentationRow.lesion_pk == lesion.id,
+                SegmentationRow.timepoint_pk == timepoint.id,
+                MeasurementRow.volume_cm3.is_not(None),
+            )
+            .order_by(MeasurementRow.measured_at.desc(), MeasurementRow.id.desc())
+        ).first()
+        if measurement is None or measurement.volume_cm3 is None:
+            problems.append(f"{lesion.name}: no volume measured at baseline yet.")
+            continue
+        if measurement.trust not in ("", "ok"):
+            problems.append(f"{lesion.name}: measurement marked {measurement.trust!r} — review it.")
+        if lesion.kind == "liver":
+            if liver is not None:
+                problems.append(f"{lesion.name}: a second liver contour; the first one is used.")
+                continue
+            liver = float(measurement.volume_cm3)
+        else:
+            foci.append(
+                FocusItem(
+                    name=lesion.name,
+                    couinaud_segment=lesion.couinaud_segment,
+                    volume_cm3=float(measurement.volume_cm3),
+                    method=measurement.method,
+                    trust=measurement.trust,
+                    measured_at=measurement.measured_at,
+                )
+            )
+    if not lesions or (liver is None and not foci):
+        problems.insert(
+            0,
+            "No measurements at baseline yet: contour the liver and the foci "
+            "(volumes come from the contours).",
+        )
+    elif liver is None:
+        problems.append("The liver is not contoured at baseline: tumour burden F is unknown.")
+    return BurdenItem(
+        case_pk,
+        liver,
+        tuple(foci),
+        timepoint_label=timepoint.label,
+        imaged_on=timepoint.imaged_on,
+        problems=tuple(problems),
+    )
+
+
+def read_course(session: Session, case_pk: int, *, exclude: int | None) -> CourseHistory:
+    """Loaded irinotecan and sessions of approved plans not superseded (nor ``exclude``)."""
+    rows = session.scalars(
+        select(TreatmentPlanRow).where(
+            TreatmentPlanRow.case_pk == case_pk, TreatmentPlanRow.status == "approved"
+        )
+    ).all()
+    superseded = {row.supersedes_pk for row in rows if row.supersedes_pk is not None}
+    loaded = 0.0
+    count = 0
+    for row in rows:
+        if row.id in superseded or row.id == exclude:
+            continue
+        sessions = plan_item(row).sessions
+        loaded += math.fsum(s.irinotecan_loaded_mg for s in sessions)
+        count += len(sessions)
+    return CourseHistory(loaded_mg=loaded, sessions=count)
+
+
+def product_from_snapshot(data: Mapping[str, Any]) -> BeadProduct:
+    """The product of a plan's parameter snapshot (validated like the catalogue)."""
+    catalogue = BeadCatalogue.from_dict(
+        {"format": "tace-planner-bead-catalogue/1", "version": "snapshot", "products": [data]}
+    )
+    return catalogue.products[0]
+
+
+def plan_item(row: TreatmentPlanRow) -> PlanItem:
+    """The DTO of a plan row: the proposal as saved, effective sessions, warnings, overrides."""
+    data = {**row.inputs, **row.results, "model": row.model, "parameters": row.parameters}
+    proposal = PlanProposal.from_json(data)
+    effective = row.results.get("effective_sessions")
+    sessions = (
+        tuple(SessionPlan.from_json(s) for s in effective)
+        if effective is not None
+        else proposal.sessions
+    )
+    shown = tuple(Advisory.from_json(a) for a in row.warnings.get("shown", []))
+    return PlanItem(
+        pk=row.id,
+        case_pk=row.case_pk,
+        plan_version=row.plan_version,
+        supersedes_pk=row.supersedes_pk,
+        status=row.status,
+        proposal=proposal,
+        sessions=sessions,
+        advisories=shown,
+        acknowledged=tuple(row.warnings.get("acknowledged", [])),
+        overrides=tuple(
+            OverrideItem(name, float(o["value"]), float(o["proposed"]), str(o["reason"]))
+            for name, o in row.overrides.items()
+        ),
+        created_by=row.created_by,
+        created_at=row.created_at,
+        approved_by=row.approved_by,
+        approved_at=row.approved_at,
+        version=row.version,
+    )

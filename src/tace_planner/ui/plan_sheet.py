@@ -1,0 +1,399 @@
+"""The printable plan sheet: one A4 PDF page written with Qt's PDF writer.
+
+:func:`render_plan_pdf` lays out an HTML page with ``QTextDocument`` on a
+``QPdfWriter`` (300 dpi, A4): patient and inputs, the burden table, a key image with
+contours, the sessions with beads, vials and irinotecan, the warnings and the
+explanation of every number, and the disclaimer. The text shrinks until the page
+holds everything, so the sheet is always one page. :func:`plan_sheet_html` is the
+same content as HTML (tests and previews).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QMarginsF, QUrl
+from PySide6.QtGui import (
+    QFont,
+    QGuiApplication,
+    QImage,
+    QPageLayout,
+    QPageSize,
+    QPainter,
+    QPdfWriter,
+    QTextDocument,
+)
+
+from tace_planner.services.planning_dto import DISCLAIMER
+
+RESOLUTION_DPI = 300
+LOGICAL_DPI = 96
+MARGIN_MM = 10.0
+FONT_SIZES_PT = (9.0, 8.5, 8.0, 7.5, 7.0, 6.5, 6.0, 5.5, 5.0)
+KEY_IMAGE_URL = "plan://key-image.png"
+SEVERITY_STYLE = {
+    "block": ("BLOCK", "#ffffff", "#b00020"),
+    "strong_warning": ("STRONG", "#ffffff", "#d35400"),
+    "warning": ("WARNING", "#3d2c00", "#f5c242"),
+    "info": ("INFO", "#0b3d62", "#d6eaf8"),
+}
+_PATIENT_LABELS = {
+    "height_cm": ("Height", "cm"),
+    "weight_kg": ("Weight", "kg"),
+    "bilirubin_mg_dl": ("Bilirubin", "mg/dL"),
+    "ecog": ("ECOG", ""),
+    "ugt1a1_status": ("UGT1A1", ""),
+    "extrahepatic_disease": ("Extrahepatic disease", ""),
+    "ia_lidocaine_planned": ("IA lidocaine planned", ""),
+    "measured_on": ("Measured on", ""),
+}
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def _num(value: float | None, digits: int = 1, unit: str = "") -> str:
+    if value is None:
+        return "—"
+    return f"{value:.{digits}f}{(' ' + unit) if unit else ''}"
+
+
+def _status_line(plan: Any) -> str:
+    status = getattr(plan, "status", None)
+    if status is None:
+        return "PROPOSAL — not saved"
+    line = f"{status.upper()} — plan version {plan.plan_version}"
+    if plan.supersedes_pk:
+        line += f" (supersedes plan {plan.supersedes_pk})"
+    if plan.approved_at:
+        when = plan.approved_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        line += f", approved by {plan.approved_by} on {when}"
+    return line
+
+
+def _patient_table(plan: Any) -> str:
+    proposal = getattr(plan, "proposal", plan)
+    inputs = proposal.patient.to_json()
+    cells = []
+    for name, (label, unit) in _PATIENT_LABELS.items():
+        value = inputs.get(name)
+        if value is None or value == "":
+            text = "not recorded"
+        elif isinstance(value, bool):
+            text = "yes" if value else "no"
+        else:
+            text = f"{value:g}" if isinstance(value, float) else str(value)
+            text += f" {unit}" if unit else ""
+        cells.append(f"<td><b>{_e(label)}</b>: {_e(text)}</td>")
+    bsa = plan.figures.get("bsa_m2")
+    cells.append(f"<td><b>BSA ({_e(proposal.options.bsa_formula)})</b>: {_num(bsa, 3, 'm²')}</td>")
+    rows = [cells[i : i + 3] for i in range(0, len(cells), 3)]
+    return (
+        "<table width='100%' cellpadding='1'>"
+        + "".join("<tr>" + "".join(row) + "</tr>" for row in rows)
+        + "</table>"
+    )
+
+
+def _burden_table(plan: Any) -> str:
+    figures = plan.figures
+    proposal = getattr(plan, "proposal", plan)
+    rows = [
+        (
+            "Liver volume V<sub>liv</sub> (measured)",
+            _num(figures.get("liver_volume_cm3"), 0, "cm³"),
+        ),
+        (
+            f"Standard liver volume ({_e(proposal.options.slv_formula)})",
+            _num(figures.get("standard_liver_volume_cm3"), 0, "cm³"),
+        ),
+        ("Tumour volume V<sub>mts</sub>", _num(figures.get("tumour_volume_cm3"), 1, "cm³")),
+        (
+            "Tumour burden F = V<sub>mts</sub>/V<sub>liv</sub>",
+            _num(figures.get("burden_percent"), 1, "%"),
+        ),
+        (
+            "V<sub>mts</sub> / non-tumour liver",
+            _num(figures.get("burden_percent_of_non_tumour_liver"), 1, "%"),
+        ),
+    ]
+    for lobe, label in (
+        ("right", "Right lobe (V–VIII)"),
+        ("left", "Left lobe (II–IV)"),
+        ("caudate", "Caudate lobe (I)"),
+        ("unassigned", "No segment"),
+    ):
+        value = figures.get(f"tumour_volume_cm3.{lobe}")
+        if value is not None and (value > 0 or lobe != "unassigned"):
+            rows.append((f"&nbsp;&nbsp;{label}", _num(value, 1, "cm³")))
+    foci = ", ".join(
+        f"{_e(f.name)} ({_e(f.couinaud_segment or '?')}) {f.volume_cm3:.1f}"
+        for f in proposal.burden.foci
+    )
+    body = "".join(
+        f"<tr><td>{label}</td><td align='right'>{value}</td></tr>" for label, value in rows
+    )
+    return (
+        "<table width='100%' border='1' cellspacing='0' cellpadding='2' "
+        "style='border-collapse: collapse; border-color: #999'>"
+        f"<tr><th colspan='2' align='left' bgcolor='#eeeeee'>Tumour burden (baseline)</th></tr>"
+        f"{body}<tr><td colspan='2'><small>Foci (segment, cm³): {foci or '—'}</small></td></tr>"
+        "</table>"
+    )
+
+
+def _sessions_table(plan: Any) -> str:
+    head = (
+        "<tr bgcolor='#eeeeee'><th>#</th><th>Day / date</th><th align='left'>Territory</th>"
+        "<th>Tumour cm³</th><th>Beads mL</th><th>Vials</th><th>Irinotecan loaded mg</th>"
+        "<th>Expected delivered mg</th><th align='left'>Notes</th></tr>"
+    )
+    rows = []
+    for s in plan.sessions:
+        when = f"day {s.day}" + (f"<br>{s.on.isoformat()}" if s.on else "")
+        notes = {
+            "max_beads": "max beads/session",
+            "min_beads": "min beads/session",
+            "capacity": "product capacity",
+            "session_cap": "per-session cap",
+            "override": "physician override",
+        }
+        note = ", ".join(notes.get(x, x) for x in s.limited_by)
+        loads = " + ".join(f"{v:.0f}" for v in s.vial_loads_mg)
+        rows.append(
+            "<tr>"
+            f"<td align='center'>{s.number}</td><td align='center'>{when}</td>"
+            f"<td>{_e(s.territory_label)}</td>"
+            f"<td align='right'>{s.tumour_volume_cm3:.1f}</td>"
+            f"<td align='right'><b>{s.beads_ml:.2f}</b></td>"
+            f"<td align='right'><b>{s.vials}</b></td>"
+            f"<td align='right'><b>{s.irinotecan_loaded_mg:.0f}</b>"
+            f"<br><small>({loads})</small></td>"
+            f"<td align='right'><b>{s.irinotecan_expected_delivered_mg:.0f}</b></td>"
+            f"<td><small>{_e(note)}</small></td></tr>"
+        )
+    if not rows:
+        rows.append(
+            "<tr><td colspan='9' align='center'>"
+            "<b>No dose proposed — see the blocks below.</b></td></tr>"
+        )
+    total = (
+        f"<tr><td colspan='4' align='right'><b>Total</b></td><td></td><td></td>"
+        f"<td align='right'><b>{plan.total_loaded_mg:.0f}</b></td>"
+        f"<td align='right'><b>{plan.total_expected_delivered_mg:.0f}</b></td><td></td></tr>"
+    )
+    return (
+        "<table width='100%' border='1' cellspacing='0' cellpadding='2' "
+        "style='border-collapse: collapse; border-color: #999'>"
+        + head
+        + "".join(rows)
+        + total
+        + "</table>"
+    )
+
+
+def _advisories(plan: Any) -> str:
+    acknowledged = set(getattr(plan, "acknowledged", ()))
+    rows = []
+    for advisory in plan.advisories:
+        label, fg, bg = SEVERITY_STYLE[advisory.severity]
+        ack = " ✓ acknowledged" if advisory.code in acknowledged else ""
+        source = f" <i>({_e(advisory.source)})</i>" if advisory.source else ""
+        rows.append(
+            f"<tr><td bgcolor='{bg}' width='9%' align='center'><font color='{fg}'><b>{label}</b>"
+            f"</font></td><td>{_e(advisory.message)}{source}<b>{ack}</b></td></tr>"
+        )
+    if not rows:
+        return "<p>No warnings.</p>"
+    return "<table width='100%' cellspacing='1' cellpadding='2'>" + "".join(rows) + "</table>"
+
+
+def _explanations(plan: Any) -> str:
+    items: list[tuple[str, Any]] = []
+    for key in ("bsa_m2", "standard_liver_volume_cm3", "burden_percent"):
+        explanation = plan.explanations.get(key)
+        if explanation is not None:
+            items.append(("", explanation))
+    for session in plan.sessions:
+        for key in (
+            "beads_ml",
+            "vials",
+            "irinotecan_loaded_mg",
+            "irinotecan_expected_delivered_mg",
+        ):
+            explanation = session.explanations.get(key)
+            if explanation is not None:
+                items.append((f"S{session.number} ", explanation))
+    sources: list[str] = []
+    lines = []
+    for prefix, item in items:
+        if item.source not in sources:
+            sources.append(item.source)
+        reference = sources.index(item.source) + 1
+        values = ", ".join(f"{k} = {v}" for k, v in item.inputs.items())
+        lines.append(
+            f"<li><b>{_e(prefix + item.summary)}</b>: {_e(item.formula)}"
+            f"{' with ' + _e(values) if values else ''} → <b>{_e(item.result)}</b>"
+            f" [{reference}]</li>"
+        )
+    cited = "; ".join(f"[{n}] {_e(text)}" for n, text in enumerate(sources, start=1))
+    return f"<ul>{''.join(lines)}</ul><p><small><i>Sources: {cited}</i></small></p>"
+
+
+def _overrides(plan: Any) -> str:
+    overrides = getattr(plan, "overrides", ())
+    if not overrides:
+        return ""
+    rows = "".join(
+        f"<li>{_e(o.field)}: {o.value:g} (proposed {o.proposed:g}) — {_e(o.reason)}</li>"
+        for o in overrides
+    )
+    return f"<p><b>Overrides by the physician</b></p><ul>{rows}</ul>"
+
+
+def plan_sheet_html(plan: Any, *, key_image_width_px: int = 0, key_caption: str = "") -> str:
+    """The plan sheet as HTML (the key image, if any, is the resource :data:`KEY_IMAGE_URL`)."""
+    proposal = getattr(plan, "proposal", plan)
+    case = plan.case
+    params = proposal.parameters
+    planning = params.get("planning", {})
+    product = params.get("product", {})
+    capacity = product.get("irinotecan_capacity_mg_per_ml", {}).get("value")
+    vial = product.get("vial_bead_volume_ml", {}).get("value")
+    computed = proposal.computed_at.strftime("%Y-%m-%d %H:%M UTC") if proposal.computed_at else "—"
+    tace = case.planned_tace_on.isoformat() if case.planned_tace_on else "not set"
+    if key_image_width_px:
+        image = (
+            f"<img src='{KEY_IMAGE_URL}' width='{key_image_width_px}'><br>"
+            f"<small>{_e(key_caption)} — contours: liver blue, foci red</small>"
+        )
+    else:
+        image = "<small>No key image: no focus is contoured at baseline.</small>"
+    return f"""
+<html><body>
+<table width='100%' cellpadding='0' cellspacing='0'><tr>
+<td><font size='+2'><b>DEBIRI treatment plan</b></font><br>
+TACE Planner — {_e(_status_line(plan))}</td>
+<td align='right'>Computed {_e(computed)}<br>Model: <b>{_e(proposal.model)}</b>,
+ parameters v{_e(planning.get("version", "?"))},
+ catalogue v{_e(params.get("catalogue_version", "?"))}</td>
+</tr></table>
+<p style='background-color: #fff4ce; color: #5c4400'><b>{_e(DISCLAIMER)}</b></p>
+<p><b>Patient</b>: {_e(case.patient_name)} [{_e(case.patient_id)}] &nbsp; <b>Case</b>:
+ {_e(case.case_title)} (#{case.case_pk}) &nbsp; <b>Planned TACE</b>: {_e(tace)}</p>
+{_patient_table(plan)}
+<table width='100%' cellspacing='0' cellpadding='3'><tr>
+<td width='62%' valign='top'>{_burden_table(plan)}
+<p><b>Product</b>: {_e(product.get("name", "—"))}; vial {_num(vial, 1, "mL")} beads;
+ irinotecan capacity {_num(capacity, 0, "mg/mL")}; loading
+ {_num(proposal.options.loading_mg_per_ml, 0, "mg/mL")}; interval
+ {_e(proposal.options.interval_days)} days; {_e(proposal.options.delivery)} delivery,
+ {_e(proposal.options.schedule)} sessions.</p></td>
+<td width='38%' valign='top' align='center'>{image}</td>
+</tr></table>
+<p><b>Sessions</b></p>
+{_sessions_table(plan)}
+{_overrides(plan)}
+<p><b>Warnings</b></p>
+{_advisories(plan)}
+<p><b>Why these numbers</b></p>
+{_explanations(plan)}
+<p>Physician: ______________________ &nbsp; Signature: ______________________ &nbsp;
+ Date: ____________</p>
+<p><small>{_e(DISCLAIMER)}</small></p>
+</body></html>
+"""
+
+
+def _qimage(pixels: np.ndarray) -> QImage:
+    array = np.ascontiguousarray(pixels)
+    if array.ndim == 2:
+        array = array.astype(np.uint8)
+        height, width = array.shape
+        return QImage(array.data, width, height, width, QImage.Format.Format_Grayscale8).copy()
+    if array.ndim == 3 and array.shape[2] == 3:
+        array = array.astype(np.uint8)
+        height, width = array.shape[:2]
+        return QImage(array.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+    raise ValueError(f"key image must be (rows, columns) or (rows, columns, 3), got {array.shape}")
+
+
+def render_plan_pdf(
+    plan: Any,
+    path: Path | str,
+    key_image: Any = None,
+    *,
+    key_caption: str = "",
+) -> Path:
+    """Write the plan sheet of ``plan`` (a PlanProposal or a PlanItem) as a one-page A4 PDF.
+
+    Parameters
+    ----------
+    plan : PlanProposal or PlanItem
+        What to print.
+    path : pathlib.Path or str
+        The PDF file to write.
+    key_image : numpy.ndarray or KeyImage, optional
+        (rows, columns) grey or (rows, columns, 3) RGB uint8 pixels, or an object
+        with ``pixels`` and ``caption`` (``PlanningService.key_image``).
+    key_caption : str
+        Caption of a bare array.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    RuntimeError
+        No QGuiApplication exists (Qt needs one for fonts).
+    """
+    if QGuiApplication.instance() is None:
+        raise RuntimeError("render_plan_pdf needs a QGuiApplication (or QApplication)")
+    path = Path(path)
+    if key_image is not None and hasattr(key_image, "pixels"):
+        key_caption = key_caption or str(getattr(key_image, "caption", ""))
+        key_image = key_image.pixels
+    writer = QPdfWriter(str(path))
+    writer.setResolution(RESOLUTION_DPI)
+    writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+    writer.setPageMargins(
+        QMarginsF(MARGIN_MM, MARGIN_MM, MARGIN_MM, MARGIN_MM), QPageLayout.Unit.Millimeter
+    )
+    writer.setTitle(f"DEBIRI plan — case {plan.case.case_pk}")
+    writer.setCreator("TACE Planner")
+    page = writer.pageLayout().paintRectPixels(RESOLUTION_DPI)
+    document = QTextDocument()
+    document.documentLayout().setPaintDevice(writer)
+    document.setDocumentMargin(0)
+    document.setTextWidth(page.width())
+    image_width = 0
+    if key_image is not None:
+        image = _qimage(key_image)
+        # <img width> is in logical pixels at 96 dpi, scaled to the writer's 300 dpi.
+        image_width = int(page.width() * 0.36 * LOGICAL_DPI / RESOLUTION_DPI)
+        document.addResource(QTextDocument.ResourceType.ImageResource, QUrl(KEY_IMAGE_URL), image)
+    html_text = plan_sheet_html(plan, key_image_width_px=image_width, key_caption=key_caption)
+    for size in FONT_SIZES_PT:
+        document.setDefaultFont(QFont("DejaVu Sans", size))
+        document.setHtml(html_text)
+        document.setTextWidth(page.width())
+        if document.size().height() <= page.height():
+            break
+        if image_width:
+            image_width = int(image_width * 0.9)
+            html_text = plan_sheet_html(
+                plan, key_image_width_px=image_width, key_caption=key_caption
+            )
+    painter = QPainter(writer)
+    try:
+        document.drawContents(painter)
+    finally:
+        painter.end()
+    return path

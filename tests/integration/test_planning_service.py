@@ -1,0 +1,488 @@
+"""PlanningService on a real SQLite database: inputs, burden, proposals, approval, versions.
+
+Volumes are the phantom's exact baseline truth (``phantom_truth('full', 0)``), written
+as measurement rows the way contouring will write them. The unilobar case holds only
+the right-lobe foci; the bilobar case every baseline focus.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from tace_planner.domain.errors import ConcurrentEditError, InvalidInputError, NotFoundError
+from tace_planner.imaging.phantom import phantom_truth
+from tace_planner.services.planning import PlanningService, load_bead_catalogue
+from tace_planner.services.planning_dto import PlanProposal
+from tace_planner.store.models import (
+    AuditEventRow,
+    CaseRow,
+    ClinicalInputsRow,
+    LesionRow,
+    MeasurementRow,
+    PatientRow,
+    SegmentationRow,
+    SeriesRow,
+    StudyRow,
+    TimepointRow,
+    TreatmentPlanRow,
+)
+
+pytestmark = pytest.mark.db
+
+TACE_ON = dt.date(2026, 3, 16)
+RIGHT_LOBE = {"V", "VI", "VII", "VIII"}
+
+
+def _truth() -> tuple[float, list[dict[str, Any]]]:
+    data = phantom_truth("full", 0).to_json()
+    return data["liver_volume_cm3"], data["timepoints"][0]["foci"]
+
+
+def seed_case(
+    services: Any,
+    *,
+    unilobar: bool = False,
+    measured: bool = True,
+    imaged_on: dt.date = dt.date(2026, 3, 2),
+    patient_id: str = "P-1",
+) -> int:
+    """A patient, a case with a baseline CT and, if ``measured``, liver and focus volumes."""
+    liver_cm3, foci = _truth()
+    if unilobar:
+        foci = [f for f in foci if f["couinaud_segment"] in RIGHT_LOBE]
+    with services.session_factory() as session:
+        patient = PatientRow(patient_id=patient_id, name="Test^Patient")
+        case = CaseRow(patient=patient, title="DEBIRI course", planned_tace_on=TACE_ON)
+        timepoint = TimepointRow(case=case, kind="baseline", label="baseline", imaged_on=imaged_on)
+        session.add_all([patient, case, timepoint])
+        session.flush()
+        study = StudyRow(
+            patient_pk=patient.id,
+            case_pk=case.id,
+            timepoint_pk=timepoint.id,
+            study_uid=f"1.2.3.{patient_id}",
+            study_on=imaged_on,
+        )
+        session.add(study)
+        session.flush()
+        series = SeriesRow(
+            study_pk=study.id,
+            series_uid=f"1.2.3.{patient_id}.1",
+            modality="CT",
+            phase="venous",
+            series_on=imaged_on,
+            slice_thickness_mm=2.5,
+        )
+        session.add(series)
+        session.flush()
+        if measured:
+            volumes = [("liver", "liver", "", liver_cm3)] + [
+                (f["name"], "focus", f["couinaud_segment"], f["volume_cm3"]) for f in foci
+            ]
+            for name, kind, segment, volume in volumes:
+                lesion = LesionRow(case_pk=case.id, name=name, kind=kind, couinaud_segment=segment)
+                session.add(lesion)
+                session.flush()
+                mask = SegmentationRow(
+                    lesion_pk=lesion.id,
+                    timepoint_pk=timepoint.id,
+                    series_pk=series.id,
+                    mask_packed=b"",
+                )
+                session.add(mask)
+                session.flush()
+                session.add(
+                    MeasurementRow(
+                        segmentation_pk=mask.id,
+                        volume_cm3=volume,
+                        method="auto",
+                        measured_at=dt.datetime(2026, 3, 3, tzinfo=dt.UTC),
+                    )
+                )
+        session.commit()
+        return case.id
+
+
+@pytest.fixture
+def planning(services: Any) -> PlanningService:
+    return PlanningService(services.session_factory, "dr test", protocol=services.protocol)
+
+
+@pytest.fixture
+def bilobar(services: Any, planning: PlanningService) -> int:
+    case_pk = seed_case(services)
+    planning.set_clinical_inputs(
+        case_pk,
+        height_cm=175,
+        weight_kg=70,
+        bilirubin_mg_dl=0.8,
+        ecog=1,
+        ugt1a1_status="normal",
+        extrahepatic_disease=False,
+        ia_lidocaine_planned=True,
+    )
+    return case_pk
+
+
+def _count(services: Any, row: type, **where: Any) -> int:
+    with services.session_factory() as session:
+        query = select(func.count()).select_from(row)
+        for name, value in where.items():
+            query = query.where(getattr(row, name) == value)
+        return int(session.scalar(query) or 0)
+
+
+def _codes(advisories: Any) -> set[str]:
+    return {a.code for a in advisories}
+
+
+# ---------------------------------------------------------------------------
+# Clinical inputs
+# ---------------------------------------------------------------------------
+
+
+def test_clinical_inputs_are_saved_and_audited(services: Any, planning: PlanningService) -> None:
+    case_pk = seed_case(services)
+    assert planning.clinical_inputs(case_pk).inputs.height_cm is None
+    item = planning.set_clinical_inputs(case_pk, height_cm=175, weight_kg=70.0, ecog=1)
+    assert (item.inputs.height_cm, item.inputs.weight_kg, item.inputs.ecog) == (175.0, 70.0, 1)
+    assert item.updated_by == "dr test"
+    planning.set_clinical_inputs(case_pk, bilirubin_mg_dl=0.9, measured_on="2026-03-01")
+    stored = planning.clinical_inputs(case_pk).inputs
+    assert (stored.height_cm, stored.bilirubin_mg_dl) == (175.0, 0.9)  # partial update
+    assert stored.measured_on == dt.date(2026, 3, 1)
+    assert _count(services, AuditEventRow, action="set_clinical_inputs") == 2
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"height_cm": -175}, "height_cm"),
+        ({"weight_kg": 0}, "weight_kg"),
+        ({"ecog": 7}, "ecog"),
+        ({"bilirubin_mg_dl": -1}, "bilirubin_mg_dl"),
+        ({"height_cm": 1.75}, "height_cm"),  # implausible, not confirmed
+        ({"measured_on": "03/01/2026"}, "measured_on"),
+        ({"shoe_size": 42}, "shoe_size"),
+        ({"height_cm": 175, "weight_kg": -70}, "weight_kg"),
+    ],
+)
+def test_impossible_inputs_name_the_field_and_save_nothing(
+    services: Any, planning: PlanningService, fields: dict[str, Any], field: str
+) -> None:
+    case_pk = seed_case(services)
+    planning.set_clinical_inputs(case_pk, height_cm=170)
+    with pytest.raises(InvalidInputError) as caught:
+        planning.set_clinical_inputs(case_pk, **fields)
+    assert caught.value.field == field
+    assert planning.clinical_inputs(case_pk).inputs.height_cm == 170.0
+    assert planning.clinical_inputs(case_pk).inputs.weight_kg is None
+    assert _count(services, AuditEventRow, action="set_clinical_inputs") == 1
+
+
+def test_implausible_value_is_saved_when_confirmed(
+    services: Any, planning: PlanningService
+) -> None:
+    case_pk = seed_case(services)
+    planning.set_clinical_inputs(case_pk, height_cm=115, confirm_implausible=True)
+    assert planning.clinical_inputs(case_pk).inputs.height_cm == 115.0
+    with pytest.raises(InvalidInputError):
+        planning.set_clinical_inputs(case_pk, height_cm=-1, confirm_implausible=True)
+
+
+def test_unknown_case_is_reported(services: Any, planning: PlanningService) -> None:
+    with pytest.raises(NotFoundError):
+        planning.set_clinical_inputs(999, height_cm=170)
+    assert _count(services, ClinicalInputsRow) == 0
+    with pytest.raises(NotFoundError):
+        planning.propose(999)
+
+
+# ---------------------------------------------------------------------------
+# Burden
+# ---------------------------------------------------------------------------
+
+
+def test_burden_without_measurements_says_so(services: Any, planning: PlanningService) -> None:
+    case_pk = seed_case(services, measured=False)
+    burden = planning.burden_inputs(case_pk)
+    assert not burden.available
+    assert burden.liver_volume_cm3 is None
+    assert "No measurements at baseline yet" in burden.problems[0]
+    proposal = planning.propose(case_pk)
+    assert proposal.blocked
+    assert "burden.no_tumour" in _codes(proposal.advisories)
+
+
+def test_burden_reads_the_latest_baseline_measurements(
+    services: Any, planning: PlanningService
+) -> None:
+    case_pk = seed_case(services, unilobar=True)
+    liver_cm3, _ = _truth()
+    with services.session_factory() as session:
+        f1 = session.scalars(select(LesionRow).where(LesionRow.name == "F1")).one()
+        mask = session.scalars(
+            select(SegmentationRow).where(SegmentationRow.lesion_pk == f1.id)
+        ).one()
+        session.add(
+            MeasurementRow(
+                segmentation_pk=mask.id,
+                volume_cm3=80.0,
+                measured_at=dt.datetime(2026, 3, 4, tzinfo=dt.UTC),
+                trust="low",
+            )
+        )
+        session.commit()
+    burden = planning.burden_inputs(case_pk)
+    assert burden.liver_volume_cm3 == pytest.approx(liver_cm3)
+    volumes = {f.name: f.volume_cm3 for f in burden.foci}
+    assert volumes["F1"] == 80.0  # the newer measurement
+    assert sorted(volumes) == ["F1", "F2", "F6", "F7"]
+    assert any("F1" in p and "low" in p for p in burden.problems)
+
+
+# ---------------------------------------------------------------------------
+# Proposals: the worked examples through the service
+# ---------------------------------------------------------------------------
+
+
+def test_unilobar_phantom_plan(services: Any, planning: PlanningService) -> None:
+    case_pk = seed_case(services, unilobar=True)
+    planning.set_clinical_inputs(case_pk, height_cm=175, weight_kg=70, bilirubin_mg_dl=0.8, ecog=1)
+    proposal = planning.propose(case_pk)
+    assert proposal.figures["tumour_volume_cm3.right"] == pytest.approx(107.001, abs=1e-3)
+    assert proposal.figures["bsa_m2"] == pytest.approx(1.8447, abs=1e-4)
+    (session,) = proposal.sessions
+    assert (session.territory, session.beads_ml, session.vials) == ("right", 4.0, 2)
+    assert session.irinotecan_loaded_mg == pytest.approx(200.0)
+    assert session.irinotecan_expected_delivered_mg == pytest.approx(200.0)
+    assert session.on == TACE_ON
+    assert "dose.above_warning.s1" in _codes(proposal.advisories)
+    assert "imaging.baseline_too_old" not in _codes(proposal.advisories)
+    assert planning.list_plans(case_pk) == []  # a proposal is not saved
+
+
+def test_bilobar_phantom_plan_and_json(planning: PlanningService, bilobar: int) -> None:
+    proposal = planning.propose(bilobar)
+    first, second = proposal.sessions
+    assert (first.territory, first.vials, first.irinotecan_loaded_mg) == ("right+caudate", 2, 200.0)
+    assert (second.territory, second.day, second.on) == ("left", 21, TACE_ON + dt.timedelta(21))
+    assert second.beads_ml == pytest.approx(0.5)
+    assert second.irinotecan_loaded_mg == pytest.approx(100.0)
+    assert second.irinotecan_expected_delivered_mg == pytest.approx(25.0)
+    data = json.loads(json.dumps(proposal.to_json()))
+    assert data["inputs"]["tumour_volume_cm3"]["right"] == pytest.approx(107.001, abs=1e-3)
+    assert data["inputs"]["tumour_volume_cm3"]["left"] == pytest.approx(4.239, abs=1e-3)
+    assert data["inputs"]["liver_volume_cm3"] == pytest.approx(1572.703)
+    assert data["inputs"]["burden_percent"] == pytest.approx(113.812 / 1572.703 * 100, abs=1e-4)
+    assert data["inputs"]["parameters"]["per_session_cap_mg"] == 200.0
+    assert data["parameters"]["catalogue_version"] == "1"
+    assert data["totals"]["irinotecan_loaded_mg"] == pytest.approx(300.0)
+    assert {w["code"] for w in data["warnings"]} >= {"caudate.focus", "dose.above_warning.s1"}
+    assert PlanProposal.from_json(data) == proposal
+
+
+def test_fixed_model_and_live_patient_changes(planning: PlanningService, bilobar: int) -> None:
+    proposal = planning.propose(bilobar, model="fixed", patient_changes={"ecog": 3})
+    assert [s.irinotecan_loaded_mg for s in proposal.sessions] == [100.0, 100.0]
+    assert "ecog.above_limit" in _codes(proposal.advisories)
+    assert planning.clinical_inputs(bilobar).inputs.ecog == 1  # nothing saved
+    with pytest.raises(InvalidInputError) as caught:
+        planning.propose(bilobar, patient_changes={"weight_kg": -3})
+    assert caught.value.field == "weight_kg"
+
+
+def test_hepasphere_is_refused_until_a_capacity_is_entered(
+    planning: PlanningService, bilobar: int
+) -> None:
+    refused = planning.propose(bilobar, options={"product_code": "hepasphere"})
+    assert refused.blocked
+    assert refused.sessions == ()
+    assert "no irinotecan loading capacity" in next(
+        a.message for a in refused.advisories if a.code == "product.no_capacity"
+    )
+    entered = planning.propose(
+        bilobar,
+        options={"product_code": "hepasphere", "capacity_mg_per_ml": 25, "vial_bead_volume_ml": 2},
+    )
+    assert not entered.blocked
+    assert entered.parameters["product"]["irinotecan_capacity_mg_per_ml"]["evidence"] == "user"
+    assert "product.off_label" in _codes(entered.advisories)
+    draft = planning.save_plan(refused)
+    with pytest.raises(InvalidInputError, match="blocked"):
+        planning.approve(draft.pk, [])
+
+
+def test_old_baseline_imaging_warns(services: Any, planning: PlanningService) -> None:
+    case_pk = seed_case(services, imaged_on=dt.date(2026, 1, 2))
+    proposal = planning.propose(case_pk)
+    warning = next(a for a in proposal.advisories if a.code == "imaging.baseline_too_old")
+    assert warning.severity == "warning"
+    assert "73 day(s)" in warning.message
+
+
+# ---------------------------------------------------------------------------
+# Plan records
+# ---------------------------------------------------------------------------
+
+
+def test_approval_needs_every_warning_acknowledged(
+    services: Any, planning: PlanningService, bilobar: int
+) -> None:
+    draft = planning.save_plan(planning.propose(bilobar))
+    assert (draft.plan_version, draft.status, draft.supersedes_pk) == (1, "draft", None)
+    needed = {a.code for a in planning.warnings_to_acknowledge(draft.pk)}
+    assert "dose.above_warning.s1" in needed
+    with pytest.raises(InvalidInputError, match=r"dose\.above_warning\.s1") as caught:
+        planning.approve(draft.pk, [])
+    assert caught.value.field == "acknowledged_warnings"
+    with pytest.raises(InvalidInputError, match="not shown"):
+        planning.approve(draft.pk, [*needed, "made.up"])
+    assert planning.get_plan(draft.pk).status == "draft"
+    approved = planning.approve(draft.pk, needed)
+    assert approved.status == "approved"
+    assert approved.approved_by == "dr test"
+    assert approved.approved_at is not None
+    assert set(approved.acknowledged) == needed
+    assert _count(services, AuditEventRow, action="approve_plan") == 1
+
+
+def test_approved_plan_is_immutable_and_revision_makes_a_new_version(
+    services: Any, planning: PlanningService, bilobar: int
+) -> None:
+    draft = planning.save_plan(planning.propose(bilobar))
+    needed = [a.code for a in planning.warnings_to_acknowledge(draft.pk)]
+    approved = planning.approve(draft.pk, needed)
+    with services.session_factory() as session:
+        before = session.get(TreatmentPlanRow, approved.pk)
+        snapshot = (before.version, before.results, before.warnings, before.overrides)
+    with pytest.raises(InvalidInputError, match="approved and cannot change"):
+        planning.approve(approved.pk, needed, {"session1.beads_ml": (3.0, "smaller feeder")})
+    with services.session_factory() as session:
+        after = session.get(TreatmentPlanRow, approved.pk)
+        assert (after.version, after.results, after.warnings, after.overrides) == snapshot
+    revised = planning.revise(approved.pk, model="fixed")
+    assert (revised.plan_version, revised.supersedes_pk, revised.status) == (
+        2,
+        approved.pk,
+        "draft",
+    )
+    assert [s.irinotecan_loaded_mg for s in revised.sessions] == [100.0, 100.0]
+    # the superseded plan is left out of the course: no cumulative warning
+    assert revised.proposal.course["prior_loaded_mg"] == 0.0
+    assert [p.plan_version for p in planning.list_plans(bilobar)] == [1, 2]
+
+
+def test_overrides_are_recorded_with_reasons(planning: PlanningService, bilobar: int) -> None:
+    draft = planning.save_plan(planning.propose(bilobar))
+    needed = [a.code for a in planning.warnings_to_acknowledge(draft.pk)]
+    with pytest.raises(InvalidInputError) as caught:
+        planning.approve(draft.pk, needed, {"session1.beads_ml": (3.0, "  ")})
+    assert caught.value.field == "session1.beads_ml"
+    with pytest.raises(InvalidInputError) as caught:
+        planning.approve(draft.pk, needed, {"session1.irinotecan_loaded_mg": (250.0, "more")})
+    assert caught.value.field == "session1.irinotecan_loaded_mg"  # 2 vials hold 200 mg at most
+    with pytest.raises(InvalidInputError) as caught:
+        planning.approve(draft.pk, needed, {"session3.vials": (1, "x")})
+    assert caught.value.field == "session3"
+    # 3 mL instead of 4 mL: 2 vials still prepared, 200 mg loaded, 150 mg expected delivered
+    sessions, raised = planning.preview_overrides(
+        draft.pk, {"session1.beads_ml": (3.0, "small feeder at angiography")}
+    )
+    assert sessions[0].irinotecan_expected_delivered_mg == pytest.approx(150.0)
+    assert {a.code for a in raised} == {"dose.above_warning.s1"}
+    approved = planning.approve(
+        draft.pk,
+        [c for c in needed if c != "dose.above_warning.s1"],
+        {"session1.beads_ml": (3.0, "small feeder at angiography")},
+    )
+    first = approved.sessions[0]
+    assert (first.beads_ml, first.vials, first.irinotecan_loaded_mg) == (3.0, 2, 200.0)
+    assert first.irinotecan_expected_delivered_mg == pytest.approx(150.0)
+    assert "override" in first.limited_by
+    assert "small feeder" in first.explanations["beads_ml"].inputs["reason"]
+    (override,) = approved.overrides
+    assert (override.field, override.value, override.proposed) == ("session1.beads_ml", 3.0, 4.0)
+    assert override.reason == "small feeder at angiography"
+    assert approved.proposal.sessions[0].beads_ml == 4.0  # the proposal is kept as it was
+    reread = planning.get_plan(approved.pk)
+    assert reread.sessions == approved.sessions
+    assert reread.to_json()["plan"]["overrides"]["session1.beads_ml"]["reason"].startswith("small")
+
+
+def test_override_above_the_cap_is_a_strong_warning_answered_by_its_reason(
+    planning: PlanningService, bilobar: int
+) -> None:
+    draft = planning.save_plan(planning.propose(bilobar))
+    needed = [a.code for a in planning.warnings_to_acknowledge(draft.pk)]
+    # a third vial alone is re-derived by the model's rule: loading stops at the 200 mg cap
+    sessions, _ = planning.preview_overrides(draft.pk, {"session1.vials": (3, "third vial")})
+    assert sessions[0].vial_loads_mg == (100.0, 100.0, 0.0)
+    overrides = {
+        "session1.vials": (3, "large tumour"),
+        "session1.beads_ml": (6.0, "large tumour"),
+        "session1.irinotecan_loaded_mg": (300.0, "large tumour, tumour board decision"),
+    }
+    approved = planning.approve(draft.pk, [c for c in needed if not c.endswith(".s1")], overrides)
+    advisories = {a.code: a.severity for a in approved.advisories}
+    assert advisories["override.above_cap.s1"] == "strong_warning"
+    assert "override.above_cap.s1" in approved.acknowledged
+    assert approved.sessions[0].irinotecan_loaded_mg == pytest.approx(300.0)
+    assert approved.sessions[0].irinotecan_expected_delivered_mg == pytest.approx(300.0)
+    assert len(approved.overrides) == 3
+
+
+def test_cumulative_dose_counts_approved_plans(planning: PlanningService, bilobar: int) -> None:
+    first = planning.save_plan(planning.propose(bilobar))
+    planning.approve(first.pk, [a.code for a in planning.warnings_to_acknowledge(first.pk)])
+    assert planning.course_history(bilobar).loaded_mg == pytest.approx(300.0)
+    assert planning.course_history(bilobar).sessions == 2
+    # a new course plan (not a revision) adds 300 mg: 600 > 400 mg, and 4 ≥ 3 treatments
+    again = planning.propose(bilobar)
+    assert {"course.cumulative_dose", "course.session_count"} <= _codes(again.advisories)
+    assert again.to_json()["totals"]["course_loaded_mg"] == pytest.approx(600.0)
+
+
+def test_stale_version_is_a_concurrent_edit(planning: PlanningService, bilobar: int) -> None:
+    draft = planning.save_plan(planning.propose(bilobar))
+    needed = [a.code for a in planning.warnings_to_acknowledge(draft.pk)]
+    with pytest.raises(ConcurrentEditError):
+        planning.approve(draft.pk, needed, expected_version=draft.version + 1)
+    assert planning.approve(draft.pk, needed, expected_version=draft.version).is_approved
+
+
+def test_institution_catalogue_replaces_the_packaged_one(
+    services: Any, bilobar: int, tmp_path: Path
+) -> None:
+    planning = PlanningService(
+        services.session_factory, "dr test", protocol=services.protocol, parameters_dir=tmp_path
+    )
+    data = json.loads(
+        (Path(__file__).parents[2] / "resources" / "parameters" / "bead_catalogue.json").read_text(
+            encoding="utf-8"
+        )
+    )
+    lumi = next(p for p in data["products"] if p["code"] == "dc_bead_lumi")
+    lumi["irinotecan_capacity_mg_per_ml"] = {
+        "value": 50,
+        "source": "pharmacy validation 2026",
+        "evidence": "institutional",
+    }
+    data["version"] = "1-local"
+    broken = json.loads(json.dumps(data))
+    broken["products"][0]["vial_bead_volume_ml"]["value"] = -1
+    with pytest.raises(InvalidInputError):
+        planning.save_institution_file("catalogue", broken)
+    assert not (tmp_path / "bead_catalogue.json").exists()
+    planning.save_institution_file("catalogue", data)
+    assert load_bead_catalogue(tmp_path / "bead_catalogue.json").version == "1-local"
+    proposal = planning.propose(bilobar, options={"product_code": "dc_bead_lumi"})
+    assert not proposal.blocked
+    assert proposal.parameters["catalogue_version"] == "1-local"
+    assert _count(services, AuditEventRow, action="save_parameters") == 1
