@@ -41,12 +41,15 @@ def main() -> int:
     )
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = MainWindow(services)
-    window.resize(1400, 820)
+    window.resize(1600, 900)
     window.show()
     window.select_case(demo.case.pk)
     timer = QElapsedTimer()
     timer.start()
-    while window.slice_view.slice_count == 0 and timer.elapsed() < 60_000:
+    # Wait for the whole series, not only the preview slices shown first.
+    while timer.elapsed() < 60_000 and (
+        window.slice_view.slice_count <= 3 or window.progress_bar.isVisible()
+    ):
         app.processEvents()
     window.slice_view.show_slice(window.slice_view.slice_count // 2)
     for _ in range(20):

@@ -7,11 +7,14 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from tace_planner.services.annotations import AnnotationService
 from tace_planner.services.cases import CaseService
 from tace_planner.services.image_store import ImageStore
+from tace_planner.services.planning import PlanningService
 from tace_planner.services.protocol import ProtocolService
 from tace_planner.services.settings import AppSettings
 from tace_planner.services.studies import StudyService
+from tace_planner.services.volume_cache import VolumeCache, VolumeLoader, budget_from_env
 from tace_planner.store.db import make_engine, make_session_factory
 from tace_planner.store.upgrade import UpgradeResult, upgrade_to_head
 
@@ -27,14 +30,25 @@ class Services:
     studies: StudyService
     cases: CaseService
     protocol: ProtocolService
+    annotations: AnnotationService
+    planning: PlanningService
+    volumes: VolumeLoader
 
     def close(self) -> None:
         """Release database connections."""
         self.engine.dispose()
 
 
-def open_services(settings: AppSettings) -> Services:
+def open_services(settings: AppSettings, *, volume_cache_bytes: int | None = None) -> Services:
     """Open (and if needed create or upgrade) the database, then build the services.
+
+    Parameters
+    ----------
+    settings : AppSettings
+        Where the data lives and who works.
+    volume_cache_bytes : int, optional
+        Memory budget of recently opened volumes; by default
+        ``TACE_PLANNER_VOLUME_CACHE_MB`` or 2 GiB.
 
     Raises
     ------
@@ -46,12 +60,23 @@ def open_services(settings: AppSettings) -> Services:
     upgrade = upgrade_to_head(engine)
     sessions = make_session_factory(engine)
     image_store = ImageStore(settings.image_store_dir)
+    protocol = ProtocolService(sessions, settings.user, stored_path=image_store.absolute)
+    studies = StudyService(sessions, image_store, settings.user)
+    budget = budget_from_env() if volume_cache_bytes is None else volume_cache_bytes
     return Services(
         settings=settings,
         engine=engine,
         session_factory=sessions,
         upgrade=upgrade,
-        studies=StudyService(sessions, image_store, settings.user),
+        studies=studies,
         cases=CaseService(sessions, settings.user),
-        protocol=ProtocolService(sessions, settings.user, stored_path=image_store.absolute),
+        protocol=protocol,
+        annotations=AnnotationService(sessions, settings.user),
+        planning=PlanningService(
+            sessions,
+            settings.user,
+            protocol=protocol,
+            parameters_dir=settings.data_dir / "parameters",
+        ),
+        volumes=VolumeLoader(studies.series_files, VolumeCache(budget)),
     )

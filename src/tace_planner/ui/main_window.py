@@ -1,14 +1,16 @@
-"""Main window: case list, study tree, the image view, status bar and menus."""
+"""Main window: case list, study tree, measurements, the image viewer, status bar and menus."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -21,18 +23,22 @@ from PySide6.QtWidgets import (
 
 from tace_planner import __version__
 from tace_planner.domain.progress import Progress
-from tace_planner.domain.volume import ImageVolume
 from tace_planner.services.dto import SeriesItem
-from tace_planner.services.settings import save_settings
+from tace_planner.services.settings import config_file, save_settings
 from tace_planner.ui.dialogs.classification_dialog import ClassificationDialog
 from tace_planner.ui.dialogs.import_dialog import ImportDialog
 from tace_planner.ui.dialogs.new_case_dialog import NewCaseDialog
 from tace_planner.ui.dialogs.settings_dialog import SettingsDialog
 from tace_planner.ui.errors import show_error
+from tace_planner.ui.panels.annotation_panel import AnnotationPanel
 from tace_planner.ui.panels.case_list import CaseListPanel
+from tace_planner.ui.panels.plan_panel import PlanPanel
 from tace_planner.ui.panels.study_tree import StudyTreePanel
-from tace_planner.ui.tasks import TaskHandle, TaskRunner
+from tace_planner.ui.tasks import TaskRunner
 from tace_planner.ui.viewer.slice_view import SliceView
+from tace_planner.ui.viewer.toolbar import ViewerToolBar
+from tace_planner.ui.viewer.viewer_grid import ViewerWorkspace
+from tace_planner.ui.viewer.window_presets import WindowPresetStore
 
 DISCLAIMER = (
     "Planning aid for research and clinical decision support — not a prescription. "
@@ -40,29 +46,39 @@ DISCLAIMER = (
 )
 
 
-def percentile_window(volume: ImageVolume) -> tuple[float, float]:
-    """A (width, level) window spanning the 1st to 99.5th percentile (MR has no HU scale)."""
-    sample = volume.voxels[:: max(1, volume.shape[0] // 16)]
-    low, high = np.percentile(sample, [1.0, 99.5])
-    width = max(float(high - low), 1.0)
-    return width, float(low) + width / 2
+class SnapshotDialog:
+    """Asks where to save a PNG of the active view; tests patch :meth:`ask`."""
+
+    @classmethod
+    def ask(cls, parent: QWidget, suggested: str) -> Path | None:
+        """The chosen file, or None when cancelled."""
+        path, _ = QFileDialog.getSaveFileName(parent, "Save view as PNG", suggested, "PNG (*.png)")
+        if not path:
+            return None
+        return Path(path if path.lower().endswith(".png") else f"{path}.png")
+
+
+def _key_image(services: Any, plan_case_pk: int) -> Any:
+    """The plan sheet's key image: a baseline slice through the largest focus, with contours."""
+    return services.planning.key_image(plan_case_pk, services.studies.load_series)
 
 
 class MainWindow(QMainWindow):
     """The application window.
 
-    Left: the case list (``CaseService.list_cases``) above the study tree of the
-    selected case (``StudyService.studies_of_case``). Right: the image view,
-    which loads the selected series with ``StudyService.load_series`` off the GUI
-    thread. The status bar names the database; its progress bar and *Cancel*
-    button belong to the running load.
+    Left: the case list (``CaseService.list_cases``), the study tree of the
+    selected case (``StudyService.studies_of_case``) and the measurements of the
+    series in the active view (``AnnotationService``). Right: the image viewer
+    (:class:`ViewerWorkspace`), which opens the selected series in its active
+    view, or a series dragged from the tree onto any view, off the GUI thread.
+    The status bar names the database; its progress bar and *Cancel* button
+    belong to the running loads.
     """
 
     def __init__(self, services: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._services = services
         self._tasks = TaskRunner(self)
-        self._load: TaskHandle | None = None
         self._case_pk: int | None = None
         self.setWindowTitle(f"TACE Planner {__version__}")
         self.resize(1400, 860)
@@ -77,14 +93,27 @@ class MainWindow(QMainWindow):
         studies_layout.setContentsMargins(0, 0, 0, 0)
         studies_layout.addWidget(self.protocol_label)
         studies_layout.addWidget(self.study_tree, stretch=1)
+        self.annotation_panel = AnnotationPanel()
         left = QSplitter(Qt.Vertical)
         left.addWidget(self.case_list)
         left.addWidget(studies)
+        left.addWidget(self.annotation_panel)
         left.setStretchFactor(0, 1)
         left.setStretchFactor(1, 3)
+        left.setStretchFactor(2, 1)
 
-        self.slice_view = SliceView()
-        self.view_title = QLabel("Select a series in the study tree")
+        self.viewer = ViewerWorkspace(
+            services,
+            self._tasks,
+            describe_series=self.study_tree.series_item,
+            # Next to the settings file, so a test's or a portable install's stays its own.
+            presets=WindowPresetStore(
+                QSettings(str(config_file().with_name("viewer.ini")), QSettings.Format.IniFormat)
+            ),
+        )
+        self.viewer_toolbar = ViewerToolBar(self.viewer, self)
+        self.addToolBar(self.viewer_toolbar)
+        self.view_title = QLabel("Select a series in the study tree, or drag it onto a view")
         self.view_title.setObjectName("view_title")
         disclaimer = QLabel(DISCLAIMER)
         disclaimer.setObjectName("disclaimer")
@@ -96,15 +125,24 @@ class MainWindow(QMainWindow):
         right_layout.setContentsMargins(4, 4, 4, 4)
         right_layout.addWidget(disclaimer)
         right_layout.addWidget(self.view_title)
-        right_layout.addWidget(self.slice_view, stretch=1)
+        right_layout.addWidget(self.viewer, stretch=1)
 
         splitter = QSplitter(Qt.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 3)
-        splitter.setSizes([600, 800])
+        splitter.setStretchFactor(1, 4)
+        splitter.setSizes([480, 920])
         self.setCentralWidget(splitter)
+
+        self.plan_panel = PlanPanel(
+            services.planning, key_image=functools.partial(_key_image, services)
+        )
+        self.plan_dock = QDockWidget("Treatment plan", self)
+        self.plan_dock.setObjectName("plan_dock")
+        self.plan_dock.setWidget(self.plan_panel)
+        self.addDockWidget(Qt.RightDockWidgetArea, self.plan_dock)
+        self.resizeDocks([self.plan_dock], [400], Qt.Horizontal)
 
         self._build_status_bar()
         self._build_menus()
@@ -114,7 +152,26 @@ class MainWindow(QMainWindow):
         self.study_tree.classification_requested.connect(
             self._on_study_tree_classification_requested
         )
+        self._connect_viewer()
         self.refresh_cases()
+
+    @property
+    def slice_view(self) -> SliceView:
+        """The active view of the viewer."""
+        return self.viewer.active_view
+
+    def _connect_viewer(self) -> None:
+        viewer = self.viewer
+        viewer.provider.busy_changed.connect(self._on_loading_busy_changed)
+        viewer.provider.progressed.connect(self._on_load_progress)
+        viewer.load_failed.connect(self._on_load_failed)
+        viewer.volume_shown.connect(self._on_viewer_volume_shown)
+        viewer.preview_shown.connect(self._on_viewer_preview_shown)
+        viewer.active_view_changed.connect(self._on_viewer_active_view_changed)
+        viewer.annotations.message.connect(self._on_viewer_message)
+        viewer.annotations.changed.connect(self._refresh_annotation_panel)
+        self.annotation_panel.annotation_selected.connect(self._on_annotation_selected)
+        self.annotation_panel.delete_requested.connect(self._on_annotation_delete_requested)
 
     def _build_status_bar(self) -> None:
         settings = self._services.settings
@@ -140,6 +197,14 @@ class MainWindow(QMainWindow):
         settings_action = QAction("&Settings…", self)
         settings_action.triggered.connect(self._on_settings_triggered)
         file_menu.addAction(settings_action)
+        file_menu.addSeparator()
+        snapshot_action = QAction("Save view as &PNG…", self)
+        snapshot_action.setShortcut(QKeySequence("Ctrl+Shift+S"))
+        snapshot_action.triggered.connect(self._on_snapshot_triggered)
+        file_menu.addAction(snapshot_action)
+        bare_snapshot_action = QAction("Save view as PNG &without overlays…", self)
+        bare_snapshot_action.triggered.connect(self._on_bare_snapshot_triggered)
+        file_menu.addAction(bare_snapshot_action)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.Quit)
@@ -195,6 +260,7 @@ class MainWindow(QMainWindow):
             return
         self.study_tree.show_studies(studies)
         self.show_protocol_status(case_pk)
+        self.plan_panel.set_case(case_pk)
 
     def show_protocol_status(self, case_pk: int) -> None:
         """Check the case's baseline against the imaging protocol and show the verdict."""
@@ -241,61 +307,109 @@ class MainWindow(QMainWindow):
 
     # ----------------------------------------------------------------- series
     def _on_study_tree_series_selected(self, series_uid: str, part: str) -> None:
-        if self._load is not None:
-            self._load.cancel()
-        try:
-            task = self._services.studies.load_series(series_uid, part or None)
-        except Exception as error:  # noqa: BLE001 - shown to the user
-            show_error(self, "Cannot open series", error)
-            return
         selected = self.study_tree.selectedItems()
         title = selected[0].text(0) if selected else series_uid
         if part and selected and selected[0].parent() is not None:
             title = f"{selected[0].parent().text(0)} — {part}"
-        modality = selected[0].text(1) if selected else ""
         self.view_title.setText(f"Loading {title}…")
-        handle = self._tasks.submit(
-            task,
-            title=f"Loading {title}",
-            on_result=lambda volume: self._on_volume_loaded(title, modality, volume),
-            on_progress=self._on_load_progress,
-            on_error=lambda error: self._on_load_failed(title, error),
-        )
-        handle.finished.connect(self._on_load_finished)
-        self._load = handle
-        self.progress_bar.setValue(0)
-        self.progress_bar.setVisible(True)
-        self.cancel_button.setVisible(True)
+        try:
+            self.viewer.open_series(series_uid, part, title=title)
+        except Exception as error:  # noqa: BLE001 - shown to the user
+            self.view_title.setText(f"{title}: could not be opened")
+            show_error(self, "Cannot open series", error)
+
+    @Slot(bool)
+    def _on_loading_busy_changed(self, busy: bool) -> None:
+        if busy:
+            self.progress_bar.setValue(0)
+        self.progress_bar.setVisible(busy)
+        self.cancel_button.setVisible(busy)
 
     def _on_load_progress(self, step: Progress) -> None:
         self.progress_bar.setValue(int(step.fraction * 100))
 
-    def _on_volume_loaded(self, title: str, modality: str, volume: ImageVolume) -> None:
-        window = None if modality == "CT" else percentile_window(volume)
-        self.slice_view.set_volume(volume, window)
-        self.slice_view.show_slice(volume.shape[0] // 2)
+    def _describe_view(self, view: SliceView, shape_zyx: tuple[int, int, int] | None = None) -> str:
+        volume = view.volume
+        if volume is None:
+            return "Select a series in the study tree, or drag it onto a view"
         dz, dy, dx = volume.spacing_mm
-        z, y, x = volume.shape
-        self.view_title.setText(
-            f"{title} — {z} × {y} × {x} voxels, {dz:.2f} × {dy:.2f} × {dx:.2f} mm"
-        )
+        z, y, x = shape_zyx or volume.shape
+        loading = " (loading…)" if shape_zyx is not None else ""
+        return f"{view.title} — {z} × {y} × {x} voxels, {dz:.2f} × {dy:.2f} × {dx:.2f} mm{loading}"
+
+    @Slot(object)
+    def _on_viewer_volume_shown(self, view: SliceView) -> None:
+        if view is self.viewer.active_view:
+            self.view_title.setText(self._describe_view(view))
+            self._refresh_annotation_panel()
+
+    @Slot(object, object)
+    def _on_viewer_preview_shown(self, view: SliceView, shape_zyx: tuple[int, int, int]) -> None:
+        if view is self.viewer.active_view:
+            self.view_title.setText(self._describe_view(view, shape_zyx))
+
+    @Slot(object)
+    def _on_viewer_active_view_changed(self, view: SliceView) -> None:
+        self.view_title.setText(self._describe_view(view))
+        self._refresh_annotation_panel()
+
+    @Slot(str)
+    def _on_viewer_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8_000)
 
     def _on_load_failed(self, title: str, error: BaseException) -> None:
         self.view_title.setText(f"{title}: could not be loaded")
         show_error(self, f"Cannot load {title}", error)
 
-    @Slot()
-    def _on_load_finished(self) -> None:
-        # A bound slot with sender(), not a lambda capturing the handle and the window.
-        if self._load is self.sender():
-            self._load = None
-            self.progress_bar.setVisible(False)
-            self.cancel_button.setVisible(False)
-
     def _on_cancel_button_clicked(self) -> None:
-        if self._load is not None:
-            self._load.cancel()
-            self.view_title.setText("Loading cancelled")
+        self.viewer.provider.cancel_all()
+        self.view_title.setText("Loading cancelled")
+
+    # ----------------------------------------------------------------- measurements
+    def _refresh_annotation_panel(self) -> None:
+        view = self.viewer.active_view
+        items = self.viewer.annotations.items_for(view.series_key)
+        self.annotation_panel.show_items(items, view.title)
+
+    @Slot(int)
+    def _on_annotation_selected(self, pk: int) -> None:
+        self.viewer.annotations.jump_to(pk, self.viewer.active_view)
+
+    @Slot(int)
+    def _on_annotation_delete_requested(self, pk: int) -> None:
+        self.viewer.annotations.delete(pk)
+
+    # ----------------------------------------------------------------- snapshot
+    def save_snapshot(self, path: str | Path, overlays: bool = True) -> Path:
+        """Save the active view as a PNG for a report, with or without overlays.
+
+        Raises
+        ------
+        OSError
+            The file cannot be written.
+        """
+        return self.viewer.save_snapshot(path, overlays)
+
+    def _ask_and_save_snapshot(self, overlays: bool) -> None:
+        view = self.viewer.active_view
+        if view.volume is None:
+            self.statusBar().showMessage("Open a series first", 5_000)
+            return
+        path = SnapshotDialog.ask(self, f"{view.title or 'view'}.png".replace("/", "-"))
+        if path is None:
+            return
+        try:
+            saved = self.save_snapshot(path, overlays)
+        except OSError as error:
+            show_error(self, "Cannot save the picture", error)
+            return
+        self.statusBar().showMessage(f"Saved {saved}", 8_000)
+
+    def _on_snapshot_triggered(self) -> None:
+        self._ask_and_save_snapshot(overlays=True)
+
+    def _on_bare_snapshot_triggered(self) -> None:
+        self._ask_and_save_snapshot(overlays=False)
 
     # ----------------------------------------------------------------- dialogs
     def _on_import_triggered(self) -> None:
@@ -353,5 +467,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Cancel running work and wait for it before the window goes."""
+        self.viewer.release()
         self._tasks.shutdown()
         super().closeEvent(event)

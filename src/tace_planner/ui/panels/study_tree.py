@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtWidgets import QMenu, QStyle, QTreeWidget, QTreeWidgetItem, QWidget
+from collections.abc import Sequence
+
+from PySide6.QtCore import QMimeData, QPoint, Qt, Signal, Slot
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QMenu,
+    QStyle,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QWidget,
+)
 
 from tace_planner.services.dto import SeriesItem, StudyItem
+from tace_planner.ui.viewer.interaction import SERIES_MIME_TYPE, series_mime_data
 
 _SERIES_ROLE = Qt.UserRole + 1
 _PART_ROLE = Qt.UserRole + 2
@@ -20,6 +31,8 @@ class StudyTreePanel(QTreeWidget):
     volumes (b-values, echoes) lists them as children to choose from. Series
     that are not volumes (reports, segmentations, localizers) are greyed out;
     a geometry warning shows as an icon with the reasons in the tooltip.
+    A volume can be dragged onto a view of the viewer (mime type
+    ``SERIES_MIME_TYPE``: series UID and part).
     """
 
     series_selected = Signal(str, str)
@@ -33,7 +46,29 @@ class StudyTreePanel(QTreeWidget):
         self.itemSelectionChanged.connect(self._on_selection_changed)
         self.setContextMenuPolicy(Qt.CustomContextMenu)
         self.customContextMenuRequested.connect(self._on_context_menu_requested)
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self._series: dict[str, SeriesItem] = {}
+
+    def series_item(self, series_uid: str) -> SeriesItem | None:
+        """The listed series with this UID, or None."""
+        return self._series.get(series_uid)
+
+    def mimeTypes(self) -> list[str]:
+        """Dragged series travel as :data:`SERIES_MIME_TYPE`."""
+        return [SERIES_MIME_TYPE]
+
+    def mimeData(self, items: Sequence[QTreeWidgetItem]) -> QMimeData:
+        """The first dragged volume (a series of several volumes: its last part)."""
+        for item in items:
+            uid = item.data(0, _SERIES_ROLE)
+            if not uid or item.isDisabled():
+                continue
+            part = item.data(0, _PART_ROLE)
+            if item.childCount() and part is None:
+                part = item.child(item.childCount() - 1).data(0, _PART_ROLE)
+            return series_mime_data(str(uid), str(part or ""))
+        return QMimeData()
 
     def show_studies(self, studies: list[StudyItem]) -> None:
         """Replace the tree with ``studies``."""
@@ -46,7 +81,7 @@ class StudyTreePanel(QTreeWidget):
                 label = f"{study.timepoint_label} — {label}"
             images = sum(s.image_count for s in study.series)
             top = QTreeWidgetItem([label, study.modalities, "", date, str(images)])
-            top.setFlags(top.flags() & ~Qt.ItemIsSelectable)
+            top.setFlags(top.flags() & ~Qt.ItemIsSelectable & ~Qt.ItemIsDragEnabled)
             self.addTopLevelItem(top)
             for series in study.series:
                 row = self._series_row(series)
@@ -110,6 +145,29 @@ class StudyTreePanel(QTreeWidget):
                 rows.append((item.text(0), item.text(1), item.text(2)))
         return rows
 
+    def item_of(self, series_uid: str, part: str = "") -> QTreeWidgetItem | None:
+        """The row of a series (or of one part of it), or None."""
+        for top in range(self.topLevelItemCount()):
+            study = self.topLevelItem(top)
+            for child in range(study.childCount()):
+                row = study.child(child)
+                if row.data(0, _SERIES_ROLE) != series_uid:
+                    continue
+                if not part:
+                    return row
+                for sub in range(row.childCount()):
+                    if row.child(sub).data(0, _PART_ROLE) == part:
+                        return row.child(sub)
+        return None
+
+    def select_series(self, series_uid: str, part: str = "") -> bool:
+        """Select a series (part): it opens in the active view; False when not listed."""
+        item = self.item_of(series_uid, part)
+        if item is None:
+            return False
+        self.setCurrentItem(item)
+        return True
+
     def select_first_volume(self, modality: str = "CT", prefer: str = "venous") -> bool:
         """Select the first volume of ``modality``, the first ``prefer`` one if any.
 
@@ -137,8 +195,17 @@ class StudyTreePanel(QTreeWidget):
         menu = QMenu(self)
         menu.setAttribute(Qt.WA_DeleteOnClose)
         action = menu.addAction("Correct classification…")
-        action.triggered.connect(lambda: self.classification_requested.emit(series))
+        action.setData(series.series_uid)
+        action.triggered.connect(self._on_correct_classification_triggered)
         menu.popup(self.viewport().mapToGlobal(position))
+
+    @Slot()
+    def _on_correct_classification_triggered(self) -> None:
+        # A bound slot reading the action, not a lambda holding the tree alive.
+        action = self.sender()
+        series = self._series.get(str(action.data())) if isinstance(action, QAction) else None
+        if series is not None:
+            self.classification_requested.emit(series)
 
     def _on_selection_changed(self) -> None:
         items = self.selectedItems()

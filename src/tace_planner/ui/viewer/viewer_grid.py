@@ -1,0 +1,441 @@
+"""The image viewer: 1×1, 1×2, 2×2 or MPR layouts of slice views, linked by patient position.
+
+:class:`ViewerWorkspace` owns four :class:`SliceView` widgets (one state each),
+a :class:`~tace_planner.services.state.ViewLinker`, a :class:`VolumeProvider`
+and the masks shown per series. Series open in the active view (selection in
+the study tree) or in the view they are dropped on. Measurements drawn in a
+view are measured and stored by ``services.annotations`` and shown again on
+their plane whenever the series is open.
+
+API for other workspaces (contouring):
+
+- ``workspace.active_view`` → :class:`SliceView`; ``view.volume`` (ImageVolume),
+  ``view.series_key`` ((series UID, part)), ``view.slice_position_mm()`` and
+  ``view.slice_centre_lps()`` (LPS), ``view.geometry`` (plane mapping).
+- ``workspace.set_mask(series_uid, part, label, mask_zyx, colour, opacity, outline)``
+  shows a mask on every view of that series (now and when opened later);
+  ``mask_changed`` after editing it in place; ``remove_mask``, ``clear_masks``.
+- ``workspace.set_tool("custom")`` then ``workspace.pointer_event(view, PointerEvent)``:
+  presses, drags, releases and clicks in LPS with the voxel under them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import QGridLayout, QWidget
+
+from tace_planner.domain.volume import ImageVolume
+from tace_planner.imaging.reformat import acquisition_orientation
+from tace_planner.services.dto import SeriesItem
+from tace_planner.services.state import ViewLinker
+from tace_planner.ui.tasks import TaskRunner
+from tace_planner.ui.viewer.annotations_glue import AnnotationGlue
+from tace_planner.ui.viewer.interaction import PointerEvent
+from tace_planner.ui.viewer.linked_views import LinkedViews
+from tace_planner.ui.viewer.overlays import DEFAULT_OPACITY, ColourLike
+from tace_planner.ui.viewer.slice_view import SliceView
+from tace_planner.ui.viewer.volume_loader import VolumeKey, VolumeProvider
+from tace_planner.ui.viewer.window_presets import WindowPresetStore
+
+LAYOUTS: dict[str, tuple[tuple[int, int], ...]] = {
+    "1x1": ((0, 0),),
+    "1x2": ((0, 0), (0, 1)),
+    "2x2": ((0, 0), (0, 1), (1, 0), (1, 1)),
+    "mpr": ((0, 0), (0, 1), (1, 0)),
+}
+MPR_ORIENTATIONS = ("axial", "coronal", "sagittal")
+_MaskSpec = tuple[npt.NDArray[np.bool_], ColourLike | None, float, bool]
+
+
+class ViewerWorkspace(QWidget):
+    """Slice views in a grid with linking, reference lines, masks and measurements.
+
+    Parameters
+    ----------
+    services : Any
+        The app's services: ``volumes`` (or ``studies.load_series``) to read
+        series, ``annotations`` to store measurements (optional).
+    tasks : TaskRunner
+        Runs the loads.
+    describe_series : callable, optional
+        ``series_uid -> SeriesItem | None`` (title, modality, geometry report).
+    presets : WindowPresetStore, optional
+        Window presets shared by the views.
+    """
+
+    active_view_changed = Signal(object)  # SliceView
+    volume_shown = Signal(object)  # SliceView that received its whole volume
+    preview_shown = Signal(object, object)  # SliceView, shape (z, y, x) of the whole volume
+    load_failed = Signal(str, object)  # title, exception
+    pointer_event = Signal(object, object)  # SliceView, PointerEvent (tool "custom")
+    layout_changed = Signal(str)  # "1x1", "1x2", "2x2" or "mpr"
+    tool_changed = Signal(str)
+
+    def __init__(
+        self,
+        services: Any,
+        tasks: TaskRunner,
+        *,
+        describe_series: Callable[[str], SeriesItem | None] | None = None,
+        presets: WindowPresetStore | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("viewer_workspace")
+        self._services = services
+        self._describe = describe_series
+        self.presets = presets if presets is not None else WindowPresetStore()
+        self.provider = VolumeProvider(services, tasks, self)
+        self.annotations = AnnotationGlue(getattr(services, "annotations", None), self)
+        self._masks: dict[VolumeKey, dict[str, _MaskSpec]] = {}
+        self._wanted: dict[int, tuple[VolumeKey, str | None]] = {}  # view number -> key, plane
+        self._previews: set[int] = set()  # views showing a preview of what they wait for
+        self._views = [SliceView(self, presets=self.presets) for _ in range(4)]
+        self._active = self._views[0]
+        self._layout_name = "1x1"
+        self._maximised: SliceView | None = None
+        self._tool = "window"
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setSpacing(2)
+        for view in self._views:
+            view.activated.connect(self._on_view_activated)
+            view.series_dropped.connect(self._on_view_series_dropped)
+            view.maximise_requested.connect(self._on_view_maximise_requested)
+            view.pointer_event.connect(self._on_view_pointer_event)
+            view.measurement_drawn.connect(self._on_view_measurement_drawn)
+        self.provider.preview_ready.connect(self._on_provider_preview_ready)
+        self.provider.volume_ready.connect(self._on_provider_volume_ready)
+        self.provider.load_failed.connect(self._on_provider_load_failed)
+        self.linking = LinkedViews(self)
+        self.set_layout("1x1")
+        self._active.set_active(True)
+
+    # ------------------------------------------------------------ views
+    @property
+    def views(self) -> list[SliceView]:
+        """The views of the current layout, in reading order."""
+        return self._views[: len(LAYOUTS[self._layout_name])]
+
+    @property
+    def all_views(self) -> list[SliceView]:
+        """All four views, shown or not."""
+        return list(self._views)
+
+    @property
+    def active_view(self) -> SliceView:
+        """The view that receives series, keys and toolbar actions."""
+        return self._active
+
+    @property
+    def layout_name(self) -> str:
+        """ "1x1", "1x2", "2x2" or "mpr"."""
+        return self._layout_name
+
+    def set_active_view(self, view: SliceView) -> None:
+        """Make ``view`` the active one."""
+        if view is self._active:
+            return
+        self._active.set_active(False)
+        self._active = view
+        view.set_active(True)
+        self.active_view_changed.emit(view)
+
+    def set_layout(self, name: str) -> None:
+        """Show ``name`` ("1x1", "1x2", "2x2" or "mpr"); MPR shows the active series three ways.
+
+        Raises
+        ------
+        ValueError
+            Unknown layout.
+        """
+        if name not in LAYOUTS:
+            raise ValueError(f"layout must be one of {tuple(LAYOUTS)}, got {name!r}")
+        self._layout_name = name
+        self._maximised = None
+        for view in self._views:
+            self._grid.removeWidget(view)
+            view.hide()
+        for view, (row, column) in zip(self._views, LAYOUTS[name], strict=False):
+            self._grid.addWidget(view, row, column)
+            view.show()
+        if self._active not in self.views:
+            self.set_active_view(self._views[0])
+        if name == "mpr":
+            self._fill_mpr()
+        self.linking.update_references()
+        self.layout_changed.emit(name)
+
+    def _fill_mpr(self) -> None:
+        source = self._active if self._active.volume is not None else self._views[0]
+        key = source.series_key
+        if key is None:
+            return
+        for view, orientation in zip(self._views[:3], MPR_ORIENTATIONS, strict=True):
+            self.open_series(*key, view=view, orientation=orientation, title=source.title)
+        self.set_crosshair(True)
+
+    @Slot()
+    def _on_view_maximise_requested(self) -> None:
+        view = self.sender()
+        if not isinstance(view, SliceView):
+            return
+        if self._maximised is view:
+            self._maximised = None
+            for other in self.views:
+                other.show()
+        else:
+            self._maximised = view
+            for other in self.views:
+                other.setVisible(other is view)
+
+    # ------------------------------------------------------------ opening
+    def open_series(
+        self,
+        series_uid: str,
+        part: str = "",
+        *,
+        view: SliceView | None = None,
+        orientation: str | None = None,
+        title: str | None = None,
+    ) -> None:
+        """Open a series part in ``view`` (the active view when None); loads off the GUI thread.
+
+        Raises
+        ------
+        Exception
+            What the service raises at once (unknown series).
+        """
+        if view is None and orientation is None and self._layout_name == "mpr":
+            for mpr_view, plane in zip(self._views[:3], MPR_ORIENTATIONS, strict=True):
+                self.open_series(series_uid, part, view=mpr_view, orientation=plane, title=title)
+            return
+        target = view if view is not None else self._active
+        key: VolumeKey = (series_uid, part or "")
+        number = self._views.index(target)
+        previous = self._wanted.get(number)
+        self._wanted[number] = (key, orientation)
+        if previous is not None and not any(k == previous[0] for k, _ in self._wanted.values()):
+            self.provider.cancel(previous[0])  # nobody waits for it any more
+        try:  # a part in memory arrives during the call: the view must be waiting already
+            self.provider.request(series_uid, part, title or self._title_of(key))
+        except Exception:
+            self._wanted.pop(number, None)
+            raise
+
+    def _title_of(self, key: VolumeKey) -> str:
+        series = self._describe(key[0]) if self._describe is not None else None
+        if series is None:
+            return key[0] if not key[1] else f"{key[0]} — {key[1]}"
+        label = series.description or f"series {series.series_number or '?'}"
+        return f"{label} — {key[1]}" if key[1] else label
+
+    def _series_facts(self, key: VolumeKey) -> dict[str, Any]:
+        series = self._describe(key[0]) if self._describe is not None else None
+        if series is None:
+            return {"modality": "", "geometry_status": "", "geometry_warnings": ()}
+        part = next((p for p in series.parts if (p.part or "") == key[1]), None)
+        status = part.geometry_status if part is not None else series.geometry_status
+        warnings = part.warnings if part is not None else series.warnings
+        return {
+            "modality": series.modality,
+            "geometry_status": status,
+            "geometry_warnings": tuple(warnings),
+        }
+
+    def _views_wanting(self, key: VolumeKey) -> list[tuple[SliceView, str | None]]:
+        return [(self._views[n], o) for n, (k, o) in self._wanted.items() if k == key]
+
+    def _on_provider_preview_ready(
+        self, key: VolumeKey, preview: ImageVolume, shape_zyx: tuple[int, int, int]
+    ) -> None:
+        for view, orientation in self._views_wanting(key):
+            if orientation not in (None, acquisition_orientation(preview.index_to_lps)):
+                continue  # a few acquired slices make no preview of another plane
+            self._show_volume(view, key, preview, orientation)
+            self._previews.add(self._views.index(view))
+            self.preview_shown.emit(view, shape_zyx)
+
+    def _on_provider_volume_ready(self, key: VolumeKey, volume: ImageVolume) -> None:
+        for view, orientation in self._views_wanting(key):
+            number = self._views.index(view)
+            del self._wanted[number]
+            if number in self._previews and view.series_key == key:
+                # Same grid, more slices: keep position, window, zoom and pan.
+                view.set_volume(
+                    volume,
+                    view.window_hu,
+                    series_key=key,
+                    title=self.provider.title(key),
+                    keep_view=True,
+                    **self._series_facts(key),
+                )
+                self._show_masks(view, key)
+                self.linking.join(view)
+            else:
+                self._show_volume(view, key, volume, orientation)
+            self._previews.discard(number)
+            self.annotations.show_on(view)
+            self.linking.update_references()
+            self.volume_shown.emit(view)
+
+    def _on_provider_load_failed(self, key: VolumeKey, error: BaseException) -> None:
+        for view, _ in self._views_wanting(key):
+            del self._wanted[self._views.index(view)]
+        self.load_failed.emit(self.provider.title(key), error)
+
+    def _show_volume(
+        self, view: SliceView, key: VolumeKey, volume: ImageVolume, orientation: str | None
+    ) -> None:
+        """Show a new volume in ``view`` at its middle plane, then join the linked group."""
+        self.linking.leave(view)
+        view.overlays.clear_masks()
+        view.set_volume(
+            volume,
+            orientation=orientation,
+            series_key=key,
+            title=self.provider.title(key),
+            **self._series_facts(key),
+        )
+        view.show_slice(view.slice_count // 2)
+        self._show_masks(view, key)
+        view.set_tool(self._tool)
+        self.linking.join(view)
+
+    def _show_masks(self, view: SliceView, key: VolumeKey) -> None:
+        for label, (mask, colour, opacity, outline) in self._masks.get(key, {}).items():
+            if view.volume is not None and mask.shape == view.volume.shape:
+                view.overlays.set_mask(label, mask, colour, opacity, outline)
+
+    # ------------------------------------------------------------ masks (contouring API)
+    def set_mask(
+        self,
+        series_uid: str,
+        part: str,
+        label: str,
+        mask_zyx: npt.NDArray[np.bool_],
+        colour: ColourLike | None = None,
+        opacity: float = DEFAULT_OPACITY,
+        outline: bool = False,
+    ) -> None:
+        """Show a mask on every view of (series, part), now and whenever it is opened.
+
+        Raises
+        ------
+        ValueError
+            The mask does not fit the volume shown (see ``MaskOverlay.set_mask``).
+        """
+        key: VolumeKey = (series_uid, part or "")
+        self._masks.setdefault(key, {})[label] = (mask_zyx, colour, opacity, outline)
+        for view in self._views:
+            if view.series_key == key and view.volume is not None:
+                view.overlays.set_mask(label, mask_zyx, colour, opacity, outline)
+
+    def mask_changed(
+        self,
+        series_uid: str,
+        part: str,
+        label: str,
+        changed_box: tuple[slice, slice, slice] | None = None,
+    ) -> None:
+        """A mask shown with :meth:`set_mask` was edited in place: redraw it everywhere."""
+        key: VolumeKey = (series_uid, part or "")
+        for view in self._views:
+            if view.series_key == key:
+                view.overlays.mask_changed(label, changed_box)
+
+    def remove_mask(self, series_uid: str, part: str, label: str) -> None:
+        """Stop showing one mask of a series."""
+        key: VolumeKey = (series_uid, part or "")
+        self._masks.get(key, {}).pop(label, None)
+        for view in self._views:
+            if view.series_key == key:
+                view.overlays.remove_mask(label)
+
+    def clear_masks(self, series_uid: str | None = None, part: str = "") -> None:
+        """Remove the masks of one series, or of every series."""
+        for key in list(self._masks):
+            if series_uid is None or key == (series_uid, part or ""):
+                del self._masks[key]
+        for view in self._views:
+            if series_uid is None or view.series_key == (series_uid, part or ""):
+                view.overlays.clear_masks()
+
+    # ------------------------------------------------------------ tools and linking
+    @property
+    def tool(self) -> str:
+        """The left-button tool of every view."""
+        return self._tool
+
+    def set_tool(self, tool: str) -> None:
+        """Choose the left-button tool of every view (see ``tools.TOOLS``)."""
+        for view in self._views:
+            view.set_tool(tool)
+        self._tool = tool
+        self.tool_changed.emit(tool)
+
+    @property
+    def linker(self) -> ViewLinker:
+        """The Qt-free linker of the views' states."""
+        return self.linking.linker
+
+    def set_linking(self, enabled: bool) -> None:
+        """Switch linked scrolling, zoom and pan on or off for all views."""
+        self.linking.set_linking(enabled)
+
+    def set_view_linked(self, view: SliceView, linked: bool) -> None:
+        """Take one view in or out of the linked group."""
+        self.linking.set_view_linked(view, linked)
+
+    @property
+    def crosshair(self) -> bool:
+        """True when reference lines and the linked cursor are shown."""
+        return self.linking.crosshair
+
+    def set_crosshair(self, visible: bool) -> None:
+        """Show where the other views' planes cut each view, and the mouse's twin point."""
+        self.linking.set_crosshair(visible)
+        self.layout_changed.emit(self._layout_name)
+
+    # ------------------------------------------------------------ view signals
+    @Slot()
+    def _on_view_activated(self) -> None:
+        view = self.sender()
+        if isinstance(view, SliceView):
+            self.set_active_view(view)
+
+    @Slot(str, str)
+    def _on_view_series_dropped(self, series_uid: str, part: str) -> None:
+        view = self.sender()
+        if not isinstance(view, SliceView):
+            return
+        try:
+            self.open_series(series_uid, part, view=view)
+        except Exception as error:  # noqa: BLE001 - reported to the user, app keeps running
+            self.load_failed.emit(series_uid, error)
+
+    def _on_view_pointer_event(self, event: PointerEvent) -> None:
+        self.pointer_event.emit(self.sender(), event)
+
+    def _on_view_measurement_drawn(self, kind: str, points: object) -> None:
+        view = self.sender()
+        if isinstance(view, SliceView):
+            self.annotations.measure(view, kind, list(points))  # type: ignore[call-overload]
+
+    # ------------------------------------------------------------ snapshot
+    def save_snapshot(self, path: str | Path, overlays: bool = True) -> Path:
+        """Save the active view as a PNG (see ``SliceView.save_snapshot``)."""
+        return self._active.save_snapshot(path, overlays)
+
+    def release(self) -> None:
+        """Cancel loads and disconnect the views from their states (before closing)."""
+        self.provider.cancel_all()
+        self.linking.release()
+        for view in self._views:
+            view.release_state()
