@@ -204,6 +204,23 @@ class PlanningService:
             self._catalogue = load_bead_catalogue(self._institution_file(CATALOGUE_FILE))
         return self._catalogue
 
+    def parameter_file_text(self, kind: str) -> tuple[str, str]:
+        """The ``planning`` or ``catalogue`` file in use as (where it comes from, JSON text).
+
+        Raises
+        ------
+        InvalidInputError
+            ``kind`` is unknown.
+        """
+        names = {"planning": PLANNING_FILE, "catalogue": CATALOGUE_FILE}
+        if kind not in names:
+            raise InvalidInputError("kind", f"{kind!r}: expected 'planning' or 'catalogue'")
+        own = self._institution_file(names[kind])
+        if own is not None:
+            return str(own), own.read_text(encoding="utf-8")
+        resource = importlib.resources.files("tace_planner.resources") / "parameters" / names[kind]
+        return f"packaged {names[kind]}", resource.read_text(encoding="utf-8")
+
     def save_institution_file(self, kind: str, data: Mapping[str, Any]) -> Path:
         """Validate and save the institution's ``planning`` or ``catalogue`` file (audited).
 
