@@ -11,7 +11,7 @@ from tace_planner.ui.dialogs.parameters_dialog import ParametersDialog
 pytestmark = pytest.mark.db
 
 
-def test_edit_catalogue_and_planning_parameters(qtbot, services) -> None:  # noqa: ANN001
+def test_edit_catalogue_and_planning_parameters(qtbot, services) -> None:
     dialog = ParametersDialog(services.planning)
     qtbot.addWidget(dialog)
     assert "packaged planning.json" in dialog.origin_label.text()
