@@ -36,7 +36,11 @@ def main() -> int:
     services = open_services(AppSettings(args.data_dir, None, "screenshot"))
     demo = run_sync(
         prepare_demo(
-            services.studies, services.cases, services.settings.demo_dir, size=args.phantom_size
+            services.studies,
+            services.cases,
+            services.settings.demo_dir,
+            size=args.phantom_size,
+            contouring=services.contouring,
         )
     )
     app = QApplication.instance() or QApplication(sys.argv[:1])

@@ -90,7 +90,71 @@ def build_parser() -> argparse.ArgumentParser:
     cases = commands.add_parser("cases", help="list treatment cases")
     cases.add_argument("--json", action="store_true")
     _add_planning_commands(commands)
+    _add_contouring_commands(commands)
     return parser
+
+
+def _seed(text: str) -> tuple[float, float, float]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 3:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a point as X,Y,Z in LPS mm")
+    return values  # type: ignore[return-value]
+
+
+def _add_contouring_commands(commands: Any) -> None:
+    contour = commands.add_parser("contour", help="contour a focus or the liver from a click")
+    actions = contour.add_subparsers(dest="contour_command", metavar="ACTION", required=True)
+    auto = actions.add_parser("auto", help="auto contour a focus from a point inside it")
+    liver = actions.add_parser("liver", help="contour the whole liver from a point inside it")
+    for parser in (auto, liver):
+        parser.add_argument("--series", required=True, help="Series Instance UID")
+        parser.add_argument("--part", help="volume of a multi-volume series (see `series`)")
+        parser.add_argument(
+            "--seed",
+            type=_seed,
+            required=True,
+            metavar="X,Y,Z",
+            help="LPS mm; write --seed=-95,0,20 when X is negative",
+        )
+        parser.add_argument("--json", action="store_true")
+    auto.add_argument("--lesion", help="lesion name (default: a new focus F<n>)")
+    auto.add_argument("--segment", help="Couinaud segment I-VIII of the focus")
+    auto.add_argument(
+        "--include",
+        type=_seed,
+        action="append",
+        default=[],
+        metavar="X,Y,Z",
+        help="another point inside the focus (repeatable)",
+    )
+    auto.add_argument(
+        "--exclude",
+        type=_seed,
+        action="append",
+        default=[],
+        metavar="X,Y,Z",
+        help="a point that must stay outside (repeatable)",
+    )
+    measurements = commands.add_parser(
+        "measurements", help="lesion volumes, diameters, HU and tumour burden F"
+    )
+    measurements.add_argument("--series", required=True, help="any series of the timepoint")
+    measurements.add_argument(
+        "--remeasure", action="store_true", help="measure the stored contours again first"
+    )
+    measurements.add_argument("--json", action="store_true")
+    seg = commands.add_parser("seg", help="exchange contours as DICOM SEG")
+    seg_actions = seg.add_subparsers(dest="seg_command", metavar="ACTION", required=True)
+    export = seg_actions.add_parser("export", help="write a series' contours as one SEG file")
+    export.add_argument("--series", required=True, help="Series Instance UID")
+    export.add_argument("--part", help="volume of a multi-volume series")
+    export.add_argument("out", type=Path, metavar="OUT.dcm")
+    importer = seg_actions.add_parser("import", help="read a SEG onto its stored series")
+    importer.add_argument("file", type=Path)
+    importer.add_argument("--json", action="store_true")
 
 
 def _yes_no(text: str) -> bool:
@@ -189,11 +253,16 @@ def _cmd_phantom(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace, services: Any, launch_gui: GuiLauncher | None) -> int:
+    from tace_planner.services.contouring import contouring_service
     from tace_planner.services.demo import prepare_demo
 
     report = _run(
         prepare_demo(
-            services.studies, services.cases, services.settings.demo_dir, size=args.phantom_size
+            services.studies,
+            services.cases,
+            services.settings.demo_dir,
+            size=args.phantom_size,
+            contouring=contouring_service(services),
         ),
         args.verbose,
     )
@@ -206,6 +275,8 @@ def _cmd_demo(args: argparse.Namespace, services: Any, launch_gui: GuiLauncher |
         f"{report.imported.new_instances} new file(s) imported, "
         f"{report.imported.known_instances} already stored"
     )
+    if report.contoured:
+        print(f"{report.contoured} lesion(s) contoured at baseline (liver and foci)")
     for item in sorted(
         report.imported.series, key=lambda s: (str(s.series_on), s.series_number or 0)
     ):
@@ -448,6 +519,117 @@ def _cmd_plan(args: argparse.Namespace, services: Any, render_pdf: PdfRenderer |
     return 1 if plan.blocked else 0
 
 
+def _print_lesion(item: Any) -> None:
+    def num(value: float | None, digits: int, unit: str) -> str:
+        return "—" if value is None else f"{value:.{digits}f}{unit}"
+
+    fraction = item.enhancing_fraction
+    enhancing = None if fraction is None else 100 * fraction
+    print(
+        f"  {item.name:8} {item.couinaud_segment or '—':5} "
+        f"{num(item.volume_cm3, 2, ' cm³'):>12} "
+        f"long {num(item.longest_axial_diameter_mm, 1, ' mm'):>9} "
+        f"short {num(item.short_axis_mm, 1, ' mm'):>9} "
+        f"HU {num(item.mean_hu, 0, ''):>5} "
+        f"enh {num(enhancing, 0, ' %'):>6}"
+        + ("" if item.trust in ("ok", "") else f"  [{item.trust}]")
+    )
+
+
+def _print_measurements(result: Any) -> None:
+    print(f"case {result.case_pk}, {result.timepoint_label}:")
+    for item in result.lesions:
+        _print_lesion(item)
+    print(
+        f"V_liv {_fmt(result.liver_volume_cm3, 1, ' cm³')}, "
+        f"V_mts {_fmt(result.tumour_volume_cm3, 2, ' cm³')}, "
+        f"F {_fmt(result.burden_percent, 2, ' %')}"
+    )
+    for note in result.notes:
+        print(f"  note: {note}")
+
+
+def _cmd_contour(args: argparse.Namespace, services: Any) -> int:
+    from tace_planner.services.contouring import contouring_service
+
+    contouring = contouring_service(services)
+    case_pk, _, _ = contouring.series_context(args.series)
+    if args.contour_command == "liver":
+        result = _run(
+            contouring.contour_liver_task(case_pk, args.series, args.seed, part=args.part),
+            args.verbose,
+        )
+    else:
+        result = contouring.auto_contour(
+            case_pk,
+            args.series,
+            args.seed,
+            lesion=args.lesion,
+            include=args.include,
+            exclude=args.exclude,
+            part=args.part,
+            couinaud_segment=args.segment,
+        )
+    measurement = result.measurement
+    if args.json:
+        data = measurement.to_json() if measurement is not None else {"name": result.lesion.name}
+        data["warnings"] = list(result.warnings)
+        print(json.dumps(data, indent=2))
+    else:
+        print(f"{result.lesion.name} contoured on series {args.series}:")
+        if measurement is not None:
+            _print_lesion(measurement)
+        for warning in result.warnings:
+            print(f"  warning: {warning}")
+    return 0
+
+
+def _cmd_measurements(args: argparse.Namespace, services: Any) -> int:
+    from tace_planner.services.contouring import contouring_service
+
+    contouring = contouring_service(services)
+    if args.remeasure:
+        case_pk, timepoint_pk, _ = contouring.series_context(args.series)
+        contouring.measure(case_pk, timepoint_pk)
+    result = contouring.measurements(args.series)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        _print_measurements(result)
+    return 0
+
+
+def _cmd_seg(args: argparse.Namespace, services: Any) -> int:
+    from tace_planner.services.contouring import contouring_service
+
+    contouring = contouring_service(services)
+    if args.seg_command == "export":
+        path = contouring.export_seg(args.series, args.out, part=args.part)
+        print(f"DICOM SEG written to {path}")
+        return 0
+    if not args.file.is_file():
+        print(f"error: no such file: {args.file}", file=sys.stderr)
+        return 2
+    result = contouring.import_seg(args.file)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "series_uid": result.series_uid,
+                    "lesions": [item.name for item in result.lesions],
+                    "warnings": list(result.warnings),
+                },
+                indent=2,
+            )
+        )
+    else:
+        names = ", ".join(item.name for item in result.lesions)
+        print(f"{len(result.lesions)} contour(s) imported onto series {result.series_uid}: {names}")
+        for warning in result.warnings:
+            print(f"  warning: {warning}")
+    return 0
+
+
 def main(
     argv: Sequence[str] | None = None,
     launch_gui: GuiLauncher | None = None,
@@ -492,6 +674,12 @@ def main(
                 return _cmd_patient(args, services)
             if args.command == "plan":
                 return _cmd_plan(args, services, render_pdf)
+            if args.command == "contour":
+                return _cmd_contour(args, services)
+            if args.command == "measurements":
+                return _cmd_measurements(args, services)
+            if args.command == "seg":
+                return _cmd_seg(args, services)
         finally:
             services.close()
     except TacePlannerError as error:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tace_planner.services.annotations import AnnotationService
 from tace_planner.services.cases import CaseService
+from tace_planner.services.contouring import ContouringService
 from tace_planner.services.image_store import ImageStore
 from tace_planner.services.planning import PlanningService
 from tace_planner.services.protocol import ProtocolService
@@ -33,6 +34,7 @@ class Services:
     annotations: AnnotationService
     planning: PlanningService
     volumes: VolumeLoader
+    contouring: ContouringService | None = None
 
     def close(self) -> None:
         """Release database connections."""
@@ -63,6 +65,7 @@ def open_services(settings: AppSettings, *, volume_cache_bytes: int | None = Non
     protocol = ProtocolService(sessions, settings.user, stored_path=image_store.absolute)
     studies = StudyService(sessions, image_store, settings.user)
     budget = budget_from_env() if volume_cache_bytes is None else volume_cache_bytes
+    volumes = VolumeLoader(studies.series_files, VolumeCache(budget))
     return Services(
         settings=settings,
         engine=engine,
@@ -78,5 +81,6 @@ def open_services(settings: AppSettings, *, volume_cache_bytes: int | None = Non
             protocol=protocol,
             parameters_dir=settings.data_dir / "parameters",
         ),
-        volumes=VolumeLoader(studies.series_files, VolumeCache(budget)),
+        volumes=volumes,
+        contouring=ContouringService(sessions, studies, settings.user, volumes=volumes),
     )

@@ -2,10 +2,12 @@
 
 Pure numpy drawing (no Qt), so the command line can build it too. The slice comes
 from the series the largest focus was contoured on; contours are the outlines of
-the baseline masks of every lesion contoured on that series. Until the contouring
-module publishes its mask codec, masks are decoded here as NumPy ``packbits`` of
-the bounding-box crop (zlib-compressed or not); a mask that cannot be decoded is
-drawn as its bounding box, and the caption says so.
+the baseline masks of every lesion contoured on that series. Masks are stored by
+the contouring service with :mod:`tace_planner.imaging.mask_codec` (``grid_shape``
+= ``{"shape": [z, y, x], "bbox": [z0, z1, y0, y1, x0, x1]}``); masks written in
+the earlier draft layout (bare ``packbits`` of the crop, ``bbox`` = ``[z0, y0, x0,
+z1, y1, x1]``) are still read. A mask that cannot be decoded is drawn as its
+bounding box, and the caption says so.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from tace_planner.domain.errors import InvalidInputError
 from tace_planner.domain.progress import run_sync
+from tace_planner.imaging.mask_codec import unpack_mask
 from tace_planner.store.models import (
     LesionRow,
     MeasurementRow,
@@ -125,10 +129,26 @@ def _largest_focus_mask(
     return str(series_uid), same_grid
 
 
+def _codec_mask(row: SegmentationRow) -> npt.NDArray[np.bool_] | None:
+    """The full mask if the row is stored with :mod:`~tace_planner.imaging.mask_codec`."""
+    grid = row.grid_shape or {}
+    box, shape = grid.get("bbox"), grid.get("shape")
+    if not isinstance(box, list | tuple) or len(box) != 6 or not shape or not row.mask_packed:
+        return None
+    try:
+        return unpack_mask(box, row.mask_packed, shape)
+    except (InvalidInputError, ValueError):
+        return None
+
+
 def _bbox(row: SegmentationRow) -> tuple[int, ...] | None:
+    """(z0, y0, x0, z1, y1, x1) of the mask, ends exclusive."""
     box = (row.grid_shape or {}).get("bbox")
     if not isinstance(box, list | tuple) or len(box) != 6:
         return None
+    if _codec_mask(row) is not None:
+        z0, z1, y0, y1, x0, x1 = (int(v) for v in box)
+        return (z0, y0, x0, z1, y1, x1)
     return tuple(int(v) for v in box)
 
 
@@ -144,9 +164,15 @@ def decode_mask_slice(
 ) -> npt.NDArray[np.bool_] | None:
     """Slice ``z`` of a stored mask on the full (rows, columns) plane, or None if undecodable.
 
-    Tries ``packbits`` of the bounding-box crop with an exclusive or inclusive end,
-    with or without zlib compression.
+    Reads the :mod:`~tace_planner.imaging.mask_codec` format; else tries the draft
+    layout (``packbits`` of the bounding-box crop with an exclusive or inclusive
+    end, with or without zlib compression).
     """
+    full = _codec_mask(row)
+    if full is not None:
+        if full.shape[1:] != tuple(plane_shape) or not 0 <= z < full.shape[0]:
+            return None
+        return full[z].copy()
     box = _bbox(row)
     if box is None or not row.mask_packed:
         return None

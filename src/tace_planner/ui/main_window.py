@@ -25,13 +25,16 @@ from tace_planner import __version__
 from tace_planner.domain.progress import Progress
 from tace_planner.services.dto import SeriesItem
 from tace_planner.services.settings import config_file, save_settings
+from tace_planner.ui.contour_tools import ContourController
 from tace_planner.ui.dialogs.classification_dialog import ClassificationDialog
 from tace_planner.ui.dialogs.import_dialog import ImportDialog
 from tace_planner.ui.dialogs.new_case_dialog import NewCaseDialog
+from tace_planner.ui.dialogs.parameters_dialog import ParametersDialog
 from tace_planner.ui.dialogs.settings_dialog import SettingsDialog
 from tace_planner.ui.errors import show_error
 from tace_planner.ui.panels.annotation_panel import AnnotationPanel
 from tace_planner.ui.panels.case_list import CaseListPanel
+from tace_planner.ui.panels.lesion_panel import LesionPanel
 from tace_planner.ui.panels.plan_panel import PlanPanel
 from tace_planner.ui.panels.study_tree import StudyTreePanel
 from tace_planner.ui.tasks import TaskRunner
@@ -143,6 +146,7 @@ class MainWindow(QMainWindow):
         self.plan_dock.setWidget(self.plan_panel)
         self.addDockWidget(Qt.RightDockWidgetArea, self.plan_dock)
         self.resizeDocks([self.plan_dock], [400], Qt.Horizontal)
+        self._build_contouring(services)
 
         self._build_status_bar()
         self._build_menus()
@@ -188,6 +192,126 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.cancel_button)
         bar.addPermanentWidget(self.database_label)
 
+    def _build_contouring(self, services: Any) -> None:
+        """Lesion dock (tabified with the plan) and the contour tools, when available."""
+        self.contouring = getattr(services, "contouring", None)
+        self.contour_controller: ContourController | None = None
+        self.lesion_panel: LesionPanel | None = None
+        if self.contouring is None:
+            return
+        self.contour_controller = ContourController(self.viewer, self.contouring, self._tasks, self)
+        self.lesion_panel = LesionPanel(self.contouring)
+        self.lesion_dock = QDockWidget("Lesions", self)
+        self.lesion_dock.setObjectName("lesion_dock")
+        self.lesion_dock.setWidget(self.lesion_panel)
+        self.addDockWidget(Qt.RightDockWidgetArea, self.lesion_dock)
+        self.tabifyDockWidget(self.plan_dock, self.lesion_dock)
+        self.plan_dock.raise_()
+        self.lesion_panel.lesion_selected.connect(self._on_lesion_panel_lesion_selected)
+        self.lesion_panel.jump_requested.connect(self._on_lesion_panel_jump_requested)
+        self.lesion_panel.visibility_changed.connect(self.contour_controller.set_visible)
+        self.lesion_panel.lock_changed.connect(self.contour_controller.set_locked)
+        self.lesion_panel.lesions_edited.connect(self._on_lesion_panel_lesions_edited)
+        self.contour_controller.lesions_changed.connect(self._on_contour_lesions_changed)
+        self.contour_controller.error.connect(self._on_contour_error)
+        self.contour_controller.stack_changed.connect(self._on_contour_stack_changed)
+
+    def _build_contour_menu(self) -> None:
+        if self.contour_controller is None:
+            return
+        menu = self.menuBar().addMenu("C&ontour")
+        self.addToolBarBreak()
+        toolbar = self.addToolBar("Contour")
+        toolbar.setObjectName("contour_toolbar")
+        self.contour_tool_actions: dict[str | None, QAction] = {}
+        for tool, text in (
+            (None, "&Navigate"),
+            ("auto", "&Auto contour"),
+            ("brush", "&Brush"),
+            ("erase", "&Eraser"),
+            ("threshold", "&Threshold paint"),
+        ):
+            action = QAction(text, self)
+            action.setToolTip(
+                {
+                    None: "The viewer's own tools (window/level, rulers)",
+                    "auto": "Click in a focus: contour it in 3D; Shift-click: exclude from it",
+                    "brush": "Paint into the selected lesion (5 mm disc)",
+                    "erase": "Erase from the selected lesion",
+                    "threshold": "Paint only voxels between −50 and 250 HU",
+                }[tool]
+            )
+            action.setCheckable(True)
+            action.setData(tool)
+            action.triggered.connect(self._on_contour_tool_triggered)
+            menu.addAction(action)
+            toolbar.addAction(action)
+            self.contour_tool_actions[tool] = action
+        self.contour_tool_actions[None].setChecked(True)
+        menu.addSeparator()
+        self.undo_action = QAction("&Undo contour edit", self)
+        self.undo_action.setShortcut(QKeySequence.Undo)
+        self.undo_action.triggered.connect(self.contour_controller.undo)
+        self.redo_action = QAction("&Redo contour edit", self)
+        self.redo_action.setShortcut(QKeySequence("Ctrl+Shift+Z"))
+        self.redo_action.triggered.connect(self.contour_controller.redo)
+        for action in (self.undo_action, self.redo_action):
+            action.setEnabled(False)
+            menu.addAction(action)
+            toolbar.addAction(action)
+        lesions_action = QAction("Show &lesions", self)
+        lesions_action.triggered.connect(self._on_show_lesions_triggered)
+        menu.addAction(lesions_action)
+
+    def _on_contour_tool_triggered(self) -> None:
+        action = self.sender()
+        tool = action.data() if isinstance(action, QAction) else None
+        for other, item in self.contour_tool_actions.items():
+            item.setChecked(other == tool)
+        if self.contour_controller is not None:
+            self.contour_controller.set_tool(tool)
+
+    def _on_show_lesions_triggered(self) -> None:
+        self.lesion_dock.show()
+        self.lesion_dock.raise_()
+
+    def _on_contour_stack_changed(self) -> None:
+        if self.contour_controller is None:
+            return
+        stack = self.contour_controller.stack
+        self.undo_action.setEnabled(stack.can_undo)
+        self.redo_action.setEnabled(stack.can_redo)
+        self.undo_action.setText(f"&Undo {stack.undo_text}" if stack.can_undo else "&Undo")
+        self.redo_action.setText(f"&Redo {stack.redo_text}" if stack.can_redo else "&Redo")
+
+    def _on_contour_error(self, message: str) -> None:
+        self.statusBar().showMessage(message, 8_000)
+
+    def _on_contour_lesions_changed(self) -> None:
+        if self.lesion_panel is not None:
+            self.lesion_panel.refresh()
+            if self.contour_controller is not None and self.contour_controller.active_lesion_pk:
+                self.lesion_panel.select_lesion(self.contour_controller.active_lesion_pk)
+        if self._case_pk is not None:
+            self.plan_panel.set_case(self._case_pk)
+
+    def _on_lesion_panel_lesions_edited(self) -> None:
+        if self.contour_controller is not None:
+            self.contour_controller.refresh_lesions()
+            if self._case_pk is not None:
+                self.contour_controller.set_case(self._case_pk)
+        if self._case_pk is not None:
+            self.plan_panel.set_case(self._case_pk)
+
+    def _on_lesion_panel_lesion_selected(self, lesion_pk: int | None) -> None:
+        if self.contour_controller is not None:
+            self.contour_controller.set_active_lesion(lesion_pk)
+
+    def _on_lesion_panel_jump_requested(self, point_lps: Any) -> None:
+        for view in self.viewer.all_views:
+            if view.volume is not None:
+                view.centre_on(point_lps)
+
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         import_action = QAction("&Import DICOM…", self)
@@ -214,6 +338,10 @@ class MainWindow(QMainWindow):
         self.new_case_action = QAction("&New case for the selected patient…", self)
         self.new_case_action.triggered.connect(self._on_new_case_triggered)
         case_menu.addAction(self.new_case_action)
+        parameters_action = QAction("Planning &parameters and bead catalogue…", self)
+        parameters_action.triggered.connect(self._on_parameters_triggered)
+        case_menu.addAction(parameters_action)
+        self._build_contour_menu()
         help_menu = self.menuBar().addMenu("&Help")
         about_action = QAction("&About TACE Planner", self)
         about_action.triggered.connect(self._on_about_triggered)
@@ -261,6 +389,12 @@ class MainWindow(QMainWindow):
         self.study_tree.show_studies(studies)
         self.show_protocol_status(case_pk)
         self.plan_panel.set_case(case_pk)
+        if self.lesion_panel is not None and self.contour_controller is not None:
+            self.lesion_panel.set_case(case_pk)
+            try:
+                self.contour_controller.set_case(case_pk)
+            except Exception as error:  # noqa: BLE001 - shown to the user
+                show_error(self, "Cannot show the contours", error)
 
     def show_protocol_status(self, case_pk: int) -> None:
         """Check the case's baseline against the imaging protocol and show the verdict."""
@@ -441,6 +575,11 @@ class MainWindow(QMainWindow):
             return
         self.refresh_cases()
         self.select_case(case.pk)
+
+    def _on_parameters_triggered(self) -> None:
+        dialog = ParametersDialog(self._services.planning, self)
+        dialog.exec()
+        self.plan_panel.set_case(self._case_pk)  # recompute with the values now in use
 
     def _on_settings_triggered(self) -> None:
         choice = SettingsDialog.ask(self._services.settings, self)

@@ -1,0 +1,447 @@
+"""Contour tools on the viewer: auto contour click, brush, eraser, threshold paint; undo/redo.
+
+:class:`ContourController` listens to ``workspace.pointer_event`` (the viewer's
+"custom" tool), edits the lesion masks in memory, shows them with
+``workspace.set_mask`` / ``mask_changed``, keeps every edit on a
+:class:`~tace_planner.services.commands.CommandStack` and saves the edited mask
+after each edit in a task (one save at a time per lesion; an edit made during
+a save is saved right after it).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from PySide6.QtCore import QObject, Qt, Signal
+
+from tace_planner.domain.progress import Progress, Task
+from tace_planner.imaging.segmentation.paint import MaskPatch, paint
+from tace_planner.services.commands import CommandStack
+from tace_planner.services.contouring_dto import ContourResult, LesionItem
+
+log = logging.getLogger(__name__)
+
+TOOLS = ("auto", "brush", "erase", "threshold")
+"""Left-button tools: auto contour click (Shift: exclude), brush, eraser, threshold paint."""
+
+UNDO_LIMIT = 50
+
+
+@dataclass
+class _Lesion:
+    item: LesionItem
+    series_uid: str
+    part: str
+    timepoint_pk: int
+    mask: npt.NDArray[np.bool_]
+    visible: bool = True
+    locked: bool = False
+    include: list[tuple[float, float, float]] = field(default_factory=list)
+    exclude: list[tuple[float, float, float]] = field(default_factory=list)
+
+
+class MaskEdit:
+    """An undoable change of one lesion's mask: patches applied in order."""
+
+    def __init__(
+        self, controller: ContourController, lesion_pk: int, text: str, patches: Sequence[MaskPatch]
+    ) -> None:
+        self.text = text
+        self._controller = controller
+        self._lesion_pk = lesion_pk
+        self._patches = list(patches)
+
+    def do(self) -> None:
+        """Apply the patches and save."""
+        lesion = self._controller.lesion_state(self._lesion_pk)
+        if lesion is None:
+            return
+        for patch in self._patches:
+            patch.apply(lesion.mask)
+        self._controller.mask_edited(self._lesion_pk, self._patches)
+
+    def undo(self) -> None:
+        """Revert the patches (last first) and save."""
+        lesion = self._controller.lesion_state(self._lesion_pk)
+        if lesion is None:
+            return
+        for patch in reversed(self._patches):
+            patch.revert(lesion.mask)
+        self._controller.mask_edited(self._lesion_pk, self._patches)
+
+
+def _call(function: Any, *args: Any, **kwargs: Any) -> Task[Any]:
+    """Run a service call as a task (one progress step, then the result)."""
+    yield Progress(0, 1, "Working")
+    return function(*args, **kwargs)
+
+
+class ContourController(QObject):
+    """Edits lesion masks with the mouse; saves each edit; undo/redo ≥ 20 steps.
+
+    Parameters
+    ----------
+    workspace : ViewerWorkspace
+        The viewer (``pointer_event``, ``set_mask``, ``mask_changed``, ``set_tool``).
+    contouring : ContouringService
+        Stores and measures.
+    tasks : TaskRunner
+        Runs auto contours and saves off the GUI thread.
+    """
+
+    lesions_changed = Signal()  # lesions added/renamed or measurements saved
+    busy_changed = Signal(bool)
+    stack_changed = Signal()
+    error = Signal(str)
+
+    def __init__(
+        self, workspace: Any, contouring: Any, tasks: Any, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._workspace = workspace
+        self._contouring = contouring
+        self._tasks = tasks
+        self._case_pk: int | None = None
+        self._lesions: dict[int, _Lesion] = {}
+        self._active_pk: int | None = None
+        self._tool: str | None = None
+        self.brush_radius_mm = 5.0
+        self.threshold_hu: tuple[float, float] = (-50.0, 250.0)
+        self.stack = CommandStack(UNDO_LIMIT, on_change=self.stack_changed.emit)
+        self._stroke: list[MaskPatch] = []
+        self._stroke_pk: int | None = None
+        self._last_point: npt.NDArray[np.float64] | None = None
+        self._saving: set[int] = set()
+        self._dirty: set[int] = set()
+        self._running = 0
+        workspace.pointer_event.connect(self._on_workspace_pointer_event)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def tool(self) -> str | None:
+        """The active contour tool, or None (the viewer's own tools)."""
+        return self._tool
+
+    @property
+    def active_lesion_pk(self) -> int | None:
+        """The lesion that brush, eraser and Shift-click edit."""
+        return self._active_pk
+
+    @property
+    def is_busy(self) -> bool:
+        """True while an auto contour or a save runs."""
+        return self._running > 0
+
+    def lesion_state(self, lesion_pk: int) -> _Lesion | None:
+        """The in-memory mask and flags of a lesion (None when not loaded)."""
+        return self._lesions.get(lesion_pk)
+
+    def set_tool(self, tool: str | None) -> None:
+        """Choose a contour tool ("auto", "brush", "erase", "threshold") or None."""
+        if tool is not None and tool not in TOOLS:
+            raise ValueError(f"unknown contour tool {tool!r}")
+        self._tool = tool
+        self._workspace.set_tool("custom" if tool is not None else "window")
+
+    def set_active_lesion(self, lesion_pk: int | None) -> None:
+        """Choose the lesion edited by brush and eraser."""
+        self._active_pk = lesion_pk
+
+    def set_case(self, case_pk: int | None) -> None:
+        """Show the stored masks of a case; forget the undo history."""
+        for lesion in self._lesions.values():
+            self._workspace.remove_mask(lesion.series_uid, lesion.part, lesion.item.name)
+        self._lesions.clear()
+        self._active_pk = None
+        self._case_pk = case_pk
+        self.stack.clear()
+        if case_pk is None:
+            return
+        for stored in self._contouring.masks_of_case(case_pk):
+            self._adopt(stored.lesion, stored.segmentation, np.array(stored.mask, dtype=bool))
+
+    def refresh_lesions(self) -> None:
+        """Reread names, colours and flags of the loaded lesions (after a rename)."""
+        if self._case_pk is None:
+            return
+        items = {item.pk: item for item in self._contouring.list_lesions(self._case_pk)}
+        for pk in list(self._lesions):
+            lesion = self._lesions[pk]
+            if pk not in items:
+                self._workspace.remove_mask(lesion.series_uid, lesion.part, lesion.item.name)
+                del self._lesions[pk]
+                continue
+            if items[pk].name != lesion.item.name:
+                self._workspace.remove_mask(lesion.series_uid, lesion.part, lesion.item.name)
+            lesion.item = items[pk]
+            self._show(lesion)
+
+    def set_visible(self, lesion_pk: int, visible: bool) -> None:
+        """Show or hide a lesion's mask."""
+        lesion = self._lesions.get(lesion_pk)
+        if lesion is None:
+            return
+        lesion.visible = visible
+        self._show(lesion)
+
+    def set_locked(self, lesion_pk: int, locked: bool) -> None:
+        """Lock a lesion against edits (brush, eraser, auto contour)."""
+        lesion = self._lesions.get(lesion_pk)
+        if lesion is not None:
+            lesion.locked = locked
+
+    def _adopt(self, item: LesionItem, segmentation: Any, mask: npt.NDArray[np.bool_]) -> None:
+        old = self._lesions.get(item.pk)
+        if old is not None:
+            self._workspace.remove_mask(old.series_uid, old.part, old.item.name)
+        lesion = _Lesion(
+            item, segmentation.series_uid, segmentation.part or "", segmentation.timepoint_pk, mask
+        )
+        if old is not None:
+            lesion.visible, lesion.locked = old.visible, old.locked
+        self._lesions[item.pk] = lesion
+        self._show(lesion)
+
+    def _show(self, lesion: _Lesion) -> None:
+        if not lesion.visible:
+            self._workspace.remove_mask(lesion.series_uid, lesion.part, lesion.item.name)
+            return
+        try:
+            self._workspace.set_mask(
+                lesion.series_uid,
+                lesion.part,
+                lesion.item.name,
+                lesion.mask,
+                colour=lesion.item.colour or None,
+                opacity=0.25 if lesion.item.is_liver else 0.45,
+                outline=lesion.item.is_liver,
+            )
+        except ValueError as error:
+            log.warning("mask of %s not shown: %s", lesion.item.name, error)
+
+    # ------------------------------------------------------------------ undo
+    def undo(self) -> None:
+        """Revert the last edit."""
+        self.stack.undo()
+
+    def redo(self) -> None:
+        """Apply the last undone edit again."""
+        self.stack.redo()
+
+    def mask_edited(self, lesion_pk: int, patches: Sequence[MaskPatch]) -> None:
+        """Redraw an edited mask and save it (called by :class:`MaskEdit`)."""
+        lesion = self._lesions[lesion_pk]
+        box = _union_box([p.box for p in patches])
+        self._workspace.mask_changed(lesion.series_uid, lesion.part, lesion.item.name, box)
+        self._save(lesion_pk)
+
+    # ------------------------------------------------------------------ pointer
+    def _on_workspace_pointer_event(self, view: Any, event: Any) -> None:
+        if self._tool is None or self._case_pk is None or view.volume is None:
+            return
+        if self._tool == "auto":
+            if event.kind == "click" and event.voxel_zyx is not None:
+                shift = bool(event.modifiers & Qt.KeyboardModifier.ShiftModifier)
+                self.auto_contour_at(view, event.point_lps, exclude=shift)
+            return
+        if event.kind == "press":
+            self._begin_stroke(view, event.point_lps)
+        elif event.kind == "move":
+            self._continue_stroke(view, event.point_lps)
+        elif event.kind in ("release", "click"):
+            if event.kind == "click":
+                self._begin_stroke(view, event.point_lps)
+            self._end_stroke()
+
+    def auto_contour_at(self, view: Any, point_lps: Any, *, exclude: bool = False) -> None:
+        """Auto contour from a click: a new focus, or (Shift) exclude from the active one."""
+        series_uid, part = view.series_key
+        point = tuple(float(v) for v in np.asarray(point_lps)[:3])
+        active = self._lesions.get(self._active_pk) if self._active_pk is not None else None
+        if exclude:
+            if active is None or active.item.is_liver or active.series_uid != series_uid:
+                self.error.emit("Shift-click excludes from the selected focus: select one first.")
+                return
+            if active.locked:
+                self.error.emit(f"{active.item.name} is locked.")
+                return
+            active.exclude.append(point)  # type: ignore[arg-type]
+            include, excluded, name = active.include, active.exclude, active.item.name
+        else:
+            include, excluded, name = [point], [], None  # type: ignore[list-item]
+        if not include:
+            self.error.emit("The selected focus has no auto-contour click to refine.")
+            return
+        self._contouring.remember_volume(series_uid, part or None, view.volume)
+        task = _call(
+            self._contouring.auto_contour,
+            self._case_pk,
+            series_uid,
+            include[0],
+            name,
+            include[1:],
+            list(excluded),
+            part=part or None,
+        )
+        self._start(
+            task,
+            "Auto contour",
+            functools.partial(self._on_auto_contour_done, list(include), list(excluded)),
+        )
+
+    def _on_auto_contour_done(
+        self, include: list[Any], exclude: list[Any], result: ContourResult
+    ) -> None:
+        self._finish()
+        stored = self._contouring.load_mask(result.lesion.pk, result.segmentation.timepoint_pk)
+        if stored is None:
+            return
+        lesion = self._lesions.get(result.lesion.pk)
+        before = lesion.mask.copy() if lesion is not None else np.zeros_like(stored.mask)
+        after = np.array(stored.mask, dtype=bool)
+        self._adopt(result.lesion, result.segmentation, before)
+        state = self._lesions[result.lesion.pk]
+        state.include, state.exclude = include, exclude
+        patch = MaskPatch.between(before, after)
+        patch.apply(state.mask)
+        self._workspace.mask_changed(state.series_uid, state.part, state.item.name, None)
+        self.stack.record(
+            MaskEdit(self, result.lesion.pk, f"auto contour {result.lesion.name}", [patch])
+        )
+        self._active_pk = result.lesion.pk
+        self.lesions_changed.emit()
+
+    def _editable(self, view: Any) -> _Lesion | None:
+        lesion = self._lesions.get(self._active_pk) if self._active_pk is not None else None
+        if lesion is None:
+            self.error.emit("Select or create a lesion to paint into first.")
+            return None
+        if lesion.locked:
+            self.error.emit(f"{lesion.item.name} is locked.")
+            return None
+        series_uid, part = view.series_key
+        if (lesion.series_uid, lesion.part) != (series_uid, part or ""):
+            self.error.emit(f"{lesion.item.name} is contoured on another series.")
+            return None
+        return lesion
+
+    def _begin_stroke(self, view: Any, point: Any) -> None:
+        lesion = self._editable(view)
+        self._stroke = []
+        self._stroke_pk = None if lesion is None else lesion.item.pk
+        self._last_point = None
+        if lesion is not None:
+            self._paint(view, lesion, point)
+
+    def _continue_stroke(self, view: Any, point: Any) -> None:
+        lesion = self._lesions.get(self._stroke_pk) if self._stroke_pk is not None else None
+        if lesion is not None:
+            self._paint(view, lesion, point)
+
+    def _paint(self, view: Any, lesion: _Lesion, point: Any) -> None:
+        here = np.asarray(point, dtype=float)[:3]
+        points = [here] if self._last_point is None else [self._last_point, here]
+        try:
+            patch = paint(
+                lesion.mask,
+                view.volume,
+                points,
+                self.brush_radius_mm,
+                shape="disc",
+                hu_range=self.threshold_hu if self._tool == "threshold" else None,
+                erase=self._tool == "erase",
+            )
+        except ValueError as error:
+            self.error.emit(str(error))
+            return
+        self._last_point = here
+        if patch.is_empty:
+            return
+        patch.apply(lesion.mask)
+        self._stroke.append(patch)
+        self._workspace.mask_changed(lesion.series_uid, lesion.part, lesion.item.name, patch.box)
+
+    def _end_stroke(self) -> None:
+        pk, patches = self._stroke_pk, self._stroke
+        self._stroke, self._stroke_pk, self._last_point = [], None, None
+        if pk is None or not patches:
+            return
+        text = {"erase": "erase", "threshold": "threshold paint"}.get(self._tool or "", "brush")
+        self.stack.record(MaskEdit(self, pk, f"{text} {self._lesions[pk].item.name}", patches))
+        self._save(pk)
+
+    # ------------------------------------------------------------------ saving
+    def _save(self, lesion_pk: int) -> None:
+        if lesion_pk in self._saving:
+            self._dirty.add(lesion_pk)
+            return
+        lesion = self._lesions[lesion_pk]
+        self._saving.add(lesion_pk)
+        task = _save_task(
+            self._contouring,
+            lesion.item.pk,
+            lesion.timepoint_pk,
+            lesion.series_uid,
+            lesion.part or None,
+            lesion.mask.copy(),
+        )
+        self._start(
+            task, f"Saving {lesion.item.name}", functools.partial(self._on_saved, lesion_pk)
+        )
+
+    def _on_saved(self, lesion_pk: int, _result: object) -> None:
+        self._finish()
+        self._saving.discard(lesion_pk)
+        if lesion_pk in self._dirty and lesion_pk in self._lesions:
+            self._dirty.discard(lesion_pk)
+            self._save(lesion_pk)
+            return
+        self.lesions_changed.emit()
+
+    def _start(self, task: Task[Any], title: str, on_result: Any) -> None:
+        self._running += 1
+        self.busy_changed.emit(True)
+        self._tasks.submit(task, title=title, on_result=on_result, on_error=self._on_task_error)
+
+    def _finish(self) -> None:
+        self._running = max(self._running - 1, 0)
+        if self._running == 0:
+            self.busy_changed.emit(False)
+
+    def _on_task_error(self, error: BaseException) -> None:
+        self._finish()
+        self._saving.clear()
+        self.error.emit(str(error))
+
+
+def _save_task(
+    contouring: Any,
+    lesion_pk: int,
+    timepoint_pk: int,
+    series_uid: str,
+    part: str | None,
+    mask: npt.NDArray[np.bool_],
+) -> Task[Any]:
+    """Save a mask, then measure it (an empty mask is saved and not measured)."""
+    yield Progress(0, 2, "Saving the contour")
+    saved = contouring.save_mask(lesion_pk, timepoint_pk, series_uid, part, mask, "manual")
+    yield Progress(1, 2, "Measuring")
+    if mask.any():
+        contouring.measure_lesion(lesion_pk, timepoint_pk)
+    return saved
+
+
+def _union_box(boxes: Sequence[tuple[slice, slice, slice]]) -> tuple[slice, slice, slice] | None:
+    boxes = [b for b in boxes if all(s.stop > s.start for s in b)]
+    if not boxes:
+        return None
+    return tuple(  # type: ignore[return-value]
+        slice(min(b[axis].start for b in boxes), max(b[axis].stop for b in boxes))
+        for axis in range(3)
+    )

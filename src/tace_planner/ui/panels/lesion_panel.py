@@ -1,0 +1,243 @@
+"""Lesion list of a case: measurements, burden summary, add/rename/delete, visibility, lock.
+
+Reads come from the contouring service as DTOs; each button is one service call.
+Selecting a row emits ``lesion_selected(pk)`` and ``jump_requested(point_lps)``
+(the lesion's centroid) so the main window can move the views there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tace_planner.services.contouring_dto import LesionItem, MeasurementsItem
+
+COLUMNS = ("Lesion", "Seg.", "Target", "Volume cm³", "Long mm", "Short mm", "HU", "Enh. %",
+           "Show", "Lock")  # fmt: skip
+
+
+def _num(value: float | None, digits: int) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+class LesionPanel(QWidget):
+    """Table of lesions with their baseline measurements and the burden F."""
+
+    lesion_selected = Signal(object)  # lesion pk or None
+    jump_requested = Signal(object)  # (x, y, z) LPS
+    visibility_changed = Signal(int, bool)
+    lock_changed = Signal(int, bool)
+    lesions_edited = Signal()
+
+    def __init__(self, contouring: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._contouring = contouring
+        self._case_pk: int | None = None
+        self._lesions: list[LesionItem] = []
+        self._centroids: dict[int, tuple[float, float, float]] = {}
+        self._filling = False
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("lesion_table")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.burden_label = QLabel("No case")
+        self.burden_label.setObjectName("burden_label")
+        self.burden_label.setWordWrap(True)
+        self.add_button = QPushButton("Add focus")
+        self.rename_button = QPushButton("Rename…")
+        self.delete_button = QPushButton("Delete")
+        buttons = QHBoxLayout()
+        for button in (self.add_button, self.rename_button, self.delete_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.burden_label)
+        layout.addWidget(self.table, stretch=1)
+        layout.addLayout(buttons)
+        self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
+        self.table.itemChanged.connect(self._on_table_item_changed)
+        self.add_button.clicked.connect(self._on_add_button_clicked)
+        self.rename_button.clicked.connect(self._on_rename_button_clicked)
+        self.delete_button.clicked.connect(self._on_delete_button_clicked)
+        self._update_buttons()
+
+    # ------------------------------------------------------------------ data
+    @property
+    def lesions(self) -> list[LesionItem]:
+        """The lesions shown, in table order."""
+        return list(self._lesions)
+
+    def set_case(self, case_pk: int | None) -> None:
+        """Show the lesions of a case (None: empty)."""
+        self._case_pk = case_pk
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Reread lesions and baseline measurements, keeping the selection."""
+        selected = self.selected_lesion_pk()
+        if self._case_pk is None:
+            self._fill([], None)
+            self.burden_label.setText("No case")
+            return
+        lesions = self._contouring.list_lesions(self._case_pk)
+        try:
+            measured = self._contouring.measurements(case_pk=self._case_pk, timepoint="baseline")
+        except Exception:  # noqa: BLE001 - no baseline yet: the list still shows
+            measured = None
+        self._fill(lesions, measured)
+        self.burden_label.setText(_burden_text(measured, bool(lesions)))
+        if selected is not None:
+            self.select_lesion(selected)
+
+    def _fill(self, lesions: list[LesionItem], measured: MeasurementsItem | None) -> None:
+        self._filling = True
+        self._lesions = lesions
+        self._centroids = {}
+        by_pk = {m.lesion_pk: m for m in measured.lesions} if measured is not None else {}
+        self.table.setRowCount(len(lesions))
+        for row, lesion in enumerate(lesions):
+            m = by_pk.get(lesion.pk)
+            if m is not None and m.centroid_lps is not None:
+                self._centroids[lesion.pk] = m.centroid_lps
+            enhancing = (
+                None if m is None or m.enhancing_fraction is None else 100 * m.enhancing_fraction
+            )
+            texts = (
+                lesion.name,
+                "liver" if lesion.is_liver else (lesion.couinaud_segment or "—"),
+                "target" if lesion.is_target else "",
+                _num(m.volume_cm3 if m else None, 2),
+                _num(m.longest_axial_diameter_mm if m else None, 1),
+                _num(m.short_axis_mm if m else None, 1),
+                _num(m.mean_hu if m else None, 0),
+                _num(enhancing, 0),
+            )
+            for column, text in enumerate(texts):
+                item = QTableWidgetItem(text)
+                if column == 0 and lesion.colour:
+                    item.setForeground(Qt.GlobalColor.black)
+                    from PySide6.QtGui import QColor
+
+                    item.setBackground(QColor(lesion.colour))
+                if m is not None and m.trust not in ("ok", "") and column == 3:
+                    item.setToolTip("; ".join(m.notes) or m.trust)
+                self.table.setItem(row, column, item)
+            for column in (8, 9):
+                previous = self.table.item(row, column)
+                checked = column == 8 if previous is None else previous.checkState()
+                box = QTableWidgetItem()
+                box.setFlags(Qt.ItemIsUserCheckable | Qt.ItemIsEnabled | Qt.ItemIsSelectable)
+                box.setCheckState(Qt.Checked if checked in (True, Qt.Checked) else Qt.Unchecked)
+                self.table.setItem(row, column, box)
+        self.table.resizeColumnsToContents()
+        self._filling = False
+        self._update_buttons()
+
+    # ------------------------------------------------------------------ selection
+    def selected_lesion_pk(self) -> int | None:
+        """The selected lesion's id, or None."""
+        rows = {index.row() for index in self.table.selectedIndexes()}
+        if len(rows) != 1:
+            return None
+        row = rows.pop()
+        return self._lesions[row].pk if row < len(self._lesions) else None
+
+    def select_lesion(self, lesion_pk: int) -> bool:
+        """Select a lesion's row; False when it is not listed."""
+        for row, lesion in enumerate(self._lesions):
+            if lesion.pk == lesion_pk:
+                self.table.selectRow(row)
+                return True
+        return False
+
+    def _on_table_selection_changed(self) -> None:
+        pk = self.selected_lesion_pk()
+        self._update_buttons()
+        self.lesion_selected.emit(pk)
+        if pk is not None and pk in self._centroids:
+            self.jump_requested.emit(self._centroids[pk])
+
+    def _on_table_item_changed(self, item: QTableWidgetItem) -> None:
+        if self._filling or item.column() not in (8, 9) or item.row() >= len(self._lesions):
+            return
+        pk = self._lesions[item.row()].pk
+        checked = item.checkState() == Qt.Checked
+        if item.column() == 8:
+            self.visibility_changed.emit(pk, checked)
+        else:
+            self.lock_changed.emit(pk, checked)
+
+    def _update_buttons(self) -> None:
+        has_case = self._case_pk is not None
+        selected = self.selected_lesion_pk() is not None
+        self.add_button.setEnabled(has_case)
+        self.rename_button.setEnabled(selected)
+        self.delete_button.setEnabled(selected)
+
+    # ------------------------------------------------------------------ actions
+    @classmethod
+    def ask_name(cls, parent: QWidget, title: str, current: str) -> str | None:
+        """Ask for a lesion name (tests monkeypatch this)."""
+        text, ok = QInputDialog.getText(parent, title, "Name:", text=current)
+        return text if ok else None
+
+    def _on_add_button_clicked(self) -> None:
+        if self._case_pk is None:
+            return
+        change = self._contouring.create_lesion(self._case_pk)
+        self.refresh()
+        self.select_lesion(change.lesion.pk)
+        self.lesions_edited.emit()
+
+    def _on_rename_button_clicked(self) -> None:
+        pk = self.selected_lesion_pk()
+        if pk is None:
+            return
+        current = next(item.name for item in self._lesions if item.pk == pk)
+        name = self.ask_name(self, "Rename lesion", current)
+        if not name:
+            return
+        try:
+            self._contouring.rename_lesion(pk, name)
+        except Exception as error:  # noqa: BLE001 - shown to the user
+            from tace_planner.ui.errors import show_error
+
+            show_error(self, "Cannot rename", error)
+            return
+        self.refresh()
+        self.lesions_edited.emit()
+
+    def _on_delete_button_clicked(self) -> None:
+        pk = self.selected_lesion_pk()
+        if pk is None:
+            return
+        self._contouring.delete_lesion(pk)
+        self.refresh()
+        self.lesions_edited.emit()
+
+
+def _burden_text(measured: MeasurementsItem | None, has_lesions: bool) -> str:
+    if measured is None:
+        return "No baseline timepoint." if has_lesions else "No lesion contoured yet."
+    v_liv = _num(measured.liver_volume_cm3, 0)
+    v_mts = _num(measured.tumour_volume_cm3, 1)
+    burden = _num(measured.burden_percent, 2)
+    text = f"Baseline: V_mts {v_mts} cm³, V_liv {v_liv} cm³, F = {burden} %"
+    if measured.notes:
+        text += "\n" + " ".join(measured.notes)
+    return text

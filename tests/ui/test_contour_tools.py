@@ -1,0 +1,125 @@
+"""Contour tools in the main window: auto contour click, brush, undo/redo, save after edit."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from tace_planner.services.bootstrap import open_services
+from tace_planner.services.settings import AppSettings
+from tace_planner.ui.main_window import MainWindow
+from tace_planner.ui.viewer.interaction import PointerEvent
+
+pytestmark = [pytest.mark.ui, pytest.mark.db, pytest.mark.dicom]
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path, demo_data_dir: Path):
+    data_dir = tmp_path / "data"
+    shutil.copytree(demo_data_dir, data_dir)
+    services = open_services(AppSettings(data_dir=data_dir, db_url=None, user="radiologist"))
+    main = MainWindow(services)
+    qtbot.addWidget(main)
+    main.resize(1400, 900)
+    main.show()
+    main._test_data_dir = data_dir
+    main.select_case(services.cases.list_cases()[0].pk)
+    truth = json.loads((data_dir / "demo-phantom" / "truth.json").read_text())
+    baseline = truth["timepoints"][0]
+    venous = next(s["series_uid"] for s in baseline["series"] if s["folder"] == "CT_venous")
+    assert main.study_tree.select_series(venous)
+    view = main.slice_view
+    qtbot.waitUntil(lambda: view.volume is not None and view.slice_count > 3, timeout=20_000)
+    qtbot.waitUntil(lambda: not main.progress_bar.isVisible(), timeout=20_000)
+    main._test_truth = baseline
+    yield main
+    main.close()
+    services.close()
+
+
+def _event(view, kind: str, point, modifiers=Qt.KeyboardModifier.NoModifier) -> PointerEvent:
+    point = np.asarray(point, dtype=float)
+    index = np.linalg.solve(view.volume.index_to_lps, np.append(point, 1.0))[:3]
+    voxel = tuple(round(float(v)) for v in index)
+    return PointerEvent(kind, point, voxel, voxel[0], modifiers)
+
+
+def _auto_contour_f1(qtbot, window) -> int:
+    controller = window.contour_controller
+    f1 = next(f for f in window._test_truth["foci"] if f["name"] == "F1")
+    controller.set_tool("auto")
+    view = window.viewer.active_view
+    window.viewer.pointer_event.emit(view, _event(view, "click", f1["center_lps_mm"]))
+    qtbot.waitUntil(lambda: not controller.is_busy and controller.active_lesion_pk is not None,
+                    timeout=20_000)  # fmt: skip
+    return controller.active_lesion_pk
+
+
+def test_auto_contour_click_creates_a_mask_and_a_lesion_row(qtbot, window) -> None:
+    pk = _auto_contour_f1(qtbot, window)
+    state = window.contour_controller.lesion_state(pk)
+    assert state.mask.any()
+    names = [item.name for item in window.lesion_panel.lesions]
+    assert names == ["F1"]
+    qtbot.waitUntil(lambda: window.lesion_panel.table.item(0, 3).text() != "—", timeout=5_000)
+    assert float(window.lesion_panel.table.item(0, 3).text()) > 50  # F1 is 82 cm³
+    assert window.undo_action.isEnabled()
+
+
+def test_brush_stroke_undo_redo_and_save_after_edit(qtbot, window) -> None:
+    controller = window.contour_controller
+    pk = _auto_contour_f1(qtbot, window)
+    state = controller.lesion_state(pk)
+    auto_count = int(state.mask.sum())
+    view = window.viewer.active_view
+    start = np.array(window._test_truth["foci"][0]["center_lps_mm"]) + np.array((40.0, 0.0, 0.0))
+    controller.brush_radius_mm = 6.0
+    controller.set_tool("brush")
+    for kind, offset in (("press", 0.0), ("move", 6.0), ("move", 12.0), ("release", 12.0)):
+        window.viewer.pointer_event.emit(
+            view, _event(view, kind, start + np.array((offset, 0.0, 0.0)))
+        )
+    painted = int(state.mask.sum())
+    assert painted > auto_count
+    window.undo_action.trigger()
+    assert int(state.mask.sum()) == auto_count
+    window.redo_action.trigger()
+    assert int(state.mask.sum()) == painted
+    for step in range(22):  # ≥ 20 undo steps: 22 separate dabs, each its own edit
+        dab = start + np.array((-20.0 + 2.0 * step, 25.0, 0.0))
+        window.viewer.pointer_event.emit(view, _event(view, "click", dab))
+    qtbot.waitUntil(lambda: not controller.is_busy, timeout=20_000)
+    after_dabs = state.mask.copy()
+    for _ in range(20):
+        window.undo_action.trigger()
+    assert int(state.mask.sum()) < int(after_dabs.sum())
+    for _ in range(20):
+        window.redo_action.trigger()
+    assert np.array_equal(state.mask, after_dabs)
+    qtbot.waitUntil(lambda: not controller.is_busy, timeout=20_000)
+    final = state.mask.copy()
+    # A "crash": services opened again on the same folder see the last stroke.
+    reopened = open_services(AppSettings(data_dir=window._test_data_dir, db_url=None, user="other"))
+    try:
+        _, timepoint_pk, _ = reopened.contouring.series_context(view.series_key[0])
+        stored = reopened.contouring.load_mask(pk, timepoint_pk)
+        assert np.array_equal(stored.mask, final)
+        assert stored.segmentation.method == "edited"
+    finally:
+        reopened.close()
+
+
+def test_brush_without_a_lesion_says_so(qtbot, window) -> None:
+    controller = window.contour_controller
+    messages: list[str] = []
+    controller.error.connect(messages.append)
+    controller.set_tool("brush")
+    view = window.viewer.active_view
+    window.viewer.pointer_event.emit(view, _event(view, "click", view.slice_centre_lps()))
+    assert messages
+    assert "lesion" in messages[0]

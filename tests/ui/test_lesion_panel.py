@@ -1,0 +1,83 @@
+"""Lesion panel: rows and burden from the service, add/rename/delete, jump to a lesion."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tace_planner.domain.progress import run_sync
+from tace_planner.services.bootstrap import open_services
+from tace_planner.services.demo import prepare_demo
+from tace_planner.services.settings import AppSettings
+from tace_planner.ui.panels.lesion_panel import LesionPanel
+
+pytestmark = [pytest.mark.ui, pytest.mark.db, pytest.mark.dicom]
+
+
+@pytest.fixture(scope="module")
+def contoured_dir(tmp_path_factory: pytest.TempPathFactory, demo_data_dir: Path) -> Path:
+    data_dir = tmp_path_factory.mktemp("lesions") / "data"
+    shutil.copytree(demo_data_dir, data_dir)
+    services = open_services(AppSettings(data_dir=data_dir, db_url=None, user="t"))
+    try:
+        run_sync(
+            prepare_demo(services.studies, services.cases, services.settings.demo_dir,
+                         size="small", contouring=services.contouring)
+        )  # fmt: skip
+    finally:
+        services.close()
+    return data_dir
+
+
+@pytest.fixture
+def panel(qtbot, tmp_path: Path, contoured_dir: Path):
+    data_dir = tmp_path / "data"
+    shutil.copytree(contoured_dir, data_dir)
+    services = open_services(AppSettings(data_dir=data_dir, db_url=None, user="t"))
+    widget = LesionPanel(services.contouring)
+    qtbot.addWidget(widget)
+    widget.set_case(services.cases.list_cases()[0].pk)
+    yield widget
+    services.close()
+
+
+def test_rows_and_burden(panel) -> None:
+    assert [item.name for item in panel.lesions] == ["Liver", *[f"F{n}" for n in range(1, 8)]]
+    assert panel.table.item(1, 1).text() == "VIII"
+    assert "F = " in panel.burden_label.text()
+    assert "— %" not in panel.burden_label.text()
+
+
+def test_selecting_a_row_jumps_to_the_lesion(qtbot, panel) -> None:
+    with qtbot.waitSignal(panel.jump_requested) as jump:
+        panel.select_lesion(panel.lesions[1].pk)
+    assert jump.args[0] == pytest.approx((-68.0, -12.0, 18.0), abs=3.2)
+
+
+def test_add_rename_delete(qtbot, panel, monkeypatch) -> None:
+    panel.add_button.click()
+    assert panel.lesions[-1].name == "F8"
+    monkeypatch.setattr(LesionPanel, "ask_name", classmethod(lambda cls, *a: "New focus"))
+    panel.rename_button.click()
+    assert "New focus" in [item.name for item in panel.lesions]
+    panel.delete_button.click()
+    assert "New focus" not in [item.name for item in panel.lesions]
+
+
+def test_no_case(qtbot, panel) -> None:
+    panel.set_case(None)
+    assert panel.table.rowCount() == 0
+    assert not panel.add_button.isEnabled()
+
+
+def test_visibility_and_lock_signals(qtbot, panel) -> None:
+    from PySide6.QtCore import Qt
+
+    with qtbot.waitSignal(panel.visibility_changed) as shown:
+        panel.table.item(1, 8).setCheckState(Qt.Unchecked)
+    assert shown.args == [panel.lesions[1].pk, False]
+    with qtbot.waitSignal(panel.lock_changed) as locked:
+        panel.table.item(1, 9).setCheckState(Qt.Checked)
+    assert locked.args == [panel.lesions[1].pk, True]
