@@ -24,11 +24,21 @@ from tace_planner.domain.progress import Progress, Task
 from tace_planner.imaging.segmentation.paint import MaskPatch, paint
 from tace_planner.services.commands import CommandStack
 from tace_planner.services.contouring_dto import ContourResult, LesionItem
+from tace_planner.ui.contour_actions import (
+    BRUSH_TOOLS,
+    DEFAULT_THRESHOLD_HU,
+    ContourActionsMixin,
+    ToolOverlay,
+    neighbourhood_hu,
+)
 
 log = logging.getLogger(__name__)
 
-TOOLS = ("auto", "brush", "erase", "threshold")
-"""Left-button tools: auto contour click (Shift: exclude), brush, eraser, threshold paint."""
+TOOLS = ("auto", "brush", "erase", "threshold", "liver", "auto2d", "polygon")
+"""Left-button tools: auto contour click (Shift: exclude), brush, eraser, threshold paint,
+liver from a click, 2D auto contour on the clicked slice, polygon/freehand fill."""
+
+BRUSH_SHAPES = ("disc", "sphere")
 
 UNDO_LIMIT = 50
 
@@ -82,7 +92,7 @@ def _call(function: Any, *args: Any, **kwargs: Any) -> Task[Any]:
     return function(*args, **kwargs)
 
 
-class ContourController(QObject):
+class ContourController(ContourActionsMixin, QObject):
     """Edits lesion masks with the mouse; saves each edit; undo/redo ≥ 20 steps.
 
     Parameters
@@ -99,6 +109,8 @@ class ContourController(QObject):
     busy_changed = Signal(bool)
     stack_changed = Signal()
     error = Signal(str)
+    threshold_changed = Signal(float, float)  # HU range taken from a click
+    progressed = Signal(object)  # Progress of the liver contour
 
     def __init__(
         self, workspace: Any, contouring: Any, tasks: Any, parent: QObject | None = None
@@ -111,8 +123,12 @@ class ContourController(QObject):
         self._lesions: dict[int, _Lesion] = {}
         self._active_pk: int | None = None
         self._tool: str | None = None
+        self.overlay = ToolOverlay(workspace, self)
         self.brush_radius_mm = 5.0
-        self.threshold_hu: tuple[float, float] = (-50.0, 250.0)
+        self.brush_shape = "disc"
+        self.threshold_hu: tuple[float, float] = DEFAULT_THRESHOLD_HU
+        self.threshold_from_click = True
+        self._polygon: list[Any] = []
         self.stack = CommandStack(UNDO_LIMIT, on_change=self.stack_changed.emit)
         self._stroke: list[MaskPatch] = []
         self._stroke_pk: int | None = None
@@ -123,6 +139,29 @@ class ContourController(QObject):
         workspace.pointer_event.connect(self._on_workspace_pointer_event)
 
     # ------------------------------------------------------------------ state
+    @property
+    def brush_radius_mm(self) -> float:
+        """Radius of brush, eraser and threshold paint (mm)."""
+        return self.overlay.radius_mm
+
+    @brush_radius_mm.setter
+    def brush_radius_mm(self, radius_mm: float) -> None:
+        self.overlay.radius_mm = float(radius_mm)
+
+    def set_brush_radius(self, radius_mm: float) -> None:
+        """Choose the brush radius in mm."""
+        self.brush_radius_mm = radius_mm
+
+    def set_brush_shape(self, shape: str) -> None:
+        """Choose "disc" (2D, on the slice) or "sphere" (3D) for brush, eraser, threshold."""
+        if shape not in BRUSH_SHAPES:
+            raise ValueError(f"unknown brush shape {shape!r}")
+        self.brush_shape = shape
+
+    def set_threshold(self, low_hu: float, high_hu: float) -> None:
+        """Choose the HU range of threshold paint (kept when the limits are swapped)."""
+        self.threshold_hu = (min(low_hu, high_hu), max(low_hu, high_hu))
+
     @property
     def tool(self) -> str | None:
         """The active contour tool, or None (the viewer's own tools)."""
@@ -147,6 +186,11 @@ class ContourController(QObject):
         if tool is not None and tool not in TOOLS:
             raise ValueError(f"unknown contour tool {tool!r}")
         self._tool = tool
+        self._polygon = []
+        self.overlay.draw_outline(self._workspace.active_view, [])
+        self.overlay.enabled = tool in BRUSH_TOOLS
+        if not self.overlay.enabled:
+            self.overlay.hide()
         self._workspace.set_tool("custom" if tool is not None else "window")
 
     def set_active_lesion(self, lesion_pk: int | None) -> None:
@@ -250,6 +294,17 @@ class ContourController(QObject):
                 shift = bool(event.modifiers & Qt.KeyboardModifier.ShiftModifier)
                 self.auto_contour_at(view, event.point_lps, exclude=shift)
             return
+        if self._tool in ("liver", "auto2d"):
+            if event.kind == "click" and event.voxel_zyx is not None:
+                if self._tool == "liver":
+                    self.liver_at(view, event.point_lps)
+                else:
+                    self.auto_contour_2d_at(view, event.point_lps)
+            return
+        if self._tool == "polygon":
+            self._polygon_event(view, event)
+            return
+        self.overlay.show_at(view, event.point_lps)
         if event.kind == "press":
             self._begin_stroke(view, event.point_lps)
         elif event.kind == "move":
@@ -336,6 +391,9 @@ class ContourController(QObject):
         self._stroke = []
         self._stroke_pk = None if lesion is None else lesion.item.pk
         self._last_point = None
+        if lesion is not None and self._tool == "threshold" and self.threshold_from_click:
+            self.set_threshold(*neighbourhood_hu(view.volume, point, self.brush_radius_mm))
+            self.threshold_changed.emit(*self.threshold_hu)
         if lesion is not None:
             self._paint(view, lesion, point)
 
@@ -353,7 +411,7 @@ class ContourController(QObject):
                 view.volume,
                 points,
                 self.brush_radius_mm,
-                shape="disc",
+                shape=self.brush_shape,  # type: ignore[arg-type]
                 hu_range=self.threshold_hu if self._tool == "threshold" else None,
                 erase=self._tool == "erase",
             )
@@ -375,6 +433,15 @@ class ContourController(QObject):
         text = {"erase": "erase", "threshold": "threshold paint"}.get(self._tool or "", "brush")
         self.stack.record(MaskEdit(self, pk, f"{text} {self._lesions[pk].item.name}", patches))
         self._save(pk)
+
+    def _push_edit(self, lesion: _Lesion, new: npt.NDArray[np.bool_], text: str) -> bool:
+        """Turn a lesion's mask into ``new`` as one undoable, saved edit; False if unchanged."""
+        patch = MaskPatch.between(lesion.mask, new)
+        if patch.is_empty:
+            self.error.emit(f"{text}: nothing changed.")
+            return False
+        self.stack.push(MaskEdit(self, lesion.item.pk, text, [patch]))
+        return True
 
     # ------------------------------------------------------------------ saving
     def _save(self, lesion_pk: int) -> None:
@@ -404,10 +471,16 @@ class ContourController(QObject):
             return
         self.lesions_changed.emit()
 
-    def _start(self, task: Task[Any], title: str, on_result: Any) -> None:
+    def _start(self, task: Task[Any], title: str, on_result: Any, on_progress: Any = None) -> None:
         self._running += 1
         self.busy_changed.emit(True)
-        self._tasks.submit(task, title=title, on_result=on_result, on_error=self._on_task_error)
+        self._tasks.submit(
+            task,
+            title=title,
+            on_result=on_result,
+            on_progress=on_progress,
+            on_error=self._on_task_error,
+        )
 
     def _finish(self) -> None:
         self._running = max(self._running - 1, 0)

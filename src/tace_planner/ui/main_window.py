@@ -25,6 +25,7 @@ from tace_planner import __version__
 from tace_planner.domain.progress import Progress
 from tace_planner.services.dto import SeriesItem
 from tace_planner.services.settings import config_file, save_settings
+from tace_planner.ui.contour_actions import CLEAN_UPS, ContourOptions
 from tace_planner.ui.contour_tools import ContourController
 from tace_planner.ui.dialogs.classification_dialog import ClassificationDialog
 from tace_planner.ui.dialogs.import_dialog import ImportDialog
@@ -215,6 +216,8 @@ class MainWindow(QMainWindow):
         self.contour_controller.lesions_changed.connect(self._on_contour_lesions_changed)
         self.contour_controller.error.connect(self._on_contour_error)
         self.contour_controller.stack_changed.connect(self._on_contour_stack_changed)
+        self.contour_controller.progressed.connect(self._on_contour_progressed)
+        self.contour_controller.busy_changed.connect(self._on_contour_busy_changed)
 
     def _build_contour_menu(self) -> None:
         if self.contour_controller is None:
@@ -230,15 +233,21 @@ class MainWindow(QMainWindow):
             ("brush", "&Brush"),
             ("erase", "&Eraser"),
             ("threshold", "&Threshold paint"),
+            ("liver", "&Liver from click"),
+            ("auto2d", "&2D auto contour on this slice"),
+            ("polygon", "&Polygon fill"),
         ):
             action = QAction(text, self)
             action.setToolTip(
                 {
                     None: "The viewer's own tools (window/level, rulers)",
                     "auto": "Click in a focus: contour it in 3D; Shift-click: exclude from it",
-                    "brush": "Paint into the selected lesion (5 mm disc)",
+                    "brush": "Paint into the selected lesion (size and shape: tool bar)",
                     "erase": "Erase from the selected lesion",
-                    "threshold": "Paint only voxels between −50 and 250 HU",
+                    "threshold": "Paint only voxels within the HU range of the tool bar",
+                    "liver": "Click in the liver: contour it as the 'Liver' lesion",
+                    "auto2d": "Click in a focus: add its contour on this slice to the lesion",
+                    "polygon": "Drag an outline: fill its inside on this slice into the lesion",
                 }[tool]
             )
             action.setCheckable(True)
@@ -248,6 +257,16 @@ class MainWindow(QMainWindow):
             toolbar.addAction(action)
             self.contour_tool_actions[tool] = action
         self.contour_tool_actions[None].setChecked(True)
+        self.contour_options = ContourOptions(self.contour_controller, toolbar)
+        menu.addSeparator()
+        self.contour_clean_up_actions: dict[str, QAction] = {}
+        for kind, text in CLEAN_UPS.items():
+            action = QAction(text[0].upper() + text[1:], self)
+            action.setToolTip(f"{text[0].upper() + text[1:]} of the selected lesion (undoable)")
+            action.setData(kind)
+            action.triggered.connect(self._on_contour_clean_up_triggered)
+            menu.addAction(action)
+            self.contour_clean_up_actions[kind] = action
         menu.addSeparator()
         self.undo_action = QAction("&Undo contour edit", self)
         self.undo_action.setShortcut(QKeySequence.Undo)
@@ -271,6 +290,11 @@ class MainWindow(QMainWindow):
         if self.contour_controller is not None:
             self.contour_controller.set_tool(tool)
 
+    def _on_contour_clean_up_triggered(self) -> None:
+        action = self.sender()
+        if isinstance(action, QAction) and self.contour_controller is not None:
+            self.contour_controller.clean_up(str(action.data()))
+
     def _on_show_lesions_triggered(self) -> None:
         self.lesion_dock.show()
         self.lesion_dock.raise_()
@@ -283,6 +307,14 @@ class MainWindow(QMainWindow):
         self.redo_action.setEnabled(stack.can_redo)
         self.undo_action.setText(f"&Undo {stack.undo_text}" if stack.can_undo else "&Undo")
         self.redo_action.setText(f"&Redo {stack.redo_text}" if stack.can_redo else "&Redo")
+
+    def _on_contour_progressed(self, step: Progress) -> None:
+        self.progress_bar.setVisible(True)
+        self.progress_bar.setValue(int(step.fraction * 100))
+
+    def _on_contour_busy_changed(self, busy: bool) -> None:
+        if not busy and not self.cancel_button.isVisible():
+            self.progress_bar.setVisible(False)
 
     def _on_contour_error(self, message: str) -> None:
         self.statusBar().showMessage(message, 8_000)
