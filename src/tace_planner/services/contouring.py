@@ -1157,7 +1157,17 @@ def _measurement_item(
         centroid_lps=tuple(float(v) for v in centroid) if centroid else None,  # type: ignore[arg-type]
         notes=tuple(details.get("notes", ())),
         measured_at=row.measured_at,
+        long_axis_lps=_segment(details.get("long_axis_lps")),
+        short_axis_lps=_segment(details.get("short_axis_lps")),
     )
+
+
+def _segment(points: Any) -> tuple[tuple[float, float, float], tuple[float, float, float]] | None:
+    """Two stored LPS points as a tuple pair, or None when not stored."""
+    if not points or len(points) != 2:
+        return None
+    first, second = (tuple(float(v) for v in point[:3]) for point in points)
+    return first, second  # type: ignore[return-value]
 
 
 def _unmeasured(lesion: LesionItem, seg: SegmentationItem) -> LesionMeasurementItem:

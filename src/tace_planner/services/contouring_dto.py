@@ -106,6 +106,9 @@ class LesionMeasurementItem:
     centroid_lps: tuple[float, float, float] | None = None
     notes: tuple[str, ...] = ()
     measured_at: dt.datetime | None = None
+    long_axis_lps: tuple[tuple[float, float, float], tuple[float, float, float]] | None = None
+    """End points of the RECIST long axis (LPS mm), drawn on the image."""
+    short_axis_lps: tuple[tuple[float, float, float], tuple[float, float, float]] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (what ``tace-planner measurements --json`` prints per lesion)."""

@@ -6,6 +6,7 @@ import functools
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from tace_planner import __version__
+from tace_planner.domain.annotations import Annotation
 from tace_planner.domain.progress import Progress
 from tace_planner.services.dto import SeriesItem
 from tace_planner.services.settings import config_file, save_settings
@@ -60,6 +62,34 @@ class SnapshotDialog:
         if not path:
             return None
         return Path(path if path.lower().endswith(".png") else f"{path}.png")
+
+
+def recist_axes(measurement: Any, index_to_lps: np.ndarray) -> list[Annotation]:
+    """The RECIST long and short axes of a measured lesion as read-only ruler annotations.
+
+    They lie on the axial slice of the series grid where the long axis is longest.
+    """
+    normal = np.cross(index_to_lps[:3, 1], index_to_lps[:3, 2])
+    normal = normal / np.linalg.norm(normal)
+    axes = []
+    for name, points, length in (
+        ("long axis", measurement.long_axis_lps, measurement.longest_axial_diameter_mm),
+        ("short axis", measurement.short_axis_lps, measurement.short_axis_mm),
+    ):
+        if points is None or length is None:
+            continue
+        axes.append(
+            Annotation(
+                kind="ruler",
+                points_lps=tuple(tuple(float(v) for v in p) for p in points),
+                orientation="axial",
+                plane_normal_lps=tuple(float(v) for v in normal),
+                plane_position_mm=float(np.asarray(points[0]) @ normal),
+                values={"length_mm": float(length)},
+                label=f"{measurement.name} {name}",
+            )
+        )
+    return axes
 
 
 def _key_image(services: Any, plan_case_pk: int) -> Any:
@@ -210,6 +240,7 @@ class MainWindow(QMainWindow):
         self.plan_dock.raise_()
         self.lesion_panel.lesion_selected.connect(self._on_lesion_panel_lesion_selected)
         self.lesion_panel.jump_requested.connect(self._on_lesion_panel_jump_requested)
+        self.lesion_panel.measurement_selected.connect(self._on_lesion_panel_measurement_selected)
         self.lesion_panel.visibility_changed.connect(self.contour_controller.set_visible)
         self.lesion_panel.lock_changed.connect(self.contour_controller.set_locked)
         self.lesion_panel.lesions_edited.connect(self._on_lesion_panel_lesions_edited)
@@ -338,6 +369,19 @@ class MainWindow(QMainWindow):
     def _on_lesion_panel_lesion_selected(self, lesion_pk: int | None) -> None:
         if self.contour_controller is not None:
             self.contour_controller.set_active_lesion(lesion_pk)
+
+    def _on_lesion_panel_measurement_selected(self, measurement: Any) -> None:
+        """Draw the selected lesion's RECIST long and short axes on the views of its series."""
+        for view in self.viewer.all_views:
+            shown = (
+                measurement is not None
+                and view.volume is not None
+                and view.series_key is not None
+                and view.series_key[0] == measurement.series_uid
+            )
+            view.measurements.set_derived(
+                recist_axes(measurement, view.volume.index_to_lps) if shown else []
+            )
 
     def _on_lesion_panel_jump_requested(self, point_lps: Any) -> None:
         for view in self.viewer.all_views:

@@ -37,6 +37,7 @@ class LesionPanel(QWidget):
 
     lesion_selected = Signal(object)  # lesion pk or None
     jump_requested = Signal(object)  # (x, y, z) LPS
+    measurement_selected = Signal(object)  # LesionMeasurementItem or None
     visibility_changed = Signal(int, bool)
     lock_changed = Signal(int, bool)
     lesions_edited = Signal()
@@ -47,6 +48,7 @@ class LesionPanel(QWidget):
         self._case_pk: int | None = None
         self._lesions: list[LesionItem] = []
         self._centroids: dict[int, tuple[float, float, float]] = {}
+        self._measurements: dict[int, Any] = {}
         self._filling = False
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("lesion_table")
@@ -109,6 +111,7 @@ class LesionPanel(QWidget):
         self._lesions = lesions
         self._centroids = {}
         by_pk = {m.lesion_pk: m for m in measured.lesions} if measured is not None else {}
+        self._measurements = by_pk
         self.table.setRowCount(len(lesions))
         for row, lesion in enumerate(lesions):
             m = by_pk.get(lesion.pk)
@@ -171,6 +174,7 @@ class LesionPanel(QWidget):
         self.lesion_selected.emit(pk)
         if pk is not None and pk in self._centroids:
             self.jump_requested.emit(self._centroids[pk])
+        self.measurement_selected.emit(self._measurements.get(pk) if pk is not None else None)
 
     def _on_table_item_changed(self, item: QTableWidgetItem) -> None:
         if self._filling or item.column() not in (8, 9) or item.row() >= len(self._lesions):

@@ -31,6 +31,7 @@ MEASUREMENT_TOOLS = ("ruler", "ellipse", "angle")
 _COLOUR = QColor("#5cf25c")
 _SELECTED = QColor("#ffd000")
 _DRAWING = QColor("#ffffff")
+_RECIST = QColor("#ff9d2e")
 _ELLIPSE_SEGMENTS = 72
 
 Point2 = tuple[float, float]
@@ -86,6 +87,7 @@ class MeasurementLayer:
         self._kind: str | None = None
         self._points: list[Point2] = []
         self._waiting_for_third = False
+        self._derived: list[tuple[Annotation, _Shape]] = []
         self._live = self._make_shape(_DRAWING)
         self._live.path.setVisible(False)
         self._live.text.setVisible(False)
@@ -114,6 +116,22 @@ class MeasurementLayer:
             self._view_box.removeItem(shape.text)
         self._stored = {pk: (a, self._make_shape(_COLOUR)) for pk, a in annotations}
         self._redraw_stored()
+
+    def set_derived(self, annotations: list[Annotation]) -> None:
+        """Show read-only lines computed by the app (a lesion's RECIST long and short axes).
+
+        They are drawn in their own colour on their plane, like stored
+        measurements, but cannot be selected or deleted.
+        """
+        for _, shape in self._derived:
+            self._view_box.removeItem(shape.path)
+            self._view_box.removeItem(shape.text)
+        self._derived = [(a, self._make_shape(_RECIST)) for a in annotations]
+        self._redraw_stored()
+
+    def visible_derived(self) -> list[str]:
+        """Labels of the derived lines drawn on the current plane."""
+        return [a.label for a, shape in self._derived if shape.path.isVisible()]
 
     def stored_keys(self) -> list[int]:
         """Primary keys of the measurements known to the layer."""
@@ -155,7 +173,7 @@ class MeasurementLayer:
         return abs(position - self._position_mm) <= self._tolerance_mm
 
     def _redraw_stored(self) -> None:
-        for annotation, shape in self._stored.values():
+        for annotation, shape in [*self._stored.values(), *self._derived]:
             shown = self._visible and self._on_plane(annotation)
             shape.path.setVisible(shown)
             shape.text.setVisible(shown)
