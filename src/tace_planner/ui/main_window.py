@@ -6,7 +6,6 @@ import functools
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -23,12 +22,10 @@ from PySide6.QtWidgets import (
 )
 
 from tace_planner import __version__
-from tace_planner.domain.annotations import Annotation
 from tace_planner.domain.progress import Progress
 from tace_planner.services.dto import SeriesItem
 from tace_planner.services.settings import config_file, save_settings
-from tace_planner.ui.contour_actions import CLEAN_UPS, ContourOptions
-from tace_planner.ui.contour_tools import ContourController
+from tace_planner.ui.contour_workbench import ContourWorkbench
 from tace_planner.ui.dialogs.classification_dialog import ClassificationDialog
 from tace_planner.ui.dialogs.import_dialog import ImportDialog
 from tace_planner.ui.dialogs.new_case_dialog import NewCaseDialog
@@ -37,7 +34,6 @@ from tace_planner.ui.dialogs.settings_dialog import SettingsDialog
 from tace_planner.ui.errors import show_error
 from tace_planner.ui.panels.annotation_panel import AnnotationPanel
 from tace_planner.ui.panels.case_list import CaseListPanel
-from tace_planner.ui.panels.lesion_panel import LesionPanel
 from tace_planner.ui.panels.plan_panel import PlanPanel
 from tace_planner.ui.panels.study_tree import StudyTreePanel
 from tace_planner.ui.tasks import TaskRunner
@@ -62,34 +58,6 @@ class SnapshotDialog:
         if not path:
             return None
         return Path(path if path.lower().endswith(".png") else f"{path}.png")
-
-
-def recist_axes(measurement: Any, index_to_lps: np.ndarray) -> list[Annotation]:
-    """The RECIST long and short axes of a measured lesion as read-only ruler annotations.
-
-    They lie on the axial slice of the series grid where the long axis is longest.
-    """
-    normal = np.cross(index_to_lps[:3, 1], index_to_lps[:3, 2])
-    normal = normal / np.linalg.norm(normal)
-    axes = []
-    for name, points, length in (
-        ("long axis", measurement.long_axis_lps, measurement.longest_axial_diameter_mm),
-        ("short axis", measurement.short_axis_lps, measurement.short_axis_mm),
-    ):
-        if points is None or length is None:
-            continue
-        axes.append(
-            Annotation(
-                kind="ruler",
-                points_lps=tuple(tuple(float(v) for v in p) for p in points),
-                orientation="axial",
-                plane_normal_lps=tuple(float(v) for v in normal),
-                plane_position_mm=float(np.asarray(points[0]) @ normal),
-                values={"length_mm": float(length)},
-                label=f"{measurement.name} {name}",
-            )
-        )
-    return axes
 
 
 def _key_image(services: Any, plan_case_pk: int) -> Any:
@@ -177,7 +145,10 @@ class MainWindow(QMainWindow):
         self.plan_dock.setWidget(self.plan_panel)
         self.addDockWidget(Qt.RightDockWidgetArea, self.plan_dock)
         self.resizeDocks([self.plan_dock], [400], Qt.Horizontal)
-        self._build_contouring(services)
+        self.contour_workbench = ContourWorkbench(self, services)
+        self.contouring = self.contour_workbench.contouring
+        self.contour_controller = self.contour_workbench.controller
+        self.lesion_panel = self.contour_workbench.lesion_panel
 
         self._build_status_bar()
         self._build_menus()
@@ -223,171 +194,6 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.cancel_button)
         bar.addPermanentWidget(self.database_label)
 
-    def _build_contouring(self, services: Any) -> None:
-        """Lesion dock (tabified with the plan) and the contour tools, when available."""
-        self.contouring = getattr(services, "contouring", None)
-        self.contour_controller: ContourController | None = None
-        self.lesion_panel: LesionPanel | None = None
-        if self.contouring is None:
-            return
-        self.contour_controller = ContourController(self.viewer, self.contouring, self._tasks, self)
-        self.lesion_panel = LesionPanel(self.contouring)
-        self.lesion_dock = QDockWidget("Lesions", self)
-        self.lesion_dock.setObjectName("lesion_dock")
-        self.lesion_dock.setWidget(self.lesion_panel)
-        self.addDockWidget(Qt.RightDockWidgetArea, self.lesion_dock)
-        self.tabifyDockWidget(self.plan_dock, self.lesion_dock)
-        self.plan_dock.raise_()
-        self.lesion_panel.lesion_selected.connect(self._on_lesion_panel_lesion_selected)
-        self.lesion_panel.jump_requested.connect(self._on_lesion_panel_jump_requested)
-        self.lesion_panel.measurement_selected.connect(self._on_lesion_panel_measurement_selected)
-        self.lesion_panel.visibility_changed.connect(self.contour_controller.set_visible)
-        self.lesion_panel.lock_changed.connect(self.contour_controller.set_locked)
-        self.lesion_panel.lesions_edited.connect(self._on_lesion_panel_lesions_edited)
-        self.contour_controller.lesions_changed.connect(self._on_contour_lesions_changed)
-        self.contour_controller.error.connect(self._on_contour_error)
-        self.contour_controller.stack_changed.connect(self._on_contour_stack_changed)
-        self.contour_controller.progressed.connect(self._on_contour_progressed)
-        self.contour_controller.busy_changed.connect(self._on_contour_busy_changed)
-
-    def _build_contour_menu(self) -> None:
-        if self.contour_controller is None:
-            return
-        menu = self.menuBar().addMenu("C&ontour")
-        self.addToolBarBreak()
-        toolbar = self.addToolBar("Contour")
-        toolbar.setObjectName("contour_toolbar")
-        self.contour_tool_actions: dict[str | None, QAction] = {}
-        for tool, text in (
-            (None, "&Navigate"),
-            ("auto", "&Auto contour"),
-            ("brush", "&Brush"),
-            ("erase", "&Eraser"),
-            ("threshold", "&Threshold paint"),
-            ("liver", "&Liver from click"),
-            ("auto2d", "&2D auto contour on this slice"),
-            ("polygon", "&Polygon fill"),
-        ):
-            action = QAction(text, self)
-            action.setToolTip(
-                {
-                    None: "The viewer's own tools (window/level, rulers)",
-                    "auto": "Click in a focus: contour it in 3D; Shift-click: exclude from it",
-                    "brush": "Paint into the selected lesion (size and shape: tool bar)",
-                    "erase": "Erase from the selected lesion",
-                    "threshold": "Paint only voxels within the HU range of the tool bar",
-                    "liver": "Click in the liver: contour it as the 'Liver' lesion",
-                    "auto2d": "Click in a focus: add its contour on this slice to the lesion",
-                    "polygon": "Drag an outline: fill its inside on this slice into the lesion",
-                }[tool]
-            )
-            action.setCheckable(True)
-            action.setData(tool)
-            action.triggered.connect(self._on_contour_tool_triggered)
-            menu.addAction(action)
-            toolbar.addAction(action)
-            self.contour_tool_actions[tool] = action
-        self.contour_tool_actions[None].setChecked(True)
-        self.contour_options = ContourOptions(self.contour_controller, toolbar)
-        menu.addSeparator()
-        self.contour_clean_up_actions: dict[str, QAction] = {}
-        for kind, text in CLEAN_UPS.items():
-            action = QAction(text[0].upper() + text[1:], self)
-            action.setToolTip(f"{text[0].upper() + text[1:]} of the selected lesion (undoable)")
-            action.setData(kind)
-            action.triggered.connect(self._on_contour_clean_up_triggered)
-            menu.addAction(action)
-            self.contour_clean_up_actions[kind] = action
-        menu.addSeparator()
-        self.undo_action = QAction("&Undo contour edit", self)
-        self.undo_action.setShortcut(QKeySequence.Undo)
-        self.undo_action.triggered.connect(self.contour_controller.undo)
-        self.redo_action = QAction("&Redo contour edit", self)
-        self.redo_action.setShortcut(QKeySequence("Ctrl+Shift+Z"))
-        self.redo_action.triggered.connect(self.contour_controller.redo)
-        for action in (self.undo_action, self.redo_action):
-            action.setEnabled(False)
-            menu.addAction(action)
-            toolbar.addAction(action)
-        lesions_action = QAction("Show &lesions", self)
-        lesions_action.triggered.connect(self._on_show_lesions_triggered)
-        menu.addAction(lesions_action)
-
-    def _on_contour_tool_triggered(self) -> None:
-        action = self.sender()
-        tool = action.data() if isinstance(action, QAction) else None
-        for other, item in self.contour_tool_actions.items():
-            item.setChecked(other == tool)
-        if self.contour_controller is not None:
-            self.contour_controller.set_tool(tool)
-
-    def _on_contour_clean_up_triggered(self) -> None:
-        action = self.sender()
-        if isinstance(action, QAction) and self.contour_controller is not None:
-            self.contour_controller.clean_up(str(action.data()))
-
-    def _on_show_lesions_triggered(self) -> None:
-        self.lesion_dock.show()
-        self.lesion_dock.raise_()
-
-    def _on_contour_stack_changed(self) -> None:
-        if self.contour_controller is None:
-            return
-        stack = self.contour_controller.stack
-        self.undo_action.setEnabled(stack.can_undo)
-        self.redo_action.setEnabled(stack.can_redo)
-        self.undo_action.setText(f"&Undo {stack.undo_text}" if stack.can_undo else "&Undo")
-        self.redo_action.setText(f"&Redo {stack.redo_text}" if stack.can_redo else "&Redo")
-
-    def _on_contour_progressed(self, step: Progress) -> None:
-        self.progress_bar.setVisible(True)
-        self.progress_bar.setValue(int(step.fraction * 100))
-
-    def _on_contour_busy_changed(self, busy: bool) -> None:
-        if not busy and not self.cancel_button.isVisible():
-            self.progress_bar.setVisible(False)
-
-    def _on_contour_error(self, message: str) -> None:
-        self.statusBar().showMessage(message, 8_000)
-
-    def _on_contour_lesions_changed(self) -> None:
-        if self.lesion_panel is not None:
-            self.lesion_panel.refresh()
-            if self.contour_controller is not None and self.contour_controller.active_lesion_pk:
-                self.lesion_panel.select_lesion(self.contour_controller.active_lesion_pk)
-        if self._case_pk is not None:
-            self.plan_panel.set_case(self._case_pk)
-
-    def _on_lesion_panel_lesions_edited(self) -> None:
-        if self.contour_controller is not None:
-            self.contour_controller.refresh_lesions()
-            if self._case_pk is not None:
-                self.contour_controller.set_case(self._case_pk)
-        if self._case_pk is not None:
-            self.plan_panel.set_case(self._case_pk)
-
-    def _on_lesion_panel_lesion_selected(self, lesion_pk: int | None) -> None:
-        if self.contour_controller is not None:
-            self.contour_controller.set_active_lesion(lesion_pk)
-
-    def _on_lesion_panel_measurement_selected(self, measurement: Any) -> None:
-        """Draw the selected lesion's RECIST long and short axes on the views of its series."""
-        for view in self.viewer.all_views:
-            shown = (
-                measurement is not None
-                and view.volume is not None
-                and view.series_key is not None
-                and view.series_key[0] == measurement.series_uid
-            )
-            view.measurements.set_derived(
-                recist_axes(measurement, view.volume.index_to_lps) if shown else []
-            )
-
-    def _on_lesion_panel_jump_requested(self, point_lps: Any) -> None:
-        for view in self.viewer.all_views:
-            if view.volume is not None:
-                view.centre_on(point_lps)
-
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         import_action = QAction("&Import DICOM…", self)
@@ -417,7 +223,16 @@ class MainWindow(QMainWindow):
         parameters_action = QAction("Planning &parameters and bead catalogue…", self)
         parameters_action.triggered.connect(self._on_parameters_triggered)
         case_menu.addAction(parameters_action)
-        self._build_contour_menu()
+        self.contour_workbench.build_menu()
+        for name in (
+            "undo_action",
+            "redo_action",
+            "contour_options",
+            "contour_tool_actions",
+            "contour_clean_up_actions",
+        ):
+            if hasattr(self.contour_workbench, name):
+                setattr(self, name, getattr(self.contour_workbench, name))
         help_menu = self.menuBar().addMenu("&Help")
         about_action = QAction("&About TACE Planner", self)
         about_action.triggered.connect(self._on_about_triggered)

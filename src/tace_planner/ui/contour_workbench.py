@@ -1,0 +1,228 @@
+"""Contouring in the main window: the lesion dock, the Contour menu and tool bar, RECIST axes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDockWidget
+
+from tace_planner.domain.annotations import Annotation
+from tace_planner.domain.progress import Progress
+from tace_planner.ui.contour_actions import CLEAN_UPS, ContourOptions
+from tace_planner.ui.contour_tools import ContourController
+from tace_planner.ui.panels.lesion_panel import LesionPanel
+
+
+def recist_axes(measurement: Any, index_to_lps: np.ndarray) -> list[Annotation]:
+    """The RECIST long and short axes of a measured lesion as read-only ruler annotations.
+
+    They lie on the axial slice of the series grid where the long axis is longest.
+    """
+    normal = np.cross(index_to_lps[:3, 1], index_to_lps[:3, 2])
+    normal = normal / np.linalg.norm(normal)
+    axes = []
+    for name, points, length in (
+        ("long axis", measurement.long_axis_lps, measurement.longest_axial_diameter_mm),
+        ("short axis", measurement.short_axis_lps, measurement.short_axis_mm),
+    ):
+        if points is None or length is None:
+            continue
+        axes.append(
+            Annotation(
+                kind="ruler",
+                points_lps=tuple(tuple(float(v) for v in p) for p in points),
+                orientation="axial",
+                plane_normal_lps=tuple(float(v) for v in normal),
+                plane_position_mm=float(np.asarray(points[0]) @ normal),
+                values={"length_mm": float(length)},
+                label=f"{measurement.name} {name}",
+            )
+        )
+    return axes
+
+
+class ContourWorkbench(QObject):
+    """Wires contouring into the main window.
+
+    It owns the Lesions dock (tabified with the plan), the contour controller on
+    the viewer, and the Contour menu and tool bar; the window keeps references to
+    the pieces its other parts and tests use (``lesion_panel``,
+    ``contour_controller``, ``undo_action`` …). Nothing is built when the
+    services offer no contouring.
+    """
+
+    def __init__(self, window: Any, services: Any) -> None:
+        super().__init__(window)
+        self._window: Any = window  # the MainWindow (not imported: it imports this module)
+        self.lesion_dock: QDockWidget | None = None
+        self._build(services)
+
+    def _build(self, services: Any) -> None:
+        self.contouring = getattr(services, "contouring", None)
+        self.controller: ContourController | None = None
+        self.lesion_panel: LesionPanel | None = None
+        if self.contouring is None:
+            return
+        self.controller = ContourController(
+            self._window.viewer, self.contouring, self._window._tasks, self._window
+        )
+        self.lesion_panel = LesionPanel(self.contouring)
+        self.lesion_dock = QDockWidget("Lesions", self._window)
+        self.lesion_dock.setObjectName("lesion_dock")
+        self.lesion_dock.setWidget(self.lesion_panel)
+        self._window.addDockWidget(Qt.RightDockWidgetArea, self.lesion_dock)
+        self._window.tabifyDockWidget(self._window.plan_dock, self.lesion_dock)
+        self._window.plan_dock.raise_()
+        self.lesion_panel.lesion_selected.connect(self._on_lesion_panel_lesion_selected)
+        self.lesion_panel.jump_requested.connect(self._on_lesion_panel_jump_requested)
+        self.lesion_panel.measurement_selected.connect(self._on_lesion_panel_measurement_selected)
+        self.lesion_panel.visibility_changed.connect(self.controller.set_visible)
+        self.lesion_panel.lock_changed.connect(self.controller.set_locked)
+        self.lesion_panel.lesions_edited.connect(self._on_lesion_panel_lesions_edited)
+        self.controller.lesions_changed.connect(self._on_contour_lesions_changed)
+        self.controller.error.connect(self._on_contour_error)
+        self.controller.stack_changed.connect(self._on_contour_stack_changed)
+        self.controller.progressed.connect(self._on_contour_progressed)
+        self.controller.busy_changed.connect(self._on_contour_busy_changed)
+
+    def build_menu(self) -> None:
+        """The Contour menu and tool bar (after the other menus, so it comes after them)."""
+        if self.controller is None:
+            return
+        menu = self._window.menuBar().addMenu("C&ontour")
+        self._window.addToolBarBreak()
+        toolbar = self._window.addToolBar("Contour")
+        toolbar.setObjectName("contour_toolbar")
+        self.contour_tool_actions: dict[str | None, QAction] = {}
+        for tool, text in (
+            (None, "&Navigate"),
+            ("auto", "&Auto contour"),
+            ("brush", "&Brush"),
+            ("erase", "&Eraser"),
+            ("threshold", "&Threshold paint"),
+            ("liver", "&Liver from click"),
+            ("auto2d", "&2D auto contour on this slice"),
+            ("polygon", "&Polygon fill"),
+        ):
+            action = QAction(text, self._window)
+            action.setToolTip(
+                {
+                    None: "The viewer's own tools (window/level, rulers)",
+                    "auto": "Click in a focus: contour it in 3D; Shift-click: exclude from it",
+                    "brush": "Paint into the selected lesion (size and shape: tool bar)",
+                    "erase": "Erase from the selected lesion",
+                    "threshold": "Paint only voxels within the HU range of the tool bar",
+                    "liver": "Click in the liver: contour it as the 'Liver' lesion",
+                    "auto2d": "Click in a focus: add its contour on this slice to the lesion",
+                    "polygon": "Drag an outline: fill its inside on this slice into the lesion",
+                }[tool]
+            )
+            action.setCheckable(True)
+            action.setData(tool)
+            action.triggered.connect(self._on_contour_tool_triggered)
+            menu.addAction(action)
+            toolbar.addAction(action)
+            self.contour_tool_actions[tool] = action
+        self.contour_tool_actions[None].setChecked(True)
+        self.contour_options = ContourOptions(self.controller, toolbar)
+        menu.addSeparator()
+        self.contour_clean_up_actions: dict[str, QAction] = {}
+        for kind, text in CLEAN_UPS.items():
+            action = QAction(text[0].upper() + text[1:], self._window)
+            action.setToolTip(f"{text[0].upper() + text[1:]} of the selected lesion (undoable)")
+            action.setData(kind)
+            action.triggered.connect(self._on_contour_clean_up_triggered)
+            menu.addAction(action)
+            self.contour_clean_up_actions[kind] = action
+        menu.addSeparator()
+        self.undo_action = QAction("&Undo contour edit", self._window)
+        self.undo_action.setShortcut(QKeySequence.Undo)
+        self.undo_action.triggered.connect(self.controller.undo)
+        self.redo_action = QAction("&Redo contour edit", self._window)
+        self.redo_action.setShortcut(QKeySequence("Ctrl+Shift+Z"))
+        self.redo_action.triggered.connect(self.controller.redo)
+        for action in (self.undo_action, self.redo_action):
+            action.setEnabled(False)
+            menu.addAction(action)
+            toolbar.addAction(action)
+        lesions_action = QAction("Show &lesions", self._window)
+        lesions_action.triggered.connect(self._on_show_lesions_triggered)
+        menu.addAction(lesions_action)
+
+    def _on_contour_tool_triggered(self) -> None:
+        action = self.sender()
+        tool = action.data() if isinstance(action, QAction) else None
+        for other, item in self.contour_tool_actions.items():
+            item.setChecked(other == tool)
+        if self.controller is not None:
+            self.controller.set_tool(tool)
+
+    def _on_contour_clean_up_triggered(self) -> None:
+        action = self.sender()
+        if isinstance(action, QAction) and self.controller is not None:
+            self.controller.clean_up(str(action.data()))
+
+    def _on_show_lesions_triggered(self) -> None:
+        self.lesion_dock.show()
+        self.lesion_dock.raise_()
+
+    def _on_contour_stack_changed(self) -> None:
+        if self.controller is None:
+            return
+        stack = self.controller.stack
+        self.undo_action.setEnabled(stack.can_undo)
+        self.redo_action.setEnabled(stack.can_redo)
+        self.undo_action.setText(f"&Undo {stack.undo_text}" if stack.can_undo else "&Undo")
+        self.redo_action.setText(f"&Redo {stack.redo_text}" if stack.can_redo else "&Redo")
+
+    def _on_contour_progressed(self, step: Progress) -> None:
+        self._window.progress_bar.setVisible(True)
+        self._window.progress_bar.setValue(int(step.fraction * 100))
+
+    def _on_contour_busy_changed(self, busy: bool) -> None:
+        if not busy and not self._window.cancel_button.isVisible():
+            self._window.progress_bar.setVisible(False)
+
+    def _on_contour_error(self, message: str) -> None:
+        self._window.statusBar().showMessage(message, 8_000)
+
+    def _on_contour_lesions_changed(self) -> None:
+        if self.lesion_panel is not None:
+            self.lesion_panel.refresh()
+            if self.controller is not None and self.controller.active_lesion_pk:
+                self.lesion_panel.select_lesion(self.controller.active_lesion_pk)
+        if self._window._case_pk is not None:
+            self._window.plan_panel.set_case(self._window._case_pk)
+
+    def _on_lesion_panel_lesions_edited(self) -> None:
+        if self.controller is not None:
+            self.controller.refresh_lesions()
+            if self._window._case_pk is not None:
+                self.controller.set_case(self._window._case_pk)
+        if self._window._case_pk is not None:
+            self._window.plan_panel.set_case(self._window._case_pk)
+
+    def _on_lesion_panel_lesion_selected(self, lesion_pk: int | None) -> None:
+        if self.controller is not None:
+            self.controller.set_active_lesion(lesion_pk)
+
+    def _on_lesion_panel_measurement_selected(self, measurement: Any) -> None:
+        """Draw the selected lesion's RECIST long and short axes on the views of its series."""
+        for view in self._window.viewer.all_views:
+            shown = (
+                measurement is not None
+                and view.volume is not None
+                and view.series_key is not None
+                and view.series_key[0] == measurement.series_uid
+            )
+            view.measurements.set_derived(
+                recist_axes(measurement, view.volume.index_to_lps) if shown else []
+            )
+
+    def _on_lesion_panel_jump_requested(self, point_lps: Any) -> None:
+        for view in self._window.viewer.all_views:
+            if view.volume is not None:
+                view.centre_on(point_lps)
