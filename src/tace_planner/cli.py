@@ -286,10 +286,14 @@ def _cmd_demo(args: argparse.Namespace, services: Any, launch_gui: GuiLauncher |
         )
     if args.no_gui:
         return 0
+    return _open_gui(launch_gui, services, case.pk)
+
+
+def _open_gui(launch_gui: GuiLauncher | None, services: Any, case_pk: int | None) -> int:
     if launch_gui is None:
         print("error: the GUI is not available (install tace-planner[gui])", file=sys.stderr)
         return 1
-    return launch_gui(services, case.pk)
+    return launch_gui(services, case_pk)
 
 
 def _cmd_import(args: argparse.Namespace, services: Any) -> int:
@@ -630,6 +634,20 @@ def _cmd_seg(args: argparse.Namespace, services: Any) -> int:
     return 0
 
 
+_COMMANDS: dict[str, Callable[[argparse.Namespace, Any], int]] = {
+    "import": _cmd_import,
+    "series": _cmd_series,
+    "cases": _cmd_cases,
+    "check-protocol": _cmd_check_protocol,
+    "classify": _cmd_classify,
+    "patient": _cmd_patient,
+    "contour": _cmd_contour,
+    "measurements": _cmd_measurements,
+    "seg": _cmd_seg,
+}
+"""Commands that need only the arguments and the services."""
+
+
 def main(
     argv: Sequence[str] | None = None,
     launch_gui: GuiLauncher | None = None,
@@ -651,35 +669,14 @@ def main(
         services = _open_services(args)
         try:
             if args.command in (None, "gui"):
-                if launch_gui is None:
-                    print(
-                        "error: the GUI is not available (install tace-planner[gui])",
-                        file=sys.stderr,
-                    )
-                    return 1
-                return launch_gui(services, None)
+                return _open_gui(launch_gui, services, None)
             if args.command == "demo":
                 return _cmd_demo(args, services, launch_gui)
-            if args.command == "import":
-                return _cmd_import(args, services)
-            if args.command == "series":
-                return _cmd_series(args, services)
-            if args.command == "cases":
-                return _cmd_cases(args, services)
-            if args.command == "check-protocol":
-                return _cmd_check_protocol(args, services)
-            if args.command == "classify":
-                return _cmd_classify(args, services)
-            if args.command == "patient":
-                return _cmd_patient(args, services)
             if args.command == "plan":
                 return _cmd_plan(args, services, render_pdf)
-            if args.command == "contour":
-                return _cmd_contour(args, services)
-            if args.command == "measurements":
-                return _cmd_measurements(args, services)
-            if args.command == "seg":
-                return _cmd_seg(args, services)
+            command = _COMMANDS.get(args.command)
+            if command is not None:
+                return command(args, services)
         finally:
             services.close()
     except TacePlannerError as error:

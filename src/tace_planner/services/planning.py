@@ -45,6 +45,7 @@ from tace_planner.services.planning_dto import (
     OverrideItem,
     PlanItem,
     PlanProposal,
+    proposal_from_result,
 )
 from tace_planner.services.planning_records import (
     coerce_patient_value,
@@ -420,27 +421,16 @@ class PlanningService:
             course=course,
             baseline=self._baseline(case_pk, params),
         )
-        user_product = product.with_user_values(
-            capacity_mg_per_ml=result.options.capacity_mg_per_ml,
-            vial_bead_volume_ml=result.options.vial_bead_volume_ml,
-            entered_by=self._user,
-        )
-        return PlanProposal(
+        return proposal_from_result(
+            result,
             case=header,
-            model=result.model,
-            options=result.options,
             patient=patient,
             burden=burden,
-            figures=dict(result.figures),
-            sessions=result.sessions,
-            advisories=result.advisories,
-            explanations=dict(result.explanations),
-            parameters={
-                "planning": params.to_json(),
-                "catalogue_version": self.catalogue.version,
-                "product": user_product.to_json(),
-            },
-            course={"prior_loaded_mg": course.loaded_mg, "prior_sessions": course.sessions},
+            product=product,
+            parameters=params,
+            catalogue_version=self.catalogue.version,
+            course=course,
+            user=self._user,
             computed_at=self._clock(),
         )
 

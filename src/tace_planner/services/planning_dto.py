@@ -15,7 +15,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tace_planner.domain.body import PatientInputs
-from tace_planner.domain.dosing import BurdenInputs, PlanOptions, SessionPlan
+from tace_planner.domain.catalogue import BeadProduct
+from tace_planner.domain.dosing import (
+    BurdenInputs,
+    CourseHistory,
+    PlanOptions,
+    PlanResult,
+    SessionPlan,
+)
+from tace_planner.domain.dosing_parameters import PlanningParameters
 from tace_planner.domain.explanation import Advisory, Explanation
 
 DISCLAIMER = (
@@ -440,3 +448,46 @@ class PlanItem:
             "approved_at": self.approved_at.isoformat() if self.approved_at else None,
         }
         return data
+
+
+def proposal_from_result(
+    result: PlanResult,
+    *,
+    case: CaseHeader,
+    patient: PatientInputs,
+    burden: BurdenItem,
+    product: BeadProduct,
+    parameters: PlanningParameters,
+    catalogue_version: Any,
+    course: CourseHistory,
+    user: str,
+    computed_at: dt.datetime,
+) -> PlanProposal:
+    """Assemble the read model of a computed plan (``domain.dosing.propose_plan``'s result).
+
+    The product is recorded with any capacity or vial volume the user entered, so
+    the parameter snapshot says exactly what the dose was computed from.
+    """
+    user_product = product.with_user_values(
+        capacity_mg_per_ml=result.options.capacity_mg_per_ml,
+        vial_bead_volume_ml=result.options.vial_bead_volume_ml,
+        entered_by=user,
+    )
+    return PlanProposal(
+        case=case,
+        model=result.model,
+        options=result.options,
+        patient=patient,
+        burden=burden,
+        figures=dict(result.figures),
+        sessions=result.sessions,
+        advisories=result.advisories,
+        explanations=dict(result.explanations),
+        parameters={
+            "planning": parameters.to_json(),
+            "catalogue_version": catalogue_version,
+            "product": user_product.to_json(),
+        },
+        course={"prior_loaded_mg": course.loaded_mg, "prior_sessions": course.sessions},
+        computed_at=computed_at,
+    )

@@ -29,6 +29,7 @@ from tace_planner.services.planning_dto import (
     OverrideItem,
     PlanItem,
     PlanProposal,
+    proposal_from_result,
 )
 
 DEMO_CASE = CaseHeader(
@@ -124,27 +125,16 @@ class DemoPlanningService:
         result = propose_plan(
             patient, DEMO_BURDEN.to_domain(), product, self.parameters, options, course=course
         )
-        product = product.with_user_values(
-            capacity_mg_per_ml=result.options.capacity_mg_per_ml,
-            vial_bead_volume_ml=result.options.vial_bead_volume_ml,
-            entered_by=self.user,
-        )
-        return PlanProposal(
+        return proposal_from_result(
+            result,
             case=DEMO_CASE,
-            model=result.model,
-            options=result.options,
             patient=patient,
             burden=DEMO_BURDEN,
-            figures=dict(result.figures),
-            sessions=result.sessions,
-            advisories=result.advisories,
-            explanations=dict(result.explanations),
-            parameters={
-                "planning": self.parameters.to_json(),
-                "catalogue_version": self.catalogue.version,
-                "product": product.to_json(),
-            },
-            course={"prior_loaded_mg": course.loaded_mg, "prior_sessions": course.sessions},
+            product=product,
+            parameters=self.parameters,
+            catalogue_version=self.catalogue.version,
+            course=course,
+            user=self.user,
             computed_at=dt.datetime.now(dt.UTC),
         )
 
