@@ -160,12 +160,12 @@ def test_patient_set_and_plan_json_bilobar(
         for s in plan["sessions"]
     ]
     assert sessions == [
-        ("right+caudate", 4.0, 2, 200.0, 200.0),
+        ("right+caudate", 4.0, 2, 100.0, 100.0),
         ("left", 0.5, 1, 100.0, 25.0),
     ]
     assert plan["sessions"][1]["day"] == 21
     codes = {w["code"] for w in plan["warnings"]}
-    assert {"dose.above_warning.s1", "caudate.focus"} <= codes
+    assert {"dose.session_limit.s1", "caudate.focus"} <= codes
     assert "imaging.baseline_too_old" not in codes  # CT 14 days before the TACE date
 
     assert _run(demo_copy, "plan", "--case", case, "--model", "fixed") == 0

@@ -235,7 +235,7 @@ def test_burden_reads_the_latest_baseline_measurements(
                 segmentation_pk=mask.id,
                 volume_cm3=80.0,
                 measured_at=dt.datetime(2026, 3, 4, tzinfo=dt.UTC),
-                trust="low",
+                trust="warning",
             )
         )
         session.commit()
@@ -244,7 +244,8 @@ def test_burden_reads_the_latest_baseline_measurements(
     volumes = {f.name: f.volume_cm3 for f in burden.foci}
     assert volumes["F1"] == 80.0  # the newer measurement
     assert sorted(volumes) == ["F1", "F2", "F6", "F7"]
-    assert any("F1" in p and "low" in p for p in burden.problems)
+    assert {f.name: f.trust for f in burden.foci}["F1"] == "warning"
+    assert any("F1" in p and "questionable" in p for p in burden.problems)
 
 
 # ---------------------------------------------------------------------------
@@ -260,10 +261,12 @@ def test_unilobar_phantom_plan(services: Any, planning: PlanningService) -> None
     assert proposal.figures["bsa_m2"] == pytest.approx(1.8447, abs=1e-4)
     (session,) = proposal.sessions
     assert (session.territory, session.beads_ml, session.vials) == ("right", 4.0, 2)
-    assert session.irinotecan_loaded_mg == pytest.approx(200.0)
-    assert session.irinotecan_expected_delivered_mg == pytest.approx(200.0)
+    # 2 vials could take 200 mg; the 100 mg session limit holds the dose.
+    assert session.irinotecan_loaded_mg == pytest.approx(100.0)
+    assert session.irinotecan_expected_delivered_mg == pytest.approx(100.0)
     assert session.on == TACE_ON
-    assert "dose.above_warning.s1" in _codes(proposal.advisories)
+    assert "dose.session_limit.s1" in _codes(proposal.advisories)
+    assert not any("above_warning" in code for code in _codes(proposal.advisories))
     assert "imaging.baseline_too_old" not in _codes(proposal.advisories)
     assert planning.list_plans(case_pk) == []  # a proposal is not saved
 
@@ -271,7 +274,7 @@ def test_unilobar_phantom_plan(services: Any, planning: PlanningService) -> None
 def test_bilobar_phantom_plan_and_json(planning: PlanningService, bilobar: int) -> None:
     proposal = planning.propose(bilobar)
     first, second = proposal.sessions
-    assert (first.territory, first.vials, first.irinotecan_loaded_mg) == ("right+caudate", 2, 200.0)
+    assert (first.territory, first.vials, first.irinotecan_loaded_mg) == ("right+caudate", 2, 100.0)
     assert (second.territory, second.day, second.on) == ("left", 21, TACE_ON + dt.timedelta(21))
     assert second.beads_ml == pytest.approx(0.5)
     assert second.irinotecan_loaded_mg == pytest.approx(100.0)
@@ -281,17 +284,18 @@ def test_bilobar_phantom_plan_and_json(planning: PlanningService, bilobar: int) 
     assert data["inputs"]["tumour_volume_cm3"]["left"] == pytest.approx(4.239, abs=1e-3)
     assert data["inputs"]["liver_volume_cm3"] == pytest.approx(1572.703)
     assert data["inputs"]["burden_percent"] == pytest.approx(113.812 / 1572.703 * 100, abs=1e-4)
-    assert data["inputs"]["parameters"]["per_session_cap_mg"] == 200.0
-    assert data["parameters"]["catalogue_version"] == "1"
-    assert data["totals"]["irinotecan_loaded_mg"] == pytest.approx(300.0)
-    assert {w["code"] for w in data["warnings"]} >= {"caudate.focus", "dose.above_warning.s1"}
+    assert data["inputs"]["parameters"]["per_session_cap_mg"] == 100.0
+    assert data["parameters"]["catalogue_version"] == "2"
+    assert data["totals"]["irinotecan_loaded_mg"] == pytest.approx(200.0)
+    assert {w["code"] for w in data["warnings"]} >= {"caudate.focus", "dose.session_limit.s1"}
     assert PlanProposal.from_json(data) == proposal
 
 
 def test_fixed_model_and_live_patient_changes(planning: PlanningService, bilobar: int) -> None:
     proposal = planning.propose(bilobar, model="fixed", patient_changes={"ecog": 3})
     assert [s.irinotecan_loaded_mg for s in proposal.sessions] == [100.0, 100.0]
-    assert "ecog.above_limit" in _codes(proposal.advisories)
+    ecog = next(a for a in proposal.advisories if a.code == "ecog.above_limit")
+    assert ecog.severity == "contraindication"
     assert planning.clinical_inputs(bilobar).inputs.ecog == 1  # nothing saved
     with pytest.raises(InvalidInputError) as caught:
         planning.propose(bilobar, patient_changes={"weight_kg": -3})
@@ -335,11 +339,12 @@ def test_old_baseline_imaging_warns(services: Any, planning: PlanningService) ->
 def test_approval_needs_every_warning_acknowledged(
     services: Any, planning: PlanningService, bilobar: int
 ) -> None:
+    planning.set_clinical_inputs(bilobar, ia_lidocaine_planned=False)
     draft = planning.save_plan(planning.propose(bilobar))
     assert (draft.plan_version, draft.status, draft.supersedes_pk) == (1, "draft", None)
     needed = {a.code for a in planning.warnings_to_acknowledge(draft.pk)}
-    assert "dose.above_warning.s1" in needed
-    with pytest.raises(InvalidInputError, match=r"dose\.above_warning\.s1") as caught:
+    assert "premedication.no_ia_lidocaine" in needed
+    with pytest.raises(InvalidInputError, match=r"premedication\.no_ia_lidocaine") as caught:
         planning.approve(draft.pk, [])
     assert caught.value.field == "acknowledged_warnings"
     with pytest.raises(InvalidInputError, match="not shown"):
@@ -376,6 +381,7 @@ def test_approved_plan_is_immutable_and_revision_makes_a_new_version(
     assert [s.irinotecan_loaded_mg for s in revised.sessions] == [100.0, 100.0]
     # the superseded plan is left out of the course: no cumulative warning
     assert revised.proposal.course["prior_loaded_mg"] == 0.0
+    assert revised.proposal.course["planned_mg"] == 0.0
     assert [p.plan_version for p in planning.list_plans(bilobar)] == [1, 2]
 
 
@@ -384,27 +390,24 @@ def test_overrides_are_recorded_with_reasons(planning: PlanningService, bilobar:
     needed = [a.code for a in planning.warnings_to_acknowledge(draft.pk)]
     with pytest.raises(InvalidInputError) as caught:
         planning.approve(draft.pk, needed, {"session1.beads_ml": (3.0, "  ")})
-    assert caught.value.field == "session1.beads_ml"
+    assert caught.value.field == "Session 1 bead volume (mL)"  # named for people
     with pytest.raises(InvalidInputError) as caught:
         planning.approve(draft.pk, needed, {"session1.irinotecan_loaded_mg": (250.0, "more")})
-    assert caught.value.field == "session1.irinotecan_loaded_mg"  # 2 vials hold 200 mg at most
+    assert caught.value.field == "Session 1 irinotecan loaded (mg)"  # 2 vials hold 200 mg
     with pytest.raises(InvalidInputError) as caught:
         planning.approve(draft.pk, needed, {"session3.vials": (1, "x")})
-    assert caught.value.field == "session3"
-    # 3 mL instead of 4 mL: 2 vials still prepared, 200 mg loaded, 150 mg expected delivered
-    sessions, raised = planning.preview_overrides(
+    assert caught.value.field == "Session 3"
+    # 3 mL instead of 4 mL: 2 vials still prepared, 100 mg in the first, all of it delivered
+    sessions, shown = planning.preview_overrides(
         draft.pk, {"session1.beads_ml": (3.0, "small feeder at angiography")}
     )
-    assert sessions[0].irinotecan_expected_delivered_mg == pytest.approx(150.0)
-    assert {a.code for a in raised} == {"dose.above_warning.s1"}
+    assert sessions[0].irinotecan_expected_delivered_mg == pytest.approx(100.0)
+    assert not any(a.code.startswith("override.") for a in shown)
     approved = planning.approve(
-        draft.pk,
-        [c for c in needed if c != "dose.above_warning.s1"],
-        {"session1.beads_ml": (3.0, "small feeder at angiography")},
+        draft.pk, needed, {"session1.beads_ml": (3.0, "small feeder at angiography")}
     )
     first = approved.sessions[0]
-    assert (first.beads_ml, first.vials, first.irinotecan_loaded_mg) == (3.0, 2, 200.0)
-    assert first.irinotecan_expected_delivered_mg == pytest.approx(150.0)
+    assert (first.beads_ml, first.vials, first.irinotecan_loaded_mg) == (3.0, 2, 100.0)
     assert "override" in first.limited_by
     assert "small feeder" in first.explanations["beads_ml"].inputs["reason"]
     (override,) = approved.overrides
@@ -416,23 +419,35 @@ def test_overrides_are_recorded_with_reasons(planning: PlanningService, bilobar:
     assert reread.to_json()["plan"]["overrides"]["session1.beads_ml"]["reason"].startswith("small")
 
 
-def test_override_above_the_cap_is_a_strong_warning_answered_by_its_reason(
+def test_override_above_the_limit_raises_advisories_that_need_their_own_acknowledgement(
     planning: PlanningService, bilobar: int
 ) -> None:
     draft = planning.save_plan(planning.propose(bilobar))
     needed = [a.code for a in planning.warnings_to_acknowledge(draft.pk)]
-    # a third vial alone is re-derived by the model's rule: loading stops at the 200 mg cap
+    # a third vial alone is re-derived by the kernel: loading stops at the 100 mg limit
     sessions, _ = planning.preview_overrides(draft.pk, {"session1.vials": (3, "third vial")})
-    assert sessions[0].vial_loads_mg == (100.0, 100.0, 0.0)
+    assert sessions[0].vial_loads_mg == (100.0, 0.0, 0.0)
     overrides = {
         "session1.vials": (3, "large tumour"),
         "session1.beads_ml": (6.0, "large tumour"),
         "session1.irinotecan_loaded_mg": (300.0, "large tumour, tumour board decision"),
     }
-    approved = planning.approve(draft.pk, [c for c in needed if not c.endswith(".s1")], overrides)
+    _, shown = planning.preview_overrides(draft.pk, overrides)
+    raised = {a.code: a.severity for a in shown if a.code.startswith("override.")}
+    assert raised == {
+        "override.dose.above_session_limit.s1": "strong_warning",
+        "override.dose.loaded_above_warning.s1": "warning",
+        "override.dose.delivered_above_warning.s1": "warning",
+    }
+    # The override's reason is not an acknowledgement.
+    with pytest.raises(InvalidInputError, match="above_session_limit") as caught:
+        planning.approve(draft.pk, needed, overrides)
+    assert caught.value.field == "acknowledged_warnings"
+    assert planning.get_plan(draft.pk).status == "draft"
+    approved = planning.approve(draft.pk, [*needed, *raised], overrides)
     advisories = {a.code: a.severity for a in approved.advisories}
-    assert advisories["override.above_cap.s1"] == "strong_warning"
-    assert "override.above_cap.s1" in approved.acknowledged
+    assert advisories["override.dose.above_session_limit.s1"] == "strong_warning"
+    assert set(raised) <= set(approved.acknowledged)
     assert approved.sessions[0].irinotecan_loaded_mg == pytest.approx(300.0)
     assert approved.sessions[0].irinotecan_expected_delivered_mg == pytest.approx(300.0)
     assert len(approved.overrides) == 3
@@ -441,12 +456,52 @@ def test_override_above_the_cap_is_a_strong_warning_answered_by_its_reason(
 def test_cumulative_dose_counts_approved_plans(planning: PlanningService, bilobar: int) -> None:
     first = planning.save_plan(planning.propose(bilobar))
     planning.approve(first.pk, [a.code for a in planning.warnings_to_acknowledge(first.pk)])
-    assert planning.course_history(bilobar).loaded_mg == pytest.approx(300.0)
+    assert planning.course_history(bilobar).committed_mg == pytest.approx(200.0)
     assert planning.course_history(bilobar).sessions == 2
-    # a new course plan (not a revision) adds 300 mg: 600 > 400 mg, and 4 ≥ 3 treatments
+    # a new course plan (not a revision) adds 200 mg: 400 mg is the limit, not above it;
+    # 4 ≥ 3 treatments
     again = planning.propose(bilobar)
-    assert {"course.cumulative_dose", "course.session_count"} <= _codes(again.advisories)
-    assert again.to_json()["totals"]["course_loaded_mg"] == pytest.approx(600.0)
+    assert "course.session_count" in _codes(again.advisories)
+    assert "course.cumulative_dose" not in _codes(again.advisories)
+    assert again.to_json()["totals"]["course_loaded_mg"] == pytest.approx(400.0)
+
+
+def test_course_is_judged_again_after_an_override(services: Any, planning: PlanningService) -> None:
+    # 250 mg already in the course, then a session overridden from 100 to 200 mg: 450 mg,
+    # above the 400 mg course limit — a course warning that must be acknowledged.
+    case_pk = seed_case(services, unilobar=True)
+    planning.set_clinical_inputs(
+        case_pk, height_cm=175, weight_kg=70, bilirubin_mg_dl=0.8, ecog=1,
+        ia_lidocaine_planned=True,
+    )  # fmt: skip
+    earlier = planning.save_plan(planning.propose(case_pk))
+    big = {
+        "session1.vials": (3, "tumour board"),
+        "session1.beads_ml": (5.0, "tumour board"),
+        "session1.irinotecan_loaded_mg": (250.0, "tumour board"),
+    }
+    _, shown = planning.preview_overrides(earlier.pk, big)
+    planning.approve(
+        earlier.pk,
+        [a.code for a in shown if a.severity in ("warning", "strong_warning")],
+        big,
+    )
+    assert planning.course_history(case_pk).committed_mg == pytest.approx(250.0)
+    draft = planning.save_plan(planning.propose(case_pk))
+    assert "course.cumulative_dose" not in _codes(draft.advisories)  # 250 + 100 = 350 mg
+    needed = [a.code for a in planning.warnings_to_acknowledge(draft.pk)]
+    more = {"session1.irinotecan_loaded_mg": (200.0, "second vial loaded")}
+    with pytest.raises(InvalidInputError, match=r"course\.cumulative_dose") as caught:
+        planning.approve(draft.pk, needed, more)
+    assert "450 mg" in str(caught.value)
+    _, shown = planning.preview_overrides(draft.pk, more)
+    course = next(a for a in shown if a.code == "override.course.cumulative_dose")
+    assert course.severity == "warning"
+    assert "450 mg" in course.message
+    extra = [a.code for a in shown if a.code.startswith("override.") and a.severity != "info"]
+    approved = planning.approve(draft.pk, [*needed, *extra], more)
+    assert "override.course.cumulative_dose" in approved.acknowledged
+    assert approved.total_loaded_mg == pytest.approx(200.0)
 
 
 def test_stale_version_is_a_concurrent_edit(planning: PlanningService, bilobar: int) -> None:

@@ -9,7 +9,6 @@ import pytest
 from tace_planner.domain.burden import (
     FocusVolume,
     lobe_of,
-    normalise_segment,
     tumour_burden,
 )
 from tace_planner.domain.errors import InvalidInputError
@@ -37,7 +36,8 @@ def test_worked_example() -> None:
         "caudate": 5.0,
         "unassigned": 0.0,
     }
-    assert dict(result.segment_volumes_cm3) == {"I": 5.0, "II": 10.0, "IVA": 5.0, "VIII": 40.0}
+    # Sub-segments of IV count in IV, as in the planner's per-segment totals.
+    assert dict(result.segment_volumes_cm3) == {"I": 5.0, "II": 10.0, "IV": 5.0, "VIII": 40.0}
     assert result.focus_count == 4
     assert "F = V_mts / V_liv" in result.explanation.formula
     assert result.explanation.inputs["V_mts"] == "60.00 cm³"
@@ -54,10 +54,27 @@ def test_lobe_from_couinaud_segment(segment: str | None, lobe: str) -> None:
     assert lobe_of(segment) == lobe
 
 
-def test_segment_names_are_normalised() -> None:
-    assert normalise_segment("viii") == "VIII"
-    assert normalise_segment("5") == "V"
-    assert normalise_segment("Q") == "unassigned"
+@pytest.mark.parametrize("spelling", ["Segment 6", "VI", "6", "vi", "S6", "seg. VI"])
+def test_every_spelling_of_a_segment_counts_in_one_segment_and_lobe(spelling: str) -> None:
+    from tace_planner.domain.dosing import BurdenInputs, TumourFocus
+
+    result = tumour_burden([FocusVolume("F1", 8.0, spelling)], 1500.0)
+    assert dict(result.segment_volumes_cm3) == {"VI": 8.0}
+    assert result.lobe_volumes_cm3["right"] == 8.0
+    planner = BurdenInputs(1500.0, (TumourFocus("F1", spelling, 8.0),))
+    assert planner.by_segment() == {"VI": 8.0}
+    assert planner.by_lobe() == {"right": 8.0, "left": 0.0, "caudate": 0.0}
+    assert planner.burden_percent == result.burden_percent
+
+
+@pytest.mark.parametrize("spelling", ["IVa", "IVA", "iva", "4a", "Segment IVa"])
+def test_sub_segment_iva_has_one_code(spelling: str) -> None:
+    from tace_planner.domain.anatomy import canonical_segment, lobe_of_segment, segment_of
+
+    assert canonical_segment(spelling) == "IVa"
+    assert segment_of(spelling) == "IV"
+    assert lobe_of_segment(spelling) == "left"
+    assert lobe_of(spelling) == "left"
 
 
 def test_no_foci_gives_zero() -> None:
@@ -68,6 +85,8 @@ def test_no_foci_gives_zero() -> None:
 
 def test_advisories_for_an_implausible_liver_and_questionable_geometry() -> None:
     result = tumour_burden([FocusVolume("F1", 400.0, "V")], 500.0)
+    assert result.advisories == ()  # no range given, none checked
+    result = tumour_burden([FocusVolume("F1", 400.0, "V")], 500.0, liver_range_cm3=(600, 2300))
     assert [a.code for a in result.advisories] == ["burden.liver_volume_implausible"]
     result = tumour_burden([FocusVolume("F1", 8.0, "V")], 1500.0, trust="warning")
     assert [(a.code, a.severity) for a in result.advisories] == [

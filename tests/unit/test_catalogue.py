@@ -35,7 +35,7 @@ def catalogue(raw: dict[str, Any]) -> BeadCatalogue:
 
 
 def test_packaged_catalogue_holds_the_six_products(catalogue: BeadCatalogue) -> None:
-    assert catalogue.version == "1"
+    assert catalogue.version == "2"
     assert catalogue.codes == (
         "dc_bead",
         "dc_bead_m1",

@@ -1,8 +1,8 @@
 """The dosing model: worked examples by hand, thresholds, blocks and Hypothesis properties.
 
-Hand arithmetic uses the packaged parameters (planning.json v1): k = 0.05 mL/cm³,
-beads 0.5–4 mL per session, 2 mL vials (DC Bead IFU [M]), 50 mg/mL loading
-(Taylor 2007 [M]), warning > 100 mg (Martin 2010 [S]), cap 200 mg (institutional).
+Hand arithmetic uses the packaged parameters (planning.json v2): k = 0.05 mL/cm³,
+beads 0.5–4 mL per session, 2 mL vials (DC Bead IFU), 50 mg/mL loading
+(Taylor 2007), warning > 100 mg (Martin 2010), session limit 100 mg (common practice).
 Focus volumes are the phantom's exact baseline volumes (imaging.phantom truth).
 """
 
@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tace_planner.domain.anatomy import lobe_of_segment
 from tace_planner.domain.body import PatientInputs
 from tace_planner.domain.catalogue import BeadCatalogue, BeadProduct, Sourced
 from tace_planner.domain.dosing import (
@@ -31,7 +32,7 @@ from tace_planner.domain.dosing import (
     TumourFocus,
     propose_plan,
 )
-from tace_planner.domain.dosing_parameters import PlanningParameters, lobe_of_segment
+from tace_planner.domain.dosing_parameters import PlanningParameters
 from tace_planner.domain.errors import InvalidInputError
 
 LIVER_CM3 = 1572.703
@@ -118,7 +119,8 @@ def test_phantom_volumes_match_the_phantom_truth() -> None:
 def test_unilobar_phantom_case_by_hand() -> None:
     # V_right = 82.448 + 12.667 + 4.849 + 7.037 = 107.001 cm³; F = 107.001 / 1572.703 = 6.80 %.
     # beads = clamp(107.001 × 0.05 = 5.350, 0.5, 4) = 4.0 mL; vials = ⌈4 / 2⌉ = 2;
-    # loaded = 2 × 2 mL × 50 mg/mL = 200 mg (= cap, not above); delivered = 4 mL × 50 = 200 mg.
+    # the vials could take 2 × 2 mL × 50 mg/mL = 200 mg, held at the 100 mg session limit:
+    # vial 1 100 mg, vial 2 unloaded; 4 mL injected → 100 mg delivered.
     result = propose_plan(PATIENT, BurdenInputs(LIVER_CM3, RIGHT_FOCI), DC_BEAD, PARAMS)
     assert result.figures["tumour_volume_cm3.right"] == pytest.approx(107.001)
     assert result.figures["burden_percent"] == pytest.approx(107.001 / 1572.703 * 100)
@@ -133,21 +135,22 @@ def test_unilobar_phantom_case_by_hand() -> None:
     assert session.beads_ml == pytest.approx(4.0)
     assert session.vials == 2
     assert session.prepared_beads_ml == pytest.approx(4.0)
-    assert session.irinotecan_loaded_mg == pytest.approx(200.0)
-    assert session.vial_loads_mg == pytest.approx((100.0, 100.0))
-    assert session.irinotecan_expected_delivered_mg == pytest.approx(200.0)
-    assert session.limited_by == ("max_beads",)
-    assert _severity(result, "dose.above_warning.s1") == "warning"  # 200 > 100 mg
-    assert "dose.cap_reached.s1" not in _codes(result)  # 200 is the cap, not above it
+    assert session.irinotecan_loaded_mg == pytest.approx(100.0)
+    assert session.vial_loads_mg == pytest.approx((100.0, 0.0))
+    assert session.irinotecan_expected_delivered_mg == pytest.approx(100.0)
+    assert session.limited_by == ("max_beads", "session_cap")
+    assert _severity(result, "dose.session_limit.s1") == "info"
+    # The default plan never contradicts its own evidence: nothing above 100 mg.
+    assert not any("above_warning" in code for code in _codes(result))
     assert "caudate.focus" not in _codes(result)
     assert not result.blocked
 
 
 def test_bilobar_phantom_case_by_hand() -> None:
     # Right 107.001 + caudate 2.572 = 109.573 cm³ (first, larger); left 4.059 + 0.18 = 4.239 cm³.
-    # Session 1: 109.573 × 0.05 = 5.479 → 4.0 mL → 2 vials → 200 mg loaded, 200 mg delivered.
-    # Session 2 (day 21): 4.239 × 0.05 = 0.212 → 0.5 mL → 1 vial → 100 mg loaded,
-    #   delivered = 0.5 / 2 × 100 = 25 mg. Course: 300 mg loaded, 2 sessions.
+    # Session 1: 109.573 × 0.05 = 5.479 → 4.0 mL → 2 vials → 100 mg loaded (session limit),
+    #   100 mg delivered. Session 2 (day 21): 4.239 × 0.05 = 0.212 → 0.5 mL → 1 vial →
+    #   100 mg loaded, delivered = 0.5 / 2 × 100 = 25 mg. Course: 200 mg loaded, 2 sessions.
     burden = BurdenInputs(LIVER_CM3, RIGHT_FOCI + OTHER_FOCI)
     result = propose_plan(PATIENT, burden, DC_BEAD, PARAMS)
     assert result.figures["tumour_volume_cm3"] == pytest.approx(113.812)
@@ -156,35 +159,41 @@ def test_bilobar_phantom_case_by_hand() -> None:
     assert (first.territory, first.day) == ("right+caudate", 0)
     assert first.tumour_volume_cm3 == pytest.approx(109.573)
     assert (first.beads_ml, first.vials, first.irinotecan_loaded_mg) == pytest.approx(
-        (4.0, 2, 200.0)
+        (4.0, 2, 100.0)
     )
-    assert first.irinotecan_expected_delivered_mg == pytest.approx(200.0)
+    assert first.irinotecan_expected_delivered_mg == pytest.approx(100.0)
     assert (second.territory, second.day) == ("left", 21)
     assert second.tumour_volume_cm3 == pytest.approx(4.239)
     assert second.beads_ml == pytest.approx(0.5)
     assert second.vials == 1
     assert second.irinotecan_loaded_mg == pytest.approx(100.0)
     assert second.irinotecan_expected_delivered_mg == pytest.approx(25.0)
-    assert result.total_loaded_mg == pytest.approx(300.0)
+    assert result.total_loaded_mg == pytest.approx(200.0)
     assert _severity(result, "caudate.focus") == "info"
-    assert "course.cumulative_dose" not in _codes(result)  # 300 ≤ 400 mg
+    assert "course.cumulative_dose" not in _codes(result)  # 200 ≤ 400 mg
     assert "course.session_count" not in _codes(result)  # 2 < 3
 
 
 def test_unclamped_session_loaded_differs_from_delivered() -> None:
+    # An institution that raised its session limit to 200 mg:
     # 60 cm³ × 0.05 = 3.0 mL → 2 vials (4 mL) → 200 mg loaded; 3 mL injected → 150 mg.
-    result = propose_plan(PATIENT, _one_focus(60.0), DC_BEAD, PARAMS)
+    params = PARAMS.with_values(per_session_cap_mg=200.0)
+    result = propose_plan(PATIENT, _one_focus(60.0), DC_BEAD, params)
     (session,) = result.sessions
     assert session.beads_ml == pytest.approx(3.0)
     assert session.vials == 2
     assert session.irinotecan_loaded_mg == pytest.approx(200.0)
     assert session.irinotecan_expected_delivered_mg == pytest.approx(150.0)
-    assert session.limited_by == ()
+    assert session.limited_by == ("whole_vial_step",)
+    # Both the loaded and the expected delivered dose are judged.
+    assert _severity(result, "dose.loaded_above_warning.s1") == "warning"
+    assert _severity(result, "dose.delivered_above_warning.s1") == "warning"
+    assert _severity(result, "dose.whole_vial_step.s1") == "info"
     why = session.explanations["beads_ml"]
     assert why.inputs["V_territory"] == "60.0 cm³"
     assert why.inputs["k"] == "0.05 mL/cm³"
-    assert why.result == "3.00 mL"
-    assert "[D]" in why.source
+    assert why.result == "3 mL"
+    assert "institutional default" in why.source
 
 
 def test_fixed_dose_model_gives_100_mg_in_one_vial_per_session() -> None:
@@ -247,7 +256,7 @@ def test_hepasphere_without_capacity_is_refused_with_the_reason() -> None:
     refusal = next(a for a in result.advisories if a.code == "product.no_capacity")
     assert refusal.severity == "block"
     assert "no irinotecan loading capacity" in refusal.message
-    assert "NOT FOUND" in refusal.source
+    assert "not found" in refusal.source
     assert _severity(result, "product.off_label") == "strong_warning"
 
 
@@ -289,9 +298,10 @@ def test_tumour_larger_than_liver_blocks() -> None:
     assert _severity(result, "burden.tumour_exceeds_liver") == "block"
 
 
-def test_missing_liver_contour_is_a_strong_warning_but_doses() -> None:
+def test_missing_liver_contour_needs_an_override_but_doses() -> None:
     result = propose_plan(PATIENT, _one_focus(40.0, liver=None), DC_BEAD, PARAMS)  # type: ignore[arg-type]
-    assert _severity(result, "burden.no_liver_volume") == "strong_warning"
+    # F is unknown, so the F > 60 % contraindication cannot be checked.
+    assert _severity(result, "burden.no_liver_volume") == "contraindication"
     assert result.figures["burden_percent"] is None
     assert len(result.sessions) == 1
 
@@ -307,7 +317,7 @@ def test_missing_liver_contour_is_a_strong_warning_but_doses() -> None:
         (50.0, set()),
         (50.01, {"burden.above_threshold"}),
         (60.0, {"burden.above_threshold"}),
-        (60.01, {"burden.above_strong_threshold"}),
+        (60.01, {"burden.above_consensus_limit"}),
     ],
 )
 def test_burden_thresholds(burden_percent: float, expected: set[str]) -> None:
@@ -323,9 +333,9 @@ def test_burden_thresholds(burden_percent: float, expected: set[str]) -> None:
     ("bilirubin", "burden_percent", "expected"),
     [
         (2.0, 55.0, None),
-        (2.01, 10.0, ("bilirubin.high", "warning")),
-        (2.01, 50.0, ("bilirubin.high", "warning")),
-        (2.01, 50.01, ("bilirubin.with_burden", "strong_warning")),
+        (2.01, 10.0, ("bilirubin.high", "strong_warning")),
+        (2.01, 50.0, ("bilirubin.high", "strong_warning")),
+        (2.01, 50.01, ("bilirubin.with_burden", "contraindication")),
     ],
 )
 def test_bilirubin_thresholds(
@@ -357,24 +367,24 @@ def test_missing_labs_and_ecog_warn() -> None:
 
 @pytest.mark.parametrize(("fixed_mg", "fires"), [(100.0, False), (100.5, True)])
 def test_per_session_warning_threshold(fixed_mg: float, fires: bool) -> None:
-    params = PARAMS.with_values(fixed_dose_mg=fixed_mg)
-    result = propose_plan(
-        PATIENT, _one_focus(40.0), _product(capacity=100.0), params, PlanOptions(model="fixed")
-    )
+    params = PARAMS.with_values(fixed_dose_mg=fixed_mg, per_session_cap_mg=200.0)
+    options = PlanOptions(model="fixed", loading_mg_per_ml=100.0)
+    result = propose_plan(PATIENT, _one_focus(40.0), _product(capacity=100.0), params, options)
     assert result.sessions[0].irinotecan_loaded_mg == pytest.approx(fixed_mg)
-    assert ("dose.above_warning.s1" in _codes(result)) is fires
+    assert ("dose.loaded_above_warning.s1" in _codes(result)) is fires
+    assert ("dose.delivered_above_warning.s1" in _codes(result)) is fires
 
 
-@pytest.mark.parametrize(("fixed_mg", "fires"), [(200.0, False), (200.5, True)])
+@pytest.mark.parametrize(("fixed_mg", "fires"), [(100.0, False), (100.5, True)])
 def test_per_session_cap_threshold(fixed_mg: float, fires: bool) -> None:
     params = PARAMS.with_values(fixed_dose_mg=fixed_mg)
-    result = propose_plan(
-        PATIENT, _one_focus(40.0), _product(capacity=200.0), params, PlanOptions(model="fixed")
-    )
+    options = PlanOptions(model="fixed", loading_mg_per_ml=200.0)
+    result = propose_plan(PATIENT, _one_focus(40.0), _product(capacity=200.0), params, options)
     (session,) = result.sessions
-    assert session.irinotecan_loaded_mg == pytest.approx(min(fixed_mg, 200.0))
-    assert ("dose.cap_reached.s1" in _codes(result)) is fires
+    assert session.irinotecan_loaded_mg == pytest.approx(min(fixed_mg, 100.0))
+    assert ("dose.session_limit.s1" in _codes(result)) is fires
     assert ("session_cap" in session.limited_by) is fires
+    assert not any("above" in code for code in _codes(result) if code.startswith("dose."))
 
 
 @pytest.mark.parametrize(("loading", "fires"), [(50.0, False), (50.5, True)])
@@ -390,14 +400,14 @@ def test_product_capacity_threshold(loading: float, fires: bool) -> None:
 @pytest.mark.parametrize(("prior_mg", "fires"), [(300.0, False), (300.5, True)])
 def test_cumulative_course_dose_threshold(prior_mg: float, fires: bool) -> None:
     # This plan loads 100 mg (40 cm³ → 2 mL → 1 vial); the course limit is 400 mg.
-    course = CourseHistory(loaded_mg=prior_mg, sessions=1)
+    course = CourseHistory(delivered_mg=prior_mg, procedures=1)
     result = propose_plan(PATIENT, _one_focus(40.0), DC_BEAD, PARAMS, course=course)
     assert ("course.cumulative_dose" in _codes(result)) is fires
 
 
 @pytest.mark.parametrize(("prior_sessions", "fires"), [(1, False), (2, True)])
 def test_session_count_threshold(prior_sessions: int, fires: bool) -> None:
-    course = CourseHistory(loaded_mg=0.0, sessions=prior_sessions)
+    course = CourseHistory(procedures=prior_sessions)
     result = propose_plan(PATIENT, _one_focus(40.0), DC_BEAD, PARAMS, course=course)
     assert ("course.session_count" in _codes(result)) is fires
 
@@ -471,10 +481,15 @@ def test_every_parameter_has_a_source_and_evidence_tag() -> None:
     for name, item in PARAMS.values.items():
         assert item.source.strip(), name
         assert item.evidence in {"G", "M", "S", "D", "institutional"}, name
-    assert PARAMS.values["per_session_cap_mg"].evidence == "institutional"
-    assert "no published source" in PARAMS.cite("per_session_cap_mg")
-    assert PARAMS.values["embolic_capacity_ml_per_cm3"].evidence == "D"
+    # The session limit is the sourced 100 mg; k has no publication and says so.
+    assert PARAMS.value("per_session_cap_mg") == 100.0
+    assert "Martin" in PARAMS.cite("per_session_cap_mg")
+    assert PARAMS.values["embolic_capacity_ml_per_cm3"].evidence == "institutional"
+    assert PARAMS.cite("embolic_capacity_ml_per_cm3").startswith("institutional default")
     assert "Martin" in PARAMS.cite("per_session_warning_mg")
+    for name in PARAMS.values:  # text a clinician reads never names internal documents
+        for word in ("clinical-reference", "§", "NOT FOUND", "[D]", "product brief"):
+            assert word not in PARAMS.cite(name), (name, word)
     assert "Lencioni" in PARAMS.cite("burden_strong_warning_percent")
 
 
@@ -485,7 +500,7 @@ def test_every_parameter_has_a_source_and_evidence_tag() -> None:
         (lambda v: v["per_session_cap_mg"].update(value=-1), "planning: values.per_session_cap_mg"),
         (
             lambda v: v["per_session_cap_mg"].update(source=""),
-            "planning: values.per_session_cap_mg",
+            "planning: values.per_session_cap_mg.source",
         ),
         (lambda v: v["default_model"].update(value="magic"), "planning: values.default_model"),
         (

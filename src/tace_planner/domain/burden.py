@@ -1,44 +1,75 @@
-"""Tumour burden F = V_mts / V_liv × 100 %, per lobe and per Couinaud segment.
+"""Tumour burden F = V_mts / V_liv × 100 %, per lobe and per Couinaud segment — the only F.
 
-Definition (clinical-reference §9.1, "Definition of F"): V_mts is the sum of
-the foci's volumes and V_liv the volume of the whole liver *including* the
-tumour, as contoured; F is also shown against the non-tumour liver,
-``V_mts / (V_liv − V_mts)``, because sources differ. Lobes follow Couinaud
-(clinical-reference §7): right = V–VIII, left = II–IV (IVa, IVb), caudate = I.
+V_mts is the sum of the foci's volumes and V_liv the volume of the whole liver
+*including* the tumour, as contoured; F is also shown against the non-tumour
+liver, ``V_mts / (V_liv − V_mts)``, because published series define the
+denominator differently. Lobes and segments come from :mod:`tace_planner.domain.anatomy`
+(right = V–VIII, left = II–IV, caudate = I). :func:`burden_percent` is the one
+formula; the burden panel (:func:`tumour_burden`) and the planner
+(``BurdenInputs``) both call it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from tace_planner.domain import anatomy
+from tace_planner.domain.anatomy import (
+    COUINAUD_SOURCE,
+    SEGMENTS,
+    UNASSIGNED,
+    lobe_of_segment,
+    segment_of,
+)
 from tace_planner.domain.errors import InvalidInputError
 from tace_planner.domain.explanation import Advisory, Explanation
 from tace_planner.domain.measurements import Trust
 
-LOBE_OF_SEGMENT: Mapping[str, str] = MappingProxyType(
-    {
-        "I": "caudate",
-        "II": "left",
-        "III": "left",
-        "IV": "left",
-        "IVA": "left",
-        "IVB": "left",
-        "V": "right",
-        "VI": "right",
-        "VII": "right",
-        "VIII": "right",
-    }
+LOBES = (*anatomy.LOBES, UNASSIGNED)
+F_DEFINITION_SOURCE = (
+    "F = V_mts / V_liv × 100 % with V_liv the whole liver including the tumour; "
+    "shown also against the non-tumour liver because published series differ"
 )
-"""Couinaud segment (upper-case Roman numeral) -> lobe."""
 
-LOBES = ("right", "left", "caudate", "unassigned")
 
-PLAUSIBLE_LIVER_CM3 = (600.0, 2300.0)
-"""Measured CT liver volumes of adults, 594–2,250 cm³ (Feng, WJG 2017; clinical-reference §7)."""
+def burden_percent(tumour_volume_cm3: float, liver_volume_cm3: float | None) -> float | None:
+    """F = V_mts / V_liv × 100 %, or None without a (positive) liver volume."""
+    if not liver_volume_cm3 or liver_volume_cm3 <= 0:
+        return None
+    return 100.0 * tumour_volume_cm3 / liver_volume_cm3
 
-_ARABIC = {"1": "I", "2": "II", "3": "III", "4": "IV", "5": "V", "6": "VI", "7": "VII", "8": "VIII"}
+
+def burden_vs_non_tumour_percent(
+    tumour_volume_cm3: float, liver_volume_cm3: float | None
+) -> float | None:
+    """V_mts / (V_liv − V_mts) × 100 %, or None when no non-tumour liver remains."""
+    if not liver_volume_cm3 or liver_volume_cm3 <= tumour_volume_cm3:
+        return None
+    return 100.0 * tumour_volume_cm3 / (liver_volume_cm3 - tumour_volume_cm3)
+
+
+def lobe_of(segment: str | None) -> str:
+    """ "right", "left", "caudate" or "unassigned" for a Couinaud segment text."""
+    return lobe_of_segment(segment) or UNASSIGNED
+
+
+def volumes_by_lobe(items: Iterable[tuple[str | None, float]]) -> dict[str, float]:
+    """Σ volume per lobe (every lobe and "unassigned" present) of (segment, cm³) pairs."""
+    totals = dict.fromkeys(LOBES, 0.0)
+    for segment, volume in items:
+        totals[lobe_of(segment)] += volume
+    return totals
+
+
+def volumes_by_segment(items: Iterable[tuple[str | None, float]]) -> dict[str, float]:
+    """Σ volume per Couinaud segment ("IVa"/"IVb" count in IV), segments with foci only."""
+    totals: dict[str, float] = {}
+    for segment, volume in items:
+        key = segment_of(segment) or UNASSIGNED
+        totals[key] = totals.get(key, 0.0) + volume
+    return {key: totals[key] for key in (*SEGMENTS, UNASSIGNED) if key in totals}
 
 
 @dataclass(frozen=True)
@@ -58,23 +89,6 @@ class FocusVolume:
     name: str
     volume_cm3: float
     couinaud_segment: str | None = None
-
-
-def lobe_of(segment: str | None) -> str:
-    """Return "right", "left", "caudate" or "unassigned" for a Couinaud segment label."""
-    if segment is None:
-        return "unassigned"
-    key = segment.strip().upper()
-    key = _ARABIC.get(key, key)
-    return LOBE_OF_SEGMENT.get(key, "unassigned")
-
-
-def normalise_segment(segment: str | None) -> str:
-    """Return the segment as an upper-case Roman numeral ("IVa" -> "IVA"), or "unassigned"."""
-    if segment is None:
-        return "unassigned"
-    key = _ARABIC.get(segment.strip().upper(), segment.strip().upper())
-    return key if key in LOBE_OF_SEGMENT else "unassigned"
 
 
 @dataclass(frozen=True)
@@ -123,7 +137,11 @@ class BurdenResult:
 
 
 def tumour_burden(
-    foci: Sequence[FocusVolume], liver_volume_cm3: float, *, trust: Trust = "ok"
+    foci: Sequence[FocusVolume],
+    liver_volume_cm3: float,
+    *,
+    trust: Trust = "ok",
+    liver_range_cm3: tuple[float, float] | None = None,
 ) -> BurdenResult:
     """Return F = V_mts / V_liv × 100 % with per-lobe and per-segment tumour volumes.
 
@@ -133,8 +151,12 @@ def tumour_burden(
         Every contoured focus of the timepoint (may be empty: F = 0).
     liver_volume_cm3 : float
         The whole liver, tumour included (> 0).
-    trust : {"ok", "warning"}
+    trust : {"ok", "warning", "unmeasurable"}
         Worst geometry status of the series the volumes come from.
+    liver_range_cm3 : (low, high), optional
+        Plausible adult liver volumes (the planning parameters
+        ``liver_volume_min_cm3`` / ``liver_volume_max_cm3``); a liver outside it
+        gets an advisory. Without it no range is checked.
 
     Returns
     -------
@@ -145,10 +167,6 @@ def tumour_burden(
     InvalidInputError
         A non-positive liver volume, a negative focus volume, duplicate focus
         names, or foci larger in total than the liver (they lie inside it).
-
-    Notes
-    -----
-    F as defined in clinical-reference §9.1; lobes from Couinaud segments, §7.
     """
     if trust not in ("ok", "warning", "unmeasurable"):
         raise ValueError(f"trust must be ok, warning or unmeasurable, got {trust!r}")
@@ -167,29 +185,28 @@ def tumour_burden(
             f"{tumour:.1f} cm³ of foci exceed the {liver_volume_cm3:.1f} cm³ liver that holds "
             "them: is the liver contoured completely (foci included)?",
         )
-    lobes = dict.fromkeys(LOBES, 0.0)
-    segments: dict[str, float] = {}
-    for focus in foci:
-        lobes[lobe_of(focus.couinaud_segment)] += focus.volume_cm3
-        key = normalise_segment(focus.couinaud_segment)
-        segments[key] = segments.get(key, 0.0) + focus.volume_cm3
-    burden = 100.0 * tumour / liver_volume_cm3
+    pairs = [(f.couinaud_segment, f.volume_cm3) for f in foci]
+    burden = burden_percent(tumour, liver_volume_cm3)
+    assert burden is not None  # the liver volume is positive
     remaining = liver_volume_cm3 - tumour
-    versus_rest = 100.0 * tumour / remaining if remaining > 0 else float("inf")
-    advisories = _advisories(liver_volume_cm3, trust)
+    versus_rest = burden_vs_non_tumour_percent(tumour, liver_volume_cm3)
+    versus_rest = float("inf") if versus_rest is None else versus_rest
+    advisories = _advisories(liver_volume_cm3, trust, liver_range_cm3)
     explanation = Explanation(
         summary="Tumour burden F (share of the liver occupied by metastases)",
         formula="F = V_mts / V_liv × 100 %, V_mts = Σ V_focus; also V_mts / (V_liv − V_mts)",
         inputs={
             **{
-                f"V {f.name} ({normalise_segment(f.couinaud_segment)})": f"{f.volume_cm3:.2f} cm³"
+                f"V {f.name} ({segment_of(f.couinaud_segment) or UNASSIGNED})": (
+                    f"{f.volume_cm3:.2f} cm³"
+                )
                 for f in foci
             },
             "V_mts": f"{tumour:.2f} cm³",
             "V_liv (tumour included)": f"{liver_volume_cm3:.2f} cm³",
         },
         result=f"F = {burden:.2f} % (vs non-tumour liver {versus_rest:.2f} %)",
-        source="clinical-reference §9.1 (definition of F), §7 (Couinaud lobes)",
+        source=f"{F_DEFINITION_SOURCE}; {COUINAUD_SOURCE}",
     )
     return BurdenResult(
         tumour_volume_cm3=tumour,
@@ -197,8 +214,8 @@ def tumour_burden(
         burden_percent=burden,
         non_tumour_liver_cm3=remaining,
         burden_vs_non_tumour_percent=versus_rest,
-        lobe_volumes_cm3=MappingProxyType(lobes),
-        segment_volumes_cm3=MappingProxyType(dict(sorted(segments.items()))),
+        lobe_volumes_cm3=MappingProxyType(volumes_by_lobe(pairs)),
+        segment_volumes_cm3=MappingProxyType(volumes_by_segment(pairs)),
         focus_count=len(foci),
         trust=trust,
         advisories=advisories,
@@ -206,27 +223,37 @@ def tumour_burden(
     )
 
 
-def _advisories(liver_cm3: float, trust: str) -> tuple[Advisory, ...]:
+def _advisories(
+    liver_cm3: float, trust: str, liver_range_cm3: tuple[float, float] | None
+) -> tuple[Advisory, ...]:
     """Plausibility notes on the inputs (eligibility thresholds on F are the planner's)."""
     notes = []
-    low, high = PLAUSIBLE_LIVER_CM3
-    if not low <= liver_cm3 <= high:
-        notes.append(
-            Advisory(
-                "burden.liver_volume_implausible",
-                "warning",
-                f"The liver measures {liver_cm3:.0f} cm³, outside the adult range "
-                f"{low:.0f}–{high:.0f} cm³: check the liver contour.",
-                "Feng, WJG 2017 (clinical-reference §7, §9.2 item 11)",
+    if liver_range_cm3 is not None:
+        low, high = liver_range_cm3
+        if not low <= liver_cm3 <= high:
+            notes.append(
+                Advisory(
+                    "burden.liver_volume_implausible",
+                    "warning",
+                    f"The liver measures {liver_cm3:.0f} cm³, outside the adult range "
+                    f"{low:.0f}–{high:.0f} cm³: check the liver contour.",
+                    "measured CT liver volume 594–2,250 cm³ in adults (Feng, World J "
+                    "Gastroenterol 2017)",
+                )
             )
-        )
     if trust != "ok":
         notes.append(
             Advisory(
                 "burden.geometry_" + trust,
                 "warning" if trust == "warning" else "block",
                 "A volume comes from a series whose slice geometry is "
-                + ("questionable." if trust == "warning" else "unmeasurable."),
+                + (
+                    "questionable (tilt, gaps or uneven spacing): review it before relying on "
+                    "the volumes."
+                    if trust == "warning"
+                    else "unmeasurable: volumes from it cannot be trusted — contour on a "
+                    "series with regular slices."
+                ),
             )
         )
     return tuple(notes)

@@ -53,8 +53,17 @@ class Sourced(Generic[T]):
         return self.value is not None
 
     def cite(self) -> str:
-        """The source with its evidence tag, for explanations: ``"… [M]"``."""
-        return f"{self.source} [{self.evidence}]"
+        """The source as a clinician reads it in explanations and on the plan sheet.
+
+        The evidence tag stays in the data (``evidence``); the text names the
+        publication, or says "institutional default" for a value no publication gives.
+        """
+        source = self.source.strip()
+        if self.evidence == "institutional" and "institution" not in source.lower():
+            return f"institutional default: {source}"
+        if self.evidence == "user" and "entered" not in source.lower():
+            return f"entered by the user: {source}"
+        return source
 
     def to_json(self) -> dict[str, Any]:
         """The catalogue file's form: ``{"value": …, "source": …, "evidence": …}``."""

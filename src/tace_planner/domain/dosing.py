@@ -1,48 +1,62 @@
 """Treatment planning: territories, microsphere volume and irinotecan dose, with warnings.
 
-The model (docs/adr/0005-dosing-model.md; clinical-reference.md §1, §2, §9)
----------------------------------------------------------------------------
-*Territories.* Foci are grouped by lobe from their Couinaud segment: right lobe
-V–VIII, left lobe II–IV, caudate lobe I (§7). Foci in one lobe → one session to
-that lobe. Foci in both lobes → one session per lobe, the larger burden first,
-``interval_days`` apart (default 21 days, Szemitko 2021 [S]), or every lobe in
-one session if the user chooses. A caudate focus is treated with the first
-session (segment I is fed from both sides; the feeder is chosen at angiography).
-Segmental (superselective) delivery treats only the chosen segments.
+The model (docs/adr/0005-dosing-model.md)
+-----------------------------------------
+*Territories.* Foci are grouped by lobe from their Couinaud segment
+(:mod:`tace_planner.domain.anatomy`): right lobe V–VIII, left lobe II–IV, caudate
+lobe I. Foci in one lobe → one session to that lobe. Foci in both lobes → one
+session per lobe, the larger burden first, ``interval_days`` apart (default 21
+days, Szemitko, J Clin Med 2021), or every lobe in one session if the user
+chooses. A caudate focus is treated with the first session (segment I is fed
+from both sides; the feeder is chosen at angiography). Segmental
+(superselective) delivery treats only the chosen segments.
 
 *Burden-scaled model (default).* For each session::
 
     beads_ml  = clamp(V_territory × k, beads_min, beads_max)
-    vials     = ⌈beads_ml / vial_ml⌉                       (whole vials are prepared)
-    per vial  = vial_ml × min(c_load, capacity)            (mg loaded in a full vial)
-    loaded    = Σ vial loads, filled in order, ≤ per-session cap
-    delivered = Σ (fraction of vial i injected) × load_i   (vials injected in order)
+    vials, loads, delivered = load_vials(beads_ml, …)       (domain.dosing_kernel)
 
 with ``k`` the embolic-capacity coefficient (mL beads per cm³ tumour, an
-institutional parameter whose default 0.05 is *derived*: ~40 cm³ median baseline
-burden of the source study ↦ one 2 mL vial, the commonest practice per session,
-§1.1), ``c_load`` the loading concentration (50 mg/mL, Taylor 2007; IFU [M]),
-``capacity`` the product's irinotecan capacity (§2) and the per-session cap
-institutional (200 mg has no published source, §1.1). No source links dose or bead
-volume to tumour volume (§1.1 NOT FOUND): the model is a planning convention.
+institutional parameter), ``c_load`` the loading concentration (50 mg/mL, Taylor,
+Eur J Pharm Sci 2007; DC Bead IFU) and the session limit 100 mg by default: 100 mg
+per session is the common practice (McGill 2015; Martin 2009; Szemitko 2021) and
+more than 100 mg in one treatment predicted adverse events (Martin, CVIR 2010).
+The burden may raise the bead volume, the vials or the number of sessions, never
+the dose of a session above the limit; a higher dose needs the institution's
+parameters or a physician's override with a reason. No published source links
+dose or bead volume to tumour volume: the model is a planning convention.
 
-*Fixed-dose model.* ``fixed_dose_mg`` (100 mg) in ``fixed_beads_ml`` (2 mL) per
-session (McGill 2015; Martin 2009; Szemitko 2021 [S]), same vial, capacity and
-cap rules.
+*Fixed-dose model.* ``fixed_dose_mg`` (100 mg) per session loaded into the whole
+vials that hold ``fixed_beads_ml`` (2 mL), all of them injected, at no more than
+the loading concentration and the product's capacity — otherwise the model
+refuses; same session limit.
+
+*Trust.* A plan rests on every focus of the baseline: a focus without a volume or
+with an unmeasurable geometry blocks the proposal; a questionable geometry
+raises an advisory that must be acknowledged.
 
 Properties (tested with Hypothesis): the same inputs give the same plan; more
 tumour never gives fewer beads, vials or mg until a limit is reached; the loaded
-dose never exceeds the cap or the product's capacity; delivered ≤ loaded.
+dose never exceeds the session limit or the product's capacity; delivered ≤ loaded.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from tace_planner.domain.anatomy import (
+    COUINAUD_SOURCE,
+    LOBE_LABELS,
+    LOBES,
+    SEGMENTS,
+    UNASSIGNED,
+    lobe_of_segment,
+    segment_of,
+)
 from tace_planner.domain.body import (
     BSA_FORMULAS,
     SLV_FORMULAS,
@@ -54,22 +68,30 @@ from tace_planner.domain.body import (
     explain_slv,
     standard_liver_volume_cm3,
 )
+from tace_planner.domain.burden import (
+    F_DEFINITION_SOURCE,
+    burden_percent,
+    burden_vs_non_tumour_percent,
+    volumes_by_lobe,
+    volumes_by_segment,
+)
 from tace_planner.domain.catalogue import BeadProduct
 from tace_planner.domain.dosing_advisories import dose_advisories, input_advisories
+from tace_planner.domain.dosing_kernel import (
+    DELIVERY_ASSUMPTION,
+    delivered_mg,
+    fill_vials,
+    load_vials,
+    vials_for,
+)
 from tace_planner.domain.dosing_parameters import (
-    COUINAUD_SOURCE,
     DELIVERIES,
-    LOBE_LABELS,
-    LOBES,
     MODELS,
     SCHEDULES,
-    SEGMENTS,
     Delivery,
     Model,
     PlanningParameters,
     Schedule,
-    lobe_of_segment,
-    normalise_segment,
 )
 from tace_planner.domain.errors import InvalidInputError
 from tace_planner.domain.explanation import SEVERITIES, Advisory, Explanation
@@ -86,11 +108,16 @@ __all__ = [
     "Schedule",
     "SessionPlan",
     "TumourFocus",
+    "UnmeasuredFocus",
     "delivered_mg",
     "fill_vials",
     "plan_territories",
     "propose_plan",
 ]
+
+TRUST_LEVELS = ("ok", "warning", "unmeasurable")
+"""How far a volume can be trusted: "warning" = questionable geometry (tilt, gaps, uneven
+spacing) that needs review, "unmeasurable" = no volume can be computed from it."""
 
 _EPS = 1e-9
 
@@ -101,25 +128,43 @@ _EPS = 1e-9
 
 @dataclass(frozen=True, slots=True)
 class TumourFocus:
-    """One contoured focus at baseline: its name, Couinaud segment and volume (cm³)."""
+    """One measured focus at baseline: name, Couinaud segment, volume (cm³) and its trust.
+
+    ``trust`` is "ok", "warning" (questionable slice geometry: review before relying
+    on it) or "unmeasurable" (the volume cannot be trusted at all); ``trust_reason``
+    says why in words.
+    """
 
     name: str
     couinaud_segment: str
     volume_cm3: float
+    trust: str = "ok"
+    trust_reason: str = ""
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.volume_cm3) or self.volume_cm3 < 0:
             raise InvalidInputError(f"focus {self.name}", f"volume {self.volume_cm3!r} cm³")
+        if self.trust not in TRUST_LEVELS:
+            raise InvalidInputError(f"focus {self.name}", f"trust {self.trust!r}")
 
     @property
     def segment(self) -> str | None:
-        """Normalised segment, or None."""
-        return normalise_segment(self.couinaud_segment)
+        """Segment "I"…"VIII" (sub-segments of IV count as IV), or None."""
+        return segment_of(self.couinaud_segment)
 
     @property
     def lobe(self) -> str | None:
         """Lobe of the segment, or None when the segment is unknown."""
         return lobe_of_segment(self.couinaud_segment)
+
+
+@dataclass(frozen=True, slots=True)
+class UnmeasuredFocus:
+    """A focus of the baseline that has no usable volume, and why."""
+
+    name: str
+    couinaud_segment: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,54 +182,65 @@ class BurdenInputs:
     -----
     F = V_mts / V_liv × 100 % with V_liv the total liver including tumour; the
     burden relative to the non-tumour liver, V_mts / (V_liv − V_mts), is shown
-    beside it because sources differ (clinical-reference §9.1).
+    beside it because published series define the denominator differently.
     """
 
     liver_volume_cm3: float | None
     foci: tuple[TumourFocus, ...] = ()
+    unmeasured: tuple[UnmeasuredFocus, ...] = ()
+    liver_trust: str = "ok"
+    liver_trust_reason: str = ""
 
     @property
     def tumour_volume_cm3(self) -> float:
-        """V_mts: sum of the focus volumes, cm³."""
+        """V_mts: sum of the measured focus volumes, cm³."""
         return math.fsum(f.volume_cm3 for f in self.foci)
+
+    @property
+    def complete(self) -> bool:
+        """True when every baseline focus has a volume."""
+        return not self.unmeasured
 
     def by_lobe(self) -> dict[str, float]:
         """Tumour volume per lobe (right, left, caudate, and "unassigned" if any), cm³."""
-        totals = {lobe: 0.0 for lobe in LOBES}
-        for focus in self.foci:
-            key = focus.lobe or "unassigned"
-            totals[key] = totals.get(key, 0.0) + focus.volume_cm3
+        totals = volumes_by_lobe((f.couinaud_segment, f.volume_cm3) for f in self.foci)
+        if not any(f.lobe is None for f in self.foci):
+            totals.pop(UNASSIGNED)
         return totals
 
     def by_segment(self) -> dict[str, float]:
         """Tumour volume per Couinaud segment (only segments with foci), cm³."""
-        totals: dict[str, float] = {}
-        for focus in self.foci:
-            key = focus.segment or "unassigned"
-            totals[key] = totals.get(key, 0.0) + focus.volume_cm3
-        return {key: totals[key] for key in (*SEGMENTS, "unassigned") if key in totals}
+        return volumes_by_segment((f.couinaud_segment, f.volume_cm3) for f in self.foci)
 
     @property
     def burden_percent(self) -> float | None:
-        """F = V_mts / V_liv × 100 %, or None without a liver volume."""
-        if not self.liver_volume_cm3:
-            return None
-        return self.tumour_volume_cm3 / self.liver_volume_cm3 * 100.0
+        """F = V_mts / V_liv × 100 % (:func:`tace_planner.domain.burden.burden_percent`)."""
+        return burden_percent(self.tumour_volume_cm3, self.liver_volume_cm3)
 
     @property
     def burden_percent_of_non_tumour_liver(self) -> float | None:
         """V_mts / (V_liv − V_mts) × 100 %, or None when undefined."""
-        if not self.liver_volume_cm3 or self.liver_volume_cm3 <= self.tumour_volume_cm3:
-            return None
-        return self.tumour_volume_cm3 / (self.liver_volume_cm3 - self.tumour_volume_cm3) * 100.0
+        return burden_vs_non_tumour_percent(self.tumour_volume_cm3, self.liver_volume_cm3)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict."""
         return {
             "liver_volume_cm3": self.liver_volume_cm3,
+            "liver_trust": self.liver_trust,
+            "liver_trust_reason": self.liver_trust_reason,
             "foci": [
-                {"name": f.name, "couinaud_segment": f.couinaud_segment, "volume_cm3": f.volume_cm3}
+                {
+                    "name": f.name,
+                    "couinaud_segment": f.couinaud_segment,
+                    "volume_cm3": f.volume_cm3,
+                    "trust": f.trust,
+                    "trust_reason": f.trust_reason,
+                }
                 for f in self.foci
+            ],
+            "unmeasured": [
+                {"name": u.name, "couinaud_segment": u.couinaud_segment, "reason": u.reason}
+                for u in self.unmeasured
             ],
         }
 
@@ -194,9 +250,23 @@ class BurdenInputs:
         return cls(
             liver_volume_cm3=data.get("liver_volume_cm3"),
             foci=tuple(
-                TumourFocus(str(f["name"]), str(f["couinaud_segment"]), float(f["volume_cm3"]))
+                TumourFocus(
+                    str(f["name"]),
+                    str(f["couinaud_segment"]),
+                    float(f["volume_cm3"]),
+                    str(f.get("trust") or "ok"),
+                    str(f.get("trust_reason", "")),
+                )
                 for f in data.get("foci", ())
             ),
+            unmeasured=tuple(
+                UnmeasuredFocus(
+                    str(u["name"]), str(u.get("couinaud_segment", "")), str(u["reason"])
+                )
+                for u in data.get("unmeasured", ())
+            ),
+            liver_trust=str(data.get("liver_trust") or "ok"),
+            liver_trust_reason=str(data.get("liver_trust_reason", "")),
         )
 
 
@@ -214,10 +284,66 @@ class BaselineImaging:
 
 @dataclass(frozen=True, slots=True)
 class CourseHistory:
-    """What earlier approved plans of the course already planned to load."""
+    """The irinotecan of the course before this plan.
 
-    loaded_mg: float = 0.0
-    sessions: int = 0
+    ``delivered_mg`` / ``procedures`` come from the procedure log (what reached the
+    patient); ``planned_mg`` / ``planned_sessions`` are sessions of approved plans
+    that have not been performed (their loaded dose: all of it may still be given).
+    The course checks judge ``committed_mg`` = delivered + planned, plus this plan.
+    """
+
+    delivered_mg: float = 0.0
+    procedures: int = 0
+    planned_mg: float = 0.0
+    planned_sessions: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("delivered_mg", "planned_mg"):
+            value = getattr(self, name)
+            if not math.isfinite(value) or value < 0:
+                raise InvalidInputError(f"course {name}", f"must be ≥ 0, got {value!r}")
+        for name in ("procedures", "planned_sessions"):
+            if getattr(self, name) < 0:
+                raise InvalidInputError(f"course {name}", "must be ≥ 0")
+
+    @property
+    def committed_mg(self) -> float:
+        """Delivered plus still planned irinotecan of the course."""
+        return self.delivered_mg + self.planned_mg
+
+    @property
+    def sessions(self) -> int:
+        """Treatments performed plus approved and not yet performed."""
+        return self.procedures + self.planned_sessions
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict (stored with each plan). ``prior_loaded_mg`` / ``prior_sessions``
+        (committed dose and sessions) keep the keys of plans written before the
+        procedure log."""
+        return {
+            "prior_loaded_mg": self.committed_mg,
+            "prior_sessions": self.sessions,
+            "delivered_mg": self.delivered_mg,
+            "procedures": self.procedures,
+            "planned_mg": self.planned_mg,
+            "planned_sessions": self.planned_sessions,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CourseHistory:
+        """Inverse of :meth:`to_json`; plans saved before the procedure log stored
+        ``prior_loaded_mg`` / ``prior_sessions`` (approved plans), read as planned."""
+        if "prior_loaded_mg" in data and "planned_mg" not in data:
+            return cls(
+                planned_mg=float(data.get("prior_loaded_mg") or 0.0),
+                planned_sessions=int(data.get("prior_sessions") or 0),
+            )
+        return cls(
+            delivered_mg=float(data.get("delivered_mg") or 0.0),
+            procedures=int(data.get("procedures") or 0),
+            planned_mg=float(data.get("planned_mg") or 0.0),
+            planned_sessions=int(data.get("planned_sessions") or 0),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,7 +382,7 @@ class PlanOptions:
                 raise InvalidInputError(name, f"{value!r} is not one of {list(allowed)}")
         segments = []
         for text in self.segments:
-            segment = normalise_segment(text)
+            segment = segment_of(text)
             if segment is None:
                 raise InvalidInputError("segments", f"{text!r} is not a Couinaud segment I–VIII")
             segments.append(segment)
@@ -479,28 +605,6 @@ def plan_territories(
     return territories
 
 
-def fill_vials(vials: int, per_vial_mg: float, total_mg: float) -> tuple[float, ...]:
-    """Vial loads (mg) filled in order: full vials first, the last partly, then empty ones."""
-    loads = []
-    left = max(total_mg, 0.0)
-    for _ in range(vials):
-        load = min(per_vial_mg, left)
-        loads.append(load)
-        left -= load
-    return tuple(loads)
-
-
-def delivered_mg(beads_ml: float, vial_ml: float, loads: Sequence[float]) -> float:
-    """Dose in the first ``beads_ml`` of suspension when vials are injected in order."""
-    total = 0.0
-    remaining = beads_ml
-    for load in loads:
-        fraction = min(max(remaining / vial_ml, 0.0), 1.0)
-        total += fraction * load
-        remaining -= vial_ml
-    return total
-
-
 def _session(
     number: int,
     territory: _Territory,
@@ -535,7 +639,6 @@ def _session(
             limited.append("min_beads")
         if raw > beads_max:
             limited.append("max_beads")
-        concentration = loading_mg_per_ml
         explanations["beads_ml"] = Explanation(
             summary="Bead volume from the tumour volume (burden-scaled model)",
             formula="beads = clamp(V_territory × k, min, max)",
@@ -544,77 +647,88 @@ def _session(
                 "k": f"{k:g} mL/cm³",
                 "min": f"{beads_min:g} mL",
                 "max": f"{beads_max:g} mL",
-                "V × k": f"{raw:.2f} mL",
+                "V × k": f"{raw:.4g} mL",
             },
-            result=f"{beads:.2f} mL",
+            result=f"{beads:.4g} mL",
             source=f"k: {params.cite('embolic_capacity_ml_per_cm3')}; range: "
             f"{params.cite('max_beads_per_session_ml')}",
         )
-        target_mg = math.inf  # every prepared vial is loaded at c_load
+        loading = load_vials(
+            beads_ml=beads,
+            vial_ml=vial_ml,
+            loading_mg_per_ml=loading_mg_per_ml,
+            capacity_mg_per_ml=capacity,
+            session_limit_mg=cap_mg,
+        )
+        dose_rule = "every prepared vial loaded at c_load, up to the session limit"
+        dose_source = f"c_load: {params.cite('loading_mg_per_ml')}"
     else:
-        beads = float(params.value("fixed_beads_ml"))
+        fixed_beads = float(params.value("fixed_beads_ml"))
         fixed_mg = float(params.value("fixed_dose_mg"))
-        concentration = fixed_mg / beads
+        vials = vials_for(fixed_beads, vial_ml)
+        beads = vials * vial_ml  # the fixed dose is spread through whole vials, all injected
+        loading = load_vials(
+            beads_ml=beads,
+            vial_ml=vial_ml,
+            loading_mg_per_ml=loading_mg_per_ml,
+            capacity_mg_per_ml=capacity,
+            session_limit_mg=cap_mg,
+            vials=vials,
+            dose_mg=fixed_mg,
+        )
         explanations["beads_ml"] = Explanation(
             summary="Bead volume per session (fixed-dose model)",
-            formula="beads = fixed bead volume",
-            inputs={"fixed bead volume": f"{beads:g} mL"},
-            result=f"{beads:.2f} mL",
-            source=params.cite("fixed_beads_ml"),
+            formula="beads = whole vials holding the fixed bead volume, all injected",
+            inputs={
+                "fixed bead volume": f"{fixed_beads:g} mL",
+                "vial volume": f"{vial_ml:g} mL",
+                "fixed dose": f"{fixed_mg:g} mg",
+            },
+            result=f"{beads:.4g} mL ({fixed_mg / beads:.4g} mg/mL)",
+            source=f"{params.cite('fixed_beads_ml')}; vial volume: "
+            f"{product.vial_bead_volume_ml.cite()}",
         )
-        target_mg = fixed_mg
-    vials = max(1, math.ceil(beads / vial_ml - _EPS))
-    prepared = vials * vial_ml
+        dose_rule = "the fixed dose, loaded in whole vials, up to the session limit"
+        dose_source = f"fixed dose: {params.cite('fixed_dose_mg')}"
+    limited += [x for x in loading.limited_by if x not in limited]
     explanations["vials"] = Explanation(
         summary="Whole vials to prepare",
         formula="vials = ⌈beads / vial volume⌉",
-        inputs={"beads": f"{beads:.2f} mL", "vial volume": f"{vial_ml:g} mL"},
-        result=f"{vials} vial(s) = {prepared:g} mL of beads",
+        inputs={"beads": f"{loading.beads_ml:.4g} mL", "vial volume": f"{vial_ml:g} mL"},
+        result=f"{loading.vials} vial(s) = {loading.prepared_ml:g} mL of beads",
         source=f"vial volume: {product.vial_bead_volume_ml.cite()}",
     )
-    per_vial = vial_ml * min(concentration, capacity)
-    if concentration > capacity + _EPS:
-        limited.append("capacity")
-    requested = min(vials * vial_ml * concentration, target_mg)
-    loaded_target = min(vials * per_vial, target_mg)
-    if loaded_target > cap_mg + _EPS:
-        limited.append("session_cap")
-    loads = fill_vials(vials, per_vial, min(loaded_target, cap_mg))
-    loaded = math.fsum(loads)
+    loads_text = ", ".join(f"{v:.1f} mg" for v in loading.loads_mg)
     explanations["irinotecan_loaded_mg"] = Explanation(
         summary="Irinotecan loaded into the prepared vials",
-        formula="loaded = min(vials × vial × min(c_load, capacity), dose asked, cap); "
+        formula=f"loaded = {dose_rule}; a vial holds ≤ vial volume × min(c_load, capacity); "
         "vials filled in order",
         inputs={
-            "vials": str(vials),
+            "vials": str(loading.vials),
             "vial volume": f"{vial_ml:g} mL",
-            "c_load": f"{concentration:g} mg/mL",
+            "c_load": f"{loading_mg_per_ml:g} mg/mL",
             "capacity": f"{capacity:g} mg/mL",
-            "dose asked": f"{requested:.1f} mg",
-            "cap": f"{cap_mg:g} mg",
-            "per vial": ", ".join(f"{v:.1f} mg" for v in loads),
+            "dose asked": f"{loading.asked_mg:.1f} mg",
+            "session limit": f"{cap_mg:g} mg",
+            "per vial": loads_text,
         },
-        result=f"{loaded:.1f} mg",
-        source=(
-            f"c_load: {params.cite('loading_mg_per_ml')}; "
-            if model == "burden"
-            else f"fixed dose: {params.cite('fixed_dose_mg')}; "
-        )
-        + f"capacity: {product.irinotecan_capacity_mg_per_ml.cite()}; "
-        f"cap: {params.cite('per_session_cap_mg')}",
+        result=f"{loading.loaded_mg:.1f} mg",
+        source=f"{dose_source}; capacity: {product.irinotecan_capacity_mg_per_ml.cite()}; "
+        f"session limit: {params.cite('per_session_cap_mg')}",
     )
-    delivered = delivered_mg(beads, vial_ml, loads)
+    step = (
+        f"; whole-vial step: {loading.prepared_ml:g} mL prepared for {loading.beads_ml:.4g} mL "
+        f"planned, so {loading.undelivered_mg:.1f} mg of the loaded dose is not planned for "
+        "injection"
+        if loading.whole_vial_step
+        else ""
+    )
     explanations["irinotecan_expected_delivered_mg"] = Explanation(
         summary="Expected delivered irinotecan if the planned bead volume is injected",
         formula="delivered = Σ (fraction of vial i injected) × load_i, vials injected in order",
-        inputs={
-            "beads injected": f"{beads:.2f} mL",
-            "per vial": ", ".join(f"{v:.1f} mg" for v in loads),
-        },
-        result=f"{delivered:.1f} mg",
-        source="[D] homogeneous suspension (clinical-reference §1.5); loaded ≠ delivered: "
-        "beads lose 4–6 % of irinotecan at once in contrast (Pereira 2016) — log the "
-        "delivered fraction after the procedure",
+        inputs={"beads injected": f"{loading.beads_ml:.4g} mL", "per vial": loads_text},
+        result=f"{loading.expected_delivered_mg:.1f} mg{step}",
+        source=DELIVERY_ASSUMPTION,
     )
     explanations["day"] = Explanation(
         summary="Day of the session after the first one",
@@ -623,6 +737,8 @@ def _session(
         result=f"day {day}" + (f" ({on.isoformat()})" if on else ""),
         source=params.cite("lobar_interval_days"),
     )
+    if loading.whole_vial_step:
+        limited.append("whole_vial_step")
     return SessionPlan(
         number=number,
         territory=territory.code,
@@ -631,12 +747,12 @@ def _session(
         day=day,
         on=on,
         tumour_volume_cm3=volume,
-        beads_ml=beads,
-        vials=vials,
-        prepared_beads_ml=prepared,
-        irinotecan_loaded_mg=loaded,
-        vial_loads_mg=loads,
-        irinotecan_expected_delivered_mg=delivered,
+        beads_ml=loading.beads_ml,
+        vials=loading.vials,
+        prepared_beads_ml=loading.prepared_ml,
+        irinotecan_loaded_mg=loading.loaded_mg,
+        vial_loads_mg=loading.loads_mg,
+        irinotecan_expected_delivered_mg=loading.expected_delivered_mg,
         limited_by=tuple(limited),
         explanations=explanations,
     )
@@ -759,8 +875,16 @@ def _figures(
     figures["liver_volume_cm3"] = v_liv
     figures["tumour_volume_cm3"] = v_mts
     per_focus = {
-        f"{f.name} ({f.couinaud_segment or '?'})": f"{f.volume_cm3:.2f} cm³" for f in burden.foci
+        f"{f.name} ({f.couinaud_segment or '?'})": f"{f.volume_cm3:.2f} cm³"
+        + ("" if f.trust == "ok" else f" (geometry {f.trust}: {f.trust_reason or 'review it'})")
+        for f in burden.foci
     }
+    per_focus.update(
+        {
+            f"{u.name} ({u.couinaud_segment or '?'})": f"not measured: {u.reason}"
+            for u in burden.unmeasured
+        }
+    )
     explanations["tumour_volume_cm3"] = Explanation(
         summary="Total tumour volume V_mts",
         formula="V_mts = Σ V_focus",
@@ -795,7 +919,7 @@ def _figures(
             formula="F = V_mts / V_liv × 100 %",
             inputs={"V_mts": f"{v_mts:.1f} cm³", "V_liv": f"{v_liv:.0f} cm³"},
             result=f"{f_total:.1f} %",
-            source="definition of clinical-reference §9.1 (V_liv includes tumour)",
+            source=F_DEFINITION_SOURCE,
         )
     if f_rest is not None and v_liv:
         explanations["burden_percent_of_non_tumour_liver"] = Explanation(
@@ -803,6 +927,6 @@ def _figures(
             formula="V_mts / (V_liv − V_mts) × 100 %",
             inputs={"V_mts": f"{v_mts:.1f} cm³", "V_liv − V_mts": f"{v_liv - v_mts:.0f} cm³"},
             result=f"{f_rest:.1f} %",
-            source="shown beside F because sources define F differently (clinical-reference §9.1)",
+            source=F_DEFINITION_SOURCE,
         )
     return figures, explanations

@@ -1,9 +1,21 @@
-"""The safety warnings of a plan (clinical-reference §9.2): one small rule per concern.
+"""The safety advisories of a plan: one small rule per concern.
 
-Each rule returns the advisories it raises; :func:`input_advisories` runs the rules
-that need only the inputs (a ``block`` among them stops the dose), and
-:func:`dose_advisories` those that judge the computed sessions. Thresholds are
-strict: a rule fires *above* its limit, never at it.
+Severities (:data:`tace_planner.domain.explanation.SEVERITIES`):
+
+* ``block`` — no dose can rest on these inputs (a focus without a volume, an
+  unmeasurable geometry, no tumour, a product without a capacity); nothing to
+  approve until the inputs are fixed.
+* ``contraindication`` — a published contraindication applies (liver involvement
+  above 60 %, bilirubin above the limit together with > 50 % involvement, ECOG
+  above 2): the dose is computed and shown, but the plan is approved only with a
+  physician's override that states the reason.
+* ``strong_warning`` / ``warning`` — must be acknowledged one by one by the approver.
+* ``info`` — shown, nothing to do.
+
+:func:`input_advisories` runs the rules that need only the inputs (a ``block``
+among them stops the dose); :func:`dose_advisories` judges computed sessions and
+the course — the proposal's, and again the sessions that will actually be
+approved after overrides. Thresholds are strict: a rule fires *above* its limit.
 """
 
 from __future__ import annotations
@@ -12,11 +24,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from tace_planner.domain.dosing_parameters import (
-    COUINAUD_SOURCE,
-    SEGMENTS,
-    PlanningParameters,
-)
+from tace_planner.domain.anatomy import COUINAUD_SOURCE, SEGMENTS
+from tace_planner.domain.dosing_kernel import vials_for
+from tace_planner.domain.dosing_parameters import PlanningParameters
 from tace_planner.domain.explanation import Advisory
 
 if TYPE_CHECKING:
@@ -33,7 +43,14 @@ if TYPE_CHECKING:
 Figures = Mapping[str, float | None]
 _EPS = 1e-9
 
-MARTIN_2010 = "Martin, CVIR 2010 [S]"
+MARTIN_2010 = "Martin, Cardiovasc Intervent Radiol 2010"
+DOSE_CODE_PREFIXES = ("dose.", "beads.", "course.", "override.")
+"""Codes of the advisories that judge sessions (recomputed after overrides)."""
+
+
+def is_dose_advisory(advisory: Advisory) -> bool:
+    """True for the advisories :func:`dose_advisories` raises."""
+    return advisory.code.startswith(DOSE_CODE_PREFIXES)
 
 
 def input_advisories(
@@ -47,7 +64,8 @@ def input_advisories(
 ) -> tuple[Advisory, ...]:
     """Advisories that depend only on the inputs (blocks first in the rule order)."""
     return (
-        *_dose_impossible(burden, product, options),
+        *_trust(burden),
+        *_dose_impossible(burden, product, params, options),
         *_product_label(product),
         *_burden(burden, params),
         *_labs(patient, params, figures),
@@ -59,17 +77,57 @@ def input_advisories(
             "info",
             "Aim for near-stasis: complete stasis and ≥ 3 treatments were independent "
             "predictors of adverse events.",
-            f"{MARTIN_2010} (clinical-reference §1.5)",
+            MARTIN_2010,
         ),
     )
 
 
+def _trust(burden: BurdenInputs) -> list[Advisory]:
+    out = []
+    for focus in burden.unmeasured:
+        message = (
+            f"{focus.name} has no volume at baseline ({focus.reason}): contour it on the "
+            "baseline imaging, or delete it if it is not a focus. Planning without it would "
+            "understate the tumour burden."
+        )
+        out.append(Advisory(f"burden.unmeasured.{focus.name}", "block", message))
+    for focus in burden.foci:
+        if focus.trust == "unmeasurable":
+            message = (
+                f"The volume of {focus.name} comes from a series whose slice geometry is "
+                f"unmeasurable ({focus.trust_reason or 'see the series geometry'}): contour it "
+                "on a series with regular slices."
+            )
+            out.append(Advisory(f"burden.unmeasurable.{focus.name}", "block", message))
+        elif focus.trust == "warning":
+            message = (
+                f"The volume of {focus.name} ({focus.volume_cm3:.1f} cm³) comes from a series "
+                f"with questionable slice geometry ({focus.trust_reason or 'tilt or gaps'}): "
+                "review the contour before relying on it."
+            )
+            out.append(Advisory(f"burden.untrusted.{focus.name}", "strong_warning", message))
+    if burden.liver_volume_cm3 is not None and burden.liver_trust == "unmeasurable":
+        message = (
+            "The liver volume comes from a series whose slice geometry is unmeasurable "
+            f"({burden.liver_trust_reason or 'see the series geometry'}): contour the liver "
+            "on a series with regular slices."
+        )
+        out.append(Advisory("burden.unmeasurable.liver", "block", message))
+    elif burden.liver_volume_cm3 is not None and burden.liver_trust == "warning":
+        message = (
+            "The liver volume comes from a series with questionable slice geometry "
+            f"({burden.liver_trust_reason or 'tilt or gaps'}): review the liver contour."
+        )
+        out.append(Advisory("burden.untrusted.liver", "strong_warning", message))
+    return out
+
+
 def _dose_impossible(
-    burden: BurdenInputs, product: BeadProduct, options: PlanOptions
+    burden: BurdenInputs, product: BeadProduct, params: PlanningParameters, options: PlanOptions
 ) -> list[Advisory]:
     out = []
     v_mts, v_liv = burden.tumour_volume_cm3, burden.liver_volume_cm3
-    if v_mts <= 0:
+    if v_mts <= 0 and not burden.unmeasured:
         message = "No tumour volume: contour the foci on the baseline imaging first."
         out.append(Advisory("burden.no_tumour", "block", message))
     if v_liv is not None and v_mts > v_liv:
@@ -92,6 +150,8 @@ def _dose_impossible(
             "counted. Enter the hydrated bead volume per vial (mL)."
         )
         out.append(Advisory("product.no_vial_volume", "block", message, vial.cite()))
+    if options.model == "fixed" and capacity.known and vial.known:
+        out += _fixed_dose_loadable(product, params, options)
     if options.delivery == "segmental" and options.segments:
         chosen = set(options.segments)
         if not any(f.segment in chosen and f.volume_cm3 > 0 for f in burden.foci):
@@ -104,6 +164,36 @@ def _dose_impossible(
         if untreated:
             message = f"Segments with tumour not treated in this plan: {', '.join(untreated)}."
             out.append(Advisory("segments.untreated", "info", message))
+    return out
+
+
+def _fixed_dose_loadable(
+    product: BeadProduct, params: PlanningParameters, options: PlanOptions
+) -> list[Advisory]:
+    vial_ml = float(product.vial_bead_volume_ml.value or 0.0)
+    capacity = float(product.irinotecan_capacity_mg_per_ml.value or 0.0)
+    loading = float(options.loading_mg_per_ml or params.value("loading_mg_per_ml"))
+    fixed_mg = float(params.value("fixed_dose_mg"))
+    fixed_ml = float(params.value("fixed_beads_ml"))
+    vials = vials_for(fixed_ml, vial_ml)
+    prepared = vials * vial_ml
+    most = prepared * min(loading, capacity)
+    out = []
+    if fixed_mg > most + _EPS:
+        message = (
+            f"The fixed dose {fixed_mg:g} mg cannot be loaded into {vials} vial(s) of "
+            f"{vial_ml:g} mL of {product.name} at {min(loading, capacity):g} mg/mL "
+            f"({most:g} mg at most): choose another product or the burden-scaled model."
+        )
+        source = f"loading: {params.cite('loading_mg_per_ml')}"
+        out.append(Advisory("model.fixed_dose_not_loadable", "block", message, source))
+    elif abs(prepared - fixed_ml) > _EPS:
+        message = (
+            f"{product.name} comes in vials of {vial_ml:g} mL: the fixed {fixed_mg:g} mg is "
+            f"loaded into {prepared:g} mL ({fixed_mg / prepared:.3g} mg/mL) instead of "
+            f"{fixed_ml:g} mL, and all of it is planned for injection."
+        )
+        out.append(Advisory("model.fixed_dose_vial_volume", "info", message))
     return out
 
 
@@ -124,7 +214,7 @@ def _burden(burden: BurdenInputs, params: PlanningParameters) -> list[Advisory]:
     if unassigned:
         message = (
             f"Foci without a Couinaud segment ({', '.join(unassigned)}) count in F but in no "
-            "territory: assign their segment."
+            "treated territory: assign their segment in the Lesions list."
         )
         out.append(Advisory("burden.unassigned_segment", "warning", message, COUINAUD_SOURCE))
     if any(f.lobe == "caudate" and f.volume_cm3 > 0 for f in burden.foci):
@@ -132,7 +222,7 @@ def _burden(burden: BurdenInputs, params: PlanningParameters) -> list[Advisory]:
             "Caudate-lobe (segment I) focus: NET caudate lesions responded to TACE in 12.3 % "
             "vs 82 % elsewhere; it is fed from both sides (planned with the first session)."
         )
-        source = "WJSO 2015 [S] (clinical-reference §6.3, §9.2 item 9)"
+        source = "World J Surg Oncol 2015;13:136 (NET liver metastases and TACE)"
         out.append(Advisory("caudate.focus", "info", message, source))
     f_total = burden.burden_percent
     warn, strong = (
@@ -141,17 +231,20 @@ def _burden(burden: BurdenInputs, params: PlanningParameters) -> list[Advisory]:
     )
     if burden.liver_volume_cm3 is None:
         message = (
-            "The liver is not contoured: tumour burden F is unknown, so eligibility "
-            f"(F ≤ {strong:g} %) cannot be checked."
-        )
-        out.append(Advisory("burden.no_liver_volume", "strong_warning", message))
-    elif f_total is not None and f_total > strong:
-        message = (
-            f"Tumour burden F = {f_total:.1f} % exceeds {strong:g} % of the liver "
-            "(consensus upper limit for DEBIRI)."
+            "The liver is not contoured: tumour burden F is unknown, so the contraindication "
+            f"F > {strong:g} % cannot be checked. Contour the liver, or approve only with an "
+            "override that gives the reason."
         )
         source = params.cite("burden_strong_warning_percent")
-        out.append(Advisory("burden.above_strong_threshold", "strong_warning", message, source))
+        out.append(Advisory("burden.no_liver_volume", "contraindication", message, source))
+    elif f_total is not None and f_total > strong:
+        message = (
+            f"Tumour burden F = {f_total:.1f} % exceeds {strong:g} % of the liver: DEBIRI is "
+            "contraindicated above this involvement (consensus upper limit). Approve only with "
+            "an override that gives the reason."
+        )
+        source = params.cite("burden_strong_warning_percent")
+        out.append(Advisory("burden.above_consensus_limit", "contraindication", message, source))
     elif f_total is not None and f_total > warn:
         message = (
             f"Tumour burden F = {f_total:.1f} % exceeds {warn:g} % of the liver "
@@ -170,26 +263,45 @@ def _labs(patient: PatientInputs, params: PlanningParameters, figures: Figures) 
     bilirubin = patient.bilirubin_mg_dl
     if bilirubin is None:
         message = "Bilirubin is not recorded: liver function cannot be checked."
-        out.append(Advisory("inputs.missing_bilirubin", "warning", message, "§9.2 item 3"))
+        out.append(
+            Advisory(
+                "inputs.missing_bilirubin",
+                "warning",
+                message,
+                params.cite("bilirubin_warning_mg_dl"),
+            )
+        )
     elif bilirubin > limit and f_total is not None and f_total > warn_f:
         message = (
             f"Bilirubin {bilirubin:g} mg/dL > {limit:g} together with F = {f_total:.1f} % > "
-            f"{warn_f:g} % predicted adverse events."
+            f"{warn_f:g} % predicted adverse events: a contraindication. Approve only with an "
+            "override that gives the reason."
         )
         source = params.cite("bilirubin_warning_mg_dl")
-        out.append(Advisory("bilirubin.with_burden", "strong_warning", message, source))
+        out.append(Advisory("bilirubin.with_burden", "contraindication", message, source))
     elif bilirubin > limit:
-        message = f"Bilirubin {bilirubin:g} mg/dL is above {limit:g} mg/dL."
+        message = (
+            f"Bilirubin {bilirubin:g} mg/dL is above {limit:g} mg/dL: liver function is "
+            f"impaired; above {warn_f:g} % liver involvement this combination predicted "
+            "adverse events. Review the indication."
+        )
         out.append(
-            Advisory("bilirubin.high", "warning", message, params.cite("bilirubin_warning_mg_dl"))
+            Advisory(
+                "bilirubin.high", "strong_warning", message, params.cite("bilirubin_warning_mg_dl")
+            )
         )
     ecog_max = params.value("ecog_max")
     if patient.ecog is None:
         message = "ECOG performance status is not recorded."
-        out.append(Advisory("inputs.missing_ecog", "warning", message, "§9.2 item 3"))
+        out.append(Advisory("inputs.missing_ecog", "warning", message, params.cite("ecog_max")))
     elif patient.ecog > ecog_max:
-        message = f"ECOG {patient.ecog} is above the {ecog_max} accepted in DEBIRI series."
-        out.append(Advisory("ecog.above_limit", "warning", message, params.cite("ecog_max")))
+        message = (
+            f"ECOG {patient.ecog} is above the {ecog_max} accepted in DEBIRI series: a "
+            "contraindication. Approve only with an override that gives the reason."
+        )
+        out.append(
+            Advisory("ecog.above_limit", "contraindication", message, params.cite("ecog_max"))
+        )
     return out
 
 
@@ -206,26 +318,27 @@ def _patient(patient: PatientInputs) -> list[Advisory]:
             "Reduced UGT1A1 activity documented: ask oncology to review the irinotecan dose "
             "(the irinotecan label has a dosing section for it)."
         )
-        source = "irinotecan labels (openFDA) [M], clinical-reference §1.6, §9.2 item 10"
+        source = "irinotecan hydrochloride prescribing information (openFDA label)"
         out.append(Advisory("ugt1a1.reduced", "warning", message, source))
     if patient.extrahepatic_disease:
         message = (
             "Extrahepatic disease: DEBIRI studies included liver-only disease; the consensus "
             "asks for liver-dominant disease (≥ 80 % of the tumour burden in the liver)."
         )
-        source = "Ranieri 2016, Fiorentini 2017 [S]; Lencioni, JVIR 2014 [G] (§1.1–1.2)"
+        source = (
+            "Ranieri, OncoTargets Ther 2016; Fiorentini, World J Gastrointest Oncol 2017; "
+            "Lencioni, J Vasc Interv Radiol 2014"
+        )
         out.append(Advisory("eligibility.extrahepatic", "warning", message, source))
     if patient.ia_lidocaine_planned is False:
         message = (
             "No intra-arterial lidocaine planned: not pre-treating with IA lidocaine was an "
             "independent predictor of adverse events."
         )
-        source = f"{MARTIN_2010} (clinical-reference §1.4)"
-        out.append(Advisory("premedication.no_ia_lidocaine", "warning", message, source))
+        out.append(Advisory("premedication.no_ia_lidocaine", "warning", message, MARTIN_2010))
     elif patient.ia_lidocaine_planned is None:
         message = "Premedication (intra-arterial lidocaine) is not recorded."
-        source = f"{MARTIN_2010} (clinical-reference §1.4, §9.2 item 9)"
-        out.append(Advisory("premedication.not_recorded", "info", message, source))
+        out.append(Advisory("premedication.not_recorded", "info", message, MARTIN_2010))
     return out
 
 
@@ -265,7 +378,7 @@ def _baseline(baseline: BaselineImaging | None) -> list[Advisory]:
             f"Baseline imaging is older than the protocol window ({baseline.limit_days} days): "
             f"{baseline.reason}."
         )
-        source = "RECIST 1.1 (Eisenhauer 2009) [G]; imaging_protocol.json"
+        source = "RECIST 1.1 (Eisenhauer, Eur J Cancer 2009); the institution's imaging protocol"
         return [Advisory("imaging.baseline_too_old", "warning", message, source)]
     if baseline.status == "not_evaluated":
         message = f"Age of the baseline imaging not evaluated: {baseline.reason}."
@@ -279,18 +392,32 @@ def dose_advisories(
     params: PlanningParameters,
     course: CourseHistory,
 ) -> tuple[Advisory, ...]:
-    """Advisories on the computed sessions and on the course."""
+    """Advisories on the sessions (as proposed or as overridden) and on the course.
+
+    Each session is judged on the dose loaded *and* on the dose expected to be
+    delivered (a loaded dose may all be injected; the planned injection may
+    deliver less, see the whole-vial step).
+    """
     out = []
     warn_mg, cap_mg = params.value("per_session_warning_mg"), params.value("per_session_cap_mg")
     for s in sessions:
         n = s.number
+        loaded, delivered = s.irinotecan_loaded_mg, s.irinotecan_expected_delivered_mg
         if "session_cap" in s.limited_by:
             message = (
-                f"Session {n}: the dose asked exceeds the per-session cap {cap_mg:g} mg; the "
-                f"loaded dose is limited to {s.irinotecan_loaded_mg:.0f} mg."
+                f"Session {n}: the prepared beads could take more irinotecan; the loaded dose is "
+                f"held at the session limit of {cap_mg:g} mg."
             )
             source = params.cite("per_session_cap_mg")
-            out.append(Advisory(f"dose.cap_reached.s{n}", "warning", message, source))
+            out.append(Advisory(f"dose.session_limit.s{n}", "info", message, source))
+        if loaded > cap_mg + _EPS:
+            message = (
+                f"Session {n}: {loaded:.0f} mg loaded, above the session limit of {cap_mg:g} mg."
+            )
+            source = params.cite("per_session_cap_mg")
+            out.append(
+                Advisory(f"dose.above_session_limit.s{n}", "strong_warning", message, source)
+            )
         if "capacity" in s.limited_by:
             capacity = product.irinotecan_capacity_mg_per_ml
             message = (
@@ -300,13 +427,35 @@ def dose_advisories(
             out.append(
                 Advisory(f"dose.capacity_exceeded.s{n}", "warning", message, capacity.cite())
             )
-        if s.irinotecan_loaded_mg > warn_mg + _EPS:
+        if delivered > warn_mg + _EPS:
             message = (
-                f"Session {n}: {s.irinotecan_loaded_mg:.0f} mg loaded, above {warn_mg:g} mg per "
-                "session — more than 100 mg in one treatment predicted adverse events."
+                f"Session {n}: {delivered:.0f} mg expected to be delivered, above {warn_mg:g} mg "
+                "per session — more than 100 mg in one treatment predicted adverse events."
             )
             source = params.cite("per_session_warning_mg")
-            out.append(Advisory(f"dose.above_warning.s{n}", "warning", message, source))
+            out.append(Advisory(f"dose.delivered_above_warning.s{n}", "warning", message, source))
+        if loaded > warn_mg + _EPS:
+            message = (
+                f"Session {n}: {loaded:.0f} mg loaded, above {warn_mg:g} mg per session"
+                + (
+                    f" (expected delivered {delivered:.0f} mg; if every prepared bead is injected "
+                    f"the session delivers up to {loaded:.0f} mg)"
+                    if delivered < loaded - _EPS
+                    else ""
+                )
+                + " — more than 100 mg in one treatment predicted adverse events."
+            )
+            source = params.cite("per_session_warning_mg")
+            out.append(Advisory(f"dose.loaded_above_warning.s{n}", "warning", message, source))
+        prepared = s.prepared_beads_ml
+        if prepared > s.beads_ml + _EPS and loaded > delivered + _EPS:
+            message = (
+                f"Session {n}: whole vials — {s.beads_ml:.4g} mL of beads planned needs "
+                f"{s.vials} vial(s) ({prepared:g} mL); {loaded:.1f} mg loaded, "
+                f"{delivered:.1f} mg expected delivered with the planned volume "
+                "(vials are prepared whole and injected in order)."
+            )
+            out.append(Advisory(f"dose.whole_vial_step.s{n}", "info", message))
         clamped = [c for c in ("min_beads", "max_beads") if c in s.limited_by]
         if clamped:
             which = "minimum" if clamped[0] == "min_beads" else "maximum"
@@ -315,12 +464,19 @@ def dose_advisories(
             )
             source = params.cite(f"{clamped[0].split('_')[0]}_beads_per_session_ml")
             out.append(Advisory(f"beads.clamped.s{n}", "info", message, source))
-    total = course.loaded_mg + math.fsum(s.irinotecan_loaded_mg for s in sessions)
+    this_plan = math.fsum(s.irinotecan_loaded_mg for s in sessions)
+    total = course.committed_mg + this_plan
     course_mg = params.value("course_warning_mg")
     if total > course_mg + _EPS:
+        parts = []
+        if course.delivered_mg:
+            parts.append(f"{course.delivered_mg:.0f} mg delivered in {course.procedures} TACE")
+        if course.planned_mg:
+            parts.append(f"{course.planned_mg:.0f} mg in approved sessions not yet performed")
+        parts.append(f"{this_plan:.0f} mg loaded in this plan")
         message = (
             f"Cumulative irinotecan over the course would be {total:.0f} mg "
-            f"({course.loaded_mg:.0f} mg in earlier approved plans), above {course_mg:g} mg."
+            f"({'; '.join(parts)}), above {course_mg:g} mg."
         )
         source = params.cite("course_warning_mg")
         out.append(Advisory("course.cumulative_dose", "warning", message, source))

@@ -1,27 +1,47 @@
-"""Physician overrides of a proposed session, re-derived by the model's rules.
+"""Physician overrides of a proposed session, re-derived by the dosing kernel, and re-judged.
 
 An override changes one of :data:`OVERRIDABLE_FIELDS` with a reason; what depends
-on it (vials, vial loads, expected delivered dose) is re-derived with the same
-rules as the proposal (:mod:`tace_planner.domain.dosing`), impossible values are
-refused, and the new numbers are judged again (a dose above the per-session cap
-becomes a strong warning that the approver's reason answers).
+on it (vials, vial loads, expected delivered dose) is re-derived by the same
+kernel as the proposal (:func:`tace_planner.domain.dosing_kernel.load_vials`),
+impossible values are refused. The sessions that will actually be approved are
+then judged again, session and course alike (:func:`rejudge`): every advisory the
+overrides raise or change is new and must be acknowledged on its own — an
+override's reason never stands for an acknowledgement.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from tace_planner.domain.catalogue import BeadProduct
-from tace_planner.domain.dosing import SessionPlan, delivered_mg, fill_vials
+from tace_planner.domain.dosing import CourseHistory, SessionPlan
+from tace_planner.domain.dosing_advisories import dose_advisories, is_dose_advisory
+from tace_planner.domain.dosing_kernel import load_vials, vials_for
 from tace_planner.domain.dosing_parameters import Model, PlanningParameters
 from tace_planner.domain.errors import InvalidInputError
-from tace_planner.domain.explanation import Advisory, Explanation
+from tace_planner.domain.explanation import SEVERITIES, Advisory, Explanation
 
-_EPS = 1e-9
 OVERRIDABLE_FIELDS = ("beads_ml", "vials", "irinotecan_loaded_mg")
 """Session numbers a physician may override (with a reason) when approving a plan."""
+
+FIELD_LABELS = {
+    "beads_ml": "bead volume (mL)",
+    "vials": "vials",
+    "irinotecan_loaded_mg": "irinotecan loaded (mg)",
+}
+"""How the overridable fields are named for people ("Session 1 bead volume (mL)")."""
+
+OVERRIDE_PREFIX = "override."
+
+
+def field_label(key: str) -> str:
+    """``"session1.beads_ml"`` → ``"Session 1 bead volume (mL)"`` (other keys unchanged)."""
+    head, _, name = key.partition(".")
+    number = head.removeprefix("session")
+    if not number.isdigit() or name not in FIELD_LABELS:
+        return key
+    return f"Session {number} {FIELD_LABELS[name]}"
 
 
 def override_session(
@@ -34,7 +54,7 @@ def override_session(
     reason: str,
     by: str,
     loading_mg_per_ml: float | None = None,
-) -> tuple[SessionPlan, tuple[Advisory, ...]]:
+) -> SessionPlan:
     """Apply a physician's changes to one session and re-derive what depends on them.
 
     Parameters
@@ -48,83 +68,84 @@ def override_session(
     reason, by : str
         Why and who; shown in the explanations of the changed numbers.
     loading_mg_per_ml : float, optional
-        Loading concentration of the burden model (default the parameter's).
+        Loading concentration of the proposal (default the parameter's).
 
     Returns
     -------
-    (SessionPlan, tuple of Advisory)
-        The session with the changes, the vials, loads and delivered dose re-derived
-        by the model's rules, and the advisories the new numbers raise (a loaded
-        dose above the per-session cap is a ``strong_warning``).
+    SessionPlan
+        The session with the changes, vials, loads and delivered dose re-derived by
+        the kernel. A dose the physician asks for explicitly is not held at the
+        session limit; :func:`rejudge` then raises what it exceeds.
 
     Raises
     ------
     InvalidInputError
         A value is impossible: not positive, a fractional vial count, more beads than
         the vials hold, or more irinotecan than the vials can take at the product's
-        capacity. The field is named ``session<n>.<name>``.
+        capacity. The field is named for people ("Session 1 vials").
     """
     n = session.number
     unknown = sorted(set(changes) - set(OVERRIDABLE_FIELDS))
     if unknown:
-        raise InvalidInputError(f"session{n}.{unknown[0]}", "cannot be overridden")
+        raise InvalidInputError(f"Session {n} {unknown[0]}", "cannot be overridden")
     if not reason.strip():
-        raise InvalidInputError(f"session{n}", "an override needs a reason")
+        raise InvalidInputError(f"Session {n}", "an override needs a reason")
     for name, value in changes.items():
+        where = field_label(f"session{n}.{name}")
         if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-            raise InvalidInputError(
-                f"session{n}.{name}", f"must be a positive number, got {value!r}"
-            )
-        if not math.isfinite(value):
-            raise InvalidInputError(f"session{n}.{name}", f"must be finite, got {value!r}")
+            raise InvalidInputError(where, f"must be a positive number, got {value!r}")
+        if value != value or value in (float("inf"), float("-inf")):
+            raise InvalidInputError(where, f"must be finite, got {value!r}")
     vial_ml = float(product.vial_bead_volume_ml.value or 0.0)
     capacity = float(product.irinotecan_capacity_mg_per_ml.value or 0.0)
     cap_mg = float(params.value("per_session_cap_mg"))
+    loading = float(loading_mg_per_ml or params.value("loading_mg_per_ml"))
     beads = float(changes.get("beads_ml", session.beads_ml))
     if "vials" in changes:
         if float(changes["vials"]) != int(changes["vials"]):
-            raise InvalidInputError(f"session{n}.vials", "must be a whole number of vials")
+            raise InvalidInputError(field_label(f"session{n}.vials"), "must be a whole number")
         vials = int(changes["vials"])
     elif "beads_ml" in changes:
-        vials = max(1, math.ceil(beads / vial_ml - _EPS))
+        vials = vials_for(beads, vial_ml)
     else:
         vials = session.vials
-    if beads > vials * vial_ml + _EPS:
-        raise InvalidInputError(
-            f"session{n}.vials",
-            f"{vials} vial(s) hold {vials * vial_ml:g} mL, less than the {beads:g} mL planned",
-        )
-    most_mg = vials * vial_ml * capacity
     if "irinotecan_loaded_mg" in changes:
-        loaded_asked = float(changes["irinotecan_loaded_mg"])
-        if loaded_asked > most_mg + _EPS:
-            raise InvalidInputError(
-                f"session{n}.irinotecan_loaded_mg",
-                f"{loaded_asked:g} mg exceeds what {vials} vial(s) of {product.name} take up "
-                f"at {capacity:g} mg/mL ({most_mg:g} mg)",
-            )
-        loads = fill_vials(vials, vial_ml * capacity, loaded_asked)
+        kwargs = {
+            "loading_mg_per_ml": capacity,
+            "session_limit_mg": None,
+            "dose_mg": float(changes["irinotecan_loaded_mg"]),
+        }
     elif model == "burden":
-        concentration = loading_mg_per_ml or float(params.value("loading_mg_per_ml"))
-        per_vial = vial_ml * min(concentration, capacity)
-        loads = fill_vials(vials, per_vial, min(vials * per_vial, cap_mg))
+        kwargs = {"loading_mg_per_ml": loading, "session_limit_mg": cap_mg, "dose_mg": None}
     else:
-        fixed_mg = float(params.value("fixed_dose_mg"))
-        per_vial = vial_ml * min(fixed_mg / float(params.value("fixed_beads_ml")), capacity)
-        loads = fill_vials(vials, per_vial, min(vials * per_vial, fixed_mg, cap_mg))
-    loaded = math.fsum(loads)
-    delivered = delivered_mg(beads, vial_ml, loads)
+        kwargs = {
+            "loading_mg_per_ml": loading,
+            "session_limit_mg": cap_mg,
+            "dose_mg": float(params.value("fixed_dose_mg")),
+        }
+    try:
+        result = load_vials(
+            beads_ml=beads,
+            vial_ml=vial_ml,
+            capacity_mg_per_ml=capacity,
+            vials=vials,
+            **kwargs,  # type: ignore[arg-type]
+        )
+    except InvalidInputError as error:
+        raise InvalidInputError(field_label(f"session{n}.{error.field}"), error.reason) from None
     new_values = {
-        "beads_ml": (beads, f"{beads:.2f} mL"),
-        "vials": (vials, f"{vials} vial(s)"),
-        "irinotecan_loaded_mg": (loaded, f"{loaded:.1f} mg"),
-        "irinotecan_expected_delivered_mg": (delivered, f"{delivered:.1f} mg"),
+        "beads_ml": (result.beads_ml, f"{result.beads_ml:.4g} mL"),
+        "vials": (result.vials, f"{result.vials} vial(s)"),
+        "irinotecan_loaded_mg": (result.loaded_mg, f"{result.loaded_mg:.1f} mg"),
+        "irinotecan_expected_delivered_mg": (
+            result.expected_delivered_mg,
+            f"{result.expected_delivered_mg:.1f} mg",
+        ),
     }
     explanations = dict(session.explanations)
     for name, (value, text) in new_values.items():
         old = getattr(session, name)
-        rederived = name == "vials" and "beads_ml" in changes
-        if value == old and name not in changes and not rederived:
+        if value == old and name not in changes:
             continue
         overridden = name in changes
         explanations[name] = Explanation(
@@ -135,47 +156,53 @@ def override_session(
             inputs={
                 "proposed": f"{old:g}",
                 "reason": reason,
-                "beads": f"{beads:g} mL",
-                "vials": str(vials),
-                "vial loads": " + ".join(f"{v:.1f}" for v in loads) + " mg",
+                "beads": f"{result.beads_ml:g} mL",
+                "vials": str(result.vials),
+                "vial loads": " + ".join(f"{v:.1f}" for v in result.loads_mg) + " mg",
             },
             result=text,
             source=f"physician override ({by})",
         )
-    updated = replace(
+    kept = tuple(
+        x
+        for x in session.limited_by
+        if x not in ("min_beads", "max_beads", "session_cap", "capacity", "whole_vial_step")
+    )
+    return replace(
         session,
-        beads_ml=beads,
-        vials=vials,
-        prepared_beads_ml=vials * vial_ml,
-        irinotecan_loaded_mg=loaded,
-        vial_loads_mg=loads,
-        irinotecan_expected_delivered_mg=delivered,
-        limited_by=(
-            *(x for x in session.limited_by if x not in ("min_beads", "max_beads")),
-            "override",
-        ),
+        beads_ml=result.beads_ml,
+        vials=result.vials,
+        prepared_beads_ml=result.prepared_ml,
+        irinotecan_loaded_mg=result.loaded_mg,
+        vial_loads_mg=result.loads_mg,
+        irinotecan_expected_delivered_mg=result.expected_delivered_mg,
+        limited_by=(*kept, *result.limited_by, "override"),
         explanations=explanations,
     )
-    advisories = []
-    if loaded > cap_mg + _EPS:
-        advisories.append(
-            Advisory(
-                f"override.above_cap.s{n}",
-                "strong_warning",
-                f"Session {n}: overridden to {loaded:.0f} mg, above the per-session cap "
-                f"{cap_mg:g} mg (reason: {reason}).",
-                params.cite("per_session_cap_mg"),
-            )
-        )
-    warn_mg = float(params.value("per_session_warning_mg"))
-    if loaded > warn_mg + _EPS:
-        advisories.append(
-            Advisory(
-                f"dose.above_warning.s{n}",
-                "warning",
-                f"Session {n}: {loaded:.0f} mg loaded, above {warn_mg:g} mg per session — more "
-                "than 100 mg in one treatment predicted adverse events.",
-                params.cite("per_session_warning_mg"),
-            )
-        )
-    return updated, tuple(advisories)
+
+
+def rejudge(
+    shown: Sequence[Advisory],
+    sessions: Sequence[SessionPlan],
+    product: BeadProduct,
+    params: PlanningParameters,
+    course: CourseHistory,
+) -> tuple[Advisory, ...]:
+    """The advisories of the sessions that will actually be approved.
+
+    The inputs' advisories of ``shown`` (the proposal's) stay; the session and course
+    advisories are computed again from ``sessions`` and ``course`` (which may have
+    changed since the proposal). One that the proposal showed with the same code
+    and the same message is the same advisory; any other is raised by the overrides
+    (or by a changed course) and gets the code ``override.<code>``, so that it must
+    be acknowledged on its own.
+    """
+    before = {a.code: a for a in shown if is_dose_advisory(a)}
+    kept = [a for a in shown if not is_dose_advisory(a)]
+    for advisory in dose_advisories(sessions, product, params, course):
+        old = before.get(advisory.code)
+        if old is not None and old.message == advisory.message:
+            kept.append(advisory)
+        else:
+            kept.append(replace(advisory, code=OVERRIDE_PREFIX + advisory.code))
+    return tuple(sorted(kept, key=lambda a: -SEVERITIES.index(a.severity)))

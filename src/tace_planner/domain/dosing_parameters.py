@@ -9,14 +9,18 @@ with every plan.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from tace_planner.domain.body import BSA_FORMULAS, SLV_FORMULAS
-from tace_planner.domain.catalogue import EVIDENCE_TAGS, Sourced
+from tace_planner.domain.catalogue import Sourced
 from tace_planner.domain.errors import InvalidInputError
+from tace_planner.domain.parameters_file import (
+    PARAMETERS_FORMAT,
+    ParameterFile,
+    read_parameter_file,
+)
 
 Model = Literal["burden", "fixed"]
 Delivery = Literal["lobar", "segmental"]
@@ -24,39 +28,6 @@ Schedule = Literal["sequential", "single"]
 MODELS: tuple[Model, ...] = ("burden", "fixed")
 DELIVERIES: tuple[Delivery, ...] = ("lobar", "segmental")
 SCHEDULES: tuple[Schedule, ...] = ("sequential", "single")
-PARAMETERS_FORMAT = "tace-planner-parameters/1"
-
-SEGMENTS = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII")
-LOBES = ("right", "left", "caudate")
-LOBE_SEGMENTS = {
-    "right": ("V", "VI", "VII", "VIII"),
-    "left": ("II", "III", "IV"),
-    "caudate": ("I",),
-}
-LOBE_LABELS = {
-    "right": "right lobe (V–VIII)",
-    "left": "left lobe (II–IV)",
-    "caudate": "caudate lobe (I)",
-}
-_LOBE_OF = {segment: lobe for lobe, segments in LOBE_SEGMENTS.items() for segment in segments}
-_ARABIC = {str(n): roman for n, roman in enumerate(SEGMENTS, start=1)}
-COUINAUD_SOURCE = "Couinaud segments, WJGS 2013 Fig 1 (clinical-reference §7)"
-
-
-def normalise_segment(text: str) -> str | None:
-    """Couinaud segment as a Roman numeral "I"…"VIII" ("IVa"/"IVb" → "IV"); None if unknown."""
-    cleaned = text.strip().upper().removeprefix("SEGMENT").strip()
-    cleaned = _ARABIC.get(cleaned, cleaned)
-    if cleaned in ("IVA", "IVB"):
-        cleaned = "IV"
-    return cleaned if cleaned in SEGMENTS else None
-
-
-def lobe_of_segment(segment: str) -> str | None:
-    """Return "right", "left", "caudate" or None for a segment name (any accepted spelling)."""
-    normal = normalise_segment(segment)
-    return None if normal is None else _LOBE_OF[normal]
-
 
 _NUMBER_PARAMETERS = (
     "embolic_capacity_ml_per_cm3",
@@ -134,60 +105,31 @@ class PlanningParameters:
             another (a minimum above its maximum, a warning above its cap); the
             message names ``"<origin>: values.<name>"``.
         """
-        if data.get("format") != PARAMETERS_FORMAT:
-            raise InvalidInputError(f"{origin}: format", f"expected {PARAMETERS_FORMAT!r}")
-        version = data.get("version")
-        if not isinstance(version, str) or not version:
-            raise InvalidInputError(f"{origin}: version", "must be a non-empty string")
-        raw = data.get("values")
-        if not isinstance(raw, Mapping):
-            raise InvalidInputError(f"{origin}: values", "must be an object")
-        values: dict[str, Sourced[Any]] = {}
         expected = (
             *_NUMBER_PARAMETERS,
             *_INTEGER_PARAMETERS,
             *_CHOICE_PARAMETERS,
             *_TEXT_PARAMETERS,
         )
-        for name in expected:
-            where = f"{origin}: values.{name}"
-            item = raw.get(name)
-            if not isinstance(item, Mapping):
-                raise InvalidInputError(where, 'missing; expected {"value", "source", "evidence"}')
-            source, evidence = item.get("source"), item.get("evidence")
-            if not isinstance(source, str) or not source.strip():
-                raise InvalidInputError(where, 'needs a "source"')
-            if evidence not in EVIDENCE_TAGS:
-                raise InvalidInputError(where, f'"evidence" must be one of {list(EVIDENCE_TAGS)}')
-            values[name] = Sourced(
-                _parameter_value(name, item.get("value"), where), source, evidence
-            )
-        unknown = sorted(set(raw) - set(expected))
-        if unknown:
-            raise InvalidInputError(f"{origin}: values", f"unknown parameter(s) {unknown}")
+        file = read_parameter_file(data, origin=origin, expected=expected)
+        values = {
+            name: Sourced(_parameter_value(file, name), entry.source, entry.evidence)
+            for name, entry in file.entries.items()
+        }
+        version = file.version
         params = cls(version=version, values=values, origin=origin)
         _check_consistency(params, origin)
         return params
 
 
-def _parameter_value(name: str, value: Any, where: str) -> Any:
+def _parameter_value(file: ParameterFile, name: str) -> Any:
     if name in _NUMBER_PARAMETERS:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InvalidInputError(where, f"must be a number, got {value!r}")
-        if not math.isfinite(value) or value <= 0:
-            raise InvalidInputError(where, f"must be positive, got {value!r}")
-        return float(value)
+        return file.number(name)
     if name in _INTEGER_PARAMETERS:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise InvalidInputError(where, f"must be a whole number ≥ 0, got {value!r}")
-        return value
+        return file.integer(name)
     if name in _CHOICE_PARAMETERS:
-        if value not in _CHOICE_PARAMETERS[name]:
-            raise InvalidInputError(where, f"must be one of {list(_CHOICE_PARAMETERS[name])}")
-        return value
-    if not isinstance(value, str) or not value:
-        raise InvalidInputError(where, "must be a non-empty string")
-    return value
+        return file.choice(name, _CHOICE_PARAMETERS[name])
+    return file.text(name)
 
 
 def _check_consistency(params: PlanningParameters, origin: str) -> None:

@@ -13,10 +13,18 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
-Severity = Literal["info", "warning", "strong_warning", "block"]
-"""How strongly an advisory speaks: ``block`` stops the action until overridden."""
+Severity = Literal["info", "warning", "strong_warning", "contraindication", "block"]
+"""How strongly an advisory speaks: ``warning`` and ``strong_warning`` must be
+acknowledged, ``contraindication`` needs an override with a reason, ``block``
+stops the action until its inputs are fixed."""
 
-SEVERITIES: tuple[Severity, ...] = ("info", "warning", "strong_warning", "block")
+SEVERITIES: tuple[Severity, ...] = (
+    "info",
+    "warning",
+    "strong_warning",
+    "contraindication",
+    "block",
+)
 
 
 def _frozen_inputs(inputs: Mapping[str, str]) -> Mapping[str, str]:
@@ -95,8 +103,8 @@ class Advisory:
     ----------
     code : str
         Stable machine-readable identifier, e.g. ``"burden.above_50_percent"``.
-    severity : {"info", "warning", "strong_warning", "block"}
-        How strongly the app speaks; ``block`` needs an override with a reason.
+    severity : {"info", "warning", "strong_warning", "contraindication", "block"}
+        How strongly the app speaks (see :data:`Severity`).
     message : str
         One or two sentences for the user.
     source : str, optional

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from tace_planner.domain.errors import InvalidInputError
+from tace_planner.domain.parameters_file import read_parameter_file
 
 Status = Literal["pass", "fail", "not_evaluated"]
 
-PARAMETERS_FORMAT = "tace-planner-parameters/1"
 GAUSS_PER_TESLA = 10_000.0
 
 _PHASE_NAMES = {
@@ -42,6 +42,20 @@ _SEQUENCE_NAMES = {"t1": "T1", "t2": "T2", "dwi": "DWI", "adc": "ADC map", "othe
 # ---------------------------------------------------------------------------
 # Inputs
 # ---------------------------------------------------------------------------
+
+
+_PROTOCOL_VALUES = (
+    "required_modalities",
+    "required_ct_phases",
+    "max_slice_thickness_mm",
+    "max_slice_interval_mm",
+    "slice_tolerance_mm",
+    "min_field_strength_t",
+    "field_strength_tolerance_t",
+    "required_mr",
+    "min_dwi_b_values",
+    "baseline_max_age_days",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,57 +153,13 @@ class ProtocolParameters:
             A field is missing, has the wrong type or an impossible value; the
             message names it (e.g. ``imaging_protocol: values.max_slice_thickness_mm``).
         """
-        if data.get("format") != PARAMETERS_FORMAT:
-            raise InvalidInputError(f"{origin}: format", f"expected {PARAMETERS_FORMAT!r}")
-        version = data.get("version")
-        if not isinstance(version, str) or not version:
-            raise InvalidInputError(f"{origin}: version", "must be a non-empty string")
-        values = data.get("values")
-        if not isinstance(values, Mapping):
-            raise InvalidInputError(f"{origin}: values", "must be an object")
-        sources: dict[str, str] = {}
-
-        def get(name: str) -> Any:
-            entry = values.get(name)
-            where = f"{origin}: values.{name}"
-            if not isinstance(entry, Mapping) or "value" not in entry:
-                raise InvalidInputError(where, "missing (needs 'value' and 'source')")
-            source = entry.get("source")
-            if not isinstance(source, str) or not source.strip():
-                raise InvalidInputError(f"{where}.source", "every value needs its source")
-            sources[name] = source
-            return entry["value"]
-
-        def positive(name: str) -> float:
-            value = get(name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-                raise InvalidInputError(f"{origin}: values.{name}", "must be a positive number")
-            return float(value)
-
-        def non_negative(name: str) -> float:
-            value = get(name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise InvalidInputError(f"{origin}: values.{name}", "must be a number ≥ 0")
-            return float(value)
-
-        def strings(name: str, allowed: Collection[str]) -> tuple[str, ...]:
-            value = get(name)
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise InvalidInputError(f"{origin}: values.{name}", "must be a list of strings")
-            unknown = [v for v in value if v not in allowed]
-            if unknown:
-                raise InvalidInputError(
-                    f"{origin}: values.{name}",
-                    f"unknown {unknown}; expected some of {sorted(allowed)}",
-                )
-            return tuple(value)
-
-        required_mr_raw = get("required_mr")
+        file = read_parameter_file(data, origin=origin, expected=_PROTOCOL_VALUES)
+        required_mr_raw = file.raw("required_mr")
         required_mr: list[tuple[str, str | None]] = []
         if not isinstance(required_mr_raw, list):
-            raise InvalidInputError(f"{origin}: values.required_mr", "must be a list of pairs")
+            raise InvalidInputError(file.where("required_mr"), "must be a list of pairs")
         for n, pair in enumerate(required_mr_raw):
-            where = f"{origin}: values.required_mr[{n}]"
+            where = f"{file.where('required_mr')}[{n}]"
             if not (isinstance(pair, list) and len(pair) == 2):
                 raise InvalidInputError(where, "must be [sequence, plane or null]")
             sequence, plane = pair
@@ -198,24 +168,21 @@ class ProtocolParameters:
             if plane not in (None, "axial", "coronal", "sagittal"):
                 raise InvalidInputError(where, f"unknown plane {plane!r}")
             required_mr.append((sequence, plane))
-        b_values = get("min_dwi_b_values")
-        age = get("baseline_max_age_days")
-        for name, value in (("min_dwi_b_values", b_values), ("baseline_max_age_days", age)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise InvalidInputError(f"{origin}: values.{name}", "must be a whole number ≥ 0")
         return cls(
-            version=version,
-            required_modalities=strings("required_modalities", ("CT", "MR")),
-            required_ct_phases=strings("required_ct_phases", tuple(_PHASE_NAMES)),
-            max_slice_thickness_mm=positive("max_slice_thickness_mm"),
-            max_slice_interval_mm=positive("max_slice_interval_mm"),
-            slice_tolerance_mm=non_negative("slice_tolerance_mm"),
-            min_field_strength_t=positive("min_field_strength_t"),
-            field_strength_tolerance_t=non_negative("field_strength_tolerance_t"),
+            version=file.version,
+            required_modalities=file.strings("required_modalities", ("CT", "MR")),
+            required_ct_phases=file.strings("required_ct_phases", tuple(_PHASE_NAMES)),
+            max_slice_thickness_mm=file.number("max_slice_thickness_mm"),
+            max_slice_interval_mm=file.number("max_slice_interval_mm"),
+            slice_tolerance_mm=file.number("slice_tolerance_mm", strictly_positive=False),
+            min_field_strength_t=file.number("min_field_strength_t"),
+            field_strength_tolerance_t=file.number(
+                "field_strength_tolerance_t", strictly_positive=False
+            ),
             required_mr=tuple(required_mr),
-            min_dwi_b_values=int(b_values),
-            baseline_max_age_days=int(age),
-            sources=dict(sources),
+            min_dwi_b_values=file.integer("min_dwi_b_values"),
+            baseline_max_age_days=file.integer("baseline_max_age_days"),
+            sources={name: entry.source for name, entry in file.entries.items()},
         )
 
     def to_json(self) -> dict[str, Any]:

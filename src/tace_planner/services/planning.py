@@ -33,10 +33,15 @@ from tace_planner.domain.dosing import (
     SessionPlan,
     propose_plan,
 )
-from tace_planner.domain.dosing_overrides import OVERRIDABLE_FIELDS, override_session
+from tace_planner.domain.dosing_overrides import (
+    OVERRIDABLE_FIELDS,
+    field_label,
+    override_session,
+    rejudge,
+)
 from tace_planner.domain.dosing_parameters import PlanningParameters
 from tace_planner.domain.errors import ConcurrentEditError, InvalidInputError, NotFoundError
-from tace_planner.domain.explanation import SEVERITIES, Advisory
+from tace_planner.domain.explanation import Advisory
 from tace_planner.services.plan_key_image import KeyImage, build_key_image
 from tace_planner.services.planning_dto import (
     BurdenItem,
@@ -526,6 +531,7 @@ class PlanningService:
         acknowledged_warnings: Iterable[str],
         overrides: Mapping[str, tuple[float, str]] | None = None,
         *,
+        contraindication_reasons: Mapping[str, str] | None = None,
         expected_version: int | None = None,
     ) -> PlanItem:
         """Approve a draft plan; afterwards it never changes.
@@ -535,12 +541,17 @@ class PlanningService:
         plan_pk : int
             A draft plan.
         acknowledged_warnings : iterable of str
-            Codes of every warning and strong warning shown (see
-            :meth:`warnings_to_acknowledge`).
+            Codes of every warning and strong warning of the sessions that will be
+            approved (see :meth:`preview_overrides`, which judges them again).
         overrides : mapping, optional
             ``{"session1.beads_ml": (value, reason), …}`` for fields in
-            ``OVERRIDABLE_FIELDS``; dependent numbers are re-derived. A warning
-            raised by an override is recorded as acknowledged by its reason.
+            ``OVERRIDABLE_FIELDS``; dependent numbers are re-derived by the dosing
+            kernel, and the session and course checks run again on the result. An
+            advisory the overrides raise or change has the code ``override.<code>``
+            and must be acknowledged on its own.
+        contraindication_reasons : mapping, optional
+            ``{code: reason}`` for every contraindication shown: the physician's
+            override of a contraindication, with the reason (recorded and printed).
         expected_version : int, optional
             The row version the approver saw; a different one means another
             workstation changed the plan.
@@ -548,14 +559,19 @@ class PlanningService:
         Raises
         ------
         InvalidInputError
-            The plan is approved already, blocked, a warning is not acknowledged,
-            or an override is impossible (the field is named). Nothing is saved.
+            The plan is approved already, blocked, a warning is not acknowledged, a
+            contraindication has no reason, or an override is impossible (the field
+            is named). Nothing is saved.
         ConcurrentEditError
             The plan changed since ``expected_version``.
         NotFoundError
             No such plan.
         """
         acknowledged = set(acknowledged_warnings)
+        reasons = {
+            str(code): str(reason).strip()
+            for code, reason in (contraindication_reasons or {}).items()
+        }
         with UnitOfWork(self._sessions, user=self._user) as uow:
             row = uow.session.get(TreatmentPlanRow, plan_pk)
             if row is None:
@@ -572,26 +588,39 @@ class PlanningService:
                 )
             item = plan_item(row)
             if item.blocked:
-                reasons = "; ".join(a.message for a in item.advisories if a.severity == "block")
-                raise InvalidInputError("plan", f"blocked, nothing to approve: {reasons}")
-            sessions, raised, override_items = self._apply_overrides(item, overrides or {})
-            # An overridden session is judged again: its proposal-time dose advisories
-            # give way to those of the new numbers, which the override's reason answers.
-            redone = {o.field.split(".", 1)[0].removeprefix("session") for o in override_items}
-            kept = tuple(a for a in item.advisories if a.code.rsplit(".s", 1)[-1] not in redone)
-            shown = tuple(sorted(kept + raised, key=lambda a: -SEVERITIES.index(a.severity)))
-            needed = {a.code for a in kept if a.severity in ACKNOWLEDGE_SEVERITIES}
-            answered = {a.code for a in raised}
-            missing = sorted(needed - acknowledged - answered)
+                reasons_text = "; ".join(
+                    a.message for a in item.advisories if a.severity == "block"
+                )
+                raise InvalidInputError("plan", f"blocked, nothing to approve: {reasons_text}")
+            if not item.proposal.sessions:
+                raise InvalidInputError("plan", "has no session to approve")
+            course = read_course(uow.session, row.case_pk, exclude=row.supersedes_pk)
+            sessions, shown, override_items = self._judge(item, overrides or {}, course)
+            needed = {a.code for a in shown if a.severity in ACKNOWLEDGE_SEVERITIES}
+            missing = [a for a in shown if a.code in needed - acknowledged]
             if missing:
                 raise InvalidInputError(
                     "acknowledged_warnings",
-                    f"acknowledge every warning first: {', '.join(missing)}",
+                    "acknowledge every warning first: "
+                    + "; ".join(f"{a.code} ({a.message})" for a in missing),
                 )
-            unknown = sorted(acknowledged - {a.code for a in shown})
+            unknown = sorted(acknowledged - needed)
             if unknown:
                 raise InvalidInputError(
                     "acknowledged_warnings", f"not shown with this plan: {', '.join(unknown)}"
+                )
+            contra = {a.code: a for a in shown if a.severity == "contraindication"}
+            unanswered = [a for code, a in contra.items() if not reasons.get(code)]
+            if unanswered:
+                raise InvalidInputError(
+                    "contraindication_reasons",
+                    "a contraindication is approved only with the physician's reason: "
+                    + "; ".join(a.message for a in unanswered),
+                )
+            stray = sorted(set(reasons) - set(contra))
+            if stray:
+                raise InvalidInputError(
+                    "contraindication_reasons", f"not shown with this plan: {', '.join(stray)}"
                 )
             before = row_snapshot(row)
             row.status = "approved"
@@ -599,10 +628,15 @@ class PlanningService:
             row.approved_by = self._user
             row.warnings = {
                 "shown": [a.to_json() for a in shown],
-                "acknowledged": sorted(acknowledged | answered),
+                "acknowledged": sorted(acknowledged),
+                "contraindications_overridden": {code: reasons[code] for code in sorted(contra)},
             }
             row.overrides = {o.field: o.to_json() for o in override_items}
-            row.results = {**row.results, "effective_sessions": [s.to_json() for s in sessions]}
+            row.results = {
+                **row.results,
+                "effective_sessions": [s.to_json() for s in sessions],
+                "course_at_approval": course.to_json(),
+            }
             uow.flush()
             uow.audit(
                 action="approve_plan",
@@ -611,7 +645,8 @@ class PlanningService:
                 before=before,
                 after=row_snapshot(row),
                 summary=f"case {row.case_pk}: plan version {row.plan_version} approved"
-                + (f" with {len(override_items)} override(s)" if override_items else ""),
+                + (f" with {len(override_items)} override(s)" if override_items else "")
+                + (f", {len(contra)} contraindication(s) overridden" if contra else ""),
             )
             uow.commit()
             return plan_item(row)
@@ -619,20 +654,46 @@ class PlanningService:
     def preview_overrides(
         self, plan_pk: int, overrides: Mapping[str, tuple[float, str]]
     ) -> tuple[tuple[SessionPlan, ...], tuple[Advisory, ...]]:
-        """The sessions and the new advisories that ``overrides`` would give (nothing saved).
+        """The sessions and every advisory that approving with ``overrides`` would show.
+
+        The session and course checks run again on the overridden sessions and on
+        the course as it stands now (nothing saved); pass ``{}`` to judge the plan
+        as proposed against today's course.
 
         Raises
         ------
         InvalidInputError
             An override is impossible (the field is named).
         """
-        plan = self.get_plan(plan_pk)
-        sessions, raised, _ = self._apply_overrides(plan, overrides)
-        return sessions, raised
+        with self._sessions() as session:
+            row = session.get(TreatmentPlanRow, plan_pk)
+            if row is None:
+                raise NotFoundError(f"plan {plan_pk} does not exist")
+            item = plan_item(row)
+            course = read_course(session, row.case_pk, exclude=row.supersedes_pk)
+        sessions, shown, _ = self._judge(item, overrides, course)
+        return sessions, shown
+
+    def _judge(
+        self,
+        item: PlanItem,
+        overrides: Mapping[str, tuple[float, str]],
+        course: CourseHistory,
+    ) -> tuple[tuple[SessionPlan, ...], tuple[Advisory, ...], tuple[OverrideItem, ...]]:
+        """Apply overrides, then judge the resulting sessions and the course again."""
+        params = PlanningParameters.from_dict(item.proposal.parameters["planning"])
+        product = product_from_snapshot(item.proposal.parameters["product"])
+        sessions, records = self._apply_overrides(item, overrides, params, product)
+        shown = rejudge(item.proposal.advisories, sessions, product, params, course)
+        return sessions, shown, records
 
     def _apply_overrides(
-        self, item: PlanItem, overrides: Mapping[str, tuple[float, str]]
-    ) -> tuple[tuple[SessionPlan, ...], tuple[Advisory, ...], tuple[OverrideItem, ...]]:
+        self,
+        item: PlanItem,
+        overrides: Mapping[str, tuple[float, str]],
+        params: PlanningParameters,
+        product: Any,
+    ) -> tuple[tuple[SessionPlan, ...], tuple[OverrideItem, ...]]:
         by_session: dict[int, dict[str, tuple[float, str]]] = {}
         for key, entry in overrides.items():
             head, _, name = key.partition(".")
@@ -642,28 +703,26 @@ class PlanningService:
                     key, f"expected session<n>.<{'|'.join(OVERRIDABLE_FIELDS)}>"
                 )
             if not isinstance(entry, tuple | list) or len(entry) != 2:
-                raise InvalidInputError(key, "expected (value, reason)")
+                raise InvalidInputError(field_label(key), "expected (value, reason)")
             by_session.setdefault(int(number), {})[name] = (entry[0], str(entry[1]))
         numbers = {s.number for s in item.proposal.sessions}
         for number in by_session:
             if number not in numbers:
-                raise InvalidInputError(f"session{number}", "the plan has no such session")
-        params = PlanningParameters.from_dict(item.proposal.parameters["planning"])
-        product = product_from_snapshot(item.proposal.parameters["product"])
+                raise InvalidInputError(f"Session {number}", "the plan has no such session")
         sessions = []
-        raised: list[Advisory] = []
         records = []
         for session in item.proposal.sessions:
             changes = by_session.get(session.number)
             if not changes:
                 sessions.append(session)
                 continue
-            reasons = {reason.strip() for _, reason in changes.values()}
-            if "" in reasons:
-                first = next(n for n, (_, r) in changes.items() if not r.strip())
-                raise InvalidInputError(f"session{session.number}.{first}", "give a reason")
-            reason = "; ".join(sorted(reasons))
-            updated, advisories = override_session(
+            blank = [n for n, (_, r) in changes.items() if not r.strip()]
+            if blank:
+                raise InvalidInputError(
+                    field_label(f"session{session.number}.{blank[0]}"), "give a reason"
+                )
+            reason = "; ".join(sorted({r.strip() for _, r in changes.values()}))
+            updated = override_session(
                 session,
                 product,
                 params,
@@ -674,7 +733,6 @@ class PlanningService:
                 loading_mg_per_ml=item.proposal.options.loading_mg_per_ml,
             )
             sessions.append(updated)
-            raised += advisories
             for name, (value, why) in changes.items():
                 records.append(
                     OverrideItem(
@@ -684,7 +742,7 @@ class PlanningService:
                         why.strip(),
                     )
                 )
-        return tuple(sessions), tuple(raised), tuple(records)
+        return tuple(sessions), tuple(records)
 
     def revise(
         self,
@@ -733,9 +791,15 @@ class PlanningService:
             return [plan_item(row) for row in rows]
 
     def warnings_to_acknowledge(self, plan_pk: int) -> tuple[Advisory, ...]:
-        """The advisories an approver must acknowledge for this plan."""
-        plan = self.get_plan(plan_pk)
-        return tuple(a for a in plan.advisories if a.severity in ACKNOWLEDGE_SEVERITIES)
+        """The advisories an approver must acknowledge for this plan as proposed
+        (judged against the course as it stands now)."""
+        _, shown = self.preview_overrides(plan_pk, {})
+        return tuple(a for a in shown if a.severity in ACKNOWLEDGE_SEVERITIES)
+
+    def contraindications(self, plan_pk: int) -> tuple[Advisory, ...]:
+        """The contraindications an approver must override with a reason."""
+        _, shown = self.preview_overrides(plan_pk, {})
+        return tuple(a for a in shown if a.severity == "contraindication")
 
     def key_image(self, case_pk: int, load_series: Callable[[str], Any]) -> KeyImage | None:
         """The plan sheet's key image: the baseline slice through the largest focus, contoured.
@@ -759,8 +823,9 @@ class PlanningService:
 
         Notes
         -----
-        Procedures actually performed will replace planned numbers once the
-        procedure log exists; until then the approved plans stand for the course.
+        Procedures actually performed (their delivered dose) will replace the planned
+        numbers of the sessions they record once the procedure log exists; until then
+        the approved plans stand for the course, as planned.
         """
         with self._sessions() as session:
             return read_course(session, case_pk, exclude=exclude)

@@ -71,6 +71,16 @@ class FocusItem:
     method: str = ""
     trust: str = ""
     measured_at: dt.datetime | None = None
+    trust_reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class UnmeasuredItem:
+    """A baseline focus without a usable volume, and why (planning refuses to rest on it)."""
+
+    name: str
+    couinaud_segment: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +98,9 @@ class BurdenItem:
     timepoint_label: str = ""
     imaged_on: dt.date | None = None
     problems: tuple[str, ...] = ()
+    unmeasured: tuple[UnmeasuredItem, ...] = ()
+    liver_trust: str = "ok"
+    liver_trust_reason: str = ""
 
     @property
     def available(self) -> bool:
@@ -96,11 +109,21 @@ class BurdenItem:
 
     def to_domain(self) -> BurdenInputs:
         """The domain value the dosing model takes."""
-        from tace_planner.domain.dosing import TumourFocus
+        from tace_planner.domain.dosing import TumourFocus, UnmeasuredFocus
 
         return BurdenInputs(
             self.liver_volume_cm3,
-            tuple(TumourFocus(f.name, f.couinaud_segment, f.volume_cm3) for f in self.foci),
+            tuple(
+                TumourFocus(
+                    f.name, f.couinaud_segment, f.volume_cm3, f.trust or "ok", f.trust_reason
+                )
+                for f in self.foci
+            ),
+            unmeasured=tuple(
+                UnmeasuredFocus(u.name, u.couinaud_segment, u.reason) for u in self.unmeasured
+            ),
+            liver_trust=self.liver_trust or "ok",
+            liver_trust_reason=self.liver_trust_reason,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -117,10 +140,17 @@ class BurdenItem:
                     "volume_cm3": f.volume_cm3,
                     "method": f.method,
                     "trust": f.trust,
+                    "trust_reason": f.trust_reason,
                     "measured_at": f.measured_at.isoformat() if f.measured_at else None,
                 }
                 for f in self.foci
             ],
+            "unmeasured": [
+                {"name": u.name, "couinaud_segment": u.couinaud_segment, "reason": u.reason}
+                for u in self.unmeasured
+            ],
+            "liver_trust": self.liver_trust,
+            "liver_trust_reason": self.liver_trust_reason,
             "problems": list(self.problems),
         }
 
@@ -140,10 +170,17 @@ class BurdenItem:
                     method=str(f.get("method", "")),
                     trust=str(f.get("trust", "")),
                     measured_at=_timestamp(f.get("measured_at")),
+                    trust_reason=str(f.get("trust_reason", "")),
                 )
                 for f in data.get("foci", ())
             ),
             problems=tuple(data.get("problems", ())),
+            unmeasured=tuple(
+                UnmeasuredItem(str(u["name"]), str(u.get("couinaud_segment", "")), str(u["reason"]))
+                for u in data.get("unmeasured", ())
+            ),
+            liver_trust=str(data.get("liver_trust") or "ok"),
+            liver_trust_reason=str(data.get("liver_trust_reason", "")),
         )
 
 
@@ -208,7 +245,8 @@ class PlanProposal:
     parameters : mapping
         The snapshot: ``{"planning": …, "catalogue_version": …, "product": …}``.
     course : mapping
-        ``{"prior_loaded_mg": …, "prior_sessions": …}`` from earlier approved plans.
+        :meth:`CourseHistory.to_json` of the course before this plan (delivered in
+        logged procedures, planned in approved plans).
     computed_at : datetime.datetime
         Aware UTC.
     """
@@ -232,6 +270,11 @@ class PlanProposal:
     def blocked(self) -> bool:
         """True when a block advisory prevents a dose."""
         return any(a.severity == "block" for a in self.advisories)
+
+    @property
+    def contraindications(self) -> tuple[Advisory, ...]:
+        """Advisories that need a physician's override with a reason to approve."""
+        return tuple(a for a in self.advisories if a.severity == "contraindication")
 
     @property
     def product_name(self) -> str:
@@ -311,7 +354,7 @@ class PlanProposal:
                 "sessions": len(self.sessions),
                 "irinotecan_loaded_mg": self.total_loaded_mg,
                 "irinotecan_expected_delivered_mg": self.total_expected_delivered_mg,
-                "course_loaded_mg": float(self.course.get("prior_loaded_mg", 0.0))
+                "course_loaded_mg": CourseHistory.from_json(self.course).committed_mg
                 + self.total_loaded_mg,
             },
             "warnings": [a.to_json() for a in self.advisories],
@@ -362,8 +405,10 @@ class PlanItem:
 
     ``proposal`` is what the app proposed; ``sessions`` are the sessions after the
     physician's overrides (equal to the proposal's when there are none);
-    ``advisories`` are every warning shown (the proposal's plus those the
-    overrides raised) and ``acknowledged`` the codes the approver acknowledged.
+    ``advisories`` are every advisory shown (once approved: judged again on the
+    effective sessions and the course at approval), ``acknowledged`` the codes the
+    approver acknowledged and ``contraindications_overridden`` the physician's reason
+    for each contraindication approved anyway.
     """
 
     pk: int
@@ -376,6 +421,7 @@ class PlanItem:
     advisories: tuple[Advisory, ...]
     acknowledged: tuple[str, ...] = ()
     overrides: tuple[OverrideItem, ...] = ()
+    contraindications_overridden: Mapping[str, str] = field(default_factory=dict)
     created_by: str = ""
     created_at: dt.datetime | None = None
     approved_by: str = ""
@@ -441,6 +487,7 @@ class PlanItem:
             "status": self.status,
             "acknowledged": list(self.acknowledged),
             "overrides": {o.field: o.to_json() for o in self.overrides},
+            "contraindications_overridden": dict(self.contraindications_overridden),
             "proposed_sessions": [s.to_json() for s in self.proposal.sessions],
             "created_by": self.created_by,
             "created_at": self.created_at.isoformat() if self.created_at else None,
@@ -488,6 +535,6 @@ def proposal_from_result(
             "catalogue_version": catalogue_version,
             "product": user_product.to_json(),
         },
-        course={"prior_loaded_mg": course.loaded_mg, "prior_sessions": course.sessions},
+        course=course.to_json(),
         computed_at=computed_at,
     )

@@ -26,6 +26,7 @@ from tace_planner.services.planning_dto import (
     OverrideItem,
     PlanItem,
     PlanProposal,
+    UnmeasuredItem,
 )
 from tace_planner.store.models import (
     CaseRow,
@@ -33,6 +34,7 @@ from tace_planner.store.models import (
     LesionRow,
     MeasurementRow,
     SegmentationRow,
+    SeriesRow,
     TimepointRow,
     TreatmentPlanRow,
 )
@@ -108,8 +110,35 @@ def coerce_patient_value(name: str, value: Any) -> Any:
     return value
 
 
+_TRUST_RANK = {"ok": 0, "warning": 1, "unmeasurable": 2}
+
+
+def _trust_of(measurement: MeasurementRow, series: SeriesRow | None) -> tuple[str, str]:
+    """Worst of the measurement's trust and its series' geometry, with the reason."""
+    trust = measurement.trust if measurement.trust in _TRUST_RANK else "ok"
+    reasons = []
+    if trust != "ok":
+        reasons.append(f"measurement marked {trust}")
+    if series is not None and series.geometry_status in _TRUST_RANK:
+        status = series.geometry_status
+        if _TRUST_RANK[status] > _TRUST_RANK[trust]:
+            trust = status
+        if status != "ok":
+            warnings = list((series.geometry_report or {}).get("warnings", ()))
+            label = series.description or series.series_uid
+            reasons.append(f"series {label}: " + ("; ".join(warnings[:2]) or f"geometry {status}"))
+    return trust, "; ".join(reasons)
+
+
 def read_burden(session: Session, case_pk: int) -> BurdenItem:
-    """Liver and focus volumes from the latest measurements at the baseline timepoint."""
+    """Every focus of the baseline, measured (latest measurement, with its trust) or not.
+
+    A focus lesion counts at baseline when it has a baseline contour, or when it has
+    no contour at any timepoint yet (created and not contoured); a lesion contoured
+    only at a follow-up is a new lesion of that follow-up, not part of the baseline
+    burden. A baseline focus without a volume is listed in ``unmeasured`` — never
+    dropped — so that planning can refuse to rest on it.
+    """
     timepoint = session.scalars(
         select(TimepointRow)
         .where(TimepointRow.case_pk == case_pk, TimepointRow.kind == "baseline")
@@ -119,35 +148,57 @@ def read_burden(session: Session, case_pk: int) -> BurdenItem:
         return BurdenItem(
             case_pk,
             None,
-            problems=("The case has no baseline timepoint: link its baseline studies first.",),
+            problems=(
+                "The case has no baseline imaging linked yet: import the baseline studies and "
+                "link them to this case.",
+            ),
         )
     lesions = session.scalars(
         select(LesionRow).where(LesionRow.case_pk == case_pk).order_by(LesionRow.name)
     ).all()
     problems: list[str] = []
     liver: float | None = None
+    liver_trust, liver_reason = "ok", ""
     foci: list[FocusItem] = []
+    unmeasured: list[UnmeasuredItem] = []
     for lesion in lesions:
+        segmentations = session.scalars(
+            select(SegmentationRow).where(SegmentationRow.lesion_pk == lesion.id)
+        ).all()
+        at_baseline = [s for s in segmentations if s.timepoint_pk == timepoint.id]
+        if not at_baseline:
+            if lesion.kind != "liver" and not segmentations:
+                unmeasured.append(
+                    UnmeasuredItem(lesion.name, lesion.couinaud_segment, "not contoured")
+                )
+            continue
+        segmentation = at_baseline[0]
         measurement = session.scalars(
             select(MeasurementRow)
-            .join(SegmentationRow, MeasurementRow.segmentation_pk == SegmentationRow.id)
             .where(
-                SegmentationRow.lesion_pk == lesion.id,
-                SegmentationRow.timepoint_pk == timepoint.id,
+                MeasurementRow.segmentation_pk == segmentation.id,
                 MeasurementRow.volume_cm3.is_not(None),
             )
             .order_by(MeasurementRow.measured_at.desc(), MeasurementRow.id.desc())
         ).first()
         if measurement is None or measurement.volume_cm3 is None:
-            problems.append(f"{lesion.name}: no volume measured at baseline yet.")
+            if lesion.kind == "liver":
+                problems.append(f"{lesion.name}: contoured but not measured — contour it again.")
+            else:
+                unmeasured.append(
+                    UnmeasuredItem(lesion.name, lesion.couinaud_segment, "contoured, not measured")
+                )
             continue
-        if measurement.trust not in ("", "ok"):
-            problems.append(f"{lesion.name}: measurement marked {measurement.trust!r} — review it.")
+        series = session.get(SeriesRow, segmentation.series_pk)
+        trust, reason = _trust_of(measurement, series)
+        if trust != "ok":
+            problems.append(f"{lesion.name}: volume from questionable geometry ({reason}).")
         if lesion.kind == "liver":
             if liver is not None:
                 problems.append(f"{lesion.name}: a second liver contour; the first one is used.")
                 continue
             liver = float(measurement.volume_cm3)
+            liver_trust, liver_reason = trust, reason
         else:
             foci.append(
                 FocusItem(
@@ -155,11 +206,14 @@ def read_burden(session: Session, case_pk: int) -> BurdenItem:
                     couinaud_segment=lesion.couinaud_segment,
                     volume_cm3=float(measurement.volume_cm3),
                     method=measurement.method,
-                    trust=measurement.trust,
+                    trust=trust,
                     measured_at=measurement.measured_at,
+                    trust_reason=reason,
                 )
             )
-    if not lesions or (liver is None and not foci):
+    for item in unmeasured:
+        problems.append(f"{item.name}: no volume at baseline ({item.reason}).")
+    if not lesions or (liver is None and not foci and not unmeasured):
         problems.insert(
             0,
             "No measurements at baseline yet: contour the liver and the foci "
@@ -174,11 +228,19 @@ def read_burden(session: Session, case_pk: int) -> BurdenItem:
         timepoint_label=timepoint.label,
         imaged_on=timepoint.imaged_on,
         problems=tuple(problems),
+        unmeasured=tuple(unmeasured),
+        liver_trust=liver_trust,
+        liver_trust_reason=liver_reason,
     )
 
 
 def read_course(session: Session, case_pk: int, *, exclude: int | None) -> CourseHistory:
-    """Loaded irinotecan and sessions of approved plans not superseded (nor ``exclude``)."""
+    """The course before a plan: approved plans not superseded (nor ``exclude``).
+
+    Until procedures are logged every session of an approved plan counts as planned
+    (its loaded dose); the procedure log's delivered doses will replace the
+    sessions it records.
+    """
     rows = session.scalars(
         select(TreatmentPlanRow).where(
             TreatmentPlanRow.case_pk == case_pk, TreatmentPlanRow.status == "approved"
@@ -193,7 +255,7 @@ def read_course(session: Session, case_pk: int, *, exclude: int | None) -> Cours
         sessions = plan_item(row).sessions
         loaded += math.fsum(s.irinotecan_loaded_mg for s in sessions)
         count += len(sessions)
-    return CourseHistory(loaded_mg=loaded, sessions=count)
+    return CourseHistory(planned_mg=loaded, planned_sessions=count)
 
 
 def product_from_snapshot(data: Mapping[str, Any]) -> BeadProduct:
@@ -225,6 +287,7 @@ def plan_item(row: TreatmentPlanRow) -> PlanItem:
         sessions=sessions,
         advisories=shown,
         acknowledged=tuple(row.warnings.get("acknowledged", [])),
+        contraindications_overridden=dict(row.warnings.get("contraindications_overridden", {})),
         overrides=tuple(
             OverrideItem(name, float(o["value"]), float(o["proposed"]), str(o["reason"]))
             for name, o in row.overrides.items()
