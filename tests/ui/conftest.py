@@ -49,3 +49,23 @@ def task_runner(qtbot: QtBot) -> Iterator[TaskRunner]:
     runner = TaskRunner()
     yield runner
     assert runner.shutdown(timeout_ms=5_000), "a task did not stop within 5 s"
+
+
+@pytest.fixture
+def planning_case(services: object) -> tuple[object, int]:
+    """The real ``PlanningService`` on a temporary SQLite with the phantom's baseline case.
+
+    The case holds the phantom's exact baseline truth (liver and seven foci) as
+    measurement rows, and the patient inputs of the worked examples.
+    """
+    from planning_seed import PATIENT_INPUTS, seed_case
+    from tace_planner.services.planning import PlanningService
+
+    case_pk = seed_case(services)
+    planning = PlanningService(
+        services.session_factory,  # type: ignore[attr-defined]
+        "dr ui",
+        protocol=services.protocol,  # type: ignore[attr-defined]
+    )
+    planning.set_clinical_inputs(case_pk, **PATIENT_INPUTS)
+    return planning, case_pk

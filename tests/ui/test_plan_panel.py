@@ -1,4 +1,11 @@
-"""Planning panel and approval dialog (pytest-qt, offscreen) on the demo planning service."""
+"""Planning panel and approval dialog (pytest-qt, offscreen) on the real PlanningService.
+
+The case is the phantom's baseline truth on a temporary SQLite database
+(``planning_case``). Hand arithmetic (packaged parameters, version 2): session 1 =
+right lobe + caudate, 109.6 cm³ × 0.05 = 5.48 → 4 mL (maximum) → 2 vials; they could
+take 200 mg, held at the 100 mg session limit (100 + 0 mg); session 2 = left lobe,
+4.24 cm³ → 0.5 mL (minimum) → 1 vial, 100 mg loaded, 0.5/2 × 100 = 25 mg delivered.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +15,26 @@ import pytest
 from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
+from tace_planner.services.planning import PlanningService
 from tace_planner.ui.dialogs.approve_plan_dialog import ApprovalChoice, ApprovePlanDialog
 from tace_planner.ui.panels.plan_panel import PlanPanel
-from tace_planner.ui.panels.plan_panel_demo import DemoPlanningService
 
 
 @pytest.fixture
-def service() -> DemoPlanningService:
-    return DemoPlanningService(user="dr ui")
+def service(planning_case: tuple[PlanningService, int]) -> PlanningService:
+    return planning_case[0]
 
 
 @pytest.fixture
-def panel(qtbot: QtBot, service: DemoPlanningService) -> PlanPanel:
+def case_pk(planning_case: tuple[PlanningService, int]) -> int:
+    return planning_case[1]
+
+
+@pytest.fixture
+def panel(qtbot: QtBot, service: PlanningService, case_pk: int) -> PlanPanel:
     widget = PlanPanel(service)
     qtbot.addWidget(widget)
-    widget.set_case(1)
+    widget.set_case(case_pk)
     return widget
 
 
@@ -33,23 +45,26 @@ def _value(panel: PlanPanel, key: str) -> str:
 def test_case_shows_inputs_figures_sessions_and_banners(panel: PlanPanel) -> None:
     assert panel.field_edits["height_cm"].text() == "175"
     assert panel.field_choices["ecog"].currentData() == 1
+    assert "Test^Patient" in panel.case_label.text()
     assert panel._figure_labels["liver_volume_cm3"].text() == "1573 cm³"
     assert panel._figure_labels["burden_percent"].text() == "7.2 %"
     assert panel._figure_labels["bsa_m2"].text() == "1.845 m²"
     assert _value(panel, "session1.beads_ml") == "4.00 mL"
     assert _value(panel, "session1.vials") == "2"
-    assert _value(panel, "session1.irinotecan_loaded_mg") == "200 mg"
+    assert _value(panel, "session1.irinotecan_loaded_mg") == "100 mg"
     assert _value(panel, "session2.irinotecan_expected_delivered_mg") == "25 mg"
     names = [b.objectName() for b in panel.banners]
-    assert "banner:warning:dose.above_warning.s1" in names
+    assert "banner:info:dose.session_limit.s1" in names
     assert "banner:info:caudate.focus" in names
-    warning = next(b for b in panel.banners if b.objectName().startswith("banner:warning"))
-    assert "#f5c242" in warning.styleSheet()
-    assert "derived default" in panel.model_note.text()
+    assert not any(":warning:dose." in name for name in names)  # no dose above 100 mg
+    info = next(b for b in panel.banners if b.objectName().startswith("banner:info"))
+    assert "#d6eaf8" in info.styleSheet()
+    assert "institutional default" in panel.model_note.text()
+    assert "100 mg session limit" in panel.model_note.text()
 
 
 def test_every_number_has_a_why_with_formula_values_and_source(
-    panel: PlanPanel, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+    panel: PlanPanel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shown: list[str] = []
     monkeypatch.setattr(
@@ -63,7 +78,12 @@ def test_every_number_has_a_why_with_formula_values_and_source(
     assert "V_territory = 109.6 cm³" in text
     assert "k = 0.05 mL/cm³" in text
     assert "Source:" in text
-    assert "[D]" in text
+    assert "institutional default" in text
+    for word in ("clinical-reference", "§", "[D]", "NOT FOUND", "product brief"):
+        assert word not in text
+    panel.why_buttons["session1.irinotecan_loaded_mg"].click()
+    assert "session limit = 100 mg" in shown[-1]
+    assert "Martin" in shown[-1]
     panel.why_buttons["bsa_m2"].click()
     assert "√(H × W / 3600)" in shown[-1]
     assert "Mosteller" in shown[-1]
@@ -71,19 +91,20 @@ def test_every_number_has_a_why_with_formula_values_and_source(
 
 def test_live_recomputation_on_model_change(panel: PlanPanel, qtbot: QtBot) -> None:
     panel.model_combo.setCurrentIndex(panel.model_combo.findData("fixed"))
-    qtbot.waitUntil(lambda: _value(panel, "session1.irinotecan_loaded_mg") == "100 mg")
+    qtbot.waitUntil(lambda: panel.proposal.model == "fixed")
+    assert _value(panel, "session1.irinotecan_loaded_mg") == "100 mg"
     assert _value(panel, "session1.beads_ml") == "2.00 mL"
-    assert panel.proposal.model == "fixed"
+    assert _value(panel, "session2.irinotecan_expected_delivered_mg") == "100 mg"
 
 
 def test_impossible_input_shows_beside_the_field_and_saves_nothing(
-    panel: PlanPanel, service: DemoPlanningService, qtbot: QtBot
+    panel: PlanPanel, service: PlanningService, case_pk: int, qtbot: QtBot
 ) -> None:
     panel.field_edits["weight_kg"].setText("-70")
     qtbot.waitUntil(lambda: "must be positive" in panel.field_errors["weight_kg"].text())
     assert panel._figure_labels["bsa_m2"].text() == "—"  # not planned with a stale weight
     assert panel.save_inputs() is False
-    assert service.clinical_inputs(1).inputs.weight_kg == 70.0
+    assert service.clinical_inputs(case_pk).inputs.weight_kg == 70.0
     panel.field_edits["weight_kg"].setText("abc")
     qtbot.waitUntil(lambda: "not a number" in panel.field_errors["weight_kg"].text())
     panel.field_edits["weight_kg"].setText("300")  # implausible: needs confirmation
@@ -91,7 +112,7 @@ def test_impossible_input_shows_beside_the_field_and_saves_nothing(
     assert "plausible" in panel.field_errors["weight_kg"].text()
     panel.confirm_implausible.setChecked(True)
     assert panel.save_inputs() is True
-    assert service.clinical_inputs(1).inputs.weight_kg == 300.0
+    assert service.clinical_inputs(case_pk).inputs.weight_kg == 300.0
 
 
 def test_hepasphere_is_blocked_until_a_capacity_is_entered(panel: PlanPanel, qtbot: QtBot) -> None:
@@ -110,6 +131,32 @@ def test_hepasphere_is_blocked_until_a_capacity_is_entered(panel: PlanPanel, qtb
     assert any(b.objectName() == "banner:strong_warning:product.off_label" for b in panel.banners)
 
 
+def test_contraindication_is_shown_and_approval_asks_for_a_reason(
+    panel: PlanPanel, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    panel.field_choices["ecog"].setCurrentIndex(panel.field_choices["ecog"].findData(3))
+    qtbot.waitUntil(
+        lambda: any(
+            b.objectName() == "banner:contraindication:ecog.above_limit" for b in panel.banners
+        )
+    )
+    assert panel.approve_button.isEnabled()  # approvable, but only with a reason
+    assert panel.save_inputs() is True
+    seen: list[dict[str, str]] = []
+
+    def fake_ask(plan: Any, parent: Any = None, preview: Any = None) -> ApprovalChoice:
+        contra = [a.code for a in plan.advisories if a.severity == "contraindication"]
+        seen.append({code: "tumour board 2026-03-10" for code in contra})
+        return ApprovalChoice(acknowledged=(), contraindication_reasons=seen[-1])
+
+    monkeypatch.setattr(
+        ApprovePlanDialog, "ask", classmethod(lambda cls, *a, **k: fake_ask(*a, **k))
+    )
+    approved = panel.approve()
+    assert approved is not None
+    assert approved.contraindications_overridden == {"ecog.above_limit": "tumour board 2026-03-10"}
+
+
 def test_bad_option_is_reported_not_raised(panel: PlanPanel, qtbot: QtBot) -> None:
     panel.segments_edit.setText("IX")
     panel.delivery_combo.setCurrentIndex(panel.delivery_combo.findData("segmental"))
@@ -117,8 +164,14 @@ def test_bad_option_is_reported_not_raised(panel: PlanPanel, qtbot: QtBot) -> No
 
 
 def test_approve_records_acknowledgements(
-    panel: PlanPanel, service: DemoPlanningService, monkeypatch: pytest.MonkeyPatch
+    panel: PlanPanel,
+    service: PlanningService,
+    case_pk: int,
+    qtbot: QtBot,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    service.set_clinical_inputs(case_pk, ia_lidocaine_planned=False)
+    panel.set_case(case_pk)
     asked: list[Any] = []
 
     def fake_ask(plan: Any, parent: Any = None, preview: Any = None) -> ApprovalChoice:
@@ -134,12 +187,12 @@ def test_approve_records_acknowledgements(
     approved = panel.approve()
     assert approved is not None
     assert approved.status == "approved"
-    assert "dose.above_warning.s1" in approved.acknowledged
+    assert "premedication.no_ia_lidocaine" in approved.acknowledged
     assert asked[0].status == "draft"
     assert "v1 approved by dr ui" in panel.history_label.text()
 
 
-def test_no_case_and_unknown_case(qtbot: QtBot, service: DemoPlanningService) -> None:
+def test_no_case_and_unknown_case(qtbot: QtBot, service: PlanningService) -> None:
     widget = PlanPanel(service)
     qtbot.addWidget(widget)
     assert not widget.save_draft_button.isEnabled()
@@ -150,28 +203,59 @@ def test_no_case_and_unknown_case(qtbot: QtBot, service: DemoPlanningService) ->
     assert widget.proposal is None
 
 
-def test_approve_dialog_needs_every_warning_and_a_reason(
-    qtbot: QtBot, service: DemoPlanningService
+def test_approve_dialog_judges_the_overridden_sessions_again(
+    qtbot: QtBot, service: PlanningService, case_pk: int
 ) -> None:
-    draft = service.save_plan(service.propose(1))
+    draft = service.save_plan(service.propose(case_pk))
     dialog = ApprovePlanDialog(
         draft, preview=lambda overrides: service.preview_overrides(draft.pk, overrides)
     )
     qtbot.addWidget(dialog)
     approve = dialog.buttons.button(QDialogButtonBox.Ok)
+    assert dialog.acknowledge_boxes == {}  # the proposal raises no warning
+    assert approve.isEnabled()
+    dialog.value_edits["session1.irinotecan_loaded_mg"].setText("150")
     assert not approve.isEnabled()
+    assert "Session 1: give the reason" in dialog.problem_label.text()
+    dialog.reason_edits["session1"].setText("tumour board")
+    # 2 vials at 50 mg/mL take 150 mg (100 + 50); 4 mL injected deliver all of it.
+    assert "150 mg expected delivered" in dialog.preview_label.text()
+    raised = set(dialog.acknowledge_boxes)
+    assert raised == {
+        "override.dose.above_session_limit.s1",
+        "override.dose.loaded_above_warning.s1",
+        "override.dose.delivered_above_warning.s1",
+    }
+    assert not approve.isEnabled()  # the override's reason is no acknowledgement
     for box in dialog.acknowledge_boxes.values():
         box.setChecked(True)
     assert approve.isEnabled()
-    dialog.value_edits["session1.beads_ml"].setText("3")
-    assert not approve.isEnabled()
-    assert "reason" in dialog.problem_label.text()
-    dialog.reason_edits["session1"].setText("small feeder")
-    assert approve.isEnabled()
-    assert "150 mg expected delivered" in dialog.preview_label.text()
     choice = dialog.choice()
-    assert choice.overrides == {"session1.beads_ml": (3.0, "small feeder")}
-    assert set(choice.acknowledged) == set(dialog.acknowledge_boxes)
-    dialog.value_edits["session1.irinotecan_loaded_mg"].setText("250")
+    assert choice.overrides == {"session1.irinotecan_loaded_mg": (150.0, "tumour board")}
+    assert set(choice.acknowledged) == raised
+    approved = service.approve(draft.pk, choice.acknowledged, choice.overrides)
+    assert approved.sessions[0].irinotecan_loaded_mg == pytest.approx(150.0)
+    dialog.value_edits["session2.irinotecan_loaded_mg"].setText("250")
+    dialog.reason_edits["session2"].setText("x")
     assert not approve.isEnabled()
-    assert "irinotecan_loaded_mg" in dialog.problem_label.text()
+    assert "Session 2 irinotecan loaded (mg)" in dialog.problem_label.text()
+
+
+def test_approve_dialog_needs_a_reason_for_each_contraindication(
+    qtbot: QtBot, service: PlanningService, case_pk: int
+) -> None:
+    service.set_clinical_inputs(case_pk, ecog=3)
+    draft = service.save_plan(service.propose(case_pk))
+    dialog = ApprovePlanDialog(
+        draft, preview=lambda overrides: service.preview_overrides(draft.pk, overrides)
+    )
+    qtbot.addWidget(dialog)
+    approve = dialog.buttons.button(QDialogButtonBox.Ok)
+    assert list(dialog.contraindication_edits) == ["ecog.above_limit"]
+    assert not approve.isEnabled()
+    assert "contraindication" in dialog.problem_label.text()
+    dialog.contraindication_edits["ecog.above_limit"].setText("performance recovering")
+    assert approve.isEnabled()
+    assert dialog.choice().contraindication_reasons == {
+        "ecog.above_limit": "performance recovering"
+    }

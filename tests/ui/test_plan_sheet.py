@@ -1,4 +1,7 @@
-"""The one-page PDF plan sheet: rendered with Qt, read back with poppler, rasterised to PNG."""
+"""The one-page PDF plan sheet: rendered with Qt, read back with poppler, rasterised to PNG.
+
+Plans come from the real PlanningService on the phantom's baseline case (``planning_case``).
+"""
 
 from __future__ import annotations
 
@@ -13,9 +16,9 @@ from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
 from tace_planner.domain.explanation import Advisory
+from tace_planner.services.planning import PlanningService
 from tace_planner.services.planning_dto import DISCLAIMER
 from tace_planner.ui.panels.plan_panel import PlanPanel
-from tace_planner.ui.panels.plan_panel_demo import DemoPlanningService
 from tace_planner.ui.plan_sheet import plan_sheet_html, render_plan_pdf
 
 POPPLER = shutil.which("pdftotext") is not None and shutil.which("pdftoppm") is not None
@@ -75,16 +78,20 @@ def _has_colour(image: QImage, rgb: tuple[int, int, int], tolerance: int = 40) -
 
 
 @needs_poppler
-def test_plan_sheet_holds_the_plans_numbers_on_one_page(qapp: object, tmp_path: Path) -> None:
-    proposal = DemoPlanningService().propose(1)
+def test_plan_sheet_holds_the_plans_numbers_on_one_page(
+    qapp: object, tmp_path: Path, planning_case: tuple[PlanningService, int]
+) -> None:
+    service, case_pk = planning_case
+    service.set_clinical_inputs(case_pk, ia_lidocaine_planned=False)  # one warning to print
+    proposal = service.propose(case_pk)
     pdf = render_plan_pdf(proposal, tmp_path / "plan.pdf", _key_image(), key_caption="test slice")
     assert _pages(pdf) == 1
     text = _text(pdf)
     for expected in (
         "DEBIRI treatment plan",
         "PROPOSAL — not saved",
-        "Demo^Phantom",
-        "TACE-DEMO-001",
+        "Test^Patient",
+        "P-1",
         "1573 cm³",  # V_liv
         "113.8 cm³",  # V_mts
         "7.2 %",  # F
@@ -93,9 +100,10 @@ def test_plan_sheet_holds_the_plans_numbers_on_one_page(qapp: object, tmp_path: 
         "109.6",  # session 1 territory tumour volume
         "4.00",  # session 1 beads (mL)
         "0.50",  # session 2 beads (mL)
-        "(100 + 100)",  # session 1 vial loads
-        "300",  # total loaded
-        "225",  # total expected delivered
+        "(100 + 0)",  # session 1 vial loads: the 100 mg session limit
+        "200",  # total loaded
+        "125",  # total expected delivered (100 + 25)
+        "session limit",
         "test slice",
         "Why these numbers",
         "Physician:",
@@ -109,33 +117,48 @@ def test_plan_sheet_holds_the_plans_numbers_on_one_page(qapp: object, tmp_path: 
 
 
 @needs_poppler
-def test_approved_plan_shows_overrides_and_acknowledgements(qapp: object, tmp_path: Path) -> None:
-    service = DemoPlanningService(user="dr sheet")
-    draft = service.save_plan(service.propose(1))
+def test_approved_plan_shows_overrides_and_acknowledgements(
+    qapp: object, tmp_path: Path, planning_case: tuple[PlanningService, int]
+) -> None:
+    service, case_pk = planning_case
+    service.set_clinical_inputs(case_pk, ia_lidocaine_planned=False, ecog=3)
+    draft = service.save_plan(service.propose(case_pk))
     approved = service.approve(
-        draft.pk, ["dose.above_warning.s1"], {"session1.beads_ml": (3.0, "small feeder")}
+        draft.pk,
+        ["premedication.no_ia_lidocaine"],
+        {"session1.beads_ml": (3.0, "small feeder")},
+        contraindication_reasons={"ecog.above_limit": "tumour board decision"},
     )
-    text = _text(render_plan_pdf(approved, tmp_path / "approved.pdf"))
-    assert "APPROVED — plan version 1, approved by dr sheet" in text
-    assert "session1.beads_ml: 3 (proposed 4) — small feeder" in text
+    text = " ".join(_text(render_plan_pdf(approved, tmp_path / "approved.pdf")).split())
+    assert "APPROVED — plan version 1, approved by dr ui" in text
+    assert "Session 1 bead volume (mL): 3 (proposed 4) — small feeder" in text
+    assert "session1.beads_ml" not in text  # field names are for people
     assert "3.00" in text
-    assert "150" in text  # expected delivered after the override
     assert "✓ acknowledged" in text
+    assert "overridden by the physician: tumour board decision" in text
+    assert "WARNIN G" not in text
     assert "No key image" in text
 
 
 @needs_poppler
-def test_blocked_plan_says_why(qapp: object, tmp_path: Path) -> None:
-    proposal = DemoPlanningService().propose(1, options={"product_code": "hepasphere"})
-    text = _text(render_plan_pdf(proposal, tmp_path / "blocked.pdf"))
-    assert "No dose proposed" in text
+def test_blocked_plan_says_why(
+    qapp: object, tmp_path: Path, planning_case: tuple[PlanningService, int]
+) -> None:
+    service, case_pk = planning_case
+    proposal = service.propose(case_pk, options={"product_code": "hepasphere"})
+    text = " ".join(_text(render_plan_pdf(proposal, tmp_path / "blocked.pdf")).split())
+    # The reason stands where the sessions would be, not only "see below".
+    assert "No dose proposed: HepaSphere" in text
     assert "BLOCK" in text
-    assert "no irinotecan loading capacity" in " ".join(text.split())
+    assert "no irinotecan loading capacity" in text
 
 
 @needs_poppler
-def test_many_warnings_still_fit_one_page(qapp: object, tmp_path: Path) -> None:
-    proposal = DemoPlanningService().propose(1)
+def test_many_warnings_still_fit_one_page(
+    qapp: object, tmp_path: Path, planning_case: tuple[PlanningService, int]
+) -> None:
+    service, case_pk = planning_case
+    proposal = service.propose(case_pk)
     extra = tuple(
         Advisory(f"test.{n}", "warning", f"Test warning number {n} with a long text " * 3, "test")
         for n in range(14)
@@ -146,8 +169,11 @@ def test_many_warnings_still_fit_one_page(qapp: object, tmp_path: Path) -> None:
     assert "Test warning number 13" in _text(pdf)
 
 
-def test_html_escapes_what_users_typed(qapp: object) -> None:
-    proposal = DemoPlanningService().propose(1)
+def test_html_escapes_what_users_typed(
+    qapp: object, planning_case: tuple[PlanningService, int]
+) -> None:
+    service, case_pk = planning_case
+    proposal = service.propose(case_pk)
     hostile = dataclasses.replace(
         proposal, case=dataclasses.replace(proposal.case, patient_name="<b>Evil</b> & Co")
     )
@@ -157,10 +183,13 @@ def test_html_escapes_what_users_typed(qapp: object) -> None:
 
 
 @needs_poppler
-def test_panel_prints_the_current_plan(qtbot: QtBot, tmp_path: Path) -> None:
-    panel = PlanPanel(DemoPlanningService(), key_image=lambda case_pk: _key_image())
+def test_panel_prints_the_current_plan(
+    qtbot: QtBot, tmp_path: Path, planning_case: tuple[PlanningService, int]
+) -> None:
+    service, case_pk = planning_case
+    panel = PlanPanel(service, key_image=lambda case_pk: _key_image())
     qtbot.addWidget(panel)
-    panel.set_case(1)
+    panel.set_case(case_pk)
     pdf = panel.print_plan(tmp_path / "panel.pdf")
     assert _pages(pdf) == 1
     assert "4.00" in _text(pdf)

@@ -28,6 +28,7 @@ from PySide6.QtGui import (
     QTextDocument,
 )
 
+from tace_planner.domain.dosing_overrides import field_label
 from tace_planner.services.planning_dto import DISCLAIMER
 
 RESOLUTION_DPI = 300
@@ -37,6 +38,7 @@ FONT_SIZES_PT = (9.0, 8.5, 8.0, 7.5, 7.0, 6.5, 6.0, 5.5, 5.0)
 KEY_IMAGE_URL = "plan://key-image.png"
 SEVERITY_STYLE = {
     "block": ("BLOCK", "#ffffff", "#b00020"),
+    "contraindication": ("CONTRA&shy;INDICATION", "#ffffff", "#6a1b9a"),
     "strong_warning": ("STRONG", "#ffffff", "#d35400"),
     "warning": ("WARNING", "#3d2c00", "#f5c242"),
     "info": ("INFO", "#0b3d62", "#d6eaf8"),
@@ -132,8 +134,15 @@ def _burden_table(plan: Any) -> str:
         if value is not None and (value > 0 or lobe != "unassigned"):
             rows.append((f"&nbsp;&nbsp;{label}", _num(value, 1, "cm³")))
     foci = ", ".join(
-        f"{_e(f.name)} ({_e(f.couinaud_segment or '?')}) {f.volume_cm3:.1f}"
-        for f in proposal.burden.foci
+        [
+            f"{_e(f.name)} ({_e(f.couinaud_segment or '?')}) {f.volume_cm3:.1f}"
+            + ("" if f.trust in ("", "ok") else f" <b>[geometry {_e(f.trust)}]</b>")
+            for f in proposal.burden.foci
+        ]
+        + [
+            f"<b>{_e(u.name)} ({_e(u.couinaud_segment or '?')}) not measured: {_e(u.reason)}</b>"
+            for u in proposal.burden.unmeasured
+        ]
     )
     body = "".join(
         f"<tr><td>{label}</td><td align='right'>{value}</td></tr>" for label, value in rows
@@ -160,7 +169,8 @@ def _sessions_table(plan: Any) -> str:
             "max_beads": "max beads/session",
             "min_beads": "min beads/session",
             "capacity": "product capacity",
-            "session_cap": "per-session cap",
+            "session_cap": "session limit",
+            "whole_vial_step": "whole-vial step",
             "override": "physician override",
         }
         note = ", ".join(notes.get(x, x) for x in s.limited_by)
@@ -178,10 +188,9 @@ def _sessions_table(plan: Any) -> str:
             f"<td><small>{_e(note)}</small></td></tr>"
         )
     if not rows:
-        rows.append(
-            "<tr><td colspan='9' align='center'>"
-            "<b>No dose proposed — see the blocks below.</b></td></tr>"
-        )
+        blocks = [a.message for a in plan.advisories if a.severity == "block"]
+        why = ": " + " ".join(_e(m) for m in blocks) if blocks else "."
+        rows.append(f"<tr><td colspan='9'><b>No dose proposed{why}</b></td></tr>")
     total = (
         f"<tr><td colspan='4' align='right'><b>Total</b></td><td></td><td></td>"
         f"<td align='right'><b>{plan.total_loaded_mg:.0f}</b></td>"
@@ -199,14 +208,17 @@ def _sessions_table(plan: Any) -> str:
 
 def _advisories(plan: Any) -> str:
     acknowledged = set(getattr(plan, "acknowledged", ()))
+    reasons = dict(getattr(plan, "contraindications_overridden", {}) or {})
     rows = []
     for advisory in plan.advisories:
         label, fg, bg = SEVERITY_STYLE[advisory.severity]
         ack = " ✓ acknowledged" if advisory.code in acknowledged else ""
+        if advisory.code in reasons:
+            ack = f" ✓ overridden by the physician: {_e(reasons[advisory.code])}"
         source = f" <i>({_e(advisory.source)})</i>" if advisory.source else ""
         rows.append(
-            f"<tr><td bgcolor='{bg}' width='9%' align='center'><font color='{fg}'><b>{label}</b>"
-            f"</font></td><td>{_e(advisory.message)}{source}<b>{ack}</b></td></tr>"
+            f"<tr><td bgcolor='{bg}' width='13%' align='center' nowrap><font color='{fg}'>"
+            f"<b>{label}</b></font></td><td>{_e(advisory.message)}{source}<b>{ack}</b></td></tr>"
         )
     if not rows:
         return "<p>No warnings.</p>"
@@ -250,7 +262,8 @@ def _overrides(plan: Any) -> str:
     if not overrides:
         return ""
     rows = "".join(
-        f"<li>{_e(o.field)}: {o.value:g} (proposed {o.proposed:g}) — {_e(o.reason)}</li>"
+        f"<li>{_e(field_label(o.field))}: {o.value:g} (proposed {o.proposed:g}) — "
+        f"{_e(o.reason)}</li>"
         for o in overrides
     )
     return f"<p><b>Overrides by the physician</b></p><ul>{rows}</ul>"

@@ -1,4 +1,11 @@
-"""Approve-plan dialog: acknowledge every warning, optionally override numbers with a reason."""
+"""Approve-plan dialog: override numbers with a reason, then acknowledge what is judged again.
+
+The warnings to acknowledge are those of the sessions that will actually be approved:
+each time an override changes, ``preview`` (``PlanningService.preview_overrides``)
+recomputes the sessions and judges them and the course again, and the check boxes
+follow that list — an advisory an override raises appears as a new, unticked box. A
+contraindication needs the physician's reason, typed in its own field.
+"""
 
 from __future__ import annotations
 
@@ -19,29 +26,38 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tace_planner.domain.dosing_overrides import field_label
+from tace_planner.domain.errors import TacePlannerError
+
 OVERRIDE_FIELDS = (
     ("beads_ml", "Beads (mL)"),
     ("vials", "Vials"),
     ("irinotecan_loaded_mg", "Irinotecan loaded (mg)"),
 )
-SEVERITY_COLOURS = {"strong_warning": "#d35400", "warning": "#9a7000", "block": "#b00020"}
+SEVERITY_COLOURS = {
+    "strong_warning": "#d35400",
+    "warning": "#9a7000",
+    "contraindication": "#6a1b9a",
+    "block": "#b00020",
+}
+ACKNOWLEDGE = ("warning", "strong_warning")
 
 
 @dataclass(frozen=True)
 class ApprovalChoice:
-    """What the approver decided: codes acknowledged and ``{field: (value, reason)}``."""
+    """What the approver decided: codes acknowledged, overrides, contraindication reasons."""
 
     acknowledged: tuple[str, ...]
     overrides: dict[str, tuple[float, str]] = field(default_factory=dict)
+    contraindication_reasons: dict[str, str] = field(default_factory=dict)
 
 
 class ApprovePlanDialog(QDialog):
-    """Shows a saved draft plan's sessions and warnings for approval.
+    """Shows a saved draft plan's sessions and advisories for approval.
 
-    Every warning and strong warning has a check box that must be ticked before
-    *Approve* is enabled. Each session number can be overridden; an override needs a
-    reason (the plan records both). ``preview`` (``PlanningService.preview_overrides``
-    bound to the plan) shows what the overrides would give before approving.
+    Every warning and strong warning of the sessions to be approved has a check box
+    that must be ticked, and every contraindication a reason, before *Approve* is
+    enabled. Each session number can be overridden; an override needs a reason.
     """
 
     def __init__(
@@ -51,30 +67,21 @@ class ApprovePlanDialog(QDialog):
         preview: Callable[[dict[str, tuple[float, str]]], Any] | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle(f"Approve plan version {plan.plan_version}")
+        case = plan.case
+        self.setWindowTitle(
+            f"Approve plan version {plan.plan_version} — {case.patient_name or case.patient_id}"
+        )
         self._plan = plan
         self._preview = preview
+        self._advisories: tuple[Any, ...] = tuple(plan.advisories)
         layout = QVBoxLayout(self)
         layout.addWidget(
             QLabel(
+                f"<b>{case.patient_name}</b> [{case.patient_id}] — {case.case_title}<br>"
                 "Approving makes this plan version final: it can no longer change, a change "
                 "makes a new version. The physician decides."
             )
         )
-        self.acknowledge_boxes: dict[str, QCheckBox] = {}
-        warnings = [a for a in plan.advisories if a.severity in ("warning", "strong_warning")]
-        if warnings:
-            group = QGroupBox("Acknowledge the warnings")
-            box_layout = QVBoxLayout(group)
-            for advisory in warnings:
-                check = QCheckBox(
-                    f"{advisory.severity.replace('_', ' ').upper()}: {advisory.message}"
-                )
-                check.setStyleSheet(f"color: {SEVERITY_COLOURS.get(advisory.severity, '#000')}")
-                check.toggled.connect(self._update_state)
-                self.acknowledge_boxes[advisory.code] = check
-                box_layout.addWidget(check)
-            layout.addWidget(group)
         self.value_edits: dict[str, QLineEdit] = {}
         self.reason_edits: dict[str, QLineEdit] = {}
         group = QGroupBox("Override (optional; each needs a reason)")
@@ -100,15 +107,23 @@ class ApprovePlanDialog(QDialog):
             self.reason_edits[f"session{session.number}"] = reason
             grid.addWidget(reason, row, len(OVERRIDE_FIELDS) + 1)
         layout.addWidget(group)
+        self.preview_label = QLabel("")
+        self.preview_label.setObjectName("preview_label")
+        self.preview_label.setWordWrap(True)
+        layout.addWidget(self.preview_label)
+        self.contra_group = QGroupBox("Contraindications — approve only with your reason")
+        self.contra_layout = QGridLayout(self.contra_group)
+        self.contraindication_edits: dict[str, QLineEdit] = {}
+        layout.addWidget(self.contra_group)
+        self.warnings_group = QGroupBox("Acknowledge the warnings")
+        self.warnings_layout = QVBoxLayout(self.warnings_group)
+        self.acknowledge_boxes: dict[str, QCheckBox] = {}
+        layout.addWidget(self.warnings_group)
         self.problem_label = QLabel("")
         self.problem_label.setObjectName("problem_label")
         self.problem_label.setWordWrap(True)
         self.problem_label.setStyleSheet("color: #b00020")
         layout.addWidget(self.problem_label)
-        self.preview_label = QLabel("")
-        self.preview_label.setObjectName("preview_label")
-        self.preview_label.setWordWrap(True)
-        layout.addWidget(self.preview_label)
         self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         self.buttons.button(QDialogButtonBox.Ok).setText("Approve")
         self.buttons.accepted.connect(self.accept)
@@ -116,57 +131,121 @@ class ApprovePlanDialog(QDialog):
         layout.addWidget(self.buttons)
         self._update_state()
 
+    # -- what is entered ---------------------------------------------------------
+
     def overrides(self) -> tuple[dict[str, tuple[float, str]], str]:
         """The overrides entered and the first problem with them ("" when none)."""
         chosen: dict[str, tuple[float, str]] = {}
         for key, edit in self.value_edits.items():
-            text = edit.text().strip()
+            text = edit.text().strip().replace(",", ".")
             if not text:
                 continue
+            label = field_label(key)
             try:
                 value = float(text)
             except ValueError:
-                return chosen, f"{key}: {text!r} is not a number"
+                return chosen, f"{label}: {text!r} is not a number"
             if not math.isfinite(value) or value <= 0:
-                return chosen, f"{key}: must be a positive number"
+                return chosen, f"{label}: must be a positive number"
             session = key.split(".", 1)[0]
             reason = self.reason_edits[session].text().strip()
             if not reason:
-                return chosen, f"{session}: give the reason for the override"
+                number = session.removeprefix("session")
+                return chosen, f"Session {number}: give the reason for the override"
             chosen[key] = (value, reason)
         return chosen, ""
 
     def choice(self) -> ApprovalChoice:
-        """The acknowledgements and overrides currently entered."""
+        """The acknowledgements, overrides and contraindication reasons currently entered."""
         acknowledged = tuple(
             code for code, box in self.acknowledge_boxes.items() if box.isChecked()
         )
         overrides, _ = self.overrides()
-        return ApprovalChoice(acknowledged=acknowledged, overrides=overrides)
+        reasons = {
+            code: edit.text().strip()
+            for code, edit in self.contraindication_edits.items()
+            if edit.text().strip()
+        }
+        return ApprovalChoice(
+            acknowledged=acknowledged, overrides=overrides, contraindication_reasons=reasons
+        )
+
+    # -- judging again --------------------------------------------------------------
 
     def _update_state(self) -> None:
         overrides, problem = self.overrides()
-        unticked = [c for c, box in self.acknowledge_boxes.items() if not box.isChecked()]
         preview_text = ""
-        if not problem and overrides and self._preview is not None:
+        if not problem and self._preview is not None:
             try:
-                sessions, raised = self._preview(overrides)
-            except Exception as error:  # noqa: BLE001 - the service's message is shown as is
+                sessions, advisories = self._preview(overrides)
+            except TacePlannerError as error:
                 problem = str(error)
             else:
-                preview_text = "; ".join(
-                    f"session {s.number}: {s.beads_ml:.2f} mL, {s.vials} vial(s), "
-                    f"{s.irinotecan_loaded_mg:.0f} mg loaded, "
-                    f"{s.irinotecan_expected_delivered_mg:.0f} mg expected delivered"
-                    for s in sessions
-                )
-                if raised:
-                    preview_text += " — " + " ".join(a.message for a in raised)
+                self._advisories = tuple(advisories)
+                if overrides:
+                    preview_text = "With the overrides: " + "; ".join(
+                        f"session {s.number}: {s.beads_ml:.2f} mL, {s.vials} vial(s), "
+                        f"{s.irinotecan_loaded_mg:.0f} mg loaded, "
+                        f"{s.irinotecan_expected_delivered_mg:.0f} mg expected delivered"
+                        for s in sessions
+                    )
+        self._show_advisories()
+        unticked = [c for c, box in self.acknowledge_boxes.items() if not box.isChecked()]
+        unreasoned = [c for c, e in self.contraindication_edits.items() if not e.text().strip()]
+        if not problem and not self._plan.sessions:
+            problem = "This plan has no session to approve."
+        if not problem and unreasoned:
+            problem = f"Give your reason for {len(unreasoned)} contraindication(s) to approve."
         if not problem and unticked:
             problem = f"Acknowledge {len(unticked)} warning(s) to approve."
         self.problem_label.setText(problem)
         self.preview_label.setText(preview_text)
         self.buttons.button(QDialogButtonBox.Ok).setEnabled(not problem)
+
+    def _show_advisories(self) -> None:
+        """Rebuild the check boxes and reason fields for the advisories now judged."""
+        warnings = [a for a in self._advisories if a.severity in ACKNOWLEDGE]
+        contra = [a for a in self._advisories if a.severity == "contraindication"]
+        ticked = {c for c, box in self.acknowledge_boxes.items() if box.isChecked()}
+        if [a.code for a in warnings] != list(self.acknowledge_boxes):
+            for box in self.acknowledge_boxes.values():
+                self.warnings_layout.removeWidget(box)
+                box.deleteLater()
+            self.acknowledge_boxes = {}
+            for advisory in warnings:
+                new = advisory.code.startswith("override.")
+                check = QCheckBox(
+                    f"{advisory.severity.replace('_', ' ').upper()}"
+                    f"{' (raised by the override)' if new else ''}: {advisory.message}"
+                )
+                check.setObjectName(f"ack:{advisory.code}")
+                check.setToolTip(advisory.source)
+                check.setStyleSheet(f"color: {SEVERITY_COLOURS.get(advisory.severity, '#000')}")
+                check.setChecked(advisory.code in ticked)
+                check.toggled.connect(self._update_state)
+                self.acknowledge_boxes[advisory.code] = check
+                self.warnings_layout.addWidget(check)
+        if [a.code for a in contra] != list(self.contraindication_edits):
+            typed = {c: e.text() for c, e in self.contraindication_edits.items()}
+            while self.contra_layout.count():
+                item = self.contra_layout.takeAt(0)
+                if item.widget() is not None:
+                    item.widget().deleteLater()
+            self.contraindication_edits = {}
+            for row, advisory in enumerate(contra):
+                label = QLabel(f"<b>CONTRAINDICATION</b>: {advisory.message}")
+                label.setWordWrap(True)
+                label.setToolTip(advisory.source)
+                label.setStyleSheet(f"color: {SEVERITY_COLOURS['contraindication']}")
+                edit = QLineEdit(typed.get(advisory.code, ""))
+                edit.setObjectName(f"reason:{advisory.code}")
+                edit.setPlaceholderText("your reason to treat despite it (recorded, printed)")
+                edit.textChanged.connect(self._update_state)
+                self.contraindication_edits[advisory.code] = edit
+                self.contra_layout.addWidget(label, 2 * row, 0)
+                self.contra_layout.addWidget(edit, 2 * row + 1, 0)
+        self.warnings_group.setVisible(bool(warnings))
+        self.contra_group.setVisible(bool(contra))
 
     @classmethod
     def ask(

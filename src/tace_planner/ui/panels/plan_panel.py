@@ -1,7 +1,4 @@
-"""Planning panel: patient inputs, options, live proposal, warnings, 'why?' on every number.
-
-Run ``python -m tace_planner.ui.panels.plan_panel`` to see it with demo data.
-"""
+"""Planning panel: patient inputs, options, live proposal, warnings, 'why?' on every number."""
 
 from __future__ import annotations
 
@@ -38,6 +35,7 @@ from tace_planner.ui.errors import show_error
 
 BANNER_STYLES = {
     "block": "background: #b00020; color: white;",
+    "contraindication": "background: #6a1b9a; color: white;",
     "strong_warning": "background: #d35400; color: white;",
     "warning": "background: #f5c242; color: #3d2c00;",
     "info": "background: #d6eaf8; color: #0b3d62;",
@@ -214,11 +212,12 @@ class PlanPanel(QWidget):
             self.model_combo.addItem(text, value)
         self.model_combo.setCurrentIndex(self.model_combo.findData(params.value("default_model")))
         k = params.values["embolic_capacity_ml_per_cm3"]
+        cap = params.value("per_session_cap_mg")
         self.model_note = QLabel(
-            f"Burden-scaled: beads = tumour volume × k, k = {k.value:g} mL per cm³ — a derived "
-            "default that maps the source study's median baseline burden (~40 cm³) to one 2 mL "
-            "vial, the commonest practice per session. No source links dose or bead volume to "
-            "tumour volume; k is an institution parameter."
+            f"Burden-scaled: beads = tumour volume × k, k = {k.value:g} mL per cm³ "
+            "(institutional default: no publication links bead volume or dose to tumour "
+            f"volume). The burden sets beads, vials and sessions; each session stays within "
+            f"the {cap:g} mg session limit ({params.cite('per_session_cap_mg')})."
         )
         self.model_note.setWordWrap(True)
         self.model_note.setStyleSheet("color: #555")
@@ -498,7 +497,7 @@ class PlanPanel(QWidget):
             self.why_buttons[key].setEnabled(explanation is not None)
             self._figure_labels[key].setToolTip(explanation.to_text() if explanation else "")
         self._show_sessions(proposal)
-        blocked = proposal.blocked
+        blocked = proposal.blocked or not proposal.sessions
         self.save_draft_button.setEnabled(self._case_pk is not None)
         self.approve_button.setEnabled(self._case_pk is not None and not blocked)
         self.plan_changed.emit(proposal)
@@ -600,7 +599,7 @@ class PlanPanel(QWidget):
 
     def approve(self) -> Any:
         """Save the proposal as a draft if needed, ask for approval, and approve it."""
-        if self.proposal is None or self.proposal.blocked:
+        if self.proposal is None or self.proposal.blocked or not self.proposal.sessions:
             return None
         plan = self.saved_plan
         if (
@@ -619,7 +618,12 @@ class PlanPanel(QWidget):
         if choice is None:
             return None
         try:
-            self.saved_plan = self._planning.approve(plan.pk, choice.acknowledged, choice.overrides)
+            self.saved_plan = self._planning.approve(
+                plan.pk,
+                choice.acknowledged,
+                choice.overrides,
+                contraindication_reasons=choice.contraindication_reasons,
+            )
         except TacePlannerError as error:
             show_error(self, "Approve plan", error)
             return None
@@ -660,23 +664,3 @@ def _float_or_none(text: str) -> float | None:
     except ValueError:
         return math.nan
     return value
-
-
-def main() -> int:
-    """Show the panel with the demo planning service (fake data, no database)."""
-    import sys
-
-    from PySide6.QtWidgets import QApplication
-
-    from tace_planner.ui.panels.plan_panel_demo import DemoPlanningService
-
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    panel = PlanPanel(DemoPlanningService())
-    panel.resize(900, 1000)
-    panel.set_case(1)
-    panel.show()
-    return int(app.exec())
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
