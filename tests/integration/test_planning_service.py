@@ -463,3 +463,31 @@ def test_institution_catalogue_replaces_the_packaged_one(
     assert not proposal.blocked
     assert proposal.parameters["catalogue_version"] == "1-local"
     assert _count(services, AuditEventRow, action="save_parameters") == 1
+
+
+INTERNAL_WORDING = ("clinical-reference", "§", "NOT FOUND", "[D]", "[S]", "[M]", "[G]", "brief")
+
+
+@pytest.mark.parametrize(
+    ("options", "changes"),
+    [
+        ({}, {}),
+        ({"model": "fixed"}, {"ecog": 3, "bilirubin_mg_dl": 5.0}),
+        (
+            {"product_code": "hepasphere"},
+            {"ia_lidocaine_planned": None, "ugt1a1_status": "reduced"},
+        ),
+        ({"product_code": "dc_bead_m1", "delivery": "segmental", "segments": ["VI"]}, {}),
+    ],
+)
+def test_text_a_clinician_reads_cites_publications_not_internal_documents(
+    planning: PlanningService, bilobar: int, options: dict[str, Any], changes: dict[str, Any]
+) -> None:
+    proposal = planning.propose(bilobar, options=options, patient_changes=changes)
+    texts = [f"{a.message} {a.source}" for a in proposal.advisories]
+    texts += [e.to_text() for e in proposal.explanations.values()]
+    texts += [e.to_text() for s in proposal.sessions for e in s.explanations.values()]
+    assert texts
+    for text in texts:
+        for word in INTERNAL_WORDING:
+            assert word not in text, (word, text)

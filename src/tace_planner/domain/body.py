@@ -27,22 +27,21 @@ UGT1A1_STATUSES = ("", "normal", "reduced")
 _BSA_TEXT: dict[str, tuple[str, str]] = {
     "mosteller": (
         "BSA = √(H × W / 3600)",
-        "Mosteller, N Engl J Med 1987;317:1098 (clinical-reference §5)",
+        "Mosteller, N Engl J Med 1987;317:1098",
     ),
     "dubois": (
         "BSA = 0.007184 × H^0.725 × W^0.425",
-        "DuBois & DuBois, Arch Intern Med 1916;17:863–71 (clinical-reference §5)",
+        "DuBois & DuBois, Arch Intern Med 1916;17:863–71",
     ),
 }
 _SLV_TEXT: dict[str, tuple[str, str]] = {
     "urata": (
         "SLV = 706.2 × BSA + 2.4",
-        "Urata, Hepatology 1995 (Japanese), via J Surg Oncol 2019 Table 1 (clinical-reference §7)",
+        "Urata, Hepatology 1995 (Japanese), via J Surg Oncol 2019 Table 1",
     ),
     "vauthey": (
         "SLV = −794.41 + 1267.28 × BSA",
-        "Vauthey, Liver Transpl 2002 (Western), via J Surg Oncol 2019 Table 1 "
-        "(clinical-reference §7)",
+        "Vauthey, Liver Transpl 2002 (Western), via J Surg Oncol 2019 Table 1",
     ),
 }
 
@@ -133,7 +132,7 @@ def explain_slv(bsa_m2: float, formula: SlvFormula) -> Explanation:
         formula=text,
         inputs={"BSA": f"{bsa_m2:.3f} m²"},
         result=f"{value:.0f} cm³",
-        source=source + "; formulae differ by up to 28 % for one BSA (§7)",
+        source=source + "; published formulae differ by up to 28 % for one BSA",
     )
 
 

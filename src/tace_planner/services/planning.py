@@ -11,9 +11,6 @@ version that supersedes it. Every write is one unit of work with its audit event
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import importlib.resources
-import json
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -33,24 +30,30 @@ from tace_planner.domain.dosing import (
     SessionPlan,
     propose_plan,
 )
-from tace_planner.domain.dosing_overrides import (
-    OVERRIDABLE_FIELDS,
-    field_label,
-    override_session,
-    rejudge,
-)
 from tace_planner.domain.dosing_parameters import PlanningParameters
-from tace_planner.domain.errors import ConcurrentEditError, InvalidInputError, NotFoundError
+from tace_planner.domain.errors import InvalidInputError, NotFoundError
 from tace_planner.domain.explanation import Advisory
+from tace_planner.services.plan_approval import (
+    ACKNOWLEDGE_SEVERITIES,
+    approve_plan,
+    preview_overrides,
+)
 from tace_planner.services.plan_key_image import KeyImage, build_key_image
 from tace_planner.services.planning_dto import (
     BurdenItem,
     CaseHeader,
     ClinicalInputsItem,
-    OverrideItem,
     PlanItem,
     PlanProposal,
     proposal_from_result,
+)
+from tace_planner.services.planning_parameters import (
+    CATALOGUE_FILE,
+    PLANNING_FILE,
+    load_bead_catalogue,
+    load_planning_parameters,
+    parameter_file_text,
+    save_institution_file,
 )
 from tace_planner.services.planning_records import (
     coerce_patient_value,
@@ -59,7 +62,6 @@ from tace_planner.services.planning_records import (
     inputs_item,
     inputs_row,
     plan_item,
-    product_from_snapshot,
     read_burden,
     read_course,
 )
@@ -71,78 +73,7 @@ from tace_planner.store.models import (
 )
 from tace_planner.store.unit_of_work import UnitOfWork
 
-PLANNING_FILE = "planning.json"
-CATALOGUE_FILE = "bead_catalogue.json"
-ACKNOWLEDGE_SEVERITIES = ("warning", "strong_warning")
-"""Advisories an approver must acknowledge (info needs none; a block cannot be approved)."""
-
-
-# ---------------------------------------------------------------------------
-# Parameter files
-# ---------------------------------------------------------------------------
-
-
-def _read_json(path: Path | None, name: str) -> tuple[dict[str, Any], str]:
-    if path is None:
-        resource = importlib.resources.files("tace_planner.resources") / "parameters" / name
-        origin = name.removesuffix(".json")
-        try:
-            text = resource.read_text(encoding="utf-8")
-        except OSError as error:
-            raise InvalidInputError(name, f"cannot be read ({error})") from None
-    else:
-        origin = str(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as error:
-            raise InvalidInputError(origin, f"cannot be read ({error})") from None
-    try:
-        data = json.loads(text)
-    except ValueError as error:
-        raise InvalidInputError(origin, f"not valid JSON ({error})") from None
-    if not isinstance(data, dict):
-        raise InvalidInputError(origin, "must hold a JSON object")
-    return data, origin
-
-
-def load_planning_parameters(path: Path | None = None) -> PlanningParameters:
-    """Read ``planning.json`` (default: the packaged file).
-
-    Raises
-    ------
-    InvalidInputError
-        The file is unreadable or a value is invalid; the message names file and field.
-    """
-    if path is None:
-        return _packaged_parameters()
-    data, origin = _read_json(path, PLANNING_FILE)
-    return PlanningParameters.from_dict(data, origin=origin)
-
-
-def load_bead_catalogue(path: Path | None = None) -> BeadCatalogue:
-    """Read ``bead_catalogue.json`` (default: the packaged file).
-
-    Raises
-    ------
-    InvalidInputError
-        The file is unreadable or a value is invalid; the message names file and field.
-    """
-    if path is None:
-        return _packaged_catalogue()
-    data, origin = _read_json(path, CATALOGUE_FILE)
-    return BeadCatalogue.from_dict(data, origin=origin)
-
-
-@functools.cache
-def _packaged_parameters() -> PlanningParameters:
-    data, origin = _read_json(None, PLANNING_FILE)
-    return PlanningParameters.from_dict(data, origin=origin)
-
-
-@functools.cache
-def _packaged_catalogue() -> BeadCatalogue:
-    data, origin = _read_json(None, CATALOGUE_FILE)
-    return BeadCatalogue.from_dict(data, origin=origin)
+__all__ = ["PlanningService", "load_bead_catalogue", "load_planning_parameters"]
 
 
 # ---------------------------------------------------------------------------
@@ -211,54 +142,13 @@ class PlanningService:
         return self._catalogue
 
     def parameter_file_text(self, kind: str) -> tuple[str, str]:
-        """The ``planning`` or ``catalogue`` file in use as (where it comes from, JSON text).
-
-        Raises
-        ------
-        InvalidInputError
-            ``kind`` is unknown.
-        """
-        names = {"planning": PLANNING_FILE, "catalogue": CATALOGUE_FILE}
-        if kind not in names:
-            raise InvalidInputError("kind", f"{kind!r}: expected 'planning' or 'catalogue'")
-        own = self._institution_file(names[kind])
-        if own is not None:
-            return str(own), own.read_text(encoding="utf-8")
-        resource = importlib.resources.files("tace_planner.resources") / "parameters" / names[kind]
-        return f"packaged {names[kind]}", resource.read_text(encoding="utf-8")
+        """The ``planning`` or ``catalogue`` file in use as (where it comes from, JSON text)."""
+        return parameter_file_text(kind, self._parameters_dir)
 
     def save_institution_file(self, kind: str, data: Mapping[str, Any]) -> Path:
-        """Validate and save the institution's ``planning`` or ``catalogue`` file (audited).
-
-        Raises
-        ------
-        InvalidInputError
-            No parameters folder was configured, ``kind`` is unknown, or the content is
-            invalid (nothing is written then).
-        """
-        if self._parameters_dir is None:
-            raise InvalidInputError("parameters folder", "not configured")
-        if kind == "planning":
-            name = PLANNING_FILE
-            PlanningParameters.from_dict(data, origin=name)
-        elif kind == "catalogue":
-            name = CATALOGUE_FILE
-            BeadCatalogue.from_dict(data, origin=name)
-        else:
-            raise InvalidInputError("kind", f"{kind!r}: expected 'planning' or 'catalogue'")
-        path = self._parameters_dir / name
-        with UnitOfWork(self._sessions, user=self._user) as uow:
-            before = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
-            uow.audit(
-                action="save_parameters",
-                entity=name.removesuffix(".json"),
-                before={"content": before},
-                after={"content": dict(data)},
-                summary=f"{name} version {data.get('version')} saved",
-            )
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-            uow.commit()
+        """Validate and save the institution's ``planning`` or ``catalogue`` file (audited);
+        see :func:`tace_planner.services.planning_parameters.save_institution_file`."""
+        path = save_institution_file(self._sessions, self._user, self._parameters_dir, kind, data)
         self._parameters = self._catalogue = None
         return path
 
@@ -534,215 +424,24 @@ class PlanningService:
         contraindication_reasons: Mapping[str, str] | None = None,
         expected_version: int | None = None,
     ) -> PlanItem:
-        """Approve a draft plan; afterwards it never changes.
-
-        Parameters
-        ----------
-        plan_pk : int
-            A draft plan.
-        acknowledged_warnings : iterable of str
-            Codes of every warning and strong warning of the sessions that will be
-            approved (see :meth:`preview_overrides`, which judges them again).
-        overrides : mapping, optional
-            ``{"session1.beads_ml": (value, reason), …}`` for fields in
-            ``OVERRIDABLE_FIELDS``; dependent numbers are re-derived by the dosing
-            kernel, and the session and course checks run again on the result. An
-            advisory the overrides raise or change has the code ``override.<code>``
-            and must be acknowledged on its own.
-        contraindication_reasons : mapping, optional
-            ``{code: reason}`` for every contraindication shown: the physician's
-            override of a contraindication, with the reason (recorded and printed).
-        expected_version : int, optional
-            The row version the approver saw; a different one means another
-            workstation changed the plan.
-
-        Raises
-        ------
-        InvalidInputError
-            The plan is approved already, blocked, a warning is not acknowledged, a
-            contraindication has no reason, or an override is impossible (the field
-            is named). Nothing is saved.
-        ConcurrentEditError
-            The plan changed since ``expected_version``.
-        NotFoundError
-            No such plan.
-        """
-        acknowledged = set(acknowledged_warnings)
-        reasons = {
-            str(code): str(reason).strip()
-            for code, reason in (contraindication_reasons or {}).items()
-        }
-        with UnitOfWork(self._sessions, user=self._user) as uow:
-            row = uow.session.get(TreatmentPlanRow, plan_pk)
-            if row is None:
-                raise NotFoundError(f"plan {plan_pk} does not exist")
-            if expected_version is not None and row.version != expected_version:
-                raise ConcurrentEditError(
-                    "this plan was changed on another workstation — reload and try again"
-                )
-            if row.status == "approved":
-                raise InvalidInputError(
-                    "plan",
-                    f"version {row.plan_version} is approved and cannot change; "
-                    "revise it to make a new version",
-                )
-            item = plan_item(row)
-            if item.blocked:
-                reasons_text = "; ".join(
-                    a.message for a in item.advisories if a.severity == "block"
-                )
-                raise InvalidInputError("plan", f"blocked, nothing to approve: {reasons_text}")
-            if not item.proposal.sessions:
-                raise InvalidInputError("plan", "has no session to approve")
-            course = read_course(uow.session, row.case_pk, exclude=row.supersedes_pk)
-            sessions, shown, override_items = self._judge(item, overrides or {}, course)
-            needed = {a.code for a in shown if a.severity in ACKNOWLEDGE_SEVERITIES}
-            missing = [a for a in shown if a.code in needed - acknowledged]
-            if missing:
-                raise InvalidInputError(
-                    "acknowledged_warnings",
-                    "acknowledge every warning first: "
-                    + "; ".join(f"{a.code} ({a.message})" for a in missing),
-                )
-            unknown = sorted(acknowledged - needed)
-            if unknown:
-                raise InvalidInputError(
-                    "acknowledged_warnings", f"not shown with this plan: {', '.join(unknown)}"
-                )
-            contra = {a.code: a for a in shown if a.severity == "contraindication"}
-            unanswered = [a for code, a in contra.items() if not reasons.get(code)]
-            if unanswered:
-                raise InvalidInputError(
-                    "contraindication_reasons",
-                    "a contraindication is approved only with the physician's reason: "
-                    + "; ".join(a.message for a in unanswered),
-                )
-            stray = sorted(set(reasons) - set(contra))
-            if stray:
-                raise InvalidInputError(
-                    "contraindication_reasons", f"not shown with this plan: {', '.join(stray)}"
-                )
-            before = row_snapshot(row)
-            row.status = "approved"
-            row.approved_at = self._clock()
-            row.approved_by = self._user
-            row.warnings = {
-                "shown": [a.to_json() for a in shown],
-                "acknowledged": sorted(acknowledged),
-                "contraindications_overridden": {code: reasons[code] for code in sorted(contra)},
-            }
-            row.overrides = {o.field: o.to_json() for o in override_items}
-            row.results = {
-                **row.results,
-                "effective_sessions": [s.to_json() for s in sessions],
-                "course_at_approval": course.to_json(),
-            }
-            uow.flush()
-            uow.audit(
-                action="approve_plan",
-                entity="treatment_plan",
-                entity_pk=row,
-                before=before,
-                after=row_snapshot(row),
-                summary=f"case {row.case_pk}: plan version {row.plan_version} approved"
-                + (f" with {len(override_items)} override(s)" if override_items else "")
-                + (f", {len(contra)} contraindication(s) overridden" if contra else ""),
-            )
-            uow.commit()
-            return plan_item(row)
+        """Approve a draft plan; afterwards it never changes (see :func:`approve_plan`)."""
+        return approve_plan(
+            self._sessions,
+            self._user,
+            self._clock,
+            plan_pk,
+            acknowledged_warnings,
+            overrides,
+            contraindication_reasons=contraindication_reasons,
+            expected_version=expected_version,
+        )
 
     def preview_overrides(
         self, plan_pk: int, overrides: Mapping[str, tuple[float, str]]
     ) -> tuple[tuple[SessionPlan, ...], tuple[Advisory, ...]]:
-        """The sessions and every advisory that approving with ``overrides`` would show.
-
-        The session and course checks run again on the overridden sessions and on
-        the course as it stands now (nothing saved); pass ``{}`` to judge the plan
-        as proposed against today's course.
-
-        Raises
-        ------
-        InvalidInputError
-            An override is impossible (the field is named).
-        """
-        with self._sessions() as session:
-            row = session.get(TreatmentPlanRow, plan_pk)
-            if row is None:
-                raise NotFoundError(f"plan {plan_pk} does not exist")
-            item = plan_item(row)
-            course = read_course(session, row.case_pk, exclude=row.supersedes_pk)
-        sessions, shown, _ = self._judge(item, overrides, course)
-        return sessions, shown
-
-    def _judge(
-        self,
-        item: PlanItem,
-        overrides: Mapping[str, tuple[float, str]],
-        course: CourseHistory,
-    ) -> tuple[tuple[SessionPlan, ...], tuple[Advisory, ...], tuple[OverrideItem, ...]]:
-        """Apply overrides, then judge the resulting sessions and the course again."""
-        params = PlanningParameters.from_dict(item.proposal.parameters["planning"])
-        product = product_from_snapshot(item.proposal.parameters["product"])
-        sessions, records = self._apply_overrides(item, overrides, params, product)
-        shown = rejudge(item.proposal.advisories, sessions, product, params, course)
-        return sessions, shown, records
-
-    def _apply_overrides(
-        self,
-        item: PlanItem,
-        overrides: Mapping[str, tuple[float, str]],
-        params: PlanningParameters,
-        product: Any,
-    ) -> tuple[tuple[SessionPlan, ...], tuple[OverrideItem, ...]]:
-        by_session: dict[int, dict[str, tuple[float, str]]] = {}
-        for key, entry in overrides.items():
-            head, _, name = key.partition(".")
-            number = head.removeprefix("session")
-            if not number.isdigit() or name not in OVERRIDABLE_FIELDS:
-                raise InvalidInputError(
-                    key, f"expected session<n>.<{'|'.join(OVERRIDABLE_FIELDS)}>"
-                )
-            if not isinstance(entry, tuple | list) or len(entry) != 2:
-                raise InvalidInputError(field_label(key), "expected (value, reason)")
-            by_session.setdefault(int(number), {})[name] = (entry[0], str(entry[1]))
-        numbers = {s.number for s in item.proposal.sessions}
-        for number in by_session:
-            if number not in numbers:
-                raise InvalidInputError(f"Session {number}", "the plan has no such session")
-        sessions = []
-        records = []
-        for session in item.proposal.sessions:
-            changes = by_session.get(session.number)
-            if not changes:
-                sessions.append(session)
-                continue
-            blank = [n for n, (_, r) in changes.items() if not r.strip()]
-            if blank:
-                raise InvalidInputError(
-                    field_label(f"session{session.number}.{blank[0]}"), "give a reason"
-                )
-            reason = "; ".join(sorted({r.strip() for _, r in changes.values()}))
-            updated = override_session(
-                session,
-                product,
-                params,
-                item.model,  # type: ignore[arg-type]
-                {name: value for name, (value, _) in changes.items()},
-                reason=reason,
-                by=self._user,
-                loading_mg_per_ml=item.proposal.options.loading_mg_per_ml,
-            )
-            sessions.append(updated)
-            for name, (value, why) in changes.items():
-                records.append(
-                    OverrideItem(
-                        f"session{session.number}.{name}",
-                        float(value),
-                        float(getattr(session, name)),
-                        why.strip(),
-                    )
-                )
-        return tuple(sessions), tuple(records)
+        """The sessions and every advisory approving with ``overrides`` would show
+        (see :func:`preview_overrides`; nothing saved)."""
+        return preview_overrides(self._sessions, self._user, plan_pk, overrides)
 
     def revise(
         self,

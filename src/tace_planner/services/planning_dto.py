@@ -4,6 +4,10 @@ The UI imports this module, and the import contract forbids ``ui → sqlalchemy`
 indirectly, so it imports only the domain. A :class:`PlanProposal` is what
 :meth:`PlanningService.propose` returns (not saved); a :class:`PlanItem` is a saved
 plan version with its status, the warnings acknowledged and the overrides.
+
+The module is longer than most because each read model carries its JSON form and
+the inverse (the stored plan record and the CLI's ``plan --json`` document); it
+holds no logic beyond that.
 """
 
 from __future__ import annotations

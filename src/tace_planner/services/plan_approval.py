@@ -1,0 +1,260 @@
+"""Approving a plan: overrides re-derived by the dosing kernel, then everything judged again.
+
+:func:`preview_overrides` and :func:`approve_plan` share :func:`judge`: the
+overrides are applied with :func:`tace_planner.domain.dosing_overrides.override_session`
+and the sessions that will actually be approved are judged again, session and
+course (against the course as it stands now), by
+:func:`tace_planner.domain.dosing_overrides.rejudge`. Each warning of that list must
+be acknowledged and each contraindication answered with the physician's reason;
+an approved plan never changes again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from tace_planner.domain.dosing import CourseHistory, SessionPlan
+from tace_planner.domain.dosing_overrides import (
+    OVERRIDABLE_FIELDS,
+    field_label,
+    override_session,
+    rejudge,
+)
+from tace_planner.domain.dosing_parameters import PlanningParameters
+from tace_planner.domain.errors import ConcurrentEditError, InvalidInputError, NotFoundError
+from tace_planner.domain.explanation import Advisory
+from tace_planner.services.planning_dto import OverrideItem, PlanItem
+from tace_planner.services.planning_records import plan_item, product_from_snapshot, read_course
+from tace_planner.store.audit import row_snapshot
+from tace_planner.store.models import TreatmentPlanRow
+from tace_planner.store.unit_of_work import UnitOfWork
+
+ACKNOWLEDGE_SEVERITIES = ("warning", "strong_warning")
+"""Advisories an approver must acknowledge (info needs none; a block cannot be approved)."""
+
+
+def approve_plan(
+    session_factory: sessionmaker[Session],
+    user: str,
+    clock: Callable[[], dt.datetime],
+    plan_pk: int,
+    acknowledged_warnings: Iterable[str],
+    overrides: Mapping[str, tuple[float, str]] | None = None,
+    *,
+    contraindication_reasons: Mapping[str, str] | None = None,
+    expected_version: int | None = None,
+) -> PlanItem:
+    """Approve a draft plan; afterwards it never changes.
+
+    Parameters
+    ----------
+    plan_pk : int
+        A draft plan.
+    acknowledged_warnings : iterable of str
+        Codes of every warning and strong warning of the sessions that will be
+        approved (see :meth:`preview_overrides`, which judges them again).
+    overrides : mapping, optional
+        ``{"session1.beads_ml": (value, reason), …}`` for fields in
+        ``OVERRIDABLE_FIELDS``; dependent numbers are re-derived by the dosing
+        kernel, and the session and course checks run again on the result. An
+        advisory the overrides raise or change has the code ``override.<code>``
+        and must be acknowledged on its own.
+    contraindication_reasons : mapping, optional
+        ``{code: reason}`` for every contraindication shown: the physician's
+        override of a contraindication, with the reason (recorded and printed).
+    expected_version : int, optional
+        The row version the approver saw; a different one means another
+        workstation changed the plan.
+
+    Raises
+    ------
+    InvalidInputError
+        The plan is approved already, blocked, a warning is not acknowledged, a
+        contraindication has no reason, or an override is impossible (the field
+        is named). Nothing is saved.
+    ConcurrentEditError
+        The plan changed since ``expected_version``.
+    NotFoundError
+        No such plan.
+    """
+    acknowledged = set(acknowledged_warnings)
+    reasons = {
+        str(code): str(reason).strip() for code, reason in (contraindication_reasons or {}).items()
+    }
+    with UnitOfWork(session_factory, user=user) as uow:
+        row = uow.session.get(TreatmentPlanRow, plan_pk)
+        if row is None:
+            raise NotFoundError(f"plan {plan_pk} does not exist")
+        if expected_version is not None and row.version != expected_version:
+            raise ConcurrentEditError(
+                "this plan was changed on another workstation — reload and try again"
+            )
+        if row.status == "approved":
+            raise InvalidInputError(
+                "plan",
+                f"version {row.plan_version} is approved and cannot change; "
+                "revise it to make a new version",
+            )
+        item = plan_item(row)
+        if item.blocked:
+            reasons_text = "; ".join(a.message for a in item.advisories if a.severity == "block")
+            raise InvalidInputError("plan", f"blocked, nothing to approve: {reasons_text}")
+        if not item.proposal.sessions:
+            raise InvalidInputError("plan", "has no session to approve")
+        course = read_course(uow.session, row.case_pk, exclude=row.supersedes_pk)
+        sessions, shown, override_items = judge(item, overrides or {}, course, user)
+        needed = {a.code for a in shown if a.severity in ACKNOWLEDGE_SEVERITIES}
+        missing = [a for a in shown if a.code in needed - acknowledged]
+        if missing:
+            raise InvalidInputError(
+                "acknowledged_warnings",
+                "acknowledge every warning first: "
+                + "; ".join(f"{a.code} ({a.message})" for a in missing),
+            )
+        unknown = sorted(acknowledged - needed)
+        if unknown:
+            raise InvalidInputError(
+                "acknowledged_warnings", f"not shown with this plan: {', '.join(unknown)}"
+            )
+        contra = {a.code: a for a in shown if a.severity == "contraindication"}
+        unanswered = [a for code, a in contra.items() if not reasons.get(code)]
+        if unanswered:
+            raise InvalidInputError(
+                "contraindication_reasons",
+                "a contraindication is approved only with the physician's reason: "
+                + "; ".join(a.message for a in unanswered),
+            )
+        stray = sorted(set(reasons) - set(contra))
+        if stray:
+            raise InvalidInputError(
+                "contraindication_reasons", f"not shown with this plan: {', '.join(stray)}"
+            )
+        before = row_snapshot(row)
+        row.status = "approved"
+        row.approved_at = clock()
+        row.approved_by = user
+        row.warnings = {
+            "shown": [a.to_json() for a in shown],
+            "acknowledged": sorted(acknowledged),
+            "contraindications_overridden": {code: reasons[code] for code in sorted(contra)},
+        }
+        row.overrides = {o.field: o.to_json() for o in override_items}
+        row.results = {
+            **row.results,
+            "effective_sessions": [s.to_json() for s in sessions],
+            "course_at_approval": course.to_json(),
+        }
+        uow.flush()
+        uow.audit(
+            action="approve_plan",
+            entity="treatment_plan",
+            entity_pk=row,
+            before=before,
+            after=row_snapshot(row),
+            summary=f"case {row.case_pk}: plan version {row.plan_version} approved"
+            + (f" with {len(override_items)} override(s)" if override_items else "")
+            + (f", {len(contra)} contraindication(s) overridden" if contra else ""),
+        )
+        uow.commit()
+        return plan_item(row)
+
+
+def preview_overrides(
+    session_factory: sessionmaker[Session],
+    user: str,
+    plan_pk: int,
+    overrides: Mapping[str, tuple[float, str]],
+) -> tuple[tuple[SessionPlan, ...], tuple[Advisory, ...]]:
+    """The sessions and every advisory that approving with ``overrides`` would show.
+
+    The session and course checks run again on the overridden sessions and on
+    the course as it stands now (nothing saved); pass ``{}`` to judge the plan
+    as proposed against today's course.
+
+    Raises
+    ------
+    InvalidInputError
+        An override is impossible (the field is named).
+    """
+    with session_factory() as session:
+        row = session.get(TreatmentPlanRow, plan_pk)
+        if row is None:
+            raise NotFoundError(f"plan {plan_pk} does not exist")
+        item = plan_item(row)
+        course = read_course(session, row.case_pk, exclude=row.supersedes_pk)
+    sessions, shown, _ = judge(item, overrides, course, user)
+    return sessions, shown
+
+
+def judge(
+    item: PlanItem,
+    overrides: Mapping[str, tuple[float, str]],
+    course: CourseHistory,
+    user: str,
+) -> tuple[tuple[SessionPlan, ...], tuple[Advisory, ...], tuple[OverrideItem, ...]]:
+    """Apply overrides, then judge the resulting sessions and the course again."""
+    params = PlanningParameters.from_dict(item.proposal.parameters["planning"])
+    product = product_from_snapshot(item.proposal.parameters["product"])
+    sessions, records = apply_overrides(item, overrides, params, product, user)
+    shown = rejudge(item.proposal.advisories, sessions, product, params, course)
+    return sessions, shown, records
+
+
+def apply_overrides(
+    item: PlanItem,
+    overrides: Mapping[str, tuple[float, str]],
+    params: PlanningParameters,
+    product: Any,
+    user: str,
+) -> tuple[tuple[SessionPlan, ...], tuple[OverrideItem, ...]]:
+    by_session: dict[int, dict[str, tuple[float, str]]] = {}
+    for key, entry in overrides.items():
+        head, _, name = key.partition(".")
+        number = head.removeprefix("session")
+        if not number.isdigit() or name not in OVERRIDABLE_FIELDS:
+            raise InvalidInputError(key, f"expected session<n>.<{'|'.join(OVERRIDABLE_FIELDS)}>")
+        if not isinstance(entry, tuple | list) or len(entry) != 2:
+            raise InvalidInputError(field_label(key), "expected (value, reason)")
+        by_session.setdefault(int(number), {})[name] = (entry[0], str(entry[1]))
+    numbers = {s.number for s in item.proposal.sessions}
+    for number in by_session:
+        if number not in numbers:
+            raise InvalidInputError(f"Session {number}", "the plan has no such session")
+    sessions = []
+    records = []
+    for session in item.proposal.sessions:
+        changes = by_session.get(session.number)
+        if not changes:
+            sessions.append(session)
+            continue
+        blank = [n for n, (_, r) in changes.items() if not r.strip()]
+        if blank:
+            raise InvalidInputError(
+                field_label(f"session{session.number}.{blank[0]}"), "give a reason"
+            )
+        reason = "; ".join(sorted({r.strip() for _, r in changes.values()}))
+        updated = override_session(
+            session,
+            product,
+            params,
+            item.model,  # type: ignore[arg-type]
+            {name: value for name, (value, _) in changes.items()},
+            reason=reason,
+            by=user,
+            loading_mg_per_ml=item.proposal.options.loading_mg_per_ml,
+        )
+        sessions.append(updated)
+        for name, (value, why) in changes.items():
+            records.append(
+                OverrideItem(
+                    f"session{session.number}.{name}",
+                    float(value),
+                    float(getattr(session, name)),
+                    why.strip(),
+                )
+            )
+    return tuple(sessions), tuple(records)

@@ -1,0 +1,182 @@
+"""The planning parameter files: packaged defaults and the institution's own copies.
+
+``planning.json`` and ``bead_catalogue.json`` ship in ``tace_planner.resources``
+(versioned, each value with its source); an institution's edited copy in its
+parameters folder replaces the packaged file. Reading is strict: a file that is
+unreadable, not JSON or breaks a rule is refused with the file and field named.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from tace_planner.domain.catalogue import BeadCatalogue
+from tace_planner.domain.dosing_parameters import PlanningParameters
+from tace_planner.domain.errors import InvalidInputError
+from tace_planner.store.unit_of_work import UnitOfWork
+
+PLANNING_FILE = "planning.json"
+CATALOGUE_FILE = "bead_catalogue.json"
+
+
+def _read_json(path: Path | None, name: str) -> tuple[dict[str, Any], str]:
+    if path is None:
+        resource = importlib.resources.files("tace_planner.resources") / "parameters" / name
+        origin = name.removesuffix(".json")
+        try:
+            text = resource.read_text(encoding="utf-8")
+        except OSError as error:
+            raise InvalidInputError(name, f"cannot be read ({error})") from None
+    else:
+        origin = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as error:
+            raise InvalidInputError(origin, f"cannot be read ({error})") from None
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise InvalidInputError(origin, f"not valid JSON ({error})") from None
+    if not isinstance(data, dict):
+        raise InvalidInputError(origin, "must hold a JSON object")
+    return data, origin
+
+
+def load_planning_parameters(path: Path | None = None) -> PlanningParameters:
+    """Read ``planning.json`` (default: the packaged file).
+
+    Raises
+    ------
+    InvalidInputError
+        The file is unreadable or a value is invalid; the message names file and field.
+    """
+    if path is None:
+        return _packaged_parameters()
+    data, origin = _read_json(path, PLANNING_FILE)
+    return PlanningParameters.from_dict(data, origin=origin)
+
+
+def load_bead_catalogue(path: Path | None = None) -> BeadCatalogue:
+    """Read ``bead_catalogue.json`` (default: the packaged file).
+
+    Raises
+    ------
+    InvalidInputError
+        The file is unreadable or a value is invalid; the message names file and field.
+    """
+    if path is None:
+        return _packaged_catalogue()
+    data, origin = _read_json(path, CATALOGUE_FILE)
+    return BeadCatalogue.from_dict(data, origin=origin)
+
+
+@functools.cache
+def _packaged_parameters() -> PlanningParameters:
+    data, origin = _read_json(None, PLANNING_FILE)
+    return PlanningParameters.from_dict(data, origin=origin)
+
+
+@functools.cache
+def _packaged_catalogue() -> BeadCatalogue:
+    data, origin = _read_json(None, CATALOGUE_FILE)
+    return BeadCatalogue.from_dict(data, origin=origin)
+
+
+_KINDS = {"planning": PLANNING_FILE, "catalogue": CATALOGUE_FILE}
+
+
+def _file_name(kind: str) -> str:
+    if kind not in _KINDS:
+        raise InvalidInputError("kind", f"{kind!r}: expected 'planning' or 'catalogue'")
+    return _KINDS[kind]
+
+
+def parameter_file_text(kind: str, folder: Path | None) -> tuple[str, str]:
+    """The ``planning`` or ``catalogue`` file in use as (where it comes from, JSON text).
+
+    Raises
+    ------
+    InvalidInputError
+        ``kind`` is unknown.
+    """
+    name = _file_name(kind)
+    own = folder / name if folder is not None else None
+    if own is not None and own.is_file():
+        return str(own), own.read_text(encoding="utf-8")
+    resource = importlib.resources.files("tace_planner.resources") / "parameters" / name
+    return f"packaged {name}", resource.read_text(encoding="utf-8")
+
+
+def _next_version(version: str) -> str:
+    head, _, tail = version.rpartition(".")
+    if version.isdigit():
+        return str(int(version) + 1)
+    if tail.isdigit():
+        return f"{head}.{int(tail) + 1}"
+    return f"{version}.1"
+
+
+def save_institution_file(
+    session_factory: sessionmaker[Session],
+    user: str,
+    folder: Path | None,
+    kind: str,
+    data: Mapping[str, Any],
+) -> Path:
+    """Validate and save the institution's ``planning`` or ``catalogue`` file (audited).
+
+    Every save that changes the content is a new version: when the values differ
+    from the file in use but the version does not, the version is raised
+    ("1" → "2"), so that plans never name one version for two sets of values. The
+    file is written to a temporary name beside it and renamed, so a crash never
+    leaves half a file.
+
+    Raises
+    ------
+    InvalidInputError
+        No parameters folder was configured, ``kind`` is unknown, or the content is
+        invalid (nothing is written then).
+    """
+    if folder is None:
+        raise InvalidInputError("parameters folder", "not configured")
+    name = _file_name(kind)
+    data = dict(data)
+    _, current_text = parameter_file_text(kind, folder)
+    current = json.loads(current_text)
+    version = str(data.get("version", ""))
+    if version == str(current.get("version")) and data != current:
+        data["version"] = _next_version(version)
+    if kind == "planning":
+        PlanningParameters.from_dict(data, origin=name)
+    else:
+        BeadCatalogue.from_dict(data, origin=name)
+    path = folder / name
+    with UnitOfWork(session_factory, user=user) as uow:
+        before = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+        uow.audit(
+            action="save_parameters",
+            entity=name.removesuffix(".json"),
+            before={"content": before},
+            after={"content": data},
+            summary=f"{name} version {data.get('version')} saved",
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{name}.", dir=path.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(json.dumps(data, indent=2, ensure_ascii=False))
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        uow.commit()
+    return path
