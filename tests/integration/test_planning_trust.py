@@ -136,7 +136,7 @@ def _add_lesion(
     volume_cm3: float | None = None,
     trust: str = "ok",
 ) -> int:
-    """A lesion; with ``timepoint_pk``/``series_pk`` a contour; with ``volume_cm3`` a measurement."""
+    """A lesion; with a timepoint and series a contour; with ``volume_cm3`` a measurement."""
     with services.session_factory() as session:
         lesion = LesionRow(case_pk=case_pk, name=name, kind=kind, couinaud_segment=segment)
         session.add(lesion)
@@ -208,7 +208,8 @@ def _unmeasure_f1(services: Any, case_pk: int, how: str) -> None:
         session.commit()
 
 
-def _measure_f1(services: Any, case_pk: int, timepoint_pk: int | None = None) -> None:
+def _measure_f1(services: Any, case_pk: int) -> None:
+    """Contour (if needed) and measure F1 at baseline: 82.448 cm³."""
     with services.session_factory() as session:
         lesion = _lesion(session, case_pk, "F1")
         masks = session.scalars(
@@ -257,6 +258,8 @@ def test_the_two_percent_case_blocks_then_needs_the_untrusted_focus_acknowledged
 
     burden = planning.burden_inputs(case_pk)
     assert [u.name for u in burden.unmeasured] == ["F1"]  # listed, never dropped
+    reason = {"no_measurement": "contoured, not measured", "no_contour": "not contoured"}[how]
+    assert burden.unmeasured[0].reason == reason
     assert "F1" not in {f.name for f in burden.foci}
     assert {f.name: f.trust for f in burden.foci}["F2"] == "warning"  # trust survives the DTO
     assert burden.to_domain().foci[[f.name for f in burden.foci].index("F2")].trust == "warning"
@@ -272,7 +275,7 @@ def test_the_two_percent_case_blocks_then_needs_the_untrusted_focus_acknowledged
     assert blocked.figures["tumour_volume_cm3"] == pytest.approx(WITHOUT_F1_CM3, abs=1e-3)
     draft = planning.save_plan(blocked)
     with pytest.raises(InvalidInputError, match="F1"):
-        planning.approve(draft.pk, _to_acknowledge(planning.preview_overrides(draft.pk, {})[1]))
+        planning.approve(draft.pk, _to_acknowledge(blocked.advisories))
     assert planning.get_plan(draft.pk).status == "draft"
 
     # F1 measured: the plan uses every focus, F = 113.812 / 1572.703 × 100 = 7.24 %.
@@ -558,3 +561,52 @@ def test_segment_spellings_on_lesions_reach_one_segment_and_lobe(
     assert first.tumour_volume_cm3 == pytest.approx(60.0)
     assert (second.territory, second.segments) == ("left", ("IV",))
     assert second.tumour_volume_cm3 == pytest.approx(12.0)
+
+
+# ---------------------------------------------------------------------------
+# The course is judged again at approval, against the course as it stands now
+# ---------------------------------------------------------------------------
+
+
+def test_a_draft_is_judged_against_todays_course(services: Any) -> None:
+    # Institution course limit 150 mg. Drafts A and B each load 100 mg (40 cm³ → 2 mL →
+    # 1 vial → 100 mg). When both were proposed the course was empty: 0 + 100 ≤ 150, no
+    # course warning. B is approved; A judged now: 100 (B) + 100 (A) = 200 mg > 150 mg.
+    params = PlanningService(services.session_factory, "x").parameters
+    planning = PlanningService(
+        services.session_factory,
+        "dr test",
+        protocol=services.protocol,
+        parameters=params.with_values(course_warning_mg=150.0),
+    )
+    case_pk, timepoint_pk, study_pk = _new_case(services)
+    planning.set_clinical_inputs(case_pk, **GOOD_PATIENT)
+    series_pk = _add_series(services, study_pk, "1.2.9.course.1")
+    _add_lesion(
+        services, case_pk, "liver", kind="liver", timepoint_pk=timepoint_pk,
+        series_pk=series_pk, volume_cm3=1500.0,
+    )  # fmt: skip
+    _add_lesion(
+        services, case_pk, "F1", "VII", timepoint_pk=timepoint_pk, series_pk=series_pk,
+        volume_cm3=40.0,
+    )  # fmt: skip
+    draft_a = planning.save_plan(planning.propose(case_pk))
+    draft_b = planning.save_plan(planning.propose(case_pk))
+    assert "course.cumulative_dose" not in _codes(draft_a.advisories)
+    assert draft_a.total_loaded_mg == pytest.approx(100.0)
+    planning.approve(draft_b.pk, [a.code for a in planning.warnings_to_acknowledge(draft_b.pk)])
+    assert planning.course_history(case_pk).committed_mg == pytest.approx(100.0)
+
+    _, shown = planning.preview_overrides(draft_a.pk, {})
+    course = next(a for a in shown if a.code.endswith("course.cumulative_dose"))
+    assert course.severity == "warning"
+    assert "200 mg" in course.message
+    needed_then = [
+        a.code for a in draft_a.advisories if a.severity in ("warning", "strong_warning")
+    ]
+    with pytest.raises(InvalidInputError, match=r"course\.cumulative_dose"):
+        planning.approve(draft_a.pk, needed_then)
+    approved = planning.approve(
+        draft_a.pk, [a.code for a in planning.warnings_to_acknowledge(draft_a.pk)]
+    )
+    assert course.code in approved.acknowledged

@@ -48,6 +48,15 @@ DOSE_CODE_PREFIXES = ("dose.", "beads.", "course.", "override.")
 """Codes of the advisories that judge sessions (recomputed after overrides)."""
 
 
+def _mg(value: float, limit: float) -> str:
+    """A dose with just enough decimals to show on which side of ``limit`` it lies."""
+    for digits in (0, 1, 2, 3):
+        text = f"{value:.{digits}f}"
+        if (float(text) > limit) == (value > limit) and float(text) != limit:
+            return text
+    return f"{value:.3f}"
+
+
 def is_dose_advisory(advisory: Advisory) -> bool:
     """True for the advisories :func:`dose_advisories` raises."""
     return advisory.code.startswith(DOSE_CODE_PREFIXES)
@@ -412,7 +421,8 @@ def dose_advisories(
             out.append(Advisory(f"dose.session_limit.s{n}", "info", message, source))
         if loaded > cap_mg + _EPS:
             message = (
-                f"Session {n}: {loaded:.0f} mg loaded, above the session limit of {cap_mg:g} mg."
+                f"Session {n}: {_mg(loaded, cap_mg)} mg loaded, above the session limit of "
+                f"{cap_mg:g} mg."
             )
             source = params.cite("per_session_cap_mg")
             out.append(
@@ -429,14 +439,15 @@ def dose_advisories(
             )
         if delivered > warn_mg + _EPS:
             message = (
-                f"Session {n}: {delivered:.0f} mg expected to be delivered, above {warn_mg:g} mg "
+                f"Session {n}: {_mg(delivered, warn_mg)} mg expected to be delivered, above "
+                f"{warn_mg:g} mg "
                 "per session — more than 100 mg in one treatment predicted adverse events."
             )
             source = params.cite("per_session_warning_mg")
             out.append(Advisory(f"dose.delivered_above_warning.s{n}", "warning", message, source))
         if loaded > warn_mg + _EPS:
             message = (
-                f"Session {n}: {loaded:.0f} mg loaded, above {warn_mg:g} mg per session"
+                f"Session {n}: {_mg(loaded, warn_mg)} mg loaded, above {warn_mg:g} mg per session"
                 + (
                     f" (expected delivered {delivered:.0f} mg; if every prepared bead is injected "
                     f"the session delivers up to {loaded:.0f} mg)"

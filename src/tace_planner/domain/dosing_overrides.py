@@ -197,6 +197,8 @@ def rejudge(
     (or by a changed course) and gets the code ``override.<code>``, so that it must
     be acknowledged on its own.
     """
+    if not sessions:  # a blocked plan has no session to judge: nothing new is raised
+        return tuple(shown)
     before = {a.code: a for a in shown if is_dose_advisory(a)}
     kept = [a for a in shown if not is_dose_advisory(a)]
     for advisory in dose_advisories(sessions, product, params, course):
