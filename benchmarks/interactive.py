@@ -18,6 +18,7 @@ Goals (issue 12): noc85 ≤ 3 on average, no Dice drop above 0.02, p95 ≤ 150 m
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import time
@@ -37,7 +38,7 @@ def _next_click(seg: np.ndarray, truth: np.ndarray, spacing) -> tuple[tuple[int,
     for error, include in ((truth & ~seg, True), (seg & ~truth, False)):
         if not error.any():
             continue
-        labels, count = ndimage.label(error)
+        labels, _ = ndimage.label(error)
         sizes = np.bincount(labels.ravel())[1:]
         largest = labels == (int(np.argmax(sizes)) + 1)
         depth = ndimage.distance_transform_edt(largest, sampling=spacing)
@@ -95,7 +96,7 @@ def run(clicks: int, seed: int, verbose: bool, full_size: bool, names: list[str]
         noc90.append(next((n + 1 for n, d in enumerate(full) if d >= 0.90), clicks))
         for n in after:
             after[n].append(full[n - 1])
-        drops.append(max((a - b for a, b in zip(full, full[1:])), default=0.0))
+        drops.append(max((a - b for a, b in itertools.pairwise(full)), default=0.0))
         details.append(
             {"case": case.name, "dice": [round(d, 3) for d in dices], "noc85": noc85[-1]}
         )

@@ -153,7 +153,7 @@ def _lesion(spec: RealisticSpec, rng: np.random.Generator) -> SphereUnion | Harm
     return HarmonicBlob((0.0, 0.0, 0.0), radius, coefficients)
 
 
-def _sphere(center: tuple[float, float, float], radius: float):  # noqa: ANN202 - inside test
+def _sphere(center: tuple[float, float, float], radius: float):
     def inside(x: npt.NDArray, y: npt.NDArray, z: npt.NDArray) -> BoolArray:
         return np.asarray(
             (x - center[0]) ** 2 + (y - center[1]) ** 2 + (z - center[2]) ** 2 <= radius**2
@@ -162,9 +162,7 @@ def _sphere(center: tuple[float, float, float], radius: float):  # noqa: ANN202 
     return inside
 
 
-def _paint(
-    image: npt.NDArray[np.float32], inside, value: float, box=None  # noqa: ANN001
-) -> None:
+def _paint(image: npt.NDArray[np.float32], inside, value: float, box=None) -> None:
     """Set voxels (with partial volume) of ``inside`` to ``value`` HU."""
     shape = image.shape
     box = box or (0, shape[0], 0, shape[1], 0, shape[2])
