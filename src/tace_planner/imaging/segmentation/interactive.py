@@ -298,9 +298,32 @@ class InteractiveContour:
             grown = labels == labels[local] if labels[local] else np.zeros_like(mask)
         else:
             grown = (to_click <= (6.0 if first else 1.2 * depth + 0.5)) & ~nearer_exclude
+        if first and grown.any():
+            grown = self._undo_curvature_shrink(grown, box, bound & ~nearer_exclude)
         out = self.mask.copy()
         out[box] = _fill(mask | grown, self.flat)
         return out
+
+    def _undo_curvature_shrink(
+        self, grown: BoolArray, box: tuple[slice, slice, slice], allowed: BoolArray
+    ) -> BoolArray:
+        """Move the outline out by the shrink that smoothing causes on a curved edge.
+
+        On an image smoothed by a Gaussian of SD σ, the half-way level of a ball of
+        radius R lies about σ²/R inside its edge (the Laplacian of the smoothed step;
+        the bias is zero on a flat edge). The outline is moved out by that distance,
+        with R the radius of the sphere of equal volume.
+        """
+        from scipy import ndimage
+
+        spacing = self.spacing_mm
+        volume_mm3 = float(grown.sum()) * math.prod(spacing)
+        radius = (3.0 * volume_mm3 / (4.0 * math.pi)) ** (1.0 / 3.0)
+        shift = self._model.sigma_mm**2 / max(radius, 1.0)
+        if shift < 0.2:
+            return grown
+        outside = ndimage.distance_transform_edt(~grown, sampling=spacing)
+        return grown | ((outside <= shift) & allowed)
 
     def _box_around(self, point: Index, reach_mm: float) -> tuple[slice, slice, slice]:
         """The working box, grown to ``reach_mm`` around ``point``."""
