@@ -180,10 +180,19 @@ for (by in c("group", "tace_immediately", "primary")) {
   }
   put_logrank(sprintf("cohort.%s.logrank", by),
               survdiff(Surv(ttp_after_tace_days, progression_event) ~ co[[by]], data = co))
+  for (cat in setdiff(c("tace_immediately", "primary"), by)) {
+    counts <- table(co[[by]], co[[cat]])
+    prefix <- sprintf("cohort.%s.counts.%s", by, cat)
+    if (all(dim(counts) == 2)) {
+      put(paste0(prefix, ".p"), fisher.test(counts)$p.value)
+    } else {
+      res <- suppressWarnings(chisq.test(counts))
+      put(paste0(prefix, ".statistic"), unname(res$statistic))
+      put(paste0(prefix, ".p"), res$p.value)
+    }
+  }
 }
 full <- !is.na(co$doubling_time_days) & !is.na(co$volume_change_percent)
 put_lm("cohort.regression", co$volume_change_percent[full], co$doubling_time_days[full])
-counts <- table(co$group, co$tace_immediately)
-put("cohort.counts.tace_immediately.fisher_p", fisher.test(counts)$p.value)
 
 write.csv(data.frame(key = keys, value = values), out_file, row.names = FALSE)
