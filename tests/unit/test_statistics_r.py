@@ -35,7 +35,13 @@ def test_median_and_quartiles_are_quantile_type_7(dataset: str, group: str) -> N
 
 @pytest.mark.parametrize(
     ("dataset", "method"),
-    [("mw_exact", "exact"), ("mw_ties", "normal"), ("mw_large", "normal")],
+    [
+        ("mw_exact", "exact"),
+        ("mw_ties", "normal"),
+        ("mw_large", "normal"),
+        ("mw_b49", "exact"),  # 49 values: still exact in R
+        ("mw_b50", "normal"),  # 50 values: normal approximation in R
+    ],
 )
 def test_mann_whitney_equals_wilcox_test(dataset: str, method: str) -> None:
     result = st.mann_whitney(SAMPLES[dataset]["A"], SAMPLES[dataset]["B"])

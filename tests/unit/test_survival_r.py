@@ -9,7 +9,14 @@ from tace_planner.domain.errors import InvalidInputError
 from tace_planner.domain.survival import kaplan_meier, log_rank
 
 REFERENCE = read_reference()
-KM_DATASETS = ["km_plateau", "km_censored", "km_plateau_censor", "km_many", "km_no_median"]
+KM_DATASETS = [
+    "km_plateau",
+    "km_censored",
+    "km_plateau_censor",
+    "km_many",
+    "km_no_median",
+    "km_ties_zero",  # an event and a censoring at time 0, tied events and censorings
+]
 
 
 def _data(dataset: str) -> tuple[list[float], list[int], list[str]]:

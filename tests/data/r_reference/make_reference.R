@@ -44,7 +44,7 @@ for (ds in unique(samples$dataset)) {
     put(sprintf("quantile.%s.%s.q3", ds, g), q[3])
   }
 }
-for (ds in c("mw_exact", "mw_ties", "mw_large")) {
+for (ds in c("mw_exact", "mw_ties", "mw_large", "mw_b49", "mw_b50")) {
   part <- samples[samples$dataset == ds, ]
   res <- suppressWarnings(wilcox.test(part$value[part$group == "A"],
                                       part$value[part$group == "B"]))
@@ -118,7 +118,8 @@ put_logrank <- function(prefix, diff) {
   put(paste0(prefix, ".p"), pchisq(diff$chisq, df, lower.tail = FALSE))
 }
 surv_data <- read.csv("survival.csv", stringsAsFactors = FALSE)
-for (ds in c("km_plateau", "km_censored", "km_plateau_censor", "km_many", "km_no_median")) {
+for (ds in c("km_plateau", "km_censored", "km_plateau_censor", "km_many", "km_no_median",
+            "km_ties_zero")) {
   part <- surv_data[surv_data$dataset == ds, ]
   put_km(sprintf("km.%s", ds), survfit(Surv(time, event) ~ 1, data = part))
 }
