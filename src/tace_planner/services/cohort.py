@@ -170,7 +170,7 @@ def cohort_tables(data: CohortData, group_column: str = "group") -> CohortTables
         group_sizes={name: len(rows) for name, rows in members.items()},
         variables=variables,
         survival=_survival(members),
-        regression=_regression(grouped, notes),
+        regression=_regression(list(data.rows), notes),  # the whole cohort, as in R
         counts=counts,
         notes=tuple(notes),
     )
