@@ -197,3 +197,14 @@ def test_semicolon_sheet_with_decimal_commas_reads_the_same(tmp_path: Path) -> N
         writer.writerows([[cell.replace(".", ",") for cell in row] for row in rows[1:]])
     original, excel = read_cohort_csv(COHORT), read_cohort_csv(path)
     assert [r.values for r in excel.rows] == [r.values for r in original.rows]
+
+
+def test_a_patient_without_a_group_is_left_out_of_comparisons_but_not_the_regression(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path, _set(2, "group", ""))
+    assert main(["cohort", "tables", "--from-csv", str(path), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert sum(result["groups"].values()) == 33
+    assert any("without a value in 'group'" in note for note in result["notes"])
+    assert_equal_to_r(result["regression"]["r2"], REFERENCE, "cohort.regression.r2")

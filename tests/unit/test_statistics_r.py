@@ -7,6 +7,8 @@ written to reference.csv with 17 significant digits; compared at 1e-9 relative.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st_h
 
 from r_reference import assert_equal_to_r, read_reference, rows, samples, table
 from tace_planner.domain import statistics as st
@@ -138,3 +140,29 @@ def test_compare_groups_names_the_test_and_why() -> None:
     assert "Shapiro–Wilk" in three.explanation.inputs
     skewed = st.compare_groups({"A": SAMPLES["sw_skewed"]["A"], "B": SAMPLES["sw_normal"]["A"]})
     assert "normality rejected" in skewed.explanation.summary
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st_h.lists(st_h.integers(0, 10_000), min_size=2, max_size=12, unique=True),
+    st_h.integers(1, 6),
+)
+def test_exact_mann_whitney_p_equals_counting_every_split(values: list[int], nx: int) -> None:
+    # Without ties the exact null distribution of W is that of every way to pick the
+    # first group's ranks; the two-sided p doubles the smaller tail, as wilcox.test does.
+    from itertools import combinations
+
+    nx = min(nx, len(values) - 1)
+    x, y = values[:nx], values[nx:]
+    w_obs = sum(a > b for a in x for b in y)
+    ws = [
+        sum(a > b for a in chosen for b in set(values) - set(chosen))
+        for chosen in combinations(values, nx)
+    ]
+    lower = sum(w <= w_obs for w in ws) / len(ws)
+    upper = sum(w >= w_obs for w in ws) / len(ws)
+    expected = min(1.0, 2 * (upper if w_obs > nx * len(y) / 2 else lower))
+    result = st.mann_whitney([float(v) for v in x], [float(v) for v in y])
+    assert result.method == "exact"
+    assert result.statistic == w_obs
+    assert result.p == pytest.approx(expected, rel=1e-12)
