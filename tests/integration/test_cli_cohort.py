@@ -169,6 +169,8 @@ def test_unknown_group_column_and_missing_file_are_named(
     missing = tmp_path / "nope.csv"
     assert main(["cohort", "tables", "--from-csv", str(missing)]) == 1
     assert f"{missing}: no such file" in capsys.readouterr().err
+    assert main(["cohort", "tables", "--from-csv", str(tmp_path)]) == 1
+    assert "is a folder" in capsys.readouterr().err
 
 
 def test_a_binary_file_is_refused_without_a_traceback(tmp_path: Path) -> None:

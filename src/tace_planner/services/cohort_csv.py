@@ -117,6 +117,8 @@ def _event(text: str, path: Path, line: int) -> Value:
 
 
 def _read_lines(path: Path) -> list[str]:
+    if path.is_dir():
+        raise InvalidInputError(str(path), "is a folder; give the CSV file")
     if not path.is_file():
         raise InvalidInputError(str(path), "no such file")
     try:
