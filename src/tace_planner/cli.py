@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tace_planner import __version__
+from tace_planner.cli_cohort import add_cohort_parser, run_cohort
 from tace_planner.domain.errors import TacePlannerError
 from tace_planner.domain.progress import Progress, Task, run_sync
 
@@ -91,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     cases.add_argument("--json", action="store_true")
     _add_planning_commands(commands)
     _add_contouring_commands(commands)
+    add_cohort_parser(commands)
     return parser
 
 
@@ -666,6 +668,8 @@ def main(
     try:
         if args.command == "phantom":
             return _cmd_phantom(args)
+        if args.command == "cohort":
+            return run_cohort(args)
         services = _open_services(args)
         try:
             if args.command in (None, "gui"):

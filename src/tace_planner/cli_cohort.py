@@ -1,0 +1,108 @@
+"""``tace-planner cohort tables``: the source study's cohort tables from a spreadsheet.
+
+Registered by :mod:`tace_planner.cli`; kept apart so that the command can grow
+(exports, plots) without touching the main command table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+REGISTRY_NOT_READY = (
+    "error: the registry holds no follow-up data yet (volumes after TACE, time to "
+    "progression), so there is nothing to tabulate; run the tables on a spreadsheet "
+    "with --from-csv FILE (columns: docs/cohort-data-dictionary.md)"
+)
+
+
+def add_cohort_parser(commands: Any) -> None:
+    """Add ``cohort tables`` to the ``tace-planner`` sub-commands."""
+    cohort = commands.add_parser("cohort", help="cohort statistics as in the source study (R 4.2)")
+    actions = cohort.add_subparsers(dest="cohort_command", metavar="ACTION", required=True)
+    tables = actions.add_parser(
+        "tables", help="Me [Q1; Q3] per group with tests, Kaplan–Meier TTP, regression"
+    )
+    tables.add_argument(
+        "--from-csv",
+        type=Path,
+        metavar="FILE",
+        help="tidy per-patient CSV (columns: docs/cohort-data-dictionary.md)",
+    )
+    tables.add_argument("--group", default="group", metavar="COL", help="column to group by")
+    tables.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run_cohort(args: argparse.Namespace) -> int:
+    """Run ``cohort tables``; bad input raises InvalidInputError (``main`` prints it)."""
+    from tace_planner.services.cohort import cohort_tables_from_csv
+
+    if args.from_csv is None:
+        print(REGISTRY_NOT_READY, file=sys.stderr)
+        return 1
+    tables = cohort_tables_from_csv(args.from_csv, args.group)
+    if args.json:
+        print(json.dumps(tables.to_json(), indent=2, ensure_ascii=False))
+    else:
+        print_tables(tables)
+    return 0
+
+
+def _num(value: float | None, digits: int = 1) -> str:
+    return "NA" if value is None else f"{value:.{digits}f}"
+
+
+def _p(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def print_tables(tables: Any) -> None:
+    """The tables as text, in the source's layout (Me [Q1; Q3], p with a test note)."""
+    groups = list(tables.group_sizes)
+    print(f"Cohort {tables.source}, grouped by {tables.group_column!r}:")
+    print("  " + ", ".join(f"{g} (n = {n})" for g, n in tables.group_sizes.items()))
+    width = max(len(label) for label in (r.label for r in tables.variables))
+    header = f"{'Variable':{width}}  " + "  ".join(f"{g[:24]:24}" for g in groups) + "  p"
+    print()
+    print(header)
+    print("-" * len(header))
+    notes: dict[str, int] = {}
+    for row in tables.variables:
+        cells = "  ".join(f"{row.summaries[g].text():24}" for g in groups)
+        test = row.comparison
+        mark = ""
+        if test is not None:
+            note = test.explanation.summary.split(";")[0]
+            mark = "¹²³⁴⁵⁶⁷⁸⁹"[notes.setdefault(note, len(notes)) % 9]
+        print(f"{row.label:{width}}  {cells}  {_p(None if test is None else test.p)}{mark}")
+    for note, index in notes.items():
+        print(f"  {'¹²³⁴⁵⁶⁷⁸⁹'[index % 9]} {note}")
+    print("  Values are Me [Q1; Q3] (R quantile type 7); n per group in --json.")
+    survival = tables.survival
+    print()
+    print("Kaplan–Meier, TTP after TACE (days), median [95 % CI, log]:")
+    for name, fit in survival.groups.items():
+        print(
+            f"  {name}: {_num(fit.median, 0)} [{_num(fit.median_lower, 0)}; "
+            f"{_num(fit.median_upper, 0)}]  ({fit.events} events / {fit.n})"
+        )
+    if survival.logrank is not None:
+        lr = survival.logrank
+        print(f"  log-rank χ² = {lr.chisq:.3f}, df = {lr.df}, p = {_p(lr.p)}")
+    fit = tables.regression
+    print()
+    if fit is not None:
+        print(
+            f"Linear regression, doubling time (days) on volume change (%): "
+            f"R² = {fit.r2:.3f}, slope = {fit.slope:.3g}, p = {_p(fit.p)} (n = {fit.n})"
+        )
+    for column, entry in tables.counts.items():
+        table = json.dumps(entry["table"], ensure_ascii=False)
+        print(f"Counts of {column}: {table}; {entry['test']} p = {_p(entry['p'])}")
+    for note in (*tables.notes, *survival.notes):
+        print(f"note: {note}")

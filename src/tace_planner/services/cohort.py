@@ -1,0 +1,251 @@
+"""Cohort tables in the source study's layout: Me [Q1; Q3] per group with the test named,
+Kaplan–Meier of time to progression with log-rank, regression of doubling time on volume
+change, and counts with Fisher / χ².
+
+The numbers come from :mod:`tace_planner.domain.statistics` and
+:mod:`tace_planner.domain.survival`, which reproduce R 4.2; the tables are plain frozen
+values with ``to_json`` (keys documented in docs/cohort-data-dictionary.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tace_planner.domain import statistics as st
+from tace_planner.domain.errors import InvalidInputError
+from tace_planner.domain.survival import kaplan_meier, log_rank
+from tace_planner.services.cohort_csv import CohortData, read_cohort_csv
+
+VARIABLES: tuple[tuple[str, str], ...] = (
+    ("volume_before_cm3", "Tumour volume before TACE, cm³"),
+    ("volume_after_cm3", "Tumour volume after TACE, cm³"),
+    ("volume_change_percent", "Volume change after TACE, %"),
+    ("ttp_before_cht_days", "TTP on chemotherapy before TACE, days"),
+    ("ttp_after_tace_days", "TTP after TACE, days"),
+    ("interval_days", "Interval between volume measurements, days"),
+    ("doubling_time_days", "Doubling time, days"),
+    ("sgr_percent_per_day", "Specific growth rate, %/day"),
+)
+COUNTED = ("tace_immediately", "primary")
+REGRESSION = ("volume_change_percent", "doubling_time_days")  # x, y
+SURVIVAL = ("ttp_after_tace_days", "progression_event")
+
+
+@dataclass(frozen=True)
+class VariableRow:
+    """One variable of the table: a summary per group and the comparison across groups."""
+
+    name: str
+    label: str
+    summaries: Mapping[str, st.Summary]
+    normality_p: Mapping[str, float | None]
+    comparison: st.TestResult | None
+
+    def to_json(self) -> dict[str, Any]:
+        """``groups`` → {median, q1, q3, n, shapiro_p}; ``p``, ``test``, ``statistic``."""
+        test = self.comparison
+        return {
+            "label": self.label,
+            "groups": {
+                name: {
+                    "median": s.median,
+                    "q1": s.q1,
+                    "q3": s.q3,
+                    "n": s.n,
+                    "shapiro_p": self.normality_p.get(name),
+                }
+                for name, s in self.summaries.items()
+            },
+            "p": None if test is None else test.p,
+            "test": "none" if test is None else test.test,
+            "statistic": None if test is None else test.statistic,
+            "statistic_name": None if test is None else test.statistic_name,
+            "method": None if test is None else test.method,
+            "explanation": (
+                "fewer than two groups with values" if test is None else test.explanation.summary
+            ),
+        }
+
+
+@dataclass(frozen=True)
+class SurvivalTable:
+    """Kaplan–Meier median TTP with its 95 % CI per group, and the log-rank test."""
+
+    groups: Mapping[str, Any]
+    logrank: Any
+    notes: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """Per group median, lower, upper, n, events; ``logrank_p`` (χ², df alongside)."""
+        return {
+            "time": SURVIVAL[0],
+            "event": SURVIVAL[1],
+            "groups": {
+                name: {
+                    "median": fit.median,
+                    "lower": fit.median_lower,
+                    "upper": fit.median_upper,
+                    "n": fit.n,
+                    "events": fit.events,
+                }
+                for name, fit in self.groups.items()
+            },
+            "logrank_p": None if self.logrank is None else self.logrank.p,
+            "logrank_chisq": None if self.logrank is None else self.logrank.chisq,
+            "logrank_df": None if self.logrank is None else self.logrank.df,
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class CohortTables:
+    """Everything ``tace-planner cohort tables`` prints for one cohort and grouping."""
+
+    source: str
+    group_column: str
+    group_sizes: Mapping[str, int]
+    variables: tuple[VariableRow, ...]
+    survival: SurvivalTable
+    regression: st.Regression | None
+    counts: Mapping[str, Mapping[str, Any]]
+    notes: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object of ``cohort tables --json``."""
+        fit = self.regression
+        return {
+            "source": self.source,
+            "group_column": self.group_column,
+            "groups": dict(self.group_sizes),
+            "statistics_as": st.R_VERSION_MATCHED,
+            "variables": {row.name: row.to_json() for row in self.variables},
+            "kaplan_meier": self.survival.to_json(),
+            "regression": {
+                "x": REGRESSION[0],
+                "y": REGRESSION[1],
+                "n": None if fit is None else fit.n,
+                "r2": None if fit is None else fit.r2,
+                "slope": None if fit is None else fit.slope,
+                "intercept": None if fit is None else fit.intercept,
+                "p": None if fit is None else fit.p,
+            },
+            "counts": {name: dict(entry) for name, entry in self.counts.items()},
+            "notes": list(self.notes),
+        }
+
+
+def cohort_tables_from_csv(path: Path, group_column: str = "group") -> CohortTables:
+    """Read a cohort CSV (see :func:`read_cohort_csv`) and compute its tables."""
+    return cohort_tables(read_cohort_csv(path), group_column)
+
+
+def cohort_tables(data: CohortData, group_column: str = "group") -> CohortTables:
+    """The source's tables for ``data`` grouped by ``group_column``.
+
+    Groups are sorted by name; for two groups W is U of the first (as ``wilcox.test``
+    with R's factor order). Missing values leave a patient out of that variable only.
+    """
+    if group_column not in data.columns:
+        raise InvalidInputError(
+            f"{data.source}: row 1, column {group_column}",
+            f"no such column to group by; columns: {', '.join(data.columns)}",
+        )
+    notes = list(data.notes)
+    grouped = [row for row in data.rows if row.text(group_column) is not None]
+    left_out = len(data.rows) - len(grouped)
+    if left_out:
+        notes.append(f"{left_out} patient(s) without a value in {group_column!r} left out")
+    names = sorted({str(row.text(group_column)) for row in grouped})
+    if not names:
+        raise InvalidInputError(f"{data.source}: column {group_column}", "every cell is empty")
+    members = {name: [row for row in grouped if row.text(group_column) == name] for name in names}
+    variables = tuple(_variable(name, label, members) for name, label in VARIABLES)
+    counts = {column: _counts(column, members) for column in COUNTED if column != group_column}
+    return CohortTables(
+        source=data.source,
+        group_column=group_column,
+        group_sizes={name: len(rows) for name, rows in members.items()},
+        variables=variables,
+        survival=_survival(members),
+        regression=_regression(list(data.rows), notes),  # the whole cohort, as in R
+        counts=counts,
+        notes=tuple(notes),
+    )
+
+
+def _variable(name: str, label: str, members: Mapping[str, list[Any]]) -> VariableRow:
+    values = {
+        group: [v for v in (row.number(name) for row in rows) if v is not None]
+        for group, rows in members.items()
+    }
+    summaries = {group: st.describe(v, f"{name} in {group}") for group, v in values.items()}
+    normality: dict[str, float | None] = {}
+    for group, v in values.items():
+        try:
+            normality[group] = st.shapiro_wilk(v, f"{name} in {group}").p
+        except InvalidInputError:
+            normality[group] = None
+    present = {group: v for group, v in values.items() if v}
+    comparison = st.compare_groups(present) if len(present) >= 2 else None
+    return VariableRow(name, label, summaries, normality, comparison)
+
+
+def _survival(members: Mapping[str, list[Any]]) -> SurvivalTable:
+    time_column, event_column = SURVIVAL
+    fits, times, events, labels, notes = {}, [], [], [], []
+    for group, rows in members.items():
+        usable = [
+            (row.number(time_column), row.number(event_column))
+            for row in rows
+            if row.number(time_column) is not None and row.number(event_column) is not None
+        ]
+        if len(usable) < len(rows):
+            notes.append(f"{group}: {len(rows) - len(usable)} patient(s) without TTP or event")
+        if not usable:
+            continue
+        fits[group] = kaplan_meier([t for t, _ in usable], [int(e) for _, e in usable])
+        times += [t for t, _ in usable]
+        events += [int(e) for _, e in usable]
+        labels += [group] * len(usable)
+    test = log_rank(times, events, labels) if len(fits) >= 2 else None
+    return SurvivalTable(fits, test, tuple(notes))
+
+
+def _regression(rows: list[Any], notes: list[str]) -> st.Regression | None:
+    x_name, y_name = REGRESSION
+    pairs = [
+        (row.number(x_name), row.number(y_name))
+        for row in rows
+        if row.number(x_name) is not None and row.number(y_name) is not None
+    ]
+    try:
+        return st.linear_regression([x for x, _ in pairs], [y for _, y in pairs])
+    except InvalidInputError as error:
+        notes.append(f"regression of {y_name} on {x_name} not computed: {error}")
+        return None
+
+
+def _counts(column: str, members: Mapping[str, list[Any]]) -> dict[str, Any]:
+    levels = sorted(
+        {str(row.text(column)) for rows in members.values() for row in rows if row.text(column)}
+    )
+    table = {
+        group: {level: sum(1 for row in rows if row.text(column) == level) for level in levels}
+        for group, rows in members.items()
+    }
+    matrix = [[table[group][level] for level in levels] for group in members]
+    entry: dict[str, Any] = {"levels": levels, "table": table, "p": None, "test": "none"}
+    rows_used = [r for r in matrix if sum(r) > 0]
+    columns_used = [c for c in zip(*rows_used, strict=True) if sum(c) > 0] if rows_used else []
+    if len(rows_used) < 2 or len(columns_used) < 2:
+        return entry
+    usable = [list(r) for r in zip(*columns_used, strict=True)]
+    result = st.fisher_exact(usable) if len(usable) == 2 and len(usable[0]) == 2 else None
+    if result is None:
+        result = st.chi_squared(usable)
+    entry.update(p=result.p, test=result.test, statistic=result.statistic)
+    entry["explanation"] = result.explanation.summary
+    return entry

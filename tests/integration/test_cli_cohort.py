@@ -1,0 +1,212 @@
+"""`tace-planner cohort tables --from-csv` equals R 4.2 on the committed cohort, and
+refuses bad spreadsheets with one line naming the file, row and column."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from r_reference import FOLDER, assert_equal_to_r, read_reference
+from tace_planner.cli import main
+
+REFERENCE = read_reference()
+COHORT = FOLDER / "cohort.csv"
+
+
+def _tables(capsys: pytest.CaptureFixture[str], *extra: str) -> dict:
+    assert main(["cohort", "tables", "--from-csv", str(COHORT), "--json", *extra]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("by", ["group", "tace_immediately", "primary"])
+def test_variable_tables_equal_r(capsys: pytest.CaptureFixture[str], by: str) -> None:
+    result = _tables(capsys, "--group", by)
+    assert result["group_column"] == by
+    compared = 0
+    for name, row in result["variables"].items():
+        prefix = f"cohort.{by}.{name}"
+        for group, summary in row["groups"].items():
+            assert summary["n"] == int(REFERENCE[f"{prefix}.{group}.n"])
+            if summary["n"] == 0:
+                assert summary["median"] is None
+                continue
+            for key in ("median", "q1", "q3"):
+                assert_equal_to_r(summary[key], REFERENCE, f"{prefix}.{group}.{key}")
+            if f"{prefix}.{group}.shapiro_p" in REFERENCE:
+                assert_equal_to_r(summary["shapiro_p"], REFERENCE, f"{prefix}.{group}.shapiro_p")
+            else:
+                assert summary["shapiro_p"] is None
+        if f"{prefix}.p" in REFERENCE:
+            assert_equal_to_r(row["p"], REFERENCE, f"{prefix}.p")
+            assert_equal_to_r(row["statistic"], REFERENCE, f"{prefix}.statistic")
+            compared += 1
+        else:
+            assert row["p"] is None
+            assert row["test"] == "none"
+    assert compared >= 7
+
+
+def test_two_groups_use_mann_whitney_and_five_kruskal_wallis(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    by_group = _tables(capsys)["variables"]["volume_before_cm3"]
+    assert by_group["test"] == "Mann–Whitney U"
+    assert by_group["statistic_name"] == "W"
+    by_primary = _tables(capsys, "--group", "primary")["variables"]["volume_before_cm3"]
+    assert by_primary["test"] == "Kruskal–Wallis"
+    assert set(by_primary["groups"]) == {"lung", "pancreas", "rectum", "small_intestine", "unknown"}
+
+
+@pytest.mark.parametrize("by", ["group", "tace_immediately", "primary"])
+def test_kaplan_meier_and_log_rank_equal_r(capsys: pytest.CaptureFixture[str], by: str) -> None:
+    km = _tables(capsys, "--group", by)["kaplan_meier"]
+    for group, fit in km["groups"].items():
+        prefix = f"cohort.{by}.km.{group}"
+        for key in ("median", "lower", "upper"):
+            assert_equal_to_r(fit[key], REFERENCE, f"{prefix}.{key}")
+    assert_equal_to_r(km["logrank_p"], REFERENCE, f"cohort.{by}.logrank.p")
+    assert_equal_to_r(km["logrank_chisq"], REFERENCE, f"cohort.{by}.logrank.chisq")
+
+
+def test_regression_and_counts_equal_r(capsys: pytest.CaptureFixture[str]) -> None:
+    result = _tables(capsys)
+    for key in ("n", "r2", "slope", "intercept", "p"):
+        assert_equal_to_r(result["regression"][key], REFERENCE, f"cohort.regression.{key}")
+    counts = result["counts"]
+    assert counts["tace_immediately"]["test"] == "Fisher exact"
+    assert_equal_to_r(
+        counts["tace_immediately"]["p"], REFERENCE, "cohort.group.counts.tace_immediately.p"
+    )
+    assert counts["primary"]["test"] == "Pearson χ²"
+    assert_equal_to_r(counts["primary"]["p"], REFERENCE, "cohort.group.counts.primary.p")
+
+
+def test_doubling_time_is_computed_where_the_sheet_leaves_it_empty() -> None:
+    from tace_planner.services.cohort_csv import read_cohort_csv
+
+    data = read_cohort_csv(COHORT)
+    for row in data.rows:
+        patient = row.text("patient")
+        for column in ("doubling_time_days", "sgr_percent_per_day"):
+            assert_equal_to_r(row.number(column), REFERENCE, f"cohort.row.{patient}.{column}")
+    assert any("P08" in note and "undefined" in note for note in data.notes)
+
+
+def test_text_table_names_the_tests(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cohort", "tables", "--from-csv", str(COHORT)]) == 0
+    out = capsys.readouterr().out
+    assert "102.9 [62.6; 201.5]" in out  # volume before TACE, metachronous (R: 102.95 …)
+    assert "Mann–Whitney U test, exact distribution" in out
+    assert "log-rank" in out
+
+
+def test_without_a_csv_the_registry_says_it_has_no_follow_up_yet(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["cohort", "tables", "--json"]) == 1
+    assert "no follow-up data yet" in capsys.readouterr().err
+
+
+def _write(tmp_path: Path, edit) -> Path:
+    with COHORT.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    edit(rows)
+    path = tmp_path / "sheet.csv"
+    with path.open("w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    return path
+
+
+def _set(row: int, column: str, value: str):
+    def edit(rows: list[list[str]]) -> None:
+        rows[row - 1][rows[0].index(column)] = value
+
+    return edit
+
+
+def _drop_column(column: str):
+    def edit(rows: list[list[str]]) -> None:
+        index = rows[0].index(column)
+        for row in rows:
+            del row[index]
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (_set(5, "volume_after_cm3", "12,3x"), "row 5, column volume_after_cm3: '12,3x' is not"),
+        (_set(7, "progression_event", "maybe"), "row 7, column progression_event"),
+        (_set(3, "ttp_after_tace_days", "-4"), "row 3, column ttp_after_tace_days"),
+        (_set(9, "patient", "P01"), "row 9, column patient: 'P01' already on row 2"),
+        (_set(4, "tace_immediately", "later"), "row 4, column tace_immediately"),
+        (_drop_column("interval_days"), "row 1, column interval_days: missing"),
+    ],
+)
+def test_bad_cells_give_one_line_with_file_row_and_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], edit, expected: str
+) -> None:
+    path = _write(tmp_path, edit)
+    assert main(["cohort", "tables", "--from-csv", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"error: {path}: ")
+    assert expected in err
+    assert "Traceback" not in err
+
+
+def test_unknown_group_column_and_missing_file_are_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["cohort", "tables", "--from-csv", str(COHORT), "--group", "arm"]) == 1
+    assert "column arm: no such column" in capsys.readouterr().err
+    missing = tmp_path / "nope.csv"
+    assert main(["cohort", "tables", "--from-csv", str(missing)]) == 1
+    assert f"{missing}: no such file" in capsys.readouterr().err
+    assert main(["cohort", "tables", "--from-csv", str(tmp_path)]) == 1
+    assert "is a folder" in capsys.readouterr().err
+
+
+def test_a_binary_file_is_refused_without_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "sheet.csv"
+    path.write_bytes(b"\xff\xfe\x00patient\x00")
+    run = subprocess.run(
+        [sys.executable, "-m", "tace_planner", "cohort", "tables", "--from-csv", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 1
+    assert "not UTF-8" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_semicolon_sheet_with_decimal_commas_reads_the_same(tmp_path: Path) -> None:
+    from tace_planner.services.cohort_csv import read_cohort_csv
+
+    with COHORT.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    path = tmp_path / "excel.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(rows[0])
+        writer.writerows([[cell.replace(".", ",") for cell in row] for row in rows[1:]])
+    original, excel = read_cohort_csv(COHORT), read_cohort_csv(path)
+    assert [r.values for r in excel.rows] == [r.values for r in original.rows]
+
+
+def test_a_patient_without_a_group_is_left_out_of_comparisons_but_not_the_regression(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path, _set(2, "group", ""))
+    assert main(["cohort", "tables", "--from-csv", str(path), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert sum(result["groups"].values()) == 33
+    assert any("without a value in 'group'" in note for note in result["notes"])
+    assert_equal_to_r(result["regression"]["r2"], REFERENCE, "cohort.regression.r2")
