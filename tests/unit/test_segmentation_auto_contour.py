@@ -181,3 +181,12 @@ def test_task_form_gives_the_same_contour() -> None:
     result = run_sync(auto_contour_task(volume, [(0.0, 0.0, 0.0)]), steps.append)
     assert [s.done for s in steps] == [0, 1]
     assert np.array_equal(result.full_mask(), auto_contour(volume, [(0.0, 0.0, 0.0)]).full_mask())
+
+
+def test_an_exclude_click_on_the_include_click_is_refused() -> None:
+    lesion = ball((0, 0, 0), 10.0)
+    volume = image((lesion, 80.0))
+    with pytest.raises(InvalidInputError, match="both inside and outside"):
+        auto_contour(volume, [(0.0, 0.0, 0.0)], [(0.0, 0.0, 0.0)])
+    with pytest.raises(InvalidInputError, match="both inside and outside"):
+        auto_contour(volume, [(0.0, 0.0, 0.0), (3.0, 0.0, 0.0)], [(3.1, 0.1, 0.0)])

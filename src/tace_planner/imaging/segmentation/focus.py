@@ -253,6 +253,13 @@ def _auto_contour(
     if flat:
         include[:, 0] = include[0, 0]
         exclude[:, 0] = include[0, 0]
+    clash = [tuple(int(v) for v in e) for e in exclude if (include == e).all(axis=1).any()]
+    if clash:
+        raise InvalidInputError(
+            "exclude seed",
+            f"voxel (z, y, x) {clash[0]} is also an include click: "
+            "a point cannot be both inside and outside the focus",
+        )
     warnings: list[str] = []
     if liver_mask is not None:
         if liver_mask.shape != volume.shape:
