@@ -501,13 +501,12 @@ def _save_task(
     part: str | None,
     mask: npt.NDArray[np.bool_],
 ) -> Task[Any]:
-    """Save a mask, then measure it (an empty mask is saved and not measured)."""
-    yield Progress(0, 2, "Saving the contour")
-    saved = contouring.save_mask(lesion_pk, timepoint_pk, series_uid, part, mask, "manual")
-    yield Progress(1, 2, "Measuring")
-    if mask.any():
-        contouring.measure_lesion(lesion_pk, timepoint_pk)
-    return saved
+    """Measure a mask and save it with its measurement in one transaction (an empty mask is
+    saved and not measured)."""
+    yield Progress(0, 1, "Measuring and saving the contour")
+    saved = contouring.save_and_measure(lesion_pk, timepoint_pk, series_uid, part, mask, "manual")
+    yield Progress(1, 1, "Saved")
+    return saved.segmentation
 
 
 def _union_box(boxes: Sequence[tuple[slice, slice, slice]]) -> tuple[slice, slice, slice] | None:
