@@ -209,3 +209,20 @@ def test_series_outside_a_timepoint_is_refused(contoured) -> None:
 
     with pytest.raises(NotFoundError):
         contouring.auto_contour(case_pk, "1.2.3.4", (0, 0, 0))
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "lobe"),
+    [("Segment 6", "VI", "right"), ("VI", "VI", "right"), ("6", "VI", "right"),
+     ("IVa", "IVa", "left"), ("IVA", "IVa", "left"), ("s4b", "IVb", "left"),
+     ("1", "I", "caudate")],
+)  # fmt: skip
+def test_every_spelling_of_a_segment_is_stored_as_one_code(contoured, text, code, lobe) -> None:
+    _, contouring, case_pk, _ = contoured
+    change = contouring.create_lesion(case_pk, "Spelling", couinaud_segment=text)
+    try:
+        assert change.lesion.couinaud_segment == code
+        assert change.lesion.lobe == lobe
+        assert contouring.lesion(change.lesion.pk).couinaud_segment == code
+    finally:
+        contouring.delete_lesion(change.lesion.pk)

@@ -11,9 +11,6 @@ import numpy.typing as npt
 
 from tace_planner.domain.explanation import Advisory
 
-COUINAUD_SEGMENTS = ("I", "II", "III", "IV", "IVa", "IVb", "V", "VI", "VII", "VIII")
-"""Segments a focus may be assigned to (Couinaud; clinical-reference §7)."""
-
 LIVER_LESION_NAME = "Liver"
 """Name of the whole-liver contour of a case (kind ``"liver"``)."""
 
