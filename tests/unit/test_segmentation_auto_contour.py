@@ -138,7 +138,8 @@ def test_click_outside_the_liver_mask_drops_the_constraint_with_a_warning() -> N
 
 def test_max_radius_stops_a_leak_and_says_so() -> None:
     dark = X < 30.0  # a huge hypodense region, nothing to stop at
-    params = AutoContourParameters(max_radius_mm=15.0)
+    # The liver's HU is given: the dark region fills the box the liver would be learnt in.
+    params = AutoContourParameters(max_radius_mm=15.0, background_hu=LIVER_HU)
     result = auto_contour(image((dark, 60.0)), [(0.0, 0.0, 0.0)], parameters=params)
     mask = result.full_mask()
     assert mask.any()
