@@ -13,6 +13,10 @@ saves its lesion, mask and measurement together or not at all
 (:meth:`ContouringService.write_contours`). Two users contouring the same
 lesion at once: the second save is refused with who saved first and when.
 Volumes come from the app's shared :class:`~tace_planner.services.volume_cache.VolumeLoader`.
+
+Why this module is a little over 500 lines: it keeps, as one-line delegations,
+every method name the UI, the CLI and the demo call, so that the split into
+focused services changed none of their callers.
 """
 
 from __future__ import annotations
@@ -63,18 +67,12 @@ from tace_planner.store import repositories
 from tace_planner.store.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
+    from tace_planner.imaging.segmentation.liver import LiverResult
     from tace_planner.services.studies import StudyService
 
 __all__ = ["ContourWrite", "ContouringService", "contouring_service", "decode_segmentation"]
 
 PointLps = Sequence[float]
-
-LIVER_SEED_HU_RANGE = (-50.0, 250.0)
-"""CT HU at a liver click that can be liver (institutional default): below is fat or air,
-above is bone or contrast-filled vessel."""
-LIVER_REFUSED_CM3 = (300.0, 5000.0)
-"""A grown "liver" outside this range is refused (institutional default; the usual range,
-594–2,250 cm³ in Feng, World J Gastroenterol 2017, is only flagged)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -445,9 +443,9 @@ class ContouringService:
     ) -> Task[ContourResult]:
         """:meth:`contour_liver` as a task (progress of the region growing).
 
-        A click whose CT HU cannot be liver (:data:`LIVER_SEED_HU_RANGE`) or a
-        grown region whose volume cannot be a liver (:data:`LIVER_REFUSED_CM3`)
-        is refused with the reason; nothing is stored.
+        A click whose CT HU cannot be liver, or a grown region whose volume
+        cannot be a liver, is refused with the reason; nothing is stored
+        (:func:`~tace_planner.imaging.segmentation.liver.refuse_implausible_liver`).
         """
         from tace_planner.imaging.segmentation import segment_liver
 
@@ -465,7 +463,7 @@ class ContouringService:
         result = yield from segment_liver(volume, seed_lps)
         if not result.mask.any():
             raise InvalidInputError("liver seed", " ".join(result.warnings) or "nothing grown")
-        self._check_liver(series_uid, result.liver_hu, result.mask, volume)
+        self._check_liver(series_uid, result, volume)
         yield Progress(0, 0, "Saving and measuring the liver")
         write = ContourWrite(
             liver_item.name if liver_item is not None else LIVER_LESION_NAME,
@@ -482,34 +480,13 @@ class ContouringService:
             stored.lesion, stored.segmentation, stored.measurement, tuple(result.warnings)
         )
 
-    def _check_liver(
-        self,
-        series_uid: str,
-        seed_hu: float,
-        mask: npt.NDArray[np.bool_],
-        volume: ImageVolume,
-    ) -> None:
+    def _check_liver(self, series_uid: str, result: LiverResult, volume: ImageVolume) -> None:
+        from tace_planner.imaging.segmentation.liver import refuse_implausible_liver
+
         with self._sessions() as session:
             series = repositories.find_series(session, series_uid)
             modality = series.modality if series is not None else ""
-        low, high = LIVER_SEED_HU_RANGE
-        if modality == "CT" and not low <= seed_hu <= high:
-            tissue = "air or fat" if seed_hu < low else "bone or a contrast-filled vessel"
-            raise InvalidInputError(
-                "liver seed",
-                f"the click measures {seed_hu:.0f} HU, which is {tissue}, not liver "
-                f"(liver clicks must lie within {low:.0f} to {high:.0f} HU, institutional "
-                "default): click in the liver parenchyma",
-            )
-        volume_cm3 = float(np.count_nonzero(mask)) * volume.voxel_volume_cm3
-        low_cm3, high_cm3 = LIVER_REFUSED_CM3
-        if not low_cm3 <= volume_cm3 <= high_cm3:
-            raise InvalidInputError(
-                "liver seed",
-                f"the region grown from the click measures {volume_cm3:.0f} cm³, which cannot "
-                f"be a liver (accepted {low_cm3:.0f}–{high_cm3:.0f} cm³, institutional "
-                "default): click in the liver parenchyma, or contour it by hand",
-            )
+        refuse_implausible_liver(result, volume, hounsfield=modality == "CT")
 
     def _liver_mask(
         self,

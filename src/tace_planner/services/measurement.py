@@ -32,7 +32,6 @@ from tace_planner.services.contour_records import (
 )
 from tace_planner.services.contouring_dto import (
     LesionItem,
-    LesionMask,
     LesionMeasurementItem,
     MeasurementsItem,
     SegmentationItem,
@@ -430,11 +429,6 @@ def measurement_item(
         long_axis_lps=_segment(details.get("long_axis_lps")),
         short_axis_lps=_segment(details.get("short_axis_lps")),
     )
-
-
-def stored_measurement_item(stored: LesionMask, row: MeasurementRow) -> LesionMeasurementItem:
-    """:func:`measurement_item` for a decoded mask."""
-    return measurement_item(stored.lesion, stored.segmentation, row)
 
 
 def _segment(points: Any) -> tuple[tuple[float, float, float], tuple[float, float, float]] | None:

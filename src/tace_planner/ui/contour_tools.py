@@ -14,7 +14,7 @@ import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +31,9 @@ from tace_planner.ui.contour_actions import (
     ToolOverlay,
     neighbourhood_hu,
 )
+
+if TYPE_CHECKING:
+    from tace_planner.services.contouring import ContouringService
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +116,11 @@ class ContourController(ContourActionsMixin, QObject):
     progressed = Signal(object)  # Progress of the liver contour
 
     def __init__(
-        self, workspace: Any, contouring: Any, tasks: Any, parent: QObject | None = None
+        self,
+        workspace: Any,
+        contouring: ContouringService,
+        tasks: Any,
+        parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._workspace = workspace
@@ -494,7 +501,7 @@ class ContourController(ContourActionsMixin, QObject):
 
 
 def _save_task(
-    contouring: Any,
+    contouring: ContouringService,
     lesion_pk: int,
     timepoint_pk: int,
     series_uid: str,

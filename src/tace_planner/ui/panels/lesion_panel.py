@@ -7,7 +7,7 @@ Selecting a row emits ``lesion_selected(pk)`` and ``jump_requested(point_lps)``
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -23,6 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from tace_planner.services.contouring_dto import LesionItem, MeasurementsItem
+
+if TYPE_CHECKING:
+    from tace_planner.services.contouring import ContouringService
 
 COLUMNS = ("Lesion", "Seg.", "Target", "Volume cm³", "Long mm", "Short mm", "HU", "Enh. %",
            "Show", "Lock")  # fmt: skip
@@ -42,7 +45,7 @@ class LesionPanel(QWidget):
     lock_changed = Signal(int, bool)
     lesions_edited = Signal()
 
-    def __init__(self, contouring: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, contouring: ContouringService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._contouring = contouring
         self._case_pk: int | None = None
