@@ -134,6 +134,8 @@ def test_hu_and_enhancement_come_from_the_arterial_phase(contoured) -> None:
     f1_truth = next(f for f in truth["timepoints"][0]["foci"] if f["name"] == "F1")
     f1 = contouring.measurements(series_uid(truth, "CT_venous")).lesion("F1")
     assert f1.enhancing_fraction == pytest.approx(f1_truth["enhancing_fraction"], abs=0.05)
+    assert f1.enhancement_rule.startswith("institutional default")
+    assert "mRECIST" not in f1.enhancement_rule
     assert f1.mean_hu is not None
     assert f1.mean_hu > 100
     assert f1.longest_axial_diameter_mm == pytest.approx(54.0, abs=2 * 3.125)

@@ -428,6 +428,7 @@ def measurement_item(
         measured_at=row.measured_at,
         long_axis_lps=_segment(details.get("long_axis_lps")),
         short_axis_lps=_segment(details.get("short_axis_lps")),
+        enhancement_rule=str(details.get("enhancement_rule", "")),
     )
 
 

@@ -56,6 +56,15 @@ class LesionPanel(QWidget):
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("lesion_table")
         self.table.setHorizontalHeaderLabels(COLUMNS)
+        recist = contouring.recist
+        self.table.horizontalHeaderItem(COLUMNS.index("Enh. %")).setToolTip(
+            f"Share of the focus at or above {recist.enhancing_threshold_hu:g} HU on the "
+            f"arterial phase — {recist.enhancing_source()}"
+        )
+        self.table.horizontalHeaderItem(COLUMNS.index("Long mm")).setToolTip(
+            "RECIST 1.1 longest diameter in the patient's axial plane "
+            "(Eisenhauer, Eur J Cancer 2009)"
+        )
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
