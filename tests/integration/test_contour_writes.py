@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import threading
@@ -111,6 +112,23 @@ def test_a_replaced_mask_is_recoverable_from_the_audit_trail(demo) -> None:
         recovered = contouring.previous_mask(first.lesion.pk, timepoint_pk)
         assert recovered is not None
         assert np.array_equal(recovered, first_mask)
+        # a deleted lesion's mask is in the audit trail too
+        contouring.delete_lesion(first.lesion.pk)
+        with services.session_factory() as session:
+            from sqlalchemy import select
+
+            from tace_planner.imaging.mask_codec import unpack_mask
+            from tace_planner.store.models import AuditEventRow
+
+            event = session.scalars(
+                select(AuditEventRow).where(
+                    AuditEventRow.entity == "lesion", AuditEventRow.action == "delete"
+                )
+            ).one()
+            (saved,) = event.before["segmentations"]
+            grid = saved["grid_shape"]
+            data = base64.b64decode(saved["mask_packed_b64"])
+            assert np.array_equal(unpack_mask(grid["bbox"], data, grid["shape"]), edited)
     finally:
         services.close()
 

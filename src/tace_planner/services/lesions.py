@@ -30,6 +30,7 @@ from tace_planner.services.contour_records import (
     segment_code,
 )
 from tace_planner.services.contouring_dto import LIVER_LESION_NAME, LesionChange, LesionItem
+from tace_planner.services.mask_store import mask_snapshot
 from tace_planner.store.audit import row_snapshot
 from tace_planner.store.models import (
     CaseRow,
@@ -230,6 +231,13 @@ class LesionService:
         with self._uow() as uow:
             row = get_lesion(uow.session, lesion_pk)
             before = row_snapshot(row)
+            # The masks go into the audit trail, so that a deleted contour can be restored.
+            before["segmentations"] = [
+                mask_snapshot(seg)
+                for seg in uow.session.scalars(
+                    select(SegmentationRow).where(SegmentationRow.lesion_pk == lesion_pk)
+                )
+            ]
             seg_pks = select(SegmentationRow.id).where(SegmentationRow.lesion_pk == lesion_pk)
             uow.session.execute(
                 delete(MeasurementRow).where(MeasurementRow.segmentation_pk.in_(seg_pks))

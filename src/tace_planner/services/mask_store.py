@@ -222,7 +222,7 @@ def _segmentation_row(
     )
 
 
-def _mask_snapshot(row: SegmentationRow) -> dict[str, Any]:
+def mask_snapshot(row: SegmentationRow) -> dict[str, Any]:
     """Audit snapshot of a segmentation with its packed mask (base64), so it can be restored."""
     snapshot = {k: v for k, v in row_snapshot(row).items() if k != "mask_packed"}
     snapshot["mask_packed_b64"] = base64.b64encode(bytes(row.mask_packed)).decode("ascii")
@@ -275,7 +275,7 @@ def write_mask(
     else:
         if expected_version is not None and row.version != expected_version:
             raise changed_by(what, row.updated_by, row.updated_at)
-        before = _mask_snapshot(row)
+        before = mask_snapshot(row)
         action = "update"
         if method == "manual" and row.method in ("auto", "edited"):
             method = "edited"
