@@ -5,12 +5,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tace_planner import cli
 
+if TYPE_CHECKING:
+    from tace_planner.services.bootstrap import Services
 
-def run_gui(services: Any, case_pk: int | None = None) -> int:
+
+def run_gui(services: Services, case_pk: int | None = None) -> int:
     """Open the main window on ``services`` (and ``case_pk`` if given) and run the event loop."""
     from tace_planner.compat import check_qt_binding
 

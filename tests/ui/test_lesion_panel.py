@@ -50,6 +50,14 @@ def test_rows_and_burden(panel) -> None:
     assert "— %" not in panel.burden_label.text()
 
 
+def test_the_enhancing_column_says_its_threshold_is_an_institutional_default(panel) -> None:
+    header = panel.table.horizontalHeaderItem(7)
+    assert header.text() == "Enh. %"
+    assert "40 HU" in header.toolTip()
+    assert "institutional default" in header.toolTip()
+    assert "mRECIST" not in header.toolTip()
+
+
 def test_selecting_a_row_jumps_to_the_lesion(qtbot, panel) -> None:
     with qtbot.waitSignal(panel.jump_requested) as jump:
         panel.select_lesion(panel.lesions[1].pk)

@@ -62,7 +62,7 @@ def phases(small_phantom: Path) -> dict[str, ImageVolume]:
 @pytest.fixture
 def workspace(qtbot, task_runner, phases):
     studies = FakeStudies(phases)
-    widget = ViewerWorkspace(SimpleNamespace(studies=studies), task_runner)
+    widget = ViewerWorkspace(SimpleNamespace(studies=studies, annotations=None), task_runner)
     qtbot.addWidget(widget)
     widget.resize(900, 700)
     widget.show()
@@ -224,7 +224,9 @@ def test_the_series_geometry_report_reaches_the_view(qtbot, task_runner, phases)
         )  # fmt: skip
 
     widget = ViewerWorkspace(
-        SimpleNamespace(studies=FakeStudies(phases)), task_runner, describe_series=describe
+        SimpleNamespace(studies=FakeStudies(phases), annotations=None),
+        task_runner,
+        describe_series=describe,
     )
     qtbot.addWidget(widget)
     widget.set_layout("1x2")

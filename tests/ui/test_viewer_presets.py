@@ -65,7 +65,7 @@ def test_toolbar_applies_edited_presets(qtbot, task_runner, monkeypatch) -> None
 
     from tace_planner.ui.viewer.viewer_grid import ViewerWorkspace
 
-    workspace = ViewerWorkspace(SimpleNamespace(studies=None), task_runner)
+    workspace = ViewerWorkspace(SimpleNamespace(studies=None, annotations=None), task_runner)
     qtbot.addWidget(workspace)
     toolbar = ViewerToolBar(workspace)
     qtbot.addWidget(toolbar)

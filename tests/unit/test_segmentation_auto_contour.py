@@ -138,7 +138,8 @@ def test_click_outside_the_liver_mask_drops_the_constraint_with_a_warning() -> N
 
 def test_max_radius_stops_a_leak_and_says_so() -> None:
     dark = X < 30.0  # a huge hypodense region, nothing to stop at
-    params = AutoContourParameters(max_radius_mm=15.0)
+    # The liver's HU is given: the dark region fills the box the liver would be learnt in.
+    params = AutoContourParameters(max_radius_mm=15.0, background_hu=LIVER_HU)
     result = auto_contour(image((dark, 60.0)), [(0.0, 0.0, 0.0)], parameters=params)
     mask = result.full_mask()
     assert mask.any()
@@ -181,3 +182,12 @@ def test_task_form_gives_the_same_contour() -> None:
     result = run_sync(auto_contour_task(volume, [(0.0, 0.0, 0.0)]), steps.append)
     assert [s.done for s in steps] == [0, 1]
     assert np.array_equal(result.full_mask(), auto_contour(volume, [(0.0, 0.0, 0.0)]).full_mask())
+
+
+def test_an_exclude_click_on_the_include_click_is_refused() -> None:
+    lesion = ball((0, 0, 0), 10.0)
+    volume = image((lesion, 80.0))
+    with pytest.raises(InvalidInputError, match="both inside and outside"):
+        auto_contour(volume, [(0.0, 0.0, 0.0)], [(0.0, 0.0, 0.0)])
+    with pytest.raises(InvalidInputError, match="both inside and outside"):
+        auto_contour(volume, [(0.0, 0.0, 0.0), (3.0, 0.0, 0.0)], [(3.1, 0.1, 0.0)])

@@ -19,9 +19,11 @@ Conventions
   too thin for that (one voxel wide) are measured on the outer edges of their
   voxels, so a line of n voxels measures n voxels. The 3D diameter uses the
   mid-points of the voxels' outer faces (up to a voxel longer than the shape).
-- The longest axial diameter is the largest in-plane Feret diameter over all
-  acquired slices (RECIST 1.1, Eisenhauer 2009; clinical-reference §4.1); the
-  short axis is the longest chord perpendicular to it on the same slice.
+- The longest axial diameter is the largest Feret diameter over the patient's
+  axial slices (RECIST 1.1, Eisenhauer, Eur J Cancer 2009): the acquired
+  slices of an axial series, or the mask reformatted to axial planes for a
+  coronal or sagittal one (:func:`measure_recist_axes`). The short axis is the
+  longest diameter perpendicular to it on the same slice, inside the lesion.
 - An empty mask raises :class:`EmptyMaskError`: "no lesion" is never reported
   as 0 mm or 0 cm³ by accident.
 """
@@ -121,6 +123,8 @@ class AxialDiameters:
     method: str
     trust: Trust
     explanation: Explanation
+    plane: str = "acquired"
+    """"acquired" (measured on the series' own axial slices) or "reformatted axial"."""
 
 
 @dataclass(frozen=True)
@@ -172,14 +176,13 @@ class EnhancementThreshold:
 
     Notes
     -----
-    Default: absolute 40 HU. Necrosis and fluid measure about 0–30 HU in every
-    phase, while viable tumour tissue enhances above 40 HU in the late arterial
-    phase, hypovascular tissue included (the demo phantom: necrosis 20 HU,
-    hypovascular focus 52 HU, hypervascular focus 160 HU, liver 75 HU). A
-    liver-relative threshold (mRECIST's "arterial enhancement", Lencioni &
-    Llovet 2010, clinical-reference §4.2) calls a hypovascular but viable
-    focus necrotic, so it is offered but not the default. The value is a
-    setting; every result records the threshold it used.
+    Default: absolute 40 HU, an **institutional default without a published
+    source** (``recist.json``, ``enhancing_threshold_hu``). It is not the
+    mRECIST definition: mRECIST (Lencioni & Llovet, Semin Liver Dis 2010)
+    measures viable tumour as arterially enhancing tissue judged against the
+    liver, validated for hepatocellular carcinoma only. A liver-relative
+    rule (``reference="liver"``) is offered; every result records the rule
+    and the threshold it used.
     """
 
     reference: Literal["absolute", "liver"] = "absolute"
@@ -194,6 +197,18 @@ class EnhancementThreshold:
                 "liver mean HU", "a liver-relative threshold needs the liver's arterial mean HU"
             )
         return float(liver_mean_hu) + float(self.value_hu)
+
+    def source(self) -> str:
+        """Where the rule comes from, for the explanation a clinician reads."""
+        if self.reference == "absolute":
+            return (
+                f"institutional default, no published source: {self.value_hu:g} HU on the "
+                "arterial phase"
+            )
+        return (
+            f"institutional default, no published source: {self.value_hu:+g} HU relative to "
+            "the liver's arterial mean"
+        )
 
     def describe(self) -> str:
         """Return the threshold's rule as text."""
@@ -310,7 +325,7 @@ def measure_volume(mask: npt.ArrayLike, grid: Any, *, trust: Trust = "ok") -> Vo
             "voxel volume": f"{voxel_cm3 * MM3_PER_CM3:.4f} mm³",
         },
         result=f"{volume:.2f} cm³",
-        source="architecture.md, Conventions: volumes from voxel counts times voxel volume",
+        source="voxel count × voxel volume of the contour",
     )
     return VolumeMeasurement(volume, count, voxel_cm3, "voxel count × voxel volume", checked,
                              explanation)  # fmt: skip
@@ -420,10 +435,11 @@ def measure_axial_diameters(
     Per slice: the outline points (outer edge mid-points of the voxels) are
     mapped to mm in the slice plane, reduced to their convex hull, and the
     farthest pair is the Feret diameter. The slice with the largest one wins
-    (ties: the lowest index). Short axis: chords perpendicular to the long
-    axis are sampled every half pixel along it; each chord's length is the
-    extent, across the strip, of the outline points within half a pixel of it.
-    RECIST 1.1 (Eisenhauer, Eur J Cancer 2009), clinical-reference §4.1.
+    (ties: the lowest index). Short axis: the longest diameter perpendicular
+    to the long axis on that slice that lies inside the lesion (see
+    :func:`_short_axis`; a concave lesion is not measured across its gap).
+    The slices are the grid's own: use :func:`measure_recist_axes` for a
+    series that may not be axial. RECIST 1.1 (Eisenhauer, Eur J Cancer 2009).
     """
     checked = _check_trust(trust, geometric=True)
     array, origin = _crop(_mask(mask))
@@ -459,7 +475,7 @@ def measure_axial_diameters(
             + " mm",
         },
         result=f"{long_mm:.1f} mm × {short_mm:.1f} mm",
-        source="RECIST 1.1, Eisenhauer et al., Eur J Cancer 2009 (clinical-reference §4.1)",
+        source="RECIST 1.1, Eisenhauer et al., Eur J Cancer 2009",
     )
     return AxialDiameters(
         long_axis_mm=float(long_mm),
@@ -475,29 +491,206 @@ def measure_axial_diameters(
     )
 
 
+_MAX_REFORMAT_EDGE = 160
+"""The axial reformat has at most about this many voxels along each edge (memory bound)."""
+
+AXIAL_TOLERANCE_DEG = 30.0
+"""A series whose slice normal is within this angle of the patient's S axis is measured on
+its own slices (axial, or an axial with gantry tilt); others are reformatted to axial."""
+
+
+def acquisition_plane(grid: Any) -> str:
+    """ "axial", "coronal" or "sagittal": the patient plane closest to the grid's slices."""
+    affine = _affine(grid)
+    normal = np.cross(affine[:3, 1], affine[:3, 2])
+    normal = normal / np.linalg.norm(normal)
+    return ("sagittal", "coronal", "axial")[int(np.argmax(np.abs(normal)))]
+
+
+def _is_axial(affine: npt.NDArray[np.float64]) -> bool:
+    normal = np.cross(affine[:3, 1], affine[:3, 2])
+    cosine = abs(float(normal[2])) / float(np.linalg.norm(normal))
+    return cosine >= np.cos(np.radians(AXIAL_TOLERANCE_DEG))
+
+
+def axial_reformat(
+    mask: npt.ArrayLike, grid: Any, *, spacing_mm: float | None = None
+) -> tuple[BoolArray, npt.NDArray[np.float64]]:
+    """The mask resampled onto axial patient planes, and that grid's index→LPS affine.
+
+    The new grid's axes are (z, y, x) = (S, P, L) of the patient (LPS), its
+    voxels cubes of ``spacing_mm`` (default: the finest spacing of the source,
+    at least 0.5 mm), covering the mask's bounding box. The mask is sampled by
+    linear interpolation of its indicator, kept where ≥ ½ (the outline where
+    the partial-volume mask would be half full).
+    """
+    from scipy import ndimage
+
+    array, origin = _crop(_mask(mask))
+    affine = _affine(grid)
+    spacing = np.linalg.norm(affine[:3, :3], axis=0)
+    step = float(spacing_mm) if spacing_mm else max(float(spacing.min()), 0.5)
+    padded = np.pad(array, 1).astype(np.float32)
+    start = origin - 1.0
+    corners = np.array(
+        [[z, y, x] for z in (0, padded.shape[0] - 1) for y in (0, padded.shape[1] - 1)
+         for x in (0, padded.shape[2] - 1)], dtype=float,
+    ) + start  # fmt: skip
+    lps = index_to_lps(affine, corners)
+    low, high = lps.min(axis=0), lps.max(axis=0)
+    step = max(step, float(np.prod(high - low)) ** (1 / 3) / _MAX_REFORMAT_EDGE)
+    counts = np.ceil((high - low) / step).astype(int) + 1  # (x, y, z) in LPS
+    new_affine = np.eye(4)
+    new_affine[:3, 0] = (0.0, 0.0, step)  # z index -> S
+    new_affine[:3, 1] = (0.0, step, 0.0)  # y index -> P
+    new_affine[:3, 2] = (step, 0.0, 0.0)  # x index -> L
+    new_affine[:3, 3] = low
+    shape = (int(counts[2]), int(counts[1]), int(counts[0]))
+    kk, jj, ii = np.meshgrid(*(np.arange(n, dtype=float) for n in shape), indexing="ij")
+    target = np.stack([kk.ravel(), jj.ravel(), ii.ravel()], axis=1)
+    source = np.linalg.solve(affine, (new_affine @ np.c_[target, np.ones(len(target))].T)).T
+    source = source[:, :3] - start
+    values = ndimage.map_coordinates(padded, source.T, order=1, mode="constant", cval=0.0)
+    return values.reshape(shape) >= 0.5, new_affine
+
+
+def measure_recist_axes(mask: npt.ArrayLike, grid: Any, *, trust: Trust = "ok") -> AxialDiameters:
+    """RECIST long and short axes in the patient's axial plane, whatever the acquisition plane.
+
+    An axial series (slice normal within :data:`AXIAL_TOLERANCE_DEG` of S) is
+    measured on its own slices (:func:`measure_axial_diameters`). A coronal,
+    sagittal or steeply oblique series is reformatted to axial planes first
+    (:func:`axial_reformat`): the long axis is then never a coronal or sagittal
+    length. The end points are in LPS mm; ``slice_index`` and the ``*_index``
+    points of a reformatted result refer to the reformatted grid.
+
+    Raises
+    ------
+    EmptyMaskError, UnmeasurableGeometryError
+    """
+    affine = _affine(grid)
+    if _is_axial(affine):
+        return measure_axial_diameters(mask, affine, trust=trust)
+    _check_trust(trust, geometric=True)
+    plane = acquisition_plane(affine)
+    reformatted, new_affine = axial_reformat(mask, affine)
+    if not reformatted.any():
+        raise InvalidInputError(
+            "contour",
+            f"is too thin to measure on axial planes reformatted from this {plane} series",
+        )
+    result = measure_axial_diameters(reformatted, new_affine, trust=trust)
+    step = float(new_affine[2, 0])
+    explanation = Explanation(
+        summary=f"RECIST axes measured on axial planes reformatted from a {plane} series",
+        formula=result.explanation.formula
+        + "; mask resampled to axial planes (linear interpolation, kept where ≥ ½)",
+        inputs={**result.explanation.inputs, "acquired plane": plane,
+                "reformatted voxel": f"{step:.2f} mm"},
+        result=result.explanation.result,
+        source=result.explanation.source,
+    )  # fmt: skip
+    return AxialDiameters(
+        long_axis_mm=result.long_axis_mm,
+        slice_index=result.slice_index,
+        long_axis_lps=result.long_axis_lps,
+        long_axis_index=result.long_axis_index,
+        short_axis_mm=result.short_axis_mm,
+        short_axis_lps=result.short_axis_lps,
+        short_axis_index=result.short_axis_index,
+        method=result.method + ", on the mask reformatted to axial planes",
+        trust=result.trust,
+        explanation=explanation,
+        plane="reformatted axial",
+    )
+
+
+def _indicator(plane: BoolArray) -> tuple[npt.NDArray[np.float64], int, int]:
+    """The outline's indicator: the mask smoothed as in :func:`_outline_points`, minus ½.
+
+    Returns the padded field, its pad, and the interpolation order to sample it
+    with (1 for the smoothed field; 0, nearest, for masks too thin to smooth,
+    whose outline is then the outer voxel edges).
+    """
+    from scipy import ndimage
+
+    rows, columns = np.nonzero(plane)
+    extent = max(int(np.ptp(rows)), int(np.ptp(columns))) + 1
+    sigma = max(1.0, _OUTLINE_FRACTION * extent)
+    pad = int(np.ceil(3 * sigma)) + 1
+    u = ndimage.gaussian_filter(np.pad(plane, pad).astype(float), sigma, truncate=3.0) - 0.5
+    if np.count_nonzero(u >= 0) < 0.5 * rows.size:
+        return np.pad(plane, pad).astype(float) - 0.5, pad, 0
+    return u, pad, 1
+
+
 def _short_axis(
     plane: BoolArray, to_mm: np.ndarray, p: np.ndarray, q: np.ndarray
 ) -> tuple[float, np.ndarray, np.ndarray]:
-    """Longest chord perpendicular to p→q; returns (length, end, end) in in-plane mm."""
-    points = _outline_points(plane) @ to_mm.T
+    """Longest diameter perpendicular to p→q *inside* the lesion, in in-plane mm.
+
+    Lines perpendicular to the long axis are laid every half pixel along it;
+    along each, the outline's indicator is sampled every tenth of a pixel and
+    the longest run inside the lesion is kept, its ends placed where the
+    indicator crosses the outline. A line that leaves the lesion and enters it
+    again (a concave or crescent-shaped lesion) counts its longest inside run,
+    never the span across the gap. Returns (length, end, end).
+    """
+    from scipy import ndimage
+
     axis = q - p
     length = float(np.linalg.norm(axis))
     if length == 0.0:
         return 0.0, p, q
     u = axis / length
     w = np.array([-u[1], u[0]])
-    along, across = (points - p) @ u, (points - p) @ w
-    half_pixel = 0.5 * float(min(np.linalg.norm(to_mm, axis=0)))
+    pixel = float(min(np.linalg.norm(to_mm, axis=0)))
+    field, pad, order = _indicator(plane)
+    back = np.linalg.inv(to_mm)
+    along = np.arange(0.0, length + 1e-9, 0.5 * pixel)
+    step = 0.1 * pixel
+    across = np.arange(-length, length + step, step)
+    points = p + along[:, None, None] * u + across[None, :, None] * w  # (lines, samples, 2)
+    index = points.reshape(-1, 2) @ back.T + pad
+    values = ndimage.map_coordinates(field, index.T, order=order, mode="constant", cval=-0.5)
+    values = values.reshape(len(along), len(across))
+    inside = values >= 0
     best = (0.0, p, p)
-    for t in np.arange(along.min(), along.max() + 1e-9, half_pixel):
-        strip = np.abs(along - t) <= half_pixel
-        if np.count_nonzero(strip) < 2:
-            continue
-        low, high = float(across[strip].min()), float(across[strip].max())
-        if high - low > best[0]:
-            base = p + t * u
-            best = (high - low, base + low * w, base + high * w)
+    for line in np.flatnonzero(inside.any(axis=1)):
+        row, flags = values[line], inside[line]
+        edges = np.flatnonzero(np.diff(flags.astype(np.int8)))
+        starts = list(edges[~flags[edges]] + 1)  # outside -> inside
+        stops = list(edges[flags[edges]])  # inside -> outside
+        if flags[0]:
+            starts.insert(0, 0)
+        if flags[-1]:
+            stops.append(len(flags) - 1)
+        for start, stop in zip(starts, stops, strict=True):
+            low = across[0]
+            if start > 0:
+                low = across[start] - _crossing(row, start - 1, order) * step
+            high = (
+                across[stop] + _crossing(row, stop, order) * step
+                if stop < len(row) - 1
+                else across[-1]
+            )
+            if high - low > best[0]:
+                base = p + along[line] * u
+                best = (float(high - low), base + low * w, base + high * w)
     return best
+
+
+def _crossing(values: np.ndarray, k: int, order: int) -> float:
+    """Where, between samples k and k + 1 (0 … 1 of a step), the indicator crosses zero.
+
+    Measured from sample k + 1 back for an entry (k outside) and from sample k
+    forward for an exit (k inside); nearest sampling puts the crossing half-way.
+    """
+    a, b = float(values[k]), float(values[k + 1])
+    if order == 0 or a == b:
+        return 0.5
+    t = a / (a - b)  # fraction from k to k + 1
+    return 1.0 - t if a < 0 else t
 
 
 def measure_longest_3d_diameter(
@@ -640,8 +833,7 @@ def measure_enhancement(
         "necrotic fraction = 1 − enhancing fraction",
         inputs=inputs,
         result=f"enhancing {100 * fraction:.1f} %, necrotic {100 * (1 - fraction):.1f} %",
-        source="EnhancementThreshold notes (domain/measurements.py); mRECIST viable tumour, "
-        "clinical-reference §4.2",
+        source=threshold.source(),
     )
     return EnhancementMeasurement(
         enhancing_fraction=fraction,

@@ -13,6 +13,7 @@ from tace_planner.services.contouring import ContouringService
 from tace_planner.services.image_store import ImageStore
 from tace_planner.services.planning import PlanningService
 from tace_planner.services.protocol import ProtocolService
+from tace_planner.services.recist_parameters import load_recist_parameters
 from tace_planner.services.settings import AppSettings
 from tace_planner.services.studies import StudyService
 from tace_planner.services.volume_cache import VolumeCache, VolumeLoader, budget_from_env
@@ -34,7 +35,7 @@ class Services:
     annotations: AnnotationService
     planning: PlanningService
     volumes: VolumeLoader
-    contouring: ContouringService | None = None
+    contouring: ContouringService
 
     def close(self) -> None:
         """Release database connections."""
@@ -82,5 +83,11 @@ def open_services(settings: AppSettings, *, volume_cache_bytes: int | None = Non
             parameters_dir=settings.data_dir / "parameters",
         ),
         volumes=volumes,
-        contouring=ContouringService(sessions, studies, settings.user, volumes=volumes),
+        contouring=ContouringService(
+            sessions,
+            studies,
+            settings.user,
+            volumes=volumes,
+            recist=load_recist_parameters(settings.data_dir / "parameters"),
+        ),
     )

@@ -11,9 +11,6 @@ import numpy.typing as npt
 
 from tace_planner.domain.explanation import Advisory
 
-COUINAUD_SEGMENTS = ("I", "II", "III", "IV", "IVa", "IVb", "V", "VI", "VII", "VIII")
-"""Segments a focus may be assigned to (Couinaud; clinical-reference §7)."""
-
 LIVER_LESION_NAME = "Liver"
 """Name of the whole-liver contour of a case (kind ``"liver"``)."""
 
@@ -109,6 +106,8 @@ class LesionMeasurementItem:
     long_axis_lps: tuple[tuple[float, float, float], tuple[float, float, float]] | None = None
     """End points of the RECIST long axis (LPS mm), drawn on the image."""
     short_axis_lps: tuple[tuple[float, float, float], tuple[float, float, float]] | None = None
+    enhancement_rule: str = ""
+    """How the enhancing fraction was obtained (threshold and its source)."""
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (what ``tace-planner measurements --json`` prints per lesion)."""
@@ -124,6 +123,7 @@ class LesionMeasurementItem:
             "longest_3d_diameter_mm": _round(self.longest_3d_diameter_mm, 2),
             "mean_hu": _round(self.mean_hu, 1),
             "enhancing_fraction": _round(self.enhancing_fraction, 4),
+            "enhancement_rule": self.enhancement_rule,
             "method": self.method,
             "trust": self.trust,
             "notes": list(self.notes),

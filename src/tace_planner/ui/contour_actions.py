@@ -37,6 +37,7 @@ from tace_planner.imaging.segmentation import (
 )
 
 if TYPE_CHECKING:
+    from tace_planner.services.contouring import ContouringService
     from tace_planner.ui.contour_tools import _Lesion
 
 BRUSH_TOOLS = ("brush", "erase", "threshold")
@@ -184,7 +185,7 @@ class ContourActionsMixin:
     _lesions: dict[int, _Lesion]
     _active_pk: int | None
     _case_pk: int | None
-    _contouring: Any
+    _contouring: ContouringService
     _workspace: Any
     _polygon: list[Any]
     error: Any

@@ -14,7 +14,7 @@ import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +31,9 @@ from tace_planner.ui.contour_actions import (
     ToolOverlay,
     neighbourhood_hu,
 )
+
+if TYPE_CHECKING:
+    from tace_planner.services.contouring import ContouringService
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +116,11 @@ class ContourController(ContourActionsMixin, QObject):
     progressed = Signal(object)  # Progress of the liver contour
 
     def __init__(
-        self, workspace: Any, contouring: Any, tasks: Any, parent: QObject | None = None
+        self,
+        workspace: Any,
+        contouring: ContouringService,
+        tasks: Any,
+        parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._workspace = workspace
@@ -494,20 +501,19 @@ class ContourController(ContourActionsMixin, QObject):
 
 
 def _save_task(
-    contouring: Any,
+    contouring: ContouringService,
     lesion_pk: int,
     timepoint_pk: int,
     series_uid: str,
     part: str | None,
     mask: npt.NDArray[np.bool_],
 ) -> Task[Any]:
-    """Save a mask, then measure it (an empty mask is saved and not measured)."""
-    yield Progress(0, 2, "Saving the contour")
-    saved = contouring.save_mask(lesion_pk, timepoint_pk, series_uid, part, mask, "manual")
-    yield Progress(1, 2, "Measuring")
-    if mask.any():
-        contouring.measure_lesion(lesion_pk, timepoint_pk)
-    return saved
+    """Measure a mask and save it with its measurement in one transaction (an empty mask is
+    saved and not measured)."""
+    yield Progress(0, 1, "Measuring and saving the contour")
+    saved = contouring.save_and_measure(lesion_pk, timepoint_pk, series_uid, part, mask, "manual")
+    yield Progress(1, 1, "Saved")
+    return saved.segmentation
 
 
 def _union_box(boxes: Sequence[tuple[slice, slice, slice]]) -> tuple[slice, slice, slice] | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt
@@ -14,6 +14,10 @@ from tace_planner.domain.progress import Progress
 from tace_planner.ui.contour_actions import CLEAN_UPS, ContourOptions
 from tace_planner.ui.contour_tools import ContourController
 from tace_planner.ui.panels.lesion_panel import LesionPanel
+
+if TYPE_CHECKING:
+    from tace_planner.services.bootstrap import Services
+    from tace_planner.services.contouring import ContouringService
 
 
 def recist_axes(measurement: Any, index_to_lps: np.ndarray) -> list[Annotation]:
@@ -54,14 +58,14 @@ class ContourWorkbench(QObject):
     services offer no contouring.
     """
 
-    def __init__(self, window: Any, services: Any) -> None:
+    def __init__(self, window: Any, services: Services) -> None:
         super().__init__(window)
         self._window: Any = window  # the MainWindow (not imported: it imports this module)
         self.lesion_dock: QDockWidget | None = None
         self._build(services)
 
-    def _build(self, services: Any) -> None:
-        self.contouring = getattr(services, "contouring", None)
+    def _build(self, services: Services) -> None:
+        self.contouring: ContouringService | None = services.contouring
         self.controller: ContourController | None = None
         self.lesion_panel: LesionPanel | None = None
         if self.contouring is None:

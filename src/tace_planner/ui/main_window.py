@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -42,6 +42,9 @@ from tace_planner.ui.viewer.toolbar import ViewerToolBar
 from tace_planner.ui.viewer.viewer_grid import ViewerWorkspace
 from tace_planner.ui.viewer.window_presets import WindowPresetStore
 
+if TYPE_CHECKING:
+    from tace_planner.services.bootstrap import Services
+
 DISCLAIMER = (
     "Planning aid for research and clinical decision support — not a prescription. "
     "The physician decides."
@@ -60,7 +63,7 @@ class SnapshotDialog:
         return Path(path if path.lower().endswith(".png") else f"{path}.png")
 
 
-def _key_image(services: Any, plan_case_pk: int) -> Any:
+def _key_image(services: Services, plan_case_pk: int) -> Any:
     """The plan sheet's key image: a baseline slice through the largest focus, with contours."""
     return services.planning.key_image(plan_case_pk, services.studies.load_series)
 
@@ -77,7 +80,7 @@ class MainWindow(QMainWindow):
     belong to the running loads.
     """
 
-    def __init__(self, services: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._services = services
         self._tasks = TaskRunner(self)

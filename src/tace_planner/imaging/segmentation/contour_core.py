@@ -38,6 +38,10 @@ _MODE_SAMPLES = 60
 _OUTLINE_SD_MM = 0.8
 _FINAL_SD_MM = 1.3
 _OUTLINE_FRACTION = 0.05
+_NOISE_FLOOR_SD = 2.0
+"""The refined threshold stays at least this many smoothed liver SDs from the liver: nearer,
+the liver's own noise (2.3 % of its voxels lie beyond 2 SD on one side) joins the region and
+a small low-contrast focus leaks into the parenchyma."""
 _MIN_CONTRAST_HU = 5.0  # below this a click is "liver-like" whatever the noise
 
 
@@ -123,7 +127,9 @@ def grow_and_refine(model: ContourModel, params: AutoContourParameters) -> Outco
         if sign * (outer - model.liver_hu) > _START_SD * scale.liver_sd:
             # What surrounds the region is not liver yet (a viable rim around the
             # necrosis that was clicked): grow into it.
-            new_threshold = (outer + model.liver_hu) / 2
+            new_threshold = _clamped(
+                (outer + model.liver_hu) / 2, model.liver_hu, sign, scale.liver_sd
+            )
             if sign * (threshold - new_threshold) > 0.25:
                 threshold = new_threshold
                 continue
@@ -140,6 +146,7 @@ def grow_and_refine(model: ContourModel, params: AutoContourParameters) -> Outco
             continue
         level_fraction = edge_level(region, model.spacing_mm, scale.sigma_mm)
         new_threshold = liver_edge + level_fraction * (lesion_edge - liver_edge)
+        new_threshold = _clamped(new_threshold, liver_edge, sign, scale.liver_sd)
         if abs(new_threshold - threshold) < max(0.25 * scale.liver_sd, 0.25):
             threshold = new_threshold
             region = _grow(model, scale, threshold, sign, far, guard, params)
@@ -152,6 +159,7 @@ def grow_and_refine(model: ContourModel, params: AutoContourParameters) -> Outco
         scale = _scale(model, final_sd, guard)
         fraction = edge_level(region, model.spacing_mm, final_sd)
         threshold = liver_edge + fraction * (lesion_edge - liver_edge)
+        threshold = _clamped(threshold, liver_edge, sign, scale.liver_sd)
         region = _grow(model, scale, threshold, sign, far, guard, params)
     if region.any() and _OUTLINE_SD_MM > 0:
         outline_sd = float(np.clip(_OUTLINE_FRACTION * _equivalent_radius(region, model.spacing_mm),
@@ -168,6 +176,14 @@ def grow_and_refine(model: ContourModel, params: AutoContourParameters) -> Outco
         direction="hyper" if sign > 0 else "hypo",
         warnings=warnings,
     )
+
+
+def _clamped(threshold: float, liver_hu: float, sign: float, liver_sd: float) -> float:
+    """The threshold, kept at least ``_NOISE_FLOOR_SD`` smoothed liver SDs from the liver."""
+    floor = _NOISE_FLOOR_SD * liver_sd
+    if sign * (threshold - liver_hu) < floor:
+        return liver_hu + sign * floor
+    return threshold
 
 
 def _smooth_outline(

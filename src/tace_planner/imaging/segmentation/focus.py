@@ -32,7 +32,10 @@ to the maximum radius)
    rim, not the necrosis) and the liver just outside: the half level of a
    blurred edge is where the edge was, so soft partial-volume edges come out at
    the right place. The level is corrected for the curvature bias of the
-   smoothing (``½ − σ/(R√2π)``, :func:`~.morphology.edge_level`). The final
+   smoothing (``½ − σ/(R√2π)``, :func:`~.morphology.edge_level`), but never
+   closer to the liver than 2 smoothed liver SDs: nearer, the liver's own noise
+   joins the region and a small low-contrast focus leaks into the parenchyma
+   (``_NOISE_FLOOR_SD`` in :mod:`.contour_core`). The final
    outline is taken at ≥ 1.3 mm smoothing and its indicator smoothed once more,
    removing single-voxel noise on the edge without changing the volume.
 6. **Extra clicks.** Exclude clicks (Shift-click) inside the region split it
@@ -253,6 +256,13 @@ def _auto_contour(
     if flat:
         include[:, 0] = include[0, 0]
         exclude[:, 0] = include[0, 0]
+    clash = [tuple(int(v) for v in e) for e in exclude if (include == e).all(axis=1).any()]
+    if clash:
+        raise InvalidInputError(
+            "exclude seed",
+            f"voxel (z, y, x) {clash[0]} is also an include click: "
+            "a point cannot be both inside and outside the focus",
+        )
     warnings: list[str] = []
     if liver_mask is not None:
         if liver_mask.shape != volume.shape:

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from tace_planner.domain.errors import InvalidInputError
 from tace_planner.domain.explanation import Explanation
 from tace_planner.domain.progress import Progress, Task
 from tace_planner.domain.volume import ImageVolume
@@ -41,6 +42,13 @@ from tace_planner.imaging.segmentation.intensity import MAD_TO_SD
 
 _STEPS = 7
 _PLAUSIBLE_CM3 = (600.0, 3500.0)
+
+LIVER_SEED_HU_RANGE = (-50.0, 250.0)
+"""CT HU at a liver click that can be liver (institutional default): below is fat or air,
+above is bone or a contrast-filled vessel."""
+LIVER_REFUSED_CM3 = (300.0, 5000.0)
+"""A grown "liver" outside this range is refused (institutional default; volumes outside the
+usual 594–2,250 cm³, Feng, World J Gastroenterol 2017, are only flagged)."""
 
 
 @dataclass(frozen=True)
@@ -307,3 +315,42 @@ def _upsample(region: BoolArray, factors: np.ndarray, shape: tuple[int, int, int
         plane = np.repeat(np.repeat(region[k], fy, axis=0), fx, axis=1)[: shape[1], : shape[2]]
         out[k * fz : min((k + 1) * fz, shape[0])] = plane
     return out
+
+
+def refuse_implausible_liver(result: LiverResult, volume: ImageVolume, *, hounsfield: bool) -> None:
+    """Refuse a liver grown from a click that cannot be liver, with the reason.
+
+    Parameters
+    ----------
+    result : LiverResult
+        What :func:`segment_liver` grew.
+    volume : ImageVolume
+        The series it grew on.
+    hounsfield : bool
+        The series is CT (its values are HU): the click's HU is checked against
+        :data:`LIVER_SEED_HU_RANGE`.
+
+    Raises
+    ------
+    InvalidInputError
+        The click's HU is air, fat or bone, or the region's volume lies outside
+        :data:`LIVER_REFUSED_CM3`.
+    """
+    low, high = LIVER_SEED_HU_RANGE
+    if hounsfield and not low <= result.liver_hu <= high:
+        tissue = "air or fat" if result.liver_hu < low else "bone or a contrast-filled vessel"
+        raise InvalidInputError(
+            "liver seed",
+            f"the click measures {result.liver_hu:.0f} HU, which is {tissue}, not liver "
+            f"(liver clicks must lie within {low:.0f} to {high:.0f} HU, institutional "
+            "default): click in the liver parenchyma",
+        )
+    volume_cm3 = float(np.count_nonzero(result.mask)) * volume.voxel_volume_cm3
+    low_cm3, high_cm3 = LIVER_REFUSED_CM3
+    if not low_cm3 <= volume_cm3 <= high_cm3:
+        raise InvalidInputError(
+            "liver seed",
+            f"the region grown from the click measures {volume_cm3:.0f} cm³, which cannot "
+            f"be a liver (accepted {low_cm3:.0f}–{high_cm3:.0f} cm³, institutional "
+            "default): click in the liver parenchyma, or contour it by hand",
+        )

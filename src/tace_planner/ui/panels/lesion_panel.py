@@ -7,7 +7,7 @@ Selecting a row emits ``lesion_selected(pk)`` and ``jump_requested(point_lps)``
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -23,6 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from tace_planner.services.contouring_dto import LesionItem, MeasurementsItem
+
+if TYPE_CHECKING:
+    from tace_planner.services.contouring import ContouringService
 
 COLUMNS = ("Lesion", "Seg.", "Target", "Volume cm³", "Long mm", "Short mm", "HU", "Enh. %",
            "Show", "Lock")  # fmt: skip
@@ -42,7 +45,7 @@ class LesionPanel(QWidget):
     lock_changed = Signal(int, bool)
     lesions_edited = Signal()
 
-    def __init__(self, contouring: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, contouring: ContouringService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._contouring = contouring
         self._case_pk: int | None = None
@@ -53,6 +56,15 @@ class LesionPanel(QWidget):
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("lesion_table")
         self.table.setHorizontalHeaderLabels(COLUMNS)
+        recist = contouring.recist
+        self.table.horizontalHeaderItem(COLUMNS.index("Enh. %")).setToolTip(
+            f"Share of the focus at or above {recist.enhancing_threshold_hu:g} HU on the "
+            f"arterial phase — {recist.enhancing_source()}"
+        )
+        self.table.horizontalHeaderItem(COLUMNS.index("Long mm")).setToolTip(
+            "RECIST 1.1 longest diameter in the patient's axial plane "
+            "(Eisenhauer, Eur J Cancer 2009)"
+        )
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -43,6 +43,9 @@ from tace_planner.ui.viewer.slice_view import SliceView
 from tace_planner.ui.viewer.volume_loader import VolumeKey, VolumeProvider
 from tace_planner.ui.viewer.window_presets import WindowPresetStore
 
+if TYPE_CHECKING:
+    from tace_planner.services.bootstrap import Services
+
 LAYOUTS: dict[str, tuple[tuple[int, int], ...]] = {
     "1x1": ((0, 0),),
     "1x2": ((0, 0), (0, 1)),
@@ -58,7 +61,7 @@ class ViewerWorkspace(QWidget):
 
     Parameters
     ----------
-    services : Any
+    services : Services
         The app's services: ``volumes`` (or ``studies.load_series``) to read
         series, ``annotations`` to store measurements (optional).
     tasks : TaskRunner
@@ -79,7 +82,7 @@ class ViewerWorkspace(QWidget):
 
     def __init__(
         self,
-        services: Any,
+        services: Services,
         tasks: TaskRunner,
         *,
         describe_series: Callable[[str], SeriesItem | None] | None = None,
@@ -92,7 +95,7 @@ class ViewerWorkspace(QWidget):
         self._describe = describe_series
         self.presets = presets if presets is not None else WindowPresetStore()
         self.provider = VolumeProvider(services, tasks, self)
-        self.annotations = AnnotationGlue(getattr(services, "annotations", None), self)
+        self.annotations = AnnotationGlue(services.annotations, self)
         self._masks: dict[VolumeKey, dict[str, _MaskSpec]] = {}
         self._wanted: dict[int, tuple[VolumeKey, str | None]] = {}  # view number -> key, plane
         self._previews: set[int] = set()  # views showing a preview of what they wait for

@@ -11,12 +11,15 @@ part is read in one task.
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from tace_planner.domain.progress import Progress, Task
 from tace_planner.ui.tasks import TaskHandle, TaskRunner
+
+if TYPE_CHECKING:
+    from tace_planner.services.bootstrap import Services
 
 VolumeKey = tuple[str, str]
 
@@ -47,7 +50,9 @@ class VolumeProvider(QObject):
     progressed = Signal(object)  # Progress
     busy_changed = Signal(bool)
 
-    def __init__(self, services: Any, tasks: TaskRunner, parent: QObject | None = None) -> None:
+    def __init__(
+        self, services: Services, tasks: TaskRunner, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self._services = services
         self._tasks = tasks
