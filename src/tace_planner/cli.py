@@ -401,14 +401,7 @@ def _cmd_cases(args: argparse.Namespace, services: Any) -> int:
 
 
 def _planning(services: Any) -> Any:
-    planning = getattr(services, "planning", None)
-    if planning is None:
-        from tace_planner.services.planning import PlanningService
-
-        planning = PlanningService(
-            services.session_factory, services.settings.user, protocol=services.protocol
-        )
-    return planning
+    return services.planning
 
 
 def _cmd_patient(args: argparse.Namespace, services: Any) -> int:

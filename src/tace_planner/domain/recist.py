@@ -20,8 +20,8 @@ from typing import Any
 
 from tace_planner.domain.errors import InvalidInputError
 from tace_planner.domain.explanation import Advisory
+from tace_planner.domain.parameters_file import read_parameter_file
 
-PARAMETERS_FORMAT = "tace-planner-parameters/1"
 RECIST_SOURCE = "RECIST 1.1 (Eisenhauer, Eur J Cancer 2009), target lesion selection"
 
 _NUMBERS = (
@@ -75,43 +75,24 @@ class RecistParameters:
             Wrong format, missing version, a missing, unknown or invalid value
             (the message names ``"<origin>: values.<name>"``).
         """
-        if data.get("format") != PARAMETERS_FORMAT:
-            raise InvalidInputError(f"{origin}: format", f"expected {PARAMETERS_FORMAT!r}")
-        version = data.get("version")
-        if not isinstance(version, str) or not version:
-            raise InvalidInputError(f"{origin}: version", "must be a non-empty string")
-        raw = data.get("values")
-        if not isinstance(raw, Mapping):
-            raise InvalidInputError(f"{origin}: values", "must be an object")
-        unknown = sorted(set(raw) - set(_NUMBERS) - set(_INTEGERS))
-        if unknown:
-            raise InvalidInputError(f"{origin}: values", f"unknown parameter(s) {unknown}")
+        file = read_parameter_file(data, origin=origin, expected=(*_NUMBERS, *_INTEGERS))
         values: dict[str, Any] = {}
-        sources: dict[str, str] = {}
-        for name in (*_NUMBERS, *_INTEGERS):
-            where = f"{origin}: values.{name}"
-            entry = raw.get(name)
-            if not isinstance(entry, Mapping) or "value" not in entry:
-                raise InvalidInputError(where, 'missing; expected {"value", "source", "evidence"}')
-            source = entry.get("source")
-            if not isinstance(source, str) or not source.strip():
-                raise InvalidInputError(where, 'needs a "source"')
-            value = entry["value"]
-            if name in _INTEGERS:
-                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                    raise InvalidInputError(where, f"must be a whole number ≥ 1, got {value!r}")
-            else:
+        for name in _INTEGERS:
+            values[name] = file.integer(name, minimum=1)
+        for name in _NUMBERS:
+            if name == "enhancing_threshold_hu":
+                raw = file.raw(name)
                 if (
-                    isinstance(value, bool)
-                    or not isinstance(value, int | float)
-                    or not math.isfinite(value)
+                    isinstance(raw, bool)
+                    or not isinstance(raw, int | float)
+                    or not math.isfinite(raw)
                 ):
-                    raise InvalidInputError(where, f"must be a number, got {value!r}")
-                if name != "enhancing_threshold_hu" and value <= 0:
-                    raise InvalidInputError(where, f"must be positive, got {value!r}")
-                value = float(value)
-            values[name] = value
-            sources[name] = source.strip()
+                    raise InvalidInputError(file.where(name), f"must be a number, got {raw!r}")
+                values[name] = float(raw)
+            else:
+                values[name] = file.number(name)
+        sources = {name: entry.source.strip() for name, entry in file.entries.items()}
+        version = file.version
         return cls(version=version, sources=sources, **values)
 
     def to_json(self) -> dict[str, Any]:

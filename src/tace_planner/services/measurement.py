@@ -491,6 +491,7 @@ def _with_burden(
                 ],
                 liver,
                 trust="unmeasurable" if worst == "untrusted" else worst,  # type: ignore[arg-type]
+                liver_range_cm3=_liver_range_cm3(),
             )
             burden = result.burden_percent
             notes.extend(a.message for a in result.advisories)
@@ -509,3 +510,11 @@ def _with_burden(
         trust=worst,
         notes=tuple(notes),
     )
+
+
+def _liver_range_cm3() -> tuple[float, float]:
+    """The plausible liver volumes of the planning parameters (the packaged file)."""
+    from tace_planner.services.planning_parameters import load_planning_parameters
+
+    params = load_planning_parameters()
+    return (params.value("liver_volume_min_cm3"), params.value("liver_volume_max_cm3"))
