@@ -136,7 +136,8 @@ def _add_lesion(
     volume_cm3: float | None = None,
     trust: str = "ok",
 ) -> int:
-    """A lesion; with ``timepoint_pk``/``series_pk`` a contour; with ``volume_cm3`` a measurement."""
+    """A lesion; with ``timepoint_pk``/``series_pk`` a contour; with ``volume_cm3`` a
+    measurement."""
     with services.session_factory() as session:
         lesion = LesionRow(case_pk=case_pk, name=name, kind=kind, couinaud_segment=segment)
         session.add(lesion)
