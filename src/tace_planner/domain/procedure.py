@@ -104,6 +104,8 @@ FIELD_LABELS: Mapping[str, str] = {
     "stay_days": "Length of stay (days)",
     "note": "Note",
     "difference_reasons": "Reasons for differences from the plan",
+    "amendment_reason": "Amendment reason",
+    "plan": "Plan",
 }
 """How each field of the record is named for people (errors, the form, the note)."""
 

@@ -12,6 +12,7 @@ from tace_planner.services.cases import CaseService
 from tace_planner.services.contouring import ContouringService
 from tace_planner.services.image_store import ImageStore
 from tace_planner.services.planning import PlanningService
+from tace_planner.services.procedures import ProcedureService
 from tace_planner.services.protocol import ProtocolService
 from tace_planner.services.settings import AppSettings
 from tace_planner.services.studies import StudyService
@@ -35,6 +36,7 @@ class Services:
     planning: PlanningService
     volumes: VolumeLoader
     contouring: ContouringService | None = None
+    procedures: ProcedureService | None = None
 
     def close(self) -> None:
         """Release database connections."""
@@ -83,4 +85,5 @@ def open_services(settings: AppSettings, *, volume_cache_bytes: int | None = Non
         ),
         volumes=volumes,
         contouring=ContouringService(sessions, studies, settings.user, volumes=volumes),
+        procedures=ProcedureService(sessions, settings.user),
     )
