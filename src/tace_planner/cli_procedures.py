@@ -162,6 +162,21 @@ def _service(services: Any) -> Any:
     return procedures
 
 
+def _key_image(services: Any, case_pk: int) -> Any:
+    """The baseline slice through the largest focus, contoured (None when there is none)."""
+    from tace_planner.domain.errors import TacePlannerError
+
+    planning = getattr(services, "planning", None)
+    studies = getattr(services, "studies", None)
+    if planning is None or studies is None:
+        return None
+    try:
+        return planning.key_image(case_pk, studies.load_series)
+    except (TacePlannerError, OSError) as error:
+        print(f"note: no key image for the procedure note: {error}", file=sys.stderr)
+        return None
+
+
 def _mg(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f} mg"
 
@@ -255,7 +270,7 @@ def run_procedure_command(
             return 1
         item = procedures.get(args.procedure_id, revision=args.revision)
         if args.pdf is not None and render_pdf is not None:
-            render_pdf(item, args.pdf, None)
+            render_pdf(item, args.pdf, _key_image(services, item.case_pk))
             print(f"procedure note written to {args.pdf}", file=sys.stderr)
     _emit(item, args.json)
     return 0

@@ -601,7 +601,8 @@ def check_record(record: ProcedureRecord, context: RecordContext) -> list[FieldP
     ):
         bad("loaded_mg", "differs from the sum of the per-vial loads")
     delivered = delivered_dose_mg(record)
-    if delivered is not None and loaded is not None and delivered > loaded + 1e-6:
+    fraction_ok = fraction is None or 0.0 <= fraction <= 1.0
+    if delivered is not None and loaded is not None and fraction_ok and delivered > loaded + 1e-6:
         bad(
             "delivered_per_vial_mg" if record.delivered_per_vial_mg else "delivered_fraction",
             f"the delivered dose ({delivered:g} mg) cannot exceed the loaded dose ({loaded:g} mg)",

@@ -10,6 +10,7 @@ from typing import Any
 from tace_planner.domain.procedure import (
     DELIVERED_DOSE_RULE,
     Difference,
+    FieldProblem,
     PlannedSession,
     ProcedureRecord,
     missing_to_sign,
@@ -67,6 +68,8 @@ class ProcedureDraft:
     risk_factors: tuple[RiskFactor, ...]
     loaded_mg: float | None
     delivered_mg: float | None
+    problems: tuple[FieldProblem, ...] = ()
+    delivered_explanation: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,9 @@ from tace_planner.domain.procedure import (
     ProcedureRecord,
     RecordContext,
     SignedRecordError,
+    check_record,
     delivered_dose_mg,
+    delivered_explanation,
     field_label,
     loaded_dose_mg,
     missing_to_sign,
@@ -234,6 +236,53 @@ class ProcedureService:
             risk_factors=risks,
             loaded_mg=loaded_dose_mg(record),
             delivered_mg=delivered_dose_mg(record),
+        )
+
+    def preview(
+        self,
+        case_pk: int,
+        values: Mapping[str, Any],
+        *,
+        plan_pk: int | None = None,
+        session_number: int | None = None,
+        procedure_pk: int | None = None,
+    ) -> ProcedureDraft:
+        """What a record with ``values`` would show, without saving: the delivered dose
+        with its explanation, the differences, the risk factors and every field problem
+        (impossible and implausible), for the form to show beside each field.
+
+        Raises
+        ------
+        ProcedureFieldError
+            A value is not a date, time or number (it cannot be checked further).
+        """
+        with self._sessions() as session:
+            get_case(session, case_pk)
+            if procedure_pk is not None:
+                procedure = self._procedure(session, procedure_pk)
+                planned = self._planned_of(self._latest(session, procedure))
+                record = record_from_json(dict(values))
+                number = procedure.number
+            else:
+                planned, record = self._prefilled(session, case_pk, plan_pk, session_number, values)
+                number = self._next_number(session, case_pk)
+            risks = self._risks(session, case_pk, number, record, planned, exclude_pk=procedure_pk)
+            context = RecordContext(
+                today=self._clock().date(),
+                baseline_on=_baseline_on(session, case_pk),
+                limits=self.parameters.limits,
+            )
+        return ProcedureDraft(
+            case_pk=case_pk,
+            number=number,
+            record=record,
+            planned=planned,
+            differences=plan_differences(record, planned),
+            risk_factors=risks,
+            loaded_mg=loaded_dose_mg(record),
+            delivered_mg=delivered_dose_mg(record),
+            problems=tuple(check_record(record, context)),
+            delivered_explanation=delivered_explanation(record),
         )
 
     def course(self, case_pk: int) -> CourseSummary:
