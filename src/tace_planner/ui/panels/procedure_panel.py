@@ -166,7 +166,7 @@ class ProcedurePanel(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.setMaximumHeight(130)
+        self.table.setMaximumHeight(100)
         self.table.itemSelectionChanged.connect(self._on_table_selection)
         layout.addWidget(self.table)
         starter = QHBoxLayout()
@@ -191,17 +191,17 @@ class ProcedurePanel(QWidget):
         self.delivered_label.setStyleSheet("font-weight: bold;")
         layout.addWidget(self.delivered_label)
 
+        self.differences_box = QGroupBox("Differences from the plan (each needs a reason)")
+        self.differences_layout = QFormLayout(self.differences_box)
+        layout.addWidget(self.differences_box)
+        self.risks_box = QGroupBox("Adverse-event risk factors")
+        self.risks_layout = QVBoxLayout(self.risks_box)
+        layout.addWidget(self.risks_box)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         body = QWidget()
         body_layout = QVBoxLayout(body)
         body_layout.addWidget(self._build_form())
-        self.differences_box = QGroupBox("Differences from the plan (each needs a reason)")
-        self.differences_layout = QFormLayout(self.differences_box)
-        body_layout.addWidget(self.differences_box)
-        self.risks_box = QGroupBox("Adverse-event risk factors")
-        self.risks_layout = QVBoxLayout(self.risks_box)
-        body_layout.addWidget(self.risks_box)
         body_layout.addStretch(1)
         scroll.setWidget(body)
         layout.addWidget(scroll, stretch=1)
@@ -490,8 +490,8 @@ class ProcedurePanel(QWidget):
         explanation = draft.delivered_explanation
         loaded = "—" if draft.loaded_mg is None else f"{draft.loaded_mg:.1f} mg"
         self.delivered_label.setText(
-            f"Delivered: {explanation.get('result', '—')} (loaded {loaded}; "
-            f"{explanation.get('inputs', '')})"
+            f"Delivered: {explanation.get('result', '—')} = {explanation.get('inputs', '')} "
+            f"(loaded {loaded}, kept apart)"
         )
         self.delivered_label.setToolTip(
             f"{explanation.get('formula', '')}\n{explanation.get('source', '')}"
@@ -532,6 +532,8 @@ class ProcedurePanel(QWidget):
         while self.risks_layout.count():
             widget = self.risks_layout.takeAt(0).widget()
             if widget is not None:
+                widget.hide()
+                widget.setParent(None)  # gone at once, not at the next event loop turn
                 widget.deleteLater()
         for risk in risks:
             banner = QLabel(f"{risk.message} <small>({risk.source})</small>")
