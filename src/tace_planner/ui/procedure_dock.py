@@ -17,11 +17,7 @@ from tace_planner.ui.panels.procedure_panel import ProcedurePanel
 
 def add_procedure_dock(window: QMainWindow, services: Any) -> ProcedurePanel:
     """Create the panel and its dock on ``window``; return the panel."""
-    procedures = getattr(services, "procedures", None)
-    if procedures is None:
-        from tace_planner.services.procedures import ProcedureService
-
-        procedures = ProcedureService(services.session_factory, services.settings.user)
+    procedures = services.procedures  # built by services.bootstrap.open_services
 
     def key_image(case_pk: int) -> Any:
         try:
