@@ -36,7 +36,8 @@ def run_gui(services: Services, case_pk: int | None = None) -> int:
 
 
 def render_plan_sheet(plan: Any, path: Path, key_image: Any = None) -> None:
-    """Write the one-page PDF plan sheet of ``plan`` (the CLI's ``plan --pdf``).
+    """Write the one-page PDF plan sheet of ``plan`` (the CLI's ``plan --pdf``), or the
+    procedure note when ``plan`` is a ``ProcedureItem`` (``procedure show --pdf``).
 
     Qt needs a QGuiApplication for fonts; without one (the command line), an
     offscreen one is created for the rendering.
@@ -56,13 +57,18 @@ def render_plan_sheet(plan: Any, path: Path, key_image: Any = None) -> None:
         raise TacePlannerError(problem)
     from PySide6.QtGui import QGuiApplication
 
+    from tace_planner.services.procedure_dto import ProcedureItem
     from tace_planner.ui.plan_sheet import render_plan_pdf
+    from tace_planner.ui.procedure_note import render_procedure_pdf
 
     app = QGuiApplication.instance()
     if app is None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         app = QGuiApplication(sys.argv[:1])
-    render_plan_pdf(plan, path, key_image)
+    if isinstance(plan, ProcedureItem):  # ``procedure show --pdf``: the procedure note
+        render_procedure_pdf(plan, path, key_image)
+    else:
+        render_plan_pdf(plan, path, key_image)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,6 +13,7 @@ from typing import Any
 
 from tace_planner import __version__
 from tace_planner.cli_cohort import add_cohort_parser, run_cohort
+from tace_planner.cli_procedures import add_procedure_commands, run_procedure_command
 from tace_planner.domain.errors import TacePlannerError
 from tace_planner.domain.progress import Progress, Task, run_sync
 
@@ -93,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_planning_commands(commands)
     _add_contouring_commands(commands)
     add_cohort_parser(commands)
+    add_procedure_commands(commands)
     return parser
 
 
@@ -209,6 +211,19 @@ def _add_planning_commands(commands: Any) -> None:
     plan.add_argument("--bsa-formula", choices=["mosteller", "dubois"])
     plan.add_argument("--slv-formula", choices=["urata", "vauthey"])
     plan.add_argument("--save", action="store_true", help="save the proposal as a draft version")
+    plan.add_argument(
+        "--approve", action="store_true", help="approve the saved draft (needs --save)"
+    )
+    plan.add_argument(
+        "--acknowledge-all",
+        action="store_true",
+        help="with --approve: acknowledge every warning shown, recorded under --user",
+    )
+    plan.add_argument(
+        "--contraindication-reason",
+        metavar="TEXT",
+        help="with --approve: the physician's reason, applied to every contraindication shown",
+    )
     plan.add_argument("--json", action="store_true", help="print the plan as one JSON object")
     plan.add_argument("--pdf", type=Path, metavar="FILE", help="write the one-page plan sheet")
 
@@ -500,9 +515,20 @@ def _cmd_plan(args: argparse.Namespace, services: Any, render_pdf: PdfRenderer |
         "bsa_formula": args.bsa_formula,
         "slv_formula": args.slv_formula,
     }
+    if (args.approve or args.acknowledge_all or args.contraindication_reason) and not (
+        args.save and args.approve
+    ):
+        print("error: approving needs --save --approve", file=sys.stderr)
+        return 2
     plan = planning.propose(args.case, model=args.model, options=options)
     if args.save:
         plan = planning.save_plan(plan)
+    if args.approve:
+        refused = _approve_plan(args, planning, plan)
+        if isinstance(refused, str):
+            print(f"error: {refused}", file=sys.stderr)
+            return 1
+        plan = refused
     if args.json:
         print(json.dumps(plan.to_json(), indent=2, ensure_ascii=False))
     else:
@@ -516,6 +542,34 @@ def _cmd_plan(args: argparse.Namespace, services: Any, render_pdf: PdfRenderer |
         render_pdf(plan, args.pdf, key)
         print(f"plan sheet written to {args.pdf}", file=sys.stderr if args.json else sys.stdout)
     return 1 if plan.blocked else 0
+
+
+def _approve_plan(args: argparse.Namespace, planning: Any, plan: Any) -> Any:
+    """Approve a saved draft through ``PlanningService.approve``; the refusal as text."""
+    if plan.blocked:
+        return "plan: blocked, nothing to approve"
+    _, shown = planning.preview_overrides(plan.pk, {})
+    warnings = [a for a in shown if a.severity in ("warning", "strong_warning")]
+    contraindications = [a for a in shown if a.severity == "contraindication"]
+    if warnings and not args.acknowledge_all:
+        listed = "; ".join(f"[{a.severity}] {a.code}: {a.message}" for a in warnings)
+        return (
+            f"acknowledged_warnings: plan {plan.pk} saved as a draft, not approved — "
+            f"acknowledge with --acknowledge-all: {listed}"
+        )
+    reason = (args.contraindication_reason or "").strip()
+    if contraindications and not reason:
+        listed = "; ".join(f"{a.code}: {a.message}" for a in contraindications)
+        return (
+            f"contraindication_reasons: plan {plan.pk} saved as a draft, not approved — "
+            f"give --contraindication-reason TEXT for: {listed}"
+        )
+    return planning.approve(
+        plan.pk,
+        [a.code for a in warnings],
+        contraindication_reasons={a.code: reason for a in contraindications},
+        expected_version=plan.version,
+    )
 
 
 def _print_lesion(item: Any) -> None:
@@ -671,6 +725,8 @@ def main(
                 return _cmd_demo(args, services, launch_gui)
             if args.command == "plan":
                 return _cmd_plan(args, services, render_pdf)
+            if args.command == "procedure":
+                return run_procedure_command(args, services, render_pdf)
             command = _COMMANDS.get(args.command)
             if command is not None:
                 return command(args, services)

@@ -12,6 +12,7 @@ from tace_planner.services.cases import CaseService
 from tace_planner.services.contouring import ContouringService
 from tace_planner.services.image_store import ImageStore
 from tace_planner.services.planning import PlanningService
+from tace_planner.services.procedures import ProcedureService
 from tace_planner.services.protocol import ProtocolService
 from tace_planner.services.recist_parameters import load_recist_parameters
 from tace_planner.services.settings import AppSettings
@@ -36,6 +37,7 @@ class Services:
     planning: PlanningService
     volumes: VolumeLoader
     contouring: ContouringService
+    procedures: ProcedureService
 
     def close(self) -> None:
         """Release database connections."""
@@ -90,4 +92,5 @@ def open_services(settings: AppSettings, *, volume_cache_bytes: int | None = Non
             volumes=volumes,
             recist=load_recist_parameters(settings.data_dir / "parameters"),
         ),
+        procedures=ProcedureService(sessions, settings.user),
     )

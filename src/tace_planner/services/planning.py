@@ -518,13 +518,8 @@ class PlanningService:
         return build_key_image(self._sessions, case_pk, load_series)
 
     def course_history(self, case_pk: int, *, exclude: int | None = None) -> CourseHistory:
-        """Irinotecan and sessions of the course's approved plans not superseded by another.
-
-        Notes
-        -----
-        Procedures actually performed (their delivered dose) will replace the planned
-        numbers of the sessions they record once the procedure log exists; until then
-        the approved plans stand for the course, as planned.
-        """
+        """Irinotecan and sessions of the course: delivered in signed procedures, plus the
+        sessions of approved plans (not superseded) that no signed procedure records yet,
+        with their loaded dose, as planned (see :func:`read_course`)."""
         with self._sessions() as session:
             return read_course(session, case_pk, exclude=exclude)

@@ -38,6 +38,7 @@ from tace_planner.store.models import (
     TimepointRow,
     TreatmentPlanRow,
 )
+from tace_planner.store.procedure_rows import ProcedureRevisionRow, ProcedureRow
 
 
 def dataclass_fields(value: Any) -> dict[str, Any]:
@@ -234,13 +235,37 @@ def read_burden(session: Session, case_pk: int) -> BurdenItem:
     )
 
 
-def read_course(session: Session, case_pk: int, *, exclude: int | None) -> CourseHistory:
-    """The course before a plan: approved plans not superseded (nor ``exclude``).
+def signed_procedures(
+    session: Session, case_pk: int
+) -> list[tuple[ProcedureRow, ProcedureRevisionRow]]:
+    """Each procedure of the case with its latest signed revision, in course order."""
+    rows = session.execute(
+        select(ProcedureRow, ProcedureRevisionRow)
+        .join(ProcedureRevisionRow, ProcedureRevisionRow.procedure_pk == ProcedureRow.id)
+        .where(ProcedureRow.case_pk == case_pk, ProcedureRevisionRow.signed_at.is_not(None))
+        .order_by(ProcedureRow.number, ProcedureRevisionRow.revision)
+    ).all()
+    latest: dict[int, tuple[ProcedureRow, ProcedureRevisionRow]] = {}
+    for procedure, revision in rows:
+        latest[procedure.id] = (procedure, revision)  # the highest signed revision wins
+    return list(latest.values())
 
-    Until procedures are logged every session of an approved plan counts as planned
-    (its loaded dose); the procedure log's delivered doses will replace the
-    sessions it records.
+
+def read_course(session: Session, case_pk: int, *, exclude: int | None) -> CourseHistory:
+    """The course before a plan: what signed procedures delivered, plus what approved plans
+    (not superseded, nor ``exclude``) still plan.
+
+    A signed procedure counts with its *delivered* dose (never its loaded dose); the
+    plan session it records is no longer counted as planned. Every other session of
+    an approved plan counts as planned, with its loaded dose.
     """
+    performed = signed_procedures(session, case_pk)
+    delivered = math.fsum(revision.delivered_mg or 0.0 for _, revision in performed)
+    recorded = {
+        (procedure.plan_pk, procedure.session_number)
+        for procedure, _ in performed
+        if procedure.plan_pk is not None
+    }
     rows = session.scalars(
         select(TreatmentPlanRow).where(
             TreatmentPlanRow.case_pk == case_pk, TreatmentPlanRow.status == "approved"
@@ -252,10 +277,17 @@ def read_course(session: Session, case_pk: int, *, exclude: int | None) -> Cours
     for row in rows:
         if row.id in superseded or row.id == exclude:
             continue
-        sessions = plan_item(row).sessions
-        loaded += math.fsum(s.irinotecan_loaded_mg for s in sessions)
-        count += len(sessions)
-    return CourseHistory(planned_mg=loaded, planned_sessions=count)
+        for planned in plan_item(row).sessions:
+            if (row.id, planned.number) in recorded:
+                continue
+            loaded += planned.irinotecan_loaded_mg
+            count += 1
+    return CourseHistory(
+        delivered_mg=delivered,
+        procedures=len(performed),
+        planned_mg=loaded,
+        planned_sessions=count,
+    )
 
 
 def product_from_snapshot(data: Mapping[str, Any]) -> BeadProduct:

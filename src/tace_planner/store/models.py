@@ -372,3 +372,8 @@ class TreatmentPlanRow(Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+
+
+# The procedure log's rows live in their own module; importing it here registers them
+# on Base.metadata for every user of the models.
+from tace_planner.store import procedure_rows as _procedure_rows  # noqa: E402, F401

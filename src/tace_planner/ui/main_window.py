@@ -36,6 +36,7 @@ from tace_planner.ui.panels.annotation_panel import AnnotationPanel
 from tace_planner.ui.panels.case_list import CaseListPanel
 from tace_planner.ui.panels.plan_panel import PlanPanel
 from tace_planner.ui.panels.study_tree import StudyTreePanel
+from tace_planner.ui.procedure_dock import add_procedure_dock
 from tace_planner.ui.tasks import TaskRunner
 from tace_planner.ui.viewer.slice_view import SliceView
 from tace_planner.ui.viewer.toolbar import ViewerToolBar
@@ -148,6 +149,7 @@ class MainWindow(QMainWindow):
         self.plan_dock.setWidget(self.plan_panel)
         self.addDockWidget(Qt.RightDockWidgetArea, self.plan_dock)
         self.resizeDocks([self.plan_dock], [400], Qt.Horizontal)
+        self.procedure_panel = add_procedure_dock(self, services)
         self.contour_workbench = ContourWorkbench(self, services)
         self.contouring = self.contour_workbench.contouring
         self.contour_controller = self.contour_workbench.controller

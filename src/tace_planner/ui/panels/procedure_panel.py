@@ -1,0 +1,686 @@
+"""Procedure panel: the case's procedures, and the form that logs, signs and amends one.
+
+The list shows every TACE of the case with its status (draft / signed / amended);
+"Log this session" prefills the form from an approved plan's session. Every edit is
+checked by the service (:meth:`ProcedureService.preview`): an impossible value is
+shown in red beside its field and cannot be saved, an implausible one in amber must
+be confirmed; the delivered dose, the differences from the plan (each with its
+reason field) and the risk factors are the service's answer, never computed here.
+A signed record is read-only: *Amend…* saves the changes as a new version with a
+reason. Keyboard: Tab moves through the form, Ctrl+S saves the draft.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tace_planner.domain.errors import TacePlannerError
+from tace_planner.domain.procedure import (
+    ACCESS_SITES,
+    ENDPOINT_LABELS,
+    ENDPOINTS,
+    SIDES,
+    ProcedureFieldError,
+    field_label,
+    parse_adverse_event,
+)
+from tace_planner.services.procedure_dto import DISCLAIMER
+from tace_planner.ui.errors import show_error
+
+IMPOSSIBLE_STYLE = "color: #b00020;"
+IMPLAUSIBLE_STYLE = "color: #8a5a00;"
+RISK_STYLE = "background: #f5c242; color: #3d2c00; padding: 3px;"
+STATUS_LABELS = {"draft": "draft", "signed": "signed", "amended": "amended"}
+
+# (key, kind) in form order; kind: text, choice, multiline
+_FIELDS: tuple[tuple[str, str], ...] = (
+    ("performed_on", "text"),
+    ("start_time", "text"),
+    ("end_time", "text"),
+    ("operator", "text"),
+    ("assistant", "text"),
+    ("access_site", "choice"),
+    ("access_side", "choice"),
+    ("feeding_arteries", "text"),
+    ("angiography_note", "text"),
+    ("vessels", "text"),
+    ("microcatheter", "text"),
+    ("product_code", "text"),
+    ("size_range", "text"),
+    ("lot", "text"),
+    ("expiry", "text"),
+    ("vials", "text"),
+    ("loaded_per_vial_mg", "text"),
+    ("loaded_mg", "text"),
+    ("contrast_mixed_ml", "text"),
+    ("injected_ml", "text"),
+    ("delivered_fraction", "text"),
+    ("delivered_per_vial_mg", "text"),
+    ("endpoint", "choice"),
+    ("contrast_ml", "text"),
+    ("fluoroscopy_min", "text"),
+    ("dap_gy_cm2", "text"),
+    ("air_kerma_mgy", "text"),
+    ("lidocaine_mg", "text"),
+    ("lidocaine_timing", "text"),
+    ("antiemetics", "text"),
+    ("analgesia", "text"),
+    ("antibiotics", "text"),
+    ("bilirubin_mg_dl", "text"),
+    ("adverse_events", "text"),
+    ("post_embolisation_syndrome", "choice"),
+    ("stay_days", "text"),
+    ("note", "multiline"),
+)
+_CHOICES: dict[str, list[tuple[str, Any]]] = {
+    "access_site": [("—", ""), *[(s, s) for s in ACCESS_SITES]],
+    "access_side": [("—", ""), *[(s, s) for s in SIDES]],
+    "endpoint": [("—", ""), *[(ENDPOINT_LABELS[e], e) for e in ENDPOINTS]],
+    "post_embolisation_syndrome": [("not recorded", None), ("no", False), ("yes", True)],
+}
+_PLACEHOLDERS = {
+    "performed_on": "YYYY-MM-DD",
+    "expiry": "YYYY-MM-DD",
+    "start_time": "HH:MM",
+    "end_time": "HH:MM",
+    "feeding_arteries": "e.g. right hepatic artery, replaced left hepatic artery",
+    "vessels": "artery: segments; … e.g. right hepatic artery: VI, VIII",
+    "loaded_per_vial_mg": "e.g. 100, 100",
+    "delivered_per_vial_mg": "optional, e.g. 100, 20",
+    "delivered_fraction": "0–1, e.g. 0.6",
+    "adverse_events": "TERM:CTCAE[:CIRSE[:DAY]]; … e.g. Abdominal pain:2:1:0",
+}
+
+
+def _split(text: str, sep: str = ",") -> list[str]:
+    return [part.strip() for part in text.split(sep) if part.strip()]
+
+
+class ProcedurePanel(QWidget):
+    """The procedure log of one case (list + form). Give it a ``ProcedureService``.
+
+    Signals
+    -------
+    procedure_saved(object)
+        A saved, signed or amended ``ProcedureItem``.
+    """
+
+    procedure_saved = Signal(object)
+
+    def __init__(
+        self,
+        procedures: Any,
+        parent: QWidget | None = None,
+        *,
+        key_image: Callable[[int], Any] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("procedure_panel")
+        self._procedures = procedures
+        self._key_image = key_image
+        self._case_pk: int | None = None
+        self._loading = False
+        self.current: Any = None  # the ProcedureItem shown, or None for a new record
+        self.plan_session: tuple[int, int] | None = None  # (plan_pk, session) of a new one
+        self.draft: Any = None  # the service's latest preview
+        self.fields: dict[str, QWidget] = {}
+        self.errors: dict[str, QLabel] = {}
+        self.reason_edits: dict[str, QLineEdit] = {}
+        self.confirm: Callable[[str, str], bool] = self._ask_confirm
+        self.ask_reason: Callable[[], str | None] = self._ask_reason
+        self._preview_timer = QTimer(self)
+        self._preview_timer.setSingleShot(True)
+        self._preview_timer.setInterval(200)
+        self._preview_timer.timeout.connect(self.refresh_preview)
+
+        layout = QVBoxLayout(self)
+        self.header = QLabel("No case selected.")
+        self.header.setWordWrap(True)
+        layout.addWidget(self.header)
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["TACE", "Date", "Status", "Loaded", "Delivered"])
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setMaximumHeight(100)
+        self.table.itemSelectionChanged.connect(self._on_table_selection)
+        layout.addWidget(self.table)
+        starter = QHBoxLayout()
+        self.session_combo = QComboBox()
+        self.session_combo.setToolTip("Approved plan sessions not logged yet")
+        self.log_session_button = QPushButton("Log this session")
+        self.log_session_button.clicked.connect(self.log_selected_session)
+        self.unplanned_button = QPushButton("Unplanned…")
+        self.unplanned_button.setToolTip("Log a procedure without an approved plan")
+        self.unplanned_button.clicked.connect(self.new_unplanned)
+        starter.addWidget(self.session_combo, stretch=1)
+        starter.addWidget(self.log_session_button)
+        starter.addWidget(self.unplanned_button)
+        layout.addLayout(starter)
+
+        self.status_label = QLabel("")
+        self.status_label.setWordWrap(True)
+        layout.addWidget(self.status_label)
+        self.delivered_label = QLabel("")
+        self.delivered_label.setObjectName("delivered_label")
+        self.delivered_label.setWordWrap(True)
+        self.delivered_label.setStyleSheet("font-weight: bold;")
+        layout.addWidget(self.delivered_label)
+
+        self.differences_box = QGroupBox("Differences from the plan (each needs a reason)")
+        self.differences_layout = QFormLayout(self.differences_box)
+        layout.addWidget(self.differences_box)
+        self.risks_box = QGroupBox("Adverse-event risk factors")
+        self.risks_layout = QVBoxLayout(self.risks_box)
+        layout.addWidget(self.risks_box)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        body = QWidget()
+        body_layout = QVBoxLayout(body)
+        body_layout.addWidget(self._build_form())
+        body_layout.addStretch(1)
+        scroll.setWidget(body)
+        layout.addWidget(scroll, stretch=1)
+
+        buttons = QHBoxLayout()
+        self.save_button = QPushButton("Save draft")
+        self.save_button.setToolTip("Ctrl+S")
+        self.save_button.clicked.connect(self.save)
+        self.sign_button = QPushButton("Sign…")
+        self.sign_button.clicked.connect(self.sign)
+        self.amend_button = QPushButton("Amend…")
+        self.amend_button.clicked.connect(self.amend)
+        self.print_button = QPushButton("Procedure note…")
+        self.print_button.clicked.connect(self._on_print_clicked)
+        for button in (self.save_button, self.sign_button, self.amend_button, self.print_button):
+            buttons.addWidget(button)
+        layout.addLayout(buttons)
+        disclaimer = QLabel(f"<small>{DISCLAIMER}</small>")
+        disclaimer.setWordWrap(True)
+        layout.addWidget(disclaimer)
+        QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save)
+        self._set_form_enabled(False)
+
+    # -- building --------------------------------------------------------------
+
+    def _build_form(self) -> QGroupBox:
+        box = QGroupBox("Procedure record")
+        form = QFormLayout(box)
+        for key, kind in _FIELDS:
+            if kind == "choice":
+                widget: QWidget = QComboBox()
+                for text, value in _CHOICES[key]:
+                    widget.addItem(text, value)
+                widget.currentIndexChanged.connect(self._on_edited)
+            elif kind == "multiline":
+                widget = QPlainTextEdit()
+                widget.setTabChangesFocus(True)
+                widget.setMaximumHeight(60)
+                widget.textChanged.connect(self._on_edited)
+            else:
+                widget = QLineEdit()
+                widget.setPlaceholderText(_PLACEHOLDERS.get(key, ""))
+                widget.textEdited.connect(self._on_edited)
+            widget.setObjectName(f"field_{key}")
+            error = QLabel("")
+            error.setWordWrap(True)
+            error.setVisible(False)
+            holder = QWidget()
+            column = QVBoxLayout(holder)
+            column.setContentsMargins(0, 0, 0, 0)
+            column.setSpacing(0)
+            column.addWidget(widget)
+            column.addWidget(error)
+            form.addRow(field_label(key), holder)
+            self.fields[key] = widget
+            self.errors[key] = error
+        return box
+
+    # -- case and list -----------------------------------------------------------
+
+    def set_case(self, case_pk: int | None) -> None:
+        """Show the procedures of a case (None clears the panel)."""
+        self._case_pk = case_pk
+        self.current = None
+        self.plan_session = None
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Reload the list and the sessions still to log."""
+        self.table.blockSignals(True)
+        self.table.setRowCount(0)
+        self.session_combo.clear()
+        self.table.blockSignals(False)
+        if self._case_pk is None:
+            self.header.setText("No case selected.")
+            self._clear_form()
+            self._set_form_enabled(False)
+            return
+        try:
+            items = self._procedures.list_procedures(self._case_pk)
+            sessions = self._procedures.approved_sessions(self._case_pk)
+            course = self._procedures.course(self._case_pk)
+        except TacePlannerError as error:
+            show_error(self, "Cannot list the procedures", error)
+            return
+        self.items = items
+        for row, item in enumerate(items):
+            self.table.insertRow(row)
+            values = (
+                f"TACE {item.number}",
+                str(item.record.performed_on or "—"),
+                STATUS_LABELS.get(item.status, item.status),
+                "—" if item.loaded_mg is None else f"{item.loaded_mg:.0f} mg",
+                "—" if item.delivered_mg is None else f"{item.delivered_mg:.0f} mg",
+            )
+            for column, text in enumerate(values):
+                cell = QTableWidgetItem(text)
+                cell.setData(Qt.ItemDataRole.UserRole, item.pk)
+                self.table.setItem(row, column, cell)
+        for planned in sessions:
+            self.session_combo.addItem(
+                f"Plan {planned.plan_pk} v{planned.plan_version}, session {planned.number}: "
+                f"{planned.territory_label} ({planned.loaded_mg:.0f} mg loaded)",
+                (planned.plan_pk, planned.number),
+            )
+        self.log_session_button.setEnabled(bool(sessions))
+        due = (
+            f"; next: session {course.next_session} due {course.next_session_due_on}"
+            if course.next_session is not None and course.next_session_due_on
+            else ""
+        )
+        self.header.setText(
+            f"{course.procedures} TACE signed, {course.delivered_mg:.0f} mg delivered; "
+            f"{course.planned_sessions} approved session(s) to do "
+            f"({course.planned_mg:.0f} mg planned){due}"
+        )
+        if self.current is not None:
+            self.show_procedure(self.current.pk)
+
+    def _on_table_selection(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return
+        pk = self.table.item(rows[0].row(), 0).data(Qt.ItemDataRole.UserRole)
+        self.show_procedure(int(pk))
+
+    def show_procedure(self, procedure_pk: int) -> None:
+        """Show a saved procedure in the form (read-only once signed)."""
+        try:
+            item = self._procedures.get(procedure_pk)
+        except TacePlannerError as error:
+            show_error(self, "Cannot open the procedure", error)
+            return
+        self.current = item
+        self.plan_session = None
+        self._fill(item.record.to_json())
+        self._set_form_enabled(True)
+        self._update_buttons()
+        self.refresh_preview()
+
+    # -- starting a record -------------------------------------------------------
+
+    def log_selected_session(self) -> None:
+        """Prefill the form from the session chosen in the list of approved sessions."""
+        data = self.session_combo.currentData()
+        if data is None or self._case_pk is None:
+            return
+        self.start_from_plan(*data)
+
+    def start_from_plan(self, plan_pk: int, session_number: int) -> None:
+        """A new record prefilled from an approved plan's session ("Log this session")."""
+        if self._case_pk is None:
+            return
+        try:
+            draft = self._procedures.prefill(self._case_pk, plan_pk, session_number)
+        except TacePlannerError as error:
+            show_error(self, "Cannot prefill from the plan", error)
+            return
+        self.current = None
+        self.plan_session = (plan_pk, session_number)
+        self._fill(draft.record.to_json())
+        self._set_form_enabled(True)
+        self._update_buttons()
+        self.refresh_preview()
+        self.fields["performed_on"].setFocus()
+
+    def new_unplanned(self) -> None:
+        """An empty record without a plan (flagged as unplanned)."""
+        if self._case_pk is None:
+            return
+        self.current = None
+        self.plan_session = None
+        self._clear_form()
+        self._set_form_enabled(True)
+        self._update_buttons()
+        self.refresh_preview()
+        self.fields["performed_on"].setFocus()
+
+    # -- the form ----------------------------------------------------------------
+
+    def _clear_form(self) -> None:
+        self._fill({})
+
+    def _fill(self, data: dict[str, Any]) -> None:
+        self._loading = True
+        try:
+            for key, widget in self.fields.items():
+                value = data.get(key)
+                if isinstance(widget, QComboBox):
+                    index = widget.findData(value if value is not None else _CHOICES[key][0][1])
+                    widget.setCurrentIndex(max(index, 0))
+                elif isinstance(widget, QPlainTextEdit):
+                    widget.setPlainText(str(value or ""))
+                else:
+                    widget.setText(_as_text(key, value))
+            self._reasons = dict(data.get("difference_reasons") or {})
+        finally:
+            self._loading = False
+
+    def values(self) -> dict[str, Any]:
+        """The form as record values (texts; the service coerces and checks them).
+
+        Raises
+        ------
+        ProcedureFieldError
+            An adverse event or a vessel line cannot be read (the field is named).
+        """
+        values: dict[str, Any] = {}
+        for key, widget in self.fields.items():
+            if isinstance(widget, QComboBox):
+                values[key] = widget.currentData()
+            elif isinstance(widget, QPlainTextEdit):
+                values[key] = widget.toPlainText()
+            else:
+                values[key] = _from_text(key, widget.text())
+        reasons = dict(getattr(self, "_reasons", {}))
+        reasons.update({k: e.text() for k, e in self.reason_edits.items()})
+        values["difference_reasons"] = {k: v for k, v in reasons.items() if v.strip()}
+        return values
+
+    def _set_form_enabled(self, enabled: bool) -> None:
+        for widget in self.fields.values():
+            widget.setEnabled(enabled)
+        for button in (self.save_button, self.sign_button, self.amend_button, self.print_button):
+            button.setEnabled(enabled)
+
+    def _update_buttons(self) -> None:
+        locked = self.current is not None and self.current.locked
+        self.save_button.setEnabled(not locked)
+        self.sign_button.setEnabled(self.current is not None and not locked)
+        self.amend_button.setEnabled(locked)
+        self.print_button.setEnabled(self.current is not None)
+        if self.current is None:
+            origin = (
+                f"New record from plan {self.plan_session[0]}, session {self.plan_session[1]}"
+                if self.plan_session
+                else "New UNPLANNED record (no approved plan)"
+            )
+            self.status_label.setText(origin + " — not saved yet.")
+        else:
+            item = self.current
+            text = f"TACE {item.number}: {item.status.upper()} (revision {item.revision})"
+            if item.signed_by:
+                text += f", signed by {item.signed_by} on {item.signed_at:%Y-%m-%d %H:%M} UTC"
+            if locked:
+                text += " — locked: change it with Amend… (a reason is required)"
+            if len(item.revisions) > 1:
+                text += "; earlier versions kept: " + ", ".join(
+                    f"rev {r.revision} ({r.amendment_reason or r.status})"
+                    for r in item.revisions[:-1]
+                )
+            self.status_label.setText(text)
+
+    def _on_edited(self) -> None:
+        if not self._loading:
+            self._preview_timer.start()
+
+    def refresh_preview(self) -> None:
+        """Ask the service what the form would show; mark every field with a problem."""
+        self._preview_timer.stop()
+        for label in self.errors.values():
+            label.setVisible(False)
+            label.setText("")
+        if self._case_pk is None:
+            return
+        try:
+            values = self.values()
+            plan_pk, session = self.plan_session or (None, None)
+            draft = self._procedures.preview(
+                self._case_pk,
+                values,
+                plan_pk=plan_pk,
+                session_number=session,
+                procedure_pk=self.current.pk if self.current is not None else None,
+            )
+        except ProcedureFieldError as error:
+            self._mark(error.key, error.reason, "impossible")
+            self.draft = None
+            return
+        except TacePlannerError as error:
+            self.status_label.setText(str(error))
+            return
+        self.draft = draft
+        for problem in draft.problems:
+            self._mark(problem.key, problem.message, problem.kind)
+        explanation = draft.delivered_explanation
+        loaded = "—" if draft.loaded_mg is None else f"{draft.loaded_mg:.1f} mg"
+        self.delivered_label.setText(
+            f"Delivered: {explanation.get('result', '—')} = {explanation.get('inputs', '')} "
+            f"(loaded {loaded}, kept apart)"
+        )
+        self.delivered_label.setToolTip(
+            f"{explanation.get('formula', '')}\n{explanation.get('source', '')}"
+        )
+        self._show_differences(draft.differences)
+        self._show_risks(draft.risk_factors)
+
+    def _mark(self, key: str, message: str, kind: str) -> None:
+        label = self.errors.get(key)
+        if label is None:
+            self.status_label.setText(f"{field_label(key)}: {message}")
+            return
+        if label.isVisibleTo(self) and label.text():
+            # the first problem of a field sets its colour; later ones are added below it
+            label.setText(f"{label.text()}\n{message}")
+        else:
+            label.setText(message)
+            label.setStyleSheet(IMPOSSIBLE_STYLE if kind == "impossible" else IMPLAUSIBLE_STYLE)
+        label.setVisible(True)
+
+    def _show_differences(self, differences: Any) -> None:
+        kept = {k: e.text() for k, e in self.reason_edits.items()}
+        while self.differences_layout.rowCount():
+            self.differences_layout.removeRow(0)
+        self.reason_edits = {}
+        for difference in differences:
+            edit = QLineEdit(kept.get(difference.key, difference.reason))
+            edit.setObjectName(f"reason_{difference.key}")
+            edit.setPlaceholderText("reason (required)")
+            edit.setEnabled(not (self.current is not None and self.current.locked))
+            self.reason_edits[difference.key] = edit
+            self.differences_layout.addRow(
+                f"{difference.label}: {difference.planned} → {difference.actual}", edit
+            )
+        self.differences_box.setVisible(bool(differences))
+
+    def _show_risks(self, risks: Any) -> None:
+        while self.risks_layout.count():
+            widget = self.risks_layout.takeAt(0).widget()
+            if widget is not None:
+                widget.hide()
+                widget.setParent(None)  # gone at once, not at the next event loop turn
+                widget.deleteLater()
+        for risk in risks:
+            banner = QLabel(f"{risk.message} <small>({risk.source})</small>")
+            banner.setWordWrap(True)
+            banner.setStyleSheet(RISK_STYLE)
+            self.risks_layout.addWidget(banner)
+        self.risks_box.setVisible(bool(risks))
+
+    # -- actions ---------------------------------------------------------------------
+
+    def _implausible(self) -> list[Any]:
+        return [p for p in (self.draft.problems if self.draft else ()) if p.kind == "implausible"]
+
+    def _confirmed(self) -> bool | None:
+        """None: an impossible value blocks; else whether implausible values are confirmed."""
+        self.refresh_preview()
+        if self.draft is None or any(p.kind == "impossible" for p in self.draft.problems):
+            return None
+        odd = self._implausible()
+        if not odd:
+            return False
+        text = "\n".join(f"{p.label}: {p.message}" for p in odd)
+        return True if self.confirm("Confirm unusual values", text) else None
+
+    def save(self) -> Any:
+        """Save the form as a new draft, or the shown draft's changes."""
+        if self._case_pk is None or (self.current is not None and self.current.locked):
+            return None
+        confirmed = self._confirmed()
+        if confirmed is None:
+            return None
+        try:
+            values = self.values()
+            if self.current is None:
+                plan_pk, session = self.plan_session or (None, None)
+                item = self._procedures.log(
+                    self._case_pk, values, plan_pk=plan_pk, session_number=session,
+                    confirm_implausible=confirmed,
+                )  # fmt: skip
+            else:
+                item = self._procedures.update_draft(
+                    self.current.pk, values, expected_version=self.current.version,
+                    confirm_implausible=confirmed,
+                )  # fmt: skip
+        except TacePlannerError as error:
+            show_error(self, "The procedure was not saved", error)
+            return None
+        return self._saved(item)
+
+    def sign(self) -> Any:
+        """Save the draft, then sign it (locked afterwards)."""
+        if self.save() is None or self.current is None:
+            return None
+        try:
+            item = self._procedures.sign(self.current.pk, expected_version=self.current.version)
+        except TacePlannerError as error:
+            show_error(self, "The procedure was not signed", error)
+            return None
+        return self._saved(item)
+
+    def amend(self) -> Any:
+        """Save the form's changes of a signed record as an amendment, with a reason."""
+        if self.current is None or not self.current.locked:
+            return None
+        confirmed = self._confirmed()
+        if confirmed is None:
+            return None
+        reason = self.ask_reason()
+        if reason is None:
+            return None
+        try:
+            item = self._procedures.amend(
+                self.current.pk, reason, self.values(),
+                expected_version=self.current.version, confirm_implausible=confirmed,
+            )  # fmt: skip
+        except TacePlannerError as error:
+            show_error(self, "The amendment was not saved", error)
+            return None
+        return self._saved(item)
+
+    def _saved(self, item: Any) -> Any:
+        self.current = item
+        self.plan_session = None
+        self.refresh()
+        self.procedure_saved.emit(item)
+        return item
+
+    def print_note(self, path: Path) -> Path:
+        """Write the shown procedure's note as a PDF."""
+        from tace_planner.ui.procedure_note import render_procedure_pdf
+
+        key = self._key_image(self.current.case_pk) if self._key_image else None
+        return render_procedure_pdf(self.current, path, key)
+
+    def _on_print_clicked(self) -> None:
+        if self.current is None:
+            return
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Procedure note", f"tace-{self.current.number}.pdf", "PDF (*.pdf)"
+        )
+        if name:
+            try:
+                self.print_note(Path(name))
+            except (TacePlannerError, OSError) as error:
+                show_error(self, "The procedure note was not written", error)
+
+    def _ask_confirm(self, title: str, text: str) -> bool:
+        answer = QMessageBox.question(self, title, text + "\n\nSave these values?")
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _ask_reason(self) -> str | None:
+        text, ok = QInputDialog.getText(self, "Amend a signed record", "Reason (required):")
+        return text if ok else None
+
+
+def _as_text(key: str, value: Any) -> str:
+    if value in (None, ""):
+        return ""
+    if key == "vessels":
+        return "; ".join(f"{v['artery']}: {', '.join(v['segments'])}" for v in value)
+    if key == "adverse_events":
+        parts = []
+        for event in value:
+            text = f"{event['term']}:{event['ctcae_grade']}"
+            if event.get("cirse_grade") is not None:
+                text += f":{event['cirse_grade']}"
+                if event.get("onset_day") is not None:
+                    text += f":{event['onset_day']}"
+            parts.append(text)
+        return "; ".join(parts)
+    if isinstance(value, list):
+        return ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _from_text(key: str, text: str) -> Any:
+    text = text.strip()
+    if key in ("loaded_per_vial_mg", "delivered_per_vial_mg", "feeding_arteries"):
+        return _split(text)
+    if key == "vessels":
+        vessels = []
+        for part in _split(text, ";"):
+            artery, _, segments = part.partition(":")
+            vessels.append({"artery": artery.strip(), "segments": _split(segments)})
+        return vessels
+    if key == "adverse_events":
+        return [parse_adverse_event(part).to_json() for part in _split(text, ";")]
+    return text

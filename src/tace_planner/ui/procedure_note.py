@@ -1,0 +1,251 @@
+"""The printable procedure note of one TACE: one A4 PDF page written with Qt's PDF writer.
+
+Like the plan sheet (:mod:`tace_planner.ui.plan_sheet`): patient and case, the key
+image, what was delivered (kept apart from what was loaded), differences from the
+plan with their reasons, adverse events with their grades, risk factors with
+their sources, the signatures and amendments, and the disclaimer.
+:func:`procedure_note_html` is the same content as HTML (tests and previews).
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QMarginsF, QUrl
+from PySide6.QtGui import (
+    QFont,
+    QGuiApplication,
+    QPageLayout,
+    QPageSize,
+    QPainter,
+    QPdfWriter,
+    QTextDocument,
+)
+
+from tace_planner.domain.procedure import DELIVERED_DOSE_RULE, ENDPOINT_LABELS
+from tace_planner.domain.procedure_risk import CIRSE_SOURCE, CTCAE_SOURCE, grade_text
+from tace_planner.services.procedure_dto import DISCLAIMER
+from tace_planner.ui.plan_sheet import (
+    FONT_SIZES_PT,
+    LOGICAL_DPI,
+    MARGIN_MM,
+    RESOLUTION_DPI,
+    _qimage,
+)
+
+KEY_IMAGE_URL = "procedure://key-image.png"
+
+
+def _e(value: Any) -> str:
+    return html.escape("—" if value in (None, "") else str(value))
+
+
+def _num(value: float | None, digits: int = 1, unit: str = "") -> str:
+    if value is None:
+        return "—"
+    return f"{value:.{digits}f}{(' ' + unit) if unit else ''}"
+
+
+def _rows(pairs: list[tuple[str, str]]) -> str:
+    cells = "".join(f"<tr><td width='38%'><b>{_e(k)}</b></td><td>{v}</td></tr>" for k, v in pairs)
+    return f"<table width='100%' cellspacing='0' cellpadding='2' border='0'>{cells}</table>"
+
+
+def _status(item: Any) -> str:
+    text = {"draft": "DRAFT — not signed", "signed": "SIGNED", "amended": "AMENDED"}.get(
+        item.status, item.status.upper()
+    )
+    if not item.is_latest:
+        text += f" — earlier version (revision {item.revision}), superseded by an amendment"
+    return text
+
+
+def procedure_note_html(item: Any, *, key_image_width_px: int = 0, key_caption: str = "") -> str:
+    """The procedure note as HTML (the key image, if any, is :data:`KEY_IMAGE_URL`)."""
+    record = item.record
+    planned = item.planned
+    origin = (
+        f"plan {planned.plan_pk} (version {planned.plan_version}), session {planned.number}: "
+        f"{planned.territory_label}; planned {planned.loaded_mg:.0f} mg loaded in "
+        f"{planned.vials} vial(s)"
+        if planned
+        else "<b>Unplanned procedure</b> (no approved plan)"
+    )
+    times = ""
+    if record.start_time or record.end_time:
+        times = f" {_e(record.start_time)}–{_e(record.end_time)}"
+    vessels = "; ".join(f"{v.artery} ({', '.join(v.segments) or '—'})" for v in record.vessels)
+    fraction = f"{record.delivered_fraction:.0%}" if record.delivered_fraction is not None else "—"
+    delivery = _rows(
+        [
+            ("Product", _e(f"{record.product_name or record.product_code} {record.size_range}")),
+            ("Lot / expiry", f"{_e(record.lot)} / {_e(record.expiry)}"),
+            ("Vials prepared", _e(record.vials)),
+            (
+                "Irinotecan loaded",
+                _num(item.loaded_mg, 1, "mg")
+                + (
+                    " (per vial " + ", ".join(f"{v:g}" for v in record.loaded_per_vial_mg) + " mg)"
+                    if record.loaded_per_vial_mg
+                    else ""
+                ),
+            ),
+            ("Suspension injected", f"{_num(record.injected_ml, 1, 'mL')}; fraction {fraction}"),
+            (
+                "Irinotecan DELIVERED",
+                f"<b><font size='+1'>{_num(item.delivered_mg, 1, 'mg')}</font></b>",
+            ),
+            ("End point", _e(ENDPOINT_LABELS.get(record.endpoint, record.endpoint))),
+        ]
+    )
+    angio = _rows(
+        [
+            ("Access", _e(f"{record.access_site} {record.access_side}".strip())),
+            ("Feeding arteries", _e(", ".join(record.feeding_arteries))),
+            ("Findings", _e(record.angiography_note)),
+            ("Vessels treated", _e(vessels)),
+            ("Microcatheter", _e(record.microcatheter)),
+            (
+                "Contrast / fluoroscopy",
+                f"{_num(record.contrast_ml, 0, 'mL')} / {_num(record.fluoroscopy_min, 1, 'min')}",
+            ),
+            (
+                "DAP / air kerma",
+                f"{_num(record.dap_gy_cm2, 1, 'Gy·cm²')} / {_num(record.air_kerma_mgy, 0, 'mGy')}",
+            ),
+            (
+                "IA lidocaine",
+                f"{_num(record.lidocaine_mg, 0, 'mg')} {_e(record.lidocaine_timing)}",
+            ),
+            (
+                "Antiemetics / analgesia / antibiotics",
+                f"{_e(record.antiemetics)} / {_e(record.analgesia)} / {_e(record.antibiotics)}",
+            ),
+        ]
+    )
+    if key_image_width_px:
+        image = (
+            f"<img src='{KEY_IMAGE_URL}' width='{key_image_width_px}'><br>"
+            f"<small>{_e(key_caption)}</small>"
+        )
+    else:
+        image = "<small>No key image.</small>"
+    differences = (
+        "".join(
+            f"<li>{_e(d.label)}: planned {_e(d.planned)}, done {_e(d.actual)} — "
+            f"reason: {_e(d.reason) if d.reason else '<b>REASON NEEDED</b>'}</li>"
+            for d in item.differences
+        )
+        or "<li>None: done as planned.</li>"
+    )
+    events = (
+        "".join(
+            f"<li>{_e(e.term)}: {_e(grade_text(e.cirse_grade, e.ctcae_grade))}"
+            + (f"; onset day {e.onset_day}" if e.onset_day is not None else "")
+            + "</li>"
+            for e in record.adverse_events
+        )
+        or "<li>None recorded.</li>"
+    )
+    pes = {None: "not recorded", True: "yes", False: "no"}[record.post_embolisation_syndrome]
+    risks = (
+        "".join(
+            f"<li>{_e(r.message)} <small>({_e(r.source)})</small></li>" for r in item.risk_factors
+        )
+        or "<li>None of the known risk factors applies.</li>"
+    )
+    signatures = "".join(
+        f"<li>Revision {r.revision}: {_e(r.status)}"
+        + (
+            f", signed by {_e(r.signed_by)} on {r.signed_at:%Y-%m-%d %H:%M} UTC"
+            if r.signed_at
+            else ""
+        )
+        + (f" — amendment: {_e(r.amendment_reason)}" if r.amendment_reason else "")
+        + "</li>"
+        for r in item.revisions
+    )
+    return f"""
+<html><body>
+<table width='100%' cellpadding='0' cellspacing='0'><tr>
+<td><font size='+2'><b>TACE {item.number} — procedure note</b></font><br>
+TACE Planner — {_e(_status(item))}</td>
+<td align='right'>Procedure #{item.pk}, revision {item.revision}<br>
+parameters v{_e(item.parameters_version)}</td>
+</tr></table>
+<p style='background-color: #fff4ce; color: #5c4400'><b>{_e(DISCLAIMER)}</b></p>
+<p><b>Patient</b>: {_e(item.patient_name)} [{_e(item.patient_id)}] &nbsp; <b>Case</b>:
+ {_e(item.case_title)} (#{item.case_pk}) &nbsp; <b>Date</b>: {_e(record.performed_on)}{times}</p>
+<p><b>Radiosurgeon</b>: {_e(record.operator)} &nbsp; <b>Assistant</b>: {_e(record.assistant)}</p>
+<p>{origin}</p>
+<table width='100%' cellspacing='0' cellpadding='3'><tr>
+<td width='62%' valign='top'><p><b>What was delivered</b></p>{delivery}
+<p><small>{_e(DELIVERED_DOSE_RULE)}</small></p></td>
+<td width='38%' valign='top' align='center'>{image}</td>
+</tr></table>
+<p><b>Angiography and treatment</b></p>{angio}
+<p><b>Differences from the plan</b></p><ul>{differences}</ul>
+<p><b>Adverse events</b> <small>({_e(CTCAE_SOURCE)}; {_e(CIRSE_SOURCE)})</small></p>
+<ul>{events}</ul>
+<p>Post-embolisation syndrome: {_e(pes)}; length of stay {_num(record.stay_days, 0, "days")};
+ bilirubin at the procedure {_num(record.bilirubin_mg_dl, 1, "mg/dL")}</p>
+<p><b>Adverse-event risk factors</b></p><ul>{risks}</ul>
+<p><b>Note</b>: {_e(record.note)}</p>
+<p><b>Signatures</b></p><ul>{signatures}</ul>
+<p>Physician: ______________________ &nbsp; Signature: ______________________</p>
+<p><small>{_e(DISCLAIMER)}</small></p>
+</body></html>
+"""
+
+
+def render_procedure_pdf(item: Any, path: Path | str, key_image: Any = None) -> Path:
+    """Write the procedure note of ``item`` (a ProcedureItem) as a one-page A4 PDF.
+
+    ``key_image`` is (rows, columns[, 3]) uint8 pixels or an object with ``pixels``
+    and ``caption`` (``PlanningService.key_image``).
+
+    Raises
+    ------
+    RuntimeError
+        No QGuiApplication exists (Qt needs one for fonts).
+    """
+    if QGuiApplication.instance() is None:
+        raise RuntimeError("render_procedure_pdf needs a QGuiApplication (or QApplication)")
+    path = Path(path)
+    caption = ""
+    if key_image is not None and hasattr(key_image, "pixels"):
+        caption = str(getattr(key_image, "caption", ""))
+        key_image = key_image.pixels
+    writer = QPdfWriter(str(path))
+    writer.setResolution(RESOLUTION_DPI)
+    writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+    writer.setPageMargins(
+        QMarginsF(MARGIN_MM, MARGIN_MM, MARGIN_MM, MARGIN_MM), QPageLayout.Unit.Millimeter
+    )
+    writer.setTitle(f"TACE {item.number} — case {item.case_pk}")
+    writer.setCreator("TACE Planner")
+    page = writer.pageLayout().paintRectPixels(RESOLUTION_DPI)
+    document = QTextDocument()
+    document.documentLayout().setPaintDevice(writer)
+    document.setDocumentMargin(0)
+    width = 0
+    if key_image is not None:
+        width = int(page.width() * 0.34 * LOGICAL_DPI / RESOLUTION_DPI)
+        document.addResource(
+            QTextDocument.ResourceType.ImageResource, QUrl(KEY_IMAGE_URL), _qimage(key_image)
+        )
+    text = procedure_note_html(item, key_image_width_px=width, key_caption=caption)
+    for size in FONT_SIZES_PT:
+        document.setDefaultFont(QFont("DejaVu Sans", size))
+        document.setHtml(text)
+        document.setTextWidth(page.width())
+        if document.size().height() <= page.height():
+            break
+    painter = QPainter(writer)
+    try:
+        document.drawContents(painter)
+    finally:
+        painter.end()
+    return path
