@@ -56,6 +56,38 @@ def sqlite_file_of(url: str | URL) -> Path | None:
     return Path(database)
 
 
+LOW_DISK_BYTES = 16 * 1024**2
+"""Below this much free space, a failed database write is reported as a full disk."""
+
+
+def describe_database_error(error: BaseException, folder: Path | None = None) -> str:
+    """One line saying why the database could not be opened or written.
+
+    SQLite reports a full disk as "database or disk is full" when writing and,
+    at start-up, often as "disk I/O error"; both are said as a full disk when
+    the disk of ``folder`` (the data folder) has almost no free space left.
+    """
+    import shutil
+
+    original = getattr(error, "orig", None) or error
+    text = str(original).splitlines()[0] if str(original) else type(original).__name__
+    lowered = text.lower()
+    free: int | None = None
+    if folder is not None:
+        try:
+            free = shutil.disk_usage(folder).free
+        except OSError:
+            free = None
+    if "disk is full" in lowered or (
+        "disk i/o error" in lowered and free is not None and free < LOW_DISK_BYTES
+    ):
+        where = f" ({folder})" if folder is not None else ""
+        return f"the disk of the data folder{where} is full: free some space and try again"
+    if "readonly" in lowered or "read-only" in lowered:
+        return f"the database is read-only here, nothing was changed ({text})"
+    return f"the database could not be used ({text})"
+
+
 def _on_sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
     """Set the per-connection pragmas every SQLite connection of the app needs."""
     cursor = dbapi_connection.cursor()
