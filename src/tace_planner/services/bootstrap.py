@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tace_planner.services.annotations import AnnotationService
 from tace_planner.services.cases import CaseService
 from tace_planner.services.contouring import ContouringService
-from tace_planner.services.image_store import ImageStore
+from tace_planner.services.image_store import ImageStore, ImportLock
 from tace_planner.services.planning import PlanningService
 from tace_planner.services.protocol import ProtocolService
 from tace_planner.services.settings import AppSettings
@@ -18,6 +18,8 @@ from tace_planner.services.studies import StudyService
 from tace_planner.services.volume_cache import VolumeCache, VolumeLoader, budget_from_env
 from tace_planner.store.db import make_engine, make_session_factory
 from tace_planner.store.upgrade import UpgradeResult, upgrade_to_head
+
+START_UP_LOCK_NAME = ".start-up.lock"
 
 
 @dataclass
@@ -59,7 +61,13 @@ def open_services(settings: AppSettings, *, volume_cache_bytes: int | None = Non
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url)
-    upgrade = upgrade_to_head(engine)
+    # Two apps started at once on a new data folder would both migrate it; one waits.
+    start_up = ImportLock(settings.data_dir / START_UP_LOCK_NAME)
+    start_up.acquire()
+    try:
+        upgrade = upgrade_to_head(engine)
+    finally:
+        start_up.release()
     sessions = make_session_factory(engine)
     image_store = ImageStore(settings.image_store_dir)
     protocol = ProtocolService(sessions, settings.user, stored_path=image_store.absolute)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tace_planner.domain.errors import (
+    ConcurrentEditError,
     DicomReadError,
     InvalidInputError,
     NotFoundError,
@@ -357,11 +358,12 @@ class StudyService:
             for attempt in (1, 2):
                 try:
                     return (yield from self._import_series_once(headers, done, total, refused))
-                except IntegrityError as error:
+                except (IntegrityError, ConcurrentEditError) as error:
                     if attempt == 2:
+                        reason = getattr(error, "orig", None) or error
                         raise StoreError(
                             f"series {headers[0].series_uid}: another import wrote the same "
-                            f"records at the same time ({error.orig}); import it again"
+                            f"records at the same time ({reason}); import it again"
                         ) from None
                     log.info("unique-key race on series %s; retrying", headers[0].series_uid)
             raise AssertionError("unreachable")  # pragma: no cover
