@@ -12,6 +12,7 @@ from pathlib import Path
 import platformdirs
 
 from tace_planner.domain.errors import InvalidInputError
+from tace_planner.store.db import sqlite_url_for
 
 APP_NAME = "tace-planner"
 ENV_DATA_DIR = "TACE_PLANNER_DATA"
@@ -19,6 +20,8 @@ ENV_DB_URL = "TACE_PLANNER_DB"
 ENV_USER = "TACE_PLANNER_USER"
 ENV_CONFIG = "TACE_PLANNER_CONFIG"
 DATABASE_FILE_NAME = "tace-planner.sqlite"
+MAX_USER_LENGTH = 64
+"""The audit trail's user column holds this many characters."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +48,12 @@ class AppSettings:
         """The SQLAlchemy URL actually used."""
         if self.db_url:
             return self.db_url
-        return f"sqlite:///{(self.data_dir / DATABASE_FILE_NAME).as_posix()}"
+        return sqlite_url_for(self.database_file)
+
+    @property
+    def database_file(self) -> Path:
+        """The default SQLite file in the data folder (used when ``db_url`` is None)."""
+        return self.data_dir / DATABASE_FILE_NAME
 
     @property
     def image_store_dir(self) -> Path:
@@ -59,7 +67,9 @@ class AppSettings:
 
     def describe_database(self) -> str:
         """The database location for the status bar, without any password."""
-        url = self.database_url
+        if not self.db_url:
+            return str(self.database_file)
+        url = self.db_url
         if "@" in url and "://" in url:
             scheme, rest = url.split("://", 1)
             return f"{scheme}://…@{rest.rsplit('@', 1)[1]}"
@@ -120,11 +130,31 @@ def resolve_settings(
     chosen_user = user or env.get(ENV_USER) or saved.get("user") or os_user()
     if chosen_url is not None and "://" not in chosen_url:
         raise InvalidInputError("database URL", f"{chosen_url!r} is not a SQLAlchemy URL")
+    if chosen_dir and "\0" in str(chosen_dir):
+        raise InvalidInputError("data folder", "the path contains a NUL character")
     return AppSettings(
         data_dir=Path(chosen_dir).expanduser() if chosen_dir else default_data_dir(),
         db_url=chosen_url,
-        user=chosen_user.strip() or os_user(),
+        user=checked_user(chosen_user.strip()) or os_user(),
     )
+
+
+def checked_user(name: str) -> str:
+    """The user name for the audit trail, refused when too long or holding control characters.
+
+    Raises
+    ------
+    InvalidInputError
+        More than :data:`MAX_USER_LENGTH` characters, or a newline, tab or other
+        control character.
+    """
+    if len(name) > MAX_USER_LENGTH:
+        raise InvalidInputError(
+            "user", f"at most {MAX_USER_LENGTH} characters, got {len(name)} (--user NAME)"
+        )
+    if any(not character.isprintable() for character in name):
+        raise InvalidInputError("user", "control characters (newline, tab, …) are not allowed")
+    return name
 
 
 def save_settings(

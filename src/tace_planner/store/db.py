@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
@@ -30,6 +31,19 @@ def sqlite_url_for(path: Path) -> str:
     return URL.create("sqlite", database=str(Path(path).resolve())).render_as_string()
 
 
+def sqlite_read_only_url_for(path: Path, *, immutable: bool = False) -> str:
+    """The URL of a SQLite file opened read-only (a data folder the user cannot write).
+
+    ``immutable`` also tells SQLite that nobody writes the file meanwhile, which is
+    needed when it cannot even create its shared-memory file beside the database.
+    """
+    query = {"mode": "ro", "uri": "true"}
+    if immutable:
+        query["immutable"] = "1"
+    database = "file:" + quote(str(Path(path).resolve()))
+    return URL.create("sqlite", database=database, query=query).render_as_string()
+
+
 def sqlite_file_of(url: str | URL) -> Path | None:
     """Return the file of a SQLite URL, or None for an in-memory or non-SQLite database.
 
@@ -50,7 +64,7 @@ def sqlite_file_of(url: str | URL) -> Path | None:
     if parsed.query.get("uri") in ("true", "1", "True"):
         if parsed.query.get("mode") == "memory":
             return None
-        database = database.removeprefix("file:")
+        database = unquote(database.removeprefix("file:"))
     if database in ("", ":memory:"):
         return None
     return Path(database)
