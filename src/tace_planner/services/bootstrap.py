@@ -32,6 +32,7 @@ from tace_planner.store.db import (
     make_engine,
     make_session_factory,
     sqlite_read_only_url_for,
+    sqlite_url_for,
 )
 from tace_planner.store.upgrade import (
     UpgradeResult,
@@ -180,7 +181,7 @@ def _writable(folder: Path) -> bool:
 
 def _engine(settings: AppSettings, url: str | None = None) -> Engine:
     """The engine of the settings' database, with one-line messages for a bad URL or driver."""
-    chosen = url or settings.database_url
+    chosen = url or settings.db_url or sqlite_url_for(settings.database_file)
     shown = settings.describe_database()
     try:
         return make_engine(chosen)

@@ -8,11 +8,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import platformdirs
 
 from tace_planner.domain.errors import InvalidInputError
-from tace_planner.store.db import sqlite_url_for
 
 APP_NAME = "tace-planner"
 ENV_DATA_DIR = "TACE_PLANNER_DATA"
@@ -45,10 +45,16 @@ class AppSettings:
 
     @property
     def database_url(self) -> str:
-        """The SQLAlchemy URL actually used."""
+        """The SQLAlchemy URL of the database: ``db_url``, or the data folder's SQLite file.
+
+        The file's path is percent-escaped, so a folder named ``a?b#c`` or
+        ``p%20y`` is not read as a URL query, fragment or escape (the same URL as
+        ``tace_planner.store.db.sqlite_url_for``, which the start-up uses; this
+        module stays free of SQLAlchemy because the UI reads it).
+        """
         if self.db_url:
             return self.db_url
-        return sqlite_url_for(self.database_file)
+        return "sqlite:///" + quote(str(self.database_file.resolve()), safe="/")
 
     @property
     def database_file(self) -> Path:
