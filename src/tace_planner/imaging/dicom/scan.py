@@ -513,11 +513,13 @@ def pixel_data_problem(
     bits/8 x frames bytes and the file must be long enough for it; for
     encapsulated (compressed) syntaxes every fragment must lie inside the file,
     the sequence must end, and there must be at least one fragment per frame.
-    Files without a pixel element, deflated files and big files whose element
-    could not be located are not checked here (the loader still reports them).
+    An image (rows, columns and bits given) without a pixel element is refused;
+    deflated files are not checked here (the loader still reports them).
     """
-    if offset is None or not rows or not columns or not bits_allocated or syntax in _DEFLATED:
+    if not rows or not columns or not bits_allocated or syntax in _DEFLATED:
         return ""
+    if offset is None:
+        return "the image has no pixel data"
     big = syntax == _EXPLICIT_BIG
     order = ">" if big else "<"
     try:
@@ -603,10 +605,12 @@ def read_header(path: Path) -> InstanceHeader:
         The file is not DICOM, is truncated, or lacks a mandatory UID; the
         message names the file.
     """
+    with_preamble = True
     try:
         ds, pixel_offset, size = _parse(path)
     except InvalidDicomError:
         ds, pixel_offset, size = _parse_without_preamble(path)
+        with_preamble = False  # the pixel element is not located in such files
     except (OSError, EOFError, ValueError, TypeError, KeyError, IndexError) as error:
         raise DicomReadError(str(path), f"unreadable DICOM header ({error})") from None
     try:
@@ -659,7 +663,7 @@ def read_header(path: Path) -> InstanceHeader:
         )
         rows = _int_or_none(values.get("Rows"))
         columns = _int_or_none(values.get("Columns"))
-        problem = pixel_data_problem(
+        problem = with_preamble and pixel_data_problem(
             path,
             pixel_offset,
             size,
@@ -720,7 +724,7 @@ def read_header(path: Path) -> InstanceHeader:
             pixel_representation=_int_or_none(values.get("PixelRepresentation")),
             samples_per_pixel=samples,
             pixel_data_offset=pixel_offset if fast_path else None,
-            pixel_problem=problem,
+            pixel_problem=problem or "",
         )
     except DicomReadError:
         raise
