@@ -513,13 +513,16 @@ def pixel_data_problem(
     bits/8 x frames bytes and the file must be long enough for it; for
     encapsulated (compressed) syntaxes every fragment must lie inside the file,
     the sequence must end, and there must be at least one fragment per frame.
-    An image (rows, columns and bits given) without a pixel element is refused;
-    deflated files are not checked here (the loader still reports them).
+    Only applied to images (the import asks for SOP classes of images): one
+    without a pixel element, or without rows, columns or bits allocated, is
+    refused; deflated files are not checked here (the loader still reports them).
     """
-    if not rows or not columns or not bits_allocated or syntax in _DEFLATED:
+    if syntax in _DEFLATED:
         return ""
     if offset is None:
         return "the image has no pixel data"
+    if not rows or not columns or not bits_allocated:
+        return "the image has no rows, columns or bits allocated (damaged header)"
     big = syntax == _EXPLICIT_BIG
     order = ">" if big else "<"
     try:
