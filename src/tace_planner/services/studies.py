@@ -127,6 +127,19 @@ def _flag_refused(row: SeriesRow, problems: Sequence[str]) -> None:
         row.geometry_status = "warning"
 
 
+def _referenced(session: Session, stored_paths: Sequence[str]) -> set[str]:
+    """Which of these stored paths a row references (queried in chunks)."""
+    found: set[str] = set()
+    for start in range(0, len(stored_paths), repositories.IN_CLAUSE_CHUNK):
+        chunk = list(stored_paths[start : start + repositories.IN_CLAUSE_CHUNK])
+        found.update(
+            session.scalars(
+                select(InstanceRow.stored_path).where(InstanceRow.stored_path.in_(chunk))
+            )
+        )
+    return found
+
+
 def _commit(uow: UnitOfWork) -> None:
     """Commit, naming a full disk or a read-only database in words (not "disk I/O error")."""
     try:
@@ -381,11 +394,7 @@ class StudyService:
         if not present:
             return
         with self._sessions() as session:
-            referenced = set(
-                session.scalars(
-                    select(InstanceRow.stored_path).where(InstanceRow.stored_path.in_(present))
-                )
-            )
+            referenced = _referenced(session, present)
         for relative in present:
             if relative not in referenced:
                 log.info("removing %s, left behind by an interrupted import", relative)
@@ -465,11 +474,7 @@ class StudyService:
             return
         try:
             with self._sessions() as session:
-                referenced = set(
-                    session.scalars(
-                        select(InstanceRow.stored_path).where(InstanceRow.stored_path.in_(created))
-                    )
-                )
+                referenced = _referenced(session, created)
         except SQLAlchemyError:
             return  # cannot tell: keep them (the next import of the series cleans up)
         for relative in created:
