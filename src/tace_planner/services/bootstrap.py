@@ -240,5 +240,5 @@ def _open_read_only(settings: AppSettings) -> tuple[Engine, UpgradeResult]:
             f"data folder {settings.data_dir} is read-only, and its database (revision "
             f"{revision}) needs an upgrade to {head}; open it once from a writable folder"
         )
-    log.warning("data folder %s is read-only: the database was opened read-only", settings.data_dir)
+    log.info("data folder %s is read-only: the database was opened read-only", settings.data_dir)
     return engine, UpgradeResult(from_revision=revision, to_revision=head, backup_path=None)
