@@ -38,13 +38,13 @@ pytestmark = [
 ]
 
 SEED = 4_12_2026
-RUNS = {  # family: (runs, longest delay before the kill in s)
-    "import": (14, 1.5),
-    "classify": (8, 0.3),
-    "patient set": (8, 0.3),
-    "plan --save": (8, 0.8),
-    "remove-series": (8, 0.4),
-    "demo --no-gui": (5, 5.0),
+RUNS = {  # family: runs
+    "import": 14,
+    "classify": 8,
+    "patient set": 8,
+    "plan --save": 8,
+    "remove-series": 8,
+    "demo --no-gui": 5,
 }
 IMPORTED_SERIES = ("CT_arterial", "CT_venous", "MR_T2_axial")
 DECODED_PER_CHECK = 16
@@ -173,22 +173,35 @@ def test_sigkill_during_writes_loses_nothing(
     failed: Counter[str] = Counter()
     notes: list[str] = []
     run = 0
-    for family, (runs, longest) in RUNS.items():
+
+    def command(family: str, data: Path) -> list[str]:
+        common = ["--data-dir", str(data), "--user", "kill-test"]
+        return {
+            "import": [*common, "import", str(to_import)],
+            "classify": [*common, "classify", ct, "--phase", "arterial", "--reason", "k"],
+            "patient set": [*common, "patient", "set", "--case", "1", "--weight-kg", "71"],
+            "plan --save": [*common, "plan", "--case", "1", "--save"],
+            "remove-series": [*common, "remove-series", mr, "--reason", "kill test"],
+            "demo --no-gui": [*common, "demo", "--no-gui", "--phantom-size", "small"],
+        }[family]
+
+    def fresh_copy(family: str, name: str) -> Path:
+        data = tmp_path / name
+        shutil.copytree(empty_data if family == "import" else demo_data_dir, data)
+        return data
+
+    for family, runs in RUNS.items():
+        # How long the command takes here and now: kills land before its end.
+        calibration = fresh_copy(family, f"calibrate-{family.split()[0]}")
+        started = time.monotonic()
+        assert _complete(command(family, calibration)) in (0, 1), family
+        duration = time.monotonic() - started
+        shutil.rmtree(calibration, ignore_errors=True)
         for _ in range(runs):
             run += 1
-            data = tmp_path / f"run{run}"
-            source = empty_data if family == "import" else demo_data_dir
-            shutil.copytree(source, data)
-            common = ["--data-dir", str(data), "--user", "kill-test"]
-            argv = {
-                "import": [*common, "import", str(to_import)],
-                "classify": [*common, "classify", ct, "--phase", "arterial", "--reason", "k"],
-                "patient set": [*common, "patient", "set", "--case", "1", "--weight-kg", "71"],
-                "plan --save": [*common, "plan", "--case", "1", "--save"],
-                "remove-series": [*common, "remove-series", mr, "--reason", "kill test"],
-                "demo --no-gui": [*common, "demo", "--no-gui", "--phantom-size", "small"],
-            }[family]
-            delay = float(rng.uniform(0.0, longest))
+            data = fresh_copy(family, f"run{run}")
+            argv = command(family, data)
+            delay = float(rng.uniform(0.0, 0.9 * duration))
             tried[family] += 1
             if _kill_after(_run_and_maybe_die(argv), delay):
                 killed[family] += 1
@@ -231,5 +244,5 @@ def test_sigkill_during_writes_loses_nothing(
     )
     print(table)
     assert sum(tried.values()) >= 50
-    assert sum(killed.values()) >= 30, table
+    assert sum(killed.values()) >= 0.6 * sum(tried.values()), table
     assert notes == [], table + "\n" + "\n".join(notes)
