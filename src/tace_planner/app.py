@@ -12,14 +12,25 @@ from tace_planner import cli
 if TYPE_CHECKING:
     from tace_planner.services.bootstrap import Services
 
+WINDOW_CHECK_TIMEOUT_S = 60.0
+"""How long ``gui --check-window`` waits for the main window to be shown."""
 
-def run_gui(services: Services, case_pk: int | None = None) -> int:
-    """Open the main window on ``services`` (and ``case_pk`` if given) and run the event loop."""
-    from tace_planner.compat import check_qt_binding
+
+def run_gui(services: Services, case_pk: int | None = None, *, check_window: bool = False) -> int:
+    """Open the main window on ``services`` (and ``case_pk`` if given) and run the event loop.
+
+    With ``check_window``, return 0 as soon as the window is shown on the screen
+    (exposed), or 1 after :data:`WINDOW_CHECK_TIMEOUT_S`: a start-up check for CI.
+    """
+    from tace_planner.compat import check_qt_binding, xcb_platform_problem
 
     problem = check_qt_binding()
     if problem is not None:
         print(f"error: {problem}", file=sys.stderr)
+        return 3
+    platform_problem = xcb_platform_problem()
+    if platform_problem is not None:
+        print(f"error: {platform_problem}", file=sys.stderr)
         return 3
     from PySide6.QtWidgets import QApplication
 
@@ -32,7 +43,36 @@ def run_gui(services: Services, case_pk: int | None = None) -> int:
     window.show()
     if case_pk is not None:
         window.select_case(case_pk)
+    if check_window:
+        _exit_when_shown(app, window)
     return int(app.exec())
+
+
+def _exit_when_shown(app: Any, window: Any) -> None:
+    """Quit with 0 once ``window`` is exposed on the screen, with 1 after the timeout."""
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    deadline = time.monotonic() + WINDOW_CHECK_TIMEOUT_S
+    timer = QTimer(window)
+
+    def check() -> None:
+        handle = window.windowHandle()
+        if window.isVisible() and handle is not None and handle.isExposed():
+            timer.stop()
+            print(f"main window shown on the {app.platformName()} platform")
+            app.exit(0)
+        elif time.monotonic() > deadline:
+            timer.stop()
+            print(
+                f"error: the main window was not shown within {WINDOW_CHECK_TIMEOUT_S:.0f} s",
+                file=sys.stderr,
+            )
+            app.exit(1)
+
+    timer.timeout.connect(check)
+    timer.start(100)
 
 
 def render_plan_sheet(plan: Any, path: Path, key_image: Any = None) -> None:

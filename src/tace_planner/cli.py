@@ -50,7 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    commands.add_parser("gui", help="open the main window (the default)")
+    gui = commands.add_parser("gui", help="open the main window (the default)")
+    gui.add_argument(
+        "--check-window",
+        action="store_true",
+        help="start-up check: exit 0 as soon as the main window is shown",
+    )
 
     demo = commands.add_parser("demo", help="import the demo patient and open it")
     demo.add_argument("--no-gui", action="store_true", help="stop after importing")
@@ -64,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     phantom = commands.add_parser("phantom", help="write the synthetic DICOM phantom")
     phantom.add_argument("outdir", type=Path)
     phantom.add_argument("--size", choices=["small", "full"], default="full")
-    phantom.add_argument("--seed", type=int, default=0)
+    phantom.add_argument("--seed", type=_phantom_seed, default=0, help="0 or more")
 
     importer = commands.add_parser("import", help="import DICOM files, folders or CDs")
     importer.add_argument("paths", nargs="+", type=Path)
@@ -73,12 +78,18 @@ def build_parser() -> argparse.ArgumentParser:
     series = commands.add_parser("series", help="list stored series")
     series.add_argument("--json", action="store_true")
 
+    remove = commands.add_parser(
+        "remove-series", help="delete a stored series and its files (audited)"
+    )
+    remove.add_argument("series_uid", help="Series Instance UID (see `series`)")
+    remove.add_argument("--reason", default="", help="why (kept in the audit trail)")
+
     protocol = commands.add_parser(
         "check-protocol", help="check a study (or a case's baseline) against the imaging protocol"
     )
     target = protocol.add_mutually_exclusive_group(required=True)
     target.add_argument("study_uid", nargs="?", help="Study Instance UID")
-    target.add_argument("--case", type=int, help="check every baseline study of this case")
+    target.add_argument("--case", type=_case_id, help="check every baseline study of this case")
     protocol.add_argument("--tace-date", type=_iso_date, help="planned TACE date, YYYY-MM-DD")
     protocol.add_argument("--json", action="store_true")
 
@@ -173,7 +184,7 @@ def _add_planning_commands(commands: Any) -> None:
     patient = commands.add_parser("patient", help="patient inputs used for planning")
     actions = patient.add_subparsers(dest="patient_command", metavar="ACTION", required=True)
     setter = actions.add_parser("set", help="record height, weight, labs and ECOG of a case")
-    setter.add_argument("--case", type=int, required=True, help="case id (see `cases`)")
+    setter.add_argument("--case", type=_case_id, required=True, help="case id (see `cases`)")
     setter.add_argument("--height-cm", type=float, help="height, cm")
     setter.add_argument("--weight-kg", type=float, help="weight, kg")
     setter.add_argument("--bilirubin-mg-dl", type=float, help="total bilirubin, mg/dL")
@@ -181,7 +192,7 @@ def _add_planning_commands(commands: Any) -> None:
     setter.add_argument("--ugt1a1", choices=["normal", "reduced", "unknown"])
     setter.add_argument("--extrahepatic", type=_yes_no, metavar="yes|no")
     setter.add_argument("--ia-lidocaine", type=_yes_no, metavar="yes|no")
-    setter.add_argument("--measured-on", type=_iso_date, help="YYYY-MM-DD")
+    setter.add_argument("--measured-on", type=_measurement_date, help="YYYY-MM-DD")
     setter.add_argument(
         "--confirm-implausible",
         action="store_true",
@@ -189,13 +200,13 @@ def _add_planning_commands(commands: Any) -> None:
     )
     setter.add_argument("--json", action="store_true")
     show = actions.add_parser("show", help="show a case's patient inputs")
-    show.add_argument("--case", type=int, required=True)
+    show.add_argument("--case", type=_case_id, required=True)
     show.add_argument("--json", action="store_true")
 
     plan = commands.add_parser(
         "plan", help="propose beads, vials and irinotecan dose for a case (not saved)"
     )
-    plan.add_argument("--case", type=int, required=True, help="case id (see `cases`)")
+    plan.add_argument("--case", type=_case_id, required=True, help="case id (see `cases`)")
     plan.add_argument("--model", choices=["burden", "fixed"], help="default: parameter file")
     plan.add_argument("--product", help="bead product code, e.g. dc_bead, hepasphere")
     plan.add_argument("--schedule", choices=["sequential", "single"], default="sequential")
@@ -235,6 +246,43 @@ def _iso_date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
+EARLIEST_MEASUREMENT = dt.date(1900, 1, 1)
+
+
+def _measurement_date(text: str) -> dt.date:
+    """A date on which something was measured: from 1900 on, and not in the future."""
+    day = _iso_date(text)
+    if day < EARLIEST_MEASUREMENT:
+        raise argparse.ArgumentTypeError(f"{text}: a measurement date is 1900-01-01 or later")
+    if day > dt.date.today() + dt.timedelta(days=1):
+        raise argparse.ArgumentTypeError(f"{text}: a measurement date is not in the future")
+    return day
+
+
+MAX_ID = 2**63 - 1
+"""The largest id a database row can have."""
+
+
+def _case_id(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a case id (a number)") from None
+    if not 1 <= value <= MAX_ID:
+        raise argparse.ArgumentTypeError(f"{text}: no such case (case ids are 1 to {MAX_ID})")
+    return value
+
+
+def _phantom_seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"{text}: the seed is a whole number, 0 or more")
+    return value
+
+
 def _progress_printer(verbose: bool) -> Callable[[Progress], None] | None:
     if not verbose:
         return None
@@ -257,13 +305,30 @@ def _open_services(args: argparse.Namespace) -> Any:
     from tace_planner.services.settings import resolve_settings
 
     settings = resolve_settings(data_dir=args.data_dir, db_url=args.db, user=args.user)
-    return open_services(settings)
+    services = open_services(settings)
+    if services.read_only:
+        print(
+            f"note: the data folder {settings.data_dir} is read-only: the database was "
+            "opened read-only, and changes will be refused",
+            file=sys.stderr,
+        )
+    return services
 
 
 def _cmd_phantom(args: argparse.Namespace) -> int:
     from tace_planner.imaging.phantom import generate_phantom
 
-    args.outdir.mkdir(parents=True, exist_ok=True)
+    if args.outdir.exists() and not args.outdir.is_dir():
+        print(f"error: {args.outdir} is a file; give a folder for the phantom", file=sys.stderr)
+        return 1
+    try:
+        args.outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        print(
+            f"error: {args.outdir}: cannot create the folder ({error.strerror or error})",
+            file=sys.stderr,
+        )
+        return 1
     truth = _run(generate_phantom(args.outdir, size=args.size, seed=args.seed), args.verbose)
     print(f"phantom written to {args.outdir} (tace date {truth.to_json()['tace_date']})")
     return 0
@@ -328,6 +393,9 @@ def _cmd_import(args: argparse.Namespace, services: Any) -> int:
                     "errors": [{"file": str(e.path), "reason": e.reason} for e in report.errors],
                     "skipped": [{"file": str(e.path), "reason": e.reason} for e in report.skipped],
                     "other_series": [s.to_json() for s in report.series if not s.is_volume],
+                    "remapped": [
+                        {"file": str(e.path), "reason": e.reason} for e in report.remapped
+                    ],
                 },
                 indent=2,
             )
@@ -344,7 +412,24 @@ def _cmd_import(args: argparse.Namespace, services: Any) -> int:
             )
         for error in report.errors:
             print(f"  failed: {error.path}: {error.reason}")
+        for label, entries in (("remapped", report.remapped), ("skipped", report.skipped)):
+            for entry in entries[:_LISTED_AT_MOST]:
+                print(f"  {label}: {entry.path}: {entry.reason}")
+            if len(entries) > _LISTED_AT_MOST:
+                print(f"  … and {len(entries) - _LISTED_AT_MOST} more {label} (see --json)")
     return 0 if volumes else 1
+
+
+_LISTED_AT_MOST = 20
+
+
+def _cmd_remove_series(args: argparse.Namespace, services: Any) -> int:
+    item = services.studies.remove_series(args.series_uid, reason=args.reason)
+    print(
+        f"removed series {item.series_uid} ({item.description or 'no description'}, "
+        f"{item.image_count} file(s))"
+    )
+    return 0
 
 
 def _cmd_series(args: argparse.Namespace, services: Any) -> int:
@@ -503,6 +588,11 @@ def _cmd_plan(args: argparse.Namespace, services: Any, render_pdf: PdfRenderer |
             file=sys.stderr,
         )
         return 1
+    if args.pdf is not None:
+        problem = _output_problem(args.pdf, b"%PDF-", "a PDF")
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 1
     planning = _planning(services)
     options: dict[str, Any] = {
         "product_code": args.product,
@@ -570,6 +660,23 @@ def _approve_plan(args: argparse.Namespace, planning: Any, plan: Any) -> Any:
         contraindication_reasons={a.code: reason for a in contraindications},
         expected_version=plan.version,
     )
+
+
+def _output_problem(path: Path, magic: bytes, kind: str) -> str:
+    """Why ``path`` cannot take an exported file ("" when it can): checked before any work."""
+    if path.is_dir():
+        return f"{path} is a folder; give a file name"
+    if not path.parent.is_dir():
+        return f"{path.parent}: no such folder"
+    if path.exists():
+        try:
+            with open(path, "rb") as handle:
+                head = handle.read(len(magic))
+        except OSError as error:
+            return f"{path}: cannot be replaced ({error.strerror or error})"
+        if head != magic:
+            return f"{path} exists and is not {kind}; it is not replaced"
+    return ""
 
 
 def _print_lesion(item: Any) -> None:
@@ -653,16 +760,19 @@ def _cmd_measurements(args: argparse.Namespace, services: Any) -> int:
 
 
 def _cmd_seg(args: argparse.Namespace, services: Any) -> int:
+    from tace_planner.imaging.dicom.seg import check_seg_file, check_seg_target
     from tace_planner.services.contouring import contouring_service
 
     contouring = contouring_service(services)
     if args.seg_command == "export":
+        check_seg_target(args.out)
         path = contouring.export_seg(args.series, args.out, part=args.part)
         print(f"DICOM SEG written to {path}")
         return 0
     if not args.file.is_file():
         print(f"error: no such file: {args.file}", file=sys.stderr)
         return 2
+    check_seg_file(args.file)
     result = contouring.import_seg(args.file)
     if args.json:
         print(
@@ -686,6 +796,7 @@ def _cmd_seg(args: argparse.Namespace, services: Any) -> int:
 _COMMANDS: dict[str, Callable[[argparse.Namespace, Any], int]] = {
     "import": _cmd_import,
     "series": _cmd_series,
+    "remove-series": _cmd_remove_series,
     "cases": _cmd_cases,
     "check-protocol": _cmd_check_protocol,
     "classify": _cmd_classify,
@@ -713,26 +824,118 @@ def main(
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
     try:
-        if args.command == "phantom":
-            return _cmd_phantom(args)
-        if args.command == "cohort":
-            return run_cohort(args)
-        services = _open_services(args)
-        try:
-            if args.command in (None, "gui"):
-                return _open_gui(launch_gui, services, None)
-            if args.command == "demo":
-                return _cmd_demo(args, services, launch_gui)
-            if args.command == "plan":
-                return _cmd_plan(args, services, render_pdf)
-            if args.command == "procedure":
-                return run_procedure_command(args, services, render_pdf)
-            command = _COMMANDS.get(args.command)
-            if command is not None:
-                return command(args, services)
-        finally:
-            services.close()
+        return _dispatch(args, launch_gui, render_pdf)
     except TacePlannerError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001 - the one place that turns any failure into a line
+        known = failure_message(error)
+        if known is not None:
+            print(f"error: {known}", file=sys.stderr)
+            return 1
+        where = _write_error_log(args, error)
+        print(
+            f"error: unexpected {type(error).__name__}: {_first_line(error)} ({where})",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _dispatch(
+    args: argparse.Namespace, launch_gui: GuiLauncher | None, render_pdf: PdfRenderer | None
+) -> int:
+    if args.command == "phantom":
+        return _cmd_phantom(args)
+    if args.command == "cohort":
+        return run_cohort(args)
+    services = _open_services(args)
+    try:
+        if args.command in (None, "gui"):
+            if getattr(args, "check_window", False):
+                if launch_gui is None:
+                    return _open_gui(None, services, None)
+                return launch_gui(services, None, check_window=True)  # type: ignore[call-arg]
+            return _open_gui(launch_gui, services, None)
+        if args.command == "demo":
+            return _cmd_demo(args, services, launch_gui)
+        if args.command == "plan":
+            return _cmd_plan(args, services, render_pdf)
+        if args.command == "procedure":
+            return run_procedure_command(args, services, render_pdf)
+        command = _COMMANDS.get(args.command)
+        if command is not None:
+            return command(args, services)
+    finally:
+        services.close()
     return 2
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:300] if text else "(no message)"
+
+
+def failure_message(error: BaseException) -> str | None:
+    """One line for a failure that is not the app's own error but has a plain cause.
+
+    Returns None for anything else (a defect: logged with its traceback).
+    """
+    import errno
+
+    from sqlalchemy.exc import OperationalError
+
+    from tace_planner.store.db import describe_database_error
+
+    if isinstance(error, OperationalError):
+        return describe_database_error(error)
+    if isinstance(error, OSError):
+        name = f"{error.filename}: " if error.filename else ""
+        if error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+            return f"{name}the disk is full; free some space and try again"
+        if error.errno == errno.ENAMETOOLONG:
+            return f"{name}the file name is too long"
+        if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return f"{name}permission denied (the file or folder cannot be written)"
+        if isinstance(error, NotADirectoryError):
+            return f"{name}a file is in the way where a folder is needed"
+        if isinstance(error, IsADirectoryError):
+            return f"{name}is a folder; give a file name"
+        if isinstance(error, FileNotFoundError):
+            return f"{name}no such file or folder"
+        return f"{name}{error.strerror or error}"
+    if isinstance(error, ValueError) and "null byte" in str(error):
+        return "a path or value contains a NUL character"
+    if isinstance(error, OverflowError):
+        return f"a number is too large ({_first_line(error)})"
+    try:
+        from pydicom.errors import InvalidDicomError
+    except ImportError:  # pragma: no cover - pydicom is a dependency
+        return None
+    if isinstance(error, InvalidDicomError):
+        return f"not a DICOM file ({_first_line(error)})"
+    return None
+
+
+def _write_error_log(args: argparse.Namespace, error: BaseException) -> str:
+    """Append the traceback to the data folder's error log; say where it is (or why not)."""
+    import traceback
+
+    try:
+        from tace_planner.services.settings import resolve_settings
+
+        data_dir = resolve_settings(data_dir=args.data_dir, db_url=args.db).data_dir
+    except Exception as settings_error:  # noqa: BLE001 - the log is best effort
+        return f"no error log: {_first_line(settings_error)}"
+    path = data_dir / "logs" / "errors.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        with path.open("a", encoding="utf-8") as log_file:
+            log_file.write(f"--- {stamp} tace-planner {__version__} {args.command or 'gui'}\n")
+            log_file.write("".join(traceback.format_exception(error)))
+    except OSError as log_error:
+        return f"no error log could be written in {path.parent}: {log_error.strerror}"
+    return f"details in {path}"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 ADR_REFERENCE = "docs/adr/0003-qt-binding-guard.md"
@@ -163,3 +164,86 @@ def check_qt_binding(
             f"Details: {bad.reference}"
         )
     return None
+
+
+#: Shared libraries that Qt's X11 platform plugin (``platforms/libqxcb.so`` and
+#: ``libQt6XcbQpa.so.6``) and QtGui load, with the Debian/Ubuntu package of each.
+#: Read from the plugin's ELF NEEDED entries (``objdump -p``) of PySide6 6.x.
+XCB_LIBRARIES: tuple[tuple[str, str], ...] = (
+    ("libxcb.so.1", "libxcb1"),
+    ("libX11.so.6", "libx11-6"),
+    ("libX11-xcb.so.1", "libx11-xcb1"),
+    ("libxcb-cursor.so.0", "libxcb-cursor0"),
+    ("libxcb-icccm.so.4", "libxcb-icccm4"),
+    ("libxcb-image.so.0", "libxcb-image0"),
+    ("libxcb-keysyms.so.1", "libxcb-keysyms1"),
+    ("libxcb-randr.so.0", "libxcb-randr0"),
+    ("libxcb-render.so.0", "libxcb-render0"),
+    ("libxcb-render-util.so.0", "libxcb-render-util0"),
+    ("libxcb-shape.so.0", "libxcb-shape0"),
+    ("libxcb-shm.so.0", "libxcb-shm0"),
+    ("libxcb-sync.so.1", "libxcb-sync1"),
+    ("libxcb-util.so.1", "libxcb-util1"),
+    ("libxcb-xfixes.so.0", "libxcb-xfixes0"),
+    ("libxcb-xkb.so.1", "libxcb-xkb1"),
+    ("libxkbcommon.so.0", "libxkbcommon0"),
+    ("libxkbcommon-x11.so.0", "libxkbcommon-x11-0"),
+    ("libGL.so.1", "libgl1"),
+    ("libEGL.so.1", "libegl1"),
+    ("libfontconfig.so.1", "libfontconfig1"),
+    ("libglib-2.0.so.0", "libglib2.0-0"),
+    ("libdbus-1.so.3", "libdbus-1-3"),
+)
+
+
+def _can_load(name: str) -> bool:
+    import ctypes
+
+    try:
+        ctypes.CDLL(name)
+    except OSError:
+        return False
+    return True
+
+
+def missing_xcb_packages(can_load: Callable[[str], bool] = _can_load) -> list[str]:
+    """The packages whose libraries the xcb platform plugin needs and cannot load here."""
+    packages: list[str] = []
+    for library, package in XCB_LIBRARIES:
+        if not can_load(library) and package not in packages:
+            packages.append(package)
+    return packages
+
+
+def xcb_platform_problem(
+    env: Mapping[str, str] | None = None,
+    platform: str = sys.platform,
+    can_load: Callable[[str], bool] = _can_load,
+) -> str | None:
+    """A message with the exact ``apt-get install`` line when Qt's xcb plugin cannot load.
+
+    Qt itself aborts in that case with a message that names ``xcb-cursor0``
+    whatever is missing; this check runs before Qt is loaded. It applies on
+    Linux when the platform is xcb (``QT_QPA_PLATFORM`` unset or ``xcb``, and no
+    Wayland session).
+
+    Returns
+    -------
+    str or None
+        None when the platform is not xcb or nothing is missing.
+    """
+    env = os.environ if env is None else env
+    if not platform.startswith("linux"):
+        return None
+    chosen = env.get("QT_QPA_PLATFORM", "").split(":", 1)[0].strip().lower()
+    if chosen not in ("", "xcb") or (not chosen and env.get("WAYLAND_DISPLAY")):
+        return None
+    missing = missing_xcb_packages(can_load)
+    if not missing:
+        return None
+    return (
+        "TACE Planner cannot open its window: Qt's X11 (xcb) platform plugin needs system "
+        f"libraries that are missing ({', '.join(missing)}).\n"
+        f"Install them with:\n  sudo apt-get install {' '.join(missing)}\n"
+        "(or run without a display: QT_QPA_PLATFORM=offscreen)"
+    )

@@ -101,3 +101,39 @@ def test_compat_does_not_import_qt() -> None:
         "for m in sys.modules))"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_missing_xcb_libraries_give_the_exact_apt_line() -> None:
+    from tace_planner.compat import xcb_platform_problem
+
+    absent = {"libxcb-icccm.so.4", "libxcb-keysyms.so.1", "libxkbcommon-x11.so.0"}
+    message = xcb_platform_problem(
+        env={"DISPLAY": ":0"}, platform="linux", can_load=lambda name: name not in absent
+    )
+    assert message is not None
+    assert "sudo apt-get install libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0\n" in message
+
+
+def test_no_xcb_check_off_linux_or_on_other_platforms() -> None:
+    from tace_planner.compat import xcb_platform_problem
+
+    def nothing(name: str) -> bool:
+        return False
+
+    assert xcb_platform_problem(env={}, platform="win32", can_load=nothing) is None
+    offscreen = {"QT_QPA_PLATFORM": "offscreen"}
+    assert xcb_platform_problem(env=offscreen, platform="linux", can_load=nothing) is None
+    assert xcb_platform_problem(env={}, platform="linux", can_load=lambda name: True) is None
+
+
+def test_readme_and_ci_install_every_xcb_library() -> None:
+    from pathlib import Path
+
+    from tace_planner.compat import XCB_LIBRARIES
+
+    root = Path(__file__).resolve().parents[2]
+    readme = root.joinpath("README.md").read_text(encoding="utf-8")
+    ci = root.joinpath(".ci", "run").read_text(encoding="utf-8")
+    for _, package in XCB_LIBRARIES:
+        assert package in readme, package
+        assert package in ci, package

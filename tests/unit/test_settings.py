@@ -46,3 +46,15 @@ def test_malformed_database_url_is_refused(tmp_path: Path) -> None:
     env = {"TACE_PLANNER_CONFIG": str(tmp_path / "none.json")}
     with pytest.raises(InvalidInputError, match="database URL"):
         resolve_settings(db_url="not-a-url", env=env)
+
+
+@pytest.mark.parametrize("name", ["a?b#c", "p%20y", "100% sure", "é+ü;@=&"])
+def test_database_url_keeps_url_characters_in_the_folder_name(tmp_path: Path, name: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    from tace_planner.store.db import sqlite_url_for
+
+    settings = AppSettings(data_dir=tmp_path / name, db_url=None, user="x")
+    expected = (tmp_path / name / "tace-planner.sqlite").resolve()
+    assert make_url(settings.database_url).database == str(expected)
+    assert make_url(sqlite_url_for(settings.database_file)).database == str(expected)

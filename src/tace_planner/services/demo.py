@@ -16,6 +16,7 @@ from tace_planner.imaging.phantom import (
     generate_phantom,
 )
 from tace_planner.services.cases import CaseService
+from tace_planner.services.contouring_dto import LIVER_LESION_NAME
 from tace_planner.services.dto import CaseItem
 from tace_planner.services.studies import ImportReport, StudyService
 
@@ -106,27 +107,38 @@ def prepare_demo(
 
 
 def contour_demo(contouring: ContouringService, case_pk: int, truth: dict[str, Any]) -> Task[int]:
-    """Contour the demo case's baseline from seeds, as a user would; return the lesion count.
+    """Contour the demo case's baseline from seeds, as a user would; return the lesions contoured.
 
     The liver from one click in the right lobe's parenchyma, then every
     baseline focus from a click at its centre (the phantom's truth), all on the
-    baseline portal-venous CT; each is measured, so the plan has a burden. A
-    case that has lesions already is left alone (running the demo twice adds
-    nothing).
+    baseline portal-venous CT; each is measured, so the plan has a burden.
+    Whatever is contoured already is kept: a run that was interrupted (killed
+    while contouring F2, say) is resumed where it stopped, and a second run on
+    a complete case adds nothing.
     """
-    if contouring.list_lesions(case_pk):
-        return 0
     baseline = truth["timepoints"][0]
     venous = next(s["series_uid"] for s in baseline["series"] if s["folder"] == "CT_venous")
     offset = baseline.get("patient_offset_lps_mm") or (0.0, 0.0, 0.0)
     foci = baseline["foci"]
+    done = {
+        item.lesion.name.casefold()
+        for item in contouring.masks_of_series(venous)
+        if item.lesion.case_pk == case_pk and item.mask.any()
+    }
+    liver_done = LIVER_LESION_NAME.casefold() in done
+    to_do = [focus for focus in foci if str(focus["name"]).casefold() not in done]
     total = len(foci) + 2
-    yield Progress(0, total, "Loading the baseline venous CT")
-    contouring.volume(venous)
-    yield Progress(1, total, "Contouring the liver")
-    seed = tuple(float(a) + float(b) for a, b in zip(DEMO_LIVER_SEED_LPS, offset, strict=True))
-    contouring.contour_liver(case_pk, venous, seed)
-    for number, focus in enumerate(foci, start=2):
+    contoured = 0
+    if not liver_done or to_do:
+        yield Progress(0, total, "Loading the baseline venous CT")
+        contouring.volume(venous)
+    if not liver_done:
+        yield Progress(1, total, "Contouring the liver")
+        seed = tuple(float(a) + float(b) for a, b in zip(DEMO_LIVER_SEED_LPS, offset, strict=True))
+        contouring.contour_liver(case_pk, venous, seed)
+        contoured += 1
+    for focus in to_do:
+        number = 2 + foci.index(focus)
         yield Progress(number, total, f"Contouring {focus['name']}")
         contouring.auto_contour(
             case_pk,
@@ -135,5 +147,22 @@ def contour_demo(contouring: ContouringService, case_pk: int, truth: dict[str, A
             lesion=focus["name"],
             couinaud_segment=focus.get("couinaud_segment"),
         )
+        contoured += 1
+    if _unmeasured(contouring, venous):
+        # A run killed between a contour and its measurement: measure what is stored.
+        yield Progress(total - 1, total, "Measuring the contours")
+        case, timepoint_pk, _ = contouring.series_context(venous)
+        contouring.measure(case, timepoint_pk)
     yield Progress(total, total, "Demo case contoured")
-    return len(foci) + 1
+    return contoured
+
+
+def _unmeasured(contouring: ContouringService, series_uid: str) -> bool:
+    """True when a stored contour of the series has no measurement."""
+    contoured = {item.lesion.name for item in contouring.masks_of_series(series_uid)}
+    measured = {
+        item.name
+        for item in contouring.measurements(series_uid).lesions
+        if item.volume_cm3 is not None
+    }
+    return bool(contoured - measured)

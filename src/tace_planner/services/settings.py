@@ -8,6 +8,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import platformdirs
 
@@ -19,6 +20,8 @@ ENV_DB_URL = "TACE_PLANNER_DB"
 ENV_USER = "TACE_PLANNER_USER"
 ENV_CONFIG = "TACE_PLANNER_CONFIG"
 DATABASE_FILE_NAME = "tace-planner.sqlite"
+MAX_USER_LENGTH = 64
+"""The audit trail's user column holds this many characters."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +45,21 @@ class AppSettings:
 
     @property
     def database_url(self) -> str:
-        """The SQLAlchemy URL actually used."""
+        """The SQLAlchemy URL of the database: ``db_url``, or the data folder's SQLite file.
+
+        The file's path is percent-escaped, so a folder named ``a?b#c`` or
+        ``p%20y`` is not read as a URL query, fragment or escape (the same URL as
+        ``tace_planner.store.db.sqlite_url_for``, which the start-up uses; this
+        module stays free of SQLAlchemy because the UI reads it).
+        """
         if self.db_url:
             return self.db_url
-        return f"sqlite:///{(self.data_dir / DATABASE_FILE_NAME).as_posix()}"
+        return "sqlite:///" + quote(str(self.database_file.resolve()), safe="/")
+
+    @property
+    def database_file(self) -> Path:
+        """The default SQLite file in the data folder (used when ``db_url`` is None)."""
+        return self.data_dir / DATABASE_FILE_NAME
 
     @property
     def image_store_dir(self) -> Path:
@@ -59,7 +73,9 @@ class AppSettings:
 
     def describe_database(self) -> str:
         """The database location for the status bar, without any password."""
-        url = self.database_url
+        if not self.db_url:
+            return str(self.database_file)
+        url = self.db_url
         if "@" in url and "://" in url:
             scheme, rest = url.split("://", 1)
             return f"{scheme}://…@{rest.rsplit('@', 1)[1]}"
@@ -120,11 +136,31 @@ def resolve_settings(
     chosen_user = user or env.get(ENV_USER) or saved.get("user") or os_user()
     if chosen_url is not None and "://" not in chosen_url:
         raise InvalidInputError("database URL", f"{chosen_url!r} is not a SQLAlchemy URL")
+    if chosen_dir and "\0" in str(chosen_dir):
+        raise InvalidInputError("data folder", "the path contains a NUL character")
     return AppSettings(
         data_dir=Path(chosen_dir).expanduser() if chosen_dir else default_data_dir(),
         db_url=chosen_url,
-        user=chosen_user.strip() or os_user(),
+        user=checked_user(chosen_user.strip()) or os_user(),
     )
+
+
+def checked_user(name: str) -> str:
+    """The user name for the audit trail, refused when too long or holding control characters.
+
+    Raises
+    ------
+    InvalidInputError
+        More than :data:`MAX_USER_LENGTH` characters, or a newline, tab or other
+        control character.
+    """
+    if len(name) > MAX_USER_LENGTH:
+        raise InvalidInputError(
+            "user", f"at most {MAX_USER_LENGTH} characters, got {len(name)} (--user NAME)"
+        )
+    if any(not character.isprintable() for character in name):
+        raise InvalidInputError("user", "control characters (newline, tab, …) are not allowed")
+    return name
 
 
 def save_settings(

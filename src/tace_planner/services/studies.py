@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tace_planner.domain.errors import NotFoundError, TacePlannerError, UnsupportedSeriesError
+from tace_planner.domain.errors import (
+    ConcurrentEditError,
+    DicomReadError,
+    InvalidInputError,
+    NotFoundError,
+    StoreError,
+    TacePlannerError,
+    UnsupportedSeriesError,
+)
 from tace_planner.domain.progress import Progress, Task, run_sync
 from tace_planner.domain.volume import ImageVolume
 from tace_planner.imaging.dicom.classify import Classification, classify_series
@@ -22,9 +33,16 @@ from tace_planner.imaging.dicom.scan import IMAGE_STORAGE_MODALITIES, InstanceHe
 from tace_planner.imaging.dicom.series import load_volume
 from tace_planner.imaging.dicom.volumes import load_plan, middle_slab, plan_volumes
 from tace_planner.services.dto import SeriesItem, StudyItem, VolumePartItem
-from tace_planner.services.image_store import ImageStore
+from tace_planner.services.image_store import ImageStore, is_valid_uid, replacement_uid
 from tace_planner.store import repositories
-from tace_planner.store.models import InstanceRow, SeriesRow, StudyRow, TimepointRow
+from tace_planner.store.db import describe_database_error
+from tace_planner.store.models import (
+    InstanceRow,
+    SegmentationRow,
+    SeriesRow,
+    StudyRow,
+    TimepointRow,
+)
 from tace_planner.store.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -50,6 +68,84 @@ class ImportReport:
     errors: tuple[FileError, ...] = ()
     skipped: tuple[FileError, ...] = ()
     new_series_uids: tuple[str, ...] = field(default_factory=tuple)
+    remapped: tuple[FileError, ...] = ()
+    """Files whose UIDs were not valid DICOM UIDs and were replaced (each with the reason)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _SeriesOutcome:
+    added: int
+    known: int
+    is_new: bool
+    errors: tuple[FileError, ...] = ()
+
+
+_UID_FIELDS = (
+    ("sop_instance_uid", "SOP Instance UID"),
+    ("series_uid", "Series Instance UID"),
+    ("study_uid", "Study Instance UID"),
+    ("frame_of_reference_uid", "Frame of Reference UID"),
+)
+
+
+def _shown_uid(value: str) -> str:
+    text = repr(value[:40] + ("…" if len(value) > 40 else ""))
+    return f"{text} ({len(value)} characters)" if len(value) > 40 else text
+
+
+def _checked_uids(header: InstanceHeader) -> tuple[InstanceHeader, list[str]]:
+    """The header with every invalid UID replaced by one derived from it, and what was done."""
+    changes: dict[str, str] = {}
+    notes: list[str] = []
+    for name, label in _UID_FIELDS:
+        value = getattr(header, name)
+        if name == "frame_of_reference_uid" and not value:
+            continue
+        if not is_valid_uid(value):
+            replacement = replacement_uid(value)
+            changes[name] = replacement
+            notes.append(
+                f"{label} {_shown_uid(value)} is not a valid DICOM UID (digits and dots, "
+                f"at most 64 characters); stored as {replacement}"
+            )
+    if not changes:
+        return header, notes
+    return dataclasses.replace(header, **changes), notes
+
+
+def _flag_refused(row: SeriesRow, problems: Sequence[str]) -> None:
+    """Note in the series' geometry report that some of its images were left out."""
+    report = dict(row.geometry_report or {})
+    warning = (
+        f"{len(problems)} image(s) of this series were left out at import because their "
+        f"pixel data is damaged (first: {problems[0]})"
+    )
+    report["warnings"] = [*report.get("warnings", []), warning]
+    report["refused_files"] = int(report.get("refused_files", 0)) + len(problems)
+    row.geometry_report = report
+    if row.geometry_status in ("", "ok"):
+        row.geometry_status = "warning"
+
+
+def _referenced(session: Session, stored_paths: Sequence[str]) -> set[str]:
+    """Which of these stored paths a row references (queried in chunks)."""
+    found: set[str] = set()
+    for start in range(0, len(stored_paths), repositories.IN_CLAUSE_CHUNK):
+        chunk = list(stored_paths[start : start + repositories.IN_CLAUSE_CHUNK])
+        found.update(
+            session.scalars(
+                select(InstanceRow.stored_path).where(InstanceRow.stored_path.in_(chunk))
+            )
+        )
+    return found
+
+
+def _commit(uow: UnitOfWork) -> None:
+    """Commit, naming a full disk or a read-only database in words (not "disk I/O error")."""
+    try:
+        uow.commit()
+    except OperationalError as error:
+        raise StoreError(describe_database_error(error)) from None
 
 
 def series_item(row: SeriesRow, image_count: int) -> SeriesItem:
@@ -173,20 +269,50 @@ class StudyService:
 
         Each series is committed in its own transaction after its files are
         copied, so a cancelled or failed import leaves only whole series behind,
-        and re-importing the same files adds nothing (SOP Instance UIDs).
+        and re-importing the same files adds nothing (SOP Instance UIDs). UIDs
+        that are not valid DICOM UIDs are replaced by UIDs derived from them
+        (reported in ``remapped``); images whose pixel data is cut off are left
+        out of their series (reported in ``errors``, the series flagged).
 
         Yields
         ------
         Progress
             Header reading, then copying.
+
+        Raises
+        ------
+        StoreError
+            The image store or the database cannot be written (e.g. the disk is
+            full); the series imported before are kept.
         """
         incoming = self._store.root / ".incoming"
-        incoming.mkdir(parents=True, exist_ok=True)
+        try:
+            incoming.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(
+                f"{self._store.root}: cannot write into the image store ({error.strerror or error})"
+            ) from None
         scan = yield from scan_files(paths, temp_dir=incoming)
         # Files extracted from archives live until the scan is cleaned up: after copying.
         with scan:
+            shown = scan.display_path
+            errors = [FileError(shown(e.path), e.reason) for e in scan.errors]
+            remapped: list[FileError] = []
             by_series: dict[str, list[InstanceHeader]] = defaultdict(list)
-            for header in scan.headers:
+            refused: dict[str, list[str]] = defaultdict(list)
+            for original in scan.headers:
+                header, notes = _checked_uids(original)
+                for note in notes:
+                    remapped.append(FileError(shown(original.path), note))
+                if header.pixel_problem and kind_of(header) == "image":
+                    errors.append(
+                        FileError(
+                            shown(original.path),
+                            f"{header.pixel_problem}; left out of the series",
+                        )
+                    )
+                    refused[header.series_uid].append(header.pixel_problem)
+                    continue
                 by_series[header.series_uid].append(header)
             total = len(scan.headers)
             done = 0
@@ -194,34 +320,92 @@ class StudyService:
             touched: list[str] = []
             created: list[str] = []
             for series_uid, headers in by_series.items():
-                added, known, is_new = yield from self._import_series(headers, done, total)
+                outcome = yield from self._import_series(
+                    headers, done, total, refused.get(series_uid, [])
+                )
                 done += len(headers)
-                new_instances += added
-                known_instances += known
+                new_instances += outcome.added
+                known_instances += outcome.known
+                errors.extend(FileError(shown(e.path), e.reason) for e in outcome.errors)
                 touched.append(series_uid)
-                if is_new:
+                if outcome.is_new:
                     created.append(series_uid)
             with self._sessions() as session:
                 items = tuple(self._series_items(session, touched))
             log.info(
-                "import: %d new files, %d known, %d errors",
+                "import: %d new files, %d known, %d errors, %d remapped UIDs",
                 new_instances,
                 known_instances,
-                len(scan.errors),
+                len(errors),
+                len(remapped),
             )
             return ImportReport(
                 series=items,
                 new_instances=new_instances,
                 known_instances=known_instances,
-                errors=tuple(FileError(scan.display_path(e.path), e.reason) for e in scan.errors),
-                skipped=tuple(FileError(scan.display_path(e.path), e.reason) for e in scan.skipped),
+                errors=tuple(errors),
+                skipped=tuple(FileError(shown(e.path), e.reason) for e in scan.skipped),
                 new_series_uids=tuple(created),
+                remapped=tuple(remapped),
             )
 
     def _import_series(
-        self, headers: list[InstanceHeader], done: int, total: int
-    ) -> Task[tuple[int, int, bool]]:
-        copied: list[str] = []
+        self, headers: list[InstanceHeader], done: int, total: int, refused: Sequence[str]
+    ) -> Task[_SeriesOutcome]:
+        """Import one series under the store's import lock.
+
+        The lock makes two imports of the same files take turns: the second finds
+        the first one's rows and files. A unique-key race that slips past it (a
+        writer that does not share this image store) is retried once and ends as
+        "already stored".
+        """
+        lock = self._store.lock()
+        waited = False
+        while not lock.acquire(blocking=False):
+            if not waited:
+                yield Progress(done, total, "Waiting for another import to finish")
+                waited = True
+            time.sleep(0.05)
+        try:
+            self._remove_stale_files(headers[0])
+            for attempt in (1, 2):
+                try:
+                    return (yield from self._import_series_once(headers, done, total, refused))
+                except (IntegrityError, ConcurrentEditError) as error:
+                    if attempt == 2:
+                        reason = getattr(error, "orig", None) or error
+                        raise StoreError(
+                            f"series {headers[0].series_uid}: another import wrote the same "
+                            f"records at the same time ({reason}); import it again"
+                        ) from None
+                    log.info("unique-key race on series %s; retrying", headers[0].series_uid)
+            raise AssertionError("unreachable")  # pragma: no cover
+        finally:
+            lock.release()
+
+    def _remove_stale_files(self, header: InstanceHeader) -> None:
+        """Delete files an interrupted import left in this series' folder (under the lock).
+
+        Only files that no row references are deleted: temporary copies and
+        copies whose transaction never committed.
+        """
+        folder = self._store.series_folder(header.study_uid, header.series_uid)
+        present = self._store.stale_files(folder)
+        if not present:
+            return
+        with self._sessions() as session:
+            referenced = _referenced(session, present)
+        for relative in present:
+            if relative not in referenced:
+                log.info("removing %s, left behind by an interrupted import", relative)
+                with contextlib.suppress(OSError):
+                    self._store.remove(relative)
+
+    def _import_series_once(
+        self, headers: list[InstanceHeader], done: int, total: int, refused: Sequence[str]
+    ) -> Task[_SeriesOutcome]:
+        created_files: list[str] = []
+        file_errors: list[FileError] = []
         committed = False
         try:
             with self._uow() as uow:
@@ -230,47 +414,132 @@ class StudyService:
                     session, [h.sop_instance_uid for h in headers]
                 )
                 series_row, is_new = self._series_row(session, headers)
+                if refused:
+                    _flag_refused(series_row, refused)
                 unique: dict[str, InstanceHeader] = {}
                 for header in headers:
                     if header.sop_instance_uid not in known:
                         unique.setdefault(header.sop_instance_uid, header)
+                added = 0
                 for n, header in enumerate(unique.values(), start=1):
                     relative = self._store.relative_path(
                         header.study_uid, header.series_uid, header.sop_instance_uid
                     )
-                    self._store.copy_in(header.path, relative)
-                    copied.append(relative)
+                    try:
+                        stored = self._store.store(header.path, relative)
+                    except DicomReadError as error:
+                        file_errors.append(FileError(header.path, error.reason))
+                        continue
+                    if stored.created:
+                        created_files.append(stored.relative_path)
+                    added += 1
                     session.add(
                         InstanceRow(
                             series=series_row,
                             sop_instance_uid=header.sop_instance_uid,
                             sop_class_uid=header.sop_class_uid,
                             instance_number=header.instance_number,
-                            stored_path=relative,
+                            stored_path=stored.relative_path,
                             transfer_syntax_uid=header.transfer_syntax_uid,
                             file_size_bytes=header.file_size_bytes,
                         )
                     )
                     if n % 16 == 0:
                         yield Progress(done + n, total, f"Copying {series_row.description!r}")
-                if unique:
+                if added or (refused and not is_new):
                     uow.audit(
                         action="import_series",
                         entity="series",
                         entity_pk=series_row,
                         before=None,
-                        after={"series_uid": series_row.series_uid, "new_files": len(unique)},
-                        summary=f"imported {len(unique)} file(s) of series "
-                        f"{series_row.description!r}",
+                        after={"series_uid": series_row.series_uid, "new_files": added},
+                        summary=f"imported {added} file(s) of series {series_row.description!r}",
                     )
-                    uow.commit()
+                    _commit(uow)
                 committed = True
                 yield Progress(done + len(headers), total, "Series stored")
-                return len(unique), len(headers) - len(unique), is_new and bool(unique)
+                return _SeriesOutcome(
+                    added=added,
+                    known=len(headers) - len(unique),
+                    is_new=is_new and bool(added),
+                    errors=tuple(file_errors),
+                )
         finally:
             if not committed:
-                for relative in copied:
+                self._forget_files(created_files)
+
+    def _forget_files(self, created: Sequence[str]) -> None:
+        """Delete files this attempt created, unless a committed row references them."""
+        if not created:
+            return
+        try:
+            with self._sessions() as session:
+                referenced = _referenced(session, created)
+        except SQLAlchemyError:
+            return  # cannot tell: keep them (the next import of the series cleans up)
+        for relative in created:
+            if relative not in referenced:
+                with contextlib.suppress(OSError):
                     self._store.remove(relative)
+
+    def remove_series(self, series_uid: str, reason: str = "") -> SeriesItem:
+        """Delete a stored series: its rows (audited, with the list of files), then its files.
+
+        Rulers and other annotations on the series go with it. A series with
+        contours is refused: they carry measurements a plan may rely on.
+
+        Raises
+        ------
+        NotFoundError
+            No series with this UID is stored.
+        InvalidInputError
+            The series has contours.
+        """
+        with self._store.locked(), self._uow() as uow:
+            session = uow.session
+            row = repositories.find_series(session, series_uid)
+            if row is None:
+                raise NotFoundError(f"series {series_uid} is not in the database")
+            contours = session.scalar(
+                select(func.count())
+                .select_from(SegmentationRow)
+                .where(SegmentationRow.series_pk == row.id)
+            )
+            if contours:
+                raise InvalidInputError(
+                    "series",
+                    f"{series_uid} has {contours} contour(s); it is kept (contours carry the "
+                    "measurements of a plan)",
+                )
+            item = series_item(row, len(row.instances))
+            files = [i.stored_path for i in row.instances]
+            before = {
+                "series_uid": row.series_uid,
+                "description": row.description,
+                "study_uid": row.study.study_uid,
+                "files": [
+                    {"sop_instance_uid": i.sop_instance_uid, "stored_path": i.stored_path}
+                    for i in row.instances
+                ],
+            }
+            series_pk = row.id
+            session.expunge_all()
+            session.execute(delete(InstanceRow).where(InstanceRow.series_pk == series_pk))
+            session.execute(delete(SeriesRow).where(SeriesRow.id == series_pk))
+            uow.audit(
+                action="remove_series",
+                entity="series",
+                entity_pk=series_pk,
+                before=before,
+                after={"reason": reason},
+                summary=f"removed series {item.description!r} ({len(files)} file(s))"
+                + (f": {reason}" if reason else ""),
+            )
+            _commit(uow)
+            for relative in files:
+                with contextlib.suppress(OSError, StoreError):
+                    self._store.remove(relative)
+        return item
 
     def _series_row(
         self, session: Session, headers: list[InstanceHeader]

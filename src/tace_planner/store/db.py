@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
@@ -30,6 +31,19 @@ def sqlite_url_for(path: Path) -> str:
     return URL.create("sqlite", database=str(Path(path).resolve())).render_as_string()
 
 
+def sqlite_read_only_url_for(path: Path, *, immutable: bool = False) -> str:
+    """The URL of a SQLite file opened read-only (a data folder the user cannot write).
+
+    ``immutable`` also tells SQLite that nobody writes the file meanwhile, which is
+    needed when it cannot even create its shared-memory file beside the database.
+    """
+    query = {"mode": "ro", "uri": "true"}
+    if immutable:
+        query["immutable"] = "1"
+    database = "file:" + quote(str(Path(path).resolve()))
+    return URL.create("sqlite", database=database, query=query).render_as_string()
+
+
 def sqlite_file_of(url: str | URL) -> Path | None:
     """Return the file of a SQLite URL, or None for an in-memory or non-SQLite database.
 
@@ -50,10 +64,42 @@ def sqlite_file_of(url: str | URL) -> Path | None:
     if parsed.query.get("uri") in ("true", "1", "True"):
         if parsed.query.get("mode") == "memory":
             return None
-        database = database.removeprefix("file:")
+        database = unquote(database.removeprefix("file:"))
     if database in ("", ":memory:"):
         return None
     return Path(database)
+
+
+LOW_DISK_BYTES = 16 * 1024**2
+"""Below this much free space, a failed database write is reported as a full disk."""
+
+
+def describe_database_error(error: BaseException, folder: Path | None = None) -> str:
+    """One line saying why the database could not be opened or written.
+
+    SQLite reports a full disk as "database or disk is full" when writing and,
+    at start-up, often as "disk I/O error"; both are said as a full disk when
+    the disk of ``folder`` (the data folder) has almost no free space left.
+    """
+    import shutil
+
+    original = getattr(error, "orig", None) or error
+    text = str(original).splitlines()[0] if str(original) else type(original).__name__
+    lowered = text.lower()
+    free: int | None = None
+    if folder is not None:
+        try:
+            free = shutil.disk_usage(folder).free
+        except OSError:
+            free = None
+    if "disk is full" in lowered or (
+        "disk i/o error" in lowered and free is not None and free < LOW_DISK_BYTES
+    ):
+        where = f" ({folder})" if folder is not None else ""
+        return f"the disk of the data folder{where} is full: free some space and try again"
+    if "readonly" in lowered or "read-only" in lowered:
+        return f"the database is read-only here, nothing was changed ({text})"
+    return f"the database could not be used ({text})"
 
 
 def _on_sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:

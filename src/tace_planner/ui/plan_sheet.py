@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from PySide6.QtGui import (
 )
 
 from tace_planner.domain.dosing_overrides import field_label
+from tace_planner.domain.errors import TacePlannerError
 from tace_planner.services.planning_dto import DISCLAIMER
 
 RESOLUTION_DPI = 300
@@ -366,10 +369,66 @@ def render_plan_pdf(
     ------
     RuntimeError
         No QGuiApplication exists (Qt needs one for fonts).
+    TacePlannerError
+        The sheet cannot be written there (a folder, a missing folder, a file
+        that is not a PDF, no permission, a full disk); nothing is left behind.
+
+    Notes
+    -----
+    The PDF is written under a temporary name beside ``path`` and renamed into
+    place once complete.
     """
     if QGuiApplication.instance() is None:
         raise RuntimeError("render_plan_pdf needs a QGuiApplication (or QApplication)")
-    path = Path(path)
+    path = check_pdf_target(Path(path))
+    try:
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+        os.close(handle)
+    except OSError as error:
+        raise TacePlannerError(
+            f"{path.parent}: cannot write the plan sheet there ({error.strerror or error})"
+        ) from None
+    temporary = Path(name)
+    try:
+        _render(plan, temporary, key_image, key_caption)
+        if temporary.stat().st_size == 0:
+            raise TacePlannerError(f"{path}: the plan sheet could not be written (disk full?)")
+        os.replace(temporary, path)
+    except OSError as error:
+        raise TacePlannerError(
+            f"{path}: the plan sheet could not be written ({error.strerror or error})"
+        ) from None
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
+
+def check_pdf_target(path: Path) -> Path:
+    """Refuse a plan-sheet target that cannot or must not be written.
+
+    Raises
+    ------
+    TacePlannerError
+        A folder, a missing folder, or an existing file that is not a PDF (a plan
+        sheet never replaces another kind of file).
+    """
+    if path.is_dir():
+        raise TacePlannerError(f"{path} is a folder; give a file name, e.g. {path / 'plan.pdf'}")
+    if not path.parent.is_dir():
+        raise TacePlannerError(f"{path.parent}: no such folder")
+    if path.exists():
+        try:
+            with open(path, "rb") as handle:
+                is_pdf = handle.read(5) == b"%PDF-"
+        except OSError as error:
+            raise TacePlannerError(f"{path}: cannot be replaced ({error.strerror})") from None
+        if not is_pdf:
+            raise TacePlannerError(f"{path} exists and is not a PDF; it is not replaced")
+    return path
+
+
+def _render(plan: Any, path: Path, key_image: Any, key_caption: str) -> None:
+    """Paint the sheet into ``path``; raises when Qt cannot open the file."""
     if key_image is not None and hasattr(key_image, "pixels"):
         key_caption = key_caption or str(getattr(key_image, "caption", ""))
         key_image = key_image.pixels
@@ -404,9 +463,10 @@ def render_plan_pdf(
             html_text = plan_sheet_html(
                 plan, key_image_width_px=image_width, key_caption=key_caption
             )
-    painter = QPainter(writer)
+    painter = QPainter()
+    if not painter.begin(writer):
+        raise TacePlannerError(f"{path}: the PDF writer cannot open the file")
     try:
         document.drawContents(painter)
     finally:
         painter.end()
-    return path

@@ -202,8 +202,32 @@ def _folder_key(path: Path) -> str:
     return os.path.normcase(os.path.realpath(path))
 
 
-def _list_folder(folder: Path) -> tuple[list[Path], list[Path]]:
+def _not_a_file_reason(entry: os.DirEntry[str]) -> str:
+    """Why a directory entry that is neither a file nor a folder is not read."""
+    try:
+        if entry.is_symlink() and not os.path.exists(entry.path):
+            return "a broken symbolic link (its target does not exist); not read"
+        mode = entry.stat().st_mode
+    except OSError as error:
+        return f"cannot be read ({error.strerror or error})"
+    if stat.S_ISFIFO(mode):
+        kind = "a FIFO (named pipe)"
+    elif stat.S_ISSOCK(mode):
+        kind = "a socket"
+    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        kind = "a device"
+    else:
+        kind = "a special file"
+    return f"not a regular file ({kind}); not read"
+
+
+def _list_folder(
+    folder: Path, others: list[FileError] | None = None
+) -> tuple[list[Path], list[Path]]:
     """The visible files and sub-folders of ``folder``, sorted by name.
+
+    Entries that are neither (broken symbolic links, FIFOs, sockets, devices)
+    are added to ``others`` with the reason, when given.
 
     Raises
     ------
@@ -222,6 +246,8 @@ def _list_folder(folder: Path) -> tuple[list[Path], list[Path]]:
                         dirs.append(Path(entry.path))
                 elif entry.is_file():
                     files.append(Path(entry.path))
+                elif not entry.is_dir() and others is not None:
+                    others.append(FileError(Path(entry.path), _not_a_file_reason(entry)))
             except OSError:
                 files.append(Path(entry.path))  # the read reports why it fails
     return files, dirs
@@ -408,8 +434,17 @@ class _Scan:
         self.index = _FolderIndex()
         self.extracted_bytes = 0
         self.ticker = _Ticker()
+        self.others: list[FileError] = []
 
     # bookkeeping
+
+    def flush_others(self) -> None:
+        """Report the entries of the last listed folder that are not files (once each)."""
+        for entry in self.others:
+            if _key(entry.path) not in self.seen:
+                self.seen.add(_key(entry.path))
+                self.skip(entry.path, entry.reason)
+        self.others.clear()
 
     def shown(self, path: Path) -> Path:
         return self.result.display_path(path)
@@ -443,8 +478,10 @@ class _Scan:
                     yield from self.open_archive(path, in_archive)
                 else:
                     self.add(path)
+            elif path.is_symlink() and not path.exists():
+                self.skip(path, "a broken symbolic link (its target does not exist); not read")
             elif path.exists():
-                self.skip(path, "not a regular file")
+                self.skip(path, "not a regular file (a FIFO, socket or device); not read")
             else:
                 self.error(path, "does not exist (the CD or USB stick may have been removed)")
 
@@ -458,10 +495,11 @@ class _Scan:
             self.visited_dirs.add(key)
             yield from self.tick(f"Looking for DICOM files ({len(self.candidates)} found)")
             try:
-                files, dirs = _list_folder(folder)
+                files, dirs = _list_folder(folder, self.others)
             except OSError as error:
                 self.error(folder, f"cannot list the folder ({error.strerror or error})")
                 continue
+            self.flush_others()
             dicomdir = next((f for f in files if _is_dicomdir_name(f.name)), None)
             if dicomdir is not None and (yield from self.use_dicomdir(dicomdir, in_archive)):
                 continue
@@ -513,10 +551,11 @@ class _Scan:
             current = stack.pop()
             self.visited_dirs.add(_folder_key(current))
             try:
-                files, dirs = _list_folder(current)
+                files, dirs = _list_folder(current, self.others)
             except OSError as error:
                 self.error(current, f"cannot list the folder ({error.strerror or error})")
                 continue
+            self.flush_others()
             for path in files:
                 if path == dicomdir or _key(path) in listed_keys:
                     continue

@@ -111,6 +111,11 @@ _ASCII_VRS = frozenset({"AS", "CS", "DA", "DS", "IS", "TM", "UI"})
 _PREFIX_BYTES = 64 * 1024
 _PIXEL_GROUPS = (b"\xe0\x7f", b"\x7f\xe0")
 _NATIVE_LITTLE_ENDIAN = frozenset({"1.2.840.10008.1.2", "1.2.840.10008.1.2.1"})
+_IMPLICIT_LITTLE = "1.2.840.10008.1.2"
+_EXPLICIT_BIG = "1.2.840.10008.1.2.2"
+_DEFLATED = frozenset({"1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.8.1"})
+_UNDEFINED_LENGTH = 0xFFFFFFFF
+_MAX_FRAGMENTS_CHECKED = 100_000
 
 # ImageType values (index 2 and later) and (0008,9208) Complex Image Component terms.
 _COMPLEX_TERMS = {
@@ -213,6 +218,8 @@ class InstanceHeader:
     pixel_representation: int | None = None
     samples_per_pixel: int = 1
     pixel_data_offset: int | None = None
+    pixel_problem: str = ""
+    """Why the pixel data cannot be decoded (e.g. the file is cut off); "" when it looks whole."""
 
     @property
     def has_pixels_geometry(self) -> bool:
@@ -487,6 +494,106 @@ def _parse_without_preamble(path: Path) -> tuple[Dataset, int | None, int]:
     return ds, None, path.stat().st_size
 
 
+def pixel_data_problem(
+    path: Path,
+    offset: int | None,
+    size: int,
+    syntax: str,
+    *,
+    rows: int | None,
+    columns: int | None,
+    samples: int,
+    bits_allocated: int | None,
+    frames: int,
+) -> str:
+    """Why the pixel data of an image cannot be whole, or "" when it looks whole.
+
+    Cheap checks only, from the (7FE0,0010) element at ``offset``: for native
+    (uncompressed) syntaxes the element must hold rows x columns x samples x
+    bits/8 x frames bytes and the file must be long enough for it; for
+    encapsulated (compressed) syntaxes every fragment must lie inside the file,
+    the sequence must end, and there must be at least one fragment per frame.
+    Only applied to images (the import asks for SOP classes of images): one
+    without a pixel element, or without rows, columns or bits allocated, is
+    refused; deflated files are not checked here (the loader still reports them).
+    """
+    if syntax in _DEFLATED:
+        return ""
+    if offset is None:
+        return "the image has no pixel data"
+    if not rows or not columns or not bits_allocated:
+        return "the image has no rows, columns or bits allocated (damaged header)"
+    big = syntax == _EXPLICIT_BIG
+    order = ">" if big else "<"
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            head = handle.read(12)
+            if len(head) < 8:
+                return f"the file is cut off at the pixel data ({size} bytes)"
+            if syntax == _IMPLICIT_LITTLE:
+                (length,) = struct.unpack("<I", head[4:8])
+                start = offset + 8
+            elif head[4:6] in (b"OB", b"OW", b"OF", b"OD", b"OL", b"OV", b"UN"):
+                if len(head) < 12:
+                    return f"the file is cut off at the pixel data ({size} bytes)"
+                (length,) = struct.unpack(order + "I", head[8:12])
+                start = offset + 12
+            else:
+                (length,) = struct.unpack(order + "H", head[6:8])
+                start = offset + 8
+            if length != _UNDEFINED_LENGTH:
+                expected = (rows * columns * samples * frames * bits_allocated + 7) // 8
+                if length < expected:
+                    return (
+                        f"truncated pixel data: {length} bytes, the image needs {expected} "
+                        f"({rows} x {columns} x {samples} x {frames} frame(s) x "
+                        f"{bits_allocated} bits)"
+                    )
+                if start + length > size:
+                    return (
+                        f"the file is cut off: its pixel data needs {start + length} bytes, "
+                        f"the file has {size}"
+                    )
+                return ""
+            return _encapsulated_problem(handle, start, size, frames, order)
+    except (OSError, struct.error) as error:
+        return f"the pixel data cannot be read ({error})"
+
+
+def _encapsulated_problem(handle: Any, start: int, size: int, frames: int, order: str) -> str:
+    """Walk the items of encapsulated pixel data without reading their contents."""
+    position = start
+    fragments = 0
+    for _ in range(_MAX_FRAGMENTS_CHECKED):
+        handle.seek(position)
+        item = handle.read(8)
+        if len(item) < 8:
+            return (
+                f"the file is cut off inside the compressed pixel data "
+                f"(after {max(fragments - 1, 0)} fragment(s), {size} bytes)"
+            )
+        group, element, length = struct.unpack(order + "HHI", item)
+        if (group, element) == (0xFFFE, 0xE0DD):  # sequence delimiter
+            break
+        if (group, element) != (0xFFFE, 0xE000) or length == _UNDEFINED_LENGTH:
+            return "malformed compressed pixel data (an item is not a fragment)"
+        position += 8 + length
+        if position > size:
+            return (
+                f"the file is cut off inside the compressed pixel data "
+                f"(a fragment ends at byte {position}, the file has {size})"
+            )
+        fragments += 1
+    else:
+        return ""
+    if fragments - 1 < frames:  # the first item is the basic offset table
+        return (
+            f"compressed pixel data holds {max(fragments - 1, 0)} fragment(s) for {frames} frame(s)"
+        )
+    return ""
+
+
 def read_header(path: Path) -> InstanceHeader:
     """Read the header of one DICOM file (no pixel data).
 
@@ -501,10 +608,12 @@ def read_header(path: Path) -> InstanceHeader:
         The file is not DICOM, is truncated, or lacks a mandatory UID; the
         message names the file.
     """
+    with_preamble = True
     try:
         ds, pixel_offset, size = _parse(path)
     except InvalidDicomError:
         ds, pixel_offset, size = _parse_without_preamble(path)
+        with_preamble = False  # the pixel element is not located in such files
     except (OSError, EOFError, ValueError, TypeError, KeyError, IndexError) as error:
         raise DicomReadError(str(path), f"unreadable DICOM header ({error})") from None
     try:
@@ -555,6 +664,19 @@ def read_header(path: Path) -> InstanceHeader:
             and bits_allocated in (8, 16, 32)
             and values.get("ModalityLUTSequence") is None
         )
+        rows = _int_or_none(values.get("Rows"))
+        columns = _int_or_none(values.get("Columns"))
+        problem = with_preamble and pixel_data_problem(
+            path,
+            pixel_offset,
+            size,
+            syntax,
+            rows=rows,
+            columns=columns,
+            samples=samples,
+            bits_allocated=bits_allocated,
+            frames=number_of_frames,
+        )
         return InstanceHeader(
             path=path,
             sop_instance_uid=sop_uid,
@@ -580,8 +702,8 @@ def read_header(path: Path) -> InstanceHeader:
             position_lps_mm=position,  # type: ignore[arg-type]
             pixel_spacing_mm=spacing,  # type: ignore[arg-type]
             slice_thickness_mm=thickness,
-            rows=_int_or_none(values.get("Rows")),
-            columns=_int_or_none(values.get("Columns")),
+            rows=rows,
+            columns=columns,
             number_of_frames=number_of_frames,
             acquisition_time=values.text("AcquisitionTime") or values.text("ContentTime"),
             contrast_agent=values.text("ContrastBolusAgent"),
@@ -605,6 +727,7 @@ def read_header(path: Path) -> InstanceHeader:
             pixel_representation=_int_or_none(values.get("PixelRepresentation")),
             samples_per_pixel=samples,
             pixel_data_offset=pixel_offset if fast_path else None,
+            pixel_problem=problem or "",
         )
     except DicomReadError:
         raise

@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import pydicom
 from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
 
 import tace_planner
 from tace_planner.domain.errors import TacePlannerError
@@ -32,6 +33,7 @@ from tace_planner.domain.volume import ImageVolume
 BoolArray = npt.NDArray[np.bool_]
 SegmentKind = Literal["liver", "tumour", "other"]
 
+SEG_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.66.4"
 _POSITION_TOLERANCE_SLICES = 0.01
 _PLANE_TOLERANCE = 1e-3
 
@@ -157,7 +159,7 @@ def export_seg(
     if not segments:
         raise ValueError("export_seg needs at least one segment")
     datasets = [_read(s) for s in sources]
-    ordered = _order_sources(datasets, volume)
+    ordered = _with_frame_of_reference(_order_sources(datasets, volume))
     for spec in segments:
         if spec.mask.shape != volume.shape:
             raise SegGeometryError(
@@ -219,10 +221,112 @@ def write_seg(
     segments: Sequence[SegmentSpec],
     **options: Any,
 ) -> Path:
-    """Export with :func:`export_seg` and save to ``path``; return the path."""
+    """Export with :func:`export_seg` and save to ``path``; return the path.
+
+    The file is written under a temporary name beside ``path`` and then renamed,
+    so a full disk or a kill never leaves a truncated SEG under the chosen name.
+
+    Raises
+    ------
+    SegWriteError
+        ``path`` is a folder, its folder does not exist, it is an existing file
+        that is not DICOM, or the file cannot be written (the message says why).
+    """
+    target = check_seg_target(path)
     seg = export_seg(sources, volume, segments, **options)
-    seg.save_as(path)
-    return Path(path)
+    save_atomically(seg, target)
+    return target
+
+
+class SegWriteError(TacePlannerError):
+    """A SEG cannot be written where the user asked (one line naming the path)."""
+
+
+def check_seg_target(path: Path | str) -> Path:
+    """Refuse a SEG target that cannot or must not be written, before any work is done.
+
+    Raises
+    ------
+    SegWriteError
+        A folder, a missing folder, or an existing file that is not DICOM (a SEG
+        never replaces another kind of file).
+    """
+    target = Path(path)
+    if "\0" in str(target):
+        raise SegWriteError(f"{target!r}: the file name contains a NUL character")
+    if target.is_dir():
+        raise SegWriteError(f"{target} is a folder; give a file name, e.g. {target / 'seg.dcm'}")
+    if not target.parent.is_dir():
+        raise SegWriteError(f"{target.parent}: no such folder")
+    if target.exists() and not _is_dicom_file(target):
+        raise SegWriteError(f"{target} exists and is not a DICOM file; it is not replaced")
+    return target
+
+
+def _is_dicom_file(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(128)
+            return handle.read(4) == b"DICM"
+    except OSError:
+        return False
+
+
+def save_atomically(dataset: Dataset, target: Path) -> None:
+    """Write ``dataset`` to a temporary file beside ``target``, then rename it into place."""
+    import errno
+    import os
+    import tempfile
+
+    try:
+        handle, name = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.name}.", suffix=".part"
+        )
+    except OSError as error:
+        raise SegWriteError(
+            f"{target.parent}: cannot write a file there ({error.strerror or error})"
+        ) from None
+    temporary = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as sink:
+            dataset.save_as(sink, enforce_file_format=True)
+        os.replace(temporary, target)
+    except OSError as error:
+        if error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+            raise SegWriteError(f"{target}: the disk is full; nothing was written") from None
+        raise SegWriteError(f"{target}: cannot be written ({error.strerror or error})") from None
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def check_seg_file(path: Path | str) -> Dataset:
+    """Read a file that should be a DICOM SEG, refusing anything else in one line.
+
+    Raises
+    ------
+    DicomReadError
+        Empty, not DICOM, unreadable, or another kind of DICOM object.
+    """
+    from tace_planner.domain.errors import DicomReadError
+
+    source = Path(path)
+    try:
+        if source.stat().st_size == 0:
+            raise DicomReadError(str(source), "empty file, not a DICOM SEG")
+        ds = pydicom.dcmread(source, stop_before_pixels=True)
+    except DicomReadError:
+        raise
+    except InvalidDicomError:
+        raise DicomReadError(str(source), "not a DICOM file (no DICM preamble)") from None
+    except OSError as error:
+        raise DicomReadError(str(source), f"cannot read it ({error.strerror or error})") from None
+    except Exception as error:  # noqa: BLE001 - pydicom raises many types on bad input
+        raise DicomReadError(str(source), f"unreadable DICOM ({error})") from None
+    if str(ds.get("SOPClassUID", "")) != SEG_SOP_CLASS:
+        raise DicomReadError(
+            str(source), f"not a DICOM SEG (SOP Class {ds.get('SOPClassUID', 'missing')})"
+        )
+    return ds
 
 
 def write_seg_task(
@@ -239,14 +343,15 @@ def write_seg_task(
     Progress
         Reading the sources, encoding, written.
     """
+    target = check_seg_target(path)
     yield Progress(0, 3, "Reading the source images")
     datasets = [_read(s) for s in sources]
     yield Progress(1, 3, "Encoding the segmentation")
     seg = export_seg(datasets, volume, segments, **options)
     yield Progress(2, 3, "Writing the segmentation")
-    seg.save_as(path)
+    save_atomically(seg, target)
     yield Progress(3, 3, "Written")
-    return Path(path)
+    return target
 
 
 def _read(source: Dataset | Path | str) -> Dataset:
@@ -255,21 +360,44 @@ def _read(source: Dataset | Path | str) -> Dataset:
     return pydicom.dcmread(source, stop_before_pixels=True)
 
 
+def _on_grid(ds: Dataset, volume: ImageVolume) -> int | None:
+    """The slice index of a source image in the volume, or None when it is not one of its slices."""
+    try:
+        position = [float(v) for v in ds.ImagePositionPatient]
+        orientation = [float(v) for v in ds.ImageOrientationPatient]
+    except (AttributeError, TypeError, ValueError):
+        return None
+    affine = np.asarray(volume.index_to_lps, dtype=float)
+    if len(orientation) != 6:
+        return None
+    normal = np.cross(orientation[:3], orientation[3:])
+    volume_normal = np.cross(affine[:3, 2], affine[:3, 1])
+    scale = float(np.linalg.norm(normal) * np.linalg.norm(volume_normal))
+    if scale == 0 or abs(float(np.dot(normal, volume_normal))) / scale < 1 - _PLANE_TOLERANCE:
+        return None  # a reformat or a scout in the same series
+    index = lps_to_index(affine, position)
+    k = round(float(index[0]))
+    if (
+        abs(index[0] - k) > _POSITION_TOLERANCE_SLICES
+        or max(abs(float(index[1])), abs(float(index[2]))) > 0.01
+        or not 0 <= k < volume.shape[0]
+    ):
+        return None
+    return k
+
+
 def _order_sources(datasets: Sequence[Dataset], volume: ImageVolume) -> list[Dataset]:
-    """Sort the source images by their slice index in the volume; check one per slice."""
+    """Sort the volume's own source images by slice index; check one per slice.
+
+    Images of the series that are not slices of the volume's grid (a stray
+    reformat, a scout, another part of a multi-volume series) are left out of
+    the references.
+    """
     by_slice: dict[int, Dataset] = {}
     for ds in datasets:
-        index = lps_to_index(volume.index_to_lps, [float(v) for v in ds.ImagePositionPatient])
-        k = round(float(index[0]))
-        if (
-            abs(index[0] - k) > _POSITION_TOLERANCE_SLICES
-            or max(abs(float(index[1])), abs(float(index[2]))) > 0.01
-            or not 0 <= k < volume.shape[0]
-        ):
-            raise SegGeometryError(
-                f"image {ds.SOPInstanceUID} is not a slice of the volume's grid "
-                f"(index {np.round(index, 3).tolist()})"
-            )
+        k = _on_grid(ds, volume)
+        if k is None:
+            continue
         if k in by_slice:
             raise SegGeometryError(f"two source images lie on slice {k}")
         by_slice[k] = ds
@@ -277,6 +405,35 @@ def _order_sources(datasets: Sequence[Dataset], volume: ImageVolume) -> list[Dat
     if missing:
         raise SegGeometryError(f"no source image for slice(s) {missing[:5]} of the volume")
     return [by_slice[k] for k in range(volume.shape[0])]
+
+
+def derived_frame_of_reference_uid(series_uid: str) -> str:
+    """The frame of reference given to a series whose images name none (same one every time)."""
+    from pydicom.uid import generate_uid
+
+    return str(generate_uid(prefix="2.25.", entropy_srcs=["frame-of-reference", series_uid]))
+
+
+def _with_frame_of_reference(datasets: list[Dataset]) -> list[Dataset]:
+    """Source images with a Frame of Reference UID, which the SEG IOD requires.
+
+    Images without one (seen in public research data sets) get the UID derived
+    from their series (:func:`derived_frame_of_reference_uid`) on copies; the SEG
+    then records it, and the stored files are not changed.
+    """
+    if all(str(ds.get("FrameOfReferenceUID", "") or "") for ds in datasets):
+        return datasets
+    import copy
+
+    series_uid = str(datasets[0].get("SeriesInstanceUID", "")) if datasets else ""
+    derived = derived_frame_of_reference_uid(series_uid)
+    completed = []
+    for ds in datasets:
+        if not str(ds.get("FrameOfReferenceUID", "") or ""):
+            ds = copy.deepcopy(ds)
+            ds.FrameOfReferenceUID = derived
+        completed.append(ds)
+    return completed
 
 
 def _codes(kind: SegmentKind) -> tuple[Any, Any]:

@@ -163,6 +163,14 @@ class ImportDialog(QDialog):
             for entry in report.skipped:
                 skipped.addChild(QTreeWidgetItem([f"{entry.path}: {entry.reason}", "", "", ""]))
             skipped.setExpanded(False)
+        remapped = getattr(report, "remapped", ())
+        if remapped:
+            label = f"Imported with replaced UIDs ({len(remapped)})"
+            replaced = QTreeWidgetItem([label, "", "", ""])
+            self.report.addTopLevelItem(replaced)
+            for entry in remapped:
+                replaced.addChild(QTreeWidgetItem([f"{entry.path}: {entry.reason}", "", "", ""]))
+            replaced.setExpanded(False)
         series.setExpanded(True)
         self.report.resizeColumnToContents(0)
         self.imported.emit()
