@@ -32,6 +32,15 @@ def _dice(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _next_click(seg: np.ndarray, truth: np.ndarray, spacing) -> tuple[tuple[int, int, int], bool]:
+
+    both = np.argwhere(seg | truth)
+    low, high = both.min(axis=0), both.max(axis=0) + 1
+    box = tuple(slice(int(a), int(b)) for a, b in zip(low, high, strict=True))
+    click = _next_click_in(seg[box], truth[box], spacing)
+    return tuple(int(p + b.start) for p, b in zip(click[0], box, strict=True)), click[1]
+
+
+def _next_click_in(seg: np.ndarray, truth: np.ndarray, spacing) -> tuple[tuple[int, ...], bool]:
     from scipy import ndimage
 
     best = (0.0, (0, 0, 0), True)

@@ -100,7 +100,10 @@ class InteractiveContour:
     flat: bool = False
     clicks: list[Click] = field(default_factory=list)
     mask: BoolArray | None = None
-    _history: list[BoolArray | None] = field(default_factory=list)
+    _history: list[tuple[tuple[slice, slice, slice], BoolArray] | None] = field(
+        default_factory=list
+    )
+    _extent: tuple[np.ndarray, np.ndarray] | None = None
     _model: _Model = field(default_factory=lambda: _Model(SMOOTHING_SD_MM, 0.0, 0.0, 1.0))
     messages: list[str] = field(default_factory=list)
 
@@ -115,7 +118,9 @@ class InteractiveContour:
     def click(self, index: Sequence[int], include: bool = True) -> BoolArray:
         """Add one click and return the new contour (a mask of the whole volume).
 
-        The first click must include. A click outside the volume is refused.
+        The first click must include. A click outside the volume is refused. The
+        mask returned is the live contour, changed in place by later clicks (only
+        around them): copy it to keep a version.
         """
         shape = self.volume.voxels.shape
         point = tuple(int(v) for v in index)
@@ -125,16 +130,22 @@ class InteractiveContour:
             point = (self.clicks[0].index[0], point[1], point[2])
         if self.mask is None and not include:
             raise ValueError("the first click must be inside the focus (include)")
-        self._history.append(None if self.mask is None else self.mask.copy())
+        if self.mask is None:
+            self._history.append(None)
+        else:
+            region = self._box_around(point, 45.0)  # holds every voxel the click may change
+            self._history.append((region, self.mask[region].copy()))
         self.clicks.append(Click(point, include))  # type: ignore[arg-type]
         self.messages = []
         if self.mask is None:
             self.mask = self._first(point)  # type: ignore[arg-type]
+            self._extent = None
         elif include:
             self.mask = self._include(point)  # type: ignore[arg-type]
         else:
             self.mask = self._exclude(point)  # type: ignore[arg-type]
-        self.mask = self._constrained(self.mask)
+        self._constrain(self.mask)
+        self._update_extent(self._box_around(point, 45.0) if self._extent is not None else None)
         return self.mask
 
     def undo(self) -> BoolArray | None:
@@ -142,8 +153,38 @@ class InteractiveContour:
         if not self.clicks:
             return self.mask
         self.clicks.pop()
-        self.mask = self._history.pop()
+        entry = self._history.pop()
+        if entry is None:
+            self.mask = None
+            self._extent = None
+            return None
+        region, previous = entry
+        assert self.mask is not None
+        self.mask[region] = previous
+        self._update_extent(region)
         return self.mask
+
+    def _update_extent(self, region: tuple[slice, slice, slice] | None) -> None:
+        """The contour's bounding box, rescanned only where the last change can be."""
+        assert self.mask is not None
+        if region is None or self._extent is None:
+            scan = tuple(slice(0, n) for n in self.mask.shape)
+        else:
+            low, high = self._extent
+            scan = tuple(
+                slice(min(int(lo), r.start), max(int(hi) + 1, r.stop))
+                for lo, hi, r in zip(low, high, region, strict=True)
+            )
+        part = self.mask[scan]
+        ranges = []
+        for axis in range(3):
+            others = tuple(a for a in range(3) if a != axis)
+            hits = np.flatnonzero(part.any(axis=others))
+            if hits.size == 0:
+                self._extent = None
+                return
+            ranges.append((hits[0] + scan[axis].start, hits[-1] + scan[axis].start))
+        self._extent = (np.array([r[0] for r in ranges]), np.array([r[1] for r in ranges]))
 
     # -- steps -------------------------------------------------------------------------
 
@@ -202,9 +243,11 @@ class InteractiveContour:
         assert self.mask is not None
         shape = self.volume.voxels.shape
         points = [c.index for c in self.clicks] + list(extra)
-        nz = np.argwhere(self.mask)
-        low = np.min([*points, *(nz.min(axis=0, keepdims=True) if nz.size else [])], axis=0)
-        high = np.max([*points, *(nz.max(axis=0, keepdims=True) if nz.size else [])], axis=0)
+        if self._extent is None and self.mask.any():
+            self._update_extent(None)
+        extent = [] if self._extent is None else [self._extent[0], self._extent[1]]
+        low = np.min([*points, *extent], axis=0)
+        high = np.max([*points, *extent], axis=0)
         margin = [math.ceil(MARGIN_MM / s) for s in self.spacing_mm]
         if self.flat:
             margin[0] = 0
@@ -300,9 +343,8 @@ class InteractiveContour:
             grown = (to_click <= (6.0 if first else 1.2 * depth + 0.5)) & ~nearer_exclude
         if first and grown.any():
             grown = self._undo_curvature_shrink(grown, box, bound & ~nearer_exclude)
-        out = self.mask.copy()
-        out[box] = _fill(mask | grown, self.flat)
-        return out
+        self.mask[box] = _fill(mask | grown, self.flat)
+        return self.mask
 
     def _undo_curvature_shrink(
         self, grown: BoolArray, box: tuple[slice, slice, slice], allowed: BoolArray
@@ -371,18 +413,15 @@ class InteractiveContour:
         labels, _ = ndimage.label(kept)
         anchors = {int(labels[p]) for p in includes if labels[p]}
         kept = np.isin(labels, sorted(anchors)) if anchors else kept
-        out = self.mask.copy()
-        out[box] = kept
-        return out
+        self.mask[box] = kept
+        return self.mask
 
-    def _constrained(self, mask: BoolArray) -> BoolArray:
+    def _constrain(self, mask: BoolArray) -> None:
         """Every click's ball forced in or out, in click order (a later click wins)."""
-        out = mask.copy()
         for click in self.clicks:
-            ball = _ball_box(click.index, self.spacing_mm, SEED_RADIUS_MM, out.shape, self.flat)
+            ball = _ball_box(click.index, self.spacing_mm, SEED_RADIUS_MM, mask.shape, self.flat)
             region, inside = ball
-            out[region] = np.where(inside, click.include, out[region])
-        return out
+            mask[region] = np.where(inside, click.include, mask[region])
 
 
 def _ball_box(
