@@ -36,6 +36,7 @@ from tace_planner.imaging.phantom_variants import (
     HarmonicBlob,
     SphereUnion,
     _box_points,
+    _lesion_solid,
     _smooth_field,
     _supersampled_occupancy,
     _TiltedTube,
@@ -138,17 +139,9 @@ REALISTIC_SPECS: tuple[RealisticSpec, ...] = (
 
 
 def _lesion(spec: RealisticSpec, rng: np.random.Generator) -> SphereUnion | HarmonicBlob:
-    if spec.shape == "lobulated":
-        offsets = rng.normal(0.0, 1.0, size=(4, 3))
-        offsets /= np.linalg.norm(offsets, axis=1, keepdims=True)
-        radii = rng.uniform(6.0, 9.0, size=4)
-        reach = 9.0 + 0.3 * radii[:, None]
-        centers = [(0.0, 0.0, 0.0), *(tuple(o) for o in offsets * reach)]
-        return SphereUnion(
-            tuple((float(c[0]), float(c[1]), float(c[2])) for c in centers),
-            (11.0, *(float(r) for r in radii)),
-        )
-    radius = {"small": 9.0, "large": 22.0}.get(spec.shape, 14.0)
+    if spec.shape in ("lobulated", "small"):
+        return _lesion_solid(spec, rng)  # type: ignore[arg-type]  # same shapes as the hard cases
+    radius = 22.0 if spec.shape == "large" else 14.0
     coefficients = tuple(float(c) for c in rng.uniform(-0.12, 0.12, size=12))
     return HarmonicBlob((0.0, 0.0, 0.0), radius, coefficients)
 
