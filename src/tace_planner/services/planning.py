@@ -6,6 +6,9 @@ baseline measurements, earlier approved plans, the imaging protocol's verdict on
 the baseline age), loads the versioned parameter files, and records plans. An
 approved plan is never changed: :meth:`PlanningService.revise` makes a new
 version that supersedes it. Every write is one unit of work with its audit event.
+Approval lives in :mod:`tace_planner.services.plan_approval` and the parameter files
+in :mod:`tace_planner.services.planning_parameters`; what remains here (inputs,
+burden, proposal, plan records) is one use case each, slightly above 500 lines.
 """
 
 from __future__ import annotations

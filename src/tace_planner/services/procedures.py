@@ -6,6 +6,10 @@ rules are pure (:mod:`tace_planner.domain.procedure`,
 (the case's baseline date, the plan session, the earlier procedures of the
 course), stores revisions and keeps every signed one unchanged: a change of a
 signed record is an amendment, a new signed revision with its reason.
+
+Longer than the ~500 lines a service aims at: log, edit, sign and amend share the
+revision bookkeeping and its audit snapshots; the read side (lists, course totals)
+is the part to move out next.
 """
 
 from __future__ import annotations
