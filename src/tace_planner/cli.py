@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tace_planner import __version__
+from tace_planner.cli_cases import add_case_commands, run_case_command
 from tace_planner.cli_cohort import add_cohort_parser, run_cohort
 from tace_planner.cli_procedures import add_procedure_commands, run_procedure_command
 from tace_planner.domain.errors import TacePlannerError
@@ -106,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_contouring_commands(commands)
     add_cohort_parser(commands)
     add_procedure_commands(commands)
+    add_case_commands(commands, _case_id)
     return parser
 
 
@@ -865,6 +867,8 @@ def _dispatch(
             return _cmd_plan(args, services, render_pdf)
         if args.command == "procedure":
             return run_procedure_command(args, services, render_pdf)
+        if args.command == "case":
+            return run_case_command(args, services)
         command = _COMMANDS.get(args.command)
         if command is not None:
             return command(args, services)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -185,6 +186,47 @@ class CaseService:
                     imaged_on=when,
                 )
 
+    def case_detail(self, case_pk: int) -> dict[str, Any]:
+        """A case with its timepoints and the studies linked to each (JSON-ready).
+
+        Raises
+        ------
+        NotFoundError
+            No such case.
+        """
+        with self._sessions() as session:
+            case = session.get(CaseRow, case_pk)
+            if case is None:
+                raise NotFoundError(f"case {case_pk} does not exist")
+            timepoints = sorted(case.timepoints, key=lambda t: (t.ordinal, t.id))
+            studies = session.scalars(select(StudyRow).where(StudyRow.case_pk == case_pk)).all()
+            return {
+                "case_pk": case.id,
+                "patient_id": case.patient.patient_id,
+                "patient_name": case.patient.name,
+                "title": case.title,
+                "planned_tace_on": case.planned_tace_on.isoformat()
+                if case.planned_tace_on
+                else None,
+                "timepoints": [
+                    {
+                        "label": t.label,
+                        "kind": t.kind,
+                        "imaged_on": t.imaged_on.isoformat() if t.imaged_on else None,
+                        "studies": [
+                            {
+                                "study_uid": s.study_uid,
+                                "description": s.description,
+                                "study_on": s.study_on.isoformat() if s.study_on else None,
+                            }
+                            for s in studies
+                            if s.timepoint_pk == t.id
+                        ],
+                    }
+                    for t in timepoints
+                ],
+            }
+
     def link_study(
         self,
         case_pk: int,
@@ -215,7 +257,7 @@ class CaseService:
                     kind=timepoint_kind,
                     label=timepoint_label,
                     ordinal=ordinal,
-                    imaged_on=imaged_on,
+                    imaged_on=imaged_on if imaged_on is not None else study.study_on,
                 )
                 session.add(timepoint)
                 session.flush()

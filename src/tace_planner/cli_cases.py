@@ -1,0 +1,93 @@
+"""``tace-planner case new|link|show``: open a case, link a study to a timepoint, show a case.
+
+Headless case work for scripts and checks: the same :class:`CaseService` calls the
+*Case → New case* dialog and the study tree make. Refusals raise
+:class:`~tace_planner.domain.errors.TacePlannerError` and ``cli.main`` prints them in
+one line (exit 1); a malformed command line exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+from typing import Any
+
+from tace_planner.domain.errors import InvalidInputError
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: must be 1 or more")
+    return value
+
+
+def add_case_commands(commands: Any, case_id: Any) -> None:
+    """Add ``case new|link|show`` to the command parser (``case_id`` types ``--case``)."""
+    case = commands.add_parser("case", help="open a case, link studies, show a case")
+    actions = case.add_subparsers(dest="case_command", metavar="ACTION", required=True)
+    new = actions.add_parser("new", help="open a treatment case for an imported patient")
+    new.add_argument("--patient-id", required=True, help="the patient's DICOM Patient ID")
+    new.add_argument("--title", required=True, help="e.g. 'DEBIRI course 2026'")
+    new.add_argument("--tace-date", type=_date, help="planned TACE date, YYYY-MM-DD")
+    new.add_argument("--json", action="store_true")
+    link = actions.add_parser("link", help="link a study to a timepoint of a case")
+    link.add_argument("--case", type=case_id, required=True)
+    link.add_argument("--study", required=True, help="Study Instance UID")
+    link.add_argument(
+        "--timepoint",
+        nargs="+",
+        required=True,
+        metavar="KIND",
+        help="'baseline' or 'follow-up N' (N = 1, 2, …)",
+    )
+    show = actions.add_parser("show", help="a case with its timepoints and studies")
+    show.add_argument("--case", type=case_id, required=True)
+    show.add_argument("--json", action="store_true")
+
+
+def _timepoint(words: list[str]) -> tuple[str, str]:
+    """(label, kind) of ``baseline`` or ``follow-up N``."""
+    if words == ["baseline"]:
+        return "baseline", "baseline"
+    if len(words) == 2 and words[0] == "follow-up":
+        number = _positive(words[1])
+        return f"follow-up {number}", "follow_up"
+    raise InvalidInputError("--timepoint", f"{' '.join(words)!r}: give 'baseline' or 'follow-up N'")
+
+
+def run_case_command(args: argparse.Namespace, services: Any) -> int:
+    """Run one ``case`` action."""
+    cases = services.cases
+    if args.case_command == "new":
+        item = cases.create_case(args.patient_id, args.title, planned_tace_on=args.tace_date)
+        if args.json:
+            print(json.dumps(item.to_json(), ensure_ascii=False))
+        else:
+            print(f"case {item.pk} opened: {item.title} for {item.patient_id}")
+        return 0
+    if args.case_command == "link":
+        label, kind = _timepoint(args.timepoint)
+        cases.link_study(args.case, args.study, timepoint_label=label, timepoint_kind=kind)
+        print(f"study {args.study} linked to case {args.case}, {label}")
+        return 0
+    detail = cases.case_detail(args.case)
+    if args.json:
+        print(json.dumps(detail, ensure_ascii=False))
+    else:
+        print(f"case {detail['case_pk']}: {detail['title']} — {detail['patient_id']}")
+        for timepoint in detail["timepoints"]:
+            studies = ", ".join(s["description"] or s["study_uid"] for s in timepoint["studies"])
+            print(f"  {timepoint['label']:12} {timepoint['imaged_on'] or '—':10}  {studies}")
+    return 0

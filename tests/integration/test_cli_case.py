@@ -1,0 +1,88 @@
+"""Command line: ``case new``, ``case link``, ``case show`` on a copy of the demo data folder."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tace_planner.cli import main
+
+pytestmark = [pytest.mark.db]
+
+
+@pytest.fixture
+def demo_copy(tmp_path: Path, demo_data_dir: Path) -> Path:
+    """A private copy of the demo data folder (the shared one is read-only)."""
+    target = tmp_path / "data"
+    shutil.copytree(demo_data_dir, target)
+    return target
+
+
+def _run(data_dir: Path, *args: str) -> int:
+    return main(["--data-dir", str(data_dir), "--user", "dr cli", *args])
+
+
+def _demo_patient_and_study(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+    assert _run(data_dir, "cases", "--json") == 0
+    listed = json.loads(capsys.readouterr().out)
+    case = listed[0] if isinstance(listed, list) else listed
+    assert _run(data_dir, "case", "show", "--case", str(case["pk"]), "--json") == 0
+    shown = json.loads(capsys.readouterr().out)
+    baseline = next(t for t in shown["timepoints"] if t["kind"] == "baseline")
+    return case["patient_id"], baseline["studies"][0]["study_uid"]
+
+
+def test_open_link_and_show_a_case(demo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    patient_id, study_uid = _demo_patient_and_study(demo_copy, capsys)
+    assert (
+        _run(demo_copy, "case", "new", "--patient-id", patient_id, "--title", "Second course",
+             "--tace-date", "2026-06-01", "--json") == 0
+    )  # fmt: skip
+    created = json.loads(capsys.readouterr().out)
+    assert created["title"] == "Second course"
+    assert created["planned_tace_on"] == "2026-06-01"
+    case = str(created["pk"])
+    assert _run(demo_copy, "case", "link", "--case", case, "--study", study_uid,
+                "--timepoint", "follow-up", "2") == 0  # fmt: skip
+    assert "follow-up 2" in capsys.readouterr().out
+    assert _run(demo_copy, "case", "show", "--case", case, "--json") == 0
+    shown = json.loads(capsys.readouterr().out)
+    (timepoint,) = shown["timepoints"]
+    assert (timepoint["label"], timepoint["kind"]) == ("follow-up 2", "follow_up")
+    assert [s["study_uid"] for s in timepoint["studies"]] == [study_uid]
+    assert timepoint["imaged_on"] == timepoint["studies"][0]["study_on"]  # the study's date
+    assert _run(demo_copy, "case", "show", "--case", case) == 0
+    assert "Second course" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "words"),
+    [
+        (["case", "new", "--patient-id", "NOBODY", "--title", "x"], 1, "NOBODY"),
+        (["case", "new", "--patient-id", "NOBODY", "--title", "  "], 1, "title"),
+        (["case", "show", "--case", "99999"], 1, "case 99999 does not exist"),
+        (["case", "link", "--case", "1", "--study", "1.2.3", "--timepoint", "later"], 1,
+         "--timepoint"),
+        (["case", "link", "--case", "1", "--study", "9.9.9", "--timepoint", "baseline"], 1,
+         "9.9.9"),
+        (["case", "new", "--patient-id", "P", "--title", "x", "--tace-date", "03/16/2026"], 2,
+         "not a date"),
+    ],
+)  # fmt: skip
+def test_bad_case_commands_get_one_line(
+    demo_copy: Path, capsys: pytest.CaptureFixture[str], args: list[str], code: int, words: str
+) -> None:
+    if code == 2:
+        with pytest.raises(SystemExit) as exited:
+            _run(demo_copy, *args)
+        assert exited.value.code == 2
+    else:
+        assert _run(demo_copy, *args) == code
+    error = capsys.readouterr().err.strip()
+    assert words in error
+    assert "Traceback" not in error
+    if code == 1:  # a refusal is one line (a usage error also prints the usage)
+        assert len(error.splitlines()) <= 2
