@@ -1,7 +1,8 @@
 """Patient inputs for planning: plausibility checks, body surface area, standard liver volume.
 
-Formulas and their sources are those of clinical-reference.md §5 (BSA) and §7
-(standard liver volume, SLV); plausibility limits are institutional choices,
+Formulas and their sources: Mosteller (N Engl J Med 1987) and DuBois (Arch Intern Med
+1916) for BSA; Urata (Hepatology 1995) and Vauthey (Liver Transpl 2002) for the
+standard liver volume (SLV); plausibility limits are institutional choices,
 documented next to each limit below and in ``planning.json``.
 """
 
@@ -71,7 +72,8 @@ def body_surface_area_m2(
     Notes
     -----
     Mosteller: BSA = √(H × W / 3600); DuBois: 0.007184 × H^0.725 × W^0.425
-    (clinical-reference §5). Worked example [D]: 175 cm, 70 kg → 1.85 m² (Mosteller).
+    (Mosteller, N Engl J Med 1987). Worked example, by arithmetic: 175 cm, 70 kg →
+    1.85 m² (Mosteller).
     """
     _require_positive(height_cm, "height_cm")
     _require_positive(weight_kg, "weight_kg")
@@ -107,7 +109,8 @@ def standard_liver_volume_cm3(bsa_m2: float, formula: SlvFormula = "urata") -> f
     Notes
     -----
     Urata: SLV = 706.2 × BSA + 2.4; Vauthey: SLV = −794.41 + 1267.28 × BSA
-    (clinical-reference §7). [D] For BSA 1.85 m²: Urata 1,309 mL, Vauthey 1,550 mL.
+    (Urata, Hepatology 1995; Vauthey, Liver Transpl 2002). By arithmetic, for BSA
+    1.85 m²: Urata 1,309 mL, Vauthey 1,550 mL.
     """
     _require_positive(bsa_m2, "bsa_m2")
     if formula == "urata":

@@ -2,11 +2,12 @@
 
 The catalogue is data (``resources/parameters/bead_catalogue.json``, versioned);
 this module holds its value types and parses and validates its content. Every
-value carries where it comes from and an evidence tag of clinical-reference.md
-(``G`` guideline, ``M`` manufacturer, ``S`` study, ``D`` derived, ``NOT FOUND``),
+value carries where it comes from and an evidence tag
+(``G`` guideline, ``M`` manufacturer, ``S`` study, ``D`` derived, or the tag for a value
+no published source gives),
 or ``institutional`` / ``user`` / ``no source``. A value that no source gives is
 ``None``: the planner then refuses to compute what depends on it and says why
-(e.g. HepaSphere has no published irinotecan capacity, clinical-reference §2).
+(e.g. HepaSphere has no published irinotecan capacity; Merit IFU).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from tace_planner.domain.errors import InvalidInputError
 CATALOGUE_FORMAT = "tace-planner-bead-catalogue/1"
 
 EVIDENCE_TAGS = ("G", "M", "S", "D", "NOT FOUND", "institutional", "user", "no source")
-"""Allowed evidence tags (clinical-reference.md, "Evidence tags"; plus who else may set one)."""
+"""Allowed evidence tags (the data's own vocabulary; never shown to a clinician: ``cite()``
+prints the source text only)."""
 
 LabelStatus = Literal["yes", "no"]
 """Whether the product's label (IFU / CE mark) covers loading irinotecan."""
@@ -38,7 +40,7 @@ class Sourced(Generic[T]):
     value : T or None
         None when no source gives the value.
     source : str
-        Where the value comes from, e.g. "DC Bead IFU; clinical-reference §2".
+        Where the value comes from, e.g. "DC Bead IFU; Taylor, Eur J Pharm Sci 2007".
     evidence : str
         One of :data:`EVIDENCE_TAGS`.
     """
@@ -89,7 +91,7 @@ class SizeRange:
 
 @dataclass(frozen=True, slots=True)
 class BeadProduct:
-    """One drug-eluting microsphere product (clinical-reference §2).
+    """One drug-eluting microsphere product (manufacturer IFU and published loading studies).
 
     Parameters
     ----------
@@ -135,7 +137,7 @@ class BeadProduct:
         Notes
         -----
         HepaSphere swells to about 4× its dry diameter in saline or non-ionic
-        contrast (IFU [M]); [D] 50–100 µm dry → 200–400 µm (clinical-reference §2).
+        contrast (Merit IFU); by arithmetic 50–100 µm dry → 200–400 µm.
         """
         sizes = self.sizes.value or ()
         factor = self.diameter_swelling_factor.value

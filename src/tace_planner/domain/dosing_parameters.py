@@ -2,7 +2,7 @@
 
 :class:`PlanningParameters` is the parsed, validated content of
 ``resources/parameters/planning.json``: every value with its source and evidence tag
-(clinical-reference.md) or "institutional, no published source". Reading the file
+or "institutional, no published source". Reading the file
 is the service's job; the snapshot (:meth:`PlanningParameters.to_json`) is stored
 with every plan.
 """

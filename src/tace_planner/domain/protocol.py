@@ -1,6 +1,6 @@
 """Check baseline imaging against the study protocol (pure: plain values in, a verdict out).
 
-The source study's baseline imaging (``docs``: clinical-reference.md, architecture.md):
+The source study's baseline imaging (Zvezdkina et al., J Clin Pract 2022):
 
 - CT with native, arterial, portal venous and delayed phases, slices ≤ 2.5 mm;
 - MRI at ≥ 1.5 T with T2 axial and coronal, T1 axial, DWI and its ADC map;

@@ -37,7 +37,7 @@ from tace_planner.store.models import (
 
 RgbImage = npt.NDArray[np.uint8]
 WINDOW_HU = (400.0, 40.0)
-"""Soft-tissue window width/level (OHIF default, clinical-reference §6.2, practice)."""
+"""Soft-tissue window width/level (OHIF viewer default; practice, presets vary by vendor)."""
 LIVER_RGB = (80, 200, 255)
 FOCUS_RGB = (255, 70, 70)
 

@@ -29,7 +29,8 @@ from psygnal import Signal, evented
 Vec3 = tuple[float, float, float]
 
 DEFAULT_WINDOW_HU = (400.0, 40.0)
-"""Abdominal soft-tissue window (width, level), clinical-reference §6.2."""
+"""Abdominal soft-tissue window (width, level): the OHIF viewer default (practice;
+presets vary by vendor)."""
 
 
 def _vec3(value: npt.ArrayLike) -> Vec3:

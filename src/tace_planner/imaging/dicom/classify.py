@@ -406,8 +406,8 @@ def phase_from_vessel_hu(aorta_hu: float, portal_vein_hu: float | None) -> Class
     ======== ==========================================================================
 
     The thresholds are practice values chosen here: no society source gives HU
-    cut-offs for phase recognition (clinical-reference §6.3 and §8 list enhanced-phase
-    HU as NOT FOUND). Typical values: unenhanced blood 35–60 HU; late arterial
+    cut-offs for phase recognition (no published source gives enhanced-phase
+    HU of liver or blood). Typical values: unenhanced blood 35–60 HU; late arterial
     aorta 250–400 HU with the portal vein at 100–150 HU; portal venous PV
     150–220 HU ≥ aorta; delayed both 90–140 HU. The synthetic
     phantom (aorta/PV 40/40, 300/120, 160/180, 110/120) lies well inside each
