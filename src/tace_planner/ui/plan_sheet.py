@@ -427,23 +427,31 @@ def check_pdf_target(path: Path) -> Path:
     return path
 
 
-def _render(plan: Any, path: Path, key_image: Any, key_caption: str) -> None:
-    """Paint the sheet into ``path``; raises when Qt cannot open the file."""
-    if key_image is not None and hasattr(key_image, "pixels"):
-        key_caption = key_caption or str(getattr(key_image, "caption", ""))
-        key_image = key_image.pixels
+def a4_document(path: Path, title: str) -> tuple[QPdfWriter, Any, QTextDocument]:
+    """An A4 PDF writer at :data:`RESOLUTION_DPI` with the sheet margins, its printable
+    rectangle (pixels) and a text document laid out on it (the plan sheet and the
+    procedure note share it)."""
     writer = QPdfWriter(str(path))
     writer.setResolution(RESOLUTION_DPI)
     writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
     writer.setPageMargins(
         QMarginsF(MARGIN_MM, MARGIN_MM, MARGIN_MM, MARGIN_MM), QPageLayout.Unit.Millimeter
     )
-    writer.setTitle(f"DEBIRI plan — case {plan.case.case_pk}")
+    writer.setTitle(title)
     writer.setCreator("TACE Planner")
     page = writer.pageLayout().paintRectPixels(RESOLUTION_DPI)
     document = QTextDocument()
     document.documentLayout().setPaintDevice(writer)
     document.setDocumentMargin(0)
+    return writer, page, document
+
+
+def _render(plan: Any, path: Path, key_image: Any, key_caption: str) -> None:
+    """Paint the sheet into ``path``; raises when Qt cannot open the file."""
+    if key_image is not None and hasattr(key_image, "pixels"):
+        key_caption = key_caption or str(getattr(key_image, "caption", ""))
+        key_image = key_image.pixels
+    writer, page, document = a4_document(path, f"DEBIRI plan — case {plan.case.case_pk}")
     document.setTextWidth(page.width())
     image_width = 0
     if key_image is not None:

@@ -13,14 +13,11 @@ import html
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QMarginsF, QUrl
+from PySide6.QtCore import QUrl
 from PySide6.QtGui import (
     QFont,
     QGuiApplication,
-    QPageLayout,
-    QPageSize,
     QPainter,
-    QPdfWriter,
     QTextDocument,
 )
 
@@ -30,9 +27,9 @@ from tace_planner.services.procedure_dto import DISCLAIMER
 from tace_planner.ui.plan_sheet import (
     FONT_SIZES_PT,
     LOGICAL_DPI,
-    MARGIN_MM,
     RESOLUTION_DPI,
     _qimage,
+    a4_document,
 )
 
 KEY_IMAGE_URL = "procedure://key-image.png"
@@ -218,18 +215,7 @@ def render_procedure_pdf(item: Any, path: Path | str, key_image: Any = None) -> 
     if key_image is not None and hasattr(key_image, "pixels"):
         caption = str(getattr(key_image, "caption", ""))
         key_image = key_image.pixels
-    writer = QPdfWriter(str(path))
-    writer.setResolution(RESOLUTION_DPI)
-    writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
-    writer.setPageMargins(
-        QMarginsF(MARGIN_MM, MARGIN_MM, MARGIN_MM, MARGIN_MM), QPageLayout.Unit.Millimeter
-    )
-    writer.setTitle(f"TACE {item.number} — case {item.case_pk}")
-    writer.setCreator("TACE Planner")
-    page = writer.pageLayout().paintRectPixels(RESOLUTION_DPI)
-    document = QTextDocument()
-    document.documentLayout().setPaintDevice(writer)
-    document.setDocumentMargin(0)
+    writer, page, document = a4_document(path, f"TACE {item.number} — case {item.case_pk}")
     width = 0
     if key_image is not None:
         width = int(page.width() * 0.34 * LOGICAL_DPI / RESOLUTION_DPI)
