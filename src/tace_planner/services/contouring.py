@@ -374,6 +374,7 @@ class ContouringService:
             No such series.
         """
         from tace_planner.imaging.segmentation import auto_contour
+        from tace_planner.imaging.segmentation.interactive import contour_from_clicks
 
         if lesion is not None:
             lesion = check_name(lesion, "focus")
@@ -396,13 +397,20 @@ class ContouringService:
         else:
             self.remember_volume(series_uid, part, volume)
         liver = self._liver_mask(case_pk, timepoint_pk, series_uid, part, volume.shape)
-        result = auto_contour(volume, [seed_lps, *include], list(exclude), liver_mask=liver)
-        if result.voxel_count == 0:
+        if include or exclude:
+            # Corrective clicks: hard constraints that converge (interactive contour).
+            mask, warnings = contour_from_clicks(
+                volume, [seed_lps, *include], list(exclude), liver_mask=liver
+            )
+        else:
+            result = auto_contour(volume, [seed_lps], [], liver_mask=liver)
+            mask, warnings = result.full_mask(), list(result.warnings)
+        if not mask.any():
             raise InvalidInputError("auto contour", "found nothing around the click")
         write = ContourWrite(
             existing.name if existing is not None else name,
             "focus",
-            result.full_mask(),
+            mask,
             "auto",
             couinaud_segment,
             expected_version,
@@ -411,7 +419,7 @@ class ContouringService:
             case_pk, timepoint_pk, series_uid, part, [write], measure=measure
         )[0]
         return ContourResult(
-            stored.lesion, stored.segmentation, stored.measurement, tuple(result.warnings)
+            stored.lesion, stored.segmentation, stored.measurement, tuple(warnings)
         )
 
     def contour_liver(

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from tace_planner.domain.errors import InvalidInputError
 from tace_planner.domain.volume import ImageVolume
 from tace_planner.imaging.segmentation.radial import STEP_MM, Star
 
@@ -612,3 +613,50 @@ def _weighted_median(values: np.ndarray, weight: np.ndarray) -> float:
 def _robust_sd(values: np.ndarray) -> float:
     median = float(np.median(values))
     return 1.4826 * float(np.median(np.abs(values - median)))
+
+
+def contour_from_clicks(
+    volume: ImageVolume,
+    include_lps: Sequence[Sequence[float]],
+    exclude_lps: Sequence[Sequence[float]] = (),
+    *,
+    liver_mask: BoolArray | None = None,
+    flat: bool = False,
+) -> tuple[BoolArray, list[str]]:
+    """Contour a focus from clicks given in LPS mm: the first include, then the other
+    includes, then the excludes, in that order (the command line and a refinement of
+    a stored contour give them as two lists).
+
+    Returns the mask of the whole volume and the messages for the user.
+
+    Raises
+    ------
+    InvalidInputError
+        No include click, a click outside the volume, or an exclude click on the
+        voxel of an include click.
+    """
+    from tace_planner.imaging.segmentation.common import seeds_to_index
+
+    include = seeds_to_index(volume, include_lps, "include seed")
+    exclude = seeds_to_index(volume, exclude_lps, "exclude seed")
+    if include.shape[0] == 0:
+        raise InvalidInputError("include seed", "click at least once inside the focus")
+    clash = [tuple(int(v) for v in e) for e in exclude if (include == e).all(axis=1).any()]
+    if clash:
+        raise InvalidInputError(
+            "exclude seed",
+            f"voxel (z, y, x) {clash[0]} is also an include click: "
+            "a point cannot be both inside and outside the focus",
+        )
+    if liver_mask is not None and not all(liver_mask[tuple(i)] for i in include):
+        liver_mask = None
+    contour = InteractiveContour(volume, liver_mask=liver_mask, flat=flat)
+    messages: list[str] = []
+    for point in include:
+        contour.click(tuple(int(v) for v in point), include=True)
+        messages += contour.messages
+    for point in exclude:
+        contour.click(tuple(int(v) for v in point), include=False)
+        messages += contour.messages
+    assert contour.mask is not None
+    return contour.mask, list(dict.fromkeys(messages))
