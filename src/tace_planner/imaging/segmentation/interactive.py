@@ -45,13 +45,18 @@ import numpy.typing as npt
 
 from tace_planner.domain.errors import InvalidInputError
 from tace_planner.domain.volume import ImageVolume
-from tace_planner.imaging.segmentation.radial import STEP_MM, Star
+from tace_planner.imaging.segmentation.radial import POOL_ARC_MM, STEP_MM, Star
 
 BoolArray = npt.NDArray[np.bool_]
 Index = tuple[int, int, int]
 
 SEED_RADIUS_MM = 2.0
 """Radius of the ball a click forces in (include) or out (exclude)."""
+MAX_ARC_MM = 8.0
+LEVEL_RADIUS_MM = 4.0
+"""The focus level is the median of the samples this close to the first click."""
+SOFT_TISSUE_HU = 100.0
+"""The surrounding tissue is sought within this many HU of the focus level first."""
 FIRST_REACH_MM = 45.0
 """How far the first click's rays look; extended when the focus reaches it."""
 MAX_REACH_MM = 100.0
@@ -138,6 +143,7 @@ class InteractiveContour:
     _history: list[tuple[list[Star], IntensityModel | None]] = field(default_factory=list)
     _painted: list[tuple[slice, ...]] = field(default_factory=list)
     _peaks: list[float] = field(default_factory=list)
+    _looks_like_surroundings: bool = False
 
     @property
     def spacing_mm(self) -> tuple[float, float, float]:
@@ -205,23 +211,29 @@ class InteractiveContour:
         star = self._sample(point, FIRST_REACH_MM, RAYS_2D if self.flat else RAYS_3D)
         star.low[:] = SEED_RADIUS_MM
         self._model = self._fit_model(star)
-        star.solve(self._evidence(star))
+        star.solve(self._evidence(star), arc_mm=self._arc_mm())
+        if self._add_enclosing_layer(star):
+            star.solve(self._evidence(star), arc_mm=self._arc_mm())
         for _ in range(2):
             if (star.radius >= star.reach_mm - 2.0).mean() > 0.2 and star.reach_mm < MAX_REACH_MM:
                 grown = self._sample(point, min(star.reach_mm * 1.6, MAX_REACH_MM), len(star.dirs))
                 grown.low[:] = SEED_RADIUS_MM
                 star = grown
-                star.solve(self._evidence(star))
+                star.solve(self._evidence(star), arc_mm=self._arc_mm())
             self._refit(star)
-            star.solve(self._evidence(star))
-        if not self._model.separable or (star.radius >= star.reach_mm - 2.0).mean() > 0.3:
+            star.solve(self._evidence(star), arc_mm=self._arc_mm())
+        if (
+            not self._model.separable
+            or self._looks_like_surroundings
+            or (star.radius >= star.reach_mm - 2.0).mean() > 0.3
+        ):
             # The image cannot place the edge: a small ball, for the clicks to shape.
             star.radius = np.minimum(star.radius, FALLBACK_RADIUS_MM)
             star.high[:] = FALLBACK_RADIUS_MM
             if self._model.separable:
                 self.messages.append(
-                    "The clicked tissue reaches far beyond a focus: a small contour was "
-                    "drawn; add include clicks where the focus extends."
+                    "The clicked tissue looks like the tissue around it: a small contour "
+                    "was drawn; add include clicks where the focus extends."
                 )
         self._stars = [star]
         if not self._model.separable:
@@ -232,24 +244,55 @@ class InteractiveContour:
                 "exclude clicks."
             )
 
+    def _add_enclosing_layer(self, star: Star) -> bool:
+        """A tissue between the focus and its surroundings that wraps the first edge.
+
+        A click in a necrotic core finds the core's edge; the viable tumour around it
+        lies between the core and the liver in HU. When the samples just outside the
+        edge (1–5 mm) have a level like neither class and between the two, that layer
+        joins the focus as a class of its own.
+        """
+        model = self._model
+        assert model is not None
+        radii = star.radii[None, :]
+        edge = star.radius[:, None]
+        band = star.values[(radii >= edge + 1.0) & (radii <= edge + 5.0)]
+        if band.size < 100:
+            return False
+        level = _mode(band)
+        low, high = sorted((model.focus[0][0], model.background[0]))
+        sd = model.spread_hu
+        between = low + 3.0 * sd < level < high - 3.0 * sd
+        if not between:
+            return False
+        model.focus.append((level, math.inf))
+        return True
+
     def _fit_model(self, star: Star) -> IntensityModel:
         """Focus level at the click; surrounding tissue as the nearest intensity peak.
 
-        The focus level is the median of the samples within 3 mm of the click. The
+        The focus level is the median of the samples within 4 mm of the click. The
         surrounding tissue is the largest intensity peak of the samples 25–45 mm out
-        that lies more than 4 HU from the focus level: the parenchyma around a focus
-        outweighs it there; fat, lung, bone and enhanced vessels that differ from both
-        are scored as "other".
+        that lies more than 4 HU and at most 100 HU from the focus level: the
+        parenchyma around a focus outweighs it there, and differs from it by 3–40 HU
+        on contrast CT (up to ~80 HU for a necrotic core); fat, lung, bone and enhanced
+        vessels that differ from both are scored as "other".
         """
         values = star.values
-        level = float(np.median(values[:, star.radii <= 4.0]))
+        level = float(np.median(values[:, star.radii <= LEVEL_RADIUS_MM]))
         far = values[:, (star.radii >= 25.0) & (star.radii <= 45.0)].ravel()
         peaks = _peaks(far)
         candidates = [p for p in peaks if abs(p - level) > 4.0]
-        background = candidates[0] if candidates else peaks[0]
+        soft = [p for p in candidates if abs(p - level) <= SOFT_TISSUE_HU]
+        background = (soft or candidates or peaks)[0]
         near = far[np.abs(far - background) <= 30.0]
         spread = max(_robust_sd(near) if near.size > 20 else 10.0, 3.0)
         self._peaks = [p for p in peaks if abs(p - level) > 4.0]
+        # The clicked tissue is the surroundings' own (a peak at its level) and the only
+        # other candidate is not parenchyma (fat, lung): the focus is not visible here.
+        self._looks_like_surroundings = len(candidates) < len(peaks) and (
+            abs(background - level) > 60.0
+        )
         return IntensityModel([(level, math.inf)], [background], spread)
 
     def _refit(self, star: Star) -> None:
@@ -277,6 +320,19 @@ class InteractiveContour:
             if keep.sum() > 200:
                 focus[0] = (_weighted_median(inside[keep], weight[keep]), math.inf)
         self._model = IntensityModel(focus, [background, *self._model.background[1:]], spread)
+
+    def _arc_mm(self) -> float:
+        """The pooling arc: wider where noise is large against the contrast.
+
+        Ten times the spread-to-contrast ratio, between 3.5 and 8 mm: a 40 HU focus
+        under 9 HU of spread keeps its detail, a 10 HU one under 10 HU is smoothed over
+        an arc of 8 mm, where no voxel-scale detail can be told from noise anyway.
+        """
+        model = self._model
+        assert model is not None
+        contrast = abs(model.focus[0][0] - model.background[0])
+        ratio = model.spread_hu / max(contrast, 1e-6)
+        return float(np.clip(10.0 * ratio, POOL_ARC_MM, MAX_ARC_MM))
 
     def _evidence(self, star: Star, main_center: np.ndarray | None = None) -> np.ndarray:
         """Log-likelihood ratio of focus against surrounding tissue, per ray sample."""
@@ -372,10 +428,10 @@ class InteractiveContour:
             # A new tissue class may let every ray grow, never shrink, away from the click.
             keep = star.low.copy()
             star.low = np.where(near, star.low, np.maximum(star.low, star.radius))
-            star.solve(evidence)
+            star.solve(evidence, arc_mm=self._arc_mm())
             star.low = keep
         else:
-            star.solve(evidence, near)
+            star.solve(evidence, near, arc_mm=self._arc_mm())
 
     def _reconsider_background(self, value: float) -> None:
         """An include click on what the model calls surrounding tissue: trust the click.
@@ -396,7 +452,7 @@ class InteractiveContour:
         model.background[0] = others[0]
         model.focus.append((value, math.inf))
         for star in self._stars:
-            star.solve(self._evidence(star, self._stars[0].center))
+            star.solve(self._evidence(star, self._stars[0].center), arc_mm=self._arc_mm())
 
     def _shift(
         self,
@@ -462,7 +518,7 @@ class InteractiveContour:
         assert model is not None
         if model.new_class(value):
             model.focus.append((value, math.inf))
-        star.solve(self._evidence(star, self._stars[0].center))
+        star.solve(self._evidence(star, self._stars[0].center), arc_mm=self._arc_mm())
         self._stars.append(star)
 
     def _exclude(self, point: Index) -> None:
@@ -490,7 +546,7 @@ class InteractiveContour:
             near = self._neighbourhood(star, direction, distance, miss)
             if not self._model.focus_like(value):
                 self._shift(star, near, direction, distance, miss, -1.0)
-            star.solve(self._evidence(star, self._stars[0].center), near)
+            star.solve(self._evidence(star, self._stars[0].center), near, arc_mm=self._arc_mm())
 
     def _resample(self, star: Star, reach_mm: float) -> Star:
         """The same star with longer rays (bounds and radii kept)."""

@@ -38,7 +38,8 @@ BoolArray = npt.NDArray[np.bool_]
 STEP_MM = 0.5
 """Sampling step along a ray."""
 POOL_ARC_MM = 3.5
-"""Gaussian SD, as an arc on the focus's surface, of the pooling over neighbouring rays."""
+"""Gaussian SD, as an arc on the focus's surface, of the pooling over neighbouring rays
+(the least; noisier, lower-contrast images pool wider)."""
 
 
 @functools.lru_cache(maxsize=8)
@@ -191,10 +192,15 @@ class Star:
         """Angle (radians) between every ray and ``direction``."""
         return np.arccos(np.clip(self.dirs @ direction, -1.0, 1.0))
 
-    def solve(self, evidence: FloatArray, rays: BoolArray | None = None) -> None:
-        """Set the radius of ``rays`` (all by default) to the best pooled edge in bounds."""
+    def solve(
+        self, evidence: FloatArray, rays: BoolArray | None = None, arc_mm: float = POOL_ARC_MM
+    ) -> None:
+        """Set the radius of ``rays`` (all by default) to the best pooled edge in bounds.
+
+        ``arc_mm`` is the pooling's Gaussian SD as an arc on the surface.
+        """
         typical = max(float(np.median(self.radius)), 4.0)
-        angle_sd = min(POOL_ARC_MM / typical, 0.5)
+        angle_sd = min(arc_mm / typical, 0.5)
         if self._pool is None or abs(angle_sd - self._pool_sd) > 0.25 * self._pool_sd:
             self._pool = pool_matrix(len(self.dirs), self.flat, angle_sd)
             self._pool_sd = angle_sd
