@@ -50,9 +50,14 @@ from tace_planner.imaging.segmentation.radial import POOL_ARC_MM, STEP_MM, Star
 BoolArray = npt.NDArray[np.bool_]
 Index = tuple[int, int, int]
 
-SEED_RADIUS_MM = 2.0
+SEED_RADIUS_MM = 1.0
 """Radius of the ball a click forces in (include) or out (exclude)."""
+INCLUDE_BEYOND_MM = 2.0
+"""An include click's surface passes at least this far beyond it (the user clicked
+the middle of a missed part, whose far edge lies beyond the click)."""
 MAX_ARC_MM = 8.0
+MIN_ARC_MM = 6.0
+"""The least arc around a click within which its correction acts."""
 LEVEL_RADIUS_MM = 4.0
 """The focus level is the median of the samples this close to the first click."""
 SOFT_TISSUE_HU = 100.0
@@ -383,7 +388,7 @@ class InteractiveContour:
     def _neighbourhood(self, star: Star, direction: np.ndarray, distance: float,
                        miss_mm: float) -> np.ndarray:  # fmt: skip
         """The rays a click may move: within an arc of a few times the miss's depth."""
-        arc = max(4.0 * miss_mm, 12.0)
+        arc = max(4.0 * miss_mm, MIN_ARC_MM)
         angle = min(arc / max(distance, 1.0), math.pi / 3)
         return star.angles_to(direction) <= angle
 
@@ -416,7 +421,7 @@ class InteractiveContour:
         current = self._star_radius_at(star, direction)
         miss = max(distance - current, 1.0)
         angles = star.angles_to(direction)
-        cone = distance + SEED_RADIUS_MM - CONE_SLOPE * distance * angles
+        cone = distance + INCLUDE_BEYOND_MM - CONE_SLOPE * distance * angles
         star.low = np.maximum(star.low, np.where(cone > 0, cone, 0.0))
         star.low = np.minimum(star.low, star.reach_mm)
         star.high = np.maximum(star.high, star.low)
@@ -527,7 +532,7 @@ class InteractiveContour:
         if not self.mask[point]:
             return
         value = self._value_at(point)
-        if not self._model.focus_like(value) and not self._model.background_like(value):
+        if self._model.new_class(value):
             self._model.background.append(value)
         for i, star in enumerate(list(self._stars)):
             distance, direction = star.polar(np.asarray(point))
