@@ -86,6 +86,7 @@ class ContourWorkbench(QObject):
         self.lesion_panel.visibility_changed.connect(self.controller.set_visible)
         self.lesion_panel.lock_changed.connect(self.controller.set_locked)
         self.lesion_panel.lesions_edited.connect(self._on_lesion_panel_lesions_edited)
+        self.lesion_panel.delete_handler = self.controller.delete_lesion
         self.controller.lesions_changed.connect(self._on_contour_lesions_changed)
         self.controller.error.connect(self._on_contour_error)
         self.controller.stack_changed.connect(self._on_contour_stack_changed)
