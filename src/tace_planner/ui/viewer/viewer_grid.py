@@ -17,6 +17,10 @@ API for other workspaces (contouring):
   ``mask_changed`` after editing it in place; ``remove_mask``, ``clear_masks``.
 - ``workspace.set_tool("custom")`` then ``workspace.pointer_event(view, PointerEvent)``:
   presses, drags, releases and clicks in LPS with the voxel under them.
+
+Masks of one series are also shown, carried through patient coordinates and
+read-only (dashed, "F1 (from <series>)"), on the views of the other series of
+the same study and frame of reference (:mod:`~tace_planner.ui.viewer.carried_masks`).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from tace_planner.services.dto import SeriesItem
 from tace_planner.services.state import ViewLinker
 from tace_planner.ui.tasks import TaskRunner
 from tace_planner.ui.viewer.annotations_glue import AnnotationGlue
+from tace_planner.ui.viewer.carried_masks import CarriedMasks
 from tace_planner.ui.viewer.interaction import PointerEvent
 from tace_planner.ui.viewer.linked_views import LinkedViews
 from tace_planner.ui.viewer.overlays import DEFAULT_OPACITY, ColourLike
@@ -117,6 +122,7 @@ class ViewerWorkspace(QWidget):
         self.provider.volume_ready.connect(self._on_provider_volume_ready)
         self.provider.load_failed.connect(self._on_provider_load_failed)
         self.linking = LinkedViews(self)
+        self.carried = CarriedMasks(self)
         self.set_layout("1x1")
         self._active.set_active(True)
 
@@ -315,6 +321,35 @@ class ViewerWorkspace(QWidget):
         for label, (mask, colour, opacity, outline) in self._masks.get(key, {}).items():
             if view.volume is not None and mask.shape == view.volume.shape:
                 view.overlays.set_mask(label, mask, colour, opacity, outline)
+        self.carried.schedule()  # this view may show other phases' masks, or lend its grid
+
+    # ------------------------------------------------------------ for CarriedMasks
+    def mask_keys(self) -> list[VolumeKey]:
+        """The series parts that have masks."""
+        return [key for key, masks in self._masks.items() if masks]
+
+    def masks_of(self, key: VolumeKey) -> dict[str, tuple[npt.NDArray[np.bool_], Any]]:
+        """The masks set on a series part: label -> (mask, colour)."""
+        return {label: (spec[0], spec[1]) for label, spec in self._masks.get(key, {}).items()}
+
+    def is_loading(self, view: SliceView) -> bool:
+        """True while ``view`` waits for a volume (it may show a preview meanwhile)."""
+        return self._views.index(view) in self._wanted
+
+    def series_title(self, key: VolumeKey) -> str:
+        """A series part's title, for labels ("PV 1.5 mm")."""
+        return self._title_of(key)
+
+    def study_of(self, series_uid: str) -> str | None:
+        """The study UID of a series (None: not known)."""
+        series = self._describe(series_uid) if self._describe is not None else None
+        return None if series is None or not series.study_uid else series.study_uid
+
+    def cached_volume(self, key: VolumeKey) -> ImageVolume | None:
+        """A series part's volume if it is still in memory (never read from disk here)."""
+        loader = getattr(self._services, "volumes", None)
+        cached = getattr(loader, "cached", None)
+        return None if cached is None else cached(key[0], key[1] or None)
 
     # ------------------------------------------------------------ masks (contouring API)
     def set_mask(
@@ -339,6 +374,7 @@ class ViewerWorkspace(QWidget):
         for view in self._views:
             if view.series_key == key and view.volume is not None:
                 view.overlays.set_mask(label, mask_zyx, colour, opacity, outline)
+        self.carried.source_changed(key, label)
 
     def mask_changed(
         self,
@@ -352,6 +388,7 @@ class ViewerWorkspace(QWidget):
         for view in self._views:
             if view.series_key == key:
                 view.overlays.mask_changed(label, changed_box)
+        self.carried.source_changed(key, label)
 
     def remove_mask(self, series_uid: str, part: str, label: str) -> None:
         """Stop showing one mask of a series."""
@@ -360,6 +397,7 @@ class ViewerWorkspace(QWidget):
         for view in self._views:
             if view.series_key == key:
                 view.overlays.remove_mask(label)
+        self.carried.source_changed(key, label)
 
     def clear_masks(self, series_uid: str | None = None, part: str = "") -> None:
         """Remove the masks of one series, or of every series."""
@@ -369,6 +407,7 @@ class ViewerWorkspace(QWidget):
         for view in self._views:
             if series_uid is None or view.series_key == (series_uid, part or ""):
                 view.overlays.clear_masks()
+        self.carried.schedule()
 
     # ------------------------------------------------------------ tools and linking
     @property
