@@ -402,7 +402,10 @@ class MaskOverlay:
             return
         text = self._texts.get(entry.label)
         if text is None:
-            text = pg.TextItem(entry.label, color=entry.colour, anchor=(0.0, 1.0))
+            # A dark backing keeps the label readable over liver and bright vessels.
+            text = pg.TextItem(
+                entry.label, color=entry.colour, anchor=(0.0, 1.0), fill=(0, 0, 0, 150)
+            )
             text.setZValue(12)
             self._view_box.addItem(text)
             self._texts[entry.label] = text

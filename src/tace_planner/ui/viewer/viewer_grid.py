@@ -58,6 +58,12 @@ LAYOUTS: dict[str, tuple[tuple[int, int], ...]] = {
     "mpr": ((0, 0), (0, 1), (1, 0)),
 }
 MPR_ORIENTATIONS = ("axial", "coronal", "sagittal")
+_PHASE_NAMES = {
+    "native": "native",
+    "arterial": "arterial",
+    "venous": "portal venous",
+    "delayed": "delayed",
+}
 _MaskSpec = tuple[npt.NDArray[np.bool_], ColourLike | None, float, bool]
 
 
@@ -337,7 +343,12 @@ class ViewerWorkspace(QWidget):
         return self._views.index(view) in self._wanted
 
     def series_title(self, key: VolumeKey) -> str:
-        """A series part's title, for labels ("PV 1.5 mm")."""
+        """A short name of a series part for labels: its CT phase ("portal venous"), else
+        its title."""
+        series = self._describe(key[0]) if self._describe is not None else None
+        phase = _PHASE_NAMES.get(series.phase, "") if series is not None else ""
+        if phase:
+            return f"{phase} — {key[1]}" if key[1] else phase
         return self._title_of(key)
 
     def study_of(self, series_uid: str) -> str | None:
