@@ -195,6 +195,9 @@ def test_delete_of_a_contoured_focus_asks_and_undo_brings_it_back(
     assert "F1" not in deleted["rows"]
     assert window.undo_action.isEnabled()
     assert "delete F1" in window.undo_action.text()
+    edit_menu = window.contour_workbench.edit_menu
+    assert window.undo_action in edit_menu.actions()
+    assert window.menuBar().actions()[1].menu() is edit_menu  # File, Edit, …
 
     window.undo_action.trigger()
     _settled(qtbot, window, contoured)

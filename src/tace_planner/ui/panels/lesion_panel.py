@@ -283,7 +283,7 @@ class LesionPanel(QWidget):
         if measured is not None:
             volume = measured.volume_cm3
             size = "not measured yet" if volume is None else f"{volume:.2f} cm³"
-            undo = "Contour → Undo brings it back." if self.delete_handler else ""
+            undo = "Edit → Undo brings it back." if self.delete_handler else ""
             text = (
                 f"Delete {lesion.name} ({size}) with its contours and measurements? "
                 f"The plan will no longer count it. {undo}"
