@@ -329,3 +329,24 @@ def test_a_contour_is_not_carried_to_another_frame_of_reference(
     qtbot.waitUntil(lambda: not workspace.carried.pending, timeout=5_000)
     assert workspace.carried.carried_labels(left) == []
     assert left.overlays.labels == []
+
+
+def test_switching_to_another_phase_keeps_the_view_still(
+    qtbot, phase_workspace: ViewerWorkspace
+) -> None:
+    workspace = phase_workspace
+    view = workspace.active_view
+    open_and_wait(qtbot, workspace, "arterial", view)
+    view.show_slice(24)
+    view.state.zoom = 2.5
+    centre = view.slice_centre_lps() + np.array((15.0, -10.0, 0.0))
+    view.state.pan_center_lps = tuple(float(v) for v in centre)
+    position, pan = view.slice_position_mm(), view.state.pan_center_lps
+    open_and_wait(qtbot, workspace, "venous_10mm", view)  # every 2nd slice: 10 mm apart
+    assert view.slice_position_mm() == pytest.approx(position, abs=5.0 + 1e-6)
+    assert view.state.zoom == 2.5
+    assert view.state.pan_center_lps == pan
+    # Another patient space starts afresh, at its middle.
+    open_and_wait(qtbot, workspace, "elsewhere", view)
+    assert view.state.zoom == 1.0
+    assert view.slice_index == view.slice_count // 2

@@ -65,6 +65,26 @@ _PHASE_NAMES = {
     "delayed": "delayed",
 }
 _MaskSpec = tuple[npt.NDArray[np.bool_], ColourLike | None, float, bool]
+_ViewPlace = tuple[float, float, tuple[float, float, float]]  # position mm, zoom, pan (LPS)
+
+
+def _place_of(view: SliceView, volume: ImageVolume, orientation: str | None) -> _ViewPlace | None:
+    """Where ``view`` looks, if ``volume`` is another phase of the same space and plane."""
+    old = view.volume
+    frame = volume.frame_of_reference_uid
+    if old is None or not frame or old.frame_of_reference_uid != frame:
+        return None
+    if (orientation or acquisition_orientation(volume.index_to_lps)) != view.state.orientation:
+        return None
+    state = view.state
+    return state.slice_position_mm, state.zoom, state.pan_center_lps
+
+
+def _restore_place(view: SliceView, place: _ViewPlace) -> None:
+    position_mm, zoom, pan = place
+    view.state.zoom = zoom
+    view.state.pan_center_lps = pan
+    view.show_position(position_mm)
 
 
 class ViewerWorkspace(QWidget):
@@ -109,6 +129,7 @@ class ViewerWorkspace(QWidget):
         self.annotations = AnnotationGlue(services.annotations, self)
         self._masks: dict[VolumeKey, dict[str, _MaskSpec]] = {}
         self._wanted: dict[int, tuple[VolumeKey, str | None]] = {}  # view number -> key, plane
+        self._kept: dict[int, _ViewPlace] = {}  # view number -> place to keep until loaded
         self._previews: set[int] = set()  # views showing a preview of what they wait for
         self._views = [SliceView(self, presets=self.presets) for _ in range(4)]
         self._active = self._views[0]
@@ -273,7 +294,7 @@ class ViewerWorkspace(QWidget):
         for view, orientation in self._views_wanting(key):
             if orientation not in (None, acquisition_orientation(preview.index_to_lps)):
                 continue  # a few acquired slices make no preview of another plane
-            self._show_volume(view, key, preview, orientation)
+            self._show_volume(view, key, preview, orientation, preview=True)
             self._previews.add(self._views.index(view))
             self.preview_shown.emit(view, shape_zyx)
 
@@ -291,6 +312,9 @@ class ViewerWorkspace(QWidget):
                     keep_view=True,
                     **self._series_facts(key),
                 )
+                kept = self._kept.pop(number, None)
+                if kept is not None:  # the preview's few slices clamped the position
+                    _restore_place(view, kept)
                 self._show_masks(view, key)
                 self.linking.join(view)
             else:
@@ -306,9 +330,25 @@ class ViewerWorkspace(QWidget):
         self.load_failed.emit(self.provider.title(key), error)
 
     def _show_volume(
-        self, view: SliceView, key: VolumeKey, volume: ImageVolume, orientation: str | None
+        self,
+        view: SliceView,
+        key: VolumeKey,
+        volume: ImageVolume,
+        orientation: str | None,
+        *,
+        preview: bool = False,
     ) -> None:
-        """Show a new volume in ``view`` at its middle plane, then join the linked group."""
+        """Show a new volume in ``view``, then join the linked group.
+
+        Another phase of the patient space shown before (same frame of
+        reference and plane) keeps the view where it was: the same patient
+        position, zoom and pan, so that switching phases does not move the
+        image under the cursor. Anything else starts at the middle plane.
+        """
+        number = self._views.index(view)
+        kept = self._kept.pop(number, None) or _place_of(view, volume, orientation)
+        if preview and kept is not None:
+            self._kept[number] = kept
         self.linking.leave(view)
         view.overlays.clear_masks()
         view.set_volume(
@@ -319,6 +359,8 @@ class ViewerWorkspace(QWidget):
             **self._series_facts(key),
         )
         view.show_slice(view.slice_count // 2)
+        if kept is not None:
+            _restore_place(view, kept)
         self._show_masks(view, key)
         view.set_tool(self._tool)
         self.linking.join(view)
