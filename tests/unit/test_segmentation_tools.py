@@ -261,9 +261,9 @@ def _sphere_on(affine: np.ndarray, shape, centre, radius_mm: float) -> np.ndarra
     return np.linalg.norm(points - np.asarray(centre), axis=-1)
 
 
-@pytest.mark.parametrize("rotation_deg", [0.0, 17.0])
+@pytest.mark.parametrize(("rotation_deg", "head_first"), [(0.0, False), (0.0, True), (17.0, False)])
 def test_a_sphere_resampled_onto_another_grid_matches_the_sphere_sampled_there(
-    rotation_deg: float,
+    rotation_deg: float, head_first: bool
 ) -> None:
     # Grid A: 2.5 mm slices, 0.8 mm pixels (a portal-venous series); grid B: 1.25 mm slices,
     # 0.7 x 1.1 mm pixels, shifted by fractions of a voxel and maybe turned (another phase).
@@ -272,6 +272,9 @@ def test_a_sphere_resampled_onto_another_grid_matches_the_sphere_sampled_there(
     affine_a = _grid_affine(spacing_a, (-88.0, -7.0, 72.0))
     shape_b = (48, 60, 90)
     affine_b = _grid_affine((1.25, 1.1, 0.7), (-92.35, -12.9, 71.4), rotation_deg)
+    if head_first:  # slices stored from the head down: z index runs towards the feet
+        affine_b[:3, 3] += affine_b[:3, 0] * (shape_b[0] - 1)
+        affine_b[:3, 0] *= -1
     sphere_a = _sphere_on(affine_a, shape_a, centre, radius) <= radius
     distance_b = _sphere_on(affine_b, shape_b, centre, radius)
     carried = resample_mask(sphere_a, affine_a, affine_b, shape_b)
