@@ -106,6 +106,8 @@ class CarriedMasks(QObject):
         for stale in self._shown.get(number, set()) - set(wanted):
             view.overlays.remove_mask(stale)
         for label, (carried, colour) in wanted.items():
+            if view.overlays.mask(label) is carried:
+                continue  # unchanged (the cache hands out the same array)
             try:
                 view.overlays.set_mask(label, carried, colour, 1.0, outline=True, dashed=True)
             except ValueError:
