@@ -194,6 +194,11 @@ class ContouringService:
         """Delete a lesion with its masks and measurements (audited)."""
         self.lesions.delete_lesion(lesion_pk)
 
+    def restore_lesion(self, lesion_pk: int) -> LesionItem:
+        """Bring back a deleted lesion with its masks and measurements (audited); see
+        :meth:`LesionService.restore_lesion`."""
+        return self.lesions.restore_lesion(lesion_pk)
+
     def target_advisories(self, lesion_pk: int) -> tuple[Advisory, ...]:
         """The RECIST 1.1 rules making this lesion a target would break."""
         return self.lesions.target_advisories(lesion_pk)
@@ -301,7 +306,7 @@ class ContouringService:
             stored = []
             with contour_conflicts_reported(uow, first, None, timepoint_pk, self._sessions):
                 for write, measured in zip(writes, values, strict=True):
-                    lesion, _ = lesion_for_write(
+                    lesion, created = lesion_for_write(
                         uow, case_pk, write.name, write.kind, write.couinaud_segment
                     )
                     seg = write_mask(
@@ -309,16 +314,16 @@ class ContouringService:
                         expected_version=write.expected_version,
                     )  # fmt: skip
                     row = add_measurement(uow, seg, lesion.name, measured) if measured else None
-                    stored.append((lesion, seg, row))
+                    stored.append((lesion, seg, row, created))
             commit_contour(uow, first, None, timepoint_pk, self._sessions)
         # Contours an interrupted older version saved without their measurement.
         self.measuring.measure_unmeasured(case_pk, timepoint_pk)
         results = []
-        for lesion, seg, row in stored:
+        for lesion, seg, row, created in stored:
             item = lesion_item(lesion)
             seg_item = segmentation_item(seg, series_uid)
             measured_item = None if row is None else measurement_item(item, seg_item, row)
-            results.append(ContourResult(item, seg_item, measured_item))
+            results.append(ContourResult(item, seg_item, measured_item, lesion_created=created))
         return results
 
     def save_and_measure(
@@ -332,8 +337,16 @@ class ContouringService:
         *,
         expected_version: int | None = None,
     ) -> ContourResult:
-        """Store an edited mask and its measurement in one transaction (a brush stroke)."""
+        """Store an edited mask and its measurement in one transaction (a brush stroke).
+
+        An empty mask removes the contour and its measurements instead
+        (:meth:`MaskStore.delete_mask`): the result then has no measurement.
+        """
         item = self.lesions.lesion(lesion_pk)
+        if not np.asarray(mask, dtype=bool).any():
+            removed = self.masks.delete_mask(lesion_pk, timepoint_pk)
+            if removed is not None:
+                return ContourResult(item, removed, None)
         write = ContourWrite(
             item.name, item.kind, np.asarray(mask, dtype=bool), method, None, expected_version
         )
@@ -419,7 +432,11 @@ class ContouringService:
             case_pk, timepoint_pk, series_uid, part, [write], measure=measure
         )[0]
         return ContourResult(
-            stored.lesion, stored.segmentation, stored.measurement, tuple(warnings)
+            stored.lesion,
+            stored.segmentation,
+            stored.measurement,
+            tuple(warnings),
+            stored.lesion_created,
         )
 
     def contour_liver(
@@ -485,7 +502,11 @@ class ContouringService:
             case_pk, timepoint_pk, series_uid, part, [write], measure=measure
         )[0]
         return ContourResult(
-            stored.lesion, stored.segmentation, stored.measurement, tuple(result.warnings)
+            stored.lesion,
+            stored.segmentation,
+            stored.measurement,
+            tuple(result.warnings),
+            stored.lesion_created,
         )
 
     def _check_liver(self, series_uid: str, result: LiverResult, volume: ImageVolume) -> None:

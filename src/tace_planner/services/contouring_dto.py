@@ -179,6 +179,8 @@ class ContourResult:
     segmentation: SegmentationItem
     measurement: LesionMeasurementItem | None
     warnings: tuple[str, ...] = ()
+    lesion_created: bool = False
+    """True when this action added the lesion (undoing it deletes the lesion again)."""
 
 
 @dataclass(frozen=True, slots=True)
