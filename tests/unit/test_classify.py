@@ -92,9 +92,20 @@ def test_phase_from_contrast_timing(start: str, acquired: str, phase: str) -> No
     assert "after contrast start" in found.reason
 
 
-def test_no_contrast_means_native_and_unknown_otherwise() -> None:
-    assert classify_ct([header()]).phase == "native"
+def test_missing_contrast_tags_are_not_evidence_of_a_native_scan() -> None:
+    """De-identification removes the Contrast/Bolus module from contrast series too."""
+    silent = classify_ct([header(series_description="Abdomen 1.0 B30f")])
+    assert silent.phase == "unknown"
+    assert "not proof of a native scan" in silent.reason
     assert classify_ct([header(contrast_agent="Iohexol")]).phase == "unknown"
+    assert classify_ct([header(series_description="Abdomen native")]).phase == "native"
+
+
+@pytest.mark.parametrize(
+    "description", ["EQP 1.5mm", "Abdomen EQP", "Equilibrium 1.0", "equilibrium phase"]
+)
+def test_equilibrium_names_the_delayed_phase(description: str) -> None:
+    assert classify_ct([header(series_description=description)]).phase == "delayed"
 
 
 def test_mr_sequences_and_planes() -> None:

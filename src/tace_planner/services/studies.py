@@ -38,7 +38,7 @@ from tace_planner.imaging.dicom.classify import Classification, classify_series
 from tace_planner.imaging.dicom.discover import FileError, kind_of, scan_files
 from tace_planner.imaging.dicom.scan import IMAGE_STORAGE_MODALITIES, InstanceHeader
 from tace_planner.imaging.dicom.series import load_volume
-from tace_planner.imaging.dicom.volumes import load_plan, middle_slab, plan_volumes
+from tace_planner.imaging.dicom.volumes import VolumePlan, load_plan, middle_slab, plan_volumes
 from tace_planner.services.dto import SeriesItem, StudyItem, VolumePartItem
 from tace_planner.services.image_store import ImageStore, is_valid_uid, replacement_uid
 from tace_planner.store import repositories
@@ -210,28 +210,69 @@ def describe_geometry(headers: Sequence[InstanceHeader]) -> dict[str, Any]:
     return report
 
 
+PHASE_SAMPLE_SLICES = 24
+"""Slices read to find the aorta and portal vein when the headers do not name the phase."""
+
+
+def _spread_sample(plan: VolumePlan, count: int) -> VolumePlan:
+    """Every n-th slice of the central 90 % of a volume, at most ``count`` slices.
+
+    The result is a regular grid (its slice step is n times the original's), so
+    positions on it are the true positions of those slices.
+    """
+    total = len(plan.frames)
+    first, last = round(0.05 * (total - 1)), round(0.95 * (total - 1))
+    stride = max(1, -(-(last - first + 1) // count))
+    frames = plan.frames[first : last + 1 : stride][:count]
+    if len(frames) < 2:
+        return middle_slab(plan, count)
+    origin = tuple(o + first * s for o, s in zip(plan.origin_lps_mm, plan.step_lps_mm, strict=True))
+    step = tuple(stride * s for s in plan.step_lps_mm)
+    _, rows, columns = plan.report.shape_zyx
+    report = dataclasses.replace(
+        plan.report, slice_count=len(frames), shape_zyx=(len(frames), rows, columns)
+    )
+    return dataclasses.replace(
+        plan,
+        frames=frames,
+        report=report,
+        origin_lps_mm=origin,  # type: ignore[arg-type]
+        step_lps_mm=step,  # type: ignore[arg-type]
+    )
+
+
 def _phase_from_images(
     headers: Sequence[InstanceHeader], fallback: Classification
 ) -> Classification:
-    """Guess a CT phase from aorta and portal-vein HU on a few middle slices.
+    """Guess a CT phase from aorta and portal-vein HU on slices spread over the volume.
 
-    Used when neither the description nor the contrast tags name the phase;
-    the reason says that the guess comes from the images.
+    Used when neither the description nor the contrast tags name the phase
+    (anonymised series lose their Contrast/Bolus tags); the reason says that
+    the phase comes from the images, with the values measured.
     """
     from tace_planner.imaging.vessels import phase_from_volume
 
     images = [h for h in headers if kind_of(h) == "image"]
     try:
         plan = plan_volumes(images)[0]
-        slab = run_sync(load_plan(middle_slab(plan, 9)))
-        guess = phase_from_volume(slab)
+        sample = run_sync(load_plan(_spread_sample(plan, PHASE_SAMPLE_SLICES)))
+        guess = phase_from_volume(sample)
     except TacePlannerError as error:
         log.info("phase from images not available: %s", error)
-        return fallback
+        return dataclasses.replace(
+            fallback, reason=f"{fallback.reason}; the images could not be read ({error})"
+        )
     if guess.phase in ("", "unknown"):
-        return dataclasses.replace(fallback, reason=f"{fallback.reason}; {guess.reason}")
+        return dataclasses.replace(
+            fallback, reason=f"{fallback.reason}; the images do not tell either: {guess.reason}"
+        )
     return dataclasses.replace(
-        fallback, phase=guess.phase, reason=f"from the images: {guess.reason}"
+        fallback,
+        phase=guess.phase,
+        reason=(
+            f"phase from the images, as the headers do not name it: {guess.reason} "
+            "(thresholds: institutional default)"
+        ),
     )
 
 

@@ -10,16 +10,17 @@ Evidence, strongest first
 CT phase
     1. The series description, when it names exactly one phase: English, Russian and
        German words and the usual vendor abbreviations ("AP", "HAP", "LAP", "PV",
-       "PVP", "NECT", "W/O", "C-", "Delay", "EQ", "Нат", "Арт", "Вен", "Отср", …) or a
-       delay written as a time ("35 s", "70s", "3 min").
+       "PVP", "NECT", "W/O", "C-", "Delay", "EQ", "EQP", "Equilibrium", "Нат", "Арт",
+       "Вен", "Отср", …) or a delay written as a time ("35 s", "70s", "3 min").
     2. The delay between (0018,1042) *Contrast/Bolus Start Time* and (0008,0032)
        *Acquisition Time* (:data:`ARTERIAL_BEFORE_S`, :data:`DELAYED_FROM_S`).
-    3. No Contrast/Bolus module at all: native. (0018,0010) *Contrast/Bolus Agent*
-       is required whenever contrast was given (PS3.3 C.7.6.4, "Required if contrast
-       media were used in this image").
-    4. Otherwise "unknown". The image itself can still tell: see
-       :func:`tace_planner.imaging.vessels.phase_from_volume` and
-       :func:`phase_from_vessel_hu`.
+    3. Otherwise "unknown", with the reason. A missing Contrast/Bolus module is
+       *not* taken as native: (0018,0010) *Contrast/Bolus Agent* is required
+       whenever contrast was given (PS3.3 C.7.6.4), but de-identification tools
+       remove the module from contrast series too. The images then decide: the
+       import measures the aorta and portal vein
+       (:func:`tace_planner.imaging.vessels.phase_from_volume`,
+       :func:`phase_from_vessel_hu`) and says so in the reason.
 MR sequence
     ADC from (0008,0008) *Image Type*, DWI from b-values or *Image Type*, then
     keywords in the description, then a long echo time (T2).
@@ -52,6 +53,12 @@ DELAYED_FROM_S = 120.0
 
 ECIO-ESOI 2020: late venous / delayed ≥ 120 s; LI-RADS v2018 CT: 2–5 min.
 """
+
+NO_CONTRAST_TAGS_REASON = (
+    "no contrast agent recorded (0018,0010) and no phase in the description; a missing "
+    "contrast record is not proof of a native scan (de-identification removes it)"
+)
+"""Why a CT series without contrast tags or phase words is "unknown" until its images are read."""
 
 MAX_PLAUSIBLE_DELAY_S = 30 * 60.0
 """Delays longer than 30 min are treated as a clock error, not as a phase."""
@@ -130,7 +137,7 @@ _VENOUS_PREFIXES = (
     "venös", "venoes", "venos", "portal", "portven", "портал", "портовен", "вен", "паренхим",
 )  # fmt: skip
 _DELAYED_WORDS = frozenset(
-    {"delay", "delayed", "del", "dly", "late", "eq", "equ", "equil", "отср", "поздн"}
+    {"delay", "delayed", "del", "dly", "late", "eq", "eqp", "equ", "equil", "отср", "поздн"}
 )
 _DELAYED_PREFIXES = (
     "delay", "equilib", "excret", "urogra", "spät", "spaet", "tardi",
@@ -337,9 +344,9 @@ def classify_ct(headers: Sequence[InstanceHeader]) -> Classification:
     contrast_named = "contrast" in phases
     if not first.contrast_agent and not first.contrast_start_time and not contrast_named:
         return Classification(
-            phase="native",
+            phase="unknown",
             plane=plane,
-            reason="no contrast agent recorded (0018,0010) and no phase in the description",
+            reason=NO_CONTRAST_TAGS_REASON,
         )
     given = (
         f"contrast agent {first.contrast_agent!r}"
