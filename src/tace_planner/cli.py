@@ -138,6 +138,11 @@ def _add_contouring_commands(commands: Any) -> None:
         )
         parser.add_argument("--json", action="store_true")
     auto.add_argument("--lesion", help="lesion name (default: a new focus F<n>)")
+    auto.add_argument(
+        "--force",
+        action="store_true",
+        help="contour a click on fat, bone or outside the liver contour anyway",
+    )
     auto.add_argument("--segment", help="Couinaud segment I-VIII of the focus")
     auto.add_argument(
         "--include",
@@ -722,20 +727,33 @@ def _cmd_contour(args: argparse.Namespace, services: Any) -> int:
             args.verbose,
         )
     else:
-        result = contouring.auto_contour(
-            case_pk,
-            args.series,
-            args.seed,
-            lesion=args.lesion,
-            include=args.include,
-            exclude=args.exclude,
-            part=args.part,
-            couinaud_segment=args.segment,
-        )
+        from tace_planner.domain.plausibility import ImplausibleClickError
+
+        try:
+            result = contouring.auto_contour(
+                case_pk,
+                args.series,
+                args.seed,
+                lesion=args.lesion,
+                include=args.include,
+                exclude=args.exclude,
+                part=args.part,
+                couinaud_segment=args.segment,
+                confirmed=args.force,
+            )
+        except ImplausibleClickError as error:
+            advice = (
+                "add --force to contour it anyway"
+                if error.needs_confirmation
+                else "give a point inside the focus"
+            )
+            print(f"error: seed: {error.verdict.reason}; {advice}", file=sys.stderr)
+            return 1
     measurement = result.measurement
     if args.json:
         data = measurement.to_json() if measurement is not None else {"name": result.lesion.name}
         data["warnings"] = list(result.warnings)
+        data["message"] = getattr(result, "message", "")
         print(json.dumps(data, indent=2))
     else:
         print(f"{result.lesion.name} contoured on series {args.series}:")

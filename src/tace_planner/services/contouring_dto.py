@@ -179,6 +179,8 @@ class ContourResult:
     segmentation: SegmentationItem
     measurement: LesionMeasurementItem | None
     warnings: tuple[str, ...] = ()
+    message: str = ""
+    """A leak outside the liver or to the size limit, with the gesture that fixes it ("": none)."""
 
 
 @dataclass(frozen=True, slots=True)
