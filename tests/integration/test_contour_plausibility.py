@@ -139,3 +139,20 @@ def test_cli_refuses_a_fat_click_unless_forced(
     assert "--force" in err[0]
     assert main([*base, "--force"]) == 0
     assert "contoured on series" in capsys.readouterr().out
+
+
+def test_a_measurement_whose_long_axis_leaves_the_contour_is_flagged(demo: Any) -> None:
+    _, contouring, case_pk, truth = demo
+    venous = series_uid(truth, "CT_venous")
+    volume = contouring.volume(venous)
+    _, timepoint_pk, _ = contouring.series_context(venous)
+    k, j, i = np.meshgrid(*(np.arange(n, dtype=float) for n in volume.shape), indexing="ij")
+    centre = np.array(volume.shape, dtype=float) / 2
+    dy, dx = volume.spacing_mm[1:]
+    r = np.hypot((j - centre[1]) * dy, (i - centre[2]) * dx)
+    angle = np.degrees(np.arctan2(j - centre[1], i - centre[2]))
+    crescent = (r <= 30.0) & (r >= 22.0) & (np.abs(angle) > 30.0) & (np.abs(k - centre[0]) <= 2)
+    lesion = contouring.create_lesion(case_pk, "F9").lesion
+    result = contouring.save_and_measure(lesion.pk, timepoint_pk, venous, None, crescent)
+    notes = result.measurement.notes
+    assert any("outside the contour" in note for note in notes), notes
