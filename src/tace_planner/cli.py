@@ -403,6 +403,9 @@ def _cmd_import(args: argparse.Namespace, services: Any) -> int:
                     "remapped": [
                         {"file": str(e.path), "reason": e.reason} for e in report.remapped
                     ],
+                    "warnings": [
+                        {"file": str(e.path), "reason": e.reason} for e in report.warnings
+                    ],
                 },
                 indent=2,
             )
@@ -415,8 +418,10 @@ def _cmd_import(args: argparse.Namespace, services: Any) -> int:
         for item in report.series:
             print(
                 f"  {item.modality:2} {item.classification:16} {item.image_count:4} images  "
-                f"{item.description}"
+                f"{item.label}"
             )
+        for warning in report.warnings:
+            print(f"  warning: {warning.path}: {warning.reason}")
         for error in report.errors:
             print(f"  failed: {error.path}: {error.reason}")
         for label, entries in (("remapped", report.remapped), ("skipped", report.skipped)):

@@ -71,3 +71,29 @@ def test_phase_of_a_series_without_contrast_tags_comes_from_the_images(
             assert "aorta" in reason
             assert "portal vein" in reason
             assert "institutional default" in reason
+
+
+def test_import_json_warns_of_a_missing_patient_id_naming_the_file(
+    small_phantom: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tace_planner.cli import main
+
+    folder = tmp_path / "cd" / "venous"
+    shutil.copytree(small_phantom / "baseline" / "CT_venous", folder)
+
+    def no_identity(dataset: pydicom.Dataset) -> None:
+        dataset.PatientID = ""
+        del dataset.SeriesDescription
+
+    _rewrite(folder, no_identity)
+    assert main(["--data-dir", str(tmp_path / "data"), "import", str(folder), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert len(report["warnings"]) == 1
+    warning = report["warnings"][0]
+    assert warning["file"].endswith(".dcm")
+    assert "venous" in warning["file"]
+    assert "no Patient ID (0010,0020)" in warning["reason"]
+    assert main(["--data-dir", str(tmp_path / "data"), "import", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "warning: " in out
+    assert "CT series " in out  # the series label, not an empty description

@@ -77,6 +77,8 @@ class ImportReport:
     new_series_uids: tuple[str, ...] = field(default_factory=tuple)
     remapped: tuple[FileError, ...] = ()
     """Files whose UIDs were not valid DICOM UIDs and were replaced (each with the reason)."""
+    warnings: tuple[FileError, ...] = ()
+    """Series imported with a problem the user must know of (no Patient ID), one per series."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +179,8 @@ def series_item(row: SeriesRow, image_count: int) -> SeriesItem:
         warnings=tuple(report.get("warnings", ())),
         classification_source=row.classification_source,
         parts=tuple(VolumePartItem.from_report(part) for part in report.get("parts", ())),
+        identity_warnings=tuple(report.get("identity_warnings", ())),
+        acquired_at=str(report.get("acquired_at", "")),
     )
 
 
@@ -276,6 +280,29 @@ def _phase_from_images(
     )
 
 
+NO_PATIENT_ID = "(no patient id)"
+"""Placeholder Patient ID of files that have none (every such file shares it)."""
+
+
+def identity_warnings(headers: Sequence[InstanceHeader]) -> list[str]:
+    """What is missing from a series' identifiers that a user must know before planning."""
+    if any(h.patient_id.strip() for h in headers):
+        return []
+    return [
+        f"no Patient ID (0010,0020): filed under the placeholder patient {NO_PATIENT_ID!r}, "
+        "shared by every file imported without one; check whose images these are "
+        "before contouring or planning"
+    ]
+
+
+def _clock(hhmmss: str) -> str:
+    """ "HH:MM" of a DICOM TM value, or ""."""
+    text = hhmmss.strip()
+    if len(text) < 4 or not text[:4].isdigit() or int(text[:2]) > 23 or int(text[2:4]) > 59:
+        return ""
+    return f"{text[:2]}:{text[2:4]}"
+
+
 def _is_volume(headers: Sequence[InstanceHeader]) -> bool:
     images = [h for h in headers if kind_of(h) == "image"]
     if not images:
@@ -367,6 +394,11 @@ class StudyService:
             new_instances = known_instances = 0
             touched: list[str] = []
             created: list[str] = []
+            warnings = [
+                FileError(shown(headers[0].path), reason)
+                for headers in by_series.values()
+                for reason in identity_warnings(headers)
+            ]
             for series_uid, headers in by_series.items():
                 outcome = yield from self._import_series(
                     headers, done, total, refused.get(series_uid, [])
@@ -395,6 +427,7 @@ class StudyService:
                 skipped=tuple(FileError(shown(e.path), e.reason) for e in scan.skipped),
                 new_series_uids=tuple(created),
                 remapped=tuple(remapped),
+                warnings=tuple(warnings),
             )
 
     def _import_series(
@@ -598,7 +631,7 @@ class StudyService:
             return existing, False
         patient, _ = repositories.get_or_create_patient(
             session,
-            first.patient_id or "(no patient id)",
+            first.patient_id or NO_PATIENT_ID,
             first.issuer,
             name=first.patient_name,
             birth_on=first.patient_birth_on,
@@ -619,6 +652,11 @@ class StudyService:
         if first.modality == "CT" and classification.phase == "unknown" and geometry["parts"]:
             classification = _phase_from_images(headers, classification)
         geometry["classification_reason"] = classification.reason
+        problems = identity_warnings(headers)
+        if problems:
+            geometry["identity_warnings"] = [f"{first.path.name}: {text}" for text in problems]
+        if acquired := _clock(first.acquisition_time):
+            geometry["acquired_at"] = acquired
         if classification.b_values:
             geometry["b_values_s_per_mm2"] = list(classification.b_values)
         row = SeriesRow(

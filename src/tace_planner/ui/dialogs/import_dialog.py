@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QStyle,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -134,16 +135,27 @@ class ImportDialog(QDialog):
         self.status_label.setText(step.message)
 
     def _on_import_done(self, report: Any) -> None:
-        self.status_label.setText(
+        warnings = getattr(report, "warnings", ())
+        text = (
             f"{report.new_instances} new file(s) imported, {report.known_instances} already "
             f"stored, {len(report.errors)} failed."
         )
+        if warnings:
+            text += f" {len(warnings)} warning(s): see below."
+        self.status_label.setText(text)
+        if warnings:  # first, expanded: a missing Patient ID must not go unnoticed
+            warned = QTreeWidgetItem([f"Warnings ({len(warnings)})", "", "", ""])
+            warned.setIcon(0, self.style().standardIcon(QStyle.SP_MessageBoxWarning))
+            self.report.addTopLevelItem(warned)
+            for entry in warnings:
+                warned.addChild(QTreeWidgetItem([f"{entry.path}: {entry.reason}", "", "", ""]))
+            warned.setExpanded(True)
         series = QTreeWidgetItem([f"Series ({len(report.series)})", "", "", ""])
         self.report.addTopLevelItem(series)
         for item in report.series:
             child = QTreeWidgetItem(
                 [
-                    item.description or item.series_uid,
+                    getattr(item, "label", "") or item.description or item.series_uid,
                     item.modality,
                     item.classification or ("—" if item.is_volume else "not a volume"),
                     str(item.image_count),
