@@ -114,3 +114,14 @@ def test_reaching_the_size_limit_is_reported() -> None:
     report = describe_leak(focus, None, AFFINE, reaches_limit=True, limit_mm=50.0)
     assert "size limit (50 mm from the click)" in report.message
     assert report.message.endswith("Shift-click in the leak to exclude it.")
+
+
+def test_a_contour_wholly_outside_the_liver_is_not_called_a_leak() -> None:
+    liver = np.zeros((10, 40, 40), dtype=bool)
+    liver[:, :, :10] = True
+    focus = np.zeros_like(liver)
+    focus[4:6, 15:25, 20:30] = True
+    report = describe_leak(focus, liver, AFFINE)
+    assert report.outside_fraction == 1.0
+    assert report.message.startswith("The contour lies entirely outside the liver contour")
+    assert report.message.endswith("undo it, or correct the liver contour.")

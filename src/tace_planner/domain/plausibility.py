@@ -270,10 +270,15 @@ def describe_leak(
         count = int(np.count_nonzero(outside))
         fraction = count / total
         outside_cm3 = count * voxel_cm3
-        if fraction > LEAK_FRACTION:
-            inside = focus & liver
+        inside = focus & liver
+        if count == total:
+            sentences.append(
+                f"the contour lies entirely outside the liver contour ({outside_cm3:.1f} cm³): "
+                "not a liver focus, unless the liver contour misses it"
+            )
+        elif fraction > LEAK_FRACTION:
             toward = np.argwhere(outside).mean(axis=0)
-            origin = np.argwhere(inside).mean(axis=0) if inside.any() else toward
+            origin = np.argwhere(inside).mean(axis=0)
             direction = _direction(affine[:3, :3] @ (toward - origin))
             sentences.append(
                 f"the contour leaks outside the liver towards {direction} "
@@ -285,7 +290,12 @@ def describe_leak(
     message = ""
     if sentences:
         text = "; ".join(sentences)
-        message = f"{text[0].upper()}{text[1:]} — Shift-click in the leak to exclude it."
+        fix = (
+            "undo it, or correct the liver contour"
+            if fraction == 1.0 and not reaches_limit
+            else "Shift-click in the leak to exclude it"
+        )
+        message = f"{text[0].upper()}{text[1:]} — {fix}."
     return LeakReport(fraction, outside_cm3, direction, reaches_limit, message)
 
 
