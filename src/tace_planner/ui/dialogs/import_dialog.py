@@ -148,7 +148,10 @@ class ImportDialog(QDialog):
             warned.setIcon(0, self.style().standardIcon(QStyle.SP_MessageBoxWarning))
             self.report.addTopLevelItem(warned)
             for entry in warnings:
-                warned.addChild(QTreeWidgetItem([f"{entry.path}: {entry.reason}", "", "", ""]))
+                line = QTreeWidgetItem([f"{entry.path}: {entry.reason}", "", "", ""])
+                line.setToolTip(0, f"{entry.path}:\n{entry.reason}")
+                warned.addChild(line)
+                line.setFirstColumnSpanned(True)
             warned.setExpanded(True)
         series = QTreeWidgetItem([f"Series ({len(report.series)})", "", "", ""])
         self.report.addTopLevelItem(series)
@@ -185,6 +188,8 @@ class ImportDialog(QDialog):
             replaced.setExpanded(False)
         series.setExpanded(True)
         self.report.resizeColumnToContents(0)
+        # long file lines (tool tips hold them whole) must not push the series columns away
+        self.report.setColumnWidth(0, min(self.report.columnWidth(0), 440))
         self.imported.emit()
 
     def _on_import_failed(self, error: BaseException) -> None:
