@@ -97,3 +97,22 @@ def test_import_json_warns_of_a_missing_patient_id_naming_the_file(
     out = capsys.readouterr().out
     assert "warning: " in out
     assert "CT series " in out  # the series label, not an empty description
+
+
+@pytest.mark.parametrize("folder", CT_FOLDERS)
+def test_phase_from_the_images_holds_with_real_ct_noise(small_phantom: Path, folder: str) -> None:
+    """Correlated noise of 8–20 HU SD (measured on real contrast CT, issue 12) on each phase."""
+    import numpy as np
+    from scipy import ndimage
+
+    from tace_planner.domain.volume import ImageVolume
+    from tace_planner.imaging.dicom.series import load_volume
+    from tace_planner.imaging.vessels import phase_from_volume
+
+    volume = run_sync(load_volume(sorted((small_phantom / "baseline" / folder).glob("*.dcm"))))
+    rng = np.random.default_rng(12)
+    for sd_hu in (8.0, 20.0):
+        noise = ndimage.gaussian_filter(rng.normal(size=volume.shape), (0.0, 1.0, 1.0))
+        noisy = volume.voxels + (sd_hu / noise.std()) * noise
+        guess = phase_from_volume(ImageVolume(noisy.astype(np.float32), volume.index_to_lps))
+        assert guess.phase == folder.removeprefix("CT_"), (sd_hu, guess.reason)
