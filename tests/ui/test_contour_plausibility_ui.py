@@ -120,3 +120,32 @@ def test_a_leak_out_of_the_liver_is_shown_after_the_confirmed_click(
     assert "towards the head" in leak
     assert leak.endswith("Shift-click in the leak to exclude it.")
     assert controller.active_lesion_pk is not None
+
+
+def test_a_2d_auto_contour_click_on_fat_asks_too(
+    qtbot, window, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    controller = window.contour_controller
+    view = window.viewer.active_view
+    f1 = next(f for f in window._test_truth["foci"] if f["name"] == "F1")
+    centre = np.asarray(f1["center_lps_mm"], dtype=float)
+    index = np.linalg.solve(view.volume.index_to_lps, [*centre, 1.0])[:3]
+    voxel = tuple(int(v) for v in np.rint(index))
+    controller.set_tool("auto")
+    window.viewer.pointer_event.emit(
+        view, PointerEvent("click", centre, voxel, voxel[0], Qt.KeyboardModifier.NoModifier)
+    )
+    qtbot.waitUntil(
+        lambda: not controller.is_busy and controller.active_lesion_pk is not None, timeout=20_000
+    )
+    state = controller.lesion_state(controller.active_lesion_pk)
+    before = state.mask.copy()
+    questions: list[str] = []
+    monkeypatch.setattr(
+        contour_actions, "ask_contour_anyway", lambda parent, q: questions.append(q) or False
+    )
+    controller.set_tool("auto2d")
+    window.viewer.pointer_event.emit(view, _fat_click(view))
+    assert "HU: fat, not a liver focus" in questions[0]
+    assert np.array_equal(state.mask, before)  # nothing added to F1
+    qtbot.waitUntil(lambda: not controller.is_busy, timeout=20_000)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tace_planner.domain.errors import TacePlannerError
 from tace_planner.domain.plausibility import ImplausibleClickError
 from tace_planner.imaging.segmentation import (
     auto_contour_2d,
@@ -272,6 +273,8 @@ class ContourActionsMixin:
         lesion = self._editable(view)
         if lesion is None:
             return False
+        if not lesion.item.is_liver and not self._click_accepted(view, point_lps):
+            return False
         try:
             seed = np.asarray(point_lps, dtype=float)[:3]
             result = auto_contour_2d(view.volume, [seed], liver_mask=self._liver(lesion))
@@ -281,6 +284,27 @@ class ContourActionsMixin:
         new = lesion.mask.copy()
         new[result.box] |= result.mask
         return self._push_edit(lesion, new, f"2D auto contour {lesion.item.name}")
+
+    def _click_accepted(self, view: Any, point_lps: Any) -> bool:
+        """Judge a 2D auto contour click as the service judges a 3D one; ask when needed."""
+        series_uid, part = view.series_key
+        point = tuple(float(v) for v in np.asarray(point_lps)[:3])
+        try:
+            verdict = self._contouring.check_click(
+                self._case_pk, series_uid, point, part=part or None, volume=view.volume
+            )
+        except TacePlannerError as error:
+            self.error.emit(str(error))
+            return False
+        if verdict.status == "ok":
+            return True
+        parent = self.parent()
+        if verdict.status == "confirm" and ask_contour_anyway(
+            parent if isinstance(parent, QWidget) else None, verdict.question
+        ):
+            return True
+        self.error.emit(f"Not contoured: {verdict.reason}.")
+        return False
 
     def polygon_fill(self, view: Any, points_lps: Sequence[Any]) -> bool:
         """Fill the inside of an outline on the view's current slice into the selected lesion."""
