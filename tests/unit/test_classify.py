@@ -297,7 +297,10 @@ def test_long_echo_time_without_keyword_is_t2_and_planes_from_words() -> None:
         (200.0, 150.0, "venous"),  # ratio 0.75, PV > 130
         (180.0, 90.0, "arterial"),  # early: PV < 0.6 × aorta
         (150.0, 130.0, "delayed"),
-        (170.0, 125.0, "unknown"),  # late portal: fits no rule
+        (170.0, 125.0, "arterial"),  # aorta > ~150 HU with the portal vein lagging
+        (160.0, 119.0, "arterial"),  # ratio 0.74
+        (155.0, 110.0, "unknown"),  # just above the delayed range: not sure
+        (170.0, 130.0, "unknown"),  # ratio 0.76 but PV not above 130 HU
         (250.0, None, "arterial"),
         (160.0, None, "venous"),
         (110.0, None, "delayed"),

@@ -370,6 +370,11 @@ NATIVE_BLOOD_MAX_HU = 80.0
 ARTERIAL_AORTA_MIN_HU = 200.0
 """Late arterial aortic enhancement is typically 250–400 HU."""
 
+LAGGING_AORTA_MIN_HU = 160.0
+"""An aorta this bright with the portal vein lagging (ratio < 0.75) is arterial: in the
+portal venous and delayed phases the portal vein has caught up with the aorta. Above the
+delayed range (≤ 150 HU) with a margin."""
+
 ARTERIAL_PV_TO_AORTA_MAX = 0.75
 """In the arterial phase the portal vein lags: PV / aorta < 0.75 (often < 0.5)."""
 
@@ -406,13 +411,15 @@ def phase_from_vessel_hu(aorta_hu: float, portal_vein_hu: float | None) -> Class
     ======== ==========================================================================
     native   aorta < 80 HU (and PV < 100 HU when known)
     arterial aorta ≥ 200 HU and ratio < 0.75 (or PV unknown);
+             or aorta ≥ 160 HU and ratio < 0.75 (the portal vein lags);
              or aorta ≥ 120 HU and ratio < 0.6
     venous   PV > 130 HU and ratio ≥ 0.75; PV unknown: 130 < aorta < 200 HU
     delayed  aorta 80–150 HU and PV 80–130 HU; PV unknown: aorta 80–130 HU
-    unknown  anything else (e.g. a late portal phase with aorta 170, PV 125)
+    unknown  anything else (e.g. aorta 170, portal vein 130: the portal vein not
+             yet at the aorta, nor clearly lagging)
     ======== ==========================================================================
 
-    The thresholds are practice values chosen here: no society source gives HU
+    The thresholds are institutional defaults: no society source gives HU
     cut-offs for phase recognition (no published source gives enhanced-phase
     HU of liver or blood). Typical values: unenhanced blood 35–60 HU; late arterial
     aorta 250–400 HU with the portal vein at 100–150 HU; portal venous PV
@@ -436,6 +443,8 @@ def phase_from_vessel_hu(aorta_hu: float, portal_vein_hu: float | None) -> Class
     ratio = None if pv is None or aorta_hu <= 0 else pv / aorta_hu
     if aorta_hu >= ARTERIAL_AORTA_MIN_HU and (ratio is None or ratio < ARTERIAL_PV_TO_AORTA_MAX):
         return result("arterial", f"aorta ≥ {ARTERIAL_AORTA_MIN_HU:.0f} HU, portal vein lags")
+    if ratio is not None and aorta_hu >= LAGGING_AORTA_MIN_HU and ratio < ARTERIAL_PV_TO_AORTA_MAX:
+        return result("arterial", f"aorta ≥ {LAGGING_AORTA_MIN_HU:.0f} HU, portal vein lags")
     if ratio is not None and aorta_hu >= 120.0 and ratio < EARLY_PV_TO_AORTA_MAX:
         return result("arterial", f"portal vein below {EARLY_PV_TO_AORTA_MAX:g} × aorta")
     if pv is not None and ratio is not None:
