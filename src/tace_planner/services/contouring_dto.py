@@ -181,6 +181,8 @@ class ContourResult:
     warnings: tuple[str, ...] = ()
     lesion_created: bool = False
     """True when this action added the lesion (undoing it deletes the lesion again)."""
+    message: str = ""
+    """A leak outside the liver or to the size limit, with the gesture that fixes it ("": none)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -434,9 +434,16 @@ class ContourController(ContourActionsMixin, QObject):
                 self._begin_stroke(view, event.point_lps)
             self._end_stroke()
 
-    def auto_contour_at(self, view: Any, point_lps: Any, *, exclude: bool = False) -> None:
-        """Auto contour from a click: a new focus, or (Shift) exclude from the active one."""
+    def auto_contour_at(
+        self, view: Any, point_lps: Any, *, exclude: bool = False, confirmed: bool = False
+    ) -> None:
+        """Auto contour from a click: a new focus, or (Shift) exclude from the active one.
+
+        A click on fat, bone or outside the liver is contoured once the user
+        confirms it (``confirmed``); refining a focus does not ask again.
+        """
         series_uid, part = view.series_key
+        self._pending_click = None if exclude else (view, point_lps)
         point = tuple(float(v) for v in np.asarray(point_lps)[:3])
         active = self._lesions.get(self._active_pk) if self._active_pk is not None else None
         if exclude:
@@ -463,6 +470,7 @@ class ContourController(ContourActionsMixin, QObject):
             include[1:],
             list(excluded),
             part=part or None,
+            confirmed=confirmed or exclude,
         )
         self._start(
             task,
@@ -474,6 +482,9 @@ class ContourController(ContourActionsMixin, QObject):
         self, include: list[Any], exclude: list[Any], result: ContourResult
     ) -> None:
         self._finish()
+        self._pending_click = None
+        if result.message:  # a leak, with the exclude gesture that fixes it
+            self.error.emit(result.message)
         stored = self._contouring.load_mask(result.lesion.pk, result.segmentation.timepoint_pk)
         if stored is None:
             return
@@ -612,6 +623,8 @@ class ContourController(ContourActionsMixin, QObject):
 
     def _on_task_error(self, error: BaseException) -> None:
         self._finish()
+        if self._confirm_click(error):
+            return
         self._saving.clear()
         self.error.emit(str(error))
 
