@@ -76,7 +76,9 @@ FALLBACK_RADIUS_MM = 5.0
 MARGIN_SCORE = 1.0
 """How clearly a clicked tissue must score on its side after the click."""
 CONE_SLOPE = 0.5
-"""How fast a click's bound relaxes with the arc distance from it (mm per mm)."""
+"""How fast an include click's bound relaxes with the arc distance from it (mm per mm)."""
+EXCLUDE_SLOPE = 2.0
+"""The same for an exclude click: faster, a leak is narrower than a missed part."""
 
 
 @dataclass
@@ -145,7 +147,9 @@ class InteractiveContour:
     messages: list[str] = field(default_factory=list)
     _stars: list[Star] = field(default_factory=list)
     _model: IntensityModel | None = None
-    _history: list[tuple[list[Star], IntensityModel | None]] = field(default_factory=list)
+    _history: list[tuple[list[tuple[Star, tuple[np.ndarray, ...]]], IntensityModel | None]] = field(
+        default_factory=list
+    )
     _painted: list[tuple[slice, ...]] = field(default_factory=list)
     _peaks: list[float] = field(default_factory=list)
     _looks_like_surroundings: bool = False
@@ -173,7 +177,9 @@ class InteractiveContour:
             point = (self.clicks[0].index[0], point[1], point[2])
         if self.mask is None and not include:
             raise ValueError("the first click must be inside the focus (include)")
-        self._history.append((copy.deepcopy(self._stars), copy.deepcopy(self._model)))
+        # The stars' samples never change: keep their bounds, radii and biases only.
+        snapshot = [(star, (star.radius, star.low, star.high, star.bias)) for star in self._stars]
+        self._history.append((snapshot, copy.deepcopy(self._model)))
         self.clicks.append(Click(point, include))  # type: ignore[arg-type]
         self.messages = []
         if self.mask is None:
@@ -191,7 +197,11 @@ class InteractiveContour:
         if not self.clicks:
             return self.mask
         self.clicks.pop()
-        self._stars, self._model = self._history.pop()
+        snapshot, self._model = self._history.pop()
+        self._stars = []
+        for star, (radius, low, high, bias) in snapshot:
+            star.radius, star.low, star.high, star.bias = radius, low, high, bias
+            self._stars.append(star)
         if not self.clicks:
             self._clear()
             self.mask = None
@@ -486,10 +496,11 @@ class InteractiveContour:
             return
         radii = star.radii[None, :]
         edge = star.radius[:, None]
+        # Each ray's own edge, moved by the depth of the miss at the click.
         if sign > 0:
-            span = (radii >= np.minimum(edge, distance) - 2.0) & (radii <= distance + miss)
+            span = (radii >= edge - 2.0) & (radii <= edge + miss + 1.0)
         else:
-            span = (radii >= distance - miss) & (radii <= np.maximum(edge, distance) + 2.0)
+            span = (radii >= edge - miss - 1.0) & (radii <= edge + 2.0)
         star.bias = star.bias + sign * shortfall * (span & near[:, None])
 
     def _star_for_include(
@@ -544,11 +555,13 @@ class InteractiveContour:
                 continue
             miss = max(current - distance, 1.0)
             angles = star.angles_to(direction)
-            cone = distance - SEED_RADIUS_MM + CONE_SLOPE * distance * angles
+            near = self._neighbourhood(star, direction, distance, miss)
+            # The rays near the click end short of it; the bound relaxes fast with the
+            # arc (a neighbour's edge may lie well beyond the clicked one's).
+            cone = distance - SEED_RADIUS_MM + EXCLUDE_SLOPE * distance * angles
             star.high = np.minimum(star.high, np.where(cone < star.reach_mm, cone, star.high))
             star.high = np.maximum(star.high, 0.0)
             star.low = np.minimum(star.low, star.high)
-            near = self._neighbourhood(star, direction, distance, miss)
             if not self._model.focus_like(value):
                 self._shift(star, near, direction, distance, miss, -1.0)
             star.solve(self._evidence(star, self._stars[0].center), near, arc_mm=self._arc_mm())
