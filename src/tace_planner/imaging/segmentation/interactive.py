@@ -441,10 +441,16 @@ class InteractiveContour:
         evidence = self._evidence(star, self._stars[0].center)
         if added:
             # A new tissue class may let every ray grow, never shrink, away from the click.
-            keep = star.low.copy()
+            keep, radius = star.low.copy(), star.radius
             star.low = np.where(near, star.low, np.maximum(star.low, star.radius))
             star.solve(evidence, arc_mm=self._arc_mm())
             star.low = keep
+            if _exploded(star, radius):
+                # The tissue is everywhere around (not a part of the focus): local only.
+                self._model.focus.pop()
+                star.radius = radius
+                star.solve(self._evidence(star, self._stars[0].center), near,
+                           arc_mm=self._arc_mm())  # fmt: skip
         else:
             star.solve(evidence, near, arc_mm=self._arc_mm())
 
@@ -464,10 +470,17 @@ class InteractiveContour:
         others = [p for p in self._peaks if abs(p - value) > 2.0 * sd and abs(p - value) <= 60.0]
         if not others:
             return
+        before = copy.deepcopy(model)
+        radii = [star.radius for star in self._stars]
         model.background[0] = others[0]
         model.focus.append((value, math.inf))
         for star in self._stars:
             star.solve(self._evidence(star, self._stars[0].center), arc_mm=self._arc_mm())
+        if any(_exploded(star, r) for star, r in zip(self._stars, radii, strict=True)):
+            # The other peak was not the parenchyma (a vessel): keep the model.
+            self._model = before
+            for star, r in zip(self._stars, radii, strict=True):
+                star.radius = r
 
     def _shift(
         self,
@@ -609,6 +622,15 @@ class InteractiveContour:
 
     def _local(self, point: Index, reach_mm: float) -> tuple[int, ...]:
         return tuple(p - b.start for p, b in zip(point, self._box_of(point, reach_mm), strict=True))
+
+
+def _exploded(star: Star, before: np.ndarray) -> bool:
+    """True when a model change made the contour run to the rays' ends or triple."""
+    ends = (
+        (star.radius >= star.reach_mm - 2.0).mean() > 0.2 > (before >= star.reach_mm - 2.0).mean()
+    )
+    grown = float(np.median(star.radius)) > 3.0 * max(float(np.median(before)), 3.0)
+    return bool(ends or grown)
 
 
 def _has_barrier(evidence: np.ndarray) -> bool:
