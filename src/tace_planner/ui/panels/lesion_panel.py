@@ -3,32 +3,50 @@
 Reads come from the contouring service as DTOs; each button is one service call.
 Selecting a row emits ``lesion_selected(pk)`` and ``jump_requested(point_lps)``
 (the lesion's centroid) so the main window can move the views there.
+
+The Couinaud segment is edited in its cell (a list of segments) or with the
+context menu's *Set Couinaud segment…* (with the proposal from the liver
+contour); the *Target* box selects RECIST 1.1 target lesions, refused with the
+rule it breaks unless the physician gives a reason. Both are audited service
+calls. *Values at* chooses the timepoint whose measurements are shown.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
+from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QMenu,
     QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from tace_planner.domain.explanation import Advisory
 from tace_planner.services.contouring_dto import LesionItem, MeasurementsItem
+from tace_planner.ui.dialogs.segment_dialog import NO_SEGMENT, SegmentDialog, segment_choices
 
 if TYPE_CHECKING:
     from tace_planner.services.contouring import ContouringService
 
 COLUMNS = ("Lesion", "Seg.", "Target", "Volume cm³", "Long mm", "Short mm", "HU", "Enh. %",
            "Show", "Lock")  # fmt: skip
+SEGMENT_COLUMN, TARGET_COLUMN = 1, 2
+UNASSIGNED_TIP = (
+    "No Couinaud segment: the plan cannot treat this focus. Double-click here, or right-click "
+    "→ Set Couinaud segment…"
+)
 
 
 def _num(value: float | None, digits: int) -> str:
@@ -52,7 +70,16 @@ class LesionPanel(QWidget):
         self._lesions: list[LesionItem] = []
         self._centroids: dict[int, tuple[float, float, float]] = {}
         self._measurements: dict[int, Any] = {}
+        self._timepoint_pk: int | None = None
         self._filling = False
+        self.timepoint_box = QComboBox()
+        self.timepoint_box.setObjectName("timepoint_box")
+        self.timepoint_box.setToolTip("Whose measurements the list shows: baseline or a follow-up")
+        self.timepoint_box.currentIndexChanged.connect(self._on_timepoint_box_changed)
+        self.message_label = QLabel("")
+        self.message_label.setObjectName("lesion_message")
+        self.message_label.setWordWrap(True)
+        self.message_label.setVisible(False)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("lesion_table")
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -67,7 +94,22 @@ class LesionPanel(QWidget):
         )
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.setEditTriggers(
+            QAbstractItemView.DoubleClicked
+            | QAbstractItemView.SelectedClicked
+            | QAbstractItemView.EditKeyPressed
+        )
+        self.table.setItemDelegateForColumn(SEGMENT_COLUMN, SegmentDelegate(self))
+        self.table.horizontalHeaderItem(SEGMENT_COLUMN).setToolTip(
+            "Couinaud segment (Couinaud 1957; Bismuth, World J Surg 1982): double-click to "
+            "change, or right-click → Set Couinaud segment… for the proposal from the liver"
+        )
+        self.table.horizontalHeaderItem(TARGET_COLUMN).setToolTip(
+            "RECIST 1.1 target lesion: at most 5 in all and 2 per organ, each ≥ 10 mm "
+            "(Eisenhauer, Eur J Cancer 2009)"
+        )
+        self.table.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._on_table_context_menu_requested)
         self.table.verticalHeader().setVisible(False)
         self.burden_label = QLabel("No case")
         self.burden_label.setObjectName("burden_label")
@@ -79,8 +121,13 @@ class LesionPanel(QWidget):
         for button in (self.add_button, self.rename_button, self.delete_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        timepoint_row = QHBoxLayout()
+        timepoint_row.addWidget(QLabel("Values at"))
+        timepoint_row.addWidget(self.timepoint_box, stretch=1)
         layout = QVBoxLayout(self)
+        layout.addLayout(timepoint_row)
         layout.addWidget(self.burden_label)
+        layout.addWidget(self.message_label)
         layout.addWidget(self.table, stretch=1)
         layout.addLayout(buttons)
         self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
@@ -96,21 +143,61 @@ class LesionPanel(QWidget):
         """The lesions shown, in table order."""
         return list(self._lesions)
 
+    @property
+    def timepoint_pk(self) -> int | None:
+        """The timepoint whose values are shown (None: the baseline)."""
+        return self._timepoint_pk
+
     def set_case(self, case_pk: int | None) -> None:
-        """Show the lesions of a case (None: empty)."""
+        """Show the lesions of a case (None: empty), with the baseline values."""
+        changed = case_pk != self._case_pk
         self._case_pk = case_pk
+        if changed:
+            self._timepoint_pk = None
+        self._fill_timepoints()
+        self.refresh()
+
+    def show_timepoint(self, timepoint_pk: int | None) -> None:
+        """Show the values of a timepoint of the case (None: the baseline)."""
+        if timepoint_pk == self._timepoint_pk:
+            return
+        self._timepoint_pk = timepoint_pk
+        self._fill_timepoints()
+        self.refresh()
+
+    def _fill_timepoints(self) -> None:
+        case_pk = self._case_pk
+        choices = [] if case_pk is None else self._contouring.lesions.timepoints(case_pk)
+        if self._timepoint_pk not in {c.pk for c in choices}:
+            self._timepoint_pk = None
+        blocked = self.timepoint_box.blockSignals(True)
+        self.timepoint_box.clear()
+        for choice in choices:
+            when = f" ({choice.imaged_on.isoformat()})" if choice.imaged_on else ""
+            self.timepoint_box.addItem(choice.label + when, choice.pk)
+        if choices:
+            current = self._timepoint_pk if self._timepoint_pk is not None else choices[0].pk
+            self.timepoint_box.setCurrentIndex(self.timepoint_box.findData(current))
+        self.timepoint_box.setEnabled(len(choices) > 1)
+        self.timepoint_box.blockSignals(blocked)
+
+    def _on_timepoint_box_changed(self, _index: int) -> None:
+        data = self.timepoint_box.currentData()
+        first = self.timepoint_box.currentIndex() == 0
+        self._timepoint_pk = None if data is None or first else data
         self.refresh()
 
     def refresh(self) -> None:
-        """Reread lesions and baseline measurements, keeping the selection."""
+        """Reread lesions and the shown timepoint's measurements, keeping the selection."""
         selected = self.selected_lesion_pk()
         if self._case_pk is None:
             self._fill([], None)
             self.burden_label.setText("No case")
             return
         lesions = self._contouring.list_lesions(self._case_pk)
+        timepoint = "baseline" if self._timepoint_pk is None else self._timepoint_pk
         try:
-            measured = self._contouring.measurements(case_pk=self._case_pk, timepoint="baseline")
+            measured = self._contouring.measurements(case_pk=self._case_pk, timepoint=timepoint)
         except Exception:  # noqa: BLE001 - no baseline yet: the list still shows
             measured = None
         self._fill(lesions, measured)
@@ -134,8 +221,8 @@ class LesionPanel(QWidget):
             )
             texts = (
                 lesion.name,
-                "liver" if lesion.is_liver else (lesion.couinaud_segment or "—"),
-                "target" if lesion.is_target else "",
+                "liver" if lesion.is_liver else (lesion.couinaud_segment or NO_SEGMENT),
+                "",
                 _num(m.volume_cm3 if m else None, 2),
                 _num(m.longest_axial_diameter_mm if m else None, 1),
                 _num(m.short_axis_mm if m else None, 1),
@@ -144,13 +231,28 @@ class LesionPanel(QWidget):
             )
             for column, text in enumerate(texts):
                 item = QTableWidgetItem(text)
+                item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable)
                 if column == 0 and lesion.colour:
                     item.setForeground(Qt.GlobalColor.black)
-                    from PySide6.QtGui import QColor
-
                     item.setBackground(QColor(lesion.colour))
                 if m is not None and m.trust not in ("ok", "") and column == 3:
                     item.setToolTip("; ".join(m.notes) or m.trust)
+                if column == 3 and m is None and measured is not None:
+                    item.setToolTip(
+                        f"{lesion.name} is not contoured at {measured.timepoint_label}: select "
+                        "it and contour it on a series of that timepoint"
+                    )
+                if column == SEGMENT_COLUMN and not lesion.is_liver:
+                    item.setFlags(item.flags() | Qt.ItemIsEditable)
+                    if not lesion.couinaud_segment:
+                        item.setBackground(QColor("#f5c242"))
+                        item.setForeground(Qt.GlobalColor.black)
+                        item.setToolTip(UNASSIGNED_TIP)
+                if column == TARGET_COLUMN and not lesion.is_liver:
+                    item.setFlags(Qt.ItemIsUserCheckable | Qt.ItemIsEnabled | Qt.ItemIsSelectable)
+                    item.setCheckState(Qt.Checked if lesion.is_target else Qt.Unchecked)
+                    if lesion.target_override_reason:
+                        item.setToolTip(f"Target by override: {lesion.target_override_reason}")
                 self.table.setItem(row, column, item)
             for column in (8, 9):
                 previous = self.table.item(row, column)
@@ -189,7 +291,17 @@ class LesionPanel(QWidget):
         self.measurement_selected.emit(self._measurements.get(pk) if pk is not None else None)
 
     def _on_table_item_changed(self, item: QTableWidgetItem) -> None:
-        if self._filling or item.column() not in (8, 9) or item.row() >= len(self._lesions):
+        if self._filling or item.row() >= len(self._lesions):
+            return
+        if item.column() == TARGET_COLUMN:
+            lesion = self._lesions[item.row()]
+            if not lesion.is_liver and (item.checkState() == Qt.Checked) != lesion.is_target:
+                # After the table's own handling of the click: the refresh rebuilds the row.
+                from PySide6.QtCore import QTimer
+
+                QTimer.singleShot(0, lambda: self.set_target(lesion.pk, not lesion.is_target))
+            return
+        if item.column() not in (8, 9):
             return
         pk = self._lesions[item.row()].pk
         checked = item.checkState() == Qt.Checked
@@ -211,6 +323,133 @@ class LesionPanel(QWidget):
         """Ask for a lesion name (tests monkeypatch this)."""
         text, ok = QInputDialog.getText(parent, title, "Name:", text=current)
         return text if ok else None
+
+    @classmethod
+    def ask_target_override(
+        cls, parent: QWidget, name: str, advisories: tuple[Advisory, ...]
+    ) -> str | None:
+        """Say why a target selection is refused; the physician's override reason, or None.
+
+        Tests monkeypatch this.
+        """
+        rules = "\n".join(f"• {a.message}" for a in advisories)
+        text, ok = QInputDialog.getText(
+            parent,
+            f"{name} is not made a target",
+            f"{rules}\n\nRECIST 1.1 (Eisenhauer, Eur J Cancer 2009). To make {name} a target "
+            "anyway, give the reason (kept in the audit trail); Cancel keeps it non-target:",
+        )
+        return text.strip() if ok and text.strip() else None
+
+    def _lesion(self, lesion_pk: int) -> LesionItem | None:
+        return next((item for item in self._lesions if item.pk == lesion_pk), None)
+
+    def _say(self, text: str) -> None:
+        self.message_label.setText(text)
+        self.message_label.setVisible(bool(text))
+
+    def set_segment(self, lesion_pk: int, code: str, reason: str = "") -> bool:
+        """Store a focus's Couinaud segment ("" clears it); True when stored."""
+        lesion = self._lesion(lesion_pk)
+        if lesion is None or lesion.is_liver or code == lesion.couinaud_segment:
+            return False
+        try:
+            self._contouring.lesions.set_segment(
+                lesion_pk, code, reason=reason, expected_version=lesion.version
+            )
+        except Exception as error:  # noqa: BLE001 - shown to the user
+            self._show_error("Cannot set the segment", error)
+            self.refresh()
+            return False
+        self._say("")
+        self.refresh()
+        self.lesions_edited.emit()
+        return True
+
+    def set_target(self, lesion_pk: int, is_target: bool) -> bool:
+        """Make a focus a RECIST 1.1 target or not; True when stored.
+
+        A selection that breaks a rule is refused with the rule, unless the
+        physician gives a reason (:meth:`ask_target_override`).
+        """
+        lesion = self._lesion(lesion_pk)
+        if lesion is None or lesion.is_liver:
+            return False
+        try:
+            change = self._contouring.update_lesion(lesion_pk, is_target=is_target)
+            if not change.applied:
+                reason = self.ask_target_override(self, lesion.name, change.advisories)
+                if reason:
+                    change = self._contouring.update_lesion(
+                        lesion_pk, is_target=True, override_reason=reason
+                    )
+        except Exception as error:  # noqa: BLE001 - shown to the user
+            self._show_error("Cannot change the target selection", error)
+            self.refresh()
+            return False
+        if change.applied:
+            self._say("")
+        else:
+            rules = " ".join(a.message for a in change.advisories)
+            self._say(f"{lesion.name} is not a target: {rules}")
+        self.refresh()
+        if change.applied:
+            self.lesions_edited.emit()
+        return change.applied
+
+    def ask_and_set_segment(self, lesion_pk: int) -> bool:
+        """*Set Couinaud segment…*: the dialog with the proposal, then the audited change."""
+        lesion = self._lesion(lesion_pk)
+        if lesion is None or lesion.is_liver:
+            return False
+        try:
+            proposal = self._contouring.propose_segment(lesion_pk)
+        except Exception as error:  # noqa: BLE001 - the dialog still opens without it
+            from tace_planner.services.contouring_dto import SegmentProposal
+
+            proposal = SegmentProposal(lesion_pk, "", 0.0, "", f"No proposal: {error}")
+        choice = SegmentDialog.ask(self, lesion.name, lesion.couinaud_segment, proposal)
+        if choice is None:
+            return False
+        return self.set_segment(lesion_pk, choice.code, choice.reason)
+
+    def context_menu(self, lesion_pk: int) -> QMenu:
+        """The right-click menu of a row (built per click; tests trigger its actions)."""
+        menu = QMenu(self)
+        lesion = self._lesion(lesion_pk)
+        if lesion is None:
+            return menu
+        if not lesion.is_liver:
+            segment = QAction("Set Couinaud segment…", menu)
+            segment.setObjectName("set_segment_action")
+            segment.triggered.connect(lambda: self.ask_and_set_segment(lesion_pk))
+            menu.addAction(segment)
+            target = QAction("RECIST target lesion", menu)
+            target.setObjectName("target_action")
+            target.setCheckable(True)
+            target.setChecked(lesion.is_target)
+            target.triggered.connect(lambda checked: self.set_target(lesion_pk, checked))
+            menu.addAction(target)
+            menu.addSeparator()
+        rename = menu.addAction("Rename…")
+        rename.triggered.connect(self._on_rename_button_clicked)
+        delete = menu.addAction("Delete")
+        delete.triggered.connect(self._on_delete_button_clicked)
+        return menu
+
+    def _on_table_context_menu_requested(self, position: QPoint) -> None:
+        row = self.table.rowAt(position.y())
+        if not 0 <= row < len(self._lesions):
+            return
+        self.table.selectRow(row)
+        menu = self.context_menu(self._lesions[row].pk)
+        menu.exec(self.table.viewport().mapToGlobal(position))
+        menu.deleteLater()
+
+    def _show_error(self, title: str, error: BaseException) -> None:
+        from tace_planner.ui.errors import message_for
+
+        self._say(f"{title}: {message_for(error)}")
 
     def _on_add_button_clicked(self) -> None:
         if self._case_pk is None:
@@ -247,13 +486,52 @@ class LesionPanel(QWidget):
         self.lesions_edited.emit()
 
 
+class SegmentDelegate(QStyledItemDelegate):
+    """The Seg. cell's editor: a list of the Couinaud segments; the choice goes to the service."""
+
+    def __init__(self, panel: LesionPanel) -> None:
+        super().__init__(panel)
+        self._panel = panel
+
+    def createEditor(
+        self, parent: QWidget, _option: QStyleOptionViewItem, index: QModelIndex
+    ) -> QWidget:
+        """A combo box of the segments."""
+        editor = QComboBox(parent)
+        editor.setObjectName("segment_editor")
+        lesions = self._panel.lesions
+        current = lesions[index.row()].couinaud_segment if index.row() < len(lesions) else ""
+        editor.addItems(segment_choices(current))
+        return editor
+
+    def setEditorData(self, editor: QWidget, index: QModelIndex) -> None:
+        """Select the stored segment."""
+        assert isinstance(editor, QComboBox)
+        editor.setCurrentText(str(index.data()) if index.data() else NO_SEGMENT)
+
+    def setModelData(self, editor: QWidget, _model: Any, index: QModelIndex) -> None:
+        """Store the chosen segment through the service (the refresh redraws the cell)."""
+        assert isinstance(editor, QComboBox)
+        lesions = self._panel.lesions
+        if index.row() >= len(lesions):
+            return
+        text = editor.currentText()
+        code = "" if text == NO_SEGMENT else text
+        pk = lesions[index.row()].pk
+        from PySide6.QtCore import QTimer
+
+        # After the editor has closed: the refresh rebuilds the table.
+        QTimer.singleShot(0, lambda: self._panel.set_segment(pk, code))
+
+
 def _burden_text(measured: MeasurementsItem | None, has_lesions: bool) -> str:
     if measured is None:
         return "No baseline timepoint." if has_lesions else "No lesion contoured yet."
     v_liv = _num(measured.liver_volume_cm3, 0)
     v_mts = _num(measured.tumour_volume_cm3, 1)
     burden = _num(measured.burden_percent, 2)
-    text = f"Baseline: V_mts {v_mts} cm³, V_liv {v_liv} cm³, F = {burden} %"
+    label = measured.timepoint_label[:1].upper() + measured.timepoint_label[1:]
+    text = f"{label}: V_mts {v_mts} cm³, V_liv {v_liv} cm³, F = {burden} %"
     if measured.notes:
         text += "\n" + " ".join(measured.notes)
     return text
