@@ -72,7 +72,7 @@ class CouinaudParameters:
     right_vein_deg: float = 60.0
     middle_vein_deg: float = 10.0
     left_vein_deg: float = -25.0
-    caudate_radius_fraction: float = 0.2
+    caudate_radius_fraction: float = 0.25
     """Radius of the caudate zone around the IVC axis, as a fraction of the liver width."""
     caudate_above_portal_fraction: float = 0.25
     """How far above the portal level the caudate zone reaches (fraction of liver height)."""
