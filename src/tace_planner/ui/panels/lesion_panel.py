@@ -159,17 +159,17 @@ class LesionPanel(QWidget):
 
     def show_timepoint(self, timepoint_pk: int | None) -> None:
         """Show the values of a timepoint of the case (None: the baseline)."""
-        if timepoint_pk == self._timepoint_pk:
-            return
+        shown = self._timepoint_pk
         self._timepoint_pk = timepoint_pk
-        self._fill_timepoints()
-        self.refresh()
+        self._fill_timepoints()  # the baseline becomes None
+        if self._timepoint_pk != shown:
+            self.refresh()
 
     def _fill_timepoints(self) -> None:
         case_pk = self._case_pk
         choices = [] if case_pk is None else self._contouring.lesions.timepoints(case_pk)
-        if self._timepoint_pk not in {c.pk for c in choices}:
-            self._timepoint_pk = None
+        if self._timepoint_pk not in {c.pk for c in choices[1:]}:
+            self._timepoint_pk = None  # the first (the baseline) or gone
         blocked = self.timepoint_box.blockSignals(True)
         self.timepoint_box.clear()
         for choice in choices:
