@@ -6,6 +6,7 @@ The proposal comes from the liver contour (see
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 from PySide6.QtWidgets import (
@@ -106,9 +107,9 @@ def _proposal_text(proposal: SegmentProposal | None) -> str:
         return "No proposal."
     if not proposal.code:
         return proposal.explanation
-    when = f" at {proposal.timepoint_label}" if proposal.timepoint_label else ""
+    when = f" (contours at {proposal.timepoint_label})" if proposal.timepoint_label else ""
     return (
-        f"Proposed from the liver contour{when}: segment {proposal.code} "
-        f"({proposal.confidence_label} confidence, {proposal.confidence:.2f}). "
-        "A geometric proposal for you to confirm or correct.\n\n" + proposal.explanation
+        f"<b>Proposed: segment {proposal.code}</b>, {proposal.confidence_label} confidence"
+        f"{when}.<br><br>"
+        + "<br>".join(html.escape(line) for line in proposal.explanation.split("\n"))
     )
