@@ -102,6 +102,13 @@ def test_propose_segment_places_the_demo_foci(data: Path, capsys) -> None:
     out = capsys.readouterr().out
     assert "proposed segment IV" in out
     assert "Bismuth, World J Surg 1982" in out
+    services = open_services(AppSettings(data_dir=data, db_url=None, user="t"))
+    try:
+        services.contouring.create_lesion(services.cases.list_cases()[0].pk, "F9")
+    finally:
+        services.close()
+    assert _run(data, "lesion", "propose-segment", "--series", series, "--lesion", "F9") == 0
+    assert "no proposal" in capsys.readouterr().out.lower()
 
 
 def test_set_target_refuses_a_third_liver_target(data: Path, capsys) -> None:

@@ -2,7 +2,8 @@
 
 The geometry is :func:`tace_planner.imaging.couinaud.propose_segment`; this module
 finds the masks to give it: the focus and the liver contoured on the same series
-grid, at the earliest timepoint that has both (the baseline when it does). The
+grid, at the earliest timepoint that has both (the baseline when it does). Only
+those two masks are decoded. The
 proposal is read-only: the physician sets the segment with
 :meth:`~tace_planner.services.lesions.LesionService.set_segment`.
 """
@@ -39,9 +40,14 @@ def propose_lesion_segment(
     item = lesions.lesion(lesion_pk)
     if item.is_liver:
         raise InvalidInputError("Couinaud segment", "the whole-liver contour has no segment")
-    order = {t.pk: (i, t.label) for i, t in enumerate(lesions.timepoints(item.case_pk))}
-    stored = masks.masks_of_case(item.case_pk)
-    pair = _first_pair(stored, lesion_pk, order)
+    timepoints = lesions.timepoints(item.case_pk)
+    liver_item = next((i for i in lesions.list_lesions(item.case_pk) if i.is_liver), None)
+    pair = None
+    if liver_item is not None:
+        for timepoint in timepoints:
+            pair = _pair_at(masks, lesion_pk, liver_item.pk, timepoint.pk)
+            if pair is not None:
+                break
     if pair is None:
         return SegmentProposal(
             lesion_pk,
@@ -63,26 +69,23 @@ def propose_lesion_segment(
         proposal.confidence,
         proposal.confidence_label,
         proposal.explanation,
-        order.get(seg.timepoint_pk, (0, ""))[1],
+        next((t.label for t in timepoints if t.pk == seg.timepoint_pk), ""),
     )
 
 
-def _first_pair(
-    stored: list[LesionMask], lesion_pk: int, order: dict[int, tuple[int, str]]
+def _pair_at(
+    masks: MaskStore, lesion_pk: int, liver_pk: int, timepoint_pk: int
 ) -> tuple[LesionMask, LesionMask] | None:
-    """The focus's mask and the liver's on the same grid, earliest timepoint first."""
-    livers = [m for m in stored if m.lesion.is_liver and m.mask.any()]
-    foci = [m for m in stored if m.lesion.pk == lesion_pk and m.mask.any()]
-    foci.sort(key=lambda m: order.get(m.segmentation.timepoint_pk, (len(order), ""))[0])
-    for focus in foci:
-        seg = focus.segmentation
-        for liver in livers:
-            other = liver.segmentation
-            if (
-                other.timepoint_pk == seg.timepoint_pk
-                and other.series_uid == seg.series_uid
-                and other.part == seg.part
-                and liver.mask.shape == focus.mask.shape
-            ):
-                return focus, liver
-    return None
+    """The focus's and the liver's masks at a timepoint when both lie on the same grid."""
+    focus = masks.load_mask(lesion_pk, timepoint_pk)
+    if focus is None or not focus.mask.any():
+        return None
+    liver = masks.load_mask(liver_pk, timepoint_pk)
+    if liver is None or not liver.mask.any():
+        return None
+    same = (
+        liver.segmentation.series_uid == focus.segmentation.series_uid
+        and liver.segmentation.part == focus.segmentation.part
+        and liver.mask.shape == focus.mask.shape
+    )
+    return (focus, liver) if same else None

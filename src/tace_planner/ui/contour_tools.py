@@ -222,8 +222,8 @@ class ContourController(ContourActionsMixin, QObject):
         if timepoint_pk is not None:
             return self._lesions.get((lesion_pk, timepoint_pk))
         states = [state for key, state in self._lesions.items() if key[0] == lesion_pk]
-        view = self._workspace.active_view
-        here = self._timepoint_of(view.series_key[0]) if view.series_key else None
+        series_key = getattr(self._workspace.active_view, "series_key", None)
+        here = self._timepoint_of(series_key[0]) if series_key else None
         return next((state for state in states if state.timepoint_pk == here), None) or (
             states[0] if states else None
         )
