@@ -90,6 +90,7 @@ def test_contouring_the_selected_lesion_on_a_follow_up(qtbot, window) -> None:
     follow_up_volume = float(panel.table.item(0, 3).text())
     assert follow_up_volume < baseline_volume * 0.8  # F1 shrinks to 55 % after TACE
     assert "follow" in panel.burden_label.text().lower()
+    assert panel.table.item(0, 3).toolTip().startswith(f"Baseline {baseline_volume:.2f} cm³ → ")
     panel.timepoint_box.setCurrentIndex(0)
     assert float(panel.table.item(0, 3).text()) == pytest.approx(baseline_volume)
     # With F1 contoured there, the next click is a new focus, as at baseline.

@@ -200,12 +200,25 @@ class LesionPanel(QWidget):
             measured = self._contouring.measurements(case_pk=self._case_pk, timepoint=timepoint)
         except Exception:  # noqa: BLE001 - no baseline yet: the list still shows
             measured = None
-        self._fill(lesions, measured)
+        baseline = None
+        if self._timepoint_pk is not None and measured is not None:
+            try:
+                baseline = self._contouring.measurements(
+                    case_pk=self._case_pk, timepoint="baseline"
+                )
+            except Exception:  # noqa: BLE001 - no baseline: no change shown
+                baseline = None
+        self._fill(lesions, measured, baseline)
         self.burden_label.setText(_burden_text(measured, bool(lesions)))
         if selected is not None:
             self.select_lesion(selected)
 
-    def _fill(self, lesions: list[LesionItem], measured: MeasurementsItem | None) -> None:
+    def _fill(
+        self,
+        lesions: list[LesionItem],
+        measured: MeasurementsItem | None,
+        baseline: MeasurementsItem | None = None,
+    ) -> None:
         self._filling = True
         self._lesions = lesions
         self._centroids = {}
@@ -237,6 +250,8 @@ class LesionPanel(QWidget):
                     item.setBackground(QColor(lesion.colour))
                 if m is not None and m.trust not in ("ok", "") and column == 3:
                     item.setToolTip("; ".join(m.notes) or m.trust)
+                if column == 3 and m is not None and baseline is not None:
+                    item.setToolTip(_change_text(baseline, m))
                 if column == 3 and m is None and measured is not None:
                     item.setToolTip(
                         f"{lesion.name} is not contoured at {measured.timepoint_label}: select "
@@ -522,6 +537,17 @@ class SegmentDelegate(QStyledItemDelegate):
 
         # After the editor has closed: the refresh rebuilds the table.
         QTimer.singleShot(0, lambda: self._panel.set_segment(pk, code))
+
+
+def _change_text(baseline: MeasurementsItem, now: Any) -> str:
+    """The volume change of a lesion since baseline, for the volume cell's tooltip."""
+    before = next((m for m in baseline.lesions if m.lesion_pk == now.lesion_pk), None)
+    if before is None or before.volume_cm3 is None or now.volume_cm3 is None:
+        return f"{now.name} has no baseline volume to compare with"
+    text = f"Baseline {before.volume_cm3:.2f} cm³ → {now.volume_cm3:.2f} cm³"
+    if before.volume_cm3 > 0:
+        text += f" ({100 * (now.volume_cm3 / before.volume_cm3 - 1):+.0f} %)"
+    return text
 
 
 def _burden_text(measured: MeasurementsItem | None, has_lesions: bool) -> str:
