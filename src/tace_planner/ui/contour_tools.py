@@ -214,8 +214,8 @@ class ContourController(ContourActionsMixin, QObject):
     ) -> _Lesion | None:
         """The in-memory mask and flags of a lesion at a timepoint (None when not loaded).
 
-        Without a timepoint: the lesion at the active view's timepoint, else its
-        earliest loaded one.
+        Without a timepoint: the lesion at the active view's timepoint, else the
+        first of its timepoints that was loaded.
         """
         if isinstance(lesion_pk, tuple):
             return self._lesions.get(lesion_pk)
