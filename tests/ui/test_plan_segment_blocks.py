@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import html
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
 
 from tace_planner.services.planning import PlanningService
-from tace_planner.ui.plan_sheet import plan_sheet_html
+from tace_planner.ui.plan_sheet import plan_sheet_html, render_plan_pdf
 
 WHERE = "assign it in the Lesions list (right-click → Set Couinaud segment…)"
 
@@ -46,3 +51,20 @@ def test_a_focus_without_a_segment_is_a_warning_saying_where(
     assert warning.severity == "warning"
     assert "(F2)" in warning.message
     assert WHERE in warning.message
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_the_pdf_lists_the_blocks_under_no_dose_proposed(
+    qapp: object, tmp_path: Path, services, planning_case: tuple[PlanningService, int]
+) -> None:
+    planning, case_pk = planning_case
+    _clear(services, case_pk)
+    pdf = render_plan_pdf(planning.propose(case_pk), tmp_path / "blocked.pdf")
+    text = " ".join(
+        subprocess.run(
+            ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
+    assert "No dose proposed:" in text
+    assert "No focus has a Couinaud segment" in text
+    assert "right-click → Set Couinaud segment" in text
