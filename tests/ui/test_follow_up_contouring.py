@@ -123,3 +123,64 @@ def test_the_brush_paints_the_selected_lesion_on_a_follow_up(qtbot, window) -> N
     window.undo_action.trigger()
     state = controller.lesion_state(f2, max(m.segmentation.timepoint_pk for m in masks))
     assert not state.mask.any()
+
+
+def test_deleting_a_lesion_takes_every_timepoint_and_undo_brings_them_back(
+    qtbot, window, monkeypatch
+) -> None:
+    from tace_planner.ui.panels.lesion_panel import SEGMENT_COLUMN, LesionPanel
+
+    controller, panel = window.contour_controller, window.lesion_panel
+    baseline = _open(qtbot, window, "baseline")
+    controller.set_tool("auto")
+    _click(qtbot, window, _centre(baseline, "F1"))
+    f1 = controller.active_lesion_pk
+    follow_up = _open(qtbot, window, "follow_up_1")
+    panel.select_lesion(f1)
+    _click(qtbot, window, _centre(follow_up, "F1"))
+    services = window._test_services
+    case_pk = panel.lesions[0].case_pk
+    timepoints = sorted(
+        m.segmentation.timepoint_pk
+        for m in services.contouring.masks_of_case(case_pk)
+        if m.lesion.pk == f1
+    )
+    assert len(timepoints) == 2
+    controller.set_visible(f1, False)  # a view flag the restore brings back
+    # The right-click menu holds both the jump and the segment edit.
+    texts = [a.text() for a in panel.context_menu(f1).actions()]
+    assert "Go to lesion" in texts
+    assert "Set Couinaud segment…" in texts
+    jumps: list[object] = []
+    panel.jump_requested.connect(jumps.append)
+    panel.table.cellDoubleClicked.emit(0, SEGMENT_COLUMN)  # edits the segment: no jump
+    assert jumps == []
+    next(a for a in panel.context_menu(f1).actions() if a.text() == "Go to lesion").trigger()
+    assert len(jumps) == 1
+
+    asked: list[str] = []
+    monkeypatch.setattr(
+        LesionPanel, "confirm_delete", classmethod(lambda cls, _p, text: asked.append(text) or True)
+    )
+    panel.select_lesion(f1)
+    panel.delete_button.click()
+    assert len(asked) == 1
+    assert "F1" in asked[-1]
+    assert panel.lesions == []
+    assert all(controller.lesion_state(f1, t) is None for t in timepoints)
+    assert not [m for m in services.contouring.masks_of_case(case_pk) if m.lesion.pk == f1]
+
+    window.undo_action.trigger()
+    qtbot.waitUntil(lambda: not controller.is_busy, timeout=20_000)
+    assert [item.name for item in panel.lesions] == ["F1"]
+    restored = panel.lesions[0].pk
+    states = [controller.lesion_state(restored, t) for t in timepoints]
+    assert all(state is not None and state.mask.any() for state in states)
+    assert not any(state.visible for state in states)
+    assert {m.segmentation.timepoint_pk for m in services.contouring.masks_of_case(case_pk)
+            if m.lesion.pk == restored} == set(timepoints)  # fmt: skip
+    # An undo of the follow-up contour still finds its mask under the restored lesion id.
+    window.undo_action.trigger()
+    qtbot.waitUntil(lambda: not controller.is_busy, timeout=20_000)
+    assert not controller.lesion_state(restored, timepoints[1]).mask.any()
+    assert controller.lesion_state(restored, timepoints[0]).mask.any()
