@@ -14,6 +14,7 @@ from typing import Any
 from tace_planner import __version__
 from tace_planner.cli_cases import add_case_commands, run_case_command
 from tace_planner.cli_cohort import add_cohort_parser, run_cohort
+from tace_planner.cli_lesions import add_lesion_commands, run_lesion_command
 from tace_planner.cli_procedures import add_procedure_commands, run_procedure_command
 from tace_planner.domain.errors import TacePlannerError
 from tace_planner.domain.progress import Progress, Task, run_sync
@@ -108,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_cohort_parser(commands)
     add_procedure_commands(commands)
     add_case_commands(commands, _case_id)
+    add_lesion_commands(commands)
     return parser
 
 
@@ -829,6 +831,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Any], int]] = {
     "contour": _cmd_contour,
     "measurements": _cmd_measurements,
     "seg": _cmd_seg,
+    "lesion": run_lesion_command,
 }
 """Commands that need only the arguments and the services."""
 

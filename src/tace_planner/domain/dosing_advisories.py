@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from tace_planner.domain.anatomy import COUINAUD_SOURCE, SEGMENTS
 from tace_planner.domain.dosing_kernel import vials_for
 from tace_planner.domain.dosing_parameters import PlanningParameters
-from tace_planner.domain.explanation import Advisory
+from tace_planner.domain.explanation import Advisory, Severity
 
 if TYPE_CHECKING:
     from tace_planner.domain.body import PatientInputs
@@ -221,11 +221,21 @@ def _burden(burden: BurdenInputs, params: PlanningParameters) -> list[Advisory]:
     out = []
     unassigned = [f.name for f in burden.foci if f.lobe is None]
     if unassigned:
-        message = (
-            f"Foci without a Couinaud segment ({', '.join(unassigned)}) count in F but in no "
-            "treated territory: assign their segment in the Lesions list."
-        )
-        out.append(Advisory("burden.unassigned_segment", "warning", message, COUINAUD_SOURCE))
+        where = "assign it in the Lesions list (right-click → Set Couinaud segment…)"
+        severity: Severity
+        if any(f.lobe is not None and f.volume_cm3 > 0 for f in burden.foci):
+            severity = "warning"
+            message = (
+                f"Foci without a Couinaud segment ({', '.join(unassigned)}) count in F but in "
+                f"no treated territory: {where}."
+            )
+        else:  # no territory at all: no session can be planned
+            severity = "block"
+            message = (
+                f"No focus has a Couinaud segment ({', '.join(unassigned)}), so no territory "
+                f"can be treated: {where}."
+            )
+        out.append(Advisory("burden.unassigned_segment", severity, message, COUINAUD_SOURCE))
     if any(f.lobe == "caudate" and f.volume_cm3 > 0 for f in burden.foci):
         message = (
             "Caudate-lobe (segment I) focus: NET caudate lesions responded to TACE in 12.3 % "

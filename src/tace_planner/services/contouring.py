@@ -61,6 +61,7 @@ from tace_planner.services.contouring_dto import (
     MeasurementsItem,
     SegImportItem,
     SegmentationItem,
+    SegmentProposal,
 )
 from tace_planner.services.lesions import LesionService, lesion_for_write
 from tace_planner.services.mask_store import (
@@ -215,6 +216,12 @@ class ContouringService:
     def target_advisories(self, lesion_pk: int) -> tuple[Advisory, ...]:
         """The RECIST 1.1 rules making this lesion a target would break."""
         return self.lesions.target_advisories(lesion_pk)
+
+    def propose_segment(self, lesion_pk: int) -> SegmentProposal:
+        """The Couinaud segment proposed for a focus from the liver contour (not stored)."""
+        from tace_planner.services.segment_proposal import propose_lesion_segment
+
+        return propose_lesion_segment(self.lesions, self.masks, self.volume, lesion_pk)
 
     def series_context(self, series_uid: str) -> tuple[int, int, str]:
         """(case_pk, timepoint_pk, timepoint label) of a series' study."""

@@ -37,6 +37,31 @@ class LesionItem:
 
 
 @dataclass(frozen=True, slots=True)
+class TimepointChoice:
+    """A timepoint of a case, for choosing whose values to show."""
+
+    pk: int
+    label: str
+    kind: str
+    imaged_on: dt.date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentProposal:
+    """A Couinaud segment proposed for a focus from its position in the liver contour.
+
+    ``code`` is "" when no proposal can be made (``explanation`` says why).
+    """
+
+    lesion_pk: int
+    code: str
+    confidence: float
+    confidence_label: str
+    explanation: str
+    timepoint_label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class LesionChange:
     """What a lesion write did: the lesion as stored, and the RECIST advisories.
 

@@ -32,7 +32,12 @@ from tace_planner.services.contour_records import (
     natural,
     segment_code,
 )
-from tace_planner.services.contouring_dto import LIVER_LESION_NAME, LesionChange, LesionItem
+from tace_planner.services.contouring_dto import (
+    LIVER_LESION_NAME,
+    LesionChange,
+    LesionItem,
+    TimepointChoice,
+)
 from tace_planner.services.mask_store import mask_snapshot
 from tace_planner.store.audit import row_snapshot
 from tace_planner.store.models import (
@@ -225,6 +230,64 @@ class LesionService:
             )
             uow.commit()
             return LesionChange(lesion_item(row), advisories, applied)
+
+    def set_segment(
+        self,
+        lesion_pk: int,
+        segment: str | None,
+        *,
+        reason: str = "",
+        expected_version: int | None = None,
+    ) -> LesionItem:
+        """Set a focus's Couinaud segment ("" or None clears it), audited with who, before,
+        after and the reason.
+
+        Raises
+        ------
+        ConcurrentEditError
+            ``expected_version`` is not the stored version.
+        InvalidInputError
+            The text names no segment, or the lesion is the whole-liver contour.
+        NotFoundError
+        """
+        code = segment_code(segment)
+        with self._uow() as uow:
+            row = get_lesion(uow.session, lesion_pk)
+            if expected_version is not None and row.version != expected_version:
+                raise ConcurrentEditError(
+                    f"lesion {row.name} was changed on another workstation — reload"
+                )
+            if row.kind == "liver":
+                raise InvalidInputError(
+                    "Couinaud segment", "the whole-liver contour has no segment: choose a focus"
+                )
+            before = row_snapshot(row)
+            old = row.couinaud_segment or ""
+            row.couinaud_segment = code
+            uow.flush()
+            after = {**row_snapshot(row), "reason": reason.strip()}
+            summary = f"lesion {row.name}: Couinaud segment {old or '—'} → {code or '—'}"
+            if reason.strip():
+                summary += f" ({reason.strip()})"
+            uow.audit(
+                action="set_segment",
+                entity_pk=row,
+                before=before,
+                after=after,
+                summary=summary,
+            )
+            uow.commit()
+            return lesion_item(row)
+
+    def timepoints(self, case_pk: int) -> list[TimepointChoice]:
+        """The timepoints of a case, baseline first, then the follow-ups in order."""
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(TimepointRow)
+                .where(TimepointRow.case_pk == case_pk)
+                .order_by(TimepointRow.ordinal, TimepointRow.id)
+            ).all()
+            return [TimepointChoice(r.id, r.label, r.kind, r.imaged_on) for r in rows]
 
     def rename_lesion(self, lesion_pk: int, name: str) -> LesionItem:
         """Rename a lesion (the name is unique in its case)."""

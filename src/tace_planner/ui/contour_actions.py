@@ -198,7 +198,8 @@ class ContourActionsMixin:
     """Liver click, 2D auto contour click, polygon fill and clean-ups of the selected lesion."""
 
     # Provided by ContourController.
-    _lesions: dict[int, _Lesion]
+    _lesions: dict[tuple[int, int], _Lesion]
+    _selected_state: Callable[[], _Lesion | None]
     _active_pk: int | None
     _case_pk: int | None
     _contouring: ContouringService
@@ -237,7 +238,7 @@ class ContourActionsMixin:
 
     def clean_up(self, kind: str) -> bool:
         """Apply a clean-up (:data:`CLEAN_UPS`) to the selected lesion; True when it changed."""
-        lesion = self._lesions.get(self._active_pk) if self._active_pk is not None else None
+        lesion = self._selected_state()
         if lesion is None:
             self.error.emit("Select a lesion first.")
             return False

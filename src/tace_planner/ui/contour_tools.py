@@ -6,6 +6,11 @@
 :class:`~tace_planner.services.commands.CommandStack` and saves the edited mask
 after each edit in a task (one save at a time per lesion; an edit made during
 a save is saved right after it).
+
+A lesion has one mask per timepoint, so the masks in memory are keyed by
+(lesion, timepoint): with a lesion selected, contouring on a series of another
+timepoint (a follow-up) contours *that lesion* there — a click contours it when
+it has no contour at that timepoint yet, and the brush paints into it.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -46,6 +52,9 @@ BRUSH_SHAPES = ("disc", "sphere")
 
 UNDO_LIMIT = 50
 
+StateKey = tuple[int, int]
+"""(lesion pk, timepoint pk): one lesion's mask at one timepoint."""
+
 
 @dataclass
 class _Lesion:
@@ -59,12 +68,21 @@ class _Lesion:
     include: list[tuple[float, float, float]] = field(default_factory=list)
     exclude: list[tuple[float, float, float]] = field(default_factory=list)
 
+    @property
+    def key(self) -> StateKey:
+        """(lesion pk, timepoint pk)."""
+        return self.item.pk, self.timepoint_pk
+
 
 class MaskEdit:
     """An undoable change of one lesion's mask: patches applied in order."""
 
     def __init__(
-        self, controller: ContourController, lesion_pk: int, text: str, patches: Sequence[MaskPatch]
+        self,
+        controller: ContourController,
+        lesion_pk: StateKey,
+        text: str,
+        patches: Sequence[MaskPatch],
     ) -> None:
         self.text = text
         self._controller = controller
@@ -161,8 +179,10 @@ class ContourController(ContourActionsMixin, QObject):
         self._contouring = contouring
         self._tasks = tasks
         self._case_pk: int | None = None
-        self._lesions: dict[int, _Lesion] = {}
+        self._lesions: dict[StateKey, _Lesion] = {}
+        self._timepoints: dict[str, int | None] = {}
         self._active_pk: int | None = None
+        self._active_timepoint_pk: int | None = None
         self._tool: str | None = None
         self.overlay = ToolOverlay(workspace, self)
         self.brush_radius_mm = 5.0
@@ -172,13 +192,13 @@ class ContourController(ContourActionsMixin, QObject):
         self._polygon: list[Any] = []
         self.stack = CommandStack(UNDO_LIMIT, on_change=self.stack_changed.emit)
         self._stroke: list[MaskPatch] = []
-        self._stroke_pk: int | None = None
+        self._stroke_pk: StateKey | None = None
         self._last_point: npt.NDArray[np.float64] | None = None
-        self._saving: set[int] = set()
-        self._dirty: set[int] = set()
+        self._saving: set[StateKey] = set()
+        self._dirty: set[StateKey] = set()
         self._running = 0
         self._aliases: dict[int, int] = {}  # lesion id before a delete -> id after its restore
-        self._parked: dict[int, _Lesion] = {}  # deleted lesions' view flags, for their restore
+        self._parked: dict[int, list[_Lesion]] = {}  # deleted lesions' flags, for their restore
         workspace.pointer_event.connect(self._on_workspace_pointer_event)
 
     # ------------------------------------------------------------------ state
@@ -216,19 +236,79 @@ class ContourController(ContourActionsMixin, QObject):
         return self._active_pk
 
     @property
+    def active_timepoint_pk(self) -> int | None:
+        """The timepoint of the last contour made or edited (None: none yet)."""
+        return self._active_timepoint_pk
+
+    @property
     def is_busy(self) -> bool:
         """True while an auto contour or a save runs."""
         return self._running > 0
 
-    def lesion_state(self, lesion_pk: int) -> _Lesion | None:
-        """The in-memory mask and flags of a lesion (None when not loaded)."""
-        return self._lesions.get(self._resolve(lesion_pk))
+    def lesion_state(
+        self, lesion_pk: int | StateKey, timepoint_pk: int | None = None
+    ) -> _Lesion | None:
+        """The in-memory mask and flags of a lesion at a timepoint (None when not loaded).
+
+        Without a timepoint: the lesion at the active view's timepoint, else the
+        first of its timepoints that was loaded.
+        """
+        if isinstance(lesion_pk, tuple):
+            return self._lesions.get(self._resolve_key(lesion_pk))
+        lesion_pk = self._resolve(lesion_pk)
+        if timepoint_pk is not None:
+            return self._lesions.get((lesion_pk, timepoint_pk))
+        states = [state for key, state in self._lesions.items() if key[0] == lesion_pk]
+        series_key = getattr(self._workspace.active_view, "series_key", None)
+        here = self._timepoint_of(series_key[0]) if series_key else None
+        return next((state for state in states if state.timepoint_pk == here), None) or (
+            states[0] if states else None
+        )
 
     def _resolve(self, lesion_pk: int) -> int:
         """The current id of a lesion that may have been deleted and restored meanwhile."""
         while lesion_pk in self._aliases:
             lesion_pk = self._aliases[lesion_pk]
         return lesion_pk
+
+    def _resolve_key(self, key: StateKey) -> StateKey:
+        """A state key with its lesion id made current (see :meth:`_resolve`)."""
+        return self._resolve(key[0]), key[1]
+
+    def _keys_of(self, lesion_pk: int) -> list[StateKey]:
+        """The keys of a lesion's loaded masks (one per timepoint)."""
+        return [key for key in self._lesions if key[0] == lesion_pk]
+
+    def _is_saving(self, lesion_pk: int) -> bool:
+        """True while a mask of the lesion (at any timepoint) is being saved."""
+        return any(key[0] == lesion_pk for key in self._saving | self._dirty)
+
+    def _timepoint_of(self, series_uid: str) -> int | None:
+        """The timepoint of a series' study (None: not linked to a case), cached."""
+        if series_uid not in self._timepoints:
+            try:
+                _, timepoint_pk, _ = self._contouring.series_context(series_uid)
+            except Exception:  # noqa: BLE001 - not linked: the service says so when used
+                timepoint_pk = None
+            self._timepoints[series_uid] = timepoint_pk
+        return self._timepoints[series_uid]
+
+    def _selected_state(self) -> _Lesion | None:
+        """The selected lesion at the active view's timepoint (else its only timepoint)."""
+        if self._active_pk is None:
+            return None
+        return self.lesion_state(self._active_pk)
+
+    def _selected_item(self) -> LesionItem | None:
+        if self._active_pk is None:
+            return None
+        state = next((s for k, s in self._lesions.items() if k[0] == self._active_pk), None)
+        if state is not None:
+            return state.item
+        try:
+            return self._contouring.lesion(self._active_pk)
+        except Exception:  # noqa: BLE001 - deleted meanwhile: nothing selected
+            return None
 
     def set_tool(self, tool: str | None) -> None:
         """Choose a contour tool ("auto", "brush", "erase", "threshold") or None."""
@@ -251,7 +331,9 @@ class ContourController(ContourActionsMixin, QObject):
         for lesion in self._lesions.values():
             self._workspace.remove_mask(lesion.series_uid, lesion.part, lesion.item.name)
         self._lesions.clear()
+        self._timepoints.clear()
         self._active_pk = None
+        self._active_timepoint_pk = None
         self._case_pk = case_pk
         self._aliases.clear()
         self._parked.clear()
@@ -266,11 +348,12 @@ class ContourController(ContourActionsMixin, QObject):
         if self._case_pk is None:
             return
         items = {item.pk: item for item in self._contouring.list_lesions(self._case_pk)}
-        for pk in list(self._lesions):
-            lesion = self._lesions[pk]
+        for key in list(self._lesions):
+            lesion = self._lesions[key]
+            pk = key[0]
             if pk not in items:
                 self._workspace.remove_mask(lesion.series_uid, lesion.part, lesion.item.name)
-                del self._lesions[pk]
+                del self._lesions[key]
                 continue
             if items[pk].name != lesion.item.name:
                 self._workspace.remove_mask(lesion.series_uid, lesion.part, lesion.item.name)
@@ -278,30 +361,33 @@ class ContourController(ContourActionsMixin, QObject):
             self._show(lesion)
 
     def set_visible(self, lesion_pk: int, visible: bool) -> None:
-        """Show or hide a lesion's mask."""
-        lesion = self._lesions.get(lesion_pk)
-        if lesion is None:
-            return
-        lesion.visible = visible
-        self._show(lesion)
+        """Show or hide a lesion's masks (every timepoint)."""
+        for key, lesion in self._lesions.items():
+            if key[0] == lesion_pk:
+                lesion.visible = visible
+                self._show(lesion)
 
     def set_locked(self, lesion_pk: int, locked: bool) -> None:
-        """Lock a lesion against edits (brush, eraser, auto contour)."""
-        lesion = self._lesions.get(lesion_pk)
-        if lesion is not None:
-            lesion.locked = locked
+        """Lock a lesion against edits (brush, eraser, auto contour), at every timepoint."""
+        for key, lesion in self._lesions.items():
+            if key[0] == lesion_pk:
+                lesion.locked = locked
 
-    def _adopt(self, item: LesionItem, segmentation: Any, mask: npt.NDArray[np.bool_]) -> None:
-        old = self._lesions.get(item.pk)
+    def _adopt(self, item: LesionItem, segmentation: Any, mask: npt.NDArray[np.bool_]) -> _Lesion:
+        key = (item.pk, segmentation.timepoint_pk)
+        old = self._lesions.get(key)
         if old is not None:
             self._workspace.remove_mask(old.series_uid, old.part, old.item.name)
+        else:  # the lesion's flags at its other timepoints
+            old = next((s for k, s in self._lesions.items() if k[0] == item.pk), None)
         lesion = _Lesion(
             item, segmentation.series_uid, segmentation.part or "", segmentation.timepoint_pk, mask
         )
         if old is not None:
             lesion.visible, lesion.locked = old.visible, old.locked
-        self._lesions[item.pk] = lesion
+        self._lesions[key] = lesion
         self._show(lesion)
+        return lesion
 
     def _show(self, lesion: _Lesion) -> None:
         if not lesion.visible:
@@ -341,8 +427,8 @@ class ContourController(ContourActionsMixin, QObject):
 
     def _waits_for_save(self, command: object) -> bool:
         """True (and says so) when a lesion is added or removed while its save still runs."""
-        if isinstance(command, LesionPresence) and self._resolve(command.lesion_pk) in (
-            self._saving | self._dirty
+        if isinstance(command, LesionPresence) and self._is_saving(
+            self._resolve(command.lesion_pk)
         ):
             self.error.emit("The contour is still being saved: try again in a moment.")
             return True
@@ -355,7 +441,7 @@ class ContourController(ContourActionsMixin, QObject):
         volume). Returns False when it was refused (shown on ``error``).
         """
         lesion_pk = self._resolve(lesion_pk)
-        if lesion_pk in self._saving | self._dirty:
+        if self._is_saving(lesion_pk):
             self.error.emit("The contour is still being saved: try again in a moment.")
             return False
         try:
@@ -367,39 +453,43 @@ class ContourController(ContourActionsMixin, QObject):
         return True
 
     def forget_stored_lesion(self, lesion_pk: int) -> None:
-        """Delete a stored lesion (audited with its masks) and stop showing it."""
+        """Delete a stored lesion (audited with its masks at every timepoint) and stop
+        showing it."""
         pk = self._resolve(lesion_pk)
         self._contouring.delete_lesion(pk)
-        lesion = self._lesions.pop(pk, None)
-        if lesion is not None:
+        parked = [self._lesions.pop(key) for key in self._keys_of(pk)]
+        for lesion in parked:
             self._workspace.remove_mask(lesion.series_uid, lesion.part, lesion.item.name)
-            self._parked[pk] = lesion
+        if parked:
+            self._parked[pk] = parked
         if self._active_pk == pk:
             self._active_pk = None
         self.lesions_changed.emit()
 
     def restore_stored_lesion(self, lesion_pk: int) -> None:
-        """Bring a deleted lesion back from the audit trail and show its masks again."""
+        """Bring a deleted lesion back from the audit trail and show its masks again
+        (at every timepoint it was contoured)."""
         pk = self._resolve(lesion_pk)
         item = self._contouring.restore_lesion(pk)
         if item.pk != pk:
             self._aliases[pk] = item.pk
-        parked = self._parked.pop(pk, None)
+        parked = self._parked.pop(pk, [])
         if self._case_pk is not None:
             for stored in self._contouring.masks_of_case(self._case_pk):
                 if stored.lesion.pk == item.pk:
                     self._adopt(stored.lesion, stored.segmentation, np.array(stored.mask, bool))
-        state = self._lesions.get(item.pk)
-        if state is not None and parked is not None:
-            state.visible, state.locked = parked.visible, parked.locked
-            state.include, state.exclude = parked.include, parked.exclude
-            self._show(state)
+        for old in parked:
+            state = self._lesions.get((item.pk, old.timepoint_pk))
+            if state is not None:
+                state.visible, state.locked = old.visible, old.locked
+                state.include, state.exclude = old.include, old.exclude
+                self._show(state)
         self._active_pk = item.pk
         self.lesions_changed.emit()
 
-    def mask_edited(self, lesion_pk: int, patches: Sequence[MaskPatch]) -> None:
+    def mask_edited(self, lesion_pk: StateKey, patches: Sequence[MaskPatch]) -> None:
         """Redraw an edited mask and save it (called by :class:`MaskEdit`)."""
-        lesion_pk = self._resolve(lesion_pk)
+        lesion_pk = self._resolve_key(lesion_pk)
         lesion = self._lesions[lesion_pk]
         box = _union_box([p.box for p in patches])
         self._workspace.mask_changed(lesion.series_uid, lesion.part, lesion.item.name, box)
@@ -439,13 +529,20 @@ class ContourController(ContourActionsMixin, QObject):
     ) -> None:
         """Auto contour from a click: a new focus, or (Shift) exclude from the active one.
 
+        With a focus selected that has no contour at the clicked series' timepoint
+        (a follow-up), the click contours that focus there instead of a new one.
         A click on fat, bone or outside the liver is contoured once the user
         confirms it (``confirmed``); refining a focus does not ask again.
         """
         series_uid, part = view.series_key
         self._pending_click = None if exclude else (view, point_lps)
         point = tuple(float(v) for v in np.asarray(point_lps)[:3])
-        active = self._lesions.get(self._active_pk) if self._active_pk is not None else None
+        timepoint_pk = self._timepoint_of(series_uid)
+        active = (
+            self._lesions.get((self._active_pk, timepoint_pk))
+            if self._active_pk is not None and timepoint_pk is not None
+            else None
+        )
         if exclude:
             if active is None or active.item.is_liver or active.series_uid != series_uid:
                 self.error.emit("Shift-click excludes from the selected focus: select one first.")
@@ -457,6 +554,13 @@ class ContourController(ContourActionsMixin, QObject):
             include, excluded, name = active.include, active.exclude, active.item.name
         else:
             include, excluded, name = [point], [], None  # type: ignore[list-item]
+            selected = self._selected_item()
+            if (
+                selected is not None
+                and not selected.is_liver
+                and (active is None or not active.mask.any())
+            ):
+                name = selected.name  # the selected focus, at this timepoint
         if not include:
             self.error.emit("The selected focus has no auto-contour click to refine.")
             return
@@ -488,11 +592,14 @@ class ContourController(ContourActionsMixin, QObject):
         stored = self._contouring.load_mask(result.lesion.pk, result.segmentation.timepoint_pk)
         if stored is None:
             return
-        lesion = self._lesions.get(result.lesion.pk)
-        before = lesion.mask.copy() if lesion is not None else np.zeros_like(stored.mask)
+        lesion = self._lesions.get((result.lesion.pk, result.segmentation.timepoint_pk))
         after = np.array(stored.mask, dtype=bool)
-        self._adopt(result.lesion, result.segmentation, before)
-        state = self._lesions[result.lesion.pk]
+        before = (
+            lesion.mask.copy()
+            if lesion is not None and lesion.mask.shape == after.shape
+            else np.zeros_like(after)
+        )
+        state = self._adopt(result.lesion, result.segmentation, before)
         state.include, state.exclude = include, exclude
         patch = MaskPatch.between(before, after)
         patch.apply(state.mask)
@@ -502,19 +609,35 @@ class ContourController(ContourActionsMixin, QObject):
             # Undo deletes the lesion it added: its row, plan input and measurements go too.
             self.stack.record(LesionPresence(self, result.lesion.pk, text, present_after=True))
         else:
-            self.stack.record(MaskEdit(self, result.lesion.pk, text, [patch]))
+            self.stack.record(MaskEdit(self, state.key, text, [patch]))
         self._active_pk = result.lesion.pk
+        self._active_timepoint_pk = state.timepoint_pk
         self.lesions_changed.emit()
 
     def _editable(self, view: Any) -> _Lesion | None:
-        lesion = self._lesions.get(self._active_pk) if self._active_pk is not None else None
-        if lesion is None:
+        """The selected lesion at the view's timepoint (a new, empty mask on the view's grid
+        when it has none there yet), or None with the reason emitted."""
+        item = self._selected_item()
+        if item is None:
             self.error.emit("Select or create a lesion to paint into first.")
             return None
+        series_uid, part = view.series_key
+        timepoint_pk = self._timepoint_of(series_uid)
+        lesion = self._lesions.get((item.pk, timepoint_pk)) if timepoint_pk is not None else None
+        if lesion is None:
+            if timepoint_pk is None or view.volume is None:
+                self.error.emit(
+                    "This series is not part of the case: create a case first "
+                    "(Case → New case…) and link its study."
+                )
+                return None
+            segmentation = SimpleNamespace(
+                series_uid=series_uid, part=part or "", timepoint_pk=timepoint_pk
+            )
+            lesion = self._adopt(item, segmentation, np.zeros(view.volume.shape, dtype=bool))
         if lesion.locked:
             self.error.emit(f"{lesion.item.name} is locked.")
             return None
-        series_uid, part = view.series_key
         if (lesion.series_uid, lesion.part) != (series_uid, part or ""):
             self.error.emit(f"{lesion.item.name} is contoured on another series.")
             return None
@@ -523,7 +646,7 @@ class ContourController(ContourActionsMixin, QObject):
     def _begin_stroke(self, view: Any, point: Any) -> None:
         lesion = self._editable(view)
         self._stroke = []
-        self._stroke_pk = None if lesion is None else lesion.item.pk
+        self._stroke_pk = None if lesion is None else lesion.key
         self._last_point = None
         if lesion is not None and self._tool == "threshold" and self.threshold_from_click:
             self.set_threshold(*neighbourhood_hu(view.volume, point, self.brush_radius_mm))
@@ -574,16 +697,17 @@ class ContourController(ContourActionsMixin, QObject):
         if patch.is_empty:
             self.error.emit(f"{text}: nothing changed.")
             return False
-        self.stack.push(MaskEdit(self, lesion.item.pk, text, [patch]))
+        self.stack.push(MaskEdit(self, lesion.key, text, [patch]))
         return True
 
     # ------------------------------------------------------------------ saving
-    def _save(self, lesion_pk: int) -> None:
+    def _save(self, lesion_pk: StateKey) -> None:
         if lesion_pk in self._saving:
             self._dirty.add(lesion_pk)
             return
         lesion = self._lesions[lesion_pk]
         self._saving.add(lesion_pk)
+        self._active_timepoint_pk = lesion.timepoint_pk
         task = _save_task(
             self._contouring,
             lesion.item.pk,
@@ -596,7 +720,7 @@ class ContourController(ContourActionsMixin, QObject):
             task, f"Saving {lesion.item.name}", functools.partial(self._on_saved, lesion_pk)
         )
 
-    def _on_saved(self, lesion_pk: int, _result: object) -> None:
+    def _on_saved(self, lesion_pk: StateKey, _result: object) -> None:
         self._finish()
         self._saving.discard(lesion_pk)
         if lesion_pk in self._dirty and lesion_pk in self._lesions:

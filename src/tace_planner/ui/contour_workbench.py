@@ -206,6 +206,8 @@ class ContourWorkbench(QObject):
 
     def _on_contour_lesions_changed(self) -> None:
         if self.lesion_panel is not None:
+            if self.controller is not None and self.controller.active_timepoint_pk is not None:
+                self.lesion_panel.show_timepoint(self.controller.active_timepoint_pk)
             self.lesion_panel.refresh()
             if self.controller is not None and self.controller.active_lesion_pk:
                 self.lesion_panel.select_lesion(self.controller.active_lesion_pk)

@@ -105,6 +105,17 @@ def _patient_table(plan: Any) -> str:
     )
 
 
+def _no_dose_reasons(plan: Any) -> str:
+    """Why no session is proposed: every block, listed (else the warnings that apply)."""
+    reasons = [a for a in plan.advisories if a.severity == "block"]
+    if not reasons:
+        reasons = [a for a in plan.advisories if a.severity not in ("info",)]
+    if not reasons:
+        return "<b>No dose proposed.</b>"
+    items = "".join(f"<li>{_e(a.message)}</li>" for a in reasons)
+    return f"<b>No dose proposed:</b><ul style='margin-top:0'>{items}</ul>"
+
+
 def _burden_table(plan: Any) -> str:
     figures = plan.figures
     proposal = getattr(plan, "proposal", plan)
@@ -191,9 +202,7 @@ def _sessions_table(plan: Any) -> str:
             f"<td><small>{_e(note)}</small></td></tr>"
         )
     if not rows:
-        blocks = [a.message for a in plan.advisories if a.severity == "block"]
-        why = ": " + " ".join(_e(m) for m in blocks) if blocks else "."
-        rows.append(f"<tr><td colspan='9'><b>No dose proposed{why}</b></td></tr>")
+        rows.append(f"<tr><td colspan='9'>{_no_dose_reasons(plan)}</td></tr>")
     total = (
         f"<tr><td colspan='4' align='right'><b>Total</b></td><td></td><td></td>"
         f"<td align='right'><b>{plan.total_loaded_mg:.0f}</b></td>"

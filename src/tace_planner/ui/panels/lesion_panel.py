@@ -2,8 +2,15 @@
 
 Reads come from the contouring service as DTOs; each button is one service call.
 Selecting a row emits ``lesion_selected(pk)`` only: the views stay still. A
-double click or the row's "Go to lesion" action emits ``jump_requested(point_lps)``
-(the lesion's centroid) so the main window can move the views there.
+double click (except on a focus's *Seg.* cell, which opens its editor) or the
+row's "Go to lesion" action emits ``jump_requested(point_lps)`` (the lesion's
+centroid) so the main window can move the views there.
+
+The Couinaud segment is edited in its cell (a list of segments) or with the
+context menu's *Set Couinaud segment…* (with the proposal from the liver
+contour); the *Target* box selects RECIST 1.1 target lesions, refused with the
+rule it breaks unless the physician gives a reason. Both are audited service
+calls. *Values at* chooses the timepoint whose measurements are shown.
 """
 
 from __future__ import annotations
@@ -12,9 +19,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -27,19 +35,26 @@ from PySide6.QtWidgets import (
 )
 
 from tace_planner.services.contouring_dto import LesionItem, MeasurementsItem
+from tace_planner.ui.dialogs.segment_dialog import NO_SEGMENT
+from tace_planner.ui.panels.lesion_edits import LesionEditsMixin, SegmentDelegate
 
 if TYPE_CHECKING:
     from tace_planner.services.contouring import ContouringService
 
 COLUMNS = ("Lesion", "Seg.", "Target", "Volume cm³", "Long mm", "Short mm", "HU", "Enh. %",
            "Show", "Lock")  # fmt: skip
+SEGMENT_COLUMN, TARGET_COLUMN = 1, 2
+UNASSIGNED_TIP = (
+    "No Couinaud segment: the plan cannot treat this focus. Double-click here, or right-click "
+    "→ Set Couinaud segment…"
+)
 
 
 def _num(value: float | None, digits: int) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-class LesionPanel(QWidget):
+class LesionPanel(LesionEditsMixin, QWidget):
     """Table of lesions with their baseline measurements and the burden F."""
 
     lesion_selected = Signal(object)  # lesion pk or None
@@ -56,9 +71,19 @@ class LesionPanel(QWidget):
         self._lesions: list[LesionItem] = []
         self._centroids: dict[int, tuple[float, float, float]] = {}
         self._measurements: dict[int, Any] = {}
+        self._baseline_measurements: dict[int, Any] = {}  # while a follow-up is shown
+        self._timepoint_pk: int | None = None
         self._filling = False
         self.delete_handler: Callable[[int], object] | None = None
         """Deletes a lesion instead of the panel (the contour controller's undoable delete)."""
+        self.timepoint_box = QComboBox()
+        self.timepoint_box.setObjectName("timepoint_box")
+        self.timepoint_box.setToolTip("Whose measurements the list shows: baseline or a follow-up")
+        self.timepoint_box.currentIndexChanged.connect(self._on_timepoint_box_changed)
+        self.message_label = QLabel("")
+        self.message_label.setObjectName("lesion_message")
+        self.message_label.setWordWrap(True)
+        self.message_label.setVisible(False)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("lesion_table")
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -73,7 +98,22 @@ class LesionPanel(QWidget):
         )
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.setEditTriggers(
+            QAbstractItemView.DoubleClicked
+            | QAbstractItemView.SelectedClicked
+            | QAbstractItemView.EditKeyPressed
+        )
+        self.table.setItemDelegateForColumn(SEGMENT_COLUMN, SegmentDelegate(self))
+        self.table.horizontalHeaderItem(SEGMENT_COLUMN).setToolTip(
+            "Couinaud segment (Couinaud 1957; Bismuth, World J Surg 1982): double-click to "
+            "change, or right-click → Set Couinaud segment… for the proposal from the liver"
+        )
+        self.table.horizontalHeaderItem(TARGET_COLUMN).setToolTip(
+            "RECIST 1.1 target lesion: at most 5 in all and 2 per organ, each ≥ 10 mm "
+            "(Eisenhauer, Eur J Cancer 2009)"
+        )
+        self.table.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._on_table_context_menu_requested)
         self.table.verticalHeader().setVisible(False)
         self.burden_label = QLabel("No case")
         self.burden_label.setObjectName("burden_label")
@@ -85,18 +125,23 @@ class LesionPanel(QWidget):
         for button in (self.add_button, self.rename_button, self.delete_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        timepoint_row = QHBoxLayout()
+        timepoint_row.addWidget(QLabel("Values at"))
+        timepoint_row.addWidget(self.timepoint_box, stretch=1)
         layout = QVBoxLayout(self)
+        layout.addLayout(timepoint_row)
         layout.addWidget(self.burden_label)
+        layout.addWidget(self.message_label)
         layout.addWidget(self.table, stretch=1)
         layout.addLayout(buttons)
         self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
         self.table.itemChanged.connect(self._on_table_item_changed)
         self.table.cellDoubleClicked.connect(self._on_table_cell_double_clicked)
+        # The right-click menu (context_menu) also holds "Go to lesion" for its row.
         self.go_to_action = QAction("Go to lesion", self.table)
         self.go_to_action.setToolTip("Show the selected lesion's centre in the views")
         self.go_to_action.triggered.connect(self.go_to_selected)
         self.table.addAction(self.go_to_action)
-        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.add_button.clicked.connect(self._on_add_button_clicked)
         self.rename_button.clicked.connect(self._on_rename_button_clicked)
         self.delete_button.clicked.connect(self._on_delete_button_clicked)
@@ -108,34 +153,90 @@ class LesionPanel(QWidget):
         """The lesions shown, in table order."""
         return list(self._lesions)
 
+    @property
+    def timepoint_pk(self) -> int | None:
+        """The timepoint whose values are shown (None: the baseline)."""
+        return self._timepoint_pk
+
     def set_case(self, case_pk: int | None) -> None:
-        """Show the lesions of a case (None: empty)."""
+        """Show the lesions of a case (None: empty), with the baseline values."""
+        changed = case_pk != self._case_pk
         self._case_pk = case_pk
+        if changed:
+            self._timepoint_pk = None
+        self._fill_timepoints()
+        self.refresh()
+
+    def show_timepoint(self, timepoint_pk: int | None) -> None:
+        """Show the values of a timepoint of the case (None: the baseline)."""
+        shown = self._timepoint_pk
+        self._timepoint_pk = timepoint_pk
+        self._fill_timepoints()  # the baseline becomes None
+        if self._timepoint_pk != shown:
+            self.refresh()
+
+    def _fill_timepoints(self) -> None:
+        case_pk = self._case_pk
+        choices = [] if case_pk is None else self._contouring.lesions.timepoints(case_pk)
+        if self._timepoint_pk not in {c.pk for c in choices[1:]}:
+            self._timepoint_pk = None  # the first (the baseline) or gone
+        blocked = self.timepoint_box.blockSignals(True)
+        self.timepoint_box.clear()
+        for choice in choices:
+            when = f" ({choice.imaged_on.isoformat()})" if choice.imaged_on else ""
+            self.timepoint_box.addItem(choice.label + when, choice.pk)
+        if choices:
+            current = self._timepoint_pk if self._timepoint_pk is not None else choices[0].pk
+            self.timepoint_box.setCurrentIndex(self.timepoint_box.findData(current))
+        self.timepoint_box.setEnabled(len(choices) > 1)
+        self.timepoint_box.blockSignals(blocked)
+
+    def _on_timepoint_box_changed(self, _index: int) -> None:
+        data = self.timepoint_box.currentData()
+        first = self.timepoint_box.currentIndex() == 0
+        self._timepoint_pk = None if data is None or first else data
         self.refresh()
 
     def refresh(self) -> None:
-        """Reread lesions and baseline measurements, keeping the selection."""
+        """Reread lesions and the shown timepoint's measurements, keeping the selection."""
         selected = self.selected_lesion_pk()
         if self._case_pk is None:
             self._fill([], None)
             self.burden_label.setText("No case")
             return
         lesions = self._contouring.list_lesions(self._case_pk)
+        timepoint = "baseline" if self._timepoint_pk is None else self._timepoint_pk
         try:
-            measured = self._contouring.measurements(case_pk=self._case_pk, timepoint="baseline")
+            measured = self._contouring.measurements(case_pk=self._case_pk, timepoint=timepoint)
         except Exception:  # noqa: BLE001 - no baseline yet: the list still shows
             measured = None
-        self._fill(lesions, measured)
+        baseline = None
+        if self._timepoint_pk is not None and measured is not None:
+            try:
+                baseline = self._contouring.measurements(
+                    case_pk=self._case_pk, timepoint="baseline"
+                )
+            except Exception:  # noqa: BLE001 - no baseline: no change shown
+                baseline = None
+        self._fill(lesions, measured, baseline)
         self.burden_label.setText(_burden_text(measured, bool(lesions)))
         if selected is not None:
             self.select_lesion(selected)
 
-    def _fill(self, lesions: list[LesionItem], measured: MeasurementsItem | None) -> None:
+    def _fill(
+        self,
+        lesions: list[LesionItem],
+        measured: MeasurementsItem | None,
+        baseline: MeasurementsItem | None = None,
+    ) -> None:
         self._filling = True
         self._lesions = lesions
         self._centroids = {}
         by_pk = {m.lesion_pk: m for m in measured.lesions} if measured is not None else {}
         self._measurements = by_pk
+        self._baseline_measurements = (
+            {m.lesion_pk: m for m in baseline.lesions} if baseline is not None else {}
+        )
         self.table.setRowCount(len(lesions))
         for row, lesion in enumerate(lesions):
             m = by_pk.get(lesion.pk)
@@ -146,8 +247,8 @@ class LesionPanel(QWidget):
             )
             texts = (
                 lesion.name,
-                "liver" if lesion.is_liver else (lesion.couinaud_segment or "—"),
-                "target" if lesion.is_target else "",
+                "liver" if lesion.is_liver else (lesion.couinaud_segment or NO_SEGMENT),
+                "",
                 _num(m.volume_cm3 if m else None, 2),
                 _num(m.longest_axial_diameter_mm if m else None, 1),
                 _num(m.short_axis_mm if m else None, 1),
@@ -156,13 +257,30 @@ class LesionPanel(QWidget):
             )
             for column, text in enumerate(texts):
                 item = QTableWidgetItem(text)
+                item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable)
                 if column == 0 and lesion.colour:
                     item.setForeground(Qt.GlobalColor.black)
-                    from PySide6.QtGui import QColor
-
                     item.setBackground(QColor(lesion.colour))
                 if m is not None and m.trust not in ("ok", "") and column == 3:
                     item.setToolTip("; ".join(m.notes) or m.trust)
+                if column == 3 and m is not None and baseline is not None:
+                    item.setToolTip(_change_text(baseline, m))
+                if column == 3 and m is None and measured is not None:
+                    item.setToolTip(
+                        f"{lesion.name} is not contoured at {measured.timepoint_label}: select "
+                        "it and contour it on a series of that timepoint"
+                    )
+                if column == SEGMENT_COLUMN and not lesion.is_liver:
+                    item.setFlags(item.flags() | Qt.ItemIsEditable)
+                    if not lesion.couinaud_segment:
+                        item.setBackground(QColor("#f5c242"))
+                        item.setForeground(Qt.GlobalColor.black)
+                        item.setToolTip(UNASSIGNED_TIP)
+                if column == TARGET_COLUMN and not lesion.is_liver:
+                    item.setFlags(Qt.ItemIsUserCheckable | Qt.ItemIsEnabled | Qt.ItemIsSelectable)
+                    item.setCheckState(Qt.Checked if lesion.is_target else Qt.Unchecked)
+                    if lesion.target_override_reason:
+                        item.setToolTip(f"Target by override: {lesion.target_override_reason}")
                 self.table.setItem(row, column, item)
             for column in (8, 9):
                 previous = self.table.item(row, column)
@@ -207,13 +325,26 @@ class LesionPanel(QWidget):
         self.jump_requested.emit(self._centroids[pk])
         return True
 
-    def _on_table_cell_double_clicked(self, row: int, _column: int) -> None:
-        if row < len(self._lesions):
-            self.select_lesion(self._lesions[row].pk)
-            self.go_to_selected()
+    def _on_table_cell_double_clicked(self, row: int, column: int) -> None:
+        if row >= len(self._lesions):
+            return
+        if column == SEGMENT_COLUMN and not self._lesions[row].is_liver:
+            return  # the double click edits the segment: the views stay still
+        self.select_lesion(self._lesions[row].pk)
+        self.go_to_selected()
 
     def _on_table_item_changed(self, item: QTableWidgetItem) -> None:
-        if self._filling or item.column() not in (8, 9) or item.row() >= len(self._lesions):
+        if self._filling or item.row() >= len(self._lesions):
+            return
+        if item.column() == TARGET_COLUMN:
+            lesion = self._lesions[item.row()]
+            if not lesion.is_liver and (item.checkState() == Qt.Checked) != lesion.is_target:
+                # After the table's own handling of the click: the refresh rebuilds the row.
+                from PySide6.QtCore import QTimer
+
+                QTimer.singleShot(0, lambda: self.set_target(lesion.pk, not lesion.is_target))
+            return
+        if item.column() not in (8, 9):
             return
         pk = self._lesions[item.row()].pk
         checked = item.checkState() == Qt.Checked
@@ -279,7 +410,9 @@ class LesionPanel(QWidget):
         if pk is None:
             return
         lesion = next(item for item in self._lesions if item.pk == pk)
-        measured = self._measurements.get(pk)
+        # Contoured at the shown timepoint, or at baseline while a follow-up is shown:
+        # the delete takes its contours at every timepoint.
+        measured = self._measurements.get(pk) or self._baseline_measurements.get(pk)
         if measured is not None:
             volume = measured.volume_cm3
             size = "not measured yet" if volume is None else f"{volume:.2f} cm³"
@@ -298,13 +431,25 @@ class LesionPanel(QWidget):
         self.lesions_edited.emit()
 
 
+def _change_text(baseline: MeasurementsItem, now: Any) -> str:
+    """The volume change of a lesion since baseline, for the volume cell's tooltip."""
+    before = next((m for m in baseline.lesions if m.lesion_pk == now.lesion_pk), None)
+    if before is None or before.volume_cm3 is None or now.volume_cm3 is None:
+        return f"{now.name} has no baseline volume to compare with"
+    text = f"Baseline {before.volume_cm3:.2f} cm³ → {now.volume_cm3:.2f} cm³"
+    if before.volume_cm3 > 0:
+        text += f" ({100 * (now.volume_cm3 / before.volume_cm3 - 1):+.0f} %)"
+    return text
+
+
 def _burden_text(measured: MeasurementsItem | None, has_lesions: bool) -> str:
     if measured is None:
         return "No baseline timepoint." if has_lesions else "No lesion contoured yet."
     v_liv = _num(measured.liver_volume_cm3, 0)
     v_mts = _num(measured.tumour_volume_cm3, 1)
     burden = _num(measured.burden_percent, 2)
-    text = f"Baseline: V_mts {v_mts} cm³, V_liv {v_liv} cm³, F = {burden} %"
+    label = measured.timepoint_label[:1].upper() + measured.timepoint_label[1:]
+    text = f"{label}: V_mts {v_mts} cm³, V_liv {v_liv} cm³, F = {burden} %"
     if measured.notes:
         text += "\n" + " ".join(measured.notes)
     return text

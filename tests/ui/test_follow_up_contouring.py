@@ -1,0 +1,186 @@
+"""Contouring the selected lesion at a follow-up: same identity, its own mask, values per visit."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from tace_planner.services.bootstrap import open_services
+from tace_planner.services.settings import AppSettings
+from tace_planner.ui.main_window import MainWindow
+from tace_planner.ui.viewer.interaction import PointerEvent
+
+pytestmark = [pytest.mark.ui, pytest.mark.db, pytest.mark.dicom]
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path, demo_data_dir: Path):
+    data_dir = tmp_path / "data"
+    shutil.copytree(demo_data_dir, data_dir)
+    services = open_services(AppSettings(data_dir=data_dir, db_url=None, user="radiologist"))
+    main = MainWindow(services)
+    qtbot.addWidget(main)
+    main.resize(1400, 900)
+    main.show()
+    main._test_services = services
+    main.select_case(services.cases.list_cases()[0].pk)
+    main._test_truth = json.loads((data_dir / "demo-phantom" / "truth.json").read_text())
+    yield main
+    main.close()
+    services.close()
+
+
+def _open(qtbot, window, label: str) -> dict:
+    timepoint = next(t for t in window._test_truth["timepoints"] if t["label"] == label)
+    venous = next(s["series_uid"] for s in timepoint["series"] if s["folder"] == "CT_venous")
+    assert window.study_tree.select_series(venous)
+    view = window.slice_view
+    qtbot.waitUntil(
+        lambda: view.volume is not None and view.series_key[0] == venous, timeout=20_000
+    )
+    qtbot.waitUntil(lambda: not window.progress_bar.isVisible(), timeout=20_000)
+    return timepoint
+
+
+def _click(qtbot, window, point, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+    view = window.viewer.active_view
+    point = np.asarray(point, dtype=float)
+    index = np.linalg.solve(view.volume.index_to_lps, np.append(point, 1.0))[:3]
+    voxel = tuple(round(float(v)) for v in index)
+    window.viewer.pointer_event.emit(view, PointerEvent("click", point, voxel, voxel[0], modifiers))
+    qtbot.waitUntil(lambda: not window.contour_controller.is_busy, timeout=20_000)
+
+
+def _centre(timepoint: dict, name: str):
+    return next(f["center_lps_mm"] for f in timepoint["foci"] if f["name"] == name)
+
+
+def test_contouring_the_selected_lesion_on_a_follow_up(qtbot, window) -> None:
+    controller, panel = window.contour_controller, window.lesion_panel
+    baseline = _open(qtbot, window, "baseline")
+    controller.set_tool("auto")
+    _click(qtbot, window, _centre(baseline, "F1"))
+    f1 = controller.active_lesion_pk
+    assert [item.name for item in panel.lesions] == ["F1"]
+    baseline_volume = float(panel.table.item(0, 3).text())
+    follow_up = _open(qtbot, window, "follow_up_1")
+    panel.select_lesion(f1)
+    assert controller.active_lesion_pk == f1
+    _click(qtbot, window, _centre(follow_up, "F1"))
+    # The same lesion, not a new "F2".
+    assert [item.name for item in panel.lesions] == ["F1"]
+    assert controller.active_lesion_pk == f1
+    services = window._test_services
+    case_pk = panel.lesions[0].case_pk
+    masks = [m for m in services.contouring.masks_of_case(case_pk) if m.lesion.pk == f1]
+    assert len(masks) == 2
+    assert len({m.segmentation.timepoint_pk for m in masks}) == 2
+    assert len({m.segmentation.series_uid for m in masks}) == 2
+    # Both masks stay loaded: the baseline one was not replaced by the follow-up one.
+    states = [controller.lesion_state(f1, m.segmentation.timepoint_pk) for m in masks]
+    assert all(state is not None and state.mask.any() for state in states)
+    # The dock shows the follow-up values; the baseline is one choice away.
+    qtbot.waitUntil(lambda: panel.timepoint_pk is not None, timeout=5_000)
+    qtbot.waitUntil(lambda: panel.table.item(0, 3).text() != "—", timeout=5_000)
+    follow_up_volume = float(panel.table.item(0, 3).text())
+    assert follow_up_volume < baseline_volume * 0.8  # F1 shrinks to 55 % after TACE
+    assert "follow" in panel.burden_label.text().lower()
+    assert panel.table.item(0, 3).toolTip().startswith(f"Baseline {baseline_volume:.2f} cm³ → ")
+    panel.timepoint_box.setCurrentIndex(0)
+    assert float(panel.table.item(0, 3).text()) == pytest.approx(baseline_volume)
+    # With F1 contoured there, the next click is a new focus, as at baseline.
+    panel.select_lesion(f1)
+    _click(qtbot, window, _centre(follow_up, "F2"))
+    assert [item.name for item in panel.lesions] == ["F1", "F2"]
+
+
+def test_the_brush_paints_the_selected_lesion_on_a_follow_up(qtbot, window) -> None:
+    controller, panel = window.contour_controller, window.lesion_panel
+    baseline = _open(qtbot, window, "baseline")
+    controller.set_tool("auto")
+    _click(qtbot, window, _centre(baseline, "F2"))
+    f2 = controller.active_lesion_pk
+    follow_up = _open(qtbot, window, "follow_up_1")
+    panel.select_lesion(f2)
+    controller.brush_radius_mm = 6.0
+    controller.set_tool("brush")
+    messages: list[str] = []
+    controller.error.connect(messages.append)
+    _click(qtbot, window, _centre(follow_up, "F2"))
+    assert not messages
+    qtbot.waitUntil(lambda: not controller.is_busy, timeout=20_000)
+    services = window._test_services
+    case_pk = panel.lesions[0].case_pk
+    masks = [m for m in services.contouring.masks_of_case(case_pk) if m.lesion.pk == f2]
+    assert len(masks) == 2
+    assert [item.pk for item in panel.lesions] == [f2]  # no new focus
+    # Undo removes the follow-up stroke only.
+    window.undo_action.trigger()
+    state = controller.lesion_state(f2, max(m.segmentation.timepoint_pk for m in masks))
+    assert not state.mask.any()
+
+
+def test_deleting_a_lesion_takes_every_timepoint_and_undo_brings_them_back(
+    qtbot, window, monkeypatch
+) -> None:
+    from tace_planner.ui.panels.lesion_panel import SEGMENT_COLUMN, LesionPanel
+
+    controller, panel = window.contour_controller, window.lesion_panel
+    baseline = _open(qtbot, window, "baseline")
+    controller.set_tool("auto")
+    _click(qtbot, window, _centre(baseline, "F1"))
+    f1 = controller.active_lesion_pk
+    follow_up = _open(qtbot, window, "follow_up_1")
+    panel.select_lesion(f1)
+    _click(qtbot, window, _centre(follow_up, "F1"))
+    services = window._test_services
+    case_pk = panel.lesions[0].case_pk
+    timepoints = sorted(
+        m.segmentation.timepoint_pk
+        for m in services.contouring.masks_of_case(case_pk)
+        if m.lesion.pk == f1
+    )
+    assert len(timepoints) == 2
+    controller.set_visible(f1, False)  # a view flag the restore brings back
+    # The right-click menu holds both the jump and the segment edit.
+    texts = [a.text() for a in panel.context_menu(f1).actions()]
+    assert "Go to lesion" in texts
+    assert "Set Couinaud segment…" in texts
+    jumps: list[object] = []
+    panel.jump_requested.connect(jumps.append)
+    panel.table.cellDoubleClicked.emit(0, SEGMENT_COLUMN)  # edits the segment: no jump
+    assert jumps == []
+    next(a for a in panel.context_menu(f1).actions() if a.text() == "Go to lesion").trigger()
+    assert len(jumps) == 1
+
+    asked: list[str] = []
+    monkeypatch.setattr(
+        LesionPanel, "confirm_delete", classmethod(lambda cls, _p, text: asked.append(text) or True)
+    )
+    panel.select_lesion(f1)
+    panel.delete_button.click()
+    assert len(asked) == 1
+    assert "F1" in asked[-1]
+    assert panel.lesions == []
+    assert all(controller.lesion_state(f1, t) is None for t in timepoints)
+    assert not [m for m in services.contouring.masks_of_case(case_pk) if m.lesion.pk == f1]
+
+    window.undo_action.trigger()
+    qtbot.waitUntil(lambda: not controller.is_busy, timeout=20_000)
+    assert [item.name for item in panel.lesions] == ["F1"]
+    restored = panel.lesions[0].pk
+    states = [controller.lesion_state(restored, t) for t in timepoints]
+    assert all(state is not None and state.mask.any() for state in states)
+    assert not any(state.visible for state in states)
+    assert {m.segmentation.timepoint_pk for m in services.contouring.masks_of_case(case_pk)
+            if m.lesion.pk == restored} == set(timepoints)  # fmt: skip
+    # An undo of the follow-up contour still finds its mask under the restored lesion id.
+    window.undo_action.trigger()
+    qtbot.waitUntil(lambda: not controller.is_busy, timeout=20_000)
+    assert not controller.lesion_state(restored, timepoints[1]).mask.any()
+    assert controller.lesion_state(restored, timepoints[0]).mask.any()
