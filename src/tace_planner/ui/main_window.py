@@ -67,6 +67,11 @@ DOCK_TITLES = {
 }
 #: Share of the window's width the plan docks get on a first start (the plan's tables fit).
 DOCK_WIDTH_SHARE = 0.36
+DOCK_WIDTH_MAX_SHARE = 0.45
+#: The case list and study tree on a first start: a share of the central width, not below a minimum.
+LEFT_COLUMN_SHARE = 0.3
+LEFT_COLUMN_MIN_PX = 300
+_SIDE_AREAS = (Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.LeftDockWidgetArea)
 FIT_DOCKS_DELAY_MS = 300
 
 
@@ -140,6 +145,7 @@ class MainWindow(QMainWindow):
         studies_layout.addWidget(self.protocol_label)
         studies_layout.addWidget(self.study_tree, stretch=1)
         self.annotation_panel = AnnotationPanel()
+        self.annotation_panel.heading.setWordWrap(True)  # a long series title never widens it
         left = QSplitter(Qt.Vertical)
         left.addWidget(self.case_list)
         left.addWidget(studies)
@@ -174,10 +180,11 @@ class MainWindow(QMainWindow):
         splitter = QSplitter(Qt.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(right)
-        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 4)
-        splitter.setSizes([480, 920])
+        splitter.setSizes([340, 1060])
         splitter.setChildrenCollapsible(False)
+        self._splitter = splitter
         self.setCentralWidget(self._build_central(splitter))
 
         self.plan_panel = PlanPanel(
@@ -381,7 +388,7 @@ class MainWindow(QMainWindow):
         patient = self._patients.get(patient_pk) if patient_pk is not None else None
         self._context = WorkspaceContext(patient, case)
         self.workspace_bar.set_context(self._context)
-        label = self._context.patient_label
+        label = self._context.patient_short_label
         for name, dock in self._docks().items():
             base = DOCK_TITLES.get(name)
             if base is not None:
@@ -447,6 +454,7 @@ class MainWindow(QMainWindow):
         self._set_context(None, case_pk)
         self.show_protocol_status(case_pk)
         self.plan_panel.set_case(case_pk)
+        QTimer.singleShot(0, self.fit_docks)  # the case's plan decides the width it needs
         if self.lesion_panel is not None and self.contour_controller is not None:
             self.lesion_panel.set_case(case_pk)
             try:
@@ -565,7 +573,7 @@ class MainWindow(QMainWindow):
     def _refresh_annotation_panel(self) -> None:
         view = self.viewer.active_view
         items = self.viewer.annotations.items_for(view.series_key)
-        patient = self._context.patient_label
+        patient = self._context.patient_short_label
         heading = f"{patient}: {view.title}" if patient and view.title else view.title or patient
         self.annotation_panel.show_items(items, heading)
 
@@ -747,11 +755,25 @@ class MainWindow(QMainWindow):
             self.enter_workspace(saved)
         if not self._layout_store.restore_state(self):
             # After the window manager has given the window its maximised size.
-            QTimer.singleShot(FIT_DOCKS_DELAY_MS, self.fit_docks)
+            QTimer.singleShot(FIT_DOCKS_DELAY_MS, self._fit_first_start)
+
+    def _fit_first_start(self) -> None:
+        self.fit_docks()
+        total = sum(self._splitter.sizes())
+        left = max(LEFT_COLUMN_MIN_PX, int(total * LEFT_COLUMN_SHARE))
+        self._splitter.setSizes([left, max(0, total - left)])
 
     def fit_docks(self) -> None:
-        """Give the right docks a share of the width in which the plan's tables fit."""
-        docks = [d for d in self._docks().values() if d.isVisible() and not d.isFloating()]
+        """Widen the right docks until the plan's tables fit (at most ``DOCK_WIDTH_MAX_SHARE``).
+
+        Called at the first start and whenever a case is chosen (the plan's
+        sessions and warnings then decide the width); it never narrows a dock.
+        """
+        docks = [
+            d
+            for d in self._docks().values()
+            if d.isVisible() and not d.isFloating() and self.dockWidgetArea(d) in _SIDE_AREAS
+        ]
         if not docks:
             return
         wanted = int(self.width() * DOCK_WIDTH_SHARE)
@@ -761,7 +783,9 @@ class MainWindow(QMainWindow):
                     content = area.widget().minimumSizeHint().width()
                     scrollbar = area.verticalScrollBar().sizeHint().width()
                     wanted = max(wanted, content + scrollbar + 2 * area.frameWidth() + 16)
-        self.resizeDocks(docks, [min(wanted, self.width() // 2)] * len(docks), Qt.Horizontal)
+        wanted = min(wanted, int(self.width() * DOCK_WIDTH_MAX_SHARE))
+        if max(dock.width() for dock in docks) < wanted:
+            self.resizeDocks(docks, [wanted] * len(docks), Qt.Orientation.Horizontal)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Remember the layout, cancel running work and wait for it before the window goes."""

@@ -29,8 +29,6 @@ _TEXT_STYLE = (
 )
 _EDGE_STYLE = "color: #e8c050; background: rgba(0, 0, 0, 120); padding: 0px 3px; font-weight: bold;"
 _HINT_STYLE = "color: #b0b0b0; background: rgba(40, 40, 40, 200); padding: 8px; border-radius: 4px;"
-#: Horizontal padding and border of a corner label (``_TEXT_STYLE``), pixels.
-_LABEL_PADDING_PX = 8
 EMPTY_HINT = "Drop a series here (or select one in the study tree)"
 BADGE_STYLES = {
     "warning": "color: #1a1200; background: #ffb020; padding: 2px 6px; font-weight: bold;",
@@ -77,6 +75,13 @@ class CornerText:
         self.hint.setWordWrap(True)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._visible = True
+        probe = self.corners["top_left"]
+        probe.setText("M")
+        # What the style sheet's padding and the label's frame add to the text's width.
+        self._padding_px = probe.sizeHint().width() - QFontMetrics(probe.font()).horizontalAdvance(
+            "M"
+        )
+        probe.setText("")
         self.set_hint(EMPTY_HINT)
 
     def _label(self, style: str, font: QFont) -> QLabel:
@@ -202,11 +207,11 @@ class CornerText:
         label = self.corners[name]
         metrics = QFontMetrics(label.font())
         lines = self._texts[name].splitlines() or [""]
-        return max(metrics.horizontalAdvance(line) for line in lines) + _LABEL_PADDING_PX
+        return max(metrics.horizontalAdvance(line) for line in lines) + self._padding_px
 
     def _elided(self, name: str, width_px: int) -> str:
         metrics = QFontMetrics(self.corners[name].font())
-        room = max(0, width_px - _LABEL_PADDING_PX)
+        room = max(0, width_px - self._padding_px + 1)
         return "\n".join(
             metrics.elidedText(line, Qt.TextElideMode.ElideRight, room)
             for line in self._texts[name].splitlines()

@@ -44,6 +44,12 @@ class WorkspaceContext:
             return f"{name} ({patient_id})"
         return name or patient_id or "patient without name or ID"
 
+    @property
+    def patient_short_label(self) -> str:
+        """The patient's name alone (the ID when there is no name), for dock titles."""
+        label = self.patient_label
+        return label.split(" (", 1)[0] if label.endswith(")") else label
+
 
 def banner_text(context: WorkspaceContext) -> str:
     """The line naming the current patient and case: "Patient … · Case … · TACE date"."""
