@@ -28,6 +28,7 @@ from tace_planner.domain.progress import Progress
 from tace_planner.services.dto import CaseItem, PatientItem, SeriesItem
 from tace_planner.services.settings import config_file, save_settings
 from tace_planner.ui.contour_workbench import ContourWorkbench
+from tace_planner.ui.demo_loader import DemoLoader
 from tace_planner.ui.dialogs.classification_dialog import ClassificationDialog
 from tace_planner.ui.dialogs.help_dialogs import ManualDialog, ShortcutsDialog, menu_shortcuts
 from tace_planner.ui.dialogs.import_dialog import ImportDialog
@@ -124,8 +125,6 @@ class MainWindow(QMainWindow):
         self._patients: dict[int, PatientItem] = {}
         self._cases: dict[int, CaseItem] = {}
         self._workspace_key = ""
-        self._demo = demo
-        self._demo_handle: TaskHandle | None = None
         self._layout_store = WindowLayoutStore(
             layout_settings
             if layout_settings is not None
@@ -202,6 +201,7 @@ class MainWindow(QMainWindow):
         self.lesion_panel = self.contour_workbench.lesion_panel
 
         self._build_status_bar()
+        self.demo_loader = DemoLoader(self, self._tasks, demo)
         self._build_menus()
         self.workspace_bar.workspace_requested.connect(self.enter_workspace)
         self.case_list.case_selected.connect(self._on_case_list_case_selected)
@@ -278,10 +278,7 @@ class MainWindow(QMainWindow):
         import_action.setShortcut(QKeySequence("Ctrl+I"))
         import_action.triggered.connect(self._on_import_triggered)
         file_menu.addAction(import_action)
-        self.demo_action = QAction("Open the &demo case", self)
-        self.demo_action.setToolTip("Generate (the first time) and open the synthetic demo patient")
-        self.demo_action.triggered.connect(self._on_demo_triggered)
-        self.demo_action.setVisible(self._demo is not None)
+        self.demo_action = self.demo_loader.action
         file_menu.addAction(self.demo_action)
         settings_action = QAction("&Settings…", self)
         settings_action.triggered.connect(self._on_settings_triggered)
@@ -562,9 +559,7 @@ class MainWindow(QMainWindow):
         show_error(self, f"Cannot load {title}", error)
 
     def _on_cancel_button_clicked(self) -> None:
-        if self._demo_handle is not None:
-            self._demo_handle.cancel()
-            self._demo_finished("Demo case cancelled")
+        if self.demo_loader.cancel():
             return
         self.viewer.provider.cancel_all()
         self.view_title.setText("Loading cancelled")
@@ -691,57 +686,9 @@ class MainWindow(QMainWindow):
         return dialog
 
     # ----------------------------------------------------------------- demo
-    def _on_demo_triggered(self) -> None:
-        self.load_demo()
-
     def load_demo(self, size: str = "full") -> TaskHandle | None:
-        """Prepare the demo case off the GUI thread (progress and *Cancel* in the status bar).
-
-        The first time, the phantom is generated (a few seconds) and imported;
-        then the case opens. None when the demo is being prepared already, or
-        when the window was given no ``demo`` task (``app.demo_task``).
-        """
-        if self._demo_handle is not None or self._demo is None:
-            return None
-        task = self._demo(size)
-        self.demo_action.setEnabled(False)
-        self.progress_bar.setValue(0)
-        self.progress_bar.setVisible(True)
-        self.cancel_button.setVisible(True)
-        self.statusBar().showMessage("Preparing the demo case…")
-        self._demo_handle = self._tasks.submit(
-            task,
-            title="Preparing the demo case",
-            on_result=self._on_demo_ready,
-            on_progress=self._on_demo_progress,
-            on_error=self._on_demo_failed,
-        )
-        return self._demo_handle
-
-    def _on_demo_progress(self, step: Progress) -> None:
-        if step.total:
-            self.progress_bar.setRange(0, 100)
-            self.progress_bar.setValue(int(step.fraction * 100))
-        else:
-            self.progress_bar.setRange(0, 0)  # busy: the length of this step is unknown
-        self.statusBar().showMessage(step.message or "Preparing the demo case…")
-
-    def _on_demo_ready(self, report: DemoReport) -> None:
-        self._demo_finished(f"Demo case ready: {report.case.title}")
-        self.refresh_cases()
-        self.select_case(report.case.pk)
-
-    def _on_demo_failed(self, error: BaseException) -> None:
-        self._demo_finished("The demo case could not be prepared")
-        show_error(self, "Cannot prepare the demo case", error)
-
-    def _demo_finished(self, message: str) -> None:
-        self._demo_handle = None
-        self.demo_action.setEnabled(True)
-        self.progress_bar.setRange(0, 100)
-        self.progress_bar.setVisible(False)
-        self.cancel_button.setVisible(False)
-        self.statusBar().showMessage(message, 10_000)
+        """Prepare and open the demo case off the GUI thread (see :class:`DemoLoader`)."""
+        return self.demo_loader.load(size)
 
     # ----------------------------------------------------------------- layout
     def show_on_screen(self) -> None:
