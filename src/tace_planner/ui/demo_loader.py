@@ -87,7 +87,8 @@ class DemoLoader(QObject):
             bar.setValue(int(step.fraction * 100))
         else:
             bar.setRange(0, 0)  # busy: this step's length is unknown
-        self._window.statusBar().showMessage(step.message or "Preparing the demo case…")
+        detail = f": {step.message}" if step.message else "…"
+        self._window.statusBar().showMessage(f"Preparing the demo case{detail}")
 
     def _on_result(self, report: DemoReport) -> None:
         self._finish(f"Demo case ready: {report.case.title}")

@@ -68,10 +68,10 @@ DOCK_TITLES = {
 }
 #: Share of the window's width the plan docks get on a first start (the plan's tables fit).
 DOCK_WIDTH_SHARE = 0.36
-DOCK_WIDTH_MAX_SHARE = 0.45
+DOCK_WIDTH_MAX_SHARE = 0.42
 #: The case list and study tree on a first start: a share of the central width, not below a minimum.
 LEFT_COLUMN_SHARE = 0.3
-LEFT_COLUMN_MIN_PX = 300
+LEFT_COLUMN_MIN_PX = 240
 _SIDE_AREAS = (Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.LeftDockWidgetArea)
 FIT_DOCKS_DELAY_MS = 300
 
@@ -146,6 +146,7 @@ class MainWindow(QMainWindow):
         self.annotation_panel = AnnotationPanel()
         self.annotation_panel.heading.setWordWrap(True)  # a long series title never widens it
         left = QSplitter(Qt.Vertical)
+        left.setMinimumWidth(LEFT_COLUMN_MIN_PX)
         left.addWidget(self.case_list)
         left.addWidget(studies)
         left.addWidget(self.annotation_panel)

@@ -29,6 +29,7 @@ _TEXT_STYLE = (
 )
 _EDGE_STYLE = "color: #e8c050; background: rgba(0, 0, 0, 120); padding: 0px 3px; font-weight: bold;"
 _HINT_STYLE = "color: #b0b0b0; background: rgba(40, 40, 40, 200); padding: 8px; border-radius: 4px;"
+_HINT_PADDING_PX = 2 * 8 + 4
 EMPTY_HINT = "Drop a series here (or select one in the study tree)"
 BADGE_STYLES = {
     "warning": "color: #1a1200; background: #ffb020; padding: 2px 6px; font-weight: bold;",
@@ -227,7 +228,9 @@ class CornerText:
         self.badge.move(_clear_down(rect, above).topLeft())
 
     def _place_hint(self, width: int, height: int) -> None:
-        hint_width = min(self.hint.sizeHint().width(), max(80, width - 2 * MARGIN_PX))
+        # A word-wrapped label hints at its narrowest width: measure the text itself.
+        text_px = QFontMetrics(self.hint.font()).horizontalAdvance(self.hint.text())
+        hint_width = min(text_px + _HINT_PADDING_PX, max(80, width - 2 * MARGIN_PX))
         self.hint.setFixedWidth(hint_width)
         self.hint.adjustSize()
         self.hint.move((width - hint_width) // 2, (height - self.hint.height()) // 2)

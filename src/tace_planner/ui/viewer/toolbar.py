@@ -100,6 +100,7 @@ class ViewerToolBar(QToolBar):
         workspace.tool_changed.connect(self._on_workspace_tool_changed)
         for view in workspace.all_views:
             view.view_changed.connect(self._on_view_changed)
+        self.sync_preset_box(workspace.active_view)
 
     def _fill_presets(self) -> None:
         self.preset_box.clear()
@@ -187,6 +188,8 @@ class ViewerToolBar(QToolBar):
         self.preset_box.setCurrentIndex(self._preset_row(view))
 
     def _preset_row(self, view: SliceView) -> int:
+        if view.volume is None:
+            return self.preset_box.findData(1)  # what a CT opens with
         if view.preset_name == "auto":
             return self.preset_box.findData(0)
         window = tuple(float(v) for v in view.window_hu)
