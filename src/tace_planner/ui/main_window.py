@@ -412,6 +412,10 @@ class MainWindow(QMainWindow):
         self._patients = {patient.pk: patient for patient in patients}
         self._cases = {case.pk: case for case in cases}
         self.case_list.show_cases(patients, cases)
+        if self._context.case is not None or self._context.patient is not None:
+            # A renamed case or a new study: the banner and the dock titles say it at once.
+            case, patient = self._context.case, self._context.patient
+            self._set_context(patient.pk if patient else None, case.pk if case else None)
         if not patients:
             self.statusBar().showMessage(
                 "No case yet: run 'tace-planner demo' or import a study", 10_000
