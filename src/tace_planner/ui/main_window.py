@@ -418,7 +418,7 @@ class MainWindow(QMainWindow):
             self._set_context(patient.pk if patient else None, case.pk if case else None)
         if not patients:
             self.statusBar().showMessage(
-                "No case yet: run 'tace-planner demo' or import a study", 10_000
+                "No case yet: File → Open the demo case, or File → Import DICOM…", 10_000
             )
 
     def select_case(self, case_pk: int) -> None:
