@@ -138,6 +138,11 @@ def _add_contouring_commands(commands: Any) -> None:
         )
         parser.add_argument("--json", action="store_true")
     auto.add_argument("--lesion", help="lesion name (default: a new focus F<n>)")
+    auto.add_argument(
+        "--force",
+        action="store_true",
+        help="contour a click on fat, bone or outside the liver contour anyway",
+    )
     auto.add_argument("--segment", help="Couinaud segment I-VIII of the focus")
     auto.add_argument(
         "--include",
@@ -401,6 +406,9 @@ def _cmd_import(args: argparse.Namespace, services: Any) -> int:
                     "remapped": [
                         {"file": str(e.path), "reason": e.reason} for e in report.remapped
                     ],
+                    "warnings": [
+                        {"file": str(e.path), "reason": e.reason} for e in report.warnings
+                    ],
                 },
                 indent=2,
             )
@@ -413,8 +421,10 @@ def _cmd_import(args: argparse.Namespace, services: Any) -> int:
         for item in report.series:
             print(
                 f"  {item.modality:2} {item.classification:16} {item.image_count:4} images  "
-                f"{item.description}"
+                f"{item.label}"
             )
+        for warning in report.warnings:
+            print(f"  warning: {warning.path}: {warning.reason}")
         for error in report.errors:
             print(f"  failed: {error.path}: {error.reason}")
         for label, entries in (("remapped", report.remapped), ("skipped", report.skipped)):
@@ -725,20 +735,33 @@ def _cmd_contour(args: argparse.Namespace, services: Any) -> int:
             args.verbose,
         )
     else:
-        result = contouring.auto_contour(
-            case_pk,
-            args.series,
-            args.seed,
-            lesion=args.lesion,
-            include=args.include,
-            exclude=args.exclude,
-            part=args.part,
-            couinaud_segment=args.segment,
-        )
+        from tace_planner.domain.plausibility import ImplausibleClickError
+
+        try:
+            result = contouring.auto_contour(
+                case_pk,
+                args.series,
+                args.seed,
+                lesion=args.lesion,
+                include=args.include,
+                exclude=args.exclude,
+                part=args.part,
+                couinaud_segment=args.segment,
+                confirmed=args.force,
+            )
+        except ImplausibleClickError as error:
+            advice = (
+                "add --force to contour it anyway"
+                if error.needs_confirmation
+                else "give a point inside the focus"
+            )
+            print(f"error: seed: {error.verdict.reason}; {advice}", file=sys.stderr)
+            return 1
     measurement = result.measurement
     if args.json:
         data = measurement.to_json() if measurement is not None else {"name": result.lesion.name}
         data["warnings"] = list(result.warnings)
+        data["message"] = getattr(result, "message", "")
         print(json.dumps(data, indent=2))
     else:
         print(f"{result.lesion.name} contoured on series {args.series}:")

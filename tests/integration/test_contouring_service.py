@@ -261,3 +261,34 @@ def test_every_spelling_of_a_segment_is_stored_as_one_code(contoured, text, code
         assert contouring.lesion(change.lesion.pk).couinaud_segment == code
     finally:
         contouring.delete_lesion(change.lesion.pk)
+
+
+def test_include_and_exclude_clicks_are_hard_constraints_through_the_service(contoured) -> None:
+    """`contour auto` with corrective clicks (as `--include/--exclude` on the command
+    line and Shift-click in the viewer): every include click's voxel is in the stored
+    contour, every exclude click's voxel is not, and the measurement follows."""
+    from tace_planner.domain.geometry import lps_to_index
+
+    _, contouring, case_pk, truth = contoured
+    venous = series_uid(truth, "CT_venous")
+    focus = max(truth["timepoints"][0]["foci"], key=lambda f: f["volume_cm3"])
+    center = np.asarray(focus["center_lps_mm"], dtype=float)
+    radius = (3 * focus["volume_cm3"] * 1000 / (4 * np.pi)) ** (1 / 3)
+    include = [tuple(center + np.array([0.5 * radius, 0.0, 0.0]))]
+    exclude = [tuple(center + np.array([0.0, 0.6 * radius, 0.0]))]
+    result = contouring.auto_contour(
+        case_pk, venous, tuple(center), lesion="Fclick", include=include, exclude=exclude
+    )
+    stored = contouring.load_mask(result.lesion.pk, result.segmentation.timepoint_pk)
+    volume = contouring.volume(venous, None)
+    for points, expected in ((include, True), (exclude, False)):
+        for point in points:
+            index = tuple(
+                int(v) for v in np.rint(lps_to_index(volume.index_to_lps, np.array([point])))[0]
+            )
+            assert bool(stored.mask[index]) is expected
+    assert result.measurement is not None
+    assert result.measurement.volume_cm3 == pytest.approx(
+        float(stored.mask.sum()) * volume.voxel_volume_cm3, rel=1e-6
+    )
+    contouring.delete_lesion(result.lesion.pk)

@@ -177,9 +177,13 @@ def test_liver_from_click_runs_off_the_gui_thread_and_undoes(qtbot, window) -> N
     assert state.item.name == "Liver"
     spacing = np.prod(window.viewer.active_view.volume.spacing_mm)
     assert 1000 < state.mask.sum() * spacing / 1000 < 2500  # truth: 1573 cm³
-    _undo_restores(qtbot, window, state, np.zeros_like(state.mask))
+    contoured = state.mask.copy()
+    pk = state.item.pk
+    window.undo_action.trigger()  # the liver contour added the Liver lesion: undo removes it
+    assert controller.lesion_state(pk) is None
+    assert [item.name for item in window.lesion_panel.lesions] == []
     window.redo_action.trigger()
-    assert state.mask.any()
+    assert np.array_equal(controller.lesion_state(pk).mask, contoured)
     _idle(qtbot, window)
 
 

@@ -58,10 +58,17 @@ def test_the_enhancing_column_says_its_threshold_is_an_institutional_default(pan
     assert "mRECIST" not in header.toolTip()
 
 
-def test_selecting_a_row_jumps_to_the_lesion(qtbot, panel) -> None:
-    with qtbot.waitSignal(panel.jump_requested) as jump:
+def test_selecting_a_row_does_not_jump_a_double_click_does(qtbot, panel) -> None:
+    jumps: list[object] = []
+    panel.jump_requested.connect(jumps.append)
+    with qtbot.waitSignal(panel.lesion_selected):
         panel.select_lesion(panel.lesions[1].pk)
+    assert jumps == []  # a single click selects only: the views stay still
+    with qtbot.waitSignal(panel.jump_requested) as jump:
+        panel.table.cellDoubleClicked.emit(1, 0)
     assert jump.args[0] == pytest.approx((-68.0, -12.0, 18.0), abs=3.2)
+    with qtbot.waitSignal(panel.jump_requested):
+        panel.go_to_action.trigger()
 
 
 def test_add_rename_delete(qtbot, panel, monkeypatch) -> None:

@@ -262,3 +262,91 @@ def test_a_series_chosen_in_mpr_fills_the_three_planes(qtbot, workspace: ViewerW
         workspace.open_series("venous_cut")
     assert [v.state.orientation for v in workspace.views] == ["axial", "coronal", "sagittal"]
     assert {v.series_key for v in workspace.views} == {("venous_cut", "")}
+
+
+# ---------------------------------------------------------------- masks of the other phases
+
+
+@pytest.fixture
+def phase_workspace(qtbot, task_runner, phases):
+    """The phases plus a copy of the arterial series in another frame of reference."""
+    arterial = phases["arterial"]
+    volumes = dict(phases)
+    volumes["elsewhere"] = ImageVolume(arterial.voxels, arterial.index_to_lps, "9.9.9.9")
+    widget = ViewerWorkspace(SimpleNamespace(studies=FakeStudies(volumes), annotations=None),
+                             task_runner)  # fmt: skip
+    qtbot.addWidget(widget)
+    widget.resize(900, 700)
+    widget.show()
+    yield widget
+    widget.release()
+
+
+def test_a_contour_is_shown_resampled_and_dashed_on_the_other_phase(
+    qtbot, phase_workspace: ViewerWorkspace, phases
+) -> None:
+    from tace_planner.imaging.segmentation import carry_mask
+
+    workspace = phase_workspace
+    workspace.set_layout("1x2")
+    arterial_view, venous_view = workspace.views
+    open_and_wait(qtbot, workspace, "arterial", arterial_view)
+    open_and_wait(qtbot, workspace, "venous_10mm", venous_view)
+    venous = venous_view.volume
+    mask = np.zeros(venous.shape, dtype=bool)
+    mask[6:10, 40:60, 40:60] = True
+    workspace.set_mask("venous_10mm", "", "F1", mask, "#ff4646", 0.45)
+    qtbot.waitUntil(lambda: not workspace.carried.pending, timeout=5_000)
+    label = "F1 (from venous_10mm)"
+    assert workspace.carried.carried_labels(arterial_view) == [label]
+    assert workspace.carried.carried_labels(venous_view) == []  # its own series: the mask itself
+    shown = arterial_view.overlays.mask(label)
+    assert np.array_equal(shown, carry_mask(mask, venous, phases["arterial"]))
+    pen = arterial_view.overlays.outline_pen(label)
+    assert pen.style() != pen.style().SolidLine  # dashed: read-only, from another series
+    assert pen.color().name() == "#ff4646"  # the lesion's colour
+    # An edit is carried again; removing the mask removes it from the other phase.
+    mask[6:10, 60:70, 40:60] = True
+    workspace.mask_changed("venous_10mm", "", "F1")
+    qtbot.waitUntil(lambda: not workspace.carried.pending, timeout=5_000)
+    assert arterial_view.overlays.mask(label).sum() > shown.sum()
+    workspace.remove_mask("venous_10mm", "", "F1")
+    qtbot.waitUntil(lambda: not workspace.carried.pending, timeout=5_000)
+    assert arterial_view.overlays.labels == []
+
+
+def test_a_contour_is_not_carried_to_another_frame_of_reference(
+    qtbot, phase_workspace: ViewerWorkspace
+) -> None:
+    workspace = phase_workspace
+    workspace.set_layout("1x2")
+    left, right = workspace.views
+    open_and_wait(qtbot, workspace, "elsewhere", left)
+    open_and_wait(qtbot, workspace, "arterial", right)
+    mask = np.zeros(right.volume.shape, dtype=bool)
+    mask[15:20, 40:60, 40:60] = True
+    workspace.set_mask("arterial", "", "F1", mask, "#ff4646", 0.45)
+    qtbot.waitUntil(lambda: not workspace.carried.pending, timeout=5_000)
+    assert workspace.carried.carried_labels(left) == []
+    assert left.overlays.labels == []
+
+
+def test_switching_to_another_phase_keeps_the_view_still(
+    qtbot, phase_workspace: ViewerWorkspace
+) -> None:
+    workspace = phase_workspace
+    view = workspace.active_view
+    open_and_wait(qtbot, workspace, "arterial", view)
+    view.show_slice(24)
+    view.state.zoom = 2.5
+    centre = view.slice_centre_lps() + np.array((15.0, -10.0, 0.0))
+    view.state.pan_center_lps = tuple(float(v) for v in centre)
+    position, pan = view.slice_position_mm(), view.state.pan_center_lps
+    open_and_wait(qtbot, workspace, "venous_10mm", view)  # every 2nd slice: 10 mm apart
+    assert view.slice_position_mm() == pytest.approx(position, abs=5.0 + 1e-6)
+    assert view.state.zoom == 2.5
+    assert view.state.pan_center_lps == pan
+    # Another patient space starts afresh, at its middle.
+    open_and_wait(qtbot, workspace, "elsewhere", view)
+    assert view.state.zoom == 1.0
+    assert view.slice_index == view.slice_count // 2

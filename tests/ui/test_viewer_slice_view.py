@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QImage, QMouseEvent
 from PySide6.QtWidgets import QApplication
 
@@ -324,15 +324,43 @@ def test_masks_fill_or_outline_per_lesion_and_follow_the_slice(view: SliceView) 
     drawn = view.overlays.image_item.image
     assert drawn is not None
     assert int((drawn > 0).sum()) == 20 * 30
-    view.overlays.set_mask("F1", mask, "#ff0000", 1.0, outline=True)
-    assert int((view.overlays.image_item.image > 0).sum()) == 2 * (20 + 30) - 4
-    view.show_slice(5)  # the mask ends at slice 3
+    view.overlays.set_mask("F1", mask, "#ff0000", 0.25, outline=True)
+    # An outline is a vector line along the mask's edge, not a faint pixel ring.
     assert not view.overlays.image_item.isVisible()
+    pen = view.overlays.outline_pen("F1")
+    assert pen.isCosmetic()
+    assert pen.widthF() >= 2.0
+    assert pen.color().alpha() == 255  # the fill opacity does not fade the line
+    assert pen.color().name() == "#ff0000"
+    outline = view.overlays.outline_path("F1").boundingRect()
+    box = view.image_item.mapRectToParent(QRectF(30, 10, 30, 20))  # the mask's pixels
+    assert outline.width() == pytest.approx(box.width(), abs=1.01 * abs(box.width()) / 30)
+    assert outline.height() == pytest.approx(box.height(), abs=1.01 * abs(box.height()) / 20)
+    view.show_slice(5)  # the mask ends at slice 3
+    assert view.overlays.outline_path("F1") is None
     view.show_slice(3)
-    assert view.overlays.image_item.isVisible()
+    assert view.overlays.outline_path("F1") is not None
     assert view.overlays.labels == ["F1"]
     view.overlays.remove_mask("F1")
-    assert not view.overlays.image_item.isVisible()
+    assert view.overlays.outline_path("F1") is None
+
+
+def test_a_label_sits_at_its_structure_on_the_plane(view: SliceView) -> None:
+    volume = stamped()
+    view.set_volume(volume)
+    view.show_slice(2)
+    mask = np.zeros(volume.shape, dtype=bool)
+    # An L-shaped structure: its bounding box corner (top right) is far from the mask.
+    mask[2, 10:40, 30:36] = True
+    mask[2, 34:40, 30:70] = True
+    for outline in (False, True):
+        view.overlays.set_mask("Liver", mask, "#50c8ff", 0.3, outline=outline)
+        u, v = view.overlays.label_position("Liver")
+        pixels = np.argwhere(mask[2])
+        centres = [view.image_item.mapToParent(QPointF(c + 0.5, r + 0.5)) for r, c in pixels]
+        pixel_mm = abs(view.image_item.mapRectToParent(QRectF(0, 0, 1, 1)).width())
+        nearest = min(np.hypot(p.x() - u, p.y() - v) for p in centres)
+        assert nearest <= 1.5 * pixel_mm  # on the structure's edge, not at its box corner
 
 
 def test_a_mask_painted_in_place_is_redrawn(view: SliceView) -> None:

@@ -92,9 +92,20 @@ def test_phase_from_contrast_timing(start: str, acquired: str, phase: str) -> No
     assert "after contrast start" in found.reason
 
 
-def test_no_contrast_means_native_and_unknown_otherwise() -> None:
-    assert classify_ct([header()]).phase == "native"
+def test_missing_contrast_tags_are_not_evidence_of_a_native_scan() -> None:
+    """De-identification removes the Contrast/Bolus module from contrast series too."""
+    silent = classify_ct([header(series_description="Abdomen 1.0 B30f")])
+    assert silent.phase == "unknown"
+    assert "not proof of a native scan" in silent.reason
     assert classify_ct([header(contrast_agent="Iohexol")]).phase == "unknown"
+    assert classify_ct([header(series_description="Abdomen native")]).phase == "native"
+
+
+@pytest.mark.parametrize(
+    "description", ["EQP 1.5mm", "Abdomen EQP", "Equilibrium 1.0", "equilibrium phase"]
+)
+def test_equilibrium_names_the_delayed_phase(description: str) -> None:
+    assert classify_ct([header(series_description=description)]).phase == "delayed"
 
 
 def test_mr_sequences_and_planes() -> None:
@@ -286,7 +297,10 @@ def test_long_echo_time_without_keyword_is_t2_and_planes_from_words() -> None:
         (200.0, 150.0, "venous"),  # ratio 0.75, PV > 130
         (180.0, 90.0, "arterial"),  # early: PV < 0.6 × aorta
         (150.0, 130.0, "delayed"),
-        (170.0, 125.0, "unknown"),  # late portal: fits no rule
+        (170.0, 125.0, "arterial"),  # aorta > ~150 HU with the portal vein lagging
+        (160.0, 119.0, "arterial"),  # ratio 0.74
+        (155.0, 110.0, "unknown"),  # just above the delayed range: not sure
+        (170.0, 130.0, "unknown"),  # ratio 0.76 but PV not above 130 HU
         (250.0, None, "arterial"),
         (160.0, None, "venous"),
         (110.0, None, "delayed"),

@@ -128,3 +128,47 @@ def test_enhancement_explanation_says_institutional_default_not_mrecist() -> Non
     assert text.startswith("institutional default")
     assert "mRECIST" not in text
     assert "§" not in text
+
+
+# ---------------------------------------------------------------------------
+# The long axis checked against the contour (issue 12: a 97.9 mm axis on a 47 mm lesion)
+# ---------------------------------------------------------------------------
+
+
+def _focus_and_leak(shape=(5, 161, 161)) -> tuple[np.ndarray, np.ndarray]:
+    """A 47 mm disc and, on its middle slice only, a separate 12 mm blob 20 mm beyond it."""
+    affine = _axial_affine(origin=(-40.0, -40.0, -5.0))
+    x, y, z = _points(affine, shape)
+    focus = (np.hypot(x + 10.0, y) <= 23.5) & (np.abs(z) <= 3.0)
+    leak = (np.hypot(x - 27.5, y) <= 6.0) & (np.abs(z) < 1.0)  # the IVC, say
+    return focus | leak, affine
+
+
+def test_the_long_axis_never_spans_two_separate_parts_of_a_slice() -> None:
+    mask, affine = _focus_and_leak()
+    axes = measure_axial_diameters(mask, affine)
+    # across both parts it would be 10 + 23.5 + 27.5 + 6 = 67 mm; the focus is 47 mm
+    assert axes.long_axis_mm == pytest.approx(47.0, abs=2 * PIXEL)
+    assert axes.axis_consistent
+    assert axes.explanation.inputs["long axis inside the contour"] == "100 %"
+    p, q = (np.asarray(point) for point in axes.long_axis_lps)
+    for point in (p, q):  # both end points on the focus's outline, not on the leak
+        assert np.hypot(point[0] + 10.0, point[1]) == pytest.approx(23.5, abs=2 * PIXEL)
+
+
+def test_a_long_axis_crossing_outside_the_contour_is_flagged() -> None:
+    mask, affine = _ring()  # the C shape above: its 50 mm axis crosses the hole
+    axes = measure_recist_axes(mask, affine)
+    assert axes.long_axis_mm == pytest.approx(50.0, abs=2 * PIXEL)
+    assert not axes.axis_consistent
+    assert "outside the contour" in axes.axis_check
+    assert "measure the lesion with a ruler" in axes.axis_check
+
+
+def test_a_convex_lesion_passes_the_axis_check() -> None:
+    affine = _axial_affine()
+    x, y, z = _points(affine, (5, 161, 161))
+    ellipse = ((x / 30.0) ** 2 + (y / 12.0) ** 2 <= 1.0) & (np.abs(z) <= 3.0)
+    axes = measure_recist_axes(ellipse, affine)
+    assert axes.axis_consistent
+    assert axes.axis_check == ""

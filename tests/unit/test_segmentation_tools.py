@@ -241,6 +241,54 @@ def test_resample_by_lps_position_to_a_shifted_finer_grid() -> None:
     assert not carried[~near].any()
 
 
+def _grid_affine(spacing_zyx, origin_lps, rotation_deg: float = 0.0) -> np.ndarray:
+    """An axial-like (z, y, x) grid: x along L, y along P, z along S, turned about S."""
+    turn = math.radians(rotation_deg)
+    column = np.array([math.cos(turn), math.sin(turn), 0.0])  # x index direction
+    row = np.array([-math.sin(turn), math.cos(turn), 0.0])  # y index direction
+    affine = np.eye(4)
+    affine[:3, 0] = np.array([0.0, 0.0, 1.0]) * spacing_zyx[0]
+    affine[:3, 1] = row * spacing_zyx[1]
+    affine[:3, 2] = column * spacing_zyx[2]
+    affine[:3, 3] = origin_lps
+    return affine
+
+
+def _sphere_on(affine: np.ndarray, shape, centre, radius_mm: float) -> np.ndarray:
+    """Distance of every voxel centre of a grid from ``centre`` (mm)."""
+    k, j, i = np.meshgrid(*[np.arange(n, dtype=float) for n in shape], indexing="ij")
+    points = index_to_lps(affine, np.stack([k, j, i], -1))
+    return np.linalg.norm(points - np.asarray(centre), axis=-1)
+
+
+@pytest.mark.parametrize(("rotation_deg", "head_first"), [(0.0, False), (0.0, True), (17.0, False)])
+def test_a_sphere_resampled_onto_another_grid_matches_the_sphere_sampled_there(
+    rotation_deg: float, head_first: bool
+) -> None:
+    # Grid A: 2.5 mm slices, 0.8 mm pixels (a portal-venous series); grid B: 1.25 mm slices,
+    # 0.7 x 1.1 mm pixels, shifted by fractions of a voxel and maybe turned (another phase).
+    centre, radius = np.array([-60.3, 20.7, 101.2]), 12.0
+    shape_a, spacing_a = (24, 70, 70), (2.5, 0.8, 0.8)
+    affine_a = _grid_affine(spacing_a, (-88.0, -7.0, 72.0))
+    shape_b = (48, 60, 90)
+    affine_b = _grid_affine((1.25, 1.1, 0.7), (-92.35, -12.9, 71.4), rotation_deg)
+    if head_first:  # slices stored from the head down: z index runs towards the feet
+        affine_b[:3, 3] += affine_b[:3, 0] * (shape_b[0] - 1)
+        affine_b[:3, 0] *= -1
+    sphere_a = _sphere_on(affine_a, shape_a, centre, radius) <= radius
+    distance_b = _sphere_on(affine_b, shape_b, centre, radius)
+    carried = resample_mask(sphere_a, affine_a, affine_b, shape_b)
+    # Nearest neighbour is off by at most half of A's voxel diagonal.
+    slack = 0.5 * math.sqrt(sum(d * d for d in spacing_a)) + 1e-6
+    assert carried[distance_b <= radius - slack].all()
+    assert not carried[distance_b > radius + slack].any()
+    truth_b = distance_b <= radius
+    dice = 2 * (carried & truth_b).sum() / (carried.sum() + truth_b.sum())
+    assert dice > 0.93
+    volume_b = carried.sum() * abs(np.linalg.det(affine_b[:3, :3]))
+    assert volume_b == pytest.approx(4 / 3 * math.pi * radius**3, rel=0.06)
+
+
 def test_carry_between_frames_of_reference_is_refused() -> None:
     a, b = _volume(frame="1.2.3"), _volume(frame="9.9.9")
     with pytest.raises(InvalidInputError, match="Frame of Reference"):

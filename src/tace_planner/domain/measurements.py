@@ -125,6 +125,13 @@ class AxialDiameters:
     explanation: Explanation
     plane: str = "acquired"
     """"acquired" (measured on the series' own axial slices) or "reformatted axial"."""
+    axis_check: str = ""
+    """"" when the long axis lies inside its outline; else why the measurement is flagged."""
+
+    @property
+    def axis_consistent(self) -> bool:
+        """True when the long axis passed the check against the contour."""
+        return not self.axis_check
 
 
 @dataclass(frozen=True)
@@ -445,17 +452,26 @@ def measure_axial_diameters(
     array, origin = _crop(_mask(mask))
     affine = _affine(grid)
     to_mm = _plane_frame(affine)
-    best: tuple[float, int, np.ndarray, np.ndarray] | None = None
+    best: tuple[float, int, np.ndarray, np.ndarray, BoolArray] | None = None
     for k in np.flatnonzero(array.any(axis=(1, 2))):
-        points = _outline_points(array[k])
-        hull = _hull(points @ to_mm.T)
-        a, b, length = _farthest_pair(hull)
-        if best is None or length > best[0] + 1e-9:
-            best = (length, int(k), hull[a], hull[b])
+        for component in _components(array[k]):
+            points = _outline_points(component)
+            hull = _hull(points @ to_mm.T)
+            a, b, length = _farthest_pair(hull)
+            if best is None or length > best[0] + 1e-9:
+                best = (length, int(k), hull[a], hull[b], component)
     assert best is not None
-    long_mm, k, p_mm, q_mm = best
+    long_mm, k, p_mm, q_mm, component = best
     back = np.linalg.inv(to_mm)
-    short_mm, s_mm, t_mm = _short_axis(array[k], to_mm, p_mm, q_mm)
+    short_mm, s_mm, t_mm = _short_axis(component, to_mm, p_mm, q_mm)
+    inside = _fraction_inside(component, to_mm, p_mm, q_mm)
+    axis_check = ""
+    if inside < AXIS_INSIDE_MIN:
+        axis_check = (
+            f"The long axis ({long_mm:.1f} mm) runs {100 * (1 - inside):.0f} % of its length "
+            "outside the contour (a crescent shape, or two structures joined): check the "
+            "contour and measure the lesion with a ruler."
+        )
     ends_index = [origin + np.array([k, *(back @ m)]) for m in (p_mm, q_mm)]
     short_index = [origin + np.array([k, *(back @ m)]) for m in (s_mm, t_mm)]
     k += int(origin[0])
@@ -469,6 +485,7 @@ def measure_axial_diameters(
         inputs={
             "slice index": f"{k}",
             "slices with the lesion": f"{int(np.count_nonzero(array.any(axis=(1, 2))))}",
+            "long axis inside the contour": f"{100 * inside:.0f} %",
             "pixel size (dy, dx)": " × ".join(
                 f"{s:.3f}" for s in np.linalg.norm(affine[:3, 1:3], axis=0)
             )
@@ -488,7 +505,42 @@ def measure_axial_diameters(
         method="Feret diameter of the voxel outline per axial slice",
         trust=checked,
         explanation=explanation,
+        axis_check=axis_check,
     )
+
+
+AXIS_INSIDE_MIN = 0.9
+"""Share of the long axis that must lie in its outline (dilated by one pixel)."""
+
+
+def _components(plane: BoolArray) -> list[BoolArray]:
+    """The connected parts of a slice of the mask (8-connected), each as its own plane.
+
+    The long axis joins two points of one part: a contour that holds two
+    separate structures on a slice (a focus and a leak into a vessel) is not
+    measured across the gap between them.
+    """
+    from scipy import ndimage
+
+    labels, count = ndimage.label(plane, structure=np.ones((3, 3), dtype=bool))
+    if count <= 1:
+        return [plane]
+    return [labels == n for n in range(1, count + 1)]
+
+
+def _fraction_inside(plane: BoolArray, to_mm: np.ndarray, p: np.ndarray, q: np.ndarray) -> float:
+    """Share of the segment p→q (in-plane mm) lying in ``plane`` dilated by one pixel."""
+    from scipy import ndimage
+
+    near = ndimage.binary_dilation(plane, structure=np.ones((3, 3), dtype=bool))
+    pixel = float(min(np.linalg.norm(to_mm, axis=0)))
+    count = max(2, int(np.ceil(np.linalg.norm(q - p) / (0.25 * pixel))) + 1)
+    points = p + np.linspace(0.0, 1.0, count)[:, None] * (q - p)
+    index = np.rint(points @ np.linalg.inv(to_mm).T).astype(int)
+    valid = np.all((index >= 0) & (index < np.asarray(plane.shape)), axis=1)
+    hits = np.zeros(count, dtype=bool)
+    hits[valid] = near[index[valid, 0], index[valid, 1]]
+    return float(np.count_nonzero(hits)) / count
 
 
 _MAX_REFORMAT_EDGE = 160
@@ -602,6 +654,7 @@ def measure_recist_axes(mask: npt.ArrayLike, grid: Any, *, trust: Trust = "ok") 
         trust=result.trust,
         explanation=explanation,
         plane="reformatted axial",
+        axis_check=result.axis_check,
     )
 
 

@@ -80,6 +80,16 @@ class CommandStack:
         """Text of the command :meth:`redo` would apply again ("" when none)."""
         return self._redo[-1].text if self._redo else ""
 
+    @property
+    def next_undo(self) -> Command | None:
+        """The command :meth:`undo` would revert (None when none)."""
+        return self._undo[-1] if self._undo else None
+
+    @property
+    def next_redo(self) -> Command | None:
+        """The command :meth:`redo` would apply again (None when none)."""
+        return self._redo[-1] if self._redo else None
+
     def push(self, command: Command) -> None:
         """Run ``command`` and keep it for undo; the redo list is cleared.
 

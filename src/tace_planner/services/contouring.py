@@ -32,6 +32,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tace_planner.domain.errors import InvalidInputError
 from tace_planner.domain.explanation import Advisory
+from tace_planner.domain.plausibility import (
+    ClickVerdict,
+    ImplausibleClickError,
+    LeakReport,
+    click_hu,
+    click_index,
+    describe_leak,
+    judge_click,
+    reaches_distance,
+)
 from tace_planner.domain.progress import Progress, Task, run_sync
 from tace_planner.domain.recist import RecistParameters
 from tace_planner.domain.volume import ImageVolume
@@ -73,6 +83,9 @@ if TYPE_CHECKING:
 __all__ = ["ContourWrite", "ContouringService", "contouring_service", "decode_segmentation"]
 
 PointLps = Sequence[float]
+
+_SIZE_LIMIT = "mm limit around the click"
+"""Words of the auto contour's own size-limit warning, replaced by the leak message."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -194,6 +207,11 @@ class ContouringService:
         """Delete a lesion with its masks and measurements (audited)."""
         self.lesions.delete_lesion(lesion_pk)
 
+    def restore_lesion(self, lesion_pk: int) -> LesionItem:
+        """Bring back a deleted lesion with its masks and measurements (audited); see
+        :meth:`LesionService.restore_lesion`."""
+        return self.lesions.restore_lesion(lesion_pk)
+
     def target_advisories(self, lesion_pk: int) -> tuple[Advisory, ...]:
         """The RECIST 1.1 rules making this lesion a target would break."""
         return self.lesions.target_advisories(lesion_pk)
@@ -301,7 +319,7 @@ class ContouringService:
             stored = []
             with contour_conflicts_reported(uow, first, None, timepoint_pk, self._sessions):
                 for write, measured in zip(writes, values, strict=True):
-                    lesion, _ = lesion_for_write(
+                    lesion, created = lesion_for_write(
                         uow, case_pk, write.name, write.kind, write.couinaud_segment
                     )
                     seg = write_mask(
@@ -309,16 +327,16 @@ class ContouringService:
                         expected_version=write.expected_version,
                     )  # fmt: skip
                     row = add_measurement(uow, seg, lesion.name, measured) if measured else None
-                    stored.append((lesion, seg, row))
+                    stored.append((lesion, seg, row, created))
             commit_contour(uow, first, None, timepoint_pk, self._sessions)
         # Contours an interrupted older version saved without their measurement.
         self.measuring.measure_unmeasured(case_pk, timepoint_pk)
         results = []
-        for lesion, seg, row in stored:
+        for lesion, seg, row, created in stored:
             item = lesion_item(lesion)
             seg_item = segmentation_item(seg, series_uid)
             measured_item = None if row is None else measurement_item(item, seg_item, row)
-            results.append(ContourResult(item, seg_item, measured_item))
+            results.append(ContourResult(item, seg_item, measured_item, lesion_created=created))
         return results
 
     def save_and_measure(
@@ -332,8 +350,16 @@ class ContouringService:
         *,
         expected_version: int | None = None,
     ) -> ContourResult:
-        """Store an edited mask and its measurement in one transaction (a brush stroke)."""
+        """Store an edited mask and its measurement in one transaction (a brush stroke).
+
+        An empty mask removes the contour and its measurements instead
+        (:meth:`MaskStore.delete_mask`): the result then has no measurement.
+        """
         item = self.lesions.lesion(lesion_pk)
+        if not np.asarray(mask, dtype=bool).any():
+            removed = self.masks.delete_mask(lesion_pk, timepoint_pk)
+            if removed is not None:
+                return ContourResult(item, removed, None)
         write = ContourWrite(
             item.name, item.kind, np.asarray(mask, dtype=bool), method, None, expected_version
         )
@@ -353,8 +379,14 @@ class ContouringService:
         couinaud_segment: str | None = None,
         measure: bool = True,
         expected_version: int | None = None,
+        confirmed: bool = False,
     ) -> ContourResult:
         """Contour a focus in 3D from a click and store it (a new focus unless ``lesion``).
+
+        The click is judged first (:func:`~tace_planner.domain.plausibility.judge_click`):
+        air is refused; fat, bone or a click outside the liver contour is contoured
+        only when ``confirmed``. The result's ``message`` says when the contour
+        leaks outside the liver contour or reaches the size limit, and how to fix it.
 
         The liver mask of the same timepoint and grid, if any, guards against
         leaks. The timepoint is the one of the series' study. An existing
@@ -366,6 +398,9 @@ class ContouringService:
         ------
         ConcurrentEditError
             The lesion's contour was saved by someone else meanwhile.
+        ImplausibleClickError
+            The click is refused, or needs confirmation and ``confirmed`` is False
+            (``needs_confirmation`` tells which); nothing is stored.
         InvalidInputError
             The series is not in the case, a seed is outside the volume, an
             exclude click equals an include click, the lesion is the liver, or
@@ -373,7 +408,8 @@ class ContouringService:
         NotFoundError
             No such series.
         """
-        from tace_planner.imaging.segmentation import auto_contour
+        from tace_planner.imaging.segmentation import AutoContourParameters, auto_contour
+        from tace_planner.imaging.segmentation.interactive import contour_from_clicks
 
         if lesion is not None:
             lesion = check_name(lesion, "focus")
@@ -396,13 +432,26 @@ class ContouringService:
         else:
             self.remember_volume(series_uid, part, volume)
         liver = self._liver_mask(case_pk, timepoint_pk, series_uid, part, volume.shape)
-        result = auto_contour(volume, [seed_lps, *include], list(exclude), liver_mask=liver)
-        if result.voxel_count == 0:
+        verdict = self._judge_click(series_uid, volume, seed_lps, liver)
+        if verdict.status == "refuse" or (verdict.status == "confirm" and not confirmed):
+            raise ImplausibleClickError(verdict)
+        limit_mm: float | None = None
+        if include or exclude:
+            # Corrective clicks: hard constraints that converge (interactive contour).
+            mask, warnings = contour_from_clicks(
+                volume, [seed_lps, *include], list(exclude), liver_mask=liver
+            )
+        else:
+            result = auto_contour(volume, [seed_lps], [], liver_mask=liver)
+            mask, warnings = result.full_mask(), list(result.warnings)
+            limit_mm = AutoContourParameters().max_radius_mm
+        if not mask.any():
             raise InvalidInputError("auto contour", "found nothing around the click")
+        leak = self._leak(mask, volume, seed_lps, liver, limit_mm)
         write = ContourWrite(
             existing.name if existing is not None else name,
             "focus",
-            result.full_mask(),
+            mask,
             "auto",
             couinaud_segment,
             expected_version,
@@ -410,9 +459,71 @@ class ContouringService:
         stored = self.write_contours(
             case_pk, timepoint_pk, series_uid, part, [write], measure=measure
         )[0]
+        warnings = [w for w in warnings if not (leak.message and _SIZE_LIMIT in w)]
+        if leak.message:
+            warnings.insert(0, leak.message)
         return ContourResult(
-            stored.lesion, stored.segmentation, stored.measurement, tuple(result.warnings)
+            stored.lesion,
+            stored.segmentation,
+            stored.measurement,
+            tuple(warnings),
+            stored.lesion_created,
+            message=leak.message,
         )
+
+    def check_click(
+        self,
+        case_pk: int,
+        series_uid: str,
+        seed_lps: PointLps,
+        *,
+        part: str | None = None,
+        volume: ImageVolume | None = None,
+    ) -> ClickVerdict:
+        """Judge an auto contour click without contouring (see :meth:`auto_contour`)."""
+        context_case, timepoint_pk, _ = self.series_context(series_uid)
+        _same_case(case_pk, context_case, series_uid)
+        if volume is None:
+            volume = self.volume(series_uid, part)
+        liver = self._liver_mask(case_pk, timepoint_pk, series_uid, part, volume.shape)
+        return self._judge_click(series_uid, volume, seed_lps, liver)
+
+    def _judge_click(
+        self,
+        series_uid: str,
+        volume: ImageVolume,
+        seed_lps: PointLps,
+        liver: npt.NDArray[np.bool_] | None,
+    ) -> ClickVerdict:
+        index = click_index(volume.shape, volume.index_to_lps, seed_lps)
+        inside = None if liver is None else _inside_liver(liver, index)
+        hu = (
+            click_hu(volume.voxels, volume.index_to_lps, seed_lps)
+            if self._modality(series_uid) == "CT"
+            else None
+        )
+        return judge_click(hu, inside)
+
+    @staticmethod
+    def _leak(
+        focus: npt.NDArray[np.bool_],
+        volume: ImageVolume,
+        seed_lps: PointLps,
+        liver: npt.NDArray[np.bool_] | None,
+        limit_mm: float | None,
+    ) -> LeakReport:
+        """How the contour leaks out of the liver or (one-click contour) to its size limit."""
+        reaches = limit_mm is not None and reaches_distance(
+            focus, volume.index_to_lps, seed_lps, limit_mm
+        )
+        return describe_leak(
+            focus, liver, volume.index_to_lps, reaches_limit=reaches, limit_mm=limit_mm
+        )
+
+    def _modality(self, series_uid: str) -> str:
+        with self._sessions() as session:
+            series = repositories.find_series(session, series_uid)
+            return series.modality if series is not None else ""
 
     def contour_liver(
         self,
@@ -477,16 +588,17 @@ class ContouringService:
             case_pk, timepoint_pk, series_uid, part, [write], measure=measure
         )[0]
         return ContourResult(
-            stored.lesion, stored.segmentation, stored.measurement, tuple(result.warnings)
+            stored.lesion,
+            stored.segmentation,
+            stored.measurement,
+            tuple(result.warnings),
+            stored.lesion_created,
         )
 
     def _check_liver(self, series_uid: str, result: LiverResult, volume: ImageVolume) -> None:
         from tace_planner.imaging.segmentation.liver import refuse_implausible_liver
 
-        with self._sessions() as session:
-            series = repositories.find_series(session, series_uid)
-            modality = series.modality if series is not None else ""
-        refuse_implausible_liver(result, volume, hounsfield=modality == "CT")
+        refuse_implausible_liver(result, volume, hounsfield=self._modality(series_uid) == "CT")
 
     def _liver_mask(
         self,
@@ -509,6 +621,20 @@ class ContouringService:
         ):
             return None
         return stored.mask
+
+
+def _inside_liver(liver: npt.NDArray[np.bool_], index: tuple[int, int, int]) -> bool:
+    """Whether a voxel lies in the liver contour or in a hole of it on its slice.
+
+    A liver grown from a click may leave out the foci it surrounds: a click in
+    such a hole is a click in the liver.
+    """
+    from scipy import ndimage
+
+    if liver[index]:
+        return True
+    z, y, x = index
+    return bool(ndimage.binary_fill_holes(liver[z])[y, x])
 
 
 def _same_case(case_pk: int, context_case: int, series_uid: str) -> None:

@@ -179,6 +179,10 @@ class ContourResult:
     segmentation: SegmentationItem
     measurement: LesionMeasurementItem | None
     warnings: tuple[str, ...] = ()
+    lesion_created: bool = False
+    """True when this action added the lesion (undoing it deletes the lesion again)."""
+    message: str = ""
+    """A leak outside the liver or to the size limit, with the gesture that fixes it ("": none)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,6 +65,19 @@ class SeriesItem:
     warnings: tuple[str, ...] = ()
     classification_source: str = "auto"
     parts: tuple[VolumePartItem, ...] = ()
+    identity_warnings: tuple[str, ...] = ()
+    """Missing identifiers found at import (no Patient ID), each naming the file."""
+    acquired_at: str = ""
+    """Acquisition time "HH:MM" of the first image, "" when not recorded."""
+
+    @property
+    def label(self) -> str:
+        """The description, or modality, series number and time when it has none."""
+        if self.description.strip():
+            return self.description
+        number = f"series {self.series_number}" if self.series_number is not None else "series"
+        time = f" at {self.acquired_at}" if self.acquired_at else ""
+        return f"{self.modality or '?'} {number}{time}"
 
     @property
     def classification(self) -> str:

@@ -11,6 +11,9 @@ of work.
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
+
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,6 +36,7 @@ from tace_planner.services.contouring_dto import LIVER_LESION_NAME, LesionChange
 from tace_planner.services.mask_store import mask_snapshot
 from tace_planner.store.audit import row_snapshot
 from tace_planner.store.models import (
+    AuditEventRow,
     CaseRow,
     LesionRow,
     MeasurementRow,
@@ -227,15 +231,22 @@ class LesionService:
         return self.update_lesion(lesion_pk, name=name).lesion
 
     def delete_lesion(self, lesion_pk: int) -> None:
-        """Delete a lesion with its masks and measurements (audited)."""
+        """Delete a lesion with its masks and measurements (audited; :meth:`restore_lesion`
+        brings them back)."""
         with self._uow() as uow:
             row = get_lesion(uow.session, lesion_pk)
             before = row_snapshot(row)
-            # The masks go into the audit trail, so that a deleted contour can be restored.
-            before["segmentations"] = [
-                mask_snapshot(seg)
-                for seg in uow.session.scalars(
-                    select(SegmentationRow).where(SegmentationRow.lesion_pk == lesion_pk)
+            # Masks and measurements go into the audit trail, so that they can be restored.
+            segmentations = uow.session.scalars(
+                select(SegmentationRow).where(SegmentationRow.lesion_pk == lesion_pk)
+            ).all()
+            before["segmentations"] = [mask_snapshot(seg) for seg in segmentations]
+            before["measurements"] = [
+                row_snapshot(m)
+                for m in uow.session.scalars(
+                    select(MeasurementRow)
+                    .where(MeasurementRow.segmentation_pk.in_([s.id for s in segmentations]))
+                    .order_by(MeasurementRow.id)
                 )
             ]
             seg_pks = select(SegmentationRow.id).where(SegmentationRow.lesion_pk == lesion_pk)
@@ -254,6 +265,81 @@ class LesionService:
                 summary=f"lesion {before.get('name')} deleted",
             )
             uow.commit()
+
+    def restore_lesion(self, lesion_pk: int) -> LesionItem:
+        """Bring back a deleted lesion with its masks and measurements, from its delete audit.
+
+        The lesion keeps its id when that id is still free (else it gets a new
+        one: the returned item says which). Masks on a series or timepoint that
+        no longer exists stay deleted. Both the delete and the restore stay in
+        the audit trail.
+
+        Raises
+        ------
+        NotFoundError
+            No deleted lesion with this id in the audit trail.
+        InvalidInputError
+            The lesion still exists, or its name is used again in its case.
+        """
+        with self._uow() as uow:
+            session = uow.session
+            event = session.scalars(
+                select(AuditEventRow)
+                .where(
+                    AuditEventRow.entity == "lesion",
+                    AuditEventRow.entity_pk == lesion_pk,
+                    AuditEventRow.action == "delete",
+                )
+                .order_by(AuditEventRow.id.desc())
+            ).first()
+            if event is None or not event.before:
+                raise NotFoundError(f"no deleted lesion {lesion_pk} in the audit trail")
+            restored = session.scalar(
+                select(AuditEventRow.id).where(
+                    AuditEventRow.entity == "lesion",
+                    AuditEventRow.action == "restore",
+                    AuditEventRow.id > event.id,
+                    AuditEventRow.before["deleted_pk"].as_integer() == lesion_pk,
+                )
+            )
+            if restored is not None:
+                raise InvalidInputError("lesion", f"lesion {lesion_pk} is already restored")
+            before = dict(event.before)
+            case_pk = int(before["case_pk"])
+            if session.get(CaseRow, case_pk) is None:
+                raise NotFoundError(f"case {case_pk} of lesion {before.get('name')} is deleted")
+            name = str(before["name"])
+            names = session.scalars(select(LesionRow.name).where(LesionRow.case_pk == case_pk))
+            if any(other.casefold() == name.casefold() for other in names):
+                raise InvalidInputError(
+                    "lesion name",
+                    f"{name!r} is used again since it was deleted: rename that lesion first",
+                )
+            row = LesionRow(
+                case_pk=case_pk,
+                name=name,
+                kind=str(before.get("kind") or "focus"),
+                couinaud_segment=str(before.get("couinaud_segment") or ""),
+                is_target=bool(before.get("is_target")),
+                target_override_reason=str(before.get("target_override_reason") or ""),
+                colour=str(before.get("colour") or ""),
+            )
+            if session.get(LesionRow, lesion_pk) is None:
+                row.id = lesion_pk
+            session.add(row)
+            uow.flush()
+            _restore_masks(session, row.id, before)
+            uow.flush()
+            uow.audit(
+                action="restore",
+                entity="lesion",
+                entity_pk=row.id,
+                before={"deleted_pk": lesion_pk, "delete_event": event.id},
+                after=row,
+                summary=f"lesion {name} restored",
+            )
+            uow.commit()
+            return lesion_item(row)
 
     def target_advisories(self, lesion_pk: int) -> tuple[Advisory, ...]:
         """The RECIST 1.1 rules making this lesion a target would break (none: allowed)."""
@@ -331,6 +417,63 @@ def lesion_for_write(
     session.add(row)
     uow.flush()
     return row, True
+
+
+def _restore_masks(session: Session, lesion_pk: int, before: dict[str, object]) -> None:
+    """Add back the masks and measurements of a delete audit snapshot (under ``lesion_pk``)."""
+    segment_pks: dict[int, int] = {}
+    for snapshot in before.get("segmentations") or []:  # type: ignore[union-attr]
+        timepoint = session.get(TimepointRow, snapshot.get("timepoint_pk"))
+        series = session.get(SeriesRow, snapshot.get("series_pk"))
+        if timepoint is None or series is None:
+            continue
+        seg = SegmentationRow(
+            lesion_pk=lesion_pk,
+            timepoint_pk=timepoint.id,
+            series_pk=series.id,
+            grid_shape=snapshot.get("grid_shape") or {},
+            mask_packed=base64.b64decode(snapshot["mask_packed_b64"]),
+            method=snapshot.get("method") or "manual",
+            updated_at=_timestamp(snapshot.get("updated_at")),
+            updated_by=snapshot.get("updated_by") or "",
+        )
+        session.add(seg)
+        session.flush()
+        segment_pks[int(snapshot["id"])] = seg.id
+    for snapshot in before.get("measurements") or []:  # type: ignore[union-attr]
+        seg_pk = segment_pks.get(int(snapshot.get("segmentation_pk", -1)))
+        if seg_pk is None:
+            continue
+        values = {
+            key: snapshot.get(key)
+            for key in (
+                "volume_cm3",
+                "longest_axial_diameter_mm",
+                "short_axis_mm",
+                "longest_3d_diameter_mm",
+                "mean_hu",
+                "enhancing_fraction",
+            )
+        }
+        session.add(
+            MeasurementRow(
+                segmentation_pk=seg_pk,
+                method=snapshot.get("method") or "auto",
+                trust=snapshot.get("trust") or "ok",
+                details=snapshot.get("details") or {},
+                measured_at=_timestamp(snapshot.get("measured_at")),
+                measured_by=snapshot.get("measured_by") or "",
+                **{k: None if v is None else float(v) for k, v in values.items()},
+            )
+        )
+
+
+def _timestamp(text: object) -> dt.datetime:
+    """An audit snapshot's ISO timestamp (timezone-aware UTC; now when missing)."""
+    if not text:
+        return dt.datetime.now(dt.UTC)
+    value = dt.datetime.fromisoformat(str(text))
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
 def _latest_diameter(session: Session, lesion_pk: int) -> tuple[float | None, float | None]:

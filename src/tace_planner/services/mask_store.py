@@ -40,6 +40,7 @@ from tace_planner.store.audit import row_snapshot
 from tace_planner.store.models import (
     AuditEventRow,
     LesionRow,
+    MeasurementRow,
     SegmentationRow,
     SeriesRow,
 )
@@ -133,6 +134,41 @@ class MaskStore:
                 )
             commit_contour(uow, lesion.name, lesion_pk, timepoint_pk, self._sessions)
             return segmentation_item(row, series_uid)
+
+    def delete_mask(self, lesion_pk: int, timepoint_pk: int) -> SegmentationItem | None:
+        """Remove a lesion's contour at a timepoint with its measurements (audited with the
+        mask, so that it can be restored); None when there was none.
+
+        An edit that empties a contour (an undone first contour, an erased focus)
+        ends here: an empty mask has no volume, and its old measurement must not
+        stay behind as the lesion's latest.
+        """
+        with UnitOfWork(self._sessions, user=self._user) as uow:
+            lesion = get_lesion(uow.session, lesion_pk)
+            row = _segmentation_row(uow.session, lesion_pk, timepoint_pk)
+            if row is None:
+                return None
+            uid = uow.session.scalar(
+                select(SeriesRow.series_uid).where(SeriesRow.id == row.series_pk)
+            )
+            item = segmentation_item(row, str(uid))
+            before = mask_snapshot(row)
+            measurements = uow.session.scalars(
+                select(MeasurementRow).where(MeasurementRow.segmentation_pk == row.id)
+            ).all()
+            before["measurements"] = [row_snapshot(m) for m in measurements]
+            for measurement in measurements:
+                uow.session.delete(measurement)
+            uow.session.delete(row)
+            uow.audit(
+                action="delete",
+                entity="segmentation",
+                entity_pk=item.pk,
+                before=before,
+                summary=f"contour of {lesion.name} removed",
+            )
+            uow.commit()
+            return item
 
     def load_mask(self, lesion_pk: int, timepoint_pk: int) -> LesionMask | None:
         """A lesion's mask at a timepoint, decoded (None when not contoured)."""

@@ -228,6 +228,9 @@ class MeasurementService:
             values["axial_plane"] = axial.plane
             if axial.plane != "acquired":
                 notes.append(axial.explanation.summary)
+            if axial.axis_check:  # flagged: the long axis leaves the contour
+                values["long_axis_check"] = axial.axis_check
+                notes.append(axial.axis_check)
         values["mean_hu"] = None
         values["enhancing_fraction"] = None
         values["mean_hu_series_uid"] = None

@@ -38,7 +38,7 @@ from tace_planner.imaging.dicom.classify import Classification, classify_series
 from tace_planner.imaging.dicom.discover import FileError, kind_of, scan_files
 from tace_planner.imaging.dicom.scan import IMAGE_STORAGE_MODALITIES, InstanceHeader
 from tace_planner.imaging.dicom.series import load_volume
-from tace_planner.imaging.dicom.volumes import load_plan, middle_slab, plan_volumes
+from tace_planner.imaging.dicom.volumes import VolumePlan, load_plan, middle_slab, plan_volumes
 from tace_planner.services.dto import SeriesItem, StudyItem, VolumePartItem
 from tace_planner.services.image_store import ImageStore, is_valid_uid, replacement_uid
 from tace_planner.store import repositories
@@ -77,6 +77,8 @@ class ImportReport:
     new_series_uids: tuple[str, ...] = field(default_factory=tuple)
     remapped: tuple[FileError, ...] = ()
     """Files whose UIDs were not valid DICOM UIDs and were replaced (each with the reason)."""
+    warnings: tuple[FileError, ...] = ()
+    """Series imported with a problem the user must know of (no Patient ID), one per series."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +179,8 @@ def series_item(row: SeriesRow, image_count: int) -> SeriesItem:
         warnings=tuple(report.get("warnings", ())),
         classification_source=row.classification_source,
         parts=tuple(VolumePartItem.from_report(part) for part in report.get("parts", ())),
+        identity_warnings=tuple(report.get("identity_warnings", ())),
+        acquired_at=str(report.get("acquired_at", "")),
     )
 
 
@@ -210,29 +214,93 @@ def describe_geometry(headers: Sequence[InstanceHeader]) -> dict[str, Any]:
     return report
 
 
+PHASE_SAMPLE_SLICES = 24
+"""Slices read to find the aorta and portal vein when the headers do not name the phase."""
+
+
+def _spread_sample(plan: VolumePlan, count: int) -> VolumePlan:
+    """Every n-th slice of the central 90 % of a volume, at most ``count`` slices.
+
+    The result is a regular grid (its slice step is n times the original's), so
+    positions on it are the true positions of those slices.
+    """
+    total = len(plan.frames)
+    first, last = round(0.05 * (total - 1)), round(0.95 * (total - 1))
+    stride = max(1, -(-(last - first + 1) // count))
+    frames = plan.frames[first : last + 1 : stride][:count]
+    if len(frames) < 2:
+        return middle_slab(plan, count)
+    origin = tuple(o + first * s for o, s in zip(plan.origin_lps_mm, plan.step_lps_mm, strict=True))
+    step = tuple(stride * s for s in plan.step_lps_mm)
+    _, rows, columns = plan.report.shape_zyx
+    report = dataclasses.replace(
+        plan.report, slice_count=len(frames), shape_zyx=(len(frames), rows, columns)
+    )
+    return dataclasses.replace(
+        plan,
+        frames=frames,
+        report=report,
+        origin_lps_mm=origin,  # type: ignore[arg-type]
+        step_lps_mm=step,  # type: ignore[arg-type]
+    )
+
+
 def _phase_from_images(
     headers: Sequence[InstanceHeader], fallback: Classification
 ) -> Classification:
-    """Guess a CT phase from aorta and portal-vein HU on a few middle slices.
+    """Guess a CT phase from aorta and portal-vein HU on slices spread over the volume.
 
-    Used when neither the description nor the contrast tags name the phase;
-    the reason says that the guess comes from the images.
+    Used when neither the description nor the contrast tags name the phase
+    (anonymised series lose their Contrast/Bolus tags); the reason says that
+    the phase comes from the images, with the values measured.
     """
     from tace_planner.imaging.vessels import phase_from_volume
 
     images = [h for h in headers if kind_of(h) == "image"]
     try:
         plan = plan_volumes(images)[0]
-        slab = run_sync(load_plan(middle_slab(plan, 9)))
-        guess = phase_from_volume(slab)
+        sample = run_sync(load_plan(_spread_sample(plan, PHASE_SAMPLE_SLICES)))
+        guess = phase_from_volume(sample)
     except TacePlannerError as error:
         log.info("phase from images not available: %s", error)
-        return fallback
+        return dataclasses.replace(
+            fallback, reason=f"{fallback.reason}; the images could not be read ({error})"
+        )
     if guess.phase in ("", "unknown"):
-        return dataclasses.replace(fallback, reason=f"{fallback.reason}; {guess.reason}")
+        return dataclasses.replace(
+            fallback, reason=f"{fallback.reason}; the images do not tell either: {guess.reason}"
+        )
     return dataclasses.replace(
-        fallback, phase=guess.phase, reason=f"from the images: {guess.reason}"
+        fallback,
+        phase=guess.phase,
+        reason=(
+            f"phase from the images, as the headers do not name it: {guess.reason} "
+            "(thresholds: institutional default)"
+        ),
     )
+
+
+NO_PATIENT_ID = "(no patient id)"
+"""Placeholder Patient ID of files that have none (every such file shares it)."""
+
+
+def identity_warnings(headers: Sequence[InstanceHeader]) -> list[str]:
+    """What is missing from a series' identifiers that a user must know before planning."""
+    if any(h.patient_id.strip() for h in headers):
+        return []
+    return [
+        f"no Patient ID (0010,0020): filed under the placeholder patient {NO_PATIENT_ID!r}, "
+        "shared by every file imported without one; check whose images these are "
+        "before contouring or planning"
+    ]
+
+
+def _clock(hhmmss: str) -> str:
+    """ "HH:MM" of a DICOM TM value, or ""."""
+    text = hhmmss.strip()
+    if len(text) < 4 or not text[:4].isdigit() or int(text[:2]) > 23 or int(text[2:4]) > 59:
+        return ""
+    return f"{text[:2]}:{text[2:4]}"
 
 
 def _is_volume(headers: Sequence[InstanceHeader]) -> bool:
@@ -326,6 +394,11 @@ class StudyService:
             new_instances = known_instances = 0
             touched: list[str] = []
             created: list[str] = []
+            warnings = [
+                FileError(shown(headers[0].path), reason)
+                for headers in by_series.values()
+                for reason in identity_warnings(headers)
+            ]
             for series_uid, headers in by_series.items():
                 outcome = yield from self._import_series(
                     headers, done, total, refused.get(series_uid, [])
@@ -354,6 +427,7 @@ class StudyService:
                 skipped=tuple(FileError(shown(e.path), e.reason) for e in scan.skipped),
                 new_series_uids=tuple(created),
                 remapped=tuple(remapped),
+                warnings=tuple(warnings),
             )
 
     def _import_series(
@@ -557,7 +631,7 @@ class StudyService:
             return existing, False
         patient, _ = repositories.get_or_create_patient(
             session,
-            first.patient_id or "(no patient id)",
+            first.patient_id or NO_PATIENT_ID,
             first.issuer,
             name=first.patient_name,
             birth_on=first.patient_birth_on,
@@ -578,6 +652,11 @@ class StudyService:
         if first.modality == "CT" and classification.phase == "unknown" and geometry["parts"]:
             classification = _phase_from_images(headers, classification)
         geometry["classification_reason"] = classification.reason
+        problems = identity_warnings(headers)
+        if problems:
+            geometry["identity_warnings"] = [f"{first.path.name}: {text}" for text in problems]
+        if acquired := _clock(first.acquisition_time):
+            geometry["acquired_at"] = acquired
         if classification.b_values:
             geometry["b_values_s_per_mm2"] = list(classification.b_values)
         row = SeriesRow(

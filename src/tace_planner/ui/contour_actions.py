@@ -24,9 +24,13 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QGraphicsEllipseItem,
     QLabel,
+    QMessageBox,
     QToolBar,
+    QWidget,
 )
 
+from tace_planner.domain.errors import TacePlannerError
+from tace_planner.domain.plausibility import ImplausibleClickError
 from tace_planner.imaging.segmentation import (
     auto_contour_2d,
     brush_footprint,
@@ -68,6 +72,18 @@ def clean_up_mask(
     if kind == "remove_islands":
         return remove_islands(mask, spacing_mm, keep_largest=True)
     raise ValueError(f"unknown clean-up {kind!r}")
+
+
+def ask_contour_anyway(parent: QWidget | None, question: str) -> bool:
+    """Ask whether to contour a click on fat, bone or outside the liver (patched in tests)."""
+    answer = QMessageBox.question(
+        parent,
+        "Contour this click?",
+        question,
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes
 
 
 def neighbourhood_hu(volume: Any, point_lps: Any, radius_mm: float) -> tuple[float, float]:
@@ -195,6 +211,29 @@ class ContourActionsMixin:
     _start: Callable[..., None]
     _on_auto_contour_done: Callable[..., None]
     overlay: ToolOverlay
+    auto_contour_at: Callable[..., None]
+    parent: Callable[[], Any]
+    _pending_click: tuple[Any, Any] | None = None
+    """The view and point of the auto contour click being contoured (asked again if needed)."""
+
+    def _confirm_click(self, error: BaseException) -> bool:
+        """Ask about a click the service wants confirmed; contour it if the user agrees.
+
+        Returns True when ``error`` was such a question (handled here).
+        """
+        pending, self._pending_click = self._pending_click, None
+        if not isinstance(error, ImplausibleClickError) or not error.needs_confirmation:
+            return False
+        if pending is None:
+            return False
+        parent = self.parent()
+        if ask_contour_anyway(parent if isinstance(parent, QWidget) else None,
+                              error.verdict.question):  # fmt: skip
+            view, point = pending
+            self.auto_contour_at(view, point, confirmed=True)
+        else:
+            self.error.emit(f"Not contoured: {error.verdict.reason}.")
+        return True
 
     def clean_up(self, kind: str) -> bool:
         """Apply a clean-up (:data:`CLEAN_UPS`) to the selected lesion; True when it changed."""
@@ -234,6 +273,8 @@ class ContourActionsMixin:
         lesion = self._editable(view)
         if lesion is None:
             return False
+        if not lesion.item.is_liver and not self._click_accepted(view, point_lps):
+            return False
         try:
             seed = np.asarray(point_lps, dtype=float)[:3]
             result = auto_contour_2d(view.volume, [seed], liver_mask=self._liver(lesion))
@@ -243,6 +284,27 @@ class ContourActionsMixin:
         new = lesion.mask.copy()
         new[result.box] |= result.mask
         return self._push_edit(lesion, new, f"2D auto contour {lesion.item.name}")
+
+    def _click_accepted(self, view: Any, point_lps: Any) -> bool:
+        """Judge a 2D auto contour click as the service judges a 3D one; ask when needed."""
+        series_uid, part = view.series_key
+        point = tuple(float(v) for v in np.asarray(point_lps)[:3])
+        try:
+            verdict = self._contouring.check_click(
+                self._case_pk, series_uid, point, part=part or None, volume=view.volume
+            )
+        except TacePlannerError as error:
+            self.error.emit(str(error))
+            return False
+        if verdict.status == "ok":
+            return True
+        parent = self.parent()
+        if verdict.status == "confirm" and ask_contour_anyway(
+            parent if isinstance(parent, QWidget) else None, verdict.question
+        ):
+            return True
+        self.error.emit(f"Not contoured: {verdict.reason}.")
+        return False
 
     def polygon_fill(self, view: Any, points_lps: Sequence[Any]) -> bool:
         """Fill the inside of an outline on the view's current slice into the selected lesion."""

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget
+from PySide6.QtWidgets import QDockWidget, QMenu
 
 from tace_planner.domain.annotations import Annotation
 from tace_planner.domain.progress import Progress
@@ -86,6 +86,7 @@ class ContourWorkbench(QObject):
         self.lesion_panel.visibility_changed.connect(self.controller.set_visible)
         self.lesion_panel.lock_changed.connect(self.controller.set_locked)
         self.lesion_panel.lesions_edited.connect(self._on_lesion_panel_lesions_edited)
+        self.lesion_panel.delete_handler = self.controller.delete_lesion
         self.controller.lesions_changed.connect(self._on_contour_lesions_changed)
         self.controller.error.connect(self._on_contour_error)
         self.controller.stack_changed.connect(self._on_contour_stack_changed)
@@ -152,6 +153,16 @@ class ContourWorkbench(QObject):
             action.setEnabled(False)
             menu.addAction(action)
             toolbar.addAction(action)
+        # Where users look for them first: Edit, right after File.
+        bar = self._window.menuBar()
+        self.edit_menu = QMenu("&Edit", self._window)
+        self.edit_menu.setObjectName("edit_menu")
+        self.edit_menu.addActions([self.undo_action, self.redo_action])
+        after_file = next((a for a in bar.actions()[1:] if a.menu() is not None), None)
+        if after_file is not None:
+            bar.insertMenu(after_file, self.edit_menu)
+        else:
+            bar.addMenu(self.edit_menu)
         lesions_action = QAction("Show &lesions", self._window)
         lesions_action.triggered.connect(self._on_show_lesions_triggered)
         menu.addAction(lesions_action)

@@ -10,16 +10,17 @@ Evidence, strongest first
 CT phase
     1. The series description, when it names exactly one phase: English, Russian and
        German words and the usual vendor abbreviations ("AP", "HAP", "LAP", "PV",
-       "PVP", "NECT", "W/O", "C-", "Delay", "EQ", "Нат", "Арт", "Вен", "Отср", …) or a
-       delay written as a time ("35 s", "70s", "3 min").
+       "PVP", "NECT", "W/O", "C-", "Delay", "EQ", "EQP", "Equilibrium", "Нат", "Арт",
+       "Вен", "Отср", …) or a delay written as a time ("35 s", "70s", "3 min").
     2. The delay between (0018,1042) *Contrast/Bolus Start Time* and (0008,0032)
        *Acquisition Time* (:data:`ARTERIAL_BEFORE_S`, :data:`DELAYED_FROM_S`).
-    3. No Contrast/Bolus module at all: native. (0018,0010) *Contrast/Bolus Agent*
-       is required whenever contrast was given (PS3.3 C.7.6.4, "Required if contrast
-       media were used in this image").
-    4. Otherwise "unknown". The image itself can still tell: see
-       :func:`tace_planner.imaging.vessels.phase_from_volume` and
-       :func:`phase_from_vessel_hu`.
+    3. Otherwise "unknown", with the reason. A missing Contrast/Bolus module is
+       *not* taken as native: (0018,0010) *Contrast/Bolus Agent* is required
+       whenever contrast was given (PS3.3 C.7.6.4), but de-identification tools
+       remove the module from contrast series too. The images then decide: the
+       import measures the aorta and portal vein
+       (:func:`tace_planner.imaging.vessels.phase_from_volume`,
+       :func:`phase_from_vessel_hu`) and says so in the reason.
 MR sequence
     ADC from (0008,0008) *Image Type*, DWI from b-values or *Image Type*, then
     keywords in the description, then a long echo time (T2).
@@ -52,6 +53,12 @@ DELAYED_FROM_S = 120.0
 
 ECIO-ESOI 2020: late venous / delayed ≥ 120 s; LI-RADS v2018 CT: 2–5 min.
 """
+
+NO_CONTRAST_TAGS_REASON = (
+    "no contrast agent recorded (0018,0010) and no phase in the description; a missing "
+    "contrast record is not proof of a native scan (de-identification removes it)"
+)
+"""Why a CT series without contrast tags or phase words is "unknown" until its images are read."""
 
 MAX_PLAUSIBLE_DELAY_S = 30 * 60.0
 """Delays longer than 30 min are treated as a clock error, not as a phase."""
@@ -130,7 +137,7 @@ _VENOUS_PREFIXES = (
     "venös", "venoes", "venos", "portal", "portven", "портал", "портовен", "вен", "паренхим",
 )  # fmt: skip
 _DELAYED_WORDS = frozenset(
-    {"delay", "delayed", "del", "dly", "late", "eq", "equ", "equil", "отср", "поздн"}
+    {"delay", "delayed", "del", "dly", "late", "eq", "eqp", "equ", "equil", "отср", "поздн"}
 )
 _DELAYED_PREFIXES = (
     "delay", "equilib", "excret", "urogra", "spät", "spaet", "tardi",
@@ -337,9 +344,9 @@ def classify_ct(headers: Sequence[InstanceHeader]) -> Classification:
     contrast_named = "contrast" in phases
     if not first.contrast_agent and not first.contrast_start_time and not contrast_named:
         return Classification(
-            phase="native",
+            phase="unknown",
             plane=plane,
-            reason="no contrast agent recorded (0018,0010) and no phase in the description",
+            reason=NO_CONTRAST_TAGS_REASON,
         )
     given = (
         f"contrast agent {first.contrast_agent!r}"
@@ -362,6 +369,11 @@ NATIVE_BLOOD_MAX_HU = 80.0
 
 ARTERIAL_AORTA_MIN_HU = 200.0
 """Late arterial aortic enhancement is typically 250–400 HU."""
+
+LAGGING_AORTA_MIN_HU = 160.0
+"""An aorta this bright with the portal vein lagging (ratio < 0.75) is arterial: in the
+portal venous and delayed phases the portal vein has caught up with the aorta. Above the
+delayed range (≤ 150 HU) with a margin."""
 
 ARTERIAL_PV_TO_AORTA_MAX = 0.75
 """In the arterial phase the portal vein lags: PV / aorta < 0.75 (often < 0.5)."""
@@ -399,13 +411,15 @@ def phase_from_vessel_hu(aorta_hu: float, portal_vein_hu: float | None) -> Class
     ======== ==========================================================================
     native   aorta < 80 HU (and PV < 100 HU when known)
     arterial aorta ≥ 200 HU and ratio < 0.75 (or PV unknown);
+             or aorta ≥ 160 HU and ratio < 0.75 (the portal vein lags);
              or aorta ≥ 120 HU and ratio < 0.6
     venous   PV > 130 HU and ratio ≥ 0.75; PV unknown: 130 < aorta < 200 HU
     delayed  aorta 80–150 HU and PV 80–130 HU; PV unknown: aorta 80–130 HU
-    unknown  anything else (e.g. a late portal phase with aorta 170, PV 125)
+    unknown  anything else (e.g. aorta 170, portal vein 130: the portal vein not
+             yet at the aorta, nor clearly lagging)
     ======== ==========================================================================
 
-    The thresholds are practice values chosen here: no society source gives HU
+    The thresholds are institutional defaults: no society source gives HU
     cut-offs for phase recognition (no published source gives enhanced-phase
     HU of liver or blood). Typical values: unenhanced blood 35–60 HU; late arterial
     aorta 250–400 HU with the portal vein at 100–150 HU; portal venous PV
@@ -429,6 +443,8 @@ def phase_from_vessel_hu(aorta_hu: float, portal_vein_hu: float | None) -> Class
     ratio = None if pv is None or aorta_hu <= 0 else pv / aorta_hu
     if aorta_hu >= ARTERIAL_AORTA_MIN_HU and (ratio is None or ratio < ARTERIAL_PV_TO_AORTA_MAX):
         return result("arterial", f"aorta ≥ {ARTERIAL_AORTA_MIN_HU:.0f} HU, portal vein lags")
+    if ratio is not None and aorta_hu >= LAGGING_AORTA_MIN_HU and ratio < ARTERIAL_PV_TO_AORTA_MAX:
+        return result("arterial", f"aorta ≥ {LAGGING_AORTA_MIN_HU:.0f} HU, portal vein lags")
     if ratio is not None and aorta_hu >= 120.0 and ratio < EARLY_PV_TO_AORTA_MAX:
         return result("arterial", f"portal vein below {EARLY_PV_TO_AORTA_MAX:g} × aorta")
     if pv is not None and ratio is not None:

@@ -58,6 +58,33 @@ def resample_mask(
     if target_box is None:
         return out
     (k0, k1), (j0, j1), (i0, i1) = target_box
+    linear = to_source[:3, :3]
+    if np.allclose(linear - np.diag(np.diag(linear)), 0.0, atol=1e-9):
+        # Parallel grids (the phases of one study): each axis maps on its own, so the
+        # lookup is one outer index per axis instead of a 3-vector per voxel.
+        into, lookups, crop = [], [], []
+        for axis, (start, stop) in enumerate(target_box):
+            nearest = np.rint(
+                linear[axis, axis] * np.arange(start, stop) + to_source[axis, 3]
+            ).astype(np.intp)
+            inside = np.flatnonzero((nearest >= 0) & (nearest < source.shape[axis]))
+            if inside.size == 0:
+                return out
+            # Monotonic, so the target voxels that fall in the source are one run.
+            into.append(slice(start + int(inside[0]), start + int(inside[-1]) + 1))
+            chosen = nearest[inside[0] : inside[-1] + 1]
+            low = int(chosen.min())
+            crop.append(slice(low, int(chosen.max()) + 1))
+            lookup: slice | npt.NDArray[np.intp] = chosen - low
+            if chosen.size > 1 and np.all(np.diff(chosen) == 1):
+                lookup = slice(None)  # the same spacing on this axis: a view, no copy
+            lookups.append(lookup)
+        picked: npt.NDArray[np.bool_] = source[tuple(crop)]
+        for axis, lookup in enumerate(lookups):
+            if isinstance(lookup, np.ndarray):
+                picked = np.take(picked, lookup, axis=axis)
+        out[tuple(into)] = picked
+        return out
     jj, ii = np.meshgrid(np.arange(j0, j1), np.arange(i0, i1), indexing="ij")
     upper = np.asarray(source.shape)[:, None, None]
     for k in range(k0, k1):

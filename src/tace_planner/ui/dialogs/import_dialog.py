@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QStyle,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -134,16 +135,30 @@ class ImportDialog(QDialog):
         self.status_label.setText(step.message)
 
     def _on_import_done(self, report: Any) -> None:
-        self.status_label.setText(
+        warnings = getattr(report, "warnings", ())
+        text = (
             f"{report.new_instances} new file(s) imported, {report.known_instances} already "
             f"stored, {len(report.errors)} failed."
         )
+        if warnings:
+            text += f" {len(warnings)} warning(s): see below."
+        self.status_label.setText(text)
+        if warnings:  # first, expanded: a missing Patient ID must not go unnoticed
+            warned = QTreeWidgetItem([f"Warnings ({len(warnings)})", "", "", ""])
+            warned.setIcon(0, self.style().standardIcon(QStyle.SP_MessageBoxWarning))
+            self.report.addTopLevelItem(warned)
+            for entry in warnings:
+                line = QTreeWidgetItem([f"{entry.path}: {entry.reason}", "", "", ""])
+                line.setToolTip(0, f"{entry.path}:\n{entry.reason}")
+                warned.addChild(line)
+                line.setFirstColumnSpanned(True)
+            warned.setExpanded(True)
         series = QTreeWidgetItem([f"Series ({len(report.series)})", "", "", ""])
         self.report.addTopLevelItem(series)
         for item in report.series:
             child = QTreeWidgetItem(
                 [
-                    item.description or item.series_uid,
+                    getattr(item, "label", "") or item.description or item.series_uid,
                     item.modality,
                     item.classification or ("—" if item.is_volume else "not a volume"),
                     str(item.image_count),
@@ -173,6 +188,8 @@ class ImportDialog(QDialog):
             replaced.setExpanded(False)
         series.setExpanded(True)
         self.report.resizeColumnToContents(0)
+        # long file lines (tool tips hold them whole) must not push the series columns away
+        self.report.setColumnWidth(0, min(self.report.columnWidth(0), 440))
         self.imported.emit()
 
     def _on_import_failed(self, error: BaseException) -> None:

@@ -1,20 +1,24 @@
 """Lesion list of a case: measurements, burden summary, add/rename/delete, visibility, lock.
 
 Reads come from the contouring service as DTOs; each button is one service call.
-Selecting a row emits ``lesion_selected(pk)`` and ``jump_requested(point_lps)``
+Selecting a row emits ``lesion_selected(pk)`` only: the views stay still. A
+double click or the row's "Go to lesion" action emits ``jump_requested(point_lps)``
 (the lesion's centroid) so the main window can move the views there.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -53,6 +57,8 @@ class LesionPanel(QWidget):
         self._centroids: dict[int, tuple[float, float, float]] = {}
         self._measurements: dict[int, Any] = {}
         self._filling = False
+        self.delete_handler: Callable[[int], object] | None = None
+        """Deletes a lesion instead of the panel (the contour controller's undoable delete)."""
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("lesion_table")
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -85,6 +91,12 @@ class LesionPanel(QWidget):
         layout.addLayout(buttons)
         self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
         self.table.itemChanged.connect(self._on_table_item_changed)
+        self.table.cellDoubleClicked.connect(self._on_table_cell_double_clicked)
+        self.go_to_action = QAction("Go to lesion", self.table)
+        self.go_to_action.setToolTip("Show the selected lesion's centre in the views")
+        self.go_to_action.triggered.connect(self.go_to_selected)
+        self.table.addAction(self.go_to_action)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.add_button.clicked.connect(self._on_add_button_clicked)
         self.rename_button.clicked.connect(self._on_rename_button_clicked)
         self.delete_button.clicked.connect(self._on_delete_button_clicked)
@@ -181,12 +193,24 @@ class LesionPanel(QWidget):
         return False
 
     def _on_table_selection_changed(self) -> None:
+        # A click selects only: the views stay where the user put them (double click: go to).
         pk = self.selected_lesion_pk()
         self._update_buttons()
         self.lesion_selected.emit(pk)
-        if pk is not None and pk in self._centroids:
-            self.jump_requested.emit(self._centroids[pk])
         self.measurement_selected.emit(self._measurements.get(pk) if pk is not None else None)
+
+    def go_to_selected(self) -> bool:
+        """Ask the views to show the selected lesion (``jump_requested``); False: nothing shown."""
+        pk = self.selected_lesion_pk()
+        if pk is None or pk not in self._centroids:
+            return False
+        self.jump_requested.emit(self._centroids[pk])
+        return True
+
+    def _on_table_cell_double_clicked(self, row: int, _column: int) -> None:
+        if row < len(self._lesions):
+            self.select_lesion(self._lesions[row].pk)
+            self.go_to_selected()
 
     def _on_table_item_changed(self, item: QTableWidgetItem) -> None:
         if self._filling or item.column() not in (8, 9) or item.row() >= len(self._lesions):
@@ -238,9 +262,36 @@ class LesionPanel(QWidget):
         self.refresh()
         self.lesions_edited.emit()
 
+    @classmethod
+    def confirm_delete(cls, parent: QWidget, text: str) -> bool:
+        """Ask before deleting a contoured lesion (tests monkeypatch this)."""
+        answer = QMessageBox.question(
+            parent,
+            "Delete lesion",
+            text,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
     def _on_delete_button_clicked(self) -> None:
         pk = self.selected_lesion_pk()
         if pk is None:
+            return
+        lesion = next(item for item in self._lesions if item.pk == pk)
+        measured = self._measurements.get(pk)
+        if measured is not None:
+            volume = measured.volume_cm3
+            size = "not measured yet" if volume is None else f"{volume:.2f} cm³"
+            undo = "Edit → Undo brings it back." if self.delete_handler else ""
+            text = (
+                f"Delete {lesion.name} ({size}) with its contours and measurements? "
+                f"The plan will no longer count it. {undo}"
+            )
+            if not self.confirm_delete(self, text.strip()):
+                return
+        if self.delete_handler is not None:  # the contour controller: an undoable delete
+            self.delete_handler(pk)
             return
         self._contouring.delete_lesion(pk)
         self.refresh()

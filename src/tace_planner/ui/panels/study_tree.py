@@ -76,12 +76,16 @@ class StudyTreePanel(QTreeWidget):
         self._series = {s.series_uid: s for study in studies for s in study.series}
         for study in studies:
             date = study.study_on.isoformat() if study.study_on else ""
-            label = study.description or "(no description)"
+            label = study.description or f"{study.modalities or 'study'} of {date or 'no date'}"
             if study.timepoint_label:
                 label = f"{study.timepoint_label} — {label}"
             images = sum(s.image_count for s in study.series)
             top = QTreeWidgetItem([label, study.modalities, "", date, str(images)])
             top.setFlags(top.flags() & ~Qt.ItemIsSelectable & ~Qt.ItemIsDragEnabled)
+            identity = [w for s in study.series for w in s.identity_warnings]
+            if identity:  # e.g. no Patient ID: say so where the study is chosen
+                top.setIcon(0, self.style().standardIcon(QStyle.SP_MessageBoxWarning))
+                top.setToolTip(0, "\n".join(dict.fromkeys(identity)))
             self.addTopLevelItem(top)
             for series in study.series:
                 row = self._series_row(series)
@@ -109,7 +113,7 @@ class StudyTreePanel(QTreeWidget):
         date = series.series_on.isoformat() if series.series_on else ""
         item = QTreeWidgetItem(
             [
-                series.description or f"series {series.series_number or '?'}",
+                series.label,
                 series.modality,
                 series.classification or ("—" if series.is_volume else "not a volume"),
                 date,
@@ -127,6 +131,10 @@ class StudyTreePanel(QTreeWidget):
             item.setIcon(0, self.style().standardIcon(icon))
             tips.insert(0, f"Geometry: {series.geometry_status}")
         tips.extend(series.warnings)
+        if series.identity_warnings:
+            if series.geometry_status != "unmeasurable":
+                item.setIcon(0, self.style().standardIcon(QStyle.SP_MessageBoxWarning))
+            tips[:0] = series.identity_warnings
         item.setToolTip(0, "\n".join(tips))
         if series.classification_source == "user":
             item.setToolTip(2, "set by a user")

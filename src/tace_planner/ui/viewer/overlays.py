@@ -7,9 +7,14 @@ grid: it must have the shape of the volume shown, (z, y, x), bool. It is kept
 by reference (no copy); after changing it in place (painting) call
 :meth:`MaskOverlay.mask_changed` with the box that changed, or call ``set_mask`` again.
 
-All masks of a view are drawn by one ``ImageItem``: each slice change writes
+Filled masks of a view are drawn by one ``ImageItem``: each slice change writes
 the visible masks' labels into a small uint8 image, inside each mask's
 bounding box only, and Qt draws it through a 256-entry colour table.
+Outlined masks (the liver; contours carried from another phase, dashed) are
+drawn as vector paths along the mask's edge in the plane, with a cosmetic pen
+of :data:`OUTLINE_WIDTH_PX` over a dark halo, so that they stay visible at any
+zoom and on any grey. A mask's label sits at the top of its outline on the
+current plane (where it is on screen), not at a corner of its bounding box.
 """
 
 from __future__ import annotations
@@ -19,12 +24,17 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
-from PySide6.QtGui import QColor, QTransform
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPainterPath, QPen, QTransform
+from PySide6.QtWidgets import QGraphicsPathItem
 
 from tace_planner.imaging.reformat import PlaneGeometry
 
 MAX_MASKS = 255
 DEFAULT_OPACITY = 0.4
+OUTLINE_WIDTH_PX = 2.0
+"""Width of an outline on screen, whatever the zoom (a cosmetic pen)."""
+HALO_WIDTH_PX = 4.0
 
 ColourLike = str | tuple[int, int, int] | tuple[int, int, int, int] | QColor
 
@@ -57,6 +67,7 @@ class _Mask:
     outline: bool
     show_label: bool
     box: tuple[slice, slice, slice] | None  # bounding box (z, y, x) of the True voxels
+    dashed: bool = False
 
 
 def _bounding_box(mask: npt.NDArray[np.bool_]) -> tuple[slice, slice, slice] | None:
@@ -90,6 +101,7 @@ class MaskOverlay:
         view_box.addItem(self._item)
         self._masks: dict[str, _Mask] = {}
         self._texts: dict[str, pg.TextItem] = {}
+        self._paths: dict[str, tuple[QGraphicsPathItem, QGraphicsPathItem]] = {}  # halo, line
         self._geometry: PlaneGeometry | None = None
         self._index = 0
         self._transform = QTransform()
@@ -122,6 +134,7 @@ class MaskOverlay:
         outline: bool = False,
         *,
         show_label: bool = True,
+        dashed: bool = False,
     ) -> None:
         """Show (or replace) the mask called ``label``.
 
@@ -137,7 +150,13 @@ class MaskOverlay:
         opacity : float
             0 (invisible) to 1 (opaque).
         outline : bool
-            Draw only the outline (in each displayed plane) instead of filling.
+            Draw only the outline (in each displayed plane) instead of filling:
+            a line of :data:`OUTLINE_WIDTH_PX` screen pixels in ``colour`` (the
+            opacity applies to fills only).
+        show_label : bool
+            Write ``label`` at the top of the mask's outline on the plane.
+        dashed : bool
+            A dashed outline (a contour carried from another series, read-only).
 
         Raises
         ------
@@ -163,8 +182,16 @@ class MaskOverlay:
         else:
             qcolour = QColor(colour)
         self._masks[label] = _Mask(
-            label, mask, qcolour, float(opacity), bool(outline), show_label, _bounding_box(mask)
+            label,
+            mask,
+            qcolour,
+            float(opacity),
+            bool(outline),
+            show_label,
+            _bounding_box(mask),
+            bool(dashed),
         )
+        self._style_path(self._masks[label])
         self._rebuild_lut()
         self.refresh()
 
@@ -174,6 +201,8 @@ class MaskOverlay:
             text = self._texts.pop(label, None)
             if text is not None:
                 self._view_box.removeItem(text)
+            for item in self._paths.pop(label, ()):
+                self._view_box.removeItem(item)
             self._rebuild_lut()
             self.refresh()
 
@@ -234,6 +263,7 @@ class MaskOverlay:
         if geometry is None or not self._masks or not self._visible:
             self._item.setVisible(False)
             self._hide_texts()
+            self._hide_paths()
             return
         shape = geometry.image_shape
         if self._buffer is None or self._buffer.shape != shape:
@@ -243,18 +273,19 @@ class MaskOverlay:
         drawn = False
         for number, entry in enumerate(self._masks.values(), start=1):
             region_box = self._plane_box(entry, index)
-            if region_box is None:
+            region = None
+            if region_box is not None:
+                rows, columns = region_box
+                region = geometry.extract(entry.mask, index)[rows, columns]
+            if region is None or not region.any():
                 self._hide_text(entry.label)
+                self._hide_path(entry.label)
                 continue
-            rows, columns = region_box
-            region = geometry.extract(entry.mask, index)[rows, columns]
             if entry.outline:
-                region = _outline(region)
-            if not region.any():
-                self._hide_text(entry.label)
-                continue
-            labels[rows, columns][region] = number
-            drawn = True
+                self._draw_path(entry, region, rows, columns, transform)
+            else:
+                labels[rows, columns][region] = number
+                drawn = True
             self._place_text(entry, region, rows, columns, transform)
         self._item.setVisible(drawn)
         if drawn:
@@ -277,7 +308,88 @@ class MaskOverlay:
             self._lut[number] = (c.red(), c.green(), c.blue(), round(255 * entry.opacity))
         self._item.setLookupTable(self._lut.copy())
 
+    # ------------------------------------------------------------ outlines
+    def _path_items(self, entry: _Mask) -> tuple[QGraphicsPathItem, QGraphicsPathItem]:
+        items = self._paths.get(entry.label)
+        if items is None:
+            items = (QGraphicsPathItem(), QGraphicsPathItem())
+            for z, item in enumerate(items):
+                item.setZValue(11 + 0.1 * z)
+                item.setVisible(False)
+                self._view_box.addItem(item, ignoreBounds=True)
+            self._paths[entry.label] = items
+            self._style_path(entry)
+        return items
+
+    def _style_path(self, entry: _Mask) -> None:
+        items = self._paths.get(entry.label)
+        if items is None:
+            return
+        halo_pen = QPen(QColor(0, 0, 0, 170))
+        line_pen = QPen(QColor(entry.colour.red(), entry.colour.green(), entry.colour.blue()))
+        halo_pen.setWidthF(HALO_WIDTH_PX)
+        line_pen.setWidthF(OUTLINE_WIDTH_PX)
+        for pen in (halo_pen, line_pen):
+            pen.setCosmetic(True)
+            pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+            if entry.dashed:
+                pen.setStyle(Qt.PenStyle.CustomDashLine)
+                pen.setDashPattern([4.0, 3.0] if pen is line_pen else [2.5, 1.5])
+        items[0].setPen(halo_pen)
+        items[1].setPen(line_pen)
+
+    def outline_pen(self, label: str) -> QPen | None:
+        """The pen of a mask's outline (None: not an outline); for tests and snapshots."""
+        items = self._paths.get(label)
+        return None if items is None else items[1].pen()
+
+    def outline_path(self, label: str) -> QPainterPath | None:
+        """The outline drawn on the current plane, in view coordinates (None: none shown)."""
+        items = self._paths.get(label)
+        if items is None or not items[1].isVisible():
+            return None
+        return items[1].transform().map(items[1].path())
+
+    def _draw_path(
+        self,
+        entry: _Mask,
+        region: npt.NDArray[np.bool_],
+        rows: slice,
+        columns: slice,
+        transform: QTransform,
+    ) -> None:
+        from skimage.measure import find_contours
+
+        path = QPainterPath()
+        # Padded so that a mask touching the box edge still gets a closed outline.
+        for contour in find_contours(np.pad(region, 1).astype(np.uint8), 0.5):
+            # (row, column) of the padded region -> pixel centres of the ImageItem.
+            x = contour[:, 1] - 1 + columns.start + 0.5
+            y = contour[:, 0] - 1 + rows.start + 0.5
+            path.moveTo(float(x[0]), float(y[0]))
+            for u, v in zip(x[1:], y[1:], strict=True):
+                path.lineTo(float(u), float(v))
+        for item in self._path_items(entry):
+            item.setPath(path)
+            item.setTransform(transform)
+            item.setVisible(True)
+
+    def _hide_path(self, label: str) -> None:
+        for item in self._paths.get(label, ()):
+            item.setVisible(False)
+
+    def _hide_paths(self) -> None:
+        for label in self._paths:
+            self._hide_path(label)
+
     # ------------------------------------------------------------ labels
+    def label_position(self, label: str) -> tuple[float, float] | None:
+        """Where a mask's label is anchored, in view coordinates (None: not shown)."""
+        text = self._texts.get(label)
+        if text is None or not text.isVisible():
+            return None
+        return float(text.pos().x()), float(text.pos().y())
+
     def _place_text(
         self,
         entry: _Mask,
@@ -290,17 +402,22 @@ class MaskOverlay:
             return
         text = self._texts.get(entry.label)
         if text is None:
-            text = pg.TextItem(entry.label, color=entry.colour, anchor=(0.0, 1.0))
+            # A dark backing keeps the label readable over liver and bright vessels.
+            text = pg.TextItem(
+                entry.label, color=entry.colour, anchor=(0.0, 1.0), fill=(0, 0, 0, 150)
+            )
             text.setZValue(12)
             self._view_box.addItem(text)
             self._texts[entry.label] = text
-        hit_rows = np.flatnonzero(region.any(axis=1))
-        hit_columns = np.flatnonzero(region.any(axis=0))
-        # Top right corner of the region in this plane, in item coordinates.
-        corner = transform.map(
-            float(columns.start + hit_columns[-1] + 1), float(rows.start + hit_rows[0])
-        )
-        text.setPos(corner[0], corner[1])
+        # At the top of the structure as shown (the screen may flip rows or columns):
+        # the edge pixel highest on screen, rightmost among equals, at its corner.
+        edge_rows, edge_columns = np.nonzero(_outline(region))
+        x = (edge_columns + columns.start + 0.5).astype(float)
+        y = (edge_rows + rows.start + 0.5).astype(float)
+        u = transform.m11() * x + transform.m21() * y + transform.dx()
+        v = transform.m12() * x + transform.m22() * y + transform.dy()
+        best = int(np.lexsort((-u, v))[0])
+        text.setPos(float(u[best]), float(v[best]))
         text.setVisible(True)
 
     def _hide_text(self, label: str) -> None:

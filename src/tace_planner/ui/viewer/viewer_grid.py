@@ -17,6 +17,10 @@ API for other workspaces (contouring):
   ``mask_changed`` after editing it in place; ``remove_mask``, ``clear_masks``.
 - ``workspace.set_tool("custom")`` then ``workspace.pointer_event(view, PointerEvent)``:
   presses, drags, releases and clicks in LPS with the voxel under them.
+
+Masks of one series are also shown, carried through patient coordinates and
+read-only (dashed, "F1 (from <series>)"), on the views of the other series of
+the same study and frame of reference (:mod:`~tace_planner.ui.viewer.carried_masks`).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from tace_planner.services.dto import SeriesItem
 from tace_planner.services.state import ViewLinker
 from tace_planner.ui.tasks import TaskRunner
 from tace_planner.ui.viewer.annotations_glue import AnnotationGlue
+from tace_planner.ui.viewer.carried_masks import CarriedMasks
 from tace_planner.ui.viewer.interaction import PointerEvent
 from tace_planner.ui.viewer.linked_views import LinkedViews
 from tace_planner.ui.viewer.overlays import DEFAULT_OPACITY, ColourLike
@@ -56,7 +61,33 @@ MPR_ORIENTATIONS = ("axial", "coronal", "sagittal")
 #: Smallest width and height of a view in a multi-view layout, pixels: corner text,
 #: edge letters and a readable image still fit (the window scrolls no further).
 MIN_VIEW_PX = (200, 160)
+_PHASE_NAMES = {
+    "native": "native",
+    "arterial": "arterial",
+    "venous": "portal venous",
+    "delayed": "delayed",
+}
 _MaskSpec = tuple[npt.NDArray[np.bool_], ColourLike | None, float, bool]
+_ViewPlace = tuple[float, float, tuple[float, float, float]]  # position mm, zoom, pan (LPS)
+
+
+def _place_of(view: SliceView, volume: ImageVolume, orientation: str | None) -> _ViewPlace | None:
+    """Where ``view`` looks, if ``volume`` is another phase of the same space and plane."""
+    old = view.volume
+    frame = volume.frame_of_reference_uid
+    if old is None or not frame or old.frame_of_reference_uid != frame:
+        return None
+    if (orientation or acquisition_orientation(volume.index_to_lps)) != view.state.orientation:
+        return None
+    state = view.state
+    return state.slice_position_mm, state.zoom, state.pan_center_lps
+
+
+def _restore_place(view: SliceView, place: _ViewPlace) -> None:
+    position_mm, zoom, pan = place
+    view.state.zoom = zoom
+    view.state.pan_center_lps = pan
+    view.show_position(position_mm)
 
 
 class ViewerWorkspace(QWidget):
@@ -101,6 +132,7 @@ class ViewerWorkspace(QWidget):
         self.annotations = AnnotationGlue(services.annotations, self)
         self._masks: dict[VolumeKey, dict[str, _MaskSpec]] = {}
         self._wanted: dict[int, tuple[VolumeKey, str | None]] = {}  # view number -> key, plane
+        self._kept: dict[int, _ViewPlace] = {}  # view number -> place to keep until loaded
         self._previews: set[int] = set()  # views showing a preview of what they wait for
         self._views = [SliceView(self, presets=self.presets) for _ in range(4)]
         for view in self._views:
@@ -122,6 +154,7 @@ class ViewerWorkspace(QWidget):
         self.provider.volume_ready.connect(self._on_provider_volume_ready)
         self.provider.load_failed.connect(self._on_provider_load_failed)
         self.linking = LinkedViews(self)
+        self.carried = CarriedMasks(self)
         self.set_layout("1x1")
         self._active.set_active(True)
 
@@ -272,6 +305,7 @@ class ViewerWorkspace(QWidget):
             if wanted is not None and not keep(wanted[0][0]):
                 del self._wanted[number]
                 self._previews.discard(number)
+                self._kept.pop(number, None)
                 if not any(k == wanted[0] for k, _ in self._wanted.values()):
                     self.provider.cancel(wanted[0])
             key = view.series_key
@@ -311,7 +345,7 @@ class ViewerWorkspace(QWidget):
         for view, orientation in self._views_wanting(key):
             if orientation not in (None, acquisition_orientation(preview.index_to_lps)):
                 continue  # a few acquired slices make no preview of another plane
-            self._show_volume(view, key, preview, orientation)
+            self._show_volume(view, key, preview, orientation, preview=True)
             self._previews.add(self._views.index(view))
             self.preview_shown.emit(view, shape_zyx)
 
@@ -329,6 +363,9 @@ class ViewerWorkspace(QWidget):
                     keep_view=True,
                     **self._series_facts(key),
                 )
+                kept = self._kept.pop(number, None)
+                if kept is not None:  # the preview's few slices clamped the position
+                    _restore_place(view, kept)
                 self._show_masks(view, key)
                 self.linking.join(view)
             else:
@@ -344,9 +381,25 @@ class ViewerWorkspace(QWidget):
         self.load_failed.emit(self.provider.title(key), error)
 
     def _show_volume(
-        self, view: SliceView, key: VolumeKey, volume: ImageVolume, orientation: str | None
+        self,
+        view: SliceView,
+        key: VolumeKey,
+        volume: ImageVolume,
+        orientation: str | None,
+        *,
+        preview: bool = False,
     ) -> None:
-        """Show a new volume in ``view`` at its middle plane, then join the linked group."""
+        """Show a new volume in ``view``, then join the linked group.
+
+        Another phase of the patient space shown before (same frame of
+        reference and plane) keeps the view where it was: the same patient
+        position, zoom and pan, so that switching phases does not move the
+        image under the cursor. Anything else starts at the middle plane.
+        """
+        number = self._views.index(view)
+        kept = self._kept.pop(number, None) or _place_of(view, volume, orientation)
+        if preview and kept is not None:
+            self._kept[number] = kept
         self.linking.leave(view)
         view.overlays.clear_masks()
         view.set_volume(
@@ -357,6 +410,8 @@ class ViewerWorkspace(QWidget):
             **self._series_facts(key),
         )
         view.show_slice(view.slice_count // 2)
+        if kept is not None:
+            _restore_place(view, kept)
         self._show_masks(view, key)
         view.set_tool(self._tool)
         self.linking.join(view)
@@ -365,6 +420,40 @@ class ViewerWorkspace(QWidget):
         for label, (mask, colour, opacity, outline) in self._masks.get(key, {}).items():
             if view.volume is not None and mask.shape == view.volume.shape:
                 view.overlays.set_mask(label, mask, colour, opacity, outline)
+        self.carried.schedule()  # this view may show other phases' masks, or lend its grid
+
+    # ------------------------------------------------------------ for CarriedMasks
+    def mask_keys(self) -> list[VolumeKey]:
+        """The series parts that have masks."""
+        return [key for key, masks in self._masks.items() if masks]
+
+    def masks_of(self, key: VolumeKey) -> dict[str, tuple[npt.NDArray[np.bool_], Any]]:
+        """The masks set on a series part: label -> (mask, colour)."""
+        return {label: (spec[0], spec[1]) for label, spec in self._masks.get(key, {}).items()}
+
+    def is_loading(self, view: SliceView) -> bool:
+        """True while ``view`` waits for a volume (it may show a preview meanwhile)."""
+        return self._views.index(view) in self._wanted
+
+    def series_title(self, key: VolumeKey) -> str:
+        """A short name of a series part for labels: its CT phase ("portal venous"), else
+        its title."""
+        series = self._describe(key[0]) if self._describe is not None else None
+        phase = _PHASE_NAMES.get(series.phase, "") if series is not None else ""
+        if phase:
+            return f"{phase} — {key[1]}" if key[1] else phase
+        return self._title_of(key)
+
+    def study_of(self, series_uid: str) -> str | None:
+        """The study UID of a series (None: not known)."""
+        series = self._describe(series_uid) if self._describe is not None else None
+        return None if series is None or not series.study_uid else series.study_uid
+
+    def cached_volume(self, key: VolumeKey) -> ImageVolume | None:
+        """A series part's volume if it is still in memory (never read from disk here)."""
+        loader = getattr(self._services, "volumes", None)
+        cached = getattr(loader, "cached", None)
+        return None if cached is None else cached(key[0], key[1] or None)
 
     # ------------------------------------------------------------ masks (contouring API)
     def set_mask(
@@ -389,6 +478,7 @@ class ViewerWorkspace(QWidget):
         for view in self._views:
             if view.series_key == key and view.volume is not None:
                 view.overlays.set_mask(label, mask_zyx, colour, opacity, outline)
+        self.carried.source_changed(key, label)
 
     def mask_changed(
         self,
@@ -402,6 +492,7 @@ class ViewerWorkspace(QWidget):
         for view in self._views:
             if view.series_key == key:
                 view.overlays.mask_changed(label, changed_box)
+        self.carried.source_changed(key, label)
 
     def remove_mask(self, series_uid: str, part: str, label: str) -> None:
         """Stop showing one mask of a series."""
@@ -410,6 +501,7 @@ class ViewerWorkspace(QWidget):
         for view in self._views:
             if view.series_key == key:
                 view.overlays.remove_mask(label)
+        self.carried.source_changed(key, label)
 
     def clear_masks(self, series_uid: str | None = None, part: str = "") -> None:
         """Remove the masks of one series, or of every series."""
@@ -419,6 +511,7 @@ class ViewerWorkspace(QWidget):
         for view in self._views:
             if series_uid is None or view.series_key == (series_uid, part or ""):
                 view.overlays.clear_masks()
+        self.carried.schedule()
 
     # ------------------------------------------------------------ tools and linking
     @property
