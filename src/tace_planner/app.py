@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,11 +17,20 @@ WINDOW_CHECK_TIMEOUT_S = 60.0
 """How long ``gui --check-window`` waits for the main window to be shown."""
 
 
-def run_gui(services: Services, case_pk: int | None = None, *, check_window: bool = False) -> int:
+def run_gui(
+    services: Services,
+    case_pk: int | None = None,
+    *,
+    check_window: bool = False,
+    demo_size: str | None = None,
+) -> int:
     """Open the main window on ``services`` (and ``case_pk`` if given) and run the event loop.
 
+    The window opens at its saved geometry, docks and workspace, or maximised.
     With ``check_window``, return 0 as soon as the window is shown on the screen
     (exposed), or 1 after :data:`WINDOW_CHECK_TIMEOUT_S`: a start-up check for CI.
+    With ``demo_size`` ("small" or "full"), the demo case is prepared in the
+    window's task runner, with progress and *Cancel*, and opened when ready.
     """
     from tace_planner.compat import check_qt_binding, xcb_platform_problem
 
@@ -39,13 +49,32 @@ def run_gui(services: Services, case_pk: int | None = None, *, check_window: boo
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("TACE Planner")
     app.setOrganizationName("tace-planner")
-    window = MainWindow(services)
-    window.show()
+    window = MainWindow(services, demo=functools.partial(demo_task, services))
+    window.show_on_screen()
     if case_pk is not None:
         window.select_case(case_pk)
+    if demo_size is not None:
+        window.load_demo(demo_size)
     if check_window:
         _exit_when_shown(app, window)
     return int(app.exec())
+
+
+def demo_task(services: Services, size: str = "full") -> Any:
+    """The task preparing the demo case (``services.demo.prepare_demo``) for the main window.
+
+    Built here, in the composition root, because the window reaches no service
+    module beyond the services it is given.
+    """
+    from tace_planner.services.demo import prepare_demo
+
+    return prepare_demo(
+        services.studies,
+        services.cases,
+        services.settings.demo_dir,
+        size=size,  # type: ignore[arg-type]
+        contouring=services.contouring,
+    )
 
 
 def _exit_when_shown(app: Any, window: Any) -> None:

@@ -347,6 +347,9 @@ def _cmd_demo(args: argparse.Namespace, services: Any, launch_gui: GuiLauncher |
     from tace_planner.services.contouring import contouring_service
     from tace_planner.services.demo import prepare_demo
 
+    if not args.no_gui and launch_gui is not None:
+        # The window prepares the demo in its task runner, with progress and Cancel.
+        return launch_gui(services, None, demo_size=args.phantom_size)  # type: ignore[call-arg]
     report = _run(
         prepare_demo(
             services.studies,

@@ -233,7 +233,7 @@ def test_hover_shows_patient_coordinates_and_the_voxel_value(view: SliceView, qt
     x, y, z = info.point_lps
     text = view.corner_text.text("bottom_right")
     assert f"R {-x:.1f}  A {-y:.1f}  S {z:.1f} mm" in text
-    assert "1000 HU   voxel z2 y2 x5" in text
+    assert "1000 HU   slice 3/6, x 6, y 3" in text  # every number counted from 1
 
 
 def test_ruler_drag_measures_in_millimetres_on_anisotropic_pixels(view: SliceView, qtbot) -> None:

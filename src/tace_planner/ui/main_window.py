@@ -1,4 +1,4 @@
-"""Main window: case list, study tree, measurements, the image viewer, status bar and menus."""
+"""Main window: workspaces, patient banner, case list, study tree, viewer, docks and menus."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtCore import QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -16,17 +16,21 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSplitter,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from tace_planner import __version__
 from tace_planner.domain.progress import Progress
-from tace_planner.services.dto import SeriesItem
+from tace_planner.services.dto import CaseItem, PatientItem, SeriesItem
 from tace_planner.services.settings import config_file, save_settings
 from tace_planner.ui.contour_workbench import ContourWorkbench
+from tace_planner.ui.demo_loader import DemoLoader
 from tace_planner.ui.dialogs.classification_dialog import ClassificationDialog
+from tace_planner.ui.dialogs.help_dialogs import ManualDialog, ShortcutsDialog, menu_shortcuts
 from tace_planner.ui.dialogs.import_dialog import ImportDialog
 from tace_planner.ui.dialogs.new_case_dialog import NewCaseDialog
 from tace_planner.ui.dialogs.parameters_dialog import ParametersDialog
@@ -37,19 +41,39 @@ from tace_planner.ui.panels.case_list import CaseListPanel
 from tace_planner.ui.panels.plan_panel import PlanPanel
 from tace_planner.ui.panels.study_tree import StudyTreePanel
 from tace_planner.ui.procedure_dock import add_procedure_dock
-from tace_planner.ui.tasks import TaskRunner
+from tace_planner.ui.tasks import TaskHandle, TaskRunner
 from tace_planner.ui.viewer.slice_view import SliceView
 from tace_planner.ui.viewer.toolbar import ViewerToolBar
 from tace_planner.ui.viewer.viewer_grid import ViewerWorkspace
 from tace_planner.ui.viewer.window_presets import WindowPresetStore
+from tace_planner.ui.window_layout import WindowLayoutStore
+from tace_planner.ui.workspaces import WORKSPACES, WorkspaceBar, WorkspaceContext
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tace_planner.domain.progress import Task
     from tace_planner.services.bootstrap import Services
+    from tace_planner.services.demo import DemoReport
 
 DISCLAIMER = (
     "Planning aid for research and clinical decision support — not a prescription. "
     "The physician decides."
 )
+#: The docks that follow the current patient, and their titles before the patient's name.
+DOCK_TITLES = {
+    "plan_dock": "Treatment plan",
+    "procedure_dock": "Procedure",
+    "lesion_dock": "Lesions",
+}
+#: Share of the window's width the plan docks get on a first start (the plan's tables fit).
+DOCK_WIDTH_SHARE = 0.36
+DOCK_WIDTH_MAX_SHARE = 0.42
+#: The case list and study tree on a first start: a share of the central width, not below a minimum.
+LEFT_COLUMN_SHARE = 0.3
+LEFT_COLUMN_MIN_PX = 240
+_SIDE_AREAS = (Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.LeftDockWidgetArea)
+FIT_DOCKS_DELAY_MS = 300
 
 
 class SnapshotDialog:
@@ -72,20 +96,40 @@ def _key_image(services: Services, plan_case_pk: int) -> Any:
 class MainWindow(QMainWindow):
     """The application window.
 
-    Left: the case list (``CaseService.list_cases``), the study tree of the
-    selected case (``StudyService.studies_of_case``) and the measurements of the
-    series in the active view (``AnnotationService``). Right: the image viewer
+    Top: the workspace bar (Plan, Procedure, Follow-up, Cohort) and the banner
+    naming the current patient and case. Left: the case list
+    (``CaseService.list_cases``), the study tree of the selected case
+    (``StudyService.studies_of_case``) and the measurements of the series in the
+    active view (``AnnotationService``). Centre: the image viewer
     (:class:`ViewerWorkspace`), which opens the selected series in its active
     view, or a series dragged from the tree onto any view, off the GUI thread.
-    The status bar names the database; its progress bar and *Cancel* button
-    belong to the running loads.
+    Right: the docks of the workspace, each following the current patient and
+    case. The status bar names the database; its progress bar and *Cancel*
+    button belong to the running loads. The layout is kept between starts
+    (:class:`WindowLayoutStore`, ``window.ini`` beside the settings file).
     """
 
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        parent: QWidget | None = None,
+        *,
+        layout_settings: QSettings | None = None,
+        demo: Callable[[str], Task[DemoReport]] | None = None,
+    ) -> None:
         super().__init__(parent)
         self._services = services
         self._tasks = TaskRunner(self)
         self._case_pk: int | None = None
+        self._context = WorkspaceContext()
+        self._patients: dict[int, PatientItem] = {}
+        self._cases: dict[int, CaseItem] = {}
+        self._workspace_key = ""
+        self._layout_store = WindowLayoutStore(
+            layout_settings
+            if layout_settings is not None
+            else QSettings(str(config_file().with_name("window.ini")), QSettings.Format.IniFormat)
+        )
         self.setWindowTitle(f"TACE Planner {__version__}")
         self.resize(1400, 860)
 
@@ -100,7 +144,9 @@ class MainWindow(QMainWindow):
         studies_layout.addWidget(self.protocol_label)
         studies_layout.addWidget(self.study_tree, stretch=1)
         self.annotation_panel = AnnotationPanel()
+        self.annotation_panel.heading.setWordWrap(True)  # a long series title never widens it
         left = QSplitter(Qt.Vertical)
+        left.setMinimumWidth(LEFT_COLUMN_MIN_PX)
         left.addWidget(self.case_list)
         left.addWidget(studies)
         left.addWidget(self.annotation_panel)
@@ -117,29 +163,29 @@ class MainWindow(QMainWindow):
                 QSettings(str(config_file().with_name("viewer.ini")), QSettings.Format.IniFormat)
             ),
         )
+        self.workspace_bar = WorkspaceBar(self)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.workspace_bar)
+        self.addToolBarBreak()
         self.viewer_toolbar = ViewerToolBar(self.viewer, self)
         self.addToolBar(self.viewer_toolbar)
         self.view_title = QLabel("Select a series in the study tree, or drag it onto a view")
         self.view_title.setObjectName("view_title")
-        disclaimer = QLabel(DISCLAIMER)
-        disclaimer.setObjectName("disclaimer")
-        disclaimer.setStyleSheet(
-            "background: #fff4ce; color: #5c4400; padding: 4px; border: 1px solid #e0c36a;"
-        )
+        self.view_title.setMinimumWidth(1)  # a long title never widens the viewer column
         right = QWidget()
         right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(4, 4, 4, 4)
-        right_layout.addWidget(disclaimer)
+        right_layout.setContentsMargins(4, 0, 4, 4)
         right_layout.addWidget(self.view_title)
         right_layout.addWidget(self.viewer, stretch=1)
 
         splitter = QSplitter(Qt.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(right)
-        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 4)
-        splitter.setSizes([480, 920])
-        self.setCentralWidget(splitter)
+        splitter.setSizes([340, 1060])
+        splitter.setChildrenCollapsible(False)
+        self._splitter = splitter
+        self.setCentralWidget(self._build_central(splitter))
 
         self.plan_panel = PlanPanel(
             services.planning, key_image=functools.partial(_key_image, services)
@@ -156,7 +202,9 @@ class MainWindow(QMainWindow):
         self.lesion_panel = self.contour_workbench.lesion_panel
 
         self._build_status_bar()
+        self.demo_loader = DemoLoader(self, self._tasks, demo)
         self._build_menus()
+        self.workspace_bar.workspace_requested.connect(self.enter_workspace)
         self.case_list.case_selected.connect(self._on_case_list_case_selected)
         self.case_list.patient_selected.connect(self._on_case_list_patient_selected)
         self.study_tree.series_selected.connect(self._on_study_tree_series_selected)
@@ -165,6 +213,32 @@ class MainWindow(QMainWindow):
         )
         self._connect_viewer()
         self.refresh_cases()
+        self.workspace_bar.set_context(self._context)
+        self.enter_workspace("plan")
+
+    def _build_central(self, viewer_page: QWidget) -> QWidget:
+        """The disclaimer above the workspace pages: the viewer, or a page not built yet."""
+        disclaimer = QLabel(DISCLAIMER)
+        disclaimer.setObjectName("disclaimer")
+        disclaimer.setStyleSheet(
+            "background: #fff4ce; color: #5c4400; padding: 4px; border: 1px solid #e0c36a;"
+        )
+        self.placeholder_page = QLabel("")
+        self.placeholder_page.setObjectName("placeholder_page")
+        self.placeholder_page.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder_page.setWordWrap(True)
+        self.placeholder_page.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.placeholder_page.setStyleSheet("color: #303030; font-size: 13pt; padding: 40px;")
+        self.pages = QStackedWidget()
+        self.pages.addWidget(viewer_page)
+        self.pages.addWidget(self.placeholder_page)
+        self._page_widgets = {"viewer": viewer_page, "placeholder": self.placeholder_page}
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 0)
+        layout.addWidget(disclaimer)
+        layout.addWidget(self.pages, stretch=1)
+        return central
 
     @property
     def slice_view(self) -> SliceView:
@@ -205,6 +279,8 @@ class MainWindow(QMainWindow):
         import_action.setShortcut(QKeySequence("Ctrl+I"))
         import_action.triggered.connect(self._on_import_triggered)
         file_menu.addAction(import_action)
+        self.demo_action = self.demo_loader.action
+        file_menu.addAction(self.demo_action)
         settings_action = QAction("&Settings…", self)
         settings_action.triggered.connect(self._on_settings_triggered)
         file_menu.addAction(settings_action)
@@ -239,9 +315,90 @@ class MainWindow(QMainWindow):
             if hasattr(self.contour_workbench, name):
                 setattr(self, name, getattr(self.contour_workbench, name))
         help_menu = self.menuBar().addMenu("&Help")
+        manual_action = QAction("User &manual", self)
+        manual_action.setShortcut(QKeySequence.StandardKey.HelpContents)
+        manual_action.triggered.connect(self.show_manual)
+        help_menu.addAction(manual_action)
+        shortcuts_action = QAction("&Keyboard shortcuts", self)
+        shortcuts_action.triggered.connect(self.show_shortcuts)
+        help_menu.addAction(shortcuts_action)
+        help_menu.addSeparator()
         about_action = QAction("&About TACE Planner", self)
         about_action.triggered.connect(self._on_about_triggered)
         help_menu.addAction(about_action)
+
+    # ----------------------------------------------------------------- workspaces
+    @property
+    def workspace_key(self) -> str:
+        """Key of the workspace shown ("plan", "procedure", "follow_up" or "cohort")."""
+        return self._workspace_key
+
+    @Slot(str)
+    def enter_workspace(self, key: str) -> None:
+        """Show workspace ``key``; one that cannot be entered now says why in the status bar."""
+        workspace = self.workspace_bar.workspace(key)
+        available = workspace.availability(self._context.case)
+        if not available.ok:
+            self.statusBar().showMessage(available.reason, 8_000)
+            self.workspace_bar.set_current(self._workspace_key or "plan")
+            return
+        if self._workspace_key and self._workspace_key != key:
+            self.workspace_bar.workspace(self._workspace_key).exit(self)
+        self._workspace_key = key
+        workspace.enter(self)
+        self.workspace_bar.set_current(key)
+
+    def show_page(self, name: str, text: str = "") -> None:
+        """Show the central page ``name`` ("viewer", or "placeholder" with ``text``)."""
+        if name == "placeholder":
+            self.placeholder_page.setText(text)
+        self.pages.setCurrentWidget(self._page_widgets[name])
+
+    def _docks(self) -> dict[str, QDockWidget]:
+        return {dock.objectName(): dock for dock in self.findChildren(QDockWidget)}
+
+    def set_docks_visible(self, names: tuple[str, ...]) -> None:
+        """Show the docks named (the first one in front of its tabs); hide the others."""
+        docks = self._docks()
+        for name, dock in docks.items():
+            dock.setVisible(name in names)
+        front = next((docks[n] for n in names if n in docks), None)
+        if front is not None:
+            front.raise_()
+
+    def set_toolbars_visible(self, names: tuple[str, ...]) -> None:
+        """Show the tool bars named; hide the others (the workspace bar always shows)."""
+        for name in ("viewer_toolbar", "contour_toolbar"):
+            toolbar = self.findChild(QWidget, name)
+            if toolbar is not None:
+                toolbar.setVisible(name in names)
+
+    @property
+    def context(self) -> WorkspaceContext:
+        """The patient and case the window is on."""
+        return self._context
+
+    def _set_context(self, patient_pk: int | None, case_pk: int | None) -> None:
+        """Name the patient everywhere and empty the views of another patient's images."""
+        case = self._cases.get(case_pk) if case_pk is not None else None
+        if case is not None:
+            patient_pk = case.patient_pk
+        patient = self._patients.get(patient_pk) if patient_pk is not None else None
+        self._context = WorkspaceContext(patient, case)
+        self.workspace_bar.set_context(self._context)
+        label = self._context.patient_short_label
+        for name, dock in self._docks().items():
+            base = DOCK_TITLES.get(name)
+            if base is not None:
+                dock.setWindowTitle(f"{base} — {label}" if label else base)
+        emptied = self.viewer.close_series_except(
+            lambda uid: self.study_tree.series_item(uid) is not None
+        )
+        if emptied:
+            self.view_title.setText("Select a series in the study tree, or drag it onto a view")
+        self._refresh_annotation_panel()
+        if not self.workspace_bar.workspace(self._workspace_key or "plan").availability(case).ok:
+            self.enter_workspace("plan")
 
     # ----------------------------------------------------------------- cases
     def refresh_cases(self) -> None:
@@ -252,10 +409,16 @@ class MainWindow(QMainWindow):
         except Exception as error:  # noqa: BLE001 - shown to the user, app keeps running
             show_error(self, "Cannot list cases", error)
             return
+        self._patients = {patient.pk: patient for patient in patients}
+        self._cases = {case.pk: case for case in cases}
         self.case_list.show_cases(patients, cases)
+        if self._context.case is not None or self._context.patient is not None:
+            # A renamed case or a new study: the banner and the dock titles say it at once.
+            case, patient = self._context.case, self._context.patient
+            self._set_context(patient.pk if patient else None, case.pk if case else None)
         if not patients:
             self.statusBar().showMessage(
-                "No case yet: run 'tace-planner demo' or import a study", 10_000
+                "No case yet: File → Open the demo case, or File → Import DICOM…", 10_000
             )
 
     def select_case(self, case_pk: int) -> None:
@@ -271,6 +434,13 @@ class MainWindow(QMainWindow):
             show_error(self, "Cannot list studies", error)
             return
         self.study_tree.show_studies(studies)
+        # No case chosen: no dock may go on showing the previous case's plan or lesions.
+        self.plan_panel.set_case(None)
+        self.procedure_panel.set_case(None)
+        if self.lesion_panel is not None and self.contour_controller is not None:
+            self.lesion_panel.set_case(None)
+            self.contour_controller.set_case(None)
+        self._set_context(patient_pk, None)
         self.protocol_label.setText("Open a case to check its baseline against the protocol.")
         self.protocol_label.setStyleSheet("")
         self.protocol_label.setToolTip("")
@@ -283,8 +453,10 @@ class MainWindow(QMainWindow):
             show_error(self, "Cannot list studies", error)
             return
         self.study_tree.show_studies(studies)
+        self._set_context(None, case_pk)
         self.show_protocol_status(case_pk)
         self.plan_panel.set_case(case_pk)
+        QTimer.singleShot(0, self.fit_docks)  # the case's plan decides the width it needs
         if self.lesion_panel is not None and self.contour_controller is not None:
             self.lesion_panel.set_case(case_pk)
             try:
@@ -392,6 +564,8 @@ class MainWindow(QMainWindow):
         show_error(self, f"Cannot load {title}", error)
 
     def _on_cancel_button_clicked(self) -> None:
+        if self.demo_loader.cancel():
+            return
         self.viewer.provider.cancel_all()
         self.view_title.setText("Loading cancelled")
 
@@ -399,7 +573,9 @@ class MainWindow(QMainWindow):
     def _refresh_annotation_panel(self) -> None:
         view = self.viewer.active_view
         items = self.viewer.annotations.items_for(view.series_key)
-        self.annotation_panel.show_items(items, view.title)
+        patient = self._context.patient_short_label
+        heading = f"{patient}: {view.title}" if patient and view.title else view.title or patient
+        self.annotation_panel.show_items(items, heading)
 
     @Slot(int)
     def _on_annotation_selected(self, pk: int) -> None:
@@ -500,8 +676,72 @@ class MainWindow(QMainWindow):
     def _on_about_triggered(self) -> None:
         QMessageBox.about(self, "About TACE Planner", self.about_text())
 
+    def show_manual(self) -> ManualDialog:
+        """Open the user manual (modeless)."""
+        dialog = ManualDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        """Open the table of keyboard shortcuts (modeless)."""
+        dialog = ShortcutsDialog(menu_shortcuts(self), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    # ----------------------------------------------------------------- demo
+    def load_demo(self, size: str = "full") -> TaskHandle | None:
+        """Prepare and open the demo case off the GUI thread (see :class:`DemoLoader`)."""
+        return self.demo_loader.load(size)
+
+    # ----------------------------------------------------------------- layout
+    def show_on_screen(self) -> None:
+        """Show the window at its saved geometry, docks and workspace, or maximised."""
+        if self._layout_store.restore_geometry(self):
+            self.show()
+        else:
+            self.showMaximized()
+        saved = self._layout_store.workspace()
+        if saved in {w.key for w in WORKSPACES}:
+            self.enter_workspace(saved)
+        if not self._layout_store.restore_state(self):
+            # After the window manager has given the window its maximised size.
+            QTimer.singleShot(FIT_DOCKS_DELAY_MS, self._fit_first_start)
+
+    def _fit_first_start(self) -> None:
+        self.fit_docks()
+        total = sum(self._splitter.sizes())
+        left = max(LEFT_COLUMN_MIN_PX, int(total * LEFT_COLUMN_SHARE))
+        self._splitter.setSizes([left, max(0, total - left)])
+
+    def fit_docks(self) -> None:
+        """Widen the right docks until the plan's tables fit (at most ``DOCK_WIDTH_MAX_SHARE``).
+
+        Called at the first start and whenever a case is chosen (the plan's
+        sessions and warnings then decide the width); it never narrows a dock.
+        """
+        docks = [
+            d
+            for d in self._docks().values()
+            if d.isVisible() and not d.isFloating() and self.dockWidgetArea(d) in _SIDE_AREAS
+        ]
+        if not docks:
+            return
+        wanted = int(self.width() * DOCK_WIDTH_SHARE)
+        for dock in docks:
+            for area in dock.findChildren(QScrollArea):
+                if area.widget() is not None:
+                    content = area.widget().minimumSizeHint().width()
+                    scrollbar = area.verticalScrollBar().sizeHint().width()
+                    wanted = max(wanted, content + scrollbar + 2 * area.frameWidth() + 16)
+        wanted = min(wanted, int(self.width() * DOCK_WIDTH_MAX_SHARE))
+        if max(dock.width() for dock in docks) < wanted:
+            self.resizeDocks(docks, [wanted] * len(docks), Qt.Orientation.Horizontal)
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Cancel running work and wait for it before the window goes."""
+        """Remember the layout, cancel running work and wait for it before the window goes."""
+        self._layout_store.save(self, self._workspace_key)
         self.viewer.release()
         self._tasks.shutdown()
         super().closeEvent(event)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QPoint, QRect, QSize, Qt
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QLabel, QWidget
 
 from tace_planner.imaging.reformat import PlaneGeometry, direction_letters
@@ -28,6 +28,9 @@ _TEXT_STYLE = (
     "color: #d8d8d8; background: rgba(0, 0, 0, 120); padding: 1px 3px; border-radius: 2px;"
 )
 _EDGE_STYLE = "color: #e8c050; background: rgba(0, 0, 0, 120); padding: 0px 3px; font-weight: bold;"
+_HINT_STYLE = "color: #b0b0b0; background: rgba(40, 40, 40, 200); padding: 8px; border-radius: 4px;"
+_HINT_PADDING_PX = 2 * 8 + 4
+EMPTY_HINT = "Drop a series here (or select one in the study tree)"
 BADGE_STYLES = {
     "warning": "color: #1a1200; background: #ffb020; padding: 2px 6px; font-weight: bold;",
     "error": "color: #ffffff; background: #c62828; padding: 2px 6px; font-weight: bold;",
@@ -36,15 +39,19 @@ BADGE_STYLES = {
 
 
 class CornerText:
-    """Corner, edge and badge labels over one slice view's graphics widget.
+    """Corner, edge, badge and hint labels over one slice view's graphics widget.
 
-    Call :meth:`relayout` whenever the host widget is resized.
+    Call :meth:`relayout` whenever the host widget is resized. The layout never
+    lets two labels overlap while the view is large enough to hold them: corner
+    lines that do not fit half the width are shortened with "…", and an edge
+    letter or the badge that would touch a corner moves along its edge.
     """
 
     def __init__(self, host: QWidget) -> None:
         self._host = host
         font = QFont(host.font())
         font.setPointSizeF(max(8.0, font.pointSizeF() * 0.95))
+        self._texts: dict[str, str] = dict.fromkeys(CORNERS, "")
         self.corners: dict[str, QLabel] = {}
         for name in CORNERS:
             label = self._label(_TEXT_STYLE, font)
@@ -64,7 +71,19 @@ class CornerText:
         self.badge.setObjectName("trust_badge")
         self.badge.setWordWrap(True)
         self.badge.hide()
+        self.hint = self._label(_HINT_STYLE, font)
+        self.hint.setObjectName("empty_hint")
+        self.hint.setWordWrap(True)
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._visible = True
+        probe = self.corners["top_left"]
+        probe.setText("M")
+        # What the style sheet's padding and the label's frame add to the text's width.
+        self._padding_px = probe.sizeHint().width() - QFontMetrics(probe.font()).horizontalAdvance(
+            "M"
+        )
+        probe.setText("")
+        self.set_hint(EMPTY_HINT)
 
     def _label(self, style: str, font: QFont) -> QLabel:
         label = QLabel(self._host)
@@ -77,13 +96,11 @@ class CornerText:
     # ------------------------------------------------------------ content
     def set_corner(self, name: str, text: str) -> None:
         """Show ``text`` (several lines allowed) in one corner; "" hides it."""
-        label = self.corners[name]
-        if label.text() == text:
+        if self._texts[name] == text:
             return
-        label.setText(text)
-        label.adjustSize()
-        label.setVisible(bool(text) and self._visible)
-        self._place(name, label)
+        self._texts[name] = text
+        self.corners[name].setVisible(bool(text) and self._visible)
+        self.relayout()
 
     def set_edges(self, letters: dict[str, str]) -> None:
         """Orientation letters of the left, right, top and bottom edges."""
@@ -102,51 +119,137 @@ class CornerText:
         self.badge.setVisible(bool(text) and self._visible)
         self.relayout()
 
+    def set_hint(self, text: str) -> None:
+        """A hint in the middle of the view (an empty view says how to fill it); "" hides it."""
+        self.hint.setText(text)
+        self.hint.setVisible(bool(text) and self._visible)
+        self.relayout()
+
     def text(self, name: str) -> str:
-        """The text of a corner, an edge or "badge" (for tests and screen readers)."""
-        if name == "badge":
-            return self.badge.text() if self.badge.isVisibleTo(self._host) else ""
-        label = self.corners.get(name) or self.edges[name]
-        return label.text()
+        """The text of a corner (in full), an edge, "badge" or "hint" (for tests and readers)."""
+        if name in ("badge", "hint"):
+            label = self.badge if name == "badge" else self.hint
+            return label.text() if label.isVisibleTo(self._host) else ""
+        if name in self._texts:
+            return self._texts[name]
+        return self.edges[name].text()
 
     def set_visible(self, visible: bool) -> None:
         """Show or hide every label (snapshots without overlays)."""
         self._visible = visible
-        for label in (*self.corners.values(), *self.edges.values(), self.badge):
+        for label in (*self.corners.values(), *self.edges.values(), self.badge, self.hint):
             label.setVisible(visible and bool(label.text()))
+
+    def visible_labels(self) -> list[QLabel]:
+        """The labels shown now (for the layout tests)."""
+        labels = (*self.corners.values(), *self.edges.values(), self.badge, self.hint)
+        return [label for label in labels if label.isVisibleTo(self._host)]
 
     # ------------------------------------------------------------ layout
     def relayout(self) -> None:
-        """Put every label in its place for the host's current size."""
-        for name, label in self.corners.items():
-            self._place(name, label)
+        """Put every label in its place for the host's current size, without overlaps."""
         size = self._host.size()
-        for name, label in self.edges.items():
-            hint = label.sizeHint()
-            if name == "left":
-                label.move(MARGIN_PX, (size.height() - hint.height()) // 2)
-            elif name == "right":
-                label.move(
-                    size.width() - hint.width() - MARGIN_PX, (size.height() - hint.height()) // 2
-                )
-            elif name == "top":
-                label.move((size.width() - hint.width()) // 2, MARGIN_PX)
-            else:
-                label.move(
-                    (size.width() - hint.width()) // 2, size.height() - hint.height() - MARGIN_PX
-                )
-        badge_width = min(self.badge.sizeHint().width(), max(80, size.width() - 2 * MARGIN_PX))
+        width, height = size.width(), size.height()
+        corners = self._place_corners(width, height)
+        hint = self.edges["top"].sizeHint()
+        top = QRect(QPoint((width - hint.width()) // 2, MARGIN_PX), hint)
+        top = _clear_down(top, [corners["top_left"], corners["top_right"]])
+        self.edges["top"].move(top.topLeft())
+        hint = self.edges["bottom"].sizeHint()
+        bottom = QRect(
+            QPoint((width - hint.width()) // 2, height - hint.height() - MARGIN_PX), hint
+        )
+        bottom = _clear_up(bottom, [corners["bottom_left"], corners["bottom_right"]])
+        self.edges["bottom"].move(bottom.topLeft())
+        for name, x in (
+            ("left", MARGIN_PX),
+            ("right", width - self.edges["right"].sizeHint().width() - MARGIN_PX),
+        ):
+            hint = self.edges[name].sizeHint()
+            rect = QRect(QPoint(x, (height - hint.height()) // 2), hint)
+            rect = _clear_down(rect, [corners[f"top_{name}"]])
+            rect = _clear_up(rect, [corners[f"bottom_{name}"]])
+            self.edges[name].move(rect.topLeft())
+        self._place_badge(width, [corners["top_left"], corners["top_right"], top])
+        self._place_hint(width, height)
+
+    def _place_corners(self, width: int, height: int) -> dict[str, QRect]:
+        """Elide and place the corner labels; their rectangles (empty when hidden)."""
+        room = max(0, width - 3 * MARGIN_PX)
+        rects: dict[str, QRect] = {}
+        for row in ("top", "bottom"):
+            left, right = f"{row}_left", f"{row}_right"
+            need_left, need_right = self._text_width(left), self._text_width(right)
+            if need_left + need_right > room:
+                half = room // 2
+                if need_right <= half:
+                    need_left = room - need_right
+                elif need_left <= half:
+                    need_right = room - need_left
+                else:
+                    need_left = need_right = half
+            for name, allowed in ((left, need_left), (right, need_right)):
+                label = self.corners[name]
+                label.setText(self._elided(name, allowed))
+                label.adjustSize()
+                excess = label.sizeHint().width() - allowed
+                if excess > 0 and self._texts[name]:  # the style's padding is wider than thought
+                    label.setText(self._elided(name, allowed - excess))
+                    label.adjustSize()
+                hint = label.sizeHint()
+                x = width - hint.width() - MARGIN_PX if "right" in name else MARGIN_PX
+                y = height - hint.height() - MARGIN_PX if row == "bottom" else MARGIN_PX
+                label.move(x, y)
+                shown = bool(self._texts[name]) and label.isVisibleTo(self._host)
+                rects[name] = QRect(QPoint(x, y), hint) if shown else QRect()
+        return rects
+
+    def _text_width(self, name: str) -> int:
+        label = self.corners[name]
+        metrics = QFontMetrics(label.font())
+        lines = self._texts[name].splitlines() or [""]
+        return max(metrics.horizontalAdvance(line) for line in lines) + self._padding_px
+
+    def _elided(self, name: str, width_px: int) -> str:
+        metrics = QFontMetrics(self.corners[name].font())
+        room = max(0, width_px - self._padding_px + 1)
+        return "\n".join(
+            metrics.elidedText(line, Qt.TextElideMode.ElideRight, room)
+            for line in self._texts[name].splitlines()
+        )
+
+    def _place_badge(self, width: int, above: list[QRect]) -> None:
+        badge_width = min(self.badge.sizeHint().width(), max(80, width - 2 * MARGIN_PX))
         self.badge.setFixedWidth(badge_width)
         self.badge.adjustSize()
-        top = self.edges["top"].sizeHint().height() + 2 * MARGIN_PX
-        self.badge.move((size.width() - badge_width) // 2, top)
+        rect = QRect(
+            QPoint((width - badge_width) // 2, MARGIN_PX), QSize(badge_width, self.badge.height())
+        )
+        self.badge.move(_clear_down(rect, above).topLeft())
 
-    def _place(self, name: str, label: QLabel) -> None:
-        size: QSize = self._host.size()
-        hint = label.sizeHint()
-        x = size.width() - hint.width() - MARGIN_PX if "right" in name else MARGIN_PX
-        y = size.height() - hint.height() - MARGIN_PX if "bottom" in name else MARGIN_PX
-        label.move(x, y)
+    def _place_hint(self, width: int, height: int) -> None:
+        # A word-wrapped label hints at its narrowest width: measure the text itself.
+        text_px = QFontMetrics(self.hint.font()).horizontalAdvance(self.hint.text())
+        hint_width = min(text_px + _HINT_PADDING_PX, max(80, width - 2 * MARGIN_PX))
+        self.hint.setFixedWidth(hint_width)
+        self.hint.adjustSize()
+        self.hint.move((width - hint_width) // 2, (height - self.hint.height()) // 2)
+
+
+def _clear_down(rect: QRect, others: list[QRect]) -> QRect:
+    """``rect`` moved down below every one of ``others`` it touches."""
+    for other in sorted(others, key=lambda r: r.top()):
+        if not other.isEmpty() and rect.intersects(other.adjusted(-1, -1, 1, 1)):
+            rect.moveTop(other.bottom() + 1 + MARGIN_PX)
+    return rect
+
+
+def _clear_up(rect: QRect, others: list[QRect]) -> QRect:
+    """``rect`` moved up above every one of ``others`` it touches."""
+    for other in sorted(others, key=lambda r: -r.bottom()):
+        if not other.isEmpty() and rect.intersects(other.adjusted(-1, -1, 1, 1)):
+            rect.moveBottom(other.top() - 1 - MARGIN_PX)
+    return rect
 
 
 # ---------------------------------------------------------------- texts
@@ -181,8 +284,15 @@ def window_text(state: SliceViewState, preset_name: str, modality: str) -> str:
     return f"W {width:.0f}  L {level:.0f}{unit}{preset}{invert}\nZoom {state.zoom:.2f}×"
 
 
-def hover_text(info: HoverInfo | None, modality: str) -> str:
-    """Bottom right: patient coordinates under the mouse and the value there."""
+def hover_text(
+    info: HoverInfo | None, modality: str, shape_zyx: tuple[int, int, int] | None = None
+) -> str:
+    """Bottom right: patient coordinates under the mouse, the value and the voxel there.
+
+    The voxel is written as the acquired image shows it, every number counted
+    from 1 like the slice number of the corner text: "slice n/N, x column,
+    y row" (an axial view of an axial series shows slice n in its corner too).
+    """
     if info is None:
         return ""
     parts = []
@@ -192,7 +302,13 @@ def hover_text(info: HoverInfo | None, modality: str) -> str:
         parts.append(f"{direction_letters(vector)} {abs(float(value)):.1f}")
     text = "  ".join(parts) + " mm"
     if info.value is not None and info.voxel_zyx is not None:
-        z, y, x = info.voxel_zyx
-        unit = "(signal)" if modality == "MR" else "HU"
-        text += f"\n{info.value:.0f} {unit}   voxel z{z} y{y} x{x}"
+        text += f"\n{info.value:.0f} {'(signal)' if modality == 'MR' else 'HU'}   "
+        text += voxel_text(info.voxel_zyx, shape_zyx)
     return text
+
+
+def voxel_text(voxel_zyx: tuple[int, int, int], shape_zyx: tuple[int, int, int] | None) -> str:
+    """A voxel (z, y, x), 0-based, as people count it: "slice 35/69, x 257, y 130"."""
+    z, y, x = voxel_zyx
+    of = f"/{shape_zyx[0]}" if shape_zyx is not None else ""
+    return f"slice {z + 1}{of}, x {x + 1}, y {y + 1}"

@@ -19,7 +19,7 @@ from PySide6.QtGui import QTransform
 from PySide6.QtWidgets import QWidget
 
 from tace_planner.imaging.reformat import PlaneGeometry
-from tace_planner.ui.viewer.corner_text import CornerText
+from tace_planner.ui.viewer.corner_text import EMPTY_HINT, CornerText
 from tace_planner.ui.viewer.interaction import SliceViewBox
 from tace_planner.ui.viewer.overlays import MaskOverlay
 from tace_planner.ui.viewer.references import ReferenceLines
@@ -62,6 +62,7 @@ class SliceCanvas:
         self.measurements.set_geometry(geometry)
         if geometry is not None:
             self.corner_text.set_edges(geometry.edge_letters)
+        self.corner_text.set_hint("" if geometry is not None else EMPTY_HINT)
 
     def draw_plane(
         self,

@@ -90,6 +90,7 @@ class SliceView(QFrame):
         self._modality = ""
         self._trust: tuple[str, tuple[str, ...]] = ("", ())
         self._preset_name = ""
+        self._hover: HoverInfo | None = None
         self.tool = "window"
 
         self._canvas = canvas = SliceCanvas(self)
@@ -172,6 +173,11 @@ class SliceView(QFrame):
     def geometry_status(self) -> str:
         """The series part's geometry status ("ok", "warning", "unmeasurable" or "")."""
         return self._trust[0]
+
+    @property
+    def preset_name(self) -> str:
+        """Name of the window preset in use ("auto": the percentile window; "": none)."""
+        return self._preset_name
 
     @property
     def title(self) -> str:
@@ -438,6 +444,7 @@ class SliceView(QFrame):
         self._update_position_text()
         if changed:
             self.slice_changed.emit(index)
+            self._refresh_hover()
 
     def _apply_range(self) -> None:
         if self._geometry is not None:
@@ -460,7 +467,18 @@ class SliceView(QFrame):
 
     def show_hover(self, info: HoverInfo | None) -> None:
         """Write what lies under the mouse in the bottom right corner."""
-        self.corner_text.set_corner("bottom_right", hover_text(info, self._modality))
+        self._hover = info
+        shape = None if self._volume is None else self._volume.shape
+        self.corner_text.set_corner("bottom_right", hover_text(info, self._modality, shape))
+
+    def _refresh_hover(self) -> None:
+        # The wheel and the keys change the slice under a still mouse: read it again.
+        if self._hover is None or self._geometry is None:
+            return
+        u, v, _ = self._geometry.lps_to_screen(self._hover.point_lps)
+        info = self.hover_info(u, v)
+        self.show_hover(info)
+        self.hovered.emit(info)
 
     # ------------------------------------------------------------ events
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

@@ -64,6 +64,7 @@ class ViewerToolBar(QToolBar):
         self.addWidget(self.orientation_box)
         self.preset_box = QComboBox()
         self.preset_box.setToolTip("Window preset of the active view (keys 1–9, 0 = automatic)")
+        self.preset_box.setPlaceholderText("Custom window")
         self.preset_box.activated.connect(self._on_preset_activated)
         self.addWidget(self.preset_box)
         self._fill_presets()
@@ -97,6 +98,9 @@ class ViewerToolBar(QToolBar):
         workspace.volume_shown.connect(self._on_active_view_changed)
         workspace.layout_changed.connect(self._on_workspace_layout_changed)
         workspace.tool_changed.connect(self._on_workspace_tool_changed)
+        for view in workspace.all_views:
+            view.view_changed.connect(self._on_view_changed)
+        self.sync_preset_box(workspace.active_view)
 
     def _fill_presets(self) -> None:
         self.preset_box.clear()
@@ -140,6 +144,7 @@ class ViewerToolBar(QToolBar):
         if edited is not None:
             self._workspace.presets.save(edited)
             self._fill_presets()
+            self.sync_preset_box(self._workspace.active_view)
 
     @Slot(bool)
     def _on_invert_triggered(self, checked: bool) -> None:
@@ -168,3 +173,30 @@ class ViewerToolBar(QToolBar):
         self.orientation_box.setCurrentText(view.state.orientation)
         self.invert_action.setChecked(view.state.invert)
         self.view_link_action.setChecked(view.state.linked)
+        self.sync_preset_box(view)
+
+    @Slot()
+    def _on_view_changed(self) -> None:
+        # Keys 1–9 and 0, a drag of the window or a reset change the active view's window.
+        view = self.sender()
+        if view is self._workspace.active_view and isinstance(view, SliceView):
+            self.sync_preset_box(view)
+            self.invert_action.setChecked(view.state.invert)
+
+    def sync_preset_box(self, view: SliceView) -> None:
+        """Show the preset the view's window comes from; blank ("Custom window") for none."""
+        self.preset_box.setCurrentIndex(self._preset_row(view))
+
+    def _preset_row(self, view: SliceView) -> int:
+        if view.volume is None:
+            return self.preset_box.findData(1)  # what a CT opens with
+        if view.preset_name == "auto":
+            return self.preset_box.findData(0)
+        window = tuple(float(v) for v in view.window_hu)
+        for number, preset in enumerate(self._workspace.presets.presets, start=1):
+            if (preset.width_hu, preset.level_hu) == window and view.preset_name in (
+                preset.name,
+                "",
+            ):
+                return self.preset_box.findData(number)
+        return -1

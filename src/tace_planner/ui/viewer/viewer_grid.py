@@ -58,6 +58,9 @@ LAYOUTS: dict[str, tuple[tuple[int, int], ...]] = {
     "mpr": ((0, 0), (0, 1), (1, 0)),
 }
 MPR_ORIENTATIONS = ("axial", "coronal", "sagittal")
+#: Smallest width and height of a view in a multi-view layout, pixels: corner text,
+#: edge letters and a readable image still fit (the window scrolls no further).
+MIN_VIEW_PX = (200, 160)
 _PHASE_NAMES = {
     "native": "native",
     "arterial": "arterial",
@@ -132,6 +135,8 @@ class ViewerWorkspace(QWidget):
         self._kept: dict[int, _ViewPlace] = {}  # view number -> place to keep until loaded
         self._previews: set[int] = set()  # views showing a preview of what they wait for
         self._views = [SliceView(self, presets=self.presets) for _ in range(4)]
+        for view in self._views:
+            view.setMinimumSize(*MIN_VIEW_PX)
         self._active = self._views[0]
         self._layout_name = "1x1"
         self._maximised: SliceView | None = None
@@ -195,12 +200,7 @@ class ViewerWorkspace(QWidget):
             raise ValueError(f"layout must be one of {tuple(LAYOUTS)}, got {name!r}")
         self._layout_name = name
         self._maximised = None
-        for view in self._views:
-            self._grid.removeWidget(view)
-            view.hide()
-        for view, (row, column) in zip(self._views, LAYOUTS[name], strict=False):
-            self._grid.addWidget(view, row, column)
-            view.show()
+        self._place_views()
         if self._active not in self.views:
             self.set_active_view(self._views[0])
         if name == "mpr":
@@ -217,19 +217,47 @@ class ViewerWorkspace(QWidget):
             self.open_series(*key, view=view, orientation=orientation, title=source.title)
         self.set_crosshair(True)
 
+    def _place_views(self) -> None:
+        """Put the views of the layout (or the maximised one alone) in equal rows and columns."""
+        cells = LAYOUTS[self._layout_name]
+        shown = self.views if self._maximised is None else [self._maximised]
+        for view in self._views:
+            self._grid.removeWidget(view)
+            if view not in shown:
+                view.hide()
+        if self._maximised is not None:
+            self._grid.addWidget(self._maximised, 0, 0)
+            cells = ((0, 0),)
+        else:
+            for view, (row, column) in zip(self._views, cells, strict=False):
+                self._grid.addWidget(view, row, column)
+        rows = {row for row, _ in cells}
+        columns = {column for _, column in cells}
+        for index in range(2):  # equal shares: a view never squashes its neighbours
+            self._grid.setRowStretch(index, 1 if index in rows else 0)
+            self._grid.setColumnStretch(index, 1 if index in columns else 0)
+        for view in shown:
+            view.show()
+
+    @property
+    def maximised_view(self) -> SliceView | None:
+        """The view shown alone after a double click, or None."""
+        return self._maximised
+
+    def toggle_maximised(self, view: SliceView) -> None:
+        """Show ``view`` alone over the whole layout; for the maximised view, restore the layout."""
+        if view not in self.views:
+            return
+        self._maximised = None if self._maximised is view else view
+        self._place_views()
+        self.set_active_view(view)
+        self.linking.update_references()
+
     @Slot()
     def _on_view_maximise_requested(self) -> None:
         view = self.sender()
-        if not isinstance(view, SliceView):
-            return
-        if self._maximised is view:
-            self._maximised = None
-            for other in self.views:
-                other.show()
-        else:
-            self._maximised = view
-            for other in self.views:
-                other.setVisible(other is view)
+        if isinstance(view, SliceView):
+            self.toggle_maximised(view)
 
     # ------------------------------------------------------------ opening
     def open_series(
@@ -264,6 +292,29 @@ class ViewerWorkspace(QWidget):
         except Exception:
             self._wanted.pop(number, None)
             raise
+
+    def close_series_except(self, keep: Callable[[str], bool]) -> int:
+        """Empty every view showing (or loading) a series that ``keep(series_uid)`` refuses.
+
+        The main window calls it when another patient is chosen, so that no view
+        goes on showing the previous patient's images. Returns the views emptied.
+        """
+        emptied = 0
+        for number, view in enumerate(self._views):
+            wanted = self._wanted.get(number)
+            if wanted is not None and not keep(wanted[0][0]):
+                del self._wanted[number]
+                self._previews.discard(number)
+                self._kept.pop(number, None)
+                if not any(k == wanted[0] for k, _ in self._wanted.values()):
+                    self.provider.cancel(wanted[0])
+            key = view.series_key
+            if key is not None and not keep(key[0]):
+                self.linking.leave(view)
+                view.clear()
+                emptied += 1
+        self.linking.update_references()
+        return emptied
 
     def _title_of(self, key: VolumeKey) -> str:
         series = self._describe(key[0]) if self._describe is not None else None

@@ -1,0 +1,156 @@
+"""What a workspace is: its title, the page and docks it shows, and when it can be entered.
+
+The main window serves four jobs; each gets a workspace of its own instead of
+one pile of docks (the modes of OHIF, the modules of 3D Slicer). A workspace
+knows nothing of the window's internals: it asks its host to show a central
+page and a set of docks and tool bars by their object names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from tace_planner.services.dto import CaseItem, PatientItem
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    """Whether a workspace can be entered now, and if not, why (shown as its tab's tool tip)."""
+
+    ok: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class WorkspaceContext:
+    """The patient and case the window is on (None: none chosen)."""
+
+    patient: PatientItem | None = None
+    case: CaseItem | None = None
+
+    @property
+    def patient_label(self) -> str:
+        """The patient as people name them: "Demo Phantom (TACE-DEMO-001)", or the ID alone."""
+        if self.patient is not None:
+            name = " ".join(part for part in self.patient.name.split("^") if part)
+            patient_id = self.patient.patient_id
+        elif self.case is not None:
+            name = " ".join(part for part in self.case.patient_name.split("^") if part)
+            patient_id = self.case.patient_id
+        else:
+            return ""
+        if name and patient_id:
+            return f"{name} ({patient_id})"
+        return name or patient_id or "patient without name or ID"
+
+    @property
+    def patient_short_label(self) -> str:
+        """The patient's name alone (the ID when there is no name), for dock titles."""
+        label = self.patient_label
+        return label.split(" (", 1)[0] if label.endswith(")") else label
+
+
+def banner_text(context: WorkspaceContext) -> str:
+    """The line naming the current patient and case: "Patient … · Case … · TACE date"."""
+    if context.patient is None and context.case is None:
+        return "No patient selected — choose one in the case list"
+    parts = [f"Patient {context.patient_label}"]
+    case = context.case
+    if case is None:
+        parts.append("no case chosen (choose one, or Case → New case…)")
+    else:
+        parts.append(f"Case {case.title}")
+        tace = case.planned_tace_on.isoformat() if case.planned_tace_on else "not set"
+        parts.append(f"TACE {tace}")
+    return " · ".join(parts)
+
+
+class WorkspaceHost(Protocol):
+    """What a workspace needs of the window."""
+
+    def show_page(self, name: str, text: str = "") -> None:
+        """Show the central page ``name`` ("viewer" or "placeholder" with ``text``)."""
+
+    def set_docks_visible(self, names: tuple[str, ...]) -> None:
+        """Show the docks of these object names (the first in front), hide the others."""
+
+    def set_toolbars_visible(self, names: tuple[str, ...]) -> None:
+        """Show the tool bars of these object names, hide the others."""
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    """One job of the main window (see the module docstring)."""
+
+    key: str
+    title: str
+    page: str
+    docks: tuple[str, ...] = ()
+    toolbars: tuple[str, ...] = ()
+    needs_case: bool = False
+    placeholder: str = ""
+    tooltip: str = ""
+
+    def availability(self, case: CaseItem | None) -> Availability:
+        """Whether the workspace can be entered with ``case`` chosen (or none)."""
+        if self.needs_case and case is None:
+            return Availability(False, f"{self.title}: choose a case in the case list first")
+        return Availability(True, self.tooltip)
+
+    def enter(self, host: WorkspaceHost) -> None:
+        """Show this workspace's page, docks and tool bars."""
+        host.show_page(self.page, self.placeholder)
+        host.set_docks_visible(self.docks)
+        host.set_toolbars_visible(self.toolbars)
+
+    def exit(self, host: WorkspaceHost) -> None:
+        """Leave the workspace (it holds no connections or tasks of its own yet)."""
+
+
+_VIEWER_BARS = ("viewer_toolbar", "contour_toolbar")
+
+WORKSPACES: tuple[Workspace, ...] = (
+    Workspace(
+        "plan",
+        "Plan",
+        "viewer",
+        docks=("plan_dock", "lesion_dock"),
+        toolbars=_VIEWER_BARS,
+        tooltip="Read the baseline, contour the liver and the foci, propose and approve the plan",
+    ),
+    Workspace(
+        "procedure",
+        "Procedure",
+        "viewer",
+        docks=("procedure_dock", "plan_dock"),
+        toolbars=("viewer_toolbar",),
+        needs_case=True,
+        tooltip="Log what was delivered at each TACE against the approved plan",
+    ),
+    Workspace(
+        "follow_up",
+        "Follow-up",
+        "placeholder",
+        placeholder=(
+            "Follow-up is not yet available in this version.\n\n"
+            "The worklist of due follow-ups, baseline and follow-up side by side and the "
+            "response (RECIST 1.1, mRECIST, volumetric, doubling time) will be here.\n"
+            "Meanwhile the follow-up studies of a case can be read in the Plan workspace: "
+            "the study tree lists them under their timepoint."
+        ),
+        tooltip="Response at each follow-up (not yet available in this version)",
+    ),
+    Workspace(
+        "cohort",
+        "Cohort",
+        "placeholder",
+        placeholder=(
+            "Cohort statistics are not yet available in this window.\n\n"
+            "The command line runs the cohort tables of the source study on a per-patient "
+            "spreadsheet:\n    tace-planner cohort tables --from-csv FILE [--group COLUMN]\n"
+            "(columns and units: docs/cohort-data-dictionary.md)."
+        ),
+        tooltip="Cohort tables and survival (command line only in this version)",
+    ),
+)
