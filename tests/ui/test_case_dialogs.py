@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtWidgets import QDialog, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
@@ -32,3 +34,20 @@ def test_new_case_title_field_shows_the_whole_default_title(qtbot: QtBot) -> Non
     edit = dialog.title_edit
     needed = edit.fontMetrics().horizontalAdvance(edit.text())
     assert edit.width() > needed + 10, (edit.width(), needed)
+
+
+def test_settings_show_the_audit_user_read_only_and_how_it_is_set(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    from tace_planner.services.settings import USER_FROM_ARGUMENT, AppSettings
+    from tace_planner.ui.dialogs.settings_dialog import SettingsDialog
+
+    current = AppSettings(tmp_path, None, "dr who", USER_FROM_ARGUMENT)
+    dialog = SettingsDialog(current)
+    qtbot.addWidget(dialog)
+    assert dialog.user_edit.text() == "dr who"
+    assert dialog.user_edit.isReadOnly()
+    assert not dialog.user_edit.isEnabled()
+    assert "--user on the command line" in dialog.user_note.text()
+    assert "log in" in dialog.user_note.text()
+    assert not hasattr(dialog.choice(), "user")
