@@ -1,4 +1,4 @@
-"""Settings dialog: data folder and database URL (applied at next start); the audit user, read-only."""
+"""Settings dialog: data folder and database URL (next start); the audit user, read-only."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ class SettingsDialog(QDialog):
         self.user_note = QLabel(
             f"Set from the {current.user_source}. Every change you make is recorded under "
             "this name. To act under another name, log in as that person, or start the "
-            "app with --user NAME (e.g. tace-planner --user \"Dr A. Smith\")."
+            'app with --user NAME (e.g. tace-planner --user "Dr A. Smith").'
         )
         self.user_note.setObjectName("audit_user_note")
         self.user_note.setWordWrap(True)
