@@ -57,6 +57,34 @@ _CHOICE_FIELDS = {
         [("not recorded", None), ("yes", True), ("no", False)],
     ),
 }
+_OPTION_LABELS = {
+    "model": "Model",
+    "product_code": "Product",
+    "schedule": "Sessions",
+    "delivery": "Delivery",
+    "segments": "Segments",
+    "interval_days": "Interval",
+    "bsa_formula": "BSA formula",
+    "slv_formula": "SLV formula",
+    "capacity_mg_per_ml": "Capacity (mg/mL)",
+    "vial_bead_volume_ml": "Vial volume (mL)",
+    "loading_mg_per_ml": "Loading (mg/mL)",
+    "options": "Plan options",
+}
+FIELD_LABELS = {
+    **dict(_NUMBER_FIELDS),
+    **{name: label for name, (label, _) in _CHOICE_FIELDS.items()},
+    "measured_on": "Measured on",
+    **_OPTION_LABELS,
+}
+"""How each input is named for people in messages ("Weight (kg)", not ``weight_kg``)."""
+
+
+def field_message(field: str, reason: str) -> str:
+    """ "<field as people name it>: <reason>" (unknown fields are shown as given)."""
+    return f"{FIELD_LABELS.get(field, field)}: {reason}"
+
+
 _FIGURES = (
     ("liver_volume_cm3", "Liver volume V_liv", 0, "cm³"),
     ("standard_liver_volume_cm3", "Standard liver volume", 0, "cm³"),
@@ -112,6 +140,8 @@ class PlanPanel(QWidget):
         self._key_image = key_image
         self._case_pk: int | None = None
         self._loading = False
+        self.input_problem = ""
+        """Why the last recomputation failed, the field named for people ("" if it did not)."""
         self.proposal: Any = None
         self.saved_plan: Any = None
         self.value_labels: dict[str, QLabel] = {}
@@ -301,7 +331,7 @@ class PlanPanel(QWidget):
             self._figure_labels[key] = value
         return group
 
-    def _build_buttons(self) -> QHBoxLayout:
+    def _build_buttons(self) -> QVBoxLayout:
         row = QHBoxLayout()
         self.save_draft_button = QPushButton("Save draft")
         self.save_draft_button.clicked.connect(self.save_draft)
@@ -312,7 +342,15 @@ class PlanPanel(QWidget):
         for button in (self.save_draft_button, self.approve_button, self.print_button):
             row.addWidget(button)
         row.addStretch(1)
-        return row
+        self.action_message = QLabel("")
+        self.action_message.setObjectName("action_message")
+        self.action_message.setWordWrap(True)
+        self.action_message.setStyleSheet("color: #b00020; font-weight: bold")
+        self.action_message.hide()
+        column = QVBoxLayout()
+        column.addLayout(row)
+        column.addWidget(self.action_message)
+        return column
 
     def _why_button(self, key: str) -> QToolButton:
         button = QToolButton()
@@ -329,6 +367,8 @@ class PlanPanel(QWidget):
         """Show the plan of this case (None: no case), loading its stored inputs."""
         self._case_pk = case_pk
         self.saved_plan = None
+        self.input_problem = ""
+        self._say("")
         self._set_enabled(case_pk is not None)
         if case_pk is None:
             self.case_label.setText("No case selected.")
@@ -409,18 +449,53 @@ class PlanPanel(QWidget):
         for name, label in self.field_errors.items():
             label.setText(problems.get(name, ""))
         self.options_error.setText("")
+        self.input_problem = ""
         try:
             proposal = self._planning.propose(
                 self._case_pk, options=self.options(), patient_changes=values
             )
         except InvalidInputError as error:
+            self.input_problem = field_message(error.field, error.reason)
             target = self.field_errors.get(error.field, self.options_error)
-            target.setText(error.reason if target is not self.options_error else str(error))
+            target.setText(error.reason if target is not self.options_error else self.input_problem)
+            self._update_buttons()
             return
         except TacePlannerError as error:
+            self.input_problem = str(error)
             self.options_error.setText(str(error))
+            self._update_buttons()
             return
+        self._say("")
         self._show(proposal)
+
+    def unsaveable_inputs(self) -> str:
+        """Why the entries cannot be saved in a plan, naming the field ("" when they can).
+
+        A value that is impossible, or implausible and not confirmed, and an option
+        the planner refuses, keep *Save draft* and *Approve…* from saving anything.
+        """
+        values, problems = self.patient_values()
+        confirmed = self.confirm_implausible.isChecked()
+        for name, message in problems.items():
+            if values.get(name) is None or not confirmed:
+                return field_message(name, message)
+        return self.input_problem
+
+    def _say(self, text: str) -> None:
+        """Show (or clear) the message under the plan buttons."""
+        self.action_message.setText(text)
+        self.action_message.setVisible(bool(text))
+
+    def _refuse(self, action: str) -> bool:
+        """Say why ``action`` cannot run now and return True; False when it can."""
+        problem = self.unsaveable_inputs()
+        if problem:
+            self._say(f"{action}: not saved — {problem}")
+            return True
+        if self.proposal is None:
+            self._say(f"{action}: not saved — there is no proposal to save yet.")
+            return True
+        return False
 
     def save_inputs(self) -> bool:
         """Store the patient inputs; on an error show it beside the field and save nothing."""
@@ -439,25 +514,29 @@ class PlanPanel(QWidget):
         except InvalidInputError as error:
             label = self.field_errors.get(error.field)
             if label is None:
-                self.options_error.setText(str(error))
+                self.options_error.setText(field_message(error.field, error.reason))
             else:
                 label.setText(error.reason)
+                self._focus(error.field)
+            self._say("Patient inputs not saved — " + field_message(error.field, error.reason))
             return False
         for label in self.field_errors.values():
             label.setText("")
+        self._say("")
         self.recompute()
         return True
+
+    def _focus(self, field: str) -> None:
+        widget = self.field_edits.get(field) or self.field_choices.get(field)
+        if widget is not None:
+            widget.setFocus()
 
     # -- showing ----------------------------------------------------------------
 
     def _set_enabled(self, enabled: bool) -> None:
-        for button in (
-            self.save_inputs_button,
-            self.save_draft_button,
-            self.approve_button,
-            self.print_button,
-        ):
+        for button in (self.save_inputs_button, self.save_draft_button, self.print_button):
             button.setEnabled(enabled)
+        self._update_buttons()
 
     def _show(self, proposal: Any) -> None:
         self.proposal = proposal
@@ -471,6 +550,7 @@ class PlanPanel(QWidget):
                 self.why_buttons[key].setEnabled(False)
             self._show_sessions(None)
             self.burden_problems.setText("")
+            self._update_buttons()
             self.plan_changed.emit(None)
             return
         case = proposal.case
@@ -497,10 +577,33 @@ class PlanPanel(QWidget):
             self.why_buttons[key].setEnabled(explanation is not None)
             self._figure_labels[key].setToolTip(explanation.to_text() if explanation else "")
         self._show_sessions(proposal)
-        blocked = proposal.blocked or not proposal.sessions
-        self.save_draft_button.setEnabled(self._case_pk is not None)
-        self.approve_button.setEnabled(self._case_pk is not None and not blocked)
+        self._update_buttons()
         self.plan_changed.emit(proposal)
+
+    def approve_refusal(self) -> str:
+        """Why the current proposal cannot be approved ("" when it can)."""
+        proposal = self.proposal
+        if self._case_pk is None:
+            return "Select a case first."
+        if self.input_problem:
+            return f"Correct the entries first — {self.input_problem}"
+        if proposal is None:
+            return "No proposal yet."
+        if proposal.blocked:
+            blocks = [a.message for a in proposal.advisories if a.severity == "block"]
+            return "Nothing to approve: the plan is blocked — " + " ".join(blocks)
+        if not proposal.sessions:
+            return "Nothing to approve: the plan has no session (no dose proposed)."
+        return ""
+
+    def _update_buttons(self) -> None:
+        """Approve only what can be approved; the tooltip says why not."""
+        refusal = self.approve_refusal()
+        self.approve_button.setEnabled(not refusal)
+        self.approve_button.setToolTip(
+            refusal or "Review the warnings, override if needed, and approve this plan."
+        )
+        self.save_draft_button.setEnabled(self._case_pk is not None)
 
     def _show_sessions(self, proposal: Any) -> None:
         while self.sessions_grid.count():
@@ -585,48 +688,75 @@ class PlanPanel(QWidget):
     # -- saving, approving, printing --------------------------------------------
 
     def save_draft(self) -> Any:
-        """Save the current proposal as a new draft version; return the PlanItem."""
-        if self.proposal is None:
+        """Save the current proposal as a new draft version; return the PlanItem.
+
+        Entries that cannot be saved (an impossible or unconfirmed implausible
+        value, a refused option) save nothing and say which field to correct.
+        """
+        if self._refuse("Save draft"):
             return None
         try:
             self.saved_plan = self._planning.save_plan(self.proposal)
         except TacePlannerError as error:
             show_error(self, "Save plan", error)
             return None
+        self._say("")
         self._show_history()
         self.plan_saved.emit(self.saved_plan)
         return self.saved_plan
 
     def approve(self) -> Any:
-        """Save the proposal as a draft if needed, ask for approval, and approve it."""
-        if self.proposal is None or self.proposal.blocked or not self.proposal.sessions:
+        """Ask for approval of the proposal and approve it; cancelling saves nothing.
+
+        A draft saved from the same proposal is approved as it is; otherwise the
+        proposal is saved and approved in one step only once the physician approves.
+        """
+        refusal = self.approve_refusal()
+        if refusal:
+            self._say(f"Approve: {refusal}")
             return None
+        if self._refuse("Approve"):
+            return None
+        proposal = self.proposal
         plan = self.saved_plan
         if (
-            plan is None
-            or plan.status != "draft"
-            or plan.proposal.to_json() != self.proposal.to_json()
+            plan is not None
+            and plan.status == "draft"
+            and plan.proposal.to_json() == proposal.to_json()
         ):
-            plan = self.save_draft()
-            if plan is None:
-                return None
-        choice = ApprovePlanDialog.ask(
-            plan,
-            self,
-            preview=lambda overrides: self._planning.preview_overrides(plan.pk, overrides),
-        )
+            target: Any = plan
+
+            def preview(overrides: dict[str, tuple[float, str]]) -> Any:
+                return self._planning.preview_overrides(plan.pk, overrides)
+        else:
+            plan = None
+            target = proposal
+
+            def preview(overrides: dict[str, tuple[float, str]]) -> Any:
+                return self._planning.preview_proposal(proposal, overrides)
+
+        choice = ApprovePlanDialog.ask(target, self, preview=preview)
         if choice is None:
             return None
         try:
-            self.saved_plan = self._planning.approve(
-                plan.pk,
-                choice.acknowledged,
-                choice.overrides,
-                contraindication_reasons=choice.contraindication_reasons,
-            )
+            if plan is not None:
+                self.saved_plan = self._planning.approve(
+                    plan.pk,
+                    choice.acknowledged,
+                    choice.overrides,
+                    contraindication_reasons=choice.contraindication_reasons,
+                )
+            else:
+                self.saved_plan = self._planning.approve_proposal(
+                    proposal,
+                    choice.acknowledged,
+                    choice.overrides,
+                    contraindication_reasons=choice.contraindication_reasons,
+                )
         except TacePlannerError as error:
             show_error(self, "Approve plan", error)
             return None
+        self._say("")
         self._show_history()
         self.plan_saved.emit(self.saved_plan)
         return self.saved_plan
