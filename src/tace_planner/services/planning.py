@@ -150,10 +150,18 @@ class PlanningService:
         """The ``planning`` or ``catalogue`` file in use as (where it comes from, JSON text)."""
         return parameter_file_text(kind, self._parameters_dir)
 
-    def save_institution_file(self, kind: str, data: Mapping[str, Any]) -> Path:
-        """Validate and save the institution's ``planning`` or ``catalogue`` file (audited);
-        see :func:`tace_planner.services.planning_parameters.save_institution_file`."""
-        path = save_institution_file(self._sessions, self._user, self._parameters_dir, kind, data)
+    def save_institution_file(self, kind: str, data: Mapping[str, Any]) -> Path | None:
+        """Validate and save the institution's ``planning`` or ``catalogue`` file (audited;
+        None when nothing changed); see
+        :func:`tace_planner.services.planning_parameters.save_institution_file`."""
+        path = save_institution_file(
+            self._sessions,
+            self._user,
+            self._parameters_dir,
+            kind,
+            data,
+            today=self._clock().date(),
+        )
         self._parameters = self._catalogue = None
         return path
 
