@@ -45,7 +45,7 @@ def _value(panel: PlanPanel, key: str) -> str:
 def test_case_shows_inputs_figures_sessions_and_banners(panel: PlanPanel) -> None:
     assert panel.field_edits["height_cm"].text() == "175"
     assert panel.field_choices["ecog"].currentData() == 1
-    assert "Test^Patient" in panel.case_label.text()
+    assert "TEST, Patient" in panel.case_label.text()
     assert panel._figure_labels["liver_volume_cm3"].text() == "1573 cm³"
     assert panel._figure_labels["burden_percent"].text() == "7.2 %"
     assert panel._figure_labels["bsa_m2"].text() == "1.845 m²"

@@ -90,7 +90,7 @@ def test_plan_sheet_holds_the_plans_numbers_on_one_page(
     for expected in (
         "DEBIRI treatment plan",
         "PROPOSAL — not saved",
-        "Test^Patient",
+        "TEST, Patient",  # DICOM PN "Test^Patient", readable
         "P-1",
         "1573 cm³",  # V_liv
         "113.8 cm³",  # V_mts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from tace_planner.domain.body import check_patient_field
 from tace_planner.domain.errors import InvalidInputError, TacePlannerError
+from tace_planner.domain.person_name import readable_person_name
 from tace_planner.services.planning_dto import DISCLAIMER
 from tace_planner.ui.dialogs.approve_plan_dialog import ApprovePlanDialog
 from tace_planner.ui.errors import show_error
@@ -555,7 +557,8 @@ class PlanPanel(QWidget):
             return
         case = proposal.case
         self.case_label.setText(
-            f"<b>{case.patient_name}</b> [{case.patient_id}] — {case.case_title}; "
+            f"<b>{html.escape(readable_person_name(case.patient_name))}</b> "
+            f"[{html.escape(case.patient_id)}] — {html.escape(case.case_title)}; "
             f"planned TACE {case.planned_tace_on or 'not set'}"
         )
         for advisory in proposal.advisories:
