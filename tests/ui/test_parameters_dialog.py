@@ -141,20 +141,53 @@ def test_a_refused_save_keeps_the_dialog_open_on_close(
     assert "Bead volume per cm³ of tumour" in dialog.status_label.text()
 
 
-def test_catalogue_is_edited_as_text_and_versioned(
-    dialog: ParametersDialog, services: Any, monkeypatch: pytest.MonkeyPatch
+def test_catalogue_numbers_are_a_form_with_ranges_per_product(
+    dialog: ParametersDialog, services: Any
 ) -> None:
-    dialog.kind_box.setCurrentIndex(1)
-    assert dialog.kind == "catalogue"
+    dialog.kind_box.setCurrentIndex(dialog.kind_box.findData("catalogue"))
+    form = dialog.catalogue_form
+    assert "bead catalogue version 2" in dialog.origin_label.text()
+    form.product_box.setCurrentIndex(form.product_box.findData("dc_bead"))
+    capacity = form.value_edits["irinotecan_capacity_mg_per_ml"]
+    assert capacity.text() == "50"
+    assert form.range_labels["irinotecan_capacity_mg_per_ml"].text() == "5–100 mg/mL"
+    assert "Taylor" in form.source_edits["irinotecan_capacity_mg_per_ml"].text()
+    capacity.setText("500")
+    assert capacity.property("invalid")
+    form.product_box.setCurrentIndex(form.product_box.findData("hepasphere"))
+    assert form.value_edits["irinotecan_capacity_mg_per_ml"].text() == ""  # not known
+    assert dialog.save() is False  # the DC Bead edit is kept and refused
+    assert dialog.status_label.text().startswith(
+        "Not saved: DC Bead (LC Bead in the US): Irinotecan capacity: 500 is outside"
+    )
+    form.product_box.setCurrentIndex(form.product_box.findData("dc_bead"))
+    assert form.value_edits["irinotecan_capacity_mg_per_ml"].text() == "500"
+    form.value_edits["irinotecan_capacity_mg_per_ml"].setText("40")
+    assert dialog.save() is True
+    saved = json.loads(
+        (services.settings.data_dir / "parameters" / "bead_catalogue.json").read_text("utf-8")
+    )
+    assert saved["version"] == "3"
+    dc_bead = next(p for p in saved["products"] if p["code"] == "dc_bead")
+    assert dc_bead["irinotecan_capacity_mg_per_ml"]["value"] == 40
+    assert dc_bead["irinotecan_capacity_mg_per_ml"]["evidence"] == "institutional"
+    assert services.planning.catalogue.product("dc_bead").irinotecan_capacity_mg_per_ml.value == 40
+
+
+def test_catalogue_text_for_the_other_fields(
+    dialog: ParametersDialog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dialog.kind_box.setCurrentIndex(dialog.kind_box.findData("catalogue_text"))
+    assert dialog.kind == "catalogue_text"
     assert "HepaSphere" in dialog.editor.toPlainText()
     dialog.editor.setPlainText("{not json")
     assert not dialog.save()
     assert "not valid JSON" in dialog.status_label.text()
-    # Switching back with unsaved edits asks; Cancel stays on the catalogue.
+    # Switching with unsaved edits asks; Cancel stays where it is.
     monkeypatch.setattr(ParametersDialog, "ask_unsaved", lambda self: "cancel")
     dialog.kind_box.setCurrentIndex(0)
-    assert dialog.kind == "catalogue"
-    assert dialog.kind_box.currentData() == "catalogue"
+    assert dialog.kind == "catalogue_text"
+    assert dialog.kind_box.currentData() == "catalogue_text"
 
 
 def test_packaged_values_lie_within_their_ranges() -> None:

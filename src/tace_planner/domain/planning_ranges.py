@@ -61,6 +61,8 @@ class ParameterSpec:
         if self.minimum is None or self.maximum is None:
             return ", ".join(label for _, label in self.choices)
         unit = f" {self.unit}" if self.unit else ""
+        if self.minimum < 0:
+            return f"{self.minimum:g} to {self.maximum:+g}{unit}".replace("-", "−")
         return f"{self.minimum:g}–{self.maximum:g}{unit}"
 
     def problem(self, value: Any) -> str | None:
@@ -342,4 +344,82 @@ def planning_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
                     f"“{parameter_label(high)}” ({values[high]:g})",
                 )
             )
+    return problems
+
+
+CATALOGUE_SPECS: tuple[ParameterSpec, ...] = (
+    ParameterSpec(
+        "vial_bead_volume_ml",
+        "Bead volume per vial",
+        "mL",
+        "number",
+        0.5,
+        10.0,
+        "safety bound: the DC Bead vial holds about 2 mL of beads (DC Bead IFU); 0.5–10 mL "
+        "covers any vial a product might come in",
+    ),
+    ParameterSpec(
+        "irinotecan_capacity_mg_per_ml",
+        "Irinotecan capacity",
+        "mg/mL",
+        "number",
+        5.0,
+        100.0,
+        "safety bound: up to 50 mg/mL on DC Bead (Taylor, Eur J Pharm Sci 2007); 100 mg/mL "
+        "is the highest concentration given in a phase I study (BMC Cancer 2019)",
+    ),
+    ParameterSpec(
+        "loading_time_min",
+        "Loading time",
+        "min",
+        "number",
+        5.0,
+        480.0,
+        "safety bound: minutes (LUMI) to the 2 h of pharmacy protocols (Mainz stability study "
+        "2010), at most 8 h",
+    ),
+    ParameterSpec(
+        "diameter_swelling_factor",
+        "Swelling (hydrated ÷ dry diameter)",
+        "×",
+        "number",
+        1.0,
+        6.0,
+        "safety bound: HepaSphere swells about 4 × in diameter (Merit IFU); products sold "
+        "hydrated have none",
+    ),
+    ParameterSpec(
+        "size_change_on_loading_percent",
+        "Size change on loading",
+        "%",
+        "number",
+        -50.0,
+        50.0,
+        "safety bound: DC Bead shrinks 18–30 % when loaded (Pereira, Anti-Cancer Drugs 2016; "
+        "Taylor 2007)",
+    ),
+)
+"""The numbers of each bead product the form edits, with their allowed ranges."""
+
+
+def catalogue_problems(products: list[Any]) -> list[tuple[str, str]]:
+    """Every reason a catalogue's product numbers cannot be saved, as ("<code>.<key>", message).
+
+    A value that is not known (None) is not checked; the message names the product
+    and the value for people ("DC Bead: Irinotecan capacity: 500 is outside …").
+    """
+    problems: list[tuple[str, str]] = []
+    for product in products:
+        if not isinstance(product, Mapping):
+            continue
+        name = str(product.get("name") or product.get("code") or "product")
+        for spec in CATALOGUE_SPECS:
+            entry = product.get(spec.name)
+            value = entry.get("value") if isinstance(entry, Mapping) else None
+            if value is None:
+                continue
+            problem = spec.problem(value)
+            if problem is not None:
+                key = f"{product.get('code')}.{spec.name}"
+                problems.append((key, f"{name}: {spec.label}: {problem}"))
     return problems

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tace_planner.domain.catalogue import BeadCatalogue
 from tace_planner.domain.dosing_parameters import PlanningParameters
 from tace_planner.domain.errors import InvalidInputError
-from tace_planner.domain.planning_ranges import planning_problems
+from tace_planner.domain.planning_ranges import catalogue_problems, planning_problems
 from tace_planner.store.unit_of_work import UnitOfWork
 
 PLANNING_FILE = "planning.json"
@@ -90,7 +90,15 @@ def load_bead_catalogue(path: Path | None = None) -> BeadCatalogue:
     if path is None:
         return _packaged_catalogue()
     data, origin = _read_json(path, CATALOGUE_FILE)
-    return BeadCatalogue.from_dict(data, origin=origin)
+    catalogue = BeadCatalogue.from_dict(data, origin=origin)
+    _check_catalogue_ranges(data, origin)
+    return catalogue
+
+
+def _check_catalogue_ranges(data: Mapping[str, Any], origin: str) -> None:
+    problems = catalogue_problems(list(data.get("products") or []))
+    if problems:
+        raise InvalidInputError(origin, "; ".join(message for _, message in problems))
 
 
 @functools.cache
@@ -150,28 +158,51 @@ def _content(data: Mapping[str, Any]) -> dict[str, Any]:
 def _mark_changed_values(
     data: dict[str, Any], current: Mapping[str, Any], user: str, today: dt.date
 ) -> None:
-    """A changed planning value whose source was left as it was becomes the institution's."""
+    """A changed value whose source was left as it was becomes the institution's.
+
+    Planning values (``values``) and the sourced numbers of each catalogue product
+    (matched by ``code``) alike.
+    """
     new_values = data.get("values")
     old_values = current.get("values")
-    if not isinstance(new_values, dict) or not isinstance(old_values, Mapping):
-        return
+    if isinstance(new_values, dict) and isinstance(old_values, Mapping):
+        data["values"] = _marked(new_values, old_values, user, today)
+    new_products = data.get("products")
+    old_products = {
+        p.get("code"): p for p in current.get("products") or [] if isinstance(p, Mapping)
+    }
+    if isinstance(new_products, list):
+        data["products"] = [
+            _marked(p, old_products[p.get("code")], user, today)
+            if isinstance(p, dict) and p.get("code") in old_products
+            else p
+            for p in new_products
+        ]
+
+
+def _marked(
+    new: Mapping[str, Any], old: Mapping[str, Any], user: str, today: dt.date
+) -> dict[str, Any]:
     marked = {}
-    for name, entry in new_values.items():
-        old = old_values.get(name)
-        if not isinstance(entry, Mapping) or not isinstance(old, Mapping):
-            marked[name] = entry
-            continue
-        if entry.get("value") != old.get("value") and entry.get("source") == old.get("source"):
+    for name, entry in new.items():
+        before = old.get(name)
+        if (
+            isinstance(entry, Mapping)
+            and isinstance(before, Mapping)
+            and "value" in entry
+            and entry.get("value") != before.get("value")
+            and entry.get("source") == before.get("source")
+        ):
             entry = {
                 **entry,
                 "source": (
-                    f"institutional default: changed from {old.get('value')} to "
+                    f"institutional default: changed from {before.get('value')} to "
                     f"{entry.get('value')} by {user} on {today.isoformat()}"
                 ),
                 "evidence": "institutional",
             }
         marked[name] = entry
-    data["values"] = marked
+    return marked
 
 
 def save_institution_file(
@@ -212,8 +243,7 @@ def save_institution_file(
     current = json.loads(current_text)
     if _content(data) == _content(current):
         return None
-    if kind == "planning":
-        _mark_changed_values(data, current, user, today)
+    _mark_changed_values(data, current, user, today)
     data["version"] = _next_version(str(current.get("version", "0")))
     data["updated_on"] = today.isoformat()
     if kind == "planning":
@@ -221,6 +251,7 @@ def save_institution_file(
         _check_ranges(params.values, name)
     else:
         BeadCatalogue.from_dict(data, origin=name)
+        _check_catalogue_ranges(data, name)
     path = folder / name
     with UnitOfWork(session_factory, user=user) as uow:
         before = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None

@@ -3,8 +3,9 @@
 The planning parameters are a form, one row per parameter: its name as people know
 it, the value, the unit, the allowed range (with the reason for its bounds as a
 tooltip) and the source. A value outside its range is shown in red and refused
-on save with a message naming the parameter. The bead catalogue is edited as its
-JSON text. Every save that changes something is a new version (the service
+on save with a message naming the parameter. The bead catalogue's numbers are a
+form of the same kind, per product; its other fields (sizes, label, notes) are
+edited as the file's JSON text. Every save that changes something is a new version (the service
 assigns it), and closing with unsaved edits asks Save / Discard / Cancel.
 """
 
@@ -32,10 +33,21 @@ from PySide6.QtWidgets import (
 )
 
 from tace_planner.domain.catalogue import Sourced
-from tace_planner.domain.planning_ranges import PLANNING_SPECS, ParameterSpec, planning_problems
+from tace_planner.domain.planning_ranges import (
+    CATALOGUE_SPECS,
+    PLANNING_SPECS,
+    ParameterSpec,
+    catalogue_problems,
+    planning_problems,
+)
 from tace_planner.ui.errors import message_for
 
-KINDS = {"planning": "Planning parameters", "catalogue": "Bead catalogue"}
+KINDS = {
+    "planning": "Planning parameters",
+    "catalogue": "Bead catalogue",
+    "catalogue_text": "Bead catalogue (all fields, text)",
+}
+FILE_KIND = {"planning": "planning", "catalogue": "catalogue", "catalogue_text": "catalogue"}
 INVALID_STYLE = "background: #fde0e0; color: #b00020; border: 1px solid #b00020;"
 UnsavedChoice = Literal["save", "discard", "cancel"]
 
@@ -175,6 +187,164 @@ class PlanningForm(QWidget):
         return bool(self.value_edits[name].property("invalid"))
 
 
+class CatalogueForm(QWidget):
+    """The numbers of each bead product: value, unit, allowed range and source.
+
+    Choose the product above the rows; edits of every product are kept until saved.
+    An empty value is a value no source gives (the planner refuses what needs it).
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._work: dict[str, Any] = {}
+        self._code = ""
+        self.product_box = QComboBox()
+        self.product_box.setObjectName("product_box")
+        self.product_box.currentIndexChanged.connect(self._on_product_changed)
+        self.value_edits: dict[str, QLineEdit] = {}
+        self.source_edits: dict[str, QLineEdit] = {}
+        self.range_labels: dict[str, QLabel] = {}
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        grid = QGridLayout()
+        for column, title in enumerate(("Parameter", "Value", "Unit", "Allowed", "Source")):
+            grid.addWidget(QLabel(f"<b>{title}</b>"), 0, column)
+        for row, spec in enumerate(CATALOGUE_SPECS, start=1):
+            label = QLabel(spec.label)
+            label.setToolTip(spec.reason)
+            grid.addWidget(label, row, 0)
+            edit = QLineEdit()
+            edit.setObjectName(f"value:{spec.name}")
+            edit.setAlignment(Qt.AlignmentFlag.AlignRight)
+            edit.setMaximumWidth(110)
+            edit.setPlaceholderText("not known")
+            edit.textChanged.connect(self.check)
+            self.value_edits[spec.name] = edit
+            grid.addWidget(edit, row, 1)
+            grid.addWidget(QLabel(spec.unit), row, 2)
+            allowed = QLabel(spec.range_text())
+            allowed.setToolTip(f"Why: {spec.reason}")
+            self.range_labels[spec.name] = allowed
+            grid.addWidget(allowed, row, 3)
+            source = QLineEdit()
+            source.setObjectName(f"source:{spec.name}")
+            source.setMinimumWidth(320)
+            self.source_edits[spec.name] = source
+            grid.addWidget(source, row, 4)
+        grid.setColumnStretch(4, 1)
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Product"))
+        top.addWidget(self.product_box, stretch=1)
+        layout.addLayout(top)
+        layout.addLayout(grid)
+        layout.addWidget(self.summary)
+        layout.addStretch(1)
+
+    def load(self, data: dict[str, Any]) -> None:
+        """Show the content of a catalogue file."""
+        self._work = json.loads(json.dumps(data))
+        self._code = ""
+        self.product_box.blockSignals(True)
+        self.product_box.clear()
+        for product in self._work.get("products", []):
+            self.product_box.addItem(str(product.get("name", "")), product.get("code"))
+        self.product_box.blockSignals(False)
+        self._on_product_changed()
+
+    def _product(self, code: str) -> dict[str, Any] | None:
+        return next((p for p in self._work.get("products", []) if p.get("code") == code), None)
+
+    def _store(self) -> None:
+        """Write the rows into the working copy of the current product."""
+        product = self._product(self._code)
+        if product is None:
+            return
+        for spec in CATALOGUE_SPECS:
+            entry = dict(product.get(spec.name) or {})
+            text = self.value_edits[spec.name].text().strip().replace(",", ".")
+            if not text:
+                value: Any = None
+            else:
+                try:
+                    value = float(text)
+                except ValueError:
+                    value = text  # refused by check(); kept so that the edit is not lost
+            if (
+                isinstance(value, float)
+                and value.is_integer()
+                and isinstance(entry.get("value"), int)
+            ):
+                value = int(value)
+            entry["value"] = value
+            entry["source"] = self.source_edits[spec.name].text().strip()
+            product[spec.name] = entry
+
+    def _on_product_changed(self) -> None:
+        self._store()
+        self._code = str(self.product_box.currentData() or "")
+        product = self._product(self._code) or {}
+        for spec in CATALOGUE_SPECS:
+            entry = product.get(spec.name) or {}
+            edit = self.value_edits[spec.name]
+            edit.blockSignals(True)
+            edit.setText(_format(entry.get("value")))
+            edit.blockSignals(False)
+            source = self.source_edits[spec.name]
+            source.blockSignals(True)
+            source.setText(str(entry.get("source", "")))
+            source.setCursorPosition(0)
+            source.blockSignals(False)
+        sizes = (product.get("sizes_um") or {}).get("value") or []
+        label = (product.get("irinotecan_label") or {}).get("value")
+        self.summary.setText(
+            "Sizes: "
+            + (", ".join(f"{a}–{b} µm" for a, b in sizes) or "not known")
+            + f" ({product.get('sizes_state', 'hydrated')}); irinotecan on the label: "
+            + {"yes": "yes", "no": "no"}.get(str(label), "not known")
+            + ". Sizes, label and notes: choose “Bead catalogue (all fields, text)”."
+        )
+        self.check()
+
+    def problems(self) -> list[tuple[str, str]]:
+        """Every reason the catalogue cannot be saved, naming product and value."""
+        self._store()
+        unreadable = []
+        for product in self._work.get("products", []):
+            for spec in CATALOGUE_SPECS:
+                value = (product.get(spec.name) or {}).get("value")
+                if isinstance(value, str):
+                    unreadable.append(
+                        (
+                            f"{product.get('code')}.{spec.name}",
+                            f"{product.get('name')}: {spec.label}: {value!r} is not a number",
+                        )
+                    )
+        readable = json.loads(json.dumps(self._work))
+        for product in readable.get("products", []):
+            for spec in CATALOGUE_SPECS:
+                entry = product.get(spec.name)
+                if isinstance(entry, dict) and isinstance(entry.get("value"), str):
+                    entry["value"] = None
+        return unreadable + catalogue_problems(readable.get("products", []))
+
+    def check(self) -> list[tuple[str, str]]:
+        """Colour the current product's values that cannot be saved; return every problem."""
+        problems = self.problems()
+        by_key = dict(reversed(problems))
+        for name, edit in self.value_edits.items():
+            message = by_key.get(f"{self._code}.{name}")
+            edit.setStyleSheet(INVALID_STYLE if message else "")
+            edit.setToolTip(message or "")
+            edit.setProperty("invalid", bool(message))
+        return problems
+
+    def to_data(self) -> dict[str, Any]:
+        """The catalogue content with every product's edits."""
+        self._store()
+        return json.loads(json.dumps(self._work))
+
+
 class ParametersDialog(QDialog):
     """The planning parameters as a form, and the bead catalogue as JSON; saves edits.
 
@@ -209,11 +379,18 @@ class ParametersDialog(QDialog):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.form)
+        self.catalogue_form = CatalogueForm()
+        for edit in (
+            *self.catalogue_form.value_edits.values(),
+            *self.catalogue_form.source_edits.values(),
+        ):
+            edit.textChanged.connect(self._on_edited)
         self.editor = QPlainTextEdit()
         self.editor.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
         self.editor.textChanged.connect(self._on_edited)
         self.stack = QStackedWidget()
         self.stack.addWidget(scroll)
+        self.stack.addWidget(self.catalogue_form)
         self.stack.addWidget(self.editor)
         self.status_label = QLabel("")
         self.status_label.setObjectName("status_label")
@@ -236,22 +413,25 @@ class ParametersDialog(QDialog):
 
     @property
     def kind(self) -> str:
-        """ "planning" or "catalogue"."""
+        """ "planning", "catalogue" (form) or "catalogue_text"."""
         return self._kind
 
     # -- loading and state ---------------------------------------------------------
 
     def _load(self) -> None:
-        origin, text = self._planning.parameter_file_text(self._kind)
+        origin, text = self._planning.parameter_file_text(FILE_KIND[self._kind])
         data = json.loads(text)
         where = "packaged with the app" if origin.startswith("packaged") else origin
+        what = "planning parameters" if self._kind == "planning" else "bead catalogue"
         self.origin_label.setText(
-            f"In use: {KINDS[self._kind].lower()} version {data.get('version', '?')} "
+            f"In use: {what} version {data.get('version', '?')} "
             f"({where}). Every save that changes a value makes a new version."
         )
-        self.stack.setCurrentIndex(0 if self._kind == "planning" else 1)
+        self.stack.setCurrentIndex(list(KINDS).index(self._kind))
         if self._kind == "planning":
             self.form.load(data)
+        elif self._kind == "catalogue":
+            self.catalogue_form.load(data)
         else:
             self.editor.blockSignals(True)
             self.editor.setPlainText(text)
@@ -262,15 +442,21 @@ class ParametersDialog(QDialog):
     def _current_text(self) -> str:
         if self._kind == "planning":
             return json.dumps(self.form.to_data(), sort_keys=True)
+        if self._kind == "catalogue":
+            return json.dumps(self.catalogue_form.to_data(), sort_keys=True)
         return self.editor.toPlainText()
+
+    def _active_form(self) -> PlanningForm | CatalogueForm | None:
+        return {"planning": self.form, "catalogue": self.catalogue_form}.get(self._kind)
 
     def is_dirty(self) -> bool:
         """True when something was edited and not saved."""
         return self._current_text() != self._loaded_text
 
     def _on_edited(self) -> None:
-        if self._kind == "planning":
-            problems = self.form.check()
+        form = self._active_form()
+        if form is not None:
+            problems = form.check()
             if problems:
                 self._say(problems[0][1], error=True)
             else:
@@ -296,12 +482,13 @@ class ParametersDialog(QDialog):
 
     def save(self) -> bool:
         """Check the entries and save them as the institution's file; say what happened."""
-        if self._kind == "planning":
-            problems = self.form.check()
+        form = self._active_form()
+        if form is not None:
+            problems = form.check()
             if problems:
                 self._say(f"Not saved: {problems[0][1]}", error=True)
                 return False
-            data = self.form.to_data()
+            data = form.to_data()
         else:
             try:
                 data = json.loads(self.editor.toPlainText())
@@ -309,12 +496,13 @@ class ParametersDialog(QDialog):
                 self._say(f"Not saved: the text is not valid JSON ({error}).", error=True)
                 return False
         try:
-            path = self._planning.save_institution_file(self._kind, data)
+            path = self._planning.save_institution_file(FILE_KIND[self._kind], data)
         except Exception as error:  # noqa: BLE001 - shown to the user, nothing was written
             self._say(f"Not saved: {message_for(error)}", error=True)
             return False
         self._load()
-        version = json.loads(self._planning.parameter_file_text(self._kind)[1]).get("version")
+        text = self._planning.parameter_file_text(FILE_KIND[self._kind])[1]
+        version = json.loads(text).get("version")
         if path is None:
             self._say(f"Nothing changed, nothing saved: version {version} stays in use.")
         else:
@@ -326,7 +514,7 @@ class ParametersDialog(QDialog):
         answer = QMessageBox.question(
             self,
             "Unsaved changes",
-            f"The {KINDS[self._kind].lower()} have unsaved changes. Save them?",
+            f"{KINDS[self._kind]}: there are unsaved changes. Save them?",
             QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel,
             QMessageBox.Save,
         )
