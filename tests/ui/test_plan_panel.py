@@ -351,3 +351,12 @@ def test_a_refused_approval_leaves_no_draft_behind(service: PlanningService, cas
     assert service.list_plans(case_pk) == []
     approved = service.approve_proposal(proposal, ("premedication.no_ia_lidocaine",))
     assert approved.status == "approved"
+
+
+def test_save_right_after_an_edit_plans_the_edit_first(
+    panel: PlanPanel, service: PlanningService, case_pk: int
+) -> None:
+    panel.model_combo.setCurrentIndex(panel.model_combo.findData("fixed"))
+    saved = panel.save_draft()  # before the 150 ms recomputation timer fired
+    assert saved is not None
+    assert saved.proposal.model == "fixed"

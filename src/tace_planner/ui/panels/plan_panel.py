@@ -490,6 +490,8 @@ class PlanPanel(QWidget):
 
     def _refuse(self, action: str) -> bool:
         """Say why ``action`` cannot run now and return True; False when it can."""
+        if self._recompute_timer.isActive():  # an edit is still waiting to be planned
+            self.recompute()
         problem = self.unsaveable_inputs()
         if problem:
             self._say(f"{action}: not saved — {problem}")
@@ -714,6 +716,8 @@ class PlanPanel(QWidget):
         A draft saved from the same proposal is approved as it is; otherwise the
         proposal is saved and approved in one step only once the physician approves.
         """
+        if self._recompute_timer.isActive():
+            self.recompute()
         refusal = self.approve_refusal()
         if refusal:
             self._say(f"Approve: {refusal}")
