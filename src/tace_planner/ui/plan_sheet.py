@@ -23,6 +23,7 @@ from PySide6.QtGui import (
     QColor,
     QFont,
     QFontMetrics,
+    QFontMetricsF,
     QGuiApplication,
     QImage,
     QPageLayout,
@@ -215,7 +216,28 @@ def _sessions_table(plan: Any) -> str:
     )
 
 
-def _advisories(plan: Any) -> str:
+SEVERITY_MIN_WIDTH_PERCENT = 13.0
+
+
+def severity_width_percent(font: QFont, device: Any, page_width_px: float) -> float:
+    """Width of the severity column (percent of the page) that holds every label unbroken.
+
+    Each label is measured in bold in ``font`` on ``device`` (the PDF writer); a label
+    may break only at its soft hyphen ("CONTRA-INDICATION"), so the widest piece
+    between soft hyphens sets the width, plus the cell padding.
+    """
+    bold = QFont(font)
+    bold.setBold(True)
+    metrics = QFontMetricsF(bold, device)
+    pieces = [
+        piece + "-" for label, _, _ in SEVERITY_STYLE.values() for piece in label.split("&shy;")
+    ]
+    widest = max(metrics.horizontalAdvance(piece) for piece in pieces)
+    padding = 4 * metrics.averageCharWidth()
+    return max(SEVERITY_MIN_WIDTH_PERCENT, 100.0 * (widest + padding) / page_width_px)
+
+
+def _advisories(plan: Any, label_width_percent: float = SEVERITY_MIN_WIDTH_PERCENT) -> str:
     acknowledged = set(getattr(plan, "acknowledged", ()))
     reasons = dict(getattr(plan, "contraindications_overridden", {}) or {})
     rows = []
@@ -226,7 +248,8 @@ def _advisories(plan: Any) -> str:
             ack = f" ✓ overridden by the physician: {_e(reasons[advisory.code])}"
         source = f" <i>({_e(advisory.source)})</i>" if advisory.source else ""
         rows.append(
-            f"<tr><td bgcolor='{bg}' width='13%' align='center' nowrap><font color='{fg}'>"
+            f"<tr><td bgcolor='{bg}' width='{label_width_percent:.0f}%' align='center' nowrap>"
+            f"<font color='{fg}'>"
             f"<b>{label}</b></font></td><td>{_e(advisory.message)}{source}<b>{ack}</b></td></tr>"
         )
     if not rows:
@@ -289,10 +312,16 @@ def key_legend_html(labels: Any) -> str:
 
 
 def plan_sheet_html(
-    plan: Any, *, key_image_width_px: int = 0, key_caption: str = "", key_legend: str = ""
+    plan: Any,
+    *,
+    key_image_width_px: int = 0,
+    key_caption: str = "",
+    key_legend: str = "",
+    severity_width: float = SEVERITY_MIN_WIDTH_PERCENT,
 ) -> str:
     """The plan sheet as HTML (the key image, if any, is the resource :data:`KEY_IMAGE_URL`;
-    ``key_legend`` is HTML from :func:`key_legend_html`)."""
+    ``key_legend`` is HTML from :func:`key_legend_html`; ``severity_width`` is the
+    warnings' label column in percent, from :func:`severity_width_percent`)."""
     proposal = getattr(plan, "proposal", plan)
     case = plan.case
     params = proposal.parameters
@@ -337,7 +366,7 @@ TACE Planner — {_e(_status_line(plan))}</td>
 {_sessions_table(plan)}
 {_overrides(plan)}
 <p><b>Warnings</b></p>
-{_advisories(plan)}
+{_advisories(plan, severity_width)}
 <p><b>Why these numbers</b></p>
 {_explanations(plan)}
 <p>Physician: ______________________ &nbsp; Signature: ______________________ &nbsp;
@@ -555,20 +584,22 @@ def _render(plan: Any, path: Path, key_image: Any, key_caption: str) -> None:
         # <img width> is in logical pixels at 96 dpi, scaled to the writer's 300 dpi.
         image_width = int(page.width() * 0.36 * LOGICAL_DPI / RESOLUTION_DPI)
         document.addResource(QTextDocument.ResourceType.ImageResource, QUrl(KEY_IMAGE_URL), image)
-    html_text = plan_sheet_html(
-        plan, key_image_width_px=image_width, key_caption=key_caption, key_legend=legend
-    )
     for size in FONT_SIZES_PT:
-        document.setDefaultFont(QFont("DejaVu Sans", size))
+        font = QFont("DejaVu Sans", size)
+        document.setDefaultFont(font)
+        html_text = plan_sheet_html(
+            plan,
+            key_image_width_px=image_width,
+            key_caption=key_caption,
+            key_legend=legend,
+            severity_width=severity_width_percent(font, writer, page.width()),
+        )
         document.setHtml(html_text)
         document.setTextWidth(page.width())
         if document.size().height() <= page.height():
             break
         if image_width:
             image_width = int(image_width * 0.9)
-            html_text = plan_sheet_html(
-                plan, key_image_width_px=image_width, key_caption=key_caption, key_legend=legend
-            )
     painter = QPainter()
     if not painter.begin(writer):
         raise TacePlannerError(f"{path}: the PDF writer cannot open the file")
