@@ -116,3 +116,6 @@ def test_caption_names_the_lesions_in_their_colours_not_foci_red(
     assert "contours in each lesion's colour" in " ".join(text.split())
     assert "DEMO, Phantom" in text  # the DICOM PN "Demo^Phantom", readable
     assert "^" not in text
+    from test_clinical_wording import internal_wording
+
+    assert internal_wording(text) == []  # the demo's sheet reads as clinical text too
