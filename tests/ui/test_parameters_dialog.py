@@ -214,3 +214,34 @@ def test_a_hand_edited_file_out_of_range_is_refused_naming_file_and_parameter(
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(InvalidInputError, match="Bead volume per cm³ of tumour: 50 is outside"):
         load_planning_parameters(path)
+
+
+def test_a_refused_file_keeps_the_windows_open_and_says_what_to_correct(
+    qtbot: QtBot, services: Any
+) -> None:
+    from tace_planner.ui.panels.plan_panel import PlanPanel
+
+    data = services.planning.parameters.to_json()
+    data["values"][K]["value"] = 50.0  # saved by an earlier version without ranges
+    path = services.settings.data_dir / "parameters" / "planning.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data), encoding="utf-8")
+    services.planning._parameters = None  # as at the next start
+    from planning_seed import seed_case
+
+    case_pk = seed_case(services)
+    panel = PlanPanel(services.planning)
+    qtbot.addWidget(panel)
+    panel.set_case(case_pk)
+    assert "Bead volume per cm³ of tumour: 50 is outside" in panel.options_error.text()
+    assert "Case → Planning parameters" in panel.options_error.text()
+    assert not panel.approve_button.isEnabled()
+    assert panel.save_draft() is None
+    dialog = ParametersDialog(services.planning)
+    qtbot.addWidget(dialog)
+    assert dialog.form.is_invalid(K)
+    _edit(dialog, K).setText("0.05")
+    assert dialog.save() is True
+    panel.set_case(case_pk)
+    assert panel.options_error.text() == ""
+    assert panel.approve_button.isEnabled()

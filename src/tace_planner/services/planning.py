@@ -34,7 +34,7 @@ from tace_planner.domain.dosing import (
     propose_plan,
 )
 from tace_planner.domain.dosing_parameters import PlanningParameters
-from tace_planner.domain.errors import InvalidInputError, NotFoundError
+from tace_planner.domain.errors import InvalidInputError, NotFoundError, TacePlannerError
 from tace_planner.domain.explanation import Advisory
 from tace_planner.services.plan_approval import (
     ACKNOWLEDGE_SEVERITIES,
@@ -145,6 +145,24 @@ class PlanningService:
         if self._catalogue is None:
             self._catalogue = load_bead_catalogue(self._institution_file(CATALOGUE_FILE))
         return self._catalogue
+
+    def parameters_for_display(self) -> tuple[PlanningParameters, BeadCatalogue, str]:
+        """The parameters and catalogue in use, to lay out forms, and why a file was refused.
+
+        When the institution's file is refused (e.g. a value out of its range), the
+        packaged values are returned with the reason, so that the windows still open
+        and say what to correct; :meth:`propose` keeps refusing until it is fixed.
+        """
+        problems = []
+        try:
+            params = self.parameters
+        except TacePlannerError as error:
+            params, problems = load_planning_parameters(), [*problems, str(error)]
+        try:
+            catalogue = self.catalogue
+        except TacePlannerError as error:
+            catalogue, problems = load_bead_catalogue(), [*problems, str(error)]
+        return params, catalogue, "; ".join(problems)
 
     def parameter_file_text(self, kind: str) -> tuple[str, str]:
         """The ``planning`` or ``catalogue`` file in use as (where it comes from, JSON text)."""

@@ -60,6 +60,14 @@ def _format(value: Any) -> str:
     return str(value)
 
 
+def _catalogue_or_packaged(planning: Any) -> Any:
+    """The catalogue in use, or the packaged one when the institution's file is refused
+    (the dialog must open to let the user correct the files)."""
+    if hasattr(planning, "parameters_for_display"):
+        return planning.parameters_for_display()[1]
+    return planning.catalogue
+
+
 class PlanningForm(QWidget):
     """One row per planning parameter: name, value, unit, allowed range, source."""
 
@@ -367,7 +375,7 @@ class ParametersDialog(QDialog):
         self.kind_box.currentIndexChanged.connect(self._on_kind_box_changed)
         self.origin_label = QLabel()
         self.origin_label.setObjectName("origin_label")
-        products = [(p.code, p.name) for p in planning.catalogue.products]
+        products = [(p.code, p.name) for p in _catalogue_or_packaged(planning).products]
         self.form = PlanningForm(products)
         for editor in self.form.value_edits.values():
             signal = (

@@ -237,7 +237,7 @@ class PlanPanel(QWidget):
     def _build_options_group(self) -> QGroupBox:
         group = QGroupBox("Plan options")
         form = QFormLayout(group)
-        params = self._planning.parameters
+        params, catalogue = self._parameters_or_packaged()
         self.model_combo = QComboBox()
         self.model_combo.setObjectName("model")
         for text, value in (("burden-scaled", "burden"), ("fixed dose (100 mg / 2 mL)", "fixed")):
@@ -255,7 +255,7 @@ class PlanPanel(QWidget):
         self.model_note.setStyleSheet("color: #555")
         self.product_combo = QComboBox()
         self.product_combo.setObjectName("product")
-        for product in self._planning.catalogue.products:
+        for product in catalogue.products:
             self.product_combo.addItem(product.name, product.code)
         self.product_combo.setCurrentIndex(
             self.product_combo.findData(params.value("default_product"))
@@ -319,6 +319,14 @@ class PlanPanel(QWidget):
             edit.textChanged.connect(self._on_input_changed)
         self.interval_spin.valueChanged.connect(self._on_input_changed)
         return group
+
+    def _parameters_or_packaged(self) -> tuple[Any, Any]:
+        """The parameters and catalogue to lay out the options with (the packaged ones when
+        the institution's file is refused: every proposal then says why)."""
+        if hasattr(self._planning, "parameters_for_display"):
+            params, catalogue, _ = self._planning.parameters_for_display()
+            return params, catalogue
+        return self._planning.parameters, self._planning.catalogue
 
     def _build_figures_group(self) -> QGroupBox:
         group = QGroupBox("Burden and body")
@@ -458,6 +466,7 @@ class PlanPanel(QWidget):
             )
         except InvalidInputError as error:
             self.input_problem = field_message(error.field, error.reason)
+            self.input_problem += self._parameter_file_hint(error)
             target = self.field_errors.get(error.field, self.options_error)
             target.setText(error.reason if target is not self.options_error else self.input_problem)
             self._update_buttons()
@@ -469,6 +478,12 @@ class PlanPanel(QWidget):
             return
         self._say("")
         self._show(proposal)
+
+    def _parameter_file_hint(self, error: InvalidInputError) -> str:
+        """How to fix a refused parameter file (the field names a .json file)."""
+        if error.field.endswith(".json"):
+            return " Correct it in Case → Planning parameters."
+        return ""
 
     def unsaveable_inputs(self) -> str:
         """Why the entries cannot be saved in a plan, naming the field ("" when they can).
