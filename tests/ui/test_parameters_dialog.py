@@ -242,6 +242,9 @@ def test_a_refused_file_keeps_the_windows_open_and_says_what_to_correct(
     assert dialog.form.is_invalid(K)
     _edit(dialog, K).setText("0.05")
     assert dialog.save() is True
-    panel.set_case(case_pk)
+    _edit(dialog, K).setText("0.06")
+    assert dialog.save() is True
+    panel.set_case(case_pk)  # the main window does this when the dialog closes
     assert panel.options_error.text() == ""
     assert panel.approve_button.isEnabled()
+    assert "k = 0.06 mL per cm³" in panel.model_note.text()

@@ -243,14 +243,7 @@ class PlanPanel(QWidget):
         for text, value in (("burden-scaled", "burden"), ("fixed dose (100 mg / 2 mL)", "fixed")):
             self.model_combo.addItem(text, value)
         self.model_combo.setCurrentIndex(self.model_combo.findData(params.value("default_model")))
-        k = params.values["embolic_capacity_ml_per_cm3"]
-        cap = params.value("per_session_cap_mg")
-        self.model_note = QLabel(
-            f"Burden-scaled: beads = tumour volume × k, k = {k.value:g} mL per cm³ "
-            "(institutional default: no publication links bead volume or dose to tumour "
-            f"volume). The burden sets beads, vials and sessions; each session stays within "
-            f"the {cap:g} mg session limit ({params.cite('per_session_cap_mg')})."
-        )
+        self.model_note = QLabel(self._model_note_text(params))
         self.model_note.setWordWrap(True)
         self.model_note.setStyleSheet("color: #555")
         self.product_combo = QComboBox()
@@ -320,6 +313,17 @@ class PlanPanel(QWidget):
         self.interval_spin.valueChanged.connect(self._on_input_changed)
         return group
 
+    @staticmethod
+    def _model_note_text(params: Any) -> str:
+        k = params.values["embolic_capacity_ml_per_cm3"]
+        cap = params.value("per_session_cap_mg")
+        return (
+            f"Burden-scaled: beads = tumour volume × k, k = {k.value:g} mL per cm³ "
+            "(institutional default: no publication links bead volume or dose to tumour "
+            f"volume). The burden sets beads, vials and sessions; each session stays within "
+            f"the {cap:g} mg session limit ({params.cite('per_session_cap_mg')})."
+        )
+
     def _parameters_or_packaged(self) -> tuple[Any, Any]:
         """The parameters and catalogue to lay out the options with (the packaged ones when
         the institution's file is refused: every proposal then says why)."""
@@ -379,6 +383,7 @@ class PlanPanel(QWidget):
         self.saved_plan = None
         self.input_problem = ""
         self._say("")
+        self.model_note.setText(self._model_note_text(self._parameters_or_packaged()[0]))
         self._set_enabled(case_pk is not None)
         if case_pk is None:
             self.case_label.setText("No case selected.")
