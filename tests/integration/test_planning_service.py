@@ -458,10 +458,12 @@ def test_institution_catalogue_replaces_the_packaged_one(
         planning.save_institution_file("catalogue", broken)
     assert not (tmp_path / "bead_catalogue.json").exists()
     planning.save_institution_file("catalogue", data)
-    assert load_bead_catalogue(tmp_path / "bead_catalogue.json").version == "1-local"
+    # Every save that changes the content is the version after the one in use ("2"),
+    # whatever version the new content names: a version never goes back.
+    assert load_bead_catalogue(tmp_path / "bead_catalogue.json").version == "3"
     proposal = planning.propose(bilobar, options={"product_code": "dc_bead_lumi"})
     assert not proposal.blocked
-    assert proposal.parameters["catalogue_version"] == "1-local"
+    assert proposal.parameters["catalogue_version"] == "3"
     assert _count(services, AuditEventRow, action="save_parameters") == 1
 
 

@@ -55,12 +55,12 @@ def test_settings_dialog_choice_is_saved(window, monkeypatch, tmp_path: Path) ->
     from tace_planner.services.settings import resolve_settings
     from tace_planner.ui.dialogs.settings_dialog import SettingsChoice, SettingsDialog
 
-    choice = SettingsChoice(data_dir=str(tmp_path / "elsewhere"), db_url="", user="dr house")
+    choice = SettingsChoice(data_dir=str(tmp_path / "elsewhere"), db_url="")
     monkeypatch.setattr(SettingsDialog, "ask", classmethod(lambda cls, *a, **k: choice))
     window._on_settings_triggered()
     saved = resolve_settings()
     assert saved.data_dir == tmp_path / "elsewhere"
-    assert saved.user == "dr house"
+    assert saved.user == resolve_settings().user  # not a setting: the login or --user
 
 
 @pytest.mark.writes

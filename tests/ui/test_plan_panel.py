@@ -45,7 +45,7 @@ def _value(panel: PlanPanel, key: str) -> str:
 def test_case_shows_inputs_figures_sessions_and_banners(panel: PlanPanel) -> None:
     assert panel.field_edits["height_cm"].text() == "175"
     assert panel.field_choices["ecog"].currentData() == 1
-    assert "Test^Patient" in panel.case_label.text()
+    assert "TEST, Patient" in panel.case_label.text()
     assert panel._figure_labels["liver_volume_cm3"].text() == "1573 cm³"
     assert panel._figure_labels["burden_percent"].text() == "7.2 %"
     assert panel._figure_labels["bsa_m2"].text() == "1.845 m²"
@@ -160,7 +160,87 @@ def test_contraindication_is_shown_and_approval_asks_for_a_reason(
 def test_bad_option_is_reported_not_raised(panel: PlanPanel, qtbot: QtBot) -> None:
     panel.segments_edit.setText("IX")
     panel.delivery_combo.setCurrentIndex(panel.delivery_combo.findData("segmental"))
-    qtbot.waitUntil(lambda: "segments" in panel.options_error.text())
+    qtbot.waitUntil(lambda: "Segments: 'IX'" in panel.options_error.text())
+
+
+def test_save_with_invalid_values_says_which_field_and_saves_nothing(
+    panel: PlanPanel, service: PlanningService, case_pk: int, qtbot: QtBot
+) -> None:
+    panel.capacity_edit.setText("abc")
+    qtbot.waitUntil(lambda: "Capacity (mg/mL)" in panel.options_error.text())
+    assert "capacity_mg_per_ml" not in panel.options_error.text()
+    assert panel.save_draft() is None
+    assert panel.action_message.isVisibleTo(panel)
+    assert "Capacity (mg/mL)" in panel.action_message.text()
+    assert "not saved" in panel.action_message.text()
+    assert not panel.approve_button.isEnabled()
+    assert "Capacity (mg/mL)" in panel.approve_button.toolTip()
+    panel.capacity_edit.setText("")
+    qtbot.waitUntil(lambda: panel.approve_button.isEnabled())
+    panel.field_edits["weight_kg"].setText("-70")
+    qtbot.waitUntil(lambda: "must be positive" in panel.field_errors["weight_kg"].text())
+    assert panel.save_draft() is None
+    assert "Weight (kg): -70 kg: weight must be positive" in panel.action_message.text()
+    assert panel.save_inputs() is False
+    assert "Weight (kg)" in panel.action_message.text()
+    assert service.list_plans(case_pk) == []
+
+
+def test_approve_then_cancel_saves_nothing(
+    panel: PlanPanel,
+    service: PlanningService,
+    case_pk: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    shown: list[Any] = []
+
+    def cancel(plan: Any, parent: Any = None, preview: Any = None) -> None:
+        shown.append((plan, preview({})))
+        return None
+
+    monkeypatch.setattr(ApprovePlanDialog, "ask", classmethod(lambda cls, *a, **k: cancel(*a, **k)))
+    assert panel.approve() is None
+    assert len(shown) == 1  # the dialog was shown, with the sessions judged
+    sessions, _ = shown[0][1]
+    assert len(sessions) == 2
+    assert service.list_plans(case_pk) == []
+    assert "No saved plan yet" in panel.history_label.text()
+
+
+def test_approve_saves_and_approves_in_one_step(
+    panel: PlanPanel, service: PlanningService, case_pk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        ApprovePlanDialog, "ask", classmethod(lambda cls, *a, **k: ApprovalChoice(()))
+    )
+    approved = panel.approve()
+    assert approved is not None
+    assert approved.status == "approved"
+    plans = service.list_plans(case_pk)
+    assert [(p.plan_version, p.status) for p in plans] == [(1, "approved")]
+
+
+def test_approve_is_disabled_without_a_session_and_says_why(
+    qtbot: QtBot, services: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from planning_seed import seed_case
+
+    unmeasured = seed_case(services, measured=False, patient_id="P-2")
+    planning = PlanningService(services.session_factory, "dr ui", protocol=services.protocol)
+    widget = PlanPanel(planning)
+    qtbot.addWidget(widget)
+    widget.set_case(unmeasured)
+    assert widget.proposal is not None
+    assert not widget.proposal.sessions
+    assert not widget.approve_button.isEnabled()
+    assert "Nothing to approve" in widget.approve_button.toolTip()
+    called: list[Any] = []
+    monkeypatch.setattr(
+        ApprovePlanDialog, "ask", classmethod(lambda cls, *a, **k: called.append(a))
+    )
+    assert widget.approve() is None
+    assert called == []
+    assert "Nothing to approve" in widget.action_message.text()
 
 
 def test_approve_records_acknowledgements(
@@ -188,7 +268,7 @@ def test_approve_records_acknowledgements(
     assert approved is not None
     assert approved.status == "approved"
     assert "premedication.no_ia_lidocaine" in approved.acknowledged
-    assert asked[0].status == "draft"
+    assert not hasattr(asked[0], "status")  # the unsaved proposal: nothing saved before
     assert "v1 approved by dr ui" in panel.history_label.text()
 
 
@@ -259,3 +339,24 @@ def test_approve_dialog_needs_a_reason_for_each_contraindication(
     assert dialog.choice().contraindication_reasons == {
         "ecog.above_limit": "performance recovering"
     }
+
+
+def test_a_refused_approval_leaves_no_draft_behind(service: PlanningService, case_pk: int) -> None:
+    from tace_planner.domain.errors import InvalidInputError
+
+    service.set_clinical_inputs(case_pk, ia_lidocaine_planned=False)  # a warning to acknowledge
+    proposal = service.propose(case_pk)
+    with pytest.raises(InvalidInputError, match="acknowledge"):
+        service.approve_proposal(proposal, ())
+    assert service.list_plans(case_pk) == []
+    approved = service.approve_proposal(proposal, ("premedication.no_ia_lidocaine",))
+    assert approved.status == "approved"
+
+
+def test_save_right_after_an_edit_plans_the_edit_first(
+    panel: PlanPanel, service: PlanningService, case_pk: int
+) -> None:
+    panel.model_combo.setCurrentIndex(panel.model_combo.findData("fixed"))
+    saved = panel.save_draft()  # before the 150 ms recomputation timer fired
+    assert saved is not None
+    assert saved.proposal.model == "fixed"

@@ -90,7 +90,7 @@ def test_plan_sheet_holds_the_plans_numbers_on_one_page(
     for expected in (
         "DEBIRI treatment plan",
         "PROPOSAL — not saved",
-        "Test^Patient",
+        "TEST, Patient",  # DICOM PN "Test^Patient", readable
         "P-1",
         "1573 cm³",  # V_liv
         "113.8 cm³",  # V_mts
@@ -193,3 +193,27 @@ def test_panel_prints_the_current_plan(
     pdf = panel.print_plan(tmp_path / "panel.pdf")
     assert _pages(pdf) == 1
     assert "4.00" in _text(pdf)
+
+
+@needs_poppler
+@pytest.mark.parametrize("size_pt", [12.0, 13.0])
+def test_severity_labels_never_wrap_whatever_the_font_size(
+    qapp: object,
+    tmp_path: Path,
+    planning_case: tuple[PlanningService, int],
+    monkeypatch: pytest.MonkeyPatch,
+    size_pt: float,
+) -> None:
+    import tace_planner.ui.plan_sheet as sheet
+
+    service, case_pk = planning_case
+    service.set_clinical_inputs(case_pk, ia_lidocaine_planned=False, ecog=3)
+    proposal = service.propose(case_pk)
+    # A larger sheet font (as a wider fallback font gives) must widen the severity
+    # column, not break "WARNING" into "WARNIN G" or "CONTRAINDICATION" mid-word.
+    monkeypatch.setattr(sheet, "FONT_SIZES_PT", (size_pt,))
+    pdf = render_plan_pdf(proposal, tmp_path / "large.pdf")
+    firsts = [line.split()[0] for line in _text(pdf).splitlines() if line.split()]
+    assert {"CONTRAINDICATION", "CONTRA-", "WARNING"} & set(firsts)
+    for broken in ("WARNIN", "WARNI", "STRON", "INDICATI", "INDICAT", "CONTRAINDICATI"):
+        assert broken not in firsts, broken

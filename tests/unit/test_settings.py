@@ -17,9 +17,8 @@ from tace_planner.services.settings import (
 def test_precedence(tmp_path: Path) -> None:
     config = tmp_path / "settings.json"
     env = {"TACE_PLANNER_CONFIG": str(config)}
-    save_settings(data_dir=tmp_path / "saved", db_url=None, user="saved user", env=env)
+    save_settings(data_dir=tmp_path / "saved", db_url=None, env=env)
     assert resolve_settings(env=env).data_dir == tmp_path / "saved"
-    assert resolve_settings(env=env).user == "saved user"
     env["TACE_PLANNER_DATA"] = str(tmp_path / "from-env")
     assert resolve_settings(env=env).data_dir == tmp_path / "from-env"
     chosen = resolve_settings(data_dir=tmp_path / "arg", user="dr who", env=env)
@@ -58,3 +57,24 @@ def test_database_url_keeps_url_characters_in_the_folder_name(tmp_path: Path, na
     expected = (tmp_path / name / "tace-planner.sqlite").resolve()
     assert make_url(settings.database_url).database == str(expected)
     assert make_url(sqlite_url_for(settings.database_file)).database == str(expected)
+
+
+def test_audit_user_is_the_login_or_the_command_line_never_the_settings_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from tace_planner.services import settings as settings_module
+
+    monkeypatch.setattr(settings_module, "os_user", lambda: "jdoe")
+    config = tmp_path / "settings.json"
+    env = {"TACE_PLANNER_CONFIG": str(config)}
+    # A settings file written by an older version (or by hand) names someone else.
+    config.write_text(json.dumps({"user": "dr house"}), encoding="utf-8")
+    resolved = resolve_settings(env=env)
+    assert resolved.user == "jdoe"
+    assert resolved.user_source == "operating-system login"
+    chosen = resolve_settings(user="dr who", env=env)
+    assert (chosen.user, chosen.user_source) == ("dr who", "--user on the command line")
+    save_settings(data_dir=tmp_path / "data", db_url=None, env=env)
+    assert "user" not in json.loads(config.read_text(encoding="utf-8"))

@@ -147,7 +147,7 @@ def series_context(session: Session, series_uid: str) -> tuple[SeriesRow, StudyR
     NotFoundError
         No such series.
     InvalidInputError
-        Its study is not linked to a timepoint of a case.
+        Its study belongs to no case yet (create a case and link the study).
     """
     series = repositories.find_series(session, series_uid)
     if series is None:
@@ -160,7 +160,9 @@ def series_context(session: Session, series_uid: str) -> tuple[SeriesRow, StudyR
     )
     if study is None or timepoint is None:
         raise InvalidInputError(
-            "series", f"{series_uid}: its study is not linked to a timepoint of a case"
+            f"series {series_uid}",
+            "its study belongs to no case yet: create a case first (Case → New case…) "
+            "and link this study to it",
         )
     return series, study, timepoint
 

@@ -27,7 +27,7 @@ from tace_planner.domain.dosing_overrides import (
 from tace_planner.domain.dosing_parameters import PlanningParameters
 from tace_planner.domain.errors import ConcurrentEditError, InvalidInputError, NotFoundError
 from tace_planner.domain.explanation import Advisory
-from tace_planner.services.planning_dto import OverrideItem, PlanItem
+from tace_planner.services.planning_dto import OverrideItem, PlanItem, PlanProposal
 from tace_planner.services.planning_records import plan_item, product_from_snapshot, read_course
 from tace_planner.store.audit import row_snapshot
 from tace_planner.store.models import TreatmentPlanRow
@@ -81,10 +81,6 @@ def approve_plan(
     NotFoundError
         No such plan.
     """
-    acknowledged = set(acknowledged_warnings)
-    reasons = {
-        str(code): str(reason).strip() for code, reason in (contraindication_reasons or {}).items()
-    }
     with UnitOfWork(session_factory, user=user) as uow:
         row = uow.session.get(TreatmentPlanRow, plan_pk)
         if row is None:
@@ -93,74 +89,106 @@ def approve_plan(
             raise ConcurrentEditError(
                 "this plan was changed on another workstation — reload and try again"
             )
-        if row.status == "approved":
-            raise InvalidInputError(
-                "plan",
-                f"version {row.plan_version} is approved and cannot change; "
-                "revise it to make a new version",
-            )
-        item = plan_item(row)
-        if item.blocked:
-            reasons_text = "; ".join(a.message for a in item.advisories if a.severity == "block")
-            raise InvalidInputError("plan", f"blocked, nothing to approve: {reasons_text}")
-        if not item.proposal.sessions:
-            raise InvalidInputError("plan", "has no session to approve")
-        course = read_course(uow.session, row.case_pk, exclude=row.supersedes_pk)
-        sessions, shown, override_items = judge(item, overrides or {}, course, user)
-        needed = {a.code for a in shown if a.severity in ACKNOWLEDGE_SEVERITIES}
-        missing = [a for a in shown if a.code in needed - acknowledged]
-        if missing:
-            raise InvalidInputError(
-                "acknowledged_warnings",
-                "acknowledge every warning first: "
-                + "; ".join(f"{a.code} ({a.message})" for a in missing),
-            )
-        unknown = sorted(acknowledged - needed)
-        if unknown:
-            raise InvalidInputError(
-                "acknowledged_warnings", f"not shown with this plan: {', '.join(unknown)}"
-            )
-        contra = {a.code: a for a in shown if a.severity == "contraindication"}
-        unanswered = [a for code, a in contra.items() if not reasons.get(code)]
-        if unanswered:
-            raise InvalidInputError(
-                "contraindication_reasons",
-                "a contraindication is approved only with the physician's reason: "
-                + "; ".join(a.message for a in unanswered),
-            )
-        stray = sorted(set(reasons) - set(contra))
-        if stray:
-            raise InvalidInputError(
-                "contraindication_reasons", f"not shown with this plan: {', '.join(stray)}"
-            )
-        before = row_snapshot(row)
-        row.status = "approved"
-        row.approved_at = clock()
-        row.approved_by = user
-        row.warnings = {
-            "shown": [a.to_json() for a in shown],
-            "acknowledged": sorted(acknowledged),
-            "contraindications_overridden": {code: reasons[code] for code in sorted(contra)},
-        }
-        row.overrides = {o.field: o.to_json() for o in override_items}
-        row.results = {
-            **row.results,
-            "effective_sessions": [s.to_json() for s in sessions],
-            "course_at_approval": course.to_json(),
-        }
-        uow.flush()
-        uow.audit(
-            action="approve_plan",
-            entity="treatment_plan",
-            entity_pk=row,
-            before=before,
-            after=row_snapshot(row),
-            summary=f"case {row.case_pk}: plan version {row.plan_version} approved"
-            + (f" with {len(override_items)} override(s)" if override_items else "")
-            + (f", {len(contra)} contraindication(s) overridden" if contra else ""),
+        item = approve_row(
+            uow,
+            row,
+            user,
+            clock,
+            acknowledged_warnings,
+            overrides,
+            contraindication_reasons=contraindication_reasons,
         )
         uow.commit()
-        return plan_item(row)
+        return item
+
+
+def approve_row(
+    uow: UnitOfWork,
+    row: TreatmentPlanRow,
+    user: str,
+    clock: Callable[[], dt.datetime],
+    acknowledged_warnings: Iterable[str],
+    overrides: Mapping[str, tuple[float, str]] | None = None,
+    *,
+    contraindication_reasons: Mapping[str, str] | None = None,
+) -> PlanItem:
+    """Approve the draft ``row`` inside ``uow`` (audited; the caller commits).
+
+    The checks and their errors are those of :func:`approve_plan`; a draft saved
+    in the same unit of work (:meth:`PlanningService.approve_proposal`) is approved
+    with it or, when a check fails, never saved.
+    """
+    acknowledged = set(acknowledged_warnings)
+    reasons = {
+        str(code): str(reason).strip() for code, reason in (contraindication_reasons or {}).items()
+    }
+    if row.status == "approved":
+        raise InvalidInputError(
+            "plan",
+            f"version {row.plan_version} is approved and cannot change; "
+            "revise it to make a new version",
+        )
+    item = plan_item(row)
+    if item.blocked:
+        reasons_text = "; ".join(a.message for a in item.advisories if a.severity == "block")
+        raise InvalidInputError("plan", f"blocked, nothing to approve: {reasons_text}")
+    if not item.proposal.sessions:
+        raise InvalidInputError("plan", "has no session to approve")
+    course = read_course(uow.session, row.case_pk, exclude=row.supersedes_pk)
+    sessions, shown, override_items = judge(item, overrides or {}, course, user)
+    needed = {a.code for a in shown if a.severity in ACKNOWLEDGE_SEVERITIES}
+    missing = [a for a in shown if a.code in needed - acknowledged]
+    if missing:
+        raise InvalidInputError(
+            "acknowledged_warnings",
+            "acknowledge every warning first: "
+            + "; ".join(f"{a.code} ({a.message})" for a in missing),
+        )
+    unknown = sorted(acknowledged - needed)
+    if unknown:
+        raise InvalidInputError(
+            "acknowledged_warnings", f"not shown with this plan: {', '.join(unknown)}"
+        )
+    contra = {a.code: a for a in shown if a.severity == "contraindication"}
+    unanswered = [a for code, a in contra.items() if not reasons.get(code)]
+    if unanswered:
+        raise InvalidInputError(
+            "contraindication_reasons",
+            "a contraindication is approved only with the physician's reason: "
+            + "; ".join(a.message for a in unanswered),
+        )
+    stray = sorted(set(reasons) - set(contra))
+    if stray:
+        raise InvalidInputError(
+            "contraindication_reasons", f"not shown with this plan: {', '.join(stray)}"
+        )
+    before = row_snapshot(row)
+    row.status = "approved"
+    row.approved_at = clock()
+    row.approved_by = user
+    row.warnings = {
+        "shown": [a.to_json() for a in shown],
+        "acknowledged": sorted(acknowledged),
+        "contraindications_overridden": {code: reasons[code] for code in sorted(contra)},
+    }
+    row.overrides = {o.field: o.to_json() for o in override_items}
+    row.results = {
+        **row.results,
+        "effective_sessions": [s.to_json() for s in sessions],
+        "course_at_approval": course.to_json(),
+    }
+    uow.flush()
+    uow.audit(
+        action="approve_plan",
+        entity="treatment_plan",
+        entity_pk=row,
+        before=before,
+        after=row_snapshot(row),
+        summary=f"case {row.case_pk}: plan version {row.plan_version} approved"
+        + (f" with {len(override_items)} override(s)" if override_items else "")
+        + (f", {len(contra)} contraindication(s) overridden" if contra else ""),
+    )
+    return plan_item(row)
 
 
 def preview_overrides(
@@ -190,6 +218,25 @@ def preview_overrides(
     return sessions, shown
 
 
+def preview_proposal(
+    session_factory: sessionmaker[Session],
+    user: str,
+    proposal: PlanProposal,
+    overrides: Mapping[str, tuple[float, str]],
+) -> tuple[tuple[SessionPlan, ...], tuple[Advisory, ...]]:
+    """As :func:`preview_overrides`, for a proposal that is not saved yet (nothing saved).
+
+    Raises
+    ------
+    InvalidInputError
+        An override is impossible (the field is named).
+    """
+    with session_factory() as session:
+        course = read_course(session, proposal.case.case_pk, exclude=None)
+    sessions, shown, _ = judge_proposal(proposal, overrides, course, user)
+    return sessions, shown
+
+
 def judge(
     item: PlanItem,
     overrides: Mapping[str, tuple[float, str]],
@@ -197,15 +244,25 @@ def judge(
     user: str,
 ) -> tuple[tuple[SessionPlan, ...], tuple[Advisory, ...], tuple[OverrideItem, ...]]:
     """Apply overrides, then judge the resulting sessions and the course again."""
-    params = PlanningParameters.from_dict(item.proposal.parameters["planning"])
-    product = product_from_snapshot(item.proposal.parameters["product"])
-    sessions, records = apply_overrides(item, overrides, params, product, user)
-    shown = rejudge(item.proposal.advisories, sessions, product, params, course)
+    return judge_proposal(item.proposal, overrides, course, user)
+
+
+def judge_proposal(
+    proposal: PlanProposal,
+    overrides: Mapping[str, tuple[float, str]],
+    course: CourseHistory,
+    user: str,
+) -> tuple[tuple[SessionPlan, ...], tuple[Advisory, ...], tuple[OverrideItem, ...]]:
+    """:func:`judge` on a proposal (saved or not)."""
+    params = PlanningParameters.from_dict(proposal.parameters["planning"])
+    product = product_from_snapshot(proposal.parameters["product"])
+    sessions, records = apply_overrides(proposal, overrides, params, product, user)
+    shown = rejudge(proposal.advisories, sessions, product, params, course)
     return sessions, shown, records
 
 
 def apply_overrides(
-    item: PlanItem,
+    proposal: PlanProposal,
     overrides: Mapping[str, tuple[float, str]],
     params: PlanningParameters,
     product: Any,
@@ -220,13 +277,13 @@ def apply_overrides(
         if not isinstance(entry, tuple | list) or len(entry) != 2:
             raise InvalidInputError(field_label(key), "expected (value, reason)")
         by_session.setdefault(int(number), {})[name] = (entry[0], str(entry[1]))
-    numbers = {s.number for s in item.proposal.sessions}
+    numbers = {s.number for s in proposal.sessions}
     for number in by_session:
         if number not in numbers:
             raise InvalidInputError(f"Session {number}", "the plan has no such session")
     sessions = []
     records = []
-    for session in item.proposal.sessions:
+    for session in proposal.sessions:
         changes = by_session.get(session.number)
         if not changes:
             sessions.append(session)
@@ -241,11 +298,11 @@ def apply_overrides(
             session,
             product,
             params,
-            item.model,  # type: ignore[arg-type]
+            proposal.model,  # type: ignore[arg-type]
             {name: value for name, (value, _) in changes.items()},
             reason=reason,
             by=user,
-            loading_mg_per_ml=item.proposal.options.loading_mg_per_ml,
+            loading_mg_per_ml=proposal.options.loading_mg_per_ml,
         )
         sessions.append(updated)
         for name, (value, why) in changes.items():

@@ -2,7 +2,12 @@
 
 Pure numpy drawing (no Qt), so the command line can build it too. The slice comes
 from the series the largest focus was contoured on; contours are the outlines of
-the baseline masks of every lesion contoured on that series. Masks are stored by
+the baseline masks of every lesion contoured on that series, each in the lesion's
+own colour (the colour the viewer and the Lesions dock use). The slice is turned
+to the radiological convention the viewer uses (patient right on the left,
+anterior at the top) from the series geometry, and the :class:`KeyImage` carries
+what the printed sheet writes onto it: the lesion labels, the orientation letters
+of its four edges (from the series geometry) and a scale bar. Masks are stored by
 the contouring service with :mod:`tace_planner.imaging.mask_codec` (``grid_shape``
 = ``{"shape": [z, y, x], "bbox": [z0, z1, y0, y1, x0, x1]}``); masks written in
 the earlier draft layout (bare ``packbits`` of the crop, ``bbox`` = ``[z0, y0, x0,
@@ -16,7 +21,7 @@ import contextlib
 import math
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -27,6 +32,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from tace_planner.domain.errors import InvalidInputError
 from tace_planner.domain.progress import run_sync
 from tace_planner.imaging.mask_codec import unpack_mask
+from tace_planner.imaging.reformat import acquisition_orientation, direction_letters
+from tace_planner.services.lesions import LIVER_COLOUR, PALETTE
 from tace_planner.store.models import (
     LesionRow,
     MeasurementRow,
@@ -38,16 +45,107 @@ from tace_planner.store.models import (
 RgbImage = npt.NDArray[np.uint8]
 WINDOW_HU = (400.0, 40.0)
 """Soft-tissue window width/level (OHIF viewer default; practice, presets vary by vendor)."""
-LIVER_RGB = (80, 200, 255)
-FOCUS_RGB = (255, 70, 70)
+SCALE_BAR_CHOICES_MM = (5.0, 10.0, 20.0, 50.0, 100.0)
+SCALE_BAR_MAX_FRACTION = 0.3
+"""The scale bar is the longest choice no wider than this share of the image."""
+
+
+@dataclass(frozen=True)
+class KeyLabel:
+    """A lesion drawn on the key image: its name, colour and where its label goes.
+
+    ``row`` and ``column`` are pixel indices of the displayed image (after turning
+    it to the radiological convention): the top-right corner of the lesion's
+    outline on this slice.
+    """
+
+    name: str
+    colour: str
+    kind: str
+    row: int
+    column: int
 
 
 @dataclass(frozen=True)
 class KeyImage:
-    """An RGB key image (shape (rows, columns, 3), uint8) and its caption."""
+    """An RGB key image (shape (rows, columns, 3), uint8), its caption and annotations.
+
+    Parameters
+    ----------
+    pixels : numpy.ndarray
+        The windowed slice with the contours, radiological convention.
+    caption : str
+        Which slice, through which focus.
+    labels : tuple of KeyLabel
+        Every lesion outlined on the slice, with its colour.
+    edges : mapping
+        Patient-direction letters of the "left", "right", "top" and "bottom" edges,
+        from the series geometry (e.g. R, L, A, P).
+    scale_bar_mm, scale_bar_px : float
+        A scale bar of ``scale_bar_mm`` millimetres is ``scale_bar_px`` pixels long
+        (0 when the pixel spacing is unknown).
+    """
 
     pixels: RgbImage
     caption: str
+    labels: tuple[KeyLabel, ...] = ()
+    edges: dict[str, str] = field(default_factory=dict)
+    scale_bar_mm: float = 0.0
+    scale_bar_px: float = 0.0
+
+
+def hex_to_rgb(colour: str) -> tuple[int, int, int]:
+    """``"#ff4646"`` → ``(255, 70, 70)``."""
+    text = colour.lstrip("#")
+    return int(text[0:2], 16), int(text[2:4], 16), int(text[4:6], 16)
+
+
+def lesion_colour(lesion: LesionRow, focus_index: int) -> str:
+    """The colour a lesion is shown in: its own, else the default the lesion service gives."""
+    if lesion.colour:
+        return str(lesion.colour)
+    return LIVER_COLOUR if lesion.kind == "liver" else PALETTE[focus_index % len(PALETTE)]
+
+
+def display_orientation(index_to_lps: npt.ArrayLike) -> tuple[bool, bool, dict[str, str]]:
+    """How to turn an acquired slice to the viewer's radiological convention.
+
+    Returns (flip rows, flip columns, edge letters after the flips). An axial slice
+    is shown with the patient's left (+x in LPS) to the right of the screen and
+    posterior (+y) at the bottom, as the viewer shows it; a coronal or sagittal
+    acquisition is shown as stored. The letters come from the affine either way.
+    """
+    affine = np.asarray(index_to_lps, dtype=float)
+    row_dir = affine[:3, 1].copy()
+    col_dir = affine[:3, 2].copy()
+    flip_rows = flip_cols = False
+    if acquisition_orientation(affine) == "axial":
+        if col_dir[0] < 0:
+            flip_cols, col_dir = True, -col_dir
+        if row_dir[1] < 0:
+            flip_rows, row_dir = True, -row_dir
+    edges = {
+        "left": direction_letters(-col_dir),
+        "right": direction_letters(col_dir),
+        "top": direction_letters(-row_dir),
+        "bottom": direction_letters(row_dir),
+    }
+    return flip_rows, flip_cols, edges
+
+
+def scale_bar(column_spacing_mm: float, width_px: int) -> tuple[float, float]:
+    """(length in mm, length in pixels) of a round scale bar for an image row."""
+    if not column_spacing_mm > 0 or width_px <= 0:
+        return 0.0, 0.0
+    fitting = [
+        mm
+        for mm in SCALE_BAR_CHOICES_MM
+        if mm / column_spacing_mm <= SCALE_BAR_MAX_FRACTION * width_px
+    ]
+    if not fitting:
+        return 0.0, 0.0
+    mm = fitting[-1]
+    return mm, mm / column_spacing_mm
 
 
 def build_key_image(
@@ -74,22 +172,47 @@ def build_key_image(
     volume = run_sync(load_series(series_uid))
     key_row = rows[0][1]
     z = _centre_slice(key_row, volume.shape[0])
-    image = window_to_rgb(np.asarray(volume.voxels[z], dtype=np.float32), *WINDOW_HU)
+    flip_rows, flip_cols, edges = display_orientation(volume.index_to_lps)
+
+    def turned(plane: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        if flip_rows:
+            plane = plane[::-1, :]
+        if flip_cols:
+            plane = plane[:, ::-1]
+        return np.ascontiguousarray(plane)
+
+    image = window_to_rgb(turned(np.asarray(volume.voxels[z], dtype=np.float32)), *WINDOW_HU)
     boxes_only = []
+    labels = []
+    order = sorted(rows, key=lambda pair: pair[0].id)
+    focus_index = {les.id: n for n, (les, _) in enumerate(p for p in order if p[0].kind != "liver")}
     for lesion, row in rows:
-        colour = LIVER_RGB if lesion.kind == "liver" else FOCUS_RGB
+        colour = lesion_colour(lesion, focus_index.get(lesion.id, 0))
+        rgb = hex_to_rgb(colour)
         mask = decode_mask_slice(row, z, volume.shape[1:])
         if mask is None:
             box = _bbox(row)
             if box is not None and box[0] <= z <= box[3]:
-                draw_box(image, box[1], box[2], box[4], box[5], colour)
+                plane = np.zeros(volume.shape[1:], dtype=bool)
+                plane[box[1] : box[4], box[2] : box[5]] = True
+                mask = turned(plane)
+                ys, xs = np.nonzero(mask)
+                draw_box(image, ys.min(), xs.min(), ys.max(), xs.max(), rgb)
                 boxes_only.append(lesion.name)
+                labels.append(KeyLabel(lesion.name, colour, lesion.kind, ys.min(), xs.max()))
             continue
-        draw_outline(image, mask, colour)
+        mask = turned(mask)
+        if not mask.any():
+            continue
+        draw_outline(image, mask, rgb)
+        ys, xs = np.nonzero(mask)
+        labels.append(KeyLabel(lesion.name, colour, lesion.kind, int(ys.min()), int(xs.max())))
     caption = f"Baseline slice {z + 1}/{volume.shape[0]} through {rows[0][0].name}"
     if boxes_only:
         caption += f" (boxes: {', '.join(boxes_only)})"
-    return KeyImage(image, caption)
+    bar_mm, bar_px = scale_bar(volume.spacing_mm[2], image.shape[1])
+    labels.sort(key=lambda label: (label.kind != "liver", label.name))
+    return KeyImage(image, caption, tuple(labels), edges, bar_mm, bar_px)
 
 
 def _largest_focus_mask(

@@ -34,12 +34,14 @@ from tace_planner.domain.dosing import (
     propose_plan,
 )
 from tace_planner.domain.dosing_parameters import PlanningParameters
-from tace_planner.domain.errors import InvalidInputError, NotFoundError
+from tace_planner.domain.errors import InvalidInputError, NotFoundError, TacePlannerError
 from tace_planner.domain.explanation import Advisory
 from tace_planner.services.plan_approval import (
     ACKNOWLEDGE_SEVERITIES,
     approve_plan,
+    approve_row,
     preview_overrides,
+    preview_proposal,
 )
 from tace_planner.services.plan_key_image import KeyImage, build_key_image
 from tace_planner.services.planning_dto import (
@@ -144,14 +146,40 @@ class PlanningService:
             self._catalogue = load_bead_catalogue(self._institution_file(CATALOGUE_FILE))
         return self._catalogue
 
+    def parameters_for_display(self) -> tuple[PlanningParameters, BeadCatalogue, str]:
+        """The parameters and catalogue in use, to lay out forms, and why a file was refused.
+
+        When the institution's file is refused (e.g. a value out of its range), the
+        packaged values are returned with the reason, so that the windows still open
+        and say what to correct; :meth:`propose` keeps refusing until it is fixed.
+        """
+        problems = []
+        try:
+            params = self.parameters
+        except TacePlannerError as error:
+            params, problems = load_planning_parameters(), [*problems, str(error)]
+        try:
+            catalogue = self.catalogue
+        except TacePlannerError as error:
+            catalogue, problems = load_bead_catalogue(), [*problems, str(error)]
+        return params, catalogue, "; ".join(problems)
+
     def parameter_file_text(self, kind: str) -> tuple[str, str]:
         """The ``planning`` or ``catalogue`` file in use as (where it comes from, JSON text)."""
         return parameter_file_text(kind, self._parameters_dir)
 
-    def save_institution_file(self, kind: str, data: Mapping[str, Any]) -> Path:
-        """Validate and save the institution's ``planning`` or ``catalogue`` file (audited);
-        see :func:`tace_planner.services.planning_parameters.save_institution_file`."""
-        path = save_institution_file(self._sessions, self._user, self._parameters_dir, kind, data)
+    def save_institution_file(self, kind: str, data: Mapping[str, Any]) -> Path | None:
+        """Validate and save the institution's ``planning`` or ``catalogue`` file (audited;
+        None when nothing changed); see
+        :func:`tace_planner.services.planning_parameters.save_institution_file`."""
+        path = save_institution_file(
+            self._sessions,
+            self._user,
+            self._parameters_dir,
+            kind,
+            data,
+            today=self._clock().date(),
+        )
         self._parameters = self._catalogue = None
         return path
 
@@ -362,61 +390,100 @@ class PlanningService:
         NotFoundError
             The case does not exist.
         """
-        case_pk = proposal.case.case_pk
         with UnitOfWork(self._sessions, user=self._user) as uow:
-            get_case(uow.session, case_pk)
-            if supersedes_pk is not None:
-                old = uow.session.get(TreatmentPlanRow, supersedes_pk)
-                if old is None or old.case_pk != case_pk:
-                    raise InvalidInputError(
-                        "supersedes_pk", f"no plan {supersedes_pk} in this case"
-                    )
-            versions = uow.session.scalars(
-                select(TreatmentPlanRow.plan_version).where(TreatmentPlanRow.case_pk == case_pk)
-            ).all()
-            data = proposal.to_json()
-            row = TreatmentPlanRow(
-                case_pk=case_pk,
-                plan_version=max(versions, default=0) + 1,
-                supersedes_pk=supersedes_pk,
-                status="draft",
-                model=proposal.model,
-                inputs={
-                    k: data[k] for k in ("case", "inputs", "options", "burden", "figures", "course")
-                },
-                parameters=data["parameters"],
-                results={
-                    k: data[k]
-                    for k in (
-                        "product",
-                        "sessions",
-                        "totals",
-                        "warnings",
-                        "explanations",
-                        "computed_at",
-                    )
-                },
-                warnings={"shown": data["warnings"], "acknowledged": []},
-                overrides={},
-                explanation=proposal.explanation_text(),
-                created_at=self._clock(),
-                created_by=self._user,
-            )
-            uow.session.add(row)
-            uow.flush()
-            uow.audit(
-                action="save_plan",
-                entity="treatment_plan",
-                entity_pk=row,
-                after={
-                    "plan_version": row.plan_version,
-                    "model": row.model,
-                    "totals": data["totals"],
-                },
-                summary=f"case {case_pk}: plan version {row.plan_version} saved as draft",
-            )
+            row = self._add_draft(uow, proposal, supersedes_pk)
             uow.commit()
             return plan_item(row)
+
+    def _add_draft(
+        self, uow: UnitOfWork, proposal: PlanProposal, supersedes_pk: int | None
+    ) -> TreatmentPlanRow:
+        """Add ``proposal`` as the case's next draft version inside ``uow`` (audited)."""
+        case_pk = proposal.case.case_pk
+        get_case(uow.session, case_pk)
+        if supersedes_pk is not None:
+            old = uow.session.get(TreatmentPlanRow, supersedes_pk)
+            if old is None or old.case_pk != case_pk:
+                raise InvalidInputError("supersedes_pk", f"no plan {supersedes_pk} in this case")
+        versions = uow.session.scalars(
+            select(TreatmentPlanRow.plan_version).where(TreatmentPlanRow.case_pk == case_pk)
+        ).all()
+        data = proposal.to_json()
+        row = TreatmentPlanRow(
+            case_pk=case_pk,
+            plan_version=max(versions, default=0) + 1,
+            supersedes_pk=supersedes_pk,
+            status="draft",
+            model=proposal.model,
+            inputs={
+                k: data[k] for k in ("case", "inputs", "options", "burden", "figures", "course")
+            },
+            parameters=data["parameters"],
+            results={
+                k: data[k]
+                for k in (
+                    "product",
+                    "sessions",
+                    "totals",
+                    "warnings",
+                    "explanations",
+                    "computed_at",
+                )
+            },
+            warnings={"shown": data["warnings"], "acknowledged": []},
+            overrides={},
+            explanation=proposal.explanation_text(),
+            created_at=self._clock(),
+            created_by=self._user,
+        )
+        uow.session.add(row)
+        uow.flush()
+        uow.audit(
+            action="save_plan",
+            entity="treatment_plan",
+            entity_pk=row,
+            after={"plan_version": row.plan_version, "model": row.model, "totals": data["totals"]},
+            summary=f"case {case_pk}: plan version {row.plan_version} saved as draft",
+        )
+        return row
+
+    def approve_proposal(
+        self,
+        proposal: PlanProposal,
+        acknowledged_warnings: Iterable[str],
+        overrides: Mapping[str, tuple[float, str]] | None = None,
+        *,
+        contraindication_reasons: Mapping[str, str] | None = None,
+    ) -> PlanItem:
+        """Save ``proposal`` as a new version and approve it, in one transaction.
+
+        When a check of :func:`approve_plan` fails, nothing is saved: no draft is
+        left behind by an approval that did not happen.
+
+        Raises
+        ------
+        InvalidInputError
+            As :meth:`approve`.
+        """
+        with UnitOfWork(self._sessions, user=self._user) as uow:
+            row = self._add_draft(uow, proposal, None)
+            item = approve_row(
+                uow,
+                row,
+                self._user,
+                self._clock,
+                acknowledged_warnings,
+                overrides,
+                contraindication_reasons=contraindication_reasons,
+            )
+            uow.commit()
+            return item
+
+    def preview_proposal(
+        self, proposal: PlanProposal, overrides: Mapping[str, tuple[float, str]]
+    ) -> tuple[tuple[SessionPlan, ...], tuple[Advisory, ...]]:
+        """As :meth:`preview_overrides` for a proposal not saved yet (nothing saved)."""
+        return preview_proposal(self._sessions, self._user, proposal, overrides)
 
     def approve(
         self,

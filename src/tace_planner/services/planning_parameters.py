@@ -8,6 +8,7 @@ unreadable, not JSON or breaks a rule is refused with the file and field named.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import importlib.resources
 import json
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tace_planner.domain.catalogue import BeadCatalogue
 from tace_planner.domain.dosing_parameters import PlanningParameters
 from tace_planner.domain.errors import InvalidInputError
+from tace_planner.domain.planning_ranges import catalogue_problems, planning_problems
 from tace_planner.store.unit_of_work import UnitOfWork
 
 PLANNING_FILE = "planning.json"
@@ -62,7 +64,19 @@ def load_planning_parameters(path: Path | None = None) -> PlanningParameters:
     if path is None:
         return _packaged_parameters()
     data, origin = _read_json(path, PLANNING_FILE)
-    return PlanningParameters.from_dict(data, origin=origin)
+    params = PlanningParameters.from_dict(data, origin=origin)
+    _check_ranges(params.values, origin)
+    return params
+
+
+def _check_ranges(values: Mapping[str, Any], origin: str) -> None:
+    """Refuse values outside the allowed ranges, naming the file and the parameter."""
+    plain = {
+        name: (item.value if hasattr(item, "value") else item) for name, item in values.items()
+    }
+    problems = planning_problems(plain)
+    if problems:
+        raise InvalidInputError(origin, "; ".join(message for _, message in problems))
 
 
 def load_bead_catalogue(path: Path | None = None) -> BeadCatalogue:
@@ -76,7 +90,15 @@ def load_bead_catalogue(path: Path | None = None) -> BeadCatalogue:
     if path is None:
         return _packaged_catalogue()
     data, origin = _read_json(path, CATALOGUE_FILE)
-    return BeadCatalogue.from_dict(data, origin=origin)
+    catalogue = BeadCatalogue.from_dict(data, origin=origin)
+    _check_catalogue_ranges(data, origin)
+    return catalogue
+
+
+def _check_catalogue_ranges(data: Mapping[str, Any], origin: str) -> None:
+    problems = catalogue_problems(list(data.get("products") or []))
+    if problems:
+        raise InvalidInputError(origin, "; ".join(message for _, message in problems))
 
 
 @functools.cache
@@ -125,40 +147,111 @@ def _next_version(version: str) -> str:
     return f"{version}.1"
 
 
+_BOOKKEEPING = ("version", "updated_on")
+"""Keys that say when and which version, not what the values are."""
+
+
+def _content(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k not in _BOOKKEEPING}
+
+
+def _mark_changed_values(
+    data: dict[str, Any], current: Mapping[str, Any], user: str, today: dt.date
+) -> None:
+    """A changed value whose source was left as it was becomes the institution's.
+
+    Planning values (``values``) and the sourced numbers of each catalogue product
+    (matched by ``code``) alike.
+    """
+    new_values = data.get("values")
+    old_values = current.get("values")
+    if isinstance(new_values, dict) and isinstance(old_values, Mapping):
+        data["values"] = _marked(new_values, old_values, user, today)
+    new_products = data.get("products")
+    old_products = {
+        p.get("code"): p for p in current.get("products") or [] if isinstance(p, Mapping)
+    }
+    if isinstance(new_products, list):
+        data["products"] = [
+            _marked(p, old_products[p.get("code")], user, today)
+            if isinstance(p, dict) and p.get("code") in old_products
+            else p
+            for p in new_products
+        ]
+
+
+def _marked(
+    new: Mapping[str, Any], old: Mapping[str, Any], user: str, today: dt.date
+) -> dict[str, Any]:
+    marked = {}
+    for name, entry in new.items():
+        before = old.get(name)
+        if (
+            isinstance(entry, Mapping)
+            and isinstance(before, Mapping)
+            and "value" in entry
+            and entry.get("value") != before.get("value")
+            and entry.get("source") == before.get("source")
+        ):
+            entry = {
+                **entry,
+                "source": (
+                    f"institutional default: changed from {before.get('value')} to "
+                    f"{entry.get('value')} by {user} on {today.isoformat()}"
+                ),
+                "evidence": "institutional",
+            }
+        marked[name] = entry
+    return marked
+
+
 def save_institution_file(
     session_factory: sessionmaker[Session],
     user: str,
     folder: Path | None,
     kind: str,
     data: Mapping[str, Any],
-) -> Path:
+    *,
+    today: dt.date | None = None,
+) -> Path | None:
     """Validate and save the institution's ``planning`` or ``catalogue`` file (audited).
 
-    Every save that changes the content is a new version: when the values differ
-    from the file in use but the version does not, the version is raised
-    ("1" → "2"), so that plans never name one version for two sets of values. The
-    file is written to a temporary name beside it and renamed, so a crash never
-    leaves half a file.
+    Every save that changes the content is a new version: the version is always
+    the one after the file in use ("2" → "3"), whatever version ``data`` names,
+    so that plans never name one version for two sets of values and a version
+    never goes back. A save that changes nothing writes nothing and returns None.
+    A changed planning value whose source was left as it was is recorded as the
+    institution's ("institutional default: changed from … by … on …"). Planning
+    values outside their allowed ranges
+    (:data:`tace_planner.domain.planning_ranges.PLANNING_SPECS`) are refused.
+    The file is written to a temporary name beside it and renamed, so a crash
+    never leaves half a file.
 
     Raises
     ------
     InvalidInputError
         No parameters folder was configured, ``kind`` is unknown, or the content is
-        invalid (nothing is written then).
+        invalid or out of range (nothing is written then); the message names the
+        parameter as people know it.
     """
     if folder is None:
         raise InvalidInputError("parameters folder", "not configured")
     name = _file_name(kind)
-    data = dict(data)
+    today = today or dt.date.today()
+    data = json.loads(json.dumps(dict(data)))
     _, current_text = parameter_file_text(kind, folder)
     current = json.loads(current_text)
-    version = str(data.get("version", ""))
-    if version == str(current.get("version")) and data != current:
-        data["version"] = _next_version(version)
+    if _content(data) == _content(current):
+        return None
+    _mark_changed_values(data, current, user, today)
+    data["version"] = _next_version(str(current.get("version", "0")))
+    data["updated_on"] = today.isoformat()
     if kind == "planning":
-        PlanningParameters.from_dict(data, origin=name)
+        params = PlanningParameters.from_dict(data, origin=name)
+        _check_ranges(params.values, name)
     else:
         BeadCatalogue.from_dict(data, origin=name)
+        _check_catalogue_ranges(data, name)
     path = folder / name
     with UnitOfWork(session_factory, user=user) as uow:
         before = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None

@@ -22,6 +22,9 @@ ENV_CONFIG = "TACE_PLANNER_CONFIG"
 DATABASE_FILE_NAME = "tace-planner.sqlite"
 MAX_USER_LENGTH = 64
 """The audit trail's user column holds this many characters."""
+USER_FROM_OS = "operating-system login"
+USER_FROM_ARGUMENT = "--user on the command line"
+USER_FROM_ENV = f"{ENV_USER} environment variable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,12 +39,18 @@ class AppSettings:
         SQLAlchemy URL of another database (e.g. PostgreSQL); None for the
         SQLite file in ``data_dir``.
     user : str
-        Name written into every audit event.
+        Name written into every audit event: the operating-system login, or the
+        name given with ``--user`` (or ``TACE_PLANNER_USER``) when the app starts.
+        The settings file never sets it, so no one changes it from the Settings
+        dialog.
+    user_source : str
+        How ``user`` was set, in words ("operating-system login", …).
     """
 
     data_dir: Path
     db_url: str | None
     user: str
+    user_source: str = USER_FROM_OS
 
     @property
     def database_url(self) -> str:
@@ -133,7 +142,14 @@ def resolve_settings(
     saved = _read_config(config_file(env))
     chosen_dir = data_dir or env.get(ENV_DATA_DIR) or saved.get("data_dir")
     chosen_url = db_url or env.get(ENV_DB_URL) or saved.get("db_url") or None
-    chosen_user = user or env.get(ENV_USER) or saved.get("user") or os_user()
+    # The audit user is who logged in (or who the launcher names); a "user" saved by
+    # an older settings dialog is ignored, so nobody signs as someone else from Settings.
+    if user:
+        chosen_user, user_source = user, USER_FROM_ARGUMENT
+    elif env.get(ENV_USER):
+        chosen_user, user_source = env[ENV_USER], USER_FROM_ENV
+    else:
+        chosen_user, user_source = os_user(), USER_FROM_OS
     if chosen_url is not None and "://" not in chosen_url:
         raise InvalidInputError("database URL", f"{chosen_url!r} is not a SQLAlchemy URL")
     if chosen_dir and "\0" in str(chosen_dir):
@@ -142,6 +158,7 @@ def resolve_settings(
         data_dir=Path(chosen_dir).expanduser() if chosen_dir else default_data_dir(),
         db_url=chosen_url,
         user=checked_user(chosen_user.strip()) or os_user(),
+        user_source=user_source if chosen_user.strip() else USER_FROM_OS,
     )
 
 
@@ -167,16 +184,17 @@ def save_settings(
     *,
     data_dir: Path | None,
     db_url: str | None,
-    user: str | None,
     env: Mapping[str, str] | None = None,
 ) -> Path:
-    """Write the user's choices to the settings file (used at next start) and return its path."""
+    """Write the user's choices to the settings file (used at next start) and return its path.
+
+    The audit user is not a setting: it is the operating-system login or ``--user``.
+    """
     path = config_file(env)
     path.parent.mkdir(parents=True, exist_ok=True)
     values = {
         "data_dir": str(data_dir) if data_dir else "",
         "db_url": db_url or "",
-        "user": user or "",
     }
     path.write_text(json.dumps(values, indent=2), encoding="utf-8")
     return path

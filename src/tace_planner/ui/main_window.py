@@ -660,7 +660,6 @@ class MainWindow(QMainWindow):
         path = save_settings(
             data_dir=Path(choice.data_dir) if choice.data_dir else None,
             db_url=choice.db_url or None,
-            user=choice.user or None,
         )
         self.statusBar().showMessage(f"Settings saved to {path}; used at next start", 10_000)
 

@@ -20,18 +20,23 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QMarginsF, QUrl
 from PySide6.QtGui import (
+    QColor,
     QFont,
+    QFontMetrics,
+    QFontMetricsF,
     QGuiApplication,
     QImage,
     QPageLayout,
     QPageSize,
     QPainter,
     QPdfWriter,
+    QPen,
     QTextDocument,
 )
 
 from tace_planner.domain.dosing_overrides import field_label
 from tace_planner.domain.errors import TacePlannerError
+from tace_planner.domain.person_name import readable_person_name
 from tace_planner.services.planning_dto import DISCLAIMER
 
 RESOLUTION_DPI = 300
@@ -39,6 +44,8 @@ LOGICAL_DPI = 96
 MARGIN_MM = 10.0
 FONT_SIZES_PT = (9.0, 8.5, 8.0, 7.5, 7.0, 6.5, 6.0, 5.5, 5.0)
 KEY_IMAGE_URL = "plan://key-image.png"
+KEY_IMAGE_MIN_PX = 512
+"""Key images narrower than this are enlarged before labels are painted on them."""
 SEVERITY_STYLE = {
     "block": ("BLOCK", "#ffffff", "#b00020"),
     "contraindication": ("CONTRA&shy;INDICATION", "#ffffff", "#6a1b9a"),
@@ -218,7 +225,28 @@ def _sessions_table(plan: Any) -> str:
     )
 
 
-def _advisories(plan: Any) -> str:
+SEVERITY_MIN_WIDTH_PERCENT = 13.0
+
+
+def severity_width_percent(font: QFont, device: Any, page_width_px: float) -> float:
+    """Width of the severity column (percent of the page) that holds every label unbroken.
+
+    Each label is measured in bold in ``font`` on ``device`` (the PDF writer); a label
+    may break only at its soft hyphen ("CONTRA-INDICATION"), so the widest piece
+    between soft hyphens sets the width, plus the cell padding.
+    """
+    bold = QFont(font)
+    bold.setBold(True)
+    metrics = QFontMetricsF(bold, device)
+    pieces = [
+        piece + "-" for label, _, _ in SEVERITY_STYLE.values() for piece in label.split("&shy;")
+    ]
+    widest = max(metrics.horizontalAdvance(piece) for piece in pieces)
+    padding = 4 * metrics.averageCharWidth()
+    return max(SEVERITY_MIN_WIDTH_PERCENT, 100.0 * (widest + padding) / page_width_px)
+
+
+def _advisories(plan: Any, label_width_percent: float = SEVERITY_MIN_WIDTH_PERCENT) -> str:
     acknowledged = set(getattr(plan, "acknowledged", ()))
     reasons = dict(getattr(plan, "contraindications_overridden", {}) or {})
     rows = []
@@ -229,7 +257,8 @@ def _advisories(plan: Any) -> str:
             ack = f" ✓ overridden by the physician: {_e(reasons[advisory.code])}"
         source = f" <i>({_e(advisory.source)})</i>" if advisory.source else ""
         rows.append(
-            f"<tr><td bgcolor='{bg}' width='13%' align='center' nowrap><font color='{fg}'>"
+            f"<tr><td bgcolor='{bg}' width='{label_width_percent:.0f}%' align='center' nowrap>"
+            f"<font color='{fg}'>"
             f"<b>{label}</b></font></td><td>{_e(advisory.message)}{source}<b>{ack}</b></td></tr>"
         )
     if not rows:
@@ -281,8 +310,27 @@ def _overrides(plan: Any) -> str:
     return f"<p><b>Overrides by the physician</b></p><ul>{rows}</ul>"
 
 
-def plan_sheet_html(plan: Any, *, key_image_width_px: int = 0, key_caption: str = "") -> str:
-    """The plan sheet as HTML (the key image, if any, is the resource :data:`KEY_IMAGE_URL`)."""
+def key_legend_html(labels: Any) -> str:
+    """The contours' legend in the lesions' own colours ("■ liver, ■ F1 …"), as HTML."""
+    items = [
+        f"<font color='{_e(label.colour)}'>■</font> {_e(label.name)}"
+        for label in labels
+        if str(getattr(label, "colour", "")).startswith("#")
+    ]
+    return ("contours in each lesion's colour: " + ", ".join(items)) if items else ""
+
+
+def plan_sheet_html(
+    plan: Any,
+    *,
+    key_image_width_px: int = 0,
+    key_caption: str = "",
+    key_legend: str = "",
+    severity_width: float = SEVERITY_MIN_WIDTH_PERCENT,
+) -> str:
+    """The plan sheet as HTML (the key image, if any, is the resource :data:`KEY_IMAGE_URL`;
+    ``key_legend`` is HTML from :func:`key_legend_html`; ``severity_width`` is the
+    warnings' label column in percent, from :func:`severity_width_percent`)."""
     proposal = getattr(plan, "proposal", plan)
     case = plan.case
     params = proposal.parameters
@@ -292,10 +340,12 @@ def plan_sheet_html(plan: Any, *, key_image_width_px: int = 0, key_caption: str 
     vial = product.get("vial_bead_volume_ml", {}).get("value")
     computed = proposal.computed_at.strftime("%Y-%m-%d %H:%M UTC") if proposal.computed_at else "—"
     tace = case.planned_tace_on.isoformat() if case.planned_tace_on else "not set"
+    patient = readable_person_name(case.patient_name)
     if key_image_width_px:
+        legend = f" — {key_legend}" if key_legend else ""
         image = (
             f"<img src='{KEY_IMAGE_URL}' width='{key_image_width_px}'><br>"
-            f"<small>{_e(key_caption)} — contours: liver blue, foci red</small>"
+            f"<small>{_e(key_caption)}{legend}</small>"
         )
     else:
         image = "<small>No key image: no focus is contoured at baseline.</small>"
@@ -309,7 +359,7 @@ TACE Planner — {_e(_status_line(plan))}</td>
  catalogue v{_e(params.get("catalogue_version", "?"))}</td>
 </tr></table>
 <p style='background-color: #fff4ce; color: #5c4400'><b>{_e(DISCLAIMER)}</b></p>
-<p><b>Patient</b>: {_e(case.patient_name)} [{_e(case.patient_id)}] &nbsp; <b>Case</b>:
+<p><b>Patient</b>: {_e(patient)} [{_e(case.patient_id)}] &nbsp; <b>Case</b>:
  {_e(case.case_title)} (#{case.case_pk}) &nbsp; <b>Planned TACE</b>: {_e(tace)}</p>
 {_patient_table(plan)}
 <table width='100%' cellspacing='0' cellpadding='3'><tr>
@@ -325,7 +375,7 @@ TACE Planner — {_e(_status_line(plan))}</td>
 {_sessions_table(plan)}
 {_overrides(plan)}
 <p><b>Warnings</b></p>
-{_advisories(plan)}
+{_advisories(plan, severity_width)}
 <p><b>Why these numbers</b></p>
 {_explanations(plan)}
 <p>Physician: ______________________ &nbsp; Signature: ______________________ &nbsp;
@@ -346,6 +396,80 @@ def _qimage(pixels: np.ndarray) -> QImage:
         height, width = array.shape[:2]
         return QImage(array.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
     raise ValueError(f"key image must be (rows, columns) or (rows, columns, 3), got {array.shape}")
+
+
+def key_image_qimage(key_image: Any) -> QImage:
+    """The key image as a QImage with what the sheet writes on it.
+
+    A :class:`~tace_planner.services.plan_key_image.KeyImage` gets its lesion labels
+    (in the lesions' colours, outlined for contrast), the orientation letters of its
+    four edges and its scale bar painted on; a bare array is shown as it is. Small
+    images are enlarged (nearest neighbour) so that the text stays legible.
+    """
+    pixels = key_image.pixels if hasattr(key_image, "pixels") else key_image
+    image = _qimage(pixels)
+    labels = tuple(getattr(key_image, "labels", ()))
+    edges = dict(getattr(key_image, "edges", {}) or {})
+    bar_mm = float(getattr(key_image, "scale_bar_mm", 0.0) or 0.0)
+    bar_px = float(getattr(key_image, "scale_bar_px", 0.0) or 0.0)
+    if not (labels or edges or bar_px):
+        return image
+    factor = max(1, -(-KEY_IMAGE_MIN_PX // max(image.width(), 1)))
+    if factor > 1:
+        image = image.scaled(image.width() * factor, image.height() * factor)
+    image = image.convertToFormat(QImage.Format.Format_RGB888)
+    width, height = image.width(), image.height()
+    font = QFont("DejaVu Sans")
+    font.setPixelSize(max(12, width // 30))
+    font.setBold(True)
+    painter = QPainter(image)
+    try:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setFont(font)
+        metrics = QFontMetrics(font)
+        margin = max(4, width // 100)
+        for label in labels:
+            x = min(label.column * factor + margin, width - metrics.horizontalAdvance(label.name))
+            y = max(label.row * factor - margin // 2, metrics.ascent())
+            _outlined_text(painter, x, y, label.name, QColor(label.colour))
+        white = QColor(255, 255, 255)
+        ascent = metrics.ascent()
+        for edge, letters in edges.items():
+            advance = metrics.horizontalAdvance(letters)
+            x, y = {
+                "left": (margin, (height + ascent) // 2),
+                "right": (width - advance - margin, (height + ascent) // 2),
+                "top": ((width - advance) // 2, ascent + margin),
+                "bottom": ((width - advance) // 2, height - margin - metrics.descent()),
+            }[edge]
+            _outlined_text(painter, x, y, letters, white)
+        if bar_px > 0:
+            length = round(bar_px * factor)
+            x1 = width - margin * 2
+            x0 = x1 - length
+            y = height - margin * 2 - metrics.height()
+            pen = QPen(white)
+            pen.setWidth(max(2, width // 200))
+            painter.setPen(pen)
+            tick = max(4, width // 80)
+            painter.drawLine(x0, y, x1, y)
+            painter.drawLine(x0, y - tick, x0, y + tick)
+            painter.drawLine(x1, y - tick, x1, y + tick)
+            text = f"{bar_mm:g} mm"
+            tx = x0 + (length - metrics.horizontalAdvance(text)) // 2
+            _outlined_text(painter, tx, y + tick + ascent, text, white)
+    finally:
+        painter.end()
+    return image
+
+
+def _outlined_text(painter: QPainter, x: int, y: int, text: str, colour: QColor) -> None:
+    """Text with a dark outline, legible on any grey level."""
+    painter.setPen(QColor(0, 0, 0))
+    for dx, dy in ((-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (1, 1), (-1, 1), (1, -1)):
+        painter.drawText(x + dx * 2, y + dy * 2, text)
+    painter.setPen(colour)
+    painter.drawText(x, y, text)
 
 
 def render_plan_pdf(
@@ -457,29 +581,34 @@ def a4_document(path: Path, title: str) -> tuple[QPdfWriter, Any, QTextDocument]
 
 def _render(plan: Any, path: Path, key_image: Any, key_caption: str) -> None:
     """Paint the sheet into ``path``; raises when Qt cannot open the file."""
+    legend = ""
     if key_image is not None and hasattr(key_image, "pixels"):
         key_caption = key_caption or str(getattr(key_image, "caption", ""))
-        key_image = key_image.pixels
+        legend = key_legend_html(getattr(key_image, "labels", ()))
     writer, page, document = a4_document(path, f"DEBIRI plan — case {plan.case.case_pk}")
     document.setTextWidth(page.width())
     image_width = 0
     if key_image is not None:
-        image = _qimage(key_image)
+        image = key_image_qimage(key_image)
         # <img width> is in logical pixels at 96 dpi, scaled to the writer's 300 dpi.
         image_width = int(page.width() * 0.36 * LOGICAL_DPI / RESOLUTION_DPI)
         document.addResource(QTextDocument.ResourceType.ImageResource, QUrl(KEY_IMAGE_URL), image)
-    html_text = plan_sheet_html(plan, key_image_width_px=image_width, key_caption=key_caption)
     for size in FONT_SIZES_PT:
-        document.setDefaultFont(QFont("DejaVu Sans", size))
+        font = QFont("DejaVu Sans", size)
+        document.setDefaultFont(font)
+        html_text = plan_sheet_html(
+            plan,
+            key_image_width_px=image_width,
+            key_caption=key_caption,
+            key_legend=legend,
+            severity_width=severity_width_percent(font, writer, page.width()),
+        )
         document.setHtml(html_text)
         document.setTextWidth(page.width())
         if document.size().height() <= page.height():
             break
         if image_width:
             image_width = int(image_width * 0.9)
-            html_text = plan_sheet_html(
-                plan, key_image_width_px=image_width, key_caption=key_caption
-            )
     painter = QPainter()
     if not painter.begin(writer):
         raise TacePlannerError(f"{path}: the PDF writer cannot open the file")

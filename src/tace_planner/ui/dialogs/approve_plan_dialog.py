@@ -9,6 +9,7 @@ contraindication needs the physician's reason, typed in its own field.
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from tace_planner.domain.dosing_overrides import field_label
 from tace_planner.domain.errors import TacePlannerError
+from tace_planner.domain.person_name import readable_person_name
 
 OVERRIDE_FIELDS = (
     ("beads_ml", "Beads (mL)"),
@@ -68,8 +70,10 @@ class ApprovePlanDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         case = plan.case
+        patient = readable_person_name(case.patient_name)
+        version = getattr(plan, "plan_version", None)
         self.setWindowTitle(
-            f"Approve plan version {plan.plan_version} — {case.patient_name or case.patient_id}"
+            f"Approve plan{f' version {version}' if version else ''} — {patient or case.patient_id}"
         )
         self._plan = plan
         self._preview = preview
@@ -77,7 +81,8 @@ class ApprovePlanDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(
             QLabel(
-                f"<b>{case.patient_name}</b> [{case.patient_id}] — {case.case_title}<br>"
+                f"<b>{html.escape(patient)}</b> [{html.escape(case.patient_id)}] — "
+                f"{html.escape(case.case_title)}<br>"
                 "Approving makes this plan version final: it can no longer change, a change "
                 "makes a new version. The physician decides."
             )

@@ -12,10 +12,14 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QLabel,
     QLineEdit,
     QVBoxLayout,
     QWidget,
 )
+
+TITLE_FIELD_CHARACTERS = 48
+"""The title field shows at least this many average characters without scrolling."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,12 +32,24 @@ class NewCaseChoice:
 
 
 class NewCaseDialog(QDialog):
-    """Asks for the title, the planned TACE date (optional) and the primary site of a case."""
+    """Asks for the title, the planned TACE date (optional) and the primary site of a case.
+
+    *OK* with an empty title keeps the dialog open and says which field to fill.
+    """
 
     def __init__(self, patient_label: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"New case — {patient_label}")
         self.title_edit = QLineEdit("Liver metastases — DEBIRI course")
+        self.title_edit.setObjectName("title")
+        metrics = self.title_edit.fontMetrics()
+        self.title_edit.setMinimumWidth(
+            max(
+                metrics.averageCharWidth() * TITLE_FIELD_CHARACTERS,
+                metrics.horizontalAdvance(self.title_edit.text()) + 4 * metrics.averageCharWidth(),
+            )
+        )
+        self.title_edit.textChanged.connect(lambda _text: self.error_label.hide())
         self.date_known = QCheckBox("planned TACE date")
         self.date_known.setChecked(True)
         self.date_edit = QDateEdit(QDate.currentDate().addDays(14))
@@ -43,15 +59,38 @@ class NewCaseDialog(QDialog):
         self.primary_edit = QLineEdit()
         self.primary_edit.setPlaceholderText("e.g. small intestine NET G2")
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         form.addRow("Title", self.title_edit)
         form.addRow(self.date_known, self.date_edit)
         form.addRow("Primary tumour", self.primary_edit)
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        self.error_label = QLabel("")
+        self.error_label.setObjectName("error_label")
+        self.error_label.setStyleSheet("color: #b00020")
+        self.error_label.setWordWrap(True)
+        self.error_label.hide()
+        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(buttons)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.buttons)
+
+    def problem(self) -> str:
+        """Why the entered values cannot make a case ("" when they can)."""
+        if not self.title_edit.text().strip():
+            return "Title: enter a title for the case (e.g. “Liver metastases — DEBIRI course”)."
+        return ""
+
+    def accept(self) -> None:
+        """Close with *OK* only when the case can be made; otherwise say which field to fix."""
+        problem = self.problem()
+        if problem:
+            self.error_label.setText(problem)
+            self.error_label.show()
+            self.title_edit.setFocus()
+            return
+        super().accept()
 
     def choice(self) -> NewCaseChoice:
         """The values currently entered."""

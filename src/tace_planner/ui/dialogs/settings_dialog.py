@@ -1,4 +1,4 @@
-"""Settings dialog: data folder, database URL and user name (applied at next start)."""
+"""Settings dialog: data folder and database URL (next start); the audit user, read-only."""
 
 from __future__ import annotations
 
@@ -27,14 +27,16 @@ class SettingsChoice:
 
     data_dir: str
     db_url: str
-    user: str
 
 
 class SettingsDialog(QDialog):
-    """Edits the data folder, the database URL and the user name.
+    """Edits the data folder and the database URL; shows the audit user read-only.
 
     Shows the values in force; the caller saves the choice with
-    ``services.settings.save_settings`` and the app uses it at its next start.
+    ``services.settings.save_settings`` and the app uses it at its next start. The
+    name written into the audit trail is the operating-system login (or the name
+    given with ``--user`` at start): it is shown with how it was set, and cannot be
+    changed here, so that no one records actions under another person's name.
     """
 
     def __init__(self, current: AppSettings, parent: QWidget | None = None) -> None:
@@ -49,10 +51,22 @@ class SettingsDialog(QDialog):
         self.db_url_edit = QLineEdit(current.db_url or "")
         self.db_url_edit.setPlaceholderText("empty: SQLite file in the data folder")
         self.user_edit = QLineEdit(current.user)
+        self.user_edit.setObjectName("audit_user")
+        self.user_edit.setReadOnly(True)
+        self.user_edit.setEnabled(False)
+        self.user_note = QLabel(
+            f"Set from the {current.user_source}. Every change you make is recorded under "
+            "this name. To act under another name, log in as that person, or start the "
+            'app with --user NAME (e.g. tace-planner --user "Dr A. Smith").'
+        )
+        self.user_note.setObjectName("audit_user_note")
+        self.user_note.setWordWrap(True)
+        self.user_note.setStyleSheet("color: #555")
         form = QFormLayout()
         form.addRow("Data folder", folder_row)
         form.addRow("Database URL", self.db_url_edit)
-        form.addRow("User name", self.user_edit)
+        form.addRow("Audit user", self.user_edit)
+        form.addRow(self.user_note)
         note = QLabel("Changes take effect the next time TACE Planner starts.")
         note.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
@@ -73,7 +87,6 @@ class SettingsDialog(QDialog):
         return SettingsChoice(
             data_dir=self.data_dir_edit.text().strip(),
             db_url=self.db_url_edit.text().strip(),
-            user=self.user_edit.text().strip(),
         )
 
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from tace_planner.domain.body import check_patient_field
 from tace_planner.domain.errors import InvalidInputError, TacePlannerError
+from tace_planner.domain.person_name import readable_person_name
 from tace_planner.services.planning_dto import DISCLAIMER
 from tace_planner.ui.dialogs.approve_plan_dialog import ApprovePlanDialog
 from tace_planner.ui.errors import show_error
@@ -57,6 +59,34 @@ _CHOICE_FIELDS = {
         [("not recorded", None), ("yes", True), ("no", False)],
     ),
 }
+_OPTION_LABELS = {
+    "model": "Model",
+    "product_code": "Product",
+    "schedule": "Sessions",
+    "delivery": "Delivery",
+    "segments": "Segments",
+    "interval_days": "Interval",
+    "bsa_formula": "BSA formula",
+    "slv_formula": "SLV formula",
+    "capacity_mg_per_ml": "Capacity (mg/mL)",
+    "vial_bead_volume_ml": "Vial volume (mL)",
+    "loading_mg_per_ml": "Loading (mg/mL)",
+    "options": "Plan options",
+}
+FIELD_LABELS = {
+    **dict(_NUMBER_FIELDS),
+    **{name: label for name, (label, _) in _CHOICE_FIELDS.items()},
+    "measured_on": "Measured on",
+    **_OPTION_LABELS,
+}
+"""How each input is named for people in messages ("Weight (kg)", not ``weight_kg``)."""
+
+
+def field_message(field: str, reason: str) -> str:
+    """ "<field as people name it>: <reason>" (unknown fields are shown as given)."""
+    return f"{FIELD_LABELS.get(field, field)}: {reason}"
+
+
 _FIGURES = (
     ("liver_volume_cm3", "Liver volume V_liv", 0, "cm³"),
     ("standard_liver_volume_cm3", "Standard liver volume", 0, "cm³"),
@@ -112,6 +142,8 @@ class PlanPanel(QWidget):
         self._key_image = key_image
         self._case_pk: int | None = None
         self._loading = False
+        self.input_problem = ""
+        """Why the last recomputation failed, the field named for people ("" if it did not)."""
         self.proposal: Any = None
         self.saved_plan: Any = None
         self.value_labels: dict[str, QLabel] = {}
@@ -205,25 +237,18 @@ class PlanPanel(QWidget):
     def _build_options_group(self) -> QGroupBox:
         group = QGroupBox("Plan options")
         form = QFormLayout(group)
-        params = self._planning.parameters
+        params, catalogue = self._parameters_or_packaged()
         self.model_combo = QComboBox()
         self.model_combo.setObjectName("model")
         for text, value in (("burden-scaled", "burden"), ("fixed dose (100 mg / 2 mL)", "fixed")):
             self.model_combo.addItem(text, value)
         self.model_combo.setCurrentIndex(self.model_combo.findData(params.value("default_model")))
-        k = params.values["embolic_capacity_ml_per_cm3"]
-        cap = params.value("per_session_cap_mg")
-        self.model_note = QLabel(
-            f"Burden-scaled: beads = tumour volume × k, k = {k.value:g} mL per cm³ "
-            "(institutional default: no publication links bead volume or dose to tumour "
-            f"volume). The burden sets beads, vials and sessions; each session stays within "
-            f"the {cap:g} mg session limit ({params.cite('per_session_cap_mg')})."
-        )
+        self.model_note = QLabel(self._model_note_text(params))
         self.model_note.setWordWrap(True)
         self.model_note.setStyleSheet("color: #555")
         self.product_combo = QComboBox()
         self.product_combo.setObjectName("product")
-        for product in self._planning.catalogue.products:
+        for product in catalogue.products:
             self.product_combo.addItem(product.name, product.code)
         self.product_combo.setCurrentIndex(
             self.product_combo.findData(params.value("default_product"))
@@ -288,6 +313,25 @@ class PlanPanel(QWidget):
         self.interval_spin.valueChanged.connect(self._on_input_changed)
         return group
 
+    @staticmethod
+    def _model_note_text(params: Any) -> str:
+        k = params.values["embolic_capacity_ml_per_cm3"]
+        cap = params.value("per_session_cap_mg")
+        return (
+            f"Burden-scaled: beads = tumour volume × k, k = {k.value:g} mL per cm³ "
+            "(institutional default: no publication links bead volume or dose to tumour "
+            f"volume). The burden sets beads, vials and sessions; each session stays within "
+            f"the {cap:g} mg session limit ({params.cite('per_session_cap_mg')})."
+        )
+
+    def _parameters_or_packaged(self) -> tuple[Any, Any]:
+        """The parameters and catalogue to lay out the options with (the packaged ones when
+        the institution's file is refused: every proposal then says why)."""
+        if hasattr(self._planning, "parameters_for_display"):
+            params, catalogue, _ = self._planning.parameters_for_display()
+            return params, catalogue
+        return self._planning.parameters, self._planning.catalogue
+
     def _build_figures_group(self) -> QGroupBox:
         group = QGroupBox("Burden and body")
         self.figures_grid = QGridLayout(group)
@@ -301,7 +345,7 @@ class PlanPanel(QWidget):
             self._figure_labels[key] = value
         return group
 
-    def _build_buttons(self) -> QHBoxLayout:
+    def _build_buttons(self) -> QVBoxLayout:
         row = QHBoxLayout()
         self.save_draft_button = QPushButton("Save draft")
         self.save_draft_button.clicked.connect(self.save_draft)
@@ -312,7 +356,15 @@ class PlanPanel(QWidget):
         for button in (self.save_draft_button, self.approve_button, self.print_button):
             row.addWidget(button)
         row.addStretch(1)
-        return row
+        self.action_message = QLabel("")
+        self.action_message.setObjectName("action_message")
+        self.action_message.setWordWrap(True)
+        self.action_message.setStyleSheet("color: #b00020; font-weight: bold")
+        self.action_message.hide()
+        column = QVBoxLayout()
+        column.addLayout(row)
+        column.addWidget(self.action_message)
+        return column
 
     def _why_button(self, key: str) -> QToolButton:
         button = QToolButton()
@@ -329,6 +381,9 @@ class PlanPanel(QWidget):
         """Show the plan of this case (None: no case), loading its stored inputs."""
         self._case_pk = case_pk
         self.saved_plan = None
+        self.input_problem = ""
+        self._say("")
+        self.model_note.setText(self._model_note_text(self._parameters_or_packaged()[0]))
         self._set_enabled(case_pk is not None)
         if case_pk is None:
             self.case_label.setText("No case selected.")
@@ -409,18 +464,62 @@ class PlanPanel(QWidget):
         for name, label in self.field_errors.items():
             label.setText(problems.get(name, ""))
         self.options_error.setText("")
+        self.input_problem = ""
         try:
             proposal = self._planning.propose(
                 self._case_pk, options=self.options(), patient_changes=values
             )
         except InvalidInputError as error:
+            self.input_problem = field_message(error.field, error.reason)
+            self.input_problem += self._parameter_file_hint(error)
             target = self.field_errors.get(error.field, self.options_error)
-            target.setText(error.reason if target is not self.options_error else str(error))
+            target.setText(error.reason if target is not self.options_error else self.input_problem)
+            self._update_buttons()
             return
         except TacePlannerError as error:
+            self.input_problem = str(error)
             self.options_error.setText(str(error))
+            self._update_buttons()
             return
+        self._say("")
         self._show(proposal)
+
+    def _parameter_file_hint(self, error: InvalidInputError) -> str:
+        """How to fix a refused parameter file (the field names a .json file)."""
+        if error.field.endswith(".json"):
+            return " Correct it in Case → Planning parameters."
+        return ""
+
+    def unsaveable_inputs(self) -> str:
+        """Why the entries cannot be saved in a plan, naming the field ("" when they can).
+
+        A value that is impossible, or implausible and not confirmed, and an option
+        the planner refuses, keep *Save draft* and *Approve…* from saving anything.
+        """
+        values, problems = self.patient_values()
+        confirmed = self.confirm_implausible.isChecked()
+        for name, message in problems.items():
+            if values.get(name) is None or not confirmed:
+                return field_message(name, message)
+        return self.input_problem
+
+    def _say(self, text: str) -> None:
+        """Show (or clear) the message under the plan buttons."""
+        self.action_message.setText(text)
+        self.action_message.setVisible(bool(text))
+
+    def _refuse(self, action: str) -> bool:
+        """Say why ``action`` cannot run now and return True; False when it can."""
+        if self._recompute_timer.isActive():  # an edit is still waiting to be planned
+            self.recompute()
+        problem = self.unsaveable_inputs()
+        if problem:
+            self._say(f"{action}: not saved — {problem}")
+            return True
+        if self.proposal is None:
+            self._say(f"{action}: not saved — there is no proposal to save yet.")
+            return True
+        return False
 
     def save_inputs(self) -> bool:
         """Store the patient inputs; on an error show it beside the field and save nothing."""
@@ -439,25 +538,29 @@ class PlanPanel(QWidget):
         except InvalidInputError as error:
             label = self.field_errors.get(error.field)
             if label is None:
-                self.options_error.setText(str(error))
+                self.options_error.setText(field_message(error.field, error.reason))
             else:
                 label.setText(error.reason)
+                self._focus(error.field)
+            self._say("Patient inputs not saved — " + field_message(error.field, error.reason))
             return False
         for label in self.field_errors.values():
             label.setText("")
+        self._say("")
         self.recompute()
         return True
+
+    def _focus(self, field: str) -> None:
+        widget = self.field_edits.get(field) or self.field_choices.get(field)
+        if widget is not None:
+            widget.setFocus()
 
     # -- showing ----------------------------------------------------------------
 
     def _set_enabled(self, enabled: bool) -> None:
-        for button in (
-            self.save_inputs_button,
-            self.save_draft_button,
-            self.approve_button,
-            self.print_button,
-        ):
+        for button in (self.save_inputs_button, self.save_draft_button, self.print_button):
             button.setEnabled(enabled)
+        self._update_buttons()
 
     def _show(self, proposal: Any) -> None:
         self.proposal = proposal
@@ -471,11 +574,13 @@ class PlanPanel(QWidget):
                 self.why_buttons[key].setEnabled(False)
             self._show_sessions(None)
             self.burden_problems.setText("")
+            self._update_buttons()
             self.plan_changed.emit(None)
             return
         case = proposal.case
         self.case_label.setText(
-            f"<b>{case.patient_name}</b> [{case.patient_id}] — {case.case_title}; "
+            f"<b>{html.escape(readable_person_name(case.patient_name))}</b> "
+            f"[{html.escape(case.patient_id)}] — {html.escape(case.case_title)}; "
             f"planned TACE {case.planned_tace_on or 'not set'}"
         )
         for advisory in proposal.advisories:
@@ -497,10 +602,33 @@ class PlanPanel(QWidget):
             self.why_buttons[key].setEnabled(explanation is not None)
             self._figure_labels[key].setToolTip(explanation.to_text() if explanation else "")
         self._show_sessions(proposal)
-        blocked = proposal.blocked or not proposal.sessions
-        self.save_draft_button.setEnabled(self._case_pk is not None)
-        self.approve_button.setEnabled(self._case_pk is not None and not blocked)
+        self._update_buttons()
         self.plan_changed.emit(proposal)
+
+    def approve_refusal(self) -> str:
+        """Why the current proposal cannot be approved ("" when it can)."""
+        proposal = self.proposal
+        if self._case_pk is None:
+            return "Select a case first."
+        if self.input_problem:
+            return f"Correct the entries first — {self.input_problem}"
+        if proposal is None:
+            return "No proposal yet."
+        if proposal.blocked:
+            blocks = [a.message for a in proposal.advisories if a.severity == "block"]
+            return "Nothing to approve: the plan is blocked — " + " ".join(blocks)
+        if not proposal.sessions:
+            return "Nothing to approve: the plan has no session (no dose proposed)."
+        return ""
+
+    def _update_buttons(self) -> None:
+        """Approve only what can be approved; the tooltip says why not."""
+        refusal = self.approve_refusal()
+        self.approve_button.setEnabled(not refusal)
+        self.approve_button.setToolTip(
+            refusal or "Review the warnings, override if needed, and approve this plan."
+        )
+        self.save_draft_button.setEnabled(self._case_pk is not None)
 
     def _show_sessions(self, proposal: Any) -> None:
         while self.sessions_grid.count():
@@ -585,48 +713,77 @@ class PlanPanel(QWidget):
     # -- saving, approving, printing --------------------------------------------
 
     def save_draft(self) -> Any:
-        """Save the current proposal as a new draft version; return the PlanItem."""
-        if self.proposal is None:
+        """Save the current proposal as a new draft version; return the PlanItem.
+
+        Entries that cannot be saved (an impossible or unconfirmed implausible
+        value, a refused option) save nothing and say which field to correct.
+        """
+        if self._refuse("Save draft"):
             return None
         try:
             self.saved_plan = self._planning.save_plan(self.proposal)
         except TacePlannerError as error:
             show_error(self, "Save plan", error)
             return None
+        self._say("")
         self._show_history()
         self.plan_saved.emit(self.saved_plan)
         return self.saved_plan
 
     def approve(self) -> Any:
-        """Save the proposal as a draft if needed, ask for approval, and approve it."""
-        if self.proposal is None or self.proposal.blocked or not self.proposal.sessions:
+        """Ask for approval of the proposal and approve it; cancelling saves nothing.
+
+        A draft saved from the same proposal is approved as it is; otherwise the
+        proposal is saved and approved in one step only once the physician approves.
+        """
+        if self._recompute_timer.isActive():
+            self.recompute()
+        refusal = self.approve_refusal()
+        if refusal:
+            self._say(f"Approve: {refusal}")
             return None
+        if self._refuse("Approve"):
+            return None
+        proposal = self.proposal
         plan = self.saved_plan
         if (
-            plan is None
-            or plan.status != "draft"
-            or plan.proposal.to_json() != self.proposal.to_json()
+            plan is not None
+            and plan.status == "draft"
+            and plan.proposal.to_json() == proposal.to_json()
         ):
-            plan = self.save_draft()
-            if plan is None:
-                return None
-        choice = ApprovePlanDialog.ask(
-            plan,
-            self,
-            preview=lambda overrides: self._planning.preview_overrides(plan.pk, overrides),
-        )
+            target: Any = plan
+
+            def preview(overrides: dict[str, tuple[float, str]]) -> Any:
+                return self._planning.preview_overrides(plan.pk, overrides)
+        else:
+            plan = None
+            target = proposal
+
+            def preview(overrides: dict[str, tuple[float, str]]) -> Any:
+                return self._planning.preview_proposal(proposal, overrides)
+
+        choice = ApprovePlanDialog.ask(target, self, preview=preview)
         if choice is None:
             return None
         try:
-            self.saved_plan = self._planning.approve(
-                plan.pk,
-                choice.acknowledged,
-                choice.overrides,
-                contraindication_reasons=choice.contraindication_reasons,
-            )
+            if plan is not None:
+                self.saved_plan = self._planning.approve(
+                    plan.pk,
+                    choice.acknowledged,
+                    choice.overrides,
+                    contraindication_reasons=choice.contraindication_reasons,
+                )
+            else:
+                self.saved_plan = self._planning.approve_proposal(
+                    proposal,
+                    choice.acknowledged,
+                    choice.overrides,
+                    contraindication_reasons=choice.contraindication_reasons,
+                )
         except TacePlannerError as error:
             show_error(self, "Approve plan", error)
             return None
+        self._say("")
         self._show_history()
         self.plan_saved.emit(self.saved_plan)
         return self.saved_plan
