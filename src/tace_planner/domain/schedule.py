@@ -43,6 +43,8 @@ CLOSURE_REASONS = ("death", "progression", "withdrawal", "lost")
 """Why a case's follow-up ends (``case close --reason``)."""
 
 PRESET_PREFIX = "preset_"
+MAX_WINDOW_DAYS = 90
+"""The widest window a preset may give on either side of a due date, in days."""
 MONTH_RULE = (
     "months are calendar months: the same day number in the target month, or that month's "
     "last day when it is shorter (3 months after 30 November = 28 February, 29 in a leap "
@@ -139,12 +141,20 @@ class SchedulePreset:
         if not isinstance(data, Mapping):
             raise InvalidInputError(origin, "must be an object")
 
-        def whole(name: str, minimum: int, *, optional: bool = False) -> int | None:
+        def whole(
+            name: str, minimum: int, maximum: int = 120, *, optional: bool = False
+        ) -> int | None:
             value = data.get(name)
             if value is None and optional:
                 return None
-            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-                raise InvalidInputError(f"{origin}.{name}", f"must be a whole number ≥ {minimum}")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or not minimum <= value <= maximum
+            ):
+                raise InvalidInputError(
+                    f"{origin}.{name}", f"must be a whole number, {minimum}–{maximum}"
+                )
             return value
 
         first = whole("first_weeks", 1, optional=True)
@@ -167,8 +177,8 @@ class SchedulePreset:
             first_weeks=first,
             months=months,
             repeat_months=int(whole("repeat_months", 1) or 1),
-            window_before_days=int(whole("window_before_days", 0) or 0),
-            window_after_days=int(whole("window_after_days", 0) or 0),
+            window_before_days=int(whole("window_before_days", 0, MAX_WINDOW_DAYS) or 0),
+            window_after_days=int(whole("window_after_days", 0, MAX_WINDOW_DAYS) or 0),
             modality=str(modality),
             source=str(data.get("source", "")),
         )
