@@ -30,9 +30,10 @@ def add_case(factory: Any, patient_id: str = "P-1", baseline_on: dt.date | None 
                                      imaged_on=baseline_on)  # fmt: skip
             session.add(timepoint)
             session.flush()
+            uid = f"1.2.{patient_id}.0"
             session.add(StudyRow(patient_pk=patient.id, case_pk=case.id,
-                                 timepoint_pk=timepoint.id,
-                                 study_uid=f"1.2.{patient_id}.0", study_on=baseline_on))  # fmt: skip
+                                 timepoint_pk=timepoint.id, study_uid=uid,
+                                 study_on=baseline_on))  # fmt: skip
         session.commit()
         return case.id
 

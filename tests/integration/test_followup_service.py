@@ -198,7 +198,7 @@ def test_changed_parameter_file_changes_new_schedules_only(services: Any, tmp_pa
 
 def test_bad_parameter_file_names_the_file_and_field(services: Any, tmp_path: Any) -> None:
     (tmp_path / "followup.json").write_text('{"format": "x"}', encoding="utf-8")
-    with pytest.raises(InvalidInputError, match="followup.json: format"):
+    with pytest.raises(InvalidInputError, match=r"followup\.json: format"):
         _service(services, parameters_dir=tmp_path).parameters  # noqa: B018
 
 
@@ -230,9 +230,9 @@ def test_therapy_lines_and_ttp(services: Any) -> None:
         case, diagnosed_on=D(2025, 12, 1), liver_metastases_on=D(2025, 12, 20)
     )
     result = therapy.ttp(case)
-    chemo = [r for r in result["after_therapy"] if r["scope"] == "anywhere"][0]
+    chemo = next(r for r in result["after_therapy"] if r["scope"] == "anywhere")
     assert (chemo["days"], chemo["event"]) == (101, True)
-    tace = [r for r in result["after_tace"] if r["scope"] == "anywhere"][0]
+    tace = next(r for r in result["after_tace"] if r["scope"] == "anywhere")
     # no progression: censored at the last follow-up with a study, 15 Sep 2026 (148 days)
     assert (tace["days"], tace["censored"]) == (148, True)
     assert "censored" in tace["explanation"]["formula"]
@@ -243,9 +243,9 @@ def test_therapy_lines_and_ttp(services: Any) -> None:
         121, "> 3 months"
     )  # fmt: skip
     # progression recorded at the second follow-up is an event
-    second = [t for t in followups.case_timepoints(case) if t.study_uid == "1.2.T1.2"][0]
+    second = next(t for t in followups.case_timepoints(case) if t.study_uid == "1.2.T1.2")
     followups.record_progression(second.pk, "liver")
-    tace = [r for r in therapy.ttp(case)["after_tace"] if r["scope"] == "liver"][0]
+    tace = next(r for r in therapy.ttp(case)["after_tace"] if r["scope"] == "liver")
     assert (tace["days"], tace["event"]) == (148, True)
     therapy.remove_line(line.pk, "entered twice")
     assert therapy.list_lines(case) == []
