@@ -13,6 +13,7 @@ import datetime as dt
 import json
 from typing import Any
 
+from tace_planner.cli_followup import add_case_close, run_case_close
 from tace_planner.domain.errors import InvalidInputError
 
 
@@ -35,7 +36,7 @@ def _positive(text: str) -> int:
 
 def add_case_commands(commands: Any, case_id: Any) -> None:
     """Add ``case new|link|show`` to the command parser (``case_id`` types ``--case``)."""
-    case = commands.add_parser("case", help="open a case, link studies, show a case")
+    case = commands.add_parser("case", help="open, link, show or close a case")
     actions = case.add_subparsers(dest="case_command", metavar="ACTION", required=True)
     new = actions.add_parser("new", help="open a treatment case for an imported patient")
     new.add_argument("--patient-id", required=True, help="the patient's DICOM Patient ID")
@@ -55,6 +56,7 @@ def add_case_commands(commands: Any, case_id: Any) -> None:
     show = actions.add_parser("show", help="a case with its timepoints and studies")
     show.add_argument("--case", type=case_id, required=True)
     show.add_argument("--json", action="store_true")
+    add_case_close(actions, case_id)
 
 
 def _timepoint(words: list[str]) -> tuple[str, str]:
@@ -70,6 +72,8 @@ def _timepoint(words: list[str]) -> tuple[str, str]:
 def run_case_command(args: argparse.Namespace, services: Any) -> int:
     """Run one ``case`` action."""
     cases = services.cases
+    if args.case_command == "close":
+        return run_case_close(args, services)
     if args.case_command == "new":
         item = cases.create_case(args.patient_id, args.title, planned_tace_on=args.tace_date)
         if args.json:

@@ -1,0 +1,219 @@
+"""``tace-planner followups | followup match | therapy add | ttp | case close``: follow-up work.
+
+Registered from :mod:`tace_planner.cli`; ``case close`` hangs under ``case``
+(:mod:`tace_planner.cli_cases`). Exit codes as every command: 0 ok, 1 refused (one line
+naming the field, from the error handling of ``cli.main``), 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from typing import Any
+
+from tace_planner.domain.schedule import CLOSURE_REASONS
+from tace_planner.domain.ttp import ESTABLISHED, SITES
+
+COMMANDS = ("followups", "followup", "therapy", "ttp")
+"""Top-level commands this module runs."""
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _id(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an id (a number)") from None
+    if not 1 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"{text}: ids are 1 or more")
+    return value
+
+
+def add_followup_commands(commands: Any, case_id: Any) -> None:
+    """Add ``followups``, ``followup match|preset``, ``therapy add|list`` and ``ttp``."""
+    worklist = commands.add_parser("followups", help="the follow-up worklist")
+    which = worklist.add_mutually_exclusive_group()
+    for name, text in (
+        ("due", "due this week (the default)"),
+        ("overdue", "window closed without a study"),
+        ("upcoming", "due after this week"),
+        ("done", "with their study"),
+        ("all", "every scheduled and done timepoint"),
+    ):
+        which.add_argument(
+            f"--{name}", dest="category", action="store_const", const=name, help=text
+        )
+    worklist.add_argument("--radiologist", help="only this radiologist's timepoints")
+    worklist.add_argument("--modality", choices=("CT", "MR"))
+    worklist.add_argument("--case", type=case_id, help="only this case")
+    worklist.add_argument("--json", action="store_true", help="one JSON object")
+
+    followup = commands.add_parser("followup", help="match a study to a follow-up, choose a preset")
+    actions = followup.add_subparsers(dest="followup_command", metavar="ACTION", required=True)
+    match = actions.add_parser("match", help="where an imported study belongs")
+    match.add_argument("--study", required=True, metavar="UID", help="Study Instance UID")
+    match.add_argument("--confirm", action="store_true", help="link it (best match)")
+    match.add_argument("--timepoint", type=_id, metavar="ID", help="link to this timepoint")
+    match.add_argument("--case", type=case_id, help="unscheduled timepoint of this case")
+    match.add_argument("--json", action="store_true")
+    preset = actions.add_parser("preset", help="choose a case's schedule preset")
+    preset.add_argument("--case", type=case_id, required=True)
+    preset.add_argument("--preset", required=True, help="protocol, society or months")
+
+    therapy = commands.add_parser("therapy", help="systemic therapy lines of a case")
+    lines = therapy.add_subparsers(dest="therapy_command", metavar="ACTION", required=True)
+    add = lines.add_parser("add", help="add a therapy line")
+    add.add_argument("--case", type=case_id, required=True)
+    add.add_argument("--drug", required=True, metavar="TEXT", help="drug or regimen")
+    add.add_argument("--start", type=_date, required=True, metavar="D")
+    add.add_argument("--stop", type=_date, metavar="D")
+    add.add_argument("--progression", type=_date, metavar="D", help="date of progression")
+    add.add_argument("--site", choices=SITES, default="unspecified", help="where it progressed")
+    add.add_argument("--established", choices=ESTABLISHED, default="", help="how")
+    add.add_argument("--best-response", default="", metavar="TEXT")
+    add.add_argument("--json", action="store_true")
+    listing = lines.add_parser("list", help="a case's therapy lines")
+    listing.add_argument("--case", type=case_id, required=True)
+    listing.add_argument("--json", action="store_true")
+
+    ttp = commands.add_parser("ttp", help="time to progression of a case, with its rules")
+    ttp.add_argument("--case", type=case_id, required=True)
+    ttp.add_argument("--json", action="store_true")
+
+
+def add_case_close(actions: Any, case_id: Any) -> None:
+    """Add ``case close`` to the ``case`` actions."""
+    close = actions.add_parser("close", help="end a case's follow-up")
+    close.add_argument("--case", type=case_id, required=True)
+    close.add_argument("--reason", required=True, choices=CLOSURE_REASONS)
+    close.add_argument("--date", type=_date, required=True, metavar="D")
+
+
+def run_case_close(args: argparse.Namespace, services: Any) -> int:
+    """``case close``: end the follow-up, drop the timepoints due after it."""
+    items = services.followups.close_case(args.case, args.reason, args.date)
+    ended = sum(1 for t in items if t.status == "ended")
+    print(
+        f"case {args.case}: follow-up ended on {args.date.isoformat()} ({args.reason}); "
+        f"{ended} timepoint(s) after it dropped"
+    )
+    return 0
+
+
+def _row(item: Any) -> str:
+    study = item.study_uid or (
+        f"proposed {item.proposed_study_uid}" if item.proposed_study_uid else ""
+    )
+    tace = f"TACE {item.tace_number} {item.tace_on.isoformat()}" if item.tace_on else ""
+    return (
+        f"{item.category:8} {item.due_on.isoformat() if item.due_on else '—':10}  "
+        f"{item.patient_id:12} case {item.case_pk:<5} {tace:20} {item.label:22} "
+        f"{item.window_text:25} {item.modality:3} {item.radiologist:14} {study}"
+    ).rstrip()
+
+
+def run_followup_command(args: argparse.Namespace, services: Any) -> int:
+    """Run one of :data:`COMMANDS`."""
+    followups = services.followups
+    if args.command == "followups":
+        if not services.read_only:
+            followups.sync_all()
+        category = args.category or "due"
+        items = followups.worklist(
+            category, radiologist=args.radiologist, modality=args.modality, case_pk=args.case
+        )
+        if args.json:
+            payload = {
+                "category": category,
+                "today": followups.today().isoformat(),
+                "timepoints": [t.to_json() for t in items],
+            }
+            print(json.dumps(payload, ensure_ascii=False))
+        else:
+            print(f"{len(items)} follow-up timepoint(s): {category}")
+            for item in items:
+                print(_row(item))
+        return 0
+    if args.command == "followup":
+        if args.followup_command == "preset":
+            items = followups.set_preset(args.case, args.preset)
+            print(f"case {args.case}: preset {args.preset}; {len(items)} timepoint(s)")
+            return 0
+        return _match(args, followups)
+    if args.command == "therapy":
+        return _therapy(args, services.therapy)
+    result = services.therapy.ttp(args.case)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+        return 0
+    print(f"case {args.case}: time to progression — {result['rule']}")
+    for result_row in [*result["after_therapy"], *result["after_tace"]]:
+        days = result_row["days"]
+        state = (
+            "not evaluable"
+            if days is None
+            else ("progression" if result_row["event"] else "censored")
+        )
+        print(f"  {result_row['label']:40} {result_row['scope']:8} "
+              f"{'' if days is None else days:>5} days  {state}")  # fmt: skip
+    for group in result["groups"].values():
+        print(f"  {group['name']}: {group['value'] or 'unknown'} ({group['how']}: {group['rule']})")
+    return 0
+
+
+def _match(args: argparse.Namespace, followups: Any) -> int:
+    if args.confirm or args.timepoint or args.case:
+        item = followups.confirm_match(args.study, timepoint_pk=args.timepoint, case_pk=args.case)
+        if args.json:
+            print(json.dumps(item.to_json(), ensure_ascii=False))
+        else:
+            print(f"study {args.study} linked to {item.label} of case {item.case_pk}")
+        return 0
+    match = followups.match_study(args.study)
+    if args.json:
+        print(json.dumps(match.to_json(), ensure_ascii=False))
+        return 0
+    print(f"study {args.study} ({match.study_on or 'no date'}): {match.message}")
+    for candidate in match.candidates:
+        item = candidate.timepoint
+        print(f"  timepoint {item.pk}: {item.label} of case {item.case_pk}, due "
+              f"{item.due_on}, {candidate.days_from_due} day(s) from due")  # fmt: skip
+    if match.candidates or match.unscheduled_case_pks:
+        print("  add --confirm to link it", file=sys.stderr)
+    return 0
+
+
+def _therapy(args: argparse.Namespace, therapy: Any) -> int:
+    if args.therapy_command == "list":
+        lines = therapy.list_lines(args.case)
+        if args.json:
+            print(json.dumps([line.to_json() for line in lines], ensure_ascii=False))
+        for line in [] if args.json else lines:
+            stop = line.stop_on or "ongoing"
+            progression = line.progression_on or "—"
+            print(f"line {line.line_number}: {line.drug} {line.start_on} – {stop}; "
+                  f"progression {progression}")  # fmt: skip
+        return 0
+    line = therapy.add_line(
+        args.case,
+        args.drug,
+        args.start,
+        stop_on=args.stop,
+        progression_on=args.progression,
+        progression_site=args.site,
+        progression_established=args.established,
+        best_response=args.best_response,
+    )
+    if args.json:
+        print(json.dumps(line.to_json(), ensure_ascii=False))
+    else:
+        print(f"case {args.case}: therapy line {line.line_number} ({line.drug}) added")
+    return 0
