@@ -27,13 +27,18 @@ def week_end(today: dt.date) -> dt.date:
 
 
 def categorise(
-    status: str, due_on: dt.date | None, window_end_on: dt.date | None, today: dt.date
+    status: str,
+    due_on: dt.date | None,
+    window_end_on: dt.date | None,
+    today: dt.date,
+    sunday: dt.date | None = None,
 ) -> Category:
     """The worklist category of a timepoint.
 
     done: a study is linked (or an unscheduled study made it); overdue: the window
     closed before today with no study; due: the window is still open and the due date
-    is this week (Monday–Sunday) or earlier; upcoming: due after this week.
+    is this week (Monday–Sunday) or earlier; upcoming: due after this week. ``sunday``
+    (the end of today's week) may be passed in when many rows are categorised.
     """
     if status in ("done", "unscheduled"):
         return "done"
@@ -41,7 +46,7 @@ def categorise(
         return "ended"
     if window_end_on < today:
         return "overdue"
-    if due_on <= week_end(today):
+    if due_on <= (sunday or week_end(today)):
         return "due"
     return "upcoming"
 

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, literal, select
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from tace_planner.domain.errors import InvalidInputError, NotFoundError
@@ -83,9 +83,15 @@ def label_of(tace_number: int, followup_number: int) -> str:
     return f"TACE {tace_number} follow-up {followup_number}"
 
 
-def _worklist_select() -> Any:
+def _worklist_select(*, with_study: bool = True) -> Any:
+    """The worklist's columns; open timepoints have no study, so their query skips that join."""
     linked = aliased(StudyRow)
-    return (
+    study_columns = (
+        (linked.study_uid, linked.study_on)
+        if with_study
+        else (literal(None).label("study_uid"), literal(None).label("study_on"))
+    )
+    query = (
         select(
             TimepointRow.id,
             TimepointRow.case_pk,
@@ -102,8 +108,7 @@ def _worklist_select() -> Any:
             TimepointRow.status,
             TimepointRow.modality,
             TimepointRow.radiologist,
-            linked.study_uid,
-            linked.study_on,
+            *study_columns,
             TimepointRow.progression_site,
             TimepointRow.imaged_on,
             PatientRow.id,
@@ -111,11 +116,16 @@ def _worklist_select() -> Any:
         .join(CaseRow, CaseRow.id == TimepointRow.case_pk)
         .join(PatientRow, PatientRow.id == CaseRow.patient_pk)
         .outerjoin(FollowupScheduleRow, FollowupScheduleRow.id == TimepointRow.schedule_pk)
-        .outerjoin(linked, linked.timepoint_pk == TimepointRow.id)
     )
+    return query.outerjoin(linked, linked.timepoint_pk == TimepointRow.id) if with_study else query
 
 
-def _item(row: Any, today: dt.date, proposal: tuple[str, dt.date] | None = None) -> TimepointItem:
+def _item(
+    row: Any,
+    today: dt.date,
+    proposal: tuple[str, dt.date] | None = None,
+    sunday: dt.date | None = None,
+) -> TimepointItem:
     return TimepointItem(
         pk=row[0],
         case_pk=row[1],
@@ -130,7 +140,7 @@ def _item(row: Any, today: dt.date, proposal: tuple[str, dt.date] | None = None)
         window_start_on=row[10],
         window_end_on=row[11],
         status=row[12],
-        category=categorise(row[12], row[9], row[11], today),
+        category=categorise(row[12], row[9], row[11], today, sunday),
         modality=row[13],
         radiologist=row[14],
         study_uid=row[15] or "",
@@ -516,7 +526,7 @@ class FollowupService:
             "done": TimepointRow.status.in_(DONE_STATES),
             "all": TimepointRow.status.in_((OPEN, *DONE_STATES)),
         }
-        query = _worklist_select().where(conditions[category])
+        query = _worklist_select(with_study=category in ("done", "all")).where(conditions[category])
         if radiologist:
             query = query.where(TimepointRow.radiologist == radiologist)
         if modality:
@@ -529,7 +539,7 @@ class FollowupService:
         with self._sessions() as session:
             rows = session.execute(query).all()
             proposals = self._proposals(session, [r for r in rows if r[12] == OPEN])
-        return [_item(row, day, proposals.get(row[0])) for row in rows]
+        return [_item(row, day, proposals.get(row[0]), sunday) for row in rows]
 
     @staticmethod
     def _proposals(session: Session, rows: list[Any]) -> dict[int, tuple[str, dt.date]]:
