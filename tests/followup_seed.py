@@ -58,3 +58,30 @@ def sign_tace(factory: Any, case_pk: int, on: dt.date, delivered_fraction: float
     )  # fmt: skip
     procedures.sign(item.pk)
     return item.pk
+
+
+def add_measurement(
+    factory: Any, case_pk: int, study_uid: str, lesion: str, volume_cm3: float, diameter_mm: float
+) -> None:
+    """A focus measured on the study's timepoint (a series is made for the study if needed)."""
+    from tace_planner.store.models import LesionRow, MeasurementRow, SegmentationRow, SeriesRow
+
+    with factory() as session:
+        study = session.query(StudyRow).filter_by(study_uid=study_uid).one()
+        series = session.query(SeriesRow).filter_by(study_pk=study.id).first()
+        if series is None:
+            series = SeriesRow(study_pk=study.id, series_uid=f"{study_uid}.1", modality="CT")
+            session.add(series)
+            session.flush()
+        row = session.query(LesionRow).filter_by(case_pk=case_pk, name=lesion).first()
+        if row is None:
+            row = LesionRow(case_pk=case_pk, name=lesion, kind="focus", is_target=True)
+            session.add(row)
+            session.flush()
+        mask = SegmentationRow(lesion_pk=row.id, timepoint_pk=study.timepoint_pk,
+                               series_pk=series.id, mask_packed=b"")  # fmt: skip
+        session.add(mask)
+        session.flush()
+        session.add(MeasurementRow(segmentation_pk=mask.id, volume_cm3=volume_cm3,
+                                   longest_axial_diameter_mm=diameter_mm))  # fmt: skip
+        session.commit()
