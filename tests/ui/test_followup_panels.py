@@ -109,3 +109,28 @@ def test_timeline_draws_the_course_hovers_and_exports(
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(OSError, match="could not be written"):
         panel.export_png(tmp_path / "missing" / "x.png")
+
+
+def test_docks_follow_the_case_list(qtbot: Any, services: Any) -> None:
+    from PySide6.QtWidgets import QMainWindow
+
+    from tace_planner.ui.followup_dock import add_followup_docks
+    from tace_planner.ui.panels.case_list import CaseListPanel
+
+    factory = services.session_factory
+    today = dt.date.today()
+    case = add_case(factory, "K1", baseline_on=today - dt.timedelta(weeks=9))
+    sign_tace(factory, case, today - dt.timedelta(weeks=8))  # first follow-up due today
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    window.case_list = CaseListPanel()  # type: ignore[attr-defined]
+    window.setCentralWidget(window.case_list)  # type: ignore[attr-defined]
+    window.case_list.show_cases(services.cases.list_patients(), services.cases.list_cases())  # type: ignore[attr-defined]
+    worklist, timeline = add_followup_docks(window, services)
+    assert [item.patient_id for item in worklist.items] == ["K1"]  # synchronised on opening
+    worklist.table.selectRow(0)
+    assert timeline.title.text().startswith("DEBIRI course — K1")
+    services.followups.close_case(case, "death", today)
+    window.case_list.case_selected.emit(case)  # type: ignore[attr-defined]
+    assert "closed" in timeline.title.text()
+    assert "follow-up closed: death" in timeline.hover_text(today)
