@@ -130,15 +130,22 @@ def run_followup_command(args: argparse.Namespace, services: Any) -> int:
         items = followups.worklist(
             category, radiologist=args.radiologist, modality=args.modality, case_pk=args.case
         )
+        imaging_only = args.radiologist or args.modality or category == "done"
+        sessions = [] if imaging_only else followups.due_sessions(category, case_pk=args.case)
         if args.json:
             payload = {
                 "category": category,
                 "today": followups.today().isoformat(),
                 "timepoints": [t.to_json() for t in items],
+                "tace_sessions": [s.to_json() for s in sessions],
             }
             print(json.dumps(payload, ensure_ascii=False))
         else:
             print(f"{len(items)} follow-up timepoint(s): {category}")
+            for session in sessions:
+                due = str(session.due_on or "—")
+                print(f"{session.category:8} {due:10}  {session.patient_id:12} "
+                      f"case {session.case_pk:<5} {session.label}")  # fmt: skip
             for item in items:
                 print(_row(item))
         return 0

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from conftest import make_services
 from followup_seed import add_case, add_study, sign_tace
 from tace_planner.cli import main
 
@@ -20,21 +20,16 @@ def _run(data_dir: Path, *args: str) -> int:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> tuple[Path, int, dt.date]:
+def data_dir(services: Any) -> tuple[Path, int, dt.date]:
     """A case whose first follow-up is due today (TACE 8 weeks ago), and another patient."""
-    folder = tmp_path / "data"
-    services = make_services(folder)
-    try:
-        today = dt.date.today()
-        tace_on = today - dt.timedelta(weeks=8)
-        case = add_case(services.session_factory, "C1", baseline_on=tace_on - dt.timedelta(days=7))
-        sign_tace(services.session_factory, case, tace_on)
-        add_study(services.session_factory, "C1", "1.2.C1.7", today)
-        add_case(services.session_factory, "X9")
-        add_study(services.session_factory, "X9", "1.2.X9.1", today)
-    finally:
-        services.close()
-    return folder, case, today
+    today = dt.date.today()
+    tace_on = today - dt.timedelta(weeks=8)
+    case = add_case(services.session_factory, "C1", baseline_on=tace_on - dt.timedelta(days=7))
+    sign_tace(services.session_factory, case, tace_on)
+    add_study(services.session_factory, "C1", "1.2.C1.7", today)
+    add_case(services.session_factory, "X9")
+    add_study(services.session_factory, "X9", "1.2.X9.1", today)
+    return services.settings.data_dir, case, today
 
 
 def test_worklist_match_therapy_ttp_and_close(

@@ -261,3 +261,38 @@ def test_therapy_lines_and_ttp(services: Any) -> None:
 def test_parameters_are_shared_by_both_services(services: Any) -> None:
     assert isinstance(services.followups.parameters, FollowupParameters)
     assert services.therapy.list_lines(add_case(services.session_factory, "S1")) == []
+
+
+def test_second_lobe_session_appears_as_a_due_procedure(services: Any) -> None:
+    from planning_seed import PATIENT_INPUTS, seed_case
+    from tace_planner.services.planning import PlanningService
+    from tace_planner.services.procedures import ProcedureService
+
+    planning = PlanningService(services.session_factory, "dr ir", protocol=services.protocol)
+    case = seed_case(services, patient_id="SEQ")
+    planning.set_clinical_inputs(case, **PATIENT_INPUTS)
+    draft = planning.save_plan(planning.propose(case))
+    plan = planning.approve(draft.pk, [a.code for a in planning.warnings_to_acknowledge(draft.pk)])
+    assert len(plan.sessions) == 2
+    followups = _service(services, D(2026, 3, 20))
+    first = followups.due_sessions()
+    # the plan's first session was planned on 16 March: not logged by the 20th
+    assert [(s.session_number, s.due_on, s.category) for s in first] == [
+        (1, D(2026, 3, 16), "overdue")
+    ]
+    procedures = ProcedureService(services.session_factory, "dr ir", clock=clock(D(2026, 3, 20)))
+    item = procedures.log(
+        case,
+        {"performed_on": "2026-03-16", "operator": "Dr A", "lot": "L", "expiry": "2027-01-01",
+         "endpoint": "near-stasis", "delivered_fraction": 1.0, "lidocaine_mg": 40},
+        plan_pk=plan.pk, session_number=1,
+    )  # fmt: skip
+    procedures.sign(item.pk)
+    [second] = followups.due_sessions()
+    interval = plan.proposal.options.interval_days or 21
+    assert second.session_number == 2
+    assert second.due_on == D(2026, 3, 16) + dt.timedelta(days=interval)
+    assert second.label.startswith("TACE session 2")
+    assert second.category == "upcoming"
+    assert followups.due_sessions("overdue") == []
+    assert _service(services, D(2026, 5, 1)).due_sessions("overdue")[0].case_pk == case

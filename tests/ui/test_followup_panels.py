@@ -134,3 +134,33 @@ def test_docks_follow_the_case_list(qtbot: Any, services: Any) -> None:
     window.case_list.case_selected.emit(case)  # type: ignore[attr-defined]
     assert "closed" in timeline.title.text()
     assert "follow-up closed: death" in timeline.hover_text(today)
+
+
+def test_worklist_lists_due_tace_sessions_first(qtbot: Any) -> None:
+    from tace_planner.services.followup_dto import DueSession
+    from tace_planner.ui.panels.worklist_panel import WorklistPanel
+
+    session = DueSession(7, "S1", "Test^S1", "DEBIRI course", 2, "left lobe", D(2026, 4, 6),
+                         "due", after_tace=1)  # fmt: skip
+
+    class FakeService:
+        def worklist(self, category: str, **filters: Any) -> list[Any]:
+            return []
+
+        def due_sessions(self, category: str, **filters: Any) -> list[DueSession]:
+            return [session]
+
+    panel = WorklistPanel(FakeService())  # type: ignore[arg-type]
+    qtbot.addWidget(panel)
+    panel.refresh()
+    assert [panel.table.item(0, c).text() for c in (2, 3, 4, 6)] == [
+        "after TACE 1", "TACE session 2: left lobe", "2026-04-06", "TACE due"
+    ]  # fmt: skip
+    assert "1 TACE session(s) to perform" in panel.message.text()
+    with qtbot.waitSignal(panel.case_selected) as selected:
+        panel.table.selectRow(0)
+    assert selected.args == [7]
+    assert panel.selected_item() is None
+    panel.radiologist.setText("Dr X")
+    panel.refresh()
+    assert panel.table.rowCount() == 0  # an imaging filter hides the TACE sessions

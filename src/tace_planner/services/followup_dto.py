@@ -91,6 +91,43 @@ class TimepointItem:
 
 
 @dataclass(frozen=True)
+class DueSession:
+    """A planned TACE session not performed yet (e.g. the second lobe of a sequential plan)."""
+
+    case_pk: int
+    patient_id: str
+    patient_name: str
+    case_title: str
+    session_number: int
+    territory: str
+    due_on: dt.date | None
+    category: str
+    after_tace: int | None = None
+
+    @property
+    def label(self) -> str:
+        """ "TACE session 2: left lobe"."""
+        return f"TACE session {self.session_number}" + (
+            f": {self.territory}" if self.territory else ""
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        data: dict[str, Any] = _json(asdict(self))
+        data["label"] = self.label
+        return data
+
+
+def session_category(due_on: dt.date | None, today: dt.date) -> str:
+    """due (by Sunday), overdue (before today) or upcoming; a session without a date is due."""
+    if due_on is None:
+        return "due"
+    if due_on < today:
+        return "overdue"
+    return "due" if due_on <= week_end(today) else "upcoming"
+
+
+@dataclass(frozen=True)
 class MatchCandidate:
     """A timepoint whose window holds a study's date."""
 

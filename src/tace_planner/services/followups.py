@@ -38,10 +38,12 @@ from tace_planner.domain.schedule import (
 from tace_planner.domain.ttp import SITES
 from tace_planner.services.followup_dto import (
     CATEGORIES,
+    DueSession,
     MatchCandidate,
     StudyMatch,
     TimepointItem,
     categorise,
+    session_category,
     week_end,
 )
 from tace_planner.services.planning_records import get_case, signed_procedures
@@ -570,6 +572,53 @@ class FollowupService:
                 _, uid, on = min(inside)
                 out[row[0]] = (uid, on)
         return out
+
+    def due_sessions(
+        self,
+        category: str = "all",
+        *,
+        today: dt.date | None = None,
+        case_pk: int | None = None,
+    ) -> list[DueSession]:
+        """Planned TACE sessions not performed yet (the second lobe of a sequential plan),
+        due on the previous TACE plus the plan's interval; ``category`` as the worklist's.
+        """
+        from tace_planner.services.procedures import ProcedureService
+        from tace_planner.store.models import TreatmentPlanRow
+
+        day = today or self.today()
+        with self._sessions() as session:
+            query = select(TreatmentPlanRow.case_pk).where(TreatmentPlanRow.status == "approved")
+            if case_pk is not None:
+                query = query.where(TreatmentPlanRow.case_pk == case_pk)
+            case_pks = sorted(set(session.scalars(query)))
+            rows = {
+                row.id: (row.patient.patient_id, row.patient.name, row.title, row.closed_on)
+                for row in session.scalars(select(CaseRow).where(CaseRow.id.in_(case_pks)))
+            }
+        procedures = ProcedureService(self._sessions, self._user, clock=self._clock)
+        out = []
+        for pk in case_pks:
+            patient_id, name, title, closed_on = rows[pk]
+            if closed_on is not None:
+                continue
+            course = procedures.course(pk)
+            if course.next_session is None:
+                continue
+            item = DueSession(
+                case_pk=pk,
+                patient_id=patient_id,
+                patient_name=name,
+                case_title=title,
+                session_number=course.next_session,
+                territory=course.next_session_label,
+                due_on=course.next_session_due_on,
+                category=session_category(course.next_session_due_on, day),
+                after_tace=course.procedures or None,
+            )
+            if category in ("all", item.category):
+                out.append(item)
+        return sorted(out, key=lambda s: (s.due_on or day, s.case_pk))
 
     def case_timepoints(self, case_pk: int) -> list[TimepointItem]:
         """Every scheduled or done follow-up timepoint of a case (superseded and ended too)."""

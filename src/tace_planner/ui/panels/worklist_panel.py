@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from tace_planner.domain.errors import TacePlannerError
-from tace_planner.services.followup_dto import TimepointItem
+from tace_planner.services.followup_dto import DueSession, TimepointItem
 
 if TYPE_CHECKING:
     from tace_planner.services.followups import FollowupService
@@ -39,6 +39,7 @@ CATEGORY_LABELS = {
     "done": "Done",
     "all": "All",
 }
+SESSION_COLOUR = "#cfe2f3"
 STATUS_COLOURS = {"overdue": "#f4c7c3", "due": "#fce8b2", "done": "#d9ead3"}
 _PK_ROLE = Qt.UserRole + 1
 
@@ -56,6 +57,7 @@ class WorklistPanel(QWidget):
         self.setObjectName("worklist_panel")
         self._service = service
         self._items: list[TimepointItem] = []
+        self._sessions: list[DueSession] = []
         self.category = QComboBox()
         for key, text in CATEGORY_LABELS.items():
             self.category.addItem(text, key)
@@ -102,8 +104,13 @@ class WorklistPanel(QWidget):
 
     @property
     def items(self) -> list[TimepointItem]:
-        """The rows shown."""
+        """The follow-up timepoints shown (below the due TACE sessions)."""
         return list(self._items)
+
+    @property
+    def sessions(self) -> list[DueSession]:
+        """The planned TACE sessions shown first (e.g. the second lobe of a sequential plan)."""
+        return list(self._sessions)
 
     def set_category(self, key: str) -> None:
         """Show ``due``, ``overdue``, ``upcoming``, ``done`` or ``all``."""
@@ -115,12 +122,17 @@ class WorklistPanel(QWidget):
         if case_text and not case_text.isdigit():
             self.message.setText(f"case id: {case_text!r} is not a number")
             return
+        category = str(self.category.currentData())
+        radiologist = self.radiologist.text().strip() or None
+        modality = str(self.modality.currentData()) or None
+        case_pk = int(case_text) if case_text else None
         try:
             self._items = self._service.worklist(
-                str(self.category.currentData()),
-                radiologist=self.radiologist.text().strip() or None,
-                modality=str(self.modality.currentData()) or None,
-                case_pk=int(case_text) if case_text else None,
+                category, radiologist=radiologist, modality=modality, case_pk=case_pk
+            )
+            imaging_filter = radiologist or modality or category == "done"
+            self._sessions = (
+                [] if imaging_filter else self._service.due_sessions(category, case_pk=case_pk)
             )
         except TacePlannerError as error:
             self.message.setText(str(error))
@@ -129,12 +141,30 @@ class WorklistPanel(QWidget):
         proposed = sum(1 for item in self._items if item.proposed_study_uid)
         self.message.setText(
             f"{len(self._items)} timepoint(s)"
+            + (f", {len(self._sessions)} TACE session(s) to perform" if self._sessions else "")
             + (f"; {proposed} with a new study to confirm" if proposed else "")
         )
 
     def _fill(self) -> None:
-        self.table.setRowCount(len(self._items))
-        for row, item in enumerate(self._items):
+        offset = len(self._sessions)
+        self.table.setRowCount(offset + len(self._items))
+        for row, planned in enumerate(self._sessions):
+            after = f"after TACE {planned.after_tace}" if planned.after_tace else "planned"
+            values = (
+                f"{planned.patient_name} [{planned.patient_id}]",
+                f"{planned.case_pk} {planned.case_title}",
+                after,
+                planned.label,
+                planned.due_on.isoformat() if planned.due_on else "",
+                "",
+                f"TACE {planned.category}",
+                "",
+            )
+            for column, text in enumerate(values):
+                cell = QTableWidgetItem(text)
+                cell.setBackground(QBrush(QColor(SESSION_COLOUR)))
+                self.table.setItem(row, column, cell)
+        for row, item in enumerate(self._items, start=offset):
             tace = (
                 f"TACE {item.tace_number} · {item.tace_on.isoformat()}"
                 if item.tace_on and item.tace_number
@@ -162,15 +192,19 @@ class WorklistPanel(QWidget):
                 self.table.setItem(row, column, cell)
 
     def selected_item(self) -> TimepointItem | None:
-        """The selected row's timepoint."""
+        """The selected row's timepoint (None for a TACE session row)."""
         rows = self.table.selectionModel().selectedRows()
-        return self._items[rows[0].row()] if rows else None
+        index = rows[0].row() - len(self._sessions) if rows else -1
+        return self._items[index] if index >= 0 else None
 
     def _on_selection(self) -> None:
         item = self.selected_item()
         self.link_button.setEnabled(bool(item and item.proposed_study_uid))
+        rows = self.table.selectionModel().selectedRows()
         if item is not None:
             self.case_selected.emit(item.case_pk)
+        elif rows and rows[0].row() < len(self._sessions):
+            self.case_selected.emit(self._sessions[rows[0].row()].case_pk)
 
     def link_selected(self) -> None:
         """Link the selected row's proposed study to its timepoint (the user confirms by
