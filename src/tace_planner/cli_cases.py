@@ -72,7 +72,7 @@ def _timepoint(words: list[str]) -> tuple[str, str]:
 def run_case_command(args: argparse.Namespace, services: Any) -> int:
     """Run one ``case`` action."""
     cases = services.cases
-    if args.case_command == "close":
+    if args.case_command in ("close", "groups"):
         return run_case_close(args, services)
     if args.case_command == "new":
         item = cases.create_case(args.patient_id, args.title, planned_tace_on=args.tace_date)

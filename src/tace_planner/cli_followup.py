@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from tace_planner.domain.schedule import CLOSURE_REASONS
-from tace_planner.domain.ttp import ESTABLISHED, SITES
+from tace_planner.domain.ttp import ESTABLISHED, SEQUENCES, SITES, TIMINGS
 
 COMMANDS = ("followups", "followup", "therapy", "ttp")
 """Top-level commands this module runs."""
@@ -54,6 +54,11 @@ def add_followup_commands(commands: Any, case_id: Any) -> None:
     worklist.add_argument("--radiologist", help="only this radiologist's timepoints")
     worklist.add_argument("--modality", choices=("CT", "MR"))
     worklist.add_argument("--case", type=case_id, help="only this case")
+    worklist.add_argument(
+        "--link-new",
+        action="store_true",
+        help="first link each new study that fits exactly one follow-up window",
+    )
     worklist.add_argument("--json", action="store_true", help="one JSON object")
 
     followup = commands.add_parser("followup", help="match a study to a follow-up, choose a preset")
@@ -64,6 +69,11 @@ def add_followup_commands(commands: Any, case_id: Any) -> None:
     match.add_argument("--timepoint", type=_id, metavar="ID", help="link to this timepoint")
     match.add_argument("--case", type=case_id, help="unscheduled timepoint of this case")
     match.add_argument("--json", action="store_true")
+    progression = actions.add_parser("progression", help="record progression at a follow-up")
+    progression.add_argument("--timepoint", type=_id, required=True, metavar="ID")
+    progression.add_argument(
+        "--site", required=True, choices=(*SITES, "none"), help="where ('none' clears it)"
+    )
     preset = actions.add_parser("preset", help="choose a case's schedule preset")
     preset.add_argument("--case", type=case_id, required=True)
     preset.add_argument("--preset", required=True, help="protocol, society or months")
@@ -90,15 +100,44 @@ def add_followup_commands(commands: Any, case_id: Any) -> None:
 
 
 def add_case_close(actions: Any, case_id: Any) -> None:
-    """Add ``case close`` to the ``case`` actions."""
+    """Add ``case close`` and ``case groups`` to the ``case`` actions."""
     close = actions.add_parser("close", help="end a case's follow-up")
     close.add_argument("--case", type=case_id, required=True)
     close.add_argument("--reason", required=True, choices=CLOSURE_REASONS)
     close.add_argument("--date", type=_date, required=True, metavar="D")
+    groups = actions.add_parser("groups", help="dates and groups for the cohort tables")
+    groups.add_argument("--case", type=case_id, required=True)
+    groups.add_argument("--diagnosed", type=_date, metavar="D", help="primary diagnosis")
+    groups.add_argument("--liver-metastases", type=_date, metavar="D", help="detected on")
+    groups.add_argument("--timing", choices=(*TIMINGS, "derive"), help="entered, or derive")
+    groups.add_argument("--sequence", choices=(*SEQUENCES, "derive"), help="entered, or derive")
+    groups.add_argument("--json", action="store_true")
+
+
+_GROUP_OPTIONS = (
+    ("diagnosed", "diagnosed_on"),
+    ("liver_metastases", "liver_metastases_on"),
+    ("timing", "metastases_timing"),
+    ("sequence", "tace_sequence"),
+)
 
 
 def run_case_close(args: argparse.Namespace, services: Any) -> int:
-    """``case close``: end the follow-up, drop the timepoints due after it."""
+    """``case close`` (end the follow-up, drop the timepoints due after it) and ``case groups``."""
+    if args.case_command == "groups":
+        values: dict[str, Any] = {}
+        for option, name in _GROUP_OPTIONS:
+            value = getattr(args, option)
+            if value is not None:
+                values[name] = "" if value == "derive" else value
+        groups = services.therapy.set_case_attributes(args.case, **values)
+        if args.json:
+            print(json.dumps(groups, ensure_ascii=False))
+        else:
+            for group in groups.values():
+                print(f"{group['name']}: {group['value'] or 'unknown'} ({group['how']}: "
+                      f"{group['rule']})")  # fmt: skip
+        return 0
     items = services.followups.close_case(args.case, args.reason, args.date)
     ended = sum(1 for t in items if t.status == "ended")
     print(
@@ -126,6 +165,10 @@ def run_followup_command(args: argparse.Namespace, services: Any) -> int:
     if args.command == "followups":
         if not services.read_only:
             followups.sync_all()
+            if args.link_new:
+                for linked in followups.link_new_studies():
+                    print(f"linked {linked.study_uid} to {linked.label} of case "
+                          f"{linked.case_pk}", file=sys.stderr)  # fmt: skip
         category = args.category or "due"
         items = followups.worklist(
             category, radiologist=args.radiologist, modality=args.modality, case_pk=args.case
@@ -150,6 +193,11 @@ def run_followup_command(args: argparse.Namespace, services: Any) -> int:
                 print(_row(item))
         return 0
     if args.command == "followup":
+        if args.followup_command == "progression":
+            site = "" if args.site == "none" else args.site
+            item = followups.record_progression(args.timepoint, site)
+            print(f"{item.label} of case {item.case_pk}: progression {site or 'cleared'}")
+            return 0
         if args.followup_command == "preset":
             items = followups.set_preset(args.case, args.preset)
             print(f"case {args.case}: preset {args.preset}; {len(items)} timepoint(s)")

@@ -107,3 +107,31 @@ def test_bad_command_lines(
     assert "9.9.9" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         _run(folder, "followups", "--due", "--overdue")
+
+
+def test_groups_progression_and_link_new(
+    data_dir: tuple[Path, int, dt.date], capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, case, today = data_dir
+    diagnosed = (today - dt.timedelta(days=400)).isoformat()
+    detected = (today - dt.timedelta(days=380)).isoformat()
+    assert _run(folder, "case", "groups", "--case", str(case), "--diagnosed", diagnosed,
+                "--liver-metastases", detected, "--json") == 0  # fmt: skip
+    groups = json.loads(capsys.readouterr().out)
+    assert groups["metastases_timing"]["value"] == "synchronous"  # 20 days apart
+    assert groups["detection_to_tace"]["value"] == "> 3 months"
+    assert _run(folder, "case", "groups", "--case", str(case), "--timing", "metachronous",
+                "--json") == 0  # fmt: skip
+    assert json.loads(capsys.readouterr().out)["metastases_timing"]["how"] == "entered"
+    # the new study fits exactly one window: linked at once
+    assert _run(folder, "followups", "--done", "--link-new", "--json") == 0
+    captured = capsys.readouterr()
+    assert "linked 1.2.C1.7 to TACE 1 follow-up 1" in captured.err
+    [done] = json.loads(captured.out)["timepoints"]
+    assert _run(folder, "followup", "progression", "--timepoint", str(done["pk"]),
+                "--site", "liver") == 0  # fmt: skip
+    assert "progression liver" in capsys.readouterr().out
+    assert _run(folder, "ttp", "--case", str(case)) == 0
+    out = capsys.readouterr().out
+    assert "TACE 1" in out
+    assert "progression" in out

@@ -866,6 +866,19 @@ class FollowupService:
         session.flush()
         return timepoint
 
+    def link_new_studies(self) -> list[TimepointItem]:
+        """Link every unlinked study whose date lies in exactly one open window of its patient
+        (the "link at once" setting; ambiguous and unscheduled studies wait for the user)."""
+        linked = []
+        for match in self.unmatched_studies():
+            if len(match.candidates) == 1:
+                linked.append(
+                    self.confirm_match(
+                        match.study_uid, timepoint_pk=match.candidates[0].timepoint.pk
+                    )
+                )
+        return linked
+
     def unmatched_studies(self, patient_pks: Iterable[int] | None = None) -> list[StudyMatch]:
         """Studies not linked to any timepoint whose patient has an open follow-up, each with
         where it would go (the automatic matching of newly imported studies)."""

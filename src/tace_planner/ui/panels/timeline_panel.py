@@ -142,6 +142,12 @@ class TimelinePanel(QWidget):
                       symbolBrush=IMAGING_COLOUR, symbolSize=10)  # fmt: skip
         for point in done:
             mark = f" · progression ({point.progression_site})" if point.progression_site else ""
+            label = point.response or ("PD" if point.progression_site else "")
+            if label:  # response labels are filled in by the response assessment
+                text = pg.TextItem(label, color=IMAGING_COLOUR, anchor=(0.5, 1.2))
+                text.setPos(_x(point.on), y_img)
+                plot.addItem(text)
+                mark += f" · {label}" if point.response else ""
             self._texts.append((_x(point.on), f"{point.label} imaged {point.on}{mark}"))
         if data.due:
             plot.plot([_x(t.due_on) for t in data.due if t.due_on], [y_img] * len(data.due),
