@@ -73,6 +73,16 @@ def test_worklist_shows_categories_filters_and_links_the_proposed_study(
 
     panel.set_category("overdue")
     assert {item.patient_id for item in panel.items} == {"W2"}
+    # the schedule preset of the selected row's case, chosen here, is laid out again
+    panel.table.selectRow(0)
+    assert panel.preset.isEnabled()
+    assert panel.preset.currentData() == "protocol"
+    overdue_case = panel.selected_item().case_pk
+    panel.preset.setCurrentIndex(panel.preset.findData("months"))
+    panel.preset.activated.emit(panel.preset.currentIndex())
+    assert "schedule 1, 3, 6, 9, 12 months" in panel.message.text()
+    preset, _ = followups.schedule_preset(overdue_case)
+    assert preset.key == "months"
     panel.set_category("done")
     assert [item.study_uid for item in panel.items] == ["1.2.W1.1", "1.2.W1.2", "1.2.W1.3"]
     panel.case_filter.setText("abc")
@@ -144,6 +154,8 @@ def test_worklist_lists_due_tace_sessions_first(qtbot: Any) -> None:
                          "due", after_tace=1)  # fmt: skip
 
     class FakeService:
+        parameters = type("P", (), {"presets": {}})()
+
         def worklist(self, category: str, **filters: Any) -> list[Any]:
             return []
 

@@ -69,6 +69,11 @@ class WorklistPanel(QWidget):
         self.case_filter = QLineEdit()
         self.case_filter.setPlaceholderText("case id")
         self.case_filter.setMaximumWidth(80)
+        self.preset = QComboBox()
+        self.preset.setToolTip("Follow-up schedule of the selected row's case (audited)")
+        for key, preset in service.parameters.presets.items():
+            self.preset.addItem(preset.label, key)
+        self.preset.setEnabled(False)
         self.refresh_button = QPushButton("Refresh")
         self.link_button = QPushButton("Link proposed study")
         self.link_button.setEnabled(False)
@@ -86,7 +91,7 @@ class WorklistPanel(QWidget):
         filters = QHBoxLayout()
         for widget in (
             self.category, self.radiologist, self.modality, self.case_filter,
-            self.refresh_button, self.link_button,
+            self.refresh_button, self.link_button, self.preset,
         ):  # fmt: skip
             filters.addWidget(widget)
         layout = QVBoxLayout(self)
@@ -101,6 +106,7 @@ class WorklistPanel(QWidget):
         self.refresh_button.clicked.connect(self.refresh)
         self.link_button.clicked.connect(self.link_selected)
         self.table.itemSelectionChanged.connect(self._on_selection)
+        self.preset.activated.connect(self._on_preset_chosen)
 
     @property
     def items(self) -> list[TimepointItem]:
@@ -201,10 +207,29 @@ class WorklistPanel(QWidget):
         item = self.selected_item()
         self.link_button.setEnabled(bool(item and item.proposed_study_uid))
         rows = self.table.selectionModel().selectedRows()
+        self.preset.setEnabled(item is not None)
         if item is not None:
+            try:
+                preset, _version = self._service.schedule_preset(item.case_pk)
+                self.preset.setCurrentIndex(self.preset.findData(preset.key))
+            except TacePlannerError as error:
+                self.message.setText(str(error))
             self.case_selected.emit(item.case_pk)
         elif rows and rows[0].row() < len(self._sessions):
             self.case_selected.emit(self._sessions[rows[0].row()].case_pk)
+
+    def _on_preset_chosen(self, index: int) -> None:
+        item = self.selected_item()
+        if item is None:
+            return
+        key = str(self.preset.itemData(index))
+        try:
+            self._service.set_preset(item.case_pk, key)
+        except TacePlannerError as error:
+            self.message.setText(str(error))
+            return
+        self.refresh()
+        self.message.setText(f"case {item.case_pk}: schedule {self.preset.itemText(index)}")
 
     def link_selected(self) -> None:
         """Link the selected row's proposed study to its timepoint (the user confirms by
