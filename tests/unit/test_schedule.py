@@ -5,10 +5,13 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import importlib.resources
+import itertools
 import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tace_planner.domain.errors import InvalidInputError
 from tace_planner.domain.schedule import (
@@ -176,3 +179,31 @@ def test_sources_are_cited_without_internal_wording(params: FollowupParameters) 
     explanation = schedule_explanation(params.preset("protocol"), D(2026, 3, 16))
     assert explanation.result.startswith("2026-05-11, 2026-08-11, 2026-11-11")
     assert "last day" in explanation.formula
+
+
+_days = st.dates(min_value=D(1990, 1, 1), max_value=D(2100, 12, 31))
+
+
+@given(day=_days, months=st.integers(min_value=-240, max_value=240))
+def test_add_months_lands_in_the_right_month_and_never_overshoots(
+    day: dt.date, months: int
+) -> None:
+    result = add_months(day, months)
+    assert (result.year * 12 + result.month) - (day.year * 12 + day.month) == months
+    assert result.day <= day.day
+    if day.day <= 28:
+        assert result.day == day.day
+        assert add_months(result, -months) == day
+    else:  # clamped only when the target month is shorter
+        next_month = add_months(result.replace(day=1), 1)
+        assert result.day == day.day or result == next_month - dt.timedelta(days=1)
+
+
+@given(day=_days, key=st.sampled_from(["protocol", "society", "months"]))
+def test_schedules_increase_and_windows_hold_their_due_date(day: dt.date, key: str) -> None:
+    params = FollowupParameters.from_dict(_file())
+    dues = schedule_after(day, params.preset(key), 36)
+    assert dues
+    assert all(a.due_on < b.due_on for a, b in itertools.pairwise(dues))
+    assert all(t.contains(t.due_on) and t.due_on > day for t in dues)
+    assert dues[-1].due_on <= add_months(day, 36)
