@@ -553,14 +553,19 @@ class FollowupService:
         ends = [r[11] for r in rows if r[11] is not None]
         if not starts or not ends:
             return {}
-        studies = session.execute(
-            select(StudyRow.patient_pk, StudyRow.study_uid, StudyRow.study_on).where(
-                StudyRow.timepoint_pk.is_(None),
-                StudyRow.patient_pk.in_(patients),
-                StudyRow.study_on >= min(starts),
-                StudyRow.study_on <= max(ends),
-            )
-        ).all()
+        # unlinked studies are few: select them by date (index on timepoint_pk), then keep
+        # the rows' patients here rather than sending thousands of patient keys to SQL
+        studies = [
+            study
+            for study in session.execute(
+                select(StudyRow.patient_pk, StudyRow.study_uid, StudyRow.study_on).where(
+                    StudyRow.timepoint_pk.is_(None),
+                    StudyRow.study_on >= min(starts),
+                    StudyRow.study_on <= max(ends),
+                )
+            ).all()
+            if study[0] in patients
+        ]
         out: dict[int, tuple[str, dt.date]] = {}
         for row in rows:
             inside = [

@@ -207,7 +207,7 @@ class TimepointRow(Base):
     __tablename__ = "timepoint"
     __table_args__ = (
         UniqueConstraint("case_pk", "label", name="uq_timepoint_case_label"),
-        Index("ix_timepoint_status_due_on", "status", "due_on"),
+        Index("ix_timepoint_status_due_on", "status", "due_on", "window_end_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

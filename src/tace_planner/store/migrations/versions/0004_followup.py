@@ -7,7 +7,7 @@ Create Date: 2026-12-05
 
 Written by hand; names follow the naming convention of ``tace_planner.store.models``.
 New columns of existing tables have server defaults, so rows written by 0003 stay valid.
-The composite index on timepoint (status, due_on) serves the worklist's date queries.
+The composite index on timepoint (status, due_on, window_end_on) serves the worklist.
 """
 
 from __future__ import annotations
@@ -116,7 +116,9 @@ def upgrade() -> None:
             ondelete="SET NULL",
         )
         batch.create_index(op.f("ix_timepoint_schedule_pk"), ["schedule_pk"], unique=False)
-        batch.create_index("ix_timepoint_status_due_on", ["status", "due_on"], unique=False)
+        batch.create_index(
+            "ix_timepoint_status_due_on", ["status", "due_on", "window_end_on"], unique=False
+        )
 
 
 def downgrade() -> None:
