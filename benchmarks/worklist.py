@@ -27,7 +27,8 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from tace_planner.domain.schedule import FollowupParameters, schedule_after
-from tace_planner.services.followups import FollowupService, label_of, load_followup_parameters
+from tace_planner.services.followup_records import label_of, load_followup_parameters
+from tace_planner.services.followups import FollowupService
 from tace_planner.store.db import make_engine, make_session_factory, sqlite_url_for
 from tace_planner.store.followup_rows import FollowupScheduleRow
 from tace_planner.store.models import CaseRow, PatientRow, StudyRow, TimepointRow

@@ -3,13 +3,9 @@ closing a case.
 
 One unit of work per user action, each audited. The rules are pure
 (:mod:`tace_planner.domain.schedule`); this service reads the signed procedures of a case,
-stores the schedule with the parameter values it used (a snapshot: a changed
-``followup.json`` changes new schedules only) and keeps the timepoints in step:
-
-* every signed TACE restarts the schedule (open timepoints of the earlier TACE due on or
-  after it are superseded);
-* a preset chosen for the case replaces the open timepoints of the current TACE;
-* closing the case (death, progression, withdrawal, lost) ends the timepoints due after it.
+stores the schedule with the parameter values it used and keeps the timepoints in step
+(:mod:`tace_planner.services.followup_sync`); its queries are in
+:mod:`tace_planner.services.followup_records`.
 
 Therapy lines, time to progression and the timeline are in
 :mod:`tace_planner.services.therapy_lines`.
@@ -18,22 +14,17 @@ Therapy lines, time to progression and the timeline are in
 from __future__ import annotations
 
 import datetime as dt
-import importlib.resources
-import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import and_, func, literal, select
-from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session, sessionmaker
 
-from tace_planner.domain.errors import InvalidInputError, NotFoundError
+from tace_planner.domain.errors import InvalidInputError
 from tace_planner.domain.schedule import (
     CaseEnd,
     FollowupParameters,
     SchedulePreset,
-    TaceDate,
-    schedule_after,
 )
 from tace_planner.domain.ttp import SITES
 from tace_planner.services.followup_dto import (
@@ -42,115 +33,34 @@ from tace_planner.services.followup_dto import (
     MatchCandidate,
     StudyMatch,
     TimepointItem,
-    categorise,
     session_category,
     week_end,
 )
-from tace_planner.services.planning_records import get_case, signed_procedures
+from tace_planner.services.followup_records import (
+    DONE_STATES,
+    OPEN,
+    latest_taces,
+    load_followup_parameters,
+    proposals,
+    same_patient,
+    study_by_uid,
+    timepoint_item,
+    timepoint_row,
+    unscheduled_timepoint,
+    worklist_select,
+)
+from tace_planner.services.followup_sync import ScheduleSync
+from tace_planner.services.planning_records import get_case
 from tace_planner.store.audit import row_snapshot
 from tace_planner.store.followup_rows import FollowupScheduleRow
 from tace_planner.store.models import (
     CaseRow,
     PatientRow,
-    SegmentationRow,
     StudyRow,
     TimepointRow,
     utc_now,
 )
 from tace_planner.store.unit_of_work import UnitOfWork
-
-FOLLOWUP_FILE = "followup.json"
-OPEN = "scheduled"
-DONE_STATES = ("done", "unscheduled")
-
-
-def load_followup_parameters(folder: Path | None = None) -> FollowupParameters:
-    """``folder/followup.json`` when it exists, else the packaged file; the field is named on
-    error."""
-    if folder is not None and (Path(folder) / FOLLOWUP_FILE).is_file():
-        path = Path(folder) / FOLLOWUP_FILE
-        text, origin = path.read_text(encoding="utf-8"), str(path)
-    else:
-        resource = importlib.resources.files("tace_planner.resources") / "parameters"
-        text, origin = (resource / FOLLOWUP_FILE).read_text(encoding="utf-8"), FOLLOWUP_FILE
-    try:
-        data = json.loads(text)
-    except ValueError as error:
-        raise InvalidInputError(origin, f"is not valid JSON ({error})") from None
-    return FollowupParameters.from_dict(data, origin=origin)
-
-
-def label_of(tace_number: int, followup_number: int) -> str:
-    """The timepoint label of a scheduled follow-up, e.g. "TACE 1 follow-up 2"."""
-    return f"TACE {tace_number} follow-up {followup_number}"
-
-
-def _worklist_select(*, with_study: bool = True) -> Any:
-    """The worklist's columns; open timepoints have no study, so their query skips that join."""
-    linked = aliased(StudyRow)
-    study_columns = (
-        (linked.study_uid, linked.study_on)
-        if with_study
-        else (literal(None).label("study_uid"), literal(None).label("study_on"))
-    )
-    query = (
-        select(
-            TimepointRow.id,
-            TimepointRow.case_pk,
-            PatientRow.patient_id,
-            PatientRow.name,
-            CaseRow.title,
-            TimepointRow.tace_number,
-            FollowupScheduleRow.anchor_on,
-            TimepointRow.label,
-            TimepointRow.followup_number,
-            TimepointRow.due_on,
-            TimepointRow.window_start_on,
-            TimepointRow.window_end_on,
-            TimepointRow.status,
-            TimepointRow.modality,
-            TimepointRow.radiologist,
-            *study_columns,
-            TimepointRow.progression_site,
-            TimepointRow.imaged_on,
-            PatientRow.id,
-        )
-        .join(CaseRow, CaseRow.id == TimepointRow.case_pk)
-        .join(PatientRow, PatientRow.id == CaseRow.patient_pk)
-        .outerjoin(FollowupScheduleRow, FollowupScheduleRow.id == TimepointRow.schedule_pk)
-    )
-    return query.outerjoin(linked, linked.timepoint_pk == TimepointRow.id) if with_study else query
-
-
-def _item(
-    row: Any,
-    today: dt.date,
-    proposal: tuple[str, dt.date] | None = None,
-    sunday: dt.date | None = None,
-) -> TimepointItem:
-    return TimepointItem(
-        pk=row[0],
-        case_pk=row[1],
-        patient_id=row[2],
-        patient_name=row[3],
-        case_title=row[4],
-        tace_number=row[5],
-        tace_on=row[6],
-        label=row[7],
-        followup_number=row[8],
-        due_on=row[9],
-        window_start_on=row[10],
-        window_end_on=row[11],
-        status=row[12],
-        category=categorise(row[12], row[9], row[11], today, sunday),
-        modality=row[13],
-        radiologist=row[14],
-        study_uid=row[15] or "",
-        study_on=row[16] or (row[18] if row[12] in DONE_STATES else None),
-        proposed_study_uid=proposal[0] if proposal else "",
-        proposed_study_on=proposal[1] if proposal else None,
-        progression_site=row[17],
-    )
 
 
 class FollowupService:
@@ -185,6 +95,7 @@ class FollowupService:
         self._parameters = parameters
         self._parameters_dir = parameters_dir
         self._clock = clock
+        self._keeper = ScheduleSync(lambda: self.parameters, user, clock)
 
     @property
     def parameters(self) -> FollowupParameters:
@@ -211,7 +122,7 @@ class FollowupService:
             No such case.
         """
         with UnitOfWork(self._sessions, user=self._user) as uow:
-            changed = self._sync(uow, get_case(uow.session, case_pk))
+            changed = self._keeper.sync(uow, get_case(uow.session, case_pk))
             if changed:
                 uow.commit()
         return self.case_timepoints(case_pk)
@@ -222,7 +133,7 @@ class FollowupService:
         Returns the number of cases changed.
         """
         with self._sessions() as session:
-            latest = {case_pk: (n, on) for case_pk, n, on in self._latest_taces(session)}
+            latest = {case_pk: (n, on) for case_pk, n, on in latest_taces(session)}
             active = {
                 row.case_pk: (row.tace_number, row.anchor_on)
                 for row in session.execute(
@@ -237,183 +148,6 @@ class FollowupService:
         for case_pk in stale:
             self.sync_case(case_pk)
         return len(stale)
-
-    @staticmethod
-    def _latest_taces(session: Session) -> list[tuple[int, int, dt.date]]:
-        from tace_planner.store.procedure_rows import ProcedureRevisionRow, ProcedureRow
-
-        rows = session.execute(
-            select(ProcedureRow.case_pk, ProcedureRow.number, ProcedureRevisionRow.performed_on)
-            .join(ProcedureRevisionRow, ProcedureRevisionRow.procedure_pk == ProcedureRow.id)
-            .where(
-                ProcedureRevisionRow.signed_at.is_not(None),
-                ProcedureRevisionRow.performed_on.is_not(None),
-            )
-            .order_by(ProcedureRow.case_pk, ProcedureRow.number, ProcedureRevisionRow.revision)
-        ).all()
-        latest: dict[int, tuple[int, dt.date]] = {}
-        for case_pk, number, on in rows:
-            current = latest.get(case_pk)
-            if current is None or (on, number) >= (current[1], current[0]):
-                latest[case_pk] = (number, on)
-        return [(pk, n, on) for pk, (n, on) in latest.items()]
-
-    def _taces(self, session: Session, case_pk: int) -> list[tuple[TaceDate, int]]:
-        return [
-            (TaceDate(procedure.number, revision.performed_on), procedure.id)
-            for procedure, revision in signed_procedures(session, case_pk)
-            if revision.performed_on is not None
-        ]
-
-    def _sync(self, uow: UnitOfWork, case: CaseRow) -> bool:
-        session = uow.session
-        taces = self._taces(session, case.id)
-        schedules = session.scalars(
-            select(FollowupScheduleRow)
-            .where(
-                FollowupScheduleRow.case_pk == case.id,
-                FollowupScheduleRow.status.in_(("active", "ended")),
-            )
-            .order_by(FollowupScheduleRow.id)
-        ).all()
-        current = schedules[-1] if schedules else None
-        changed = False
-        if taces:
-            latest, procedure_pk = max(taces, key=lambda t: (t[0].on, t[0].number))
-            preset_key = case.followup_preset or self.parameters.default_preset
-            same_tace = current is not None and (current.tace_number, current.anchor_on) == (
-                latest.number,
-                latest.on,
-            )
-            if not (same_tace and current is not None and current.preset == preset_key):
-                reason = (
-                    f"preset changed to {preset_key}"
-                    if same_tace
-                    else f"TACE {latest.number} on {latest.on.isoformat()} restarted the schedule"
-                )
-                for old in schedules:
-                    self._supersede(session, old, latest.on, reason, drop_open=same_tace)
-                current = self._new_schedule(uow, case, latest, procedure_pk, preset_key)
-                changed = True
-        if current is not None and case.closed_on is not None:
-            changed |= self._end(session, current, case.closed_on, case.closure_reason)
-        return changed
-
-    def _supersede(
-        self,
-        session: Session,
-        schedule: FollowupScheduleRow,
-        on: dt.date,
-        reason: str,
-        *,
-        drop_open: bool,
-    ) -> None:
-        schedule.status = "superseded"
-        schedule.ended_on = on
-        schedule.end_reason = reason
-        for timepoint in session.scalars(
-            select(TimepointRow).where(
-                TimepointRow.schedule_pk == schedule.id, TimepointRow.status.in_((OPEN, "ended"))
-            )
-        ):
-            if drop_open and not self._has_links(session, timepoint.id):
-                session.delete(timepoint)
-            elif drop_open or (timepoint.due_on is not None and timepoint.due_on >= on):
-                timepoint.status = "superseded"
-        session.flush()
-
-    @staticmethod
-    def _has_links(session: Session, timepoint_pk: int) -> bool:
-        study = session.scalar(select(StudyRow.id).where(StudyRow.timepoint_pk == timepoint_pk))
-        mask = session.scalar(
-            select(SegmentationRow.id).where(SegmentationRow.timepoint_pk == timepoint_pk)
-        )
-        return study is not None or mask is not None
-
-    def _new_schedule(
-        self,
-        uow: UnitOfWork,
-        case: CaseRow,
-        tace: TaceDate,
-        procedure_pk: int,
-        preset_key: str,
-    ) -> FollowupScheduleRow:
-        session = uow.session
-        parameters = self.parameters
-        preset = parameters.preset(preset_key)
-        schedule = FollowupScheduleRow(
-            case_pk=case.id,
-            procedure_pk=procedure_pk,
-            tace_number=tace.number,
-            anchor_on=tace.on,
-            preset=preset.key,
-            parameters={
-                "file_version": parameters.version,
-                "preset": preset.to_json(),
-                "horizon_months": parameters.horizon_months,
-            },
-            status="active",
-            end_reason="",
-            created_at=self._clock(),
-            created_by=self._user,
-        )
-        session.add(schedule)
-        session.flush()
-        taken = set(
-            session.scalars(select(TimepointRow.label).where(TimepointRow.case_pk == case.id))
-        )
-        ordinal = len(taken)
-        for due in schedule_after(tace.on, preset, parameters.horizon_months):
-            label = label_of(tace.number, due.number)
-            if label in taken:
-                continue
-            ordinal += 1
-            session.add(
-                TimepointRow(
-                    case_pk=case.id,
-                    kind="follow_up",
-                    label=label,
-                    ordinal=ordinal,
-                    schedule_pk=schedule.id,
-                    tace_number=tace.number,
-                    followup_number=due.number,
-                    due_on=due.due_on,
-                    window_start_on=due.window_start_on,
-                    window_end_on=due.window_end_on,
-                    status=OPEN,
-                    modality=preset.modality,
-                )
-            )
-        uow.audit(
-            action="schedule_followups",
-            entity="followup_schedule",
-            entity_pk=schedule,
-            after=row_snapshot(schedule),
-            summary=f"case {case.id}: follow-up after TACE {tace.number} "
-            f"({tace.on.isoformat()}) scheduled: {preset.describe()} "
-            f"(parameters version {parameters.version})",
-        )
-        return schedule
-
-    @staticmethod
-    def _end(session: Session, schedule: FollowupScheduleRow, on: dt.date, reason: str) -> bool:
-        changed = False
-        for timepoint in session.scalars(
-            select(TimepointRow).where(
-                TimepointRow.schedule_pk == schedule.id,
-                TimepointRow.status == OPEN,
-                TimepointRow.due_on > on,
-            )
-        ):
-            timepoint.status = "ended"
-            changed = True
-        if schedule.status != "ended":
-            schedule.status = "ended"
-            schedule.ended_on = on
-            schedule.end_reason = reason
-            changed = True
-        session.flush()
-        return changed
 
     def schedule_preset(self, case_pk: int) -> tuple[SchedulePreset, str]:
         """The preset of the case's current schedule (its snapshot) and the parameter version;
@@ -453,7 +187,7 @@ class FollowupService:
                     after={"followup_preset": chosen.key},
                     summary=f"case {case_pk}: follow-up preset {chosen.label}",
                 )
-                self._sync(uow, case)
+                self._keeper.sync(uow, case)
                 uow.commit()
         return self.case_timepoints(case_pk)
 
@@ -475,7 +209,7 @@ class FollowupService:
             before = {"closed_on": case.closed_on, "closure_reason": case.closure_reason}
             case.closed_on, case.closure_reason = on, reason
             # a closure date earlier than before re-opens nothing: re-end from the new date
-            self._sync(uow, case)
+            self._keeper.sync(uow, case)
             uow.audit(
                 action="close_case",
                 entity="case",
@@ -528,7 +262,7 @@ class FollowupService:
             "done": TimepointRow.status.in_(DONE_STATES),
             "all": TimepointRow.status.in_((OPEN, *DONE_STATES)),
         }
-        query = _worklist_select(with_study=category in ("done", "all")).where(conditions[category])
+        query = worklist_select(with_study=category in ("done", "all")).where(conditions[category])
         if radiologist:
             query = query.where(TimepointRow.radiologist == radiologist)
         if modality:
@@ -540,43 +274,8 @@ class FollowupService:
             query = query.limit(limit)
         with self._sessions() as session:
             rows = session.execute(query).all()
-            proposals = self._proposals(session, [r for r in rows if r[12] == OPEN])
-        return [_item(row, day, proposals.get(row[0]), sunday) for row in rows]
-
-    @staticmethod
-    def _proposals(session: Session, rows: list[Any]) -> dict[int, tuple[str, dt.date]]:
-        """Unlinked studies of the rows' patients within each row's window (closest first)."""
-        if not rows:
-            return {}
-        patients = {r[19] for r in rows}
-        starts = [r[10] for r in rows if r[10] is not None]
-        ends = [r[11] for r in rows if r[11] is not None]
-        if not starts or not ends:
-            return {}
-        # unlinked studies are few: select them by date (index on timepoint_pk), then keep
-        # the rows' patients here rather than sending thousands of patient keys to SQL
-        studies = [
-            study
-            for study in session.execute(
-                select(StudyRow.patient_pk, StudyRow.study_uid, StudyRow.study_on).where(
-                    StudyRow.timepoint_pk.is_(None),
-                    StudyRow.study_on >= min(starts),
-                    StudyRow.study_on <= max(ends),
-                )
-            ).all()
-            if study[0] in patients
-        ]
-        out: dict[int, tuple[str, dt.date]] = {}
-        for row in rows:
-            inside = [
-                (abs((on - row[9]).days), uid, on)
-                for patient, uid, on in studies
-                if patient == row[19] and row[10] <= on <= row[11]
-            ]
-            if inside:
-                _, uid, on = min(inside)
-                out[row[0]] = (uid, on)
-        return out
+            proposed = proposals(session, [r for r in rows if r[12] == OPEN])
+        return [timepoint_item(row, day, proposed.get(row[0]), sunday) for row in rows]
 
     def due_sessions(
         self,
@@ -629,13 +328,13 @@ class FollowupService:
         """Every scheduled or done follow-up timepoint of a case (superseded and ended too)."""
         day = self.today()
         query = (
-            _worklist_select()
+            worklist_select()
             .where(TimepointRow.case_pk == case_pk, TimepointRow.status != "")
             .order_by(TimepointRow.due_on, TimepointRow.imaged_on, TimepointRow.id)
         )
         with self._sessions() as session:
             get_case(session, case_pk)
-            return [_item(row, day) for row in session.execute(query).all()]
+            return [timepoint_item(row, day) for row in session.execute(query).all()]
 
     def assign(
         self, timepoint_pk: int, *, radiologist: str | None = None, modality: str | None = None
@@ -644,7 +343,7 @@ class FollowupService:
         if modality is not None and modality not in ("CT", "MR"):
             raise InvalidInputError("modality", "must be CT or MR")
         with UnitOfWork(self._sessions, user=self._user) as uow:
-            timepoint = self._timepoint(uow.session, timepoint_pk)
+            timepoint = timepoint_row(uow.session, timepoint_pk)
             before = row_snapshot(timepoint)
             if radiologist is not None:
                 timepoint.radiologist = radiologist.strip()
@@ -674,7 +373,7 @@ class FollowupService:
         if site and site not in SITES:
             raise InvalidInputError("progression site", f"expected one of {SITES}")
         with UnitOfWork(self._sessions, user=self._user) as uow:
-            timepoint = self._timepoint(uow.session, timepoint_pk)
+            timepoint = timepoint_row(uow.session, timepoint_pk)
             if timepoint.status not in DONE_STATES and timepoint.status != "":
                 raise InvalidInputError(
                     "timepoint", f"{timepoint.label} has no study yet: link its study first"
@@ -696,13 +395,6 @@ class FollowupService:
     def _one(self, case_pk: int, timepoint_pk: int) -> TimepointItem:
         return next(t for t in self.case_timepoints(case_pk) if t.pk == timepoint_pk)
 
-    @staticmethod
-    def _timepoint(session: Session, timepoint_pk: int) -> TimepointRow:
-        timepoint = session.get(TimepointRow, timepoint_pk)
-        if timepoint is None:
-            raise NotFoundError(f"timepoint {timepoint_pk} does not exist")
-        return timepoint
-
     # -- matching ----------------------------------------------------------------
 
     def match_study(self, study_uid: str) -> StudyMatch:
@@ -715,7 +407,7 @@ class FollowupService:
             The study is not in the database.
         """
         with self._sessions() as session:
-            study = self._study(session, study_uid)
+            study = study_by_uid(session, study_uid)
             patient = session.get(PatientRow, study.patient_pk)
             patient_id = patient.patient_id if patient else ""
             if study.timepoint_pk is not None:
@@ -731,7 +423,7 @@ class FollowupService:
                     message="the study has no date: link it to a timepoint by hand",
                 )  # fmt: skip
             rows = session.execute(
-                _worklist_select().where(
+                worklist_select().where(
                     CaseRow.patient_pk == study.patient_pk,
                     TimepointRow.status == OPEN,
                     TimepointRow.window_start_on <= study.study_on,
@@ -745,7 +437,10 @@ class FollowupService:
             ).all()
         today = self.today()
         candidates = sorted(
-            (MatchCandidate(_item(r, today), abs((study.study_on - r[9]).days)) for r in rows),
+            (
+                MatchCandidate(timepoint_item(r, today), abs((study.study_on - r[9]).days))
+                for r in rows
+            ),
             key=lambda c: (c.days_from_due, c.timepoint.pk),
         )
         message = (
@@ -785,10 +480,10 @@ class FollowupService:
             timepoint_pk = match.candidates[0].timepoint.pk
         with UnitOfWork(self._sessions, user=self._user) as uow:
             session = uow.session
-            study = self._study(session, study_uid)
+            study = study_by_uid(session, study_uid)
             if timepoint_pk is not None:
-                timepoint = self._timepoint(session, timepoint_pk)
-                self._same_patient(session, study, timepoint.case_pk)
+                timepoint = timepoint_row(session, timepoint_pk)
+                same_patient(session, study, timepoint.case_pk)
                 if timepoint.status not in (OPEN, "ended", "superseded", ""):
                     raise InvalidInputError("timepoint", f"{timepoint.label} has its study already")
                 before = row_snapshot(timepoint)
@@ -804,8 +499,8 @@ class FollowupService:
                         )
                     chosen = match.unscheduled_case_pks[0]
                 case = get_case(session, chosen)
-                self._same_patient(session, study, case.id)
-                timepoint = self._unscheduled(session, case, study)
+                same_patient(session, study, case.id)
+                timepoint = unscheduled_timepoint(session, case, study)
                 before = {}
             timepoint.imaged_on = study.study_on
             study.case_pk, study.timepoint_pk = timepoint.case_pk, timepoint.id
@@ -820,56 +515,6 @@ class FollowupService:
             uow.commit()
             result_case, result_pk = timepoint.case_pk, timepoint.id
         return self._one(result_case, result_pk)
-
-    @staticmethod
-    def _study(session: Session, study_uid: str) -> StudyRow:
-        study = session.scalars(select(StudyRow).where(StudyRow.study_uid == study_uid)).first()
-        if study is None:
-            raise NotFoundError(f"study {study_uid} is not in the database")
-        return study
-
-    @staticmethod
-    def _same_patient(session: Session, study: StudyRow, case_pk: int) -> None:
-        case = get_case(session, case_pk)
-        if study.patient_pk != case.patient_pk:
-            theirs = session.get(PatientRow, study.patient_pk)
-            ours = session.get(PatientRow, case.patient_pk)
-            raise InvalidInputError(
-                "study",
-                f"{study.study_uid} belongs to patient "
-                f"{theirs.patient_id if theirs else '?'}, not to the patient of case "
-                f"{case_pk} ({ours.patient_id if ours else '?'}); refused",
-            )
-
-    def _unscheduled(self, session: Session, case: CaseRow, study: StudyRow) -> TimepointRow:
-        latest = session.scalars(
-            select(FollowupScheduleRow)
-            .where(FollowupScheduleRow.case_pk == case.id)
-            .order_by(FollowupScheduleRow.id.desc())
-        ).first()
-        when = study.study_on.isoformat() if study.study_on else study.study_uid[-12:]
-        label, n = f"unscheduled {when}", 1
-        taken = set(
-            session.scalars(select(TimepointRow.label).where(TimepointRow.case_pk == case.id))
-        )
-        while label in taken:
-            n += 1
-            label = f"unscheduled {when} ({n})"
-        count = session.scalar(
-            select(func.count()).select_from(TimepointRow).where(TimepointRow.case_pk == case.id)
-        )
-        timepoint = TimepointRow(
-            case_pk=case.id,
-            kind="follow_up",
-            label=label,
-            ordinal=int(count or 0) + 1,
-            schedule_pk=latest.id if latest else None,
-            tace_number=latest.tace_number if latest else None,
-            status="unscheduled",
-        )
-        session.add(timepoint)
-        session.flush()
-        return timepoint
 
     def link_new_studies(self) -> list[TimepointItem]:
         """Link every unlinked study whose date lies in exactly one open window of its patient
