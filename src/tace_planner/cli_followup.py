@@ -134,9 +134,8 @@ def run_case_close(args: argparse.Namespace, services: Any) -> int:
         if args.json:
             print(json.dumps(groups, ensure_ascii=False))
         else:
-            for group in groups.values():
-                print(f"{group['name']}: {group['value'] or 'unknown'} ({group['how']}: "
-                      f"{group['rule']})")  # fmt: skip
+            for name, group in groups.items():
+                print(f"{_GROUP_NAMES.get(name, name)}: {_said(group)}")
         return 0
     items = services.followups.close_case(args.case, args.reason, args.date)
     ended = sum(1 for t in items if t.status == "ended")
@@ -212,16 +211,31 @@ def run_followup_command(args: argparse.Namespace, services: Any) -> int:
     print(f"case {args.case}: time to progression — {result['rule']}")
     for result_row in [*result["after_therapy"], *result["after_tace"]]:
         days = result_row["days"]
-        state = (
-            "not evaluable"
-            if days is None
-            else ("progression" if result_row["event"] else "censored")
-        )
-        print(f"  {result_row['label']:40} {result_row['scope']:8} "
-              f"{'' if days is None else days:>5} days  {state}")  # fmt: skip
-    for group in result["groups"].values():
-        print(f"  {group['name']}: {group['value'] or 'unknown'} ({group['how']}: {group['rule']})")
+        if days is None:
+            state = "not evaluable (no imaging with a study after the start)"
+        else:
+            state = f"{days} days, " + ("progression" if result_row["event"] else "censored")
+        scope = "in the liver" if result_row["scope"] == "liver" else "anywhere"
+        print(f"  after {result_row['label']}, progression {scope}: {state}")
+    for name, group in result["groups"].items():
+        print(f"  {_GROUP_NAMES.get(name, name)}: {_said(group)}")
     return 0
+
+
+_GROUP_NAMES = {
+    "metastases_timing": "Liver metastases",
+    "tace_sequence": "TACE",
+    "detection_to_tace": "Detection of liver metastases to the first TACE",
+}
+
+
+def _said(group: dict[str, Any]) -> str:
+    """A group as a clinician reads it: value, entered or derived, and the rule."""
+    value = str(group["value"] or "unknown").replace("_", " ")
+    if value == "immediate":
+        value = "immediately"
+    how = "" if group["how"] == "unknown" else f"{group['how']}; "
+    return f"{value} ({how}{group['rule']})"
 
 
 def _match(args: argparse.Namespace, followups: Any) -> int:
