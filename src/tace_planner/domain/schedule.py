@@ -338,6 +338,18 @@ class PlannedTimepoint:
     reason: str = ""
 
 
+def superseded_by(due_on: dt.date, repeat_tace_on: dt.date) -> bool:
+    """True when a timepoint due on ``due_on`` gives way to a repeat TACE on ``repeat_tace_on``
+    (due on or after it: the repeat TACE restarts the schedule)."""
+    return due_on >= repeat_tace_on
+
+
+def ended_by(due_on: dt.date, closed_on: dt.date) -> bool:
+    """True when a timepoint due on ``due_on`` is dropped by closing the follow-up on
+    ``closed_on`` (due after it)."""
+    return due_on > closed_on
+
+
 def case_schedule(
     taces: Sequence[TaceDate],
     preset: SchedulePreset,
@@ -355,10 +367,10 @@ def case_schedule(
     for index, tace in enumerate(ordered):
         following = ordered[index + 1] if index + 1 < len(ordered) else None
         for due in schedule_after(tace.on, preset, horizon_months):
-            if following is not None and due.due_on >= following.on:
+            if following is not None and superseded_by(due.due_on, following.on):
                 state: TimepointState = "superseded"
                 reason = f"TACE {following.number} on {following.on.isoformat()} restarted it"
-            elif end is not None and due.due_on > end.on:
+            elif end is not None and ended_by(due.due_on, end.on):
                 state, reason = "ended", f"follow-up ended on {end.on.isoformat()} ({end.reason})"
             else:
                 state, reason = "open", ""

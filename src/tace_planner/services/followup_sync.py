@@ -17,7 +17,13 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tace_planner.domain.schedule import FollowupParameters, TaceDate, schedule_after
+from tace_planner.domain.schedule import (
+    FollowupParameters,
+    TaceDate,
+    ended_by,
+    schedule_after,
+    superseded_by,
+)
 from tace_planner.services.followup_records import OPEN, has_links, label_of
 from tace_planner.services.planning_records import signed_procedures
 from tace_planner.store.audit import row_snapshot
@@ -110,7 +116,9 @@ class ScheduleSync:
         ):
             if drop_open and not has_links(session, timepoint.id):
                 session.delete(timepoint)
-            elif drop_open or (timepoint.due_on is not None and timepoint.due_on >= on):
+            elif drop_open or (
+                timepoint.due_on is not None and superseded_by(timepoint.due_on, on)
+            ):
                 timepoint.status = "superseded"
         session.flush()
 
@@ -184,13 +192,12 @@ class ScheduleSync:
         changed = False
         for timepoint in session.scalars(
             select(TimepointRow).where(
-                TimepointRow.schedule_pk == schedule.id,
-                TimepointRow.status == OPEN,
-                TimepointRow.due_on > on,
+                TimepointRow.schedule_pk == schedule.id, TimepointRow.status == OPEN
             )
         ):
-            timepoint.status = "ended"
-            changed = True
+            if timepoint.due_on is not None and ended_by(timepoint.due_on, on):
+                timepoint.status = "ended"
+                changed = True
         if schedule.status != "ended":
             schedule.status = "ended"
             schedule.ended_on = on
