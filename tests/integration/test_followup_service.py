@@ -82,6 +82,11 @@ def test_worklist_categories_filters_and_proposed_study(services: Any) -> None:
     assert [t.due_on for t in overdue] == [D(2026, 5, 11), D(2026, 8, 11), D(2026, 11, 11)]
     upcoming = followups.worklist("upcoming", case_pk=case)
     assert upcoming[0].due_on == D(2027, 2, 28)  # 3 months after 30 November
+    # the SQL of each category and the category each row reports agree
+    for category in ("due", "overdue", "upcoming", "done"):
+        assert {t.category for t in followups.worklist(category)} <= {category}
+    every = followups.worklist("all")
+    assert len(every) == sum(len(followups.worklist(c)) for c in ("due", "overdue", "upcoming"))
     # filters
     followups.assign(due[0].pk, radiologist="Dr Ivanova", modality="MR")
     assert followups.worklist("due", radiologist="Dr Ivanova")[0].pk == due[0].pk
