@@ -27,6 +27,7 @@ from tace_planner.store.models import (
     StudyRow,
     TimepointRow,
 )
+from tace_planner.store.procedure_rows import ProcedureRevisionRow, ProcedureRow
 
 FOLLOWUP_FILE = "followup.json"
 OPEN = "scheduled"
@@ -123,8 +124,7 @@ def timepoint_item(
 
 
 def latest_taces(session: Session) -> list[tuple[int, int, dt.date]]:
-    from tace_planner.store.procedure_rows import ProcedureRevisionRow, ProcedureRow
-
+    """(case, TACE number, date) of every case's latest signed TACE, in one query."""
     rows = session.execute(
         select(ProcedureRow.case_pk, ProcedureRow.number, ProcedureRevisionRow.performed_on)
         .join(ProcedureRevisionRow, ProcedureRevisionRow.procedure_pk == ProcedureRow.id)
@@ -143,6 +143,7 @@ def latest_taces(session: Session) -> list[tuple[int, int, dt.date]]:
 
 
 def has_links(session: Session, timepoint_pk: int) -> bool:
+    """True when a study or a contour refers to the timepoint (it must not be deleted)."""
     study = session.scalar(select(StudyRow.id).where(StudyRow.timepoint_pk == timepoint_pk))
     mask = session.scalar(
         select(SegmentationRow.id).where(SegmentationRow.timepoint_pk == timepoint_pk)
@@ -186,6 +187,7 @@ def proposals(session: Session, rows: list[Any]) -> dict[int, tuple[str, dt.date
 
 
 def timepoint_row(session: Session, timepoint_pk: int) -> TimepointRow:
+    """The timepoint row; NotFoundError when there is none."""
     timepoint = session.get(TimepointRow, timepoint_pk)
     if timepoint is None:
         raise NotFoundError(f"timepoint {timepoint_pk} does not exist")
@@ -193,6 +195,7 @@ def timepoint_row(session: Session, timepoint_pk: int) -> TimepointRow:
 
 
 def study_by_uid(session: Session, study_uid: str) -> StudyRow:
+    """The study row of a Study Instance UID; NotFoundError when it is not imported."""
     study = session.scalars(select(StudyRow).where(StudyRow.study_uid == study_uid)).first()
     if study is None:
         raise NotFoundError(f"study {study_uid} is not in the database")
@@ -200,6 +203,7 @@ def study_by_uid(session: Session, study_uid: str) -> StudyRow:
 
 
 def same_patient(session: Session, study: StudyRow, case_pk: int) -> None:
+    """Refuse a study of another patient than the case's (field ``study``, both IDs named)."""
     case = get_case(session, case_pk)
     if study.patient_pk != case.patient_pk:
         theirs = session.get(PatientRow, study.patient_pk)
@@ -213,6 +217,8 @@ def same_patient(session: Session, study: StudyRow, case_pk: int) -> None:
 
 
 def unscheduled_timepoint(session: Session, case: CaseRow, study: StudyRow) -> TimepointRow:
+    """A new timepoint for a study outside every window ("unscheduled <date>"), attached to
+    the case's latest schedule."""
     latest = session.scalars(
         select(FollowupScheduleRow)
         .where(FollowupScheduleRow.case_pk == case.id)
