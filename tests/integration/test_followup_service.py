@@ -301,3 +301,27 @@ def test_second_lobe_session_appears_as_a_due_procedure(services: Any) -> None:
     assert second.category == "upcoming"
     assert followups.due_sessions("overdue") == []
     assert _service(services, D(2026, 5, 1)).due_sessions("overdue")[0].case_pk == case
+
+
+def test_progression_seen_at_a_follow_up_ends_the_schedule(services: Any) -> None:
+    factory = services.session_factory
+    case = add_case(factory, "PG", baseline_on=D(2026, 3, 1))
+    sign_tace(factory, case, D(2026, 3, 16))
+    followups = _service(services)
+    followups.sync_case(case)
+    add_study(factory, "PG", "1.2.PG.2", D(2026, 8, 12))
+    second = followups.confirm_match("1.2.PG.2")
+    followups.record_progression(second.pk, "liver")
+    after = [t for t in followups.case_timepoints(case) if t.due_on and t.due_on > D(2026, 8, 12)]
+    assert after
+    assert {t.status for t in after} == {"ended"}
+    assert followups.worklist("upcoming", case_pk=case) == []
+    followups.record_progression(second.pk, "")  # entered by mistake: cleared
+    reopened = {t.pk: t.status for t in followups.case_timepoints(case)}
+    assert {reopened[t.pk] for t in after} == {"scheduled"}
+    assert followups.worklist("upcoming", case_pk=case)
+    # a repeat TACE after progression lays out a new schedule
+    followups.record_progression(second.pk, "liver")
+    sign_tace(factory, case, D(2026, 9, 1))
+    followups.sync_case(case)
+    assert followups.worklist("upcoming", case_pk=case)[0].tace_number == 2

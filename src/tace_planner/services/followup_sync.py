@@ -3,7 +3,8 @@
 * every signed TACE restarts the schedule (open timepoints of the earlier TACE due on or
   after it are superseded);
 * a preset chosen for the case replaces the open timepoints of the current TACE;
-* closing the case ends the timepoints due after it.
+* closing the case, or progression seen at one of its follow-ups, ends the timepoints due
+  after it (clearing that progression re-opens them).
 
 Each schedule row keeps the parameter values it was made with (a snapshot of
 ``followup.json``): a changed file changes new schedules only.
@@ -30,6 +31,8 @@ from tace_planner.store.audit import row_snapshot
 from tace_planner.store.followup_rows import FollowupScheduleRow
 from tace_planner.store.models import CaseRow, TimepointRow
 from tace_planner.store.unit_of_work import UnitOfWork
+
+PROGRESSION_SEEN = "progression seen at"
 
 
 class ScheduleSync:
@@ -93,9 +96,41 @@ class ScheduleSync:
                     self._supersede(session, old, latest.on, reason, drop_open=same_tace)
                 current = self._new_schedule(uow, case, latest, procedure_pk, preset_key)
                 changed = True
-        if current is not None and case.closed_on is not None:
-            changed |= self._end(session, current, case.closed_on, case.closure_reason)
+        if current is not None:
+            changed |= self._apply_end(session, case, current)
         return changed
+
+    def _apply_end(self, session: Session, case: CaseRow, schedule: FollowupScheduleRow) -> bool:
+        """End the schedule at the earliest of the case's closure and the first progression
+        seen at one of its follow-ups; re-open it when that progression was cleared."""
+        ends = []
+        if case.closed_on is not None:
+            ends.append((case.closed_on, case.closure_reason))
+        progressed = session.scalars(
+            select(TimepointRow)
+            .where(
+                TimepointRow.schedule_pk == schedule.id,
+                TimepointRow.progression_site != "",
+                TimepointRow.imaged_on.is_not(None),
+            )
+            .order_by(TimepointRow.imaged_on)
+        ).first()
+        if progressed is not None and progressed.imaged_on is not None:
+            ends.append((progressed.imaged_on, f"{PROGRESSION_SEEN} {progressed.label}"))
+        if ends:
+            on, reason = min(ends, key=lambda end: end[0])
+            return self._end(session, schedule, on, reason)
+        if schedule.status == "ended" and schedule.end_reason.startswith(PROGRESSION_SEEN):
+            for timepoint in session.scalars(
+                select(TimepointRow).where(
+                    TimepointRow.schedule_pk == schedule.id, TimepointRow.status == "ended"
+                )
+            ):
+                timepoint.status = OPEN
+            schedule.status, schedule.ended_on, schedule.end_reason = "active", None, ""
+            session.flush()
+            return True
+        return False
 
     def _supersede(
         self,

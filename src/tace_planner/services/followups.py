@@ -363,7 +363,8 @@ class FollowupService:
         return self._one(case_pk, timepoint_pk)
 
     def record_progression(self, timepoint_pk: int, site: str) -> TimepointItem:
-        """Record progression seen at a done timepoint ("" clears it); audited.
+        """Record progression seen at a done timepoint ("" clears it); audited. The
+        schedule's timepoints due after it end (a new treatment lays out a new schedule).
 
         Raises
         ------
@@ -380,6 +381,9 @@ class FollowupService:
                 )
             before = {"progression_site": timepoint.progression_site}
             timepoint.progression_site = site
+            uow.flush()
+            # progression ends the schedule after this follow-up (clearing it re-opens it)
+            self._keeper.sync(uow, get_case(uow.session, timepoint.case_pk))
             uow.audit(
                 action="record_progression",
                 entity="timepoint",
