@@ -35,7 +35,7 @@ def _positive(text: str) -> int:
 
 
 def add_case_commands(commands: Any, case_id: Any) -> None:
-    """Add ``case new|link|show`` to the command parser (``case_id`` types ``--case``)."""
+    """Add ``case new|link|show|close|groups`` to the parser (``case_id`` types ``--case``)."""
     case = commands.add_parser("case", help="open, link, show or close a case")
     actions = case.add_subparsers(dest="case_command", metavar="ACTION", required=True)
     new = actions.add_parser("new", help="open a treatment case for an imported patient")
