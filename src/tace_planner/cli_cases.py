@@ -1,5 +1,7 @@
 """``tace-planner case new|link|show``: open a case, link a study to a timepoint, show a case.
 
+``case close`` and ``case groups`` (follow-up) are defined in :mod:`tace_planner.cli_followup`.
+
 Headless case work for scripts and checks: the same :class:`CaseService` calls the
 *Case → New case* dialog and the study tree make. Refusals raise
 :class:`~tace_planner.domain.errors.TacePlannerError` and ``cli.main`` prints them in
