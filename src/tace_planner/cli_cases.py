@@ -1,5 +1,7 @@
 """``tace-planner case new|link|show``: open a case, link a study to a timepoint, show a case.
 
+``case close`` and ``case groups`` (follow-up) are defined in :mod:`tace_planner.cli_followup`.
+
 Headless case work for scripts and checks: the same :class:`CaseService` calls the
 *Case → New case* dialog and the study tree make. Refusals raise
 :class:`~tace_planner.domain.errors.TacePlannerError` and ``cli.main`` prints them in
@@ -13,6 +15,7 @@ import datetime as dt
 import json
 from typing import Any
 
+from tace_planner.cli_followup import add_case_close, run_case_close
 from tace_planner.domain.errors import InvalidInputError
 
 
@@ -34,8 +37,8 @@ def _positive(text: str) -> int:
 
 
 def add_case_commands(commands: Any, case_id: Any) -> None:
-    """Add ``case new|link|show`` to the command parser (``case_id`` types ``--case``)."""
-    case = commands.add_parser("case", help="open a case, link studies, show a case")
+    """Add ``case new|link|show|close|groups`` to the parser (``case_id`` types ``--case``)."""
+    case = commands.add_parser("case", help="open, link, show or close a case")
     actions = case.add_subparsers(dest="case_command", metavar="ACTION", required=True)
     new = actions.add_parser("new", help="open a treatment case for an imported patient")
     new.add_argument("--patient-id", required=True, help="the patient's DICOM Patient ID")
@@ -55,6 +58,7 @@ def add_case_commands(commands: Any, case_id: Any) -> None:
     show = actions.add_parser("show", help="a case with its timepoints and studies")
     show.add_argument("--case", type=case_id, required=True)
     show.add_argument("--json", action="store_true")
+    add_case_close(actions, case_id)
 
 
 def _timepoint(words: list[str]) -> tuple[str, str]:
@@ -70,6 +74,8 @@ def _timepoint(words: list[str]) -> tuple[str, str]:
 def run_case_command(args: argparse.Namespace, services: Any) -> int:
     """Run one ``case`` action."""
     cases = services.cases
+    if args.case_command in ("close", "groups"):
+        return run_case_close(args, services)
     if args.case_command == "new":
         item = cases.create_case(args.patient_id, args.title, planned_tace_on=args.tace_date)
         if args.json:

@@ -1,9 +1,10 @@
 """A database made by the previous release (revision 0002) upgrades to the procedure log.
 
-The file is created at revision 0002 with Alembic, filled with a patient, a case, its
-baseline measurements and an approved plan (the plan row as the previous release
-wrote it), then upgraded to head: every row survives, the plan still counts as
-planned in the course, and procedures can be logged and signed on it.
+The file holds a patient, a case, its baseline measurements and an approved plan (the
+plan row as the previous release wrote it) at revision 0002 (written at head, then
+downgraded, so the test does not depend on the models of 0002), then is upgraded to
+head: every row survives, the plan still counts as planned in the course, and procedures
+can be logged and signed on it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,13 @@ from tace_planner.services.planning import PlanningService
 from tace_planner.services.procedures import ProcedureService
 from tace_planner.store.db import make_engine, make_session_factory, sqlite_url_for
 from tace_planner.store.models import TreatmentPlanRow
-from tace_planner.store.upgrade import alembic_config, current_revision, upgrade_to_head
+from tace_planner.store.upgrade import (
+    alembic_config,
+    current_revision,
+    downgrade,
+    head_revision,
+    upgrade_to_head,
+)
 
 pytestmark = pytest.mark.db
 
@@ -67,13 +74,16 @@ def test_a_0002_database_upgrades_and_keeps_every_row(services: Any, tmp_path: P
         cfg = alembic_config()
         with engine.begin() as connection:
             cfg.attributes["connection"] = connection
-            command.upgrade(cfg, "0002")
-        assert current_revision(engine) == "0002"
+            command.upgrade(cfg, "head")
+        # The rows are written with today's models, then the schema is taken down to 0002
+        # (later tables and columns dropped, these rows kept): a file as 0002 left it.
         factory = make_session_factory(engine)
         case_pk = seed_case(SimpleNamespace(session_factory=factory), patient_id="OLD")
         with factory() as session:
             session.add(TreatmentPlanRow(case_pk=case_pk, **plan_values))
             session.commit()
+        downgrade(engine, "0002")
+        assert current_revision(engine) == "0002"
         connection = sqlite3.connect(path)
         tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master")}
         connection.close()
@@ -82,7 +92,7 @@ def test_a_0002_database_upgrades_and_keeps_every_row(services: Any, tmp_path: P
 
         result = upgrade_to_head(engine)
 
-        assert (result.from_revision, result.to_revision) == ("0002", "0003")
+        assert (result.from_revision, result.to_revision) == ("0002", head_revision())
         assert result.backup_path is not None
         assert result.backup_path.is_file()
         assert _counts(path) == before

@@ -16,6 +16,7 @@ from tace_planner.domain.errors import InvalidInputError, StoreError
 from tace_planner.services.annotations import AnnotationService
 from tace_planner.services.cases import CaseService
 from tace_planner.services.contouring import ContouringService
+from tace_planner.services.followups import FollowupService
 from tace_planner.services.image_store import ImageStore, ImportLock, disk_full
 from tace_planner.services.planning import PlanningService
 from tace_planner.services.procedures import ProcedureService
@@ -23,6 +24,7 @@ from tace_planner.services.protocol import ProtocolService
 from tace_planner.services.recist_parameters import load_recist_parameters
 from tace_planner.services.settings import AppSettings
 from tace_planner.services.studies import StudyService
+from tace_planner.services.therapy_lines import TherapyService
 from tace_planner.services.volume_cache import (
     ENV_BUDGET_MB,
     VolumeCache,
@@ -63,6 +65,8 @@ class Services:
     volumes: VolumeLoader
     contouring: ContouringService
     procedures: ProcedureService
+    followups: FollowupService
+    therapy: TherapyService
     read_only: bool = False
     """The data folder cannot be written: the database was opened read-only."""
 
@@ -121,6 +125,9 @@ def open_services(settings: AppSettings, *, volume_cache_bytes: int | None = Non
     protocol = ProtocolService(sessions, settings.user, stored_path=image_store.absolute)
     studies = StudyService(sessions, image_store, settings.user)
     volumes = VolumeLoader(studies.series_files, VolumeCache(budget))
+    followups = FollowupService(
+        sessions, settings.user, parameters_dir=settings.data_dir / "parameters"
+    )
     return Services(
         read_only=read_only,
         settings=settings,
@@ -146,6 +153,8 @@ def open_services(settings: AppSettings, *, volume_cache_bytes: int | None = Non
             recist=load_recist_parameters(settings.data_dir / "parameters"),
         ),
         procedures=ProcedureService(sessions, settings.user),
+        followups=followups,
+        therapy=TherapyService(sessions, settings.user, lambda: followups.parameters),
     )
 
 

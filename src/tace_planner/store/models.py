@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -105,6 +106,18 @@ class CaseRow(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # -- follow-up (migration 0004) --
+    diagnosed_on: Mapped[dt.date | None] = mapped_column(Date)
+    """Date of the primary tumour's diagnosis."""
+    liver_metastases_on: Mapped[dt.date | None] = mapped_column(Date)
+    """Date liver metastases were detected."""
+    tace_sequence: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    """Entered "immediate" or "after_chemotherapy" ("" = derived from the therapy lines)."""
+    followup_preset: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    """Schedule preset chosen for the case ("" = the parameter file's default)."""
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    closure_reason: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    """death, progression, withdrawal or lost; "" while follow-up goes on."""
 
     patient: Mapped[PatientRow] = relationship(back_populates="cases")
     timepoints: Mapped[list[TimepointRow]] = relationship(back_populates="case")
@@ -192,7 +205,10 @@ class TimepointRow(Base):
     """A moment of a case's course: baseline, or follow-up n after a TACE."""
 
     __tablename__ = "timepoint"
-    __table_args__ = (UniqueConstraint("case_pk", "label", name="uq_timepoint_case_label"),)
+    __table_args__ = (
+        UniqueConstraint("case_pk", "label", name="uq_timepoint_case_label"),
+        Index("ix_timepoint_status_due_on", "status", "due_on", "window_end_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_pk: Mapped[int] = mapped_column(
@@ -202,6 +218,21 @@ class TimepointRow(Base):
     label: Mapped[str] = mapped_column(String(64))
     ordinal: Mapped[int] = mapped_column(Integer, default=0)
     imaged_on: Mapped[dt.date | None] = mapped_column(Date)
+    # -- follow-up schedule (migration 0004); empty for timepoints made by linking studies --
+    schedule_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("followup_schedule.id", ondelete="SET NULL"), index=True
+    )
+    tace_number: Mapped[int | None] = mapped_column(Integer)
+    followup_number: Mapped[int | None] = mapped_column(Integer)
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    window_start_on: Mapped[dt.date | None] = mapped_column(Date)
+    window_end_on: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    """scheduled, done, unscheduled, superseded or ended ("" = made by linking a study)."""
+    modality: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    radiologist: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    progression_site: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    """Progression seen at this assessment: liver, extrahepatic, both, unspecified ("" none)."""
 
     case: Mapped[CaseRow] = relationship(back_populates="timepoints")
 
@@ -376,4 +407,5 @@ class TreatmentPlanRow(Base):
 
 # The procedure log's rows live in their own module; importing it here registers them
 # on Base.metadata for every user of the models.
+from tace_planner.store import followup_rows as _followup_rows  # noqa: E402, F401
 from tace_planner.store import procedure_rows as _procedure_rows  # noqa: E402, F401

@@ -1,0 +1,229 @@
+"""Read models of the follow-up (worklist rows, matches, therapy lines, timeline); no SQL here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Category = Literal["due", "overdue", "upcoming", "done", "ended"]
+CATEGORIES: tuple[str, ...] = ("due", "overdue", "upcoming", "done")
+"""Worklist filters: due this week, overdue, upcoming, done."""
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json(v) for v in value]
+    return value
+
+
+def week_end(today: dt.date) -> dt.date:
+    """The Sunday of ``today``'s week (weeks run Monday to Sunday, ISO 8601)."""
+    return today + dt.timedelta(days=6 - today.weekday())
+
+
+def categorise(
+    status: str,
+    due_on: dt.date | None,
+    window_end_on: dt.date | None,
+    today: dt.date,
+    sunday: dt.date | None = None,
+) -> Category:
+    """The worklist category of a timepoint.
+
+    done: a study is linked (or an unscheduled study made it); overdue: the window
+    closed before today with no study; due: the window is still open and the due date
+    is this week (Monday–Sunday) or earlier; upcoming: due after this week. ``sunday``
+    (the end of today's week) may be passed in when many rows are categorised.
+    """
+    if status in ("done", "unscheduled"):
+        return "done"
+    if status != "scheduled" or due_on is None or window_end_on is None:
+        return "ended"
+    if window_end_on < today:
+        return "overdue"
+    if due_on <= (sunday or week_end(today)):
+        return "due"
+    return "upcoming"
+
+
+@dataclass(frozen=True)
+class TimepointItem:
+    """One follow-up timepoint as the worklist shows it."""
+
+    pk: int
+    case_pk: int
+    patient_id: str
+    patient_name: str
+    case_title: str
+    tace_number: int | None
+    tace_on: dt.date | None
+    label: str
+    followup_number: int | None
+    due_on: dt.date | None
+    window_start_on: dt.date | None
+    window_end_on: dt.date | None
+    status: str
+    category: str
+    modality: str = ""
+    radiologist: str = ""
+    study_uid: str = ""
+    study_on: dt.date | None = None
+    proposed_study_uid: str = ""
+    proposed_study_on: dt.date | None = None
+    progression_site: str = ""
+
+    @property
+    def window_text(self) -> str:
+        """ "2026-04-27 – 2026-05-25" (empty without a window)."""
+        if self.window_start_on is None or self.window_end_on is None:
+            return ""
+        return f"{self.window_start_on.isoformat()} – {self.window_end_on.isoformat()}"
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict of every field."""
+        data: dict[str, Any] = _json(asdict(self))
+        return data
+
+
+@dataclass(frozen=True)
+class DueSession:
+    """A planned TACE session not performed yet (e.g. the second lobe of a sequential plan)."""
+
+    case_pk: int
+    patient_id: str
+    patient_name: str
+    case_title: str
+    session_number: int
+    territory: str
+    due_on: dt.date | None
+    category: str
+    after_tace: int | None = None
+
+    @property
+    def label(self) -> str:
+        """ "TACE session 2: left lobe"."""
+        return f"TACE session {self.session_number}" + (
+            f": {self.territory}" if self.territory else ""
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        data: dict[str, Any] = _json(asdict(self))
+        data["label"] = self.label
+        return data
+
+
+def session_category(due_on: dt.date | None, today: dt.date) -> str:
+    """due (by Sunday), overdue (before today) or upcoming; a session without a date is due."""
+    if due_on is None:
+        return "due"
+    if due_on < today:
+        return "overdue"
+    return "due" if due_on <= week_end(today) else "upcoming"
+
+
+@dataclass(frozen=True)
+class MatchCandidate:
+    """A timepoint whose window holds a study's date."""
+
+    timepoint: TimepointItem
+    days_from_due: int
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {"timepoint": self.timepoint.to_json(), "days_from_due": self.days_from_due}
+
+
+@dataclass(frozen=True)
+class StudyMatch:
+    """Where a newly imported study belongs: candidates in order, or an unscheduled timepoint."""
+
+    study_uid: str
+    study_on: dt.date | None
+    patient_id: str
+    candidates: tuple[MatchCandidate, ...]
+    unscheduled_case_pks: tuple[int, ...] = ()
+    linked_to: str = ""
+    message: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {
+            "study_uid": self.study_uid,
+            "study_on": _json(self.study_on),
+            "patient_id": self.patient_id,
+            "candidates": [c.to_json() for c in self.candidates],
+            "unscheduled_case_pks": list(self.unscheduled_case_pks),
+            "linked_to": self.linked_to,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class TherapyLineItem:
+    """One systemic therapy line of a case."""
+
+    pk: int
+    case_pk: int
+    line_number: int
+    drug: str
+    start_on: dt.date
+    stop_on: dt.date | None
+    best_response: str
+    progression_on: dt.date | None
+    progression_site: str
+    progression_established: str
+    note: str
+    version: int
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        data: dict[str, Any] = _json(asdict(self))
+        return data
+
+
+@dataclass(frozen=True)
+class TimelineTace:
+    """A TACE on the timeline: number, date and delivered irinotecan."""
+
+    number: int
+    on: dt.date
+    delivered_mg: float | None
+
+
+@dataclass(frozen=True)
+class TimelinePoint:
+    """An imaging timepoint on the timeline, with the tumour measures found there."""
+
+    label: str
+    on: dt.date
+    status: str
+    total_volume_cm3: float | None = None
+    sum_of_diameters_mm: float | None = None
+    response: str = ""
+    progression_site: str = ""
+
+
+@dataclass(frozen=True)
+class TimelineData:
+    """Everything the case timeline draws."""
+
+    case_pk: int
+    title: str
+    lines: tuple[TherapyLineItem, ...] = ()
+    taces: tuple[TimelineTace, ...] = ()
+    points: tuple[TimelinePoint, ...] = ()
+    due: tuple[TimepointItem, ...] = ()
+    closed_on: dt.date | None = None
+    closure_reason: str = ""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        data: dict[str, Any] = _json(asdict(self))
+        return data

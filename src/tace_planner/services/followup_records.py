@@ -1,0 +1,247 @@
+"""Queries and conversions of the follow-up service: rows of the store into its DTOs.
+
+Used by :class:`tace_planner.services.followups.FollowupService` and
+:class:`tace_planner.services.followup_sync.ScheduleSync`; the service owns the transactions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.resources
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, literal, select
+from sqlalchemy.orm import Session, aliased
+
+from tace_planner.domain.errors import InvalidInputError, NotFoundError
+from tace_planner.domain.schedule import FollowupParameters
+from tace_planner.services.followup_dto import TimepointItem, categorise
+from tace_planner.services.planning_records import get_case
+from tace_planner.store.followup_rows import FollowupScheduleRow
+from tace_planner.store.models import (
+    CaseRow,
+    PatientRow,
+    SegmentationRow,
+    StudyRow,
+    TimepointRow,
+)
+from tace_planner.store.procedure_rows import ProcedureRevisionRow, ProcedureRow
+
+FOLLOWUP_FILE = "followup.json"
+OPEN = "scheduled"
+DONE_STATES = ("done", "unscheduled")
+
+
+def load_followup_parameters(folder: Path | None = None) -> FollowupParameters:
+    """``folder/followup.json`` when it exists, else the packaged file; the field is named on
+    error."""
+    if folder is not None and (Path(folder) / FOLLOWUP_FILE).is_file():
+        path = Path(folder) / FOLLOWUP_FILE
+        text, origin = path.read_text(encoding="utf-8"), str(path)
+    else:
+        resource = importlib.resources.files("tace_planner.resources") / "parameters"
+        text, origin = (resource / FOLLOWUP_FILE).read_text(encoding="utf-8"), FOLLOWUP_FILE
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise InvalidInputError(origin, f"is not valid JSON ({error})") from None
+    return FollowupParameters.from_dict(data, origin=origin)
+
+
+def label_of(tace_number: int, followup_number: int) -> str:
+    """The timepoint label of a scheduled follow-up, e.g. "TACE 1 follow-up 2"."""
+    return f"TACE {tace_number} follow-up {followup_number}"
+
+
+def worklist_select(*, with_study: bool = True) -> Any:
+    """The worklist's columns; open timepoints have no study, so their query skips that join."""
+    linked = aliased(StudyRow)
+    study_columns = (
+        (linked.study_uid, linked.study_on)
+        if with_study
+        else (literal(None).label("study_uid"), literal(None).label("study_on"))
+    )
+    query = (
+        select(
+            TimepointRow.id,
+            TimepointRow.case_pk,
+            PatientRow.patient_id,
+            PatientRow.name,
+            CaseRow.title,
+            TimepointRow.tace_number,
+            FollowupScheduleRow.anchor_on,
+            TimepointRow.label,
+            TimepointRow.followup_number,
+            TimepointRow.due_on,
+            TimepointRow.window_start_on,
+            TimepointRow.window_end_on,
+            TimepointRow.status,
+            TimepointRow.modality,
+            TimepointRow.radiologist,
+            *study_columns,
+            TimepointRow.progression_site,
+            TimepointRow.imaged_on,
+            PatientRow.id,
+        )
+        .join(CaseRow, CaseRow.id == TimepointRow.case_pk)
+        .join(PatientRow, PatientRow.id == CaseRow.patient_pk)
+        .outerjoin(FollowupScheduleRow, FollowupScheduleRow.id == TimepointRow.schedule_pk)
+    )
+    return query.outerjoin(linked, linked.timepoint_pk == TimepointRow.id) if with_study else query
+
+
+def timepoint_item(
+    row: Any,
+    today: dt.date,
+    proposal: tuple[str, dt.date] | None = None,
+    sunday: dt.date | None = None,
+) -> TimepointItem:
+    return TimepointItem(
+        pk=row[0],
+        case_pk=row[1],
+        patient_id=row[2],
+        patient_name=row[3],
+        case_title=row[4],
+        tace_number=row[5],
+        tace_on=row[6],
+        label=row[7],
+        followup_number=row[8],
+        due_on=row[9],
+        window_start_on=row[10],
+        window_end_on=row[11],
+        status=row[12],
+        category=categorise(row[12], row[9], row[11], today, sunday),
+        modality=row[13],
+        radiologist=row[14],
+        study_uid=row[15] or "",
+        study_on=row[16] or (row[18] if row[12] in DONE_STATES else None),
+        proposed_study_uid=proposal[0] if proposal else "",
+        proposed_study_on=proposal[1] if proposal else None,
+        progression_site=row[17],
+    )
+
+
+def latest_taces(session: Session) -> list[tuple[int, int, dt.date]]:
+    """(case, TACE number, date) of every case's latest signed TACE, in one query."""
+    rows = session.execute(
+        select(ProcedureRow.case_pk, ProcedureRow.number, ProcedureRevisionRow.performed_on)
+        .join(ProcedureRevisionRow, ProcedureRevisionRow.procedure_pk == ProcedureRow.id)
+        .where(
+            ProcedureRevisionRow.signed_at.is_not(None),
+            ProcedureRevisionRow.performed_on.is_not(None),
+        )
+        .order_by(ProcedureRow.case_pk, ProcedureRow.number, ProcedureRevisionRow.revision)
+    ).all()
+    latest: dict[int, tuple[int, dt.date]] = {}
+    for case_pk, number, on in rows:
+        current = latest.get(case_pk)
+        if current is None or (on, number) >= (current[1], current[0]):
+            latest[case_pk] = (number, on)
+    return [(pk, n, on) for pk, (n, on) in latest.items()]
+
+
+def has_links(session: Session, timepoint_pk: int) -> bool:
+    """True when a study or a contour refers to the timepoint (it must not be deleted)."""
+    study = session.scalar(select(StudyRow.id).where(StudyRow.timepoint_pk == timepoint_pk))
+    mask = session.scalar(
+        select(SegmentationRow.id).where(SegmentationRow.timepoint_pk == timepoint_pk)
+    )
+    return study is not None or mask is not None
+
+
+def proposals(session: Session, rows: list[Any]) -> dict[int, tuple[str, dt.date]]:
+    """Unlinked studies of the rows' patients within each row's window (closest first)."""
+    if not rows:
+        return {}
+    patients = {r[19] for r in rows}
+    starts = [r[10] for r in rows if r[10] is not None]
+    ends = [r[11] for r in rows if r[11] is not None]
+    if not starts or not ends:
+        return {}
+    # unlinked studies are few: select them by date (index on timepoint_pk), then keep
+    # the rows' patients here rather than sending thousands of patient keys to SQL
+    studies = [
+        study
+        for study in session.execute(
+            select(StudyRow.patient_pk, StudyRow.study_uid, StudyRow.study_on).where(
+                StudyRow.timepoint_pk.is_(None),
+                StudyRow.study_on >= min(starts),
+                StudyRow.study_on <= max(ends),
+            )
+        ).all()
+        if study[0] in patients
+    ]
+    out: dict[int, tuple[str, dt.date]] = {}
+    for row in rows:
+        inside = [
+            (abs((on - row[9]).days), uid, on)
+            for patient, uid, on in studies
+            if patient == row[19] and row[10] <= on <= row[11]
+        ]
+        if inside:
+            _, uid, on = min(inside)
+            out[row[0]] = (uid, on)
+    return out
+
+
+def timepoint_row(session: Session, timepoint_pk: int) -> TimepointRow:
+    """The timepoint row; NotFoundError when there is none."""
+    timepoint = session.get(TimepointRow, timepoint_pk)
+    if timepoint is None:
+        raise NotFoundError(f"timepoint {timepoint_pk} does not exist")
+    return timepoint
+
+
+def study_by_uid(session: Session, study_uid: str) -> StudyRow:
+    """The study row of a Study Instance UID; NotFoundError when it is not imported."""
+    study = session.scalars(select(StudyRow).where(StudyRow.study_uid == study_uid)).first()
+    if study is None:
+        raise NotFoundError(f"study {study_uid} is not in the database")
+    return study
+
+
+def same_patient(session: Session, study: StudyRow, case_pk: int) -> None:
+    """Refuse a study of another patient than the case's (field ``study``, both IDs named)."""
+    case = get_case(session, case_pk)
+    if study.patient_pk != case.patient_pk:
+        theirs = session.get(PatientRow, study.patient_pk)
+        ours = session.get(PatientRow, case.patient_pk)
+        raise InvalidInputError(
+            "study",
+            f"{study.study_uid} belongs to patient "
+            f"{theirs.patient_id if theirs else '?'}, not to the patient of case "
+            f"{case_pk} ({ours.patient_id if ours else '?'}); refused",
+        )
+
+
+def unscheduled_timepoint(session: Session, case: CaseRow, study: StudyRow) -> TimepointRow:
+    """A new timepoint for a study outside every window ("unscheduled <date>"), attached to
+    the case's latest schedule."""
+    latest = session.scalars(
+        select(FollowupScheduleRow)
+        .where(FollowupScheduleRow.case_pk == case.id)
+        .order_by(FollowupScheduleRow.id.desc())
+    ).first()
+    when = study.study_on.isoformat() if study.study_on else study.study_uid[-12:]
+    label, n = f"unscheduled {when}", 1
+    taken = set(session.scalars(select(TimepointRow.label).where(TimepointRow.case_pk == case.id)))
+    while label in taken:
+        n += 1
+        label = f"unscheduled {when} ({n})"
+    count = session.scalar(
+        select(func.count()).select_from(TimepointRow).where(TimepointRow.case_pk == case.id)
+    )
+    timepoint = TimepointRow(
+        case_pk=case.id,
+        kind="follow_up",
+        label=label,
+        ordinal=int(count or 0) + 1,
+        schedule_pk=latest.id if latest else None,
+        tace_number=latest.tace_number if latest else None,
+        status="unscheduled",
+    )
+    session.add(timepoint)
+    session.flush()
+    return timepoint

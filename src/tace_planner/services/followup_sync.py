@@ -1,0 +1,242 @@
+"""Keeps a case's follow-up schedule in step with its signed TACEs, its preset and closure.
+
+* every signed TACE restarts the schedule (open timepoints of the earlier TACE due on or
+  after it are superseded);
+* a preset chosen for the case replaces the open timepoints of the current TACE;
+* closing the case, or progression seen at one of its follow-ups, ends the timepoints due
+  after it (clearing that progression re-opens them).
+
+Each schedule row keeps the parameter values it was made with (a snapshot of
+``followup.json``): a changed file changes new schedules only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tace_planner.domain.schedule import (
+    FollowupParameters,
+    TaceDate,
+    ended_by,
+    schedule_after,
+    superseded_by,
+)
+from tace_planner.services.followup_records import OPEN, has_links, label_of
+from tace_planner.services.planning_records import signed_procedures
+from tace_planner.store.audit import row_snapshot
+from tace_planner.store.followup_rows import FollowupScheduleRow
+from tace_planner.store.models import CaseRow, TimepointRow
+from tace_planner.store.unit_of_work import UnitOfWork
+
+PROGRESSION_SEEN = "progression seen at"
+
+
+class ScheduleSync:
+    """Brings one case's schedule rows in step (inside the caller's unit of work).
+
+    Parameters
+    ----------
+    parameters : callable
+        Returns the follow-up parameters in use.
+    user : str
+        Written into new schedules.
+    clock : callable
+        Aware UTC now.
+    """
+
+    def __init__(
+        self,
+        parameters: Callable[[], FollowupParameters],
+        user: str,
+        clock: Callable[[], dt.datetime],
+    ) -> None:
+        self._parameters = parameters
+        self._user = user
+        self._clock = clock
+
+    def _taces(self, session: Session, case_pk: int) -> list[tuple[TaceDate, int]]:
+        return [
+            (TaceDate(procedure.number, revision.performed_on), procedure.id)
+            for procedure, revision in signed_procedures(session, case_pk)
+            if revision.performed_on is not None
+        ]
+
+    def sync(self, uow: UnitOfWork, case: CaseRow) -> bool:
+        """Update the case's schedule rows; True when something changed."""
+        session = uow.session
+        taces = self._taces(session, case.id)
+        schedules = session.scalars(
+            select(FollowupScheduleRow)
+            .where(
+                FollowupScheduleRow.case_pk == case.id,
+                FollowupScheduleRow.status.in_(("active", "ended")),
+            )
+            .order_by(FollowupScheduleRow.id)
+        ).all()
+        current = schedules[-1] if schedules else None
+        changed = False
+        if taces:
+            latest, procedure_pk = max(taces, key=lambda t: (t[0].on, t[0].number))
+            preset_key = case.followup_preset or self._parameters().default_preset
+            same_tace = current is not None and (current.tace_number, current.anchor_on) == (
+                latest.number,
+                latest.on,
+            )
+            if not (same_tace and current is not None and current.preset == preset_key):
+                reason = (
+                    f"preset changed to {preset_key}"
+                    if same_tace
+                    else f"TACE {latest.number} on {latest.on.isoformat()} restarted the schedule"
+                )
+                for old in schedules:
+                    self._supersede(session, old, latest.on, reason, drop_open=same_tace)
+                current = self._new_schedule(uow, case, latest, procedure_pk, preset_key)
+                changed = True
+        if current is not None:
+            changed |= self._apply_end(session, case, current)
+        return changed
+
+    def _apply_end(self, session: Session, case: CaseRow, schedule: FollowupScheduleRow) -> bool:
+        """End the schedule at the earliest of the case's closure and the first progression
+        seen at one of its follow-ups; re-open it when that progression was cleared."""
+        ends = []
+        if case.closed_on is not None:
+            ends.append((case.closed_on, case.closure_reason))
+        progressed = session.scalars(
+            select(TimepointRow)
+            .where(
+                TimepointRow.schedule_pk == schedule.id,
+                TimepointRow.progression_site != "",
+                TimepointRow.imaged_on.is_not(None),
+            )
+            .order_by(TimepointRow.imaged_on)
+        ).first()
+        if progressed is not None and progressed.imaged_on is not None:
+            ends.append((progressed.imaged_on, f"{PROGRESSION_SEEN} {progressed.label}"))
+        if ends:
+            on, reason = min(ends, key=lambda end: end[0])
+            return self._end(session, schedule, on, reason)
+        if schedule.status == "ended" and schedule.end_reason.startswith(PROGRESSION_SEEN):
+            for timepoint in session.scalars(
+                select(TimepointRow).where(
+                    TimepointRow.schedule_pk == schedule.id, TimepointRow.status == "ended"
+                )
+            ):
+                timepoint.status = OPEN
+            schedule.status, schedule.ended_on, schedule.end_reason = "active", None, ""
+            session.flush()
+            return True
+        return False
+
+    def _supersede(
+        self,
+        session: Session,
+        schedule: FollowupScheduleRow,
+        on: dt.date,
+        reason: str,
+        *,
+        drop_open: bool,
+    ) -> None:
+        schedule.status = "superseded"
+        schedule.ended_on = on
+        schedule.end_reason = reason
+        for timepoint in session.scalars(
+            select(TimepointRow).where(
+                TimepointRow.schedule_pk == schedule.id, TimepointRow.status.in_((OPEN, "ended"))
+            )
+        ):
+            if drop_open and not has_links(session, timepoint.id):
+                session.delete(timepoint)
+            elif drop_open or (
+                timepoint.due_on is not None and superseded_by(timepoint.due_on, on)
+            ):
+                timepoint.status = "superseded"
+        session.flush()
+
+    def _new_schedule(
+        self,
+        uow: UnitOfWork,
+        case: CaseRow,
+        tace: TaceDate,
+        procedure_pk: int,
+        preset_key: str,
+    ) -> FollowupScheduleRow:
+        session = uow.session
+        parameters = self._parameters()
+        preset = parameters.preset(preset_key)
+        schedule = FollowupScheduleRow(
+            case_pk=case.id,
+            procedure_pk=procedure_pk,
+            tace_number=tace.number,
+            anchor_on=tace.on,
+            preset=preset.key,
+            parameters={
+                "file_version": parameters.version,
+                "preset": preset.to_json(),
+                "horizon_months": parameters.horizon_months,
+            },
+            status="active",
+            end_reason="",
+            created_at=self._clock(),
+            created_by=self._user,
+        )
+        session.add(schedule)
+        session.flush()
+        taken = set(
+            session.scalars(select(TimepointRow.label).where(TimepointRow.case_pk == case.id))
+        )
+        ordinal = len(taken)
+        for due in schedule_after(tace.on, preset, parameters.horizon_months):
+            label = label_of(tace.number, due.number)
+            if label in taken:
+                continue
+            ordinal += 1
+            session.add(
+                TimepointRow(
+                    case_pk=case.id,
+                    kind="follow_up",
+                    label=label,
+                    ordinal=ordinal,
+                    schedule_pk=schedule.id,
+                    tace_number=tace.number,
+                    followup_number=due.number,
+                    due_on=due.due_on,
+                    window_start_on=due.window_start_on,
+                    window_end_on=due.window_end_on,
+                    status=OPEN,
+                    modality=preset.modality,
+                )
+            )
+        uow.audit(
+            action="schedule_followups",
+            entity="followup_schedule",
+            entity_pk=schedule,
+            after=row_snapshot(schedule),
+            summary=f"case {case.id}: follow-up after TACE {tace.number} "
+            f"({tace.on.isoformat()}) scheduled: {preset.describe()} "
+            f"(parameters version {parameters.version})",
+        )
+        return schedule
+
+    @staticmethod
+    def _end(session: Session, schedule: FollowupScheduleRow, on: dt.date, reason: str) -> bool:
+        changed = False
+        for timepoint in session.scalars(
+            select(TimepointRow).where(
+                TimepointRow.schedule_pk == schedule.id, TimepointRow.status == OPEN
+            )
+        ):
+            if timepoint.due_on is not None and ended_by(timepoint.due_on, on):
+                timepoint.status = "ended"
+                changed = True
+        if schedule.status != "ended":
+            schedule.status = "ended"
+            schedule.ended_on = on
+            schedule.end_reason = reason
+            changed = True
+        session.flush()
+        return changed

@@ -1,0 +1,246 @@
+"""The radiologist's follow-up worklist: due this week, overdue, upcoming, done; filters.
+
+It shows what :meth:`FollowupService.worklist` returns and holds no other state. A row
+whose window holds a newly imported study of the patient shows that study as proposed;
+*Link proposed study* confirms it (``confirm_match``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tace_planner.domain.errors import TacePlannerError
+from tace_planner.services.followup_dto import DueSession, TimepointItem
+
+if TYPE_CHECKING:
+    from tace_planner.services.followups import FollowupService
+
+COLUMNS = ("Patient", "Case", "TACE", "Timepoint", "Due", "Window", "Status", "Study")
+CATEGORY_LABELS = {
+    "due": "Due this week",
+    "overdue": "Overdue",
+    "upcoming": "Upcoming",
+    "done": "Done",
+    "all": "All",
+}
+SESSION_COLOUR = "#cfe2f3"
+STATUS_COLOURS = {"overdue": "#f4c7c3", "due": "#fce8b2", "done": "#d9ead3"}
+_PK_ROLE = Qt.UserRole + 1
+
+
+class WorklistPanel(QWidget):
+    """Follow-up timepoints of one category, filtered by radiologist, modality and case.
+
+    Selecting a row emits ``case_selected(case pk)``.
+    """
+
+    case_selected = Signal(int)
+
+    def __init__(self, service: FollowupService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("worklist_panel")
+        self._service = service
+        self._items: list[TimepointItem] = []
+        self._sessions: list[DueSession] = []
+        self.category = QComboBox()
+        for key, text in CATEGORY_LABELS.items():
+            self.category.addItem(text, key)
+        self.radiologist = QLineEdit()
+        self.radiologist.setPlaceholderText("radiologist")
+        self.modality = QComboBox()
+        for text, value in (("any modality", ""), ("CT", "CT"), ("MR", "MR")):
+            self.modality.addItem(text, value)
+        self.case_filter = QLineEdit()
+        self.case_filter.setPlaceholderText("case id")
+        self.case_filter.setMaximumWidth(80)
+        self.preset = QComboBox()
+        self.preset.setToolTip("Follow-up schedule of the selected row's case (audited)")
+        for key, preset in service.parameters.presets.items():
+            self.preset.addItem(preset.label, key)
+        self.preset.setEnabled(False)
+        self.refresh_button = QPushButton("Refresh")
+        self.link_button = QPushButton("Link proposed study")
+        self.link_button.setEnabled(False)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+
+        filters = QHBoxLayout()
+        for widget in (
+            self.category, self.radiologist, self.modality, self.case_filter,
+            self.refresh_button, self.link_button, self.preset,
+        ):  # fmt: skip
+            filters.addWidget(widget)
+        layout = QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addWidget(self.table)
+        layout.addWidget(self.message)
+
+        self.category.currentIndexChanged.connect(self.refresh)
+        self.modality.currentIndexChanged.connect(self.refresh)
+        self.radiologist.editingFinished.connect(self.refresh)
+        self.case_filter.editingFinished.connect(self.refresh)
+        self.refresh_button.clicked.connect(self.refresh)
+        self.link_button.clicked.connect(self.link_selected)
+        self.table.itemSelectionChanged.connect(self._on_selection)
+        self.preset.activated.connect(self._on_preset_chosen)
+
+    @property
+    def items(self) -> list[TimepointItem]:
+        """The follow-up timepoints shown (below the due TACE sessions)."""
+        return list(self._items)
+
+    @property
+    def sessions(self) -> list[DueSession]:
+        """The planned TACE sessions shown first (e.g. the second lobe of a sequential plan)."""
+        return list(self._sessions)
+
+    def set_category(self, key: str) -> None:
+        """Show ``due``, ``overdue``, ``upcoming``, ``done`` or ``all``."""
+        self.category.setCurrentIndex(self.category.findData(key))
+
+    def refresh(self) -> None:
+        """Ask the service again with the current filters (bad input: one line, kept running)."""
+        case_text = self.case_filter.text().strip()
+        if case_text and not case_text.isdigit():
+            self.message.setText(f"case id: {case_text!r} is not a number")
+            return
+        category = str(self.category.currentData())
+        radiologist = self.radiologist.text().strip() or None
+        modality = str(self.modality.currentData()) or None
+        case_pk = int(case_text) if case_text else None
+        try:
+            self._items = self._service.worklist(
+                category, radiologist=radiologist, modality=modality, case_pk=case_pk
+            )
+            imaging_filter = radiologist or modality or category == "done"
+            self._sessions = (
+                [] if imaging_filter else self._service.due_sessions(category, case_pk=case_pk)
+            )
+        except TacePlannerError as error:
+            self.message.setText(str(error))
+            return
+        self._fill()
+        proposed = sum(1 for item in self._items if item.proposed_study_uid)
+        self.message.setText(
+            f"{len(self._items)} timepoint(s)"
+            + (f", {len(self._sessions)} TACE session(s) to perform" if self._sessions else "")
+            + (f"; {proposed} with a new study to confirm" if proposed else "")
+        )
+
+    def _fill(self) -> None:
+        offset = len(self._sessions)
+        self.table.setRowCount(offset + len(self._items))
+        for row, planned in enumerate(self._sessions):
+            after = f"after TACE {planned.after_tace}" if planned.after_tace else "planned"
+            values = (
+                f"{planned.patient_name} [{planned.patient_id}]",
+                f"{planned.case_pk} {planned.case_title}",
+                after,
+                planned.label,
+                planned.due_on.isoformat() if planned.due_on else "",
+                "",
+                f"TACE {planned.category}",
+                "",
+            )
+            for column, text in enumerate(values):
+                cell = QTableWidgetItem(text)
+                cell.setBackground(QBrush(QColor(SESSION_COLOUR)))
+                self.table.setItem(row, column, cell)
+        for row, item in enumerate(self._items, start=offset):
+            tace = (
+                f"TACE {item.tace_number} · {item.tace_on.isoformat()}"
+                if item.tace_on and item.tace_number
+                else ""
+            )
+            study = item.study_uid and f"{item.study_uid} ({item.study_on})"
+            if not study and item.proposed_study_uid:
+                study = f"proposed: {item.proposed_study_uid} ({item.proposed_study_on})"
+            values = (
+                f"{item.patient_name} [{item.patient_id}]",
+                f"{item.case_pk} {item.case_title}",
+                tace,
+                item.label,
+                item.due_on.isoformat() if item.due_on else "",
+                item.window_text,
+                item.category if item.category != "done" else item.status,
+                study or "",
+            )
+            colour = STATUS_COLOURS.get(item.category)
+            for column, text in enumerate(values):
+                cell = QTableWidgetItem(text)
+                cell.setData(_PK_ROLE, item.pk)
+                if colour:
+                    cell.setBackground(QBrush(QColor(colour)))
+                self.table.setItem(row, column, cell)
+
+    def selected_item(self) -> TimepointItem | None:
+        """The selected row's timepoint (None for a TACE session row)."""
+        rows = self.table.selectionModel().selectedRows()
+        index = rows[0].row() - len(self._sessions) if rows else -1
+        return self._items[index] if index >= 0 else None
+
+    def _on_selection(self) -> None:
+        item = self.selected_item()
+        self.link_button.setEnabled(bool(item and item.proposed_study_uid))
+        rows = self.table.selectionModel().selectedRows()
+        self.preset.setEnabled(item is not None)
+        if item is not None:
+            try:
+                preset, _version = self._service.schedule_preset(item.case_pk)
+                self.preset.setCurrentIndex(self.preset.findData(preset.key))
+            except TacePlannerError as error:
+                self.message.setText(str(error))
+            self.case_selected.emit(item.case_pk)
+        elif rows and rows[0].row() < len(self._sessions):
+            self.case_selected.emit(self._sessions[rows[0].row()].case_pk)
+
+    def _on_preset_chosen(self, index: int) -> None:
+        item = self.selected_item()
+        if item is None:
+            return
+        key = str(self.preset.itemData(index))
+        try:
+            self._service.set_preset(item.case_pk, key)
+        except TacePlannerError as error:
+            self.message.setText(str(error))
+            return
+        self.refresh()
+        self.message.setText(f"case {item.case_pk}: schedule {self.preset.itemText(index)}")
+
+    def link_selected(self) -> None:
+        """Link the selected row's proposed study to its timepoint (the user confirms by
+        pressing the button)."""
+        item = self.selected_item()
+        if item is None or not item.proposed_study_uid:
+            return
+        try:
+            linked = self._service.confirm_match(item.proposed_study_uid, timepoint_pk=item.pk)
+        except TacePlannerError as error:
+            self.message.setText(str(error))
+            return
+        self.refresh()
+        self.message.setText(f"study {linked.study_uid} linked to {linked.label}")
