@@ -172,3 +172,23 @@ def test_a_failed_registration_is_said_and_proposes_nothing() -> None:
     assert not result.ok
     assert result.message.startswith("Registration failed")
     assert "contour them by hand" in result.message
+
+
+def test_cli_followup_propagate(contoured, capsys: pytest.CaptureFixture[str]) -> None:
+    from tace_planner.cli import main
+
+    services, _, case_pk = contoured
+    data_dir = str(services.settings.data_dir)
+    base = ["--data-dir", data_dir, "followup", "propagate", "--case", str(case_pk)]
+    assert main([*base, "--timepoint", "follow-up 1", "--lesion", "F7", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["registration"]["ok"] is True
+    assert [p["name"] for p in payload["proposals"]] == ["F7"]
+    assert payload["proposals"][0]["status"] == "found"
+    assert payload["confirmed"] == []
+    assert main([*base, "--timepoint", "FOLLOW-UP 1", "--lesion", "F7", "--confirm"]) == 0
+    out = capsys.readouterr().out
+    assert "Registered (rigid)" in out
+    assert "F7: " in out and "stored 1 contour(s) at follow-up 1" in out
+    assert main([*base, "--timepoint", "follow-up 9"]) == 1
+    assert "timepoint 'follow-up 9' is not in case" in capsys.readouterr().err
