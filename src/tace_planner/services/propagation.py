@@ -26,12 +26,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tace_planner.domain.errors import InvalidInputError, NotFoundError
+from tace_planner.domain.volume import ImageVolume
 from tace_planner.imaging.registration import RegistrationResult
 from tace_planner.services.contouring import ContouringService, ContourWrite
 from tace_planner.services.contouring_dto import LesionMask, TimepointChoice
 from tace_planner.store.models import SeriesRow, StudyRow
 
 __all__ = [
+    "CaseCourse",
+    "LesionCourse",
     "LesionProposalItem",
     "PropagationItem",
     "PropagationService",
@@ -87,6 +90,10 @@ class PropagationItem:
     proposals: tuple[LesionProposalItem, ...] = ()
     confirmed: tuple[str, ...] = field(default=())
     seconds_per_lesion: float | None = None
+    baseline_image: ImageVolume | None = None
+    """The baseline volume and contours, for the side-by-side review (not in JSON)."""
+    follow_up_image: ImageVolume | None = None
+    baseline_masks: tuple[tuple[str, npt.NDArray[np.bool_]], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready values."""
@@ -100,6 +107,41 @@ class PropagationItem:
             "proposals": [p.to_json() for p in self.proposals],
             "confirmed": list(self.confirmed),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class LesionCourse:
+    """One focus over a case's timepoints: its measured values and change from baseline.
+
+    Lists run parallel to :attr:`CaseCourse.timepoints`; None where the lesion was not
+    contoured (or not measurable) at that timepoint, 0 where its contour is empty
+    (disappeared). ``diameter_change_percent`` is 100 (d / d_baseline - 1).
+    """
+
+    lesion_pk: int
+    name: str
+    diameters_mm: tuple[float | None, ...]
+    volumes_cm3: tuple[float | None, ...]
+    diameter_change_percent: tuple[float | None, ...]
+    volume_change_percent: tuple[float | None, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CaseCourse:
+    """The foci of a case over its imaged timepoints (for the review table and spider plot)."""
+
+    case_pk: int
+    timepoints: tuple[TimepointChoice, ...]
+    days: tuple[int | None, ...]
+    """Days from the baseline imaging to each timepoint's imaging."""
+    lesions: tuple[LesionCourse, ...]
+
+
+def _change(values: Sequence[float | None]) -> tuple[float | None, ...]:
+    first = values[0] if values else None
+    if not first:
+        return tuple(None for _ in values)
+    return tuple(None if v is None else 100.0 * (v / first - 1.0) for v in values)
 
 
 class PropagationService:
@@ -167,6 +209,55 @@ class PropagationService:
 
     # -- the use cases --------------------------------------------------------------------
 
+    def course(self, case_pk: int) -> CaseCourse:
+        """Each focus's longest axial diameter and volume at every contoured timepoint.
+
+        The change is from the baseline value (RECIST 1.1 per-lesion change, Eisenhauer
+        et al., European Journal of Cancer 2009); an empty follow-up contour counts as
+        0 mm and 0 cm³ (disappeared).
+        """
+        choices = self._contouring.lesions.timepoints(case_pk)
+        stored = self._contouring.masks_of_case(case_pk)
+        contoured = {m.segmentation.timepoint_pk for m in stored}
+        points = [c for c in choices if c.pk in contoured or c.kind == "baseline"]
+        empty = {(m.lesion.pk, m.segmentation.timepoint_pk) for m in stored if not m.mask.any()}
+        values: dict[int, dict[int, tuple[float | None, float | None]]] = {}
+        names: dict[int, str] = {}
+        for point in points:
+            measured = self._contouring.measurements(case_pk=case_pk, timepoint=point.pk)
+            for lesion in measured.foci:
+                names[lesion.lesion_pk] = lesion.name
+                values.setdefault(lesion.lesion_pk, {})[point.pk] = (
+                    lesion.longest_axial_diameter_mm,
+                    lesion.volume_cm3,
+                )
+        for lesion_pk, timepoint_pk in empty:
+            values.setdefault(lesion_pk, {})[timepoint_pk] = (0.0, 0.0)
+        for m in stored:
+            names.setdefault(m.lesion.pk, m.lesion.name)
+        lesions = []
+        for lesion_pk, by_point in sorted(values.items(), key=lambda kv: names[kv[0]]):
+            if any(m.lesion.pk == lesion_pk and m.lesion.is_liver for m in stored):
+                continue
+            diameters = tuple(by_point.get(p.pk, (None, None))[0] for p in points)
+            volumes = tuple(by_point.get(p.pk, (None, None))[1] for p in points)
+            lesions.append(
+                LesionCourse(
+                    lesion_pk,
+                    names[lesion_pk],
+                    diameters,
+                    volumes,
+                    _change(diameters),
+                    _change(volumes),
+                )
+            )
+        start = points[0].imaged_on if points else None
+        days = tuple(
+            None if start is None or p.imaged_on is None else (p.imaged_on - start).days
+            for p in points
+        )
+        return CaseCourse(case_pk, tuple(points), days, tuple(lesions))
+
     def propose(
         self, case_pk: int, timepoint: str, *, lesions: Sequence[str] | None = None
     ) -> PropagationItem:
@@ -216,8 +307,13 @@ class PropagationService:
         registration = register_follow_up(
             base_volume, follow_volume, baseline_liver=base_liver, follow_up_liver=follow_liver
         )
+        images = {
+            "baseline_image": base_volume,
+            "follow_up_image": follow_volume,
+            "baseline_masks": tuple((m.lesion.name, m.mask) for m in foci),
+        }
         item = PropagationItem(
-            case_pk, baseline, follow_up, baseline_uid, follow_up_uid, registration
+            case_pk, baseline, follow_up, baseline_uid, follow_up_uid, registration, **images
         )
         if not registration.ok:
             return item
@@ -244,7 +340,7 @@ class PropagationService:
         seconds = (time.perf_counter() - started) / len(foci)
         return PropagationItem(
             case_pk, baseline, follow_up, baseline_uid, follow_up_uid, registration,
-            tuple(proposals), seconds_per_lesion=seconds,
+            tuple(proposals), seconds_per_lesion=seconds, **images,
         )  # fmt: skip
 
     def confirm(self, item: PropagationItem, names: Sequence[str] | None = None) -> PropagationItem:
@@ -281,7 +377,8 @@ class PropagationService:
         return PropagationItem(
             item.case_pk, item.baseline, item.follow_up, item.baseline_series_uid,
             item.follow_up_series_uid, item.registration, item.proposals,
-            tuple(p.name for p in chosen), item.seconds_per_lesion,
+            tuple(p.name for p in chosen), item.seconds_per_lesion, item.baseline_image,
+            item.follow_up_image, item.baseline_masks,
         )  # fmt: skip
 
 

@@ -1,0 +1,253 @@
+"""Side-by-side review of a follow-up: baseline and follow-up linked through the registration.
+
+Left the baseline CT with its contours, right the follow-up CT with the proposed
+contours. The two studies have different frames of reference, so the views are linked
+through the registration (a point of the baseline carried into the follow-up frame),
+never by slice index: moving through the baseline moves the follow-up to the slice that
+holds the same anatomy. The lesion table lists each focus's values per timepoint and its
+proposal; choosing a row jumps both views to that lesion. *Confirm* stores the checked
+proposals through the service (the widget computes no clinical number).
+
+Data come from :class:`~tace_planner.services.propagation.PropagationService`:
+:meth:`~PropagationService.propose` (images, registration, proposals) and
+:meth:`~PropagationService.course` (values per timepoint).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QTransform
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+_WINDOW_HU = (-135.0, 215.0)  # soft tissue: level 40, width 350
+
+
+class _AxialPanel(QWidget):
+    """One axial view: CT slice, contour overlay and a marker (a thin, Qt-only drawing)."""
+
+    def __init__(self, title: str, colour: tuple[int, int, int]) -> None:
+        super().__init__()
+        self.title = QLabel(title)
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground("k")
+        self.view = self.graphics.addViewBox(lockAspect=True, invertY=True)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.overlay = pg.ImageItem(axisOrder="row-major")
+        self.marker = pg.ScatterPlotItem(
+            size=14, pen=pg.mkPen("y", width=2), brush=None, symbol="+"
+        )
+        for item in (self.image, self.overlay, self.marker):
+            self.view.addItem(item)
+        self.colour = colour
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.title)
+        layout.addWidget(self.graphics)
+        self.volume: Any = None
+        self.masks: list[np.ndarray] = []
+        self.index = 0
+
+    def set_volume(self, volume: Any, masks: list[np.ndarray]) -> None:
+        self.volume, self.masks = volume, masks
+        _, dy, dx = volume.spacing_mm
+        transform = QTransform.fromScale(dx, dy)
+        self.image.setTransform(transform)
+        self.overlay.setTransform(transform)
+
+    def show_slice(self, index: int, marker_yx: tuple[float, float] | None = None) -> None:
+        if self.volume is None:
+            return
+        self.index = int(np.clip(index, 0, self.volume.shape[0] - 1))
+        self.image.setImage(
+            np.asarray(self.volume.voxels[self.index]), levels=_WINDOW_HU, autoLevels=False
+        )
+        rgba = np.zeros((*self.volume.shape[1:], 4), dtype=np.uint8)
+        for mask in self.masks:
+            plane = mask[self.index]
+            edge = plane & ~_eroded(plane)
+            rgba[edge] = (*self.colour, 255)
+        self.overlay.setImage(rgba, levels=(0, 255), autoLevels=False)
+        _, dy, dx = self.volume.spacing_mm
+        if marker_yx is None:
+            self.marker.setData([], [])
+        else:
+            self.marker.setData([marker_yx[1] * dx], [marker_yx[0] * dy])
+        self.title.setText(f"{self.title.text().split(' —')[0]} — slice {self.index + 1}")
+
+
+def _eroded(plane: np.ndarray) -> np.ndarray:
+    out = plane.copy()
+    out[1:, :] &= plane[:-1, :]
+    out[:-1, :] &= plane[1:, :]
+    out[:, 1:] &= plane[:, :-1]
+    out[:, :-1] &= plane[:, 1:]
+    return out
+
+
+def _index_of(volume: Any, point_lps: np.ndarray) -> np.ndarray:
+    return np.linalg.solve(np.asarray(volume.index_to_lps, float), np.append(point_lps, 1.0))[:3]
+
+
+class FollowupReview(QWidget):
+    """Baseline and follow-up side by side, linked through the registration (see module)."""
+
+    confirmed = Signal(object)  # the PropagationItem after confirmation
+
+    def __init__(
+        self,
+        confirm: Callable[[Any, list[str]], Any] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._confirm = confirm
+        self.item: Any = None
+        self.baseline = _AxialPanel("Baseline", (0, 200, 255))
+        self.follow_up = _AxialPanel("Follow-up", (255, 140, 0))
+        self.slider = QSlider(Qt.Orientation.Vertical)
+        self.slider.valueChanged.connect(self.show_baseline_slice)
+        self.quality = QLabel("")
+        self.quality.setWordWrap(True)
+        self.table = QTableWidget(0, 0)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.itemSelectionChanged.connect(self._row_chosen)
+        self.confirm_button = QPushButton("Confirm checked proposals")
+        self.confirm_button.clicked.connect(self._confirm_checked)
+        self.status = QLabel("")
+        views = QWidget()
+        row = QHBoxLayout(views)
+        row.addWidget(self.baseline)
+        row.addWidget(self.follow_up)
+        row.addWidget(self.slider)
+        lower = QWidget()
+        column = QVBoxLayout(lower)
+        column.addWidget(self.quality)
+        column.addWidget(self.table)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.confirm_button)
+        buttons.addWidget(self.status, 1)
+        column.addLayout(buttons)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(views)
+        splitter.addWidget(lower)
+        splitter.setStretchFactor(0, 3)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+    # -- data ----------------------------------------------------------------------------
+
+    def show_review(self, item: Any, course: Any = None) -> None:
+        """Show a :class:`~tace_planner.services.propagation.PropagationItem` (and values)."""
+        self.item = item
+        registration = item.registration
+        self.quality.setText(registration.message)
+        self.quality.setStyleSheet("" if registration.ok else "color: #b00020; font-weight: bold")
+        self.confirm_button.setEnabled(registration.ok and bool(item.proposals))
+        if item.baseline_image is None or item.follow_up_image is None:
+            return
+        self.baseline.set_volume(item.baseline_image, [m for _, m in item.baseline_masks])
+        self.follow_up.set_volume(item.follow_up_image, [p.mask for p in item.proposals])
+        self.baseline.title.setText(f"Baseline ({item.baseline.label})")
+        self.follow_up.title.setText(f"Follow-up ({item.follow_up.label}), proposed contours")
+        self._fill_table(item, course)
+        self.slider.setRange(0, item.baseline_image.shape[0] - 1)
+        self.slider.setValue(item.baseline_image.shape[0] // 2)
+        self.show_baseline_slice(self.slider.value())
+
+    def _fill_table(self, item: Any, course: Any) -> None:
+        labels = [] if course is None else [t.label for t in course.timepoints]
+        headers = ["Lesion", "Proposal", *[f"{label} (mm)" for label in labels]]
+        headers += ["Proposed (mm)", "Proposed (cm³)", "Check"]
+        self.table.setColumnCount(len(headers))
+        self.table.setHorizontalHeaderLabels(headers)
+        self.table.setRowCount(len(item.proposals))
+        values = {} if course is None else {c.name: c for c in course.lesions}
+        for row, proposal in enumerate(item.proposals):
+            name = QTableWidgetItem(proposal.name)
+            name.setFlags(name.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            name.setCheckState(Qt.CheckState.Checked)
+            cells = [name, QTableWidgetItem(proposal.status)]
+            lesion = values.get(proposal.name)
+            for n in range(len(labels)):
+                value = None if lesion is None else lesion.diameters_mm[n]
+                cells.append(QTableWidgetItem("—" if value is None else f"{value:.1f}"))
+            cells.append(QTableWidgetItem(f"{proposal.longest_axial_diameter_mm:.1f}"))
+            cells.append(QTableWidgetItem(f"{proposal.volume_cm3:.2f}"))
+            cells.append(QTableWidgetItem(" ".join(proposal.messages)))
+            for column, cell in enumerate(cells):
+                if column:
+                    cell.setFlags(cell.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                self.table.setItem(row, column, cell)
+        self.table.resizeColumnsToContents()
+
+    # -- linking -------------------------------------------------------------------------
+
+    def show_baseline_slice(self, index: int, marker_lps: np.ndarray | None = None) -> None:
+        """Show baseline slice ``index`` and the follow-up slice holding the same anatomy."""
+        item = self.item
+        if item is None or item.baseline_image is None:
+            return
+        base = item.baseline_image
+        marker = None
+        if marker_lps is None:
+            centre = np.array([index, (base.shape[1] - 1) / 2, (base.shape[2] - 1) / 2, 1.0])
+            point = (np.asarray(base.index_to_lps, float) @ centre)[:3]
+        else:
+            point = np.asarray(marker_lps, float)
+            local = _index_of(base, point)
+            marker = (float(local[1]), float(local[2]))
+        self.baseline.show_slice(index, marker)
+        carried = (item.registration.baseline_to_follow_up @ np.append(point, 1.0))[:3]
+        target = _index_of(item.follow_up_image, carried)
+        follow_marker = None if marker_lps is None else (float(target[1]), float(target[2]))
+        self.follow_up.show_slice(round(float(target[0])), follow_marker)
+
+    def jump_to(self, name: str) -> None:
+        """Show lesion ``name`` in both views (its carried point in the follow-up)."""
+        item = self.item
+        masks = dict(item.baseline_masks) if item is not None else {}
+        if name not in masks:
+            return
+        from tace_planner.imaging.propagation import deepest_point_lps
+
+        point = np.asarray(deepest_point_lps(masks[name], item.baseline_image))
+        index = round(float(_index_of(item.baseline_image, point)[0]))
+        self.slider.blockSignals(True)
+        self.slider.setValue(index)
+        self.slider.blockSignals(False)
+        self.show_baseline_slice(index, point)
+
+    def _row_chosen(self) -> None:
+        rows = {i.row() for i in self.table.selectedItems()}
+        if len(rows) == 1:
+            self.jump_to(self.table.item(rows.pop(), 0).text())
+
+    def checked_names(self) -> list[str]:
+        """The lesions whose proposal is checked for confirmation."""
+        return [
+            self.table.item(r, 0).text()
+            for r in range(self.table.rowCount())
+            if self.table.item(r, 0).checkState() == Qt.CheckState.Checked
+        ]
+
+    def _confirm_checked(self) -> None:
+        if self._confirm is None or self.item is None:
+            return
+        names = self.checked_names()
+        result = self._confirm(self.item, names)
+        self.status.setText(f"Stored {len(names)} contour(s) at {self.item.follow_up.label}.")
+        self.confirmed.emit(result)
