@@ -21,6 +21,10 @@ _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#
             "#e377c2", "#7f7f7f", "#bcbd22")  # fmt: skip
 
 
+_LABEL = {"position": 0.82, "color": "#333333", "anchors": [(0.5, 1), (0.5, 1)]}
+"""Guide line labels: right of the plot, above their line (clear of the legend)."""
+
+
 class SpiderPlot(QWidget):
     """% change of each focus's longest axial diameter over time, one line per focus."""
 
@@ -30,7 +34,7 @@ class SpiderPlot(QWidget):
         self.plot.setLabel("bottom", "Days from baseline imaging")
         self.plot.setLabel("left", "Change in longest diameter from baseline (%)")
         self.plot.showGrid(x=True, y=True, alpha=0.2)
-        self.plot.addLegend(offset=(-10, 10))
+        self.plot.addLegend(offset=(70, 10))
         self.note = QLabel("No follow-up measured yet.")
         self.note.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -46,7 +50,7 @@ class SpiderPlot(QWidget):
             guide = pg.InfiniteLine(
                 pos=value, angle=0,
                 pen=pg.mkPen("#555555", width=1, style=Qt.PenStyle.DashLine),
-                label=text, labelOpts={"position": 0.05, "color": "#333333"},
+                label=text, labelOpts=_LABEL,
             )  # fmt: skip
             self.plot.addItem(guide)
         self.plot.addItem(pg.InfiniteLine(pos=0.0, angle=0, pen=pg.mkPen("#aaaaaa", width=1)))
