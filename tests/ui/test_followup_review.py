@@ -99,3 +99,29 @@ def test_spider_plot_draws_each_followed_lesion_and_exports(
     png = plot.export_png(tmp_path / "spider.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     plot.close()
+
+
+def test_follow_up_page_proposes_off_the_gui_thread(qtbot, contoured) -> None:
+    from tace_planner.ui.followup_review import FollowupReviewPage
+    from tace_planner.ui.tasks import TaskRunner
+
+    services, _, case_pk = contoured
+    runner = TaskRunner()
+    page = FollowupReviewPage(services.propagation, runner)
+    qtbot.addWidget(page)
+    page.set_case(case_pk)
+    assert [page.timepoints.itemText(i) for i in range(page.timepoints.count())] == [
+        "follow-up 1", "follow-up 2", "follow-up 3"
+    ]  # fmt: skip
+    page.timepoints.setCurrentIndex(2)
+    page.propose()
+    qtbot.waitUntil(lambda: page.review.item is not None, timeout=60_000)
+    assert page.review.item.follow_up.label == "follow-up 3"
+    assert page.message.text().startswith("Registered")
+    assert page.review.table.rowCount() == 3
+    page.review.confirm_button.click()
+    assert {line for line in page.spider.lines} == {"F1", "F4", "F7"}
+    assert runner.shutdown()
+    page.close()
+    page.set_case(None)
+    assert not page.propose_button.isEnabled()

@@ -177,6 +177,10 @@ class PropagationService:
         known = ", ".join(repr(c.label) for c in choices) or "none"
         raise NotFoundError(f"timepoint {label!r} is not in case {case_pk} (timepoints: {known})")
 
+    def timepoints(self, case_pk: int) -> list[TimepointChoice]:
+        """The case's timepoints, baseline first."""
+        return self._contouring.lesions.timepoints(case_pk)
+
     def _baseline_masks(self, case_pk: int, baseline_pk: int) -> list[LesionMask]:
         return [
             m

@@ -251,3 +251,112 @@ class FollowupReview(QWidget):
         result = self._confirm(self.item, names)
         self.status.setText(f"Stored {len(names)} contour(s) at {self.item.follow_up.label}.")
         self.confirmed.emit(result)
+
+
+class FollowupReviewPage(QWidget):
+    """The Follow-up workspace's page: choose a follow-up, propose, review, confirm; spider plot.
+
+    Registration and proposals run off the GUI thread (``tasks``); the page follows the
+    case chosen in the case list (:meth:`set_case`).
+    """
+
+    def __init__(self, propagation: Any, tasks: Any, parent: QWidget | None = None) -> None:
+        from PySide6.QtWidgets import QComboBox, QTabWidget
+
+        from tace_planner.ui.panels.spider_plot import SpiderPlot
+
+        super().__init__(parent)
+        self._propagation = propagation
+        self._tasks = tasks
+        self.case_pk: int | None = None
+        self.timepoints = QComboBox()
+        self.propose_button = QPushButton("Propose contours from the baseline")
+        self.propose_button.clicked.connect(self.propose)
+        self.message = QLabel("Choose a case in the case list.")
+        self.message.setWordWrap(True)
+        self.review = FollowupReview(confirm=self._confirm)
+        self.spider = SpiderPlot()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.review, "Baseline and follow-up")
+        self.tabs.addTab(self.spider, "Spider plot")
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Follow-up:"))
+        bar.addWidget(self.timepoints)
+        bar.addWidget(self.propose_button)
+        bar.addWidget(self.message, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.tabs, 1)
+        self._set_enabled()
+
+    def _set_enabled(self) -> None:
+        self.propose_button.setEnabled(self.case_pk is not None and self.timepoints.count() > 0)
+
+    def set_case(self, case_pk: int | None) -> None:
+        """Follow the case chosen in the case list (None: no case)."""
+        from tace_planner.domain.errors import TacePlannerError
+
+        self.case_pk = case_pk
+        self.timepoints.clear()
+        if case_pk is not None:
+            try:
+                choices = self._propagation.timepoints(case_pk)
+                self.spider.show_course(self._propagation.course(case_pk))
+            except TacePlannerError as error:
+                self.message.setText(str(error))
+                choices = []
+            for choice in choices:
+                if choice.kind != "baseline":
+                    self.timepoints.addItem(choice.label)
+            self.message.setText(
+                "" if self.timepoints.count() else "This case has no follow-up timepoint yet."
+            )
+        self._set_enabled()
+
+    def propose(self) -> None:
+        """Register the chosen follow-up to the baseline and propose its contours (a task)."""
+        if self.case_pk is None or not self.timepoints.currentText():
+            return
+        case_pk, label = self.case_pk, self.timepoints.currentText()
+        self.propose_button.setEnabled(False)
+        self.message.setText(f"Registering {label} to the baseline…")
+        self._tasks.submit(
+            _propose_task(self._propagation, case_pk, label),
+            title="Proposing follow-up contours",
+            on_result=self._show,
+            on_error=self._failed,
+        )
+
+    def _show(self, result: tuple[Any, Any]) -> None:
+        item, course = result
+        self.review.show_review(item, course)
+        self.message.setText(item.registration.message)
+        self._set_enabled()
+
+    def _failed(self, error: BaseException) -> None:
+        self.message.setText(f"Cannot propose: {error}")
+        self._set_enabled()
+
+    def _confirm(self, item: Any, names: list[str]) -> Any:
+        result = self._propagation.confirm(item, names)
+        self.spider.show_course(self._propagation.course(item.case_pk))
+        return result
+
+
+def _propose_task(propagation: Any, case_pk: int, label: str) -> Any:
+    """:meth:`PropagationService.propose` and the case course as a task (one step)."""
+    from tace_planner.domain.progress import Progress
+
+    yield Progress(0, 1, f"Registering {label} to the baseline")
+    item = propagation.propose(case_pk, label)
+    return item, propagation.course(case_pk)
+
+
+def add_followup_review_page(window: Any, services: Any, tasks: Any) -> FollowupReviewPage:
+    """Add the Follow-up workspace's page to the main window; it follows the case list."""
+    page = FollowupReviewPage(services.propagation, tasks)
+    page.setObjectName("followup_review_page")
+    window.pages.addWidget(page)
+    window._page_widgets["follow_up_review"] = page
+    window.case_list.case_selected.connect(page.set_case)
+    return page
