@@ -78,6 +78,9 @@ WALL_HU = 55.0
 """The diaphragm or bowel wall between the liver and lung or gas (muscle on portal-venous CT,
 institutional default): the edge is placed against it, not against the air beyond."""
 
+TUMOUR_EDGE_LEVEL = 1.0 / 3.0
+"""Occupancy at which the edge of a tumour against fat is placed (a half for parenchyma)."""
+
 
 @dataclass(frozen=True)
 class LiverParameters:
@@ -224,7 +227,7 @@ def segment_liver(
     region = _largest_with(region, work_seed)
     taken_in = region & ~parenchyma
     yield Progress(4, _STEPS, "Placing the edge at half occupancy")
-    region = _half_occupancy_edge(coarse, region, liver_hu)
+    region = _half_occupancy_edge(coarse, region, liver_hu, keep=taken_in)
     region = _fill(region)
     yield Progress(5, _STEPS, "Back to the image grid")
     mask = _upsample(region, factors, volume.shape)
@@ -461,7 +464,7 @@ def _fill(region: BoolArray) -> BoolArray:
 
 
 def _half_occupancy_edge(
-    coarse: npt.NDArray[np.float32], region: BoolArray, liver_hu: float
+    coarse: npt.NDArray[np.float32], region: BoolArray, liver_hu: float, *, keep: BoolArray
 ) -> BoolArray:
     """Move the outline by at most one working voxel to the half-occupancy level.
 
@@ -489,11 +492,14 @@ def _half_occupancy_edge(
     deep_norm = ndimage.uniform_filter(deep, size=5)
     inside = np.where(deep_norm > 1e-3, deep_total / np.maximum(deep_norm, 1e-3), liver_hu)
     contrast = inside - neighbour
-    usable = np.abs(contrast) > 10.0  # no edge to place against liver-like neighbours
+    # Only against darker neighbours (fat, muscle, bile, the wall before lung or gas): next
+    # to a brighter IVC, portal vein or kidney a bright voxel may be a hyper-attenuating
+    # tumour as well as a partial volume, and the band's edge is kept.
+    usable = contrast > 10.0
     occupancy = np.where(usable, (coarse - neighbour) / np.where(usable, contrast, 1.0), 1.0)
     out = region.copy()
     out[outer1 & usable & (occupancy >= 0.5)] = True
-    out[inner1 & usable & (occupancy < 0.5)] = False
+    out[inner1 & ~keep & usable & (occupancy < 0.5)] = False
     return out
 
 
@@ -563,7 +569,10 @@ def _refine_edge(
     usable = shell & (inside_n > 0.02) & (outside_n > 0.02) & (contrast >= min_contrast_hu)
     refined = crop.copy()
     level = (image - outside_hu) / np.where(usable, contrast, 1.0)
-    refined[usable] = level[usable] >= 0.5
+    # Next to a tumour the edge is taken at a third of the way: the liver holds the whole
+    # tumour, at the cost of less than half a voxel over the tumour's face on the capsule.
+    cut = np.where(tumour_n > 0.02, np.float32(TUMOUR_EDGE_LEVEL), np.float32(0.5))
+    refined[usable] = level[usable] >= cut[usable]
     refined = ndimage.binary_opening(refined, np.ones((1, 3, 3), dtype=bool)) | inner | keep[box]
     out = mask.copy()
     out[box] = _fill(refined)
