@@ -282,13 +282,13 @@ def make_liver_phantom(seed: int = 0) -> LiverPhantom:
         paint(keep, _TISSUE_HU[tissue])
         vessel_in_liver |= inside & liver_organ
 
-    # Tumours (clipped to the liver; each with its own texture).
+    # Tumours (clipped to the liver; their own texture).
     tumour_masks: dict[str, BoolArray] = {}
+    own = _smooth_field(shape, SPACING_MM, 3.0, 6.0, rng)
     for spec in TUMOURS:
         solid = _tumour_solid(spec, shifts[spec.lobe], rng)
-        truth = _mask(solid.contains, grid) & liver_organ
+        truth = sample_solid(solid, grid) & liver_organ
         tumour_masks[spec.name] = truth
-        own = _smooth_field(shape, SPACING_MM, 3.0, 6.0, rng)
         paint(truth, np.float32(liver_hu + spec.contrast_hu) + own)
         cx, cy, cz = solid.center_lps_mm
         r2 = (x - cx) ** 2 + (y - cy) ** 2 + (z - cz) ** 2
