@@ -23,15 +23,19 @@ Method
 4. **Filling.** Holes are filled in 3D and per axial slice: tumours, necrosis,
    calcifications and vessels enclosed by parenchyma belong to the liver.
 5. **Envelope.** Tumours that reach the surface leave notches, not holes. A
-   closing with a ball of ``envelope_radius_mm`` (a rolling ball of that radius
-   over the surface) marks the notches; of them, soft tissue from
-   ``liver − tumour_below_hu`` to ``liver + tumour_above_hu`` joins the liver
-   (fat, lung, bile, bright vessels and the kidney do not); an opening with a
-   ball of ``sliver_radius_mm`` drops thin slivers (diaphragm, vessel walls at
-   the hilum); holes are filled again.
+   closing with a ball of ``envelope_radius_mm`` (a rolling ball over the
+   surface) and an enclosure test (the liver seen along most of 26 directions)
+   mark the notches; of them, soft tissue from ``liver − tumour_below_hu`` to
+   ``liver + tumour_above_hu`` joins the liver (fat, lung, bile, bright vessels
+   and the kidney do not); an opening with a ball of ``sliver_radius_mm`` drops
+   thin slivers (diaphragm, vessel walls at the hilum). A tumour that replaces
+   the parenchyma up to the capsule (the dome's apex) is carried on to the
+   surface through soft tissue for ``cap_mm`` at most. Holes are filled again.
 6. **Half-occupancy edge.** A working voxel on the outline holds part liver,
    part neighbour; it belongs to the liver when its HU is past half-way from
-   the neighbour's HU (sampled one voxel further out) to the liver's.
+   the neighbour's HU (sampled one voxel further out) to the inside's, against
+   darker neighbours only; lung or gas beyond means a wall (diaphragm, bowel)
+   lies between, and the edge is placed against the wall.
 7. **Back to the image grid**, then the edge is refined on the image itself
    where the liver meets fat, lung or air: within one working voxel of the
    outline, a voxel is liver when its (lightly smoothed) HU is past half-way
@@ -106,7 +110,7 @@ class LiverParameters:
     sliver_radius_mm : float
         Radius of the opening that drops slivers from what the envelope adds.
     enclosed_fraction : float
-        A voxel in a notch the ball cannot enter joins when it sees the liver along
+        A voxel in the mouth of a notch joins when it sees the liver along
         at least this fraction of 26 directions.
     cap_mm : float
         A tumour that reaches the outline is carried this far on through soft
@@ -297,12 +301,13 @@ def _take_in_notches(
 ) -> BoolArray:
     """Add the tumour-like tissue in the notches of the surface, without slivers.
 
-    A notch is what a rolling ball of ``envelope_radius_mm`` closes (its shallow
-    part) or a voxel that sees the liver within ``2 × envelope_radius_mm`` along
-    at least ``enclosed_fraction`` of 26 directions (its deep part, which a ball
-    cannot enter). A flat neighbour (body wall, diaphragm, stomach) sees the liver
-    along at most about half of the directions. Two passes: the first addition
-    makes what remains of a notch shallower.
+    A notch is what a rolling ball of ``envelope_radius_mm`` closes (the part
+    of a notch the ball cannot reach) or a voxel that sees the liver within
+    ``2 × envelope_radius_mm`` along at least ``enclosed_fraction`` of 26
+    directions (also the mouth of a wide notch, into which the ball sinks). A
+    flat neighbour (body wall, diaphragm, stomach) sees the liver along at most
+    about half of the directions. Two passes: the first addition makes what
+    remains of a notch more enclosed.
     """
     from scipy import ndimage
 
