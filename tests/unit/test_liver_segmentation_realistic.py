@@ -15,7 +15,7 @@ import pytest
 from tace_planner.domain.progress import run_sync
 from tace_planner.imaging.phantom_realistic_liver import make_liver_phantom
 from tace_planner.imaging.segmentation import segment_liver
-from tace_planner.imaging.segmentation.liver import _closing_mm, _enclosure
+from tace_planner.imaging.segmentation.liver_surface import closing_mm, enclosure
 
 
 def _dice(a: np.ndarray, b: np.ndarray) -> float:
@@ -42,11 +42,11 @@ def test_rolling_ball_closes_a_notch_and_enclosure_sees_it() -> None:
     notch = (zz - 15) ** 2 + (yy - 15) ** 2 + (xx - 25) ** 2 <= 5**2  # a cup in one face
     region = block & ~notch
     cup = notch & block
-    closed = _closing_mm(region, 30.0, spacing)
+    closed = closing_mm(region, 30.0, spacing)
     assert closed[15, 15, 21]  # the ball cannot reach the cup's bottom ...
     assert not closed[15, 15, 25]  # ... but sinks into its mouth
     assert not (closed & ~block).any()  # nothing beyond the flat faces
-    seen = _enclosure(region, 60.0, spacing) >= 0.6
+    seen = enclosure(region, 60.0, spacing) >= 0.6
     assert seen[15, 15, 24]  # the mouth sees the block along most directions
     assert not seen[15, 15, 27]  # beside a flat face it does not
     assert ((closed | seen) & cup).sum() >= 0.95 * cup.sum()

@@ -60,11 +60,17 @@ from tace_planner.domain.volume import ImageVolume
 from tace_planner.imaging.segmentation.common import (
     BoolArray,
     ball,
-    grow_box,
-    mask_box,
     seeds_to_index,
 )
 from tace_planner.imaging.segmentation.intensity import MAD_TO_SD
+from tace_planner.imaging.segmentation.liver_surface import (
+    extend_surface_tumours,
+    half_occupancy_edge,
+    refine_edge,
+    take_in_notches,
+    upsample,
+)
+from tace_planner.imaging.segmentation.morphology import fill_holes
 
 _STEPS = 7
 _PLAUSIBLE_CM3 = (600.0, 3500.0)
@@ -75,15 +81,6 @@ above is bone or a contrast-filled vessel."""
 LIVER_REFUSED_CM3 = (300.0, 5000.0)
 """A grown "liver" outside this range is refused (institutional default; volumes outside the
 usual 594–2,250 cm³, Feng, World J Gastroenterol 2017, are only flagged)."""
-
-LUNG_OR_GAS_HU = -150.0
-"""Darker than fat: lung or bowel gas, which never touch the liver directly."""
-WALL_HU = 55.0
-"""The diaphragm or bowel wall between the liver and lung or gas (muscle on portal-venous CT,
-institutional default): the edge is placed against it, not against the air beyond."""
-
-TUMOUR_EDGE_LEVEL = 1.0 / 3.0
-"""Occupancy at which the edge of a tumour against fat is placed (a half for parenchyma)."""
 
 
 @dataclass(frozen=True)
@@ -225,21 +222,28 @@ def segment_liver(
         region = _largest_with(region, work_seed)
     yield Progress(3, _STEPS, "Taking in tumours, necrosis and vessels")
     parenchyma = region
-    region = _fill(region)
+    region = fill_holes(region)
     tissue = (smooth >= liver_hu - params.tumour_below_hu) & (
         smooth <= liver_hu + params.tumour_above_hu
     )
-    region = _take_in_notches(region, tissue, work_spacing, params)
-    region = _extend_surface_tumours(region, parenchyma, tissue, work_spacing, params)
+    region = take_in_notches(
+        region,
+        tissue,
+        work_spacing,
+        envelope_radius_mm=params.envelope_radius_mm,
+        enclosed_fraction=params.enclosed_fraction,
+        sliver_radius_mm=params.sliver_radius_mm,
+    )
+    region = extend_surface_tumours(region, parenchyma, tissue, work_spacing, params.cap_mm)
     region = _largest_with(region, work_seed)
     taken_in = region & ~parenchyma
     yield Progress(4, _STEPS, "Placing the edge at half occupancy")
-    region = _half_occupancy_edge(coarse, region, liver_hu, keep=taken_in)
-    region = _fill(region)
+    region = half_occupancy_edge(coarse, region, liver_hu, keep=taken_in)
+    region = fill_holes(region)
     yield Progress(5, _STEPS, "Back to the image grid")
-    mask = _upsample(region, factors, volume.shape)
-    keep = _upsample(taken_in & region, factors, volume.shape)
-    mask = _refine_edge(volume.voxels, mask, keep, factors, spacing, params.edge_contrast_hu)
+    mask = upsample(region, factors, volume.shape)
+    keep = upsample(taken_in & region, factors, volume.shape)
+    mask = refine_edge(volume.voxels, mask, keep, factors, spacing, params.edge_contrast_hu)
     volume_cm3 = float(np.count_nonzero(mask)) * volume.voxel_volume_cm3
     if not _PLAUSIBLE_CM3[0] <= volume_cm3 <= _PLAUSIBLE_CM3[1]:
         warnings.append(
@@ -285,119 +289,6 @@ def segment_liver(
         warnings=tuple(warnings),
         explanation=explanation,
     )
-
-
-def _closing_mm(region: BoolArray, radius_mm: float, spacing: np.ndarray) -> BoolArray:
-    """Closing with a ball of ``radius_mm`` through Euclidean distance maps (any radius, O(n))."""
-    from scipy import ndimage
-
-    box = mask_box(region)
-    if box is None:
-        return region
-    pad = np.ceil(radius_mm / spacing).astype(int) + 2
-    crop = region[box]
-    padded = np.pad(crop, [(int(p), int(p)) for p in pad])
-    grown = ndimage.distance_transform_edt(~padded, sampling=spacing) <= radius_mm
-    closed = ndimage.distance_transform_edt(grown, sampling=spacing) > radius_mm
-    inner = tuple(slice(int(p), int(p) + n) for p, n in zip(pad, crop.shape, strict=True))
-    out = region.copy()
-    out[box] |= closed[inner]
-    return out
-
-
-def _take_in_notches(
-    region: BoolArray, tissue: BoolArray, spacing: np.ndarray, params: LiverParameters
-) -> BoolArray:
-    """Add the tumour-like tissue in the notches of the surface, without slivers.
-
-    A notch is what a rolling ball of ``envelope_radius_mm`` closes (the part
-    of a notch the ball cannot reach) or a voxel that sees the liver within
-    ``2 × envelope_radius_mm`` along at least ``enclosed_fraction`` of 26
-    directions (also the mouth of a wide notch, into which the ball sinks). A
-    flat neighbour (body wall, diaphragm, stomach) sees the liver along at most
-    about half of the directions. Two passes: the first addition makes what
-    remains of a notch more enclosed.
-    """
-    from scipy import ndimage
-
-    sliver = ball(params.sliver_radius_mm, spacing)
-    for _ in range(2):
-        if not region.any():
-            return region
-        candidates = tissue & ~region
-        closed = _closing_mm(region, params.envelope_radius_mm, spacing)
-        enclosed = _enclosure(region, 2.0 * params.envelope_radius_mm, spacing)
-        notches = candidates & (closed | (enclosed >= params.enclosed_fraction))
-        notches = ndimage.binary_opening(notches, sliver)
-        if not notches.any():
-            break
-        region = _fill(region | notches)
-    return region
-
-
-def _extend_surface_tumours(
-    region: BoolArray,
-    parenchyma: BoolArray,
-    tissue: BoolArray,
-    spacing: np.ndarray,
-    params: LiverParameters,
-) -> BoolArray:
-    """Carry tumours that reach the outline on to the surface, ``cap_mm`` at most.
-
-    Where a tumour replaces the parenchyma up to the capsule (at the dome's apex,
-    under the capsule) no parenchyma lies beyond it to close a notch against; the
-    tumour's cap is continued through adjacent soft tissue for at most
-    ``cap_mm`` (the few millimetres of a cap; a thin diaphragm above it is the
-    price of not cutting the tumour).
-    """
-    from scipy import ndimage
-
-    tumours = region & ~parenchyma
-    if not tumours.any():
-        return region
-    outline = ndimage.binary_dilation(~region, ndimage.generate_binary_structure(3, 1))
-    labels, _ = ndimage.label(tumours)
-    touching = np.unique(labels[outline & tumours])
-    touching = touching[touching > 0]
-    if touching.size == 0:
-        return region
-    surface = np.isin(labels, touching)
-    reach = ndimage.distance_transform_edt(~surface, sampling=spacing) <= params.cap_mm
-    cap = reach & tissue & ~region
-    grown = ndimage.binary_propagation(surface, mask=surface | cap)
-    return _fill(region | grown)
-
-
-def _enclosure(region: BoolArray, reach_mm: float, spacing: np.ndarray) -> npt.NDArray[np.float32]:
-    """Fraction of the 26 grid directions along which ``region`` lies within ``reach_mm``."""
-    hits = np.zeros(region.shape, dtype=np.float32)
-    directions = [
-        (dz, dy, dx)
-        for dz in (-1, 0, 1)
-        for dy in (-1, 0, 1)
-        for dx in (-1, 0, 1)
-        if (dz, dy, dx) != (0, 0, 0)
-    ]
-    for direction in directions:
-        step_mm = float(np.linalg.norm(np.asarray(direction) * spacing))
-        seen = np.zeros(region.shape, dtype=bool)
-        ray = region
-        for _ in range(max(int(reach_mm / step_mm), 1)):
-            ray = _shift(ray, direction)
-            seen |= ray
-        hits += seen
-    return hits / np.float32(len(directions))
-
-
-def _shift(mask: BoolArray, direction: tuple[int, int, int]) -> BoolArray:
-    """``out[i] = mask[i + direction]`` (False beyond the edge): what lies one step away."""
-    out = np.zeros_like(mask)
-    source, target = [], []
-    for d, n in zip(direction, mask.shape, strict=True):
-        source.append(slice(max(d, 0), n + min(d, 0)))
-        target.append(slice(max(-d, 0), n + min(-d, 0)))
-    out[tuple(target)] = mask[tuple(source)]
-    return out
 
 
 def _block_mean(voxels: npt.NDArray[np.floating], factors: np.ndarray) -> npt.NDArray[np.float32]:
@@ -465,132 +356,6 @@ def _largest_with(region: BoolArray, seed: np.ndarray) -> BoolArray:
         return region
     label = _label_near(labels, seed)
     return np.asarray(labels == label) if label else region
-
-
-def _fill(region: BoolArray) -> BoolArray:
-    from scipy import ndimage
-
-    filled = ndimage.binary_fill_holes(region)
-    for k in range(filled.shape[0]):
-        if filled[k].any():
-            filled[k] = ndimage.binary_fill_holes(filled[k])
-    return np.asarray(filled, dtype=bool)
-
-
-def _half_occupancy_edge(
-    coarse: npt.NDArray[np.float32], region: BoolArray, liver_hu: float, *, keep: BoolArray
-) -> BoolArray:
-    """Move the outline by at most one working voxel to the half-occupancy level.
-
-    For each voxel on either side of the outline, the neighbour tissue's HU is
-    the local mean of the second ring outside (one voxel further out) and the
-    inside HU the local mean of the voxels deeper than the outline (liver or a
-    tumour at the surface); the voxel is liver when
-    ``(v − neighbour) / (inside − neighbour) ≥ ½``.
-    """
-    from scipy import ndimage
-
-    if not region.any():
-        return region
-    cross = ndimage.generate_binary_structure(3, 1)
-    outer1 = ndimage.binary_dilation(region, cross) & ~region
-    outer2 = ndimage.binary_dilation(region | outer1, cross) & ~(region | outer1)
-    inner1 = region & ~ndimage.binary_erosion(region, cross, border_value=1)
-    weight = outer2.astype(np.float32)
-    total = ndimage.uniform_filter(coarse * weight, size=5)
-    norm = ndimage.uniform_filter(weight, size=5)
-    neighbour = np.where(norm > 1e-3, total / np.maximum(norm, 1e-3), liver_hu)
-    neighbour = np.where(neighbour < LUNG_OR_GAS_HU, WALL_HU, neighbour)
-    deep = (region & ~inner1).astype(np.float32)
-    deep_total = ndimage.uniform_filter(coarse * deep, size=5)
-    deep_norm = ndimage.uniform_filter(deep, size=5)
-    inside = np.where(deep_norm > 1e-3, deep_total / np.maximum(deep_norm, 1e-3), liver_hu)
-    contrast = inside - neighbour
-    # Only against darker neighbours (fat, muscle, bile, the wall before lung or gas): next
-    # to a brighter IVC, portal vein or kidney a bright voxel may be a hyper-attenuating
-    # tumour as well as a partial volume, and the band's edge is kept.
-    usable = contrast > 10.0
-    occupancy = np.where(usable, (coarse - neighbour) / np.where(usable, contrast, 1.0), 1.0)
-    out = region.copy()
-    out[outer1 & usable & (occupancy >= 0.5)] = True
-    out[inner1 & ~keep & usable & (occupancy < 0.5)] = False
-    return out
-
-
-def _upsample(region: BoolArray, factors: np.ndarray, shape: tuple[int, int, int]) -> BoolArray:
-    """Nearest-neighbour upsampling by whole blocks, cropped to ``shape``."""
-    fz, fy, fx = (int(f) for f in factors)
-    out = np.zeros(shape, dtype=bool)
-    planes = np.flatnonzero(region.any(axis=(1, 2)))
-    for k in planes:
-        plane = np.repeat(np.repeat(region[k], fy, axis=0), fx, axis=1)[: shape[1], : shape[2]]
-        out[k * fz : min((k + 1) * fz, shape[0])] = plane
-    return out
-
-
-def _refine_edge(
-    voxels: npt.NDArray[np.floating],
-    mask: BoolArray,
-    keep: BoolArray,
-    factors: np.ndarray,
-    spacing: np.ndarray,
-    min_contrast_hu: float,
-) -> BoolArray:
-    """Move the blocky outline to the half-way HU on the image grid, against fat, lung or air.
-
-    Within one working voxel of the outline, the inside HU is the local mean
-    (windows of three working voxels) of the voxels at least one working voxel
-    inside, the outside HU that of the ring of image voxels just outside (lung
-    or gas there means the diaphragm or a bowel wall lies between: taken as
-    ``WALL_HU``); where they differ by ``min_contrast_hu`` or more a voxel is
-    liver when its HU, lightly smoothed in-plane, is past half-way. Elsewhere
-    (vessels, tumours next to liver) the outline is kept, and what was taken in
-    as tumour, necrosis or vessel (``keep``) is never removed: a hypo-attenuating
-    tumour is not parenchyma that fades into its neighbour.
-    """
-    from scipy import ndimage
-
-    box = mask_box(mask)
-    if box is None:
-        return mask
-    reach = [int(f) for f in factors]
-    box = grow_box(box, [2 * r + 1 for r in reach], mask.shape)
-    crop = mask[box]
-    size = [2 * r + 1 for r in reach]
-    inner = ndimage.minimum_filter(crop, size=size, mode="nearest")
-    outer = ~ndimage.maximum_filter(crop, size=size, mode="constant", cval=False)
-    shell = ~inner & ~outer
-    if not shell.any():
-        return mask
-    sigma = [0.0, 0.6 / float(spacing[1]), 0.6 / float(spacing[2])]
-    image = ndimage.gaussian_filter(np.asarray(voxels[box], dtype=np.float32), sigma)
-    window = [3 * s for s in size]
-
-    def local_mean(where: BoolArray) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-        weight = where.astype(np.float32)
-        total = ndimage.uniform_filter(image * weight, size=window, mode="constant")
-        count = ndimage.uniform_filter(weight, size=window, mode="constant")
-        return total / np.maximum(count, 1e-6), count
-
-    inside_hu, inside_n = local_mean(inner)
-    tumour_hu, tumour_n = local_mean(keep[box])  # a tumour at the outline: its own HU
-    inside_hu = np.where(tumour_n > 0.02, tumour_hu, inside_hu)
-    inside_n = np.maximum(inside_n, tumour_n)
-    ring = ndimage.binary_dilation(crop, np.ones((1, 3, 3), dtype=bool)) & ~crop
-    outside_hu, outside_n = local_mean(ring)  # the tissue right next to the outline
-    outside_hu = np.where(outside_hu < LUNG_OR_GAS_HU, np.float32(WALL_HU), outside_hu)
-    contrast = inside_hu - outside_hu
-    usable = shell & (inside_n > 0.02) & (outside_n > 0.02) & (contrast >= min_contrast_hu)
-    refined = crop.copy()
-    level = (image - outside_hu) / np.where(usable, contrast, 1.0)
-    # Next to a tumour the edge is taken at a third of the way: the liver holds the whole
-    # tumour, at the cost of less than half a voxel over the tumour's face on the capsule.
-    cut = np.where(tumour_n > 0.02, np.float32(TUMOUR_EDGE_LEVEL), np.float32(0.5))
-    refined[usable] = level[usable] >= cut[usable]
-    refined = ndimage.binary_opening(refined, np.ones((1, 3, 3), dtype=bool)) | inner | keep[box]
-    out = mask.copy()
-    out[box] = _fill(refined)
-    return out
 
 
 def refuse_implausible_liver(result: LiverResult, volume: ImageVolume, *, hounsfield: bool) -> None:
