@@ -17,15 +17,15 @@ Here the whole organ sits in an abdomen, as on a portal-venous CT:
   left lobe, spleen, aorta, spine, paraspinal and abdominal-wall muscle, fat;
 - parenchyma 100–120 HU with a texture (smooth field, 8 HU SD at 4 mm), a
   point-spread blur and correlated noise of 10–18 HU SD (seed-dependent);
-- eight tumours of both attenuations (hypo −40…−8 HU, hyper +12…+35 HU), one
-  necrotic, one calcified, one rim-enhancing, one at the dome, one subcapsular,
-  one against the IVC, one small and near-isoattenuating.
+- eight tumours of both attenuations (hypo −40…−8 HU, hyper +12…+35 HU): one
+  necrotic with an enhancing rim, one calcified, one at the dome, one
+  subcapsular, one against the IVC, one small, one near-isoattenuating.
 
 Truth: voxel-centre inside-tests of the analytic solids. The liver truth is the
 union of the lobes minus the IVC and the gallbladder; tumours are clipped to it
 (they lie inside the liver) and the liver truth includes them and the vessels
 inside it. Grid: 80 × 170 × 180 voxels of 2.5 × 1.5 × 1.5 mm (z, y, x), LPS mm,
-HU float32; deterministic per seed, built in about a second.
+HU float32; deterministic per seed, built in a few seconds.
 """
 
 from __future__ import annotations
