@@ -24,8 +24,7 @@ Method
    calcifications and vessels enclosed by parenchyma belong to the liver.
 5. **Envelope.** Tumours that reach the surface leave notches, not holes. A
    closing with a ball of ``envelope_radius_mm`` (a rolling ball over the
-   surface) and an enclosure test (the liver seen along most of 26 directions)
-   mark the notches; of them, soft tissue from ``liver − tumour_below_hu`` to
+   surface) marks the notches; of them, soft tissue from ``liver − tumour_below_hu`` to
    ``liver + tumour_above_hu`` joins the liver (fat, lung, bile, bright vessels
    and the kidney do not); an opening with a ball of ``sliver_radius_mm`` drops
    thin slivers (diaphragm, vessel walls at the hilum). A tumour that replaces
@@ -106,9 +105,6 @@ class LiverParameters:
         HU in a notch joins the liver (hypo- and hyper-attenuating tumours).
     sliver_radius_mm : float
         Radius of the opening that drops slivers from what the envelope adds.
-    enclosed_fraction : float
-        A voxel in the mouth of a notch joins when it sees the liver along
-        at least this fraction of 26 directions.
     cap_mm : float
         A tumour that reaches the outline is carried this far on through soft
         tissue (its cap at the dome or under the capsule).
@@ -127,7 +123,6 @@ class LiverParameters:
     tumour_below_hu: float = 75.0
     tumour_above_hu: float = 42.0
     sliver_radius_mm: float = 2.5
-    enclosed_fraction: float = 0.6
     cap_mm: float = 6.0
     edge_contrast_hu: float = 40.0
 
@@ -231,7 +226,6 @@ def segment_liver(
         tissue,
         work_spacing,
         envelope_radius_mm=params.envelope_radius_mm,
-        enclosed_fraction=params.enclosed_fraction,
         sliver_radius_mm=params.sliver_radius_mm,
     )
     region = extend_surface_tumours(region, parenchyma, tissue, work_spacing, params.cap_mm)

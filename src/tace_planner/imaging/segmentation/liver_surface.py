@@ -1,7 +1,7 @@
 """Surface and edge steps of the whole-liver segmentation (:mod:`.liver`), on bool masks.
 
 Taking in what the parenchyma encloses or notches (hole filling, a rolling-ball
-closing, an enclosure test, tumour caps at the capsule) and placing the edge
+closing, tumour caps at the capsule) and placing the edge
 (half occupancy on the working grid, then on the image grid against fat, with
 lung or gas taken as the wall in front of them). Masks are (z, y, x), spacings
 (dz, dy, dx) in mm. scipy is imported inside the functions.
@@ -49,34 +49,22 @@ def take_in_notches(
     spacing: np.ndarray,
     *,
     envelope_radius_mm: float,
-    enclosed_fraction: float,
     sliver_radius_mm: float,
 ) -> BoolArray:
     """Add the tumour-like tissue in the notches of the surface, without slivers.
 
-    A notch is what a rolling ball of ``envelope_radius_mm`` closes (the part
-    of a notch the ball cannot reach) or a voxel that sees the liver within
-    ``2 × envelope_radius_mm`` along at least ``enclosed_fraction`` of 26
-    directions (also the mouth of a wide notch, into which the ball sinks). A
-    flat neighbour (body wall, diaphragm, stomach) sees the liver along at most
-    about half of the directions. Two passes: the first addition makes what
-    remains of a notch more enclosed.
+    A notch is what a rolling ball of ``envelope_radius_mm`` closes: the part of
+    a notch the ball cannot reach (the mouth of a wide notch, into which the ball
+    sinks, is left to :func:`extend_surface_tumours`). Only ``tissue`` joins, and
+    an opening with a ball of ``sliver_radius_mm`` drops thin slivers.
     """
     from scipy import ndimage
 
-    sliver = ball(sliver_radius_mm, spacing)
-    for _ in range(2):
-        if not region.any():
-            return region
-        candidates = tissue & ~region
-        closed = closing_mm(region, envelope_radius_mm, spacing)
-        enclosed = enclosure(region, 2.0 * envelope_radius_mm, spacing)
-        notches = candidates & (closed | (enclosed >= enclosed_fraction))
-        notches = ndimage.binary_opening(notches, sliver)
-        if not notches.any():
-            break
-        region = fill_holes(region | notches)
-    return region
+    if not region.any():
+        return region
+    notches = tissue & ~region & closing_mm(region, envelope_radius_mm, spacing)
+    notches = ndimage.binary_opening(notches, ball(sliver_radius_mm, spacing))
+    return fill_holes(region | notches) if notches.any() else region
 
 
 def extend_surface_tumours(
@@ -106,38 +94,6 @@ def extend_surface_tumours(
     cap = reach & tissue & ~region
     grown = ndimage.binary_propagation(surface, mask=surface | cap)
     return fill_holes(region | grown)
-
-
-def enclosure(region: BoolArray, reach_mm: float, spacing: np.ndarray) -> npt.NDArray[np.float32]:
-    """Fraction of the 26 grid directions along which ``region`` lies within ``reach_mm``."""
-    hits = np.zeros(region.shape, dtype=np.float32)
-    directions = [
-        (dz, dy, dx)
-        for dz in (-1, 0, 1)
-        for dy in (-1, 0, 1)
-        for dx in (-1, 0, 1)
-        if (dz, dy, dx) != (0, 0, 0)
-    ]
-    for direction in directions:
-        step_mm = float(np.linalg.norm(np.asarray(direction) * spacing))
-        seen = np.zeros(region.shape, dtype=bool)
-        ray = region
-        for _ in range(max(int(reach_mm / step_mm), 1)):
-            ray = _shift(ray, direction)
-            seen |= ray
-        hits += seen
-    return hits / np.float32(len(directions))
-
-
-def _shift(mask: BoolArray, direction: tuple[int, int, int]) -> BoolArray:
-    """``out[i] = mask[i + direction]`` (False beyond the edge): what lies one step away."""
-    out = np.zeros_like(mask)
-    source, target = [], []
-    for d, n in zip(direction, mask.shape, strict=True):
-        source.append(slice(max(d, 0), n + min(d, 0)))
-        target.append(slice(max(-d, 0), n + min(-d, 0)))
-    out[tuple(target)] = mask[tuple(source)]
-    return out
 
 
 def half_occupancy_edge(
