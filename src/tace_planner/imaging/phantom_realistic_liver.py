@@ -9,7 +9,8 @@ Here the whole organ sits in an abdomen, as on a portal-venous CT:
   IVC, with a gallbladder fossa), each lobe jittered per seed (±3 mm, ±7 % size,
   ±4°) so that no test depends on one shape;
 - the dome under a 5 mm diaphragm (muscle) with the lung base above it and in
-  the costophrenic recesses, −550 HU at the diaphragm to −800 HU deeper;
+  the costophrenic recesses, −550 HU at the diaphragm to −800 HU deeper, and
+  the heart (myocardium 105 HU, blood 165 HU) on the diaphragm over the left lobe;
 - the hilum: the portal vein trunk (180 HU) entering the liver, portal branches
   and three hepatic veins (150–170 HU) inside it; the IVC (150 HU) in its groove;
 - neighbours of plausible HU: gallbladder (bile 12 HU, wall), right kidney
@@ -312,6 +313,13 @@ def make_liver_phantom(seed: int = 0) -> LiverPhantom:
     free = hu == np.float32(_TISSUE_HU["visceral_fat"])  # not an organ
     outside_mm = ndimage.distance_transform_edt(~liver_organ, sampling=SPACING_MM)
     paint(thorax & free & (outside_mm <= 5.0), _TISSUE_HU["muscle"])
+    # The heart on the diaphragm over the left lobe: myocardium as bright as liver.
+    heart = Ellipsoid((15.0, -15.0, 100.0), (60.0, 50.0, 48.0), 0.0)
+    heart_in = _mask(heart.contains, grid) & thorax & (outside_mm > 5.0)
+    blood = _mask(Ellipsoid((15.0, -15.0, 100.0), (48.0, 38.0, 36.0), 0.0).contains, grid)
+    paint(heart_in, _TISSUE_HU["muscle"] + 45.0)  # myocardium, ~105 HU
+    paint(heart_in & blood, _TISSUE_HU["aorta"])
+    free &= ~heart_in
     lung_base_z = np.maximum(60.0 - 0.3 * np.abs(x + 10.0), 20.0)  # lower at the sides
     lung = thorax & free & (outside_mm > 5.0) & (z >= lung_base_z)
     lung &= ~np.broadcast_to(ellipse(0.0, 40.0, 30.0, 50.0), shape)  # mediastinum
