@@ -97,6 +97,10 @@ class LiverParameters:
         clipped to ``[min_band_hu, max_band_hu]`` (HU).
     opening_radius_mm : float
         Radius of the ball that cuts bridges to neighbouring organs.
+    valley_radius_mm, valley_hu : float
+        A voxel darker by more than ``max(valley_hu, half-band / 2)`` than the grey
+        closing with a box reaching ``valley_radius_mm`` lies in a thin dark sheet (the
+        diaphragm, a fissure) and does not carry the growth.
     envelope_radius_mm : float
         Radius of the rolling ball whose closing takes in tumours at the surface
         (a notch up to about twice as wide is closed).
@@ -119,6 +123,8 @@ class LiverParameters:
     min_band_hu: float = 18.0
     max_band_hu: float = 35.0
     opening_radius_mm: float = 6.0
+    valley_radius_mm: float = 4.5
+    valley_hu: float = 12.0
     envelope_radius_mm: float = 35.0
     tumour_below_hu: float = 75.0
     tumour_above_hu: float = 42.0
@@ -203,6 +209,11 @@ def segment_liver(
     half_band = float(np.clip(params.band_sd * liver_sd, params.min_band_hu, params.max_band_hu))
     band = (liver_hu - half_band, liver_hu + half_band)
     candidates = (smooth >= band[0]) & (smooth <= band[1])
+    # Thin dark sheets (the diaphragm between the dome and the heart, a fissure) are
+    # barriers even where partial volume lifts them into the band: a black top-hat.
+    reach = np.maximum(np.floor(params.valley_radius_mm / work_spacing), 1).astype(int)
+    valley = ndimage.grey_closing(smooth, size=tuple(2 * reach + 1)) - smooth
+    candidates &= valley <= max(params.valley_hu, half_band / 2.0)
     yield Progress(2, _STEPS, "Growing the parenchyma")
     footprint = ball(params.opening_radius_mm, work_spacing)
     opened = ndimage.binary_opening(candidates, footprint)
