@@ -17,9 +17,11 @@ Method
 2. **Parenchyma model.** Median and robust SD (MAD) in a ball of
    ``seed_radius_mm`` around the click.
 3. **Growing.** Voxels within ``clip(band_sd × SD, min_band_hu, max_band_hu)`` of
-   the median; an opening with a ball of ``opening_radius_mm`` cuts bridges to
-   touching organs; the component of the click is kept and dilated back inside
-   the band.
+   the median, minus thin dark sheets (a black top-hat: darker than their grey
+   closing over ``valley_radius_mm``, e.g. the diaphragm between the dome and
+   the heart, which partial volume lifts into the band); an opening with a ball
+   of ``opening_radius_mm`` cuts bridges to touching organs; the component of
+   the click is kept and dilated back inside the band.
 4. **Filling.** Holes are filled in 3D and per axial slice: tumours, necrosis,
    calcifications and vessels enclosed by parenchyma belong to the liver.
 5. **Envelope.** Tumours that reach the surface leave notches, not holes. A
