@@ -509,7 +509,11 @@ class ContourController(ContourActionsMixin, QObject):
             return
         if self._tool in ("liver", "auto2d"):
             if event.kind == "click" and event.voxel_zyx is not None:
-                if self._tool == "liver":
+                shift = bool(event.modifiers & Qt.KeyboardModifier.ShiftModifier)
+                ctrl = bool(event.modifiers & Qt.KeyboardModifier.ControlModifier)
+                if self._tool == "liver" and (shift or ctrl):
+                    self.refine_liver_at(view, event.voxel_zyx, include=not shift)
+                elif self._tool == "liver":
                     self.liver_at(view, event.point_lps)
                 else:
                     self.auto_contour_2d_at(view, event.point_lps)
@@ -711,6 +715,43 @@ class ContourController(ContourActionsMixin, QObject):
         text = {"erase": "erase", "threshold": "threshold paint"}.get(self._tool or "", "brush")
         self.stack.record(MaskEdit(self, pk, f"{text} {self._lesions[pk].item.name}", patches))
         self._save(pk)
+
+    def refine_liver_at(self, view: Any, voxel_zyx: Any, *, include: bool) -> bool:
+        """Correct the liver contour by one click (Ctrl adds, Shift takes out), undoable.
+
+        The correction is local to the click and honours it as a hard constraint
+        (:func:`~tace_planner.imaging.segmentation.organ_refine.refine_organ`).
+        """
+        from tace_planner.imaging.segmentation.organ_refine import refine_organ
+
+        series_uid, part = view.series_key
+        timepoint_pk = self._timepoint_of(series_uid)
+        liver = next(
+            (
+                state
+                for key, state in self._lesions.items()
+                if state.item.is_liver and key[1] == timepoint_pk
+            ),
+            None,
+        )
+        if liver is None or (liver.series_uid, liver.part) != (series_uid, part or ""):
+            self.error.emit(
+                "Ctrl-click and Shift-click correct the liver contour of this series: "
+                "contour the liver first (a plain click with the liver tool)."
+            )
+            return False
+        if liver.locked:
+            self.error.emit(f"{liver.item.name} is locked.")
+            return False
+        try:
+            new = refine_organ(
+                view.volume.voxels, view.volume.spacing_mm, liver.mask, voxel_zyx, include
+            )
+        except ValueError as error:
+            self.error.emit(str(error))
+            return False
+        text = "liver: add at the click" if include else "liver: take out at the click"
+        return self._push_edit(liver, new, text)
 
     def _push_edit(self, lesion: _Lesion, new: npt.NDArray[np.bool_], text: str) -> bool:
         """Turn a lesion's mask into ``new`` as one undoable, saved edit; False if unchanged."""
