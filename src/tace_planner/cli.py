@@ -72,7 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     phantom = commands.add_parser("phantom", help="write the synthetic DICOM phantom")
     phantom.add_argument("outdir", type=Path)
-    phantom.add_argument("--size", choices=["small", "full"], default="full")
+    phantom.add_argument(
+        "--size",
+        choices=["small", "full", "realistic"],
+        default="full",
+        help="the demo course (small or full size), or one realistic whole-liver CT",
+    )
     phantom.add_argument("--seed", type=_phantom_seed, default=0, help="0 or more")
 
     importer = commands.add_parser("import", help="import DICOM files, folders or CDs")
@@ -342,6 +347,15 @@ def _cmd_phantom(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    if args.size == "realistic":
+        from tace_planner.imaging.phantom_realistic_dicom import write_realistic_phantom
+
+        realistic = write_realistic_phantom(args.outdir, args.seed)
+        print(
+            f"realistic phantom written to {args.outdir} (patient {realistic['patient_id']}, "
+            f"{len(realistic['tumours'])} tumours; truth in truth.json)"
+        )
+        return 0
     truth = _run(generate_phantom(args.outdir, size=args.size, seed=args.seed), args.verbose)
     print(f"phantom written to {args.outdir} (tace date {truth.to_json()['tace_date']})")
     return 0

@@ -9,18 +9,16 @@ the stored liver is scored against the analytic truth: Dice ≥ 0.92, volume wit
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
-from pydicom import examples
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from tace_planner.cli import main
+from tace_planner.imaging.phantom_realistic_dicom import PATIENT_ID as _PREFIX
+from tace_planner.imaging.phantom_realistic_dicom import write_series
 from tace_planner.imaging.phantom_realistic_liver import (
-    ORIGIN_LPS_MM,
     SPACING_MM,
     LiverPhantom,
     make_liver_phantom,
@@ -28,33 +26,11 @@ from tace_planner.imaging.phantom_realistic_liver import (
 
 pytestmark = [pytest.mark.db, pytest.mark.dicom]
 
-PATIENT_ID = "LIVER-PHANTOM-0"
+PATIENT_ID = f"{_PREFIX}-0"
 
 
 def _write_series(phantom: LiverPhantom, folder: Path) -> None:
-    folder.mkdir(parents=True)
-    base = copy.deepcopy(examples.ct)
-    base.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    voxels = phantom.volume.voxels
-    base.Rows, base.Columns = voxels.shape[1], voxels.shape[2]
-    base.PixelSpacing = [SPACING_MM[1], SPACING_MM[2]]
-    base.SliceThickness = SPACING_MM[0]
-    base.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
-    base.RescaleSlope, base.RescaleIntercept = 1, -1024
-    base.PatientID, base.PatientName = PATIENT_ID, "Liver^Phantom"
-    base.StudyInstanceUID, base.SeriesInstanceUID = generate_uid(), generate_uid()
-    base.FrameOfReferenceUID = generate_uid()
-    base.SeriesDescription, base.SeriesNumber = "Portal venous 2.5 mm", 3
-    stored = np.clip(np.rint(voxels + 1024.0), -32768, 32767).astype(np.int16)
-    x0, y0, z0 = ORIGIN_LPS_MM
-    for k in range(voxels.shape[0]):
-        item = copy.deepcopy(base)
-        item.SOPInstanceUID = generate_uid()
-        item.file_meta.MediaStorageSOPInstanceUID = item.SOPInstanceUID
-        item.InstanceNumber = k + 1
-        item.ImagePositionPatient = [x0, y0, round(z0 + SPACING_MM[0] * k, 4)]
-        item.PixelData = stored[k].tobytes()
-        item.save_as(folder / f"IM{k:04d}.dcm", enforce_file_format=True)
+    write_series(phantom, folder)
 
 
 def _run(capsys: pytest.CaptureFixture[str], data_dir: Path, *args: str) -> tuple[int, str]:
