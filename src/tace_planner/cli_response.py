@@ -1,0 +1,68 @@
+"""``tace-planner recist --sdtm DIR`` and ``tace-planner assess``: response assessment.
+
+Registered from :mod:`tace_planner.cli`. ``recist`` needs no database (it reads
+CSV files); ``assess`` reads a case's lesions from the registry. Exit codes as
+every command: 0 ok, 1 refused (one line naming the file or field), 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+COMMANDS = ("recist",)
+"""Top-level commands of this module that need no services."""
+
+
+def add_response_commands(commands: Any) -> None:
+    """Add ``recist --sdtm DIR [--json] [--out DIR]``."""
+    recist = commands.add_parser(
+        "recist", help="RECIST 1.1 responses of CDISC SDTM tumour data (TU/TR/RS CSV)"
+    )
+    recist.add_argument(
+        "--sdtm", type=Path, required=True, metavar="DIR", help="folder with TU.csv, TR.csv, RS.csv"
+    )
+    recist.add_argument("--json", action="store_true", help="print one JSON object")
+    recist.add_argument("--out", type=Path, metavar="DIR", help="write the computed RS.csv here")
+
+
+def run_recist(args: argparse.Namespace) -> int:
+    """Run ``recist --sdtm``; bad input raises InvalidInputError (``main`` prints it)."""
+    from tace_planner.services.response_parameters import load_response_parameters
+    from tace_planner.services.sdtm import assess_sdtm, write_rs
+
+    result = assess_sdtm(args.sdtm, load_response_parameters())
+    written = write_rs(result.rs_rows, args.out) if args.out is not None else None
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        return 0
+    for subject in result.subjects:
+        reader = f", reader {subject.reader}" if subject.reader else ""
+        print(f"{subject.usubjid}{reader}")
+        for visit in subject.visits:
+            parts = [
+                f"{code} {visit[code]}"
+                for code in ("TRGRESP", "NTRGRESP", "NEWLPROG")
+                if visit[code]
+            ]
+            print(
+                f"  visit {visit['VISITNUM']} {visit['VISIT']}: {visit['OVRLRESP']} "
+                f"({', '.join(parts)})"
+            )
+        best = subject.best or {}
+        print(f"  best overall response: {best.get('category') or '—'} — {best.get('rule', '')}")
+    if result.disagreements:
+        print(f"{len(result.disagreements)} given response(s) disagree with the rules:")
+        for item in result.disagreements:
+            print(
+                f"  {item['USUBJID']} {item['RSEVALID']} visit {item['VISITNUM']} "
+                f"{item['RSTESTCD']}: given {item['given'] or '—'}, expected "
+                f"{item['expected'] or '—'} ({item['reason']})"
+            )
+    else:
+        print("no given response disagrees with the rules")
+    if written is not None:
+        print(f"wrote {written}")
+    return 0
