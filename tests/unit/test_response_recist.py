@@ -67,6 +67,12 @@ def test_cr_with_nodes_7_and_3_mm_sum_above_zero():
     assert target_response(base, t(10.0, 3.0, 0.0, nodes=(0, 1))).category == "PR"
 
 
+def test_nodes_growing_under_10_mm_stay_cr():
+    # node 20 → 4 → 9: +125 % and +5 mm over the nadir, but a node under 10 mm is normal
+    assert course((20.0,), (4.0,), (9.0,), nodes=(0,)) == ["CR", "CR"]
+    assert course((20.0,), (4.0,), (10.0,), nodes=(0,)) == ["CR", "PD"]
+
+
 def test_missing_target_is_ne_unless_the_rest_proves_pd():
     assert course((30.0, 20.0), (25.0, None)) == ["NE"]
     assert course((30.0, 20.0), (44.0, None)) == ["NE"]  # 44 < 50: no proof
@@ -246,3 +252,18 @@ def test_result_does_not_depend_on_lesion_order(rows, random):
     random.shuffle(base)
     random.shuffle(now)
     assert target_response(base, now).category == expected
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 400), st.sampled_from(["CR", "PR", "SD", "PD", "NE"])),
+        max_size=6,
+        unique_by=lambda a: a[0],
+    ),
+    st.randoms(),
+)
+def test_best_response_does_not_depend_on_input_order(rows, random):
+    items = [TimepointResponse(day, category) for day, category in rows]
+    expected = best_overall_response(items).category
+    random.shuffle(items)
+    assert best_overall_response(items).category == expected

@@ -21,6 +21,9 @@ Choices the sources leave open, written down here and in each explanation:
 * Reappearance: only the size rules decide (PD needs +20 % and +5 mm over the
   nadir); a CR is not treated as "definitive" unless confirmed, so a reappearing
   lesion after an unconfirmed CR is PD only when the sizes say so.
+* CR is decided before PD: target nodes that grow but stay under 10 mm short
+  axis (with every other target gone) are normal nodes, not progression; a node
+  has reappeared only at 10 mm or more (EORTC RECIST FAQ).
 * An equivocal new lesion is not PD, but a CR is not assigned while it stays
   equivocal: the overall response is PR (targets) or NON-CR/NON-PD (non-targets only).
 """
@@ -201,8 +204,6 @@ def target_response(
                 "over the nadir",
             )
         return done("NE", "a target was not measured and the others do not prove progression")
-    if progressed:
-        return done("PD", "the sum rose ≥ 20 % and ≥ 5 mm over the nadir")
     complete = all(
         (by_id[i].diameter_mm or 0) == 0
         if i not in nodes
@@ -215,6 +216,8 @@ def target_response(
             "every non-nodal target disappeared and every target node is under "
             f"{fmt(p.node_normal_short_axis_mm, 'mm')} short axis",
         )
+    if progressed:
+        return done("PD", "the sum rose ≥ 20 % and ≥ 5 mm over the nadir")
     if decreased_by_at_least(now.total_mm, base.total_mm, pr_pct):
         return done("PR", "the sum fell ≥ 30 % from baseline")
     if confirmed_pr:
