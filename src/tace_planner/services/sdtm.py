@@ -71,6 +71,12 @@ RS_COLUMNS = (
     "VISIT",
     "RSDTC",
 )
+TU_COLUMNS = ("STUDYID", "DOMAIN", "USUBJID", "TUSEQ", "TULNKID", "TUTESTCD", "TUTEST",
+              "TUORRES", "TUSTRESC", "TULOC", "TUMETHOD", "TUEVAL", "VISITNUM", "VISIT",
+              "TUDTC")  # fmt: skip
+TR_COLUMNS = ("STUDYID", "DOMAIN", "USUBJID", "TRSEQ", "TRLNKID", "TRTESTCD", "TRTEST",
+              "TRORRES", "TRORRESU", "TRSTRESC", "TRSTRESN", "TRSTRESU", "TRSTAT", "TRREASND",
+              "TRMETHOD", "TREVAL", "VISITNUM", "VISIT", "TRDTC")  # fmt: skip
 _NODE_TESTS = {"LPERP", "LPREP", "LNSTATE"}
 _SIZE_TESTS = {"LDIAM", "LPERP", "LPREP"}
 _STATE_TESTS = {"TUMSTATE", "LNSTATE"}
@@ -294,8 +300,12 @@ def _newlprog(value: NewLesions) -> str:
     return {"none": "", "equivocal": "EQUIVOCAL", "unequivocal": "UNEQUIVOCAL"}[value]
 
 
-def assess_sdtm(folder: Path, parameters: ResponseParameters = DEFAULT_RESPONSE) -> SdtmResult:
+def assess_sdtm(
+    folder: Path, parameters: ResponseParameters = DEFAULT_RESPONSE, *, compare: bool = True
+) -> SdtmResult:
     """Compute the RS of ``folder``'s TU/TR and compare with its RS (module notes).
+
+    ``compare=False`` ignores a present RS.csv (when the RS is to be written).
 
     Raises
     ------
@@ -308,11 +318,11 @@ def assess_sdtm(folder: Path, parameters: ResponseParameters = DEFAULT_RESPONSE)
         raise InvalidInputError(str(folder), "is not a folder")
     paths = {name: folder / f"{name}.csv" for name in ("TU", "TR", "RS")}
     has_tr = paths["TR"].is_file()
-    if not has_tr and not paths["RS"].is_file():
+    if not has_tr and not (compare and paths["RS"].is_file()):
         raise InvalidInputError(str(folder), "holds neither TR.csv nor RS.csv")
     tu = read_csv(paths["TU"]) if paths["TU"].is_file() else []
     tr = read_csv(paths["TR"]) if has_tr else []
-    rs = read_csv(paths["RS"]) if paths["RS"].is_file() else []
+    rs = read_csv(paths["RS"]) if compare and paths["RS"].is_file() else []
     _require(tu, paths["TU"], ("USUBJID", "TULNKID", "TUSTRESC"))
     _require(tr, paths["TR"], ("USUBJID", "TRLNKID", "TRTESTCD", "VISITNUM"))
     _require(rs, paths["RS"], ("USUBJID", "RSTESTCD", "RSSTRESC", "VISITNUM"))
@@ -486,16 +496,23 @@ def _rs_rows(subjects: list[Assessment]) -> list[dict[str, str]]:
 
 def write_rs(rows: list[dict[str, str]], folder: Path) -> Path:
     """Write ``folder/RS.csv`` (created if needed) and return its path."""
+    return write_domain(rows, folder, "RS", RS_COLUMNS)
+
+
+def write_domain(
+    rows: list[dict[str, str]], folder: Path, domain: str, columns: Iterable[str]
+) -> Path:
+    """Write ``folder/<domain>.csv`` with ``columns`` (created if needed); return its path."""
     folder = Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "RS.csv"
+        path = folder / f"{domain}.csv"
         with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=RS_COLUMNS)
+            writer = csv.DictWriter(handle, fieldnames=list(columns), extrasaction="ignore")
             writer.writeheader()
             writer.writerows(rows)
     except OSError as error:
-        raise InvalidInputError(str(folder), f"cannot write RS.csv: {error}") from None
+        raise InvalidInputError(str(folder), f"cannot write {domain}.csv: {error}") from None
     return path
 
 
