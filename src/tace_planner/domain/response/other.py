@@ -223,7 +223,7 @@ def choi_response(
         "without the attenuation response",
     }
     source = "Choi et al., J Clin Oncol 2007" + (
-        "; modified Choi (Smith et al., AJR 2010)" if modified else ""
+        "; modified Choi: size and attenuation both required" if modified else ""
     )
 
     def done(category: str, rule: str) -> Response:
