@@ -120,12 +120,16 @@ def run_recist(args: argparse.Namespace) -> int:
                 for code in ("TRGRESP", "NTRGRESP", "NEWLPROG")
                 if visit[code]
             ]
+            late = " — after the first PD, not counted for the best response"
             print(
                 f"  visit {visit['VISITNUM']} {visit['VISIT']}: {visit['OVRLRESP']} "
-                f"({', '.join(parts)})"
+                f"({', '.join(parts)}){late if visit['after_first_pd'] else ''}"
             )
         best = subject.best or {}
-        print(f"  best overall response: {best.get('category') or '—'} — {best.get('rule', '')}")
+        if best.get("category"):
+            print(f"  best overall response: {best['category']} — {best['rule']}")
+        else:
+            print(f"  best overall response {best.get('rule', 'not computed')}")
     if result.disagreements:
         print(f"{len(result.disagreements)} given response(s) disagree with the rules:")
         for item in result.disagreements:

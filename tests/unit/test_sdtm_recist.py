@@ -132,6 +132,7 @@ def test_expected_rs_per_subject_and_reader(sdtm):
     assert responses(result, "01", "R1") == (["SD", "SD", "PD", "PR"], "SD")
     assert responses(result, "01", "R1", "TRGRESP")[0][:3] == ["SD", "SD", "PD"]
     assert responses(result, "01", "R1", "NTRGRESP")[0][0] == "NON-CR/NON-PD"
+    assert responses(result, "01", "R1", "after_first_pd")[0] == [False, False, False, True]
     assert responses(result, "01", "R2") == (["NE", "SD"], "SD")
     assert responses(result, "02", "R1") == (["PR", "PR", "PR"], "PR")
     assert responses(result, "02", "R1", "NEWLPROG")[0] == [None, None, "EQUIVOCAL"]
@@ -188,6 +189,8 @@ def test_cli_json_and_out(sdtm, tmp_path, capsys):
     assert main(["recist", "--sdtm", str(sdtm)]) == 0
     text = capsys.readouterr().out
     assert "3 given response(s) disagree" in text
+    assert "after the first PD, not counted" in text
+    assert "best overall response not computed: a scan date (TRDTC) is missing" in text
 
 
 def test_bad_value_is_one_line_naming_file_line_and_variable(sdtm, capsys):

@@ -448,6 +448,7 @@ def _assess_subject(
         }
         if target is not None:
             entry["target_sum_mm"] = target.explanation.inputs["current sum"]
+        entry["after_first_pd"] = any(v["OVRLRESP"] == "PD" for v in result.visits)
         result.visits.append(entry)
         if visit.date is not None and baseline.date is not None:
             timeline.append(TimepointResponse((visit.date - baseline.date).days, overall.category))
