@@ -175,6 +175,8 @@ def test_best_overall_response_table_3():
     assert bor((56, "PR"), (84, "NE"), (112, "PR")) == "PR"  # NE does not
     assert bor((56, "PR"), (84, "CR")) == "PR"
     assert bor((56, "CR"), (84, "PR")) == "SD"
+    assert bor((14, "CR"), (35, "SD")) == "PD"  # Table 3: CR then SD before 42 days
+    assert bor((14, "PR"), (35, "SD")) == "NE"
     assert bor((56, "SD"), (84, "PD"), (112, "CR"), (140, "CR")) == "SD"  # after PD: dropped
     assert (
         bor(

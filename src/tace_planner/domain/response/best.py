@@ -9,6 +9,8 @@ Rules, with the choices written down:
 * Unconfirmed CR/PR, SD and NON-CR/NON-PD count as SD (NON-CR/NON-PD for
   non-target-only disease) when the assessment is at least ``sd_min_days`` after
   the start of treatment; otherwise the best response is PD if a PD follows, else NE.
+* An unconfirmed CR followed by SD before the minimum SD duration is PD (the
+  disease came back; Table 3).
 * Without confirmation (``confirm=False``, randomised trials) the best response is
   simply the best time-point response, SD still needing its minimum duration.
 """
@@ -103,4 +105,20 @@ def best_overall_response(
         return done(category, f"{category} on day {stable[0].day}, at least {sd_days} days in")
     if kept and kept[-1].category == "PD":
         return done("PD", f"progression on day {kept[-1].day} before any confirmed response")
+    after_cr = next(
+        (
+            later
+            for index, item in enumerate(kept)
+            if item.category == "CR"
+            for later in kept[index + 1 :]
+            if later.category == "SD"
+        ),
+        None,
+    )
+    if after_cr is not None:
+        return done(
+            "PD",
+            f"SD on day {after_cr.day} after a CR means the disease came back, before the "
+            "minimum duration of stable disease",
+        )
     return done("NE", "no confirmed response and no stable disease of the minimum duration")
