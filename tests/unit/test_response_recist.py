@@ -82,6 +82,10 @@ def test_missing_target_is_ne_unless_the_rest_proves_pd():
     assert target_response(base, missing_row).category == "NE"
 
 
+def test_no_baseline_target_is_not_a_complete_response():
+    assert target_response([], []).category == "NE"
+
+
 def test_worked_courses_of_the_rules():
     assert course((100.0,), (60.0,), (78.0,)) == ["PR", "PD"]
     assert course((30.0,), (24.0,), (21.0,), (25.2,), (26.0,)) == ["SD", "PR", "SD", "PD"]

@@ -194,6 +194,8 @@ def target_response(
             VALIDATED_FOR,
         )
 
+    if not ids:
+        return done("NE", "no target lesion at baseline (use the non-target response)")
     if base.missing:
         return done("NE", "a baseline target was not measured, so no sum can be compared")
     if now.missing:
