@@ -68,7 +68,7 @@ class ResponseParameters:
     def source(self, *names: str) -> str:
         """The source texts of ``names`` (a built-in default says so)."""
         texts = [self.sources[n] for n in names if n in self.sources]
-        return "; ".join(dict.fromkeys(texts)) or "built-in defaults of response.json"
+        return "; ".join(dict.fromkeys(texts)) or "the published thresholds of the criterion cited"
 
     def to_json(self) -> dict[str, Any]:
         """The values used (for stored assessments and JSON output)."""
