@@ -90,7 +90,7 @@ def run_assess(args: argparse.Namespace, services: Any) -> int:
     for response in result["criteria"].values():
         print(
             f"  {response['criterion']}: {response['category']} — {response['rule']} "
-            f"[validated for {response['validated_for']}]"
+            f"[validated for: {response['validated_for']}]"
         )
     best = (result.get("recist") or {}).get("best_overall")
     if best:

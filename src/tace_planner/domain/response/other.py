@@ -45,8 +45,8 @@ _CHOI_NAMES = (
 HCC = "hepatocellular carcinoma (an extrapolation for liver metastases)"
 GIST = "gastrointestinal stromal tumour treated with imatinib (an extrapolation elsewhere)"
 VOLUME_VALIDATION = (
-    "derived from RECIST 1.1 by sphere volume; studied after TACE of hepatocellular "
-    "carcinoma, not validated for metastases"
+    "no tumour type of its own: derived from RECIST 1.1 by sphere volume, not validated for "
+    "metastases"
 )
 
 
