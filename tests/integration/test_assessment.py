@@ -57,6 +57,8 @@ def test_recist_course_continued_pr_best_response_and_growth(course):
     assert growth["lesions"][0]["flag"] == "growing"
     assert first["growth"]["total"]["sgr_per_day"] < 0  # baseline 52 → 5 cm³
     assert second["stored"] is False
+    f1 = next(row for row in second["lesions"] if row["lesion"] == "F1")
+    assert (f1["role"], f1["diameter_mm"]["change_percent"]) == ("target", -59.0)
 
 
 def test_pd_records_progression_and_ends_the_schedule(course):
@@ -66,6 +68,7 @@ def test_pd_records_progression_and_ends_the_schedule(course):
     recist = third["recist"]
     assert recist["target"]["category"] == "PD"  # 90 mm: +43 %, +27 mm over the nadir 63
     assert recist["new_lesions"] == "unequivocal"
+    assert [row["role"] for row in third["lesions"]] == ["target", "target", "new"]
     assert third["criteria"]["choi"]["category"] == "PD"
     assert "hepatocellular" in third["criteria"]["mrecist"]["validated_for"]
     assert [g["flag"] for g in third["growth"]["lesions"]] == ["growing", "growing", "new_lesion"]

@@ -197,6 +197,7 @@ class AssessmentService:
                 "attenuation is the mean arterial-phase HU of the targets (Choi used the "
                 "portal venous phase)",
             )
+        result["lesions"] = _per_lesion(base, now)
         before, before_point = (measured[-2], course[-2]) if len(course) > 1 else (base, baseline)
         result["growth"] = _growth(before, now, _days(before_point, current))
         result["growth"]["since"] = before_point.label
@@ -351,6 +352,34 @@ class AssessmentService:
             out["best_overall"] = None
             out["best_overall_note"] = "an imaging date is missing: confirmation cannot be timed"
         return out
+
+
+def _percent(now: float | None, before: float | None) -> float | None:
+    if now is None or before is None or before == 0:
+        return None
+    return round(100 * (now - before) / before, 1)
+
+
+def _per_lesion(base: MeasurementsItem, now: MeasurementsItem) -> list[dict[str, Any]]:
+    """Each focus at baseline and now, with its % change (for the spider plot)."""
+    rows = []
+    known = {f.name for f in base.foci}
+    for name in sorted(known | {f.name for f in now.foci}):
+        b, a = base.lesion(name), now.lesion(name)
+        d0 = None if b is None else b.longest_axial_diameter_mm
+        d1 = None if a is None else a.longest_axial_diameter_mm
+        v0 = None if b is None else b.volume_cm3
+        v1 = None if a is None else a.volume_cm3
+        role = "new" if name not in known else ("target" if b and b.is_target else "non-target")
+        rows.append(
+            {
+                "lesion": name,
+                "role": role,
+                "diameter_mm": {"baseline": d0, "now": d1, "change_percent": _percent(d1, d0)},
+                "volume_cm3": {"baseline": v0, "now": v1, "change_percent": _percent(v1, v0)},
+            }
+        )
+    return rows
 
 
 def _iso(day: dt.date | None) -> str:
