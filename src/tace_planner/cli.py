@@ -18,6 +18,7 @@ from tace_planner.cli_followup import COMMANDS as FOLLOWUP_COMMANDS
 from tace_planner.cli_followup import add_followup_commands, run_followup_command
 from tace_planner.cli_lesions import add_lesion_commands, run_lesion_command
 from tace_planner.cli_procedures import add_procedure_commands, run_procedure_command
+from tace_planner.cli_response import add_response_commands, run_assess, run_recist
 from tace_planner.domain.errors import TacePlannerError
 from tace_planner.domain.progress import Progress, Task, run_sync
 
@@ -114,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_planning_commands(commands)
     _add_contouring_commands(commands)
     add_cohort_parser(commands)
+    add_response_commands(commands, _case_id)
     add_procedure_commands(commands)
     add_case_commands(commands, _case_id)
     add_lesion_commands(commands)
@@ -907,6 +909,8 @@ def _dispatch(
         return _cmd_phantom(args)
     if args.command == "cohort":
         return run_cohort(args)
+    if args.command == "recist":
+        return run_recist(args)
     services = _open_services(args)
     try:
         if args.command in (None, "gui"):
@@ -925,6 +929,8 @@ def _dispatch(
             return run_case_command(args, services)
         if args.command in FOLLOWUP_COMMANDS:
             return run_followup_command(args, services)
+        if args.command == "assess":
+            return run_assess(args, services)
         command = _COMMANDS.get(args.command)
         if command is not None:
             return command(args, services)
