@@ -14,6 +14,7 @@ from typing import Any
 from tace_planner import __version__
 from tace_planner.cli_cases import add_case_commands, run_case_command
 from tace_planner.cli_cohort import add_cohort_parser, run_cohort
+from tace_planner.cli_export import add_export_parser, run_export
 from tace_planner.cli_followup import COMMANDS as FOLLOWUP_COMMANDS
 from tace_planner.cli_followup import add_followup_commands, run_followup_command
 from tace_planner.cli_lesions import add_lesion_commands, run_lesion_command
@@ -113,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_case_commands(commands, _case_id)
     add_lesion_commands(commands)
     add_followup_commands(commands, _case_id)
+    add_export_parser(commands, _case_id)
     return parser
 
 
@@ -901,6 +903,8 @@ def _dispatch(
             return run_procedure_command(args, services, render_pdf)
         if args.command == "case":
             return run_case_command(args, services)
+        if args.command == "export":
+            return run_export(args, services)
         if args.command in FOLLOWUP_COMMANDS:
             return run_followup_command(args, services)
         command = _COMMANDS.get(args.command)
