@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from tests.followup_seed import add_case, add_measurement, sign_tace
+
 from tace_planner.store.models import PatientRow, StudyRow, TimepointRow
 
 D = dt.date
@@ -38,10 +39,12 @@ def seed_registry(services: Any) -> list[int]:
             patient.name, patient.birth_on, patient.sex = name, BIRTH[patient_id], "F" if k else "M"
             session.commit()
         sign_tace(factory, case, start)
-        _follow_up(factory, case, patient_id, f"1.2.{patient_id}.8", start + dt.timedelta(days=56), 1)
+        _follow_up(
+            factory, case, patient_id, f"1.2.{patient_id}.8", start + dt.timedelta(days=56), 1
+        )
         add_measurement(factory, case, f"1.2.{patient_id}.0", "F1", 12.5 + k, 31.0)
         add_measurement(factory, case, f"1.2.{patient_id}.8", "F1", 9.25 + k, 27.5)
-        add_measurement(factory, case, f"1.2.{patient_id}.0", "F2, \"cyst\"", 3.0, 15.0)
+        add_measurement(factory, case, f"1.2.{patient_id}.0", 'F2, "cyst"', 3.0, 15.0)
         services.therapy.add_line(case, "CAPTEM", start - dt.timedelta(days=200),
                                   stop_on=start - dt.timedelta(days=20),
                                   progression_on=start - dt.timedelta(days=20),

@@ -8,9 +8,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from tests.export_seed import BIRTH, NAMES, seed_registry
 
 from tace_planner.cli import main
-from tests.export_seed import BIRTH, NAMES, seed_registry
 
 
 @pytest.fixture
@@ -85,7 +85,9 @@ def test_r_reads_every_csv_without_edits(registry, tmp_path):
     assert lines["lesion_timepoint.csv"][1] == "6"
     types = lines["lesion_timepoint.csv"][3:]
     # volume_cm3 and the day column are numbers in R, NA columns are logical, names text
-    assert types[10] == "numeric" and types[8] == "integer" and types[2] == "character"
+    assert types[10] == "numeric"
+    assert types[8] == "integer"
+    assert types[2] == "character"
     assert lines["procedure.csv"][1] == "2"
 
 
@@ -117,10 +119,12 @@ def test_deidentified_export_holds_no_identifier(registry, tmp_path, fmt):
 def test_deidentified_csv_keeps_intervals_as_days_from_first_tace(registry, tmp_path):
     out = tmp_path / "out"
     assert _cli(registry, "export", "--all", "--format", "csv", "--deidentify", str(out)) == 0
-    lesions = (out / "lesion_timepoint.csv").read_text(encoding="utf-8").splitlines()
-    header = lesions[0].split(",")
-    assert "imaged_on" not in header
-    days = [line.split(",")[header.index("imaged_day")] for line in lesions[1:]]
+    import csv
+
+    with (out / "lesion_timepoint.csv").open(encoding="utf-8", newline="") as handle:
+        lesions = list(csv.DictReader(handle))
+    assert "imaged_on" not in lesions[0]
+    days = [row["imaged_day"] for row in lesions]
     assert sorted(set(days)) == ["-10", "56"]  # baseline 10 days before, follow-up 8 weeks after
 
 
@@ -133,12 +137,67 @@ def test_bad_output_is_refused_in_one_line(registry, tmp_path, capsys):
     (busy / "keep.txt").write_text("mine", encoding="utf-8")
     assert _cli(registry, "export", "--all", "--format", "csv", str(busy)) == 1
     err = capsys.readouterr().err
-    assert "not empty" in err and len(err.strip().splitlines()) == 1
+    assert "not empty" in err
+    assert len(err.strip().splitlines()) == 1
     assert (busy / "keep.txt").read_text(encoding="utf-8") == "mine"
     inside = tmp_path / "out"
     code = _cli(registry, "export", "--all", "--format", "csv", "--deidentify",
                 "--mapping", str(inside / "m.csv"), str(inside))  # fmt: skip
-    assert code == 1 and "inside OUT" in capsys.readouterr().err
+    assert code == 1
+    assert "inside OUT" in capsys.readouterr().err
     assert not inside.exists()
     assert _cli(registry, "export", "--case", "999", "--format", "json", str(inside)) == 1
     assert "999" in capsys.readouterr().err
+
+
+def test_redcap_follows_the_format_rules(registry, tmp_path):
+    import csv
+    import re
+
+    from tace_planner.services.export.redcap import HEADER
+
+    out = tmp_path / "out"
+    assert _cli(registry, "export", "--all", "--format", "redcap", str(out)) == 0
+    with (out / "redcap_data_dictionary.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert tuple(rows[0]) == HEADER
+    assert len(HEADER) == 18
+    assert rows[1][0] == "record_id"
+    names = [r[0] for r in rows[1:]]
+    assert len(names) == len(set(names))
+    types = {"text", "notes", "calc", "dropdown", "radio", "checkbox", "yesno", "truefalse",
+             "file", "slider", "descriptive"}  # fmt: skip
+    for row in rows[1:]:
+        assert re.fullmatch(r"[a-z][a-z0-9_]{0,25}", row[0]), row[0]
+        assert row[3] in types
+        assert row[7] in ("", "date_ymd", "integer", "number")
+        if row[3] in ("dropdown", "radio", "checkbox"):
+            assert re.fullmatch(r"[0-9a-z_]+, [^|]+( \| [0-9a-z_]+, [^|]+)*", row[5]), row[5]
+        else:
+            assert row[5] == ""
+    with (out / "redcap_records.csv").open(encoding="utf-8", newline="") as handle:
+        records = list(csv.DictReader(handle))
+    events = {r["redcap_event_name"] for r in records}
+    assert events == {"baseline_arm_1", "treatment_arm_1", "follow_up_1_arm_1"}
+    lesions = [r for r in records if r["redcap_repeat_instrument"] == "lesion"]
+    assert [r["redcap_repeat_instance"] for r in lesions[:3]] == ["1", "2", "1"]
+    case = next(r for r in records if r["redcap_repeat_instrument"] == "")
+    assert case["tace_sequence"] == "1"
+    assert case["case_complete"] == "2"
+    mapping = (out / "redcap_instrument_event_mapping.csv").read_text(encoding="utf-8")
+    assert "1,follow_up_1_arm_1,lesion" in mapping
+
+
+def test_sdtm_tu_tr_from_lesions(registry, tmp_path):
+    import csv
+
+    out = tmp_path / "out"
+    assert _cli(registry, "export", "--case", "1", "--format", "sdtm", str(out)) == 0
+    with (out / "tr.csv").open(encoding="utf-8", newline="") as handle:
+        tr = list(csv.DictReader(handle))
+    with (out / "tu.csv").open(encoding="utf-8", newline="") as handle:
+        tu = list(csv.DictReader(handle))
+    assert [r["TULNKID"] for r in tu] == ["T01", "T02"]
+    ldiam = [r for r in tr if r["TRTESTCD"] == "LDIAM" and r["TRLNKID"] == "T01"]
+    assert [(r["TRSTRESN"], r["TRDY"]) for r in ldiam] == [("31", "-10"), ("27.5", "57")]
+    assert not (out / "rs.csv").exists()

@@ -55,7 +55,13 @@ CASE = (
 LESION = (
     Column("lesion", "text", "", "lesion name (identity kept across timepoints)"),
     Column("lesion_kind", "text", "", "a focus or the whole liver", ("focus", "liver")),
-    Column("couinaud_segment", "text", "", "Couinaud segment", tuple("I II III IV V VI VII VIII".split())),
+    Column(
+        "couinaud_segment",
+        "text",
+        "",
+        "Couinaud segment",
+        tuple(["I", "II", "III", "IV", "V", "VI", "VII", "VIII"]),
+    ),
     Column("is_target", "yes_no", "", "RECIST target lesion", ("0", "1")),
     Column("timepoint", "text", "", "baseline or follow-up n"),
     Column("timepoint_kind", "text", "", "kind of timepoint", ("baseline", "follow_up")),
@@ -86,7 +92,9 @@ PROCEDURE = (
     Column("post_embolisation_syndrome", "yes_no", "", "post-embolisation syndrome", ("0", "1")),
     Column("stay_days", "integer", "days", "hospital stay"),
     Column("ae_count", "integer", "", "adverse events recorded"),
-    Column("ae_max_ctcae_grade", "integer", "", "worst CTCAE v5.0 grade", ("1", "2", "3", "4", "5")),
+    Column(
+        "ae_max_ctcae_grade", "integer", "", "worst CTCAE v5.0 grade", ("1", "2", "3", "4", "5")
+    ),
 )
 
 THERAPY_LINE = (
