@@ -106,7 +106,8 @@ def _exit_when_shown(app: Any, window: Any) -> None:
 
 def render_plan_sheet(plan: Any, path: Path, key_image: Any = None) -> None:
     """Write the one-page PDF plan sheet of ``plan`` (the CLI's ``plan --pdf``), or the
-    procedure note when ``plan`` is a ``ProcedureItem`` (``procedure show --pdf``).
+    procedure note when ``plan`` is a ``ProcedureItem`` (``procedure show --pdf``), or the
+    case report when it is a ``CaseReport`` (``export --format pdf``).
 
     Qt needs a QGuiApplication for fonts; without one (the command line), an
     offscreen one is created for the rendering.
@@ -126,7 +127,9 @@ def render_plan_sheet(plan: Any, path: Path, key_image: Any = None) -> None:
         raise TacePlannerError(problem)
     from PySide6.QtGui import QGuiApplication
 
+    from tace_planner.services.export.case_report import CaseReport
     from tace_planner.services.procedure_dto import ProcedureItem
+    from tace_planner.ui.case_report import render_case_report_pdf
     from tace_planner.ui.plan_sheet import render_plan_pdf
     from tace_planner.ui.procedure_note import render_procedure_pdf
 
@@ -134,7 +137,9 @@ def render_plan_sheet(plan: Any, path: Path, key_image: Any = None) -> None:
     if app is None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         app = QGuiApplication(sys.argv[:1])
-    if isinstance(plan, ProcedureItem):  # ``procedure show --pdf``: the procedure note
+    if isinstance(plan, CaseReport):  # ``export --format pdf``: the case report
+        render_case_report_pdf(plan, path)
+    elif isinstance(plan, ProcedureItem):  # ``procedure show --pdf``: the procedure note
         render_procedure_pdf(plan, path, key_image)
     else:
         render_plan_pdf(plan, path, key_image)

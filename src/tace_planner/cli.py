@@ -904,7 +904,7 @@ def _dispatch(
         if args.command == "case":
             return run_case_command(args, services)
         if args.command == "export":
-            return run_export(args, services)
+            return run_export(args, services, render_pdf)
         if args.command in FOLLOWUP_COMMANDS:
             return run_followup_command(args, services)
         command = _COMMANDS.get(args.command)

@@ -37,7 +37,7 @@ def add_export_parser(commands: Any, case_id: Any) -> None:
 
 
 def run_export(args: argparse.Namespace, services: Any, render_pdf: Any = None) -> int:
-    """Run ``export``; ``render_pdf(services, record, path)`` writes a case report (Qt)."""
+    """Run ``export``; ``render_pdf(report, path)`` writes a PDF case report (Qt)."""
     from tace_planner.services.export.runner import export_cases
 
     result = export_cases(

@@ -14,7 +14,7 @@ from typing import Any
 
 from tace_planner import __version__
 from tace_planner.services.export.columns import cell
-from tace_planner.services.export.records import CaseRecord, day_of
+from tace_planner.services.export.record import CaseRecord, day_of
 from tace_planner.services.export.tables import level_rows
 
 SCHEMA = "tace-planner-case/1"

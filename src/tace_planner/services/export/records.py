@@ -9,11 +9,11 @@ once, here (:func:`deidentified`), and no writer can leak a field it was not giv
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select
 
+from tace_planner.services.export.record import CaseRecord, Row
 from tace_planner.store.models import (
     CaseRow,
     LesionRow,
@@ -22,33 +22,6 @@ from tace_planner.store.models import (
     StudyRow,
     TimepointRow,
 )
-
-Row = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class CaseRecord:
-    """One case's values, one list of rows per level (dates as ``datetime.date``).
-
-    ``record_id`` is what identifies the patient in the export: the Patient ID, or a
-    pseudonym once de-identified. ``anchor_on`` is the first TACE (or, without one, the
-    planned TACE, else the baseline imaging date): every ``*_day`` value counts from it.
-    """
-
-    record_id: str
-    case_pk: int
-    patient_id: str
-    patient_name: str
-    birth_on: dt.date | None
-    anchor_on: dt.date | None
-    anchor: str
-    case: Row
-    lesions: list[Row]
-    procedures: list[Row]
-    therapy_lines: list[Row]
-    ttp: list[Row]
-    study_uids: tuple[str, ...] = ()
-    deidentified: bool = False
 
 
 def gather_case(services: Any, case_pk: int) -> CaseRecord:
@@ -234,29 +207,3 @@ def _age(birth_on: dt.date | None, on: dt.date | None) -> int | None:
     if birth_on is None or on is None:
         return None
     return on.year - birth_on.year - ((on.month, on.day) < (birth_on.month, birth_on.day))
-
-
-def day_of(record: CaseRecord, on: dt.date | None) -> int | None:
-    """Days from the record's anchor (first TACE) to ``on``; None when either is unknown."""
-    if on is None or record.anchor_on is None:
-        return None
-    return (on - record.anchor_on).days
-
-
-def deidentified(record: CaseRecord, pseudonym: str) -> CaseRecord:
-    """The record without names, IDs, birth date or free text: ``record_id`` = ``pseudonym``.
-
-    Dates stay in the values (writers turn them into days from the first TACE and never
-    print them when ``deidentified`` is set); the title (free text) is dropped.
-    """
-    case = dict(record.case)
-    return replace(
-        record,
-        record_id=pseudonym,
-        patient_id="",
-        patient_name="",
-        birth_on=None,
-        case=case,
-        therapy_lines=[{**r, "drug": r["drug"]} for r in record.therapy_lines],
-        deidentified=True,
-    )

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tace_planner.services.export.columns import LEVELS, Column, expanded
-from tace_planner.services.export.records import CaseRecord
+from tace_planner.services.export.record import CaseRecord
 from tace_planner.services.export.tables import level_rows
 
 HEADER = (

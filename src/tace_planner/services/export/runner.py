@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from tace_planner.domain.errors import InvalidInputError
-from tace_planner.services.export.records import CaseRecord, deidentified, gather_case
+from tace_planner.services.export.record import CaseRecord, deidentified
+from tace_planner.services.export.records import gather_case
 
 FORMATS = ("csv", "json", "pdf", "seg", "redcap", "sdtm")
 
@@ -170,10 +171,14 @@ def _write(
         from tace_planner.services.export.seg_files import write_seg_files
 
         return write_seg_files(services, records, folder, pseudonyms if deidentify else None)
+    from tace_planner.services.export.case_report import build_case_report
+
     files = []
     for number, record in enumerate(records, start=1):
         path = folder / f"case_{number:03d}_report.pdf"
-        render_pdf(services, record, path)
+        report = build_case_report(services, record, number)
+        notes.extend(report.notes)
+        render_pdf(report, path)
         files.append(path)
     return files
 

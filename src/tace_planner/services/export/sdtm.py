@@ -14,7 +14,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from tace_planner.services.export.records import CaseRecord
+from tace_planner.services.export.record import CaseRecord
 
 STUDYID = "TACEPLANNER"
 DM = ("STUDYID", "DOMAIN", "USUBJID", "SUBJID", "RFSTDTC", "SEX", "AGE", "AGEU")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tace_planner.domain.errors import InvalidInputError
-from tace_planner.services.export.records import CaseRecord
+from tace_planner.services.export.record import CaseRecord
 
 
 def _timepoints(services: Any, case_pk: int) -> dict[int, list[tuple[str, str | None]]]:

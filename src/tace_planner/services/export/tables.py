@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tace_planner.services.export.columns import LEVELS, cell, expanded
-from tace_planner.services.export.records import CaseRecord, day_of
+from tace_planner.services.export.record import CaseRecord, day_of
 
 
 def level_rows(

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tace_planner.services.export.columns import LEVELS, expanded
-from tace_planner.services.export.records import CaseRecord
+from tace_planner.services.export.record import CaseRecord
 from tace_planner.services.export.tables import level_rows
 
 DICTIONARY_HEADER = ("level", "name", "type", "unit", "meaning", "allowed_values")

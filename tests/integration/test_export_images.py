@@ -91,3 +91,32 @@ def test_deidentified_seg_keeps_references_and_no_original(contoured, tmp_path):
     assert referenced <= uids
     assert seg.FrameOfReferenceUID == images[0].FrameOfReferenceUID
     assert seg.StudyInstanceUID == images[0].StudyInstanceUID
+
+
+def test_pdf_case_report_renders_with_a_key_image(contoured, tmp_path, monkeypatch):
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    from tace_planner.app import main as app_main
+
+    out = tmp_path / "out"
+    assert app_main(["--data-dir", str(contoured.settings.data_dir), "export", "--all",
+                     "--format", "pdf", str(out)]) == 0  # fmt: skip
+    pdf = (out / "case_001_report.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF-")
+    assert pdf.count(b"/Subtype /Image") >= 1  # the baseline key image
+
+
+def test_deidentified_case_report_text_has_no_identifier(contoured):
+    from tace_planner.services.export.case_report import build_case_report
+    from tace_planner.services.export.record import deidentified
+    from tace_planner.services.export.records import gather_case
+    from tace_planner.ui.case_report import case_report_html
+
+    case_pk = contoured.cases.list_cases()[0].pk
+    record = gather_case(contoured, case_pk)
+    plain = case_report_html(build_case_report(contoured, record, 1))
+    assert record.patient_id in plain
+    report = build_case_report(contoured, deidentified(record, "TP001"), 1)
+    text = case_report_html(report)
+    assert "TP001" in text
+    assert len(report.key_images) == 1
+    assert [o for o in _originals(contoured) if o.decode() in text] == []
