@@ -12,12 +12,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-REGISTRY_NOT_READY = (
-    "error: the registry holds no follow-up data yet (volumes after TACE, time to "
-    "progression), so there is nothing to tabulate; run the tables on a spreadsheet "
-    "with --from-csv FILE (columns: docs/cohort-data-dictionary.md)"
-)
-
 
 def add_cohort_parser(commands: Any) -> None:
     """Add ``cohort tables`` to the ``tace-planner`` sub-commands."""
@@ -32,18 +26,44 @@ def add_cohort_parser(commands: Any) -> None:
         metavar="FILE",
         help="tidy per-patient CSV (columns: docs/cohort-data-dictionary.md)",
     )
-    tables.add_argument("--group", default="group", metavar="COL", help="column to group by")
+    tables.add_argument(
+        "--group",
+        metavar="COL",
+        help="column to group by (default: group; on the registry: metastases_timing, "
+        "or tace_sequence, primary)",
+    )
+    tables.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="on the registry: primary, grade, metastases_timing, tace_sequence, "
+        "min_tace, max_tace, first_tace_from, first_tace_to (repeatable)",
+    )
     tables.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-def run_cohort(args: argparse.Namespace) -> int:
-    """Run ``cohort tables``; bad input raises InvalidInputError (``main`` prints it)."""
-    from tace_planner.services.cohort import cohort_tables_from_csv
+def run_cohort(args: argparse.Namespace, open_services: Any = None) -> int:
+    """Run ``cohort tables`` on a CSV, or on the registry (``open_services()`` opens it);
+    bad input raises InvalidInputError (``main`` prints it)."""
+    from tace_planner.services.cohort import cohort_tables, cohort_tables_from_csv
 
-    if args.from_csv is None:
-        print(REGISTRY_NOT_READY, file=sys.stderr)
-        return 1
-    tables = cohort_tables_from_csv(args.from_csv, args.group)
+    if args.from_csv is not None:
+        if args.filter:
+            print("error: --filter works on the registry; filter the spreadsheet itself",
+                  file=sys.stderr)  # fmt: skip
+            return 2
+        tables = cohort_tables_from_csv(args.from_csv, args.group or "group")
+    else:
+        from tace_planner.services.export.cohort_registry import parse_filters, registry_cohort
+
+        filters = parse_filters(args.filter)
+        services = open_services()
+        try:
+            data = registry_cohort(services, args.group or "metastases_timing", filters)
+        finally:
+            services.close()
+        tables = cohort_tables(data, "group")
     if args.json:
         print(json.dumps(tables.to_json(), indent=2, ensure_ascii=False))
     else:

@@ -105,11 +105,13 @@ def test_text_table_names_the_tests(capsys: pytest.CaptureFixture[str]) -> None:
     assert "log-rank" in out
 
 
-def test_without_a_csv_the_registry_says_it_has_no_follow_up_yet(
+def test_without_a_csv_an_empty_registry_says_no_case_matches(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert main(["cohort", "tables", "--json"]) == 1
-    assert "no follow-up data yet" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no case of the registry matches" in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def _write(tmp_path: Path, edit) -> Path:

@@ -201,3 +201,28 @@ def test_sdtm_tu_tr_from_lesions(registry, tmp_path):
     ldiam = [r for r in tr if r["TRTESTCD"] == "LDIAM" and r["TRLNKID"] == "T01"]
     assert [(r["TRSTRESN"], r["TRDY"]) for r in ldiam] == [("31", "-10"), ("27.5", "57")]
     assert not (out / "rs.csv").exists()
+
+
+def test_cohort_tables_on_the_registry(registry, capsys):
+    assert _cli(registry, "cohort", "tables", "--group", "tace_sequence", "--json") == 0
+    tables = json.loads(capsys.readouterr().out)
+    volume = tables["variables"]["volume_before_cm3"]["groups"]
+    # the foci summed at the baseline before TACE 1: F1 + F2
+    assert volume["after_chemotherapy"]["median"] == pytest.approx(12.5 + 3.0)
+    assert volume["immediate"]["median"] == pytest.approx(13.5 + 3.0)
+    interval = tables["variables"]["interval_days"]["groups"]["immediate"]
+    assert interval["median"] == 66  # 10 days before TACE to 56 days after
+    assert set(tables["kaplan_meier"]["groups"]) == {"after_chemotherapy", "immediate"}
+    ttp = tables["variables"]["ttp_before_cht_days"]["groups"]["immediate"]
+    assert ttp["n"] == 1
+    code = _cli(registry, "cohort", "tables", "--filter", "tace_sequence=immediate", "--json")
+    assert code == 0
+    only = json.loads(capsys.readouterr().out)
+    assert only["groups"] == {"synchronous": 1}  # grouped by timing by default
+
+
+def test_cohort_registry_filter_is_checked(registry, capsys):
+    assert _cli(registry, "cohort", "tables", "--filter", "colour=red") == 1
+    err = capsys.readouterr().err
+    assert "--filter" in err
+    assert len(err.strip().splitlines()) == 1

@@ -29,7 +29,7 @@ def case_json(record: CaseRecord, case_id: int) -> dict[str, Any]:
 
     ttp = []
     for row in record.ttp:
-        item = {"start": row["start"], "scope": row["scope"], "start_day": None}
+        item = {"after": row["after"], "start": row["start"], "scope": row["scope"]}
         item["start_day"] = day_of(record, row["start_on"])
         if not record.deidentified:
             item["start_on"] = cell(row["start_on"])

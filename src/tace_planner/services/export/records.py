@@ -95,7 +95,8 @@ def gather_case(services: Any, case_pk: int) -> CaseRecord:
         lesions=lesions,
         procedures=[_procedure_row(p) for p in procedures],
         therapy_lines=[_line_row(line) for line in lines],
-        ttp=[_ttp_row(r) for r in ttp["after_therapy"] + ttp["after_tace"]],
+        ttp=[_ttp_row(r, "therapy_line") for r in ttp["after_therapy"]]
+        + [_ttp_row(r, "tace") for r in ttp["after_tace"]],
         study_uids=study_uids,
     )
 
@@ -178,8 +179,9 @@ def _line_row(line: Any) -> Row:
     }
 
 
-def _ttp_row(result: Row) -> Row:
+def _ttp_row(result: Row, after: str) -> Row:
     return {
+        "after": after,
         "start": result["label"],
         "scope": result["scope"],
         "start_on": _date(result["start_on"]),
