@@ -886,7 +886,7 @@ def _dispatch(
     if args.command == "phantom":
         return _cmd_phantom(args)
     if args.command == "cohort":
-        return run_cohort(args, lambda: _open_services(args))
+        return run_cohort(args, lambda: _open_services(args), render_pdf)
     services = _open_services(args)
     try:
         if args.command in (None, "gui"):

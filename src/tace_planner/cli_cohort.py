@@ -41,19 +41,36 @@ def add_cohort_parser(commands: Any) -> None:
         "min_tace, max_tace, first_tace_from, first_tace_to (repeatable)",
     )
     tables.add_argument("--json", action="store_true", help="print one JSON object")
+    tables.add_argument(
+        "--png",
+        type=Path,
+        metavar="FOLDER",
+        help="also save the box, Kaplan–Meier and regression plots as PNG into FOLDER",
+    )
 
 
-def run_cohort(args: argparse.Namespace, open_services: Any = None) -> int:
+def run_cohort(args: argparse.Namespace, open_services: Any = None, render: Any = None) -> int:
     """Run ``cohort tables`` on a CSV, or on the registry (``open_services()`` opens it);
-    bad input raises InvalidInputError (``main`` prints it)."""
-    from tace_planner.services.cohort import cohort_tables, cohort_tables_from_csv
+    bad input raises InvalidInputError (``main`` prints it). ``render(plots, folder)``
+    saves the PNG plots (it needs Qt; injected by the GUI root)."""
+    from tace_planner.services.cohort import cohort_tables
+    from tace_planner.services.cohort_csv import read_cohort_csv
+    from tace_planner.services.export.cohort_plots import cohort_plots
 
+    if args.png is not None:
+        if render is None:
+            print("error: the PNG plots need Qt (install tace-planner[gui])", file=sys.stderr)
+            return 1
+        if not args.png.is_dir():
+            print(f"error: --png {args.png}: no such folder", file=sys.stderr)
+            return 1
     if args.from_csv is not None:
         if args.filter:
             print("error: --filter works on the registry; filter the spreadsheet itself",
                   file=sys.stderr)  # fmt: skip
             return 2
-        tables = cohort_tables_from_csv(args.from_csv, args.group or "group")
+        data = read_cohort_csv(args.from_csv)
+        tables = cohort_tables(data, args.group or "group")
     else:
         from tace_planner.services.export.cohort_registry import parse_filters, registry_cohort
 
@@ -64,6 +81,9 @@ def run_cohort(args: argparse.Namespace, open_services: Any = None) -> int:
         finally:
             services.close()
         tables = cohort_tables(data, "group")
+    if args.png is not None:
+        render(cohort_plots(data, tables), args.png)
+        print(f"plots written to {args.png}", file=sys.stderr)
     if args.json:
         print(json.dumps(tables.to_json(), indent=2, ensure_ascii=False))
     else:

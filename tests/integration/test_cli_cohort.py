@@ -212,3 +212,21 @@ def test_a_patient_without_a_group_is_left_out_of_comparisons_but_not_the_regres
     assert sum(result["groups"].values()) == 33
     assert any("without a value in 'group'" in note for note in result["notes"])
     assert_equal_to_r(result["regression"]["r2"], REFERENCE, "cohort.regression.r2")
+
+
+def test_png_plots_from_the_spreadsheet(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    from tace_planner.app import main as app_main
+
+    assert app_main(["cohort", "tables", "--from-csv", str(COHORT), "--png", str(tmp_path)]) == 0
+    names = sorted(p.name for p in tmp_path.glob("*.png"))
+    assert names == ["box_strip.png", "kaplan_meier.png", "regression.png"]
+    assert all(p.stat().st_size > 1000 for p in tmp_path.glob("*.png"))
+
+
+def test_png_needs_an_existing_folder(tmp_path: Path, capsys) -> None:
+    from tace_planner.app import main as app_main
+
+    missing = tmp_path / "nowhere"
+    assert app_main(["cohort", "tables", "--from-csv", str(COHORT), "--png", str(missing)]) == 1
+    assert "no such folder" in capsys.readouterr().err
