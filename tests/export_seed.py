@@ -15,10 +15,12 @@ NAMES = {"EXP-4711": "Kowalski^Jan", "EXP-0815": "Ivanova^Maria"}
 BIRTH = {"EXP-4711": D(1961, 3, 14), "EXP-0815": D(1958, 11, 2)}
 
 
-def _follow_up(factory: Any, case_pk: int, patient_id: str, uid: str, on: dt.date, n: int) -> None:
+def _follow_up(
+    factory: Any, case_pk: int, patient_id: str, uid: str, on: dt.date, n: int, label: str = ""
+) -> None:
     with factory() as session:
         patient = session.query(PatientRow).filter_by(patient_id=patient_id).one()
-        timepoint = TimepointRow(case_pk=case_pk, kind="follow_up", label=f"follow-up {n}",
+        timepoint = TimepointRow(case_pk=case_pk, kind="follow_up", label=label or f"follow-up {n}",
                                  ordinal=n, imaged_on=on)  # fmt: skip
         session.add(timepoint)
         session.flush()
@@ -39,9 +41,10 @@ def seed_registry(services: Any) -> list[int]:
             patient.name, patient.birth_on, patient.sex = name, BIRTH[patient_id], "F" if k else "M"
             session.commit()
         sign_tace(factory, case, start)
-        _follow_up(
-            factory, case, patient_id, f"1.2.{patient_id}.8", start + dt.timedelta(days=56), 1
-        )
+        seen = start + dt.timedelta(days=56)
+        # the second patient's follow-up was unscheduled: its label holds the study date
+        label = f"unscheduled {seen.isoformat()}" if k else ""
+        _follow_up(factory, case, patient_id, f"1.2.{patient_id}.8", seen, 1, label)
         add_measurement(factory, case, f"1.2.{patient_id}.0", "F1", 12.5 + k, 31.0)
         add_measurement(factory, case, f"1.2.{patient_id}.8", "F1", 9.25 + k, 27.5)
         add_measurement(factory, case, f"1.2.{patient_id}.0", 'F2, "cyst"', 3.0, 15.0)

@@ -58,11 +58,11 @@ def run_cohort(args: argparse.Namespace, open_services: Any = None, render: Any 
     from tace_planner.services.export.cohort_plots import cohort_plots
 
     if args.png is not None:
-        if render is None:
-            print("error: the PNG plots need Qt (install tace-planner[gui])", file=sys.stderr)
-            return 1
         if not args.png.is_dir():
             print(f"error: --png {args.png}: no such folder", file=sys.stderr)
+            return 1
+        if render is None:
+            print("error: the PNG plots need Qt (install tace-planner[gui])", file=sys.stderr)
             return 1
     if args.from_csv is not None:
         if args.filter:

@@ -214,19 +214,21 @@ def test_a_patient_without_a_group_is_left_out_of_comparisons_but_not_the_regres
     assert_equal_to_r(result["regression"]["r2"], REFERENCE, "cohort.regression.r2")
 
 
-def test_png_plots_from_the_spreadsheet(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
-    from tace_planner.app import main as app_main
+def test_png_plots_from_the_spreadsheet(tmp_path: Path) -> None:
+    import os
 
-    assert app_main(["cohort", "tables", "--from-csv", str(COHORT), "--png", str(tmp_path)]) == 0
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    argv = [sys.executable, "-m", "tace_planner", "cohort", "tables", "--from-csv", str(COHORT)]
+    done = subprocess.run(
+        [*argv, "--png", str(tmp_path)], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
     names = sorted(p.name for p in tmp_path.glob("*.png"))
     assert names == ["box_strip.png", "kaplan_meier.png", "regression.png"]
     assert all(p.stat().st_size > 1000 for p in tmp_path.glob("*.png"))
 
 
 def test_png_needs_an_existing_folder(tmp_path: Path, capsys) -> None:
-    from tace_planner.app import main as app_main
-
     missing = tmp_path / "nowhere"
-    assert app_main(["cohort", "tables", "--from-csv", str(COHORT), "--png", str(missing)]) == 1
+    assert main(["cohort", "tables", "--from-csv", str(COHORT), "--png", str(missing)]) == 1
     assert "no such folder" in capsys.readouterr().err

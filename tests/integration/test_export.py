@@ -65,7 +65,9 @@ def test_csv_has_one_file_per_level_and_a_dictionary(registry, tmp_path):
         for name in header.split(","):
             assert f"{level},{name}," in dictionary  # every column is documented
     lesions = (tmp_path / "out" / "lesion_timepoint.csv").read_text(encoding="utf-8")
-    assert "EXP-4711,2,F1,focus,NA,1,baseline,baseline,-10,2025-02-22,12.5,31.0" in lesions
+    assert "EXP-4711,2,F1,focus,NA,1,baseline,baseline,baseline,-10,2025-02-22,12.5,31" in lesions
+    # an unscheduled follow-up keeps its label, and its visit is numbered by imaging order
+    assert "EXP-0815,1,F1,focus,NA,1,unscheduled 2025-06-08,follow-up 1,follow_up,56" in lesions
 
 
 @pytest.mark.skipif(shutil.which("Rscript") is None, reason="R is not installed")
@@ -82,11 +84,12 @@ def test_r_reads_every_csv_without_edits(registry, tmp_path):
     )
     lines = {line.split()[0]: line.split() for line in result.stdout.splitlines()}
     assert lines["case.csv"][1:3] == ["2", "22"]
+    assert lines["lesion_timepoint.csv"][2] == "19"
     assert lines["lesion_timepoint.csv"][1] == "6"
     types = lines["lesion_timepoint.csv"][3:]
     # volume_cm3 and the day column are numbers in R, NA columns are logical, names text
-    assert types[10] == "numeric"
-    assert types[8] == "integer"
+    assert types[11] == "numeric"
+    assert types[9] == "integer"
     assert types[2] == "character"
     assert lines["procedure.csv"][1] == "2"
 

@@ -3,7 +3,10 @@ de-identified (Basic Profile; the SEG still references its remapped source image
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pydicom
@@ -93,16 +96,32 @@ def test_deidentified_seg_keeps_references_and_no_original(contoured, tmp_path):
     assert seg.StudyInstanceUID == images[0].StudyInstanceUID
 
 
-def test_pdf_case_report_renders_with_a_key_image(contoured, tmp_path, monkeypatch):
-    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
-    from tace_planner.app import main as app_main
+def _run_app(services, *args: str) -> subprocess.CompletedProcess[str]:
+    """The command line in its own process: it creates a QGuiApplication, which must not
+    meet the QApplication of the UI tests in this process."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    argv = [sys.executable, "-m", "tace_planner", "--data-dir", str(services.settings.data_dir)]
+    return subprocess.run(
+        [*argv, *args], capture_output=True, text=True, env=env, timeout=300, check=False
+    )
 
+
+def test_pdf_case_report_renders_with_a_key_image(contoured, tmp_path):
     out = tmp_path / "out"
-    assert app_main(["--data-dir", str(contoured.settings.data_dir), "export", "--all",
-                     "--format", "pdf", str(out)]) == 0  # fmt: skip
+    done = _run_app(contoured, "export", "--all", "--format", "pdf", "--deidentify", str(out))
+    assert done.returncode == 0, done.stderr
     pdf = (out / "case_001_report.pdf").read_bytes()
     assert pdf.startswith(b"%PDF-")
     assert pdf.count(b"/Subtype /Image") >= 1  # the baseline key image
+    if shutil.which("pdftotext") is None:
+        pytest.skip("poppler-utils (pdftotext) not installed")
+    text = subprocess.run(
+        ["pdftotext", str(out / "case_001_report.pdf"), "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "TP001" in text
+    assert "Key images" in text
+    assert [o for o in _originals(contoured) if o.decode() in text] == []
 
 
 def test_deidentified_case_report_text_has_no_identifier(contoured):

@@ -47,7 +47,8 @@ def deidentified(record: CaseRecord, pseudonym: str) -> CaseRecord:
     """The record without names, IDs, birth date or free text: ``record_id`` = ``pseudonym``.
 
     Dates stay in the values (writers turn them into days from the first TACE and never
-    print them when ``deidentified`` is set); the title (free text) is dropped.
+    print them when ``deidentified`` is set); a timepoint's label (which may hold a study
+    date, e.g. an unscheduled one) becomes its visit name: baseline, follow-up k.
     """
     case = dict(record.case)
     return replace(
@@ -57,6 +58,6 @@ def deidentified(record: CaseRecord, pseudonym: str) -> CaseRecord:
         patient_name="",
         birth_on=None,
         case=case,
-        therapy_lines=[{**r, "drug": r["drug"]} for r in record.therapy_lines],
+        lesions=[{**r, "timepoint": r["visit"]} for r in record.lesions],
         deidentified=True,
     )

@@ -141,7 +141,29 @@ def _lesion_rows(session: Any, case_pk: int, timepoints: dict[int, TimepointRow]
             }
         )
     rows.sort(key=lambda r: (r["timepoint_order"], r["_timepoint_pk"], r["lesion"]))
+    visits = _visits(list(timepoints.values()))
+    for row in rows:
+        row["visit"] = visits[row["_timepoint_pk"]]
     return rows
+
+
+def _visits(timepoints: list[TimepointRow]) -> dict[int, str]:
+    """Timepoint id → "baseline" or "follow-up k" (k by imaging order): a label that holds
+    neither a date nor free text, the same across patients (REDCap events, SDTM visits)."""
+    order = sorted(
+        timepoints,
+        key=lambda t: (t.kind != "baseline", t.imaged_on or dt.date.max, t.ordinal, t.id),
+    )
+    out: dict[int, str] = {}
+    baselines = follow_ups = 0
+    for timepoint in order:
+        if timepoint.kind == "baseline":
+            baselines += 1
+            out[timepoint.id] = "baseline" if baselines == 1 else f"baseline {baselines}"
+        else:
+            follow_ups += 1
+            out[timepoint.id] = f"follow-up {follow_ups}"
+    return out
 
 
 def _procedure_row(item: Any) -> Row:

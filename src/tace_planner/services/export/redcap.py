@@ -49,7 +49,11 @@ def _fields(with_dates: bool) -> list[tuple[str, Column]]:
     out = []
     for level, form in FORMS.items():
         for column in expanded(LEVELS[level], with_dates=with_dates)[2:]:
-            if level == "lesion_timepoint" and column.name in ("timepoint", "timepoint_kind"):
+            if level == "lesion_timepoint" and column.name in (
+                "timepoint",
+                "visit",
+                "timepoint_kind",
+            ):
                 continue
             out.append((form, column))
     return out
@@ -126,7 +130,7 @@ def write_redcap(records: list[CaseRecord], folder: Path) -> list[Path]:
             out_rows.append(_repeat(record_id, TREATMENT, "procedure", i, row, fields, by_name))
         instances: dict[str, int] = {}
         for row in mine("lesion_timepoint"):
-            name, unique = _event(row["timepoint"])
+            name, unique = _event(row["visit"])
             events.setdefault(unique, name)
             mapping.add((unique, "lesion"))
             instances[unique] = instances.get(unique, 0) + 1

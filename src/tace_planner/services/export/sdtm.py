@@ -52,7 +52,7 @@ def write_sdtm(records: list[CaseRecord], folder: Path, pseudonyms: Any = None) 
         for row in record.lesions:
             if row["lesion_kind"] != "focus":
                 continue
-            visit = visits.setdefault(row["timepoint"], len(visits) + 1)
+            visit = visits.setdefault(row["visit"], len(visits) + 1)
             on = row["imaged_on"]
             if row["lesion"] not in ids:
                 prefix = "T" if row["is_target"] else "NT"
@@ -61,7 +61,7 @@ def write_sdtm(records: list[CaseRecord], folder: Path, pseudonyms: Any = None) 
                 kind = "TARGET" if row["is_target"] else "NON-TARGET"
                 tu.append([STUDYID, "TU", usubjid, len(tu) + 1, ids[row["lesion"]], "TUMIDENT",
                            "Tumor Identification", kind, kind, "LIVER", "CT", "INVESTIGATOR",
-                           visit, row["timepoint"].upper(), date(on),
+                           visit, row["visit"].upper(), date(on),
                            _dy(on, reference)])  # fmt: skip
             tests = (("LDIAM", "Longest Diameter", row["longest_axial_diameter_mm"], "mm"),
                      ("VOLUME", "Volume", row["volume_cm3"], "cm3"))  # fmt: skip
@@ -70,7 +70,7 @@ def write_sdtm(records: list[CaseRecord], folder: Path, pseudonyms: Any = None) 
                 shown = "" if value is None else f"{value:g}"
                 tr.append([STUDYID, "TR", usubjid, len(tr) + 1, ids[row["lesion"]], code, name,
                            shown, unit, shown, shown, unit, status, "INVESTIGATOR", visit,
-                           row["timepoint"].upper(), date(on), _dy(on, reference)])  # fmt: skip
+                           row["visit"].upper(), date(on), _dy(on, reference)])  # fmt: skip
     written = []
     for name, header, rows in (("dm", DM, dm), ("tu", TU, tu), ("tr", TR, tr)):
         path = folder / f"{name}.csv"

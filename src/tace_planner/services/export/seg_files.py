@@ -1,7 +1,7 @@
 """DICOM SEG per timepoint: every contoured series of a case, through the SEG exchange.
 
-Layout: ``case_<n>/<timepoint>/seg_<k>.dcm``, with the timepoint as ``baseline`` or
-``follow_up_<m>`` (never a date). De-identified, each SEG and the source images it
+Layout: ``case_<n>/<visit>/seg_<k>.dcm``, the visit as ``baseline`` or ``follow_up_<m>``
+(by imaging order; never a date). De-identified, each SEG and the source images it
 references go through the PS3.15 Basic Profile (:class:`Deidentifier`, one key for the
 whole export, so the SEG's references point at the remapped images in ``images_<k>/``).
 """
@@ -43,7 +43,7 @@ def write_seg_files(
         names = {row["_timepoint_pk"]: row for row in record.lesions}
         for timepoint_pk, pairs in sorted(_timepoints(services, record.case_pk).items()):
             row = names.get(timepoint_pk)
-            label = row["timepoint"] if row else f"timepoint {timepoint_pk}"
+            label = row["visit"] if row else f"timepoint {timepoint_pk}"
             slug = re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_") or "timepoint"
             target = folder / f"case_{number:03d}" / slug
             target.mkdir(parents=True, exist_ok=True)
