@@ -151,22 +151,23 @@ def _add_contouring_commands(commands: Any) -> None:
         help="contour a click on fat, bone or outside the liver contour anyway",
     )
     auto.add_argument("--segment", help="Couinaud segment I-VIII of the focus")
-    auto.add_argument(
-        "--include",
-        type=_seed,
-        action="append",
-        default=[],
-        metavar="X,Y,Z",
-        help="another point inside the focus (repeatable)",
-    )
-    auto.add_argument(
-        "--exclude",
-        type=_seed,
-        action="append",
-        default=[],
-        metavar="X,Y,Z",
-        help="a point that must stay outside (repeatable)",
-    )
+    for parser, what in ((auto, "focus"), (liver, "liver")):
+        parser.add_argument(
+            "--include",
+            type=_seed,
+            action="append",
+            default=[],
+            metavar="X,Y,Z",
+            help=f"a corrective click inside the {what} (repeatable; a hard constraint)",
+        )
+        parser.add_argument(
+            "--exclude",
+            type=_seed,
+            action="append",
+            default=[],
+            metavar="X,Y,Z",
+            help="a corrective click that must stay outside (repeatable; a hard constraint)",
+        )
     measurements = commands.add_parser(
         "measurements", help="lesion volumes, diameters, HU and tumour burden F"
     )
@@ -738,7 +739,14 @@ def _cmd_contour(args: argparse.Namespace, services: Any) -> int:
     case_pk, _, _ = contouring.series_context(args.series)
     if args.contour_command == "liver":
         result = _run(
-            contouring.contour_liver_task(case_pk, args.series, args.seed, part=args.part),
+            contouring.contour_liver_task(
+                case_pk,
+                args.series,
+                args.seed,
+                part=args.part,
+                include=args.include,
+                exclude=args.exclude,
+            ),
             args.verbose,
         )
     else:
