@@ -120,7 +120,7 @@ def main() -> int:
         app.processEvents()
     target = next(t for t in truth["tumours"] if t["name"] == most[1])
     centre = np.asarray(target["centroid_lps_mm"], dtype=float)
-    k = int(round(np.linalg.solve(affine, np.append(centre, 1.0))[0]))
+    k = round(float(np.linalg.solve(affine, np.append(centre, 1.0))[0]))
     window.slice_view.show_slice(k)
     for _ in range(30):
         app.processEvents()

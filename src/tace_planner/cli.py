@@ -14,6 +14,7 @@ from typing import Any
 from tace_planner import __version__
 from tace_planner.cli_cases import add_case_commands, run_case_command
 from tace_planner.cli_cohort import add_cohort_parser, run_cohort
+from tace_planner.cli_export import add_export_parser, run_export
 from tace_planner.cli_followup import COMMANDS as FOLLOWUP_COMMANDS
 from tace_planner.cli_followup import add_followup_commands, run_followup_command
 from tace_planner.cli_lesions import add_lesion_commands, run_lesion_command
@@ -120,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_case_commands(commands, _case_id)
     add_lesion_commands(commands)
     add_followup_commands(commands, _case_id)
+    add_export_parser(commands, _case_id)
     return parser
 
 
@@ -908,7 +910,7 @@ def _dispatch(
     if args.command == "phantom":
         return _cmd_phantom(args)
     if args.command == "cohort":
-        return run_cohort(args)
+        return run_cohort(args, lambda: _open_services(args), render_pdf)
     if args.command == "recist":
         return run_recist(args)
     services = _open_services(args)
@@ -927,6 +929,8 @@ def _dispatch(
             return run_procedure_command(args, services, render_pdf)
         if args.command == "case":
             return run_case_command(args, services)
+        if args.command == "export":
+            return run_export(args, services, render_pdf)
         if args.command in FOLLOWUP_COMMANDS:
             return run_followup_command(args, services)
         if args.command == "assess":
