@@ -24,6 +24,7 @@ import itertools
 import json
 import sys
 import time
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -79,11 +80,48 @@ def _embed(case, shape=(120, 512, 512)):
     return ImageVolume(big, affine, case.volume.frame_of_reference_uid), truth, offset
 
 
-def run(clicks: int, seed: int, verbose: bool, full_size: bool, names: list[str]) -> dict:
-    from tace_planner.imaging.phantom_realistic import SPACING_MM, realistic_battery
+def _whole_liver_cases(seed: int) -> list[SimpleNamespace]:
+    """The tumours of the realistic whole-liver phantom, each with the liver contour."""
+    from scipy import ndimage
+
+    from tace_planner.imaging.phantom_realistic_liver import make_liver_phantom
+
+    phantom = make_liver_phantom(seed)
+    spacing = phantom.volume.spacing_mm
+    cases = []
+    for spec in phantom.tumours:
+        mask = phantom.tumour_masks[spec.name]
+        depth = ndimage.distance_transform_edt(mask, sampling=spacing)
+        deepest = tuple(int(v) for v in np.unravel_index(int(np.argmax(depth)), depth.shape))
+        cases.append(
+            SimpleNamespace(
+                name=f"{spec.name} {spec.where}",
+                volume=phantom.volume,
+                lesion_mask=mask,
+                liver_mask=phantom.liver_mask,
+                seed_index=deepest,
+            )
+        )
+    return cases
+
+
+def run(
+    clicks: int,
+    seed: int,
+    verbose: bool,
+    full_size: bool,
+    names: list[str],
+    battery: str = "lesions",
+) -> dict:
+    from tace_planner.imaging.phantom_realistic import realistic_battery
     from tace_planner.imaging.segmentation.interactive import InteractiveContour
 
-    cases = [c for c in realistic_battery(seed) if not names or c.name in names]
+    if battery == "whole-liver":
+        cases = _whole_liver_cases(seed)
+        full_size = False  # already a whole CT volume
+    else:
+        cases = list(realistic_battery(seed))
+    cases = [c for c in cases if not names or c.name in names]
     noc85, noc90, after, drops, latencies, details = [], [], {1: [], 3: [], 5: []}, [], [], []
     volume_errors: list[float] = []
     for case in cases:
@@ -91,7 +129,8 @@ def run(clicks: int, seed: int, verbose: bool, full_size: bool, names: list[str]
             volume, truth, offset = _embed(case)
         else:
             volume, truth, offset = case.volume, case.lesion_mask, (0, 0, 0)
-        contour = InteractiveContour(volume)
+        spacing = volume.spacing_mm
+        contour = InteractiveContour(volume, liver_mask=getattr(case, "liver_mask", None))
         point = tuple(int(p + o) for p, o in zip(case.seed_index, offset, strict=True))
         include = True
         dices: list[float] = []
@@ -104,7 +143,7 @@ def run(clicks: int, seed: int, verbose: bool, full_size: bool, names: list[str]
             volumes.append(100.0 * (int(seg.sum()) / int(truth.sum()) - 1.0))
             if dices[-1] >= 0.97:
                 break
-            point, include = _next_click(seg, truth, SPACING_MM)
+            point, include = _next_click(seg, truth, spacing)
         full = dices + [dices[-1]] * (clicks - len(dices))
         volumes += [volumes[-1]] * (clicks - len(volumes))
         noc85.append(next((n + 1 for n, d in enumerate(full) if d >= 0.85), clicks))
@@ -123,6 +162,7 @@ def run(clicks: int, seed: int, verbose: bool, full_size: bool, names: list[str]
         )
     result = {
         "benchmark": "interactive",
+        "battery": battery,
         "cases": len(cases),
         "clicks": clicks,
         "full_size_volume": full_size,
@@ -153,8 +193,15 @@ def main(argv: list[str] | None = None) -> int:
         "--small", action="store_true", help="work on the case blocks, not a 512² volume"
     )
     parser.add_argument("--case", action="append", default=[], help="only these cases")
+    parser.add_argument(
+        "--battery",
+        choices=["lesions", "whole-liver"],
+        default="lesions",
+        help="the 22 lesion blocks, or the 8 tumours of the whole-liver phantom (with its liver)",
+    )
     args = parser.parse_args(argv)
-    print(json.dumps(run(args.clicks, args.seed, args.verbose, not args.small, args.case)))
+    result = run(args.clicks, args.seed, args.verbose, not args.small, args.case, args.battery)
+    print(json.dumps(result))
     return 0
 
 
