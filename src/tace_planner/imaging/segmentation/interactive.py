@@ -277,7 +277,7 @@ class InteractiveContour:
         level = _mode(band)
         low, high = sorted((model.focus[0][0], model.background[0]))
         sd = model.spread_hu
-        between = low + 3.0 * sd < level < high - 3.0 * sd
+        between = low + 2.0 * sd < level < high - 2.0 * sd
         if not between:
             return False
         model.focus.append((level, math.inf))
@@ -412,7 +412,7 @@ class InteractiveContour:
             return
         main = self._stars[0]
         value = self._value_at(point)
-        self._reconsider_background(value)
+        self._reconsider_background(value, self._stars[0].polar(np.asarray(point))[0])
         added = self._model.new_class(value)
         distance, direction = main.polar(np.asarray(point))
         if added:
@@ -445,7 +445,7 @@ class InteractiveContour:
             star.low = np.where(near, star.low, np.maximum(star.low, star.radius))
             star.solve(evidence, arc_mm=self._arc_mm())
             star.low = keep
-            if _exploded(star, radius):
+            if _exploded(star, radius, distance):
                 # The tissue is everywhere around (not a part of the focus): local only.
                 self._model.focus.pop()
                 star.radius = radius
@@ -454,7 +454,7 @@ class InteractiveContour:
         else:
             star.solve(evidence, near, arc_mm=self._arc_mm())
 
-    def _reconsider_background(self, value: float) -> None:
+    def _reconsider_background(self, value: float, click_mm: float) -> None:
         """An include click on what the model calls surrounding tissue: trust the click.
 
         When the clicked tissue matches the surrounding-tissue level but differs from
@@ -465,7 +465,7 @@ class InteractiveContour:
         model = self._model
         assert model is not None
         sd = model.spread_hu
-        if model.focus_like(value) or abs(value - model.background[0]) > sd:
+        if model.focus_like(value) or abs(value - model.background[0]) > 1.5 * sd:
             return
         others = [p for p in self._peaks if abs(p - value) > 2.0 * sd and abs(p - value) <= 60.0]
         if not others:
@@ -476,7 +476,7 @@ class InteractiveContour:
         model.focus.append((value, math.inf))
         for star in self._stars:
             star.solve(self._evidence(star, self._stars[0].center), arc_mm=self._arc_mm())
-        if any(_exploded(star, r) for star, r in zip(self._stars, radii, strict=True)):
+        if any(_exploded(s, r, click_mm) for s, r in zip(self._stars, radii, strict=True)):
             # The other peak was not the parenchyma (a vessel): keep the model.
             self._model = before
             for star, r in zip(self._stars, radii, strict=True):
@@ -624,13 +624,21 @@ class InteractiveContour:
         return tuple(p - b.start for p, b in zip(point, self._box_of(point, reach_mm), strict=True))
 
 
-def _exploded(star: Star, before: np.ndarray) -> bool:
-    """True when a model change made the contour run to the rays' ends or triple."""
+def _exploded(star: Star, before: np.ndarray, click_mm: float = 0.0) -> bool:
+    """True when a model change made the contour run away.
+
+    Run away: a fifth of the rays now reach their ends, or the typical radius
+    tripled, or it grew past 1.5 times the click's distance from the centre (the
+    click that changed the model lies inside the focus: the focus does not reach
+    much beyond it in every direction).
+    """
     ends = (
         (star.radius >= star.reach_mm - 2.0).mean() > 0.2 > (before >= star.reach_mm - 2.0).mean()
     )
-    grown = float(np.median(star.radius)) > 3.0 * max(float(np.median(before)), 3.0)
-    return bool(ends or grown)
+    typical, previous = float(np.median(star.radius)), float(np.median(before))
+    grown = typical > 3.0 * max(previous, 3.0)
+    past_click = click_mm > 0 and typical > max(1.5 * click_mm, previous + 2.0)
+    return bool(ends or grown or past_click)
 
 
 def _has_barrier(evidence: np.ndarray) -> bool:
