@@ -41,6 +41,8 @@ SHELL_MM = (4.0, 12.0)
 """The surroundings: between these distances outside the carried contour."""
 MORE_CLICKS = 2
 """Include clicks added at most where focus tissue lies just outside the first contour."""
+MUCH_LARGER = 1.5
+"""A proposal over this multiple of the carried volume is flagged as a possible leak."""
 MUCH_SMALLER = 0.35
 """A proposal under this fraction of the carried volume is flagged for checking
 (a volume fall of 65 % is the volumetric response threshold; institutional default)."""
@@ -248,6 +250,12 @@ def propagate_lesion(
             f"{name} is {volume:.1f} cm³, under {MUCH_SMALLER:.0%} of its carried baseline "
             f"({carried_cm3:.1f} cm³): check that the whole focus is inside the contour "
             "(a necrotic centre can be taken for the focus); add include clicks if not."
+        )
+    if carried_cm3 > 0 and volume > MUCH_LARGER * carried_cm3:
+        notes.append(
+            f"{name} is {volume:.1f} cm³, over {MUCH_LARGER:.1f} times its carried baseline "
+            f"({carried_cm3:.1f} cm³): check that the contour has not leaked into the tissue "
+            "around it; Shift-click the leak if so."
         )
     return LesionProposal(
         name, True, mask.copy(), carried, point, volume, carried_cm3, tuple(notes)
