@@ -107,7 +107,7 @@ def test_follow_up_page_proposes_off_the_gui_thread(qtbot, contoured) -> None:
 
     services, _, case_pk = contoured
     runner = TaskRunner()
-    page = FollowupReviewPage(services.propagation, runner)
+    page = FollowupReviewPage(services.propagation, runner, services.cases.list_cases)
     qtbot.addWidget(page)
     page.set_case(case_pk)
     assert [page.timepoints.itemText(i) for i in range(page.timepoints.count())] == [
@@ -121,7 +121,32 @@ def test_follow_up_page_proposes_off_the_gui_thread(qtbot, contoured) -> None:
     assert page.review.table.rowCount() == 3
     page.review.confirm_button.click()
     assert {line for line in page.spider.lines} == {"F1", "F4", "F7"}
+    page.tabs.setCurrentWidget(page.waterfall)  # the cohort: the demo case alone
+    assert len(page.waterfall.order) == 1
+    assert page.waterfall.order[0].startswith("TACE-DEMO-001")
     assert runner.shutdown()
     page.close()
     page.set_case(None)
     assert not page.propose_button.isEnabled()
+
+
+def test_waterfall_sorts_cases_and_colours_groups(qtbot, tmp_path: Path) -> None:
+    from tace_planner.services.propagation import BestChange
+    from tace_planner.ui.panels.waterfall_plot import WaterfallPlot
+
+    changes = [
+        BestChange(1, "A", -45.0, -80.0),
+        BestChange(2, "B", 12.0, 40.0),
+        BestChange(3, "C", None, None),
+        BestChange(4, "D", -10.0, -20.0),
+    ]
+    plot = WaterfallPlot()
+    qtbot.addWidget(plot)
+    plot.show_changes(changes, groups={"A": "immediate", "B": "delayed", "D": "immediate"})
+    assert plot.order == ["B", "D", "A"]
+    assert plot.heights == [12.0, -10.0, -45.0]
+    assert "1 without a complete follow-up" in plot.note.text()
+    plot.show_changes(changes, "volume_percent")
+    assert plot.heights == [40.0, -20.0, -80.0]
+    assert plot.export_png(tmp_path / "w.png").read_bytes()[:4] == b"\x89PNG"
+    plot.close()

@@ -33,6 +33,7 @@ from tace_planner.services.contouring_dto import LesionMask, TimepointChoice
 from tace_planner.store.models import SeriesRow, StudyRow
 
 __all__ = [
+    "BestChange",
     "CaseCourse",
     "LesionCourse",
     "LesionProposalItem",
@@ -137,6 +138,40 @@ class CaseCourse:
     lesions: tuple[LesionCourse, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class BestChange:
+    """A case's best (lowest) change from baseline over its follow-ups, for the waterfall.
+
+    ``diameter_sum_percent``: the sum of the longest diameters of the foci measured at
+    baseline; ``volume_percent``: their total volume. A follow-up counts only when every
+    baseline focus has a value there (0 when it disappeared); None: no such follow-up.
+    """
+
+    case_pk: int
+    label: str
+    diameter_sum_percent: float | None
+    volume_percent: float | None
+
+
+def best_change(course: CaseCourse, label: str = "") -> BestChange:
+    """The best change of the sum of diameters and of the total volume over the follow-ups."""
+    results: list[float | None] = []
+    for attribute in ("diameters_mm", "volumes_cm3"):
+        columns = [getattr(lesion, attribute) for lesion in course.lesions]
+        measured = [c for c in columns if c and c[0]]
+        if not measured:
+            results.append(None)
+            continue
+        first = sum(c[0] for c in measured)
+        changes = [
+            100.0 * (sum(c[n] for c in measured) / first - 1.0)
+            for n in range(1, len(course.timepoints))
+            if all(c[n] is not None for c in measured)
+        ]
+        results.append(min(changes) if changes else None)
+    return BestChange(course.case_pk, label, results[0], results[1])
+
+
 def _change(values: Sequence[float | None]) -> tuple[float | None, ...]:
     first = values[0] if values else None
     if not first:
@@ -176,6 +211,10 @@ class PropagationService:
                 return choice
         known = ", ".join(repr(c.label) for c in choices) or "none"
         raise NotFoundError(f"timepoint {label!r} is not in case {case_pk} (timepoints: {known})")
+
+    def best_changes(self, case_pks: Sequence[int]) -> list[BestChange]:
+        """Each case's best change from baseline (sum of diameters, volume), for the waterfall."""
+        return [best_change(self.course(pk), str(pk)) for pk in case_pks]
 
     def timepoints(self, case_pk: int) -> list[TimepointChoice]:
         """The case's timepoints, baseline first."""

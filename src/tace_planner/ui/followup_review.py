@@ -260,14 +260,22 @@ class FollowupReviewPage(QWidget):
     case chosen in the case list (:meth:`set_case`).
     """
 
-    def __init__(self, propagation: Any, tasks: Any, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        propagation: Any,
+        tasks: Any,
+        list_cases: Callable[[], list[Any]] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         from PySide6.QtWidgets import QComboBox, QTabWidget
 
         from tace_planner.ui.panels.spider_plot import SpiderPlot
+        from tace_planner.ui.panels.waterfall_plot import WaterfallPlot
 
         super().__init__(parent)
         self._propagation = propagation
         self._tasks = tasks
+        self._list_cases = list_cases
         self.case_pk: int | None = None
         self.timepoints = QComboBox()
         self.propose_button = QPushButton("Propose contours from the baseline")
@@ -279,6 +287,10 @@ class FollowupReviewPage(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.review, "Baseline and follow-up")
         self.tabs.addTab(self.spider, "Spider plot")
+        self.waterfall = WaterfallPlot()
+        if list_cases is not None:
+            self.tabs.addTab(self.waterfall, "Cohort waterfall")
+            self.tabs.currentChanged.connect(self._tab_changed)
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Follow-up:"))
         bar.addWidget(self.timepoints)
@@ -288,6 +300,27 @@ class FollowupReviewPage(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.tabs, 1)
         self._set_enabled()
+
+    def _tab_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is self.waterfall:
+            self.show_waterfall()
+
+    def show_waterfall(self) -> None:
+        """Every case's best change from baseline (drawn when its tab is shown)."""
+        from tace_planner.domain.errors import TacePlannerError
+
+        if self._list_cases is None:
+            return
+        cases = self._list_cases()
+        try:
+            changes = self._propagation.best_changes([c.pk for c in cases])
+        except TacePlannerError as error:
+            self.waterfall.note.setText(str(error))
+            return
+        titles = {str(c.pk): f"{c.patient_id} · {c.title}" for c in cases}
+        labelled = [type(c)(c.case_pk, titles.get(c.label, c.label), c.diameter_sum_percent,
+                            c.volume_percent) for c in changes]  # fmt: skip
+        self.waterfall.show_changes(labelled)
 
     def _set_enabled(self) -> None:
         self.propose_button.setEnabled(self.case_pk is not None and self.timepoints.count() > 0)
@@ -354,7 +387,7 @@ def _propose_task(propagation: Any, case_pk: int, label: str) -> Any:
 
 def add_followup_review_page(window: Any, services: Any, tasks: Any) -> FollowupReviewPage:
     """Add the Follow-up workspace's page to the main window; it follows the case list."""
-    page = FollowupReviewPage(services.propagation, tasks)
+    page = FollowupReviewPage(services.propagation, tasks, services.cases.list_cases)
     page.setObjectName("followup_review_page")
     window.pages.addWidget(page)
     window._page_widgets["follow_up_review"] = page
