@@ -444,9 +444,11 @@ class ContouringService:
             raise ImplausibleClickError(verdict)
         limit_mm: float | None = None
         if include or exclude:
-            # Corrective clicks: hard constraints that converge (interactive contour).
+            # Corrective clicks: hard constraints that converge (interactive contour),
+            # refining the one-click contour the user saw (the same click gives it).
+            first = auto_contour(volume, [seed_lps], [], liver_mask=liver).full_mask()
             mask, warnings = contour_from_clicks(
-                volume, [seed_lps, *include], list(exclude), liver_mask=liver
+                volume, [seed_lps, *include], list(exclude), liver_mask=liver, first_mask=first
             )
         else:
             result = auto_contour(volume, [seed_lps], [], liver_mask=liver)
