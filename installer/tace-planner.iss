@@ -40,7 +40,8 @@ Source: "{#Bundle}\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs cre
 
 [Icons]
 Name: "{group}\{#AppName}"; Filename: "{app}\TACE Planner.exe"
-Name: "{group}\{#AppName} self-test"; Filename: "{app}\tace-planner.exe"; Parameters: "--self-test"
+; cmd /k keeps the console open on the report after the self-test ends.
+Name: "{group}\{#AppName} self-test"; Filename: "{cmd}"; Parameters: "/k """"{app}\tace-planner.exe"" --self-test"""
 Name: "{group}\{cm:UninstallProgram,{#AppName}}"; Filename: "{uninstallexe}"
 Name: "{autodesktop}\{#AppName}"; Filename: "{app}\TACE Planner.exe"; Tasks: desktopicon
 
