@@ -10,7 +10,9 @@ a full-size volume.
 
 Prints one JSON line: noc85 / noc90 (mean clicks, a case that never reaches the
 level counts as the click budget), dice_after_1/3/5 (means), the largest Dice drop
-after a click, p50/p95 latency per click (ms), and per-case details with ``--verbose``.
+after a click, the volume error (%) when Dice first reaches 0.85 (median of its
+absolute value, and how many cases lie within 5 %), p50/p95 latency per click (ms),
+and per-case details with ``--verbose``.
 
 Goals (issue 12): noc85 ≤ 3 on average, no Dice drop above 0.02, p95 ≤ 150 ms.
 """
@@ -83,6 +85,7 @@ def run(clicks: int, seed: int, verbose: bool, full_size: bool, names: list[str]
 
     cases = [c for c in realistic_battery(seed) if not names or c.name in names]
     noc85, noc90, after, drops, latencies, details = [], [], {1: [], 3: [], 5: []}, [], [], []
+    volume_errors: list[float] = []
     for case in cases:
         if full_size:
             volume, truth, offset = _embed(case)
@@ -92,22 +95,31 @@ def run(clicks: int, seed: int, verbose: bool, full_size: bool, names: list[str]
         point = tuple(int(p + o) for p, o in zip(case.seed_index, offset, strict=True))
         include = True
         dices: list[float] = []
+        volumes: list[float] = []
         for _ in range(clicks):
             start = time.perf_counter()
             seg = contour.click(point, include)
             latencies.append(1000.0 * (time.perf_counter() - start))
             dices.append(_dice(seg, truth))
+            volumes.append(100.0 * (int(seg.sum()) / int(truth.sum()) - 1.0))
             if dices[-1] >= 0.97:
                 break
             point, include = _next_click(seg, truth, SPACING_MM)
         full = dices + [dices[-1]] * (clicks - len(dices))
+        volumes += [volumes[-1]] * (clicks - len(volumes))
         noc85.append(next((n + 1 for n, d in enumerate(full) if d >= 0.85), clicks))
+        volume_errors.append(volumes[noc85[-1] - 1])
         noc90.append(next((n + 1 for n, d in enumerate(full) if d >= 0.90), clicks))
         for n in after:
             after[n].append(full[n - 1])
         drops.append(max((a - b for a, b in itertools.pairwise(full)), default=0.0))
         details.append(
-            {"case": case.name, "dice": [round(d, 3) for d in dices], "noc85": noc85[-1]}
+            {
+                "case": case.name,
+                "dice": [round(d, 3) for d in dices],
+                "noc85": noc85[-1],
+                "volume_error_percent_at_noc85": round(volume_errors[-1], 1),
+            }
         )
     result = {
         "benchmark": "interactive",
@@ -120,6 +132,10 @@ def run(clicks: int, seed: int, verbose: bool, full_size: bool, names: list[str]
         "dice_after_3": round(float(np.mean(after[3])), 3),
         "dice_after_5": round(float(np.mean(after[5])), 3),
         "max_dice_drop": round(float(max(drops)), 3),
+        "volume_error_percent_at_noc85_median_abs": round(
+            float(np.median(np.abs(volume_errors))), 1
+        ),
+        "volume_within_5_percent_at_noc85": int(np.sum(np.abs(volume_errors) <= 5.0)),
         "latency_ms_p50": round(float(np.percentile(latencies, 50)), 1),
         "latency_ms_p95": round(float(np.percentile(latencies, 95)), 1),
     }

@@ -49,7 +49,13 @@ def run_gui(
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("TACE Planner")
     app.setOrganizationName("tace-planner")
-    window = MainWindow(services, demo=functools.partial(demo_task, services))
+    from tace_planner.services.export.cohort_plots import registry_plots
+
+    window = MainWindow(
+        services,
+        demo=functools.partial(demo_task, services),
+        cohort=functools.partial(registry_plots, services),
+    )
     window.show_on_screen()
     if case_pk is not None:
         window.select_case(case_pk)
@@ -106,7 +112,9 @@ def _exit_when_shown(app: Any, window: Any) -> None:
 
 def render_plan_sheet(plan: Any, path: Path, key_image: Any = None) -> None:
     """Write the one-page PDF plan sheet of ``plan`` (the CLI's ``plan --pdf``), or the
-    procedure note when ``plan`` is a ``ProcedureItem`` (``procedure show --pdf``).
+    procedure note when ``plan`` is a ``ProcedureItem`` (``procedure show --pdf``), or the
+    case report when it is a ``CaseReport`` (``export --format pdf``), or the cohort plots
+    as PNG files into the folder ``path`` when it is ``CohortPlots`` (``cohort tables --png``).
 
     Qt needs a QGuiApplication for fonts; without one (the command line), an
     offscreen one is created for the rendering.
@@ -126,15 +134,29 @@ def render_plan_sheet(plan: Any, path: Path, key_image: Any = None) -> None:
         raise TacePlannerError(problem)
     from PySide6.QtGui import QGuiApplication
 
+    from tace_planner.services.export.case_report import CaseReport
+    from tace_planner.services.export.cohort_plots import CohortPlots
     from tace_planner.services.procedure_dto import ProcedureItem
+    from tace_planner.ui.case_report import render_case_report_pdf
     from tace_planner.ui.plan_sheet import render_plan_pdf
     from tace_planner.ui.procedure_note import render_procedure_pdf
 
     app = QGuiApplication.instance()
     if app is None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        app = QGuiApplication(sys.argv[:1])
-    if isinstance(plan, ProcedureItem):  # ``procedure show --pdf``: the procedure note
+        if isinstance(plan, CohortPlots):  # plots are widgets: they need a QApplication
+            from PySide6.QtWidgets import QApplication
+
+            app = QApplication(sys.argv[:1])
+        else:
+            app = QGuiApplication(sys.argv[:1])
+    if isinstance(plan, CohortPlots):
+        from tace_planner.ui.workspaces.cohort_page import render_cohort_pngs
+
+        render_cohort_pngs(plan, path)
+    elif isinstance(plan, CaseReport):  # ``export --format pdf``: the case report
+        render_case_report_pdf(plan, path)
+    elif isinstance(plan, ProcedureItem):  # ``procedure show --pdf``: the procedure note
         render_procedure_pdf(plan, path, key_image)
     else:
         render_plan_pdf(plan, path, key_image)

@@ -14,10 +14,12 @@ from typing import Any
 from tace_planner import __version__
 from tace_planner.cli_cases import add_case_commands, run_case_command
 from tace_planner.cli_cohort import add_cohort_parser, run_cohort
+from tace_planner.cli_export import add_export_parser, run_export
 from tace_planner.cli_followup import COMMANDS as FOLLOWUP_COMMANDS
 from tace_planner.cli_followup import add_followup_commands, run_followup_command
 from tace_planner.cli_lesions import add_lesion_commands, run_lesion_command
 from tace_planner.cli_procedures import add_procedure_commands, run_procedure_command
+from tace_planner.cli_response import add_response_commands, run_assess, run_recist
 from tace_planner.domain.errors import TacePlannerError
 from tace_planner.domain.progress import Progress, Task, run_sync
 
@@ -78,7 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     phantom = commands.add_parser("phantom", help="write the synthetic DICOM phantom")
     phantom.add_argument("outdir", type=Path)
-    phantom.add_argument("--size", choices=["small", "full"], default="full")
+    phantom.add_argument(
+        "--size",
+        choices=["small", "full", "realistic"],
+        default="full",
+        help="the demo course (small or full size), or one realistic whole-liver CT",
+    )
     phantom.add_argument("--seed", type=_phantom_seed, default=0, help="0 or more")
 
     importer = commands.add_parser("import", help="import DICOM files, folders or CDs")
@@ -115,10 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_planning_commands(commands)
     _add_contouring_commands(commands)
     add_cohort_parser(commands)
+    add_response_commands(commands, _case_id)
     add_procedure_commands(commands)
     add_case_commands(commands, _case_id)
     add_lesion_commands(commands)
     add_followup_commands(commands, _case_id)
+    add_export_parser(commands, _case_id)
     return parser
 
 
@@ -155,22 +164,23 @@ def _add_contouring_commands(commands: Any) -> None:
         help="contour a click on fat, bone or outside the liver contour anyway",
     )
     auto.add_argument("--segment", help="Couinaud segment I-VIII of the focus")
-    auto.add_argument(
-        "--include",
-        type=_seed,
-        action="append",
-        default=[],
-        metavar="X,Y,Z",
-        help="another point inside the focus (repeatable)",
-    )
-    auto.add_argument(
-        "--exclude",
-        type=_seed,
-        action="append",
-        default=[],
-        metavar="X,Y,Z",
-        help="a point that must stay outside (repeatable)",
-    )
+    for parser, what in ((auto, "focus"), (liver, "liver")):
+        parser.add_argument(
+            "--include",
+            type=_seed,
+            action="append",
+            default=[],
+            metavar="X,Y,Z",
+            help=f"a corrective click inside the {what} (repeatable; a hard constraint)",
+        )
+        parser.add_argument(
+            "--exclude",
+            type=_seed,
+            action="append",
+            default=[],
+            metavar="X,Y,Z",
+            help="a corrective click that must stay outside (repeatable; a hard constraint)",
+        )
     measurements = commands.add_parser(
         "measurements", help="lesion volumes, diameters, HU and tumour burden F"
     )
@@ -347,6 +357,15 @@ def _cmd_phantom(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    if args.size == "realistic":
+        from tace_planner.imaging.phantom_realistic_dicom import write_realistic_phantom
+
+        realistic = write_realistic_phantom(args.outdir, args.seed)
+        print(
+            f"realistic phantom written to {args.outdir} (patient {realistic['patient_id']}, "
+            f"{len(realistic['tumours'])} tumours; truth in truth.json)"
+        )
+        return 0
     truth = _run(generate_phantom(args.outdir, size=args.size, seed=args.seed), args.verbose)
     print(f"phantom written to {args.outdir} (tace date {truth.to_json()['tace_date']})")
     return 0
@@ -755,7 +774,14 @@ def _cmd_contour(args: argparse.Namespace, services: Any) -> int:
     case_pk, _, _ = contouring.series_context(args.series)
     if args.contour_command == "liver":
         result = _run(
-            contouring.contour_liver_task(case_pk, args.series, args.seed, part=args.part),
+            contouring.contour_liver_task(
+                case_pk,
+                args.series,
+                args.seed,
+                part=args.part,
+                include=args.include,
+                exclude=args.exclude,
+            ),
             args.verbose,
         )
     else:
@@ -905,7 +931,9 @@ def _dispatch(
     if args.command == "phantom":
         return _cmd_phantom(args)
     if args.command == "cohort":
-        return run_cohort(args)
+        return run_cohort(args, lambda: _open_services(args), render_pdf)
+    if args.command == "recist":
+        return run_recist(args)
     services = _open_services(args)
     try:
         if args.command in (None, "gui"):
@@ -922,8 +950,12 @@ def _dispatch(
             return run_procedure_command(args, services, render_pdf)
         if args.command == "case":
             return run_case_command(args, services)
+        if args.command == "export":
+            return run_export(args, services, render_pdf)
         if args.command in FOLLOWUP_COMMANDS:
             return run_followup_command(args, services)
+        if args.command == "assess":
+            return run_assess(args, services)
         command = _COMMANDS.get(args.command)
         if command is not None:
             return command(args, services)

@@ -12,12 +12,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-REGISTRY_NOT_READY = (
-    "error: the registry holds no follow-up data yet (volumes after TACE, time to "
-    "progression), so there is nothing to tabulate; run the tables on a spreadsheet "
-    "with --from-csv FILE (columns: docs/cohort-data-dictionary.md)"
-)
-
 
 def add_cohort_parser(commands: Any) -> None:
     """Add ``cohort tables`` to the ``tace-planner`` sub-commands."""
@@ -32,18 +26,64 @@ def add_cohort_parser(commands: Any) -> None:
         metavar="FILE",
         help="tidy per-patient CSV (columns: docs/cohort-data-dictionary.md)",
     )
-    tables.add_argument("--group", default="group", metavar="COL", help="column to group by")
+    tables.add_argument(
+        "--group",
+        metavar="COL",
+        help="column to group by (default: group; on the registry: metastases_timing, "
+        "or tace_sequence, primary)",
+    )
+    tables.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="on the registry: primary, grade, metastases_timing, tace_sequence, "
+        "min_tace, max_tace, first_tace_from, first_tace_to (repeatable)",
+    )
     tables.add_argument("--json", action="store_true", help="print one JSON object")
+    tables.add_argument(
+        "--png",
+        type=Path,
+        metavar="FOLDER",
+        help="also save the box, Kaplan–Meier and regression plots as PNG into FOLDER",
+    )
 
 
-def run_cohort(args: argparse.Namespace) -> int:
-    """Run ``cohort tables``; bad input raises InvalidInputError (``main`` prints it)."""
-    from tace_planner.services.cohort import cohort_tables_from_csv
+def run_cohort(args: argparse.Namespace, open_services: Any = None, render: Any = None) -> int:
+    """Run ``cohort tables`` on a CSV, or on the registry (``open_services()`` opens it);
+    bad input raises InvalidInputError (``main`` prints it). ``render(plots, folder)``
+    saves the PNG plots (it needs Qt; injected by the GUI root)."""
+    from tace_planner.services.cohort import cohort_tables
+    from tace_planner.services.cohort_csv import read_cohort_csv
+    from tace_planner.services.export.cohort_plots import cohort_plots
 
-    if args.from_csv is None:
-        print(REGISTRY_NOT_READY, file=sys.stderr)
-        return 1
-    tables = cohort_tables_from_csv(args.from_csv, args.group)
+    if args.png is not None:
+        if not args.png.is_dir():
+            print(f"error: --png {args.png}: no such folder", file=sys.stderr)
+            return 1
+        if render is None:
+            print("error: the PNG plots need Qt (install tace-planner[gui])", file=sys.stderr)
+            return 1
+    if args.from_csv is not None:
+        if args.filter:
+            print("error: --filter works on the registry; filter the spreadsheet itself",
+                  file=sys.stderr)  # fmt: skip
+            return 2
+        data = read_cohort_csv(args.from_csv)
+        tables = cohort_tables(data, args.group or "group")
+    else:
+        from tace_planner.services.export.cohort_registry import parse_filters, registry_cohort
+
+        filters = parse_filters(args.filter)
+        services = open_services()
+        try:
+            data = registry_cohort(services, args.group or "metastases_timing", filters)
+        finally:
+            services.close()
+        tables = cohort_tables(data, "group")
+    if args.png is not None:
+        render(cohort_plots(data, tables), args.png)
+        print(f"plots written to {args.png}", file=sys.stderr)
     if args.json:
         print(json.dumps(tables.to_json(), indent=2, ensure_ascii=False))
     else:

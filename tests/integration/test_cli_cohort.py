@@ -105,11 +105,13 @@ def test_text_table_names_the_tests(capsys: pytest.CaptureFixture[str]) -> None:
     assert "log-rank" in out
 
 
-def test_without_a_csv_the_registry_says_it_has_no_follow_up_yet(
+def test_without_a_csv_an_empty_registry_says_no_case_matches(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert main(["cohort", "tables", "--json"]) == 1
-    assert "no follow-up data yet" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no case of the registry matches" in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def _write(tmp_path: Path, edit) -> Path:
@@ -210,3 +212,23 @@ def test_a_patient_without_a_group_is_left_out_of_comparisons_but_not_the_regres
     assert sum(result["groups"].values()) == 33
     assert any("without a value in 'group'" in note for note in result["notes"])
     assert_equal_to_r(result["regression"]["r2"], REFERENCE, "cohort.regression.r2")
+
+
+def test_png_plots_from_the_spreadsheet(tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    argv = [sys.executable, "-m", "tace_planner", "cohort", "tables", "--from-csv", str(COHORT)]
+    done = subprocess.run(
+        [*argv, "--png", str(tmp_path)], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    names = sorted(p.name for p in tmp_path.glob("*.png"))
+    assert names == ["box_strip.png", "kaplan_meier.png", "regression.png"]
+    assert all(p.stat().st_size > 1000 for p in tmp_path.glob("*.png"))
+
+
+def test_png_needs_an_existing_folder(tmp_path: Path, capsys) -> None:
+    missing = tmp_path / "nowhere"
+    assert main(["cohort", "tables", "--from-csv", str(COHORT), "--png", str(missing)]) == 1
+    assert "no such folder" in capsys.readouterr().err

@@ -123,3 +123,51 @@ def test_brush_without_a_lesion_says_so(qtbot, window) -> None:
     window.viewer.pointer_event.emit(view, _event(view, "click", view.slice_centre_lps()))
     assert messages
     assert "lesion" in messages[0]
+
+
+def test_ctrl_click_adds_and_shift_click_removes_as_hard_constraints(qtbot, window) -> None:
+    """Ctrl-click adds the clicked tissue to the selected focus, Shift-click takes it out;
+    the stored contour honours both clicks and undo steps back one click at a time."""
+    controller = window.contour_controller
+    pk = _auto_contour_f1(qtbot, window)
+    view = window.viewer.active_view
+    f1 = next(f for f in window._test_truth["foci"] if f["name"] == "F1")
+    centre = np.asarray(f1["center_lps_mm"], dtype=float)
+    state = controller.lesion_state(pk)
+    grid = view.volume.index_to_lps
+
+    def voxel(point):
+        index = np.linalg.solve(grid, np.append(point, 1.0))[:3]
+        return tuple(round(float(v)) for v in index)
+
+    outside = centre + np.array([0.0, 0.0, 40.0])  # 40 mm above F1 (27 mm radius)
+    assert not state.mask[voxel(outside)]
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    window.viewer.pointer_event.emit(view, _event(view, "click", outside, ctrl))
+    qtbot.waitUntil(lambda: not controller.is_busy, timeout=20_000)
+    qtbot.waitUntil(lambda: controller.lesion_state(pk).mask[voxel(outside)], timeout=20_000)
+    assert controller.lesion_state(pk).include[-1] == tuple(float(v) for v in outside)
+    inside = centre + np.array([0.0, 15.0, 0.0])
+    assert controller.lesion_state(pk).mask[voxel(inside)]
+    shift = Qt.KeyboardModifier.ShiftModifier
+    window.viewer.pointer_event.emit(view, _event(view, "click", inside, shift))
+    qtbot.waitUntil(lambda: not controller.is_busy, timeout=20_000)
+    qtbot.waitUntil(lambda: not controller.lesion_state(pk).mask[voxel(inside)], timeout=20_000)
+    assert controller.lesion_state(pk).mask[voxel(outside)]  # the earlier click still holds
+    qtbot.waitUntil(lambda: not controller._saving and not controller._dirty, timeout=20_000)
+    stored = controller._contouring.load_mask(pk, state.timepoint_pk)
+    assert stored.mask[voxel(outside)]
+    assert not stored.mask[voxel(inside)]
+
+
+def test_ctrl_click_without_a_selected_focus_says_so(qtbot, window) -> None:
+    controller = window.contour_controller
+    controller.set_tool("auto")
+    view = window.viewer.active_view
+    f1 = next(f for f in window._test_truth["foci"] if f["name"] == "F1")
+    errors: list[str] = []
+    controller.error.connect(errors.append)
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    window.viewer.pointer_event.emit(view, _event(view, "click", f1["center_lps_mm"], ctrl))
+    assert errors
+    assert "select one first" in errors[-1]

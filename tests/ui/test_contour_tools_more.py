@@ -295,3 +295,34 @@ def test_polygon_fill_fills_the_inside_on_one_slice(qtbot, window) -> None:
     assert not state.mask[outside]
     _idle(qtbot, window)
     _undo_restores(qtbot, window, state, before)
+
+
+def test_liver_ctrl_and_shift_click_correct_it_locally_and_undo(qtbot, window) -> None:
+    """With the liver tool, Shift-click takes the clicked part out of the liver contour
+    and Ctrl-click adds it back: each a hard constraint, one undoable edit each."""
+    controller = window.contour_controller
+    controller.set_tool("liver")
+    _send(window, "click", LIVER_SEED_LPS)
+    qtbot.waitUntil(lambda: not controller.is_busy and controller.active_lesion_pk is not None,
+                    timeout=30_000)  # fmt: skip
+    state = controller.lesion_state(controller.active_lesion_pk)
+    contoured = state.mask.copy()
+    view = window.viewer.active_view
+    voxel = tuple(round(float(v)) for v in _index(view, LIVER_SEED_LPS))
+    assert contoured[voxel]
+    shift = PointerEvent("click", np.asarray(LIVER_SEED_LPS, float), voxel, voxel[0],
+                         Qt.KeyboardModifier.ShiftModifier)  # fmt: skip
+    window.viewer.pointer_event.emit(view, shift)
+    assert not state.mask[voxel]
+    assert not (state.mask & ~contoured).any()  # taking out never adds
+    taken_out = contoured & ~state.mask
+    assert taken_out.any()
+    ctrl = PointerEvent("click", np.asarray(LIVER_SEED_LPS, float), voxel, voxel[0],
+                        Qt.KeyboardModifier.ControlModifier)  # fmt: skip
+    window.viewer.pointer_event.emit(view, ctrl)
+    assert state.mask[voxel]
+    window.undo_action.trigger()
+    assert not state.mask[voxel]
+    window.undo_action.trigger()
+    assert np.array_equal(state.mask, contoured)
+    _idle(qtbot, window)

@@ -15,6 +15,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+import numpy as np
+import numpy.typing as npt
+
 from tace_planner.domain import anatomy
 from tace_planner.domain.anatomy import (
     COUINAUD_SOURCE,
@@ -48,6 +51,70 @@ def burden_vs_non_tumour_percent(
     if not liver_volume_cm3 or liver_volume_cm3 <= tumour_volume_cm3:
         return None
     return 100.0 * tumour_volume_cm3 / (liver_volume_cm3 - tumour_volume_cm3)
+
+
+FOCUS_OUTSIDE_LIVER_FRACTION = 0.05
+"""A focus with more than this share of its volume outside the liver contour is flagged
+(institutional default: a one-voxel disagreement at the capsule stays below it)."""
+
+
+def fraction_outside_liver(
+    focus_mask: npt.NDArray[np.bool_], liver_mask: npt.NDArray[np.bool_]
+) -> float | None:
+    """Share of a focus's voxels that lie outside the liver contour (same grid), or None.
+
+    None when the focus mask is empty; 1.0 when the liver mask is empty.
+
+    Raises
+    ------
+    InvalidInputError
+        The two masks are not on the same grid.
+    """
+    if focus_mask.shape != liver_mask.shape:
+        raise InvalidInputError(
+            "liver contour",
+            f"grid {liver_mask.shape} differs from the focus's grid {focus_mask.shape}",
+        )
+    inside_focus = int(np.count_nonzero(focus_mask))
+    if inside_focus == 0:
+        return None
+    outside = int(np.count_nonzero(focus_mask & ~liver_mask))
+    return outside / inside_focus
+
+
+def outside_liver_advisories(
+    fractions: Mapping[str, float | None], *, limit: float = FOCUS_OUTSIDE_LIVER_FRACTION
+) -> tuple[Advisory, ...]:
+    """A warning for each focus lying partly outside the liver contour, naming it.
+
+    The liver volume of F includes every focus; a focus outside the contour means
+    the contour cut it off (F too high, no Couinaud segment) or the focus is not a
+    liver focus.
+
+    Parameters
+    ----------
+    fractions : mapping of focus name to fraction outside (0–1) or None (unknown)
+    limit : float
+        Fractions above it are flagged.
+    """
+    out = []
+    for name, fraction in fractions.items():
+        if fraction is None or fraction <= limit:
+            continue
+        share = f"{100.0 * fraction:.0f} %" if fraction < 0.995 else "all"
+        out.append(
+            Advisory(
+                f"burden.focus_outside_liver.{name}",
+                "warning",
+                f"{name}: {share} of the focus lies outside the liver contour — check the "
+                "liver contour (it must hold every focus: F = V_mts / V_liv counts the whole "
+                "liver, tumour included) and the focus itself.",
+                "liver volume including the tumour, as in the SLIVER07 reference "
+                "(Heimann, IEEE Trans Med Imaging 2009); flagged above "
+                f"{100.0 * limit:.0f} % outside, institutional default",
+            )
+        )
+    return tuple(out)
 
 
 def lobe_of(segment: str | None) -> str:

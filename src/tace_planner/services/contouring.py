@@ -558,6 +558,8 @@ class ContouringService:
         part: str | None = None,
         volume: ImageVolume | None = None,
         measure: bool = True,
+        include: Sequence[PointLps] = (),
+        exclude: Sequence[PointLps] = (),
     ) -> Task[ContourResult]:
         """:meth:`contour_liver` as a task (progress of the region growing).
 
@@ -582,11 +584,15 @@ class ContouringService:
         if not result.mask.any():
             raise InvalidInputError("liver seed", " ".join(result.warnings) or "nothing grown")
         self._check_liver(series_uid, result, volume)
+        mask = result.mask
+        if include or exclude:
+            yield Progress(0, 0, "Applying the corrective clicks")
+            mask = _refine_liver(volume, mask, include, exclude)
         yield Progress(0, 0, "Saving and measuring the liver")
         write = ContourWrite(
             liver_item.name if liver_item is not None else LIVER_LESION_NAME,
             "liver",
-            result.mask,
+            mask,
             "auto",
             None,
             expected,
@@ -659,3 +665,20 @@ def contouring_service(services: _HasContouring) -> ContouringService:
 class _HasContouring(Protocol):
     @property
     def contouring(self) -> ContouringService: ...
+
+
+def _refine_liver(
+    volume: ImageVolume,
+    mask: npt.NDArray[np.bool_],
+    include: Sequence[PointLps],
+    exclude: Sequence[PointLps],
+) -> npt.NDArray[np.bool_]:
+    """The liver after its corrective clicks: the includes, then the excludes."""
+    from tace_planner.imaging.segmentation.common import seeds_to_index
+    from tace_planner.imaging.segmentation.organ_refine import refine_organ
+
+    clicks = [(p, True) for p in seeds_to_index(volume, include, "include seed")]
+    clicks += [(p, False) for p in seeds_to_index(volume, exclude, "exclude seed")]
+    for point, inside in clicks:
+        mask = refine_organ(volume.voxels, volume.spacing_mm, mask, tuple(point), inside)
+    return mask

@@ -10,7 +10,7 @@ unit of work, so that a contour and its measurement are saved together.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,7 @@ import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tace_planner.domain.burden import FocusVolume, tumour_burden
+from tace_planner.domain.burden import FocusVolume, outside_liver_advisories, tumour_burden
 from tace_planner.domain.errors import InvalidInputError, NotFoundError, TacePlannerError
 from tace_planner.domain.recist import DEFAULT_RECIST, RecistParameters
 from tace_planner.domain.volume import ImageVolume
@@ -35,6 +35,10 @@ from tace_planner.services.contouring_dto import (
     LesionMeasurementItem,
     MeasurementsItem,
     SegmentationItem,
+)
+from tace_planner.services.liver_containment import (
+    containment_details,
+    latest_outside_fractions,
 )
 from tace_planner.services.mask_store import MaskStore
 from tace_planner.store import repositories
@@ -231,6 +235,7 @@ class MeasurementService:
             if axial.axis_check:  # flagged: the long axis leaves the contour
                 values["long_axis_check"] = axial.axis_check
                 notes.append(axial.axis_check)
+        values.update(self._containment(name, kind, mask, series_uid, part, timepoint_pk))
         values["mean_hu"] = None
         values["enhancing_fraction"] = None
         values["mean_hu_series_uid"] = None
@@ -261,6 +266,31 @@ class MeasurementService:
                 except TacePlannerError as error:
                     notes.append(f"No HU on the arterial series: {error}")
         return values
+
+    def _containment(
+        self,
+        name: str,
+        kind: str,
+        mask: npt.NDArray[np.bool_],
+        series_uid: str,
+        part: str | None,
+        timepoint_pk: int,
+    ) -> dict[str, Any]:
+        """The share of the focus (or of every focus, for the liver) outside the liver contour."""
+        with self._sessions() as session:
+            point = session.get(TimepointRow, timepoint_pk)
+            if point is None:
+                return {}
+            lesion_pks = session.scalars(
+                select(LesionRow.id).where(
+                    LesionRow.case_pk == point.case_pk, LesionRow.name != name
+                )
+            ).all()
+        others = [self._masks.load_mask(pk, timepoint_pk) for pk in lesion_pks]
+        present = [m for m in others if m is not None and m.mask.any()]
+        return containment_details(
+            name, kind == "liver", mask, series_uid, part, present, self._volume
+        )
 
     def _geometry(self, series_uid: str, part: str | None) -> tuple[str, float | None]:
         with self._sessions() as session:
@@ -334,6 +364,8 @@ class MeasurementService:
                 .where(LesionRow.case_pk == case_pk, SegmentationRow.timepoint_pk == timepoint_pk)
             ).all()
             items = []
+            containment: dict[str, tuple[dict[str, Any], Any]] = {}
+            liver_source = None
             for lesion_row, seg_row, uid in pairs:
                 latest = session.scalars(
                     select(MeasurementRow)
@@ -344,10 +376,16 @@ class MeasurementService:
                 seg = segmentation_item(seg_row, str(uid))
                 if latest is None:
                     items.append(_unmeasured(lesion, seg))
+                    continue
+                items.append(measurement_item(lesion, seg, latest))
+                source = (dict(latest.details or {}), latest.measured_at)
+                if lesion.is_liver:
+                    liver_source = liver_source or source
                 else:
-                    items.append(measurement_item(lesion, seg, latest))
+                    containment[lesion.name] = source
         items.sort(key=lambda m: (m.kind != "liver", natural(m.name)))
-        return _with_burden(case_pk, timepoint_pk, label, tuple(items))
+        outside = latest_outside_fractions(liver_source, containment)
+        return _with_burden(case_pk, timepoint_pk, label, tuple(items), outside)
 
     def timepoint_pk(self, case_pk: int, timepoint: int | str) -> int:
         """The id of a case's timepoint given by id, label or "baseline".
@@ -466,7 +504,11 @@ def _unmeasured(lesion: LesionItem, seg: SegmentationItem) -> LesionMeasurementI
 
 
 def _with_burden(
-    case_pk: int, timepoint_pk: int, label: str, items: tuple[LesionMeasurementItem, ...]
+    case_pk: int,
+    timepoint_pk: int,
+    label: str,
+    items: tuple[LesionMeasurementItem, ...],
+    outside_liver: Mapping[str, float | None] | None = None,
 ) -> MeasurementsItem:
     notes: list[str] = []
     livers = [m for m in items if m.kind == "liver"]
@@ -500,6 +542,8 @@ def _with_burden(
             notes.extend(a.message for a in result.advisories)
         except TacePlannerError as error:
             notes.append(str(error))
+    if liver is not None:
+        notes.extend(a.message for a in outside_liver_advisories(outside_liver or {}))
     if worst == "untrusted":
         notes.append("A contour lies on a series of unmeasurable geometry: numbers untrusted.")
     return MeasurementsItem(

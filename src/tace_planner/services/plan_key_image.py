@@ -152,8 +152,12 @@ def build_key_image(
     session_factory: sessionmaker[Session],
     case_pk: int,
     load_series: Callable[[str], Any],
+    timepoint_pk: int | None = None,
 ) -> KeyImage | None:
     """The key image of a case's plan, or None when nothing is contoured at baseline.
+
+    With ``timepoint_pk``, the same image at that timepoint (the case report's key image
+    per timepoint); the caption then names the timepoint.
 
     Parameters
     ----------
@@ -165,10 +169,14 @@ def build_key_image(
         ``StudyService.load_series``: series UID → a task returning an ImageVolume.
     """
     with session_factory() as session:
-        chosen = _largest_focus_mask(session, case_pk)
+        chosen = _largest_focus_mask(session, case_pk, timepoint_pk)
         if chosen is None:
             return None
         series_uid, rows = chosen
+        where = "Baseline"
+        if timepoint_pk is not None:
+            timepoint = session.get(TimepointRow, timepoint_pk)
+            where = timepoint.label.capitalize() if timepoint is not None else where
     volume = run_sync(load_series(series_uid))
     key_row = rows[0][1]
     z = _centre_slice(key_row, volume.shape[0])
@@ -207,7 +215,7 @@ def build_key_image(
         draw_outline(image, mask, rgb)
         ys, xs = np.nonzero(mask)
         labels.append(KeyLabel(lesion.name, colour, lesion.kind, int(ys.min()), int(xs.max())))
-    caption = f"Baseline slice {z + 1}/{volume.shape[0]} through {rows[0][0].name}"
+    caption = f"{where} slice {z + 1}/{volume.shape[0]} through {rows[0][0].name}"
     if boxes_only:
         caption += f" (boxes: {', '.join(boxes_only)})"
     bar_mm, bar_px = scale_bar(volume.spacing_mm[2], image.shape[1])
@@ -216,13 +224,18 @@ def build_key_image(
 
 
 def _largest_focus_mask(
-    session: Session, case_pk: int
+    session: Session, case_pk: int, timepoint_pk: int | None = None
 ) -> tuple[str, list[tuple[LesionRow, SegmentationRow]]] | None:
-    timepoint = session.scalars(
-        select(TimepointRow)
-        .where(TimepointRow.case_pk == case_pk, TimepointRow.kind == "baseline")
-        .order_by(TimepointRow.ordinal, TimepointRow.id)
-    ).first()
+    if timepoint_pk is not None:
+        timepoint = session.get(TimepointRow, timepoint_pk)
+        if timepoint is not None and timepoint.case_pk != case_pk:
+            timepoint = None
+    else:
+        timepoint = session.scalars(
+            select(TimepointRow)
+            .where(TimepointRow.case_pk == case_pk, TimepointRow.kind == "baseline")
+            .order_by(TimepointRow.ordinal, TimepointRow.id)
+        ).first()
     if timepoint is None:
         return None
     pairs = session.execute(

@@ -13,6 +13,7 @@ burden, proposal, plan records) is one use case each, slightly above 500 lines.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -25,17 +26,19 @@ from tace_planner.domain.body import (
     PatientInputs,
     check_patient_field,
 )
+from tace_planner.domain.burden import outside_liver_advisories
 from tace_planner.domain.catalogue import BeadCatalogue
 from tace_planner.domain.dosing import (
     BaselineImaging,
     CourseHistory,
     PlanOptions,
+    PlanResult,
     SessionPlan,
     propose_plan,
 )
 from tace_planner.domain.dosing_parameters import PlanningParameters
 from tace_planner.domain.errors import InvalidInputError, NotFoundError, TacePlannerError
-from tace_planner.domain.explanation import Advisory
+from tace_planner.domain.explanation import SEVERITIES, Advisory
 from tace_planner.services.plan_approval import (
     ACKNOWLEDGE_SEVERITIES,
     approve_plan,
@@ -79,6 +82,15 @@ from tace_planner.store.models import (
 from tace_planner.store.unit_of_work import UnitOfWork
 
 __all__ = ["PlanningService", "load_bead_catalogue", "load_planning_parameters"]
+
+
+def _with_containment(result: PlanResult, burden: BurdenItem) -> PlanResult:
+    """The plan's advisories plus one per focus lying partly outside the liver contour."""
+    extra = outside_liver_advisories(dict(burden.outside_liver))
+    if not extra or burden.liver_volume_cm3 is None:
+        return result
+    ranked = sorted((*result.advisories, *extra), key=lambda a: -SEVERITIES.index(a.severity))
+    return dataclasses.replace(result, advisories=tuple(ranked))
 
 
 # ---------------------------------------------------------------------------
@@ -347,6 +359,7 @@ class PlanningService:
             course=course,
             baseline=self._baseline(case_pk, params),
         )
+        result = _with_containment(result, burden)
         return proposal_from_result(
             result,
             case=header,

@@ -105,6 +105,8 @@ class BurdenItem:
     unmeasured: tuple[UnmeasuredItem, ...] = ()
     liver_trust: str = "ok"
     liver_trust_reason: str = ""
+    outside_liver: tuple[tuple[str, float], ...] = ()
+    """(focus name, share of it outside the liver contour), for every focus where it is known."""
 
     @property
     def available(self) -> bool:
@@ -155,6 +157,7 @@ class BurdenItem:
             ],
             "liver_trust": self.liver_trust,
             "liver_trust_reason": self.liver_trust_reason,
+            "outside_liver": [[name, share] for name, share in self.outside_liver],
             "problems": list(self.problems),
         }
 
@@ -185,6 +188,9 @@ class BurdenItem:
             ),
             liver_trust=str(data.get("liver_trust") or "ok"),
             liver_trust_reason=str(data.get("liver_trust_reason", "")),
+            outside_liver=tuple(
+                (str(name), float(share)) for name, share in data.get("outside_liver", ())
+            ),
         )
 
 

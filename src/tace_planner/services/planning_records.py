@@ -19,6 +19,7 @@ from tace_planner.domain.catalogue import BeadCatalogue, BeadProduct
 from tace_planner.domain.dosing import CourseHistory, SessionPlan
 from tace_planner.domain.errors import InvalidInputError, NotFoundError
 from tace_planner.domain.explanation import Advisory
+from tace_planner.services.liver_containment import latest_outside_fractions
 from tace_planner.services.planning_dto import (
     BurdenItem,
     ClinicalInputsItem,
@@ -162,6 +163,8 @@ def read_burden(session: Session, case_pk: int) -> BurdenItem:
     liver_trust, liver_reason = "ok", ""
     foci: list[FocusItem] = []
     unmeasured: list[UnmeasuredItem] = []
+    liver_source: tuple[dict[str, Any], dt.datetime | None] | None = None
+    focus_sources: dict[str, tuple[dict[str, Any], dt.datetime | None]] = {}
     for lesion in lesions:
         segmentations = session.scalars(
             select(SegmentationRow).where(SegmentationRow.lesion_pk == lesion.id)
@@ -200,7 +203,9 @@ def read_burden(session: Session, case_pk: int) -> BurdenItem:
                 continue
             liver = float(measurement.volume_cm3)
             liver_trust, liver_reason = trust, reason
+            liver_source = (dict(measurement.details or {}), measurement.measured_at)
         else:
+            focus_sources[lesion.name] = (dict(measurement.details or {}), measurement.measured_at)
             foci.append(
                 FocusItem(
                     name=lesion.name,
@@ -214,6 +219,7 @@ def read_burden(session: Session, case_pk: int) -> BurdenItem:
             )
     for item in unmeasured:
         problems.append(f"{item.name}: no volume at baseline ({item.reason}).")
+    outside = latest_outside_fractions(liver_source, focus_sources)
     if not lesions or (liver is None and not foci and not unmeasured):
         problems.insert(
             0,
@@ -232,6 +238,9 @@ def read_burden(session: Session, case_pk: int) -> BurdenItem:
         unmeasured=tuple(unmeasured),
         liver_trust=liver_trust,
         liver_trust_reason=liver_reason,
+        outside_liver=tuple(
+            (name, share) for name, share in sorted(outside.items()) if share is not None
+        ),
     )
 
 

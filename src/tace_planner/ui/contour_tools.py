@@ -502,11 +502,18 @@ class ContourController(ContourActionsMixin, QObject):
         if self._tool == "auto":
             if event.kind == "click" and event.voxel_zyx is not None:
                 shift = bool(event.modifiers & Qt.KeyboardModifier.ShiftModifier)
-                self.auto_contour_at(view, event.point_lps, exclude=shift)
+                ctrl = bool(event.modifiers & Qt.KeyboardModifier.ControlModifier)
+                self.auto_contour_at(
+                    view, event.point_lps, exclude=shift, refine=ctrl and not shift
+                )
             return
         if self._tool in ("liver", "auto2d"):
             if event.kind == "click" and event.voxel_zyx is not None:
-                if self._tool == "liver":
+                shift = bool(event.modifiers & Qt.KeyboardModifier.ShiftModifier)
+                ctrl = bool(event.modifiers & Qt.KeyboardModifier.ControlModifier)
+                if self._tool == "liver" and (shift or ctrl):
+                    self.refine_liver_at(view, event.voxel_zyx, include=not shift)
+                elif self._tool == "liver":
                     self.liver_at(view, event.point_lps)
                 else:
                     self.auto_contour_2d_at(view, event.point_lps)
@@ -525,9 +532,20 @@ class ContourController(ContourActionsMixin, QObject):
             self._end_stroke()
 
     def auto_contour_at(
-        self, view: Any, point_lps: Any, *, exclude: bool = False, confirmed: bool = False
+        self,
+        view: Any,
+        point_lps: Any,
+        *,
+        exclude: bool = False,
+        refine: bool = False,
+        confirmed: bool = False,
     ) -> None:
-        """Auto contour from a click: a new focus, or (Shift) exclude from the active one.
+        """Auto contour from a click: a new focus, or a correction of the selected one.
+
+        Shift-click (``exclude``) takes the clicked tissue out of the selected focus,
+        Ctrl-click (``refine``) adds it: both are hard constraints that the contour
+        always respects, and each changes the contour only near the click
+        (:mod:`tace_planner.imaging.segmentation.interactive`).
 
         With a focus selected that has no contour at the clicked series' timepoint
         (a follow-up), the click contours that focus there instead of a new one.
@@ -535,7 +553,7 @@ class ContourController(ContourActionsMixin, QObject):
         confirms it (``confirmed``); refining a focus does not ask again.
         """
         series_uid, part = view.series_key
-        self._pending_click = None if exclude else (view, point_lps)
+        self._pending_click = None if exclude or refine else (view, point_lps)
         point = tuple(float(v) for v in np.asarray(point_lps)[:3])
         timepoint_pk = self._timepoint_of(series_uid)
         active = (
@@ -543,14 +561,21 @@ class ContourController(ContourActionsMixin, QObject):
             if self._active_pk is not None and timepoint_pk is not None
             else None
         )
-        if exclude:
+        if exclude or refine:
+            gesture = "Shift-click excludes from" if exclude else "Ctrl-click adds to"
             if active is None or active.item.is_liver or active.series_uid != series_uid:
-                self.error.emit("Shift-click excludes from the selected focus: select one first.")
+                self.error.emit(f"{gesture} the selected focus: select one first.")
                 return
             if active.locked:
                 self.error.emit(f"{active.item.name} is locked.")
                 return
-            active.exclude.append(point)  # type: ignore[arg-type]
+            if not active.include:
+                self.error.emit(
+                    f"{active.item.name} was not drawn by an auto-contour click: "
+                    "correct it with the brush or the eraser."
+                )
+                return
+            (active.exclude if exclude else active.include).append(point)  # type: ignore[arg-type]
             include, excluded, name = active.include, active.exclude, active.item.name
         else:
             include, excluded, name = [point], [], None  # type: ignore[list-item]
@@ -574,7 +599,7 @@ class ContourController(ContourActionsMixin, QObject):
             include[1:],
             list(excluded),
             part=part or None,
-            confirmed=confirmed or exclude,
+            confirmed=confirmed or exclude or refine,
         )
         self._start(
             task,
@@ -690,6 +715,43 @@ class ContourController(ContourActionsMixin, QObject):
         text = {"erase": "erase", "threshold": "threshold paint"}.get(self._tool or "", "brush")
         self.stack.record(MaskEdit(self, pk, f"{text} {self._lesions[pk].item.name}", patches))
         self._save(pk)
+
+    def refine_liver_at(self, view: Any, voxel_zyx: Any, *, include: bool) -> bool:
+        """Correct the liver contour by one click (Ctrl adds, Shift takes out), undoable.
+
+        The correction is local to the click and honours it as a hard constraint
+        (:func:`~tace_planner.imaging.segmentation.organ_refine.refine_organ`).
+        """
+        from tace_planner.imaging.segmentation.organ_refine import refine_organ
+
+        series_uid, part = view.series_key
+        timepoint_pk = self._timepoint_of(series_uid)
+        liver = next(
+            (
+                state
+                for key, state in self._lesions.items()
+                if state.item.is_liver and key[1] == timepoint_pk
+            ),
+            None,
+        )
+        if liver is None or (liver.series_uid, liver.part) != (series_uid, part or ""):
+            self.error.emit(
+                "Ctrl-click and Shift-click correct the liver contour of this series: "
+                "contour the liver first (a plain click with the liver tool)."
+            )
+            return False
+        if liver.locked:
+            self.error.emit(f"{liver.item.name} is locked.")
+            return False
+        try:
+            new = refine_organ(
+                view.volume.voxels, view.volume.spacing_mm, liver.mask, voxel_zyx, include
+            )
+        except ValueError as error:
+            self.error.emit(str(error))
+            return False
+        text = "liver: add at the click" if include else "liver: take out at the click"
+        return self._push_edit(liver, new, text)
 
     def _push_edit(self, lesion: _Lesion, new: npt.NDArray[np.bool_], text: str) -> bool:
         """Turn a lesion's mask into ``new`` as one undoable, saved edit; False if unchanged."""

@@ -49,6 +49,7 @@ from tace_planner.ui.viewer.viewer_grid import ViewerWorkspace
 from tace_planner.ui.viewer.window_presets import WindowPresetStore
 from tace_planner.ui.window_layout import WindowLayoutStore
 from tace_planner.ui.workspaces import WORKSPACES, WorkspaceBar, WorkspaceContext
+from tace_planner.ui.workspaces.cohort_page import CohortPage
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -117,9 +118,11 @@ class MainWindow(QMainWindow):
         *,
         layout_settings: QSettings | None = None,
         demo: Callable[[str], Task[DemoReport]] | None = None,
+        cohort: Callable[[str], tuple[Any, Any]] | None = None,
     ) -> None:
         super().__init__(parent)
         self._services = services
+        self._cohort = cohort
         self._tasks = TaskRunner(self)
         self._case_pk: int | None = None
         self._context = WorkspaceContext()
@@ -236,6 +239,11 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(viewer_page)
         self.pages.addWidget(self.placeholder_page)
         self._page_widgets = {"viewer": viewer_page, "placeholder": self.placeholder_page}
+        self.cohort_page: CohortPage | None = None
+        if self._cohort is not None:
+            self.cohort_page = CohortPage(self._cohort)
+            self.pages.addWidget(self.cohort_page)
+            self._page_widgets["cohort"] = self.cohort_page
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 0)
@@ -353,9 +361,13 @@ class MainWindow(QMainWindow):
 
     def show_page(self, name: str, text: str = "") -> None:
         """Show the central page ``name`` ("viewer", or "placeholder" with ``text``)."""
+        if name == "cohort" and self.cohort_page is None:
+            name = "placeholder"  # no cohort service given (tests of the window alone)
         if name == "placeholder":
             self.placeholder_page.setText(text)
         self.pages.setCurrentWidget(self._page_widgets[name])
+        if name == "cohort" and self.cohort_page is not None:
+            self.cohort_page.refresh()
 
     def _docks(self) -> dict[str, QDockWidget]:
         return {dock.objectName(): dock for dock in self.findChildren(QDockWidget)}

@@ -277,7 +277,7 @@ class InteractiveContour:
         level = _mode(band)
         low, high = sorted((model.focus[0][0], model.background[0]))
         sd = model.spread_hu
-        between = low + 3.0 * sd < level < high - 3.0 * sd
+        between = low + 2.0 * sd < level < high - 2.0 * sd
         if not between:
             return False
         model.focus.append((level, math.inf))
@@ -465,7 +465,7 @@ class InteractiveContour:
         model = self._model
         assert model is not None
         sd = model.spread_hu
-        if model.focus_like(value) or abs(value - model.background[0]) > sd:
+        if model.focus_like(value) or abs(value - model.background[0]) > 1.5 * sd:
             return
         others = [p for p in self._peaks if abs(p - value) > 2.0 * sd and abs(p - value) <= 60.0]
         if not others:

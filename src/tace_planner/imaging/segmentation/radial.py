@@ -218,16 +218,33 @@ class Star:
             self.radius = np.where(rays, best, self.radius)
         self.radius = np.clip(self.radius, np.minimum(self.low, self.high), self.high)
 
+    def edge_radius(self) -> FloatArray:
+        """Where each ray's edge lies, from its last focus sample.
+
+        Half a sampling step out (the edge lies between the last focus sample and
+        the next), plus the shrink that the image's blur causes on a curved edge:
+        the half-way level of a blurred ball of radius R lies about σ²/R inside its
+        edge (the Laplacian of the blurred step; zero on a flat edge), with σ the
+        blur along the ray taken as half a voxel (between a voxel's box profile,
+        σ² = s²/12, and a Gaussian of one voxel; the reconstruction kernel in-plane,
+        the slice profile across slices).
+        """
+        blur_sq = ((self.dirs * self.spacing[None, :]) ** 2).sum(axis=1)
+        if self.flat:
+            blur_sq = ((self.dirs[:, 1:] * self.spacing[None, 1:]) ** 2).sum(axis=1)
+        shrink = 0.25 * blur_sq / np.maximum(self.radius, 2.0 * STEP_MM)
+        return self.radius + 0.5 * STEP_MM + shrink
+
     def raster(self, shape: tuple[int, ...]) -> tuple[tuple[slice, ...], BoolArray]:
         """The region as a mask over a box of the volume: (box, mask of the box)."""
-        extent = float(self.radius.max()) + 1.0
+        extent = float(self.edge_radius().max()) + 1.0
         geometry = self._geometry
         if geometry is None or geometry[0] < extent:
             geometry = self._build_geometry(shape, max(extent * 1.25, extent + 3.0))
             self._geometry = geometry
         _, box, distance, cell = geometry
         index, weight, _, _ = _lookup(len(self.dirs), self.flat)
-        table = (self.radius[index] * weight).sum(axis=1)
+        table = (self.edge_radius()[index] * weight).sum(axis=1)
         return box, distance <= table[cell]
 
     def _build_geometry(self, shape: tuple[int, ...], extent: float):

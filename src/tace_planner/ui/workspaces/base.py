@@ -144,13 +144,14 @@ WORKSPACES: tuple[Workspace, ...] = (
     Workspace(
         "cohort",
         "Cohort",
-        "placeholder",
+        "cohort",
         placeholder=(
-            "Cohort statistics are not yet available in this window.\n\n"
-            "The command line runs the cohort tables of the source study on a per-patient "
-            "spreadsheet:\n    tace-planner cohort tables --from-csv FILE [--group COLUMN]\n"
+            "Cohort plots need the registry, which this window was opened without.\n\n"
+            "The command line runs the cohort tables of the source study:\n"
+            "    tace-planner cohort tables [--group COLUMN] [--filter KEY=VALUE]\n"
+            "    tace-planner cohort tables --from-csv FILE [--group COLUMN]\n"
             "(columns and units: docs/cohort-data-dictionary.md)."
         ),
-        tooltip="Cohort tables and survival (command line only in this version)",
+        tooltip="Cohort plots on the registry: box per group, Kaplan–Meier, regression",
     ),
 )

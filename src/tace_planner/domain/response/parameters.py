@@ -1,0 +1,91 @@
+"""The thresholds of every response criterion, read from ``response.json``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from decimal import Decimal
+from typing import Any
+
+from tace_planner.domain.parameters_file import read_parameter_file
+
+_INTEGER_NAMES = ("confirmation_min_days", "sd_min_days")
+
+
+@dataclass(frozen=True)
+class ResponseParameters:
+    """Response thresholds (percentages, mm, days) with the source text of each.
+
+    Percentages are kept as :class:`~decimal.Decimal` so that a value exactly on a
+    threshold (−30 %, +20 %, +5 mm) is compared exactly, not with float rounding.
+    """
+
+    version: str = "1"
+    recist_pr_decrease_percent: Decimal = Decimal(30)
+    recist_pd_increase_percent: Decimal = Decimal(20)
+    recist_pd_absolute_mm: Decimal = Decimal(5)
+    node_normal_short_axis_mm: Decimal = Decimal(10)
+    node_target_short_axis_mm: Decimal = Decimal(15)
+    too_small_to_measure_mm: Decimal = Decimal(5)
+    confirmation_min_days: int = 28
+    sd_min_days: int = 42
+    mrecist_pr_decrease_percent: Decimal = Decimal(30)
+    mrecist_pd_increase_percent: Decimal = Decimal(20)
+    easl_pr_decrease_percent: Decimal = Decimal(50)
+    easl_pd_increase_percent: Decimal = Decimal(25)
+    choi_size_pr_decrease_percent: Decimal = Decimal(10)
+    choi_density_pr_decrease_percent: Decimal = Decimal(15)
+    choi_size_pd_increase_percent: Decimal = Decimal(10)
+    volume_pr_decrease_percent: Decimal = Decimal(65)
+    volume_pd_increase_percent: Decimal = Decimal(73)
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """Every threshold name of the file."""
+        return tuple(f.name for f in fields(cls) if f.name not in ("version", "sources"))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, origin: str = "response") -> ResponseParameters:
+        """Parse a ``tace-planner-parameters/1`` document.
+
+        Raises
+        ------
+        InvalidInputError
+            Wrong format or version, a missing, unknown or invalid value (named).
+        """
+        file = read_parameter_file(data, origin=origin, expected=cls.names())
+        values: dict[str, Any] = {}
+        for name in cls.names():
+            if name in _INTEGER_NAMES:
+                values[name] = file.integer(name, minimum=0, maximum=3650)
+            else:
+                maximum = 1000.0 if name.endswith("_percent") else 100.0
+                values[name] = decimal(file.number(name, maximum=maximum))
+        sources = {name: entry.source.strip() for name, entry in file.entries.items()}
+        return cls(version=file.version, sources=sources, **values)
+
+    def source(self, *names: str) -> str:
+        """The source texts of ``names`` (a built-in default says so)."""
+        texts = [self.sources[n] for n in names if n in self.sources]
+        return "; ".join(dict.fromkeys(texts)) or "the published thresholds of the criterion cited"
+
+    def to_json(self) -> dict[str, Any]:
+        """The values used (for stored assessments and JSON output)."""
+        out: dict[str, Any] = {"version": self.version}
+        for name in self.names():
+            value = getattr(self, name)
+            out[name] = value if isinstance(value, int) else float(value)
+        return out
+
+
+def decimal(value: float | int | Decimal) -> Decimal:
+    """``value`` as the decimal number it is written as (0.1 → Decimal("0.1"))."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    return Decimal(repr(float(value)))
+
+
+DEFAULT_RESPONSE = ResponseParameters()

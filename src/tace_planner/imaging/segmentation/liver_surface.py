@@ -1,0 +1,212 @@
+"""Surface and edge steps of the whole-liver segmentation (:mod:`.liver`), on bool masks.
+
+Taking in what the parenchyma encloses or notches (hole filling, a rolling-ball
+closing, tumour caps at the capsule) and placing the edge
+(half occupancy on the working grid, then on the image grid against fat, with
+lung or gas taken as the wall in front of them). Masks are (z, y, x), spacings
+(dz, dy, dx) in mm. scipy is imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from tace_planner.imaging.segmentation.common import BoolArray, ball, grow_box, mask_box
+from tace_planner.imaging.segmentation.morphology import fill_holes
+
+LUNG_OR_GAS_HU = -150.0
+"""Darker than fat: lung or bowel gas, which never touch the liver directly."""
+WALL_HU = 55.0
+"""The diaphragm or bowel wall between the liver and lung or gas (muscle on portal-venous CT,
+institutional default): the edge is placed against it, not against the air beyond."""
+
+TUMOUR_EDGE_LEVEL = 1.0 / 3.0
+"""Occupancy at which the edge of a tumour against fat is placed (a half for parenchyma)."""
+
+
+def closing_mm(region: BoolArray, radius_mm: float, spacing: np.ndarray) -> BoolArray:
+    """Closing with a ball of ``radius_mm`` through Euclidean distance maps (any radius, O(n))."""
+    from scipy import ndimage
+
+    box = mask_box(region)
+    if box is None:
+        return region
+    pad = np.ceil(radius_mm / spacing).astype(int) + 2
+    crop = region[box]
+    padded = np.pad(crop, [(int(p), int(p)) for p in pad])
+    grown = ndimage.distance_transform_edt(~padded, sampling=spacing) <= radius_mm
+    closed = ndimage.distance_transform_edt(grown, sampling=spacing) > radius_mm
+    inner = tuple(slice(int(p), int(p) + n) for p, n in zip(pad, crop.shape, strict=True))
+    out = region.copy()
+    out[box] |= closed[inner]
+    return out
+
+
+def take_in_notches(
+    region: BoolArray,
+    tissue: BoolArray,
+    spacing: np.ndarray,
+    *,
+    envelope_radius_mm: float,
+    sliver_radius_mm: float,
+) -> BoolArray:
+    """Add the tumour-like tissue in the notches of the surface, without slivers.
+
+    A notch is what a rolling ball of ``envelope_radius_mm`` closes: the part of
+    a notch the ball cannot reach (the mouth of a wide notch, into which the ball
+    sinks, is left to :func:`extend_surface_tumours`). Only ``tissue`` joins, and
+    an opening with a ball of ``sliver_radius_mm`` drops thin slivers.
+    """
+    from scipy import ndimage
+
+    if not region.any():
+        return region
+    notches = tissue & ~region & closing_mm(region, envelope_radius_mm, spacing)
+    notches = ndimage.binary_opening(notches, ball(sliver_radius_mm, spacing))
+    return fill_holes(region | notches) if notches.any() else region
+
+
+def extend_surface_tumours(
+    region: BoolArray, parenchyma: BoolArray, tissue: BoolArray, spacing: np.ndarray, cap_mm: float
+) -> BoolArray:
+    """Carry tumours that reach the outline on to the surface, ``cap_mm`` at most.
+
+    Where a tumour replaces the parenchyma up to the capsule (at the dome's apex,
+    under the capsule) no parenchyma lies beyond it to close a notch against; the
+    tumour's cap is continued through adjacent soft tissue for at most
+    ``cap_mm`` (the few millimetres of a cap; a thin diaphragm above it is the
+    price of not cutting the tumour).
+    """
+    from scipy import ndimage
+
+    tumours = region & ~parenchyma
+    if not tumours.any():
+        return region
+    outline = ndimage.binary_dilation(~region, ndimage.generate_binary_structure(3, 1))
+    labels, _ = ndimage.label(tumours)
+    touching = np.unique(labels[outline & tumours])
+    touching = touching[touching > 0]
+    if touching.size == 0:
+        return region
+    surface = np.isin(labels, touching)
+    reach = ndimage.distance_transform_edt(~surface, sampling=spacing) <= cap_mm
+    cap = reach & tissue & ~region
+    grown = ndimage.binary_propagation(surface, mask=surface | cap)
+    return fill_holes(region | grown)
+
+
+def half_occupancy_edge(
+    coarse: npt.NDArray[np.float32], region: BoolArray, liver_hu: float, *, keep: BoolArray
+) -> BoolArray:
+    """Move the outline by at most one working voxel to the half-occupancy level.
+
+    For each voxel on either side of the outline, the neighbour tissue's HU is
+    the local mean of the second ring outside (one voxel further out) and the
+    inside HU the local mean of the voxels deeper than the outline (liver or a
+    tumour at the surface); the voxel is liver when
+    ``(v − neighbour) / (inside − neighbour) ≥ ½``.
+    """
+    from scipy import ndimage
+
+    if not region.any():
+        return region
+    cross = ndimage.generate_binary_structure(3, 1)
+    outer1 = ndimage.binary_dilation(region, cross) & ~region
+    outer2 = ndimage.binary_dilation(region | outer1, cross) & ~(region | outer1)
+    inner1 = region & ~ndimage.binary_erosion(region, cross, border_value=1)
+    weight = outer2.astype(np.float32)
+    total = ndimage.uniform_filter(coarse * weight, size=5)
+    norm = ndimage.uniform_filter(weight, size=5)
+    neighbour = np.where(norm > 1e-3, total / np.maximum(norm, 1e-3), liver_hu)
+    neighbour = np.where(neighbour < LUNG_OR_GAS_HU, WALL_HU, neighbour)
+    deep = (region & ~inner1).astype(np.float32)
+    deep_total = ndimage.uniform_filter(coarse * deep, size=5)
+    deep_norm = ndimage.uniform_filter(deep, size=5)
+    inside = np.where(deep_norm > 1e-3, deep_total / np.maximum(deep_norm, 1e-3), liver_hu)
+    contrast = inside - neighbour
+    # Only against darker neighbours (fat, muscle, bile, the wall before lung or gas): next
+    # to a brighter IVC, portal vein or kidney a bright voxel may be a hyper-attenuating
+    # tumour as well as a partial volume, and the band's edge is kept.
+    usable = contrast > 10.0
+    occupancy = np.where(usable, (coarse - neighbour) / np.where(usable, contrast, 1.0), 1.0)
+    out = region.copy()
+    out[outer1 & usable & (occupancy >= 0.5)] = True
+    out[inner1 & ~keep & usable & (occupancy < 0.5)] = False
+    return out
+
+
+def upsample(region: BoolArray, factors: np.ndarray, shape: tuple[int, int, int]) -> BoolArray:
+    """Nearest-neighbour upsampling by whole blocks, cropped to ``shape``."""
+    fz, fy, fx = (int(f) for f in factors)
+    out = np.zeros(shape, dtype=bool)
+    planes = np.flatnonzero(region.any(axis=(1, 2)))
+    for k in planes:
+        plane = np.repeat(np.repeat(region[k], fy, axis=0), fx, axis=1)[: shape[1], : shape[2]]
+        out[k * fz : min((k + 1) * fz, shape[0])] = plane
+    return out
+
+
+def refine_edge(
+    voxels: npt.NDArray[np.floating],
+    mask: BoolArray,
+    keep: BoolArray,
+    factors: np.ndarray,
+    spacing: np.ndarray,
+    min_contrast_hu: float,
+) -> BoolArray:
+    """Move the blocky outline to the half-way HU on the image grid, against fat, lung or air.
+
+    Within one working voxel of the outline, the inside HU is the local mean
+    (windows of three working voxels) of the voxels at least one working voxel
+    inside, the outside HU that of the ring of image voxels just outside (lung
+    or gas there means the diaphragm or a bowel wall lies between: taken as
+    ``WALL_HU``); where they differ by ``min_contrast_hu`` or more a voxel is
+    liver when its HU, lightly smoothed in-plane, is past half-way. Elsewhere
+    (vessels, tumours next to liver) the outline is kept, and what was taken in
+    as tumour, necrosis or vessel (``keep``) is never removed: a hypo-attenuating
+    tumour is not parenchyma that fades into its neighbour.
+    """
+    from scipy import ndimage
+
+    box = mask_box(mask)
+    if box is None:
+        return mask
+    reach = [int(f) for f in factors]
+    box = grow_box(box, [2 * r + 1 for r in reach], mask.shape)
+    crop = mask[box]
+    size = [2 * r + 1 for r in reach]
+    inner = ndimage.minimum_filter(crop, size=size, mode="nearest")
+    outer = ~ndimage.maximum_filter(crop, size=size, mode="constant", cval=False)
+    shell = ~inner & ~outer
+    if not shell.any():
+        return mask
+    sigma = [0.0, 0.6 / float(spacing[1]), 0.6 / float(spacing[2])]
+    image = ndimage.gaussian_filter(np.asarray(voxels[box], dtype=np.float32), sigma)
+    window = [3 * s for s in size]
+
+    def local_mean(where: BoolArray) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        weight = where.astype(np.float32)
+        total = ndimage.uniform_filter(image * weight, size=window, mode="constant")
+        count = ndimage.uniform_filter(weight, size=window, mode="constant")
+        return total / np.maximum(count, 1e-6), count
+
+    inside_hu, inside_n = local_mean(inner)
+    tumour_hu, tumour_n = local_mean(keep[box])  # a tumour at the outline: its own HU
+    inside_hu = np.where(tumour_n > 0.02, tumour_hu, inside_hu)
+    inside_n = np.maximum(inside_n, tumour_n)
+    ring = ndimage.binary_dilation(crop, np.ones((1, 3, 3), dtype=bool)) & ~crop
+    outside_hu, outside_n = local_mean(ring)  # the tissue right next to the outline
+    outside_hu = np.where(outside_hu < LUNG_OR_GAS_HU, np.float32(WALL_HU), outside_hu)
+    contrast = inside_hu - outside_hu
+    usable = shell & (inside_n > 0.02) & (outside_n > 0.02) & (contrast >= min_contrast_hu)
+    refined = crop.copy()
+    level = (image - outside_hu) / np.where(usable, contrast, 1.0)
+    # Next to a tumour the edge is taken at a third of the way: the liver holds the whole
+    # tumour, at the cost of less than half a voxel over the tumour's face on the capsule.
+    cut = np.where(tumour_n > 0.02, np.float32(TUMOUR_EDGE_LEVEL), np.float32(0.5))
+    refined[usable] = level[usable] >= cut[usable]
+    refined = ndimage.binary_opening(refined, np.ones((1, 3, 3), dtype=bool)) | inner | keep[box]
+    out = mask.copy()
+    out[box] = fill_holes(refined)
+    return out

@@ -1,0 +1,474 @@
+"""Response assessment of a case's follow-up: every criterion side by side, on demand.
+
+Reads the lesions and their latest measurements per timepoint (through the
+contouring service) and runs the engines of :mod:`tace_planner.domain.response`.
+Nothing is stored: the assessment is recomputed from the measurements each time
+(no migration needed, never stale). When ``record_progression`` is set and the
+RECIST 1.1 overall response is PD, progression is recorded on the follow-up
+through :meth:`FollowupService.record_progression`, which ends the schedule and
+feeds the time to progression.
+
+How the registry's data map onto the criteria (choices written down):
+
+* Targets are the baseline foci marked as targets; their diameter is the latest
+  longest axial diameter (every focus here is a liver lesion, none a lymph node).
+  A target without a contour at the follow-up is missing (NE unless the rest
+  proves PD).
+* Non-targets are the other baseline foci: contoured with a volume > 0 is
+  "present", volume 0 is "absent", not contoured is "not evaluated".
+  Unequivocal non-target progression is the reader's judgement and is not
+  inferred from numbers.
+* A focus first contoured after baseline is an unequivocal new lesion (it was
+  contoured, so it was seen).
+* mRECIST and EASL need viable (enhancing) diameters, which are not measured:
+  they are estimated from the enhancing volume fraction f of each target
+  (viable diameter D·f^(1/3), viable area D·d·f^(2/3), sphere assumption); the
+  explanation says so. Choi's attenuation is the mean arterial-phase HU (Choi
+  used the portal venous phase), again said in the explanation.
+* Day 0 of the best overall response is the baseline imaging date.
+* Doubling time and SGR are given per lesion and in total since the previous
+  timepoint (the baseline for the first follow-up).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Protocol
+
+from tace_planner.domain.errors import InvalidInputError
+from tace_planner.domain.explanation import Explanation
+from tace_planner.domain.response.base import Response
+from tace_planner.domain.response.best import TimepointResponse, best_overall_response
+from tace_planner.domain.response.growth import lesion_growth, total_growth
+from tace_planner.domain.response.other import (
+    choi_response,
+    easl_response,
+    mrecist_response,
+    volumetric_response,
+)
+from tace_planner.domain.response.parameters import DEFAULT_RESPONSE, ResponseParameters
+from tace_planner.domain.response.recist import (
+    NonTargetAssessment,
+    TargetMeasurement,
+    non_target_response,
+    overall_response,
+    target_response,
+)
+from tace_planner.services.contouring_dto import (
+    LesionMeasurementItem,
+    MeasurementsItem,
+    TimepointChoice,
+)
+
+CRITERIA = ("recist", "mrecist", "easl", "choi", "volume")
+"""The criteria ``assess`` can compute."""
+
+ESTIMATE_NOTE = (
+    "viable size estimated from the enhancing volume fraction f (sphere assumption: "
+    "diameter D·f^(1/3), area D·d·f^(2/3)); not a measured viable diameter"
+)
+
+
+class _Lesions(Protocol):
+    def timepoints(self, case_pk: int) -> list[TimepointChoice]: ...
+
+
+class _Contouring(Protocol):
+    lesions: _Lesions
+
+    def measurements(
+        self, series_uid: str | None = None, *, case_pk: int | None = None, timepoint: Any = None
+    ) -> MeasurementsItem: ...
+
+
+class _Followups(Protocol):
+    def record_progression(self, timepoint_pk: int, site: str) -> Any: ...
+
+
+class AssessmentService:
+    """Assess a follow-up with RECIST 1.1, mRECIST, EASL, Choi and volume."""
+
+    def __init__(
+        self,
+        contouring: _Contouring,
+        followups: _Followups,
+        parameters: ResponseParameters = DEFAULT_RESPONSE,
+    ) -> None:
+        self._contouring = contouring
+        self._followups = followups
+        self.parameters = parameters
+
+    def assess(
+        self,
+        case_pk: int,
+        timepoint: str | int,
+        criteria: Sequence[str] = CRITERIA,
+        *,
+        record_progression: bool = False,
+    ) -> dict[str, Any]:
+        """Every requested criterion at ``timepoint`` (a label or id), JSON-ready.
+
+        Raises
+        ------
+        InvalidInputError
+            Unknown criterion, unknown timepoint, or the baseline itself.
+        """
+        unknown = [c for c in criteria if c not in CRITERIA]
+        if unknown:
+            raise InvalidInputError("criteria", f"unknown {unknown}; expected some of {CRITERIA}")
+        points = self._contouring.lesions.timepoints(case_pk)
+        baseline = next((p for p in points if p.kind == "baseline"), None)
+        if baseline is None:
+            raise InvalidInputError("timepoint", f"case {case_pk} has no baseline timepoint")
+        current = next((p for p in points if timepoint in (p.label, p.pk)), None)
+        if current is None:
+            raise InvalidInputError("timepoint", f"case {case_pk} has no timepoint {timepoint!r}")
+        if current.pk == baseline.pk:
+            raise InvalidInputError("timepoint", "is the baseline: assess a follow-up")
+        follow_ups = [p for p in points if p.kind != "baseline"]
+        course = follow_ups[: follow_ups.index(current) + 1]
+        base = self._contouring.measurements(case_pk=case_pk, timepoint=baseline.pk)
+        measured = [self._contouring.measurements(case_pk=case_pk, timepoint=p.pk) for p in course]
+        result: dict[str, Any] = {
+            "case": case_pk,
+            "timepoint": current.label,
+            "baseline": baseline.label,
+            "days_from_baseline": _days(baseline, current),
+            "stored": False,
+            "note": "computed on demand from the latest measurements; not stored",
+            "parameters_version": self.parameters.version,
+            "criteria": {},
+        }
+        targets = [f for f in base.foci if f.is_target]
+        if "recist" in criteria:
+            result["recist"] = self._recist(base, measured, course, baseline)
+            result["criteria"]["recist"] = result["recist"]["overall"]
+        reference = targets or list(base.foci)
+        now, earlier = measured[-1], measured[:-1]
+        new = any(f.name not in {b.name for b in base.foci} for f in now.foci)
+        if "volume" in criteria:
+            result["criteria"]["volume"] = volumetric_response(
+                _total(reference, base, "volume_cm3") or 0.0,
+                _total(reference, now, "volume_cm3"),
+                [v for m in earlier if (v := _total(reference, m, "volume_cm3")) is not None],
+                new_lesions=new,
+                parameters=self.parameters,
+            ).to_json()
+        if "mrecist" in criteria:
+            result["criteria"]["mrecist"] = _noted(
+                mrecist_response(
+                    _viable(reference, base, "diameter") or 0.0,
+                    _viable(reference, now, "diameter"),
+                    [v for m in earlier if (v := _viable(reference, m, "diameter")) is not None],
+                    new_lesions=new,
+                    parameters=self.parameters,
+                ),
+                ESTIMATE_NOTE,
+            )
+        if "easl" in criteria:
+            result["criteria"]["easl"] = _noted(
+                easl_response(
+                    _viable(reference, base, "area") or 0.0,
+                    _viable(reference, now, "area"),
+                    [v for m in earlier if (v := _viable(reference, m, "area")) is not None],
+                    new_lesions=new,
+                    parameters=self.parameters,
+                ),
+                ESTIMATE_NOTE,
+            )
+        if "choi" in criteria:
+            result["criteria"]["choi"] = _noted(
+                choi_response(
+                    _total(reference, base, "longest_axial_diameter_mm") or 0.0,
+                    _total(reference, now, "longest_axial_diameter_mm"),
+                    _mean_hu(reference, base) or 0.0,
+                    _mean_hu(reference, now),
+                    [
+                        v
+                        for m in earlier
+                        if (v := _total(reference, m, "longest_axial_diameter_mm")) is not None
+                    ],
+                    new_lesions=new,
+                    parameters=self.parameters,
+                ),
+                "attenuation is the mean arterial-phase HU of the targets (Choi used the "
+                "portal venous phase)",
+            )
+        result["lesions"] = _per_lesion(base, now)
+        before, before_point = (measured[-2], course[-2]) if len(course) > 1 else (base, baseline)
+        result["growth"] = _growth(before, now, _days(before_point, current))
+        result["growth"]["since"] = before_point.label
+        result["progression_recorded"] = False
+        overall = result.get("recist", {}).get("overall", {}).get("category")
+        if record_progression and overall == "PD":
+            self._followups.record_progression(current.pk, "liver")
+            result["progression_recorded"] = True
+        return result
+
+    def export_sdtm(
+        self, case_pk: int, folder: Path, *, usubjid: str | None = None
+    ) -> dict[str, Path]:
+        """Write the case's lesions as SDTM TU/TR and their RECIST 1.1 responses as RS.
+
+        Targets become T01…, the other baseline foci NT01…, foci first contoured at
+        a follow-up NEW01…; each timepoint with measurements is a visit (VISITNUM 1
+        = baseline). RS comes from the same engine as ``recist --sdtm``.
+        """
+        from tace_planner.services.sdtm import (
+            TR_COLUMNS,
+            TU_COLUMNS,
+            assess_sdtm,
+            write_domain,
+            write_rs,
+        )
+
+        subject = usubjid or f"CASE-{case_pk}"
+        points = self._contouring.lesions.timepoints(case_pk)
+        visits = [
+            (point, items)
+            for point in points
+            if (items := self._contouring.measurements(case_pk=case_pk, timepoint=point.pk)).foci
+        ]
+        if not visits or visits[0][0].kind != "baseline":
+            raise InvalidInputError("case", f"case {case_pk} has no measured baseline lesions")
+        base = visits[0][1].foci
+        links: dict[str, tuple[str, str, int]] = {}
+        for prefix, role, group in (
+            ("T", "TARGET", [f for f in base if f.is_target]),
+            ("NT", "NON-TARGET", [f for f in base if not f.is_target]),
+        ):
+            for number, focus in enumerate(group, start=1):
+                links[focus.name] = (f"{prefix}{number:02d}", role, 1)
+        for visitnum, (_, items) in enumerate(visits, start=1):
+            for focus in items.foci:
+                if focus.name not in links:
+                    count = sum(1 for v in links.values() if v[1] == "NEW") + 1
+                    links[focus.name] = (f"NEW{count:02d}", "NEW", visitnum)
+        common = {"STUDYID": "TACE-PLANNER", "USUBJID": subject}
+        tu_rows = [
+            {**common, "DOMAIN": "TU", "TUSEQ": str(seq), "TULNKID": link, "TUTESTCD": "TUMIDENT",
+             "TUTEST": "Tumor Identification", "TUORRES": role, "TUSTRESC": role,
+             "TULOC": "LIVER", "TUMETHOD": "CT SCAN", "TUEVAL": "INVESTIGATOR",
+             "VISITNUM": str(first), "VISIT": visits[first - 1][0].label,
+             "TUDTC": _iso(visits[first - 1][0].imaged_on)}
+            for seq, (link, role, first) in enumerate(sorted(links.values()), start=1)
+        ]  # fmt: skip
+        tr_rows: list[dict[str, str]] = []
+        for visitnum, (point, items) in enumerate(visits, start=1):
+            for name, (link, role, first) in sorted(links.items(), key=lambda kv: kv[1]):
+                if visitnum < first:
+                    continue
+                found = items.lesion(name)
+                row = {**common, "DOMAIN": "TR", "TRLNKID": link, "TRMETHOD": "CT SCAN",
+                       "TREVAL": "INVESTIGATOR", "VISITNUM": str(visitnum),
+                       "VISIT": point.label, "TRDTC": _iso(point.imaged_on)}  # fmt: skip
+                if role == "TARGET":
+                    row.update(TRTESTCD="LDIAM", TRTEST="Longest Diameter")
+                    size = None if found is None else found.longest_axial_diameter_mm
+                    if size is None:
+                        row.update(TRSTAT="NOT DONE", TRREASND="NOT MEASURED")
+                    else:
+                        text = f"{size:.1f}"
+                        row.update(TRORRES=text, TRORRESU="mm", TRSTRESC=text,
+                                   TRSTRESN=text, TRSTRESU="mm")  # fmt: skip
+                else:
+                    row.update(TRTESTCD="TUMSTATE", TRTEST="Tumor State")
+                    if found is None or found.volume_cm3 is None:
+                        row.update(TRSTAT="NOT DONE", TRREASND="NOT EVALUATED")
+                    else:
+                        state = "PRESENT" if found.volume_cm3 > 0 else "ABSENT"
+                        row.update(TRORRES=state, TRSTRESC=state)
+                tr_rows.append(row)
+        for seq, row in enumerate(tr_rows, start=1):
+            row["TRSEQ"] = str(seq)
+        folder = Path(folder)
+        paths = {
+            "TU": write_domain(tu_rows, folder, "TU", TU_COLUMNS),
+            "TR": write_domain(tr_rows, folder, "TR", TR_COLUMNS),
+        }
+        computed = assess_sdtm(folder, self.parameters, compare=False)
+        paths["RS"] = write_rs(computed.rs_rows, folder)
+        return paths
+
+    def _recist(
+        self,
+        base: MeasurementsItem,
+        measured: list[MeasurementsItem],
+        course: list[TimepointChoice],
+        baseline: TimepointChoice,
+    ) -> dict[str, Any]:
+        targets = [f for f in base.foci if f.is_target]
+        non_targets = [f for f in base.foci if not f.is_target]
+        known = {f.name for f in base.foci}
+        base_t = [TargetMeasurement(f.name, f.longest_axial_diameter_mm) for f in targets]
+        timeline: list[TimepointResponse] = []
+        previous: list[list[TargetMeasurement]] = []
+        out: dict[str, Any] = {}
+        for point, items in zip(course, measured, strict=True):
+            now_t = [
+                TargetMeasurement(f.name, m.longest_axial_diameter_mm)
+                for f in targets
+                if (m := items.lesion(f.name)) is not None
+            ]
+            confirmed = bool(timeline) and best_overall_response(
+                timeline, parameters=self.parameters
+            ).category in ("PR", "CR")
+            target = (
+                target_response(
+                    base_t, now_t, previous, confirmed_pr=confirmed, parameters=self.parameters
+                )
+                if targets
+                else None
+            )
+            non_target = non_target_response(
+                [_non_target(f.name, items.lesion(f.name)) for f in non_targets], self.parameters
+            )
+            new = "unequivocal" if any(f.name not in known for f in items.foci) else "none"
+            overall = overall_response(
+                None if target is None else target.category,
+                None if non_target is None else non_target.category,
+                new,
+            )
+            previous.append(now_t)
+            days = _days(baseline, point)
+            if days is not None:
+                timeline.append(TimepointResponse(days, overall.category))
+            out = {
+                "target": None if target is None else target.to_json(),
+                "non_target": None if non_target is None else non_target.to_json(),
+                "new_lesions": new,
+                "overall": overall.to_json(),
+                "course": [*out.get("course", []), {"timepoint": point.label,
+                                                     "overall": overall.category}],
+            }  # fmt: skip
+        if len(timeline) == len(course):
+            out["best_overall"] = best_overall_response(
+                timeline, parameters=self.parameters
+            ).to_json()
+        else:
+            out["best_overall"] = None
+            out["best_overall_note"] = "an imaging date is missing: confirmation cannot be timed"
+        return out
+
+
+def _percent(now: float | None, before: float | None) -> float | None:
+    if now is None or before is None or before == 0:
+        return None
+    return round(100 * (now - before) / before, 1)
+
+
+def _per_lesion(base: MeasurementsItem, now: MeasurementsItem) -> list[dict[str, Any]]:
+    """Each focus at baseline and now, with its % change (for the spider plot)."""
+    rows = []
+    known = {f.name for f in base.foci}
+    for name in sorted(known | {f.name for f in now.foci}):
+        b, a = base.lesion(name), now.lesion(name)
+        d0 = None if b is None else b.longest_axial_diameter_mm
+        d1 = None if a is None else a.longest_axial_diameter_mm
+        v0 = None if b is None else b.volume_cm3
+        v1 = None if a is None else a.volume_cm3
+        role = "new" if name not in known else ("target" if b and b.is_target else "non-target")
+        rows.append(
+            {
+                "lesion": name,
+                "role": role,
+                "diameter_mm": {"baseline": d0, "now": d1, "change_percent": _percent(d1, d0)},
+                "volume_cm3": {"baseline": v0, "now": v1, "change_percent": _percent(v1, v0)},
+            }
+        )
+    return rows
+
+
+def _iso(day: dt.date | None) -> str:
+    return "" if day is None else day.isoformat()
+
+
+def _days(baseline: TimepointChoice, point: TimepointChoice) -> int | None:
+    if baseline.imaged_on is None or point.imaged_on is None:
+        return None
+    return (point.imaged_on - baseline.imaged_on).days
+
+
+def _non_target(name: str, item: LesionMeasurementItem | None) -> NonTargetAssessment:
+    if item is None or item.volume_cm3 is None:
+        return NonTargetAssessment(name, "not_evaluated")
+    return NonTargetAssessment(name, "present" if item.volume_cm3 > 0 else "absent")
+
+
+def _total(
+    reference: list[LesionMeasurementItem], items: MeasurementsItem, field: str
+) -> float | None:
+    """Sum of ``field`` over the reference lesions; None when one is missing."""
+    total = 0.0
+    for lesion in reference:
+        found = items.lesion(lesion.name)
+        value = None if found is None else getattr(found, field)
+        if value is None:
+            return None
+        total += float(value)
+    return total
+
+
+def _viable(
+    reference: list[LesionMeasurementItem], items: MeasurementsItem, kind: str
+) -> float | None:
+    total = 0.0
+    for lesion in reference:
+        found = items.lesion(lesion.name)
+        if found is None or found.longest_axial_diameter_mm is None:
+            return None
+        if found.enhancing_fraction is None:
+            return None
+        fraction = max(0.0, min(1.0, found.enhancing_fraction))
+        if kind == "diameter":
+            total += found.longest_axial_diameter_mm * fraction ** (1 / 3)
+        else:
+            if found.short_axis_mm is None:
+                return None
+            total += found.longest_axial_diameter_mm * found.short_axis_mm * fraction ** (2 / 3)
+    return total
+
+
+def _mean_hu(reference: list[LesionMeasurementItem], items: MeasurementsItem) -> float | None:
+    """Volume-weighted mean HU of the reference lesions (None when one is missing)."""
+    weighted = volume = 0.0
+    for lesion in reference:
+        found = items.lesion(lesion.name)
+        if found is None or found.mean_hu is None or not found.volume_cm3:
+            return None
+        weighted += found.mean_hu * found.volume_cm3
+        volume += found.volume_cm3
+    return weighted / volume if volume else None
+
+
+def _noted(response: Response, note: str) -> dict[str, Any]:
+    inputs = {**response.explanation.inputs, "note": note}
+    explanation: Explanation = replace(response.explanation, inputs=inputs)
+    return replace(response, explanation=explanation).to_json()
+
+
+def _growth(base: MeasurementsItem, now: MeasurementsItem, days: int | None) -> dict[str, Any]:
+    if days is None or days <= 0:
+        return {"note": "no interval: an imaging date is missing or not after baseline"}
+    names = sorted({f.name for f in base.foci} | {f.name for f in now.foci})
+    lesions = []
+    before_total, after_total = [], []
+    for name in names:
+        b, a = base.lesion(name), now.lesion(name)
+        v0 = 0.0 if b is None or b.volume_cm3 is None else b.volume_cm3
+        v1 = 0.0 if a is None or a.volume_cm3 is None else a.volume_cm3
+        if a is None and b is not None:
+            lesions.append({"lesion_id": name, "flag": "not_contoured", "doubling_time_days": None,
+                            "sgr_per_day": None})  # fmt: skip
+            continue
+        before_total.append(v0)
+        after_total.append(v1)
+        lesions.append(lesion_growth(name, v0, v1, days).to_json())
+    return {
+        "interval_days": days,
+        "lesions": lesions,
+        "total": total_growth(before_total, after_total, days).to_json(),
+    }

@@ -1,0 +1,68 @@
+"""What the PDF case report shows, gathered without Qt: the record, a key image per
+timepoint (the slice through the largest focus, contoured), the latest plan's sessions.
+
+The rendering is :func:`tace_planner.ui.case_report.render_case_report_pdf`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tace_planner.domain.errors import TacePlannerError
+from tace_planner.services.export.record import CaseRecord, day_of
+from tace_planner.services.plan_key_image import build_key_image
+
+
+@dataclass(frozen=True)
+class CaseReport:
+    """A case report's content: ``key_images`` are (timepoint label, KeyImage);
+    ``plan`` is (status, version, session rows as dicts) of the newest plan, or None."""
+
+    record: CaseRecord
+    case_number: int
+    key_images: tuple[tuple[str, Any], ...]
+    plan: tuple[str, int, tuple[dict[str, Any], ...]] | None
+    notes: tuple[str, ...] = ()
+
+
+def build_case_report(services: Any, record: CaseRecord, case_number: int) -> CaseReport:
+    """The report of one gathered record (key images need the stored images)."""
+    notes = []
+    images = []
+    seen: set[int] = set()
+    for row in record.lesions:
+        timepoint_pk = row["_timepoint_pk"]
+        if timepoint_pk in seen:
+            continue
+        seen.add(timepoint_pk)
+        try:
+            key = build_key_image(
+                services.session_factory,
+                record.case_pk,
+                services.studies.load_series,
+                timepoint_pk=timepoint_pk,
+            )
+        except TacePlannerError as error:
+            notes.append(f"{row['timepoint']}: no key image ({error})")
+            continue
+        if key is not None:
+            label = row["timepoint"]
+            day = day_of(record, row["imaged_on"])
+            images.append((label if day is None else f"{label}, day {day}", key))
+    plans = services.planning.list_plans(record.case_pk)
+    plan = None
+    if plans:
+        newest = max(plans, key=lambda p: (p.status == "approved", p.plan_version))
+        sessions = tuple(
+            {
+                "session": s.number,
+                "territory": s.territory_label,
+                "beads_ml": s.beads_ml,
+                "vials": s.vials,
+                "irinotecan_mg": s.irinotecan_loaded_mg,
+            }
+            for s in newest.sessions
+        )
+        plan = (newest.status, newest.plan_version, sessions)
+    return CaseReport(record, case_number, tuple(images), plan, tuple(notes))

@@ -1,0 +1,156 @@
+"""What the cohort plots draw, computed without Qt: box and strip per group, Kaplan–Meier
+steps with censoring marks and the number at risk, the regression scatter with its line.
+
+Every number comes from the cohort tables (:mod:`tace_planner.services.cohort`, equal to
+R 4.2); the UI only draws them (:mod:`tace_planner.ui.cohort_page`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tace_planner.services.cohort import REGRESSION, SURVIVAL, VARIABLES, CohortTables
+from tace_planner.services.cohort_csv import CohortData
+
+
+@dataclass(frozen=True)
+class BoxPlot:
+    """One variable: per group its values and median, Q1, Q3 (type 7), and the test's p."""
+
+    variable: str
+    label: str
+    groups: tuple[tuple[str, tuple[float, ...], float | None, float | None, float | None], ...]
+    p: float | None
+    test: str
+
+
+@dataclass(frozen=True)
+class SurvivalCurve:
+    """A group's Kaplan–Meier steps from (0, 1), censoring marks, and its median."""
+
+    group: str
+    step_x: tuple[float, ...]
+    step_y: tuple[float, ...]
+    censored: tuple[tuple[float, float], ...]
+    median: float | None
+
+
+@dataclass(frozen=True)
+class CohortPlots:
+    """Everything the Cohort page draws and ``cohort plots`` saves as PNG."""
+
+    boxes: tuple[BoxPlot, ...]
+    curves: tuple[SurvivalCurve, ...]
+    risk_times: tuple[float, ...]
+    at_risk: tuple[tuple[str, tuple[int, ...]], ...]
+    logrank_p: float | None
+    points: tuple[tuple[float, float], ...]
+    slope: float | None
+    intercept: float | None
+    r2: float | None
+    x_label: str
+    y_label: str
+
+
+def _steps(
+    fit: Any,
+) -> tuple[tuple[float, ...], tuple[float, ...], tuple[tuple[float, float], ...]]:
+    xs, ys, marks = [0.0], [1.0], []
+    level = 1.0
+    for time, survival, events, censored in zip(
+        fit.time, fit.survival, fit.n_event, fit.n_censor, strict=True
+    ):
+        if events:
+            xs += [time, time]
+            ys += [level, survival]
+            level = survival
+        if censored:
+            marks.append((time, level))
+    last = fit.time[-1] if fit.time else 0.0
+    xs.append(last)
+    ys.append(level)
+    return tuple(xs), tuple(ys), tuple(marks)
+
+
+def _risk_times(longest: float) -> tuple[float, ...]:
+    step = next((s for s in (30, 60, 90, 180, 365, 730) if longest / s <= 6), 1460)
+    return tuple(float(step * k) for k in range(int(longest // step) + 1))
+
+
+def cohort_plots(data: CohortData, tables: CohortTables) -> CohortPlots:
+    """The plots of ``tables`` (grouped as computed) over the rows of ``data``."""
+    labels = dict(VARIABLES)
+    group_column = tables.group_column
+    boxes = []
+    for row in tables.variables:
+        groups = []
+        for name, summary in row.summaries.items():
+            values = tuple(
+                float(v)
+                for r in data.rows
+                if r.text(group_column) == name and (v := r.number(row.name)) is not None
+            )
+            groups.append((name, values, summary.median, summary.q1, summary.q3))
+        test = row.comparison
+        boxes.append(
+            BoxPlot(
+                row.name,
+                labels.get(row.name, row.name),
+                tuple(groups),
+                None if test is None else test.p,
+                "" if test is None else test.test,
+            )
+        )
+    time_column, event_column = SURVIVAL
+    curves = []
+    times_by_group: dict[str, list[float]] = {}
+    for name, fit in tables.survival.groups.items():
+        xs, ys, marks = _steps(fit)
+        curves.append(SurvivalCurve(name, xs, ys, marks, fit.median))
+        times_by_group[name] = [
+            float(t)
+            for r in data.rows
+            if r.text(group_column) == name
+            and (t := r.number(time_column)) is not None
+            and r.number(event_column) is not None
+        ]
+    longest = max((max(v) for v in times_by_group.values() if v), default=0.0)
+    risk_times = _risk_times(longest)
+    at_risk = tuple(
+        (name, tuple(sum(1 for t in values if t >= when) for when in risk_times))
+        for name, values in times_by_group.items()
+    )
+    x_name, y_name = REGRESSION
+    points = tuple(
+        (float(x), float(y))
+        for r in data.rows
+        if (x := r.number(x_name)) is not None and (y := r.number(y_name)) is not None
+    )
+    fit = tables.regression
+    logrank = tables.survival.logrank
+    return CohortPlots(
+        boxes=tuple(boxes),
+        curves=tuple(curves),
+        risk_times=risk_times,
+        at_risk=at_risk,
+        logrank_p=None if logrank is None else logrank.p,
+        points=points,
+        slope=None if fit is None else fit.slope,
+        intercept=None if fit is None else fit.intercept,
+        r2=None if fit is None else fit.r2,
+        x_label=labels[x_name],
+        y_label=labels[y_name],
+    )
+
+
+def registry_plots(
+    services: Any, group: str = "metastases_timing", filters: dict[str, str] | None = None
+) -> tuple[CohortTables, CohortPlots]:
+    """The registry's tables and plots (see :func:`.cohort_registry.registry_cohort`)."""
+    from tace_planner.services.cohort import cohort_tables
+    from tace_planner.services.export.cohort_registry import registry_cohort
+
+    data = registry_cohort(services, group, filters)
+    tables = cohort_tables(data, "group")
+    return tables, cohort_plots(data, tables)

@@ -1,0 +1,191 @@
+"""``export_cases``: check the output folder, gather the cases, de-identify, write a format.
+
+Every file is written inside the output folder; an output folder inside the image store is
+refused; with de-identification no file or folder name holds a name, an ID or a date, and
+the pseudonym → patient mapping is written only to the separate file asked for.
+"""
+
+from __future__ import annotations
+
+import csv
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tace_planner.domain.errors import InvalidInputError
+from tace_planner.services.export.record import CaseRecord, deidentified
+from tace_planner.services.export.records import gather_case
+
+FORMATS = ("csv", "json", "pdf", "seg", "redcap", "sdtm")
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What was written: the files (inside ``folder``) and the mapping file, if any."""
+
+    folder: Path
+    files: tuple[Path, ...]
+    mapping: Path | None
+    notes: tuple[str, ...] = ()
+
+
+def check_output(services: Any, out: Path, mapping: Path | None = None) -> Path:
+    """The resolved output folder, or ``InvalidInputError`` naming the problem."""
+    folder = Path(out).expanduser().resolve()
+    store = Path(services.settings.image_store_dir).resolve()
+    data = Path(services.settings.data_dir).resolve()
+    if folder == store or store in folder.parents:
+        raise InvalidInputError("OUT", f"{out} is inside the image store; choose another folder")
+    if folder == data:
+        raise InvalidInputError("OUT", f"{out} is the data folder; choose another folder")
+    if folder.exists() and not folder.is_dir():
+        raise InvalidInputError("OUT", f"{out} is a file; give a folder")
+    if folder.is_dir() and any(folder.iterdir()):
+        raise InvalidInputError("OUT", f"{out} is not empty; give a new or empty folder")
+    if not folder.parent.is_dir():
+        raise InvalidInputError("OUT", f"{folder.parent}: no such folder")
+    if mapping is not None:
+        target = Path(mapping).expanduser().resolve()
+        if target == folder or folder in target.parents:
+            raise InvalidInputError(
+                "--mapping", f"{mapping} is inside OUT; the mapping is kept apart from the export"
+            )
+        if target.exists():
+            raise InvalidInputError("--mapping", f"{mapping} exists; it is not replaced")
+        if not target.parent.is_dir():
+            raise InvalidInputError("--mapping", f"{target.parent}: no such folder")
+    return folder
+
+
+def case_ids(services: Any, case: int | None) -> list[int]:
+    """The case asked for, or every case (``InvalidInputError`` when there is none)."""
+    if case is not None:
+        services.cases.case_detail(case)  # NotFoundError in one line
+        return [case]
+    ids = [item.pk for item in services.cases.list_cases()]
+    if not ids:
+        raise InvalidInputError("--all", "there is no case to export")
+    return ids
+
+
+@dataclass
+class Pseudonyms:
+    """One pseudonym and one date shift per patient for one export (random, never stored)."""
+
+    prefix: str = "TP"
+
+    def __post_init__(self) -> None:
+        self._by_patient: dict[str, str] = {}
+        self._shift: dict[str, int] = {}
+
+    def of(self, patient_id: str) -> str:
+        """The patient's pseudonym (sequential: TP001, TP002 …, in export order)."""
+        if patient_id not in self._by_patient:
+            self._by_patient[patient_id] = f"{self.prefix}{len(self._by_patient) + 1:03d}"
+        return self._by_patient[patient_id]
+
+    def shift_days(self, patient_id: str) -> int:
+        """The patient's date shift, days (negative, 1 to 3650 back; one per patient)."""
+        if patient_id not in self._shift:
+            self._shift[patient_id] = -(1 + secrets.randbelow(3650))
+        return self._shift[patient_id]
+
+    def mapping(self) -> dict[str, str]:
+        """Pseudonym → Patient ID."""
+        return {v: k for k, v in self._by_patient.items()}
+
+
+def export_cases(
+    services: Any,
+    out: Path,
+    fmt: str,
+    *,
+    case: int | None = None,
+    deidentify: bool = False,
+    mapping: Path | None = None,
+    render_pdf: Any = None,
+) -> ExportResult:
+    """Export one case (``case``) or every case in ``fmt`` into the folder ``out``.
+
+    Raises
+    ------
+    InvalidInputError
+        Unknown format, an output folder that is not new or empty, inside the image
+        store, a mapping file inside OUT or without ``deidentify``, no case to export.
+    NotFoundError
+        No such case.
+    """
+    if fmt not in FORMATS:
+        raise InvalidInputError("--format", f"{fmt!r}: expected one of {', '.join(FORMATS)}")
+    if mapping is not None and not deidentify:
+        raise InvalidInputError("--mapping", "a mapping file goes with --deidentify")
+    if fmt == "pdf" and render_pdf is None:
+        raise InvalidInputError("--format", "the PDF case report needs Qt (tace-planner[gui])")
+    folder = check_output(services, out, mapping)
+    ids = case_ids(services, case)
+    pseudonyms = Pseudonyms()
+    records: list[CaseRecord] = []
+    for case_pk in ids:
+        record = gather_case(services, case_pk)
+        if deidentify:
+            record = deidentified(record, pseudonyms.of(record.patient_id))
+        records.append(record)
+    folder.mkdir(parents=True, exist_ok=True)
+    notes: list[str] = []
+    files = _write(services, fmt, records, folder, pseudonyms, deidentify, notes, render_pdf)
+    written_mapping = None
+    if mapping is not None:
+        written_mapping = _write_mapping(Path(mapping).expanduser().resolve(), pseudonyms)
+    return ExportResult(folder, tuple(files), written_mapping, tuple(notes))
+
+
+def _write(
+    services: Any,
+    fmt: str,
+    records: list[CaseRecord],
+    folder: Path,
+    pseudonyms: Pseudonyms,
+    deidentify: bool,
+    notes: list[str],
+    render_pdf: Any,
+) -> list[Path]:
+    if fmt == "csv":
+        from tace_planner.services.export.tidy_csv import write_tidy_csv
+
+        return write_tidy_csv(records, folder)
+    if fmt == "json":
+        from tace_planner.services.export.json_record import write_json
+
+        return write_json(records, folder)
+    if fmt == "redcap":
+        from tace_planner.services.export.redcap import write_redcap
+
+        return write_redcap(records, folder)
+    if fmt == "sdtm":
+        from tace_planner.services.export.sdtm import write_sdtm
+
+        notes.append("SDTM: DM, TU and TR; no RS domain (no response engine in this version)")
+        return write_sdtm(records, folder, pseudonyms if deidentify else None)
+    if fmt == "seg":
+        from tace_planner.services.export.seg_files import write_seg_files
+
+        return write_seg_files(services, records, folder, pseudonyms if deidentify else None)
+    from tace_planner.services.export.case_report import build_case_report
+
+    files = []
+    for number, record in enumerate(records, start=1):
+        path = folder / f"case_{number:03d}_report.pdf"
+        report = build_case_report(services, record, number)
+        notes.extend(report.notes)
+        render_pdf(report, path)
+        files.append(path)
+    return files
+
+
+def _write_mapping(path: Path, pseudonyms: Pseudonyms) -> Path:
+    with path.open("x", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["pseudonym", "patient_id"])
+        writer.writerows(sorted(pseudonyms.mapping().items()))
+    return path
