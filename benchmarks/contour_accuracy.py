@@ -25,7 +25,8 @@ from tace_planner.domain.progress import run_sync
 from tace_planner.imaging.dicom.series import load_volume
 from tace_planner.imaging.phantom import write_phantom
 from tace_planner.imaging.phantom_truth import PhantomTruth
-from tace_planner.imaging.segmentation import auto_contour, segment_liver
+from tace_planner.imaging.segmentation import segment_liver
+from tace_planner.imaging.segmentation.interactive import contour_from_clicks
 
 LIVER_SEED_LPS = (-95.0, 0.0, 20.0)
 
@@ -47,7 +48,7 @@ def main() -> None:
     liver = run_sync(segment_liver(venous, LIVER_SEED_LPS)).mask
     foci = []
     for focus in truth.timepoint("baseline").foci:
-        mask = auto_contour(venous, [focus.center_lps_mm], liver_mask=liver).full_mask()
+        mask, _ = contour_from_clicks(venous, [focus.center_lps_mm], liver_mask=liver)
         volume = measure_volume(mask, venous).volume_cm3
         axes = measure_recist_axes(mask, venous)
         foci.append(

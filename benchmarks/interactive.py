@@ -130,7 +130,10 @@ def run(
         else:
             volume, truth, offset = case.volume, case.lesion_mask, (0, 0, 0)
         spacing = volume.spacing_mm
-        contour = InteractiveContour(volume, liver_mask=getattr(case, "liver_mask", None))
+        # The whole-liver battery is contoured with its liver, as the app does; the lesion
+        # blocks without one (their liver is the block's background).
+        liver = case.liver_mask if battery == "whole-liver" else None
+        contour = InteractiveContour(volume, liver_mask=liver)
         point = tuple(int(p + o) for p, o in zip(case.seed_index, offset, strict=True))
         include = True
         dices: list[float] = []

@@ -116,8 +116,8 @@ def render_plan_sheet(plan: Any, path: Path, key_image: Any = None) -> None:
     case report when it is a ``CaseReport`` (``export --format pdf``), or the cohort plots
     as PNG files into the folder ``path`` when it is ``CohortPlots`` (``cohort tables --png``).
 
-    Qt needs a QGuiApplication for fonts; without one (the command line), an
-    offscreen one is created for the rendering.
+    Qt needs an application object for fonts; without one (the command line), an
+    offscreen QApplication is created for the rendering.
 
     Raises
     ------
@@ -143,13 +143,12 @@ def render_plan_sheet(plan: Any, path: Path, key_image: Any = None) -> None:
 
     app = QGuiApplication.instance()
     if app is None:
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        if isinstance(plan, CohortPlots):  # plots are widgets: they need a QApplication
-            from PySide6.QtWidgets import QApplication
+        # A QApplication, not a bare QGuiApplication: plots are widgets, and a process
+        # that renders a sheet and later opens a window (or a test run) needs one.
+        from PySide6.QtWidgets import QApplication
 
-            app = QApplication(sys.argv[:1])
-        else:
-            app = QGuiApplication(sys.argv[:1])
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        app = QApplication(sys.argv[:1])
     if isinstance(plan, CohortPlots):
         from tace_planner.ui.workspaces.cohort_page import render_cohort_pngs
 

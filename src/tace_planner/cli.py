@@ -54,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--user", help="name written to the audit trail (default: OS login)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="import, contour, plan, print and exchange a small phantom in a temporary "
+        "folder; exit 0 when every step works, 1 naming the step that failed",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     gui = commands.add_parser("gui", help="open the main window (the default)")
@@ -403,6 +409,19 @@ def _cmd_demo(args: argparse.Namespace, services: Any, launch_gui: GuiLauncher |
     if args.no_gui:
         return 0
     return _open_gui(launch_gui, services, case.pk)
+
+
+def _cmd_self_test(render_pdf: PdfRenderer | None) -> int:
+    from tace_planner.services.self_test import header, run_self_test
+
+    print(header(), flush=True)
+    report = run_self_test(render_pdf, echo=lambda line: print(line, flush=True))
+    print(report.lines()[-1])
+    failed = report.failed
+    if failed is not None:
+        print(f"error: self-test failed at step '{failed.name}': {failed.detail}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _open_gui(launch_gui: GuiLauncher | None, services: Any, case_pk: int | None) -> int:
@@ -907,6 +926,8 @@ def main(
 def _dispatch(
     args: argparse.Namespace, launch_gui: GuiLauncher | None, render_pdf: PdfRenderer | None
 ) -> int:
+    if args.self_test:
+        return _cmd_self_test(render_pdf)
     if args.command == "phantom":
         return _cmd_phantom(args)
     if args.command == "cohort":

@@ -10,7 +10,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from tace_planner.services.export.runner import FORMATS
+# The formats, named here so that building the parser imports no service (start-up
+# stays light); services/export/runner.py checks that it offers the same list.
+FORMATS = ("csv", "json", "pdf", "seg", "redcap", "sdtm")
 
 
 def add_export_parser(commands: Any, case_id: Any) -> None:

@@ -81,6 +81,37 @@ def test_auto_contour_of_every_focus_from_its_centre(baseline, use_liver_mask: b
     assert checked == 6  # F5 (7 mm) is below the RECIST size
 
 
+@pytest.mark.parametrize("use_liver_mask", [True, False])
+def test_the_interactive_contour_from_one_click_on_every_focus(
+    baseline, use_liver_mask: bool
+) -> None:
+    """The contour the app draws from one click (the star-shaped interactive contour,
+    docs/adr/0007): every focus ≥ 10 mm within 5 % of its analytic volume, Dice > 0.95."""
+    from tace_planner.imaging.segmentation.interactive import contour_from_clicks
+
+    point, venous, masks = baseline
+    checked = 0
+    for focus in point.foci:
+        if focus.longest_axial_diameter_mm < 10.0:
+            continue
+        liver = masks["liver"] if use_liver_mask else None
+        mask, _ = contour_from_clicks(venous, [focus.center_lps_mm], liver_mask=liver)
+        volume = measure_volume(mask, venous).volume_cm3
+        assert volume == pytest.approx(focus.volume_cm3, rel=0.05), focus.name
+        assert _dice(mask, masks[focus.name]) > 0.95, focus.name
+        checked += 1
+    assert checked == 6
+
+
+@pytest.mark.parametrize("spec", HARD_SPECS, ids=lambda s: s.name)
+def test_hard_tumours_from_one_click_of_the_interactive_contour(spec) -> None:
+    from tace_planner.imaging.segmentation.interactive import contour_from_clicks
+
+    case = make_hard_case(spec, seed=0)
+    mask, _ = contour_from_clicks(case.volume, [case.seed_lps_mm], liver_mask=case.liver_mask)
+    assert _dice(mask, case.lesion_mask) >= 0.85
+
+
 def test_measurements_on_truth_masks_match_the_analytic_phantom(baseline, truth) -> None:
     point, venous, masks = baseline
     for focus in point.foci:

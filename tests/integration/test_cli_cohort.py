@@ -217,6 +217,8 @@ def test_a_patient_without_a_group_is_left_out_of_comparisons_but_not_the_regres
 def test_png_plots_from_the_spreadsheet(tmp_path: Path) -> None:
     import os
 
+    pytest.importorskip("PySide6")  # the plots are drawn with Qt (the GUI extra)
+
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     argv = [sys.executable, "-m", "tace_planner", "cohort", "tables", "--from-csv", str(COHORT)]
     done = subprocess.run(

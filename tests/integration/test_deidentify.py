@@ -119,7 +119,9 @@ def test_every_profile_attribute_is_removed_emptied_or_replaced(original: Datase
 
 
 def test_no_original_uid_date_or_private_tag_is_left_anywhere(original: Dataset) -> None:
-    clean = Deidentifier().deidentify(original, "PSEUDO-01")
+    # A fixed key: a random one shifted 20030903 onto 20030805, another date of the same
+    # file, once in a few hundred runs (the check is on the set of all dates).
+    clean = Deidentifier(key=b"tace-planner-test-key").deidentify(original, "PSEUDO-01")
     uids = set()
     for _, element in _walk(clean):
         assert not element.tag.is_private

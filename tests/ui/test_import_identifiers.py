@@ -67,3 +67,18 @@ def test_missing_patient_id_is_warned_in_the_dialog_and_the_tree(
     assert item.acquired_at  # the phantom records its acquisition time
     assert "no Patient ID" in row.toolTip(0)
     assert not row.icon(0).isNull()
+
+
+def test_the_case_list_warns_about_files_filed_without_a_patient_id(qtbot) -> None:
+    from tace_planner.services.dto import NO_PATIENT_ID, PatientItem
+    from tace_planner.ui.panels.case_list import CaseListPanel
+
+    panel = CaseListPanel()
+    qtbot.addWidget(panel)
+    known = PatientItem(1, "P-1", "Doe^Jane", None, "F", 0, 1)
+    unknown = PatientItem(2, NO_PATIENT_ID, "", None, "", 0, 2)
+    panel.show_cases([known, unknown], [])
+    labels = [panel.topLevelItem(i).text(0) for i in range(panel.topLevelItemCount())]
+    assert "[P-1]" in labels[0]
+    assert "no Patient ID" in labels[1]
+    assert NO_PATIENT_ID not in labels[1]

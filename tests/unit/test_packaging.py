@@ -45,3 +45,10 @@ def test_cli_import_starts_nothing_heavy() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == ""
+
+
+def test_the_export_command_offers_the_formats_the_exporter_writes() -> None:
+    from tace_planner.cli_export import FORMATS as OFFERED
+    from tace_planner.services.export.runner import FORMATS as WRITTEN
+
+    assert OFFERED == WRITTEN

@@ -415,7 +415,6 @@ class ContouringService:
         NotFoundError
             No such series.
         """
-        from tace_planner.imaging.segmentation import AutoContourParameters, auto_contour
         from tace_planner.imaging.segmentation.interactive import contour_from_clicks
 
         if lesion is not None:
@@ -442,16 +441,12 @@ class ContouringService:
         verdict = self._judge_click(series_uid, volume, seed_lps, liver)
         if verdict.status == "refuse" or (verdict.status == "confirm" and not confirmed):
             raise ImplausibleClickError(verdict)
+        # One click and its corrections: the star-shaped interactive contour, so that a
+        # correction refines exactly the contour shown (docs/adr/0007).
+        mask, warnings = contour_from_clicks(
+            volume, [seed_lps, *include], list(exclude), liver_mask=liver
+        )
         limit_mm: float | None = None
-        if include or exclude:
-            # Corrective clicks: hard constraints that converge (interactive contour).
-            mask, warnings = contour_from_clicks(
-                volume, [seed_lps, *include], list(exclude), liver_mask=liver
-            )
-        else:
-            result = auto_contour(volume, [seed_lps], [], liver_mask=liver)
-            mask, warnings = result.full_mask(), list(result.warnings)
-            limit_mm = AutoContourParameters().max_radius_mm
         if not mask.any():
             raise InvalidInputError("auto contour", "found nothing around the click")
         leak = self._leak(mask, volume, seed_lps, liver, limit_mm)

@@ -139,6 +139,10 @@ class StudyItem:
         return "/".join(sorted({s.modality for s in self.series if s.modality}))
 
 
+NO_PATIENT_ID = "(no patient id)"
+"""The placeholder Patient ID of files that have none (they may be several people)."""
+
+
 @dataclass(frozen=True, slots=True)
 class PatientItem:
     """One imported patient."""
@@ -155,6 +159,11 @@ class PatientItem:
     def display_name(self) -> str:
         """The DICOM person name with its ^ separators turned into spaces."""
         return " ".join(part for part in self.name.split("^") if part) or "(no name)"
+
+    @property
+    def missing_id(self) -> bool:
+        """True for the placeholder under which files without a Patient ID are filed."""
+        return self.patient_id == NO_PATIENT_ID
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,7 +39,7 @@ from tace_planner.imaging.dicom.discover import FileError, kind_of, scan_files
 from tace_planner.imaging.dicom.scan import IMAGE_STORAGE_MODALITIES, InstanceHeader
 from tace_planner.imaging.dicom.series import load_volume
 from tace_planner.imaging.dicom.volumes import VolumePlan, load_plan, middle_slab, plan_volumes
-from tace_planner.services.dto import SeriesItem, StudyItem, VolumePartItem
+from tace_planner.services.dto import NO_PATIENT_ID, SeriesItem, StudyItem, VolumePartItem
 from tace_planner.services.image_store import ImageStore, is_valid_uid, replacement_uid
 from tace_planner.store import repositories
 from tace_planner.store.db import describe_database_error
@@ -280,7 +280,6 @@ def _phase_from_images(
     )
 
 
-NO_PATIENT_ID = "(no patient id)"
 """Placeholder Patient ID of files that have none (every such file shares it)."""
 
 

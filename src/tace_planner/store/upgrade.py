@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, inspect
+from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from tace_planner.domain.errors import StoreError
 from tace_planner.store.db import sqlite_file_of
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported inside the functions that migrate: a database already at head (every
+# start but the first after an update) is recognised without it, off the path to the window.
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +72,8 @@ def alembic_config(url: str | None = None) -> Config:
     -------
     alembic.config.Config
     """
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", _script_location())
     if url is not None:
@@ -78,6 +84,8 @@ def alembic_config(url: str | None = None) -> Config:
 
 def head_revision() -> str:
     """Return the newest revision shipped with the app."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     if head is None:  # pragma: no cover - the package always ships 0001
         raise StoreError("the app ships no database migration")
@@ -91,11 +99,53 @@ def current_revision(engine: Engine) -> str | None:
     ----------
     engine : sqlalchemy.Engine
     """
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+_REVISION_LINE = re.compile(
+    r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(None|\"[^\"]*\"|'[^']*')\s*$", re.MULTILINE
+)
+
+
+def shipped_head() -> str | None:
+    """The head revision read from the shipped revision files, without importing Alembic.
+
+    Returns None when the files do not show one plain linear head (a merge, a tuple
+    of down revisions, an unreadable file): :func:`head_revision` decides then.
+    """
+    revisions: dict[str, str | None] = {}
+    try:
+        for entry in files("tace_planner.store.migrations").joinpath("versions").iterdir():
+            if not entry.name.endswith(".py") or entry.name.startswith("__"):
+                continue
+            found = dict(_REVISION_LINE.findall(entry.read_text(encoding="utf-8")))
+            if "revision" not in found or "down_revision" not in found:
+                return None
+            down = found["down_revision"]
+            revisions[found["revision"].strip("\"'")] = (
+                None if down == "None" else down.strip("\"'")
+            )
+    except (OSError, UnicodeDecodeError):
+        return None
+    heads = set(revisions) - {down for down in revisions.values() if down is not None}
+    return heads.pop() if len(heads) == 1 else None
+
+
+def stamped_revision(engine: Engine) -> str | None:
+    """The revision in the database's ``alembic_version`` table (None: no table, no row)."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    return str(rows[0][0]) if len(rows) == 1 else None
+
+
 def _known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config())
     return {rev.revision for rev in script.walk_revisions()}
 
@@ -228,6 +278,15 @@ def upgrade_to_head(engine: Engine, *, backup_dir: Path | None = None) -> Upgrad
         migrated), or if a migration fails (the database is rolled back; the message
         names the backup).
     """
+    fast_head = shipped_head()
+    if fast_head is not None:
+        try:
+            if stamped_revision(engine) == fast_head:  # the usual start: nothing to do
+                return UpgradeResult(
+                    from_revision=fast_head, to_revision=fast_head, backup_path=None
+                )
+        except SQLAlchemyError:
+            pass  # said plainly below, by the full check
     head = head_revision()
     try:
         current = current_revision(engine)
@@ -247,6 +306,8 @@ def upgrade_to_head(engine: Engine, *, backup_dir: Path | None = None) -> Upgrad
     if source is not None and has_tables:
         backup_path = backup_sqlite(engine, backup_dir or source.parent, current)
         logger.info("backed up %s to %s before upgrading from %s", source, backup_path, current)
+    from alembic import command
+
     cfg = alembic_config()
     try:
         with _migration_connection(engine) as connection:
@@ -273,6 +334,8 @@ def downgrade(engine: Engine, revision: str) -> None:
     revision : str
         Target revision.
     """
+    from alembic import command
+
     cfg = alembic_config()
     with _migration_connection(engine) as connection:
         cfg.attributes["connection"] = connection

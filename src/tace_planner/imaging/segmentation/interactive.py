@@ -162,12 +162,16 @@ class InteractiveContour:
 
     # -- the user's gestures ---------------------------------------------------------
 
-    def click(self, index: Sequence[int], include: bool = True) -> BoolArray:
+    def click(
+        self, index: Sequence[int], include: bool = True, *, start: BoolArray | None = None
+    ) -> BoolArray:
         """Add one click and return the new contour (a mask of the whole volume).
 
         The first click must include. A click outside the volume is refused. The
         mask returned is the live contour, changed in place by later clicks: copy it
-        to keep a version.
+        to keep a version. ``start`` (first click only) is a contour already drawn
+        from that click (the one-click contour the user sees): it becomes the star
+        that later clicks correct, instead of a contour fitted anew.
         """
         shape = self.volume.voxels.shape
         point = tuple(int(v) for v in index)
@@ -184,7 +188,10 @@ class InteractiveContour:
         self.messages = []
         if self.mask is None:
             self.mask = np.zeros(shape, dtype=bool)
-            self._first(point)  # type: ignore[arg-type]
+            if start is not None and start.shape == shape and start[point]:
+                self._adopt(point, start)  # type: ignore[arg-type]
+            else:
+                self._first(point)  # type: ignore[arg-type]
         elif include:
             self._include(point)  # type: ignore[arg-type]
         else:
@@ -220,6 +227,34 @@ class InteractiveContour:
             count,
             self.flat,
         )
+
+    def _adopt(self, point: Index, start: BoolArray) -> None:
+        """Take a drawn contour as the first star: each ray ends where it leaves it.
+
+        The model is fitted as for a first click, then refitted from the contour's
+        inside and outside; each radius is set so that the drawn edge is where the
+        star puts it (less the half step and blur shrink the star adds).
+        """
+        from scipy import ndimage
+
+        reach = FIRST_REACH_MM
+        star = self._sample(point, reach, RAYS_2D if self.flat else RAYS_3D)
+        points = star.center[None, None, :] + star.dirs[:, None, :] * (
+            star.radii[None, :, None] / star.spacing
+        )
+        inside = ndimage.map_coordinates(
+            start.astype(np.uint8), points.reshape(-1, 3).T, order=0, mode="constant"
+        ).reshape(star.values.shape)
+        outside = inside == 0
+        outside[:, 0] = False
+        first_out = np.where(outside.any(axis=1), outside.argmax(axis=1), len(star.radii) - 1)
+        edge = star.radii[np.maximum(first_out - 1, 0)] + 0.5 * STEP_MM
+        star.low[:] = SEED_RADIUS_MM
+        star.radius = np.maximum(edge, SEED_RADIUS_MM)
+        star.radius = np.maximum(star.radius - (star.edge_radius() - star.radius), STEP_MM)
+        self._model = self._fit_model(star)
+        self._refit(star)
+        self._stars = [star]
 
     def _first(self, point: Index) -> None:
         """The first click: sample the rays, fit the model, find the edge, refit once."""
@@ -726,10 +761,15 @@ def contour_from_clicks(
     *,
     liver_mask: BoolArray | None = None,
     flat: bool = False,
+    first_mask: BoolArray | None = None,
 ) -> tuple[BoolArray, list[str]]:
     """Contour a focus from clicks given in LPS mm: the first include, then the other
     includes, then the excludes, in that order (the command line and a refinement of
     a stored contour give them as two lists).
+
+    ``first_mask`` is the contour already drawn from the first click (the one-click
+    contour the user sees): the corrections then refine it instead of a contour
+    fitted anew from the first click.
 
     Returns the mask of the whole volume and the messages for the user.
 
@@ -756,8 +796,9 @@ def contour_from_clicks(
         liver_mask = None
     contour = InteractiveContour(volume, liver_mask=liver_mask, flat=flat)
     messages: list[str] = []
-    for point in include:
-        contour.click(tuple(int(v) for v in point), include=True)
+    for n, point in enumerate(include):
+        start = first_mask if n == 0 else None
+        contour.click(tuple(int(v) for v in point), include=True, start=start)
         messages += contour.messages
     for point in exclude:
         contour.click(tuple(int(v) for v in point), include=False)

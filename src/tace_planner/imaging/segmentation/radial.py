@@ -85,13 +85,29 @@ def _lookup(count: int, flat: bool) -> tuple[np.ndarray, np.ndarray, int, int]:
 
 
 def pool_matrix(count: int, flat: bool, angle_sd: float):
-    """Sparse Gaussian weights between rays closer than 2.5 angular SDs (rows sum to 1)."""
-    from scipy import sparse
+    """Sparse Gaussian weights between rays closer than 2.5 angular SDs (rows sum to 1).
+
+    The SD is rounded to steps of 5 % and the matrices kept: a click reuses them.
+    """
+    step = round(math.log(max(angle_sd, 1e-3)) / math.log(1.05))
+    return _pool_matrix(count, flat, step)
+
+
+@functools.lru_cache(maxsize=64)
+def _tree(count: int, flat: bool):
     from scipy.spatial import cKDTree
 
+    return cKDTree(directions(count, flat))
+
+
+@functools.lru_cache(maxsize=64)
+def _pool_matrix(count: int, flat: bool, step: int):
+    from scipy import sparse
+
+    angle_sd = 1.05**step
     dirs = directions(count, flat)
     chord = 2.0 * math.sin(min(1.25 * angle_sd, math.pi / 2))
-    pairs = cKDTree(dirs).query_pairs(chord, output_type="ndarray")
+    pairs = _tree(count, flat).query_pairs(chord, output_type="ndarray")
     angle = np.arccos(np.clip(np.einsum("ij,ij->i", dirs[pairs[:, 0]], dirs[pairs[:, 1]]), -1, 1))
     weight = np.exp(-0.5 * (angle / angle_sd) ** 2)
     rows = np.concatenate([pairs[:, 0], pairs[:, 1], np.arange(count)])

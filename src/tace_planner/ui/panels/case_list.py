@@ -37,6 +37,9 @@ class CaseListPanel(QTreeWidget):
         rows: dict[int, QTreeWidgetItem] = {}
         for patient in patients:
             label = f"{patient.display_name}  [{patient.patient_id}]"
+            if patient.missing_id:
+                # Files without a Patient ID are filed together: they may be several people.
+                label = f"{patient.display_name}  ⚠ no Patient ID — check who these images are"
             note = "" if patient.case_count else "no case yet"
             item = QTreeWidgetItem([label, note, str(patient.study_count)])
             item.setData(0, _PATIENT_ROLE, patient.pk)

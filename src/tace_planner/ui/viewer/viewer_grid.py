@@ -320,7 +320,7 @@ class ViewerWorkspace(QWidget):
         series = self._describe(key[0]) if self._describe is not None else None
         if series is None:
             return key[0] if not key[1] else f"{key[0]} — {key[1]}"
-        label = series.description or f"series {series.series_number or '?'}"
+        label = series.label
         return f"{label} — {key[1]}" if key[1] else label
 
     def _series_facts(self, key: VolumeKey) -> dict[str, Any]:
