@@ -1,4 +1,4 @@
-"""``tace-planner followups | followup match | therapy add | ttp | case close``: follow-up work.
+"""``tace-planner followups | followup match|propagate | therapy add | ttp | case close``.
 
 Registered from :mod:`tace_planner.cli`; ``case close`` hangs under ``case``
 (:mod:`tace_planner.cli_cases`). Exit codes as every command: 0 ok, 1 refused (one line
@@ -38,7 +38,7 @@ def _id(text: str) -> int:
 
 
 def add_followup_commands(commands: Any, case_id: Any) -> None:
-    """Add ``followups``, ``followup match|preset``, ``therapy add|list`` and ``ttp``."""
+    """Add ``followups``, ``followup match|progression|propagate|preset``, ``therapy``, ``ttp``."""
     worklist = commands.add_parser("followups", help="the follow-up worklist")
     which = worklist.add_mutually_exclusive_group()
     for name, text in (
@@ -74,6 +74,20 @@ def add_followup_commands(commands: Any, case_id: Any) -> None:
     progression.add_argument(
         "--site", required=True, choices=(*SITES, "none"), help="where ('none' clears it)"
     )
+    propagate = actions.add_parser(
+        "propagate", help="propose a follow-up's contours from the baseline (registration)"
+    )
+    propagate.add_argument("--case", type=case_id, required=True)
+    propagate.add_argument(
+        "--timepoint", required=True, metavar="LABEL", help="follow-up label (or its id)"
+    )
+    propagate.add_argument(
+        "--lesion", action="append", metavar="NAME", help="only this lesion (repeatable)"
+    )
+    propagate.add_argument(
+        "--confirm", action="store_true", help="store the proposals as the follow-up contours"
+    )
+    propagate.add_argument("--json", action="store_true", help="one JSON object")
     preset = actions.add_parser("preset", help="choose a case's schedule preset")
     preset.add_argument("--case", type=case_id, required=True)
     preset.add_argument("--preset", required=True, help="protocol, society or months")
@@ -197,6 +211,8 @@ def run_followup_command(args: argparse.Namespace, services: Any) -> int:
             item = followups.record_progression(args.timepoint, site)
             print(f"{item.label} of case {item.case_pk}: progression {site or 'cleared'}")
             return 0
+        if args.followup_command == "propagate":
+            return _propagate(args, services)
         if args.followup_command == "preset":
             items = followups.set_preset(args.case, args.preset)
             print(f"case {args.case}: preset {args.preset}; {len(items)} timepoint(s)")
@@ -236,6 +252,38 @@ def _said(group: dict[str, Any]) -> str:
         value = "immediately"
     how = "" if group["how"] == "unknown" else f"{group['how']}; "
     return f"{value} ({how}{group['rule']})"
+
+
+def _propagate(args: argparse.Namespace, services: Any) -> int:
+    """``followup propagate``: register, propose, and with ``--confirm`` store."""
+    from tace_planner.services.propagation import propagation_service
+
+    propagation = propagation_service(services)
+    item = propagation.propose(args.case, args.timepoint, lesions=args.lesion)
+    if args.confirm and item.registration.ok:
+        item = propagation.confirm(item)
+    if args.json:
+        print(json.dumps(item.to_json(), ensure_ascii=False))
+        return 0 if item.registration.ok else 1
+    print(f"case {args.case}, {item.follow_up.label}: {item.registration.message}")
+    for proposal in item.proposals:
+        if proposal.found:
+            size = (f"{proposal.volume_cm3:.2f} cm³, longest axial "
+                    f"{proposal.longest_axial_diameter_mm:.1f} mm")  # fmt: skip
+        else:
+            size = "not found (0 mm)"
+        baseline = proposal.baseline_volume_cm3
+        was = "" if baseline is None else f" (baseline {baseline:.2f} cm³)"
+        print(f"  {proposal.name}: {size}{was}")
+        for message in proposal.messages:
+            print(f"    {message}")
+    if not item.registration.ok:
+        return 1
+    if item.confirmed:
+        print(f"stored {len(item.confirmed)} contour(s) at {item.follow_up.label}")
+    elif item.proposals:
+        print("  proposals only: add --confirm to store them", file=sys.stderr)
+    return 0
 
 
 def _match(args: argparse.Namespace, followups: Any) -> int:

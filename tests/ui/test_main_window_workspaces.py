@@ -137,7 +137,12 @@ def test_workspaces_switch_docks_and_pages(window, services) -> None:
     assert not dock(window, "lesion_dock").isVisible()
     assert window.findChild(QToolBar, "viewer_toolbar").isVisible()
     assert not window.findChild(QToolBar, "contour_toolbar").isVisible()
-    for key, words in (("follow_up", "Follow-up is not yet available"), ("cohort", "cohort")):
+    window.enter_workspace("follow_up")
+    assert window.pages.currentWidget() is window.followup_review
+    assert window.followup_review.case_pk == case_of(services, "TACE-DEMO-001").pk
+    assert dock(window, "worklist_dock").isVisible()
+    assert not dock(window, "lesion_dock").isVisible()
+    for key, words in (("cohort", "cohort"),):
         window.enter_workspace(key)
         assert window.pages.currentWidget() is window.placeholder_page
         assert words in window.placeholder_page.text()

@@ -20,6 +20,7 @@ from tace_planner.services.followups import FollowupService
 from tace_planner.services.image_store import ImageStore, ImportLock, disk_full
 from tace_planner.services.planning import PlanningService
 from tace_planner.services.procedures import ProcedureService
+from tace_planner.services.propagation import PropagationService
 from tace_planner.services.protocol import ProtocolService
 from tace_planner.services.recist_parameters import load_recist_parameters
 from tace_planner.services.settings import AppSettings
@@ -69,6 +70,11 @@ class Services:
     therapy: TherapyService
     read_only: bool = False
     """The data folder cannot be written: the database was opened read-only."""
+
+    @property
+    def propagation(self) -> PropagationService:
+        """Follow-up contours proposed from the baseline (issue 15; light, built on use)."""
+        return PropagationService(self.session_factory, self.contouring)
 
     def close(self) -> None:
         """Release database connections."""

@@ -37,6 +37,7 @@ from tace_planner.ui.dialogs.parameters_dialog import ParametersDialog
 from tace_planner.ui.dialogs.settings_dialog import SettingsDialog
 from tace_planner.ui.errors import show_error
 from tace_planner.ui.followup_dock import add_followup_docks  # follow-up (issue 14)
+from tace_planner.ui.followup_review import add_followup_review_page  # issue 15
 from tace_planner.ui.panels.annotation_panel import AnnotationPanel
 from tace_planner.ui.panels.case_list import CaseListPanel
 from tace_planner.ui.panels.plan_panel import PlanPanel
@@ -202,6 +203,8 @@ class MainWindow(QMainWindow):
         self.procedure_panel = add_procedure_dock(self, services)
         # follow-up (issue 14): worklist and timeline docks, kept in ui/followup_dock.py
         self.worklist_panel, self.timeline_panel = add_followup_docks(self, services)
+        # follow-up review (issue 15): the Follow-up workspace's page, in ui/followup_review.py
+        self.followup_review = add_followup_review_page(self, services, self._tasks)
         self.contour_workbench = ContourWorkbench(self, services)
         self.contouring = self.contour_workbench.contouring
         self.contour_controller = self.contour_workbench.controller

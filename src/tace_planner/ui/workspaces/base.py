@@ -131,15 +131,12 @@ WORKSPACES: tuple[Workspace, ...] = (
     Workspace(
         "follow_up",
         "Follow-up",
-        "placeholder",
-        placeholder=(
-            "Follow-up is not yet available in this version.\n\n"
-            "The worklist of due follow-ups, baseline and follow-up side by side and the "
-            "response (RECIST 1.1, mRECIST, volumetric, doubling time) will be here.\n"
-            "Meanwhile the follow-up studies of a case can be read in the Plan workspace: "
-            "the study tree lists them under their timepoint."
+        "follow_up_review",
+        docks=("worklist_dock", "timeline_dock"),
+        tooltip=(
+            "Baseline and follow-up side by side: contours proposed from the baseline, "
+            "confirmed by you; spider plot of each focus"
         ),
-        tooltip="Response at each follow-up (not yet available in this version)",
     ),
     Workspace(
         "cohort",

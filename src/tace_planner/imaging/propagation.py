@@ -1,0 +1,262 @@
+"""Carry a baseline lesion to a registered follow-up and contour it there again.
+
+Each baseline mask is carried through the registration
+(:func:`~tace_planner.imaging.registration.carry_mask_registered`); its deepest
+point (the voxel farthest from the mask's edge — the centre of a round focus, and
+inside the focus whatever its shape) is carried too, and the interactive contour
+(:func:`~tace_planner.imaging.segmentation.interactive.contour_from_clicks`) is
+started there on the follow-up CT, as if the user had clicked it. Extra include
+clicks may be given (carried interior points the user trusts).
+
+A focus that is no longer there is said plainly: when the tissue at the carried
+point cannot be told from the liver around the carried contour (its level lies
+within :data:`NOT_FOUND_SPREADS` robust SDs of the surroundings), the proposal is
+"not found", 0 mm and 0 cm³, for the user to confirm or to contour by hand.
+
+A proposal is never a decision: the service stores it only when the user confirms.
+Arrays are (z, y, x); points are LPS mm. No Qt, no database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from tace_planner.domain.volume import ImageVolume
+from tace_planner.imaging.registration import carry_mask_registered, carry_point
+
+BoolArray = npt.NDArray[np.bool_]
+
+__all__ = ["LesionProposal", "deepest_point_lps", "propagate_lesion"]
+
+NOT_FOUND_SPREADS = 1.0
+"""The carried point's tissue must differ from the surrounding liver by this many robust
+SDs of that liver to count as a focus (institutional default)."""
+LEVEL_RADIUS_MM = 4.0
+"""The tissue level at the carried point: median within this radius (less for small foci)."""
+SHELL_MM = (4.0, 12.0)
+"""The surroundings: between these distances outside the carried contour."""
+MORE_CLICKS = 2
+"""Include clicks added at most where focus tissue lies just outside the first contour."""
+MUCH_LARGER = 1.5
+"""A proposal over this multiple of the carried volume is flagged as a possible leak."""
+MUCH_SMALLER = 0.35
+"""A proposal under this fraction of the carried volume is flagged for checking
+(a volume fall of 65 % is the volumetric response threshold; institutional default)."""
+
+
+@dataclass(frozen=True, eq=False)
+class LesionProposal:
+    """One baseline lesion proposed at a follow-up.
+
+    Attributes
+    ----------
+    name : str
+        The lesion's name (its identity across timepoints).
+    found : bool
+        False: no focus at the carried point (proposed as disappeared, 0 mm).
+    mask : numpy.ndarray of bool
+        The proposed contour on the follow-up grid (empty when not found).
+    carried : numpy.ndarray of bool
+        The baseline contour carried through the registration (for review).
+    point_lps : tuple of 3 float
+        The carried deepest point: where the contour was started.
+    volume_cm3, carried_volume_cm3 : float
+        Volume of the proposal and of the carried baseline contour.
+    messages : tuple of str
+        What the user should check, in plain words.
+    """
+
+    name: str
+    found: bool
+    mask: BoolArray
+    carried: BoolArray
+    point_lps: tuple[float, float, float]
+    volume_cm3: float
+    carried_volume_cm3: float
+    messages: tuple[str, ...] = ()
+
+
+def deepest_point_lps(mask: npt.ArrayLike, volume: ImageVolume) -> tuple[float, float, float]:
+    """The LPS point of the mask's voxel farthest from its edge (mm-weighted)."""
+    from scipy import ndimage
+
+    from tace_planner.imaging.segmentation.common import mask_box
+
+    array = np.asarray(mask, dtype=bool)
+    box = mask_box(array)
+    if box is None:
+        raise ValueError("the mask is empty")
+    padded = np.pad(array[box], 1)
+    distance = ndimage.distance_transform_edt(padded, sampling=volume.spacing_mm)
+    local = np.unravel_index(int(np.argmax(distance)), distance.shape)
+    index = [int(i) - 1 + s.start for i, s in zip(local, box, strict=True)]
+    point = np.asarray(volume.index_to_lps, dtype=float) @ np.array([*index, 1.0])
+    return float(point[0]), float(point[1]), float(point[2])
+
+
+def _index(volume: ImageVolume, point_lps: Sequence[float]) -> tuple[int, int, int] | None:
+    index = np.linalg.solve(
+        np.asarray(volume.index_to_lps, dtype=float), np.append(np.asarray(point_lps), 1.0)
+    )[:3]
+    rounded = tuple(round(float(v)) for v in index)
+    if not all(0 <= v < n for v, n in zip(rounded, volume.shape, strict=True)):
+        return None
+    return rounded  # type: ignore[return-value]
+
+
+def _contrast(
+    volume: ImageVolume,
+    point: tuple[int, int, int],
+    carried: BoolArray,
+    liver: BoolArray | None,
+) -> tuple[float, float, float]:
+    """(level at the point, level of the surroundings, robust SD of the surroundings), HU."""
+    from scipy import ndimage
+
+    from tace_planner.imaging.segmentation.common import box_around, grow_box, mask_box
+
+    spacing = np.asarray(volume.spacing_mm, dtype=float)
+    voxels = np.asarray(volume.voxels)
+    # A small focus: its level from its inner part only (half its equivalent radius).
+    equivalent_mm = (3.0 * carried.sum() * float(np.prod(spacing)) / (4.0 * np.pi)) ** (1 / 3)
+    radius_mm = min(LEVEL_RADIUS_MM, max(0.5 * equivalent_mm, 1.0))
+    near_box = box_around(point, radius_mm, spacing, volume.shape)
+    grids = np.meshgrid(*[np.arange(s.start, s.stop) for s in near_box], indexing="ij")
+    distance = np.sqrt(
+        sum(((g - p) * d) ** 2 for g, p, d in zip(grids, point, spacing, strict=True))
+    )
+    level = float(np.median(voxels[near_box][distance <= radius_mm]))
+    box = mask_box(carried)
+    if box is None:
+        box = near_box
+    margin = [int(np.ceil(SHELL_MM[1] / d)) + 1 for d in spacing]
+    box = grow_box(box, margin, volume.shape)
+    outside = ndimage.distance_transform_edt(~carried[box], sampling=spacing)
+    shell = (outside > SHELL_MM[0]) & (outside <= SHELL_MM[1])
+    if liver is not None and (shell & liver[box]).sum() > 20:
+        shell &= liver[box]
+    values = voxels[box][shell]
+    if values.size < 5:
+        return level, level, 0.0
+    around = float(np.median(values))
+    spread = 1.4826 * float(np.median(np.abs(values - around)))
+    return level, around, spread
+
+
+def _missed_tissue(
+    volume: ImageVolume,
+    mask: BoolArray,
+    carried: BoolArray,
+    around: float,
+    spread: float,
+) -> tuple[float, float, float] | None:
+    """An LPS point of focus-like tissue just outside the contour, or None.
+
+    The ring two voxels wide around the contour, within the carried contour: when its
+    median is unlike the surrounding liver, the deepest ring voxel (in the carried
+    contour) whose value is nearest that median.
+    """
+    from scipy import ndimage
+
+    from tace_planner.imaging.segmentation.common import grow_box, mask_box
+
+    box = mask_box(mask)
+    if box is None:
+        return None
+    box = grow_box(box, (3, 3, 3), volume.shape)
+    ring = ndimage.binary_dilation(mask[box], iterations=2) & ~mask[box] & carried[box]
+    if ring.sum() < 10:
+        return None
+    values = np.asarray(volume.voxels)[box][ring]
+    level = float(np.median(values))
+    if abs(level - around) <= NOT_FOUND_SPREADS * max(spread, 1.0):
+        return None
+    depth = ndimage.distance_transform_edt(carried[box], sampling=volume.spacing_mm)[ring]
+    score = depth - np.abs(values - level) / max(spread, 1.0)
+    local = np.argwhere(ring)[int(np.argmax(score))]
+    index = [int(v) + s.start for v, s in zip(local, box, strict=True)]
+    lps = np.asarray(volume.index_to_lps, dtype=float) @ np.array([*index, 1.0])
+    return float(lps[0]), float(lps[1]), float(lps[2])
+
+
+def propagate_lesion(
+    name: str,
+    baseline_mask: npt.ArrayLike,
+    baseline: ImageVolume,
+    transform: npt.ArrayLike,
+    follow_up: ImageVolume,
+    *,
+    follow_up_liver: BoolArray | None = None,
+    include_lps: Sequence[Sequence[float]] = (),
+) -> LesionProposal:
+    """Propose the follow-up contour of one baseline lesion.
+
+    Parameters
+    ----------
+    name : str
+        The lesion's name.
+    baseline_mask : numpy.ndarray of bool
+        Its contour on the baseline grid.
+    baseline, follow_up : ImageVolume
+        The baseline volume (for its grid) and the follow-up CT.
+    transform : numpy.ndarray, shape (4, 4)
+        Baseline LPS to follow-up LPS (``RegistrationResult.baseline_to_follow_up``).
+    follow_up_liver : numpy.ndarray of bool, optional
+        The follow-up liver contour: guards the contour against leaks.
+    include_lps : sequence of points, optional
+        More include clicks (follow-up LPS mm), after the carried point.
+    """
+    from tace_planner.imaging.segmentation.interactive import contour_from_clicks
+
+    source = np.asarray(baseline_mask, dtype=bool)
+    carried = carry_mask_registered(source, baseline.index_to_lps, transform, follow_up)
+    carried_cm3 = int(carried.sum()) * follow_up.voxel_volume_cm3
+    point = carry_point(transform, deepest_point_lps(source, baseline))
+    empty = np.zeros(follow_up.shape, dtype=bool)
+    index = _index(follow_up, point)
+    if index is None:
+        return LesionProposal(
+            name, False, empty, carried, point, 0.0, carried_cm3,
+            (f"{name} lies outside the follow-up images: not found there.",),
+        )  # fmt: skip
+    level, around, spread = _contrast(follow_up, index, carried, follow_up_liver)
+    if abs(level - around) <= NOT_FOUND_SPREADS * max(spread, 1.0):
+        return LesionProposal(
+            name, False, empty, carried, point, 0.0, carried_cm3,
+            (
+                f"No focus found where {name} was: the tissue there ({level:.0f} HU) is like "
+                f"the liver around it ({around:.0f} ± {spread:.0f} HU). Proposed as "
+                "disappeared (0 mm); confirm, or contour it by hand.",
+            ),
+        )  # fmt: skip
+    clicks = [point, *include_lps]
+    mask, messages = contour_from_clicks(follow_up, clicks, liver_mask=follow_up_liver)
+    for _ in range(MORE_CLICKS):
+        # Focus tissue unlike the liver just outside the contour, inside the carried
+        # contour (a viable rim around a necrotic centre): click it, as a user would.
+        extra = _missed_tissue(follow_up, mask, carried, around, spread)
+        if extra is None:
+            break
+        clicks.append(extra)
+        mask, messages = contour_from_clicks(follow_up, clicks, liver_mask=follow_up_liver)
+    volume = int(mask.sum()) * follow_up.voxel_volume_cm3
+    notes = list(messages)
+    if carried_cm3 > 0 and volume < MUCH_SMALLER * carried_cm3:
+        notes.append(
+            f"{name} is {volume:.1f} cm³, under {MUCH_SMALLER:.0%} of its carried baseline "
+            f"({carried_cm3:.1f} cm³): check that the whole focus is inside the contour "
+            "(a necrotic centre can be taken for the focus); add include clicks if not."
+        )
+    if carried_cm3 > 0 and volume > MUCH_LARGER * carried_cm3:
+        notes.append(
+            f"{name} is {volume:.1f} cm³, over {MUCH_LARGER:.1f} times its carried baseline "
+            f"({carried_cm3:.1f} cm³): check that the contour has not leaked into the tissue "
+            "around it; Shift-click the leak if so."
+        )
+    return LesionProposal(
+        name, True, mask.copy(), carried, point, volume, carried_cm3, tuple(notes)
+    )

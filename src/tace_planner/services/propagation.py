@@ -1,0 +1,476 @@
+"""Follow-up contours proposed from the baseline: register, carry, contour again, confirm.
+
+:meth:`PropagationService.propose` registers the follow-up CT of a timepoint to the
+baseline CT the lesions were contoured on
+(:func:`~tace_planner.imaging.registration.register_follow_up`), then proposes each
+baseline focus at the follow-up (:func:`~tace_planner.imaging.propagation.propagate_lesion`).
+Nothing is stored: the user confirms or corrects each proposal, and
+:meth:`PropagationService.confirm` stores the confirmed ones as the lesions' contours at
+that timepoint, measured, in one unit of work
+(:meth:`~tace_planner.services.contouring.ContouringService.write_contours`). A lesion keeps
+its identity: the follow-up contour is a second mask of the same lesion. A focus proposed
+as not found is stored as an empty contour (no measurement: disappeared).
+
+A failed registration is said, with its quality, and no contour is proposed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from tace_planner.domain.errors import InvalidInputError, NotFoundError
+from tace_planner.domain.volume import ImageVolume
+from tace_planner.imaging.registration import RegistrationResult
+from tace_planner.services.contouring import ContouringService, ContourWrite
+from tace_planner.services.contouring_dto import LesionMask, TimepointChoice
+from tace_planner.store.models import SeriesRow, StudyRow
+
+__all__ = [
+    "BestChange",
+    "CaseCourse",
+    "LesionCourse",
+    "LesionProposalItem",
+    "PropagationItem",
+    "PropagationService",
+    "propagation_service",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class LesionProposalItem:
+    """One lesion's proposed contour at a follow-up (not stored until confirmed)."""
+
+    lesion_pk: int
+    name: str
+    found: bool
+    mask: npt.NDArray[np.bool_]
+    point_lps: tuple[float, float, float]
+    volume_cm3: float
+    baseline_volume_cm3: float | None
+    longest_axial_diameter_mm: float
+    messages: tuple[str, ...] = ()
+
+    @property
+    def status(self) -> str:
+        """ "found" or "not found" (proposed as disappeared, 0 mm)."""
+        return "found" if self.found else "not found"
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready values (the mask is left out)."""
+        return {
+            "lesion_pk": self.lesion_pk,
+            "name": self.name,
+            "status": self.status,
+            "point_lps_mm": [round(v, 2) for v in self.point_lps],
+            "volume_cm3": round(self.volume_cm3, 3),
+            "baseline_volume_cm3": (
+                None if self.baseline_volume_cm3 is None else round(self.baseline_volume_cm3, 3)
+            ),
+            "longest_axial_diameter_mm": round(self.longest_axial_diameter_mm, 1),
+            "messages": list(self.messages),
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class PropagationItem:
+    """The proposals for one follow-up timepoint, with the registration behind them."""
+
+    case_pk: int
+    baseline: TimepointChoice
+    follow_up: TimepointChoice
+    baseline_series_uid: str
+    follow_up_series_uid: str
+    registration: RegistrationResult
+    proposals: tuple[LesionProposalItem, ...] = ()
+    confirmed: tuple[str, ...] = field(default=())
+    seconds_per_lesion: float | None = None
+    baseline_image: ImageVolume | None = None
+    """The baseline volume and contours, for the side-by-side review (not in JSON)."""
+    follow_up_image: ImageVolume | None = None
+    baseline_masks: tuple[tuple[str, npt.NDArray[np.bool_]], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready values."""
+        return {
+            "case_pk": self.case_pk,
+            "baseline": self.baseline.label,
+            "timepoint": self.follow_up.label,
+            "baseline_series_uid": self.baseline_series_uid,
+            "follow_up_series_uid": self.follow_up_series_uid,
+            "registration": self.registration.to_json(),
+            "proposals": [p.to_json() for p in self.proposals],
+            "confirmed": list(self.confirmed),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class LesionCourse:
+    """One focus over a case's timepoints: its measured values and change from baseline.
+
+    Lists run parallel to :attr:`CaseCourse.timepoints`; None where the lesion was not
+    contoured (or not measurable) at that timepoint, 0 where its contour is empty
+    (disappeared). ``diameter_change_percent`` is 100 (d / d_baseline - 1).
+    """
+
+    lesion_pk: int
+    name: str
+    diameters_mm: tuple[float | None, ...]
+    volumes_cm3: tuple[float | None, ...]
+    diameter_change_percent: tuple[float | None, ...]
+    volume_change_percent: tuple[float | None, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CaseCourse:
+    """The foci of a case over its imaged timepoints (for the review table and spider plot)."""
+
+    case_pk: int
+    timepoints: tuple[TimepointChoice, ...]
+    days: tuple[int | None, ...]
+    """Days from the baseline imaging to each timepoint's imaging."""
+    lesions: tuple[LesionCourse, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BestChange:
+    """A case's best (lowest) change from baseline over its follow-ups, for the waterfall.
+
+    ``diameter_sum_percent``: the sum of the longest diameters of the foci measured at
+    baseline; ``volume_percent``: their total volume. A follow-up counts only when every
+    baseline focus has a value there (0 when it disappeared); None: no such follow-up.
+    """
+
+    case_pk: int
+    label: str
+    diameter_sum_percent: float | None
+    volume_percent: float | None
+
+
+def best_change(course: CaseCourse, label: str = "") -> BestChange:
+    """The best change of the sum of diameters and of the total volume over the follow-ups."""
+    results: list[float | None] = []
+    for attribute in ("diameters_mm", "volumes_cm3"):
+        columns = [getattr(lesion, attribute) for lesion in course.lesions]
+        measured = [c for c in columns if c and c[0]]
+        if not measured:
+            results.append(None)
+            continue
+        first = sum(c[0] for c in measured)
+        changes = [
+            100.0 * (sum(c[n] for c in measured) / first - 1.0)
+            for n in range(1, len(course.timepoints))
+            if all(c[n] is not None for c in measured)
+        ]
+        results.append(min(changes) if changes else None)
+    return BestChange(course.case_pk, label, results[0], results[1])
+
+
+def _change(values: Sequence[float | None]) -> tuple[float | None, ...]:
+    first = values[0] if values else None
+    if not first:
+        return tuple(None for _ in values)
+    return tuple(None if v is None else 100.0 * (v / first - 1.0) for v in values)
+
+
+class PropagationService:
+    """Propose follow-up contours from the baseline, and store the confirmed ones.
+
+    Parameters
+    ----------
+    session_factory : sessionmaker
+        Opens database sessions (read only here: writes go through ``contouring``).
+    contouring : ContouringService
+        Volumes, lesions, masks and the one-transaction contour writes.
+    """
+
+    def __init__(self, session_factory: sessionmaker[Session], contouring: ContouringService):
+        self._sessions = session_factory
+        self._contouring = contouring
+
+    # -- finding what to register -------------------------------------------------------
+
+    def timepoint(self, case_pk: int, label: str) -> TimepointChoice:
+        """A case's timepoint by label (case-insensitive) or by its id.
+
+        Raises
+        ------
+        NotFoundError
+            No such timepoint; the message lists the case's labels.
+        """
+        choices = self._contouring.lesions.timepoints(case_pk)
+        wanted = label.strip().casefold()
+        for choice in choices:
+            if choice.label.casefold() == wanted or str(choice.pk) == wanted:
+                return choice
+        known = ", ".join(repr(c.label) for c in choices) or "none"
+        raise NotFoundError(f"timepoint {label!r} is not in case {case_pk} (timepoints: {known})")
+
+    def best_changes(self, case_pks: Sequence[int]) -> list[BestChange]:
+        """Each case's best change from baseline (sum of diameters, volume), for the waterfall."""
+        return [best_change(self.course(pk), str(pk)) for pk in case_pks]
+
+    def timepoints(self, case_pk: int) -> list[TimepointChoice]:
+        """The case's timepoints, baseline first."""
+        return self._contouring.lesions.timepoints(case_pk)
+
+    def _baseline_masks(self, case_pk: int, baseline_pk: int) -> list[LesionMask]:
+        return [
+            m
+            for m in self._contouring.masks_of_case(case_pk)
+            if m.segmentation.timepoint_pk == baseline_pk and m.mask.any()
+        ]
+
+    def _follow_up_series(self, timepoint_pk: int, phase: str) -> str:
+        """The follow-up CT to register: the baseline's phase first, then any CT volume."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(SeriesRow.series_uid, SeriesRow.phase)
+                .join(StudyRow, SeriesRow.study_pk == StudyRow.id)
+                .where(StudyRow.timepoint_pk == timepoint_pk)
+                .where(SeriesRow.modality == "CT")
+                .where(SeriesRow.is_volume.is_(True))
+                .order_by(SeriesRow.series_number, SeriesRow.id)
+            ).all()
+        if not rows:
+            raise InvalidInputError("timepoint", "has no CT volume to register to the baseline")
+        same = [uid for uid, p in rows if p == phase]
+        return (same or [uid for uid, _ in rows])[0]
+
+    def _phase(self, series_uid: str) -> str:
+        with self._sessions() as session:
+            phase = session.scalar(
+                select(SeriesRow.phase).where(SeriesRow.series_uid == series_uid)
+            )
+        return phase or ""
+
+    # -- the use cases --------------------------------------------------------------------
+
+    def course(self, case_pk: int) -> CaseCourse:
+        """Each focus's longest axial diameter and volume at every contoured timepoint.
+
+        The change is from the baseline value (RECIST 1.1 per-lesion change, Eisenhauer
+        et al., European Journal of Cancer 2009); an empty follow-up contour counts as
+        0 mm and 0 cm³ (disappeared).
+        """
+        choices = self._contouring.lesions.timepoints(case_pk)
+        stored = self._contouring.masks_of_case(case_pk)
+        contoured = {m.segmentation.timepoint_pk for m in stored}
+        points = [c for c in choices if c.pk in contoured or c.kind == "baseline"]
+        empty = {(m.lesion.pk, m.segmentation.timepoint_pk) for m in stored if not m.mask.any()}
+        values: dict[int, dict[int, tuple[float | None, float | None]]] = {}
+        names: dict[int, str] = {}
+        for point in points:
+            measured = self._contouring.measurements(case_pk=case_pk, timepoint=point.pk)
+            for lesion in measured.foci:
+                names[lesion.lesion_pk] = lesion.name
+                values.setdefault(lesion.lesion_pk, {})[point.pk] = (
+                    lesion.longest_axial_diameter_mm,
+                    lesion.volume_cm3,
+                )
+        for lesion_pk, timepoint_pk in empty:
+            values.setdefault(lesion_pk, {})[timepoint_pk] = (0.0, 0.0)
+        for m in stored:
+            names.setdefault(m.lesion.pk, m.lesion.name)
+        lesions = []
+        for lesion_pk, by_point in sorted(values.items(), key=lambda kv: names[kv[0]]):
+            if any(m.lesion.pk == lesion_pk and m.lesion.is_liver for m in stored):
+                continue
+            diameters = tuple(by_point.get(p.pk, (None, None))[0] for p in points)
+            volumes = tuple(by_point.get(p.pk, (None, None))[1] for p in points)
+            lesions.append(
+                LesionCourse(
+                    lesion_pk,
+                    names[lesion_pk],
+                    diameters,
+                    volumes,
+                    _change(diameters),
+                    _change(volumes),
+                )
+            )
+        start = points[0].imaged_on if points else None
+        days = tuple(
+            None if start is None or p.imaged_on is None else (p.imaged_on - start).days
+            for p in points
+        )
+        return CaseCourse(case_pk, tuple(points), days, tuple(lesions))
+
+    def propose(
+        self, case_pk: int, timepoint: str, *, lesions: Sequence[str] | None = None
+    ) -> PropagationItem:
+        """Register the timepoint's CT to the baseline and propose each baseline focus there.
+
+        Raises
+        ------
+        NotFoundError
+            No such case timepoint.
+        InvalidInputError
+            The timepoint is the baseline, the baseline has no contoured focus, or the
+            follow-up has no CT.
+        """
+        import time
+
+        from tace_planner.imaging.propagation import propagate_lesion
+        from tace_planner.imaging.registration import register_follow_up
+
+        follow_up = self.timepoint(case_pk, timepoint)
+        choices = self._contouring.lesions.timepoints(case_pk)
+        baseline = next((c for c in choices if c.kind == "baseline"), None)
+        if baseline is None:
+            raise InvalidInputError("case", f"case {case_pk} has no baseline timepoint")
+        if follow_up.pk == baseline.pk:
+            raise InvalidInputError("timepoint", f"{follow_up.label!r} is the baseline itself")
+        masks = self._baseline_masks(case_pk, baseline.pk)
+        foci = [m for m in masks if not m.lesion.is_liver]
+        if lesions is not None:
+            wanted = {n.casefold() for n in lesions}
+            foci = [m for m in foci if m.lesion.name.casefold() in wanted]
+        if not foci:
+            raise InvalidInputError(
+                "baseline", "no contoured focus at the baseline to carry to the follow-up"
+            )
+        # The baseline series: the one most foci were contoured on.
+        series = [m.segmentation.series_uid for m in foci]
+        baseline_uid = max(set(series), key=series.count)
+        part = next(m.segmentation.part for m in foci if m.segmentation.series_uid == baseline_uid)
+        foci = [m for m in foci if m.segmentation.series_uid == baseline_uid]
+        follow_up_uid = self._follow_up_series(follow_up.pk, self._phase(baseline_uid))
+        base_volume = self._contouring.volume(baseline_uid, part)
+        follow_volume = self._contouring.volume(follow_up_uid)
+        base_liver = _liver(masks, baseline_uid, base_volume.shape)
+        follow_liver = _liver(
+            self._contouring.masks_of_series(follow_up_uid), follow_up_uid, follow_volume.shape
+        )
+        registration = register_follow_up(
+            base_volume, follow_volume, baseline_liver=base_liver, follow_up_liver=follow_liver
+        )
+        images = {
+            "baseline_image": base_volume,
+            "follow_up_image": follow_volume,
+            "baseline_masks": tuple((m.lesion.name, m.mask) for m in foci),
+        }
+        item = PropagationItem(
+            case_pk, baseline, follow_up, baseline_uid, follow_up_uid, registration, **images
+        )
+        if not registration.ok:
+            return item
+        guard = follow_liver
+        if guard is None and base_liver is not None:
+            from tace_planner.imaging.registration import carry_mask_registered
+
+            guard = carry_mask_registered(
+                base_liver, base_volume.index_to_lps, registration.baseline_to_follow_up,
+                follow_volume,
+            )  # fmt: skip
+        proposals = []
+        started = time.perf_counter()
+        for focus in foci:
+            proposal = propagate_lesion(
+                focus.lesion.name,
+                focus.mask,
+                base_volume,
+                registration.baseline_to_follow_up,
+                follow_volume,
+                follow_up_liver=guard,
+            )
+            proposals.append(_item(focus, proposal, follow_volume, base_volume))
+        seconds = (time.perf_counter() - started) / len(foci)
+        return PropagationItem(
+            case_pk, baseline, follow_up, baseline_uid, follow_up_uid, registration,
+            tuple(proposals), seconds_per_lesion=seconds, **images,
+        )  # fmt: skip
+
+    def confirm(self, item: PropagationItem, names: Sequence[str] | None = None) -> PropagationItem:
+        """Store the confirmed proposals (all, or those named) as the follow-up contours.
+
+        One unit of work for all of them, each measured; a proposal "not found" is
+        stored as an empty contour (disappeared). A contour someone saved at that
+        timepoint meanwhile is not overwritten (ConcurrentEditError).
+
+        Raises
+        ------
+        InvalidInputError
+            The registration failed (nothing to confirm), or a name is not proposed.
+        """
+        if not item.registration.ok:
+            raise InvalidInputError("registration", item.registration.message)
+        chosen = list(item.proposals)
+        if names is not None:
+            by_name = {p.name.casefold(): p for p in item.proposals}
+            unknown = [n for n in names if n.casefold() not in by_name]
+            if unknown:
+                raise InvalidInputError("lesion", f"{unknown[0]!r} has no proposal")
+            chosen = [by_name[n.casefold()] for n in names]
+        writes = []
+        for proposal in chosen:
+            version = self._contouring.masks.stored_version(proposal.lesion_pk, item.follow_up.pk)
+            writes.append(
+                ContourWrite(proposal.name, "focus", proposal.mask, "auto", None, version)
+            )
+        if writes:
+            self._contouring.write_contours(
+                item.case_pk, item.follow_up.pk, item.follow_up_series_uid, None, writes
+            )
+        return PropagationItem(
+            item.case_pk, item.baseline, item.follow_up, item.baseline_series_uid,
+            item.follow_up_series_uid, item.registration, item.proposals,
+            tuple(p.name for p in chosen), item.seconds_per_lesion, item.baseline_image,
+            item.follow_up_image, item.baseline_masks,
+        )  # fmt: skip
+
+
+def _liver(
+    masks: Sequence[LesionMask], series_uid: str, shape: tuple[int, int, int]
+) -> npt.NDArray[np.bool_] | None:
+    for stored in masks:
+        if (
+            stored.lesion.is_liver
+            and stored.segmentation.series_uid == series_uid
+            and stored.mask.shape == tuple(shape)
+            and stored.mask.any()
+        ):
+            return stored.mask
+    return None
+
+
+def _item(
+    focus: LesionMask, proposal: Any, follow_volume: Any, base_volume: Any
+) -> LesionProposalItem:
+    from tace_planner.domain.measurements import measure_axial_diameters
+
+    diameter = (
+        measure_axial_diameters(proposal.mask, follow_volume).long_axis_mm
+        if proposal.found
+        else 0.0
+    )
+    baseline_cm3 = int(focus.mask.sum()) * base_volume.voxel_volume_cm3
+    return LesionProposalItem(
+        focus.lesion.pk,
+        focus.lesion.name,
+        proposal.found,
+        proposal.mask,
+        proposal.point_lps,
+        proposal.volume_cm3,
+        baseline_cm3,
+        float(diameter or 0.0),
+        proposal.messages,
+    )
+
+
+class _HasServices(Protocol):
+    @property
+    def session_factory(self) -> sessionmaker[Session]: ...
+
+    @property
+    def contouring(self) -> ContouringService: ...
+
+
+def propagation_service(services: _HasServices) -> PropagationService:
+    """The propagation service of a :class:`~tace_planner.services.bootstrap.Services`."""
+    return PropagationService(services.session_factory, services.contouring)

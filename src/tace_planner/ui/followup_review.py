@@ -1,0 +1,395 @@
+"""Side-by-side review of a follow-up: baseline and follow-up linked through the registration.
+
+Left the baseline CT with its contours, right the follow-up CT with the proposed
+contours. The two studies have different frames of reference, so the views are linked
+through the registration (a point of the baseline carried into the follow-up frame),
+never by slice index: moving through the baseline moves the follow-up to the slice that
+holds the same anatomy. The lesion table lists each focus's values per timepoint and its
+proposal; choosing a row jumps both views to that lesion. *Confirm* stores the checked
+proposals through the service (the widget computes no clinical number).
+
+Data come from :class:`~tace_planner.services.propagation.PropagationService`:
+:meth:`~PropagationService.propose` (images, registration, proposals) and
+:meth:`~PropagationService.course` (values per timepoint).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QTransform
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+_WINDOW_HU = (-135.0, 215.0)  # soft tissue: level 40, width 350
+
+
+class _AxialPanel(QWidget):
+    """One axial view: CT slice, contour overlay and a marker (a thin, Qt-only drawing)."""
+
+    def __init__(self, title: str, colour: tuple[int, int, int]) -> None:
+        super().__init__()
+        self.title = QLabel(title)
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground("k")
+        self.view = self.graphics.addViewBox(lockAspect=True, invertY=True)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.overlay = pg.ImageItem(axisOrder="row-major")
+        self.marker = pg.ScatterPlotItem(
+            size=14, pen=pg.mkPen("y", width=2), brush=None, symbol="+"
+        )
+        for item in (self.image, self.overlay, self.marker):
+            self.view.addItem(item)
+        self.colour = colour
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.title)
+        layout.addWidget(self.graphics)
+        self.volume: Any = None
+        self.masks: list[np.ndarray] = []
+        self.index = 0
+
+    def set_volume(self, volume: Any, masks: list[np.ndarray]) -> None:
+        self.volume, self.masks = volume, masks
+        _, dy, dx = volume.spacing_mm
+        transform = QTransform.fromScale(dx, dy)
+        self.image.setTransform(transform)
+        self.overlay.setTransform(transform)
+
+    def show_slice(self, index: int, marker_yx: tuple[float, float] | None = None) -> None:
+        if self.volume is None:
+            return
+        self.index = int(np.clip(index, 0, self.volume.shape[0] - 1))
+        self.image.setImage(
+            np.asarray(self.volume.voxels[self.index]), levels=_WINDOW_HU, autoLevels=False
+        )
+        rgba = np.zeros((*self.volume.shape[1:], 4), dtype=np.uint8)
+        for mask in self.masks:
+            plane = mask[self.index]
+            edge = plane & ~_eroded(plane)
+            rgba[edge] = (*self.colour, 255)
+        self.overlay.setImage(rgba, levels=(0, 255), autoLevels=False)
+        _, dy, dx = self.volume.spacing_mm
+        if marker_yx is None:
+            self.marker.setData([], [])
+        else:
+            self.marker.setData([marker_yx[1] * dx], [marker_yx[0] * dy])
+        self.title.setText(f"{self.title.text().split(' —')[0]} — slice {self.index + 1}")
+
+
+def _eroded(plane: np.ndarray) -> np.ndarray:
+    out = plane.copy()
+    out[1:, :] &= plane[:-1, :]
+    out[:-1, :] &= plane[1:, :]
+    out[:, 1:] &= plane[:, :-1]
+    out[:, :-1] &= plane[:, 1:]
+    return out
+
+
+def _index_of(volume: Any, point_lps: np.ndarray) -> np.ndarray:
+    return np.linalg.solve(np.asarray(volume.index_to_lps, float), np.append(point_lps, 1.0))[:3]
+
+
+class FollowupReview(QWidget):
+    """Baseline and follow-up side by side, linked through the registration (see module)."""
+
+    confirmed = Signal(object)  # the PropagationItem after confirmation
+
+    def __init__(
+        self,
+        confirm: Callable[[Any, list[str]], Any] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._confirm = confirm
+        self.item: Any = None
+        self.baseline = _AxialPanel("Baseline", (0, 200, 255))
+        self.follow_up = _AxialPanel("Follow-up", (255, 140, 0))
+        self.slider = QSlider(Qt.Orientation.Vertical)
+        self.slider.valueChanged.connect(self.show_baseline_slice)
+        self.quality = QLabel("")
+        self.quality.setWordWrap(True)
+        self.table = QTableWidget(0, 0)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.itemSelectionChanged.connect(self._row_chosen)
+        self.confirm_button = QPushButton("Confirm checked proposals")
+        self.confirm_button.clicked.connect(self._confirm_checked)
+        self.status = QLabel("")
+        views = QWidget()
+        row = QHBoxLayout(views)
+        row.addWidget(self.baseline)
+        row.addWidget(self.follow_up)
+        row.addWidget(self.slider)
+        lower = QWidget()
+        column = QVBoxLayout(lower)
+        column.addWidget(self.quality)
+        column.addWidget(self.table)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.confirm_button)
+        buttons.addWidget(self.status, 1)
+        column.addLayout(buttons)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(views)
+        splitter.addWidget(lower)
+        splitter.setStretchFactor(0, 3)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+    # -- data ----------------------------------------------------------------------------
+
+    def show_review(self, item: Any, course: Any = None) -> None:
+        """Show a :class:`~tace_planner.services.propagation.PropagationItem` (and values)."""
+        self.item = item
+        registration = item.registration
+        self.quality.setText(registration.message)
+        self.quality.setStyleSheet("" if registration.ok else "color: #b00020; font-weight: bold")
+        self.confirm_button.setEnabled(registration.ok and bool(item.proposals))
+        if item.baseline_image is None or item.follow_up_image is None:
+            return
+        self.baseline.set_volume(item.baseline_image, [m for _, m in item.baseline_masks])
+        self.follow_up.set_volume(item.follow_up_image, [p.mask for p in item.proposals])
+        self.baseline.title.setText(f"Baseline ({item.baseline.label})")
+        self.follow_up.title.setText(f"Follow-up ({item.follow_up.label}), proposed contours")
+        self._fill_table(item, course)
+        self.slider.setRange(0, item.baseline_image.shape[0] - 1)
+        self.slider.setValue(item.baseline_image.shape[0] // 2)
+        self.show_baseline_slice(self.slider.value())
+
+    def _fill_table(self, item: Any, course: Any) -> None:
+        labels = [] if course is None else [t.label for t in course.timepoints]
+        headers = ["Lesion", "Proposal", *[f"{label} (mm)" for label in labels]]
+        headers += ["Proposed (mm)", "Proposed (cm³)", "Check"]
+        self.table.setColumnCount(len(headers))
+        self.table.setHorizontalHeaderLabels(headers)
+        self.table.setRowCount(len(item.proposals))
+        values = {} if course is None else {c.name: c for c in course.lesions}
+        for row, proposal in enumerate(item.proposals):
+            name = QTableWidgetItem(proposal.name)
+            name.setFlags(name.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            name.setCheckState(Qt.CheckState.Checked)
+            cells = [name, QTableWidgetItem(proposal.status)]
+            lesion = values.get(proposal.name)
+            for n in range(len(labels)):
+                value = None if lesion is None else lesion.diameters_mm[n]
+                cells.append(QTableWidgetItem("—" if value is None else f"{value:.1f}"))
+            cells.append(QTableWidgetItem(f"{proposal.longest_axial_diameter_mm:.1f}"))
+            cells.append(QTableWidgetItem(f"{proposal.volume_cm3:.2f}"))
+            cells.append(QTableWidgetItem(" ".join(proposal.messages)))
+            for column, cell in enumerate(cells):
+                if column:
+                    cell.setFlags(cell.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                self.table.setItem(row, column, cell)
+        self.table.resizeColumnsToContents()
+
+    # -- linking -------------------------------------------------------------------------
+
+    def show_baseline_slice(self, index: int, marker_lps: np.ndarray | None = None) -> None:
+        """Show baseline slice ``index`` and the follow-up slice holding the same anatomy."""
+        item = self.item
+        if item is None or item.baseline_image is None:
+            return
+        base = item.baseline_image
+        marker = None
+        if marker_lps is None:
+            centre = np.array([index, (base.shape[1] - 1) / 2, (base.shape[2] - 1) / 2, 1.0])
+            point = (np.asarray(base.index_to_lps, float) @ centre)[:3]
+        else:
+            point = np.asarray(marker_lps, float)
+            local = _index_of(base, point)
+            marker = (float(local[1]), float(local[2]))
+        self.baseline.show_slice(index, marker)
+        carried = (item.registration.baseline_to_follow_up @ np.append(point, 1.0))[:3]
+        target = _index_of(item.follow_up_image, carried)
+        follow_marker = None if marker_lps is None else (float(target[1]), float(target[2]))
+        self.follow_up.show_slice(round(float(target[0])), follow_marker)
+
+    def jump_to(self, name: str) -> None:
+        """Show lesion ``name`` in both views (its carried point in the follow-up)."""
+        item = self.item
+        masks = dict(item.baseline_masks) if item is not None else {}
+        if name not in masks:
+            return
+        from tace_planner.imaging.propagation import deepest_point_lps
+
+        point = np.asarray(deepest_point_lps(masks[name], item.baseline_image))
+        index = round(float(_index_of(item.baseline_image, point)[0]))
+        self.slider.blockSignals(True)
+        self.slider.setValue(index)
+        self.slider.blockSignals(False)
+        self.show_baseline_slice(index, point)
+
+    def _row_chosen(self) -> None:
+        rows = {i.row() for i in self.table.selectedItems()}
+        if len(rows) == 1:
+            self.jump_to(self.table.item(rows.pop(), 0).text())
+
+    def checked_names(self) -> list[str]:
+        """The lesions whose proposal is checked for confirmation."""
+        return [
+            self.table.item(r, 0).text()
+            for r in range(self.table.rowCount())
+            if self.table.item(r, 0).checkState() == Qt.CheckState.Checked
+        ]
+
+    def _confirm_checked(self) -> None:
+        if self._confirm is None or self.item is None:
+            return
+        names = self.checked_names()
+        result = self._confirm(self.item, names)
+        self.status.setText(f"Stored {len(names)} contour(s) at {self.item.follow_up.label}.")
+        self.confirmed.emit(result)
+
+
+class FollowupReviewPage(QWidget):
+    """The Follow-up workspace's page: choose a follow-up, propose, review, confirm; spider plot.
+
+    Registration and proposals run off the GUI thread (``tasks``); the page follows the
+    case chosen in the case list (:meth:`set_case`).
+    """
+
+    def __init__(
+        self,
+        propagation: Any,
+        tasks: Any,
+        list_cases: Callable[[], list[Any]] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        from PySide6.QtWidgets import QComboBox, QTabWidget
+
+        from tace_planner.ui.panels.spider_plot import SpiderPlot
+        from tace_planner.ui.panels.waterfall_plot import WaterfallPlot
+
+        super().__init__(parent)
+        self._propagation = propagation
+        self._tasks = tasks
+        self._list_cases = list_cases
+        self.case_pk: int | None = None
+        self.timepoints = QComboBox()
+        self.propose_button = QPushButton("Propose contours from the baseline")
+        self.propose_button.clicked.connect(self.propose)
+        self.message = QLabel("Choose a case in the case list.")
+        self.message.setWordWrap(True)
+        self.review = FollowupReview(confirm=self._confirm)
+        self.spider = SpiderPlot()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.review, "Baseline and follow-up")
+        self.tabs.addTab(self.spider, "Spider plot")
+        self.waterfall = WaterfallPlot()
+        if list_cases is not None:
+            self.tabs.addTab(self.waterfall, "Cohort waterfall")
+            self.tabs.currentChanged.connect(self._tab_changed)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Follow-up:"))
+        bar.addWidget(self.timepoints)
+        bar.addWidget(self.propose_button)
+        bar.addWidget(self.message, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.tabs, 1)
+        self._set_enabled()
+
+    def _tab_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is self.waterfall:
+            self.show_waterfall()
+
+    def show_waterfall(self) -> None:
+        """Every case's best change from baseline (drawn when its tab is shown)."""
+        from tace_planner.domain.errors import TacePlannerError
+
+        if self._list_cases is None:
+            return
+        cases = self._list_cases()
+        try:
+            changes = self._propagation.best_changes([c.pk for c in cases])
+        except TacePlannerError as error:
+            self.waterfall.note.setText(str(error))
+            return
+        titles = {str(c.pk): f"{c.patient_id} · {c.title}" for c in cases}
+        labelled = [type(c)(c.case_pk, titles.get(c.label, c.label), c.diameter_sum_percent,
+                            c.volume_percent) for c in changes]  # fmt: skip
+        self.waterfall.show_changes(labelled)
+
+    def _set_enabled(self) -> None:
+        self.propose_button.setEnabled(self.case_pk is not None and self.timepoints.count() > 0)
+
+    def set_case(self, case_pk: int | None) -> None:
+        """Follow the case chosen in the case list (None: no case)."""
+        from tace_planner.domain.errors import TacePlannerError
+
+        self.case_pk = case_pk
+        self.timepoints.clear()
+        if case_pk is not None:
+            try:
+                choices = self._propagation.timepoints(case_pk)
+                self.spider.show_course(self._propagation.course(case_pk))
+            except TacePlannerError as error:
+                self.message.setText(str(error))
+                choices = []
+            for choice in choices:
+                if choice.kind != "baseline":
+                    self.timepoints.addItem(choice.label)
+            self.message.setText(
+                "" if self.timepoints.count() else "This case has no follow-up timepoint yet."
+            )
+        self._set_enabled()
+
+    def propose(self) -> None:
+        """Register the chosen follow-up to the baseline and propose its contours (a task)."""
+        if self.case_pk is None or not self.timepoints.currentText():
+            return
+        case_pk, label = self.case_pk, self.timepoints.currentText()
+        self.propose_button.setEnabled(False)
+        self.message.setText(f"Registering {label} to the baseline…")
+        self._tasks.submit(
+            _propose_task(self._propagation, case_pk, label),
+            title="Proposing follow-up contours",
+            on_result=self._show,
+            on_error=self._failed,
+        )
+
+    def _show(self, result: tuple[Any, Any]) -> None:
+        item, course = result
+        self.review.show_review(item, course)
+        self.message.setText(item.registration.message)
+        self._set_enabled()
+
+    def _failed(self, error: BaseException) -> None:
+        self.message.setText(f"Cannot propose: {error}")
+        self._set_enabled()
+
+    def _confirm(self, item: Any, names: list[str]) -> Any:
+        result = self._propagation.confirm(item, names)
+        self.spider.show_course(self._propagation.course(item.case_pk))
+        return result
+
+
+def _propose_task(propagation: Any, case_pk: int, label: str) -> Any:
+    """:meth:`PropagationService.propose` and the case course as a task (one step)."""
+    from tace_planner.domain.progress import Progress
+
+    yield Progress(0, 1, f"Registering {label} to the baseline")
+    item = propagation.propose(case_pk, label)
+    return item, propagation.course(case_pk)
+
+
+def add_followup_review_page(window: Any, services: Any, tasks: Any) -> FollowupReviewPage:
+    """Add the Follow-up workspace's page to the main window; it follows the case list."""
+    page = FollowupReviewPage(services.propagation, tasks, services.cases.list_cases)
+    page.setObjectName("followup_review_page")
+    window.pages.addWidget(page)
+    window._page_widgets["follow_up_review"] = page
+    window.case_list.case_selected.connect(page.set_case)
+    return page

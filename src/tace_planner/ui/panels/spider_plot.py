@@ -1,0 +1,88 @@
+"""Spider plot of one case: each focus's change in longest diameter over time.
+
+One line per focus, % change from baseline against days from the baseline imaging,
+with the RECIST 1.1 guide lines at −30 % (partial response) and +20 % (progression)
+(Eisenhauer et al., European Journal of Cancer 2009). The values come from the
+propagation service's :class:`~tace_planner.services.propagation.CaseCourse`; the plot
+computes nothing. :meth:`SpiderPlot.export_png` writes what is shown.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+GUIDES = ((-30.0, "−30 % (partial response)"), (20.0, "+20 % (progression)"))
+_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
+            "#e377c2", "#7f7f7f", "#bcbd22")  # fmt: skip
+
+
+_LABEL = {"position": 0.82, "color": "#333333", "anchors": [(0.5, 1), (0.5, 1)]}
+"""Guide line labels: right of the plot, above their line (clear of the legend)."""
+
+
+class SpiderPlot(QWidget):
+    """% change of each focus's longest axial diameter over time, one line per focus."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.setLabel("bottom", "Days from baseline imaging")
+        self.plot.setLabel("left", "Change in longest diameter from baseline (%)")
+        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        self.plot.addLegend(offset=(70, 10))
+        self.note = QLabel("No follow-up measured yet.")
+        self.note.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.plot)
+        layout.addWidget(self.note)
+        self.lines: dict[str, Any] = {}
+
+    def show_course(self, course: Any) -> None:
+        """Draw a :class:`~tace_planner.services.propagation.CaseCourse`."""
+        self.plot.clear()
+        self.lines = {}
+        for value, text in GUIDES:
+            guide = pg.InfiniteLine(
+                pos=value, angle=0,
+                pen=pg.mkPen("#555555", width=1, style=Qt.PenStyle.DashLine),
+                label=text, labelOpts=_LABEL,
+            )  # fmt: skip
+            self.plot.addItem(guide)
+        self.plot.addItem(pg.InfiniteLine(pos=0.0, angle=0, pen=pg.mkPen("#aaaaaa", width=1)))
+        drawn = 0
+        for n, lesion in enumerate(course.lesions):
+            points = [
+                (day, change)
+                for day, change in zip(course.days, lesion.diameter_change_percent, strict=True)
+                if day is not None and change is not None
+            ]
+            if len(points) < 2:
+                continue
+            colour = _COLOURS[n % len(_COLOURS)]
+            self.lines[lesion.name] = self.plot.plot(
+                [p[0] for p in points], [p[1] for p in points], name=lesion.name,
+                pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=7,
+                symbolBrush=colour, symbolPen=colour,
+            )  # fmt: skip
+            drawn += 1
+        self.note.setText(
+            f"{drawn} focus line(s). Guide lines: RECIST 1.1 per-lesion thresholds, "
+            "Eisenhauer et al., European Journal of Cancer 2009 (the response of the "
+            "patient is judged on the sum of the target diameters)."
+            if drawn
+            else "No focus has a measured follow-up yet: confirm the follow-up contours first."
+        )
+
+    def export_png(self, path: Path, width: int = 900) -> Path:
+        """Write the plot as a PNG image."""
+        from pyqtgraph.exporters import ImageExporter
+
+        exporter = ImageExporter(self.plot.plotItem)
+        exporter.parameters()["width"] = width
+        exporter.export(str(path))
+        return path

@@ -1,0 +1,90 @@
+"""Waterfall plot of a cohort: each case's best change from baseline, sorted, one bar each.
+
+Two measures (chosen with :meth:`WaterfallPlot.show_changes`): the sum of the longest
+diameters of the baseline foci (RECIST 1.1 guide lines at −30 % and +20 %, Eisenhauer et al.,
+European Journal of Cancer 2009) or their total volume (−65 % and +73 %, the same limits as
+sphere volumes). Bars are coloured by group when groups are given. The values come from
+:meth:`~tace_planner.services.propagation.PropagationService.best_changes`; the plot
+computes nothing but the order. :meth:`WaterfallPlot.export_png` writes what is shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+GUIDES = {
+    "diameter_sum_percent": ((-30.0, "−30 %"), (20.0, "+20 %")),
+    "volume_percent": ((-65.0, "−65 %"), (73.0, "+73 %")),
+}
+TITLES = {
+    "diameter_sum_percent": "Best change in the sum of diameters from baseline (%)",
+    "volume_percent": "Best change in total tumour volume from baseline (%)",
+}
+_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf")
+
+
+class WaterfallPlot(QWidget):
+    """One bar per case, best change from baseline, sorted from the largest to the smallest."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.setLabel("bottom", "Cases, sorted by their change")
+        self.plot.addLegend(offset=(-10, 10))
+        self.note = QLabel("")
+        self.note.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.plot)
+        layout.addWidget(self.note)
+        self.order: list[str] = []
+        self.heights: list[float] = []
+
+    def show_changes(
+        self,
+        changes: Sequence[Any],
+        measure: str = "diameter_sum_percent",
+        groups: Mapping[str, str] | None = None,
+    ) -> None:
+        """Draw the ``measure`` of each :class:`~tace_planner.services.propagation.BestChange`."""
+        self.plot.clear()
+        self.plot.setLabel("left", TITLES[measure])
+        valued = [(c.label, getattr(c, measure)) for c in changes]
+        shown = sorted([v for v in valued if v[1] is not None], key=lambda v: -v[1])
+        self.order = [label for label, _ in shown]
+        self.heights = [float(value) for _, value in shown]
+        names = sorted({(groups or {}).get(label, "") for label in self.order})
+        for n, name in enumerate(names):
+            xs = [i for i, label in enumerate(self.order) if (groups or {}).get(label, "") == name]
+            bars = pg.BarGraphItem(
+                x=xs, height=[self.heights[i] for i in xs], width=0.8,
+                brush=_COLOURS[n % len(_COLOURS)], name=name or "cases",
+            )  # fmt: skip
+            self.plot.addItem(bars)
+        for value, text in GUIDES[measure]:
+            self.plot.addItem(
+                pg.InfiniteLine(
+                    pos=value, angle=0, label=text,
+                    pen=pg.mkPen("#555555", style=Qt.PenStyle.DashLine),
+                    labelOpts={"position": 0.95, "color": "#333333"},
+                )
+            )  # fmt: skip
+        missing = len(valued) - len(shown)
+        self.note.setText(
+            f"{len(shown)} case(s)"
+            + (f"; {missing} without a complete follow-up left out." if missing else ".")
+        )
+
+    def export_png(self, path: Path, width: int = 900) -> Path:
+        """Write the plot as a PNG image."""
+        from pyqtgraph.exporters import ImageExporter
+
+        exporter = ImageExporter(self.plot.plotItem)
+        exporter.parameters()["width"] = width
+        exporter.export(str(path))
+        return path

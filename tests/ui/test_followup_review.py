@@ -1,0 +1,152 @@
+"""Side-by-side review of a follow-up and the spider plot, on the demo case's phantom."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tace_planner.imaging.phantom_truth import PhantomTruth, truth_masks
+from tace_planner.services.bootstrap import open_services
+from tace_planner.services.contouring import ContourWrite
+from tace_planner.services.propagation import propagation_service
+from tace_planner.services.settings import AppSettings
+from tace_planner.ui.followup_review import FollowupReview
+from tace_planner.ui.panels.spider_plot import SpiderPlot
+
+pytestmark = [pytest.mark.db, pytest.mark.dicom]
+
+
+@pytest.fixture
+def contoured(tmp_path: Path, demo_data_dir: Path):
+    data_dir = tmp_path / "data"
+    shutil.copytree(demo_data_dir, data_dir)
+    services = open_services(AppSettings(data_dir=data_dir, db_url=None, user="radiologist"))
+    truth = PhantomTruth.from_json(
+        json.loads((data_dir / "demo-phantom" / "truth.json").read_text(encoding="utf-8"))
+    )
+    baseline = truth.timepoint("baseline")
+    venous = baseline.series_by_folder("CT_venous")
+    case_pk, timepoint_pk, _ = services.contouring.series_context(venous.series_uid)
+    masks = truth_masks(truth, services.contouring.volume(venous.series_uid), "baseline")
+    writes = [ContourWrite("Liver", "liver", masks["liver"], "manual")]
+    writes += [
+        ContourWrite(f.name, "focus", masks[f.name], "manual")
+        for f in baseline.foci
+        if f.name in ("F1", "F4", "F7")
+    ]
+    services.contouring.write_contours(case_pk, timepoint_pk, venous.series_uid, None, writes)
+    yield services, truth, case_pk
+    services.close()
+
+
+def test_views_are_linked_through_the_registration_and_jump_to_a_lesion(qtbot, contoured) -> None:
+    services, _, case_pk = contoured
+    propagation = propagation_service(services)
+    item = propagation.propose(case_pk, "follow-up 1")
+    review = FollowupReview(confirm=propagation.confirm)
+    qtbot.addWidget(review)
+    review.show_review(item, propagation.course(case_pk))
+    assert "Registered" in review.quality.text()
+    # The patient lies 4 mm further along +z at follow-up 1 (5 mm slices): the same
+    # anatomy is one slice further on, not the same slice index.
+    review.slider.setValue(17)
+    assert review.baseline.index == 17
+    assert review.follow_up.index == 18
+    review.table.selectRow(0)  # F1
+    assert review.table.item(0, 0).text() == "F1"
+    base_masks = dict(item.baseline_masks)
+    assert base_masks["F1"][review.baseline.index].any()
+    f1 = next(p for p in item.proposals if p.name == "F1")
+    assert f1.mask[review.follow_up.index].any()
+    assert review.follow_up.marker.data.size == 1
+    # Uncheck F7, confirm: F1 and F4 are stored at follow-up 1.
+    review.table.item(2, 0).setCheckState(review.table.item(2, 0).checkState().Unchecked)
+    with qtbot.waitSignal(review.confirmed):
+        review.confirm_button.click()
+    stored = {
+        m.lesion.name
+        for m in services.contouring.masks_of_case(case_pk)
+        if m.segmentation.timepoint_pk == item.follow_up.pk
+    }
+    assert stored == {"F1", "F4"}
+    review.close()
+
+
+def test_spider_plot_draws_each_followed_lesion_and_exports(
+    qtbot, contoured, tmp_path: Path
+) -> None:
+    services, _, case_pk = contoured
+    propagation = propagation_service(services)
+    propagation.confirm(propagation.propose(case_pk, "follow-up 1", lesions=["F4", "F7"]))
+    course = propagation.course(case_pk)
+    assert [t.label for t in course.timepoints] == ["baseline", "follow-up 1"]
+    f4 = next(c for c in course.lesions if c.name == "F4")
+    assert f4.diameter_change_percent[0] == 0.0
+    assert f4.diameter_change_percent[1] == pytest.approx(
+        100 * (f4.diameters_mm[1] / f4.diameters_mm[0] - 1)
+    )
+    plot = SpiderPlot()
+    qtbot.addWidget(plot)
+    plot.show_course(course)
+    assert set(plot.lines) == {"F4", "F7"}  # F1 has no follow-up value: no line
+    x, y = plot.lines["F4"].getData()
+    assert list(x) == [0, course.days[1]]
+    assert np.allclose(y, f4.diameter_change_percent)
+    png = plot.export_png(tmp_path / "spider.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    plot.close()
+
+
+def test_follow_up_page_proposes_off_the_gui_thread(qtbot, contoured) -> None:
+    from tace_planner.ui.followup_review import FollowupReviewPage
+    from tace_planner.ui.tasks import TaskRunner
+
+    services, _, case_pk = contoured
+    runner = TaskRunner()
+    page = FollowupReviewPage(services.propagation, runner, services.cases.list_cases)
+    qtbot.addWidget(page)
+    page.set_case(case_pk)
+    assert [page.timepoints.itemText(i) for i in range(page.timepoints.count())] == [
+        "follow-up 1", "follow-up 2", "follow-up 3"
+    ]  # fmt: skip
+    page.timepoints.setCurrentIndex(2)
+    page.propose()
+    qtbot.waitUntil(lambda: page.review.item is not None, timeout=60_000)
+    assert page.review.item.follow_up.label == "follow-up 3"
+    assert page.message.text().startswith("Registered")
+    assert page.review.table.rowCount() == 3
+    page.review.confirm_button.click()
+    assert {line for line in page.spider.lines} == {"F1", "F4", "F7"}
+    page.tabs.setCurrentWidget(page.waterfall)  # the cohort: the demo case alone
+    assert len(page.waterfall.order) == 1
+    assert page.waterfall.order[0].startswith("TACE-DEMO-001")
+    assert runner.shutdown()
+    page.close()
+    page.set_case(None)
+    assert not page.propose_button.isEnabled()
+
+
+def test_waterfall_sorts_cases_and_colours_groups(qtbot, tmp_path: Path) -> None:
+    from tace_planner.services.propagation import BestChange
+    from tace_planner.ui.panels.waterfall_plot import WaterfallPlot
+
+    changes = [
+        BestChange(1, "A", -45.0, -80.0),
+        BestChange(2, "B", 12.0, 40.0),
+        BestChange(3, "C", None, None),
+        BestChange(4, "D", -10.0, -20.0),
+    ]
+    plot = WaterfallPlot()
+    qtbot.addWidget(plot)
+    plot.show_changes(changes, groups={"A": "immediate", "B": "delayed", "D": "immediate"})
+    assert plot.order == ["B", "D", "A"]
+    assert plot.heights == [12.0, -10.0, -45.0]
+    assert "1 without a complete follow-up" in plot.note.text()
+    plot.show_changes(changes, "volume_percent")
+    assert plot.heights == [40.0, -20.0, -80.0]
+    assert plot.export_png(tmp_path / "w.png").read_bytes()[:4] == b"\x89PNG"
+    plot.close()
