@@ -248,7 +248,11 @@ class Star:
         blur_sq = ((self.dirs * self.spacing[None, :]) ** 2).sum(axis=1)
         if self.flat:
             blur_sq = ((self.dirs[:, 1:] * self.spacing[None, 1:]) ** 2).sum(axis=1)
-        shrink = 0.25 * blur_sq / np.maximum(self.radius, 2.0 * STEP_MM)
+        # The σ²/R law holds for an edge larger than the blur: capped at 15 % of R, so
+        # that a focus of a few mm on thick slices is not carried onto the next slice.
+        shrink = np.minimum(
+            0.25 * blur_sq / np.maximum(self.radius, 2.0 * STEP_MM), 0.15 * self.radius
+        )
         return self.radius + 0.5 * STEP_MM + shrink
 
     def raster(self, shape: tuple[int, ...]) -> tuple[tuple[slice, ...], BoolArray]:
