@@ -34,7 +34,7 @@ from tace_planner.services.contour_records import (
     series_context,
     utc_now,
 )
-from tace_planner.services.contouring_dto import LesionMask, SegmentationItem
+from tace_planner.services.contouring_dto import LesionItem, LesionMask, SegmentationItem
 from tace_planner.store import repositories
 from tace_planner.store.audit import row_snapshot
 from tace_planner.store.models import (
@@ -226,6 +226,19 @@ class MaskStore:
                 if (seg.grid_shape or {}).get("part") == part
             ]
         return sorted(out, key=lambda m: (not m.lesion.is_liver, natural(m.lesion.name)))
+
+    def segmentations_of_case(self, case_pk: int) -> list[tuple[LesionItem, SegmentationItem]]:
+        """Every stored segmentation of a case with its lesion, masks not decoded."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(LesionRow, SegmentationRow, SeriesRow.series_uid)
+                .join(SegmentationRow, SegmentationRow.lesion_pk == LesionRow.id)
+                .join(SeriesRow, SeriesRow.id == SegmentationRow.series_pk)
+                .where(LesionRow.case_pk == case_pk)
+            ).all()
+            return [
+                (lesion_item(lesion), segmentation_item(seg, str(uid))) for lesion, seg, uid in rows
+            ]
 
     def masks_of_case(self, case_pk: int) -> list[LesionMask]:
         """Every stored mask of a case, every timepoint and series (liver first)."""

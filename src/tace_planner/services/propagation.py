@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any, Protocol
 
 import numpy as np
@@ -260,10 +261,15 @@ class PropagationService:
         0 mm and 0 cm³ (disappeared).
         """
         choices = self._contouring.lesions.timepoints(case_pk)
-        stored = self._contouring.masks_of_case(case_pk)
+        # Metadata only: the spider plot needs no mask (an empty one has an empty box).
+        stored = [
+            SimpleNamespace(lesion=lesion, segmentation=segmentation)
+            for lesion, segmentation in self._contouring.masks.segmentations_of_case(case_pk)
+        ]
         contoured = {m.segmentation.timepoint_pk for m in stored}
         points = [c for c in choices if c.pk in contoured or c.kind == "baseline"]
-        empty = {(m.lesion.pk, m.segmentation.timepoint_pk) for m in stored if not m.mask.any()}
+        empty = {(m.lesion.pk, m.segmentation.timepoint_pk) for m in stored
+                 if m.segmentation.is_empty}  # fmt: skip
         values: dict[int, dict[int, tuple[float | None, float | None]]] = {}
         names: dict[int, str] = {}
         for point in points:
