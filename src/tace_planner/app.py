@@ -48,6 +48,11 @@ def run_gui(
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("TACE Planner")
+    from tace_planner.ui.gc_guard import GuiThreadCollector
+
+    # Reference cycles of Qt objects are freed on the GUI thread only (a collection on
+    # a worker thread can deadlock against it; see ui/gc_guard.py).
+    app._tace_gc_collector = GuiThreadCollector(app)  # type: ignore[attr-defined]
     app.setOrganizationName("tace-planner")
     from tace_planner.services.export.cohort_plots import registry_plots
 

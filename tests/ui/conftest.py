@@ -41,6 +41,25 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line("tests/ui skipped: PySide6 is not installed (gui extra)")
 
 
+@pytest.fixture(autouse=True)
+def _collect_garbage_on_the_gui_thread() -> Iterator[None]:
+    """Cycles of Qt objects (a closed window's menus) are freed here, on the GUI thread.
+
+    With automatic collection on, the collector can run on a task's worker thread and
+    free them there, which deadlocks against the GUI thread (ui/gc_guard.py); the
+    application does the same with a GUI-thread timer.
+    """
+    import gc
+
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect()
+
+
 @pytest.fixture
 def task_runner(qtbot: QtBot) -> Iterator[TaskRunner]:
     """A TaskRunner that is shut down (all tasks cancelled and joined) at tear-down."""
