@@ -43,7 +43,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from tace_planner.domain.errors import InvalidInputError
 from tace_planner.domain.volume import ImageVolume
 from tace_planner.imaging.segmentation.radial import POOL_ARC_MM, STEP_MM, Star
 
@@ -411,14 +410,19 @@ class InteractiveContour:
         # A speck larger than that (a calcification 2–3 mm across, a small vessel) still
         # sets the median: when the 4 mm level stands out of the wider neighbourhood
         # (6 mm) by more than two spreads of its main tissue (the samples within 50 HU
-        # of its most frequent level), that level is the tissue clicked.
+        # of its most frequent level), or the clicked voxel by more than three, that
+        # level is the tissue clicked.
         wide = star.radii <= OUTLIER_RADIUS_MM
         around = values[:, wide].ravel()
         around_weight = np.broadcast_to(star.radii[wide] ** 2, values[:, wide].shape).ravel()
         common = _weighted_mode(around, around_weight)
         spread = _robust_sd(around[np.abs(around - common) <= 50.0])
         speck: tuple[float, float] | None = None
-        if abs(level - common) > 2.0 * max(spread, 3.0):
+        clicked = float(np.median(values[:, star.radii <= SEED_RADIUS_MM]))
+        if (
+            abs(level - common) > 2.0 * max(spread, 3.0)
+            or abs(clicked - common) > 3.0 * max(spread, 3.0)
+        ):
             # The speck is part of what was clicked: a class of its own up to where
             # the rays' median profile leaves it (half-way to the tissue around it).
             profile = np.median(values, axis=0)
@@ -909,26 +913,17 @@ def contour_from_clicks(
     Raises
     ------
     InvalidInputError
-        No include click, a click outside the volume, or an exclude click on the
-        voxel of an include click.
+        No include click, a click outside the volume, an exclude click on the
+        voxel of an include click, or a liver mask of another shape
+        (:func:`~tace_planner.imaging.segmentation.common.validate_clicks`).
     """
-    from tace_planner.imaging.segmentation.common import seeds_to_index
+    from tace_planner.imaging.segmentation.common import validate_clicks
 
-    include = seeds_to_index(volume, include_lps, "include seed")
-    exclude = seeds_to_index(volume, exclude_lps, "exclude seed")
-    if include.shape[0] == 0:
-        raise InvalidInputError("include seed", "click at least once inside the focus")
-    clash = [tuple(int(v) for v in e) for e in exclude if (include == e).all(axis=1).any()]
-    if clash:
-        raise InvalidInputError(
-            "exclude seed",
-            f"voxel (z, y, x) {clash[0]} is also an include click: "
-            "a point cannot be both inside and outside the focus",
-        )
-    if liver_mask is not None and not all(liver_mask[tuple(i)] for i in include):
-        liver_mask = None
+    include, exclude, liver_mask, warnings = validate_clicks(
+        volume, include_lps, exclude_lps, liver_mask, flat=flat
+    )
     contour = InteractiveContour(volume, liver_mask=liver_mask, flat=flat)
-    messages: list[str] = []
+    messages: list[str] = list(warnings)
     for n, point in enumerate(include):
         start = first_mask if n == 0 else None
         contour.click(tuple(int(v) for v in point), include=True, start=start)
