@@ -721,7 +721,7 @@ class InteractiveContour:
             # go no further in than that (relaxing with the arc as the bound above),
             # so that an exclude click trims the leak, not the focus behind it.
             keep = star.low.copy()
-            floor = distance - 2.0 * miss - SEED_RADIUS_MM - EXCLUDE_SLOPE * distance * angles
+            floor = distance - miss - SEED_RADIUS_MM - CONE_SLOPE * distance * angles
             floor = np.minimum(np.maximum(floor, 0.0), star.radius)
             star.low = np.where(near, np.maximum(star.low, np.minimum(floor, star.high)), star.low)
             star.solve(self._evidence(star, self._stars[0].center), near, arc_mm=self._arc_mm())
