@@ -390,28 +390,24 @@ class InteractiveContour:
     def _fit_model(self, star: Star) -> IntensityModel:
         """Focus level at the click; surrounding tissue as the nearest intensity peak.
 
-        The focus level is the volume-weighted median of the samples within 4 mm of
-        the click (the robust level of its neighbourhood, not of the clicked voxel). The
-        surrounding tissue is the largest intensity peak of the samples 25–45 mm out
-        that lies more than 4 HU and at most 100 HU from the focus level: the
+        The focus level is the median of the samples within 4 mm of the click, or,
+        when the click landed on a speck (a calcification), the most frequent level
+        of its 6 mm neighbourhood. The surrounding tissue is the largest intensity
+        peak of the samples 25–45 mm out that lies more than 4 HU and at most 100 HU
+        from the focus level: the
         parenchyma around a focus outweighs it there, and differs from it by 3–40 HU
         on contrast CT (up to ~80 HU for a necrotic core); fat, lung, bone and enhanced
         vessels that differ from both are scored as "other".
         """
         values = star.values
-        # Volume-weighted (r²) median of the ball around the click, not of the ray
-        # samples: every ray passes through the clicked voxel, so an unweighted median
-        # is the clicked speck's own level when the click lands on a calcification, a
-        # vessel or a noise spike a few mm across.
-        ball = star.radii <= LEVEL_RADIUS_MM
-        near_click = values[:, ball].ravel()
-        weight = np.broadcast_to(star.radii[ball] ** 2 + 1e-3, values[:, ball].shape).ravel()
-        level = _weighted_median(near_click, weight)
-        # A speck larger than that (a calcification 2–3 mm across, a small vessel) still
-        # sets the median: when the 4 mm level stands out of the wider neighbourhood
-        # (6 mm) by more than two spreads of its main tissue (the samples within 50 HU
-        # of its most frequent level), or the clicked voxel by more than three, that
-        # level is the tissue clicked.
+        level = float(np.median(values[:, star.radii <= LEVEL_RADIUS_MM]))
+        # Every ray passes through the click, so the median is the clicked tissue's:
+        # when the clicked voxel stands out of its 6 mm neighbourhood's most
+        # frequent level by more than soft tissue differs (tumour and liver differ by
+        # 3–40 HU on contrast CT, a necrotic core by up to ~80 HU) and by three spreads
+        # of that level's tissue, the click landed on a speck of the focus, and that
+        # level is the focus's. (A small focus differs from the parenchyma around it
+        # by a soft-tissue contrast: it is never taken for a speck.)
         wide = star.radii <= OUTLIER_RADIUS_MM
         around = values[:, wide].ravel()
         around_weight = np.broadcast_to(star.radii[wide] ** 2, values[:, wide].shape).ravel()
@@ -419,10 +415,7 @@ class InteractiveContour:
         spread = _robust_sd(around[np.abs(around - common) <= 50.0])
         speck: tuple[float, float] | None = None
         clicked = float(np.median(values[:, star.radii <= SEED_RADIUS_MM]))
-        if (
-            abs(level - common) > 2.0 * max(spread, 3.0)
-            or abs(clicked - common) > 3.0 * max(spread, 3.0)
-        ):
+        if abs(clicked - common) > max(3.0 * spread, SOFT_TISSUE_HU):
             # The speck is part of what was clicked: a class of its own up to where
             # the rays' median profile leaves it (half-way to the tissue around it).
             profile = np.median(values, axis=0)
