@@ -93,6 +93,27 @@ def test_proposals_at_follow_ups_against_the_phantom_truth(contoured, number: in
     assert within >= 4
 
 
+def test_a_proposal_decodes_only_the_masks_it_carries(
+    contoured, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Proposing one focus reads that focus and the baseline liver, not every mask of the case."""
+    from tace_planner.services import mask_store
+
+    services, _, case_pk = contoured
+    decoded: list[int] = []
+    real = mask_store.decode_segmentation
+
+    def counted(row):  # type: ignore[no-untyped-def]
+        decoded.append(row.lesion_pk)
+        return real(row)
+
+    monkeypatch.setattr(mask_store, "decode_segmentation", counted)
+    item = propagation_service(services).propose(case_pk, "follow-up 1", lesions=["F3"])
+    assert [p.name for p in item.proposals] == ["F3"]
+    names = {lesion.pk: lesion.name for lesion in services.contouring.list_lesions(case_pk)}
+    assert sorted(names[pk] for pk in decoded) == ["F3", "Liver"]
+
+
 def test_proposals_are_stored_only_when_confirmed(contoured) -> None:
     services, _, case_pk = contoured
     propagation = propagation_service(services)
