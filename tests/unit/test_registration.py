@@ -123,3 +123,22 @@ def test_a_registration_of_unrelated_images_is_said_to_fail(small_baseline, kind
     assert not result.ok
     assert result.message.startswith("Registration failed")
     assert "contour them by hand" in result.message
+
+
+def test_livers_that_do_not_overlap_after_registration_fail_it(small_baseline) -> None:
+    """The images match but the follow-up liver contour lies elsewhere: the overlap is shown
+    and below its threshold the registration is said to have failed."""
+    baseline, liver = small_baseline
+    wrong_liver = np.roll(liver, 12, axis=2)  # 37.5 mm to the side
+    result = register_follow_up(
+        baseline, baseline, baseline_liver=liver, follow_up_liver=wrong_liver
+    )
+    assert result.correlation > 0.9
+    assert result.liver_dice is not None
+    assert result.liver_dice < 0.8
+    assert not result.ok
+    assert "liver overlap (Dice)" in result.message
+    assert result.message.startswith("Registration failed")
+    same = register_follow_up(baseline, baseline, baseline_liver=liver)
+    assert same.ok
+    assert "liver overlap not measured" in same.message

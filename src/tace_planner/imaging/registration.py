@@ -465,17 +465,20 @@ def _verdict(
     dice: float | None,
 ) -> tuple[bool, str]:
     """Whether the registration is accepted, said in one sentence."""
-    quality = f"image correlation over the liver {correlation:.2f} (before {before:.2f})"
-    if dice is not None:
-        quality += f", liver overlap (Dice) {dice:.2f}"
+    images = f"image correlation over the liver {correlation:.2f} (before {before:.2f})"
+    if dice is None:
+        overlap = "liver overlap not measured (the follow-up liver is not contoured)"
+    else:
+        overlap = f"liver overlap (Dice) {dice:.2f}"
     if correlation < parameters.min_correlation:
         return False, (
-            f"Registration failed: {quality}, below {parameters.min_correlation:.2f}. "
-            "The follow-up contours cannot be proposed from the baseline; contour them by hand."
+            f"Registration failed: {images}, below {parameters.min_correlation:.2f}; "
+            f"{overlap}. The follow-up contours cannot be proposed from the baseline; "
+            "contour them by hand."
         )
     if dice is not None and dice < parameters.min_liver_dice:
         return False, (
-            f"Registration failed: {quality}; the livers overlap less than "
+            f"Registration failed: {images}; {overlap}, below "
             f"{parameters.min_liver_dice:.2f}. Contour the follow-up by hand."
         )
-    return True, f"Registered ({kind}): {quality}."
+    return True, f"Registered ({kind}): {images}; {overlap}."
