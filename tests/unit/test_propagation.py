@@ -51,7 +51,7 @@ def test_plain_liver_where_a_focus_was_is_not_found(seed: int) -> None:
 def test_every_measurable_focus_is_found_at_the_coarse_follow_ups(label: str, seed: int) -> None:
     """The small phantom (5 mm slices): a 15 mm focus whose carried point falls on its edge
     slice, where partial volume makes it look like liver, is still found and contoured
-    near its true volume (the start moves to the slice where the focus shows)."""
+    (its tissue is also read on the slice next to it where the focus shows)."""
     truth = phantom_truth("small", seed=0)
     grid = truth.timepoint("baseline").series_by_folder("CT_venous").grid
     baseline = render_phantom_ct(grid, timepoint="baseline", seed=0)

@@ -3,9 +3,8 @@
 Each baseline mask is carried through the registration
 (:func:`~tace_planner.imaging.registration.carry_mask_registered`); its deepest
 point (the centre of the voxels farthest from the mask's edge — the centre of a
-round focus, and inside the focus whatever its shape) is carried too, moved to the
-most focus-like voxel next to it (on thick slices the carried point may sit on the
-focus's faint edge slice), and the interactive contour
+round focus, and inside the focus whatever its shape) is carried too, and the
+interactive contour
 (:func:`~tace_planner.imaging.segmentation.interactive.contour_from_clicks`) is
 started there on the follow-up CT, as if the user had clicked it. Focus tissue left
 just outside that contour but inside the carried one (a viable rim around a necrotic
@@ -16,9 +15,11 @@ A focus that is no longer there is said plainly: when the tissue at the carried
 point cannot be told from the liver around the carried contour, the proposal is
 "not found", 0 mm and 0 cm³, for the user to confirm or to contour by hand. The
 tissue level is the median of the voxels within 0.35 (and 0.5) of the carried focus's
-equivalent radius from the start; one of them must differ from the liver's level by
-more than :data:`NOT_FOUND_ERRORS` standard errors of that median, by
-:data:`MIN_CONTRAST_HU` and by half the liver's voxel SD.
+equivalent radius, around the carried point and around the most focus-like voxel next
+to it (on thick slices the carried point may sit on the focus's faint edge slice); one
+of them must differ from the liver's level by more than :data:`NOT_FOUND_ERRORS`
+standard errors of that median, by :data:`MIN_CONTRAST_HU` and by half the liver's
+voxel SD.
 (Comparing a few voxels' median with the voxel SD itself took small foci on coarse
 grids for gone: the median of 5 voxels under 11 HU of noise varies by ±6 HU.)
 
@@ -79,8 +80,7 @@ class LesionProposal:
     carried : numpy.ndarray of bool
         The baseline contour carried through the registration (for review).
     point_lps : tuple of 3 float
-        Where the contour was started: the carried deepest point, moved to the most
-        focus-like voxel next to it.
+        The carried deepest point: where the contour was started.
     volume_cm3, carried_volume_cm3 : float
         Volume of the proposal and of the carried baseline contour.
     messages : tuple of str
@@ -120,11 +120,6 @@ def deepest_point_lps(mask: npt.ArrayLike, volume: ImageVolume) -> tuple[float, 
     if not padded[tuple(np.round(local).astype(int))]:
         local = np.asarray(np.unravel_index(int(np.argmax(distance)), distance.shape), float)
     index = [float(i) - 1 + s.start for i, s in zip(local, box, strict=True)]
-    point = np.asarray(volume.index_to_lps, dtype=float) @ np.array([*index, 1.0])
-    return float(point[0]), float(point[1]), float(point[2])
-
-
-def _lps(volume: ImageVolume, index: Sequence[int]) -> tuple[float, float, float]:
     point = np.asarray(volume.index_to_lps, dtype=float) @ np.array([*index, 1.0])
     return float(point[0]), float(point[1]), float(point[2])
 
@@ -174,8 +169,8 @@ def _snap(
     surroundings: the mean of its 3 × 3 in-plane neighbourhood farthest from ``around``.
 
     On slices as thick as a small focus's radius the carried point may fall on the
-    focus's edge slice, where partial volume makes it look like liver; a user would
-    click the slice where the focus shows. Voxels of the carried contour are preferred.
+    focus's edge slice, where partial volume makes it look like liver; a reader looks
+    at the slice where the focus shows. Voxels of the carried contour are preferred.
     """
     voxels = np.asarray(volume.voxels)
     shape = voxels.shape
@@ -305,9 +300,9 @@ def propagate_lesion(
             (f"{name} lies outside the follow-up images: not found there.",),
         )  # fmt: skip
     around, spread = _surroundings(follow_up, index, carried, follow_up_liver)
-    index = _snap(follow_up, index, carried, around)
-    point = _lps(follow_up, index)
+    # The tissue at the carried point, and next to it where the focus shows best.
     levels = _levels(follow_up, index, carried, spread)
+    levels += _levels(follow_up, _snap(follow_up, index, carried, around), carried, spread)
     level = max(levels, key=lambda pair: abs(pair[0] - around))[0]
     if not any(_is_focus(value, around, spread, error) for value, error in levels):
         return LesionProposal(
