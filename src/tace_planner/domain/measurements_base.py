@@ -34,6 +34,7 @@ class UnmeasurableGeometryError(TacePlannerError):
 
 
 def grid_affine(grid: Any) -> npt.NDArray[np.float64]:
+    """The 4 × 4 index→LPS affine of ``grid`` (an affine, or anything with ``index_to_lps``)."""
     matrix = np.asarray(getattr(grid, "index_to_lps", grid), dtype=float)
     if matrix.shape != (4, 4):
         raise ValueError(f"index_to_lps must be 4 x 4, got {matrix.shape}")
@@ -41,6 +42,7 @@ def grid_affine(grid: Any) -> npt.NDArray[np.float64]:
 
 
 def mask_array(mask: npt.ArrayLike, what: str = "mask") -> BoolArray:
+    """``mask`` as a bool (z, y, x) array; :class:`EmptyMaskError` naming ``what`` if empty."""
     array = np.asarray(mask)
     if array.ndim != 3:
         raise ValueError(f"{what} must be (z, y, x), got shape {array.shape}")
@@ -60,6 +62,7 @@ def crop_to_mask(array: BoolArray) -> tuple[BoolArray, npt.NDArray[np.float64]]:
 
 
 def check_trust(trust: str, geometric: bool) -> Trust:
+    """``trust`` checked; a ``geometric`` measurement refuses an unmeasurable series."""
     if trust not in TRUSTS:
         raise ValueError(f"trust must be one of {TRUSTS}, got {trust!r}")
     if geometric and trust == "unmeasurable":
@@ -71,9 +74,11 @@ def check_trust(trust: str, geometric: bool) -> Trust:
 
 
 def vec3(point: npt.ArrayLike) -> Vec3:
+    """A point as a tuple of three floats."""
     x, y, z = (float(v) for v in np.asarray(point, dtype=float))
     return x, y, z
 
 
 def trust_note(trust: Trust) -> str:
+    """The words added to a summary measured on a questionable geometry ("" when ok)."""
     return "" if trust == "ok" else " (series geometry: warning — check the slices)"
