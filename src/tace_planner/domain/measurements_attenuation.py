@@ -44,7 +44,7 @@ def measure_hu(
         formula="mean = Σ HU / n; SD = √(Σ (HU − mean)² / (n − 1))",
         inputs={"voxels (n)": f"{values.size}", "phase": label},
         result=f"{mean:.1f} ± {sd:.1f} HU (median {median:.1f} HU)",
-        source="TACE Planner measurements (domain/measurements.py)",
+        source="Institutional default: mean and standard deviation of the voxels in the contour",
     )
     return HuStatistics(mean, sd, median, int(values.size), phase, "voxel statistics", checked,
                         explanation)  # fmt: skip

@@ -154,7 +154,7 @@ def measure_longest_3d_diameter(
         formula="max distance between two outline points (voxel face mid-points), any direction",
         inputs={"outline points": f"{len(points)}", "hull points": f"{len(keep)}"},
         result=f"{diameter:.1f} mm",
-        source="TACE Planner measurements (domain/measurements.py)",
+        source="Institutional default: maximum Feret diameter of the contour outline",
     )
     return Diameter3D(
         diameter_mm=float(diameter),
