@@ -203,7 +203,14 @@ def test_sdtm_tu_tr_from_lesions(registry, tmp_path):
     assert [r["TULNKID"] for r in tu] == ["T01", "T02"]
     ldiam = [r for r in tr if r["TRTESTCD"] == "LDIAM" and r["TRLNKID"] == "T01"]
     assert [(r["TRSTRESN"], r["TRDY"]) for r in ldiam] == [("31", "-10"), ("27.5", "57")]
-    assert not (out / "rs.csv").exists()
+    # F2 was not contoured at the follow-up: NOT DONE, so the target response is NE
+    missing = [r for r in tr if r["TRLNKID"] == "T02" and r["VISITNUM"] == "2"]
+    assert {(r["TRTESTCD"], r["TRSTAT"]) for r in missing} == {
+        ("LDIAM", "NOT DONE"), ("VOLUME", "NOT DONE"),
+    }  # fmt: skip
+    with (out / "rs.csv").open(encoding="utf-8", newline="") as handle:
+        rs = {(r["VISITNUM"], r["RSTESTCD"]): r["RSSTRESC"] for r in csv.DictReader(handle)}
+    assert rs[("2", "TRGRESP")] == rs[("2", "OVRLRESP")] == "NE"
 
 
 def test_cohort_tables_on_the_registry(registry, capsys):

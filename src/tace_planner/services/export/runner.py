@@ -164,9 +164,14 @@ def _write(
         return write_redcap(records, folder)
     if fmt == "sdtm":
         from tace_planner.services.export.sdtm import write_sdtm
+        from tace_planner.services.response_parameters import load_response_parameters
 
-        notes.append("SDTM: DM, TU and TR; no RS domain (no response engine in this version)")
-        return write_sdtm(records, folder, pseudonyms if deidentify else None)
+        parameters = load_response_parameters(Path(services.settings.data_dir) / "parameters")
+        notes.append(
+            "SDTM: DM, TU, TR and RS (RECIST 1.1 per follow-up visit and the best overall "
+            "response, as `tace-planner recist --sdtm` computes them)"
+        )
+        return write_sdtm(records, folder, pseudonyms if deidentify else None, parameters)
     if fmt == "seg":
         from tace_planner.services.export.seg_files import write_seg_files
 
