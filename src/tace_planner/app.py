@@ -119,7 +119,8 @@ def render_plan_sheet(plan: Any, path: Path, key_image: Any = None) -> None:
     """Write the one-page PDF plan sheet of ``plan`` (the CLI's ``plan --pdf``), or the
     procedure note when ``plan`` is a ``ProcedureItem`` (``procedure show --pdf``), or the
     case report when it is a ``CaseReport`` (``export --format pdf``), or the cohort plots
-    as PNG files into the folder ``path`` when it is ``CohortPlots`` (``cohort tables --png``).
+    as PNG files into the folder ``path`` when it is ``CohortPlots`` (``cohort tables --png``),
+    or as one PDF when that ``path`` ends in ``.pdf`` (``cohort tables --pdf``).
 
     Qt needs an application object for fonts; without one (the command line), an
     offscreen QApplication is created for the rendering.
@@ -155,9 +156,9 @@ def render_plan_sheet(plan: Any, path: Path, key_image: Any = None) -> None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         app = QApplication(sys.argv[:1])
     if isinstance(plan, CohortPlots):
-        from tace_planner.ui.workspaces.cohort_page import render_cohort_pngs
+        from tace_planner.ui.workspaces.cohort_page import render_cohort_plots
 
-        render_cohort_pngs(plan, path)
+        render_cohort_plots(plan, path)
     elif isinstance(plan, CaseReport):  # ``export --format pdf``: the case report
         render_case_report_pdf(plan, path)
     elif isinstance(plan, ProcedureItem):  # ``procedure show --pdf``: the procedure note
