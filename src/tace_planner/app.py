@@ -60,6 +60,7 @@ def run_gui(
         services,
         demo=functools.partial(demo_task, services),
         cohort=functools.partial(registry_plots, services),
+        export=functools.partial(window_export_task, services),
     )
     window.show_on_screen()
     if case_pk is not None:
@@ -86,6 +87,24 @@ def demo_task(services: Services, size: str = "full") -> Any:
         size=size,  # type: ignore[arg-type]
         contouring=services.contouring,
     )
+
+
+def window_export_task(
+    services: Services,
+    out: Path,
+    fmt: str,
+    case: int | None,
+    deidentify: bool,
+    mapping: Path | None,
+) -> Any:
+    """The export task of File → Export case… / Export cohort… (``export_task`` with the
+    PDF case report renderer), built here for the same reason as :func:`demo_task`."""
+    from tace_planner.services.export.runner import export_task
+
+    return export_task(
+        services, out, fmt, case=case, deidentify=deidentify, mapping=mapping,
+        render_pdf=render_plan_sheet,
+    )  # fmt: skip
 
 
 def _exit_when_shown(app: Any, window: Any) -> None:

@@ -236,3 +236,20 @@ def test_cohort_registry_filter_is_checked(registry, capsys):
     err = capsys.readouterr().err
     assert "--filter" in err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_a_cancelled_export_takes_back_what_it_wrote(registry, tmp_path, existing):
+    from tace_planner.services.export.runner import export_task
+
+    out = tmp_path / "out"
+    if existing:
+        out.mkdir()  # an empty folder chosen by the user stays, empty
+    task = export_task(registry, out, "csv")
+    steps = [next(task) for _ in range(4)]  # two cases read, writing, written
+    assert [s.done for s in steps] == [0, 1, 2, 3]
+    assert (out / "case.csv").is_file()
+    task.close()  # Cancel on the last step
+    assert out.is_dir() is existing
+    if existing:
+        assert list(out.iterdir()) == []
