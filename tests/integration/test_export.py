@@ -253,3 +253,30 @@ def test_a_cancelled_export_takes_back_what_it_wrote(registry, tmp_path, existin
     assert out.is_dir() is existing
     if existing:
         assert list(out.iterdir()) == []
+
+
+def test_cohort_pdf_on_the_registry_holds_the_waterfalls(registry, tmp_path):
+    import os
+    import re
+    import sys
+
+    pytest.importorskip("PySide6")  # the plots are drawn with Qt (the GUI extra)
+    from tests.followup_seed import add_measurement
+
+    from tace_planner.store.models import SegmentationRow
+
+    factory = registry.session_factory
+    for case, patient in ((1, "EXP-4711"), (2, "EXP-0815")):  # seed_registry order
+        add_measurement(factory, case, f"1.2.{patient}.8", 'F2, "cyst"', 2.0, 9.0)
+    with factory() as session:  # the seeded masks hold a voxel box
+        for row in session.query(SegmentationRow):
+            row.grid_shape = {"shape": [4, 4, 4], "bbox": [0, 2, 0, 2, 0, 2]}
+        session.commit()
+    pdf = tmp_path / "cohort.pdf"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    argv = [sys.executable, "-m", "tace_planner", "--data-dir", str(registry.settings.data_dir),
+            "cohort", "tables", "--pdf", str(pdf)]  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf.read_bytes()))
+    assert pages == 8 + 2 + 2  # a box plot per variable, KM, regression, two waterfalls

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 
+from tace_planner.cli_export import FORMATS as CLI_FORMATS
 from tace_planner.domain.progress import Progress
 from tace_planner.services.bootstrap import open_services
 from tace_planner.services.export.runner import export_task
@@ -52,9 +53,8 @@ def test_file_menu_exports_the_demo_case_as_csv(window, qtbot, tmp_path: Path) -
     dialog = actions.dialog
     assert dialog is not None
     assert dialog.windowTitle() == "Export case"
-    assert [dialog.format_box.itemData(i) for i in range(dialog.format_box.count())] == [
-        key for key, _ in FORMATS
-    ]
+    offered = [dialog.format_box.itemData(i) for i in range(dialog.format_box.count())]
+    assert offered == [key for key, _ in FORMATS] == list(CLI_FORMATS)  # the command line's
     assert not dialog.mapping_edit.isEnabled()  # a mapping goes with de-identification
     out = tmp_path / "out"
     dialog.folder_edit.setText(str(out))
