@@ -117,3 +117,22 @@ def test_a_changed_rs_is_caught_by_recist(course, tmp_path, capsys):
     report = capsys.readouterr().out
     assert "1 given response(s) disagree" in report
     assert "best response BESTRESP: given CR, expected PR" in report
+
+
+def test_a_case_without_a_measured_baseline_gets_no_rs(course, tmp_path, capsys):
+    from tests.export_seed import _follow_up
+
+    services, _, _ = course
+    factory = services.session_factory
+    other = add_case(factory, "R2")  # no baseline imaging: only a follow-up was contoured
+    _follow_up(factory, other, "R2", "1.2.R2.8", D(2026, 6, 1), 1)
+    add_measurement(factory, other, "1.2.R2.8", "F1", 3.0, 20)
+    out = tmp_path / "out"
+    data = str(services.settings.data_dir)
+    assert main(["--data-dir", data, "export", "--all", "--format", "sdtm", str(out)]) == 0
+    assert "case 2 has no measured baseline focus: no RS for it" in capsys.readouterr().out
+    subjects = {r["USUBJID"] for r in _read(out / "rs.csv")}
+    assert subjects == {"TACEPLANNER-R1-1"}
+    assert {r["USUBJID"] for r in _read(out / "tr.csv")} == {
+        "TACEPLANNER-R1-1", "TACEPLANNER-R2-2",
+    }  # fmt: skip

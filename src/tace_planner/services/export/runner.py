@@ -225,7 +225,7 @@ def _write(
             "SDTM: DM, TU, TR and RS (RECIST 1.1 per follow-up visit and the best overall "
             "response, as `tace-planner recist --sdtm` computes them)"
         )
-        return write_sdtm(records, folder, pseudonyms if deidentify else None, parameters)
+        return write_sdtm(records, folder, pseudonyms if deidentify else None, parameters, notes)
     if fmt == "seg":
         from tace_planner.services.export.seg_files import write_seg_files
 

@@ -8,7 +8,9 @@ its state (TUMSTATE: PRESENT, or ABSENT when its contour is empty), and a baseli
 not measured at a visit a NOT DONE record. RS is computed from TU and TR by the response
 engine that ``tace-planner recist --sdtm`` runs (:func:`tace_planner.services.sdtm.
 assess_sdtm`): TRGRESP, NTRGRESP, NEWLPROG, OVRLRESP per follow-up visit and BESTRESP per
-subject, so ``recist --sdtm`` on the exported folder finds no disagreement. De-identified,
+subject, so ``recist --sdtm`` on the exported folder finds no disagreement. A case whose
+baseline has no measured focus gets TU and TR but no RS (a response needs a baseline; the
+export says so in a note). De-identified,
 USUBJID holds the pseudonym and every date moves by one shift per patient (intervals, study
 days and responses unchanged).
 """
@@ -73,16 +75,21 @@ def _links(visits: list[tuple[str, dt.date | None, list[Row]]]) -> dict[str, tup
 
 
 def write_sdtm(
-    records: list[CaseRecord], folder: Path, pseudonyms: Any = None, parameters: Any = None
+    records: list[CaseRecord],
+    folder: Path,
+    pseudonyms: Any = None,
+    parameters: Any = None,
+    notes: list[str] | None = None,
 ) -> list[Path]:
     """``dm.csv``, ``tu.csv``, ``tr.csv`` and ``rs.csv``; ``pseudonyms.shift_days`` shifts
     dates when given; ``parameters`` (ResponseParameters) are the response thresholds
-    (the shipped ones when None)."""
+    (the shipped ones when None); ``notes`` receives what the reader should know."""
     from tace_planner.services.sdtm import RS_COLUMNS, assess_sdtm
 
     dm: list[list[Any]] = []
     tu: list[list[Any]] = []
     tr: list[list[Any]] = []
+    without_baseline: set[str] = set()
     for number, record in enumerate(records, start=1):
         shift = dt.timedelta(days=pseudonyms.shift_days(record.record_id) if pseudonyms else 0)
 
@@ -96,6 +103,10 @@ def write_sdtm(
                    record.case["age_at_anchor_years"], "YEARS"])  # fmt: skip
         visits = _visits(record.lesions)
         links = _links(visits)
+        if visits and not visits[0][0].startswith("baseline"):
+            without_baseline.add(usubjid)
+            if notes is not None:
+                notes.append(f"SDTM: case {number} has no measured baseline focus: no RS for it")
         for link, first in sorted(links.values()):
             name, on, _ = visits[first - 1]
             role = _ROLES[link.rstrip("0123456789")]
@@ -137,7 +148,11 @@ def write_sdtm(
         for name, header, rows in (("dm", DM, dm), ("tu", TU, tu), ("tr", TR, tr))
     ]
     computed = assess_sdtm(folder, *(() if parameters is None else (parameters,)), compare=False)
-    rs = [[row.get(c, "") for c in RS_COLUMNS] for row in computed.rs_rows]
+    rs = [
+        [row.get(c, "") for c in RS_COLUMNS]
+        for row in computed.rs_rows
+        if row["USUBJID"] not in without_baseline
+    ]
     written.append(_write(folder / "rs.csv", RS_COLUMNS, rs))
     return written
 
