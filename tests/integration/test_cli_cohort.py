@@ -251,6 +251,29 @@ def test_pdf_plots_from_the_spreadsheet_one_per_page(tmp_path: Path) -> None:
     assert pages == 10
 
 
+def test_a_spreadsheet_with_best_changes_gets_the_waterfalls(tmp_path: Path) -> None:
+    import os
+
+    pytest.importorskip("PySide6")  # the plots are drawn with Qt (the GUI extra)
+
+    lines = COHORT.read_text(encoding="utf-8").splitlines()
+    rows = [lines[0] + ",best_diameter_sum_change_percent,best_volume_change_percent"]
+    rows += [f"{line},{-40 + 7 * k},{-70 + 11 * k}" for k, line in enumerate(lines[1:])]
+    sheet = tmp_path / "cohort.csv"
+    sheet.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    argv = [sys.executable, "-m", "tace_planner", "cohort", "tables", "--from-csv", str(sheet)]
+    out = tmp_path / "png"
+    out.mkdir()
+    done = subprocess.run(
+        [*argv, "--png", str(out)], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    names = sorted(p.name for p in out.glob("*.png"))
+    assert "waterfall_diameters.png" in names
+    assert "waterfall_volume.png" in names
+
+
 def test_pdf_needs_a_pdf_name_and_keeps_other_files(tmp_path: Path, capsys) -> None:
     argv = ["cohort", "tables", "--from-csv", str(COHORT), "--pdf"]
     assert main([*argv, str(tmp_path / "plots.png")]) == 1

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tace_planner.services.cohort import REGRESSION, SURVIVAL, VARIABLES, CohortTables
-from tace_planner.services.cohort_csv import CohortData
+from tace_planner.services.cohort_csv import WATERFALL_COLUMNS, CohortData
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,8 @@ def cohort_plots(
     data: CohortData, tables: CohortTables, waterfall: tuple[WaterfallBar, ...] = ()
 ) -> CohortPlots:
     """The plots of ``tables`` (grouped as computed) over the rows of ``data``; the
-    ``waterfall`` bars when the cases' follow-up measurements are known (the registry)."""
+    ``waterfall`` bars when the cases' follow-up measurements are known (the registry), else
+    from the spreadsheet's optional best-change columns (:data:`WATERFALL_COLUMNS`)."""
     labels = dict(VARIABLES)
     group_column = tables.group_column
     boxes = []
@@ -146,6 +147,12 @@ def cohort_plots(
     )
     fit = tables.regression
     logrank = tables.survival.logrank
+    if not waterfall and any(c in data.columns for c in WATERFALL_COLUMNS):
+        waterfall = tuple(
+            WaterfallBar(r.text("patient") or "", r.text(group_column) or "",
+                         r.number(WATERFALL_COLUMNS[0]), r.number(WATERFALL_COLUMNS[1]))
+            for r in data.rows
+        )  # fmt: skip
     return CohortPlots(
         boxes=tuple(boxes),
         curves=tuple(curves),
