@@ -133,8 +133,9 @@ def run_recist(args: argparse.Namespace) -> int:
     if result.disagreements:
         print(f"{len(result.disagreements)} given response(s) disagree with the rules:")
         for item in result.disagreements:
+            where = f"visit {item['VISITNUM']}" if item["VISITNUM"] else "best response"
             print(
-                f"  {item['USUBJID']} {item['RSEVALID']} visit {item['VISITNUM']} "
+                f"  {item['USUBJID']} {item['RSEVALID']} {where} "
                 f"{item['RSTESTCD']}: given {item['given'] or '—'}, expected "
                 f"{item['expected'] or '—'} ({item['reason']})"
             )

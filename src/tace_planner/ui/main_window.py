@@ -36,6 +36,7 @@ from tace_planner.ui.dialogs.new_case_dialog import NewCaseDialog
 from tace_planner.ui.dialogs.parameters_dialog import ParametersDialog
 from tace_planner.ui.dialogs.settings_dialog import SettingsDialog
 from tace_planner.ui.errors import show_error
+from tace_planner.ui.export_actions import ExportActions
 from tace_planner.ui.followup_dock import add_followup_docks  # follow-up (issue 14)
 from tace_planner.ui.followup_review import add_followup_review_page  # issue 15
 from tace_planner.ui.panels.annotation_panel import AnnotationPanel
@@ -120,10 +121,12 @@ class MainWindow(QMainWindow):
         layout_settings: QSettings | None = None,
         demo: Callable[[str], Task[DemoReport]] | None = None,
         cohort: Callable[[str], tuple[Any, Any]] | None = None,
+        export: Callable[..., Task[Any]] | None = None,
     ) -> None:
         super().__init__(parent)
         self._services = services
         self._cohort = cohort
+        self._export = export
         self._tasks = TaskRunner(self)
         self._case_pk: int | None = None
         self._context = WorkspaceContext()
@@ -293,6 +296,9 @@ class MainWindow(QMainWindow):
         import_action.setShortcut(QKeySequence("Ctrl+I"))
         import_action.triggered.connect(self._on_import_triggered)
         file_menu.addAction(import_action)
+        self.export_actions = ExportActions(self, self._tasks, self._export)
+        file_menu.addAction(self.export_actions.case_action)
+        file_menu.addAction(self.export_actions.cohort_action)
         self.demo_action = self.demo_loader.action
         file_menu.addAction(self.demo_action)
         settings_action = QAction("&Settings…", self)
