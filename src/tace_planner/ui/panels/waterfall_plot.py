@@ -38,7 +38,8 @@ class WaterfallPlot(QWidget):
         super().__init__(parent)
         self.plot = pg.PlotWidget(background="w")
         self.plot.setLabel("bottom", "Cases, sorted by their change")
-        self.plot.addLegend(offset=(-10, 10))
+        # bottom left: bars are sorted from the largest change, so that corner stays empty
+        self.plot.addLegend(offset=(10, -10), brush=(255, 255, 255, 230), pen="#bbbbbb")
         self.note = QLabel("")
         self.note.setWordWrap(True)
         layout = QVBoxLayout(self)
