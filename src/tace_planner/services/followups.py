@@ -17,11 +17,12 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tace_planner.domain.errors import InvalidInputError
 from tace_planner.domain.schedule import (
+    MAX_WINDOW_DAYS,
     CaseEnd,
     FollowupParameters,
     SchedulePreset,
@@ -48,6 +49,7 @@ from tace_planner.services.followup_records import (
     timepoint_row,
     unscheduled_timepoint,
     worklist_select,
+    worklist_statement,
 )
 from tace_planner.services.followup_sync import ScheduleSync
 from tace_planner.services.planning_records import get_case
@@ -248,32 +250,26 @@ class FollowupService:
             raise InvalidInputError("category", f"expected one of {[*CATEGORIES, 'all']}")
         day = today or self.today()
         sunday = week_end(day)
-        earliest_due = day - dt.timedelta(days=90)  # no window reaches further (MAX_WINDOW_DAYS)
-        open_ = TimepointRow.status == OPEN
-        conditions = {
-            "due": and_(
-                open_,
-                TimepointRow.due_on >= earliest_due,
-                TimepointRow.due_on <= sunday,
-                TimepointRow.window_end_on >= day,
-            ),
-            "overdue": and_(open_, TimepointRow.window_end_on < day),
-            "upcoming": and_(open_, TimepointRow.due_on > sunday),
-            "done": TimepointRow.status.in_(DONE_STATES),
-            "all": TimepointRow.status.in_((OPEN, *DONE_STATES)),
+        statement = worklist_statement(
+            category,
+            radiologist=bool(radiologist),
+            modality=bool(modality),
+            case=case_pk is not None,
+            limit=limit is not None,
+        )
+        values = {
+            "day": day,
+            "sunday": sunday,
+            # no window reaches further back than MAX_WINDOW_DAYS: bounds the index range
+            "earliest_due": day - dt.timedelta(days=MAX_WINDOW_DAYS),
+            "radiologist": radiologist,
+            "modality": modality,
+            "case_pk": case_pk,
+            "limit": limit,
         }
-        query = worklist_select(with_study=category in ("done", "all")).where(conditions[category])
-        if radiologist:
-            query = query.where(TimepointRow.radiologist == radiologist)
-        if modality:
-            query = query.where(TimepointRow.modality == modality)
-        if case_pk is not None:
-            query = query.where(TimepointRow.case_pk == case_pk)
-        query = query.order_by(TimepointRow.due_on, TimepointRow.id)
-        if limit is not None:
-            query = query.limit(limit)
         with self._sessions() as session:
-            rows = session.execute(query).all()
+            # Core execution of a prepared statement: no ORM row loading (PERF, issue 14)
+            rows = session.connection().execute(statement, values).all()
             proposed = proposals(session, [r for r in rows if r[12] == OPEN])
         return [timepoint_item(row, day, proposed.get(row[0]), sunday) for row in rows]
 
