@@ -31,6 +31,7 @@ from tace_planner.domain.ttp import SITES
 from tace_planner.services.followup_dto import (
     CATEGORIES,
     DueSession,
+    ImportedStudies,
     MatchCandidate,
     StudyMatch,
     TimepointItem,
@@ -528,6 +529,47 @@ class FollowupService:
                     )
                 )
         return linked
+
+    def studies_imported(
+        self, study_uids: Iterable[str], *, link_at_once: bool = False
+    ) -> ImportedStudies:
+        """After an import: where each new study of a patient in follow-up belongs.
+
+        With ``link_at_once`` (the saved setting "link newly imported studies to their
+        expected follow-up at once") a study whose date lies in exactly one open window of
+        its patient is linked (audited, as :meth:`confirm_match`); every other study of a
+        patient with an open follow-up is returned to be confirmed by the user. Studies
+        already linked, and studies of patients without an open follow-up, are left alone.
+        The schedules of the patients' cases are first brought in step with their signed
+        TACEs.
+        """
+        wanted = set(study_uids)
+        if not wanted:
+            return ImportedStudies()
+        with self._sessions() as session:
+            patient_pks = set(
+                session.scalars(
+                    select(StudyRow.patient_pk).where(StudyRow.study_uid.in_(sorted(wanted)))
+                )
+            )
+            case_pks = sorted(
+                session.scalars(select(CaseRow.id).where(CaseRow.patient_pk.in_(patient_pks)))
+            )
+        for case_pk in case_pks:  # schedules in step with the signed TACEs first
+            self.sync_case(case_pk)
+        linked, to_confirm = [], []
+        for match in self.unmatched_studies(patient_pks):
+            if match.study_uid not in wanted:
+                continue
+            if link_at_once and len(match.candidates) == 1:
+                linked.append(
+                    self.confirm_match(
+                        match.study_uid, timepoint_pk=match.candidates[0].timepoint.pk
+                    )
+                )
+            else:
+                to_confirm.append(match)
+        return ImportedStudies(tuple(linked), tuple(to_confirm))
 
     def unmatched_studies(self, patient_pks: Iterable[int] | None = None) -> list[StudyMatch]:
         """Studies not linked to any timepoint whose patient has an open follow-up, each with

@@ -639,7 +639,14 @@ class MainWindow(QMainWindow):
     def _on_import_triggered(self) -> None:
         dialog = ImportDialog(self._services.studies, self._tasks, self)
         dialog.imported.connect(self.refresh_cases)
+        dialog.studies_imported.connect(self._on_studies_imported)
         dialog.show()
+
+    def _on_studies_imported(self, study_uids: list[str]) -> None:
+        """Match new studies to their follow-ups: linked at once or proposed (the setting)."""
+        text = self.worklist_panel.studies_imported(study_uids)
+        if text:
+            self.statusBar().showMessage(text, 15_000)
 
     def _on_new_case_triggered(self) -> None:
         patient = self.case_list.selected_patient()
@@ -678,7 +685,9 @@ class MainWindow(QMainWindow):
         path = save_settings(
             data_dir=Path(choice.data_dir) if choice.data_dir else None,
             db_url=choice.db_url or None,
+            link_new_studies=choice.link_new_studies,
         )
+        self.worklist_panel.link_at_once = choice.link_new_studies  # at once, not next start
         self.statusBar().showMessage(f"Settings saved to {path}; used at next start", 10_000)
 
     def about_text(self) -> str:
