@@ -14,8 +14,9 @@ Therapy lines, time to progression and the timeline are in
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -53,6 +54,7 @@ from tace_planner.services.followup_records import (
     worklist_statement,
 )
 from tace_planner.services.followup_sync import ScheduleSync
+from tace_planner.services.planning_parameters import parameter_file_text, save_institution_file
 from tace_planner.services.planning_records import get_case
 from tace_planner.store.audit import row_snapshot
 from tace_planner.store.followup_rows import FollowupScheduleRow
@@ -106,6 +108,30 @@ class FollowupService:
         if self._parameters is None:
             self._parameters = load_followup_parameters(self._parameters_dir)
         return self._parameters
+
+    def parameter_file_text(self) -> tuple[str, str]:
+        """The ``followup.json`` in use as (where it comes from, JSON text)."""
+        return parameter_file_text("followup", self._parameters_dir)
+
+    def save_parameters(self, data: Mapping[str, Any]) -> Path | None:
+        """Save the institution's ``followup.json`` (checked, a new version, audited).
+
+        Schedules laid out from now on use the new values and store its version; schedules
+        already laid out keep the values they were made with. Returns the path, or None
+        when nothing changed.
+
+        Raises
+        ------
+        InvalidInputError
+            No parameters folder, or a value breaks its range (the parameter is named);
+            nothing is written then.
+        """
+        path = save_institution_file(
+            self._sessions, self._user, self._parameters_dir, "followup", data
+        )
+        if path is not None:
+            self._parameters = load_followup_parameters(self._parameters_dir)
+        return path
 
     def today(self) -> dt.date:
         """Today by the service's clock."""

@@ -30,6 +30,7 @@ from tace_planner.services.settings import config_file, save_settings
 from tace_planner.ui.contour_workbench import ContourWorkbench
 from tace_planner.ui.demo_loader import DemoLoader
 from tace_planner.ui.dialogs.classification_dialog import ClassificationDialog
+from tace_planner.ui.dialogs.followup_parameters_dialog import FollowupParametersDialog
 from tace_planner.ui.dialogs.help_dialogs import ManualDialog, ShortcutsDialog, menu_shortcuts
 from tace_planner.ui.dialogs.import_dialog import ImportDialog
 from tace_planner.ui.dialogs.new_case_dialog import NewCaseDialog
@@ -318,6 +319,9 @@ class MainWindow(QMainWindow):
         parameters_action = QAction("Planning &parameters and bead catalogue…", self)
         parameters_action.triggered.connect(self._on_parameters_triggered)
         case_menu.addAction(parameters_action)
+        self.followup_parameters_action = QAction("Follow-up &schedule parameters…", self)
+        self.followup_parameters_action.triggered.connect(self._on_followup_parameters_triggered)
+        case_menu.addAction(self.followup_parameters_action)
         self.contour_workbench.build_menu()
         for name in (
             "undo_action",
@@ -677,6 +681,11 @@ class MainWindow(QMainWindow):
         dialog = ParametersDialog(self._services.planning, self)
         dialog.exec()
         self.plan_panel.set_case(self._case_pk)  # recompute with the values now in use
+
+    def _on_followup_parameters_triggered(self) -> None:
+        dialog = FollowupParametersDialog(self._services.followups, self)
+        dialog.exec()
+        self.worklist_panel.reload_presets()  # names of the presets may have changed
 
     def _on_settings_triggered(self) -> None:
         choice = SettingsDialog.ask(self._services.settings, self)

@@ -81,8 +81,7 @@ class WorklistPanel(QWidget):
         self.case_filter.setMaximumWidth(80)
         self.preset = QComboBox()
         self.preset.setToolTip("Follow-up schedule of the selected row's case (audited)")
-        for key, preset in service.parameters.presets.items():
-            self.preset.addItem(preset.label, key)
+        self.reload_presets()
         self.preset.setEnabled(False)
         self.refresh_button = QPushButton("Refresh")
         self.link_button = QPushButton("Link proposed study")
@@ -117,6 +116,17 @@ class WorklistPanel(QWidget):
         self.link_button.clicked.connect(self.link_selected)
         self.table.itemSelectionChanged.connect(self._on_selection)
         self.preset.activated.connect(self._on_preset_chosen)
+
+    def reload_presets(self) -> None:
+        """Fill the preset choice from the follow-up parameters in use (after an edit)."""
+        current = self.preset.currentData()
+        self.preset.blockSignals(True)
+        self.preset.clear()
+        for key, preset in self._service.parameters.presets.items():
+            self.preset.addItem(preset.label, key)
+        if current is not None:
+            self.preset.setCurrentIndex(max(0, self.preset.findData(current)))
+        self.preset.blockSignals(False)
 
     @property
     def items(self) -> list[TimepointItem]:
