@@ -354,3 +354,22 @@ def test_imported_studies_are_proposed_or_linked_at_once_by_the_setting(services
     assert followups.worklist("done", case_pk=case)[0].study_uid == "1.2.IM.1"
     assert _actions(services).count("link_followup_study") == 1
     assert followups.studies_imported(["1.2.NF.1"], link_at_once=True).message() == ""
+
+
+@pytest.mark.parametrize("category", ["due", "overdue", "upcoming"])
+def test_worklist_of_open_timepoints_searches_the_status_due_index(
+    services: Any, category: str
+) -> None:
+    from tace_planner.services.followup_records import worklist_statement
+
+    statement = worklist_statement(category, radiologist=False, modality=False, case=False,
+                                   limit=False)  # fmt: skip
+    compiled = statement.compile(services.engine)
+    values = {"day": "2026-12-02", "sunday": "2026-12-06", "earliest_due": "2026-09-03"}
+    parameters = tuple(values.get(n, compiled.params.get(n)) for n in compiled.positiontup or ())
+    with services.engine.connect() as connection:
+        plan = [str(r[-1]) for r in connection.exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {compiled}", parameters)]  # fmt: skip
+    first = plan[0]
+    assert first.startswith("SEARCH timepoint USING INDEX ix_timepoint_status_due_on"), plan
+    assert "due_on" in first.split("(", 1)[1]  # a range of due dates, not every open row
