@@ -44,7 +44,7 @@ def course(services: Any) -> tuple[FollowupService, TherapyService, int]:
 
 
 def test_worklist_shows_categories_filters_and_links_the_proposed_study(
-    qtbot: Any, course: Any
+    qtbot: Any, course: Any, services: Any
 ) -> None:
     from tace_planner.ui.panels.worklist_panel import COLUMNS, WorklistPanel
 
@@ -83,6 +83,17 @@ def test_worklist_shows_categories_filters_and_links_the_proposed_study(
     assert "schedule 1, 3, 6, 9, 12 months" in panel.message.text()
     preset, _ = followups.schedule_preset(overdue_case)
     assert preset.key == "months"
+    from sqlalchemy import select
+
+    from tace_planner.store.models import AuditEventRow
+
+    with services.session_factory() as session:  # the choice is audited, with before/after
+        [event] = session.scalars(
+            select(AuditEventRow).where(AuditEventRow.action == "choose_followup_preset")
+        ).all()
+        assert (event.before, event.after) == (
+            {"followup_preset": ""}, {"followup_preset": "months"}
+        )  # fmt: skip
     panel.set_category("done")
     assert [item.study_uid for item in panel.items] == ["1.2.W1.1", "1.2.W1.2", "1.2.W1.3"]
     panel.case_filter.setText("abc")
