@@ -65,6 +65,20 @@ def increased_by_at_least(value: Decimal, reference: Decimal, percent: Decimal) 
     return (value - reference) * HUNDRED >= percent * reference
 
 
+def progression_sources(target: str | None, non_target: str | None, new_lesions: str) -> str:
+    """What progressed (target, non-target, an unequivocal new lesion), "" when nothing did."""
+    hits = [
+        name
+        for name, hit in (
+            ("target", target == "PD"),
+            ("non-target", non_target == "PD"),
+            ("an unequivocal new lesion", new_lesions == "unequivocal"),
+        )
+        if hit
+    ]
+    return " and ".join(hits)
+
+
 def fmt(value: Decimal | None, unit: str = "") -> str:
     """A decimal for the explanation, without trailing zeros."""
     if value is None:

@@ -20,7 +20,7 @@ class ResponseParameters:
     threshold (−30 %, +20 %, +5 mm) is compared exactly, not with float rounding.
     """
 
-    version: str = "1"
+    version: str = "2"
     recist_pr_decrease_percent: Decimal = Decimal(30)
     recist_pd_increase_percent: Decimal = Decimal(20)
     recist_pd_absolute_mm: Decimal = Decimal(5)
@@ -31,6 +31,8 @@ class ResponseParameters:
     sd_min_days: int = 42
     mrecist_pr_decrease_percent: Decimal = Decimal(30)
     mrecist_pd_increase_percent: Decimal = Decimal(20)
+    mrecist_new_lesion_min_mm: Decimal = Decimal(10)
+    mrecist_new_lesion_growth_mm: Decimal = Decimal(10)
     easl_pr_decrease_percent: Decimal = Decimal(50)
     easl_pd_increase_percent: Decimal = Decimal(25)
     choi_size_pr_decrease_percent: Decimal = Decimal(10)

@@ -42,6 +42,7 @@ from tace_planner.domain.response.base import (
     decreased_by_at_least,
     fmt,
     increased_by_at_least,
+    progression_sources,
 )
 from tace_planner.domain.response.parameters import DEFAULT_RESPONSE, ResponseParameters, decimal
 
@@ -315,17 +316,9 @@ def overall_response(
 
     if new_lesions not in NEW_LESION_STATES:
         raise ValueError(f"new_lesions must be one of {NEW_LESION_STATES}")
-    if target == "PD" or non_target == "PD" or new_lesions == "unequivocal":
-        which = [
-            name
-            for name, hit in (
-                ("target", target == "PD"),
-                ("non-target", non_target == "PD"),
-                ("unequivocal new lesion", new_lesions == "unequivocal"),
-            )
-            if hit
-        ]
-        return done("PD", "progression of " + " and ".join(which))
+    progressed = progression_sources(target, non_target, new_lesions)
+    if progressed:
+        return done("PD", "progression of " + progressed)
     note = " (an equivocal new lesion is not progression; re-assess at the next visit)"
     if target is None:
         if non_target is None:

@@ -1,0 +1,147 @@
+"""mRECIST non-target response, new lesions and overall response (Lencioni and Llovet 2010)."""
+
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+
+import pytest
+
+from tace_planner.domain.response.mrecist import (
+    IR_SD,
+    MrecistNonTarget,
+    NewLesionObservation,
+    new_lesion_status,
+    non_target_response,
+    overall_response,
+)
+from tace_planner.domain.response.other import mrecist_response
+from tace_planner.domain.response.parameters import ResponseParameters
+
+
+@pytest.mark.parametrize(
+    ("lesion", "expected"),
+    [
+        (NewLesionObservation("N1", 10.0, True, washout=True), "unequivocal"),  # 1 cm exactly
+        (NewLesionObservation("N1", 9.9, True, washout=True), "equivocal"),  # under 1 cm
+        (NewLesionObservation("N1", 15.0, True), "unequivocal"),  # washout not assessed
+        (NewLesionObservation("N1", 15.0, True, washout=False), "equivocal"),  # atypical
+        (NewLesionObservation("N1", 15.0, False, interval_growth_mm=10.0), "unequivocal"),
+        (NewLesionObservation("N1", 15.0, False, interval_growth_mm=9.9), "equivocal"),
+        (NewLesionObservation("N1", 9.0, False, interval_growth_mm=12.0), "equivocal"),
+        (NewLesionObservation("N1", None, True, washout=True), "equivocal"),  # not measured
+    ],
+)
+def test_new_lesion_rules(lesion, expected):
+    result = new_lesion_status([lesion])
+    assert result.category == expected
+    assert "N1" in result.explanation.inputs
+    assert "Lencioni" in result.explanation.source
+
+
+def test_new_lesions_none_and_one_proven_among_equivocal():
+    assert new_lesion_status([]).category == "none"
+    result = new_lesion_status(
+        [NewLesionObservation("N1", 6.0, True), NewLesionObservation("N2", 12.0, True)]
+    )
+    assert result.category == "unequivocal"
+    assert "N2" in result.rule
+    assert "N1" not in result.rule
+
+
+def test_new_lesion_threshold_comes_from_the_parameters():
+    strict = ResponseParameters(mrecist_new_lesion_min_mm=Decimal(20))
+    assert new_lesion_status([NewLesionObservation("N1", 15.0, True)], strict).category == (
+        "equivocal"
+    )
+
+
+@pytest.mark.parametrize(
+    ("states", "expected"),
+    [
+        (("not_enhancing", "not_enhancing"), "CR"),
+        (("not_enhancing", "enhancing"), IR_SD),
+        (("enhancing", "unequivocal_progression"), "PD"),
+        (("enhancing", "not_evaluated"), "NE"),
+        (("unequivocal_progression", "not_evaluated"), "PD"),
+    ],
+)
+def test_non_target_response(states, expected):
+    lesions = [MrecistNonTarget(f"NT{n}", s) for n, s in enumerate(states, start=1)]
+    result = non_target_response(lesions)
+    assert result is not None
+    assert result.category == expected
+    assert result.criterion == "mRECIST"
+
+
+def test_effusion_progresses_only_with_cytology():
+    growing = MrecistNonTarget("ascites", "unequivocal_progression", effusion=True)
+    result = non_target_response([growing])
+    assert result is not None
+    assert result.category == IR_SD
+    assert "cytological" in result.explanation.inputs["ascites"]
+    proven = MrecistNonTarget(
+        "ascites", "unequivocal_progression", effusion=True, cytology_confirmed=True
+    )
+    assert non_target_response([proven]).category == "PD"  # type: ignore[union-attr]
+    assert non_target_response([]) is None
+
+
+@pytest.mark.parametrize(
+    ("target", "non_target", "new", "expected"),
+    [
+        # The rows of the published overall response table.
+        ("CR", "CR", "none", "CR"),
+        ("CR", IR_SD, "none", "PR"),
+        ("PR", IR_SD, "none", "PR"),
+        ("PR", "CR", "none", "PR"),
+        ("SD", IR_SD, "none", "SD"),
+        ("SD", "CR", "none", "SD"),
+        ("PD", "CR", "none", "PD"),
+        ("CR", "PD", "none", "PD"),
+        ("CR", "CR", "unequivocal", "PD"),
+        # Choices written down in the module.
+        ("CR", "CR", "equivocal", "PR"),
+        ("SD", IR_SD, "equivocal", "SD"),
+        ("CR", None, "none", "CR"),
+        ("CR", "NE", "none", "PR"),
+        ("PR", "NE", "none", "PR"),
+        ("NE", IR_SD, "none", "NE"),
+        ("NE", IR_SD, "unequivocal", "PD"),
+        (None, "CR", "none", "CR"),
+        (None, "CR", "equivocal", IR_SD),
+        (None, IR_SD, "none", IR_SD),
+        (None, None, "none", "NE"),
+    ],
+)
+def test_overall_response_table(target, non_target, new, expected):
+    result = overall_response(target, non_target, new)
+    assert result.category == expected
+    assert result.explanation.inputs["new lesions"] == new
+    assert "hepatocellular" in result.validated_for
+
+
+def test_overall_pd_exactly_when_a_column_progresses():
+    for target, non_target, new in itertools.product(
+        ("CR", "PR", "SD", "PD", "NE", None),
+        ("CR", IR_SD, "PD", "NE", None),
+        ("none", "equivocal", "unequivocal"),
+    ):
+        progressed = "PD" in (target, non_target) or new == "unequivocal"
+        assert (overall_response(target, non_target, new).category == "PD") is progressed
+
+
+def test_overall_refuses_an_unknown_new_lesion_state():
+    with pytest.raises(ValueError, match="new_lesions"):
+        overall_response("CR", "CR", "maybe")  # type: ignore[arg-type]
+
+
+def test_worked_case_viable_target_gone_enhancing_non_target_is_pr():
+    """Chemoembolised HCC: viable sum 52 → 0 mm, one non-target still enhancing."""
+    target = mrecist_response(52.0, 0.0)
+    non_target = non_target_response([MrecistNonTarget("NT1", "enhancing")])
+    new = new_lesion_status([NewLesionObservation("N1", 8.0, True, washout=True)])
+    assert (target.category, non_target.category, new.category) == ("CR", IR_SD, "equivocal")  # type: ignore[union-attr]
+    result = overall_response(target.category, non_target.category, new.category)  # type: ignore[union-attr, arg-type]
+    assert result.category == "PR"
+    assert "target CR with non-target IR/SD" in result.rule
