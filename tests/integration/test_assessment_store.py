@@ -3,22 +3,18 @@ the timeline shows the stored RECIST 1.1 labels; mRECIST's overall response on a
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from followup_seed import add_case, add_measurement, add_study, clock, sign_tace
+from followup_seed import add_response_course
 from tace_planner.cli import main
-from tace_planner.services.followups import FollowupService
 from tace_planner.store.assessment_rows import AssessmentRow
 from tace_planner.store.models import AuditEventRow, LesionRow, MeasurementRow, SegmentationRow
 
 pytestmark = pytest.mark.db
-D = dt.date
-FOLLOW_UPS = (D(2026, 5, 11), D(2026, 8, 11), D(2026, 11, 11))
 
 
 def _enhancing(factory: Any, case_pk: int, fractions: dict[tuple[str, int], float]) -> None:
@@ -46,20 +42,7 @@ def course(services: Any) -> tuple[Any, int]:
     mRECIST target CR), 0.5 at the third.
     """
     factory = services.session_factory
-    case = add_case(factory, "S1", baseline_on=D(2026, 3, 1))
-    sign_tace(factory, case, D(2026, 3, 16))
-    followups = FollowupService(factory, "dr rad", clock=clock())
-    followups.sync_case(case)
-    for number, on in enumerate(FOLLOW_UPS, start=1):
-        add_study(factory, "S1", f"1.2.S1.{number}", on)
-        followups.confirm_match(f"1.2.S1.{number}")
-    sizes = {0: (100, 65, 40.0, 12.0), 1: (40, 23, 4.0, 1.0), 2: (41, 24, 4.2, 1.1),
-             3: (50, 40, 8.0, 4.0)}  # fmt: skip
-    for number, (d1, d2, v1, v2) in sizes.items():
-        uid = f"1.2.S1.{number}"
-        add_measurement(factory, case, uid, "F1", v1, d1)
-        add_measurement(factory, case, uid, "F2", v2, d2)
-    add_measurement(factory, case, "1.2.S1.3", "F3", 2.0, 12)
+    case, _ = add_response_course(factory, "S1")
     fractions = {(name, n): 1.0 if n == 0 else 0.0 for name in ("F1", "F2") for n in range(3)}
     fractions |= {("F1", 3): 0.5, ("F2", 3): 0.5, ("F3", 3): 0.5}
     _enhancing(factory, case, fractions)
