@@ -100,7 +100,9 @@ class SpiderPlot(QWidget):
         """The stored overall response above each assessed timepoint, on a dotted line."""
         changes = [c for lesion in course.lesions for c in lesion.diameter_change_percent
                    if c is not None]  # fmt: skip
-        top = max([GUIDES[-1][0], *changes]) + 12.0
+        bottom = min([GUIDES[0][0], *changes]) - 5.0
+        highest = max([GUIDES[-1][0], *changes]) + 5.0
+        top = highest + 0.1 * (highest - bottom)  # a band above the lines for the labels
         for point, day in zip(course.timepoints, course.days, strict=True):
             category = responses.get(point.label)
             if not category or day is None:
@@ -109,16 +111,15 @@ class SpiderPlot(QWidget):
                 pos=day, angle=90, pen=pg.mkPen("#bbbbbb", width=1, style=Qt.PenStyle.DotLine),
             ))  # fmt: skip
             text = pg.TextItem(category, color=_RESPONSE_COLOURS.get(category, "#333333"),
-                               anchor=(0.5, 1.0))  # fmt: skip
+                               anchor=(0.5, 0.0))  # fmt: skip
             font = text.textItem.font()
             font.setBold(True)
             text.setFont(font)
-            text.setPos(day, top)
+            text.setPos(day, top)  # hangs below the top edge, inside the view
             self.plot.addItem(text)
             self.labels[point.label] = (float(day), category)
         if self.labels:  # text items do not widen the automatic range: make room for them
-            bottom = min([GUIDES[0][0], *changes]) - 10.0
-            self.plot.setYRange(bottom, top + 6.0, padding=0)
+            self.plot.setYRange(bottom, top, padding=0)
 
     def export_png(self, path: Path, width: int = 900) -> Path:
         """Write the plot as a PNG image."""
