@@ -100,3 +100,29 @@ def test_timeline_shows_the_stored_response_label(qtbot, course):
     texts = [i.toPlainText() for i in panel.events.items if isinstance(i, pg.TextItem)]
     assert "PR" in texts
     panel.close()
+
+
+def test_a_refused_assessment_is_said_and_the_page_keeps_working(qtbot, course):
+    from tace_planner.domain.errors import InvalidInputError
+    from tace_planner.ui.followup_review import FollowupReviewPage
+    from tace_planner.ui.tasks import TaskRunner
+
+    services, case = course
+
+    class Refusing:
+        def stored(self, case_pk: int) -> list[Any]:
+            return []
+
+        def assess(self, case_pk: int, label: str) -> Any:
+            raise InvalidInputError("timepoint", f"{label} has no measurements")
+
+    runner = TaskRunner()
+    page = FollowupReviewPage(services.propagation, runner, assessments=Refusing())
+    qtbot.addWidget(page)
+    page.set_case(case)
+    page.responses.assess_button.click()
+    qtbot.waitUntil(lambda: page.message.text().startswith("Cannot assess"), timeout=60_000)
+    assert "TACE 1 follow-up 1 has no measurements" in page.message.text()
+    assert page.responses.assess_button.isEnabled()
+    assert runner.shutdown()
+    page.close()

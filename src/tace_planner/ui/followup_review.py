@@ -356,13 +356,29 @@ class FollowupReviewPage(QWidget):
         case_pk, label = self.case_pk, self.timepoints.currentText()
         if not label:
             return
-        self.responses.assess_button.setEnabled(False)
-        self.message.setText(f"Assessing {label}…")
-        self._tasks.submit(
+        self._run(
+            self.responses.assess_button,
+            f"Assessing {label}…",
             _assess_task(self._assessments, case_pk, label),
-            title="Assessing the follow-up",
-            on_result=self._assessed,
-            on_error=self._failed_assessment,
+            "Assessing the follow-up",
+            self._assessed,
+            "assess",
+        )
+
+    def _run(
+        self,
+        button: QPushButton,
+        message: str,
+        task: Any,
+        title: str,
+        on_result: Callable[[Any], None],
+        verb: str,
+    ) -> None:
+        """Submit ``task`` off the GUI thread, ``button`` disabled until it ends."""
+        button.setEnabled(False)
+        self.message.setText(message)
+        self._tasks.submit(
+            task, title=title, on_result=on_result, on_error=lambda e: self._failed(verb, e)
         )
 
     def _assessed(self, result: dict[str, Any]) -> None:
@@ -372,10 +388,6 @@ class FollowupReviewPage(QWidget):
         )
         if self.case_pk is not None:
             self.show_course(self.case_pk)
-        self._set_enabled()
-
-    def _failed_assessment(self, error: BaseException) -> None:
-        self.message.setText(f"Cannot assess: {error}")
         self._set_enabled()
 
     def set_case(self, case_pk: int | None) -> None:
@@ -405,13 +417,13 @@ class FollowupReviewPage(QWidget):
         if self.case_pk is None or not self.timepoints.currentText():
             return
         case_pk, label = self.case_pk, self.timepoints.currentText()
-        self.propose_button.setEnabled(False)
-        self.message.setText(f"Registering {label} to the baseline…")
-        self._tasks.submit(
+        self._run(
+            self.propose_button,
+            f"Registering {label} to the baseline…",
             _propose_task(self._propagation, case_pk, label),
-            title="Proposing follow-up contours",
-            on_result=self._show,
-            on_error=self._failed,
+            "Proposing follow-up contours",
+            self._show,
+            "propose",
         )
 
     def _show(self, result: tuple[Any, Any]) -> None:
@@ -420,8 +432,8 @@ class FollowupReviewPage(QWidget):
         self.message.setText(item.registration.message)
         self._set_enabled()
 
-    def _failed(self, error: BaseException) -> None:
-        self.message.setText(f"Cannot propose: {error}")
+    def _failed(self, verb: str, error: BaseException) -> None:
+        self.message.setText(f"Cannot {verb}: {error}")
         self._set_enabled()
 
     def _confirm(self, item: Any, names: list[str]) -> Any:
