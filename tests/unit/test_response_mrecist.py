@@ -6,9 +6,12 @@ import itertools
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tace_planner.domain.response.mrecist import (
     IR_SD,
+    NON_TARGET_STATES,
     MrecistNonTarget,
     NewLesionObservation,
     new_lesion_status,
@@ -145,3 +148,23 @@ def test_worked_case_viable_target_gone_enhancing_non_target_is_pr():
     result = overall_response(target.category, non_target.category, new.category)  # type: ignore[union-attr, arg-type]
     assert result.category == "PR"
     assert "target CR with non-target IR/SD" in result.rule
+
+
+@given(
+    st.lists(st.sampled_from(NON_TARGET_STATES), min_size=1, max_size=6),
+    st.lists(
+        st.tuples(
+            st.floats(0, 40, allow_nan=False), st.booleans(), st.sampled_from([None, True, False])
+        ),
+        max_size=4,
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_result_does_not_depend_on_lesion_order(states, new, rng):
+    non_targets = [MrecistNonTarget(f"NT{n}", s) for n, s in enumerate(states)]
+    news = [NewLesionObservation(f"N{n}", d, a, w) for n, (d, a, w) in enumerate(new)]
+    shuffled_nt, shuffled_new = non_targets[:], news[:]
+    rng.shuffle(shuffled_nt)
+    rng.shuffle(shuffled_new)
+    assert non_target_response(non_targets).category == non_target_response(shuffled_nt).category  # type: ignore[union-attr]
+    assert new_lesion_status(news).category == new_lesion_status(shuffled_new).category
