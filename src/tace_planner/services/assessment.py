@@ -257,7 +257,7 @@ class AssessmentService:
             )
             result["stored"] = True
             result["note"] = (
-                "stored; assessing this follow-up again supersedes it (the older one is kept)"
+                "stored; assessing this follow-up again supersedes it, and the older one is kept"
             )
         return result
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -44,6 +45,26 @@ class Response:
             "validated_for": self.validated_for,
             "explanation": self.explanation.to_json(),
         }
+
+
+def verdict(
+    criterion: str,
+    validated_for: str,
+    what: str,
+    formula: str,
+    source: str,
+    inputs: Mapping[str, str],
+    category: str,
+    rule: str,
+) -> Response:
+    """A :class:`Response` whose explanation reads "<what>: <rule>" with ``category``."""
+    return Response(
+        criterion,
+        category,
+        rule,
+        Explanation(f"{what}: {rule}", formula, inputs, category, source),
+        validated_for,
+    )
 
 
 def change_percent(value: Decimal, reference: Decimal) -> Decimal | None:

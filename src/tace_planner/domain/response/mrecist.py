@@ -42,8 +42,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from tace_planner.domain.explanation import Explanation
-from tace_planner.domain.response.base import Response, fmt, progression_sources
+from tace_planner.domain.response.base import Response, fmt, progression_sources, verdict
 from tace_planner.domain.response.other import HCC, MRECIST
 from tace_planner.domain.response.parameters import DEFAULT_RESPONSE, ResponseParameters, decimal
 from tace_planner.domain.response.recist import NEW_LESION_STATES, NewLesions
@@ -63,13 +62,7 @@ IR_SD = "IR/SD"
 
 def _response(category: str, rule: str, what: str, formula: str, inputs: dict[str, str],
               source: str = SOURCE) -> Response:  # fmt: skip
-    return Response(
-        MRECIST,
-        category,
-        rule,
-        Explanation(f"mRECIST {what}: {rule}", formula, inputs, category, source),
-        HCC,
-    )
+    return verdict(MRECIST, HCC, f"mRECIST {what}", formula, source, inputs, category, rule)
 
 
 @dataclass(frozen=True)

@@ -22,13 +22,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tace_planner.domain.explanation import Explanation
 from tace_planner.domain.response.base import (
     Response,
     change_percent,
     decreased_by_at_least,
     fmt,
     increased_by_at_least,
+    verdict,
 )
 from tace_planner.domain.response.parameters import DEFAULT_RESPONSE, ResponseParameters, decimal
 
@@ -119,18 +119,16 @@ def threshold_response(
     }
 
     def done(category: str, rule: str) -> Response:
-        return Response(
+        formula = f"change = ({quantity} − reference) / reference"
+        return verdict(
             criterion,
+            spec.validated_for,
+            f"{criterion} response",
+            formula,
+            source,
+            inputs,
             category,
             rule,
-            Explanation(
-                f"{criterion} response: {rule}",
-                f"change = ({quantity} − reference) / reference",
-                inputs,
-                category,
-                source,
-            ),
-            spec.validated_for,
         )
 
     if new_lesions:
@@ -218,18 +216,16 @@ def choi_response(
     )
 
     def done(category: str, rule: str) -> Response:
-        return Response(
+        formula = "size change and attenuation change from baseline"
+        return verdict(
             criterion,
+            GIST,
+            f"{criterion} response",
+            formula,
+            source + "; " + p.source(*_CHOI_NAMES),
+            inputs,
             category,
             rule,
-            Explanation(
-                f"{criterion} response: {rule}",
-                "size change and attenuation change from baseline",
-                inputs,
-                category,
-                source + "; " + p.source(*_CHOI_NAMES),
-            ),
-            GIST,
         )
 
     if new_lesions:
