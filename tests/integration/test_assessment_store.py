@@ -154,3 +154,18 @@ def test_migration_0005_goes_down_to_0004_and_back(course):
     assert services.assessments.stored(case) == []  # the table is new and empty
     services.assessments.assess(case, "TACE 1 follow-up 1", ["recist"])
     assert [s.category for s in services.assessments.stored(case)] == ["PR"]
+
+
+def test_two_current_rows_from_two_workstations_show_the_newer(course):
+    services, case = course
+    first = services.assessments.assess(case, "TACE 1 follow-up 1", ["recist"])
+    with services.session_factory() as session:  # another workstation, at the same moment
+        row = session.get(AssessmentRow, first["assessment_ids"]["recist"])
+        session.add(AssessmentRow(case_pk=case, timepoint_pk=row.timepoint_pk,
+                                  criterion="recist", category="SD", rule="other reader",
+                                  parameters_version="2", created_by="dr other"))  # fmt: skip
+        session.commit()
+    [shown] = services.assessments.stored(case)
+    assert (shown.category, shown.created_by) == ("SD", "dr other")
+    points = {p.label: p.response for p in services.therapy.timeline(case).points}
+    assert points["TACE 1 follow-up 1"] == "SD"

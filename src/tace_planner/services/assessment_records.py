@@ -147,16 +147,24 @@ def stored_assessments(
             for row, point in rows
         ]
     items.sort(key=lambda a: (a.imaged_on or dt.date.max, a.timepoint, a.criterion, -a.pk))
+    if not include_superseded:
+        # Two workstations assessing at once may both leave a current row: the newer wins.
+        newest: dict[tuple[int, str], StoredAssessment] = {}
+        for item in items:  # newest first within a timepoint and criterion
+            newest.setdefault((item.timepoint_pk, item.criterion), item)
+        items = [a for a in items if newest[(a.timepoint_pk, a.criterion)] is a]
     return items
 
 
 def current_categories(session: Session, case_pk: int, criterion: str = "recist") -> dict[int, str]:
     """Timepoint id → the current category of ``criterion`` (for the timeline)."""
     rows = session.execute(
-        select(AssessmentRow.timepoint_pk, AssessmentRow.category).where(
+        select(AssessmentRow.timepoint_pk, AssessmentRow.category)
+        .where(
             AssessmentRow.case_pk == case_pk,
             AssessmentRow.criterion == criterion,
             AssessmentRow.status == CURRENT,
         )
+        .order_by(AssessmentRow.id)
     ).all()
-    return {timepoint_pk: category for timepoint_pk, category in rows}
+    return {timepoint_pk: category for timepoint_pk, category in rows}  # the newest wins
