@@ -126,3 +126,28 @@ def test_a_refused_assessment_is_said_and_the_page_keeps_working(qtbot, course):
     assert page.responses.assess_button.isEnabled()
     assert runner.shutdown()
     page.close()
+
+
+def test_a_broken_response_file_is_said_on_the_page(qtbot, course):
+    from tace_planner.domain.errors import InvalidInputError
+    from tace_planner.ui.followup_review import FollowupReviewPage
+    from tace_planner.ui.tasks import TaskRunner
+
+    services, case = course
+    folder = services.settings.data_dir / "parameters"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "response.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(InvalidInputError, match=r"response\.json"):
+        services.assessments  # noqa: B018
+    runner = TaskRunner()
+    page = FollowupReviewPage(
+        services.propagation, runner, assessments=None,
+        assessments_problem="Responses unavailable: response.json is not valid JSON",
+    )  # fmt: skip
+    qtbot.addWidget(page)
+    page.set_case(case)
+    assert page.tabs.indexOf(page.responses) >= 0
+    assert page.responses.note.text().startswith("Responses unavailable")
+    assert not page.responses.assess_button.isEnabled()
+    assert runner.shutdown()
+    page.close()

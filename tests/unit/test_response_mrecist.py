@@ -168,3 +168,25 @@ def test_result_does_not_depend_on_lesion_order(states, new, rng):
     rng.shuffle(shuffled_new)
     assert non_target_response(non_targets).category == non_target_response(shuffled_nt).category  # type: ignore[union-attr]
     assert new_lesion_status(news).category == new_lesion_status(shuffled_new).category
+
+
+def test_a_version_1_parameter_file_keeps_the_new_lesion_defaults(tmp_path):
+    import importlib.resources
+    import json
+
+    from tace_planner.services.response_parameters import RESPONSE_FILE, load_response_parameters
+
+    shipped = importlib.resources.files("tace_planner.resources") / "parameters" / RESPONSE_FILE
+    data = json.loads(shipped.read_text(encoding="utf-8"))
+    data["version"] = "1"
+    del data["values"]["mrecist_new_lesion_min_mm"]
+    del data["values"]["mrecist_new_lesion_growth_mm"]
+    data["values"]["mrecist_pd_increase_percent"]["value"] = 25  # an institution's change
+    (tmp_path / RESPONSE_FILE).write_text(json.dumps(data), encoding="utf-8")
+    old = load_response_parameters(tmp_path)
+    assert old.version == "1"
+    assert old.mrecist_pd_increase_percent == Decimal(25)
+    assert old.mrecist_new_lesion_min_mm == Decimal(10)
+    assert new_lesion_status([NewLesionObservation("N1", 10.0, True)], old).category == (
+        "unequivocal"
+    )

@@ -272,6 +272,7 @@ class FollowupReviewPage(QWidget):
         *,
         assessments: Any = None,
         can_assess: bool = True,
+        assessments_problem: str = "",
     ) -> None:
         from PySide6.QtWidgets import QComboBox, QTabWidget
 
@@ -297,7 +298,8 @@ class FollowupReviewPage(QWidget):
         self.tabs.addTab(self.review, "Baseline and follow-up")
         self.tabs.addTab(self.spider, "Spider plot")
         self.responses = ResponseTable()
-        if assessments is not None:
+        self.responses.problem = assessments_problem
+        if assessments is not None or assessments_problem:
             self.tabs.addTab(self.responses, "Responses")
             self.responses.assess_requested.connect(self.assess)
         self.waterfall = WaterfallPlot()
@@ -461,12 +463,19 @@ def _assess_task(assessments: Any, case_pk: int, label: str) -> Any:
 
 def add_followup_review_page(window: Any, services: Any, tasks: Any) -> FollowupReviewPage:
     """Add the Follow-up workspace's page to the main window; it follows the case list."""
+    from tace_planner.domain.errors import TacePlannerError
+
+    try:
+        assessments, problem = services.assessments, ""
+    except TacePlannerError as error:  # e.g. a broken response.json: the window still opens
+        assessments, problem = None, f"Responses unavailable: {error}"
     page = FollowupReviewPage(
         services.propagation,
         tasks,
         services.cases.list_cases,
-        assessments=services.assessments,
+        assessments=assessments,
         can_assess=not services.read_only,
+        assessments_problem=problem,
     )
     page.setObjectName("followup_review_page")
     window.pages.addWidget(page)

@@ -66,6 +66,8 @@ class ResponseTable(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(validation)
         self._cells: dict[tuple[str, str], str] = {}
+        self.problem = ""
+        """Why no assessment can be shown (e.g. a broken parameter file); "" when none."""
 
     def show_stored(self, stored: Sequence[Any]) -> None:
         """Show the current stored assessments (ordered by imaging date, as given)."""
@@ -90,9 +92,12 @@ class ResponseTable(QWidget):
             self._cells[(item.timepoint, item.criterion)] = item.category
         self.table.resizeColumnsToContents()
         self.note.setText(
-            f"Stored responses at {len(rows)} timepoint(s); hover a cell for the rule."
-            if rows
-            else "No stored assessment yet: choose a follow-up and assess it."
+            self.problem
+            or (
+                f"Stored responses at {len(rows)} timepoint(s); hover a cell for the rule."
+                if rows
+                else "No stored assessment yet: choose a follow-up and assess it."
+            )
         )
 
     def category(self, timepoint: str, criterion: str) -> str:
