@@ -35,6 +35,12 @@ from PySide6.QtWidgets import (
 )
 
 _WINDOW_HU = (-135.0, 215.0)  # soft tissue: level 40, width 350
+VIEWS_MIN_HEIGHT_PX = 240
+EMPTY_REVIEW_HINT = (
+    "Choose the follow-up and press “Propose contours from the baseline”: the baseline "
+    "and the follow-up then show here side by side, linked through the registration, with "
+    "each lesion's proposed contour to confirm."
+)
 
 
 class _AxialPanel(QWidget):
@@ -120,7 +126,7 @@ class FollowupReview(QWidget):
         self.follow_up = _AxialPanel("Follow-up", (255, 140, 0))
         self.slider = QSlider(Qt.Orientation.Vertical)
         self.slider.valueChanged.connect(self.show_baseline_slice)
-        self.quality = QLabel("")
+        self.quality = QLabel(EMPTY_REVIEW_HINT)
         self.quality.setWordWrap(True)
         self.table = QTableWidget(0, 0)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
@@ -129,6 +135,7 @@ class FollowupReview(QWidget):
         self.confirm_button.clicked.connect(self._confirm_checked)
         self.status = QLabel("")
         views = QWidget()
+        views.setMinimumHeight(VIEWS_MIN_HEIGHT_PX)  # the table below never squeezes the images
         row = QHBoxLayout(views)
         row.addWidget(self.baseline)
         row.addWidget(self.follow_up)
@@ -280,7 +287,7 @@ class FollowupReviewPage(QWidget):
         self.timepoints = QComboBox()
         self.propose_button = QPushButton("Propose contours from the baseline")
         self.propose_button.clicked.connect(self.propose)
-        self.message = QLabel("Choose a case in the case list.")
+        self.message = QLabel("Choose a case in the worklist or in the case list.")
         self.message.setWordWrap(True)
         self.review = FollowupReview(confirm=self._confirm)
         self.spider = SpiderPlot()
@@ -383,13 +390,3 @@ def _propose_task(propagation: Any, case_pk: int, label: str) -> Any:
     yield Progress(0, 1, f"Registering {label} to the baseline")
     item = propagation.propose(case_pk, label)
     return item, propagation.course(case_pk)
-
-
-def add_followup_review_page(window: Any, services: Any, tasks: Any) -> FollowupReviewPage:
-    """Add the Follow-up workspace's page to the main window; it follows the case list."""
-    page = FollowupReviewPage(services.propagation, tasks, services.cases.list_cases)
-    page.setObjectName("followup_review_page")
-    window.pages.addWidget(page)
-    window._page_widgets["follow_up_review"] = page
-    window.case_list.case_selected.connect(page.set_case)
-    return page
