@@ -99,9 +99,26 @@ def test_the_follow_up_page_gives_the_worklist_the_width_and_the_images_room(
     assert window.worklist_panel.width() >= 0.9 * page.width()
     assert window.worklist_panel.table.height() >= 100  # a few rows, not a strip
     review = window.followup_review
-    assert review.review.baseline.graphics.height() >= VIEWS_MIN_HEIGHT_PX - 40
+    images = review.review.baseline.graphics
+    assert images.height() >= VIEWS_MIN_HEIGHT_PX - 40
+    assert images.height() > review.review.table.height()  # the images, not the empty table
     tabs = review.tabs
     tabs.setCurrentWidget(window.timeline_panel)
     qtbot.wait(20)
     assert window.timeline_panel.width() >= 0.9 * page.width()
     assert "All" in window.worklist_panel.message.text()  # an empty list says what to do
+
+
+@pytest.mark.parametrize("size", SCREENS[:2])
+def test_the_lesions_dock_shows_every_column(qtbot, window, size) -> None:
+    window.enter_workspace("plan")
+    _settle(qtbot, window, size)
+    window._fit_first_start()
+    dock = window.findChild(QDockWidget, "lesion_dock")
+    dock.raise_()
+    table = window.lesion_panel.table
+    qtbot.waitUntil(lambda: table.rowCount() == 8)  # the liver and seven foci
+    qtbot.wait(50)
+    header = table.horizontalHeader()
+    assert header.length() <= table.viewport().width()
+    assert not table.horizontalScrollBar().isVisible()

@@ -152,8 +152,21 @@ class FollowupReview(QWidget):
         splitter.addWidget(views)
         splitter.addWidget(lower)
         splitter.setStretchFactor(0, 3)
+        splitter.setChildrenCollapsible(False)
+        self._splitter = splitter
+        self._sized = False
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
+
+    def showEvent(self, event: Any) -> None:
+        """At the first showing, give the images three quarters of the height, the table the
+        rest (by their size hints alone the empty table took more than the images)."""
+        super().showEvent(event)
+        height = self._splitter.height()
+        if not self._sized and height > 0:
+            self._sized = True
+            views = max(VIEWS_MIN_HEIGHT_PX, int(height * 0.72))
+            self._splitter.setSizes([views, max(0, height - views)])
 
     # -- data ----------------------------------------------------------------------------
 
