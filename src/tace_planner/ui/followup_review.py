@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 _WINDOW_HU = (-135.0, 215.0)  # soft tissue: level 40, width 350
 VIEWS_MIN_HEIGHT_PX = 240
+VIEWS_HEIGHT_SHARE = 0.72
 EMPTY_REVIEW_HINT = (
     "Choose the follow-up and press “Propose contours from the baseline”: the baseline "
     "and the follow-up then show here side by side, linked through the registration, with "
@@ -154,19 +155,22 @@ class FollowupReview(QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setChildrenCollapsible(False)
         self._splitter = splitter
-        self._sized = False
+        self._user_sized = False
+        splitter.splitterMoved.connect(self._on_splitter_moved)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
 
-    def showEvent(self, event: Any) -> None:
-        """At the first showing, give the images three quarters of the height, the table the
-        rest (by their size hints alone the empty table took more than the images)."""
-        super().showEvent(event)
+    def resizeEvent(self, event: Any) -> None:
+        """Give the images three quarters of the height and the table the rest, until the
+        user drags the divider (by their size hints alone the empty table took more)."""
+        super().resizeEvent(event)
         height = self._splitter.height()
-        if not self._sized and height > 0:
-            self._sized = True
-            views = max(VIEWS_MIN_HEIGHT_PX, int(height * 0.72))
+        if not self._user_sized and height > 0:
+            views = max(VIEWS_MIN_HEIGHT_PX, int(height * VIEWS_HEIGHT_SHARE))
             self._splitter.setSizes([views, max(0, height - views)])
+
+    def _on_splitter_moved(self) -> None:
+        self._user_sized = True
 
     # -- data ----------------------------------------------------------------------------
 
