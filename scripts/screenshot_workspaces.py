@@ -16,6 +16,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -29,6 +30,18 @@ DEMO_PATIENT_INPUTS = {
     "extrahepatic_disease": False,
     "ia_lidocaine_planned": True,
 }
+
+
+def show_follow_up(window: Any, settle: Any, propose: bool) -> None:
+    """Every follow-up in the worklist; with ``propose``, the first follow-up's proposals."""
+    window.worklist_panel.set_category("all")
+    review = window.followup_review
+    if propose and review.review.item is None and review.propose_button.isEnabled():
+        review.propose()
+        for _ in range(1200):  # up to five minutes for the registration
+            settle(250)
+            if review.review.item is not None:
+                break
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -48,10 +61,15 @@ def main() -> int:
     )
     parser.add_argument("--phantom-size", choices=["small", "full"], default="full")
     parser.add_argument("--workspaces", nargs="+", default=None)
+    parser.add_argument(
+        "--propose",
+        action="store_true",
+        help="register the first follow-up and show its proposals (minutes on a busy machine)",
+    )
     args = parser.parse_args()
 
     from PySide6.QtCore import QElapsedTimer, QSettings
-    from PySide6.QtWidgets import QApplication, QScrollArea
+    from PySide6.QtWidgets import QApplication, QDockWidget, QScrollArea
 
     from tace_planner.domain.progress import run_sync
     from tace_planner.services.bootstrap import open_services
@@ -74,6 +92,10 @@ def main() -> int:
     # The patient inputs a clinician enters before planning: the plan then proposes sessions.
     services.planning.set_clinical_inputs(demo.case.pk, **DEMO_PATIENT_INPUTS)
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    from tace_planner.ui.gc_guard import GuiThreadCollector
+
+    # As the application does: cycles of Qt objects are freed on the GUI thread only.
+    collector = GuiThreadCollector(app)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     keys = args.workspaces or [w.key for w in WORKSPACES]
 
@@ -106,16 +128,23 @@ def main() -> int:
         window.slice_view.show_slice(window.slice_view.slice_count // 2)
         for key in keys:
             window.enter_workspace(key)
+            if key == "follow_up":
+                show_follow_up(window, settle, args.propose)
             settle(1500)
             out = args.out_dir / f"{key}-{width}x{height}.png"
             window.grab().save(str(out), "PNG")
             print(f"saved {out} ({window.width()} x {window.height()})")
-            if key == "plan":  # the whole plan panel, scrolled or not
+            if key == "plan":  # the whole plan panel, scrolled or not; the Lesions tab
                 content = window.plan_panel.findChild(QScrollArea).widget()
                 content.grab().save(str(args.out_dir / f"plan-panel-{width}x{height}.png"))
+                window.findChild(QDockWidget, "lesion_dock").raise_()
+                settle(500)
+                window.grab().save(str(args.out_dir / f"lesions-{width}x{height}.png"))
+                window.findChild(QDockWidget, "plan_dock").raise_()
         window.close()
         settle(200)
     services.close()
+    del collector
     return 0
 
 
