@@ -46,9 +46,23 @@ class FollowupPage(QSplitter):
         super().__init__(Qt.Orientation.Vertical, parent)
         self.setObjectName("followup_page")
         self._services = services
-        self.worklist = WorklistPanel(services.followups)
+        self.worklist = WorklistPanel(
+            services.followups,
+            link_at_once=bool(getattr(services.settings, "link_new_studies", False)),
+        )
         self.timeline = TimelinePanel()
-        self.review = FollowupReviewPage(services.propagation, tasks, services.cases.list_cases)
+        try:
+            assessments, problem = services.assessments, ""
+        except TacePlannerError as error:  # e.g. a broken response.json: the window still opens
+            assessments, problem = None, f"Responses unavailable: {error}"
+        self.review = FollowupReviewPage(
+            services.propagation,
+            tasks,
+            services.cases.list_cases,
+            assessments=assessments,
+            can_assess=not getattr(services, "read_only", False),
+            assessments_problem=problem,
+        )
         self.review.setObjectName("followup_review_page")
         tabs = self.review.tabs
         tabs.insertTab(tabs.indexOf(self.review.spider) + 1, self.timeline, TIMELINE_TAB)
