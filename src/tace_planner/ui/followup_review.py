@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 _WINDOW_HU = (-135.0, 215.0)  # soft tissue: level 40, width 350
 VIEWS_MIN_HEIGHT_PX = 240
-VIEWS_HEIGHT_SHARE = 0.72
+VIEWS_HEIGHT_SHARE = 0.65
 EMPTY_REVIEW_HINT = (
     "Choose the follow-up and press “Propose contours from the baseline”: the baseline "
     "and the follow-up then show here side by side, linked through the registration, with "
@@ -161,7 +161,7 @@ class FollowupReview(QWidget):
         layout.addWidget(splitter)
 
     def resizeEvent(self, event: Any) -> None:
-        """Give the images three quarters of the height and the table the rest, until the
+        """Give the images two thirds of the height and the table the rest, until the
         user drags the divider (by their size hints alone the empty table took more)."""
         super().resizeEvent(event)
         height = self._splitter.height()
