@@ -5,7 +5,9 @@ Usage: python scripts/screenshot_workspaces.py OUT_DIR [--sizes 1400x860 1600x10
 
 Run it under Xvfb on xcb to see what a real screen shows, e.g.
 ``xvfb-run -a -s "-screen 0 1920x1080x24" env QT_QPA_PLATFORM=xcb python scripts/...``.
-Each picture is ``OUT_DIR/<workspace>-<width>x<height>.png`` at full resolution.
+Each picture is ``OUT_DIR/<workspace>-<width>x<height>.png``. The README's pictures:
+``--sizes 1600x1000 --workspaces plan follow_up --propose --scale-width 1000`` (plan, the
+main window) and ``--scale-width 1200`` (follow_up, the Follow-up page).
 """
 
 from __future__ import annotations
@@ -62,13 +64,16 @@ def main() -> int:
     parser.add_argument("--phantom-size", choices=["small", "full"], default="full")
     parser.add_argument("--workspaces", nargs="+", default=None)
     parser.add_argument(
+        "--scale-width", type=int, default=0, help="save pictures this wide (0: as on screen)"
+    )
+    parser.add_argument(
         "--propose",
         action="store_true",
         help="register the first follow-up and show its proposals (minutes on a busy machine)",
     )
     args = parser.parse_args()
 
-    from PySide6.QtCore import QElapsedTimer, QSettings
+    from PySide6.QtCore import QElapsedTimer, QSettings, Qt
     from PySide6.QtWidgets import QApplication, QDockWidget, QScrollArea
 
     from tace_planner.domain.progress import run_sync
@@ -132,7 +137,10 @@ def main() -> int:
                 show_follow_up(window, settle, args.propose)
             settle(1500)
             out = args.out_dir / f"{key}-{width}x{height}.png"
-            window.grab().save(str(out), "PNG")
+            picture = window.grab()
+            if args.scale_width:
+                picture = picture.scaledToWidth(args.scale_width, Qt.SmoothTransformation)
+            picture.save(str(out), "PNG")
             print(f"saved {out} ({window.width()} x {window.height()})")
             if key == "plan":  # the whole plan panel, scrolled or not; the Lesions tab
                 content = window.plan_panel.findChild(QScrollArea).widget()
