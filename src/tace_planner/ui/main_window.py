@@ -328,6 +328,9 @@ class MainWindow(QMainWindow):
         self.followup_parameters_action = QAction("Follow-up &schedule parameters…", self)
         self.followup_parameters_action.triggered.connect(self._on_followup_parameters_triggered)
         case_menu.addAction(self.followup_parameters_action)
+        self.case_groups_action = QAction("&Dates and groups for the cohort…", self)
+        self.case_groups_action.triggered.connect(self._on_case_groups_triggered)
+        case_menu.addAction(self.case_groups_action)
         self.contour_workbench.build_menu()
         for name in (
             "undo_action",
@@ -692,6 +695,17 @@ class MainWindow(QMainWindow):
         dialog = FollowupParametersDialog(self._services.followups, self)
         dialog.exec()
         self.worklist_panel.reload_presets()  # names of the presets may have changed
+
+    def _on_case_groups_triggered(self) -> None:
+        if self._case_pk is None:
+            self.statusBar().showMessage("Open a case first (Case → New case…)", 5_000)
+            return
+        from tace_planner.ui.dialogs.case_groups_dialog import CaseGroupsDialog
+
+        case = self._context.case
+        label = f"{self._context.patient_label} · {case.title if case else 'case'}"
+        dialog = CaseGroupsDialog(self._services.therapy, self._case_pk, label, self)
+        dialog.exec()
 
     def _on_settings_triggered(self) -> None:
         choice = SettingsDialog.ask(self._services.settings, self)
