@@ -38,8 +38,6 @@ from tace_planner.ui.dialogs.parameters_dialog import ParametersDialog
 from tace_planner.ui.dialogs.settings_dialog import SettingsDialog
 from tace_planner.ui.errors import show_error
 from tace_planner.ui.export_actions import ExportActions
-from tace_planner.ui.followup_dock import add_followup_docks  # follow-up (issue 14)
-from tace_planner.ui.followup_review import add_followup_review_page  # issue 15
 from tace_planner.ui.panels.annotation_panel import AnnotationPanel
 from tace_planner.ui.panels.case_list import CaseListPanel
 from tace_planner.ui.panels.plan_panel import PlanPanel
@@ -53,6 +51,7 @@ from tace_planner.ui.viewer.window_presets import WindowPresetStore
 from tace_planner.ui.window_layout import WindowLayoutStore
 from tace_planner.ui.workspaces import WORKSPACES, WorkspaceBar, WorkspaceContext
 from tace_planner.ui.workspaces.cohort_page import CohortPage
+from tace_planner.ui.workspaces.followup_page import add_followup_page
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -205,10 +204,11 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.RightDockWidgetArea, self.plan_dock)
         self.resizeDocks([self.plan_dock], [400], Qt.Horizontal)
         self.procedure_panel = add_procedure_dock(self, services)
-        # follow-up (issue 14): worklist and timeline docks, kept in ui/followup_dock.py
-        self.worklist_panel, self.timeline_panel = add_followup_docks(self, services)
-        # follow-up review (issue 15): the Follow-up workspace's page, in ui/followup_review.py
-        self.followup_review = add_followup_review_page(self, services, self._tasks)
+        # The Follow-up workspace's page: the worklist over the review of the chosen case.
+        self.followup_page = add_followup_page(self, services, self._tasks)
+        self.worklist_panel = self.followup_page.worklist
+        self.timeline_panel = self.followup_page.timeline
+        self.followup_review = self.followup_page.review
         self.contour_workbench = ContourWorkbench(self, services)
         self.contouring = self.contour_workbench.contouring
         self.contour_controller = self.contour_workbench.controller
@@ -328,6 +328,9 @@ class MainWindow(QMainWindow):
         self.followup_parameters_action = QAction("Follow-up &schedule parameters…", self)
         self.followup_parameters_action.triggered.connect(self._on_followup_parameters_triggered)
         case_menu.addAction(self.followup_parameters_action)
+        self.case_groups_action = QAction("&Dates and groups for the cohort…", self)
+        self.case_groups_action.triggered.connect(self._on_case_groups_triggered)
+        case_menu.addAction(self.case_groups_action)
         self.contour_workbench.build_menu()
         for name in (
             "undo_action",
@@ -692,6 +695,17 @@ class MainWindow(QMainWindow):
         dialog = FollowupParametersDialog(self._services.followups, self)
         dialog.exec()
         self.worklist_panel.reload_presets()  # names of the presets may have changed
+
+    def _on_case_groups_triggered(self) -> None:
+        if self._case_pk is None:
+            self.statusBar().showMessage("Open a case first (Case → New case…)", 5_000)
+            return
+        from tace_planner.ui.dialogs.case_groups_dialog import CaseGroupsDialog
+
+        case = self._context.case
+        label = f"{self._context.patient_label} · {case.title if case else 'case'}"
+        dialog = CaseGroupsDialog(self._services.therapy, self._case_pk, label, self)
+        dialog.exec()
 
     def _on_settings_triggered(self) -> None:
         choice = SettingsDialog.ask(self._services.settings, self)
