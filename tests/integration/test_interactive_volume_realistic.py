@@ -3,8 +3,9 @@
 A simulated user (as benchmarks/interactive.py: the first click at the lesion's
 deepest point, then at the deepest point of the largest error region) clicks until
 Dice reaches 0.90, at most 8 times; the contour's volume must then lie within 5 %
-of the analytic truth. The lesions here are those where that holds today (seed 0);
-the others are listed by the benchmark (``volume_error_percent_at_noc90`` per case).
+of the analytic truth. Every lesion of the battery is tested; those where this does not
+hold yet are marked as expected failures (strict) with the error measured, so the gap
+stays visible in every test report.
 """
 
 from __future__ import annotations
@@ -15,15 +16,31 @@ import pytest
 from tace_planner.imaging.phantom_realistic import REALISTIC_SPECS, SPACING_MM, make_realistic_case
 from tace_planner.imaging.segmentation.interactive import InteractiveContour
 
-LESIONS = (
-    "hypo_40",
-    "necrotic_core",
-    "calcified",
-    "rim_enhancing",
-    "against_portal",
-    "subcapsular",
-    "dome",
-)
+NOT_YET_WITHIN_5_PERCENT = {
+    # measured on seed 0 (volume error after the clicks): the acceptance is not met for
+    # these yet; strict, so a lesion that comes within 5 % must be moved out of this list
+    "hypo_25_noisy": -13.9,
+    "hypo_15": +5.0,
+    "hypo_10_small": -11.7,
+    "hyper_30": -5.7,
+    "hyper_8": -6.2,
+    "hypo_5": -17.5,
+    "vessel_through": -12.2,
+    "mixed_necrosis_calc": +28.6,
+    "touching_foci": -9.1,
+    "lobulated_hyper": +10.0,
+}
+
+
+def _cases() -> list[object]:
+    cases = []
+    for spec in REALISTIC_SPECS:
+        marks = []
+        if spec.name in NOT_YET_WITHIN_5_PERCENT:
+            error = NOT_YET_WITHIN_5_PERCENT[spec.name]
+            marks.append(pytest.mark.xfail(strict=True, reason=f"volume {error:+.1f} % (open)"))
+        cases.append(pytest.param(spec.name, marks=marks, id=spec.name))
+    return cases
 
 
 def _dice(a: np.ndarray, b: np.ndarray) -> float:
@@ -47,7 +64,7 @@ def _next_click(seg: np.ndarray, truth: np.ndarray) -> tuple[tuple[int, ...], bo
     return best[1], best[2]
 
 
-@pytest.mark.parametrize("name", LESIONS)
+@pytest.mark.parametrize("name", _cases())
 def test_the_volume_is_within_5_percent_after_the_users_clicks(name: str) -> None:
     case = make_realistic_case(next(s for s in REALISTIC_SPECS if s.name == name), 0)
     truth = case.lesion_mask
