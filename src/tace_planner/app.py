@@ -155,9 +155,14 @@ def _exit_when_shown(app: Any, window: Any) -> None:
     deadline = time.monotonic() + WINDOW_CHECK_TIMEOUT_S
     timer = QTimer(window)
 
+    painted: list[bool] = []
+
     def check() -> None:
         handle = window.windowHandle()
         exposed = window.isVisible() and handle is not None and handle.isExposed()
+        if exposed and not painted:
+            painted.append(True)
+            print("main window painted", flush=True)  # perhaps still opening the database
         if exposed and window.ready:
             timer.stop()
             print(f"main window shown on the {app.platformName()} platform")
