@@ -85,3 +85,31 @@ def add_measurement(
         session.add(MeasurementRow(segmentation_pk=mask.id, volume_cm3=volume_cm3,
                                    longest_axial_diameter_mm=diameter_mm))  # fmt: skip
         session.commit()
+
+
+RESPONSE_FOLLOW_UPS = (dt.date(2026, 5, 11), dt.date(2026, 8, 11), dt.date(2026, 11, 11))
+
+
+def add_response_course(factory: Any, patient_id: str) -> tuple[int, Any]:
+    """Targets F1 + F2: 165 → 63 → 65 → 90 mm (PR, continued PR, PD); F3 new at the third.
+
+    Baseline 2026-03-01, TACE 2026-03-16, follow-ups on :data:`RESPONSE_FOLLOW_UPS`
+    (studies ``1.2.<patient_id>.<n>``). Returns the case id and its FollowupService.
+    """
+    from tace_planner.services.followups import FollowupService
+
+    case = add_case(factory, patient_id, baseline_on=dt.date(2026, 3, 1))
+    sign_tace(factory, case, dt.date(2026, 3, 16))
+    followups = FollowupService(factory, "dr rad", clock=clock())
+    followups.sync_case(case)
+    for number, on in enumerate(RESPONSE_FOLLOW_UPS, start=1):
+        add_study(factory, patient_id, f"1.2.{patient_id}.{number}", on)
+        followups.confirm_match(f"1.2.{patient_id}.{number}")
+    sizes = {0: (100, 65, 40.0, 12.0), 1: (40, 23, 4.0, 1.0), 2: (41, 24, 4.2, 1.1),
+             3: (50, 40, 8.0, 4.0)}  # fmt: skip
+    for number, (d1, d2, v1, v2) in sizes.items():
+        uid = f"1.2.{patient_id}.{number}"
+        add_measurement(factory, case, uid, "F1", v1, d1)
+        add_measurement(factory, case, uid, "F2", v2, d2)
+    add_measurement(factory, case, f"1.2.{patient_id}.3", "F3", 2.0, 12)
+    return case, followups

@@ -79,6 +79,7 @@ def run_gui(
             ready,
             demo=functools.partial(demo_task, ready),
             cohort=functools.partial(registry_plots, ready),
+            export=functools.partial(window_export_task, ready),
         )
         if case_pk is not None:
             window.select_case(case_pk)
@@ -146,6 +147,24 @@ def demo_task(services: Services, size: str = "full") -> Any:
     )
 
 
+def window_export_task(
+    services: Services,
+    out: Path,
+    fmt: str,
+    case: int | None,
+    deidentify: bool,
+    mapping: Path | None,
+) -> Any:
+    """The export task of File → Export case… / Export cohort… (``export_task`` with the
+    PDF case report renderer), built here for the same reason as :func:`demo_task`."""
+    from tace_planner.services.export.runner import export_task
+
+    return export_task(
+        services, out, fmt, case=case, deidentify=deidentify, mapping=mapping,
+        render_pdf=render_plan_sheet,
+    )  # fmt: skip
+
+
 def _exit_when_shown(app: Any, window: Any) -> None:
     """Quit with 0 once ``window`` is exposed on the screen, with 1 after the timeout."""
     import time
@@ -183,7 +202,8 @@ def render_plan_sheet(plan: Any, path: Path, key_image: Any = None) -> None:
     """Write the one-page PDF plan sheet of ``plan`` (the CLI's ``plan --pdf``), or the
     procedure note when ``plan`` is a ``ProcedureItem`` (``procedure show --pdf``), or the
     case report when it is a ``CaseReport`` (``export --format pdf``), or the cohort plots
-    as PNG files into the folder ``path`` when it is ``CohortPlots`` (``cohort tables --png``).
+    as PNG files into the folder ``path`` when it is ``CohortPlots`` (``cohort tables --png``),
+    or as one PDF when that ``path`` ends in ``.pdf`` (``cohort tables --pdf``).
 
     Qt needs an application object for fonts; without one (the command line), an
     offscreen QApplication is created for the rendering.
@@ -219,9 +239,9 @@ def render_plan_sheet(plan: Any, path: Path, key_image: Any = None) -> None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         app = QApplication(sys.argv[:1])
     if isinstance(plan, CohortPlots):
-        from tace_planner.ui.workspaces.cohort_page import render_cohort_pngs
+        from tace_planner.ui.workspaces.cohort_page import render_cohort_plots
 
-        render_cohort_pngs(plan, path)
+        render_cohort_plots(plan, path)
     elif isinstance(plan, CaseReport):  # ``export --format pdf``: the case report
         render_case_report_pdf(plan, path)
     elif isinstance(plan, ProcedureItem):  # ``procedure show --pdf``: the procedure note

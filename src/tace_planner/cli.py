@@ -437,6 +437,11 @@ def _cmd_import(args: argparse.Namespace, services: Any) -> int:
         return 2
     report = _run(services.studies.import_paths(args.paths), args.verbose)
     volumes = [s for s in report.series if s.is_volume]
+    # follow-up: new studies linked at once (the saved setting) or proposed for confirmation
+    followup = services.followups.studies_imported(
+        list(dict.fromkeys(s.study_uid for s in report.series)),
+        link_at_once=services.settings.link_new_studies,
+    )
     if args.json:
         print(
             json.dumps(
@@ -451,6 +456,7 @@ def _cmd_import(args: argparse.Namespace, services: Any) -> int:
                     "warnings": [
                         {"file": str(e.path), "reason": e.reason} for e in report.warnings
                     ],
+                    **({"followup": followup.to_json()} if followup.message() else {}),
                 },
                 indent=2,
             )
@@ -469,6 +475,10 @@ def _cmd_import(args: argparse.Namespace, services: Any) -> int:
             print(f"  warning: {warning.path}: {warning.reason}")
         for error in report.errors:
             print(f"  failed: {error.path}: {error.reason}")
+        if followup.message():
+            print(f"follow-up: {followup.message()}")
+            for match in followup.to_confirm:
+                print(f"  {match.study_uid}: {match.message} (followup match --confirm)")
         for label, entries in (("remapped", report.remapped), ("skipped", report.skipped)):
             for entry in entries[:_LISTED_AT_MOST]:
                 print(f"  {label}: {entry.path}: {entry.reason}")

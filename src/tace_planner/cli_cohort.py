@@ -45,25 +45,37 @@ def add_cohort_parser(commands: Any) -> None:
         "--png",
         type=Path,
         metavar="FOLDER",
-        help="also save the box, Kaplan–Meier and regression plots as PNG into FOLDER",
+        help="also save the box, Kaplan–Meier, regression and waterfall plots as PNG into FOLDER",
+    )
+    tables.add_argument(
+        "--pdf",
+        type=Path,
+        metavar="FILE",
+        help="also save every plot into one PDF FILE (ending in .pdf), one plot per page",
     )
 
 
 def run_cohort(args: argparse.Namespace, open_services: Any = None, render: Any = None) -> int:
     """Run ``cohort tables`` on a CSV, or on the registry (``open_services()`` opens it);
-    bad input raises InvalidInputError (``main`` prints it). ``render(plots, folder)``
-    saves the PNG plots (it needs Qt; injected by the GUI root)."""
+    bad input raises InvalidInputError (``main`` prints it). ``render(plots, path)``
+    saves the PNG plots into a folder, or the PDF when ``path`` ends in ``.pdf`` (it needs
+    Qt; injected by the GUI root)."""
     from tace_planner.services.cohort import cohort_tables
     from tace_planner.services.cohort_csv import read_cohort_csv
-    from tace_planner.services.export.cohort_plots import cohort_plots
+    from tace_planner.services.export.cohort_plots import cohort_plots, registry_waterfall
 
-    if args.png is not None:
-        if not args.png.is_dir():
-            print(f"error: --png {args.png}: no such folder", file=sys.stderr)
+    if args.png is not None and not args.png.is_dir():
+        print(f"error: --png {args.png}: no such folder", file=sys.stderr)
+        return 1
+    if args.pdf is not None:
+        problem = _pdf_problem(args.pdf)
+        if problem:
+            print(f"error: --pdf {args.pdf}: {problem}", file=sys.stderr)
             return 1
-        if render is None:
-            print("error: the PNG plots need Qt (install tace-planner[gui])", file=sys.stderr)
-            return 1
+    if (args.png is not None or args.pdf is not None) and render is None:
+        print("error: the plots need Qt (install tace-planner[gui])", file=sys.stderr)
+        return 1
+    waterfall: tuple[Any, ...] = ()
     if args.from_csv is not None:
         if args.filter:
             print("error: --filter works on the registry; filter the spreadsheet itself",
@@ -78,17 +90,35 @@ def run_cohort(args: argparse.Namespace, open_services: Any = None, render: Any 
         services = open_services()
         try:
             data = registry_cohort(services, args.group or "metastases_timing", filters)
+            if args.png is not None or args.pdf is not None:
+                waterfall = registry_waterfall(services, data)
         finally:
             services.close()
         tables = cohort_tables(data, "group")
-    if args.png is not None:
-        render(cohort_plots(data, tables), args.png)
-        print(f"plots written to {args.png}", file=sys.stderr)
+    for target in (args.png, args.pdf):
+        if target is not None:
+            render(cohort_plots(data, tables, waterfall), target)
+            print(f"plots written to {target}", file=sys.stderr)
     if args.json:
         print(json.dumps(tables.to_json(), indent=2, ensure_ascii=False))
     else:
         print_tables(tables)
     return 0
+
+
+def _pdf_problem(path: Path) -> str:
+    """Why ``path`` cannot take the PDF ("" when it can)."""
+    if path.suffix.lower() != ".pdf":
+        return "give a file name ending in .pdf"
+    if path.is_dir():
+        return "is a folder; give a file name ending in .pdf"
+    if not path.parent.is_dir():
+        return f"{path.parent}: no such folder"
+    if path.is_file():
+        with path.open("rb") as handle:
+            if handle.read(5) != b"%PDF-":
+                return "exists and is not a PDF; it is not replaced"
+    return ""
 
 
 def _num(value: float | None, digits: int = 1) -> str:

@@ -40,6 +40,11 @@ def add_response_commands(commands: Any, case_id: Any) -> None:
         action="store_true",
         help="record progression on the follow-up when the RECIST 1.1 overall response is PD",
     )
+    assess.add_argument(
+        "--no-store",
+        action="store_true",
+        help="compute only; by default the assessment is stored and supersedes an earlier one",
+    )
     assess.add_argument("--json", action="store_true", help="print one JSON object")
     recist = commands.add_parser(
         "recist", help="RECIST 1.1 responses of CDISC SDTM tumour data (TU/TR/RS CSV)"
@@ -65,19 +70,14 @@ def _criteria(text: str) -> tuple[str, ...]:
 
 def run_assess(args: argparse.Namespace, services: Any) -> int:
     """Run ``assess``; bad input raises InvalidInputError (``main`` prints it)."""
-    from tace_planner.services.assessment import CRITERIA, AssessmentService
-    from tace_planner.services.response_parameters import load_response_parameters
+    from tace_planner.services.assessment import CRITERIA
 
-    service = AssessmentService(
-        services.contouring,
-        services.followups,
-        load_response_parameters(services.settings.data_dir / "parameters"),
-    )
-    result = service.assess(
+    result = services.assessments.assess(
         args.case,
         args.timepoint,
         args.criteria or CRITERIA,
         record_progression=args.record_progression,
+        store=not args.no_store and not getattr(services, "read_only", False),
     )
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
@@ -133,8 +133,9 @@ def run_recist(args: argparse.Namespace) -> int:
     if result.disagreements:
         print(f"{len(result.disagreements)} given response(s) disagree with the rules:")
         for item in result.disagreements:
+            where = f"visit {item['VISITNUM']}" if item["VISITNUM"] else "best response"
             print(
-                f"  {item['USUBJID']} {item['RSEVALID']} visit {item['VISITNUM']} "
+                f"  {item['USUBJID']} {item['RSEVALID']} {where} "
                 f"{item['RSTESTCD']}: given {item['given'] or '—'}, expected "
                 f"{item['expected'] or '—'} ({item['reason']})"
             )

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 
 import pytest
 
-from followup_seed import add_case, add_measurement, add_study, clock, sign_tace
+from followup_seed import add_response_course
 from tace_planner.cli import main
 from tace_planner.domain.errors import InvalidInputError
 from tace_planner.services.assessment import AssessmentService
@@ -16,28 +15,12 @@ from tace_planner.services.followups import FollowupService
 from tace_planner.services.sdtm import assess_sdtm, read_csv
 
 pytestmark = pytest.mark.db
-D = dt.date
-FOLLOW_UPS = (D(2026, 5, 11), D(2026, 8, 11), D(2026, 11, 11))
 
 
 @pytest.fixture
 def course(services: Any) -> tuple[Any, int, FollowupService]:
     """Targets F1 + F2: 165 → 63 → 65 → 90 mm (PR, continued PR, PD); F3 new at the third."""
-    factory = services.session_factory
-    case = add_case(factory, "R1", baseline_on=D(2026, 3, 1))
-    sign_tace(factory, case, D(2026, 3, 16))
-    followups = FollowupService(factory, "dr rad", clock=clock())
-    followups.sync_case(case)
-    for number, on in enumerate(FOLLOW_UPS, start=1):
-        add_study(factory, "R1", f"1.2.R1.{number}", on)
-        followups.confirm_match(f"1.2.R1.{number}")
-    sizes = {0: (100, 65, 40.0, 12.0), 1: (40, 23, 4.0, 1.0), 2: (41, 24, 4.2, 1.1),
-             3: (50, 40, 8.0, 4.0)}  # fmt: skip
-    for number, (d1, d2, v1, v2) in sizes.items():
-        uid = f"1.2.R1.{number}"
-        add_measurement(factory, case, uid, "F1", v1, d1)
-        add_measurement(factory, case, uid, "F2", v2, d2)
-    add_measurement(factory, case, "1.2.R1.3", "F3", 2.0, 12)
+    case, followups = add_response_course(services.session_factory, "R1")
     return services, case, followups
 
 

@@ -230,6 +230,63 @@ def test_png_plots_from_the_spreadsheet(tmp_path: Path) -> None:
     assert all(p.stat().st_size > 1000 for p in tmp_path.glob("*.png"))
 
 
+def test_pdf_plots_from_the_spreadsheet_one_per_page(tmp_path: Path) -> None:
+    import os
+    import re
+
+    pytest.importorskip("PySide6")  # the plots are drawn with Qt (the GUI extra)
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    argv = [sys.executable, "-m", "tace_planner", "cohort", "tables", "--from-csv", str(COHORT)]
+    pdf = tmp_path / "plots.pdf"
+    done = subprocess.run(
+        [*argv, "--pdf", str(pdf)], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF-")
+    pages = len(re.findall(rb"/Type\s*/Page(?!s)", data))
+    # a box plot per variable (8), Kaplan–Meier and the regression; no waterfall without
+    # follow-up measurements (a spreadsheet has none)
+    assert pages == 10
+
+
+def test_a_spreadsheet_with_best_changes_gets_the_waterfalls(tmp_path: Path) -> None:
+    import os
+
+    pytest.importorskip("PySide6")  # the plots are drawn with Qt (the GUI extra)
+
+    lines = COHORT.read_text(encoding="utf-8").splitlines()
+    rows = [lines[0] + ",best_diameter_sum_change_percent,best_volume_change_percent"]
+    rows += [f"{line},{-40 + 7 * k},{-70 + 11 * k}" for k, line in enumerate(lines[1:])]
+    sheet = tmp_path / "cohort.csv"
+    sheet.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    argv = [sys.executable, "-m", "tace_planner", "cohort", "tables", "--from-csv", str(sheet)]
+    out = tmp_path / "png"
+    out.mkdir()
+    done = subprocess.run(
+        [*argv, "--png", str(out)], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    names = sorted(p.name for p in out.glob("*.png"))
+    assert "waterfall_diameters.png" in names
+    assert "waterfall_volume.png" in names
+
+
+def test_pdf_needs_a_pdf_name_and_keeps_other_files(tmp_path: Path, capsys) -> None:
+    argv = ["cohort", "tables", "--from-csv", str(COHORT), "--pdf"]
+    assert main([*argv, str(tmp_path / "plots.png")]) == 1
+    assert "ending in .pdf" in capsys.readouterr().err
+    notes = tmp_path / "notes.pdf"
+    notes.write_text("my notes", encoding="utf-8")
+    assert main([*argv, str(notes)]) == 1
+    err = capsys.readouterr().err
+    assert "not a PDF" in err
+    assert len(err.strip().splitlines()) == 1
+    assert notes.read_text(encoding="utf-8") == "my notes"
+
+
 def test_png_needs_an_existing_folder(tmp_path: Path, capsys) -> None:
     missing = tmp_path / "nowhere"
     assert main(["cohort", "tables", "--from-csv", str(COHORT), "--png", str(missing)]) == 1

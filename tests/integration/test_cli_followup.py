@@ -135,3 +135,29 @@ def test_groups_progression_and_link_new(
     out = capsys.readouterr().out
     assert "TACE 1" in out
     assert "progression" in out
+
+
+@pytest.mark.dicom
+def test_import_links_new_studies_at_once_when_the_setting_says_so(
+    services: Any, small_phantom: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tace_planner.services.settings import save_settings
+
+    truth = json.loads((small_phantom / "truth.json").read_text(encoding="utf-8"))
+    folder = services.settings.data_dir
+    assert _run(folder, "import", str(small_phantom / "baseline" / "CT_arterial")) == 0
+    [patient] = services.cases.list_patients()
+    case = services.cases.create_case(patient.patient_id, "DEBIRI course")
+    sign_tace(services.session_factory, case.pk, dt.date.fromisoformat(truth["tace_date"]))
+    first, second = truth["timepoints"][1:3]
+    capsys.readouterr()
+    # default (off): proposed, the user confirms
+    assert _run(folder, "import", str(small_phantom / "follow_up_1")) == 0
+    out = capsys.readouterr().out
+    assert "follow-up: 1 new study(ies) proposed on the worklist" in out
+    assert f"{first['study_uid']}: matches TACE 1 follow-up 1" in out
+    save_settings(data_dir=None, db_url=None, link_new_studies=True)
+    assert _run(folder, "import", str(small_phantom / "follow_up_2"), "--json") == 0
+    report = json.loads(capsys.readouterr().out)
+    [linked] = report["followup"]["linked"]
+    assert (linked["label"], linked["study_uid"]) == ("TACE 1 follow-up 2", second["study_uid"])

@@ -203,7 +203,14 @@ def test_sdtm_tu_tr_from_lesions(registry, tmp_path):
     assert [r["TULNKID"] for r in tu] == ["T01", "T02"]
     ldiam = [r for r in tr if r["TRTESTCD"] == "LDIAM" and r["TRLNKID"] == "T01"]
     assert [(r["TRSTRESN"], r["TRDY"]) for r in ldiam] == [("31", "-10"), ("27.5", "57")]
-    assert not (out / "rs.csv").exists()
+    # F2 was not contoured at the follow-up: NOT DONE, so the target response is NE
+    missing = [r for r in tr if r["TRLNKID"] == "T02" and r["VISITNUM"] == "2"]
+    assert {(r["TRTESTCD"], r["TRSTAT"]) for r in missing} == {
+        ("LDIAM", "NOT DONE"), ("VOLUME", "NOT DONE"),
+    }  # fmt: skip
+    with (out / "rs.csv").open(encoding="utf-8", newline="") as handle:
+        rs = {(r["VISITNUM"], r["RSTESTCD"]): r["RSSTRESC"] for r in csv.DictReader(handle)}
+    assert rs[("2", "TRGRESP")] == rs[("2", "OVRLRESP")] == "NE"
 
 
 def test_cohort_tables_on_the_registry(registry, capsys):
@@ -229,3 +236,47 @@ def test_cohort_registry_filter_is_checked(registry, capsys):
     err = capsys.readouterr().err
     assert "--filter" in err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_a_cancelled_export_takes_back_what_it_wrote(registry, tmp_path, existing):
+    from tace_planner.services.export.runner import export_task
+
+    out = tmp_path / "out"
+    if existing:
+        out.mkdir()  # an empty folder chosen by the user stays, empty
+    task = export_task(registry, out, "csv")
+    steps = [next(task) for _ in range(4)]  # two cases read, writing, written
+    assert [s.done for s in steps] == [0, 1, 2, 3]
+    assert (out / "case.csv").is_file()
+    task.close()  # Cancel on the last step
+    assert out.is_dir() is existing
+    if existing:
+        assert list(out.iterdir()) == []
+
+
+def test_cohort_pdf_on_the_registry_holds_the_waterfalls(registry, tmp_path):
+    import os
+    import re
+    import sys
+
+    pytest.importorskip("PySide6")  # the plots are drawn with Qt (the GUI extra)
+    from tests.followup_seed import add_measurement
+
+    from tace_planner.store.models import SegmentationRow
+
+    factory = registry.session_factory
+    for case, patient in ((1, "EXP-4711"), (2, "EXP-0815")):  # seed_registry order
+        add_measurement(factory, case, f"1.2.{patient}.8", 'F2, "cyst"', 2.0, 9.0)
+    with factory() as session:  # the seeded masks hold a voxel box
+        for row in session.query(SegmentationRow):
+            row.grid_shape = {"shape": [4, 4, 4], "bbox": [0, 2, 0, 2, 0, 2]}
+        session.commit()
+    pdf = tmp_path / "cohort.pdf"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    argv = [sys.executable, "-m", "tace_planner", "--data-dir", str(registry.settings.data_dir),
+            "cohort", "tables", "--pdf", str(pdf)]  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf.read_bytes()))
+    assert pages == 8 + 2 + 2  # a box plot per variable, KM, regression, two waterfalls

@@ -325,3 +325,51 @@ def test_progression_seen_at_a_follow_up_ends_the_schedule(services: Any) -> Non
     sign_tace(factory, case, D(2026, 9, 1))
     followups.sync_case(case)
     assert followups.worklist("upcoming", case_pk=case)[0].tace_number == 2
+
+
+def test_imported_studies_are_proposed_or_linked_at_once_by_the_setting(services: Any) -> None:
+    factory = services.session_factory
+    case = add_case(factory, "IM", baseline_on=D(2026, 3, 2))
+    sign_tace(factory, case, D(2026, 3, 16))  # no sync: the import brings the schedule in step
+    add_case(factory, "NF")  # a patient without follow-up
+    add_study(factory, "IM", "1.2.IM.1", D(2026, 5, 12))  # in the first window (11 May)
+    add_study(factory, "IM", "1.2.IM.9", D(2026, 6, 20))  # outside every window
+    add_study(factory, "NF", "1.2.NF.1", D(2026, 5, 12))
+    followups = _service(services)
+    uids = ["1.2.IM.1", "1.2.IM.9", "1.2.NF.1"]
+
+    asked = followups.studies_imported(uids)  # default: ask the user
+    assert asked.linked == ()
+    assert {m.study_uid: len(m.candidates) for m in asked.to_confirm} == {
+        "1.2.IM.1": 1, "1.2.IM.9": 0
+    }  # fmt: skip
+    assert "1 new study(ies) proposed on the worklist" in asked.message()
+    assert "1 outside every follow-up window" in asked.message()
+    assert followups.worklist("done", case_pk=case) == []
+    assert "link_followup_study" not in _actions(services)
+
+    at_once = followups.studies_imported(uids, link_at_once=True)
+    assert [(t.label, t.study_uid) for t in at_once.linked] == [("TACE 1 follow-up 1", "1.2.IM.1")]
+    assert [m.study_uid for m in at_once.to_confirm] == ["1.2.IM.9"]  # the user decides
+    assert followups.worklist("done", case_pk=case)[0].study_uid == "1.2.IM.1"
+    assert _actions(services).count("link_followup_study") == 1
+    assert followups.studies_imported(["1.2.NF.1"], link_at_once=True).message() == ""
+
+
+@pytest.mark.parametrize("category", ["due", "overdue", "upcoming"])
+def test_worklist_of_open_timepoints_searches_the_status_due_index(
+    services: Any, category: str
+) -> None:
+    from tace_planner.services.followup_records import worklist_statement
+
+    statement = worklist_statement(category, radiologist=False, modality=False, case=False,
+                                   limit=False)  # fmt: skip
+    compiled = statement.compile(services.engine)
+    values = {"day": "2026-12-02", "sunday": "2026-12-06", "earliest_due": "2026-09-03"}
+    parameters = tuple(values.get(n, compiled.params.get(n)) for n in compiled.positiontup or ())
+    with services.engine.connect() as connection:
+        plan = [str(r[-1]) for r in connection.exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {compiled}", parameters)]  # fmt: skip
+    first = plan[0]
+    assert first.startswith("SEARCH timepoint USING INDEX ix_timepoint_status_due_on"), plan
+    assert "due_on" in first.split("(", 1)[1]  # a range of due dates, not every open row

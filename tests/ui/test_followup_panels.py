@@ -44,7 +44,7 @@ def course(services: Any) -> tuple[FollowupService, TherapyService, int]:
 
 
 def test_worklist_shows_categories_filters_and_links_the_proposed_study(
-    qtbot: Any, course: Any
+    qtbot: Any, course: Any, services: Any
 ) -> None:
     from tace_planner.ui.panels.worklist_panel import COLUMNS, WorklistPanel
 
@@ -83,6 +83,17 @@ def test_worklist_shows_categories_filters_and_links_the_proposed_study(
     assert "schedule 1, 3, 6, 9, 12 months" in panel.message.text()
     preset, _ = followups.schedule_preset(overdue_case)
     assert preset.key == "months"
+    from sqlalchemy import select
+
+    from tace_planner.store.models import AuditEventRow
+
+    with services.session_factory() as session:  # the choice is audited, with before/after
+        [event] = session.scalars(
+            select(AuditEventRow).where(AuditEventRow.action == "choose_followup_preset")
+        ).all()
+        assert (event.before, event.after) == (
+            {"followup_preset": ""}, {"followup_preset": "months"}
+        )  # fmt: skip
     panel.set_category("done")
     assert [item.study_uid for item in panel.items] == ["1.2.W1.1", "1.2.W1.2", "1.2.W1.3"]
     panel.case_filter.setText("abc")
@@ -176,3 +187,37 @@ def test_worklist_lists_due_tace_sessions_first(qtbot: Any) -> None:
     panel.radiologist.setText("Dr X")
     panel.refresh()
     assert panel.table.rowCount() == 0  # an imaging filter hides the TACE sessions
+
+
+def test_imported_study_is_proposed_or_linked_at_once_by_the_saved_setting(
+    qtbot: Any, course: Any, tmp_path: Path
+) -> None:
+    from tace_planner.services.settings import AppSettings, resolve_settings, save_settings
+    from tace_planner.ui.dialogs.settings_dialog import SettingsDialog
+    from tace_planner.ui.panels.worklist_panel import WorklistPanel
+
+    followups, _, _case = course
+    # the Settings dialog shows the saved choice (default off) and returns the new one
+    dialog = SettingsDialog(AppSettings(tmp_path, None, "dr rad"))
+    qtbot.addWidget(dialog)
+    assert not dialog.link_new_studies.isChecked()
+    dialog.link_new_studies.setChecked(True)
+    choice = dialog.choice()
+    assert choice.link_new_studies
+    save_settings(data_dir=None, db_url=None, link_new_studies=choice.link_new_studies)
+    assert resolve_settings().link_new_studies
+
+    panel = WorklistPanel(followups)  # off: ask the user
+    qtbot.addWidget(panel)
+    panel.refresh()
+    text = panel.studies_imported(["1.2.W1.3"])
+    assert "proposed on the worklist" in text
+    assert panel.items[0].proposed_study_uid == "1.2.W1.3"
+    assert panel.items[0].status == "scheduled"
+
+    panel.link_at_once = resolve_settings().link_new_studies
+    text = panel.studies_imported(["1.2.W1.3"])
+    assert "linked to their follow-up: TACE 2 follow-up 1" in text
+    assert panel.message.text() == text
+    panel.set_category("done")
+    assert "1.2.W1.3" in {item.study_uid for item in panel.items}

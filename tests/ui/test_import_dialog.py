@@ -24,9 +24,11 @@ def test_import_reports_series_and_failed_files(
     broken.write_bytes(next((source / "arterial").glob("*.dcm")).read_bytes()[:200])
     dialog = ImportDialog(services.studies, task_runner)
     qtbot.addWidget(dialog)
-    with qtbot.waitSignal(dialog.imported, timeout=30_000):
+    with qtbot.waitSignal(dialog.studies_imported, timeout=30_000) as imported:
         dialog.start([source])
     qtbot.waitUntil(lambda: not dialog.is_running, timeout=5_000)
+    # the studies the import touched, for the follow-up matching of the worklist
+    assert imported.args == [[services.studies.list_series()[0].study_uid]]
     texts = [
         dialog.report.topLevelItem(i).text(0) for i in range(dialog.report.topLevelItemCount())
     ]

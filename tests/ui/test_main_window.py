@@ -61,6 +61,29 @@ def test_settings_dialog_choice_is_saved(window, monkeypatch, tmp_path: Path) ->
     saved = resolve_settings()
     assert saved.data_dir == tmp_path / "elsewhere"
     assert saved.user == resolve_settings().user  # not a setting: the login or --user
+    assert saved.link_new_studies is False  # default: the user confirms each link
+
+
+def test_link_setting_applies_at_once_and_follow_up_parameters_open_from_the_menu(
+    window, monkeypatch
+) -> None:
+    from tace_planner.services.settings import resolve_settings
+    from tace_planner.ui.dialogs.followup_parameters_dialog import FollowupParametersDialog
+    from tace_planner.ui.dialogs.settings_dialog import SettingsChoice, SettingsDialog
+
+    choice = SettingsChoice(data_dir="", db_url="", link_new_studies=True)
+    monkeypatch.setattr(SettingsDialog, "ask", classmethod(lambda cls, *a, **k: choice))
+    assert window.worklist_panel.link_at_once is False
+    window._on_settings_triggered()
+    assert resolve_settings().link_new_studies is True
+    assert window.worklist_panel.link_at_once is True  # no restart needed
+    opened = []
+    monkeypatch.setattr(FollowupParametersDialog, "exec", lambda self: opened.append(self) or 0)
+    assert window.followup_parameters_action.text() == "Follow-up &schedule parameters…"
+    window.followup_parameters_action.trigger()
+    assert len(opened) == 1
+    assert "follow-up schedule version 1" in opened[0].origin_label.text()
+    opened[0].deleteLater()
 
 
 @pytest.mark.writes

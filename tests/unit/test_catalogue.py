@@ -9,7 +9,13 @@ from typing import Any
 
 import pytest
 
-from tace_planner.domain.catalogue import EVIDENCE_TAGS, BeadCatalogue, SizeRange
+from tace_planner.domain.catalogue import (
+    EVIDENCE_TAGS,
+    MISSING_VALUE_TAGS,
+    BeadCatalogue,
+    BeadProduct,
+    SizeRange,
+)
 from tace_planner.domain.errors import InvalidInputError
 
 SOURCED_FIELDS = (
@@ -53,7 +59,7 @@ def test_every_value_carries_a_source_and_evidence(raw: dict[str, Any]) -> None:
             assert item["source"].strip(), (product["code"], name)
             assert item["evidence"] in EVIDENCE_TAGS, (product["code"], name)
             if item["value"] is None:
-                assert item["evidence"] in ("NOT FOUND", "no source"), (product["code"], name)
+                assert item["evidence"] in MISSING_VALUE_TAGS, (product["code"], name)
 
 
 def test_dc_bead_values_of_clinical_reference_section_2(catalogue: BeadCatalogue) -> None:
@@ -80,7 +86,7 @@ def test_hepasphere_swells_four_times_and_has_no_irinotecan_capacity(
     # [D] 50–100 µm dry × 4 ≈ 200–400 µm (clinical-reference §2)
     assert SizeRange(200, 400) in hepasphere.hydrated_sizes()
     assert hepasphere.irinotecan_capacity_mg_per_ml.value is None
-    assert hepasphere.irinotecan_capacity_mg_per_ml.evidence == "NOT FOUND"
+    assert hepasphere.irinotecan_capacity_mg_per_ml.evidence == "unverified"
     assert hepasphere.irinotecan_label.value == "no"
     assert "doxorubicin" in hepasphere.irinotecan_label.source
 
@@ -104,6 +110,53 @@ def test_unknown_product_lists_the_codes(catalogue: BeadCatalogue) -> None:
 def test_snapshot_round_trips(catalogue: BeadCatalogue, raw: dict[str, Any]) -> None:
     data = {**raw, "products": [p.to_json() for p in catalogue.products]}
     assert BeadCatalogue.from_dict(data) == catalogue
+
+
+INTERNAL_WORDING = ("NOT FOUND", "§", "[D]", "[M]", "[S]", "[G]", "clinical-reference", "brief")
+
+
+def _clinician_text(product: BeadProduct) -> str:
+    """Every text of a product a clinician reads: name, notes, sizes, each value's citation."""
+    sourced = (
+        product.sizes,
+        product.vial_bead_volume_ml,
+        product.irinotecan_capacity_mg_per_ml,
+        product.irinotecan_label,
+        product.loading_time_min,
+        product.diameter_swelling_factor,
+        product.size_change_on_loading_percent,
+    )
+    sizes = [s.label() for s in product.hydrated_sizes()]
+    return "\n".join([product.name, product.notes, *sizes, *(v.cite() for v in sourced)])
+
+
+def test_no_internal_evidence_tag_in_the_packaged_catalogue(raw: dict[str, Any]) -> None:
+    resource = importlib.resources.files("tace_planner.resources") / "parameters"
+    assert "NOT FOUND" not in (resource / "bead_catalogue.json").read_text(encoding="utf-8")
+    assert "NOT FOUND" not in EVIDENCE_TAGS
+    assert "unverified" in MISSING_VALUE_TAGS
+
+
+def test_clinician_text_of_the_catalogue_has_no_internal_wording(
+    catalogue: BeadCatalogue,
+) -> None:
+    for product in catalogue.products:
+        text = _clinician_text(product)
+        for word in INTERNAL_WORDING:
+            assert word not in text, (product.code, word)
+
+
+def test_plan_snapshot_with_the_old_tag_reads_as_unverified(raw: dict[str, Any]) -> None:
+    """Plans stored before the rename keep their product snapshot with the old tag."""
+    old = copy.deepcopy(next(p for p in raw["products"] if p["code"] == "hepasphere"))
+    old["irinotecan_capacity_mg_per_ml"]["evidence"] = "NOT FOUND"
+    catalogue = BeadCatalogue.from_dict(
+        {"format": raw["format"], "version": "snapshot", "products": [old]}
+    )
+    product = catalogue.products[0]
+    assert product.irinotecan_capacity_mg_per_ml.evidence == "unverified"
+    assert "NOT FOUND" not in str(product.to_json())
+    assert "NOT FOUND" not in _clinician_text(product)
 
 
 def _broken(raw: dict[str, Any], change: Any) -> dict[str, Any]:

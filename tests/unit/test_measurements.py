@@ -221,3 +221,19 @@ def test_explanations_serialise() -> None:
         data = result.explanation.to_json()
         assert data["formula"]
         assert data["result"]
+
+
+def test_explanation_sources_read_as_clinical_text() -> None:
+    """A clinician reads the source line of every "why?" box: no file paths or module names."""
+    mask = ellipsoid((10.0, 8.0, 9.0), 20.0)
+    image = np.where(mask, 60.0, 100.0)
+    for result in (
+        measure_volume(mask, _affine()),
+        measure_axial_diameters(mask, _affine()),
+        measure_longest_3d_diameter(mask, _affine()),
+        measure_hu(image, mask, phase="venous"),
+    ):
+        source = result.explanation.to_json()["source"]
+        assert source
+        assert ".py" not in source, source
+        assert "domain/" not in source, source

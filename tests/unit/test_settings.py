@@ -78,3 +78,17 @@ def test_audit_user_is_the_login_or_the_command_line_never_the_settings_file(
     assert (chosen.user, chosen.user_source) == ("dr who", "--user on the command line")
     save_settings(data_dir=tmp_path / "data", db_url=None, env=env)
     assert "user" not in json.loads(config.read_text(encoding="utf-8"))
+
+
+def test_link_new_studies_is_saved_with_the_other_settings_and_off_by_default(
+    tmp_path: Path,
+) -> None:
+    env = {"TACE_PLANNER_CONFIG": str(tmp_path / "settings.json")}
+    assert resolve_settings(env=env).link_new_studies is False
+    save_settings(data_dir=tmp_path / "d", db_url=None, env=env)
+    assert resolve_settings(env=env).link_new_studies is False
+    save_settings(data_dir=tmp_path / "d", db_url=None, link_new_studies=True, env=env)
+    saved = resolve_settings(env=env)
+    assert (saved.link_new_studies, saved.data_dir) == (True, tmp_path / "d")
+    save_settings(data_dir=None, db_url=None, link_new_studies=False, env=env)
+    assert resolve_settings(env=env).link_new_studies is False

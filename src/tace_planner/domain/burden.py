@@ -28,7 +28,7 @@ from tace_planner.domain.anatomy import (
 )
 from tace_planner.domain.errors import InvalidInputError
 from tace_planner.domain.explanation import Advisory, Explanation
-from tace_planner.domain.measurements import Trust
+from tace_planner.domain.measurements_base import Trust
 
 LOBES = (*anatomy.LOBES, UNASSIGNED)
 F_DEFINITION_SOURCE = (

@@ -2,10 +2,9 @@
 
 The catalogue is data (``resources/parameters/bead_catalogue.json``, versioned);
 this module holds its value types and parses and validates its content. Every
-value carries where it comes from and an evidence tag
-(``G`` guideline, ``M`` manufacturer, ``S`` study, ``D`` derived, or the tag for a value
-no published source gives),
-or ``institutional`` / ``user`` / ``no source``. A value that no source gives is
+value carries where it comes from and an evidence tag (``G`` guideline, ``M``
+manufacturer, ``S`` study, ``D`` derived, ``unverified`` for a value no published
+source gives, ``institutional``, ``user`` or ``no source``). A value that no source gives is
 ``None``: the planner then refuses to compute what depends on it and says why
 (e.g. HepaSphere has no published irinotecan capacity; Merit IFU).
 """
@@ -21,9 +20,15 @@ from tace_planner.domain.errors import InvalidInputError
 
 CATALOGUE_FORMAT = "tace-planner-bead-catalogue/1"
 
-EVIDENCE_TAGS = ("G", "M", "S", "D", "NOT FOUND", "institutional", "user", "no source")
+EVIDENCE_TAGS = ("G", "M", "S", "D", "unverified", "institutional", "user", "no source")
 """Allowed evidence tags (the data's own vocabulary; never shown to a clinician: ``cite()``
-prints the source text only)."""
+prints the source text only). "unverified": searched, no published source gives the value."""
+
+MISSING_VALUE_TAGS = ("unverified", "no source")
+"""The tags a value that is not given (``None``) may carry."""
+
+_LEGACY_EVIDENCE_TAGS = {"NOT FOUND": "unverified"}
+"""Tags of catalogue files and plan snapshots written before the rename, read as the new tag."""
 
 LabelStatus = Literal["yes", "no"]
 """Whether the product's label (IFU / CE mark) covers loading irinotecan."""
@@ -277,13 +282,15 @@ def _sourced_raw(entry: Mapping[str, Any], key: str, where: str) -> tuple[Any, s
         raise InvalidInputError(field, 'must be {"value": …, "source": …, "evidence": …}')
     source = item.get("source")
     evidence = item.get("evidence")
+    if isinstance(evidence, str):
+        evidence = _LEGACY_EVIDENCE_TAGS.get(evidence, evidence)
     if not isinstance(source, str) or not source.strip():
         raise InvalidInputError(field, 'needs a "source" (write "no source" when there is none)')
     if evidence not in EVIDENCE_TAGS:
         raise InvalidInputError(field, f'"evidence" must be one of {list(EVIDENCE_TAGS)}')
     value = item.get("value")
-    if value is None and evidence not in ("NOT FOUND", "no source"):
-        raise InvalidInputError(field, 'a missing value needs evidence "NOT FOUND" or "no source"')
+    if value is None and evidence not in MISSING_VALUE_TAGS:
+        raise InvalidInputError(field, 'a missing value needs evidence "unverified" or "no source"')
     return value, source.strip(), str(evidence)
 
 

@@ -32,13 +32,13 @@ from tace_planner.domain.explanation import Advisory, Severity
 if TYPE_CHECKING:
     from tace_planner.domain.body import PatientInputs
     from tace_planner.domain.catalogue import BeadProduct
-    from tace_planner.domain.dosing import (
+    from tace_planner.domain.dosing_inputs import (
         BaselineImaging,
         BurdenInputs,
         CourseHistory,
         PlanOptions,
-        SessionPlan,
     )
+    from tace_planner.domain.dosing_results import SessionPlan
 
 Figures = Mapping[str, float | None]
 _EPS = 1e-9

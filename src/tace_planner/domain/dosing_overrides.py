@@ -15,10 +15,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from tace_planner.domain.catalogue import BeadProduct
-from tace_planner.domain.dosing import CourseHistory, SessionPlan
 from tace_planner.domain.dosing_advisories import dose_advisories, is_dose_advisory
+from tace_planner.domain.dosing_inputs import CourseHistory
 from tace_planner.domain.dosing_kernel import load_vials, vials_for
 from tace_planner.domain.dosing_parameters import Model, PlanningParameters
+from tace_planner.domain.dosing_results import SessionPlan
 from tace_planner.domain.errors import InvalidInputError
 from tace_planner.domain.explanation import SEVERITIES, Advisory, Explanation
 

@@ -24,12 +24,10 @@ from typing import Any
 from tace_planner.domain.catalogue import Sourced
 from tace_planner.domain.errors import InvalidInputError
 from tace_planner.domain.parameters_file import read_parameter_file
-from tace_planner.domain.procedure import (
-    ENDPOINTS,
-    PlausibilityLimits,
-    ProcedureRecord,
-    delivered_dose_mg,
-)
+from tace_planner.domain.procedure_checks import PlausibilityLimits
+from tace_planner.domain.procedure_dose import delivered_dose_mg
+from tace_planner.domain.procedure_fields import ENDPOINTS
+from tace_planner.domain.procedure_record import ProcedureRecord
 
 CIRSE_SOURCE = "CIRSE classification (Filippiadis, Cardiovasc Intervent Radiol 2017)"
 CIRSE_GRADES: Mapping[int, str] = {

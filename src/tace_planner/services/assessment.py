@@ -2,8 +2,10 @@
 
 Reads the lesions and their latest measurements per timepoint (through the
 contouring service) and runs the engines of :mod:`tace_planner.domain.response`.
-Nothing is stored: the assessment is recomputed from the measurements each time
-(no migration needed, never stale). When ``record_progression`` is set and the
+Each assessment is stored (one row per criterion with its explanation, the parameter
+values, who and when; :mod:`tace_planner.services.assessment_records`) unless
+``store=False``; assessing the same follow-up again supersedes the older rows, which
+are kept and audited. When ``record_progression`` is set and the
 RECIST 1.1 overall response is PD, progression is recorded on the follow-up
 through :meth:`FollowupService.record_progression`, which ends the schedule and
 feeds the time to progression.
@@ -20,6 +22,10 @@ How the registry's data map onto the criteria (choices written down):
   inferred from numbers.
 * A focus first contoured after baseline is an unequivocal new lesion (it was
   contoured, so it was seen).
+* mRECIST non-targets: enhancing fraction > 0 is "enhancing", 0 (or volume 0) "not
+  enhancing", not measured "not evaluated". A new focus is judged by the mRECIST
+  new-lesion rule: its longest diameter, arterial enhancement = enhancing fraction
+  > 0 (washout is not assessed), interval growth since it was first contoured.
 * mRECIST and EASL need viable (enhancing) diameters, which are not measured:
   they are estimated from the enhancing volume fraction f of each target
   (viable diameter D·f^(1/3), viable area D·d·f^(2/3), sphere assumption); the
@@ -38,11 +44,20 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from tace_planner.domain.errors import InvalidInputError
 from tace_planner.domain.explanation import Explanation
 from tace_planner.domain.response.base import Response
 from tace_planner.domain.response.best import TimepointResponse, best_overall_response
 from tace_planner.domain.response.growth import lesion_growth, total_growth
+from tace_planner.domain.response.mrecist import (
+    MrecistNonTarget,
+    NewLesionObservation,
+    new_lesion_status,
+)
+from tace_planner.domain.response.mrecist import non_target_response as mrecist_non_target
+from tace_planner.domain.response.mrecist import overall_response as mrecist_overall
 from tace_planner.domain.response.other import (
     choi_response,
     easl_response,
@@ -56,6 +71,11 @@ from tace_planner.domain.response.recist import (
     non_target_response,
     overall_response,
     target_response,
+)
+from tace_planner.services.assessment_records import (
+    StoredAssessment,
+    store_results,
+    stored_assessments,
 )
 from tace_planner.services.contouring_dto import (
     LesionMeasurementItem,
@@ -89,17 +109,40 @@ class _Followups(Protocol):
 
 
 class AssessmentService:
-    """Assess a follow-up with RECIST 1.1, mRECIST, EASL, Choi and volume."""
+    """Assess a follow-up with RECIST 1.1, mRECIST, EASL, Choi and volume.
+
+    Parameters
+    ----------
+    contouring, followups
+        The contouring and follow-up services.
+    parameters : ResponseParameters, optional
+        The thresholds (``response.json``).
+    sessions : sessionmaker, optional
+        Where assessments are stored; without it nothing is stored.
+    user : str
+        Written with each stored assessment and into the audit trail.
+    """
 
     def __init__(
         self,
         contouring: _Contouring,
         followups: _Followups,
         parameters: ResponseParameters = DEFAULT_RESPONSE,
+        *,
+        sessions: sessionmaker[Session] | None = None,
+        user: str = "",
     ) -> None:
         self._contouring = contouring
         self._followups = followups
         self.parameters = parameters
+        self._sessions = sessions
+        self._user = user
+
+    def stored(self, case_pk: int, *, include_superseded: bool = False) -> list[StoredAssessment]:
+        """The case's stored assessments (current only unless ``include_superseded``)."""
+        if self._sessions is None:
+            return []
+        return stored_assessments(self._sessions, case_pk, include_superseded=include_superseded)
 
     def assess(
         self,
@@ -108,8 +151,12 @@ class AssessmentService:
         criteria: Sequence[str] = CRITERIA,
         *,
         record_progression: bool = False,
+        store: bool = True,
     ) -> dict[str, Any]:
         """Every requested criterion at ``timepoint`` (a label or id), JSON-ready.
+
+        Stored (superseding the criteria's earlier rows at that timepoint) when
+        ``store`` and the service has ``sessions``.
 
         Raises
         ------
@@ -158,16 +205,8 @@ class AssessmentService:
                 parameters=self.parameters,
             ).to_json()
         if "mrecist" in criteria:
-            result["criteria"]["mrecist"] = _noted(
-                mrecist_response(
-                    _viable(reference, base, "diameter") or 0.0,
-                    _viable(reference, now, "diameter"),
-                    [v for m in earlier if (v := _viable(reference, m, "diameter")) is not None],
-                    new_lesions=new,
-                    parameters=self.parameters,
-                ),
-                ESTIMATE_NOTE,
-            )
+            result["mrecist"] = self._mrecist(base, measured, reference)
+            result["criteria"]["mrecist"] = result["mrecist"]["overall"]
         if "easl" in criteria:
             result["criteria"]["easl"] = _noted(
                 easl_response(
@@ -206,7 +245,69 @@ class AssessmentService:
         if record_progression and overall == "PD":
             self._followups.record_progression(current.pk, "liver")
             result["progression_recorded"] = True
+        if store and self._sessions is not None:
+            parts = {"recist": result.get("recist"), "mrecist": result.get("mrecist")}
+            result["assessment_ids"] = store_results(
+                self._sessions,
+                self._user,
+                case_pk,
+                current.pk,
+                {key: parts.get(key) or value for key, value in result["criteria"].items()},
+                self.parameters.to_json(),
+            )
+            result["stored"] = True
+            result["note"] = (
+                "stored; assessing this follow-up again supersedes it, and the older one is kept"
+            )
         return result
+
+    def _mrecist(
+        self,
+        base: MeasurementsItem,
+        measured: list[MeasurementsItem],
+        reference: list[LesionMeasurementItem],
+    ) -> dict[str, Any]:
+        """mRECIST target, non-target, new lesions and overall response at ``measured[-1]``."""
+        now, earlier = measured[-1], measured[:-1]
+        p = self.parameters
+        target = mrecist_response(
+            _viable(reference, base, "diameter") or 0.0,
+            _viable(reference, now, "diameter"),
+            [v for m in earlier if (v := _viable(reference, m, "diameter")) is not None],
+            parameters=p,
+        )
+        chosen = {f.name for f in reference}
+        non_target = mrecist_non_target(
+            [_mrecist_non_target(f.name, now.lesion(f.name)) for f in base.foci
+             if f.name not in chosen]
+        )  # fmt: skip
+        known = {f.name for f in base.foci}
+        new = new_lesion_status(
+            [
+                NewLesionObservation(
+                    f.name,
+                    f.longest_axial_diameter_mm,
+                    (f.enhancing_fraction or 0.0) > 0,
+                    None,
+                    _growth_since_first(f, earlier),
+                )
+                for f in now.foci
+                if f.name not in known
+            ],
+            p,
+        )
+        overall = mrecist_overall(
+            target.category,
+            None if non_target is None else non_target.category,
+            new.category,  # type: ignore[arg-type]
+        )
+        return {
+            "target": _noted(target, ESTIMATE_NOTE),
+            "non_target": None if non_target is None else non_target.to_json(),
+            "new_lesions": new.category,
+            "new_lesion_rule": new.to_json(),
+            "overall": _noted(overall, ESTIMATE_NOTE),
+        }
 
     def export_sdtm(
         self, case_pk: int, folder: Path, *, usubjid: str | None = None
@@ -396,6 +497,29 @@ def _non_target(name: str, item: LesionMeasurementItem | None) -> NonTargetAsses
     if item is None or item.volume_cm3 is None:
         return NonTargetAssessment(name, "not_evaluated")
     return NonTargetAssessment(name, "present" if item.volume_cm3 > 0 else "absent")
+
+
+def _mrecist_non_target(name: str, item: LesionMeasurementItem | None) -> MrecistNonTarget:
+    if item is None or item.volume_cm3 is None:
+        return MrecistNonTarget(name, "not_evaluated")
+    if item.volume_cm3 == 0 or item.enhancing_fraction == 0:
+        return MrecistNonTarget(name, "not_enhancing")
+    if item.enhancing_fraction is None:
+        return MrecistNonTarget(name, "not_evaluated")
+    return MrecistNonTarget(name, "enhancing")
+
+
+def _growth_since_first(
+    now: LesionMeasurementItem, earlier: list[MeasurementsItem]
+) -> float | None:
+    """Growth of a new focus's longest diameter since the first follow-up that showed it."""
+    for items in earlier:
+        first = items.lesion(now.name)
+        if first is not None and first.longest_axial_diameter_mm is not None:
+            if now.longest_axial_diameter_mm is None:
+                return None
+            return now.longest_axial_diameter_mm - first.longest_axial_diameter_mm
+    return None
 
 
 def _total(

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tace_planner.domain.errors import InvalidInputError, StoreError
 from tace_planner.services.annotations import AnnotationService
+from tace_planner.services.assessment import AssessmentService
 from tace_planner.services.cases import CaseService
 from tace_planner.services.contouring import ContouringService
 from tace_planner.services.followups import FollowupService
@@ -75,6 +76,19 @@ class Services:
     def propagation(self) -> PropagationService:
         """Follow-up contours proposed from the baseline (issue 15; light, built on use)."""
         return PropagationService(self.session_factory, self.contouring)
+
+    @property
+    def assessments(self) -> AssessmentService:
+        """Response assessment of follow-ups, stored (issue 15; light, built on use)."""
+        from tace_planner.services.response_parameters import load_response_parameters
+
+        return AssessmentService(
+            self.contouring,
+            self.followups,
+            load_response_parameters(self.settings.data_dir / "parameters"),
+            sessions=self.session_factory,
+            user=self.settings.user,
+        )
 
     def close(self) -> None:
         """Release database connections."""

@@ -37,7 +37,11 @@ NUMBER_COLUMNS = (
     "ttp_after_tace_days",
     "interval_days",
     "doubling_time_days",
+    "best_diameter_sum_change_percent",
+    "best_volume_change_percent",
 )
+WATERFALL_COLUMNS = ("best_diameter_sum_change_percent", "best_volume_change_percent")
+"""Optional: each patient's best change from baseline, drawn as the waterfall plots."""
 NON_NEGATIVE = ("volume_before_cm3", "volume_after_cm3", "ttp_before_cht_days",
                 "ttp_after_tace_days", "interval_days")  # fmt: skip
 DERIVED_COLUMNS = ("volume_change_percent", "sgr_percent_per_day")

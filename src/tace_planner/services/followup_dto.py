@@ -165,6 +165,42 @@ class StudyMatch:
 
 
 @dataclass(frozen=True)
+class ImportedStudies:
+    """What happened to newly imported studies of patients in follow-up.
+
+    ``linked``: linked at once (the "link at once" setting, one fitting window);
+    ``to_confirm``: proposed for a timepoint, or outside every window (an unscheduled
+    timepoint), waiting for the user.
+    """
+
+    linked: tuple[TimepointItem, ...] = ()
+    to_confirm: tuple[StudyMatch, ...] = ()
+
+    def message(self) -> str:
+        """One line for the status bar ("" when no study concerns a follow-up)."""
+        parts = []
+        if self.linked:
+            parts.append(
+                f"{len(self.linked)} new study(ies) linked to their follow-up: "
+                + ", ".join(f"{t.label} (case {t.case_pk})" for t in self.linked)
+            )
+        proposed = sum(1 for m in self.to_confirm if m.candidates)
+        if proposed:
+            parts.append(f"{proposed} new study(ies) proposed on the worklist: confirm each")
+        outside = len(self.to_confirm) - proposed
+        if outside:
+            parts.append(f"{outside} outside every follow-up window (unscheduled timepoint)")
+        return "; ".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {
+            "linked": [t.to_json() for t in self.linked],
+            "to_confirm": [m.to_json() for m in self.to_confirm],
+        }
+
+
+@dataclass(frozen=True)
 class TherapyLineItem:
     """One systemic therapy line of a case."""
 

@@ -6,13 +6,15 @@ Used by :class:`tace_planner.services.followups.FollowupService` and
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import importlib.resources
 import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import Date, and_, bindparam, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from tace_planner.domain.errors import InvalidInputError, NotFoundError
@@ -92,35 +94,85 @@ def worklist_select(*, with_study: bool = True) -> Any:
     return query.outerjoin(linked, linked.timepoint_pk == TimepointRow.id) if with_study else query
 
 
+@functools.cache
+def worklist_statement(
+    category: str, *, radiologist: bool, modality: bool, case: bool, limit: bool
+) -> Any:
+    """The worklist query of one category with the filters asked for, built once.
+
+    Its parameters are bound at execution: ``day``, ``sunday`` (end of the week),
+    ``earliest_due`` (``day`` minus the widest window), ``radiologist``, ``modality``,
+    ``case_pk`` and ``limit``. Each condition bounds ``due_on`` so that the query walks a
+    range of the index on (status, due_on, window_end_on): a closed window implies a due
+    date before today, an open one a due date at most the widest window ago.
+    """
+    day, sunday = bindparam("day", type_=Date), bindparam("sunday", type_=Date)
+    open_ = TimepointRow.status == OPEN
+    conditions = {
+        "due": and_(
+            open_,
+            TimepointRow.due_on >= bindparam("earliest_due", type_=Date),
+            TimepointRow.due_on <= sunday,
+            TimepointRow.window_end_on >= day,
+        ),
+        "overdue": and_(open_, TimepointRow.due_on < day, TimepointRow.window_end_on < day),
+        "upcoming": and_(open_, TimepointRow.due_on > sunday),
+        "done": TimepointRow.status.in_(DONE_STATES),
+        "all": TimepointRow.status.in_((OPEN, *DONE_STATES)),
+    }
+    query = worklist_select(with_study=category in ("done", "all")).where(conditions[category])
+    if radiologist:
+        query = query.where(TimepointRow.radiologist == bindparam("radiologist"))
+    if modality:
+        query = query.where(TimepointRow.modality == bindparam("modality"))
+    if case:
+        query = query.where(TimepointRow.case_pk == bindparam("case_pk"))
+    query = query.order_by(TimepointRow.due_on, TimepointRow.id)
+    return query.limit(bindparam("limit")) if limit else query
+
+
+_ITEM_FIELDS = tuple(f.name for f in dataclasses.fields(TimepointItem))
+
+
 def timepoint_item(
     row: Any,
     today: dt.date,
     proposal: tuple[str, dt.date] | None = None,
     sunday: dt.date | None = None,
 ) -> TimepointItem:
-    return TimepointItem(
-        pk=row[0],
-        case_pk=row[1],
-        patient_id=row[2],
-        patient_name=row[3],
-        case_title=row[4],
-        tace_number=row[5],
-        tace_on=row[6],
-        label=row[7],
-        followup_number=row[8],
-        due_on=row[9],
-        window_start_on=row[10],
-        window_end_on=row[11],
-        status=row[12],
-        category=categorise(row[12], row[9], row[11], today, sunday),
-        modality=row[13],
-        radiologist=row[14],
-        study_uid=row[15] or "",
-        study_on=row[16] or (row[18] if row[12] in DONE_STATES else None),
-        proposed_study_uid=proposal[0] if proposal else "",
-        proposed_study_on=proposal[1] if proposal else None,
-        progression_site=row[17],
+    """A worklist row (the columns of :func:`worklist_select`) as its read model.
+
+    The worklist makes thousands of these per query, so the frozen item is filled
+    directly rather than through its ``__init__`` (one ``object.__setattr__`` per field
+    costs three times as much); ``strict`` zipping refuses a field left out.
+    """
+    status = row[12]
+    values = (
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        row[6],
+        row[7],
+        row[8],
+        row[9],
+        row[10],
+        row[11],
+        status,
+        categorise(status, row[9], row[11], today, sunday),
+        row[13],
+        row[14],
+        row[15] or "",
+        row[16] or (row[18] if status in DONE_STATES else None),
+        proposal[0] if proposal else "",
+        proposal[1] if proposal else None,
+        row[17],
     )
+    item = object.__new__(TimepointItem)
+    item.__dict__.update(zip(_ITEM_FIELDS, values, strict=True))
+    return item
 
 
 def latest_taces(session: Session) -> list[tuple[int, int, dt.date]]:

@@ -14,14 +14,16 @@ Therapy lines, time to progression and the timeline are in
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tace_planner.domain.errors import InvalidInputError
 from tace_planner.domain.schedule import (
+    MAX_WINDOW_DAYS,
     CaseEnd,
     FollowupParameters,
     SchedulePreset,
@@ -30,6 +32,7 @@ from tace_planner.domain.ttp import SITES
 from tace_planner.services.followup_dto import (
     CATEGORIES,
     DueSession,
+    ImportedStudies,
     MatchCandidate,
     StudyMatch,
     TimepointItem,
@@ -48,8 +51,10 @@ from tace_planner.services.followup_records import (
     timepoint_row,
     unscheduled_timepoint,
     worklist_select,
+    worklist_statement,
 )
 from tace_planner.services.followup_sync import ScheduleSync
+from tace_planner.services.planning_parameters import parameter_file_text, save_institution_file
 from tace_planner.services.planning_records import get_case
 from tace_planner.store.audit import row_snapshot
 from tace_planner.store.followup_rows import FollowupScheduleRow
@@ -103,6 +108,30 @@ class FollowupService:
         if self._parameters is None:
             self._parameters = load_followup_parameters(self._parameters_dir)
         return self._parameters
+
+    def parameter_file_text(self) -> tuple[str, str]:
+        """The ``followup.json`` in use as (where it comes from, JSON text)."""
+        return parameter_file_text("followup", self._parameters_dir)
+
+    def save_parameters(self, data: Mapping[str, Any]) -> Path | None:
+        """Save the institution's ``followup.json`` (checked, a new version, audited).
+
+        Schedules laid out from now on use the new values and store its version; schedules
+        already laid out keep the values they were made with. Returns the path, or None
+        when nothing changed.
+
+        Raises
+        ------
+        InvalidInputError
+            No parameters folder, or a value breaks its range (the parameter is named);
+            nothing is written then.
+        """
+        path = save_institution_file(
+            self._sessions, self._user, self._parameters_dir, "followup", data
+        )
+        if path is not None:
+            self._parameters = load_followup_parameters(self._parameters_dir)
+        return path
 
     def today(self) -> dt.date:
         """Today by the service's clock."""
@@ -248,32 +277,26 @@ class FollowupService:
             raise InvalidInputError("category", f"expected one of {[*CATEGORIES, 'all']}")
         day = today or self.today()
         sunday = week_end(day)
-        earliest_due = day - dt.timedelta(days=90)  # no window reaches further (MAX_WINDOW_DAYS)
-        open_ = TimepointRow.status == OPEN
-        conditions = {
-            "due": and_(
-                open_,
-                TimepointRow.due_on >= earliest_due,
-                TimepointRow.due_on <= sunday,
-                TimepointRow.window_end_on >= day,
-            ),
-            "overdue": and_(open_, TimepointRow.window_end_on < day),
-            "upcoming": and_(open_, TimepointRow.due_on > sunday),
-            "done": TimepointRow.status.in_(DONE_STATES),
-            "all": TimepointRow.status.in_((OPEN, *DONE_STATES)),
+        statement = worklist_statement(
+            category,
+            radiologist=bool(radiologist),
+            modality=bool(modality),
+            case=case_pk is not None,
+            limit=limit is not None,
+        )
+        values = {
+            "day": day,
+            "sunday": sunday,
+            # no window reaches further back than MAX_WINDOW_DAYS: bounds the index range
+            "earliest_due": day - dt.timedelta(days=MAX_WINDOW_DAYS),
+            "radiologist": radiologist,
+            "modality": modality,
+            "case_pk": case_pk,
+            "limit": limit,
         }
-        query = worklist_select(with_study=category in ("done", "all")).where(conditions[category])
-        if radiologist:
-            query = query.where(TimepointRow.radiologist == radiologist)
-        if modality:
-            query = query.where(TimepointRow.modality == modality)
-        if case_pk is not None:
-            query = query.where(TimepointRow.case_pk == case_pk)
-        query = query.order_by(TimepointRow.due_on, TimepointRow.id)
-        if limit is not None:
-            query = query.limit(limit)
         with self._sessions() as session:
-            rows = session.execute(query).all()
+            # Core execution of a prepared statement: no ORM row loading (PERF, issue 14)
+            rows = session.connection().execute(statement, values).all()
             proposed = proposals(session, [r for r in rows if r[12] == OPEN])
         return [timepoint_item(row, day, proposed.get(row[0]), sunday) for row in rows]
 
@@ -532,6 +555,47 @@ class FollowupService:
                     )
                 )
         return linked
+
+    def studies_imported(
+        self, study_uids: Iterable[str], *, link_at_once: bool = False
+    ) -> ImportedStudies:
+        """After an import: where each new study of a patient in follow-up belongs.
+
+        With ``link_at_once`` (the saved setting "link newly imported studies to their
+        expected follow-up at once") a study whose date lies in exactly one open window of
+        its patient is linked (audited, as :meth:`confirm_match`); every other study of a
+        patient with an open follow-up is returned to be confirmed by the user. Studies
+        already linked, and studies of patients without an open follow-up, are left alone.
+        The schedules of the patients' cases are first brought in step with their signed
+        TACEs.
+        """
+        wanted = set(study_uids)
+        if not wanted:
+            return ImportedStudies()
+        with self._sessions() as session:
+            patient_pks = set(
+                session.scalars(
+                    select(StudyRow.patient_pk).where(StudyRow.study_uid.in_(sorted(wanted)))
+                )
+            )
+            case_pks = sorted(
+                session.scalars(select(CaseRow.id).where(CaseRow.patient_pk.in_(patient_pks)))
+            )
+        for case_pk in case_pks:  # schedules in step with the signed TACEs first
+            self.sync_case(case_pk)
+        linked, to_confirm = [], []
+        for match in self.unmatched_studies(patient_pks):
+            if match.study_uid not in wanted:
+                continue
+            if link_at_once and len(match.candidates) == 1:
+                linked.append(
+                    self.confirm_match(
+                        match.study_uid, timepoint_pk=match.candidates[0].timepoint.pk
+                    )
+                )
+            else:
+                to_confirm.append(match)
+        return ImportedStudies(tuple(linked), tuple(to_confirm))
 
     def unmatched_studies(self, patient_pks: Iterable[int] | None = None) -> list[StudyMatch]:
         """Studies not linked to any timepoint whose patient has an open follow-up, each with

@@ -28,6 +28,7 @@ from tace_planner.domain.dosing import (
     SessionPlan,
 )
 from tace_planner.domain.dosing_parameters import PlanningParameters
+from tace_planner.domain.dosing_results import total_expected_delivered_mg, total_loaded_mg
 from tace_planner.domain.explanation import Advisory, Explanation
 
 DISCLAIMER = (
@@ -294,12 +295,12 @@ class PlanProposal:
     @property
     def total_loaded_mg(self) -> float:
         """Irinotecan loaded over the plan's sessions."""
-        return math.fsum(s.irinotecan_loaded_mg for s in self.sessions)
+        return total_loaded_mg(self.sessions)
 
     @property
     def total_expected_delivered_mg(self) -> float:
         """Expected delivered irinotecan over the plan's sessions."""
-        return math.fsum(s.irinotecan_expected_delivered_mg for s in self.sessions)
+        return total_expected_delivered_mg(self.sessions)
 
     def explanation(self, key: str) -> Explanation | None:
         """The explanation of a figure (``"bsa_m2"``) or of a session number

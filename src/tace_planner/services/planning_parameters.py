@@ -1,6 +1,7 @@
 """The planning parameter files: packaged defaults and the institution's own copies.
 
-``planning.json`` and ``bead_catalogue.json`` ship in ``tace_planner.resources``
+``planning.json``, ``bead_catalogue.json`` and ``followup.json`` (the follow-up schedule)
+ship in ``tace_planner.resources``
 (versioned, each value with its source); an institution's edited copy in its
 parameters folder replaces the packaged file. Reading is strict: a file that is
 unreadable, not JSON or breaks a rule is refused with the file and field named.
@@ -23,7 +24,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from tace_planner.domain.catalogue import BeadCatalogue
 from tace_planner.domain.dosing_parameters import PlanningParameters
 from tace_planner.domain.errors import InvalidInputError
+from tace_planner.domain.followup_ranges import describe_change, followup_problems
 from tace_planner.domain.planning_ranges import catalogue_problems, planning_problems
+from tace_planner.domain.schedule import FollowupParameters
 from tace_planner.store.unit_of_work import UnitOfWork
 
 PLANNING_FILE = "planning.json"
@@ -113,17 +116,31 @@ def _packaged_catalogue() -> BeadCatalogue:
     return BeadCatalogue.from_dict(data, origin=origin)
 
 
-_KINDS = {"planning": PLANNING_FILE, "catalogue": CATALOGUE_FILE}
+FOLLOWUP_FILE = "followup.json"
+_KINDS = {"planning": PLANNING_FILE, "catalogue": CATALOGUE_FILE, "followup": FOLLOWUP_FILE}
 
 
 def _file_name(kind: str) -> str:
     if kind not in _KINDS:
-        raise InvalidInputError("kind", f"{kind!r}: expected 'planning' or 'catalogue'")
+        raise InvalidInputError("kind", f"{kind!r}: expected 'planning', 'catalogue' or 'followup'")
     return _KINDS[kind]
 
 
+def _check_followup(data: Mapping[str, Any], origin: str) -> None:
+    """Refuse a follow-up file that breaks the format or a range, naming the parameter."""
+    FollowupParameters.from_dict(data, origin=origin)
+    values = data.get("values") or {}
+    plain = {
+        name: entry.get("value") for name, entry in values.items() if isinstance(entry, Mapping)
+    }
+    problems = followup_problems(plain)
+    if problems:
+        raise InvalidInputError(origin, "; ".join(message for _, message in problems))
+
+
 def parameter_file_text(kind: str, folder: Path | None) -> tuple[str, str]:
-    """The ``planning`` or ``catalogue`` file in use as (where it comes from, JSON text).
+    """The ``planning``, ``catalogue`` or ``followup`` file in use as (where it comes from,
+    JSON text).
 
     Raises
     ------
@@ -196,8 +213,9 @@ def _marked(
             entry = {
                 **entry,
                 "source": (
-                    f"institutional default: changed from {before.get('value')} to "
-                    f"{entry.get('value')} by {user} on {today.isoformat()}"
+                    "institutional default: "
+                    f"{describe_change(before.get('value'), entry.get('value'))} by {user} "
+                    f"on {today.isoformat()}"
                 ),
                 "evidence": "institutional",
             }
@@ -214,7 +232,8 @@ def save_institution_file(
     *,
     today: dt.date | None = None,
 ) -> Path | None:
-    """Validate and save the institution's ``planning`` or ``catalogue`` file (audited).
+    """Validate and save the institution's ``planning``, ``catalogue`` or ``followup`` file
+    (audited).
 
     Every save that changes the content is a new version: the version is always
     the one after the file in use ("2" → "3"), whatever version ``data`` names,
@@ -249,6 +268,8 @@ def save_institution_file(
     if kind == "planning":
         params = PlanningParameters.from_dict(data, origin=name)
         _check_ranges(params.values, name)
+    elif kind == "followup":
+        _check_followup(data, name)
     else:
         BeadCatalogue.from_dict(data, origin=name)
         _check_catalogue_ranges(data, name)

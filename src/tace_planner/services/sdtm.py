@@ -3,9 +3,10 @@
 Reads ``TU.csv`` and ``TR.csv`` (and ``RS.csv`` when present) with the standard
 variable names of the SDTM RECIST 1.1 supplement, computes per visit, subject and
 reader the target (TRGRESP), non-target (NTRGRESP), new-lesion (NEWLPROG) and
-overall (OVRLRESP) responses with :mod:`tace_planner.domain.response`, the best
-overall response (an analysis value: reported, not written to RS), writes
-``RS.csv`` and lists every given RS record that disagrees with the rules.
+overall (OVRLRESP) responses with :mod:`tace_planner.domain.response` and the best
+overall response (BESTRESP, one record per subject and reader without a visit), writes
+``RS.csv`` and lists every given RS record that disagrees with the rules. File names
+may be upper or lower case (``TU.csv`` or ``tu.csv``, as a data set export names them).
 
 How the data are read (choices written down):
 
@@ -54,6 +55,8 @@ RS_TESTS = {
     "NEWLPROG": "New Lesion Progression",
     "OVRLRESP": "Overall Response",
 }
+BEST = ("BESTRESP", "Best Overall Response")
+"""The subject-level record of the best overall response (no VISITNUM)."""
 RS_COLUMNS = (
     "STUDYID",
     "DOMAIN",
@@ -121,6 +124,13 @@ def read_csv(path: Path) -> list[Row]:
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         raise InvalidInputError(str(path), f"cannot be read: {error}") from None
     return rows
+
+
+def domain_file(folder: Path, domain: str) -> Path:
+    """``folder/TU.csv``, or ``folder/tu.csv`` when only the lower-case name exists."""
+    upper = Path(folder) / f"{domain.upper()}.csv"
+    lower = Path(folder) / f"{domain.lower()}.csv"
+    return lower if not upper.is_file() and lower.is_file() else upper
 
 
 def _require(rows: list[Row], path: Path, names: Iterable[str]) -> None:
@@ -316,7 +326,7 @@ def assess_sdtm(
     folder = Path(folder)
     if not folder.is_dir():
         raise InvalidInputError(str(folder), "is not a folder")
-    paths = {name: folder / f"{name}.csv" for name in ("TU", "TR", "RS")}
+    paths = {name: domain_file(folder, name) for name in ("TU", "TR", "RS")}
     has_tr = paths["TR"].is_file()
     if not has_tr and not (compare and paths["RS"].is_file()):
         raise InvalidInputError(str(folder), "holds neither TR.csv nor RS.csv")
@@ -492,6 +502,28 @@ def _rs_rows(subjects: list[Assessment]) -> list[dict[str, str]]:
                         "RSDTC": visit["date"] or "",
                     }
                 )
+        best = (subject.best or {}).get("category")
+        if best:
+            seq += 1
+            rows.append(
+                {
+                    "STUDYID": subject.studyid,
+                    "DOMAIN": "RS",
+                    "USUBJID": subject.usubjid,
+                    "RSSEQ": str(seq),
+                    "RSTESTCD": BEST[0],
+                    "RSTEST": BEST[1],
+                    "RSCAT": "RECIST 1.1",
+                    "RSORRES": best,
+                    "RSSTRESC": best,
+                    "RSEVAL": subject.evaluator,
+                    "RSEVALID": subject.reader,
+                    "RSACPTFL": subject.accepted,
+                    "VISITNUM": "",
+                    "VISIT": "",
+                    "RSDTC": "",
+                }
+            )
     return rows
 
 
@@ -524,8 +556,12 @@ def _given_new(value: str) -> NewLesions:
 def _compare(rs: list[Row], subjects: list[Assessment]) -> list[dict[str, str]]:
     computed = {(s.usubjid, s.reader): s for s in subjects}
     given: dict[tuple[str, str, str], dict[str, str]] = defaultdict(dict)
+    best_given: dict[tuple[str, str], str] = {}
     for row in rs:
         code = row.get("RSTESTCD").upper()
+        if code == BEST[0]:
+            best_given[(row.get("USUBJID"), _reader(row, "RS"))] = row.get("RSSTRESC").upper()
+            continue
         if code not in RS_TESTS:
             continue
         key = (row.get("USUBJID"), _reader(row, "RS"), _visit_key(_visitnum(row)))
@@ -545,6 +581,11 @@ def _compare(rs: list[Row], subjects: list[Assessment]) -> list[dict[str, str]]:
             }
         )
 
+    for (subject_id, reader), said in sorted(best_given.items()):
+        subject = computed.get((subject_id, reader))
+        best = (subject.best or {}) if subject is not None else {}
+        if best.get("category") and best["category"] != said:
+            disagree((subject_id, reader, ""), BEST[0], said, best["category"], best["rule"])
     for key in sorted(given):
         record = given[key]
         subject = computed.get(key[:2])

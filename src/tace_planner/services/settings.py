@@ -45,12 +45,17 @@ class AppSettings:
         dialog.
     user_source : str
         How ``user`` was set, in words ("operating-system login", …).
+    link_new_studies : bool
+        Link a newly imported study to its expected follow-up at once when its date lies
+        in exactly one open window of its patient; False (default): propose it and let the
+        user confirm.
     """
 
     data_dir: Path
     db_url: str | None
     user: str
     user_source: str = USER_FROM_OS
+    link_new_studies: bool = False
 
     @property
     def database_url(self) -> str:
@@ -112,6 +117,9 @@ def os_user() -> str:
         return "unknown"
 
 
+_TRUE = ("true", "1", "yes", "on")
+
+
 def _read_config(path: Path) -> dict[str, str]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -159,6 +167,7 @@ def resolve_settings(
         db_url=chosen_url,
         user=checked_user(chosen_user.strip()) or os_user(),
         user_source=user_source if chosen_user.strip() else USER_FROM_OS,
+        link_new_studies=saved.get("link_new_studies", "").strip().lower() in _TRUE,
     )
 
 
@@ -184,17 +193,20 @@ def save_settings(
     *,
     data_dir: Path | None,
     db_url: str | None,
+    link_new_studies: bool = False,
     env: Mapping[str, str] | None = None,
 ) -> Path:
-    """Write the user's choices to the settings file (used at next start) and return its path.
+    """Write the user's choices to the settings file and return its path.
 
-    The audit user is not a setting: it is the operating-system login or ``--user``.
+    The data folder and the database are used at the next start. The audit user is
+    not a setting: it is the operating-system login or ``--user``.
     """
     path = config_file(env)
     path.parent.mkdir(parents=True, exist_ok=True)
-    values = {
+    values: dict[str, str | bool] = {
         "data_dir": str(data_dir) if data_dir else "",
         "db_url": db_url or "",
+        "link_new_studies": bool(link_new_studies),
     }
     path.write_text(json.dumps(values, indent=2), encoding="utf-8")
     return path

@@ -28,6 +28,7 @@ from tace_planner.domain.ttp import (
     tace_sequence,
     validate_therapy_line,
 )
+from tace_planner.services.assessment_records import current_categories
 from tace_planner.services.followup_dto import (
     TherapyLineItem,
     TimelineData,
@@ -385,7 +386,8 @@ class TherapyService:
     @staticmethod
     def _points(session: Session, case_pk: int) -> tuple[TimelinePoint, ...]:
         """Imaged timepoints with the sum of focus volumes and of RECIST long axes (targets;
-        every focus when no target is chosen), from the latest measurement of each contour."""
+        every focus when no target is chosen), from the latest measurement of each contour,
+        and the stored RECIST 1.1 overall response (the current one) as the label."""
         timepoints = session.scalars(
             select(TimepointRow)
             .where(TimepointRow.case_pk == case_pk, TimepointRow.imaged_on.is_not(None))
@@ -398,6 +400,7 @@ class TherapyService:
             )
         }
         any_target = any(lesion.is_target for lesion in lesions.values())
+        responses = current_categories(session, case_pk, "recist")
         measured = session.execute(
             select(SegmentationRow.timepoint_pk, SegmentationRow.lesion_pk, MeasurementRow)
             .join(MeasurementRow, MeasurementRow.segmentation_pk == SegmentationRow.id)
@@ -424,6 +427,7 @@ class TherapyService:
                     status=timepoint.status or "imaged",
                     total_volume_cm3=sum(volumes) if volumes else None,
                     sum_of_diameters_mm=sum(diameters) if diameters else None,
+                    response=responses.get(timepoint.id, ""),
                     progression_site=timepoint.progression_site,
                 )
             )

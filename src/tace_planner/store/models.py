@@ -407,5 +407,6 @@ class TreatmentPlanRow(Base):
 
 # The procedure log's rows live in their own module; importing it here registers them
 # on Base.metadata for every user of the models.
+from tace_planner.store import assessment_rows as _assessment_rows  # noqa: E402, F401
 from tace_planner.store import followup_rows as _followup_rows  # noqa: E402, F401
 from tace_planner.store import procedure_rows as _procedure_rows  # noqa: E402, F401

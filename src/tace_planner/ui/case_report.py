@@ -1,5 +1,7 @@
-"""The PDF case report: key image per timepoint, plan, procedures, therapy lines and time
-to progression, on as many A4 pages as it needs (Qt's QPdfWriter, like the plan sheet).
+"""The PDF case report: key image per timepoint, plan, procedures, therapy lines, the case
+timeline and time to progression, on as many A4 pages as it needs (Qt's QPdfWriter, like
+the plan sheet). The timeline is painted by :mod:`tace_planner.ui.timeline_image` against
+days from day 0.
 
 De-identified records print the pseudonym and days from the first TACE, never a name,
 an ID or a date.
@@ -22,6 +24,7 @@ from tace_planner.ui.plan_sheet import (
     a4_document,
     key_image_qimage,
 )
+from tace_planner.ui.timeline_image import timeline_qimage
 
 DISCLAIMER = (
     "Planning aid: the figures are computed from the recorded contours and procedures; "
@@ -49,8 +52,9 @@ def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> str:
     return f"{table}<tr>{head}</tr>{body}</table>"
 
 
-def case_report_html(report: Any, image_width_px: int = 0) -> str:
-    """The report as HTML (key images referenced as ``report://key-<n>.png``)."""
+def case_report_html(report: Any, image_width_px: int = 0, timeline_width_px: int = 0) -> str:
+    """The report as HTML (key images referenced as ``report://key-<n>.png``, the timeline
+    as ``report://timeline.png``)."""
     record = report.record
     number = report.case_number
     _, cases = level_rows([record], "case", first_case_id=number)
@@ -143,6 +147,8 @@ def case_report_html(report: Any, image_width_px: int = 0) -> str:
                 ("progression_day", "Progression day"),
             ],
         ),
+        "<h3>Timeline</h3>",
+        _timeline_html(report, timeline_width_px or 2 * image_width_px),
         "<h3>Follow-up and time to progression</h3>",
         _table(
             [dict(r) for r in record.ttp],
@@ -156,6 +162,22 @@ def case_report_html(report: Any, image_width_px: int = 0) -> str:
         f"<p><small>{html.escape(DISCLAIMER)}</small></p>",
     ]
     return "<html><body>" + "".join(parts) + "</body></html>"
+
+
+def _timeline_html(report: Any, width_px: int) -> str:
+    timeline = getattr(report, "timeline", None)
+    if timeline is None or not (timeline.taces or timeline.lines or timeline.points):
+        return "<p>Nothing to draw: no TACE, therapy line or imaging recorded.</p>"
+    caption = (
+        "Days from day 0. Bars: systemic therapy lines (▼ progression); ◆ TACE with the "
+        "irinotecan delivered; ● imaging done with its response label when assessed, "
+        "○ imaging due; below, the total tumour volume (cm³) and the sum of diameters (mm) "
+        "at each imaged timepoint."
+    )
+    return (
+        f"<p><img src='report://timeline.png' width='{width_px}'><br>"
+        f"<small>{html.escape(caption)}</small></p>"
+    )
 
 
 def render_case_report_pdf(report: Any, path: Path | str) -> Path:
@@ -179,8 +201,15 @@ def render_case_report_pdf(report: Any, path: Path | str) -> Path:
             QUrl(f"report://key-{k}.png"),
             key_image_qimage(key),
         )
+    timeline = getattr(report, "timeline", None)
+    if timeline is not None:
+        document.addResource(
+            QTextDocument.ResourceType.ImageResource,
+            QUrl("report://timeline.png"),
+            timeline_qimage(timeline, report.record.anchor_on),
+        )
     document.setDefaultFont(QFont("DejaVu Sans", 9))
-    document.setHtml(case_report_html(report, width))
+    document.setHtml(case_report_html(report, width, int(width * 0.95 / 0.45)))
     document.setPageSize(QSizeF(page.width(), page.height()))
     painter = QPainter()
     if not painter.begin(writer):

@@ -21,7 +21,9 @@ from tace_planner.ui.panels.worklist_panel import WorklistPanel
 def add_followup_docks(window: QMainWindow, services: Any) -> tuple[WorklistPanel, TimelinePanel]:
     """Create the worklist and timeline panels in docks at the bottom of ``window``."""
     followups = services.followups  # built by services.bootstrap.open_services
-    worklist = WorklistPanel(followups)
+    worklist = WorklistPanel(
+        followups, link_at_once=bool(getattr(services.settings, "link_new_studies", False))
+    )
     timeline = TimelinePanel()
     docks = []
     for title, name, panel in (

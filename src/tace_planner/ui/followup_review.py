@@ -256,8 +256,11 @@ class FollowupReview(QWidget):
 class FollowupReviewPage(QWidget):
     """The Follow-up workspace's page: choose a follow-up, propose, review, confirm; spider plot.
 
-    Registration and proposals run off the GUI thread (``tasks``); the page follows the
-    case chosen in the case list (:meth:`set_case`).
+    Registration, proposals and assessments run off the GUI thread (``tasks``); the page
+    follows the case chosen in the case list (:meth:`set_case`). With ``assessments``
+    (an :class:`~tace_planner.services.assessment.AssessmentService`) it shows the stored
+    responses per timepoint, assesses the chosen follow-up on demand, and labels the
+    spider plot with the stored RECIST 1.1 overall responses.
     """
 
     def __init__(
@@ -266,14 +269,21 @@ class FollowupReviewPage(QWidget):
         tasks: Any,
         list_cases: Callable[[], list[Any]] | None = None,
         parent: QWidget | None = None,
+        *,
+        assessments: Any = None,
+        can_assess: bool = True,
+        assessments_problem: str = "",
     ) -> None:
         from PySide6.QtWidgets import QComboBox, QTabWidget
 
+        from tace_planner.ui.panels.response_table import ResponseTable
         from tace_planner.ui.panels.spider_plot import SpiderPlot
         from tace_planner.ui.panels.waterfall_plot import WaterfallPlot
 
         super().__init__(parent)
         self._propagation = propagation
+        self._assessments = assessments
+        self._can_assess = can_assess
         self._tasks = tasks
         self._list_cases = list_cases
         self.case_pk: int | None = None
@@ -287,6 +297,11 @@ class FollowupReviewPage(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.review, "Baseline and follow-up")
         self.tabs.addTab(self.spider, "Spider plot")
+        self.responses = ResponseTable()
+        self.responses.problem = assessments_problem
+        if assessments is not None or assessments_problem:
+            self.tabs.addTab(self.responses, "Responses")
+            self.responses.assess_requested.connect(self.assess)
         self.waterfall = WaterfallPlot()
         if list_cases is not None:
             self.tabs.addTab(self.waterfall, "Cohort waterfall")
@@ -323,7 +338,59 @@ class FollowupReviewPage(QWidget):
         self.waterfall.show_changes(labelled)
 
     def _set_enabled(self) -> None:
-        self.propose_button.setEnabled(self.case_pk is not None and self.timepoints.count() > 0)
+        ready = self.case_pk is not None and self.timepoints.count() > 0
+        self.propose_button.setEnabled(ready)
+        self.responses.assess_button.setEnabled(
+            ready and self._assessments is not None and self._can_assess
+        )
+
+    def show_course(self, case_pk: int) -> None:
+        """Redraw the spider plot and the stored responses of ``case_pk``."""
+        stored = [] if self._assessments is None else self._assessments.stored(case_pk)
+        labels = {s.timepoint: s.category for s in stored if s.criterion == "recist"}
+        self.spider.show_course(self._propagation.course(case_pk), labels)
+        self.responses.show_stored(stored)
+
+    def assess(self) -> None:
+        """Assess the chosen follow-up by every criterion and store it (a task)."""
+        if self._assessments is None or self.case_pk is None:
+            return
+        case_pk, label = self.case_pk, self.timepoints.currentText()
+        if not label:
+            return
+        self._run(
+            self.responses.assess_button,
+            f"Assessing {label}…",
+            _assess_task(self._assessments, case_pk, label),
+            "Assessing the follow-up",
+            self._assessed,
+            "assess",
+        )
+
+    def _run(
+        self,
+        button: QPushButton,
+        message: str,
+        task: Any,
+        title: str,
+        on_result: Callable[[Any], None],
+        verb: str,
+    ) -> None:
+        """Submit ``task`` off the GUI thread, ``button`` disabled until it ends."""
+        button.setEnabled(False)
+        self.message.setText(message)
+        self._tasks.submit(
+            task, title=title, on_result=on_result, on_error=lambda e: self._failed(verb, e)
+        )
+
+    def _assessed(self, result: dict[str, Any]) -> None:
+        recist = result.get("criteria", {}).get("recist", {})
+        self.message.setText(
+            f"{result['timepoint']}: RECIST 1.1 {recist.get('category', '—')} (stored)"
+        )
+        if self.case_pk is not None:
+            self.show_course(self.case_pk)
+        self._set_enabled()
 
     def set_case(self, case_pk: int | None) -> None:
         """Follow the case chosen in the case list (None: no case)."""
@@ -331,10 +398,11 @@ class FollowupReviewPage(QWidget):
 
         self.case_pk = case_pk
         self.timepoints.clear()
+        self.responses.show_stored([])
         if case_pk is not None:
             try:
                 choices = self._propagation.timepoints(case_pk)
-                self.spider.show_course(self._propagation.course(case_pk))
+                self.show_course(case_pk)
             except TacePlannerError as error:
                 self.message.setText(str(error))
                 choices = []
@@ -351,13 +419,13 @@ class FollowupReviewPage(QWidget):
         if self.case_pk is None or not self.timepoints.currentText():
             return
         case_pk, label = self.case_pk, self.timepoints.currentText()
-        self.propose_button.setEnabled(False)
-        self.message.setText(f"Registering {label} to the baseline…")
-        self._tasks.submit(
+        self._run(
+            self.propose_button,
+            f"Registering {label} to the baseline…",
             _propose_task(self._propagation, case_pk, label),
-            title="Proposing follow-up contours",
-            on_result=self._show,
-            on_error=self._failed,
+            "Proposing follow-up contours",
+            self._show,
+            "propose",
         )
 
     def _show(self, result: tuple[Any, Any]) -> None:
@@ -366,13 +434,13 @@ class FollowupReviewPage(QWidget):
         self.message.setText(item.registration.message)
         self._set_enabled()
 
-    def _failed(self, error: BaseException) -> None:
-        self.message.setText(f"Cannot propose: {error}")
+    def _failed(self, verb: str, error: BaseException) -> None:
+        self.message.setText(f"Cannot {verb}: {error}")
         self._set_enabled()
 
     def _confirm(self, item: Any, names: list[str]) -> Any:
         result = self._propagation.confirm(item, names)
-        self.spider.show_course(self._propagation.course(item.case_pk))
+        self.show_course(item.case_pk)
         return result
 
 
@@ -385,9 +453,30 @@ def _propose_task(propagation: Any, case_pk: int, label: str) -> Any:
     return item, propagation.course(case_pk)
 
 
+def _assess_task(assessments: Any, case_pk: int, label: str) -> Any:
+    """:meth:`AssessmentService.assess` (stored) as a task (one step)."""
+    from tace_planner.domain.progress import Progress
+
+    yield Progress(0, 1, f"Assessing {label}")
+    return assessments.assess(case_pk, label)
+
+
 def add_followup_review_page(window: Any, services: Any, tasks: Any) -> FollowupReviewPage:
     """Add the Follow-up workspace's page to the main window; it follows the case list."""
-    page = FollowupReviewPage(services.propagation, tasks, services.cases.list_cases)
+    from tace_planner.domain.errors import TacePlannerError
+
+    try:
+        assessments, problem = services.assessments, ""
+    except TacePlannerError as error:  # e.g. a broken response.json: the window still opens
+        assessments, problem = None, f"Responses unavailable: {error}"
+    page = FollowupReviewPage(
+        services.propagation,
+        tasks,
+        services.cases.list_cases,
+        assessments=assessments,
+        can_assess=not services.read_only,
+        assessments_problem=problem,
+    )
     page.setObjectName("followup_review_page")
     window.pages.addWidget(page)
     window._page_widgets["follow_up_review"] = page

@@ -27,10 +27,12 @@ from tace_planner import __version__
 from tace_planner.services.settings import config_file, save_settings
 from tace_planner.ui.demo_loader import DemoLoader
 from tace_planner.ui.dialogs.classification_dialog import ClassificationDialog
+from tace_planner.ui.dialogs.followup_parameters_dialog import FollowupParametersDialog
 from tace_planner.ui.dialogs.help_dialogs import ManualDialog, ShortcutsDialog, menu_shortcuts
 from tace_planner.ui.dialogs.new_case_dialog import NewCaseDialog
 from tace_planner.ui.dialogs.settings_dialog import SettingsDialog
 from tace_planner.ui.errors import show_error
+from tace_planner.ui.export_actions import ExportActions
 from tace_planner.ui.panels.case_list import CaseListPanel
 from tace_planner.ui.tasks import TaskHandle, TaskRunner
 from tace_planner.ui.window_layout import WindowLayoutStore
@@ -111,11 +113,13 @@ class MainWindow(QMainWindow):
         layout_settings: QSettings | None = None,
         demo: Callable[[str], Task[DemoReport]] | None = None,
         cohort: Callable[[str], tuple[Any, Any]] | None = None,
+        export: Callable[..., Task[Any]] | None = None,
     ) -> None:
         super().__init__(parent)
         self._services: Services | None = None
         self._demo = demo
         self._cohort = cohort
+        self._export = export
         self._tasks = TaskRunner(self)
         self._case_pk: int | None = None
         self._context = WorkspaceContext()
@@ -169,12 +173,13 @@ class MainWindow(QMainWindow):
         *,
         demo: Callable[[str], Task[DemoReport]] | None = None,
         cohort: Callable[[str], tuple[Any, Any]] | None = None,
+        export: Callable[..., Task[Any]] | None = None,
     ) -> None:
         """Build the window's content on ``services``: viewer, case list, docks and menus.
 
         The constructor calls it when given services; ``app.run_gui`` shows the empty
-        window first and calls it once the database is open. ``demo`` and ``cohort``
-        replace those given to the constructor.
+        window first and calls it once the database is open. ``demo``, ``cohort`` and
+        ``export`` replace those given to the constructor.
         """
         if self._services is not None:
             raise RuntimeError("the main window already has its services")
@@ -183,6 +188,7 @@ class MainWindow(QMainWindow):
         self._services = services
         self._demo = demo or self._demo
         self._cohort = cohort or self._cohort
+        self._export = export or self._export
         self.statusBar().clearMessage()
         self.case_list = CaseListPanel()
         self.study_tree = parts.StudyTreePanel()
@@ -341,6 +347,9 @@ class MainWindow(QMainWindow):
         import_action.setShortcut(QKeySequence("Ctrl+I"))
         import_action.triggered.connect(self._on_import_triggered)
         file_menu.addAction(import_action)
+        self.export_actions = ExportActions(self, self._tasks, self._export)
+        file_menu.addAction(self.export_actions.case_action)
+        file_menu.addAction(self.export_actions.cohort_action)
         self.demo_action = self.demo_loader.action
         file_menu.addAction(self.demo_action)
         settings_action = QAction("&Settings…", self)
@@ -366,6 +375,9 @@ class MainWindow(QMainWindow):
         parameters_action = QAction("Planning &parameters and bead catalogue…", self)
         parameters_action.triggered.connect(self._on_parameters_triggered)
         case_menu.addAction(parameters_action)
+        self.followup_parameters_action = QAction("Follow-up &schedule parameters…", self)
+        self.followup_parameters_action.triggered.connect(self._on_followup_parameters_triggered)
+        case_menu.addAction(self.followup_parameters_action)
         self.contour_workbench.build_menu()
         for name in (
             "undo_action",
@@ -689,7 +701,14 @@ class MainWindow(QMainWindow):
 
         dialog = ImportDialog(self._services.studies, self._tasks, self)
         dialog.imported.connect(self.refresh_cases)
+        dialog.studies_imported.connect(self._on_studies_imported)
         dialog.show()
+
+    def _on_studies_imported(self, study_uids: list[str]) -> None:
+        """Match new studies to their follow-ups: linked at once or proposed (the setting)."""
+        text = self.worklist_panel.studies_imported(study_uids)
+        if text:
+            self.statusBar().showMessage(text, 15_000)
 
     def _on_new_case_triggered(self) -> None:
         patient = self.case_list.selected_patient()
@@ -723,6 +742,11 @@ class MainWindow(QMainWindow):
         dialog.exec()
         self.plan_panel.set_case(self._case_pk)  # recompute with the values now in use
 
+    def _on_followup_parameters_triggered(self) -> None:
+        dialog = FollowupParametersDialog(self._services.followups, self)
+        dialog.exec()
+        self.worklist_panel.reload_presets()  # names of the presets may have changed
+
     def _on_settings_triggered(self) -> None:
         choice = SettingsDialog.ask(self._services.settings, self)
         if choice is None:
@@ -730,7 +754,9 @@ class MainWindow(QMainWindow):
         path = save_settings(
             data_dir=Path(choice.data_dir) if choice.data_dir else None,
             db_url=choice.db_url or None,
+            link_new_studies=choice.link_new_studies,
         )
+        self.worklist_panel.link_at_once = choice.link_new_studies  # at once, not next start
         self.statusBar().showMessage(f"Settings saved to {path}; used at next start", 10_000)
 
     def about_text(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -46,6 +47,26 @@ class Response:
         }
 
 
+def verdict(
+    criterion: str,
+    validated_for: str,
+    what: str,
+    formula: str,
+    source: str,
+    inputs: Mapping[str, str],
+    category: str,
+    rule: str,
+) -> Response:
+    """A :class:`Response` whose explanation reads "<what>: <rule>" with ``category``."""
+    return Response(
+        criterion,
+        category,
+        rule,
+        Explanation(f"{what}: {rule}", formula, inputs, category, source),
+        validated_for,
+    )
+
+
 def change_percent(value: Decimal, reference: Decimal) -> Decimal | None:
     """(value − reference) / reference × 100, exact; None when the reference is 0."""
     if reference == 0:
@@ -63,6 +84,20 @@ def increased_by_at_least(value: Decimal, reference: Decimal, percent: Decimal) 
     if reference == 0:
         return value > 0
     return (value - reference) * HUNDRED >= percent * reference
+
+
+def progression_sources(target: str | None, non_target: str | None, new_lesions: str) -> str:
+    """What progressed (target, non-target, an unequivocal new lesion), "" when nothing did."""
+    hits = [
+        name
+        for name, hit in (
+            ("target", target == "PD"),
+            ("non-target", non_target == "PD"),
+            ("an unequivocal new lesion", new_lesions == "unequivocal"),
+        )
+        if hit
+    ]
+    return " and ".join(hits)
 
 
 def fmt(value: Decimal | None, unit: str = "") -> str:

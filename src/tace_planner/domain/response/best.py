@@ -20,11 +20,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tace_planner.domain.explanation import Explanation
-from tace_planner.domain.response.base import Response
+from tace_planner.domain.response.base import Response, verdict
 from tace_planner.domain.response.parameters import DEFAULT_RESPONSE, ResponseParameters
 from tace_planner.domain.response.recist import CRITERION, SOURCE, VALIDATED_FOR
 
+_FORMULA = "Table 3: CR/PR confirmed, SD after its minimum duration, none after PD"
 _CONFIRMS = {"CR": ("CR",), "PR": ("PR", "CR")}
 _KEEPS = {"CR", "PR", "NE"}
 
@@ -70,18 +70,16 @@ def best_overall_response(
         return None
 
     def done(category: str, rule: str) -> Response:
-        return Response(
+        source = f"{SOURCE}; {parameters.source('confirmation_min_days', 'sd_min_days')}"
+        return verdict(
             CRITERION,
+            VALIDATED_FOR,
+            "RECIST 1.1 best overall response",
+            _FORMULA,
+            source,
+            inputs,
             category,
             rule,
-            Explanation(
-                f"RECIST 1.1 best overall response: {rule}",
-                "Table 3: CR/PR confirmed, SD after its minimum duration, none after PD",
-                inputs,
-                category,
-                f"{SOURCE}; {parameters.source('confirmation_min_days', 'sd_min_days')}",
-            ),
-            VALIDATED_FOR,
         )
 
     for category in ("CR", "PR"):

@@ -18,16 +18,17 @@ value on study, baseline included: the caller passes the earlier values) and now
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from decimal import Decimal
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from tace_planner.domain.explanation import Explanation
 from tace_planner.domain.response.base import (
     Response,
     change_percent,
     decreased_by_at_least,
     fmt,
     increased_by_at_least,
+    verdict,
 )
 from tace_planner.domain.response.parameters import DEFAULT_RESPONSE, ResponseParameters, decimal
 
@@ -50,19 +51,62 @@ VOLUME_VALIDATION = (
 )
 
 
-def _threshold_response(
+@dataclass(frozen=True)
+class ThresholdCriterion:
+    """A criterion decided by one total against a PR and a PD percentage.
+
+    ``pr_parameter`` and ``pd_parameter`` name the thresholds in ``response.json``;
+    ``reference`` is the publication (empty when the parameter sources say it all).
+    """
+
+    name: str
+    validated_for: str
+    quantity: str
+    unit: str
+    pr_parameter: str
+    pd_parameter: str
+    reference: str = ""
+
+
+THRESHOLD_CRITERIA: Mapping[str, ThresholdCriterion] = {
+    c.name: c
+    for c in (
+        ThresholdCriterion(MRECIST, HCC, "viable diameter sum", "mm",
+                           "mrecist_pr_decrease_percent", "mrecist_pd_increase_percent",
+                           "mRECIST (Lencioni and Llovet, Semin Liver Dis 2010)"),
+        ThresholdCriterion(EASL, HCC, "viable area", "mm²", "easl_pr_decrease_percent",
+                           "easl_pd_increase_percent", "EASL (Bruix et al., J Hepatol 2001)"),
+        ThresholdCriterion(VOLUMETRIC, VOLUME_VALIDATION, "total volume", "cm³",
+                           "volume_pr_decrease_percent", "volume_pd_increase_percent"),
+    )
+}  # fmt: skip
+"""mRECIST (target sum), EASL and volumetric: one rule, three quantities."""
+
+
+def threshold_response(
     criterion: str,
-    validated_for: str,
-    quantity: str,
-    unit: str,
     baseline: float,
     current: float | None,
-    earlier: Sequence[float],
-    pr_percent: Decimal,
-    pd_percent: Decimal,
-    new_lesions: bool,
-    source: str,
+    earlier: Sequence[float] = (),
+    *,
+    new_lesions: bool = False,
+    parameters: ResponseParameters = DEFAULT_RESPONSE,
 ) -> Response:
+    """The response of ``criterion`` (a key of :data:`THRESHOLD_CRITERIA`) from its totals.
+
+    PD when the total rose by the PD percentage over its nadir (baseline included) or
+    a new lesion appeared; CR when nothing is left; PR when it fell by the PR
+    percentage from baseline; NE when ``current`` is None; SD otherwise.
+    """
+    spec = THRESHOLD_CRITERIA[criterion]
+    quantity, unit = spec.quantity, spec.unit
+    pr_percent = getattr(parameters, spec.pr_parameter)
+    pd_percent = getattr(parameters, spec.pd_parameter)
+    source = "; ".join(
+        part
+        for part in (spec.reference, parameters.source(spec.pr_parameter, spec.pd_parameter))
+        if part
+    )
     base = decimal(baseline)
     nadir = min([base, *(decimal(v) for v in earlier)])
     inputs = {
@@ -75,18 +119,16 @@ def _threshold_response(
     }
 
     def done(category: str, rule: str) -> Response:
-        return Response(
+        formula = f"change = ({quantity} − reference) / reference"
+        return verdict(
             criterion,
+            spec.validated_for,
+            f"{criterion} response",
+            formula,
+            source,
+            inputs,
             category,
             rule,
-            Explanation(
-                f"{criterion} response: {rule}",
-                f"change = ({quantity} − reference) / reference",
-                inputs,
-                category,
-                source,
-            ),
-            validated_for,
         )
 
     if new_lesions:
@@ -106,80 +148,27 @@ def _threshold_response(
 
 
 def mrecist_response(
-    baseline_viable_mm: float,
-    current_viable_mm: float | None,
-    earlier_viable_mm: Sequence[float] = (),
-    *,
-    new_lesions: bool = False,
-    parameters: ResponseParameters = DEFAULT_RESPONSE,
+    baseline_viable_mm: float, current_viable_mm: float | None, *args: Any, **options: Any
 ) -> Response:
     """mRECIST target response from the sum of viable (arterially enhancing) diameters."""
-    p = parameters
-    return _threshold_response(
-        MRECIST,
-        HCC,
-        "viable diameter sum",
-        "mm",
-        baseline_viable_mm,
-        current_viable_mm,
-        earlier_viable_mm,
-        p.mrecist_pr_decrease_percent,
-        p.mrecist_pd_increase_percent,
-        new_lesions,
-        "mRECIST (Lencioni and Llovet, Semin Liver Dis 2010); "
-        + p.source("mrecist_pr_decrease_percent", "mrecist_pd_increase_percent"),
-    )
+    return threshold_response(MRECIST, baseline_viable_mm, current_viable_mm, *args, **options)
 
 
 def easl_response(
-    baseline_viable_area_mm2: float,
-    current_viable_area_mm2: float | None,
-    earlier_viable_area_mm2: Sequence[float] = (),
-    *,
-    new_lesions: bool = False,
-    parameters: ResponseParameters = DEFAULT_RESPONSE,
-) -> Response:
+    baseline_viable_area_mm2: float, current_viable_area_mm2: float | None, *args: Any,
+    **options: Any,
+) -> Response:  # fmt: skip
     """EASL response from the viable (enhancing) tumour area."""
-    p = parameters
-    return _threshold_response(
-        EASL,
-        HCC,
-        "viable area",
-        "mm²",
-        baseline_viable_area_mm2,
-        current_viable_area_mm2,
-        earlier_viable_area_mm2,
-        p.easl_pr_decrease_percent,
-        p.easl_pd_increase_percent,
-        new_lesions,
-        "EASL (Bruix et al., J Hepatol 2001); "
-        + p.source("easl_pr_decrease_percent", "easl_pd_increase_percent"),
+    return threshold_response(
+        EASL, baseline_viable_area_mm2, current_viable_area_mm2, *args, **options
     )
 
 
 def volumetric_response(
-    baseline_cm3: float,
-    current_cm3: float | None,
-    earlier_cm3: Sequence[float] = (),
-    *,
-    new_lesions: bool = False,
-    parameters: ResponseParameters = DEFAULT_RESPONSE,
+    baseline_cm3: float, current_cm3: float | None, *args: Any, **options: Any
 ) -> Response:
     """Volumetric response: −65 % from baseline (PR), +73 % over the nadir (PD)."""
-    p = parameters
-    return _threshold_response(
-        VOLUMETRIC,
-        VOLUME_VALIDATION,
-        "total volume",
-        "cm³",
-        baseline_cm3,
-        current_cm3,
-        earlier_cm3,
-        p.volume_pr_decrease_percent,
-        p.volume_pd_increase_percent,
-        new_lesions,
-        p.source("volume_pr_decrease_percent", "volume_pd_increase_percent"),
-    )
+    return threshold_response(VOLUMETRIC, baseline_cm3, current_cm3, *args, **options)
 
 
 def choi_response(
@@ -227,18 +216,16 @@ def choi_response(
     )
 
     def done(category: str, rule: str) -> Response:
-        return Response(
+        formula = "size change and attenuation change from baseline"
+        return verdict(
             criterion,
+            GIST,
+            f"{criterion} response",
+            formula,
+            source + "; " + p.source(*_CHOI_NAMES),
+            inputs,
             category,
             rule,
-            Explanation(
-                f"{criterion} response: {rule}",
-                "size change and attenuation change from baseline",
-                inputs,
-                category,
-                source + "; " + p.source(*_CHOI_NAMES),
-            ),
-            GIST,
         )
 
     if new_lesions:

@@ -10,6 +10,8 @@ from typing import Any
 from tace_planner.domain.parameters_file import read_parameter_file
 
 _INTEGER_NAMES = ("confirmation_min_days", "sd_min_days")
+_ADDED_IN_2 = ("mrecist_new_lesion_min_mm", "mrecist_new_lesion_growth_mm")
+"""Added in version 2; a version-1 file (an institution's older copy) keeps the defaults."""
 
 
 @dataclass(frozen=True)
@@ -20,7 +22,7 @@ class ResponseParameters:
     threshold (−30 %, +20 %, +5 mm) is compared exactly, not with float rounding.
     """
 
-    version: str = "1"
+    version: str = "2"
     recist_pr_decrease_percent: Decimal = Decimal(30)
     recist_pd_increase_percent: Decimal = Decimal(20)
     recist_pd_absolute_mm: Decimal = Decimal(5)
@@ -31,6 +33,8 @@ class ResponseParameters:
     sd_min_days: int = 42
     mrecist_pr_decrease_percent: Decimal = Decimal(30)
     mrecist_pd_increase_percent: Decimal = Decimal(20)
+    mrecist_new_lesion_min_mm: Decimal = Decimal(10)
+    mrecist_new_lesion_growth_mm: Decimal = Decimal(10)
     easl_pr_decrease_percent: Decimal = Decimal(50)
     easl_pd_increase_percent: Decimal = Decimal(25)
     choi_size_pr_decrease_percent: Decimal = Decimal(10)
@@ -54,9 +58,14 @@ class ResponseParameters:
         InvalidInputError
             Wrong format or version, a missing, unknown or invalid value (named).
         """
-        file = read_parameter_file(data, origin=origin, expected=cls.names())
+        given = data.get("values") if isinstance(data, Mapping) else None
+        names = tuple(
+            n for n in cls.names()
+            if n not in _ADDED_IN_2 or (isinstance(given, Mapping) and n in given)
+        )  # fmt: skip
+        file = read_parameter_file(data, origin=origin, expected=names)
         values: dict[str, Any] = {}
-        for name in cls.names():
+        for name in names:
             if name in _INTEGER_NAMES:
                 values[name] = file.integer(name, minimum=0, maximum=3650)
             else:

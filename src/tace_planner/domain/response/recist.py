@@ -35,13 +35,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from tace_planner.domain.explanation import Explanation
 from tace_planner.domain.response.base import (
     Response,
     change_percent,
     decreased_by_at_least,
     fmt,
     increased_by_at_least,
+    progression_sources,
+    verdict,
 )
 from tace_planner.domain.response.parameters import DEFAULT_RESPONSE, ResponseParameters, decimal
 
@@ -53,6 +54,10 @@ _RECIST_NAMES = (
     "recist_pd_absolute_mm",
 )
 VALIDATED_FOR = "solid tumours (RECIST 1.1)"
+_TARGET_FORMULA = (
+    "sum = Σ long axis (short axis for nodes); PR: (sum − baseline)/baseline ≤ −30 %; "
+    "PD: (sum − nadir)/nadir ≥ 20 % and sum − nadir ≥ 5 mm"
+)
 
 TargetCategory = Literal["CR", "PR", "SD", "PD", "NE"]
 NonTargetCategory = Literal["CR", "NON-CR/NON-PD", "PD", "NE"]
@@ -178,20 +183,15 @@ def target_response(
     by_id = {m.lesion_id: m for m in current}
 
     def done(category: str, rule: str) -> Response:
-        return Response(
+        return verdict(
             CRITERION,
+            VALIDATED_FOR,
+            "RECIST 1.1 target response",
+            _TARGET_FORMULA,
+            SOURCE + "; " + p.source(*_RECIST_NAMES),
+            inputs,
             category,
             rule,
-            Explanation(
-                f"RECIST 1.1 target response: {rule}",
-                "sum = Σ long axis (short axis for nodes); "
-                "PR: (sum − baseline)/baseline ≤ −30 %; PD: (sum − nadir)/nadir ≥ 20 % and "
-                "sum − nadir ≥ 5 mm",
-                inputs,
-                category,
-                SOURCE + "; " + p.source(*_RECIST_NAMES),
-            ),
-            VALIDATED_FOR,
         )
 
     if not ids:
@@ -270,14 +270,15 @@ def non_target_response(
         category, rule = "CR", "every non-target lesion disappeared (nodes under 10 mm)"
     else:
         category, rule = "NON-CR/NON-PD", "non-target lesions persist without progression"
-    return Response(
+    return verdict(
         CRITERION,
+        VALIDATED_FOR,
+        "RECIST 1.1 non-target response",
+        "per-lesion status",
+        SOURCE,
+        inputs,
         category,
         rule,
-        Explanation(
-            f"RECIST 1.1 non-target response: {rule}", "per-lesion status", inputs, category, SOURCE
-        ),
-        VALIDATED_FOR,
     )
 
 
@@ -299,33 +300,22 @@ def overall_response(
 
     def done(category: str, rule: str) -> Response:
         table = "Table 1" if target is not None else "Table 2"
-        return Response(
+        return verdict(
             CRITERION,
+            VALIDATED_FOR,
+            f"RECIST 1.1 overall response ({table})",
+            "target × non-target × new lesions",
+            SOURCE,
+            inputs,
             category,
             rule,
-            Explanation(
-                f"RECIST 1.1 overall response ({table}): {rule}",
-                "target × non-target × new lesions",
-                inputs,
-                category,
-                SOURCE,
-            ),
-            VALIDATED_FOR,
         )
 
     if new_lesions not in NEW_LESION_STATES:
         raise ValueError(f"new_lesions must be one of {NEW_LESION_STATES}")
-    if target == "PD" or non_target == "PD" or new_lesions == "unequivocal":
-        which = [
-            name
-            for name, hit in (
-                ("target", target == "PD"),
-                ("non-target", non_target == "PD"),
-                ("unequivocal new lesion", new_lesions == "unequivocal"),
-            )
-            if hit
-        ]
-        return done("PD", "progression of " + " and ".join(which))
+    progressed = progression_sources(target, non_target, new_lesions)
+    if progressed:
+        return done("PD", "progression of " + progressed)
     note = " (an equivocal new lesion is not progression; re-assess at the next visit)"
     if target is None:
         if non_target is None:

@@ -1,5 +1,7 @@
 """What the PDF case report shows, gathered without Qt: the record, a key image per
-timepoint (the slice through the largest focus, contoured), the latest plan's sessions.
+timepoint (the slice through the largest focus, contoured), the latest plan's sessions,
+and the case timeline (therapy lines, TACEs with delivered dose, imaging, response labels,
+total volume and sum of diameters).
 
 The rendering is :func:`tace_planner.ui.case_report.render_case_report_pdf`.
 """
@@ -11,19 +13,23 @@ from typing import Any
 
 from tace_planner.domain.errors import TacePlannerError
 from tace_planner.services.export.record import CaseRecord, day_of
+from tace_planner.services.followup_dto import TimelineData
 from tace_planner.services.plan_key_image import build_key_image
 
 
 @dataclass(frozen=True)
 class CaseReport:
     """A case report's content: ``key_images`` are (timepoint label, KeyImage);
-    ``plan`` is (status, version, session rows as dicts) of the newest plan, or None."""
+    ``plan`` is (status, version, session rows as dicts) of the newest plan, or None;
+    ``timeline`` is the case's :class:`~tace_planner.services.followup_dto.TimelineData`
+    (drawn against days from the record's day 0, never dates), or None."""
 
     record: CaseRecord
     case_number: int
     key_images: tuple[tuple[str, Any], ...]
     plan: tuple[str, int, tuple[dict[str, Any], ...]] | None
     notes: tuple[str, ...] = ()
+    timeline: TimelineData | None = None
 
 
 def build_case_report(services: Any, record: CaseRecord, case_number: int) -> CaseReport:
@@ -65,4 +71,9 @@ def build_case_report(services: Any, record: CaseRecord, case_number: int) -> Ca
             for s in newest.sessions
         )
         plan = (newest.status, newest.plan_version, sessions)
-    return CaseReport(record, case_number, tuple(images), plan, tuple(notes))
+    try:
+        timeline = services.therapy.timeline(record.case_pk)
+    except TacePlannerError as error:
+        timeline = None
+        notes.append(f"case {case_number}: no timeline ({error})")
+    return CaseReport(record, case_number, tuple(images), plan, tuple(notes), timeline)

@@ -1,8 +1,11 @@
 """What the cohort plots draw, computed without Qt: box and strip per group, Kaplan–Meier
-steps with censoring marks and the number at risk, the regression scatter with its line.
+steps with censoring marks and the number at risk, the regression scatter with its line,
+and the waterfall of each case's best change from baseline coloured by group.
 
 Every number comes from the cohort tables (:mod:`tace_planner.services.cohort`, equal to
-R 4.2); the UI only draws them (:mod:`tace_planner.ui.cohort_page`).
+R 4.2) or, for the waterfall, from the follow-up measurements
+(:meth:`tace_planner.services.propagation.PropagationService.best_changes`, the values of the
+Follow-up page's waterfall); the UI only draws them (:mod:`tace_planner.ui.cohort_page`).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tace_planner.services.cohort import REGRESSION, SURVIVAL, VARIABLES, CohortTables
-from tace_planner.services.cohort_csv import CohortData
+from tace_planner.services.cohort_csv import WATERFALL_COLUMNS, CohortData
 
 
 @dataclass(frozen=True)
@@ -37,8 +40,18 @@ class SurvivalCurve:
 
 
 @dataclass(frozen=True)
+class WaterfallBar:
+    """One case of the waterfall: best change of the sum of diameters and of the volume (%)."""
+
+    label: str
+    group: str
+    diameter_sum_percent: float | None
+    volume_percent: float | None
+
+
+@dataclass(frozen=True)
 class CohortPlots:
-    """Everything the Cohort page draws and ``cohort plots`` saves as PNG."""
+    """Everything the Cohort page draws and ``cohort tables --png/--pdf`` saves."""
 
     boxes: tuple[BoxPlot, ...]
     curves: tuple[SurvivalCurve, ...]
@@ -51,6 +64,7 @@ class CohortPlots:
     r2: float | None
     x_label: str
     y_label: str
+    waterfall: tuple[WaterfallBar, ...] = ()
 
 
 def _steps(
@@ -78,8 +92,12 @@ def _risk_times(longest: float) -> tuple[float, ...]:
     return tuple(float(step * k) for k in range(int(longest // step) + 1))
 
 
-def cohort_plots(data: CohortData, tables: CohortTables) -> CohortPlots:
-    """The plots of ``tables`` (grouped as computed) over the rows of ``data``."""
+def cohort_plots(
+    data: CohortData, tables: CohortTables, waterfall: tuple[WaterfallBar, ...] = ()
+) -> CohortPlots:
+    """The plots of ``tables`` (grouped as computed) over the rows of ``data``; the
+    ``waterfall`` bars when the cases' follow-up measurements are known (the registry), else
+    from the spreadsheet's optional best-change columns (:data:`WATERFALL_COLUMNS`)."""
     labels = dict(VARIABLES)
     group_column = tables.group_column
     boxes = []
@@ -129,6 +147,12 @@ def cohort_plots(data: CohortData, tables: CohortTables) -> CohortPlots:
     )
     fit = tables.regression
     logrank = tables.survival.logrank
+    if not waterfall and any(c in data.columns for c in WATERFALL_COLUMNS):
+        waterfall = tuple(
+            WaterfallBar(r.text("patient") or "", r.text(group_column) or "",
+                         r.number(WATERFALL_COLUMNS[0]), r.number(WATERFALL_COLUMNS[1]))
+            for r in data.rows
+        )  # fmt: skip
     return CohortPlots(
         boxes=tuple(boxes),
         curves=tuple(curves),
@@ -141,6 +165,7 @@ def cohort_plots(data: CohortData, tables: CohortTables) -> CohortPlots:
         r2=None if fit is None else fit.r2,
         x_label=labels[x_name],
         y_label=labels[y_name],
+        waterfall=waterfall,
     )
 
 
@@ -153,4 +178,17 @@ def registry_plots(
 
     data = registry_cohort(services, group, filters)
     tables = cohort_tables(data, "group")
-    return tables, cohort_plots(data, tables)
+    return tables, cohort_plots(data, tables, registry_waterfall(services, data))
+
+
+def registry_waterfall(services: Any, data: CohortData) -> tuple[WaterfallBar, ...]:
+    """The best change of each case of ``data`` (rows named "case N", N the case's place
+    in the case list, as :func:`.cohort_registry.registry_cohort` numbers them)."""
+    pks = {f"case {n}": item.pk for n, item in enumerate(services.cases.list_cases(), start=1)}
+    rows = [(r.text("patient") or "", r.text("group") or "") for r in data.rows]
+    kept = [(label, group) for label, group in rows if label in pks]
+    changes = services.propagation.best_changes([pks[label] for label, _ in kept])
+    return tuple(
+        WaterfallBar(label, group, change.diameter_sum_percent, change.volume_percent)
+        for (label, group), change in zip(kept, changes, strict=True)
+    )

@@ -3,17 +3,22 @@
 Every file is written inside the output folder; an output folder inside the image store is
 refused; with de-identification no file or folder name holds a name, an ID or a date, and
 the pseudonym → patient mapping is written only to the separate file asked for.
+:func:`export_task` is the same work as a task (progress per case, cancellable: a cancelled
+or failed export leaves the output folder as it found it); the window runs it off the GUI
+thread, the command line with ``run_sync``.
 """
 
 from __future__ import annotations
 
 import csv
 import secrets
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tace_planner.domain.errors import InvalidInputError
+from tace_planner.domain.progress import Progress, Task, run_sync
 from tace_planner.services.export.record import CaseRecord, deidentified
 from tace_planner.services.export.records import gather_case
 
@@ -116,6 +121,27 @@ def export_cases(
     NotFoundError
         No such case.
     """
+    return run_sync(
+        export_task(services, out, fmt, case=case, deidentify=deidentify, mapping=mapping,
+                    render_pdf=render_pdf)
+    )  # fmt: skip
+
+
+def export_task(
+    services: Any,
+    out: Path,
+    fmt: str,
+    *,
+    case: int | None = None,
+    deidentify: bool = False,
+    mapping: Path | None = None,
+    render_pdf: Any = None,
+) -> Task[ExportResult]:
+    """:func:`export_cases` as a task: one step per case read, then the writing.
+
+    Closing it (cancel) or an error while writing removes what it wrote: the files in
+    the output folder (new or empty when it started) and the folder itself when it made it.
+    """
     if fmt not in FORMATS:
         raise InvalidInputError("--format", f"{fmt!r}: expected one of {', '.join(FORMATS)}")
     if mapping is not None and not deidentify:
@@ -124,20 +150,48 @@ def export_cases(
         raise InvalidInputError("--format", "the PDF case report needs Qt (tace-planner[gui])")
     folder = check_output(services, out, mapping)
     ids = case_ids(services, case)
+    total = len(ids) + 1
     pseudonyms = Pseudonyms()
     records: list[CaseRecord] = []
-    for case_pk in ids:
+    for number, case_pk in enumerate(ids, start=1):
+        yield Progress(number - 1, total, f"reading case {number} of {len(ids)}")
         record = gather_case(services, case_pk)
         if deidentify:
             record = deidentified(record, pseudonyms.of(record.patient_id))
         records.append(record)
-    folder.mkdir(parents=True, exist_ok=True)
-    notes: list[str] = []
-    files = _write(services, fmt, records, folder, pseudonyms, deidentify, notes, render_pdf)
-    written_mapping = None
-    if mapping is not None:
-        written_mapping = _write_mapping(Path(mapping).expanduser().resolve(), pseudonyms)
+    yield Progress(len(ids), total, f"writing {fmt}")
+    made = not folder.exists()
+    written_mapping: Path | None = None
+    done = False
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        notes: list[str] = []
+        files = _write(services, fmt, records, folder, pseudonyms, deidentify, notes, render_pdf)
+        if mapping is not None:
+            written_mapping = _write_mapping(Path(mapping).expanduser().resolve(), pseudonyms)
+        # the last step: a cancel here still takes everything back
+        yield Progress(total, total, f"{len(files)} file(s) written")
+        done = True
+    finally:
+        if not done:
+            _clear(folder, made)
+            if written_mapping is not None:
+                written_mapping.unlink(missing_ok=True)
     return ExportResult(folder, tuple(files), written_mapping, tuple(notes))
+
+
+def _clear(folder: Path, made: bool) -> None:
+    """Remove what an unfinished export wrote (the folder was new or empty before it)."""
+    if not folder.is_dir():
+        return
+    if made:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    for path in folder.iterdir():
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def _write(
@@ -164,9 +218,14 @@ def _write(
         return write_redcap(records, folder)
     if fmt == "sdtm":
         from tace_planner.services.export.sdtm import write_sdtm
+        from tace_planner.services.response_parameters import load_response_parameters
 
-        notes.append("SDTM: DM, TU and TR; no RS domain (no response engine in this version)")
-        return write_sdtm(records, folder, pseudonyms if deidentify else None)
+        parameters = load_response_parameters(Path(services.settings.data_dir) / "parameters")
+        notes.append(
+            "SDTM: DM, TU, TR and RS (RECIST 1.1 per follow-up visit and the best overall "
+            "response, as `tace-planner recist --sdtm` computes them)"
+        )
+        return write_sdtm(records, folder, pseudonyms if deidentify else None, parameters, notes)
     if fmt == "seg":
         from tace_planner.services.export.seg_files import write_seg_files
 

@@ -32,10 +32,12 @@ class ImportDialog(QDialog):
     dialog shows its progress and file count, *Cancel* stops it (whole series
     already stored stay stored), and the end report lists every series touched
     and every file that failed with its reason. ``imported`` is emitted after a
-    successful import so the main window can refresh.
+    successful import so the main window can refresh, with ``studies_imported`` naming the
+    studies the import touched (Study Instance UIDs: the follow-up worklist matches them).
     """
 
     imported = Signal()
+    studies_imported = Signal(list)
 
     def __init__(self, studies: Any, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -191,6 +193,7 @@ class ImportDialog(QDialog):
         # long file lines (tool tips hold them whole) must not push the series columns away
         self.report.setColumnWidth(0, min(self.report.columnWidth(0), 440))
         self.imported.emit()
+        self.studies_imported.emit(list(dict.fromkeys(item.study_uid for item in report.series)))
 
     def _on_import_failed(self, error: BaseException) -> None:
         self.status_label.setText(f"Import failed: {message_for(error)}")

@@ -1,4 +1,5 @@
-"""Settings dialog: data folder and database URL (next start); the audit user, read-only."""
+"""Settings dialog: data folder and database URL (next start), follow-up linking of new
+studies; the audit user, read-only."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -27,10 +29,12 @@ class SettingsChoice:
 
     data_dir: str
     db_url: str
+    link_new_studies: bool = False
 
 
 class SettingsDialog(QDialog):
-    """Edits the data folder and the database URL; shows the audit user read-only.
+    """Edits the data folder, the database URL and the follow-up linking of new studies;
+    shows the audit user read-only.
 
     Shows the values in force; the caller saves the choice with
     ``services.settings.save_settings`` and the app uses it at its next start. The
@@ -62,12 +66,26 @@ class SettingsDialog(QDialog):
         self.user_note.setObjectName("audit_user_note")
         self.user_note.setWordWrap(True)
         self.user_note.setStyleSheet("color: #555")
+        self.link_new_studies = QCheckBox(
+            "Link newly imported studies to their expected follow-up at once"
+        )
+        self.link_new_studies.setObjectName("link_new_studies")
+        self.link_new_studies.setChecked(current.link_new_studies)
+        self.link_note = QLabel(
+            "When a new study's date lies in exactly one follow-up window of its patient. "
+            "Off: the study is proposed on its worklist row and linked when you confirm. "
+            "Takes effect at once."
+        )
+        self.link_note.setWordWrap(True)
+        self.link_note.setStyleSheet("color: #555")
         form = QFormLayout()
         form.addRow("Data folder", folder_row)
         form.addRow("Database URL", self.db_url_edit)
         form.addRow("Audit user", self.user_edit)
         form.addRow(self.user_note)
-        note = QLabel("Changes take effect the next time TACE Planner starts.")
+        form.addRow("Follow-up", self.link_new_studies)
+        form.addRow(self.link_note)
+        note = QLabel("Data folder and database: used the next time TACE Planner starts.")
         note.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self.accept)
@@ -87,6 +105,7 @@ class SettingsDialog(QDialog):
         return SettingsChoice(
             data_dir=self.data_dir_edit.text().strip(),
             db_url=self.db_url_edit.text().strip(),
+            link_new_studies=self.link_new_studies.isChecked(),
         )
 
     @classmethod

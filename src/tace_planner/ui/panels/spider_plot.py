@@ -4,11 +4,14 @@ One line per focus, % change from baseline against days from the baseline imagin
 with the RECIST 1.1 guide lines at −30 % (partial response) and +20 % (progression)
 (Eisenhauer et al., European Journal of Cancer 2009). The values come from the
 propagation service's :class:`~tace_planner.services.propagation.CaseCourse`; the plot
-computes nothing. :meth:`SpiderPlot.export_png` writes what is shown.
+computes nothing. Above the lines, each follow-up with a stored assessment shows its
+RECIST 1.1 overall response (PR, SD …) at its day. :meth:`SpiderPlot.export_png` writes
+what is shown.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,9 @@ GUIDES = ((-30.0, "−30 % (partial response)"), (20.0, "+20 % (progression)"))
 _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
             "#e377c2", "#7f7f7f", "#bcbd22")  # fmt: skip
 
+
+_RESPONSE_COLOURS = {"CR": "#1a7f37", "PR": "#2f6fdf", "SD": "#7a5c00", "PD": "#c62828",
+                     "NE": "#666666", "NON-CR/NON-PD": "#7a5c00"}  # fmt: skip
 
 _LABEL = {"position": 0.82, "color": "#333333", "anchors": [(0.5, 1), (0.5, 1)]}
 """Guide line labels: right of the plot, above their line (clear of the legend)."""
@@ -41,11 +47,18 @@ class SpiderPlot(QWidget):
         layout.addWidget(self.plot)
         layout.addWidget(self.note)
         self.lines: dict[str, Any] = {}
+        self.labels: dict[str, tuple[float, str]] = {}
+        """Timepoint label → (day, RECIST 1.1 overall response) as drawn."""
 
-    def show_course(self, course: Any) -> None:
-        """Draw a :class:`~tace_planner.services.propagation.CaseCourse`."""
+    def show_course(self, course: Any, responses: Mapping[str, str] | None = None) -> None:
+        """Draw a :class:`~tace_planner.services.propagation.CaseCourse`.
+
+        ``responses``: timepoint label → the stored RECIST 1.1 overall response, drawn
+        above the lines at that timepoint's day.
+        """
         self.plot.clear()
         self.lines = {}
+        self.labels = {}
         for value, text in GUIDES:
             guide = pg.InfiniteLine(
                 pos=value, angle=0,
@@ -70,6 +83,7 @@ class SpiderPlot(QWidget):
                 symbolBrush=colour, symbolPen=colour,
             )  # fmt: skip
             drawn += 1
+        self._draw_responses(course, responses or {})
         self.note.setText(
             f"{drawn} focus line(s). Guide lines: RECIST 1.1 per-lesion thresholds, "
             "Eisenhauer et al., European Journal of Cancer 2009 (the response of the "
@@ -77,6 +91,35 @@ class SpiderPlot(QWidget):
             if drawn
             else "No focus has a measured follow-up yet: confirm the follow-up contours first."
         )
+        if self.labels:
+            self.note.setText(
+                self.note.text() + " Labels at the top: the stored RECIST 1.1 overall response."
+            )
+
+    def _draw_responses(self, course: Any, responses: Mapping[str, str]) -> None:
+        """The stored overall response above each assessed timepoint, on a dotted line."""
+        changes = [c for lesion in course.lesions for c in lesion.diameter_change_percent
+                   if c is not None]  # fmt: skip
+        bottom = min([GUIDES[0][0], *changes]) - 5.0
+        highest = max([GUIDES[-1][0], *changes]) + 5.0
+        top = highest + 0.1 * (highest - bottom)  # a band above the lines for the labels
+        for point, day in zip(course.timepoints, course.days, strict=True):
+            category = responses.get(point.label)
+            if not category or day is None:
+                continue
+            self.plot.addItem(pg.InfiniteLine(
+                pos=day, angle=90, pen=pg.mkPen("#bbbbbb", width=1, style=Qt.PenStyle.DotLine),
+            ))  # fmt: skip
+            text = pg.TextItem(category, color=_RESPONSE_COLOURS.get(category, "#333333"),
+                               anchor=(0.5, 0.0))  # fmt: skip
+            font = text.textItem.font()
+            font.setBold(True)
+            text.setFont(font)
+            text.setPos(day, top)  # hangs below the top edge, inside the view
+            self.plot.addItem(text)
+            self.labels[point.label] = (float(day), category)
+        if self.labels:  # text items do not widen the automatic range: make room for them
+            self.plot.setYRange(bottom, top, padding=0)
 
     def export_png(self, path: Path, width: int = 900) -> Path:
         """Write the plot as a PNG image."""

@@ -26,6 +26,8 @@ TITLES = {
     "diameter_sum_percent": "Best change in the sum of diameters from baseline (%)",
     "volume_percent": "Best change in total tumour volume from baseline (%)",
 }
+MAX_NAMED_BARS = 12
+"""Up to this many bars, each is named under the axis."""
 _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf")
 
 
@@ -36,7 +38,8 @@ class WaterfallPlot(QWidget):
         super().__init__(parent)
         self.plot = pg.PlotWidget(background="w")
         self.plot.setLabel("bottom", "Cases, sorted by their change")
-        self.plot.addLegend(offset=(-10, 10))
+        # bottom left: bars are sorted from the largest change, so that corner stays empty
+        self.plot.addLegend(offset=(10, -10), brush=(255, 255, 255, 230), pen="#bbbbbb")
         self.note = QLabel("")
         self.note.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -74,6 +77,9 @@ class WaterfallPlot(QWidget):
                     labelOpts={"position": 0.95, "color": "#333333"},
                 )
             )  # fmt: skip
+        # name each bar while the names fit under it; beyond that the order is the story
+        ticks = list(enumerate(self.order)) if len(self.order) <= MAX_NAMED_BARS else []
+        self.plot.getAxis("bottom").setTicks([ticks] if ticks else None)
         missing = len(valued) - len(shown)
         self.note.setText(
             f"{len(shown)} case(s)"

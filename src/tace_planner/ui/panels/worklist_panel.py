@@ -2,7 +2,9 @@
 
 It shows what :meth:`FollowupService.worklist` returns and holds no other state. A row
 whose window holds a newly imported study of the patient shows that study as proposed;
-*Link proposed study* confirms it (``confirm_match``).
+*Link proposed study* confirms it (``confirm_match``). After an import,
+:meth:`WorklistPanel.studies_imported` links the new studies at once when the saved setting
+says so (``link_at_once``), else shows them proposed for the user to confirm.
 """
 
 from __future__ import annotations
@@ -52,10 +54,18 @@ class WorklistPanel(QWidget):
 
     case_selected = Signal(int)
 
-    def __init__(self, service: FollowupService, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        service: FollowupService,
+        parent: QWidget | None = None,
+        *,
+        link_at_once: bool = False,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("worklist_panel")
         self._service = service
+        self.link_at_once = link_at_once
+        """The setting "link newly imported studies to their expected follow-up at once"."""
         self._items: list[TimepointItem] = []
         self._sessions: list[DueSession] = []
         self.category = QComboBox()
@@ -71,8 +81,7 @@ class WorklistPanel(QWidget):
         self.case_filter.setMaximumWidth(80)
         self.preset = QComboBox()
         self.preset.setToolTip("Follow-up schedule of the selected row's case (audited)")
-        for key, preset in service.parameters.presets.items():
-            self.preset.addItem(preset.label, key)
+        self.reload_presets()
         self.preset.setEnabled(False)
         self.refresh_button = QPushButton("Refresh")
         self.link_button = QPushButton("Link proposed study")
@@ -107,6 +116,17 @@ class WorklistPanel(QWidget):
         self.link_button.clicked.connect(self.link_selected)
         self.table.itemSelectionChanged.connect(self._on_selection)
         self.preset.activated.connect(self._on_preset_chosen)
+
+    def reload_presets(self) -> None:
+        """Fill the preset choice from the follow-up parameters in use (after an edit)."""
+        current = self.preset.currentData()
+        self.preset.blockSignals(True)
+        self.preset.clear()
+        for key, preset in self._service.parameters.presets.items():
+            self.preset.addItem(preset.label, key)
+        if current is not None:
+            self.preset.setCurrentIndex(max(0, self.preset.findData(current)))
+        self.preset.blockSignals(False)
 
     @property
     def items(self) -> list[TimepointItem]:
@@ -230,6 +250,23 @@ class WorklistPanel(QWidget):
             return
         self.refresh()
         self.message.setText(f"case {item.case_pk}: schedule {self.preset.itemText(index)}")
+
+    def studies_imported(self, study_uids: list[str]) -> str:
+        """Newly imported studies: linked at once (``link_at_once``) or proposed on their
+        rows; the worklist is refreshed and the outcome said in one line (also returned)."""
+        try:
+            outcome = self._service.studies_imported(study_uids, link_at_once=self.link_at_once)
+        except TacePlannerError as error:
+            self.message.setText(str(error))
+            return str(error)
+        text = outcome.message()
+        if not text:
+            return ""
+        if outcome.to_confirm and not outcome.linked:
+            self.set_category("due" if self.category.currentData() != "all" else "all")
+        self.refresh()
+        self.message.setText(text)
+        return text
 
     def link_selected(self) -> None:
         """Link the selected row's proposed study to its timepoint (the user confirms by

@@ -3,8 +3,10 @@
 Box and strip plot of a variable per group (median, Q1, Q3 of R's type 7 and the test's
 p), Kaplan–Meier time to progression after TACE per group with censoring marks and the
 number at risk, and the regression of doubling time on volume change with its line and
-R². The numbers come from a service (``load(group) -> (tables, plots)``); this page only
-draws them, and can save each plot as a PNG.
+R², and the waterfall of each case's best change from baseline (sum of diameters or
+volume, coloured by group; the Follow-up page's :class:`WaterfallPlot`). The numbers come
+from a service (``load(group) -> (tables, plots)``); this page only draws them, and saves
+them as PNG files or as one PDF with a plot per page.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from tace_planner.domain.errors import TacePlannerError
+from tace_planner.ui.panels.waterfall_plot import TITLES as WATERFALL_TITLES
+from tace_planner.ui.panels.waterfall_plot import WaterfallPlot
 
 GROUPINGS = (
     ("metastases_timing", "Synchronous vs metachronous"),
@@ -35,6 +39,11 @@ GROUPINGS = (
 )
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 PNG_NAMES = ("box_strip.png", "kaplan_meier.png", "regression.png")
+WATERFALL_PNG_NAMES = {
+    "diameter_sum_percent": "waterfall_diameters.png",
+    "volume_percent": "waterfall_volume.png",
+}
+MEASURES = (("diameter_sum_percent", "Sum of diameters"), ("volume_percent", "Volume"))
 
 
 def _p(value: float | None) -> str:
@@ -57,6 +66,7 @@ class CohortPage(QWidget):
         self.variable_box = QComboBox()
         self.refresh_button = QPushButton("Refresh")
         self.save_button = QPushButton("Save plots as PNG…")
+        self.pdf_button = QPushButton("Save plots as PDF…")
         self.status = QLabel("")
         self.status.setWordWrap(True)
         controls = QHBoxLayout()
@@ -66,6 +76,7 @@ class CohortPage(QWidget):
         controls.addWidget(self.variable_box, stretch=1)
         controls.addWidget(self.refresh_button)
         controls.addWidget(self.save_button)
+        controls.addWidget(self.pdf_button)
         self.box_plot = pg.PlotWidget(background="w")
         self.km_plot = pg.PlotWidget(background="w")
         self.regression_plot = pg.PlotWidget(background="w")
@@ -80,7 +91,20 @@ class CohortPage(QWidget):
         grid = QGridLayout()
         grid.addWidget(self.box_plot, 0, 0)
         grid.addWidget(self.km_panel, 0, 1)
-        grid.addWidget(self.regression_plot, 1, 0, 1, 2)
+        grid.addWidget(self.regression_plot, 1, 0)
+        self.measure_box = QComboBox()
+        for key, label in MEASURES:
+            self.measure_box.addItem(label, key)
+        self.waterfall = WaterfallPlot()
+        self.waterfall_panel = QWidget()
+        waterfall_layout = QVBoxLayout(self.waterfall_panel)
+        waterfall_layout.setContentsMargins(0, 0, 0, 0)
+        measure_row = QHBoxLayout()
+        measure_row.addWidget(QLabel("Waterfall of the best change:"))
+        measure_row.addWidget(self.measure_box, stretch=1)
+        waterfall_layout.addLayout(measure_row)
+        waterfall_layout.addWidget(self.waterfall, stretch=1)
+        grid.addWidget(self.waterfall_panel, 1, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addWidget(self.status)
@@ -89,6 +113,8 @@ class CohortPage(QWidget):
         self.group_box.currentIndexChanged.connect(self.refresh)
         self.variable_box.currentIndexChanged.connect(self._draw_box)
         self.save_button.clicked.connect(self._ask_save)
+        self.pdf_button.clicked.connect(self._ask_save_pdf)
+        self.measure_box.currentIndexChanged.connect(self._draw_waterfall)
 
     @property
     def plots(self) -> Any:
@@ -103,9 +129,10 @@ class CohortPage(QWidget):
         except TacePlannerError as error:
             self._plots = None
             self.status.setText(f"No cohort plots: {error}")
-            for plot in (self.box_plot, self.km_plot, self.regression_plot):
+            for plot in (self.box_plot, self.km_plot, self.regression_plot, self.waterfall.plot):
                 plot.clear()
             self.risk_table.setText("")
+            self.waterfall.note.setText("")
             return
         sizes = ", ".join(f"{name}: {n}" for name, n in tables.group_sizes.items())
         self.status.setText(f"Cases per group — {sizes}. Statistics as in {tables_source(tables)}.")
@@ -125,6 +152,18 @@ class CohortPage(QWidget):
         self._draw_box()
         self._draw_km(plots)
         self._draw_regression(plots)
+        self._draw_waterfall()
+
+    def _draw_waterfall(self) -> None:
+        if self._plots is None:
+            return
+        bars = self._plots.waterfall
+        groups = {bar.label: bar.group for bar in bars}
+        self.waterfall.show_changes(bars, str(self.measure_box.currentData()), groups)
+        if not bars:
+            self.waterfall.note.setText(
+                "No waterfall: it needs the follow-up measurements of the registry's cases."
+            )
 
     def _draw_box(self) -> None:
         plot = self.box_plot
@@ -192,18 +231,65 @@ class CohortPage(QWidget):
         r2 = "not computed" if plots.r2 is None else f"{plots.r2:.3f}"
         plot.setTitle(f"Linear regression, R² = {r2}, n = {len(plots.points)}")
 
+    def _images(self) -> list[tuple[str, str, Any]]:
+        """(PNG name, caption, QImage) of every plot shown: the box plot of the chosen
+        variable, Kaplan–Meier with the number at risk, the regression, and the two
+        waterfalls when there are cases with a follow-up."""
+        captions = (self.box_plot.plotItem.titleLabel.text,
+                    self.km_plot.plotItem.titleLabel.text,
+                    self.regression_plot.plotItem.titleLabel.text)  # fmt: skip
+        out = [
+            (name, _plain(caption), widget.grab().toImage())
+            for widget, name, caption in zip(
+                (self.box_plot, self.km_panel, self.regression_plot), PNG_NAMES, captions,
+                strict=True,
+            )
+        ]  # fmt: skip
+        if self._plots is not None and self._plots.waterfall:
+            current = self.measure_box.currentIndex()
+            try:
+                for index, (measure, _) in enumerate(MEASURES):
+                    self.measure_box.setCurrentIndex(index)
+                    out.append((WATERFALL_PNG_NAMES[measure], WATERFALL_TITLES[measure],
+                                self.waterfall.grab().toImage()))  # fmt: skip
+            finally:
+                self.measure_box.setCurrentIndex(current)
+        return out
+
+    def box_images(self) -> list[tuple[str, Any]]:
+        """(caption, QImage) of the box plot of every variable, for the PDF."""
+        if self._plots is None:
+            return []
+        current = self.variable_box.currentIndex()
+        out = []
+        try:
+            for index in range(self.variable_box.count()):
+                self.variable_box.setCurrentIndex(index)
+                caption = _plain(self.box_plot.plotItem.titleLabel.text)
+                out.append((caption, self.box_plot.grab().toImage()))
+        finally:
+            self.variable_box.setCurrentIndex(current)
+        return out
+
     def save_pngs(self, folder: Path) -> list[Path]:
-        """Save the three plots as PNG files into ``folder``."""
+        """Save the plots as PNG files into ``folder`` (:data:`PNG_NAMES`, and the two
+        waterfalls, :data:`WATERFALL_PNG_NAMES`, when there are cases to draw)."""
         folder = Path(folder)
         written = []
-        for widget, name in zip(
-            (self.box_plot, self.km_panel, self.regression_plot), PNG_NAMES, strict=True
-        ):
+        for name, _, image in self._images():
             path = folder / name
-            if not widget.grab().save(str(path)):
+            if not image.save(str(path)):
                 raise TacePlannerError(f"{path}: the PNG could not be written")
             written.append(path)
         return written
+
+    def save_pdf(self, path: Path) -> Path:
+        """Save every plot into one PDF, one per page: a box plot per variable, then
+        Kaplan–Meier, the regression and the waterfalls."""
+        from tace_planner.ui.cohort_pdf import render_plots_pdf
+
+        others = [(caption, image) for _, caption, image in self._images()[1:]]
+        return render_plots_pdf([*self.box_images(), *others], path)
 
     def _ask_save(self) -> None:
         if self._plots is None:
@@ -218,6 +304,29 @@ class CohortPage(QWidget):
             else:
                 self.status.setText(f"Saved {', '.join(p.name for p in paths)} in {folder}")
 
+    def _ask_save_pdf(self) -> None:
+        if self._plots is None:
+            self.status.setText("Nothing to save: refresh the plots first.")
+            return
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Save the cohort plots as PDF", "cohort_plots.pdf", "PDF (*.pdf)"
+        )
+        if name:
+            path = Path(name if name.lower().endswith(".pdf") else f"{name}.pdf")
+            try:
+                self.save_pdf(path)
+            except TacePlannerError as error:
+                self.status.setText(str(error))
+            else:
+                self.status.setText(f"Saved the plots, one per page, in {path}")
+
+
+def _plain(html_text: str) -> str:
+    """A plot title without its HTML markup."""
+    import re
+
+    return re.sub(r"<[^>]+>", "", html_text).strip()
+
 
 def tables_source(tables: Any) -> str:
     """Where the statistics' defaults come from (R version), for the status line."""
@@ -226,16 +335,19 @@ def tables_source(tables: Any) -> str:
     return str(R_VERSION_MATCHED) if tables is not None else ""
 
 
-def render_cohort_pngs(plots: Any, folder: Path) -> list[Path]:
-    """Draw ``plots`` offscreen and save the three PNGs (the command line's ``--png``)."""
+def render_cohort_plots(plots: Any, path: Path) -> list[Path]:
+    """Draw ``plots`` offscreen and save them: PNG files into the folder ``path`` (the
+    command line's ``--png``), or one PDF, a plot per page, when ``path`` ends in ``.pdf``
+    (``--pdf``)."""
     page = CohortPage(lambda group: (None, plots))
     try:
         page.resize(1400, 900)
         page.show_plots(plots)
-        page.box_plot.resize(700, 450)
-        page.km_panel.resize(700, 450)
-        page.regression_plot.resize(1400, 450)
-        return page.save_pngs(folder)
+        for widget in (page.box_plot, page.km_panel, page.regression_plot, page.waterfall):
+            widget.resize(900, 560)
+        if Path(path).suffix.lower() == ".pdf":
+            return [page.save_pdf(Path(path))]
+        return page.save_pngs(path)
     finally:
         page.close()
         page.deleteLater()

@@ -1,0 +1,166 @@
+"""The approved plan's session a procedure records: prefill from it, and the differences from it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from tace_planner.domain.procedure_dose import loaded_dose_mg
+from tace_planner.domain.procedure_fields import field_label
+from tace_planner.domain.procedure_record import ProcedureRecord, record_from_json
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedSession:
+    """The session of an approved plan a procedure records (its effective values)."""
+
+    plan_pk: int
+    plan_version: int
+    number: int
+    territory_label: str
+    segments: tuple[str, ...]
+    product_code: str
+    product_name: str
+    vials: int
+    vial_loads_mg: tuple[float, ...]
+    loaded_mg: float
+    expected_delivered_mg: float
+    planned_on: dt.date | None = None
+    interval_days: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {
+            "plan_pk": self.plan_pk,
+            "plan_version": self.plan_version,
+            "number": self.number,
+            "territory_label": self.territory_label,
+            "segments": list(self.segments),
+            "product_code": self.product_code,
+            "product_name": self.product_name,
+            "vials": self.vials,
+            "vial_loads_mg": list(self.vial_loads_mg),
+            "loaded_mg": self.loaded_mg,
+            "expected_delivered_mg": self.expected_delivered_mg,
+            "planned_on": self.planned_on.isoformat() if self.planned_on else None,
+            "interval_days": self.interval_days,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PlannedSession:
+        """Inverse of :meth:`to_json`."""
+        on = data.get("planned_on")
+        return cls(
+            plan_pk=int(data["plan_pk"]),
+            plan_version=int(data["plan_version"]),
+            number=int(data["number"]),
+            territory_label=str(data["territory_label"]),
+            segments=tuple(data.get("segments", ())),
+            product_code=str(data["product_code"]),
+            product_name=str(data.get("product_name", "")),
+            vials=int(data["vials"]),
+            vial_loads_mg=tuple(float(v) for v in data.get("vial_loads_mg", ())),
+            loaded_mg=float(data["loaded_mg"]),
+            expected_delivered_mg=float(data["expected_delivered_mg"]),
+            planned_on=dt.date.fromisoformat(on) if on else None,
+            interval_days=data.get("interval_days"),
+        )
+
+
+def prefill_from_session(session: PlannedSession, **values: Any) -> ProcedureRecord:
+    """A record prefilled from an approved plan's session: territory, product, vials, loads.
+
+    ``values`` (e.g. the date, the delivered fraction) are laid over the prefill.
+    """
+    artery = "right hepatic artery" if set(session.segments) <= {"V", "VI", "VII", "VIII"} else ""
+    if set(session.segments) <= {"II", "III", "IV"}:
+        artery = "left hepatic artery"
+    data: dict[str, Any] = {
+        "product_code": session.product_code,
+        "product_name": session.product_name,
+        "vials": session.vials,
+        "loaded_per_vial_mg": list(session.vial_loads_mg),
+        "loaded_mg": session.loaded_mg,
+        "vessels": [{"artery": artery or "hepatic artery", "segments": list(session.segments)}],
+    }
+    record = record_from_json(data)
+    if values:
+        record = record.changed(**values)
+    return record
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """A value of the record that differs from the plan's session, with its reason."""
+
+    key: str
+    planned: str
+    actual: str
+    reason: str = ""
+
+    @property
+    def label(self) -> str:
+        """The field's name for people."""
+        return field_label(self.key)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict (the CLI's ``differences`` entries)."""
+        return {
+            "field": self.key,
+            "label": self.label,
+            "planned": self.planned,
+            "actual": self.actual,
+            "reason": self.reason,
+        }
+
+
+def plan_differences(
+    record: ProcedureRecord, session: PlannedSession | None
+) -> tuple[Difference, ...]:
+    """What the record does differently from the plan's session (with the reasons given).
+
+    Compared: product, treated segments, vials and the loaded dose. The delivered
+    dose is not a difference: the end point decides how much is injected.
+    An unplanned procedure (no session) has one difference, ``plan``.
+    """
+    reasons = record.difference_reasons
+    if session is None:
+        return (
+            Difference("plan", "no approved plan", "unplanned procedure", reasons.get("plan", "")),
+        )
+    out = []
+    if record.product_code and record.product_code != session.product_code:
+        out.append(
+            Difference("product_code", session.product_code, record.product_code,
+                       reasons.get("product_code", ""))
+        )  # fmt: skip
+    if record.vessels and record.segments != tuple(session.segments):
+        out.append(
+            Difference("vessels", ", ".join(session.segments) or "—",
+                       ", ".join(record.segments) or "—", reasons.get("vessels", ""))
+        )  # fmt: skip
+    if record.vials is not None and record.vials != session.vials:
+        out.append(
+            Difference("vials", str(session.vials), str(record.vials), reasons.get("vials", ""))
+        )
+    loaded = loaded_dose_mg(record)
+    if loaded is not None and not math.isclose(loaded, session.loaded_mg, abs_tol=0.05):
+        out.append(
+            Difference("loaded_mg", f"{session.loaded_mg:g} mg", f"{loaded:g} mg",
+                       reasons.get("loaded_mg", ""))
+        )  # fmt: skip
+    return tuple(out)
+
+
+def unexplained(differences: Sequence[Difference]) -> list[Difference]:
+    """The differences still without a reason."""
+    return [d for d in differences if not d.reason.strip()]
+
+
+def with_reasons(record: ProcedureRecord, reasons: Mapping[str, str]) -> ProcedureRecord:
+    """The record with more difference reasons (blank ones are dropped)."""
+    merged = {**record.difference_reasons, **{k: v.strip() for k, v in reasons.items()}}
+    return replace(record, difference_reasons={k: v for k, v in merged.items() if v})
