@@ -27,7 +27,6 @@ from tace_planner import __version__
 from tace_planner.services.settings import config_file, save_settings
 from tace_planner.ui.demo_loader import DemoLoader
 from tace_planner.ui.dialogs.classification_dialog import ClassificationDialog
-from tace_planner.ui.dialogs.followup_parameters_dialog import FollowupParametersDialog
 from tace_planner.ui.dialogs.help_dialogs import ManualDialog, ShortcutsDialog, menu_shortcuts
 from tace_planner.ui.dialogs.new_case_dialog import NewCaseDialog
 from tace_planner.ui.dialogs.settings_dialog import SettingsDialog
@@ -743,6 +742,8 @@ class MainWindow(QMainWindow):
         self.plan_panel.set_case(self._case_pk)  # recompute with the values now in use
 
     def _on_followup_parameters_triggered(self) -> None:
+        from tace_planner.ui.dialogs.followup_parameters_dialog import FollowupParametersDialog
+
         dialog = FollowupParametersDialog(self._services.followups, self)
         dialog.exec()
         self.worklist_panel.reload_presets()  # names of the presets may have changed
