@@ -48,7 +48,7 @@ from tace_planner.app import main
 
 mode = sys.argv[2]
 _show = main_window.MainWindow.show_on_screen
-_attach = main_window.MainWindow.attach
+_attach = getattr(main_window.MainWindow, "attach", None)  # None: built at once (before 0.1.0)
 _select = main_window.MainWindow.select_case
 
 def show_then_report(self):
@@ -56,6 +56,10 @@ def show_then_report(self):
     QApplication.processEvents()
     print("shown", flush=True)
     print("--- shown", file=sys.stderr, flush=True)
+    if _attach is None:
+        print("ready", flush=True)
+        if mode == "window":
+            QTimer.singleShot(0, QApplication.quit)
 
 def attach_then_report(self, *args, **kwargs):
     _attach(self, *args, **kwargs)
@@ -71,7 +75,8 @@ def select_then_report(self, case_pk):
     QTimer.singleShot(0, QApplication.quit)
 
 main_window.MainWindow.show_on_screen = show_then_report
-main_window.MainWindow.attach = attach_then_report
+if _attach is not None:
+    main_window.MainWindow.attach = attach_then_report
 main_window.MainWindow.select_case = select_then_report
 command = ["gui"] if mode == "window" else ["demo", "--phantom-size", sys.argv[3]]
 sys.exit(main(["--data-dir", sys.argv[1], *command]))
