@@ -75,12 +75,16 @@ def run_gui(
         from tace_planner.services.export.cohort_plots import registry_plots
 
         opened.append(ready)
-        window.attach(
-            ready,
-            demo=functools.partial(demo_task, ready),
-            cohort=functools.partial(registry_plots, ready),
-            export=functools.partial(window_export_task, ready),
-        )
+        try:
+            window.attach(
+                ready,
+                demo=functools.partial(demo_task, ready),
+                cohort=functools.partial(registry_plots, ready),
+                export=functools.partial(window_export_task, ready),
+            )
+        except Exception as error:  # noqa: BLE001 - said in one line by the command line
+            on_failed(error)
+            return
         if case_pk is not None:
             window.select_case(case_pk)
         if demo_size is not None:

@@ -46,7 +46,7 @@ def test_the_empty_window_shows_then_gets_its_content(qtbot, tmp_path: Path) -> 
     try:
         window.start_in_background(_opening(services, gate), on_ready, failed.append)
         window.show_on_screen()
-        qtbot.waitExposed(window)
+        qtbot.waitExposed(window, timeout=30_000)
         assert not window.ready
         assert "Opening the database" in window.findChild(QLabel, "starting_label").text()
         assert not hasattr(window, "case_list")
@@ -73,7 +73,7 @@ def test_a_window_closed_while_starting_keeps_the_saved_layout(qtbot, tmp_path: 
     gate: list[bool] = []
     window.start_in_background(_opening(None, gate), lambda _: None, lambda _: None)
     window.show_on_screen()
-    qtbot.waitExposed(window)
+    qtbot.waitExposed(window, timeout=30_000)
     window.close()  # cancels the opening task and waits for it
     assert layout.value("window/state") == b"saved docks"
 
@@ -109,3 +109,25 @@ def test_a_data_folder_that_cannot_open_is_one_line_after_the_window(tmp_path: P
         f"error: data folder {blocker}: {blocker} is a file, not a folder (choose --data-dir DIR)"
     ], done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_window_whose_content_cannot_be_built_says_why_in_one_line(tmp_path: Path) -> None:
+    script = (
+        "import sys\n"
+        "from tace_planner.domain.errors import StoreError\n"
+        "from tace_planner.ui.main_window import MainWindow\n"
+        "def broken(self, *args, **kwargs):\n"
+        "    raise StoreError('the case list cannot be read')\n"
+        "MainWindow.attach = broken\n"
+        "from tace_planner.app import main\n"
+        f"sys.exit(main(['--data-dir', {str(tmp_path / 'data')!r}, 'gui', '--check-window']))\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env["TACE_PLANNER_CONFIG"] = str(tmp_path / "config" / "settings.json")
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=180, env=env
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert errors == ["error: the case list cannot be read"], done.stderr
+    assert "main window shown" not in done.stdout

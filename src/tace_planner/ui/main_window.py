@@ -126,6 +126,7 @@ class MainWindow(QMainWindow):
         self._cases: dict[int, CaseItem] = {}
         self._workspace_key = ""
         self._on_screen = False
+        self._built = False
         self._layout_store = WindowLayoutStore(
             layout_settings
             if layout_settings is not None
@@ -149,7 +150,7 @@ class MainWindow(QMainWindow):
     @property
     def ready(self) -> bool:
         """True once the window has its services and content (:meth:`attach`)."""
-        return self._services is not None
+        return self._built
 
     def start_in_background(
         self,
@@ -275,6 +276,7 @@ class MainWindow(QMainWindow):
         self.refresh_cases()
         self.workspace_bar.set_context(self._context)
         self.enter_workspace("plan")
+        self._built = True
         if self._on_screen:
             self._restore_layout()
 
