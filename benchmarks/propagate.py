@@ -8,7 +8,8 @@ truth masks as the baseline contours, registers each follow-up's portal-venous C
 the baseline (:func:`~tace_planner.imaging.registration.register_follow_up`) and
 proposes every focus there (:func:`~tace_planner.imaging.propagation.propagate_lesion`),
 as ``followup propagate`` does without a database. Prints the registration time and
-error against the phantom's patient offset (mm), the time per lesion (median and
+error against the phantom's patient offset (mm), the liver Dice after registration
+(the follow-up's truth liver), the time per lesion (median and
 maximum, s), and per focus-visit the true and proposed volume (cm³).
 """
 
@@ -64,14 +65,19 @@ def main() -> None:
     registrations, lesion_seconds, foci = [], [], []
     for label in FOLLOW_UPS:
         follow_up = volumes[label]
-        started = time.perf_counter()
-        result = register_follow_up(baseline, follow_up, baseline_liver=masks["liver"])
-        seconds = time.perf_counter() - started
+        follow_liver = truth_masks(truth, follow_up, label)["liver"]
+        started, cpu = time.perf_counter(), time.process_time()
+        result = register_follow_up(
+            baseline, follow_up, baseline_liver=masks["liver"], follow_up_liver=follow_liver
+        )
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         offset = np.asarray(truth.timepoint(label).patient_offset_lps_mm)
         error = float(np.linalg.norm(np.asarray(result.translation_mm) - offset))
         registrations.append(
-            {"timepoint": label, "seconds": round(seconds, 2), "offset_error_mm": round(error, 2),
-             "ok": result.ok, "kind": result.kind, "correlation": round(result.correlation, 3)}
+            {"timepoint": label, "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
+             "offset_error_mm": round(error, 2), "ok": result.ok, "kind": result.kind,
+             "correlation": round(result.correlation, 3),
+             "liver_dice": round(result.liver_dice or 0.0, 3)}
         )  # fmt: skip
         guard = carry_mask_registered(
             masks["liver"], baseline.index_to_lps, result.baseline_to_follow_up, follow_up

@@ -67,9 +67,12 @@ def test_registration_recovers_the_patient_offset(contoured, label: str, number:
 def test_proposals_at_follow_ups_against_the_phantom_truth(contoured, number: int) -> None:
     """Every measurable focus is found; most within the volume tolerance; the rest flagged.
 
-    Measured (small phantom, portal venous; benchmarks/propagate.py): 11 of 18 focus-visits
-    within 15 %; the misses are small or necrotic foci on 3.125 mm pixels, whose one-click
-    contour stops short or spills over — far misses carry a message asking to check.
+    Measured (small phantom, portal venous; benchmarks/propagate.py): 13 of 18 focus-visits
+    within 15 % on this noise draw, 56 of 90 over five draws (old carry-over: 52 of 90); the
+    misses are the 15–17 mm foci and the necrotic F2 and F6 on 3.125 mm pixels and 5 mm
+    slices, where one voxel layer is 30 % of the volume and a click at the focus's true
+    centre misses as much (the interactive contour's limit on this grid; the full-size
+    phantom's test holds 17 of 18). Far misses carry a message asking to check.
     """
     services, truth, case_pk = contoured
     item = propagation_service(services).propose(case_pk, f"follow-up {number}")
@@ -91,6 +94,27 @@ def test_proposals_at_follow_ups_against_the_phantom_truth(contoured, number: in
             assert any("has not leaked" in m for m in proposal.messages)
     assert measurable == 6
     assert within >= 4
+
+
+def test_a_proposal_decodes_only_the_masks_it_carries(
+    contoured, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Proposing one focus reads that focus and the baseline liver, not every mask of the case."""
+    from tace_planner.services import mask_store
+
+    services, _, case_pk = contoured
+    decoded: list[int] = []
+    real = mask_store.decode_segmentation
+
+    def counted(row):  # type: ignore[no-untyped-def]
+        decoded.append(row.lesion_pk)
+        return real(row)
+
+    monkeypatch.setattr(mask_store, "decode_segmentation", counted)
+    item = propagation_service(services).propose(case_pk, "follow-up 1", lesions=["F3"])
+    assert [p.name for p in item.proposals] == ["F3"]
+    names = {lesion.pk: lesion.name for lesion in services.contouring.list_lesions(case_pk)}
+    assert sorted(names[pk] for pk in decoded) == ["F3", "Liver"]
 
 
 def test_proposals_are_stored_only_when_confirmed(contoured) -> None:

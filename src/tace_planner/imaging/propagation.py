@@ -2,16 +2,26 @@
 
 Each baseline mask is carried through the registration
 (:func:`~tace_planner.imaging.registration.carry_mask_registered`); its deepest
-point (the voxel farthest from the mask's edge — the centre of a round focus, and
-inside the focus whatever its shape) is carried too, and the interactive contour
+point (the centre of the voxels farthest from the mask's edge — the centre of a
+round focus, and inside the focus whatever its shape) is carried too, and the
+interactive contour
 (:func:`~tace_planner.imaging.segmentation.interactive.contour_from_clicks`) is
-started there on the follow-up CT, as if the user had clicked it. Extra include
-clicks may be given (carried interior points the user trusts).
+started there on the follow-up CT, as if the user had clicked it. Focus tissue left
+just outside that contour but inside the carried one (a viable rim around a necrotic
+centre) gets further include clicks. Extra include clicks may be given (carried
+interior points the user trusts).
 
 A focus that is no longer there is said plainly: when the tissue at the carried
-point cannot be told from the liver around the carried contour (its level lies
-within :data:`NOT_FOUND_SPREADS` robust SDs of the surroundings), the proposal is
-"not found", 0 mm and 0 cm³, for the user to confirm or to contour by hand.
+point cannot be told from the liver around the carried contour, the proposal is
+"not found", 0 mm and 0 cm³, for the user to confirm or to contour by hand. The
+tissue level is the median of the voxels within 0.35 (and 0.5) of the carried focus's
+equivalent radius, around the carried point and around the most focus-like voxel next
+to it (on thick slices the carried point may sit on the focus's faint edge slice); one
+of them must differ from the liver's level by more than :data:`NOT_FOUND_ERRORS`
+standard errors of that median, by :data:`MIN_CONTRAST_HU` and by half the liver's
+voxel SD.
+(Comparing a few voxels' median with the voxel SD itself took small foci on coarse
+grids for gone: the median of 5 voxels under 11 HU of noise varies by ±6 HU.)
 
 A proposal is never a decision: the service stores it only when the user confirms.
 Arrays are (z, y, x); points are LPS mm. No Qt, no database.
@@ -33,10 +43,17 @@ BoolArray = npt.NDArray[np.bool_]
 __all__ = ["LesionProposal", "deepest_point_lps", "propagate_lesion"]
 
 NOT_FOUND_SPREADS = 1.0
-"""The carried point's tissue must differ from the surrounding liver by this many robust
-SDs of that liver to count as a focus (institutional default)."""
+"""Tissue just outside a contour is focus-like when it differs from the surrounding liver
+by this many robust SDs of that liver (institutional default)."""
+NOT_FOUND_ERRORS = 3.0
+"""The carried point's tissue level must differ from the surrounding liver's by this many
+standard errors of that level to count as a focus: a focus that is gone passes with a
+chance of about 0.3 % (institutional default)."""
+MIN_CONTRAST_HU = 5.0
+"""…and by at least this much (a difference the interactive contour can follow)."""
 LEVEL_RADIUS_MM = 4.0
-"""The tissue level at the carried point: median within this radius (less for small foci)."""
+"""The tissue level at the carried point: median within half the focus's equivalent
+radius, at most twice this."""
 SHELL_MM = (4.0, 12.0)
 """The surroundings: between these distances outside the carried contour."""
 MORE_CLICKS = 2
@@ -81,7 +98,13 @@ class LesionProposal:
 
 
 def deepest_point_lps(mask: npt.ArrayLike, volume: ImageVolume) -> tuple[float, float, float]:
-    """The LPS point of the mask's voxel farthest from its edge (mm-weighted)."""
+    """The LPS point deepest inside the mask (farthest from its edge, mm-weighted).
+
+    On a coarse grid many voxels tie for the deepest (a 15 mm focus on 3 mm pixels):
+    the point is the centre of those within half a voxel of the greatest depth, so that
+    it does not jump a whole voxel off the focus's centre, unless that centre falls
+    outside the mask (a bent focus), where the deepest voxel itself is taken.
+    """
     from scipy import ndimage
 
     from tace_planner.imaging.segmentation.common import mask_box
@@ -92,8 +115,11 @@ def deepest_point_lps(mask: npt.ArrayLike, volume: ImageVolume) -> tuple[float, 
         raise ValueError("the mask is empty")
     padded = np.pad(array[box], 1)
     distance = ndimage.distance_transform_edt(padded, sampling=volume.spacing_mm)
-    local = np.unravel_index(int(np.argmax(distance)), distance.shape)
-    index = [int(i) - 1 + s.start for i, s in zip(local, box, strict=True)]
+    deepest = distance >= distance.max() - 0.5 * max(volume.spacing_mm)
+    local = np.argwhere(deepest).mean(axis=0)
+    if not padded[tuple(np.round(local).astype(int))]:
+        local = np.asarray(np.unravel_index(int(np.argmax(distance)), distance.shape), float)
+    index = [float(i) - 1 + s.start for i, s in zip(local, box, strict=True)]
     point = np.asarray(volume.index_to_lps, dtype=float) @ np.array([*index, 1.0])
     return float(point[0]), float(point[1]), float(point[2])
 
@@ -108,43 +134,93 @@ def _index(volume: ImageVolume, point_lps: Sequence[float]) -> tuple[int, int, i
     return rounded  # type: ignore[return-value]
 
 
-def _contrast(
+def _surroundings(
     volume: ImageVolume,
     point: tuple[int, int, int],
     carried: BoolArray,
     liver: BoolArray | None,
-) -> tuple[float, float, float]:
-    """(level at the point, level of the surroundings, robust SD of the surroundings), HU."""
+) -> tuple[float, float]:
+    """(level, robust SD) of the liver around the carried contour, HU."""
     from scipy import ndimage
 
     from tace_planner.imaging.segmentation.common import box_around, grow_box, mask_box
 
     spacing = np.asarray(volume.spacing_mm, dtype=float)
-    voxels = np.asarray(volume.voxels)
-    # A small focus: its level from its inner part only (half its equivalent radius).
-    equivalent_mm = (3.0 * carried.sum() * float(np.prod(spacing)) / (4.0 * np.pi)) ** (1 / 3)
-    radius_mm = min(LEVEL_RADIUS_MM, max(0.5 * equivalent_mm, 1.0))
-    near_box = box_around(point, radius_mm, spacing, volume.shape)
-    grids = np.meshgrid(*[np.arange(s.start, s.stop) for s in near_box], indexing="ij")
-    distance = np.sqrt(
-        sum(((g - p) * d) ** 2 for g, p, d in zip(grids, point, spacing, strict=True))
-    )
-    level = float(np.median(voxels[near_box][distance <= radius_mm]))
     box = mask_box(carried)
     if box is None:
-        box = near_box
+        box = box_around(point, LEVEL_RADIUS_MM, spacing, volume.shape)
     margin = [int(np.ceil(SHELL_MM[1] / d)) + 1 for d in spacing]
     box = grow_box(box, margin, volume.shape)
     outside = ndimage.distance_transform_edt(~carried[box], sampling=spacing)
     shell = (outside > SHELL_MM[0]) & (outside <= SHELL_MM[1])
     if liver is not None and (shell & liver[box]).sum() > 20:
         shell &= liver[box]
-    values = voxels[box][shell]
+    values = np.asarray(volume.voxels)[box][shell]
     if values.size < 5:
-        return level, level, 0.0
+        return float(volume.voxels[point]), 0.0
     around = float(np.median(values))
-    spread = 1.4826 * float(np.median(np.abs(values - around)))
-    return level, around, spread
+    return around, 1.4826 * float(np.median(np.abs(values - around)))
+
+
+def _snap(
+    volume: ImageVolume, point: tuple[int, int, int], carried: BoolArray, around: float
+) -> tuple[int, int, int]:
+    """The voxel next to ``point`` (one step along each axis) that looks most unlike the
+    surroundings: the mean of its 3 × 3 in-plane neighbourhood farthest from ``around``.
+
+    On slices as thick as a small focus's radius the carried point may fall on the
+    focus's edge slice, where partial volume makes it look like liver; a reader looks
+    at the slice where the focus shows. Voxels of the carried contour are preferred.
+    """
+    voxels = np.asarray(volume.voxels)
+    shape = voxels.shape
+    best, best_score = point, -1.0
+    for dz in (-1, 0, 1):
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                z, y, x = point[0] + dz, point[1] + dy, point[2] + dx
+                if not (0 <= z < shape[0] and 0 <= y < shape[1] and 0 <= x < shape[2]):
+                    continue
+                patch = voxels[z, max(y - 1, 0) : y + 2, max(x - 1, 0) : x + 2]
+                score = abs(float(patch.mean()) - around) + (1e6 if carried[z, y, x] else 0.0)
+                if score > best_score:
+                    best, best_score = (z, y, x), score
+    return best
+
+
+def _levels(
+    volume: ImageVolume, point: tuple[int, int, int], carried: BoolArray, spread: float
+) -> list[tuple[float, float]]:
+    """(level, standard error of the level) of the tissue at ``point``, HU, at two radii.
+
+    The median within 0.35 and 0.5 of the carried focus's equivalent radius (at most
+    twice :data:`LEVEL_RADIUS_MM`, at least one in-plane voxel): the inner one stays
+    inside a focus that shrank to a third of its volume (the volumetric response
+    threshold is -65 %), the outer one has more voxels. The median of n samples varies
+    about 1.25 SD / sqrt(n) under normal noise.
+    """
+    from tace_planner.imaging.segmentation.common import box_around
+
+    spacing = np.asarray(volume.spacing_mm, dtype=float)
+    equivalent_mm = (3.0 * carried.sum() * float(np.prod(spacing)) / (4.0 * np.pi)) ** (1 / 3)
+    out = []
+    for fraction in (0.35, 0.5):
+        radius_mm = min(
+            2.0 * LEVEL_RADIUS_MM, max(fraction * equivalent_mm, float(spacing[1:].max()))
+        )
+        near_box = box_around(point, radius_mm, spacing, volume.shape)
+        grids = np.meshgrid(*[np.arange(s.start, s.stop) for s in near_box], indexing="ij")
+        distance = np.sqrt(
+            sum(((g - p) * d) ** 2 for g, p, d in zip(grids, point, spacing, strict=True))
+        )
+        near = np.asarray(volume.voxels)[near_box][distance <= radius_mm]
+        out.append((float(np.median(near)), 1.25 * spread / float(np.sqrt(max(near.size, 1)))))
+    return out
+
+
+def _is_focus(level: float, around: float, spread: float, error: float) -> bool:
+    """Whether the tissue level differs from the surroundings beyond chance (see module)."""
+    return abs(level - around) > max(NOT_FOUND_ERRORS * error, MIN_CONTRAST_HU, 0.5 * spread)
 
 
 def _missed_tissue(
@@ -223,8 +299,12 @@ def propagate_lesion(
             name, False, empty, carried, point, 0.0, carried_cm3,
             (f"{name} lies outside the follow-up images: not found there.",),
         )  # fmt: skip
-    level, around, spread = _contrast(follow_up, index, carried, follow_up_liver)
-    if abs(level - around) <= NOT_FOUND_SPREADS * max(spread, 1.0):
+    around, spread = _surroundings(follow_up, index, carried, follow_up_liver)
+    # The tissue at the carried point, and next to it where the focus shows best.
+    levels = _levels(follow_up, index, carried, spread)
+    levels += _levels(follow_up, _snap(follow_up, index, carried, around), carried, spread)
+    level = max(levels, key=lambda pair: abs(pair[0] - around))[0]
+    if not any(_is_focus(value, around, spread, error) for value, error in levels):
         return LesionProposal(
             name, False, empty, carried, point, 0.0, carried_cm3,
             (

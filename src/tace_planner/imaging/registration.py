@@ -55,10 +55,17 @@ class RegistrationParameters:
     margin_mm : float
         The baseline region is the liver contour grown by this much (the metric
         looks at the liver and its edges only).
+    working_pixel_mm : float
+        Both images are first averaged (bin shrink) to voxels of about this size
+        along every axis finer than it: the pyramid starts from there. Sub-millimetre
+        accuracy is kept (the metric interpolates), at a fraction of the cost.
     shrink_factors, smoothing_mm : sequence of int / float
-        The resolution pyramid, coarse to fine.
-    sampling_fraction : float
-        Fraction of the region's voxels sampled by the metric at each iteration.
+        The resolution pyramid, coarse to fine, on the working voxels.
+    metric_samples : int
+        Voxels of the region sampled (at random) by the metric at each iteration and
+        level (all of them when the region is smaller).
+    threads : int
+        Threads of the registration (the workstation runs other work beside it).
     min_correlation : float
         Below this normalised cross-correlation over the liver region the
         registration failed.
@@ -68,14 +75,17 @@ class RegistrationParameters:
         Below this liver Dice (when both liver contours are known) the registration failed.
     iterations, min_step_mm : int, float
         The optimiser stops at a level after this many steps, or when its step
-        (halved at each change of direction) falls below this.
+        (halved at each change of direction) falls below this. A good start converges
+        in 10–25 steps; the cap bounds the time spent on images that do not match.
     """
 
     margin_mm: float = 20.0
+    working_pixel_mm: float = 3.0
     shrink_factors: tuple[int, ...] = (4, 2, 1)
     smoothing_mm: tuple[float, ...] = (4.0, 2.0, 0.0)
-    sampling_fraction: float = 0.2
-    iterations: int = 100
+    metric_samples: int = 20000
+    threads: int = 2
+    iterations: int = 50
     min_step_mm: float = 0.01
     min_correlation: float = 0.5
     good_correlation: float = 0.8
@@ -201,40 +211,84 @@ def _dice(a: BoolArray, b: BoolArray) -> float:
 # ---------------------------------------------------------------------------
 
 
-def _region(baseline: ImageVolume, liver: BoolArray | None, margin_mm: float) -> BoolArray:
-    """The baseline voxels the metric looks at: the liver grown by the margin, else the body."""
-    from scipy import ndimage
-
-    if liver is not None and liver.any():
-        spacing = np.asarray(baseline.spacing_mm)
-        distance = ndimage.distance_transform_edt(~liver, sampling=spacing)
-        return np.asarray(distance <= margin_mm)
-    body = np.asarray(baseline.voxels) > -500.0
-    return np.asarray(ndimage.binary_opening(body, iterations=2))
-
-
-COARSE_PIXEL_MM = 1.5
-"""Finer in-plane pixels are averaged to about this size first (speed; sub-mm accuracy kept)."""
-
-
-def _coarse(image: Any) -> Any:
-    """Average in-plane pixels finer than :data:`COARSE_PIXEL_MM` (bin shrink)."""
-    import SimpleITK as sitk
-
-    factors = [max(1, int(COARSE_PIXEL_MM // s)) for s in image.GetSpacing()[:2]]
-    if factors == [1, 1]:
-        return image
-    return sitk.BinShrink(image, [*factors, 1])
-
-
-def _box(mask: BoolArray) -> tuple[slice, slice, slice]:
-    """The smallest box holding ``mask`` (which is not empty)."""
+def _box(mask: BoolArray, margin: Sequence[int] = (0, 0, 0)) -> tuple[slice, slice, slice]:
+    """The smallest box holding ``mask`` (which is not empty), grown by ``margin`` voxels."""
     ranges = []
     for axis in range(3):
         other = tuple(a for a in range(3) if a != axis)
         hit = np.flatnonzero(mask.any(axis=other))
-        ranges.append(slice(int(hit[0]), int(hit[-1]) + 1))
+        low = max(0, int(hit[0]) - int(margin[axis]))
+        ranges.append(slice(low, min(mask.shape[axis], int(hit[-1]) + 1 + int(margin[axis]))))
     return ranges[0], ranges[1], ranges[2]
+
+
+def _working(image: Any, pixel_mm: float) -> Any:
+    """Average voxels finer than ``pixel_mm`` along an axis to about that size (bin shrink)."""
+    import SimpleITK as sitk
+
+    factors = [max(1, round(pixel_mm / s)) for s in image.GetSpacing()]
+    return image if factors == [1, 1, 1] else sitk.BinShrink(image, factors)
+
+
+def _fixed_and_region(
+    baseline: ImageVolume, liver: BoolArray | None, parameters: RegistrationParameters
+) -> tuple[Any, BoolArray]:
+    """The baseline on working voxels, cropped to the region's box, and the region there.
+
+    The region is the liver grown by ``margin_mm`` when the liver is known, else the
+    body (tissue above -500 HU). Only its box is converted and averaged; the margin
+    is measured on the working voxels (a few mm of error do not matter to a metric mask).
+    """
+    import SimpleITK as sitk
+    from scipy import ndimage
+
+    voxels = np.asarray(baseline.voxels)
+    use_liver = liver is not None and bool(liver.any())
+    source = np.asarray(liver, dtype=bool) if use_liver else voxels > -500.0
+    if not source.any():
+        raise InvalidInputError("baseline", "no body or liver to register in the baseline volume")
+    spacing = np.asarray(baseline.spacing_mm, dtype=float)
+    margin = [int(np.ceil(parameters.margin_mm / s)) if use_liver else 0 for s in spacing]
+    box = _box(source, margin)
+    cropped = np.array(baseline.index_to_lps, dtype=float)
+    cropped[:3, 3] = cropped[:3, :3] @ np.array([s.start for s in box], float) + cropped[:3, 3]
+    pixel = parameters.working_pixel_mm
+    fixed = _working(_to_sitk(np.asarray(voxels[box], dtype=np.float32), cropped), pixel)
+    if use_liver:
+        share = _working(_to_sitk(source[box].astype(np.float32), cropped), pixel)
+        inside = sitk.GetArrayFromImage(share) >= 0.5
+        step = np.asarray(fixed.GetSpacing(), dtype=float)[::-1]
+        region = ndimage.distance_transform_edt(~inside, sampling=step) <= parameters.margin_mm
+    else:
+        region = ndimage.binary_opening(sitk.GetArrayFromImage(fixed) > -500.0, iterations=1)
+    return fixed, np.asarray(region, dtype=bool)
+
+
+MOVING_MARGIN_MM = 60.0
+"""The follow-up is cropped to where the centre-of-mass start puts the baseline region,
+grown by this much (more than a patient moves on the table between two visits)."""
+
+
+def _crop_moving(moving: Any, fixed: Any, initial: Any) -> Any:
+    """The follow-up (working voxels) cropped around the baseline region's start position."""
+    size = fixed.GetSize()
+    corners = [
+        fixed.TransformIndexToPhysicalPoint([i, j, k])
+        for i in (0, size[0] - 1)
+        for j in (0, size[1] - 1)
+        for k in (0, size[2] - 1)
+    ]
+    index = np.array(
+        [moving.TransformPhysicalPointToContinuousIndex(initial.TransformPoint(c)) for c in corners]
+    )
+    grow = np.array([MOVING_MARGIN_MM / s for s in moving.GetSpacing()])
+    low = np.maximum(np.floor(index.min(axis=0) - grow), 0).astype(int)
+    high = np.minimum(np.ceil(index.max(axis=0) + grow) + 1, moving.GetSize()).astype(int)
+    if np.any(high - low < 4):
+        return moving  # the start lies outside the follow-up: let the optimiser say so
+    return moving[
+        int(low[0]) : int(high[0]), int(low[1]) : int(high[1]), int(low[2]) : int(high[2])
+    ]
 
 
 def _correlation(fixed: Any, moving: Any, transform: Any, region: BoolArray) -> float:
@@ -251,13 +305,19 @@ def _correlation(fixed: Any, moving: Any, transform: Any, region: BoolArray) -> 
     return 0.0 if norm == 0.0 else float((a * b).sum()) / norm
 
 
-def _method(parameters: RegistrationParameters, region_image: Any) -> Any:
+def _method(parameters: RegistrationParameters, region_image: Any, region_voxels: int) -> Any:
     import SimpleITK as sitk
 
     method = sitk.ImageRegistrationMethod()
+    method.SetNumberOfThreads(parameters.threads)
     method.SetMetricAsMattesMutualInformation(numberOfHistogramBins=50)
     method.SetMetricSamplingStrategy(method.RANDOM)
-    method.SetMetricSamplingPercentage(parameters.sampling_fraction, parameters.seed)
+    # A level shrunk by f has about region_voxels / f^3 voxels: sample as many as asked.
+    percentages = [
+        min(1.0, parameters.metric_samples * f**3 / max(region_voxels, 1))
+        for f in parameters.shrink_factors
+    ]
+    method.SetMetricSamplingPercentagePerLevel(percentages, parameters.seed)
     method.SetMetricFixedMask(region_image)
     method.SetInterpolator(sitk.sitkLinear)
     method.SetOptimizerAsRegularStepGradientDescent(
@@ -272,6 +332,14 @@ def _method(parameters: RegistrationParameters, region_image: Any) -> Any:
     method.SetSmoothingSigmasPerLevel(list(parameters.smoothing_mm))
     method.SmoothingSigmasAreSpecifiedInPhysicalUnitsOn()
     return method
+
+
+def _failed(reason: str) -> RegistrationResult:
+    message = (
+        f"Registration failed: {reason}. The follow-up contours cannot be proposed from "
+        "the baseline; contour them by hand."
+    )
+    return RegistrationResult(np.eye(4), "none", 0.0, 0.0, 0.0, None, False, message)
 
 
 def register_follow_up(
@@ -298,10 +366,16 @@ def register_follow_up(
     force_affine : bool
         Run the affine stage even when the rigid result is good.
 
+    Returns
+    -------
+    RegistrationResult
+        ``ok`` False, with the reason in ``message``, when the quality is below the
+        thresholds or the optimiser could not run (images that do not overlap).
+
     Raises
     ------
     InvalidInputError
-        A liver mask not on its volume's grid.
+        A liver mask not on its volume's grid, or a baseline with no body in it.
     """
     import SimpleITK as sitk
 
@@ -314,43 +388,41 @@ def register_follow_up(
             raise InvalidInputError(
                 name, f"mask shape {mask.shape} is not the volume's {volume.shape}"
             )
-    region = _region(baseline, baseline_liver, parameters.margin_mm)
+    fixed, region = _fixed_and_region(baseline, baseline_liver, parameters)
     if not region.any():
         raise InvalidInputError("baseline", "no body or liver to register in the baseline volume")
-    # The metric only looks at the region: crop the baseline to its box (much faster).
-    box = _box(region)
-    cropped = np.array(baseline.index_to_lps, dtype=float)
-    cropped[:3, 3] = cropped[:3, :3] @ np.array([s.start for s in box], float) + cropped[:3, 3]
-    region = region[box]
-    fixed = _coarse(_to_sitk(np.asarray(baseline.voxels[box], dtype=np.float32), cropped))
-    moving = _coarse(
-        _to_sitk(np.asarray(follow_up.voxels, dtype=np.float32), follow_up.index_to_lps)
+    region_image = sitk.GetImageFromArray(region.astype(np.uint8))
+    region_image.CopyInformation(fixed)
+    moving = _working(
+        _to_sitk(np.asarray(follow_up.voxels, dtype=np.float32), follow_up.index_to_lps),
+        parameters.working_pixel_mm,
     )
-    region_image = sitk.Cast(
-        sitk.Resample(
-            _to_sitk(region.astype(np.uint8), cropped), fixed, sitk.Transform(),
-            sitk.sitkNearestNeighbor, 0,
-        ),
-        sitk.sitkUInt8,
-    )  # fmt: skip
-    region = sitk.GetArrayFromImage(region_image).astype(bool)
-    identity = sitk.Euler3DTransform()
-    before = _correlation(fixed, moving, identity, region)
-
     # Rigid: started by aligning the centres of mass of the whole bodies (the patient's
     # shift on the table), then refined on the liver region.
-    whole = _to_sitk(
-        (np.asarray(baseline.voxels) > -500.0).astype(np.float32), baseline.index_to_lps
+    whole = _working(
+        _to_sitk(np.asarray(baseline.voxels, dtype=np.float32), baseline.index_to_lps),
+        parameters.working_pixel_mm,
     )
-    initial = sitk.CenteredTransformInitializer(
-        whole,
-        sitk.Cast(moving > -500.0, sitk.sitkFloat32),
-        sitk.Euler3DTransform(),
-        sitk.CenteredTransformInitializerFilter.MOMENTS,
-    )
-    method = _method(parameters, region_image)
-    method.SetInitialTransform(initial, inPlace=True)
-    method.Execute(fixed, moving)
+    try:
+        initial = sitk.CenteredTransformInitializer(
+            sitk.Cast(whole > -500.0, sitk.sitkFloat32),
+            sitk.Cast(moving > -500.0, sitk.sitkFloat32),
+            sitk.Euler3DTransform(),
+            sitk.CenteredTransformInitializerFilter.MOMENTS,
+        )
+        moving = _crop_moving(moving, fixed, initial)
+        before = _correlation(fixed, moving, sitk.Euler3DTransform(), region)
+        method = _method(parameters, region_image, int(region.sum()))
+        method.SetInitialTransform(initial, inPlace=True)
+        method.Execute(fixed, moving)
+    except RuntimeError as error:
+        # ITK stops when too few samples land in the follow-up (no overlap), or when
+        # the follow-up has no body to align: say so, with ITK's reason in the log.
+        import logging
+
+        logging.getLogger(__name__).info("rigid registration stopped: %s", error)
+        return _failed("the follow-up images do not overlap the baseline region (no body "
+                       "or liver in common)")  # fmt: skip
     rigid = initial
     kept, kind, metric = rigid, "rigid", float(method.GetMetricValue())
     correlation = _correlation(fixed, moving, rigid, region)
@@ -360,11 +432,15 @@ def register_follow_up(
         affine.SetCenter(rigid.GetCenter())
         affine.SetMatrix(rigid.GetMatrix())
         affine.SetTranslation(rigid.GetTranslation())
-        method = _method(parameters, region_image)
+        method = _method(parameters, region_image, int(region.sum()))
         method.SetInitialTransform(affine, inPlace=True)
-        method.Execute(fixed, moving)
+        try:
+            method.Execute(fixed, moving)
+        except RuntimeError:
+            affine_correlation = -1.0  # the rigid result stands
+        else:
+            affine_correlation = _correlation(fixed, moving, affine, region)
         stages.append("affine")
-        affine_correlation = _correlation(fixed, moving, affine, region)
         if affine_correlation >= correlation:
             kept, kind, metric = affine, "affine", float(method.GetMetricValue())
             correlation = affine_correlation
@@ -389,17 +465,20 @@ def _verdict(
     dice: float | None,
 ) -> tuple[bool, str]:
     """Whether the registration is accepted, said in one sentence."""
-    quality = f"image correlation over the liver {correlation:.2f} (before {before:.2f})"
-    if dice is not None:
-        quality += f", liver overlap (Dice) {dice:.2f}"
+    images = f"image correlation over the liver {correlation:.2f} (before {before:.2f})"
+    if dice is None:
+        overlap = "liver overlap not measured (the follow-up liver is not contoured)"
+    else:
+        overlap = f"liver overlap (Dice) {dice:.2f}"
     if correlation < parameters.min_correlation:
         return False, (
-            f"Registration failed: {quality}, below {parameters.min_correlation:.2f}. "
-            "The follow-up contours cannot be proposed from the baseline; contour them by hand."
+            f"Registration failed: {images}, below {parameters.min_correlation:.2f}; "
+            f"{overlap}. The follow-up contours cannot be proposed from the baseline; "
+            "contour them by hand."
         )
     if dice is not None and dice < parameters.min_liver_dice:
         return False, (
-            f"Registration failed: {quality}; the livers overlap less than "
+            f"Registration failed: {images}; {overlap}, below "
             f"{parameters.min_liver_dice:.2f}. Contour the follow-up by hand."
         )
-    return True, f"Registered ({kind}): {quality}."
+    return True, f"Registered ({kind}): {images}; {overlap}."

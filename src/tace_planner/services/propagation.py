@@ -29,8 +29,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from tace_planner.domain.errors import InvalidInputError, NotFoundError
 from tace_planner.domain.volume import ImageVolume
 from tace_planner.imaging.registration import RegistrationResult
+from tace_planner.services.contour_records import natural
 from tace_planner.services.contouring import ContouringService, ContourWrite
-from tace_planner.services.contouring_dto import LesionMask, TimepointChoice
+from tace_planner.services.contouring_dto import (
+    LesionItem,
+    LesionMask,
+    SegmentationItem,
+    TimepointChoice,
+)
 from tace_planner.store.models import SeriesRow, StudyRow
 
 __all__ = [
@@ -221,12 +227,29 @@ class PropagationService:
         """The case's timepoints, baseline first."""
         return self._contouring.lesions.timepoints(case_pk)
 
-    def _baseline_masks(self, case_pk: int, baseline_pk: int) -> list[LesionMask]:
-        return [
-            m
-            for m in self._contouring.masks_of_case(case_pk)
-            if m.segmentation.timepoint_pk == baseline_pk and m.mask.any()
-        ]
+    def _stored(self, case_pk: int) -> list[tuple[LesionItem, SegmentationItem]]:
+        """The case's segmentations (metadata only: no mask is decoded)."""
+        return self._contouring.masks.segmentations_of_case(case_pk)
+
+    def _liver(
+        self,
+        stored: Sequence[tuple[LesionItem, SegmentationItem]],
+        series_uid: str,
+        part: str | None,
+        shape: tuple[int, int, int],
+    ) -> npt.NDArray[np.bool_] | None:
+        """The liver contour drawn on this series part (decoded), or None."""
+        for lesion, segmentation in stored:
+            if (
+                lesion.is_liver
+                and segmentation.series_uid == series_uid
+                and segmentation.part == part
+                and tuple(segmentation.shape_zyx) == tuple(shape)
+                and not segmentation.is_empty
+            ):
+                loaded = self._contouring.load_mask(lesion.pk, segmentation.timepoint_pk)
+                return None if loaded is None else loaded.mask
+        return None
 
     def _follow_up_series(self, timepoint_pk: int, phase: str) -> str:
         """The follow-up CT to register: the baseline's phase first, then any CT volume."""
@@ -332,27 +355,37 @@ class PropagationService:
             raise InvalidInputError("case", f"case {case_pk} has no baseline timepoint")
         if follow_up.pk == baseline.pk:
             raise InvalidInputError("timepoint", f"{follow_up.label!r} is the baseline itself")
-        masks = self._baseline_masks(case_pk, baseline.pk)
-        foci = [m for m in masks if not m.lesion.is_liver]
+        # Metadata first: only the foci carried over and the two livers are decoded.
+        stored = self._stored(case_pk)
+        chosen = [
+            (lesion, segmentation)
+            for lesion, segmentation in stored
+            if segmentation.timepoint_pk == baseline.pk
+            and not segmentation.is_empty
+            and not lesion.is_liver
+        ]
         if lesions is not None:
             wanted = {n.casefold() for n in lesions}
-            foci = [m for m in foci if m.lesion.name.casefold() in wanted]
-        if not foci:
+            chosen = [(le, seg) for le, seg in chosen if le.name.casefold() in wanted]
+        if not chosen:
             raise InvalidInputError(
                 "baseline", "no contoured focus at the baseline to carry to the follow-up"
             )
         # The baseline series: the one most foci were contoured on.
-        series = [m.segmentation.series_uid for m in foci]
+        series = [seg.series_uid for _, seg in chosen]
         baseline_uid = max(set(series), key=series.count)
-        part = next(m.segmentation.part for m in foci if m.segmentation.series_uid == baseline_uid)
-        foci = [m for m in foci if m.segmentation.series_uid == baseline_uid]
+        part = next(seg.part for _, seg in chosen if seg.series_uid == baseline_uid)
+        foci = [
+            loaded
+            for lesion, seg in sorted(chosen, key=lambda pair: natural(pair[0].name))
+            if seg.series_uid == baseline_uid
+            and (loaded := self._contouring.load_mask(lesion.pk, baseline.pk)) is not None
+        ]
         follow_up_uid = self._follow_up_series(follow_up.pk, self._phase(baseline_uid))
         base_volume = self._contouring.volume(baseline_uid, part)
         follow_volume = self._contouring.volume(follow_up_uid)
-        base_liver = _liver(masks, baseline_uid, base_volume.shape)
-        follow_liver = _liver(
-            self._contouring.masks_of_series(follow_up_uid), follow_up_uid, follow_volume.shape
-        )
+        base_liver = self._liver(stored, baseline_uid, part, base_volume.shape)
+        follow_liver = self._liver(stored, follow_up_uid, None, follow_volume.shape)
         registration = register_follow_up(
             base_volume, follow_volume, baseline_liver=base_liver, follow_up_liver=follow_liver
         )
@@ -429,20 +462,6 @@ class PropagationService:
             tuple(p.name for p in chosen), item.seconds_per_lesion, item.baseline_image,
             item.follow_up_image, item.baseline_masks,
         )  # fmt: skip
-
-
-def _liver(
-    masks: Sequence[LesionMask], series_uid: str, shape: tuple[int, int, int]
-) -> npt.NDArray[np.bool_] | None:
-    for stored in masks:
-        if (
-            stored.lesion.is_liver
-            and stored.segmentation.series_uid == series_uid
-            and stored.mask.shape == tuple(shape)
-            and stored.mask.any()
-        ):
-            return stored.mask
-    return None
 
 
 def _item(
