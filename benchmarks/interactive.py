@@ -11,8 +11,10 @@ a full-size volume.
 Prints one JSON line: noc85 / noc90 (mean clicks, a case that never reaches the
 level counts as the click budget), dice_after_1/3/5 (means), the largest Dice drop
 after a click, the volume error (%) when Dice first reaches 0.85 (median of its
-absolute value, and how many cases lie within 5 %), p50/p95 latency per click (ms),
-and per-case details with ``--verbose``.
+absolute value, and how many cases lie within 5 %), the same after the clicks
+needed to reach Dice 0.90 (the budget when never reached) and after 8 clicks (the
+volume acceptance of issue 12: every lesion within 5 % after the user's clicks),
+p50/p95 latency per click (ms), and per-case details with ``--verbose``.
 
 Goals (issue 12): noc85 ≤ 3 on average, no Dice drop above 0.02, p95 ≤ 150 ms.
 """
@@ -124,6 +126,8 @@ def run(
     cases = [c for c in cases if not names or c.name in names]
     noc85, noc90, after, drops, latencies, details = [], [], {1: [], 3: [], 5: []}, [], [], []
     volume_errors: list[float] = []
+    volume_errors_90: list[float] = []
+    volume_errors_8: list[float] = []
     for case in cases:
         if full_size:
             volume, truth, offset = _embed(case)
@@ -152,6 +156,8 @@ def run(
         noc85.append(next((n + 1 for n, d in enumerate(full) if d >= 0.85), clicks))
         volume_errors.append(volumes[noc85[-1] - 1])
         noc90.append(next((n + 1 for n, d in enumerate(full) if d >= 0.90), clicks))
+        volume_errors_90.append(volumes[noc90[-1] - 1])
+        volume_errors_8.append(volumes[min(8, clicks) - 1])
         for n in after:
             after[n].append(full[n - 1])
         drops.append(max((a - b for a, b in itertools.pairwise(full)), default=0.0))
@@ -161,6 +167,9 @@ def run(
                 "dice": [round(d, 3) for d in dices],
                 "noc85": noc85[-1],
                 "volume_error_percent_at_noc85": round(volume_errors[-1], 1),
+                "noc90": noc90[-1],
+                "volume_error_percent_at_noc90": round(volume_errors_90[-1], 1),
+                "volume_error_percent_after_8": round(volume_errors_8[-1], 1),
             }
         )
     result = {
@@ -179,6 +188,14 @@ def run(
             float(np.median(np.abs(volume_errors))), 1
         ),
         "volume_within_5_percent_at_noc85": int(np.sum(np.abs(volume_errors) <= 5.0)),
+        "volume_error_percent_at_noc90_median_abs": round(
+            float(np.median(np.abs(volume_errors_90))), 1
+        ),
+        "volume_within_5_percent_at_noc90": int(np.sum(np.abs(volume_errors_90) <= 5.0)),
+        "volume_error_percent_after_8_median_abs": round(
+            float(np.median(np.abs(volume_errors_8))), 1
+        ),
+        "volume_within_5_percent_after_8": int(np.sum(np.abs(volume_errors_8) <= 5.0)),
         "latency_ms_p50": round(float(np.percentile(latencies, 50)), 1),
         "latency_ms_p95": round(float(np.percentile(latencies, 95)), 1),
     }

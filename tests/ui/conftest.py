@@ -6,7 +6,7 @@ import importlib.util
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -88,3 +88,103 @@ def planning_case(services: object) -> tuple[object, int]:
     )
     planning.set_clinical_inputs(case_pk, **PATIENT_INPUTS)
     return planning, case_pk
+
+
+# --------------------------------------------------------------------------- the demo window
+#: The window size of the demo-window fixtures (the issue's smallest laptop screen is 1400 × 860).
+DEMO_WINDOW_SIZE = (1400, 900)
+
+
+@pytest.fixture
+def demo_copy(tmp_path: Path, demo_data_dir: Path) -> Path:
+    """A private copy of the demo data folder (database and images): the test may write to it."""
+    import shutil
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(demo_data_dir, data_dir)
+    return data_dir
+
+
+@pytest.fixture
+def contoured_demo_copy(demo_copy: Path) -> Path:
+    """The private demo copy with the demo's liver and foci contoured (as File → Open the demo)."""
+    from tace_planner.domain.progress import run_sync
+    from tace_planner.services.bootstrap import open_services
+    from tace_planner.services.demo import prepare_demo
+    from tace_planner.services.settings import AppSettings
+
+    services = open_services(AppSettings(data_dir=demo_copy, db_url=None, user="radiologist"))
+    try:
+        run_sync(
+            prepare_demo(
+                services.studies,
+                services.cases,
+                services.settings.demo_dir,
+                size="small",
+                contouring=services.contouring,
+            )
+        )
+    finally:
+        services.close()
+    return demo_copy
+
+
+@pytest.fixture
+def open_window(qtbot: QtBot) -> Iterator[Any]:
+    """Open main windows on a data folder; each is closed with its services at tear-down.
+
+    ``open_window(data_dir, user="radiologist")`` returns the shown window, with
+    ``_test_services`` and ``_test_data_dir`` set; no case is selected yet.
+    """
+    from tace_planner.services.bootstrap import open_services
+    from tace_planner.services.settings import AppSettings
+    from tace_planner.ui.main_window import MainWindow
+
+    opened: list[MainWindow] = []
+
+    def open_(data_dir: Path, *, user: str = "radiologist") -> MainWindow:
+        services = open_services(AppSettings(data_dir=data_dir, db_url=None, user=user))
+        window = MainWindow(services)
+        opened.append(window)
+        qtbot.addWidget(window)
+        window.resize(*DEMO_WINDOW_SIZE)
+        window.show()
+        window._test_services = services  # type: ignore[attr-defined]
+        window._test_data_dir = data_dir  # type: ignore[attr-defined]
+        return window
+
+    yield open_
+    for window in reversed(opened):
+        window.close()
+        window._test_services.close()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def case_window(open_window: Any, demo_copy: Path) -> Any:
+    """The main window on a private demo copy, the demo case selected.
+
+    ``_test_phantom`` holds the phantom's truth (every timepoint, its series and foci).
+    """
+    import json
+
+    window = open_window(demo_copy)
+    window.select_case(window._test_services.cases.list_cases()[0].pk)
+    window._test_phantom = json.loads((demo_copy / "demo-phantom" / "truth.json").read_text())
+    return window
+
+
+@pytest.fixture
+def window(qtbot: QtBot, case_window: Any) -> Any:
+    """:func:`case_window` with the baseline portal-venous CT loaded in the active view.
+
+    ``_test_truth`` holds the baseline timepoint of the phantom's truth. Test files
+    whose window differs define a ``window`` fixture of their own.
+    """
+    baseline = case_window._test_phantom["timepoints"][0]
+    venous = next(s["series_uid"] for s in baseline["series"] if s["folder"] == "CT_venous")
+    assert case_window.study_tree.select_series(venous)
+    view = case_window.slice_view
+    qtbot.waitUntil(lambda: view.volume is not None and view.slice_count > 3, timeout=20_000)
+    qtbot.waitUntil(lambda: not case_window.progress_bar.isVisible(), timeout=20_000)
+    case_window._test_truth = baseline
+    return case_window

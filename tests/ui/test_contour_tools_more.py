@@ -2,45 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-from pathlib import Path
-
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from tace_planner.services.bootstrap import open_services
-from tace_planner.services.settings import AppSettings
-from tace_planner.ui.main_window import MainWindow
 from tace_planner.ui.viewer.interaction import HoverInfo, PointerEvent
 
 pytestmark = [pytest.mark.ui, pytest.mark.db, pytest.mark.dicom]
 
 LIVER_SEED_LPS = (-95.0, 0.0, 20.0)  # right lobe parenchyma, away from the foci
-
-
-@pytest.fixture
-def window(qtbot, tmp_path: Path, demo_data_dir: Path):
-    data_dir = tmp_path / "data"
-    shutil.copytree(demo_data_dir, data_dir)
-    services = open_services(AppSettings(data_dir=data_dir, db_url=None, user="radiologist"))
-    main = MainWindow(services)
-    qtbot.addWidget(main)
-    main.resize(1400, 900)
-    main.show()
-    main.select_case(services.cases.list_cases()[0].pk)
-    truth = json.loads((data_dir / "demo-phantom" / "truth.json").read_text())
-    baseline = truth["timepoints"][0]
-    venous = next(s["series_uid"] for s in baseline["series"] if s["folder"] == "CT_venous")
-    assert main.study_tree.select_series(venous)
-    view = main.slice_view
-    qtbot.waitUntil(lambda: view.volume is not None and view.slice_count > 3, timeout=20_000)
-    qtbot.waitUntil(lambda: not main.progress_bar.isVisible(), timeout=20_000)
-    main._test_truth = baseline
-    yield main
-    main.close()
-    services.close()
 
 
 def _index(view, point) -> np.ndarray:

@@ -2,41 +2,23 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-from pathlib import Path
-
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from tace_planner.services.bootstrap import open_services
-from tace_planner.services.settings import AppSettings
-from tace_planner.ui.main_window import MainWindow
 from tace_planner.ui.viewer.interaction import PointerEvent
 
 pytestmark = [pytest.mark.ui, pytest.mark.db, pytest.mark.dicom]
 
 
 @pytest.fixture
-def window(qtbot, tmp_path: Path, demo_data_dir: Path):
-    data_dir = tmp_path / "data"
-    shutil.copytree(demo_data_dir, data_dir)
-    services = open_services(AppSettings(data_dir=data_dir, db_url=None, user="radiologist"))
-    main = MainWindow(services)
-    qtbot.addWidget(main)
-    main.resize(1400, 900)
-    main.show()
-    main._test_services = services
-    main.select_case(services.cases.list_cases()[0].pk)
-    main._test_truth = json.loads((data_dir / "demo-phantom" / "truth.json").read_text())
-    yield main
-    main.close()
-    services.close()
+def window(case_window):
+    """The demo case selected, no series open yet (each test opens its timepoint)."""
+    return case_window
 
 
 def _open(qtbot, window, label: str) -> dict:
-    timepoint = next(t for t in window._test_truth["timepoints"] if t["label"] == label)
+    timepoint = next(t for t in window._test_phantom["timepoints"] if t["label"] == label)
     venous = next(s["series_uid"] for s in timepoint["series"] if s["folder"] == "CT_venous")
     assert window.study_tree.select_series(venous)
     view = window.slice_view

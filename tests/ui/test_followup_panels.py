@@ -132,29 +132,35 @@ def test_timeline_draws_the_course_hovers_and_exports(
         panel.export_png(tmp_path / "missing" / "x.png")
 
 
-def test_docks_follow_the_case_list(qtbot: Any, services: Any) -> None:
-    from PySide6.QtWidgets import QMainWindow
-
-    from tace_planner.ui.followup_dock import add_followup_docks
+def test_the_follow_up_page_follows_the_case_list(qtbot: Any, services: Any) -> None:
     from tace_planner.ui.panels.case_list import CaseListPanel
+    from tace_planner.ui.tasks import TaskRunner
+    from tace_planner.ui.workspaces.followup_page import TIMELINE_TAB, FollowupPage
 
     factory = services.session_factory
     today = dt.date.today()
     case = add_case(factory, "K1", baseline_on=today - dt.timedelta(weeks=9))
     sign_tace(factory, case, today - dt.timedelta(weeks=8))  # first follow-up due today
-    window = QMainWindow()
-    qtbot.addWidget(window)
-    window.case_list = CaseListPanel()  # type: ignore[attr-defined]
-    window.setCentralWidget(window.case_list)  # type: ignore[attr-defined]
-    window.case_list.show_cases(services.cases.list_patients(), services.cases.list_cases())  # type: ignore[attr-defined]
-    worklist, timeline = add_followup_docks(window, services)
-    assert [item.patient_id for item in worklist.items] == ["K1"]  # synchronised on opening
-    worklist.table.selectRow(0)
-    assert timeline.title.text().startswith("DEBIRI course — K1")
-    services.followups.close_case(case, "death", today)
-    window.case_list.case_selected.emit(case)  # type: ignore[attr-defined]
-    assert "closed" in timeline.title.text()
-    assert "follow-up closed: death" in timeline.hover_text(today)
+    case_list = CaseListPanel()
+    qtbot.addWidget(case_list)
+    case_list.show_cases(services.cases.list_patients(), services.cases.list_cases())
+    runner = TaskRunner()
+    page = FollowupPage(services, runner, case_list)
+    qtbot.addWidget(page)
+    try:
+        worklist, timeline = page.worklist, page.timeline
+        assert [item.patient_id for item in worklist.items] == ["K1"]  # synchronised on opening
+        tabs = page.review.tabs
+        assert tabs.tabText(tabs.indexOf(timeline)) == TIMELINE_TAB
+        worklist.table.selectRow(0)
+        assert timeline.title.text().startswith("DEBIRI course — K1")
+        assert page.review.case_pk == case
+        services.followups.close_case(case, "death", today)
+        case_list.case_selected.emit(case)
+        assert "closed" in timeline.title.text()
+        assert "follow-up closed: death" in timeline.hover_text(today)
+    finally:
+        assert runner.shutdown(timeout_ms=5_000)
 
 
 def test_worklist_lists_due_tace_sessions_first(qtbot: Any) -> None:

@@ -138,10 +138,10 @@ def test_workspaces_switch_docks_and_pages(window, services) -> None:
     assert window.findChild(QToolBar, "viewer_toolbar").isVisible()
     assert not window.findChild(QToolBar, "contour_toolbar").isVisible()
     window.enter_workspace("follow_up")
-    assert window.pages.currentWidget() is window.followup_review
+    assert window.pages.currentWidget() is window.followup_page
     assert window.followup_review.case_pk == case_of(services, "TACE-DEMO-001").pk
-    assert dock(window, "worklist_dock").isVisible()
-    assert not dock(window, "lesion_dock").isVisible()
+    assert window.worklist_panel.isVisible()
+    assert not any(d.isVisible() for d in window.findChildren(QDockWidget))
     for key, words in (("cohort", "cohort"),):
         window.enter_workspace(key)
         assert window.pages.currentWidget() is window.placeholder_page

@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tace_planner.domain.progress import run_sync
-from tace_planner.services.bootstrap import open_services
-from tace_planner.services.demo import prepare_demo
-from tace_planner.services.settings import AppSettings
-from tace_planner.ui.main_window import MainWindow
-
 pytestmark = [pytest.mark.ui, pytest.mark.db, pytest.mark.dicom]
 
 
 @pytest.fixture
-def window(qtbot, tmp_path: Path, demo_data_dir: Path):
-    data_dir = tmp_path / "data"
-    shutil.copytree(demo_data_dir, data_dir)
-    services = open_services(AppSettings(data_dir=data_dir, db_url=None, user="t"))
-    run_sync(
-        prepare_demo(services.studies, services.cases, services.settings.demo_dir,
-                     size="small", contouring=services.contouring)
-    )  # fmt: skip
-    main = MainWindow(services)
-    qtbot.addWidget(main)
-    main.show()
-    yield main
-    main.close()
-    services.close()
+def window(open_window, contoured_demo_copy: Path):
+    return open_window(contoured_demo_copy)
 
 
 def test_selected_lesion_shows_its_axes_on_its_slice(window, qtbot) -> None:

@@ -2,40 +2,24 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-
-from tace_planner.domain.progress import run_sync
-from tace_planner.services.bootstrap import open_services
-from tace_planner.services.demo import prepare_demo
-from tace_planner.services.settings import AppSettings
-from tace_planner.ui.main_window import MainWindow
 
 pytestmark = [pytest.mark.ui, pytest.mark.db, pytest.mark.dicom]
 
 
 @pytest.fixture
-def window(qtbot, tmp_path: Path, demo_data_dir: Path):
-    data_dir = tmp_path / "data"
-    shutil.copytree(demo_data_dir, data_dir)
-    services = open_services(AppSettings(data_dir=data_dir, db_url=None, user="dr plan"))
-    run_sync(
-        prepare_demo(services.studies, services.cases, services.settings.demo_dir,
-                     size="small", contouring=services.contouring)
-    )  # fmt: skip
+def window(open_window, contoured_demo_copy: Path):
+    """The contoured demo with no focus assigned a Couinaud segment yet."""
+    main = open_window(contoured_demo_copy, user="dr plan")
+    services = main._test_services
     case_pk = services.cases.list_cases()[0].pk
     for item in services.contouring.list_lesions(case_pk):
         if not item.is_liver:
             services.contouring.lesions.set_segment(item.pk, "")
-    main = MainWindow(services)
-    qtbot.addWidget(main)
-    main.show()
     main.select_case(case_pk)
-    yield main
-    main.close()
-    services.close()
+    return main
 
 
 def _unassigned(window) -> object:

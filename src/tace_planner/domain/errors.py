@@ -24,6 +24,10 @@ class InvalidInputError(TacePlannerError, ValueError):
         self.reason = message
 
 
+class EmptyColumnError(InvalidInputError):
+    """A column that is needed (e.g. the grouping of a cohort table) has no value in any row."""
+
+
 class DicomReadError(TacePlannerError):
     """A DICOM file could not be read; the message names the file and the reason.
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tace_planner.domain import statistics as st
-from tace_planner.domain.errors import InvalidInputError
+from tace_planner.domain.errors import EmptyColumnError, InvalidInputError
 from tace_planner.domain.survival import kaplan_meier, log_rank
 from tace_planner.services.cohort_csv import CohortData, read_cohort_csv
 
@@ -160,7 +160,7 @@ def cohort_tables(data: CohortData, group_column: str = "group") -> CohortTables
         notes.append(f"{left_out} patient(s) without a value in {group_column!r} left out")
     names = sorted({str(row.text(group_column)) for row in grouped})
     if not names:
-        raise InvalidInputError(f"{data.source}: column {group_column}", "every cell is empty")
+        raise EmptyColumnError(f"{data.source}: column {group_column}", "every cell is empty")
     members = {name: [row for row in grouped if row.text(group_column) == name] for name in names}
     variables = tuple(_variable(name, label, members) for name, label in VARIABLES)
     counts = {column: _counts(column, members) for column in COUNTED if column != group_column}

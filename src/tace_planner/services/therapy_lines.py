@@ -266,6 +266,17 @@ class TherapyService:
 
     # -- case group dates --------------------------------------------------------
 
+    def case_attributes(self, case_pk: int) -> dict[str, Any]:
+        """The dates and entered groups of a case as stored ("" for a group left to derive)."""
+        with self._sessions() as session:
+            case = get_case(session, case_pk)
+            return {
+                "diagnosed_on": case.diagnosed_on,
+                "liver_metastases_on": case.liver_metastases_on,
+                "metastases_timing": case.metastases_timing or "",
+                "tace_sequence": case.tace_sequence or "",
+            }
+
     def set_case_attributes(self, case_pk: int, **values: Any) -> dict[str, Any]:
         """Record the diagnosis and liver-metastasis dates and the entered groups (audited).
 

@@ -32,13 +32,13 @@ from PySide6.QtWidgets import (
 from tace_planner.domain.errors import TacePlannerError
 from tace_planner.domain.plausibility import ImplausibleClickError
 from tace_planner.imaging.segmentation import (
-    auto_contour_2d,
     brush_footprint,
     fill_holes,
     interpolate_between_slices,
     remove_islands,
     smooth_mask,
 )
+from tace_planner.imaging.segmentation.interactive import contour_from_clicks
 
 if TYPE_CHECKING:
     from tace_planner.services.contouring import ContouringService
@@ -278,13 +278,14 @@ class ContourActionsMixin:
             return False
         try:
             seed = np.asarray(point_lps, dtype=float)[:3]
-            result = auto_contour_2d(view.volume, [seed], liver_mask=self._liver(lesion))
+            # The 3D tool's engine on the clicked slice (one model for 2D and 3D).
+            mask, _ = contour_from_clicks(
+                view.volume, [seed], liver_mask=self._liver(lesion), flat=True
+            )
         except ValueError as error:
             self.error.emit(str(error))
             return False
-        new = lesion.mask.copy()
-        new[result.box] |= result.mask
-        return self._push_edit(lesion, new, f"2D auto contour {lesion.item.name}")
+        return self._push_edit(lesion, lesion.mask | mask, f"2D auto contour {lesion.item.name}")
 
     def _click_accepted(self, view: Any, point_lps: Any) -> bool:
         """Judge a 2D auto contour click as the service judges a 3D one; ask when needed."""

@@ -35,6 +35,13 @@ from PySide6.QtWidgets import (
 )
 
 _WINDOW_HU = (-135.0, 215.0)  # soft tissue: level 40, width 350
+VIEWS_MIN_HEIGHT_PX = 240
+VIEWS_HEIGHT_SHARE = 0.65
+EMPTY_REVIEW_HINT = (
+    "Choose the follow-up and press “Propose contours from the baseline”: the baseline "
+    "and the follow-up then show here side by side, linked through the registration, with "
+    "each lesion's proposed contour to confirm."
+)
 
 
 class _AxialPanel(QWidget):
@@ -120,7 +127,7 @@ class FollowupReview(QWidget):
         self.follow_up = _AxialPanel("Follow-up", (255, 140, 0))
         self.slider = QSlider(Qt.Orientation.Vertical)
         self.slider.valueChanged.connect(self.show_baseline_slice)
-        self.quality = QLabel("")
+        self.quality = QLabel(EMPTY_REVIEW_HINT)
         self.quality.setWordWrap(True)
         self.table = QTableWidget(0, 0)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
@@ -129,6 +136,7 @@ class FollowupReview(QWidget):
         self.confirm_button.clicked.connect(self._confirm_checked)
         self.status = QLabel("")
         views = QWidget()
+        views.setMinimumHeight(VIEWS_MIN_HEIGHT_PX)  # the table below never squeezes the images
         row = QHBoxLayout(views)
         row.addWidget(self.baseline)
         row.addWidget(self.follow_up)
@@ -145,8 +153,24 @@ class FollowupReview(QWidget):
         splitter.addWidget(views)
         splitter.addWidget(lower)
         splitter.setStretchFactor(0, 3)
+        splitter.setChildrenCollapsible(False)
+        self._splitter = splitter
+        self._user_sized = False
+        splitter.splitterMoved.connect(self._on_splitter_moved)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
+
+    def resizeEvent(self, event: Any) -> None:
+        """Give the images two thirds of the height and the table the rest, until the
+        user drags the divider (by their size hints alone the empty table took more)."""
+        super().resizeEvent(event)
+        height = self._splitter.height()
+        if not self._user_sized and height > 0:
+            views = max(VIEWS_MIN_HEIGHT_PX, int(height * VIEWS_HEIGHT_SHARE))
+            self._splitter.setSizes([views, max(0, height - views)])
+
+    def _on_splitter_moved(self) -> None:
+        self._user_sized = True
 
     # -- data ----------------------------------------------------------------------------
 
@@ -290,7 +314,7 @@ class FollowupReviewPage(QWidget):
         self.timepoints = QComboBox()
         self.propose_button = QPushButton("Propose contours from the baseline")
         self.propose_button.clicked.connect(self.propose)
-        self.message = QLabel("Choose a case in the case list.")
+        self.message = QLabel("Choose a case in the worklist or in the case list.")
         self.message.setWordWrap(True)
         self.review = FollowupReview(confirm=self._confirm)
         self.spider = SpiderPlot()
@@ -459,26 +483,3 @@ def _assess_task(assessments: Any, case_pk: int, label: str) -> Any:
 
     yield Progress(0, 1, f"Assessing {label}")
     return assessments.assess(case_pk, label)
-
-
-def add_followup_review_page(window: Any, services: Any, tasks: Any) -> FollowupReviewPage:
-    """Add the Follow-up workspace's page to the main window; it follows the case list."""
-    from tace_planner.domain.errors import TacePlannerError
-
-    try:
-        assessments, problem = services.assessments, ""
-    except TacePlannerError as error:  # e.g. a broken response.json: the window still opens
-        assessments, problem = None, f"Responses unavailable: {error}"
-    page = FollowupReviewPage(
-        services.propagation,
-        tasks,
-        services.cases.list_cases,
-        assessments=assessments,
-        can_assess=not services.read_only,
-        assessments_problem=problem,
-    )
-    page.setObjectName("followup_review_page")
-    window.pages.addWidget(page)
-    window._page_widgets["follow_up_review"] = page
-    window.case_list.case_selected.connect(page.set_case)
-    return page

@@ -253,10 +253,11 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.RightDockWidgetArea, self.plan_dock)
         self.resizeDocks([self.plan_dock], [400], Qt.Horizontal)
         self.procedure_panel = parts.add_procedure_dock(self, services)
-        # follow-up (issue 14): worklist and timeline docks, kept in ui/followup_dock.py
-        self.worklist_panel, self.timeline_panel = parts.add_followup_docks(self, services)
-        # follow-up review (issue 15): the Follow-up workspace's page, in ui/followup_review.py
-        self.followup_review = parts.add_followup_review_page(self, services, self._tasks)
+        # The Follow-up workspace's page: the worklist over the review of the chosen case.
+        self.followup_page = parts.add_followup_page(self, services, self._tasks)
+        self.worklist_panel = self.followup_page.worklist
+        self.timeline_panel = self.followup_page.timeline
+        self.followup_review = self.followup_page.review
         self.contour_workbench = parts.ContourWorkbench(self, services)
         self.contouring = self.contour_workbench.contouring
         self.contour_controller = self.contour_workbench.controller
@@ -379,6 +380,9 @@ class MainWindow(QMainWindow):
         self.followup_parameters_action = QAction("Follow-up &schedule parameters…", self)
         self.followup_parameters_action.triggered.connect(self._on_followup_parameters_triggered)
         case_menu.addAction(self.followup_parameters_action)
+        self.case_groups_action = QAction("&Dates and groups for the cohort…", self)
+        self.case_groups_action.triggered.connect(self._on_case_groups_triggered)
+        case_menu.addAction(self.case_groups_action)
         self.contour_workbench.build_menu()
         for name in (
             "undo_action",
@@ -749,6 +753,17 @@ class MainWindow(QMainWindow):
         dialog = FollowupParametersDialog(self._services.followups, self)
         dialog.exec()
         self.worklist_panel.reload_presets()  # names of the presets may have changed
+
+    def _on_case_groups_triggered(self) -> None:
+        if self._case_pk is None:
+            self.statusBar().showMessage("Open a case first (Case → New case…)", 5_000)
+            return
+        from tace_planner.ui.dialogs.case_groups_dialog import CaseGroupsDialog
+
+        case = self._context.case
+        label = f"{self._context.patient_label} · {case.title if case else 'case'}"
+        dialog = CaseGroupsDialog(self._services.therapy, self._case_pk, label, self)
+        dialog.exec()
 
     def _on_settings_triggered(self) -> None:
         choice = SettingsDialog.ask(self._services.settings, self)

@@ -11,8 +11,6 @@ from __future__ import annotations
 from tace_planner.ui.contour_workbench import ContourWorkbench
 from tace_planner.ui.dialogs.import_dialog import ImportDialog
 from tace_planner.ui.dialogs.parameters_dialog import ParametersDialog
-from tace_planner.ui.followup_dock import add_followup_docks  # follow-up (issue 14)
-from tace_planner.ui.followup_review import add_followup_review_page  # issue 15
 from tace_planner.ui.panels.annotation_panel import AnnotationPanel
 from tace_planner.ui.panels.plan_panel import PlanPanel
 from tace_planner.ui.panels.study_tree import StudyTreePanel
@@ -22,6 +20,7 @@ from tace_planner.ui.viewer.toolbar import ViewerToolBar
 from tace_planner.ui.viewer.viewer_grid import ViewerWorkspace
 from tace_planner.ui.viewer.window_presets import WindowPresetStore
 from tace_planner.ui.workspaces.cohort_page import CohortPage
+from tace_planner.ui.workspaces.followup_page import add_followup_page
 
 __all__ = [
     "AnnotationPanel",
@@ -35,7 +34,6 @@ __all__ = [
     "ViewerToolBar",
     "ViewerWorkspace",
     "WindowPresetStore",
-    "add_followup_docks",
-    "add_followup_review_page",
+    "add_followup_page",
     "add_procedure_dock",
 ]

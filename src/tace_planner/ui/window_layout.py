@@ -11,7 +11,7 @@ from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QMainWindow
 
 #: Bumped when the docks or tool bars change so that an old saved state is not applied.
-STATE_VERSION = 2
+STATE_VERSION = 3
 _GEOMETRY = "window/geometry"
 _STATE = "window/state"
 _WORKSPACE = "window/workspace"

@@ -62,6 +62,65 @@ def seeds_to_index(
     return index
 
 
+def validate_clicks(
+    volume: ImageVolume,
+    include_lps_mm: Sequence[Sequence[float]],
+    exclude_lps_mm: Sequence[Sequence[float]] = (),
+    liver_mask: BoolArray | None = None,
+    *,
+    flat: bool = False,
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], BoolArray | None, list[str]]:
+    """Check the clicks of a contour tool and return them as voxels (z, y, x).
+
+    The one check of every click-driven contour tool: at least one include click,
+    every click inside the volume, no voxel both included and excluded, and a liver
+    mask that matches the volume. With ``flat=True`` (a 2D tool) every click is moved
+    to the first include click's slice. A liver mask is dropped, with a message for
+    the user, when an include click lies outside it (the click wins).
+
+    Returns
+    -------
+    include, exclude : numpy.ndarray
+        (n, 3) voxel indices.
+    liver_mask : numpy.ndarray or None
+        The mask to constrain the contour with, or None.
+    warnings : list of str
+        Messages for the user.
+
+    Raises
+    ------
+    InvalidInputError
+        No include click, a click outside the volume, an exclude click on the voxel
+        of an include click, or a liver mask of another shape.
+    """
+    include = seeds_to_index(volume, include_lps_mm, "include seed")
+    exclude = seeds_to_index(volume, exclude_lps_mm, "exclude seed")
+    if include.shape[0] == 0:
+        raise InvalidInputError("include seed", "click at least once inside the focus")
+    if flat:
+        include[:, 0] = include[0, 0]
+        exclude[:, 0] = include[0, 0]
+    clash = [tuple(int(v) for v in e) for e in exclude if (include == e).all(axis=1).any()]
+    if clash:
+        raise InvalidInputError(
+            "exclude seed",
+            f"voxel (z, y, x) {clash[0]} is also an include click: "
+            "a point cannot be both inside and outside the focus",
+        )
+    warnings: list[str] = []
+    if liver_mask is not None:
+        if liver_mask.shape != volume.shape:
+            raise InvalidInputError(
+                "liver mask", f"shape {liver_mask.shape} does not match the volume {volume.shape}"
+            )
+        if not all(liver_mask[tuple(i)] for i in include):
+            warnings.append(
+                "A click lies outside the liver mask: the liver constraint was not used."
+            )
+            liver_mask = None
+    return include, exclude, liver_mask, warnings
+
+
 def box_around(
     centers_index: npt.ArrayLike,
     radius_mm: float,

@@ -65,7 +65,7 @@ from tace_planner.imaging.segmentation.common import (
     box_around,
     box_shape,
     distance_mm_from,
-    seeds_to_index,
+    validate_clicks,
 )
 from tace_planner.imaging.segmentation.contour_core import ContourModel, Outcome, grow_and_refine
 from tace_planner.imaging.segmentation.intensity import (
@@ -249,31 +249,9 @@ def _auto_contour(
     flat: bool,
 ) -> AutoContourResult:
     params = parameters or AutoContourParameters()
-    include = seeds_to_index(volume, include_seeds_lps, "include seed")
-    exclude = seeds_to_index(volume, exclude_seeds_lps, "exclude seed")
-    if include.shape[0] == 0:
-        raise InvalidInputError("include seed", "click at least once inside the focus")
-    if flat:
-        include[:, 0] = include[0, 0]
-        exclude[:, 0] = include[0, 0]
-    clash = [tuple(int(v) for v in e) for e in exclude if (include == e).all(axis=1).any()]
-    if clash:
-        raise InvalidInputError(
-            "exclude seed",
-            f"voxel (z, y, x) {clash[0]} is also an include click: "
-            "a point cannot be both inside and outside the focus",
-        )
-    warnings: list[str] = []
-    if liver_mask is not None:
-        if liver_mask.shape != volume.shape:
-            raise InvalidInputError(
-                "liver mask", f"shape {liver_mask.shape} does not match the volume {volume.shape}"
-            )
-        if not all(liver_mask[tuple(i)] for i in include):
-            warnings.append(
-                "A click lies outside the liver mask: the liver constraint was not used."
-            )
-            liver_mask = None
+    include, exclude, liver_mask, warnings = validate_clicks(
+        volume, include_seeds_lps, exclude_seeds_lps, liver_mask, flat=flat
+    )
     spacing = volume.spacing_mm
     seed_hu = _seed_hu(volume, include, spacing, params.seed_radius_mm, flat)
     liver_hu = params.background_hu

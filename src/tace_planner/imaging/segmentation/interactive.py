@@ -43,7 +43,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from tace_planner.domain.errors import InvalidInputError
 from tace_planner.domain.volume import ImageVolume
 from tace_planner.imaging.segmentation.radial import POOL_ARC_MM, STEP_MM, Star
 
@@ -60,6 +59,8 @@ MIN_ARC_MM = 6.0
 """The least arc around a click within which its correction acts."""
 LEVEL_RADIUS_MM = 4.0
 """The focus level is the median of the samples this close to the first click."""
+OUTLIER_RADIUS_MM = 6.0
+"""The neighbourhood against which the click's level is checked for a speck."""
 SOFT_TISSUE_HU = 100.0
 """The surrounding tissue is sought within this many HU of the focus level first."""
 FIRST_REACH_MM = 45.0
@@ -153,6 +154,8 @@ class InteractiveContour:
     _painted: list[tuple[slice, ...]] = field(default_factory=list)
     _peaks: list[float] = field(default_factory=list)
     _looks_like_surroundings: bool = False
+    _layered: bool = False
+    """A layer wrapping the first edge joined the focus (see ``_add_enclosing_layer``)."""
 
     @property
     def spacing_mm(self) -> tuple[float, float, float]:
@@ -192,12 +195,32 @@ class InteractiveContour:
                 self._adopt(point, start)  # type: ignore[arg-type]
             else:
                 self._first(point)  # type: ignore[arg-type]
-        elif include:
-            self._include(point)  # type: ignore[arg-type]
         else:
-            self._exclude(point)  # type: ignore[arg-type]
+            stars, radii = list(self._stars), [star.radius.copy() for star in self._stars]
+            if include:
+                self._include(point)  # type: ignore[arg-type]
+            else:
+                self._exclude(point)  # type: ignore[arg-type]
+            self._keep_monotone(stars, radii, include)
         self._paint()
         return self.mask
+
+    def _keep_monotone(self, stars: list[Star], radii: list[np.ndarray], include: bool) -> None:
+        """An include click never takes a ray in, an exclude click never takes one out.
+
+        The guarantee the user relies on (a correction adds what was missed or removes
+        a leak, nothing else), made to hold by construction: a re-solve with a model
+        changed by the click, or with a pooling width that followed the new typical
+        radius, may otherwise move a ray the other way. A star lengthened for the
+        click replaces the old one at its place in the list.
+        """
+        for i, (old, radius) in enumerate(zip(stars, radii, strict=True)):
+            if include and i < len(self._stars):
+                star = self._stars[i]
+                if star.radius.shape == radius.shape:
+                    star.radius = np.maximum(star.radius, np.minimum(radius, star.high))
+            elif not include and any(star is old for star in self._stars):
+                old.radius = np.minimum(old.radius, radius)
 
     def undo(self) -> BoolArray | None:
         """Take the last click back; return the contour before it (None before any)."""
@@ -260,10 +283,10 @@ class InteractiveContour:
         """The first click: sample the rays, fit the model, find the edge, refit once."""
         star = self._sample(point, FIRST_REACH_MM, RAYS_2D if self.flat else RAYS_3D)
         star.low[:] = SEED_RADIUS_MM
+        self._layered = False
         self._model = self._fit_model(star)
         star.solve(self._evidence(star), arc_mm=self._arc_mm())
-        if self._add_enclosing_layer(star):
-            star.solve(self._evidence(star), arc_mm=self._arc_mm())
+        self._add_enclosing_layer(star)
         for _ in range(2):
             if (star.radius >= star.reach_mm - 2.0).mean() > 0.2 and star.reach_mm < MAX_REACH_MM:
                 grown = self._sample(point, min(star.reach_mm * 1.6, MAX_REACH_MM), len(star.dirs))
@@ -295,41 +318,112 @@ class InteractiveContour:
             )
 
     def _add_enclosing_layer(self, star: Star) -> bool:
-        """A tissue between the focus and its surroundings that wraps the first edge.
+        """A tissue that wraps the first edge, between it and the surroundings.
 
         A click in a necrotic core finds the core's edge; the viable tumour around it
-        lies between the core and the liver in HU. When the samples just outside the
-        edge (1–5 mm) have a level like neither class and between the two, that layer
-        joins the focus as a class of its own.
+        lies beyond. When the samples just outside the edge (1–5 mm) have a level like
+        neither class, that layer joins the focus as a class of its own and the edge is
+        found again:
+
+        * a level between the focus and the surroundings (2 spreads from each): the
+          viable tumour around a necrotic core of a hypo-attenuating focus;
+        * a level beyond the surroundings, on the far side from the focus (by half a
+          spread: the level is the mode of thousands of samples), 2–6 mm out: the
+          enhancing rim (thin: its level is its blurred profile's peak, and it holds
+          only up to 6 mm past the first edge) around a
+          necrotic centre, or the viable tissue of a hyper-attenuating focus around its
+          necrotic core. A vessel or the IVC touching the focus also lies beyond the
+          surroundings, but along a few rays only: the layer must be what most rays
+          (60 %) meet first beyond the edge.
+
+        The new edge is kept unless it runs away (:func:`_exploded`).
         """
         model = self._model
         assert model is not None
         radii = star.radii[None, :]
         edge = star.radius[:, None]
-        band = star.values[(radii >= edge + 1.0) & (radii <= edge + 5.0)]
+        in_band = (radii >= edge + 1.0) & (radii <= edge + 5.0)
+        band = star.values[in_band]
         if band.size < 100:
             return False
         level = _mode(band)
-        low, high = sorted((model.focus[0][0], model.background[0]))
+        focus, background = model.focus[0][0], model.background[0]
+        low, high = sorted((focus, background))
         sd = model.spread_hu
         between = low + 2.0 * sd < level < high - 2.0 * sd
-        if not between:
+        # Beyond the surroundings: sampled 2–6 mm out, past the blurred edge's partial
+        # volume (image blur and ray smoothing, ~1.5 mm together), which lies between
+        # the focus and the surroundings and would dilute a thin rim.
+        out_band = (radii >= edge + 2.0) & (radii <= edge + 6.0)
+        outer = _mode(star.values[out_band]) if out_band.sum() >= 100 else background
+        beyond = (
+            abs(outer - background) >= max(0.5 * sd, 3.0)
+            and (outer - background) * (background - focus) > 0
+        )
+        reach = math.inf
+        if beyond:
+            beyond = _wraps(star, out_band, outer, background)
+            if beyond and not _wraps(star, (radii >= edge + 6.0) & (radii <= edge + 12.0),
+                                     outer, background):  # fmt: skip
+                # A thin layer (a rim), blurred: the band's mode lies between it and the
+                # surroundings. Its own level is where its profile peaks (the median
+                # over the rays of each ray's extreme in the band), and it holds only
+                # where it was seen, up to 6 mm past the first edge, so that a patch of
+                # surrounding tissue as bright or dark as it further out stays out.
+                side = 1.0 if outer > background else -1.0
+                extreme = side * np.nanmax(np.where(out_band, side * star.values, np.nan), axis=1)
+                outer = float(np.nanmedian(extreme))
+                reach = float(np.percentile(star.radius, 90)) + 6.0
+            level = outer
+        if not (between or beyond):
             return False
-        model.focus.append((level, math.inf))
+        before = star.radius.copy()
+        model.focus.append((level, reach))
+        star.solve(self._evidence(star), arc_mm=self._arc_mm())
+        if beyond and _exploded(star, before):
+            model.focus.pop()
+            star.radius = before
+            return False
+        self._layered = True
         return True
 
     def _fit_model(self, star: Star) -> IntensityModel:
         """Focus level at the click; surrounding tissue as the nearest intensity peak.
 
-        The focus level is the median of the samples within 4 mm of the click. The
-        surrounding tissue is the largest intensity peak of the samples 25–45 mm out
-        that lies more than 4 HU and at most 100 HU from the focus level: the
+        The focus level is the median of the samples within 4 mm of the click, or,
+        when the click landed on a speck (a calcification), the most frequent level
+        of its 6 mm neighbourhood. The surrounding tissue is the largest intensity
+        peak of the samples 25–45 mm out that lies more than 4 HU and at most 100 HU
+        from the focus level: the
         parenchyma around a focus outweighs it there, and differs from it by 3–40 HU
         on contrast CT (up to ~80 HU for a necrotic core); fat, lung, bone and enhanced
         vessels that differ from both are scored as "other".
         """
         values = star.values
         level = float(np.median(values[:, star.radii <= LEVEL_RADIUS_MM]))
+        # Every ray passes through the click, so the median is the clicked tissue's:
+        # when the clicked voxel stands out of its 6 mm neighbourhood's most
+        # frequent level by more than soft tissue differs (tumour and liver differ by
+        # 3–40 HU on contrast CT, a necrotic core by up to ~80 HU) and by three spreads
+        # of that level's tissue, the click landed on a speck of the focus, and that
+        # level is the focus's. (A small focus differs from the parenchyma around it
+        # by a soft-tissue contrast: it is never taken for a speck.)
+        wide = star.radii <= OUTLIER_RADIUS_MM
+        around = values[:, wide].ravel()
+        around_weight = np.broadcast_to(star.radii[wide] ** 2, values[:, wide].shape).ravel()
+        common = _weighted_mode(around, around_weight)
+        spread = _robust_sd(around[np.abs(around - common) <= 50.0])
+        speck: tuple[float, float] | None = None
+        clicked = float(np.median(values[:, star.radii <= SEED_RADIUS_MM]))
+        if abs(clicked - common) > max(3.0 * spread, SOFT_TISSUE_HU):
+            # The speck is part of what was clicked: a class of its own up to where
+            # the rays' median profile leaves it (half-way to the tissue around it).
+            profile = np.median(values, axis=0)
+            half = 0.5 * (float(profile[0]) + common)
+            past = (profile - half) * (float(profile[0]) - common) <= 0
+            speck_mm = float(star.radii[int(np.argmax(past))]) if past.any() else 0.0
+            speck = (float(profile[0]), min(speck_mm, OUTLIER_RADIUS_MM))
+            level = common
         far = values[:, (star.radii >= 25.0) & (star.radii <= 45.0)].ravel()
         peaks = _peaks(far)
         candidates = [p for p in peaks if abs(p - level) > 4.0]
@@ -343,7 +437,8 @@ class InteractiveContour:
         self._looks_like_surroundings = len(candidates) < len(peaks) and (
             abs(background - level) > 60.0
         )
-        return IntensityModel([(level, math.inf)], [background], spread)
+        focus = [(level, math.inf)] + ([speck] if speck is not None else [])
+        return IntensityModel(focus, [background], spread)
 
     def _refit(self, star: Star) -> None:
         """Refit the surrounding tissue from just outside the edge, the focus from inside."""
@@ -359,7 +454,9 @@ class InteractiveContour:
         else:
             background, spread = old, self._model.spread_hu
         focus = list(self._model.focus)
-        if float(np.median(star.radius)) > 5.0:
+        if float(np.median(star.radius)) > 5.0 and not self._layered:
+            # (With a layer joined to the focus the inside mixes both tissues: the
+            # first level, fitted around the click, stands.)
             # Volume-weighted (r²): every ray passes through the click, whose
             # neighbourhood would otherwise outweigh the rest of the focus.
             within = (radii <= 0.8 * edge) & (radii >= 1.0)
@@ -612,7 +709,16 @@ class InteractiveContour:
             star.low = np.minimum(star.low, star.high)
             if not self._model.focus_like(value):
                 self._shift(star, near, direction, distance, miss, -1.0)
+            # The user clicked the middle of the leak: its inner end lies about as far
+            # inside the click as its outer end lies outside. The rays near the click
+            # go no further in than that (relaxing with the arc as the bound above),
+            # so that an exclude click trims the leak, not the focus behind it.
+            keep = star.low.copy()
+            floor = distance - miss - SEED_RADIUS_MM - CONE_SLOPE * distance * angles
+            floor = np.minimum(np.maximum(floor, 0.0), star.radius)
+            star.low = np.where(near, np.maximum(star.low, np.minimum(floor, star.high)), star.low)
             star.solve(self._evidence(star, self._stars[0].center), near, arc_mm=self._arc_mm())
+            star.low = keep
 
     def _resample(self, star: Star, reach_mm: float) -> Star:
         """The same star with longer rays (bounds and radii kept)."""
@@ -674,6 +780,17 @@ def _exploded(star: Star, before: np.ndarray, click_mm: float = 0.0) -> bool:
     grown = typical > 3.0 * max(previous, 3.0)
     past_click = click_mm > 0 and typical > max(1.5 * click_mm, previous + 2.0)
     return bool(ends or grown or past_click)
+
+
+def _wraps(star: Star, band: BoolArray, level: float, background: float) -> bool:
+    """True when most rays (60 %) are nearer ``level`` than ``background`` in ``band``."""
+    samples = np.where(band, star.values, np.nan)
+    seen = band.any(axis=1)
+    if not seen.any():
+        return False
+    per_ray = np.nanmedian(samples[seen], axis=1)
+    nearer = np.abs(per_ray - level) < np.abs(per_ray - background)
+    return bool(nearer.sum() >= 0.6 * len(star.radius))
 
 
 def _has_barrier(evidence: np.ndarray) -> bool:
@@ -743,6 +860,19 @@ def _mode(values: np.ndarray) -> float:
     return float(centres[int(np.argmax(counts))])
 
 
+def _weighted_mode(values: np.ndarray, weight: np.ndarray) -> float:
+    """The most frequent value, each sample counted with its weight (2 HU bins)."""
+    from scipy import ndimage
+
+    if values.size == 0 or float(np.ptp(values)) < 2.0:
+        return float(np.median(values)) if values.size else 0.0
+    low, high = np.percentile(values, [0.5, 99.5])
+    bins = max(int((high - low) / 2.0), 4)
+    counts, edges = np.histogram(values, bins=bins, range=(low, high + 1e-3), weights=weight)
+    counts = ndimage.gaussian_filter1d(counts.astype(float), 2.0)
+    return float(0.5 * (edges[:-1] + edges[1:])[int(np.argmax(counts))])
+
+
 def _weighted_median(values: np.ndarray, weight: np.ndarray) -> float:
     order = np.argsort(values)
     cumulative = np.cumsum(weight[order])
@@ -776,26 +906,17 @@ def contour_from_clicks(
     Raises
     ------
     InvalidInputError
-        No include click, a click outside the volume, or an exclude click on the
-        voxel of an include click.
+        No include click, a click outside the volume, an exclude click on the
+        voxel of an include click, or a liver mask of another shape
+        (:func:`~tace_planner.imaging.segmentation.common.validate_clicks`).
     """
-    from tace_planner.imaging.segmentation.common import seeds_to_index
+    from tace_planner.imaging.segmentation.common import validate_clicks
 
-    include = seeds_to_index(volume, include_lps, "include seed")
-    exclude = seeds_to_index(volume, exclude_lps, "exclude seed")
-    if include.shape[0] == 0:
-        raise InvalidInputError("include seed", "click at least once inside the focus")
-    clash = [tuple(int(v) for v in e) for e in exclude if (include == e).all(axis=1).any()]
-    if clash:
-        raise InvalidInputError(
-            "exclude seed",
-            f"voxel (z, y, x) {clash[0]} is also an include click: "
-            "a point cannot be both inside and outside the focus",
-        )
-    if liver_mask is not None and not all(liver_mask[tuple(i)] for i in include):
-        liver_mask = None
+    include, exclude, liver_mask, warnings = validate_clicks(
+        volume, include_lps, exclude_lps, liver_mask, flat=flat
+    )
     contour = InteractiveContour(volume, liver_mask=liver_mask, flat=flat)
-    messages: list[str] = []
+    messages: list[str] = list(warnings)
     for n, point in enumerate(include):
         start = first_mask if n == 0 else None
         contour.click(tuple(int(v) for v in point), include=True, start=start)

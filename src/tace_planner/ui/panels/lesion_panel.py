@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 
 COLUMNS = ("Lesion", "Seg.", "Target", "Volume cm³", "Long mm", "Short mm", "HU", "Enh. %",
            "Show", "Lock")  # fmt: skip
+#: The header shown: units on a second line, so that the table fits the dock at 1400 px.
+HEADER_LABELS = tuple(c.replace(" cm³", "\ncm³").replace(" mm", "\nmm") for c in COLUMNS)
 SEGMENT_COLUMN, TARGET_COLUMN = 1, 2
 UNASSIGNED_TIP = (
     "No Couinaud segment: the plan cannot treat this focus. Double-click here, or right-click "
@@ -86,7 +88,7 @@ class LesionPanel(LesionEditsMixin, QWidget):
         self.message_label.setVisible(False)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("lesion_table")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setHorizontalHeaderLabels(HEADER_LABELS)
         recist = contouring.recist
         self.table.horizontalHeaderItem(COLUMNS.index("Enh. %")).setToolTip(
             f"Share of the focus at or above {recist.enhancing_threshold_hu:g} HU on the "

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -34,6 +34,7 @@ from tace_planner.domain.person_name import readable_person_name
 from tace_planner.services.planning_dto import DISCLAIMER
 from tace_planner.ui.dialogs.approve_plan_dialog import ApprovePlanDialog
 from tace_planner.ui.errors import show_error
+from tace_planner.ui.widget_sizes import let_shrink
 
 BANNER_STYLES = {
     "block": "background: #b00020; color: white;",
@@ -103,8 +104,9 @@ _SESSION_NUMBERS = (
     ("beads_ml", "Beads", "{:.2f} mL"),
     ("vials", "Vials", "{}"),
     ("irinotecan_loaded_mg", "Loaded", "{:.0f} mg"),
-    ("irinotecan_expected_delivered_mg", "Exp. delivered", "{:.0f} mg"),
+    ("irinotecan_expected_delivered_mg", "Expected delivered", "{:.0f} mg"),
 )
+"""The numbers of a session, as rows of the sessions table: (attribute, title, format)."""
 
 
 class PlanPanel(QWidget):
@@ -162,6 +164,7 @@ class PlanPanel(QWidget):
         layout.addWidget(disclaimer)
         self.case_label = QLabel("No case selected.")
         self.case_label.setObjectName("case_label")
+        self.case_label.setWordWrap(True)  # a long case title never widens the dock
         layout.addWidget(self.case_label)
         layout.addWidget(self._build_patient_group())
         layout.addWidget(self._build_options_group())
@@ -185,10 +188,27 @@ class PlanPanel(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(content)
+        self._scroll = scroll
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
+        for combo in content.findChildren(QComboBox):
+            let_shrink(combo)
         self._set_enabled(False)
+
+    def minimumSizeHint(self) -> QSize:
+        """As narrow as the plan allows without scrolling sideways (the dock's minimum width).
+
+        The content wraps its text and elides its choices, so this stays under a
+        third of a 1400 px screen; the height is free (the plan scrolls down).
+        """
+        scroll = self._scroll
+        width = (
+            scroll.widget().minimumSizeHint().width()
+            + scroll.verticalScrollBar().sizeHint().width()
+            + 2 * scroll.frameWidth()
+        )
+        return QSize(width, super().minimumSizeHint().height())
 
     # -- construction ------------------------------------------------------
 
@@ -631,6 +651,12 @@ class PlanPanel(QWidget):
         self.save_draft_button.setEnabled(self._case_pk is not None)
 
     def _show_sessions(self, proposal: Any) -> None:
+        """One column per session, one row per number (see :data:`_SESSION_NUMBERS`).
+
+        A plan has at most three sessions (one per lobe, the caudate joining the
+        first), so the columns stay narrow enough for the dock on a 1400 px screen,
+        and the sessions read side by side; a row per session with eight columns did not.
+        """
         while self.sessions_grid.count():
             item = self.sessions_grid.takeAt(0)
             if item.widget() is not None:
@@ -643,18 +669,22 @@ class PlanPanel(QWidget):
         if proposal is None or not proposal.sessions:
             text = "No dose proposed." if proposal is not None else ""
             self.sessions_grid.addWidget(QLabel(text), 0, 0)
+            self.updateGeometry()
             return
-        headers = ["#", "Day", "Territory"] + [title for _, title, _ in _SESSION_NUMBERS]
-        for column, title in enumerate(headers):
-            self.sessions_grid.addWidget(QLabel(f"<b>{title}</b>"), 0, column)
-        for row, session in enumerate(proposal.sessions, start=1):
-            when = f"day {session.day}" + (f" ({session.on.isoformat()})" if session.on else "")
-            self.sessions_grid.addWidget(QLabel(str(session.number)), row, 0)
-            self.sessions_grid.addWidget(QLabel(when), row, 1)
-            territory = QLabel(session.territory_label)
-            territory.setWordWrap(True)
-            self.sessions_grid.addWidget(territory, row, 2)
-            for column, (name, _, fmt) in enumerate(_SESSION_NUMBERS, start=3):
+        for column, session in enumerate(proposal.sessions, start=1):
+            when = f"day {session.day}" + (f" · {session.on.isoformat()}" if session.on else "")
+            header = QLabel(
+                f"<b>Session {session.number}</b><br>{when}<br>"
+                f"{html.escape(session.territory_label)}"
+            )
+            header.setObjectName(f"session_header:{session.number}")
+            header.setWordWrap(True)
+            header.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+            self.sessions_grid.addWidget(header, 0, column)
+            self.sessions_grid.setColumnStretch(column, 1)
+        for row, (name, title, fmt) in enumerate(_SESSION_NUMBERS, start=1):
+            self.sessions_grid.addWidget(QLabel(title), row, 0)
+            for column, session in enumerate(proposal.sessions, start=1):
                 key = f"session{session.number}.{name}"
                 cell = QWidget()
                 cell_layout = QHBoxLayout(cell)
@@ -668,7 +698,9 @@ class PlanPanel(QWidget):
                 button = self._why_button(key)
                 button.setEnabled(explanation is not None)
                 cell_layout.addWidget(button)
+                cell_layout.addStretch(1)
                 self.sessions_grid.addWidget(cell, row, column)
+        self.updateGeometry()  # the dock's minimum width follows the sessions shown
 
     def _show_history(self) -> None:
         if self._case_pk is None:

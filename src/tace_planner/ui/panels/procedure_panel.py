@@ -313,10 +313,12 @@ class ProcedurePanel(QWidget):
             if course.next_session is not None and course.next_session_due_on
             else ""
         )
+        # An empty table and an empty choice say nothing: say where the sessions come from.
+        hint = "" if sessions or items else " — approve the plan (Plan workspace) to log it here"
         self.header.setText(
             f"{course.procedures} TACE signed, {course.delivered_mg:.0f} mg delivered; "
             f"{course.planned_sessions} approved session(s) to do "
-            f"({course.planned_mg:.0f} mg planned){due}"
+            f"({course.planned_mg:.0f} mg planned){due}{hint}"
         )
         if self.current is not None:
             self.show_procedure(self.current.pk)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from tace_planner.domain.errors import TacePlannerError
 from tace_planner.services.followup_dto import DueSession, TimepointItem
+from tace_planner.ui.widget_sizes import let_shrink
 
 if TYPE_CHECKING:
     from tace_planner.services.followups import FollowupService
@@ -88,6 +89,8 @@ class WorklistPanel(QWidget):
         self.link_button.setEnabled(False)
         self.message = QLabel("")
         self.message.setWordWrap(True)
+        for combo in (self.category, self.modality, self.preset):
+            let_shrink(combo, characters=10)  # the filters fit a 1400 px window
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
@@ -169,7 +172,15 @@ class WorklistPanel(QWidget):
             f"{len(self._items)} timepoint(s)"
             + (f", {len(self._sessions)} TACE session(s) to perform" if self._sessions else "")
             + (f"; {proposed} with a new study to confirm" if proposed else "")
+            + (self._empty_hint(category) if not self._items and not self._sessions else "")
         )
+
+    @staticmethod
+    def _empty_hint(category: str) -> str:
+        """What to do when the list is empty (an empty table alone says nothing)."""
+        if category == "all":
+            return " — no follow-up scheduled yet: they are planned when a TACE is signed"
+        return f" {CATEGORY_LABELS[category].lower()} — choose “All” to see every follow-up"
 
     def _fill(self) -> None:
         offset = len(self._sessions)

@@ -131,11 +131,10 @@ WORKSPACES: tuple[Workspace, ...] = (
     Workspace(
         "follow_up",
         "Follow-up",
-        "follow_up_review",
-        docks=("worklist_dock", "timeline_dock"),
+        "follow_up",
         tooltip=(
-            "Baseline and follow-up side by side: contours proposed from the baseline, "
-            "confirmed by you; spider plot of each focus"
+            "The follow-up worklist; baseline and follow-up side by side: contours proposed "
+            "from the baseline, confirmed by you; spider plot and timeline of the case"
         ),
     ),
     Workspace(

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tace_planner.domain.errors import TacePlannerError
+from tace_planner.domain.errors import EmptyColumnError, TacePlannerError
 from tace_planner.ui.panels.waterfall_plot import TITLES as WATERFALL_TITLES
 from tace_planner.ui.panels.waterfall_plot import WaterfallPlot
 
@@ -128,7 +128,15 @@ class CohortPage(QWidget):
             tables, plots = self._load(group)
         except TacePlannerError as error:
             self._plots = None
-            self.status.setText(f"No cohort plots: {error}")
+            if isinstance(error, EmptyColumnError):
+                grouping = self.group_box.currentText()
+                self.status.setText(
+                    f"No cohort plots yet: no case has a value for “{grouping}”."
+                    " Enter it per case (Case → Dates and groups for the cohort…) or choose another"
+                    " grouping."
+                )
+            else:
+                self.status.setText(f"No cohort plots: {error}")
             for plot in (self.box_plot, self.km_plot, self.regression_plot, self.waterfall.plot):
                 plot.clear()
             self.risk_table.setText("")

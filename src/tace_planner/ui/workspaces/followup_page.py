@@ -1,0 +1,119 @@
+"""The Follow-up workspace's page: the worklist above, the review of the chosen case below.
+
+Placement only (the panels are their own modules). The worklist (issue 14) is the page's
+main list, as wide as the window so that its columns read whole; below it the chosen case
+in tabs, each as wide as the page: baseline and follow-up side by side (issue 15), the
+spider plot, the timeline and the cohort waterfall. Choosing a worklist row chooses its
+case in the case list, and every part follows the case list. The worklist was a dock
+under the case list before: at 1600 × 1000 it squeezed the review to a strip.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+
+from tace_planner.domain.errors import TacePlannerError
+from tace_planner.ui.followup_review import FollowupReviewPage
+from tace_planner.ui.panels.timeline_panel import TimelinePanel
+from tace_planner.ui.panels.worklist_panel import WorklistPanel
+
+#: Share of the page's height the worklist gets at first (the review gets the rest).
+WORKLIST_HEIGHT_SHARE = 0.3
+#: The worklist's least height: its filters, its header and three rows.
+WORKLIST_MIN_HEIGHT_PX = 170
+TIMELINE_TAB = "Timeline"
+
+
+class FollowupPage(QSplitter):
+    """The worklist over the review tabs of the chosen case (see the module docstring).
+
+    Parameters
+    ----------
+    services
+        ``followups``, ``propagation``, ``therapy`` and ``cases`` are used.
+    tasks
+        The window's task runner (registration and proposals run there).
+    case_list
+        The window's case list, or None: the page then follows :meth:`show_case` alone.
+    """
+
+    def __init__(
+        self, services: Any, tasks: Any, case_list: Any = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(Qt.Orientation.Vertical, parent)
+        self.setObjectName("followup_page")
+        self._services = services
+        self.worklist = WorklistPanel(
+            services.followups,
+            link_at_once=bool(getattr(services.settings, "link_new_studies", False)),
+        )
+        self.timeline = TimelinePanel()
+        try:
+            assessments, problem = services.assessments, ""
+        except TacePlannerError as error:  # e.g. a broken response.json: the window still opens
+            assessments, problem = None, f"Responses unavailable: {error}"
+        self.review = FollowupReviewPage(
+            services.propagation,
+            tasks,
+            services.cases.list_cases,
+            assessments=assessments,
+            can_assess=not getattr(services, "read_only", False),
+            assessments_problem=problem,
+        )
+        self.review.setObjectName("followup_review_page")
+        tabs = self.review.tabs
+        tabs.insertTab(tabs.indexOf(self.review.spider) + 1, self.timeline, TIMELINE_TAB)
+        heading = QLabel("<b>Worklist</b> — follow-up imaging and TACE sessions of every patient")
+        top = QWidget()
+        top.setObjectName("worklist_box")
+        column = QVBoxLayout(top)
+        column.setContentsMargins(4, 4, 4, 0)
+        column.addWidget(heading)
+        column.addWidget(self.worklist, stretch=1)
+        top.setMinimumHeight(WORKLIST_MIN_HEIGHT_PX)
+        self.addWidget(top)
+        self.addWidget(self.review)
+        self.setChildrenCollapsible(False)
+        self.setStretchFactor(0, 1)
+        self.setStretchFactor(1, 3)
+        self._sized = False
+        if case_list is not None:
+            case_list.case_selected.connect(self.show_case)
+            self.worklist.case_selected.connect(case_list.select_case)
+        self._open_worklist()
+
+    def _open_worklist(self) -> None:
+        """Bring the schedules in step with the signed procedures (unless read-only), list."""
+        try:
+            if not getattr(self._services, "read_only", False):
+                self._services.followups.sync_all()
+        except TacePlannerError as error:
+            self.worklist.message.setText(str(error))
+        self.worklist.refresh()
+
+    def show_case(self, case_pk: int) -> None:
+        """Follow the case chosen in the case list (the review follows it by itself)."""
+        self.review.set_case(case_pk)
+        try:
+            self.timeline.show_timeline(self._services.therapy.timeline(case_pk))
+        except TacePlannerError as error:
+            self.timeline.hover.setText(str(error))
+
+    def showEvent(self, event: Any) -> None:
+        """At the first showing, give the worklist its share of the height."""
+        super().showEvent(event)
+        if not self._sized and self.height() > 0:
+            self._sized = True
+            worklist = max(WORKLIST_MIN_HEIGHT_PX, int(self.height() * WORKLIST_HEIGHT_SHARE))
+            self.setSizes([worklist, max(0, self.height() - worklist)])
+
+
+def add_followup_page(window: Any, services: Any, tasks: Any) -> FollowupPage:
+    """Add the Follow-up workspace's page to the main window's pages (key "follow_up")."""
+    page = FollowupPage(services, tasks, getattr(window, "case_list", None))
+    window.pages.addWidget(page)
+    window._page_widgets["follow_up"] = page
+    return page
