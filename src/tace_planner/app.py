@@ -9,8 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tace_planner import cli
+from tace_planner.domain.progress import Progress
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tace_planner.domain.progress import Task
     from tace_planner.services.bootstrap import Services
 
 WINDOW_CHECK_TIMEOUT_S = 60.0
@@ -18,7 +22,7 @@ WINDOW_CHECK_TIMEOUT_S = 60.0
 
 
 def run_gui(
-    services: Services,
+    services: Services | Callable[[], Services],
     case_pk: int | None = None,
     *,
     check_window: bool = False,
@@ -26,11 +30,20 @@ def run_gui(
 ) -> int:
     """Open the main window on ``services`` (and ``case_pk`` if given) and run the event loop.
 
+    ``services`` may be a function that opens them (the command line passes one): the
+    window is then painted first, empty, while a worker thread opens the database and
+    imports the window's parts (pyqtgraph, numpy, pydicom, SQLAlchemy); its content is
+    built when they are ready, and the services are closed when the window is.
     The window opens at its saved geometry, docks and workspace, or maximised.
     With ``check_window``, return 0 as soon as the window is shown on the screen
-    (exposed), or 1 after :data:`WINDOW_CHECK_TIMEOUT_S`: a start-up check for CI.
-    With ``demo_size`` ("small" or "full"), the demo case is prepared in the
-    window's task runner, with progress and *Cancel*, and opened when ready.
+    (exposed) with its content, or 1 after :data:`WINDOW_CHECK_TIMEOUT_S`: a start-up
+    check for CI. With ``demo_size`` ("small" or "full"), the demo case is prepared in
+    the window's task runner, with progress and *Cancel*, and opened when ready.
+
+    Raises
+    ------
+    Exception
+        Whatever opening the services raised (the command line says it in one line).
     """
     from tace_planner.compat import check_qt_binding, xcb_platform_problem
 
@@ -54,22 +67,71 @@ def run_gui(
     # a worker thread can deadlock against it; see ui/gc_guard.py).
     app._tace_gc_collector = GuiThreadCollector(app)  # type: ignore[attr-defined]
     app.setOrganizationName("tace-planner")
-    from tace_planner.services.export.cohort_plots import registry_plots
+    window = MainWindow(None)
+    opened: list[Services] = []
+    failures: list[BaseException] = []
 
-    window = MainWindow(
-        services,
-        demo=functools.partial(demo_task, services),
-        cohort=functools.partial(registry_plots, services),
-        export=functools.partial(window_export_task, services),
-    )
+    def on_ready(ready: Services) -> None:
+        from tace_planner.services.export.cohort_plots import registry_plots
+
+        opened.append(ready)
+        try:
+            window.attach(
+                ready,
+                demo=functools.partial(demo_task, ready),
+                cohort=functools.partial(registry_plots, ready),
+                export=functools.partial(window_export_task, ready),
+            )
+        except Exception as error:  # noqa: BLE001 - said in one line by the command line
+            on_failed(error)
+            return
+        if case_pk is not None:
+            window.select_case(case_pk)
+        if demo_size is not None:
+            window.load_demo(demo_size)
+
+    def on_failed(error: BaseException) -> None:
+        failures.append(error)
+        if not check_window:
+            from PySide6.QtWidgets import QMessageBox
+
+            from tace_planner.ui.errors import message_for
+
+            QMessageBox.critical(window, "TACE Planner cannot start", message_for(error))
+        app.exit(1)
+
     window.show_on_screen()
-    if case_pk is not None:
-        window.select_case(case_pk)
-    if demo_size is not None:
-        window.load_demo(demo_size)
+    if callable(services):
+        # Painted first, then the worker starts: it would compete for the interpreter.
+        app.processEvents()
+        window.start_in_background(_opening(services), on_ready, on_failed)
+    else:
+        on_ready(services)
     if check_window:
         _exit_when_shown(app, window)
-    return int(app.exec())
+    try:
+        code = int(app.exec())
+    finally:
+        if window.isVisible():  # check-window or a failure: closing cancels running tasks
+            window.close()
+        if callable(services):
+            for each in opened:
+                each.close()
+    if failures:
+        raise failures[0]
+    return code
+
+
+def _opening(open_services: Callable[[], Services]) -> Task[Services]:
+    """Open the services, then import the window's parts: on a worker, after the first paint."""
+    import importlib
+
+    yield Progress(0, 2, "Opening the database")
+    services = open_services()
+    yield Progress(1, 2, "Preparing the window")
+    importlib.import_module("tace_planner.ui.main_window_parts")
+    importlib.import_module("tace_planner.services.export.cohort_plots")
+    return services
 
 
 def demo_task(services: Services, size: str = "full") -> Any:
@@ -116,9 +178,15 @@ def _exit_when_shown(app: Any, window: Any) -> None:
     deadline = time.monotonic() + WINDOW_CHECK_TIMEOUT_S
     timer = QTimer(window)
 
+    painted: list[bool] = []
+
     def check() -> None:
         handle = window.windowHandle()
-        if window.isVisible() and handle is not None and handle.isExposed():
+        exposed = window.isVisible() and handle is not None and handle.isExposed()
+        if exposed and not painted:
+            painted.append(True)
+            print("main window painted", flush=True)  # perhaps still opening the database
+        if exposed and window.ready:
             timer.stop()
             print(f"main window shown on the {app.platformName()} platform")
             app.exit(0)

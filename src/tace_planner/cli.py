@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import logging
 import sys
@@ -24,7 +25,8 @@ from tace_planner.domain.errors import TacePlannerError
 from tace_planner.domain.progress import Progress, Task, run_sync
 
 GuiLauncher = Callable[[Any, "int | None"], int]
-"""Opens the main window on services and an optional case; returns the exit code."""
+"""Opens the main window on services (or a function opening them: the window is painted
+first) and an optional case; returns the exit code."""
 
 PdfRenderer = Callable[[Any, Path, Any], None]
 """Writes a plan (PlanProposal or PlanItem) as a one-page PDF plan sheet, with an optional
@@ -375,9 +377,6 @@ def _cmd_demo(args: argparse.Namespace, services: Any, launch_gui: GuiLauncher |
     from tace_planner.services.contouring import contouring_service
     from tace_planner.services.demo import prepare_demo
 
-    if not args.no_gui and launch_gui is not None:
-        # The window prepares the demo in its task runner, with progress and Cancel.
-        return launch_gui(services, None, demo_size=args.phantom_size)  # type: ignore[call-arg]
     report = _run(
         prepare_demo(
             services.studies,
@@ -944,14 +943,19 @@ def _dispatch(
         return run_cohort(args, lambda: _open_services(args), render_pdf)
     if args.command == "recist":
         return run_recist(args)
+    window = args.command in (None, "gui") or (args.command == "demo" and not args.no_gui)
+    if window and launch_gui is not None:
+        # The window is painted first; it opens the services on a worker thread (issue 17).
+        opener = functools.partial(_open_services, args)
+        if args.command == "demo":
+            return launch_gui(opener, None, demo_size=args.phantom_size)  # type: ignore[call-arg]
+        if getattr(args, "check_window", False):
+            return launch_gui(opener, None, check_window=True)  # type: ignore[call-arg]
+        return launch_gui(opener, None)
     services = _open_services(args)
     try:
         if args.command in (None, "gui"):
-            if getattr(args, "check_window", False):
-                if launch_gui is None:
-                    return _open_gui(None, services, None)
-                return launch_gui(services, None, check_window=True)  # type: ignore[call-arg]
-            return _open_gui(launch_gui, services, None)
+            return _open_gui(None, services, None)
         if args.command == "demo":
             return _cmd_demo(args, services, launch_gui)
         if args.command == "plan":

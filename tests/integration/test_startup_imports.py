@@ -19,7 +19,9 @@ from tace_planner.store.upgrade import head_revision, shipped_head
 
 pytestmark = [pytest.mark.db]
 
-HEAVY = ("scipy", "skimage", "highdicom", "alembic")
+HEAVY = ("scipy", "skimage", "highdicom", "alembic", "SimpleITK", "matplotlib")
+#: Not needed to paint the empty window: the worker thread imports them after it (issue 17).
+AFTER_THE_FIRST_PAINT = ("sqlalchemy", "pyqtgraph", "pydicom", "numpy", "PIL", "psygnal")
 
 
 def _loaded_after(code: str, *, qt: bool = False) -> set[str]:
@@ -79,3 +81,24 @@ def test_the_main_window_is_shown_without_heavy_imports(tmp_path: Path) -> None:
         "s.close()"
     )
     assert not loaded & set(HEAVY)
+
+
+@pytest.mark.ui
+def test_the_empty_main_window_is_painted_before_anything_heavy_is_imported(
+    tmp_path: Path,
+) -> None:
+    """What ``tace-planner`` loads before its first paint: Qt and the window's frame only."""
+    pytest.importorskip("PySide6")
+    loaded = _loaded_after(
+        "from PySide6.QtCore import QSettings\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "import tace_planner.app\n"
+        "from tace_planner.ui.main_window import MainWindow\n"
+        "app = QApplication([])\n"
+        f"settings = QSettings({str(tmp_path / 'window.ini')!r}, QSettings.Format.IniFormat)\n"
+        "w = MainWindow(None, layout_settings=settings)\n"
+        "w.show_on_screen()\n"
+        "app.processEvents()\n"
+        "w.close()"
+    )
+    assert not loaded & set(HEAVY + AFTER_THE_FIRST_PAINT)

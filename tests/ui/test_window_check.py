@@ -20,3 +20,5 @@ def test_check_window_exits_once_the_main_window_is_shown(tmp_path: Path) -> Non
     )
     assert done.returncode == 0, done.stderr
     assert "main window shown on the offscreen platform" in done.stdout
+    # Painted first (empty while the database opens), then shown with its content.
+    assert done.stdout.index("main window painted") < done.stdout.index("main window shown")

@@ -24,41 +24,32 @@ from PySide6.QtWidgets import (
 )
 
 from tace_planner import __version__
-from tace_planner.domain.progress import Progress
-from tace_planner.services.dto import CaseItem, PatientItem, SeriesItem
 from tace_planner.services.settings import config_file, save_settings
-from tace_planner.ui.contour_workbench import ContourWorkbench
 from tace_planner.ui.demo_loader import DemoLoader
 from tace_planner.ui.dialogs.classification_dialog import ClassificationDialog
-from tace_planner.ui.dialogs.followup_parameters_dialog import FollowupParametersDialog
 from tace_planner.ui.dialogs.help_dialogs import ManualDialog, ShortcutsDialog, menu_shortcuts
-from tace_planner.ui.dialogs.import_dialog import ImportDialog
 from tace_planner.ui.dialogs.new_case_dialog import NewCaseDialog
-from tace_planner.ui.dialogs.parameters_dialog import ParametersDialog
 from tace_planner.ui.dialogs.settings_dialog import SettingsDialog
 from tace_planner.ui.errors import show_error
 from tace_planner.ui.export_actions import ExportActions
-from tace_planner.ui.panels.annotation_panel import AnnotationPanel
 from tace_planner.ui.panels.case_list import CaseListPanel
-from tace_planner.ui.panels.plan_panel import PlanPanel
-from tace_planner.ui.panels.study_tree import StudyTreePanel
-from tace_planner.ui.procedure_dock import add_procedure_dock
 from tace_planner.ui.tasks import TaskHandle, TaskRunner
-from tace_planner.ui.viewer.slice_view import SliceView
-from tace_planner.ui.viewer.toolbar import ViewerToolBar
-from tace_planner.ui.viewer.viewer_grid import ViewerWorkspace
-from tace_planner.ui.viewer.window_presets import WindowPresetStore
 from tace_planner.ui.window_layout import WindowLayoutStore
 from tace_planner.ui.workspaces import WORKSPACES, WorkspaceBar, WorkspaceContext
-from tace_planner.ui.workspaces.cohort_page import CohortPage
-from tace_planner.ui.workspaces.followup_page import add_followup_page
+
+# The viewer, panels and docks (pyqtgraph, numpy, pydicom, the services' models) are in
+# ui/main_window_parts.py, imported when the window builds its content (attach), so that
+# the empty window is painted first (issue 17).
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from tace_planner.domain.progress import Task
+    from tace_planner.domain.progress import Progress, Task
     from tace_planner.services.bootstrap import Services
     from tace_planner.services.demo import DemoReport
+    from tace_planner.services.dto import CaseItem, PatientItem, SeriesItem
+    from tace_planner.ui.viewer.slice_view import SliceView
+    from tace_planner.ui.workspaces.cohort_page import CohortPage
 
 DISCLAIMER = (
     "Planning aid for research and clinical decision support — not a prescription. "
@@ -115,7 +106,7 @@ class MainWindow(QMainWindow):
 
     def __init__(
         self,
-        services: Services,
+        services: Services | None,
         parent: QWidget | None = None,
         *,
         layout_settings: QSettings | None = None,
@@ -124,7 +115,8 @@ class MainWindow(QMainWindow):
         export: Callable[..., Task[Any]] | None = None,
     ) -> None:
         super().__init__(parent)
-        self._services = services
+        self._services: Services | None = None
+        self._demo = demo
         self._cohort = cohort
         self._export = export
         self._tasks = TaskRunner(self)
@@ -133,6 +125,8 @@ class MainWindow(QMainWindow):
         self._patients: dict[int, PatientItem] = {}
         self._cases: dict[int, CaseItem] = {}
         self._workspace_key = ""
+        self._on_screen = False
+        self._built = False
         self._layout_store = WindowLayoutStore(
             layout_settings
             if layout_settings is not None
@@ -140,9 +134,64 @@ class MainWindow(QMainWindow):
         )
         self.setWindowTitle(f"TACE Planner {__version__}")
         self.resize(1400, 860)
+        if services is not None:
+            self.attach(services)
+            return
+        # Started without services (app.run_gui): an empty window is painted at once, and
+        # attach() builds the content once the database is open, off the GUI thread.
+        starting = QLabel(f"{DISCLAIMER}\n\nOpening the database…")
+        starting.setObjectName("starting_label")
+        starting.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        starting.setWordWrap(True)
+        starting.setStyleSheet("color: #303030; font-size: 13pt; padding: 40px;")
+        self.setCentralWidget(starting)
+        self.statusBar().showMessage("Opening the database…")
 
+    @property
+    def ready(self) -> bool:
+        """True once the window has its services and content (:meth:`attach`)."""
+        return self._built
+
+    def start_in_background(
+        self,
+        opening: Task[Services],
+        on_ready: Callable[[Services], None],
+        on_failed: Callable[[BaseException], None],
+    ) -> TaskHandle:
+        """Run ``opening`` (it opens the database) on the window's task runner.
+
+        ``on_ready`` gets the services on the GUI thread (it calls :meth:`attach`);
+        ``on_failed`` the error. Closing the window first cancels it.
+        """
+        return self._tasks.submit(
+            opening, title="Opening the database", on_result=on_ready, on_error=on_failed
+        )
+
+    def attach(
+        self,
+        services: Services,
+        *,
+        demo: Callable[[str], Task[DemoReport]] | None = None,
+        cohort: Callable[[str], tuple[Any, Any]] | None = None,
+        export: Callable[..., Task[Any]] | None = None,
+    ) -> None:
+        """Build the window's content on ``services``: viewer, case list, docks and menus.
+
+        The constructor calls it when given services; ``app.run_gui`` shows the empty
+        window first and calls it once the database is open. ``demo``, ``cohort`` and
+        ``export`` replace those given to the constructor.
+        """
+        if self._services is not None:
+            raise RuntimeError("the main window already has its services")
+        from tace_planner.ui import main_window_parts as parts
+
+        self._services = services
+        self._demo = demo or self._demo
+        self._cohort = cohort or self._cohort
+        self._export = export or self._export
+        self.statusBar().clearMessage()
         self.case_list = CaseListPanel()
-        self.study_tree = StudyTreePanel()
+        self.study_tree = parts.StudyTreePanel()
         self.protocol_label = QLabel("")
         self.protocol_label.setObjectName("protocol_label")
         self.protocol_label.setWordWrap(True)
@@ -151,7 +200,7 @@ class MainWindow(QMainWindow):
         studies_layout.setContentsMargins(0, 0, 0, 0)
         studies_layout.addWidget(self.protocol_label)
         studies_layout.addWidget(self.study_tree, stretch=1)
-        self.annotation_panel = AnnotationPanel()
+        self.annotation_panel = parts.AnnotationPanel()
         self.annotation_panel.heading.setWordWrap(True)  # a long series title never widens it
         left = QSplitter(Qt.Vertical)
         left.setMinimumWidth(LEFT_COLUMN_MIN_PX)
@@ -162,19 +211,19 @@ class MainWindow(QMainWindow):
         left.setStretchFactor(1, 3)
         left.setStretchFactor(2, 1)
 
-        self.viewer = ViewerWorkspace(
+        self.viewer = parts.ViewerWorkspace(
             services,
             self._tasks,
             describe_series=self.study_tree.series_item,
             # Next to the settings file, so a test's or a portable install's stays its own.
-            presets=WindowPresetStore(
+            presets=parts.WindowPresetStore(
                 QSettings(str(config_file().with_name("viewer.ini")), QSettings.Format.IniFormat)
             ),
         )
         self.workspace_bar = WorkspaceBar(self)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.workspace_bar)
         self.addToolBarBreak()
-        self.viewer_toolbar = ViewerToolBar(self.viewer, self)
+        self.viewer_toolbar = parts.ViewerToolBar(self.viewer, self)
         self.addToolBar(self.viewer_toolbar)
         self.view_title = QLabel("Select a series in the study tree, or drag it onto a view")
         self.view_title.setObjectName("view_title")
@@ -193,9 +242,9 @@ class MainWindow(QMainWindow):
         splitter.setSizes([340, 1060])
         splitter.setChildrenCollapsible(False)
         self._splitter = splitter
-        self.setCentralWidget(self._build_central(splitter))
+        self.setCentralWidget(self._build_central(splitter, parts.CohortPage))
 
-        self.plan_panel = PlanPanel(
+        self.plan_panel = parts.PlanPanel(
             services.planning, key_image=functools.partial(_key_image, services)
         )
         self.plan_dock = QDockWidget("Treatment plan", self)
@@ -203,19 +252,19 @@ class MainWindow(QMainWindow):
         self.plan_dock.setWidget(self.plan_panel)
         self.addDockWidget(Qt.RightDockWidgetArea, self.plan_dock)
         self.resizeDocks([self.plan_dock], [400], Qt.Horizontal)
-        self.procedure_panel = add_procedure_dock(self, services)
+        self.procedure_panel = parts.add_procedure_dock(self, services)
         # The Follow-up workspace's page: the worklist over the review of the chosen case.
-        self.followup_page = add_followup_page(self, services, self._tasks)
+        self.followup_page = parts.add_followup_page(self, services, self._tasks)
         self.worklist_panel = self.followup_page.worklist
         self.timeline_panel = self.followup_page.timeline
         self.followup_review = self.followup_page.review
-        self.contour_workbench = ContourWorkbench(self, services)
+        self.contour_workbench = parts.ContourWorkbench(self, services)
         self.contouring = self.contour_workbench.contouring
         self.contour_controller = self.contour_workbench.controller
         self.lesion_panel = self.contour_workbench.lesion_panel
 
         self._build_status_bar()
-        self.demo_loader = DemoLoader(self, self._tasks, demo)
+        self.demo_loader = DemoLoader(self, self._tasks, self._demo)
         self._build_menus()
         self.workspace_bar.workspace_requested.connect(self.enter_workspace)
         self.case_list.case_selected.connect(self._on_case_list_case_selected)
@@ -228,8 +277,11 @@ class MainWindow(QMainWindow):
         self.refresh_cases()
         self.workspace_bar.set_context(self._context)
         self.enter_workspace("plan")
+        self._built = True
+        if self._on_screen:
+            self._restore_layout()
 
-    def _build_central(self, viewer_page: QWidget) -> QWidget:
+    def _build_central(self, viewer_page: QWidget, cohort_page: type[CohortPage]) -> QWidget:
         """The disclaimer above the workspace pages: the viewer, or a page not built yet."""
         disclaimer = QLabel(DISCLAIMER)
         disclaimer.setObjectName("disclaimer")
@@ -248,7 +300,7 @@ class MainWindow(QMainWindow):
         self._page_widgets = {"viewer": viewer_page, "placeholder": self.placeholder_page}
         self.cohort_page: CohortPage | None = None
         if self._cohort is not None:
-            self.cohort_page = CohortPage(self._cohort)
+            self.cohort_page = cohort_page(self._cohort)
             self.pages.addWidget(self.cohort_page)
             self._page_widgets["cohort"] = self.cohort_page
         central = QWidget()
@@ -650,6 +702,8 @@ class MainWindow(QMainWindow):
 
     # ----------------------------------------------------------------- dialogs
     def _on_import_triggered(self) -> None:
+        from tace_planner.ui.dialogs.import_dialog import ImportDialog
+
         dialog = ImportDialog(self._services.studies, self._tasks, self)
         dialog.imported.connect(self.refresh_cases)
         dialog.studies_imported.connect(self._on_studies_imported)
@@ -687,11 +741,15 @@ class MainWindow(QMainWindow):
         self.select_case(case.pk)
 
     def _on_parameters_triggered(self) -> None:
+        from tace_planner.ui.dialogs.parameters_dialog import ParametersDialog
+
         dialog = ParametersDialog(self._services.planning, self)
         dialog.exec()
         self.plan_panel.set_case(self._case_pk)  # recompute with the values now in use
 
     def _on_followup_parameters_triggered(self) -> None:
+        from tace_planner.ui.dialogs.followup_parameters_dialog import FollowupParametersDialog
+
         dialog = FollowupParametersDialog(self._services.followups, self)
         dialog.exec()
         self.worklist_panel.reload_presets()  # names of the presets may have changed
@@ -752,11 +810,19 @@ class MainWindow(QMainWindow):
 
     # ----------------------------------------------------------------- layout
     def show_on_screen(self) -> None:
-        """Show the window at its saved geometry, docks and workspace, or maximised."""
+        """Show the window at its saved geometry, docks and workspace, or maximised.
+
+        An empty window (no services yet) gets its docks and workspace in :meth:`attach`.
+        """
         if self._layout_store.restore_geometry(self):
             self.show()
         else:
             self.showMaximized()
+        self._on_screen = True
+        if self.ready:
+            self._restore_layout()
+
+    def _restore_layout(self) -> None:
         saved = self._layout_store.workspace()
         if saved in {w.key for w in WORKSPACES}:
             self.enter_workspace(saved)
@@ -796,7 +862,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Remember the layout, cancel running work and wait for it before the window goes."""
-        self._layout_store.save(self, self._workspace_key)
-        self.viewer.release()
+        if self.ready:  # an empty window (closed while starting) would forget the docks
+            self._layout_store.save(self, self._workspace_key)
+            self.viewer.release()
         self._tasks.shutdown()
         super().closeEvent(event)
