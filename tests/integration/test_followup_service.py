@@ -207,6 +207,16 @@ def test_bad_parameter_file_names_the_file_and_field(services: Any, tmp_path: An
         _service(services, parameters_dir=tmp_path).parameters  # noqa: B018
 
 
+def test_hand_edited_file_out_of_range_is_refused_on_load(services: Any, tmp_path: Any) -> None:
+    """A file edited outside the form keeps the form's ranges: no schedule from 80 weeks."""
+    resource = importlib.resources.files("tace_planner.resources") / "parameters"
+    data = json.loads((resource / "followup.json").read_text(encoding="utf-8"))
+    data["values"]["preset_protocol"]["value"]["first_weeks"] = 80
+    (tmp_path / "followup.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(InvalidInputError, match=r"followup\.json: .*First imaging"):
+        _service(services, parameters_dir=tmp_path).parameters  # noqa: B018
+
+
 def test_therapy_lines_and_ttp(services: Any) -> None:
     factory = services.session_factory
     case = add_case(factory, "T1", baseline_on=D(2026, 4, 10))

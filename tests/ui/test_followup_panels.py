@@ -227,3 +227,39 @@ def test_imported_study_is_proposed_or_linked_at_once_by_the_saved_setting(
     assert panel.message.text() == text
     panel.set_category("done")
     assert "1.2.W1.3" in {item.study_uid for item in panel.items}
+
+
+def test_a_hand_edited_schedule_file_out_of_range_is_said_and_the_window_opens(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    """followup.json with a first imaging at 80 weeks: one line naming the file, no schedule."""
+    import importlib.resources
+    import json
+
+    from PySide6.QtCore import QSettings
+
+    from tace_planner.services.bootstrap import open_services
+    from tace_planner.services.settings import AppSettings
+    from tace_planner.ui.main_window import MainWindow
+
+    data_dir = tmp_path / "data"
+    folder = data_dir / "parameters"
+    folder.mkdir(parents=True)
+    resource = importlib.resources.files("tace_planner.resources") / "parameters"
+    data = json.loads((resource / "followup.json").read_text(encoding="utf-8"))
+    data["values"]["preset_protocol"]["value"]["first_weeks"] = 80
+    (folder / "followup.json").write_text(json.dumps(data), encoding="utf-8")
+    services = open_services(AppSettings(data_dir=data_dir, db_url=None, user="tester"))
+    try:
+        settings = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(services, layout_settings=settings)
+        qtbot.addWidget(window)
+        window.show()
+        window.enter_workspace("follow_up")
+        text = window.worklist_panel.message.text()
+        assert "followup.json" in text
+        assert "First imaging" in text
+        assert window.worklist_panel.preset.count() == 0
+        window.close()
+    finally:
+        services.close()

@@ -232,3 +232,12 @@ def describe_change(before: Any, after: Any) -> str:
         if parts:
             return "; ".join(parts)
     return f"changed from {before} to {after}"
+
+
+def followup_file_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """:func:`followup_problems` of a whole ``followup.json`` (its ``values`` entries)."""
+    values = data.get("values") or {}
+    plain = {
+        name: entry.get("value") for name, entry in values.items() if isinstance(entry, Mapping)
+    }
+    return followup_problems(plain)

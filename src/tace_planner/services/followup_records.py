@@ -18,6 +18,7 @@ from sqlalchemy import Date, and_, bindparam, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from tace_planner.domain.errors import InvalidInputError, NotFoundError
+from tace_planner.domain.followup_ranges import followup_file_problems
 from tace_planner.domain.schedule import FollowupParameters
 from tace_planner.services.followup_dto import TimepointItem, categorise
 from tace_planner.services.planning_records import get_case
@@ -49,7 +50,12 @@ def load_followup_parameters(folder: Path | None = None) -> FollowupParameters:
         data = json.loads(text)
     except ValueError as error:
         raise InvalidInputError(origin, f"is not valid JSON ({error})") from None
-    return FollowupParameters.from_dict(data, origin=origin)
+    parameters = FollowupParameters.from_dict(data, origin=origin)
+    # an institution's file edited by hand: the same ranges as the form, or no schedule from it
+    problems = followup_file_problems(data) if origin != FOLLOWUP_FILE else []
+    if problems:
+        raise InvalidInputError(origin, "; ".join(message for _, message in problems))
+    return parameters
 
 
 def label_of(tace_number: int, followup_number: int) -> str:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tace_planner.domain.catalogue import BeadCatalogue
 from tace_planner.domain.dosing_parameters import PlanningParameters
 from tace_planner.domain.errors import InvalidInputError
-from tace_planner.domain.followup_ranges import describe_change, followup_problems
+from tace_planner.domain.followup_ranges import describe_change, followup_file_problems
 from tace_planner.domain.planning_ranges import catalogue_problems, planning_problems
 from tace_planner.domain.schedule import FollowupParameters
 from tace_planner.store.unit_of_work import UnitOfWork
@@ -129,11 +129,7 @@ def _file_name(kind: str) -> str:
 def _check_followup(data: Mapping[str, Any], origin: str) -> None:
     """Refuse a follow-up file that breaks the format or a range, naming the parameter."""
     FollowupParameters.from_dict(data, origin=origin)
-    values = data.get("values") or {}
-    plain = {
-        name: entry.get("value") for name, entry in values.items() if isinstance(entry, Mapping)
-    }
-    problems = followup_problems(plain)
+    problems = followup_file_problems(data)
     if problems:
         raise InvalidInputError(origin, "; ".join(message for _, message in problems))
 

@@ -82,13 +82,15 @@ class WorklistPanel(QWidget):
         self.case_filter.setMaximumWidth(80)
         self.preset = QComboBox()
         self.preset.setToolTip("Follow-up schedule of the selected row's case (audited)")
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.parameter_problem = ""
+        """Why the follow-up parameters cannot be used ("" when they can), shown first."""
         self.reload_presets()
         self.preset.setEnabled(False)
         self.refresh_button = QPushButton("Refresh")
         self.link_button = QPushButton("Link proposed study")
         self.link_button.setEnabled(False)
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
         for combo in (self.category, self.modality, self.preset):
             let_shrink(combo, characters=10)  # the filters fit a 1400 px window
         self.table = QTableWidget(0, len(COLUMNS))
@@ -123,9 +125,18 @@ class WorklistPanel(QWidget):
     def reload_presets(self) -> None:
         """Fill the preset choice from the follow-up parameters in use (after an edit)."""
         current = self.preset.currentData()
+        try:
+            presets = self._service.parameters.presets
+        except TacePlannerError as error:  # a bad followup.json: say it, keep the window
+            self.preset.clear()
+            self.preset.setEnabled(False)
+            self.parameter_problem = f"No new schedule until the file is corrected: {error}. "
+            self.message.setText(self.parameter_problem)
+            return
+        self.parameter_problem = ""
         self.preset.blockSignals(True)
         self.preset.clear()
-        for key, preset in self._service.parameters.presets.items():
+        for key, preset in presets.items():
             self.preset.addItem(preset.label, key)
         if current is not None:
             self.preset.setCurrentIndex(max(0, self.preset.findData(current)))
@@ -169,7 +180,8 @@ class WorklistPanel(QWidget):
         self._fill()
         proposed = sum(1 for item in self._items if item.proposed_study_uid)
         self.message.setText(
-            f"{len(self._items)} timepoint(s)"
+            self.parameter_problem
+            + f"{len(self._items)} timepoint(s)"
             + (f", {len(self._sessions)} TACE session(s) to perform" if self._sessions else "")
             + (f"; {proposed} with a new study to confirm" if proposed else "")
             + (self._empty_hint(category) if not self._items and not self._sessions else "")
