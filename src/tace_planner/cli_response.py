@@ -92,9 +92,10 @@ def run_assess(args: argparse.Namespace, services: Any) -> int:
             f"  {response['criterion']}: {response['category']} — {response['rule']} "
             f"[validated for: {response['validated_for']}]"
         )
-    best = (result.get("recist") or {}).get("best_overall")
-    if best:
-        print(f"  RECIST 1.1 best overall response so far: {best['category']} — {best['rule']}")
+    for key, name in (("recist", "RECIST 1.1"), ("mrecist", "mRECIST")):
+        best = (result.get(key) or {}).get("best_overall")
+        if best:
+            print(f"  {name} best overall response so far: {best['category']} — {best['rule']}")
     if result["progression_recorded"]:
         print("  progression recorded on this follow-up (the schedule after it ends)")
     print(f"  ({result['note']})")

@@ -123,6 +123,36 @@ def test_mrecist_overall_on_the_registry_course(course):
     assert "new lesion" in mrecist["overall"]["rule"]
 
 
+def test_mrecist_best_overall_response_over_the_course(course, capsys):
+    """mRECIST CR on day 71 (viable sum 0) confirmed by CR on day 163, then PD."""
+    services, case = course
+    first = services.assessments.assess(case, "TACE 1 follow-up 1", ["mrecist"], store=False)
+    best = first["mrecist"]["best_overall"]
+    assert best["category"] == "SD"  # one CR, not yet confirmed: SD (day 71 ≥ 42)
+    third = services.assessments.assess(case, "TACE 1 follow-up 3")
+    mrecist = third["mrecist"]
+    assert [step["overall"] for step in mrecist["course"]] == ["CR", "CR", "PD"]
+    best = mrecist["best_overall"]
+    assert (best["criterion"], best["category"]) == ("mRECIST", "CR")
+    assert best["rule"] == "CR on day 71 confirmed on day 163"
+    assert "Lencioni and Llovet" in best["explanation"]["source"]
+    assert "enhancing volume fraction" in best["explanation"]["inputs"]["note"]
+    assert third["recist"]["best_overall"]["category"] == "PR"  # RECIST 1.1 kept as it was
+    stored = next(s for s in services.assessments.stored(case) if s.criterion == "mrecist")
+    assert stored.explanation["best_overall"]["category"] == "CR"
+    folder = str(services.settings.data_dir)
+    args = ["--data-dir", folder, "assess", "--case", str(case), "--timepoint"]
+    assert main([*args, "TACE 1 follow-up 2", "--criteria", "recist,mrecist", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {"target", "non_target", "new_lesions", "new_lesion_rule", "overall"} <= set(
+        data["mrecist"]
+    )
+    assert data["mrecist"]["best_overall"]["category"] == "CR"
+    assert data["criteria"]["mrecist"]["category"] == "CR"
+    assert main([*args, "TACE 1 follow-up 2", "--no-store"]) == 0
+    assert "mRECIST best overall response so far: CR" in capsys.readouterr().out
+
+
 def test_cli_assess_stores_unless_no_store(course, capsys):
     services, case = course
     folder = str(services.settings.data_dir)

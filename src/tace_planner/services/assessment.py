@@ -31,7 +31,10 @@ How the registry's data map onto the criteria (choices written down):
   (viable diameter D·f^(1/3), viable area D·d·f^(2/3), sphere assumption); the
   explanation says so. Choi's attenuation is the mean arterial-phase HU (Choi
   used the portal venous phase), again said in the explanation.
-* Day 0 of the best overall response is the baseline imaging date.
+* Day 0 of the best overall response is the baseline imaging date. RECIST 1.1 and
+  mRECIST each give one (``best_overall``), from their own time-point overall
+  responses at every follow-up up to the one assessed (mRECIST's listed in
+  ``course``), by the same confirmation rules.
 * Doubling time and SGR are given per lesion and in total since the previous
   timepoint (the baseline for the first follow-up).
 """
@@ -56,6 +59,7 @@ from tace_planner.domain.response.mrecist import (
     NewLesionObservation,
     new_lesion_status,
 )
+from tace_planner.domain.response.mrecist import best_overall_response as mrecist_best
 from tace_planner.domain.response.mrecist import non_target_response as mrecist_non_target
 from tace_planner.domain.response.mrecist import overall_response as mrecist_overall
 from tace_planner.domain.response.other import (
@@ -205,7 +209,7 @@ class AssessmentService:
                 parameters=self.parameters,
             ).to_json()
         if "mrecist" in criteria:
-            result["mrecist"] = self._mrecist(base, measured, reference)
+            result["mrecist"] = self._mrecist_course(base, measured, reference, course, baseline)
             result["criteria"]["mrecist"] = result["mrecist"]["overall"]
         if "easl" in criteria:
             result["criteria"]["easl"] = _noted(
@@ -260,6 +264,34 @@ class AssessmentService:
                 "stored; assessing this follow-up again supersedes it, and the older one is kept"
             )
         return result
+
+    def _mrecist_course(
+        self,
+        base: MeasurementsItem,
+        measured: list[MeasurementsItem],
+        reference: list[LesionMeasurementItem],
+        course: list[TimepointChoice],
+        baseline: TimepointChoice,
+    ) -> dict[str, Any]:
+        """mRECIST at the last follow-up, its course and the best overall response."""
+        timeline: list[TimepointResponse] = []
+        steps: list[dict[str, str]] = []
+        out: dict[str, Any] = {}
+        for index, point in enumerate(course):
+            out = self._mrecist(base, measured[: index + 1], reference)
+            category = out["overall"]["category"]
+            steps.append({"timepoint": point.label, "overall": category})
+            days = _days(baseline, point)
+            if days is not None:
+                timeline.append(TimepointResponse(days, category))
+        out["course"] = steps
+        if len(timeline) == len(course):
+            best = mrecist_best(timeline, parameters=self.parameters)
+            out["best_overall"] = _noted(best, ESTIMATE_NOTE)
+        else:
+            out["best_overall"] = None
+            out["best_overall_note"] = "an imaging date is missing: confirmation cannot be timed"
+        return out
 
     def _mrecist(
         self,

@@ -1,4 +1,9 @@
-"""RECIST 1.1 best overall response with confirmation (Eisenhauer, Eur J Cancer 2009, Table 3).
+"""Best overall response with confirmation (RECIST 1.1: Eisenhauer, Eur J Cancer 2009, Table 3).
+
+The same rules serve every criterion whose time-point responses use the RECIST
+categories (CR, PR, SD, PD, NE): :class:`BestResponseRules` names the criterion and
+its stable category for disease without targets (NON-CR/NON-PD in RECIST 1.1,
+IR/SD in mRECIST, :func:`tace_planner.domain.response.mrecist.best_overall_response`).
 
 Rules, with the choices written down:
 
@@ -7,7 +12,7 @@ Rules, with the choices written down:
   by a later PR or CR at least that long after it. Assessments in between must be
   CR/PR (or NE, which neither breaks nor confirms); an SD or PD in between breaks it.
 * Unconfirmed CR/PR, SD and NON-CR/NON-PD count as SD (NON-CR/NON-PD for
-  non-target-only disease) when the assessment is at least ``sd_min_days`` after
+  non-target-only disease; IR/SD in mRECIST) when the assessment is at least ``sd_min_days`` after
   the start of treatment; otherwise the best response is PD if a PD follows, else NE.
 * An unconfirmed CR followed by SD before the minimum SD duration is PD (the
   disease came back; Table 3).
@@ -24,9 +29,25 @@ from tace_planner.domain.response.base import Response, verdict
 from tace_planner.domain.response.parameters import DEFAULT_RESPONSE, ResponseParameters
 from tace_planner.domain.response.recist import CRITERION, SOURCE, VALIDATED_FOR
 
-_FORMULA = "Table 3: CR/PR confirmed, SD after its minimum duration, none after PD"
+_FORMULA = "RECIST 1.1 Table 3: CR/PR confirmed, SD after its minimum duration, none after PD"
 _CONFIRMS = {"CR": ("CR",), "PR": ("PR", "CR")}
 _KEEPS = {"CR", "PR", "NE"}
+
+
+@dataclass(frozen=True)
+class BestResponseRules:
+    """Who the best overall response is for: names and the non-target-only stable category."""
+
+    criterion: str
+    validated_for: str
+    title: str
+    source: str
+    non_target_stable: str
+
+
+RECIST_RULES = BestResponseRules(
+    CRITERION, VALIDATED_FOR, "RECIST 1.1 best overall response", SOURCE, "NON-CR/NON-PD"
+)
 
 
 @dataclass(frozen=True)
@@ -42,8 +63,13 @@ def best_overall_response(
     *,
     confirm: bool = True,
     parameters: ResponseParameters = DEFAULT_RESPONSE,
+    rules: BestResponseRules = RECIST_RULES,
 ) -> Response:
-    """The best overall response of a subject's time-point responses (any order)."""
+    """The best overall response of a subject's time-point responses (any order).
+
+    ``rules`` names the criterion (RECIST 1.1 unless given) and its stable category
+    for non-target-only disease.
+    """
     ordered = sorted(assessments, key=lambda a: a.day)
     kept: list[TimepointResponse] = []
     for item in ordered:
@@ -70,11 +96,11 @@ def best_overall_response(
         return None
 
     def done(category: str, rule: str) -> Response:
-        source = f"{SOURCE}; {parameters.source('confirmation_min_days', 'sd_min_days')}"
+        source = f"{rules.source}; {parameters.source('confirmation_min_days', 'sd_min_days')}"
         return verdict(
-            CRITERION,
-            VALIDATED_FOR,
-            "RECIST 1.1 best overall response",
+            rules.criterion,
+            rules.validated_for,
+            rules.title,
             _FORMULA,
             source,
             inputs,
@@ -94,12 +120,11 @@ def best_overall_response(
                     category,
                     f"{category} on day {item.day} confirmed on day {later.day}",
                 )
-    stable = [
-        a for a in kept if a.category in ("CR", "PR", "SD", "NON-CR/NON-PD") and a.day >= sd_days
-    ]
+    non_target = rules.non_target_stable
+    stable = [a for a in kept if a.category in ("CR", "PR", "SD", non_target) and a.day >= sd_days]
     if stable:
-        only_non_target = all(a.category == "NON-CR/NON-PD" for a in stable)
-        category = "NON-CR/NON-PD" if only_non_target else "SD"
+        only_non_target = all(a.category == non_target for a in stable)
+        category = non_target if only_non_target else "SD"
         return done(category, f"{category} on day {stable[0].day}, at least {sd_days} days in")
     if kept and kept[-1].category == "PD":
         return done("PD", f"progression on day {kept[-1].day} before any confirmed response")

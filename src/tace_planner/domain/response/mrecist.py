@@ -1,4 +1,4 @@
-"""mRECIST non-target and new lesions, and the time-point overall response.
+"""mRECIST non-target and new lesions, the time-point and the best overall response.
 
 Modified RECIST for hepatocellular carcinoma (Lencioni and Llovet, Semin Liver Dis
 2010): the target response is the sum of viable (arterially enhancing) diameters
@@ -34,6 +34,16 @@ Choices the source leaves open, written down here and in each explanation:
 * Disease without targets: the paper gives no table; the overall response is the
   non-target response (CR, IR/SD or NE) unless a new lesion makes it PD.
 * Boundary values are compared exactly in decimal (10.0 mm is enough).
+* Best overall response over the course: Lencioni and Llovet (Semin Liver Dis 2010)
+  amend RECIST only in the measurement of target lesions (viable diameter), the
+  non-target and new-lesion rules and the overall response table; they give no
+  rule of their own for the best overall response or its confirmation. The RECIST
+  1.1 rules (Eisenhauer, Eur J Cancer 2009) are therefore applied unchanged, from
+  the same code (:mod:`tace_planner.domain.response.best`): CR/PR confirmed by a
+  later CR/PR at least ``confirmation_min_days`` later (an NE in between neither
+  breaks nor confirms, an SD or PD breaks), an unconfirmed CR/PR or SD counts as SD
+  after ``sd_min_days``, assessments after the first PD dropped. IR/SD (disease
+  without targets) takes the place of RECIST's NON-CR/NON-PD.
 """
 
 from __future__ import annotations
@@ -43,6 +53,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from tace_planner.domain.response.base import Response, fmt, progression_sources, verdict
+from tace_planner.domain.response.best import BestResponseRules, TimepointResponse
+from tace_planner.domain.response.best import best_overall_response as _best
 from tace_planner.domain.response.other import HCC, MRECIST
 from tace_planner.domain.response.parameters import DEFAULT_RESPONSE, ResponseParameters, decimal
 from tace_planner.domain.response.recist import NEW_LESION_STATES, NewLesions
@@ -58,6 +70,13 @@ NON_TARGET_STATES: tuple[NonTargetState, ...] = (
     "not_evaluated",
 )
 IR_SD = "IR/SD"
+BEST_RULES = BestResponseRules(
+    MRECIST,
+    HCC,
+    "mRECIST best overall response",
+    f"{SOURCE}; confirmation and minimum duration as RECIST 1.1 (Eisenhauer, Eur J Cancer 2009)",
+    IR_SD,
+)
 
 
 def _response(category: str, rule: str, what: str, formula: str, inputs: dict[str, str],
@@ -230,3 +249,16 @@ def overall_response(
         return done(target, f"target {target} without progression elsewhere"
                     + (note if equivocal else ""))  # fmt: skip
     return done("NE", "target disease not evaluable and no progression elsewhere")
+
+
+def best_overall_response(
+    assessments: Sequence[TimepointResponse],
+    *,
+    confirm: bool = True,
+    parameters: ResponseParameters = DEFAULT_RESPONSE,
+) -> Response:
+    """mRECIST best overall response of the time-point overall responses (any order).
+
+    The RECIST 1.1 rules of confirmation and minimum SD duration (see the module).
+    """
+    return _best(assessments, confirm=confirm, parameters=parameters, rules=BEST_RULES)
