@@ -56,7 +56,8 @@ def test_the_empty_window_shows_then_gets_its_content(qtbot, tmp_path: Path) -> 
         assert window.ready
         assert window.centralWidget().findChild(QLabel, "disclaimer") is not None
         assert window.workspace_key == "plan"  # the layout was restored after attach
-        assert window.case_list.isVisible()
+        # widgets added to a shown window appear through a queued show (QLayout::addChildWidget)
+        qtbot.waitUntil(window.case_list.isVisible, timeout=30_000)
         window.close()
         # The layout of the full window was saved, its docks with it.
         assert layout.value("window/geometry") is not None
