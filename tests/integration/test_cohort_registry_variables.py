@@ -8,8 +8,8 @@ import datetime as dt
 import json
 
 import pytest
-from tests.export_seed import seed_registry
-from tests.followup_seed import TODAY, add_measurement, clock
+from tests.export_seed import _follow_up, seed_registry
+from tests.followup_seed import TODAY, add_case, add_measurement, clock
 
 from tace_planner.cli import main
 from tace_planner.services.export.cohort_registry import registry_cohort
@@ -106,3 +106,20 @@ def test_cohort_json_has_the_new_variables_and_counts(registry, capsys) -> None:
     grades = tables["counts"]["worst_ae_grade"]
     assert grades["levels"] == ["none", "3"]
     assert grades["table"]["after_chemotherapy"] == {"none": 0, "3": 1}
+
+
+def test_a_case_without_baseline_or_procedure_stays_empty(services) -> None:
+    seed_registry(services)
+    factory = services.session_factory
+    case = add_case(factory, "EXP-9999")  # no baseline imaging, no TACE
+    _follow_up(factory, case, "EXP-9999", "1.2.EXP-9999.8", START, 1)
+    add_measurement(factory, case, "1.2.EXP-9999.8", "F1", 20.0, 40.0)
+    data = registry_cohort(services, "tace_sequence")
+    row = next(r for r in data.rows if r.values["delivered_irinotecan_mg"] is None)
+    for name in ("burden_percent", "diameter_sum_before_mm", "n_procedures", "worst_ae_grade",
+                 "best_response"):  # fmt: skip
+        assert row.values[name] is None, name  # the SDTM export writes no RS for it either
+    patient = row.text("patient")
+    notes = "\n".join(data.notes)
+    assert f"{patient}: no signed TACE procedure: no dose, count or AE grade" in notes
+    assert f"{patient}: no best overall response" in notes

@@ -238,24 +238,25 @@ def _burden_percent(
     return value
 
 
-def _best_responses(
-    services: Any, records: list[CaseRecord], notes: list[str]
-) -> dict[int, str | None]:
-    """Record index → BESTRESP of the SDTM export's RS (the same response engine)."""
+def _best_responses(services: Any, records: list[CaseRecord]) -> dict[int, str | None]:
+    """Record index → BESTRESP of the RS that the SDTM export writes for these records
+    (a case without a measured baseline gets none there, so none here)."""
     from tace_planner.services.export.sdtm import STUDYID, write_sdtm
     from tace_planner.services.response_parameters import load_response_parameters
-    from tace_planner.services.sdtm import assess_sdtm
+    from tace_planner.services.sdtm import BEST, read_csv
 
     parameters = load_response_parameters(Path(services.settings.data_dir) / "parameters")
     with tempfile.TemporaryDirectory(prefix="cohort-rs-") as folder:
-        written: list[str] = []
-        write_sdtm(records, Path(folder), None, parameters, written)
-        rs = {s.usubjid: (s.best or {}).get("category") for s in assess_sdtm(
-            Path(folder), parameters, compare=False).subjects}  # fmt: skip
-    out: dict[int, str | None] = {}
-    for index, record in enumerate(records, start=1):
-        out[index] = rs.get(f"{STUDYID}-{record.record_id}-{index}")
-    return out
+        paths = write_sdtm(records, Path(folder), None, parameters, [])
+        rs = {
+            row.get("USUBJID"): row.get("RSSTRESC")
+            for row in read_csv(next(p for p in paths if p.name == "rs.csv"))
+            if row.get("RSTESTCD") == BEST[0]
+        }
+    return {
+        index: rs.get(f"{STUDYID}-{record.record_id}-{index}") or None
+        for index, record in enumerate(records, start=1)
+    }
 
 
 def _float(value: Any) -> float | None:
@@ -276,7 +277,7 @@ def registry_cohort(
     if not kept:
         raise InvalidInputError("--filter", "no case of the registry matches")
     notes: list[str] = []
-    best = _best_responses(services, [record for _, record in kept], notes)
+    best = _best_responses(services, [record for _, record in kept])
     rows = []
     for index, (number, record) in enumerate(kept, start=1):
         values = cohort_row(record, number, group, notes)
