@@ -172,7 +172,14 @@ def print_tables(tables: Any) -> None:
             f"R² = {fit.r2:.3f}, slope = {fit.slope:.3g}, p = {_p(fit.p)} (n = {fit.n})"
         )
     for column, entry in tables.counts.items():
-        table = json.dumps(entry["table"], ensure_ascii=False)
-        print(f"Counts of {column}: {table}; {entry['test']} p = {_p(entry['p'])}")
+        cells = "; ".join(
+            f"{group}: "
+            + ", ".join(
+                f"{level} {count} ({_num(entry['percent'][group][level], 0)} %)"
+                for level, count in counts.items()
+            )
+            for group, counts in entry["table"].items()
+        )
+        print(f"Counts of {column}: {cells}; {entry['test']} p = {_p(entry['p'])}")
     for note in (*tables.notes, *survival.notes):
         print(f"note: {note}")

@@ -82,8 +82,14 @@ def test_regression_and_counts_equal_r(capsys: pytest.CaptureFixture[str]) -> No
     assert_equal_to_r(
         counts["tace_immediately"]["p"], REFERENCE, "cohort.group.counts.tace_immediately.p"
     )
-    assert counts["primary"]["test"] == "Pearson χ²"
+    assert counts["primary"]["test"] == "Fisher exact"  # 2 groups × 5 sites, as fisher.test
     assert_equal_to_r(counts["primary"]["p"], REFERENCE, "cohort.group.counts.primary.p")
+    table, percent = counts["primary"]["table"], counts["primary"]["percent"]
+    for group, cells in table.items():
+        n = counts["primary"]["n"][group]
+        assert n == sum(cells.values())
+        for level, count in cells.items():
+            assert percent[group][level] == pytest.approx(100 * count / n)
 
 
 def test_doubling_time_is_computed_where_the_sheet_leaves_it_empty() -> None:
@@ -291,3 +297,74 @@ def test_png_needs_an_existing_folder(tmp_path: Path, capsys) -> None:
     missing = tmp_path / "nowhere"
     assert main(["cohort", "tables", "--from-csv", str(COHORT), "--png", str(missing)]) == 1
     assert "no such folder" in capsys.readouterr().err
+
+
+def _add_columns(**columns):
+    """Append columns; each value is a function of the (0-based) patient row index."""
+
+    def edit(rows: list[list[str]]) -> None:
+        rows[0].extend(columns)
+        for index, row in enumerate(rows[1:]):
+            row.extend(make(index) for make in columns.values())
+
+    return edit
+
+
+RESPONSES = ("CR", "PR", "SD", "PD", "NE", "")
+GRADES = ("none", "0", "1", "2", "3", "NA")
+
+
+def test_treatment_and_response_columns_are_read_when_present(tmp_path: Path, capsys) -> None:
+    edit = _add_columns(
+        burden_percent=lambda i: f"{5 + i % 7}",
+        diameter_sum_before_mm=lambda i: f"{40 + i}",
+        diameter_sum_after_mm=lambda i: "" if i == 0 else f"{30 + i}",
+        delivered_irinotecan_mg=lambda i: f"{100 * (1 + i % 3)}",
+        n_procedures=lambda i: f"{1 + i % 3}",
+        best_response=lambda i: RESPONSES[i % 6].lower(),
+        worst_ae_grade=lambda i: GRADES[i % 6],
+    )
+    from tace_planner.services.cohort_csv import read_cohort_csv
+
+    path = _write(tmp_path, edit)
+    data = read_cohort_csv(path)
+    first, second = data.rows[0], data.rows[1]
+    assert first.number("diameter_sum_change_percent") is None  # after missing: stays missing
+    assert second.number("diameter_sum_change_percent") == pytest.approx((31 - 41) / 41 * 100)
+    assert second.text("best_response") == "PR"
+    assert first.text("worst_ae_grade") == "none"
+    assert data.rows[1].text("worst_ae_grade") == "none"  # 0 is no adverse event
+    assert data.rows[5].text("worst_ae_grade") is None
+    assert main(["cohort", "tables", "--from-csv", str(path), "--json"]) == 0
+    tables = json.loads(capsys.readouterr().out)
+    for name in ("burden_percent", "diameter_sum_before_mm", "diameter_sum_change_percent",
+                 "delivered_irinotecan_mg", "n_procedures"):  # fmt: skip
+        assert tables["variables"][name]["test"] in ("Mann–Whitney U", "Kruskal–Wallis")
+    counts = tables["counts"]["best_response"]
+    assert counts["levels"] == ["CR", "PR", "SD", "PD", "NE"]
+    groups = tables["groups"]
+    assert sum(counts["n"].values()) + sum(counts["missing"].values()) == sum(groups.values())
+    assert tables["counts"]["worst_ae_grade"]["levels"][0] == "none"
+
+
+def test_a_sheet_without_the_optional_columns_keeps_its_tables(capsys) -> None:
+    result = _tables(capsys)
+    assert "burden_percent" not in result["variables"]
+    assert set(result["counts"]) == {"tace_immediately", "primary"}
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "expected"),
+    [
+        ("best_response", "iCR", "column best_response: 'iCR': write one of CR, PR"),
+        ("worst_ae_grade", "6", "column worst_ae_grade: '6': write one of none, 1"),
+        ("n_procedures", "1.5", "column n_procedures: 1.5 is not a whole number"),
+        ("delivered_irinotecan_mg", "-100", "column delivered_irinotecan_mg: -100 must not be"),
+    ],
+)
+def test_bad_optional_cells_are_named(tmp_path: Path, capsys, column, value, expected) -> None:
+    path = _write(tmp_path, _add_columns(**{column: lambda i: value if i == 2 else ""}))
+    assert main(["cohort", "tables", "--from-csv", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"row 4, {expected}" in err
+    assert err.count("\n") == 1

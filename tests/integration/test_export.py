@@ -279,4 +279,4 @@ def test_cohort_pdf_on_the_registry_holds_the_waterfalls(registry, tmp_path):
     done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf.read_bytes()))
-    assert pages == 8 + 2 + 2  # a box plot per variable, KM, regression, two waterfalls
+    assert pages == 13 + 2 + 2  # a box plot per variable, KM, regression, two waterfalls

@@ -43,6 +43,12 @@ def test_cohort_workspace_shows_the_registry_plots(qtbot, services, tmp_path: Pa
     page.group_box.setCurrentIndex(page.group_box.findData("tace_sequence"))
     assert {c.group for c in page.plots.curves} == {"after_chemotherapy", "immediate"}
     assert "immediate" in page.risk_table.text()
+    names = [page.variable_box.itemData(i) for i in range(page.variable_box.count())]
+    for name in ("burden_percent", "diameter_sum_change_percent", "delivered_irinotecan_mg"):
+        assert name in names  # the variables of the registry's treatment records
+    page.variable_box.setCurrentIndex(names.index("delivered_irinotecan_mg"))
+    drawn = {g[0]: g[1] for g in page.plots.boxes[names.index("delivered_irinotecan_mg")].groups}
+    assert drawn == {"after_chemotherapy": (100.0,), "immediate": (100.0,)}
     # the waterfall ("case N": N-th in the case list, EXP-0815 first): both cases F1
     # 31 → 27.5 and F2 15 → 9 mm (−20.7 %); volumes 16.5 → 12.25 cm³ (case 1, −25.8 %)
     # and 15.5 → 11.25 cm³ (case 2, −27.4 %)

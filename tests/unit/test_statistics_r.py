@@ -111,8 +111,10 @@ def test_linear_regression_equals_lm(dataset: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "dataset", ["fisher_a", "fisher_b", "fisher_c", "fisher_d", "chisq_2x2", "chisq_2x2_small"]
-)
+    "dataset",
+    ["fisher_a", "fisher_b", "fisher_c", "fisher_d", "chisq_2x2", "chisq_2x2_small",
+     "chisq_2x3", "fisher_2x3", "fisher_2x4", "fisher_3x2"],
+)  # fmt: skip
 def test_fisher_exact_equals_fisher_test(dataset: str) -> None:
     result = st.fisher_exact(table(dataset))
     assert_equal_to_r(result.p, REFERENCE, f"fisher.{dataset}.p")
@@ -128,6 +130,11 @@ def test_chi_squared_equals_chisq_test(dataset: str) -> None:
     assert_equal_to_r(result.df, REFERENCE, f"chisq.{dataset}.df")
     assert_equal_to_r(result.p, REFERENCE, f"chisq.{dataset}.p")
     assert result.method == ("Yates" if dataset != "chisq_2x3" else "Pearson")
+
+
+def test_fisher_exact_refuses_a_table_without_a_dimension_of_two() -> None:
+    with pytest.raises(st.InvalidInputError, match="2 × k"):
+        st.fisher_exact([[1, 2, 3], [4, 5, 6], [7, 8, 9]])
 
 
 def test_compare_groups_names_the_test_and_why() -> None:

@@ -274,25 +274,58 @@ def _table(table: Sequence[Sequence[float]], field: str) -> np.ndarray:
     return array
 
 
-def fisher_exact(table: Sequence[Sequence[int]]) -> TestResult:
-    """Two-sided Fisher exact test of a 2×2 table as R's ``fisher.test``.
+FISHER_MAX_TABLES = 2_000_000
+"""Beyond this many tables with the observed margins the exact test is refused (use χ²)."""
 
-    The p value sums the hypergeometric probabilities of every table with the same
-    margins that is no more probable than the observed one, with R's relative
-    tolerance of 1e-7 so that equally probable tables are counted.
+
+def fisher_exact(table: Sequence[Sequence[int]]) -> TestResult:
+    """Two-sided Fisher exact test of a 2 × k (or k × 2) table as R's ``fisher.test``.
+
+    The p value sums the probabilities, conditional on the margins, of every table that
+    is no more probable than the observed one, with R's relative tolerance of 1e-7 so
+    that equally probable tables are counted. Given the margins, a 2 × k table is fixed
+    by its first row, whose probability is Π C(c_j, x_j) / C(N, r_1) (multivariate
+    hypergeometric); every first row is enumerated.
+
+    Raises
+    ------
+    InvalidInputError
+        Neither dimension is 2, or more than :data:`FISHER_MAX_TABLES` tables share the
+        margins.
     """
-    from scipy import stats
+    from scipy import special
 
     counts = _table(table, "table").astype(int)
-    if counts.shape != (2, 2):
-        raise InvalidInputError("table", "the Fisher exact test here takes a 2×2 table")
-    m, n = int(counts[:, 0].sum()), int(counts[:, 1].sum())
-    k, x = int(counts[0].sum()), int(counts[0, 0])
-    support = np.arange(max(0, k - n), min(k, m) + 1)
-    log_d = stats.hypergeom.logpmf(support, m + n, m, k)
-    d = np.exp(log_d - log_d.max())
-    d /= d.sum()
-    p = float(min(1.0, d[d <= d[x - support[0]] * (1 + 1e-7)].sum()))
+    if counts.shape[0] != 2 and counts.shape[1] == 2:
+        counts = counts.T
+    if counts.shape[0] != 2 or counts.shape[1] < 2:
+        raise InvalidInputError("table", "the Fisher exact test here takes a 2 × k table")
+    columns = counts.sum(axis=0)
+    first = int(counts[0].sum())
+    # every first row (x_1 … x_k), 0 ≤ x_j ≤ c_j, Σ x_j = r_1, with its log probability
+    rows = np.zeros((1, 0), dtype=int)
+    sums = np.zeros(1, dtype=int)
+    for j, c in enumerate(columns):
+        remaining = int(columns[j + 1 :].sum())
+        x = np.arange(int(c) + 1)
+        new_sums = (sums[:, None] + x[None, :]).ravel()
+        keep = (new_sums <= first) & (new_sums + remaining >= first)
+        if int(keep.sum()) > FISHER_MAX_TABLES:
+            raise InvalidInputError(
+                "table", f"more than {FISHER_MAX_TABLES} tables share the margins"
+            )
+        rows = np.hstack([np.repeat(rows, x.size, axis=0), np.tile(x, rows.shape[0])[:, None]])[
+            keep
+        ]
+        sums = new_sums[keep]
+    log_c = special.gammaln(columns + 1)
+    log_p = np.sum(log_c - special.gammaln(rows + 1) - special.gammaln(columns - rows + 1), axis=1)
+    observed = float(
+        np.sum(log_c - special.gammaln(counts[0] + 1) - special.gammaln(counts[1] + 1))
+    )
+    d = np.exp(log_p - log_p.max())
+    d_obs = math.exp(observed - float(log_p.max()))
+    p = float(min(1.0, d[d <= d_obs * (1 + 1e-7)].sum() / d.sum()))
     explanation = Explanation(
         "Fisher exact test (two-sided), conditional on the margins",
         "p = Σ P(table) over tables with P ≤ P(observed)·(1 + 10⁻⁷)",

@@ -28,8 +28,20 @@ VARIABLES: tuple[tuple[str, str], ...] = (
     ("interval_days", "Interval between volume measurements, days"),
     ("doubling_time_days", "Doubling time, days"),
     ("sgr_percent_per_day", "Specific growth rate, %/day"),
+    ("burden_percent", "Tumour burden F before TACE, %"),
+    ("diameter_sum_before_mm", "Sum of target diameters before TACE, mm"),
+    ("diameter_sum_change_percent", "Change of the sum of diameters after TACE, %"),
+    ("delivered_irinotecan_mg", "Delivered irinotecan, mg"),
+    ("n_procedures", "Number of TACE procedures"),
 )
-COUNTED = ("tace_immediately", "primary")
+OPTIONAL_VARIABLES = frozenset(name for name, _ in VARIABLES[8:])
+"""Shown only when the cohort has the column (a spreadsheet may leave them out)."""
+COUNTED = ("tace_immediately", "primary", "best_response", "worst_ae_grade")
+COUNT_LEVELS: Mapping[str, tuple[str, ...]] = {
+    "best_response": ("CR", "PR", "SD", "PD", "NE"),
+    "worst_ae_grade": ("none", "1", "2", "3", "4", "5"),
+}
+"""Levels in clinical order (others follow sorted); absent levels are not tabulated."""
 REGRESSION = ("volume_change_percent", "doubling_time_days")  # x, y
 SURVIVAL = ("ttp_after_tace_days", "progression_event")
 
@@ -162,8 +174,16 @@ def cohort_tables(data: CohortData, group_column: str = "group") -> CohortTables
     if not names:
         raise EmptyColumnError(f"{data.source}: column {group_column}", "every cell is empty")
     members = {name: [row for row in grouped if row.text(group_column) == name] for name in names}
-    variables = tuple(_variable(name, label, members) for name, label in VARIABLES)
-    counts = {column: _counts(column, members) for column in COUNTED if column != group_column}
+    variables = tuple(
+        _variable(name, label, members)
+        for name, label in VARIABLES
+        if name not in OPTIONAL_VARIABLES or name in data.columns
+    )
+    counts = {
+        column: _counts(column, members)
+        for column in COUNTED
+        if column != group_column and column in data.columns
+    }
     return CohortTables(
         source=data.source,
         group_column=group_column,
@@ -229,21 +249,45 @@ def _regression(rows: list[Any], notes: list[str]) -> st.Regression | None:
 
 
 def _counts(column: str, members: Mapping[str, list[Any]]) -> dict[str, Any]:
-    levels = sorted(
-        {str(row.text(column)) for rows in members.values() for row in rows if row.text(column)}
-    )
+    """Counts per group and level, % of the group's patients with a value, and the test:
+    Fisher exact on 2 × k tables (as R's ``fisher.test``), else Pearson χ²."""
+    found = {str(row.text(column)) for rows in members.values() for row in rows if row.text(column)}
+    order = COUNT_LEVELS.get(column, ())
+    levels = [level for level in order if level in found] + sorted(found - set(order))
     table = {
         group: {level: sum(1 for row in rows if row.text(column) == level) for level in levels}
         for group, rows in members.items()
     }
+    known = {group: sum(cells.values()) for group, cells in table.items()}
+    percent = {
+        group: {
+            level: (100.0 * count / known[group] if known[group] else None)
+            for level, count in cells.items()
+        }
+        for group, cells in table.items()
+    }
+    missing = {group: len(rows) - known[group] for group, rows in members.items()}
     matrix = [[table[group][level] for level in levels] for group in members]
-    entry: dict[str, Any] = {"levels": levels, "table": table, "p": None, "test": "none"}
+    entry: dict[str, Any] = {
+        "levels": levels,
+        "table": table,
+        "percent": percent,
+        "n": known,
+        "missing": missing,
+        "p": None,
+        "test": "none",
+    }
     rows_used = [r for r in matrix if sum(r) > 0]
     columns_used = [c for c in zip(*rows_used, strict=True) if sum(c) > 0] if rows_used else []
     if len(rows_used) < 2 or len(columns_used) < 2:
         return entry
     usable = [list(r) for r in zip(*columns_used, strict=True)]
-    result = st.fisher_exact(usable) if len(usable) == 2 and len(usable[0]) == 2 else None
+    result = None
+    if len(usable) == 2:
+        try:
+            result = st.fisher_exact(usable)
+        except InvalidInputError:  # too many tables to enumerate
+            result = None
     if result is None:
         result = st.chi_squared(usable)
     entry.update(p=result.p, test=result.test, statistic=result.statistic)

@@ -39,11 +39,31 @@ NUMBER_COLUMNS = (
     "doubling_time_days",
     "best_diameter_sum_change_percent",
     "best_volume_change_percent",
+    *(
+        OPTIONAL_NUMBER_COLUMNS := (
+            "burden_percent",
+            "diameter_sum_before_mm",
+            "diameter_sum_after_mm",
+            "diameter_sum_change_percent",
+            "delivered_irinotecan_mg",
+            "n_procedures",
+        )
+    ),
 )
+CATEGORY_COLUMNS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "best_response": ("CR", "PR", "SD", "PD", "NE"),
+        "worst_ae_grade": ("none", "1", "2", "3", "4", "5"),
+    }
+)
+"""Optional: best overall response (RECIST 1.1) and worst CTCAE grade of a patient."""
 WATERFALL_COLUMNS = ("best_diameter_sum_change_percent", "best_volume_change_percent")
 """Optional: each patient's best change from baseline, drawn as the waterfall plots."""
 NON_NEGATIVE = ("volume_before_cm3", "volume_after_cm3", "ttp_before_cht_days",
-                "ttp_after_tace_days", "interval_days")  # fmt: skip
+                "ttp_after_tace_days", "interval_days", "burden_percent",
+                "diameter_sum_before_mm", "diameter_sum_after_mm", "delivered_irinotecan_mg",
+                "n_procedures")  # fmt: skip
+WHOLE_NUMBERS = ("n_procedures",)
 DERIVED_COLUMNS = ("volume_change_percent", "sgr_percent_per_day")
 MISSING = ("", "na", "n/a", "nan", "-", "—")
 YES = ("yes", "y", "true", "1")
@@ -99,7 +119,24 @@ def _number(text: str, path: Path, line: int, column: str, decimal_comma: bool) 
         raise InvalidInputError(_where(path, line, column), f"{text!r} is not a finite number")
     if column in NON_NEGATIVE and value < 0:
         raise InvalidInputError(_where(path, line, column), f"{text} must not be negative")
+    if column in WHOLE_NUMBERS and not value.is_integer():
+        raise InvalidInputError(_where(path, line, column), f"{text} is not a whole number")
     return value
+
+
+def _category(text: str, path: Path, line: int, column: str) -> Value:
+    allowed = CATEGORY_COLUMNS[column]
+    stripped = text.strip()
+    if stripped.lower() in MISSING:
+        return None
+    if column == "worst_ae_grade" and stripped == "0":
+        stripped = "none"
+    for level in allowed:
+        if stripped.lower() == level.lower():
+            return level
+    raise InvalidInputError(
+        _where(path, line, column), f"{text!r}: write one of {', '.join(allowed)} (or leave empty)"
+    )
 
 
 def _flag(text: str, path: Path, line: int, column: str, words: tuple[str, str]) -> Value:
@@ -189,7 +226,13 @@ def read_cohort_csv(path: Path) -> CohortData:
         rows.append(CohortRow(line, MappingProxyType(values)))
     if not rows:
         raise InvalidInputError(str(path), "no patient rows below the header")
-    columns = (*header, *DERIVED_COLUMNS)
+    derived = [*DERIVED_COLUMNS]
+    if "diameter_sum_change_percent" not in header and {
+        "diameter_sum_before_mm",
+        "diameter_sum_after_mm",
+    } <= set(header):
+        derived.append("diameter_sum_change_percent")
+    columns = (*header, *derived)
     return CohortData(str(path), tuple(columns), tuple(rows), tuple(notes))
 
 
@@ -204,6 +247,8 @@ def _parse_row(
             values[column] = _event(text, path, line)
         elif column == "tace_immediately":
             values[column] = _flag(text, path, line, column, ("yes", "no"))
+        elif column in CATEGORY_COLUMNS:
+            values[column] = _category(text, path, line, column)
         else:
             stripped = text.strip()
             values[column] = None if stripped.lower() in MISSING else stripped
@@ -211,6 +256,13 @@ def _parse_row(
 
 
 def _derive(values: dict[str, Value], notes: list[str], patient: str) -> None:
+    first, later = values.get("diameter_sum_before_mm"), values.get("diameter_sum_after_mm")
+    if values.get("diameter_sum_change_percent") is None:
+        values["diameter_sum_change_percent"] = (
+            (later - first) / first * 100
+            if isinstance(first, float) and isinstance(later, float) and first > 0
+            else None
+        )
     before, after = values["volume_before_cm3"], values["volume_after_cm3"]
     interval = values["interval_days"]
     values["volume_change_percent"] = None

@@ -84,7 +84,7 @@ for (ds in unique(tab$dataset)) {
   part <- tab[tab$dataset == ds, ]
   m <- matrix(0, max(part$row), max(part$col))
   m[cbind(part$row, part$col)] <- part$count
-  if (all(dim(m) == 2)) put(sprintf("fisher.%s.p", ds), fisher.test(m)$p.value)
+  if (min(dim(m)) == 2) put(sprintf("fisher.%s.p", ds), fisher.test(m)$p.value)
   res <- suppressWarnings(chisq.test(m))
   put(sprintf("chisq.%s.X2", ds), unname(res$statistic))
   put(sprintf("chisq.%s.df", ds), unname(res$parameter))
@@ -184,7 +184,7 @@ for (by in c("group", "tace_immediately", "primary")) {
   for (cat in setdiff(c("tace_immediately", "primary"), by)) {
     counts <- table(co[[by]], co[[cat]])
     prefix <- sprintf("cohort.%s.counts.%s", by, cat)
-    if (all(dim(counts) == 2)) {
+    if (min(dim(counts)) == 2) {  # 2 x k or k x 2: exact
       put(paste0(prefix, ".p"), fisher.test(counts)$p.value)
     } else {
       res <- suppressWarnings(chisq.test(counts))

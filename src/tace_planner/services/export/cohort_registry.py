@@ -8,18 +8,34 @@ after it, ``interval_days`` between the two; doubling time and SGR from them
 (:func:`tace_planner.domain.growth.volume_growth`); ``ttp_before_cht_days`` = TTP of the
 last therapy line started before the first TACE; ``ttp_after_tace_days`` and
 ``progression_event`` of the first TACE course (progression anywhere).
+
+The treatment and response columns: ``burden_percent`` = F from the baseline measurements
+the plan uses (:meth:`PlanningService.burden_inputs`, :func:`tace_planner.domain.burden.
+burden_percent`); ``diameter_sum_before_mm`` / ``diameter_sum_after_mm`` = the RECIST 1.1
+sum of the target diameters (:func:`tace_planner.domain.response.recist.target_sum`) at the
+same two imagings as the volumes, and their change; ``delivered_irinotecan_mg`` and
+``n_procedures`` from the signed procedure records; ``worst_ae_grade`` = the highest CTCAE
+grade of their adverse events ("none" when none was recorded); ``best_response`` = the best
+overall response (RECIST 1.1, Eisenhauer et al., European Journal of Cancer 2009) that the
+SDTM export writes to RS (BESTRESP). What the registry does not hold stays empty, with a
+note naming the case.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from tace_planner.domain.errors import InvalidInputError
 from tace_planner.domain.growth import volume_growth
+from tace_planner.domain.response.base import change_percent
+from tace_planner.domain.response.recist import TargetMeasurement, target_sum
 from tace_planner.services.cohort_csv import (
     DERIVED_COLUMNS,
+    OPTIONAL_NUMBER_COLUMNS,
     REQUIRED_COLUMNS,
     CohortData,
     CohortRow,
@@ -81,8 +97,18 @@ def _burden(record: CaseRecord) -> dict[str, tuple[dt.date, float]]:
     return out
 
 
-def cohort_row(record: CaseRecord, number: int, group: str) -> dict[str, Any]:
-    """The tidy cohort row of one case (numbers as float, None where unknown)."""
+TREATMENT_COLUMNS = (*OPTIONAL_NUMBER_COLUMNS, "best_response", "worst_ae_grade")
+
+
+def cohort_row(
+    record: CaseRecord, number: int, group: str, notes: list[str] | None = None
+) -> dict[str, Any]:
+    """The tidy cohort row of one case (numbers as float, None where unknown).
+
+    The treatment columns (:data:`TREATMENT_COLUMNS`) that come from the procedure
+    records are filled here; ``burden_percent`` and ``best_response`` need the services
+    (:func:`registry_cohort`). ``notes`` receives why a value is missing."""
+    said = notes if notes is not None else []
     case = record.case
     first = case["first_tace_on"]
     burden = sorted(_burden(record).values())
@@ -121,7 +147,116 @@ def cohort_row(record: CaseRecord, number: int, group: str) -> dict[str, Any]:
             growth = volume_growth(before_v, after_v, interval)
             values["sgr_percent_per_day"] = growth.sgr_percent_per_day
             values["doubling_time_days"] = growth.doubling_time_days
+    values.update(_diameter_sums(record, number, said))
+    values.update(_procedures(record, number, said))
     return values
+
+
+def _diameter_sums(record: CaseRecord, number: int, notes: list[str]) -> dict[str, Any]:
+    """RECIST sums of the target diameters before TACE 1 and at the first imaging after."""
+    out: dict[str, Any] = dict.fromkeys(
+        ("diameter_sum_before_mm", "diameter_sum_after_mm", "diameter_sum_change_percent")
+    )
+    first = record.case["first_tace_on"]
+    visits: dict[Any, list[dict[str, Any]]] = {}
+    for row in record.lesions:
+        if row["lesion_kind"] == "focus" and row["imaged_on"] is not None:
+            visits.setdefault((row["imaged_on"], row["_timepoint_pk"]), []).append(row)
+    keys = sorted(visits)
+    before = [k for k in keys if first is not None and k[0] <= first]
+    after = [k for k in keys if first is not None and k[0] > first]
+    if not before:
+        return out
+    targets = [r for r in visits[before[-1]] if r["is_target"]]
+    if not targets:
+        notes.append(f"case {number}: no target lesion before TACE 1: no sum of diameters")
+        return out
+    ids = [r["lesion"] for r in targets]
+
+    def measured(rows: list[dict[str, Any]]) -> list[TargetMeasurement]:
+        return [
+            TargetMeasurement(r["lesion"], r["longest_axial_diameter_mm"])
+            for r in rows
+            if r["lesion"] in ids
+        ]
+
+    base = target_sum(measured(targets), ids)
+    if base.missing:
+        notes.append(
+            f"case {number}: target diameter not measured before TACE 1 "
+            f"({', '.join(base.missing)}): no sum of diameters"
+        )
+        return out
+    out["diameter_sum_before_mm"] = float(base.total_mm)
+    if not after:
+        return out
+    now = target_sum(measured(visits[after[0]]), ids)
+    if now.missing:
+        notes.append(
+            f"case {number}: target diameter not measured after TACE 1 "
+            f"({', '.join(now.missing)}): no change of the sum"
+        )
+        return out
+    out["diameter_sum_after_mm"] = float(now.total_mm)
+    change = change_percent(now.total_mm, base.total_mm)
+    out["diameter_sum_change_percent"] = None if change is None else float(change)
+    return out
+
+
+def _procedures(record: CaseRecord, number: int, notes: list[str]) -> dict[str, Any]:
+    """Delivered irinotecan, number of procedures and worst AE grade of the signed records."""
+    procedures = record.procedures
+    if not procedures:
+        notes.append(f"case {number}: no signed TACE procedure: no dose, count or AE grade")
+        return dict.fromkeys(("delivered_irinotecan_mg", "n_procedures", "worst_ae_grade"))
+    doses = [p["delivered_mg"] for p in procedures]
+    if any(d is None for d in doses):
+        notes.append(f"case {number}: a signed procedure has no delivered dose: no total dose")
+    grades = [p["ae_max_ctcae_grade"] for p in procedures if p["ae_max_ctcae_grade"] is not None]
+    return {
+        "delivered_irinotecan_mg": None if None in doses else float(sum(doses)),
+        "n_procedures": float(len(procedures)),
+        "worst_ae_grade": str(max(grades)) if grades else "none",
+    }
+
+
+def _burden_percent(
+    services: Any, record: CaseRecord, number: int, notes: list[str]
+) -> float | None:
+    """F from the baseline measurements as the plan reads them; None (with a note) when
+    the liver or a focus is not measured."""
+    item = services.planning.burden_inputs(record.case_pk)
+    if not item.available:
+        notes.append(f"case {number}: no measured baseline focus: no tumour burden F")
+        return None
+    if item.unmeasured:
+        notes.append(f"case {number}: a baseline focus has no volume: no tumour burden F")
+        return None
+    value = item.to_domain().burden_percent
+    if value is None:
+        notes.append(f"case {number}: the liver is not contoured at baseline: no tumour burden F")
+    return value
+
+
+def _best_responses(services: Any, records: list[CaseRecord]) -> dict[int, str | None]:
+    """Record index → BESTRESP of the RS that the SDTM export writes for these records
+    (a case without a measured baseline gets none there, so none here)."""
+    from tace_planner.services.export.sdtm import STUDYID, write_sdtm
+    from tace_planner.services.response_parameters import load_response_parameters
+    from tace_planner.services.sdtm import BEST, read_csv
+
+    parameters = load_response_parameters(Path(services.settings.data_dir) / "parameters")
+    with tempfile.TemporaryDirectory(prefix="cohort-rs-") as folder:
+        paths = write_sdtm(records, Path(folder), None, parameters, [])
+        rs = {
+            row.get("USUBJID"): row.get("RSSTRESC")
+            for row in read_csv(next(p for p in paths if p.name == "rs.csv"))
+            if row.get("RSTESTCD") == BEST[0]
+        }
+    return {
+        index: rs.get(f"{STUDYID}-{record.record_id}-{index}") or None
+        for index, record in enumerate(records, start=1)
+    }
 
 
 def _float(value: Any) -> float | None:
@@ -134,13 +269,24 @@ def registry_cohort(
     """The registry's cases (filtered) as cohort data grouped by ``group``."""
     if group not in GROUPS:
         raise InvalidInputError("--group", f"{group!r}: on the registry, one of {GROUPS}")
-    rows = []
+    kept: list[tuple[int, CaseRecord]] = []
     for number, item in enumerate(services.cases.list_cases(), start=1):
         record = gather_case(services, item.pk)
         if _keep(record, filters or {}):
-            values = cohort_row(record, number, group)
-            rows.append(CohortRow(number + 1, MappingProxyType(values)))
-    if not rows:
+            kept.append((number, record))
+    if not kept:
         raise InvalidInputError("--filter", "no case of the registry matches")
-    columns = (*REQUIRED_COLUMNS, "metastases_timing", "tace_sequence", *DERIVED_COLUMNS)
-    return CohortData("registry", columns, tuple(rows), ())
+    notes: list[str] = []
+    best = _best_responses(services, [record for _, record in kept])
+    rows = []
+    for index, (number, record) in enumerate(kept, start=1):
+        values = cohort_row(record, number, group, notes)
+        values["burden_percent"] = _burden_percent(services, record, number, notes)
+        values["best_response"] = best[index]
+        if best[index] is None:
+            notes.append(f"case {number}: no best overall response (no measured baseline "
+                         "and follow-up with dates)")  # fmt: skip
+        rows.append(CohortRow(number + 1, MappingProxyType(values)))
+    columns = (*REQUIRED_COLUMNS, "metastases_timing", "tace_sequence", *DERIVED_COLUMNS,
+               *TREATMENT_COLUMNS)  # fmt: skip
+    return CohortData("registry", columns, tuple(rows), tuple(notes))
