@@ -30,7 +30,7 @@ def add_cohort_parser(commands: Any) -> None:
         "--group",
         metavar="COL",
         help="column to group by (default: group; on the registry: metastases_timing, "
-        "or tace_sequence, primary)",
+        "or tace_sequence, primary, grade)",
     )
     tables.add_argument(
         "--filter",
@@ -38,7 +38,7 @@ def add_cohort_parser(commands: Any) -> None:
         default=[],
         metavar="KEY=VALUE",
         help="on the registry: primary, grade, metastases_timing, tace_sequence, "
-        "min_tace, max_tace, first_tace_from, first_tace_to (repeatable)",
+        "min_tace, max_tace, first_tace_from, first_tace_to, therapy (drug text; repeatable)",
     )
     tables.add_argument("--json", action="store_true", help="print one JSON object")
     tables.add_argument(

@@ -231,6 +231,29 @@ def test_cohort_tables_on_the_registry(registry, capsys):
     assert only["groups"] == {"synchronous": 1}  # grouped by timing by default
 
 
+def test_cohort_registry_therapy_filter_and_grade_grouping(registry, capsys):
+    import datetime as dt
+
+    from tace_planner.store.models import CaseRow
+
+    with registry.session_factory() as session:
+        cases = session.query(CaseRow).order_by(CaseRow.id).all()
+        for case, grade in zip(cases, ("G1", "G2"), strict=True):
+            case.grade = grade
+        session.commit()
+        first = cases[0].id
+    # both seeded cases had CAPTEM; only the first gets everolimus
+    registry.therapy.add_line(first, "Everolimus 10 mg", dt.date(2026, 1, 5))
+    code = _cli(registry, "cohort", "tables", "--group", "grade", "--filter",
+                "therapy=EVEROLIMUS", "--json")  # fmt: skip
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["groups"] == {"G1": 1}
+    assert _cli(registry, "cohort", "tables", "--filter", "therapy=sunitinib") == 1
+    assert "no case of the registry matches" in capsys.readouterr().err
+    assert _cli(registry, "cohort", "tables", "--group", "grade", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["groups"] == {"G1": 1, "G2": 1}
+
+
 def test_cohort_registry_filter_is_checked(registry, capsys):
     assert _cli(registry, "cohort", "tables", "--filter", "colour=red") == 1
     err = capsys.readouterr().err

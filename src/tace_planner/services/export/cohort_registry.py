@@ -43,9 +43,10 @@ from tace_planner.services.cohort_csv import (
 from tace_planner.services.export.record import CaseRecord
 from tace_planner.services.export.records import gather_case
 
-GROUPS = ("metastases_timing", "tace_sequence", "primary")
+GROUPS = ("metastases_timing", "tace_sequence", "primary", "grade")
 FILTERS = ("primary", "grade", "metastases_timing", "tace_sequence", "min_tace", "max_tace",
-           "first_tace_from", "first_tace_to")  # fmt: skip
+           "first_tace_from", "first_tace_to", "therapy")  # fmt: skip
+"""``therapy``: cases with a systemic therapy line whose drug or regimen contains the text."""
 
 
 def parse_filters(items: list[str]) -> dict[str, str]:
@@ -77,6 +78,10 @@ def _keep(record: CaseRecord, filters: dict[str, str]) -> bool:
         if key == "min_tace" and case["n_tace"] < int(value):
             return False
         if key == "max_tace" and case["n_tace"] > int(value):
+            return False
+        if key == "therapy" and not any(
+            value.casefold() in (line["drug"] or "").casefold() for line in record.therapy_lines
+        ):
             return False
         first = case["first_tace_on"]
         if key == "first_tace_from" and (first is None or first < dt.date.fromisoformat(value)):
@@ -124,6 +129,7 @@ def cohort_row(
         "metastases_timing": case["metastases_timing"],
         "tace_sequence": case["tace_sequence"],
         "primary": case["primary_site"],
+        "grade": case["grade"] or None,
         "tace_immediately": {"immediate": "yes", "after_chemotherapy": "no"}.get(
             case["tace_sequence"] or ""
         ),

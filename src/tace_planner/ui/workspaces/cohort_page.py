@@ -36,6 +36,7 @@ GROUPINGS = (
     ("metastases_timing", "Synchronous vs metachronous"),
     ("tace_sequence", "TACE immediately vs after chemotherapy"),
     ("primary", "Primary site"),
+    ("grade", "Tumour grade"),
 )
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 PNG_NAMES = ("box_strip.png", "kaplan_meier.png", "regression.png")
