@@ -113,6 +113,15 @@ class IntensityModel:
         margin = NEW_CLASS_SPREADS * self.spread_hu
         return value < low - margin or value > high + margin
 
+    def near_focus(self, value: float) -> bool:
+        """True when ``value`` lies within 2.5 spreads of a focus level.
+
+        Such a tissue cannot be told from the focus sample by sample (its own layer's
+        noise and texture reach it): an exclude click on it says where the edge is,
+        not which tissue is outside.
+        """
+        return min(abs(value - f) for f, _ in self.focus) < NEW_CLASS_SPREADS * self.spread_hu
+
     def background_like(self, value: float) -> bool:
         """True when ``value`` lies within 1.5 spreads of a surrounding-tissue level."""
         return min(abs(value - b) for b in self.background) <= 1.5 * self.spread_hu
@@ -641,11 +650,15 @@ class InteractiveContour:
             return
         radii = star.radii[None, :]
         edge = star.radius[:, None]
-        # Each ray's own edge, moved by the depth of the miss at the click.
+        # Each ray's own edge, moved by the depth of the miss at the click, but never
+        # past the click's own depth: a click in a hole of the contour (one short ray
+        # among long ones) must not carry its neighbours as far beyond their edges.
         if sign > 0:
-            span = (radii >= edge - 2.0) & (radii <= edge + miss + 1.0)
+            reach = np.minimum(edge + miss, distance + INCLUDE_BEYOND_MM)
+            span = (radii >= edge - 2.0) & (radii <= reach + 1.0)
         else:
-            span = (radii >= edge - miss - 1.0) & (radii <= edge + 2.0)
+            depth = np.maximum(edge - miss, distance - miss)
+            span = (radii >= depth - 1.0) & (radii <= edge + 2.0)
         star.bias = star.bias + sign * shortfall * (span & near[:, None])
 
     def _star_for_include(
@@ -688,7 +701,11 @@ class InteractiveContour:
         if not self.mask[point]:
             return
         value = self._value_at(point)
-        if self._model.new_class(value):
+        # The clicked tissue joins the surrounding tissue only when it stands apart from
+        # every focus level: a tissue within the focus's own noise (a bright patch of a
+        # hyper-attenuating tumour's layer) would take the focus's samples out on every
+        # ray that a later click re-solves. The click then acts by its cone alone.
+        if self._model.new_class(value) and not self._model.near_focus(value):
             self._model.background.append(value)
         for i, star in enumerate(list(self._stars)):
             distance, direction = star.polar(np.asarray(point))
