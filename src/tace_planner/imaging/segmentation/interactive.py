@@ -295,7 +295,11 @@ class InteractiveContour:
         self._layered = False
         self._model = self._fit_model(star)
         star.solve(self._evidence(star), arc_mm=self._arc_mm())
-        self._add_enclosing_layer(star)
+        # Up to two layers, inside out: the viable tumour around a necrotic core, then
+        # an enhancing rim around it (four tissues with the surroundings).
+        for _ in range(2):
+            if not self._add_enclosing_layer(star):
+                break
         for _ in range(2):
             if (star.radius >= star.reach_mm - 2.0).mean() > 0.2 and star.reach_mm < MAX_REACH_MM:
                 grown = self._sample(point, min(star.reach_mm * 1.6, MAX_REACH_MM), len(star.dirs))
@@ -359,7 +363,7 @@ class InteractiveContour:
         focus, background = model.focus[0][0], model.background[0]
         low, high = sorted((focus, background))
         sd = model.spread_hu
-        between = low + 2.0 * sd < level < high - 2.0 * sd
+        between = low + 1.5 * sd < level < high - 1.5 * sd
         # Beyond the surroundings: sampled 2–6 mm out, past the blurred edge's partial
         # volume (image blur and ray smoothing, ~1.5 mm together), which lies between
         # the focus and the surroundings and would dilute a thin rim.
@@ -370,7 +374,9 @@ class InteractiveContour:
             and (outer - background) * (background - focus) > 0
         )
         reach = math.inf
-        if beyond:
+        if beyond and not between:
+            # (A layer between the focus and the surroundings is met first: it joins
+            # now, and a rim beyond it on the next call, from the new edge.)
             beyond = _wraps(star, out_band, outer, background)
             if beyond and not _wraps(star, (radii >= edge + 6.0) & (radii <= edge + 12.0),
                                      outer, background):  # fmt: skip
@@ -384,12 +390,14 @@ class InteractiveContour:
                 outer = float(np.nanmedian(extreme))
                 reach = float(np.percentile(star.radius, 90)) + 6.0
             level = outer
+        else:
+            beyond = False
         if not (between or beyond):
             return False
         before = star.radius.copy()
         model.focus.append((level, reach))
         star.solve(self._evidence(star), arc_mm=self._arc_mm())
-        if beyond and _exploded(star, before):
+        if _exploded(star, before):
             model.focus.pop()
             star.radius = before
             return False
