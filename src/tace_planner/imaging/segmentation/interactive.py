@@ -639,6 +639,8 @@ class InteractiveContour:
         distance: float,
         miss: float,
         sign: float,
+        *,
+        from_click: bool = False,
     ) -> None:
         """Correct the model locally so that the clicked tissue scores on its side.
 
@@ -652,10 +654,6 @@ class InteractiveContour:
         window = np.abs(star.radii - distance) <= 1.0
         if not window.any():
             return
-        evidence = self._evidence(star, self._stars[0].center)[ray][window]
-        shortfall = min(MARGIN_SCORE - sign * float(np.median(evidence)), CLIP_SCORE)
-        if shortfall <= 0:
-            return
         radii = star.radii[None, :]
         edge = star.radius[:, None]
         # Each ray's own edge, moved by the depth of the miss at the click, but never
@@ -665,9 +663,23 @@ class InteractiveContour:
             reach = np.minimum(edge + miss, distance + INCLUDE_BEYOND_MM)
             span = (radii >= edge - 2.0) & (radii <= reach + 1.0)
         else:
-            depth = np.maximum(edge - miss, distance - miss)
-            span = (radii >= depth - 1.0) & (radii <= edge + 2.0)
-        star.bias = star.bias + sign * shortfall * (span & near[:, None])
+            if from_click:
+                depth = np.maximum(edge - miss, distance)
+            else:
+                depth = np.maximum(edge - miss, distance - miss) - 1.0
+            span = (radii >= depth) & (radii <= edge + 2.0)
+        region = span & near[:, None]
+        # A later click wins: an earlier click's shift of the other sign is lifted where
+        # this one acts. Otherwise the shortfall measured on the click's ray (where the
+        # earlier shift holds) would be added on every neighbouring ray (where it does
+        # not): an include next to an exclude grew a fifth of the focus past its edge.
+        keep = np.maximum if sign > 0 else np.minimum
+        star.bias = np.where(region, keep(star.bias, 0.0), star.bias)
+        evidence = self._evidence(star, self._stars[0].center)[ray][window]
+        shortfall = min(MARGIN_SCORE - sign * float(np.median(evidence)), CLIP_SCORE)
+        if shortfall <= 0:
+            return
+        star.bias = star.bias + sign * shortfall * region
 
     def _star_for_include(
         self, point: Index, main: Star, distance: float, direction: np.ndarray
@@ -734,6 +746,10 @@ class InteractiveContour:
             star.low = np.minimum(star.low, star.high)
             if not self._model.focus_like(value):
                 self._shift(star, near, direction, distance, miss, -1.0)
+            else:
+                # A tissue like the focus's: the image cannot say where the leak's inner
+                # end lies, so the shift reaches no deeper than the click.
+                self._shift(star, near, direction, distance, miss, -1.0, from_click=True)
             # The user clicked the middle of the leak: its inner end lies about as far
             # inside the click as its outer end lies outside. The rays near the click
             # go no further in than that (relaxing with the arc as the bound above),
