@@ -164,6 +164,8 @@ class InteractiveContour:
     _peaks: list[float] = field(default_factory=list)
     _looks_like_surroundings: bool = False
     _layered: bool = False
+    _halo_mm: float = 0.0
+    """The blurred halo of a speck the first click landed on (see ``_fit_model``)."""
     """A layer wrapping the first edge joined the focus (see ``_add_enclosing_layer``)."""
 
     @property
@@ -293,7 +295,12 @@ class InteractiveContour:
         star = self._sample(point, FIRST_REACH_MM, RAYS_2D if self.flat else RAYS_3D)
         star.low[:] = SEED_RADIUS_MM
         self._layered = False
+        self._halo_mm = 0.0
         self._model = self._fit_model(star)
+        # A click on a speck (a calcification): every ray starts in its blurred halo,
+        # whose samples score against the focus; the edge is sought beyond it, so that
+        # the evidence of the focus past the halo alone places it.
+        star.low[:] = max(SEED_RADIUS_MM, self._halo_mm)
         star.solve(self._evidence(star), arc_mm=self._arc_mm())
         # Up to two layers, inside out: the viable tumour around a necrotic core, then
         # an enhancing rim around it (four tissues with the surroundings).
@@ -303,7 +310,7 @@ class InteractiveContour:
         for _ in range(2):
             if (star.radius >= star.reach_mm - 2.0).mean() > 0.2 and star.reach_mm < MAX_REACH_MM:
                 grown = self._sample(point, min(star.reach_mm * 1.6, MAX_REACH_MM), len(star.dirs))
-                grown.low[:] = SEED_RADIUS_MM
+                grown.low[:] = max(SEED_RADIUS_MM, self._halo_mm)
                 star = grown
                 star.solve(self._evidence(star), arc_mm=self._arc_mm())
             self._refit(star)
@@ -440,6 +447,13 @@ class InteractiveContour:
             past = (profile - half) * (float(profile[0]) - common) <= 0
             speck_mm = float(star.radii[int(np.argmax(past))]) if past.any() else 0.0
             speck = (float(profile[0]), min(speck_mm, OUTLIER_RADIUS_MM))
+            # Its blurred halo (between the speck's level and the focus's, like
+            # neither) ends where the profile comes back to the focus level; the
+            # first edge lies beyond it (see ``_first``).
+            back = np.abs(profile - common) <= 1.5 * max(spread, 3.0)
+            back &= star.radii >= speck_mm
+            halo = float(star.radii[int(np.argmax(back))]) if back.any() else speck_mm
+            self._halo_mm = min(halo, speck[1] + 3.0)
             level = common
         far = values[:, (star.radii >= 25.0) & (star.radii <= 45.0)].ravel()
         peaks = _peaks(far)
