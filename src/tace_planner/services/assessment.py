@@ -353,7 +353,8 @@ class AssessmentService:
         from tace_planner.services.sdtm import (
             TR_COLUMNS,
             TU_COLUMNS,
-            assess_sdtm,
+            Row,
+            assess_rows,
             write_domain,
             write_rs,
         )
@@ -422,7 +423,12 @@ class AssessmentService:
             "TU": write_domain(tu_rows, folder, "TU", TU_COLUMNS),
             "TR": write_domain(tr_rows, folder, "TR", TR_COLUMNS),
         }
-        computed = assess_sdtm(folder, self.parameters, compare=False)
+        computed = assess_rows(
+            [Row("TU.csv", n, row) for n, row in enumerate(tu_rows, start=2)],
+            [Row("TR.csv", n, row) for n, row in enumerate(tr_rows, start=2)],
+            None,
+            self.parameters,
+        )
         paths["RS"] = write_rs(computed.rs_rows, folder)
         return paths
 
