@@ -9,9 +9,7 @@ from tace_planner.domain.volume import ImageVolume
 from tace_planner.imaging.edge_fit import fit_edge_offset
 from tace_planner.imaging.local_grid import local_grid, odd_factors
 
-COARSE = np.array(
-    [[0, 0, 3.125, -40.0], [0, 3.125, 0, -40.0], [5.0, 0, 0, -30.0], [0, 0, 0, 1]]
-)
+COARSE = np.array([[0, 0, 3.125, -40.0], [0, 3.125, 0, -40.0], [5.0, 0, 0, -30.0], [0, 0, 0, 1]])
 """3.125 mm pixels, 5 mm slices (the small phantom's grid)."""
 SHAPE = (12, 26, 26)
 CENTRE = np.array([0.4, -1.1, 1.3])
