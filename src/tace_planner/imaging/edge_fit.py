@@ -52,7 +52,6 @@ MIN_VOXELS = 10
 """Fewer edge voxels than this: the contour is kept as drawn."""
 SMOOTH_VOXELS = 1.0
 """Gaussian SD (fine voxels) that smooths the voxel steps of the contour's distance map."""
-"""Fewer edge voxels than this: the contour is kept as drawn."""
 
 
 @dataclass(frozen=True, eq=False)
