@@ -22,8 +22,9 @@ CVPR 2010, for star shapes around several seeds):
   cannot be reached from the first click through focus-like tissue (another lobe)
   starts a star of its own, united with the first.
 * **exclude** inside the contour — the surface must stay short of the click: an upper
-  bound cone on the rays around it, and the click's tissue joins the surrounding
-  tissue model there. Only the rays near the click move.
+  bound cone on the rays around it, and a local shift of the evidence so that the
+  click's tissue scores as outside; the tissue joins the surrounding-tissue model only
+  when it stands apart from every focus level. Only the rays near the click move.
 
 Hard constraints: a ball around every include click is always inside the result, a
 ball around every exclude click never is (a later click wins where two meet). Every
