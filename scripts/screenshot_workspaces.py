@@ -135,6 +135,8 @@ def main() -> int:
             window.enter_workspace(key)
             if key == "follow_up":
                 show_follow_up(window, settle, args.propose)
+            while key == "cohort" and window.cohort_page.busy:  # computed on a worker
+                app.processEvents()
             settle(1500)
             out = args.out_dir / f"{key}-{width}x{height}.png"
             picture = window.grab()

@@ -12,7 +12,6 @@ from tace_planner.cli import main
 from tace_planner.domain.errors import InvalidInputError
 from tace_planner.services.assessment import AssessmentService
 from tace_planner.services.followups import FollowupService
-from tace_planner.services.sdtm import assess_sdtm, read_csv
 
 pytestmark = pytest.mark.db
 
@@ -91,24 +90,3 @@ def test_cli_assess_json_and_text(course, capsys):
     capsys.readouterr()
     assert main([*args, "nowhere"]) == 1
     assert capsys.readouterr().err.strip().startswith("error: timepoint:")
-
-
-def test_case_exported_as_sdtm_gives_the_same_responses(course, tmp_path):
-    services, case, followups = course
-    service = AssessmentService(services.contouring, followups)
-    (tmp_path / "RS.csv").write_text("kept\n", encoding="utf-8")  # replaced, never read
-    paths = service.export_sdtm(case, tmp_path, usubjid="R1")
-    assert set(paths) == {"TU", "TR", "RS"}
-    result = assess_sdtm(tmp_path)
-    [subject] = result.subjects
-    expected = [
-        service.assess(case, f"TACE 1 follow-up {n}")["recist"]["overall"]["category"]
-        for n in (1, 2, 3)
-    ]
-    assert [v["OVRLRESP"] for v in subject.visits] == expected == ["PR", "PR", "PD"]
-    assert subject.best == {"category": "PR", "rule": "PR on day 71 confirmed on day 163"}
-    assert result.disagreements == []
-    tu = read_csv(tmp_path / "TU.csv")
-    assert [(r.get("TULNKID"), r.get("TUSTRESC")) for r in tu] == [
-        ("NEW01", "NEW"), ("T01", "TARGET"), ("T02", "TARGET"),
-    ]  # fmt: skip

@@ -123,3 +123,25 @@ def test_a_case_without_baseline_or_procedure_stays_empty(services) -> None:
     notes = "\n".join(data.notes)
     assert f"{patient}: no signed TACE procedure: no dose, count or AE grade" in notes
     assert f"{patient}: no best overall response" in notes
+
+
+def test_the_cohort_writes_no_file_outside_the_data_folder(registry, tmp_path, monkeypatch) -> None:
+    """The best responses come from the SDTM tables built in memory: nothing goes to the
+    system's temporary folder (a file outside the data folder, even for a moment)."""
+    import tempfile
+
+    spare = tmp_path / "system-temp"
+    spare.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spare))
+    created: list[str] = []
+    real_mkdtemp = tempfile.mkdtemp
+
+    def spy(*args, **kwargs):
+        created.append(real_mkdtemp(*args, **kwargs))
+        return created[-1]
+
+    monkeypatch.setattr(tempfile, "mkdtemp", spy)
+    data = registry_cohort(registry, "tace_sequence")
+    assert any(row.values["best_response"] for row in data.rows)
+    assert created == []
+    assert list(spare.iterdir()) == []

@@ -26,7 +26,6 @@ NOT_YET_WITHIN_5_PERCENT = {
     "hyper_8": -6.2,
     "hypo_5": -17.5,
     "vessel_through": -12.2,
-    "mixed_necrosis_calc": +28.6,
     "touching_foci": -9.1,
     "lobulated_hyper": +10.0,
 }

@@ -64,6 +64,7 @@ def test_cohort_page_without_group_values_says_where_to_enter_them(
     qtbot.addWidget(window)
     window.show()
     window.enter_workspace("cohort")
+    qtbot.waitUntil(lambda: not window.cohort_page.busy, timeout=60_000)
     text = window.cohort_page.status.text()
     assert "Case → Dates and groups for the cohort" in text
     assert "every cell is empty" not in text

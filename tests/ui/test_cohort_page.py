@@ -37,10 +37,13 @@ def test_cohort_workspace_shows_the_registry_plots(qtbot, services, tmp_path: Pa
     window.enter_workspace("cohort")
     page = window.cohort_page
     assert window.pages.currentWidget() is page
+    assert page.busy  # computed off the GUI thread
+    qtbot.waitUntil(lambda: not page.busy, timeout=60_000)
     assert page.plots is not None
     assert "synchronous: 2" in page.status.text()
     assert "Number at risk" in page.risk_table.text()
     page.group_box.setCurrentIndex(page.group_box.findData("tace_sequence"))
+    qtbot.waitUntil(lambda: not page.busy, timeout=60_000)
     assert {c.group for c in page.plots.curves} == {"after_chemotherapy", "immediate"}
     assert "immediate" in page.risk_table.text()
     names = [page.variable_box.itemData(i) for i in range(page.variable_box.count())]
@@ -58,6 +61,7 @@ def test_cohort_workspace_shows_the_registry_plots(qtbot, services, tmp_path: Pa
     assert "Best change in the sum of diameters" in waterfall.plot.getAxis("left").labelText
     legend = {label.text for _, label in waterfall.plot.plotItem.legend.items}
     assert legend == {"after_chemotherapy", "immediate"}  # one colour per group
+    assert waterfall.legend.isVisible()
     page.measure_box.setCurrentIndex(page.measure_box.findData("volume_percent"))
     assert waterfall.order == ["case 1", "case 2"]
     assert waterfall.heights == pytest.approx([100 * (12.25 / 16.5 - 1), 100 * (11.25 / 15.5 - 1)])
@@ -82,4 +86,37 @@ def test_a_refusal_is_shown_on_the_page(qtbot) -> None:
     page.refresh()
     assert page.plots is None
     assert "no case of the registry matches" in page.status.text()
+    assert not page.waterfall.legend.isVisible()  # no blank legend box on an empty plot
+    page.close()
+
+
+def test_a_grouping_chosen_while_computing_is_computed_next(qtbot) -> None:
+    """The service runs on a worker; the page stays usable and ends on the last choice."""
+    import threading
+
+    from tace_planner.ui.tasks import TaskRunner
+
+    release = threading.Event()
+    asked: list[str] = []
+
+    def load(group: str):
+        asked.append(group)
+        if len(asked) == 1:
+            assert release.wait(30)
+        raise InvalidInputError("--group", f"nothing for {group}")
+
+    runner = TaskRunner()
+    page = CohortPage(load, tasks=runner)
+    qtbot.addWidget(page)
+    page.refresh()
+    assert page.busy
+    assert "Computing the cohort statistics" in page.status.text()
+    assert not page.refresh_button.isEnabled()
+    page.group_box.setCurrentIndex(page.group_box.findData("grade"))  # while the first runs
+    release.set()
+    qtbot.waitUntil(lambda: not page.busy and len(asked) == 2, timeout=30_000)
+    assert asked == ["metastases_timing", "grade"]
+    assert page.status.text().endswith("nothing for grade")
+    assert page.refresh_button.isEnabled()
+    assert runner.shutdown()
     page.close()

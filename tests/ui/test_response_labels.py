@@ -151,3 +151,33 @@ def test_a_broken_response_file_is_said_on_the_page(qtbot, course):
     assert not page.responses.assess_button.isEnabled()
     assert runner.shutdown()
     page.close()
+
+
+def test_the_chosen_cell_shows_its_whole_reasoning(qtbot, course):
+    """Below the table: every part of the chosen criterion with inputs, rule and sources."""
+    from tace_planner.ui.tasks import TaskRunner
+
+    services, case = course
+    runner = TaskRunner()
+    page = _page(qtbot, services, runner)
+    services.assessments.assess(case, "TACE 1 follow-up 1")
+    services.assessments.assess(case, "TACE 1 follow-up 3", ["recist"])
+    page.set_case(case)
+    table, details = page.responses.table, page.responses.details
+    # The newest timepoint's RECIST 1.1 reads at once.
+    assert (table.currentRow(), table.currentColumn()) == (1, 0)
+    text = details.toPlainText()
+    assert "RECIST 1.1 at TACE 1 follow-up 3: PD" in text
+    for part in ("Overall response: PD", "Target lesions:", "Best overall response so far:"):
+        assert part in text
+    assert "nadir (baseline included)" in text
+    assert "RECIST 1.1 (Eisenhauer, Eur J Cancer 2009; Schwartz, Eur J Cancer 2009)" in text
+    assert "response parameters version 2" in text
+    table.setCurrentCell(0, 4)  # volumetric at follow-up 1
+    text = details.toPlainText()
+    assert "volumetric at TACE 1 follow-up 1: PR" in text
+    assert "RECIST 1.1 at" not in text
+    table.setCurrentCell(1, 1)  # mRECIST was not assessed at follow-up 3
+    assert details.toPlainText() == "No stored response here."
+    assert runner.shutdown()
+    page.close()

@@ -11,6 +11,14 @@ just outside that contour but inside the carried one (a viable rim around a necr
 centre) gets further include clicks. Extra include clicks may be given (carried
 interior points the user trusts).
 
+The contour is drawn on a grid about 1 mm fine laid over the carried contour's box
+(:mod:`~tace_planner.imaging.local_grid`): on 5 mm slices the carried point then
+starts the contour where it lies, not on the nearest slice's centre. Taken back to the
+follow-up grid, the contour keeps its shape and its surface is moved in or out to
+where the edge voxels' partial volume puts it
+(:func:`~tace_planner.imaging.edge_fit.fit_edge_offset`): one voxel layer is a third
+of a 15 mm focus's volume on such a grid.
+
 A focus that is no longer there is said plainly: when the tissue at the carried
 point cannot be told from the liver around the carried contour, the proposal is
 "not found", 0 mm and 0 cm³, for the user to confirm or to contour by hand. The
@@ -58,6 +66,10 @@ SHELL_MM = (4.0, 12.0)
 """The surroundings: between these distances outside the carried contour."""
 MORE_CLICKS = 2
 """Include clicks added at most where focus tissue lies just outside the first contour."""
+FINE_MM = 1.0
+"""The local grid the follow-up contour is drawn on: about this fine."""
+FINE_MARGIN_MM = 15.0
+"""…over the carried contour's box grown by this much (a focus may have grown)."""
 MUCH_LARGER = 1.5
 """A proposal over this multiple of the carried volume is flagged as a possible leak."""
 MUCH_SMALLER = 0.35
@@ -259,6 +271,56 @@ def _missed_tissue(
     return float(lps[0]), float(lps[1]), float(lps[2])
 
 
+def _contour(
+    follow_up: ImageVolume,
+    carried: BoolArray,
+    index: tuple[int, int, int],
+    clicks: list[Sequence[float]],
+    liver: BoolArray | None,
+    around: float,
+    spread: float,
+) -> tuple[BoolArray, list[str]]:
+    """The interactive contour from the clicks, on a finer local grid, its edge fitted.
+
+    The box of the carried contour (grown by :data:`FINE_MARGIN_MM`) is resampled to
+    about :data:`FINE_MM` (:func:`~tace_planner.imaging.local_grid.local_grid`), so that
+    the clicks land where they were meant rather than on the nearest coarse voxel; the
+    contour is then taken back to the follow-up grid with its surface moved to where the
+    edge voxels' partial volume puts it
+    (:func:`~tace_planner.imaging.edge_fit.fit_edge_offset`).
+    """
+    from tace_planner.imaging.edge_fit import fit_edge_offset
+    from tace_planner.imaging.local_grid import local_grid
+    from tace_planner.imaging.segmentation.common import box_around, grow_box, mask_box
+    from tace_planner.imaging.segmentation.interactive import contour_from_clicks
+
+    spacing = follow_up.spacing_mm
+    # The carried contour and every click inside the finer grid.
+    near = [index, *(i for c in clicks[1:] if (i := _index(follow_up, c)) is not None)]
+    box = box_around(near, 0.0, spacing, follow_up.shape)
+    carried_box = mask_box(carried)
+    if carried_box is not None:
+        box = tuple(
+            slice(min(a.start, b.start), max(a.stop, b.stop))
+            for a, b in zip(box, carried_box, strict=True)
+        )  # type: ignore[assignment]
+    margin = [int(np.ceil(FINE_MARGIN_MM / d)) for d in spacing]
+    grid = local_grid(follow_up, grow_box(box, margin, follow_up.shape), FINE_MM)
+    fine_liver = None if liver is None else grid.refine(liver)
+    fine_carried = grid.refine(carried)
+    mask, messages = contour_from_clicks(grid.fine, clicks, liver_mask=fine_liver)
+    for _ in range(MORE_CLICKS):
+        # Focus tissue unlike the liver just outside the contour, inside the carried
+        # contour (a viable rim around a necrotic centre): click it, as a user would.
+        extra = _missed_tissue(grid.fine, mask, fine_carried, around, spread)
+        if extra is None:
+            break
+        clicks.append(extra)
+        mask, messages = contour_from_clicks(grid.fine, clicks, liver_mask=fine_liver)
+    fit = fit_edge_offset(follow_up, grid, mask, around, allowed=liver)
+    return fit.mask, messages
+
+
 def propagate_lesion(
     name: str,
     baseline_mask: npt.ArrayLike,
@@ -286,8 +348,6 @@ def propagate_lesion(
     include_lps : sequence of points, optional
         More include clicks (follow-up LPS mm), after the carried point.
     """
-    from tace_planner.imaging.segmentation.interactive import contour_from_clicks
-
     source = np.asarray(baseline_mask, dtype=bool)
     carried = carry_mask_registered(source, baseline.index_to_lps, transform, follow_up)
     carried_cm3 = int(carried.sum()) * follow_up.voxel_volume_cm3
@@ -313,16 +373,9 @@ def propagate_lesion(
                 "disappeared (0 mm); confirm, or contour it by hand.",
             ),
         )  # fmt: skip
-    clicks = [point, *include_lps]
-    mask, messages = contour_from_clicks(follow_up, clicks, liver_mask=follow_up_liver)
-    for _ in range(MORE_CLICKS):
-        # Focus tissue unlike the liver just outside the contour, inside the carried
-        # contour (a viable rim around a necrotic centre): click it, as a user would.
-        extra = _missed_tissue(follow_up, mask, carried, around, spread)
-        if extra is None:
-            break
-        clicks.append(extra)
-        mask, messages = contour_from_clicks(follow_up, clicks, liver_mask=follow_up_liver)
+    mask, messages = _contour(
+        follow_up, carried, index, [point, *include_lps], follow_up_liver, around, spread
+    )
     volume = int(mask.sum()) * follow_up.voxel_volume_cm3
     notes = list(messages)
     if carried_cm3 > 0 and volume < MUCH_SMALLER * carried_cm3:

@@ -41,10 +41,8 @@ How the registry's data map onto the criteria (choices written down):
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -341,91 +339,6 @@ class AssessmentService:
             "overall": _noted(overall, ESTIMATE_NOTE),
         }
 
-    def export_sdtm(
-        self, case_pk: int, folder: Path, *, usubjid: str | None = None
-    ) -> dict[str, Path]:
-        """Write the case's lesions as SDTM TU/TR and their RECIST 1.1 responses as RS.
-
-        Targets become T01…, the other baseline foci NT01…, foci first contoured at
-        a follow-up NEW01…; each timepoint with measurements is a visit (VISITNUM 1
-        = baseline). RS comes from the same engine as ``recist --sdtm``.
-        """
-        from tace_planner.services.sdtm import (
-            TR_COLUMNS,
-            TU_COLUMNS,
-            assess_sdtm,
-            write_domain,
-            write_rs,
-        )
-
-        subject = usubjid or f"CASE-{case_pk}"
-        points = self._contouring.lesions.timepoints(case_pk)
-        visits = [
-            (point, items)
-            for point in points
-            if (items := self._contouring.measurements(case_pk=case_pk, timepoint=point.pk)).foci
-        ]
-        if not visits or visits[0][0].kind != "baseline":
-            raise InvalidInputError("case", f"case {case_pk} has no measured baseline lesions")
-        base = visits[0][1].foci
-        links: dict[str, tuple[str, str, int]] = {}
-        for prefix, role, group in (
-            ("T", "TARGET", [f for f in base if f.is_target]),
-            ("NT", "NON-TARGET", [f for f in base if not f.is_target]),
-        ):
-            for number, focus in enumerate(group, start=1):
-                links[focus.name] = (f"{prefix}{number:02d}", role, 1)
-        for visitnum, (_, items) in enumerate(visits, start=1):
-            for focus in items.foci:
-                if focus.name not in links:
-                    count = sum(1 for v in links.values() if v[1] == "NEW") + 1
-                    links[focus.name] = (f"NEW{count:02d}", "NEW", visitnum)
-        common = {"STUDYID": "TACE-PLANNER", "USUBJID": subject}
-        tu_rows = [
-            {**common, "DOMAIN": "TU", "TUSEQ": str(seq), "TULNKID": link, "TUTESTCD": "TUMIDENT",
-             "TUTEST": "Tumor Identification", "TUORRES": role, "TUSTRESC": role,
-             "TULOC": "LIVER", "TUMETHOD": "CT SCAN", "TUEVAL": "INVESTIGATOR",
-             "VISITNUM": str(first), "VISIT": visits[first - 1][0].label,
-             "TUDTC": _iso(visits[first - 1][0].imaged_on)}
-            for seq, (link, role, first) in enumerate(sorted(links.values()), start=1)
-        ]  # fmt: skip
-        tr_rows: list[dict[str, str]] = []
-        for visitnum, (point, items) in enumerate(visits, start=1):
-            for name, (link, role, first) in sorted(links.items(), key=lambda kv: kv[1]):
-                if visitnum < first:
-                    continue
-                found = items.lesion(name)
-                row = {**common, "DOMAIN": "TR", "TRLNKID": link, "TRMETHOD": "CT SCAN",
-                       "TREVAL": "INVESTIGATOR", "VISITNUM": str(visitnum),
-                       "VISIT": point.label, "TRDTC": _iso(point.imaged_on)}  # fmt: skip
-                if role == "TARGET":
-                    row.update(TRTESTCD="LDIAM", TRTEST="Longest Diameter")
-                    size = None if found is None else found.longest_axial_diameter_mm
-                    if size is None:
-                        row.update(TRSTAT="NOT DONE", TRREASND="NOT MEASURED")
-                    else:
-                        text = f"{size:.1f}"
-                        row.update(TRORRES=text, TRORRESU="mm", TRSTRESC=text,
-                                   TRSTRESN=text, TRSTRESU="mm")  # fmt: skip
-                else:
-                    row.update(TRTESTCD="TUMSTATE", TRTEST="Tumor State")
-                    if found is None or found.volume_cm3 is None:
-                        row.update(TRSTAT="NOT DONE", TRREASND="NOT EVALUATED")
-                    else:
-                        state = "PRESENT" if found.volume_cm3 > 0 else "ABSENT"
-                        row.update(TRORRES=state, TRSTRESC=state)
-                tr_rows.append(row)
-        for seq, row in enumerate(tr_rows, start=1):
-            row["TRSEQ"] = str(seq)
-        folder = Path(folder)
-        paths = {
-            "TU": write_domain(tu_rows, folder, "TU", TU_COLUMNS),
-            "TR": write_domain(tr_rows, folder, "TR", TR_COLUMNS),
-        }
-        computed = assess_sdtm(folder, self.parameters, compare=False)
-        paths["RS"] = write_rs(computed.rs_rows, folder)
-        return paths
-
     def _recist(
         self,
         base: MeasurementsItem,
@@ -513,10 +426,6 @@ def _per_lesion(base: MeasurementsItem, now: MeasurementsItem) -> list[dict[str,
             }
         )
     return rows
-
-
-def _iso(day: dt.date | None) -> str:
-    return "" if day is None else day.isoformat()
 
 
 def _days(baseline: TimepointChoice, point: TimepointChoice) -> int | None:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,12 +74,6 @@ RS_COLUMNS = (
     "VISIT",
     "RSDTC",
 )
-TU_COLUMNS = ("STUDYID", "DOMAIN", "USUBJID", "TUSEQ", "TULNKID", "TUTESTCD", "TUTEST",
-              "TUORRES", "TUSTRESC", "TULOC", "TUMETHOD", "TUEVAL", "VISITNUM", "VISIT",
-              "TUDTC")  # fmt: skip
-TR_COLUMNS = ("STUDYID", "DOMAIN", "USUBJID", "TRSEQ", "TRLNKID", "TRTESTCD", "TRTEST",
-              "TRORRES", "TRORRESU", "TRSTRESC", "TRSTRESN", "TRSTRESU", "TRSTAT", "TRREASND",
-              "TRMETHOD", "TREVAL", "VISITNUM", "VISIT", "TRDTC")  # fmt: skip
 _NODE_TESTS = {"LPERP", "LPREP", "LNSTATE"}
 _SIZE_TESTS = {"LDIAM", "LPERP", "LPREP"}
 _STATE_TESTS = {"TUMSTATE", "LNSTATE"}
@@ -336,7 +330,28 @@ def assess_sdtm(
     _require(tu, paths["TU"], ("USUBJID", "TULNKID", "TUSTRESC"))
     _require(tr, paths["TR"], ("USUBJID", "TRLNKID", "TRTESTCD", "VISITNUM"))
     _require(rs, paths["RS"], ("USUBJID", "RSTESTCD", "RSSTRESC", "VISITNUM"))
+    return assess_rows(tu, tr, rs, parameters)
 
+
+def rows_of(file: str, header: Sequence[str], records: Iterable[Sequence[Any]]) -> list[Row]:
+    """In-memory records (in ``header``'s order) as the rows :func:`read_csv` would give
+    for a CSV of them (``None`` → empty), without writing one."""
+    names = [name.upper() for name in header]
+    return [
+        Row(file, number, {n: "" if v is None else str(v) for n, v in zip(names, rec, strict=True)})
+        for number, rec in enumerate(records, start=2)
+    ]
+
+
+def assess_rows(
+    tu: list[Row],
+    tr: list[Row],
+    rs: list[Row] | None = None,
+    parameters: ResponseParameters = DEFAULT_RESPONSE,
+) -> SdtmResult:
+    """The RS of TU/TR rows (read from files or built in memory), compared with ``rs``
+    when given (see :func:`assess_sdtm`)."""
+    rs = rs or []
     roles: dict[str, dict[str, str]] = defaultdict(dict)
     nodes: dict[str, set[str]] = defaultdict(set)
     tu_new: dict[tuple[str, str], list[str]] = defaultdict(list)

@@ -455,7 +455,16 @@ class FollowupReviewPage(QWidget):
     def _show(self, result: tuple[Any, Any]) -> None:
         item, course = result
         self.review.show_review(item, course)
-        self.message.setText(item.registration.message)
+        # the registration's quality reads above the proposals; here what to do next
+        # (a failed registration is said here as well, where the user clicked)
+        if item.registration.ok:
+            found = sum(1 for proposal in item.proposals if proposal.found)
+            self.message.setText(
+                f"{item.follow_up.label}: {found} of {len(item.proposals)} lesion(s) found; "
+                "check each proposal below, then confirm the checked ones."
+            )
+        else:
+            self.message.setText(item.registration.message)
         self._set_enabled()
 
     def _failed(self, verb: str, error: BaseException) -> None:

@@ -300,7 +300,7 @@ class MainWindow(QMainWindow):
         self._page_widgets = {"viewer": viewer_page, "placeholder": self.placeholder_page}
         self.cohort_page: CohortPage | None = None
         if self._cohort is not None:
-            self.cohort_page = cohort_page(self._cohort)
+            self.cohort_page = cohort_page(self._cohort, tasks=self._tasks)
             self.pages.addWidget(self.cohort_page)
             self._page_widgets["cohort"] = self.cohort_page
         central = QWidget()

@@ -22,8 +22,9 @@ CVPR 2010, for star shapes around several seeds):
   cannot be reached from the first click through focus-like tissue (another lobe)
   starts a star of its own, united with the first.
 * **exclude** inside the contour — the surface must stay short of the click: an upper
-  bound cone on the rays around it, and the click's tissue joins the surrounding
-  tissue model there. Only the rays near the click move.
+  bound cone on the rays around it, and a local shift of the evidence so that the
+  click's tissue scores as outside; the tissue joins the surrounding-tissue model only
+  when it stands apart from every focus level. Only the rays near the click move.
 
 Hard constraints: a ball around every include click is always inside the result, a
 ball around every exclude click never is (a later click wins where two meet). Every
@@ -116,6 +117,15 @@ class IntensityModel:
         margin = NEW_CLASS_SPREADS * self.spread_hu
         return value < low - margin or value > high + margin
 
+    def near_focus(self, value: float) -> bool:
+        """True when ``value`` lies within 2.5 spreads of a focus level.
+
+        Such a tissue cannot be told from the focus sample by sample (its own layer's
+        noise and texture reach it): an exclude click on it says where the edge is,
+        not which tissue is outside.
+        """
+        return min(abs(value - f) for f, _ in self.focus) < NEW_CLASS_SPREADS * self.spread_hu
+
     def background_like(self, value: float) -> bool:
         """True when ``value`` lies within 1.5 spreads of a surrounding-tissue level."""
         return min(abs(value - b) for b in self.background) <= 1.5 * self.spread_hu
@@ -158,6 +168,8 @@ class InteractiveContour:
     _peaks: list[float] = field(default_factory=list)
     _looks_like_surroundings: bool = False
     _layered: bool = False
+    _halo_mm: float = 0.0
+    """The blurred halo of a speck the first click landed on (see ``_fit_model``)."""
     """A layer wrapping the first edge joined the focus (see ``_add_enclosing_layer``)."""
 
     @property
@@ -287,13 +299,22 @@ class InteractiveContour:
         star = self._sample(point, FIRST_REACH_MM, RAYS_2D if self.flat else RAYS_3D)
         star.low[:] = SEED_RADIUS_MM
         self._layered = False
+        self._halo_mm = 0.0
         self._model = self._fit_model(star)
+        # A click on a speck (a calcification): every ray starts in its blurred halo,
+        # whose samples score against the focus; the edge is sought beyond it, so that
+        # the evidence of the focus past the halo alone places it.
+        star.low[:] = max(SEED_RADIUS_MM, self._halo_mm)
         star.solve(self._evidence(star), arc_mm=self._arc_mm())
-        self._add_enclosing_layer(star)
+        # Up to two layers, inside out: the viable tumour around a necrotic core, then
+        # an enhancing rim around it (four tissues with the surroundings).
+        for _ in range(2):
+            if not self._add_enclosing_layer(star):
+                break
         for _ in range(2):
             if (star.radius >= star.reach_mm - 2.0).mean() > 0.2 and star.reach_mm < MAX_REACH_MM:
                 grown = self._sample(point, min(star.reach_mm * 1.6, MAX_REACH_MM), len(star.dirs))
-                grown.low[:] = SEED_RADIUS_MM
+                grown.low[:] = max(SEED_RADIUS_MM, self._halo_mm)
                 star = grown
                 star.solve(self._evidence(star), arc_mm=self._arc_mm())
             self._refit(star)
@@ -353,7 +374,7 @@ class InteractiveContour:
         focus, background = model.focus[0][0], model.background[0]
         low, high = sorted((focus, background))
         sd = model.spread_hu
-        between = low + 2.0 * sd < level < high - 2.0 * sd
+        between = low + 1.5 * sd < level < high - 1.5 * sd
         # Beyond the surroundings: sampled 2–6 mm out, past the blurred edge's partial
         # volume (image blur and ray smoothing, ~1.5 mm together), which lies between
         # the focus and the surroundings and would dilute a thin rim.
@@ -364,7 +385,9 @@ class InteractiveContour:
             and (outer - background) * (background - focus) > 0
         )
         reach = math.inf
-        if beyond:
+        if beyond and not between:
+            # (A layer between the focus and the surroundings is met first: it joins
+            # now, and a rim beyond it on the next call, from the new edge.)
             beyond = _wraps(star, out_band, outer, background)
             if beyond and not _wraps(star, (radii >= edge + 6.0) & (radii <= edge + 12.0),
                                      outer, background):  # fmt: skip
@@ -378,12 +401,14 @@ class InteractiveContour:
                 outer = float(np.nanmedian(extreme))
                 reach = float(np.percentile(star.radius, 90)) + 6.0
             level = outer
+        else:
+            beyond = False
         if not (between or beyond):
             return False
         before = star.radius.copy()
         model.focus.append((level, reach))
         star.solve(self._evidence(star), arc_mm=self._arc_mm())
-        if beyond and _exploded(star, before):
+        if _exploded(star, before):
             model.focus.pop()
             star.radius = before
             return False
@@ -426,6 +451,13 @@ class InteractiveContour:
             past = (profile - half) * (float(profile[0]) - common) <= 0
             speck_mm = float(star.radii[int(np.argmax(past))]) if past.any() else 0.0
             speck = (float(profile[0]), min(speck_mm, OUTLIER_RADIUS_MM))
+            # Its blurred halo (between the speck's level and the focus's, like
+            # neither) ends where the profile comes back to the focus level; the
+            # first edge lies beyond it (see ``_first``).
+            back = np.abs(profile - common) <= 1.5 * max(spread, 3.0)
+            back &= star.radii >= speck_mm
+            halo = float(star.radii[int(np.argmax(back))]) if back.any() else speck_mm
+            self._halo_mm = min(halo, speck[1] + 3.0)
             level = common
         far = values[:, (star.radii >= 25.0) & (star.radii <= 45.0)].ravel()
         peaks = _peaks(far)
@@ -637,6 +669,8 @@ class InteractiveContour:
         distance: float,
         miss: float,
         sign: float,
+        *,
+        from_click: bool = False,
     ) -> None:
         """Correct the model locally so that the clicked tissue scores on its side.
 
@@ -650,18 +684,32 @@ class InteractiveContour:
         window = np.abs(star.radii - distance) <= 1.0
         if not window.any():
             return
+        radii = star.radii[None, :]
+        edge = star.radius[:, None]
+        # Each ray's own edge, moved by the depth of the miss at the click, but never
+        # past the click's own depth: a click in a hole of the contour (one short ray
+        # among long ones) must not carry its neighbours as far beyond their edges.
+        if sign > 0:
+            reach = np.minimum(edge + miss, distance + INCLUDE_BEYOND_MM)
+            span = (radii >= edge - 2.0) & (radii <= reach + 1.0)
+        else:
+            if from_click:
+                depth = np.maximum(edge - miss, distance)
+            else:
+                depth = np.maximum(edge - miss, distance - miss) - 1.0
+            span = (radii >= depth) & (radii <= edge + 2.0)
+        region = span & near[:, None]
+        # A later click wins: an earlier click's shift of the other sign is lifted where
+        # this one acts. Otherwise the shortfall measured on the click's ray (where the
+        # earlier shift holds) would be added on every neighbouring ray (where it does
+        # not): an include next to an exclude grew a fifth of the focus past its edge.
+        keep = np.maximum if sign > 0 else np.minimum
+        star.bias = np.where(region, keep(star.bias, 0.0), star.bias)
         evidence = self._evidence(star, self._stars[0].center)[ray][window]
         shortfall = min(MARGIN_SCORE - sign * float(np.median(evidence)), CLIP_SCORE)
         if shortfall <= 0:
             return
-        radii = star.radii[None, :]
-        edge = star.radius[:, None]
-        # Each ray's own edge, moved by the depth of the miss at the click.
-        if sign > 0:
-            span = (radii >= edge - 2.0) & (radii <= edge + miss + 1.0)
-        else:
-            span = (radii >= edge - miss - 1.0) & (radii <= edge + 2.0)
-        star.bias = star.bias + sign * shortfall * (span & near[:, None])
+        star.bias = star.bias + sign * shortfall * region
 
     def _star_for_include(
         self, point: Index, main: Star, distance: float, direction: np.ndarray
@@ -703,7 +751,11 @@ class InteractiveContour:
         if not self.mask[point]:
             return
         value = self._value_at(point)
-        if self._model.new_class(value):
+        # The clicked tissue joins the surrounding tissue only when it stands apart from
+        # every focus level: a tissue within the focus's own noise (a bright patch of a
+        # hyper-attenuating tumour's layer) would take the focus's samples out on every
+        # ray that a later click re-solves. The click then acts by its cone alone.
+        if self._model.new_class(value) and not self._model.near_focus(value):
             self._model.background.append(value)
         for i, star in enumerate(list(self._stars)):
             distance, direction = star.polar(np.asarray(point))
@@ -724,6 +776,10 @@ class InteractiveContour:
             star.low = np.minimum(star.low, star.high)
             if not self._model.focus_like(value):
                 self._shift(star, near, direction, distance, miss, -1.0)
+            else:
+                # A tissue like the focus's: the image cannot say where the leak's inner
+                # end lies, so the shift reaches no deeper than the click.
+                self._shift(star, near, direction, distance, miss, -1.0, from_click=True)
             # The user clicked the middle of the leak: its inner end lies about as far
             # inside the click as its outer end lies outside. The rays near the click
             # go no further in than that (relaxing with the arc as the bound above),

@@ -24,7 +24,6 @@ note naming the case.
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -247,18 +246,14 @@ def _burden_percent(
 def _best_responses(services: Any, records: list[CaseRecord]) -> dict[int, str | None]:
     """Record index → BESTRESP of the RS that the SDTM export writes for these records
     (a case without a measured baseline gets none there, so none here)."""
-    from tace_planner.services.export.sdtm import STUDYID, write_sdtm
+    from tace_planner.services.export.sdtm import STUDYID, sdtm_tables
     from tace_planner.services.response_parameters import load_response_parameters
-    from tace_planner.services.sdtm import BEST, read_csv
+    from tace_planner.services.sdtm import BEST
 
     parameters = load_response_parameters(Path(services.settings.data_dir) / "parameters")
-    with tempfile.TemporaryDirectory(prefix="cohort-rs-") as folder:
-        paths = write_sdtm(records, Path(folder), None, parameters, [])
-        rs = {
-            row.get("USUBJID"): row.get("RSSTRESC")
-            for row in read_csv(next(p for p in paths if p.name == "rs.csv"))
-            if row.get("RSTESTCD") == BEST[0]
-        }
+    header, table = sdtm_tables(records, None, parameters, [])["rs"]
+    subject, test, result = (header.index(name) for name in ("USUBJID", "RSTESTCD", "RSSTRESC"))
+    rs = {row[subject]: row[result] for row in table if row[test] == BEST[0]}
     return {
         index: rs.get(f"{STUDYID}-{record.record_id}-{index}") or None
         for index, record in enumerate(records, start=1)

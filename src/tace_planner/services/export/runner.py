@@ -11,6 +11,7 @@ thread, the command line with ``run_sync``.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import secrets
 import shutil
 from dataclasses import dataclass
@@ -74,6 +75,28 @@ def case_ids(services: Any, case: int | None) -> list[int]:
     return ids
 
 
+SHIFT_DRAWS = 100
+"""Draws of a patient's date shift before a coincidence with an original date is kept
+(at a few dozen dates per patient among 3,650 shifts, one draw in ~100 coincides)."""
+
+
+def _draw_shift() -> int:
+    return -(1 + secrets.randbelow(3650))
+
+
+def record_dates(record: CaseRecord) -> set[dt.date]:
+    """Every date the record holds (birth, anchor, and each row's date values)."""
+    found = {day for day in (record.birth_on, record.anchor_on) if day is not None}
+    rows = (record.case, *record.lesions, *record.procedures, *record.therapy_lines, *record.ttp)
+    for row in rows:
+        for value in row.values():
+            if isinstance(value, dt.datetime):
+                found.add(value.date())
+            elif isinstance(value, dt.date):
+                found.add(value)
+    return found
+
+
 @dataclass
 class Pseudonyms:
     """One pseudonym and one date shift per patient for one export (random, never stored)."""
@@ -93,8 +116,21 @@ class Pseudonyms:
     def shift_days(self, patient_id: str) -> int:
         """The patient's date shift, days (negative, 1 to 3650 back; one per patient)."""
         if patient_id not in self._shift:
-            self._shift[patient_id] = -(1 + secrets.randbelow(3650))
+            self._shift[patient_id] = _draw_shift()
         return self._shift[patient_id]
+
+    def draw_shifts(self, dates: dict[str, set[dt.date]]) -> None:
+        """Draw each patient's shift (``dates``: pseudonym → that patient's original dates)
+        so that no shifted date falls on an original date of the export: such a date would
+        read as one not moved (a scan for leaked dates cannot tell). Draws again when it
+        would, up to :data:`SHIFT_DRAWS` times."""
+        originals = set().union(*dates.values()) if dates else set()
+        for patient, own in dates.items():
+            for _ in range(SHIFT_DRAWS):
+                shift = _draw_shift()
+                if not any(day + dt.timedelta(days=shift) in originals for day in own):
+                    break
+            self._shift[patient] = shift
 
     def mapping(self) -> dict[str, str]:
         """Pseudonym → Patient ID."""
@@ -153,12 +189,16 @@ def export_task(
     total = len(ids) + 1
     pseudonyms = Pseudonyms()
     records: list[CaseRecord] = []
+    dates: dict[str, set[dt.date]] = {}
     for number, case_pk in enumerate(ids, start=1):
         yield Progress(number - 1, total, f"reading case {number} of {len(ids)}")
         record = gather_case(services, case_pk)
         if deidentify:
-            record = deidentified(record, pseudonyms.of(record.patient_id))
+            pseudonym = pseudonyms.of(record.patient_id)
+            dates.setdefault(pseudonym, set()).update(record_dates(record))
+            record = deidentified(record, pseudonym)
         records.append(record)
+    pseudonyms.draw_shifts(dates)
     yield Progress(len(ids), total, f"writing {fmt}")
     made = not folder.exists()
     written_mapping: Path | None = None

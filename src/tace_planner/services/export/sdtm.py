@@ -81,10 +81,23 @@ def write_sdtm(
     parameters: Any = None,
     notes: list[str] | None = None,
 ) -> list[Path]:
-    """``dm.csv``, ``tu.csv``, ``tr.csv`` and ``rs.csv``; ``pseudonyms.shift_days`` shifts
-    dates when given; ``parameters`` (ResponseParameters) are the response thresholds
-    (the shipped ones when None); ``notes`` receives what the reader should know."""
-    from tace_planner.services.sdtm import RS_COLUMNS, assess_sdtm
+    """``dm.csv``, ``tu.csv``, ``tr.csv`` and ``rs.csv`` of :func:`sdtm_tables` in ``folder``."""
+    tables = sdtm_tables(records, pseudonyms, parameters, notes)
+    return [_write(folder / f"{name}.csv", header, rows) for name, (header, rows) in tables.items()]
+
+
+def sdtm_tables(
+    records: list[CaseRecord],
+    pseudonyms: Any = None,
+    parameters: Any = None,
+    notes: list[str] | None = None,
+) -> dict[str, tuple[tuple[str, ...], list[list[Any]]]]:
+    """The DM, TU, TR and RS tables (name → header, rows), built in memory.
+
+    ``pseudonyms.shift_days`` shifts dates when given; ``parameters``
+    (ResponseParameters) are the response thresholds (the shipped ones when None);
+    ``notes`` receives what the reader should know."""
+    from tace_planner.services.sdtm import RS_COLUMNS, assess_rows, rows_of
 
     dm: list[list[Any]] = []
     tu: list[list[Any]] = []
@@ -143,18 +156,18 @@ def write_sdtm(
                                    "", "", *tail])  # fmt: skip
     for seq, row in enumerate(tr, start=1):
         row[3] = seq
-    written = [
-        _write(folder / f"{name}.csv", header, rows)
-        for name, header, rows in (("dm", DM, dm), ("tu", TU, tu), ("tr", TR, tr))
-    ]
-    computed = assess_sdtm(folder, *(() if parameters is None else (parameters,)), compare=False)
+    computed = assess_rows(
+        rows_of("tu.csv", TU, tu),
+        rows_of("tr.csv", TR, tr),
+        None,
+        *(() if parameters is None else (parameters,)),
+    )
     rs = [
         [row.get(c, "") for c in RS_COLUMNS]
         for row in computed.rs_rows
         if row["USUBJID"] not in without_baseline
     ]
-    written.append(_write(folder / "rs.csv", RS_COLUMNS, rs))
-    return written
+    return {"dm": (DM, dm), "tu": (TU, tu), "tr": (TR, tr), "rs": (RS_COLUMNS, rs)}
 
 
 def _write(path: Path, header: tuple[str, ...], rows: list[list[Any]]) -> Path:

@@ -13,29 +13,25 @@ the values they were made with. Closing with unsaved edits asks Save / Discard /
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
     QGridLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from tace_planner.domain.followup_ranges import FILE_SPECS, PRESET_SPECS, followup_problems
 from tace_planner.domain.schedule import PRESET_PREFIX
+from tace_planner.ui.dialogs.versioned_file_dialog import VersionedFileDialog
 from tace_planner.ui.errors import message_for
 
 INVALID_STYLE = "background: #fde0e0; color: #b00020; border: 1px solid #b00020;"
-UnsavedChoice = Literal["save", "discard", "cancel"]
 Editor = QLineEdit | QComboBox
 
 
@@ -306,7 +302,7 @@ class FollowupScheduleForm(QWidget):
         return data
 
 
-class FollowupParametersDialog(QDialog):
+class FollowupParametersDialog(VersionedFileDialog):
     """The follow-up schedule parameters as a form; saves a new version through the service.
 
     Parameters
@@ -320,28 +316,20 @@ class FollowupParametersDialog(QDialog):
         self.setWindowTitle("Follow-up schedule parameters")
         self.resize(1180, 560)
         self._followups = followups
-        self._loaded_text = ""
         self.origin_label = QLabel()
         self.origin_label.setObjectName("origin_label")
         self.origin_label.setWordWrap(True)
         self.form = FollowupScheduleForm()
-        self.status_label = QLabel("")
-        self.status_label.setObjectName("status_label")
-        self.status_label.setWordWrap(True)
-        self.save_button = QPushButton("Save")
-        self.save_button.clicked.connect(self.save)
-        close = QPushButton("Close")
-        close.clicked.connect(self.reject)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.save_button)
-        buttons.addStretch(1)
-        buttons.addWidget(close)
+        buttons = self._status_and_buttons()
         layout = QVBoxLayout(self)
         layout.addWidget(self.origin_label)
         layout.addWidget(self.form, stretch=1)
         layout.addWidget(self.status_label)
         layout.addLayout(buttons)
         self._load()
+
+    def _unsaved_title(self) -> str:
+        return "Follow-up schedule parameters"
 
     def _load(self) -> None:
         origin, text = self._followups.parameter_file_text()
@@ -354,37 +342,25 @@ class FollowupParametersDialog(QDialog):
             "are exact, months are calendar months (the month's last day when shorter)."
         )
         self.form.load(data)
-        for editor in self.form.editors.values():
-            signal = (
-                editor.currentIndexChanged if isinstance(editor, QComboBox) else editor.textChanged
+        self._watch(
+            (
+                *self.form.editors.values(),
+                *self.form.source_edits.values(),
+                *self.form.label_edits.values(),
             )
-            signal.connect(self._on_edited)
-        for edit in (*self.form.source_edits.values(), *self.form.label_edits.values()):
-            edit.textChanged.connect(self._on_edited)
+        )
         self._loaded_text = self._current_text()
         self._say("Each value carries its source: a publication, or “institutional default”.")
 
     def _current_text(self) -> str:
         return json.dumps(self.form.to_data(), sort_keys=True)
 
-    def is_dirty(self) -> bool:
-        """True when something was edited and not saved."""
-        return self._current_text() != self._loaded_text
-
-    def _on_edited(self) -> None:
-        problems = self.form.check()
-        if problems:
-            self._say(problems[0][1], error=True)
-        else:
-            self._say("Unsaved changes." if self.is_dirty() else "")
-
-    def _say(self, text: str, *, error: bool = False) -> None:
-        self.status_label.setText(text)
-        self.status_label.setStyleSheet("color: #b00020; font-weight: bold" if error else "")
+    def _problems(self) -> list[tuple[str, str]]:
+        return list(self.form.check())
 
     def save(self) -> bool:
         """Check the entries and save them as the institution's file; say what happened."""
-        problems = self.form.check()
+        problems = self._problems()
         if problems:
             self._say(f"Not saved: {problems[0][1]}", error=True)
             return False
@@ -395,34 +371,9 @@ class FollowupParametersDialog(QDialog):
             return False
         self._load()
         version = json.loads(self._followups.parameter_file_text()[1]).get("version")
-        if path is None:
-            self._say(f"Nothing changed, nothing saved: version {version} stays in use.")
-        else:
-            self._say(
-                f"Saved as version {version} ({path}); new schedules use these values, "
-                "schedules already laid out keep theirs."
-            )
-        return True
-
-    def ask_unsaved(self) -> UnsavedChoice:
-        """Ask what to do with unsaved edits (tests replace this to avoid a modal box)."""
-        answer = QMessageBox.question(
-            self,
-            "Unsaved changes",
-            "Follow-up schedule parameters: there are unsaved changes. Save them?",
-            QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel,
-            QMessageBox.Save,
+        self._said_saved(
+            path,
+            version,
+            "new schedules use these values, schedules already laid out keep theirs.",
         )
-        if answer == QMessageBox.Save:
-            return "save"
-        if answer == QMessageBox.Discard:
-            return "discard"
-        return "cancel"
-
-    def reject(self) -> None:
-        """Close (Close button, Escape, window close); ask first when edits are unsaved."""
-        if self.is_dirty():
-            choice = self.ask_unsaved()
-            if choice == "cancel" or (choice == "save" and not self.save()):
-                return
-        super().reject()
+        return True

@@ -12,20 +12,17 @@ assigns it), and closing with unsaved edits asks Save / Discard / Cancel.
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPlainTextEdit,
-    QPushButton,
     QScrollArea,
     QStackedWidget,
     QVBoxLayout,
@@ -40,6 +37,7 @@ from tace_planner.domain.planning_ranges import (
     catalogue_problems,
     planning_problems,
 )
+from tace_planner.ui.dialogs.versioned_file_dialog import VersionedFileDialog
 from tace_planner.ui.errors import message_for
 
 KINDS = {
@@ -49,7 +47,6 @@ KINDS = {
 }
 FILE_KIND = {"planning": "planning", "catalogue": "catalogue", "catalogue_text": "catalogue"}
 INVALID_STYLE = "background: #fde0e0; color: #b00020; border: 1px solid #b00020;"
-UnsavedChoice = Literal["save", "discard", "cancel"]
 
 
 def _format(value: Any) -> str:
@@ -353,7 +350,7 @@ class CatalogueForm(QWidget):
         return json.loads(json.dumps(self._work))
 
 
-class ParametersDialog(QDialog):
+class ParametersDialog(VersionedFileDialog):
     """The planning parameters as a form, and the bead catalogue as JSON; saves edits.
 
     Saving goes through ``PlanningService.save_institution_file``, which checks
@@ -377,22 +374,14 @@ class ParametersDialog(QDialog):
         self.origin_label.setObjectName("origin_label")
         products = [(p.code, p.name) for p in _catalogue_or_packaged(planning).products]
         self.form = PlanningForm(products)
-        for editor in self.form.value_edits.values():
-            signal = (
-                editor.currentIndexChanged if isinstance(editor, QComboBox) else editor.textChanged
-            )
-            signal.connect(self._on_edited)
-        for source in self.form.source_edits.values():
-            source.textChanged.connect(self._on_edited)
+        self._watch((*self.form.value_edits.values(), *self.form.source_edits.values()))
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.form)
         self.catalogue_form = CatalogueForm()
-        for edit in (
-            *self.catalogue_form.value_edits.values(),
-            *self.catalogue_form.source_edits.values(),
-        ):
-            edit.textChanged.connect(self._on_edited)
+        self._watch(
+            (*self.catalogue_form.value_edits.values(), *self.catalogue_form.source_edits.values())
+        )
         self.editor = QPlainTextEdit()
         self.editor.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
         self.editor.textChanged.connect(self._on_edited)
@@ -400,17 +389,7 @@ class ParametersDialog(QDialog):
         self.stack.addWidget(scroll)
         self.stack.addWidget(self.catalogue_form)
         self.stack.addWidget(self.editor)
-        self.status_label = QLabel("")
-        self.status_label.setObjectName("status_label")
-        self.status_label.setWordWrap(True)
-        self.save_button = QPushButton("Save")
-        self.save_button.clicked.connect(self.save)
-        close = QPushButton("Close")
-        close.clicked.connect(self.reject)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.save_button)
-        buttons.addStretch(1)
-        buttons.addWidget(close)
+        buttons = self._status_and_buttons()
         layout = QVBoxLayout(self)
         layout.addWidget(self.kind_box)
         layout.addWidget(self.origin_label)
@@ -457,22 +436,12 @@ class ParametersDialog(QDialog):
     def _active_form(self) -> PlanningForm | CatalogueForm | None:
         return {"planning": self.form, "catalogue": self.catalogue_form}.get(self._kind)
 
-    def is_dirty(self) -> bool:
-        """True when something was edited and not saved."""
-        return self._current_text() != self._loaded_text
-
-    def _on_edited(self) -> None:
+    def _problems(self) -> list[tuple[str, str]]:
         form = self._active_form()
-        if form is not None:
-            problems = form.check()
-            if problems:
-                self._say(problems[0][1], error=True)
-            else:
-                self._say("Unsaved changes." if self.is_dirty() else "")
+        return [] if form is None else list(form.check())
 
-    def _say(self, text: str, *, error: bool = False) -> None:
-        self.status_label.setText(text)
-        self.status_label.setStyleSheet("color: #b00020; font-weight: bold" if error else "")
+    def _unsaved_title(self) -> str:
+        return KINDS[self._kind]
 
     def _on_kind_box_changed(self) -> None:
         kind = str(self.kind_box.currentData())
@@ -492,7 +461,7 @@ class ParametersDialog(QDialog):
         """Check the entries and save them as the institution's file; say what happened."""
         form = self._active_form()
         if form is not None:
-            problems = form.check()
+            problems = self._problems()
             if problems:
                 self._say(f"Not saved: {problems[0][1]}", error=True)
                 return False
@@ -511,40 +480,5 @@ class ParametersDialog(QDialog):
         self._load()
         text = self._planning.parameter_file_text(FILE_KIND[self._kind])[1]
         version = json.loads(text).get("version")
-        if path is None:
-            self._say(f"Nothing changed, nothing saved: version {version} stays in use.")
-        else:
-            self._say(f"Saved as version {version} ({path}); new plans use these values.")
+        self._said_saved(path, version, "new plans use these values.")
         return True
-
-    def ask_unsaved(self) -> UnsavedChoice:
-        """Ask what to do with unsaved edits (tests replace this to avoid a modal box)."""
-        answer = QMessageBox.question(
-            self,
-            "Unsaved changes",
-            f"{KINDS[self._kind]}: there are unsaved changes. Save them?",
-            QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel,
-            QMessageBox.Save,
-        )
-        if answer == QMessageBox.Save:
-            return "save"
-        if answer == QMessageBox.Discard:
-            return "discard"
-        return "cancel"
-
-    def _resolve_unsaved(self) -> bool:
-        """True when the edits are saved or discarded, False to stay (Cancel or a refusal)."""
-        if not self.is_dirty():
-            return True
-        choice = self.ask_unsaved()
-        if choice == "cancel":
-            return False
-        if choice == "save":
-            return self.save()
-        self._load()  # discard: back to the file in use
-        return True
-
-    def reject(self) -> None:
-        """Close (Close button, Escape, window close); ask first when edits are unsaved."""
-        if self._resolve_unsaved():
-            super().reject()

@@ -2,23 +2,28 @@
 
 Each cell is the category stored by ``assess`` (the current one; a re-assessment
 supersedes the older, which stays in the audit trail); its tooltip gives the rule that
-decided, who assessed and when, and the parameter version. *Assess* asks the page to
-assess the chosen follow-up again. The panel computes nothing: it shows
-:class:`~tace_planner.services.assessment_records.StoredAssessment` items.
+decided. The chosen cell's whole reasoning — each part (target, non-target, new lesions,
+overall, best overall response) with its inputs, thresholds, formula and sources, who
+assessed and when, and the parameter version — reads in the pane below the table.
+*Assess* asks the page to assess the chosen follow-up again. The panel computes nothing:
+it shows :class:`~tace_planner.services.assessment_records.StoredAssessment` items.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import html
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -35,6 +40,61 @@ VALIDATION_NOTE = (
     "Semin Liver Dis 2010; Bruix et al., J Hepatol 2001), Choi for gastrointestinal stromal "
     "tumours (Choi et al., J Clin Oncol 2007): for liver metastases they are extrapolations."
 )
+PARTS = (
+    ("overall", "Overall response"),
+    ("target", "Target lesions"),
+    ("non_target", "Non-target lesions"),
+    ("new_lesion_rule", "New lesions"),
+    ("best_overall", "Best overall response so far"),
+)
+"""The parts of a composite criterion's stored explanation, in reading order."""
+
+
+def explanation_html(item: Any) -> str:
+    """The stored reasoning of one criterion at one timepoint as HTML (module notes)."""
+    data = item.explanation if isinstance(item.explanation, Mapping) else {}
+    parts = [(title, data[key]) for key, title in PARTS if isinstance(data.get(key), Mapping)]
+    if not parts and data:
+        parts = [(str(data.get("criterion") or item.criterion), data)]
+    title = dict(COLUMNS).get(item.criterion, item.criterion)
+    blocks = [f"<h3>{html.escape(title)} at {html.escape(item.timepoint)}: "
+              f"{html.escape(item.category)}</h3>"]  # fmt: skip
+    for name, verdict in parts:
+        blocks.append(_verdict_html(name, verdict))
+    if not parts:
+        blocks.append(f"<p>{html.escape(item.rule or 'No reasoning was stored.')}</p>")
+    validated = next((v.get("validated_for") for _, v in parts if v.get("validated_for")), "")
+    if validated:
+        blocks.append(f"<p><i>Validated for {html.escape(str(validated))}.</i></p>")
+    blocks.append(
+        f"<p style='color:#555555'>Assessed by {html.escape(item.created_by or 'unknown')} on "
+        f"{item.created_at:%Y-%m-%d %H:%M} UTC with response parameters version "
+        f"{html.escape(str(item.parameters_version))}.</p>"
+    )
+    return "".join(blocks)
+
+
+def _verdict_html(name: str, verdict: Mapping[str, Any]) -> str:
+    category, rule = str(verdict.get("category", "")), str(verdict.get("rule", ""))
+    text = [f"<h4>{html.escape(name)}: {html.escape(category)}</h4>"]
+    if rule:
+        text.append(f"<p>Decided by: {html.escape(rule)}.</p>")
+    explanation = verdict.get("explanation")
+    if isinstance(explanation, Mapping):
+        if explanation.get("formula"):
+            text.append(f"<p>Rule: {html.escape(str(explanation['formula']))}</p>")
+        inputs = explanation.get("inputs")
+        if isinstance(inputs, Mapping) and inputs:
+            rows = "".join(
+                f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
+                for k, v in inputs.items()
+            )
+            text.append(f"<table cellspacing='0' cellpadding='2'>{rows}</table>")
+        sources = _top_level_parts(str(explanation.get("source") or ""))
+        if sources:
+            items = "".join(f"<li>{html.escape(s)}</li>" for s in dict.fromkeys(sources))
+            text.append(f"<p>Sources:</p><ul>{items}</ul>")
+    return "".join(text)
 
 
 class ResponseTable(QWidget):
@@ -47,6 +107,11 @@ class ResponseTable(QWidget):
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels([title for _, title in COLUMNS])
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        self.table.currentCellChanged.connect(self._show_details)
+        self.details = QTextBrowser()
+        self.details.setOpenLinks(False)
+        self.details.setPlaceholderText("Choose a cell to read how its response was decided.")
         self.assess_button = QPushButton("Assess the chosen follow-up")
         self.assess_button.setToolTip(
             "Computes every criterion and stores it; an earlier assessment of that follow-up "
@@ -63,9 +128,16 @@ class ResponseTable(QWidget):
         bar.addWidget(self.note, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
-        layout.addWidget(self.table, 1)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.table)
+        split.addWidget(self.details)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 2)
+        split.setChildrenCollapsible(False)
+        layout.addWidget(split, 1)
         layout.addWidget(validation)
         self._cells: dict[tuple[str, str], str] = {}
+        self._items: dict[tuple[int, int], Any] = {}
         self.problem = ""
         """Why no assessment can be shown (e.g. a broken parameter file); "" when none."""
 
@@ -73,6 +145,8 @@ class ResponseTable(QWidget):
         """Show the current stored assessments (ordered by imaging date, as given)."""
         rows = list(dict.fromkeys(item.timepoint for item in stored))
         self._cells = {}
+        self._items = {}
+        self.details.clear()
         self.table.setRowCount(len(rows))
         self.table.setVerticalHeaderLabels(rows)
         keys = [key for key, _ in COLUMNS]
@@ -88,18 +162,42 @@ class ResponseTable(QWidget):
                 f"{item.created_at:%Y-%m-%d %H:%M} UTC, parameters version "
                 f"{item.parameters_version}"
             )
-            self.table.setItem(rows.index(item.timepoint), keys.index(item.criterion), cell)
+            place = (rows.index(item.timepoint), keys.index(item.criterion))
+            self.table.setItem(*place, cell)
             self._cells[(item.timepoint, item.criterion)] = item.category
+            self._items[place] = item
         self.table.resizeColumnsToContents()
+        if rows:  # the newest timepoint's RECIST 1.1 reads at once
+            self.table.setCurrentCell(len(rows) - 1, 0)
+            self._show_details(len(rows) - 1, 0)
         self.note.setText(
             self.problem
             or (
-                f"Stored responses at {len(rows)} timepoint(s); hover a cell for the rule."
+                f"Stored responses at {len(rows)} timepoint(s); choose a cell for its reasoning."
                 if rows
                 else "No stored assessment yet: choose a follow-up and assess it."
             )
         )
 
+    def _show_details(self, row: int, column: int, *_: int) -> None:
+        item = self._items.get((row, column))
+        if item is None:
+            self.details.setPlainText("No stored response here." if row >= 0 else "")
+            return
+        self.details.setHtml(explanation_html(item))
+
     def category(self, timepoint: str, criterion: str) -> str:
         """The category shown for ``criterion`` at ``timepoint`` ("" when none)."""
         return self._cells.get((timepoint, criterion), "")
+
+
+def _top_level_parts(text: str) -> list[str]:
+    """``text`` split at "; " outside parentheses (a citation keeps its own "; ")."""
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == ";" and depth == 0:
+            parts.append(text[start:index].strip())
+            start = index + 1
+    parts.append(text[start:].strip())
+    return [part for part in parts if part]

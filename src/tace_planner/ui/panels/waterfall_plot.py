@@ -39,7 +39,10 @@ class WaterfallPlot(QWidget):
         self.plot = pg.PlotWidget(background="w")
         self.plot.setLabel("bottom", "Cases, sorted by their change")
         # bottom left: bars are sorted from the largest change, so that corner stays empty
-        self.plot.addLegend(offset=(10, -10), brush=(255, 255, 255, 230), pen="#bbbbbb")
+        self.legend = self.plot.addLegend(
+            offset=(10, -10), brush=(255, 255, 255, 230), pen="#bbbbbb"
+        )
+        self.legend.setVisible(False)  # an empty legend would show as a blank box
         self.note = QLabel("")
         self.note.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -47,6 +50,13 @@ class WaterfallPlot(QWidget):
         layout.addWidget(self.note)
         self.order: list[str] = []
         self.heights: list[float] = []
+
+    def clear(self) -> None:
+        """No bars, no legend, no note."""
+        self.plot.clear()
+        self.legend.setVisible(False)
+        self.order, self.heights = [], []
+        self.note.setText("")
 
     def show_changes(
         self,
@@ -69,6 +79,7 @@ class WaterfallPlot(QWidget):
                 brush=_COLOURS[n % len(_COLOURS)], name=name or "cases",
             )  # fmt: skip
             self.plot.addItem(bars)
+        self.legend.setVisible(bool(names))
         for value, text in GUIDES[measure]:
             self.plot.addItem(
                 pg.InfiniteLine(
