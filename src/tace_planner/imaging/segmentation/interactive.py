@@ -545,7 +545,7 @@ class InteractiveContour:
             # partial volume of the edge, not a third tissue: it keeps its ratio.
             # (Marked "other" when three spreads from both, the blurred edge scored
             # against the focus from where it left the focus's level: a 10 mm focus
-            # 50 HU from the liver on a clean image lost a third of its volume.) Not
+            # 50 HU from the liver on a clean image lost 31 % of its volume.) Not
             # for a necrotic core (further from the liver; its blur into the viable
             # tissue around it passes the same values) nor with a layer joined.
             low, high = sorted((level, model.background[0]))
