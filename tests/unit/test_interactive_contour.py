@@ -431,3 +431,24 @@ def test_a_click_on_plain_parenchyma_stays_bounded() -> None:
     mask = contour.click((shape[0] // 2, 12, 12))
     volume_ml = float(mask.sum()) * float(np.prod(SPACING_MM)) / 1000.0
     assert volume_ml <= 4.0 / 3.0 * np.pi * 36.0**3 / 1000.0
+
+
+def test_a_texture_step_in_plain_parenchyma_is_not_taken_for_a_focus() -> None:
+    """A click on plain liver whose pooled profile shows a texture step as strong as a
+    faint focus's: the steps at control points around it in the liver are as strong, so
+    the small contour is kept (without the liver contour the step cannot be compared)."""
+    from tace_planner.imaging.phantom_realistic_liver import make_liver_phantom
+
+    phantom = make_liver_phantom(0)
+    click = (25, 86, 76)  # 25+ mm from every tumour, 15+ mm inside the liver
+    for masks in phantom.tumour_masks.values():
+        assert not masks[click]
+    cm3 = float(np.prod(phantom.volume.spacing_mm)) / 1000.0
+    checked = InteractiveContour(phantom.volume, liver_mask=phantom.liver_mask)
+    mask = checked.click(click)
+    assert float(mask.sum()) * cm3 < 2.0
+    assert not any(m.startswith("Low contrast") for m in checked.messages)
+    unchecked = InteractiveContour(phantom.volume)
+    mask = unchecked.click(click)
+    assert any(m.startswith("Low contrast") for m in unchecked.messages)
+    assert float(mask.sum()) * cm3 > 10.0

@@ -89,6 +89,11 @@ PROFILE_MIN_MM = 5.0
 contour's: a smaller focus gains nothing from the profile)."""
 PROFILE_BAND = (0.75, 1.2)
 """The bounds of a ray, as fractions of the profile's edge, on a low-contrast focus."""
+CONTROL_COUNT = 8
+"""Control points in the parenchyma a low-contrast step is compared with."""
+CONTROL_RAYS = 200
+CONTROL_DISTANCE_MM = 20.0
+"""Controls lie this far beyond the candidate focus's largest radius."""
 COLLAPSED_MM = 3.0
 """A first contour this small (typical radius) is checked against the pooled profile."""
 PROFILE_MAX_MM = 30.0
@@ -393,6 +398,8 @@ class InteractiveContour:
         inner, outer, edge_mm, scatter = fit
         if abs(inner - outer) < max(PROFILE_MIN_HU, PROFILE_SCATTERS * scatter):
             return
+        if not self._stands_out(star, abs(inner - outer) / max(scatter, 1e-6), edge_mm):
+            return
         before = (copy.deepcopy(model), star.radius.copy(), star.low.copy(), star.high.copy())
         self._model = IntensityModel([(inner, math.inf)], [outer], model.spread_hu)
         # The profile's edge bounds every ray (a texture blob or a vessel on one ray
@@ -413,6 +420,51 @@ class InteractiveContour:
             "was fitted from the average intensity around the click; check it and add "
             "include or exclude clicks."
         )
+
+    def _stands_out(self, star: Star, strength: float, edge_mm: float) -> bool:
+        """True unless the parenchyma around the click shows as strong a profile step.
+
+        Liver texture (15-29 HU SD on contrast CT, correlated over millimetres) makes
+        steps of a few HU in any pooled profile: a click on plain parenchyma finds one
+        too. The same fit is run at :data:`CONTROL_COUNT` control points in the liver
+        around the click (beyond the candidate focus, whose samples are left out of
+        their profiles); the click's step must be stronger than every one of theirs
+        (a rank test: by chance one time in ``CONTROL_COUNT + 1``). Without a liver
+        contour, or with fewer than half the controls inside it, nothing can be
+        compared and the step is kept.
+        """
+        if self.liver_mask is None:
+            return True
+        spacing = np.asarray(self.spacing_mm, dtype=float)
+        distance = CONTROL_DISTANCE_MM + PROFILE_BAND[1] * edge_mm
+        shape = np.asarray(self.liver_mask.shape)
+        strengths = []
+        for angle in np.linspace(0.0, 2.0 * math.pi, CONTROL_COUNT, endpoint=False):
+            offset_mm = np.array([0.0, math.sin(angle), math.cos(angle)]) * distance
+            centre = star.center + offset_mm / spacing
+            index = tuple(round(v) for v in centre)
+            if not all(0 <= i < n for i, n in zip(index, shape, strict=True)):
+                continue
+            if not self.liver_mask[index]:
+                continue
+            control = self._sample(centre, FIRST_REACH_MM, CONTROL_RAYS)
+            values = control.values.copy()
+            points_mm = (control.center - star.center) * spacing
+            positions = (
+                points_mm[None, None, :] + control.dirs[:, None, :] * control.radii[None, :, None]
+            )
+            near = np.linalg.norm(positions, axis=2) < PROFILE_BAND[1] * edge_mm + 5.0
+            values[near | ~self._liver_along(control)] = np.nan
+            counted = np.isfinite(values).sum(axis=0) >= CONTROL_RAYS // 4
+            if counted.sum() < len(control.radii) // 2:
+                continue
+            profile = np.where(counted, np.nanmedian(np.where(counted, values, 0.0), axis=0), 0.0)
+            fit = _profile_step(control.radii[counted], profile[counted], control.reach_mm)
+            if fit is not None:
+                strengths.append(abs(fit[0] - fit[1]) / max(fit[3], 1e-6))
+        if len(strengths) < CONTROL_COUNT // 2:
+            return True
+        return strength > max(strengths)
 
     def _add_enclosing_layer(self, star: Star) -> bool:
         """A tissue that wraps the first edge, between it and the surroundings.
