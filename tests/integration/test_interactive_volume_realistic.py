@@ -21,7 +21,6 @@ NOT_YET_WITHIN_5_PERCENT = {
     # these yet; strict, so a lesion that comes within 5 % must be moved out of this list
     "hypo_25_noisy": -13.9,
     "hypo_15": +5.0,
-    "hypo_10_small": -11.7,
     "hyper_30": -5.7,
     "hyper_8": -6.2,
     "hypo_5": -17.5,

@@ -13,7 +13,13 @@ CVPR 2010, for star shapes around several seeds):
 * **first include** — the intensity model is fitted from the rays: the focus level at
   the click, the surrounding tissue as the intensity peak nearest to it beyond the
   edge (fat, lung, vessels and bone are a third class, "other", never focus), then
-  refitted once from the first edge.
+  refitted once from the first edge. When that model cannot place the edge (levels
+  closer than the spread, the click's tissue reading as the surroundings', or a
+  contour collapsed onto a blob of texture at the click), the levels and a typical
+  radius come from a change-point fit (Hinkley, Biometrika 1970) of the rays' median
+  radial profile: averaged over a shell around the click, the noise falls while a
+  3–10 HU mean step remains. The star is then solved with those levels, every ray
+  bounded to 0.75–1.2 times that radius until the clicks move the bounds.
 * **include** outside the contour — the surface must pass beyond the click: the rays
   around it get a lower bound shaped as a cone (the click's distance less the arc to
   it), and the click's tissue joins the focus model when it differs from it
@@ -78,6 +84,23 @@ NEW_CLASS_SPREADS = 2.5
 """How far beyond the focus and surrounding-tissue levels a clicked tissue is a class of its own."""
 FALLBACK_RADIUS_MM = 5.0
 """The first contour's radius when the image cannot place the focus's edge."""
+PROFILE_MIN_MM = 5.0
+"""The least radius a low-contrast focus's profile step is sought at (the small
+contour's: a smaller focus gains nothing from the profile)."""
+PROFILE_BAND = (0.75, 1.2)
+"""The bounds of a ray, as fractions of the profile's edge, on a low-contrast focus."""
+CONTROL_COUNT = 8
+"""Control points in the parenchyma a low-contrast step is compared with."""
+CONTROL_RAYS = 200
+CONTROL_DISTANCE_MM = 20.0
+"""Controls lie this far beyond the candidate focus's largest radius."""
+COLLAPSED_MM = 3.0
+"""A first contour this small (typical radius) is checked against the pooled profile."""
+PROFILE_MAX_MM = 30.0
+"""The largest such radius (a larger low-contrast focus needs clicks to be drawn)."""
+PROFILE_MIN_HU = 3.0
+PROFILE_SCATTERS = 3.0
+"""A profile step is a focus when it exceeds 3 HU and three times the profile's scatter."""
 MARGIN_SCORE = 1.0
 """How clearly a clicked tissue must score on its side after the click."""
 CONE_SLOPE = 0.5
@@ -170,7 +193,8 @@ class InteractiveContour:
     _layered: bool = False
     _halo_mm: float = 0.0
     """The blurred halo of a speck the first click landed on (see ``_fit_model``)."""
-    """A layer wrapping the first edge joined the focus (see ``_add_enclosing_layer``)."""
+    _pooled: bool = False
+    """The first model came from the rays' pooled profile (see ``_pooled_first``)."""
 
     @property
     def spacing_mm(self) -> tuple[float, float, float]:
@@ -319,11 +343,12 @@ class InteractiveContour:
                 star.solve(self._evidence(star), arc_mm=self._arc_mm())
             self._refit(star)
             star.solve(self._evidence(star), arc_mm=self._arc_mm())
-        if (
-            not self._model.separable
-            or self._looks_like_surroundings
-            or (star.radius >= star.reach_mm - 2.0).mean() > 0.3
-        ):
+        # Texture at the click can make its level read as the surroundings', on
+        # either side: the pooled profile of every ray decides then.
+        self._pooled = False
+        if self._no_edge(star) or float(np.median(star.radius)) < COLLAPSED_MM:
+            self._pooled_first(star)
+        if self._no_edge(star):
             # The image cannot place the edge: a small ball, for the clicks to shape.
             star.radius = np.minimum(star.radius, FALLBACK_RADIUS_MM)
             star.high[:] = FALLBACK_RADIUS_MM
@@ -333,13 +358,113 @@ class InteractiveContour:
                     "was drawn; add include clicks where the focus extends."
                 )
         self._stars = [star]
-        if not self._model.separable:
+        if not (self._model.separable or self._pooled):
             self.messages.append(
                 f"The clicked tissue ({self._model.focus[0][0]:.0f} HU) is hard to tell from "
                 f"its surroundings ({self._model.background[0]:.0f} ± "
                 f"{self._model.spread_hu:.0f} HU): check the contour and add include or "
                 "exclude clicks."
             )
+
+    def _no_edge(self, star: Star) -> bool:
+        """True when the image cannot place the first edge (the small contour is drawn)."""
+        assert self._model is not None
+        return (
+            not (self._model.separable or self._pooled)
+            or self._looks_like_surroundings
+            or bool((star.radius >= star.reach_mm - 2.0).mean() > 0.3)
+        )
+
+    def _pooled_first(self, star: Star) -> None:
+        """Refit a model the click's neighbourhood could not separate from the whole focus.
+
+        A focus 3–10 HU from the parenchyma under 5–20 HU of noise and texture: the
+        level within 4 mm of the click is off by the texture there, and no sample can
+        be told apart. The rays' median profile (the median over some 800 rays at each
+        radius, an average over a shell around the click) keeps the focus's mean step
+        while the noise falls with the shell's area: a two-segment fit of that profile
+        (the change point of Hinkley, Biometrika 1970) gives the focus's level inside,
+        the parenchyma's beyond, and a typical radius. When that step stands out of
+        the profile's own scatter, the star is solved with those levels and the
+        widest pooling; the result is kept if its typical radius agrees with the
+        profile's (a click on plain parenchyma finds no such step, or one the rays do
+        not confirm, and keeps the small contour).
+        """
+        model = self._model
+        assert model is not None
+        fit = _profile_step(star.radii, np.median(star.values, axis=0), star.reach_mm)
+        if fit is None:
+            return
+        inner, outer, edge_mm, scatter = fit
+        if abs(inner - outer) < max(PROFILE_MIN_HU, PROFILE_SCATTERS * scatter):
+            return
+        if not self._stands_out(star, abs(inner - outer) / max(scatter, 1e-6), edge_mm):
+            return
+        before = (copy.deepcopy(model), star.radius.copy(), star.low.copy(), star.high.copy())
+        self._model = IntensityModel([(inner, math.inf)], [outer], model.spread_hu)
+        # The profile's edge bounds every ray (a texture blob or a vessel on one ray
+        # cannot take it far from the focus's typical radius); clicks move the bounds.
+        star.low[:] = np.maximum(star.low, PROFILE_BAND[0] * edge_mm)
+        star.high[:] = np.minimum(star.high, PROFILE_BAND[1] * edge_mm)
+        star.solve(self._evidence(star), arc_mm=MAX_ARC_MM)
+        star.low[:] = before[2]
+        typical = float(np.median(star.radius))
+        if not 0.75 * edge_mm <= typical <= 1.33 * edge_mm:
+            self._model, star.radius, star.low, star.high = before
+            return
+        self._pooled = True
+        # The step is the focus's: the clicked tissue was a blob of texture at its level.
+        self._looks_like_surroundings = False
+        self.messages.append(
+            f"Low contrast ({inner:.0f} HU against {outer:.0f} HU around it): the contour "
+            "was fitted from the average intensity around the click; check it and add "
+            "include or exclude clicks."
+        )
+
+    def _stands_out(self, star: Star, strength: float, edge_mm: float) -> bool:
+        """True unless the parenchyma around the click shows as strong a profile step.
+
+        Liver texture (15-29 HU SD on contrast CT, correlated over millimetres) makes
+        steps of a few HU in any pooled profile: a click on plain parenchyma finds one
+        too. The same fit is run at :data:`CONTROL_COUNT` control points in the liver
+        around the click (beyond the candidate focus, whose samples are left out of
+        their profiles); the click's step must be stronger than every one of theirs
+        (a rank test: by chance one time in ``CONTROL_COUNT + 1``). Without a liver
+        contour, or with fewer than half the controls inside it, nothing can be
+        compared and the step is kept.
+        """
+        if self.liver_mask is None:
+            return True
+        spacing = np.asarray(self.spacing_mm, dtype=float)
+        distance = CONTROL_DISTANCE_MM + PROFILE_BAND[1] * edge_mm
+        shape = np.asarray(self.liver_mask.shape)
+        strengths = []
+        for angle in np.linspace(0.0, 2.0 * math.pi, CONTROL_COUNT, endpoint=False):
+            offset_mm = np.array([0.0, math.sin(angle), math.cos(angle)]) * distance
+            centre = star.center + offset_mm / spacing
+            index = tuple(round(v) for v in centre)
+            if not all(0 <= i < n for i, n in zip(index, shape, strict=True)):
+                continue
+            if not self.liver_mask[index]:
+                continue
+            control = self._sample(centre, FIRST_REACH_MM, CONTROL_RAYS)
+            values = control.values.copy()
+            points_mm = (control.center - star.center) * spacing
+            positions = (
+                points_mm[None, None, :] + control.dirs[:, None, :] * control.radii[None, :, None]
+            )
+            near = np.linalg.norm(positions, axis=2) < PROFILE_BAND[1] * edge_mm + 5.0
+            values[near | ~self._liver_along(control)] = np.nan
+            counted = np.isfinite(values).sum(axis=0) >= CONTROL_RAYS // 4
+            if counted.sum() < len(control.radii) // 2:
+                continue
+            profile = np.where(counted, np.nanmedian(np.where(counted, values, 0.0), axis=0), 0.0)
+            fit = _profile_step(control.radii[counted], profile[counted], control.reach_mm)
+            if fit is not None:
+                strengths.append(abs(fit[0] - fit[1]) / max(fit[3], 1e-6))
+        if len(strengths) < CONTROL_COUNT // 2:
+            return True
+        return strength > max(strengths)
 
     def _add_enclosing_layer(self, star: Star) -> bool:
         """A tissue that wraps the first edge, between it and the surroundings.
@@ -592,7 +717,11 @@ class InteractiveContour:
         main = self._stars[0]
         value = self._value_at(point)
         self._reconsider_background(value, self._stars[0].polar(np.asarray(point))[0])
-        added = self._model.new_class(value)
+        # On a focus whose model came from the pooled profile, levels a few HU apart
+        # under a larger texture, a clicked blob of texture reaches 2.5 spreads: the
+        # click then acts locally (its cone and shift), never as a class of its own
+        # that lets every ray grow (lesion battery, hypo_5 seed 1: Dice −0.074).
+        added = self._model.new_class(value) and not self._pooled
         distance, direction = main.polar(np.asarray(point))
         if added:
             self._model.focus.append((value, 1.3 * distance + 5.0))
@@ -645,6 +774,10 @@ class InteractiveContour:
         assert model is not None
         sd = model.spread_hu
         if model.focus_like(value) or abs(value - model.background[0]) > 1.5 * sd:
+            return
+        if self._pooled:
+            # Levels a few HU apart under a larger texture: the click's tissue is
+            # focus-like and surroundings-like at once; the click acts locally.
             return
         others = [p for p in self._peaks if abs(p - value) > 2.0 * sd and abs(p - value) <= 60.0]
         if not others:
@@ -851,6 +984,47 @@ def _exploded(star: Star, before: np.ndarray, click_mm: float = 0.0) -> bool:
     grown = typical > 3.0 * max(previous, 3.0)
     past_click = click_mm > 0 and typical > max(1.5 * click_mm, previous + 2.0)
     return bool(ends or grown or past_click)
+
+
+def _profile_step(
+    radii: np.ndarray, profile: np.ndarray, reach_mm: float
+) -> tuple[float, float, float, float] | None:
+    """Two-segment fit of a radial profile: (inner level, outer level, edge mm, scatter).
+
+    The change point minimises the squared residuals of a step, each radius weighted
+    by the shell's area (r: the rays' samples thin out as 1/r² while the shell grows);
+    the inner segment is read from a third of the edge out, the outer one up to 12 mm
+    past the edge, beyond a 2 mm blurred band.
+    The scatter is the residuals' SD about the step, per radius.
+    """
+    weight = np.maximum(radii, STEP_MM)
+    best: tuple[float, float, float, float, float] | None = None
+    top = min(reach_mm - 14.0, PROFILE_MAX_MM)
+    for k in np.flatnonzero((radii >= PROFILE_MIN_MM) & (radii <= top)):
+        edge = float(radii[k])
+        # The inner level from a third of the edge out: the click may sit on a blob of
+        # texture a few mm across, which the shells nearest it are made of.
+        inner_band = (radii >= edge / 3.0) & (radii <= edge)
+        outer_band = (radii >= edge + 2.0) & (radii <= edge + 12.0)
+        inner = float(np.average(profile[inner_band], weights=weight[inner_band]))
+        outer = float(np.average(profile[outer_band], weights=weight[outer_band]))
+        window = inner_band | outer_band
+        fitted = np.where(inner_band, inner, outer)
+        residual = float(np.average((profile - fitted)[window] ** 2, weights=weight[window]))
+        scatter = math.sqrt(residual)
+        # The step's strength against its scatter (a t-like statistic): comparable
+        # across candidate edges, whose windows differ.
+        strength = abs(inner - outer) / max(scatter, 1e-6)
+        if best is None or strength > best[0]:
+            # The level returned skips the 2 mm inside the edge, as the outer one
+            # skips the 2 mm outside it: blurred, between both.
+            level_band = (radii >= edge / 3.0) & (radii <= edge - 2.0)
+            if level_band.any():
+                inner = float(np.average(profile[level_band], weights=weight[level_band]))
+            best = (strength, inner, outer, edge, scatter)
+    if best is None:
+        return None
+    return best[1], best[2], best[3], best[4]
 
 
 def _wraps(star: Star, band: BoolArray, level: float, background: float) -> bool:
