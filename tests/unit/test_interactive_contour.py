@@ -452,3 +452,20 @@ def test_a_texture_step_in_plain_parenchyma_is_not_taken_for_a_focus() -> None:
     mask = unchecked.click(click)
     assert any(m.startswith("Low contrast") for m in unchecked.messages)
     assert float(mask.sum()) * cm3 > 10.0
+
+
+def test_a_click_on_parenchyma_does_not_take_in_the_liver() -> None:
+    """A click on plain liver whose rays meet a darker structure (57 HU) took that for the
+    surroundings and the parenchyma for the focus: 1,103 cm³ of liver. With the liver
+    contour, tissue at the parenchyma's own level is the parenchyma: a small contour and
+    a message."""
+    from tace_planner.imaging.phantom_realistic_liver import make_liver_phantom
+
+    phantom = make_liver_phantom(0)
+    click = (45, 123, 54)
+    assert not any(mask[click] for mask in phantom.tumour_masks.values())
+    contour = InteractiveContour(phantom.volume, liver_mask=phantom.liver_mask)
+    mask = contour.click(click)
+    cm3 = float(mask.sum()) * float(np.prod(phantom.volume.spacing_mm)) / 1000.0
+    assert cm3 < 2.0
+    assert any("looks like the tissue around it" in m for m in contour.messages)

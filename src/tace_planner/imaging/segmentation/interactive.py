@@ -94,6 +94,9 @@ CONTROL_COUNT = 8
 CONTROL_RAYS = 200
 CONTROL_DISTANCE_MM = 20.0
 """Controls lie this far beyond the candidate focus's largest radius."""
+LIVER_LEVEL_SPREADS = 0.5
+"""A first click whose level lies within this many spreads of the parenchyma's level
+(median inside the liver contour) is taken for parenchyma (see ``_fit_model``)."""
 COLLAPSED_MM = 3.0
 """A first contour this small (typical radius) is checked against the pooled profile."""
 PROFILE_MAX_MM = 30.0
@@ -190,6 +193,7 @@ class InteractiveContour:
     _painted: list[tuple[slice, ...]] = field(default_factory=list)
     _peaks: list[float] = field(default_factory=list)
     _looks_like_surroundings: bool = False
+    _parenchyma_hu: float | None = None
     _layered: bool = False
     _halo_mm: float = 0.0
     """The blurred halo of a speck the first click landed on (see ``_fit_model``)."""
@@ -597,8 +601,23 @@ class InteractiveContour:
         self._looks_like_surroundings = len(candidates) < len(peaks) and (
             abs(background - level) > 60.0
         )
+        # With a liver contour the parenchyma's own level is known: a click on tissue at
+        # that level is the parenchyma, whatever edge its rays meet (a vessel, the
+        # gallbladder), and a contour grown from it would take in the liver around it.
+        if self.liver_mask is not None and speck is None:
+            parenchyma = self._liver_level()
+            if parenchyma is not None and abs(level - parenchyma) < LIVER_LEVEL_SPREADS * spread:
+                self._looks_like_surroundings = True
         focus = [(level, math.inf)] + ([speck] if speck is not None else [])
         return IntensityModel(focus, [background], spread)
+
+    def _liver_level(self) -> float | None:
+        """The parenchyma's level: the median HU inside the liver contour (cached)."""
+        if self._parenchyma_hu is None and self.liver_mask is not None:
+            inside = self.volume.voxels[self.liver_mask]
+            if inside.size:
+                self._parenchyma_hu = float(np.median(inside[:: max(1, inside.size // 200_000)]))
+        return self._parenchyma_hu
 
     def _refit(self, star: Star) -> None:
         """Refit the surrounding tissue from just outside the edge, the focus from inside."""
