@@ -28,10 +28,9 @@ from PySide6.QtWidgets import (
 
 from tace_planner.domain.followup_ranges import FILE_SPECS, PRESET_SPECS, followup_problems
 from tace_planner.domain.schedule import PRESET_PREFIX
-from tace_planner.ui.dialogs.versioned_file_dialog import VersionedFileDialog
+from tace_planner.ui.dialogs.versioned_file_dialog import VersionedFileDialog, mark_invalid
 from tace_planner.ui.errors import message_for
 
-INVALID_STYLE = "background: #fde0e0; color: #b00020; border: 1px solid #b00020;"
 Editor = QLineEdit | QComboBox
 
 
@@ -272,14 +271,7 @@ class FollowupScheduleForm(QWidget):
     def check(self) -> list[tuple[str, str]]:
         """Colour every value that cannot be saved red; return the problems."""
         problems = self.problems()
-        by_key: dict[str, str] = {}
-        for key, message in problems:
-            by_key.setdefault(key, message)
-        for key, editor in self.editors.items():
-            message = by_key.get(key)
-            editor.setStyleSheet(INVALID_STYLE if message else "")
-            editor.setToolTip(message or "")
-            editor.setProperty("invalid", bool(message))
+        mark_invalid(self.editors, problems)
         return problems
 
     def is_invalid(self, key: str) -> bool:

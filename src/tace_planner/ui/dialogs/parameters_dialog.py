@@ -37,7 +37,10 @@ from tace_planner.domain.planning_ranges import (
     catalogue_problems,
     planning_problems,
 )
-from tace_planner.ui.dialogs.versioned_file_dialog import VersionedFileDialog
+from tace_planner.ui.dialogs.versioned_file_dialog import (
+    VersionedFileDialog,
+    mark_invalid,
+)
 from tace_planner.ui.errors import message_for
 
 KINDS = {
@@ -46,7 +49,6 @@ KINDS = {
     "catalogue_text": "Bead catalogue (all fields, text)",
 }
 FILE_KIND = {"planning": "planning", "catalogue": "catalogue", "catalogue_text": "catalogue"}
-INVALID_STYLE = "background: #fde0e0; color: #b00020; border: 1px solid #b00020;"
 
 
 def _format(value: Any) -> str:
@@ -165,14 +167,7 @@ class PlanningForm(QWidget):
     def check(self) -> list[tuple[str, str]]:
         """Colour every value outside its range (or unreadable) red; return the problems."""
         problems = self.problems()
-        by_name: dict[str, str] = {}
-        for name, message in problems:
-            by_name.setdefault(name, message)
-        for name, editor in self.value_edits.items():
-            message = by_name.get(name)
-            editor.setStyleSheet(INVALID_STYLE if message else "")
-            editor.setToolTip(message or "")
-            editor.setProperty("invalid", bool(message))
+        mark_invalid(self.value_edits, problems)
         return problems
 
     def to_data(self) -> dict[str, Any]:
@@ -336,12 +331,7 @@ class CatalogueForm(QWidget):
     def check(self) -> list[tuple[str, str]]:
         """Colour the current product's values that cannot be saved; return every problem."""
         problems = self.problems()
-        by_key = dict(reversed(problems))
-        for name, edit in self.value_edits.items():
-            message = by_key.get(f"{self._code}.{name}")
-            edit.setStyleSheet(INVALID_STYLE if message else "")
-            edit.setToolTip(message or "")
-            edit.setProperty("invalid", bool(message))
+        mark_invalid({f"{self._code}.{n}": e for n, e in self.value_edits.items()}, problems)
         return problems
 
     def to_data(self) -> dict[str, Any]:

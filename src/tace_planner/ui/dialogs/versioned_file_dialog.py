@@ -9,12 +9,25 @@ edits unsaved: save, discard or stay. Subclasses say what the file is
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from PySide6.QtWidgets import QComboBox, QDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton
 
 UnsavedChoice = Literal["save", "discard", "cancel"]
+INVALID_STYLE = "background: #fde0e0; color: #b00020; border: 1px solid #b00020;"
+
+
+def mark_invalid(editors: Mapping[str, Any], problems: Iterable[tuple[str, str]]) -> None:
+    """Colour each editor whose key has a problem red, its first message as tooltip."""
+    by_key: dict[str, str] = {}
+    for key, message in problems:
+        by_key.setdefault(key, message)
+    for key, editor in editors.items():
+        message = by_key.get(key)
+        editor.setStyleSheet(INVALID_STYLE if message else "")
+        editor.setToolTip(message or "")
+        editor.setProperty("invalid", bool(message))
 
 
 class VersionedFileDialog(QDialog):
