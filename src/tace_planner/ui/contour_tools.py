@@ -612,8 +612,12 @@ class ContourController(ContourActionsMixin, QObject):
     ) -> None:
         self._finish()
         self._pending_click = None
-        if result.message:  # a leak, with the exclude gesture that fixes it
-            self.error.emit(result.message)
+        # A leak (with the exclude gesture that fixes it) and the service's warnings: a
+        # click on plain parenchyma, a liver of implausible size. The command line
+        # prints them; the window must not contour in silence.
+        said = [text for text in dict.fromkeys((result.message, *result.warnings)) if text]
+        if said:
+            self.error.emit(" ".join(said))
         stored = self._contouring.load_mask(result.lesion.pk, result.segmentation.timepoint_pk)
         if stored is None:
             return
