@@ -220,11 +220,14 @@ class ContourActionsMixin:
     def _confirm_click(self, error: BaseException) -> bool:
         """Ask about a click the service wants confirmed; contour it if the user agrees.
 
-        Returns True when ``error`` was such a question (handled here).
+        Returns True when ``error`` was such a question or a refused click (handled here).
         """
         pending, self._pending_click = self._pending_click, None
-        if not isinstance(error, ImplausibleClickError) or not error.needs_confirmation:
+        if not isinstance(error, ImplausibleClickError):
             return False
+        if not error.needs_confirmation:  # air: refused, said as the 2D tool says it
+            self.error.emit(f"Not contoured: {error.reason}.")
+            return True
         if pending is None:
             return False
         parent = self.parent()
