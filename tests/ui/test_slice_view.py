@@ -150,3 +150,13 @@ def test_empty_view_has_no_slices(view: SliceView) -> None:
 def test_non_positive_window_width_is_refused(view: SliceView) -> None:
     with pytest.raises(ValueError, match="window width"):
         view.set_volume(stamped_volume(), window=(0, 40))
+
+
+def test_a_cleared_view_keeps_no_title_of_what_it_showed(view: SliceView) -> None:
+    """With another patient chosen the views are emptied; the Measurements dock still
+    headed itself "<new patient>: <the previous patient's series>" from the view's title."""
+    view.set_volume(stamped_volume(), title="Abdomen portal venous 2.5mm", modality="CT")
+    assert view.title == "Abdomen portal venous 2.5mm"
+    view.clear()
+    assert view.volume is None
+    assert view.title == ""
