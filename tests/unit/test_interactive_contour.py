@@ -471,6 +471,50 @@ def test_a_click_on_parenchyma_does_not_take_in_the_liver() -> None:
     assert any("looks like the tissue around it" in m for m in contour.messages)
 
 
+@pytest.mark.parametrize(
+    ("seed", "click"),
+    [(0, (18, 87, 63)), (1, (18, 86, 66)), (1, (44, 118, 46)), (1, (37, 71, 101))],
+)
+def test_a_first_contour_holding_parenchyma_is_kept_small(
+    seed: int, click: tuple[int, int, int]
+) -> None:
+    """Clicks on plain liver (25+ mm from every tumour, 15+ mm inside the liver) whose
+    first contours grew to 62–171 cm³ of liver (the click's own few voxels read a few HU
+    off the parenchyma's level; the rays' edge was a darker structure or a texture step):
+    the contour's inside lies at the parenchyma's level, so the small contour is drawn
+    and the user told, and no "Low contrast" fit is claimed."""
+    from tace_planner.imaging.phantom_realistic_liver import make_liver_phantom
+
+    phantom = make_liver_phantom(seed)
+    assert not any(mask[click] for mask in phantom.tumour_masks.values())
+    contour = InteractiveContour(phantom.volume, liver_mask=phantom.liver_mask)
+    mask = contour.click(click)
+    cm3 = float(mask.sum()) * float(np.prod(phantom.volume.spacing_mm)) / 1000.0
+    assert cm3 < 2.0
+    assert contour.messages
+    assert not any(m.startswith("Low contrast") for m in contour.messages)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_foci_a_few_hu_from_the_liver_are_not_taken_for_parenchyma(seed: int) -> None:
+    """The parenchyma rule leaves every focus of the whole-liver phantom to its first
+    contour (the faintest, F8, lies 5–11 HU below the liver's median): none of them is
+    cut to the small contour by it."""
+    from scipy import ndimage
+
+    from tace_planner.imaging.phantom_realistic_liver import make_liver_phantom
+
+    phantom = make_liver_phantom(seed)
+    spacing = phantom.volume.spacing_mm
+    for name, truth in phantom.tumour_masks.items():
+        depth = ndimage.distance_transform_edt(truth, sampling=spacing)
+        click = tuple(int(v) for v in np.unravel_index(int(np.argmax(depth)), truth.shape))
+        contour = InteractiveContour(phantom.volume, liver_mask=phantom.liver_mask)
+        contour.click(click)
+        star = contour._stars[0]
+        assert not contour._holds_parenchyma(star), name
+
+
 def _whole_liver_f8(seed: int):
     from scipy import ndimage
 

@@ -97,6 +97,9 @@ CONTROL_DISTANCE_MM = 20.0
 LIVER_LEVEL_SPREADS = 0.5
 """A first click whose level lies within this many spreads of the parenchyma's level
 (median inside the liver contour) is taken for parenchyma (see ``_fit_model``)."""
+PARENCHYMA_MATCH_SPREADS = 0.25
+"""A first contour whose inside (its volume-weighted median) lies within this many
+spreads of the parenchyma's level holds parenchyma (see ``_holds_parenchyma``)."""
 COLLAPSED_MM = 3.0
 """A first contour this small (typical radius) is checked against the pooled profile."""
 PROFILE_MAX_MM = 30.0
@@ -203,6 +206,7 @@ class InteractiveContour:
     _layered: bool = False
     _halo_mm: float = 0.0
     """The blurred halo of a speck the first click landed on (see ``_fit_model``)."""
+    _pooled_message: str = ""
 
     @property
     def _pooled(self) -> bool:
@@ -376,6 +380,11 @@ class InteractiveContour:
         self._pooled = False
         if self._no_edge(star) or float(np.median(star.radius)) < COLLAPSED_MM:
             self._pooled_first(star)
+        if not self._no_edge(star) and self._holds_parenchyma(star):
+            self._looks_like_surroundings = True
+            self._pooled = False
+        if self._pooled:
+            self.messages.append(self._pooled_message)
         if self._no_edge(star):
             # The image cannot place the edge: a small ball, for the clicks to shape.
             star.radius = np.minimum(star.radius, FALLBACK_RADIUS_MM)
@@ -394,6 +403,32 @@ class InteractiveContour:
                 f"{self._model.spread_hu:.0f} HU): check the contour and add include or "
                 "exclude clicks."
             )
+
+    def _holds_parenchyma(self, star: Star) -> bool:
+        """True when the first contour's inside reads as the liver parenchyma's level.
+
+        A click on plain parenchyma whose rays meet a darker or brighter structure
+        (a vessel, the liver's edge, a patch of texture) can grow a contour of tens of
+        cubic centimetres of liver, with its edge at that structure. The click's own
+        level is a few voxels' median and may miss the parenchyma's by the texture
+        there; the whole contour's inside (thousands of voxels) does not. With a liver
+        contour, an inside within :data:`PARENCHYMA_MATCH_SPREADS` spreads of the
+        median inside the liver is the parenchyma: the small contour is drawn and the
+        user is told. (A focus 3–40 HU from the liver on contrast CT differs from it by
+        more than a quarter of the liver's 15–29 HU spread in all but the faintest
+        cases, which the user then shapes with include clicks.)
+        """
+        if self.liver_mask is None or self._model is None:
+            return False
+        parenchyma = self._liver_level()
+        if parenchyma is None:
+            return False
+        inside = star.radii[None, :] <= star.radius[:, None]
+        if int(inside.sum()) < 50:
+            return False
+        weight = np.broadcast_to(star.radii[None, :] ** 2, star.values.shape)[inside]
+        level = _weighted_median(star.values[inside], weight)
+        return abs(level - parenchyma) < PARENCHYMA_MATCH_SPREADS * self._model.spread_hu
 
     def _no_edge(self, star: Star) -> bool:
         """True when the image cannot place the first edge (the small contour is drawn)."""
@@ -453,7 +488,7 @@ class InteractiveContour:
         self._pooled = True
         # The step is the focus's: the clicked tissue was a blob of texture at its level.
         self._looks_like_surroundings = False
-        self.messages.append(
+        self._pooled_message = (
             f"Low contrast ({inner:.0f} HU against {outer:.0f} HU around it): the contour "
             "was fitted from the average intensity around the click; check it and add "
             "include or exclude clicks."
@@ -836,6 +871,7 @@ class InteractiveContour:
         self._pooled_first(star, least_mm=distance)
         if self._pooled:
             self._small = False
+            self.messages.append(self._pooled_message)
         else:
             star.high, self._looks_like_surroundings = before
 
