@@ -569,7 +569,8 @@ def test_an_exclude_click_on_focus_like_tissue_trims_the_leak_to_its_base() -> N
     first = contour.click(deepest).copy()
     point, include = _largest_error_click(first, truth, spacing)
     assert not include
-    assert contour._model is not None and contour._model.focus_like(contour._value_at(point))
+    assert contour._model is not None
+    assert contour._model.focus_like(contour._value_at(point))
     second = contour.click(point, include)
     assert not (second & ~first).any()  # an exclude click never adds a voxel
     assert _dice(second, truth) >= 0.84
