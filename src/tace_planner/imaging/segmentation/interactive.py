@@ -951,9 +951,11 @@ class InteractiveContour:
                 # core, a viable layer, a rim): the clicked tissue may be one of its
                 # layers, whose edge the typical radius does not mark; the shift then
                 # starts at the click (mixed_necrosis_calc of the lesion battery: clicks
-                # to Dice 0.85 7 → 10 otherwise).
+                # to Dice 0.85 7 → 10 otherwise). Nor on a model from the pooled profile,
+                # whose rays are bounded around the profile's edge: its overshoot is a
+                # shell over the whole focus, not a leak standing on a base.
                 inner = distance
-                if not self._layered:
+                if not (self._layered or self._pooled):
                     typical = float(np.median(star.radius))
                     inner = max(distance - miss, min(distance, typical))
                 depth = np.maximum(edge - miss, inner)
