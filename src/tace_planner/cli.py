@@ -642,6 +642,12 @@ def _print_plan(plan: Any) -> None:
         )
     for advisory in plan.advisories:
         print(f"  [{advisory.severity.upper()}] {advisory.message}")
+        if advisory.code == "burden.unassigned_segment":  # its text names the window's gesture
+            print(
+                "    from the command line: tace-planner lesion propose-segment --series UID "
+                "--lesion NAME, then tace-planner lesion set-segment --series UID --lesion NAME "
+                "--segment S"
+            )
     print(
         "Planning aid for research and clinical decision support — not a prescription. "
         "The physician decides."

@@ -62,7 +62,8 @@ def add_case_commands(commands: Any, case_id: Any) -> None:
 
 
 def _timepoint(words: list[str]) -> tuple[str, str]:
-    """(label, kind) of ``baseline`` or ``follow-up N``."""
+    """(label, kind) of ``baseline`` or ``follow-up N`` (quoted as one word or not)."""
+    words = " ".join(words).split()
     if words == ["baseline"]:
         return "baseline", "baseline"
     if len(words) == 2 and words[0] == "follow-up":

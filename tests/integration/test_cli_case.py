@@ -86,3 +86,17 @@ def test_bad_case_commands_get_one_line(
     assert "Traceback" not in error
     if code == 1:  # a refusal is one line (a usage error also prints the usage)
         assert len(error.splitlines()) <= 2
+
+
+def test_a_quoted_follow_up_timepoint_is_understood(
+    demo_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--timepoint "follow-up 2"`` (quoted, as ``assess --timepoint`` needs it) was
+    refused with "'follow-up 2': give 'baseline' or 'follow-up N'"."""
+    patient_id, study_uid = _demo_patient_and_study(demo_copy, capsys)
+    assert _run(demo_copy, "case", "new", "--patient-id", patient_id, "--title", "T",
+                "--json") == 0  # fmt: skip
+    case = str(json.loads(capsys.readouterr().out)["pk"])
+    assert _run(demo_copy, "case", "link", "--case", case, "--study", study_uid,
+                "--timepoint", "follow-up 2") == 0  # fmt: skip
+    assert "follow-up 2" in capsys.readouterr().out

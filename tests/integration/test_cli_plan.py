@@ -282,3 +282,27 @@ def test_plan_pdf_through_the_entry_point(demo_copy: Path, tmp_path: Path) -> No
         check=True,
     )
     assert (tmp_path / "page.png").stat().st_size > 20_000
+
+
+def test_a_focus_without_a_segment_is_fixed_with_the_command_line_named(
+    demo_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``plan`` said only "assign it in the Lesions list (right-click → Set Couinaud
+    segment…)", a window gesture, to a user of the command line."""
+    from tace_planner.services.bootstrap import open_services
+    from tace_planner.services.settings import AppSettings
+
+    case_pk = _contour_demo_case(demo_copy)
+    services = open_services(AppSettings(data_dir=demo_copy, db_url=None, user="t"))
+    try:
+        f1 = next(i for i in services.contouring.list_lesions(case_pk) if i.name == "F1")
+        services.contouring.update_lesion(f1.pk, couinaud_segment="")
+    finally:
+        services.close()
+    capsys.readouterr()
+    assert _run(demo_copy, "plan", "--case", str(case_pk)) == 0
+    lines = capsys.readouterr().out.splitlines()
+    where = next(i for i, line in enumerate(lines) if "without a Couinaud segment (F1)" in line)
+    hint = lines[where + 1]
+    assert "tace-planner lesion propose-segment" in hint
+    assert "tace-planner lesion set-segment" in hint

@@ -88,7 +88,9 @@ def test_a_leak_out_of_the_liver_is_shown_after_the_confirmed_click(
     assert "outside the liver contour" in questions[0]
     leak = next(m for m in messages if "leaks outside the liver" in m)
     assert "towards the head" in leak
-    assert leak.endswith("Shift-click in the leak to exclude it.")
+    # The leak and its fix come first; the service's warnings on the contour follow.
+    assert leak.startswith("The contour leaks outside the liver")
+    assert "Shift-click in the leak to exclude it." in leak
     assert controller.active_lesion_pk is not None
 
 

@@ -241,3 +241,27 @@ def test_auto_contour_liver_click_and_row_click_keep_the_view_still(qtbot, windo
     moved = _view_state(window)
     assert moved != still
     assert abs(view.slice_position_mm() - float(f1 @ view.geometry.normal_lps)) < 3.0
+
+
+def test_undo_and_redo_stay_on_the_tool_bar_after_an_edit(qtbot, window) -> None:
+    """At 1400 px the buttons read "Undo auto contour F1" and were pushed into the
+    tool bar's overflow menu; they keep their short text, the tooltip says what."""
+    from PySide6.QtWidgets import QToolBar
+
+    assert window.width() <= 1400
+    toolbar = window.findChild(QToolBar, "contour_toolbar")
+    _click(qtbot, window, "auto", _centre(window, "F1"))
+    _click(qtbot, window, "auto", _centre(window, "F2"))
+    window.undo_action.trigger()
+    _idle(qtbot, window)
+    qtbot.wait(50)
+    for action, word, name in (
+        (window.undo_action, "Undo", "F1"),
+        (window.redo_action, "Redo", "F2"),
+    ):
+        assert action.isEnabled()
+        assert action.text().replace("&", "") == f"{word} auto contour {name}"  # Edit menu
+        button = toolbar.widgetForAction(action)
+        assert button.text() == word
+        assert f"auto contour {name}" in button.toolTip()
+        assert button.isVisible(), f"{word} is hidden in the tool bar's overflow"

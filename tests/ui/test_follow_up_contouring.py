@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
+from tace_planner.ui import contour_actions
 from tace_planner.ui.viewer.interaction import PointerEvent
 
 pytestmark = [pytest.mark.ui, pytest.mark.db, pytest.mark.dicom]
@@ -42,7 +43,7 @@ def _centre(timepoint: dict, name: str):
     return next(f["center_lps_mm"] for f in timepoint["foci"] if f["name"] == name)
 
 
-def test_contouring_the_selected_lesion_on_a_follow_up(qtbot, window) -> None:
+def test_contouring_the_selected_lesion_on_a_follow_up(qtbot, window, monkeypatch) -> None:
     controller, panel = window.contour_controller, window.lesion_panel
     baseline = _open(qtbot, window, "baseline")
     controller.set_tool("auto")
@@ -75,10 +76,56 @@ def test_contouring_the_selected_lesion_on_a_follow_up(qtbot, window) -> None:
     assert panel.table.item(0, 3).toolTip().startswith(f"Baseline {baseline_volume:.2f} cm³ → ")
     panel.timepoint_box.setCurrentIndex(0)
     assert float(panel.table.item(0, 3).text()) == pytest.approx(baseline_volume)
-    # With F1 contoured there, the next click is a new focus, as at baseline.
+    # With F1 contoured there, the next click is a new focus, once the user says so.
+    asked: list[str] = []
+    monkeypatch.setattr(
+        contour_actions, "ask_new_lesion", lambda _parent, q: asked.append(q) or True
+    )
     panel.select_lesion(f1)
     _click(qtbot, window, _centre(follow_up, "F2"))
+    assert len(asked) == 1
     assert [item.name for item in panel.lesions] == ["F1", "F2"]
+
+
+def test_a_click_at_a_follow_up_asks_before_adding_a_new_lesion(qtbot, window, monkeypatch) -> None:
+    """On the running app a click on F2 at follow-up 1, its row not selected, made "F8":
+    a new lesion, which RECIST 1.1 reads as progression. It now asks first."""
+    controller, panel = window.contour_controller, window.lesion_panel
+    baseline = _open(qtbot, window, "baseline")
+    controller.set_tool("auto")
+    _click(qtbot, window, _centre(baseline, "F1"))
+    _click(qtbot, window, _centre(baseline, "F2"))
+    f1, f2 = (item.pk for item in panel.lesions)
+    follow_up = _open(qtbot, window, "follow_up_1")
+    panel.select_lesion(f1)
+    _click(qtbot, window, _centre(follow_up, "F1"))  # the selected lesion: nothing asked
+    answers = [False, True]
+    asked: list[str] = []
+    monkeypatch.setattr(
+        contour_actions,
+        "ask_new_lesion",
+        lambda _parent, q: asked.append(q) or answers.pop(0),
+    )
+    messages: list[str] = []
+    controller.error.connect(messages.append)
+    _click(qtbot, window, _centre(follow_up, "F2"))  # F1 still selected, F2 not
+    assert len(asked) == 1
+    assert "new lesion, F3, at follow-up 1" in asked[0]
+    assert "RECIST 1.1 counts a new lesion as progression" in asked[0]
+    assert "(F2, not contoured at this visit)" in asked[0]
+    assert [item.pk for item in panel.lesions] == [f1, f2]  # answered No: nothing added
+    assert messages[-1].startswith("Not contoured: select the lesion's row")
+    # Selecting F2's row contours F2 there, without a question.
+    panel.select_lesion(f2)
+    _click(qtbot, window, _centre(follow_up, "F2"))
+    assert len(asked) == 1
+    assert [item.pk for item in panel.lesions] == [f1, f2]
+    # A lesion that is really new is added once the user says so.
+    panel.select_lesion(f2)
+    _click(qtbot, window, _centre(follow_up, "F4"))
+    assert len(asked) == 2
+    assert "(F2" not in asked[1]
+    assert [item.name for item in panel.lesions] == ["F1", "F2", "F3"]
 
 
 def test_the_brush_paints_the_selected_lesion_on_a_follow_up(qtbot, window) -> None:

@@ -96,3 +96,32 @@ def test_visibility_and_lock_signals(qtbot, panel) -> None:
     with qtbot.waitSignal(panel.lock_changed) as locked:
         panel.table.item(1, 9).setCheckState(Qt.Checked)
     assert locked.args == [panel.lesions[1].pk, True]
+
+
+def test_the_burden_line_says_what_is_unknown_in_words() -> None:
+    """At a follow-up without a liver contour it read "V_liv — cm³, F = — %"."""
+    from types import SimpleNamespace
+
+    from tace_planner.ui.panels.lesion_panel import _burden_text
+
+    follow_up = SimpleNamespace(
+        liver_volume_cm3=None,
+        tumour_volume_cm3=53.7,
+        burden_percent=None,
+        timepoint_label="follow-up 1",
+        notes=(),
+    )
+    text = _burden_text(follow_up, True)
+    assert text.startswith("Follow-up 1: V_mts 53.7 cm³")
+    assert "— cm³" not in text
+    assert "— %" not in text
+    assert "V_liv not measured" in text
+    assert "F unknown" in text
+    baseline = SimpleNamespace(
+        liver_volume_cm3=1560.0,
+        tumour_volume_cm3=113.2,
+        burden_percent=7.26,
+        timepoint_label="baseline",
+        notes=(),
+    )
+    assert _burden_text(baseline, True) == "Baseline: V_mts 113.2 cm³, V_liv 1560 cm³, F = 7.26 %"

@@ -217,3 +217,31 @@ def test_severity_labels_never_wrap_whatever_the_font_size(
     assert {"CONTRAINDICATION", "CONTRA-", "WARNING"} & set(firsts)
     for broken in ("WARNIN", "WARNI", "STRON", "INDICATI", "INDICAT", "CONTRAINDICATI"):
         assert broken not in firsts, broken
+
+
+@pytest.mark.parametrize(
+    ("options", "model", "names"),
+    [
+        ({}, "burden", ("BSA (Mosteller)", "Standard liver volume (Urata)", "burden-scaled")),
+        (
+            {"bsa_formula": "dubois", "slv_formula": "vauthey"},
+            "fixed",
+            ("BSA (Du Bois)", "Standard liver volume (Vauthey)", "fixed dose"),
+        ),
+    ],
+)
+def test_the_sheet_names_formulas_and_model_for_people(
+    qapp: object,
+    planning_case: tuple[PlanningService, int],
+    options: dict[str, str],
+    model: str,
+    names: tuple[str, ...],
+) -> None:
+    """The printed sheet said "BSA (mosteller)", "Standard liver volume (urata)" and
+    "Model: burden": the program's keys, not the names a clinician reads."""
+    service, case_pk = planning_case
+    html = plan_sheet_html(service.propose(case_pk, model=model, options=options))
+    for name in names:
+        assert name in html, name
+    for key in ("(mosteller)", "(urata)", "(dubois)", "(vauthey)", "<b>burden</b>", "<b>fixed</b>"):
+        assert key not in html, key

@@ -150,3 +150,50 @@ def test_empty_view_has_no_slices(view: SliceView) -> None:
 def test_non_positive_window_width_is_refused(view: SliceView) -> None:
     with pytest.raises(ValueError, match="window width"):
         view.set_volume(stamped_volume(), window=(0, 40))
+
+
+def test_a_cleared_view_keeps_no_title_of_what_it_showed(view: SliceView) -> None:
+    """With another patient chosen the views are emptied; the Measurements dock still
+    headed itself "<new patient>: <the previous patient's series>" from the view's title."""
+    view.set_volume(stamped_volume(), title="Abdomen portal venous 2.5mm", modality="CT")
+    assert view.title == "Abdomen portal venous 2.5mm"
+    view.clear()
+    assert view.volume is None
+    assert view.title == ""
+
+
+def test_a_lesions_recist_labels_do_not_cover_each_other(view: SliceView, qtbot: QtBot) -> None:
+    """The long- and short-axis labels were each drawn at their own line's end; when the
+    ends lay close ("F7 short axis: 20.5 mm" over "F7 long axis: 26.6 mm") the long axis,
+    the RECIST measurement, could not be read. They now stack at the long axis's end."""
+    from tace_planner.domain.annotations import Annotation
+
+    view.resize(400, 400)
+    view.set_volume(stamped_volume())
+    geometry = view.geometry
+    normal = tuple(float(v) for v in geometry.normal_lps)
+
+    def axis(name: str, start: tuple[float, float], end: tuple[float, float]) -> Annotation:
+        points = tuple(tuple(float(v) for v in view.screen_to_lps(u, v_)) for u, v_ in (start, end))
+        return Annotation(
+            kind="ruler",
+            points_lps=points,
+            orientation=view.state.orientation,
+            plane_normal_lps=normal,
+            plane_position_mm=float(view.slice_position_mm()),
+            values={"length_mm": 26.6 if name == "long" else 20.5},
+            label=f"F7 {name} axis",
+        )
+
+    # The two lines end 1 mm apart, as the ends of a round focus's axes can.
+    layer = view.measurements
+    layer.set_derived(
+        [axis("long", (5.0, 5.0), (30.0, 30.0)), axis("short", (30.0, 5.0), (31.0, 30.0))]
+    )
+    assert layer.visible_derived() == ["F7 long axis", "F7 short axis"]
+    (_, long_shape), (_, short_shape) = layer._derived
+    long_box = long_shape.text.sceneBoundingRect()
+    short_box = short_shape.text.sceneBoundingRect()
+    assert long_box.isValid()
+    assert short_box.isValid()
+    assert not long_box.intersects(short_box), (long_box, short_box)

@@ -363,6 +363,27 @@ def test_a_label_sits_at_its_structure_on_the_plane(view: SliceView) -> None:
         assert nearest <= 1.5 * pixel_mm  # on the structure's edge, not at its box corner
 
 
+def test_labels_of_neighbouring_structures_do_not_cover_each_other(view: SliceView) -> None:
+    """On the demo's baseline slice the "F7" label sat on "F1": F7's top touches F1's.
+
+    Each label is placed at its structure's top; one that would cover a label already
+    placed goes beside its point instead.
+    """
+    volume = stamped()
+    view.set_volume(volume)
+    view.show_slice(2)
+    big = np.zeros(volume.shape, dtype=bool)
+    big[2, 12:30, 20:40] = True  # F1
+    small = np.zeros(volume.shape, dtype=bool)
+    small[2, 13:15, 36:39] = True  # F7, its top one row below F1's, near its corner
+    view.overlays.set_mask("F1", big, "#ff0000", 0.3)
+    view.overlays.set_mask("F7", small, "#c8c832", 0.3)
+    assert view.overlays.labels == ["F1", "F7"]
+    overlays = view.overlays
+    assert not overlays.label_rect("F1").intersects(overlays.label_rect("F7"))
+    assert view.overlays.label_position("F7") is not None  # still at its structure
+
+
 def test_a_mask_painted_in_place_is_redrawn(view: SliceView) -> None:
     volume = stamped()
     view.set_volume(volume)

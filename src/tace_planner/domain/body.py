@@ -22,6 +22,14 @@ SlvFormula = Literal["urata", "vauthey"]
 BSA_FORMULAS: tuple[BsaFormula, ...] = ("mosteller", "dubois")
 SLV_FORMULAS: tuple[SlvFormula, ...] = ("urata", "vauthey")
 
+FORMULA_NAMES: dict[str, str] = {
+    "mosteller": "Mosteller",
+    "dubois": "Du Bois",
+    "urata": "Urata",
+    "vauthey": "Vauthey",
+}
+"""How a BSA or SLV formula is named for people (its authors), by its key."""
+
 UGT1A1_STATUSES = ("", "normal", "reduced")
 """UGT1A1 activity as documented: "" unknown, "normal", "reduced" (label dosing section, §1.6)."""
 

@@ -86,6 +86,33 @@ def ask_contour_anyway(parent: QWidget | None, question: str) -> bool:
     return answer == QMessageBox.StandardButton.Yes
 
 
+def ask_new_lesion(parent: QWidget | None, question: str) -> bool:
+    """Ask whether a click at a follow-up contours a new lesion (patched in tests)."""
+    answer = QMessageBox.question(
+        parent,
+        "New lesion at a follow-up?",
+        question,
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def new_lesion_question(timepoint: str, name: str, known: Sequence[str]) -> str:
+    """The question asked before a click at a follow-up becomes a new lesion ``name``."""
+    question = (
+        f"This click would contour a new lesion, {name}, at {timepoint}. RECIST 1.1 counts "
+        "a new lesion as progression (Eisenhauer, Eur J Cancer 2009)."
+    )
+    if known:
+        shown = ", ".join(known[:6]) + (" …" if len(known) > 6 else "")
+        question += (
+            f" To measure a lesion already known ({shown}, not contoured at this visit), "
+            "select its row in the Lesions list, then click on it."
+        )
+    return question + " Contour a new lesion?"
+
+
 def neighbourhood_hu(volume: Any, point_lps: Any, radius_mm: float) -> tuple[float, float]:
     """HU range (mean ± 2 SD, at least 20 HU wide) in a disc around a click."""
     try:
@@ -220,11 +247,14 @@ class ContourActionsMixin:
     def _confirm_click(self, error: BaseException) -> bool:
         """Ask about a click the service wants confirmed; contour it if the user agrees.
 
-        Returns True when ``error`` was such a question (handled here).
+        Returns True when ``error`` was such a question or a refused click (handled here).
         """
         pending, self._pending_click = self._pending_click, None
-        if not isinstance(error, ImplausibleClickError) or not error.needs_confirmation:
+        if not isinstance(error, ImplausibleClickError):
             return False
+        if not error.needs_confirmation:  # air: refused, said as the 2D tool says it
+            self.error.emit(f"Not contoured: {error.reason}.")
+            return True
         if pending is None:
             return False
         parent = self.parent()
@@ -235,6 +265,39 @@ class ContourActionsMixin:
         else:
             self.error.emit(f"Not contoured: {error.verdict.reason}.")
         return True
+
+    def _new_lesion_confirmed(self, timepoint_pk: int | None) -> bool:
+        """At a follow-up, ask before a plain click adds a new focus (True: go on).
+
+        A focus first contoured at a follow-up is a new lesion — progression by RECIST
+        1.1 — so a click meant for a known lesion whose row was not selected must not
+        silently become one. At the baseline (or outside a case) nothing is asked.
+        """
+        if self._case_pk is None or timepoint_pk is None:
+            return True
+        choices = self._contouring.lesions.timepoints(self._case_pk)
+        here = next((c for c in choices if c.pk == timepoint_pk), None)
+        if here is None or here.kind == "baseline" or (choices and choices[0].pk == here.pk):
+            return True
+        known = [
+            item.name
+            for item in self._contouring.list_lesions(self._case_pk)
+            if not item.is_liver
+            and not (
+                (state := self._lesions.get((item.pk, timepoint_pk))) is not None
+                and state.mask.any()
+            )
+        ]
+        name = self._contouring.next_focus_name(self._case_pk)
+        parent = self.parent()
+        question = new_lesion_question(here.label, name, known)
+        if ask_new_lesion(parent if isinstance(parent, QWidget) else None, question):
+            return True
+        self.error.emit(
+            "Not contoured: select the lesion's row in the Lesions list to contour it "
+            "at this visit."
+        )
+        return False
 
     def clean_up(self, kind: str) -> bool:
         """Apply a clean-up (:data:`CLEAN_UPS`) to the selected lesion; True when it changed."""

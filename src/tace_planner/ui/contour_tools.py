@@ -548,7 +548,9 @@ class ContourController(ContourActionsMixin, QObject):
         (:mod:`tace_planner.imaging.segmentation.interactive`).
 
         With a focus selected that has no contour at the clicked series' timepoint
-        (a follow-up), the click contours that focus there instead of a new one.
+        (a follow-up), the click contours that focus there instead of a new one;
+        a click at a follow-up that would add a new focus asks first (a new lesion
+        is progression by RECIST 1.1).
         A click on fat, bone or outside the liver is contoured once the user
         confirms it (``confirmed``); refining a focus does not ask again.
         """
@@ -586,6 +588,9 @@ class ContourController(ContourActionsMixin, QObject):
                 and (active is None or not active.mask.any())
             ):
                 name = selected.name  # the selected focus, at this timepoint
+            if name is None and not confirmed and not self._new_lesion_confirmed(timepoint_pk):
+                self._pending_click = None
+                return
         if not include:
             self.error.emit("The selected focus has no auto-contour click to refine.")
             return
@@ -612,8 +617,12 @@ class ContourController(ContourActionsMixin, QObject):
     ) -> None:
         self._finish()
         self._pending_click = None
-        if result.message:  # a leak, with the exclude gesture that fixes it
-            self.error.emit(result.message)
+        # A leak (with the exclude gesture that fixes it) and the service's warnings: a
+        # click on plain parenchyma, a liver of implausible size. The command line
+        # prints them; the window must not contour in silence.
+        said = [text for text in dict.fromkeys((result.message, *result.warnings)) if text]
+        if said:
+            self.error.emit(" ".join(said))
         stored = self._contouring.load_mask(result.lesion.pk, result.segmentation.timepoint_pk)
         if stored is None:
             return

@@ -149,7 +149,10 @@ class ContourWorkbench(QObject):
         self.redo_action = QAction("&Redo contour edit", self._window)
         self.redo_action.setShortcut(QKeySequence("Ctrl+Shift+Z"))
         self.redo_action.triggered.connect(self.controller.redo)
-        for action in (self.undo_action, self.redo_action):
+        for action, word in ((self.undo_action, "Undo"), (self.redo_action, "Redo")):
+            # The tool bar shows the short word: "Undo auto contour F12" pushed both
+            # buttons into the overflow menu at 1400 px; the tooltip says what.
+            action.setIconText(word)
             action.setEnabled(False)
             menu.addAction(action)
             toolbar.addAction(action)
@@ -190,8 +193,13 @@ class ContourWorkbench(QObject):
         stack = self.controller.stack
         self.undo_action.setEnabled(stack.can_undo)
         self.redo_action.setEnabled(stack.can_redo)
-        self.undo_action.setText(f"&Undo {stack.undo_text}" if stack.can_undo else "&Undo")
-        self.redo_action.setText(f"&Redo {stack.redo_text}" if stack.can_redo else "&Redo")
+        for action, word, can, what, keys in (
+            (self.undo_action, "Undo", stack.can_undo, stack.undo_text, "Ctrl+Z"),
+            (self.redo_action, "Redo", stack.can_redo, stack.redo_text, "Ctrl+Shift+Z"),
+        ):
+            action.setText(f"&{word} {what}" if can else f"&{word}")
+            action.setIconText(word)
+            action.setToolTip(f"{word} {what} ({keys})" if can else f"{word} ({keys})")
 
     def _on_contour_progressed(self, step: Progress) -> None:
         self._window.progress_bar.setVisible(True)

@@ -34,6 +34,7 @@ from PySide6.QtGui import (
     QTextDocument,
 )
 
+from tace_planner.domain.body import FORMULA_NAMES
 from tace_planner.domain.dosing_overrides import field_label
 from tace_planner.domain.errors import TacePlannerError
 from tace_planner.domain.person_name import readable_person_name
@@ -63,6 +64,15 @@ _PATIENT_LABELS = {
     "ia_lidocaine_planned": ("IA lidocaine planned", ""),
     "measured_on": ("Measured on", ""),
 }
+
+
+MODEL_NAMES: dict[str, str] = {"burden": "burden-scaled", "fixed": "fixed dose"}
+"""How a dosing model is named on the sheet (as in the plan dock), by its key."""
+
+
+def _formula(key: str) -> str:
+    """A BSA or SLV formula as people name it ("Mosteller", not ``mosteller``)."""
+    return FORMULA_NAMES.get(key, key)
 
 
 def _e(value: Any) -> str:
@@ -103,7 +113,8 @@ def _patient_table(plan: Any) -> str:
             text += f" {unit}" if unit else ""
         cells.append(f"<td><b>{_e(label)}</b>: {_e(text)}</td>")
     bsa = plan.figures.get("bsa_m2")
-    cells.append(f"<td><b>BSA ({_e(proposal.options.bsa_formula)})</b>: {_num(bsa, 3, 'm²')}</td>")
+    bsa_name = _formula(proposal.options.bsa_formula)
+    cells.append(f"<td><b>BSA ({_e(bsa_name)})</b>: {_num(bsa, 3, 'm²')}</td>")
     rows = [cells[i : i + 3] for i in range(0, len(cells), 3)]
     return (
         "<table width='100%' cellpadding='1'>"
@@ -132,7 +143,7 @@ def _burden_table(plan: Any) -> str:
             _num(figures.get("liver_volume_cm3"), 0, "cm³"),
         ),
         (
-            f"Standard liver volume ({_e(proposal.options.slv_formula)})",
+            f"Standard liver volume ({_e(_formula(proposal.options.slv_formula))})",
             _num(figures.get("standard_liver_volume_cm3"), 0, "cm³"),
         ),
         ("Tumour volume V<sub>mts</sub>", _num(figures.get("tumour_volume_cm3"), 1, "cm³")),
@@ -332,6 +343,7 @@ def plan_sheet_html(
     ``key_legend`` is HTML from :func:`key_legend_html`; ``severity_width`` is the
     warnings' label column in percent, from :func:`severity_width_percent`)."""
     proposal = getattr(plan, "proposal", plan)
+    model = MODEL_NAMES.get(proposal.model, proposal.model)
     case = plan.case
     params = proposal.parameters
     planning = params.get("planning", {})
@@ -354,7 +366,7 @@ def plan_sheet_html(
 <table width='100%' cellpadding='0' cellspacing='0'><tr>
 <td><font size='+2'><b>DEBIRI treatment plan</b></font><br>
 TACE Planner — {_e(_status_line(plan))}</td>
-<td align='right'>Computed {_e(computed)}<br>Model: <b>{_e(proposal.model)}</b>,
+<td align='right'>Computed {_e(computed)}<br>Model: <b>{_e(model)}</b>,
  parameters v{_e(planning.get("version", "?"))},
  catalogue v{_e(params.get("catalogue_version", "?"))}</td>
 </tr></table>

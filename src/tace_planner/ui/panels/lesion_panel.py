@@ -447,11 +447,24 @@ def _change_text(baseline: MeasurementsItem, now: Any) -> str:
 def _burden_text(measured: MeasurementsItem | None, has_lesions: bool) -> str:
     if measured is None:
         return "No baseline timepoint." if has_lesions else "No lesion contoured yet."
-    v_liv = _num(measured.liver_volume_cm3, 0)
-    v_mts = _num(measured.tumour_volume_cm3, 1)
-    burden = _num(measured.burden_percent, 2)
+    # An unknown value in words, never "— cm³" or "F = — %".
+    v_mts = (
+        "V_mts not measured"
+        if measured.tumour_volume_cm3 is None
+        else f"V_mts {_num(measured.tumour_volume_cm3, 1)} cm³"
+    )
+    v_liv = (
+        "V_liv not measured"
+        if measured.liver_volume_cm3 is None
+        else f"V_liv {_num(measured.liver_volume_cm3, 0)} cm³"
+    )
+    burden = (
+        "F unknown"
+        if measured.burden_percent is None
+        else f"F = {_num(measured.burden_percent, 2)} %"
+    )
     label = measured.timepoint_label[:1].upper() + measured.timepoint_label[1:]
-    text = f"{label}: V_mts {v_mts} cm³, V_liv {v_liv} cm³, F = {burden} %"
+    text = f"{label}: {v_mts}, {v_liv}, {burden}"
     if measured.notes:
         text += "\n" + " ".join(measured.notes)
     return text

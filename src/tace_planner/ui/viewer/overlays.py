@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainterPath, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsPathItem
 
@@ -56,6 +56,10 @@ LESION_COLOURS = (
 def lesion_colour(index: int) -> str:
     """A distinct colour for the ``index``-th lesion."""
     return LESION_COLOURS[index % len(LESION_COLOURS)]
+
+
+_LABEL_ANCHORS = ((0.0, 1.0), (1.0, 1.0), (0.0, 0.0), (1.0, 0.0))
+"""Where a label may sit by its point: above, above-left, below, below-left."""
 
 
 @dataclass
@@ -287,6 +291,7 @@ class MaskOverlay:
                 labels[rows, columns][region] = number
                 drawn = True
             self._place_text(entry, region, rows, columns, transform)
+        self._separate_texts()
         self._item.setVisible(drawn)
         if drawn:
             self._item.setImage(labels, levels=(0.0, 256.0), autoLevels=False)
@@ -419,6 +424,42 @@ class MaskOverlay:
         best = int(np.lexsort((-u, v))[0])
         text.setPos(float(u[best]), float(v[best]))
         text.setVisible(True)
+
+    def label_rect(self, label: str) -> QRectF | None:
+        """The label's box on screen, in scene pixels (None: not shown)."""
+        text = self._texts.get(label)
+        if text is None or not text.isVisible():
+            return None
+        point = self._view_box.mapViewToScene(text.pos())
+        size = text.boundingRect()  # pixels: a TextItem ignores the view's zoom
+        return QRectF(
+            point.x() - text.anchor.x() * size.width(),
+            point.y() - text.anchor.y() * size.height(),
+            size.width(),
+            size.height(),
+        )
+
+    def _separate_texts(self) -> None:
+        """Keep a label off the labels placed before it (in mask order).
+
+        Each label sits above its structure's top point; where that covers an
+        earlier label (on the demo, "F7" sat on "F1"), it goes to the left of the
+        point, below it, or below-left — the first that covers none.
+        """
+        placed: list[QRectF] = []
+        for label, text in self._texts.items():
+            if not text.isVisible():
+                continue
+            for anchor in _LABEL_ANCHORS:
+                text.setAnchor(anchor)
+                box = self.label_rect(label)
+                if box is not None and not any(box.intersects(other) for other in placed):
+                    break
+            else:
+                text.setAnchor(_LABEL_ANCHORS[0])
+                box = self.label_rect(label)
+            if box is not None:
+                placed.append(box)
 
     def _hide_text(self, label: str) -> None:
         text = self._texts.get(label)

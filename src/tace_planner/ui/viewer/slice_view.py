@@ -258,9 +258,10 @@ class SliceView(QFrame):
         self._refresh_all()
 
     def clear(self) -> None:
-        """Show nothing."""
+        """Show nothing (and name nothing: the title of what was shown goes too)."""
         self._volume = None
         self._geometry = None
+        self._title = ""
         self._index = 0
         self._canvas.clear()
         with self._state.events.blocked():

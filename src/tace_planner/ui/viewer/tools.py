@@ -179,6 +179,25 @@ class MeasurementLayer:
             shape.text.setVisible(shown)
             if shown:
                 self._draw_annotation(annotation, shape)
+        self._stack_derived_labels()
+
+    def _stack_derived_labels(self) -> None:
+        """One lesion's derived labels as one block at its first line's end.
+
+        Each drawn at its own line's end, the short-axis label covered the long-axis
+        one (the RECIST measurement) when the two ends lay close; now the first
+        (long axis) sits above the point and the second (short axis) below it.
+        """
+        blocks: dict[str, list[_Shape]] = {}
+        for annotation, shape in self._derived:
+            if shape.text.isVisible():
+                lesion = annotation.label.rsplit(" ", 2)[0]
+                blocks.setdefault(lesion, []).append(shape)
+        for first, *rest in blocks.values():
+            first.text.setAnchor((0.0, 1.0))
+            if rest:
+                rest[0].text.setAnchor((0.0, 0.0))
+                rest[0].text.setPos(first.text.pos())
 
     def _draw_annotation(self, annotation: Annotation, shape: _Shape) -> None:
         geometry = self._geometry
