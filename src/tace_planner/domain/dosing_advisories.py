@@ -241,7 +241,10 @@ def _burden(burden: BurdenInputs, params: PlanningParameters) -> list[Advisory]:
             "Caudate-lobe (segment I) focus: NET caudate lesions responded to TACE in 12.3 % "
             "vs 82 % elsewhere; it is fed from both sides (planned with the first session)."
         )
-        source = "World J Surg Oncol 2015;13:136 (NET liver metastases and TACE)"
+        source = (
+            "World J Surg Oncol 2015 (NET caudate-lobe metastases and TACE), "
+            "doi:10.1186/s12957-015-0551-4"
+        )
         out.append(Advisory("caudate.focus", "info", message, source))
     f_total = burden.burden_percent
     warn, strong = (
