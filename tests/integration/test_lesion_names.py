@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from planning_seed import seed_case
 
 pytestmark = [pytest.mark.db]
@@ -30,8 +31,9 @@ def test_a_gap_left_by_a_deleted_or_renamed_focus_stays_a_gap(services: Any) -> 
     case_pk = seed_case(services, measured=False)
     for _ in range(3):
         _new_focus(services, case_pk)
-    services.contouring.lesions.delete_lesion(services.contouring.lesions.find(case_pk, "F1").pk)
-    services.contouring.lesions.rename_lesion(services.contouring.lesions.find(case_pk, "F2").pk, "Dome")
+    lesions = services.contouring.lesions
+    lesions.delete_lesion(lesions.find(case_pk, "F1").pk)
+    lesions.rename_lesion(lesions.find(case_pk, "F2").pk, "Dome")
     assert _new_focus(services, case_pk) == "F4"
     assert _new_focus(services, case_pk) == "F5"
     # The deleted F1 still comes back under its own name (nothing took it).
@@ -44,6 +46,8 @@ def test_a_gap_left_by_a_deleted_or_renamed_focus_stays_a_gap(services: Any) -> 
 def test_names_used_in_another_case_do_not_count(services: Any) -> None:
     first = seed_case(services, measured=False, patient_id="P-1")
     second = seed_case(services, measured=False, patient_id="P-2")
-    services.contouring.lesions.delete_lesion(services.contouring.lesions.create_lesion(first).lesion.pk)
+    services.contouring.lesions.delete_lesion(
+        services.contouring.lesions.create_lesion(first).lesion.pk
+    )
     assert services.contouring.lesions.next_focus_name(first) == "F2"
     assert services.contouring.lesions.next_focus_name(second) == "F1"
