@@ -61,9 +61,7 @@ def test_a_click_on_plain_parenchyma_is_asked_about_first(qtbot, window, monkeyp
     assert messages[-1].startswith("Not contoured: ")
 
 
-def test_a_confirmed_click_on_parenchyma_says_so_in_the_window(
-    qtbot, window, monkeypatch
-) -> None:
+def test_a_confirmed_click_on_parenchyma_says_so_in_the_window(qtbot, window, monkeypatch) -> None:
     """Confirmed, the click is contoured and the service's warnings reach the window."""
     from tace_planner.ui import contour_actions
 
