@@ -163,7 +163,8 @@ def _add_contouring_commands(commands: Any) -> None:
     auto.add_argument(
         "--force",
         action="store_true",
-        help="contour a click on fat, bone or outside the liver contour anyway",
+        help="contour a click on fat, bone, plain liver parenchyma or outside the liver contour "
+        "anyway",
     )
     auto.add_argument("--segment", help="Couinaud segment I-VIII of the focus")
     for parser, what in ((auto, "focus"), (liver, "liver")):

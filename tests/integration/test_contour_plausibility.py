@@ -119,6 +119,28 @@ def test_a_focus_leaking_out_of_a_liver_cut_at_the_dome_says_where(demo: Any) ->
     assert result.warnings[0] == result.message
 
 
+def test_a_click_on_plain_parenchyma_asks_first(demo: Any) -> None:
+    """With a liver contour, a click in healthy liver is a misclick until confirmed: the
+    audit on the running app found it stored as a 0.64 cm³ "focus" counted in V_mts."""
+    _, contouring, case_pk, truth = demo
+    venous = series_uid(truth, "CT_venous")
+    contouring.contour_liver(case_pk, venous, LIVER_SEED_LPS)
+    names = [item.name for item in contouring.list_lesions(case_pk)]
+    with pytest.raises(ImplausibleClickError) as raised:
+        contouring.auto_contour(case_pk, venous, LIVER_SEED_LPS)
+    assert raised.value.needs_confirmation
+    assert "the level of the liver parenchyma" in raised.value.verdict.reason
+    assert [item.name for item in contouring.list_lesions(case_pk)] == names  # nothing stored
+    result = contouring.auto_contour(case_pk, venous, LIVER_SEED_LPS, confirmed=True)
+    assert result.warnings
+    assert result.measurement is not None
+    assert result.measurement.volume_cm3 is not None
+    assert result.measurement.volume_cm3 < 1.0
+    # a focus is contoured without a question
+    f1 = next(f for f in truth["timepoints"][0]["foci"] if f["name"] == "F1")
+    assert contouring.auto_contour(case_pk, venous, f1["center_lps_mm"]).measurement is not None
+
+
 def test_cli_refuses_a_fat_click_unless_forced(
     tmp_path: Path, small_phantom: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -35,24 +35,50 @@ def _click(qtbot, window, tool: str, point) -> None:
     controller.set_tool(None)
 
 
-def test_a_click_on_plain_parenchyma_says_so_in_the_window(qtbot, window) -> None:
-    """The service warns that the clicked tissue looks like its surroundings; so does the window.
+def test_a_click_on_plain_parenchyma_is_asked_about_first(qtbot, window, monkeypatch) -> None:
+    """A misclick in healthy liver (with a liver contour) is asked about, as fat is.
 
-    On the running app a misclick in healthy liver drew a small "focus" with no word,
-    while ``tace-planner contour auto`` printed the warning for the same click.
+    On the running app such a click drew a small "focus" with no word, and that focus
+    then counted in the tumour volume; answered No, nothing is stored.
     """
+    from tace_planner.ui import contour_actions
+
     controller = window.contour_controller
     _click(qtbot, window, "liver", LIVER_SEED_LPS)
+    before = [item.name for item in window.lesion_panel.lesions]
+    questions: list[str] = []
+    monkeypatch.setattr(
+        contour_actions, "ask_contour_anyway", lambda parent, q: questions.append(q) or False
+    )
     messages: list[str] = []
     controller.error.connect(messages.append)
     _click(qtbot, window, "auto", LIVER_SEED_LPS)
+    qtbot.waitUntil(lambda: bool(messages), timeout=30_000)
+    assert [item.name for item in window.lesion_panel.lesions] == before
+    assert len(questions) == 1
+    assert "level of the liver parenchyma" in questions[0]
+    assert questions[0].endswith("contour anyway?")
+    assert messages[-1].startswith("Not contoured: ")
+
+
+def test_a_confirmed_click_on_parenchyma_says_so_in_the_window(qtbot, window, monkeypatch) -> None:
+    """Confirmed, the click is contoured and the service's warnings reach the window."""
+    from tace_planner.ui import contour_actions
+
+    controller = window.contour_controller
+    _click(qtbot, window, "liver", LIVER_SEED_LPS)
+    monkeypatch.setattr(contour_actions, "ask_contour_anyway", lambda parent, q: True)
+    messages: list[str] = []
+    controller.error.connect(messages.append)
+    _click(qtbot, window, "auto", LIVER_SEED_LPS)
+    qtbot.waitUntil(lambda: not window.lesion_panel.lesions[-1].is_liver, timeout=30_000)
+    qtbot.waitUntil(lambda: not controller.is_busy, timeout=30_000)
     focus = window.lesion_panel.lesions[-1]
-    assert not focus.is_liver
     masks = window._test_services.contouring.masks_of_case(focus.case_pk)
     stored = next(m for m in masks if m.lesion.pk == focus.pk)
     series_uid = window.viewer.active_view.series_key[0]
     service = window._test_services.contouring.auto_contour(
-        focus.case_pk, series_uid, LIVER_SEED_LPS, focus.name
+        focus.case_pk, series_uid, LIVER_SEED_LPS, focus.name, confirmed=True
     )
     assert service.warnings, "the service gives no warning for this click any more"
     assert stored.mask.any()

@@ -146,6 +146,25 @@ def judge_click(hu: float | None, inside_liver: bool | None) -> ClickVerdict:
     return ClickVerdict("ok", "", hu, inside_liver)
 
 
+def judge_parenchyma(tissue_hu: float, parenchyma_hu: float) -> ClickVerdict:
+    """A click whose tissue reads as the liver parenchyma (the median inside the liver
+    contour): a misclick in healthy liver until the user confirms it.
+
+    The contour engine says when (its first contour was the small one drawn because the
+    clicked tissue, or the contour grown from it, lay at the parenchyma's level); this
+    rule words the question. Without HU (MR) it does not arise.
+    """
+    shown = f"{tissue_hu:.0f} HU".replace("-", "−")
+    liver = f"{parenchyma_hu:.0f} HU".replace("-", "−")
+    return ClickVerdict(
+        "confirm",
+        f"{shown}: the level of the liver parenchyma ({liver} inside the liver contour), "
+        "not a visible focus",
+        tissue_hu,
+        True,
+    )
+
+
 def _ball_offsets(spacing_mm: Sequence[float], radius_mm: float) -> npt.NDArray[np.intp]:
     reach = [max(0, int(np.floor(radius_mm / s))) for s in spacing_mm]
     grid = np.mgrid[tuple(slice(-r, r + 1) for r in reach)].reshape(3, -1).T

@@ -40,6 +40,7 @@ from tace_planner.domain.plausibility import (
     click_index,
     describe_leak,
     judge_click,
+    judge_parenchyma,
     reaches_distance,
 )
 from tace_planner.domain.progress import Progress, Task, run_sync
@@ -415,7 +416,7 @@ class ContouringService:
         NotFoundError
             No such series.
         """
-        from tace_planner.imaging.segmentation.interactive import contour_from_clicks
+        from tace_planner.imaging.segmentation.interactive import click_contour
 
         if lesion is not None:
             lesion = check_name(lesion, "focus")
@@ -443,9 +444,11 @@ class ContouringService:
             raise ImplausibleClickError(verdict)
         # One click and its corrections: the star-shaped interactive contour, so that a
         # correction refines exactly the contour shown (docs/adr/0007).
-        mask, warnings = contour_from_clicks(
-            volume, [seed_lps, *include], list(exclude), liver_mask=liver
-        )
+        drawn = click_contour(volume, [seed_lps, *include], list(exclude), liver_mask=liver)
+        mask, warnings = drawn.mask, drawn.messages
+        if drawn.parenchyma is not None and not confirmed and not include and not exclude:
+            # A first click in healthy liver: ask, as for fat, before a "focus" is stored.
+            raise ImplausibleClickError(judge_parenchyma(*drawn.parenchyma))
         limit_mm: float | None = None
         if not mask.any():
             raise InvalidInputError("auto contour", "found nothing around the click")

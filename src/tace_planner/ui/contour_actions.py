@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from tace_planner.domain.errors import TacePlannerError
-from tace_planner.domain.plausibility import ImplausibleClickError
+from tace_planner.domain.plausibility import ImplausibleClickError, judge_parenchyma
 from tace_planner.imaging.segmentation import (
     brush_footprint,
     fill_holes,
@@ -38,7 +38,7 @@ from tace_planner.imaging.segmentation import (
     remove_islands,
     smooth_mask,
 )
-from tace_planner.imaging.segmentation.interactive import contour_from_clicks
+from tace_planner.imaging.segmentation.interactive import click_contour
 
 if TYPE_CHECKING:
     from tace_planner.services.contouring import ContouringService
@@ -342,12 +342,20 @@ class ContourActionsMixin:
         try:
             seed = np.asarray(point_lps, dtype=float)[:3]
             # The 3D tool's engine on the clicked slice (one model for 2D and 3D).
-            mask, _ = contour_from_clicks(
-                view.volume, [seed], liver_mask=self._liver(lesion), flat=True
-            )
+            drawn = click_contour(view.volume, [seed], liver_mask=self._liver(lesion), flat=True)
         except ValueError as error:
             self.error.emit(str(error))
             return False
+        mask = drawn.mask
+        if drawn.parenchyma is not None and not lesion.item.is_liver:
+            # A click in healthy liver: asked as the 3D tool asks (and as for fat).
+            verdict = judge_parenchyma(*drawn.parenchyma)
+            parent = self.parent()
+            if not ask_contour_anyway(
+                parent if isinstance(parent, QWidget) else None, verdict.question
+            ):
+                self.error.emit(f"Not contoured: {verdict.reason}.")
+                return False
         return self._push_edit(lesion, lesion.mask | mask, f"2D auto contour {lesion.item.name}")
 
     def _click_accepted(self, view: Any, point_lps: Any) -> bool:

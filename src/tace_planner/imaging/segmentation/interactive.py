@@ -202,6 +202,8 @@ class InteractiveContour:
     _painted: list[tuple[slice, ...]] = field(default_factory=list)
     _peaks: list[float] = field(default_factory=list)
     _looks_like_surroundings: bool = False
+    _parenchyma_reading: tuple[float, float] | None = None
+    """The clicked tissue's level and the parenchyma's, when the first click read as it."""
     _parenchyma_hu: float | None = None
     _layered: bool = False
     _halo_mm: float = 0.0
@@ -227,6 +229,15 @@ class InteractiveContour:
     def _small(self, value: bool) -> None:
         assert self._model is not None
         self._model.small = value
+
+    @property
+    def parenchyma_reading(self) -> tuple[float, float] | None:
+        """(clicked tissue HU, parenchyma HU) when the contour is the small one drawn
+        because the first click read as the liver parenchyma (a liver contour was
+        given); None otherwise, and once an include click found the focus."""
+        if self._parenchyma_reading is None or not self._small or len(self._stars) != 1:
+            return None
+        return self._parenchyma_reading
 
     @property
     def spacing_mm(self) -> tuple[float, float, float]:
@@ -354,6 +365,7 @@ class InteractiveContour:
         """The first click: sample the rays, fit the model, find the edge, refit once."""
         star = self._sample(point, FIRST_REACH_MM, RAYS_2D if self.flat else RAYS_3D)
         star.low[:] = SEED_RADIUS_MM
+        self._parenchyma_reading = None
         self._layered = False
         self._halo_mm = 0.0
         self._model = self._fit_model(star)
@@ -428,7 +440,10 @@ class InteractiveContour:
             return False
         weight = np.broadcast_to(star.radii[None, :] ** 2, star.values.shape)[inside]
         level = _weighted_median(star.values[inside], weight)
-        return abs(level - parenchyma) < PARENCHYMA_MATCH_SPREADS * self._model.spread_hu
+        if abs(level - parenchyma) < PARENCHYMA_MATCH_SPREADS * self._model.spread_hu:
+            self._parenchyma_reading = (level, parenchyma)
+            return True
+        return False
 
     def _no_edge(self, star: Star) -> bool:
         """True when the image cannot place the first edge (the small contour is drawn)."""
@@ -677,6 +692,7 @@ class InteractiveContour:
             parenchyma = self._liver_level()
             if parenchyma is not None and abs(level - parenchyma) < LIVER_LEVEL_SPREADS * spread:
                 self._looks_like_surroundings = True
+                self._parenchyma_reading = (level, parenchyma)
         focus = [(level, math.inf)] + ([speck] if speck is not None else [])
         return IntensityModel(focus, [background], spread)
 
@@ -1260,7 +1276,27 @@ def _robust_sd(values: np.ndarray) -> float:
     return 1.4826 * float(np.median(np.abs(values - median)))
 
 
-def contour_from_clicks(
+@dataclass(frozen=True, eq=False)
+class ClickContour:
+    """A contour drawn from clicks (see :func:`click_contour`).
+
+    Attributes
+    ----------
+    mask : numpy.ndarray of bool
+        The contour over the whole volume.
+    messages : list of str
+        What the user should be told, in order, without repeats.
+    parenchyma : tuple of (float, float) or None
+        (clicked tissue HU, parenchyma HU) when the first click read as the liver
+        parenchyma and only the small contour was drawn: a misclick to confirm.
+    """
+
+    mask: BoolArray
+    messages: list[str]
+    parenchyma: tuple[float, float] | None = None
+
+
+def click_contour(
     volume: ImageVolume,
     include_lps: Sequence[Sequence[float]],
     exclude_lps: Sequence[Sequence[float]] = (),
@@ -1268,7 +1304,7 @@ def contour_from_clicks(
     liver_mask: BoolArray | None = None,
     flat: bool = False,
     first_mask: BoolArray | None = None,
-) -> tuple[BoolArray, list[str]]:
+) -> ClickContour:
     """Contour a focus from clicks given in LPS mm: the first include, then the other
     includes, then the excludes, in that order (the command line and a refinement of
     a stored contour give them as two lists).
@@ -1276,8 +1312,6 @@ def contour_from_clicks(
     ``first_mask`` is the contour already drawn from the first click (the one-click
     contour the user sees): the corrections then refine it instead of a contour
     fitted anew from the first click.
-
-    Returns the mask of the whole volume and the messages for the user.
 
     Raises
     ------
@@ -1301,4 +1335,20 @@ def contour_from_clicks(
         contour.click(tuple(int(v) for v in point), include=False)
         messages += contour.messages
     assert contour.mask is not None
-    return contour.mask, list(dict.fromkeys(messages))
+    return ClickContour(contour.mask, list(dict.fromkeys(messages)), contour.parenchyma_reading)
+
+
+def contour_from_clicks(
+    volume: ImageVolume,
+    include_lps: Sequence[Sequence[float]],
+    exclude_lps: Sequence[Sequence[float]] = (),
+    *,
+    liver_mask: BoolArray | None = None,
+    flat: bool = False,
+    first_mask: BoolArray | None = None,
+) -> tuple[BoolArray, list[str]]:
+    """:func:`click_contour`'s mask and messages (for callers that need no more)."""
+    result = click_contour(
+        volume, include_lps, exclude_lps, liver_mask=liver_mask, flat=flat, first_mask=first_mask
+    )
+    return result.mask, result.messages
