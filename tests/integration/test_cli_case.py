@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from test_cli_plan import _contour_demo_case
 
 from tace_planner.cli import main
 
@@ -25,14 +26,42 @@ def _run(data_dir: Path, *args: str) -> int:
     return main(["--data-dir", str(data_dir), "--user", "dr cli", *args])
 
 
-def _demo_patient_and_study(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+def _demo_case(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> tuple[dict, dict]:
     assert _run(data_dir, "cases", "--json") == 0
     listed = json.loads(capsys.readouterr().out)
     case = listed[0] if isinstance(listed, list) else listed
     assert _run(data_dir, "case", "show", "--case", str(case["pk"]), "--json") == 0
-    shown = json.loads(capsys.readouterr().out)
+    return case, json.loads(capsys.readouterr().out)
+
+
+def _demo_patient_and_study(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+    """The demo patient and a study without contours (the follow-up 1 CT)."""
+    case, shown = _demo_case(data_dir, capsys)
+    follow_up = next(t for t in shown["timepoints"] if t["label"] == "follow-up 1")
+    return case["patient_id"], follow_up["studies"][0]["study_uid"]
+
+
+def test_a_contoured_study_is_not_moved(
+    demo_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Seen: moving the contoured baseline CT to follow-up 1 succeeded; ``measurements``
+    then showed nothing at baseline while ``plan`` still proposed a dose from its contours."""
+    _contour_demo_case(demo_copy)  # the liver and 7 foci on the baseline venous CT
+    case, shown = _demo_case(demo_copy, capsys)
     baseline = next(t for t in shown["timepoints"] if t["kind"] == "baseline")
-    return case["patient_id"], baseline["studies"][0]["study_uid"]
+    ct = next(s for s in baseline["studies"] if s["description"].startswith("CT"))
+    assert _run(demo_copy, "case", "link", "--case", str(case["pk"]), "--study",
+                ct["study_uid"], "--timepoint", "follow-up 1") == 1  # fmt: skip
+    captured = capsys.readouterr()
+    (line,) = captured.err.strip().splitlines()
+    for words in (ct["study_uid"], ct["description"], "8 contours at baseline", "follow-up 1",
+                  "delete those contours first"):  # fmt: skip
+        assert words in line
+    assert captured.out == ""
+    assert _run(demo_copy, "case", "show", "--case", str(case["pk"]), "--json") == 0
+    assert json.loads(capsys.readouterr().out) == shown  # nothing moved
+    assert _run(demo_copy, "plan", "--case", str(case["pk"]), "--json") == 0
+    assert json.loads(capsys.readouterr().out)["sessions"]  # still planned from the baseline CT
 
 
 def test_open_link_and_show_a_case(demo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -360,3 +360,32 @@ def test_save_right_after_an_edit_plans_the_edit_first(
     saved = panel.save_draft()  # before the 150 ms recomputation timer fired
     assert saved is not None
     assert saved.proposal.model == "fixed"
+
+
+def test_baseline_contours_whose_study_left_are_refused_in_the_panel(
+    qtbot: QtBot, services: Any, planning_case: tuple[PlanningService, int]
+) -> None:
+    """A baseline CT linked to follow-up 1 (before linking refused it) left its contours at
+    a baseline with no study; the panel showed a dose planned from them."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from tace_planner.store.models import StudyRow, TimepointRow
+
+    service, case_pk = planning_case
+    with services.session_factory() as session:
+        study = session.scalars(select(StudyRow).where(StudyRow.case_pk == case_pk)).one()
+        moved = TimepointRow(case_pk=case_pk, kind="follow_up", label="follow-up 1", ordinal=1,
+                             imaged_on=dt.date(2026, 5, 11))  # fmt: skip
+        session.add(moved)
+        session.flush()
+        study.timepoint_pk = moved.id
+        session.commit()
+    widget = PlanPanel(service)
+    qtbot.addWidget(widget)
+    widget.set_case(case_pk)
+    names = [b.objectName() for b in widget.banners]
+    assert "banner:block:burden.contours_without_study" in names
+    assert "session1.beads_ml" not in widget.value_labels  # "No dose proposed."
+    assert "follow-up 1" in widget.burden_problems.text()

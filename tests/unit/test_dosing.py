@@ -174,6 +174,19 @@ def test_bilobar_phantom_case_by_hand() -> None:
     assert "course.session_count" not in _codes(result)  # 2 < 3
 
 
+def test_caudate_note_cites_the_listed_publication() -> None:
+    """The caudate note cited "World J Surg Oncol 2015;13:136" with neither author nor a
+    source to check it by: volume and article number appear nowhere in the reference list,
+    which gives the paper as World J Surg Oncol 2015 with its DOI and no first author (none
+    is invented here)."""
+    burden = BurdenInputs(LIVER_CM3, RIGHT_FOCI + OTHER_FOCI)
+    (note,) = (a for a in propose_plan(PATIENT, burden, DC_BEAD, PARAMS).advisories
+               if a.code == "caudate.focus")  # fmt: skip
+    assert "World J Surg Oncol 2015" in note.source
+    assert "doi:10.1186/s12957-015-0551-4" in note.source
+    assert "13:136" not in note.source
+
+
 def test_unclamped_session_loaded_differs_from_delivered() -> None:
     # An institution that raised its session limit to 200 mg:
     # 60 cm³ × 0.05 = 3.0 mL → 2 vials (4 mL) → 200 mg loaded; 3 mL injected → 150 mg.

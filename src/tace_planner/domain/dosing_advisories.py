@@ -72,7 +72,8 @@ def input_advisories(
     baseline: BaselineImaging | None,
 ) -> tuple[Advisory, ...]:
     """Advisories that depend only on the inputs (blocks first in the rule order)."""
-    return (
+    stranded = _contours_without_study(baseline)
+    out = (
         *_trust(burden),
         *_dose_impossible(burden, product, params, options),
         *_product_label(product),
@@ -89,6 +90,12 @@ def input_advisories(
             MARTIN_2010,
         ),
     )
+    if stranded:  # the contours exist, on a study moved away: said once, by the block
+        hidden = {"burden.no_tumour"}
+        if baseline is not None and baseline.liver_stranded:
+            hidden.add("burden.no_liver_volume")
+        out = tuple(a for a in out if a.code not in hidden)
+    return (*stranded, *out)
 
 
 def _trust(burden: BurdenInputs) -> list[Advisory]:
@@ -241,7 +248,10 @@ def _burden(burden: BurdenInputs, params: PlanningParameters) -> list[Advisory]:
             "Caudate-lobe (segment I) focus: NET caudate lesions responded to TACE in 12.3 % "
             "vs 82 % elsewhere; it is fed from both sides (planned with the first session)."
         )
-        source = "World J Surg Oncol 2015;13:136 (NET liver metastases and TACE)"
+        source = (
+            "World J Surg Oncol 2015 (NET caudate-lobe metastases and TACE), "
+            "doi:10.1186/s12957-015-0551-4"
+        )
         out.append(Advisory("caudate.focus", "info", message, source))
     f_total = burden.burden_percent
     warn, strong = (
@@ -387,6 +397,28 @@ def _liver_volume(
         source = params.cite("slv_deviation_warning_fraction")
         out.append(Advisory("liver.differs_from_standard", "warning", message, source))
     return out
+
+
+def _contours_without_study(baseline: BaselineImaging | None) -> list[Advisory]:
+    """A block when baseline contours lie on a study no longer linked to the baseline."""
+    if baseline is None or not baseline.stranded_contours:
+        return []
+    names = ", ".join(name for name, _ in baseline.stranded_contours)
+    places = sorted({where for _, where in baseline.stranded_contours})
+    now = " and ".join(f"now linked to {w}" if w else "linked to no timepoint" for w in places)
+    if not baseline.has_study:
+        message = (
+            f"The baseline has no study linked: its contours ({names}) lie on a study {now}, "
+            "so no dose is proposed from them. Link that study to the baseline again, or "
+            "contour the baseline imaging."
+        )
+    else:
+        message = (
+            f"The baseline contours of {names} lie on a study {now}, not at the baseline, so "
+            "no dose is proposed from them. Link that study to the baseline again, or contour "
+            "them on the baseline imaging."
+        )
+    return [Advisory("burden.contours_without_study", "block", message)]
 
 
 def _baseline(baseline: BaselineImaging | None) -> list[Advisory]:

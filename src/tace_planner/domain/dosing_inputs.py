@@ -181,7 +181,8 @@ class BurdenInputs:
 
 @dataclass(frozen=True, slots=True)
 class BaselineImaging:
-    """The imaging protocol's verdict on the age of the baseline imaging.
+    """The imaging protocol's verdict on the age of the baseline imaging, and baseline
+    contours left without their study.
 
     ``status`` is "pass", "fail" (older than ``limit_days``) or "not_evaluated".
     """
@@ -189,6 +190,13 @@ class BaselineImaging:
     status: str
     reason: str
     limit_days: int = 28
+    stranded_contours: tuple[tuple[str, str], ...] = ()
+    """(lesion name, where its study is now: "follow-up 1", "" for no timepoint) for each
+    baseline contour whose study is no longer linked to the baseline."""
+    has_study: bool = True
+    """False when no study is linked to the baseline timepoint at all."""
+    liver_stranded: bool = False
+    """True when the liver contour is among ``stranded_contours``."""
 
 
 @dataclass(frozen=True, slots=True)

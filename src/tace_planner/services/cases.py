@@ -9,9 +9,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tace_planner.domain.errors import InvalidInputError, NotFoundError
+from tace_planner.services.contour_records import natural
 from tace_planner.services.dto import CaseItem, PatientItem
+from tace_planner.store.assessment_rows import AssessmentRow
 from tace_planner.store.audit import row_snapshot
-from tace_planner.store.models import CaseRow, PatientRow, StudyRow, TimepointRow
+from tace_planner.store.models import (
+    CaseRow,
+    LesionRow,
+    PatientRow,
+    SegmentationRow,
+    SeriesRow,
+    StudyRow,
+    TimepointRow,
+)
 from tace_planner.store.unit_of_work import UnitOfWork
 
 
@@ -236,7 +246,22 @@ class CaseService:
         timepoint_kind: str,
         imaged_on: dt.date | None = None,
     ) -> None:
-        """Attach a study to a case at a timepoint (created when new); no-op when already so."""
+        """Attach a study to a case at a timepoint (created when new); no-op when already so.
+
+        A study whose series carry contours at the timepoint it would leave is not
+        moved: its contours (and their measurements) belong to that timepoint, and
+        moving the study would leave them with no imaging while planning and
+        response still read them. A timepoint made by linking that the move leaves
+        with nothing (no study, contour or assessment) is removed.
+
+        Raises
+        ------
+        NotFoundError
+            No such case or study.
+        InvalidInputError
+            The study carries contours at the timepoint it would leave (field
+            ``study``; the message names the study, the timepoint and the count).
+        """
         with UnitOfWork(self._sessions, user=self._user) as uow:
             session = uow.session
             case = session.get(CaseRow, case_pk)
@@ -250,6 +275,13 @@ class CaseService:
                     TimepointRow.case_pk == case_pk, TimepointRow.label == timepoint_label
                 )
             ).first()
+            if (
+                timepoint is not None
+                and study.case_pk == case_pk
+                and study.timepoint_pk == timepoint.id
+            ):
+                return
+            _refuse_if_contoured(session, study, case_pk, timepoint_label)
             if timepoint is None:
                 ordinal = len(case.timepoints)
                 timepoint = TimepointRow(
@@ -261,17 +293,70 @@ class CaseService:
                 )
                 session.add(timepoint)
                 session.flush()
-            if study.case_pk == case_pk and study.timepoint_pk == timepoint.id:
-                return
+            left = session.get(TimepointRow, study.timepoint_pk) if study.timepoint_pk else None
             before = {"case_pk": study.case_pk, "timepoint_pk": study.timepoint_pk}
             study.case_pk = case_pk
             study.timepoint_pk = timepoint.id
+            session.flush()
+            summary = f"study {study.description!r} linked to {timepoint_label}"
+            after: dict[str, Any] = {"case_pk": case_pk, "timepoint_pk": timepoint.id}
+            if left is not None and _is_empty_link_timepoint(session, left):
+                after["removed_empty_timepoint"] = row_snapshot(left)
+                summary += f"; the emptied timepoint {left.label!r} removed"
+                session.delete(left)
             uow.audit(
                 action="link_study",
                 entity="study",
                 entity_pk=study.id,
                 before=before,
-                after={"case_pk": case_pk, "timepoint_pk": timepoint.id},
-                summary=f"study {study.description!r} linked to {timepoint_label}",
+                after=after,
+                summary=summary,
             )
             uow.commit()
+
+
+def _refuse_if_contoured(
+    session: Session, study: StudyRow, case_pk: int, target_label: str
+) -> None:
+    """Raise when the study's series carry contours at the timepoint it would leave (or,
+    for a study linked nowhere, at any timepoint other than the target)."""
+    rows = session.execute(
+        select(TimepointRow.label, TimepointRow.case_pk, LesionRow.name)
+        .select_from(SegmentationRow)
+        .join(SeriesRow, SeriesRow.id == SegmentationRow.series_pk)
+        .join(TimepointRow, TimepointRow.id == SegmentationRow.timepoint_pk)
+        .join(LesionRow, LesionRow.id == SegmentationRow.lesion_pk)
+        .where(SeriesRow.study_pk == study.id)
+        .order_by(TimepointRow.ordinal, TimepointRow.id)
+    ).all()
+    if study.timepoint_pk is not None:
+        current = session.get(TimepointRow, study.timepoint_pk)
+        if current is not None:
+            rows = [r for r in rows if (r.case_pk, r.label) == (current.case_pk, current.label)]
+    rows = [r for r in rows if (r.case_pk, r.label) != (case_pk, target_label)]
+    if not rows:
+        return
+    label = rows[0].label
+    names = ", ".join(sorted({r.name for r in rows if r.label == label}, key=natural))
+    count = sum(1 for r in rows if r.label == label)
+    contours = "contour" if count == 1 else "contours"
+    raise InvalidInputError(
+        "study",
+        f"{study.description or 'the study'!s} ({study.study_uid}) carries {count} {contours} "
+        f"at {label} ({names}); moving it to {target_label} would leave them without their "
+        f"images — delete those contours first, or leave the study at {label}",
+    )
+
+
+def _is_empty_link_timepoint(session: Session, timepoint: TimepointRow) -> bool:
+    """True for a timepoint made by linking that holds no study, contour or assessment."""
+    if timepoint.status or timepoint.progression_site:
+        return False  # a scheduled follow-up, or one with a recorded progression
+    for model, column in (
+        (StudyRow, StudyRow.timepoint_pk),
+        (SegmentationRow, SegmentationRow.timepoint_pk),
+        (AssessmentRow, AssessmentRow.timepoint_pk),
+    ):
+        if session.scalar(select(func.count()).select_from(model).where(column == timepoint.id)):
+            return False
+    return True

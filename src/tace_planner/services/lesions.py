@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tace_planner.domain.errors import ConcurrentEditError, InvalidInputError, NotFoundError
@@ -106,10 +106,15 @@ class LesionService:
         )
 
     def next_focus_name(self, case_pk: int) -> str:
-        """The first free name of the form F1, F2, … in a case."""
-        names = {item.name for item in self.list_lesions(case_pk)}
+        """The first name of the form F1, F2, … that the case has never used.
+
+        A name a deleted or renamed lesion once had is not drawn again (the audit
+        trail keeps it), so that a name in the audit trail means one focus only.
+        """
+        with self._sessions() as session:
+            used = ever_used_names(session, case_pk)
         number = 1
-        while f"F{number}" in names:
+        while f"f{number}" in used:
             number += 1
         return f"F{number}"
 
@@ -423,6 +428,31 @@ class LesionService:
         diameter, thickness = _latest_diameter(session, row.id)
         candidate = TargetCandidate(row.name, "liver", diameter, thickness)
         return target_advisories(candidate, current, self.recist)
+
+
+def ever_used_names(session: Session, case_pk: int) -> set[str]:
+    """Every name (casefolded) a lesion of the case has now or had: its lesions, and the
+    names in the lesion audit events of the case (deleted, renamed, restored lesions)."""
+    used = {
+        name.casefold()
+        for name in session.scalars(select(LesionRow.name).where(LesionRow.case_pk == case_pk))
+    }
+    events = session.execute(
+        select(AuditEventRow.before, AuditEventRow.after).where(
+            AuditEventRow.entity == "lesion",
+            or_(
+                AuditEventRow.before["case_pk"].as_integer() == case_pk,
+                AuditEventRow.after["case_pk"].as_integer() == case_pk,
+            ),
+        )
+    ).all()
+    for snapshots in events:
+        for snapshot in snapshots:
+            if isinstance(snapshot, dict) and snapshot.get("case_pk") == case_pk:
+                name = snapshot.get("name")
+                if isinstance(name, str):
+                    used.add(name.casefold())
+    return used
 
 
 def lesion_for_write(

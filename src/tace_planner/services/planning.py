@@ -357,7 +357,7 @@ class PlanningService:
             params,
             options,
             course=course,
-            baseline=self._baseline(case_pk, params),
+            baseline=self._baseline(case_pk, params, burden),
         )
         result = _with_containment(result, burden)
         return proposal_from_result(
@@ -373,7 +373,20 @@ class PlanningService:
             computed_at=self._clock(),
         )
 
-    def _baseline(self, case_pk: int, params: PlanningParameters) -> BaselineImaging | None:
+    def _baseline(
+        self, case_pk: int, params: PlanningParameters, burden: BurdenItem
+    ) -> BaselineImaging | None:
+        verdict = self._baseline_age(case_pk, params)
+        if not burden.stranded:
+            return verdict
+        return dataclasses.replace(
+            verdict or BaselineImaging("not_evaluated", "no baseline imaging is linked"),
+            stranded_contours=burden.stranded,
+            has_study=burden.baseline_has_study,
+            liver_stranded=burden.liver_stranded,
+        )
+
+    def _baseline_age(self, case_pk: int, params: PlanningParameters) -> BaselineImaging | None:
         protocol = self._protocol
         if protocol is None:
             from tace_planner.services.protocol import ProtocolService

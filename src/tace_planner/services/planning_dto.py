@@ -108,6 +108,11 @@ class BurdenItem:
     liver_trust_reason: str = ""
     outside_liver: tuple[tuple[str, float], ...] = ()
     """(focus name, share of it outside the liver contour), for every focus where it is known."""
+    stranded: tuple[tuple[str, str], ...] = ()
+    """(lesion name, where its study is now) for each baseline contour lying on a study no
+    longer linked to the baseline (left out of the volumes; planning refuses)."""
+    liver_stranded: bool = False
+    baseline_has_study: bool = True
 
     @property
     def available(self) -> bool:
@@ -159,6 +164,9 @@ class BurdenItem:
             "liver_trust": self.liver_trust,
             "liver_trust_reason": self.liver_trust_reason,
             "outside_liver": [[name, share] for name, share in self.outside_liver],
+            "stranded": [[name, where] for name, where in self.stranded],
+            "liver_stranded": self.liver_stranded,
+            "baseline_has_study": self.baseline_has_study,
             "problems": list(self.problems),
         }
 
@@ -192,6 +200,9 @@ class BurdenItem:
             outside_liver=tuple(
                 (str(name), float(share)) for name, share in data.get("outside_liver", ())
             ),
+            stranded=tuple((str(name), str(where)) for name, where in data.get("stranded", ())),
+            liver_stranded=bool(data.get("liver_stranded", False)),
+            baseline_has_study=bool(data.get("baseline_has_study", True)),
         )
 
 

@@ -36,6 +36,7 @@ from tace_planner.store.models import (
     MeasurementRow,
     SegmentationRow,
     SeriesRow,
+    StudyRow,
     TimepointRow,
     TreatmentPlanRow,
 )
@@ -158,6 +159,11 @@ def read_burden(session: Session, case_pk: int) -> BurdenItem:
     lesions = session.scalars(
         select(LesionRow).where(LesionRow.case_pk == case_pk).order_by(LesionRow.name)
     ).all()
+    linked_studies = set(
+        session.scalars(select(StudyRow.id).where(StudyRow.timepoint_pk == timepoint.id))
+    )
+    stranded: list[tuple[str, str]] = []
+    liver_stranded = False
     problems: list[str] = []
     liver: float | None = None
     liver_trust, liver_reason = "ok", ""
@@ -177,6 +183,12 @@ def read_burden(session: Session, case_pk: int) -> BurdenItem:
                 )
             continue
         segmentation = at_baseline[0]
+        series = session.get(SeriesRow, segmentation.series_pk)
+        if series is None or series.study_pk not in linked_studies:
+            # its study was linked elsewhere: these volumes have no baseline imaging
+            stranded.append((lesion.name, _where_now(session, series, case_pk)))
+            liver_stranded = liver_stranded or lesion.kind == "liver"
+            continue
         measurement = session.scalars(
             select(MeasurementRow)
             .where(
@@ -193,7 +205,6 @@ def read_burden(session: Session, case_pk: int) -> BurdenItem:
                     UnmeasuredItem(lesion.name, lesion.couinaud_segment, "contoured, not measured")
                 )
             continue
-        series = session.get(SeriesRow, segmentation.series_pk)
         trust, reason = _trust_of(measurement, series)
         if trust != "ok":
             problems.append(f"{lesion.name}: volume from questionable geometry ({reason}).")
@@ -220,13 +231,23 @@ def read_burden(session: Session, case_pk: int) -> BurdenItem:
     for item in unmeasured:
         problems.append(f"{item.name}: no volume at baseline ({item.reason}).")
     outside = latest_outside_fractions(liver_source, focus_sources)
-    if not lesions or (liver is None and not foci and not unmeasured):
+    if stranded:
+        names = ", ".join(name for name, _ in stranded)
+        places = " and ".join(sorted({where or "no timepoint" for _, where in stranded}))
+        lead = "The baseline has no study linked; its" if not linked_studies else "The baseline"
+        problems.insert(
+            0,
+            f"{lead} contours of {names} lie on a study now linked to {places}: they are left "
+            "out and no dose is proposed — link that study to the baseline again.",
+        )
+    nothing_measured = liver is None and not foci and not unmeasured
+    if not lesions or (nothing_measured and not stranded):
         problems.insert(
             0,
             "No measurements at baseline yet: contour the liver and the foci "
             "(volumes come from the contours).",
         )
-    elif liver is None:
+    elif liver is None and not liver_stranded:
         problems.append("The liver is not contoured at baseline: tumour burden F is unknown.")
     return BurdenItem(
         case_pk,
@@ -241,7 +262,23 @@ def read_burden(session: Session, case_pk: int) -> BurdenItem:
         outside_liver=tuple(
             (name, share) for name, share in sorted(outside.items()) if share is not None
         ),
+        stranded=tuple(stranded),
+        liver_stranded=liver_stranded,
+        baseline_has_study=bool(linked_studies),
     )
+
+
+def _where_now(session: Session, series: SeriesRow | None, case_pk: int) -> str:
+    """The timepoint the series' study is linked to now ("" for none), naming another case."""
+    study = session.get(StudyRow, series.study_pk) if series is not None else None
+    if study is None or study.timepoint_pk is None:
+        return ""
+    timepoint = session.get(TimepointRow, study.timepoint_pk)
+    if timepoint is None:
+        return ""
+    if timepoint.case_pk != case_pk:
+        return f"{timepoint.label} of case {timepoint.case_pk}"
+    return timepoint.label
 
 
 def signed_procedures(
