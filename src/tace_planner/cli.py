@@ -167,6 +167,13 @@ def _add_contouring_commands(commands: Any) -> None:
         "anyway",
     )
     auto.add_argument("--segment", help="Couinaud segment I-VIII of the focus")
+    delete = actions.add_parser(
+        "delete",
+        help="remove a lesion's contour at the series' timepoint (audited; the lesion stays)",
+    )
+    delete.add_argument("--series", required=True, help="any series of the timepoint")
+    delete.add_argument("--lesion", required=True, help="lesion name (F1, …, or Liver)")
+    delete.add_argument("--json", action="store_true")
     for parser, what in ((auto, "focus"), (liver, "liver")):
         parser.add_argument(
             "--include",
@@ -787,6 +794,13 @@ def _cmd_contour(args: argparse.Namespace, services: Any) -> int:
     from tace_planner.services.contouring import contouring_service
 
     contouring = contouring_service(services)
+    if args.contour_command == "delete":
+        name, label = contouring.delete_contour(args.series, args.lesion)
+        if args.json:
+            print(json.dumps({"lesion": name, "timepoint": label, "removed": True}, indent=2))
+        else:
+            print(f"contour of {name} at {label} removed (audited)")
+        return 0
     case_pk, _, _ = contouring.series_context(args.series)
     if args.contour_command == "liver":
         result = _run(

@@ -64,6 +64,40 @@ def test_a_contoured_study_is_not_moved(
     assert json.loads(capsys.readouterr().out)["sessions"]  # still planned from the baseline CT
 
 
+def test_contours_deleted_at_the_command_line_let_the_study_move(
+    demo_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The refusal above says "delete those contours first": ``contour delete`` does it
+    without the window (audited, one lesion and timepoint at a time; the lesion stays)."""
+    from tace_planner.imaging.phantom import phantom_truth
+
+    _contour_demo_case(demo_copy)
+    case, shown = _demo_case(demo_copy, capsys)
+    baseline = next(t for t in shown["timepoints"] if t["kind"] == "baseline")
+    ct = next(s for s in baseline["studies"] if s["description"].startswith("CT"))
+    series = next(
+        s["series_uid"]
+        for s in phantom_truth("small", 0).to_json()["timepoints"][0]["series"]
+        if s["folder"] == "CT_venous"
+    )
+    assert _run(demo_copy, "measurements", "--series", series, "--json") == 0
+    names = [item["name"] for item in json.loads(capsys.readouterr().out)["lesions"]]
+    names.append("Liver")  # the foci, then the whole-liver contour
+    assert len(names) == 8
+    assert _run(demo_copy, "contour", "delete", "--series", series, "--lesion", "F99") == 1
+    assert "F99" in capsys.readouterr().err
+    for name in names:
+        assert _run(demo_copy, "contour", "delete", "--series", series, "--lesion", name,
+                    "--json") == 0  # fmt: skip
+        said = json.loads(capsys.readouterr().out)
+        assert said["lesion"].casefold() == name.casefold()  # names match as the GUI's do
+        assert (said["timepoint"], said["removed"]) == ("baseline", True)
+    assert _run(demo_copy, "contour", "delete", "--series", series, "--lesion", names[0]) == 1
+    assert "no contour at baseline" in capsys.readouterr().err
+    assert _run(demo_copy, "case", "link", "--case", str(case["pk"]), "--study",
+                ct["study_uid"], "--timepoint", "follow-up 1") == 0  # fmt: skip
+
+
 def test_open_link_and_show_a_case(demo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     patient_id, study_uid = _demo_patient_and_study(demo_copy, capsys)
     assert (

@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy.orm import Session, sessionmaker
 
-from tace_planner.domain.errors import InvalidInputError
+from tace_planner.domain.errors import InvalidInputError, NotFoundError
 from tace_planner.domain.explanation import Advisory
 from tace_planner.domain.plausibility import (
     ClickVerdict,
@@ -208,6 +208,28 @@ class ContouringService:
     def delete_lesion(self, lesion_pk: int) -> None:
         """Delete a lesion with its masks and measurements (audited)."""
         self.lesions.delete_lesion(lesion_pk)
+
+    def delete_contour(self, series_uid: str, lesion: str) -> tuple[str, str]:
+        """Remove a lesion's contour at the timepoint of ``series_uid`` (with its
+        measurements; audited with the mask, so it can be restored). The lesion stays,
+        with its contours at other timepoints. Returns the lesion's name and the
+        timepoint's label.
+
+        Raises
+        ------
+        NotFoundError
+            No such series, no lesion of that name in the case, or no contour of it
+            at that timepoint.
+        """
+        case_pk, timepoint_pk, label = self.series_context(series_uid)
+        # (any lesion, the liver too: the name is only checked, not reserved)
+        item = self.lesions.find(case_pk, check_name(lesion, "liver"))
+        if item is None:
+            raise NotFoundError(f"lesion {lesion!r}: not a lesion of this case")
+        removed = self.masks.delete_mask(item.pk, timepoint_pk)
+        if removed is None:
+            raise NotFoundError(f"lesion {item.name}: no contour at {label}")
+        return item.name, label
 
     def restore_lesion(self, lesion_pk: int) -> LesionItem:
         """Bring back a deleted lesion with its masks and measurements (audited); see
