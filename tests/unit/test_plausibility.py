@@ -11,6 +11,7 @@ from tace_planner.domain.plausibility import (
     click_hu,
     describe_leak,
     judge_click,
+    judge_parenchyma,
     reaches_distance,
 )
 
@@ -125,3 +126,14 @@ def test_a_contour_wholly_outside_the_liver_is_not_called_a_leak() -> None:
     assert report.outside_fraction == 1.0
     assert report.message.startswith("The contour lies entirely outside the liver contour")
     assert report.message.endswith("undo it, or correct the liver contour.")
+
+
+def test_a_click_at_the_parenchymas_level_is_asked_about() -> None:
+    verdict = judge_parenchyma(108.6, 111.2)
+    assert verdict.status == "confirm"
+    assert verdict.reason == (
+        "109 HU: the level of the liver parenchyma (median 111 HU inside the liver contour), "
+        "not a visible focus"
+    )
+    assert verdict.question.endswith("not a visible focus — contour anyway?")
+    assert judge_parenchyma(-3.0, 2.0).reason.startswith("−3 HU: ")

@@ -158,7 +158,7 @@ def judge_parenchyma(tissue_hu: float, parenchyma_hu: float) -> ClickVerdict:
     liver = f"{parenchyma_hu:.0f} HU".replace("-", "−")
     return ClickVerdict(
         "confirm",
-        f"{shown}: the level of the liver parenchyma ({liver} inside the liver contour), "
+        f"{shown}: the level of the liver parenchyma (median {liver} inside the liver contour), "
         "not a visible focus",
         tissue_hu,
         True,
