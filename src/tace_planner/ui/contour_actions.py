@@ -74,28 +74,27 @@ def clean_up_mask(
     raise ValueError(f"unknown clean-up {kind!r}")
 
 
-def ask_contour_anyway(parent: QWidget | None, question: str) -> bool:
-    """Ask whether to contour a click on fat, bone or outside the liver (patched in tests)."""
+def _ask_yes_no(parent: QWidget | None, title: str, question: str) -> bool:
+    """A Yes/No question whose default answer is No."""
     answer = QMessageBox.question(
         parent,
-        "Contour this click?",
+        title,
         question,
         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
         QMessageBox.StandardButton.No,
     )
     return answer == QMessageBox.StandardButton.Yes
+
+
+def ask_contour_anyway(parent: QWidget | None, question: str) -> bool:
+    """Ask whether to contour a click on fat, bone, parenchyma or outside the liver
+    (patched in tests)."""
+    return _ask_yes_no(parent, "Contour this click?", question)
 
 
 def ask_new_lesion(parent: QWidget | None, question: str) -> bool:
     """Ask whether a click at a follow-up contours a new lesion (patched in tests)."""
-    answer = QMessageBox.question(
-        parent,
-        "New lesion at a follow-up?",
-        question,
-        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-        QMessageBox.StandardButton.No,
-    )
-    return answer == QMessageBox.StandardButton.Yes
+    return _ask_yes_no(parent, "New lesion at a follow-up?", question)
 
 
 def new_lesion_question(timepoint: str, name: str, known: Sequence[str]) -> str:
