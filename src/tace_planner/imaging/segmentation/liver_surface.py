@@ -9,6 +9,8 @@ lung or gas taken as the wall in front of them). Masks are (z, y, x), spacings
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 
@@ -209,4 +211,154 @@ def refine_edge(
     refined = ndimage.binary_opening(refined, np.ones((1, 3, 3), dtype=bool)) | inner | keep[box]
     out = mask.copy()
     out[box] = fill_holes(refined)
+    return out
+
+
+@dataclass(frozen=True)
+class VesselPath:
+    """A vessel followed through the liver: where it ran free, then its path inside.
+
+    ``start`` is its cross-section (working grid, 2D) on the last slice outside the
+    region; ``sections`` the slice index and cross-section (2D) of every slice inside.
+    """
+
+    start: BoolArray
+    sections: tuple[tuple[int, BoolArray], ...]
+
+    def mask(self, shape: tuple[int, int, int]) -> BoolArray:
+        """The path on the working grid."""
+        out = np.zeros(shape, dtype=bool)
+        for z, section in self.sections:
+            out[z] |= section
+        return out
+
+
+def through_vessels(
+    smooth: npt.NDArray[np.float32],
+    region: BoolArray,
+    liver_hu: float,
+    spacing: np.ndarray,
+    *,
+    above_hu: float,
+    area_mm2: tuple[float, float],
+) -> list[VesselPath]:
+    """Vessels that run through ``region`` from below to above, and their path inside it.
+
+    The inferior vena cava runs in the liver's groove from below the liver to the
+    diaphragm; where the liver wraps around it, hole filling and the rolling ball
+    (:func:`take_in_notches`) take it in, and on portal-venous CT it lies within the
+    band of hyper-attenuating tumours. It is not liver, and a focus against it would
+    leak into it unchecked. Each axial cross-section of a vessel outside ``region``
+    (at least ``above_hu`` brighter than the liver, its area within ``area_mm2``)
+    whose next slice reaches into ``region`` is followed slice by slice: the
+    vessel-bright voxels next to the previous cross-section, at most the start's
+    area of them, nearest its centre (a tumour or a hepatic vein against the vessel
+    is not followed into: its voxels lie farther out than the vessel's own). A
+    cross-section that comes out of ``region`` again on the far side marks a vessel
+    running through it; one that ends inside (a portal vein entering at the hilum
+    and branching, a tumour at the edge) is not followed.
+    Nothing is found when the vessel is no brighter than the liver (it is then grown
+    as parenchyma; a limit of the method).
+    """
+    from scipy import ndimage
+
+    paths: list[VesselPath] = []
+    if not region.any():
+        return paths
+    pixel = float(spacing[1] * spacing[2])
+    least, most = (a / pixel for a in area_mm2)
+    vessel = smooth >= liver_hu + above_hu
+    square = ndimage.generate_binary_structure(2, 2)
+    near_region = np.stack([ndimage.binary_dilation(s, square) if s.any() else s for s in region])
+    free = vessel & ~near_region
+    for z in range(region.shape[0]):
+        if not free[z].any():
+            continue
+        labels, count = ndimage.label(free[z], square)
+        for k in range(1, count + 1):
+            start = labels == k
+            area = float(start.sum())
+            if not least <= area <= most:
+                continue
+            for step in (1, -1):
+                path = _follow(start, area, z + step, step, vessel, region, square)
+                if path:
+                    paths.append(VesselPath(start, tuple(path)))
+    return paths
+
+
+def _follow(
+    start: BoolArray,
+    area: float,
+    z: int,
+    step: int,
+    vessel: BoolArray,
+    region: BoolArray,
+    square: np.ndarray,
+) -> list[tuple[int, BoolArray]]:
+    """Follow one cross-section through ``region``; the path if it comes out, else []."""
+    from scipy import ndimage
+
+    if not 0 <= z < region.shape[0]:
+        return []
+    if not (ndimage.binary_dilation(start, square) & region[z]).any():
+        return []
+    section, path, entered = start, [], False
+    while 0 <= z < region.shape[0]:
+        candidate = vessel[z] & ndimage.binary_dilation(section, square)
+        size = int(candidate.sum())
+        if size < 0.4 * area:
+            return []  # lost inside (ends, branches off, or too faint to follow)
+        if size > area:
+            center = np.argwhere(section).mean(axis=0)
+            points = np.argwhere(candidate)
+            nearest = np.argsort(((points - center) ** 2).sum(axis=1), kind="stable")
+            points = points[nearest[: round(area)]]
+            candidate = np.zeros_like(candidate)
+            candidate[points[:, 0], points[:, 1]] = True
+        if (candidate & region[z]).any():
+            entered = True
+            path.append((z, candidate))
+        elif entered:
+            return path  # out on the far side: it runs through
+        section = candidate
+        z += step
+    return []
+
+
+def vessel_sections(
+    paths: list[VesselPath], factors: np.ndarray, shape: tuple[int, int, int], spacing: np.ndarray
+) -> BoolArray:
+    """The vessels' paths drawn on the image grid as smooth cross-sections.
+
+    On every slice of a path the vessel's cross-section is the ellipse of its free
+    start (same area and second moments: the vena cava keeps its calibre through
+    the groove), centred on the path's centre line (the centres of the followed
+    cross-sections, a running median over five slices). Where the vessel runs
+    against a tumour as bright as itself, the followed cross-section may lean into
+    the tumour: the start's shape and the smoothed line do not, and the edge does
+    not follow the working voxels' 3 mm blocks.
+    """
+    fz, fy, fx = (int(f) for f in factors)
+    out = np.zeros(shape, dtype=bool)
+    rows = np.arange(shape[1], dtype=float)[:, None] * spacing[1]
+    cols = np.arange(shape[2], dtype=float)[None, :] * spacing[2]
+    scale = np.array([fy * spacing[1], fx * spacing[2]])
+    offset = np.array([0.5 * (fy - 1) * spacing[1], 0.5 * (fx - 1) * spacing[2]])
+    for path in paths:
+        points = np.argwhere(path.start) * scale + offset
+        area = len(points) * float(scale[0] * scale[1])
+        cov = np.cov(points.T) if len(points) > 2 else np.zeros((2, 2))
+        cov = cov + np.diag(scale**2 / 12.0)  # the pixels' own extent
+        values, vectors = np.linalg.eigh(cov)
+        axes = 2.0 * np.sqrt(np.maximum(values, 1e-6))
+        axes *= np.sqrt(area / (np.pi * axes[0] * axes[1]))
+        centres = np.array([np.argwhere(s).mean(axis=0) * scale + offset for _, s in path.sections])
+        for i, (z, _) in enumerate(path.sections):
+            window = centres[max(i - 2, 0) : i + 3]
+            centre = np.median(window, axis=0)
+            u = (rows - centre[0]) * vectors[0, 0] + (cols - centre[1]) * vectors[1, 0]
+            v = (rows - centre[0]) * vectors[0, 1] + (cols - centre[1]) * vectors[1, 1]
+            inside = (u / axes[0]) ** 2 + (v / axes[1]) ** 2 <= 1.0
+            out[z * fz : min((z + 1) * fz, shape[0])] |= inside
     return out
