@@ -120,3 +120,23 @@ def test_no_vessel_is_found_where_none_is_brighter_than_the_liver() -> None:
     paths = through_vessels(image, region, 100.0, np.array([3.0, 3.0, 3.0]),
                             above_hu=20.0, area_mm2=(50.0, 1000.0))  # fmt: skip
     assert paths == []
+
+
+def test_the_sliver_beyond_a_removed_vessel_goes_and_a_lobe_tip_stays() -> None:
+    from tace_planner.imaging.segmentation.liver_surface import drop_vessel_rims
+
+    yy, xx = np.mgrid[0:80, 0:80].astype(float)
+    distance = np.hypot(yy - 40, xx - 50)
+    vessel = distance <= 8
+    body = (abs(yy - 40) <= 25) & (xx >= 10) & (xx <= 41)  # the liver beside the vessel
+    sliver = (distance <= 10) & ~vessel & (xx >= 55)  # left beyond it, cut off in the slice
+    tip = (yy - 10) ** 2 + (xx - 70) ** 2 <= 3**2  # a lobe's tip, cut by the slice
+    mask = np.stack([body | sliver | tip] * 3)
+    sections = np.stack([vessel] * 3)
+    sections[2] = False  # a slice the vessel does not cross keeps everything
+    out = drop_vessel_rims(mask, sections, np.array([2.0, 1.0, 1.0]))
+    assert sliver.sum() > 10
+    assert not (out[0] & sliver).any()
+    assert (out[0] & tip).sum() == tip.sum()
+    assert (out[0] & body).sum() == body.sum()
+    assert (out[2] == mask[2]).all()

@@ -75,6 +75,7 @@ from tace_planner.imaging.segmentation.common import (
 )
 from tace_planner.imaging.segmentation.intensity import MAD_TO_SD
 from tace_planner.imaging.segmentation.liver_surface import (
+    drop_vessel_rims,
     extend_surface_tumours,
     half_occupancy_edge,
     refine_edge,
@@ -287,9 +288,9 @@ def segment_liver(
     mask = refine_edge(volume.voxels, mask, keep, factors, spacing, params.edge_contrast_hu)
     if paths:
         # Its edge drawn smooth on the image grid (not in working blocks).
-        mask = (mask | upsample(vessel, factors, volume.shape)) & ~vessel_sections(
-            paths, factors, volume.shape, spacing
-        )
+        sections = vessel_sections(paths, factors, volume.shape, spacing)
+        mask = drop_vessel_rims((mask | upsample(vessel, factors, volume.shape)) & ~sections,
+                                sections, spacing)  # fmt: skip
     volume_cm3 = float(np.count_nonzero(mask)) * volume.voxel_volume_cm3
     if not _PLAUSIBLE_CM3[0] <= volume_cm3 <= _PLAUSIBLE_CM3[1]:
         warnings.append(

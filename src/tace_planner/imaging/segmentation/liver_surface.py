@@ -362,3 +362,31 @@ def vessel_sections(
             inside = (u / axes[0]) ** 2 + (v / axes[1]) ** 2 <= 1.0
             out[z * fz : min((z + 1) * fz, shape[0])] |= inside
     return out
+
+
+def drop_vessel_rims(
+    mask: BoolArray, sections: BoolArray, spacing: np.ndarray, ring_mm: float = 4.0
+) -> BoolArray:
+    """Drop the slivers of a slice that a removed vessel left on its far side.
+
+    The vessel drawn from its free cross-section can be a little narrower than where
+    the liver wrapped around it; the crescent of vessel wall and partial volume left
+    on its far side (between it and the fat) is cut off from the liver in that slice.
+    A piece of a slice that lies wholly within ``ring_mm`` of the vessel is dropped;
+    any other piece (a lobe's tip, cut by the slice) stays.
+    """
+    from scipy import ndimage
+
+    out = mask.copy()
+    square = np.ones((3, 3), dtype=bool)
+    for z in np.flatnonzero(sections.any(axis=(1, 2))):
+        ring = ndimage.distance_transform_edt(~sections[z], sampling=spacing[1:]) <= ring_mm
+        labels, count = ndimage.label(out[z], square)
+        if count < 2:
+            continue
+        near = np.unique(labels[ring & out[z]])
+        for k in near[near > 0]:
+            piece = labels == k
+            if not (piece & ~ring).any():
+                out[z][piece] = False
+    return out
