@@ -23,6 +23,9 @@ WALL_HU = 55.0
 """The diaphragm or bowel wall between the liver and lung or gas (muscle on portal-venous CT,
 institutional default): the edge is placed against it, not against the air beyond."""
 
+ENTRY_SLICES = 3
+"""A vessel followed from outside the liver must enter it within this many slices."""
+
 TUMOUR_EDGE_LEVEL = 1.0 / 3.0
 """Occupancy at which the edge of a tumour against fat is placed (a half for parenchyma)."""
 
@@ -271,41 +274,52 @@ def through_vessels(
     square = ndimage.generate_binary_structure(2, 2)
     near_region = np.stack([ndimage.binary_dilation(s, square) if s.any() else s for s in region])
     free = vessel & ~near_region
+    # A start must be next to the region on the neighbouring slice (where it enters).
+    touching = {step: np.roll(near_region, -step, axis=0) & free for step in (1, -1)}
+    touching[1][-1] = False
+    touching[-1][0] = False
     for z in range(region.shape[0]):
-        if not free[z].any():
+        if not (touching[1][z].any() or touching[-1][z].any()):
             continue
-        labels, count = ndimage.label(free[z], square)
-        for k in range(1, count + 1):
-            start = labels == k
-            area = float(start.sum())
-            if not least <= area <= most:
-                continue
-            for step in (1, -1):
-                path = _follow(start, area, z + step, step, vessel, region, square)
+        labels, _ = ndimage.label(free[z], square)
+        sizes = np.bincount(labels.ravel())
+        for step in (1, -1):
+            for k in np.unique(labels[touching[step][z]]):
+                if k == 0 or not least <= sizes[k] <= most:
+                    continue
+                start = labels == k
+                path = _follow(start, float(sizes[k]), z + step, step, vessel, region)
                 if path:
                     paths.append(VesselPath(start, tuple(path)))
     return paths
 
 
+def _dilate(section: BoolArray) -> BoolArray:
+    """One-pixel dilation (8-neighbours) of a small blob, on its bounding box only."""
+    rows = np.flatnonzero(section.any(axis=1))
+    cols = np.flatnonzero(section.any(axis=0))
+    r0, r1 = max(int(rows[0]) - 1, 0), min(int(rows[-1]) + 2, section.shape[0])
+    c0, c1 = max(int(cols[0]) - 1, 0), min(int(cols[-1]) + 2, section.shape[1])
+    crop = section[r0:r1, c0:c1]
+    rows_grown = crop.copy()
+    rows_grown[1:] |= crop[:-1]
+    rows_grown[:-1] |= crop[1:]
+    grown = rows_grown.copy()
+    grown[:, 1:] |= rows_grown[:, :-1]
+    grown[:, :-1] |= rows_grown[:, 1:]
+    out = np.zeros_like(section)
+    out[r0:r1, c0:c1] = grown
+    return out
+
+
 def _follow(
-    start: BoolArray,
-    area: float,
-    z: int,
-    step: int,
-    vessel: BoolArray,
-    region: BoolArray,
-    square: np.ndarray,
+    start: BoolArray, area: float, z: int, step: int, vessel: BoolArray, region: BoolArray
 ) -> list[tuple[int, BoolArray]]:
     """Follow one cross-section through ``region``; the path if it comes out, else []."""
-    from scipy import ndimage
-
-    if not 0 <= z < region.shape[0]:
-        return []
-    if not (ndimage.binary_dilation(start, square) & region[z]).any():
-        return []
     section, path, entered = start, [], False
+    outside_for = 0
     while 0 <= z < region.shape[0]:
-        candidate = vessel[z] & ndimage.binary_dilation(section, square)
+        candidate = vessel[z] & _dilate(section)
         size = int(candidate.sum())
         if size < 0.4 * area:
             return []  # lost inside (ends, branches off, or too faint to follow)
@@ -321,6 +335,10 @@ def _follow(
             path.append((z, candidate))
         elif entered:
             return path  # out on the far side: it runs through
+        else:
+            outside_for += 1
+            if outside_for > ENTRY_SLICES:
+                return []  # runs beside the region, not into it
         section = candidate
         z += step
     return []
