@@ -32,6 +32,16 @@ Method
    thin slivers (diaphragm, vessel walls at the hilum). A tumour that replaces
    the parenchyma up to the capsule (the dome's apex) is carried on to the
    surface through soft tissue for ``cap_mm`` at most. Holes are filled again.
+   **The vena cava is left out.** On portal-venous CT the IVC is as bright as a
+   hyper-attenuating tumour, and where the liver wraps around its groove the
+   filling and the envelope take it in (a third of it on the whole-liver
+   phantom), and a focus against it then leaks into it inside the liver contour.
+   A vessel at least ``vessel_above_hu`` brighter than the liver that is followed
+   slice by slice from below the liver through it and out above it (or the
+   reverse) is not liver: its path is removed, on the image grid as the
+   cross-section it has where it runs free, along its centre line
+   (:func:`~.liver_surface.through_vessels`). A portal vein that enters at the
+   hilum and branches, or a tumour, does not come out on the far side and stays.
 6. **Half-occupancy edge.** A working voxel on the outline holds part liver,
    part neighbour; it belongs to the liver when its HU is past half-way from
    the neighbour's HU (sampled one voxel further out) to the inside's, against
@@ -65,11 +75,14 @@ from tace_planner.imaging.segmentation.common import (
 )
 from tace_planner.imaging.segmentation.intensity import MAD_TO_SD
 from tace_planner.imaging.segmentation.liver_surface import (
+    drop_vessel_rims,
     extend_surface_tumours,
     half_occupancy_edge,
     refine_edge,
     take_in_notches,
+    through_vessels,
     upsample,
+    vessel_sections,
 )
 from tace_planner.imaging.segmentation.morphology import fill_holes
 
@@ -117,6 +130,12 @@ class LiverParameters:
     edge_contrast_hu : float
         The edge is refined on the image only against neighbours at least this
         far from the liver's HU (fat, lung, air).
+    vessel_above_hu : float
+        A vessel at least this much brighter than the liver that runs through it
+        from below to above (the inferior vena cava) is left out of it.
+    vessel_area_mm2 : tuple of 2 float
+        Cross-section areas of such a vessel where it is followed from (the inferior
+        vena cava is about 15–35 mm across).
     """
 
     working_voxel_mm: float = 3.0
@@ -133,6 +152,8 @@ class LiverParameters:
     sliver_radius_mm: float = 2.5
     cap_mm: float = 6.0
     edge_contrast_hu: float = 40.0
+    vessel_above_hu: float = 20.0
+    vessel_area_mm2: tuple[float, float] = (50.0, 1000.0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -243,14 +264,33 @@ def segment_liver(
     )
     region = extend_surface_tumours(region, parenchyma, tissue, work_spacing, params.cap_mm)
     region = _largest_with(region, work_seed)
+    # The vena cava in its groove is not liver (and a focus against it would leak into
+    # it): left out again after every step that fills.
+    paths = through_vessels(
+        smooth,
+        region,
+        liver_hu,
+        work_spacing,
+        above_hu=params.vessel_above_hu,
+        area_mm2=params.vessel_area_mm2,
+    )
+    vessel = np.zeros_like(region)
+    for path in paths:
+        vessel |= path.mask(region.shape) & region
+    region = _largest_with(region & ~vessel, work_seed)
     taken_in = region & ~parenchyma
     yield Progress(4, _STEPS, "Placing the edge at half occupancy")
     region = half_occupancy_edge(coarse, region, liver_hu, keep=taken_in)
-    region = fill_holes(region)
+    region = fill_holes(region) & ~vessel
     yield Progress(5, _STEPS, "Back to the image grid")
     mask = upsample(region, factors, volume.shape)
     keep = upsample(taken_in & region, factors, volume.shape)
     mask = refine_edge(volume.voxels, mask, keep, factors, spacing, params.edge_contrast_hu)
+    if paths:
+        # Its edge drawn smooth on the image grid (not in working blocks).
+        sections = vessel_sections(paths, factors, volume.shape, spacing)
+        mask = drop_vessel_rims((mask | upsample(vessel, factors, volume.shape)) & ~sections,
+                                sections, spacing)  # fmt: skip
     volume_cm3 = float(np.count_nonzero(mask)) * volume.voxel_volume_cm3
     if not _PLAUSIBLE_CM3[0] <= volume_cm3 <= _PLAUSIBLE_CM3[1]:
         warnings.append(
@@ -258,11 +298,14 @@ def segment_liver(
             f"{_PLAUSIBLE_CM3[0]:.0f}–{_PLAUSIBLE_CM3[1]:.0f} cm³: check for leaks or gaps."
         )
     yield Progress(6, _STEPS, "Done")
+    summary = (
+        "Whole liver from one click: parenchyma grown in an HU band on a smoothed 3 mm "
+        "grid; tumours, necrosis and vessels it encloses or notches taken in"
+    )
+    if paths:
+        summary += "; the inferior vena cava running through its groove left out"
     explanation = Explanation(
-        summary=(
-            "Whole liver from one click: parenchyma grown in an HU band on a smoothed 3 mm "
-            "grid; tumours, necrosis and vessels it encloses or notches taken in"
-        ),
+        summary=summary,
         formula=(
             "liver = fill(component of the click in |HU − median| ≤ half-band, opened) "
             "+ soft tissue in the notches closed by a rolling ball"

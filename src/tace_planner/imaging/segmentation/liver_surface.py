@@ -9,6 +9,8 @@ lung or gas taken as the wall in front of them). Masks are (z, y, x), spacings
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 
@@ -20,6 +22,9 @@ LUNG_OR_GAS_HU = -150.0
 WALL_HU = 55.0
 """The diaphragm or bowel wall between the liver and lung or gas (muscle on portal-venous CT,
 institutional default): the edge is placed against it, not against the air beyond."""
+
+ENTRY_SLICES = 3
+"""A vessel followed from outside the liver must enter it within this many slices."""
 
 TUMOUR_EDGE_LEVEL = 1.0 / 3.0
 """Occupancy at which the edge of a tumour against fat is placed (a half for parenchyma)."""
@@ -209,4 +214,197 @@ def refine_edge(
     refined = ndimage.binary_opening(refined, np.ones((1, 3, 3), dtype=bool)) | inner | keep[box]
     out = mask.copy()
     out[box] = fill_holes(refined)
+    return out
+
+
+@dataclass(frozen=True)
+class VesselPath:
+    """A vessel followed through the liver: where it ran free, then its path inside.
+
+    ``start`` is its cross-section (working grid, 2D) on the last slice outside the
+    region; ``sections`` the slice index and cross-section (2D) of every slice inside.
+    """
+
+    start: BoolArray
+    sections: tuple[tuple[int, BoolArray], ...]
+
+    def mask(self, shape: tuple[int, int, int]) -> BoolArray:
+        """The path on the working grid."""
+        out = np.zeros(shape, dtype=bool)
+        for z, section in self.sections:
+            out[z] |= section
+        return out
+
+
+def through_vessels(
+    smooth: npt.NDArray[np.float32],
+    region: BoolArray,
+    liver_hu: float,
+    spacing: np.ndarray,
+    *,
+    above_hu: float,
+    area_mm2: tuple[float, float],
+) -> list[VesselPath]:
+    """Vessels that run through ``region`` from below to above, and their path inside it.
+
+    The inferior vena cava runs in the liver's groove from below the liver to the
+    diaphragm; where the liver wraps around it, hole filling and the rolling ball
+    (:func:`take_in_notches`) take it in, and on portal-venous CT it lies within the
+    band of hyper-attenuating tumours. It is not liver, and a focus against it would
+    leak into it unchecked. Each axial cross-section of a vessel outside ``region``
+    (at least ``above_hu`` brighter than the liver, its area within ``area_mm2``)
+    whose next slice reaches into ``region`` is followed slice by slice: the
+    vessel-bright voxels next to the previous cross-section, at most the start's
+    area of them, nearest its centre (a tumour or a hepatic vein against the vessel
+    is not followed into: its voxels lie farther out than the vessel's own). A
+    cross-section that comes out of ``region`` again on the far side marks a vessel
+    running through it; one that ends inside (a portal vein entering at the hilum
+    and branching, a tumour at the edge) is not followed.
+    Nothing is found when the vessel is no brighter than the liver (it is then grown
+    as parenchyma; a limit of the method).
+    """
+    from scipy import ndimage
+
+    paths: list[VesselPath] = []
+    if not region.any():
+        return paths
+    pixel = float(spacing[1] * spacing[2])
+    least, most = (a / pixel for a in area_mm2)
+    vessel = smooth >= liver_hu + above_hu
+    square = ndimage.generate_binary_structure(2, 2)
+    near_region = np.stack([ndimage.binary_dilation(s, square) if s.any() else s for s in region])
+    free = vessel & ~near_region
+    # A start must be next to the region on the neighbouring slice (where it enters).
+    touching = {step: np.roll(near_region, -step, axis=0) & free for step in (1, -1)}
+    touching[1][-1] = False
+    touching[-1][0] = False
+    for z in range(region.shape[0]):
+        if not (touching[1][z].any() or touching[-1][z].any()):
+            continue
+        labels, _ = ndimage.label(free[z], square)
+        sizes = np.bincount(labels.ravel())
+        for step in (1, -1):
+            for k in np.unique(labels[touching[step][z]]):
+                if k == 0 or not least <= sizes[k] <= most:
+                    continue
+                start = labels == k
+                path = _follow(start, float(sizes[k]), z + step, step, vessel, region)
+                if path:
+                    paths.append(VesselPath(start, tuple(path)))
+    return paths
+
+
+def _dilate(section: BoolArray) -> BoolArray:
+    """One-pixel dilation (8-neighbours) of a small blob, on its bounding box only."""
+    rows = np.flatnonzero(section.any(axis=1))
+    cols = np.flatnonzero(section.any(axis=0))
+    r0, r1 = max(int(rows[0]) - 1, 0), min(int(rows[-1]) + 2, section.shape[0])
+    c0, c1 = max(int(cols[0]) - 1, 0), min(int(cols[-1]) + 2, section.shape[1])
+    crop = section[r0:r1, c0:c1]
+    rows_grown = crop.copy()
+    rows_grown[1:] |= crop[:-1]
+    rows_grown[:-1] |= crop[1:]
+    grown = rows_grown.copy()
+    grown[:, 1:] |= rows_grown[:, :-1]
+    grown[:, :-1] |= rows_grown[:, 1:]
+    out = np.zeros_like(section)
+    out[r0:r1, c0:c1] = grown
+    return out
+
+
+def _follow(
+    start: BoolArray, area: float, z: int, step: int, vessel: BoolArray, region: BoolArray
+) -> list[tuple[int, BoolArray]]:
+    """Follow one cross-section through ``region``; the path if it comes out, else []."""
+    section, path, entered = start, [], False
+    outside_for = 0
+    while 0 <= z < region.shape[0]:
+        candidate = vessel[z] & _dilate(section)
+        size = int(candidate.sum())
+        if size < 0.4 * area:
+            return []  # lost inside (ends, branches off, or too faint to follow)
+        if size > area:
+            center = np.argwhere(section).mean(axis=0)
+            points = np.argwhere(candidate)
+            nearest = np.argsort(((points - center) ** 2).sum(axis=1), kind="stable")
+            points = points[nearest[: round(area)]]
+            candidate = np.zeros_like(candidate)
+            candidate[points[:, 0], points[:, 1]] = True
+        if (candidate & region[z]).any():
+            entered = True
+            path.append((z, candidate))
+        elif entered:
+            return path  # out on the far side: it runs through
+        else:
+            outside_for += 1
+            if outside_for > ENTRY_SLICES:
+                return []  # runs beside the region, not into it
+        section = candidate
+        z += step
+    return []
+
+
+def vessel_sections(
+    paths: list[VesselPath], factors: np.ndarray, shape: tuple[int, int, int], spacing: np.ndarray
+) -> BoolArray:
+    """The vessels' paths drawn on the image grid as smooth cross-sections.
+
+    On every slice of a path the vessel's cross-section is the ellipse of its free
+    start (same area and second moments: the vena cava keeps its calibre through
+    the groove), centred on the path's centre line (the centres of the followed
+    cross-sections, a running median over five slices). Where the vessel runs
+    against a tumour as bright as itself, the followed cross-section may lean into
+    the tumour: the start's shape and the smoothed line do not, and the edge does
+    not follow the working voxels' 3 mm blocks.
+    """
+    fz, fy, fx = (int(f) for f in factors)
+    out = np.zeros(shape, dtype=bool)
+    rows = np.arange(shape[1], dtype=float)[:, None] * spacing[1]
+    cols = np.arange(shape[2], dtype=float)[None, :] * spacing[2]
+    scale = np.array([fy * spacing[1], fx * spacing[2]])
+    offset = np.array([0.5 * (fy - 1) * spacing[1], 0.5 * (fx - 1) * spacing[2]])
+    for path in paths:
+        points = np.argwhere(path.start) * scale + offset
+        area = len(points) * float(scale[0] * scale[1])
+        cov = np.cov(points.T) if len(points) > 2 else np.zeros((2, 2))
+        cov = cov + np.diag(scale**2 / 12.0)  # the pixels' own extent
+        values, vectors = np.linalg.eigh(cov)
+        axes = 2.0 * np.sqrt(np.maximum(values, 1e-6))
+        axes *= np.sqrt(area / (np.pi * axes[0] * axes[1]))
+        centres = np.array([np.argwhere(s).mean(axis=0) * scale + offset for _, s in path.sections])
+        for i, (z, _) in enumerate(path.sections):
+            window = centres[max(i - 2, 0) : i + 3]
+            centre = np.median(window, axis=0)
+            u = (rows - centre[0]) * vectors[0, 0] + (cols - centre[1]) * vectors[1, 0]
+            v = (rows - centre[0]) * vectors[0, 1] + (cols - centre[1]) * vectors[1, 1]
+            inside = (u / axes[0]) ** 2 + (v / axes[1]) ** 2 <= 1.0
+            out[z * fz : min((z + 1) * fz, shape[0])] |= inside
+    return out
+
+
+def drop_vessel_rims(
+    mask: BoolArray, sections: BoolArray, spacing: np.ndarray, ring_mm: float = 4.0
+) -> BoolArray:
+    """Drop the slivers of a slice that a removed vessel left on its far side.
+
+    The vessel drawn from its free cross-section can be a little narrower than where
+    the liver wrapped around it; the crescent of vessel wall and partial volume left
+    on its far side (between it and the fat) is cut off from the liver in that slice.
+    A piece of a slice that lies wholly within ``ring_mm`` of the vessel is dropped;
+    any other piece (a lobe's tip, cut by the slice) stays.
+    """
+    from scipy import ndimage
+
+    out = mask.copy()
+    square = np.ones((3, 3), dtype=bool)
+    for z in np.flatnonzero(sections.any(axis=(1, 2))):
+        ring = ndimage.distance_transform_edt(~sections[z], sampling=spacing[1:]) <= ring_mm
+        labels, count = ndimage.label(out[z], square)
+        if count < 2:
+            continue
+        near = np.unique(labels[ring & out[z]])
+        for k in near[near > 0]:
+            piece = labels == k
+            if not (piece & ~ring).any():
+                out[z][piece] = False
     return out
