@@ -403,7 +403,12 @@ def vessel_sections(
     cols = np.arange(shape[2], dtype=float)[None, :] * spacing[2]
     scale = np.array([fy * spacing[1], fx * spacing[2]])
     offset = np.array([0.5 * (fy - 1) * spacing[1], 0.5 * (fx - 1) * spacing[2]])
+    seen = set()
     for path in paths:
+        key = (path.start.tobytes(), tuple((z, s.tobytes()) for z, s in path.sections))
+        if key in seen:
+            continue  # the same path, followed from another start
+        seen.add(key)
         points = np.argwhere(path.start) * scale + offset
         area = len(points) * float(scale[0] * scale[1])
         cov = np.cov(points.T) if len(points) > 2 else np.zeros((2, 2))
@@ -428,10 +433,14 @@ def vessel_sections(
                 # Followed nearest where it was, an oblique vessel's cross-section lags
                 # about a slice behind it: moved on by its median step.
                 centre = centre + np.median(np.diff(window, axis=0), axis=0)
-            u = (rows - centre[0]) * vectors[0, 0] + (cols - centre[1]) * vectors[1, 0]
-            v = (rows - centre[0]) * vectors[0, 1] + (cols - centre[1]) * vectors[1, 1]
+            # Only the box around the ellipse is evaluated.
+            low = np.maximum(np.floor((centre - axes.max()) / spacing[1:]) - 1, 0).astype(int)
+            high = np.ceil((centre + axes.max()) / spacing[1:]).astype(int) + 2
+            r, c = rows[low[0] : high[0]], cols[:, low[1] : high[1]]
+            u = (r - centre[0]) * vectors[0, 0] + (c - centre[1]) * vectors[1, 0]
+            v = (r - centre[0]) * vectors[0, 1] + (c - centre[1]) * vectors[1, 1]
             inside = (u / axes[0]) ** 2 + (v / axes[1]) ** 2 <= 1.0
-            out[z * fz : min((z + 1) * fz, shape[0])] |= inside
+            out[z * fz : min((z + 1) * fz, shape[0]), low[0] : high[0], low[1] : high[1]] |= inside
     return out
 
 
