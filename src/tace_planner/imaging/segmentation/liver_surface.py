@@ -26,6 +26,9 @@ institutional default): the edge is placed against it, not against the air beyon
 ENTRY_SLICES = 3
 """A vessel followed from outside the liver must enter it within this many slices."""
 
+CLEAR_SLICES = 6
+"""How far (slices) a vessel's calibre is looked for where it runs clear of the region."""
+
 TUMOUR_EDGE_LEVEL = 1.0 / 3.0
 """Occupancy at which the edge of a tumour against fat is placed (a half for parenchyma)."""
 
@@ -221,8 +224,9 @@ def refine_edge(
 class VesselPath:
     """A vessel followed through the liver: where it ran free, then its path inside.
 
-    ``start`` is its cross-section (working grid, 2D) on the last slice outside the
-    region; ``sections`` the slice index and cross-section (2D) of every slice inside.
+    ``start`` is its cross-section (working grid, 2D) where it runs clear of the
+    region before it enters; ``sections`` the slice index and cross-section (2D) of
+    every slice inside.
     """
 
     start: BoolArray
@@ -254,12 +258,15 @@ def through_vessels(
     leak into it unchecked. Each axial cross-section of a vessel outside ``region``
     (at least ``above_hu`` brighter than the liver, its area within ``area_mm2``)
     whose next slice reaches into ``region`` is followed slice by slice: the
-    vessel-bright voxels next to the previous cross-section, at most the start's
+    vessel-bright voxels next to the previous cross-section, at most the vessel's
     area of them, nearest its centre (a tumour or a hepatic vein against the vessel
-    is not followed into: its voxels lie farther out than the vessel's own). A
-    cross-section that comes out of ``region`` again on the far side marks a vessel
-    running through it; one that ends inside (a portal vein entering at the hilum
-    and branching, a tumour at the edge) is not followed.
+    is not followed into: its voxels lie farther out than the vessel's own). The
+    vessel's area and shape (``VesselPath.start``) are taken a few slices farther
+    out where it runs clear of the region (:func:`_clear_section`): a vessel in a
+    groove already runs against the liver before it enters. A cross-section that
+    comes out of ``region`` again on the far side, or leaves the scan inside it at
+    its calibre, marks a vessel running through it; one that ends inside (a portal
+    vein entering at the hilum and branching, a tumour at the edge) is not followed.
     Nothing is found when the vessel is no brighter than the liver (it is then grown
     as parenchyma; a limit of the method).
     """
@@ -273,7 +280,7 @@ def through_vessels(
     vessel = smooth >= liver_hu + above_hu
     square = ndimage.generate_binary_structure(2, 2)
     near_region = np.stack([ndimage.binary_dilation(s, square) if s.any() else s for s in region])
-    free = vessel & ~near_region
+    free = vessel & ~region
     # A start must be next to the region on the neighbouring slice (where it enters).
     touching = {step: np.roll(near_region, -step, axis=0) & free for step in (1, -1)}
     touching[1][-1] = False
@@ -288,10 +295,40 @@ def through_vessels(
                 if k == 0 or not least <= sizes[k] <= most:
                     continue
                 start = labels == k
-                path = _follow(start, float(sizes[k]), z + step, step, vessel, region)
+                clear = _clear_section(start, z, -step, vessel, near_region)
+                path = _follow(start, float(clear.sum()), z + step, step, vessel, region)
                 if path:
-                    paths.append(VesselPath(start, tuple(path)))
+                    paths.append(VesselPath(clear, tuple(path)))
     return paths
+
+
+def _clear_section(
+    section: BoolArray, z: int, step: int, vessel: BoolArray, near_region: BoolArray
+) -> BoolArray:
+    """The vessel's cross-section on the nearest slice (``step`` away from the region)
+    where it touches nothing of the region, within :data:`CLEAR_SLICES`.
+
+    Next to the region its bright voxels mix with the liver's edge, and a vessel in a
+    groove has part of its lumen against the liver: its calibre is taken where it runs
+    clear. Without such a slice, the part of ``section`` away from the region.
+    """
+    from scipy import ndimage
+
+    first, z0 = section, z
+    for _ in range(CLEAR_SLICES):
+        if not (section & near_region[z]).any():
+            return section
+        z += step
+        if not 0 <= z < vessel.shape[0]:
+            break
+        labels, _ = ndimage.label(vessel[z], np.ones((3, 3), dtype=bool))
+        found = np.unique(labels[_dilate(section)])
+        found = found[found > 0]
+        if len(found) != 1 or (labels == found[0]).sum() > 2 * section.sum():
+            break  # lost, split or merged with something else: not the same vessel
+        section = labels == found[0]
+    clear = first & ~near_region[z0]
+    return clear if clear.any() else first
 
 
 def _dilate(section: BoolArray) -> BoolArray:
@@ -315,7 +352,8 @@ def _dilate(section: BoolArray) -> BoolArray:
 def _follow(
     start: BoolArray, area: float, z: int, step: int, vessel: BoolArray, region: BoolArray
 ) -> list[tuple[int, BoolArray]]:
-    """Follow one cross-section through ``region``; the path if it comes out, else []."""
+    """Follow one cross-section through ``region``; the path if it comes out (or leaves
+    the scan at its calibre), else []."""
     section, path, entered = start, [], False
     outside_for = 0
     while 0 <= z < region.shape[0]:
@@ -341,7 +379,9 @@ def _follow(
                 return []  # runs beside the region, not into it
         section = candidate
         z += step
-    return []
+    # It leaves the scan at its calibre inside the region (a scan range that ends at
+    # the dome): a vessel that ends or branches would have been lost before.
+    return path
 
 
 def vessel_sections(
@@ -363,7 +403,12 @@ def vessel_sections(
     cols = np.arange(shape[2], dtype=float)[None, :] * spacing[2]
     scale = np.array([fy * spacing[1], fx * spacing[2]])
     offset = np.array([0.5 * (fy - 1) * spacing[1], 0.5 * (fx - 1) * spacing[2]])
+    seen = set()
     for path in paths:
+        key = (path.start.tobytes(), tuple((z, s.tobytes()) for z, s in path.sections))
+        if key in seen:
+            continue  # the same path, followed from another start
+        seen.add(key)
         points = np.argwhere(path.start) * scale + offset
         area = len(points) * float(scale[0] * scale[1])
         cov = np.cov(points.T) if len(points) > 2 else np.zeros((2, 2))
@@ -372,13 +417,30 @@ def vessel_sections(
         axes = 2.0 * np.sqrt(np.maximum(values, 1e-6))
         axes *= np.sqrt(area / (np.pi * axes[0] * axes[1]))
         centres = np.array([np.argwhere(s).mean(axis=0) * scale + offset for _, s in path.sections])
-        for i, (z, _) in enumerate(path.sections):
+        slices = [z for z, _ in path.sections]
+        if len(slices) > 1:
+            # The slices either side, where it was not yet in the region but the later
+            # hole filling takes it in when the liver wraps around it there.
+            step = slices[1] - slices[0]
+            slices = [slices[0] - step, *slices, slices[-1] + step]
+            centres = np.concatenate([centres[:1], centres, centres[-1:]])
+        for i, z in enumerate(slices):
+            if not 0 <= z < -(-shape[0] // fz):
+                continue
             window = centres[max(i - 2, 0) : i + 3]
             centre = np.median(window, axis=0)
-            u = (rows - centre[0]) * vectors[0, 0] + (cols - centre[1]) * vectors[1, 0]
-            v = (rows - centre[0]) * vectors[0, 1] + (cols - centre[1]) * vectors[1, 1]
+            if len(window) > 2:
+                # Followed nearest where it was, an oblique vessel's cross-section lags
+                # about a slice behind it: moved on by its median step.
+                centre = centre + np.median(np.diff(window, axis=0), axis=0)
+            # Only the box around the ellipse is evaluated.
+            low = np.maximum(np.floor((centre - axes.max()) / spacing[1:]) - 1, 0).astype(int)
+            high = np.ceil((centre + axes.max()) / spacing[1:]).astype(int) + 2
+            r, c = rows[low[0] : high[0]], cols[:, low[1] : high[1]]
+            u = (r - centre[0]) * vectors[0, 0] + (c - centre[1]) * vectors[1, 0]
+            v = (r - centre[0]) * vectors[0, 1] + (c - centre[1]) * vectors[1, 1]
             inside = (u / axes[0]) ** 2 + (v / axes[1]) ** 2 <= 1.0
-            out[z * fz : min((z + 1) * fz, shape[0])] |= inside
+            out[z * fz : min((z + 1) * fz, shape[0]), low[0] : high[0], low[1] : high[1]] |= inside
     return out
 
 
