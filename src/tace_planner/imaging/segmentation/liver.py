@@ -38,10 +38,11 @@ Method
    phantom), and a focus against it then leaks into it inside the liver contour.
    A vessel at least ``vessel_above_hu`` brighter than the liver that is followed
    slice by slice from below the liver through it and out above it (or the
-   reverse) is not liver: its path is removed, on the image grid as the
-   cross-section it has where it runs free, along its centre line
-   (:func:`~.liver_surface.through_vessels`). A portal vein that enters at the
-   hilum and branches, or a tumour, does not come out on the far side and stays.
+   reverse, or out of a scan that ends inside the liver) is not liver: its path
+   is removed, on the image grid as the cross-section it has where it runs clear
+   of the liver, along its centre line (:func:`~.liver_surface.through_vessels`).
+   A portal vein that enters at the hilum and branches, a vessel that only runs
+   beside the liver, or a tumour, does not come out on the far side and stays.
 6. **Half-occupancy edge.** A working voxel on the outline holds part liver,
    part neighbour; it belongs to the liver when its HU is past half-way from
    the neighbour's HU (sampled one voxel further out) to the inside's, against
