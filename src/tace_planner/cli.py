@@ -842,6 +842,7 @@ def _cmd_contour(args: argparse.Namespace, services: Any) -> int:
         data = measurement.to_json() if measurement is not None else {"name": result.lesion.name}
         data["warnings"] = list(result.warnings)
         data["message"] = getattr(result, "message", "")
+        data["notes"] = list(result.notes)
         print(json.dumps(data, indent=2))
     else:
         print(f"{result.lesion.name} contoured on series {args.series}:")
@@ -849,6 +850,8 @@ def _cmd_contour(args: argparse.Namespace, services: Any) -> int:
             _print_lesion(measurement)
         for warning in result.warnings:
             print(f"  warning: {warning}")
+        for note in result.notes:
+            print(f"  note: {note}")
     return 0
 
 

@@ -62,6 +62,10 @@ def test_contour_liver_takes_in_every_tumour(tmp_path: Path, capsys) -> None:
     assert code == 0
     printed = json.loads(out)
     assert printed["warnings"] == []
+    # What the tool left out is said, not a warning: the IVC in its groove.
+    (note,) = printed["notes"]
+    assert "inferior vena cava" in note
+    assert "cm³" in note
     truth_cm3 = float(phantom.liver_mask.sum()) * float(np.prod(SPACING_MM)) / 1000.0
     assert printed["volume_cm3"] == pytest.approx(truth_cm3, rel=0.05)
 

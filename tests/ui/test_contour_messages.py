@@ -102,3 +102,24 @@ def test_a_click_on_air_reads_as_a_refusal(qtbot, window) -> None:
     assert "air" in messages[-1]
     assert "contour click" not in messages[-1]
     assert messages[-1].endswith("click on the tissue of the focus.")
+
+
+def test_what_the_liver_tool_left_out_is_said_in_the_window(qtbot, window, monkeypatch) -> None:
+    """The liver tool's notes (the IVC left out of its groove) reach the status bar."""
+    import dataclasses
+
+    service = window.contour_controller._contouring
+    original = service.contour_liver_task
+    note = "The inferior vena cava running through the liver's groove was left out (16 cm³)"
+
+    def with_note(*args, **kwargs):
+        result = yield from original(*args, **kwargs)
+        return dataclasses.replace(result, notes=(note,))
+
+    monkeypatch.setattr(service, "contour_liver_task", with_note)
+    messages: list[str] = []
+    window.contour_controller.error.connect(messages.append)
+    _click(qtbot, window, "liver", LIVER_SEED_LPS)
+    qtbot.waitUntil(lambda: bool(messages), timeout=30_000)
+    assert note in messages[-1]
+    assert note in window.statusBar().currentMessage()

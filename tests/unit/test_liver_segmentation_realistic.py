@@ -66,6 +66,12 @@ def test_the_vena_cava_is_left_out_and_a_focus_against_it_does_not_leak_into_it(
     share = float((result.mask & ivc).sum()) / float(ivc.sum())
     assert share <= 0.12, f"{share:.0%} of the IVC inside the liver"
     assert "vena cava" in result.explanation.summary
+    assert len(result.notes) == 1
+    assert "inferior vena cava" in result.notes[0]
+    # the "why?" says how much: the IVC's share the filling took in, as measured here
+    left_out = float(result.explanation.inputs["inferior vena cava left out"].split()[0])
+    voxel_cm3 = phantom.volume.voxel_volume_cm3
+    assert 0.15 * float(ivc.sum()) * voxel_cm3 <= left_out <= float(ivc.sum()) * voxel_cm3
     truth = phantom.tumour_masks["F3"]
     assert float((result.mask & truth).sum()) >= 0.99 * float(truth.sum())
     depth = ndimage.distance_transform_edt(truth, sampling=phantom.volume.spacing_mm)

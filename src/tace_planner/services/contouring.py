@@ -626,6 +626,7 @@ class ContouringService:
             stored.measurement,
             tuple(result.warnings),
             stored.lesion_created,
+            notes=result.notes,
         )
 
     def _check_liver(self, series_uid: str, result: LiverResult, volume: ImageVolume) -> None:

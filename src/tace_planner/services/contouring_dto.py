@@ -208,6 +208,8 @@ class ContourResult:
     """True when this action added the lesion (undoing it deletes the lesion again)."""
     message: str = ""
     """A leak outside the liver or to the size limit, with the gesture that fixes it ("": none)."""
+    notes: tuple[str, ...] = ()
+    """What the tool left out that the user may want to look at (not a fault)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -618,9 +618,14 @@ class ContourController(ContourActionsMixin, QObject):
         self._finish()
         self._pending_click = None
         # A leak (with the exclude gesture that fixes it) and the service's warnings: a
-        # click on plain parenchyma, a liver of implausible size. The command line
-        # prints them; the window must not contour in silence.
-        said = [text for text in dict.fromkeys((result.message, *result.warnings)) if text]
+        # click on plain parenchyma, a liver of implausible size; and what the liver tool
+        # left out (the IVC). The command line prints them; the window must not contour
+        # in silence.
+        said = [
+            text
+            for text in dict.fromkeys((result.message, *result.warnings, *result.notes))
+            if text
+        ]
         if said:
             self.error.emit(" ".join(said))
         stored = self._contouring.load_mask(result.lesion.pk, result.segmentation.timepoint_pk)

@@ -175,6 +175,9 @@ class LiverResult:
         Plain sentences for the user.
     explanation : Explanation
         Method and numbers.
+    notes : tuple of str
+        What the segmentation left out that the user may want to look at (the
+        inferior vena cava in its groove), as plain sentences.
     """
 
     mask: BoolArray
@@ -184,6 +187,7 @@ class LiverResult:
     working_spacing_mm: tuple[float, float, float]
     warnings: tuple[str, ...]
     explanation: Explanation
+    notes: tuple[str, ...] = ()
 
 
 def segment_liver(
@@ -287,11 +291,13 @@ def segment_liver(
     mask = upsample(region, factors, volume.shape)
     keep = upsample(taken_in & region, factors, volume.shape)
     mask = refine_edge(volume.voxels, mask, keep, factors, spacing, params.edge_contrast_hu)
+    left_out_cm3 = 0.0
     if paths:
         # Its edge drawn smooth on the image grid (not in working blocks).
         sections = vessel_sections(paths, factors, volume.shape, spacing)
-        mask = drop_vessel_rims((mask | upsample(vessel, factors, volume.shape)) & ~sections,
-                                sections, spacing)  # fmt: skip
+        before = mask | upsample(vessel, factors, volume.shape)
+        mask = drop_vessel_rims(before & ~sections, sections, spacing)
+        left_out_cm3 = float(np.count_nonzero(before & ~mask)) * volume.voxel_volume_cm3
     volume_cm3 = float(np.count_nonzero(mask)) * volume.voxel_volume_cm3
     if not _PLAUSIBLE_CM3[0] <= volume_cm3 <= _PLAUSIBLE_CM3[1]:
         warnings.append(
@@ -322,6 +328,12 @@ def segment_liver(
                 f"{liver_hu - params.tumour_below_hu:.0f} to "
                 f"{liver_hu + params.tumour_above_hu:.0f} HU"
             ),
+            "inferior vena cava left out": (
+                f"{left_out_cm3:.1f} cm³ (brighter than the liver by "
+                f"{params.vessel_above_hu:g} HU or more, running through it)"
+                if paths
+                else "none found running through the liver"
+            ),
         },
         result=f"{volume_cm3:.1f} cm³ (voxel count × voxel volume)",
         source=(
@@ -339,6 +351,14 @@ def segment_liver(
         working_spacing_mm=(float(work_spacing[0]), float(work_spacing[1]), float(work_spacing[2])),
         warnings=tuple(warnings),
         explanation=explanation,
+        notes=(
+            (
+                f"The inferior vena cava running through the liver's groove was left out "
+                f"({left_out_cm3:.0f} cm³): check the liver contour there.",
+            )
+            if paths
+            else ()
+        ),
     )
 
 
