@@ -405,6 +405,40 @@ def test_a_low_contrast_focus_is_drawn_from_the_pooled_profile(name: str, seed: 
     assert any("Low contrast" in m for m in contour.messages)
 
 
+@pytest.mark.parametrize(("name", "seed"), [("hyper_8", 0), ("hypo_25_noisy", 0)])
+def test_a_first_contour_on_a_faint_edge_says_so(name: str, seed: int) -> None:
+    """8 HU over 8 HU of noise, 25 HU under 20 HU: the first contours lay 20–33 %
+    short of the focus's volume with no message; the user is now told to check."""
+    case = make_realistic_case(next(s for s in REALISTIC_SPECS if s.name == name), seed)
+    contour = InteractiveContour(case.volume)
+    contour.click(case.seed_index)
+    faint = [m for m in contour.messages if m.startswith("Faint edge")]
+    assert len(faint) == 1
+    assert "HU against" in faint[0]
+    assert "include or exclude clicks" in faint[0]
+
+
+@pytest.mark.parametrize(("name", "seed"), [("hyper_30", 0), ("hypo_40", 0), ("hypo_5", 2)])
+def test_a_clear_edge_or_an_already_flagged_contour_gets_no_faint_edge_message(
+    name: str, seed: int
+) -> None:
+    """A 30–40 HU focus under 12–15 HU has a clear edge; hypo_5 (seed 2) is drawn from
+    the pooled profile, whose own message already says the contour is uncertain."""
+    case = make_realistic_case(next(s for s in REALISTIC_SPECS if s.name == name), seed)
+    contour = InteractiveContour(case.volume)
+    contour.click(case.seed_index)
+    assert not any(m.startswith("Faint edge") for m in contour.messages)
+
+
+def test_the_faint_edge_message_is_said_once_not_after_every_click() -> None:
+    case = _case("hyper_8")
+    contour = InteractiveContour(case.volume)
+    mask = contour.click(case.seed_index)
+    point, include = _largest_error_click(mask, case.lesion_mask)
+    contour.click(point, include)
+    assert not any(m.startswith("Faint edge") for m in contour.messages)
+
+
 def test_clicks_on_a_low_contrast_focus_converge_without_a_drop() -> None:
     """hypo_10_small, seed 1: 10 clicks to Dice 0.85 from the 5 mm ball; on hypo_5,
     an include click on a blob of texture 14 HU above the parenchyma became a tissue
