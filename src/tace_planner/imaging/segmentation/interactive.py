@@ -444,7 +444,8 @@ class InteractiveContour:
         first contour's volume was off by more than 10 % in 13 of the 25 such foci (12
         short of the edge, one beyond), against 7 of the 28 single-tissue foci above it
         that no other message flagged; on the whole-liver phantom, seed 0, it flags F5
-        (calcified, -57 %) and F8 (-8 HU, +91 %) and none of the six others (ADR 0007).
+        (calcified, -57 %, at the threshold) and F8 (-8 HU, +91 %) and none of the six
+        others (ADR 0007).
         Not when another message already says the contour is uncertain (the pooled
         profile, the small contour, levels closer than one spread), nor on a layered
         focus, whose layers differ by more.
