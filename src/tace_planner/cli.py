@@ -167,6 +167,14 @@ def _add_contouring_commands(commands: Any) -> None:
         "anyway",
     )
     auto.add_argument("--segment", help="Couinaud segment I-VIII of the focus")
+    auto.add_argument(
+        "--margin-mm",
+        type=float,
+        default=0.0,
+        metavar="MM",
+        help="move the whole contour out (positive) or in by MM, -5 to 5, after the clicks "
+        "(for an edge the contour follows a little inside or outside all round)",
+    )
     delete = actions.add_parser(
         "delete",
         help="remove a lesion's contour at the series' timepoint (audited; the lesion stays)",
@@ -828,6 +836,7 @@ def _cmd_contour(args: argparse.Namespace, services: Any) -> int:
                 part=args.part,
                 couinaud_segment=args.segment,
                 confirmed=args.force,
+                margin_mm=args.margin_mm,
             )
         except ImplausibleClickError as error:
             advice = (

@@ -108,3 +108,30 @@ def test_bad_seed_is_a_usage_error(demo) -> None:
         main(["--data-dir", str(data_dir), "contour", "auto", "--series", _venous(truth),
               "--seed", "1,2"])  # fmt: skip
     assert exit_info.value.code == 2
+
+
+def test_contour_auto_margin_moves_the_whole_contour(demo, capsys) -> None:
+    """`--margin-mm` grows the contour as the window's ] key does: on F1 (27 mm radius),
+    1 mm all round adds (28/27)³ − 1 = 11.5 % of its volume (within 3 points, on 5 mm
+    slices); a margin beyond 5 mm is one line naming the option's field, nothing stored."""
+    data_dir, truth = demo
+    venous = _venous(truth)
+    f1 = next(f for f in truth["timepoints"][0]["foci"] if f["name"] == "F1")
+    seed = "--seed=" + ",".join(str(v) for v in f1["center_lps_mm"])
+    volumes = []
+    for margin in ("0", "1"):
+        code, out = _run(capsys, data_dir, "contour", "auto", "--series", venous, seed,
+                         "--lesion", "F1", "--margin-mm", margin, "--json")  # fmt: skip
+        assert code == 0
+        volumes.append(json.loads(out)["volume_cm3"])
+    radius = (3 * volumes[0] * 1000 / (4 * 3.141592653589793)) ** (1 / 3)
+    expected = ((radius + 1.0) / radius) ** 3
+    assert volumes[1] / volumes[0] == pytest.approx(expected, abs=0.03)
+    code = main(["--data-dir", str(data_dir), "contour", "auto", "--series", venous, seed,
+                 "--lesion", "F9", "--margin-mm", "8"])  # fmt: skip
+    assert code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("error: contour margin: 8.0 mm lies outside -5 to 5 mm")
+    code, out = _run(capsys, data_dir, "measurements", "--series", venous, "--json")
+    assert "F9" not in [m["name"] for m in json.loads(out)["lesions"]]

@@ -692,3 +692,84 @@ def test_only_a_short_bright_run_enclosed_by_focus_is_a_structure_inside_it() ->
     assert not found[1:].any()
     # Levels closer than two spreads: the half-way level cannot tell the tissues apart.
     assert not _enclosed_excursions(rows, focus, liver, 15.0).any()
+
+
+def _clean_ball_volume(radius_mm: float):
+    """A ball 50 HU below the liver, blurred by 1 mm, on the battery's spacing (no noise)."""
+    from scipy import ndimage
+
+    from tace_planner.domain.volume import ImageVolume
+
+    shape = (16, 48, 48)
+    centre = tuple(n // 2 for n in shape)
+    fine = 4  # partial volume from a 4 × finer grid along each axis
+    grids = np.ogrid[tuple(slice(0, n * fine) for n in shape)]
+    d2 = sum((((g + 0.5) / fine - 0.5 - c) * s) ** 2
+             for g, c, s in zip(grids, centre, SPACING_MM, strict=True))  # fmt: skip
+    occupancy = (d2 <= radius_mm**2).reshape(shape[0], fine, shape[1], fine, shape[2], fine)
+    image = 110.0 - 50.0 * occupancy.mean(axis=(1, 3, 5))
+    image = ndimage.gaussian_filter(image, [1.0 / s for s in SPACING_MM]).astype(np.float32)
+    index_to_lps = np.eye(4)
+    index_to_lps[:3, :3] = np.array([[0, 0, 1], [0, 1, 0], [1, 0, 0]]) * np.array(SPACING_MM)
+    return ImageVolume(image, index_to_lps, "1.2.826.0.1.3680043.10.1161.9"), centre
+
+
+def test_a_margin_moves_the_whole_surface_by_its_millimetres() -> None:
+    """Analytic: on a clean 12 mm ball, a margin of ±1 mm scales the volume by
+    (13/12)³ and (11/12)³ (the ratio cancels the contour's own error on voxels)."""
+    radius = 12.0
+    volume, centre = _clean_ball_volume(radius)
+    contour = InteractiveContour(volume)
+    drawn = int(contour.click(centre).sum())
+    ball_mm3 = 4.0 / 3.0 * np.pi * radius**3
+    assert drawn * float(np.prod(SPACING_MM)) == pytest.approx(ball_mm3, rel=0.05)
+    for margin in (1.0, -1.0, 2.0):
+        moved = int(contour.set_margin(margin).sum())
+        assert moved / drawn == pytest.approx(((radius + margin) / radius) ** 3, rel=0.04)
+    assert int(contour.set_margin(0.0).sum()) == drawn
+
+
+def test_a_margin_keeps_the_clicks_and_stays_through_later_clicks() -> None:
+    case = _case("hypo_25_noisy")
+    truth = case.lesion_mask
+    contour = InteractiveContour(case.volume)
+    first = contour.click(case.seed_index).copy()
+    grown = contour.set_margin(1.5).copy()
+    assert (grown >= first).all()
+    assert abs(grown.sum() / truth.sum() - 1.0) < abs(first.sum() / truth.sum() - 1.0)
+    point, include = _largest_error_click(grown, truth)
+    after = contour.click(point, include)
+    assert contour.margin_mm == 1.5
+    assert (after[_ball(after.shape, point, SEED_RADIUS_MM)] == include).all()
+    # Shrunk hard, the include clicks' balls stay in.
+    shrunk = contour.set_margin(-5.0)
+    for click in contour.clicks:
+        if click.include:
+            assert shrunk[_ball(shrunk.shape, click.index, SEED_RADIUS_MM)].all()
+
+
+def test_a_grown_contour_stays_within_the_liver_contour() -> None:
+    case = _case("subcapsular")
+    contour = InteractiveContour(case.volume, liver_mask=case.liver_mask)
+    drawn = contour.click(case.seed_index).copy()
+    grown = contour.set_margin(4.0)
+    assert grown.sum() > drawn.sum()
+    assert not (grown & ~drawn & ~case.liver_mask).any()
+
+
+def test_a_margin_before_a_click_or_beyond_5_mm_is_refused() -> None:
+    from tace_planner.domain.errors import InvalidInputError
+    from tace_planner.imaging.segmentation.interactive import click_contour
+
+    case = _case("hypo_40")
+    contour = InteractiveContour(case.volume)
+    with pytest.raises(ValueError, match="click inside the focus first"):
+        contour.set_margin(1.0)
+    contour.click(case.seed_index)
+    for bad in (5.5, -6.0, float("nan")):
+        with pytest.raises(ValueError, match="outside -5 to 5 mm"):
+            contour.set_margin(bad)
+    assert contour.margin_mm == 0.0
+    seed_lps = case.volume.index_to_lps @ np.append(np.asarray(case.seed_index, float), 1.0)
+    with pytest.raises(InvalidInputError, match="contour margin"):
+        click_contour(case.volume, [tuple(seed_lps[:3])], margin_mm=7.0)

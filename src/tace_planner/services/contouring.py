@@ -410,8 +410,12 @@ class ContouringService:
         measure: bool = True,
         expected_version: int | None = None,
         confirmed: bool = False,
+        margin_mm: float = 0.0,
     ) -> ContourResult:
         """Contour a focus in 3D from a click and store it (a new focus unless ``lesion``).
+
+        ``margin_mm`` moves the whole contour out (positive) or in after the clicks
+        (:meth:`~tace_planner.imaging.segmentation.interactive.InteractiveContour.set_margin`).
 
         The click is judged first (:func:`~tace_planner.domain.plausibility.judge_click`):
         air is refused; fat, bone or a click outside the liver contour is contoured
@@ -433,8 +437,8 @@ class ContouringService:
             (``needs_confirmation`` tells which); nothing is stored.
         InvalidInputError
             The series is not in the case, a seed is outside the volume, an
-            exclude click equals an include click, the lesion is the liver, or
-            the name is malformed.
+            exclude click equals an include click, the lesion is the liver, the
+            name is malformed, or the margin lies beyond 5 mm.
         NotFoundError
             No such series.
         """
@@ -466,7 +470,9 @@ class ContouringService:
             raise ImplausibleClickError(verdict)
         # One click and its corrections: the star-shaped interactive contour, so that a
         # correction refines exactly the contour shown (docs/adr/0007).
-        drawn = click_contour(volume, [seed_lps, *include], list(exclude), liver_mask=liver)
+        drawn = click_contour(
+            volume, [seed_lps, *include], list(exclude), liver_mask=liver, margin_mm=margin_mm
+        )
         mask, warnings = drawn.mask, drawn.messages
         if drawn.parenchyma is not None and not confirmed and not include and not exclude:
             # A first click in healthy liver: ask, as for fat, before a "focus" is stored.

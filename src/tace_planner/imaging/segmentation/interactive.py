@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from tace_planner.domain.errors import InvalidInputError
 from tace_planner.domain.volume import ImageVolume
 from tace_planner.imaging.segmentation.radial import POOL_ARC_MM, STEP_MM, Star
 
@@ -131,6 +132,8 @@ EXCURSION_FOCUS_FRACTION = 0.3
 """That stretch's mean lies within this fraction of the contrast from the focus level."""
 EXCURSION_CONTRAST_SPREADS = 2.0
 """The rule holds when the focus and the surroundings lie this many spreads apart."""
+MARGIN_LIMIT_MM = 5.0
+"""The largest margin the user may move the whole contour by, in or out."""
 
 
 @dataclass
@@ -227,6 +230,9 @@ class InteractiveContour:
     _halo_mm: float = 0.0
     """The blurred halo of a speck the first click landed on (see ``_fit_model``)."""
     _pooled_message: str = ""
+    margin_mm: float = 0.0
+    """The user's margin: the whole surface moved out (positive) or in along the rays
+    (see :meth:`set_margin`)."""
 
     @property
     def _pooled(self) -> bool:
@@ -302,6 +308,35 @@ class InteractiveContour:
             else:
                 self._exclude(point)  # type: ignore[arg-type]
             self._keep_monotone(stars, radii, include)
+        self._paint()
+        return self.mask
+
+    def set_margin(self, margin_mm: float) -> BoolArray:
+        """Move the whole contour's surface out (positive) or in by ``margin_mm``.
+
+        The gesture for an edge that the contour follows a little inside or outside
+        all round: on a faint edge, the first contour lies a millimetre or two inside
+        it more often than outside (ADR 0007), and one margin corrects what would
+        take a click per side. Every ray's edge moves by the margin, so the shape is
+        kept and thick slices are treated exactly (not a voxel dilation); later
+        clicks keep it. The clicks stay hard constraints, and a grown contour does
+        not leave the liver contour (when one was given). Not a click: ``undo``
+        takes back clicks, the margin is set again by the caller.
+
+        Raises
+        ------
+        ValueError
+            Before the first click, or a margin that is not finite or lies beyond
+            :data:`MARGIN_LIMIT_MM`.
+        """
+        if self.mask is None:
+            raise ValueError("a margin needs a contour: click inside the focus first")
+        margin = float(margin_mm)
+        if not math.isfinite(margin) or abs(margin) > MARGIN_LIMIT_MM + 1e-9:
+            raise ValueError(
+                f"{margin_mm!r} mm lies outside -{MARGIN_LIMIT_MM:g} to {MARGIN_LIMIT_MM:g} mm"
+            )
+        self.margin_mm = margin
         self._paint()
         return self.mask
 
@@ -460,7 +495,8 @@ class InteractiveContour:
         self.messages.append(
             f"Faint edge ({focus:.0f} HU against {background:.0f} ± {model.spread_hu:.0f} HU "
             "around it): the contour may miss part of the focus or take in tissue around "
-            "it; check it all round and correct it with include or exclude clicks."
+            "it; check it all round and correct it with include or exclude clicks, or "
+            "move the whole contour out or in by a margin."
         )
 
     def _holds_parenchyma(self, star: Star) -> bool:
@@ -1150,7 +1186,11 @@ class InteractiveContour:
         self._clear()
         shape = self.mask.shape
         for star in self._stars:
-            box, inside = star.raster(shape)
+            box, inside = star.raster(shape, self.margin_mm)
+            if self.margin_mm > 0.0 and self.liver_mask is not None:
+                # What the margin adds stays within the liver contour.
+                _, drawn = star.raster(shape)
+                inside &= drawn | self.liver_mask[box]
             self.mask[box] |= inside
             self._painted.append(box)
         for click in self.clicks:
@@ -1437,6 +1477,7 @@ def click_contour(
     liver_mask: BoolArray | None = None,
     flat: bool = False,
     first_mask: BoolArray | None = None,
+    margin_mm: float = 0.0,
 ) -> ClickContour:
     """Contour a focus from clicks given in LPS mm: the first include, then the other
     includes, then the excludes, in that order (the command line and a refinement of
@@ -1444,14 +1485,16 @@ def click_contour(
 
     ``first_mask`` is the contour already drawn from the first click (the one-click
     contour the user sees): the corrections then refine it instead of a contour
-    fitted anew from the first click.
+    fitted anew from the first click. ``margin_mm`` then moves the whole surface out
+    (positive) or in (:meth:`InteractiveContour.set_margin`).
 
     Raises
     ------
     InvalidInputError
         No include click, a click outside the volume, an exclude click on the
         voxel of an include click, or a liver mask of another shape
-        (:func:`~tace_planner.imaging.segmentation.common.validate_clicks`).
+        (:func:`~tace_planner.imaging.segmentation.common.validate_clicks`), or a
+        margin beyond :data:`MARGIN_LIMIT_MM`.
     """
     from tace_planner.imaging.segmentation.common import validate_clicks
 
@@ -1468,6 +1511,11 @@ def click_contour(
         contour.click(tuple(int(v) for v in point), include=False)
         messages += contour.messages
     assert contour.mask is not None
+    if margin_mm:
+        try:
+            contour.set_margin(margin_mm)
+        except ValueError as error:
+            raise InvalidInputError("contour margin", str(error)) from error
     return ClickContour(contour.mask, list(dict.fromkeys(messages)), contour.parenchyma_reading)
 
 

@@ -255,16 +255,23 @@ class Star:
         )
         return self.radius + 0.5 * STEP_MM + shrink
 
-    def raster(self, shape: tuple[int, ...]) -> tuple[tuple[slice, ...], BoolArray]:
-        """The region as a mask over a box of the volume: (box, mask of the box)."""
-        extent = float(self.edge_radius().max()) + 1.0
+    def raster(
+        self, shape: tuple[int, ...], offset_mm: float = 0.0
+    ) -> tuple[tuple[slice, ...], BoolArray]:
+        """The region as a mask over a box of the volume: (box, mask of the box).
+
+        ``offset_mm`` moves the whole surface out (positive) or in along the rays: the
+        user's margin (see ``InteractiveContour.set_margin``).
+        """
+        edge = np.maximum(self.edge_radius() + offset_mm, 0.0)
+        extent = float(edge.max()) + 1.0
         geometry = self._geometry
         if geometry is None or geometry[0] < extent:
             geometry = self._build_geometry(shape, max(extent * 1.25, extent + 3.0))
             self._geometry = geometry
         _, box, distance, cell = geometry
         index, weight, _, _ = _lookup(len(self.dirs), self.flat)
-        table = (self.edge_radius()[index] * weight).sum(axis=1)
+        table = (edge[index] * weight).sum(axis=1)
         return box, distance <= table[cell]
 
     def _build_geometry(self, shape: tuple[int, ...], extent: float):
