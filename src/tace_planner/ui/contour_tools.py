@@ -28,6 +28,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 
 from tace_planner.domain.errors import TacePlannerError
 from tace_planner.domain.progress import Progress, Task
+from tace_planner.imaging.segmentation.interactive import MARGIN_LIMIT_MM
 from tace_planner.imaging.segmentation.paint import MaskPatch, paint
 from tace_planner.services.commands import CommandStack
 from tace_planner.services.contouring_dto import ContourResult, LesionItem
@@ -52,6 +53,9 @@ BRUSH_SHAPES = ("disc", "sphere")
 
 UNDO_LIMIT = 50
 
+MARGIN_STEP_MM = 0.5
+"""One press of the grow or shrink key moves the whole auto contour this far."""
+
 StateKey = tuple[int, int]
 """(lesion pk, timepoint pk): one lesion's mask at one timepoint."""
 
@@ -67,15 +71,35 @@ class _Lesion:
     locked: bool = False
     include: list[tuple[float, float, float]] = field(default_factory=list)
     exclude: list[tuple[float, float, float]] = field(default_factory=list)
+    margin_mm: float = 0.0
 
     @property
     def key(self) -> StateKey:
         """(lesion pk, timepoint pk)."""
         return self.item.pk, self.timepoint_pk
 
+    @property
+    def clicks(self) -> ClickState:
+        """The auto contour's clicks and margin, which a correction replays."""
+        return list(self.include), list(self.exclude), self.margin_mm
+
+    @clicks.setter
+    def clicks(self, state: ClickState) -> None:
+        include, exclude, self.margin_mm = state
+        self.include, self.exclude = list(include), list(exclude)
+
+
+ClickState = tuple[list[tuple[float, float, float]], list[tuple[float, float, float]], float]
+"""(include clicks, exclude clicks, margin mm) of an auto contour."""
+
 
 class MaskEdit:
-    """An undoable change of one lesion's mask: patches applied in order."""
+    """An undoable change of one lesion's mask: patches applied in order.
+
+    ``clicks`` (before, after): the auto contour's clicks and margin, restored with
+    the mask, so that the correction after an undo does not replay the click (or
+    the margin) it took back.
+    """
 
     def __init__(
         self,
@@ -83,11 +107,13 @@ class MaskEdit:
         lesion_pk: StateKey,
         text: str,
         patches: Sequence[MaskPatch],
+        clicks: tuple[ClickState, ClickState] | None = None,
     ) -> None:
         self.text = text
         self._controller = controller
         self._lesion_pk = lesion_pk
         self._patches = list(patches)
+        self._clicks = clicks
 
     def do(self) -> None:
         """Apply the patches and save."""
@@ -96,6 +122,8 @@ class MaskEdit:
             return
         for patch in self._patches:
             patch.apply(lesion.mask)
+        if self._clicks is not None:
+            lesion.clicks = self._clicks[1]
         self._controller.mask_edited(self._lesion_pk, self._patches)
 
     def undo(self) -> None:
@@ -105,6 +133,8 @@ class MaskEdit:
             return
         for patch in reversed(self._patches):
             patch.revert(lesion.mask)
+        if self._clicks is not None:
+            lesion.clicks = self._clicks[0]
         self._controller.mask_edited(self._lesion_pk, self._patches)
 
 
@@ -199,6 +229,9 @@ class ContourController(ContourActionsMixin, QObject):
         self._running = 0
         self._aliases: dict[int, int] = {}  # lesion id before a delete -> id after its restore
         self._parked: dict[int, list[_Lesion]] = {}  # deleted lesions' flags, for their restore
+        # Corrections asked for while the lesion's last edit (an undo) is being saved:
+        # run when that save is done, so that they build on it instead of colliding.
+        self._after_save: dict[StateKey, list[Any]] = {}
         workspace.pointer_event.connect(self._on_workspace_pointer_event)
 
     # ------------------------------------------------------------------ state
@@ -482,7 +515,7 @@ class ContourController(ContourActionsMixin, QObject):
             state = self._lesions.get((item.pk, old.timepoint_pk))
             if state is not None:
                 state.visible, state.locked = old.visible, old.locked
-                state.include, state.exclude = old.include, old.exclude
+                state.clicks = old.clicks
                 self._show(state)
         self._active_pk = item.pk
         self.lesions_changed.emit()
@@ -577,10 +610,20 @@ class ContourController(ContourActionsMixin, QObject):
                     "correct it with the brush or the eraser."
                 )
                 return
-            (active.exclude if exclude else active.include).append(point)  # type: ignore[arg-type]
-            include, excluded, name = active.include, active.exclude, active.item.name
+            if self._defer_while_saving(
+                active,
+                functools.partial(
+                    self.auto_contour_at, view, point_lps, exclude=exclude, refine=refine
+                ),
+            ):
+                return
+            # New lists: the lesion's clicks change only when the contour is stored
+            # (and an undo then restores them).
+            include, excluded, margin = active.clicks
+            (excluded if exclude else include).append(point)  # type: ignore[arg-type]
+            name = active.item.name
         else:
-            include, excluded, name = [point], [], None  # type: ignore[list-item]
+            include, excluded, name, margin = [point], [], None, 0.0  # type: ignore[list-item]
             selected = self._selected_item()
             if (
                 selected is not None
@@ -605,15 +648,71 @@ class ContourController(ContourActionsMixin, QObject):
             list(excluded),
             part=part or None,
             confirmed=confirmed or exclude or refine,
+            margin_mm=margin,
         )
         self._start(
             task,
             "Auto contour",
-            functools.partial(self._on_auto_contour_done, list(include), list(excluded)),
+            functools.partial(
+                self._on_auto_contour_done, list(include), list(excluded), margin_mm=margin
+            ),
         )
 
+    def move_margin(self, step_mm: float) -> bool:
+        """Move the selected focus's whole auto contour out (positive) or in, undoable.
+
+        The margin adds to what the clicks drew and stays through later corrections
+        (:meth:`~tace_planner.imaging.segmentation.interactive.InteractiveContour.set_margin`);
+        False with the reason said when there is nothing to move.
+        """
+        lesion = self._selected_state()
+        if lesion is None or lesion.item.is_liver:
+            self.error.emit("Select a focus drawn by an auto-contour click first.")
+            return False
+        if lesion.locked:
+            self.error.emit(f"{lesion.item.name} is locked.")
+            return False
+        if not lesion.include:
+            self.error.emit(
+                f"{lesion.item.name} was not drawn by an auto-contour click: "
+                "correct it with the brush or the eraser."
+            )
+            return False
+        if self._defer_while_saving(lesion, functools.partial(self.move_margin, step_mm)):
+            return True
+        margin = round(lesion.margin_mm + step_mm, 3)
+        if abs(margin) > MARGIN_LIMIT_MM + 1e-9:
+            self.error.emit(
+                f"{lesion.item.name}: the margin stops at {MARGIN_LIMIT_MM:g} mm in or out; "
+                "correct the contour with include or exclude clicks."
+            )
+            return False
+        include, exclude, _ = lesion.clicks
+        task = _call(
+            self._contouring.auto_contour,
+            self._case_pk,
+            lesion.series_uid,
+            include[0],
+            lesion.item.name,
+            include[1:],
+            exclude,
+            part=lesion.part or None,
+            confirmed=True,
+            margin_mm=margin,
+        )
+        self._start(
+            task,
+            "Contour margin",
+            functools.partial(self._on_auto_contour_done, include, exclude, margin_mm=margin),
+        )
+        return True
+
     def _on_auto_contour_done(
-        self, include: list[Any], exclude: list[Any], result: ContourResult
+        self,
+        include: list[Any],
+        exclude: list[Any],
+        result: ContourResult,
+        margin_mm: float = 0.0,
     ) -> None:
         self._finish()
         self._pending_click = None
@@ -626,12 +725,20 @@ class ContourController(ContourActionsMixin, QObject):
             for text in dict.fromkeys((result.message, *result.warnings, *result.notes))
             if text
         ]
+        lesion = self._lesions.get((result.lesion.pk, result.segmentation.timepoint_pk))
+        clicks_before: ClickState = lesion.clicks if lesion is not None else ([], [], 0.0)
+        if margin_mm != clicks_before[2] and not result.lesion.is_liver:
+            # First: the status bar cuts a long line at its end.
+            said.insert(
+                0,
+                f"{result.lesion.name}: contour moved {margin_mm:+.1f} mm from the clicks' "
+                "edge (] grows it, [ shrinks it by 0.5 mm).",
+            )
         if said:
             self.error.emit(" ".join(said))
         stored = self._contouring.load_mask(result.lesion.pk, result.segmentation.timepoint_pk)
         if stored is None:
             return
-        lesion = self._lesions.get((result.lesion.pk, result.segmentation.timepoint_pk))
         after = np.array(stored.mask, dtype=bool)
         before = (
             lesion.mask.copy()
@@ -639,7 +746,7 @@ class ContourController(ContourActionsMixin, QObject):
             else np.zeros_like(after)
         )
         state = self._adopt(result.lesion, result.segmentation, before)
-        state.include, state.exclude = include, exclude
+        state.clicks = (include, exclude, margin_mm)
         patch = MaskPatch.between(before, after)
         patch.apply(state.mask)
         self._workspace.mask_changed(state.series_uid, state.part, state.item.name, None)
@@ -648,7 +755,9 @@ class ContourController(ContourActionsMixin, QObject):
             # Undo deletes the lesion it added: its row, plan input and measurements go too.
             self.stack.record(LesionPresence(self, result.lesion.pk, text, present_after=True))
         else:
-            self.stack.record(MaskEdit(self, state.key, text, [patch]))
+            self.stack.record(
+                MaskEdit(self, state.key, text, [patch], (clicks_before, state.clicks))
+            )
         self._active_pk = result.lesion.pk
         self._active_timepoint_pk = state.timepoint_pk
         self.lesions_changed.emit()
@@ -804,6 +913,19 @@ class ContourController(ContourActionsMixin, QObject):
             self._save(lesion_pk)
             return
         self.lesions_changed.emit()
+        for follow in self._after_save.pop(lesion_pk, []):
+            follow()
+
+    def _defer_while_saving(self, lesion: _Lesion, follow: Any) -> bool:
+        """Keep a correction of a lesion whose save still runs for when it is done.
+
+        A Shift-click right after Ctrl+Z otherwise raced the undo's save and was
+        refused as an edit by someone else. True when deferred.
+        """
+        if lesion.key not in self._saving and lesion.key not in self._dirty:
+            return False
+        self._after_save.setdefault(lesion.key, []).append(follow)
+        return True
 
     def _start(self, task: Task[Any], title: str, on_result: Any, on_progress: Any = None) -> None:
         self._running += 1
@@ -826,6 +948,7 @@ class ContourController(ContourActionsMixin, QObject):
         if self._confirm_click(error):
             return
         self._saving.clear()
+        self._after_save.clear()  # corrections waiting for a save that failed
         self.error.emit(str(error))
 
 

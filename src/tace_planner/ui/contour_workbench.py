@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -12,7 +13,7 @@ from PySide6.QtWidgets import QDockWidget, QMenu
 from tace_planner.domain.annotations import Annotation
 from tace_planner.domain.progress import Progress
 from tace_planner.ui.contour_actions import CLEAN_UPS, ContourOptions
-from tace_planner.ui.contour_tools import ContourController
+from tace_planner.ui.contour_tools import MARGIN_STEP_MM, ContourController
 from tace_planner.ui.panels.lesion_panel import LesionPanel
 
 if TYPE_CHECKING:
@@ -142,6 +143,22 @@ class ContourWorkbench(QObject):
             action.triggered.connect(self._on_contour_clean_up_triggered)
             menu.addAction(action)
             self.contour_clean_up_actions[kind] = action
+        # The whole auto contour out or in by half a millimetre: an edge followed a
+        # little inside all round (a faint edge) is one key, not a click per side.
+        self.margin_actions: dict[float, QAction] = {}
+        for step, text, key in (
+            (MARGIN_STEP_MM, "Grow contour by 0.5 mm", "]"),
+            (-MARGIN_STEP_MM, "Shrink contour by 0.5 mm", "["),
+        ):
+            action = QAction(text, self._window)
+            action.setShortcut(QKeySequence(key))
+            action.setToolTip(
+                f"{text} all round: the selected focus's auto contour, kept through later "
+                f"clicks (undoable) [{key}]"
+            )
+            action.triggered.connect(functools.partial(self._on_margin_triggered, step))
+            menu.addAction(action)
+            self.margin_actions[step] = action
         menu.addSeparator()
         self.undo_action = QAction("&Undo contour edit", self._window)
         self.undo_action.setShortcut(QKeySequence.Undo)
@@ -182,6 +199,10 @@ class ContourWorkbench(QObject):
         action = self.sender()
         if isinstance(action, QAction) and self.controller is not None:
             self.controller.clean_up(str(action.data()))
+
+    def _on_margin_triggered(self, step_mm: float) -> None:
+        if self.controller is not None:
+            self.controller.move_margin(step_mm)
 
     def _on_show_lesions_triggered(self) -> None:
         self.lesion_dock.show()

@@ -390,6 +390,7 @@ class MainWindow(QMainWindow):
             "contour_options",
             "contour_tool_actions",
             "contour_clean_up_actions",
+            "margin_actions",
         ):
             if hasattr(self.contour_workbench, name):
                 setattr(self, name, getattr(self.contour_workbench, name))
