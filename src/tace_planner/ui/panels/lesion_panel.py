@@ -222,8 +222,10 @@ class LesionPanel(LesionEditsMixin, QWidget):
                 baseline = None
         self._fill(lesions, measured, baseline)
         self.burden_label.setText(_burden_text(measured, bool(lesions)))
-        if selected is not None:
-            self.select_lesion(selected)
+        if selected is not None and self.select_lesion(selected):
+            # The same row stays selected, so no selection signal: the views' RECIST
+            # axes must still follow the new measurement (a correction, a margin).
+            self.measurement_selected.emit(self._measurements.get(selected))
 
     def _fill(
         self,
