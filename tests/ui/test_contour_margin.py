@@ -169,3 +169,40 @@ def test_the_drawn_recist_axes_follow_the_corrected_contour(qtbot, window) -> No
     measured = panel._measurements[pk].longest_axial_diameter_mm
     assert measured > before + 2.0  # 2 mm all round
     qtbot.waitUntil(lambda: _drawn_long_axis(window) == pytest.approx(measured), timeout=20_000)
+
+
+def test_a_brush_stroke_stays_through_a_later_correction_click(qtbot, window) -> None:
+    """A correction replays the auto contour's clicks: the brush stroke painted since
+    was lost without a word. It is kept as painted now, and undo takes it back."""
+    controller = window.contour_controller
+    pk = _contour_f1(qtbot, window)
+    view = window.viewer.active_view
+    centre = _f1(window)
+    painted = centre + np.array([40.0, 0.0, 0.0])  # 13 mm beyond F1's 27 mm radius
+    erased = centre + np.array([0.0, -15.0, 0.0])  # inside F1
+    assert not controller.lesion_state(pk).mask[_voxel(view, painted)]
+    controller.brush_radius_mm = 5.0
+    for tool, point in (("brush", painted), ("erase", erased)):
+        controller.set_tool(tool)
+        window.viewer.pointer_event.emit(view, _event(view, point))
+    state = controller.lesion_state(pk)
+    assert state.mask[_voxel(view, painted)]
+    assert not state.mask[_voxel(view, erased)]
+    assert len(state.hand) >= 2
+    controller.set_tool("auto")
+    inside = centre + np.array([0.0, 15.0, 0.0])
+    window.viewer.pointer_event.emit(view, _event(view, inside, Qt.KeyboardModifier.ShiftModifier))
+    _wait(qtbot, controller)
+    state = controller.lesion_state(pk)
+    assert not state.mask[_voxel(view, inside)]
+    assert state.mask[_voxel(view, painted)]
+    assert not state.mask[_voxel(view, erased)]
+    qtbot.waitUntil(lambda: not controller._saving and not controller._dirty, timeout=20_000)
+    stored = controller._contouring.load_mask(pk, state.timepoint_pk)
+    assert stored.mask[_voxel(view, painted)]
+    for _ in range(3):  # the Shift-click, the eraser, the brush
+        window.undo_action.trigger()
+        _wait(qtbot, controller)
+    state = controller.lesion_state(pk)
+    assert not state.mask[_voxel(view, painted)]
+    assert state.hand == ()

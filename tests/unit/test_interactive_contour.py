@@ -773,3 +773,25 @@ def test_a_margin_before_a_click_or_beyond_5_mm_is_refused() -> None:
     seed_lps = case.volume.index_to_lps @ np.append(np.asarray(case.seed_index, float), 1.0)
     with pytest.raises(InvalidInputError, match="contour margin"):
         click_contour(case.volume, [tuple(seed_lps[:3])], margin_mm=7.0)
+
+
+def test_voxels_edited_by_hand_are_kept_as_painted_by_a_replay_of_the_clicks() -> None:
+    from tace_planner.domain.errors import InvalidInputError
+    from tace_planner.imaging.segmentation.interactive import click_contour
+
+    case = _case("hypo_40")
+    affine = case.volume.index_to_lps
+    seed = tuple((affine @ np.append(np.asarray(case.seed_index, float), 1.0))[:3])
+    drawn = click_contour(case.volume, [seed]).mask
+    keep_in = np.zeros_like(drawn)
+    keep_out = np.zeros_like(drawn)
+    k, j, i = case.seed_index
+    keep_in[k, j + 30 : j + 34, i : i + 4] = True  # beyond the focus
+    keep_out[k, j : j + 3, i : i + 3] = True  # at the click itself
+    assert not drawn[keep_in].any()
+    kept = click_contour(case.volume, [seed], keep_in=keep_in, keep_out=keep_out).mask
+    assert kept[keep_in].all()
+    assert not kept[keep_out].any()
+    assert np.array_equal(kept & ~keep_in & ~keep_out, drawn & ~keep_in & ~keep_out)
+    with pytest.raises(InvalidInputError, match="hand-edited voxels"):
+        click_contour(case.volume, [seed], keep_in=keep_in[:-1])

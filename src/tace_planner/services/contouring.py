@@ -411,11 +411,15 @@ class ContouringService:
         expected_version: int | None = None,
         confirmed: bool = False,
         margin_mm: float = 0.0,
+        keep_in: npt.NDArray[np.bool_] | None = None,
+        keep_out: npt.NDArray[np.bool_] | None = None,
     ) -> ContourResult:
         """Contour a focus in 3D from a click and store it (a new focus unless ``lesion``).
 
         ``margin_mm`` moves the whole contour out (positive) or in after the clicks
-        (:meth:`~tace_planner.imaging.segmentation.interactive.InteractiveContour.set_margin`).
+        (:meth:`~tace_planner.imaging.segmentation.interactive.InteractiveContour.set_margin`);
+        ``keep_in`` / ``keep_out`` are voxels painted in or erased by hand since the
+        clicks, kept as painted.
 
         The click is judged first (:func:`~tace_planner.domain.plausibility.judge_click`):
         air is refused; fat, bone or a click outside the liver contour is contoured
@@ -471,7 +475,13 @@ class ContouringService:
         # One click and its corrections: the star-shaped interactive contour, so that a
         # correction refines exactly the contour shown (docs/adr/0007).
         drawn = click_contour(
-            volume, [seed_lps, *include], list(exclude), liver_mask=liver, margin_mm=margin_mm
+            volume,
+            [seed_lps, *include],
+            list(exclude),
+            liver_mask=liver,
+            margin_mm=margin_mm,
+            keep_in=keep_in,
+            keep_out=keep_out,
         )
         mask, warnings = drawn.mask, drawn.messages
         if drawn.parenchyma is not None and not confirmed and not include and not exclude:

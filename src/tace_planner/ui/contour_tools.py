@@ -72,6 +72,9 @@ class _Lesion:
     include: list[tuple[float, float, float]] = field(default_factory=list)
     exclude: list[tuple[float, float, float]] = field(default_factory=list)
     margin_mm: float = 0.0
+    hand: tuple[MaskPatch, ...] = ()
+    """Brush, eraser and other hand edits made since the auto contour's clicks: a later
+    correction replays the clicks and keeps these as painted."""
 
     @property
     def key(self) -> StateKey:
@@ -80,17 +83,31 @@ class _Lesion:
 
     @property
     def clicks(self) -> ClickState:
-        """The auto contour's clicks and margin, which a correction replays."""
-        return list(self.include), list(self.exclude), self.margin_mm
+        """The auto contour's clicks, margin and hand edits, which a correction replays."""
+        return list(self.include), list(self.exclude), self.margin_mm, self.hand
 
     @clicks.setter
     def clicks(self, state: ClickState) -> None:
-        include, exclude, self.margin_mm = state
+        include, exclude, self.margin_mm, self.hand = state
         self.include, self.exclude = list(include), list(exclude)
 
+    def hand_masks(self) -> tuple[npt.NDArray[np.bool_] | None, npt.NDArray[np.bool_] | None]:
+        """(painted in, erased) by the hand edits, over the whole volume; None without any."""
+        if not self.hand:
+            return None, None
+        keep_in = np.zeros(self.mask.shape, dtype=bool)
+        keep_out = np.zeros(self.mask.shape, dtype=bool)
+        for patch in self.hand:
+            changed = patch.before != patch.after
+            keep_in[patch.box][changed] = patch.after[changed]
+            keep_out[patch.box][changed] = ~patch.after[changed]
+        return keep_in, keep_out
 
-ClickState = tuple[list[tuple[float, float, float]], list[tuple[float, float, float]], float]
-"""(include clicks, exclude clicks, margin mm) of an auto contour."""
+
+ClickState = tuple[
+    list[tuple[float, float, float]], list[tuple[float, float, float]], float, tuple[MaskPatch, ...]
+]
+"""(include clicks, exclude clicks, margin mm, hand edits) of an auto contour."""
 
 
 class MaskEdit:
@@ -619,11 +636,13 @@ class ContourController(ContourActionsMixin, QObject):
                 return
             # New lists: the lesion's clicks change only when the contour is stored
             # (and an undo then restores them).
-            include, excluded, margin = active.clicks
+            include, excluded, margin, hand = active.clicks
             (excluded if exclude else include).append(point)  # type: ignore[arg-type]
             name = active.item.name
+            keep_in, keep_out = active.hand_masks()
         else:
             include, excluded, name, margin = [point], [], None, 0.0  # type: ignore[list-item]
+            hand, keep_in, keep_out = (), None, None
             selected = self._selected_item()
             if (
                 selected is not None
@@ -649,12 +668,18 @@ class ContourController(ContourActionsMixin, QObject):
             part=part or None,
             confirmed=confirmed or exclude or refine,
             margin_mm=margin,
+            keep_in=keep_in,
+            keep_out=keep_out,
         )
         self._start(
             task,
             "Auto contour",
             functools.partial(
-                self._on_auto_contour_done, list(include), list(excluded), margin_mm=margin
+                self._on_auto_contour_done,
+                list(include),
+                list(excluded),
+                margin_mm=margin,
+                hand=hand,
             ),
         )
 
@@ -687,7 +712,8 @@ class ContourController(ContourActionsMixin, QObject):
                 "correct the contour with include or exclude clicks."
             )
             return False
-        include, exclude, _ = lesion.clicks
+        include, exclude, _, hand = lesion.clicks
+        keep_in, keep_out = lesion.hand_masks()
         task = _call(
             self._contouring.auto_contour,
             self._case_pk,
@@ -699,11 +725,15 @@ class ContourController(ContourActionsMixin, QObject):
             part=lesion.part or None,
             confirmed=True,
             margin_mm=margin,
+            keep_in=keep_in,
+            keep_out=keep_out,
         )
         self._start(
             task,
             "Contour margin",
-            functools.partial(self._on_auto_contour_done, include, exclude, margin_mm=margin),
+            functools.partial(
+                self._on_auto_contour_done, include, exclude, margin_mm=margin, hand=hand
+            ),
         )
         return True
 
@@ -713,6 +743,7 @@ class ContourController(ContourActionsMixin, QObject):
         exclude: list[Any],
         result: ContourResult,
         margin_mm: float = 0.0,
+        hand: tuple[MaskPatch, ...] = (),
     ) -> None:
         self._finish()
         self._pending_click = None
@@ -726,7 +757,7 @@ class ContourController(ContourActionsMixin, QObject):
             if text
         ]
         lesion = self._lesions.get((result.lesion.pk, result.segmentation.timepoint_pk))
-        clicks_before: ClickState = lesion.clicks if lesion is not None else ([], [], 0.0)
+        clicks_before: ClickState = lesion.clicks if lesion is not None else ([], [], 0.0, ())
         if margin_mm != clicks_before[2] and not result.lesion.is_liver:
             # First: the status bar cuts a long line at its end.
             said.insert(
@@ -746,7 +777,7 @@ class ContourController(ContourActionsMixin, QObject):
             else np.zeros_like(after)
         )
         state = self._adopt(result.lesion, result.segmentation, before)
-        state.clicks = (include, exclude, margin_mm)
+        state.clicks = (include, exclude, margin_mm, hand)
         patch = MaskPatch.between(before, after)
         patch.apply(state.mask)
         self._workspace.mask_changed(state.series_uid, state.part, state.item.name, None)
@@ -836,7 +867,11 @@ class ContourController(ContourActionsMixin, QObject):
         if pk is None or not patches:
             return
         text = {"erase": "erase", "threshold": "threshold paint"}.get(self._tool or "", "brush")
-        self.stack.record(MaskEdit(self, pk, f"{text} {self._lesions[pk].item.name}", patches))
+        lesion = self._lesions[pk]
+        clicks = self._hand_edit(lesion, patches)
+        if clicks is not None:
+            lesion.clicks = clicks[1]  # recorded, not done: the stroke is on the mask already
+        self.stack.record(MaskEdit(self, pk, f"{text} {lesion.item.name}", patches, clicks))
         self._save(pk)
 
     def refine_liver_at(self, view: Any, voxel_zyx: Any, *, include: bool) -> bool:
@@ -882,8 +917,19 @@ class ContourController(ContourActionsMixin, QObject):
         if patch.is_empty:
             self.error.emit(f"{text}: nothing changed.")
             return False
-        self.stack.push(MaskEdit(self, lesion.key, text, [patch]))
+        self.stack.push(MaskEdit(self, lesion.key, text, [patch], self._hand_edit(lesion, [patch])))
         return True
+
+    @staticmethod
+    def _hand_edit(
+        lesion: _Lesion, patches: Sequence[MaskPatch]
+    ) -> tuple[ClickState, ClickState] | None:
+        """The clicks' state before and after a hand edit of an auto contour (None for a
+        contour not drawn by clicks): the edit joins what later corrections keep."""
+        if not lesion.include:
+            return None
+        include, exclude, margin, hand = lesion.clicks
+        return (include, exclude, margin, hand), (include, exclude, margin, (*hand, *patches))
 
     # ------------------------------------------------------------------ saving
     def _save(self, lesion_pk: StateKey) -> None:

@@ -1478,6 +1478,8 @@ def click_contour(
     flat: bool = False,
     first_mask: BoolArray | None = None,
     margin_mm: float = 0.0,
+    keep_in: BoolArray | None = None,
+    keep_out: BoolArray | None = None,
 ) -> ClickContour:
     """Contour a focus from clicks given in LPS mm: the first include, then the other
     includes, then the excludes, in that order (the command line and a refinement of
@@ -1486,7 +1488,10 @@ def click_contour(
     ``first_mask`` is the contour already drawn from the first click (the one-click
     contour the user sees): the corrections then refine it instead of a contour
     fitted anew from the first click. ``margin_mm`` then moves the whole surface out
-    (positive) or in (:meth:`InteractiveContour.set_margin`).
+    (positive) or in (:meth:`InteractiveContour.set_margin`). ``keep_in`` and
+    ``keep_out`` (whole-volume masks) are the voxels the user painted in or erased by
+    hand since the clicks: the result keeps them as painted, so that a later click
+    does not undo a brush stroke.
 
     Raises
     ------
@@ -1494,7 +1499,7 @@ def click_contour(
         No include click, a click outside the volume, an exclude click on the
         voxel of an include click, or a liver mask of another shape
         (:func:`~tace_planner.imaging.segmentation.common.validate_clicks`), or a
-        margin beyond :data:`MARGIN_LIMIT_MM`.
+        margin beyond :data:`MARGIN_LIMIT_MM`, or a kept mask of another shape.
     """
     from tace_planner.imaging.segmentation.common import validate_clicks
 
@@ -1516,7 +1521,16 @@ def click_contour(
             contour.set_margin(margin_mm)
         except ValueError as error:
             raise InvalidInputError("contour margin", str(error)) from error
-    return ClickContour(contour.mask, list(dict.fromkeys(messages)), contour.parenchyma_reading)
+    mask = contour.mask
+    for kept, inside in ((keep_in, True), (keep_out, False)):
+        if kept is None:
+            continue
+        if kept.shape != mask.shape:
+            raise InvalidInputError(
+                "hand-edited voxels", f"shape {kept.shape} differs from the volume's {mask.shape}"
+            )
+        mask = mask | kept if inside else mask & ~kept
+    return ClickContour(mask, list(dict.fromkeys(messages)), contour.parenchyma_reading)
 
 
 def contour_from_clicks(
