@@ -795,3 +795,23 @@ def test_voxels_edited_by_hand_are_kept_as_painted_by_a_replay_of_the_clicks() -
     assert np.array_equal(kept & ~keep_in & ~keep_out, drawn & ~keep_in & ~keep_out)
     with pytest.raises(InvalidInputError, match="hand-edited voxels"):
         click_contour(case.volume, [seed], keep_in=keep_in[:-1])
+
+
+def test_a_click_acts_on_the_contour_shown_with_its_margin() -> None:
+    """An include click beyond a grown contour passes the shown edge by the include's
+    2 mm, not by 2 mm plus the margin: the click's depth is read against the edge shown
+    (the rays' edges moved by the margin), not against the rays' own edges."""
+    volume, centre = _clean_ball_volume(12.0)
+    contour = InteractiveContour(volume)
+    contour.click(centre)
+    grown = contour.set_margin(2.0).copy()
+    click = (centre[0], centre[1], centre[2] + round(15.2 / SPACING_MM[2]))  # 15.2 mm out in x
+    assert not grown[click]
+    after = contour.click(click, include=True)
+    assert after[click]
+    star = contour._stars[0]
+    distance, direction = star.polar(np.asarray(click))
+    ray = int(np.argmax(star.dirs @ direction))
+    shown = star.edge_radius()[ray] + contour.margin_mm
+    assert distance + 1.0 < shown < distance + 3.5  # 2 mm beyond, with a ray's spacing
+    assert (after >= grown).all()

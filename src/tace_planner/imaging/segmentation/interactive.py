@@ -935,9 +935,12 @@ class InteractiveContour:
         star = target
         distance, direction = star.polar(np.asarray(point))
         current = self._star_radius_at(star, direction)
-        miss = max(distance - current, 1.0)
+        # The user clicks what is shown: the rays' edges moved by the margin. The bounds
+        # hold the rays' own edges, so the click's depth is taken less the margin.
+        shown = distance - self.margin_mm
+        miss = max(shown - current, 1.0)
         angles = star.angles_to(direction)
-        cone = distance + INCLUDE_BEYOND_MM - CONE_SLOPE * distance * angles
+        cone = shown + INCLUDE_BEYOND_MM - CONE_SLOPE * distance * angles
         star.low = np.maximum(star.low, np.where(cone > 0, cone, 0.0))
         star.low = np.minimum(star.low, star.reach_mm)
         star.high = np.maximum(star.high, star.low)
@@ -1132,17 +1135,18 @@ class InteractiveContour:
         for i, star in enumerate(list(self._stars)):
             distance, direction = star.polar(np.asarray(point))
             current = self._star_radius_at(star, direction)
-            if distance > current + 1.0:
+            shown = distance - self.margin_mm  # the click's depth less the margin (see _include)
+            if shown > current + 1.0:
                 continue
             if i > 0 and distance <= SEED_RADIUS_MM + 1.0:
                 self._stars.remove(star)
                 continue
-            miss = max(current - distance, 1.0)
+            miss = max(current - shown, 1.0)
             angles = star.angles_to(direction)
             near = self._neighbourhood(star, direction, distance, miss)
             # The rays near the click end short of it; the bound relaxes fast with the
             # arc (a neighbour's edge may lie well beyond the clicked one's).
-            cone = distance - SEED_RADIUS_MM + EXCLUDE_SLOPE * distance * angles
+            cone = shown - SEED_RADIUS_MM + EXCLUDE_SLOPE * distance * angles
             star.high = np.minimum(star.high, np.where(cone < star.reach_mm, cone, star.high))
             star.high = np.maximum(star.high, 0.0)
             star.low = np.minimum(star.low, star.high)
@@ -1157,7 +1161,7 @@ class InteractiveContour:
             # go no further in than that (relaxing with the arc as the bound above),
             # so that an exclude click trims the leak, not the focus behind it.
             keep = star.low.copy()
-            floor = distance - miss - SEED_RADIUS_MM - CONE_SLOPE * distance * angles
+            floor = shown - miss - SEED_RADIUS_MM - CONE_SLOPE * distance * angles
             floor = np.minimum(np.maximum(floor, 0.0), star.radius)
             star.low = np.where(near, np.maximum(star.low, np.minimum(floor, star.high)), star.low)
             star.solve(self._evidence(star, self._stars[0].center), near, arc_mm=self._arc_mm())
