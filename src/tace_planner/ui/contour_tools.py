@@ -113,9 +113,9 @@ ClickState = tuple[
 class MaskEdit:
     """An undoable change of one lesion's mask: patches applied in order.
 
-    ``clicks`` (before, after): the auto contour's clicks and margin, restored with
-    the mask, so that the correction after an undo does not replay the click (or
-    the margin) it took back.
+    ``clicks`` (before, after): the auto contour's clicks, margin and hand edits,
+    restored with the mask, so that the correction after an undo does not replay the
+    click (or margin, or brush stroke) it took back.
     """
 
     def __init__(
