@@ -206,3 +206,37 @@ def test_a_brush_stroke_stays_through_a_later_correction_click(qtbot, window) ->
     state = controller.lesion_state(pk)
     assert not state.mask[_voxel(view, painted)]
     assert state.hand == ()
+
+
+def test_a_correction_does_not_repeat_what_the_first_click_warned_of(
+    qtbot, window, monkeypatch
+) -> None:
+    """A correction replays the first click: its warning (here a faint edge) was said with
+    the first contour and is not said again after every click; a new one is."""
+    from tace_planner.imaging.segmentation import interactive
+
+    original = interactive.click_contour
+    first_warning = "Faint edge (93 HU against 110 ± 9 HU around it): check it all round."
+    new_warning = "A warning that only the correction raises."
+
+    def warning_click_contour(volume, include_lps, exclude_lps=(), **kwargs):
+        drawn = original(volume, include_lps, exclude_lps, **kwargs)
+        extra = [first_warning] + ([new_warning] if len(include_lps) > 1 else [])
+        return interactive.ClickContour(drawn.mask, [*drawn.messages, *extra], drawn.parenchyma)
+
+    monkeypatch.setattr(interactive, "click_contour", warning_click_contour)
+    controller = window.contour_controller
+    messages: list[str] = []
+    controller.error.connect(messages.append)
+    pk = _contour_f1(qtbot, window)
+    assert any(first_warning in m for m in messages)
+    messages.clear()
+    view = window.viewer.active_view
+    outside = _f1(window) + np.array([0.0, 0.0, 40.0])
+    window.viewer.pointer_event.emit(
+        view, _event(view, outside, Qt.KeyboardModifier.ControlModifier)
+    )
+    _wait(qtbot, controller)
+    assert controller.lesion_state(pk).mask[_voxel(view, outside)]
+    assert any(new_warning in m for m in messages)
+    assert not any(first_warning in m for m in messages)

@@ -75,6 +75,9 @@ class _Lesion:
     hand: tuple[MaskPatch, ...] = ()
     """Brush, eraser and other hand edits made since the auto contour's clicks: a later
     correction replays the clicks and keeps these as painted."""
+    warned: tuple[str, ...] = ()
+    """What the auto contour's clicks were said to warn of: a correction replays them
+    and is not told again."""
 
     @property
     def key(self) -> StateKey:
@@ -758,6 +761,10 @@ class ContourController(ContourActionsMixin, QObject):
         ]
         lesion = self._lesions.get((result.lesion.pk, result.segmentation.timepoint_pk))
         clicks_before: ClickState = lesion.clicks if lesion is not None else ([], [], 0.0, ())
+        # A correction replays the first click, whose warnings (a faint edge) were said
+        # with it: only what is new is said again, and always where the contour leaks.
+        warned = lesion.warned if lesion is not None and clicks_before[0] else ()
+        said = [text for text in said if text not in warned or text == result.message]
         if margin_mm != clicks_before[2] and not result.lesion.is_liver:
             # First: the status bar cuts a long line at its end.
             said.insert(
@@ -778,6 +785,7 @@ class ContourController(ContourActionsMixin, QObject):
         )
         state = self._adopt(result.lesion, result.segmentation, before)
         state.clicks = (include, exclude, margin_mm, hand)
+        state.warned = tuple(dict.fromkeys((*warned, *result.warnings)))
         patch = MaskPatch.between(before, after)
         patch.apply(state.mask)
         self._workspace.mask_changed(state.series_uid, state.part, state.item.name, None)
