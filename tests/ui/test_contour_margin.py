@@ -240,3 +240,18 @@ def test_a_correction_does_not_repeat_what_the_first_click_warned_of(
     assert controller.lesion_state(pk).mask[_voxel(view, outside)]
     assert any(new_warning in m for m in messages)
     assert not any(first_warning in m for m in messages)
+
+
+def test_the_bracket_keys_on_the_view_grow_and_shrink(qtbot, window) -> None:
+    controller = window.contour_controller
+    pk = _contour_f1(qtbot, window)
+    view = window.viewer.active_view
+    window.activateWindow()
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_BracketRight)
+    _wait(qtbot, controller)
+    assert controller.lesion_state(pk).margin_mm == 0.5
+    for _ in range(2):
+        qtbot.keyClick(view, Qt.Key.Key_BracketLeft)
+        _wait(qtbot, controller)
+    assert controller.lesion_state(pk).margin_mm == -0.5
