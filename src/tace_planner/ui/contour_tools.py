@@ -94,17 +94,20 @@ class _Lesion:
         include, exclude, self.margin_mm, self.hand = state
         self.include, self.exclude = list(include), list(exclude)
 
-    def hand_masks(self) -> tuple[npt.NDArray[np.bool_] | None, npt.NDArray[np.bool_] | None]:
-        """(painted in, erased) by the hand edits, over the whole volume; None without any."""
-        if not self.hand:
-            return None, None
-        keep_in = np.zeros(self.mask.shape, dtype=bool)
-        keep_out = np.zeros(self.mask.shape, dtype=bool)
-        for patch in self.hand:
-            changed = patch.before != patch.after
-            keep_in[patch.box][changed] = patch.after[changed]
-            keep_out[patch.box][changed] = ~patch.after[changed]
-        return keep_in, keep_out
+
+def _hand_masks(
+    hand: Sequence[MaskPatch], shape: tuple[int, ...]
+) -> tuple[npt.NDArray[np.bool_] | None, npt.NDArray[np.bool_] | None]:
+    """(painted in, erased) by hand edits, in order, over the whole volume; None without any."""
+    if not hand:
+        return None, None
+    keep_in = np.zeros(shape, dtype=bool)
+    keep_out = np.zeros(shape, dtype=bool)
+    for patch in hand:
+        changed = patch.before != patch.after
+        keep_in[patch.box][changed] = patch.after[changed]
+        keep_out[patch.box][changed] = ~patch.after[changed]
+    return keep_in, keep_out
 
 
 ClickState = tuple[
@@ -639,13 +642,11 @@ class ContourController(ContourActionsMixin, QObject):
                 return
             # New lists: the lesion's clicks change only when the contour is stored
             # (and an undo then restores them).
-            include, excluded, margin, hand = active.clicks
-            (excluded if exclude else include).append(point)  # type: ignore[arg-type]
+            clicks = active.clicks
+            (clicks[1] if exclude else clicks[0]).append(point)  # type: ignore[arg-type]
             name = active.item.name
-            keep_in, keep_out = active.hand_masks()
         else:
-            include, excluded, name, margin = [point], [], None, 0.0  # type: ignore[list-item]
-            hand, keep_in, keep_out = (), None, None
+            clicks, name = ([point], [], 0.0, ()), None  # type: ignore[assignment]
             selected = self._selected_item()
             if (
                 selected is not None
@@ -656,10 +657,34 @@ class ContourController(ContourActionsMixin, QObject):
             if name is None and not confirmed and not self._new_lesion_confirmed(timepoint_pk):
                 self._pending_click = None
                 return
-        if not include:
+        if not clicks[0]:
             self.error.emit("The selected focus has no auto-contour click to refine.")
             return
         self._contouring.remember_volume(series_uid, part or None, view.volume)
+        self._send_clicks(
+            series_uid,
+            part,
+            name,
+            clicks,
+            view.volume.shape,
+            confirmed=confirmed or exclude or refine,
+            title="Auto contour",
+        )
+
+    def _send_clicks(
+        self,
+        series_uid: str,
+        part: str,
+        name: str | None,
+        clicks: ClickState,
+        shape: tuple[int, ...],
+        *,
+        confirmed: bool,
+        title: str,
+    ) -> None:
+        """Contour a focus from its clicks, margin and hand edits off the GUI thread."""
+        include, exclude, margin, hand = clicks
+        keep_in, keep_out = _hand_masks(hand, shape)
         task = _call(
             self._contouring.auto_contour,
             self._case_pk,
@@ -667,20 +692,20 @@ class ContourController(ContourActionsMixin, QObject):
             include[0],
             name,
             include[1:],
-            list(excluded),
+            list(exclude),
             part=part or None,
-            confirmed=confirmed or exclude or refine,
+            confirmed=confirmed,
             margin_mm=margin,
             keep_in=keep_in,
             keep_out=keep_out,
         )
         self._start(
             task,
-            "Auto contour",
+            title,
             functools.partial(
                 self._on_auto_contour_done,
                 list(include),
-                list(excluded),
+                list(exclude),
                 margin_mm=margin,
                 hand=hand,
             ),
@@ -716,27 +741,14 @@ class ContourController(ContourActionsMixin, QObject):
             )
             return False
         include, exclude, _, hand = lesion.clicks
-        keep_in, keep_out = lesion.hand_masks()
-        task = _call(
-            self._contouring.auto_contour,
-            self._case_pk,
+        self._send_clicks(
             lesion.series_uid,
-            include[0],
+            lesion.part,
             lesion.item.name,
-            include[1:],
-            exclude,
-            part=lesion.part or None,
+            (include, exclude, margin, hand),
+            lesion.mask.shape,
             confirmed=True,
-            margin_mm=margin,
-            keep_in=keep_in,
-            keep_out=keep_out,
-        )
-        self._start(
-            task,
-            "Contour margin",
-            functools.partial(
-                self._on_auto_contour_done, include, exclude, margin_mm=margin, hand=hand
-            ),
+            title="Contour margin",
         )
         return True
 
