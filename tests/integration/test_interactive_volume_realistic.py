@@ -26,7 +26,7 @@ NOT_YET_WITHIN_5_PERCENT = {
     "hypo_5": -17.5,
     "vessel_through": -5.0,  # -12.2 before thin structures inside the focus (ADR 0007)
     "touching_foci": -9.1,
-    "lobulated_hyper": +10.0,
+    "lobulated_hyper": +8.8,
 }
 
 
