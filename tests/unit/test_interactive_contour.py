@@ -856,3 +856,47 @@ def test_an_include_click_the_model_reads_as_surroundings_does_not_run_away() ->
     assert min(b - a for a, b in itertools.pairwise(dices)) >= -0.02, dices
     assert contour.mask is not None
     assert contour.mask.sum() < 1.5 * truth.sum()
+
+
+def test_an_include_click_that_adds_only_its_spot_says_why() -> None:
+    """The whole-liver phantom's calcified F5, seed 5: the deepest point lies on a
+    cluster of calcifications, which the first contour takes for the focus (the tumour
+    around it for the surroundings). Include clicks on the darker tumour start stars of
+    their own that find nothing like the focus: each added a millimetre, silently."""
+    phantom, truth, deepest = _whole_liver_focus(5, "F5")
+    contour = InteractiveContour(phantom.volume, liver_mask=phantom.liver_mask)
+    first = contour.click(deepest).copy()
+    assert contour.messages == []  # the situation under test: a speck taken for the focus
+    point = (48, 60, 116)  # the simulated user's next click (benchmarks/interactive.py)
+    assert truth[point]
+    second = contour.click(point, True)
+    assert (second & ~first).sum() < 50
+    assert any(m.startswith("Only the clicked spot was added") for m in contour.messages)
+    assert any("calcification" in m and "brush" in m for m in contour.messages)
+
+
+def test_an_include_click_on_a_second_lobe_grows_it_without_that_message() -> None:
+    """A click in a separate part of the focus, past a gap of parenchyma, starts a star
+    of its own that grows over that part (the message above is for a star that does
+    not)."""
+    from scipy import ndimage
+
+    from tace_planner.domain.volume import ImageVolume
+
+    spacing, shape = (2.5, 0.8, 0.8), (16, 60, 90)
+    z, y, x = np.ogrid[tuple(slice(0, n) for n in shape)]
+    zz, yy = (z - 8) * 2.5, (y - 30) * 0.8
+    parts = [zz**2 + yy**2 + ((x - cx) * 0.8) ** 2 <= 8.0**2 for cx in (22, 68)]
+    image = np.full(shape, 110.0, np.float32)
+    for part in parts:
+        image[part] = 80.0
+    image = ndimage.gaussian_filter(image, [1.0 / s for s in spacing])
+    image += ndimage.gaussian_filter(np.random.default_rng(3).standard_normal(shape), 0.7) * 6.0
+    contour = InteractiveContour(
+        ImageVolume(image.astype(np.float32), np.diag([*spacing, 1.0]), "1.2.3")
+    )
+    contour.click((8, 30, 22))
+    mask = contour.click((8, 30, 68), True)
+    assert len(contour._stars) == 2  # the second part has a star of its own
+    assert _dice(mask & parts[1], parts[1]) >= 0.8
+    assert not any(m.startswith("Only the clicked spot") for m in contour.messages)
