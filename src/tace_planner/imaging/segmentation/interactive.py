@@ -1144,13 +1144,15 @@ class InteractiveContour:
             # The new star found nothing like the focus around the click: only the
             # click's own spot joins. Said, not left silent (the whole-liver phantom's
             # calcified F5, seed 5: a first click on a cluster of calcifications, then
-            # two include clicks on the tumour that each added a millimetre).
+            # two include clicks on the tumour that each added a millimetre; its
+            # necrotic F4: a first click in the core, a click on the viable tissue).
             self.messages.append(
                 f"Only the clicked spot was added: its tissue ({value:.0f} HU) reads as "
                 f"neither the contour's ({model.focus[0][0]:.0f} HU) nor the tissue around "
                 f"it ({model.background[0]:.0f} HU). If the first click landed on a "
-                "calcification or another speck, undo and click the focus's typical "
-                "tissue; otherwise paint this part with the brush."
+                "calcification, a necrotic core or another part unlike the rest of the "
+                "focus, undo and click its typical tissue; otherwise paint this part "
+                "with the brush."
             )
 
     def _exclude(self, point: Index) -> None:
