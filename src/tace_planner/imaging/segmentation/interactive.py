@@ -1146,13 +1146,12 @@ class InteractiveContour:
             # calcified F5, seed 5: a first click on a cluster of calcifications, then
             # two include clicks on the tumour that each added a millimetre; its
             # necrotic F4: a first click in the core, a click on the viable tissue).
+            # (Short: the status bar cuts a long line at its end.)
             self.messages.append(
-                f"Only the clicked spot was added: its tissue ({value:.0f} HU) reads as "
-                f"neither the contour's ({model.focus[0][0]:.0f} HU) nor the tissue around "
-                f"it ({model.background[0]:.0f} HU). If the first click landed on a "
-                "calcification, a necrotic core or another part unlike the rest of the "
-                "focus, undo and click its typical tissue; otherwise paint this part "
-                "with the brush."
+                f"Only the clicked spot was added: {value:.0f} HU is like neither the contour "
+                f"({model.focus[0][0]:.0f} HU) nor its surroundings "
+                f"({model.background[0]:.0f} HU). If the first click hit a calcification or "
+                "necrosis, undo and click typical tumour; else use the brush."
             )
 
     def _exclude(self, point: Index) -> None:
