@@ -26,9 +26,12 @@ CVPR 2010, for star shapes around several seeds):
   around it get a lower bound shaped as a cone (the click's distance less the arc to
   it), and the click's tissue joins the focus model when it differs from it
   (necrosis, calcification, an enhancing rim). Only the rays near the click move; a
-  new tissue class may also make the other rays grow, never shrink. A click that
-  cannot be reached from the first click through focus-like tissue (another lobe)
-  starts a star of its own, united with the first.
+  new tissue class may also make the other rays grow, never shrink. On tissue the
+  model reads as the surroundings, the click's geometry alone decides: the rays near
+  it go about as far beyond it as it lies beyond the contour. A click that cannot be
+  reached from the first click through focus-like tissue (another lobe) starts a star
+  of its own, united with the first; when that star finds nothing like the focus, the
+  user is told that only the clicked spot was added.
 * **exclude** inside the contour — the surface must stay short of the click: an upper
   bound cone on the rays around it, and a local shift of the evidence so that the
   click's tissue scores as outside; the tissue joins the surrounding-tissue model only
