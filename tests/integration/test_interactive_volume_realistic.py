@@ -19,14 +19,12 @@ from tace_planner.imaging.segmentation.interactive import InteractiveContour
 NOT_YET_WITHIN_5_PERCENT = {
     # measured on seed 0 (volume error after the clicks): the acceptance is not met for
     # these yet; strict, so a lesion that comes within 5 % must be moved out of this list
-    "hypo_25_noisy": -13.9,
-    "hypo_15": +5.0,
-    "hyper_30": -5.7,
-    "hyper_8": -6.2,
-    "hypo_5": -17.5,
-    "vessel_through": -5.0,  # -12.2 before thin structures inside the focus (ADR 0007)
-    "touching_foci": -9.1,
-    "lobulated_hyper": +8.8,
+    "hypo_25_noisy": -13.2,
+    "hyper_30": -5.2,
+    "hypo_5": -19.7,
+    "touching_foci": -6.5,
+    "lobulated_hyper": +6.7,
+    "large_hypo_noisy": +5.4,  # +4.4 before the first contour's realignment (ADR 0007)
 }
 
 

@@ -19,9 +19,11 @@ CVPR 2010, for star shapes around several seeds):
   radius come from a change-point fit (Hinkley, Biometrika 1970) of the rays' median
   radial profile: averaged over a shell around the click, the noise falls while a
   3–10 HU mean step remains. The star is then solved with those levels, every ray
-  bounded to 0.75–1.2 times that radius until the clicks move the bounds. A first
-  contour whose levels lie fewer than two spreads apart follows a faint edge, and the
-  user is told to check it.
+  bounded to 0.75–1.2 times that radius until the clicks move the bounds. The pooling
+  rounds lobes off (each edge lies at its arc's mean distance); one realigned pass,
+  the neighbours' evidence read relative to their own edges, moves each ray by up to
+  one sampling step towards its own. A first contour whose levels lie fewer than two
+  spreads apart follows a faint edge, and the user is told to check it.
 * **include** outside the contour — the surface must pass beyond the click: the rays
   around it get a lower bound shaped as a cone (the click's distance less the arc to
   it), and the click's tissue joins the focus model when it differs from it
@@ -137,6 +139,9 @@ EXCURSION_CONTRAST_SPREADS = 2.0
 """The rule holds when the focus and the surroundings lie this many spreads apart."""
 MARGIN_LIMIT_MM = 5.0
 """The largest margin the user may move the whole contour by, in or out."""
+REALIGN_MM = STEP_MM
+"""How far the first contour's realignment may move a ray's edge, in or out: one
+sampling step (see ``Star.realign``)."""
 
 
 @dataclass
@@ -463,6 +468,13 @@ class InteractiveContour:
                     "The clicked tissue looks like the tissue around it: a small contour "
                     "was drawn; add include clicks where the focus extends."
                 )
+        if not (self._layered or self._pooled or self._small):
+            # The pooling drew each ray's edge at the mean over its arc: lobes flattened,
+            # the volume short (it grows as r³). One realigned pass restores part of
+            # the shape from the evidence itself (see ``Star.realign``). Not on a
+            # layered focus (its layers' edges are not one surface), nor on a model
+            # from the pooled profile or the small contour (no edge of their own).
+            star.realign(self._evidence(star), REALIGN_MM, arc_mm=self._arc_mm())
         self._stars = [star]
         self._say_if_faint()
         if not (self._model.separable or self._pooled):
