@@ -87,6 +87,64 @@ def test_a_refusal_is_shown_on_the_page(qtbot) -> None:
     assert page.plots is None
     assert "no case of the registry matches" in page.status.text()
     assert not page.waterfall.legend.isVisible()  # no blank legend box on an empty plot
+    # each empty plot says what it will show and why it is empty, not bare 0-1 axes
+    titles = [p.plotItem.titleLabel.text for p in (page.box_plot, page.km_plot,
+                                                   page.regression_plot)]  # fmt: skip
+    assert "Kaplan–Meier" in titles[1]
+    assert "regression" in titles[2].lower()
+    assert [n.toPlainText() for n in page.empty_notes] == [
+        "Nothing to plot: see the message above"
+    ] * 3
+    assert all(n.scene() is not None for n in page.empty_notes)  # drawn on the plots
+    assert not page.km_plot.plotItem.getAxis("bottom").isVisible()  # no bare 0-1 scale
+    assert not page.waterfall.plot.getPlotItem().getAxis("left").isVisible()
+    assert "No waterfall" in page.waterfall.note.text()
+    page.close()
+
+
+def test_a_grouping_without_values_says_so_in_every_plot_and_drawing_clears_it(
+    qtbot, services
+) -> None:
+    """The demo's first look at the cohort: no case has the grouping's value yet."""
+    from tace_planner.domain.errors import EmptyColumnError
+
+    cases = seed_registry(services)
+    assert cases
+    drawn = registry_plots(services, "metastases_timing")  # the seeded registry has values
+
+    def load(group: str):
+        if group == "grade":
+            raise EmptyColumnError("--group", "no case has a value for grade")
+        return drawn
+
+    page = CohortPage(load)
+    qtbot.addWidget(page)
+    page.resize(1600, 800)
+    page.show()
+    page.group_box.setCurrentIndex(page.group_box.findData("grade"))
+    # the two rows of plots share the height (the waterfall's note once made its row
+    # three times the other's)
+    qtbot.wait(200)  # the layout settles on the note's text
+    assert page.waterfall.note.text()
+    assert abs(page.box_plot.height() - page.regression_plot.height()) < 40
+    grouping = page.group_box.currentText()
+    assert [n.toPlainText() for n in page.empty_notes] == [
+        f"No case has a value for “{grouping}”"
+    ] * 3
+    assert "Case → Dates and groups for the cohort" in page.status.text()
+    assert not page.save_button.isEnabled()  # nothing to save or choose
+    assert not page.pdf_button.isEnabled()
+    assert not page.variable_box.isEnabled()
+    notes = list(page.empty_notes)
+    assert all(n.scene() is not None for n in notes)
+    page.group_box.setCurrentIndex(page.group_box.findData("metastases_timing"))
+    assert page.plots is not None
+    assert page.empty_notes == []
+    assert all(n.scene() is None for n in notes)  # the drawn plots no longer say "empty"
+    assert page.km_plot.plotItem.getAxis("bottom").isVisible()
+    assert page.save_button.isEnabled()
+    assert page.variable_box.isEnabled()
+    assert "Kaplan–Meier" in page.km_plot.plotItem.titleLabel.text
     page.close()
 
 

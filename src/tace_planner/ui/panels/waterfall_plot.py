@@ -31,6 +31,17 @@ MAX_NAMED_BARS = 12
 _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf")
 
 
+class _Note(QLabel):
+    """A wrapped label of up to two lines that asks for no height-for-width layout.
+
+    With one, a grid around the plot (the Cohort page) gave its row three times the
+    other row's height whenever the note held text.
+    """
+
+    def hasHeightForWidth(self) -> bool:
+        return False
+
+
 class WaterfallPlot(QWidget):
     """One bar per case, best change from baseline, sorted from the largest to the smallest."""
 
@@ -43,8 +54,9 @@ class WaterfallPlot(QWidget):
             offset=(10, -10), brush=(255, 255, 255, 230), pen="#bbbbbb"
         )
         self.legend.setVisible(False)  # an empty legend would show as a blank box
-        self.note = QLabel("")
+        self.note = _Note("")
         self.note.setWordWrap(True)
+        self.note.setMinimumHeight(2 * self.note.fontMetrics().lineSpacing())
         layout = QVBoxLayout(self)
         layout.addWidget(self.plot)
         layout.addWidget(self.note)

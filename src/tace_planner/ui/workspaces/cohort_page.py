@@ -50,6 +50,13 @@ WATERFALL_PNG_NAMES = {
     "diameter_sum_percent": "waterfall_diameters.png",
     "volume_percent": "waterfall_volume.png",
 }
+EMPTY_TITLES = (
+    "Variables by group: Me [Q1; Q3]",
+    "Time to progression after TACE (Kaplan–Meier)",
+    "Linear regression",
+)
+"""Titles of the three plots while they have nothing to draw (what they will show)."""
+
 MEASURES = (("diameter_sum_percent", "Sum of diameters"), ("volume_percent", "Volume"))
 
 
@@ -76,6 +83,8 @@ class CohortPage(QWidget):
         """The grouping being computed off the GUI thread (None when idle)."""
         self._finished_group: str | None = None
         self._plots: Any = None
+        self.empty_notes: list[Any] = []
+        """The texts that say why the plots are empty (none once they are drawn)."""
         self.group_box = QComboBox()
         for key, label in GROUPINGS:
             self.group_box.addItem(label, key)
@@ -121,6 +130,8 @@ class CohortPage(QWidget):
         waterfall_layout.addLayout(measure_row)
         waterfall_layout.addWidget(self.waterfall, stretch=1)
         grid.addWidget(self.waterfall_panel, 1, 1)
+        grid.setRowStretch(0, 1)  # two rows of equal height
+        grid.setRowStretch(1, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addWidget(self.status)
@@ -201,16 +212,45 @@ class CohortPage(QWidget):
                 " Enter it per case (Case → Dates and groups for the cohort…) or choose another"
                 " grouping."
             )
+            reason = f"No case has a value for “{grouping}”"
         else:
             self.status.setText(f"No cohort plots: {message_for(error)}")
-        for plot in (self.box_plot, self.km_plot, self.regression_plot):
-            plot.clear()
+            reason = "Nothing to plot: see the message above"
         self.waterfall.clear()
         self.risk_table.setText("")
+        self.variable_box.clear()
+        self._show_empty(reason)
+
+    def _show_empty(self, reason: str) -> None:
+        """Each plot titled with what it shows, empty, and saying why in its middle."""
+        self.empty_notes = []
+        for plot, title in zip((self.box_plot, self.km_plot, self.regression_plot), EMPTY_TITLES,
+                               strict=True):  # fmt: skip
+            plot.clear()
+            plot.setTitle(title)
+            plot.hideAxis("left")  # no 0-1 scales without data
+            plot.hideAxis("bottom")
+            plot.setXRange(0.0, 1.0, padding=0.0)
+            plot.setYRange(0.0, 1.0, padding=0.0)
+            note = pg.TextItem(reason, color="#666666", anchor=(0.5, 0.5))
+            note.setPos(0.5, 0.5)
+            plot.addItem(note)
+            self.empty_notes.append(note)
+        for control in (self.variable_box, self.save_button, self.pdf_button):
+            control.setEnabled(False)  # nothing to choose or save
+        self.waterfall.plot.hideAxis("left")
+        self.waterfall.plot.hideAxis("bottom")
+        self.waterfall.note.setText(
+            "No waterfall: it needs the follow-up measurements of the registry's cases."
+        )
 
     def show_plots(self, plots: Any) -> None:
         """Draw ``plots`` (CohortPlots)."""
         self._plots = plots
+        self.empty_notes = []
+        for plot in (self.box_plot, self.km_plot, self.regression_plot, self.waterfall.plot):
+            plot.showAxis("left")
+            plot.showAxis("bottom")
         current = self.variable_box.currentData()
         self.variable_box.blockSignals(True)
         self.variable_box.clear()
@@ -219,6 +259,9 @@ class CohortPage(QWidget):
         index = self.variable_box.findData(current)
         self.variable_box.setCurrentIndex(max(index, 0))
         self.variable_box.blockSignals(False)
+        self.variable_box.setEnabled(bool(plots.boxes))
+        self.save_button.setEnabled(True)
+        self.pdf_button.setEnabled(True)
         self._draw_box()
         self._draw_km(plots)
         self._draw_regression(plots)
