@@ -49,7 +49,17 @@ def test_views_are_linked_through_the_registration_and_jump_to_a_lesion(qtbot, c
     item = propagation.propose(case_pk, "follow-up 1")
     review = FollowupReview(confirm=propagation.confirm)
     qtbot.addWidget(review)
+    # before a proposal the black views say what fills them
+    assert review.baseline.hint.isVisible()
+    assert review.baseline.hint.toPlainText().startswith("No images yet")
+    assert review.baseline.hint.scene() is not None
+    assert not review.confirm_button.isEnabled()  # nothing proposed to confirm
     review.show_review(item, propagation.course(case_pk))
+    assert not review.baseline.hint.isVisible()
+    assert not review.follow_up.hint.isVisible()
+    for panel in (review.baseline, review.follow_up):  # the image fills the view again
+        (x0, x1), _ = panel.view.viewRange()
+        assert x1 - x0 > 100.0  # mm, not the empty view's 0-1
     assert "Registered" in review.quality.text()
     # The patient lies 4 mm further along +z at follow-up 1 (5 mm slices): the same
     # anatomy is one slice further on, not the same slice index.

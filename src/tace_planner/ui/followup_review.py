@@ -43,6 +43,9 @@ EMPTY_REVIEW_HINT = (
     "each lesion's proposed contour to confirm."
 )
 
+EMPTY_VIEW_HINT = "No images yet: press “Propose contours from the baseline”"
+"""What an empty review view says in its middle."""
+
 
 class _AxialPanel(QWidget):
     """One axial view: CT slice, contour overlay and a marker (a thin, Qt-only drawing)."""
@@ -60,6 +63,11 @@ class _AxialPanel(QWidget):
         )
         for item in (self.image, self.overlay, self.marker):
             self.view.addItem(item)
+        # An empty view says what fills it, rather than a black box.
+        self.hint = pg.TextItem(EMPTY_VIEW_HINT, color="#bbbbbb", anchor=(0.5, 0.5))
+        self.hint.setPos(0.5, 0.5)
+        self.view.addItem(self.hint)
+        self.view.setRange(xRange=(0.0, 1.0), yRange=(0.0, 1.0), padding=0.0)
         self.colour = colour
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -71,10 +79,14 @@ class _AxialPanel(QWidget):
 
     def set_volume(self, volume: Any, masks: list[np.ndarray]) -> None:
         self.volume, self.masks = volume, masks
+        self.hint.setVisible(False)
         _, dy, dx = volume.spacing_mm
         transform = QTransform.fromScale(dx, dy)
         self.image.setTransform(transform)
         self.overlay.setTransform(transform)
+        # the whole slice in view (the empty view's range held the hint only)
+        _, rows, columns = volume.shape
+        self.view.setRange(xRange=(0.0, columns * dx), yRange=(0.0, rows * dy), padding=0.02)
 
     def show_slice(self, index: int, marker_yx: tuple[float, float] | None = None) -> None:
         if self.volume is None:
@@ -133,6 +145,7 @@ class FollowupReview(QWidget):
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.itemSelectionChanged.connect(self._row_chosen)
         self.confirm_button = QPushButton("Confirm checked proposals")
+        self.confirm_button.setEnabled(False)  # nothing proposed yet
         self.confirm_button.clicked.connect(self._confirm_checked)
         self.status = QLabel("")
         views = QWidget()
