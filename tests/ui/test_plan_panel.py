@@ -59,6 +59,8 @@ def test_case_shows_inputs_figures_sessions_and_banners(panel: PlanPanel) -> Non
     assert not any(":warning:dose." in name for name in names)  # no dose above 100 mg
     info = next(b for b in panel.banners if b.objectName().startswith("banner:info"))
     assert "#d6eaf8" in info.styleSheet()
+    caudate = next(b for b in panel.banners if b.objectName() == "banner:info:caudate.focus")
+    assert "World J Surg Oncol 2015" in caudate.text()  # the source on the banner itself
     assert "institutional default" in panel.model_note.text()
     assert "100 mg session limit" in panel.model_note.text()
 

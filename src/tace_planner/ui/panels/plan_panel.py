@@ -604,8 +604,12 @@ class PlanPanel(QWidget):
             f"planned TACE {case.planned_tace_on or 'not set'}"
         )
         for advisory in proposal.advisories:
+            # The source cited on the banner itself, as the printed plan does: a tooltip
+            # alone is found by few.
+            source = f" <small>({html.escape(advisory.source)})</small>" if advisory.source else ""
             banner = QLabel(
-                f"<b>{advisory.severity.replace('_', ' ').upper()}</b>: {advisory.message}"
+                f"<b>{advisory.severity.replace('_', ' ').upper()}</b>: "
+                f"{html.escape(advisory.message)}{source}"
             )
             banner.setObjectName(f"banner:{advisory.severity}:{advisory.code}")
             banner.setWordWrap(True)
