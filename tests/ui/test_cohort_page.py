@@ -142,6 +142,10 @@ def test_a_grouping_without_values_says_so_in_every_plot_and_drawing_clears_it(
     assert page.empty_notes == []
     assert all(n.scene() is None for n in notes)  # the drawn plots no longer say "empty"
     assert page.km_plot.plotItem.getAxis("bottom").isVisible()
+    # the empty state's fixed 0-1 range is released: the curves are in view
+    qtbot.wait(50)
+    (_, x1), _ = page.km_plot.plotItem.vb.viewRange()
+    assert x1 >= max(max(c.step_x) for c in drawn[1].curves)
     assert page.save_button.isEnabled()
     assert page.variable_box.isEnabled()
     assert "Kaplan–Meier" in page.km_plot.plotItem.titleLabel.text

@@ -263,6 +263,8 @@ class Star:
         moved = self.radii[index]
         allowed = (moved >= self.low[:, None] - 1e-9) & (moved <= self.high[:, None] + 1e-9)
         allowed[:, steps] = True
+        # an exact tie (flat evidence) keeps the edge: the smallest move wins
+        pooled = pooled - 1e-9 * np.abs(np.arange(-steps, steps + 1))[None, :]
         best = np.argmax(np.where(allowed, pooled, -np.inf), axis=1)
         chosen = np.take_along_axis(moved, best[:, None], axis=1)[:, 0]
         self.radius = np.clip(chosen, np.minimum(self.low, self.high), self.high)

@@ -251,6 +251,7 @@ class CohortPage(QWidget):
         for plot in (self.box_plot, self.km_plot, self.regression_plot, self.waterfall.plot):
             plot.showAxis("left")
             plot.showAxis("bottom")
+            plot.enableAutoRange()  # the empty state's fixed 0-1 range released
         current = self.variable_box.currentData()
         self.variable_box.blockSignals(True)
         self.variable_box.clear()
