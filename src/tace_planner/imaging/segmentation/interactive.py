@@ -165,6 +165,12 @@ class IntensityModel:
         """True when the first focus level stands out of the surrounding tissue's spread."""
         return abs(self.focus[0][0] - self.background[0]) >= max(1.0 * self.spread_hu, 3.0)
 
+    @property
+    def faint(self) -> bool:
+        """True when the first focus level lies under :data:`FAINT_EDGE_SPREADS` spreads
+        from the surrounding tissue's (the edge it sets is faint)."""
+        return abs(self.focus[0][0] - self.background[0]) < FAINT_EDGE_SPREADS * self.spread_hu
+
     def focus_like(self, value: float) -> bool:
         """True when ``value`` lies within 1.5 spreads of a focus level."""
         return min(abs(value - f) for f, _ in self.focus) <= 1.5 * self.spread_hu
@@ -497,8 +503,7 @@ class InteractiveContour:
         """
         model = self._model
         assert model is not None
-        focus, background = model.focus[0][0], model.background[0]
-        if abs(focus - background) >= FAINT_EDGE_SPREADS * model.spread_hu:
+        if not model.faint:
             return False
         levels = [level for level, _ in model.focus] + list(model.background)
         return min(abs(value - level) for level in levels) < TUMOUR_LIVER_HU
@@ -522,9 +527,9 @@ class InteractiveContour:
         assert model is not None
         if self._pooled or self._small or self._layered or not model.separable:
             return
-        focus, background = model.focus[0][0], model.background[0]
-        if abs(focus - background) >= FAINT_EDGE_SPREADS * model.spread_hu:
+        if not model.faint:
             return
+        focus, background = model.focus[0][0], model.background[0]
         self.messages.append(
             f"Faint edge ({focus:.0f} HU against {background:.0f} ± {model.spread_hu:.0f} HU "
             "around it): the contour may miss part of the focus or take in tissue around "

@@ -50,6 +50,8 @@ WATERFALL_PNG_NAMES = {
     "diameter_sum_percent": "waterfall_diameters.png",
     "volume_percent": "waterfall_volume.png",
 }
+NO_WATERFALL = "No waterfall: it needs the follow-up measurements of the registry's cases."
+"""What the waterfall says when no case has a best change to draw."""
 EMPTY_TITLES = (
     "Variables by group: Me [Q1; Q3]",
     "Time to progression after TACE (Kaplan–Meier)",
@@ -240,9 +242,7 @@ class CohortPage(QWidget):
             control.setEnabled(False)  # nothing to choose or save
         self.waterfall.plot.hideAxis("left")
         self.waterfall.plot.hideAxis("bottom")
-        self.waterfall.note.setText(
-            "No waterfall: it needs the follow-up measurements of the registry's cases."
-        )
+        self.waterfall.note.setText(NO_WATERFALL)
 
     def show_plots(self, plots: Any) -> None:
         """Draw ``plots`` (CohortPlots)."""
@@ -275,9 +275,7 @@ class CohortPage(QWidget):
         groups = {bar.label: bar.group for bar in bars}
         self.waterfall.show_changes(bars, str(self.measure_box.currentData()), groups)
         if not bars:
-            self.waterfall.note.setText(
-                "No waterfall: it needs the follow-up measurements of the registry's cases."
-            )
+            self.waterfall.note.setText(NO_WATERFALL)
 
     def _draw_box(self) -> None:
         plot = self.box_plot
