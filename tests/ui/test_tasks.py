@@ -215,3 +215,25 @@ def test_dropping_a_runner_with_undelivered_results_is_safe(qtbot: QtBot) -> Non
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
 
     assert destroyed == [True]
+
+
+def test_shutdown_deletes_the_finished_handles_before_the_runner_can_go(qtbot: QtBot) -> None:
+    # A finished handle's deletion waited in the event queue after shutdown(); a test
+    # that then dropped its runner (the handles' parent) crashed in the next event
+    # processing. After shutdown() no deletion of the runner's handles is pending.
+    import shiboken6
+
+    runner = TaskRunner()
+    results: list[object] = []
+    handle = runner.submit(counting(1), title="quick", on_result=results.append)
+    deadline = time.monotonic() + 5.0
+    while runner.active_count and time.monotonic() < deadline:
+        QApplication.processEvents()  # not an event loop: deferred deletions wait
+    assert results == ["done"]
+    assert shiboken6.isValid(handle)  # finished, its deletion posted, not run yet
+
+    assert runner.shutdown(timeout_ms=5_000)
+
+    assert not shiboken6.isValid(handle)
+    del runner
+    QApplication.processEvents()

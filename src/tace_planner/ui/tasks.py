@@ -9,7 +9,18 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, Slot
+import shiboken6
+from PySide6.QtCore import (
+    QCoreApplication,
+    QEvent,
+    QObject,
+    QRunnable,
+    Qt,
+    QThreadPool,
+    QTimer,
+    Signal,
+    Slot,
+)
 
 from tace_planner.domain.progress import Progress, Task
 
@@ -186,6 +197,8 @@ class TaskRunner(QObject):
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(max_threads)
         self._active: set[TaskHandle] = set()
+        self._retired: list[TaskHandle] = []
+        """Finished handles whose deferred deletion may still be pending."""
         self._closed = False
 
     @property
@@ -235,7 +248,8 @@ class TaskRunner(QObject):
         return handle
 
     def shutdown(self, timeout_ms: int = 5_000) -> bool:
-        """Cancel every task, refuse new ones and wait for the pool threads.
+        """Cancel every task, refuse new ones, wait for the pool threads and delete the
+        finished handles (no deletion of a handle is left pending: the runner may go).
 
         Parameters
         ----------
@@ -253,6 +267,13 @@ class TaskRunner(QObject):
         stopped = self._pool.waitForDone(timeout_ms)
         for handle in self._active:
             handle.release()
+        # A finished handle's deletion waits in the event queue; a page test that
+        # dropped its runner (the handles' parent) first crashed in the next event
+        # processing. Run it now.
+        for handle in self._retired:
+            if shiboken6.isValid(handle):
+                QCoreApplication.sendPostedEvents(handle, QEvent.Type.DeferredDelete)
+        self._retired = []
         return stopped
 
     @Slot()
@@ -262,6 +283,8 @@ class TaskRunner(QObject):
             return
         self._active.discard(handle)
         self.task_finished.emit(handle)
+        self._retired = [h for h in self._retired if shiboken6.isValid(h)]
+        self._retired.append(handle)
         handle.deleteLater()
 
     @staticmethod
