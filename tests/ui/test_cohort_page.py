@@ -16,7 +16,13 @@ from tace_planner.domain.errors import InvalidInputError
 from tace_planner.services.export.cohort_plots import registry_plots
 from tace_planner.store.models import SegmentationRow
 from tace_planner.ui.main_window import MainWindow
-from tace_planner.ui.workspaces.cohort_page import PNG_NAMES, WATERFALL_PNG_NAMES, CohortPage
+from tace_planner.ui.workspaces.cohort_page import (
+    COMPUTING,
+    NOT_COMPUTED,
+    PNG_NAMES,
+    WATERFALL_PNG_NAMES,
+    CohortPage,
+)
 
 
 def test_cohort_workspace_shows_the_registry_plots(qtbot, services, tmp_path: Path) -> None:
@@ -170,9 +176,14 @@ def test_a_grouping_chosen_while_computing_is_computed_next(qtbot) -> None:
     runner = TaskRunner()
     page = CohortPage(load, tasks=runner)
     qtbot.addWidget(page)
+    assert [n.toPlainText() for n in page.empty_notes] == [NOT_COMPUTED] * 3
     page.refresh()
     assert page.busy
     assert "Computing the cohort statistics" in page.status.text()
+    # no bare 0-1 scales while the first computation runs: each plot says so
+    assert [n.toPlainText() for n in page.empty_notes] == [COMPUTING] * 3
+    assert not page.km_plot.plotItem.getAxis("bottom").isVisible()
+    assert page.waterfall.note.text() == ""  # no "no waterfall" before it is known
     assert not page.refresh_button.isEnabled()
     page.group_box.setCurrentIndex(page.group_box.findData("grade"))  # while the first runs
     release.set()

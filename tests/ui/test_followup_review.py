@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 
 from tace_planner.imaging.phantom_truth import PhantomTruth, truth_masks
@@ -15,7 +17,8 @@ from tace_planner.services.contouring import ContourWrite
 from tace_planner.services.propagation import propagation_service
 from tace_planner.services.settings import AppSettings
 from tace_planner.ui.followup_review import FollowupReview
-from tace_planner.ui.panels.spider_plot import SpiderPlot
+from tace_planner.ui.panels.spider_plot import NO_LINES, SpiderPlot
+from tace_planner.ui.panels.waterfall_plot import NO_BARS
 
 pytestmark = [pytest.mark.db, pytest.mark.dicom]
 
@@ -86,11 +89,36 @@ def test_views_are_linked_through_the_registration_and_jump_to_a_lesion(qtbot, c
     review.close()
 
 
+def _notes(plot: Any) -> list[str]:
+    return [i.toPlainText() for i in plot.getPlotItem().items if isinstance(i, pg.TextItem)]
+
+
+def _assert_empty(plot: Any, text: str) -> None:
+    """Both scales hidden, the reason the only item, in the middle of the view."""
+    item = plot.getPlotItem()
+    assert not item.getAxis("left").isVisible()
+    assert not item.getAxis("bottom").isVisible()
+    assert [i.toPlainText() for i in item.items] == [text]
+    x_range, y_range = item.vb.viewRange()
+    assert item.items[0].pos().x() == pytest.approx(sum(x_range) / 2)
+    assert item.items[0].pos().y() == pytest.approx(sum(y_range) / 2)
+
+
+def _assert_drawn(plot: Any, text: str) -> None:
+    """Scales back, the reason gone, the range fitted to the data (not the empty 0-1)."""
+    item = plot.getPlotItem()
+    assert item.getAxis("left").isVisible()
+    assert item.getAxis("bottom").isVisible()
+    assert text not in _notes(plot)
+    assert all(item.vb.autoRangeEnabled())  # the empty view's fixed 0-1 range released
+
+
 def test_spider_plot_draws_each_followed_lesion_and_exports(
     qtbot, contoured, tmp_path: Path
 ) -> None:
     services, _, case_pk = contoured
     propagation = propagation_service(services)
+    unmeasured = propagation.course(case_pk)
     propagation.confirm(propagation.propose(case_pk, "follow-up 1", lesions=["F4", "F7"]))
     course = propagation.course(case_pk)
     assert [t.label for t in course.timepoints] == ["baseline", "follow-up 1"]
@@ -101,8 +129,12 @@ def test_spider_plot_draws_each_followed_lesion_and_exports(
     )
     plot = SpiderPlot()
     qtbot.addWidget(plot)
+    # before any follow-up is measured: no 0-1 scale of days, the reason in the middle
+    plot.show_course(unmeasured)
+    _assert_empty(plot.plot, NO_LINES)
     plot.show_course(course)
     assert set(plot.lines) == {"F4", "F7"}  # F1 has no follow-up value: no line
+    _assert_drawn(plot.plot, NO_LINES)
     x, y = plot.lines["F4"].getData()
     assert list(x) == [0, course.days[1]]
     assert np.allclose(y, f4.diameter_change_percent)
@@ -153,7 +185,12 @@ def test_waterfall_sorts_cases_and_colours_groups(qtbot, tmp_path: Path) -> None
     ]
     plot = WaterfallPlot()
     qtbot.addWidget(plot)
+    _assert_empty(plot.plot, NO_BARS)  # no 0-1 scale of "cases" before there are any
+    plot.show_changes(changes[2:3])
+    _assert_empty(plot.plot, NO_BARS)
+    assert "1 without a complete follow-up" in plot.note.text()
     plot.show_changes(changes, groups={"A": "immediate", "B": "delayed", "D": "immediate"})
+    _assert_drawn(plot.plot, NO_BARS)
     assert plot.order == ["B", "D", "A"]
     assert plot.heights == [12.0, -10.0, -45.0]
     assert "1 without a complete follow-up" in plot.note.text()

@@ -34,6 +34,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tace_planner.ui.panels.empty_plot import centred_note
+
 _WINDOW_HU = (-135.0, 215.0)  # soft tissue: level 40, width 350
 VIEWS_MIN_HEIGHT_PX = 240
 VIEWS_HEIGHT_SHARE = 0.65
@@ -64,10 +66,7 @@ class _AxialPanel(QWidget):
         for item in (self.image, self.overlay, self.marker):
             self.view.addItem(item)
         # An empty view says what fills it, rather than a black box.
-        self.hint = pg.TextItem(EMPTY_VIEW_HINT, color="#bbbbbb", anchor=(0.5, 0.5))
-        self.hint.setPos(0.5, 0.5)
-        self.view.addItem(self.hint)
-        self.view.setRange(xRange=(0.0, 1.0), yRange=(0.0, 1.0), padding=0.0)
+        self.hint = centred_note(self.view, EMPTY_VIEW_HINT, colour="#bbbbbb")
         self.colour = colour
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

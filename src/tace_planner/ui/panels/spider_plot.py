@@ -19,6 +19,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from tace_planner.ui.panels.empty_plot import show_empty, show_scales
+
+NO_LINES = "No focus has a measured follow-up yet"
+"""What an empty spider plot says in its middle."""
+NO_LINES_NOTE = f"{NO_LINES}: confirm the follow-up contours first."
 GUIDES = ((-30.0, "−30 % (partial response)"), (20.0, "+20 % (progression)"))
 _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
             "#e377c2", "#7f7f7f", "#bcbd22")  # fmt: skip
@@ -31,6 +36,15 @@ _LABEL = {"position": 0.82, "color": "#333333", "anchors": [(0.5, 1), (0.5, 1)]}
 """Guide line labels: right of the plot, above their line (clear of the legend)."""
 
 
+def _points(days: Any, changes: Any) -> list[tuple[float, float]]:
+    """(day, % change) of the timepoints where both are known."""
+    return [
+        (day, change)
+        for day, change in zip(days, changes, strict=True)
+        if day is not None and change is not None
+    ]
+
+
 class SpiderPlot(QWidget):
     """% change of each focus's longest axial diameter over time, one line per focus."""
 
@@ -41,7 +55,7 @@ class SpiderPlot(QWidget):
         self.plot.setLabel("left", "Change in longest diameter from baseline (%)")
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.addLegend(offset=(70, 10))
-        self.note = QLabel("No follow-up measured yet.")
+        self.note = QLabel(NO_LINES_NOTE)
         self.note.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(self.plot)
@@ -49,6 +63,7 @@ class SpiderPlot(QWidget):
         self.lines: dict[str, Any] = {}
         self.labels: dict[str, tuple[float, str]] = {}
         """Timepoint label → (day, RECIST 1.1 overall response) as drawn."""
+        show_empty(self.plot, NO_LINES)
 
     def show_course(self, course: Any, responses: Mapping[str, str] | None = None) -> None:
         """Draw a :class:`~tace_planner.services.propagation.CaseCourse`.
@@ -56,9 +71,23 @@ class SpiderPlot(QWidget):
         ``responses``: timepoint label → the stored RECIST 1.1 overall response, drawn
         above the lines at that timepoint's day.
         """
-        self.plot.clear()
         self.lines = {}
         self.labels = {}
+        measured = [
+            (n, lesion, points)
+            for n, lesion in enumerate(course.lesions)
+            if len(points := _points(course.days, lesion.diameter_change_percent)) >= 2
+        ]
+        assessed = any(
+            (responses or {}).get(point.label) and day is not None
+            for point, day in zip(course.timepoints, course.days, strict=True)
+        )
+        if not measured and not assessed:  # no 0-1 scale of days: say why it is empty
+            show_empty(self.plot, NO_LINES)
+            self.note.setText(NO_LINES_NOTE)
+            return
+        self.plot.clear()
+        show_scales(self.plot)
         for value, text in GUIDES:
             guide = pg.InfiniteLine(
                 pos=value, angle=0,
@@ -67,29 +96,20 @@ class SpiderPlot(QWidget):
             )  # fmt: skip
             self.plot.addItem(guide)
         self.plot.addItem(pg.InfiniteLine(pos=0.0, angle=0, pen=pg.mkPen("#aaaaaa", width=1)))
-        drawn = 0
-        for n, lesion in enumerate(course.lesions):
-            points = [
-                (day, change)
-                for day, change in zip(course.days, lesion.diameter_change_percent, strict=True)
-                if day is not None and change is not None
-            ]
-            if len(points) < 2:
-                continue
+        for n, lesion, points in measured:
             colour = _COLOURS[n % len(_COLOURS)]
             self.lines[lesion.name] = self.plot.plot(
                 [p[0] for p in points], [p[1] for p in points], name=lesion.name,
                 pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=7,
                 symbolBrush=colour, symbolPen=colour,
             )  # fmt: skip
-            drawn += 1
         self._draw_responses(course, responses or {})
         self.note.setText(
-            f"{drawn} focus line(s). Guide lines: RECIST 1.1 per-lesion thresholds, "
+            f"{len(measured)} focus line(s). Guide lines: RECIST 1.1 per-lesion thresholds, "
             "Eisenhauer et al., European Journal of Cancer 2009 (the response of the "
             "patient is judged on the sum of the target diameters)."
-            if drawn
-            else "No focus has a measured follow-up yet: confirm the follow-up contours first."
+            if measured
+            else NO_LINES_NOTE
         )
         if self.labels:
             self.note.setText(

@@ -18,6 +18,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from tace_planner.ui.panels.empty_plot import show_empty, show_scales
+
 GUIDES = {
     "diameter_sum_percent": ((-30.0, "−30 %"), (20.0, "+20 %")),
     "volume_percent": ((-65.0, "−65 %"), (73.0, "+73 %")),
@@ -26,6 +28,8 @@ TITLES = {
     "diameter_sum_percent": "Best change in the sum of diameters from baseline (%)",
     "volume_percent": "Best change in total tumour volume from baseline (%)",
 }
+NO_BARS = "No case has a follow-up measured yet"
+"""What an empty waterfall says in its middle."""
 MAX_NAMED_BARS = 12
 """Up to this many bars, each is named under the axis."""
 _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf")
@@ -62,13 +66,14 @@ class WaterfallPlot(QWidget):
         layout.addWidget(self.note)
         self.order: list[str] = []
         self.heights: list[float] = []
+        show_empty(self.plot, NO_BARS)
 
     def clear(self) -> None:
-        """No bars, no legend, no note."""
-        self.plot.clear()
+        """No bars, no legend, no note: the empty plot."""
         self.legend.setVisible(False)
         self.order, self.heights = [], []
         self.note.setText("")
+        show_empty(self.plot, NO_BARS)
 
     def show_changes(
         self,
@@ -83,6 +88,17 @@ class WaterfallPlot(QWidget):
         shown = sorted([v for v in valued if v[1] is not None], key=lambda v: -v[1])
         self.order = [label for label, _ in shown]
         self.heights = [float(value) for _, value in shown]
+        missing = len(valued) - len(shown)
+        self.note.setText(
+            f"{len(shown)} case(s)"
+            + (f"; {missing} without a complete follow-up left out." if missing else ".")
+        )
+        if not shown:  # no 0-1 scale of "cases": say why it is empty
+            self.legend.setVisible(False)
+            self.plot.getAxis("bottom").setTicks(None)
+            show_empty(self.plot, NO_BARS)
+            return
+        show_scales(self.plot)
         names = sorted({(groups or {}).get(label, "") for label in self.order})
         for n, name in enumerate(names):
             xs = [i for i, label in enumerate(self.order) if (groups or {}).get(label, "") == name]
@@ -103,11 +119,6 @@ class WaterfallPlot(QWidget):
         # name each bar while the names fit under it; beyond that the order is the story
         ticks = list(enumerate(self.order)) if len(self.order) <= MAX_NAMED_BARS else []
         self.plot.getAxis("bottom").setTicks([ticks] if ticks else None)
-        missing = len(valued) - len(shown)
-        self.note.setText(
-            f"{len(shown)} case(s)"
-            + (f"; {missing} without a complete follow-up left out." if missing else ".")
-        )
 
     def export_png(self, path: Path, width: int = 900) -> Path:
         """Write the plot as a PNG image."""

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from tace_planner.domain.errors import EmptyColumnError, TacePlannerError
 from tace_planner.ui.errors import message_for
+from tace_planner.ui.panels.empty_plot import show_empty, show_scales
 from tace_planner.ui.panels.waterfall_plot import TITLES as WATERFALL_TITLES
 from tace_planner.ui.panels.waterfall_plot import WaterfallPlot
 
@@ -50,6 +51,10 @@ WATERFALL_PNG_NAMES = {
     "diameter_sum_percent": "waterfall_diameters.png",
     "volume_percent": "waterfall_volume.png",
 }
+NOT_COMPUTED = "Not computed yet: press Refresh"
+"""What the plots say before the first computation."""
+COMPUTING = "Computing the cohort statistics…"
+"""What the plots say while the first computation runs."""
 NO_WATERFALL = "No waterfall: it needs the follow-up measurements of the registry's cases."
 """What the waterfall says when no case has a best change to draw."""
 EMPTY_TITLES = (
@@ -144,6 +149,7 @@ class CohortPage(QWidget):
         self.save_button.clicked.connect(self._ask_save)
         self.pdf_button.clicked.connect(self._ask_save_pdf)
         self.measure_box.currentIndexChanged.connect(self._draw_waterfall)
+        self._show_empty(NOT_COMPUTED, waterfall_note="")
 
     @property
     def plots(self) -> Any:
@@ -169,6 +175,8 @@ class CohortPage(QWidget):
         self._running = group
         self.refresh_button.setEnabled(False)
         self.status.setText(f"Computing the cohort statistics ({self.group_box.currentText()})…")
+        if self._plots is None:  # nothing drawn yet: no bare 0-1 scales meanwhile
+            self._show_empty(COMPUTING, waterfall_note="")
         self._tasks.submit(
             _load_task(self._load, group),
             title="Cohort statistics",
@@ -218,40 +226,28 @@ class CohortPage(QWidget):
         else:
             self.status.setText(f"No cohort plots: {message_for(error)}")
             reason = "Nothing to plot: see the message above"
-        self.waterfall.clear()
         self.risk_table.setText("")
         self.variable_box.clear()
         self._show_empty(reason)
 
-    def _show_empty(self, reason: str) -> None:
+    def _show_empty(self, reason: str, waterfall_note: str = NO_WATERFALL) -> None:
         """Each plot titled with what it shows, empty, and saying why in its middle."""
         self.empty_notes = []
         for plot, title in zip((self.box_plot, self.km_plot, self.regression_plot), EMPTY_TITLES,
                                strict=True):  # fmt: skip
-            plot.clear()
+            self.empty_notes.append(show_empty(plot, reason))
             plot.setTitle(title)
-            plot.hideAxis("left")  # no 0-1 scales without data
-            plot.hideAxis("bottom")
-            plot.setXRange(0.0, 1.0, padding=0.0)
-            plot.setYRange(0.0, 1.0, padding=0.0)
-            note = pg.TextItem(reason, color="#666666", anchor=(0.5, 0.5))
-            note.setPos(0.5, 0.5)
-            plot.addItem(note)
-            self.empty_notes.append(note)
         for control in (self.variable_box, self.save_button, self.pdf_button):
             control.setEnabled(False)  # nothing to choose or save
-        self.waterfall.plot.hideAxis("left")
-        self.waterfall.plot.hideAxis("bottom")
-        self.waterfall.note.setText(NO_WATERFALL)
+        self.waterfall.clear()
+        self.waterfall.note.setText(waterfall_note)
 
     def show_plots(self, plots: Any) -> None:
         """Draw ``plots`` (CohortPlots)."""
         self._plots = plots
         self.empty_notes = []
-        for plot in (self.box_plot, self.km_plot, self.regression_plot, self.waterfall.plot):
-            plot.showAxis("left")
-            plot.showAxis("bottom")
-            plot.enableAutoRange()  # the empty state's fixed 0-1 range released
+        for plot in (self.box_plot, self.km_plot, self.regression_plot):
+            show_scales(plot)
         current = self.variable_box.currentData()
         self.variable_box.blockSignals(True)
         self.variable_box.clear()
