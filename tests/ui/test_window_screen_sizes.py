@@ -107,6 +107,11 @@ def test_the_follow_up_page_gives_the_worklist_the_width_and_the_images_room(
     qtbot.wait(20)
     assert window.timeline_panel.width() >= 0.9 * page.width()
     assert "All" in window.worklist_panel.message.text()  # an empty list says what to do
+    # the schedule choice is named and shows its whole label, not "Study protocol: 8"
+    preset = window.worklist_panel.preset
+    assert window.worklist_panel.preset_label.text() == "Schedule:"
+    assert preset.currentText()
+    assert preset.width() > preset.fontMetrics().horizontalAdvance(preset.currentText()) + 20
 
 
 @pytest.mark.parametrize("size", SCREENS[:2])

@@ -74,6 +74,8 @@ class WorklistPanel(QWidget):
             self.category.addItem(text, key)
         self.radiologist = QLineEdit()
         self.radiologist.setPlaceholderText("radiologist")
+        # a name, not a sentence: the row's room goes to the schedule's label
+        self.radiologist.setMaximumWidth(self.radiologist.fontMetrics().horizontalAdvance("M" * 16))
         self.modality = QComboBox()
         for text, value in (("any modality", ""), ("CT", "CT"), ("MR", "MR")):
             self.modality.addItem(text, value)
@@ -82,6 +84,8 @@ class WorklistPanel(QWidget):
         self.case_filter.setMaximumWidth(80)
         self.preset = QComboBox()
         self.preset.setToolTip("Follow-up schedule of the selected row's case (audited)")
+        self.preset_label = QLabel("Schedule:")
+        self.preset_label.setBuddy(self.preset)
         self.message = QLabel("")
         self.message.setWordWrap(True)
         self.parameter_problem = ""
@@ -105,9 +109,10 @@ class WorklistPanel(QWidget):
         filters = QHBoxLayout()
         for widget in (
             self.category, self.radiologist, self.modality, self.case_filter,
-            self.refresh_button, self.link_button, self.preset,
+            self.refresh_button, self.link_button, self.preset_label, self.preset,
         ):  # fmt: skip
             filters.addWidget(widget)
+        filters.setStretchFactor(self.preset, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
         layout.addWidget(self.table)
