@@ -298,8 +298,9 @@ class ProtocolResult:
     def summary(self) -> str:
         """One line: overall status and counts."""
         counts = {s: sum(r.status == s for r in self.requirements) for s in _STATUSES}
+        verdict = _VERDICTS.get(self.status, self.status)
         return (
-            f"imaging protocol {self.status}: {counts['pass']} passed, {counts['fail']} failed, "
+            f"imaging protocol {verdict}: {counts['pass']} passed, {counts['fail']} failed, "
             f"{counts['not_evaluated']} not evaluated (parameters v{self.parameters_version})"
         )
 
@@ -316,6 +317,9 @@ class ProtocolResult:
 
 
 _STATUSES: tuple[Status, ...] = ("pass", "fail", "not_evaluated")
+_VERDICTS: dict[str, str] = {"pass": "met", "fail": "not met",
+                             "not_evaluated": "not fully evaluated"}  # fmt: skip
+"""The overall status in words, for the one-line summary."""
 
 
 # ---------------------------------------------------------------------------

@@ -558,7 +558,7 @@ class MainWindow(QMainWindow):
             return
         colours = {"pass": "#1e6b2f", "fail": "#a31515", "not_evaluated": "#5c4400"}
         failures = [r for r in result.requirements if r.status != "pass"]
-        text = f"Baseline imaging protocol: {result.summary()}"
+        text = f"Baseline {result.summary()}"
         if failures:
             text += " — " + "; ".join(r.name for r in failures[:3])
             text += " …" if len(failures) > 3 else ""
