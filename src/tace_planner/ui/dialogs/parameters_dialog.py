@@ -42,6 +42,7 @@ from tace_planner.ui.dialogs.versioned_file_dialog import (
     mark_invalid,
 )
 from tace_planner.ui.errors import message_for
+from tace_planner.ui.widget_sizes import widen_to_content
 
 KINDS = {
     "planning": "Planning parameters",
@@ -387,6 +388,7 @@ class ParametersDialog(VersionedFileDialog):
         layout.addWidget(self.status_label)
         layout.addLayout(buttons)
         self._load()
+        widen_to_content(self, self.form)  # every source readable without scrolling sideways
 
     @property
     def kind(self) -> str:
