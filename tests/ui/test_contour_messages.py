@@ -27,6 +27,12 @@ def _send(window, point) -> None:
     window.viewer.pointer_event.emit(view, event)
 
 
+def _shown(window) -> str:
+    """What the window shows of the last contour message: the status bar, or the note above
+    the images for one too long for the status bar."""
+    return window.contour_note.text() or window.statusBar().currentMessage()
+
+
 def _click(qtbot, window, tool: str, point) -> None:
     controller = window.contour_controller
     controller.set_tool(tool)
@@ -85,7 +91,7 @@ def test_a_confirmed_click_on_parenchyma_says_so_in_the_window(qtbot, window, mo
     assert messages, "the window said nothing about the click"
     for warning in service.warnings:
         assert warning in messages[-1]
-    assert window.statusBar().currentMessage() == messages[-1]
+    assert _shown(window) == messages[-1]
 
 
 def test_a_click_on_air_reads_as_a_refusal(qtbot, window) -> None:
@@ -122,4 +128,42 @@ def test_what_the_liver_tool_left_out_is_said_in_the_window(qtbot, window, monke
     _click(qtbot, window, "liver", LIVER_SEED_LPS)
     qtbot.waitUntil(lambda: bool(messages), timeout=30_000)
     assert note in messages[-1]
-    assert note in window.statusBar().currentMessage()
+    assert note in _shown(window)
+
+
+def test_a_long_message_is_shown_whole_above_the_images_until_the_next_gesture(
+    qtbot, window
+) -> None:
+    """The faint-edge advice measured 1377 px in the status bar's font: beside the status
+    bar's permanent widgets it was cut at the right, where the advice is, at 1400-1600 px."""
+    window.resize(1400, 860)
+    qtbot.wait(50)
+    bar, note = window.statusBar(), window.contour_note
+    long = (
+        "Faint edge (82 HU against 105 ± 13 HU around it): the contour may miss part of the "
+        "focus or take in tissue around it; check it all round and correct it with include or "
+        "exclude clicks, or move the whole contour out or in by a margin."
+    )
+    assert bar.fontMetrics().horizontalAdvance(long) > bar.width() - window.database_label.width()
+    view = window.viewer.active_view
+    before = (view.mapTo(window, view.rect().topLeft()), view.size())
+    window.contour_controller.error.emit(long)
+    qtbot.wait(20)
+    assert note.text() == long  # whole, wrapped over the top of the images
+    assert note.isVisible()
+    assert note.label.wordWrap()
+    assert note.width() <= window.viewer.width()
+    assert note.height() >= 2 * note.fontMetrics().lineSpacing()  # wrapped, not cut to a line
+    # floating over the views: they keep their place and size (the image stays still)
+    assert (view.mapTo(window, view.rect().topLeft()), view.size()) == before
+    assert bar.currentMessage() == ""  # not a cut copy in the status bar
+    window.contour_controller.busy_changed.emit(True)  # the next gesture starts
+    assert note.text() == ""
+    assert not note.isVisible()
+    window.contour_controller.busy_changed.emit(False)
+    window.contour_controller.error.emit(long)
+    note.close_button.click()
+    assert note.text() == ""
+    window.contour_controller.error.emit("Select a lesion first.")  # short: the status bar
+    assert bar.currentMessage() == "Select a lesion first."
+    assert note.text() == ""

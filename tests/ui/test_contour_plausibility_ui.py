@@ -46,7 +46,8 @@ def test_fat_click_is_contoured_only_when_confirmed(
     assert "HU: fat, not a liver focus" in questions[0]
     assert questions[0].endswith("— contour anyway?")
     assert messages[-1].startswith("Not contoured: ")
-    assert window.statusBar().currentMessage().startswith("Not contoured: ")
+    shown = window.contour_note.text() or window.statusBar().currentMessage()
+    assert shown.startswith("Not contoured: ")
     assert {item.name for item in window.lesion_panel.lesions} == before
 
 

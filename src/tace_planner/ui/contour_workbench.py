@@ -227,11 +227,27 @@ class ContourWorkbench(QObject):
         self._window.progress_bar.setValue(int(step.fraction * 100))
 
     def _on_contour_busy_changed(self, busy: bool) -> None:
+        if busy:  # a new gesture: the last one's advice no longer holds
+            self._window.contour_note.clear()
         if not busy and not self._window.cancel_button.isVisible():
             self._window.progress_bar.setVisible(False)
 
     def _on_contour_error(self, message: str) -> None:
-        self._window.statusBar().showMessage(message, 8_000)
+        """A message that fits the status bar goes there; a longer one above the images."""
+        bar = self._window.statusBar()
+        permanent = sum(
+            widget.width()
+            for widget in (self._window.database_label, self._window.progress_bar,
+                           self._window.cancel_button)
+            if widget.isVisible()
+        )  # fmt: skip
+        room = bar.width() - permanent - 40
+        if bar.fontMetrics().horizontalAdvance(message) <= room:
+            self._window.contour_note.clear()
+            bar.showMessage(message, 8_000)
+        else:
+            bar.clearMessage()
+            self._window.contour_note.say(message)
 
     def _on_contour_lesions_changed(self) -> None:
         if self.lesion_panel is not None:

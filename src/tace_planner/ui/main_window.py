@@ -33,6 +33,7 @@ from tace_planner.ui.dialogs.settings_dialog import SettingsDialog
 from tace_planner.ui.errors import show_error
 from tace_planner.ui.export_actions import ExportActions
 from tace_planner.ui.panels.case_list import CaseListPanel
+from tace_planner.ui.panels.contour_note import ContourNote
 from tace_planner.ui.tasks import TaskHandle, TaskRunner
 from tace_planner.ui.window_layout import WindowLayoutStore
 from tace_planner.ui.workspaces import WORKSPACES, WorkspaceBar, WorkspaceContext
@@ -233,6 +234,7 @@ class MainWindow(QMainWindow):
         right_layout.setContentsMargins(4, 0, 4, 4)
         right_layout.addWidget(self.view_title)
         right_layout.addWidget(self.viewer, stretch=1)
+        self.contour_note = ContourNote(over=self.viewer)
 
         splitter = QSplitter(Qt.Horizontal)
         splitter.addWidget(left)
