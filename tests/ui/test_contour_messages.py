@@ -164,6 +164,9 @@ def test_a_long_message_is_shown_whole_above_the_images_until_the_next_gesture(
     window.contour_controller.error.emit(long)
     note.close_button.click()
     assert note.text() == ""
+    window.contour_controller.error.emit(long.replace("± 13 HU", "< 13 HU <b>"))
+    assert "<b>" in note.label.text()  # plain text: shown as written, never as markup
+    assert note.label.textFormat() == Qt.TextFormat.PlainText
     window.contour_controller.error.emit("Select a lesion first.")  # short: the status bar
     assert bar.currentMessage() == "Select a lesion first."
     assert note.text() == ""

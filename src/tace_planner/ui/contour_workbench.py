@@ -233,7 +233,7 @@ class ContourWorkbench(QObject):
             self._window.progress_bar.setVisible(False)
 
     def _on_contour_error(self, message: str) -> None:
-        """A message that fits the status bar goes there; a longer one above the images."""
+        """A message that fits the status bar goes there; a longer one over the images."""
         bar = self._window.statusBar()
         permanent = sum(
             widget.width()

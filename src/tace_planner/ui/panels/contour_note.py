@@ -35,6 +35,7 @@ class ContourNote(QFrame):
         )
         self.label = QLabel("")
         self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)  # a "<" in a message stays a "<"
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.label.setMinimumWidth(1)  # a long note wraps, never widens the viewer column
         self.close_button = QToolButton()
