@@ -235,13 +235,7 @@ class ContourWorkbench(QObject):
     def _on_contour_error(self, message: str) -> None:
         """A message that fits the status bar goes there; a longer one over the images."""
         bar = self._window.statusBar()
-        permanent = sum(
-            widget.width()
-            for widget in (self._window.database_label, self._window.progress_bar,
-                           self._window.cancel_button)
-            if widget.isVisible()
-        )  # fmt: skip
-        room = bar.width() - permanent - 40
+        room = self._window.status_message_room()
         if bar.fontMetrics().horizontalAdvance(message) <= room:
             self._window.contour_note.clear()
             bar.showMessage(message, 8_000)

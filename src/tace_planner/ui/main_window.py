@@ -345,6 +345,15 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.cancel_button)
         bar.addPermanentWidget(self.database_label)
 
+    def status_message_room(self) -> int:
+        """Pixels the status bar leaves for a message beside its visible permanent widgets."""
+        permanent = sum(
+            widget.width()
+            for widget in (self.database_label, self.progress_bar, self.cancel_button)
+            if widget.isVisible()
+        )
+        return self.statusBar().width() - permanent - 40
+
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         import_action = QAction("&Import DICOM…", self)

@@ -78,10 +78,7 @@ class SpiderPlot(QWidget):
             for n, lesion in enumerate(course.lesions)
             if len(points := _points(course.days, lesion.diameter_change_percent)) >= 2
         ]
-        assessed = any(
-            (responses or {}).get(point.label) and day is not None
-            for point, day in zip(course.timepoints, course.days, strict=True)
-        )
+        assessed = _assessed(course, responses or {})
         if not measured and not assessed:  # no 0-1 scale of days: say why it is empty
             show_empty(self.plot, NO_LINES)
             self.note.setText(NO_LINES_NOTE)
@@ -123,10 +120,7 @@ class SpiderPlot(QWidget):
         bottom = min([GUIDES[0][0], *changes]) - 5.0
         highest = max([GUIDES[-1][0], *changes]) + 5.0
         top = highest + 0.1 * (highest - bottom)  # a band above the lines for the labels
-        for point, day in zip(course.timepoints, course.days, strict=True):
-            category = responses.get(point.label)
-            if not category or day is None:
-                continue
+        for label, day, category in _assessed(course, responses):
             self.plot.addItem(pg.InfiniteLine(
                 pos=day, angle=90, pen=pg.mkPen("#bbbbbb", width=1, style=Qt.PenStyle.DotLine),
             ))  # fmt: skip
@@ -137,7 +131,7 @@ class SpiderPlot(QWidget):
             text.setFont(font)
             text.setPos(day, top)  # hangs below the top edge, inside the view
             self.plot.addItem(text)
-            self.labels[point.label] = (float(day), category)
+            self.labels[label] = (float(day), category)
         if self.labels:  # text items do not widen the automatic range: make room for them
             self.plot.setYRange(bottom, top, padding=0)
 
@@ -149,3 +143,12 @@ class SpiderPlot(QWidget):
         exporter.parameters()["width"] = width
         exporter.export(str(path))
         return path
+
+
+def _assessed(course: Any, responses: Mapping[str, str]) -> list[tuple[str, float, str]]:
+    """(timepoint label, day, stored overall response) of each timepoint with both."""
+    return [
+        (point.label, day, category)
+        for point, day in zip(course.timepoints, course.days, strict=True)
+        if (category := responses.get(point.label)) and day is not None
+    ]
