@@ -198,3 +198,58 @@ def test_waterfall_sorts_cases_and_colours_groups(qtbot, tmp_path: Path) -> None
     assert plot.heights == [40.0, -20.0, -80.0]
     assert plot.export_png(tmp_path / "w.png").read_bytes()[:4] == b"\x89PNG"
     plot.close()
+
+
+def test_the_timeline_shows_a_follow_up_once_its_contours_are_confirmed(qtbot, contoured) -> None:
+    """The timeline lives outside the review: confirming must redraw it (it stayed stale)."""
+    from tace_planner.ui.tasks import TaskRunner
+    from tace_planner.ui.workspaces.followup_page import FollowupPage
+
+    services, _, case_pk = contoured
+    runner = TaskRunner()
+    page = FollowupPage(services, runner)
+    qtbot.addWidget(page)
+    try:
+        page.show_case(case_pk)
+
+        def volumes() -> dict[str, float | None]:
+            assert page.timeline._data is not None
+            return {p.label: p.total_volume_cm3 for p in page.timeline._data.points}
+
+        assert volumes()["follow-up 1"] is None  # nothing measured there yet
+        assert "total volume" not in page.timeline.hover_text(
+            next(p.on for p in page.timeline._data.points if p.label == "follow-up 1")
+        )
+        review = page.review
+        review.timepoints.setCurrentIndex(review.timepoints.findText("follow-up 1"))
+        review.propose()
+        qtbot.waitUntil(lambda: review.review.item is not None, timeout=60_000)
+        with qtbot.waitSignal(review.review.confirmed):
+            review.review.confirm_button.click()
+        measured = volumes()["follow-up 1"]
+        assert measured is not None
+        assert measured > 0
+        day = next(p.on for p in page.timeline._data.points if p.label == "follow-up 1")
+        assert f"total volume {measured:.1f} cm³" in page.timeline.hover_text(day)
+    finally:
+        assert runner.shutdown(timeout_ms=5_000)
+
+
+def test_the_spider_plots_legend_lays_many_foci_out_in_rows(qtbot) -> None:
+    """Seven foci in one column ran down over the lines' common start and hid the last."""
+    from types import SimpleNamespace
+
+    from tace_planner.ui.panels.spider_plot import LEGEND_COLUMNS
+
+    points = [SimpleNamespace(label="baseline"), SimpleNamespace(label="follow-up 1")]
+    lesions = [
+        SimpleNamespace(name=f"F{n}", diameter_change_percent=[0.0, -3.0 * n]) for n in range(1, 8)
+    ]
+    plot = SpiderPlot()
+    qtbot.addWidget(plot)
+    plot.resize(900, 500)
+    plot.show_course(SimpleNamespace(timepoints=points, days=[0, 70], lesions=lesions))
+    legend = plot.legend
+    assert [label.text for _, label in legend.items] == [f"F{n}" for n in range(1, 8)]
+    assert legend.columnCount == LEGEND_COLUMNS
+    assert legend.layout.rowCount() == 2  # 5 + 2, not 7 rows

@@ -296,8 +296,12 @@ class FollowupReviewPage(QWidget):
     follows the case chosen in the case list (:meth:`set_case`). With ``assessments``
     (an :class:`~tace_planner.services.assessment.AssessmentService`) it shows the stored
     responses per timepoint, assesses the chosen follow-up on demand, and labels the
-    spider plot with the stored RECIST 1.1 overall responses.
+    spider plot with the stored RECIST 1.1 overall responses. :attr:`course_changed`
+    says that the case's measured course changed (contours confirmed, a follow-up
+    assessed), for the views of the course outside the page (the timeline).
     """
+
+    course_changed = Signal(int)  # the case's primary key
 
     def __init__(
         self,
@@ -426,6 +430,7 @@ class FollowupReviewPage(QWidget):
         )
         if self.case_pk is not None:
             self.show_course(self.case_pk)
+            self.course_changed.emit(self.case_pk)
         self._set_enabled()
 
     def set_case(self, case_pk: int | None) -> None:
@@ -486,6 +491,7 @@ class FollowupReviewPage(QWidget):
     def _confirm(self, item: Any, names: list[str]) -> Any:
         result = self._propagation.confirm(item, names)
         self.show_course(item.case_pk)
+        self.course_changed.emit(item.case_pk)
         return result
 
 

@@ -29,6 +29,9 @@ _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#
             "#e377c2", "#7f7f7f", "#bcbd22")  # fmt: skip
 
 
+LEGEND_COLUMNS = 5
+"""Foci per row of the legend."""
+
 _RESPONSE_COLOURS = {"CR": "#1a7f37", "PR": "#2f6fdf", "SD": "#7a5c00", "PD": "#c62828",
                      "NE": "#666666", "NON-CR/NON-PD": "#7a5c00"}  # fmt: skip
 
@@ -54,7 +57,12 @@ class SpiderPlot(QWidget):
         self.plot.setLabel("bottom", "Days from baseline imaging")
         self.plot.setLabel("left", "Change in longest diameter from baseline (%)")
         self.plot.showGrid(x=True, y=True, alpha=0.2)
-        self.plot.addLegend(offset=(70, 10))
+        # over the lines' start: opaque enough to read, and laid out in rows (one column
+        # of seven foci ran down over the lines and hid the last ones)
+        self.legend = self.plot.addLegend(
+            offset=(70, 10), brush=pg.mkBrush(255, 255, 255, 230), pen=pg.mkPen("#cccccc"),
+            labelTextColor="#222222",
+        )  # fmt: skip
         self.note = QLabel(NO_LINES_NOTE)
         self.note.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -93,6 +101,7 @@ class SpiderPlot(QWidget):
             )  # fmt: skip
             self.plot.addItem(guide)
         self.plot.addItem(pg.InfiniteLine(pos=0.0, angle=0, pen=pg.mkPen("#aaaaaa", width=1)))
+        self.legend.setColumnCount(max(1, min(LEGEND_COLUMNS, len(measured))))
         for n, lesion, points in measured:
             colour = _COLOURS[n % len(_COLOURS)]
             self.lines[lesion.name] = self.plot.plot(

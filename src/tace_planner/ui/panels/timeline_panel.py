@@ -25,6 +25,7 @@ TACE_COLOUR = "#cc0000"
 IMAGING_COLOUR = "#38761d"
 DUE_COLOUR = "#999999"
 DAY_S = 86_400.0
+MEASURE_TITLES = ("Total tumour volume (cm³)", "Sum of longest diameters (mm)")
 
 
 def _x(day: dt.date) -> float:
@@ -57,11 +58,17 @@ class TimelinePanel(QWidget):
         )
         self.volume.setXLink(self.events)
         self.diameters.setXLink(self.events)
-        self.volume.setLabel("left", "total volume", units="cm³")
-        self.diameters.setLabel("left", "sum of diameters", units="mm")
+        # the measures' names as titles: a vertical axis label needs more height than a
+        # row has on a laptop screen (it was cut to "tal volume (cm³)" at 1400 × 860)
+        for plot, title in ((self.volume, MEASURE_TITLES[0]), (self.diameters, MEASURE_TITLES[1])):
+            plot.setTitle(title, size="9pt", color="#333333")
+        # the dates written once, at the bottom; the grid's lines carry them up
+        for plot in (self.events, self.volume):
+            plot.getAxis("bottom").setStyle(showValues=False)
+        for plot in (self.events, self.volume, self.diameters):
+            plot.showGrid(x=True, y=False, alpha=0.25)
         self.events.hideAxis("left")
         self.events.setMouseEnabled(y=False)
-        self.layout_widget.ci.layout.setRowStretchFactor(0, 2)
         self.title = QLabel("No case")
         self.hover = QLabel(" ")
         self.export_button = QPushButton("Export PNG…")
@@ -172,6 +179,8 @@ class TimelinePanel(QWidget):
                       if getattr(p, attribute) is not None]  # fmt: skip
             if not points:
                 continue
+            # from zero, so that a change reads in proportion (one point: no 0.2-unit scale)
+            plot.setYRange(0.0, 1.15 * max(v for _, v in points), padding=0)
             plot.plot([_x(d) for d, _ in points], [v for _, v in points],
                       pen=pg.mkPen(colour, width=2), symbol="o", symbolBrush=colour)  # fmt: skip
             for day, value in points:
