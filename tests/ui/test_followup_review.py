@@ -104,13 +104,23 @@ def _assert_empty(plot: Any, text: str) -> None:
     assert item.items[0].pos().y() == pytest.approx(sum(y_range) / 2)
 
 
-def _assert_drawn(plot: Any, text: str) -> None:
-    """Scales back, the reason gone, the range fitted to the data (not the empty 0-1)."""
+def _assert_drawn(plot: Any, text: str, bars: int = 0) -> None:
+    """Scales back, the reason gone, the range fitted to the data (not the empty 0-1).
+
+    ``bars``: a waterfall's count of bars, whose axis is set to hold them all.
+    """
     item = plot.getPlotItem()
     assert item.getAxis("left").isVisible()
     assert item.getAxis("bottom").isVisible()
     assert text not in _notes(plot)
-    assert all(item.vb.autoRangeEnabled())  # the empty view's fixed 0-1 range released
+    auto_x, auto_y = item.vb.autoRangeEnabled()
+    assert auto_y  # the empty view's fixed 0-1 range released
+    if bars:
+        left, right = item.vb.viewRange()[0]
+        assert left < 0.0
+        assert right > bars - 1
+    else:
+        assert auto_x
 
 
 def test_spider_plot_draws_each_followed_lesion_and_exports(
@@ -175,7 +185,7 @@ def test_follow_up_page_proposes_off_the_gui_thread(qtbot, contoured) -> None:
 
 def test_waterfall_sorts_cases_and_colours_groups(qtbot, tmp_path: Path) -> None:
     from tace_planner.services.propagation import BestChange
-    from tace_planner.ui.panels.waterfall_plot import WaterfallPlot
+    from tace_planner.ui.panels.waterfall_plot import MIN_SLOTS, WaterfallPlot
 
     changes = [
         BestChange(1, "A", -45.0, -80.0),
@@ -190,12 +200,21 @@ def test_waterfall_sorts_cases_and_colours_groups(qtbot, tmp_path: Path) -> None
     _assert_empty(plot.plot, NO_BARS)
     assert "1 without a complete follow-up" in plot.note.text()
     plot.show_changes(changes, groups={"A": "immediate", "B": "delayed", "D": "immediate"})
-    _assert_drawn(plot.plot, NO_BARS)
+    _assert_drawn(plot.plot, NO_BARS, bars=3)
     assert plot.order == ["B", "D", "A"]
     assert plot.heights == [12.0, -10.0, -45.0]
     assert "1 without a complete follow-up" in plot.note.text()
+    assert plot.legend.isVisible()
     plot.show_changes(changes, "volume_percent")
     assert plot.heights == [40.0, -20.0, -80.0]
+    # one case without groups: a bar among room for more, no "cases" legend, no SI scale
+    plot.resize(900, 500)
+    plot.show_changes(changes[:1])
+    left, right = plot.plot.getViewBox().viewRange()[0]
+    assert right - left >= MIN_SLOTS
+    assert left < 0.0 < right
+    assert not plot.legend.isVisible()
+    assert "x0.001" not in plot.plot.getAxis("bottom").labelString()
     assert plot.export_png(tmp_path / "w.png").read_bytes()[:4] == b"\x89PNG"
     plot.close()
 

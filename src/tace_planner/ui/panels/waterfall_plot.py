@@ -32,6 +32,8 @@ NO_BARS = "No case has a follow-up measured yet"
 """What an empty waterfall says in its middle."""
 MAX_NAMED_BARS = 12
 """Up to this many bars, each is named under the axis."""
+MIN_SLOTS = 8
+"""The axis holds at least this many bars' room: one case is not a bar across the plot."""
 _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf")
 
 
@@ -53,6 +55,8 @@ class WaterfallPlot(QWidget):
         super().__init__(parent)
         self.plot = pg.PlotWidget(background="w")
         self.plot.setLabel("bottom", "Cases, sorted by their change")
+        for side in ("bottom", "left"):  # bar numbers and percentages: no "(x0.001)" scaling
+            self.plot.getAxis(side).enableAutoSIPrefix(False)
         # bottom left: bars are sorted from the largest change, so that corner stays empty
         self.legend = self.plot.addLegend(
             offset=(10, -10), brush=(255, 255, 255, 230), pen="#bbbbbb"
@@ -107,7 +111,9 @@ class WaterfallPlot(QWidget):
                 brush=_COLOURS[n % len(_COLOURS)], name=name or "cases",
             )  # fmt: skip
             self.plot.addItem(bars)
-        self.legend.setVisible(bool(names))
+        self.legend.setVisible(any(names))  # no legend for one unnamed group
+        middle, half = (len(self.order) - 1) / 2.0, max(len(self.order), MIN_SLOTS) / 2.0
+        self.plot.setXRange(middle - half, middle + half, padding=0)
         for value, text in GUIDES[measure]:
             self.plot.addItem(
                 pg.InfiniteLine(
