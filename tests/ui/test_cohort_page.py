@@ -25,7 +25,8 @@ from tace_planner.ui.workspaces.cohort_page import (
 )
 
 
-def test_cohort_workspace_shows_the_registry_plots(qtbot, services, tmp_path: Path) -> None:
+def _seed_measured_registry(services) -> None:
+    """The export registry's two cases, each with a best change from baseline."""
     cases = seed_registry(services)
     for case, patient in zip(cases, ("EXP-4711", "EXP-0815"), strict=True):
         # F2 measured at the follow-up too: the sum of diameters has a best change
@@ -34,6 +35,10 @@ def test_cohort_workspace_shows_the_registry_plots(qtbot, services, tmp_path: Pa
         for row in session.query(SegmentationRow):
             row.grid_shape = {"shape": [4, 4, 4], "bbox": [0, 2, 0, 2, 0, 2]}
         session.commit()
+
+
+def test_cohort_workspace_shows_the_registry_plots(qtbot, services, tmp_path: Path) -> None:
+    _seed_measured_registry(services)
     settings = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
     window = MainWindow(
         services, layout_settings=settings, cohort=functools.partial(registry_plots, services)
@@ -192,4 +197,28 @@ def test_a_grouping_chosen_while_computing_is_computed_next(qtbot) -> None:
     assert page.status.text().endswith("nothing for grade")
     assert page.refresh_button.isEnabled()
     assert runner.shutdown()
+    page.close()
+
+
+def test_a_grouping_no_case_has_still_draws_the_waterfall_ungrouped(qtbot, services) -> None:
+    """The waterfall needs no grouping: it said 'needs the follow-up measurements' instead."""
+    from tace_planner.services.export.cohort_plots import GroupingWithoutValues
+
+    _seed_measured_registry(services)
+    with pytest.raises(GroupingWithoutValues) as raised:
+        registry_plots(services, "grade")  # the seeded registry has no tumour grade
+    assert [bar.label for bar in raised.value.waterfall] == ["case 1", "case 2"]
+    page = CohortPage(functools.partial(registry_plots, services))
+    qtbot.addWidget(page)
+    page.group_box.setCurrentIndex(page.group_box.findData("grade"))
+    page.refresh()
+    assert page.plots is None
+    assert "no case has a value for “Tumour grade”" in page.status.text()
+    waterfall = page.waterfall
+    assert waterfall.order == ["case 1", "case 2"]
+    assert waterfall.heights == pytest.approx([100 * (36.5 / 46 - 1)] * 2)
+    assert not waterfall.legend.isVisible()  # one unnamed group
+    assert "No waterfall" not in waterfall.note.text()
+    page.measure_box.setCurrentIndex(page.measure_box.findData("volume_percent"))
+    assert waterfall.heights == pytest.approx([100 * (12.25 / 16.5 - 1), 100 * (11.25 / 15.5 - 1)])
     page.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tace_planner.domain.errors import EmptyColumnError
 from tace_planner.services.cohort import REGRESSION, SURVIVAL, VARIABLES, CohortTables
 from tace_planner.services.cohort_csv import WATERFALL_COLUMNS, CohortData
 
@@ -177,8 +178,20 @@ def registry_plots(
     from tace_planner.services.export.cohort_registry import registry_cohort
 
     data = registry_cohort(services, group, filters)
-    tables = cohort_tables(data, "group")
+    try:
+        tables = cohort_tables(data, "group")
+    except EmptyColumnError as error:
+        raise GroupingWithoutValues(error, registry_waterfall(services, data)) from error
     return tables, cohort_plots(data, tables, registry_waterfall(services, data))
+
+
+class GroupingWithoutValues(EmptyColumnError):
+    """No case has a value for the grouping: no tables or group plots, but the waterfall,
+    which needs no grouping, is still known (``waterfall``, its bars ungrouped)."""
+
+    def __init__(self, error: EmptyColumnError, waterfall: tuple[WaterfallBar, ...]) -> None:
+        super().__init__(error.field, error.reason)
+        self.waterfall = waterfall
 
 
 def registry_waterfall(services: Any, data: CohortData) -> tuple[WaterfallBar, ...]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,8 @@ class CohortPage(QWidget):
         """The grouping being computed off the GUI thread (None when idle)."""
         self._finished_group: str | None = None
         self._plots: Any = None
+        self._bars: tuple[Any, ...] = ()
+        """The waterfall's bars: the plots', or with a grouping no case has, ungrouped."""
         self.empty_notes: list[Any] = []
         """The texts that say why the plots are empty (none once they are drawn)."""
         self.group_box = QComboBox()
@@ -214,7 +217,7 @@ class CohortPage(QWidget):
         self.show_plots(plots)
 
     def _refused(self, error: BaseException) -> None:
-        self._plots = None
+        self._plots, self._bars = None, ()
         if isinstance(error, EmptyColumnError):
             grouping = self.group_box.currentText()
             self.status.setText(
@@ -223,12 +226,16 @@ class CohortPage(QWidget):
                 " grouping."
             )
             reason = f"No case has a value for “{grouping}”"
+            # the waterfall needs no grouping: draw it (ungrouped) when cases were measured
+            self._bars = tuple(replace(bar, group="") for bar in getattr(error, "waterfall", ()))
         else:
             self.status.setText(f"No cohort plots: {message_for(error)}")
             reason = "Nothing to plot: see the message above"
         self.risk_table.setText("")
         self.variable_box.clear()
         self._show_empty(reason)
+        if self._bars:
+            self._draw_waterfall()
 
     def _show_empty(self, reason: str, waterfall_note: str = NO_WATERFALL) -> None:
         """Each plot titled with what it shows, empty, and saying why in its middle."""
@@ -244,7 +251,7 @@ class CohortPage(QWidget):
 
     def show_plots(self, plots: Any) -> None:
         """Draw ``plots`` (CohortPlots)."""
-        self._plots = plots
+        self._plots, self._bars = plots, tuple(plots.waterfall)
         self.empty_notes = []
         for plot in (self.box_plot, self.km_plot, self.regression_plot):
             show_scales(plot)
@@ -265,9 +272,9 @@ class CohortPage(QWidget):
         self._draw_waterfall()
 
     def _draw_waterfall(self) -> None:
-        if self._plots is None:
+        if self._plots is None and not self._bars:
             return
-        bars = self._plots.waterfall
+        bars = self._bars
         groups = {bar.label: bar.group for bar in bars}
         self.waterfall.show_changes(bars, str(self.measure_box.currentData()), groups)
         if not bars:
