@@ -64,6 +64,10 @@ def test_views_are_linked_through_the_registration_and_jump_to_a_lesion(qtbot, c
         (x0, x1), _ = panel.view.viewRange()
         assert x1 - x0 > 100.0  # mm, not the empty view's 0-1
     assert "Registered" in review.quality.text()
+    table = review.table
+    headings = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    assert headings[2] == "Baseline (mm)"  # timepoint labels as headings, capitalised
+    assert review.follow_up.title.text().startswith("Follow-up 1, proposed contours")
     # The patient lies 4 mm further along +z at follow-up 1 (5 mm slices): the same
     # anatomy is one slice further on, not the same slice index.
     review.slider.setValue(17)

@@ -117,6 +117,11 @@ def _eroded(plane: np.ndarray) -> np.ndarray:
     return out
 
 
+def _capitalised(label: str) -> str:
+    """A timepoint label as a column heading: "baseline" → "Baseline"."""
+    return label[:1].upper() + label[1:]
+
+
 def _index_of(volume: Any, point_lps: np.ndarray) -> np.ndarray:
     return np.linalg.solve(np.asarray(volume.index_to_lps, float), np.append(point_lps, 1.0))[:3]
 
@@ -197,8 +202,10 @@ class FollowupReview(QWidget):
             return
         self.baseline.set_volume(item.baseline_image, [m for _, m in item.baseline_masks])
         self.follow_up.set_volume(item.follow_up_image, [p.mask for p in item.proposals])
-        self.baseline.title.setText(f"Baseline ({item.baseline.label})")
-        self.follow_up.title.setText(f"Follow-up ({item.follow_up.label}), proposed contours")
+        self.baseline.title.setText(
+            "Baseline" if item.baseline.label == "baseline" else f"Baseline ({item.baseline.label})"
+        )
+        self.follow_up.title.setText(f"{_capitalised(item.follow_up.label)}, proposed contours")
         self._fill_table(item, course)
         self.slider.setRange(0, item.baseline_image.shape[0] - 1)
         self.slider.setValue(item.baseline_image.shape[0] // 2)
@@ -206,8 +213,8 @@ class FollowupReview(QWidget):
 
     def _fill_table(self, item: Any, course: Any) -> None:
         labels = [] if course is None else [t.label for t in course.timepoints]
-        headers = ["Lesion", "Proposal", *[f"{label} (mm)" for label in labels]]
-        headers += ["Proposed (mm)", "Proposed (cm³)", "Check"]
+        headers = ["Lesion", "Proposal", *[f"{_capitalised(label)} (mm)" for label in labels]]
+        headers += ["Proposed (mm)", "Proposed (cm³)", "To check"]
         self.table.setColumnCount(len(headers))
         self.table.setHorizontalHeaderLabels(headers)
         self.table.setRowCount(len(item.proposals))
@@ -229,6 +236,7 @@ class FollowupReview(QWidget):
                     cell.setFlags(cell.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 self.table.setItem(row, column, cell)
         self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setStretchLastSection(True)  # the notes use the width
 
     # -- linking -------------------------------------------------------------------------
 
