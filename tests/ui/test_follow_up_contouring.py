@@ -213,3 +213,28 @@ def test_deleting_a_lesion_takes_every_timepoint_and_undo_brings_them_back(
     qtbot.waitUntil(lambda: not controller.is_busy, timeout=20_000)
     assert not controller.lesion_state(restored, timepoints[1]).mask.any()
     assert controller.lesion_state(restored, timepoints[0]).mask.any()
+
+
+def test_the_lesions_dock_follows_the_timepoint_of_the_open_series(qtbot, window) -> None:
+    """Opening follow-up 1 left the dock at the baseline's values until something was
+    contoured there: a radiologist reading the follow-up saw the baseline's volumes."""
+    panel = window.lesion_panel
+    _open(qtbot, window, "baseline")
+    assert panel.timepoint_pk is None  # the baseline
+    baseline_title = window.slice_view.title
+    follow_up = _open(qtbot, window, "follow_up_1")
+    venous = next(s["series_uid"] for s in follow_up["series"] if s["folder"] == "CT_venous")
+    _, expected, _ = window._test_services.contouring.series_context(venous)
+    assert expected is not None
+    assert panel.timepoint_pk == expected  # nothing contoured there: the open series decides
+    assert panel.timepoint_box.currentData() == expected
+    # both venous series are "Abdomen portal venous 5mm": the titles say which visit
+    title = window.slice_view.title
+    assert title.startswith("Abdomen portal venous 5mm · follow-up 1, 20")
+    assert baseline_title.startswith("Abdomen portal venous 5mm · baseline, 20")
+    assert title in window.view_title.text()
+    panel.timepoint_box.setCurrentIndex(0)  # the user reads the baseline's values meanwhile
+    window.slice_view.show_slice(window.slice_view.slice_index + 1)  # scrolling keeps it
+    assert panel.timepoint_pk is None
+    _open(qtbot, window, "follow_up_2")
+    assert panel.timepoint_pk not in (None, expected)

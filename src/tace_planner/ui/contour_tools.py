@@ -339,6 +339,10 @@ class ContourController(ContourActionsMixin, QObject):
         """True while a mask of the lesion (at any timepoint) is being saved."""
         return any(key[0] == lesion_pk for key in self._saving | self._dirty)
 
+    def timepoint_of(self, series_uid: str) -> int | None:
+        """The timepoint of a series' study (None: not linked to a case), cached."""
+        return self._timepoint_of(series_uid)
+
     def _timepoint_of(self, series_uid: str) -> int | None:
         """The timepoint of a series' study (None: not linked to a case), cached."""
         if series_uid not in self._timepoints:

@@ -243,6 +243,18 @@ class ContourWorkbench(QObject):
             bar.clearMessage()
             self._window.contour_note.say(message)
 
+    def follow_view(self, view: Any) -> None:
+        """The Lesions dock shows the values at the timepoint of the active view's series.
+
+        Called when a series has loaded into the active view or another view becomes
+        active (not on scrolling), so a timepoint chosen in *Values at* stays until then.
+        """
+        if self.controller is None or self.lesion_panel is None or view.series_key is None:
+            return
+        timepoint_pk = self.controller.timepoint_of(view.series_key[0])
+        if timepoint_pk is not None:  # a series outside the case leaves the choice alone
+            self.lesion_panel.show_timepoint(timepoint_pk)
+
     def _on_contour_lesions_changed(self) -> None:
         if self.lesion_panel is not None:
             if self.controller is not None and self.controller.active_timepoint_pk is not None:

@@ -216,6 +216,7 @@ class MainWindow(QMainWindow):
             services,
             self._tasks,
             describe_series=self.study_tree.series_item,
+            title_series=self.study_tree.title_of,
             # Next to the settings file, so a test's or a portable install's stays its own.
             presets=parts.WindowPresetStore(
                 QSettings(str(config_file().with_name("viewer.ini")), QSettings.Format.IniFormat)
@@ -604,10 +605,7 @@ class MainWindow(QMainWindow):
 
     # ----------------------------------------------------------------- series
     def _on_study_tree_series_selected(self, series_uid: str, part: str) -> None:
-        selected = self.study_tree.selectedItems()
-        title = selected[0].text(0) if selected else series_uid
-        if part and selected and selected[0].parent() is not None:
-            title = f"{selected[0].parent().text(0)} — {part}"
+        title = self.study_tree.title_of(series_uid, part)
         self.view_title.setText(f"Loading {title}…")
         try:
             self.viewer.open_series(series_uid, part, title=title)
@@ -639,6 +637,7 @@ class MainWindow(QMainWindow):
         if view is self.viewer.active_view:
             self.view_title.setText(self._describe_view(view))
             self._refresh_annotation_panel()
+            self.contour_workbench.follow_view(view)
 
     @Slot(object, object)
     def _on_viewer_preview_shown(self, view: SliceView, shape_zyx: tuple[int, int, int]) -> None:
@@ -649,6 +648,7 @@ class MainWindow(QMainWindow):
     def _on_viewer_active_view_changed(self, view: SliceView) -> None:
         self.view_title.setText(self._describe_view(view))
         self._refresh_annotation_panel()
+        self.contour_workbench.follow_view(view)
 
     @Slot(str)
     def _on_viewer_message(self, text: str) -> None:

@@ -49,6 +49,7 @@ class StudyTreePanel(QTreeWidget):
         self.setDragEnabled(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self._series: dict[str, SeriesItem] = {}
+        self._studies: dict[str, StudyItem] = {}  # series UID -> its study
 
     def series_item(self, series_uid: str) -> SeriesItem | None:
         """The listed series with this UID, or None."""
@@ -74,6 +75,7 @@ class StudyTreePanel(QTreeWidget):
         """Replace the tree with ``studies``."""
         self.clear()
         self._series = {s.series_uid: s for study in studies for s in study.series}
+        self._studies = {s.series_uid: study for study in studies for s in study.series}
         for study in studies:
             date = study.study_on.isoformat() if study.study_on else ""
             label = study.description or f"{study.modalities or 'study'} of {date or 'no date'}"
@@ -142,6 +144,23 @@ class StudyTreePanel(QTreeWidget):
         if not series.is_volume:
             item.setDisabled(True)
         return item
+
+    def title_of(self, series_uid: str, part: str = "") -> str:
+        """A view's title: the series (and part) and when it was imaged, so that two series
+        of the same description (the baseline's and a follow-up's) are told apart:
+        "Abdomen portal venous 2.5mm · follow-up 1, 2026-05-11"."""
+        series = self._series.get(series_uid)
+        if series is None:
+            return f"{series_uid} — {part}" if part else series_uid
+        name = f"{series.label} — {part}" if part else series.label
+        study = self._studies.get(series_uid)
+        day = study.study_on if study is not None and study.study_on else series.series_on
+        when = ", ".join(
+            text
+            for text in (study.timepoint_label if study else "", day.isoformat() if day else "")
+            if text
+        )
+        return f"{name} · {when}" if when else name
 
     def series_rows(self) -> list[tuple[str, str, str]]:
         """(description, modality, classification) of every listed series, top to bottom."""

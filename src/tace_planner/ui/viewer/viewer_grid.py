@@ -102,6 +102,8 @@ class ViewerWorkspace(QWidget):
         Runs the loads.
     describe_series : callable, optional
         ``series_uid -> SeriesItem | None`` (title, modality, geometry report).
+    title_series : callable, optional
+        ``(series_uid, part) -> title`` of a view (else the series' description).
     presets : WindowPresetStore, optional
         Window presets shared by the views.
     """
@@ -120,6 +122,7 @@ class ViewerWorkspace(QWidget):
         tasks: TaskRunner,
         *,
         describe_series: Callable[[str], SeriesItem | None] | None = None,
+        title_series: Callable[[str, str], str] | None = None,
         presets: WindowPresetStore | None = None,
         parent: QWidget | None = None,
     ) -> None:
@@ -127,6 +130,7 @@ class ViewerWorkspace(QWidget):
         self.setObjectName("viewer_workspace")
         self._services = services
         self._describe = describe_series
+        self._title_series = title_series
         self.presets = presets if presets is not None else WindowPresetStore()
         self.provider = VolumeProvider(services, tasks, self)
         self.annotations = AnnotationGlue(services.annotations, self)
@@ -317,6 +321,8 @@ class ViewerWorkspace(QWidget):
         return emptied
 
     def _title_of(self, key: VolumeKey) -> str:
+        if self._title_series is not None:
+            return self._title_series(*key)
         series = self._describe(key[0]) if self._describe is not None else None
         if series is None:
             return key[0] if not key[1] else f"{key[0]} — {key[1]}"
