@@ -87,6 +87,10 @@ def test_log_this_session_prefills_validates_saves_signs_and_amends(
     assert panel.fields["vials"].text() == "2"
     assert panel.fields["loaded_per_vial_mg"].text() == "100, 0"
     assert "New record from plan" in panel.status_label.text()
+    # nothing delivered entered yet: say what is missing, in words ("— = …" before)
+    panel.refresh_preview()
+    assert panel.delivered_label.text().startswith("Delivered: not known yet — enter the")
+    assert "CTCAE" in panel.fields["adverse_events"].toolTip()  # the format, with its sources
     # impossible: shown beside the field, refused
     _type(panel, delivered_fraction="1.5")
     error = panel.errors["delivered_fraction"]

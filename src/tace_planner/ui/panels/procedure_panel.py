@@ -112,7 +112,16 @@ _PLACEHOLDERS = {
     "loaded_per_vial_mg": "e.g. 100, 100",
     "delivered_per_vial_mg": "optional, e.g. 100, 20",
     "delivered_fraction": "0–1, e.g. 0.6",
-    "adverse_events": "TERM:CTCAE[:CIRSE[:DAY]]; … e.g. Abdominal pain:2:1:0",
+    "adverse_events": "e.g. Abdominal pain:2:1:0; Nausea:1",
+}
+_TOOLTIPS = {
+    "adverse_events": (
+        "One event per ';': term : CTCAE grade 1–5 [: CIRSE grade 1–6 [: day of onset after "
+        "the procedure]].\nExample: Abdominal pain:2:1:0 — grade 2 pain (CTCAE v5.0, NCI 2017), "
+        "CIRSE grade 1 (Filippiadis et al., Cardiovasc Intervent Radiol 2017), on the day."
+    ),
+    "delivered_fraction": "The share of the loaded beads injected, 0–1 (0.6: 60 %).",
+    "delivered_per_vial_mg": "Instead of the fraction: the dose delivered from each vial, in mg.",
 }
 
 
@@ -244,6 +253,7 @@ class ProcedurePanel(QWidget):
             else:
                 widget = QLineEdit()
                 widget.setPlaceholderText(_PLACEHOLDERS.get(key, ""))
+                widget.setToolTip(_TOOLTIPS.get(key, ""))
                 widget.textEdited.connect(self._on_edited)
             widget.setObjectName(f"field_{key}")
             error = QLabel("")
@@ -491,10 +501,7 @@ class ProcedurePanel(QWidget):
             self._mark(problem.key, problem.message, problem.kind)
         explanation = draft.delivered_explanation
         loaded = "—" if draft.loaded_mg is None else f"{draft.loaded_mg:.1f} mg"
-        self.delivered_label.setText(
-            f"Delivered: {explanation.get('result', '—')} = {explanation.get('inputs', '')} "
-            f"(loaded {loaded}, kept apart)"
-        )
+        self.delivered_label.setText(delivered_line(explanation, loaded))
         self.delivered_label.setToolTip(
             f"{explanation.get('formula', '')}\n{explanation.get('source', '')}"
         )
@@ -649,6 +656,17 @@ class ProcedurePanel(QWidget):
     def _ask_reason(self) -> str | None:
         text, ok = QInputDialog.getText(self, "Amend a signed record", "Reason (required):")
         return text if ok else None
+
+
+def delivered_line(explanation: dict[str, str], loaded: str) -> str:
+    """The form's line on the delivered dose, kept distinct from the loaded dose."""
+    result = explanation.get("result", "—")
+    if result == "—":
+        return (
+            "Delivered: not known yet — enter the delivered fraction or the dose delivered "
+            f"from each vial (loaded {loaded})"
+        )
+    return f"Delivered: {result} = {explanation.get('inputs', '')} (loaded {loaded})"
 
 
 def _as_text(key: str, value: Any) -> str:
