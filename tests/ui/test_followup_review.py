@@ -258,11 +258,10 @@ def test_the_timeline_shows_a_follow_up_once_its_contours_are_confirmed(qtbot, c
         assert runner.shutdown(timeout_ms=5_000)
 
 
-def test_the_spider_plots_legend_lays_many_foci_out_in_rows(qtbot) -> None:
-    """Seven foci in one column ran down over the lines' common start and hid the last."""
+def test_the_spider_plots_legend_lies_beside_the_lines(qtbot) -> None:
+    """Inside the view, seven foci in one column ran down over the lines' common start and
+    hid the last; a box at the top hid the response labels."""
     from types import SimpleNamespace
-
-    from tace_planner.ui.panels.spider_plot import LEGEND_COLUMNS
 
     points = [SimpleNamespace(label="baseline"), SimpleNamespace(label="follow-up 1")]
     lesions = [
@@ -271,8 +270,17 @@ def test_the_spider_plots_legend_lays_many_foci_out_in_rows(qtbot) -> None:
     plot = SpiderPlot()
     qtbot.addWidget(plot)
     plot.resize(900, 500)
-    plot.show_course(SimpleNamespace(timepoints=points, days=[0, 70], lesions=lesions))
+    plot.show()
+    plot.show_course(
+        SimpleNamespace(timepoints=points, days=[0, 70], lesions=lesions), {"follow-up 1": "SD"}
+    )
+    qtbot.wait(50)
     legend = plot.legend
     assert [label.text for _, label in legend.items] == [f"F{n}" for n in range(1, 8)]
-    assert legend.columnCount == LEGEND_COLUMNS
-    assert legend.layout.rowCount() == 2  # 5 + 2, not 7 rows
+    view = plot.plot.getPlotItem().vb.sceneBoundingRect()
+    box = legend.sceneBoundingRect()
+    assert 0 < box.height() < 0.6 * view.height()  # as tall as its entries, not the plot
+    assert box.left() >= view.right() - 1.0  # beside the view box, covering nothing drawn
+    assert view.width() > 0.7 * plot.plot.width()  # the lines keep most of the width
+    plot.show_course(SimpleNamespace(timepoints=points, days=[0, 70], lesions=lesions[:2]))
+    assert [label.text for _, label in legend.items] == ["F1", "F2"]  # redrawn, not added

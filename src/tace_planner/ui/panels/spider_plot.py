@@ -17,7 +17,7 @@ from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from tace_planner.ui.panels.empty_plot import show_empty, show_scales
 
@@ -29,8 +29,8 @@ _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#
             "#e377c2", "#7f7f7f", "#bcbd22")  # fmt: skip
 
 
-LEGEND_COLUMNS = 5
-"""Foci per row of the legend."""
+LEGEND_ROWS = 12
+"""Up to this many foci the legend is one column; more take two."""
 
 _RESPONSE_COLOURS = {"CR": "#1a7f37", "PR": "#2f6fdf", "SD": "#7a5c00", "PD": "#c62828",
                      "NE": "#666666", "NON-CR/NON-PD": "#7a5c00"}  # fmt: skip
@@ -57,12 +57,16 @@ class SpiderPlot(QWidget):
         self.plot.setLabel("bottom", "Days from baseline imaging")
         self.plot.setLabel("left", "Change in longest diameter from baseline (%)")
         self.plot.showGrid(x=True, y=True, alpha=0.2)
-        # over the lines' start: opaque enough to read, and laid out in rows (one column
-        # of seven foci ran down over the lines and hid the last ones)
-        self.legend = self.plot.addLegend(
-            offset=(70, 10), brush=pg.mkBrush(255, 255, 255, 230), pen=pg.mkPen("#cccccc"),
-            labelTextColor="#222222",
-        )  # fmt: skip
+        # beside the plot, not over it: inside, a column of seven foci ran down over the
+        # lines' common start and hid the last ones, and a box on top hid the response labels
+        self.legend = pg.LegendItem(labelTextColor="#222222", verSpacing=-4)
+        item = self.plot.getPlotItem()
+        item.layout.addItem(self.legend, 2, 3)  # right of the view box and its right axis
+        # as tall as its entries, at the top of its cell (stretched, each row drifted apart
+        # from its line sample)
+        self.legend.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        item.layout.setAlignment(self.legend, Qt.AlignmentFlag.AlignTop)
+        item.legend = self.legend  # named curves join it, and leave it with plot.clear()
         self.note = QLabel(NO_LINES_NOTE)
         self.note.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -101,7 +105,7 @@ class SpiderPlot(QWidget):
             )  # fmt: skip
             self.plot.addItem(guide)
         self.plot.addItem(pg.InfiniteLine(pos=0.0, angle=0, pen=pg.mkPen("#aaaaaa", width=1)))
-        self.legend.setColumnCount(max(1, min(LEGEND_COLUMNS, len(measured))))
+        self.legend.setColumnCount(1 if len(measured) <= LEGEND_ROWS else 2)
         for n, lesion, points in measured:
             colour = _COLOURS[n % len(_COLOURS)]
             self.lines[lesion.name] = self.plot.plot(
