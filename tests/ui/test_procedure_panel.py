@@ -127,6 +127,9 @@ def test_log_this_session_prefills_validates_saves_signs_and_amends(
 def test_differences_need_reasons_in_the_form(
     panel: ProcedurePanel, procedures: ProcedureService, errors: list[str]
 ) -> None:
+    # before a record is edited the two boxes hold nothing: hidden, not empty grey bars
+    assert not panel.differences_box.isVisibleTo(panel)
+    assert not panel.risks_box.isVisibleTo(panel)
     panel.log_selected_session()
     _type(panel, vials="1", loaded_per_vial_mg="100", delivered_fraction="1",
           endpoint="near-stasis", **SIGNABLE)  # fmt: skip

@@ -206,6 +206,8 @@ class ProcedurePanel(QWidget):
         self.risks_box = QGroupBox("Adverse-event risk factors")
         self.risks_layout = QVBoxLayout(self.risks_box)
         layout.addWidget(self.risks_box)
+        for box in (self.differences_box, self.risks_box):  # shown once they hold something
+            box.setVisible(False)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         body = QWidget()
