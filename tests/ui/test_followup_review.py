@@ -16,7 +16,7 @@ from tace_planner.services.bootstrap import open_services
 from tace_planner.services.contouring import ContourWrite
 from tace_planner.services.propagation import propagation_service
 from tace_planner.services.settings import AppSettings
-from tace_planner.ui.followup_review import FollowupReview
+from tace_planner.ui.followup_review import FollowupReview, body_extent
 from tace_planner.ui.panels.spider_plot import NO_LINES, SpiderPlot
 from tace_planner.ui.panels.waterfall_plot import NO_BARS
 
@@ -63,6 +63,18 @@ def test_views_are_linked_through_the_registration_and_jump_to_a_lesion(qtbot, c
     for panel in (review.baseline, review.follow_up):  # the image fills the view again
         (x0, x1), _ = panel.view.viewRange()
         assert x1 - x0 > 100.0  # mm, not the empty view's 0-1
+        # the body fills the view, not the air around it (the images were small): the
+        # view holds the body's box and, along the axis its aspect binds, not much more
+        _, rows, columns = panel.volume.shape
+        _, dy, dx = panel.volume.spacing_mm
+        (row0, row1), (column0, column1) = body_extent(panel.volume.voxels)
+        _, (y0, y1) = panel.view.viewRange()
+        assert x0 <= column0 * dx
+        assert y0 <= row0 * dy
+        assert x1 >= column1 * dx
+        assert y1 >= row1 * dy
+        bound = min((x1 - x0) / (columns * dx), (y1 - y0) / (rows * dy))
+        assert bound < 0.95
     assert "Registered" in review.quality.text()
     table = review.table
     headings = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
@@ -284,3 +296,11 @@ def test_the_spider_plots_legend_lies_beside_the_lines(qtbot) -> None:
     assert view.width() > 0.7 * plot.plot.width()  # the lines keep most of the width
     plot.show_course(SimpleNamespace(timepoints=points, days=[0, 70], lesions=lesions[:2]))
     assert [label.text for _, label in legend.items] == ["F1", "F2"]  # redrawn, not added
+
+
+def test_body_extent_is_the_box_of_the_tissue_above_air() -> None:
+    voxels = np.full((8, 40, 50), -1000.0, dtype=np.float32)
+    voxels[3, 10:21, 5:31] = 40.0  # the body, on one of the sampled slices
+    voxels[5, 30, 45] = -600.0  # lung-like: not above the body threshold
+    assert body_extent(voxels) == ((10, 21), (5, 31))
+    assert body_extent(np.full((4, 6, 7), -1000.0)) == ((0, 6), (0, 7))  # air: the slice

@@ -83,9 +83,11 @@ class _AxialPanel(QWidget):
         transform = QTransform.fromScale(dx, dy)
         self.image.setTransform(transform)
         self.overlay.setTransform(transform)
-        # the whole slice in view (the empty view's range held the hint only)
-        _, rows, columns = volume.shape
-        self.view.setRange(xRange=(0.0, columns * dx), yRange=(0.0, rows * dy), padding=0.02)
+        # the body in view, not the air around it (the empty view's range held the hint only)
+        (row0, row1), (column0, column1) = body_extent(volume.voxels)
+        self.view.setRange(
+            xRange=(column0 * dx, column1 * dx), yRange=(row0 * dy, row1 * dy), padding=0.03
+        )
 
     def show_slice(self, index: int, marker_yx: tuple[float, float] | None = None) -> None:
         if self.volume is None:
@@ -106,6 +108,22 @@ class _AxialPanel(QWidget):
         else:
             self.marker.setData([marker_yx[1] * dx], [marker_yx[0] * dy])
         self.title.setText(f"{self.title.text().split(' —')[0]} — slice {self.index + 1}")
+
+
+BODY_HU = -400.0
+"""Above this a voxel is the patient (or the table), not the air around it."""
+
+
+def body_extent(voxels: Any) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(first row, row past the last), (first column, column past the last) of the voxels
+    above :data:`BODY_HU` on any slice; the whole slice when none is."""
+    volume = np.asarray(voxels)
+    step = max(1, volume.shape[0] // 16)  # a few slices say where the body is
+    inside = (volume[::step] > BODY_HU).any(axis=0)
+    rows, columns = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
+    if rows.size == 0:
+        return (0, volume.shape[1]), (0, volume.shape[2])
+    return (int(rows[0]), int(rows[-1]) + 1), (int(columns[0]), int(columns[-1]) + 1)
 
 
 def _eroded(plane: np.ndarray) -> np.ndarray:
