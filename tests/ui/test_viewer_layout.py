@@ -19,6 +19,7 @@ from tace_planner.domain.geometry import affine_from_dicom_geometry
 from tace_planner.domain.progress import Progress
 from tace_planner.domain.volume import ImageVolume
 from tace_planner.ui.viewer.corner_text import EMPTY_HINT
+from tace_planner.ui.viewer.mpr_info import crossing_lps, patient_text, value_at
 from tace_planner.ui.viewer.slice_view import SliceView
 from tace_planner.ui.viewer.toolbar import ViewerToolBar
 from tace_planner.ui.viewer.viewer_grid import MIN_VIEW_PX, ViewerWorkspace
@@ -230,3 +231,51 @@ def test_cursor_read_out_follows_the_wheel_and_counts_from_one(qtbot) -> None:
     assert f"{volume().voxels[7, 24, 32]:.0f} HU" in text
     assert "Axial  8 / 12" in view.corner_text.text("top_right")
     assert re.search(r"S 17\.5 mm", text)  # the point under the mouse moved with the plane
+
+
+def test_the_mpr_layouts_fourth_cell_says_where_the_planes_cross(qtbot, workspace) -> None:
+    """The fourth cell of MPR was an empty grey square."""
+    workspace.set_layout("1x1")
+    with qtbot.waitSignal(workspace.volume_shown, timeout=10_000):
+        workspace.open_series("1.2.3.0", title="Abdomen portal venous 2.5mm")
+    assert not workspace.mpr_info.isVisible()
+    workspace.set_layout("mpr")
+    qtbot.waitUntil(lambda: all(v.volume is not None for v in workspace.views), timeout=10_000)
+    settle(qtbot)
+    info = workspace.mpr_info
+    assert info.isVisible()
+    sagittal = workspace.views[2]
+    assert info.x() > sagittal.x() + sagittal.width() - 1  # the free cell, beside it
+    assert abs(info.y() - sagittal.y()) <= 2
+    assert abs(info.width() - sagittal.width()) <= 2  # a cell like the others
+    axial = workspace.views[0]
+    axial.show_slice(3)  # S 7.5 mm: slices every 2.5 mm from S 0
+    assert "S 7.5 mm" in info.text()
+    point = crossing_lps(
+        [v.state.plane_normal_lps for v in workspace.views],
+        [v.slice_position_mm() for v in workspace.views],
+    )
+    value = value_at(axial.volume, point)
+    assert value is not None
+    assert f"{value:.0f}" in info.text()
+    double_click(axial)  # one view enlarged: no fourth cell
+    settle(qtbot)
+    assert not info.isVisible()
+    double_click(axial)
+    workspace.set_layout("2x2")
+    assert not info.isVisible()
+
+
+def test_the_planes_crossing_point_and_its_patient_coordinates() -> None:
+    normals = [(0.0, 0.0, 1.0), (0.0, 1.0, 0.0), (1.0, 0.0, 0.0)]
+    point = crossing_lps(normals, [7.8, -45.6, -12.3])
+    assert point == pytest.approx([-12.3, -45.6, 7.8])
+    assert patient_text(point) == "R 12.3 · A 45.6 · S 7.8 mm"
+    assert patient_text(np.array([4.0, 2.0, -1.0])) == "L 4.0 · P 2.0 · I 1.0 mm"
+    # oblique planes: the point lies on each of them
+    rng = np.random.default_rng(3)
+    tilted = [n / np.linalg.norm(n) for n in rng.normal(size=(3, 3))]
+    positions = [5.0, -2.0, 11.0]
+    crossing = crossing_lps(tilted, positions)
+    assert [float(np.dot(n, crossing)) for n in tilted] == pytest.approx(positions)
+    assert crossing_lps([(0, 0, 1), (0, 0, 1), (1, 0, 0)], [0.0, 1.0, 2.0]) is None  # parallel

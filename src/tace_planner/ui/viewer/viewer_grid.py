@@ -43,6 +43,7 @@ from tace_planner.ui.viewer.annotations_glue import AnnotationGlue
 from tace_planner.ui.viewer.carried_masks import CarriedMasks
 from tace_planner.ui.viewer.interaction import PointerEvent
 from tace_planner.ui.viewer.linked_views import LinkedViews
+from tace_planner.ui.viewer.mpr_info import MprInfo
 from tace_planner.ui.viewer.overlays import DEFAULT_OPACITY, ColourLike
 from tace_planner.ui.viewer.slice_view import SliceView
 from tace_planner.ui.viewer.volume_loader import VolumeKey, VolumeProvider
@@ -148,8 +149,11 @@ class ViewerWorkspace(QWidget):
         self._grid = QGridLayout(self)
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._grid.setSpacing(2)
+        self.mpr_info = MprInfo(self)  # the MPR layout's fourth cell
+        self.mpr_info.hide()
         for view in self._views:
             view.activated.connect(self._on_view_activated)
+            view.slice_changed.connect(self._on_view_slice_changed)
             view.series_dropped.connect(self._on_view_series_dropped)
             view.maximise_requested.connect(self._on_view_maximise_requested)
             view.pointer_event.connect(self._on_view_pointer_event)
@@ -242,6 +246,12 @@ class ViewerWorkspace(QWidget):
             self._grid.setColumnStretch(index, 1 if index in columns else 0)
         for view in shown:
             view.show()
+        self._grid.removeWidget(self.mpr_info)
+        in_mpr = self._layout_name == "mpr" and self._maximised is None
+        if in_mpr:
+            self._grid.addWidget(self.mpr_info, 1, 1)
+            self.mpr_info.update_from(self.views)
+        self.mpr_info.setVisible(in_mpr)
 
     @property
     def maximised_view(self) -> SliceView | None:
@@ -256,6 +266,11 @@ class ViewerWorkspace(QWidget):
         self._place_views()
         self.set_active_view(view)
         self.linking.update_references()
+
+    @Slot(int)
+    def _on_view_slice_changed(self, _index: int) -> None:
+        if self.mpr_info.isVisible() and self.sender() in self.views:
+            self.mpr_info.update_from(self.views)
 
     @Slot()
     def _on_view_maximise_requested(self) -> None:
