@@ -202,12 +202,12 @@ def test_a_grouping_chosen_while_computing_is_computed_next(qtbot) -> None:
 
 def test_a_grouping_no_case_has_still_draws_the_waterfall_ungrouped(qtbot, services) -> None:
     """The waterfall needs no grouping: it said 'needs the follow-up measurements' instead."""
-    from tace_planner.services.export.cohort_plots import GroupingWithoutValues
+    from tace_planner.domain.errors import EmptyColumnError
 
     _seed_measured_registry(services)
-    with pytest.raises(GroupingWithoutValues) as raised:
+    with pytest.raises(EmptyColumnError) as raised:
         registry_plots(services, "grade")  # the seeded registry has no tumour grade
-    assert [bar.label for bar in raised.value.waterfall] == ["case 1", "case 2"]
+    assert [bar.label for bar in raised.value.partial] == ["case 1", "case 2"]
     page = CohortPage(functools.partial(registry_plots, services))
     qtbot.addWidget(page)
     page.group_box.setCurrentIndex(page.group_box.findData("grade"))

@@ -11,12 +11,13 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 
+from tace_planner.imaging.body import body_extent
 from tace_planner.imaging.phantom_truth import PhantomTruth, truth_masks
 from tace_planner.services.bootstrap import open_services
 from tace_planner.services.contouring import ContourWrite
 from tace_planner.services.propagation import propagation_service
 from tace_planner.services.settings import AppSettings
-from tace_planner.ui.followup_review import FollowupReview, body_extent
+from tace_planner.ui.followup_review import FollowupReview
 from tace_planner.ui.panels.spider_plot import NO_LINES, SpiderPlot
 from tace_planner.ui.panels.waterfall_plot import NO_BARS
 
@@ -76,6 +77,10 @@ def test_views_are_linked_through_the_registration_and_jump_to_a_lesion(qtbot, c
         bound = min((x1 - x0) / (columns * dx), (y1 - y0) / (rows * dy))
         assert bound < 0.95
     assert "Registered" in review.quality.text()
+    # one scale for both visits: the two views span the same millimetres
+    (bx, by), (fx, fy) = review.baseline.view.viewRange(), review.follow_up.view.viewRange()
+    assert bx[1] - bx[0] == pytest.approx(fx[1] - fx[0], rel=1e-6)
+    assert by[1] - by[0] == pytest.approx(fy[1] - fy[0], rel=1e-6)
     table = review.table
     headings = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
     assert headings[2] == "Baseline (mm)"  # timepoint labels as headings, capitalised
@@ -197,6 +202,12 @@ def test_follow_up_page_proposes_off_the_gui_thread(qtbot, contoured) -> None:
     page.close()
     page.set_case(None)
     assert not page.propose_button.isEnabled()
+    # another case (here none): the last case's images and proposals are gone
+    assert page.review.item is None
+    assert page.review.table.rowCount() == 0
+    assert page.review.baseline.hint.isVisible()
+    assert page.review.baseline.volume is None
+    assert not page.review.confirm_button.isEnabled()
 
 
 def test_waterfall_sorts_cases_and_colours_groups(qtbot, tmp_path: Path) -> None:
@@ -230,7 +241,10 @@ def test_waterfall_sorts_cases_and_colours_groups(qtbot, tmp_path: Path) -> None
     assert right - left >= MIN_SLOTS
     assert left < 0.0 < right
     assert not plot.legend.isVisible()
-    assert "x0.001" not in plot.plot.getAxis("bottom").labelString()
+    # a change of a few thousandths of a percent: the scale still reads in percent
+    plot.show_changes([BestChange(5, "E", -0.004, -0.004), BestChange(6, "F", 0.002, 0.002)])
+    plot.plot.getAxis("left").updateAutoSIPrefix()
+    assert "x0.001" not in plot.plot.getAxis("left").labelString()
     assert plot.export_png(tmp_path / "w.png").read_bytes()[:4] == b"\x89PNG"
     plot.close()
 
@@ -296,11 +310,3 @@ def test_the_spider_plots_legend_lies_beside_the_lines(qtbot) -> None:
     assert view.width() > 0.7 * plot.plot.width()  # the lines keep most of the width
     plot.show_course(SimpleNamespace(timepoints=points, days=[0, 70], lesions=lesions[:2]))
     assert [label.text for _, label in legend.items] == ["F1", "F2"]  # redrawn, not added
-
-
-def test_body_extent_is_the_box_of_the_tissue_above_air() -> None:
-    voxels = np.full((8, 40, 50), -1000.0, dtype=np.float32)
-    voxels[3, 10:21, 5:31] = 40.0  # the body, on one of the sampled slices
-    voxels[5, 30, 45] = -600.0  # lung-like: not above the body threshold
-    assert body_extent(voxels) == ((10, 21), (5, 31))
-    assert body_extent(np.full((4, 6, 7), -1000.0)) == ((0, 6), (0, 7))  # air: the slice

@@ -234,3 +234,14 @@ def test_procedure_note_pdf_shows_delivered_events_and_signatures(
         if png.pixelColor(x, y).red() > 200 and png.pixelColor(x, y).green() < 120
     )
     assert reds > 5  # the key image is on the page
+
+
+def test_the_delivered_line_says_what_is_missing(panel: ProcedurePanel) -> None:
+    """With a fraction but no loaded dose it asked for the fraction it had."""
+    panel.new_unplanned()
+    _type(panel, delivered_fraction="0.5")
+    assert panel.delivered_label.text().startswith(
+        "Delivered: not known yet — enter the irinotecan loaded"
+    )
+    _type(panel, loaded_mg="100")
+    assert panel.delivered_label.text().startswith("Delivered: 50.0 mg = loaded 100 mg")

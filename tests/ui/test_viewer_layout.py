@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QApplication
 from tace_planner.domain.geometry import affine_from_dicom_geometry
 from tace_planner.domain.progress import Progress
 from tace_planner.domain.volume import ImageVolume
-from tace_planner.ui.viewer.corner_text import EMPTY_HINT
-from tace_planner.ui.viewer.mpr_info import crossing_lps, patient_text, value_at
+from tace_planner.ui.viewer.corner_text import EMPTY_HINT, point_text
+from tace_planner.ui.viewer.mpr_info import crossing_lps
 from tace_planner.ui.viewer.slice_view import SliceView
 from tace_planner.ui.viewer.toolbar import ViewerToolBar
 from tace_planner.ui.viewer.viewer_grid import MIN_VIEW_PX, ViewerWorkspace
@@ -247,21 +247,27 @@ def test_the_mpr_layouts_fourth_cell_says_where_the_planes_cross(qtbot, workspac
     sagittal = workspace.views[2]
     assert info.x() > sagittal.x() + sagittal.width() - 1  # the free cell, beside it
     assert abs(info.y() - sagittal.y()) <= 2
-    assert abs(info.width() - sagittal.width()) <= 2  # a cell like the others
-    axial = workspace.views[0]
-    axial.show_slice(3)  # S 7.5 mm: slices every 2.5 mm from S 0
-    assert "S 7.5 mm" in info.text()
-    point = crossing_lps(
-        [v.state.plane_normal_lps for v in workspace.views],
-        [v.slice_position_mm() for v in workspace.views],
-    )
-    value = value_at(axial.volume, point)
-    assert value is not None
-    assert f"{value:.0f}" in info.text()
+    axial, coronal, _ = workspace.views
+    axial.show_slice(3)  # the volume's slices lie every 2.5 mm from S 0: S 7.5 mm
+    text = info.text()
+    assert "Abdomen portal venous 2.5mm" in text
+    assert "S 7.5" in text
+    # the value there, read independently: volume() holds 10 × column + slice, the column
+    # being x + 32 mm at 1 mm spacing, x where the sagittal plane lies
+    x = sagittal.slice_position_mm()  # the sagittal plane's normal is +x (left)
+    assert f"{'L' if x >= 0 else 'R'} {abs(x):.1f}" in text
+    assert f"value there: <b>{10 * round(x + 32.0) + 3:.0f} HU</b>" in text
+    coronal.show_slice(coronal.slice_index + 2)  # each view's scrolling updates the cell
+    assert info.text() != text
     double_click(axial)  # one view enlarged: no fourth cell
     settle(qtbot)
     assert not info.isVisible()
     double_click(axial)
+    settle(qtbot)
+    assert info.isVisible()
+    workspace.close_series_except(lambda uid: False)  # another patient chosen: emptied
+    assert "cross at" not in info.text()
+    assert "Abdomen portal venous" not in info.text()
     workspace.set_layout("2x2")
     assert not info.isVisible()
 
@@ -270,8 +276,8 @@ def test_the_planes_crossing_point_and_its_patient_coordinates() -> None:
     normals = [(0.0, 0.0, 1.0), (0.0, 1.0, 0.0), (1.0, 0.0, 0.0)]
     point = crossing_lps(normals, [7.8, -45.6, -12.3])
     assert point == pytest.approx([-12.3, -45.6, 7.8])
-    assert patient_text(point) == "R 12.3 · A 45.6 · S 7.8 mm"
-    assert patient_text(np.array([4.0, 2.0, -1.0])) == "L 4.0 · P 2.0 · I 1.0 mm"
+    assert point_text(point) == "R 12.3  A 45.6  S 7.8 mm"
+    assert point_text(np.array([4.0, 2.0, -1.0])) == "L 4.0  P 2.0  I 1.0 mm"
     # oblique planes: the point lies on each of them
     rng = np.random.default_rng(3)
     tilted = [n / np.linalg.norm(n) for n in rng.normal(size=(3, 3))]

@@ -25,7 +25,15 @@ class InvalidInputError(TacePlannerError, ValueError):
 
 
 class EmptyColumnError(InvalidInputError):
-    """A column that is needed (e.g. the grouping of a cohort table) has no value in any row."""
+    """A column that is needed (e.g. the grouping of a cohort table) has no value in any row.
+
+    ``partial``: what could still be computed without that column, or None (the cohort's
+    waterfall, which needs no grouping).
+    """
+
+    def __init__(self, field: str, message: str, partial: object = None) -> None:
+        super().__init__(field, message)
+        self.partial = partial
 
 
 class DicomReadError(TacePlannerError):

@@ -78,7 +78,9 @@ def parse_adverse_event(text: str) -> AdverseEvent:
     parts = [p.strip() for p in text.split(":")]
     if len(parts) < 2 or not parts[0] or len(parts) > 4:
         raise ProcedureFieldError(
-            "adverse_events", f"{text!r}: write TERM:CTCAE_GRADE[:CIRSE_GRADE[:ONSET_DAY]]"
+            "adverse_events",
+            f"{text!r}: write the term and its CTCAE grade, then optionally the CIRSE grade "
+            "and the day of onset, separated by ':' (e.g. Nausea:1 or Abdominal pain:2:1:0)",
         )
     try:
         numbers = [int(p) for p in parts[1:]]

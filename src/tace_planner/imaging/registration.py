@@ -33,6 +33,7 @@ import numpy.typing as npt
 
 from tace_planner.domain.errors import InvalidInputError
 from tace_planner.domain.volume import ImageVolume
+from tace_planner.imaging.body import BODY_HU
 
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
@@ -236,7 +237,7 @@ def _fixed_and_region(
     """The baseline on working voxels, cropped to the region's box, and the region there.
 
     The region is the liver grown by ``margin_mm`` when the liver is known, else the
-    body (tissue above -500 HU). Only its box is converted and averaged; the margin
+    body (tissue above ``BODY_HU``, -500 HU). Only its box is converted and averaged; the margin
     is measured on the working voxels (a few mm of error do not matter to a metric mask).
     """
     import SimpleITK as sitk
@@ -244,7 +245,7 @@ def _fixed_and_region(
 
     voxels = np.asarray(baseline.voxels)
     use_liver = liver is not None and bool(liver.any())
-    source = np.asarray(liver, dtype=bool) if use_liver else voxels > -500.0
+    source = np.asarray(liver, dtype=bool) if use_liver else voxels > BODY_HU
     if not source.any():
         raise InvalidInputError("baseline", "no body or liver to register in the baseline volume")
     spacing = np.asarray(baseline.spacing_mm, dtype=float)
@@ -260,7 +261,7 @@ def _fixed_and_region(
         step = np.asarray(fixed.GetSpacing(), dtype=float)[::-1]
         region = ndimage.distance_transform_edt(~inside, sampling=step) <= parameters.margin_mm
     else:
-        region = ndimage.binary_opening(sitk.GetArrayFromImage(fixed) > -500.0, iterations=1)
+        region = ndimage.binary_opening(sitk.GetArrayFromImage(fixed) > BODY_HU, iterations=1)
     return fixed, np.asarray(region, dtype=bool)
 
 
@@ -405,8 +406,8 @@ def register_follow_up(
     )
     try:
         initial = sitk.CenteredTransformInitializer(
-            sitk.Cast(whole > -500.0, sitk.sitkFloat32),
-            sitk.Cast(moving > -500.0, sitk.sitkFloat32),
+            sitk.Cast(whole > BODY_HU, sitk.sitkFloat32),
+            sitk.Cast(moving > BODY_HU, sitk.sitkFloat32),
             sitk.Euler3DTransform(),
             sitk.CenteredTransformInitializerFilter.MOMENTS,
         )

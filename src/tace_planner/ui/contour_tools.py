@@ -233,7 +233,7 @@ class ContourController(ContourActionsMixin, QObject):
         self._tasks = tasks
         self._case_pk: int | None = None
         self._lesions: dict[StateKey, _Lesion] = {}
-        self._timepoints: dict[str, int | None] = {}
+        self._timepoints: dict[str, tuple[int, int] | None] = {}  # series -> (case, timepoint)
         self._active_pk: int | None = None
         self._active_timepoint_pk: int | None = None
         self._tool: str | None = None
@@ -339,19 +339,21 @@ class ContourController(ContourActionsMixin, QObject):
         """True while a mask of the lesion (at any timepoint) is being saved."""
         return any(key[0] == lesion_pk for key in self._saving | self._dirty)
 
-    def timepoint_of(self, series_uid: str) -> int | None:
-        """The timepoint of a series' study (None: not linked to a case), cached."""
-        return self._timepoint_of(series_uid)
+    def place_of(self, series_uid: str) -> tuple[int, int] | None:
+        """(case, timepoint) of a series' study (None: not linked to a case), cached."""
+        if series_uid not in self._timepoints:
+            try:
+                case_pk, timepoint_pk, _ = self._contouring.series_context(series_uid)
+            except Exception:  # noqa: BLE001 - not linked: the service says so when used
+                self._timepoints[series_uid] = None
+            else:
+                self._timepoints[series_uid] = (case_pk, timepoint_pk)
+        return self._timepoints[series_uid]
 
     def _timepoint_of(self, series_uid: str) -> int | None:
         """The timepoint of a series' study (None: not linked to a case), cached."""
-        if series_uid not in self._timepoints:
-            try:
-                _, timepoint_pk, _ = self._contouring.series_context(series_uid)
-            except Exception:  # noqa: BLE001 - not linked: the service says so when used
-                timepoint_pk = None
-            self._timepoints[series_uid] = timepoint_pk
-        return self._timepoints[series_uid]
+        place = self.place_of(series_uid)
+        return None if place is None else place[1]
 
     def _selected_state(self) -> _Lesion | None:
         """The selected lesion at the active view's timepoint (else its only timepoint)."""

@@ -11,6 +11,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMenu
 
 from tace_planner.domain.annotations import Annotation
+from tace_planner.domain.errors import TacePlannerError
 from tace_planner.domain.progress import Progress
 from tace_planner.ui.contour_actions import CLEAN_UPS, ContourOptions
 from tace_planner.ui.contour_tools import MARGIN_STEP_MM, ContourController
@@ -251,9 +252,13 @@ class ContourWorkbench(QObject):
         """
         if self.controller is None or self.lesion_panel is None or view.series_key is None:
             return
-        timepoint_pk = self.controller.timepoint_of(view.series_key[0])
-        if timepoint_pk is not None:  # a series outside the case leaves the choice alone
-            self.lesion_panel.show_timepoint(timepoint_pk)
+        place = self.controller.place_of(view.series_key[0])
+        if place is None or place[0] != self.lesion_panel.case_pk:
+            return  # a series outside the case leaves the choice alone
+        try:
+            self.lesion_panel.show_timepoint(place[1])
+        except TacePlannerError as error:  # e.g. the database went away: said, not raised
+            self._window.statusBar().showMessage(str(error), 8_000)
 
     def _on_contour_lesions_changed(self) -> None:
         if self.lesion_panel is not None:

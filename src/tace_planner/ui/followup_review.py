@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tace_planner.imaging.body import body_extent
 from tace_planner.ui.panels.empty_plot import centred_note
 
 _WINDOW_HU = (-135.0, 215.0)  # soft tissue: level 40, width 350
@@ -54,6 +55,7 @@ class _AxialPanel(QWidget):
 
     def __init__(self, title: str, colour: tuple[int, int, int]) -> None:
         super().__init__()
+        self._empty_title = title
         self.title = QLabel(title)
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground("k")
@@ -75,6 +77,8 @@ class _AxialPanel(QWidget):
         self.volume: Any = None
         self.masks: list[np.ndarray] = []
         self.index = 0
+        self.body_mm = (0.0, 1.0, 0.0, 1.0)
+        """The body's box in the view's millimetres: x from, x to, y from, y to."""
 
     def set_volume(self, volume: Any, masks: list[np.ndarray]) -> None:
         self.volume, self.masks = volume, masks
@@ -85,8 +89,27 @@ class _AxialPanel(QWidget):
         self.overlay.setTransform(transform)
         # the body in view, not the air around it (the empty view's range held the hint only)
         (row0, row1), (column0, column1) = body_extent(volume.voxels)
+        self.body_mm = (column0 * dx, column1 * dx, row0 * dy, row1 * dy)
+        self.fit(column1 * dx - column0 * dx, row1 * dy - row0 * dy)
+
+    def clear(self) -> None:
+        """Empty again: no image, no contours, the hint in the middle."""
+        self.volume, self.masks, self.index = None, [], 0
+        for image in (self.image, self.overlay):
+            image.clear()
+        self.marker.setData([], [])
+        self.title.setText(self._empty_title)
+        self.view.setRange(xRange=(0.0, 1.0), yRange=(0.0, 1.0), padding=0.0)
+        self.hint.setVisible(True)
+
+    def fit(self, width_mm: float, height_mm: float) -> None:
+        """Show ``width_mm`` × ``height_mm`` around the middle of the body's box."""
+        x0, x1, y0, y1 = self.body_mm
+        x, y = (x0 + x1) / 2.0, (y0 + y1) / 2.0
         self.view.setRange(
-            xRange=(column0 * dx, column1 * dx), yRange=(row0 * dy, row1 * dy), padding=0.03
+            xRange=(x - width_mm / 2.0, x + width_mm / 2.0),
+            yRange=(y - height_mm / 2.0, y + height_mm / 2.0),
+            padding=0.03,
         )
 
     def show_slice(self, index: int, marker_yx: tuple[float, float] | None = None) -> None:
@@ -108,22 +131,6 @@ class _AxialPanel(QWidget):
         else:
             self.marker.setData([marker_yx[1] * dx], [marker_yx[0] * dy])
         self.title.setText(f"{self.title.text().split(' —')[0]} — slice {self.index + 1}")
-
-
-BODY_HU = -400.0
-"""Above this a voxel is the patient (or the table), not the air around it."""
-
-
-def body_extent(voxels: Any) -> tuple[tuple[int, int], tuple[int, int]]:
-    """(first row, row past the last), (first column, column past the last) of the voxels
-    above :data:`BODY_HU` on any slice; the whole slice when none is."""
-    volume = np.asarray(voxels)
-    step = max(1, volume.shape[0] // 16)  # a few slices say where the body is
-    inside = (volume[::step] > BODY_HU).any(axis=0)
-    rows, columns = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
-    if rows.size == 0:
-        return (0, volume.shape[1]), (0, volume.shape[2])
-    return (int(rows[0]), int(rows[-1]) + 1), (int(columns[0]), int(columns[-1]) + 1)
 
 
 def _eroded(plane: np.ndarray) -> np.ndarray:
@@ -220,6 +227,12 @@ class FollowupReview(QWidget):
             return
         self.baseline.set_volume(item.baseline_image, [m for _, m in item.baseline_masks])
         self.follow_up.set_volume(item.follow_up_image, [p.mask for p in item.proposals])
+        # one scale for both visits, so that a lesion's size compares by eye
+        panels = (self.baseline, self.follow_up)
+        width = max(p.body_mm[1] - p.body_mm[0] for p in panels)
+        height = max(p.body_mm[3] - p.body_mm[2] for p in panels)
+        for panel in panels:
+            panel.fit(width, height)
         self.baseline.title.setText(
             "Baseline" if item.baseline.label == "baseline" else f"Baseline ({item.baseline.label})"
         )
@@ -228,6 +241,18 @@ class FollowupReview(QWidget):
         self.slider.setRange(0, item.baseline_image.shape[0] - 1)
         self.slider.setValue(item.baseline_image.shape[0] // 2)
         self.show_baseline_slice(self.slider.value())
+
+    def clear(self) -> None:
+        """Nothing under review (another case was chosen): no images, no proposals."""
+        self.item = None
+        for panel in (self.baseline, self.follow_up):
+            panel.clear()
+        self.table.setRowCount(0)
+        self.table.setColumnCount(0)
+        self.quality.setText(EMPTY_REVIEW_HINT)
+        self.quality.setStyleSheet("")
+        self.status.setText("")
+        self.confirm_button.setEnabled(False)
 
     def _fill_table(self, item: Any, course: Any) -> None:
         labels = [] if course is None else [t.label for t in course.timepoints]
@@ -429,7 +454,7 @@ class FollowupReviewPage(QWidget):
             f"Assessing {label}…",
             _assess_task(self._assessments, case_pk, label),
             "Assessing the follow-up",
-            self._assessed,
+            lambda result: self._assessed(result, case_pk),
             "assess",
         )
 
@@ -449,20 +474,23 @@ class FollowupReviewPage(QWidget):
             task, title=title, on_result=on_result, on_error=lambda e: self._failed(verb, e)
         )
 
-    def _assessed(self, result: dict[str, Any]) -> None:
+    def _assessed(self, result: dict[str, Any], case_pk: int) -> None:
+        self._set_enabled()
+        if case_pk != self.case_pk:  # another case was chosen meanwhile: it is stored, not shown
+            return
         recist = result.get("criteria", {}).get("recist", {})
         self.message.setText(
             f"{result['timepoint']}: RECIST 1.1 {recist.get('category', '—')} (stored)"
         )
-        if self.case_pk is not None:
-            self.show_course(self.case_pk)
-            self.course_changed.emit(self.case_pk)
-        self._set_enabled()
+        self.show_course(case_pk)
+        self.course_changed.emit(case_pk)
 
     def set_case(self, case_pk: int | None) -> None:
         """Follow the case chosen in the case list (None: no case)."""
         from tace_planner.domain.errors import TacePlannerError
 
+        if case_pk != self.case_pk:  # the last case's proposals are not this case's
+            self.review.clear()
         self.case_pk = case_pk
         self.timepoints.clear()
         self.responses.show_stored([])
@@ -497,6 +525,9 @@ class FollowupReviewPage(QWidget):
 
     def _show(self, result: tuple[Any, Any]) -> None:
         item, course = result
+        if item.case_pk != self.case_pk:  # another case was chosen while registering
+            self._set_enabled()
+            return
         self.review.show_review(item, course)
         # the registration's quality reads above the proposals; here what to do next
         # (a failed registration is said here as well, where the user clicked)

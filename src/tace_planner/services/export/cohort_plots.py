@@ -180,18 +180,10 @@ def registry_plots(
     data = registry_cohort(services, group, filters)
     try:
         tables = cohort_tables(data, "group")
-    except EmptyColumnError as error:
-        raise GroupingWithoutValues(error, registry_waterfall(services, data)) from error
+    except EmptyColumnError as error:  # no group plots; the waterfall needs no grouping
+        waterfall = registry_waterfall(services, data)
+        raise EmptyColumnError(error.field, error.reason, partial=waterfall) from error
     return tables, cohort_plots(data, tables, registry_waterfall(services, data))
-
-
-class GroupingWithoutValues(EmptyColumnError):
-    """No case has a value for the grouping: no tables or group plots, but the waterfall,
-    which needs no grouping, is still known (``waterfall``, its bars ungrouped)."""
-
-    def __init__(self, error: EmptyColumnError, waterfall: tuple[WaterfallBar, ...]) -> None:
-        super().__init__(error.field, error.reason)
-        self.waterfall = waterfall
 
 
 def registry_waterfall(services: Any, data: CohortData) -> tuple[WaterfallBar, ...]:

@@ -156,6 +156,11 @@ class LesionPanel(LesionEditsMixin, QWidget):
         return list(self._lesions)
 
     @property
+    def case_pk(self) -> int | None:
+        """The case whose lesions are listed (None: no case)."""
+        return self._case_pk
+
+    @property
     def timepoint_pk(self) -> int | None:
         """The timepoint whose values are shown (None: the baseline)."""
         return self._timepoint_pk

@@ -48,6 +48,7 @@ from tace_planner.domain.procedure import (
     field_label,
     parse_adverse_event,
 )
+from tace_planner.domain.procedure_risk import CIRSE_SOURCE, CTCAE_SOURCE
 from tace_planner.services.procedure_dto import DISCLAIMER
 from tace_planner.ui.errors import show_error
 
@@ -116,9 +117,10 @@ _PLACEHOLDERS = {
 }
 _TOOLTIPS = {
     "adverse_events": (
-        "One event per ';': term : CTCAE grade 1–5 [: CIRSE grade 1–6 [: day of onset after "
-        "the procedure]].\nExample: Abdominal pain:2:1:0 — grade 2 pain (CTCAE v5.0, NCI 2017), "
-        "CIRSE grade 1 (Filippiadis et al., Cardiovasc Intervent Radiol 2017), on the day."
+        "One event per ';': the term and its CTCAE grade (1–5), then optionally the CIRSE "
+        "grade (1–6) and the day of onset after the procedure, separated by ':'.\n"
+        "Example: Abdominal pain:2:1:0 — grade 2 pain, CIRSE grade 1, on the day of the "
+        f"procedure.\nGrades: {CTCAE_SOURCE}; {CIRSE_SOURCE}."
     ),
     "delivered_fraction": "The share of the loaded beads injected, 0–1 (0.6: 60 %).",
     "delivered_per_vial_mg": "Instead of the fraction: the dose delivered from each vial, in mg.",
@@ -502,8 +504,7 @@ class ProcedurePanel(QWidget):
         for problem in draft.problems:
             self._mark(problem.key, problem.message, problem.kind)
         explanation = draft.delivered_explanation
-        loaded = "—" if draft.loaded_mg is None else f"{draft.loaded_mg:.1f} mg"
-        self.delivered_label.setText(delivered_line(explanation, loaded))
+        self.delivered_label.setText(delivered_line(draft))
         self.delivered_label.setToolTip(
             f"{explanation.get('formula', '')}\n{explanation.get('source', '')}"
         )
@@ -660,15 +661,23 @@ class ProcedurePanel(QWidget):
         return text if ok else None
 
 
-def delivered_line(explanation: dict[str, str], loaded: str) -> str:
-    """The form's line on the delivered dose, kept distinct from the loaded dose."""
-    result = explanation.get("result", "—")
-    if result == "—":
+def delivered_line(draft: Any) -> str:
+    """The form's line on a draft's delivered dose, kept distinct from the loaded dose, or
+    what is still missing to know it."""
+    loaded_mg = draft.loaded_mg
+    loaded = "—" if loaded_mg is None else f"{loaded_mg:.1f} mg"
+    if draft.delivered_mg is not None:
+        inputs = draft.delivered_explanation.get("inputs", "")
+        return f"Delivered: {draft.delivered_mg:.1f} mg = {inputs} (loaded {loaded})"
+    if loaded_mg is None:
         return (
-            "Delivered: not known yet — enter the delivered fraction or the dose delivered "
-            f"from each vial (loaded {loaded})"
+            "Delivered: not known yet — enter the irinotecan loaded (per vial or in all) "
+            "and the delivered fraction, or the dose delivered from each vial"
         )
-    return f"Delivered: {result} = {explanation.get('inputs', '')} (loaded {loaded})"
+    return (
+        "Delivered: not known yet — enter the delivered fraction or the dose delivered "
+        f"from each vial (loaded {loaded})"
+    )
 
 
 def _as_text(key: str, value: Any) -> str:

@@ -25,7 +25,12 @@ TACE_COLOUR = "#cc0000"
 IMAGING_COLOUR = "#38761d"
 DUE_COLOUR = "#999999"
 DAY_S = 86_400.0
-MEASURE_TITLES = ("Total tumour volume (cm³)", "Sum of longest diameters (mm)")
+MEASURE_TITLES = (
+    "Contoured foci: total volume (cm³)",
+    "Contoured foci: sum of longest axial diameters (mm)",
+)
+"""What the two lower rows add up: every focus contoured at the timepoint (not the
+RECIST 1.1 targets alone; a focus not contoured there is not counted)."""
 
 
 def _x(day: dt.date) -> float:
@@ -90,6 +95,7 @@ class TimelinePanel(QWidget):
         self._texts = []
         for plot in (self.events, self.volume, self.diameters):
             plot.clear()
+            plot.enableAutoRange()  # the last case's fixed scale does not carry over
         self.title.setText(data.title + (f" — closed {data.closed_on} ({data.closure_reason})"
                                          if data.closed_on else ""))  # fmt: skip
         self._draw_events(data)

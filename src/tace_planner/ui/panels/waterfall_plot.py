@@ -108,7 +108,7 @@ class WaterfallPlot(QWidget):
             xs = [i for i, label in enumerate(self.order) if (groups or {}).get(label, "") == name]
             bars = pg.BarGraphItem(
                 x=xs, height=[self.heights[i] for i in xs], width=0.8,
-                brush=_COLOURS[n % len(_COLOURS)], name=name or "cases",
+                brush=_COLOURS[n % len(_COLOURS)], name=name or "no value",
             )  # fmt: skip
             self.plot.addItem(bars)
         self.legend.setVisible(any(names))  # no legend for one unnamed group

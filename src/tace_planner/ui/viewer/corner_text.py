@@ -7,7 +7,7 @@ so they stay sharp at any zoom, never hide a drag, and are part of a snapshot
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
@@ -295,16 +295,26 @@ def hover_text(
     """
     if info is None:
         return ""
+    text = point_text(info.point_lps)
+    if info.value is not None and info.voxel_zyx is not None:
+        text += f"\n{value_text(info.value, modality)}   "
+        text += voxel_text(info.voxel_zyx, shape_zyx)
+    return text
+
+
+def point_text(point_lps: Any) -> str:
+    """An LPS point as patient directions: "R 12.3  A 45.6  S 7.8 mm"."""
     parts = []
-    for axis, value in enumerate(info.point_lps):
+    for axis, value in enumerate(point_lps):
         vector = np.zeros(3)
         vector[axis] = 1.0 if value >= 0 else -1.0
         parts.append(f"{direction_letters(vector)} {abs(float(value)):.1f}")
-    text = "  ".join(parts) + " mm"
-    if info.value is not None and info.voxel_zyx is not None:
-        text += f"\n{info.value:.0f} {'(signal)' if modality == 'MR' else 'HU'}   "
-        text += voxel_text(info.voxel_zyx, shape_zyx)
-    return text
+    return "  ".join(parts) + " mm"
+
+
+def value_text(value: float, modality: str) -> str:
+    """A voxel value with its unit: HU, or "(signal)" for MR, whose values have none."""
+    return f"{value:.0f} {'(signal)' if modality == 'MR' else 'HU'}"
 
 
 def voxel_text(voxel_zyx: tuple[int, int, int], shape_zyx: tuple[int, int, int] | None) -> str:

@@ -1,20 +1,24 @@
 """The fourth cell of the MPR layout: where the three planes cross, and how to move them.
 
 The MPR layout shows one series three ways (axial, coronal, sagittal) in three cells of a
-2 × 2 grid; the fourth stayed empty. It now says where the three planes cross in patient
-coordinates (R/L, A/P, S/I, mm, as the DICOM patient system: x to the left, y to the back,
-z up), the value of the series there, and the gestures that move the planes. It computes
-nothing clinical: the crossing is the point on all three displayed planes.
+2 × 2 grid; the fourth stayed empty. It now says where the three planes cross in the
+scanner's patient coordinates (DICOM: R/L, A/P, S/I in mm from the scanner's origin, not
+from the patient's midline), the value of the series there, and the gestures that move
+the planes. It computes nothing clinical: the crossing is the point on all three planes.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+
+from tace_planner.domain.geometry import lps_to_index
+from tace_planner.ui.viewer.corner_text import point_text, value_text
 
 HINT = (
     "Scroll in a view to move its plane; the coloured lines show where the other planes "
@@ -31,19 +35,9 @@ def crossing_lps(normals: Sequence[Any], positions: Sequence[float]) -> np.ndarr
     return np.asarray(np.linalg.solve(matrix, np.asarray(positions, dtype=float)))
 
 
-def patient_text(point: np.ndarray) -> str:
-    """ "R 12.3 · A 45.6 · S 7.8 mm" for an LPS point (x > 0 left, y > 0 back, z > 0 up)."""
-    x, y, z = (float(v) for v in point)
-    return (
-        f"{'L' if x >= 0 else 'R'} {abs(x):.1f} · {'P' if y >= 0 else 'A'} {abs(y):.1f} · "
-        f"{'S' if z >= 0 else 'I'} {abs(z):.1f} mm"
-    )
-
-
 def value_at(volume: Any, point: np.ndarray) -> float | None:
     """The voxel value nearest ``point`` (LPS mm), or None outside the volume."""
-    index = np.linalg.solve(np.asarray(volume.index_to_lps, float), np.append(point, 1.0))[:3]
-    voxel = np.rint(index).astype(int)
+    voxel = np.rint(lps_to_index(volume.index_to_lps, point)).astype(int)
     if np.any(voxel < 0) or np.any(voxel >= np.asarray(volume.shape)):
         return None
     return float(volume.voxels[tuple(voxel)])
@@ -64,23 +58,25 @@ class MprInfo(QLabel):
         self.setText(HINT)
 
     def update_from(self, views: Sequence[Any]) -> None:
-        """Say where the displayed planes of ``views`` (the three MPR views) cross."""
-        shown = [v for v in views if v.volume is not None and v.geometry is not None]
-        if len(shown) < 3:
-            self.setText(HINT)
-            return
-        point = crossing_lps(
-            [v.state.plane_normal_lps for v in shown[:3]],
-            [v.slice_position_mm() for v in shown[:3]],
-        )
+        """Say where the displayed planes of ``views`` (the three MPR views) cross; only
+        the gestures while they do not show one series (one dropped on a view, or
+        emptied when another patient was chosen)."""
+        shown = [v for v in views[:3] if v.volume is not None and v.geometry is not None]
+        keys = {v.series_key for v in shown}
+        point = None
+        if len(shown) == 3 and len(keys) == 1:
+            point = crossing_lps(
+                [v.state.plane_normal_lps for v in shown], [v.slice_position_mm() for v in shown]
+            )
         if point is None:
             self.setText(HINT)
             return
-        value = value_at(shown[0].volume, point)
-        unit = " HU" if getattr(shown[0], "modality", "") == "CT" else ""
-        reading = "outside the series" if value is None else f"{value:.0f}{unit}"
+        view = shown[0]
+        value = value_at(view.volume, point)
+        reading = "outside the series" if value is None else value_text(value, view.modality)
         self.setText(
-            f"<b>{shown[0].title}</b><br><br>The three planes cross at<br>"
-            f"<b>{patient_text(point)}</b><br>(patient coordinates)<br>"
-            f"value there: <b>{reading}</b><br><br><small>{HINT}</small>"
+            f"<b>{html.escape(view.title)}</b><br><br>The three planes cross at<br>"
+            f"<b>{html.escape(point_text(point))}</b><br>"
+            "<small>(scanner coordinates, from its origin, not the midline)</small><br>"
+            f"value there: <b>{html.escape(reading)}</b><br><br><small>{HINT}</small>"
         )

@@ -247,11 +247,15 @@ class ViewerWorkspace(QWidget):
         for view in shown:
             view.show()
         self._grid.removeWidget(self.mpr_info)
-        in_mpr = self._layout_name == "mpr" and self._maximised is None
-        if in_mpr:
+        if self._mpr_cell_shown():
             self._grid.addWidget(self.mpr_info, 1, 1)
             self.mpr_info.update_from(self.views)
-        self.mpr_info.setVisible(in_mpr)
+        self.mpr_info.setVisible(self._mpr_cell_shown())
+
+    def _mpr_cell_shown(self) -> bool:
+        """True while the MPR layout shows its fourth cell (not while a view is enlarged);
+        not ``isVisible``, which is False too while another workspace page is shown."""
+        return self._layout_name == "mpr" and self._maximised is None
 
     @property
     def maximised_view(self) -> SliceView | None:
@@ -269,7 +273,7 @@ class ViewerWorkspace(QWidget):
 
     @Slot(int)
     def _on_view_slice_changed(self, _index: int) -> None:
-        if self.mpr_info.isVisible() and self.sender() in self.views:
+        if self._mpr_cell_shown() and self.sender() in self.views:
             self.mpr_info.update_from(self.views)
 
     @Slot()
@@ -333,6 +337,8 @@ class ViewerWorkspace(QWidget):
                 view.clear()
                 emptied += 1
         self.linking.update_references()
+        if self._mpr_cell_shown():  # an emptied view emits no slice change
+            self.mpr_info.update_from(self.views)
         return emptied
 
     def _title_of(self, key: VolumeKey) -> str:

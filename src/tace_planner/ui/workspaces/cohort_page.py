@@ -221,13 +221,13 @@ class CohortPage(QWidget):
         if isinstance(error, EmptyColumnError):
             grouping = self.group_box.currentText()
             self.status.setText(
-                f"No cohort plots yet: no case has a value for “{grouping}”."
+                f"No plots by group yet: no case has a value for “{grouping}”."
                 " Enter it per case (Case → Dates and groups for the cohort…) or choose another"
                 " grouping."
             )
             reason = f"No case has a value for “{grouping}”"
-            # the waterfall needs no grouping: draw it (ungrouped) when cases were measured
-            self._bars = tuple(replace(bar, group="") for bar in getattr(error, "waterfall", ()))
+            # the waterfall needs no grouping: its bars come with the refusal, ungrouped
+            self._bars = tuple(replace(bar, group="") for bar in error.partial or ())
         else:
             self.status.setText(f"No cohort plots: {message_for(error)}")
             reason = "Nothing to plot: see the message above"

@@ -80,7 +80,7 @@ class FollowupPage(QSplitter):
         self.setStretchFactor(0, 1)
         self.setStretchFactor(1, 3)
         self._sized = False
-        self.review.course_changed.connect(self._draw_timeline)
+        self.review.course_changed.connect(self._on_course_changed)
         if case_list is not None:
             case_list.case_selected.connect(self.show_case)
             self.worklist.case_selected.connect(case_list.select_case)
@@ -99,6 +99,10 @@ class FollowupPage(QSplitter):
         """Follow the case chosen in the case list (the review follows it by itself)."""
         self.review.set_case(case_pk)
         self._draw_timeline(case_pk)
+
+    def _on_course_changed(self, case_pk: int) -> None:
+        if case_pk == self.review.case_pk:  # a task of the last case ending late: not shown
+            self._draw_timeline(case_pk)
 
     def _draw_timeline(self, case_pk: int) -> None:
         """Draw the case's timeline again (its course changed, or another case is chosen)."""
