@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tace_planner.domain.geometry import lps_to_index
 from tace_planner.imaging.body import body_extent
 from tace_planner.ui.panels.empty_plot import centred_note
 
@@ -145,10 +146,6 @@ def _eroded(plane: np.ndarray) -> np.ndarray:
 def _capitalised(label: str) -> str:
     """A timepoint label as a column heading: "baseline" → "Baseline"."""
     return label[:1].upper() + label[1:]
-
-
-def _index_of(volume: Any, point_lps: np.ndarray) -> np.ndarray:
-    return np.linalg.solve(np.asarray(volume.index_to_lps, float), np.append(point_lps, 1.0))[:3]
 
 
 class FollowupReview(QWidget):
@@ -295,11 +292,11 @@ class FollowupReview(QWidget):
             point = (np.asarray(base.index_to_lps, float) @ centre)[:3]
         else:
             point = np.asarray(marker_lps, float)
-            local = _index_of(base, point)
+            local = lps_to_index(base.index_to_lps, point)
             marker = (float(local[1]), float(local[2]))
         self.baseline.show_slice(index, marker)
         carried = (item.registration.baseline_to_follow_up @ np.append(point, 1.0))[:3]
-        target = _index_of(item.follow_up_image, carried)
+        target = lps_to_index(item.follow_up_image.index_to_lps, carried)
         follow_marker = None if marker_lps is None else (float(target[1]), float(target[2]))
         self.follow_up.show_slice(round(float(target[0])), follow_marker)
 
@@ -312,7 +309,7 @@ class FollowupReview(QWidget):
         from tace_planner.imaging.propagation import deepest_point_lps
 
         point = np.asarray(deepest_point_lps(masks[name], item.baseline_image))
-        index = round(float(_index_of(item.baseline_image, point)[0]))
+        index = round(float(lps_to_index(item.baseline_image.index_to_lps, point)[0]))
         self.slider.blockSignals(True)
         self.slider.setValue(index)
         self.slider.blockSignals(False)
