@@ -76,7 +76,8 @@ class MprInfo(QLabel):
         reading = "outside the series" if value is None else value_text(value, view.modality)
         self.setText(
             f"<b>{html.escape(view.title)}</b><br><br>The three planes cross at<br>"
-            f"<b>{html.escape(point_text(point))}</b><br>"
+            # rich text collapses the read-out's double spaces: keep them
+            f"<b>{html.escape(point_text(point)).replace('  ', '&nbsp;&nbsp;')}</b><br>"
             "<small>(scanner coordinates, from its origin, not the midline)</small><br>"
             f"value there: <b>{html.escape(reading)}</b><br><br><small>{HINT}</small>"
         )
