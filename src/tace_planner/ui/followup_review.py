@@ -88,10 +88,10 @@ class _AxialPanel(QWidget):
         transform = QTransform.fromScale(dx, dy)
         self.image.setTransform(transform)
         self.overlay.setTransform(transform)
-        # the body in view, not the air around it (the empty view's range held the hint only)
+        # the body's box, which the review fits in view (not the air around it) at one
+        # scale for both visits
         (row0, row1), (column0, column1) = body_extent(volume.voxels)
         self.body_mm = (column0 * dx, column1 * dx, row0 * dy, row1 * dy)
-        self.fit(column1 * dx - column0 * dx, row1 * dy - row0 * dy)
 
     def clear(self) -> None:
         """Empty again: no image, no contours, the hint in the middle."""

@@ -154,13 +154,11 @@ class StudyTreePanel(QTreeWidget):
             return f"{series_uid} — {part}" if part else series_uid
         name = f"{series.label} — {part}" if part else series.label
         study = self._studies.get(series_uid)
+        when = [study.timepoint_label] if study is not None and study.timepoint_label else []
         day = study.study_on if study is not None and study.study_on else series.series_on
-        when = ", ".join(
-            text
-            for text in (study.timepoint_label if study else "", day.isoformat() if day else "")
-            if text
-        )
-        return f"{name} · {when}" if when else name
+        if day:
+            when.append(day.isoformat())
+        return f"{name} · {', '.join(when)}" if when else name
 
     def series_rows(self) -> list[tuple[str, str, str]]:
         """(description, modality, classification) of every listed series, top to bottom."""

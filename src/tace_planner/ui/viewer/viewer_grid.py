@@ -247,10 +247,11 @@ class ViewerWorkspace(QWidget):
         for view in shown:
             view.show()
         self._grid.removeWidget(self.mpr_info)
-        if self._mpr_cell_shown():
+        shown_cell = self._mpr_cell_shown()
+        if shown_cell:
             self._grid.addWidget(self.mpr_info, 1, 1)
             self.mpr_info.update_from(self.views)
-        self.mpr_info.setVisible(self._mpr_cell_shown())
+        self.mpr_info.setVisible(shown_cell)
 
     def _mpr_cell_shown(self) -> bool:
         """True while the MPR layout shows its fourth cell (not while a view is enlarged);

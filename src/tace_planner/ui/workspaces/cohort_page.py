@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -226,8 +225,8 @@ class CohortPage(QWidget):
                 " grouping."
             )
             reason = f"No case has a value for “{grouping}”"
-            # the waterfall needs no grouping: its bars come with the refusal, ungrouped
-            self._bars = tuple(replace(bar, group="") for bar in error.partial or ())
+            # the waterfall needs no grouping: its bars (none with a group) come with the refusal
+            self._bars = tuple(error.partial or ())
         else:
             self.status.setText(f"No cohort plots: {message_for(error)}")
             reason = "Nothing to plot: see the message above"
