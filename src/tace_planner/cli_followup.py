@@ -85,7 +85,15 @@ def add_followup_commands(commands: Any, case_id: Any) -> None:
         "--lesion", action="append", metavar="NAME", help="only this lesion (repeatable)"
     )
     propagate.add_argument(
-        "--confirm", action="store_true", help="store the proposals as the follow-up contours"
+        "--confirm",
+        action="store_true",
+        help="store the proposals as the follow-up contours (a lesion already contoured "
+        "there keeps its contour)",
+    )
+    propagate.add_argument(
+        "--replace",
+        action="store_true",
+        help="with --confirm: also replace contours already stored at the follow-up",
     )
     propagate.add_argument("--json", action="store_true", help="one JSON object")
     preset = actions.add_parser("preset", help="choose a case's schedule preset")
@@ -258,10 +266,15 @@ def _propagate(args: argparse.Namespace, services: Any) -> int:
     """``followup propagate``: register, propose, and with ``--confirm`` store."""
     from tace_planner.services.propagation import propagation_service
 
+    if args.replace and not args.confirm:
+        print(
+            "--replace needs --confirm (it says which stored contours to replace)", file=sys.stderr
+        )
+        return 2
     propagation = propagation_service(services)
     item = propagation.propose(args.case, args.timepoint, lesions=args.lesion)
     if args.confirm and item.registration.ok:
-        item = propagation.confirm(item)
+        item = propagation.confirm(item, replace=args.replace)
     if args.json:
         print(json.dumps(item.to_json(), ensure_ascii=False))
         return 0 if item.registration.ok else 1
@@ -277,11 +290,20 @@ def _propagate(args: argparse.Namespace, services: Any) -> int:
         print(f"  {proposal.name}: {size}{was}")
         for message in proposal.messages:
             print(f"    {message}")
+        if proposal.stored is not None:
+            print(f"    {proposal.stored_text}")
     if not item.registration.ok:
         return 1
     if item.confirmed:
         print(f"stored {len(item.confirmed)} contour(s) at {item.follow_up.label}")
-    elif item.proposals:
+    if item.kept:
+        kept = ", ".join(item.kept)
+        print(
+            f"kept the contour(s) already stored at {item.follow_up.label} for {kept}: "
+            "add --replace to replace them",
+            file=sys.stderr,
+        )
+    if not item.confirmed and not item.kept and item.proposals:
         print("  proposals only: add --confirm to store them", file=sys.stderr)
     return 0
 

@@ -219,3 +219,56 @@ def test_cli_followup_propagate(contoured, capsys: pytest.CaptureFixture[str]) -
     assert "stored 1 contour(s) at follow-up 1" in out
     assert main([*base, "--timepoint", "follow-up 9"]) == 1
     assert "timepoint 'follow-up 9' is not in case" in capsys.readouterr().err
+
+
+def test_cli_confirm_keeps_a_stored_contour_unless_replace(
+    contoured, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A second ``--confirm`` keeps what is stored at the follow-up; ``--replace`` replaces it."""
+    from tace_planner.cli import main
+
+    services, _, case_pk = contoured
+    data_dir = str(services.settings.data_dir)
+    base = ["--data-dir", data_dir, "followup", "propagate", "--case", str(case_pk)]
+    base += ["--timepoint", "follow-up 3", "--lesion", "F1"]
+    assert main([*base, "--confirm", "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["confirmed"] == ["F1"]
+    assert first["proposals"][0]["stored_contour"]["method"] == "auto"  # stored now
+    # the contour is corrected by hand at follow-up 3
+    timepoint_pk = services.propagation.timepoint(case_pk, "follow-up 3").pk
+    (f1,) = [
+        m
+        for m in services.contouring.masks_of_case(case_pk)
+        if m.segmentation.timepoint_pk == timepoint_pk and m.lesion.name == "F1"
+    ]
+    corrected = f1.mask.copy()
+    corrected[tuple(np.argwhere(corrected)[:4].T)] = False
+    services.contouring.write_contours(
+        case_pk, timepoint_pk, f1.segmentation.series_uid, None,
+        [ContourWrite("F1", "focus", corrected, "manual", None, f1.segmentation.version)],
+    )  # fmt: skip
+
+    def stored() -> np.ndarray:
+        (mask,) = [
+            m.mask
+            for m in services.contouring.masks_of_case(case_pk)
+            if m.segmentation.timepoint_pk == timepoint_pk and m.lesion.name == "F1"
+        ]
+        return mask
+
+    assert main([*base, "--confirm"]) == 0
+    captured = capsys.readouterr()
+    assert "stored contour: edited by hand, tester, " in captured.out
+    assert "kept the contour(s) already stored at follow-up 3 for F1" in captured.err
+    assert np.array_equal(stored(), corrected)
+    assert main([*base, "--replace"]) == 2
+    assert "--replace needs --confirm" in capsys.readouterr().err
+    assert main([*base, "--confirm", "--replace", "--json"]) == 0
+    replaced = json.loads(capsys.readouterr().out)
+    assert replaced["confirmed"] == ["F1"]
+    assert replaced["kept"] == []
+    after = replaced["proposals"][0]["stored_contour"]  # the proposal replaced the edit
+    assert after["method"] == "auto"
+    assert after["version"] == first["proposals"][0]["stored_contour"]["version"] + 2
+    assert stored().sum() == corrected.sum() + 4

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 import pytest
+from PySide6.QtCore import Qt
 
 from tace_planner.imaging.body import body_extent
 from tace_planner.imaging.phantom_truth import PhantomTruth, truth_masks
@@ -51,7 +52,7 @@ def test_views_are_linked_through_the_registration_and_jump_to_a_lesion(qtbot, c
     services, _, case_pk = contoured
     propagation = propagation_service(services)
     item = propagation.propose(case_pk, "follow-up 1")
-    review = FollowupReview(confirm=propagation.confirm)
+    review = FollowupReview(confirm=lambda i, n, r: propagation.confirm(i, n, replace=r))
     qtbot.addWidget(review)
     # before a proposal the black views say what fills them
     assert review.baseline.hint.isVisible()
@@ -107,6 +108,102 @@ def test_views_are_linked_through_the_registration_and_jump_to_a_lesion(qtbot, c
         if m.segmentation.timepoint_pk == item.follow_up.pk
     }
     assert stored == {"F1", "F4"}
+    review.close()
+
+
+def _at(services: Any, case_pk: int, timepoint_pk: int) -> dict[str, Any]:
+    return {
+        m.lesion.name: m
+        for m in services.contouring.masks_of_case(case_pk)
+        if m.segmentation.timepoint_pk == timepoint_pk
+    }
+
+
+def test_proposing_again_keeps_a_contour_corrected_by_hand_unless_replaced(
+    qtbot, contoured
+) -> None:
+    """Proposing a follow-up again must not silently overwrite its stored contours."""
+    services, _, case_pk = contoured
+    propagation = propagation_service(services)
+    first = propagation.propose(case_pk, "follow-up 1")
+    propagation.confirm(first, ["F1", "F4"])
+    # the radiologist corrects F1 at follow-up 1 by hand (a few voxels trimmed)
+    f1 = _at(services, case_pk, first.follow_up.pk)["F1"]
+    corrected = f1.mask.copy()
+    corrected[tuple(np.argwhere(corrected)[:5].T)] = False
+    services.contouring.write_contours(
+        case_pk, first.follow_up.pk, f1.segmentation.series_uid, None,
+        [ContourWrite("F1", "focus", corrected, "manual", None, f1.segmentation.version)],
+    )  # fmt: skip
+    item = propagation.propose(case_pk, "follow-up 1")
+    questions: list[str] = []
+    answers = [False, True]
+    review = FollowupReview(
+        confirm=lambda i, n, r: propagation.confirm(i, n, replace=r), course=propagation.course
+    )
+    qtbot.addWidget(review)
+    review.ask = lambda title, text: questions.append(text) or answers.pop(0)
+    review.show_review(item, propagation.course(case_pk))
+    rows = {review.table.item(r, 0).text(): r for r in range(review.table.rowCount())}
+    checked = Qt.CheckState.Checked
+    # F1 and F4 already have contours there: unchecked, and the row says why
+    assert [n for n, r in rows.items() if review.table.item(r, 0).checkState() == checked] == ["F7"]
+    notes = review.table.item(rows["F1"], review.table.columnCount() - 1).text()
+    assert notes.startswith("Stored contour: edited by hand, radiologist, ")
+    assert "check the row to replace it" in notes
+    # confirming the checked rows stores F7 and keeps F1 and F4 untouched, without asking
+    with qtbot.waitSignal(review.confirmed) as signal:
+        review.confirm_button.click()
+    assert questions == []
+    assert signal.args[0].confirmed == ("F7",)
+    now = _at(services, case_pk, item.follow_up.pk)
+    assert set(now) == {"F1", "F4", "F7"}
+    assert np.array_equal(now["F1"].mask, corrected)
+    # the rows now say what is stored, F7 included, and its follow-up value is shown
+    assert all(
+        review.table.item(r, 0).checkState() == Qt.CheckState.Unchecked for r in rows.values()
+    )
+    f7_notes = review.table.item(rows["F7"], review.table.columnCount() - 1).text()
+    assert f7_notes.startswith("Stored contour: automatic contour, radiologist, ")
+    headings = [review.table.horizontalHeaderItem(c).text() for c in range(4)]
+    assert headings[3] == "Follow-up 1 (mm)"
+    assert review.table.item(rows["F7"], 3).text() != "—"
+    # checking F1 asks first; "No" stores nothing
+    review.table.item(rows["F1"], 0).setCheckState(checked)
+    version = now["F1"].segmentation.version
+    review.confirm_button.click()
+    assert len(questions) == 1
+    assert questions[0].startswith("F1 already has a contour at follow-up 1")
+    assert review.status.text().startswith("Nothing stored")
+    assert _at(services, case_pk, item.follow_up.pk)["F1"].segmentation.version == version
+    # "Yes" replaces it with the proposal
+    with qtbot.waitSignal(review.confirmed):
+        review.confirm_button.click()
+    replaced = _at(services, case_pk, item.follow_up.pk)["F1"]
+    proposal = next(p for p in item.proposals if p.name == "F1")
+    assert np.array_equal(replaced.mask, proposal.mask)
+    assert review.status.text() == "Stored 1 contour(s) at follow-up 1."
+    review.close()
+
+
+def test_a_contour_saved_after_the_proposal_is_not_overwritten(qtbot, contoured) -> None:
+    services, _, case_pk = contoured
+    propagation = propagation_service(services)
+    item = propagation.propose(case_pk, "follow-up 2", lesions=["F4"])
+    review = FollowupReview(confirm=lambda i, n, r: propagation.confirm(i, n, replace=r))
+    qtbot.addWidget(review)
+    review.show_review(item, propagation.course(case_pk))
+    # meanwhile someone contours F4 at follow-up 2 in the Plan workspace
+    proposal = item.proposals[0]
+    drawn = proposal.mask.copy()
+    drawn[tuple(np.argwhere(drawn)[:3].T)] = False
+    services.contouring.write_contours(
+        case_pk, item.follow_up.pk, item.follow_up_series_uid, None,
+        [ContourWrite("F4", "focus", drawn, "manual", None, None)],
+    )  # fmt: skip
+    review.confirm_button.click()  # F4 was checked: nothing stored there then
+    assert review.status.text().startswith("Nothing stored: ")
+    assert np.array_equal(_at(services, case_pk, item.follow_up.pk)["F4"].mask, drawn)
     review.close()
 
 
@@ -195,6 +292,11 @@ def test_follow_up_page_proposes_off_the_gui_thread(qtbot, contoured) -> None:
     assert page.review.table.rowCount() == 3
     page.review.confirm_button.click()
     assert {line for line in page.spider.lines} == {"F1", "F4", "F7"}
+    page.propose()  # again: the page says that the stored contours are kept
+    qtbot.waitUntil(lambda: "already contoured" in page.message.text(), timeout=60_000)
+    assert page.message.text().endswith(
+        "3 already contoured there: unchecked, so their contours are kept."
+    )
     page.tabs.setCurrentWidget(page.waterfall)  # the cohort: the demo case alone
     assert len(page.waterfall.order) == 1
     assert page.waterfall.order[0].startswith("TACE-DEMO-001")

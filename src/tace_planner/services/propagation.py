@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from dataclasses import replace as replace_fields
 from types import SimpleNamespace
 from typing import Any, Protocol
 
@@ -37,6 +38,7 @@ from tace_planner.services.contouring_dto import (
     SegmentationItem,
     TimepointChoice,
 )
+from tace_planner.services.mask_store import NEW
 from tace_planner.store.models import SeriesRow, StudyRow
 
 __all__ = [
@@ -63,11 +65,34 @@ class LesionProposalItem:
     baseline_volume_cm3: float | None
     longest_axial_diameter_mm: float
     messages: tuple[str, ...] = ()
+    stored: SegmentationItem | None = None
+    """The lesion's contour already stored at the follow-up when this was proposed (None:
+    none). Confirming replaces it only when asked to (see :meth:`PropagationService.confirm`)."""
 
     @property
     def status(self) -> str:
         """ "found" or "not found" (proposed as disappeared, 0 mm)."""
         return "found" if self.found else "not found"
+
+    @property
+    def stored_text(self) -> str:
+        """The stored contour in words ("" when none): how it was made, by whom, when."""
+        seg = self.stored
+        if seg is None:
+            return ""
+        how = {
+            "auto": "automatic contour",
+            "edited": "edited by hand",
+            "manual": "drawn by hand",
+        }.get(seg.method, seg.method)
+        if seg.is_empty:
+            how = "stored as disappeared"
+        details = [how]
+        if seg.updated_by:
+            details.append(seg.updated_by)
+        if seg.updated_at is not None:
+            details.append(f"{seg.updated_at:%Y-%m-%d %H:%M}")
+        return "stored contour: " + ", ".join(details)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready values (the mask is left out)."""
@@ -82,6 +107,17 @@ class LesionProposalItem:
             ),
             "longest_axial_diameter_mm": round(self.longest_axial_diameter_mm, 1),
             "messages": list(self.messages),
+            "stored_contour": None
+            if self.stored is None
+            else {
+                "method": self.stored.method,
+                "empty": self.stored.is_empty,
+                "version": self.stored.version,
+                "updated_by": self.stored.updated_by,
+                "updated_at": None
+                if self.stored.updated_at is None
+                else self.stored.updated_at.isoformat(timespec="seconds"),
+            },
         }
 
 
@@ -97,6 +133,8 @@ class PropagationItem:
     registration: RegistrationResult
     proposals: tuple[LesionProposalItem, ...] = ()
     confirmed: tuple[str, ...] = field(default=())
+    kept: tuple[str, ...] = field(default=())
+    """Lesions whose stored follow-up contour was kept (not replaced) on confirmation."""
     seconds_per_lesion: float | None = None
     baseline_image: ImageVolume | None = None
     """The baseline volume and contours, for the side-by-side review (not in JSON)."""
@@ -114,6 +152,7 @@ class PropagationItem:
             "registration": self.registration.to_json(),
             "proposals": [p.to_json() for p in self.proposals],
             "confirmed": list(self.confirmed),
+            "kept": list(self.kept),
         }
 
 
@@ -407,6 +446,9 @@ class PropagationService:
                 base_liver, base_volume.index_to_lps, registration.baseline_to_follow_up,
                 follow_volume,
             )  # fmt: skip
+        at_follow_up = {
+            lesion.pk: seg for lesion, seg in stored if seg.timepoint_pk == follow_up.pk
+        }
         proposals = []
         started = time.perf_counter()
         for focus in foci:
@@ -418,24 +460,36 @@ class PropagationService:
                 follow_volume,
                 follow_up_liver=guard,
             )
-            proposals.append(_item(focus, proposal, follow_volume, base_volume))
+            stored_there = at_follow_up.get(focus.lesion.pk)
+            proposals.append(_item(focus, proposal, follow_volume, base_volume, stored_there))
         seconds = (time.perf_counter() - started) / len(foci)
         return PropagationItem(
             case_pk, baseline, follow_up, baseline_uid, follow_up_uid, registration,
             tuple(proposals), seconds_per_lesion=seconds, **images,
         )  # fmt: skip
 
-    def confirm(self, item: PropagationItem, names: Sequence[str] | None = None) -> PropagationItem:
+    def confirm(
+        self,
+        item: PropagationItem,
+        names: Sequence[str] | None = None,
+        *,
+        replace: Sequence[str] | bool = False,
+    ) -> PropagationItem:
         """Store the confirmed proposals (all, or those named) as the follow-up contours.
 
         One unit of work for all of them, each measured; a proposal "not found" is
-        stored as an empty contour (disappeared). A contour someone saved at that
-        timepoint meanwhile is not overwritten (ConcurrentEditError).
+        stored as an empty contour (disappeared). A lesion that already had a contour
+        at the follow-up when it was proposed (perhaps corrected by hand) keeps it unless
+        ``replace`` names it (or is True): such lesions are listed in the result's
+        ``kept``. A contour someone saved at that timepoint after the proposal is not
+        overwritten (ConcurrentEditError).
 
         Raises
         ------
         InvalidInputError
             The registration failed (nothing to confirm), or a name is not proposed.
+        ConcurrentEditError
+            A contour was saved at the follow-up after the proposal was made.
         """
         if not item.registration.ok:
             raise InvalidInputError("registration", item.registration.message)
@@ -446,26 +500,45 @@ class PropagationService:
             if unknown:
                 raise InvalidInputError("lesion", f"{unknown[0]!r} has no proposal")
             chosen = [by_name[n.casefold()] for n in names]
+        if isinstance(replace, bool):
+            replaced = {p.name.casefold() for p in chosen} if replace else set()
+        else:
+            replaced = {n.casefold() for n in replace}
+        kept = [
+            p.name for p in chosen if p.stored is not None and p.name.casefold() not in replaced
+        ]
+        chosen = [p for p in chosen if p.name not in kept]
         writes = []
         for proposal in chosen:
-            version = self._contouring.masks.stored_version(proposal.lesion_pk, item.follow_up.pk)
+            # the version seen when proposing: a contour saved since then is not overwritten
+            version = NEW if proposal.stored is None else proposal.stored.version
             writes.append(
                 ContourWrite(proposal.name, "focus", proposal.mask, "auto", None, version)
             )
+        results = []
         if writes:
-            self._contouring.write_contours(
+            results = self._contouring.write_contours(
                 item.case_pk, item.follow_up.pk, item.follow_up_series_uid, None, writes
             )
+        # the proposals now know what is stored (a second confirmation asks to replace it)
+        now = {r.lesion.name: r.segmentation for r in results}
+        proposals = tuple(
+            replace_fields(p, stored=now[p.name]) if p.name in now else p for p in item.proposals
+        )
         return PropagationItem(
             item.case_pk, item.baseline, item.follow_up, item.baseline_series_uid,
-            item.follow_up_series_uid, item.registration, item.proposals,
-            tuple(p.name for p in chosen), item.seconds_per_lesion, item.baseline_image,
-            item.follow_up_image, item.baseline_masks,
+            item.follow_up_series_uid, item.registration, proposals,
+            tuple(p.name for p in chosen), tuple(kept), item.seconds_per_lesion,
+            item.baseline_image, item.follow_up_image, item.baseline_masks,
         )  # fmt: skip
 
 
 def _item(
-    focus: LesionMask, proposal: Any, follow_volume: Any, base_volume: Any
+    focus: LesionMask,
+    proposal: Any,
+    follow_volume: Any,
+    base_volume: Any,
+    stored: SegmentationItem | None = None,
 ) -> LesionProposalItem:
     from tace_planner.domain.measurements import measure_axial_diameters
 
@@ -485,6 +558,7 @@ def _item(
         baseline_cm3,
         float(diameter or 0.0),
         proposal.messages,
+        stored,
     )
 
 

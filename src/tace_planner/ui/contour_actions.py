@@ -74,7 +74,7 @@ def clean_up_mask(
     raise ValueError(f"unknown clean-up {kind!r}")
 
 
-def _ask_yes_no(parent: QWidget | None, title: str, question: str) -> bool:
+def ask_yes_no(parent: QWidget | None, title: str, question: str) -> bool:
     """A Yes/No question whose default answer is No."""
     answer = QMessageBox.question(
         parent,
@@ -89,12 +89,12 @@ def _ask_yes_no(parent: QWidget | None, title: str, question: str) -> bool:
 def ask_contour_anyway(parent: QWidget | None, question: str) -> bool:
     """Ask whether to contour a click on fat, bone, parenchyma or outside the liver
     (patched in tests)."""
-    return _ask_yes_no(parent, "Contour this click?", question)
+    return ask_yes_no(parent, "Contour this click?", question)
 
 
 def ask_new_lesion(parent: QWidget | None, question: str) -> bool:
     """Ask whether a click at a follow-up contours a new lesion (patched in tests)."""
-    return _ask_yes_no(parent, "New lesion at a follow-up?", question)
+    return ask_yes_no(parent, "New lesion at a follow-up?", question)
 
 
 def new_lesion_question(timepoint: str, name: str, known: Sequence[str]) -> str:

@@ -6,7 +6,9 @@ through the registration (a point of the baseline carried into the follow-up fra
 never by slice index: moving through the baseline moves the follow-up to the slice that
 holds the same anatomy. The lesion table lists each focus's values per timepoint and its
 proposal; choosing a row jumps both views to that lesion. *Confirm* stores the checked
-proposals through the service (the widget computes no clinical number).
+proposals through the service (the widget computes no clinical number). A lesion already
+contoured at that follow-up (confirmed earlier, perhaps corrected by hand) is unchecked
+and says so; confirming it anyway asks before its stored contour is replaced.
 
 Data come from :class:`~tace_planner.services.propagation.PropagationService`:
 :meth:`~PropagationService.propose` (images, registration, proposals) and
@@ -15,6 +17,7 @@ Data come from :class:`~tace_planner.services.propagation.PropagationService`:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from tace_planner.domain.geometry import lps_to_index
 from tace_planner.imaging.body import body_extent
+from tace_planner.ui.contour_actions import ask_yes_no
 from tace_planner.ui.panels.empty_plot import centred_note
 
 _WINDOW_HU = (-135.0, 215.0)  # soft tissue: level 40, width 350
@@ -155,11 +159,16 @@ class FollowupReview(QWidget):
 
     def __init__(
         self,
-        confirm: Callable[[Any, list[str]], Any] | None = None,
+        confirm: Callable[[Any, list[str], list[str]], Any] | None = None,
         parent: QWidget | None = None,
+        *,
+        course: Callable[[int], Any] | None = None,
     ) -> None:
         super().__init__(parent)
-        self._confirm = confirm
+        self._confirm = confirm  # (item, names, names whose stored contour to replace)
+        self._course_of = course  # the case's values per timepoint, read again after a confirm
+        self._course: Any = None
+        self.ask: Callable[[str, str], bool] = functools.partial(ask_yes_no, self)  # tests: a stub
         self.item: Any = None
         self.baseline = _AxialPanel("Baseline", (0, 200, 255))
         self.follow_up = _AxialPanel("Follow-up", (255, 140, 0))
@@ -216,6 +225,7 @@ class FollowupReview(QWidget):
     def show_review(self, item: Any, course: Any = None) -> None:
         """Show a :class:`~tace_planner.services.propagation.PropagationItem` (and values)."""
         self.item = item
+        self._course = course
         registration = item.registration
         self.quality.setText(registration.message)
         self.quality.setStyleSheet("" if registration.ok else "color: #b00020; font-weight: bold")
@@ -242,6 +252,7 @@ class FollowupReview(QWidget):
     def clear(self) -> None:
         """Nothing under review (another case was chosen): no images, no proposals."""
         self.item = None
+        self._course = None
         for panel in (self.baseline, self.follow_up):
             panel.clear()
         self.table.setRowCount(0)
@@ -262,7 +273,9 @@ class FollowupReview(QWidget):
         for row, proposal in enumerate(item.proposals):
             name = QTableWidgetItem(proposal.name)
             name.setFlags(name.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            name.setCheckState(Qt.CheckState.Checked)
+            # a contour already stored there (perhaps corrected by hand) is kept by default
+            stored = proposal.stored is not None
+            name.setCheckState(Qt.CheckState.Unchecked if stored else Qt.CheckState.Checked)
             cells = [name, QTableWidgetItem(proposal.status)]
             lesion = values.get(proposal.name)
             for n in range(len(labels)):
@@ -270,7 +283,12 @@ class FollowupReview(QWidget):
                 cells.append(QTableWidgetItem("—" if value is None else f"{value:.1f}"))
             cells.append(QTableWidgetItem(f"{proposal.longest_axial_diameter_mm:.1f}"))
             cells.append(QTableWidgetItem(f"{proposal.volume_cm3:.2f}"))
-            cells.append(QTableWidgetItem(" ".join(proposal.messages)))
+            notes = list(proposal.messages)
+            if stored:
+                notes.insert(
+                    0, f"{_capitalised(proposal.stored_text)}: check the row to replace it."
+                )
+            cells.append(QTableWidgetItem(" ".join(notes)))
             for column, cell in enumerate(cells):
                 if column:
                     cell.setFlags(cell.flags() & ~Qt.ItemFlag.ItemIsEditable)
@@ -329,11 +347,38 @@ class FollowupReview(QWidget):
         ]
 
     def _confirm_checked(self) -> None:
+        from tace_planner.domain.errors import TacePlannerError
+
         if self._confirm is None or self.item is None:
             return
+        item = self.item
         names = self.checked_names()
-        result = self._confirm(self.item, names)
-        self.status.setText(f"Stored {len(names)} contour(s) at {self.item.follow_up.label}.")
+        stored = {p.name for p in item.proposals if p.stored is not None}
+        replace = [name for name in names if name in stored]
+        label = item.follow_up.label
+        one = len(replace) == 1
+        question = (
+            f"{', '.join(replace)} already {'has a contour' if one else 'have contours'} at "
+            f"{label}, perhaps corrected by hand. Replace {'it' if one else 'them'} with the "
+            "proposal?"
+        )
+        if replace and not self.ask("Replace stored contours?", question):
+            self.status.setStyleSheet("")
+            self.status.setText("Nothing stored: the stored contours are kept.")
+            return
+        try:
+            result = self._confirm(item, names, replace)
+        except TacePlannerError as error:  # e.g. a contour saved there since the proposal
+            self.status.setText(f"Nothing stored: {error}")
+            self.status.setStyleSheet("color: #b00020")
+            return
+        self.status.setStyleSheet("")
+        self.status.setText(f"Stored {len(result.confirmed)} contour(s) at {label}.")
+        # the rows now say what is stored (unchecked); the values include this follow-up
+        self.item = result
+        if self._course_of is not None:
+            self._course = self._course_of(result.case_pk)
+        self._fill_table(result, self._course)
         self.confirmed.emit(result)
 
 
@@ -380,7 +425,7 @@ class FollowupReviewPage(QWidget):
         self.propose_button.clicked.connect(self.propose)
         self.message = QLabel("Choose a case in the worklist or in the case list.")
         self.message.setWordWrap(True)
-        self.review = FollowupReview(confirm=self._confirm)
+        self.review = FollowupReview(confirm=self._confirm, course=propagation.course)
         self.spider = SpiderPlot()
         self.tabs = QTabWidget()
         self.tabs.addTab(self.review, "Baseline and follow-up")
@@ -530,9 +575,15 @@ class FollowupReviewPage(QWidget):
         # (a failed registration is said here as well, where the user clicked)
         if item.registration.ok:
             found = sum(1 for proposal in item.proposals if proposal.found)
+            stored = sum(1 for proposal in item.proposals if proposal.stored is not None)
+            kept = (
+                f" {stored} already contoured there: unchecked, so their contours are kept."
+                if stored
+                else ""
+            )
             self.message.setText(
                 f"{item.follow_up.label}: {found} of {len(item.proposals)} lesion(s) found; "
-                "check each proposal below, then confirm the checked ones."
+                f"check each proposal below, then confirm the checked ones.{kept}"
             )
         else:
             self.message.setText(item.registration.message)
@@ -542,8 +593,8 @@ class FollowupReviewPage(QWidget):
         self.message.setText(f"Cannot {verb}: {error}")
         self._set_enabled()
 
-    def _confirm(self, item: Any, names: list[str]) -> Any:
-        result = self._propagation.confirm(item, names)
+    def _confirm(self, item: Any, names: list[str], replace: list[str]) -> Any:
+        result = self._propagation.confirm(item, names, replace=replace)
         self.show_course(item.case_pk)
         self.course_changed.emit(item.case_pk)
         return result
