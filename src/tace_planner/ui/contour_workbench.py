@@ -16,6 +16,7 @@ from tace_planner.domain.progress import Progress
 from tace_planner.ui.contour_actions import CLEAN_UPS, ContourOptions
 from tace_planner.ui.contour_tools import MARGIN_STEP_MM, ContourController
 from tace_planner.ui.panels.lesion_panel import LesionPanel
+from tace_planner.ui.wording import capitalised
 
 if TYPE_CHECKING:
     from tace_planner.services.bootstrap import Services
@@ -138,8 +139,8 @@ class ContourWorkbench(QObject):
         menu.addSeparator()
         self.contour_clean_up_actions: dict[str, QAction] = {}
         for kind, text in CLEAN_UPS.items():
-            action = QAction(text[0].upper() + text[1:], self._window)
-            action.setToolTip(f"{text[0].upper() + text[1:]} of the selected lesion (undoable)")
+            action = QAction(capitalised(text), self._window)
+            action.setToolTip(f"{capitalised(text)} of the selected lesion (undoable)")
             action.setData(kind)
             action.triggered.connect(self._on_contour_clean_up_triggered)
             menu.addAction(action)

@@ -41,6 +41,7 @@ from tace_planner.domain.geometry import lps_to_index
 from tace_planner.imaging.body import body_extent
 from tace_planner.ui.contour_actions import ask_yes_no
 from tace_planner.ui.panels.empty_plot import centred_note
+from tace_planner.ui.wording import capitalised
 
 _WINDOW_HU = (-135.0, 215.0)  # soft tissue: level 40, width 350
 VIEWS_MIN_HEIGHT_PX = 240
@@ -147,11 +148,6 @@ def _eroded(plane: np.ndarray) -> np.ndarray:
     return out
 
 
-def _capitalised(label: str) -> str:
-    """A timepoint label as a column heading: "baseline" → "Baseline"."""
-    return label[:1].upper() + label[1:]
-
-
 class FollowupReview(QWidget):
     """Baseline and follow-up side by side, linked through the registration (see module)."""
 
@@ -243,7 +239,7 @@ class FollowupReview(QWidget):
         self.baseline.title.setText(
             "Baseline" if item.baseline.label == "baseline" else f"Baseline ({item.baseline.label})"
         )
-        self.follow_up.title.setText(f"{_capitalised(item.follow_up.label)}, proposed contours")
+        self.follow_up.title.setText(f"{capitalised(item.follow_up.label)}, proposed contours")
         self._fill_table(item, course)
         self.slider.setRange(0, item.baseline_image.shape[0] - 1)
         self.slider.setValue(item.baseline_image.shape[0] // 2)
@@ -264,7 +260,7 @@ class FollowupReview(QWidget):
 
     def _fill_table(self, item: Any, course: Any) -> None:
         labels = [] if course is None else [t.label for t in course.timepoints]
-        headers = ["Lesion", "Proposal", *[f"{_capitalised(label)} (mm)" for label in labels]]
+        headers = ["Lesion", "Proposal", *[f"{capitalised(label)} (mm)" for label in labels]]
         headers += ["Proposed (mm)", "Proposed (cm³)", "To check"]
         self.table.setColumnCount(len(headers))
         self.table.setHorizontalHeaderLabels(headers)
@@ -286,7 +282,7 @@ class FollowupReview(QWidget):
             notes = list(proposal.messages)
             if stored:
                 notes.insert(
-                    0, f"{_capitalised(proposal.stored_text)}: check the row to replace it."
+                    0, f"{capitalised(proposal.stored_text)}: check the row to replace it."
                 )
             cells.append(QTableWidgetItem(" ".join(notes)))
             for column, cell in enumerate(cells):

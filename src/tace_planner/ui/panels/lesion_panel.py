@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from tace_planner.services.contouring_dto import LesionItem, MeasurementsItem
 from tace_planner.ui.dialogs.segment_dialog import NO_SEGMENT
 from tace_planner.ui.panels.lesion_edits import LesionEditsMixin, SegmentDelegate
+from tace_planner.ui.wording import capitalised
 
 if TYPE_CHECKING:
     from tace_planner.services.contouring import ContouringService
@@ -470,8 +471,7 @@ def _burden_text(measured: MeasurementsItem | None, has_lesions: bool) -> str:
         if measured.burden_percent is None
         else f"F = {_num(measured.burden_percent, 2)} %"
     )
-    label = measured.timepoint_label[:1].upper() + measured.timepoint_label[1:]
-    text = f"{label}: {v_mts}, {v_liv}, {burden}"
+    text = f"{capitalised(measured.timepoint_label)}: {v_mts}, {v_liv}, {burden}"
     if measured.notes:
         text += "\n" + " ".join(measured.notes)
     return text
