@@ -26,16 +26,6 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text}: must be 1 or more")
-    return value
-
-
 def add_case_commands(commands: Any, case_id: Any) -> None:
     """Add ``case new|link|show|close|groups`` to the parser (``case_id`` types ``--case``)."""
     case = commands.add_parser("case", help="open, link, show or close a case")
@@ -66,9 +56,8 @@ def _timepoint(words: list[str]) -> tuple[str, str]:
     words = " ".join(words).split()
     if words == ["baseline"]:
         return "baseline", "baseline"
-    if len(words) == 2 and words[0] == "follow-up":
-        number = _positive(words[1])
-        return f"follow-up {number}", "follow_up"
+    if len(words) == 2 and words[0] == "follow-up" and words[1].isdecimal() and int(words[1]):
+        return f"follow-up {int(words[1])}", "follow_up"
     raise InvalidInputError("--timepoint", f"{' '.join(words)!r}: give 'baseline' or 'follow-up N'")
 
 
