@@ -60,6 +60,28 @@ def _count(services: Any, row: type, **where: Any) -> int:
         return int(session.scalar(query) or 0)
 
 
+def _measure_again(
+    services: Any, case_pk: int, name: str, volume_cm3: float, when: dt.datetime, **values: Any
+) -> None:
+    """A newer measurement of focus ``name``'s stored contour (as re-contouring leaves)."""
+    with services.session_factory() as session:
+        lesion = session.scalars(
+            select(LesionRow).where(LesionRow.case_pk == case_pk, LesionRow.name == name)
+        ).one()
+        mask = session.scalars(
+            select(SegmentationRow).where(SegmentationRow.lesion_pk == lesion.id)
+        ).one()
+        session.add(
+            MeasurementRow(
+                segmentation_pk=mask.id,
+                volume_cm3=volume_cm3,
+                measured_at=when.replace(tzinfo=dt.UTC),
+                **values,
+            )
+        )
+        session.commit()
+
+
 def _codes(advisories: Any) -> set[str]:
     return {a.code for a in advisories}
 
@@ -147,20 +169,7 @@ def test_burden_reads_the_latest_baseline_measurements(
 ) -> None:
     case_pk = seed_case(services, unilobar=True)
     liver_cm3, _ = _truth()
-    with services.session_factory() as session:
-        f1 = session.scalars(select(LesionRow).where(LesionRow.name == "F1")).one()
-        mask = session.scalars(
-            select(SegmentationRow).where(SegmentationRow.lesion_pk == f1.id)
-        ).one()
-        session.add(
-            MeasurementRow(
-                segmentation_pk=mask.id,
-                volume_cm3=80.0,
-                measured_at=dt.datetime(2026, 3, 4, tzinfo=dt.UTC),
-                trust="warning",
-            )
-        )
-        session.commit()
+    _measure_again(services, case_pk, "F1", 80.0, dt.datetime(2026, 3, 4), trust="warning")
     burden = planning.burden_inputs(case_pk)
     assert burden.liver_volume_cm3 == pytest.approx(liver_cm3)
     volumes = {f.name: f.volume_cm3 for f in burden.foci}
@@ -493,3 +502,58 @@ def test_text_a_clinician_reads_cites_publications_not_internal_documents(
     for text in texts:
         for word in INTERNAL_WORDING:
             assert word not in text, (word, text)
+
+
+def test_a_plan_is_not_approved_on_inputs_or_volumes_changed_since_it_was_computed(
+    services: Any, planning: PlanningService, bilobar: int
+) -> None:
+    """Approval re-reads what the plan rests on: a colleague's newer labs, or a focus
+    measured again, after the plan was computed refuse it (saying what changed)."""
+    planning.set_clinical_inputs(bilobar, bilirubin_mg_dl=0.8, ecog=0)
+    proposal = planning.propose(bilobar)
+    draft = planning.save_plan(planning.propose(bilobar))
+    acknowledged = [a.code for a in planning.warnings_to_acknowledge(draft.pk)]
+    other = PlanningService(services.session_factory, "dr other", protocol=services.protocol)
+    other.set_clinical_inputs(bilobar, bilirubin_mg_dl=3.5, ecog=3)
+    for approve in (
+        lambda: planning.approve_proposal(proposal, acknowledged),
+        lambda: planning.approve(draft.pk, acknowledged),
+    ):
+        with pytest.raises(InvalidInputError) as caught:
+            approve()
+        message = str(caught.value)
+        assert "not approved: the stored patient inputs are not those of this plan" in message
+        assert "(bilirubin, ECOG performance status, last saved by dr other on " in message
+    assert [p.status for p in planning.list_plans(bilobar)] == ["draft"]  # nothing approved
+    # computed again on the stored inputs, then a focus is measured again: refused too
+    proposal = planning.propose(bilobar)
+    _measure_again(services, bilobar, "F1", 70.0, dt.datetime(2026, 3, 5))
+    acknowledged = [a.code for a in proposal.advisories if a.severity != "info"]
+    with pytest.raises(InvalidInputError, match="baseline contours were changed or measured"):
+        planning.approve_proposal(proposal, acknowledged, contraindication_reasons={
+            a.code: "tumour board" for a in proposal.contraindications
+        })  # fmt: skip
+    fresh = planning.propose(bilobar)
+    approved = planning.approve_proposal(
+        fresh,
+        [a.code for a in fresh.advisories if a.severity in ("warning", "strong_warning")],
+        contraindication_reasons={a.code: "tumour board" for a in fresh.contraindications},
+    )
+    assert approved.status == "approved"
+
+
+def test_saving_inputs_from_an_old_form_does_not_revert_a_colleagues_labs(
+    services: Any, planning: PlanningService, bilobar: int
+) -> None:
+    loaded = planning.set_clinical_inputs(bilobar, bilirubin_mg_dl=0.8, ecog=0)
+    other = PlanningService(services.session_factory, "dr other", protocol=services.protocol)
+    other.set_clinical_inputs(bilobar, bilirubin_mg_dl=2.6, ecog=2)
+    with pytest.raises(ConcurrentEditError, match="saved by dr other on "):
+        planning.set_clinical_inputs(
+            bilobar, weight_kg=72, bilirubin_mg_dl=0.8, ecog=0, expected_version=loaded.version
+        )
+    stored = planning.clinical_inputs(bilobar)
+    assert (stored.inputs.bilirubin_mg_dl, stored.inputs.ecog) == (2.6, 2)
+    saved = planning.set_clinical_inputs(bilobar, weight_kg=72, expected_version=stored.version)
+    assert saved.inputs.weight_kg == 72
+    assert saved.inputs.bilirubin_mg_dl == 2.6

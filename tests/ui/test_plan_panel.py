@@ -391,3 +391,56 @@ def test_baseline_contours_whose_study_left_are_refused_in_the_panel(
     assert "banner:block:burden.contours_without_study" in names
     assert "session1.beads_ml" not in widget.value_labels  # "No dose proposed."
     assert "follow-up 1" in widget.burden_problems.text()
+
+
+def test_approve_saves_the_forms_unsaved_inputs_first(
+    panel: PlanPanel, service: PlanningService, case_pk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An approved plan rests on stored inputs: the form's unsaved entries are saved first."""
+    panel.field_edits["bilirubin_mg_dl"].setText("1.4")
+    assert panel.inputs_unsaved()
+    monkeypatch.setattr(
+        ApprovePlanDialog, "ask", classmethod(lambda cls, *a, **k: ApprovalChoice(()))
+    )
+    approved = panel.approve()
+    assert approved is not None
+    assert approved.proposal.patient.bilirubin_mg_dl == pytest.approx(1.4)
+    assert service.clinical_inputs(case_pk).inputs.bilirubin_mg_dl == pytest.approx(1.4)
+    assert not panel.inputs_unsaved()
+
+
+def test_inputs_a_colleague_saved_meanwhile_are_neither_reverted_nor_approved_unseen(
+    panel: PlanPanel, service: PlanningService, case_pk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The form was loaded before a colleague entered new labs: saving it must not revert
+    them, and its plan (computed from the old values) must not be approved."""
+    service.set_clinical_inputs(case_pk, bilirubin_mg_dl=3.5, ecog=3)  # another workstation
+    asked: list[Any] = []
+    monkeypatch.setattr(
+        ApprovePlanDialog,
+        "ask",
+        classmethod(lambda cls, *a, **k: asked.append(a) or ApprovalChoice(())),
+    )
+    shown: list[str] = []
+    monkeypatch.setattr(
+        "tace_planner.ui.panels.plan_panel.show_error",
+        lambda parent, title, error: shown.append(str(error)),
+    )
+    # the plan in the form still rests on the old values: approval is refused, naming them
+    assert panel.approve() is None
+    assert len(shown) == 1
+    assert "the stored patient inputs are not those of this plan" in shown[0]
+    assert "bilirubin, ECOG performance status" in shown[0]
+    assert service.list_plans(case_pk) == []
+    # saving the old form (weight changed) is refused: the colleague's labs stay
+    panel.field_edits["weight_kg"].setText("72")
+    assert panel.save_inputs() is False
+    assert "were saved by" in panel.action_message.text()
+    stored = service.clinical_inputs(case_pk).inputs
+    assert (stored.bilirubin_mg_dl, stored.ecog) == (3.5, 3)
+    # choosing the case again loads them; the plan can then be saved and approved
+    panel.set_case(case_pk)
+    assert panel.field_edits["bilirubin_mg_dl"].text() == "3.5"
+    panel.field_edits["weight_kg"].setText("72")
+    assert panel.save_inputs() is True
+    assert service.clinical_inputs(case_pk).inputs.weight_kg == pytest.approx(72.0)

@@ -212,6 +212,18 @@ class PatientInputs:
 
 PATIENT_FIELDS = tuple(PatientInputs.__dataclass_fields__)
 
+PATIENT_FIELD_WORDS = {
+    "height_cm": "height",
+    "weight_kg": "weight",
+    "bilirubin_mg_dl": "bilirubin",
+    "ecog": "ECOG performance status",
+    "ugt1a1_status": "UGT1A1 status",
+    "extrahepatic_disease": "extrahepatic disease",
+    "ia_lidocaine_planned": "intra-arterial lidocaine",
+    "measured_on": "date measured",
+}
+"""Each patient input as a sentence names it ("bilirubin", not ``bilirubin_mg_dl``)."""
+
 
 @dataclass(frozen=True, slots=True)
 class FieldProblem:

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from tace_planner.domain.body import PATIENT_FIELD_WORDS, PATIENT_FIELDS
 from tace_planner.domain.dosing import CourseHistory, SessionPlan
 from tace_planner.domain.dosing_overrides import (
     OVERRIDABLE_FIELDS,
@@ -27,8 +28,15 @@ from tace_planner.domain.dosing_overrides import (
 from tace_planner.domain.dosing_parameters import PlanningParameters
 from tace_planner.domain.errors import ConcurrentEditError, InvalidInputError, NotFoundError
 from tace_planner.domain.explanation import Advisory
-from tace_planner.services.planning_dto import OverrideItem, PlanItem, PlanProposal
-from tace_planner.services.planning_records import plan_item, product_from_snapshot, read_course
+from tace_planner.services.planning_dto import BurdenItem, OverrideItem, PlanItem, PlanProposal
+from tace_planner.services.planning_records import (
+    inputs_item,
+    inputs_row,
+    plan_item,
+    product_from_snapshot,
+    read_burden,
+    read_course,
+)
 from tace_planner.store.audit import row_snapshot
 from tace_planner.store.models import TreatmentPlanRow
 from tace_planner.store.unit_of_work import UnitOfWork
@@ -134,6 +142,11 @@ def approve_row(
         raise InvalidInputError("plan", f"blocked, nothing to approve: {reasons_text}")
     if not item.proposal.sessions:
         raise InvalidInputError("plan", "has no session to approve")
+    stale = changed_since_computed(uow.session, item.proposal)
+    if stale:
+        raise InvalidInputError(
+            "plan", f"not approved: {stale}. Compute the plan again and check it before approving"
+        )
     course = read_course(uow.session, row.case_pk, exclude=row.supersedes_pk)
     sessions, shown, override_items = judge(item, overrides or {}, course, user)
     needed = {a.code for a in shown if a.severity in ACKNOWLEDGE_SEVERITIES}
@@ -315,3 +328,43 @@ def apply_overrides(
                 )
             )
     return tuple(sessions), tuple(records)
+
+
+def changed_since_computed(session: Session, proposal: PlanProposal) -> str:
+    """What the plan rests on that is stored differently now ("" when nothing).
+
+    An approval must rest on the stored, audited patient inputs and baseline volumes: a
+    colleague's newer labs (or a re-contoured focus) after the plan was computed, or
+    entries in the form that were never saved, are named here instead of being approved
+    unseen.
+    """
+    case_pk = proposal.case.case_pk
+    row = inputs_row(session, case_pk)
+    stored = inputs_item(case_pk, row).inputs
+    changed = [
+        PATIENT_FIELD_WORDS.get(name, name)
+        for name in PATIENT_FIELDS
+        if getattr(stored, name) != getattr(proposal.patient, name)
+    ]
+    problems = []
+    if changed:
+        who = ""
+        if row is not None and row.updated_by:
+            who = f", last saved by {row.updated_by} on {row.updated_at:%Y-%m-%d %H:%M}"
+        problems.append(
+            f"the stored patient inputs are not those of this plan ({', '.join(changed)}{who});"
+            " save or reload them"
+        )
+    if _volumes(read_burden(session, case_pk)) != _volumes(proposal.burden):
+        problems.append(
+            "the baseline contours were changed or measured again since the plan was computed"
+        )
+    return "; ".join(problems)
+
+
+def _volumes(burden: BurdenItem) -> tuple[Any, ...]:
+    """The burden's volumes and segments, to 0.01 cm³ (what the dose rests on)."""
+    liver = None if burden.liver_volume_cm3 is None else round(burden.liver_volume_cm3, 2)
+    foci = sorted((f.name, f.couinaud_segment, round(f.volume_cm3, 2)) for f in burden.foci)
+    unmeasured = sorted((u.name, u.couinaud_segment) for u in burden.unmeasured)
+    return liver, tuple(foci), tuple(unmeasured), tuple(sorted(burden.stranded))

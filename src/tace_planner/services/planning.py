@@ -37,7 +37,12 @@ from tace_planner.domain.dosing import (
     propose_plan,
 )
 from tace_planner.domain.dosing_parameters import PlanningParameters
-from tace_planner.domain.errors import InvalidInputError, NotFoundError, TacePlannerError
+from tace_planner.domain.errors import (
+    ConcurrentEditError,
+    InvalidInputError,
+    NotFoundError,
+    TacePlannerError,
+)
 from tace_planner.domain.explanation import SEVERITIES, Advisory
 from tace_planner.services.plan_approval import (
     ACKNOWLEDGE_SEVERITIES,
@@ -211,7 +216,12 @@ class PlanningService:
             return inputs_item(case_pk, row)
 
     def set_clinical_inputs(
-        self, case_pk: int, *, confirm_implausible: bool = False, **fields: Any
+        self,
+        case_pk: int,
+        *,
+        confirm_implausible: bool = False,
+        expected_version: int | None = None,
+        **fields: Any,
     ) -> ClinicalInputsItem:
         """Validate and store patient inputs; only the fields given change.
 
@@ -222,6 +232,10 @@ class PlanningService:
         confirm_implausible : bool
             Store values that are possible but implausible (outside the plausible
             adult range); impossible values are never stored.
+        expected_version : int, optional
+            The :attr:`ClinicalInputsItem.version` the form was loaded from (0 when
+            nothing was stored); a different stored version means someone saved since
+            (ConcurrentEditError). None: no check (a single field set on purpose).
         **fields
             Any of height_cm, weight_kg, bilirubin_mg_dl, ecog, ugt1a1_status,
             extrahepatic_disease, ia_lidocaine_planned, measured_on (a date or
@@ -234,6 +248,8 @@ class PlanningService:
             ``error.field`` names it. Nothing is saved.
         NotFoundError
             The case does not exist.
+        ConcurrentEditError
+            Someone saved the inputs after ``expected_version``; nothing is saved.
         """
         today = self._clock().date()
         values = {name: coerce_patient_value(name, value) for name, value in fields.items()}
@@ -246,6 +262,17 @@ class PlanningService:
         with UnitOfWork(self._sessions, user=self._user) as uow:
             get_case(uow.session, case_pk)
             row = inputs_row(uow.session, case_pk)
+            stored_version = 0 if row is None else row.version
+            if expected_version is not None and stored_version != expected_version:
+                by = (
+                    ""
+                    if row is None
+                    else f" by {row.updated_by} on {row.updated_at:%Y-%m-%d %H:%M}"
+                )
+                raise ConcurrentEditError(
+                    f"the patient inputs were saved{by} after you opened them — choose the case "
+                    "again to load them, then enter your changes"
+                )
             before = row_snapshot(row) if row is not None else None
             if row is None:
                 row = ClinicalInputsRow(case_pk=case_pk, extra={})

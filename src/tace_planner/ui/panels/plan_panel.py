@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from tace_planner.domain.body import check_patient_field
-from tace_planner.domain.errors import InvalidInputError, TacePlannerError
+from tace_planner.domain.errors import ConcurrentEditError, InvalidInputError, TacePlannerError
 from tace_planner.domain.person_name import readable_person_name
 from tace_planner.services.planning_dto import DISCLAIMER
 from tace_planner.ui.dialogs.approve_plan_dialog import ApprovePlanDialog
@@ -144,6 +144,8 @@ class PlanPanel(QWidget):
         self._key_image = key_image
         self._case_pk: int | None = None
         self._loading = False
+        self._stored_inputs: dict[str, Any] = {}  # as loaded or last saved (unsaved edits differ)
+        self._inputs_version = 0  # the stored inputs' version the form started from
         self.input_problem = ""
         """Why the last recomputation failed, the field named for people ("" if it did not)."""
         self.proposal: Any = None
@@ -410,11 +412,13 @@ class PlanPanel(QWidget):
             self._show(None)
             return
         try:
-            stored = self._planning.clinical_inputs(case_pk).inputs
+            item = self._planning.clinical_inputs(case_pk)
         except TacePlannerError as error:
             self.case_label.setText(str(error))
             self._show(None)
             return
+        stored = item.inputs
+        self._inputs_version = item.version or 0
         self._loading = True
         try:
             for name, edit in self.field_edits.items():
@@ -425,8 +429,13 @@ class PlanPanel(QWidget):
                 combo.setCurrentIndex(max(index, 0))
         finally:
             self._loading = False
+        self._stored_inputs = self.patient_values()[0]
         self.recompute()
         self._show_history()
+
+    def inputs_unsaved(self) -> bool:
+        """True when the patient inputs in the form differ from the stored ones."""
+        return self._case_pk is not None and self.patient_values()[0] != self._stored_inputs
 
     def patient_values(self) -> tuple[dict[str, Any], dict[str, str]]:
         """The patient values entered, and a message per field that cannot be used."""
@@ -550,11 +559,15 @@ class PlanPanel(QWidget):
             for name, message in problems.items():
                 if values.get(name) is None or not self.confirm_implausible.isChecked():
                     raise InvalidInputError(name, message)
-            self._planning.set_clinical_inputs(
+            item = self._planning.set_clinical_inputs(
                 self._case_pk,
                 confirm_implausible=self.confirm_implausible.isChecked(),
+                expected_version=self._inputs_version,
                 **values,
             )
+        except ConcurrentEditError as error:  # a colleague saved them meanwhile
+            self._say(f"Patient inputs not saved: {error}.")
+            return False
         except InvalidInputError as error:
             label = self.field_errors.get(error.field)
             if label is None:
@@ -566,6 +579,8 @@ class PlanPanel(QWidget):
             return False
         for label in self.field_errors.values():
             label.setText("")
+        self._inputs_version = item.version or 0
+        self._stored_inputs = values
         self._say("")
         self.recompute()
         return True
@@ -779,6 +794,10 @@ class PlanPanel(QWidget):
             self._say(f"Approve: {refusal}")
             return None
         if self._refuse("Approve"):
+            return None
+        # an approved plan rests on stored, audited inputs: the form's entries are saved
+        # first (refused when a colleague saved other values meanwhile)
+        if self.inputs_unsaved() and not self.save_inputs():
             return None
         proposal = self.proposal
         plan = self.saved_plan
