@@ -248,3 +248,23 @@ def test_a_refused_file_keeps_the_windows_open_and_says_what_to_correct(
     assert panel.options_error.text() == ""
     assert panel.approve_button.isEnabled()
     assert "k = 0.06 mL per cm³" in panel.model_note.text()
+
+
+def test_a_dialog_left_open_does_not_put_back_a_colleagues_values(
+    dialog: ParametersDialog, services: Any
+) -> None:
+    """Opened on version 2; a colleague saves version 3; saving the open form is refused."""
+    theirs = json.loads(services.planning.parameter_file_text("planning")[1])
+    theirs["values"]["max_beads_per_session_ml"]["value"] = 2.0
+    services.planning.save_institution_file("planning", theirs, expected_version="2")
+    assert _saved(services)["version"] == "3"
+    _edit(dialog, K).setText("0.06")
+    assert dialog.save() is False
+    text = dialog.status_label.text()
+    assert text.startswith("Not saved: the planning parameters were saved as version 3 on ")
+    assert "after you opened version 2" in text
+    saved = _saved(services)
+    assert saved["version"] == "3"
+    assert saved["values"]["max_beads_per_session_ml"]["value"] == 2.0
+    assert saved["values"][K]["value"] == 0.05
+    assert dialog.is_dirty()  # the edit is still in the form

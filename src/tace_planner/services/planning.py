@@ -185,10 +185,12 @@ class PlanningService:
         """The ``planning`` or ``catalogue`` file in use as (where it comes from, JSON text)."""
         return parameter_file_text(kind, self._parameters_dir)
 
-    def save_institution_file(self, kind: str, data: Mapping[str, Any]) -> Path | None:
+    def save_institution_file(
+        self, kind: str, data: Mapping[str, Any], *, expected_version: str | None = None
+    ) -> Path | None:
         """Validate and save the institution's ``planning`` or ``catalogue`` file (audited;
-        None when nothing changed); see
-        :func:`tace_planner.services.planning_parameters.save_institution_file`."""
+        None when nothing changed; refused when the file is no longer ``expected_version``);
+        see :func:`tace_planner.services.planning_parameters.save_institution_file`."""
         path = save_institution_file(
             self._sessions,
             self._user,
@@ -196,6 +198,7 @@ class PlanningService:
             kind,
             data,
             today=self._clock().date(),
+            expected_version=expected_version,
         )
         self._parameters = self._catalogue = None
         return path

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tace_planner.domain.catalogue import BeadCatalogue
 from tace_planner.domain.dosing_parameters import PlanningParameters
-from tace_planner.domain.errors import InvalidInputError
+from tace_planner.domain.errors import ConcurrentEditError, InvalidInputError
 from tace_planner.domain.followup_ranges import describe_change, followup_file_problems
 from tace_planner.domain.planning_ranges import catalogue_problems, planning_problems
 from tace_planner.domain.schedule import FollowupParameters
@@ -219,6 +219,13 @@ def _marked(
     return marked
 
 
+_FILE_WORDS = {
+    "planning": "planning parameters",
+    "catalogue": "bead catalogue entries",
+    "followup": "follow-up schedule parameters",
+}
+
+
 def save_institution_file(
     session_factory: sessionmaker[Session],
     user: str,
@@ -227,9 +234,14 @@ def save_institution_file(
     data: Mapping[str, Any],
     *,
     today: dt.date | None = None,
+    expected_version: str | None = None,
 ) -> Path | None:
     """Validate and save the institution's ``planning``, ``catalogue`` or ``followup`` file
     (audited).
+
+    ``expected_version`` is the version the editor was opened on: when another save made
+    a newer one since, nothing is written (ConcurrentEditError), so that an editor left
+    open never puts back the values a colleague changed. None: no check.
 
     Every save that changes the content is a new version: the version is always
     the one after the file in use ("2" → "3"), whatever version ``data`` names,
@@ -248,6 +260,8 @@ def save_institution_file(
         No parameters folder was configured, ``kind`` is unknown, or the content is
         invalid or out of range (nothing is written then); the message names the
         parameter as people know it.
+    ConcurrentEditError
+        The file in use is no longer ``expected_version``.
     """
     if folder is None:
         raise InvalidInputError("parameters folder", "not configured")
@@ -256,6 +270,15 @@ def save_institution_file(
     data = json.loads(json.dumps(dict(data)))
     _, current_text = parameter_file_text(kind, folder)
     current = json.loads(current_text)
+    in_use = str(current.get("version", "0"))
+    if expected_version is not None and in_use != str(expected_version):
+        what = _FILE_WORDS.get(kind, kind)
+        when = f" on {current['updated_on']}" if current.get("updated_on") else ""
+        raise ConcurrentEditError(
+            f"the {what} were saved as version {in_use}{when} after you opened version "
+            f"{expected_version}: nothing was saved — close and reopen this window to see "
+            "them, then make your change again"
+        )
     if _content(data) == _content(current):
         return None
     _mark_changed_values(data, current, user, today)

@@ -400,6 +400,7 @@ class ParametersDialog(VersionedFileDialog):
     def _load(self) -> None:
         origin, text = self._planning.parameter_file_text(FILE_KIND[self._kind])
         data = json.loads(text)
+        self._loaded_version = str(data.get("version", "0"))  # a save since then is refused
         where = "packaged with the app" if origin.startswith("packaged") else origin
         what = "planning parameters" if self._kind == "planning" else "bead catalogue"
         self.origin_label.setText(
@@ -465,7 +466,9 @@ class ParametersDialog(VersionedFileDialog):
                 self._say(f"Not saved: the text is not valid JSON ({error}).", error=True)
                 return False
         try:
-            path = self._planning.save_institution_file(FILE_KIND[self._kind], data)
+            path = self._planning.save_institution_file(
+                FILE_KIND[self._kind], data, expected_version=self._loaded_version
+            )
         except Exception as error:  # noqa: BLE001 - shown to the user, nothing was written
             self._say(f"Not saved: {message_for(error)}", error=True)
             return False
