@@ -142,3 +142,43 @@ def test_ctrl_click_without_a_selected_focus_says_so(qtbot, window) -> None:
     window.viewer.pointer_event.emit(view, _event(view, "click", f1["center_lps_mm"], ctrl))
     assert errors
     assert "select one first" in errors[-1]
+
+
+def test_a_brush_stroke_on_an_old_copy_does_not_overwrite_a_colleagues_save(qtbot, window) -> None:
+    """F1 was corrected on another workstation after this window read it: painting here
+    is refused (and said), and the colleague's contour stays as saved."""
+    from tace_planner.services.contouring_dto import NEW
+
+    controller = window.contour_controller
+    pk = _auto_contour_f1(qtbot, window)
+    state = controller.lesion_state(pk)
+    assert state.version not in (None, NEW)  # the version this window saved
+    view = window.viewer.active_view
+    other = open_services(AppSettings(data_dir=window._test_data_dir, db_url=None, user="other"))
+    try:
+        theirs = state.mask.copy()
+        theirs[tuple(np.argwhere(theirs)[:50].T)] = False
+        other.contouring.save_and_measure(
+            pk, state.timepoint_pk, state.series_uid, None, theirs, "manual"
+        )
+        errors: list[str] = []
+        controller.error.connect(errors.append)
+        start = np.array(window._test_truth["foci"][0]["center_lps_mm"]) + (40.0, 0.0, 0.0)
+        controller.brush_radius_mm = 6.0
+        controller.set_tool("brush")
+        for kind in ("press", "release"):
+            window.viewer.pointer_event.emit(view, _event(view, kind, start))
+        qtbot.waitUntil(lambda: not controller.is_busy, timeout=20_000)
+        assert any("other" in e for e in errors), errors
+        stored = other.contouring.load_mask(pk, state.timepoint_pk)
+        assert np.array_equal(stored.mask, theirs)
+        # a new auto contour click from this window's stale state is refused as well
+        controller.set_tool("auto")
+        f1 = window._test_truth["foci"][0]["center_lps_mm"]
+        window.viewer.pointer_event.emit(
+            view, _event(view, "click", f1, Qt.KeyboardModifier.ControlModifier)
+        )
+        qtbot.waitUntil(lambda: not controller.is_busy, timeout=20_000)
+        assert np.array_equal(other.contouring.load_mask(pk, state.timepoint_pk).mask, theirs)
+    finally:
+        other.close()

@@ -11,6 +11,9 @@ import numpy.typing as npt
 
 from tace_planner.domain.explanation import Advisory
 
+NEW = -1
+"""``expected_version`` meaning "there must be no contour yet" (a first auto contour)."""
+
 LIVER_LESION_NAME = "Liver"
 """Name of the whole-liver contour of a case (kind ``"liver"``)."""
 

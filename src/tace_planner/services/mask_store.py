@@ -34,7 +34,7 @@ from tace_planner.services.contour_records import (
     series_context,
     utc_now,
 )
-from tace_planner.services.contouring_dto import LesionItem, LesionMask, SegmentationItem
+from tace_planner.services.contouring_dto import NEW, LesionItem, LesionMask, SegmentationItem
 from tace_planner.store import repositories
 from tace_planner.store.audit import row_snapshot
 from tace_planner.store.models import (
@@ -47,8 +47,6 @@ from tace_planner.store.models import (
 from tace_planner.store.unit_of_work import UnitOfWork
 
 METHODS = ("auto", "manual", "edited")
-NEW = -1
-"""``expected_version`` meaning "there must be no contour yet" (a first auto contour)."""
 
 
 class MaskStore:

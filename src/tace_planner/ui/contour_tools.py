@@ -31,7 +31,7 @@ from tace_planner.domain.progress import Progress, Task
 from tace_planner.imaging.segmentation.interactive import MARGIN_LIMIT_MM
 from tace_planner.imaging.segmentation.paint import MaskPatch, paint
 from tace_planner.services.commands import CommandStack
-from tace_planner.services.contouring_dto import ContourResult, LesionItem
+from tace_planner.services.contouring_dto import NEW, ContourResult, LesionItem
 from tace_planner.ui.contour_actions import (
     BRUSH_TOOLS,
     DEFAULT_THRESHOLD_HU,
@@ -78,6 +78,10 @@ class _Lesion:
     warned: tuple[str, ...] = ()
     """What the auto contour's clicks were said to warn of: a correction replays them
     and is not told again."""
+    version: int | None = None
+    """The stored contour's version this mask was read or last saved as (NEW: none stored;
+    None: unknown, not checked): a save expects it, so that an edit made here never
+    overwrites a contour someone else saved since."""
 
     @property
     def key(self) -> StateKey:
@@ -445,6 +449,7 @@ class ContourController(ContourActionsMixin, QObject):
         lesion = _Lesion(
             item, segmentation.series_uid, segmentation.part or "", segmentation.timepoint_pk, mask
         )
+        lesion.version = getattr(segmentation, "version", None)
         if old is not None:
             lesion.visible, lesion.locked = old.visible, old.locked
         self._lesions[key] = lesion
@@ -691,6 +696,17 @@ class ContourController(ContourActionsMixin, QObject):
         """Contour a focus from its clicks, margin and hand edits off the GUI thread."""
         include, exclude, margin, hand = clicks
         keep_in, keep_out = _hand_masks(hand, shape)
+        timepoint_pk = self._timepoint_of(series_uid)
+        known = next(
+            (
+                state
+                for state in self._lesions.values()
+                if name is not None
+                and state.item.name == name
+                and state.timepoint_pk == timepoint_pk
+            ),
+            None,
+        )
         task = _call(
             self._contouring.auto_contour,
             self._case_pk,
@@ -704,6 +720,8 @@ class ContourController(ContourActionsMixin, QObject):
             margin_mm=margin,
             keep_in=keep_in,
             keep_out=keep_out,
+            # the contour as this window knows it: a colleague's save since is not replaced
+            expected_version=None if known is None else known.version,
         )
         self._start(
             task,
@@ -972,14 +990,17 @@ class ContourController(ContourActionsMixin, QObject):
             lesion.series_uid,
             lesion.part or None,
             lesion.mask.copy(),
+            lesion.version,
         )
         self._start(
             task, f"Saving {lesion.item.name}", functools.partial(self._on_saved, lesion_pk)
         )
 
-    def _on_saved(self, lesion_pk: StateKey, _result: object) -> None:
+    def _on_saved(self, lesion_pk: StateKey, version: int) -> None:
         self._finish()
         self._saving.discard(lesion_pk)
+        if lesion_pk in self._lesions:
+            self._lesions[lesion_pk].version = version
         if lesion_pk in self._dirty and lesion_pk in self._lesions:
             self._dirty.discard(lesion_pk)
             self._save(lesion_pk)
@@ -1031,13 +1052,18 @@ def _save_task(
     series_uid: str,
     part: str | None,
     mask: npt.NDArray[np.bool_],
+    expected_version: int | None = None,
 ) -> Task[Any]:
-    """Measure a mask and save it with its measurement in one transaction (an empty mask is
-    saved and not measured)."""
+    """Measure a mask and save it with its measurement in one transaction (an empty mask
+    removes the contour); the result is the version the next save expects. A contour
+    saved by someone else since ``expected_version`` is not overwritten
+    (ConcurrentEditError)."""
     yield Progress(0, 1, "Measuring and saving the contour")
-    saved = contouring.save_and_measure(lesion_pk, timepoint_pk, series_uid, part, mask, "manual")
+    saved = contouring.save_and_measure(
+        lesion_pk, timepoint_pk, series_uid, part, mask, "manual", expected_version=expected_version
+    )
     yield Progress(1, 1, "Saved")
-    return saved.segmentation
+    return saved.segmentation.version if mask.any() else NEW
 
 
 def _union_box(boxes: Sequence[tuple[slice, slice, slice]]) -> tuple[slice, slice, slice] | None:
