@@ -168,6 +168,12 @@ def _add_contouring_commands(commands: Any) -> None:
     )
     auto.add_argument("--segment", help="Couinaud segment I-VIII of the focus")
     auto.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace the lesion's contour at this timepoint even when it was drawn or edited "
+        "by hand (an automatic contour is always replaced)",
+    )
+    auto.add_argument(
         "--margin-mm",
         type=float,
         default=0.0,
@@ -215,6 +221,12 @@ def _add_contouring_commands(commands: Any) -> None:
     export.add_argument("out", type=Path, metavar="OUT.dcm")
     importer = seg_actions.add_parser("import", help="read a SEG onto its stored series")
     importer.add_argument("file", type=Path)
+    importer.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace the contours already stored at the series' timepoint (default: keep them "
+        "and import only the lesions without one)",
+    )
     importer.add_argument("--json", action="store_true")
 
 
@@ -824,6 +836,7 @@ def _cmd_contour(args: argparse.Namespace, services: Any) -> int:
         )
     else:
         from tace_planner.domain.plausibility import ImplausibleClickError
+        from tace_planner.services.seg_exchange import HandContourKept
 
         try:
             result = contouring.auto_contour(
@@ -837,7 +850,16 @@ def _cmd_contour(args: argparse.Namespace, services: Any) -> int:
                 couinaud_segment=args.segment,
                 confirmed=args.force,
                 margin_mm=args.margin_mm,
+                replace_hand_drawn=args.replace,
             )
+        except HandContourKept as error:
+            kept = error.kept
+            print(
+                f"error: {kept.name} already has a contour at {kept.timepoint} "
+                f"{kept.describe()}: add --replace to replace it",
+                file=sys.stderr,
+            )
+            return 1
         except ImplausibleClickError as error:
             advice = (
                 "add --force to contour it anyway"
@@ -893,7 +915,14 @@ def _cmd_seg(args: argparse.Namespace, services: Any) -> int:
         print(f"error: no such file: {args.file}", file=sys.stderr)
         return 2
     check_seg_file(args.file)
-    result = contouring.import_seg(args.file)
+    result = contouring.import_seg(args.file, replace=args.replace)
+    if result.kept:
+        kept = ", ".join(f"{k.name} ({k.describe()})" if k.by_hand else k.name for k in result.kept)
+        print(
+            f"kept the stored contour of {kept} at {result.kept[0].timepoint}, not imported "
+            f"from {args.file.name}: add --replace to replace them",
+            file=sys.stderr,
+        )
     if args.json:
         print(
             json.dumps(
@@ -901,13 +930,18 @@ def _cmd_seg(args: argparse.Namespace, services: Any) -> int:
                     "series_uid": result.series_uid,
                     "lesions": [item.name for item in result.lesions],
                     "warnings": list(result.warnings),
+                    "kept": [k.name for k in result.kept],
                 },
                 indent=2,
             )
         )
     else:
         names = ", ".join(item.name for item in result.lesions)
-        print(f"{len(result.lesions)} contour(s) imported onto series {result.series_uid}: {names}")
+        if names:
+            count = len(result.lesions)
+            print(f"{count} contour(s) imported onto series {result.series_uid}: {names}")
+        else:
+            print(f"no contour imported onto series {result.series_uid}")
         for warning in result.warnings:
             print(f"  warning: {warning}")
     return 0

@@ -60,7 +60,6 @@ from tace_planner.services.contouring_dto import (
     LesionMask,
     LesionMeasurementItem,
     MeasurementsItem,
-    SegImportItem,
     SegmentationItem,
     SegmentProposal,
 )
@@ -73,7 +72,7 @@ from tace_planner.services.mask_store import (
     write_mask,
 )
 from tace_planner.services.measurement import MeasurementService, add_measurement, measurement_item
-from tace_planner.services.seg_exchange import SegExchangeService
+from tace_planner.services.seg_exchange import SegExchangeService, SegImportResult
 from tace_planner.services.volume_cache import VolumeCache, VolumeLoader, volume_key
 from tace_planner.store import repositories
 from tace_planner.store.unit_of_work import UnitOfWork
@@ -311,9 +310,12 @@ class ContouringService:
         """Write every lesion mask of a series part as one DICOM SEG file."""
         return self.seg.export_seg(series_uid, path, part=part)
 
-    def import_seg(self, path: Path, *, part: str | None = None) -> SegImportItem:
-        """Read a DICOM SEG onto the stored series it references."""
-        return self.seg.import_seg(path, part=part)
+    def import_seg(
+        self, path: Path, *, part: str | None = None, replace: bool = False
+    ) -> SegImportResult:
+        """Read a DICOM SEG onto the stored series it references (contours stored there
+        are kept unless ``replace``; see :meth:`SegExchangeService.import_seg`)."""
+        return self.seg.import_seg(path, part=part, replace=replace)
 
     # -- one unit of work per contouring action ---------------------------------------
 
@@ -413,6 +415,7 @@ class ContouringService:
         margin_mm: float = 0.0,
         keep_in: npt.NDArray[np.bool_] | None = None,
         keep_out: npt.NDArray[np.bool_] | None = None,
+        replace_hand_drawn: bool = True,
     ) -> ContourResult:
         """Contour a focus in 3D from a click and store it (a new focus unless ``lesion``).
 
@@ -431,11 +434,17 @@ class ContouringService:
         contour of the lesion at that timepoint is replaced — unless someone
         else saved it after this call read it (or after ``expected_version``),
         which is refused. The lesion, mask and measurement are one transaction.
+        With ``replace_hand_drawn`` False, a stored contour drawn or edited by hand
+        (method "manual" or "edited") is not replaced: the command line asks for
+        ``--replace``; the window, which can undo, keeps the default True.
 
         Raises
         ------
         ConcurrentEditError
             The lesion's contour was saved by someone else meanwhile.
+        HandContourKept
+            ``replace_hand_drawn`` is False and the lesion's contour at the
+            timepoint was drawn or edited by hand; nothing is stored.
         ImplausibleClickError
             The click is refused, or needs confirmation and ``confirmed`` is False
             (``needs_confirmation`` tells which); nothing is stored.
@@ -450,7 +459,7 @@ class ContouringService:
 
         if lesion is not None:
             lesion = check_name(lesion, "focus")
-        context_case, timepoint_pk, _ = self.series_context(series_uid)
+        context_case, timepoint_pk, label = self.series_context(series_uid)
         _same_case(case_pk, context_case, series_uid)
         name = lesion if lesion is not None else self.lesions.next_focus_name(case_pk)
         existing = self.lesions.find(case_pk, name)
@@ -460,6 +469,24 @@ class ContouringService:
                 f"{existing.name!r} is the whole-liver contour, not a focus: give the focus "
                 "another name, or redo the liver with 'contour liver'",
             )
+        if existing is not None and not replace_hand_drawn:
+            from tace_planner.services.seg_exchange import HandContourKept, kept_contour
+
+            stored_seg = next(
+                (
+                    seg
+                    for item, seg in self.masks.segmentations_of_case(case_pk)
+                    if item.pk == existing.pk and seg.timepoint_pk == timepoint_pk
+                ),
+                None,
+            )
+            if stored_seg is not None:
+                current = kept_contour(existing.name, label, stored_seg)
+                if current.by_hand:
+                    raise HandContourKept(current)
+                if expected_version is None:
+                    # Replace the automatic contour read here, not a hand edit saved since.
+                    expected_version = current.version
         if expected_version is None:
             expected_version = (
                 NEW if existing is None else self.masks.stored_version(existing.pk, timepoint_pk)

@@ -3,20 +3,77 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from tace_planner.domain.errors import InvalidInputError
-from tace_planner.services.contouring_dto import LIVER_LESION_NAME, SegImportItem
-from tace_planner.services.mask_store import MaskStore
+from tace_planner.services.contouring_dto import (
+    LIVER_LESION_NAME,
+    SegImportItem,
+    SegmentationItem,
+)
+from tace_planner.services.mask_store import NEW, MaskStore
 from tace_planner.services.measurement import VolumeSource
 from tace_planner.store import repositories
 from tace_planner.store.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     from tace_planner.services.contouring import ContourWrite, ContourWriter
+
+HAND_METHODS = ("manual", "edited")
+"""Contour methods meaning a person drew the contour or edited it by hand."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeptContour:
+    """A lesion's stored contour at a timepoint that an action left as it was."""
+
+    name: str
+    timepoint: str
+    method: str
+    updated_by: str
+    version: int
+
+    @property
+    def by_hand(self) -> bool:
+        """True when a person drew or edited this contour."""
+        return self.method in HAND_METHODS
+
+    def describe(self) -> str:
+        """How it was made, e.g. "edited by hand by alice" or "auto contour by bob"."""
+        how = {
+            "manual": "drawn by hand",
+            "edited": "edited by hand",
+        }.get(self.method, f"{self.method} contour")
+        return f"{how} by {self.updated_by}" if self.updated_by else how
+
+
+def kept_contour(name: str, timepoint: str, segmentation: SegmentationItem) -> KeptContour:
+    """The :class:`KeptContour` of a lesion's stored segmentation."""
+    return KeptContour(
+        name, timepoint, segmentation.method, segmentation.updated_by, segmentation.version
+    )
+
+
+class HandContourKept(InvalidInputError):
+    """An action would replace a contour drawn or edited by hand and was not allowed to."""
+
+    def __init__(self, kept: KeptContour) -> None:
+        super().__init__(
+            f"lesion {kept.name}",
+            f"already has a contour at {kept.timepoint} {kept.describe()}: not replaced",
+        )
+        self.kept = kept
+
+
+@dataclass(frozen=True, slots=True)
+class SegImportResult(SegImportItem):
+    """What importing a DICOM SEG stored, and the stored contours it kept (not imported)."""
+
+    kept: tuple[KeptContour, ...] = ()
 
 
 class SegExchangeService:
@@ -90,16 +147,24 @@ class SegExchangeService:
             uow.commit()
         return path
 
-    def import_seg(self, path: Path, *, part: str | None = None) -> SegImportItem:
+    def import_seg(
+        self, path: Path, *, part: str | None = None, replace: bool = False
+    ) -> SegImportResult:
         """Read a DICOM SEG onto the stored series it references; one lesion per segment.
 
         Segments are matched to lesions by label (created when missing; a
         segment labelled "Liver" or of liver type becomes the liver contour).
-        Every lesion, mask and measurement of the file is saved in one unit of
-        work.
+        A lesion that already has a contour at the series' timepoint keeps it
+        (listed in the result's ``kept``) unless ``replace``. Every lesion,
+        mask and measurement imported is saved in one unit of work, each
+        against the contour version read here, so that a save by someone else
+        meanwhile is refused rather than overwritten.
 
         Raises
         ------
+        ConcurrentEditError
+            One of these contours was saved by someone else meanwhile; nothing
+            of the file is saved.
         InvalidInputError
             The SEG references no stored series.
         """
@@ -119,21 +184,47 @@ class SegExchangeService:
                 "DICOM SEG", f"{Path(path).name}: its referenced series is not imported"
             )
         series_uid = stored[0]
-        case_pk, timepoint_pk, _ = self._masks.series_context(series_uid)
+        case_pk, timepoint_pk, label = self._masks.series_context(series_uid)
+        contoured = {
+            lesion.name.casefold(): (lesion, segmentation)
+            for lesion, segmentation in self._masks.segmentations_of_case(case_pk)
+            if segmentation.timepoint_pk == timepoint_pk
+        }
         volume = self._volume(series_uid, part)
         result = read_seg(dataset, volume, available_series_uids=None)
         writes: list[ContourWrite] = []
+        kept: list[KeptContour] = []
+        seen: set[str] = set()
         for segment in result.segments:
             is_liver = segment.label.casefold() == LIVER_LESION_NAME.casefold() or (
                 "liver" in segment.property_type.casefold()
             )
+            name = LIVER_LESION_NAME if is_liver else segment.label
+            key = name.strip().casefold()
+            current = contoured.get(key)
+            if key in seen:
+                expected = None  # a second segment of one lesion in the file: as before
+            elif current is None:
+                expected = NEW
+            elif not replace:
+                kept.append(kept_contour(current[0].name, label, current[1]))
+                continue
+            else:
+                expected = current[1].version
+            seen.add(key)
             writes.append(
                 ContourWrite(
-                    name=LIVER_LESION_NAME if is_liver else segment.label,
+                    name=name,
                     kind="liver" if is_liver else "focus",
                     mask=segment.mask,
                     method="manual",
+                    expected_version=expected,
                 )
             )
-        results = self._write(case_pk, timepoint_pk, series_uid, part, writes)
-        return SegImportItem(series_uid, tuple(r.lesion for r in results), tuple(result.warnings))
+        results = self._write(case_pk, timepoint_pk, series_uid, part, writes) if writes else []
+        return SegImportResult(
+            series_uid,
+            tuple(r.lesion for r in results),
+            tuple(result.warnings),
+            tuple(kept),
+        )

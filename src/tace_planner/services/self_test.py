@@ -292,7 +292,7 @@ def _seg(state: dict[str, Any], path: Path) -> str:
         item for item in contouring.list_lesions(state["case_pk"]) if item.name == state["focus"]
     )
     contouring.delete_lesion(focus.pk)
-    imported = contouring.import_seg(path)
+    imported = contouring.import_seg(path, replace=True)  # every contour read back
     again = {
         item.name: item.volume_cm3 for item in contouring.measurements(state["venous"]).lesions
     }
