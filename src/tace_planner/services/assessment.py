@@ -6,9 +6,12 @@ Each assessment is stored (one row per criterion with its explanation, the param
 values, who and when; :mod:`tace_planner.services.assessment_records`) unless
 ``store=False``; assessing the same follow-up again supersedes the older rows, which
 are kept and audited. When ``record_progression`` is set and the
-RECIST 1.1 overall response is PD, progression is recorded on the follow-up
-through :meth:`FollowupService.record_progression`, which ends the schedule and
-feeds the time to progression.
+RECIST 1.1 overall response is PD, liver progression is added to the follow-up
+through :meth:`FollowupService.add_progression`, which ends the schedule and
+feeds the time to progression. It never narrows a site already recorded there:
+extrahepatic progression recorded by hand becomes "both", "both" stays "both", and a
+progression recorded without its site is kept as it is (the result's
+``progression_note`` says what was kept).
 
 How the registry's data map onto the criteria (choices written down):
 
@@ -107,7 +110,7 @@ class _Contouring(Protocol):
 
 
 class _Followups(Protocol):
-    def record_progression(self, timepoint_pk: int, site: str) -> Any: ...
+    def add_progression(self, timepoint_pk: int, site: str) -> tuple[str, Any]: ...
 
 
 class AssessmentService:
@@ -245,8 +248,10 @@ class AssessmentService:
         result["progression_recorded"] = False
         overall = result.get("recist", {}).get("overall", {}).get("category")
         if record_progression and overall == "PD":
-            self._followups.record_progression(current.pk, "liver")
+            recorded, item = self._followups.add_progression(current.pk, "liver")
             result["progression_recorded"] = True
+            result["progression_site"] = item.progression_site
+            result["progression_note"] = progression_note(recorded, item.progression_site)
         if store and self._sessions is not None:
             parts = {"recist": result.get("recist"), "mrecist": result.get("mrecist")}
             result["assessment_ids"] = store_results(
@@ -261,6 +266,8 @@ class AssessmentService:
             result["note"] = (
                 "stored; assessing this follow-up again supersedes it, and the older one is kept"
             )
+        if result.get("progression_note"):
+            result["note"] += f"; {result['progression_note']}"
         return result
 
     def _mrecist_course(
@@ -398,6 +405,29 @@ class AssessmentService:
             out["best_overall"] = None
             out["best_overall_note"] = "an imaging date is missing: confirmation cannot be timed"
         return out
+
+
+SITE_WORDS = {
+    "liver": "liver",
+    "extrahepatic": "extrahepatic",
+    "both": "liver and extrahepatic",
+    "unspecified": "site not specified",
+}
+
+
+def progression_note(recorded: str, now: str) -> str:
+    """What recording liver progression did to the site already recorded, in plain words."""
+    if not recorded:
+        return f"progression recorded: {SITE_WORDS.get(now, now)}"
+    if recorded == now:
+        kept = f"progression was already recorded here ({SITE_WORDS.get(now, now)}); kept"
+        if now == "unspecified":
+            return f"{kept}, as it may lie outside the liver: give its site if it is known"
+        return f"{kept} as it was"
+    return (
+        f"progression was already recorded here ({SITE_WORDS.get(recorded, recorded)}); "
+        f"kept and the liver added: now {SITE_WORDS.get(now, now)}"
+    )
 
 
 def _percent(now: float | None, before: float | None) -> float | None:

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tace_planner.domain.errors import InvalidInputError
+from tace_planner.domain.errors import InvalidInputError, NotFoundError
 from tace_planner.domain.schedule import (
     MAX_WINDOW_DAYS,
     CaseEnd,
@@ -389,38 +389,83 @@ class FollowupService:
         """Record progression seen at a done timepoint ("" clears it); audited. The
         schedule's timepoints due after it end (a new treatment lays out a new schedule).
 
+        Works on scheduled follow-ups with their study and on follow-ups linked by hand
+        (``case link``, no schedule).
+
         Raises
         ------
         InvalidInputError
-            Unknown site, or the timepoint has no study (field ``timepoint``).
+            Unknown site, the baseline, or the timepoint has no study (field ``timepoint``).
+        NotFoundError
+            No such timepoint.
         """
+        return self._store_progression(timepoint_pk, site, widen=False)[1]
+
+    def add_progression(self, timepoint_pk: int, site: str) -> tuple[str, TimepointItem]:
+        """Add progression found at ``site`` to what is recorded at a done timepoint without
+        ever narrowing it (see :func:`widened_site`): liver found where extrahepatic is
+        recorded gives "both"; a site already covered is kept and nothing is written.
+
+        Returns the site recorded before and the timepoint as it is now.
+
+        Raises
+        ------
+        InvalidInputError
+            As :meth:`record_progression`; ``site`` must not be empty.
+        """
+        if not site:
+            raise InvalidInputError("progression site", f"expected one of {SITES}")
+        return self._store_progression(timepoint_pk, site, widen=True)
+
+    def _store_progression(
+        self, timepoint_pk: int, site: str, *, widen: bool
+    ) -> tuple[str, TimepointItem]:
+        """Write the progression site in one unit of work (the recorded one is read in it)."""
         if site and site not in SITES:
             raise InvalidInputError("progression site", f"expected one of {SITES}")
         with UnitOfWork(self._sessions, user=self._user) as uow:
             timepoint = timepoint_row(uow.session, timepoint_pk)
+            if site and timepoint.kind == "baseline":
+                raise InvalidInputError(
+                    "timepoint",
+                    f"{timepoint.label} is the imaging before treatment: record progression "
+                    "at a follow-up",
+                )
             if timepoint.status not in DONE_STATES and timepoint.status != "":
                 raise InvalidInputError(
                     "timepoint", f"{timepoint.label} has no study yet: link its study first"
                 )
-            before = {"progression_site": timepoint.progression_site}
-            timepoint.progression_site = site
-            uow.flush()
-            # progression ends the schedule after this follow-up (clearing it re-opens it)
-            self._keeper.sync(uow, get_case(uow.session, timepoint.case_pk))
-            uow.audit(
-                action="record_progression",
-                entity="timepoint",
-                entity_pk=timepoint,
-                before=before,
-                after={"progression_site": site},
-                summary=f"{timepoint.label}: progression {site or 'cleared'}",
-            )
-            uow.commit()
+            recorded = timepoint.progression_site
             case_pk = timepoint.case_pk
-        return self._one(case_pk, timepoint_pk)
+            chosen = widened_site(recorded, site) if widen else site
+            if not (widen and chosen == recorded):
+                timepoint.progression_site = chosen
+                uow.flush()
+                # progression ends the schedule after this follow-up (clearing it re-opens it)
+                self._keeper.sync(uow, get_case(uow.session, case_pk))
+                uow.audit(
+                    action="record_progression",
+                    entity="timepoint",
+                    entity_pk=timepoint,
+                    before={"progression_site": recorded},
+                    after={"progression_site": chosen},
+                    summary=f"{timepoint.label}: progression {chosen or 'cleared'}",
+                )
+                uow.commit()
+        return recorded, self._one(case_pk, timepoint_pk)
 
     def _one(self, case_pk: int, timepoint_pk: int) -> TimepointItem:
-        return next(t for t in self.case_timepoints(case_pk) if t.pk == timepoint_pk)
+        """One timepoint of the case as its read model, whatever its status (a follow-up
+        linked by hand has none)."""
+        query = worklist_select().where(
+            TimepointRow.id == timepoint_pk, TimepointRow.case_pk == case_pk
+        )
+        columns = query.selected_columns
+        with self._sessions() as session:
+            row = session.execute(query.order_by(columns.study_on, columns.study_uid)).first()
+        if row is None:
+            raise NotFoundError(f"timepoint {timepoint_pk} does not exist in case {case_pk}")
+        return timepoint_item(row, self.today())
 
     # -- matching ----------------------------------------------------------------
 
@@ -612,3 +657,17 @@ class FollowupService:
                 query = query.where(StudyRow.patient_pk.in_(list(patient_pks)))
             uids = sorted(session.scalars(query).all())
         return [self.match_study(uid) for uid in uids]
+
+
+def widened_site(recorded: str, found: str) -> str:
+    """The progression site after adding ``found`` to the ``recorded`` one, never narrower.
+
+    Nothing recorded: ``found``. Liver and extrahepatic together: "both". A site recorded
+    without its place ("unspecified") is kept: the progression may lie outside the liver,
+    which a liver assessment cannot tell.
+    """
+    if not recorded or recorded == found or found == "unspecified":
+        return recorded or found
+    if recorded in ("both", "unspecified"):
+        return recorded
+    return "both"  # liver with extrahepatic, or either with both
