@@ -132,3 +132,19 @@ def test_closing_with_unsaved_edits_asks(
     dialog.reject()
     assert not dialog.isVisible()
     assert not (services.settings.data_dir / "parameters" / "followup.json").exists()
+
+
+def test_a_schedule_window_left_open_does_not_put_back_a_colleagues_version(
+    dialog: FollowupParametersDialog, services: Any
+) -> None:
+    theirs = json.loads(services.followups.parameter_file_text()[1])
+    theirs["values"]["preset_protocol"]["value"]["first_weeks"] = 6
+    services.followups.save_parameters(theirs, expected_version="1")
+    assert _saved(services)["version"] == "2"
+    dialog.form.editors["protocol.window_after_days"].setText("21")
+    assert dialog.save() is False
+    text = dialog.status_label.text()
+    assert text.startswith("Not saved: the follow-up schedule parameters were saved as version 2")
+    assert "after you opened version 1" in text
+    saved = _saved(services)["values"]["preset_protocol"]["value"]
+    assert (saved["first_weeks"], saved["window_after_days"]) == (6, 14)

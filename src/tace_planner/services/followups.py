@@ -113,7 +113,9 @@ class FollowupService:
         """The ``followup.json`` in use as (where it comes from, JSON text)."""
         return parameter_file_text("followup", self._parameters_dir)
 
-    def save_parameters(self, data: Mapping[str, Any]) -> Path | None:
+    def save_parameters(
+        self, data: Mapping[str, Any], *, expected_version: str | None = None
+    ) -> Path | None:
         """Save the institution's ``followup.json`` (checked, a new version, audited).
 
         Schedules laid out from now on use the new values and store its version; schedules
@@ -125,9 +127,17 @@ class FollowupService:
         InvalidInputError
             No parameters folder, or a value breaks its range (the parameter is named);
             nothing is written then.
+        ConcurrentEditError
+            The file in use is no longer ``expected_version`` (the version the editor
+            was opened on): a colleague saved since; nothing is written.
         """
         path = save_institution_file(
-            self._sessions, self._user, self._parameters_dir, "followup", data
+            self._sessions,
+            self._user,
+            self._parameters_dir,
+            "followup",
+            data,
+            expected_version=expected_version,
         )
         if path is not None:
             self._parameters = load_followup_parameters(self._parameters_dir)

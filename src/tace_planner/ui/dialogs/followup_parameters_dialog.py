@@ -326,6 +326,7 @@ class FollowupParametersDialog(VersionedFileDialog):
     def _load(self) -> None:
         origin, text = self._followups.parameter_file_text()
         data = json.loads(text)
+        self._loaded_version = str(data.get("version", "0"))  # a save since then is refused
         where = "packaged with the app" if origin.startswith("packaged") else origin
         self.origin_label.setText(
             f"In use: follow-up schedule version {data.get('version', '?')} ({where}). Every "
@@ -357,7 +358,9 @@ class FollowupParametersDialog(VersionedFileDialog):
             self._say(f"Not saved: {problems[0][1]}", error=True)
             return False
         try:
-            path = self._followups.save_parameters(self.form.to_data())
+            path = self._followups.save_parameters(
+                self.form.to_data(), expected_version=self._loaded_version
+            )
         except Exception as error:  # noqa: BLE001 - shown to the user, nothing was written
             self._say(f"Not saved: {message_for(error)}", error=True)
             return False
