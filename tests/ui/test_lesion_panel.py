@@ -125,3 +125,29 @@ def test_the_burden_line_says_what_is_unknown_in_words() -> None:
         notes=(),
     )
     assert _burden_text(baseline, True) == "Baseline: V_mts 113.2 cm³, V_liv 1560 cm³, F = 7.26 %"
+
+
+def test_a_rename_or_target_change_on_an_old_row_does_not_overwrite_a_colleagues(
+    qtbot, panel, monkeypatch
+) -> None:
+    """The panel shows F1 and F2 as read; another workstation changes them; the panel's
+    rename and target change are refused, not laid over the colleague's."""
+    contouring = panel._contouring  # the same database, as another workstation sees it
+    f1, f2 = (next(i for i in panel.lesions if i.name == n) for n in ("F1", "F2"))
+    contouring.update_lesion(f2.pk, name="F2 hilum")
+    errors: list[str] = []
+    monkeypatch.setattr(
+        "tace_planner.ui.errors.show_error", lambda parent, title, error: errors.append(str(error))
+    )
+    assert panel.set_target(f2.pk, True) is False  # refused, said under the table
+    assert "changed on another workstation" in panel.message_label.text()
+    assert contouring.lesions.lesion(f2.pk).is_target is False
+    contouring.update_lesion(f1.pk, name="F1 dome")  # after the panel was refreshed
+    monkeypatch.setattr(LesionPanel, "ask_name", classmethod(lambda cls, *a: "F1 right"))
+    panel.select_lesion(f1.pk)
+    panel.rename_button.click()
+    assert len(errors) == 1
+    assert "changed on another workstation" in errors[0]
+    assert contouring.lesions.lesion(f1.pk).name == "F1 dome"
+    # the panel then shows the lesions as stored
+    assert {"F1 dome", "F2 hilum"} <= {item.name for item in panel.lesions}

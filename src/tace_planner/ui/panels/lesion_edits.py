@@ -103,7 +103,10 @@ class LesionEditsMixin:
         if lesion is None or lesion.is_liver:
             return False
         try:
-            change = self._contouring.update_lesion(lesion_pk, is_target=is_target)
+            # the selection as shown here: a colleague's change since is not overwritten
+            change = self._contouring.update_lesion(
+                lesion_pk, is_target=is_target, expected_version=lesion.version
+            )
             if not change.applied:
                 reason = self.ask_target_override(self, lesion.name, change.advisories)  # type: ignore[arg-type]
                 if reason:

@@ -389,16 +389,17 @@ class LesionPanel(LesionEditsMixin, QWidget):
         pk = self.selected_lesion_pk()
         if pk is None:
             return
-        current = next(item.name for item in self._lesions if item.pk == pk)
-        name = self.ask_name(self, "Rename lesion", current)
+        current = next(item for item in self._lesions if item.pk == pk)
+        name = self.ask_name(self, "Rename lesion", current.name)
         if not name:
             return
-        try:
-            self._contouring.rename_lesion(pk, name)
+        try:  # the lesion as shown here: a colleague's rename since is not overwritten
+            self._contouring.update_lesion(pk, name=name, expected_version=current.version)
         except Exception as error:  # noqa: BLE001 - shown to the user
             from tace_planner.ui.errors import show_error
 
             show_error(self, "Cannot rename", error)
+            self.refresh()  # a colleague's change: show the lesions as stored
             return
         self.refresh()
         self.lesions_edited.emit()
