@@ -69,3 +69,16 @@ def test_cohort_page_without_group_values_says_where_to_enter_them(
     assert "Case → Dates and groups for the cohort" in text
     assert "every cell is empty" not in text
     assert "registry" not in text
+
+
+def test_a_dialog_left_open_does_not_put_back_a_colleagues_entry(qtbot, services) -> None:
+    case_pk = _case(services)
+    dialog = CaseGroupsDialog(services.therapy, case_pk, "Test Groups · Course A")
+    qtbot.addWidget(dialog)
+    # another workstation records the diagnosis date while this dialog is open
+    services.therapy.set_case_attributes(case_pk, diagnosed_on=dt.date(2023, 11, 2))
+    dialog.sequence_box.setCurrentIndex(dialog.sequence_box.findData("after_chemotherapy"))
+    assert dialog.save()
+    stored = services.therapy.case_attributes(case_pk)
+    assert stored["diagnosed_on"] == dt.date(2023, 11, 2)  # not put back to "not known"
+    assert stored["tace_sequence"] == "after_chemotherapy"

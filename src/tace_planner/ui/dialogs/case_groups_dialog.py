@@ -105,6 +105,7 @@ class CaseGroupsDialog(QDialog):
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
         self.setMinimumWidth(520)
+        self._loaded = self.values()  # Save sends what changed here, not a colleague's fields
         self._show_groups(therapy.ttp(case_pk)["groups"])
 
     @staticmethod
@@ -125,14 +126,21 @@ class CaseGroupsDialog(QDialog):
         }
 
     def save(self) -> bool:
-        """Record the values (audited) and show the groups they give; False on a refusal."""
+        """Record the values changed here (audited) and show the groups they give; False on a
+        refusal. Fields left as they were loaded are not sent, so that a colleague's entry
+        saved meanwhile is not put back."""
         values = self.values()
+        changed = {name: value for name, value in values.items() if value != self._loaded[name]}
         self.error_label.setText("")
         try:
-            groups = self._therapy.set_case_attributes(self._case_pk, **values)
+            if changed:
+                groups = self._therapy.set_case_attributes(self._case_pk, **changed)
+            else:
+                groups = self._therapy.ttp(self._case_pk)["groups"]
         except TacePlannerError as error:
             self.error_label.setText(str(error))
             return False
+        self._loaded = values
         self._show_groups(groups)
         return True
 
