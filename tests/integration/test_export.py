@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import subprocess
@@ -329,3 +330,37 @@ def test_cohort_pdf_on_the_registry_holds_the_waterfalls(registry, tmp_path):
     assert done.returncode == 0, done.stderr
     pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf.read_bytes()))
     assert pages == 13 + 2 + 2  # a box plot per variable, KM, regression, two waterfalls
+
+
+FREE_TEXT = ["Smith", "Lefevre", "Dupont", "cyst", "Kowalski clinic"]
+"""Free text a user typed that names people (lesion, drug, response, primary site)."""
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "redcap", "sdtm"])
+def test_deidentified_export_leaves_out_free_text(registry, tmp_path, fmt):
+    """Lesion names, drugs, responses and the primary site are typed by users and may name
+    people: a de-identified export codes the lesions and leaves the rest out."""
+    from tests.followup_seed import add_measurement
+
+    from tace_planner.store.models import CaseRow, StudyRow
+
+    with registry.session_factory() as session:
+        case_pk = session.query(StudyRow).filter_by(study_uid="1.2.EXP-4711.0").one().case_pk
+    add_measurement(registry.session_factory, case_pk, "1.2.EXP-4711.0", "F3 Mr Smith", 2.0, 12.0)
+    registry.therapy.add_line(
+        case_pk, "FOLFIRI (Dr Lefevre)", dt.date(2023, 1, 5), best_response="SD per Dr Dupont"
+    )
+    with registry.session_factory() as session:
+        session.get(CaseRow, case_pk).primary_site = "ileum, Kowalski clinic"
+        session.commit()
+    out = tmp_path / "out"
+    assert _cli(registry, "export", "--all", "--format", fmt, "--deidentify", str(out)) == 0
+    assert _scan(out, FREE_TEXT) == []
+    if fmt == "csv":
+        lesions = (out / "lesion_timepoint.csv").read_text(encoding="utf-8")
+        assert ",L1," in lesions  # 'F2, "cyst"' and 'F3 Mr Smith' coded in name order
+        assert ",L2," in lesions
+        assert ",F1," in lesions  # the app's own names are kept
+    plain = tmp_path / "plain"  # without de-identification the entries are exported as typed
+    assert _cli(registry, "export", "--all", "--format", "csv", str(plain)) == 0
+    assert len(_scan(plain, FREE_TEXT)) >= len(FREE_TEXT)

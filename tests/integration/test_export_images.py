@@ -141,3 +141,36 @@ def test_deidentified_case_report_text_has_no_identifier(contoured):
     assert "TP001" in text
     assert len(report.key_images) == 1
     assert [o for o in _originals(contoured) if o.decode() in text] == []
+
+
+def test_deidentified_case_report_codes_free_text_lesion_names_and_drugs(contoured):
+    """A lesion renamed by a user and a therapy line's drug may name people: the de-identified
+    report's tables, key-image labels and captions show the lesion's code, and its timeline
+    no drug."""
+    import datetime as dt
+
+    from tace_planner.services.export.case_report import build_case_report
+    from tace_planner.services.export.record import deidentified
+    from tace_planner.services.export.records import gather_case
+    from tace_planner.ui.case_report import case_report_html
+
+    case_pk = contoured.cases.list_cases()[0].pk
+    f1 = contoured.contouring.lesions.find(case_pk, "F1")
+    contoured.contouring.update_lesion(f1.pk, name="F1 Mr Smith's dome")
+    line = contoured.therapy.add_line(case_pk, "FOLFIRI (Dr Lefevre)", dt.date(2025, 6, 1))
+    try:
+        record = deidentified(gather_case(contoured, case_pk), "TP001")
+        report = build_case_report(contoured, record, 1)
+        text = case_report_html(report)
+        shown = [text]
+        for label, key in report.key_images:
+            shown += [label, key.caption, *(mark.name for mark in key.labels)]
+        assert [s for s in shown if "Smith" in s or "Lefevre" in s] == []
+        assert "L1" in text
+        assert "L1" in [mark.name for _, key in report.key_images for mark in key.labels]
+        assert [t.drug for t in report.timeline.lines] == [""]
+        plain = build_case_report(contoured, gather_case(contoured, case_pk), 1)
+        assert "F1 Mr Smith" in " ".join(m.name for _, k in plain.key_images for m in k.labels)
+    finally:
+        contoured.contouring.update_lesion(f1.pk, name="F1")
+        contoured.therapy.remove_line(line.pk, "test over")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import math
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -153,6 +153,9 @@ def build_key_image(
     case_pk: int,
     load_series: Callable[[str], Any],
     timepoint_pk: int | None = None,
+    *,
+    names: Mapping[str, str] | None = None,
+    timepoint_text: str | None = None,
 ) -> KeyImage | None:
     """The key image of a case's plan, or None when nothing is contoured at baseline.
 
@@ -167,7 +170,13 @@ def build_key_image(
         The case.
     load_series : callable
         ``StudyService.load_series``: series UID → a task returning an ImageVolume.
+    names : mapping, optional
+        A lesion's name → the name to show (a de-identified report's codes).
+    timepoint_text : str, optional
+        The caption's timepoint instead of the stored label (a de-identified report's
+        visit name: the label may hold a date).
     """
+    shown = dict(names or {})
     with session_factory() as session:
         chosen = _largest_focus_mask(session, case_pk, timepoint_pk)
         if chosen is None:
@@ -177,6 +186,7 @@ def build_key_image(
         if timepoint_pk is not None:
             timepoint = session.get(TimepointRow, timepoint_pk)
             where = timepoint.label.capitalize() if timepoint is not None else where
+        where = timepoint_text or where
     volume = run_sync(load_series(series_uid))
     key_row = rows[0][1]
     z = _centre_slice(key_row, volume.shape[0])
@@ -206,16 +216,22 @@ def build_key_image(
                 mask = turned(plane)
                 ys, xs = np.nonzero(mask)
                 draw_box(image, ys.min(), xs.min(), ys.max(), xs.max(), rgb)
-                boxes_only.append(lesion.name)
-                labels.append(KeyLabel(lesion.name, colour, lesion.kind, ys.min(), xs.max()))
+                boxes_only.append(shown.get(lesion.name, lesion.name))
+                labels.append(
+                    KeyLabel(
+                        shown.get(lesion.name, lesion.name), colour, lesion.kind, ys.min(), xs.max()
+                    )
+                )
             continue
         mask = turned(mask)
         if not mask.any():
             continue
         draw_outline(image, mask, rgb)
         ys, xs = np.nonzero(mask)
-        labels.append(KeyLabel(lesion.name, colour, lesion.kind, int(ys.min()), int(xs.max())))
-    caption = f"{where} slice {z + 1}/{volume.shape[0]} through {rows[0][0].name}"
+        name = shown.get(lesion.name, lesion.name)
+        labels.append(KeyLabel(name, colour, lesion.kind, int(ys.min()), int(xs.max())))
+    focus = shown.get(rows[0][0].name, rows[0][0].name)
+    caption = f"{where} slice {z + 1}/{volume.shape[0]} through {focus}"
     if boxes_only:
         caption += f" (boxes: {', '.join(boxes_only)})"
     bar_mm, bar_px = scale_bar(volume.spacing_mm[2], image.shape[1])

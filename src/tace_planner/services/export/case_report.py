@@ -8,7 +8,7 @@ The rendering is :func:`tace_planner.ui.case_report.render_case_report_pdf`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tace_planner.domain.errors import TacePlannerError
@@ -48,6 +48,9 @@ def build_case_report(services: Any, record: CaseRecord, case_number: int) -> Ca
                 record.case_pk,
                 services.studies.load_series,
                 timepoint_pk=timepoint_pk,
+                # de-identified: lesion codes, and the visit, not a label that may hold a date
+                names=dict(record.lesion_codes),
+                timepoint_text=row["timepoint"].capitalize() if record.deidentified else None,
             )
         except TacePlannerError as error:
             notes.append(f"{row['timepoint']}: no key image ({error})")
@@ -73,6 +76,8 @@ def build_case_report(services: Any, record: CaseRecord, case_number: int) -> Ca
         plan = (newest.status, newest.plan_version, sessions)
     try:
         timeline = services.therapy.timeline(record.case_pk)
+        if record.deidentified:  # a drug's name is free text: the lane says "Line k"
+            timeline = replace(timeline, lines=tuple(replace(t, drug="") for t in timeline.lines))
     except TacePlannerError as error:
         timeline = None
         notes.append(f"case {case_number}: no timeline ({error})")

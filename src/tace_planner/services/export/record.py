@@ -5,10 +5,18 @@ from its first TACE, and its de-identified copy. :mod:`.records` fills it from t
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
 Row = dict[str, Any]
+
+STANDARD_LESION_NAME = re.compile(r"^(F\d{1,3}|Liver)$", re.IGNORECASE)
+"""Lesion names the app gives (F1, F2 …, Liver): they hold nothing about the patient and are
+kept in a de-identified export; any other name is free text and is replaced by a code."""
+
+RESPONSE_WORDS = ("CR", "PR", "SD", "PD", "NE", "non-CR/non-PD")
+"""A therapy line's best response kept in a de-identified export (any other text is not)."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,9 @@ class CaseRecord:
     ttp: list[Row]
     study_uids: tuple[str, ...] = ()
     deidentified: bool = False
+    lesion_codes: tuple[tuple[str, str], ...] = ()
+    """De-identified only: (name as entered, code shown) for each lesion whose name was free
+    text, for the key images drawn from the store; never written to an export."""
 
 
 def day_of(record: CaseRecord, on: dt.date | None) -> int | None:
@@ -48,9 +59,18 @@ def deidentified(record: CaseRecord, pseudonym: str) -> CaseRecord:
 
     Dates stay in the values (writers turn them into days from the first TACE and never
     print them when ``deidentified`` is set); a timepoint's label (which may hold a study
-    date, e.g. an unscheduled one) becomes its visit name: baseline, follow-up k.
+    date, e.g. an unscheduled one) becomes its visit name: baseline, follow-up k. Free
+    text typed by users may name people or dates, and no rule can tell that it does not
+    (HIPAA Safe Harbor asks for it to be removed): a lesion named other than F1, F2 … or
+    Liver becomes L1, L2 … (in order of its name); the primary site and a therapy line's
+    drug are left out; a best response is kept only as one of :data:`RESPONSE_WORDS`; a
+    time to progression starts at "therapy line k", not at its drug.
     """
-    case = dict(record.case)
+    free = sorted(
+        {r["lesion"] for r in record.lesions if not STANDARD_LESION_NAME.match(r["lesion"])}
+    )
+    codes = {name: f"L{k}" for k, name in enumerate(free, start=1)}
+    case = {**record.case, "primary_site": None}
     return replace(
         record,
         record_id=pseudonym,
@@ -58,6 +78,23 @@ def deidentified(record: CaseRecord, pseudonym: str) -> CaseRecord:
         patient_name="",
         birth_on=None,
         case=case,
-        lesions=[{**r, "timepoint": r["visit"]} for r in record.lesions],
+        lesions=[
+            {**r, "timepoint": r["visit"], "lesion": codes.get(r["lesion"], r["lesion"])}
+            for r in record.lesions
+        ],
+        therapy_lines=[
+            {**r, "drug": None, "best_response": _response_word(r.get("best_response"))}
+            for r in record.therapy_lines
+        ],
+        ttp=[{**r, "start": str(r["start"]).split(" (", 1)[0]} for r in record.ttp],
         deidentified=True,
+        lesion_codes=tuple(codes.items()),
     )
+
+
+def _response_word(text: str | None) -> str | None:
+    """``text`` as one of :data:`RESPONSE_WORDS` (case and spaces ignored), else None."""
+    if not text:
+        return None
+    wanted = text.strip().replace(" ", "").casefold()
+    return next((w for w in RESPONSE_WORDS if w.replace(" ", "").casefold() == wanted), None)
