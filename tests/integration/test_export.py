@@ -114,7 +114,7 @@ def test_deidentified_export_holds_no_identifier(registry, tmp_path, monkeypatch
     from tace_planner.services.export import runner
 
     if draw is not None:
-        monkeypatch.setattr(runner.secrets, "randbelow", lambda _n: draw)
+        monkeypatch.setattr(runner, "_shift_number", lambda *_args: draw)
     out, mapping = tmp_path / "out", tmp_path / "keep" / "mapping.csv"
     mapping.parent.mkdir()
     code = _cli(registry, "export", "--all", "--format", fmt, "--deidentify",
@@ -137,7 +137,7 @@ def test_a_shift_that_lands_on_an_original_date_is_drawn_again(registry, tmp_pat
     from tace_planner.services.export import runner
 
     draws = itertools.cycle([9, 0])
-    monkeypatch.setattr(runner.secrets, "randbelow", lambda _n: next(draws))
+    monkeypatch.setattr(runner, "_shift_number", lambda *_args: next(draws))
     out = tmp_path / "out"
     assert _cli(registry, "export", "--all", "--format", "sdtm", "--deidentify", str(out)) == 0
     assert _scan(out, _identifiers(registry)) == []
@@ -364,3 +364,28 @@ def test_deidentified_export_leaves_out_free_text(registry, tmp_path, fmt):
     plain = tmp_path / "plain"  # without de-identification the entries are exported as typed
     assert _cli(registry, "export", "--all", "--format", "csv", str(plain)) == 0
     assert len(_scan(plain, FREE_TEXT)) >= len(FREE_TEXT)
+
+
+def test_a_patient_moves_by_the_same_days_in_every_export(registry, tmp_path):
+    """Random shifts per export would let several exports of one patient narrow the true
+    dates down; the data folder's key gives each patient one shift, kept secret there."""
+    import csv
+    import stat
+
+    starts = []
+    for n in range(3):
+        out = tmp_path / f"out{n}"
+        assert _cli(registry, "export", "--all", "--format", "sdtm", "--deidentify", str(out)) == 0
+        with (out / "dm.csv").open(encoding="utf-8", newline="") as handle:
+            starts.append(sorted(row["RFSTDTC"] for row in csv.DictReader(handle)))
+    assert starts[0] == starts[1] == starts[2]
+    assert len(set(starts[0])) == 2  # two patients, moved by different days
+    from tace_planner.services.export.runner import SHIFT_KEY_FILE
+
+    key = registry.settings.data_dir / SHIFT_KEY_FILE
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    mapping = tmp_path / "keep.csv"
+    out = tmp_path / "out-mapped"
+    assert _cli(registry, "export", "--all", "--format", "csv", "--deidentify",
+                "--mapping", str(mapping), str(out)) == 0  # fmt: skip
+    assert stat.S_IMODE(mapping.stat().st_mode) == 0o600  # the re-identification table

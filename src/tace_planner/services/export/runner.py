@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
+import hmac
+import os
 import secrets
 import shutil
 from dataclasses import dataclass
@@ -80,8 +83,40 @@ SHIFT_DRAWS = 100
 (at a few dozen dates per patient among 3,650 shifts, one draw in ~100 coincides)."""
 
 
-def _draw_shift() -> int:
-    return -(1 + secrets.randbelow(3650))
+SHIFT_KEY_FILE = Path("keys") / "date-shift.key"
+"""The data folder's secret behind each patient's date shift (made on first use, 0600)."""
+
+
+def shift_key(data_dir: Path) -> bytes:
+    """The data folder's date-shift key, made on first use (32 random bytes, owner-only).
+
+    The same patient then moves by the same days in every export: a new random shift per
+    export would let someone holding several exports of one patient narrow the true dates
+    down (each export bounds them within its 3,650 days; their intersection shrinks).
+    """
+    path = Path(data_dir) / SHIFT_KEY_FILE
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another export made it meanwhile
+            return path.read_bytes()
+        with os.fdopen(handle, "wb") as out:
+            out.write(secrets.token_bytes(32))
+    return path.read_bytes()
+
+
+def _shift_number(key: bytes, patient_id: str, attempt: int) -> int:
+    """0 … 3649: from the key and the patient (HMAC-SHA256), or at random without a key."""
+    if not key:
+        return secrets.randbelow(3650)
+    message = f"{patient_id}\x00{attempt}".encode()
+    digest = hmac.new(key, message, hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big") % 3650
+
+
+def _draw_shift(key: bytes = b"", patient_id: str = "", attempt: int = 0) -> int:
+    return -(1 + _shift_number(key, patient_id, attempt))
 
 
 def record_dates(record: CaseRecord) -> set[dt.date]:
@@ -99,9 +134,11 @@ def record_dates(record: CaseRecord) -> set[dt.date]:
 
 @dataclass
 class Pseudonyms:
-    """One pseudonym and one date shift per patient for one export (random, never stored)."""
+    """One pseudonym per patient for one export, and one date shift per patient: the same in
+    every export of a data folder when ``key`` (:func:`shift_key`) is given, else random."""
 
     prefix: str = "TP"
+    key: bytes = b""
 
     def __post_init__(self) -> None:
         self._by_patient: dict[str, str] = {}
@@ -116,7 +153,8 @@ class Pseudonyms:
     def shift_days(self, patient_id: str) -> int:
         """The patient's date shift, days (negative, 1 to 3650 back; one per patient)."""
         if patient_id not in self._shift:
-            self._shift[patient_id] = _draw_shift()
+            real = self.mapping().get(patient_id, patient_id)
+            self._shift[patient_id] = _draw_shift(self.key, real)
         return self._shift[patient_id]
 
     def draw_shifts(self, dates: dict[str, set[dt.date]]) -> None:
@@ -125,9 +163,10 @@ class Pseudonyms:
         read as one not moved (a scan for leaked dates cannot tell). Draws again when it
         would, up to :data:`SHIFT_DRAWS` times."""
         originals = set().union(*dates.values()) if dates else set()
+        real = self.mapping()
         for patient, own in dates.items():
-            for _ in range(SHIFT_DRAWS):
-                shift = _draw_shift()
+            for attempt in range(SHIFT_DRAWS):
+                shift = _draw_shift(self.key, real.get(patient, patient), attempt)
                 if not any(day + dt.timedelta(days=shift) in originals for day in own):
                     break
             self._shift[patient] = shift
@@ -187,7 +226,7 @@ def export_task(
     folder = check_output(services, out, mapping)
     ids = case_ids(services, case)
     total = len(ids) + 1
-    pseudonyms = Pseudonyms()
+    pseudonyms = Pseudonyms(key=shift_key(services.settings.data_dir) if deidentify else b"")
     records: list[CaseRecord] = []
     dates: dict[str, set[dt.date]] = {}
     for number, case_pk in enumerate(ids, start=1):
@@ -283,7 +322,9 @@ def _write(
 
 
 def _write_mapping(path: Path, pseudonyms: Pseudonyms) -> Path:
-    with path.open("x", encoding="utf-8", newline="") as handle:
+    # the re-identification table: readable by its owner only
+    handle_fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(handle_fd, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["pseudonym", "patient_id"])
         writer.writerows(sorted(pseudonyms.mapping().items()))
