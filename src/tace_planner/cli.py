@@ -102,6 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     remove.add_argument("series_uid", help="Series Instance UID (see `series`)")
     remove.add_argument("--reason", default="", help="why (kept in the audit trail)")
+    remove.add_argument(
+        "--with-measurements",
+        action="store_true",
+        help="also delete the rulers, ellipses and angles drawn on it (each audited)",
+    )
 
     protocol = commands.add_parser(
         "check-protocol", help="check a study (or a case's baseline) against the imaging protocol"
@@ -426,6 +431,8 @@ def _cmd_demo(args: argparse.Namespace, services: Any, launch_gui: GuiLauncher |
     )
     if report.contoured:
         print(f"{report.contoured} lesion(s) contoured at baseline (liver and foci)")
+    if report.note:  # a re-run over a case the user changed: what it left as it was
+        print(report.note)
     for item in sorted(
         report.imported.series, key=lambda s: (str(s.series_on), s.series_number or 0)
     ):
@@ -519,11 +526,38 @@ _LISTED_AT_MOST = 20
 
 
 def _cmd_remove_series(args: argparse.Namespace, services: Any) -> int:
-    item = services.studies.remove_series(args.series_uid, reason=args.reason)
+    from tace_planner.services.studies import SeriesHasMeasurements
+
+    try:
+        item = services.studies.remove_series(
+            args.series_uid, reason=args.reason, with_measurements=args.with_measurements
+        )
+    except SeriesHasMeasurements as error:
+        print(
+            f"error: series {error.series_uid} ({error.description or 'no description'}) "
+            f"has {len(error.measurements)} measurement(s) drawn on it; it is kept, since a "
+            "measurement may be a documented RECIST diameter:",
+            file=sys.stderr,
+        )
+        for line in error.measurements:
+            print(f"  {line}", file=sys.stderr)
+        print(
+            "delete them in the viewer's measurement list first, or add --with-measurements "
+            "to remove them with the series (each is kept in the audit trail)",
+            file=sys.stderr,
+        )
+        return 1
     print(
         f"removed series {item.series_uid} ({item.description or 'no description'}, "
         f"{item.image_count} file(s))"
     )
+    if item.removed_measurements:
+        print(
+            f"removed with it {len(item.removed_measurements)} measurement(s) "
+            "(each kept in the audit trail):"
+        )
+        for line in item.removed_measurements:
+            print(f"  {line}")
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,8 @@ DEMO_LIVER_SEED_LPS = (-95.0, 0.0, 20.0)
 """A click in the right lobe's parenchyma, away from foci and vessels (baseline frame)."""
 _MARKER = "phantom-parameters.json"
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True, slots=True)
 class DemoReport:
@@ -39,6 +42,10 @@ class DemoReport:
     phantom_dir: Path
     contoured: int = 0
     """Lesions contoured by this run (0: none, or the case was contoured before)."""
+    kept_lesions: tuple[str, ...] = ()
+    """The case's lesions when it was changed since the demo contoured it: left as they were."""
+    note: str = ""
+    """One sentence for the user on what this run left as it was ("" when nothing)."""
 
 
 def _phantom_is_cached(folder: Path, parameters: dict[str, object]) -> bool:
@@ -63,9 +70,14 @@ def prepare_demo(
     The phantom is generated into ``folder`` only when no phantom of the same
     size and seed is cached there, then imported through the ordinary import
     (known files are skipped), and its studies are linked to the demo case:
-    studies up to the TACE date as baseline, later ones as follow-ups. With
-    ``contouring``, the baseline is then contoured by the app's own tools from
-    seeds (see :func:`contour_demo`), unless the case has lesions already.
+    studies up to the TACE date as baseline, later ones as follow-ups (a case
+    that already holds every demo study is not linked again, so a study the
+    user moved stays where it is). With ``contouring``, the baseline is then
+    contoured by the app's own tools from seeds (see :func:`contour_demo`):
+    on a new case, or to finish a run that was interrupted while contouring.
+    A case whose lesions someone changed since (renamed, deleted, added, a
+    contour removed) is skipped: nothing of it is recreated, duplicated or
+    overwritten, and the report's ``note`` names what was left as it was.
 
     Yields
     ------
@@ -85,25 +97,117 @@ def prepare_demo(
     truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
     tace_on = dt.date.fromisoformat(truth["tace_date"])
     imported = yield from studies.import_paths([folder])
-    case = cases.find_case(PHANTOM_PATIENT_ID, DEMO_CASE_TITLE) or cases.create_case(
+    existing = cases.find_case(PHANTOM_PATIENT_ID, DEMO_CASE_TITLE)
+    case = existing or cases.create_case(
         PHANTOM_PATIENT_ID,
         DEMO_CASE_TITLE,
         planned_tace_on=tace_on,
         primary_site="small intestine (NET)",
         grade="G2",
     )
-    cases.link_studies_by_date(case.pk, tace_on)
+    if existing is None or existing.study_count < _study_count(truth):
+        cases.link_studies_by_date(case.pk, tace_on)
     refreshed = cases.find_case(PHANTOM_PATIENT_ID, DEMO_CASE_TITLE) or case
     contoured = 0
+    kept: tuple[str, ...] = ()
+    note = ""
     if contouring is not None:
-        contoured = yield from contour_demo(contouring, refreshed.pk, truth)
+        changes = demo_case_changes(contouring, refreshed.pk, truth)
+        if changes:
+            kept = tuple(item.name for item in contouring.list_lesions(refreshed.pk))
+            note = (
+                f"Demo case {refreshed.pk} was changed since the demo contoured it "
+                f"({'; '.join(changes)}), so it was not contoured again: its lesions "
+                f"({', '.join(kept) or 'none'}) and their contours, measurements and "
+                "plans were left as they were."
+            )
+            yield Progress(1, 1, note)
+        else:
+            contoured = yield from contour_demo(contouring, refreshed.pk, truth)
     return DemoReport(
         case=refreshed,
         imported=imported,
         generated=generated,
         phantom_dir=folder,
         contoured=contoured,
+        kept_lesions=kept,
+        note=note,
     )
+
+
+def _study_count(truth: dict[str, Any]) -> int:
+    """How many studies the phantom holds (every one is linked to the demo case)."""
+    return len(
+        {
+            str(series["study_uid"])
+            for timepoint in truth["timepoints"]
+            for series in timepoint["series"]
+        }
+    )
+
+
+def _baseline_venous(truth: dict[str, Any]) -> str:
+    baseline = truth["timepoints"][0]
+    return str(next(s["series_uid"] for s in baseline["series"] if s["folder"] == "CT_venous"))
+
+
+def demo_case_changes(
+    contouring: ContouringService, case_pk: int, truth: dict[str, Any]
+) -> list[str]:
+    """What shows that someone changed the demo case's lesions (empty: the demo's own work).
+
+    The demo contours the liver, then the foci in the phantom's order, each
+    lesion with its contour on the baseline venous CT in one write; a run that
+    was interrupted therefore leaves the first few of them, and nothing else.
+    Anything else is a user's work: a lesion the demo does not make (a
+    renamed or added one), a gap in that order (a deleted one), a demo
+    lesion without its baseline contour, or a focus name the case had once and
+    has no more (the audit trail keeps deleted and renamed names).
+    """
+    foci = [str(focus["name"]) for focus in truth["timepoints"][0]["foci"]]
+    order = [LIVER_LESION_NAME, *foci]
+    names = [item.name for item in contouring.list_lesions(case_pk)]
+    present = {name.casefold() for name in names}
+    number = 1
+    while f"f{number}" in present:
+        number += 1
+    gone = contouring.next_focus_name(case_pk) != f"F{number}"  # F<number> was once used
+    if not names and not gone:
+        return []  # a new case, or one the demo never got to contour
+    known = {name.casefold() for name in order}
+    others = [name for name in names if name.casefold() not in known]
+    made = [name for name in order if name.casefold() in present]
+    last = max((order.index(name) for name in made), default=-1)
+    gap = any(name.casefold() not in present for name in order[:last])
+    venous = _baseline_venous(truth)
+    contoured = {
+        item.lesion.name.casefold()
+        for item in contouring.masks_of_series(venous)
+        if item.lesion.case_pk == case_pk and item.mask.any()
+    }
+    uncontoured = [name for name in made if name.casefold() not in contoured]
+    if not (others or gap or uncontoured or gone):
+        return []  # the demo's own lesions, maybe not all yet: it carries on
+    changes: list[str] = []
+    if others:
+        changes.append(f"{_listed(others)} {_is(others)} not one of the demo's lesions")
+    absent = [name for name in order if name.casefold() not in present]
+    if absent:
+        changes.append(f"{_listed(absent)} {_is(absent)} not in the case")
+    if uncontoured:
+        have = "has" if len(uncontoured) == 1 else "have"
+        changes.append(f"{_listed(uncontoured)} {have} no contour on the baseline venous CT")
+    if not changes:
+        changes.append(f"F{number} was deleted or renamed")
+    return changes
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(names)
+
+
+def _is(names: list[str]) -> str:
+    return "is" if len(names) == 1 else "are"
 
 
 def contour_demo(contouring: ContouringService, case_pk: int, truth: dict[str, Any]) -> Task[int]:
@@ -114,7 +218,8 @@ def contour_demo(contouring: ContouringService, case_pk: int, truth: dict[str, A
     baseline portal-venous CT; each is measured, so the plan has a burden.
     Whatever is contoured already is kept: a run that was interrupted (killed
     while contouring F2, say) is resumed where it stopped, and a second run on
-    a complete case adds nothing.
+    a complete case adds nothing. A case someone changed since is not for
+    this function: :func:`prepare_demo` checks with :func:`demo_case_changes`.
     """
     baseline = truth["timepoints"][0]
     venous = next(s["series_uid"] for s in baseline["series"] if s["folder"] == "CT_venous")

@@ -23,6 +23,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from tace_planner.domain.annotations import Annotation
 from tace_planner.domain.errors import (
     ConcurrentEditError,
     DicomReadError,
@@ -42,8 +43,10 @@ from tace_planner.imaging.dicom.volumes import VolumePlan, load_plan, middle_sla
 from tace_planner.services.dto import NO_PATIENT_ID, SeriesItem, StudyItem, VolumePartItem
 from tace_planner.services.image_store import ImageStore, is_valid_uid, replacement_uid
 from tace_planner.store import repositories
+from tace_planner.store.audit import row_snapshot
 from tace_planner.store.db import describe_database_error
 from tace_planner.store.models import (
+    AnnotationRow,
     InstanceRow,
     SegmentationRow,
     SeriesRow,
@@ -79,6 +82,41 @@ class ImportReport:
     """Files whose UIDs were not valid DICOM UIDs and were replaced (each with the reason)."""
     warnings: tuple[FileError, ...] = ()
     """Series imported with a problem the user must know of (no Patient ID), one per series."""
+
+
+@dataclass(frozen=True, slots=True)
+class RemovedSeries(SeriesItem):
+    """A series :meth:`StudyService.remove_series` deleted, with the measurements it took."""
+
+    removed_measurements: tuple[str, ...] = ()
+    """One line per ruler, ellipse or angle deleted with it (each audited), e.g.
+    "measurement 3: Ruler 20.0 mm — F1 long axis"."""
+
+
+class SeriesHasMeasurements(InvalidInputError):
+    """A series to remove holds measurements (rulers …) and removing them was not confirmed."""
+
+    def __init__(self, series_uid: str, description: str, measurements: Sequence[str]) -> None:
+        count = len(measurements)
+        super().__init__(
+            "series",
+            f"{series_uid} ({description or 'no description'}) has {count} measurement(s) "
+            f"drawn on it ({'; '.join(measurements)}); it is kept, since a measurement may be "
+            "a documented RECIST diameter: delete them first, or confirm that they go with it",
+        )
+        self.series_uid = series_uid
+        self.description = description
+        self.measurements = tuple(measurements)
+
+
+def _measurement_line(row: AnnotationRow) -> str:
+    """ "measurement 3: Ruler 20.0 mm — F1 long axis" for a stored annotation."""
+    try:
+        text = Annotation.from_json(row.kind, row.geometry, row.values, row.label).summary()
+    except (KeyError, TypeError, ValueError):
+        text = row.kind
+    label = f" — {row.label}" if row.label else ""
+    return f"measurement {row.id}: {text}{label}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -562,11 +600,16 @@ class StudyService:
                 with contextlib.suppress(OSError):
                     self._store.remove(relative)
 
-    def remove_series(self, series_uid: str, reason: str = "") -> SeriesItem:
+    def remove_series(
+        self, series_uid: str, reason: str = "", *, with_measurements: bool = False
+    ) -> RemovedSeries:
         """Delete a stored series: its rows (audited, with the list of files), then its files.
 
-        Rulers and other annotations on the series go with it. A series with
-        contours is refused: they carry measurements a plan may rely on.
+        A series with contours is refused: they carry measurements a plan may
+        rely on. A series with measurements drawn on it (rulers, ellipses,
+        angles) is refused too unless ``with_measurements``: then each goes
+        with it, with its own audit event and a snapshot of it in the
+        removal's audit event.
 
         Raises
         ------
@@ -574,6 +617,8 @@ class StudyService:
             No series with this UID is stored.
         InvalidInputError
             The series has contours.
+        SeriesHasMeasurements
+            The series has measurements and ``with_measurements`` is false.
         """
         with self._store.locked(), self._uow() as uow:
             session = uow.session
@@ -591,6 +636,15 @@ class StudyService:
                     f"{series_uid} has {contours} contour(s); it is kept (contours carry the "
                     "measurements of a plan)",
                 )
+            annotations = session.scalars(
+                select(AnnotationRow)
+                .where(AnnotationRow.series_pk == row.id)
+                .order_by(AnnotationRow.created_at, AnnotationRow.id)
+            ).all()
+            lines = tuple(_measurement_line(annotation) for annotation in annotations)
+            if annotations and not with_measurements:
+                raise SeriesHasMeasurements(row.series_uid, row.description, lines)
+            snapshots = [row_snapshot(annotation) for annotation in annotations]
             item = series_item(row, len(row.instances))
             files = [i.stored_path for i in row.instances]
             before = {
@@ -601,25 +655,38 @@ class StudyService:
                     {"sop_instance_uid": i.sop_instance_uid, "stored_path": i.stored_path}
                     for i in row.instances
                 ],
+                "annotations": snapshots,
             }
             series_pk = row.id
             session.expunge_all()
+            for snapshot, line in zip(snapshots, lines, strict=True):
+                uow.audit(
+                    action="delete_annotation",
+                    entity="annotation",
+                    entity_pk=int(snapshot["id"]),
+                    before=snapshot,
+                    after=None,
+                    summary=f"deleted {line} with series {item.description!r}",
+                )
+            session.execute(delete(AnnotationRow).where(AnnotationRow.series_pk == series_pk))
             session.execute(delete(InstanceRow).where(InstanceRow.series_pk == series_pk))
             session.execute(delete(SeriesRow).where(SeriesRow.id == series_pk))
+            measured = f" and {len(lines)} measurement(s)" if lines else ""
             uow.audit(
                 action="remove_series",
                 entity="series",
                 entity_pk=series_pk,
                 before=before,
                 after={"reason": reason},
-                summary=f"removed series {item.description!r} ({len(files)} file(s))"
+                summary=f"removed series {item.description!r} ({len(files)} file(s){measured})"
                 + (f": {reason}" if reason else ""),
             )
             _commit(uow)
             for relative in files:
                 with contextlib.suppress(OSError, StoreError):
                     self._store.remove(relative)
-        return item
+        fields = {f.name: getattr(item, f.name) for f in dataclasses.fields(item)}
+        return RemovedSeries(**fields, removed_measurements=lines)
 
     def _series_row(
         self, session: Session, headers: list[InstanceHeader]

@@ -91,7 +91,9 @@ class DemoLoader(QObject):
         self._window.statusBar().showMessage(f"Preparing the demo case{detail}")
 
     def _on_result(self, report: DemoReport) -> None:
-        self._finish(f"Demo case ready: {report.case.title}")
+        # a re-run over a case the user changed says what it left as it was
+        note = f" — {report.note}" if report.note else ""
+        self._finish(f"Demo case ready: {report.case.title}{note}")
         self._window.refresh_cases()
         self._window.select_case(report.case.pk)
 
