@@ -163,7 +163,9 @@ def test_a_brush_stroke_on_an_old_copy_does_not_overwrite_a_colleagues_save(qtbo
         )
         errors: list[str] = []
         controller.error.connect(errors.append)
-        start = np.array(window._test_truth["foci"][0]["center_lps_mm"]) + (40.0, 0.0, 0.0)
+        start = np.array(window._test_truth["foci"][0]["center_lps_mm"]) + np.array(
+            (40.0, 0.0, 0.0)
+        )
         controller.brush_radius_mm = 6.0
         controller.set_tool("brush")
         for kind in ("press", "release"):
