@@ -22,8 +22,10 @@ from tace_planner.domain.followup_ranges import followup_file_problems
 from tace_planner.domain.schedule import FollowupParameters
 from tace_planner.services.followup_dto import TimepointItem, categorise
 from tace_planner.services.planning_records import get_case
+from tace_planner.store.assessment_rows import AssessmentRow
 from tace_planner.store.followup_rows import FollowupScheduleRow
 from tace_planner.store.models import (
+    AuditEventRow,
     CaseRow,
     PatientRow,
     SegmentationRow,
@@ -200,13 +202,66 @@ def latest_taces(session: Session) -> list[tuple[int, int, dt.date]]:
     return [(pk, n, on) for pk, (n, on) in latest.items()]
 
 
+def held_data(session: Session, timepoint: TimepointRow) -> list[str]:
+    """What the timepoint holds that is not part of a schedule, e.g. ``["study 1.2.3",
+    "2 contours"]``: linked studies, contours, stored assessments, a recorded progression,
+    an imaging date. Empty when it holds nothing; otherwise it must never be deleted
+    (contours and assessments would go with it)."""
+    held = [
+        f"study {uid}"
+        for uid in session.scalars(
+            select(StudyRow.study_uid)
+            .where(StudyRow.timepoint_pk == timepoint.id)
+            .order_by(StudyRow.study_uid)
+        )
+    ]
+    for model, column, noun in (
+        (SegmentationRow, SegmentationRow.timepoint_pk, "contour"),
+        (AssessmentRow, AssessmentRow.timepoint_pk, "assessment"),
+    ):
+        count = int(
+            session.scalar(select(func.count()).select_from(model).where(column == timepoint.id))
+            or 0
+        )
+        if count:
+            held.append(f"{count} {noun}{'' if count == 1 else 's'}")
+    if timepoint.progression_site:
+        held.append(f"progression ({timepoint.progression_site})")
+    if timepoint.imaged_on is not None:
+        held.append(f"imaged on {timepoint.imaged_on.isoformat()}")
+    return held
+
+
 def has_links(session: Session, timepoint_pk: int) -> bool:
-    """True when a study or a contour refers to the timepoint (it must not be deleted)."""
-    study = session.scalar(select(StudyRow.id).where(StudyRow.timepoint_pk == timepoint_pk))
-    mask = session.scalar(
-        select(SegmentationRow.id).where(SegmentationRow.timepoint_pk == timepoint_pk)
-    )
-    return study is not None or mask is not None
+    """True when the timepoint holds data (:func:`held_data`): it must not be deleted."""
+    return bool(held_data(session, timepoint_row(session, timepoint_pk)))
+
+
+def chosen_modalities(session: Session, timepoints: list[TimepointRow]) -> set[int]:
+    """The timepoints whose current modality a user chose (an audited ``assign_followup``
+    that changed it to this value, its latest such change), rather than the one their
+    schedule gave them."""
+    by_pk = {timepoint.id: timepoint for timepoint in timepoints}
+    if not by_pk:
+        return set()
+    latest: dict[int, str] = {}
+    for pk, before, after in session.execute(
+        select(AuditEventRow.entity_pk, AuditEventRow.before, AuditEventRow.after)
+        .where(
+            AuditEventRow.action == "assign_followup",
+            AuditEventRow.entity == "timepoint",
+            AuditEventRow.entity_pk.in_(by_pk),
+        )
+        .order_by(AuditEventRow.id)
+    ):
+        timepoint = by_pk[pk]
+        before, after = before or {}, after or {}
+        # a key of a deleted timepoint can be reused by SQLite: same case and label only
+        if (after.get("case_pk"), after.get("label")) != (timepoint.case_pk, timepoint.label):
+            continue
+        if after.get("modality") != before.get("modality"):
+            latest[pk] = str(after.get("modality") or "")
+    return {pk for pk, modality in latest.items() if modality == by_pk[pk].modality}
 
 
 def proposals(session: Session, rows: list[Any]) -> dict[int, tuple[str, dt.date]]:

@@ -2,30 +2,56 @@
 
 * every signed TACE restarts the schedule (open timepoints of the earlier TACE due on or
   after it are superseded);
-* a preset chosen for the case replaces the open timepoints of the current TACE;
+* a preset chosen for the case lays the open timepoints of the current TACE out again
+  (see below);
 * closing the case, or progression seen at one of its follow-ups, ends the timepoints due
   after it (clearing that progression re-opens them).
 
 Each schedule row keeps the parameter values it was made with (a snapshot of
 ``followup.json``): a changed file changes new schedules only.
+
+Laying the open timepoints out again (a new preset for the same TACE):
+
+* an open (or ended) timepoint that holds data — a linked study, contours, assessments,
+  a recorded progression (:func:`~tace_planner.services.followup_records.held_data`) — is
+  never deleted: it is kept as ``superseded`` and its label stays taken;
+* every other one is matched to the timepoint of the new schedule with the same label,
+  that is the same position after the TACE ("TACE 2 follow-up 4" stays follow-up 4), and
+  that row is kept and moved to the new schedule's dates and window. What a user set on
+  it stays: the radiologist, and the modality when a user chose it (it differs from the
+  old schedule's modality, or an audited assignment set it); a modality that only came
+  from the old schedule becomes the new schedule's. Matching by position rather than by
+  nearest due date keeps the match one to one and predictable, and the row's key (and so
+  its audit history) stays the same. A moved row that carried a user's setting is
+  audited (``move_followup_timepoint``, before and after);
+* an open timepoint with no counterpart in the new schedule (a preset with fewer
+  follow-ups within the horizon) is deleted, and every such deletion is audited
+  (``delete_followup_timepoint``) with the row as it was and what the user had set on it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tace_planner.domain.schedule import (
+    DueTimepoint,
     FollowupParameters,
     TaceDate,
     ended_by,
     schedule_after,
     superseded_by,
 )
-from tace_planner.services.followup_records import OPEN, has_links, label_of
+from tace_planner.services.followup_records import (
+    OPEN,
+    chosen_modalities,
+    held_data,
+    label_of,
+)
 from tace_planner.services.planning_records import signed_procedures
 from tace_planner.store.audit import row_snapshot
 from tace_planner.store.followup_rows import FollowupScheduleRow
@@ -33,6 +59,28 @@ from tace_planner.store.models import CaseRow, TimepointRow
 from tace_planner.store.unit_of_work import UnitOfWork
 
 PROGRESSION_SEEN = "progression seen at"
+
+
+@dataclass
+class _Reusable:
+    """An open timepoint of a superseded schedule, to be laid out again or deleted."""
+
+    row: TimepointRow
+    schedule_modality: str
+    """The modality its schedule gave it (its preset's)."""
+    modality_chosen: bool = False
+    """A user chose its current modality."""
+
+    def user_settings(self) -> dict[str, str]:
+        """What a user set on it that its schedule did not give it."""
+        settings = {}
+        if self.row.radiologist:
+            settings["radiologist"] = self.row.radiologist
+        if self.row.modality and (
+            self.modality_chosen or self.row.modality != self.schedule_modality
+        ):
+            settings["modality"] = self.row.modality
+        return settings
 
 
 class ScheduleSync:
@@ -92,9 +140,18 @@ class ScheduleSync:
                     if same_tace
                     else f"TACE {latest.number} on {latest.on.isoformat()} restarted the schedule"
                 )
+                reusable: dict[str, _Reusable] = {}
                 for old in schedules:
-                    self._supersede(session, old, latest.on, reason, drop_open=same_tace)
-                current = self._new_schedule(uow, case, latest, procedure_pk, preset_key)
+                    reusable.update(
+                        self._supersede(session, old, latest.on, reason, drop_open=same_tace)
+                    )
+                chosen = chosen_modalities(session, [r.row for r in reusable.values()])
+                for item in reusable.values():
+                    item.modality_chosen = item.row.id in chosen
+                current = self._new_schedule(
+                    uow, case, latest, procedure_pk, preset_key, reusable, reason
+                )
+                self._delete_unmatched(uow, case, reusable, reason)
                 changed = True
         if current is not None:
             changed |= self._apply_end(session, case, current)
@@ -140,22 +197,57 @@ class ScheduleSync:
         reason: str,
         *,
         drop_open: bool,
-    ) -> None:
+    ) -> dict[str, _Reusable]:
+        """Supersede the schedule and its timepoints due from ``on``. With ``drop_open``
+        (a new preset for the same TACE) every open or ended timepoint goes: one holding
+        data is kept as superseded, the others are returned by label, to be laid out again
+        by the new schedule or deleted (never deleted here)."""
         schedule.status = "superseded"
         schedule.ended_on = on
         schedule.end_reason = reason
+        preset = (schedule.parameters or {}).get("preset") or {}
+        schedule_modality = str(preset.get("modality") or "")
+        reusable: dict[str, _Reusable] = {}
         for timepoint in session.scalars(
             select(TimepointRow).where(
                 TimepointRow.schedule_pk == schedule.id, TimepointRow.status.in_((OPEN, "ended"))
             )
         ):
-            if drop_open and not has_links(session, timepoint.id):
-                session.delete(timepoint)
+            if drop_open and not held_data(session, timepoint):
+                reusable[timepoint.label] = _Reusable(timepoint, schedule_modality)
             elif drop_open or (
                 timepoint.due_on is not None and superseded_by(timepoint.due_on, on)
             ):
                 timepoint.status = "superseded"
         session.flush()
+        return reusable
+
+    @staticmethod
+    def _delete_unmatched(
+        uow: UnitOfWork, case: CaseRow, unmatched: dict[str, _Reusable], reason: str
+    ) -> None:
+        """Delete the open timepoints the new schedule has no place for, each audited with
+        the row as it was and what a user had set on it."""
+        for item in sorted(unmatched.values(), key=lambda r: r.row.id):
+            row = item.row
+            settings = item.user_settings()
+            held = (
+                "it held " + ", ".join(f"{key} {value}" for key, value in settings.items())
+                if settings
+                else "nothing had been set on it"
+            )
+            due = row.due_on.isoformat() if row.due_on else "no date"
+            uow.audit(
+                action="delete_followup_timepoint",
+                entity="timepoint",
+                entity_pk=row.id,
+                before=row_snapshot(row),
+                after={"user_settings_lost": settings},
+                summary=f"case {case.id}: {row.label} (due {due}) removed, the new schedule "
+                f"has no such follow-up ({reason}); {held}",
+            )
+            uow.session.delete(row)
+        uow.session.flush()
 
     def _new_schedule(
         self,
@@ -164,7 +256,11 @@ class ScheduleSync:
         tace: TaceDate,
         procedure_pk: int,
         preset_key: str,
+        reusable: dict[str, _Reusable],
+        reason: str,
     ) -> FollowupScheduleRow:
+        """Lay out the schedule; the ``reusable`` timepoints whose label it has are moved
+        onto it (keeping what a user set, audited) and removed from ``reusable``."""
         session = uow.session
         parameters = self._parameters()
         preset = parameters.preset(preset_key)
@@ -188,13 +284,25 @@ class ScheduleSync:
         session.flush()
         taken = set(
             session.scalars(select(TimepointRow.label).where(TimepointRow.case_pk == case.id))
-        )
+        ) - set(reusable)
         ordinal = len(taken)
         for due in schedule_after(tace.on, preset, parameters.horizon_months):
             label = label_of(tace.number, due.number)
             if label in taken:
                 continue
             ordinal += 1
+            if label in reusable:
+                self._move(
+                    uow,
+                    case,
+                    reusable.pop(label),
+                    schedule,
+                    due,
+                    preset.modality,
+                    ordinal,
+                    reason,
+                )
+                continue
             session.add(
                 TimepointRow(
                     case_pk=case.id,
@@ -221,6 +329,43 @@ class ScheduleSync:
             f"(parameters version {parameters.version})",
         )
         return schedule
+
+    @staticmethod
+    def _move(
+        uow: UnitOfWork,
+        case: CaseRow,
+        item: _Reusable,
+        schedule: FollowupScheduleRow,
+        due: DueTimepoint,
+        modality: str,
+        ordinal: int,
+        reason: str,
+    ) -> None:
+        """Move an open timepoint onto the new schedule's dates, keeping what a user set."""
+        row = item.row
+        settings = item.user_settings()
+        before = row_snapshot(row)
+        row.schedule_pk = schedule.id
+        row.tace_number = schedule.tace_number
+        row.followup_number = due.number
+        row.due_on = due.due_on
+        row.window_start_on = due.window_start_on
+        row.window_end_on = due.window_end_on
+        row.ordinal = ordinal
+        row.status = OPEN
+        if "modality" not in settings:
+            row.modality = modality
+        if settings:
+            kept = ", ".join(f"{key} {value}" for key, value in settings.items())
+            uow.audit(
+                action="move_followup_timepoint",
+                entity="timepoint",
+                entity_pk=row,
+                before=before,
+                after=row_snapshot(row),
+                summary=f"case {case.id}: {row.label} now due {due.due_on.isoformat()} "
+                f"(was {before['due_on'] or 'no date'}, {reason}); kept {kept}",
+            )
 
     @staticmethod
     def _end(session: Session, schedule: FollowupScheduleRow, on: dt.date, reason: str) -> bool:
