@@ -11,8 +11,28 @@ Information with Modified Dates Option (E.3.6) for dates:
   references its source images, every series keeps its frame of reference).
 * The IOD-dependent choices are resolved conservatively without knowing the IOD: X/Z → Z,
   X/D, Z/D and X/Z/D → D, X/Z/U* → the sequence is kept and its UIDs replaced. A
-  sequence with Z or X/Z is emptied; any other kept sequence (D: Content Sequence) has
-  every item de-identified by the same rules.
+  sequence with Z or X/Z is emptied, one with X/D or X/Z/D removed (its codes would name
+  the institution or operator); any other kept sequence (D: Content Sequence) has every
+  item de-identified by the same rules. Codes in (0040,1101) *Person Identification Code
+  Sequence* become dummies.
+* Attributes that carry identifying text but that Table E.1-1 does not list (found in
+  review: the alternative-calendar birth and death dates, Text Value, Unformatted Text
+  Value, Performed Procedure Type Description, Intervention Drug Name, Overlay Label and
+  Overlay Description of every 60xx group) are removed by :data:`SUPPLEMENT`.
+* Any other attribute that the table does not list and whose VR holds text (AE, LO, LT,
+  PN, SH, ST, UC, UR, UT) or is unknown (UN) is removed, unless it is one of the
+  technical attributes of :data:`KEEP_TECHNICAL` (equipment, coding, LUT and dimension
+  labels that a valid image or SEG needs): text that no one listed cannot leak. CS, the
+  numbers (DS, IS and the binary VRs), UIDs and pixel data are kept.
+* A SEG's free-text segment names: (0062,0005) *Segment Label*, (0062,0020) *Tracking
+  ID* and (0062,0006) *Segment Description* keep the application's standard names
+  (``F1``… and ``Liver``); any other becomes ``lesion <n>``, numbered per patient in
+  the order segments are met, the same lesion (same Tracking UID) the same number in
+  every SEG of one :class:`Deidentifier`. (0062,0021) *Tracking UID* is remapped (U).
+* File meta information is rebuilt, not copied: version, Media Storage SOP Class and
+  (remapped) Instance UID, Transfer Syntax, and this application's implementation UID
+  and version name. (0002,0016) *Source Application Entity Title*, (0002,0100)/(0002,0102)
+  *Private Information* and the rest are dropped; the 128-byte preamble is zeroed.
 * Every DA and DT value that is not removed (anywhere, also in sequences) is shifted by
   one whole number of days per patient, so intervals between studies are preserved.
   This includes dates for which the Basic Profile alone says Z, such as (0008,0020)
@@ -23,28 +43,32 @@ Information with Modified Dates Option (E.3.6) for dates:
 * Private attributes are removed, in sequences too; every sequence is recursed into.
 * Patient's Name and Patient ID become the pseudonym; (0012,0062) *Patient Identity
   Removed* = YES, (0012,0063) *De-identification Method* and (0012,0064) *De-identification
-  Method Code Sequence* with DCM 113100 (Basic Profile) and 113107 (Modified Dates).
+  Method Code Sequence* with DCM 113100 (Basic Profile) and 113107 (Modified Dates);
+  (0028,0303) *Longitudinal Temporal Information Modified* = MODIFIED (E.3.6).
 
 Burned-in annotation is not detected: callers drop secondary captures and dose reports.
 """
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import hashlib
 import hmac
+import re
 import secrets
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydicom.datadict import tag_for_keyword
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag
 
+from tace_planner import __version__
 from tace_planner.imaging.dicom.deid_table import BASIC_PROFILE, EDITION, REPEATING_GROUPS
 
 METHOD = f"PS3.15 {EDITION} Basic Profile, dates shifted (TACE Planner)"
@@ -56,18 +80,79 @@ CODES = (
 DUMMY_TEXT = "ANONYMIZED"
 _NUMERIC_VRS = {"US", "SS", "UL", "SL", "FL", "FD", "UV", "SV"}
 _BINARY_VRS = {"OB", "OW", "OF", "OD", "OL", "OV", "UN"}
+_TEXT_VRS = {"AE", "LO", "LT", "PN", "SH", "ST", "UC", "UR", "UT", "UN"}
 _PATIENT_TAGS = {0x00100010, 0x00100020}  # Patient's Name, Patient ID
-_ADDED_TAGS = {0x00120062, 0x00120063, 0x00120064}
+_LONGITUDINAL_MODIFIED = 0x00280303  # Longitudinal Temporal Information Modified
+_ADDED_TAGS = {0x00120062, 0x00120063, 0x00120064, _LONGITUDINAL_MODIFIED}
 _BIRTH_DATE = 0x00100030
+_PERSON_CODES = 0x00401101  # Person Identification Code Sequence: its codes name a person
+STANDARD_SEGMENT_NAME = re.compile(r"(F\d{1,3}|Liver)", re.IGNORECASE)
+"""Segment labels and tracking IDs kept as they are (the application's own names)."""
 MAX_SHIFT_DAYS = 3650
+IMPLEMENTATION_CLASS_UID = f"2.25.{uuid.uuid5(uuid.NAMESPACE_OID, 'tace-planner.deidentify').int}"
+"""(0002,0012) of every de-identified file: this application, not the source's."""
+IMPLEMENTATION_VERSION_NAME = f"TACEPLAN_{__version__}"[:16]
+
+SUPPLEMENT: dict[int, str] = {
+    0x00100033: "X",  # Patient's Birth Date in Alternative Calendar
+    0x00100034: "X",  # Patient's Death Date in Alternative Calendar
+    0x00100035: "X",  # Patient's Alternative Calendar
+    0x00180034: "X",  # Intervention Drug Name
+    0x00400255: "X",  # Performed Procedure Type Description
+    0x00400400: "X",  # Comments on the Scheduled Procedure Step
+    0x0040A160: "X",  # Text Value
+    0x00700006: "X",  # Unformatted Text Value
+    0x00700081: "Z",  # Content Description (Type 2 in a SEG: kept, empty)
+}
+"""Identifying attributes that Table E.1-1 does not list, with this module's action."""
+SUPPLEMENT_REPEATING_GROUPS: tuple[tuple[int, int, int, int, str, str], ...] = (
+    (0x6000, 0x1500, 0xFF00, 0xFFFF, "X", "Overlay Label"),
+    (0x6000, 0x0022, 0xFF00, 0xFFFF, "X", "Overlay Description"),
+)
+"""Like :data:`REPEATING_GROUPS`: the overlays' free text, in every 60xx group."""
+
+KEEP_TECHNICAL: frozenset[int] = frozenset(
+    tag_for_keyword(keyword) or 0
+    for keyword in (
+        "Manufacturer",
+        "ManufacturerModelName",
+        "SoftwareVersions",
+        "CodeValue",
+        "CodingSchemeDesignator",
+        "CodingSchemeVersion",
+        "CodeMeaning",
+        "LongCodeValue",
+        "URNCodeValue",
+        "MappingResourceName",
+        "CodingSchemeName",
+        "ContrastBolusRoute",
+        "ConvolutionKernel",
+        "FilterType",
+        "PositionReferenceIndicator",
+        "RescaleType",
+        "DimensionDescriptionLabel",
+        "LUTLabel",
+        "LUTExplanation",
+        "SegmentAlgorithmName",
+        "AlgorithmName",
+        "AlgorithmVersion",
+    )
+)
+"""Text attributes that the table does not list and that are kept: technical values
+(equipment, coded concepts, LUT and dimension labels) a valid image or SEG needs.
+Every other unlisted text attribute is removed."""
 
 
 def action_for(tag: BaseTag) -> str | None:
-    """The Basic Profile action of ``tag`` (None when the table does not list it)."""
-    action = BASIC_PROFILE.get(int(tag))
+    """The action for ``tag``: the Basic Profile's, else this module's :data:`SUPPLEMENT`
+    (None when neither lists it)."""
+    action = BASIC_PROFILE.get(int(tag), SUPPLEMENT.get(int(tag)))
     if action is not None:
         return action
-    for group, element, group_mask, element_mask, code, _ in REPEATING_GROUPS:
+    for group, element, group_mask, element_mask, code, _ in (
+        *REPEATING_GROUPS,
+        *SUPPLEMENT_REPEATING_GROUPS,
+    ):
         if tag.group & group_mask == group and tag.element & element_mask == element:
             return code
     return None
@@ -89,6 +174,12 @@ class Deidentifier:
 
     key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     date_offsets_days: dict[str, int] = field(default_factory=dict)
+    segment_names: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Original Patient ID -> {a segment's label as entered -> its code}: the codes the
+    export's tables use (L1, L2 …), so that a SEG's segments name the same lesions."""
+    _lesion_codes: dict[str, dict[str, str]] = field(
+        default_factory=dict, init=False, repr=False
+    )  # original Patient ID -> segment identity -> "lesion <n>"
 
     def uid(self, original: str) -> str:
         """A ``2.25.`` UID for ``original``: the same for the same key, ≤ 64 characters."""
@@ -113,9 +204,11 @@ class Deidentifier:
             Written to Patient's Name and Patient ID; must not identify the patient.
         """
         out = Dataset()
+        patient = str(ds.get("PatientID", ""))
         # One shift per patient: keyed by the original Patient ID of the top-level data set.
-        offset = dt.timedelta(days=self.offset_days(str(ds.get("PatientID", ""))))
+        offset = dt.timedelta(days=self.offset_days(patient))
         self._clean(ds, out, offset)
+        self._name_segments(ds, out, patient)
         out.PatientName = pseudonym
         out.PatientID = pseudonym
         out.PatientIdentityRemoved = "YES"
@@ -126,18 +219,63 @@ class Deidentifier:
             item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = value, "DCM", meaning
             codes.append(item)
         out.DeidentificationMethodCodeSequence = Sequence(codes)
+        out.LongitudinalTemporalInformationModified = "MODIFIED"
         meta = getattr(ds, "file_meta", None)
         if meta is not None:
-            out.file_meta = FileMetaDataset(copy.deepcopy(meta))  # never alias the original
-            media_uid = out.get("SOPInstanceUID") or meta.get("MediaStorageSOPInstanceUID")
-            if media_uid and "SOPInstanceUID" not in out:
-                media_uid = self.uid(str(media_uid))
-            if media_uid:
-                out.file_meta.MediaStorageSOPInstanceUID = media_uid
-        out.preamble = getattr(ds, "preamble", None)
+            out.file_meta = self._file_meta(meta, out)
+        out.preamble = b"\0" * 128  # the source's preamble may hold anything
         return out
 
-    def _clean(self, source: Dataset, target: Dataset, offset: dt.timedelta) -> None:
+    def _file_meta(self, meta: Dataset, out: Dataset) -> FileMetaDataset:
+        """New file meta information: only what PS3.10 requires, nothing of the source's
+        application (AE titles, private information, implementation)."""
+        new = FileMetaDataset()
+        new.FileMetaInformationVersion = b"\x00\x01"
+        sop_class = out.get("SOPClassUID") or meta.get("MediaStorageSOPClassUID")
+        if sop_class:
+            new.MediaStorageSOPClassUID = sop_class
+        instance = out.get("SOPInstanceUID")
+        if not instance and meta.get("MediaStorageSOPInstanceUID"):
+            instance = self.uid(str(meta.MediaStorageSOPInstanceUID))
+        if instance:
+            new.MediaStorageSOPInstanceUID = instance
+        if meta.get("TransferSyntaxUID"):
+            new.TransferSyntaxUID = meta.TransferSyntaxUID
+        new.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
+        new.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
+        return new
+
+    def _name_segments(self, source: Dataset, target: Dataset, patient: str) -> None:
+        """Segment Label, Tracking ID and Segment Description of a SEG: the standard names
+        stay, any other free text becomes ``lesion <n>`` (see the module docstring)."""
+        originals = source.get("SegmentSequence")
+        cleaned = target.get("SegmentSequence")
+        if not originals or not cleaned:
+            return
+        codes = self._lesion_codes.setdefault(patient, {})
+        given = self.segment_names.get(patient, {})
+        for before, after in zip(originals, cleaned, strict=False):
+            label = _text(before.get("SegmentLabel"))
+            tracking = _text(before.get("TrackingID"))
+            identity = _text(before.get("TrackingUID")) or tracking or label
+            identity = identity or f"segment {before.get('SegmentNumber', len(codes) + 1)}"
+
+            def neutral(identity: str = identity, label: str = label) -> str:
+                if label in given:  # the export's code for this lesion
+                    return given[label]
+                return codes.setdefault(identity, f"lesion {len(codes) + 1}")
+
+            new_label = label if _standard(label) else neutral()
+            after.SegmentLabel = new_label
+            if "TrackingID" in before:
+                after.TrackingID = tracking if _standard(tracking) else new_label
+            if "SegmentDescription" in before:
+                description = _text(before.get("SegmentDescription"))
+                after.SegmentDescription = description if _standard(description) else new_label
+
+    def _clean(
+        self, source: Dataset, target: Dataset, offset: dt.timedelta, person: bool = False
+    ) -> None:
         for element in source:
             tag = int(element.tag)
             action = action_for(element.tag)
@@ -145,9 +283,20 @@ class Deidentifier:
                 continue
             if action == "X":
                 continue
+            if action is None and element.VR in _TEXT_VRS:
+                if tag not in KEEP_TECHNICAL:
+                    continue  # unlisted text: it may name anyone (see the module docstring)
+                if person:
+                    action = "D"  # a code that identifies a person
             value = element.value
             if element.VR == "SQ":
-                items = [] if action in ("Z", "X/Z") else self._clean_items(value, offset)
+                if action in ("X/D", "X/Z/D"):
+                    continue  # X: the codes of these sequences name the institution or staff
+                items = (
+                    []
+                    if action in ("Z", "X/Z")
+                    else self._clean_items(value, offset, person or tag == _PERSON_CODES)
+                )
                 value = Sequence(items)
             elif element.VR in ("DA", "DT"):
                 # Modified Dates Option: every date that stays is shifted; the birth date
@@ -169,17 +318,28 @@ class Deidentifier:
                 value = list(value)  # a copy: the original data set stays as it was
             target.add(DataElement(element.tag, element.VR, value))
 
-    def _clean_items(self, items: Iterable[Dataset], offset: dt.timedelta) -> list[Dataset]:
+    def _clean_items(
+        self, items: Iterable[Dataset], offset: dt.timedelta, person: bool = False
+    ) -> list[Dataset]:
         cleaned = []
         for item in items:
             new = Dataset()
-            self._clean(item, new, offset)
+            self._clean(item, new, offset, person)
             cleaned.append(new)
         return cleaned
 
     @staticmethod
     def _shifter(vr: str, offset: dt.timedelta) -> Callable[[str], str]:
         return lambda text: _shift_text(text, vr, offset)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _standard(name: str) -> bool:
+    """An application's standard segment name (``F1``…``F999``, ``Liver``)."""
+    return STANDARD_SEGMENT_NAME.fullmatch(name) is not None
 
 
 def _map_values(value: Any, function: Callable[[str], str]) -> Any:

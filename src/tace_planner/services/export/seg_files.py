@@ -4,6 +4,10 @@ Layout: ``case_<n>/<visit>/seg_<k>.dcm``, the visit as ``baseline`` or ``follow_
 (by imaging order; never a date). De-identified, each SEG and the source images it
 references go through the PS3.15 Basic Profile (:class:`Deidentifier`, one key for the
 whole export, so the SEG's references point at the remapped images in ``images_<k>/``).
+
+The identified SEG is never written outside the output folder: it is encoded into a
+scratch folder inside it (``.scratch-*``, removed as soon as the SEG is read back, and by
+the export's clean-up when the export fails), never into the system's temporary folder.
 """
 
 from __future__ import annotations
@@ -37,7 +41,20 @@ def write_seg_files(
 
     from tace_planner.imaging.dicom.deidentify import Deidentifier
 
-    deidentifier = Deidentifier() if pseudonyms is not None else None
+    deidentifier = None
+    if pseudonyms is not None:
+        # the export's date shift per patient (the same in every export) and lesion codes
+        real = pseudonyms.mapping()
+        deidentifier = Deidentifier(
+            date_offsets_days={
+                real[r.record_id]: pseudonyms.shift_days(r.record_id)
+                for r in records
+                if r.record_id in real
+            },
+            segment_names={
+                real[r.record_id]: dict(r.lesion_codes) for r in records if r.record_id in real
+            },
+        )
     written: list[Path] = []
     for number, record in enumerate(records, start=1):
         names = {row["_timepoint_pk"]: row for row in record.lesions}
@@ -53,7 +70,8 @@ def write_seg_files(
                     services.contouring.export_seg(series_uid, path, part=part)
                     written.append(path)
                     continue
-                with tempfile.TemporaryDirectory() as scratch:
+                # The identified SEG stays inside the output folder (see the docstring).
+                with tempfile.TemporaryDirectory(prefix=".scratch-", dir=folder) as scratch:
                     plain = Path(scratch) / "seg.dcm"
                     services.contouring.export_seg(series_uid, plain, part=part)
                     seg = pydicom.dcmread(plain)
