@@ -444,3 +444,21 @@ def test_inputs_a_colleague_saved_meanwhile_are_neither_reverted_nor_approved_un
     panel.field_edits["weight_kg"].setText("72")
     assert panel.save_inputs() is True
     assert service.clinical_inputs(case_pk).inputs.weight_kg == pytest.approx(72.0)
+
+
+def test_a_stored_value_with_many_digits_is_shown_whole_and_approves(
+    qtbot: QtBot, service: PlanningService, case_pk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The form shows every digit of a stored value: rounded to six it would be a value
+    other than the stored one, and the approval would find the inputs changed."""
+    service.set_clinical_inputs(case_pk, bilirubin_mg_dl=1.2345678)
+    widget = PlanPanel(service)
+    qtbot.addWidget(widget)
+    widget.set_case(case_pk)
+    assert widget.field_edits["bilirubin_mg_dl"].text() == "1.2345678"
+    monkeypatch.setattr(
+        ApprovePlanDialog, "ask", classmethod(lambda cls, *a, **k: ApprovalChoice(()))
+    )
+    approved = widget.approve()
+    assert approved is not None
+    assert approved.proposal.patient.bilirubin_mg_dl == 1.2345678

@@ -423,7 +423,8 @@ class PlanPanel(QWidget):
         try:
             for name, edit in self.field_edits.items():
                 value = getattr(stored, name)
-                edit.setText("" if value is None else f"{value:g}")
+                # every digit: the approval compares the plan's inputs with the stored ones
+                edit.setText("" if value is None else f"{value:.10g}")
             for name, combo in self.field_choices.items():
                 index = combo.findData(getattr(stored, name))
                 combo.setCurrentIndex(max(index, 0))
