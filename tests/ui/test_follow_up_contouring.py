@@ -238,3 +238,28 @@ def test_the_lesions_dock_follows_the_timepoint_of_the_open_series(qtbot, window
     assert panel.timepoint_pk is None
     _open(qtbot, window, "follow_up_2")
     assert panel.timepoint_pk not in (None, expected)
+
+
+def test_contours_confirmed_in_the_follow_up_review_show_in_the_plan_workspace(
+    qtbot, open_window, contoured_demo_copy
+) -> None:
+    """Confirmed in the Follow-up workspace, a follow-up's contours are what the Plan
+    workspace shows and edits next (not the copy it read when the case was chosen)."""
+    window = open_window(contoured_demo_copy)
+    services = window._test_services
+    case_pk = services.cases.list_cases()[0].pk
+    window.select_case(case_pk)
+    page = window.followup_review
+    page.timepoints.setCurrentIndex(page.timepoints.findText("follow-up 1"))
+    page.propose()
+    qtbot.waitUntil(lambda: page.review.item is not None, timeout=60_000)
+    item = page.review.item
+    controller = window.contour_controller
+    f1 = next(p for p in item.proposals if p.name == "F1")
+    assert controller.lesion_state(f1.lesion_pk, item.follow_up.pk) is None  # not contoured yet
+    page.review.confirm_button.click()
+    state = controller.lesion_state(f1.lesion_pk, item.follow_up.pk)
+    assert state is not None
+    stored = services.contouring.load_mask(f1.lesion_pk, item.follow_up.pk)
+    assert np.array_equal(state.mask, stored.mask)
+    assert state.version == stored.segmentation.version

@@ -265,6 +265,9 @@ class MainWindow(QMainWindow):
         self.contouring = self.contour_workbench.contouring
         self.contour_controller = self.contour_workbench.controller
         self.lesion_panel = self.contour_workbench.lesion_panel
+        # contours confirmed in the Follow-up review: the Plan workspace shows them (and its
+        # edits start from them, not from the copy read before)
+        self.followup_review.course_changed.connect(self._on_course_changed)
 
         self._build_status_bar()
         self.demo_loader = DemoLoader(self, self._tasks, self._demo)
@@ -559,6 +562,17 @@ class MainWindow(QMainWindow):
                 self.contour_controller.set_case(case_pk)
             except Exception as error:  # noqa: BLE001 - shown to the user
                 show_error(self, "Cannot show the contours", error)
+
+    def _on_course_changed(self, case_pk: int) -> None:
+        if case_pk != self._case_pk or self.contour_controller is None:
+            return
+        try:
+            self.contour_controller.set_case(case_pk)
+        except Exception as error:  # noqa: BLE001 - shown to the user
+            show_error(self, "Cannot show the contours", error)
+        if self.lesion_panel is not None:
+            self.lesion_panel.refresh()
+        self.plan_panel.set_case(case_pk)
 
     def show_protocol_status(self, case_pk: int) -> None:
         """Check the case's baseline against the imaging protocol and show the verdict."""
