@@ -14,6 +14,9 @@ from tace_planner.domain.explanation import Advisory
 NEW = -1
 """``expected_version`` meaning "there must be no contour yet" (a first auto contour)."""
 
+METHOD_WORDS = {"auto": "automatic contour", "manual": "drawn by hand", "edited": "edited by hand"}
+"""A stored contour's method as a sentence says it."""
+
 LIVER_LESION_NAME = "Liver"
 """Name of the whole-liver contour of a case (kind ``"liver"``)."""
 

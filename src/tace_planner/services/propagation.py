@@ -33,6 +33,7 @@ from tace_planner.imaging.registration import RegistrationResult
 from tace_planner.services.contour_records import natural
 from tace_planner.services.contouring import ContouringService, ContourWrite
 from tace_planner.services.contouring_dto import (
+    METHOD_WORDS,
     LesionItem,
     LesionMask,
     SegmentationItem,
@@ -80,11 +81,7 @@ class LesionProposalItem:
         seg = self.stored
         if seg is None:
             return ""
-        how = {
-            "auto": "automatic contour",
-            "edited": "edited by hand",
-            "manual": "drawn by hand",
-        }.get(seg.method, seg.method)
+        how = METHOD_WORDS.get(seg.method, seg.method)
         if seg.is_empty:
             how = "stored as disappeared"
         details = [how]

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tace_planner.domain.errors import InvalidInputError
 from tace_planner.services.contouring_dto import (
     LIVER_LESION_NAME,
+    METHOD_WORDS,
     SegImportItem,
     SegmentationItem,
 )
@@ -43,11 +44,8 @@ class KeptContour:
         return self.method in HAND_METHODS
 
     def describe(self) -> str:
-        """How it was made, e.g. "edited by hand by alice" or "auto contour by bob"."""
-        how = {
-            "manual": "drawn by hand",
-            "edited": "edited by hand",
-        }.get(self.method, f"{self.method} contour")
+        """How it was made, e.g. "edited by hand by alice" or "automatic contour by bob"."""
+        how = METHOD_WORDS.get(self.method, f"{self.method} contour")
         return f"{how} by {self.updated_by}" if self.updated_by else how
 
 

@@ -54,7 +54,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import re
 import secrets
 import uuid
 from collections.abc import Callable, Iterable
@@ -69,6 +68,7 @@ from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag
 
 from tace_planner import __version__
+from tace_planner.domain.vocabulary import STANDARD_LESION_NAME
 from tace_planner.imaging.dicom.deid_table import BASIC_PROFILE, EDITION, REPEATING_GROUPS
 
 METHOD = f"PS3.15 {EDITION} Basic Profile, dates shifted (TACE Planner)"
@@ -86,8 +86,6 @@ _LONGITUDINAL_MODIFIED = 0x00280303  # Longitudinal Temporal Information Modifie
 _ADDED_TAGS = {0x00120062, 0x00120063, 0x00120064, _LONGITUDINAL_MODIFIED}
 _BIRTH_DATE = 0x00100030
 _PERSON_CODES = 0x00401101  # Person Identification Code Sequence: its codes name a person
-STANDARD_SEGMENT_NAME = re.compile(r"(F\d{1,3}|Liver)", re.IGNORECASE)
-"""Segment labels and tracking IDs kept as they are (the application's own names)."""
 MAX_SHIFT_DAYS = 3650
 IMPLEMENTATION_CLASS_UID = f"2.25.{uuid.uuid5(uuid.NAMESPACE_OID, 'tace-planner.deidentify').int}"
 """(0002,0012) of every de-identified file: this application, not the source's."""
@@ -339,7 +337,7 @@ def _text(value: Any) -> str:
 
 def _standard(name: str) -> bool:
     """An application's standard segment name (``F1``…``F999``, ``Liver``)."""
-    return STANDARD_SEGMENT_NAME.fullmatch(name) is not None
+    return STANDARD_LESION_NAME.fullmatch(name) is not None
 
 
 def _map_values(value: Any, function: Callable[[str], str]) -> Any:

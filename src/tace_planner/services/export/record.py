@@ -5,15 +5,12 @@ from its first TACE, and its de-identified copy. :mod:`.records` fills it from t
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-Row = dict[str, Any]
+from tace_planner.domain.vocabulary import STANDARD_LESION_NAME
 
-STANDARD_LESION_NAME = re.compile(r"^(F\d{1,3}|Liver)$", re.IGNORECASE)
-"""Lesion names the app gives (F1, F2 …, Liver): they hold nothing about the patient and are
-kept in a de-identified export; any other name is free text and is replaced by a code."""
+Row = dict[str, Any]
 
 RESPONSE_WORDS = ("CR", "PR", "SD", "PD", "NE", "non-CR/non-PD")
 """A therapy line's best response kept in a de-identified export (any other text is not)."""
@@ -67,7 +64,7 @@ def deidentified(record: CaseRecord, pseudonym: str) -> CaseRecord:
     time to progression starts at "therapy line k", not at its drug.
     """
     free = sorted(
-        {r["lesion"] for r in record.lesions if not STANDARD_LESION_NAME.match(r["lesion"])}
+        {r["lesion"] for r in record.lesions if not STANDARD_LESION_NAME.fullmatch(r["lesion"])}
     )
     codes = {name: f"L{k}" for k, name in enumerate(free, start=1)}
     case = {**record.case, "primary_site": None}
