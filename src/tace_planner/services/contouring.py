@@ -78,6 +78,8 @@ from tace_planner.store import repositories
 from tace_planner.store.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
+
     from tace_planner.imaging.segmentation.liver import LiverResult
     from tace_planner.services.studies import StudyService
 
@@ -309,6 +311,11 @@ class ContouringService:
     def export_seg(self, series_uid: str, path: Path, *, part: str | None = None) -> Path:
         """Write every lesion mask of a series part as one DICOM SEG file."""
         return self.seg.export_seg(series_uid, path, part=part)
+
+    def build_seg(self, series_uid: str, *, part: str | None = None) -> Dataset:
+        """The SEG :meth:`export_seg` writes, in memory only (see
+        :meth:`SegExchangeService.build_seg`)."""
+        return self.seg.build_seg(series_uid, part=part)
 
     def import_seg(
         self, path: Path, *, part: str | None = None, replace: bool = False

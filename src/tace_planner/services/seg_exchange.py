@@ -22,6 +22,8 @@ from tace_planner.store import repositories
 from tace_planner.store.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
+
     from tace_planner.services.contouring import ContourWrite, ContourWriter
 
 HAND_METHODS = ("manual", "edited")
@@ -114,8 +116,43 @@ class SegExchangeService:
         ------
         InvalidInputError
             Nothing is contoured on this series.
+        SegWriteError
+            ``path`` cannot be written (checked before the SEG is built).
         """
-        from tace_planner.imaging.dicom.seg import SegmentSpec, write_seg
+        from tace_planner.imaging.dicom.seg import check_seg_target, save_atomically
+
+        target = check_seg_target(path)
+        dataset, labels = self._build(series_uid, part)
+        save_atomically(dataset, target)
+        self._audit(series_uid, labels, f"{len(labels)} contour(s) exported as DICOM SEG")
+        return target
+
+    def build_seg(self, series_uid: str, *, part: str | None = None) -> Dataset:
+        """Every lesion mask of a series part as one DICOM SEG, in memory (nothing written).
+
+        For callers that must transform the SEG before it reaches a disk, such as the
+        de-identified export: the identified SEG then never exists as a file. Audited as
+        an export, like :meth:`export_seg`.
+
+        Returns
+        -------
+        pydicom.dataset.Dataset
+            A ``highdicom.seg.Segmentation`` with its file meta; ``save_as`` writes it.
+
+        Raises
+        ------
+        InvalidInputError
+            Nothing is contoured on this series.
+        """
+        dataset, labels = self._build(series_uid, part)
+        self._audit(
+            series_uid, labels, f"{len(labels)} contour(s) exported as DICOM SEG (in memory)"
+        )
+        return dataset
+
+    def _build(self, series_uid: str, part: str | None) -> tuple[Dataset, list[str]]:
+        """The SEG of a series part and its segment labels."""
+        from tace_planner.imaging.dicom.seg import SegmentSpec, export_seg
 
         masks = [m for m in self._masks.masks_of_series(series_uid, part) if m.mask.any()]
         if not masks:
@@ -132,18 +169,19 @@ class SegExchangeService:
             for m in masks
         ]
         files = list(self._series_files(series_uid))
-        path = Path(path)
-        write_seg(path, files, volume, specs)
+        dataset: Dataset = export_seg(files, volume, specs)
+        return dataset, [s.label for s in specs]
+
+    def _audit(self, series_uid: str, labels: list[str], summary: str) -> None:
         with UnitOfWork(self._sessions, user=self._user) as uow:
             uow.audit(
                 action="export_seg",
                 entity="series",
                 entity_pk=None,
-                after={"series_uid": series_uid, "segments": [s.label for s in specs]},
-                summary=f"{len(specs)} contour(s) exported as DICOM SEG",
+                after={"series_uid": series_uid, "segments": labels},
+                summary=summary,
             )
             uow.commit()
-        return path
 
     def import_seg(
         self, path: Path, *, part: str | None = None, replace: bool = False

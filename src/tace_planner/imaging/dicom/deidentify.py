@@ -22,8 +22,24 @@ Information with Modified Dates Option (E.3.6) for dates:
 * Any other attribute that the table does not list and whose VR holds text (AE, LO, LT,
   PN, SH, ST, UC, UR, UT) or is unknown (UN) is removed, unless it is one of the
   technical attributes of :data:`KEEP_TECHNICAL` (equipment, coding, LUT and dimension
-  labels that a valid image or SEG needs): text that no one listed cannot leak. CS, the
-  numbers (DS, IS and the binary VRs), UIDs and pixel data are kept.
+  labels that a valid image or SEG needs): text that no one listed cannot leak.
+* Any other attribute with a binary VR (OB, OD, OF, OL, OV, OW, UN) is removed too,
+  unless it is one of :data:`KEEP_BINARY` (pixel data, offset tables, LUT and palette
+  data, ICC profile: what reading the image needs): an unlisted blob can hold burned-in
+  text, an encapsulated document or a vendor's record of the patient.
+* Every other UID (VR UI), wherever it is (nested sequences included), is replaced by
+  the same consistent ``2.25.`` UID as the listed ones, so that an unlisted reference
+  still points at the remapped instance. Kept as they are: DICOM-defined UIDs (value
+  starting with ``1.2.840.10008.``: SOP classes, transfer syntaxes, well-known
+  instances, anywhere, also under U) and the attributes of :data:`KEEP_CLASS_UIDS`,
+  which name a class, a transfer syntax or a coding scheme (e.g. SNOMED CT's
+  ``2.16.840.1.113883.6.96``), the same for every patient, never an instance.
+* Coded strings (CS) that the table does not list are kept: Table E.1-1 lists the CS
+  attributes it considers identifying (Patient's Sex, Smoking Status, the GPS
+  references …, handled above), and the profile does not count the others as
+  identifying: enumerated or defined terms of at most 16 characters (Modality, Image
+  Type, Photometric Interpretation …) that a reader needs. The numbers (DS, IS, US,
+  SS, FL, FD …) are kept for the same reason.
 * A SEG's free-text segment names: (0062,0005) *Segment Label*, (0062,0020) *Tracking
   ID* and (0062,0006) *Segment Description* keep the application's standard names
   (``F1``… and ``Liver``); any other becomes ``lesion <n>``, numbered per patient in
@@ -66,6 +82,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag
+from pydicom.valuerep import DA, DT
 
 from tace_planner import __version__
 from tace_planner.domain.vocabulary import STANDARD_LESION_NAME
@@ -140,6 +157,63 @@ KEEP_TECHNICAL: frozenset[int] = frozenset(
 (equipment, coded concepts, LUT and dimension labels) a valid image or SEG needs.
 Every other unlisted text attribute is removed."""
 
+KEEP_BINARY: frozenset[int] = frozenset(
+    tag_for_keyword(keyword) or 0
+    for keyword in (
+        "PixelData",  # an image's pixels, a SEG's segments
+        "FloatPixelData",
+        "DoubleFloatPixelData",
+        "ExtendedOffsetTable",  # where the frames of encapsulated pixel data start
+        "ExtendedOffsetTableLengths",
+        "LUTData",  # Modality and VOI LUT Sequence items
+        "RedPaletteColorLookupTableData",
+        "GreenPaletteColorLookupTableData",
+        "BluePaletteColorLookupTableData",
+        "AlphaPaletteColorLookupTableData",
+        "SegmentedRedPaletteColorLookupTableData",
+        "SegmentedGreenPaletteColorLookupTableData",
+        "SegmentedBluePaletteColorLookupTableData",
+        "SegmentedAlphaPaletteColorLookupTableData",
+        "ICCProfile",
+    )
+)
+"""Binary attributes that the table does not list and that are kept: what reading the
+image needs. Every other unlisted binary attribute is removed."""
+
+KEEP_CLASS_UIDS: frozenset[int] = frozenset(
+    tag_for_keyword(keyword) or 0
+    for keyword in (
+        "AffectedSOPClassUID",
+        "RequestedSOPClassUID",
+        "SOPClassUID",
+        "ReferencedSOPClassUID",
+        "ReferencedSOPClassUIDInFile",
+        "ReferencedRelatedGeneralSOPClassUIDInFile",
+        "RelatedGeneralSOPClassUID",
+        "OriginalSpecializedSOPClassUID",
+        "SOPClassesInStudy",
+        "SOPClassesSupported",
+        "PertinentSOPClassesInStudy",
+        "PertinentSOPClassesInSeries",
+        "RTVCommunicationSOPClassUID",
+        "TransferSyntaxUID",
+        "ReferencedTransferSyntaxUIDInFile",
+        "StoredInstanceTransferSyntaxUID",
+        "AvailableTransferSyntaxUID",
+        "FlowTransferSyntaxUID",
+        "MACCalculationTransferSyntaxUID",
+        "EncryptedContentTransferSyntaxUID",
+        "CodingSchemeUID",
+        "ContextUID",
+        "MappingResourceUID",
+    )
+)
+"""UID attributes that name a class, a transfer syntax or a coding scheme, never an
+instance: kept even when the value is not DICOM-defined (a vendor's SOP class, HL7's
+coding scheme UIDs). Every other UID that is not DICOM-defined is remapped."""
+DICOM_UID_ROOT = "1.2.840.10008."
+"""DICOM-defined UIDs (PS3.6 Annex A) start with this root; they are kept."""
+
 
 def action_for(tag: BaseTag) -> str | None:
     """The action for ``tag``: the Basic Profile's, else this module's :data:`SUPPLEMENT`
@@ -181,6 +255,8 @@ class Deidentifier:
 
     def uid(self, original: str) -> str:
         """A ``2.25.`` UID for ``original``: the same for the same key, ≤ 64 characters."""
+        if original.startswith(DICOM_UID_ROOT):
+            return original  # DICOM-defined (a class, a syntax, a well-known instance)
         digest = hmac.new(self.key, b"uid:" + original.encode(), hashlib.sha256).digest()
         return f"2.25.{int.from_bytes(digest[:16], 'big')}"
 
@@ -286,6 +362,10 @@ class Deidentifier:
                     continue  # unlisted text: it may name anyone (see the module docstring)
                 if person:
                     action = "D"  # a code that identifies a person
+            if action is None and _binary(element.VR) and tag not in KEEP_BINARY:
+                continue  # an unlisted blob: burned-in text, a document (module docstring)
+            if action is None and element.VR == "UI" and tag not in KEEP_CLASS_UIDS:
+                action = "U"  # an unlisted UID: remapped like the listed ones
             value = element.value
             if element.VR == "SQ":
                 if action in ("X/D", "X/Z/D"):
@@ -331,6 +411,11 @@ class Deidentifier:
         return lambda text: _shift_text(text, vr, offset)
 
 
+def _binary(vr: str) -> bool:
+    """A binary VR, also when the dictionary's VR is a choice such as "OB or OW"."""
+    return any(part.strip() in _BINARY_VRS for part in str(vr).split(" or "))
+
+
 def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
@@ -343,10 +428,20 @@ def _standard(name: str) -> bool:
 def _map_values(value: Any, function: Callable[[str], str]) -> Any:
     if value is None or value == "":
         return value
-    if isinstance(value, str):
-        return function(value)
-    mapped = [function(str(v)) for v in value]
+    if not isinstance(value, (list, tuple, MultiValue)):
+        return function(_dicom_text(value))  # one value: str, UID, or DA/DT in memory
+    mapped = [function(_dicom_text(v)) for v in value]
     return mapped if any(mapped) else None
+
+
+def _dicom_text(value: Any) -> str:
+    """A value as DICOM writes it: a data set built in memory (e.g. by highdicom) holds
+    dates and date-times as objects, a data set read from a file as text."""
+    if isinstance(value, dt.datetime):
+        return str(DT(value))
+    if isinstance(value, dt.date):
+        return str(DA(value))
+    return str(value)
 
 
 def _shift_text(text: str, vr: str, offset: dt.timedelta) -> str:

@@ -5,15 +5,16 @@ Layout: ``case_<n>/<visit>/seg_<k>.dcm``, the visit as ``baseline`` or ``follow_
 references go through the PS3.15 Basic Profile (:class:`Deidentifier`, one key for the
 whole export, so the SEG's references point at the remapped images in ``images_<k>/``).
 
-The identified SEG is never written outside the output folder: it is encoded into a
-scratch folder inside it (``.scratch-*``, removed as soon as the SEG is read back, and by
-the export's clean-up when the export fails), never into the system's temporary folder.
+De-identified, the identified SEG is never written anywhere: it is built in memory
+(:meth:`ContouringService.build_seg`), de-identified in memory, and only the
+de-identified data set is written, so a kill at any moment cannot leave an identified
+file behind (no scratch folder, nothing in the system's temporary folder). The plain
+export writes each SEG with :meth:`ContouringService.export_seg`, as before.
 """
 
 from __future__ import annotations
 
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -70,11 +71,8 @@ def write_seg_files(
                     services.contouring.export_seg(series_uid, path, part=part)
                     written.append(path)
                     continue
-                # The identified SEG stays inside the output folder (see the docstring).
-                with tempfile.TemporaryDirectory(prefix=".scratch-", dir=folder) as scratch:
-                    plain = Path(scratch) / "seg.dcm"
-                    services.contouring.export_seg(series_uid, plain, part=part)
-                    seg = pydicom.dcmread(plain)
+                # The identified SEG exists in memory only (see the docstring).
+                seg = services.contouring.build_seg(series_uid, part=part)
                 clean = deidentifier.deidentify(seg, record.record_id)
                 clean.save_as(path, enforce_file_format=True)
                 written.append(path)
