@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import re
 import sys
 from typing import Any
 
+from tace_planner.domain.errors import InvalidInputError, NotFoundError
 from tace_planner.domain.schedule import CLOSURE_REASONS
 from tace_planner.domain.ttp import ESTABLISHED, SEQUENCES, SITES, TIMINGS
 
@@ -70,7 +72,14 @@ def add_followup_commands(commands: Any, case_id: Any) -> None:
     match.add_argument("--case", type=case_id, help="unscheduled timepoint of this case")
     match.add_argument("--json", action="store_true")
     progression = actions.add_parser("progression", help="record progression at a follow-up")
-    progression.add_argument("--timepoint", type=_id, required=True, metavar="ID")
+    progression.add_argument(
+        "--timepoint",
+        nargs="+",
+        required=True,
+        metavar="ID|LABEL",
+        help="the timepoint's id, or its label ('follow-up N', N = 1, 2, …) with --case",
+    )
+    progression.add_argument("--case", type=case_id, help="the case (needed with a label)")
     progression.add_argument(
         "--site", required=True, choices=(*SITES, "none"), help="where ('none' clears it)"
     )
@@ -216,7 +225,7 @@ def run_followup_command(args: argparse.Namespace, services: Any) -> int:
     if args.command == "followup":
         if args.followup_command == "progression":
             site = "" if args.site == "none" else args.site
-            item = followups.record_progression(args.timepoint, site)
+            item = followups.record_progression(_progression_timepoint(args, followups), site)
             print(f"{item.label} of case {item.case_pk}: progression {site or 'cleared'}")
             return 0
         if args.followup_command == "propagate":
@@ -244,6 +253,43 @@ def run_followup_command(args: argparse.Namespace, services: Any) -> int:
     for name, group in result["groups"].items():
         print(f"  {_GROUP_NAMES.get(name, name)}: {_said(group)}")
     return 0
+
+
+_FOLLOW_UP_LABEL = re.compile(r"(?:tace \d+ )?follow-up \d+")
+
+
+def _progression_timepoint(args: argparse.Namespace, followups: Any) -> int:
+    """The timepoint id of ``followup progression``: ``--timepoint`` as an id, or as a
+    label ("follow-up N", as the worklist and the window name visits) of ``--case``.
+
+    Refusals name ``--timepoint`` or ``--case`` (``cli.main`` prints them in one line).
+    """
+    text = " ".join(" ".join(args.timepoint).split())
+    if text.isdecimal() and args.case is None:
+        if not 1 <= int(text) < 2**63:
+            raise InvalidInputError("--timepoint", f"{text}: ids are 1 or more")
+        return int(text)
+    if text.casefold() == "baseline":
+        raise InvalidInputError(
+            "--timepoint",
+            "'baseline' is the imaging before treatment: progression is recorded at a "
+            "follow-up ('follow-up N' with --case, or its id)",
+        )
+    if not text.isdecimal() and not _FOLLOW_UP_LABEL.fullmatch(text.casefold()):
+        raise InvalidInputError(
+            "--timepoint", f"{text!r}: give the timepoint's id, or 'follow-up N' with --case"
+        )
+    if args.case is None:
+        raise InvalidInputError(
+            "--case",
+            f"--timepoint {text!r} is a label: give its case (--case ID), or the timepoint's id",
+        )
+    try:
+        return int(followups.follow_up_pk(args.case, text))
+    except NotFoundError as error:
+        raise InvalidInputError("--case", str(error)) from None
+    except InvalidInputError as error:
+        raise InvalidInputError("--timepoint", error.reason) from None
 
 
 _GROUP_NAMES = {
