@@ -2,7 +2,9 @@
 
 1. Re-running the demo (``demo --no-gui`` or the window's demo loader, which
    call the same service) over a demo case whose lesions the user renamed,
-   deleted or un-contoured brings nothing back and says what it left alone.
+   deleted or un-contoured brings nothing back and says what it left alone;
+   a demo series the user removed stays removed (said in one line), and a
+   renamed demo case is still the demo case (no second one is opened).
 2. `remove-series` refuses a series with rulers drawn on it, naming them,
    unless ``--with-measurements``; then each is audited and named.
 """
@@ -178,6 +180,122 @@ def test_an_unchanged_demo_case_is_still_left_alone_quietly(demo_copy: Path) -> 
         assert report.contoured == 0
         assert report.note == ""
         assert _names(services, _case_pk(services)) == DEMO_LESIONS
+    finally:
+        services.close()
+
+
+def _series_uid(services: Any, timepoint: str, folder: str) -> tuple[str, str]:
+    """(Series Instance UID, description) of a phantom series, from the demo's truth."""
+    truth = json.loads((services.settings.demo_dir / "truth.json").read_text("utf-8"))
+    [series] = [
+        s
+        for t in truth["timepoints"]
+        if t["label"] == timepoint
+        for s in t["series"]
+        if s["folder"] == folder
+    ]
+    return str(series["series_uid"]), str(series["description"])
+
+
+def _stored_series(services: Any) -> set[str]:
+    return {item.series_uid for item in services.studies.list_series()}
+
+
+def test_demo_rerun_keeps_a_removed_series_removed_and_says_so(
+    demo_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    services = _open(demo_copy)
+    try:
+        native, description = _series_uid(services, "baseline", "CT_native")
+        services.studies.remove_series(native, "not needed for this course")
+        stored = _stored_series(services)
+
+        report = _demo(services)
+
+        assert native not in _stored_series(services)
+        assert _stored_series(services) == stored
+        assert report.imported.new_instances == 0
+        assert report.removed_series == (f"{description} (baseline)",)
+        assert "\n" not in report.note
+        assert report.note == (
+            f"1 demo series removed by a user was not imported again ({description} (baseline))."
+        )
+        assert report.contoured == 0
+        assert _names(services, _case_pk(services)) == DEMO_LESIONS
+    finally:
+        services.close()
+
+    code = main(["--data-dir", str(demo_copy), "demo", "--no-gui", "--phantom-size", "small"])
+
+    assert code == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if "not imported" in line]
+    assert lines == [report.note]
+    services = _open(demo_copy)
+    try:
+        assert native not in _stored_series(services)
+        # imported again by hand, it is the user's again: a re-run neither drops nor names it
+        demo_dir = services.settings.demo_dir
+        run_sync(services.studies.import_paths([demo_dir / "baseline" / "CT_native"]))
+        again = _demo(services)
+        assert native in _stored_series(services)
+        assert again.removed_series == ()
+        assert again.note == ""
+    finally:
+        services.close()
+
+
+def test_demo_rerun_leaves_out_a_removed_venous_ct_instead_of_failing(
+    demo_data_dir: Path, tmp_path: Path
+) -> None:
+    """The demo data before contouring: the CT the demo contours on, removed, is not
+    imported again, and the case is not contoured (there is nothing to contour on)."""
+    data = tmp_path / "data"
+    shutil.copytree(demo_data_dir, data)
+    services = _open(data)
+    try:
+        venous, description = _series_uid(services, "baseline", "CT_venous")
+        follow_up, later = _series_uid(services, "follow_up_2", "CT_arterial")
+        services.studies.remove_series(venous)
+        services.studies.remove_series(follow_up)
+
+        report = _demo(services)
+
+        assert {venous, follow_up}.isdisjoint(_stored_series(services))
+        assert report.contoured == 0
+        assert report.removed_series == (f"{description} (baseline)", f"{later} (follow-up 2)")
+        assert report.note.startswith("2 demo series removed by a user were not imported again")
+        assert report.note.endswith("so the demo case was not contoured.")
+        assert _names(services, _case_pk(services)) == []
+    finally:
+        services.close()
+
+
+def test_demo_rerun_recognises_the_renamed_demo_case(demo_copy: Path) -> None:
+    from tace_planner.imaging.phantom import PHANTOM_PATIENT_ID
+    from tace_planner.store.audit import row_snapshot
+    from tace_planner.store.models import CaseRow
+    from tace_planner.store.unit_of_work import UnitOfWork
+
+    services = _open(demo_copy)
+    try:
+        case_pk = _case_pk(services)
+        with UnitOfWork(services.session_factory, user="dr x") as uow:
+            case = uow.session.get(CaseRow, case_pk)
+            before = row_snapshot(case)
+            case.title = "Mrs Demo, NET G2"
+            uow.audit(action="rename", entity="case", entity_pk=case, before=before, after=case)
+            uow.commit()
+        studies = services.cases.list_cases()[0].study_count
+
+        report = _demo(services)
+
+        cases = [c for c in services.cases.list_cases() if c.patient_id == PHANTOM_PATIENT_ID]
+        assert [(c.pk, c.title) for c in cases] == [(case_pk, "Mrs Demo, NET G2")]
+        assert (report.case.pk, report.case.title) == (case_pk, "Mrs Demo, NET G2")
+        assert report.case.study_count == studies
+        assert report.contoured == 0
+        assert report.note == ""
+        assert _names(services, case_pk) == DEMO_LESIONS
     finally:
         services.close()
 

@@ -45,7 +45,10 @@ class DemoReport:
     kept_lesions: tuple[str, ...] = ()
     """The case's lesions when it was changed since the demo contoured it: left as they were."""
     note: str = ""
-    """One sentence for the user on what this run left as it was ("" when nothing)."""
+    """What this run left as it was, for the user in one line ("" when nothing): the
+    series a user removed, then the lesions of a case changed since the demo contoured it."""
+    removed_series: tuple[str, ...] = ()
+    """Demo series a user removed (descriptions): left out of the import, not brought back."""
 
 
 def _phantom_is_cached(folder: Path, parameters: dict[str, object]) -> bool:
@@ -69,7 +72,11 @@ def prepare_demo(
 
     The phantom is generated into ``folder`` only when no phantom of the same
     size and seed is cached there, then imported through the ordinary import
-    (known files are skipped), and its studies are linked to the demo case:
+    (known files are skipped) except the series a user removed since (the
+    audit trail records each removal; one imported again by hand counts as
+    kept): they stay removed, and the report says so. Its studies are then
+    linked to the demo case, found by the demo patient's ID and the demo's
+    studies when the user renamed it (:func:`find_demo_case`):
     studies up to the TACE date as baseline, later ones as follow-ups (a case
     that already holds every demo study is not linked again, so a study the
     user moved stays where it is). With ``contouring``, the baseline is then
@@ -96,8 +103,19 @@ def prepare_demo(
         generated = True
     truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
     tace_on = dt.date.fromisoformat(truth["tace_date"])
-    imported = yield from studies.import_paths([folder])
-    existing = cases.find_case(PHANTOM_PATIENT_ID, DEMO_CASE_TITLE)
+    removed = studies.removed_series([uid for uid, _, _ in _demo_series(truth)])
+    kept_out = [
+        f"{removed[uid] or uid} ({label.replace('follow_up_', 'follow-up ')})"
+        for uid, label, _ in _demo_series(truth)
+        if uid in removed
+    ]
+    paths = [
+        folder / label / series_folder
+        for uid, label, series_folder in _demo_series(truth)
+        if uid not in removed
+    ]
+    imported = yield from studies.import_paths(paths if removed else [folder])
+    existing = find_demo_case(cases, truth)
     case = existing or cases.create_case(
         PHANTOM_PATIENT_ID,
         DEMO_CASE_TITLE,
@@ -107,21 +125,24 @@ def prepare_demo(
     )
     if existing is None or existing.study_count < _study_count(truth):
         cases.link_studies_by_date(case.pk, tace_on)
-    refreshed = cases.find_case(PHANTOM_PATIENT_ID, DEMO_CASE_TITLE) or case
+    refreshed = next((item for item in cases.list_cases() if item.pk == case.pk), case)
     contoured = 0
     kept: tuple[str, ...] = ()
-    note = ""
-    if contouring is not None:
+    # The baseline venous CT removed: nothing to contour on (it had no contour, or its
+    # removal would have been refused); the note says so.
+    uncontourable = contouring is not None and _baseline_venous(truth) in removed
+    notes = [_removed_note(kept_out, uncontourable=uncontourable)] if kept_out else []
+    if contouring is not None and not uncontourable:
         changes = demo_case_changes(contouring, refreshed.pk, truth)
         if changes:
             kept = tuple(item.name for item in contouring.list_lesions(refreshed.pk))
-            note = (
+            notes.append(
                 f"Demo case {refreshed.pk} was changed since the demo contoured it "
                 f"({'; '.join(changes)}), so it was not contoured again: its lesions "
                 f"({', '.join(kept) or 'none'}) and their contours, measurements and "
                 "plans were left as they were."
             )
-            yield Progress(1, 1, note)
+            yield Progress(1, 1, notes[-1])
         else:
             contoured = yield from contour_demo(contouring, refreshed.pk, truth)
     return DemoReport(
@@ -131,8 +152,56 @@ def prepare_demo(
         phantom_dir=folder,
         contoured=contoured,
         kept_lesions=kept,
-        note=note,
+        note=" ".join(notes),
+        removed_series=tuple(kept_out),
     )
+
+
+def _removed_note(kept_out: list[str], *, uncontourable: bool) -> str:
+    """One sentence on the demo series a user removed, which this run left out."""
+    were = "was" if len(kept_out) == 1 else "were"
+    end = ", so the demo case was not contoured" if uncontourable else ""
+    return (
+        f"{len(kept_out)} demo series removed by a user {were} not imported again "
+        f"({'; '.join(kept_out)}){end}."
+    )
+
+
+def find_demo_case(cases: CaseService, truth: dict[str, Any]) -> CaseItem | None:
+    """The demo case: the demo patient's case of the demo's title, or, renamed since, the
+    demo patient's case that holds most of the demo's studies (the demo links them all to
+    the case it opens; a study the user linked elsewhere stays there)."""
+    found = cases.find_case(PHANTOM_PATIENT_ID, DEMO_CASE_TITLE)
+    if found is not None:
+        return found
+    demo_studies = {
+        str(series["study_uid"])
+        for timepoint in truth["timepoints"]
+        for series in timepoint["series"]
+    }
+    best: tuple[int, CaseItem] | None = None
+    for item in cases.list_cases():
+        if item.patient_id != PHANTOM_PATIENT_ID or not item.study_count:
+            continue
+        detail = cases.case_detail(item.pk)
+        held = {
+            study["study_uid"]
+            for timepoint in detail["timepoints"]
+            for study in timepoint["studies"]
+        }
+        count = len(held & demo_studies)
+        if count and (best is None or count > best[0]):
+            best = (count, item)
+    return best[1] if best else None
+
+
+def _demo_series(truth: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(Series Instance UID, timepoint folder, series folder) of every phantom series."""
+    return [
+        (str(series["series_uid"]), str(timepoint["label"]), str(series["folder"]))
+        for timepoint in truth["timepoints"]
+        for series in timepoint["series"]
+    ]
 
 
 def _study_count(truth: dict[str, Any]) -> int:

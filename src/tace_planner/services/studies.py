@@ -1,10 +1,11 @@
-"""Import studies into the database and image store; list and open stored series.
+"""Import studies into the database and image store; list, open and remove stored series.
 
 Longer than the ~500 lines a service aims at: the import's safety steps (file
 names the app controls, the store lock, the unique-key race, clean-up of an
 interrupted series, the truncated-slice check) belong to one transaction per
 series and are kept beside it; splitting the listing and opening of series into
-their own module is the next step.
+their own module is the next step. Removing a series is in
+:mod:`tace_planner.services.study_removal`.
 """
 
 from __future__ import annotations
@@ -19,15 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tace_planner.domain.annotations import Annotation
 from tace_planner.domain.errors import (
     ConcurrentEditError,
     DicomReadError,
-    InvalidInputError,
     NotFoundError,
     StoreError,
     TacePlannerError,
@@ -42,13 +41,18 @@ from tace_planner.imaging.dicom.series import load_volume
 from tace_planner.imaging.dicom.volumes import VolumePlan, load_plan, middle_slab, plan_volumes
 from tace_planner.services.dto import NO_PATIENT_ID, SeriesItem, StudyItem, VolumePartItem
 from tace_planner.services.image_store import ImageStore, is_valid_uid, replacement_uid
+from tace_planner.services.study_removal import (
+    RemovedSeries,
+    delete_series_rows,
+    find_removed_series,
+)
+from tace_planner.services.study_removal import (
+    SeriesHasMeasurements as SeriesHasMeasurements,  # re-exported: callers import it from here
+)
 from tace_planner.store import repositories
-from tace_planner.store.audit import row_snapshot
 from tace_planner.store.db import describe_database_error
 from tace_planner.store.models import (
-    AnnotationRow,
     InstanceRow,
-    SegmentationRow,
     SeriesRow,
     StudyRow,
     TimepointRow,
@@ -82,41 +86,6 @@ class ImportReport:
     """Files whose UIDs were not valid DICOM UIDs and were replaced (each with the reason)."""
     warnings: tuple[FileError, ...] = ()
     """Series imported with a problem the user must know of (no Patient ID), one per series."""
-
-
-@dataclass(frozen=True, slots=True)
-class RemovedSeries(SeriesItem):
-    """A series :meth:`StudyService.remove_series` deleted, with the measurements it took."""
-
-    removed_measurements: tuple[str, ...] = ()
-    """One line per ruler, ellipse or angle deleted with it (each audited), e.g.
-    "measurement 3: Ruler 20.0 mm — F1 long axis"."""
-
-
-class SeriesHasMeasurements(InvalidInputError):
-    """A series to remove holds measurements (rulers …) and removing them was not confirmed."""
-
-    def __init__(self, series_uid: str, description: str, measurements: Sequence[str]) -> None:
-        count = len(measurements)
-        super().__init__(
-            "series",
-            f"{series_uid} ({description or 'no description'}) has {count} measurement(s) "
-            f"drawn on it ({'; '.join(measurements)}); it is kept, since a measurement may be "
-            "a documented RECIST diameter: delete them first, or confirm that they go with it",
-        )
-        self.series_uid = series_uid
-        self.description = description
-        self.measurements = tuple(measurements)
-
-
-def _measurement_line(row: AnnotationRow) -> str:
-    """ "measurement 3: Ruler 20.0 mm — F1 long axis" for a stored annotation."""
-    try:
-        text = Annotation.from_json(row.kind, row.geometry, row.values, row.label).summary()
-    except (KeyError, TypeError, ValueError):
-        text = row.kind
-    label = f" — {row.label}" if row.label else ""
-    return f"measurement {row.id}: {text}{label}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,9 +285,6 @@ def _phase_from_images(
             "(thresholds: institutional default)"
         ),
     )
-
-
-"""Placeholder Patient ID of files that have none (every such file shares it)."""
 
 
 def identity_warnings(headers: Sequence[InstanceHeader]) -> list[str]:
@@ -609,7 +575,7 @@ class StudyService:
         rely on. A series with measurements drawn on it (rulers, ellipses,
         angles) is refused too unless ``with_measurements``: then each goes
         with it, with its own audit event and a snapshot of it in the
-        removal's audit event.
+        removal's audit event (see :mod:`tace_planner.services.study_removal`).
 
         Raises
         ------
@@ -621,72 +587,19 @@ class StudyService:
             The series has measurements and ``with_measurements`` is false.
         """
         with self._store.locked(), self._uow() as uow:
-            session = uow.session
-            row = repositories.find_series(session, series_uid)
-            if row is None:
-                raise NotFoundError(f"series {series_uid} is not in the database")
-            contours = session.scalar(
-                select(func.count())
-                .select_from(SegmentationRow)
-                .where(SegmentationRow.series_pk == row.id)
-            )
-            if contours:
-                raise InvalidInputError(
-                    "series",
-                    f"{series_uid} has {contours} contour(s); it is kept (contours carry the "
-                    "measurements of a plan)",
-                )
-            annotations = session.scalars(
-                select(AnnotationRow)
-                .where(AnnotationRow.series_pk == row.id)
-                .order_by(AnnotationRow.created_at, AnnotationRow.id)
-            ).all()
-            lines = tuple(_measurement_line(annotation) for annotation in annotations)
-            if annotations and not with_measurements:
-                raise SeriesHasMeasurements(row.series_uid, row.description, lines)
-            snapshots = [row_snapshot(annotation) for annotation in annotations]
-            item = series_item(row, len(row.instances))
-            files = [i.stored_path for i in row.instances]
-            before = {
-                "series_uid": row.series_uid,
-                "description": row.description,
-                "study_uid": row.study.study_uid,
-                "files": [
-                    {"sop_instance_uid": i.sop_instance_uid, "stored_path": i.stored_path}
-                    for i in row.instances
-                ],
-                "annotations": snapshots,
-            }
-            series_pk = row.id
-            session.expunge_all()
-            for snapshot, line in zip(snapshots, lines, strict=True):
-                uow.audit(
-                    action="delete_annotation",
-                    entity="annotation",
-                    entity_pk=int(snapshot["id"]),
-                    before=snapshot,
-                    after=None,
-                    summary=f"deleted {line} with series {item.description!r}",
-                )
-            session.execute(delete(AnnotationRow).where(AnnotationRow.series_pk == series_pk))
-            session.execute(delete(InstanceRow).where(InstanceRow.series_pk == series_pk))
-            session.execute(delete(SeriesRow).where(SeriesRow.id == series_pk))
-            measured = f" and {len(lines)} measurement(s)" if lines else ""
-            uow.audit(
-                action="remove_series",
-                entity="series",
-                entity_pk=series_pk,
-                before=before,
-                after={"reason": reason},
-                summary=f"removed series {item.description!r} ({len(files)} file(s){measured})"
-                + (f": {reason}" if reason else ""),
+            removed, files = delete_series_rows(
+                uow, series_uid, reason, with_measurements=with_measurements, describe=series_item
             )
             _commit(uow)
             for relative in files:
                 with contextlib.suppress(OSError, StoreError):
                     self._store.remove(relative)
-        fields = {f.name: getattr(item, f.name) for f in dataclasses.fields(item)}
-        return RemovedSeries(**fields, removed_measurements=lines)
+        return removed
+
+    def removed_series(self, series_uids: Sequence[str]) -> dict[str, str]:
+        """Which of these series a user removed and nobody imported again: UID → description."""
+        with self._sessions() as session:
+            return find_removed_series(session, series_uids)
 
     def _series_row(
         self, session: Session, headers: list[InstanceHeader]
