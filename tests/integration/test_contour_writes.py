@@ -196,6 +196,9 @@ def test_two_concurrent_auto_contours_of_one_lesion_one_is_refused(
             assert stored.segmentation.version == outcome[won[0]].segmentation.version
             measured = services.contouring.measurements(venous).lesion(lesion)
             assert measured.volume_cm3 is not None
+            if name != "F6":
+                # the next race creates a new focus at the same click: foci share no voxels
+                services.contouring.delete_lesion(item.pk)
         finally:
             services.close()
 

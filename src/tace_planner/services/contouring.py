@@ -45,7 +45,7 @@ from tace_planner.domain.plausibility import (
 )
 from tace_planner.domain.progress import Progress, Task, run_sync
 from tace_planner.domain.recist import RecistParameters
-from tace_planner.domain.volume import ImageVolume
+from tace_planner.domain.volume import ImageVolume, mask_volume_cm3
 from tace_planner.services.contour_records import (
     check_name,
     decode_segmentation,
@@ -503,6 +503,8 @@ class ContouringService:
         else:
             self.remember_volume(series_uid, part, volume)
         liver = self._liver_mask(case_pk, timepoint_pk, series_uid, part, volume.shape)
+        others = self._other_foci(series_uid, part, existing.name if existing else name, volume)
+        _refuse_a_click_in_another_focus(volume, seed_lps, others)
         verdict = self._judge_click(series_uid, volume, seed_lps, liver)
         if verdict.status == "refuse" or (verdict.status == "confirm" and not confirmed):
             raise ImplausibleClickError(verdict)
@@ -521,6 +523,9 @@ class ContouringService:
         if drawn.parenchyma is not None and not confirmed and not include and not exclude:
             # A first click in healthy liver: ask, as for fat, before a "focus" is stored.
             raise ImplausibleClickError(judge_parenchyma(*drawn.parenchyma))
+        mask, shared = _without_other_foci(mask, others, volume)
+        if shared:
+            warnings = [*warnings, shared]
         limit_mm: float | None = None
         if not mask.any():
             raise InvalidInputError("auto contour", "found nothing around the click")
@@ -684,6 +689,19 @@ class ContouringService:
 
         refuse_implausible_liver(result, volume, hounsfield=self._modality(series_uid) == "CT")
 
+    def _other_foci(
+        self, series_uid: str, part: str | None, name: str, volume: ImageVolume
+    ) -> dict[str, npt.NDArray[np.bool_]]:
+        """The other foci contoured on this series part (name → mask on its grid)."""
+        return {
+            item.lesion.name: item.mask
+            for item in self.masks_of_series(series_uid, part)
+            if not item.lesion.is_liver
+            and item.lesion.name != name
+            and item.mask.shape == tuple(volume.shape)
+            and item.mask.any()
+        }
+
     def _liver_mask(
         self,
         case_pk: int,
@@ -705,6 +723,45 @@ class ContouringService:
         ):
             return None
         return stored.mask
+
+
+def _refuse_a_click_in_another_focus(
+    volume: ImageVolume, seed_lps: PointLps, others: dict[str, npt.NDArray[np.bool_]]
+) -> None:
+    """A first click inside a focus already contoured would draw that focus again."""
+    from tace_planner.imaging.segmentation.common import seeds_to_index
+
+    index = seeds_to_index(volume, [seed_lps], "seed")[0]
+    for other, mask in others.items():
+        if mask[tuple(int(v) for v in index)]:
+            raise InvalidInputError(
+                "auto contour",
+                f"the click lies in {other}, which is already contoured: select {other} "
+                "in the Lesions list to contour it again, or click outside it",
+            )
+
+
+def _without_other_foci(
+    mask: npt.NDArray[np.bool_], others: dict[str, npt.NDArray[np.bool_]], volume: ImageVolume
+) -> tuple[npt.NDArray[np.bool_], str]:
+    """The contour without the voxels other foci hold, and a message naming them.
+
+    Foci never share voxels: the tumour volume V_mts of the burden is their sum, and a
+    voxel counted in two foci would be counted twice.
+    """
+    taken: list[str] = []
+    for other, held in others.items():
+        shared = mask & held
+        if shared.any():
+            taken.append(f"{mask_volume_cm3(shared, volume):.2f} cm³ of {other}")
+            mask = mask & ~held
+    if not taken:
+        return mask, ""
+    return mask, (
+        "Left out what another focus already holds ("
+        + ", ".join(taken)
+        + "): foci do not share voxels."
+    )
 
 
 def _inside_liver(liver: npt.NDArray[np.bool_], index: tuple[int, int, int]) -> bool:
