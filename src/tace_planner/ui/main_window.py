@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -449,9 +450,22 @@ class MainWindow(QMainWindow):
             name = "placeholder"  # no cohort service given (tests of the window alone)
         if name == "placeholder":
             self.placeholder_page.setText(text)
+        self._size_pages_to(self._page_widgets[name])
         self.pages.setCurrentWidget(self._page_widgets[name])
         if name == "cohort" and self.cohort_page is not None:
             self.cohort_page.refresh()
+
+    def _size_pages_to(self, current: QWidget) -> None:
+        """Let only the page shown set the window's minimum size.
+
+        A stacked widget's minimum is the largest of all its pages': the cohort page's
+        plots made the Plan workspace need 823 px of height, more than a 1366 × 768
+        screen has, and cut off the status bar (its progress and Cancel) there.
+        """
+        for page in self._page_widgets.values():
+            policy = QSizePolicy.Policy.Preferred if page is current else QSizePolicy.Policy.Ignored
+            page.setSizePolicy(policy, policy)
+        self.pages.updateGeometry()
 
     def _docks(self) -> dict[str, QDockWidget]:
         return {dock.objectName(): dock for dock in self.findChildren(QDockWidget)}
