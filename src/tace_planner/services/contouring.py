@@ -504,7 +504,6 @@ class ContouringService:
             self.remember_volume(series_uid, part, volume)
         liver = self._liver_mask(case_pk, timepoint_pk, series_uid, part, volume.shape)
         others = self._other_foci(series_uid, part, existing.name if existing else name, volume)
-        _refuse_a_click_in_another_focus(volume, seed_lps, others)
         verdict = self._judge_click(series_uid, volume, seed_lps, liver)
         if verdict.status == "refuse" or (verdict.status == "confirm" and not confirmed):
             raise ImplausibleClickError(verdict)
@@ -520,6 +519,7 @@ class ContouringService:
             keep_out=keep_out,
         )
         mask, warnings = drawn.mask, drawn.messages
+        _refuse_a_click_in_another_focus(volume, seed_lps, others)
         if drawn.parenchyma is not None and not confirmed and not include and not exclude:
             # A first click in healthy liver: ask, as for fat, before a "focus" is stored.
             raise ImplausibleClickError(judge_parenchyma(*drawn.parenchyma))
