@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,65 @@ def _isolated_settings(
     monkeypatch.setenv("TACE_PLANNER_CONFIG", str(config))
     for name in ("TACE_PLANNER_DATA", "TACE_PLANNER_DB", "TACE_PLANNER_USER"):
         monkeypatch.delenv(name, raising=False)
+
+
+_SERVER_DATABASES: dict[Path, str] = {}
+"""Data folder → its database on the PostgreSQL server of a ``TACE_TEST_POSTGRES`` run."""
+
+
+def _server_database(server: str, data_dir: Path) -> str:
+    """The database of ``data_dir`` on the PostgreSQL server of ``TACE_TEST_POSTGRES``.
+
+    ``TACE_TEST_POSTGRES=postgresql+psycopg://user:password@host pytest …`` runs the tests
+    on a department's database: every data folder opened without a database URL (the
+    desktop's SQLite file) gets a database of its own on that server instead, created at
+    its first use and dropped at the end of the run. A data folder a test copies carries
+    the name of its database (``.test-server-database``), so the copy starts from a copy.
+    """
+    import uuid
+
+    key = data_dir.resolve()
+    if key not in _SERVER_DATABASES:
+        import sqlalchemy as sa
+
+        name = f"tace_test_{uuid.uuid4().hex[:12]}"
+        marker = data_dir / ".test-server-database"
+        source = marker.read_text(encoding="utf-8") if marker.is_file() else None
+        template = f' TEMPLATE "{source}"' if source else ""
+        admin = sa.create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"{template}'))
+        admin.dispose()
+        _SERVER_DATABASES[key] = name
+        data_dir.mkdir(parents=True, exist_ok=True)
+        marker.write_text(name, encoding="utf-8")
+    return f"{server}/{_SERVER_DATABASES[key]}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A ``TACE_TEST_POSTGRES`` run: every data folder's database on that server (above)."""
+    server = os.environ.get("TACE_TEST_POSTGRES")
+    if server:
+        from tace_planner.services import bootstrap
+
+        def server_url(database_file: Path) -> str:
+            return _server_database(server, database_file.parent)
+
+        bootstrap.sqlite_url_for = server_url  # for the whole run, session fixtures too
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop the databases a PostgreSQL run created."""
+    server = os.environ.get("TACE_TEST_POSTGRES")
+    if not server or not _SERVER_DATABASES:
+        return
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        for name in _SERVER_DATABASES.values():
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")

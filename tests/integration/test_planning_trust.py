@@ -14,7 +14,7 @@ What this file checks, each against numbers worked out by hand in the comments
   physician's reason, which is stored; the default plan loads ≤ 100 mg a session;
 * the fixed-dose model with a 4 mL vial loads 100 mg in one vial, all delivered;
 * the whole-vial step (institution limit 200 mg) is shown and must be acknowledged;
-* Couinaud spellings stored on lesions ("Segment 6", "VI", "6", "IVa", "IVA") reach
+* Couinaud spellings stored on lesions ("Seg. 6", "VI", "6", "IVa", "IVA") reach
   one segment and one lobe in the burden, the figures and the territories.
 """
 
@@ -541,7 +541,8 @@ def test_segment_spellings_on_lesions_reach_one_segment_and_lobe(
         services, case_pk, "liver", kind="liver", timepoint_pk=timepoint_pk,
         series_pk=series_pk, volume_cm3=1500.0,
     )  # fmt: skip
-    spelled = {"A": ("Segment 6", 10.0), "B": ("VI", 20.0), "C": ("6", 30.0)}
+    # ("Segment 6" itself does not fit the 8-character column: "Seg. 6" stands for it)
+    spelled = {"A": ("Seg. 6", 10.0), "B": ("VI", 20.0), "C": ("6", 30.0)}
     spelled |= {"D": ("IVa", 5.0), "E": ("IVA", 7.0)}
     for name, (segment, volume) in spelled.items():
         _add_lesion(
@@ -571,7 +572,11 @@ def test_segment_spellings_on_lesions_reach_one_segment_and_lobe(
 def test_a_draft_is_judged_against_todays_course(services: Any) -> None:
     # Institution course limit 150 mg. Drafts A and B each load 100 mg (40 cm³ → 2 mL →
     # 1 vial → 100 mg). When both were proposed the course was empty: 0 + 100 ≤ 150, no
-    # course warning. B is approved; A judged now: 100 (B) + 100 (A) = 200 mg > 150 mg.
+    # course warning. B is approved, performed and signed (100 mg delivered); A judged
+    # now: 100 (delivered) + 100 (A) = 200 mg > 150 mg. (B approved and not performed
+    # would not count: A replaces its sessions, test_planning_course_count.py.)
+    from tace_planner.services.procedures import ProcedureService
+
     params = PlanningService(services.session_factory, "x").parameters
     planning = PlanningService(
         services.session_factory,
@@ -595,6 +600,15 @@ def test_a_draft_is_judged_against_todays_course(services: Any) -> None:
     assert "course.cumulative_dose" not in _codes(draft_a.advisories)
     assert draft_a.total_loaded_mg == pytest.approx(100.0)
     planning.approve(draft_b.pk, [a.code for a in planning.warnings_to_acknowledge(draft_b.pk)])
+    _, shown = planning.preview_overrides(draft_a.pk, {})
+    assert not any(a.code.endswith("course.cumulative_dose") for a in shown)  # B replaced
+    procedures = ProcedureService(services.session_factory, "dr log")
+    performed = {
+        "performed_on": "2026-03-16", "operator": "Dr Radiosurgeon", "lot": "LOT-42",
+        "expiry": "2027-01-31", "endpoint": "near-stasis", "lidocaine_mg": 40,
+        "delivered_fraction": 1.0,
+    }  # fmt: skip
+    procedures.sign(procedures.log(case_pk, performed, plan_pk=draft_b.pk, session_number=1).pk)
     assert planning.course_history(case_pk).committed_mg == pytest.approx(100.0)
 
     _, shown = planning.preview_overrides(draft_a.pk, {})

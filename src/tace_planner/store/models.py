@@ -410,3 +410,6 @@ class TreatmentPlanRow(Base):
 from tace_planner.store import assessment_rows as _assessment_rows  # noqa: E402, F401
 from tace_planner.store import followup_rows as _followup_rows  # noqa: E402, F401
 from tace_planner.store import procedure_rows as _procedure_rows  # noqa: E402, F401
+from tace_planner.store.text_lengths import guard as _guard  # noqa: E402
+
+_guard(Base)
