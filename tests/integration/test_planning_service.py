@@ -384,22 +384,28 @@ def test_override_above_the_limit_raises_advisories_that_need_their_own_acknowle
     assert len(approved.overrides) == 3
 
 
-def test_cumulative_dose_counts_approved_plans(planning: PlanningService, bilobar: int) -> None:
+def test_a_new_plan_replaces_the_approved_sessions_not_performed(
+    planning: PlanningService, bilobar: int
+) -> None:
     first = planning.save_plan(planning.propose(bilobar))
     planning.approve(first.pk, [a.code for a in planning.warnings_to_acknowledge(first.pk)])
+    # the procedure log's view: 200 mg in 2 approved sessions still to do
     assert planning.course_history(bilobar).committed_mg == pytest.approx(200.0)
     assert planning.course_history(bilobar).sessions == 2
-    # a new course plan (not a revision) adds 200 mg: 400 mg is the limit, not above it;
-    # 4 ≥ 3 treatments
+    # a new plan of the course replaces them: 200 mg and 2 treatments, counted once
+    # (test_planning_course_count.py: performed treatments count beside it)
     again = planning.propose(bilobar)
-    assert "course.session_count" in _codes(again.advisories)
+    assert "course.session_count" not in _codes(again.advisories)
     assert "course.cumulative_dose" not in _codes(again.advisories)
-    assert again.to_json()["totals"]["course_loaded_mg"] == pytest.approx(400.0)
+    assert again.to_json()["totals"]["course_loaded_mg"] == pytest.approx(200.0)
 
 
 def test_course_is_judged_again_after_an_override(services: Any, planning: PlanningService) -> None:
-    # 250 mg already in the course, then a session overridden from 100 to 200 mg: 450 mg,
-    # above the 400 mg course limit — a course warning that must be acknowledged.
+    # 250 mg already delivered in the course (a signed TACE), then a session overridden
+    # from 100 to 200 mg: 450 mg, above the 400 mg course limit — a course warning that
+    # must be acknowledged.
+    from tace_planner.services.procedures import ProcedureService
+
     case_pk = seed_case(services, unilobar=True)
     planning.set_clinical_inputs(
         case_pk, height_cm=175, weight_kg=70, bilirubin_mg_dl=0.8, ecog=1,
@@ -417,6 +423,14 @@ def test_course_is_judged_again_after_an_override(services: Any, planning: Plann
         [a.code for a in shown if a.severity in ("warning", "strong_warning")],
         big,
     )
+    procedures = ProcedureService(services.session_factory, "dr log")
+    performed = {
+        "performed_on": "2026-03-16", "operator": "Dr Radiosurgeon", "lot": "LOT-42",
+        "expiry": "2027-01-31", "endpoint": "near-stasis", "lidocaine_mg": 40,
+        "delivered_fraction": 1.0,
+    }  # fmt: skip
+    logged = procedures.log(case_pk, performed, plan_pk=earlier.pk, session_number=1)
+    procedures.sign(logged.pk)
     assert planning.course_history(case_pk).committed_mg == pytest.approx(250.0)
     draft = planning.save_plan(planning.propose(case_pk))
     assert "course.cumulative_dose" not in _codes(draft.advisories)  # 250 + 100 = 350 mg

@@ -55,7 +55,7 @@ from tace_planner.domain.body import (
     explain_slv,
     standard_liver_volume_cm3,
 )
-from tace_planner.domain.burden import F_DEFINITION_SOURCE
+from tace_planner.domain.burden import F_DEFINITION_SOURCE, lobe_of
 from tace_planner.domain.catalogue import BeadProduct
 from tace_planner.domain.dosing_advisories import dose_advisories, input_advisories
 from tace_planner.domain.dosing_inputs import (
@@ -211,17 +211,19 @@ def _figures(
     v_liv, v_mts = burden.liver_volume_cm3, burden.tumour_volume_cm3
     figures["liver_volume_cm3"] = v_liv
     figures["tumour_volume_cm3"] = v_mts
-    per_focus = {
-        f"{f.name} ({f.couinaud_segment or '?'})": f"{f.volume_cm3:.2f} cm³"
-        + ("" if f.trust == "ok" else f" (geometry {f.trust}: {f.trust_reason or 'review it'})")
-        for f in burden.foci
-    }
-    per_focus.update(
-        {
-            f"{u.name} ({u.couinaud_segment or '?'})": f"not measured: {u.reason}"
-            for u in burden.unmeasured
-        }
-    )
+    # (lobe, "name (segment)", value) of every focus: a lobe's "why?" lists its own only
+    lines: list[tuple[str, str, str]] = []
+    for f in burden.foci:
+        value = f"{f.volume_cm3:.2f} cm³"
+        if f.trust != "ok":
+            value += f" (geometry {f.trust}: {f.trust_reason or 'review it'})"
+        lines.append(
+            (lobe_of(f.couinaud_segment), f"{f.name} ({f.couinaud_segment or '?'})", value)
+        )
+    for u in burden.unmeasured:
+        name = f"{u.name} ({u.couinaud_segment or '?'})"
+        lines.append((lobe_of(u.couinaud_segment), name, f"not measured: {u.reason}"))
+    per_focus = {name: value for _, name, value in lines}
     explanations["tumour_volume_cm3"] = Explanation(
         summary="Total tumour volume V_mts",
         formula="V_mts = Σ V_focus",
@@ -231,10 +233,16 @@ def _figures(
     )
     for lobe, volume in burden.by_lobe().items():
         figures[f"tumour_volume_cm3.{lobe}"] = volume
+        if lobe in LOBE_LABELS:
+            summary = f"Tumour volume in the {LOBE_LABELS[lobe]}"
+            formula = "Σ V_focus over the foci whose segment lies in the lobe"
+        else:
+            summary = "Tumour volume of the foci without a Couinaud segment"
+            formula = "Σ V_focus over the foci without a segment"
         explanations[f"tumour_volume_cm3.{lobe}"] = Explanation(
-            summary=f"Tumour volume in the {LOBE_LABELS.get(lobe, lobe)}",
-            formula="Σ V_focus over foci whose segment lies in the lobe",
-            inputs={k: v for k, v in per_focus.items()},
+            summary=summary,
+            formula=formula,
+            inputs={name: value for of, name, value in lines if of == lobe} or {"foci": "none"},
             result=f"{volume:.1f} cm³",
             source=COUINAUD_SOURCE,
         )

@@ -207,6 +207,8 @@ class CourseHistory:
     patient); ``planned_mg`` / ``planned_sessions`` are sessions of approved plans
     that have not been performed (their loaded dose: all of it may still be given).
     The course checks judge ``committed_mg`` = delivered + planned, plus this plan.
+    A plan of the course is judged against :meth:`before_a_new_plan`: it replaces
+    the sessions still planned, so they are not counted beside its own.
     """
 
     delivered_mg: float = 0.0
@@ -232,6 +234,18 @@ class CourseHistory:
     def sessions(self) -> int:
         """Treatments performed plus approved and not yet performed."""
         return self.procedures + self.planned_sessions
+
+    def before_a_new_plan(self) -> CourseHistory:
+        """The course a new plan of it is judged against: the treatments performed only.
+
+        A case holds one treatment course and a plan is its schedule of sessions. A
+        plan proposed, saved or approved for the course (the approved plan proposed
+        again, a draft or a revision of it) replaces the sessions approved and not yet
+        performed; counting them beside its own counted the same treatments twice ("4
+        treatments" for an approved plan of 2 re-opened). Performed treatments always
+        count, with the dose they delivered.
+        """
+        return CourseHistory(delivered_mg=self.delivered_mg, procedures=self.procedures)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict (stored with each plan). ``prior_loaded_mg`` / ``prior_sessions``

@@ -35,7 +35,7 @@ from tace_planner.services.planning_records import (
     plan_item,
     product_from_snapshot,
     read_burden,
-    read_course,
+    read_course_for_plan,
 )
 from tace_planner.store.audit import row_snapshot
 from tace_planner.store.models import TreatmentPlanRow
@@ -147,7 +147,7 @@ def approve_row(
         raise InvalidInputError(
             "plan", f"not approved: {stale}. Compute the plan again and check it before approving"
         )
-    course = read_course(uow.session, row.case_pk, exclude=row.supersedes_pk)
+    course = read_course_for_plan(uow.session, row.case_pk)
     sessions, shown, override_items = judge(item, overrides or {}, course, user)
     needed = {a.code for a in shown if a.severity in ACKNOWLEDGE_SEVERITIES}
     missing = [a for a in shown if a.code in needed - acknowledged]
@@ -226,7 +226,7 @@ def preview_overrides(
         if row is None:
             raise NotFoundError(f"plan {plan_pk} does not exist")
         item = plan_item(row)
-        course = read_course(session, row.case_pk, exclude=row.supersedes_pk)
+        course = read_course_for_plan(session, row.case_pk)
     sessions, shown, _ = judge(item, overrides, course, user)
     return sessions, shown
 
@@ -245,7 +245,7 @@ def preview_proposal(
         An override is impossible (the field is named).
     """
     with session_factory() as session:
-        course = read_course(session, proposal.case.case_pk, exclude=None)
+        course = read_course_for_plan(session, proposal.case.case_pk)
     sessions, shown, _ = judge_proposal(proposal, overrides, course, user)
     return sessions, shown
 

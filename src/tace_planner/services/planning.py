@@ -77,6 +77,7 @@ from tace_planner.services.planning_records import (
     plan_item,
     read_burden,
     read_course,
+    read_course_for_plan,
 )
 from tace_planner.store.audit import row_snapshot
 from tace_planner.store.models import (
@@ -340,7 +341,10 @@ class PlanningService:
             the UI); validated like :meth:`set_clinical_inputs` (implausible values
             are accepted here, since nothing is stored).
         supersedes_pk : int, optional
-            The plan a revision replaces; it is left out of the course history.
+            The plan a revision replaces (accepted for the callers that name it). The
+            course is that of every proposal: the treatments performed, never the
+            sessions still planned, which a proposal replaces
+            (:meth:`CourseHistory.before_a_new_plan`).
 
         Raises
         ------
@@ -365,7 +369,7 @@ class PlanningService:
             )
             stored = inputs_item(case_pk, inputs_row(session, case_pk)).inputs
             burden = read_burden(session, case_pk)
-            course = read_course(session, case_pk, exclude=supersedes_pk)
+            course = read_course_for_plan(session, case_pk)
         patient = stored
         if patient_changes:
             values = {n: coerce_patient_value(n, v) for n, v in patient_changes.items()}

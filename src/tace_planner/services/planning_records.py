@@ -336,6 +336,16 @@ def read_course(session: Session, case_pk: int, *, exclude: int | None) -> Cours
     )
 
 
+def read_course_for_plan(session: Session, case_pk: int) -> CourseHistory:
+    """The course a plan of the case is judged against: the treatments performed.
+
+    A plan proposed, saved or approved for the case replaces the sessions approved and
+    not yet performed (:meth:`CourseHistory.before_a_new_plan`); :func:`read_course`
+    keeps them for the procedure log's view of the course.
+    """
+    return read_course(session, case_pk, exclude=None).before_a_new_plan()
+
+
 def product_from_snapshot(data: Mapping[str, Any]) -> BeadProduct:
     """The product of a plan's parameter snapshot (validated like the catalogue)."""
     catalogue = BeadCatalogue.from_dict(

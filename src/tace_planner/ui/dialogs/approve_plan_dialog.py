@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
     QLineEdit,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -43,6 +44,21 @@ SEVERITY_COLOURS = {
     "block": "#b00020",
 }
 ACKNOWLEDGE = ("warning", "strong_warning")
+REASON_PLACEHOLDER = "why (required with an override)"
+
+
+def fit_placeholder(edit: QLineEdit) -> QLineEdit:
+    """Keep a line edit at least as wide as its placeholder, so the hint reads whole.
+
+    The reason column of the override grid was as narrow as a number's field and cut
+    its hint to "why (required wit…".
+    """
+    text_px = edit.fontMetrics().horizontalAdvance(edit.placeholderText())
+    margins = edit.textMargins()
+    frame_px = edit.style().pixelMetric(QStyle.PixelMetric.PM_DefaultFrameWidth, None, edit)
+    # Qt keeps 2 px of its own on each side of a line edit's text, inside the frame
+    edit.setMinimumWidth(text_px + margins.left() + margins.right() + 2 * frame_px + 4 + 4)
+    return edit
 
 
 @dataclass(frozen=True)
@@ -107,10 +123,12 @@ class ApprovePlanDialog(QDialog):
                 grid.addWidget(edit, row, column)
             reason = QLineEdit()
             reason.setObjectName(f"session{session.number}.reason")
-            reason.setPlaceholderText("why (required with an override)")
+            reason.setPlaceholderText(REASON_PLACEHOLDER)
+            fit_placeholder(reason)
             reason.textChanged.connect(self._update_state)
             self.reason_edits[f"session{session.number}"] = reason
             grid.addWidget(reason, row, len(OVERRIDE_FIELDS) + 1)
+        grid.setColumnStretch(len(OVERRIDE_FIELDS) + 1, 1)  # a wider dialog widens the reason
         layout.addWidget(group)
         self.preview_label = QLabel("")
         self.preview_label.setObjectName("preview_label")
@@ -215,6 +233,7 @@ class ApprovePlanDialog(QDialog):
         if [a.code for a in warnings] != list(self.acknowledge_boxes):
             for box in self.acknowledge_boxes.values():
                 self.warnings_layout.removeWidget(box)
+                box.hide()  # off the screen now, whenever Qt deletes it
                 box.deleteLater()
             self.acknowledge_boxes = {}
             for advisory in warnings:
@@ -235,6 +254,7 @@ class ApprovePlanDialog(QDialog):
             while self.contra_layout.count():
                 item = self.contra_layout.takeAt(0)
                 if item.widget() is not None:
+                    item.widget().hide()
                     item.widget().deleteLater()
             self.contraindication_edits = {}
             for row, advisory in enumerate(contra):
@@ -245,6 +265,7 @@ class ApprovePlanDialog(QDialog):
                 edit = QLineEdit(typed.get(advisory.code, ""))
                 edit.setObjectName(f"reason:{advisory.code}")
                 edit.setPlaceholderText("your reason to treat despite it (recorded, printed)")
+                fit_placeholder(edit)
                 edit.textChanged.connect(self._update_state)
                 self.contraindication_edits[advisory.code] = edit
                 self.contra_layout.addWidget(label, 2 * row, 0)

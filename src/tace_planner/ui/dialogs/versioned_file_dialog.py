@@ -30,6 +30,31 @@ def mark_invalid(editors: Mapping[str, Any], problems: Iterable[tuple[str, str]]
         editor.setProperty("invalid", bool(message))
 
 
+def ask_unsaved_changes(parent: Any, what: str, *, save_text: str = "") -> UnsavedChoice:
+    """Ask Save / Discard / Cancel about ``what``'s unsaved changes (Save is the default).
+
+    ``save_text`` renames the Save button (e.g. "Save draft"). The parameter dialogs and
+    the panels that keep a form ask with these words.
+    """
+    box = QMessageBox(
+        QMessageBox.Icon.Question,
+        "Unsaved changes",
+        f"{what}: there are unsaved changes. Save them?",
+        QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel,
+        parent,
+    )
+    box.setDefaultButton(QMessageBox.Save)
+    if save_text:
+        box.button(QMessageBox.Save).setText(save_text)
+    box.exec()
+    answer = box.standardButton(box.clickedButton()) if box.clickedButton() else None
+    if answer == QMessageBox.Save:
+        return "save"
+    if answer == QMessageBox.Discard:
+        return "discard"
+    return "cancel"
+
+
 class VersionedFileDialog(QDialog):
     """Base of the parameter dialogs (see module)."""
 
@@ -101,18 +126,7 @@ class VersionedFileDialog(QDialog):
 
     def ask_unsaved(self) -> UnsavedChoice:
         """Ask what to do with unsaved edits (tests replace this to avoid a modal box)."""
-        answer = QMessageBox.question(
-            self,
-            "Unsaved changes",
-            f"{self._unsaved_title()}: there are unsaved changes. Save them?",
-            QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel,
-            QMessageBox.Save,
-        )
-        if answer == QMessageBox.Save:
-            return "save"
-        if answer == QMessageBox.Discard:
-            return "discard"
-        return "cancel"
+        return ask_unsaved_changes(self, self._unsaved_title())
 
     def _resolve_unsaved(self) -> bool:
         """True when the edits are saved or discarded, False to stay (Cancel or a refusal)."""
