@@ -136,3 +136,25 @@ def test_a_case_without_a_measured_baseline_gets_no_rs(course, tmp_path, capsys)
     assert {r["USUBJID"] for r in _read(out / "tr.csv")} == {
         "TACEPLANNER-R1-1", "TACEPLANNER-R2-2",
     }  # fmt: skip
+
+
+def test_the_export_note_cites_recist_without_a_command(course, tmp_path):
+    from tace_planner.services.export.runner import export_cases
+
+    services, case, _ = course
+    result = export_cases(services, tmp_path / "out", "sdtm", case=case)
+    (note,) = [n for n in result.notes if n.startswith("SDTM: DM, TU, TR and RS")]
+    assert "`" not in note
+    assert "tace-planner" not in note
+    assert "Eisenhauer, Eur J Cancer 2009" in note
+
+
+def test_the_command_line_keeps_its_option_names_in_a_refusal(course, tmp_path, capsys):
+    services, case, _ = course
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "x.txt").write_text("x", encoding="utf-8")
+    data = str(services.settings.data_dir)
+    args = ["--data-dir", data, "export", "--case", str(case), "--format", "csv", str(full)]
+    assert main(args) != 0
+    assert f"OUT: {full} is not empty; give a new or empty folder" in capsys.readouterr().err

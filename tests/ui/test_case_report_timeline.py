@@ -98,3 +98,17 @@ def test_case_report_pdf_holds_the_timeline(
     assert "Timeline" in plain
     assert "Days from day 0" in plain
     assert "2026-" not in plain  # de-identified: days, never dates
+
+
+def test_case_report_names_the_product_as_the_catalogue_does(
+    qtbot: Any, services: Any, course: int
+) -> None:
+    from tace_planner.services.export.case_report import build_case_report
+    from tace_planner.services.export.records import gather_case
+    from tace_planner.ui.case_report import case_report_html
+
+    report = build_case_report(services, gather_case(services, course), 1)
+    text = case_report_html(report, 300)
+    procedures = text[text.index("<h3>Procedures</h3>") : text.index("<h3>Systemic")]
+    assert "DC Bead (LC Bead in the US)" in procedures
+    assert "dc_bead" not in procedures

@@ -128,3 +128,30 @@ def test_cancel_stops_the_export_and_says_so(qtbot, task_runner, tmp_path) -> No
     assert "cancelled" in dialog.status_label.text()
     assert dialog.export_button.isEnabled()
     dialog.close()
+
+
+def test_refusals_name_the_dialogs_fields_not_the_command_lines(
+    qtbot, task_runner, services, tmp_path
+) -> None:
+    dialog = ExportDialog(functools.partial(_make_task, services), task_runner, None, "all")
+    qtbot.addWidget(dialog)
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "x.txt").write_text("x", encoding="utf-8")
+    dialog.folder_edit.setText(str(full))
+    dialog.start()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=10_000)
+    text = dialog.status_label.text()
+    assert text == f"Not exported: Output folder: {full} is not empty; give a new or empty folder"
+    dialog.deidentify_box.setChecked(True)
+    out = tmp_path / "out"
+    dialog.folder_edit.setText(str(out))
+    dialog.mapping_edit.setText(str(out / "map.csv"))
+    dialog.start()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=10_000)
+    text = dialog.status_label.text()
+    assert text.startswith("Not exported: Mapping file: ")
+    assert "is inside the output folder" in text
+    for cli in ("OUT", "--mapping", "--deidentify"):
+        assert cli not in text
+    dialog.close()

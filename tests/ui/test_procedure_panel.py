@@ -83,7 +83,9 @@ def test_log_this_session_prefills_validates_saves_signs_and_amends(
     assert panel.session_combo.count() == 2
     assert panel.log_session_button.isEnabled()
     panel.log_selected_session()
-    assert panel.fields["product_code"].text() == "dc_bead"
+    # the catalogue's name is shown, the record keeps the code
+    assert panel.fields["product_code"].currentText() == "DC Bead (LC Bead in the US)"
+    assert panel.fields["product_code"].currentData() == "dc_bead"
     assert panel.fields["vials"].text() == "2"
     assert panel.fields["loaded_per_vial_mg"].text() == "100, 0"
     assert "New record from plan" in panel.status_label.text()

@@ -26,6 +26,7 @@ from tace_planner.domain.procedure_checks import (
     RecordContext,
     check_record,
     missing_to_sign,
+    read_entries,
     validate_record,
 )
 from tace_planner.domain.procedure_dose import (
@@ -54,6 +55,7 @@ from tace_planner.domain.procedure_plan import (
     with_reasons,
 )
 from tace_planner.domain.procedure_record import (
+    NUMBER_FIELDS,
     RECORD_FIELDS,
     AdverseEvent,
     ProcedureRecord,
@@ -69,6 +71,7 @@ __all__ = [
     "ENDPOINTS",
     "ENDPOINT_LABELS",
     "FIELD_LABELS",
+    "NUMBER_FIELDS",
     "RECORD_FIELDS",
     "REQUIRED_TO_SIGN",
     "SIDES",
@@ -91,6 +94,7 @@ __all__ = [
     "parse_adverse_event",
     "plan_differences",
     "prefill_from_session",
+    "read_entries",
     "record_from_json",
     "unexplained",
     "validate_record",

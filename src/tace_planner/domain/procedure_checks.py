@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from tace_planner.domain.anatomy import segment_of
 from tace_planner.domain.procedure_dose import delivered_dose_mg, loaded_dose_mg
@@ -20,6 +21,7 @@ from tace_planner.domain.procedure_record import (
     AMOUNT_FIELDS,
     ProcedureRecord,
     check_adverse_event,
+    record_from_json,
 )
 
 
@@ -67,6 +69,35 @@ class RecordContext:
     limits: PlausibilityLimits = PlausibilityLimits()
 
 
+def read_entries(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[FieldProblem]]:
+    """Split entered values into those that can be read and the problems of the others.
+
+    Each field is read on its own, so that a date or a number that cannot be read
+    ("2026-13-45", "abc") does not hide the other fields' problems: it is reported
+    (impossible, naming the field) and left empty, and the rest can be checked with
+    :func:`check_record`.
+
+    Returns
+    -------
+    (dict, list of FieldProblem)
+        The values to build the record from (the unreadable ones empty) and one
+        problem per unreadable field.
+    """
+    empty = ProcedureRecord().to_json()
+    readable: dict[str, Any] = {}
+    problems: list[FieldProblem] = []
+    for key, value in values.items():
+        try:
+            record_from_json({key: value})
+        except ProcedureFieldError as error:
+            problems.append(FieldProblem(error.key, error.reason, "impossible"))
+            if key in empty:
+                readable[key] = empty[key]
+            continue
+        readable[key] = value
+    return readable, problems
+
+
 def check_record(record: ProcedureRecord, context: RecordContext) -> list[FieldProblem]:
     """Every problem of a record, impossible ones first; an empty list when it is fine.
 
@@ -110,7 +141,13 @@ def check_record(record: ProcedureRecord, context: RecordContext) -> list[FieldP
         values = getattr(record, key)
         if any(v < 0 for v in values):
             bad(key, "a dose cannot be negative")
-        if values and record.vials is not None and len(values) != record.vials:
+        # with an impossible vial count the count is the error, not the list
+        if (
+            values
+            and record.vials is not None
+            and record.vials >= 1
+            and len(values) != record.vials
+        ):
             bad(key, f"{len(values)} value(s) for {record.vials} vial(s)")
     if record.vials is not None and record.vials < 1:
         bad("vials", f"at least one vial is prepared, got {record.vials}")

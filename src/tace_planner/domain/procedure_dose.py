@@ -26,14 +26,19 @@ def loaded_dose_mg(record: ProcedureRecord) -> float | None:
 def delivered_dose_mg(record: ProcedureRecord) -> float | None:
     """The delivered dose: Σ per-vial delivered doses when entered, else loaded × fraction.
 
-    None when neither is known (then nothing is counted as delivered).
+    None when neither is known, and when what it would come from is impossible (a
+    fraction outside [0, 1], a negative dose): then nothing is counted or shown as
+    delivered.
     """
     if record.delivered_per_vial_mg:
+        if any(v < 0 for v in record.delivered_per_vial_mg):
+            return None
         return math.fsum(record.delivered_per_vial_mg)
     loaded = loaded_dose_mg(record)
-    if loaded is None or record.delivered_fraction is None:
+    fraction = record.delivered_fraction
+    if loaded is None or fraction is None or loaded < 0 or not 0.0 <= fraction <= 1.0:
         return None
-    return loaded * record.delivered_fraction
+    return loaded * fraction
 
 
 def delivered_explanation(record: ProcedureRecord) -> dict[str, str]:

@@ -282,6 +282,8 @@ AMOUNT_FIELDS = (
 _NUMBERS = (*AMOUNT_FIELDS, "delivered_fraction")
 _WHOLES = ("vials", "stay_days")
 _NUMBER_LISTS = ("loaded_per_vial_mg", "delivered_per_vial_mg")
+NUMBER_FIELDS: tuple[str, ...] = (*_NUMBERS, *_WHOLES)
+"""Fields holding one number (the per-vial lists hold several)."""
 
 
 def record_from_json(data: Mapping[str, Any]) -> ProcedureRecord:

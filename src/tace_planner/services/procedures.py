@@ -40,6 +40,7 @@ from tace_planner.domain.procedure import (
     missing_to_sign,
     plan_differences,
     prefill_from_session,
+    read_entries,
     record_from_json,
     unexplained,
     validate_record,
@@ -198,6 +199,16 @@ class ProcedureService:
             ).all()
             return [self._item(session, row) for row in rows]
 
+    def products(self) -> list[tuple[str, str]]:
+        """(code, display name) of each bead product of the catalogue, in its order: what the
+        form offers (a record keeps the code, people read the name)."""
+        from tace_planner.services.planning_parameters import load_bead_catalogue
+
+        try:
+            return [(p.code, p.name) for p in load_bead_catalogue().products]
+        except InvalidInputError:
+            return []
+
     def approved_sessions(self, case_pk: int) -> list[PlannedSession]:
         """The sessions of the case's approved plans (not superseded) that no procedure
         records yet, in order — what "Log this session" offers."""
@@ -255,11 +266,11 @@ class ProcedureService:
         with its explanation, the differences, the risk factors and every field problem
         (impossible and implausible), for the form to show beside each field.
 
-        Raises
-        ------
-        ProcedureFieldError
-            A value is not a date, time or number (it cannot be checked further).
+        A value that cannot be read (not a date, time or number) is one of the problems,
+        its field left empty, so that the other fields are still checked: the form
+        shows every field's problem at once.
         """
+        values, unreadable = read_entries(values)
         with self._sessions() as session:
             get_case(session, case_pk)
             if procedure_pk is not None:
@@ -285,7 +296,7 @@ class ProcedureService:
             risk_factors=risks,
             loaded_mg=loaded_dose_mg(record),
             delivered_mg=delivered_dose_mg(record),
-            problems=tuple(check_record(record, context)),
+            problems=(*unreadable, *check_record(record, context)),
             delivered_explanation=delivered_explanation(record),
         )
 

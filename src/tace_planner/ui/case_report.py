@@ -122,6 +122,9 @@ def case_report_html(report: Any, image_width_px: int = 0, timeline_width_px: in
             )
         )
     _, procedures = level_rows([record], "procedure", first_case_id=number)
+    procedures = [
+        {**row, "product": report.product_name(row.get("product_code"))} for row in procedures
+    ]
     _, lines = level_rows([record], "therapy_line", first_case_id=number)
     parts += [
         "<h3>Procedures</h3>",
@@ -130,7 +133,7 @@ def case_report_html(report: Any, image_width_px: int = 0, timeline_width_px: in
             [
                 ("tace_number", "TACE"),
                 ("performed_day", "Day"),
-                ("product_code", "Product"),
+                ("product", "Product"),
                 ("delivered_mg", "Delivered, mg"),
                 ("endpoint", "Endpoint"),
                 ("ae_max_ctcae_grade", "Worst AE grade (CTCAE v5.0)"),
@@ -171,7 +174,8 @@ def _timeline_html(report: Any, width_px: int) -> str:
     caption = (
         "Days from day 0. Bars: systemic therapy lines (▼ progression); ◆ TACE with the "
         "irinotecan delivered; ● imaging done with its response label when assessed, "
-        "○ imaging due; below, the total tumour volume (cm³) and the sum of diameters (mm) "
+        "○ imaging due; below, the total volume of the contoured foci (cm³) and the RECIST "
+        "1.1 sum of the target-lesion diameters (mm; Eisenhauer et al., Eur J Cancer 2009) "
         "at each imaged timepoint."
     )
     return (

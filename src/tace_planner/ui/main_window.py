@@ -36,6 +36,7 @@ from tace_planner.ui.export_actions import ExportActions
 from tace_planner.ui.panels.case_list import CaseListPanel
 from tace_planner.ui.panels.contour_note import ContourNote
 from tace_planner.ui.tasks import TaskHandle, TaskRunner
+from tace_planner.ui.view_title import ViewTitleLabel
 from tace_planner.ui.window_layout import WindowLayoutStore
 from tace_planner.ui.workspaces import WORKSPACES, WorkspaceBar, WorkspaceContext
 
@@ -228,9 +229,11 @@ class MainWindow(QMainWindow):
         self.addToolBarBreak()
         self.viewer_toolbar = parts.ViewerToolBar(self.viewer, self)
         self.addToolBar(self.viewer_toolbar)
-        self.view_title = QLabel("Select a series in the study tree, or drag it onto a view")
+        # shortened to fit: the series and visit stay, the grid moves to the tooltip
+        self.view_title = ViewTitleLabel(
+            "Select a series in the study tree, or drag it onto a view"
+        )
         self.view_title.setObjectName("view_title")
-        self.view_title.setMinimumWidth(1)  # a long title never widens the viewer column
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(4, 0, 4, 4)
@@ -536,10 +539,14 @@ class MainWindow(QMainWindow):
 
     def select_case(self, case_pk: int) -> None:
         """Select a case and show its studies; its first portal-venous CT (or first CT) opens."""
-        if self.case_list.select_case(case_pk):
+        if self.case_list.select_case(case_pk) and self._case_pk == case_pk:
             self.study_tree.select_first_volume("CT")
 
     def _on_case_list_patient_selected(self, patient_pk: int) -> None:
+        if not self._plan_allows_case_change(None):
+            return
+        if not self._procedure_allows_case_change(None):
+            return
         self._case_pk = None
         try:
             studies = self._services.studies.studies_of_patient(patient_pk)
@@ -559,7 +566,12 @@ class MainWindow(QMainWindow):
         self.protocol_label.setToolTip("")
 
     def _on_case_list_case_selected(self, case_pk: int) -> None:
+        if not self._plan_allows_case_change(case_pk):
+            return
+        if not self._procedure_allows_case_change(case_pk):
+            return
         self._case_pk = case_pk
+        self.procedure_panel.set_case(case_pk)
         try:
             studies = self._services.studies.studies_of_case(case_pk)
         except Exception as error:  # noqa: BLE001 - shown to the user
@@ -576,6 +588,30 @@ class MainWindow(QMainWindow):
                 self.contour_controller.set_case(case_pk)
             except Exception as error:  # noqa: BLE001 - shown to the user
                 show_error(self, "Cannot show the contours", error)
+
+    def _plan_allows_case_change(self, case_pk: int | None) -> bool:
+        """Patient inputs typed in the plan and not saved: Save / Discard / Cancel before
+        another case (or a patient row) is shown; Cancel selects the case shown again."""
+        if case_pk == self._case_pk or self.plan_panel.resolve_unsaved():
+            return True
+        self.case_list.blockSignals(True)
+        try:
+            self.case_list.select_case(self._case_pk)
+        finally:
+            self.case_list.blockSignals(False)
+        return False
+
+    def _procedure_allows_case_change(self, case_pk: int | None) -> bool:
+        """Unsaved input in the procedure form: Save draft / Discard / Cancel before another
+        case (or a patient row) is shown; Cancel selects the case shown again."""
+        if case_pk == self._case_pk or self.procedure_panel.resolve_unsaved():
+            return True
+        self.case_list.blockSignals(True)
+        try:
+            self.case_list.select_case(self._case_pk)
+        finally:
+            self.case_list.blockSignals(False)
+        return False
 
     def _on_course_changed(self, case_pk: int) -> None:
         if case_pk != self._case_pk or self.contour_controller is None:
@@ -761,7 +797,12 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Select a patient first", 5_000)
             return
         patient_pk, label = patient
-        choice = NewCaseDialog.ask(label, self)
+        try:  # the dialog asks about a planned TACE date before the patient's imaging
+            studies = self._services.studies.studies_of_patient(patient_pk)
+        except Exception:  # noqa: BLE001 - the question is advice; the dialog works without it
+            studies = []
+        earliest = min((s.study_on for s in studies if s.study_on), default=None)
+        choice = NewCaseDialog.ask(label, self, earliest_imaging_on=earliest)
         if choice is None:
             return
         try:

@@ -1,8 +1,9 @@
 """The "Procedure" dock of the main window: the procedure panel following the current case.
 
 Kept out of ``main_window.py`` so that the window only calls :func:`add_procedure_dock`.
-The dock is tabbed with the treatment-plan dock; it follows the case chosen in the
-case list, and refreshes its sessions to log when a plan is saved or approved.
+The dock is tabbed with the treatment-plan dock; the main window gives it the case
+chosen in the case list (after :meth:`ProcedurePanel.resolve_unsaved` let the case
+change), and it refreshes its sessions to log when a plan is saved or approved.
 """
 
 from __future__ import annotations
@@ -35,9 +36,8 @@ def add_procedure_dock(window: QMainWindow, services: Any) -> ProcedurePanel:
         window.tabifyDockWidget(plan_dock, dock)
         plan_dock.raise_()
     window.procedure_dock = dock  # type: ignore[attr-defined]
-    window.case_list.case_selected.connect(panel.set_case)  # type: ignore[attr-defined]
     plan_panel = getattr(window, "plan_panel", None)
     if plan_panel is not None:
-        plan_panel.plan_saved.connect(lambda _item: panel.refresh())
+        plan_panel.plan_saved.connect(lambda _item: panel.refresh_list())
     panel.procedure_saved.connect(lambda _item: plan_panel.set_case(panel._case_pk))
     return panel

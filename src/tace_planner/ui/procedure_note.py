@@ -21,6 +21,7 @@ from PySide6.QtGui import (
     QTextDocument,
 )
 
+from tace_planner.domain.person_name import readable_person_name
 from tace_planner.domain.procedure import DELIVERED_DOSE_RULE, ENDPOINT_LABELS
 from tace_planner.domain.procedure_risk import CIRSE_SOURCE, CTCAE_SOURCE, grade_text
 from tace_planner.services.procedure_dto import DISCLAIMER
@@ -28,8 +29,9 @@ from tace_planner.ui.plan_sheet import (
     FONT_SIZES_PT,
     LOGICAL_DPI,
     RESOLUTION_DPI,
-    _qimage,
     a4_document,
+    key_image_qimage,
+    key_legend_html,
 )
 
 KEY_IMAGE_URL = "procedure://key-image.png"
@@ -59,10 +61,22 @@ def _status(item: Any) -> str:
     return text
 
 
-def procedure_note_html(item: Any, *, key_image_width_px: int = 0, key_caption: str = "") -> str:
-    """The procedure note as HTML (the key image, if any, is :data:`KEY_IMAGE_URL`)."""
+def _difference_values(item: Any, difference: Any) -> tuple[str, str]:
+    """What was planned and done, a product by its name (the record keeps the code)."""
+    if difference.key != "product_code":
+        return difference.planned, difference.actual
+    planned = item.planned.product_name if item.planned is not None else ""
+    return planned or difference.planned, item.record.product_name or difference.actual
+
+
+def procedure_note_html(
+    item: Any, *, key_image_width_px: int = 0, key_caption: str = "", key_legend: str = ""
+) -> str:
+    """The procedure note as HTML (the key image, if any, is :data:`KEY_IMAGE_URL`;
+    ``key_legend`` is HTML from :func:`~tace_planner.ui.plan_sheet.key_legend_html`)."""
     record = item.record
     planned = item.planned
+    patient = readable_person_name(item.patient_name)  # "DEMO, Phantom", as the plan sheet
     origin = (
         f"plan {planned.plan_pk} (version {planned.plan_version}), session {planned.number}: "
         f"{planned.territory_label}; planned {planned.loaded_mg:.0f} mg loaded in "
@@ -72,7 +86,10 @@ def procedure_note_html(item: Any, *, key_image_width_px: int = 0, key_caption: 
     )
     times = ""
     if record.start_time or record.end_time:
-        times = f" {_e(record.start_time)}–{_e(record.end_time)}"
+        start, end = (
+            t.strftime("%H:%M") if t else None for t in (record.start_time, record.end_time)
+        )
+        times = f" {_e(start)}–{_e(end)}"
     vessels = "; ".join(f"{v.artery} ({', '.join(v.segments) or '—'})" for v in record.vessels)
     fraction = f"{record.delivered_fraction:.0%}" if record.delivered_fraction is not None else "—"
     delivery = _rows(
@@ -123,16 +140,20 @@ def procedure_note_html(item: Any, *, key_image_width_px: int = 0, key_caption: 
         ]
     )
     if key_image_width_px:
+        legend = f" — {key_legend}" if key_legend else ""
         image = (
             f"<img src='{KEY_IMAGE_URL}' width='{key_image_width_px}'><br>"
-            f"<small>{_e(key_caption)}</small>"
+            f"<small>{_e(key_caption)}{legend}</small>"
         )
     else:
         image = "<small>No key image.</small>"
     differences = (
         "".join(
-            f"<li>{_e(d.label)}: planned {_e(d.planned)}, done {_e(d.actual)} — "
-            f"reason: {_e(d.reason) if d.reason else '<b>REASON NEEDED</b>'}</li>"
+            "<li>{}: planned {}, done {} — reason: {}</li>".format(
+                _e(d.label),
+                *(_e(v) for v in _difference_values(item, d)),
+                _e(d.reason) if d.reason else "<b>REASON NEEDED</b>",
+            )
             for d in item.differences
         )
         or "<li>None: done as planned.</li>"
@@ -173,7 +194,7 @@ TACE Planner — {_e(_status(item))}</td>
 parameters v{_e(item.parameters_version)}</td>
 </tr></table>
 <p style='background-color: #fff4ce; color: #5c4400'><b>{_e(DISCLAIMER)}</b></p>
-<p><b>Patient</b>: {_e(item.patient_name)} [{_e(item.patient_id)}] &nbsp; <b>Case</b>:
+<p><b>Patient</b>: {_e(patient)} [{_e(item.patient_id)}] &nbsp; <b>Case</b>:
  {_e(item.case_title)} (#{item.case_pk}) &nbsp; <b>Date</b>: {_e(record.performed_on)}{times}</p>
 <p><b>Radiosurgeon</b>: {_e(record.operator)} &nbsp; <b>Assistant</b>: {_e(record.assistant)}</p>
 <p>{origin}</p>
@@ -200,8 +221,9 @@ parameters v{_e(item.parameters_version)}</td>
 def render_procedure_pdf(item: Any, path: Path | str, key_image: Any = None) -> Path:
     """Write the procedure note of ``item`` (a ProcedureItem) as a one-page A4 PDF.
 
-    ``key_image`` is (rows, columns[, 3]) uint8 pixels or an object with ``pixels``
-    and ``caption`` (``PlanningService.key_image``).
+    ``key_image`` is (rows, columns[, 3]) uint8 pixels or a ``KeyImage``
+    (``PlanningService.key_image``): drawn as the plan sheet draws it, with its lesion
+    labels, orientation letters, scale bar, caption and the contours' legend.
 
     Raises
     ------
@@ -211,18 +233,22 @@ def render_procedure_pdf(item: Any, path: Path | str, key_image: Any = None) -> 
     if QGuiApplication.instance() is None:
         raise RuntimeError("render_procedure_pdf needs a QGuiApplication (or QApplication)")
     path = Path(path)
-    caption = ""
+    caption = legend = ""
     if key_image is not None and hasattr(key_image, "pixels"):
         caption = str(getattr(key_image, "caption", ""))
-        key_image = key_image.pixels
+        legend = key_legend_html(getattr(key_image, "labels", ()))
     writer, page, document = a4_document(path, f"TACE {item.number} — case {item.case_pk}")
     width = 0
     if key_image is not None:
         width = int(page.width() * 0.34 * LOGICAL_DPI / RESOLUTION_DPI)
         document.addResource(
-            QTextDocument.ResourceType.ImageResource, QUrl(KEY_IMAGE_URL), _qimage(key_image)
+            QTextDocument.ResourceType.ImageResource,
+            QUrl(KEY_IMAGE_URL),
+            key_image_qimage(key_image),
         )
-    text = procedure_note_html(item, key_image_width_px=width, key_caption=caption)
+    text = procedure_note_html(
+        item, key_image_width_px=width, key_caption=caption, key_legend=legend
+    )
     for size in FONT_SIZES_PT:
         document.setDefaultFont(QFont("DejaVu Sans", size))
         document.setHtml(text)

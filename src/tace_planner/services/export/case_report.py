@@ -8,7 +8,8 @@ The rendering is :func:`tace_planner.ui.case_report.render_case_report_pdf`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tace_planner.domain.errors import TacePlannerError
@@ -22,7 +23,9 @@ class CaseReport:
     """A case report's content: ``key_images`` are (timepoint label, KeyImage);
     ``plan`` is (status, version, session rows as dicts) of the newest plan, or None;
     ``timeline`` is the case's :class:`~tace_planner.services.followup_dto.TimelineData`
-    (drawn against days from the record's day 0, never dates), or None."""
+    (drawn against days from the record's day 0, never dates), or None;
+    ``product_names`` maps a bead product's code (what the records keep) to the
+    catalogue's name (what the report prints)."""
 
     record: CaseRecord
     case_number: int
@@ -30,6 +33,11 @@ class CaseReport:
     plan: tuple[str, int, tuple[dict[str, Any], ...]] | None
     notes: tuple[str, ...] = ()
     timeline: TimelineData | None = None
+    product_names: Mapping[str, str] = field(default_factory=dict)
+
+    def product_name(self, code: str | None) -> str | None:
+        """The catalogue's name of a product code (the code itself when not listed)."""
+        return self.product_names.get(code, code) if code else code
 
 
 def build_case_report(services: Any, record: CaseRecord, case_number: int) -> CaseReport:
@@ -81,4 +89,10 @@ def build_case_report(services: Any, record: CaseRecord, case_number: int) -> Ca
     except TacePlannerError as error:
         timeline = None
         notes.append(f"case {case_number}: no timeline ({error})")
-    return CaseReport(record, case_number, tuple(images), plan, tuple(notes), timeline)
+    try:
+        names = {p.code: p.name for p in services.planning.catalogue.products}
+    except TacePlannerError:
+        names = {}
+    return CaseReport(
+        record, case_number, tuple(images), plan, tuple(notes), timeline, product_names=names
+    )

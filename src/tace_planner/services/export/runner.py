@@ -300,9 +300,11 @@ def _write(
         from tace_planner.services.response_parameters import load_response_parameters
 
         parameters = load_response_parameters(Path(services.settings.data_dir) / "parameters")
+        from tace_planner.domain.response.recist import SOURCE as RECIST_SOURCE
+
         notes.append(
-            "SDTM: DM, TU, TR and RS (RECIST 1.1 per follow-up visit and the best overall "
-            "response, as `tace-planner recist --sdtm` computes them)"
+            "SDTM: DM, TU, TR and RS (RS: the response at each follow-up visit and the best "
+            f"overall response, by {RECIST_SOURCE})"
         )
         return write_sdtm(records, folder, pseudonyms if deidentify else None, parameters, notes)
     if fmt == "seg":

@@ -3,7 +3,9 @@
 The formats are the command line's (``tace-planner export --format``); the export runs as
 a task (:func:`tace_planner.services.export.runner.export_task`) on the window's task
 runner, with progress and *Cancel* (a cancelled export leaves the output folder as it
-found it). A refusal or failure is one line in the dialog; the app keeps running.
+found it). A refusal or failure is one line in the dialog, naming the dialog's fields
+("Output folder", "Mapping file") where the command line names its options (``OUT``,
+``--mapping``): :func:`dialog_message` translates; the app keeps running.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tace_planner.domain.errors import TacePlannerError
+from tace_planner.domain.errors import InvalidInputError, TacePlannerError
 from tace_planner.domain.progress import Progress
 from tace_planner.ui.errors import message_for
 from tace_planner.ui.tasks import TaskHandle, TaskRunner
@@ -43,6 +45,30 @@ FORMATS = (
 )
 """The command line's formats (``export --format``) and what each writes."""
 log = logging.getLogger(__name__)
+
+DIALOG_FIELDS = {
+    "OUT": "Output folder",
+    "--mapping": "Mapping file",
+    "--format": "Format",
+    "--deidentify": "De-identify",
+    "--all": "Export",
+}
+"""The command line's option (an export refusal's field) → the dialog's field."""
+DIALOG_WORDS = (
+    ("inside OUT", "inside the output folder"),
+    ("goes with --deidentify", "needs De-identify ticked"),
+)
+"""Command-line words inside a refusal → the dialog's words (the CLI keeps its text)."""
+
+
+def dialog_message(error: BaseException) -> str:
+    """The line the dialog shows for ``error``: an export refusal names the dialog's field."""
+    if not isinstance(error, InvalidInputError) or error.field not in DIALOG_FIELDS:
+        return message_for(error)
+    reason = error.reason
+    for cli, words in DIALOG_WORDS:
+        reason = reason.replace(cli, words)
+    return f"{DIALOG_FIELDS[error.field]}: {reason}"
 
 
 class ExportDialog(QDialog):
@@ -200,7 +226,7 @@ class ExportDialog(QDialog):
     def _on_error(self, error: BaseException) -> None:
         if not isinstance(error, TacePlannerError):
             log.error("export failed", exc_info=error)
-        self.status_label.setText(f"Not exported: {message_for(error)}")
+        self.status_label.setText(f"Not exported: {dialog_message(error)}")
 
     def _on_finished(self) -> None:
         handle, self._handle = self._handle, None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QDate
@@ -14,9 +15,12 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QVBoxLayout,
     QWidget,
 )
+
+from tace_planner.domain.case_dates import planned_tace_questions
 
 TITLE_FIELD_CHARACTERS = 48
 """The title field shows at least this many average characters without scrolling."""
@@ -34,11 +38,23 @@ class NewCaseChoice:
 class NewCaseDialog(QDialog):
     """Asks for the title, the planned TACE date (optional) and the primary site of a case.
 
-    *OK* with an empty title keeps the dialog open and says which field to fill.
+    *OK* with an empty title keeps the dialog open and says which field to fill; a
+    planned TACE date long past or before the patient's earliest imaging
+    (``earliest_imaging_on``) is asked about first (:func:`planned_tace_questions`).
     """
 
-    def __init__(self, patient_label: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        patient_label: str,
+        parent: QWidget | None = None,
+        *,
+        earliest_imaging_on: dt.date | None = None,
+        today: dt.date | None = None,
+    ) -> None:
         super().__init__(parent)
+        self._earliest_imaging_on = earliest_imaging_on
+        self._today = today or dt.date.today()
+        self.confirm_date: Callable[[str], bool] = self._ask_keep_date
         self.setWindowTitle(f"New case — {patient_label}")
         self.title_edit = QLineEdit("Liver metastases — DEBIRI course")
         self.title_edit.setObjectName("title")
@@ -82,15 +98,42 @@ class NewCaseDialog(QDialog):
             return "Title: enter a title for the case (e.g. “Liver metastases — DEBIRI course”)."
         return ""
 
+    def date_questions(self) -> list[str]:
+        """What to confirm about the planned TACE date entered (empty: nothing)."""
+        return planned_tace_questions(
+            self.choice().planned_tace_on, self._today, self._earliest_imaging_on
+        )
+
     def accept(self) -> None:
-        """Close with *OK* only when the case can be made; otherwise say which field to fix."""
+        """Close with *OK* only when the case can be made; otherwise say which field to fix.
+
+        An unusual planned TACE date is kept only when the user confirms it.
+        """
         problem = self.problem()
         if problem:
             self.error_label.setText(problem)
             self.error_label.show()
             self.title_edit.setFocus()
             return
+        questions = self.date_questions()
+        if questions and not self.confirm_date("\n\n".join(questions)):
+            self.date_edit.setFocus()
+            return
         super().accept()
+
+    def _ask_keep_date(self, text: str) -> bool:
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Check the planned TACE date",
+            f"{text}\n\nKeep this date?",
+            QMessageBox.StandardButton.NoButton,
+            self,
+        )
+        keep = box.addButton("Keep the date", QMessageBox.ButtonRole.AcceptRole)
+        change = box.addButton("Change the date", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(change)
+        box.exec()
+        return box.clickedButton() is keep
 
     def choice(self) -> NewCaseChoice:
         """The values currently entered."""
@@ -104,7 +147,13 @@ class NewCaseDialog(QDialog):
         )
 
     @classmethod
-    def ask(cls, patient_label: str, parent: QWidget | None = None) -> NewCaseChoice | None:
+    def ask(
+        cls,
+        patient_label: str,
+        parent: QWidget | None = None,
+        *,
+        earliest_imaging_on: dt.date | None = None,
+    ) -> NewCaseChoice | None:
         """Show the dialog; return the choice, or None when cancelled."""
-        dialog = cls(patient_label, parent)
+        dialog = cls(patient_label, parent, earliest_imaging_on=earliest_imaging_on)
         return dialog.choice() if dialog.exec() == QDialog.Accepted else None

@@ -13,6 +13,7 @@ reason. Keyboard: Tab moves through the form, Ctrl+S saves the draft.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -39,96 +40,26 @@ from PySide6.QtWidgets import (
 )
 
 from tace_planner.domain.errors import TacePlannerError
-from tace_planner.domain.procedure import (
-    ACCESS_SITES,
-    ENDPOINT_LABELS,
-    ENDPOINTS,
-    SIDES,
-    ProcedureFieldError,
-    field_label,
-    parse_adverse_event,
-)
-from tace_planner.domain.procedure_risk import CIRSE_SOURCE, CTCAE_SOURCE
+from tace_planner.domain.procedure import FieldProblem, ProcedureFieldError, field_label
 from tace_planner.services.procedure_dto import DISCLAIMER
+from tace_planner.ui.dialogs.versioned_file_dialog import UnsavedChoice, ask_unsaved_changes
 from tace_planner.ui.errors import show_error
+from tace_planner.ui.panels.procedure_form import (
+    CHOICES,
+    FIELDS,
+    PLACEHOLDERS,
+    TOOLTIPS,
+    as_text,
+    delivered_line,
+    from_text,
+)
 
 IMPOSSIBLE_STYLE = "color: #b00020;"
 IMPLAUSIBLE_STYLE = "color: #8a5a00;"
 RISK_STYLE = "background: #f5c242; color: #3d2c00; padding: 3px;"
 STATUS_LABELS = {"draft": "draft", "signed": "signed", "amended": "amended"}
 
-# (key, kind) in form order; kind: text, choice, multiline
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("performed_on", "text"),
-    ("start_time", "text"),
-    ("end_time", "text"),
-    ("operator", "text"),
-    ("assistant", "text"),
-    ("access_site", "choice"),
-    ("access_side", "choice"),
-    ("feeding_arteries", "text"),
-    ("angiography_note", "text"),
-    ("vessels", "text"),
-    ("microcatheter", "text"),
-    ("product_code", "text"),
-    ("size_range", "text"),
-    ("lot", "text"),
-    ("expiry", "text"),
-    ("vials", "text"),
-    ("loaded_per_vial_mg", "text"),
-    ("loaded_mg", "text"),
-    ("contrast_mixed_ml", "text"),
-    ("injected_ml", "text"),
-    ("delivered_fraction", "text"),
-    ("delivered_per_vial_mg", "text"),
-    ("endpoint", "choice"),
-    ("contrast_ml", "text"),
-    ("fluoroscopy_min", "text"),
-    ("dap_gy_cm2", "text"),
-    ("air_kerma_mgy", "text"),
-    ("lidocaine_mg", "text"),
-    ("lidocaine_timing", "text"),
-    ("antiemetics", "text"),
-    ("analgesia", "text"),
-    ("antibiotics", "text"),
-    ("bilirubin_mg_dl", "text"),
-    ("adverse_events", "text"),
-    ("post_embolisation_syndrome", "choice"),
-    ("stay_days", "text"),
-    ("note", "multiline"),
-)
-_CHOICES: dict[str, list[tuple[str, Any]]] = {
-    "access_site": [("—", ""), *[(s, s) for s in ACCESS_SITES]],
-    "access_side": [("—", ""), *[(s, s) for s in SIDES]],
-    "endpoint": [("—", ""), *[(ENDPOINT_LABELS[e], e) for e in ENDPOINTS]],
-    "post_embolisation_syndrome": [("not recorded", None), ("no", False), ("yes", True)],
-}
-_PLACEHOLDERS = {
-    "performed_on": "YYYY-MM-DD",
-    "expiry": "YYYY-MM-DD",
-    "start_time": "HH:MM",
-    "end_time": "HH:MM",
-    "feeding_arteries": "e.g. right hepatic artery, replaced left hepatic artery",
-    "vessels": "artery: segments; … e.g. right hepatic artery: VI, VIII",
-    "loaded_per_vial_mg": "e.g. 100, 100",
-    "delivered_per_vial_mg": "optional, e.g. 100, 20",
-    "delivered_fraction": "0–1, e.g. 0.6",
-    "adverse_events": "e.g. Abdominal pain:2:1:0; Nausea:1",
-}
-_TOOLTIPS = {
-    "adverse_events": (
-        "One event per ';': the term and its CTCAE grade (1–5), then optionally the CIRSE "
-        "grade (1–6) and the day of onset after the procedure, separated by ':'.\n"
-        "Example: Abdominal pain:2:1:0 — grade 2 pain, CIRSE grade 1, on the day of the "
-        f"procedure.\nGrades: {CTCAE_SOURCE}; {CIRSE_SOURCE}."
-    ),
-    "delivered_fraction": "The share of the loaded beads injected, 0–1 (0.6: 60 %).",
-    "delivered_per_vial_mg": "Instead of the fraction: the dose delivered from each vial, in mg.",
-}
-
-
-def _split(text: str, sep: str = ",") -> list[str]:
-    return [part.strip() for part in text.split(sep) if part.strip()]
+__all__ = ["ProcedurePanel", "delivered_line"]
 
 
 class ProcedurePanel(QWidget):
@@ -163,6 +94,16 @@ class ProcedurePanel(QWidget):
         self.reason_edits: dict[str, QLineEdit] = {}
         self.confirm: Callable[[str, str], bool] = self._ask_confirm
         self.ask_reason: Callable[[], str | None] = self._ask_reason
+        self.ask_unsaved: Callable[[str], UnsavedChoice] = self._ask_unsaved
+        self._clean: tuple[Any, ...] = ()  # the form as filled: typed input differs from it
+        self._reasons: dict[str, str] = {}
+        self._choices = dict(CHOICES)
+        try:
+            products = list(procedures.products())
+        except TacePlannerError:
+            products = []
+        self._product_names = dict(products)  # code -> the catalogue's display name
+        self._choices["product_code"] = [*CHOICES["product_code"], *((n, c) for c, n in products)]
         self._preview_timer = QTimer(self)
         self._preview_timer.setSingleShot(True)
         self._preview_timer.setInterval(200)
@@ -201,6 +142,13 @@ class ProcedurePanel(QWidget):
         self.delivered_label.setWordWrap(True)
         self.delivered_label.setStyleSheet("font-weight: bold;")
         layout.addWidget(self.delivered_label)
+        self.problems_label = QLabel("")
+        self.problems_label.setObjectName("problems_label")
+        self.problems_label.setWordWrap(True)
+        self.problems_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.problems_label.setStyleSheet(IMPOSSIBLE_STYLE)
+        self.problems_label.setVisible(False)
+        layout.addWidget(self.problems_label)
 
         self.differences_box = QGroupBox("Differences from the plan (each needs a reason)")
         self.differences_layout = QFormLayout(self.differences_box)
@@ -243,11 +191,16 @@ class ProcedurePanel(QWidget):
     def _build_form(self) -> QGroupBox:
         box = QGroupBox("Procedure record")
         form = QFormLayout(box)
-        for key, kind in _FIELDS:
+        for key, kind in FIELDS:
             if kind == "choice":
                 widget: QWidget = QComboBox()
-                for text, value in _CHOICES[key]:
+                for text, value in self._choices[key]:
                     widget.addItem(text, value)
+                if key == "product_code":  # a long product name never widens the dock
+                    widget.setSizeAdjustPolicy(
+                        QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+                    )
+                    widget.setMinimumContentsLength(16)
                 widget.currentIndexChanged.connect(self._on_edited)
             elif kind == "multiline":
                 widget = QPlainTextEdit()
@@ -256,8 +209,8 @@ class ProcedurePanel(QWidget):
                 widget.textChanged.connect(self._on_edited)
             else:
                 widget = QLineEdit()
-                widget.setPlaceholderText(_PLACEHOLDERS.get(key, ""))
-                widget.setToolTip(_TOOLTIPS.get(key, ""))
+                widget.setPlaceholderText(PLACEHOLDERS.get(key, ""))
+                widget.setToolTip(TOOLTIPS.get(key, ""))
                 widget.textEdited.connect(self._on_edited)
             widget.setObjectName(f"field_{key}")
             error = QLabel("")
@@ -277,11 +230,85 @@ class ProcedurePanel(QWidget):
     # -- case and list -----------------------------------------------------------
 
     def set_case(self, case_pk: int | None) -> None:
-        """Show the procedures of a case (None clears the panel)."""
+        """Show the procedures of a case (None clears the panel).
+
+        Another case empties the form (ask first with :meth:`resolve_unsaved`); the same
+        case again reloads the list and keeps what is typed in the form.
+        """
+        if case_pk is not None and case_pk == self._case_pk:
+            if self.has_unsaved_input():
+                self.refresh_list()
+            else:
+                self.refresh()
+            return
         self._case_pk = case_pk
         self.current = None
         self.plan_session = None
+        self._close_record()
         self.refresh()
+
+    def _close_record(self) -> None:
+        """No record in the form: emptied, disabled, nothing said about it."""
+        self._clear_form()
+        self._set_form_enabled(False)
+        for label in (self.status_label, self.delivered_label, self.problems_label):
+            label.setText("")
+        self.problems_label.setVisible(False)
+        for label in self.errors.values():
+            label.setVisible(False)
+        self._show_differences(())
+        self._show_risks(())
+
+    # -- unsaved input -----------------------------------------------------------
+
+    def _snapshot(self) -> tuple[Any, ...]:
+        texts: list[Any] = []
+        for widget in self.fields.values():
+            if isinstance(widget, QComboBox):
+                texts.append(widget.currentIndex())
+            elif isinstance(widget, QPlainTextEdit):
+                texts.append(widget.toPlainText())
+            else:
+                texts.append(widget.text())
+        reasons = {**self._reasons, **{k: e.text() for k, e in self.reason_edits.items()}}
+        texts.append(tuple(sorted((k, v) for k, v in reasons.items() if v.strip())))
+        return tuple(texts)
+
+    def has_unsaved_input(self) -> bool:
+        """True when the form holds input typed since it was filled and not saved."""
+        return bool(self._clean) and self._snapshot() != self._clean
+
+    def resolve_unsaved(self) -> bool:
+        """Before the form is emptied (another case): ask Save draft / Discard / Cancel when
+        it holds unsaved input. True to go on (saved or discarded), False to stay."""
+        if not self.has_unsaved_input():
+            return True
+        locked = self.current is not None and self.current.locked
+        what = (
+            f"TACE {self.current.number} procedure record"
+            if self.current is not None
+            else "The new procedure record"
+        )
+        choice = self.ask_unsaved(what)
+        if choice == "cancel":
+            return False
+        if choice == "save":
+            return (self.amend() if locked else self.save()) is not None
+        self._clean = self._snapshot()  # discarded: the next case empties the form
+        return True
+
+    def _ask_unsaved(self, what: str) -> UnsavedChoice:
+        locked = self.current is not None and self.current.locked
+        return ask_unsaved_changes(self, what, save_text="Amend…" if locked else "Save draft")
+
+    def refresh_list(self) -> None:
+        """Reload the list and the sessions still to log, keeping the form as it is."""
+        current, plan_session = self.current, self.plan_session
+        self.current = None  # refresh() would refill the form from the stored record
+        try:
+            self.refresh()
+        finally:
+            self.current, self.plan_session = current, plan_session
 
     def refresh(self) -> None:
         """Reload the list and the sessions still to log."""
@@ -407,15 +434,27 @@ class ProcedurePanel(QWidget):
             for key, widget in self.fields.items():
                 value = data.get(key)
                 if isinstance(widget, QComboBox):
-                    index = widget.findData(value if value is not None else _CHOICES[key][0][1])
-                    widget.setCurrentIndex(max(index, 0))
+                    self._choose(widget, key, value, data)
                 elif isinstance(widget, QPlainTextEdit):
                     widget.setPlainText(str(value or ""))
                 else:
-                    widget.setText(_as_text(key, value))
+                    widget.setText(as_text(key, value))
             self._reasons = dict(data.get("difference_reasons") or {})
+            self.reason_edits = {}  # the next preview lays out this record's reasons
         finally:
             self._loading = False
+        self._clean = self._snapshot()
+
+    def _choose(self, combo: QComboBox, key: str, value: Any, data: dict[str, Any]) -> None:
+        if value is None:
+            value = self._choices[key][0][1]
+        index = combo.findData(value)
+        if index < 0 and key == "product_code" and value:
+            # a product the catalogue no longer lists: shown by the name the record keeps
+            combo.addItem(str(data.get("product_name") or value), value)
+            self._product_names.setdefault(value, str(data.get("product_name") or value))
+            index = combo.count() - 1
+        combo.setCurrentIndex(max(index, 0))
 
     def values(self) -> dict[str, Any]:
         """The form as record values (texts; the service coerces and checks them).
@@ -423,20 +462,34 @@ class ProcedurePanel(QWidget):
         Raises
         ------
         ProcedureFieldError
-            An adverse event or a vessel line cannot be read (the field is named).
+            An adverse event cannot be read (the field is named).
         """
+        values, problems = self._read_form()
+        if problems:
+            raise problems[0]
+        return values
+
+    def _read_form(self) -> tuple[dict[str, Any], list[ProcedureFieldError]]:
+        """The form as record values, and the error of each field that cannot be read
+        here (that field is left out; the service reads and checks the others)."""
         values: dict[str, Any] = {}
+        problems: list[ProcedureFieldError] = []
         for key, widget in self.fields.items():
             if isinstance(widget, QComboBox):
                 values[key] = widget.currentData()
             elif isinstance(widget, QPlainTextEdit):
                 values[key] = widget.toPlainText()
             else:
-                values[key] = _from_text(key, widget.text())
-        reasons = dict(getattr(self, "_reasons", {}))
+                try:
+                    values[key] = from_text(key, widget.text())
+                except ProcedureFieldError as error:
+                    problems.append(error)
+        code = values.get("product_code") or ""
+        values["product_name"] = self._product_names.get(code, code) if code else ""
+        reasons = dict(self._reasons)
         reasons.update({k: e.text() for k, e in self.reason_edits.items()})
         values["difference_reasons"] = {k: v for k, v in reasons.items() if v.strip()}
-        return values
+        return values, problems
 
     def _set_form_enabled(self, enabled: bool) -> None:
         for widget in self.fields.values():
@@ -476,15 +529,22 @@ class ProcedurePanel(QWidget):
             self._preview_timer.start()
 
     def refresh_preview(self) -> None:
-        """Ask the service what the form would show; mark every field with a problem."""
+        """Ask the service what the form would show; mark every field with a problem.
+
+        Every field's problem is shown at once (a value that cannot be read does not
+        hide the others), each beside its field and all of them, by field name, above
+        the form. The delivered dose is shown only when what it comes from is possible.
+        """
         self._preview_timer.stop()
         for label in self.errors.values():
             label.setVisible(False)
             label.setText("")
+        self.problems_label.setVisible(False)
+        self.problems_label.setText("")
         if self._case_pk is None:
             return
+        values, unreadable = self._read_form()
         try:
-            values = self.values()
             plan_pk, session = self.plan_session or (None, None)
             draft = self._procedures.preview(
                 self._case_pk,
@@ -493,23 +553,39 @@ class ProcedurePanel(QWidget):
                 session_number=session,
                 procedure_pk=self.current.pk if self.current is not None else None,
             )
-        except ProcedureFieldError as error:
-            self._mark(error.key, error.reason, "impossible")
-            self.draft = None
-            return
         except TacePlannerError as error:
+            self.draft = None
             self.status_label.setText(str(error))
             return
+        if unreadable:
+            read_here = tuple(FieldProblem(e.key, e.reason, "impossible") for e in unreadable)
+            draft = replace(draft, problems=(*read_here, *draft.problems))
         self.draft = draft
         for problem in draft.problems:
             self._mark(problem.key, problem.message, problem.kind)
+        self._summarise(draft.problems)
         explanation = draft.delivered_explanation
         self.delivered_label.setText(delivered_line(draft))
         self.delivered_label.setToolTip(
             f"{explanation.get('formula', '')}\n{explanation.get('source', '')}"
         )
-        self._show_differences(draft.differences)
+        impossible = {p.key for p in draft.problems if p.kind == "impossible"}
+        # a difference from an impossible value says nothing: the value is corrected first
+        self._show_differences([d for d in draft.differences if d.key not in impossible])
         self._show_risks(draft.risk_factors)
+
+    def _summarise(self, problems: Any) -> None:
+        """Above the form, every field that blocks saving by name (the form scrolls)."""
+        blocking = [p for p in problems if p.kind == "impossible"]
+        if not blocking:
+            return
+        names = list(dict.fromkeys(p.label for p in blocking))
+        lines = [f"{p.label}: {p.message}" for p in blocking]
+        self.problems_label.setText(
+            f"Cannot be saved — correct {len(names)} field{'s' if len(names) > 1 else ''}:\n"
+            + "\n".join(lines)
+        )
+        self.problems_label.setVisible(True)
 
     def _mark(self, key: str, message: str, kind: str) -> None:
         label = self.errors.get(key)
@@ -525,19 +601,22 @@ class ProcedurePanel(QWidget):
         label.setVisible(True)
 
     def _show_differences(self, differences: Any) -> None:
-        kept = {k: e.text() for k, e in self.reason_edits.items()}
+        # reasons typed so far are kept, also for a difference not shown for now
+        self._reasons.update({k: e.text() for k, e in self.reason_edits.items()})
         while self.differences_layout.rowCount():
             self.differences_layout.removeRow(0)
         self.reason_edits = {}
         for difference in differences:
-            edit = QLineEdit(kept.get(difference.key, difference.reason))
+            edit = QLineEdit(self._reasons.get(difference.key, difference.reason))
             edit.setObjectName(f"reason_{difference.key}")
             edit.setPlaceholderText("reason (required)")
             edit.setEnabled(not (self.current is not None and self.current.locked))
             self.reason_edits[difference.key] = edit
-            self.differences_layout.addRow(
-                f"{difference.label}: {difference.planned} → {difference.actual}", edit
-            )
+            planned, actual = difference.planned, difference.actual
+            if difference.key == "product_code":  # people read the catalogue's names
+                planned = self._product_names.get(planned, planned)
+                actual = self._product_names.get(actual, actual)
+            self.differences_layout.addRow(f"{difference.label}: {planned} → {actual}", edit)
         self.differences_box.setVisible(bool(differences))
 
     def _show_risks(self, risks: Any) -> None:
@@ -659,59 +738,3 @@ class ProcedurePanel(QWidget):
     def _ask_reason(self) -> str | None:
         text, ok = QInputDialog.getText(self, "Amend a signed record", "Reason (required):")
         return text if ok else None
-
-
-def delivered_line(draft: Any) -> str:
-    """The form's line on a draft's delivered dose, kept distinct from the loaded dose, or
-    what is still missing to know it."""
-    loaded_mg = draft.loaded_mg
-    loaded = "—" if loaded_mg is None else f"{loaded_mg:.1f} mg"
-    if draft.delivered_mg is not None:
-        inputs = draft.delivered_explanation.get("inputs", "")
-        return f"Delivered: {draft.delivered_mg:.1f} mg = {inputs} (loaded {loaded})"
-    if loaded_mg is None:
-        return (
-            "Delivered: not known yet — enter the irinotecan loaded (per vial or in all) "
-            "and the delivered fraction, or the dose delivered from each vial"
-        )
-    return (
-        "Delivered: not known yet — enter the delivered fraction or the dose delivered "
-        f"from each vial (loaded {loaded})"
-    )
-
-
-def _as_text(key: str, value: Any) -> str:
-    if value in (None, ""):
-        return ""
-    if key == "vessels":
-        return "; ".join(f"{v['artery']}: {', '.join(v['segments'])}" for v in value)
-    if key == "adverse_events":
-        parts = []
-        for event in value:
-            text = f"{event['term']}:{event['ctcae_grade']}"
-            if event.get("cirse_grade") is not None:
-                text += f":{event['cirse_grade']}"
-                if event.get("onset_day") is not None:
-                    text += f":{event['onset_day']}"
-            parts.append(text)
-        return "; ".join(parts)
-    if isinstance(value, list):
-        return ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
-def _from_text(key: str, text: str) -> Any:
-    text = text.strip()
-    if key in ("loaded_per_vial_mg", "delivered_per_vial_mg", "feeding_arteries"):
-        return _split(text)
-    if key == "vessels":
-        vessels = []
-        for part in _split(text, ";"):
-            artery, _, segments = part.partition(":")
-            vessels.append({"artery": artery.strip(), "segments": _split(segments)})
-        return vessels
-    if key == "adverse_events":
-        return [parse_adverse_event(part).to_json() for part in _split(text, ";")]
-    return text
