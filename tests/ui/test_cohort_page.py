@@ -69,7 +69,8 @@ def test_cohort_workspace_shows_the_registry_plots(qtbot, services, tmp_path: Pa
     waterfall = page.waterfall
     assert waterfall.order == ["case 1", "case 2"]
     assert waterfall.heights == pytest.approx([100 * (36.5 / 46 - 1)] * 2)
-    assert "Best change in the sum of diameters" in waterfall.plot.getAxis("left").labelText
+    # the RECIST 1.1 sum of the target diameters, named so (the guide lines apply to it)
+    assert "sum of target diameters" in waterfall.plot.getAxis("left").labelText
     legend = {label.text for _, label in waterfall.plot.plotItem.legend.items}
     assert legend == {"after_chemotherapy", "immediate"}  # one colour per group
     assert waterfall.legend.isVisible()

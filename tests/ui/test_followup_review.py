@@ -264,7 +264,13 @@ def test_spider_plot_draws_each_followed_lesion_and_exports(
     assert set(plot.lines) == {"F4", "F7"}  # F1 has no follow-up value: no line
     _assert_drawn(plot.plot, NO_LINES)
     x, y = plot.lines["F4"].getData()
-    assert list(x) == [0, course.days[1]]
+    # days from day 0 (the demo's planned TACE: none performed), as the case report counts
+    assert course.day_zero == "planned TACE (none performed)"
+    assert course.days[0] < 0 < course.days[1]  # the baseline CT comes before the TACE
+    assert list(x) == list(course.days)
+    assert plot.plot.getAxis("bottom").labelText == (
+        "Days from day 0: the planned TACE (none performed)"
+    )
     assert np.allclose(y, f4.diameter_change_percent)
     png = plot.export_png(tmp_path / "spider.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -297,6 +303,14 @@ def test_follow_up_page_proposes_off_the_gui_thread(qtbot, contoured) -> None:
     assert page.message.text().endswith(
         "3 already contoured there: unchecked, so their contours are kept."
     )
+    # the waterfall's sum is the RECIST 1.1 sum of the targets: none chosen, no bar
+    page.tabs.setCurrentWidget(page.waterfall)
+    assert page.waterfall.order == []
+    assert "1 left out (without target lesions" in page.waterfall.note.text()
+    for proposal in page.review.item.proposals:
+        if proposal.name in ("F1", "F4"):
+            services.contouring.lesions.update_lesion(proposal.lesion_pk, is_target=True)
+    page.tabs.setCurrentWidget(page.spider)
     page.tabs.setCurrentWidget(page.waterfall)  # the cohort: the demo case alone
     assert len(page.waterfall.order) == 1
     assert page.waterfall.order[0].startswith("TACE-DEMO-001")
@@ -327,12 +341,12 @@ def test_waterfall_sorts_cases_and_colours_groups(qtbot, tmp_path: Path) -> None
     _assert_empty(plot.plot, NO_BARS)  # no 0-1 scale of "cases" before there are any
     plot.show_changes(changes[2:3])
     _assert_empty(plot.plot, NO_BARS)
-    assert "1 without a complete follow-up" in plot.note.text()
+    assert "1 left out (without target lesions" in plot.note.text()
     plot.show_changes(changes, groups={"A": "immediate", "B": "delayed", "D": "immediate"})
     _assert_drawn(plot.plot, NO_BARS, bars=3)
     assert plot.order == ["B", "D", "A"]
     assert plot.heights == [12.0, -10.0, -45.0]
-    assert "1 without a complete follow-up" in plot.note.text()
+    assert "1 left out (without target lesions" in plot.note.text()
     assert plot.legend.isVisible()
     plot.show_changes(changes, "volume_percent")
     assert plot.heights == [40.0, -20.0, -80.0]

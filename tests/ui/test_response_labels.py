@@ -47,10 +47,10 @@ def test_page_shows_stored_responses_and_labels_the_spider_plot(qtbot, course, t
     assert page.responses.category("TACE 1 follow-up 3", "mrecist") == ""  # not assessed
     cell = page.responses.table.item(0, 0)
     assert "assessed by" in cell.toolTip()
-    # Days from the baseline imaging (2026-03-01): 71 and 255.
+    # Days from day 0, the first TACE (2026-03-16), as the case report counts: 56 and 240.
     assert page.spider.labels == {
-        "TACE 1 follow-up 1": (71.0, "PR"),
-        "TACE 1 follow-up 3": (255.0, "PD"),
+        "TACE 1 follow-up 1": (56.0, "PR"),
+        "TACE 1 follow-up 3": (240.0, "PD"),
     }
     texts = [i.toPlainText() for i in page.spider.plot.getPlotItem().items
              if isinstance(i, pg.TextItem)]  # fmt: skip

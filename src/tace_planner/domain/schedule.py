@@ -23,6 +23,9 @@ Date rules (calendar-correct, written down once here and in the README):
   society presets: 8 or 4 weeks after the TACE); for a month list (1-3-6-9-12) it is the
   TACE date itself.
 * The window is [due − before, due + after] days, both ends included.
+* Imaging dated after the TACE within a window stands for that follow-up
+  (:func:`match_imaging`): a schedule laid out on a case that already holds its
+  follow-up CTs counts them as done instead of asking for them again.
 * A repeat TACE restarts the schedule: timepoints of the earlier TACE due on or after
   the repeat TACE's date are superseded. Progression, death, withdrawal or loss to
   follow-up end it: timepoints due after the closing date are dropped.
@@ -302,6 +305,39 @@ def schedule_after(
         DueTimepoint(number, due, due - before, due + after)
         for number, due in enumerate((d for d in dues if d <= horizon), start=1)
     )
+
+
+def match_imaging(
+    due: Sequence[DueTimepoint], imaged_on: Sequence[dt.date | None], tace_on: dt.date
+) -> dict[int, int]:
+    """Which imaging stands for which due follow-up: due number → index in ``imaged_on``.
+
+    An imaging date (None: unknown, matches nothing) matches a due timepoint when it lies
+    after the TACE and in the timepoint's window (both ends included), the rule the
+    worklist proposes studies by.
+    The match is one to one: the pairs closest to their due date are taken first (then the
+    earlier due date, then the earlier imaging), so that two CTs in one window give it the
+    one nearer its due date, and one CT never stands for two follow-ups.
+
+    Examples
+    --------
+    TACE on 16 March 2026, study protocol (due 11 May, window 27 April – 25 May; due
+    11 August, window 28 July – 25 August): a CT of 11 May stands for follow-up 1, a CT
+    of 16 August for follow-up 2, a CT of 1 July for none.
+    """
+    pairs = sorted(
+        (abs((on - point.due_on).days), point.due_on, on, point.number, index)
+        for point in due
+        for index, on in enumerate(imaged_on)
+        if on is not None and on > tace_on and point.contains(on)
+    )
+    matched: dict[int, int] = {}
+    used: set[int] = set()
+    for _, _, _, number, index in pairs:
+        if number not in matched and index not in used:
+            matched[number] = index
+            used.add(index)
+    return matched
 
 
 @dataclass(frozen=True)

@@ -184,6 +184,15 @@ class AssessmentService:
         course = follow_ups[: follow_ups.index(current) + 1]
         base = self._contouring.measurements(case_pk=case_pk, timepoint=baseline.pk)
         measured = [self._contouring.measurements(case_pk=case_pk, timepoint=p.pk) for p in course]
+        # a follow-up not imaged (yet) is no visit: refused when asked, left out of the course
+        kept = [(p, m) for p, m in zip(course, measured, strict=True) if _imaged(p, m)]
+        if not kept or kept[-1][0].pk != current.pk:
+            raise InvalidInputError(
+                "timepoint",
+                f"{current.label} has no images yet: link its study and confirm its "
+                "contours, then assess (nothing stored)",
+            )
+        course, measured = [p for p, _ in kept], [m for _, m in kept]
         result: dict[str, Any] = {
             "case": case_pk,
             "timepoint": current.label,
@@ -456,6 +465,11 @@ def _per_lesion(base: MeasurementsItem, now: MeasurementsItem) -> list[dict[str,
             }
         )
     return rows
+
+
+def _imaged(point: TimepointChoice, measured: MeasurementsItem) -> bool:
+    """A follow-up that was imaged: it has an imaging date, or contours on its images."""
+    return point.imaged_on is not None or bool(measured.lesions)
 
 
 def _days(baseline: TimepointChoice, point: TimepointChoice) -> int | None:

@@ -232,6 +232,32 @@ def held_data(session: Session, timepoint: TimepointRow) -> list[str]:
     return held
 
 
+def imaged_followups(session: Session, case_pk: int, schedule_pk: int) -> list[TimepointRow]:
+    """The case's follow-up timepoints that hold imaging and may stand for a due follow-up
+    of schedule ``schedule_pk``, by imaging date: those linked by hand (no status), the
+    unscheduled ones, and those placed on an earlier layout of a schedule. A timepoint a
+    schedule made ("TACE k follow-up n") keeps its place (its label says it)."""
+    rows = session.scalars(
+        select(TimepointRow)
+        .where(
+            TimepointRow.case_pk == case_pk,
+            TimepointRow.kind == "follow_up",
+            TimepointRow.imaged_on.is_not(None),
+            TimepointRow.status.in_(("", "unscheduled", "done")),
+        )
+        .order_by(TimepointRow.imaged_on, TimepointRow.id)
+    ).all()
+    return [
+        row
+        for row in rows
+        if row.status != "done"
+        or (
+            row.schedule_pk != schedule_pk
+            and row.label != label_of(row.tace_number or 0, row.followup_number or 0)
+        )
+    ]
+
+
 def has_links(session: Session, timepoint_pk: int) -> bool:
     """True when the timepoint holds data (:func:`held_data`): it must not be deleted."""
     return bool(held_data(session, timepoint_row(session, timepoint_pk)))

@@ -5,7 +5,19 @@
 * a preset chosen for the case lays the open timepoints of the current TACE out again
   (see below);
 * closing the case, or progression seen at one of its follow-ups, ends the timepoints due
-  after it (clearing that progression re-opens them).
+  after it (clearing that progression re-opens them);
+* follow-up imaging the case already holds stands for the scheduled follow-up whose window
+  holds its date (:func:`~tace_planner.domain.schedule.match_imaging`; see below).
+
+Imaging already in the case (a follow-up CT linked by hand before the TACE was signed,
+or an unscheduled one whose window opened again): such a timepoint takes the place of the
+scheduled follow-up whose window holds its imaging date, one to one, closest to the due
+date first. It keeps its label, its study, contours and assessments, and gets the
+schedule's TACE, number, due date and window, and is done; no second timepoint is laid
+out for that follow-up (an open one already laid out, holding no data, is deleted and
+its radiologist and modality carried over). Both are audited
+(``place_followup_timepoint``, ``delete_followup_timepoint``). A timepoint the schedule
+made ("TACE k follow-up n") keeps its place.
 
 Each schedule row keeps the parameter values it was made with (a snapshot of
 ``followup.json``): a changed file changes new schedules only.
@@ -33,7 +45,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -43,6 +55,7 @@ from tace_planner.domain.schedule import (
     FollowupParameters,
     TaceDate,
     ended_by,
+    match_imaging,
     schedule_after,
     superseded_by,
 )
@@ -50,6 +63,7 @@ from tace_planner.services.followup_records import (
     OPEN,
     chosen_modalities,
     held_data,
+    imaged_followups,
     label_of,
 )
 from tace_planner.services.planning_records import signed_procedures
@@ -154,8 +168,39 @@ class ScheduleSync:
                 self._delete_unmatched(uow, case, reusable, reason)
                 changed = True
         if current is not None:
+            changed |= self._place_imaged(uow, case, current)
             changed |= self._apply_end(session, case, current)
         return changed
+
+    def _place_imaged(self, uow: UnitOfWork, case: CaseRow, schedule: FollowupScheduleRow) -> bool:
+        """Let the imaging the case holds stand for the schedule's open follow-ups whose
+        window holds its date (see the module docstring); True when one was placed."""
+        session = uow.session
+        open_rows: list[tuple[TimepointRow, DueTimepoint]] = []
+        for row in session.scalars(
+            select(TimepointRow)
+            .where(TimepointRow.schedule_pk == schedule.id, TimepointRow.status == OPEN)
+            .order_by(TimepointRow.due_on, TimepointRow.id)
+        ):
+            if row.due_on and row.window_start_on and row.window_end_on:
+                due = DueTimepoint(
+                    row.followup_number or 0, row.due_on, row.window_start_on, row.window_end_on
+                )
+                open_rows.append((row, due))
+        candidates = imaged_followups(session, case.id, schedule.id) if open_rows else []
+        if not candidates:
+            return False
+        # numbered by position: a follow-up number is unique only within one layout
+        dues = [replace(due, number=index) for index, (_, due) in enumerate(open_rows)]
+        matches = match_imaging(dues, [c.imaged_on for c in candidates], schedule.anchor_on)
+        placed = False
+        for index, chosen in sorted(matches.items()):
+            row, due = open_rows[index]
+            if held_data(session, row):  # never deleted: it keeps its place
+                continue
+            self._place(uow, case, candidates[chosen], schedule, due, row.modality, row)
+            placed = True
+        return placed
 
     def _apply_end(self, session: Session, case: CaseRow, schedule: FollowupScheduleRow) -> bool:
         """End the schedule at the earliest of the case's closure and the first progression
@@ -286,9 +331,25 @@ class ScheduleSync:
             session.scalars(select(TimepointRow.label).where(TimepointRow.case_pk == case.id))
         ) - set(reusable)
         ordinal = len(taken)
-        for due in schedule_after(tace.on, preset, parameters.horizon_months):
+        dues = schedule_after(tace.on, preset, parameters.horizon_months)
+        free = [due for due in dues if label_of(tace.number, due.number) not in taken]
+        candidates = imaged_followups(session, case.id, schedule.id)
+        held = match_imaging(free, [c.imaged_on for c in candidates], tace.on)
+        for due in dues:
             label = label_of(tace.number, due.number)
             if label in taken:
+                continue
+            if due.number in held:  # the case holds this follow-up's imaging already
+                stale = reusable.pop(label, None)
+                self._place(
+                    uow,
+                    case,
+                    candidates[held[due.number]],
+                    schedule,
+                    due,
+                    preset.modality,
+                    None if stale is None else stale.row,
+                )
                 continue
             ordinal += 1
             if label in reusable:
@@ -329,6 +390,57 @@ class ScheduleSync:
             f"(parameters version {parameters.version})",
         )
         return schedule
+
+    @staticmethod
+    def _place(
+        uow: UnitOfWork,
+        case: CaseRow,
+        row: TimepointRow,
+        schedule: FollowupScheduleRow,
+        due: DueTimepoint,
+        modality: str,
+        replaced: TimepointRow | None,
+    ) -> None:
+        """``row`` (holding imaging) takes the place of the schedule's follow-up ``due``;
+        ``replaced``, the open timepoint laid out for it before, is deleted (its place in
+        the case's order kept, its radiologist and modality carried over when ``row`` has
+        none). Both audited."""
+        before = row_snapshot(row)
+        label = label_of(schedule.tace_number, due.number)
+        row.schedule_pk = schedule.id
+        row.tace_number = schedule.tace_number
+        row.followup_number = due.number
+        row.due_on = due.due_on
+        row.window_start_on = due.window_start_on
+        row.window_end_on = due.window_end_on
+        row.status = "done"
+        row.modality = row.modality or (replaced.modality if replaced else "") or modality
+        row.radiologist = row.radiologist or (replaced.radiologist if replaced else "")
+        if replaced is not None:  # listed in its place, among the case's timepoints
+            row.ordinal = replaced.ordinal
+        imaged = row.imaged_on.isoformat() if row.imaged_on else "no date"
+        window = f"{due.window_start_on.isoformat()} – {due.window_end_on.isoformat()}"
+        uow.audit(
+            action="place_followup_timepoint",
+            entity="timepoint",
+            entity_pk=row,
+            before=before,
+            after=row_snapshot(row),
+            summary=f"case {case.id}: {row.label} (imaged {imaged}) is {label} of the "
+            f"schedule (due {due.due_on.isoformat()}, window {window})",
+        )
+        if replaced is not None:
+            uow.audit(
+                action="delete_followup_timepoint",
+                entity="timepoint",
+                entity_pk=replaced.id,
+                before=row_snapshot(replaced),
+                after={"replaced_by": row.label},
+                summary=f"case {case.id}: {replaced.label} removed, {row.label} (imaged "
+                f"{imaged}) lies in its window and stands for it",
+            )
+            uow.session.delete(replaced)
+        uow.session.flush()
 
     @staticmethod
     def _move(

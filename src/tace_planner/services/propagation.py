@@ -16,6 +16,8 @@ A failed registration is said, with its quality, and no contour is proposed.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from dataclasses import replace as replace_fields
@@ -28,6 +30,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tace_planner.domain.errors import InvalidInputError, NotFoundError
+from tace_planner.domain.response.day_zero import BASELINE_IMAGING, day_zero, days_from
+from tace_planner.domain.response.recist import TargetMeasurement, sum_of_diameters_mm
 from tace_planner.domain.volume import ImageVolume
 from tace_planner.imaging.registration import RegistrationResult
 from tace_planner.services.contour_records import natural
@@ -168,6 +172,8 @@ class LesionCourse:
     volumes_cm3: tuple[float | None, ...]
     diameter_change_percent: tuple[float | None, ...]
     volume_change_percent: tuple[float | None, ...]
+    is_target: bool = False
+    """A RECIST 1.1 target lesion (chosen at baseline)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,17 +183,38 @@ class CaseCourse:
     case_pk: int
     timepoints: tuple[TimepointChoice, ...]
     days: tuple[int | None, ...]
-    """Days from the baseline imaging to each timepoint's imaging."""
+    """Days from day 0 (:attr:`day_zero`) to each timepoint's imaging."""
     lesions: tuple[LesionCourse, ...]
+    day_zero: str = BASELINE_IMAGING
+    """What day 0 is: the first TACE, as in the case report (see
+    :func:`~tace_planner.domain.response.day_zero.day_zero`)."""
+    day_zero_on: dt.date | None = None
+
+    @property
+    def sums_of_diameters_mm(self) -> tuple[float | None, ...]:
+        """The RECIST 1.1 sum of the target diameters at each timepoint (None without
+        targets, or where a target has no value; see
+        :func:`~tace_planner.domain.response.recist.sum_of_diameters_mm`)."""
+        targets = [lesion for lesion in self.lesions if lesion.is_target]
+        names = [lesion.name for lesion in targets]
+        return tuple(
+            sum_of_diameters_mm(
+                [TargetMeasurement(t.name, t.diameters_mm[n]) for t in targets], names
+            )
+            for n in range(len(self.timepoints))
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class BestChange:
     """A case's best (lowest) change from baseline over its follow-ups, for the waterfall.
 
-    ``diameter_sum_percent``: the sum of the longest diameters of the foci measured at
-    baseline; ``volume_percent``: their total volume. A follow-up counts only when every
-    baseline focus has a value there (0 when it disappeared); None: no such follow-up.
+    ``diameter_sum_percent``: the RECIST 1.1 sum of the target-lesion diameters
+    (Eisenhauer et al., Eur J Cancer 2009), the sum the RECIST guide lines apply to; a
+    follow-up counts only when every target has a value there (0 when it disappeared);
+    None without targets. ``volume_percent``: the total volume of the foci measured at
+    baseline, a follow-up counting only when each of them has a value there. None: no
+    such follow-up.
     """
 
     case_pk: int
@@ -197,22 +224,30 @@ class BestChange:
 
 
 def best_change(course: CaseCourse, label: str = "") -> BestChange:
-    """The best change of the sum of diameters and of the total volume over the follow-ups."""
-    results: list[float | None] = []
-    for attribute in ("diameters_mm", "volumes_cm3"):
-        columns = [getattr(lesion, attribute) for lesion in course.lesions]
-        measured = [c for c in columns if c and c[0]]
-        if not measured:
-            results.append(None)
-            continue
-        first = sum(c[0] for c in measured)
-        changes = [
-            100.0 * (sum(c[n] for c in measured) / first - 1.0)
-            for n in range(1, len(course.timepoints))
-            if all(c[n] is not None for c in measured)
-        ]
-        results.append(min(changes) if changes else None)
-    return BestChange(course.case_pk, label, results[0], results[1])
+    """The best change of the target sum of diameters and of the total volume."""
+    volumes = [lesion.volumes_cm3 for lesion in course.lesions]
+    measured = [column for column in volumes if column and column[0]]
+    totals: list[float | None] = [
+        math.fsum(c[n] or 0.0 for c in measured)
+        if measured and all(c[n] is not None for c in measured)
+        else None
+        for n in range(len(course.timepoints))
+    ]
+    return BestChange(
+        course.case_pk,
+        label,
+        _best(course.sums_of_diameters_mm),
+        _best(totals),
+    )
+
+
+def _best(values: Sequence[float | None]) -> float | None:
+    """The lowest change from the first value over the later ones (None: none known)."""
+    first = values[0] if values else None
+    if not first:
+        return None
+    changes = [100.0 * (value / first - 1.0) for value in values[1:] if value is not None]
+    return min(changes) if changes else None
 
 
 def _change(values: Sequence[float | None]) -> tuple[float | None, ...]:
@@ -287,8 +322,9 @@ class PropagationService:
                 return None if loaded is None else loaded.mask
         return None
 
-    def _follow_up_series(self, timepoint_pk: int, phase: str) -> str:
+    def _follow_up_series(self, timepoint: TimepointChoice, phase: str) -> str:
         """The follow-up CT to register: the baseline's phase first, then any CT volume."""
+        timepoint_pk = timepoint.pk
         with self._sessions() as session:
             rows = session.execute(
                 select(SeriesRow.series_uid, SeriesRow.phase)
@@ -299,7 +335,11 @@ class PropagationService:
                 .order_by(SeriesRow.series_number, SeriesRow.id)
             ).all()
         if not rows:
-            raise InvalidInputError("timepoint", "has no CT volume to register to the baseline")
+            raise InvalidInputError(
+                "timepoint",
+                f"{timepoint.label} has no CT volume to register to the baseline"
+                + ("" if timepoint.imaged_on else " (no images yet: link its study first)"),
+            )
         same = [uid for uid, p in rows if p == phase]
         return (same or [uid for uid, _ in rows])[0]
 
@@ -317,7 +357,8 @@ class PropagationService:
 
         The change is from the baseline value (RECIST 1.1 per-lesion change, Eisenhauer
         et al., European Journal of Cancer 2009); an empty follow-up contour counts as
-        0 mm and 0 cm³ (disappeared).
+        0 mm and 0 cm³ (disappeared). Days count from the first TACE, as in the case
+        report (:meth:`day_zero`).
         """
         choices = self._contouring.lesions.timepoints(case_pk)
         # Metadata only: the spider plot needs no mask (an empty one has an empty box).
@@ -341,8 +382,11 @@ class PropagationService:
                 )
         for lesion_pk, timepoint_pk in empty:
             values.setdefault(lesion_pk, {})[timepoint_pk] = (0.0, 0.0)
+        targets = set()
         for m in stored:
             names.setdefault(m.lesion.pk, m.lesion.name)
+            if m.lesion.is_target:
+                targets.add(m.lesion.pk)
         lesions = []
         for lesion_pk, by_point in sorted(values.items(), key=lambda kv: names[kv[0]]):
             if any(m.lesion.pk == lesion_pk and m.lesion.is_liver for m in stored):
@@ -357,14 +401,24 @@ class PropagationService:
                     volumes,
                     _change(diameters),
                     _change(volumes),
+                    lesion_pk in targets,
                 )
             )
-        start = points[0].imaged_on if points else None
-        days = tuple(
-            None if start is None or p.imaged_on is None else (p.imaged_on - start).days
-            for p in points
-        )
-        return CaseCourse(case_pk, tuple(points), days, tuple(lesions))
+        origin, what = self.day_zero(case_pk, points[0].imaged_on if points else None)
+        days = tuple(days_from(origin, p.imaged_on) for p in points)
+        return CaseCourse(case_pk, tuple(points), days, tuple(lesions), what, origin)
+
+    def day_zero(self, case_pk: int, baseline_on: dt.date | None) -> tuple[dt.date | None, str]:
+        """Day 0 of the case, as the case report counts it: the first TACE performed (then
+        the planned TACE, then the baseline imaging)."""
+        from tace_planner.services.planning_records import signed_procedures
+        from tace_planner.store.models import CaseRow
+
+        with self._sessions() as session:
+            performed = [r.performed_on for _, r in signed_procedures(session, case_pk)]
+            case = session.get(CaseRow, case_pk)
+            planned = case.planned_tace_on if case is not None else None
+        return day_zero(performed, planned, baseline_on)
 
     def propose(
         self, case_pk: int, timepoint: str, *, lesions: Sequence[str] | None = None
@@ -417,7 +471,7 @@ class PropagationService:
             if seg.series_uid == baseline_uid
             and (loaded := self._contouring.load_mask(lesion.pk, baseline.pk)) is not None
         ]
-        follow_up_uid = self._follow_up_series(follow_up.pk, self._phase(baseline_uid))
+        follow_up_uid = self._follow_up_series(follow_up, self._phase(baseline_uid))
         base_volume = self._contouring.volume(baseline_uid, part)
         follow_volume = self._contouring.volume(follow_up_uid)
         base_liver = self._liver(stored, baseline_uid, part, base_volume.shape)

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tace_planner.domain.errors import ConcurrentEditError, InvalidInputError, NotFoundError
+from tace_planner.domain.response.recist import TargetMeasurement, sum_of_diameters_mm
 from tace_planner.domain.schedule import CaseEnd, FollowupParameters, TaceDate
 from tace_planner.domain.ttp import (
     SEQUENCES,
@@ -29,6 +30,7 @@ from tace_planner.domain.ttp import (
     validate_therapy_line,
 )
 from tace_planner.services.assessment_records import current_categories
+from tace_planner.services.contour_records import segmentation_item
 from tace_planner.services.followup_dto import (
     TherapyLineItem,
     TimelineData,
@@ -362,8 +364,9 @@ class TherapyService:
         return {"case_pk": case_pk, **report.to_json(), "groups": groups}
 
     def timeline(self, case_pk: int) -> TimelineData:
-        """Therapy lines, TACEs with delivered dose, imaging timepoints with total tumour volume
-        and sum of diameters, and the open due dates of a case."""
+        """Therapy lines, TACEs with delivered dose, imaging timepoints with the total volume
+        of the foci and the RECIST 1.1 sum of the target diameters, and the open due dates
+        of a case."""
         from tace_planner.services.followups import FollowupService
 
         with self._sessions() as session:
@@ -396,9 +399,11 @@ class TherapyService:
 
     @staticmethod
     def _points(session: Session, case_pk: int) -> tuple[TimelinePoint, ...]:
-        """Imaged timepoints with the sum of focus volumes and of RECIST long axes (targets;
-        every focus when no target is chosen), from the latest measurement of each contour,
-        and the stored RECIST 1.1 overall response (the current one) as the label."""
+        """Imaged timepoints with the total volume of the foci contoured there and the
+        RECIST 1.1 sum of the target diameters (Eisenhauer et al., Eur J Cancer 2009; None
+        without targets or where a target has no value, 0 mm for one that disappeared),
+        from the latest measurement of each contour, and the stored RECIST 1.1 overall
+        response (the current one) as the label."""
         timepoints = session.scalars(
             select(TimepointRow)
             .where(TimepointRow.case_pk == case_pk, TimepointRow.imaged_on.is_not(None))
@@ -410,7 +415,7 @@ class TherapyService:
                 select(LesionRow).where(LesionRow.case_pk == case_pk, LesionRow.kind != "liver")
             )
         }
-        any_target = any(lesion.is_target for lesion in lesions.values())
+        targets = [str(pk) for pk, lesion in lesions.items() if lesion.is_target]
         responses = current_categories(session, case_pk, "recist")
         measured = session.execute(
             select(SegmentationRow.timepoint_pk, SegmentationRow.lesion_pk, MeasurementRow)
@@ -421,23 +426,33 @@ class TherapyService:
         latest: dict[tuple[int, int], MeasurementRow] = {}
         for timepoint_pk, lesion_pk, measurement in measured:
             latest[(timepoint_pk, lesion_pk)] = measurement  # the latest wins
+        # an empty contour is not measured: the lesion disappeared there (0 mm)
+        disappeared = {
+            (seg.timepoint_pk, seg.lesion_pk)
+            for seg in session.scalars(
+                select(SegmentationRow).where(
+                    SegmentationRow.lesion_pk.in_([int(pk) for pk in targets] or [-1])
+                )
+            )
+            if segmentation_item(seg, "").is_empty
+        }
         points = []
         for timepoint in timepoints:
             here = [(lp, m) for (tp, lp), m in latest.items() if tp == timepoint.id]
             volumes = [m.volume_cm3 for _, m in here if m.volume_cm3 is not None]
-            diameters = [
-                m.longest_axial_diameter_mm
-                for lp, m in here
-                if m.longest_axial_diameter_mm is not None
-                and (lesions[lp].is_target or not any_target)
-            ]
+            diameters = {str(lp): m.longest_axial_diameter_mm for lp, m in here}
+            for tp, lp in disappeared:
+                if tp == timepoint.id:
+                    diameters.setdefault(str(lp), 0.0)
             points.append(
                 TimelinePoint(
                     label=timepoint.label,
                     on=timepoint.imaged_on,
                     status=timepoint.status or "imaged",
                     total_volume_cm3=sum(volumes) if volumes else None,
-                    sum_of_diameters_mm=sum(diameters) if diameters else None,
+                    sum_of_diameters_mm=sum_of_diameters_mm(
+                        [TargetMeasurement(t, diameters.get(t)) for t in targets], targets
+                    ),
                     response=responses.get(timepoint.id, ""),
                     progression_site=timepoint.progression_site,
                 )

@@ -54,6 +54,8 @@ EMPTY_REVIEW_HINT = (
 
 EMPTY_VIEW_HINT = "No images yet: press “Propose contours from the baseline”"
 """What an empty review view says in its middle."""
+NO_CASE = "Choose a case in the worklist or in the case list."
+"""What the page says while no case is chosen."""
 
 
 class _AxialPanel(QWidget):
@@ -419,7 +421,7 @@ class FollowupReviewPage(QWidget):
         self.timepoints = QComboBox()
         self.propose_button = QPushButton("Propose contours from the baseline")
         self.propose_button.clicked.connect(self.propose)
-        self.message = QLabel("Choose a case in the worklist or in the case list.")
+        self.message = QLabel(NO_CASE)
         self.message.setWordWrap(True)
         self.review = FollowupReview(confirm=self._confirm, course=propagation.course)
         self.spider = SpiderPlot()
@@ -494,6 +496,7 @@ class FollowupReviewPage(QWidget):
             "Assessing the follow-up",
             lambda result: self._assessed(result, case_pk),
             "assess",
+            case_pk,
         )
 
     def _run(
@@ -504,12 +507,17 @@ class FollowupReviewPage(QWidget):
         title: str,
         on_result: Callable[[Any], None],
         verb: str,
+        case_pk: int,
     ) -> None:
-        """Submit ``task`` off the GUI thread, ``button`` disabled until it ends."""
+        """Submit ``task`` (of case ``case_pk``) off the GUI thread, ``button`` disabled
+        until it ends; a failure is said only while that case is still the chosen one."""
         button.setEnabled(False)
         self.message.setText(message)
         self._tasks.submit(
-            task, title=title, on_result=on_result, on_error=lambda e: self._failed(verb, e)
+            task,
+            title=title,
+            on_result=on_result,
+            on_error=lambda e: self._failed(verb, e, case_pk),
         )
 
     def _assessed(self, result: dict[str, Any], case_pk: int) -> None:
@@ -532,7 +540,10 @@ class FollowupReviewPage(QWidget):
         self.case_pk = case_pk
         self.timepoints.clear()
         self.responses.show_stored([])
-        if case_pk is not None:
+        if case_pk is None:  # a patient row, or nothing: no case's course is shown
+            self.spider.clear()
+            self.message.setText(NO_CASE)
+        else:
             try:
                 choices = self._propagation.timepoints(case_pk)
                 self.show_course(case_pk)
@@ -559,12 +570,13 @@ class FollowupReviewPage(QWidget):
             "Proposing follow-up contours",
             self._show,
             "propose",
+            case_pk,
         )
 
     def _show(self, result: tuple[Any, Any]) -> None:
         item, course = result
-        if item.case_pk != self.case_pk:  # another case was chosen while registering
-            self._set_enabled()
+        if item.case_pk != self.case_pk:  # another case (or none) was chosen meanwhile:
+            self._set_enabled()  # its proposals are dropped, never confirmable here
             return
         self.review.show_review(item, course)
         # the registration's quality reads above the proposals; here what to do next
@@ -585,8 +597,9 @@ class FollowupReviewPage(QWidget):
             self.message.setText(item.registration.message)
         self._set_enabled()
 
-    def _failed(self, verb: str, error: BaseException) -> None:
-        self.message.setText(f"Cannot {verb}: {error}")
+    def _failed(self, verb: str, error: BaseException, case_pk: int) -> None:
+        if case_pk == self.case_pk:  # another case's failure is not this case's
+            self.message.setText(f"Cannot {verb}: {error}")
         self._set_enabled()
 
     def _confirm(self, item: Any, names: list[str], replace: list[str]) -> Any:

@@ -1,13 +1,14 @@
 """The case timeline painted as an image for the PDF case report (QtGui only, no widget).
 
-The timeline dock (:mod:`tace_planner.ui.panels.timeline_panel`) is a pyqtgraph widget;
-a report is printed where only a ``QGuiApplication`` may exist, so this module paints the
-same content with a ``QPainter`` on a ``QImage``: a lane per therapy line (bar from start to
-stop, ▼ at progression), the TACEs (◆ with the delivered irinotecan), the imaging
-timepoints (● done with their response label when one is recorded, ○ due), and below, the
-total tumour volume (cm³) and the sum of diameters (mm) at each imaged timepoint, each
-value written beside its point. The time axis counts **days from day 0** (the report's
-anchor, the first TACE), never dates, so that a de-identified report prints no date.
+The timeline dock (:mod:`tace_planner.ui.panels.timeline_panel`) is a pyqtgraph widget; a
+report is printed where only a ``QGuiApplication`` may exist, so this module paints the same
+content with a ``QPainter`` on a ``QImage``: a lane per therapy line (bar from start to
+stop, ▼ at progression), the TACEs (◆ with the delivered irinotecan), the imaging timepoints
+(● done with their response label when one is recorded, ○ due), and below, the total volume
+of the contoured foci (cm³) and the RECIST 1.1 sum of the target-lesion diameters (mm) at
+each imaged timepoint, each value written beside its point. The time axis counts **days from
+day 0** (the report's anchor, the first TACE), never dates, so that a de-identified report
+prints no date.
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ IMAGING_COLOUR = "#38761d"
 DUE_COLOUR = "#999999"
 VOLUME_COLOUR = "#674ea7"
 DIAMETER_COLOUR = "#e69138"
+CHART_CAPTIONS = (
+    ("Contoured foci:", "total volume", "(cm³)"),
+    ("Target lesions:", "sum of", "diameters (mm)"),
+)
+"""The two charts' names, a line each (the RECIST 1.1 sum of the target diameters, as
+the Follow-up page's timeline)."""
 LANE_PX = 34
 CHART_PX = 140
 LEFT_PX = 170
@@ -91,10 +98,10 @@ def timeline_qimage(data: TimelineData, day0: dt.date | None = None, width: int 
         metrics = QFontMetrics(font)
         _events(painter, metrics, data, x_of, top, width)
         charts_top = top + events_h
-        for index, (attribute, caption, unit, colour) in enumerate(
+        for index, (attribute, caption, colour) in enumerate(
             (
-                ("total_volume_cm3", "Total volume", "cm³", VOLUME_COLOUR),
-                ("sum_of_diameters_mm", "Sum of diameters", "mm", DIAMETER_COLOUR),
+                ("total_volume_cm3", CHART_CAPTIONS[0], VOLUME_COLOUR),
+                ("sum_of_diameters_mm", CHART_CAPTIONS[1], DIAMETER_COLOUR),
             )
         ):
             chart_top = charts_top + index * (CHART_PX + 24)
@@ -103,7 +110,7 @@ def timeline_qimage(data: TimelineData, day0: dt.date | None = None, width: int 
                 for p in data.points
                 if getattr(p, attribute) is not None
             ]
-            _chart(painter, metrics, points, x_of, chart_top, width, caption, unit, colour)
+            _chart(painter, metrics, points, x_of, chart_top, width, caption, colour)
         axis_y = charts_top + 2 * (CHART_PX + 24)
         _axis(painter, metrics, first, last, axis_y, plot_w)
         _legend(painter, metrics, axis_y + 40)
@@ -187,15 +194,14 @@ def _chart(
     x_of: Callable[[dt.date], float],
     top: int,
     width: int,
-    caption: str,
-    unit: str,
+    caption: tuple[str, ...],
     colour: str,
 ) -> None:
     place = x_of
     right = width - RIGHT_PX
     painter.setPen(QPen(QColor("#555555")))
-    painter.drawText(QPointF(8, top + 20), caption)
-    painter.drawText(QPointF(8, top + 44), unit)
+    for line, text in enumerate(caption):
+        painter.drawText(QPointF(8, top + 20 + 24 * line), text)
     painter.setPen(QPen(QColor("#bbbbbb")))
     painter.setBrush(Qt.BrushStyle.NoBrush)
     painter.drawRect(QRectF(LEFT_PX, top, right - LEFT_PX, CHART_PX))

@@ -123,6 +123,23 @@ def target_sum(
     return TargetSum(total, tuple(sorted(set(missing))))
 
 
+def sum_of_diameters_mm(
+    measurements: Sequence[TargetMeasurement], expected: Sequence[str]
+) -> float | None:
+    """The RECIST 1.1 sum of the target diameters at one timepoint, in mm.
+
+    The one definition drawn and compared against the RECIST guide lines (−30 %, +20 %):
+    the long axis of each target lesion (short axis for a lymph node), 0 for a target that
+    disappeared (Eisenhauer et al., Eur J Cancer 2009). None without targets, or when a
+    target in ``expected`` has no value at this timepoint: a partial sum is not the sum
+    of diameters.
+    """
+    if not expected:
+        return None
+    total = target_sum(measurements, expected)
+    return float(total.total_mm) if total.complete else None
+
+
 def nadir_mm(baseline: TargetSum, previous: Sequence[TargetSum]) -> Decimal:
     """Smallest complete sum on study, baseline included."""
     sums = [baseline.total_mm] + [s.total_mm for s in previous if s.complete]

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from tace_planner.domain.response.day_zero import day_zero
 from tace_planner.services.export.record import CaseRecord, Row
 from tace_planner.store.models import (
     CaseRow,
@@ -56,12 +57,8 @@ def gather_case(services: Any, case_pk: int) -> CaseRecord:
         patient_id, patient_name = patient.patient_id, patient.name
         birth_on, sex = patient.birth_on, patient.sex
     performed = [p.record.performed_on for p in procedures if p.record.performed_on]
-    if performed:
-        anchor_on, anchor = min(performed), "first TACE"
-    elif attributes["planned_tace_on"] is not None:
-        anchor_on, anchor = attributes["planned_tace_on"], "planned TACE (none performed)"
-    else:
-        anchor_on, anchor = baseline, "baseline imaging (no TACE)"
+    # the same day 0 as the Follow-up page's spider plot
+    anchor_on, anchor = day_zero(performed, attributes["planned_tace_on"], baseline)
     groups = ttp["groups"]
     after_tace = [r for r in ttp["after_tace"] if r["scope"] == "anywhere"]
     first_ttp = after_tace[0] if after_tace else {}

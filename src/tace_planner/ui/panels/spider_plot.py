@@ -1,12 +1,12 @@
 """Spider plot of one case: each focus's change in longest diameter over time.
 
-One line per focus, % change from baseline against days from the baseline imaging,
-with the RECIST 1.1 guide lines at −30 % (partial response) and +20 % (progression)
-(Eisenhauer et al., European Journal of Cancer 2009). The values come from the
-propagation service's :class:`~tace_planner.services.propagation.CaseCourse`; the plot
-computes nothing. Above the lines, each follow-up with a stored assessment shows its
-RECIST 1.1 overall response (PR, SD …) at its day. :meth:`SpiderPlot.export_png` writes
-what is shown.
+One line per focus, % change from baseline against days from day 0 — the first TACE, as in
+the case report (the axis says what day 0 is) — with the RECIST 1.1 guide lines at −30 %
+(partial response) and +20 % (progression) (Eisenhauer et al., European Journal of Cancer
+2009). The values come from the propagation service's
+:class:`~tace_planner.services.propagation.CaseCourse`; the plot computes nothing. Above the
+lines, each follow-up with a stored assessment shows its RECIST 1.1 overall response (PR, SD
+…) at its day. :meth:`SpiderPlot.export_png` writes what is shown.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from tace_planner.domain.response.day_zero import FIRST_TACE
 from tace_planner.ui.panels.empty_plot import show_empty, show_scales
 
 NO_LINES = "No focus has a measured follow-up yet"
@@ -39,6 +40,11 @@ _LABEL = {"position": 0.82, "color": "#333333", "anchors": [(0.5, 1), (0.5, 1)]}
 """Guide line labels: right of the plot, above their line (clear of the legend)."""
 
 
+def axis_title(day_zero: str) -> str:
+    """The day axis' title, saying what day 0 is ("Days from day 0: the first TACE")."""
+    return f"Days from day 0: the {day_zero}"
+
+
 def _points(days: Any, changes: Any) -> list[tuple[float, float]]:
     """(day, % change) of the timepoints where both are known."""
     return [
@@ -54,7 +60,7 @@ class SpiderPlot(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.plot = pg.PlotWidget(background="w")
-        self.plot.setLabel("bottom", "Days from baseline imaging")
+        self.plot.setLabel("bottom", axis_title(FIRST_TACE))
         self.plot.setLabel("left", "Change in longest diameter from baseline (%)")
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         # beside the plot, not over it: inside, a column of seven foci ran down over the
@@ -77,6 +83,13 @@ class SpiderPlot(QWidget):
         """Timepoint label → (day, RECIST 1.1 overall response) as drawn."""
         show_empty(self.plot, NO_LINES)
 
+    def clear(self) -> None:
+        """No case: no lines, the empty plot says why."""
+        self.lines = {}
+        self.labels = {}
+        show_empty(self.plot, NO_LINES)
+        self.note.setText(NO_LINES_NOTE)
+
     def show_course(self, course: Any, responses: Mapping[str, str] | None = None) -> None:
         """Draw a :class:`~tace_planner.services.propagation.CaseCourse`.
 
@@ -97,6 +110,7 @@ class SpiderPlot(QWidget):
             return
         self.plot.clear()
         show_scales(self.plot)
+        self.plot.setLabel("bottom", axis_title(getattr(course, "day_zero", FIRST_TACE)))
         for value, text in GUIDES:
             guide = pg.InfiniteLine(
                 pos=value, angle=0,

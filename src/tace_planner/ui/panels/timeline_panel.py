@@ -2,9 +2,10 @@
 
 Three plots share one date axis: the top one has a lane per therapy line (bars from
 start to stop, ▼ at progression), the TACE markers with their delivered irinotecan and
-the imaging timepoints (● done, ○ due); below, the total tumour volume (cm³) and the sum
-of diameters (mm) at each imaged timepoint. Hovering shows the values at the nearest
-date; *Export PNG* writes the widget as an image (also for the case report).
+the imaging timepoints (● done, ○ due); below, the total volume of the contoured foci
+(cm³) and the RECIST 1.1 sum of the target-lesion diameters (mm) at each imaged
+timepoint. Hovering shows the values at the nearest date; *Export PNG* writes the widget
+as an image (also for the case report).
 It draws a :class:`~tace_planner.services.followup_dto.TimelineData` and holds no other
 state.
 """
@@ -27,10 +28,14 @@ DUE_COLOUR = "#999999"
 DAY_S = 86_400.0
 MEASURE_TITLES = (
     "Contoured foci: total volume (cm³)",
-    "Contoured foci: sum of longest axial diameters (mm)",
+    "Target lesions: sum of diameters (mm)",
 )
-"""What the two lower rows add up: every focus contoured at the timepoint (not the
-RECIST 1.1 targets alone; a focus not contoured there is not counted)."""
+"""What the two lower rows show: the total volume of every focus contoured at the
+timepoint; the RECIST 1.1 sum of the target-lesion diameters (Eisenhauer et al., Eur J
+Cancer 2009), the sum the response and the cohort waterfall use, drawn only where every
+target has a value."""
+NO_TARGETS = "No target lesions chosen: mark them at the baseline (Lesions dock)"
+"""What the diameter row says when the case has no sum of target diameters to draw."""
 
 
 def _x(day: dt.date) -> float:
@@ -88,6 +93,15 @@ class TimelinePanel(QWidget):
         self._proxy = pg.SignalProxy(
             self.layout_widget.scene().sigMouseMoved, rateLimit=30, slot=self._mouse_moved
         )
+
+    def clear(self) -> None:
+        """No case: empty plots, "No case" as the title."""
+        self._data = None
+        self._texts = []
+        for plot in (self.events, self.volume, self.diameters):
+            plot.clear()
+        self.title.setText("No case")
+        self.hover.setText(" ")
 
     def show_timeline(self, data: TimelineData) -> None:
         """Draw ``data`` (replacing what was shown)."""
@@ -184,6 +198,11 @@ class TimelinePanel(QWidget):
             points = [(p.on, getattr(p, attribute)) for p in data.points
                       if getattr(p, attribute) is not None]  # fmt: skip
             if not points:
+                if plot is self.diameters and data.points:  # imaged, but no target sum
+                    note = pg.TextItem(NO_TARGETS, color="#666666", anchor=(0, 0.5))
+                    note.setPos(_x(min(p.on for p in data.points)), 0.5)
+                    plot.addItem(note)
+                    plot.setYRange(0.0, 1.0, padding=0)
                 continue
             # from zero, so that a change reads in proportion (one point: no 0.2-unit scale)
             plot.setYRange(0.0, 1.15 * max(v for _, v in points), padding=0)
@@ -191,7 +210,7 @@ class TimelinePanel(QWidget):
                       pen=pg.mkPen(colour, width=2), symbol="o", symbolBrush=colour)  # fmt: skip
             for day, value in points:
                 unit = "cm³" if attribute == "total_volume_cm3" else "mm"
-                name = "total volume" if unit == "cm³" else "sum of diameters"
+                name = "total volume" if unit == "cm³" else "target lesions: sum of diameters"
                 self._texts.append((_x(day), f"{name} {value:.1f} {unit} on {day}"))
 
     def hover_text(self, day: dt.date) -> str:

@@ -1,9 +1,10 @@
 """Waterfall plot of a cohort: each case's best change from baseline, sorted, one bar each.
 
-Two measures (chosen with :meth:`WaterfallPlot.show_changes`): the sum of the longest
-diameters of the baseline foci (RECIST 1.1 guide lines at −30 % and +20 %, Eisenhauer et al.,
-European Journal of Cancer 2009) or their total volume (−65 % and +73 %, the same limits as
-sphere volumes). Bars are coloured by group when groups are given. The values come from
+Two measures (chosen with :meth:`WaterfallPlot.show_changes`): the RECIST 1.1 sum of the
+target-lesion diameters, the sum the RECIST guide lines at −30 % and +20 % apply to
+(Eisenhauer et al., European Journal of Cancer 2009), or the total volume of the baseline
+foci (−65 % and +73 %, the same limits as sphere volumes). Bars are coloured by group when
+groups are given. The values come from
 :meth:`~tace_planner.services.propagation.PropagationService.best_changes`; the plot
 computes nothing but the order. :meth:`WaterfallPlot.export_png` writes what is shown.
 """
@@ -25,9 +26,18 @@ GUIDES = {
     "volume_percent": ((-65.0, "−65 %"), (73.0, "+73 %")),
 }
 TITLES = {
-    "diameter_sum_percent": "Best change in the sum of diameters from baseline (%)",
-    "volume_percent": "Best change in total tumour volume from baseline (%)",
+    "diameter_sum_percent": "Best change in the sum of target diameters (%)",
+    "volume_percent": "Best change in the total volume of the foci (%)",
 }
+"""The axis says what the bars show: the change from baseline of the RECIST 1.1 sum of the
+target-lesion diameters, or of the total volume of the baseline foci (short enough for the
+Cohort page's plot at 1366 × 768)."""
+LEFT_OUT = {
+    "diameter_sum_percent": "without target lesions, or without a follow-up where every "
+    "target is measured",
+    "volume_percent": "without a follow-up where every baseline focus is measured",
+}
+"""Why a case has no bar, per measure."""
 NO_BARS = "No case has a follow-up measured yet"
 """What an empty waterfall says in its middle."""
 MAX_NAMED_BARS = 12
@@ -95,7 +105,7 @@ class WaterfallPlot(QWidget):
         missing = len(valued) - len(shown)
         self.note.setText(
             f"{len(shown)} case(s)"
-            + (f"; {missing} without a complete follow-up left out." if missing else ".")
+            + (f"; {missing} left out ({LEFT_OUT[measure]})." if missing else ".")
         )
         if not shown:  # no 0-1 scale of "cases": say why it is empty
             self.legend.setVisible(False)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from tace_planner.domain.errors import TacePlannerError
+from tace_planner.domain.person_name import readable_person_name
 from tace_planner.services.followup_dto import DueSession, TimepointItem
 from tace_planner.ui.widget_sizes import let_shrink
 
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from tace_planner.services.followups import FollowupService
 
 COLUMNS = ("Patient", "Case", "TACE", "Timepoint", "Due", "Window", "Status", "Study")
+CASE_COLUMN = COLUMNS.index("Case")
 CATEGORY_LABELS = {
     "due": "Due this week",
     "overdue": "Overdue",
@@ -45,6 +47,12 @@ CATEGORY_LABELS = {
 SESSION_COLOUR = "#cfe2f3"
 STATUS_COLOURS = {"overdue": "#f4c7c3", "due": "#fce8b2", "done": "#d9ead3"}
 _PK_ROLE = Qt.UserRole + 1
+
+
+def _patient(name: str, patient_id: str) -> str:
+    """The patient as the app shows people ("DEMO, Phantom [TACE-DEMO-001]"), not the DICOM
+    person-name form ("Demo^Phantom")."""
+    return f"{readable_person_name(name)} [{patient_id}]"
 
 
 class WorklistPanel(QWidget):
@@ -205,8 +213,8 @@ class WorklistPanel(QWidget):
         for row, planned in enumerate(self._sessions):
             after = f"after TACE {planned.after_tace}" if planned.after_tace else "planned"
             values = (
-                f"{planned.patient_name} [{planned.patient_id}]",
-                f"{planned.case_pk} {planned.case_title}",
+                _patient(planned.patient_name, planned.patient_id),
+                planned.case_title,
                 after,
                 planned.label,
                 planned.due_on.isoformat() if planned.due_on else "",
@@ -217,6 +225,8 @@ class WorklistPanel(QWidget):
             for column, text in enumerate(values):
                 cell = QTableWidgetItem(text)
                 cell.setBackground(QBrush(QColor(SESSION_COLOUR)))
+                if column == CASE_COLUMN:
+                    cell.setToolTip(f"case id {planned.case_pk}")
                 self.table.setItem(row, column, cell)
         for row, item in enumerate(self._items, start=offset):
             tace = (
@@ -228,8 +238,8 @@ class WorklistPanel(QWidget):
             if not study and item.proposed_study_uid:
                 study = f"proposed: {item.proposed_study_uid} ({item.proposed_study_on})"
             values = (
-                f"{item.patient_name} [{item.patient_id}]",
-                f"{item.case_pk} {item.case_title}",
+                _patient(item.patient_name, item.patient_id),
+                item.case_title,
                 tace,
                 item.label,
                 item.due_on.isoformat() if item.due_on else "",
@@ -241,6 +251,8 @@ class WorklistPanel(QWidget):
             for column, text in enumerate(values):
                 cell = QTableWidgetItem(text)
                 cell.setData(_PK_ROLE, item.pk)
+                if column == CASE_COLUMN:  # the id the case filter takes
+                    cell.setToolTip(f"case id {item.case_pk}")
                 if colour:
                     cell.setBackground(QBrush(QColor(colour)))
                 self.table.setItem(row, column, cell)

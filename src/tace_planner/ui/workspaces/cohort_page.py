@@ -1,14 +1,15 @@
 """The Cohort workspace's page: the source study's plots on the registry.
 
-Box and strip plot of a variable per group (median, Q1, Q3 of R's type 7 and the test's
-p), Kaplan–Meier time to progression after TACE per group with censoring marks and the
-number at risk, and the regression of doubling time on volume change with its line and
-R², and the waterfall of each case's best change from baseline (sum of diameters or
-volume, coloured by group; the Follow-up page's :class:`WaterfallPlot`). The numbers come
-from a service (``load(group) -> (tables, plots)``); this page only draws them, and saves
-them as PNG files or as one PDF with a plot per page. Given a task runner, the service
-runs off the GUI thread (a registry of thousands of cases takes seconds), the page saying
-so meanwhile; a grouping chosen while it runs is computed next.
+Box and strip plot of a variable per group (median, Q1, Q3 of R's type 7 and the test's p),
+Kaplan–Meier time to progression after TACE per group with censoring marks and the number at
+risk, and the regression of doubling time on volume change with its line and R², and the
+waterfall of each case's best change from baseline (the RECIST 1.1 sum of the target
+diameters, or the total volume of the foci, coloured by group; the Follow-up page's
+:class:`WaterfallPlot`). The numbers come from a service (``load(group) -> (tables,
+plots)``); this page only draws them, and saves them as PNG files or as one PDF with a plot
+per page. Given a task runner, the service runs off the GUI thread (a registry of thousands
+of cases takes seconds), the page saying so meanwhile; a grouping chosen while it runs is
+computed next.
 """
 
 from __future__ import annotations
@@ -64,7 +65,10 @@ EMPTY_TITLES = (
 )
 """Titles of the three plots while they have nothing to draw (what they will show)."""
 
-MEASURES = (("diameter_sum_percent", "Sum of diameters"), ("volume_percent", "Volume"))
+MEASURES = (
+    ("diameter_sum_percent", "Sum of target diameters (RECIST 1.1)"),
+    ("volume_percent", "Total volume of the foci"),
+)
 
 
 def _p(value: float | None) -> str:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from tace_planner.domain.errors import TacePlannerError
 from tace_planner.ui.followup_review import FollowupReviewPage
@@ -75,7 +75,15 @@ class FollowupPage(QSplitter):
         column.addWidget(self.worklist, stretch=1)
         top.setMinimumHeight(WORKLIST_MIN_HEIGHT_PX)
         self.addWidget(top)
-        self.addWidget(self.review)
+        # The review (proposals, responses, plots) scrolls rather than set the window's
+        # minimum: on a 1366 × 768 screen the page needed 762 px of height and pushed the
+        # status bar (progress, Cancel) off-screen.
+        review_area = QScrollArea()
+        review_area.setObjectName("followup_review_area")
+        review_area.setWidgetResizable(True)
+        review_area.setFrameShape(QFrame.Shape.NoFrame)
+        review_area.setWidget(self.review)
+        self.addWidget(review_area)
         self.setChildrenCollapsible(False)
         self.setStretchFactor(0, 1)
         self.setStretchFactor(1, 3)
@@ -83,6 +91,8 @@ class FollowupPage(QSplitter):
         self.review.course_changed.connect(self._on_course_changed)
         if case_list is not None:
             case_list.case_selected.connect(self.show_case)
+            # a patient row chooses no case: nothing of the last case stays confirmable
+            case_list.patient_selected.connect(self._on_case_list_patient_selected)
             self.worklist.case_selected.connect(case_list.select_case)
         self._open_worklist()
 
@@ -95,10 +105,36 @@ class FollowupPage(QSplitter):
             self.worklist.message.setText(str(error))
         self.worklist.refresh()
 
-    def show_case(self, case_pk: int) -> None:
-        """Follow the case chosen in the case list (the review follows it by itself)."""
+    def show_case(self, case_pk: int | None) -> None:
+        """Follow the case chosen in the case list (None: no case chosen).
+
+        The case's schedule is first brought in step (unless read-only), so that follow-up
+        imaging it already holds stands for its scheduled follow-ups; the worklist is
+        listed again when that changed something.
+        """
+        if case_pk is not None:
+            self._sync_case(case_pk)
         self.review.set_case(case_pk)
-        self._draw_timeline(case_pk)
+        if case_pk is None:
+            self.timeline.clear()
+        else:
+            self._draw_timeline(case_pk)
+
+    def _on_case_list_patient_selected(self, _patient_pk: int) -> None:
+        self.show_case(None)
+
+    def _sync_case(self, case_pk: int) -> None:
+        if getattr(self._services, "read_only", False):
+            return
+        followups = self._services.followups
+        try:
+            before = followups.case_timepoints(case_pk)
+            if followups.sync_case(case_pk) != before:
+                # after the selection that chose the case has been handled (it may be the
+                # worklist's own)
+                QTimer.singleShot(0, self.worklist.refresh)
+        except TacePlannerError as error:
+            self.worklist.message.setText(str(error))
 
     def _on_course_changed(self, case_pk: int) -> None:
         if case_pk == self.review.case_pk:  # a task of the last case ending late: not shown
