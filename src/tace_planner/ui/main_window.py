@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSplitter,
     QStackedWidget,
+    QTabBar,
     QVBoxLayout,
     QWidget,
 )
@@ -481,6 +482,14 @@ class MainWindow(QMainWindow):
         front = next((docks[n] for n in names if n in docks), None)
         if front is not None:
             front.raise_()
+        elif docks:
+            # Qt leaves the tab bar of hidden tabified docks on screen (a stale "Treatment
+            # plan | Lesions" strip over the Follow-up worklist); the layout shows it again
+            # with its docks.
+            for bar in self.findChildren(
+                QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly
+            ):
+                bar.hide()
 
     def set_toolbars_visible(self, names: tuple[str, ...]) -> None:
         """Show the tool bars named; hide the others (the workspace bar always shows)."""
