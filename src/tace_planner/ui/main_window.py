@@ -599,21 +599,17 @@ class MainWindow(QMainWindow):
                 show_error(self, "Cannot show the contours", error)
 
     def _plan_allows_case_change(self, case_pk: int | None) -> bool:
-        """Patient inputs typed in the plan and not saved: Save / Discard / Cancel before
-        another case (or a patient row) is shown; Cancel selects the case shown again."""
-        if case_pk == self._case_pk or self.plan_panel.resolve_unsaved():
-            return True
-        self.case_list.blockSignals(True)
-        try:
-            self.case_list.select_case(self._case_pk)
-        finally:
-            self.case_list.blockSignals(False)
-        return False
+        """Patient inputs typed in the plan and not saved: Save / Discard / Cancel."""
+        return self._unsaved_allow_case_change(self.plan_panel, case_pk)
 
     def _procedure_allows_case_change(self, case_pk: int | None) -> bool:
-        """Unsaved input in the procedure form: Save draft / Discard / Cancel before another
-        case (or a patient row) is shown; Cancel selects the case shown again."""
-        if case_pk == self._case_pk or self.procedure_panel.resolve_unsaved():
+        """Unsaved input in the procedure form: Save draft / Discard / Cancel."""
+        return self._unsaved_allow_case_change(self.procedure_panel, case_pk)
+
+    def _unsaved_allow_case_change(self, panel: Any, case_pk: int | None) -> bool:
+        """Before another case (or a patient row) is shown, ``panel`` asks about its unsaved
+        input (``resolve_unsaved``); Cancel selects the case shown again."""
+        if case_pk == self._case_pk or panel.resolve_unsaved():
             return True
         self.case_list.blockSignals(True)
         try:
