@@ -113,3 +113,23 @@ def test_the_command_line_plan_of_an_approved_case_counts_once(
     out = capsys.readouterr().out
     assert "Session 2" in out
     assert "treatments in the course" not in out
+
+
+def test_approving_a_new_plan_replaces_the_sessions_of_the_approved_one(
+    services: Any, planning: PlanningService, case_pk: int
+) -> None:
+    """The new plan was judged in place of the approved sessions not performed: once it is
+    approved, the earlier plan's sessions are neither offered for logging nor counted (two
+    approved plans of 2 sessions each would otherwise log 4 treatments, 400 mg, unwarned)."""
+    procedures = ProcedureService(services.session_factory, "dr log")
+    first = _approve(planning, case_pk)
+    second = _approve(planning, case_pk)
+    assert second.supersedes_pk == first.pk
+    to_log = [(s.plan_pk, s.number) for s in procedures.approved_sessions(case_pk)]
+    assert to_log == [(second.pk, 1), (second.pk, 2)]
+    course = planning.course_history(case_pk)
+    assert (course.planned_sessions, course.planned_mg) == (2, pytest.approx(200.0))
+    # a third plan replaces the second, not the first again
+    third = _approve(planning, case_pk)
+    assert third.supersedes_pk == second.pk
+    assert {s.plan_pk for s in procedures.approved_sessions(case_pk)} == {third.pk}

@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tace_planner.domain.body import PATIENT_FIELD_WORDS, PATIENT_FIELDS
@@ -176,6 +177,12 @@ def approve_row(
             "contraindication_reasons", f"not shown with this plan: {', '.join(stray)}"
         )
     before = row_snapshot(row)
+    replaced = _replaced_plan(uow.session, row)
+    if replaced is not None:
+        # the course was judged with this plan in place of the approved sessions not
+        # performed (read_course_for_plan): those of the plan it replaces are not offered
+        # for logging, nor counted, any more
+        row.supersedes_pk = replaced.id
     row.status = "approved"
     row.approved_at = clock()
     row.approved_by = user
@@ -199,9 +206,35 @@ def approve_row(
         after=row_snapshot(row),
         summary=f"case {row.case_pk}: plan version {row.plan_version} approved"
         + (f" with {len(override_items)} override(s)" if override_items else "")
-        + (f", {len(contra)} contraindication(s) overridden" if contra else ""),
+        + (f", {len(contra)} contraindication(s) overridden" if contra else "")
+        + (
+            f"; it replaces version {replaced.plan_version} (its sessions not performed)"
+            if replaced is not None
+            else ""
+        ),
     )
     return plan_item(row)
+
+
+def _replaced_plan(session: Session, row: TreatmentPlanRow) -> TreatmentPlanRow | None:
+    """The case's current approved plan that approving ``row`` replaces, if any.
+
+    ``row``'s own ``supersedes_pk`` (a revision) names it; else the latest approved plan
+    of the case that no approved plan supersedes yet.
+    """
+    if row.supersedes_pk is not None:
+        named = session.get(TreatmentPlanRow, row.supersedes_pk)
+        return named if named is not None and named.status == "approved" else None
+    approved = session.scalars(
+        select(TreatmentPlanRow).where(
+            TreatmentPlanRow.case_pk == row.case_pk,
+            TreatmentPlanRow.status == "approved",
+            TreatmentPlanRow.id != row.id,
+        )
+    ).all()
+    superseded = {p.supersedes_pk for p in approved if p.supersedes_pk is not None}
+    current = [p for p in approved if p.id not in superseded]
+    return max(current, key=lambda p: (p.plan_version, p.id)) if current else None
 
 
 def preview_overrides(
