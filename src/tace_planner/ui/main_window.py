@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from tace_planner import __version__
 from tace_planner.services.settings import config_file, save_settings
+from tace_planner.ui.case_change import CaseChangeGuard
 from tace_planner.ui.demo_loader import DemoLoader
 from tace_planner.ui.dialogs.classification_dialog import ClassificationDialog
 from tace_planner.ui.dialogs.help_dialogs import ManualDialog, ShortcutsDialog, menu_shortcuts
@@ -278,6 +279,8 @@ class MainWindow(QMainWindow):
         self.demo_loader = DemoLoader(self, self._tasks, self._demo)
         self._build_menus()
         self.workspace_bar.workspace_requested.connect(self.enter_workspace)
+        # The only listener of the case list: it asks the guard, then tells every part.
+        self._case_guard = CaseChangeGuard(self.case_list, (self.plan_panel, self.procedure_panel))
         self.case_list.case_selected.connect(self._on_case_list_case_selected)
         self.case_list.patient_selected.connect(self._on_case_list_patient_selected)
         self.study_tree.series_selected.connect(self._on_study_tree_series_selected)
@@ -552,11 +555,10 @@ class MainWindow(QMainWindow):
             self.study_tree.select_first_volume("CT")
 
     def _on_case_list_patient_selected(self, patient_pk: int) -> None:
-        if not self._plan_allows_case_change(None):
-            return
-        if not self._procedure_allows_case_change(None):
+        if not self._case_change_allowed(None):
             return
         self._case_pk = None
+        self.followup_page.show_case(None)
         try:
             studies = self._services.studies.studies_of_patient(patient_pk)
         except Exception as error:  # noqa: BLE001 - shown to the user
@@ -575,12 +577,11 @@ class MainWindow(QMainWindow):
         self.protocol_label.setToolTip("")
 
     def _on_case_list_case_selected(self, case_pk: int) -> None:
-        if not self._plan_allows_case_change(case_pk):
-            return
-        if not self._procedure_allows_case_change(case_pk):
+        if not self._case_change_allowed(case_pk):
             return
         self._case_pk = case_pk
         self.procedure_panel.set_case(case_pk)
+        self.followup_page.show_case(case_pk)
         try:
             studies = self._services.studies.studies_of_case(case_pk)
         except Exception as error:  # noqa: BLE001 - shown to the user
@@ -598,25 +599,11 @@ class MainWindow(QMainWindow):
             except Exception as error:  # noqa: BLE001 - shown to the user
                 show_error(self, "Cannot show the contours", error)
 
-    def _plan_allows_case_change(self, case_pk: int | None) -> bool:
-        """Patient inputs typed in the plan and not saved: Save / Discard / Cancel."""
-        return self._unsaved_allow_case_change(self.plan_panel, case_pk)
-
-    def _procedure_allows_case_change(self, case_pk: int | None) -> bool:
-        """Unsaved input in the procedure form: Save draft / Discard / Cancel."""
-        return self._unsaved_allow_case_change(self.procedure_panel, case_pk)
-
-    def _unsaved_allow_case_change(self, panel: Any, case_pk: int | None) -> bool:
-        """Before another case (or a patient row) is shown, ``panel`` asks about its unsaved
-        input (``resolve_unsaved``); Cancel selects the case shown again."""
-        if case_pk == self._case_pk or panel.resolve_unsaved():
-            return True
-        self.case_list.blockSignals(True)
-        try:
-            self.case_list.select_case(self._case_pk)
-        finally:
-            self.case_list.blockSignals(False)
-        return False
+    def _case_change_allowed(self, case_pk: int | None) -> bool:
+        """Unsaved plan inputs or procedure form: Save / Discard / Cancel (ui/case_change.py);
+        Cancel puts the list back on the case shown, or on the patient shown without a case."""
+        patient = self._context.patient
+        return self._case_guard.allows(case_pk, self._case_pk, patient.pk if patient else None)
 
     def _on_course_changed(self, case_pk: int) -> None:
         if case_pk != self._case_pk or self.contour_controller is None:

@@ -68,6 +68,29 @@ class CaseListPanel(QTreeWidget):
                     return True
         return False
 
+    def select_patient(self, patient_pk: int) -> bool:
+        """Select the patient's own row; return False if it is not listed."""
+        for top in range(self.topLevelItemCount()):
+            item = self.topLevelItem(top)
+            if item.data(0, _PATIENT_ROLE) == patient_pk:
+                self.setCurrentItem(item)
+                return True
+        return False
+
+    def reselect(self, case_pk: int | None, patient_pk: int | None) -> None:
+        """Put the selection back on the case's row, else on the patient's row, else on no
+        row, without a signal (a declined case change: the window stays where it is)."""
+        blocked = self.blockSignals(True)
+        try:
+            if case_pk is not None and self.select_case(case_pk):
+                return
+            if patient_pk is not None and self.select_patient(patient_pk):
+                return
+            self.setCurrentItem(None)
+            self.clearSelection()
+        finally:
+            self.blockSignals(blocked)
+
     def selected_patient(self) -> tuple[int, str] | None:
         """(patient pk, label) of the selected patient or of the selected case's patient."""
         items = self.selectedItems()

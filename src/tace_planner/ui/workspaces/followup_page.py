@@ -4,8 +4,11 @@ Placement only (the panels are their own modules). The worklist (issue 14) is th
 main list, as wide as the window so that its columns read whole; below it the chosen case
 in tabs, each as wide as the page: baseline and follow-up side by side (issue 15), the
 spider plot, the timeline and the cohort waterfall. Choosing a worklist row chooses its
-case in the case list, and every part follows the case list. The worklist was a dock
-under the case list before: at 1600 × 1000 it squeezed the review to a strip.
+case in the case list, as a click there does. In the main window the page does not follow
+the list by itself: the window asks about unsaved input first (ui/case_change.py) and calls
+:meth:`FollowupPage.show_case` only when the case changes, so that after *Cancel* the page
+stays on the window's case. The worklist was a dock under the case list before: at
+1600 × 1000 it squeezed the review to a strip.
 """
 
 from __future__ import annotations
@@ -37,15 +40,27 @@ class FollowupPage(QSplitter):
     tasks
         The window's task runner (registration and proposals run there).
     case_list
-        The window's case list, or None: the page then follows :meth:`show_case` alone.
+        The window's case list, where a worklist row chooses its case; or None: the page
+        then follows :meth:`show_case` alone.
+    follow_case_list
+        True: the page follows ``case_list``'s selection by itself (a page without a main
+        window). False: the main window calls :meth:`show_case` once its case-change
+        guard allowed the change (``add_followup_page``).
     """
 
     def __init__(
-        self, services: Any, tasks: Any, case_list: Any = None, parent: QWidget | None = None
+        self,
+        services: Any,
+        tasks: Any,
+        case_list: Any = None,
+        parent: QWidget | None = None,
+        *,
+        follow_case_list: bool = True,
     ) -> None:
         super().__init__(Qt.Orientation.Vertical, parent)
         self.setObjectName("followup_page")
         self._services = services
+        self._case_list = case_list
         self.worklist = WorklistPanel(
             services.followups,
             link_at_once=bool(getattr(services.settings, "link_new_studies", False)),
@@ -90,10 +105,11 @@ class FollowupPage(QSplitter):
         self._sized = False
         self.review.course_changed.connect(self._on_course_changed)
         if case_list is not None:
+            self.worklist.case_selected.connect(self._on_worklist_case_selected)
+        if case_list is not None and follow_case_list:
             case_list.case_selected.connect(self.show_case)
             # a patient row chooses no case: nothing of the last case stays confirmable
             case_list.patient_selected.connect(self._on_case_list_patient_selected)
-            self.worklist.case_selected.connect(case_list.select_case)
         self._open_worklist()
 
     def _open_worklist(self) -> None:
@@ -122,6 +138,13 @@ class FollowupPage(QSplitter):
 
     def _on_case_list_patient_selected(self, _patient_pk: int) -> None:
         self.show_case(None)
+
+    def _on_worklist_case_selected(self, case_pk: int) -> None:
+        """Choose the row's case in the case list; a row whose case did not become the one
+        shown (unsaved input elsewhere, *Cancel*) is unselected again."""
+        self._case_list.select_case(case_pk)
+        if self.review.case_pk != case_pk:
+            self.worklist.table.clearSelection()
 
     def _sync_case(self, case_pk: int) -> None:
         if getattr(self._services, "read_only", False):
@@ -157,8 +180,12 @@ class FollowupPage(QSplitter):
 
 
 def add_followup_page(window: Any, services: Any, tasks: Any) -> FollowupPage:
-    """Add the Follow-up workspace's page to the main window's pages (key "follow_up")."""
-    page = FollowupPage(services, tasks, getattr(window, "case_list", None))
+    """Add the Follow-up workspace's page to the main window's pages (key "follow_up").
+
+    The page does not follow the case list itself: the window shows it the case once its
+    case-change guard allowed the change (``MainWindow._on_case_list_case_selected``).
+    """
+    page = FollowupPage(services, tasks, window.case_list, follow_case_list=False)
     window.pages.addWidget(page)
     window._page_widgets["follow_up"] = page
     return page
