@@ -25,7 +25,10 @@ Date rules (calendar-correct, written down once here and in the README):
 * The window is [due − before, due + after] days, both ends included.
 * Imaging dated after the TACE within a window stands for that follow-up
   (:func:`match_imaging`): a schedule laid out on a case that already holds its
-  follow-up CTs counts them as done instead of asking for them again.
+  follow-up CTs counts them as done instead of asking for them again. The imaged
+  timepoint keeps its own radiologist and modality and takes the scheduled follow-up's
+  where it has none; a value of the scheduled follow-up it differs from is dropped and
+  named (:func:`merge_slot`).
 * A repeat TACE restarts the schedule: timepoints of the earlier TACE due on or after
   the repeat TACE's date are superseded. Progression, death, withdrawal or loss to
   follow-up end it: timepoints due after the closing date are dropped.
@@ -338,6 +341,74 @@ def match_imaging(
             matched[number] = index
             used.add(index)
     return matched
+
+
+SLOT_FIELDS: tuple[str, ...] = ("radiologist", "modality")
+"""What a scheduled follow-up carries that a user may set (the radiologist who reads it,
+the modality expected)."""
+
+
+@dataclass(frozen=True)
+class SlotMerge:
+    """What a timepoint holding imaging keeps when it takes a scheduled follow-up's place.
+
+    Attributes
+    ----------
+    values : mapping
+        Its values afterwards, field by field ("" when neither had one).
+    taken : tuple of (field, value)
+        What it lacked and took from the scheduled follow-up.
+    dropped : tuple of (field, the scheduled follow-up's value, the value kept)
+        Where both had a value and they differ: the scheduled follow-up's is dropped.
+    """
+
+    values: Mapping[str, str]
+    taken: tuple[tuple[str, str], ...] = ()
+    dropped: tuple[tuple[str, str, str], ...] = ()
+
+    def describe(self, keeper: str) -> str:
+        """In plain words, ``keeper`` being the timepoint that stays ("" when nothing was
+        taken or dropped), e.g. "follow-up 2 took its modality MR; its radiologist Dr R
+        was dropped (follow-up 2 keeps its own, Dr S)".
+        """
+        parts = []
+        if self.taken:
+            took = " and ".join(f"{name} {value}" for name, value in self.taken)
+            parts.append(f"{keeper} took its {took}")
+        parts.extend(
+            f"its {name} {value} was dropped ({keeper} keeps its own, {kept})"
+            for name, value, kept in self.dropped
+        )
+        return "; ".join(parts)
+
+
+def merge_slot(own: Mapping[str, str], slot: Mapping[str, str]) -> SlotMerge:
+    """The values of a timepoint holding imaging that takes the place of a scheduled
+    follow-up (``slot``): it keeps its own values and takes the slot's for the fields it
+    lacks (empty or blank); where both have one and they differ, the slot's is listed as
+    dropped, so that it can be said where it went. Fields are taken in the order of
+    ``own``, then of ``slot``.
+
+    Examples
+    --------
+    A CT linked by hand with its radiologist (Dr S) takes the place of a scheduled
+    follow-up assigned to Dr R with modality MR: it keeps Dr S, takes MR, and Dr R is
+    dropped.
+    """
+    values: dict[str, str] = {}
+    taken: list[tuple[str, str]] = []
+    dropped: list[tuple[str, str, str]] = []
+    for name in dict.fromkeys([*own, *slot]):
+        mine, theirs = own.get(name) or "", slot.get(name) or ""
+        if not mine.strip():
+            values[name] = theirs
+            if theirs.strip():
+                taken.append((name, theirs))
+            continue
+        values[name] = mine
+        if theirs.strip() and theirs.strip() != mine.strip():
+            dropped.append((name, theirs, mine))
+    return SlotMerge(values, tuple(taken), tuple(dropped))
 
 
 @dataclass(frozen=True)

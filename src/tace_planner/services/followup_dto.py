@@ -90,6 +90,65 @@ class TimepointItem:
         return data
 
 
+Readiness = Literal["ready", "not_yet_due", "due", "overdue", "ended", "superseded", "no_imaging"]
+
+
+@dataclass(frozen=True)
+class FollowupChoiceItem:
+    """A follow-up of a case as the Follow-up box offers it, and whether it can be used now.
+
+    ``readiness`` is ``ready`` when it holds imaging (an imaging date, a linked study or
+    contours): its contours can be proposed from the baseline and its response assessed.
+    Otherwise it says why not: ``not_yet_due`` (scheduled, due after this week),
+    ``due`` (scheduled, due this week or earlier, its window open: its study is awaited),
+    ``overdue`` (its window closed without a study), ``ended`` (the case's follow-up ended
+    before it), ``superseded`` (a later TACE restarted the schedule), ``no_imaging``
+    (linked by hand, its study since moved away).
+    """
+
+    pk: int
+    label: str
+    status: str
+    readiness: Readiness
+    imaged_on: dt.date | None = None
+    due_on: dt.date | None = None
+    window_start_on: dt.date | None = None
+    window_end_on: dt.date | None = None
+
+    @property
+    def ready(self) -> bool:
+        """True when it holds imaging: proposing contours and assessing can start."""
+        return self.readiness == "ready"
+
+    @property
+    def not_yet_due(self) -> bool:
+        """True for a scheduled follow-up without imaging due after this week."""
+        return self.readiness == "not_yet_due"
+
+    @property
+    def note(self) -> str:
+        """Why it cannot be used yet, in plain words ("" when ready), e.g. "not yet due:
+        due 2027-02-11, window opens 2027-01-28"."""
+        due = self.due_on.isoformat() if self.due_on else "no date"
+        opens = self.window_start_on.isoformat() if self.window_start_on else "—"
+        closed = self.window_end_on.isoformat() if self.window_end_on else "—"
+        return {
+            "ready": "",
+            "not_yet_due": f"not yet due: due {due}, window opens {opens}",
+            "due": f"due {due}: no study linked yet",
+            "overdue": f"overdue: its window closed on {closed} without a study",
+            "ended": "the case's follow-up ended before it; never imaged",
+            "superseded": "a later TACE restarted the schedule; never imaged",
+            "no_imaging": "no study linked",
+        }[self.readiness]
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict of every field, with ``ready`` and ``note``."""
+        data: dict[str, Any] = _json(asdict(self))
+        data["ready"], data["note"] = self.ready, self.note
+        return data
+
+
 @dataclass(frozen=True)
 class DueSession:
     """A planned TACE session not performed yet (e.g. the second lobe of a sequential plan)."""

@@ -14,13 +14,18 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Date, and_, bindparam, func, literal, select
+from sqlalchemy import Date, and_, bindparam, exists, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from tace_planner.domain.errors import InvalidInputError, NotFoundError
 from tace_planner.domain.followup_ranges import followup_file_problems
 from tace_planner.domain.schedule import FollowupParameters
-from tace_planner.services.followup_dto import TimepointItem, categorise
+from tace_planner.services.followup_dto import (
+    FollowupChoiceItem,
+    TimepointItem,
+    categorise,
+    week_end,
+)
 from tace_planner.services.planning_records import get_case
 from tace_planner.store.assessment_rows import AssessmentRow
 from tace_planner.store.followup_rows import FollowupScheduleRow
@@ -232,30 +237,127 @@ def held_data(session: Session, timepoint: TimepointRow) -> list[str]:
     return held
 
 
+PLACEABLE_STATES = ("", "unscheduled", "done")
+"""Statuses of a timepoint holding imaging that may take a scheduled follow-up's place."""
+
+
+def placeable(row: Any, schedule_pk: int) -> bool:
+    """True when ``row`` (a timepoint holding imaging, or a row with its ``status``,
+    ``schedule_pk``, ``label``, ``tace_number`` and ``followup_number``) may stand for a
+    follow-up of schedule ``schedule_pk``: one linked by hand (no status), an unscheduled
+    one, or one placed on an earlier layout of a schedule. A timepoint a schedule made
+    ("TACE k follow-up n") keeps its place (its label says it)."""
+    return row.status != "done" or (
+        row.schedule_pk != schedule_pk
+        and row.label != label_of(row.tace_number or 0, row.followup_number or 0)
+    )
+
+
 def imaged_followups(session: Session, case_pk: int, schedule_pk: int) -> list[TimepointRow]:
     """The case's follow-up timepoints that hold imaging and may stand for a due follow-up
-    of schedule ``schedule_pk``, by imaging date: those linked by hand (no status), the
-    unscheduled ones, and those placed on an earlier layout of a schedule. A timepoint a
-    schedule made ("TACE k follow-up n") keeps its place (its label says it)."""
+    of schedule ``schedule_pk`` (:func:`placeable`), by imaging date."""
     rows = session.scalars(
         select(TimepointRow)
         .where(
             TimepointRow.case_pk == case_pk,
             TimepointRow.kind == "follow_up",
             TimepointRow.imaged_on.is_not(None),
-            TimepointRow.status.in_(("", "unscheduled", "done")),
+            TimepointRow.status.in_(PLACEABLE_STATES),
         )
         .order_by(TimepointRow.imaged_on, TimepointRow.id)
     ).all()
-    return [
-        row
-        for row in rows
-        if row.status != "done"
-        or (
-            row.schedule_pk != schedule_pk
-            and row.label != label_of(row.tace_number or 0, row.followup_number or 0)
+    return [row for row in rows if placeable(row, schedule_pk)]
+
+
+def cases_with_unplaced_imaging(session: Session) -> list[int]:
+    """Cases holding follow-up imaging that lies in the window of an open follow-up of
+    their current schedule without having taken its place (:func:`placeable`), e.g. a CT
+    linked by hand (``case link``) after the schedule was laid out: a schedule
+    synchronisation would place it (and delete the empty follow-up beside it).
+
+    A case may be listed that synchronisation leaves as it is (the open follow-up holds
+    data of its own, so it keeps its place): listing it costs one synchronisation that
+    writes nothing.
+    """
+    imaged, slot = aliased(TimepointRow), aliased(TimepointRow)
+    schedule = FollowupScheduleRow
+    rows = session.execute(
+        select(
+            imaged.case_pk,
+            imaged.status,
+            imaged.schedule_pk,
+            imaged.label,
+            imaged.tace_number,
+            imaged.followup_number,
+            schedule.id,
         )
-    ]
+        .join(
+            schedule,
+            and_(schedule.case_pk == imaged.case_pk, schedule.status.in_(("active", "ended"))),
+        )
+        .where(
+            imaged.kind == "follow_up",
+            imaged.status.in_(PLACEABLE_STATES),
+            imaged.imaged_on > schedule.anchor_on,
+            # placed on this schedule already (the large majority): left out in SQL
+            or_(
+                imaged.status != "done",
+                imaged.schedule_pk.is_(None),
+                imaged.schedule_pk != schedule.id,
+            ),
+            exists().where(
+                slot.schedule_pk == schedule.id,
+                slot.status == OPEN,
+                slot.window_start_on <= imaged.imaged_on,
+                slot.window_end_on >= imaged.imaged_on,
+            ),
+        )
+    ).all()
+    return sorted({row.case_pk for row in rows if placeable(row, row.id)})
+
+
+def follow_up_choices(session: Session, case_pk: int, today: dt.date) -> list[FollowupChoiceItem]:
+    """The case's follow-up timepoints in the order of its timepoints (ordinal, id), each
+    marked ready when it holds imaging (an imaging date, a linked study or contours), or
+    with why not (see :class:`FollowupChoiceItem`)."""
+    rows = session.scalars(
+        select(TimepointRow)
+        .where(TimepointRow.case_pk == case_pk, TimepointRow.kind != "baseline")
+        .order_by(TimepointRow.ordinal, TimepointRow.id)
+    ).all()
+    pks = [row.id for row in rows]
+    holding = set(
+        session.scalars(select(StudyRow.timepoint_pk).where(StudyRow.timepoint_pk.in_(pks)))
+    ) | set(
+        session.scalars(
+            select(SegmentationRow.timepoint_pk).where(SegmentationRow.timepoint_pk.in_(pks))
+        )
+    )
+    sunday = week_end(today)
+    out = []
+    for row in rows:
+        if row.imaged_on is not None or row.id in holding:
+            readiness = "ready"
+        elif row.status in ("superseded", "ended"):
+            readiness = row.status
+        elif row.status == OPEN:
+            category = categorise(row.status, row.due_on, row.window_end_on, today, sunday)
+            readiness = "not_yet_due" if category == "upcoming" else category
+        else:  # linked by hand, or done, yet holding nothing (its study moved away)
+            readiness = "no_imaging"
+        out.append(
+            FollowupChoiceItem(
+                pk=row.id,
+                label=row.label,
+                status=row.status,
+                readiness=readiness,
+                imaged_on=row.imaged_on,
+                due_on=row.due_on,
+                window_start_on=row.window_start_on,
+                window_end_on=row.window_end_on,
+            )
+        )
+    return out
 
 
 def has_links(session: Session, timepoint_pk: int) -> bool:

@@ -14,10 +14,14 @@ or an unscheduled one whose window opened again): such a timepoint takes the pla
 scheduled follow-up whose window holds its imaging date, one to one, closest to the due
 date first. It keeps its label, its study, contours and assessments, and gets the
 schedule's TACE, number, due date and window, and is done; no second timepoint is laid
-out for that follow-up (an open one already laid out, holding no data, is deleted and
-its radiologist and modality carried over). Both are audited
-(``place_followup_timepoint``, ``delete_followup_timepoint``). A timepoint the schedule
-made ("TACE k follow-up n") keeps its place.
+out for that follow-up. An open one already laid out, holding no data, is deleted: the
+imaged timepoint keeps its own radiologist and modality and takes the deleted one's
+where it has none (:func:`~tace_planner.domain.schedule.merge_slot`); a value of the
+deleted one that differs from the imaged timepoint's is dropped, and the audit entry of
+the deletion names it (field, value, the value kept), so that nothing a user set goes
+without a trace. Both are audited (``place_followup_timepoint``,
+``delete_followup_timepoint``). A timepoint the schedule made ("TACE k follow-up n")
+keeps its place.
 
 Each schedule row keeps the parameter values it was made with (a snapshot of
 ``followup.json``): a changed file changes new schedules only.
@@ -51,11 +55,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tace_planner.domain.schedule import (
+    SLOT_FIELDS,
     DueTimepoint,
     FollowupParameters,
     TaceDate,
     ended_by,
     match_imaging,
+    merge_slot,
     schedule_after,
     superseded_by,
 )
@@ -95,6 +101,20 @@ class _Reusable:
         ):
             settings["modality"] = self.row.modality
         return settings
+
+    def carried(self, modality: str) -> dict[str, str]:
+        """What it carries as a scheduled follow-up of the new schedule, whose modality is
+        ``modality``: its radiologist, and its modality when a user chose it."""
+        settings = self.user_settings()
+        return {
+            "radiologist": self.row.radiologist,
+            "modality": settings.get("modality", modality),
+        }
+
+
+def slot_values(row: TimepointRow) -> dict[str, str]:
+    """The values of :data:`~tace_planner.domain.schedule.SLOT_FIELDS` a timepoint holds."""
+    return {name: str(getattr(row, name) or "") for name in SLOT_FIELDS}
 
 
 class ScheduleSync:
@@ -349,6 +369,7 @@ class ScheduleSync:
                     due,
                     preset.modality,
                     None if stale is None else stale.row,
+                    None if stale is None else stale.carried(preset.modality),
                 )
                 continue
             ordinal += 1
@@ -400,13 +421,18 @@ class ScheduleSync:
         due: DueTimepoint,
         modality: str,
         replaced: TimepointRow | None,
+        carried: dict[str, str] | None = None,
     ) -> None:
         """``row`` (holding imaging) takes the place of the schedule's follow-up ``due``;
         ``replaced``, the open timepoint laid out for it before, is deleted (its place in
-        the case's order kept, its radiologist and modality carried over when ``row`` has
-        none). Both audited."""
+        the case's order kept). ``row`` keeps its own radiologist and modality and takes
+        those ``replaced`` carries (``carried``, default its own values) where it has none;
+        one it differs from is dropped and named in the audit entry of the deletion. A
+        modality neither has is the schedule's ``modality``. Both audited."""
         before = row_snapshot(row)
         label = label_of(schedule.tace_number, due.number)
+        slot = {} if replaced is None else slot_values(replaced) if carried is None else carried
+        merged = merge_slot(slot_values(row), slot)
         row.schedule_pk = schedule.id
         row.tace_number = schedule.tace_number
         row.followup_number = due.number
@@ -414,12 +440,13 @@ class ScheduleSync:
         row.window_start_on = due.window_start_on
         row.window_end_on = due.window_end_on
         row.status = "done"
-        row.modality = row.modality or (replaced.modality if replaced else "") or modality
-        row.radiologist = row.radiologist or (replaced.radiologist if replaced else "")
+        row.radiologist = merged.values["radiologist"]
+        row.modality = merged.values["modality"] or modality
         if replaced is not None:  # listed in its place, among the case's timepoints
             row.ordinal = replaced.ordinal
         imaged = row.imaged_on.isoformat() if row.imaged_on else "no date"
         window = f"{due.window_start_on.isoformat()} – {due.window_end_on.isoformat()}"
+        said = merged.describe(row.label)
         uow.audit(
             action="place_followup_timepoint",
             entity="timepoint",
@@ -427,7 +454,8 @@ class ScheduleSync:
             before=before,
             after=row_snapshot(row),
             summary=f"case {case.id}: {row.label} (imaged {imaged}) is {label} of the "
-            f"schedule (due {due.due_on.isoformat()}, window {window})",
+            f"schedule (due {due.due_on.isoformat()}, window {window})"
+            + (f"; from {replaced.label}: {said}" if replaced is not None and said else ""),
         )
         if replaced is not None:
             uow.audit(
@@ -435,9 +463,16 @@ class ScheduleSync:
                 entity="timepoint",
                 entity_pk=replaced.id,
                 before=row_snapshot(replaced),
-                after={"replaced_by": row.label},
+                after={
+                    "replaced_by": row.label,
+                    "taken_over": dict(merged.taken),
+                    "dropped": {
+                        name: {"value": value, "kept": kept} for name, value, kept in merged.dropped
+                    },
+                },
                 summary=f"case {case.id}: {replaced.label} removed, {row.label} (imaged "
-                f"{imaged}) lies in its window and stands for it",
+                f"{imaged}) lies in its window and stands for it; "
+                + (said or "nothing had been set on it"),
             )
             uow.session.delete(replaced)
         uow.session.flush()

@@ -9,6 +9,19 @@ stores the schedule with the parameter values it used and keeps the timepoints i
 
 Therapy lines, time to progression and the timeline are in
 :mod:`tace_planner.services.therapy_lines`.
+
+Which calls repair the schedule: follow-up imaging linked outside this service (``case
+link``, :meth:`CaseService.link_study`) may lie in the window of an open scheduled
+follow-up, which then stands beside it, empty, as a duplicate. Only a synchronisation
+(:class:`~tace_planner.services.followup_sync.ScheduleSync`) puts that right:
+``sync_case``, ``sync_all``, and the writes that synchronise their case (``set_preset``,
+``close_case``, ``record_progression``, ``add_progression``, ``studies_imported``).
+``sync_all`` takes the cases whose schedule is behind their signed TACEs *and* the cases
+holding such unplaced imaging, so the ``followups`` command and the Follow-up page, which
+call it before listing, list the repaired state; choosing a case on the page calls
+``sync_case``. The reads (``worklist``, ``case_timepoints``, ``follow_up_choices``,
+``match_study``, ``due_sessions``) never write and show the state as last repaired (in a
+read-only session, a data folder that cannot be written, as it was found).
 """
 
 from __future__ import annotations
@@ -32,6 +45,7 @@ from tace_planner.domain.ttp import SITES
 from tace_planner.services.followup_dto import (
     CATEGORIES,
     DueSession,
+    FollowupChoiceItem,
     ImportedStudies,
     MatchCandidate,
     StudyMatch,
@@ -42,6 +56,8 @@ from tace_planner.services.followup_dto import (
 from tace_planner.services.followup_records import (
     DONE_STATES,
     OPEN,
+    cases_with_unplaced_imaging,
+    follow_up_choices,
     latest_taces,
     load_followup_parameters,
     proposals,
@@ -160,14 +176,22 @@ class FollowupService:
         NotFoundError
             No such case.
         """
+        self._sync(case_pk)
+        return self.case_timepoints(case_pk)
+
+    def _sync(self, case_pk: int) -> bool:
+        """Synchronise one case in its own unit of work; True when something changed."""
         with UnitOfWork(self._sessions, user=self._user) as uow:
             changed = self._keeper.sync(uow, get_case(uow.session, case_pk))
             if changed:
                 uow.commit()
-        return self.case_timepoints(case_pk)
+        return changed
 
     def sync_all(self) -> int:
-        """Synchronise every case whose latest signed TACE has no current schedule.
+        """Synchronise every case whose latest signed TACE has no current schedule, and
+        every case holding follow-up imaging that has not yet taken the place of the open
+        follow-up whose window holds it (linked by hand after the schedule was laid out;
+        see the module docstring).
 
         Returns the number of cases changed.
         """
@@ -183,10 +207,12 @@ class FollowupService:
                     ).where(FollowupScheduleRow.status.in_(("active", "ended")))
                 )
             }
+            unplaced = cases_with_unplaced_imaging(session)
         stale = [pk for pk, tace in latest.items() if active.get(pk) != tace]
         for case_pk in stale:
-            self.sync_case(case_pk)
-        return len(stale)
+            self._sync(case_pk)
+        repaired = [pk for pk in sorted(set(unplaced) - set(stale)) if self._sync(pk)]
+        return len(stale) + len(repaired)
 
     def schedule_preset(self, case_pk: int) -> tuple[SchedulePreset, str]:
         """The preset of the case's current schedule (its snapshot) and the parameter version;
@@ -368,6 +394,21 @@ class FollowupService:
         with self._sessions() as session:
             get_case(session, case_pk)
             return [timepoint_item(row, day) for row in session.execute(query).all()]
+
+    def follow_up_choices(self, case_pk: int) -> list[FollowupChoiceItem]:
+        """The case's follow-ups as the Follow-up box offers them (baseline left out, in
+        the order of the case's timepoints), each ready (it holds imaging: contours can be
+        proposed and the response assessed) or marked with why not: not yet due, due,
+        overdue, ended, superseded (:class:`FollowupChoiceItem`).
+
+        Raises
+        ------
+        NotFoundError
+            No such case.
+        """
+        with self._sessions() as session:
+            get_case(session, case_pk)
+            return follow_up_choices(session, case_pk, self.today())
 
     def follow_up_pk(self, case_pk: int, timepoint: str) -> int:
         """The id of a case's timepoint given as the app names follow-ups, or by its id.
