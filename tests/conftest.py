@@ -25,6 +25,9 @@ def _isolated_settings(
 _SERVER_DATABASES: dict[Path, str] = {}
 """Data folder → its database on the PostgreSQL server of a ``TACE_TEST_POSTGRES`` run."""
 
+_SERVER_RUN = os.urandom(4).hex()
+"""This run's part of its database names; processes forked by a test share it."""
+
 
 def _server_database(server: str, data_dir: Path) -> str:
     """The database of ``data_dir`` on the PostgreSQL server of ``TACE_TEST_POSTGRES``.
@@ -34,21 +37,38 @@ def _server_database(server: str, data_dir: Path) -> str:
     desktop's SQLite file) gets a database of its own on that server instead, created at
     its first use and dropped at the end of the run. A data folder a test copies carries
     the name of its database (``.test-server-database``), so the copy starts from a copy.
+
+    The name follows from the run and the folder, so processes a test forks (two imports
+    at once) open the same database as they would the same SQLite file, and the run drops
+    every database of its own at the end, also those a forked process created.
     """
-    import uuid
+    import hashlib
 
     key = data_dir.resolve()
     if key not in _SERVER_DATABASES:
+        import psycopg.errors
         import sqlalchemy as sa
 
-        name = f"tace_test_{uuid.uuid4().hex[:12]}"
+        UNIQUE_VIOLATIONS = (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation)
+        digest = hashlib.sha1(str(key).encode("utf-8")).hexdigest()[:12]
+        name = f"tace_test_{_SERVER_RUN}_{digest}"
         marker = data_dir / ".test-server-database"
         source = marker.read_text(encoding="utf-8") if marker.is_file() else None
-        template = f' TEMPLATE "{source}"' if source else ""
+        template = f' TEMPLATE "{source}"' if source and source != name else ""
         admin = sa.create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"{template}'))
-        admin.dispose()
+        try:
+            with admin.connect() as connection:
+                exists = connection.execute(
+                    sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+                ).first()
+                if exists is None:
+                    try:
+                        connection.execute(sa.text(f'CREATE DATABASE "{name}"{template}'))
+                    except sa.exc.DBAPIError as error:  # another process was first
+                        if not isinstance(error.orig, UNIQUE_VIOLATIONS):
+                            raise
+        finally:
+            admin.dispose()
         _SERVER_DATABASES[key] = name
         data_dir.mkdir(parents=True, exist_ok=True)
         marker.write_text(name, encoding="utf-8")
@@ -68,15 +88,19 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Drop the databases a PostgreSQL run created."""
+    """Drop the databases a PostgreSQL run created (in this process or one it forked)."""
     server = os.environ.get("TACE_TEST_POSTGRES")
-    if not server or not _SERVER_DATABASES:
+    if not server:
         return
     import sqlalchemy as sa
 
     admin = sa.create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        for name in _SERVER_DATABASES.values():
+        names = connection.scalars(
+            sa.text("SELECT datname FROM pg_database WHERE datname LIKE :prefix"),
+            {"prefix": f"tace_test_{_SERVER_RUN}_%"},
+        ).all()
+        for name in names:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 

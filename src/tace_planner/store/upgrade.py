@@ -208,6 +208,10 @@ def backup_sqlite(engine: Engine, destination_dir: Path, from_revision: str | No
     return target
 
 
+UPGRADE_LOCK_KEY = int.from_bytes(b"TACEupgr", "big")
+"""PostgreSQL advisory lock held while the schema is migrated (one migration at a time)."""
+
+
 @contextmanager
 def _migration_connection(engine: Engine) -> Iterator[Connection]:
     """Yield a connection inside a transaction that commits if the block succeeds.
@@ -217,10 +221,18 @@ def _migration_connection(engine: Engine) -> Iterator[Connection]:
     foreign keys on would cascade-delete the rows that refer to it. The driver is also
     told to leave BEGIN to us so that DDL is transactional; foreign keys are checked
     before commit and everything is restored before the connection goes back to the pool.
+
+    On PostgreSQL, workstations that start at once on a new or older department database
+    take turns: a transaction-scoped advisory lock is held for the migration, and Alembic
+    reads the revision after it is granted (the second finds the database at head).
     """
     with engine.connect() as connection:
         if engine.dialect.name != "sqlite":
             with connection.begin():
+                if engine.dialect.name == "postgresql":
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK_KEY}
+                    )
                 yield connection
             return
         raw = connection.connection.driver_connection
