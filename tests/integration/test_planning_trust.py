@@ -26,29 +26,29 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select
 
+from planning_seed import (
+    MEASURED_AT,
+    PATIENT_INPUTS,
+    add_baseline_study,
+    add_contour,
+    add_lesion,
+    add_measurement,
+    add_series,
+    seed_case,
+)
 from tace_planner.domain.errors import InvalidInputError
 from tace_planner.services.planning import PlanningService
 from tace_planner.store.models import (
-    CaseRow,
     LesionRow,
     MeasurementRow,
-    PatientRow,
     SegmentationRow,
     SeriesRow,
-    StudyRow,
     TimepointRow,
 )
 
-try:  # the existing integration suite's seeding (liver + every phantom focus, one series)
-    from tests.integration.test_planning_service import seed_case
-except ImportError:  # pragma: no cover - run from another rootdir
-    seed_case = None  # type: ignore[assignment]
-
 pytestmark = pytest.mark.db
 
-TACE_ON = dt.date(2026, 3, 16)
 IMAGED_ON = dt.date(2026, 3, 2)
-MEASURED_AT = dt.datetime(2026, 3, 3, tzinfo=dt.UTC)
 
 # Phantom baseline truth (tests/unit/test_dosing.py checks these against the phantom).
 LIVER_CM3 = 1572.703
@@ -58,20 +58,21 @@ ALL_FOCI_CM3 = 113.812
 WITHOUT_F1_CM3 = ALL_FOCI_CM3 - F1_CM3  # 31.364 cm³ → F = 1.99 %, the review's "2.0 %"
 F_ALL_PERCENT = 113.812 / 1572.703 * 100  # = 7.2367 %
 
-GOOD_PATIENT = {
-    "height_cm": 175,
-    "weight_kg": 70,
-    "bilirubin_mg_dl": 0.8,
-    "ecog": 1,
-    "ugt1a1_status": "normal",
-    "extrahepatic_disease": False,
-    "ia_lidocaine_planned": True,
-}
-
 
 @pytest.fixture
 def planning(services: Any) -> PlanningService:
     return PlanningService(services.session_factory, "dr test", protocol=services.protocol)
+
+
+def _planning_with(services: Any, **values: float) -> PlanningService:
+    """The service with some packaged parameter values changed (an institution's limits)."""
+    params = PlanningService(services.session_factory, "x").parameters
+    return PlanningService(
+        services.session_factory,
+        "dr test",
+        protocol=services.protocol,
+        parameters=params.with_values(**values),
+    )
 
 
 def _codes(advisories: Any) -> dict[str, str]:
@@ -90,78 +91,44 @@ def _to_acknowledge(advisories: Any) -> list[str]:
 def _new_case(services: Any, patient_id: str = "P-T") -> tuple[int, int, int]:
     """A patient and a case with a baseline CT study; returns (case, timepoint, study) pks."""
     with services.session_factory() as session:
-        patient = PatientRow(patient_id=patient_id, name="Trust^Test")
-        case = CaseRow(patient=patient, title="DEBIRI course", planned_tace_on=TACE_ON)
-        timepoint = TimepointRow(case=case, kind="baseline", label="baseline", imaged_on=IMAGED_ON)
-        session.add_all([patient, case, timepoint])
-        session.flush()
-        study = StudyRow(
-            patient_pk=patient.id,
-            case_pk=case.id,
-            timepoint_pk=timepoint.id,
+        case, timepoint, study = add_baseline_study(
+            session,
+            patient_id,
+            imaged_on=IMAGED_ON,
+            name="Trust^Test",
             study_uid=f"1.2.9.{patient_id}",
-            study_on=IMAGED_ON,
         )
-        session.add(study)
         session.commit()
         return case.id, timepoint.id, study.id
 
 
 def _add_series(services: Any, study_pk: int, uid: str, status: str = "ok") -> int:
     with services.session_factory() as session:
-        series = SeriesRow(
-            study_pk=study_pk,
-            series_uid=uid,
-            modality="CT",
-            phase="venous",
-            series_on=IMAGED_ON,
-            slice_thickness_mm=2.5,
-            geometry_status=status,
-            geometry_report={"warnings": [f"geometry {status} (test)"]} if status != "ok" else {},
-        )
-        session.add(series)
+        series = add_series(session, study_pk, uid, imaged_on=IMAGED_ON, geometry_status=status)
         session.commit()
         return series.id
 
 
-def _add_lesion(
-    services: Any,
-    case_pk: int,
-    name: str,
-    segment: str = "",
-    *,
-    kind: str = "focus",
-    timepoint_pk: int | None = None,
-    series_pk: int | None = None,
-    volume_cm3: float | None = None,
-    trust: str = "ok",
-) -> int:
-    """A lesion; with a timepoint and series a contour; with ``volume_cm3`` a measurement."""
+def _add_lesion(services: Any, case_pk: int, name: str, segment: str = "", **where: Any) -> int:
+    """A lesion; with a timepoint and series a contour; with ``volume_cm3`` a measurement
+    (the keywords of :func:`planning_seed.add_lesion`)."""
     with services.session_factory() as session:
-        lesion = LesionRow(case_pk=case_pk, name=name, kind=kind, couinaud_segment=segment)
-        session.add(lesion)
-        session.flush()
-        if timepoint_pk is not None and series_pk is not None:
-            mask = SegmentationRow(
-                lesion_pk=lesion.id,
-                timepoint_pk=timepoint_pk,
-                series_pk=series_pk,
-                mask_packed=b"",
-            )
-            session.add(mask)
-            session.flush()
-            if volume_cm3 is not None:
-                session.add(
-                    MeasurementRow(
-                        segmentation_pk=mask.id,
-                        volume_cm3=volume_cm3,
-                        method="auto",
-                        trust=trust,
-                        measured_at=MEASURED_AT,
-                    )
-                )
+        lesion = add_lesion(session, case_pk, name, segment, **where)
         session.commit()
         return lesion.id
+
+
+def _measured_case(
+    services: Any, series_uid: str, foci: dict[str, tuple[str, float]], liver_cm3: float = 1500.0
+) -> int:
+    """A new case whose baseline series holds a measured liver and the measured ``foci``
+    (name → (Couinaud segment, volume cm³)); returns the case pk."""
+    case_pk, timepoint_pk, study_pk = _new_case(services)
+    where = {"timepoint_pk": timepoint_pk, "series_pk": _add_series(services, study_pk, series_uid)}
+    _add_lesion(services, case_pk, "liver", kind="liver", volume_cm3=liver_cm3, **where)
+    for name, (segment, volume_cm3) in foci.items():
+        _add_lesion(services, case_pk, name, segment, volume_cm3=volume_cm3, **where)
+    return case_pk
 
 
 def _lesion(session: Any, case_pk: int, name: str) -> LesionRow:
@@ -178,10 +145,8 @@ def _mask(session: Any, lesion: LesionRow) -> SegmentationRow:
 
 def _phantom_case(services: Any, planning: PlanningService) -> int:
     """Every phantom baseline focus measured on one "ok" series (seed_case), good labs."""
-    if seed_case is None:  # pragma: no cover
-        pytest.skip("tests.integration.test_planning_service.seed_case is not importable")
     case_pk = seed_case(services, patient_id="P-F2")
-    planning.set_clinical_inputs(case_pk, **GOOD_PATIENT)
+    planning.set_clinical_inputs(case_pk, **PATIENT_INPUTS)
     return case_pk
 
 
@@ -195,6 +160,17 @@ def _move_to_series(services: Any, case_pk: int, name: str, status: str) -> None
     with services.session_factory() as session:
         mask = _mask(session, _lesion(session, case_pk, name))
         mask.series_pk = series_pk
+        session.commit()
+
+
+def _set_measurement_trust(services: Any, case_pk: int, name: str, trust: str) -> None:
+    """Mark a lesion's baseline measurement row with ``trust`` (its series stays as it is)."""
+    with services.session_factory() as session:
+        mask = _mask(session, _lesion(session, case_pk, name))
+        measurement = session.scalars(
+            select(MeasurementRow).where(MeasurementRow.segmentation_pk == mask.id)
+        ).one()
+        measurement.trust = trust
         session.commit()
 
 
@@ -224,22 +200,9 @@ def _measure_f1(services: Any, case_pk: int) -> None:
                 )
             ).one()
             series = session.scalars(select(SeriesRow).order_by(SeriesRow.id)).first()
-            mask = SegmentationRow(
-                lesion_pk=lesion.id,
-                timepoint_pk=timepoint.id,
-                series_pk=series.id,
-                mask_packed=b"",
-            )
-            session.add(mask)
-            session.flush()
-        session.add(
-            MeasurementRow(
-                segmentation_pk=mask.id,
-                volume_cm3=F1_CM3,
-                method="manual",
-                measured_at=MEASURED_AT + dt.timedelta(hours=1),
-            )
-        )
+            mask = add_contour(session, lesion.id, timepoint.id, series.id)
+        later = MEASURED_AT + dt.timedelta(hours=1)
+        add_measurement(session, mask.id, F1_CM3, method="manual", measured_at=later)
         session.commit()
 
 
@@ -309,13 +272,7 @@ def test_a_warning_trust_on_the_measurement_row_is_kept_too(
     # The worst of the measurement's trust and its series' geometry: series "ok",
     # measurement "warning" → F4 untrusted.
     case_pk = _phantom_case(services, planning)
-    with services.session_factory() as session:
-        mask = _mask(session, _lesion(session, case_pk, "F4"))
-        measurement = session.scalars(
-            select(MeasurementRow).where(MeasurementRow.segmentation_pk == mask.id)
-        ).one()
-        measurement.trust = "warning"
-        session.commit()
+    _set_measurement_trust(services, case_pk, "F4", "warning")
     proposal = planning.propose(case_pk)
     assert _codes(proposal.advisories)["burden.untrusted.F4"] == "strong_warning"
     assert not proposal.blocked
@@ -329,13 +286,7 @@ def test_an_unmeasurable_focus_blocks_and_is_named(
     if where == "series":
         _move_to_series(services, case_pk, "F2", "unmeasurable")
     else:
-        with services.session_factory() as session:
-            mask = _mask(session, _lesion(session, case_pk, "F2"))
-            row = session.scalars(
-                select(MeasurementRow).where(MeasurementRow.segmentation_pk == mask.id)
-            ).one()
-            row.trust = "unmeasurable"
-            session.commit()
+        _set_measurement_trust(services, case_pk, "F2", "unmeasurable")
     proposal = planning.propose(case_pk)
     assert proposal.blocked
     assert proposal.sessions == ()
@@ -396,17 +347,8 @@ def test_bilirubin_with_burden_is_a_contraindication_approved_only_with_a_reason
     services: Any, planning: PlanningService
 ) -> None:
     # Liver 1500 cm³, F1 800 cm³ in VI: F = 800 / 1500 = 53.3 % (> 50 %, ≤ 60 %).
-    case_pk, timepoint_pk, study_pk = _new_case(services)
-    series_pk = _add_series(services, study_pk, "1.2.9.bili.1")
-    _add_lesion(
-        services, case_pk, "liver", kind="liver", timepoint_pk=timepoint_pk,
-        series_pk=series_pk, volume_cm3=1500.0,
-    )  # fmt: skip
-    _add_lesion(
-        services, case_pk, "F1", "VI", timepoint_pk=timepoint_pk, series_pk=series_pk,
-        volume_cm3=800.0,
-    )  # fmt: skip
-    planning.set_clinical_inputs(case_pk, **{**GOOD_PATIENT, "bilirubin_mg_dl": 5.0})
+    case_pk = _measured_case(services, "1.2.9.bili.1", {"F1": ("VI", 800.0)})
+    planning.set_clinical_inputs(case_pk, **{**PATIENT_INPUTS, "bilirubin_mg_dl": 5.0})
     proposal = planning.propose(case_pk)
     assert proposal.figures["burden_percent"] == pytest.approx(800 / 1500 * 100)
     codes = _codes(proposal.advisories)
@@ -490,24 +432,9 @@ def test_fixed_model_with_a_4_ml_vial_through_the_service(
 
 
 def test_whole_vial_step_is_shown_and_must_be_acknowledged(services: Any) -> None:
-    params = PlanningService(services.session_factory, "x").parameters
-    planning = PlanningService(
-        services.session_factory,
-        "dr test",
-        protocol=services.protocol,
-        parameters=params.with_values(per_session_cap_mg=200.0),
-    )
-    case_pk, timepoint_pk, study_pk = _new_case(services)
-    planning.set_clinical_inputs(case_pk, **GOOD_PATIENT)
-    series_pk = _add_series(services, study_pk, "1.2.9.step.1")
-    _add_lesion(
-        services, case_pk, "liver", kind="liver", timepoint_pk=timepoint_pk,
-        series_pk=series_pk, volume_cm3=1500.0,
-    )  # fmt: skip
-    _add_lesion(
-        services, case_pk, "F1", "VII", timepoint_pk=timepoint_pk, series_pk=series_pk,
-        volume_cm3=40.01,
-    )  # fmt: skip
+    planning = _planning_with(services, per_session_cap_mg=200.0)
+    case_pk = _measured_case(services, "1.2.9.step.1", {"F1": ("VII", 40.01)})
+    planning.set_clinical_inputs(case_pk, **PATIENT_INPUTS)
     # 40.01 × 0.05 = 2.0005 mL → 2 vials → 2 × 2 mL × 50 = 200 mg loaded;
     # delivered = 100 + 0.0005 / 2 × 100 = 100.025 mg.
     proposal = planning.propose(case_pk)
@@ -534,21 +461,11 @@ def test_whole_vial_step_is_shown_and_must_be_acknowledged(services: Any) -> Non
 def test_segment_spellings_on_lesions_reach_one_segment_and_lobe(
     services: Any, planning: PlanningService
 ) -> None:
-    case_pk, timepoint_pk, study_pk = _new_case(services)
-    planning.set_clinical_inputs(case_pk, **GOOD_PATIENT)
-    series_pk = _add_series(services, study_pk, "1.2.9.seg.1")
-    _add_lesion(
-        services, case_pk, "liver", kind="liver", timepoint_pk=timepoint_pk,
-        series_pk=series_pk, volume_cm3=1500.0,
-    )  # fmt: skip
     # ("Segment 6" itself does not fit the 8-character column: "Seg. 6" stands for it)
     spelled = {"A": ("Seg. 6", 10.0), "B": ("VI", 20.0), "C": ("6", 30.0)}
     spelled |= {"D": ("IVa", 5.0), "E": ("IVA", 7.0)}
-    for name, (segment, volume) in spelled.items():
-        _add_lesion(
-            services, case_pk, name, segment, timepoint_pk=timepoint_pk, series_pk=series_pk,
-            volume_cm3=volume,
-        )  # fmt: skip
+    case_pk = _measured_case(services, "1.2.9.seg.1", spelled)
+    planning.set_clinical_inputs(case_pk, **PATIENT_INPUTS)
     domain = planning.burden_inputs(case_pk).to_domain()
     # VI: 10 + 20 + 30 = 60 cm³ (right lobe); IV: 5 + 7 = 12 cm³ (left lobe).
     assert domain.by_segment() == pytest.approx({"IV": 12.0, "VI": 60.0})
@@ -577,24 +494,9 @@ def test_a_draft_is_judged_against_todays_course(services: Any) -> None:
     # would not count: A replaces its sessions, test_planning_course_count.py.)
     from tace_planner.services.procedures import ProcedureService
 
-    params = PlanningService(services.session_factory, "x").parameters
-    planning = PlanningService(
-        services.session_factory,
-        "dr test",
-        protocol=services.protocol,
-        parameters=params.with_values(course_warning_mg=150.0),
-    )
-    case_pk, timepoint_pk, study_pk = _new_case(services)
-    planning.set_clinical_inputs(case_pk, **GOOD_PATIENT)
-    series_pk = _add_series(services, study_pk, "1.2.9.course.1")
-    _add_lesion(
-        services, case_pk, "liver", kind="liver", timepoint_pk=timepoint_pk,
-        series_pk=series_pk, volume_cm3=1500.0,
-    )  # fmt: skip
-    _add_lesion(
-        services, case_pk, "F1", "VII", timepoint_pk=timepoint_pk, series_pk=series_pk,
-        volume_cm3=40.0,
-    )  # fmt: skip
+    planning = _planning_with(services, course_warning_mg=150.0)
+    case_pk = _measured_case(services, "1.2.9.course.1", {"F1": ("VII", 40.0)})
+    planning.set_clinical_inputs(case_pk, **PATIENT_INPUTS)
     draft_a = planning.save_plan(planning.propose(case_pk))
     draft_b = planning.save_plan(planning.propose(case_pk))
     assert "course.cumulative_dose" not in _codes(draft_a.advisories)

@@ -6,7 +6,6 @@ The case is the phantom's baseline (``planning_case``) with an approved plan: se
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import shutil
 import subprocess
@@ -18,13 +17,12 @@ import pytest
 from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
-from tace_planner.services.planning import PlanningService
+from planning_seed import approve_plan, procedure_panel, procedure_service
 from tace_planner.services.procedures import ProcedureService
 from tace_planner.ui.panels.procedure_panel import ProcedurePanel
 from tace_planner.ui.procedure_note import render_procedure_pdf
 
 POPPLER = shutil.which("pdftotext") is not None and shutil.which("pdftoppm") is not None
-NOW = dt.datetime(2026, 3, 20, 12, 0, tzinfo=dt.UTC)
 SIGNABLE = {
     "performed_on": "2026-03-16",
     "operator": "Dr Radiosurgeon",
@@ -45,25 +43,10 @@ def errors(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return shown
 
 
-@pytest.fixture
-def approved(planning_case: tuple[PlanningService, int]) -> tuple[PlanningService, int, Any]:
-    planning, case_pk = planning_case
-    draft = planning.save_plan(planning.propose(case_pk))
-    plan = planning.approve(draft.pk, [a.code for a in planning.warnings_to_acknowledge(draft.pk)])
-    return planning, case_pk, plan
-
-
-@pytest.fixture
-def procedures(services: Any) -> ProcedureService:
-    return ProcedureService(services.session_factory, "dr ui", clock=lambda: NOW)
-
-
-@pytest.fixture
-def panel(qtbot: QtBot, procedures: ProcedureService, approved: Any) -> ProcedurePanel:
-    widget = ProcedurePanel(procedures)
-    qtbot.addWidget(widget)
-    widget.set_case(approved[1])
-    return widget
+# The procedure log on the approved plan, shared with test_procedure_form_input.py (planning_seed).
+approved = pytest.fixture(approve_plan, name="approved")
+procedures = pytest.fixture(procedure_service, name="procedures")
+panel = pytest.fixture(procedure_panel, name="panel")
 
 
 def _type(panel: ProcedurePanel, **values: str) -> None:

@@ -7,9 +7,9 @@ rules are pure (:mod:`tace_planner.domain.procedure`,
 course), stores revisions and keeps every signed one unchanged: a change of a
 signed record is an amendment, a new signed revision with its reason.
 
-Longer than the ~500 lines a service aims at: log, edit, sign and amend share the
-revision bookkeeping and its audit snapshots; the read side (lists, course totals)
-is the part to move out next.
+Log, edit, sign and amend share the revision bookkeeping and its audit snapshots,
+so they stay together here; the read side (records at a revision, open plan
+sessions, course totals) is :mod:`tace_planner.services.procedure_queries`.
 """
 
 from __future__ import annotations
@@ -21,12 +21,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tace_planner.domain.errors import ConcurrentEditError, InvalidInputError, NotFoundError
+from tace_planner.domain.errors import InvalidInputError
 from tace_planner.domain.procedure import (
-    Difference,
     PlannedSession,
     ProcedureFieldError,
     ProcedureRecord,
@@ -52,26 +51,27 @@ from tace_planner.domain.procedure_risk import (
     RiskFactor,
     risk_factors,
 )
-from tace_planner.services.planning_records import (
-    get_case,
-    inputs_row,
-    plan_item,
-    read_course,
-    signed_procedures,
-)
-from tace_planner.services.procedure_dto import (
-    CourseSummary,
-    ProcedureDraft,
-    ProcedureItem,
-    RevisionSummary,
+from tace_planner.services.planning_records import get_case, inputs_row, signed_procedures
+from tace_planner.services.procedure_dto import CourseSummary, ProcedureDraft, ProcedureItem
+from tace_planner.services.procedure_queries import (
+    baseline_on,
+    course_summary,
+    latest_revision,
+    logged_sessions,
+    next_number,
+    open_sessions,
+    planned_of,
+    planned_session,
+    procedure_item,
+    procedure_row,
+    product_name,
 )
 from tace_planner.store.audit import row_snapshot
-from tace_planner.store.models import TimepointRow, TreatmentPlanRow, utc_now
+from tace_planner.store.models import TreatmentPlanRow, utc_now
 from tace_planner.store.procedure_rows import ProcedureRevisionRow, ProcedureRow
 from tace_planner.store.unit_of_work import UnitOfWork
 
 PROCEDURE_FILE = "procedure.json"
-EDIT_MESSAGE = "this procedure was changed on another workstation — reload and try again"
 
 
 def load_procedure_parameters(path: Path | None = None) -> ProcedureParameters:
@@ -87,56 +87,6 @@ def load_procedure_parameters(path: Path | None = None) -> ProcedureParameters:
     except ValueError as error:
         raise InvalidInputError(origin, f"not valid JSON ({error})") from None
     return ProcedureParameters.from_dict(data, origin=origin)
-
-
-def _baseline_on(session: Session, case_pk: int) -> dt.date | None:
-    return session.scalar(
-        select(func.min(TimepointRow.imaged_on)).where(
-            TimepointRow.case_pk == case_pk, TimepointRow.kind == "baseline"
-        )
-    )
-
-
-def _planned_session(plan: TreatmentPlanRow, number: int) -> PlannedSession:
-    item = plan_item(plan)
-    for session in item.sessions:
-        if session.number == number:
-            product = item.proposal.parameters.get("product", {})
-            return PlannedSession(
-                plan_pk=plan.id,
-                plan_version=plan.plan_version,
-                number=session.number,
-                territory_label=session.territory_label,
-                segments=tuple(session.segments),
-                product_code=str(product.get("code", "")),
-                product_name=str(product.get("name", "")),
-                vials=session.vials,
-                vial_loads_mg=tuple(session.vial_loads_mg),
-                loaded_mg=session.irinotecan_loaded_mg,
-                expected_delivered_mg=session.irinotecan_expected_delivered_mg,
-                planned_on=session.on,
-                interval_days=item.proposal.options.interval_days,
-            )
-    raise InvalidInputError("session", f"plan {plan.id} has no session {number}")
-
-
-def _open_sessions(
-    session: Session, case_pk: int, taken: set[tuple[int | None, int | None]]
-) -> list[PlannedSession]:
-    """Sessions of the approved plans (not superseded) not in ``taken``, in order."""
-    plans = session.scalars(
-        select(TreatmentPlanRow)
-        .where(TreatmentPlanRow.case_pk == case_pk, TreatmentPlanRow.status == "approved")
-        .order_by(TreatmentPlanRow.plan_version)
-    ).all()
-    superseded = {p.supersedes_pk for p in plans if p.supersedes_pk is not None}
-    return [
-        _planned_session(plan, planned.number)
-        for plan in plans
-        if plan.id not in superseded
-        for planned in plan_item(plan).sessions
-        if (plan.id, planned.number) not in taken
-    ]
 
 
 class ProcedureService:
@@ -185,8 +135,8 @@ class ProcedureService:
             No such procedure or revision.
         """
         with self._sessions() as session:
-            procedure = self._procedure(session, procedure_pk)
-            return self._item(session, procedure, revision)
+            procedure = procedure_row(session, procedure_pk)
+            return procedure_item(session, procedure, revision)
 
     def list_procedures(self, case_pk: int) -> list[ProcedureItem]:
         """Every procedure of a case in course order, at its latest revision."""
@@ -197,7 +147,7 @@ class ProcedureService:
                 .where(ProcedureRow.case_pk == case_pk)
                 .order_by(ProcedureRow.number)
             ).all()
-            return [self._item(session, row) for row in rows]
+            return [procedure_item(session, row) for row in rows]
 
     def products(self) -> list[tuple[str, str]]:
         """(code, display name) of each bead product of the catalogue, in its order: what the
@@ -214,13 +164,7 @@ class ProcedureService:
         records yet, in order — what "Log this session" offers."""
         with self._sessions() as session:
             get_case(session, case_pk)
-            taken = {
-                (row.plan_pk, row.session_number)
-                for row in session.scalars(
-                    select(ProcedureRow).where(ProcedureRow.case_pk == case_pk)
-                )
-            }
-            return _open_sessions(session, case_pk, taken)
+            return open_sessions(session, case_pk, logged_sessions(session, case_pk))
 
     def prefill(
         self,
@@ -240,18 +184,9 @@ class ProcedureService:
         with self._sessions() as session:
             get_case(session, case_pk)
             planned, record = self._prefilled(session, case_pk, plan_pk, session_number, values)
-            number = self._next_number(session, case_pk)
+            number = next_number(session, case_pk)
             risks = self._risks(session, case_pk, number, record, planned, exclude_pk=None)
-        return ProcedureDraft(
-            case_pk=case_pk,
-            number=number,
-            record=record,
-            planned=planned,
-            differences=plan_differences(record, planned),
-            risk_factors=risks,
-            loaded_mg=loaded_dose_mg(record),
-            delivered_mg=delivered_dose_mg(record),
-        )
+        return _draft(case_pk, number, record, planned, risks)
 
     def preview(
         self,
@@ -274,28 +209,21 @@ class ProcedureService:
         with self._sessions() as session:
             get_case(session, case_pk)
             if procedure_pk is not None:
-                procedure = self._procedure(session, procedure_pk)
-                planned = self._planned_of(self._latest(session, procedure))
+                procedure = procedure_row(session, procedure_pk)
+                planned = planned_of(latest_revision(session, procedure))
                 record = record_from_json(dict(values))
                 number = procedure.number
             else:
                 planned, record = self._prefilled(session, case_pk, plan_pk, session_number, values)
-                number = self._next_number(session, case_pk)
+                number = next_number(session, case_pk)
             risks = self._risks(session, case_pk, number, record, planned, exclude_pk=procedure_pk)
-            context = RecordContext(
-                today=self._clock().date(),
-                baseline_on=_baseline_on(session, case_pk),
-                limits=self.parameters.limits,
-            )
-        return ProcedureDraft(
-            case_pk=case_pk,
-            number=number,
-            record=record,
-            planned=planned,
-            differences=plan_differences(record, planned),
-            risk_factors=risks,
-            loaded_mg=loaded_dose_mg(record),
-            delivered_mg=delivered_dose_mg(record),
+            context = self._context(session, case_pk)
+        return _draft(
+            case_pk,
+            number,
+            record,
+            planned,
+            risks,
             problems=(*unreadable, *check_record(record, context)),
             delivered_explanation=delivered_explanation(record),
         )
@@ -303,34 +231,9 @@ class ProcedureService:
     def course(self, case_pk: int) -> CourseSummary:
         """Sessions done vs planned, delivered vs planned irinotecan, the next session due."""
         with self._sessions() as session:
-            get_case(session, case_pk)
-            history = read_course(session, case_pk, exclude=None)
-            performed = signed_procedures(session, case_pk)
-            last_on = max(
-                (r.performed_on for _, r in performed if r.performed_on is not None),
-                default=None,
+            return course_summary(
+                session, case_pk, lambda: self.parameters.value("default_interval_days")
             )
-            recorded = {(p.plan_pk, p.session_number) for p, _ in performed}
-            pending = _open_sessions(session, case_pk, recorded)
-        next_session = pending[0] if pending else None
-        due = None
-        if next_session is not None:
-            interval = next_session.interval_days or self.parameters.value("default_interval_days")
-            if last_on is not None:
-                due = last_on + dt.timedelta(days=int(interval))
-            else:
-                due = next_session.planned_on
-        return CourseSummary(
-            case_pk=case_pk,
-            procedures=history.procedures,
-            delivered_mg=history.delivered_mg,
-            planned_sessions=history.planned_sessions,
-            planned_mg=history.planned_mg,
-            last_procedure_on=last_on,
-            next_session=next_session.number if next_session else None,
-            next_session_label=next_session.territory_label if next_session else "",
-            next_session_due_on=due,
-        )
 
     # -- writing ---------------------------------------------------------------
 
@@ -375,7 +278,7 @@ class ProcedureService:
                         f"already as TACE {taken}",
                     )
             confirmed = self._validate(session, case_pk, record, confirm_implausible)
-            number = self._next_number(session, case_pk)
+            number = next_number(session, case_pk)
             now = self._clock()
             procedure = ProcedureRow(
                 case_pk=case_pk,
@@ -410,7 +313,7 @@ class ProcedureService:
                 + (" (unplanned)" if planned is None else ""),
             )
             uow.commit()
-            return self._item(session, procedure)
+            return procedure_item(session, procedure)
 
     def update_draft(
         self,
@@ -433,12 +336,12 @@ class ProcedureService:
         """
         with UnitOfWork(self._sessions, user=self._user) as uow:
             session = uow.session
-            procedure = self._procedure(session, procedure_pk, expected_version)
-            revision = self._latest(session, procedure)
+            procedure = procedure_row(session, procedure_pk, expected_version)
+            revision = latest_revision(session, procedure)
             if revision.signed_at is not None:
                 raise SignedRecordError()
             record = record_from_json(revision.record).changed(**values)
-            planned = self._planned_of(revision)
+            planned = planned_of(revision)
             confirmed = self._validate(session, procedure.case_pk, record, confirm_implausible)
             before = row_snapshot(revision)
             self._fill(session, revision, procedure, record, planned, confirmed)
@@ -454,7 +357,7 @@ class ProcedureService:
                 + ", ".join(sorted(values)),
             )
             uow.commit()
-            return self._item(session, procedure)
+            return procedure_item(session, procedure)
 
     def sign(self, procedure_pk: int, *, expected_version: int | None = None) -> ProcedureItem:
         """Sign a draft record: it is locked afterwards (who and when are recorded).
@@ -469,8 +372,8 @@ class ProcedureService:
         """
         with UnitOfWork(self._sessions, user=self._user) as uow:
             session = uow.session
-            procedure = self._procedure(session, procedure_pk, expected_version)
-            revision = self._latest(session, procedure)
+            procedure = procedure_row(session, procedure_pk, expected_version)
+            revision = latest_revision(session, procedure)
             if revision.signed_at is not None:
                 raise SignedRecordError(
                     f"TACE {procedure.number} is signed already (by {revision.signed_by})"
@@ -485,15 +388,8 @@ class ProcedureService:
                     + ")",
                 )
             self._validate(session, procedure.case_pk, record, confirm_implausible=True)
-            planned = self._planned_of(revision)
-            open_ = unexplained(plan_differences(record, planned))
-            if open_:
-                first = open_[0]
-                raise ProcedureFieldError(
-                    first.key,
-                    f"differs from the plan ({first.planned} planned, {first.actual} done): "
-                    "give the reason before signing",
-                )
+            planned = planned_of(revision)
+            _require_reasons(record, planned, "give the reason before signing")
             before = row_snapshot(revision)
             revision.status = "signed"
             revision.signed_at = self._clock()
@@ -510,7 +406,7 @@ class ProcedureService:
                 f"{self._user} ({revision.delivered_mg:.1f} mg delivered)",
             )
             uow.commit()
-            return self._item(session, procedure)
+            return procedure_item(session, procedure)
 
     def amend(
         self,
@@ -535,8 +431,8 @@ class ProcedureService:
             raise ProcedureFieldError("amendment_reason", "an amendment needs a reason")
         with UnitOfWork(self._sessions, user=self._user) as uow:
             session = uow.session
-            procedure = self._procedure(session, procedure_pk, expected_version)
-            previous = self._latest(session, procedure)
+            procedure = procedure_row(session, procedure_pk, expected_version)
+            previous = latest_revision(session, procedure)
             if previous.signed_at is None:
                 raise InvalidInputError(
                     "procedure", f"TACE {procedure.number} is a draft: edit it, then sign it"
@@ -545,16 +441,9 @@ class ProcedureService:
             record = old.changed(**values)
             if record == old:
                 raise InvalidInputError("procedure", "the amendment changes nothing")
-            planned = self._planned_of(previous)
+            planned = planned_of(previous)
             confirmed = self._validate(session, procedure.case_pk, record, confirm_implausible)
-            open_ = unexplained(plan_differences(record, planned))
-            if open_:
-                first = open_[0]
-                raise ProcedureFieldError(
-                    first.key,
-                    f"differs from the plan ({first.planned} planned, {first.actual} done): "
-                    "give the reason",
-                )
+            _require_reasons(record, planned, "give the reason")
             now = self._clock()
             revision = ProcedureRevisionRow(
                 procedure_pk=procedure.id,
@@ -580,39 +469,9 @@ class ProcedureService:
                 f"(revision {revision.revision}): {reason.strip()}",
             )
             uow.commit()
-            return self._item(session, procedure)
+            return procedure_item(session, procedure)
 
     # -- helpers ---------------------------------------------------------------
-
-    def _procedure(
-        self, session: Session, procedure_pk: int, expected_version: int | None = None
-    ) -> ProcedureRow:
-        procedure = session.get(ProcedureRow, procedure_pk)
-        if procedure is None:
-            raise NotFoundError(f"procedure {procedure_pk} does not exist")
-        if expected_version is not None and procedure.version != expected_version:
-            raise ConcurrentEditError(EDIT_MESSAGE)
-        return procedure
-
-    @staticmethod
-    def _revisions(session: Session, procedure: ProcedureRow) -> list[ProcedureRevisionRow]:
-        return list(
-            session.scalars(
-                select(ProcedureRevisionRow)
-                .where(ProcedureRevisionRow.procedure_pk == procedure.id)
-                .order_by(ProcedureRevisionRow.revision)
-            )
-        )
-
-    def _latest(self, session: Session, procedure: ProcedureRow) -> ProcedureRevisionRow:
-        return self._revisions(session, procedure)[-1]
-
-    @staticmethod
-    def _next_number(session: Session, case_pk: int) -> int:
-        last = session.scalar(
-            select(func.max(ProcedureRow.number)).where(ProcedureRow.case_pk == case_pk)
-        )
-        return int(last or 0) + 1
 
     def _prefilled(
         self,
@@ -631,7 +490,7 @@ class ProcedureService:
             if session_number is not None:
                 raise InvalidInputError("plan", "a session number needs its plan (--from-plan)")
             if values.get("product_code") and not values.get("product_name"):
-                values["product_name"] = self._product_name(str(values["product_code"]))
+                values["product_name"] = product_name(str(values["product_code"]))
             return None, record_from_json(values)
         plan = session.get(TreatmentPlanRow, plan_pk)
         if plan is None or plan.case_pk != case_pk:
@@ -640,28 +499,22 @@ class ProcedureService:
             raise InvalidInputError(
                 "plan", f"plan {plan_pk} is a draft: approve it first, or log without a plan"
             )
-        planned = _planned_session(plan, session_number or 1)
+        planned = planned_session(plan, session_number or 1)
         if values.get("product_code") and values["product_code"] != planned.product_code:
-            values.setdefault("product_name", self._product_name(str(values["product_code"])))
+            values.setdefault("product_name", product_name(str(values["product_code"])))
         return planned, prefill_from_session(planned, **values)
 
-    @staticmethod
-    def _product_name(code: str) -> str:
-        from tace_planner.services.planning_parameters import load_bead_catalogue
-
-        try:
-            return load_bead_catalogue().product(code).name
-        except (InvalidInputError, KeyError, NotFoundError):  # an unknown product keeps its code
-            return code
+    def _context(self, session: Session, case_pk: int) -> RecordContext:
+        return RecordContext(
+            today=self._clock().date(),
+            baseline_on=baseline_on(session, case_pk),
+            limits=self.parameters.limits,
+        )
 
     def _validate(
         self, session: Session, case_pk: int, record: ProcedureRecord, confirm_implausible: bool
     ) -> tuple[str, ...]:
-        context = RecordContext(
-            today=self._clock().date(),
-            baseline_on=_baseline_on(session, case_pk),
-            limits=self.parameters.limits,
-        )
+        context = self._context(session, case_pk)
         problems = validate_record(record, context, confirm_implausible=confirm_implausible)
         return tuple(p.key for p in problems)
 
@@ -716,78 +569,44 @@ class ProcedureService:
             "confirmed_implausible": list(confirmed),
         }
 
-    @staticmethod
-    def _planned_of(revision: ProcedureRevisionRow) -> PlannedSession | None:
-        data = (revision.derived or {}).get("planned")
-        return PlannedSession.from_json(data) if data else None
 
-    def _item(
-        self, session: Session, procedure: ProcedureRow, revision_number: int | None = None
-    ) -> ProcedureItem:
-        revisions = self._revisions(session, procedure)
-        latest = revisions[-1]
-        if revision_number is None:
-            chosen = latest
-        else:
-            matches = [r for r in revisions if r.revision == revision_number]
-            if not matches:
-                raise NotFoundError(
-                    f"procedure {procedure.id} has no revision {revision_number} "
-                    f"(1–{latest.revision})"
-                )
-            chosen = matches[0]
-        if chosen.signed_at is None:
-            status = "draft"
-        elif chosen.revision > 1:
-            status = "amended"
-        else:
-            status = "signed"
-        derived = chosen.derived or {}
-        planned = derived.get("planned")
-        case = get_case(session, procedure.case_pk)
-        return ProcedureItem(
-            pk=procedure.id,
-            case_pk=procedure.case_pk,
-            number=procedure.number,
-            plan_pk=procedure.plan_pk,
-            session_number=procedure.session_number,
-            status=status,
-            revision=chosen.revision,
-            record=record_from_json(chosen.record),
-            loaded_mg=chosen.loaded_mg,
-            delivered_mg=chosen.delivered_mg,
-            differences=tuple(
-                Difference(d["field"], d["planned"], d["actual"], d.get("reason", ""))
-                for d in derived.get("differences", ())
-            ),
-            risk_factors=tuple(RiskFactor.from_json(r) for r in derived.get("risk_factors", ())),
-            planned=PlannedSession.from_json(planned) if planned else None,
-            revisions=tuple(
-                RevisionSummary(
-                    revision=r.revision,
-                    status=r.status,
-                    delivered_mg=r.delivered_mg,
-                    created_by=r.created_by,
-                    created_at=r.created_at,
-                    signed_by=r.signed_by,
-                    signed_at=r.signed_at,
-                    amendment_reason=r.amendment_reason,
-                )
-                for r in revisions
-            ),
-            signed_by=chosen.signed_by,
-            signed_at=chosen.signed_at,
-            amendment_reason=chosen.amendment_reason,
-            created_by=chosen.created_by,
-            created_at=chosen.created_at,
-            version=procedure.version,
-            patient_id=case.patient.patient_id,
-            patient_name=case.patient.name,
-            case_title=case.title,
-            parameters_version=str(derived.get("parameters_version", "")),
-            is_latest=chosen.revision == latest.revision,
-            confirmed_implausible=tuple(derived.get("confirmed_implausible", ())),
+def _require_reasons(record: ProcedureRecord, planned: PlannedSession | None, ask: str) -> None:
+    """Refuse a record that differs from the plan without a reason (the field is named).
+
+    Raises
+    ------
+    ProcedureFieldError
+        For the first difference without a reason; ``ask`` ends the message.
+    """
+    open_ = unexplained(plan_differences(record, planned))
+    if open_:
+        first = open_[0]
+        raise ProcedureFieldError(
+            first.key,
+            f"differs from the plan ({first.planned} planned, {first.actual} done): {ask}",
         )
+
+
+def _draft(
+    case_pk: int,
+    number: int,
+    record: ProcedureRecord,
+    planned: PlannedSession | None,
+    risks: tuple[RiskFactor, ...],
+    **checked: Any,
+) -> ProcedureDraft:
+    """What the form shows of an unsaved record (``checked``: its problems, explained)."""
+    return ProcedureDraft(
+        case_pk=case_pk,
+        number=number,
+        record=record,
+        planned=planned,
+        differences=plan_differences(record, planned),
+        risk_factors=risks,
+        loaded_mg=loaded_dose_mg(record),
+        delivered_mg=delivered_dose_mg(record),
+        **checked,
+    )
 
 
 def with_difference_reasons(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from tace_planner.services.planning_dto import DISCLAIMER
 from tace_planner.ui.dialogs.approve_plan_dialog import ApprovePlanDialog
 from tace_planner.ui.dialogs.versioned_file_dialog import UnsavedChoice, ask_unsaved_changes
 from tace_planner.ui.errors import show_error
+from tace_planner.ui.number_input import float_or_none
 from tace_planner.ui.widget_sizes import let_shrink
 
 BANNER_STYLES = {
@@ -509,8 +509,8 @@ class PlanPanel(QWidget):
             "interval_days": self.interval_spin.value(),
             "bsa_formula": self.bsa_combo.currentData(),
             "slv_formula": self.slv_combo.currentData(),
-            "capacity_mg_per_ml": _float_or_none(self.capacity_edit.text()),
-            "vial_bead_volume_ml": _float_or_none(self.vial_edit.text()),
+            "capacity_mg_per_ml": float_or_none(self.capacity_edit.text()),
+            "vial_bead_volume_ml": float_or_none(self.vial_edit.text()),
         }
 
     def _on_input_changed(self) -> None:
@@ -911,14 +911,3 @@ def discard_widget(widget: QWidget) -> None:
     """
     widget.hide()
     widget.deleteLater()
-
-
-def _float_or_none(text: str) -> float | None:
-    text = text.strip().replace(",", ".")
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        return math.nan
-    return value

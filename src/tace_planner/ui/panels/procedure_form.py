@@ -22,7 +22,7 @@ from tace_planner.domain.procedure import (
     parse_adverse_event,
 )
 from tace_planner.domain.procedure_risk import CIRSE_SOURCE, CTCAE_SOURCE
-from tace_planner.ui.panels.plan_panel import _float_or_none as plan_form_number
+from tace_planner.ui.number_input import float_or_none
 
 FIELDS: tuple[tuple[str, str], ...] = (
     ("performed_on", "text"),
@@ -140,7 +140,7 @@ def from_text(key: str, text: str) -> Any:
     """
     text = text.strip()
     if key in NUMBER_FIELDS:
-        number = plan_form_number(text)
+        number = float_or_none(text)
         return text if number is not None and math.isnan(number) else number
     if key in ("loaded_per_vial_mg", "delivered_per_vial_mg", "feeding_arteries"):
         return _split(text)
