@@ -181,6 +181,13 @@ def _mg(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f} mg"
 
 
+def _missing_reason(item: Any) -> str:
+    """What a difference without a reason says (signing refuses one, so: a draft's)."""
+    if item.status == "draft":
+        return "no reason recorded yet: needed before signing"
+    return "no reason recorded"
+
+
 def _print(item: Any) -> None:
     record = item.record
     origin = f"plan {item.plan_pk} session {item.session_number}" if item.planned else "unplanned"
@@ -195,7 +202,7 @@ def _print(item: Any) -> None:
         + f"; end point {record.endpoint or '—'}"
     )
     for difference in item.differences:
-        why = difference.reason or "REASON NEEDED"
+        why = difference.reason.strip() or _missing_reason(item)
         print(
             f"  differs from the plan: {difference.label}: {difference.planned} → "
             f"{difference.actual} ({why})"

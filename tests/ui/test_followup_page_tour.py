@@ -132,7 +132,7 @@ def test_worklist_names_the_patient_and_the_case_as_the_app_does(qtbot: Any, ser
     # "Test^P8" as people read it (the plan sheet's form), the case by its title alone
     assert table.item(0, 0).text() == "TEST, P8 [P8]"
     assert table.item(0, case_column).text() == "DEBIRI course"
-    assert table.item(0, case_column).toolTip() == f"case id {case}"
+    assert table.item(0, case_column).toolTip() == "Case “DEBIRI course” of TEST, P8 [P8]"
 
 
 def test_choosing_a_case_puts_its_follow_up_imaging_in_its_schedule(

@@ -151,13 +151,24 @@ class ProcedureService:
 
     def products(self) -> list[tuple[str, str]]:
         """(code, display name) of each bead product of the catalogue, in its order: what the
-        form offers (a record keeps the code, people read the name)."""
-        from tace_planner.services.planning_parameters import load_bead_catalogue
+        form offers (a record keeps the code, people read the name).
+
+        Raises
+        ------
+        ProcedureFieldError
+            The bead catalogue cannot be read or is invalid: one line for the "Product"
+            field naming the file and the problem (the form stays usable without products).
+        """
+        from tace_planner.services.planning_parameters import CATALOGUE_FILE, load_bead_catalogue
 
         try:
             return [(p.code, p.name) for p in load_bead_catalogue().products]
-        except InvalidInputError:
-            return []
+        except InvalidInputError as error:
+            raise ProcedureFieldError(
+                "product_code",
+                f"no bead product to choose from: the bead catalogue {CATALOGUE_FILE} cannot be "
+                f"used ({error})",
+            ) from error
 
     def approved_sessions(self, case_pk: int) -> list[PlannedSession]:
         """The sessions of the case's approved plans (not superseded) that no procedure

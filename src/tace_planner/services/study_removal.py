@@ -39,19 +39,66 @@ class RemovedSeries(SeriesItem):
     "measurement 3: Ruler 20.0 mm — F1 long axis"."""
 
 
-class SeriesHasMeasurements(InvalidInputError):
-    """A series to remove holds measurements (rulers …) and removing them was not confirmed."""
+_PHASE_WORDS = {
+    "native": "native phase",
+    "arterial": "arterial phase",
+    "venous": "portal venous phase",
+    "delayed": "delayed phase",
+}
+_SEQUENCE_WORDS = {"t1": "T1", "t2": "T2", "dwi": "DWI", "adc": "ADC map"}
 
-    def __init__(self, series_uid: str, description: str, measurements: Sequence[str]) -> None:
+
+def series_name(row: SeriesRow) -> str:
+    """A series as a user knows it, for messages.
+
+    'Series 3 "Abdomen arterial" (CT, arterial phase, 2026-03-02)': its number and
+    description, with the modality, the CT phase or MR sequence and the date when
+    known; its Series Instance UID only when it has neither number nor description.
+    """
+    description = row.description.strip()
+    words = ["Series" if row.series_number is None else f"Series {row.series_number}"]
+    if description:
+        words.append(f'"{description}"')
+    elif row.series_number is None:
+        words.append(f"with UID {row.series_uid}")
+    details = [
+        row.modality,
+        _PHASE_WORDS.get(row.phase, ""),
+        _SEQUENCE_WORDS.get(row.sequence, ""),
+        row.series_on.isoformat() if row.series_on else "",
+    ]
+    known = ", ".join(detail for detail in details if detail)
+    return " ".join(words) + (f" ({known})" if known else "")
+
+
+class SeriesHasMeasurements(InvalidInputError):
+    """A series to remove holds measurements (rulers …) and removing them was not confirmed.
+
+    ``series_name`` is the series as a user knows it (:func:`series_name`); the message
+    starts with it.
+    """
+
+    def __init__(
+        self,
+        series_uid: str,
+        description: str,
+        measurements: Sequence[str],
+        *,
+        series_name: str = "",
+    ) -> None:
         count = len(measurements)
+        name = series_name or (
+            f'Series "{description}"' if description else f"Series with UID {series_uid}"
+        )
         super().__init__(
-            "series",
-            f"{series_uid} ({description or 'no description'}) has {count} measurement(s) "
-            f"drawn on it ({'; '.join(measurements)}); it is kept, since a measurement may be "
-            "a documented RECIST diameter: delete them first, or confirm that they go with it",
+            name,
+            f"has {count} measurement(s) drawn on it ({'; '.join(measurements)}); it is kept, "
+            "since a measurement may be a documented RECIST diameter: delete them first, or "
+            "confirm that they go with it",
         )
         self.series_uid = series_uid
         self.description = description
+        self.series_name = name
         self.measurements = tuple(measurements)
 
 
@@ -97,9 +144,8 @@ def delete_series_rows(
     )
     if contours:
         raise InvalidInputError(
-            "series",
-            f"{series_uid} has {contours} contour(s); it is kept (contours carry the "
-            "measurements of a plan)",
+            series_name(row),
+            f"has {contours} contour(s); it is kept (contours carry the measurements of a plan)",
         )
     annotations = session.scalars(
         select(AnnotationRow)
@@ -108,7 +154,9 @@ def delete_series_rows(
     ).all()
     lines = tuple(_measurement_line(annotation) for annotation in annotations)
     if annotations and not with_measurements:
-        raise SeriesHasMeasurements(row.series_uid, row.description, lines)
+        raise SeriesHasMeasurements(
+            row.series_uid, row.description, lines, series_name=series_name(row)
+        )
     snapshots = [row_snapshot(annotation) for annotation in annotations]
     item = describe(row, len(row.instances))
     files = [i.stored_path for i in row.instances]

@@ -69,6 +69,23 @@ def _difference_values(item: Any, difference: Any) -> tuple[str, str]:
     return planned or difference.planned, item.record.product_name or difference.actual
 
 
+MISSING_REASON_COLOUR = "#b00020"
+"""An unexplained difference from the plan is a finding: printed bold in this red."""
+
+
+def _reason_html(item: Any, difference: Any) -> str:
+    """The reason given for a difference, or a flagged line saying that none is recorded.
+
+    Signing and amending refuse a difference without a reason, so only a draft (or a
+    record signed before that rule) can reach here without one.
+    """
+    if difference.reason.strip():
+        return f"reason: {_e(difference.reason)}"
+    draft = item.status == "draft"
+    missing = "No reason recorded" + (" yet (needed before signing)" if draft else "")
+    return f"<font color='{MISSING_REASON_COLOUR}'><b>{missing}</b></font>"
+
+
 def procedure_note_html(
     item: Any, *, key_image_width_px: int = 0, key_caption: str = "", key_legend: str = ""
 ) -> str:
@@ -149,10 +166,10 @@ def procedure_note_html(
         image = "<small>No key image.</small>"
     differences = (
         "".join(
-            "<li>{}: planned {}, done {} — reason: {}</li>".format(
+            "<li>{}: planned {}, done {} — {}</li>".format(
                 _e(d.label),
                 *(_e(v) for v in _difference_values(item, d)),
-                _e(d.reason) if d.reason else "<b>REASON NEEDED</b>",
+                _reason_html(item, d),
             )
             for d in item.differences
         )

@@ -55,8 +55,21 @@ def _patient(name: str, patient_id: str) -> str:
     return f"{readable_person_name(name)} [{patient_id}]"
 
 
+def _case(title: str, patient: str) -> str:
+    """A case as the case list shows it: its title under its patient."""
+    return f"Case “{title}” of {patient}" if title else f"Case of {patient}"
+
+
+def _matches(words: list[str], name: str, patient_id: str, case_title: str) -> bool:
+    """True when every word of the filter is in the patient's name or ID or the case title
+    (case-insensitive; the name in the DICOM form "Demo^Phantom" and as people read it)."""
+    text = " ".join((name, readable_person_name(name), patient_id, case_title)).casefold()
+    return all(word in text for word in words)
+
+
 class WorklistPanel(QWidget):
-    """Follow-up timepoints of one category, filtered by radiologist, modality and case.
+    """Follow-up timepoints of one category, filtered by radiologist, modality and by words
+    of the patient's name or ID or of the case title.
 
     Selecting a row emits ``case_selected(case pk)``.
     """
@@ -88,8 +101,11 @@ class WorklistPanel(QWidget):
         for text, value in (("any modality", ""), ("CT", "CT"), ("MR", "MR")):
             self.modality.addItem(text, value)
         self.case_filter = QLineEdit()
-        self.case_filter.setPlaceholderText("case id")
-        self.case_filter.setMaximumWidth(80)
+        self.case_filter.setPlaceholderText("patient or case")
+        self.case_filter.setToolTip(
+            "Show only the rows whose patient name, patient ID or case title holds these words"
+        )
+        self.case_filter.setMaximumWidth(self.case_filter.fontMetrics().horizontalAdvance("M" * 10))
         self.preset = QComboBox()
         self.preset.setToolTip("Follow-up schedule of the selected row's case (audited)")
         self.preset_label = QLabel("Schedule:")
@@ -170,27 +186,36 @@ class WorklistPanel(QWidget):
         self.category.setCurrentIndex(self.category.findData(key))
 
     def refresh(self) -> None:
-        """Ask the service again with the current filters (bad input: one line, kept running)."""
+        """Ask the service again with the current filters (an error: one line, kept running)."""
         case_text = self.case_filter.text().strip()
-        if case_text and not case_text.isdigit():
-            self.message.setText(f"case id: {case_text!r} is not a number")
-            return
+        words = case_text.replace(",", " ").casefold().split()
         category = str(self.category.currentData())
         radiologist = self.radiologist.text().strip() or None
         modality = str(self.modality.currentData()) or None
-        case_pk = int(case_text) if case_text else None
         try:
-            self._items = self._service.worklist(
-                category, radiologist=radiologist, modality=modality, case_pk=case_pk
-            )
+            items = self._service.worklist(category, radiologist=radiologist, modality=modality)
             imaging_filter = radiologist or modality or category == "done"
-            self._sessions = (
-                [] if imaging_filter else self._service.due_sessions(category, case_pk=case_pk)
-            )
+            sessions = [] if imaging_filter else self._service.due_sessions(category)
         except TacePlannerError as error:
             self.message.setText(str(error))
             return
+        self._items = [
+            i for i in items if _matches(words, i.patient_name, i.patient_id, i.case_title)
+        ]
+        self._sessions = [
+            s for s in sessions if _matches(words, s.patient_name, s.patient_id, s.case_title)
+        ]
         self._fill()
+        if case_text and not self._items and not self._sessions:
+            elsewhere = (
+                ""
+                if category == "all"
+                else f" ({CATEGORY_LABELS[category]}): choose “All” to search every follow-up"
+            )
+            self.message.setText(
+                f"{self.parameter_problem}No patient or case matches “{case_text}”{elsewhere}"
+            )
+            return
         proposed = sum(1 for item in self._items if item.proposed_study_uid)
         self.message.setText(
             self.parameter_problem
@@ -226,7 +251,7 @@ class WorklistPanel(QWidget):
                 cell = QTableWidgetItem(text)
                 cell.setBackground(QBrush(QColor(SESSION_COLOUR)))
                 if column == CASE_COLUMN:
-                    cell.setToolTip(f"case id {planned.case_pk}")
+                    cell.setToolTip(_case(planned.case_title, values[0]))
                 self.table.setItem(row, column, cell)
         for row, item in enumerate(self._items, start=offset):
             tace = (
@@ -251,8 +276,8 @@ class WorklistPanel(QWidget):
             for column, text in enumerate(values):
                 cell = QTableWidgetItem(text)
                 cell.setData(_PK_ROLE, item.pk)
-                if column == CASE_COLUMN:  # the id the case filter takes
-                    cell.setToolTip(f"case id {item.case_pk}")
+                if column == CASE_COLUMN:
+                    cell.setToolTip(_case(item.case_title, values[0]))
                 if colour:
                     cell.setBackground(QBrush(QColor(colour)))
                 self.table.setItem(row, column, cell)
@@ -289,7 +314,8 @@ class WorklistPanel(QWidget):
             self.message.setText(str(error))
             return
         self.refresh()
-        self.message.setText(f"case {item.case_pk}: schedule {self.preset.itemText(index)}")
+        case = _case(item.case_title, _patient(item.patient_name, item.patient_id))
+        self.message.setText(f"{case}: schedule {self.preset.itemText(index)}")
 
     def studies_imported(self, study_uids: list[str]) -> str:
         """Newly imported studies: linked at once (``link_at_once``) or proposed on their
