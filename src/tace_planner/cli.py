@@ -534,9 +534,9 @@ def _cmd_remove_series(args: argparse.Namespace, services: Any) -> int:
         )
     except SeriesHasMeasurements as error:
         print(
-            f"error: series {error.series_uid} ({error.description or 'no description'}) "
-            f"has {len(error.measurements)} measurement(s) drawn on it; it is kept, since a "
-            "measurement may be a documented RECIST diameter:",
+            f"error: {error.series_name or 'series ' + error.series_uid} "
+            f"(UID {error.series_uid}) has {len(error.measurements)} measurement(s) drawn on "
+            "it; it is kept, since a measurement may be a documented RECIST diameter:",
             file=sys.stderr,
         )
         for line in error.measurements:

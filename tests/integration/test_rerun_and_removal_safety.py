@@ -339,6 +339,7 @@ def test_remove_series_refuses_a_series_with_a_ruler_and_names_it(
 
     assert code == 1
     err = capsys.readouterr().err
+    assert err.startswith("error: Series "), err  # named as users know it, not by UID
     assert "1 measurement(s)" in err
     assert "F1 long axis" in err
     assert "--with-measurements" in err
