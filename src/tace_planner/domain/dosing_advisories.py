@@ -16,12 +16,14 @@ Severities (:data:`tace_planner.domain.explanation.SEVERITIES`):
 among them stops the dose); :func:`dose_advisories` judges computed sessions and
 the course — the proposal's, and again the sessions that will actually be
 approved after overrides. Thresholds are strict: a rule fires *above* its limit.
+:func:`shared_volume_advisories` judges the volume pairs of foci hold in common,
+which the planning service measures on the contours (``services/focus_overlap.py``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from tace_planner.domain.anatomy import COUINAUD_SOURCE, SEGMENTS
@@ -435,6 +437,49 @@ def _baseline(baseline: BaselineImaging | None) -> list[Advisory]:
         message = f"Age of the baseline imaging not evaluated: {baseline.reason}."
         return [Advisory("imaging.baseline_age_unknown", "info", message)]
     return []
+
+
+FOCI_SHARED_MIN_CM3 = 0.01
+"""Two foci holding at least this volume in common are flagged: the tumour volume counts it
+twice (institutional default: the precision the volumes are shown to)."""
+
+
+def counts_twice(shared_cm3: float, *, min_cm3: float = FOCI_SHARED_MIN_CM3) -> bool:
+    """Whether a volume two foci both hold is large enough to say (≥ ``min_cm3``)."""
+    return shared_cm3 >= min_cm3 - _EPS
+
+
+def shared_volume_advisories(
+    shared: Iterable[tuple[str, str, float]], *, min_cm3: float = FOCI_SHARED_MIN_CM3
+) -> tuple[Advisory, ...]:
+    """A warning for each pair of foci whose contours overlap, naming both and the volume.
+
+    The tumour volume V_mts is the sum of the foci's volumes, so a volume that two
+    contours both hold is counted twice, and F with it. A hand edit may overlap two
+    foci on purpose; the plan must not rest on it unseen.
+
+    Parameters
+    ----------
+    shared : iterable of (first focus, second focus, shared volume in cm³)
+    min_cm3 : float
+        Smaller shared volumes are not flagged.
+    """
+    out = []
+    for first, second, shared_cm3 in shared:
+        if not counts_twice(shared_cm3, min_cm3=min_cm3):
+            continue
+        message = (
+            f"The contours of {first} and {second} overlap by {shared_cm3:.2f} cm³: that "
+            "volume is counted in both foci, so the tumour volume is overstated by "
+            f"{shared_cm3:.2f} cm³, and the tumour burden F with it. Erase the overlap from "
+            "one of the two contours to count it once."
+        )
+        source = (
+            "F = V_mts / V_liv × 100 %, V_mts the sum of the foci volumes; flagged from "
+            f"{min_cm3:g} cm³ in common, institutional default"
+        )
+        out.append(Advisory(f"burden.foci_overlap.{first}.{second}", "warning", message, source))
+    return tuple(out)
 
 
 def dose_advisories(

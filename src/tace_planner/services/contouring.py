@@ -14,13 +14,14 @@ saves its lesion, mask and measurement together or not at all
 lesion at once: the second save is refused with who saved first and when.
 Volumes come from the app's shared :class:`~tace_planner.services.volume_cache.VolumeLoader`.
 
-Why this module is a little over 500 lines: it keeps, as one-line delegations,
-every method name the UI, the CLI and the demo call, so that the split into
-focused services changed none of their callers.
+Why this module is long: it keeps, as one-line delegations, every method name the
+UI, the CLI and the demo call, so that the split into focused services changed none
+of their callers. Foci sharing voxels: :mod:`~tace_planner.services.focus_overlap`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +46,8 @@ from tace_planner.domain.plausibility import (
 )
 from tace_planner.domain.progress import Progress, Task, run_sync
 from tace_planner.domain.recist import RecistParameters
-from tace_planner.domain.volume import ImageVolume, mask_volume_cm3
+from tace_planner.domain.volume import ImageVolume
+from tace_planner.services import focus_overlap
 from tace_planner.services.contour_records import (
     check_name,
     decode_segmentation,
@@ -392,17 +394,26 @@ class ContouringService:
         """Store an edited mask and its measurement in one transaction (a brush stroke).
 
         An empty mask removes the contour and its measurements instead
-        (:meth:`MaskStore.delete_mask`): the result then has no measurement.
+        (:meth:`MaskStore.delete_mask`): the result then has no measurement. A focus
+        edited into another focus is kept as painted; the result's ``message`` names
+        the volume they now share, which V_mts counts twice
+        (:func:`~tace_planner.services.focus_overlap.shared_after_edit`).
         """
         item = self.lesions.lesion(lesion_pk)
-        if not np.asarray(mask, dtype=bool).any():
+        array = np.asarray(mask, dtype=bool)
+        if not array.any():
             removed = self.masks.delete_mask(lesion_pk, timepoint_pk)
             if removed is not None:
                 return ContourResult(item, removed, None)
-        write = ContourWrite(
-            item.name, item.kind, np.asarray(mask, dtype=bool), method, None, expected_version
+        write = ContourWrite(item.name, item.kind, array, method, None, expected_version)
+        stored = self.write_contours(item.case_pk, timepoint_pk, series_uid, part, [write])[0]
+        if item.is_liver or not array.any():
+            return stored
+        voxel_cm3 = self.volume(series_uid, part).voxel_volume_cm3
+        said = focus_overlap.shared_after_edit(
+            self._sessions, series_uid, part, item.name, array, voxel_cm3
         )
-        return self.write_contours(item.case_pk, timepoint_pk, series_uid, part, [write])[0]
+        return dataclasses.replace(stored, warnings=(said,), message=said) if said else stored
 
     def auto_contour(
         self,
@@ -503,7 +514,9 @@ class ContouringService:
         else:
             self.remember_volume(series_uid, part, volume)
         liver = self._liver_mask(case_pk, timepoint_pk, series_uid, part, volume.shape)
-        others = self._other_foci(series_uid, part, existing.name if existing else name, volume)
+        others = focus_overlap.other_foci(
+            self.masks_of_series(series_uid, part), existing.name if existing else name, volume
+        )
         verdict = self._judge_click(series_uid, volume, seed_lps, liver)
         if verdict.status == "refuse" or (verdict.status == "confirm" and not confirmed):
             raise ImplausibleClickError(verdict)
@@ -519,11 +532,11 @@ class ContouringService:
             keep_out=keep_out,
         )
         mask, warnings = drawn.mask, drawn.messages
-        _refuse_a_click_in_another_focus(volume, seed_lps, others)
+        focus_overlap.refuse_a_click_in_another_focus(volume, seed_lps, others)
         if drawn.parenchyma is not None and not confirmed and not include and not exclude:
             # A first click in healthy liver: ask, as for fat, before a "focus" is stored.
             raise ImplausibleClickError(judge_parenchyma(*drawn.parenchyma))
-        mask, shared = _without_other_foci(mask, others, volume)
+        mask, shared = focus_overlap.without_other_foci(mask, others, volume)
         if shared:
             warnings = [*warnings, shared]
         limit_mm: float | None = None
@@ -689,19 +702,6 @@ class ContouringService:
 
         refuse_implausible_liver(result, volume, hounsfield=self._modality(series_uid) == "CT")
 
-    def _other_foci(
-        self, series_uid: str, part: str | None, name: str, volume: ImageVolume
-    ) -> dict[str, npt.NDArray[np.bool_]]:
-        """The other foci contoured on this series part (name → mask on its grid)."""
-        return {
-            item.lesion.name: item.mask
-            for item in self.masks_of_series(series_uid, part)
-            if not item.lesion.is_liver
-            and item.lesion.name != name
-            and item.mask.shape == tuple(volume.shape)
-            and item.mask.any()
-        }
-
     def _liver_mask(
         self,
         case_pk: int,
@@ -723,45 +723,6 @@ class ContouringService:
         ):
             return None
         return stored.mask
-
-
-def _refuse_a_click_in_another_focus(
-    volume: ImageVolume, seed_lps: PointLps, others: dict[str, npt.NDArray[np.bool_]]
-) -> None:
-    """A first click inside a focus already contoured would draw that focus again."""
-    from tace_planner.imaging.segmentation.common import seeds_to_index
-
-    index = seeds_to_index(volume, [seed_lps], "seed")[0]
-    for other, mask in others.items():
-        if mask[tuple(int(v) for v in index)]:
-            raise InvalidInputError(
-                "auto contour",
-                f"the click lies in {other}, which is already contoured: select {other} "
-                "in the Lesions list to contour it again, or click outside it",
-            )
-
-
-def _without_other_foci(
-    mask: npt.NDArray[np.bool_], others: dict[str, npt.NDArray[np.bool_]], volume: ImageVolume
-) -> tuple[npt.NDArray[np.bool_], str]:
-    """The contour without the voxels other foci hold, and a message naming them.
-
-    Foci never share voxels: the tumour volume V_mts of the burden is their sum, and a
-    voxel counted in two foci would be counted twice.
-    """
-    taken: list[str] = []
-    for other, held in others.items():
-        shared = mask & held
-        if shared.any():
-            taken.append(f"{mask_volume_cm3(shared, volume):.2f} cm³ of {other}")
-            mask = mask & ~held
-    if not taken:
-        return mask, ""
-    return mask, (
-        "Left out what another focus already holds ("
-        + ", ".join(taken)
-        + "): foci do not share voxels."
-    )
 
 
 def _inside_liver(liver: npt.NDArray[np.bool_], index: tuple[int, int, int]) -> bool:

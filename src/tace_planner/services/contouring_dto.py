@@ -204,7 +204,7 @@ class MeasurementsItem:
 
 @dataclass(frozen=True, slots=True)
 class ContourResult:
-    """What an auto contour (or liver contour) stored and measured."""
+    """What an auto contour, liver contour or hand edit stored and measured."""
 
     lesion: LesionItem
     segmentation: SegmentationItem
@@ -213,7 +213,8 @@ class ContourResult:
     lesion_created: bool = False
     """True when this action added the lesion (undoing it deletes the lesion again)."""
     message: str = ""
-    """A leak outside the liver or to the size limit, with the gesture that fixes it ("": none)."""
+    """A leak outside the liver or to the size limit, with the gesture that fixes it; after a
+    hand edit, the volume the focus now shares with another focus ("": none)."""
     notes: tuple[str, ...] = ()
     """What the tool left out that the user may want to look at (not a fault)."""
 

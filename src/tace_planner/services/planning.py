@@ -36,6 +36,7 @@ from tace_planner.domain.dosing import (
     SessionPlan,
     propose_plan,
 )
+from tace_planner.domain.dosing_advisories import shared_volume_advisories
 from tace_planner.domain.dosing_parameters import PlanningParameters
 from tace_planner.domain.errors import (
     ConcurrentEditError,
@@ -44,6 +45,7 @@ from tace_planner.domain.errors import (
     TacePlannerError,
 )
 from tace_planner.domain.explanation import SEVERITIES, Advisory
+from tace_planner.services.focus_overlap import shared_volumes
 from tace_planner.services.plan_approval import (
     ACKNOWLEDGE_SEVERITIES,
     approve_plan,
@@ -90,13 +92,24 @@ from tace_planner.store.unit_of_work import UnitOfWork
 __all__ = ["PlanningService", "load_bead_catalogue", "load_planning_parameters"]
 
 
-def _with_containment(result: PlanResult, burden: BurdenItem) -> PlanResult:
-    """The plan's advisories plus one per focus lying partly outside the liver contour."""
-    extra = outside_liver_advisories(dict(burden.outside_liver))
-    if not extra or burden.liver_volume_cm3 is None:
+def _with_contour_checks(result: PlanResult, burden: BurdenItem) -> PlanResult:
+    """The plan's advisories plus one per focus lying partly outside the liver contour
+    and one per pair of foci whose contours overlap (counted twice in V_mts)."""
+    extra = shared_volume_advisories(burden.shared_volumes)
+    if burden.liver_volume_cm3 is not None:
+        extra = (*outside_liver_advisories(dict(burden.outside_liver)), *extra)
+    if not extra:
         return result
     ranked = sorted((*result.advisories, *extra), key=lambda a: -SEVERITIES.index(a.severity))
     return dataclasses.replace(result, advisories=tuple(ranked))
+
+
+def _read_burden(session: Session, case_pk: int) -> BurdenItem:
+    """The baseline burden inputs with the volume each pair of foci holds in common."""
+    burden = read_burden(session, case_pk)
+    volumes = {f.name: f.volume_cm3 for f in burden.foci}
+    shared = shared_volumes(session, case_pk, burden.timepoint_label, volumes)
+    return dataclasses.replace(burden, shared_volumes=shared) if shared else burden
 
 
 # ---------------------------------------------------------------------------
@@ -313,7 +326,7 @@ class PlanningService:
         """
         with self._sessions() as session:
             get_case(session, case_pk)
-            return read_burden(session, case_pk)
+            return _read_burden(session, case_pk)
 
     # -- proposals ---------------------------------------------------------------
 
@@ -368,7 +381,7 @@ class PlanningService:
                 planned_tace_on=case.planned_tace_on,
             )
             stored = inputs_item(case_pk, inputs_row(session, case_pk)).inputs
-            burden = read_burden(session, case_pk)
+            burden = _read_burden(session, case_pk)
             course = read_course_for_plan(session, case_pk)
         patient = stored
         if patient_changes:
@@ -393,7 +406,7 @@ class PlanningService:
             course=course,
             baseline=self._baseline(case_pk, params, burden),
         )
-        result = _with_containment(result, burden)
+        result = _with_contour_checks(result, burden)
         return proposal_from_result(
             result,
             case=header,

@@ -113,6 +113,9 @@ class BurdenItem:
     longer linked to the baseline (left out of the volumes; planning refuses)."""
     liver_stranded: bool = False
     baseline_has_study: bool = True
+    shared_volumes: tuple[tuple[str, str, float], ...] = ()
+    """(focus, focus, cm³ both contours hold) for each pair of foci on one grid that overlap:
+    that volume is counted twice in the tumour volume (see ``services/focus_overlap.py``)."""
 
     @property
     def available(self) -> bool:
@@ -167,6 +170,7 @@ class BurdenItem:
             "stranded": [[name, where] for name, where in self.stranded],
             "liver_stranded": self.liver_stranded,
             "baseline_has_study": self.baseline_has_study,
+            "shared_volumes": [[a, b, cm3] for a, b, cm3 in self.shared_volumes],
             "problems": list(self.problems),
         }
 
@@ -203,6 +207,9 @@ class BurdenItem:
             stranded=tuple((str(name), str(where)) for name, where in data.get("stranded", ())),
             liver_stranded=bool(data.get("liver_stranded", False)),
             baseline_has_study=bool(data.get("baseline_has_study", True)),
+            shared_volumes=tuple(
+                (str(a), str(b), float(cm3)) for a, b, cm3 in data.get("shared_volumes", ())
+            ),
         )
 
 
