@@ -184,3 +184,27 @@ def test_a_brush_stroke_on_an_old_copy_does_not_overwrite_a_colleagues_save(qtbo
         assert np.array_equal(other.contouring.load_mask(pk, state.timepoint_pk).mask, theirs)
     finally:
         other.close()
+
+
+def test_a_brush_stroke_into_another_focus_says_they_now_share_voxels(qtbot, window) -> None:
+    controller = window.contour_controller
+    f1_pk = _auto_contour_f1(qtbot, window)
+    f1_mask = controller.lesion_state(f1_pk).mask.copy()
+    change = window._services.contouring.create_lesion(window.lesion_panel.case_pk, "F2")
+    window.lesion_panel.refresh()
+    controller.set_active_lesion(change.lesion.pk)
+    messages: list[str] = []
+    controller.error.connect(messages.append)
+    view = window.viewer.active_view
+    centre = np.array(
+        next(f for f in window._test_truth["foci"] if f["name"] == "F1")["center_lps_mm"]
+    )
+    controller.brush_radius_mm = 4.0
+    controller.set_tool("brush")
+    for kind in ("press", "release"):
+        window.viewer.pointer_event.emit(view, _event(view, kind, centre))
+    qtbot.waitUntil(lambda: not controller.is_busy, timeout=20_000)
+
+    painted = controller.lesion_state(change.lesion.pk).mask
+    assert (painted & f1_mask).any()  # the hand edit is kept as painted
+    assert any(m.startswith("F2 now shares") and "with F1" in m for m in messages), messages

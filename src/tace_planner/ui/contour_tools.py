@@ -996,16 +996,19 @@ class ContourController(ContourActionsMixin, QObject):
             task, f"Saving {lesion.item.name}", functools.partial(self._on_saved, lesion_pk)
         )
 
-    def _on_saved(self, lesion_pk: StateKey, version: int) -> None:
+    def _on_saved(self, lesion_pk: StateKey, saved: tuple[int, str]) -> None:
+        version, message = saved
         self._finish()
         self._saving.discard(lesion_pk)
         if lesion_pk in self._lesions:
             self._lesions[lesion_pk].version = version
         if lesion_pk in self._dirty and lesion_pk in self._lesions:
             self._dirty.discard(lesion_pk)
-            self._save(lesion_pk)
+            self._save(lesion_pk)  # the last save's message is the one that stands
             return
         self.lesions_changed.emit()
+        if message:  # e.g. the stroke made two foci share voxels
+            self.error.emit(message)
         for follow in self._after_save.pop(lesion_pk, []):
             follow()
 
@@ -1055,7 +1058,8 @@ def _save_task(
     expected_version: int | None = None,
 ) -> Task[Any]:
     """Measure a mask and save it with its measurement in one transaction (an empty mask
-    removes the contour); the result is the version the next save expects. A contour
+    removes the contour); the result is the version the next save expects and what the
+    save has to say ("" or, e.g., the foci the stroke made share voxels). A contour
     saved by someone else since ``expected_version`` is not overwritten
     (ConcurrentEditError)."""
     yield Progress(0, 1, "Measuring and saving the contour")
@@ -1063,7 +1067,9 @@ def _save_task(
         lesion_pk, timepoint_pk, series_uid, part, mask, "manual", expected_version=expected_version
     )
     yield Progress(1, 1, "Saved")
-    return saved.segmentation.version if mask.any() else NEW
+    if not mask.any():
+        return NEW, ""
+    return saved.segmentation.version, saved.message or ""
 
 
 def _union_box(boxes: Sequence[tuple[slice, slice, slice]]) -> tuple[slice, slice, slice] | None:
