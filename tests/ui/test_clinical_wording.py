@@ -179,3 +179,15 @@ def test_contouring_a_study_without_a_case_says_create_a_case_first(services: An
     message = str(caught.value)
     assert "create a case first (Case → New case…) and link this study to it" in message
     assert "timepoint" not in message
+
+
+def test_naming_a_focus_liver_is_refused_without_a_command_line_word() -> None:
+    from tace_planner.domain.errors import InvalidInputError
+    from tace_planner.services.contour_records import check_name
+
+    with pytest.raises(InvalidInputError) as caught:
+        check_name(" Liver ")
+    message = str(caught.value)
+    assert "whole-liver contour" in message
+    assert "contour liver" not in message  # a command, not what the window calls it
+    assert internal_wording(message) == []

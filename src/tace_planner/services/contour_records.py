@@ -59,8 +59,7 @@ def check_name(name: str, kind: str = "focus") -> str:
     if kind != "liver" and text.casefold() == LIVER_LESION_NAME.casefold():
         raise InvalidInputError(
             "lesion name",
-            f"{text!r} is the whole-liver contour, not a focus: contour the liver with "
-            "'contour liver', or give the focus another name",
+            f"{text!r} names the whole-liver contour, not a focus: give the focus another name",
         )
     return text
 

@@ -484,8 +484,8 @@ class ContouringService:
         if existing is not None and existing.is_liver:
             raise InvalidInputError(
                 "lesion name",
-                f"{existing.name!r} is the whole-liver contour, not a focus: give the focus "
-                "another name, or redo the liver with 'contour liver'",
+                f"{existing.name!r} names the whole-liver contour, not a focus: give the focus "
+                "another name",
             )
         if existing is not None and not replace_hand_drawn:
             from tace_planner.services.seg_exchange import HandContourKept, kept_contour
