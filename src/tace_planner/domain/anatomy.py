@@ -42,7 +42,10 @@ LOBE_LABELS = MappingProxyType(
     }
 )
 UNASSIGNED = "unassigned"
-COUINAUD_SOURCE = "Couinaud segments (World J Gastrointest Surg 2013;5(5):146)"
+COUINAUD_SOURCE = (
+    "Couinaud segments (Couinaud, Le foie: études anatomiques et chirurgicales, Masson 1957, "
+    "illustrated in World J Gastrointest Surg 2013;5(5):146)"
+)
 
 _LOBE_OF = {segment: lobe for lobe, segments in LOBE_SEGMENTS.items() for segment in segments}
 _ROMAN_OF_ARABIC = {str(n): roman for n, roman in enumerate(SEGMENTS, start=1)}

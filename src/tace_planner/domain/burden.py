@@ -32,9 +32,12 @@ from tace_planner.domain.measurements_base import Trust
 
 LOBES = (*anatomy.LOBES, UNASSIGNED)
 F_DEFINITION_SOURCE = (
-    "F = V_mts / V_liv × 100 % with V_liv the whole liver including the tumour; "
-    "shown also against the non-tumour liver because published series differ"
+    "institutional default, no published source: F = V_mts / V_liv × 100 % with V_liv the "
+    "whole liver including the tumour, shown also against the non-tumour liver because "
+    "published series define the denominator differently"
 )
+"""No publication defines F for DEB-TACE planning (the series reviewed state burden as a
+share of the liver without one denominator), so the definition is the institution's."""
 
 
 def burden_percent(tumour_volume_cm3: float, liver_volume_cm3: float | None) -> float | None:

@@ -229,7 +229,7 @@ def _figures(
         formula="V_mts = Σ V_focus",
         inputs=per_focus,
         result=f"{v_mts:.1f} cm³",
-        source="baseline contours (voxel count × voxel volume)",
+        source="institutional default: baseline contours (voxel count × voxel volume)",
     )
     for lobe, volume in burden.by_lobe().items():
         figures[f"tumour_volume_cm3.{lobe}"] = volume
@@ -252,7 +252,7 @@ def _figures(
             formula="V_liv = voxels in the liver contour × voxel volume",
             inputs={},
             result=f"{v_liv:.0f} cm³",
-            source="baseline liver contour",
+            source="institutional default: baseline liver contour (voxel count × voxel volume)",
         )
     f_total = burden.burden_percent
     f_rest = burden.burden_percent_of_non_tumour_liver

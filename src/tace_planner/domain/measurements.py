@@ -132,7 +132,7 @@ def measure_volume(mask: npt.ArrayLike, grid: Any, *, trust: Trust = "ok") -> Vo
             "voxel volume": f"{voxel_cm3 * MM3_PER_CM3:.4f} mm³",
         },
         result=f"{volume:.2f} cm³",
-        source="voxel count × voxel volume of the contour",
+        source="institutional default: voxel count × voxel volume of the contour",
     )
     return VolumeMeasurement(volume, count, voxel_cm3, "voxel count × voxel volume", checked,
                              explanation)  # fmt: skip

@@ -133,7 +133,10 @@ def mann_whitney(x: Sequence[float], y: Sequence[float]) -> TestResult:
     _, tie_counts = np.unique(ranks, return_counts=True)
     ties = bool(np.any(tie_counts > 1))
     inputs = {"n_x": str(nx), "n_y": str(ny), "W": f"{w:g}", "ties": "yes" if ties else "no"}
-    source = "R stats::wilcox.test (R 4.2 defaults: exact = NULL, correct = TRUE)"
+    source = (
+        "Mann and Whitney, Ann Math Stat 1947, computed as R 4.2 does (exact p below 50 "
+        "values per group without ties, else normal approximation with continuity correction)"
+    )
     if nx < EXACT_LIMIT and ny < EXACT_LIMIT and not ties:
         p = float(stats.mannwhitneyu(a, b, alternative="two-sided", method="exact").pvalue)
         p = min(p, 1.0)
@@ -189,7 +192,7 @@ def kruskal_wallis(groups: Mapping[str, Sequence[float]]) -> TestResult:
         raise InvalidInputError("groups", "Kruskal–Wallis needs at least two groups")
     k = len(arrays)
     inputs = {f"n[{name}]": str(a.size) for name, a in arrays.items()}
-    source = "R stats::kruskal.test"
+    source = "Kruskal and Wallis, J Am Stat Assoc 1952, computed as R 4.2 does (tie-corrected)"
     formula = "H = (12/(n(n+1))·Σ Rᵢ²/nᵢ − 3(n+1)) / (1 − Σ(t³ − t)/(n³ − n)), χ² with k − 1 df"
     pooled = np.concatenate(list(arrays.values()))
     if np.all(pooled == pooled[0]):

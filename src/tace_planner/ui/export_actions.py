@@ -45,7 +45,7 @@ class ExportActions(QObject):
                 "Choose a case in the case list, then File → Export case…", 10_000
             )
             return None
-        what = f"case {context.case.pk}: {context.patient_label} · {context.case.title}"
+        what = f"{context.patient_label} · {context.case.title}"
         return self._open(context.case.pk, what)
 
     def export_cohort(self) -> ExportDialog | None:

@@ -77,7 +77,9 @@ THRESHOLD_CRITERIA: Mapping[str, ThresholdCriterion] = {
         ThresholdCriterion(EASL, HCC, "viable area", "mm²", "easl_pr_decrease_percent",
                            "easl_pd_increase_percent", "EASL (Bruix et al., J Hepatol 2001)"),
         ThresholdCriterion(VOLUMETRIC, VOLUME_VALIDATION, "total volume", "cm³",
-                           "volume_pr_decrease_percent", "volume_pd_increase_percent"),
+                           "volume_pr_decrease_percent", "volume_pd_increase_percent",
+                           "volumetric response: the RECIST 1.1 limits as sphere volumes, "
+                           "1 − 0.7³ and 1.2³ − 1 (Eisenhauer, Eur J Cancer 2009)"),
     )
 }  # fmt: skip
 """mRECIST (target sum), EASL and volumetric: one rule, three quantities."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from tace_planner.domain.parameters_file import read_parameter_file
@@ -12,6 +13,36 @@ from tace_planner.domain.parameters_file import read_parameter_file
 _INTEGER_NAMES = ("confirmation_min_days", "sd_min_days")
 _ADDED_IN_2 = ("mrecist_new_lesion_min_mm", "mrecist_new_lesion_growth_mm")
 """Added in version 2; a version-1 file (an institution's older copy) keeps the defaults."""
+_RECIST = "RECIST 1.1 (Eisenhauer, Eur J Cancer 2009)"
+_NODES = "RECIST 1.1 lymph nodes (Schwartz, Eur J Cancer 2009)"
+_MRECIST = "mRECIST (Lencioni and Llovet, Semin Liver Dis 2010)"
+_CHOI = "Choi et al., J Clin Oncol 2007"
+_VOLUME = "RECIST 1.1 limits as sphere volumes (Eisenhauer, Eur J Cancer 2009)"
+BUILT_IN_SOURCES: Mapping[str, str] = MappingProxyType(
+    {
+        "recist_pr_decrease_percent": _RECIST,
+        "recist_pd_increase_percent": _RECIST,
+        "recist_pd_absolute_mm": _RECIST,
+        "node_normal_short_axis_mm": _NODES,
+        "node_target_short_axis_mm": _NODES,
+        "too_small_to_measure_mm": _RECIST,
+        "confirmation_min_days": _RECIST,
+        "sd_min_days": "institutional default: RECIST 1.1 leaves the minimum duration of "
+        "stable disease to the protocol (Eisenhauer, Eur J Cancer 2009)",
+        "mrecist_pr_decrease_percent": _MRECIST,
+        "mrecist_pd_increase_percent": _MRECIST,
+        "mrecist_new_lesion_min_mm": _MRECIST,
+        "mrecist_new_lesion_growth_mm": _MRECIST,
+        "easl_pr_decrease_percent": "EASL (Bruix et al., J Hepatol 2001)",
+        "easl_pd_increase_percent": "EASL (Bruix et al., J Hepatol 2001)",
+        "choi_size_pr_decrease_percent": _CHOI,
+        "choi_density_pr_decrease_percent": _CHOI,
+        "choi_size_pd_increase_percent": _CHOI,
+        "volume_pr_decrease_percent": _VOLUME,
+        "volume_pd_increase_percent": _VOLUME,
+    }
+)
+"""The citation of each built-in threshold (used where a file gives no source text)."""
 
 
 @dataclass(frozen=True)
@@ -75,9 +106,15 @@ class ResponseParameters:
         return cls(version=file.version, sources=sources, **values)
 
     def source(self, *names: str) -> str:
-        """The source texts of ``names`` (a built-in default says so)."""
-        texts = [self.sources[n] for n in names if n in self.sources]
-        return "; ".join(dict.fromkeys(texts)) or "the published thresholds of the criterion cited"
+        """The source texts of ``names`` (the built-in citation where the file gives none)."""
+        # "; " separates sources: one source's text never holds it, so that each part of
+        # the joined text carries its own citation
+        texts = [
+            (self.sources.get(n) or BUILT_IN_SOURCES[n]).replace("; ", ", ")
+            for n in names
+            if n in self.sources or n in BUILT_IN_SOURCES
+        ]
+        return "; ".join(dict.fromkeys(texts))
 
     def to_json(self) -> dict[str, Any]:
         """The values used (for stored assessments and JSON output)."""

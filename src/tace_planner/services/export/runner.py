@@ -27,6 +27,13 @@ from tace_planner.services.export.record import CaseRecord, deidentified
 from tace_planner.services.export.records import gather_case
 
 FORMATS = ("csv", "json", "pdf", "seg", "redcap", "sdtm")
+DATED_FORMATS = ("sdtm", "seg")
+"""Formats whose de-identified files keep calendar dates, moved by one shift per patient
+(SDTM's --DTC and DICOM's dates must be dates); the others give days from the first TACE."""
+SDTM_DATES_NOTE = (
+    "SDTM de-identified: every date is moved by the same number of days for a patient "
+    "(SDTM needs calendar dates); the study days TUDY and TRDY count from the first TACE"
+)
 
 
 @dataclass(frozen=True)
@@ -40,7 +47,11 @@ class ExportResult:
 
 
 def check_output(services: Any, out: Path, mapping: Path | None = None) -> Path:
-    """The resolved output folder, or ``InvalidInputError`` naming the problem."""
+    """The resolved output folder, or ``InvalidInputError`` naming the problem.
+
+    The folder may not exist yet, nor the folders above it: the export makes them (and
+    removes them again if it stops), unless one of them is a file.
+    """
     folder = Path(out).expanduser().resolve()
     store = Path(services.settings.image_store_dir).resolve()
     data = Path(services.settings.data_dir).resolve()
@@ -52,8 +63,9 @@ def check_output(services: Any, out: Path, mapping: Path | None = None) -> Path:
         raise InvalidInputError("OUT", f"{out} is a file; give a folder")
     if folder.is_dir() and any(folder.iterdir()):
         raise InvalidInputError("OUT", f"{out} is not empty; give a new or empty folder")
-    if not folder.parent.is_dir():
-        raise InvalidInputError("OUT", f"{folder.parent}: no such folder")
+    blocking = next((p for p in folder.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise InvalidInputError("OUT", f"{blocking} is a file; a folder cannot be made in it")
     if mapping is not None:
         target = Path(mapping).expanduser().resolve()
         if target == folder or folder in target.parents:
@@ -215,7 +227,7 @@ def export_task(
     """:func:`export_cases` as a task: one step per case read, then the writing.
 
     Closing it (cancel) or an error while writing removes what it wrote: the files in
-    the output folder (new or empty when it started) and the folder itself when it made it.
+    the output folder (new or empty when it started) and the folders it made for it.
     """
     if fmt not in FORMATS:
         raise InvalidInputError("--format", f"{fmt!r}: expected one of {', '.join(FORMATS)}")
@@ -239,7 +251,7 @@ def export_task(
         records.append(record)
     pseudonyms.draw_shifts(dates)
     yield Progress(len(ids), total, f"writing {fmt}")
-    made = not folder.exists()
+    made = _first_missing(folder)
     written_mapping: Path | None = None
     done = False
     try:
@@ -259,12 +271,24 @@ def export_task(
     return ExportResult(folder, tuple(files), written_mapping, tuple(notes))
 
 
-def _clear(folder: Path, made: bool) -> None:
-    """Remove what an unfinished export wrote (the folder was new or empty before it)."""
-    if not folder.is_dir():
+def _first_missing(folder: Path) -> Path | None:
+    """The outermost folder of ``folder``'s path (itself included) that does not exist yet:
+    the export makes it and every missing folder below it, and takes them back if it stops."""
+    missing = None
+    for path in (folder, *folder.parents):
+        if path.exists():
+            break
+        missing = path
+    return missing
+
+
+def _clear(folder: Path, made: Path | None) -> None:
+    """Remove what an unfinished export wrote (the folder was new or empty before it):
+    the folders it made (``made``, the outermost) or, else, the files in ``folder``."""
+    if made is not None:
+        shutil.rmtree(made, ignore_errors=True)
         return
-    if made:
-        shutil.rmtree(folder, ignore_errors=True)
+    if not folder.is_dir():
         return
     for path in folder.iterdir():
         if path.is_dir() and not path.is_symlink():
@@ -306,6 +330,8 @@ def _write(
             "SDTM: DM, TU, TR and RS (RS: the response at each follow-up visit and the best "
             f"overall response, by {RECIST_SOURCE})"
         )
+        if deidentify:
+            notes.append(SDTM_DATES_NOTE)
         return write_sdtm(records, folder, pseudonyms if deidentify else None, parameters, notes)
     if fmt == "seg":
         from tace_planner.services.export.seg_files import write_seg_files

@@ -3,16 +3,20 @@
 TU identifies each focus once, with its RECIST 1.1 role (Eisenhauer et al., European Journal
 of Cancer 2009): the baseline targets T01…, the other baseline foci NT01…, a focus first
 contoured at a follow-up NEW01… (at the visit it appeared). TR holds per lesion and visit
-the longest axial diameter (LDIAM, mm) and the volume (VOLUME, cm3); a non-target also gets
-its state (TUMSTATE: PRESENT, or ABSENT when its contour is empty), and a baseline lesion
-not measured at a visit a NOT DONE record. RS is computed from TU and TR by the response
-engine that ``tace-planner recist --sdtm`` runs (:func:`tace_planner.services.sdtm.
-assess_sdtm`): TRGRESP, NTRGRESP, NEWLPROG, OVRLRESP per follow-up visit and BESTRESP per
-subject, so ``recist --sdtm`` on the exported folder finds no disagreement. A case whose
-baseline has no measured focus gets TU and TR but no RS (a response needs a baseline; the
-export says so in a note). De-identified,
-USUBJID holds the pseudonym and every date moves by one shift per patient (intervals, study
-days and responses unchanged).
+the longest axial diameter (LDIAM, to 0.1 mm) and the volume (VOLUME, to 0.01 cm3); a
+non-target also gets its state (TUMSTATE: PRESENT, or ABSENT when its contour is empty),
+and a baseline lesion not measured at a visit a NOT DONE record. RS is computed from TU and
+TR by the response engine that ``tace-planner recist --sdtm`` runs
+(:func:`tace_planner.services.sdtm.assess_sdtm`): TRGRESP, NTRGRESP, NEWLPROG, OVRLRESP per
+follow-up visit and BESTRESP per subject, so ``recist --sdtm`` on the exported folder finds
+no disagreement. A case whose baseline has no measured focus gets TU and TR but no RS (a
+response needs a baseline; the export says so in a note).
+
+De-identified, USUBJID holds the pseudonym and every date (RFSTDTC, TUDTC, TRDTC, RSDTC)
+moves by one shift per patient, as DICOM PS3.15 prescribes for kept dates ("retain
+longitudinal temporal information, modified dates"): SDTM's ``--DTC`` variables are
+calendar dates; the study days ``--DY`` (day 1 = the first TACE) carry the timing and the
+shift leaves them unchanged, as it leaves intervals and responses.
 """
 
 from __future__ import annotations
@@ -42,10 +46,19 @@ def _dy(on: dt.date | None, reference: dt.date | None) -> int | None:
     return days + 1 if days >= 0 else days
 
 
-def _number(value: float) -> str:
-    """The shortest text that reads back as the same float ("31", "27.5")."""
-    text = repr(float(value))
-    return text[:-2] if text.endswith(".0") else text
+DIAMETER_DECIMALS = 1
+"""TRSTRESN of a diameter: to 0.1 mm, the precision the app measures and shows it to."""
+VOLUME_DECIMALS = 2
+"""TRSTRESN of a volume: to 0.01 cm3, as the app shows it."""
+
+
+def _number(value: float, decimals: int) -> str:
+    """``value`` rounded to ``decimals`` places (half to even on the binary value, as R
+    does), without trailing zeros ("31", "27.5", "12.35")."""
+    text = f"{float(value):.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
 
 
 def _visits(lesions: list[Row]) -> list[tuple[str, dt.date | None, list[Row]]]:
@@ -134,15 +147,16 @@ def sdtm_tables(
                     continue  # a new lesion counts where it is contoured
                 tail = ["INVESTIGATOR", visitnum, name.upper(), date(on), _dy(on, reference)]
                 head = [STUDYID, "TR", usubjid, 0, link]
-                tests = [("LDIAM", "Longest Diameter", "longest_axial_diameter_mm", "mm"),
-                         ("VOLUME", "Volume", "volume_cm3", "cm3")]  # fmt: skip
-                for code, test, key, unit in tests:
+                tests = [("LDIAM", "Longest Diameter", "longest_axial_diameter_mm", "mm",
+                          DIAMETER_DECIMALS),
+                         ("VOLUME", "Volume", "volume_cm3", "cm3", VOLUME_DECIMALS)]  # fmt: skip
+                for code, test, key, unit, decimals in tests:
                     value = None if row is None else row[key]
                     if value is None:
                         tr.append([*head, code, test, "", "", "", "", "", "NOT DONE",
                                    "NOT MEASURED", *tail])  # fmt: skip
                     else:
-                        text = _number(value)
+                        text = _number(value, decimals)
                         tr.append([*head, code, test, text, unit, text, text, unit, "", "",
                                    *tail])  # fmt: skip
                 if link.startswith("NT"):

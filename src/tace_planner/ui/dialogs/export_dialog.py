@@ -46,6 +46,15 @@ FORMATS = (
 """The command line's formats (``export --format``) and what each writes."""
 log = logging.getLogger(__name__)
 
+DEIDENTIFY_TEXT = "De-identify: pseudonyms, DICOM basic confidentiality profile"
+DEIDENTIFY_NOTE = (
+    "De-identified, CSV, JSON, REDCap and PDF give days from the first TACE instead of "
+    "dates; SDTM and DICOM SEG need calendar dates: they keep them, each patient's moved "
+    "back by the same number of days, so intervals stay true."
+)
+"""What de-identification does with dates, format by format (as the export runner does)."""
+FOLDER_HINT = "a new or empty folder; missing folders are made"
+
 DIALOG_FIELDS = {
     "OUT": "Output folder",
     "--mapping": "Mapping file",
@@ -75,7 +84,7 @@ class ExportDialog(QDialog):
     """Exports one case (``case_pk``) or every case (None).
 
     ``make_task(out, fmt, case, deidentify, mapping)`` returns the export task; ``what``
-    names what is exported ("case 3: Ivanova · DEBIRI course", "all 12 cases").
+    names what is exported ("Ivanova · DEBIRI course", "every case of the registry").
     """
 
     def __init__(
@@ -98,15 +107,15 @@ class ExportDialog(QDialog):
         self.format_box = QComboBox()
         for key, label in FORMATS:
             self.format_box.addItem(f"{label} ({key})", key)
-        self.deidentify_box = QCheckBox(
-            "De-identify: pseudonyms, days from the first TACE instead of dates, "
-            "DICOM basic confidentiality profile"
-        )
+        self.deidentify_box = QCheckBox(DEIDENTIFY_TEXT)
+        self.deidentify_note = QLabel(DEIDENTIFY_NOTE)
+        self.deidentify_note.setObjectName("deidentify_note")
+        self.deidentify_note.setWordWrap(True)
         self.mapping_edit = QLineEdit()
         self.mapping_edit.setPlaceholderText("optional: pseudonym → patient list, kept apart")
         self.mapping_button = QPushButton("Choose…")
         self.folder_edit = QLineEdit()
-        self.folder_edit.setPlaceholderText("a new or empty folder")
+        self.folder_edit.setPlaceholderText(FOLDER_HINT)
         self.folder_button = QPushButton("Choose…")
         mapping_row = QHBoxLayout()
         mapping_row.addWidget(self.mapping_edit, stretch=1)
@@ -118,6 +127,7 @@ class ExportDialog(QDialog):
         form.addRow("Export:", QLabel(what))
         form.addRow("Format:", self.format_box)
         form.addRow("", self.deidentify_box)
+        form.addRow("", self.deidentify_note)
         form.addRow("Mapping file:", mapping_row)
         form.addRow("Output folder:", folder_row)
         self.progress_bar = QProgressBar()
@@ -160,7 +170,7 @@ class ExportDialog(QDialog):
             return None
         folder = self.folder_edit.text().strip()
         if not folder:
-            self.status_label.setText("Choose an output folder (a new or empty folder).")
+            self.status_label.setText(f"Choose an output folder ({FOLDER_HINT}).")
             return None
         mapping_text = self.mapping_edit.text().strip()
         mapping = Path(mapping_text) if mapping_text and self.deidentify_box.isChecked() else None
