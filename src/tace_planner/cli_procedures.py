@@ -14,7 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tace_planner.domain.person_name import readable_person_name
 from tace_planner.domain.procedure import ENDPOINTS, field_label, parse_adverse_event
+from tace_planner.domain.procedure_plan import END_POINT_NOTE, delivery_against_plan
 
 ProcedureRenderer = Callable[[Any, Path, Any], None]
 """Writes a procedure item as a PDF procedure note (injected by the GUI root: needs Qt)."""
@@ -158,7 +160,12 @@ def _service(services: Any) -> Any:
     if procedures is None:
         from tace_planner.services.procedures import ProcedureService
 
-        procedures = ProcedureService(services.session_factory, services.settings.user)
+        planning = getattr(services, "planning", None)
+        procedures = ProcedureService(
+            services.session_factory,
+            services.settings.user,
+            catalogue=(lambda: planning.catalogue) if planning is not None else None,
+        )
     return procedures
 
 
@@ -188,19 +195,35 @@ def _missing_reason(item: Any) -> str:
     return "no reason recorded"
 
 
+def _case_name(item: Any) -> str:
+    """The case as the plan sheet names it: patient name [patient ID], case title."""
+    patient = readable_person_name(item.patient_name)
+    who = f"{patient} [{item.patient_id}]" if patient else f"[{item.patient_id}]"
+    return f"{who}, {item.case_title}" if item.case_title else who
+
+
 def _print(item: Any) -> None:
     record = item.record
-    origin = f"plan {item.plan_pk} session {item.session_number}" if item.planned else "unplanned"
-    print(
-        f"TACE {item.number} of case {item.case_pk} (procedure {item.pk}, {item.status}, "
-        f"revision {item.revision}, {origin}): {record.performed_on or 'no date'}"
+    planned = item.planned
+    origin = (
+        f"approved plan version {planned.plan_version}, session {planned.number}"
+        if planned
+        else "unplanned"
     )
+    print(
+        f"TACE {item.number} — {_case_name(item)} ({item.status}, revision {item.revision}, "
+        f"{origin}): {record.performed_on or 'no date'}"
+    )
+    print(f"  record ID {item.pk} (for procedure sign, amend and show)")
     fraction = record.delivered_fraction
     print(
         f"  loaded {_mg(item.loaded_mg)}; delivered {_mg(item.delivered_mg)}"
         + (f" ({fraction:.0%} of the suspension)" if fraction is not None else "")
         + f"; end point {record.endpoint or '—'}"
     )
+    against = delivery_against_plan(item.delivered_mg, planned)
+    if against is not None and against.material:
+        print(f"  {against.text}, as information: {END_POINT_NOTE}")
     for difference in item.differences:
         why = difference.reason.strip() or _missing_reason(item)
         print(

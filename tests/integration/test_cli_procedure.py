@@ -97,7 +97,7 @@ def test_procedure_log_sign_amend_list_show(
     plan = _approve(data_dir, capsys)
     plan_id = str(plan["plan"]["pk"])
     log = ("procedure", "log", "--case", "1", "--from-plan", plan_id, "--session", "1",
-           "--date", "2026-03-16", "--delivered-fraction", "0.6", "--lot", "L7",
+           "--date", "2026-03-16", "--delivered-fraction", "0.3", "--lot", "L7",
            "--expiry", "2027-02-01", "--endpoint", "stasis", "--operator", "Dr A",
            "--ae", "Abdominal pain:2:1:0", "--json")  # fmt: skip
     assert _run(data_dir, *log) == 0
@@ -106,6 +106,7 @@ def test_procedure_log_sign_amend_list_show(
         logged
     )
     assert logged["loaded_mg"] == pytest.approx(100.0)
+    # 30 % of the two vials (100 + 0 mg), injected in order = 60 % of vial 1 = 60 mg
     assert logged["delivered_mg"] == pytest.approx(60.0)
     assert logged["differences"] == []
     risks = {r["code"] for r in logged["risk_factors"]}

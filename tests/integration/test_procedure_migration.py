@@ -110,11 +110,12 @@ def test_a_0002_database_upgrades_and_keeps_every_row(services: Any, tmp_path: P
         item = procedures.log(
             case_pk,
             {"performed_on": "2026-03-16", "operator": "Dr A", "lot": "L", "expiry": "2027-01-01",
-             "endpoint": "near-stasis", "delivered_fraction": 0.5, "lidocaine_mg": 40},
+             "endpoint": "near-stasis", "delivered_fraction": 0.25, "lidocaine_mg": 40},
             plan_pk=plan_pk,
         )  # fmt: skip
         procedures.sign(item.pk)
         course = planning.course_history(case_pk)
+        # 25 % of the two vials (100 + 0 mg), injected in order = half of vial 1 = 50 mg
         assert course.delivered_mg == pytest.approx(50.0)
         assert course.planned_mg == pytest.approx(100.0)
         connection = sqlite3.connect(path)

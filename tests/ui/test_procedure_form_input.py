@@ -151,7 +151,8 @@ def test_a_decimal_comma_is_read_as_the_plan_form_reads_it(panel: ProcedurePanel
     panel.log_selected_session()
     _type(panel, performed_on="2026-03-16", delivered_fraction="0,8", lidocaine_mg="40,5")
     assert _shown_errors(panel) == {}
-    assert panel.delivered_label.text().startswith("Delivered: 80.0 mg = loaded 100 mg")
+    # 80 % of the vials 100 + 0 mg, injected in order: vial 1 whole = 100 mg
+    assert panel.delivered_label.text().startswith("Delivered: 100.0 mg = 80 % of 2 vials")
     assert panel.values()["lidocaine_mg"] == 40.5
 
 

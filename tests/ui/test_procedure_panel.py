@@ -84,8 +84,9 @@ def test_log_this_session_prefills_validates_saves_signs_and_amends(
     assert "b00020" in error.styleSheet()
     assert panel.save() is None
     assert procedures.list_procedures(case_pk) == []
-    # the delivered dose is the service's answer: 100 mg × 0.6
-    _type(panel, delivered_fraction="0.6", endpoint="near-stasis", **SIGNABLE)
+    # the delivered dose is the service's answer: 30 % of the vials 100 + 0 mg, injected in
+    # order, is 60 % of vial 1 = 60 mg (the plan's delivery model)
+    _type(panel, delivered_fraction="0.3", endpoint="near-stasis", **SIGNABLE)
     assert not panel.errors["delivered_fraction"].isVisibleTo(panel)
     assert "60.0 mg" in panel.delivered_label.text()
     saved = panel.save()
@@ -196,7 +197,8 @@ def test_procedure_note_pdf_shows_delivered_events_and_signatures(
     ).stdout
     flat = " ".join(text.split())
     assert "TACE 1 — procedure note" in flat
-    assert "Irinotecan DELIVERED 60.0 mg" in flat
+    # 60 % of the vials 100 + 0 mg, injected in order: vial 1 whole = 100 mg (as the plan counts)
+    assert "Irinotecan DELIVERED 100.0 mg" in flat
     assert "Irinotecan loaded 100.0 mg" in flat
     assert "Abdominal pain: CTCAE 2 (moderate); CIRSE 1" in flat
     assert "signed by dr ui" in flat

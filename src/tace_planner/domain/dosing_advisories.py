@@ -349,7 +349,7 @@ def _patient(patient: PatientInputs) -> list[Advisory]:
             "Reduced UGT1A1 activity documented: ask oncology to review the irinotecan dose "
             "(the irinotecan label has a dosing section for it)."
         )
-        source = "irinotecan hydrochloride prescribing information (openFDA label)"
+        source = "irinotecan hydrochloride prescribing information (US label, revision 1/2022)"
         out.append(Advisory("ugt1a1.reduced", "warning", message, source))
     if patient.extrahepatic_disease:
         message = (

@@ -10,10 +10,19 @@ vials, loads and delivered dose. The rules::
                  vials are filled in order, so a vial beyond the dose stays unloaded
     delivered  = Σ (fraction of vial i injected) × load_i, vials injected in order
 
-The expected delivered dose assumes a homogeneous suspension (an assumption of
-this planner: no published rule covers beads left undelivered), and loaded ≠
-delivered even when everything is injected: irinotecan-loaded beads lose 4–6 %
-of the drug at once in contrast (Pereira, Anti-Cancer Drugs 2016).
+*The delivery model* (:func:`delivered_from_fraction_mg`) is the one rule for the
+plan's expected delivered dose and for the procedure's delivered dose
+(:mod:`tace_planner.domain.procedure_dose`): the vials are injected in the order
+they were prepared, and each vial's beads carry its own load evenly. With equal
+loads it is loaded × fraction of the suspension injected (a homogeneous
+suspension). It is an institutional default: no published rule covers beads left
+undelivered, and loaded ≠ delivered even when everything is injected:
+irinotecan-loaded beads lose 4–6 % of the drug at once in contrast (Pereira,
+Anti-Cancer Drugs 2016).
+
+Worked example: two 2 mL vials loaded 100 + 0 mg, 60 % of the 4 mL injected =
+2.4 mL = 1.2 vials: vial 1 whole (1 × 100 mg) + 20 % of vial 2 (0.2 × 0 mg) =
+100 mg. Loaded 50 + 50 mg instead: 1 × 50 + 0.2 × 50 = 60 mg = 100 mg × 0.6.
 
 *Whole-vial step.* A bead volume just above a vial boundary prepares one more
 vial: 2.00 mL → 1 vial, 2.0005 mL → 2 vials; with every vial loaded that is
@@ -31,11 +40,18 @@ from tace_planner.domain.errors import InvalidInputError
 
 _EPS = 1e-9
 
+NO_PUBLISHED_RULE = (
+    "institutional default: no published rule covers beads left undelivered; loaded ≠ "
+    "delivered — beads lose 4–6 % of irinotecan at once in contrast (Pereira, Anti-Cancer "
+    "Drugs 2016)"
+)
+VIALS_IN_ORDER = (
+    "vials injected in the order prepared, each vial's beads carrying its own load evenly "
+    "(equal loads: loaded × fraction of the suspension injected)"
+)
 DELIVERY_ASSUMPTION = (
-    "expected delivered dose: homogeneous suspension, vials injected in order "
-    "(planner assumption); loaded ≠ delivered — beads lose 4–6 % of irinotecan at once "
-    "in contrast (Pereira, Anti-Cancer Drugs 2016); log the delivered fraction after "
-    "the procedure"
+    f"expected delivered dose: {VIALS_IN_ORDER}; {NO_PUBLISHED_RULE}; the procedure log "
+    "counts the delivered dose by the same rule"
 )
 
 
@@ -50,15 +66,27 @@ def fill_vials(vials: int, per_vial_mg: float, total_mg: float) -> tuple[float, 
     return tuple(loads)
 
 
+def delivered_from_fraction_mg(loads: Sequence[float], fraction: float) -> float:
+    """The delivery model: dose in ``fraction`` (0–1) of the prepared suspension.
+
+    ``loads`` are the irinotecan of each (equal-volume) vial in the order they are
+    injected; ``fraction × len(loads)`` vials are injected, vial ``i`` (from 0) by
+    ``clamp(fraction × len(loads) − i, 0, 1)``::
+
+        delivered = Σ clamp(f·n − i, 0, 1) × load_i
+
+    The plan's expected delivered dose and the procedure's delivered dose both come
+    from here, so the same vials and fraction give the same dose.
+    """
+    injected = fraction * len(loads)  # vials' worth of suspension injected
+    return math.fsum(min(max(injected - i, 0.0), 1.0) * load for i, load in enumerate(loads))
+
+
 def delivered_mg(beads_ml: float, vial_ml: float, loads: Sequence[float]) -> float:
     """Dose in the first ``beads_ml`` of suspension when vials are injected in order."""
-    total = 0.0
-    remaining = beads_ml
-    for load in loads:
-        fraction = min(max(remaining / vial_ml, 0.0), 1.0)
-        total += fraction * load
-        remaining -= vial_ml
-    return total
+    if not loads:
+        return 0.0
+    return delivered_from_fraction_mg(loads, beads_ml / (vial_ml * len(loads)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -123,7 +123,9 @@ def plan_differences(
     """What the record does differently from the plan's session (with the reasons given).
 
     Compared: product, treated segments, vials and the loaded dose. The delivered
-    dose is not a difference: the end point decides how much is injected.
+    dose is not a difference needing a reason: the end point decides how much is
+    injected (near-stasis, Martin 2010); it is shown against the plan's expected
+    delivered dose by :func:`delivery_against_plan` instead.
     An unplanned procedure (no session) has one difference, ``plan``.
     """
     reasons = record.difference_reasons
@@ -153,6 +155,54 @@ def plan_differences(
                        reasons.get("loaded_mg", ""))
         )  # fmt: skip
     return tuple(out)
+
+
+MATERIAL_DELIVERY_SHARE = 0.05
+"""Delivered and expected doses differ materially beyond this share of the expected dose
+(institutional default; about the 4–6 % beads lose at once in contrast, Pereira,
+Anti-Cancer Drugs 2016)."""
+MATERIAL_DELIVERY_MIN_MG = 0.5
+"""… and by more than this many mg (rounding of the doses shown)."""
+END_POINT_NOTE = (
+    "the angiographic end point decides how much is injected (near-stasis rather than "
+    "complete stasis, Martin, Cardiovasc Intervent Radiol 2010)"
+)
+"""Why the delivered dose against the plan is information, not a difference needing a reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryAgainstPlan:
+    """The delivered dose against the plan session's expected delivered dose (mg)."""
+
+    delivered_mg: float
+    expected_mg: float
+
+    @property
+    def share(self) -> float | None:
+        """Delivered / expected (None when nothing was expected)."""
+        return self.delivered_mg / self.expected_mg if self.expected_mg > 0 else None
+
+    @property
+    def material(self) -> bool:
+        """True when they differ by more than :data:`MATERIAL_DELIVERY_SHARE` of the
+        expected dose and :data:`MATERIAL_DELIVERY_MIN_MG`."""
+        gap = abs(self.delivered_mg - self.expected_mg)
+        return gap > max(MATERIAL_DELIVERY_SHARE * self.expected_mg, MATERIAL_DELIVERY_MIN_MG)
+
+    @property
+    def text(self) -> str:
+        """``Delivered 60 mg of 100 mg expected (60 %)``."""
+        share = "" if self.share is None else f" ({self.share:.0%})".replace("%", " %")
+        return f"Delivered {self.delivered_mg:.0f} mg of {self.expected_mg:.0f} mg expected{share}"
+
+
+def delivery_against_plan(
+    delivered_mg: float | None, session: PlannedSession | None
+) -> DeliveryAgainstPlan | None:
+    """The delivered dose against the plan's expected one (None: unplanned or not known)."""
+    if delivered_mg is None or session is None:
+        return None
+    return DeliveryAgainstPlan(delivered_mg, session.expected_delivered_mg)
 
 
 def unexplained(differences: Sequence[Difference]) -> list[Difference]:

@@ -148,6 +148,12 @@ def open_services(settings: AppSettings, *, volume_cache_bytes: int | None = Non
     followups = FollowupService(
         sessions, settings.user, parameters_dir=settings.data_dir / "parameters"
     )
+    planning = PlanningService(
+        sessions,
+        settings.user,
+        protocol=protocol,
+        parameters_dir=settings.data_dir / "parameters",
+    )
     return Services(
         read_only=read_only,
         settings=settings,
@@ -158,12 +164,7 @@ def open_services(settings: AppSettings, *, volume_cache_bytes: int | None = Non
         cases=CaseService(sessions, settings.user),
         protocol=protocol,
         annotations=AnnotationService(sessions, settings.user),
-        planning=PlanningService(
-            sessions,
-            settings.user,
-            protocol=protocol,
-            parameters_dir=settings.data_dir / "parameters",
-        ),
+        planning=planning,
         volumes=volumes,
         contouring=ContouringService(
             sessions,
@@ -172,7 +173,8 @@ def open_services(settings: AppSettings, *, volume_cache_bytes: int | None = Non
             volumes=volumes,
             recist=load_recist_parameters(settings.data_dir / "parameters"),
         ),
-        procedures=ProcedureService(sessions, settings.user),
+        # the form offers the products planning offers (the institution's catalogue)
+        procedures=ProcedureService(sessions, settings.user, catalogue=lambda: planning.catalogue),
         followups=followups,
         therapy=TherapyService(sessions, settings.user, lambda: followups.parameters),
     )

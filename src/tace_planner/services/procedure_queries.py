@@ -148,12 +148,13 @@ def planned_of(revision: ProcedureRevisionRow) -> PlannedSession | None:
     return PlannedSession.from_json(data) if data else None
 
 
-def product_name(code: str) -> str:
-    """The catalogue's name of a bead product; an unknown product keeps its code."""
+def product_name(code: str, catalogue: Callable[[], Any] | None = None) -> str:
+    """The name of a bead product in the catalogue in use (``catalogue()``, the one
+    planning uses; default the packaged one); an unknown product keeps its code."""
     from tace_planner.services.planning_parameters import load_bead_catalogue
 
     try:
-        return load_bead_catalogue().product(code).name
+        return (catalogue or load_bead_catalogue)().product(code).name
     except (InvalidInputError, KeyError, NotFoundError):  # an unknown product keeps its code
         return code
 

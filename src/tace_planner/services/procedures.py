@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from tace_planner.domain.catalogue import BeadCatalogue
 from tace_planner.domain.errors import InvalidInputError
 from tace_planner.domain.procedure import (
     PlannedSession,
@@ -102,6 +103,10 @@ class ProcedureService:
         Explicit parameters (tests); default the packaged ``procedure.json``.
     clock : callable, optional
         Aware UTC now (tests); "today" for the date checks is its date.
+    catalogue : callable, optional
+        The bead catalogue in use (``lambda: planning.catalogue``: the institution's file,
+        else the packaged one), so that the form offers the products planning offers;
+        default the packaged catalogue.
     """
 
     def __init__(
@@ -111,11 +116,13 @@ class ProcedureService:
         *,
         parameters: ProcedureParameters | None = None,
         clock: Callable[[], dt.datetime] = utc_now,
+        catalogue: Callable[[], BeadCatalogue] | None = None,
     ) -> None:
         self._sessions = session_factory
         self._user = user
         self._parameters = parameters
         self._clock = clock
+        self._catalogue = catalogue
 
     @property
     def parameters(self) -> ProcedureParameters:
@@ -150,8 +157,9 @@ class ProcedureService:
             return [procedure_item(session, row) for row in rows]
 
     def products(self) -> list[tuple[str, str]]:
-        """(code, display name) of each bead product of the catalogue, in its order: what the
-        form offers (a record keeps the code, people read the name).
+        """(code, display name) of each bead product of the catalogue in use (the one
+        planning uses), in its order: what the form offers (a record keeps the code,
+        people read the name).
 
         Raises
         ------
@@ -162,7 +170,7 @@ class ProcedureService:
         from tace_planner.services.planning_parameters import CATALOGUE_FILE, load_bead_catalogue
 
         try:
-            return [(p.code, p.name) for p in load_bead_catalogue().products]
+            return [(p.code, p.name) for p in (self._catalogue or load_bead_catalogue)().products]
         except InvalidInputError as error:
             raise ProcedureFieldError(
                 "product_code",
@@ -501,7 +509,7 @@ class ProcedureService:
             if session_number is not None:
                 raise InvalidInputError("plan", "a session number needs its plan (--from-plan)")
             if values.get("product_code") and not values.get("product_name"):
-                values["product_name"] = product_name(str(values["product_code"]))
+                values["product_name"] = product_name(str(values["product_code"]), self._catalogue)
             return None, record_from_json(values)
         plan = session.get(TreatmentPlanRow, plan_pk)
         if plan is None or plan.case_pk != case_pk:
@@ -512,7 +520,9 @@ class ProcedureService:
             )
         planned = planned_session(plan, session_number or 1)
         if values.get("product_code") and values["product_code"] != planned.product_code:
-            values.setdefault("product_name", product_name(str(values["product_code"])))
+            values.setdefault(
+                "product_name", product_name(str(values["product_code"]), self._catalogue)
+            )
         return planned, prefill_from_session(planned, **values)
 
     def _context(self, session: Session, case_pk: int) -> RecordContext:

@@ -23,6 +23,7 @@ from PySide6.QtGui import (
 
 from tace_planner.domain.person_name import readable_person_name
 from tace_planner.domain.procedure import DELIVERED_DOSE_RULE, ENDPOINT_LABELS
+from tace_planner.domain.procedure_plan import END_POINT_NOTE, delivery_against_plan
 from tace_planner.domain.procedure_risk import CIRSE_SOURCE, CTCAE_SOURCE, grade_text
 from tace_planner.services.procedure_dto import DISCLAIMER
 from tace_planner.ui.plan_sheet import (
@@ -86,6 +87,20 @@ def _reason_html(item: Any, difference: Any) -> str:
     return f"<font color='{MISSING_REASON_COLOUR}'><b>{missing}</b></font>"
 
 
+def _no_difference(against: Any) -> str:
+    """The differences list when nothing needs a reason: never "as planned" beside a
+    material shortfall (or excess) of the delivered dose."""
+    if against is not None and against.material:
+        return f"<li>None needing a reason. {_e(against.text)}: {_e(END_POINT_NOTE)}.</li>"
+    return "<li>None: done as planned.</li>"
+
+
+def document_title(item: Any) -> str:
+    """The PDF's title, naming the case as people do (patient and case title)."""
+    patient = readable_person_name(item.patient_name) or item.patient_id
+    return " — ".join(p for p in (f"TACE {item.number}", patient, item.case_title) if p)
+
+
 def procedure_note_html(
     item: Any, *, key_image_width_px: int = 0, key_caption: str = "", key_legend: str = ""
 ) -> str:
@@ -95,7 +110,7 @@ def procedure_note_html(
     planned = item.planned
     patient = readable_person_name(item.patient_name)  # "DEMO, Phantom", as the plan sheet
     origin = (
-        f"plan {planned.plan_pk} (version {planned.plan_version}), session {planned.number}: "
+        f"Approved plan version {planned.plan_version}, session {planned.number}: "
         f"{planned.territory_label}; planned {planned.loaded_mg:.0f} mg loaded in "
         f"{planned.vials} vial(s)"
         if planned
@@ -109,6 +124,7 @@ def procedure_note_html(
         times = f" {_e(start)}–{_e(end)}"
     vessels = "; ".join(f"{v.artery} ({', '.join(v.segments) or '—'})" for v in record.vessels)
     fraction = f"{record.delivered_fraction:.0%}" if record.delivered_fraction is not None else "—"
+    against = delivery_against_plan(item.delivered_mg, planned)
     delivery = _rows(
         [
             ("Product", _e(f"{record.product_name or record.product_code} {record.size_range}")),
@@ -128,6 +144,7 @@ def procedure_note_html(
                 "Irinotecan DELIVERED",
                 f"<b><font size='+1'>{_num(item.delivered_mg, 1, 'mg')}</font></b>",
             ),
+            ("Against the plan", _e(against.text if against else None)),
             ("End point", _e(ENDPOINT_LABELS.get(record.endpoint, record.endpoint))),
         ]
     )
@@ -164,17 +181,14 @@ def procedure_note_html(
         )
     else:
         image = "<small>No key image.</small>"
-    differences = (
-        "".join(
-            "<li>{}: planned {}, done {} — {}</li>".format(
-                _e(d.label),
-                *(_e(v) for v in _difference_values(item, d)),
-                _reason_html(item, d),
-            )
-            for d in item.differences
+    differences = "".join(
+        "<li>{}: planned {}, done {} — {}</li>".format(
+            _e(d.label),
+            *(_e(v) for v in _difference_values(item, d)),
+            _reason_html(item, d),
         )
-        or "<li>None: done as planned.</li>"
-    )
+        for d in item.differences
+    ) or _no_difference(against)
     events = (
         "".join(
             f"<li>{_e(e.term)}: {_e(grade_text(e.cirse_grade, e.ctcae_grade))}"
@@ -207,12 +221,12 @@ def procedure_note_html(
 <table width='100%' cellpadding='0' cellspacing='0'><tr>
 <td><font size='+2'><b>TACE {item.number} — procedure note</b></font><br>
 TACE Planner — {_e(_status(item))}</td>
-<td align='right'>Procedure #{item.pk}, revision {item.revision}<br>
-parameters v{_e(item.parameters_version)}</td>
+<td align='right'>Record revision {item.revision}<br>
+procedure checks v{_e(item.parameters_version)}</td>
 </tr></table>
 <p style='background-color: #fff4ce; color: #5c4400'><b>{_e(DISCLAIMER)}</b></p>
 <p><b>Patient</b>: {_e(patient)} [{_e(item.patient_id)}] &nbsp; <b>Case</b>:
- {_e(item.case_title)} (#{item.case_pk}) &nbsp; <b>Date</b>: {_e(record.performed_on)}{times}</p>
+ {_e(item.case_title)} &nbsp; <b>Date</b>: {_e(record.performed_on)}{times}</p>
 <p><b>Radiosurgeon</b>: {_e(record.operator)} &nbsp; <b>Assistant</b>: {_e(record.assistant)}</p>
 <p>{origin}</p>
 <table width='100%' cellspacing='0' cellpadding='3'><tr>
@@ -254,7 +268,7 @@ def render_procedure_pdf(item: Any, path: Path | str, key_image: Any = None) -> 
     if key_image is not None and hasattr(key_image, "pixels"):
         caption = str(getattr(key_image, "caption", ""))
         legend = key_legend_html(getattr(key_image, "labels", ()))
-    writer, page, document = a4_document(path, f"TACE {item.number} — case {item.case_pk}")
+    writer, page, document = a4_document(path, document_title(item))
     width = 0
     if key_image is not None:
         width = int(page.width() * 0.34 * LOGICAL_DPI / RESOLUTION_DPI)

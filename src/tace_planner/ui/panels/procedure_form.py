@@ -21,6 +21,7 @@ from tace_planner.domain.procedure import (
     field_label,
     parse_adverse_event,
 )
+from tace_planner.domain.procedure_plan import delivery_against_plan
 from tace_planner.domain.procedure_risk import CIRSE_SOURCE, CTCAE_SOURCE
 from tace_planner.ui.number_input import float_or_none
 
@@ -93,7 +94,10 @@ TOOLTIPS = {
         "Example: Abdominal pain:2:1:0 — grade 2 pain, CIRSE grade 1, on the day of the "
         f"procedure.\nGrades: {CTCAE_SOURCE}; {CIRSE_SOURCE}."
     ),
-    "delivered_fraction": "The share of the loaded beads injected, 0–1 (0.6: 60 %).",
+    "delivered_fraction": (
+        "The share of the prepared bead suspension injected, 0–1 (0.6: 60 %); the vials "
+        "count as injected in the order prepared, as the plan counts them."
+    ),
     "delivered_per_vial_mg": "Instead of the fraction: the dose delivered from each vial, in mg.",
 }
 DOSE_FIELDS = ("loaded_mg", "loaded_per_vial_mg", "delivered_fraction", "delivered_per_vial_mg")
@@ -169,8 +173,12 @@ def delivered_line(draft: Any) -> str:
     if wrong:
         return f"Delivered: not known — correct {' and '.join(wrong)} first"
     if draft.delivered_mg is not None:
-        inputs = draft.delivered_explanation.get("inputs", "")
-        return f"Delivered: {draft.delivered_mg:.1f} mg = {inputs} (loaded {loaded})"
+        inputs = draft.delivered_explanation.get("inputs", "")  # names the loaded dose once
+        line = f"Delivered: {draft.delivered_mg:.1f} mg = {inputs}"
+        against = delivery_against_plan(draft.delivered_mg, draft.planned)
+        if against is not None and against.material:
+            line += f" — {against.text[0].lower()}{against.text[1:]}"
+        return line
     if loaded_mg is None:
         return (
             "Delivered: not known yet — enter the irinotecan loaded (per vial or in all) "

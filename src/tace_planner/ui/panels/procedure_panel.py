@@ -98,10 +98,11 @@ class ProcedurePanel(QWidget):
         self._clean: tuple[Any, ...] = ()  # the form as filled: typed input differs from it
         self._reasons: dict[str, str] = {}
         self._choices = dict(CHOICES)
+        self._products_problem = ""  # why the catalogue offers no product, said at the field
         try:
             products = list(procedures.products())
-        except TacePlannerError:
-            products = []
+        except TacePlannerError as error:
+            products, self._products_problem = [], str(getattr(error, "reason", error))
         self._product_names = dict(products)  # code -> the catalogue's display name
         self._choices["product_code"] = [*CHOICES["product_code"], *((n, c) for c, n in products)]
         self._preview_timer = QTimer(self)
@@ -185,6 +186,7 @@ class ProcedurePanel(QWidget):
         layout.addWidget(disclaimer)
         QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save)
         self._set_form_enabled(False)
+        self._show_products_problem()
 
     # -- building --------------------------------------------------------------
 
@@ -256,6 +258,7 @@ class ProcedurePanel(QWidget):
         self.problems_label.setVisible(False)
         for label in self.errors.values():
             label.setVisible(False)
+        self._show_products_problem()
         self._show_differences(())
         self._show_risks(())
 
@@ -344,7 +347,7 @@ class ProcedurePanel(QWidget):
                 self.table.setItem(row, column, cell)
         for planned in sessions:
             self.session_combo.addItem(
-                f"Plan {planned.plan_pk} v{planned.plan_version}, session {planned.number}: "
+                f"Plan version {planned.plan_version}, session {planned.number}: "
                 f"{planned.territory_label} ({planned.loaded_mg:.0f} mg loaded)",
                 (planned.plan_pk, planned.number),
             )
@@ -505,7 +508,7 @@ class ProcedurePanel(QWidget):
         self.print_button.setEnabled(self.current is not None)
         if self.current is None:
             origin = (
-                f"New record from plan {self.plan_session[0]}, session {self.plan_session[1]}"
+                f"New record from plan session {self.plan_session[1]}"
                 if self.plan_session
                 else "New UNPLANNED record (no approved plan)"
             )
@@ -541,6 +544,7 @@ class ProcedurePanel(QWidget):
             label.setText("")
         self.problems_label.setVisible(False)
         self.problems_label.setText("")
+        self._show_products_problem()
         if self._case_pk is None:
             return
         values, unreadable = self._read_form()
@@ -573,6 +577,11 @@ class ProcedurePanel(QWidget):
         # a difference from an impossible value says nothing: the value is corrected first
         self._show_differences([d for d in draft.differences if d.key not in impossible])
         self._show_risks(draft.risk_factors)
+
+    def _show_products_problem(self) -> None:
+        """Beside "Product": why no product can be chosen (the catalogue cannot be read)."""
+        if self._products_problem:
+            self._mark("product_code", self._products_problem, "impossible")
 
     def _summarise(self, problems: Any) -> None:
         """Above the form, every field that blocks saving by name (the form scrolls)."""
