@@ -372,7 +372,7 @@ TACE Planner — {_e(_status_line(plan))}</td>
 </tr></table>
 <p style='background-color: #fff4ce; color: #5c4400'><b>{_e(DISCLAIMER)}</b></p>
 <p><b>Patient</b>: {_e(patient)} [{_e(case.patient_id)}] &nbsp; <b>Case</b>:
- {_e(case.case_title)} (#{case.case_pk}) &nbsp; <b>Planned TACE</b>: {_e(tace)}</p>
+ {_e(case.case_title)} &nbsp; <b>Planned TACE</b>: {_e(tace)}</p>
 {_patient_table(plan)}
 <table width='100%' cellspacing='0' cellpadding='3'><tr>
 <td width='62%' valign='top'>{_burden_table(plan)}
@@ -597,7 +597,9 @@ def _render(plan: Any, path: Path, key_image: Any, key_caption: str) -> None:
     if key_image is not None and hasattr(key_image, "pixels"):
         key_caption = key_caption or str(getattr(key_image, "caption", ""))
         legend = key_legend_html(getattr(key_image, "labels", ()))
-    writer, page, document = a4_document(path, f"DEBIRI plan — case {plan.case.case_pk}")
+    # the case as people know it: its title and the Patient ID (never a database number)
+    title = f"DEBIRI plan — {plan.case.case_title} — {plan.case.patient_id}"
+    writer, page, document = a4_document(path, title)
     document.setTextWidth(page.width())
     image_width = 0
     if key_image is not None:

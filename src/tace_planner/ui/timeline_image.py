@@ -4,7 +4,9 @@ The timeline dock (:mod:`tace_planner.ui.panels.timeline_panel`) is a pyqtgraph 
 report is printed where only a ``QGuiApplication`` may exist, so this module paints the same
 content with a ``QPainter`` on a ``QImage``: a lane per therapy line (bar from start to
 stop, ▼ at progression), the TACEs (◆ with the delivered irinotecan), the imaging timepoints
-(● done with their response label when one is recorded, ○ due), and below, the total volume
+(● done with their response label when one is recorded, ○ due; a label that would
+run into another label or marker goes one text row lower, on a white ground that hides
+the TACE's dashed line), and below, the total volume
 of the contoured foci (cm³) and the RECIST 1.1 sum of the target-lesion diameters (mm) at
 each imaged timepoint, each value written beside its point. The time axis counts **days from
 day 0** (the report's anchor, the first TACE), never dates, so that a de-identified report
@@ -21,7 +23,7 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QImage, QPainter, QPen, QPolygonF
 
-from tace_planner.services.followup_dto import TimelineData
+from tace_planner.services.followup_dto import TimelineData, TimelinePoint
 
 LINE_COLOUR = "#6d9eeb"
 TACE_COLOUR = "#cc0000"
@@ -36,6 +38,12 @@ CHART_CAPTIONS = (
 """The two charts' names, a line each (the RECIST 1.1 sum of the target diameters, as
 the Follow-up page's timeline)."""
 LANE_PX = 34
+ROW_PX = 22
+"""A second (third …) text row of a lane: labels that would overprint go one row lower."""
+MARKER_PX = 9
+"""Half the width of a marker (◆, ●)."""
+LABEL_DX = 12
+"""A label starts this far right of its marker."""
 CHART_PX = 140
 LEFT_PX = 170
 RIGHT_PX = 30
@@ -77,26 +85,40 @@ def timeline_qimage(data: TimelineData, day0: dt.date | None = None, width: int 
     ``day0`` is day 0 of the axis (default: the first TACE).
     """
     day0 = day0 or day0_of(data)
-    lanes = len(data.lines) + 2  # therapy lines, TACE, imaging
-    top = 16
-    events_h = lanes * LANE_PX + 24
-    height = top + events_h + 2 * (CHART_PX + 24) + 70
-    image = QImage(width, height, QImage.Format.Format_RGB888)
-    image.fill(QColor("white"))
     first, last = _span(data, day0)
     plot_w = width - LEFT_PX - RIGHT_PX
 
     def x_of(on: dt.date) -> float:
         return LEFT_PX + ((on - day0).days - first) / max(1, last - first) * plot_w
 
+    font = QFont("DejaVu Sans")
+    font.setPixelSize(19)
+    metrics = QFontMetrics(font)
+    tace_labels = [(x_of(t.on), _tace_label(t.delivered_mg, t.number)) for t in data.taces]
+    image_labels = [(x_of(p.on), _response_label(p)) for p in data.points]
+    tace_rows = label_rows(
+        [(x, metrics.horizontalAdvance(t)) for x, t in tace_labels], [x for x, _ in tace_labels]
+    )
+    rings = [x_of(t.due_on) for t in data.due if t.due_on is not None]
+    image_rows = label_rows(
+        [(x, metrics.horizontalAdvance(t)) for x, t in image_labels if t],
+        [x for x, _ in image_labels] + rings,
+    )
+    heights = [LANE_PX] * len(data.lines) + [
+        LANE_PX + ROW_PX * max([0, *tace_rows]),
+        LANE_PX + ROW_PX * max([0, *image_rows]),
+    ]
+    top = 16
+    events_h = sum(heights) + 24
+    height = top + events_h + 2 * (CHART_PX + 24) + 70
+    image = QImage(width, height, QImage.Format.Format_RGB888)
+    image.fill(QColor("white"))
     painter = QPainter(image)
     try:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        font = QFont("DejaVu Sans")
-        font.setPixelSize(19)
         painter.setFont(font)
-        metrics = QFontMetrics(font)
-        _events(painter, metrics, data, x_of, top, width)
+        lanes = _Lanes(heights, top, tace_rows, image_rows)
+        _events(painter, data, x_of, lanes, width)
         charts_top = top + events_h
         for index, (attribute, caption, colour) in enumerate(
             (
@@ -119,17 +141,69 @@ def timeline_qimage(data: TimelineData, day0: dt.date | None = None, width: int 
     return image
 
 
+def _tace_label(delivered_mg: float | None, number: int) -> str:
+    dose = f"{delivered_mg:.0f} mg" if delivered_mg is not None else "dose —"
+    return f"TACE {number} · {dose}"
+
+
+def _response_label(point: TimelinePoint) -> str:
+    """The response label of an imaging point ("" when none is recorded)."""
+    return point.response or ("PD" if point.progression_site else "")
+
+
+def label_rows(
+    labels: Sequence[tuple[float, float]], markers: Sequence[float] = (), gap: float = 12.0
+) -> list[int]:
+    """The text row of each label (x of its marker, text width in pixels), in order.
+
+    A label starts right of its marker, on the marker's row (0), and goes one row lower
+    when it would run into a label before it on that row or, on row 0, into another
+    marker of the lane (``markers``: their x), so that no two labels and no label and
+    marker overprint.
+    """
+    ends: list[float] = []  # the right end of the last label on each row
+    rows = []
+    for x, text_width in labels:
+        left, right = x - MARKER_PX, x + LABEL_DX + text_width
+        blocked = any(x < m and m - MARKER_PX < right + gap for m in markers)
+        row = next(
+            (r for r, end in enumerate(ends) if left >= end + gap and not (r == 0 and blocked)),
+            len(ends),
+        )
+        if row == 0 and blocked:
+            row = 1
+        ends.extend([-math.inf] * (row + 1 - len(ends)))
+        ends[row] = right
+        rows.append(row)
+    return rows
+
+
+class _Lanes:
+    """Where each lane lies: its marker line and the text rows of its labels."""
+
+    def __init__(
+        self, heights: Sequence[int], top: int, tace_rows: list[int], image_rows: list[int]
+    ) -> None:
+        self.top = top
+        starts = list(itertools.accumulate([top, *heights[:-1]]))
+        # markers sit on the first text row of their lane
+        self.marker_y = [start + LANE_PX / 2 for start in starts]
+        self.bottom = top + sum(heights)
+        self.tace_rows = tace_rows
+        self.image_rows = image_rows
+
+
 def _events(
     painter: QPainter,
-    metrics: QFontMetrics,
     data: TimelineData,
     x_of: Callable[[dt.date], float],
-    top: int,
+    lanes: _Lanes,
     width: int,
 ) -> None:
     place = x_of
+    top = lanes.top
     right = width - RIGHT_PX
-    lane_y = [top + LANE_PX * k + LANE_PX / 2 for k in range(len(data.lines) + 2)]
+    lane_y = lanes.marker_y
     painter.setPen(QPen(QColor("#555555")))
     for k, line in enumerate(data.lines):
         painter.drawText(QPointF(8, lane_y[k] + 5), f"Line {line.line_number}")
@@ -154,27 +228,28 @@ def _events(
                 QPolygonF([QPointF(xp - 7, y - 16), QPointF(xp + 7, y - 16), QPointF(xp, y - 4)])
             )
     y = lane_y[-2]
-    for tace in data.taces:
+    for tace, row in zip(data.taces, lanes.tace_rows, strict=True):
         x = place(tace.on)
         painter.setPen(QPen(QColor(TACE_COLOUR), 1, Qt.PenStyle.DashLine))
-        painter.drawLine(QPointF(x, top), QPointF(x, lane_y[-1] + LANE_PX / 2))
+        painter.drawLine(QPointF(x, top), QPointF(x, lanes.bottom))
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QBrush(QColor(TACE_COLOUR)))
         painter.drawPolygon(
             QPolygonF([QPointF(x, y - 9), QPointF(x + 9, y), QPointF(x, y + 9), QPointF(x - 9, y)])
         )
-        dose = f"{tace.delivered_mg:.0f} mg" if tace.delivered_mg is not None else "dose —"
-        painter.setPen(QPen(QColor(TACE_COLOUR)))
-        painter.drawText(QPointF(x + 12, y + 5), f"TACE {tace.number} · {dose}")
+        text = _tace_label(tace.delivered_mg, tace.number)
+        _label(painter, QPointF(x + LABEL_DX, y + 6 + row * ROW_PX), text, TACE_COLOUR)
     y = lane_y[-1]
+    labelled = iter(lanes.image_rows)
     for point in data.points:
         x = place(point.on)
         painter.setPen(QPen(QColor(IMAGING_COLOUR)))
         painter.setBrush(QBrush(QColor(IMAGING_COLOUR)))
         painter.drawEllipse(QPointF(x, y), 7, 7)
-        label = point.response or ("PD" if point.progression_site else "")
+        label = _response_label(point)
         if label:  # response labels are filled in by the response assessment
-            painter.drawText(QPointF(x - metrics.horizontalAdvance(label) / 2, y - 11), label)
+            row = next(labelled)
+            _label(painter, QPointF(x + LABEL_DX, y + 6 + row * ROW_PX), label, IMAGING_COLOUR)
     painter.setBrush(Qt.BrushStyle.NoBrush)
     painter.setPen(QPen(QColor(DUE_COLOUR), 2))
     for item in data.due:
@@ -183,8 +258,17 @@ def _events(
     if data.closed_on:
         x = place(data.closed_on)
         painter.setPen(QPen(QColor("black"), 1, Qt.PenStyle.DashLine))
-        painter.drawLine(QPointF(x, top), QPointF(x, y + LANE_PX / 2))
+        painter.drawLine(QPointF(x, top), QPointF(x, lanes.bottom))
         painter.drawText(QPointF(x + 4, top + 12), f"follow-up closed ({data.closure_reason})")
+
+
+def _label(painter: QPainter, at: QPointF, text: str, colour: str) -> None:
+    """``text`` with its baseline at ``at`` on a white ground (lines drawn before it stop at
+    its edge instead of running through it)."""
+    box = QRectF(painter.fontMetrics().boundingRect(text)).translated(at).adjusted(-2, 0, 2, 0)
+    painter.fillRect(box, QColor("white"))
+    painter.setPen(QPen(QColor(colour)))
+    painter.drawText(at, text)
 
 
 def _chart(

@@ -25,7 +25,8 @@ class CaseReport:
     ``timeline`` is the case's :class:`~tace_planner.services.followup_dto.TimelineData`
     (drawn against days from the record's day 0, never dates), or None;
     ``product_names`` maps a bead product's code (what the records keep) to the
-    catalogue's name (what the report prints)."""
+    catalogue's name (what the report prints); ``responses`` are the case's current
+    stored response assessments (``StoredAssessment``), one per assessed follow-up."""
 
     record: CaseRecord
     case_number: int
@@ -34,6 +35,7 @@ class CaseReport:
     notes: tuple[str, ...] = ()
     timeline: TimelineData | None = None
     product_names: Mapping[str, str] = field(default_factory=dict)
+    responses: tuple[Any, ...] = ()
 
     def product_name(self, code: str | None) -> str | None:
         """The catalogue's name of a product code (the code itself when not listed)."""
@@ -93,6 +95,18 @@ def build_case_report(services: Any, record: CaseRecord, case_number: int) -> Ca
         names = {p.code: p.name for p in services.planning.catalogue.products}
     except TacePlannerError:
         names = {}
+    try:
+        responses = tuple(services.assessments.stored(record.case_pk))
+    except TacePlannerError as error:
+        responses = ()
+        notes.append(f"case {case_number}: no response assessments ({error})")
     return CaseReport(
-        record, case_number, tuple(images), plan, tuple(notes), timeline, product_names=names
+        record,
+        case_number,
+        tuple(images),
+        plan,
+        tuple(notes),
+        timeline,
+        product_names=names,
+        responses=responses,
     )
