@@ -245,3 +245,6 @@ def test_the_sheet_names_formulas_and_model_for_people(
         assert name in html, name
     for key in ("(mosteller)", "(urata)", "(dubois)", "(vauthey)", "<b>burden</b>", "<b>fixed</b>"):
         assert key not in html, key
+    # two versioned files, each named (the procedure note speaks of "procedure checks")
+    assert "planning parameters v" in html
+    assert "bead catalogue v" in html

@@ -367,8 +367,8 @@ def plan_sheet_html(
 <td><font size='+2'><b>DEBIRI treatment plan</b></font><br>
 TACE Planner — {_e(_status_line(plan))}</td>
 <td align='right'>Computed {_e(computed)}<br>Model: <b>{_e(model)}</b>,
- parameters v{_e(planning.get("version", "?"))},
- catalogue v{_e(params.get("catalogue_version", "?"))}</td>
+ planning parameters v{_e(planning.get("version", "?"))},
+ bead catalogue v{_e(params.get("catalogue_version", "?"))}</td>
 </tr></table>
 <p style='background-color: #fff4ce; color: #5c4400'><b>{_e(DISCLAIMER)}</b></p>
 <p><b>Patient</b>: {_e(patient)} [{_e(case.patient_id)}] &nbsp; <b>Case</b>:
