@@ -8,14 +8,16 @@ future, an expired lot, a negative dose …) and lists implausible ones to be
 confirmed, each naming the field for people; :func:`delivered_dose_mg` is the
 delivered dose, kept apart from the loaded dose and never shown as it::
 
-    delivered = loaded × fraction of the prepared suspension injected
-                (or the sum of the doses entered per vial)
+    delivered = Σ (fraction of vial i injected) × load_i, vials injected in order
+                (equal loads: loaded × fraction; or the sum of the doses entered per vial)
 
-No published rule covers the dose of beads left undelivered; the fraction rule
-assumes a homogeneous suspension, and even at 100 % injection loaded ≠ delivered
-in the strict sense (beads lose 4–6 % of irinotecan at once in contrast, Pereira,
-Anti-Cancer Drugs 2016). :func:`plan_differences` lists what differs from the
-plan's session; each difference needs a reason before sign-off. Risk factors and
+No published rule covers the dose of beads left undelivered; the vial rule is an
+institutional default shared with the plan's expected delivered dose
+(:func:`tace_planner.domain.dosing_kernel.delivered_from_fraction_mg`), and even at
+100 % injection loaded ≠ delivered in the strict sense (beads lose 4–6 % of
+irinotecan at once in contrast, Pereira, Anti-Cancer Drugs 2016).
+:func:`plan_differences` lists what differs from the plan's session; each difference
+needs a reason before sign-off. Risk factors and
 adverse-event grading are in :mod:`tace_planner.domain.procedure_risk`.
 """
 
