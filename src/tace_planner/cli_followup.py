@@ -245,7 +245,7 @@ def run_followup_command(args: argparse.Namespace, services: Any) -> int:
     for result_row in [*result["after_therapy"], *result["after_tace"]]:
         days = result_row["days"]
         if days is None:
-            state = "not evaluable (no imaging with a study after the start)"
+            state = result_row["explanation"]["result"]  # the domain's reason
         else:
             state = f"{days} days, " + ("progression" if result_row["event"] else "censored")
         scope = "in the liver" if result_row["scope"] == "liver" else "anywhere"

@@ -11,6 +11,7 @@ import pytest
 
 from followup_seed import add_case, add_study, sign_tace
 from tace_planner.cli import main
+from ttp_seed import assess
 
 pytestmark = pytest.mark.db
 
@@ -33,7 +34,7 @@ def data_dir(services: Any) -> tuple[Path, int, dt.date]:
 
 
 def test_worklist_match_therapy_ttp_and_close(
-    data_dir: tuple[Path, int, dt.date], capsys: pytest.CaptureFixture[str]
+    data_dir: tuple[Path, int, dt.date], capsys: pytest.CaptureFixture[str], services: Any
 ) -> None:
     folder, case, today = data_dir
     assert _run(folder, "followups", "--json") == 0
@@ -69,6 +70,12 @@ def test_worklist_match_therapy_ttp_and_close(
                 "--start", start, "--json") == 0  # fmt: skip
     assert json.loads(capsys.readouterr().out)["line_number"] == 1
 
+    assert _run(folder, "ttp", "--case", str(case), "--json") == 0
+    ttp = json.loads(capsys.readouterr().out)
+    after_tace = [r for r in ttp["after_tace"] if r["scope"] == "anywhere"]
+    # linked but not assessed: imaging nobody has read does not censor (Llovet, JNCI 2008)
+    assert (after_tace[0]["days"], after_tace[0]["censored"]) == (None, False)
+    assess(services, case, match["candidates"][0]["timepoint"]["pk"])
     assert _run(folder, "ttp", "--case", str(case), "--json") == 0
     ttp = json.loads(capsys.readouterr().out)
     after_tace = [r for r in ttp["after_tace"] if r["scope"] == "anywhere"]

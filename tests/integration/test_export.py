@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from tests.export_seed import BIRTH, NAMES, seed_registry
+from tests.ttp_seed import assess_follow_ups
 
 from tace_planner.cli import main
 
@@ -249,6 +250,14 @@ def test_cohort_tables_on_the_registry(registry, capsys):
     assert volume["immediate"]["median"] == pytest.approx(13.5 + 3.0)
     interval = tables["variables"]["interval_days"]["groups"]["immediate"]
     assert interval["median"] == 66  # 10 days before TACE to 56 days after
+    # the follow-ups are measured but no response is assessed: no TTP (Llovet, JNCI 2008)
+    assert tables["kaplan_meier"]["groups"] == {}
+    assert all("not evaluable: no follow-up assessed" in n for n in tables["kaplan_meier"]["notes"])
+    assert len(tables["kaplan_meier"]["notes"]) == 2
+    for item in registry.cases.list_cases():
+        assess_follow_ups(registry, item.pk)
+    assert _cli(registry, "cohort", "tables", "--group", "tace_sequence", "--json") == 0
+    tables = json.loads(capsys.readouterr().out)
     assert set(tables["kaplan_meier"]["groups"]) == {"after_chemotherapy", "immediate"}
     ttp = tables["variables"]["ttp_before_cht_days"]["groups"]["immediate"]
     assert ttp["n"] == 1

@@ -18,6 +18,7 @@ from tace_planner.imaging.phantom import phantom_truth
 from tace_planner.services.followups import FollowupService
 from tace_planner.services.therapy_lines import TherapyService
 from tace_planner.store.models import AuditEventRow
+from ttp_seed import assess
 
 pytestmark = pytest.mark.db
 D = dt.date
@@ -248,7 +249,18 @@ def test_therapy_lines_and_ttp(services: Any) -> None:
     chemo = next(r for r in result["after_therapy"] if r["scope"] == "anywhere")
     assert (chemo["days"], chemo["event"]) == (101, True)
     tace = next(r for r in result["after_tace"] if r["scope"] == "anywhere")
-    # no progression: censored at the last follow-up with a study, 15 Sep 2026 (148 days)
+    # both follow-ups linked, none assessed: imaging nobody has read shows no absence of
+    # progression (Llovet, JNCI 2008): not evaluable
+    assert (tace["days"], tace["censored"]) == (None, False)
+    first, second = sorted(
+        (t for t in followups.case_timepoints(case) if t.study_uid), key=lambda t: t.study_on
+    )
+    assess(services, case, first.pk)
+    tace = next(r for r in therapy.ttp(case)["after_tace"] if r["scope"] == "anywhere")
+    assert (tace["days"], tace["censored"]) == (56, True)  # 15 Jun 2026; 15 Sep unread
+    assess(services, case, second.pk)
+    tace = next(r for r in therapy.ttp(case)["after_tace"] if r["scope"] == "anywhere")
+    # no progression: censored at the last assessed follow-up, 15 Sep 2026 (148 days)
     assert (tace["days"], tace["censored"]) == (148, True)
     assert "censored" in tace["explanation"]["formula"]
     groups = result["groups"]

@@ -11,6 +11,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtGui import QImage
 from tests.export_seed import seed_registry
 from tests.followup_seed import add_measurement
+from tests.ttp_seed import assess_follow_ups
 
 from tace_planner.domain.errors import InvalidInputError
 from tace_planner.services.export.cohort_plots import registry_plots
@@ -35,6 +36,8 @@ def _seed_measured_registry(services) -> None:
         for row in session.query(SegmentationRow):
             row.grid_shape = {"shape": [4, 4, 4], "bbox": [0, 2, 0, 2, 0, 2]}
         session.commit()
+    for case in cases:  # read by the radiologist: the follow-up censors TTP (Llovet 2008)
+        assess_follow_ups(services, case)
 
 
 def test_cohort_workspace_shows_the_registry_plots(qtbot, services, tmp_path: Path) -> None:
@@ -122,6 +125,8 @@ def test_a_grouping_without_values_says_so_in_every_plot_and_drawing_clears_it(
 
     cases = seed_registry(services)
     assert cases
+    for case in cases:  # assessed follow-ups: the Kaplan–Meier has curves
+        assess_follow_ups(services, case)
     drawn = registry_plots(services, "metastases_timing")  # the seeded registry has values
 
     def load(group: str):

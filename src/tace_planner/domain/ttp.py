@@ -13,10 +13,14 @@ Rules (shown in every explanation):
   progression date, or closing the case for progression. "Anywhere" counts every site;
   "liver" counts progression recorded in the liver. A progression whose site was not
   recorded counts anywhere, and ends liver observation without a liver event (censored).
-* **Censored** (no event): at the last adequate assessment — the last imaging timepoint
-  with a study — after the start and within observation. Death without progression is
+* **Censored** (no event): at the last adequate assessment — the last follow-up with a
+  response assessment stored for it — after the start and within observation (censoring
+  at the last radiological evaluation: Llovet et al., J Natl Cancer Inst 2008). Imaging
+  linked but never assessed cannot show the absence of progression and does not count
+  (a progression recorded at it is still an event). Death without progression is
   censored too: this is time to progression, not progression-free survival.
-* **Not evaluable**: no adequate assessment after the start.
+* **Not evaluable**: no assessed follow-up after the start (and no event): no TTP — left
+  out of Kaplan–Meier with the reason, exported as missing, never as 0 or censored.
 
 Days are calendar days from the start to the event or the censoring date.
 """
@@ -52,11 +56,16 @@ SEQUENCES = ("immediate", "after_chemotherapy")
 
 Scope = Literal["anywhere", "liver"]
 
+CENSORING_SOURCE = "Llovet et al., J Natl Cancer Inst 2008"
 CENSORING_RULE = (
     "event: first progression after the start, up to the end of observation (next "
-    "treatment, closure of follow-up or today); otherwise censored at the last imaging "
-    "assessment with a study in that period; death without progression is censored"
+    "treatment, closure of follow-up or today); otherwise censored at the last follow-up "
+    "with a response assessment in that period (the last radiological evaluation, "
+    f"{CENSORING_SOURCE}); imaging never assessed does not count; no assessed follow-up: "
+    "not evaluable; death without progression is censored"
 )
+NOT_EVALUABLE = "not evaluable: no follow-up assessed"
+"""Why a start has no TTP (shown in the case's TTP, the CLI and the cohort notes)."""
 
 
 @dataclass(frozen=True)
@@ -115,11 +124,18 @@ def validate_therapy_line(
 
 @dataclass(frozen=True)
 class Assessment:
-    """An adequate imaging assessment: a timepoint with a study, and progression if found."""
+    """An imaging timepoint with its date, and progression if recorded there.
+
+    ``assessed``: a response assessment is stored for it (an adequate assessment, which
+    may censor). False: imaging linked but never read — a progression recorded at it is
+    an event, but it cannot show the absence of progression (Llovet et al., J Natl Cancer
+    Inst 2008: censoring at the last radiological evaluation).
+    """
 
     on: dt.date
     label: str
     progression_site: str = ""  # "" = no progression
+    assessed: bool = True
 
 
 @dataclass(frozen=True)
@@ -235,10 +251,17 @@ def time_to_progression(
             unknown_site = event
             stop_at = event.on
             break
-    seen = [a for a in assessments if start_on < a.on <= stop_at]
+    within = [a for a in assessments if start_on < a.on <= stop_at]
+    seen = [a for a in within if a.assessed]
     if unknown_site is not None:
         inputs["progression of unrecorded site"] = (
             f"{unknown_site.on.isoformat()} ({unknown_site.origin}): liver observation ends"
+        )
+    last_on = max((a.on for a in seen), default=start_on)
+    unread = [a for a in within if not a.assessed and a.on > last_on]
+    if unread:
+        inputs["imaging not assessed (does not censor)"] = ", ".join(
+            f"{a.on.isoformat()} ({a.label})" for a in sorted(unread, key=lambda a: a.on)
         )
     if not seen:
         return TtpResult(
@@ -247,7 +270,8 @@ def time_to_progression(
                 summary=f"Time to progression after {label}",
                 formula=CENSORING_RULE,
                 inputs=inputs,
-                result="not evaluable: no imaging assessment with a study after the start",
+                result=NOT_EVALUABLE,
+                source=CENSORING_SOURCE,
             ),
         )  # fmt: skip
     last = max(seen, key=lambda a: a.on)
@@ -261,6 +285,7 @@ def time_to_progression(
             + CENSORING_RULE,
             inputs=inputs,
             result=f"{days} days (censored, no progression seen)",
+            source=CENSORING_SOURCE,
         ),
     )  # fmt: skip
 

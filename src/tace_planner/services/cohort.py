@@ -17,6 +17,7 @@ from typing import Any
 from tace_planner.domain import statistics as st
 from tace_planner.domain.errors import EmptyColumnError, InvalidInputError
 from tace_planner.domain.survival import kaplan_meier, log_rank
+from tace_planner.domain.ttp import NOT_EVALUABLE
 from tace_planner.services.cohort_csv import CohortData, read_cohort_csv
 
 VARIABLES: tuple[tuple[str, str], ...] = (
@@ -44,6 +45,8 @@ COUNT_LEVELS: Mapping[str, tuple[str, ...]] = {
 """Levels in clinical order (others follow sorted); absent levels are not tabulated."""
 REGRESSION = ("volume_change_percent", "doubling_time_days")  # x, y
 SURVIVAL = ("ttp_after_tace_days", "progression_event")
+REGISTRY = "registry"
+"""The source name of the registry's cohort data (:mod:`.export.cohort_registry`)."""
 
 
 @dataclass(frozen=True)
@@ -189,7 +192,7 @@ def cohort_tables(data: CohortData, group_column: str = "group") -> CohortTables
         group_column=group_column,
         group_sizes={name: len(rows) for name, rows in members.items()},
         variables=variables,
-        survival=_survival(members),
+        survival=_survival(members, registry=data.source == REGISTRY),
         regression=_regression(list(data.rows), notes),  # the whole cohort, as in R
         counts=counts,
         notes=tuple(notes),
@@ -213,7 +216,23 @@ def _variable(name: str, label: str, members: Mapping[str, list[Any]]) -> Variab
     return VariableRow(name, label, summaries, normality, comparison)
 
 
-def _survival(members: Mapping[str, list[Any]]) -> SurvivalTable:
+def _left_out(row: Any, registry: bool) -> str:
+    """Why a patient has no (TTP, event) pair for the Kaplan–Meier.
+
+    On the registry the TTP comes from :func:`tace_planner.domain.ttp.case_ttp`: a case
+    with a TACE but no TTP has no assessed follow-up after it (not evaluable); a
+    spreadsheet only says that the cell is empty."""
+    time_column, event_column = SURVIVAL
+    if row.number(time_column) is not None:
+        return f"no {event_column}"
+    if not registry:
+        return f"no {time_column} or {event_column} in the spreadsheet"
+    if row.number("n_procedures"):
+        return f"time to progression after TACE {NOT_EVALUABLE}"
+    return "no signed TACE procedure"
+
+
+def _survival(members: Mapping[str, list[Any]], registry: bool = False) -> SurvivalTable:
     time_column, event_column = SURVIVAL
     fits, times, events, labels, notes = {}, [], [], [], []
     for group, rows in members.items():
@@ -222,8 +241,15 @@ def _survival(members: Mapping[str, list[Any]]) -> SurvivalTable:
             for row in rows
             if row.number(time_column) is not None and row.number(event_column) is not None
         ]
-        if len(usable) < len(rows):
-            notes.append(f"{group}: {len(rows) - len(usable)} patient(s) without TTP or event")
+        reasons: dict[str, int] = {}
+        for row in rows:
+            if row.number(time_column) is None or row.number(event_column) is None:
+                reason = _left_out(row, registry)
+                reasons[reason] = reasons.get(reason, 0) + 1
+        notes += [
+            f"{group}: {count} patient(s) left out of the Kaplan–Meier: {reason}"
+            for reason, count in reasons.items()
+        ]
         if not usable:
             continue
         fits[group] = kaplan_meier([t for t, _ in usable], [int(e) for _, e in usable])

@@ -3,7 +3,8 @@
 One unit of work per change, each audited. The rules are pure
 (:mod:`tace_planner.domain.ttp`): a therapy line with a stop or progression date before
 its start is refused with the field named; TTP is an event or censored at the last
-adequate assessment, with the rule in its explanation.
+adequate assessment (the last follow-up with a stored response assessment: imaging linked
+but never assessed does not censor), with the rule in its explanation.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from tace_planner.domain.ttp import (
     tace_sequence,
     validate_therapy_line,
 )
-from tace_planner.services.assessment_records import current_categories
+from tace_planner.services.assessment_records import CURRENT, current_categories
 from tace_planner.services.contour_records import segmentation_item
 from tace_planner.services.followup_dto import (
     TherapyLineItem,
@@ -38,6 +39,7 @@ from tace_planner.services.followup_dto import (
     TimelineTace,
 )
 from tace_planner.services.planning_records import get_case, signed_procedures
+from tace_planner.store.assessment_rows import AssessmentRow
 from tace_planner.store.audit import row_snapshot
 from tace_planner.store.followup_rows import TherapyLineRow
 from tace_planner.store.models import (
@@ -329,10 +331,17 @@ class TherapyService:
                 )
             )
         )
+        assessed = set(  # a current response assessment (any criterion) read the imaging
+            session.scalars(
+                select(AssessmentRow.timepoint_pk).where(
+                    AssessmentRow.case_pk == case_pk, AssessmentRow.status == CURRENT
+                )
+            )
+        )
         assessments = [
-            Assessment(t.imaged_on, t.label, t.progression_site)
+            Assessment(t.imaged_on, t.label, t.progression_site, assessed=t.id in assessed)
             for t in session.scalars(select(TimepointRow).where(TimepointRow.case_pk == case_pk))
-            if t.id in studied and t.imaged_on is not None
+            if (t.id in studied or t.id in assessed) and t.imaged_on is not None
         ]
         end = CaseEnd(case.closed_on, case.closure_reason) if case.closed_on else None
         return case, taces, lines, assessments, end

@@ -56,6 +56,8 @@ NOT_COMPUTED = "Not computed yet: press Refresh"
 """What the plots say before the first computation."""
 COMPUTING = "Computing the cohort statistics…"
 """What the plots say while the first computation runs."""
+NO_TTP = "No case has a time to progression after TACE: see why above the plots"
+"""What the Kaplan–Meier says when every case is left out (the status line gives why)."""
 NO_WATERFALL = "No waterfall: it needs the follow-up measurements of the registry's cases."
 """What the waterfall says when no case has a best change to draw."""
 EMPTY_TITLES = (
@@ -216,7 +218,11 @@ class CohortPage(QWidget):
     def _show(self, result: tuple[Any, Any]) -> None:
         tables, plots = result
         sizes = ", ".join(f"{name}: {n}" for name, n in tables.group_sizes.items())
-        self.status.setText(f"Cases per group — {sizes}. Statistics as in {tables_source(tables)}.")
+        text = f"Cases per group — {sizes}. Statistics as in {tables_source(tables)}."
+        left_out = getattr(tables.survival, "notes", ())  # who the Kaplan–Meier leaves out, why
+        if left_out:
+            text += " " + "; ".join(left_out) + "."
+        self.status.setText(text)
         self.show_plots(plots)
 
     def _refused(self, error: BaseException) -> None:
@@ -311,6 +317,11 @@ class CohortPage(QWidget):
     def _draw_km(self, plots: Any) -> None:
         plot = self.km_plot
         plot.clear()
+        if not plots.curves:  # every case left out: the status line says why
+            self.empty_notes.append(show_empty(plot, NO_TTP))
+            plot.setTitle(EMPTY_TITLES[1])
+            self.risk_table.setText("")
+            return
         plot.addLegend(offset=(-10, 10))
         for i, curve in enumerate(plots.curves):
             colour = COLOURS[i % len(COLOURS)]
