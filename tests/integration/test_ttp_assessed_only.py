@@ -63,6 +63,9 @@ def test_no_follow_up_assessed_has_no_ttp_anywhere_it_is_shown(
     assert first["explanation"]["result"] == NOT_EVALUABLE
     record = gather_case(services, case)  # exported as missing, not as 0 or censored
     assert (record.case["ttp_after_tace_days"], record.case["progression_event"]) == (None, None)
+    # the case report's rows say why there are no days
+    notes = {r["note"] for r in record.ttp if r["after"] == "tace" and r["days"] is None}
+    assert notes == {NOT_EVALUABLE}
 
 
 def test_cohort_kaplan_meier_leaves_out_the_unassessed_case_with_the_reason(

@@ -195,6 +195,7 @@ def case_report_html(
                 ("scope", "Progression"),
                 ("days", "Days"),
                 ("event", "Event (1) or censored (0)"),
+                ("note", "Note"),
             ],
         ),
         f"<p><small>{html.escape(DISCLAIMER)}</small></p>",

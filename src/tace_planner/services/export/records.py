@@ -206,7 +206,14 @@ def _ttp_row(result: Row, after: str) -> Row:
         "start_on": _date(result["start_on"]),
         "days": result["days"],
         "event": _event(result),
+        # why there are no days (e.g. "not evaluable: no follow-up assessed"); never a date
+        "note": "" if result.get("days") is not None else _not_evaluable(result),
     }
+
+
+def _not_evaluable(result: Row) -> str:
+    text = str((result.get("explanation") or {}).get("result") or "")
+    return text if text.startswith("not evaluable") else "not evaluable"
 
 
 def _event(result: Row) -> int | None:
