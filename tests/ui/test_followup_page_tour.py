@@ -28,7 +28,9 @@ class _HeldTasks:
     def __init__(self) -> None:
         self.waiting: list[tuple[Any, Any]] = []
 
-    def submit(self, task: Any, *, title: str, on_result: Any, on_error: Any = None) -> None:
+    def submit(
+        self, task: Any, *, title: str, on_result: Any, on_error: Any = None, **_options: Any
+    ) -> None:
         self.waiting.append((task, on_result))
 
     def finish(self) -> None:
@@ -76,15 +78,20 @@ class _Propagation:
         return []
 
 
-def _page(qtbot: Any, services: Any, tasks: Any, propagation: Any = None) -> tuple[Any, Any]:
+def _page(
+    qtbot: Any, services: Any, tasks: Any, propagation: Any = None, choices: Any = None
+) -> tuple[Any, Any]:
     from tace_planner.ui.panels.case_list import CaseListPanel
     from tace_planner.ui.workspaces.followup_page import FollowupPage
 
     case_list = CaseListPanel()
     qtbot.addWidget(case_list)
     case_list.show_cases(services.cases.list_patients(), services.cases.list_cases())
+    followups = FollowupService(services.session_factory, "dr rad", clock=clock(TODAY))
+    if choices is not None:  # the follow-ups the fake propagation proposes from
+        followups.follow_up_choices = choices  # type: ignore[method-assign]
     wrapped = SimpleNamespace(
-        followups=FollowupService(services.session_factory, "dr rad", clock=clock(TODAY)),
+        followups=followups,
         propagation=propagation or services.propagation,
         therapy=services.therapy,
         cases=services.cases,
@@ -101,8 +108,11 @@ def test_a_proposal_arriving_after_a_patient_row_was_chosen_is_dropped(
     qtbot: Any, services: Any
 ) -> None:
     case = add_case(services.session_factory, "P7", baseline_on=D(2026, 3, 2))
+    from tace_planner.services.followup_dto import FollowupChoiceItem
+
     tasks = _HeldTasks()
-    page, case_list = _page(qtbot, services, tasks, _Propagation())
+    ready = FollowupChoiceItem(2, "follow-up 2", "done", "ready", imaged_on=D(2026, 8, 16))
+    page, case_list = _page(qtbot, services, tasks, _Propagation(), lambda _case: [ready])
     review = page.review
     assert case_list.select_case(case)
     assert review.case_pk == case
@@ -158,9 +168,20 @@ def test_choosing_a_case_puts_its_follow_up_imaging_in_its_schedule(
     rows = [(i.label, i.category) for i in worklist.items[:4]]
     assert rows == [("follow-up 1", "done"), ("follow-up 2", "done"), ("follow-up 3", "done"),
                     ("TACE 1 follow-up 4", "upcoming")]  # fmt: skip
-    choices = [page.review.timepoints.itemText(i) for i in range(page.review.timepoints.count())]
+    from PySide6.QtCore import Qt
+
+    box = page.review.timepoints
+    choices = [box.itemText(i) for i in range(box.count())]
     assert choices[:4] == ["follow-up 1", "follow-up 2", "follow-up 3", "TACE 1 follow-up 4"]
     assert len(choices) == len(set(choices)) == 12  # 3 imaged + TACE 1 follow-up 4…12
+    # only the imaged ones can be chosen; the others are greyed and say why
+    enabled = [bool(box.model().item(i).isEnabled()) for i in range(box.count())]
+    assert enabled == [True] * 3 + [False] * 9
+    assert box.itemData(3, Qt.ItemDataRole.ToolTipRole).startswith(
+        "Not yet due: due 2027-02-11, window opens"
+    )
+    assert page.review.chosen_label() == "follow-up 1"
+    assert page.review.propose_button.isEnabled()
     assert min(t.due_on for t in page.timeline._data.due) == D(2027, 2, 11)
 
 

@@ -61,7 +61,9 @@ def test_worklist_shows_categories_filters_and_links_the_proposed_study(
     assert row[2] == "TACE 2 · 2026-10-05"
     assert (row[3], row[4], row[5]) == ("TACE 2 follow-up 1", "2026-11-30",
                                         "2026-11-16 – 2026-12-14")  # fmt: skip
-    assert row[7].startswith("proposed: 1.2.W1.3")
+    # the study as people know it (description, modality, date), never its UID
+    assert row[7].startswith("proposed: CT · ")
+    assert "1.2.W1.3" not in row[7]
     assert "1 with a new study to confirm" in panel.message.text()
     with qtbot.waitSignal(panel.case_selected) as selected:
         panel.table.selectRow(0)

@@ -51,6 +51,13 @@ def categorise(
     return "upcoming"
 
 
+def study_words(description: str, modality: str, on: dt.date | None) -> str:
+    """A study as the worklist names it: description, modality and date, those known
+    ("study" when none is)."""
+    parts = [description.strip(), modality, on.isoformat() if on else ""]
+    return " · ".join(part for part in parts if part) or "study"
+
+
 @dataclass(frozen=True)
 class TimepointItem:
     """One follow-up timepoint as the worklist shows it."""
@@ -76,6 +83,27 @@ class TimepointItem:
     proposed_study_uid: str = ""
     proposed_study_on: dt.date | None = None
     progression_site: str = ""
+    study_description: str = ""
+    study_modality: str = ""
+    proposed_study_description: str = ""
+    proposed_study_modality: str = ""
+
+    @property
+    def study_text(self) -> str:
+        """The linked study as people know it: "CT abdomen · CT · 2026-05-11" ("" without
+        one); the Study Instance UID is left out (no reader knows a study by it)."""
+        if not self.study_uid:
+            return ""
+        return study_words(self.study_description, self.study_modality, self.study_on)
+
+    @property
+    def proposed_study_text(self) -> str:
+        """The study proposed for this timepoint, in the words of :attr:`study_text`."""
+        if not self.proposed_study_uid:
+            return ""
+        return study_words(
+            self.proposed_study_description, self.proposed_study_modality, self.proposed_study_on
+        )
 
     @property
     def window_text(self) -> str:
@@ -241,7 +269,10 @@ class ImportedStudies:
         if self.linked:
             parts.append(
                 f"{len(self.linked)} new study(ies) linked to their follow-up: "
-                + ", ".join(f"{t.label} (case {t.case_pk})" for t in self.linked)
+                + ", ".join(
+                    f"{t.label} ({', '.join(p for p in (t.patient_id, t.case_title) if p)})"
+                    for t in self.linked
+                )
             )
         proposed = sum(1 for m in self.to_confirm if m.candidates)
         if proposed:

@@ -34,6 +34,7 @@ from tace_planner.store.models import (
     CaseRow,
     PatientRow,
     SegmentationRow,
+    SeriesRow,
     StudyRow,
     TimepointRow,
 )
@@ -42,6 +43,18 @@ from tace_planner.store.procedure_rows import ProcedureRevisionRow, ProcedureRow
 FOLLOWUP_FILE = "followup.json"
 OPEN = "scheduled"
 DONE_STATES = ("done", "unscheduled")
+IMAGING_MODALITIES = ("CT", "MR", "PT", "NM", "US", "XA", "CR", "DX")
+"""Series modalities that name a study's imaging (not SEG, SR, RTSTRUCT, PR…)."""
+
+
+def study_modality(study_pk: Any) -> Any:
+    """The imaging modality of a study (the first by name when it holds several), as a
+    scalar subquery on its series."""
+    return (
+        select(func.min(SeriesRow.modality))
+        .where(SeriesRow.study_pk == study_pk, SeriesRow.modality.in_(IMAGING_MODALITIES))
+        .scalar_subquery()
+    )
 
 
 def load_followup_parameters(folder: Path | None = None) -> FollowupParameters:
@@ -78,6 +91,15 @@ def worklist_select(*, with_study: bool = True) -> Any:
         if with_study
         else (literal(None).label("study_uid"), literal(None).label("study_on"))
     )
+    # appended (row[20], row[21]): the linked study as people know it
+    study_names = (
+        (
+            linked.description.label("study_description"),
+            study_modality(linked.id).label("study_modality"),
+        )
+        if with_study
+        else (literal(None).label("study_description"), literal(None).label("study_modality"))
+    )
     query = (
         select(
             TimepointRow.id,
@@ -99,6 +121,7 @@ def worklist_select(*, with_study: bool = True) -> Any:
             TimepointRow.progression_site,
             TimepointRow.imaged_on,
             PatientRow.id,
+            *study_names,
         )
         .join(CaseRow, CaseRow.id == TimepointRow.case_pk)
         .join(PatientRow, PatientRow.id == CaseRow.patient_pk)
@@ -150,7 +173,7 @@ _ITEM_FIELDS = tuple(f.name for f in dataclasses.fields(TimepointItem))
 def timepoint_item(
     row: Any,
     today: dt.date,
-    proposal: tuple[str, dt.date] | None = None,
+    proposal: tuple[Any, ...] | None = None,
     sunday: dt.date | None = None,
 ) -> TimepointItem:
     """A worklist row (the columns of :func:`worklist_select`) as its read model.
@@ -160,6 +183,10 @@ def timepoint_item(
     costs three times as much); ``strict`` zipping refuses a field left out.
     """
     status = row[12]
+    # the study's description and modality: columns 20-21 (a shorter row has none);
+    # a proposal is (uid, date[, description, modality])
+    description, modality = (*row[20:22], None, None)[:2]
+    proposed = (*(proposal or ("", None)), "", "")
     values = (
         row[0],
         row[1],
@@ -179,9 +206,13 @@ def timepoint_item(
         row[14],
         row[15] or "",
         row[16] or (row[18] if status in DONE_STATES else None),
-        proposal[0] if proposal else "",
-        proposal[1] if proposal else None,
+        proposed[0],
+        proposed[1],
         row[17],
+        description or "",
+        modality or "",
+        proposed[2] or "",
+        proposed[3] or "",
     )
     item = object.__new__(TimepointItem)
     item.__dict__.update(zip(_ITEM_FIELDS, values, strict=True))
@@ -392,8 +423,9 @@ def chosen_modalities(session: Session, timepoints: list[TimepointRow]) -> set[i
     return {pk for pk, modality in latest.items() if modality == by_pk[pk].modality}
 
 
-def proposals(session: Session, rows: list[Any]) -> dict[int, tuple[str, dt.date]]:
-    """Unlinked studies of the rows' patients within each row's window (closest first)."""
+def proposals(session: Session, rows: list[Any]) -> dict[int, tuple[str, dt.date, str, str]]:
+    """Unlinked studies of the rows' patients within each row's window (closest first):
+    (Study Instance UID, date, description, modality)."""
     if not rows:
         return {}
     patients = {r[19] for r in rows}
@@ -406,7 +438,13 @@ def proposals(session: Session, rows: list[Any]) -> dict[int, tuple[str, dt.date
     studies = [
         study
         for study in session.execute(
-            select(StudyRow.patient_pk, StudyRow.study_uid, StudyRow.study_on).where(
+            select(
+                StudyRow.patient_pk,
+                StudyRow.study_uid,
+                StudyRow.study_on,
+                StudyRow.description,
+                study_modality(StudyRow.id),
+            ).where(
                 StudyRow.timepoint_pk.is_(None),
                 StudyRow.study_on >= min(starts),
                 StudyRow.study_on <= max(ends),
@@ -414,16 +452,16 @@ def proposals(session: Session, rows: list[Any]) -> dict[int, tuple[str, dt.date
         ).all()
         if study[0] in patients
     ]
-    out: dict[int, tuple[str, dt.date]] = {}
+    out: dict[int, tuple[str, dt.date, str, str]] = {}
     for row in rows:
         inside = [
-            (abs((on - row[9]).days), uid, on)
-            for patient, uid, on in studies
+            (abs((on - row[9]).days), uid, on, description or "", modality or "")
+            for patient, uid, on, description, modality in studies
             if patient == row[19] and row[10] <= on <= row[11]
         ]
         if inside:
-            _, uid, on = min(inside)
-            out[row[0]] = (uid, on)
+            _, uid, on, description, modality = min(inside)
+            out[row[0]] = (uid, on, description, modality)
     return out
 
 

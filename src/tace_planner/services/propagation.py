@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tace_planner.domain.errors import InvalidInputError, NotFoundError
+from tace_planner.domain.progress import Progress, Task, run_sync
 from tace_planner.domain.response.day_zero import BASELINE_IMAGING, day_zero, days_from
 from tace_planner.domain.response.recist import TargetMeasurement, sum_of_diameters_mm
 from tace_planner.domain.volume import ImageVolume
@@ -425,6 +426,8 @@ class PropagationService:
     ) -> PropagationItem:
         """Register the timepoint's CT to the baseline and propose each baseline focus there.
 
+        :meth:`propose_task` run to its end on the calling thread (the CLI, the tests).
+
         Raises
         ------
         NotFoundError
@@ -433,6 +436,14 @@ class PropagationService:
             The timepoint is the baseline, the baseline has no contoured focus, or the
             follow-up has no CT.
         """
+        return run_sync(self.propose_task(case_pk, timepoint, lesions=lesions))
+
+    def propose_task(
+        self, case_pk: int, timepoint: str, *, lesions: Sequence[str] | None = None
+    ) -> Task[PropagationItem]:
+        """:meth:`propose` as a task: one progress step per volume read, for the
+        registration and per focus proposed; closing it between steps cancels (nothing is
+        stored either way)."""
         import time
 
         from tace_planner.imaging.propagation import propagate_lesion
@@ -461,6 +472,8 @@ class PropagationService:
             raise InvalidInputError(
                 "baseline", "no contoured focus at the baseline to carry to the follow-up"
             )
+        total = 4 + len(chosen)
+        yield Progress(0, total, "Reading the baseline contours")
         # The baseline series: the one most foci were contoured on.
         series = [seg.series_uid for _, seg in chosen]
         baseline_uid = max(set(series), key=series.count)
@@ -472,10 +485,13 @@ class PropagationService:
             and (loaded := self._contouring.load_mask(lesion.pk, baseline.pk)) is not None
         ]
         follow_up_uid = self._follow_up_series(follow_up, self._phase(baseline_uid))
+        yield Progress(1, total, "Reading the baseline CT")
         base_volume = self._contouring.volume(baseline_uid, part)
+        yield Progress(2, total, f"Reading the {follow_up.label} CT")
         follow_volume = self._contouring.volume(follow_up_uid)
         base_liver = self._liver(stored, baseline_uid, part, base_volume.shape)
         follow_liver = self._liver(stored, follow_up_uid, None, follow_volume.shape)
+        yield Progress(3, total, f"Registering {follow_up.label} to the baseline")
         registration = register_follow_up(
             base_volume, follow_volume, baseline_liver=base_liver, follow_up_liver=follow_liver
         )
@@ -502,7 +518,8 @@ class PropagationService:
         }
         proposals = []
         started = time.perf_counter()
-        for focus in foci:
+        for n, focus in enumerate(foci, start=1):
+            yield Progress(3 + n, total, f"Proposing {focus.lesion.name} ({n} of {len(foci)})")
             proposal = propagate_lesion(
                 focus.lesion.name,
                 focus.mask,

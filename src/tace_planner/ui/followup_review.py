@@ -8,7 +8,10 @@ holds the same anatomy. The lesion table lists each focus's values per timepoint
 proposal; choosing a row jumps both views to that lesion. *Confirm* stores the checked
 proposals through the service (the widget computes no clinical number). A lesion already
 contoured at that follow-up (confirmed earlier, perhaps corrected by hand) is unchecked
-and says so; confirming it anyway asks before its stored contour is replaced.
+and says so; confirming it anyway asks before its stored contour is replaced. Contours
+already stored at a follow-up (drawn by hand, or confirmed earlier) show without a proposal
+(:meth:`FollowupReview.show_stored`); those views are not registered and are aligned on
+the chosen lesion instead.
 
 Data come from :class:`~tace_planner.services.propagation.PropagationService`:
 :meth:`~PropagationService.propose` (images, registration, proposals) and
@@ -19,6 +22,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -38,6 +43,7 @@ from PySide6.QtWidgets import (
 )
 
 from tace_planner.domain.geometry import lps_to_index
+from tace_planner.domain.progress import Progress, Task
 from tace_planner.imaging.body import body_extent
 from tace_planner.ui.contour_actions import ask_yes_no
 from tace_planner.ui.panels.empty_plot import centred_note
@@ -150,6 +156,82 @@ def _eroded(plane: np.ndarray) -> np.ndarray:
     return out
 
 
+@dataclass(eq=False)
+class StoredReview:
+    """The contours stored at the baseline and at a follow-up, for the side-by-side views.
+
+    Not registered: the follow-up view follows the baseline by a shift that puts the chosen
+    lesion's deepest point of one visit on the other's (:meth:`align_on`).
+    """
+
+    case_pk: int
+    follow_up: Any
+    baseline_image: Any
+    follow_up_image: Any
+    baseline_masks: tuple[tuple[str, np.ndarray], ...]
+    follow_up_masks: tuple[tuple[str, np.ndarray], ...]
+    registration: Any = field(
+        default_factory=lambda: SimpleNamespace(ok=False, baseline_to_follow_up=np.eye(4))
+    )
+    proposals: tuple[Any, ...] = ()
+
+    @property
+    def message(self) -> str:
+        """What the views show, and how they are linked."""
+        return (
+            f"Contours stored at the baseline and at {self.follow_up.label}. The views are not "
+            "registered: they are aligned on the chosen lesion. Press “Propose contours from "
+            "the baseline” to register them and propose the missing contours."
+        )
+
+    def align_on(self, name: str, baseline_point_lps: np.ndarray) -> None:
+        """Link the views by the shift from ``name``'s baseline point to its follow-up one."""
+        from tace_planner.imaging.propagation import deepest_point_lps
+
+        masks = dict(self.follow_up_masks)
+        if name not in masks or not masks[name].any():
+            return
+        there = np.asarray(deepest_point_lps(masks[name], self.follow_up_image))
+        shift = np.eye(4)
+        shift[:3, 3] = there - np.asarray(baseline_point_lps, float)
+        self.registration.baseline_to_follow_up = shift
+
+
+def stored_review_task(
+    contouring: Any, case_pk: int, baseline_pk: int, follow_up: Any
+) -> Task[StoredReview | None]:
+    """Read the baseline and ``follow_up`` CTs with the foci contoured on them (a task).
+
+    Each visit shows the series most of its foci were contoured on. None when no focus
+    is contoured at the follow-up (or at the baseline).
+    """
+    yield Progress(0, 4, "Reading the stored contours")
+    stored = [
+        (lesion, seg)
+        for lesion, seg in contouring.masks.segmentations_of_case(case_pk)
+        if not lesion.is_liver
+    ]
+    visits = []
+    for timepoint_pk in (baseline_pk, follow_up.pk):
+        here = [(lesion, seg) for lesion, seg in stored if seg.timepoint_pk == timepoint_pk]
+        drawn = [seg.series_uid for _, seg in here if not seg.is_empty]
+        if not drawn:
+            return None
+        uid = max(set(drawn), key=drawn.count)
+        visits.append((timepoint_pk, uid, [(le, seg) for le, seg in here if seg.series_uid == uid]))
+    images, masks = [], []
+    for step, (timepoint_pk, uid, here) in enumerate(visits, start=1):
+        yield Progress(step, 4, "Reading the baseline CT" if step == 1 else
+                       f"Reading the {follow_up.label} CT")  # fmt: skip
+        volume = contouring.volume(uid, here[0][1].part)
+        loaded = [contouring.load_mask(lesion.pk, timepoint_pk) for lesion, _ in here]
+        images.append(volume)
+        masks.append(tuple((m.lesion.name, m.mask) for m in loaded
+                           if m is not None and m.mask.shape == volume.shape))  # fmt: skip
+    yield Progress(3, 4, "Showing the stored contours")
+    return StoredReview(case_pk, follow_up, images[0], images[1], masks[0], masks[1])
+
+
 class FollowupReview(QWidget):
     """Baseline and follow-up side by side, linked through the registration (see module)."""
 
@@ -232,12 +314,7 @@ class FollowupReview(QWidget):
             return
         self.baseline.set_volume(item.baseline_image, [m for _, m in item.baseline_masks])
         self.follow_up.set_volume(item.follow_up_image, [p.mask for p in item.proposals])
-        # one scale for both visits, so that a lesion's size compares by eye
-        panels = (self.baseline, self.follow_up)
-        width = max(p.body_mm[1] - p.body_mm[0] for p in panels)
-        height = max(p.body_mm[3] - p.body_mm[2] for p in panels)
-        for panel in panels:
-            panel.fit(width, height)
+        self._fit_both()
         self.baseline.title.setText(
             "Baseline" if item.baseline.label == "baseline" else f"Baseline ({item.baseline.label})"
         )
@@ -246,6 +323,56 @@ class FollowupReview(QWidget):
         self.slider.setRange(0, item.baseline_image.shape[0] - 1)
         self.slider.setValue(item.baseline_image.shape[0] // 2)
         self.show_baseline_slice(self.slider.value())
+
+    def _fit_both(self) -> None:
+        """One scale for both visits, so that a lesion's size compares by eye."""
+        panels = (self.baseline, self.follow_up)
+        width = max(p.body_mm[1] - p.body_mm[0] for p in panels)
+        height = max(p.body_mm[3] - p.body_mm[2] for p in panels)
+        for panel in panels:
+            panel.fit(width, height)
+
+    def show_stored(self, view: StoredReview, course: Any = None) -> None:
+        """Show the contours stored at the baseline and at a follow-up (no proposal)."""
+        self.item, self._course = view, course
+        self.quality.setText(view.message)
+        self.quality.setStyleSheet("")
+        self.status.setText("")
+        self.confirm_button.setEnabled(False)  # nothing proposed: the contours are stored
+        self.baseline.set_volume(view.baseline_image, [m for _, m in view.baseline_masks])
+        self.follow_up.set_volume(view.follow_up_image, [m for _, m in view.follow_up_masks])
+        self._fit_both()
+        self.baseline.title.setText("Baseline, stored contours")
+        self.follow_up.title.setText(f"{capitalised(view.follow_up.label)}, stored contours")
+        labels = [] if course is None else [t.label for t in course.timepoints]
+        values = {} if course is None else {c.name: c for c in course.lesions}
+        headers = ["Lesion", *[f"{capitalised(label)} (mm)" for label in labels]]
+        names = sorted(
+            {n for n, _ in (*view.baseline_masks, *view.follow_up_masks)}, key=lambda n: (len(n), n)
+        )
+        self.table.clear()
+        self.table.setColumnCount(len(headers))
+        self.table.setHorizontalHeaderLabels(headers)
+        self.table.setRowCount(len(names))
+        for row, name in enumerate(names):
+            lesion = values.get(name)
+            texts = [name] + [
+                "—" if lesion is None or lesion.diameters_mm[n] is None
+                else f"{lesion.diameters_mm[n]:.1f}"
+                for n in range(len(labels))
+            ]  # fmt: skip
+            for column, text in enumerate(texts):
+                cell = QTableWidgetItem(text)
+                cell.setFlags(cell.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                self.table.setItem(row, column, cell)
+        self.table.resizeColumnsToContents()
+        self.slider.setRange(0, view.baseline_image.shape[0] - 1)
+        first = next((n for n in names if n in dict(view.follow_up_masks)), None)
+        if first is not None and first in dict(view.baseline_masks):
+            self.jump_to(first)
+        else:
+            self.slider.setValue(view.baseline_image.shape[0] // 2)
+            self.show_baseline_slice(self.slider.value())
 
     def clear(self) -> None:
         """Nothing under review (another case was chosen): no images, no proposals."""
@@ -325,6 +452,8 @@ class FollowupReview(QWidget):
         from tace_planner.imaging.propagation import deepest_point_lps
 
         point = np.asarray(deepest_point_lps(masks[name], item.baseline_image))
+        if isinstance(item, StoredReview):  # not registered: aligned on this lesion
+            item.align_on(name, point)
         index = round(float(lps_to_index(item.baseline_image.index_to_lps, point)[0]))
         self.slider.blockSignals(True)
         self.slider.setValue(index)
@@ -380,247 +509,10 @@ class FollowupReview(QWidget):
         self.confirmed.emit(result)
 
 
-class FollowupReviewPage(QWidget):
-    """The Follow-up workspace's page: choose a follow-up, propose, review, confirm; spider plot.
+def __getattr__(name: str) -> Any:
+    """``FollowupReviewPage`` lives with the Follow-up page (imported from here before)."""
+    if name == "FollowupReviewPage":
+        from tace_planner.ui.workspaces.followup_page import FollowupReviewPage
 
-    Registration, proposals and assessments run off the GUI thread (``tasks``); the page
-    follows the case chosen in the case list (:meth:`set_case`). With ``assessments``
-    (an :class:`~tace_planner.services.assessment.AssessmentService`) it shows the stored
-    responses per timepoint, assesses the chosen follow-up on demand, and labels the
-    spider plot with the stored RECIST 1.1 overall responses. :attr:`course_changed`
-    says that the case's measured course changed (contours confirmed, a follow-up
-    assessed), for the views of the course outside the page (the timeline).
-    """
-
-    course_changed = Signal(int)  # the case's primary key
-
-    def __init__(
-        self,
-        propagation: Any,
-        tasks: Any,
-        list_cases: Callable[[], list[Any]] | None = None,
-        parent: QWidget | None = None,
-        *,
-        assessments: Any = None,
-        can_assess: bool = True,
-        assessments_problem: str = "",
-    ) -> None:
-        from PySide6.QtWidgets import QComboBox, QTabWidget
-
-        from tace_planner.ui.panels.response_table import ResponseTable
-        from tace_planner.ui.panels.spider_plot import SpiderPlot
-        from tace_planner.ui.panels.waterfall_plot import WaterfallPlot
-
-        super().__init__(parent)
-        self._propagation = propagation
-        self._assessments = assessments
-        self._can_assess = can_assess
-        self._tasks = tasks
-        self._list_cases = list_cases
-        self.case_pk: int | None = None
-        self.timepoints = QComboBox()
-        self.propose_button = QPushButton("Propose contours from the baseline")
-        self.propose_button.clicked.connect(self.propose)
-        self.message = QLabel(NO_CASE)
-        self.message.setWordWrap(True)
-        self.review = FollowupReview(confirm=self._confirm, course=propagation.course)
-        self.spider = SpiderPlot()
-        self.tabs = QTabWidget()
-        self.tabs.addTab(self.review, "Baseline and follow-up")
-        self.tabs.addTab(self.spider, "Spider plot")
-        self.responses = ResponseTable()
-        self.responses.problem = assessments_problem
-        if assessments is not None or assessments_problem:
-            self.tabs.addTab(self.responses, "Responses")
-            self.responses.assess_requested.connect(self.assess)
-        self.waterfall = WaterfallPlot()
-        if list_cases is not None:
-            self.tabs.addTab(self.waterfall, "Cohort waterfall")
-            self.tabs.currentChanged.connect(self._tab_changed)
-        bar = QHBoxLayout()
-        bar.addWidget(QLabel("Follow-up:"))
-        bar.addWidget(self.timepoints)
-        bar.addWidget(self.propose_button)
-        bar.addWidget(self.message, 1)
-        layout = QVBoxLayout(self)
-        layout.addLayout(bar)
-        layout.addWidget(self.tabs, 1)
-        self._set_enabled()
-
-    def _tab_changed(self, index: int) -> None:
-        if self.tabs.widget(index) is self.waterfall:
-            self.show_waterfall()
-
-    def show_waterfall(self) -> None:
-        """Every case's best change from baseline (drawn when its tab is shown)."""
-        from tace_planner.domain.errors import TacePlannerError
-
-        if self._list_cases is None:
-            return
-        cases = self._list_cases()
-        try:
-            changes = self._propagation.best_changes([c.pk for c in cases])
-        except TacePlannerError as error:
-            self.waterfall.note.setText(str(error))
-            return
-        titles = {str(c.pk): f"{c.patient_id} · {c.title}" for c in cases}
-        labelled = [type(c)(c.case_pk, titles.get(c.label, c.label), c.diameter_sum_percent,
-                            c.volume_percent) for c in changes]  # fmt: skip
-        self.waterfall.show_changes(labelled)
-
-    def _set_enabled(self) -> None:
-        ready = self.case_pk is not None and self.timepoints.count() > 0
-        self.propose_button.setEnabled(ready)
-        self.responses.assess_button.setEnabled(
-            ready and self._assessments is not None and self._can_assess
-        )
-
-    def show_course(self, case_pk: int) -> None:
-        """Redraw the spider plot and the stored responses of ``case_pk``."""
-        stored = [] if self._assessments is None else self._assessments.stored(case_pk)
-        labels = {s.timepoint: s.category for s in stored if s.criterion == "recist"}
-        self.spider.show_course(self._propagation.course(case_pk), labels)
-        self.responses.show_stored(stored)
-
-    def assess(self) -> None:
-        """Assess the chosen follow-up by every criterion and store it (a task)."""
-        if self._assessments is None or self.case_pk is None:
-            return
-        case_pk, label = self.case_pk, self.timepoints.currentText()
-        if not label:
-            return
-        self._run(
-            self.responses.assess_button,
-            f"Assessing {label}…",
-            _assess_task(self._assessments, case_pk, label),
-            "Assessing the follow-up",
-            lambda result: self._assessed(result, case_pk),
-            "assess",
-            case_pk,
-        )
-
-    def _run(
-        self,
-        button: QPushButton,
-        message: str,
-        task: Any,
-        title: str,
-        on_result: Callable[[Any], None],
-        verb: str,
-        case_pk: int,
-    ) -> None:
-        """Submit ``task`` (of case ``case_pk``) off the GUI thread, ``button`` disabled
-        until it ends; a failure is said only while that case is still the chosen one."""
-        button.setEnabled(False)
-        self.message.setText(message)
-        self._tasks.submit(
-            task,
-            title=title,
-            on_result=on_result,
-            on_error=lambda e: self._failed(verb, e, case_pk),
-        )
-
-    def _assessed(self, result: dict[str, Any], case_pk: int) -> None:
-        self._set_enabled()
-        if case_pk != self.case_pk:  # another case was chosen meanwhile: it is stored, not shown
-            return
-        recist = result.get("criteria", {}).get("recist", {})
-        self.message.setText(
-            f"{result['timepoint']}: RECIST 1.1 {recist.get('category', '—')} (stored)"
-        )
-        self.show_course(case_pk)
-        self.course_changed.emit(case_pk)
-
-    def set_case(self, case_pk: int | None) -> None:
-        """Follow the case chosen in the case list (None: no case)."""
-        from tace_planner.domain.errors import TacePlannerError
-
-        if case_pk != self.case_pk:  # the last case's proposals are not this case's
-            self.review.clear()
-        self.case_pk = case_pk
-        self.timepoints.clear()
-        self.responses.show_stored([])
-        if case_pk is None:  # a patient row, or nothing: no case's course is shown
-            self.spider.clear()
-            self.message.setText(NO_CASE)
-        else:
-            try:
-                choices = self._propagation.timepoints(case_pk)
-                self.show_course(case_pk)
-            except TacePlannerError as error:
-                self.message.setText(str(error))
-                choices = []
-            for choice in choices:
-                if choice.kind != "baseline":
-                    self.timepoints.addItem(choice.label)
-            self.message.setText(
-                "" if self.timepoints.count() else "This case has no follow-up timepoint yet."
-            )
-        self._set_enabled()
-
-    def propose(self) -> None:
-        """Register the chosen follow-up to the baseline and propose its contours (a task)."""
-        if self.case_pk is None or not self.timepoints.currentText():
-            return
-        case_pk, label = self.case_pk, self.timepoints.currentText()
-        self._run(
-            self.propose_button,
-            f"Registering {label} to the baseline…",
-            _propose_task(self._propagation, case_pk, label),
-            "Proposing follow-up contours",
-            self._show,
-            "propose",
-            case_pk,
-        )
-
-    def _show(self, result: tuple[Any, Any]) -> None:
-        item, course = result
-        if item.case_pk != self.case_pk:  # another case (or none) was chosen meanwhile:
-            self._set_enabled()  # its proposals are dropped, never confirmable here
-            return
-        self.review.show_review(item, course)
-        # the registration's quality reads above the proposals; here what to do next
-        # (a failed registration is said here as well, where the user clicked)
-        if item.registration.ok:
-            found = sum(1 for proposal in item.proposals if proposal.found)
-            stored = sum(1 for proposal in item.proposals if proposal.stored is not None)
-            kept = (
-                f" {stored} already contoured there: unchecked, so their contours are kept."
-                if stored
-                else ""
-            )
-            self.message.setText(
-                f"{item.follow_up.label}: {found} of {len(item.proposals)} lesion(s) found; "
-                f"check each proposal below, then confirm the checked ones.{kept}"
-            )
-        else:
-            self.message.setText(item.registration.message)
-        self._set_enabled()
-
-    def _failed(self, verb: str, error: BaseException, case_pk: int) -> None:
-        if case_pk == self.case_pk:  # another case's failure is not this case's
-            self.message.setText(f"Cannot {verb}: {error}")
-        self._set_enabled()
-
-    def _confirm(self, item: Any, names: list[str], replace: list[str]) -> Any:
-        result = self._propagation.confirm(item, names, replace=replace)
-        self.show_course(item.case_pk)
-        self.course_changed.emit(item.case_pk)
-        return result
-
-
-def _propose_task(propagation: Any, case_pk: int, label: str) -> Any:
-    """:meth:`PropagationService.propose` and the case course as a task (one step)."""
-    from tace_planner.domain.progress import Progress
-
-    yield Progress(0, 1, f"Registering {label} to the baseline")
-    item = propagation.propose(case_pk, label)
-    return item, propagation.course(case_pk)
-
-
-def _assess_task(assessments: Any, case_pk: int, label: str) -> Any:
-    """:meth:`AssessmentService.assess` (stored) as a task (one step)."""
-    from tace_planner.domain.progress import Progress
-
-    yield Progress(0, 1, f"Assessing {label}")
-    return assessments.assess(case_pk, label)
+        return FollowupReviewPage
+    raise AttributeError(name)

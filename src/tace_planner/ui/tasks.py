@@ -68,6 +68,11 @@ class TaskHandle(QObject):
         super().__init__(parent)
         self.title = title
         self.cancel_requested = threading.Event()
+        self.worker_done = threading.Event()
+        """Set by the pool thread when it has left the task (however it ended)."""
+        self.wait_on_shutdown = True
+        """False for a task that writes nothing: :meth:`TaskRunner.shutdown` need not wait
+        for it (a step that cannot be interrupted, e.g. a registration, ends on its own)."""
         self._on_result, self._on_progress, self._on_error = on_result, on_progress, on_error
         self._finished = False
         self._pending: Progress | None = None
@@ -178,6 +183,8 @@ class _Runnable(QRunnable):
             handle.worker_cancelled.emit()
         except BaseException as error:  # noqa: BLE001 - forwarded to the GUI, never swallowed
             handle.worker_failed.emit(error)
+        finally:
+            handle.worker_done.set()
 
 
 class TaskRunner(QObject):
@@ -214,6 +221,7 @@ class TaskRunner(QObject):
         on_result: Callable[[T], None],
         on_progress: Callable[[Progress], None] | None = None,
         on_error: Callable[[BaseException], None] | None = None,
+        wait_on_shutdown: bool = True,
     ) -> TaskHandle:
         """Start ``task`` on the pool and return its handle.
 
@@ -226,6 +234,10 @@ class TaskRunner(QObject):
         on_result, on_progress, on_error : callable
             Called on the GUI thread; ``on_error`` defaults to logging the
             exception with its traceback.
+        wait_on_shutdown : bool
+            False for a task that writes nothing (a proposal shown for confirmation):
+            :meth:`shutdown` cancels it but does not block the closing window until a
+            step that cannot be interrupted ends.
 
         Returns
         -------
@@ -240,6 +252,7 @@ class TaskRunner(QObject):
         if self._closed:
             raise RuntimeError(f"task runner is shut down; cannot start {title!r}")
         handle = TaskHandle(title, on_result, on_progress, on_error or self._log_error, self)
+        handle.wait_on_shutdown = wait_on_shutdown
         # A bound slot, not a lambda: a closure over self kept alive by the handle's
         # connection would let the runner die inside a handle's destructor.
         handle.finished.connect(self._on_handle_finished)
@@ -259,12 +272,15 @@ class TaskRunner(QObject):
         Returns
         -------
         bool
-            True if every task stopped in time.
+            True if every task stopped in time (a task submitted with
+            ``wait_on_shutdown=False`` is cancelled, not waited for).
         """
         self._closed = True
         for handle in self._active:
             handle.cancel()
-        stopped = self._pool.waitForDone(timeout_ms)
+        stopped = self._wait_for([h for h in self._active if h.wait_on_shutdown], timeout_ms)
+        if all(h.worker_done.is_set() for h in self._active):  # the threads are leaving
+            stopped = self._pool.waitForDone(timeout_ms) and stopped
         for handle in self._active:
             handle.release()
         # A finished handle's deletion waits in the event queue; a page test that
@@ -275,6 +291,20 @@ class TaskRunner(QObject):
                 QCoreApplication.sendPostedEvents(handle, QEvent.Type.DeferredDelete)
         self._retired = []
         return stopped
+
+    def _wait_for(self, handles: list[TaskHandle], timeout_ms: int) -> bool:
+        """Wait until the pool threads of ``handles`` left their tasks; False on timeout.
+
+        Without a task to wait for, nothing is waited. Tasks that need no waiting
+        (``wait_on_shutdown`` False) keep their thread until their step ends; the pool
+        (the runner's first child) joins them when the runner itself is deleted.
+        """
+        deadline = time.monotonic() + timeout_ms / 1000.0
+        for handle in handles:
+            remaining = deadline - time.monotonic()
+            if not handle.worker_done.wait(max(0.0, remaining)):
+                return False
+        return True
 
     @Slot()
     def _on_handle_finished(self) -> None:

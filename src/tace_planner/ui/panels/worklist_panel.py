@@ -259,9 +259,9 @@ class WorklistPanel(QWidget):
                 if item.tace_on and item.tace_number
                 else ""
             )
-            study = item.study_uid and f"{item.study_uid} ({item.study_on})"
+            study = item.study_text
             if not study and item.proposed_study_uid:
-                study = f"proposed: {item.proposed_study_uid} ({item.proposed_study_on})"
+                study = f"proposed: {item.proposed_study_text}"
             values = (
                 _patient(item.patient_name, item.patient_id),
                 item.case_title,
@@ -346,4 +346,4 @@ class WorklistPanel(QWidget):
             self.message.setText(str(error))
             return
         self.refresh()
-        self.message.setText(f"study {linked.study_uid} linked to {linked.label}")
+        self.message.setText(f"Study {linked.study_text} linked to {linked.label}")

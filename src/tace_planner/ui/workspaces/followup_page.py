@@ -9,25 +9,481 @@ the list by itself: the window asks about unsaved input first (ui/case_change.py
 :meth:`FollowupPage.show_case` only when the case changes, so that after *Cancel* the page
 stays on the window's case. The worklist was a dock under the case list before: at
 1600 × 1000 it squeezed the review to a strip.
+
+:class:`FollowupReviewPage` (the review's tabs and the bar above them) lives here too: its
+Follow-up box offers the case's follow-ups from ``FollowupService.follow_up_choices``, those
+without imaging greyed with why as their tooltip; choosing one with stored contours shows
+them (:func:`~tace_planner.ui.followup_review.stored_review_task`); *Propose* runs with the
+window's progress and *Cancel*, and closing the window does not wait for it.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from tace_planner.domain.errors import TacePlannerError
-from tace_planner.ui.followup_review import FollowupReviewPage
+from tace_planner.domain.progress import Progress
+from tace_planner.ui.followup_review import (
+    NO_CASE,
+    FollowupReview,
+    StoredReview,
+    stored_review_task,
+)
 from tace_planner.ui.panels.timeline_panel import TimelinePanel
 from tace_planner.ui.panels.worklist_panel import WorklistPanel
+from tace_planner.ui.wording import capitalised
 
 #: Share of the page's height the worklist gets at first (the review gets the rest).
 WORKLIST_HEIGHT_SHARE = 0.3
 #: The worklist's least height: its filters, its header and three rows.
 WORKLIST_MIN_HEIGHT_PX = 170
 TIMELINE_TAB = "Timeline"
+LABEL_ROLE = Qt.ItemDataRole.UserRole
+"""The Follow-up box keeps each follow-up's label in its item data (not its shown text)."""
+CHOICE_ROLE = Qt.ItemDataRole.UserRole + 1
+"""…and its :class:`~tace_planner.services.followup_dto.FollowupChoiceItem`, when known."""
+
+
+class FollowupReviewPage(QWidget):
+    """The Follow-up workspace's page: choose a follow-up, propose, review, confirm; spider plot.
+
+    Registration, proposals and assessments run off the GUI thread (``tasks``); the page
+    follows the case chosen in the case list (:meth:`set_case`). With ``assessments``
+    (an :class:`~tace_planner.services.assessment.AssessmentService`) it shows the stored
+    responses per timepoint, assesses the chosen follow-up on demand, and labels the
+    spider plot with the stored RECIST 1.1 overall responses. :attr:`course_changed`
+    says that the case's measured course changed (contours confirmed, a follow-up
+    assessed), for the views of the course outside the page (the timeline).
+    """
+
+    course_changed = Signal(int)  # the case's primary key
+
+    def __init__(
+        self,
+        propagation: Any,
+        tasks: Any,
+        list_cases: Callable[[], list[Any]] | None = None,
+        parent: QWidget | None = None,
+        *,
+        assessments: Any = None,
+        can_assess: bool = True,
+        assessments_problem: str = "",
+        choices: Callable[[int], list[Any]] | None = None,
+        contouring: Any = None,
+    ) -> None:
+        from PySide6.QtWidgets import QComboBox, QTabWidget
+
+        from tace_planner.ui.panels.response_table import ResponseTable
+        from tace_planner.ui.panels.spider_plot import SpiderPlot
+        from tace_planner.ui.panels.waterfall_plot import WaterfallPlot
+
+        super().__init__(parent)
+        self._propagation = propagation
+        self._assessments = assessments
+        self._can_assess = can_assess
+        self._tasks = tasks
+        self._list_cases = list_cases
+        self._choices = choices  # FollowupService.follow_up_choices: readiness of each
+        self._contouring = contouring  # the stored contours are shown when given
+        self._baseline_pk: int | None = None
+        self._handle: Any = None  # the running proposal or stored-contour reading
+        self._handle_kind = ""
+        self._window_cancel: Any = None  # the status bar's Cancel, while connected
+        self.case_pk: int | None = None
+        self.timepoints = QComboBox()
+        self.timepoints.currentIndexChanged.connect(self._on_choice_changed)
+        self.propose_button = QPushButton("Propose contours from the baseline")
+        self.propose_button.clicked.connect(self.propose)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setVisible(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.message = QLabel(NO_CASE)
+        self.message.setWordWrap(True)
+        self.review = FollowupReview(confirm=self._confirm, course=propagation.course)
+        self.spider = SpiderPlot()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.review, "Baseline and follow-up")
+        self.tabs.addTab(self.spider, "Spider plot")
+        self.responses = ResponseTable()
+        self.responses.problem = assessments_problem
+        if assessments is not None or assessments_problem:
+            self.tabs.addTab(self.responses, "Responses")
+            self.responses.assess_requested.connect(self.assess)
+        self.waterfall = WaterfallPlot()
+        if list_cases is not None:
+            self.tabs.addTab(self.waterfall, "Cohort waterfall")
+            self.tabs.currentChanged.connect(self._tab_changed)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Follow-up:"))
+        bar.addWidget(self.timepoints)
+        bar.addWidget(self.propose_button)
+        bar.addWidget(self.cancel_button)
+        bar.addWidget(self.message, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.tabs, 1)
+        self._set_enabled()
+
+    def hasHeightForWidth(self) -> bool:
+        """No height-for-width: the page fills the height it is given (see FollowupPage)."""
+        return False
+
+    def _tab_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is self.waterfall:
+            self.show_waterfall()
+
+    def show_waterfall(self) -> None:
+        """Every case's best change from baseline (drawn when its tab is shown)."""
+        from tace_planner.domain.errors import TacePlannerError
+
+        if self._list_cases is None:
+            return
+        cases = self._list_cases()
+        try:
+            changes = self._propagation.best_changes([c.pk for c in cases])
+        except TacePlannerError as error:
+            self.waterfall.note.setText(str(error))
+            return
+        titles = {str(c.pk): f"{c.patient_id} · {c.title}" for c in cases}
+        labelled = [type(c)(c.case_pk, titles.get(c.label, c.label), c.diameter_sum_percent,
+                            c.volume_percent) for c in changes]  # fmt: skip
+        self.waterfall.show_changes(labelled)
+
+    def chosen_label(self) -> str:
+        """The chosen follow-up's label ("" when none), from the item's data."""
+        label = self.timepoints.currentData()
+        return str(label) if label is not None else ""
+
+    def chosen_choice(self) -> Any:
+        """The chosen follow-up's :class:`FollowupChoiceItem` (None without ``choices``)."""
+        return self.timepoints.currentData(CHOICE_ROLE)
+
+    def _refusal(self) -> str:
+        """Why the chosen follow-up cannot be proposed or assessed ("" when it can)."""
+        choice = self.chosen_choice()
+        if choice is None or choice.ready:
+            return ""
+        return f"{capitalised(choice.label)}: {choice.note}."
+
+    def _set_enabled(self) -> None:
+        ready = self.case_pk is not None and bool(self.chosen_label()) and not self._refusal()
+        proposing = self._handle is not None and self._handle_kind == "propose"
+        self.propose_button.setEnabled(ready and not proposing)
+        self.responses.assess_button.setEnabled(
+            ready and self._assessments is not None and self._can_assess
+        )
+
+    def show_course(self, case_pk: int) -> None:
+        """Redraw the spider plot and the stored responses of ``case_pk``."""
+        stored = [] if self._assessments is None else self._assessments.stored(case_pk)
+        labels = {s.timepoint: s.category for s in stored if s.criterion == "recist"}
+        self.spider.show_course(self._propagation.course(case_pk), labels)
+        self.responses.show_stored(stored)
+
+    def assess(self) -> None:
+        """Assess the chosen follow-up by every criterion and store it (a task)."""
+        if self._assessments is None or self.case_pk is None:
+            return
+        case_pk, label = self.case_pk, self.chosen_label()
+        if not label or self._refusal():
+            self.message.setText(self._refusal())
+            return
+        self._run(
+            self.responses.assess_button,
+            f"Assessing {label}…",
+            _assess_task(self._assessments, case_pk, label),
+            "Assessing the follow-up",
+            lambda result: self._assessed(result, case_pk),
+            "assess",
+            case_pk,
+        )
+
+    def _run(
+        self,
+        button: QPushButton | None,
+        message: str,
+        task: Any,
+        title: str,
+        on_result: Callable[[Any], None],
+        verb: str,
+        case_pk: int,
+        *,
+        cancellable: bool = False,
+    ) -> Any:
+        """Submit ``task`` (of case ``case_pk``) off the GUI thread, ``button`` disabled
+        until it ends; a failure is said only while that case is still the chosen one.
+
+        A ``cancellable`` task (it writes nothing) shows its progress and *Cancel* here and
+        in the window's status bar, and closing the window does not wait for it.
+        """
+        if button is not None:
+            button.setEnabled(False)
+        self.message.setText(message)
+        extra = {"on_progress": self._progressed, "wait_on_shutdown": False} if cancellable else {}
+        handle = self._tasks.submit(
+            task,
+            title=title,
+            on_result=on_result,
+            on_error=lambda e: self._failed(verb, e, case_pk),
+            **extra,
+        )
+        if cancellable and handle is not None:
+            self._handle = handle
+            self._busy(True)
+            handle.finished.connect(functools.partial(self._task_ended, handle))
+        return handle
+
+    def cancel(self) -> None:
+        """Stop the running proposal (or reading of the stored contours); nothing is kept."""
+        handle, kind = self._handle, self._handle_kind
+        if handle is None:
+            return
+        handle.cancel()
+        self._task_ended(handle)
+        if kind == "propose":
+            self.message.setText("Cancelled: nothing was proposed.")
+
+    def _task_ended(self, handle: Any) -> None:
+        if handle is self._handle:
+            self._handle = None
+            self._busy(False)
+            self._set_enabled()
+
+    def _status_bar_parts(self) -> tuple[Any, Any, Any]:
+        """The window's status bar, progress bar and *Cancel* (None without a main window)."""
+        window = self.window()
+        bar = getattr(window, "progress_bar", None)
+        cancel = getattr(window, "cancel_button", None)
+        if bar is None or cancel is None or not hasattr(window, "statusBar"):
+            return None, None, None
+        return window.statusBar(), bar, cancel
+
+    def _busy(self, busy: bool) -> None:
+        """Show or hide the progress and the *Cancel* buttons (here and in the status bar)."""
+        self.cancel_button.setVisible(busy)
+        if self._window_cancel is not None:  # connected while the last task ran
+            self._window_cancel.clicked.disconnect(self.cancel)
+            self._window_cancel = None
+        status, bar, cancel = self._status_bar_parts()
+        if bar is None:
+            return
+        bar.setRange(0, 100)
+        bar.setValue(0)
+        bar.setVisible(busy)
+        cancel.setVisible(busy)
+        if busy:
+            cancel.clicked.connect(self.cancel)
+            self._window_cancel = cancel
+        else:
+            status.clearMessage()
+
+    def _progressed(self, step: Any) -> None:
+        self.message.setText(f"{step.message}…")
+        status, bar, _ = self._status_bar_parts()
+        if bar is not None:
+            bar.setValue(int(step.fraction * 100))
+            status.showMessage(f"{step.message}…")
+
+    def _assessed(self, result: dict[str, Any], case_pk: int) -> None:
+        self._set_enabled()
+        if case_pk != self.case_pk:  # another case was chosen meanwhile: it is stored, not shown
+            return
+        recist = result.get("criteria", {}).get("recist", {})
+        self.message.setText(
+            f"{result['timepoint']}: RECIST 1.1 {recist.get('category', '—')} (stored)"
+        )
+        self.show_course(case_pk)
+        self.course_changed.emit(case_pk)
+
+    def set_case(self, case_pk: int | None) -> None:
+        """Follow the case chosen in the case list (None: no case)."""
+        from tace_planner.domain.errors import TacePlannerError
+
+        if case_pk != self.case_pk:  # the last case's proposals are not this case's
+            self.cancel()
+            self.review.clear()
+        self.case_pk = case_pk
+        self.timepoints.blockSignals(True)
+        self.timepoints.clear()
+        self.responses.show_stored([])
+        if case_pk is None:  # a patient row, or nothing: no case's course is shown
+            self.spider.clear()
+            self.message.setText(NO_CASE)
+        else:
+            try:
+                self._fill_choices(case_pk)
+                self.show_course(case_pk)
+                message = (
+                    "" if self.timepoints.count() else "This case has no follow-up timepoint yet."
+                )
+            except TacePlannerError as error:
+                message = str(error)
+            self.message.setText(message)
+        self.timepoints.blockSignals(False)
+        self._set_enabled()
+        self._on_choice_changed()
+
+    def _fill_choices(self, case_pk: int) -> None:
+        """The case's follow-ups; those without imaging greyed, saying why in their tooltip."""
+        timepoints = self._propagation.timepoints(case_pk)
+        self._baseline_pk = next((c.pk for c in timepoints if c.kind == "baseline"), None)
+        if self._choices is None:
+            for choice in timepoints:
+                if choice.kind != "baseline":
+                    self.timepoints.addItem(choice.label, choice.label)
+            return
+        model = self.timepoints.model()
+        first_ready = -1
+        for row, choice in enumerate(self._choices(case_pk)):
+            self.timepoints.addItem(choice.label, choice.label)
+            self.timepoints.setItemData(row, choice, CHOICE_ROLE)
+            if choice.ready:
+                first_ready = row if first_ready < 0 else first_ready
+                continue
+            self.timepoints.setItemData(row, capitalised(choice.note), Qt.ItemDataRole.ToolTipRole)
+            item = model.item(row) if hasattr(model, "item") else None
+            if item is not None:  # greyed and not choosable
+                item.setEnabled(False)
+        self.timepoints.setCurrentIndex(max(first_ready, 0) if self.timepoints.count() else -1)
+
+    def _on_choice_changed(self, _index: int = -1) -> None:
+        """Another follow-up chosen: show the contours stored there (when any)."""
+        if self._handle is not None and self._handle_kind == "stored":
+            self.cancel()
+        if isinstance(self.review.item, StoredReview) or (
+            self.review.item is not None and self.review.item.follow_up.label != self.chosen_label()
+        ):
+            self.review.clear()
+        self._set_enabled()
+        refusal = self._refusal()
+        if refusal:
+            self.message.setText(refusal)
+            self.timepoints.setToolTip(refusal)
+            return
+        self.timepoints.setToolTip("")
+        self._show_stored_contours()
+
+    def _show_stored_contours(self) -> None:
+        """Read the baseline and the chosen follow-up with their stored contours (a task)."""
+        choice = self.chosen_choice()
+        if self._contouring is None or choice is None or self.case_pk is None:
+            return
+        if self._baseline_pk is None or self._handle is not None:
+            return
+        case_pk = self.case_pk
+        self._handle_kind = "stored"
+        self._run(
+            None,
+            f"Reading the contours stored at {choice.label}…",
+            stored_review_task(self._contouring, case_pk, self._baseline_pk, choice),
+            "Reading the stored contours",
+            functools.partial(self._show_stored, case_pk, choice.label),
+            "show the stored contours",
+            case_pk,
+            cancellable=True,
+        )
+
+    def _show_stored(self, case_pk: int, label: str, view: StoredReview | None) -> None:
+        if case_pk != self.case_pk or label != self.chosen_label():
+            return  # another case or follow-up was chosen meanwhile
+        if view is None:
+            self.message.setText(
+                f"No contour stored at {label} yet: press “Propose contours from the "
+                "baseline”, or contour it in the Contour workspace."
+            )
+            return
+        if self.review.item is not None and not isinstance(self.review.item, StoredReview):
+            return  # a proposal is shown: it is not replaced
+        self.review.show_stored(view, self._propagation.course(case_pk))
+        self.message.setText(f"{capitalised(label)}: the stored contours.")
+
+    def propose(self) -> None:
+        """Register the chosen follow-up to the baseline and propose its contours (a task)."""
+        if self.case_pk is None or not self.chosen_label():
+            return
+        if self._refusal():
+            self.message.setText(self._refusal())
+            return
+        if self._handle is not None:
+            self.cancel()  # a reading of the stored contours gives way
+        case_pk, label = self.case_pk, self.chosen_label()
+        self._handle_kind = "propose"
+        self._run(
+            self.propose_button,
+            f"Registering {label} to the baseline…",
+            _propose_task(self._propagation, case_pk, label),
+            "Proposing follow-up contours",
+            self._show,
+            "propose",
+            case_pk,
+            cancellable=True,
+        )
+
+    def _show(self, result: tuple[Any, Any]) -> None:
+        item, course = result
+        if item.case_pk != self.case_pk:  # another case (or none) was chosen meanwhile:
+            self._set_enabled()  # its proposals are dropped, never confirmable here
+            return
+        self.review.show_review(item, course)
+        # the registration's quality reads above the proposals; here what to do next
+        # (a failed registration is said here as well, where the user clicked)
+        if item.registration.ok:
+            found = sum(1 for proposal in item.proposals if proposal.found)
+            stored = sum(1 for proposal in item.proposals if proposal.stored is not None)
+            kept = (
+                f" {stored} already contoured there: unchecked, so their contours are kept."
+                if stored
+                else ""
+            )
+            self.message.setText(
+                f"{item.follow_up.label}: {found} of {len(item.proposals)} lesion(s) found; "
+                f"check each proposal below, then confirm the checked ones.{kept}"
+            )
+        else:
+            self.message.setText(item.registration.message)
+        self._set_enabled()
+
+    def _failed(self, verb: str, error: BaseException, case_pk: int) -> None:
+        if case_pk == self.case_pk:  # another case's failure is not this case's
+            self.message.setText(f"Cannot {verb}: {error}")
+        self._set_enabled()
+
+    def _confirm(self, item: Any, names: list[str], replace: list[str]) -> Any:
+        result = self._propagation.confirm(item, names, replace=replace)
+        self.show_course(item.case_pk)
+        self.course_changed.emit(item.case_pk)
+        return result
+
+
+def _propose_task(propagation: Any, case_pk: int, label: str) -> Any:
+    """:meth:`PropagationService.propose_task` (one step per volume, the registration and
+    each focus: cancellable between them) and the case course, as a task."""
+    if hasattr(propagation, "propose_task"):
+        item = yield from propagation.propose_task(case_pk, label)
+    else:  # a service without steps: one step
+        yield Progress(0, 1, f"Registering {label} to the baseline")
+        item = propagation.propose(case_pk, label)
+    return item, propagation.course(case_pk)
+
+
+def _assess_task(assessments: Any, case_pk: int, label: str) -> Any:
+    """:meth:`AssessmentService.assess` (stored) as a task (one step)."""
+    yield Progress(0, 1, f"Assessing {label}")
+    return assessments.assess(case_pk, label)
 
 
 class FollowupPage(QSplitter):
@@ -77,6 +533,8 @@ class FollowupPage(QSplitter):
             assessments=assessments,
             can_assess=not getattr(services, "read_only", False),
             assessments_problem=problem,
+            choices=getattr(services.followups, "follow_up_choices", None),
+            contouring=getattr(services, "contouring", None),
         )
         self.review.setObjectName("followup_review_page")
         tabs = self.review.tabs
@@ -97,7 +555,17 @@ class FollowupPage(QSplitter):
         review_area.setObjectName("followup_review_area")
         review_area.setWidgetResizable(True)
         review_area.setFrameShape(QFrame.Shape.NoFrame)
-        review_area.setWidget(self.review)
+        # Held by a plain box: a resizable scroll area asks a layout with height-for-width
+        # (wrapped labels) for its preferred height and made the review 940 px tall in a
+        # 618 px view at 1600 × 1000, the waterfall's bars and names cut off below. The
+        # review says it has none (:meth:`FollowupReviewPage.hasHeightForWidth`): it
+        # fills the view and scrolls only below its minimum.
+        holder = QWidget()
+        holder.setObjectName("followup_review_holder")
+        holder_layout = QVBoxLayout(holder)
+        holder_layout.setContentsMargins(0, 0, 0, 0)
+        holder_layout.addWidget(self.review)
+        review_area.setWidget(holder)
         self.addWidget(review_area)
         self.setChildrenCollapsible(False)
         self.setStretchFactor(0, 1)
