@@ -94,13 +94,17 @@ def body_surface_area_m2(
 
 def explain_bsa(height_cm: float, weight_kg: float, formula: BsaFormula) -> Explanation:
     """The explanation of :func:`body_surface_area_m2` with the values put in."""
-    value = body_surface_area_m2(height_cm, weight_kg, formula)
     text, source = _BSA_TEXT[formula]
+    problem = bsa_input_problem(height_cm, weight_kg)
+    if problem is None:
+        result = f"{body_surface_area_m2(height_cm, weight_kg, formula):.3f} m²"
+    else:
+        result = f"not computed — {PATIENT_FIELD_WORDS[problem.field]} {problem.message}"
     return Explanation(
         summary=f"Body surface area ({formula.capitalize()})",
         formula=text,
         inputs={"H": f"{height_cm:g} cm", "W": f"{weight_kg:g} kg"},
-        result=f"{value:.3f} m²",
+        result=result,
         source=source,
     )
 
@@ -359,10 +363,54 @@ def _check_numeric(name: str, value: Any) -> FieldProblem | None:
         return FieldProblem(
             name,
             f"{number:g} {unit} is outside the plausible adult range {low:g}–{high:g} {unit} "
-            f"— check the unit",
+            f"— check the unit{_unit_slip_hint(name, number)}",
             "implausible",
         )
     return None
+
+
+# Units a height or weight is often typed in by mistake: (factor to the field's unit, unit).
+_UNIT_SLIPS: dict[str, tuple[tuple[float, str], ...]] = {
+    "height_cm": ((100.0, "m"), (2.54, "in")),
+    "weight_kg": ((0.45359237, "lb"),),
+}
+
+
+def _unit_slip_hint(name: str, number: float) -> str:
+    """ ": 1.72 m = 172 cm?" when the value read in a usual wrong unit is plausible, else ""."""
+    _, low, high, _, unit = _NUMERIC_LIMITS[name]
+    for factor, slip in _UNIT_SLIPS.get(name, ()):
+        if low <= number * factor <= high:
+            return f": {number:g} {slip} = {number * factor:.0f} {unit}?"
+    return ""
+
+
+def bsa_input_problem(height_cm: float | None, weight_kg: float | None) -> FieldProblem | None:
+    """Why a height and weight give no body surface area (None when they give one).
+
+    A BSA is computed only from a height and a weight both entered and within the
+    plausible adult range (institutional limits above): "1,72" read as 1.72 cm gave
+    0.18 m², a number that looks computed but rests on a unit slip. An implausible
+    value, even confirmed, gives no BSA and no standard liver volume; the problem says
+    which field to correct.
+    """
+    if height_cm is None or weight_kg is None:
+        return None
+    for name, value in (("height_cm", height_cm), ("weight_kg", weight_kg)):
+        problem = check_patient_field(name, value)
+        if problem is not None:
+            return problem
+    return None
+
+
+def plausible_body_surface_area_m2(
+    height_cm: float | None, weight_kg: float | None, formula: BsaFormula = "mosteller"
+) -> float | None:
+    """:func:`body_surface_area_m2`, or None when a value is missing or implausible
+    (:func:`bsa_input_problem`)."""
+    if height_cm is None or weight_kg is None or bsa_input_problem(height_cm, weight_kg):
+        return None
+    return body_surface_area_m2(height_cm, weight_kg, formula)
 
 
 def _require_positive(value: float, field: str) -> None:

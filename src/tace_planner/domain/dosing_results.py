@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tace_planner.domain.anatomy import lobe_of_segment
 from tace_planner.domain.dosing_inputs import PlanOptions
 from tace_planner.domain.dosing_parameters import Model
 from tace_planner.domain.explanation import Advisory, Explanation
@@ -154,3 +155,27 @@ def total_loaded_mg(sessions: Iterable[SessionPlan]) -> float:
 def total_expected_delivered_mg(sessions: Iterable[SessionPlan]) -> float:
     """Expected delivered irinotecan over ``sessions``."""
     return math.fsum(s.irinotecan_expected_delivered_mg for s in sessions)
+
+
+LOBE_FIGURES = ("tumour_volume_cm3.right", "tumour_volume_cm3.left", "tumour_volume_cm3.caudate")
+"""The per-lobe tumour volumes of :attr:`PlanResult.figures`."""
+
+
+def foci_without_lobe(foci: Iterable[tuple[str, str | None]]) -> tuple[str, ...]:
+    """Names of the foci, given as (name, Couinaud segment), whose segment names no lobe
+    (not assigned yet, or not a segment), in the order given."""
+    return tuple(name for name, segment in foci if lobe_of_segment(segment) is None)
+
+
+def lobe_volume_cm3(volume_cm3: float | None, unplaced: Sequence[str]) -> tuple[float | None, bool]:
+    """A lobe's tumour volume as it can be stated while the foci ``unplaced`` have no segment.
+
+    Returns (value, at_least): (None, False) when the lobe holds no placed focus but
+    unplaced foci may lie in it — 0 cm³ would read as "no tumour there"; (value, True)
+    when unplaced foci may add to it; (value, False) when every focus is placed.
+    """
+    if not unplaced or volume_cm3 is None:
+        return volume_cm3, False
+    if volume_cm3 <= 0:
+        return None, False
+    return volume_cm3, True

@@ -1,4 +1,5 @@
-"""The one gate of a case change: unsaved input is saved, discarded or kept (Cancel).
+"""The one gate of a case change (and of closing the window): unsaved input is saved,
+discarded or kept (Cancel).
 
 Every way to another case or to a patient row (a click in the case list, a worklist row,
 a new case, the demo, ``MainWindow.select_case``) selects a row of the case list, and only
@@ -51,7 +52,12 @@ class CaseChangeGuard:
         """
         if case_pk is not None and case_pk == shown_case_pk:
             return True
-        if all(panel.resolve_unsaved() for panel in self._panels):
+        if self.allows_leaving():
             return True
         self._case_list.reselect(shown_case_pk, shown_patient_pk)
         return False
+
+    def allows_leaving(self) -> bool:
+        """True when the panels' unsaved input is saved or discarded (or there is none);
+        False on the first Cancel or refused save (the window is closing: it stays open)."""
+        return all(panel.resolve_unsaved() for panel in self._panels)

@@ -540,6 +540,10 @@ class MainWindow(QMainWindow):
         self._patients = {patient.pk: patient for patient in patients}
         self._cases = {case.pk: case for case in cases}
         self.case_list.show_cases(patients, cases)
+        # The row of what the window shows stays selected, without showing it again (a
+        # click on it then changes nothing); select_case shows a case anew when asked.
+        shown_patient = self._context.patient
+        self.case_list.reselect(self._case_pk, shown_patient.pk if shown_patient else None)
         if self._context.case is not None or self._context.patient is not None:
             # A renamed case or a new study: the banner and the dock titles say it at once.
             case, patient = self._context.case, self._context.patient
@@ -550,8 +554,17 @@ class MainWindow(QMainWindow):
             )
 
     def select_case(self, case_pk: int) -> None:
-        """Select a case and show its studies; its first portal-venous CT (or first CT) opens."""
-        if self.case_list.select_case(case_pk) and self._case_pk == case_pk:
+        """Select a case and show its studies; its first portal-venous CT (or first CT) opens.
+
+        The case shown already is shown again (a demo re-run or an import may have changed
+        its studies and contours); typed input of the plan and procedure forms is kept.
+        """
+        if self._case_pk == case_pk:
+            self.case_list.reselect(case_pk, None)  # its row, without a signal
+            self._on_case_list_case_selected(case_pk)
+        elif not self.case_list.select_case(case_pk):
+            return
+        if self._case_pk == case_pk:
             self.study_tree.select_first_volume("CT")
 
     def _on_case_list_patient_selected(self, patient_pk: int) -> None:
@@ -934,7 +947,16 @@ class MainWindow(QMainWindow):
             self.resizeDocks(docks, [wanted] * len(docks), Qt.Orientation.Horizontal)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Remember the layout, cancel running work and wait for it before the window goes."""
+        """Ask about unsaved input, then remember the layout, cancel running work and wait
+        for it before the window goes.
+
+        Plan inputs typed and not saved, or a procedure record not saved, ask the question
+        of a case change (Save / Discard / Cancel, ``ui/case_change.py``); Cancel, or a
+        save that is refused, keeps the window open with what was typed.
+        """
+        if self.ready and not self._case_guard.allows_leaving():
+            event.ignore()
+            return
         if self.ready:  # an empty window (closed while starting) would forget the docks
             self._layout_store.save(self, self._workspace_key)
             self.viewer.release()
