@@ -50,9 +50,9 @@ from tace_planner.domain.body import (
     BsaFormula,
     PatientInputs,
     SlvFormula,
-    body_surface_area_m2,
     explain_bsa,
     explain_slv,
+    plausible_body_surface_area_m2,
     standard_liver_volume_cm3,
 )
 from tace_planner.domain.burden import F_DEFINITION_SOURCE, lobe_of
@@ -69,7 +69,12 @@ from tace_planner.domain.dosing_inputs import (
 )
 from tace_planner.domain.dosing_kernel import delivered_mg, fill_vials
 from tace_planner.domain.dosing_parameters import Delivery, Model, PlanningParameters, Schedule
-from tace_planner.domain.dosing_results import PlanResult, SessionPlan
+from tace_planner.domain.dosing_results import (
+    PlanResult,
+    SessionPlan,
+    foci_without_lobe,
+    lobe_volume_cm3,
+)
 from tace_planner.domain.dosing_sessions import build_session, plan_territories
 from tace_planner.domain.errors import InvalidInputError
 from tace_planner.domain.explanation import SEVERITIES, Explanation
@@ -199,13 +204,15 @@ def _figures(
     slv_formula: SlvFormula = options.slv_formula or "urata"
     bsa = slv = None
     if patient.height_cm and patient.weight_kg:
-        bsa = body_surface_area_m2(patient.height_cm, patient.weight_kg, bsa_formula)
+        # an implausible height or weight (a unit slip) gives no BSA, even confirmed
+        bsa = plausible_body_surface_area_m2(patient.height_cm, patient.weight_kg, bsa_formula)
         explanations["bsa_m2"] = explain_bsa(patient.height_cm, patient.weight_kg, bsa_formula)
-        try:
-            slv = standard_liver_volume_cm3(bsa, slv_formula)
-            explanations["standard_liver_volume_cm3"] = explain_slv(bsa, slv_formula)
-        except InvalidInputError:
-            slv = None
+        if bsa is not None:
+            try:
+                slv = standard_liver_volume_cm3(bsa, slv_formula)
+                explanations["standard_liver_volume_cm3"] = explain_slv(bsa, slv_formula)
+            except InvalidInputError:
+                slv = None
     figures["bsa_m2"] = bsa
     figures["standard_liver_volume_cm3"] = slv
     v_liv, v_mts = burden.liver_volume_cm3, burden.tumour_volume_cm3
@@ -231,8 +238,18 @@ def _figures(
         result=f"{v_mts:.1f} cm³",
         source="institutional default: baseline contours (voxel count × voxel volume)",
     )
+    unplaced = foci_without_lobe(
+        [(f.name, f.couinaud_segment) for f in burden.foci]
+        + [(u.name, u.couinaud_segment) for u in burden.unmeasured]
+    )
     for lobe, volume in burden.by_lobe().items():
-        figures[f"tumour_volume_cm3.{lobe}"] = volume
+        stated: float | None = volume
+        result = f"{volume:.1f} cm³"
+        if lobe in LOBE_LABELS and unplaced:  # 0 cm³ would read as "no tumour there"
+            stated, at_least = lobe_volume_cm3(volume, unplaced)
+            waiting = f"segment not assigned: {', '.join(unplaced)}"
+            result = f"≥ {volume:.1f} cm³ ({waiting})" if at_least else f"unknown ({waiting})"
+        figures[f"tumour_volume_cm3.{lobe}"] = stated
         if lobe in LOBE_LABELS:
             summary = f"Tumour volume in the {LOBE_LABELS[lobe]}"
             formula = "Σ V_focus over the foci whose segment lies in the lobe"
@@ -243,7 +260,7 @@ def _figures(
             summary=summary,
             formula=formula,
             inputs={name: value for of, name, value in lines if of == lobe} or {"foci": "none"},
-            result=f"{volume:.1f} cm³",
+            result=result,
             source=COUINAUD_SOURCE,
         )
     if v_liv:

@@ -162,8 +162,11 @@ def _burden_table(plan: Any) -> str:
         ("caudate", "Caudate lobe (I)"),
         ("unassigned", "No segment"),
     ):
-        value = figures.get(f"tumour_volume_cm3.{lobe}")
-        if value is not None and (value > 0 or lobe != "unassigned"):
+        key = f"tumour_volume_cm3.{lobe}"
+        value = figures.get(key)
+        if lobe == "unassigned" and not value:
+            continue
+        if key in figures:  # None: unknown while foci have no segment (the why says which)
             rows.append((f"&nbsp;&nbsp;{label}", _num(value, 1, "cm³")))
     foci = ", ".join(
         [
