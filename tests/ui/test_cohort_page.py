@@ -66,11 +66,13 @@ def test_cohort_workspace_shows_the_registry_plots(qtbot, services, tmp_path: Pa
     page.variable_box.setCurrentIndex(names.index("delivered_irinotecan_mg"))
     drawn = {g[0]: g[1] for g in page.plots.boxes[names.index("delivered_irinotecan_mg")].groups}
     assert drawn == {"after_chemotherapy": (100.0,), "immediate": (100.0,)}
-    # the waterfall ("case N": N-th in the case list, EXP-0815 first): both cases F1
-    # 31 → 27.5 and F2 15 → 9 mm (−20.7 %); volumes 16.5 → 12.25 cm³ (case 1, −25.8 %)
-    # and 15.5 → 11.25 cm³ (case 2, −27.4 %)
+    # the waterfall (bars keyed by pseudonym, TP001 = EXP-0815, first in the case list):
+    # both cases F1 31 → 27.5 and F2 15 → 9 mm (−20.7 %); volumes 16.5 → 12.25 cm³
+    # (TP001, −25.8 %) and 15.5 → 11.25 cm³ (TP002, −27.4 %)
     waterfall = page.waterfall
-    assert waterfall.order == ["case 1", "case 2"]
+    assert waterfall.order == ["TP001", "TP002"]
+    ticks = waterfall.plot.getAxis("bottom")._tickLevels[0]  # named as the user knows them
+    assert [text.split("\n")[0] for _, text in ticks] == ["EXP-0815", "EXP-4711"]
     assert waterfall.heights == pytest.approx([100 * (36.5 / 46 - 1)] * 2)
     # the RECIST 1.1 sum of the target diameters, named so (the guide lines apply to it)
     assert "sum of target diameters" in waterfall.plot.getAxis("left").labelText
@@ -78,7 +80,7 @@ def test_cohort_workspace_shows_the_registry_plots(qtbot, services, tmp_path: Pa
     assert legend == {"after_chemotherapy", "immediate"}  # one colour per group
     assert waterfall.legend.isVisible()
     page.measure_box.setCurrentIndex(page.measure_box.findData("volume_percent"))
-    assert waterfall.order == ["case 1", "case 2"]
+    assert waterfall.order == ["TP001", "TP002"]
     assert waterfall.heights == pytest.approx([100 * (12.25 / 16.5 - 1), 100 * (11.25 / 15.5 - 1)])
     out = tmp_path / "png"
     out.mkdir()
@@ -213,7 +215,7 @@ def test_a_grouping_no_case_has_still_draws_the_waterfall_ungrouped(qtbot, servi
     _seed_measured_registry(services)
     with pytest.raises(EmptyColumnError) as raised:
         registry_plots(services, "grade")  # the seeded registry has no tumour grade
-    assert [bar.label for bar in raised.value.partial] == ["case 1", "case 2"]
+    assert [bar.label for bar in raised.value.partial] == ["TP001", "TP002"]
     page = CohortPage(functools.partial(registry_plots, services))
     qtbot.addWidget(page)
     page.group_box.setCurrentIndex(page.group_box.findData("grade"))
@@ -221,7 +223,7 @@ def test_a_grouping_no_case_has_still_draws_the_waterfall_ungrouped(qtbot, servi
     assert page.plots is None
     assert "no case has a value for “Tumour grade”" in page.status.text()
     waterfall = page.waterfall
-    assert waterfall.order == ["case 1", "case 2"]
+    assert waterfall.order == ["TP001", "TP002"]
     assert waterfall.heights == pytest.approx([100 * (36.5 / 46 - 1)] * 2)
     assert not waterfall.legend.isVisible()  # one unnamed group
     assert "No waterfall" not in waterfall.note.text()

@@ -42,12 +42,18 @@ class SurvivalCurve:
 
 @dataclass(frozen=True)
 class WaterfallBar:
-    """One case of the waterfall: best change of the sum of diameters and of the volume (%)."""
+    """One case of the waterfall: best change of the sum of diameters and of the volume (%).
+
+    ``label`` names the case in saved plots: its pseudonym (the ``patient`` column, unique).
+    ``name`` names it where the user may see who it is (the Cohort page on screen): Patient
+    ID · case title; empty when only the pseudonym is known (a spreadsheet).
+    """
 
     label: str
     group: str
     diameter_sum_percent: float | None
     volume_percent: float | None
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -187,13 +193,18 @@ def registry_plots(
 
 
 def registry_waterfall(services: Any, data: CohortData) -> tuple[WaterfallBar, ...]:
-    """The best change of each case of ``data`` (rows named "case N", N the case's place
-    in the case list, as :func:`.cohort_registry.registry_cohort` numbers them)."""
-    pks = {f"case {n}": item.pk for n, item in enumerate(services.cases.list_cases(), start=1)}
+    """The best change of each case of ``data`` (rows named by their pseudonym, as
+    :func:`.cohort_registry.registry_cohort` names them; :func:`.cohort_registry.case_labels`),
+    each bar with the case's pseudonym and its Patient ID · case title."""
+    from tace_planner.services.export.cohort_registry import case_labels
+
+    labels = case_labels(services.cases.list_cases())
+    cases = {label.pseudonym: (pk, label.name) for pk, label in labels.items()}
     rows = [(r.text("patient") or "", r.text("group") or "") for r in data.rows]
-    kept = [(label, group) for label, group in rows if label in pks]
-    changes = services.propagation.best_changes([pks[label] for label, _ in kept])
+    kept = [(label, group) for label, group in rows if label in cases]
+    changes = services.propagation.best_changes([cases[label][0] for label, _ in kept])
     return tuple(
-        WaterfallBar(label, group, change.diameter_sum_percent, change.volume_percent)
+        WaterfallBar(label, group, change.diameter_sum_percent, change.volume_percent,
+                     name=cases[label][1])
         for (label, group), change in zip(kept, changes, strict=True)
-    )
+    )  # fmt: skip

@@ -1,6 +1,7 @@
 """The cohort tables on the registry: one tidy row per case, as the cohort CSV has them.
 
-Columns (docs/cohort-data-dictionary.md): ``patient`` (a case number, never an ID),
+Columns (docs/cohort-data-dictionary.md): ``patient`` (the case's pseudonym, never an ID:
+:func:`case_labels`),
 ``group`` and the case attributes ``metastases_timing``, ``tace_sequence``, ``primary``;
 ``tace_immediately`` from the TACE sequence; ``volume_before_cm3`` = sum of the foci at the
 last imaging on or before the first TACE, ``volume_after_cm3`` = at the first imaging
@@ -18,12 +19,14 @@ same two imagings as the volumes, and their change; ``delivered_irinotecan_mg`` 
 grade of their adverse events ("none" when none was recorded); ``best_response`` = the best
 overall response (RECIST 1.1, Eisenhauer et al., European Journal of Cancer 2009) that the
 SDTM export writes to RS (BESTRESP). What the registry does not hold stays empty, with a
-note naming the case.
+note naming the case by its pseudonym.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -41,11 +44,46 @@ from tace_planner.services.cohort_csv import (
 )
 from tace_planner.services.export.record import CaseRecord
 from tace_planner.services.export.records import gather_case
+from tace_planner.services.export.runner import Pseudonyms
 
 GROUPS = ("metastases_timing", "tace_sequence", "primary", "grade")
 FILTERS = ("primary", "grade", "metastases_timing", "tace_sequence", "min_tace", "max_tace",
            "first_tace_from", "first_tace_to", "therapy")  # fmt: skip
 """``therapy``: cases with a systemic therapy line whose drug or regimen contains the text."""
+
+
+@dataclass(frozen=True)
+class CaseLabel:
+    """How the cohort outputs name one case (never by its place in the case list).
+
+    ``pseudonym`` names it in what the cohort writes or saves (the ``patient`` column, the
+    notes, saved plots): the patient's pseudonym as a de-identified export of every case
+    gives it (TP001, TP002 … in case-list order, :class:`.runner.Pseudonyms`), followed by
+    "(course k)" when the patient has more than one case. ``name`` names it where the user
+    may see who it is (the Cohort page): Patient ID (else the patient's name) · case title.
+    """
+
+    pseudonym: str
+    name: str
+
+
+def case_labels(items: Sequence[Any]) -> dict[int, CaseLabel]:
+    """Case pk → :class:`CaseLabel` of every case of ``items`` (the case list, in its order:
+    the pseudonyms then match an export of every case)."""
+    pseudonyms = Pseudonyms()
+    courses: dict[str, int] = {}
+    for item in items:
+        courses[item.patient_id] = courses.get(item.patient_id, 0) + 1
+    seen: dict[str, int] = {}
+    out = {}
+    for item in items:
+        pseudonym = pseudonyms.of(item.patient_id)
+        seen[item.patient_id] = seen.get(item.patient_id, 0) + 1
+        if courses[item.patient_id] > 1:
+            pseudonym += f" (course {seen[item.patient_id]})"
+        who = item.patient_id or item.patient_name.replace("^", " ").strip()
+        out[item.pk] = CaseLabel(pseudonym, f"{who} · {item.title}" if item.title else who)
+    return out
 
 
 def parse_filters(items: list[str]) -> dict[str, str]:
@@ -105,9 +143,10 @@ TREATMENT_COLUMNS = (*OPTIONAL_NUMBER_COLUMNS, "best_response", "worst_ae_grade"
 
 
 def cohort_row(
-    record: CaseRecord, number: int, group: str, notes: list[str] | None = None
+    record: CaseRecord, label: str, group: str, notes: list[str] | None = None
 ) -> dict[str, Any]:
-    """The tidy cohort row of one case (numbers as float, None where unknown).
+    """The tidy cohort row of one case named ``label`` (its pseudonym, :class:`CaseLabel`;
+    numbers as float, None where unknown).
 
     The treatment columns (:data:`TREATMENT_COLUMNS`) that come from the procedure
     records are filled here; ``burden_percent`` and ``best_response`` need the services
@@ -124,7 +163,7 @@ def cohort_row(
     lines = [r for r in lines if first is not None and r["start_on"] and r["start_on"] < first]
     ttp_before = lines[-1]["days"] if lines else None
     values: dict[str, Any] = {
-        "patient": f"case {number}",
+        "patient": label,
         "metastases_timing": case["metastases_timing"],
         "tace_sequence": case["tace_sequence"],
         "primary": case["primary_site"],
@@ -152,12 +191,12 @@ def cohort_row(
             growth = volume_growth(before_v, after_v, interval)
             values["sgr_percent_per_day"] = growth.sgr_percent_per_day
             values["doubling_time_days"] = growth.doubling_time_days
-    values.update(_diameter_sums(record, number, said))
-    values.update(_procedures(record, number, said))
+    values.update(_diameter_sums(record, label, said))
+    values.update(_procedures(record, label, said))
     return values
 
 
-def _diameter_sums(record: CaseRecord, number: int, notes: list[str]) -> dict[str, Any]:
+def _diameter_sums(record: CaseRecord, label: str, notes: list[str]) -> dict[str, Any]:
     """RECIST sums of the target diameters before TACE 1 and at the first imaging after."""
     out: dict[str, Any] = dict.fromkeys(
         ("diameter_sum_before_mm", "diameter_sum_after_mm", "diameter_sum_change_percent")
@@ -174,7 +213,7 @@ def _diameter_sums(record: CaseRecord, number: int, notes: list[str]) -> dict[st
         return out
     targets = [r for r in visits[before[-1]] if r["is_target"]]
     if not targets:
-        notes.append(f"case {number}: no target lesion before TACE 1: no sum of diameters")
+        notes.append(f"{label}: no target lesion before TACE 1: no sum of diameters")
         return out
     ids = [r["lesion"] for r in targets]
 
@@ -188,7 +227,7 @@ def _diameter_sums(record: CaseRecord, number: int, notes: list[str]) -> dict[st
     base = target_sum(measured(targets), ids)
     if base.missing:
         notes.append(
-            f"case {number}: target diameter not measured before TACE 1 "
+            f"{label}: target diameter not measured before TACE 1 "
             f"({', '.join(base.missing)}): no sum of diameters"
         )
         return out
@@ -198,7 +237,7 @@ def _diameter_sums(record: CaseRecord, number: int, notes: list[str]) -> dict[st
     now = target_sum(measured(visits[after[0]]), ids)
     if now.missing:
         notes.append(
-            f"case {number}: target diameter not measured after TACE 1 "
+            f"{label}: target diameter not measured after TACE 1 "
             f"({', '.join(now.missing)}): no change of the sum"
         )
         return out
@@ -208,15 +247,15 @@ def _diameter_sums(record: CaseRecord, number: int, notes: list[str]) -> dict[st
     return out
 
 
-def _procedures(record: CaseRecord, number: int, notes: list[str]) -> dict[str, Any]:
+def _procedures(record: CaseRecord, label: str, notes: list[str]) -> dict[str, Any]:
     """Delivered irinotecan, number of procedures and worst AE grade of the signed records."""
     procedures = record.procedures
     if not procedures:
-        notes.append(f"case {number}: no signed TACE procedure: no dose, count or AE grade")
+        notes.append(f"{label}: no signed TACE procedure: no dose, count or AE grade")
         return dict.fromkeys(("delivered_irinotecan_mg", "n_procedures", "worst_ae_grade"))
     doses = [p["delivered_mg"] for p in procedures]
     if any(d is None for d in doses):
-        notes.append(f"case {number}: a signed procedure has no delivered dose: no total dose")
+        notes.append(f"{label}: a signed procedure has no delivered dose: no total dose")
     grades = [p["ae_max_ctcae_grade"] for p in procedures if p["ae_max_ctcae_grade"] is not None]
     return {
         "delivered_irinotecan_mg": None if None in doses else float(sum(doses)),
@@ -226,20 +265,20 @@ def _procedures(record: CaseRecord, number: int, notes: list[str]) -> dict[str, 
 
 
 def _burden_percent(
-    services: Any, record: CaseRecord, number: int, notes: list[str]
+    services: Any, record: CaseRecord, label: str, notes: list[str]
 ) -> float | None:
     """F from the baseline measurements as the plan reads them; None (with a note) when
     the liver or a focus is not measured."""
     item = services.planning.burden_inputs(record.case_pk)
     if not item.available:
-        notes.append(f"case {number}: no measured baseline focus: no tumour burden F")
+        notes.append(f"{label}: no measured baseline focus: no tumour burden F")
         return None
     if item.unmeasured:
-        notes.append(f"case {number}: a baseline focus has no volume: no tumour burden F")
+        notes.append(f"{label}: a baseline focus has no volume: no tumour burden F")
         return None
     value = item.to_domain().burden_percent
     if value is None:
-        notes.append(f"case {number}: the liver is not contoured at baseline: no tumour burden F")
+        notes.append(f"{label}: the liver is not contoured at baseline: no tumour burden F")
     return value
 
 
@@ -270,22 +309,24 @@ def registry_cohort(
     """The registry's cases (filtered) as cohort data grouped by ``group``."""
     if group not in GROUPS:
         raise InvalidInputError("--group", f"{group!r}: on the registry, one of {GROUPS}")
-    kept: list[tuple[int, CaseRecord]] = []
-    for number, item in enumerate(services.cases.list_cases(), start=1):
+    items = services.cases.list_cases()
+    labels = case_labels(items)
+    kept: list[tuple[int, str, CaseRecord]] = []
+    for number, item in enumerate(items, start=1):
         record = gather_case(services, item.pk)
         if _keep(record, filters or {}):
-            kept.append((number, record))
+            kept.append((number, labels[item.pk].pseudonym, record))
     if not kept:
         raise InvalidInputError("--filter", "no case of the registry matches")
     notes: list[str] = []
-    best = _best_responses(services, [record for _, record in kept])
+    best = _best_responses(services, [record for _, _, record in kept])
     rows = []
-    for index, (number, record) in enumerate(kept, start=1):
-        values = cohort_row(record, number, group, notes)
-        values["burden_percent"] = _burden_percent(services, record, number, notes)
+    for index, (number, label, record) in enumerate(kept, start=1):
+        values = cohort_row(record, label, group, notes)
+        values["burden_percent"] = _burden_percent(services, record, label, notes)
         values["best_response"] = best[index]
         if best[index] is None:
-            notes.append(f"case {number}: no best overall response (no measured baseline "
+            notes.append(f"{label}: no best overall response (no measured baseline "
                          "and follow-up with dates)")  # fmt: skip
         rows.append(CohortRow(number + 1, MappingProxyType(values)))
     columns = (*REQUIRED_COLUMNS, "metastases_timing", "tace_sequence", *DERIVED_COLUMNS,

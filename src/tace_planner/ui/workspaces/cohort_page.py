@@ -7,9 +7,11 @@ waterfall of each case's best change from baseline (the RECIST 1.1 sum of the ta
 diameters, or the total volume of the foci, coloured by group; the Follow-up page's
 :class:`WaterfallPlot`). The numbers come from a service (``load(group) -> (tables,
 plots)``); this page only draws them, and saves them as PNG files or as one PDF with a plot
-per page. Given a task runner, the service runs off the GUI thread (a registry of thousands
-of cases takes seconds), the page saying so meanwhile; a grouping chosen while it runs is
-computed next.
+per page. The waterfall names its bars as the user knows the cases (Patient ID over case
+title, elided to a bar's room, in full in the tooltip); saved images name them by
+pseudonym only (TP001 …, as the cohort notes do). Given a task runner, the service runs
+off the GUI thread (a registry of thousands of cases takes seconds), the page saying so
+meanwhile; a grouping chosen while it runs is computed next.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -35,8 +39,8 @@ from PySide6.QtWidgets import (
 from tace_planner.domain.errors import EmptyColumnError, TacePlannerError
 from tace_planner.ui.errors import message_for
 from tace_planner.ui.panels.empty_plot import show_empty, show_scales
+from tace_planner.ui.panels.waterfall_plot import MAX_NAMED_BARS, WaterfallPlot
 from tace_planner.ui.panels.waterfall_plot import TITLES as WATERFALL_TITLES
-from tace_planner.ui.panels.waterfall_plot import WaterfallPlot
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +70,9 @@ EMPTY_TITLES = (
     "Linear regression",
 )
 """Titles of the three plots while they have nothing to draw (what they will show)."""
+
+BAR_NAME_MIN_CHARS = 10
+"""A bar's name keeps about this many characters per line until the plot is laid out."""
 
 MEASURES = (
     ("diameter_sum_percent", "Sum of target diameters (RECIST 1.1)"),
@@ -98,6 +105,8 @@ class CohortPage(QWidget):
         self._plots: Any = None
         self._bars: tuple[Any, ...] = ()
         """The waterfall's bars: the plots', or with a grouping no case has, ungrouped."""
+        self._identified = True
+        """Bars named by Patient ID · case title (on screen), else by pseudonym (saving)."""
         self.empty_notes: list[Any] = []
         """The texts that say why the plots are empty (none once they are drawn)."""
         self.group_box = QComboBox()
@@ -157,6 +166,8 @@ class CohortPage(QWidget):
         self.save_button.clicked.connect(self._ask_save)
         self.pdf_button.clicked.connect(self._ask_save_pdf)
         self.measure_box.currentIndexChanged.connect(self._draw_waterfall)
+        self.waterfall.plot.getViewBox().sigResized.connect(self._name_bars)
+        self.waterfall.plot.scene().sigMouseMoved.connect(self._on_waterfall_mouse_moved)
         self._show_empty(NOT_COMPUTED, waterfall_note="")
 
     @property
@@ -288,6 +299,56 @@ class CohortPage(QWidget):
         self.waterfall.show_changes(bars, str(self.measure_box.currentData()), groups)
         if not bars:
             self.waterfall.note.setText(NO_WATERFALL)
+        self._name_bars()
+
+    def bar_names(self) -> list[str]:
+        """The full name of each bar drawn, in the waterfall's order: Patient ID · case title
+        on screen (the pseudonym when no name is known), the pseudonym while saving."""
+        names = {bar.label: bar.name for bar in self._bars}
+        if not self._identified:
+            return list(self.waterfall.order)
+        return [names.get(label) or label for label in self.waterfall.order]
+
+    def _name_bars(self) -> None:
+        """Tick each bar with its name, Patient ID over case title, each elided to the bar's
+        room (the plot names bars only up to :data:`MAX_NAMED_BARS`; beyond, and in full,
+        the tooltip names them)."""
+        order = self.waterfall.order
+        self.waterfall.plot.plotItem.setToolTip("")
+        if not order or len(order) > MAX_NAMED_BARS:
+            return
+        axis = self.waterfall.plot.getAxis("bottom")
+        view = self.waterfall.plot.getViewBox()
+        metrics = QFontMetrics(axis.style.get("tickFont") or axis.font())
+        (left, right), width_px = view.viewRange()[0], view.width()
+        room_px = int(0.95 * width_px / (right - left)) if right > left else 0
+        if room_px < metrics.averageCharWidth():  # not laid out yet: a resize names them again
+            room_px = BAR_NAME_MIN_CHARS * metrics.averageCharWidth()
+
+        def fit(text: str) -> str:  # Patient ID over the case title, each elided to the room
+            return "\n".join(
+                metrics.elidedText(part, Qt.TextElideMode.ElideRight, room_px)
+                for part in text.split(" · ", 1)
+            )
+
+        axis.setTicks([[(i, fit(name)) for i, name in enumerate(self.bar_names())]])
+
+    def _on_waterfall_mouse_moved(self, position: QPointF) -> None:
+        """Over a bar (or its name): the tooltip names the case in full, with its change."""
+        plot, order = self.waterfall.plot, self.waterfall.order
+        index = -1
+        if order and plot.plotItem.sceneBoundingRect().contains(position):
+            x = plot.getViewBox().mapSceneToView(position).x()
+            index = round(x)
+            index = index if 0 <= index < len(order) and abs(x - index) <= 0.4 else -1
+        plot.plotItem.setToolTip(self.bar_tooltip(index) if index >= 0 else "")
+
+    def bar_tooltip(self, index: int) -> str:
+        """The waterfall bar ``index`` (in its order): its case in full and its change."""
+        label = self.waterfall.order[index]
+        name = self.bar_names()[index]
+        said = f"{name} ({label} in saved plots and notes)" if name != label else label
+        return f"{said}: {self.waterfall.heights[index]:+.1f} %"
 
     def _draw_box(self) -> None:
         plot = self.box_plot
@@ -376,13 +437,17 @@ class CohortPage(QWidget):
         ]  # fmt: skip
         if self._plots is not None and self._plots.waterfall:
             current = self.measure_box.currentIndex()
+            self._identified = False  # a saved plot names no patient: pseudonyms only
             try:
                 for index, (measure, _) in enumerate(MEASURES):
                     self.measure_box.setCurrentIndex(index)
+                    self._name_bars()
                     out.append((WATERFALL_PNG_NAMES[measure], WATERFALL_TITLES[measure],
                                 self.waterfall.grab().toImage()))  # fmt: skip
             finally:
+                self._identified = True
                 self.measure_box.setCurrentIndex(current)
+                self._name_bars()
         return out
 
     def box_images(self) -> list[tuple[str, Any]]:
