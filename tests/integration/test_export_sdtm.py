@@ -130,7 +130,9 @@ def test_a_case_without_a_measured_baseline_gets_no_rs(course, tmp_path, capsys)
     out = tmp_path / "out"
     data = str(services.settings.data_dir)
     assert main(["--data-dir", data, "export", "--all", "--format", "sdtm", str(out)]) == 0
-    assert "case 2 has no measured baseline focus: no RS for it" in capsys.readouterr().out
+    assert "SDTM: TACEPLANNER-R2-2 has no measured baseline focus: no RS for it" in (
+        capsys.readouterr().out
+    )  # the subject as the SDTM files name it, not its place in the list
     subjects = {r["USUBJID"] for r in _read(out / "rs.csv")}
     assert subjects == {"TACEPLANNER-R1-1"}
     assert {r["USUBJID"] for r in _read(out / "tr.csv")} == {

@@ -132,7 +132,7 @@ def sdtm_tables(
         if visits and not visits[0][0].startswith("baseline"):
             without_baseline.add(usubjid)
             if notes is not None:
-                notes.append(f"SDTM: case {number} has no measured baseline focus: no RS for it")
+                notes.append(f"SDTM: {usubjid} has no measured baseline focus: no RS for it")
         for link, first in sorted(links.values()):
             name, on, _ = visits[first - 1]
             role = _ROLES[link.rstrip("0123456789")]
