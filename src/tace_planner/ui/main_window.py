@@ -1,46 +1,39 @@
-"""Main window: workspaces, patient banner, case list, study tree, viewer, docks and menus."""
+"""Main window: workspaces, patient banner, case list, study tree, viewer, docks and menus.
+
+Parts of the window live beside it: the pages, docks and layout
+(``main_window_layout``), the status bar with its progress and *Cancel*
+(``main_window_status``), the menus and their dialogs (``main_window_menus``), and the
+heavy content built in :meth:`MainWindow.attach` (``main_window_parts``).
+"""
 
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (
-    QDockWidget,
-    QFileDialog,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QProgressBar,
-    QPushButton,
-    QScrollArea,
-    QSizePolicy,
-    QSplitter,
-    QStackedWidget,
-    QTabBar,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from tace_planner import __version__
-from tace_planner.services.settings import config_file, save_settings
+from tace_planner.services.settings import config_file
 from tace_planner.ui.case_change import CaseChangeGuard
 from tace_planner.ui.demo_loader import DemoLoader
 from tace_planner.ui.dialogs.classification_dialog import ClassificationDialog
-from tace_planner.ui.dialogs.help_dialogs import ManualDialog, ShortcutsDialog, menu_shortcuts
 from tace_planner.ui.dialogs.new_case_dialog import NewCaseDialog
-from tace_planner.ui.dialogs.settings_dialog import SettingsDialog
 from tace_planner.ui.errors import show_error
-from tace_planner.ui.export_actions import ExportActions
+from tace_planner.ui.main_window_layout import DISCLAIMER, LEFT_COLUMN_MIN_PX, WindowLayoutMixin
+from tace_planner.ui.main_window_layout import DOCK_WIDTH_MAX_SHARE as DOCK_WIDTH_MAX_SHARE
+from tace_planner.ui.main_window_layout import DOCK_WIDTH_SHARE as DOCK_WIDTH_SHARE
+from tace_planner.ui.main_window_menus import SnapshotDialog as SnapshotDialog
+from tace_planner.ui.main_window_menus import WindowMenusMixin
+from tace_planner.ui.main_window_status import StatusBarMixin
 from tace_planner.ui.panels.case_list import CaseListPanel
 from tace_planner.ui.panels.contour_note import ContourNote
 from tace_planner.ui.tasks import TaskHandle, TaskRunner
 from tace_planner.ui.view_title import ViewTitleLabel
 from tace_planner.ui.window_layout import WindowLayoutStore
-from tace_planner.ui.workspaces import WORKSPACES, WorkspaceBar, WorkspaceContext
+from tace_planner.ui.workspaces import WorkspaceBar, WorkspaceContext
 
 # The viewer, panels and docks (pyqtgraph, numpy, pydicom, the services' models) are in
 # ui/main_window_parts.py, imported when the window builds its content (attach), so that
@@ -49,43 +42,18 @@ from tace_planner.ui.workspaces import WORKSPACES, WorkspaceBar, WorkspaceContex
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from tace_planner.domain.progress import Progress, Task
+    from tace_planner.domain.progress import Task
     from tace_planner.services.bootstrap import Services
     from tace_planner.services.demo import DemoReport
     from tace_planner.services.dto import CaseItem, PatientItem, SeriesItem
     from tace_planner.ui.viewer.slice_view import SliceView
-    from tace_planner.ui.workspaces.cohort_page import CohortPage
 
-DISCLAIMER = (
-    "Planning aid for research and clinical decision support — not a prescription. "
-    "The physician decides."
-)
 #: The docks that follow the current patient, and their titles before the patient's name.
 DOCK_TITLES = {
     "plan_dock": "Treatment plan",
     "procedure_dock": "Procedure",
     "lesion_dock": "Lesions",
 }
-#: Share of the window's width the plan docks get on a first start (the plan's tables fit).
-DOCK_WIDTH_SHARE = 0.36
-DOCK_WIDTH_MAX_SHARE = 0.42
-#: The case list and study tree on a first start: a share of the central width, not below a minimum.
-LEFT_COLUMN_SHARE = 0.3
-LEFT_COLUMN_MIN_PX = 240
-_SIDE_AREAS = (Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.LeftDockWidgetArea)
-FIT_DOCKS_DELAY_MS = 300
-
-
-class SnapshotDialog:
-    """Asks where to save a PNG of the active view; tests patch :meth:`ask`."""
-
-    @classmethod
-    def ask(cls, parent: QWidget, suggested: str) -> Path | None:
-        """The chosen file, or None when cancelled."""
-        path, _ = QFileDialog.getSaveFileName(parent, "Save view as PNG", suggested, "PNG (*.png)")
-        if not path:
-            return None
-        return Path(path if path.lower().endswith(".png") else f"{path}.png")
 
 
 def _key_image(services: Services, plan_case_pk: int) -> Any:
@@ -93,7 +61,7 @@ def _key_image(services: Services, plan_case_pk: int) -> Any:
     return services.planning.key_image(plan_case_pk, services.studies.load_series)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowMenusMixin, StatusBarMixin, WindowLayoutMixin, QMainWindow):
     """The application window.
 
     Top: the workspace bar (Plan, Procedure, Follow-up, Cohort) and the banner
@@ -132,6 +100,7 @@ class MainWindow(QMainWindow):
         self._workspace_key = ""
         self._on_screen = False
         self._built = False
+        self._leaving_allowed = False  # True while a case change was allowed already
         self._layout_store = WindowLayoutStore(
             layout_settings
             if layout_settings is not None
@@ -295,35 +264,6 @@ class MainWindow(QMainWindow):
         if self._on_screen:
             self._restore_layout()
 
-    def _build_central(self, viewer_page: QWidget, cohort_page: type[CohortPage]) -> QWidget:
-        """The disclaimer above the workspace pages: the viewer, or a page not built yet."""
-        disclaimer = QLabel(DISCLAIMER)
-        disclaimer.setObjectName("disclaimer")
-        disclaimer.setStyleSheet(
-            "background: #fff4ce; color: #5c4400; padding: 4px; border: 1px solid #e0c36a;"
-        )
-        self.placeholder_page = QLabel("")
-        self.placeholder_page.setObjectName("placeholder_page")
-        self.placeholder_page.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder_page.setWordWrap(True)
-        self.placeholder_page.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.placeholder_page.setStyleSheet("color: #303030; font-size: 13pt; padding: 40px;")
-        self.pages = QStackedWidget()
-        self.pages.addWidget(viewer_page)
-        self.pages.addWidget(self.placeholder_page)
-        self._page_widgets = {"viewer": viewer_page, "placeholder": self.placeholder_page}
-        self.cohort_page: CohortPage | None = None
-        if self._cohort is not None:
-            self.cohort_page = cohort_page(self._cohort, tasks=self._tasks)
-            self.pages.addWidget(self.cohort_page)
-            self._page_widgets["cohort"] = self.cohort_page
-        central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(4, 4, 4, 0)
-        layout.addWidget(disclaimer)
-        layout.addWidget(self.pages, stretch=1)
-        return central
-
     @property
     def slice_view(self) -> SliceView:
         """The active view of the viewer."""
@@ -341,94 +281,6 @@ class MainWindow(QMainWindow):
         viewer.annotations.changed.connect(self._refresh_annotation_panel)
         self.annotation_panel.annotation_selected.connect(self._on_annotation_selected)
         self.annotation_panel.delete_requested.connect(self._on_annotation_delete_requested)
-
-    def _build_status_bar(self) -> None:
-        settings = self._services.settings
-        self.database_label = QLabel(f"Database: {settings.describe_database()}")
-        self.database_label.setObjectName("database_label")
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setMaximumWidth(220)
-        self.progress_bar.setVisible(False)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setVisible(False)
-        self.cancel_button.clicked.connect(self._on_cancel_button_clicked)
-        bar = self.statusBar()
-        bar.addPermanentWidget(self.progress_bar)
-        bar.addPermanentWidget(self.cancel_button)
-        bar.addPermanentWidget(self.database_label)
-
-    def status_message_room(self) -> int:
-        """Pixels the status bar leaves for a message beside its visible permanent widgets."""
-        permanent = sum(
-            widget.width()
-            for widget in (self.database_label, self.progress_bar, self.cancel_button)
-            if widget.isVisible()
-        )
-        return self.statusBar().width() - permanent - 40
-
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        import_action = QAction("&Import DICOM…", self)
-        import_action.setShortcut(QKeySequence("Ctrl+I"))
-        import_action.triggered.connect(self._on_import_triggered)
-        file_menu.addAction(import_action)
-        self.export_actions = ExportActions(self, self._tasks, self._export)
-        file_menu.addAction(self.export_actions.case_action)
-        file_menu.addAction(self.export_actions.cohort_action)
-        self.demo_action = self.demo_loader.action
-        file_menu.addAction(self.demo_action)
-        settings_action = QAction("&Settings…", self)
-        settings_action.triggered.connect(self._on_settings_triggered)
-        file_menu.addAction(settings_action)
-        file_menu.addSeparator()
-        snapshot_action = QAction("Save view as &PNG…", self)
-        snapshot_action.setShortcut(QKeySequence("Ctrl+Shift+S"))
-        snapshot_action.triggered.connect(self._on_snapshot_triggered)
-        file_menu.addAction(snapshot_action)
-        bare_snapshot_action = QAction("Save view as PNG &without overlays…", self)
-        bare_snapshot_action.triggered.connect(self._on_bare_snapshot_triggered)
-        file_menu.addAction(bare_snapshot_action)
-        file_menu.addSeparator()
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
-        case_menu = self.menuBar().addMenu("&Case")
-        self.new_case_action = QAction("&New case for the selected patient…", self)
-        self.new_case_action.triggered.connect(self._on_new_case_triggered)
-        case_menu.addAction(self.new_case_action)
-        parameters_action = QAction("Planning &parameters and bead catalogue…", self)
-        parameters_action.triggered.connect(self._on_parameters_triggered)
-        case_menu.addAction(parameters_action)
-        self.followup_parameters_action = QAction("Follow-up &schedule parameters…", self)
-        self.followup_parameters_action.triggered.connect(self._on_followup_parameters_triggered)
-        case_menu.addAction(self.followup_parameters_action)
-        self.case_groups_action = QAction("&Dates and groups for the cohort…", self)
-        self.case_groups_action.triggered.connect(self._on_case_groups_triggered)
-        case_menu.addAction(self.case_groups_action)
-        self.contour_workbench.build_menu()
-        for name in (
-            "undo_action",
-            "redo_action",
-            "contour_options",
-            "contour_tool_actions",
-            "contour_clean_up_actions",
-            "margin_actions",
-        ):
-            if hasattr(self.contour_workbench, name):
-                setattr(self, name, getattr(self.contour_workbench, name))
-        help_menu = self.menuBar().addMenu("&Help")
-        manual_action = QAction("User &manual", self)
-        manual_action.setShortcut(QKeySequence.StandardKey.HelpContents)
-        manual_action.triggered.connect(self.show_manual)
-        help_menu.addAction(manual_action)
-        shortcuts_action = QAction("&Keyboard shortcuts", self)
-        shortcuts_action.triggered.connect(self.show_shortcuts)
-        help_menu.addAction(shortcuts_action)
-        help_menu.addSeparator()
-        about_action = QAction("&About TACE Planner", self)
-        about_action.triggered.connect(self._on_about_triggered)
-        help_menu.addAction(about_action)
 
     # ----------------------------------------------------------------- workspaces
     @property
@@ -450,56 +302,6 @@ class MainWindow(QMainWindow):
         self._workspace_key = key
         workspace.enter(self)
         self.workspace_bar.set_current(key)
-
-    def show_page(self, name: str, text: str = "") -> None:
-        """Show the central page ``name`` ("viewer", or "placeholder" with ``text``)."""
-        if name == "cohort" and self.cohort_page is None:
-            name = "placeholder"  # no cohort service given (tests of the window alone)
-        if name == "placeholder":
-            self.placeholder_page.setText(text)
-        self._size_pages_to(self._page_widgets[name])
-        self.pages.setCurrentWidget(self._page_widgets[name])
-        if name == "cohort" and self.cohort_page is not None:
-            self.cohort_page.refresh()
-
-    def _size_pages_to(self, current: QWidget) -> None:
-        """Let only the page shown set the window's minimum size.
-
-        A stacked widget's minimum is the largest of all its pages': the cohort page's
-        plots made the Plan workspace need 823 px of height, more than a 1366 × 768
-        screen has, and cut off the status bar (its progress and Cancel) there.
-        """
-        for page in self._page_widgets.values():
-            policy = QSizePolicy.Policy.Preferred if page is current else QSizePolicy.Policy.Ignored
-            page.setSizePolicy(policy, policy)
-        self.pages.updateGeometry()
-
-    def _docks(self) -> dict[str, QDockWidget]:
-        return {dock.objectName(): dock for dock in self.findChildren(QDockWidget)}
-
-    def set_docks_visible(self, names: tuple[str, ...]) -> None:
-        """Show the docks named (the first one in front of its tabs); hide the others."""
-        docks = self._docks()
-        for name, dock in docks.items():
-            dock.setVisible(name in names)
-        front = next((docks[n] for n in names if n in docks), None)
-        if front is not None:
-            front.raise_()
-        elif docks:
-            # Qt leaves the tab bar of hidden tabified docks on screen (a stale "Treatment
-            # plan | Lesions" strip over the Follow-up worklist); the layout shows it again
-            # with its docks.
-            for bar in self.findChildren(
-                QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly
-            ):
-                bar.hide()
-
-    def set_toolbars_visible(self, names: tuple[str, ...]) -> None:
-        """Show the tool bars named; hide the others (the workspace bar always shows)."""
-        for name in ("viewer_toolbar", "contour_toolbar"):
-            toolbar = self.findChild(QWidget, name)
-            if toolbar is not None:
-                toolbar.setVisible(name in names)
 
     @property
     def context(self) -> WorkspaceContext:
@@ -615,6 +417,8 @@ class MainWindow(QMainWindow):
     def _case_change_allowed(self, case_pk: int | None) -> bool:
         """Unsaved plan inputs or procedure form: Save / Discard / Cancel (ui/case_change.py);
         Cancel puts the list back on the case shown, or on the patient shown without a case."""
+        if self._leaving_allowed:  # asked already (a new case)
+            return True
         patient = self._context.patient
         return self._case_guard.allows(case_pk, self._case_pk, patient.pk if patient else None)
 
@@ -682,16 +486,6 @@ class MainWindow(QMainWindow):
             self.view_title.setText(f"{title}: could not be opened")
             show_error(self, "Cannot open series", error)
 
-    @Slot(bool)
-    def _on_loading_busy_changed(self, busy: bool) -> None:
-        if busy:
-            self.progress_bar.setValue(0)
-        self.progress_bar.setVisible(busy)
-        self.cancel_button.setVisible(busy)
-
-    def _on_load_progress(self, step: Progress) -> None:
-        self.progress_bar.setValue(int(step.fraction * 100))
-
     def _describe_view(self, view: SliceView, shape_zyx: tuple[int, int, int] | None = None) -> str:
         volume = view.volume
         if volume is None:
@@ -719,20 +513,6 @@ class MainWindow(QMainWindow):
         self._refresh_annotation_panel()
         self.contour_workbench.follow_view(view)
 
-    @Slot(str)
-    def _on_viewer_message(self, text: str) -> None:
-        self.statusBar().showMessage(text, 8_000)
-
-    def _on_load_failed(self, title: str, error: BaseException) -> None:
-        self.view_title.setText(f"{title}: could not be loaded")
-        show_error(self, f"Cannot load {title}", error)
-
-    def _on_cancel_button_clicked(self) -> None:
-        if self.demo_loader.cancel():
-            return
-        self.viewer.provider.cancel_all()
-        self.view_title.setText("Loading cancelled")
-
     # ----------------------------------------------------------------- measurements
     def _refresh_annotation_panel(self) -> None:
         view = self.viewer.active_view
@@ -749,57 +529,15 @@ class MainWindow(QMainWindow):
     def _on_annotation_delete_requested(self, pk: int) -> None:
         self.viewer.annotations.delete(pk)
 
-    # ----------------------------------------------------------------- snapshot
-    def save_snapshot(self, path: str | Path, overlays: bool = True) -> Path:
-        """Save the active view as a PNG for a report, with or without overlays.
-
-        Raises
-        ------
-        OSError
-            The file cannot be written.
-        """
-        return self.viewer.save_snapshot(path, overlays)
-
-    def _ask_and_save_snapshot(self, overlays: bool) -> None:
-        view = self.viewer.active_view
-        if view.volume is None:
-            self.statusBar().showMessage("Open a series first", 5_000)
-            return
-        path = SnapshotDialog.ask(self, f"{view.title or 'view'}.png".replace("/", "-"))
-        if path is None:
-            return
-        try:
-            saved = self.save_snapshot(path, overlays)
-        except OSError as error:
-            show_error(self, "Cannot save the picture", error)
-            return
-        self.statusBar().showMessage(f"Saved {saved}", 8_000)
-
-    def _on_snapshot_triggered(self) -> None:
-        self._ask_and_save_snapshot(overlays=True)
-
-    def _on_bare_snapshot_triggered(self) -> None:
-        self._ask_and_save_snapshot(overlays=False)
-
-    # ----------------------------------------------------------------- dialogs
-    def _on_import_triggered(self) -> None:
-        from tace_planner.ui.dialogs.import_dialog import ImportDialog
-
-        dialog = ImportDialog(self._services.studies, self._tasks, self)
-        dialog.imported.connect(self.refresh_cases)
-        dialog.studies_imported.connect(self._on_studies_imported)
-        dialog.show()
-
-    def _on_studies_imported(self, study_uids: list[str]) -> None:
-        """Match new studies to their follow-ups: linked at once or proposed (the setting)."""
-        text = self.worklist_panel.studies_imported(study_uids)
-        if text:
-            self.statusBar().showMessage(text, 15_000)
-
+    # ----------------------------------------------------------------- new case
     def _on_new_case_triggered(self) -> None:
         patient = self.case_list.selected_patient()
         if patient is None:
             self.statusBar().showMessage("Select a patient first", 5_000)
+            return
+        # Unsaved plan inputs or procedure form: Save / Discard / Cancel before the dialog,
+        # so that Cancel creates nothing (the new case is then shown without asking again).
+        if not self._case_guard.allows_leaving():
             return
         patient_pk, label = patient
         try:  # the dialog asks about a planned TACE date before the patient's imaging
@@ -824,127 +562,21 @@ class MainWindow(QMainWindow):
             show_error(self, "Cannot open the case", error)
             return
         self.refresh_cases()
-        self.select_case(case.pk)
-
-    def _on_parameters_triggered(self) -> None:
-        from tace_planner.ui.dialogs.parameters_dialog import ParametersDialog
-
-        dialog = ParametersDialog(self._services.planning, self)
-        dialog.exec()
-        self.plan_panel.set_case(self._case_pk)  # recompute with the values now in use
-
-    def _on_followup_parameters_triggered(self) -> None:
-        from tace_planner.ui.dialogs.followup_parameters_dialog import FollowupParametersDialog
-
-        dialog = FollowupParametersDialog(self._services.followups, self)
-        dialog.exec()
-        self.worklist_panel.reload_presets()  # names of the presets may have changed
-
-    def _on_case_groups_triggered(self) -> None:
-        if self._case_pk is None:
-            self.statusBar().showMessage("Open a case first (Case → New case…)", 5_000)
-            return
-        from tace_planner.ui.dialogs.case_groups_dialog import CaseGroupsDialog
-
-        case = self._context.case
-        label = f"{self._context.patient_label} · {case.title if case else 'case'}"
-        dialog = CaseGroupsDialog(self._services.therapy, self._case_pk, label, self)
-        dialog.exec()
-
-    def _on_settings_triggered(self) -> None:
-        choice = SettingsDialog.ask(self._services.settings, self)
-        if choice is None:
-            return
-        path = save_settings(
-            data_dir=Path(choice.data_dir) if choice.data_dir else None,
-            db_url=choice.db_url or None,
-            link_new_studies=choice.link_new_studies,
-        )
-        self.worklist_panel.link_at_once = choice.link_new_studies  # at once, not next start
-        self.statusBar().showMessage(f"Settings saved to {path}; used at next start", 10_000)
-
-    def about_text(self) -> str:
-        """The text of the about box."""
-        settings = self._services.settings
-        return (
-            f"<b>TACE Planner {__version__}</b><br>{DISCLAIMER}<br><br>"
-            f"Database: {settings.describe_database()}<br>"
-            f"Data folder: {settings.data_dir}<br>User: {settings.user}"
-        )
-
-    def _on_about_triggered(self) -> None:
-        QMessageBox.about(self, "About TACE Planner", self.about_text())
-
-    def show_manual(self) -> ManualDialog:
-        """Open the user manual (modeless)."""
-        dialog = ManualDialog(self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show()
-        return dialog
-
-    def show_shortcuts(self) -> ShortcutsDialog:
-        """Open the table of keyboard shortcuts (modeless)."""
-        dialog = ShortcutsDialog(menu_shortcuts(self), self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show()
-        return dialog
+        self._leaving_allowed = True
+        try:
+            self.select_case(case.pk)
+        finally:
+            self._leaving_allowed = False
 
     # ----------------------------------------------------------------- demo
     def load_demo(self, size: str = "full") -> TaskHandle | None:
         """Prepare and open the demo case off the GUI thread (see :class:`DemoLoader`)."""
         return self.demo_loader.load(size)
 
-    # ----------------------------------------------------------------- layout
-    def show_on_screen(self) -> None:
-        """Show the window at its saved geometry, docks and workspace, or maximised.
-
-        An empty window (no services yet) gets its docks and workspace in :meth:`attach`.
-        """
-        if self._layout_store.restore_geometry(self):
-            self.show()
-        else:
-            self.showMaximized()
-        self._on_screen = True
-        if self.ready:
-            self._restore_layout()
-
-    def _restore_layout(self) -> None:
-        saved = self._layout_store.workspace()
-        if saved in {w.key for w in WORKSPACES}:
-            self.enter_workspace(saved)
-        if not self._layout_store.restore_state(self):
-            # After the window manager has given the window its maximised size.
-            QTimer.singleShot(FIT_DOCKS_DELAY_MS, self._fit_first_start)
-
-    def _fit_first_start(self) -> None:
-        self.fit_docks()
-        total = sum(self._splitter.sizes())
-        left = max(LEFT_COLUMN_MIN_PX, int(total * LEFT_COLUMN_SHARE))
-        self._splitter.setSizes([left, max(0, total - left)])
-
-    def fit_docks(self) -> None:
-        """Widen the right docks until the plan's tables fit (at most ``DOCK_WIDTH_MAX_SHARE``).
-
-        Called at the first start and whenever a case is chosen (the plan's
-        sessions and warnings then decide the width); it never narrows a dock.
-        """
-        docks = [
-            d
-            for d in self._docks().values()
-            if d.isVisible() and not d.isFloating() and self.dockWidgetArea(d) in _SIDE_AREAS
-        ]
-        if not docks:
-            return
-        wanted = int(self.width() * DOCK_WIDTH_SHARE)
-        for dock in docks:
-            for area in dock.findChildren(QScrollArea):
-                if area.widget() is not None:
-                    content = area.widget().minimumSizeHint().width()
-                    scrollbar = area.verticalScrollBar().sizeHint().width()
-                    wanted = max(wanted, content + scrollbar + 2 * area.frameWidth() + 16)
-        wanted = min(wanted, int(self.width() * DOCK_WIDTH_MAX_SHARE))
-        if max(dock.width() for dock in docks) < wanted:
-            self.resizeDocks(docks, [wanted] * len(docks), Qt.Orientation.Horizontal)
+    # ----------------------------------------------------------------- errors, closing
+    def _show_error(self, title: str, error: BaseException) -> None:
+        """Show ``error`` (for the window's parts: tests replace this module's ``show_error``)."""
+        show_error(self, title, error)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Ask about unsaved input, then remember the layout, cancel running work and wait
