@@ -134,7 +134,9 @@ def test_mrecist_best_overall_response_over_the_course(course, capsys):
     assert [step["overall"] for step in mrecist["course"]] == ["CR", "CR", "PD"]
     best = mrecist["best_overall"]
     assert (best["criterion"], best["category"]) == ("mRECIST", "CR")
-    assert best["rule"] == "CR on day 71 confirmed on day 163"
+    assert best["rule"] == (
+        "CR 71 days after baseline, confirmed 163 days after baseline (92 days later)"
+    )
     assert "Lencioni and Llovet" in best["explanation"]["source"]
     assert "enhancing volume fraction" in best["explanation"]["inputs"]["note"]
     assert third["recist"]["best_overall"]["category"] == "PR"  # RECIST 1.1 kept as it was

@@ -81,7 +81,7 @@ def test_response_table_gives_each_criterion_with_its_figures(
     assert "total volume 5 cm³ −90.4 % from baseline" in table  # volumetric
     assert "size 63 mm" in table  # Choi
     assert table.count("PD") >= 4  # RECIST, EASL, Choi, volumetric at the third
-    assert "RECIST 1.1: PR (PR on day 71 confirmed on day 163)" in table  # best overall
+    assert "RECIST 1.1: PR (PR on day 56, confirmed on day 148 (92 days later))" in table
     for citation in (
         "Eisenhauer, Eur J Cancer 2009",
         "Lencioni and Llovet, Semin Liver Dis 2010",

@@ -18,19 +18,31 @@ def course(*points: tuple[int, str]) -> list[TimepointResponse]:
     ("points", "expected", "rule"),
     [
         # confirmed PR: a second PR 56 days (≥ 28) after the first
-        (((56, "PR"), (112, "PR")), "PR", "PR on day 56 confirmed on day 112"),
+        (
+            ((56, "PR"), (112, "PR")),
+            "PR",
+            "PR 56 days after baseline, confirmed 112 days after baseline",
+        ),
         # unconfirmed PR: the next scan is SD, so the best is SD (day 56 ≥ 42 days in)
-        (((56, "PR"), (112, "SD")), "SD", "SD on day 56, at least 42 days in"),
+        (((56, "PR"), (112, "SD")), "SD", "PR 56 days after baseline not confirmed"),
         # PD first: what follows the first PD is dropped
-        (((35, "PD"), (90, "PR"), (150, "PR")), "PD", "progression on day 35"),
+        (((35, "PD"), (90, "PR"), (150, "PR")), "PD", "progression 35 days after baseline"),
         # CR confirmed by a later CR
-        (((56, "CR"), (112, "CR")), "CR", "CR on day 56 confirmed on day 112"),
+        (
+            ((56, "CR"), (112, "CR")),
+            "CR",
+            "CR 56 days after baseline, confirmed 112 days after baseline",
+        ),
         # NE in between neither breaks nor confirms the PR
-        (((56, "PR"), (70, "NE"), (140, "PR")), "PR", "PR on day 56 confirmed on day 140"),
+        (
+            ((56, "PR"), (70, "NE"), (140, "PR")),
+            "PR",
+            "PR 56 days after baseline, confirmed 140 days after baseline",
+        ),
         # a PR "confirmed" too early (14 days < 28) is not confirmed
-        (((56, "PR"), (70, "PR")), "SD", "SD on day 56"),
+        (((56, "PR"), (70, "PR")), "SD", "counts as SD (at least 42 needed for SD)"),
         # disease without targets: IR/SD is mRECIST's stable category
-        (((56, "IR/SD"), (112, "IR/SD")), "IR/SD", "IR/SD on day 56"),
+        (((56, "IR/SD"), (112, "IR/SD")), "IR/SD", "IR/SD 56 days after baseline"),
         # an unconfirmed CR followed by SD before the minimum SD duration: PD
         (((20, "CR"), (35, "SD")), "PD", "disease came back"),
     ],
@@ -77,5 +89,9 @@ def test_confirmation_interval_and_sd_duration_come_from_the_parameters():
     strict = ResponseParameters(confirmation_min_days=60, sd_min_days=70)
     points = course((56, "PR"), (112, "PR"))
     result = best_overall_response(points, parameters=strict)  # 56 days < 60: not confirmed
-    assert (result.category, result.rule) == ("SD", "SD on day 112, at least 70 days in")
+    assert (result.category, result.rule) == (
+        "SD",
+        "PR 112 days after baseline not confirmed (needs a second assessment ≥ 60 days later, "
+        "Eisenhauer 2009): counts as SD (at least 70 needed for SD)",
+    )
     assert best_overall_response(points, confirm=False).category == "PR"

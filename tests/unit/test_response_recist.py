@@ -107,7 +107,7 @@ def test_continued_pr_165_63_65_and_best_response_confirmed():
     assert "continued PR" in continued.rule
     best = best_overall_response([TimepointResponse(56, "PR"), TimepointResponse(112, "PR")])
     assert best.category == "PR"
-    assert "confirmed on day 112" in best.rule
+    assert "confirmed 112 days after baseline" in best.rule
 
 
 def test_cr_with_non_target_ne_is_pr():

@@ -31,6 +31,7 @@ from PySide6.QtGui import (
 )
 
 from tace_planner.domain.errors import TacePlannerError
+from tace_planner.domain.response.best import best_response_wording
 from tace_planner.domain.response.mrecist import SOURCE as MRECIST_SOURCE
 from tace_planner.domain.response.other import EASL, THRESHOLD_CRITERIA
 from tace_planner.domain.response.recist import SOURCE as RECIST_SOURCE
@@ -319,7 +320,8 @@ def response_table_html(record: Any, responses: Sequence[Any]) -> str:
         f"<thead><tr>{head}</tr></thead>{''.join(rows)}</table>"
     )
     latest = ordered[-1][1]
-    return intro + table + _best_overall(latest) + _response_notes(responses)
+    latest_day = day_of(record, _date(latest["on"]))
+    return intro + table + _best_overall(latest, latest_day) + _response_notes(responses)
 
 
 def _date(value: Any) -> dt.date | None:
@@ -329,19 +331,28 @@ def _date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-def _best_overall(latest: Mapping[str, Any]) -> str:
-    """The best overall response (RECIST 1.1 and mRECIST) as of the latest follow-up."""
+def _best_overall(latest: Mapping[str, Any], latest_day: int | None) -> str:
+    """The best overall response (RECIST 1.1 and mRECIST) as of the latest follow-up, its
+    days counted from the report's day 0 (``latest_day``: the latest follow-up's day)."""
     lines = []
     for key, name, _ in RESPONSE_CRITERIA:
         data = _field(latest.get(key), "explanation") if latest.get(key) is not None else None
         best = (data or {}).get("best_overall")
         if isinstance(best, Mapping) and best.get("category"):
-            lines.append(f"{name}: <b>{_e(best['category'])}</b> ({_e(best.get('rule'))})")
+            rule = best_response_wording(best, latest_day).rule
+            lines.append(f"{name}: <b>{_e(best['category'])}</b> ({_e(rule)})")
     if not lines:
         return ""
+    frame = (
+        "days from day 0"
+        if latest_day is not None
+        else "the day 0 is unknown, so days count from the baseline imaging"
+    )
     return (
-        "<p>Best overall response with confirmation, as of the latest follow-up (the days "
-        "in brackets count from the baseline imaging): " + "; ".join(lines) + ".</p>"
+        f"<p>Best overall response with confirmation, as of the latest follow-up ({frame}; "
+        "the minimum duration of stable disease counts from the baseline imaging): "
+        + "; ".join(lines)
+        + ".</p>"
     )
 
 

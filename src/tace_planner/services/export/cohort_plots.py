@@ -17,6 +17,12 @@ from tace_planner.domain.errors import EmptyColumnError
 from tace_planner.services.cohort import REGRESSION, SURVIVAL, VARIABLES, CohortTables
 from tace_planner.services.cohort_csv import WATERFALL_COLUMNS, CohortData
 
+PLOT_LABELS = {
+    "doubling_time_days": "Doubling time, days (negative: halving time)",
+}
+"""Axis labels that say more than the table's: a doubling time is negative when the tumour
+shrank, |DT| then being its halving time (DT = ΔT·ln 2 / ln(V1/V0): Schwartz, Cancer 1961)."""
+
 
 @dataclass(frozen=True)
 class BoxPlot:
@@ -105,7 +111,7 @@ def cohort_plots(
     """The plots of ``tables`` (grouped as computed) over the rows of ``data``; the
     ``waterfall`` bars when the cases' follow-up measurements are known (the registry), else
     from the spreadsheet's optional best-change columns (:data:`WATERFALL_COLUMNS`)."""
-    labels = dict(VARIABLES)
+    labels = {**dict(VARIABLES), **PLOT_LABELS}
     group_column = tables.group_column
     boxes = []
     for row in tables.variables:

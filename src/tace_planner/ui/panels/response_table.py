@@ -7,10 +7,18 @@ overall, best overall response) with its inputs, thresholds, formula and sources
 assessed and when, and the parameter version — reads in the pane below the table.
 *Assess* asks the page to assess the chosen follow-up again. The panel computes nothing:
 it shows :class:`~tace_planner.services.assessment_records.StoredAssessment` items.
+
+Days. The best overall response is stored in days after the baseline imaging (its minimum
+SD duration counts from there). Given the case's day 0 (``show_stored(..., day_zero=)``:
+the first TACE, as in the spider plot and the case report), the pane words it in days from
+that day 0 and keeps the baseline interval in words
+(:func:`~tace_planner.domain.response.best.best_response_wording`); without it, every day
+reads "N days after baseline".
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -27,6 +35,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from tace_planner.domain.response.best import best_response_wording
 
 COLUMNS = (
     ("recist", "RECIST 1.1"),
@@ -50,10 +60,15 @@ PARTS = (
 """The parts of a composite criterion's stored explanation, in reading order."""
 
 
-def explanation_html(item: Any) -> str:
-    """The stored reasoning of one criterion at one timepoint as HTML (module notes)."""
+def explanation_html(item: Any, day_zero: tuple[dt.date, str] | None = None) -> str:
+    """The stored reasoning of one criterion at one timepoint as HTML (module notes);
+    ``day_zero``: the case's day 0 and what it is (e.g. the first TACE)."""
     data = item.explanation if isinstance(item.explanation, Mapping) else {}
-    parts = [(title, data[key]) for key, title in PARTS if isinstance(data.get(key), Mapping)]
+    parts = [
+        (title, _in_days(data[key], item, day_zero) if key == "best_overall" else data[key])
+        for key, title in PARTS
+        if isinstance(data.get(key), Mapping)
+    ]
     if not parts and data:
         parts = [(str(data.get("criterion") or item.criterion), data)]
     title = dict(COLUMNS).get(item.criterion, item.criterion)
@@ -74,11 +89,32 @@ def explanation_html(item: Any) -> str:
     return "".join(blocks)
 
 
+def _in_days(
+    best: Mapping[str, Any], item: Any, day_zero: tuple[dt.date, str] | None
+) -> Mapping[str, Any]:
+    """The stored best overall response worded in the case's days (module notes)."""
+    on = getattr(item, "imaged_on", None)
+    day = None if day_zero is None or on is None else (on - day_zero[0]).days
+    wording = best_response_wording(best, day)
+    explanation = best.get("explanation")
+    explanation = dict(explanation) if isinstance(explanation, Mapping) else {}
+    explanation["inputs"] = dict(wording.inputs)
+    frame = (
+        f"days from day 0, the {day_zero[1]}; the minimum duration of stable disease counts "
+        "from the baseline imaging"
+        if day is not None and day_zero is not None
+        else "days counted from the baseline imaging"
+    )
+    return {**best, "rule": wording.rule, "explanation": explanation, "days": frame}
+
+
 def _verdict_html(name: str, verdict: Mapping[str, Any]) -> str:
     category, rule = str(verdict.get("category", "")), str(verdict.get("rule", ""))
     text = [f"<h4>{html.escape(name)}: {html.escape(category)}</h4>"]
     if rule:
         text.append(f"<p>Decided by: {html.escape(rule)}.</p>")
+    if verdict.get("days"):
+        text.append(f"<p><i>In {html.escape(str(verdict['days']))}.</i></p>")
     explanation = verdict.get("explanation")
     if isinstance(explanation, Mapping):
         if explanation.get("formula"):
@@ -140,9 +176,16 @@ class ResponseTable(QWidget):
         self._items: dict[tuple[int, int], Any] = {}
         self.problem = ""
         """Why no assessment can be shown (e.g. a broken parameter file); "" when none."""
+        self.day_zero: tuple[dt.date, str] | None = None
+        """The case's day 0 and what it is, when the page gives it (module notes)."""
 
-    def show_stored(self, stored: Sequence[Any]) -> None:
-        """Show the current stored assessments (ordered by imaging date, as given)."""
+    def show_stored(
+        self, stored: Sequence[Any], day_zero: tuple[dt.date, str] | None = None
+    ) -> None:
+        """Show the current stored assessments (ordered by imaging date, as given);
+        ``day_zero``: the case's day 0 and what it is ("first TACE"), for the days of the
+        best overall response (module notes)."""
+        self.day_zero = day_zero
         rows = list(dict.fromkeys(item.timepoint for item in stored))
         self._cells = {}
         self._items = {}
@@ -184,7 +227,7 @@ class ResponseTable(QWidget):
         if item is None:
             self.details.setPlainText("No stored response here." if row >= 0 else "")
             return
-        self.details.setHtml(explanation_html(item))
+        self.details.setHtml(explanation_html(item, self.day_zero))
 
     def category(self, timepoint: str, criterion: str) -> str:
         """The category shown for ``criterion`` at ``timepoint`` ("" when none)."""

@@ -71,6 +71,16 @@ EMPTY_TITLES = (
 )
 """Titles of the three plots while they have nothing to draw (what they will show)."""
 
+REGRESSION_TIP = (
+    "Doubling time DT = ΔT·ln 2 / ln(V1/V0) (Schwartz, Cancer 1961): negative when the "
+    "tumour shrank (|DT| is its halving time), undefined when the volume did not change, "
+    "so it jumps from −∞ to +∞ around a 0 % change. The specific growth rate SGR = "
+    "ln(V1/V0)/ΔT = ln 2/DT is defined everywhere and better suited to statistics "
+    "(Mehrara et al., Cancer Res 2007); the cohort table gives it (Specific growth "
+    "rate, %/day)."
+)
+"""The regression plot's tooltip when it draws the doubling time."""
+
 BAR_NAME_MIN_CHARS = 10
 """A bar's name keeps about this many characters per line until the plot is laid out."""
 
@@ -418,6 +428,7 @@ class CohortPage(QWidget):
                 plot.plot(line_x, line_y, pen=pg.mkPen(COLOURS[1], width=2))
         plot.setLabel("bottom", plots.x_label)
         plot.setLabel("left", plots.y_label)
+        plot.setToolTip(REGRESSION_TIP if plots.y_label.startswith("Doubling time") else "")
         r2 = "not computed" if plots.r2 is None else f"{plots.r2:.3f}"
         plot.setTitle(f"Linear regression, R² = {r2}, n = {len(plots.points)}")
 
