@@ -197,6 +197,21 @@ class StoredReview:
         self.registration.baseline_to_follow_up = shift
 
 
+def stored_contour_versions(contouring: Any, case_pk: int) -> frozenset[tuple[Any, ...]]:
+    """What the stored view of ``case_pk`` is read from, cheaply: each focus's stored
+    segmentation (lesion, name, timepoint, series, row, version), masks not decoded.
+
+    Equal before and after means nothing to read again: a contour drawn, edited or deleted
+    anywhere in the case (the Plan workspace's tools, a confirmed proposal) changes it, and
+    every timepoint counts since the lesion table shows the values of each.
+    """
+    return frozenset(
+        (lesion.pk, lesion.name, seg.timepoint_pk, seg.series_uid, seg.pk, seg.version)
+        for lesion, seg in contouring.masks.segmentations_of_case(case_pk)
+        if not lesion.is_liver
+    )
+
+
 def stored_review_task(
     contouring: Any, case_pk: int, baseline_pk: int, follow_up: Any
 ) -> Task[StoredReview | None]:

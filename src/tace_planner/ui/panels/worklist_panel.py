@@ -5,13 +5,18 @@ whose window holds a newly imported study of the patient shows that study as pro
 *Link proposed study* confirms it (``confirm_match``). After an import,
 :meth:`WorklistPanel.studies_imported` links the new studies at once when the saved setting
 says so (``link_at_once``), else shows them proposed for the user to confirm.
+
+The patient-or-case filter applies while typing (:data:`FILTER_DELAY_MS` after the last key)
+to the rows last listed, without asking the service again. Each column is at least wide
+enough for its usual text (:data:`COLUMN_MIN_TEXTS`), so that an empty list at
+1366 × 768 does not squeeze its headers to "Patient Case TACE…".
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -37,6 +42,17 @@ if TYPE_CHECKING:
 
 COLUMNS = ("Patient", "Case", "TACE", "Timepoint", "Due", "Window", "Status", "Study")
 CASE_COLUMN = COLUMNS.index("Case")
+COLUMN_MIN_TEXTS = dict(
+    zip(
+        COLUMNS,
+        ("DEMO, Phantom [TD-001]", "DEBIRI course", "TACE 1 · 2026-03-16", "TACE 1 follow-up 4",
+         "2026-12-07", "2026-04-27 – 2026-05-25", "overdue", "CT abdomen · CT"),
+        strict=True,
+    )
+)  # fmt: skip
+"""Each column is at least as wide as its usual text, in the table's font."""
+FILTER_DELAY_MS = 200
+"""The patient-or-case filter applies this long after the last key typed."""
 CATEGORY_LABELS = {
     "due": "Due this week",
     "overdue": "Overdue",
@@ -90,6 +106,9 @@ class WorklistPanel(QWidget):
         """The setting "link newly imported studies to their expected follow-up at once"."""
         self._items: list[TimepointItem] = []
         self._sessions: list[DueSession] = []
+        self._listed: tuple[list[TimepointItem], list[DueSession], str] = ([], [], "all")
+        """The rows the service last returned (before the patient-or-case filter), and
+        their category."""
         self.category = QComboBox()
         for key, text in CATEGORY_LABELS.items():
             self.category.addItem(text, key)
@@ -127,8 +146,15 @@ class WorklistPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        # fitted to the contents at each listing (_size_columns), never below the least
+        # width of the column; the user may widen a column
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self._size_columns()
+        self._filter_timer = QTimer(self)
+        self._filter_timer.setSingleShot(True)
+        self._filter_timer.setInterval(FILTER_DELAY_MS)
+        self._filter_timer.timeout.connect(self._apply_filter)
 
         filters = QHBoxLayout()
         for widget in (
@@ -145,7 +171,8 @@ class WorklistPanel(QWidget):
         self.category.currentIndexChanged.connect(self.refresh)
         self.modality.currentIndexChanged.connect(self.refresh)
         self.radiologist.editingFinished.connect(self.refresh)
-        self.case_filter.editingFinished.connect(self.refresh)
+        self.case_filter.textChanged.connect(self._filter_timer.start)  # while typing
+        self.case_filter.editingFinished.connect(self.refresh)  # Enter: listed again
         self.refresh_button.clicked.connect(self.refresh)
         self.link_button.clicked.connect(self.link_selected)
         self.table.itemSelectionChanged.connect(self._on_selection)
@@ -187,8 +214,6 @@ class WorklistPanel(QWidget):
 
     def refresh(self) -> None:
         """Ask the service again with the current filters (an error: one line, kept running)."""
-        case_text = self.case_filter.text().strip()
-        words = case_text.replace(",", " ").casefold().split()
         category = str(self.category.currentData())
         radiologist = self.radiologist.text().strip() or None
         modality = str(self.modality.currentData()) or None
@@ -199,6 +224,15 @@ class WorklistPanel(QWidget):
         except TacePlannerError as error:
             self.message.setText(str(error))
             return
+        self._listed = (list(items), list(sessions), category)
+        self._apply_filter()
+
+    def _apply_filter(self) -> None:
+        """Show the rows last listed whose patient or case holds the filter's words."""
+        self._filter_timer.stop()  # applied now: a pending application is not needed
+        case_text = self.case_filter.text().strip()
+        words = case_text.replace(",", " ").casefold().split()
+        items, sessions, category = self._listed
         self._items = [
             i for i in items if _matches(words, i.patient_name, i.patient_id, i.case_title)
         ]
@@ -206,6 +240,7 @@ class WorklistPanel(QWidget):
             s for s in sessions if _matches(words, s.patient_name, s.patient_id, s.case_title)
         ]
         self._fill()
+        self._size_columns()
         if case_text and not self._items and not self._sessions:
             elsewhere = (
                 ""
@@ -231,6 +266,17 @@ class WorklistPanel(QWidget):
         if category == "all":
             return " — no follow-up scheduled yet: they are planned when a TACE is signed"
         return f" {CATEGORY_LABELS[category].lower()} — choose “All” to see every follow-up"
+
+    def _size_columns(self) -> None:
+        """Fit the columns to their contents, each at least its least width."""
+        self.table.resizeColumnsToContents()
+        header = self.table.horizontalHeader()
+        metrics = header.fontMetrics()
+        padding_px = 2 * header.style().pixelMetric(header.style().PixelMetric.PM_HeaderMargin)
+        for column, name in enumerate(COLUMNS):
+            least = metrics.horizontalAdvance(COLUMN_MIN_TEXTS[name]) + padding_px
+            if header.sectionSize(column) < least:
+                header.resizeSection(column, least)
 
     def _fill(self) -> None:
         offset = len(self._sessions)

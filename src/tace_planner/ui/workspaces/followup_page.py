@@ -14,7 +14,11 @@ stays on the window's case. The worklist was a dock under the case list before: 
 Follow-up box offers the case's follow-ups from ``FollowupService.follow_up_choices``, those
 without imaging greyed with why as their tooltip; choosing one with stored contours shows
 them (:func:`~tace_planner.ui.followup_review.stored_review_task`); *Propose* runs with the
-window's progress and *Cancel*, and closing the window does not wait for it.
+window's progress and *Cancel*, and closing the window does not wait for it. Contours drawn
+elsewhere meanwhile (the Plan workspace's contour tools, while this page was hidden) show
+when the page is shown again or the case's course changes
+(:meth:`FollowupReviewPage.refresh_stored`): read again only when the stored contours'
+versions changed, and never over a proposal on screen.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from tace_planner.ui.followup_review import (
     NO_CASE,
     FollowupReview,
     StoredReview,
+    stored_contour_versions,
     stored_review_task,
 )
 from tace_planner.ui.panels.timeline_panel import TimelinePanel
@@ -102,6 +107,8 @@ class FollowupReviewPage(QWidget):
         self._baseline_pk: int | None = None
         self._handle: Any = None  # the running proposal or stored-contour reading
         self._handle_kind = ""
+        self._stored_read: tuple[int, str, frozenset[Any]] | None = None
+        """Case, follow-up and stored-contour versions of the stored view last read."""
         self._window_cancel: Any = None  # the status bar's Cancel, while connected
         self.case_pk: int | None = None
         self.timepoints = QComboBox()
@@ -137,6 +144,45 @@ class FollowupReviewPage(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.tabs, 1)
         self._set_enabled()
+        self.course_changed.connect(self._on_course_changed)
+
+    def showEvent(self, event: Any) -> None:
+        """Shown again (the Follow-up workspace entered): contours drawn meanwhile show."""
+        super().showEvent(event)
+        self.refresh_stored()
+
+    def _on_course_changed(self, case_pk: int) -> None:
+        if case_pk == self.case_pk:
+            self.refresh_stored()
+
+    def refresh_stored(self) -> bool:
+        """Read the chosen follow-up's stored contours again if they changed since they were
+        last read (e.g. contoured in the Plan workspace); True when a reading started.
+
+        Nothing is read when their versions are those read before (one query, no image), nor
+        while a proposal is on screen (it is not replaced) or a task of the page runs.
+        """
+        choice = self.chosen_choice()
+        if self._contouring is None or choice is None or self.case_pk is None:
+            return False
+        if self._handle is not None or self._refusal():
+            return False
+        if self.review.item is not None and not isinstance(self.review.item, StoredReview):
+            return False
+        versions = self._stored_versions()
+        if versions is not None and self._stored_read == (self.case_pk, choice.label, versions):
+            return False
+        self._show_stored_contours(versions)
+        return self._handle is not None
+
+    def _stored_versions(self) -> frozenset[Any] | None:
+        """The case's stored-contour versions (None when they cannot be read)."""
+        if self._contouring is None or self.case_pk is None:
+            return None
+        try:
+            return stored_contour_versions(self._contouring, self.case_pk)
+        except TacePlannerError:
+            return None  # the reading then says why
 
     def hasHeightForWidth(self) -> bool:
         """No height-for-width: the page fills the height it is given (see FollowupPage)."""
@@ -375,10 +421,12 @@ class FollowupReviewPage(QWidget):
             self.timepoints.setToolTip(refusal)
             return
         self.timepoints.setToolTip("")
-        self._show_stored_contours()
+        self._show_stored_contours(self._stored_versions())
 
-    def _show_stored_contours(self) -> None:
-        """Read the baseline and the chosen follow-up with their stored contours (a task)."""
+    def _show_stored_contours(self, versions: frozenset[Any] | None) -> None:
+        """Read the baseline and the chosen follow-up with their stored contours (a task);
+        ``versions``: the stored contours' versions before the reading (a change meanwhile
+        is read again at the next :meth:`refresh_stored`)."""
         choice = self.chosen_choice()
         if self._contouring is None or choice is None or self.case_pk is None:
             return
@@ -391,23 +439,27 @@ class FollowupReviewPage(QWidget):
             f"Reading the contours stored at {choice.label}…",
             stored_review_task(self._contouring, case_pk, self._baseline_pk, choice),
             "Reading the stored contours",
-            functools.partial(self._show_stored, case_pk, choice.label),
+            functools.partial(self._show_stored, case_pk, choice.label, versions),
             "show the stored contours",
             case_pk,
             cancellable=True,
         )
 
-    def _show_stored(self, case_pk: int, label: str, view: StoredReview | None) -> None:
+    def _show_stored(
+        self, case_pk: int, label: str, versions: frozenset[Any] | None, view: StoredReview | None
+    ) -> None:
         if case_pk != self.case_pk or label != self.chosen_label():
             return  # another case or follow-up was chosen meanwhile
-        if view is None:
-            self.message.setText(
-                f"No contour stored at {label} yet: press “Propose contours from the "
-                "baseline”, or contour it in the Contour workspace."
-            )
-            return
         if self.review.item is not None and not isinstance(self.review.item, StoredReview):
             return  # a proposal is shown: it is not replaced
+        self._stored_read = None if versions is None else (case_pk, label, versions)
+        if view is None:
+            self.review.clear()  # the contours shown before may have been deleted since
+            self.message.setText(
+                f"No contour stored at {label} yet: press “Propose contours from the "
+                "baseline”, or contour it in the Plan workspace (Contour menu or tool bar)."
+            )
+            return
         self.review.show_stored(view, self._propagation.course(case_pk))
         self.message.setText(f"{capitalised(label)}: the stored contours.")
 
