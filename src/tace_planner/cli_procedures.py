@@ -221,7 +221,7 @@ def _print(item: Any) -> None:
         + (f" ({fraction:.0%} of the suspension)" if fraction is not None else "")
         + f"; end point {record.endpoint or '—'}"
     )
-    against = delivery_against_plan(item.delivered_mg, planned)
+    against = delivery_against_plan(item.delivered_mg, planned, fraction)
     if against is not None and against.material:
         print(f"  {against.text}, as information: {END_POINT_NOTE}")
     for difference in item.differences:

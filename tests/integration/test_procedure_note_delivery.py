@@ -76,7 +76,7 @@ def test_the_note_shows_a_shortfall_against_the_plan_never_done_as_planned(
     item = _signed(procedures, approved, 0.3)  # 60 % of vial 1 = 60 mg
     assert item.delivered_mg == pytest.approx(60.0)
     assert item.differences == ()  # information, not a difference needing a reason
-    text = procedure_note_html(item)
+    text = procedure_note_html(item).replace("\u00a0", " ")  # no-break: number and unit
     assert "Delivered 60 mg of 100 mg expected (60 %)" in text
     assert "done as planned" not in text
     assert "Martin, Cardiovasc Intervent Radiol 2010" in text
@@ -101,7 +101,7 @@ def test_the_note_says_done_as_planned_only_when_it_was(
     pytest.importorskip("PySide6")
     from tace_planner.ui.procedure_note import procedure_note_html
 
-    text = procedure_note_html(_signed(procedures, approved, 1.0))
+    text = procedure_note_html(_signed(procedures, approved, 1.0)).replace("\u00a0", " ")
     assert "None: done as planned." in text
     assert "Delivered 100 mg of 100 mg expected (100 %)" in text
 
@@ -119,6 +119,8 @@ def test_the_cli_names_the_case_not_its_database_number(
     assert "[P-1]" in first
     assert "approved plan version 1, session 1" in first
     assert "Delivered 60 mg of 100 mg expected (60 %)" in out
+    # the plan's bead volume reaches the record: beads said in mL, not in vials
+    assert "beads injected 1.2 of 4 mL planned (30 %)" in out.replace("\u00a0", " ")
     assert item.to_json()["case_id"] == item.case_pk  # the JSON keys are unchanged
 
 

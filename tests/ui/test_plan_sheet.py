@@ -100,7 +100,7 @@ def test_plan_sheet_holds_the_plans_numbers_on_one_page(
         "109.6",  # session 1 territory tumour volume
         "4.00",  # session 1 beads (mL)
         "0.50",  # session 2 beads (mL)
-        "(100 + 0)",  # session 1 vial loads: the 100 mg session limit
+        "(vial 1: 100, vial 2: 0 — unloaded beads)",  # the 100 mg session limit
         "200",  # total loaded
         "125",  # total expected delivered (100 + 25)
         "session limit",

@@ -215,7 +215,9 @@ def test_the_note_key_image_has_labels_orientation_and_scale_bar(
     text = subprocess.run(
         ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
-    assert "contours in each lesion's colour" in " ".join(text.split())  # the sheet's legend
+    flat = " ".join(text.split())  # the sheet's legend (its caption may wrap; -layout
+    assert "contours in each" in flat  # then interleaves it with the column on the left)
+    assert "lesion's colour: ■ F1" in flat
     subprocess.run(
         ["pdftoppm", "-r", "100", "-png", "-singlefile", str(pdf), str(tmp_path / "note")],
         check=True,

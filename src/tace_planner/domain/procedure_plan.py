@@ -30,10 +30,23 @@ class PlannedSession:
     expected_delivered_mg: float
     planned_on: dt.date | None = None
     interval_days: int | None = None
+    beads_ml: float | None = None
+    """Bead volume planned for injection (mL); None in records made before it was kept."""
+    prepared_beads_ml: float | None = None
+    """Bead volume prepared (vials × bead volume per vial, mL); None as ``beads_ml``."""
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-ready dict."""
+        """JSON-ready dict (the bead volumes only when known)."""
+        volumes = {
+            key: value
+            for key, value in (
+                ("beads_ml", self.beads_ml),
+                ("prepared_beads_ml", self.prepared_beads_ml),
+            )
+            if value is not None
+        }
         return {
+            **volumes,
             "plan_pk": self.plan_pk,
             "plan_version": self.plan_version,
             "number": self.number,
@@ -67,7 +80,13 @@ class PlannedSession:
             expected_delivered_mg=float(data["expected_delivered_mg"]),
             planned_on=dt.date.fromisoformat(on) if on else None,
             interval_days=data.get("interval_days"),
+            beads_ml=_optional_float(data.get("beads_ml")),
+            prepared_beads_ml=_optional_float(data.get("prepared_beads_ml")),
         )
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def prefill_from_session(session: PlannedSession, **values: Any) -> ProcedureRecord:
@@ -163,6 +182,9 @@ MATERIAL_DELIVERY_SHARE = 0.05
 Anti-Cancer Drugs 2016)."""
 MATERIAL_DELIVERY_MIN_MG = 0.5
 """… and by more than this many mg (rounding of the doses shown)."""
+MATERIAL_BEADS_SHARE = 0.05
+"""Injected and planned bead volumes differ materially beyond this share of the planned
+volume (institutional default, the share used for the dose)."""
 END_POINT_NOTE = (
     "the angiographic end point decides how much is injected (near-stasis rather than "
     "complete stasis, Martin, Cardiovasc Intervent Radiol 2010)"
@@ -170,12 +192,27 @@ END_POINT_NOTE = (
 """Why the delivered dose against the plan is information, not a difference needing a reason."""
 
 
+def _percent(share: float) -> str:
+    """0.6 → ``60 %``."""
+    return f"{share:.0%}".replace("%", " %")
+
+
+def _amount(value: float) -> str:
+    """2.4 → ``2.4``, 4.0 → ``4``, 1.25 → ``1.25``."""
+    return f"{round(value, 2):g}"
+
+
 @dataclass(frozen=True, slots=True)
 class DeliveryAgainstPlan:
-    """The delivered dose against the plan session's expected delivered dose (mg)."""
+    """The delivered dose against the plan session's expected delivered dose (mg), and the
+    beads injected against those planned (in ``beads_unit``: mL, or vials when the plan's
+    bead volume was not kept)."""
 
     delivered_mg: float
     expected_mg: float
+    beads_injected: float | None = None
+    beads_planned: float | None = None
+    beads_unit: str = "mL"
 
     @property
     def share(self) -> float | None:
@@ -183,26 +220,74 @@ class DeliveryAgainstPlan:
         return self.delivered_mg / self.expected_mg if self.expected_mg > 0 else None
 
     @property
-    def material(self) -> bool:
-        """True when they differ by more than :data:`MATERIAL_DELIVERY_SHARE` of the
+    def beads_share(self) -> float | None:
+        """Beads injected / planned (None when not known)."""
+        if self.beads_injected is None or not self.beads_planned:
+            return None
+        return self.beads_injected / self.beads_planned
+
+    @property
+    def dose_material(self) -> bool:
+        """True when the doses differ by more than :data:`MATERIAL_DELIVERY_SHARE` of the
         expected dose and :data:`MATERIAL_DELIVERY_MIN_MG`."""
         gap = abs(self.delivered_mg - self.expected_mg)
         return gap > max(MATERIAL_DELIVERY_SHARE * self.expected_mg, MATERIAL_DELIVERY_MIN_MG)
 
     @property
+    def beads_material(self) -> bool:
+        """True when the bead volume differs from the plan's by more than
+        :data:`MATERIAL_BEADS_SHARE` (a plan's unloaded beads carry no dose, so the
+        dose alone can read as planned while beads were left)."""
+        share = self.beads_share
+        return share is not None and abs(share - 1.0) > MATERIAL_BEADS_SHARE
+
+    @property
+    def material(self) -> bool:
+        """True when the dose or the bead volume differs materially: never "as planned"."""
+        return self.dose_material or self.beads_material
+
+    @property
+    def beads_text(self) -> str:
+        """``Beads injected 2.4 of 4 mL planned (60 %)`` ("" when not known)."""
+        share = self.beads_share
+        if share is None or self.beads_injected is None or self.beads_planned is None:
+            return ""
+        planned = "planned" if self.beads_unit == "mL" else "prepared"
+        return (
+            f"Beads injected {_amount(self.beads_injected)} of {_amount(self.beads_planned)} "
+            f"{self.beads_unit} {planned} ({_percent(share)})"
+        )
+
+    @property
     def text(self) -> str:
-        """``Delivered 60 mg of 100 mg expected (60 %)``."""
-        share = "" if self.share is None else f" ({self.share:.0%})".replace("%", " %")
-        return f"Delivered {self.delivered_mg:.0f} mg of {self.expected_mg:.0f} mg expected{share}"
+        """``Delivered 100 mg of 100 mg expected (100 %)``, and ``; beads injected 2.4 of
+        4 mL planned (60 %)`` when the bead volume differs materially."""
+        share = "" if self.share is None else f" ({_percent(self.share)})"
+        text = f"Delivered {self.delivered_mg:.0f} mg of {self.expected_mg:.0f} mg expected{share}"
+        if self.beads_material:
+            beads = self.beads_text
+            text += f"; {beads[0].lower()}{beads[1:]}"
+        return text
 
 
 def delivery_against_plan(
-    delivered_mg: float | None, session: PlannedSession | None
+    delivered_mg: float | None, session: PlannedSession | None, fraction: float | None = None
 ) -> DeliveryAgainstPlan | None:
-    """The delivered dose against the plan's expected one (None: unplanned or not known)."""
+    """The delivered dose against the plan's expected one (None: unplanned or not known),
+    and, with the ``fraction`` of the prepared suspension injected, the beads against
+    the plan's bead volume (mL; the plan's vials when its bead volume was not kept)."""
     if delivered_mg is None or session is None:
         return None
-    return DeliveryAgainstPlan(delivered_mg, session.expected_delivered_mg)
+    against = DeliveryAgainstPlan(delivered_mg, session.expected_delivered_mg)
+    if fraction is None or not 0.0 <= fraction <= 1.0:
+        return against
+    if session.beads_ml and session.prepared_beads_ml:
+        injected, planned, unit = fraction * session.prepared_beads_ml, session.beads_ml, "mL"
+    elif session.vials > 0:
+        injected, planned, unit = fraction * session.vials, float(session.vials), "vials"
+    else:
+        return against
+    return replace(against, beads_injected=injected, beads_planned=planned, beads_unit=unit)
 
 
 def unexplained(differences: Sequence[Difference]) -> list[Difference]:

@@ -65,6 +65,8 @@ def planned_session(plan: TreatmentPlanRow, number: int) -> PlannedSession:
                 vial_loads_mg=tuple(session.vial_loads_mg),
                 loaded_mg=session.irinotecan_loaded_mg,
                 expected_delivered_mg=session.irinotecan_expected_delivered_mg,
+                beads_ml=session.beads_ml,
+                prepared_beads_ml=session.prepared_beads_ml,
                 planned_on=session.on,
                 interval_days=item.proposal.options.interval_days,
             )

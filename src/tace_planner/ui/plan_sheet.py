@@ -85,6 +85,16 @@ def _num(value: float | None, digits: int = 1, unit: str = "") -> str:
     return f"{value:.{digits}f}{(' ' + unit) if unit else ''}"
 
 
+def vial_loads_text(loads_mg: Any) -> str:
+    """``100 + 100``; with a vial that carries no drug, each vial named and that said:
+    ``vial 1: 100, vial 2: 0 — unloaded beads`` (mg)."""
+    loads = [float(v) for v in loads_mg]
+    if len(loads) < 2 or all(v > 0 for v in loads):
+        return " + ".join(f"{v:.0f}" for v in loads)
+    vials = ", ".join(f"vial {i}: {v:.0f}" for i, v in enumerate(loads, start=1))
+    return f"{vials} — unloaded beads"
+
+
 def _status_line(plan: Any) -> str:
     status = getattr(plan, "status", None)
     if status is None:
@@ -209,7 +219,7 @@ def _sessions_table(plan: Any) -> str:
             "override": "physician override",
         }
         note = ", ".join(notes.get(x, x) for x in s.limited_by)
-        loads = " + ".join(f"{v:.0f}" for v in s.vial_loads_mg)
+        loads = vial_loads_text(s.vial_loads_mg)
         rows.append(
             "<tr>"
             f"<td align='center'>{s.number}</td><td align='center'>{when}</td>"
@@ -218,7 +228,7 @@ def _sessions_table(plan: Any) -> str:
             f"<td align='right'><b>{s.beads_ml:.2f}</b></td>"
             f"<td align='right'><b>{s.vials}</b></td>"
             f"<td align='right'><b>{s.irinotecan_loaded_mg:.0f}</b>"
-            f"<br><small>({loads})</small></td>"
+            f"<br><small>({_e(loads)})</small></td>"
             f"<td align='right'><b>{s.irinotecan_expected_delivered_mg:.0f}</b></td>"
             f"<td><small>{_e(note)}</small></td></tr>"
         )

@@ -10,6 +10,7 @@ their sources, the signatures and amendments, and the disclaimer.
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +43,60 @@ def _e(value: Any) -> str:
     return html.escape("—" if value in (None, "") else str(value))
 
 
+NO_BREAK = "\u00a0"
+"""Between a number and its unit, so that a line never ends between them."""
+_UNIT_SPACE = re.compile(r"(\d) (?=%|mg\b|mL\b|min\b|mGy\b|Gy|days?\b|vials?\b|UTC\b)")
+
+
+def _unit(number: str, unit: str) -> str:
+    """``100`` and ``%`` → ``100 %`` joined by a no-break space."""
+    return f"{number}{NO_BREAK}{unit}" if unit else number
+
+
+def keep_units(text: str) -> str:
+    """``text`` with a no-break space between each number and the unit after it."""
+    return _UNIT_SPACE.sub(lambda m: m.group(1) + NO_BREAK, text)
+
+
 def _num(value: float | None, digits: int = 1, unit: str = "") -> str:
     if value is None:
         return "—"
-    return f"{value:.{digits}f}{(' ' + unit) if unit else ''}"
+    return _unit(f"{value:.{digits}f}", unit)
+
+
+def _joined(*parts: str, sep: str = "; ") -> str:
+    """The parts that were entered, joined; "—" when none was."""
+    return sep.join(p for p in parts if p) or "—"
+
+
+def _injected(record: Any) -> str:
+    """``2.4 mL; fraction 60 %``, leaving out what was not entered."""
+    volume = _num(record.injected_ml, 1, "mL") if record.injected_ml is not None else ""
+    fraction = record.delivered_fraction
+    share = "" if fraction is None else "fraction " + _unit(f"{fraction * 100:.0f}", "%")
+    return _joined(volume, share)
+
+
+def _lidocaine(record: Any) -> str:
+    """``40 mg before embolisation``, leaving out what was not entered."""
+    dose = _num(record.lidocaine_mg, 0, "mg") if record.lidocaine_mg is not None else ""
+    return _joined(dose, html.escape(record.lidocaine_timing.strip()), sep=" ")
+
+
+def _signature(revision: Any) -> str:
+    """``Revision 1, signed by dr.tour on …`` (the status said once), or ``Revision 2: draft``."""
+    text = f"Revision {revision.revision}"
+    if revision.signed_at:
+        status = "" if revision.status == "signed" else f", {_e(revision.status)}"
+        text += (
+            f"{status}, signed by {_e(revision.signed_by)} on "
+            f"{revision.signed_at:%Y-%m-%d %H:%M} UTC"
+        )
+    else:
+        text += f": {_e(revision.status)}"
+    if revision.amendment_reason:
+        text += f" — amendment: {_e(revision.amendment_reason)}"
+    return f"<li>{text}</li>"
 
 
 def _rows(pairs: list[tuple[str, str]]) -> str:
@@ -123,8 +174,7 @@ def procedure_note_html(
         )
         times = f" {_e(start)}–{_e(end)}"
     vessels = "; ".join(f"{v.artery} ({', '.join(v.segments) or '—'})" for v in record.vessels)
-    fraction = f"{record.delivered_fraction:.0%}" if record.delivered_fraction is not None else "—"
-    against = delivery_against_plan(item.delivered_mg, planned)
+    against = delivery_against_plan(item.delivered_mg, planned, record.delivered_fraction)
     delivery = _rows(
         [
             ("Product", _e(f"{record.product_name or record.product_code} {record.size_range}")),
@@ -139,7 +189,7 @@ def procedure_note_html(
                     else ""
                 ),
             ),
-            ("Suspension injected", f"{_num(record.injected_ml, 1, 'mL')}; fraction {fraction}"),
+            ("Suspension injected", _injected(record)),
             (
                 "Irinotecan DELIVERED",
                 f"<b><font size='+1'>{_num(item.delivered_mg, 1, 'mg')}</font></b>",
@@ -163,10 +213,7 @@ def procedure_note_html(
                 "DAP / air kerma",
                 f"{_num(record.dap_gy_cm2, 1, 'Gy·cm²')} / {_num(record.air_kerma_mgy, 0, 'mGy')}",
             ),
-            (
-                "IA lidocaine",
-                f"{_num(record.lidocaine_mg, 0, 'mg')} {_e(record.lidocaine_timing)}",
-            ),
+            ("IA lidocaine", _lidocaine(record)),
             (
                 "Antiemetics / analgesia / antibiotics",
                 f"{_e(record.antiemetics)} / {_e(record.analgesia)} / {_e(record.antibiotics)}",
@@ -205,18 +252,8 @@ def procedure_note_html(
         )
         or "<li>None of the known risk factors applies.</li>"
     )
-    signatures = "".join(
-        f"<li>Revision {r.revision}: {_e(r.status)}"
-        + (
-            f", signed by {_e(r.signed_by)} on {r.signed_at:%Y-%m-%d %H:%M} UTC"
-            if r.signed_at
-            else ""
-        )
-        + (f" — amendment: {_e(r.amendment_reason)}" if r.amendment_reason else "")
-        + "</li>"
-        for r in item.revisions
-    )
-    return f"""
+    signatures = "".join(_signature(r) for r in item.revisions)
+    return keep_units(f"""
 <html><body>
 <table width='100%' cellpadding='0' cellspacing='0'><tr>
 <td><font size='+2'><b>TACE {item.number} — procedure note</b></font><br>
@@ -246,7 +283,7 @@ procedure checks v{_e(item.parameters_version)}</td>
 <p>Physician: ______________________ &nbsp; Signature: ______________________</p>
 <p><small>{_e(DISCLAIMER)}</small></p>
 </body></html>
-"""
+""")
 
 
 def render_procedure_pdf(item: Any, path: Path | str, key_image: Any = None) -> Path:

@@ -50,7 +50,8 @@ def check_output(services: Any, out: Path, mapping: Path | None = None) -> Path:
     """The resolved output folder, or ``InvalidInputError`` naming the problem.
 
     The folder may not exist yet, nor the folders above it: the export makes them (and
-    removes them again if it stops), unless one of them is a file.
+    removes them again if it stops), unless one of them is a file. The same holds for the
+    folder of the mapping file.
     """
     folder = Path(out).expanduser().resolve()
     store = Path(services.settings.image_store_dir).resolve()
@@ -74,9 +75,17 @@ def check_output(services: Any, out: Path, mapping: Path | None = None) -> Path:
             )
         if target.exists():
             raise InvalidInputError("--mapping", f"{mapping} exists; it is not replaced")
-        if not target.parent.is_dir():
-            raise InvalidInputError("--mapping", f"{target.parent}: no such folder")
+        blocking = next((p for p in _folders_of(target) if p.exists() and not p.is_dir()), None)
+        if blocking is not None:
+            raise InvalidInputError(
+                "--mapping", f"{blocking} is a file; a folder cannot be made in it"
+            )
     return folder
+
+
+def _folders_of(path: Path) -> tuple[Path, ...]:
+    """The folders a file ``path`` is written in: its own, then each one above."""
+    return (path.parent, *path.parent.parents)
 
 
 def case_ids(services: Any, case: int | None) -> list[int]:
@@ -227,7 +236,8 @@ def export_task(
     """:func:`export_cases` as a task: one step per case read, then the writing.
 
     Closing it (cancel) or an error while writing removes what it wrote: the files in
-    the output folder (new or empty when it started) and the folders it made for it.
+    the output folder (new or empty when it started), the mapping file, and the folders
+    it made for either.
     """
     if fmt not in FORMATS:
         raise InvalidInputError("--format", f"{fmt!r}: expected one of {', '.join(FORMATS)}")
@@ -252,14 +262,17 @@ def export_task(
     pseudonyms.draw_shifts(dates)
     yield Progress(len(ids), total, f"writing {fmt}")
     made = _first_missing(folder)
+    mapping_path = None if mapping is None else Path(mapping).expanduser().resolve()
+    mapping_made = None if mapping_path is None else _first_missing(mapping_path.parent)
     written_mapping: Path | None = None
     done = False
     try:
         folder.mkdir(parents=True, exist_ok=True)
         notes: list[str] = []
         files = _write(services, fmt, records, folder, pseudonyms, deidentify, notes, render_pdf)
-        if mapping is not None:
-            written_mapping = _write_mapping(Path(mapping).expanduser().resolve(), pseudonyms)
+        if mapping_path is not None:
+            mapping_path.parent.mkdir(parents=True, exist_ok=True)
+            written_mapping = _write_mapping(mapping_path, pseudonyms)
         # the last step: a cancel here still takes everything back
         yield Progress(total, total, f"{len(files)} file(s) written")
         done = True
@@ -268,6 +281,8 @@ def export_task(
             _clear(folder, made)
             if written_mapping is not None:
                 written_mapping.unlink(missing_ok=True)
+            if mapping_made is not None:
+                shutil.rmtree(mapping_made, ignore_errors=True)
     return ExportResult(folder, tuple(files), written_mapping, tuple(notes))
 
 

@@ -46,13 +46,16 @@ FORMATS = (
 """The command line's formats (``export --format``) and what each writes."""
 log = logging.getLogger(__name__)
 
-DEIDENTIFY_TEXT = "De-identify: pseudonyms, DICOM basic confidentiality profile"
+DEIDENTIFY_TEXT = "De-identify: pseudonyms instead of names and IDs"
+"""True of every format; what else de-identification does is :data:`DEIDENTIFY_NOTE`."""
 DEIDENTIFY_NOTE = (
     "De-identified, CSV, JSON, REDCap and PDF give days from the first TACE instead of "
     "dates; SDTM and DICOM SEG need calendar dates: they keep them, each patient's moved "
-    "back by the same number of days, so intervals stay true."
+    "back by the same number of days, so intervals stay true. DICOM SEG also follows the "
+    "DICOM basic application level confidentiality profile (PS3.15)."
 )
-"""What de-identification does with dates, format by format (as the export runner does)."""
+"""What de-identification does with dates, format by format (as the export runner does),
+and the DICOM profile SEG files follow."""
 FOLDER_HINT = "a new or empty folder; missing folders are made"
 
 DIALOG_FIELDS = {
@@ -157,6 +160,10 @@ class ExportDialog(QDialog):
         self.export_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)
         self.close_button.clicked.connect(self.reject)
+        self.format_box.currentIndexChanged.connect(self._clear_result)
+        self.deidentify_box.toggled.connect(self._clear_result)
+        self.mapping_edit.textChanged.connect(self._clear_result)
+        self.folder_edit.textChanged.connect(self._clear_result)
         self._on_deidentify_toggled(False)
 
     @property
@@ -243,6 +250,12 @@ class ExportDialog(QDialog):
         self._set_running(False)
         if handle is not None and handle.cancel_requested.is_set() and self.result is None:
             self.status_label.setText("Export cancelled; the output folder was left as it was.")
+
+    def _clear_result(self, *_args: Any) -> None:
+        """A changed form: the last export's result or refusal no longer describes it."""
+        if self._handle is None:
+            self.result = None
+            self.status_label.setText("")
 
     def _on_deidentify_toggled(self, checked: bool) -> None:
         self.mapping_edit.setEnabled(checked)

@@ -175,7 +175,8 @@ def delivered_line(draft: Any) -> str:
     if draft.delivered_mg is not None:
         inputs = draft.delivered_explanation.get("inputs", "")  # names the loaded dose once
         line = f"Delivered: {draft.delivered_mg:.1f} mg = {inputs}"
-        against = delivery_against_plan(draft.delivered_mg, draft.planned)
+        fraction = None if draft.planned is None else draft.record.delivered_fraction
+        against = delivery_against_plan(draft.delivered_mg, draft.planned, fraction)
         if against is not None and against.material:
             line += f" — {against.text[0].lower()}{against.text[1:]}"
         return line
