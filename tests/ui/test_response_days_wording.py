@@ -118,3 +118,21 @@ def test_regression_says_a_negative_doubling_time_is_a_halving_time(qtbot: Any) 
     assert "Mehrara et al., Cancer Res 2007" in tip
     assert "Schwartz, Cancer 1961" in tip
     page.close()
+
+
+def test_the_follow_up_page_gives_the_responses_tab_its_day_0(qtbot: Any) -> None:
+    """The page hands the tab the day 0 of its course (the spider plot's): the best
+    response then counts from the first TACE there too."""
+    from tace_planner.services.propagation import CaseCourse
+    from tace_planner.ui.workspaces.followup_page import FollowupReviewPage
+
+    course = CaseCourse(1, (), (), (), day_zero="first TACE", day_zero_on=FIRST_TACE)
+    propagation = SimpleNamespace(course=lambda case_pk: course)
+    assessments = SimpleNamespace(stored=lambda case_pk: [_stored()])
+    page = FollowupReviewPage(propagation, tasks=None, assessments=assessments)
+    qtbot.addWidget(page)
+    page.show_course(1)
+    page.responses.table.setCurrentCell(0, 1)
+    text = _plain(page.responses.details.toHtml())
+    assert "PR on day 56 not confirmed" in text
+    assert "days from day 0, the first TACE" in text

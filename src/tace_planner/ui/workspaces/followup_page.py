@@ -237,8 +237,11 @@ class FollowupReviewPage(QWidget):
         """Redraw the spider plot and the stored responses of ``case_pk``."""
         stored = [] if self._assessments is None else self._assessments.stored(case_pk)
         labels = {s.timepoint: s.category for s in stored if s.criterion == "recist"}
-        self.spider.show_course(self._propagation.course(case_pk), labels)
-        self.responses.show_stored(stored)
+        course = self._propagation.course(case_pk)
+        self.spider.show_course(course, labels)
+        # the best response's days count from the day 0 the spider plot uses
+        day_zero = (course.day_zero_on, course.day_zero) if course.day_zero_on else None
+        self.responses.show_stored(stored, day_zero=day_zero)
 
     def assess(self) -> None:
         """Assess the chosen follow-up by every criterion and store it (a task)."""
