@@ -11,6 +11,10 @@ A lesion has one mask per timepoint, so the masks in memory are keyed by
 (lesion, timepoint): with a lesion selected, contouring on a series of another
 timepoint (a follow-up) contours *that lesion* there — a click contours it when
 it has no contour at that timepoint yet, and the brush paints into it.
+
+Parts of the controller live next to it: the per-lesion state (``contour_lesion``),
+the undo commands (``contour_commands``), paint strokes (``contour_strokes``),
+saving and tasks (``contour_saving``) and the other tools (``contour_actions``).
 """
 
 from __future__ import annotations
@@ -18,8 +22,6 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,18 +29,26 @@ import numpy.typing as npt
 from PySide6.QtCore import QObject, Qt, Signal
 
 from tace_planner.domain.errors import TacePlannerError
-from tace_planner.domain.progress import Progress, Task
 from tace_planner.imaging.segmentation.interactive import MARGIN_LIMIT_MM
-from tace_planner.imaging.segmentation.paint import MaskPatch, paint
+from tace_planner.imaging.segmentation.paint import MaskPatch
 from tace_planner.services.commands import CommandStack
-from tace_planner.services.contouring_dto import NEW, ContourResult, LesionItem
+from tace_planner.services.contouring_dto import ContourResult, LesionItem
 from tace_planner.ui.contour_actions import (
     BRUSH_TOOLS,
     DEFAULT_THRESHOLD_HU,
     ContourActionsMixin,
     ToolOverlay,
-    neighbourhood_hu,
 )
+from tace_planner.ui.contour_commands import LesionPresence, MaskEdit
+from tace_planner.ui.contour_lesion import (
+    ClickState,
+    StateKey,
+    _hand_masks,
+    _Lesion,
+    _union_box,
+)
+from tace_planner.ui.contour_saving import ContourSavingMixin, _call
+from tace_planner.ui.contour_strokes import ContourStrokesMixin
 
 if TYPE_CHECKING:
     from tace_planner.services.contouring import ContouringService
@@ -56,155 +66,8 @@ UNDO_LIMIT = 50
 MARGIN_STEP_MM = 0.5
 """One press of the grow or shrink key moves the whole auto contour this far."""
 
-StateKey = tuple[int, int]
-"""(lesion pk, timepoint pk): one lesion's mask at one timepoint."""
 
-
-@dataclass
-class _Lesion:
-    item: LesionItem
-    series_uid: str
-    part: str
-    timepoint_pk: int
-    mask: npt.NDArray[np.bool_]
-    visible: bool = True
-    locked: bool = False
-    include: list[tuple[float, float, float]] = field(default_factory=list)
-    exclude: list[tuple[float, float, float]] = field(default_factory=list)
-    margin_mm: float = 0.0
-    hand: tuple[MaskPatch, ...] = ()
-    """Brush, eraser and other hand edits made since the auto contour's clicks: a later
-    correction replays the clicks and keeps these as painted."""
-    warned: tuple[str, ...] = ()
-    """What the auto contour's clicks were said to warn of: a correction replays them
-    and is not told again."""
-    version: int | None = None
-    """The stored contour's version this mask was read or last saved as (NEW: none stored;
-    None: unknown, not checked): a save expects it, so that an edit made here never
-    overwrites a contour someone else saved since."""
-
-    @property
-    def key(self) -> StateKey:
-        """(lesion pk, timepoint pk)."""
-        return self.item.pk, self.timepoint_pk
-
-    @property
-    def clicks(self) -> ClickState:
-        """The auto contour's clicks, margin and hand edits, which a correction replays."""
-        return list(self.include), list(self.exclude), self.margin_mm, self.hand
-
-    @clicks.setter
-    def clicks(self, state: ClickState) -> None:
-        include, exclude, self.margin_mm, self.hand = state
-        self.include, self.exclude = list(include), list(exclude)
-
-
-def _hand_masks(
-    hand: Sequence[MaskPatch], shape: tuple[int, ...]
-) -> tuple[npt.NDArray[np.bool_] | None, npt.NDArray[np.bool_] | None]:
-    """(painted in, erased) by hand edits, in order, over the whole volume; None without any."""
-    if not hand:
-        return None, None
-    keep_in = np.zeros(shape, dtype=bool)
-    keep_out = np.zeros(shape, dtype=bool)
-    for patch in hand:
-        changed = patch.before != patch.after
-        keep_in[patch.box][changed] = patch.after[changed]
-        keep_out[patch.box][changed] = ~patch.after[changed]
-    return keep_in, keep_out
-
-
-ClickState = tuple[
-    list[tuple[float, float, float]], list[tuple[float, float, float]], float, tuple[MaskPatch, ...]
-]
-"""(include clicks, exclude clicks, margin mm, hand edits) of an auto contour."""
-
-
-class MaskEdit:
-    """An undoable change of one lesion's mask: patches applied in order.
-
-    ``clicks`` (before, after): the auto contour's clicks, margin and hand edits,
-    restored with the mask, so that the correction after an undo does not replay the
-    click (or margin, or brush stroke) it took back.
-    """
-
-    def __init__(
-        self,
-        controller: ContourController,
-        lesion_pk: StateKey,
-        text: str,
-        patches: Sequence[MaskPatch],
-        clicks: tuple[ClickState, ClickState] | None = None,
-    ) -> None:
-        self.text = text
-        self._controller = controller
-        self._lesion_pk = lesion_pk
-        self._patches = list(patches)
-        self._clicks = clicks
-
-    def do(self) -> None:
-        """Apply the patches and save."""
-        lesion = self._controller.lesion_state(self._lesion_pk)
-        if lesion is None:
-            return
-        for patch in self._patches:
-            patch.apply(lesion.mask)
-        if self._clicks is not None:
-            lesion.clicks = self._clicks[1]
-        self._controller.mask_edited(self._lesion_pk, self._patches)
-
-    def undo(self) -> None:
-        """Revert the patches (last first) and save."""
-        lesion = self._controller.lesion_state(self._lesion_pk)
-        if lesion is None:
-            return
-        for patch in reversed(self._patches):
-            patch.revert(lesion.mask)
-        if self._clicks is not None:
-            lesion.clicks = self._clicks[0]
-        self._controller.mask_edited(self._lesion_pk, self._patches)
-
-
-class LesionPresence:
-    """An undoable change that adds or removes a stored lesion with its masks and measurements.
-
-    ``present_after`` True: a contour that added its lesion (undo deletes the
-    lesion, redo restores it); False: a delete (undo restores). Deleting and
-    restoring go through the lesion service, so that the database, the
-    Lesions dock, the plan and ``tace-planner measurements`` all see the
-    same state, and the audit trail keeps both events.
-    """
-
-    def __init__(
-        self, controller: ContourController, lesion_pk: int, text: str, *, present_after: bool
-    ) -> None:
-        self.text = text
-        self.lesion_pk = lesion_pk
-        self._controller = controller
-        self._present_after = present_after
-
-    def do(self) -> None:
-        """Add (restore) or delete the lesion."""
-        if self._present_after:
-            self._controller.restore_stored_lesion(self.lesion_pk)
-        else:
-            self._controller.forget_stored_lesion(self.lesion_pk)
-
-    def undo(self) -> None:
-        """The opposite of :meth:`do`."""
-        if self._present_after:
-            self._controller.forget_stored_lesion(self.lesion_pk)
-        else:
-            self._controller.restore_stored_lesion(self.lesion_pk)
-
-
-def _call(function: Any, *args: Any, **kwargs: Any) -> Task[Any]:
-    """Run a service call as a task (one progress step, then the result)."""
-    yield Progress(0, 1, "Working")
-    return function(*args, **kwargs)
-
-
-class ContourController(ContourActionsMixin, QObject):
+class ContourController(ContourActionsMixin, ContourStrokesMixin, ContourSavingMixin, QObject):
     """Edits lesion masks with the mouse; saves each edit; undo/redo ≥ 20 steps.
 
     Parameters
@@ -837,87 +700,6 @@ class ContourController(ContourActionsMixin, QObject):
         self._active_timepoint_pk = state.timepoint_pk
         self.lesions_changed.emit()
 
-    def _editable(self, view: Any) -> _Lesion | None:
-        """The selected lesion at the view's timepoint (a new, empty mask on the view's grid
-        when it has none there yet), or None with the reason emitted."""
-        item = self._selected_item()
-        if item is None:
-            self.error.emit("Select or create a lesion to paint into first.")
-            return None
-        series_uid, part = view.series_key
-        timepoint_pk = self._timepoint_of(series_uid)
-        lesion = self._lesions.get((item.pk, timepoint_pk)) if timepoint_pk is not None else None
-        if lesion is None:
-            if timepoint_pk is None or view.volume is None:
-                self.error.emit(
-                    "This series is not part of the case: create a case first "
-                    "(Case → New case…) and link its study."
-                )
-                return None
-            segmentation = SimpleNamespace(
-                series_uid=series_uid, part=part or "", timepoint_pk=timepoint_pk
-            )
-            lesion = self._adopt(item, segmentation, np.zeros(view.volume.shape, dtype=bool))
-        if lesion.locked:
-            self.error.emit(f"{lesion.item.name} is locked.")
-            return None
-        if (lesion.series_uid, lesion.part) != (series_uid, part or ""):
-            self.error.emit(f"{lesion.item.name} is contoured on another series.")
-            return None
-        return lesion
-
-    def _begin_stroke(self, view: Any, point: Any) -> None:
-        lesion = self._editable(view)
-        self._stroke = []
-        self._stroke_pk = None if lesion is None else lesion.key
-        self._last_point = None
-        if lesion is not None and self._tool == "threshold" and self.threshold_from_click:
-            self.set_threshold(*neighbourhood_hu(view.volume, point, self.brush_radius_mm))
-            self.threshold_changed.emit(*self.threshold_hu)
-        if lesion is not None:
-            self._paint(view, lesion, point)
-
-    def _continue_stroke(self, view: Any, point: Any) -> None:
-        lesion = self._lesions.get(self._stroke_pk) if self._stroke_pk is not None else None
-        if lesion is not None:
-            self._paint(view, lesion, point)
-
-    def _paint(self, view: Any, lesion: _Lesion, point: Any) -> None:
-        here = np.asarray(point, dtype=float)[:3]
-        points = [here] if self._last_point is None else [self._last_point, here]
-        try:
-            patch = paint(
-                lesion.mask,
-                view.volume,
-                points,
-                self.brush_radius_mm,
-                shape=self.brush_shape,  # type: ignore[arg-type]
-                hu_range=self.threshold_hu if self._tool == "threshold" else None,
-                erase=self._tool == "erase",
-            )
-        except ValueError as error:
-            self.error.emit(str(error))
-            return
-        self._last_point = here
-        if patch.is_empty:
-            return
-        patch.apply(lesion.mask)
-        self._stroke.append(patch)
-        self._workspace.mask_changed(lesion.series_uid, lesion.part, lesion.item.name, patch.box)
-
-    def _end_stroke(self) -> None:
-        pk, patches = self._stroke_pk, self._stroke
-        self._stroke, self._stroke_pk, self._last_point = [], None, None
-        if pk is None or not patches:
-            return
-        text = {"erase": "erase", "threshold": "threshold paint"}.get(self._tool or "", "brush")
-        lesion = self._lesions[pk]
-        clicks = self._hand_edit(lesion, patches)
-        if clicks is not None:
-            lesion.clicks = clicks[1]  # recorded, not done: the stroke is on the mask already
-        self.stack.record(MaskEdit(self, pk, f"{text} {lesion.item.name}", patches, clicks))
-        self._save(pk)
-
     def refine_liver_at(self, view: Any, voxel_zyx: Any, *, include: bool) -> bool:
         """Correct the liver contour by one click (Ctrl adds, Shift takes out), undoable.
 
@@ -954,129 +736,3 @@ class ContourController(ContourActionsMixin, QObject):
             return False
         text = "liver: add at the click" if include else "liver: take out at the click"
         return self._push_edit(liver, new, text)
-
-    def _push_edit(self, lesion: _Lesion, new: npt.NDArray[np.bool_], text: str) -> bool:
-        """Turn a lesion's mask into ``new`` as one undoable, saved edit; False if unchanged."""
-        patch = MaskPatch.between(lesion.mask, new)
-        if patch.is_empty:
-            self.error.emit(f"{text}: nothing changed.")
-            return False
-        self.stack.push(MaskEdit(self, lesion.key, text, [patch], self._hand_edit(lesion, [patch])))
-        return True
-
-    @staticmethod
-    def _hand_edit(
-        lesion: _Lesion, patches: Sequence[MaskPatch]
-    ) -> tuple[ClickState, ClickState] | None:
-        """The clicks' state before and after a hand edit of an auto contour (None for a
-        contour not drawn by clicks): the edit joins what later corrections keep."""
-        if not lesion.include:
-            return None
-        include, exclude, margin, hand = lesion.clicks
-        return (include, exclude, margin, hand), (include, exclude, margin, (*hand, *patches))
-
-    # ------------------------------------------------------------------ saving
-    def _save(self, lesion_pk: StateKey) -> None:
-        if lesion_pk in self._saving:
-            self._dirty.add(lesion_pk)
-            return
-        lesion = self._lesions[lesion_pk]
-        self._saving.add(lesion_pk)
-        self._active_timepoint_pk = lesion.timepoint_pk
-        task = _save_task(
-            self._contouring,
-            lesion.item.pk,
-            lesion.timepoint_pk,
-            lesion.series_uid,
-            lesion.part or None,
-            lesion.mask.copy(),
-            lesion.version,
-        )
-        self._start(
-            task, f"Saving {lesion.item.name}", functools.partial(self._on_saved, lesion_pk)
-        )
-
-    def _on_saved(self, lesion_pk: StateKey, saved: tuple[int, str]) -> None:
-        version, message = saved
-        self._finish()
-        self._saving.discard(lesion_pk)
-        if lesion_pk in self._lesions:
-            self._lesions[lesion_pk].version = version
-        if lesion_pk in self._dirty and lesion_pk in self._lesions:
-            self._dirty.discard(lesion_pk)
-            self._save(lesion_pk)  # the last save's message is the one that stands
-            return
-        self.lesions_changed.emit()
-        if message:  # e.g. the stroke made two foci share voxels
-            self.error.emit(message)
-        for follow in self._after_save.pop(lesion_pk, []):
-            follow()
-
-    def _defer_while_saving(self, lesion: _Lesion, follow: Any) -> bool:
-        """Keep a correction of a lesion whose save still runs for when it is done.
-
-        A Shift-click right after Ctrl+Z otherwise raced the undo's save and was
-        refused as an edit by someone else. True when deferred.
-        """
-        if lesion.key not in self._saving and lesion.key not in self._dirty:
-            return False
-        self._after_save.setdefault(lesion.key, []).append(follow)
-        return True
-
-    def _start(self, task: Task[Any], title: str, on_result: Any, on_progress: Any = None) -> None:
-        self._running += 1
-        self.busy_changed.emit(True)
-        self._tasks.submit(
-            task,
-            title=title,
-            on_result=on_result,
-            on_progress=on_progress,
-            on_error=self._on_task_error,
-        )
-
-    def _finish(self) -> None:
-        self._running = max(self._running - 1, 0)
-        if self._running == 0:
-            self.busy_changed.emit(False)
-
-    def _on_task_error(self, error: BaseException) -> None:
-        self._finish()
-        if self._confirm_click(error):
-            return
-        self._saving.clear()
-        self._after_save.clear()  # corrections waiting for a save that failed
-        self.error.emit(str(error))
-
-
-def _save_task(
-    contouring: ContouringService,
-    lesion_pk: int,
-    timepoint_pk: int,
-    series_uid: str,
-    part: str | None,
-    mask: npt.NDArray[np.bool_],
-    expected_version: int | None = None,
-) -> Task[Any]:
-    """Measure a mask and save it with its measurement in one transaction (an empty mask
-    removes the contour); the result is the version the next save expects and what the
-    save has to say ("" or, e.g., the foci the stroke made share voxels). A contour
-    saved by someone else since ``expected_version`` is not overwritten
-    (ConcurrentEditError)."""
-    yield Progress(0, 1, "Measuring and saving the contour")
-    saved = contouring.save_and_measure(
-        lesion_pk, timepoint_pk, series_uid, part, mask, "manual", expected_version=expected_version
-    )
-    yield Progress(1, 1, "Saved")
-    if not mask.any():
-        return NEW, ""
-    return saved.segmentation.version, saved.message or ""
-
-
-def _union_box(boxes: Sequence[tuple[slice, slice, slice]]) -> tuple[slice, slice, slice] | None:
-    boxes = [b for b in boxes if all(s.stop > s.start for s in b)]
-    if not boxes:
-        return None
-    return tuple(  # type: ignore[return-value]
-        slice(min(b[axis].start for b in boxes), max(b[axis].stop for b in boxes))
-        for axis in range(3)
-    )
