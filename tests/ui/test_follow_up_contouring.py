@@ -13,8 +13,13 @@ pytestmark = [pytest.mark.ui, pytest.mark.db, pytest.mark.dicom]
 
 
 @pytest.fixture
-def window(case_window):
-    """The demo case selected, no series open yet (each test opens its timepoint)."""
+def window(case_window, monkeypatch):
+    """The demo case selected, no series open yet (each test opens its timepoint).
+
+    The "new lesion at a follow-up?" question is answered No unless a test answers it: a
+    click that unexpectedly asks fails the test instead of waiting on a real modal box.
+    """
+    monkeypatch.setattr(contour_actions, "ask_new_lesion", lambda _parent, _question: False)
     return case_window
 
 
