@@ -44,7 +44,8 @@ class SessionPlan:
     vial_loads_mg : tuple of float
         Irinotecan per vial, in the order they are injected.
     irinotecan_expected_delivered_mg : float
-        Expected delivered dose if ``beads_ml`` is injected (homogeneous suspension).
+        Expected delivered dose if ``beads_ml`` is injected (vials in the order prepared,
+        :func:`~tace_planner.domain.dosing_kernel.delivered_from_fraction_mg`).
     limited_by : tuple of str
         Limits that changed the numbers: "min_beads", "max_beads", "capacity",
         "session_cap".
