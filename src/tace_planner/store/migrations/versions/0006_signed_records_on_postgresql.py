@@ -9,6 +9,10 @@ procedure revision with two triggers; a department's PostgreSQL database got non
 issued outside the app (a query tool, a script) could change a signed record there. This
 revision adds the same guard on PostgreSQL: one PL/pgSQL function and two row triggers that
 raise with the same message. SQLite is unchanged (nothing to do there).
+
+PostgreSQL 10 names a trigger's function with ``EXECUTE PROCEDURE``; 11 introduced
+``EXECUTE FUNCTION`` and keeps the older keyword only as a deprecated synonym, so the
+keyword follows the server's version.
 """
 
 from __future__ import annotations
@@ -31,10 +35,17 @@ TRIGGERS = {
 }
 
 
+def _trigger_keyword(server_version: tuple[int, ...] | None) -> str:
+    """``FUNCTION`` from PostgreSQL 11 on, ``PROCEDURE`` before (the only form 10 knows)."""
+    return "FUNCTION" if server_version is None or server_version >= (11,) else "PROCEDURE"
+
+
 def upgrade() -> None:
     """Create the function and triggers on PostgreSQL."""
-    if op.get_bind().dialect.name != "postgresql":
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
         return
+    keyword = _trigger_keyword(bind.dialect.server_version_info)
     op.execute(
         f"CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$ "
         "BEGIN "
@@ -48,7 +59,7 @@ def upgrade() -> None:
     for name, action in TRIGGERS.items():
         op.execute(
             f"CREATE TRIGGER {name} BEFORE {action} ON procedure_revision "
-            f"FOR EACH ROW EXECUTE FUNCTION {FUNCTION}()"
+            f"FOR EACH ROW EXECUTE {keyword} {FUNCTION}()"
         )
 
 
