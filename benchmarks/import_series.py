@@ -48,7 +48,8 @@ def rss_mib():
 
 from tace_planner.domain.progress import run_sync
 from tace_planner.imaging.dicom.discover import scan_files
-from tace_planner.imaging.dicom.volumes import load_plan, plan_volumes
+from tace_planner.imaging.dicom.volume_loading import load_plan
+from tace_planner.imaging.dicom.volumes import plan_volumes
 
 folder = Path(sys.argv[1])
 baseline = rss_mib()

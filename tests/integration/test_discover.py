@@ -20,6 +20,7 @@ from pydicom.fileset import FileSet
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 import tace_planner.imaging.dicom.discover as discover
+import tace_planner.imaging.dicom.file_search as file_search
 from tace_planner.domain.progress import Progress, run_sync
 from tace_planner.imaging.dicom.discover import (
     ScanResult,
@@ -265,7 +266,7 @@ def test_zip_slip_members_are_refused(tmp_path: Path) -> None:
 def test_zip_bomb_and_broken_archive_are_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(discover, "MAX_COMPRESSION_RATIO", 20)
+    monkeypatch.setattr(file_search, "MAX_COMPRESSION_RATIO", 20)
     archive = tmp_path / "bomb.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("zeros.dcm", b"\0" * (2 * 1024**2))

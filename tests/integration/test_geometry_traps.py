@@ -26,7 +26,7 @@ from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate
 
 from tace_planner.domain.errors import UnsupportedSeriesError
 from tace_planner.domain.progress import run_sync
-from tace_planner.imaging.dicom import volumes
+from tace_planner.imaging.dicom import volume_loading
 from tace_planner.imaging.dicom.pixels import read_frames
 from tace_planner.imaging.dicom.scan import read_header
 from tace_planner.imaging.dicom.series import load_series_part, load_volume, plan_series
@@ -462,6 +462,6 @@ def test_single_thread_gives_the_same_volume(
     paths = write_series(tmp_path, axial_positions([2.0 * k for k in range(16)]))
     (plan,) = run_sync(plan_series(paths))
     two = run_sync(load_plan(plan))
-    monkeypatch.setattr(volumes, "READ_THREADS", 1)
+    monkeypatch.setattr(volume_loading, "READ_THREADS", 1)
     one = run_sync(load_plan(plan))
     assert np.array_equal(one.voxels, two.voxels)

@@ -35,10 +35,13 @@ from tace_planner.domain.errors import (
 from tace_planner.domain.progress import Progress, Task, run_sync
 from tace_planner.domain.volume import ImageVolume
 from tace_planner.imaging.dicom.classify import Classification, classify_series
-from tace_planner.imaging.dicom.discover import FileError, kind_of, scan_files
+from tace_planner.imaging.dicom.discover import scan_files
 from tace_planner.imaging.dicom.scan import IMAGE_STORAGE_MODALITIES, InstanceHeader
+from tace_planner.imaging.dicom.scan_result import FileError, kind_of
 from tace_planner.imaging.dicom.series import load_volume
-from tace_planner.imaging.dicom.volumes import VolumePlan, load_plan, middle_slab, plan_volumes
+from tace_planner.imaging.dicom.volume_loading import load_plan
+from tace_planner.imaging.dicom.volume_plan import VolumePlan, middle_slab
+from tace_planner.imaging.dicom.volumes import plan_volumes
 from tace_planner.services.dto import NO_PATIENT_ID, SeriesItem, StudyItem, VolumePartItem
 from tace_planner.services.image_store import ImageStore, is_valid_uid, replacement_uid
 from tace_planner.services.study_removal import (

@@ -24,7 +24,8 @@ from pathlib import Path
 from tace_planner.domain.progress import Progress, Task
 from tace_planner.domain.volume import ImageVolume
 from tace_planner.imaging.dicom.series import choose_plan, plan_series
-from tace_planner.imaging.dicom.volumes import VolumePlan, load_plan, middle_slab
+from tace_planner.imaging.dicom.volume_loading import load_plan
+from tace_planner.imaging.dicom.volume_plan import VolumePlan, middle_slab
 
 VolumeKey = tuple[str, str]
 """(series UID, part); the part is "" for a series that is one volume."""

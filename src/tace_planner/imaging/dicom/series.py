@@ -15,7 +15,9 @@ from tace_planner.domain.errors import UnsupportedSeriesError
 from tace_planner.domain.progress import Progress, Task
 from tace_planner.domain.volume import ImageVolume
 from tace_planner.imaging.dicom.scan import InstanceHeader, read_header
-from tace_planner.imaging.dicom.volumes import VolumePlan, load_plan, plan_volumes, series_label
+from tace_planner.imaging.dicom.volume_loading import load_plan
+from tace_planner.imaging.dicom.volume_plan import VolumePlan
+from tace_planner.imaging.dicom.volumes import plan_volumes, series_label
 
 # Share of the progress bar for reading headers; the pixels take the rest.
 _HEADER_SHARE = 0.15
