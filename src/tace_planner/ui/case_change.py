@@ -6,12 +6,17 @@ a new case, the demo, ``MainWindow.select_case``) selects a row of the case list
 the main window listens to the list: it asks :class:`CaseChangeGuard` first and then shows
 the row on every part (docks, study tree, Follow-up page). On Cancel no part follows and
 the list is put back on what the window shows, so that no part is left on the declined case.
+
+Every panel is asked before any input is discarded: a *Discard* answered by one panel is
+carried out (:meth:`DiscardsWhenLeaving.finish_unsaved`) only when no later panel answers
+*Cancel*, and the caller carries out the change right after (New case… asks before its
+dialog: a discarded record is then gone from its form even if the dialog is closed).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from tace_planner.ui.panels.case_list import CaseListPanel
@@ -25,8 +30,19 @@ class HoldsUnsavedInput(Protocol):
         ...
 
 
+@runtime_checkable
+class DiscardsWhenLeaving(Protocol):
+    """A panel whose *Discard* waits until every panel has answered (the procedure form)."""
+
+    def finish_unsaved(self, leaving: bool) -> None:
+        """``leaving``: every panel answered Save or Discard, the input discarded goes from
+        the form; False: a *Cancel* keeps the case, the input stays (still unsaved)."""
+        ...
+
+
 class CaseChangeGuard:
-    """Asks ``panels`` in turn (the plan's inputs, the procedure form) before a case change.
+    """Asks ``panels`` in turn (the plan's inputs, the procedure form) before a case change;
+    a *Discard* is carried out once all of them answered (none *Cancel*).
 
     Parameters
     ----------
@@ -59,5 +75,20 @@ class CaseChangeGuard:
 
     def allows_leaving(self) -> bool:
         """True when the panels' unsaved input is saved or discarded (or there is none);
-        False on the first Cancel or refused save (the window is closing: it stays open)."""
-        return all(panel.resolve_unsaved() for panel in self._panels)
+        False on the first Cancel or refused save (the window is closing: it stays open).
+
+        Every panel is asked before any discards: the panels that answered *Discard* are
+        told at the end whether the window leaves (their input then goes) or stays (it is
+        kept, and asked about again at the next change).
+        """
+        answered: list[HoldsUnsavedInput] = []
+        leaving = True
+        for panel in self._panels:
+            if not panel.resolve_unsaved():
+                leaving = False
+                break
+            answered.append(panel)
+        for panel in answered:
+            if isinstance(panel, DiscardsWhenLeaving):
+                panel.finish_unsaved(leaving)
+        return leaving

@@ -96,6 +96,7 @@ class ProcedurePanel(QWidget):
         self.ask_reason: Callable[[], str | None] = self._ask_reason
         self.ask_unsaved: Callable[[str], UnsavedChoice] = self._ask_unsaved
         self._clean: tuple[Any, ...] = ()  # the form as filled: typed input differs from it
+        self._discard_asked = False  # "Discard" answered; carried out by finish_unsaved
         self._reasons: dict[str, str] = {}
         self._choices = dict(CHOICES)
         self._products_problem = ""  # why the catalogue offers no product, said at the field
@@ -283,7 +284,14 @@ class ProcedurePanel(QWidget):
 
     def resolve_unsaved(self) -> bool:
         """Before the form is emptied (another case): ask Save draft / Discard / Cancel when
-        it holds unsaved input. True to go on (saved or discarded), False to stay."""
+        it holds unsaved input. True to go on (saved or discarded), False to stay.
+
+        *Discard* is carried out only when the change goes ahead (:meth:`finish_unsaved`,
+        called by the case-change guard once every panel has answered): until then the
+        input stays in the form and counts as unsaved, so that a change not carried out
+        (a later *Cancel*, the New case dialog closed) loses nothing without asking.
+        """
+        self._discard_asked = False
         if not self.has_unsaved_input():
             return True
         locked = self.current is not None and self.current.locked
@@ -297,8 +305,25 @@ class ProcedurePanel(QWidget):
             return False
         if choice == "save":
             return (self.amend() if locked else self.save()) is not None
-        self._clean = self._snapshot()  # discarded: the next case empties the form
+        self._discard_asked = True  # carried out by finish_unsaved(leaving=True)
         return True
+
+    def finish_unsaved(self, leaving: bool) -> None:
+        """After every panel answered the unsaved-input question: when ``leaving``, input
+        the user discarded goes from the form (a stored record is shown again as stored,
+        a new record not saved is closed); else (a *Cancel*) it stays, still unsaved."""
+        discard, self._discard_asked = self._discard_asked, False
+        if not (discard and leaving):
+            return
+        if self.current is not None:
+            self._fill(self.current.record.to_json())
+            self._set_form_enabled(True)
+            self._update_buttons()
+            self.refresh_preview()
+            return
+        self.plan_session = None
+        self._close_record()
+        self.status_label.setText("The new procedure record was discarded (not saved).")
 
     def _ask_unsaved(self, what: str) -> UnsavedChoice:
         locked = self.current is not None and self.current.locked

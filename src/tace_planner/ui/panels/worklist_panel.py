@@ -10,6 +10,12 @@ The patient-or-case filter applies while typing (:data:`FILTER_DELAY_MS` after t
 to the rows last listed, without asking the service again. Each column is at least wide
 enough for its usual text (:data:`COLUMN_MIN_TEXTS`), so that an empty list at
 1366 × 768 does not squeeze its headers to "Patient Case TACE…".
+
+The selected row is kept by what it shows (its timepoint, or its TACE session), never by
+its position, when the filter or a refresh lists the rows again: the row is selected
+again where it now is, or nothing is selected when it is no longer listed. Listing again
+never chooses a case (``case_selected`` comes only from the user's choice of a row); the
+*Link proposed study* button and the schedule choice then follow the row selected.
 """
 
 from __future__ import annotations
@@ -63,6 +69,12 @@ CATEGORY_LABELS = {
 SESSION_COLOUR = "#cfe2f3"
 STATUS_COLOURS = {"overdue": "#f4c7c3", "due": "#fce8b2", "done": "#d9ead3"}
 _PK_ROLE = Qt.UserRole + 1
+"""A timepoint row's timepoint pk."""
+_SESSION_ROLE = Qt.UserRole + 2
+"""A TACE session row's (case pk, session number)."""
+
+RowKey = tuple[str, int, int]
+"""What a row shows: ("timepoint", timepoint pk, 0) or ("session", case pk, session number)."""
 
 
 def _patient(name: str, patient_id: str) -> str:
@@ -109,6 +121,8 @@ class WorklistPanel(QWidget):
         self._listed: tuple[list[TimepointItem], list[DueSession], str] = ([], [], "all")
         """The rows the service last returned (before the patient-or-case filter), and
         their category."""
+        self._refilling = False
+        """True while the table is listed again: the selection then changes by no choice."""
         self.category = QComboBox()
         for key, text in CATEGORY_LABELS.items():
             self.category.addItem(text, key)
@@ -241,18 +255,20 @@ class WorklistPanel(QWidget):
         ]
         self._fill()
         self._size_columns()
+        self.message.setText(self._listing_text(case_text, category))
+        self._show_selected()  # the row kept, or none: its link button and schedule
+
+    def _listing_text(self, case_text: str, category: str) -> str:
+        """The line under the table on the rows listed."""
         if case_text and not self._items and not self._sessions:
             elsewhere = (
                 ""
                 if category == "all"
                 else f" ({CATEGORY_LABELS[category]}): choose “All” to search every follow-up"
             )
-            self.message.setText(
-                f"{self.parameter_problem}No patient or case matches “{case_text}”{elsewhere}"
-            )
-            return
+            return f"{self.parameter_problem}No patient or case matches “{case_text}”{elsewhere}"
         proposed = sum(1 for item in self._items if item.proposed_study_uid)
-        self.message.setText(
+        return (
             self.parameter_problem
             + f"{len(self._items)} timepoint(s)"
             + (f", {len(self._sessions)} TACE session(s) to perform" if self._sessions else "")
@@ -279,6 +295,20 @@ class WorklistPanel(QWidget):
                 header.resizeSection(column, least)
 
     def _fill(self) -> None:
+        """List the rows again; the row selected stays selected where it now is (or none
+        is, when it is no longer listed), and no case is chosen by it."""
+        kept = self._selected_key()
+        self._refilling = True
+        try:
+            self.table.selectionModel().clear()  # no row selected by its old position
+            self._fill_rows()
+            row = self._row_of(kept)
+            if row is not None:
+                self.table.selectRow(row)
+        finally:
+            self._refilling = False
+
+    def _fill_rows(self) -> None:
         offset = len(self._sessions)
         self.table.setRowCount(offset + len(self._items))
         for row, planned in enumerate(self._sessions):
@@ -296,6 +326,7 @@ class WorklistPanel(QWidget):
             for column, text in enumerate(values):
                 cell = QTableWidgetItem(text)
                 cell.setBackground(QBrush(QColor(SESSION_COLOUR)))
+                cell.setData(_SESSION_ROLE, (planned.case_pk, planned.session_number))
                 if column == CASE_COLUMN:
                     cell.setToolTip(_case(planned.case_title, values[0]))
                 self.table.setItem(row, column, cell)
@@ -328,16 +359,46 @@ class WorklistPanel(QWidget):
                     cell.setBackground(QBrush(QColor(colour)))
                 self.table.setItem(row, column, cell)
 
+    def _selected_row(self) -> int | None:
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].row() if rows else None
+
     def selected_item(self) -> TimepointItem | None:
         """The selected row's timepoint (None for a TACE session row)."""
-        rows = self.table.selectionModel().selectedRows()
-        index = rows[0].row() - len(self._sessions) if rows else -1
-        return self._items[index] if index >= 0 else None
+        row = self._selected_row()
+        index = -1 if row is None else row - len(self._sessions)
+        return self._items[index] if 0 <= index < len(self._items) else None
 
-    def _on_selection(self) -> None:
+    def selected_session(self) -> DueSession | None:
+        """The selected row's planned TACE session (None for a timepoint row)."""
+        row = self._selected_row()
+        return self._sessions[row] if row is not None and row < len(self._sessions) else None
+
+    def _row_key(self, row: int) -> RowKey | None:
+        """What row ``row`` shows, read from its cell (see :data:`RowKey`)."""
+        cell = self.table.item(row, 0)
+        if cell is None:
+            return None
+        if cell.data(_SESSION_ROLE) is not None:
+            case_pk, number = cell.data(_SESSION_ROLE)
+            return ("session", int(case_pk), int(number))
+        pk = cell.data(_PK_ROLE)
+        return None if pk is None else ("timepoint", int(pk), 0)
+
+    def _selected_key(self) -> RowKey | None:
+        row = self._selected_row()
+        return None if row is None else self._row_key(row)
+
+    def _row_of(self, key: RowKey | None) -> int | None:
+        """The row now showing ``key`` (None: not listed)."""
+        if key is None:
+            return None
+        return next((r for r in range(self.table.rowCount()) if self._row_key(r) == key), None)
+
+    def _show_selected(self) -> None:
+        """The link button and the schedule choice of the row selected (or of none)."""
         item = self.selected_item()
         self.link_button.setEnabled(bool(item and item.proposed_study_uid))
-        rows = self.table.selectionModel().selectedRows()
         self.preset.setEnabled(item is not None)
         if item is not None:
             try:
@@ -345,9 +406,17 @@ class WorklistPanel(QWidget):
                 self.preset.setCurrentIndex(self.preset.findData(preset.key))
             except TacePlannerError as error:
                 self.message.setText(str(error))
+
+    def _on_selection(self) -> None:
+        """The user chose a row (or none): its case is chosen (not when listing again)."""
+        if self._refilling:
+            return
+        self._show_selected()
+        item, session = self.selected_item(), self.selected_session()
+        if item is not None:
             self.case_selected.emit(item.case_pk)
-        elif rows and rows[0].row() < len(self._sessions):
-            self.case_selected.emit(self._sessions[rows[0].row()].case_pk)
+        elif session is not None:
+            self.case_selected.emit(session.case_pk)
 
     def _on_preset_chosen(self, index: int) -> None:
         item = self.selected_item()
