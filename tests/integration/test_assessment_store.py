@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from followup_seed import add_response_course
 from tace_planner.cli import main
+from tace_planner.services.response_parameters import load_response_parameters
 from tace_planner.store.assessment_rows import AssessmentRow
 from tace_planner.store.models import AuditEventRow, LesionRow, MeasurementRow, SegmentationRow
 
@@ -63,7 +64,7 @@ def test_assess_stores_every_criterion_with_its_explanation(course):
     assert recist.timepoint == "TACE 1 follow-up 1"
     assert recist.created_by == services.settings.user
     assert recist.status == "current"
-    assert recist.parameters_version == "2"
+    assert recist.parameters_version == load_response_parameters().version  # the shipped file
     assert recist.explanation["target"]["category"] == "PR"
     assert recist.rule == "target PR without progression elsewhere"
     with services.session_factory() as session:

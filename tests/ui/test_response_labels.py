@@ -11,6 +11,7 @@ import pyqtgraph as pg
 import pytest
 
 from followup_seed import add_response_course
+from tace_planner.services.response_parameters import load_response_parameters
 
 pytestmark = pytest.mark.db
 
@@ -172,7 +173,7 @@ def test_the_chosen_cell_shows_its_whole_reasoning(qtbot, course):
         assert part in text
     assert "nadir (baseline included)" in text
     assert "RECIST 1.1 (Eisenhauer, Eur J Cancer 2009; Schwartz, Eur J Cancer 2009)" in text
-    assert "response parameters version 2" in text
+    assert f"response parameters version {load_response_parameters().version}" in text
     table.setCurrentCell(0, 4)  # volumetric at follow-up 1
     text = details.toPlainText()
     assert "volumetric at TACE 1 follow-up 1: PR" in text

@@ -17,8 +17,7 @@ from typing import Any
 from tace_planner.domain import statistics as st
 from tace_planner.domain.errors import EmptyColumnError, InvalidInputError
 from tace_planner.domain.survival import kaplan_meier, log_rank
-from tace_planner.domain.ttp import NOT_EVALUABLE
-from tace_planner.services.cohort_csv import CohortData, read_cohort_csv
+from tace_planner.services.cohort_csv import TTP_MISSING_REASON, CohortData, read_cohort_csv
 
 VARIABLES: tuple[tuple[str, str], ...] = (
     ("volume_before_cm3", "Tumour volume before TACE, cm³"),
@@ -45,8 +44,6 @@ COUNT_LEVELS: Mapping[str, tuple[str, ...]] = {
 """Levels in clinical order (others follow sorted); absent levels are not tabulated."""
 REGRESSION = ("volume_change_percent", "doubling_time_days")  # x, y
 SURVIVAL = ("ttp_after_tace_days", "progression_event")
-REGISTRY = "registry"
-"""The source name of the registry's cohort data (:mod:`.export.cohort_registry`)."""
 
 
 @dataclass(frozen=True)
@@ -192,7 +189,7 @@ def cohort_tables(data: CohortData, group_column: str = "group") -> CohortTables
         group_column=group_column,
         group_sizes={name: len(rows) for name, rows in members.items()},
         variables=variables,
-        survival=_survival(members, registry=data.source == REGISTRY),
+        survival=_survival(members),
         regression=_regression(list(data.rows), notes),  # the whole cohort, as in R
         counts=counts,
         notes=tuple(notes),
@@ -216,23 +213,19 @@ def _variable(name: str, label: str, members: Mapping[str, list[Any]]) -> Variab
     return VariableRow(name, label, summaries, normality, comparison)
 
 
-def _left_out(row: Any, registry: bool) -> str:
+def _left_out(row: Any) -> str:
     """Why a patient has no (TTP, event) pair for the Kaplan–Meier.
 
-    On the registry the TTP comes from :func:`tace_planner.domain.ttp.case_ttp`: a case
-    with a TACE but no TTP has no assessed follow-up after it (not evaluable); a
-    spreadsheet only says that the cell is empty."""
+    The row's own reason when it has one (:data:`.cohort_csv.TTP_MISSING_REASON`: the
+    registry's rows say e.g. that no follow-up was assessed after TACE); otherwise only
+    that the cells are empty."""
     time_column, event_column = SURVIVAL
     if row.number(time_column) is not None:
         return f"no {event_column}"
-    if not registry:
-        return f"no {time_column} or {event_column} in the spreadsheet"
-    if row.number("n_procedures"):
-        return f"time to progression after TACE {NOT_EVALUABLE}"
-    return "no signed TACE procedure"
+    return row.text(TTP_MISSING_REASON) or f"no {time_column} or {event_column} in the spreadsheet"
 
 
-def _survival(members: Mapping[str, list[Any]], registry: bool = False) -> SurvivalTable:
+def _survival(members: Mapping[str, list[Any]]) -> SurvivalTable:
     time_column, event_column = SURVIVAL
     fits, times, events, labels, notes = {}, [], [], [], []
     for group, rows in members.items():
@@ -244,7 +237,7 @@ def _survival(members: Mapping[str, list[Any]], registry: bool = False) -> Survi
         reasons: dict[str, int] = {}
         for row in rows:
             if row.number(time_column) is None or row.number(event_column) is None:
-                reason = _left_out(row, registry)
+                reason = _left_out(row)
                 reasons[reason] = reasons.get(reason, 0) + 1
         notes += [
             f"{group}: {count} patient(s) left out of the Kaplan–Meier: {reason}"

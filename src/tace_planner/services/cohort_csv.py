@@ -65,6 +65,11 @@ NON_NEGATIVE = ("volume_before_cm3", "volume_after_cm3", "ttp_before_cht_days",
                 "n_procedures")  # fmt: skip
 WHOLE_NUMBERS = ("n_procedures",)
 DERIVED_COLUMNS = ("volume_change_percent", "sgr_percent_per_day")
+TTP_MISSING_REASON = "ttp_missing_reason"
+"""Why a row has no ``ttp_after_tace_days`` (e.g. not evaluable: no follow-up assessed),
+said in the Kaplan–Meier notes. Carried on the in-memory rows only (the registry's
+:func:`~tace_planner.services.export.cohort_registry.cohort_row` fills it), never one of
+the columns of the data dictionary; a spreadsheet row has none unless the sheet adds it."""
 MISSING = ("", "na", "n/a", "nan", "-", "—")
 YES = ("yes", "y", "true", "1")
 NO = ("no", "n", "false", "0")

@@ -8,11 +8,19 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+from tace_planner.domain.errors import InvalidInputError
 from tace_planner.domain.parameters_file import read_parameter_file
 
 _INTEGER_NAMES = ("confirmation_min_days", "sd_min_days")
 _ADDED_IN_2 = ("mrecist_new_lesion_min_mm", "mrecist_new_lesion_growth_mm")
 """Added in version 2; a version-1 file (an institution's older copy) keeps the defaults."""
+SOURCE_SEPARATOR = "; "
+"""Joins the sources of several thresholds (:meth:`ResponseParameters.source`), so that each
+part of the joined text carries its own citation: one source's text never holds it."""
+_SEPARATOR_IN_SOURCES_BEFORE = ("1", "2")
+"""Versions written before version 3, when two shipped sources held "; " inside them (a
+lymph-node and a volumetric threshold). An institution's copy of such a file is read with
+"; " inside a source turned into ", " (the wording of version 3); a later file is refused."""
 _RECIST = "RECIST 1.1 (Eisenhauer, Eur J Cancer 2009)"
 _NODES = "RECIST 1.1 lymph nodes (Schwartz, Eur J Cancer 2009)"
 _MRECIST = "mRECIST (Lencioni and Llovet, Semin Liver Dis 2010)"
@@ -53,7 +61,7 @@ class ResponseParameters:
     threshold (−30 %, +20 %, +5 mm) is compared exactly, not with float rounding.
     """
 
-    version: str = "2"
+    version: str = "3"
     recist_pr_decrease_percent: Decimal = Decimal(30)
     recist_pd_increase_percent: Decimal = Decimal(20)
     recist_pd_absolute_mm: Decimal = Decimal(5)
@@ -102,19 +110,21 @@ class ResponseParameters:
             else:
                 maximum = 1000.0 if name.endswith("_percent") else 100.0
                 values[name] = decimal(file.number(name, maximum=maximum))
-        sources = {name: entry.source.strip() for name, entry in file.entries.items()}
+        sources = {
+            name: _source_text(entry.source, file.version, file.where(name))
+            for name, entry in file.entries.items()
+        }
         return cls(version=file.version, sources=sources, **values)
 
     def source(self, *names: str) -> str:
-        """The source texts of ``names`` (the built-in citation where the file gives none)."""
-        # "; " separates sources: one source's text never holds it, so that each part of
-        # the joined text carries its own citation
+        """The source texts of ``names`` (the built-in citation where the file gives none),
+        each once, joined by :data:`SOURCE_SEPARATOR`."""
         texts = [
-            (self.sources.get(n) or BUILT_IN_SOURCES[n]).replace("; ", ", ")
+            self.sources.get(n) or BUILT_IN_SOURCES[n]
             for n in names
             if n in self.sources or n in BUILT_IN_SOURCES
         ]
-        return "; ".join(dict.fromkeys(texts))
+        return SOURCE_SEPARATOR.join(dict.fromkeys(texts))
 
     def to_json(self) -> dict[str, Any]:
         """The values used (for stored assessments and JSON output)."""
@@ -123,6 +133,27 @@ class ResponseParameters:
             value = getattr(self, name)
             out[name] = value if isinstance(value, int) else float(value)
         return out
+
+
+def _source_text(text: str, version: str, where: str) -> str:
+    """A threshold's source as read from a file of ``version`` (see
+    :data:`_SEPARATOR_IN_SOURCES_BEFORE`).
+
+    Raises
+    ------
+    InvalidInputError
+        A file of version 3 or later holds :data:`SOURCE_SEPARATOR` inside a source.
+    """
+    text = text.strip()
+    if SOURCE_SEPARATOR not in text:
+        return text
+    if version.strip() in _SEPARATOR_IN_SOURCES_BEFORE:
+        return text.replace(SOURCE_SEPARATOR, ", ")
+    raise InvalidInputError(
+        f"{where}.source",
+        f'holds "{SOURCE_SEPARATOR}", which separates one source from the next where '
+        'several are shown together: write ", " instead',
+    )
 
 
 def decimal(value: float | int | Decimal) -> Decimal:

@@ -35,10 +35,12 @@ from tace_planner.domain.errors import InvalidInputError
 from tace_planner.domain.growth import volume_growth
 from tace_planner.domain.response.base import change_percent
 from tace_planner.domain.response.recist import TargetMeasurement, target_sum
+from tace_planner.domain.ttp import NOT_EVALUABLE
 from tace_planner.services.cohort_csv import (
     DERIVED_COLUMNS,
     OPTIONAL_NUMBER_COLUMNS,
     REQUIRED_COLUMNS,
+    TTP_MISSING_REASON,
     CohortData,
     CohortRow,
 )
@@ -150,7 +152,9 @@ def cohort_row(
 
     The treatment columns (:data:`TREATMENT_COLUMNS`) that come from the procedure
     records are filled here; ``burden_percent`` and ``best_response`` need the services
-    (:func:`registry_cohort`). ``notes`` receives why a value is missing."""
+    (:func:`registry_cohort`). ``notes`` receives why a value is missing; the row's
+    :data:`~tace_planner.services.cohort_csv.TTP_MISSING_REASON` says why it has no TTP
+    after TACE (not a column: the cohort tables name it when leaving the case out)."""
     said = notes if notes is not None else []
     case = record.case
     first = case["first_tace_on"]
@@ -177,6 +181,7 @@ def cohort_row(
         "ttp_before_cht_days": None if ttp_before is None else float(ttp_before),
         "ttp_after_tace_days": _float(case["ttp_after_tace_days"]),
         "progression_event": _float(case["progression_event"]),
+        TTP_MISSING_REASON: _ttp_missing_reason(record),
         "doubling_time_days": None,
         "volume_change_percent": None,
         "sgr_percent_per_day": None,
@@ -194,6 +199,17 @@ def cohort_row(
     values.update(_diameter_sums(record, label, said))
     values.update(_procedures(record, label, said))
     return values
+
+
+def _ttp_missing_reason(record: CaseRecord) -> str | None:
+    """Why the first TACE course has no TTP (the reason :mod:`tace_planner.domain.ttp`
+    gives, e.g. no follow-up assessed), or None when it has one."""
+    if record.case["ttp_after_tace_days"] is not None:
+        return None
+    courses = [r for r in record.ttp if r["after"] == "tace" and r["scope"] == "anywhere"]
+    if not courses:
+        return "no signed TACE procedure"
+    return f"time to progression after TACE {courses[0].get('note') or NOT_EVALUABLE}"
 
 
 def _diameter_sums(record: CaseRecord, label: str, notes: list[str]) -> dict[str, Any]:
