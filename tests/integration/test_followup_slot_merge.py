@@ -8,8 +8,8 @@ window ± 14 days) is due 11 May, 11 August, 11 November 2026, 11 February 2027 
   place: it keeps its own radiologist and modality and takes the open follow-up's where
   it has none; a value of the open follow-up it differs from is dropped and the audit
   entry of the deletion names it.
-* ``sync_all`` (what the ``followups`` command and the Follow-up page call before
-  listing) puts such a CT in its place even when the schedule itself is current.
+* Linking the CT puts it in its place at once, even when the schedule itself is current
+  (``sync_all`` then finds nothing left to place).
 * The Follow-up box's choices say which follow-ups hold imaging and which are not yet
   due, due, or overdue.
 """
@@ -75,40 +75,38 @@ def _by_label(followups: FollowupService, case: int) -> dict[str, Any]:
     return {t.label: t for t in followups.worklist("all", case_pk=case)}
 
 
-def test_the_imaged_follow_up_keeps_its_radiologist_and_the_dropped_one_is_named(
+def test_a_linked_follow_up_takes_the_slot_at_once_with_what_was_set_on_it(
     services: Any,
 ) -> None:
     case, followups = _scheduled_case(services, "M1")
     slot = _by_label(followups, case)["TACE 1 follow-up 2"]  # due 11 August
     followups.assign(slot.pk, radiologist="Dr Slot", modality="MR")
     _link_by_hand(services, case, "M1", 2, D(2026, 8, 16))
-    followups.assign(_pk(services, case, "follow-up 2"), radiologist="Dr Own")
 
-    followups.sync_case(case)
+    # linking placed it (no synchronisation needed): the slot's radiologist and modality
+    # are taken over by the imaged follow-up, which had none of its own
     placed = _by_label(followups, case)
     assert "TACE 1 follow-up 2" not in placed
     kept = placed["follow-up 2"]
     assert (kept.status, kept.due_on) == ("done", D(2026, 8, 11))
-    # its own radiologist kept, the modality it lacked taken from the scheduled follow-up
-    assert (kept.radiologist, kept.modality) == ("Dr Own", "MR")
+    assert (kept.radiologist, kept.modality) == ("Dr Slot", "MR")
     [deleted] = _events(services, "delete_followup_timepoint")
     assert deleted.entity_pk == slot.pk
     assert (deleted.before["radiologist"], deleted.before["modality"]) == ("Dr Slot", "MR")
     assert deleted.after == {
         "replaced_by": "follow-up 2",
-        "taken_over": {"modality": "MR"},
-        "dropped": {"radiologist": {"value": "Dr Slot", "kept": "Dr Own"}},
+        "taken_over": {"radiologist": "Dr Slot", "modality": "MR"},
+        "dropped": {},
     }
-    assert deleted.summary == (
-        f"case {case}: TACE 1 follow-up 2 removed, follow-up 2 (imaged 2026-08-16) lies in "
-        "its window and stands for it; follow-up 2 took its modality MR; its radiologist "
-        "Dr Slot was dropped (follow-up 2 keeps its own, Dr Own)"
-    )
     [place] = _events(services, "place_followup_timepoint")
-    assert place.summary.endswith(
-        "; from TACE 1 follow-up 2: follow-up 2 took its modality MR; its radiologist Dr Slot "
-        "was dropped (follow-up 2 keeps its own, Dr Own)"
+    assert place.summary.startswith(
+        f"case {case}: follow-up 2 (imaged 2026-08-16) is TACE 1 follow-up 2 of the schedule"
     )
+    assert followups.sync_all() == 0  # settled: nothing left to place
+
+    # a radiologist chosen afterwards is the follow-up's own
+    followups.assign(kept.pk, radiologist="Dr Own")
+    assert _by_label(followups, case)["follow-up 2"].radiologist == "Dr Own"
 
 
 def test_a_new_preset_placing_the_imaging_names_the_dropped_radiologist(services: Any) -> None:
@@ -134,13 +132,11 @@ def test_a_new_preset_placing_the_imaging_names_the_dropped_radiologist(services
     )
 
 
-def test_sync_all_puts_imaging_linked_after_the_schedule_in_its_place(services: Any) -> None:
+def test_imaging_linked_after_the_schedule_is_in_its_place_when_listed(services: Any) -> None:
     case, followups = _scheduled_case(services, "M3")
     _link_by_hand(services, case, "M3", 2, D(2026, 8, 16))
-    assert "TACE 1 follow-up 2" in [t.label for t in followups.worklist("overdue", case_pk=case)]
 
-    # the schedule is current (no new TACE): the CT linked by hand is placed all the same
-    assert followups.sync_all() == 1
+    # the schedule is current (no new TACE): the CT linked by hand took its place at once
     assert [t.label for t in followups.worklist("overdue", case_pk=case)] == [
         "TACE 1 follow-up 1",
         "TACE 1 follow-up 3",

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tace_planner.domain.errors import InvalidInputError, NotFoundError
 from tace_planner.services.contour_records import natural
 from tace_planner.services.dto import CaseItem, PatientItem
+from tace_planner.services.followup_sync import ScheduleSync
 from tace_planner.store.assessment_rows import AssessmentRow
 from tace_planner.store.audit import row_snapshot
 from tace_planner.store.models import (
@@ -252,7 +253,10 @@ class CaseService:
         moved: its contours (and their measurements) belong to that timepoint, and
         moving the study would leave them with no imaging while planning and
         response still read them. A timepoint made by linking that the move leaves
-        with nothing (no study, contour or assessment) is removed.
+        with nothing (no study, contour or assessment) is removed. In the same unit of
+        work the case's follow-up schedule is brought in step
+        (:meth:`~tace_planner.services.followup_sync.ScheduleSync.settle`): a follow-up
+        study in the window of an open scheduled follow-up takes its place at once.
 
         Raises
         ------
@@ -312,6 +316,9 @@ class CaseService:
                 after=after,
                 summary=summary,
             )
+            # the follow-up schedule at once: imaging in the window of an open follow-up
+            # takes its place (audited), rather than at the next synchronisation
+            ScheduleSync.settle(uow, case)
             uow.commit()
 
 

@@ -192,7 +192,29 @@ class ScheduleSync:
             changed |= self._apply_end(session, case, current)
         return changed
 
-    def _place_imaged(self, uow: UnitOfWork, case: CaseRow, schedule: FollowupScheduleRow) -> bool:
+    @classmethod
+    def settle(cls, uow: UnitOfWork, case: CaseRow) -> bool:
+        """Let the imaging the case holds take its place in the case's current schedule, and
+        end (or re-open) that schedule as its closure and progression say; True when
+        something changed. Lays no schedule out, so it needs no parameters: for a write
+        that links imaging to the case (:meth:`CaseService.link_study`) in its own unit of
+        work. A case whose schedule is behind its signed TACEs is laid out by :meth:`sync`.
+        """
+        current = uow.session.scalars(
+            select(FollowupScheduleRow)
+            .where(
+                FollowupScheduleRow.case_pk == case.id,
+                FollowupScheduleRow.status.in_(("active", "ended")),
+            )
+            .order_by(FollowupScheduleRow.id.desc())
+        ).first()
+        if current is None:
+            return False
+        placed = cls._place_imaged(uow, case, current)
+        return cls._apply_end(uow.session, case, current) or placed
+
+    @classmethod
+    def _place_imaged(cls, uow: UnitOfWork, case: CaseRow, schedule: FollowupScheduleRow) -> bool:
         """Let the imaging the case holds stand for the schedule's open follow-ups whose
         window holds its date (see the module docstring); True when one was placed."""
         session = uow.session
@@ -218,11 +240,12 @@ class ScheduleSync:
             row, due = open_rows[index]
             if held_data(session, row):  # never deleted: it keeps its place
                 continue
-            self._place(uow, case, candidates[chosen], schedule, due, row.modality, row)
+            cls._place(uow, case, candidates[chosen], schedule, due, row.modality, row)
             placed = True
         return placed
 
-    def _apply_end(self, session: Session, case: CaseRow, schedule: FollowupScheduleRow) -> bool:
+    @classmethod
+    def _apply_end(cls, session: Session, case: CaseRow, schedule: FollowupScheduleRow) -> bool:
         """End the schedule at the earliest of the case's closure and the first progression
         seen at one of its follow-ups; re-open it when that progression was cleared."""
         ends = []
@@ -241,7 +264,7 @@ class ScheduleSync:
             ends.append((progressed.imaged_on, f"{PROGRESSION_SEEN} {progressed.label}"))
         if ends:
             on, reason = min(ends, key=lambda end: end[0])
-            return self._end(session, schedule, on, reason)
+            return cls._end(session, schedule, on, reason)
         if schedule.status == "ended" and schedule.end_reason.startswith(PROGRESSION_SEEN):
             for timepoint in session.scalars(
                 select(TimepointRow).where(

@@ -10,18 +10,22 @@ stores the schedule with the parameter values it used and keeps the timepoints i
 Therapy lines, time to progression and the timeline are in
 :mod:`tace_planner.services.therapy_lines`.
 
-Which calls repair the schedule: follow-up imaging linked outside this service (``case
-link``, :meth:`CaseService.link_study`) may lie in the window of an open scheduled
-follow-up, which then stands beside it, empty, as a duplicate. Only a synchronisation
-(:class:`~tace_planner.services.followup_sync.ScheduleSync`) puts that right:
+Which calls repair the schedule: follow-up imaging linked to a case may lie in the window
+of an open scheduled follow-up, which would then stand beside it, empty, as a duplicate.
+A synchronisation (:class:`~tace_planner.services.followup_sync.ScheduleSync`) puts that
+right, and every link makes one in its own unit of work: :meth:`CaseService.link_study`
+(``case link``, the case dialog's linking by date) places the imaging in the case's
+current schedule (``ScheduleSync.settle``), and ``confirm_match`` (the worklist's *Link
+proposed study*, ``link_new_studies``, ``studies_imported``) synchronises the case. So do
 ``sync_case``, ``sync_all``, and the writes that synchronise their case (``set_preset``,
 ``close_case``, ``record_progression``, ``add_progression``, ``studies_imported``).
 ``sync_all`` takes the cases whose schedule is behind their signed TACEs *and* the cases
-holding such unplaced imaging, so the ``followups`` command and the Follow-up page, which
-call it before listing, list the repaired state; choosing a case on the page calls
-``sync_case``. The reads (``worklist``, ``case_timepoints``, ``follow_up_choices``,
-``match_study``, ``due_sessions``) never write and show the state as last repaired (in a
-read-only session, a data folder that cannot be written, as it was found).
+holding unplaced imaging (linked before this rule, or before the TACE was signed), so the
+``followups`` command and the Follow-up page, which call it before listing, list the
+repaired state; choosing a case on the page calls ``sync_case``. The reads (``worklist``,
+``case_timepoints``, ``follow_up_choices``, ``match_study``, ``due_sessions``) never write
+and show the state as last repaired (in a read-only session, a data folder that cannot be
+written, as it was found).
 """
 
 from __future__ import annotations
@@ -683,6 +687,8 @@ class FollowupService:
                 after={**row_snapshot(timepoint), "study_uid": study_uid},
                 summary=f"study {study_uid} linked to {timepoint.label}",
             )
+            # an unscheduled timepoint in the window of an open follow-up takes its place
+            self._keeper.sync(uow, get_case(session, timepoint.case_pk))
             uow.commit()
             result_case, result_pk = timepoint.case_pk, timepoint.id
         return self._one(result_case, result_pk)
