@@ -24,7 +24,7 @@ Arrays are (z, y, x) with their ``index_to_lps`` affine (ADR 0001). No Qt, no da
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +38,11 @@ from tace_planner.imaging.body import BODY_HU
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
 
+CANCELLED = "cancelled"
+"""The ``kind`` of a registration stopped by its caller (:func:`register_follow_up`)."""
+
 __all__ = [
+    "CANCELLED",
     "RegistrationParameters",
     "RegistrationResult",
     "carry_mask_registered",
@@ -335,6 +339,42 @@ def _method(parameters: RegistrationParameters, region_image: Any, region_voxels
     return method
 
 
+class _Cancel:
+    """Asks ``should_stop`` at each optimiser iteration and, once it says yes, stops the
+    registration: ITK's ``StopRegistration`` ends the current resolution level only, so
+    every later level is stopped at its first iteration too."""
+
+    def __init__(self, should_stop: Callable[[], bool] | None) -> None:
+        self._should_stop = should_stop
+        self.stopped = False
+
+    def watch(self, method: Any) -> None:
+        """Check at each iteration of ``method`` (an ``ImageRegistrationMethod``)."""
+        import SimpleITK as sitk
+
+        if self._should_stop is None:
+            return
+
+        def check() -> None:
+            if self.stopped or (self._should_stop is not None and self._should_stop()):
+                self.stopped = True
+                method.StopRegistration()
+
+        method.AddCommand(sitk.sitkIterationEvent, check)
+
+    @staticmethod
+    def release(method: Any) -> None:
+        """Drop the check (it holds ``method``: a cycle the garbage collector cannot see)."""
+        method.RemoveAllCommands()
+
+
+def _cancelled() -> RegistrationResult:
+    return RegistrationResult(
+        np.eye(4), CANCELLED, 0.0, 0.0, 0.0, None, False,
+        "Registration cancelled: nothing was proposed.",
+    )  # fmt: skip
+
+
 def _failed(reason: str) -> RegistrationResult:
     message = (
         f"Registration failed: {reason}. The follow-up contours cannot be proposed from "
@@ -351,6 +391,7 @@ def register_follow_up(
     follow_up_liver: BoolArray | None = None,
     parameters: RegistrationParameters | None = None,
     force_affine: bool = False,
+    should_stop: Callable[[], bool] | None = None,
 ) -> RegistrationResult:
     """Register ``follow_up`` to ``baseline``; return the transform and its quality.
 
@@ -366,12 +407,16 @@ def register_follow_up(
         is measured and must reach ``min_liver_dice``.
     force_affine : bool
         Run the affine stage even when the rigid result is good.
+    should_stop : callable, optional
+        Asked at each optimiser iteration (from the calling thread); once it returns
+        True the registration stops within one iteration per remaining level.
 
     Returns
     -------
     RegistrationResult
         ``ok`` False, with the reason in ``message``, when the quality is below the
-        thresholds or the optimiser could not run (images that do not overlap).
+        thresholds or the optimiser could not run (images that do not overlap); kind
+        :data:`CANCELLED` when ``should_stop`` stopped it.
 
     Raises
     ------
@@ -404,6 +449,7 @@ def register_follow_up(
         _to_sitk(np.asarray(baseline.voxels, dtype=np.float32), baseline.index_to_lps),
         parameters.working_pixel_mm,
     )
+    cancel = _Cancel(should_stop)
     try:
         initial = sitk.CenteredTransformInitializer(
             sitk.Cast(whole > BODY_HU, sitk.sitkFloat32),
@@ -415,7 +461,11 @@ def register_follow_up(
         before = _correlation(fixed, moving, sitk.Euler3DTransform(), region)
         method = _method(parameters, region_image, int(region.sum()))
         method.SetInitialTransform(initial, inPlace=True)
-        method.Execute(fixed, moving)
+        cancel.watch(method)
+        try:
+            method.Execute(fixed, moving)
+        finally:
+            cancel.release(method)
     except RuntimeError as error:
         # ITK stops when too few samples land in the follow-up (no overlap), or when
         # the follow-up has no body to align: say so, with ITK's reason in the log.
@@ -424,6 +474,8 @@ def register_follow_up(
         logging.getLogger(__name__).info("rigid registration stopped: %s", error)
         return _failed("the follow-up images do not overlap the baseline region (no body "
                        "or liver in common)")  # fmt: skip
+    if cancel.stopped:
+        return _cancelled()
     rigid = initial
     kept, kind, metric = rigid, "rigid", float(method.GetMetricValue())
     correlation = _correlation(fixed, moving, rigid, region)
@@ -435,12 +487,17 @@ def register_follow_up(
         affine.SetTranslation(rigid.GetTranslation())
         method = _method(parameters, region_image, int(region.sum()))
         method.SetInitialTransform(affine, inPlace=True)
+        cancel.watch(method)
         try:
             method.Execute(fixed, moving)
         except RuntimeError:
             affine_correlation = -1.0  # the rigid result stands
         else:
             affine_correlation = _correlation(fixed, moving, affine, region)
+        finally:
+            cancel.release(method)
+        if cancel.stopped:
+            return _cancelled()
         stages.append("affine")
         if affine_correlation >= correlation:
             kept, kind, metric = affine, "affine", float(method.GetMetricValue())

@@ -12,13 +12,18 @@ its identity: the follow-up contour is a second mask of the same lesion. A focus
 as not found is stored as an empty contour (no measurement: disappeared).
 
 A failed registration is said, with its quality, and no contour is proposed.
+
+The contours already stored at a follow-up are read for the side-by-side review by
+:meth:`PropagationService.stored_review` (a :class:`StoredReview`, not registered) and
+:meth:`PropagationService.stored_versions` (whether they changed since they were shown);
+the functions behind them are in :mod:`tace_planner.services.stored_review`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from dataclasses import replace as replace_fields
 from types import SimpleNamespace
@@ -45,6 +50,11 @@ from tace_planner.services.contouring_dto import (
     TimepointChoice,
 )
 from tace_planner.services.mask_store import NEW
+from tace_planner.services.stored_review import (
+    StoredReview,
+    stored_contour_versions,
+    stored_review_task,
+)
 from tace_planner.store.models import SeriesRow, StudyRow
 
 __all__ = [
@@ -54,7 +64,10 @@ __all__ = [
     "LesionProposalItem",
     "PropagationItem",
     "PropagationService",
+    "StoredReview",
     "propagation_service",
+    "stored_contour_versions",
+    "stored_review_task",
 ]
 
 
@@ -421,6 +434,18 @@ class PropagationService:
             planned = case.planned_tace_on if case is not None else None
         return day_zero(performed, planned, baseline_on)
 
+    def stored_review(
+        self, case_pk: int, baseline_pk: int, follow_up: TimepointChoice
+    ) -> Task[StoredReview | None]:
+        """The contours stored at the baseline and at ``follow_up``, with their CTs (a task;
+        :func:`~tace_planner.services.stored_review.stored_review_task`)."""
+        return stored_review_task(self._contouring, case_pk, baseline_pk, follow_up)
+
+    def stored_versions(self, case_pk: int) -> frozenset[tuple[Any, ...]]:
+        """What :meth:`stored_review` reads, cheaply (masks not decoded): equal before and
+        after means nothing to read again."""
+        return stored_contour_versions(self._contouring, case_pk)
+
     def propose(
         self, case_pk: int, timepoint: str, *, lesions: Sequence[str] | None = None
     ) -> PropagationItem:
@@ -439,11 +464,19 @@ class PropagationService:
         return run_sync(self.propose_task(case_pk, timepoint, lesions=lesions))
 
     def propose_task(
-        self, case_pk: int, timepoint: str, *, lesions: Sequence[str] | None = None
+        self,
+        case_pk: int,
+        timepoint: str,
+        *,
+        lesions: Sequence[str] | None = None,
+        cancelled: Callable[[], bool] | None = None,
     ) -> Task[PropagationItem]:
         """:meth:`propose` as a task: one progress step per volume read, for the
         registration and per focus proposed; closing it between steps cancels (nothing is
-        stored either way)."""
+        stored either way). ``cancelled`` (the driver's cancel flag, asked from the task's
+        thread) is also asked at each iteration of the registration, the one long step:
+        once it says yes the registration stops within about a second and the item
+        returned proposes nothing (its registration's kind ``"cancelled"``, not ok)."""
         import time
 
         from tace_planner.imaging.propagation import propagate_lesion
@@ -493,8 +526,9 @@ class PropagationService:
         follow_liver = self._liver(stored, follow_up_uid, None, follow_volume.shape)
         yield Progress(3, total, f"Registering {follow_up.label} to the baseline")
         registration = register_follow_up(
-            base_volume, follow_volume, baseline_liver=base_liver, follow_up_liver=follow_liver
-        )
+            base_volume, follow_volume, baseline_liver=base_liver, follow_up_liver=follow_liver,
+            should_stop=cancelled,
+        )  # fmt: skip
         images = {
             "baseline_image": base_volume,
             "follow_up_image": follow_volume,

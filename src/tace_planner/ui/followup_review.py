@@ -15,15 +15,15 @@ the chosen lesion instead.
 
 Data come from :class:`~tace_planner.services.propagation.PropagationService`:
 :meth:`~PropagationService.propose` (images, registration, proposals) and
-:meth:`~PropagationService.course` (values per timepoint).
+:meth:`~PropagationService.course` (values per timepoint); the stored contours from
+:func:`~tace_planner.services.stored_review.stored_review_task` (a
+:class:`~tace_planner.services.stored_review.StoredReview`). This widget only shows them.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -43,8 +43,8 @@ from PySide6.QtWidgets import (
 )
 
 from tace_planner.domain.geometry import lps_to_index
-from tace_planner.domain.progress import Progress, Task
 from tace_planner.imaging.body import body_extent
+from tace_planner.services.stored_review import StoredReview
 from tace_planner.ui.contour_actions import ask_yes_no
 from tace_planner.ui.panels.empty_plot import centred_note
 from tace_planner.ui.wording import capitalised
@@ -154,97 +154,6 @@ def _eroded(plane: np.ndarray) -> np.ndarray:
     out[:, 1:] &= plane[:, :-1]
     out[:, :-1] &= plane[:, 1:]
     return out
-
-
-@dataclass(eq=False)
-class StoredReview:
-    """The contours stored at the baseline and at a follow-up, for the side-by-side views.
-
-    Not registered: the follow-up view follows the baseline by a shift that puts the chosen
-    lesion's deepest point of one visit on the other's (:meth:`align_on`).
-    """
-
-    case_pk: int
-    follow_up: Any
-    baseline_image: Any
-    follow_up_image: Any
-    baseline_masks: tuple[tuple[str, np.ndarray], ...]
-    follow_up_masks: tuple[tuple[str, np.ndarray], ...]
-    registration: Any = field(
-        default_factory=lambda: SimpleNamespace(ok=False, baseline_to_follow_up=np.eye(4))
-    )
-    proposals: tuple[Any, ...] = ()
-
-    @property
-    def message(self) -> str:
-        """What the views show, and how they are linked."""
-        return (
-            f"Contours stored at the baseline and at {self.follow_up.label}. The views are not "
-            "registered: they are aligned on the chosen lesion. Press “Propose contours from "
-            "the baseline” to register them and propose the missing contours."
-        )
-
-    def align_on(self, name: str, baseline_point_lps: np.ndarray) -> None:
-        """Link the views by the shift from ``name``'s baseline point to its follow-up one."""
-        from tace_planner.imaging.propagation import deepest_point_lps
-
-        masks = dict(self.follow_up_masks)
-        if name not in masks or not masks[name].any():
-            return
-        there = np.asarray(deepest_point_lps(masks[name], self.follow_up_image))
-        shift = np.eye(4)
-        shift[:3, 3] = there - np.asarray(baseline_point_lps, float)
-        self.registration.baseline_to_follow_up = shift
-
-
-def stored_contour_versions(contouring: Any, case_pk: int) -> frozenset[tuple[Any, ...]]:
-    """What the stored view of ``case_pk`` is read from, cheaply: each focus's stored
-    segmentation (lesion, name, timepoint, series, row, version), masks not decoded.
-
-    Equal before and after means nothing to read again: a contour drawn, edited or deleted
-    anywhere in the case (the Plan workspace's tools, a confirmed proposal) changes it, and
-    every timepoint counts since the lesion table shows the values of each.
-    """
-    return frozenset(
-        (lesion.pk, lesion.name, seg.timepoint_pk, seg.series_uid, seg.pk, seg.version)
-        for lesion, seg in contouring.masks.segmentations_of_case(case_pk)
-        if not lesion.is_liver
-    )
-
-
-def stored_review_task(
-    contouring: Any, case_pk: int, baseline_pk: int, follow_up: Any
-) -> Task[StoredReview | None]:
-    """Read the baseline and ``follow_up`` CTs with the foci contoured on them (a task).
-
-    Each visit shows the series most of its foci were contoured on. None when no focus
-    is contoured at the follow-up (or at the baseline).
-    """
-    yield Progress(0, 4, "Reading the stored contours")
-    stored = [
-        (lesion, seg)
-        for lesion, seg in contouring.masks.segmentations_of_case(case_pk)
-        if not lesion.is_liver
-    ]
-    visits = []
-    for timepoint_pk in (baseline_pk, follow_up.pk):
-        here = [(lesion, seg) for lesion, seg in stored if seg.timepoint_pk == timepoint_pk]
-        drawn = [seg.series_uid for _, seg in here if not seg.is_empty]
-        if not drawn:
-            return None
-        uid = max(set(drawn), key=drawn.count)
-        visits.append((timepoint_pk, uid, [(le, seg) for le, seg in here if seg.series_uid == uid]))
-    images, masks = [], []
-    for step, (timepoint_pk, uid, here) in enumerate(visits, start=1):
-        yield Progress(step, 4, "Reading the baseline CT" if step == 1 else
-                       f"Reading the {follow_up.label} CT")  # fmt: skip
-        volume = contouring.volume(uid, here[0][1].part)
-        loaded = [contouring.load_mask(lesion.pk, timepoint_pk) for lesion, _ in here]
-        images.append(volume)
-        masks.append(tuple((m.lesion.name, m.mask) for m in loaded
-                           if m is not None and m.mask.shape == volume.shape))  # fmt: skip
-    yield Progress(3, 4, "Showing the stored contours")
-    return StoredReview(case_pk, follow_up, images[0], images[1], masks[0], masks[1])
 
 
 class FollowupReview(QWidget):

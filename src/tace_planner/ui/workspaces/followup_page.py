@@ -13,8 +13,10 @@ stays on the window's case. The worklist was a dock under the case list before: 
 :class:`FollowupReviewPage` (the review's tabs and the bar above them) lives here too: its
 Follow-up box offers the case's follow-ups from ``FollowupService.follow_up_choices``, those
 without imaging greyed with why as their tooltip; choosing one with stored contours shows
-them (:func:`~tace_planner.ui.followup_review.stored_review_task`); *Propose* runs with the
-window's progress and *Cancel*, and closing the window does not wait for it. Contours drawn
+them (:func:`~tace_planner.services.stored_review.stored_review_task`); *Propose* runs with the
+window's progress and *Cancel*, which stops it within about a second even during the
+registration (the task asks the cancel flag at each iteration), and closing the window
+does not wait for it. Contours drawn
 elsewhere meanwhile (the Plan workspace's contour tools, while this page was hidden) show
 when the page is shown again or the case's course changes
 (:meth:`FollowupReviewPage.refresh_stored`): read again only when the stored contours'
@@ -24,6 +26,7 @@ versions changed, and never over a proposal on screen.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -41,13 +44,12 @@ from PySide6.QtWidgets import (
 
 from tace_planner.domain.errors import TacePlannerError
 from tace_planner.domain.progress import Progress
-from tace_planner.ui.followup_review import (
-    NO_CASE,
-    FollowupReview,
+from tace_planner.services.stored_review import (
     StoredReview,
     stored_contour_versions,
     stored_review_task,
 )
+from tace_planner.ui.followup_review import NO_CASE, FollowupReview
 from tace_planner.ui.panels.timeline_panel import TimelinePanel
 from tace_planner.ui.panels.worklist_panel import WorklistPanel
 from tace_planner.ui.wording import capitalised
@@ -477,10 +479,11 @@ class FollowupReviewPage(QWidget):
             self.cancel()  # a reading of the stored contours gives way
         case_pk, label = self.case_pk, self.chosen_label()
         self._handle_kind = "propose"
-        self._run(
+        cancelled = _CancelFlag()
+        cancelled.handle = self._run(
             self.propose_button,
             f"Registering {label} to the baseline…",
-            _propose_task(self._propagation, case_pk, label),
+            _propose_task(self._propagation, case_pk, label, cancelled),
             "Proposing follow-up contours",
             self._show,
             "propose",
@@ -524,15 +527,42 @@ class FollowupReviewPage(QWidget):
         return result
 
 
-def _propose_task(propagation: Any, case_pk: int, label: str) -> Any:
+class _CancelFlag:
+    """Whether the task's handle was cancelled (*Cancel*, the window closing), asked from
+    the task's thread; the handle is set once submitted (before the task starts)."""
+
+    def __init__(self) -> None:
+        self.handle: Any = None
+
+    def __call__(self) -> bool:
+        flag = getattr(self.handle, "cancel_requested", None)
+        return flag is not None and flag.is_set()
+
+
+def _propose_task(
+    propagation: Any, case_pk: int, label: str, cancelled: Callable[[], bool] | None = None
+) -> Any:
     """:meth:`PropagationService.propose_task` (one step per volume, the registration and
-    each focus: cancellable between them) and the case course, as a task."""
+    each focus: cancellable between them, and ``cancelled`` asked during the registration)
+    and the case course, as a task."""
     if hasattr(propagation, "propose_task"):
-        item = yield from propagation.propose_task(case_pk, label)
+        if cancelled is not None and _takes(propagation.propose_task, "cancelled"):
+            item = yield from propagation.propose_task(case_pk, label, cancelled=cancelled)
+        else:  # a service that checks between its steps only
+            item = yield from propagation.propose_task(case_pk, label)
     else:  # a service without steps: one step
         yield Progress(0, 1, f"Registering {label} to the baseline")
         item = propagation.propose(case_pk, label)
     return item, propagation.course(case_pk)
+
+
+def _takes(function: Callable[..., Any], name: str) -> bool:
+    """Whether ``function`` has a parameter ``name`` (or takes any keyword)."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == name or p.kind is p.VAR_KEYWORD for p in parameters)
 
 
 def _assess_task(assessments: Any, case_pk: int, label: str) -> Any:
