@@ -109,3 +109,28 @@ def test_a_refused_save_stays_on_the_case_and_says_why(window: Any) -> None:
     assert len(asked) == 1
     assert (window._case_pk, panel._case_pk, _selected_case(window)) == (demo, demo, demo)
     assert "not saved" in panel.action_message.text()
+
+
+def test_discard_then_closing_the_new_case_dialog_shows_the_stored_inputs_again(
+    window: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Discard takes the typed inputs off the form even when the New case dialog it was
+    asked for is then closed: nothing is left on screen that counts as unsaved."""
+    from tace_planner.ui.dialogs.new_case_dialog import NewCaseDialog
+
+    shown: list[str] = []
+    monkeypatch.setattr(
+        NewCaseDialog, "ask", classmethod(lambda cls, *a, **k: shown.append("new case"))
+    )
+    panel, demo = window.plan_panel, window._test_demo
+    stored_weight = panel.field_edits["weight_kg"].text()
+    assert stored_weight != "75"
+    _type(panel)
+    asked = _answer(panel, "discard")
+    window.new_case_action.trigger()
+    assert len(asked) == 1
+    assert shown == ["new case"]
+    assert (window._case_pk, panel._case_pk) == (demo, demo)
+    assert panel.field_edits["weight_kg"].text() == stored_weight
+    assert panel.field_edits["bilirubin_mg_dl"].text() != "1.4"
+    assert not panel.inputs_unsaved()

@@ -76,6 +76,7 @@ class PlanPanel(PlanInputsForm, PlanResultsView, QWidget):
         self.proposal: Any = None
         self.saved_plan: Any = None
         self._latest_saved: tuple[str, dict[str, Any]] | None = None
+        self._discard_asked = False  # "Discard" answered; carried out by finish_unsaved
         """("v3", content) of the case's latest saved plan (see :func:`plan_content`)."""
         self.value_labels: dict[str, QLabel] = {}
         self.why_buttons: dict[str, QToolButton] = {}
@@ -243,8 +244,9 @@ class PlanPanel(PlanInputsForm, PlanResultsView, QWidget):
         words of the parameter dialogs). *Save* stores them as *Save patient inputs*
         does; when that is refused (an impossible value, a colleague's newer values) the
         reason is shown beside the field and the user stays on the case. *Discard*
-        goes on (the next case loads its own inputs); *Cancel* stays.
+        goes on (the stored inputs come back, :meth:`finish_unsaved`); *Cancel* stays.
         """
+        self._discard_asked = False
         if not self.inputs_unsaved():
             return True
         if self._recompute_timer.isActive():  # the form's last keystroke, planned first
@@ -255,7 +257,21 @@ class PlanPanel(PlanInputsForm, PlanResultsView, QWidget):
         choice = self.ask_unsaved(f"Patient inputs{f' of {name}' if name else ''}")
         if choice == "save":
             return self.save_inputs()
-        return choice == "discard"
+        self._discard_asked = choice == "discard"
+        return self._discard_asked
+
+    def finish_unsaved(self, leaving: bool) -> None:
+        """After every panel answered (:class:`~tace_planner.ui.case_change.CaseChangeGuard`):
+        when ``leaving``, inputs the user discarded go from the form (the stored ones are
+        shown again, even if the change then stops, e.g. the New case dialog is closed);
+        else (a *Cancel*) they stay, still unsaved, and are asked about again."""
+        discard, self._discard_asked = self._discard_asked, False
+        if not (discard and leaving and self._case_pk is not None):
+            return
+        case_pk, latest = self._case_pk, self._latest_saved
+        self._case_pk = None  # set_case keeps typed inputs of the case shown: load afresh
+        self.set_case(case_pk)
+        self._latest_saved = latest
 
     def _ask_unsaved(self, what: str) -> UnsavedChoice:
         return ask_unsaved_changes(self, what, save_text="Save patient inputs")
