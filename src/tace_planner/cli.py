@@ -15,7 +15,7 @@ from typing import Any
 from tace_planner import __version__
 from tace_planner.cli_cases import add_case_commands, run_case_command
 from tace_planner.cli_cohort import add_cohort_parser, run_cohort
-from tace_planner.cli_common import iso_date, run_task
+from tace_planner.cli_common import case_id, iso_date, run_task
 from tace_planner.cli_contours import add_contour_commands, run_contour, run_measurements, run_seg
 from tace_planner.cli_export import add_export_parser, run_export
 from tace_planner.cli_followup import COMMANDS as FOLLOWUP_COMMANDS
@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     target = protocol.add_mutually_exclusive_group(required=True)
     target.add_argument("study_uid", nargs="?", help="Study Instance UID")
-    target.add_argument("--case", type=_case_id, help="check every baseline study of this case")
+    target.add_argument("--case", type=case_id, help="check every baseline study of this case")
     protocol.add_argument("--tace-date", type=iso_date, help="planned TACE date, YYYY-MM-DD")
     protocol.add_argument("--json", action="store_true")
 
@@ -126,30 +126,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     cases = commands.add_parser("cases", help="list treatment cases")
     cases.add_argument("--json", action="store_true")
-    add_planning_commands(commands, _case_id)
+    add_planning_commands(commands, case_id)
     add_contour_commands(commands)
     add_cohort_parser(commands)
-    add_response_commands(commands, _case_id)
+    add_response_commands(commands, case_id)
     add_procedure_commands(commands)
-    add_case_commands(commands, _case_id)
+    add_case_commands(commands, case_id)
     add_lesion_commands(commands)
-    add_followup_commands(commands, _case_id)
-    add_export_parser(commands, _case_id)
+    add_followup_commands(commands, case_id)
+    add_export_parser(commands, case_id)
     return parser
-
-
-MAX_ID = 2**63 - 1
-"""The largest id a database row can have."""
-
-
-def _case_id(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a case id (a number)") from None
-    if not 1 <= value <= MAX_ID:
-        raise argparse.ArgumentTypeError(f"{text}: no such case (case ids are 1 to {MAX_ID})")
-    return value
 
 
 def _phantom_seed(text: str) -> int:

@@ -11,19 +11,12 @@ one line (exit 1); a malformed command line exits 2.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 from typing import Any
 
+from tace_planner.cli_common import iso_date
 from tace_planner.cli_followup import add_case_close, run_case_close
 from tace_planner.domain.errors import InvalidInputError
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def add_case_commands(commands: Any, case_id: Any) -> None:
@@ -33,7 +26,7 @@ def add_case_commands(commands: Any, case_id: Any) -> None:
     new = actions.add_parser("new", help="open a treatment case for an imported patient")
     new.add_argument("--patient-id", required=True, help="the patient's DICOM Patient ID")
     new.add_argument("--title", required=True, help="e.g. 'DEBIRI course 2026'")
-    new.add_argument("--tace-date", type=_date, help="planned TACE date, YYYY-MM-DD")
+    new.add_argument("--tace-date", type=iso_date, help="planned TACE date, YYYY-MM-DD")
     new.add_argument("--json", action="store_true")
     link = actions.add_parser("link", help="link a study to a timepoint of a case")
     link.add_argument("--case", type=case_id, required=True)

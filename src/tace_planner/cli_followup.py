@@ -8,25 +8,18 @@ naming the field, from the error handling of ``cli.main``), 2 usage.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import re
 import sys
 from typing import Any
 
+from tace_planner.cli_common import iso_date
 from tace_planner.domain.errors import InvalidInputError, NotFoundError
 from tace_planner.domain.schedule import CLOSURE_REASONS
 from tace_planner.domain.ttp import ESTABLISHED, SEQUENCES, SITES, TIMINGS
 
 COMMANDS = ("followups", "followup", "therapy", "ttp")
 """Top-level commands this module runs."""
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _id(text: str) -> int:
@@ -114,9 +107,9 @@ def add_followup_commands(commands: Any, case_id: Any) -> None:
     add = lines.add_parser("add", help="add a therapy line")
     add.add_argument("--case", type=case_id, required=True)
     add.add_argument("--drug", required=True, metavar="TEXT", help="drug or regimen")
-    add.add_argument("--start", type=_date, required=True, metavar="D")
-    add.add_argument("--stop", type=_date, metavar="D")
-    add.add_argument("--progression", type=_date, metavar="D", help="date of progression")
+    add.add_argument("--start", type=iso_date, required=True, metavar="D")
+    add.add_argument("--stop", type=iso_date, metavar="D")
+    add.add_argument("--progression", type=iso_date, metavar="D", help="date of progression")
     add.add_argument("--site", choices=SITES, default="unspecified", help="where it progressed")
     add.add_argument("--established", choices=ESTABLISHED, default="", help="how")
     add.add_argument("--best-response", default="", metavar="TEXT")
@@ -135,11 +128,11 @@ def add_case_close(actions: Any, case_id: Any) -> None:
     close = actions.add_parser("close", help="end a case's follow-up")
     close.add_argument("--case", type=case_id, required=True)
     close.add_argument("--reason", required=True, choices=CLOSURE_REASONS)
-    close.add_argument("--date", type=_date, required=True, metavar="D")
+    close.add_argument("--date", type=iso_date, required=True, metavar="D")
     groups = actions.add_parser("groups", help="dates and groups for the cohort tables")
     groups.add_argument("--case", type=case_id, required=True)
-    groups.add_argument("--diagnosed", type=_date, metavar="D", help="primary diagnosis")
-    groups.add_argument("--liver-metastases", type=_date, metavar="D", help="detected on")
+    groups.add_argument("--diagnosed", type=iso_date, metavar="D", help="primary diagnosis")
+    groups.add_argument("--liver-metastases", type=iso_date, metavar="D", help="detected on")
     groups.add_argument("--timing", choices=(*TIMINGS, "derive"), help="entered, or derive")
     groups.add_argument("--sequence", choices=(*SEQUENCES, "derive"), help="entered, or derive")
     groups.add_argument("--json", action="store_true")

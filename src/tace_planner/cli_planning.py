@@ -10,21 +10,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tace_planner.cli_common import fmt, iso_date
+from tace_planner.cli_common import fmt, iso_date, log
 from tace_planner.domain.errors import TacePlannerError
 
 PlanRenderer = Callable[[Any, Path, Any], None]
 """Writes a plan as a one-page PDF plan sheet with an optional key image (``cli.PdfRenderer``)."""
-
-# The warnings keep the logger name they had in cli.py: with ``--verbose`` off they are
-# printed as ``WARNING:tace_planner.cli:…``, part of the command's output.
-log = logging.getLogger("tace_planner.cli")
 
 
 def _yes_no(text: str) -> bool:
@@ -221,14 +216,22 @@ def run_plan(args: argparse.Namespace, services: Any, render_pdf: PlanRenderer |
         print("error: approving needs --save --approve", file=sys.stderr)
         return 2
     plan = planning.propose(args.case, model=args.model, options=options)
+    repeated = False
     if args.save:
-        plan = planning.save_plan(plan)
+        plan, saved = planning.save_plan_if_changed(plan)
+        repeated = not saved
     if args.approve:
         refused = _approve_plan(args, planning, plan)
         if isinstance(refused, str):
             print(f"error: {refused}", file=sys.stderr)
             return 1
         plan = refused
+    if repeated:
+        print(
+            f"note: nothing changed since plan version {plan.plan_version} was saved — "
+            "not saved again",
+            file=sys.stderr if args.json else sys.stdout,
+        )
     if args.json:
         print(json.dumps(plan.to_json(), indent=2, ensure_ascii=False))
     else:

@@ -7,26 +7,20 @@ Registered from :mod:`tace_planner.cli`. Exit codes as every command: 0 ok, 1 re
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tace_planner import cli_common
+from tace_planner.cli_common import iso_date
 from tace_planner.domain.person_name import readable_person_name
 from tace_planner.domain.procedure import ENDPOINTS, field_label, parse_adverse_event
 from tace_planner.domain.procedure_plan import END_POINT_NOTE, delivery_against_plan
 
 ProcedureRenderer = Callable[[Any, Path, Any], None]
 """Writes a procedure item as a PDF procedure note (injected by the GUI root: needs Qt)."""
-
-
-def _iso_date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _reason(text: str) -> tuple[str, str]:
@@ -39,7 +33,7 @@ def _reason(text: str) -> tuple[str, str]:
 def _add_value_options(parser: argparse.ArgumentParser, *, log: bool) -> None:
     """The record's values; on ``log`` the date and the fraction are required."""
     parser.add_argument(
-        "--date", type=_iso_date, required=log, metavar="D", help="date of the procedure"
+        "--date", type=iso_date, required=log, metavar="D", help="date of the procedure"
     )
     parser.add_argument(
         "--delivered-fraction",
@@ -50,7 +44,7 @@ def _add_value_options(parser: argparse.ArgumentParser, *, log: bool) -> None:
     )
     parser.add_argument("--product", metavar="P", help="bead product code, e.g. dc_bead")
     parser.add_argument("--lot", metavar="L")
-    parser.add_argument("--expiry", type=_iso_date, metavar="D", help="expiry of the lot")
+    parser.add_argument("--expiry", type=iso_date, metavar="D", help="expiry of the lot")
     parser.add_argument("--vials", type=int, metavar="N", help="vials prepared")
     parser.add_argument("--loaded-mg", type=float, metavar="X", help="irinotecan loaded, mg")
     parser.add_argument("--endpoint", choices=ENDPOINTS, help="angiographic end point")
@@ -116,12 +110,13 @@ _VALUE_FIELDS = {
 }
 
 
-def add_procedure_commands(commands: Any) -> None:
-    """Add ``procedure log|sign|amend|list|show`` to the command parser."""
+def add_procedure_commands(commands: Any, case_id: Any = cli_common.case_id) -> None:
+    """Add ``procedure log|sign|amend|list|show`` (``case_id`` types ``--case``, as in
+    every command)."""
     procedure = commands.add_parser("procedure", help="log, sign and amend TACE procedures")
     actions = procedure.add_subparsers(dest="procedure_command", metavar="ACTION", required=True)
     log = actions.add_parser("log", help="log a procedure (a draft) of a case")
-    log.add_argument("--case", type=int, required=True, help="case id (see `cases`)")
+    log.add_argument("--case", type=case_id, required=True, help="case id (see `cases`)")
     log.add_argument("--from-plan", type=int, metavar="PLAN_ID", help="an approved plan")
     log.add_argument("--session", type=int, metavar="N", help="its session (default 1)")
     _add_value_options(log, log=True)
@@ -133,7 +128,7 @@ def add_procedure_commands(commands: Any) -> None:
     amend.add_argument("--reason", required=True, metavar="TEXT")
     _add_value_options(amend, log=False)
     listing = actions.add_parser("list", help="the procedures of a case")
-    listing.add_argument("--case", type=int, required=True)
+    listing.add_argument("--case", type=case_id, required=True)
     listing.add_argument("--json", action="store_true")
     show = actions.add_parser("show", help="one procedure (optionally as a PDF note)")
     show.add_argument("procedure_id", type=int, metavar="ID")
