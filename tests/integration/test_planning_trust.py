@@ -498,7 +498,7 @@ def test_a_draft_is_judged_against_todays_course(services: Any) -> None:
     case_pk = _measured_case(services, "1.2.9.course.1", {"F1": ("VII", 40.0)})
     planning.set_clinical_inputs(case_pk, **PATIENT_INPUTS)
     draft_a = planning.save_plan(planning.propose(case_pk))
-    draft_b = planning.save_plan(planning.propose(case_pk))
+    draft_b = planning.save_plan(planning.propose(case_pk, options={"interval_days": 35}))
     assert "course.cumulative_dose" not in _codes(draft_a.advisories)
     assert draft_a.total_loaded_mg == pytest.approx(100.0)
     planning.approve(draft_b.pk, [a.code for a in planning.warnings_to_acknowledge(draft_b.pk)])

@@ -5,7 +5,9 @@ service reads what the model needs from the database (clinical inputs, the lates
 baseline measurements, earlier approved plans, the imaging protocol's verdict on
 the baseline age), loads the versioned parameter files, and records plans. An
 approved plan is never changed: :meth:`PlanningService.revise` makes a new
-version that supersedes it. Every write is one unit of work with its audit event.
+version that supersedes it. A proposal that repeats the case's latest draft unchanged
+is not stored again (:meth:`PlanningService.save_plan_if_changed`). Every write is one
+unit of work with its audit event.
 Approval lives in :mod:`tace_planner.services.plan_approval` and the parameter files
 in :mod:`tace_planner.services.planning_parameters`; what remains here (inputs,
 burden, proposal, plan records) is one use case each, slightly above 500 lines.
@@ -74,6 +76,7 @@ from tace_planner.services.planning_records import (
     coerce_patient_value,
     dataclass_fields,
     get_case,
+    identical_latest_plan,
     inputs_item,
     inputs_row,
     plan_item,
@@ -456,6 +459,29 @@ class PlanningService:
     def save_plan(self, proposal: PlanProposal, *, supersedes_pk: int | None = None) -> PlanItem:
         """Save a proposal as a new draft version of the case's plan (audited).
 
+        As :meth:`save_plan_if_changed` (same refusals): a proposal that repeats the
+        case's latest draft unchanged is not stored again, and that draft is returned.
+        """
+        return self.save_plan_if_changed(proposal, supersedes_pk=supersedes_pk)[0]
+
+    def save_plan_if_changed(
+        self, proposal: PlanProposal, *, supersedes_pk: int | None = None
+    ) -> tuple[PlanItem, bool]:
+        """Save a proposal as a new draft version unless it repeats the latest draft.
+
+        When the case's latest stored version is a draft whose inputs, parameters and
+        result equal the proposal's (only the moment it was computed differs; see
+        :func:`~tace_planner.services.planning_records.identical_latest_plan`), nothing
+        is written, not even an audit event: an identical version would only be noise
+        in the plan history and the audit trail, and that draft is returned to be
+        approved as it is. After an approved version, the same proposal is saved as a
+        new draft: it is how an approved plan is approved again (:meth:`revise`).
+
+        Returns
+        -------
+        (PlanItem, bool)
+            The version saved and True, or the identical latest version and False.
+
         Raises
         ------
         InvalidInputError
@@ -464,20 +490,29 @@ class PlanningService:
             The case does not exist.
         """
         with UnitOfWork(self._sessions, user=self._user) as uow:
+            self._check_target(uow.session, proposal.case.case_pk, supersedes_pk)
+            same = identical_latest_plan(uow.session, proposal)
+            if same is not None:
+                return plan_item(same), False
             row = self._add_draft(uow, proposal, supersedes_pk)
             uow.commit()
-            return plan_item(row)
+            return plan_item(row), True
+
+    @staticmethod
+    def _check_target(session: Session, case_pk: int, supersedes_pk: int | None) -> None:
+        """Refuse a missing case, or a superseded plan that is not one of the case's."""
+        get_case(session, case_pk)
+        if supersedes_pk is not None:
+            old = session.get(TreatmentPlanRow, supersedes_pk)
+            if old is None or old.case_pk != case_pk:
+                raise InvalidInputError("supersedes_pk", f"no plan {supersedes_pk} in this case")
 
     def _add_draft(
         self, uow: UnitOfWork, proposal: PlanProposal, supersedes_pk: int | None
     ) -> TreatmentPlanRow:
         """Add ``proposal`` as the case's next draft version inside ``uow`` (audited)."""
         case_pk = proposal.case.case_pk
-        get_case(uow.session, case_pk)
-        if supersedes_pk is not None:
-            old = uow.session.get(TreatmentPlanRow, supersedes_pk)
-            if old is None or old.case_pk != case_pk:
-                raise InvalidInputError("supersedes_pk", f"no plan {supersedes_pk} in this case")
+        self._check_target(uow.session, case_pk, supersedes_pk)
         versions = uow.session.scalars(
             select(TreatmentPlanRow.plan_version).where(TreatmentPlanRow.case_pk == case_pk)
         ).all()
@@ -531,7 +566,10 @@ class PlanningService:
         """Save ``proposal`` as a new version and approve it, in one transaction.
 
         When a check of :func:`approve_plan` fails, nothing is saved: no draft is
-        left behind by an approval that did not happen.
+        left behind by an approval that did not happen. When the case's latest
+        version is a draft ``proposal`` repeats unchanged (as in
+        :meth:`save_plan_if_changed`), that draft is approved: no identical version
+        is added beside it.
 
         Raises
         ------
@@ -539,7 +577,9 @@ class PlanningService:
             As :meth:`approve`.
         """
         with UnitOfWork(self._sessions, user=self._user) as uow:
-            row = self._add_draft(uow, proposal, None)
+            get_case(uow.session, proposal.case.case_pk)
+            same = identical_latest_plan(uow.session, proposal)
+            row = same if same is not None else self._add_draft(uow, proposal, None)
             item = approve_row(
                 uow,
                 row,

@@ -567,3 +567,15 @@ def proposal_from_result(
         course=course.to_json(),
         computed_at=computed_at,
     )
+
+
+def plan_content(proposal: PlanProposal) -> dict[str, Any]:
+    """What a saved plan holds, without the moment it was computed.
+
+    Two proposals with the same content (case, inputs, options, burden, parameters,
+    course, sessions, warnings and explanations) are the same plan: saving the second
+    would only repeat the first in the case's plan history and audit trail.
+    """
+    content = proposal.to_json()
+    content.pop("computed_at", None)
+    return content

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from tace_planner.domain.errors import ConcurrentEditError, InvalidInputError, TacePlannerError
 from tace_planner.domain.person_name import readable_person_name
-from tace_planner.services.planning_dto import DISCLAIMER
+from tace_planner.services.planning_dto import DISCLAIMER, plan_content
 from tace_planner.ui.dialogs.approve_plan_dialog import ApprovePlanDialog
 from tace_planner.ui.dialogs.versioned_file_dialog import UnsavedChoice, ask_unsaved_changes
 from tace_planner.ui.errors import show_error
@@ -571,11 +571,3 @@ class PlanPanel(PlanInputsForm, PlanResultsView, QWidget):
                 self.print_plan(Path(name))
             except (OSError, TacePlannerError) as error:
                 show_error(self, "Plan sheet", error)
-
-
-def plan_content(proposal: Any) -> dict[str, Any]:
-    """What a saved plan holds, without the moment it was computed: two proposals with
-    the same content are the same plan (a second *Save draft* would only repeat it)."""
-    content = proposal.to_json()
-    content.pop("computed_at", None)
-    return content
