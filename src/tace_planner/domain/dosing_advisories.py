@@ -456,7 +456,10 @@ def shared_volume_advisories(
 
     The tumour volume V_mts is the sum of the foci's volumes, so a volume that two
     contours both hold is counted twice, and F with it. A hand edit may overlap two
-    foci on purpose; the plan must not rest on it unseen.
+    foci on purpose; the plan must not rest on it unseen. The two contours may lie on one
+    series or on two series of one frame of reference (one tumour drawn as F1 on the
+    arterial and as F2 on the portal-venous phase): the message names both foci and
+    reads the same for either, since the viewer shows each phase's contours on the other.
 
     Parameters
     ----------

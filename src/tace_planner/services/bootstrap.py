@@ -17,6 +17,7 @@ from tace_planner.services.annotations import AnnotationService
 from tace_planner.services.assessment import AssessmentService
 from tace_planner.services.cases import CaseService
 from tace_planner.services.contouring import ContouringService
+from tace_planner.services.focus_overlap import header_grids
 from tace_planner.services.followups import FollowupService
 from tace_planner.services.image_store import ImageStore, ImportLock, disk_full
 from tace_planner.services.planning import PlanningService
@@ -153,6 +154,7 @@ def open_services(settings: AppSettings, *, volume_cache_bytes: int | None = Non
         settings.user,
         protocol=protocol,
         parameters_dir=settings.data_dir / "parameters",
+        grids=header_grids(studies.series_files),  # foci on two phases of one study
     )
     return Services(
         read_only=read_only,

@@ -9,7 +9,9 @@ places guard it:
 - a brush or eraser stroke is kept as painted, but when the edited focus now shares
   volume with another focus the edit says so (:func:`shared_after_edit`);
 - the plan gets the volume each pair of baseline foci shares (:func:`shared_volumes`),
-  which :func:`tace_planner.domain.dosing_advisories.shared_volume_advisories` judges.
+  which :func:`tace_planner.domain.dosing_advisories.shared_volume_advisories` judges:
+  foci on one grid, and foci on two series of one frame of reference (the arterial and
+  the portal-venous phase of a study: one tumour contoured on each counts twice).
 
 Masks are stored cropped to their bounding box (:mod:`tace_planner.imaging.mask_codec`):
 only the crops are decoded, never a whole series grid, and for the plan only those of foci
@@ -20,7 +22,9 @@ from __future__ import annotations
 
 import functools
 import itertools
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,13 +33,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tace_planner.domain.dosing_advisories import counts_twice
-from tace_planner.domain.errors import InvalidInputError
+from tace_planner.domain.errors import InvalidInputError, TacePlannerError
 from tace_planner.domain.volume import ImageVolume, mask_volume_cm3
 from tace_planner.imaging.mask_codec import unpack_mask
 from tace_planner.services.contour_records import natural
 from tace_planner.services.contouring_dto import LesionMask
 from tace_planner.store import repositories
-from tace_planner.store.models import LesionRow, SegmentationRow, TimepointRow
+from tace_planner.store.models import LesionRow, SegmentationRow, SeriesRow, TimepointRow
 
 PointLps = Sequence[float]
 SharedVolume = tuple[str, str, float]
@@ -224,11 +228,93 @@ def shared_after_edit(
 
 # -- the plan: the volume each pair of foci counts twice ------------------------------
 
+Grid = tuple[npt.ArrayLike, Sequence[int]]
+"""(index_to_lps, shape): the 4 x 4 affine from (z, y, x, 1) indices to LPS mm of a series
+part, and its (z, y, x) size."""
+GridSource = Callable[[str, str | None], Grid | None]
+"""Series UID and part → its grid (None when it cannot be told)."""
+
+
+def header_grids(series_files: Callable[[str], Sequence[Path]]) -> GridSource:
+    """A grid source that reads only the DICOM headers of a series' files (no pixels),
+    each series part once for the life of the source.
+
+    Parameters
+    ----------
+    series_files : callable
+        Series UID → the paths of its stored files (``StudyService.series_files``).
+
+    Notes
+    -----
+    A series whose files cannot be read or planned raises (``TacePlannerError`` or
+    ``OSError``); :func:`shared_volumes` then leaves its foci out of the comparison
+    across series, and asks again at the next plan refresh.
+    """
+    from tace_planner.domain.progress import run_sync
+    from tace_planner.imaging.dicom.series import choose_plan, plan_series
+
+    known: dict[tuple[str, str | None], Grid] = {}
+
+    def grid(series_uid: str, part: str | None) -> Grid:
+        if (series_uid, part) not in known:
+            plan = choose_plan(run_sync(plan_series(series_files(series_uid))), part)
+            known[(series_uid, part)] = (plan.index_to_lps, plan.report.shape_zyx)
+        return known[(series_uid, part)]
+
+    return grid
+
+
+class PlacedCrop:
+    """A focus's crop with the grid it was drawn on, placed in LPS millimetres."""
+
+    def __init__(self, crop: FocusCrop, index_to_lps: npt.ArrayLike) -> None:
+        self.crop = crop
+        shift = np.eye(4)
+        shift[:3, 3] = crop.start
+        self.affine = np.asarray(index_to_lps, dtype=float) @ shift
+        """index (within the crop) → LPS mm"""
+        size = np.subtract(crop.stop, crop.start)
+        edges = [(-0.5, n - 0.5) for n in size]  # the outer faces of the end voxels
+        corners = np.array([(*corner, 1.0) for corner in itertools.product(*edges)])
+        lps = (self.affine @ corners.T)[:3]
+        self.low, self.high = lps.min(axis=1), lps.max(axis=1)
+
+    def meets(self, other: PlacedCrop) -> bool:
+        """Whether the LPS boxes of the two crops meet (nothing decoded)."""
+        return bool(np.all(self.low < other.high) and np.all(other.low < self.high))
+
+    def shared_voxels(self, other: PlacedCrop) -> int:
+        """How many voxels of this focus's grid fall in both foci: ``other`` is carried onto
+        this crop by nearest neighbour (each voxel centre takes the value of the voxel of
+        ``other`` that holds it). Only crops whose boxes meet are decoded."""
+        from tace_planner.imaging.segmentation.resample import resample_mask
+
+        if not self.meets(other) or not self.crop.count or not other.crop.count:
+            return 0
+        carried = resample_mask(
+            other.crop.voxels, other.affine, self.affine, self.crop.voxels.shape
+        )
+        return int(np.count_nonzero(carried & self.crop.voxels))
+
 
 def shared_volumes(
-    session: Session, case_pk: int, timepoint_label: str, volumes_cm3: Mapping[str, float]
+    session: Session,
+    case_pk: int,
+    timepoint_label: str,
+    volumes_cm3: Mapping[str, float],
+    *,
+    grids: GridSource | None = None,
 ) -> tuple[SharedVolume, ...]:
-    """Every pair of foci contoured on one grid at a timepoint that hold voxels in common.
+    """Every pair of foci at a timepoint that hold volume in common.
+
+    Foci contoured on one grid (series part) are compared voxel by voxel. Foci contoured on
+    two series (or two parts of one series) whose grids share a (0020,0052) *Frame of
+    Reference UID* — the phases of one study: the same LPS point is the same point of the
+    patient — are compared when ``grids`` tells both grids: the second focus is carried onto
+    the first focus's grid by nearest neighbour through the two index→LPS affines, within
+    the first focus's crop, and only for foci whose boxes in LPS millimetres meet. Foci on
+    series of different frames of reference, or of no frame of reference, are not compared
+    (their millimetres are not the same patient space without a registration).
 
     Parameters
     ----------
@@ -238,19 +324,26 @@ def shared_volumes(
         The timepoint (labels are unique in a case); "" gives nothing.
     volumes_cm3 : mapping of focus name to its measured volume (cm³)
         The foci the tumour volume counts; any other focus is left out.
+    grids : callable (series UID, part) → (index_to_lps, shape), optional
+        The grid of a series part; without it foci on different grids are not compared.
 
     Returns
     -------
-    tuple of (first, second, shared cm³)
-        The shared volume is measured as the foci are: shared voxels × the first focus's
-        volume per voxel. Foci on different series are not compared.
+    tuple of (first, second, shared cm³), in natural order of the names
+        The shared volume is measured as the foci are: the voxels shared on the first
+        focus's grid (the first name in natural order) × that focus's measured volume per
+        voxel (its volume / its voxel count), also when the second focus lies on another
+        series.
     """
     if len(volumes_cm3) < 2 or not timepoint_label:
         return ()
     rows = session.execute(
-        select(LesionRow.name, SegmentationRow)
+        select(
+            LesionRow.name, SegmentationRow, SeriesRow.series_uid, SeriesRow.frame_of_reference_uid
+        )
         .join(SegmentationRow, SegmentationRow.lesion_pk == LesionRow.id)
         .join(TimepointRow, TimepointRow.id == SegmentationRow.timepoint_pk)
+        .join(SeriesRow, SeriesRow.id == SegmentationRow.series_pk)
         .where(
             TimepointRow.case_pk == case_pk,
             TimepointRow.label == timepoint_label,
@@ -258,18 +351,58 @@ def shared_volumes(
             LesionRow.kind != "liver",
         )
     ).all()
-    grids: dict[tuple[Any, ...], list[FocusCrop]] = {}
-    for name, row in sorted(rows, key=lambda r: natural(r[0])):
+    grid_of: dict[tuple[Any, ...], tuple[str, str | None, str]] = {}
+    on_grid: dict[tuple[Any, ...], list[FocusCrop]] = {}
+    for name, row, series_uid, frame in sorted(rows, key=lambda r: natural(r[0])):
         grid = row.grid_shape or {}
         crop = FocusCrop.of_row(name, row) if name in volumes_cm3 else None
         if crop is not None:
             key = (row.series_pk, grid.get("part"), tuple(grid.get("shape", ())))
-            grids.setdefault(key, []).append(crop)
-    out = []
-    for crops in grids.values():
+            on_grid.setdefault(key, []).append(crop)
+            grid_of[key] = (series_uid, grid.get("part"), frame or "")
+    counted: dict[tuple[str, str], int] = {}
+    for crops in on_grid.values():
         for first, second in itertools.combinations(crops, 2):
-            shared = first.shared_voxels(second)
-            if shared:
-                per_voxel_cm3 = volumes_cm3[first.name] / first.count
-                out.append((first.name, second.name, shared * per_voxel_cm3))
+            counted[(first.name, second.name)] = first.shared_voxels(second)
+    frames = Counter(frame for _, _, frame in grid_of.values() if frame)
+    if grids is not None and any(n > 1 for n in frames.values()):
+        # only the grids of a frame of reference holding foci on two grids are read
+        placed = _placed(
+            {k: v for k, v in on_grid.items() if frames[grid_of[k][2]] > 1}, grid_of, grids
+        )
+        for key, other in itertools.combinations(placed, 2):
+            if grid_of[key][2] != grid_of[other][2]:
+                continue  # not the same patient space
+            for one, two in itertools.product(placed[key], placed[other]):
+                first, second = sorted((one, two), key=lambda p: natural(p.crop.name))
+                pair = (first.crop.name, second.crop.name)
+                counted[pair] = counted.get(pair, 0) + first.shared_voxels(second)
+    out = []
+    for (first_name, second_name), shared in sorted(
+        counted.items(), key=lambda item: (natural(item[0][0]), natural(item[0][1]))
+    ):
+        if shared:
+            first = next(c for crops in on_grid.values() for c in crops if c.name == first_name)
+            per_voxel_cm3 = volumes_cm3[first_name] / first.count
+            out.append((first_name, second_name, shared * per_voxel_cm3))
     return tuple(out)
+
+
+def _placed(
+    on_grid: Mapping[tuple[Any, ...], list[FocusCrop]],
+    grid_of: Mapping[tuple[Any, ...], tuple[str, str | None, str]],
+    grids: GridSource,
+) -> dict[tuple[Any, ...], list[PlacedCrop]]:
+    """The crops of each grid with a frame of reference, placed in LPS (a grid that cannot
+    be told, or no longer matches the stored shape, is left out)."""
+    out = {}
+    for key, crops in on_grid.items():
+        series_uid, part, frame = grid_of[key]
+        try:
+            grid = grids(series_uid, part) if frame else None
+        except (TacePlannerError, OSError):
+            grid = None  # its images cannot be read now: opening the series says why
+        if grid is None or tuple(int(n) for n in grid[1]) != key[2]:
+            continue
+        out[key] = [PlacedCrop(crop, grid[0]) for crop in crops]
+    return out

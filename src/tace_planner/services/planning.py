@@ -47,7 +47,7 @@ from tace_planner.domain.errors import (
     TacePlannerError,
 )
 from tace_planner.domain.explanation import SEVERITIES, Advisory
-from tace_planner.services.focus_overlap import shared_volumes
+from tace_planner.services.focus_overlap import GridSource, shared_volumes
 from tace_planner.services.plan_approval import (
     ACKNOWLEDGE_SEVERITIES,
     approve_plan,
@@ -107,11 +107,12 @@ def _with_contour_checks(result: PlanResult, burden: BurdenItem) -> PlanResult:
     return dataclasses.replace(result, advisories=tuple(ranked))
 
 
-def _read_burden(session: Session, case_pk: int) -> BurdenItem:
-    """The baseline burden inputs with the volume each pair of foci holds in common."""
+def _read_burden(session: Session, case_pk: int, grids: GridSource | None = None) -> BurdenItem:
+    """The baseline burden inputs with the volume each pair of foci holds in common (foci
+    on two series of one frame of reference too, when ``grids`` tells their grids)."""
     burden = read_burden(session, case_pk)
     volumes = {f.name: f.volume_cm3 for f in burden.foci}
-    shared = shared_volumes(session, case_pk, burden.timepoint_label, volumes)
+    shared = shared_volumes(session, case_pk, burden.timepoint_label, volumes, grids=grids)
     return dataclasses.replace(burden, shared_volumes=shared) if shared else burden
 
 
@@ -137,6 +138,10 @@ class PlanningService:
         (edited in settings); a file present there replaces the packaged one.
     parameters, catalogue : optional
         Explicit parameters (tests); they win over the files.
+    grids : callable, optional
+        Series UID and part → the series' grid (``focus_overlap.header_grids``), so that
+        foci contoured on two phases of one study are compared for shared volume; without
+        it only foci on one series are.
     """
 
     def __init__(
@@ -149,8 +154,10 @@ class PlanningService:
         parameters: PlanningParameters | None = None,
         catalogue: BeadCatalogue | None = None,
         clock: Callable[[], dt.datetime] = utc_now,
+        grids: GridSource | None = None,
     ) -> None:
         self._sessions = session_factory
+        self._grids = grids
         self._user = user
         self._protocol = protocol
         self._parameters_dir = parameters_dir
@@ -329,7 +336,7 @@ class PlanningService:
         """
         with self._sessions() as session:
             get_case(session, case_pk)
-            return _read_burden(session, case_pk)
+            return _read_burden(session, case_pk, self._grids)
 
     # -- proposals ---------------------------------------------------------------
 
@@ -384,7 +391,7 @@ class PlanningService:
                 planned_tace_on=case.planned_tace_on,
             )
             stored = inputs_item(case_pk, inputs_row(session, case_pk)).inputs
-            burden = _read_burden(session, case_pk)
+            burden = _read_burden(session, case_pk, self._grids)
             course = read_course_for_plan(session, case_pk)
         patient = stored
         if patient_changes:
