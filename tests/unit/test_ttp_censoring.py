@@ -98,3 +98,18 @@ def test_death_without_an_assessed_follow_up_is_not_evaluable() -> None:
     )
     assert result.days is None
     assert "death" in result.explanation.inputs["end of observation"]
+
+
+def test_the_event_names_the_follow_up_once() -> None:
+    # "follow-up follow-up 2" was printed for a follow-up labelled "follow-up 2"
+    for label, named in (
+        ("follow-up 2", "follow-up 2"),
+        ("TACE 1 follow-up 4", "TACE 1 follow-up 4"),
+        ("week 8", "follow-up week 8"),
+    ):
+        result, _ = _first([
+            Assessment(FU1, "follow-up 1", assessed=True),
+            Assessment(FU2, label, progression_site="liver"),
+        ])  # fmt: skip
+        assert result.event is True
+        assert result.explanation.inputs["event"] == f"2026-06-03 ({named}, site liver)"

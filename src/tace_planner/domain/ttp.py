@@ -194,13 +194,17 @@ def courses(taces: Sequence[TaceDate], gap_days: int) -> list[tuple[TaceDate, ..
     return [tuple(c) for c in out]
 
 
+def _visit(label: str) -> str:
+    """The follow-up's name as people read it: its label when that names a follow-up
+    ("follow-up 2", "TACE 1 follow-up 4"), else "follow-up" before it."""
+    return label if "follow-up" in label.casefold() else f"follow-up {label}"
+
+
 def _events(
     lines: Sequence[TherapyLine], assessments: Sequence[Assessment], end: CaseEnd | None
 ) -> list[Event]:
     events = [
-        Event(a.on, a.progression_site, f"follow-up {a.label}")
-        for a in assessments
-        if a.progression_site
+        Event(a.on, a.progression_site, _visit(a.label)) for a in assessments if a.progression_site
     ]
     events += [
         Event(line.progression_on, line.progression_site, f"therapy line {line.number}")
