@@ -32,7 +32,10 @@ _NUMBER_FIELDS = (
 )
 _CHOICE_FIELDS = {
     "ecog": ("ECOG", [("not recorded", None), *[(str(n), n) for n in range(5)]]),
-    "ugt1a1_status": ("UGT1A1", [("unknown", ""), ("normal", "normal"), ("reduced", "reduced")]),
+    "ugt1a1_status": (
+        "UGT1A1",
+        [("not recorded", ""), ("normal", "normal"), ("reduced", "reduced")],
+    ),
     "extrahepatic_disease": (
         "Extrahepatic disease",
         [("not recorded", None), ("no", False), ("yes", True)],
