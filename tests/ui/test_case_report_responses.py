@@ -211,3 +211,18 @@ def test_the_gathered_report_carries_the_stored_responses(
     assert len(report.responses) == len(services.assessments.stored(assessed)) > 0
     table = _section(_plain(case_report_html(report, 300)))
     assert "follow-up 3 240 PD" in table
+
+
+def test_the_case_groups_read_as_words_not_stored_codes(
+    qtbot: Any, services: Any, assessed: int
+) -> None:
+    from tace_planner.ui.case_report import case_report_html
+
+    services.therapy.set_case_attributes(
+        assessed, metastases_timing="metachronous", tace_sequence="after_chemotherapy"
+    )
+    text = _plain(case_report_html(_report(services, assessed), 300, responses=[]))
+    head = text[: text.index("Key images")]
+    assert "TACE given" in head
+    assert "after chemotherapy" in head
+    assert "after_chemotherapy" not in text

@@ -37,6 +37,7 @@ from tace_planner.domain.response.other import EASL, THRESHOLD_CRITERIA
 from tace_planner.domain.response.recist import SOURCE as RECIST_SOURCE
 from tace_planner.services.export.record import day_of
 from tace_planner.services.export.tables import level_rows
+from tace_planner.ui.dialogs.case_groups_dialog import VALUE_LABELS
 from tace_planner.ui.plan_sheet import (
     LOGICAL_DPI,
     RESOLUTION_DPI,
@@ -94,7 +95,13 @@ def case_report_html(
         responses = getattr(report, "responses", None)
     number = report.case_number
     _, cases = level_rows([record], "case", first_case_id=number)
-    case = cases[0]
+    case = {
+        **cases[0],  # the groups as the case's groups dialog words them, not as stored
+        **{
+            key: VALUE_LABELS.get(str(cases[0].get(key)), cases[0].get(key))
+            for key in ("metastases_timing", "tace_sequence")
+        },
+    }
     parts = [
         f"<h2>Case report — {html.escape(_who(record))}</h2>",
         f"<p>Day 0 is the {html.escape(record.anchor)}; days count from it.</p>",
@@ -105,7 +112,7 @@ def case_report_html(
                 ("age_at_anchor_years", "Age, y"),
                 ("primary_site", "Primary"),
                 ("metastases_timing", "Liver metastases"),
-                ("tace_sequence", "TACE"),
+                ("tace_sequence", "TACE given"),
                 ("n_tace", "TACE, n"),
                 ("delivered_total_mg", "Irinotecan delivered, mg"),
             ],
