@@ -19,19 +19,32 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from tace_planner.ui.panels.empty_plot import show_empty, show_scales
+from tace_planner.ui.panels.empty_plot import (
+    fit_axis_title,
+    legend_strip,
+    show_empty,
+    show_scales,
+)
 
 GUIDES = {
     "diameter_sum_percent": ((-30.0, "−30 %"), (20.0, "+20 %")),
     "volume_percent": ((-65.0, "−65 %"), (73.0, "+73 %")),
+}
+"""Guide lines and their labels. The bars are sorted from the largest change, so those that
+cross the upper line stand at the left and those that cross the lower line at the right: the
+upper label sits above its line at the right end, the lower one below its line at the left
+end, clear of the bars (on a white ground, readable, when every bar crosses the line)."""
+_GUIDE_LABEL = {
+    True: {"position": 0.99, "anchors": [(1, 1), (1, 1)]},  # upper: right end, above
+    False: {"position": 0.01, "anchors": [(0, 0), (0, 0)]},  # lower: left end, below
 }
 TITLES = {
     "diameter_sum_percent": "Best change in the sum of target diameters (%)",
     "volume_percent": "Best change in the total volume of the foci (%)",
 }
 """The axis says what the bars show: the change from baseline of the RECIST 1.1 sum of the
-target-lesion diameters, or of the total volume of the baseline foci (short enough for the
-Cohort page's plot at 1366 × 768)."""
+target-lesion diameters, or of the total volume of the baseline foci (wrapped to the axis'
+height by :func:`~tace_planner.ui.panels.empty_plot.fit_axis_title`)."""
 LEFT_OUT = {
     "diameter_sum_percent": "without target lesions, or without a follow-up where every "
     "target is measured",
@@ -44,6 +57,8 @@ MAX_NAMED_BARS = 12
 """Up to this many bars, each is named under the axis."""
 MIN_SLOTS = 8
 """The axis holds at least this many bars' room: one case is not a bar across the plot."""
+LEGEND_COLUMNS = 3
+"""The legend under the plot holds up to this many groups side by side on a line."""
 _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf")
 
 
@@ -67,25 +82,45 @@ class WaterfallPlot(QWidget):
         self.plot.setLabel("bottom", "Cases, sorted by their change")
         for side in ("bottom", "left"):  # bar numbers and percentages: no "(x0.001)" scaling
             self.plot.getAxis(side).enableAutoSIPrefix(False)
-        # bottom left: bars are sorted from the largest change, so that corner stays empty
-        self.legend = self.plot.addLegend(
-            offset=(10, -10), brush=(255, 255, 255, 230), pen="#bbbbbb"
-        )
+        # under the plot: inside it, at 1366 × 768 (or with all bars below −30 %) it lay
+        # over the bars
+        self.legend = legend_strip(self.plot)
         self.legend.setVisible(False)  # an empty legend would show as a blank box
         self.note = _Note("")
         self.note.setWordWrap(True)
         self.note.setMinimumHeight(2 * self.note.fontMetrics().lineSpacing())
+        self.plot.getViewBox().sigResized.connect(self._on_resized)
         layout = QVBoxLayout(self)
         layout.addWidget(self.plot)
         layout.addWidget(self.note)
         self.order: list[str] = []
         self.heights: list[float] = []
+        self._guides: list[pg.InfiniteLine] = []
+        self._room = pg.ScatterPlotItem(size=0, pen=None, brush=None)
+        """Two points that draw nothing: the range's room for the guides and their labels."""
         show_empty(self.plot, NO_BARS)
+
+    def _on_resized(self) -> None:
+        fit_axis_title(self.plot)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """The automatic value range holds the bars, 0 and both guide lines, with a label's
+        height of room above the top and below the bottom for the guides' labels (the view
+        clips what sticks out; the guide lines themselves do not widen the range)."""
+        if not self.heights or not self._guides:
+            return
+        values = [0.0, *self.heights, *(guide.value() for guide in self._guides)]
+        low, high = min(values), max(values)
+        label_px = max(guide.label.boundingRect().height() for guide in self._guides)
+        room_px = self.plot.getViewBox().height() - 2 * label_px
+        pad = (high - low) * (label_px / room_px if room_px > label_px else 0.3)
+        self._room.setData(x=[0.0, 0.0], y=[low - pad, high + pad])
 
     def clear(self) -> None:
         """No bars, no legend, no note: the empty plot."""
         self.legend.setVisible(False)
-        self.order, self.heights = [], []
+        self.order, self.heights, self._guides = [], [], []
         self.note.setText("")
         show_empty(self.plot, NO_BARS)
 
@@ -97,7 +132,9 @@ class WaterfallPlot(QWidget):
     ) -> None:
         """Draw the ``measure`` of each :class:`~tace_planner.services.propagation.BestChange`."""
         self.plot.clear()
+        self._guides = []
         self.plot.setLabel("left", TITLES[measure])
+        fit_axis_title(self.plot)
         valued = [(c.label, getattr(c, measure)) for c in changes]
         shown = sorted([v for v in valued if v[1] is not None], key=lambda v: -v[1])
         self.order = [label for label, _ in shown]
@@ -121,17 +158,20 @@ class WaterfallPlot(QWidget):
                 brush=_COLOURS[n % len(_COLOURS)], name=name or "no value",
             )  # fmt: skip
             self.plot.addItem(bars)
+        self.legend.setColumnCount(min(max(len(names), 1), LEGEND_COLUMNS))  # side by side
         self.legend.setVisible(any(names))  # no legend for one unnamed group
         middle, half = (len(self.order) - 1) / 2.0, max(len(self.order), MIN_SLOTS) / 2.0
         self.plot.setXRange(middle - half, middle + half, padding=0)
         for value, text in GUIDES[measure]:
-            self.plot.addItem(
-                pg.InfiniteLine(
-                    pos=value, angle=0, label=text,
-                    pen=pg.mkPen("#555555", style=Qt.PenStyle.DashLine),
-                    labelOpts={"position": 0.95, "color": "#333333"},
-                )
-            )  # fmt: skip
+            self._guides.append(pg.InfiniteLine(
+                pos=value, angle=0, label=text,
+                pen=pg.mkPen("#555555", style=Qt.PenStyle.DashLine),
+                labelOpts={**_GUIDE_LABEL[value > 0], "color": "#333333",
+                           "fill": (255, 255, 255, 200)},
+            ))  # fmt: skip
+            self.plot.addItem(self._guides[-1])
+        self.plot.addItem(self._room)
+        self._fit_height()
         # name each bar while the names fit under it; beyond that the order is the story
         ticks = list(enumerate(self.order)) if len(self.order) <= MAX_NAMED_BARS else []
         self.plot.getAxis("bottom").setTicks([ticks] if ticks else None)

@@ -38,7 +38,12 @@ from PySide6.QtWidgets import (
 
 from tace_planner.domain.errors import EmptyColumnError, TacePlannerError
 from tace_planner.ui.errors import message_for
-from tace_planner.ui.panels.empty_plot import show_empty, show_scales
+from tace_planner.ui.panels.empty_plot import (
+    fit_axis_title,
+    legend_strip,
+    show_empty,
+    show_scales,
+)
 from tace_planner.ui.panels.waterfall_plot import MAX_NAMED_BARS, WaterfallPlot
 from tace_planner.ui.panels.waterfall_plot import TITLES as WATERFALL_TITLES
 
@@ -138,6 +143,8 @@ class CohortPage(QWidget):
         controls.addWidget(self.pdf_button)
         self.box_plot = pg.PlotWidget(background="w")
         self.km_plot = pg.PlotWidget(background="w")
+        # under the plot: inside, at 1366 × 768 it lay over the curves' flat tails
+        self.km_legend = legend_strip(self.km_plot)
         self.regression_plot = pg.PlotWidget(background="w")
         self.risk_table = QLabel("")
         self.risk_table.setObjectName("number_at_risk")
@@ -177,6 +184,8 @@ class CohortPage(QWidget):
         self.pdf_button.clicked.connect(self._ask_save_pdf)
         self.measure_box.currentIndexChanged.connect(self._draw_waterfall)
         self.waterfall.plot.getViewBox().sigResized.connect(self._name_bars)
+        for plot in (self.km_plot, self.regression_plot):  # long titles wrap on small screens
+            plot.getViewBox().sigResized.connect(lambda _view, plot=plot: fit_axis_title(plot))
         self.waterfall.plot.scene().sigMouseMoved.connect(self._on_waterfall_mouse_moved)
         self._show_empty(NOT_COMPUTED, waterfall_note="")
 
@@ -274,6 +283,7 @@ class CohortPage(QWidget):
                                strict=True):  # fmt: skip
             self.empty_notes.append(show_empty(plot, reason))
             plot.setTitle(title)
+        self.km_legend.setVisible(False)  # an empty legend would show as a blank strip
         for control in (self.variable_box, self.save_button, self.pdf_button):
             control.setEnabled(False)  # nothing to choose or save
         self.waterfall.clear()
@@ -391,9 +401,11 @@ class CohortPage(QWidget):
         if not plots.curves:  # every case left out: the status line says why
             self.empty_notes.append(show_empty(plot, NO_TTP))
             plot.setTitle(EMPTY_TITLES[1])
+            self.km_legend.setVisible(False)
             self.risk_table.setText("")
             return
-        plot.addLegend(offset=(-10, 10))
+        self.km_legend.setVisible(True)
+        self.km_legend.setColumnCount(min(len(plots.curves), 2))  # long names: two a line
         for i, curve in enumerate(plots.curves):
             colour = COLOURS[i % len(COLOURS)]
             median = "not reached" if curve.median is None else f"{curve.median:g} d"
@@ -406,6 +418,7 @@ class CohortPage(QWidget):
         plot.setYRange(0, 1.02)
         plot.setLabel("bottom", "Days after TACE")
         plot.setLabel("left", "Without progression")
+        fit_axis_title(plot)
         plot.setTitle(
             f"Time to progression after TACE (Kaplan–Meier), log-rank {_p(plots.logrank_p)}"
         )
@@ -428,6 +441,7 @@ class CohortPage(QWidget):
                 plot.plot(line_x, line_y, pen=pg.mkPen(COLOURS[1], width=2))
         plot.setLabel("bottom", plots.x_label)
         plot.setLabel("left", plots.y_label)
+        fit_axis_title(plot)
         plot.setToolTip(REGRESSION_TIP if plots.y_label.startswith("Doubling time") else "")
         r2 = "not computed" if plots.r2 is None else f"{plots.r2:.3f}"
         plot.setTitle(f"Linear regression, R² = {r2}, n = {len(plots.points)}")
