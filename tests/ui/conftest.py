@@ -61,6 +61,18 @@ def _collect_garbage_on_the_gui_thread() -> Iterator[None]:
 
 
 @pytest.fixture
+def errors(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Errors the main window and the procedure panel show, recorded as "title: error"
+    instead of a modal message box. A module that wants it for every test says
+    ``pytestmark = pytest.mark.usefixtures("errors")``."""
+    shown: list[str] = []
+    record = lambda parent, title, error: shown.append(f"{title}: {error}")  # noqa: E731
+    for module in ("tace_planner.ui.main_window", "tace_planner.ui.panels.procedure_panel"):
+        monkeypatch.setattr(f"{module}.show_error", record)
+    return shown
+
+
+@pytest.fixture
 def task_runner(qtbot: QtBot) -> Iterator[TaskRunner]:
     """A TaskRunner that is shut down (all tasks cancelled and joined) at tear-down."""
     from tace_planner.ui.tasks import TaskRunner

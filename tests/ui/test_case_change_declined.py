@@ -20,16 +20,7 @@ from followup_seed import add_case, sign_tace
 
 pytest.importorskip("PySide6")
 
-pytestmark = [pytest.mark.ui, pytest.mark.db]
-
-
-@pytest.fixture(autouse=True)
-def errors(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Errors the window shows, recorded instead of a modal message box."""
-    shown: list[str] = []
-    record = lambda parent, title, error: shown.append(f"{title}: {error}")  # noqa: E731
-    monkeypatch.setattr("tace_planner.ui.main_window.show_error", record)
-    return shown
+pytestmark = [pytest.mark.ui, pytest.mark.db, pytest.mark.usefixtures("errors")]
 
 
 @pytest.fixture

@@ -22,18 +22,9 @@ from followup_seed import add_case
 
 pytest.importorskip("PySide6")
 
-pytestmark = [pytest.mark.ui, pytest.mark.db]
+pytestmark = [pytest.mark.ui, pytest.mark.db, pytest.mark.usefixtures("errors")]
 
 D = dt.date
-
-
-@pytest.fixture(autouse=True)
-def errors(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Errors the window shows, recorded instead of a modal message box."""
-    shown: list[str] = []
-    record = lambda parent, title, error: shown.append(f"{title}: {error}")  # noqa: E731
-    monkeypatch.setattr("tace_planner.ui.main_window.show_error", record)
-    return shown
 
 
 def _slow_load(started: threading.Event, closed: threading.Event) -> Iterator[Any]:

@@ -26,15 +26,7 @@ from tace_planner.ui.procedure_note import procedure_note_html, render_procedure
 
 POPPLER = shutil.which("pdftotext") is not None and shutil.which("pdftoppm") is not None
 
-
-@pytest.fixture(autouse=True)
-def errors(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Errors the panel and the window show, recorded instead of a modal message box."""
-    shown: list[str] = []
-    record = lambda parent, title, error: shown.append(f"{title}: {error}")  # noqa: E731
-    monkeypatch.setattr("tace_planner.ui.panels.procedure_panel.show_error", record)
-    monkeypatch.setattr("tace_planner.ui.main_window.show_error", lambda *args: None)
-    return shown
+pytestmark = pytest.mark.usefixtures("errors")  # tests/ui/conftest.py
 
 
 # The procedure log on the approved plan, shared with test_procedure_panel.py (planning_seed).

@@ -31,16 +31,7 @@ SIGNABLE = {
     "lidocaine_mg": "40",
 }
 
-
-@pytest.fixture(autouse=True)
-def errors(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Errors the panel shows, recorded instead of a modal message box."""
-    shown: list[str] = []
-    monkeypatch.setattr(
-        "tace_planner.ui.panels.procedure_panel.show_error",
-        lambda parent, title, error: shown.append(f"{title}: {error}"),
-    )
-    return shown
+pytestmark = pytest.mark.usefixtures("errors")  # tests/ui/conftest.py
 
 
 # The procedure log on the approved plan, shared with test_procedure_form_input.py (planning_seed).
