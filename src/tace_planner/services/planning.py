@@ -56,6 +56,7 @@ from tace_planner.services.plan_approval import (
     preview_proposal,
 )
 from tace_planner.services.plan_key_image import KeyImage, build_key_image
+from tace_planner.services.plan_progress import PlanProgress, read_plan_progress
 from tace_planner.services.planning_dto import (
     BurdenItem,
     CaseHeader,
@@ -393,6 +394,7 @@ class PlanningService:
             stored = inputs_item(case_pk, inputs_row(session, case_pk)).inputs
             burden = _read_burden(session, case_pk, self._grids)
             course = read_course_for_plan(session, case_pk)
+            progress = read_plan_progress(session, case_pk)
         patient = stored
         if patient_changes:
             values = {n: coerce_patient_value(n, v) for n, v in patient_changes.items()}
@@ -428,6 +430,7 @@ class PlanningService:
             course=course,
             user=self._user,
             computed_at=self._clock(),
+            progress=progress,
         )
 
     def _baseline(
@@ -713,3 +716,11 @@ class PlanningService:
         with their loaded dose, as planned (see :func:`read_course`)."""
         with self._sessions() as session:
             return read_course(session, case_pk, exclude=exclude)
+
+    def plan_progress(self, case_pk: int) -> PlanProgress | None:
+        """The case's latest approved plan under way: its sessions performed (signed
+        procedures logged from them) and to perform; None when none is performed
+        (see :func:`~tace_planner.services.plan_progress.read_plan_progress`)."""
+        with self._sessions() as session:
+            get_case(session, case_pk)
+            return read_plan_progress(session, case_pk)

@@ -16,7 +16,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tace_planner.domain.body import PatientInputs
 from tace_planner.domain.catalogue import BeadProduct
@@ -30,6 +30,9 @@ from tace_planner.domain.dosing import (
 from tace_planner.domain.dosing_parameters import PlanningParameters
 from tace_planner.domain.dosing_results import total_expected_delivered_mg, total_loaded_mg
 from tace_planner.domain.explanation import Advisory, Explanation
+
+if TYPE_CHECKING:
+    from tace_planner.services.plan_progress import PlanProgress
 
 DISCLAIMER = (
     "Planning aid for research and clinical decision support — not a prescription. "
@@ -278,6 +281,10 @@ class PlanProposal:
         logged procedures, planned in approved plans).
     computed_at : datetime.datetime
         Aware UTC.
+    progress : PlanProgress, optional
+        The case's approved plan under way when this was proposed (its sessions
+        performed and to perform), shown and printed beside a live proposal; not saved
+        with a plan, nor part of its content (:func:`plan_content`).
     """
 
     case: CaseHeader
@@ -292,6 +299,7 @@ class PlanProposal:
     parameters: Mapping[str, Any]
     course: Mapping[str, Any] = field(default_factory=dict)
     computed_at: dt.datetime | None = None
+    progress: PlanProgress | None = field(default=None, compare=False)
 
     # -- convenience --------------------------------------------------------
 
@@ -538,6 +546,7 @@ def proposal_from_result(
     course: CourseHistory,
     user: str,
     computed_at: dt.datetime,
+    progress: PlanProgress | None = None,
 ) -> PlanProposal:
     """Assemble the read model of a computed plan (``domain.dosing.propose_plan``'s result).
 
@@ -566,6 +575,7 @@ def proposal_from_result(
         },
         course=course.to_json(),
         computed_at=computed_at,
+        progress=progress,
     )
 
 

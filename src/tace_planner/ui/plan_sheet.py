@@ -108,6 +108,21 @@ def _status_line(plan: Any) -> str:
     return line
 
 
+def progress_html(plan: Any, progress: Any = None) -> str:
+    """The approved plan under way (sessions performed and to perform), and, when the sheet
+    prints another plan, that it is a new plan counted after them ("" when none is
+    performed). ``progress`` defaults to the one a live proposal carries."""
+    proposal = getattr(plan, "proposal", plan)
+    progress = progress if progress is not None else getattr(proposal, "progress", None)
+    if progress is None:
+        return ""
+    lines = [progress.summary()]
+    if getattr(plan, "plan_version", None) != progress.plan_version:
+        lines.append(progress.new_plan_note(plan, subject="This sheet"))
+    text = "<br>".join(_e(line) for line in lines if line)
+    return f"<p style='background-color: #d6eaf8; color: #0b3d62'>{text}</p>"
+
+
 def _patient_table(plan: Any) -> str:
     proposal = getattr(plan, "proposal", plan)
     inputs = proposal.patient.to_json()
@@ -351,10 +366,12 @@ def plan_sheet_html(
     key_caption: str = "",
     key_legend: str = "",
     severity_width: float = SEVERITY_MIN_WIDTH_PERCENT,
+    progress: Any = None,
 ) -> str:
     """The plan sheet as HTML (the key image, if any, is the resource :data:`KEY_IMAGE_URL`;
     ``key_legend`` is HTML from :func:`key_legend_html`; ``severity_width`` is the
-    warnings' label column in percent, from :func:`severity_width_percent`)."""
+    warnings' label column in percent, from :func:`severity_width_percent`; ``progress``
+    the approved plan under way, see :func:`progress_html`)."""
     proposal = getattr(plan, "proposal", plan)
     model = MODEL_NAMES.get(proposal.model, proposal.model)
     case = plan.case
@@ -384,6 +401,7 @@ TACE Planner — {_e(_status_line(plan))}</td>
  bead catalogue v{_e(params.get("catalogue_version", "?"))}</td>
 </tr></table>
 <p style='background-color: #fff4ce; color: #5c4400'><b>{_e(DISCLAIMER)}</b></p>
+{progress_html(plan, progress)}
 <p><b>Patient</b>: {_e(patient)} [{_e(case.patient_id)}] &nbsp; <b>Case</b>:
  {_e(case.case_title)} &nbsp; <b>Planned TACE</b>: {_e(tace)}</p>
 {_patient_table(plan)}
@@ -503,6 +521,7 @@ def render_plan_pdf(
     key_image: Any = None,
     *,
     key_caption: str = "",
+    progress: Any = None,
 ) -> Path:
     """Write the plan sheet of ``plan`` (a PlanProposal or a PlanItem) as a one-page A4 PDF.
 
@@ -517,6 +536,9 @@ def render_plan_pdf(
         with ``pixels`` and ``caption`` (``PlanningService.key_image``).
     key_caption : str
         Caption of a bare array.
+    progress : PlanProgress, optional
+        The case's approved plan under way (default: the one a live proposal carries),
+        printed above the patient.
 
     Returns
     -------
@@ -548,7 +570,7 @@ def render_plan_pdf(
         ) from None
     temporary = Path(name)
     try:
-        _render(plan, temporary, key_image, key_caption)
+        _render(plan, temporary, key_image, key_caption, progress)
         if temporary.stat().st_size == 0:
             raise TacePlannerError(f"{path}: the plan sheet could not be written (disk full?)")
         os.replace(temporary, path)
@@ -604,7 +626,7 @@ def a4_document(path: Path, title: str) -> tuple[QPdfWriter, Any, QTextDocument]
     return writer, page, document
 
 
-def _render(plan: Any, path: Path, key_image: Any, key_caption: str) -> None:
+def _render(plan: Any, path: Path, key_image: Any, key_caption: str, progress: Any = None) -> None:
     """Paint the sheet into ``path``; raises when Qt cannot open the file."""
     legend = ""
     if key_image is not None and hasattr(key_image, "pixels"):
@@ -629,6 +651,7 @@ def _render(plan: Any, path: Path, key_image: Any, key_caption: str) -> None:
             key_caption=key_caption,
             key_legend=legend,
             severity_width=severity_width_percent(font, writer, page.width()),
+            progress=progress,
         )
         document.setHtml(html_text)
         document.setTextWidth(page.width())

@@ -100,6 +100,7 @@ class PlanPanel(PlanInputsForm, PlanResultsView, QWidget):
         layout.addWidget(self.case_label)
         layout.addWidget(self._build_patient_group())
         layout.addWidget(self._build_options_group())
+        layout.addWidget(self._build_progress_label())
         self.banner_box = QVBoxLayout()
         layout.addLayout(self.banner_box)
         self.banners: list[QLabel] = []
@@ -412,14 +413,25 @@ class PlanPanel(PlanInputsForm, PlanResultsView, QWidget):
     def _update_buttons(self) -> None:
         """Approve only what can be approved; the tooltip says why not."""
         refusal = self.approve_refusal()
+        progress = getattr(self.proposal, "progress", None)  # an approved plan under way
         self.approve_button.setEnabled(not refusal)
         self.approve_button.setToolTip(
-            refusal or "Review the warnings, override if needed, and approve this plan."
+            refusal
+            or " ".join(
+                t
+                for t in (
+                    "Review the warnings, override if needed, and approve this plan.",
+                    progress.approve_tip() if progress is not None else "",
+                )
+                if t
+            )
         )
         repeated = self.repeats_saved_plan()
         self.save_draft_button.setEnabled(self._case_pk is not None and not repeated)
         self.save_draft_button.setToolTip(
-            f"Nothing changed since {repeated} was saved." if repeated else ""
+            f"Nothing changed since {repeated} was saved."
+            if repeated
+            else (progress.save_draft_tip() if progress is not None else "")
         )
 
     def repeats_saved_plan(self) -> str:
@@ -554,13 +566,14 @@ class PlanPanel(PlanInputsForm, PlanResultsView, QWidget):
         from tace_planner.ui.plan_sheet import render_plan_pdf
 
         plan = self.saved_plan if self.saved_plan is not None else self.proposal
+        progress = getattr(self.proposal, "progress", None)
         key = None
         if self._key_image is not None and self._case_pk is not None:
             try:
                 key = self._key_image(self._case_pk)
             except TacePlannerError:
                 key = None
-        return render_plan_pdf(plan, path, key)
+        return render_plan_pdf(plan, path, key, progress=progress)
 
     def _on_print_clicked(self) -> None:
         if self.proposal is None:

@@ -81,6 +81,28 @@ class PlanResultsView:
                 self.figures_grid.addWidget(self.lobes_note, len(_FIGURES), 0, 1, 3)
         return group
 
+    def _build_progress_label(self) -> QLabel:
+        """Above the proposal: the approved plan under way, and what the proposal is then."""
+        self.progress_label = QLabel("")
+        self.progress_label.setObjectName("plan_progress")
+        self.progress_label.setWordWrap(True)
+        self.progress_label.setTextFormat(Qt.TextFormat.RichText)
+        self.progress_label.setStyleSheet(BANNER_STYLES["info"] + " padding: 3px;")
+        self.progress_label.hide()
+        return self.progress_label
+
+    def _show_progress(self, proposal: Any) -> None:
+        """Name the approved plan's sessions performed and to perform (hidden without any)."""
+        progress = getattr(proposal, "progress", None)
+        if progress is None:
+            self.progress_label.setText("")
+            self.progress_label.hide()
+            return
+        note = progress.new_plan_note(proposal)
+        text = f"<b>{html.escape(progress.summary(on_screen=True))}</b>"
+        self.progress_label.setText(text + (f"<br>{html.escape(note)}" if note else ""))
+        self.progress_label.show()
+
     def _why_button(self, key: str) -> QToolButton:
         button = QToolButton()
         button.setText("why?")
@@ -92,6 +114,7 @@ class PlanResultsView:
 
     def _show(self, proposal: Any) -> None:
         self.proposal = proposal
+        self._show_progress(proposal)
         for banner in self.banners:
             self.banner_box.removeWidget(banner)
             discard_widget(banner)
