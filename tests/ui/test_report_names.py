@@ -66,3 +66,21 @@ def test_case_report_title_is_the_patient_or_the_pseudonym(
     text = subprocess.run(["pdftotext", str(tmp_path / "b.pdf"), "-"], capture_output=True,
                           text=True, check=True).stdout  # fmt: skip
     assert text.count("Plan version 1, approved.") == 1
+
+
+def test_plan_sheet_says_which_version_a_plan_supersedes_not_its_row(
+    qapp: object, planning_case: tuple[Any, int]
+) -> None:
+    from tace_planner.ui.plan_sheet import plan_sheet_html
+
+    planning, case_pk = planning_case
+    first = planning.save_plan(planning.propose(case_pk))
+    second = planning.save_plan(planning.propose(case_pk, options={"interval_days": 35}))
+    third = planning.save_plan(
+        planning.propose(case_pk, options={"interval_days": 42}), supersedes_pk=second.pk
+    )
+    assert (first.plan_version, second.plan_version, third.plan_version) == (1, 2, 3)
+    assert third.supersedes_version == 2
+    text = re.sub(r"<[^>]+>", " ", plan_sheet_html(third))
+    assert "plan version 3 (supersedes version 2)" in text
+    assert f"supersedes plan {second.pk}" not in text

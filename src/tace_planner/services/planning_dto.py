@@ -464,6 +464,8 @@ class PlanItem:
     approved_by: str = ""
     approved_at: dt.datetime | None = None
     version: int = 1
+    supersedes_version: int | None = None
+    """The plan version of ``supersedes_pk`` (what people read: "supersedes version 2")."""
 
     @property
     def model(self) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from tace_planner.domain.body import PATIENT_FIELDS, PatientInputs
 from tace_planner.domain.catalogue import BeadCatalogue, BeadProduct
@@ -386,6 +386,15 @@ def plan_item(row: TreatmentPlanRow) -> PlanItem:
         approved_by=row.approved_by,
         approved_at=row.approved_at,
         version=row.version,
+        supersedes_version=(
+            None
+            if row.supersedes_pk is None or (session := object_session(row)) is None
+            else session.scalar(
+                select(TreatmentPlanRow.plan_version).where(
+                    TreatmentPlanRow.id == row.supersedes_pk
+                )
+            )
+        ),
     )
 
 

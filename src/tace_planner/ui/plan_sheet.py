@@ -100,8 +100,8 @@ def _status_line(plan: Any) -> str:
     if status is None:
         return "PROPOSAL — not saved"
     line = f"{status.upper()} — plan version {plan.plan_version}"
-    if plan.supersedes_pk:
-        line += f" (supersedes plan {plan.supersedes_pk})"
+    if getattr(plan, "supersedes_version", None):
+        line += f" (supersedes version {plan.supersedes_version})"
     if plan.approved_at:
         when = plan.approved_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
         line += f", approved by {plan.approved_by} on {when}"
