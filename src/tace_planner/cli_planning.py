@@ -8,6 +8,7 @@ and ``cli.main`` prints them in one line (exit 1); a malformed command line exit
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import sys
@@ -164,6 +165,13 @@ def _print_plan(plan: Any) -> None:
         f"BSA {fmt(figures.get('bsa_m2'), 3, ' m²')}, "
         f"SLV {fmt(figures.get('standard_liver_volume_cm3'), 0, ' cm³')}"
     )
+    progress = getattr(getattr(plan, "proposal", plan), "progress", None)
+    if progress is not None:
+        print(f"  {progress.summary()}")
+        if getattr(plan, "plan_version", None) != progress.plan_version:
+            note = progress.new_plan_note(plan, subject="This plan")
+            if note:
+                print(f"  {note}")
     for session in plan.sessions:
         when = f", {session.on.isoformat()}" if session.on else ""
         print(
@@ -231,6 +239,13 @@ def run_plan(args: argparse.Namespace, services: Any, render_pdf: PlanRenderer |
             f"note: nothing changed since plan version {plan.plan_version} was saved — "
             "not saved again",
             file=sys.stderr if args.json else sys.stdout,
+        )
+    if getattr(plan, "proposal", None) is not None and plan.proposal.progress is None:
+        # a saved plan read back carries no progress: the approved plan under way is
+        # named beside it as beside the live proposal
+        progress = planning.plan_progress(args.case)
+        plan = dataclasses.replace(
+            plan, proposal=dataclasses.replace(plan.proposal, progress=progress)
         )
     if args.json:
         print(json.dumps(plan.to_json(), indent=2, ensure_ascii=False))

@@ -89,3 +89,23 @@ def test_a_new_approved_plan_with_nothing_performed_shows_no_progress(
     log_session(services, approve(planning, case_pk), 1)
     approve(planning, case_pk)  # the new plan replaces session 2; none of it performed
     assert planning.plan_progress(case_pk) is None
+
+
+def test_the_plan_command_names_the_plan_under_way_also_for_a_saved_plan(
+    services: Any,
+    planning_case: tuple[PlanningService, int],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tace_planner.cli import main
+
+    planning, case_pk = planning_case
+    approved = approve(planning, case_pk)
+    log_session(services, approved, 1)
+    argv = ["--data-dir", str(services.settings.data_dir), "--user", "dr cli", "plan"]
+    line = "session 1 performed as TACE 1 on 2026-03-16 (100 mg delivered); session 2 to perform"
+    for extra in ([], ["--save"]):  # the live proposal, then the draft saved from it
+        main([*argv, "--case", str(case_pk), *extra])
+        out = capsys.readouterr().out
+        assert line in out, extra
+        assert "This plan is a new plan, not plan v1" in out
+        assert "Procedure workspace" not in out  # a GUI place, not for the command line
