@@ -99,10 +99,12 @@ class WorklistPanel(QWidget):
     """Follow-up timepoints of one category, filtered by radiologist, modality and by words
     of the patient's name or ID or of the case title.
 
-    Selecting a row emits ``case_selected(case pk)``.
+    Selecting a row emits ``case_selected(case pk)``; a change of a case's timepoints made
+    here (a study linked, a new schedule) emits ``timepoints_changed(case pk)``.
     """
 
     case_selected = Signal(int)
+    timepoints_changed = Signal(int)  # the case's primary key
 
     def __init__(
         self,
@@ -431,6 +433,7 @@ class WorklistPanel(QWidget):
         self.refresh()
         case = _case(item.case_title, _patient(item.patient_name, item.patient_id))
         self.message.setText(f"{case}: schedule {self.preset.itemText(index)}")
+        self.timepoints_changed.emit(item.case_pk)
 
     def studies_imported(self, study_uids: list[str]) -> str:
         """Newly imported studies: linked at once (``link_at_once``) or proposed on their
@@ -447,6 +450,8 @@ class WorklistPanel(QWidget):
             self.set_category("due" if self.category.currentData() != "all" else "all")
         self.refresh()
         self.message.setText(text)
+        for case_pk in dict.fromkeys(linked.case_pk for linked in outcome.linked):
+            self.timepoints_changed.emit(case_pk)
         return text
 
     def link_selected(self) -> None:
@@ -462,3 +467,4 @@ class WorklistPanel(QWidget):
             return
         self.refresh()
         self.message.setText(f"Study {linked.study_text} linked to {linked.label}")
+        self.timepoints_changed.emit(item.case_pk)

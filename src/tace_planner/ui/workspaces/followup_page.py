@@ -4,7 +4,9 @@ Placement only (the panels are their own modules). The worklist (issue 14) is th
 main list, as wide as the window so that its columns read whole; below it the chosen case
 in tabs, each as wide as the page: baseline and follow-up side by side (issue 15), the
 spider plot, the timeline and the cohort waterfall. Choosing a worklist row chooses its
-case in the case list, as a click there does. In the main window the page does not follow
+case in the case list, as a click there does, and a follow-up's row its follow-up in the
+Follow-up box (or says why it cannot be chosen); a study linked or a schedule chosen in the
+worklist refills the box and the timeline at once. In the main window the page does not follow
 the list by itself: the window asks about unsaved input first (ui/case_change.py) and calls
 :meth:`FollowupPage.show_case` only when the case changes, so that after *Cancel* the page
 stays on the window's case. The worklist was a dock under the case list before: at
@@ -26,7 +28,6 @@ versions changed, and never over a proposal on screen.
 from __future__ import annotations
 
 import functools
-import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -43,13 +44,13 @@ from PySide6.QtWidgets import (
 )
 
 from tace_planner.domain.errors import TacePlannerError
-from tace_planner.domain.progress import Progress
 from tace_planner.services.stored_review import (
     StoredReview,
     stored_contour_versions,
     stored_review_task,
 )
 from tace_planner.ui.followup_review import NO_CASE, FollowupReview
+from tace_planner.ui.followup_tasks import CancelFlag, assess_task, failure_reason, propose_task
 from tace_planner.ui.panels.timeline_panel import TimelinePanel
 from tace_planner.ui.panels.worklist_panel import WorklistPanel
 from tace_planner.ui.wording import capitalised
@@ -112,6 +113,9 @@ class FollowupReviewPage(QWidget):
         self._stored_read: tuple[int, str, frozenset[Any]] | None = None
         """Case, follow-up and stored-contour versions of the stored view last read."""
         self._window_cancel: Any = None  # the status bar's Cancel, while connected
+        self._row_note = ""
+        """Why the worklist row's follow-up could not be chosen, kept before the next message
+        (the stored contours read meanwhile) until another follow-up or case is chosen."""
         self.case_pk: int | None = None
         self.timepoints = QComboBox()
         self.timepoints.currentIndexChanged.connect(self._on_choice_changed)
@@ -256,10 +260,10 @@ class FollowupReviewPage(QWidget):
         self._run(
             self.responses.assess_button,
             f"Assessing {label}…",
-            _assess_task(self._assessments, case_pk, label),
+            assess_task(self._assessments, case_pk, label),
             "Assessing the follow-up",
             lambda result: self._assessed(result, case_pk),
-            "assess",
+            f"assess {label}",
             case_pk,
         )
 
@@ -367,6 +371,7 @@ class FollowupReviewPage(QWidget):
         if case_pk != self.case_pk:  # the last case's proposals are not this case's
             self.cancel()
             self.review.clear()
+        self._row_note = ""
         self.case_pk = case_pk
         self.timepoints.blockSignals(True)
         self.timepoints.clear()
@@ -411,8 +416,64 @@ class FollowupReviewPage(QWidget):
                 item.setEnabled(False)
         self.timepoints.setCurrentIndex(max(first_ready, 0) if self.timepoints.count() else -1)
 
+    def refresh_choices(self, prefer_pk: int | None = None) -> None:
+        """Fill the Follow-up box again (the case's timepoints changed: a study linked, a new
+        schedule); the follow-up ``prefer_pk`` is chosen when it can be, else the one chosen
+        before, else the first ready one. Its stored contours are read again only when the
+        chosen follow-up or its readiness changed."""
+        if self.case_pk is None:
+            return
+        before = (self.chosen_label(), self._refusal())
+        self.timepoints.blockSignals(True)
+        try:
+            self.timepoints.clear()
+            self._fill_choices(self.case_pk)
+            for index in (self._choice_index(prefer_pk), self.timepoints.findData(before[0])):
+                if index >= 0 and self._choosable(index):
+                    self.timepoints.setCurrentIndex(index)
+                    break
+        except TacePlannerError as error:
+            self.message.setText(str(error))
+        finally:
+            self.timepoints.blockSignals(False)
+        self._set_enabled()
+        if (self.chosen_label(), self._refusal()) != before:
+            self._on_choice_changed()
+
+    def choose_follow_up(self, timepoint_pk: int) -> str:
+        """Choose the follow-up ``timepoint_pk`` in the box (a worklist row chosen); returns
+        why it cannot be chosen, also said above the review ("" when chosen)."""
+        index = self._choice_index(timepoint_pk)
+        if index < 0:
+            return ""  # not a follow-up of the box (the baseline, or no such timepoint)
+        if self._choosable(index):
+            if index == self.timepoints.currentIndex() and self._row_note:  # chosen already
+                self.message.setText(self.message.text().replace(self._row_note, "").strip())
+            self._row_note = ""
+            self.timepoints.setCurrentIndex(index)
+            return ""
+        choice = self.timepoints.itemData(index, CHOICE_ROLE)
+        note = f"{capitalised(choice.label)} cannot be reviewed yet: {choice.note}."
+        self._row_note = note
+        self.message.setText(note)
+        return note
+
+    def _choice_index(self, timepoint_pk: int | None) -> int:
+        """The box's row of the follow-up ``timepoint_pk`` (-1: none)."""
+        for index in range(self.timepoints.count() if timepoint_pk is not None else 0):
+            choice = self.timepoints.itemData(index, CHOICE_ROLE)
+            if choice is not None and choice.pk == timepoint_pk:
+                return index
+        return -1
+
+    def _choosable(self, index: int) -> bool:
+        choice = self.timepoints.itemData(index, CHOICE_ROLE)
+        return choice is None or choice.ready
+
     def _on_choice_changed(self, _index: int = -1) -> None:
         """Another follow-up chosen: show the contours stored there (when any)."""
+        if _index >= 0:  # the user's (or a worklist row's) choice: no earlier note holds
+            self._row_note = ""
         if self._handle is not None and self._handle_kind == "stored":
             self.cancel()
         if isinstance(self.review.item, StoredReview) or (
@@ -445,7 +506,7 @@ class FollowupReviewPage(QWidget):
             stored_review_task(self._contouring, case_pk, self._baseline_pk, choice),
             "Reading the stored contours",
             functools.partial(self._show_stored, case_pk, choice.label, versions),
-            "show the stored contours",
+            f"show the contours stored at {choice.label}",
             case_pk,
             cancellable=True,
         )
@@ -458,15 +519,16 @@ class FollowupReviewPage(QWidget):
         if self.review.item is not None and not isinstance(self.review.item, StoredReview):
             return  # a proposal is shown: it is not replaced
         self._stored_read = None if versions is None else (case_pk, label, versions)
+        note = f"{self._row_note} " if self._row_note else ""
         if view is None:
             self.review.clear()  # the contours shown before may have been deleted since
             self.message.setText(
-                f"No contour stored at {label} yet: press “Propose contours from the "
+                f"{note}No contour stored at {label} yet: press “Propose contours from the "
                 "baseline”, or contour it in the Plan workspace (Contour menu or tool bar)."
             )
             return
         self.review.show_stored(view, self._propagation.course(case_pk))
-        self.message.setText(f"{capitalised(label)}: the stored contours.")
+        self.message.setText(f"{note}{capitalised(label)}: the stored contours.")
 
     def propose(self) -> None:
         """Register the chosen follow-up to the baseline and propose its contours (a task)."""
@@ -479,14 +541,14 @@ class FollowupReviewPage(QWidget):
             self.cancel()  # a reading of the stored contours gives way
         case_pk, label = self.case_pk, self.chosen_label()
         self._handle_kind = "propose"
-        cancelled = _CancelFlag()
+        cancelled = CancelFlag()
         cancelled.handle = self._run(
             self.propose_button,
             f"Registering {label} to the baseline…",
-            _propose_task(self._propagation, case_pk, label, cancelled),
+            propose_task(self._propagation, case_pk, label, cancelled),
             "Proposing follow-up contours",
             self._show,
-            "propose",
+            f"propose contours at {label}",
             case_pk,
             cancellable=True,
         )
@@ -516,59 +578,23 @@ class FollowupReviewPage(QWidget):
         self._set_enabled()
 
     def _failed(self, verb: str, error: BaseException, case_pk: int) -> None:
+        """Say why ``verb`` ("propose contours at follow-up 2") failed, in people's words."""
         if case_pk == self.case_pk:  # another case's failure is not this case's
-            self.message.setText(f"Cannot {verb}: {error}")
+            self.message.setText(f"Cannot {verb}: {failure_reason(error, verb)}")
         self._set_enabled()
 
     def _confirm(self, item: Any, names: list[str], replace: list[str]) -> Any:
         result = self._propagation.confirm(item, names, replace=replace)
+        label, stored = item.follow_up.label, len(result.confirmed)
+        self.message.setText(  # the proposals' "check each…, then confirm" is done
+            f"{capitalised(label)}: {stored} contour(s) stored; the table below shows the "
+            "values stored at this follow-up."
+            if stored
+            else f"{capitalised(label)}: nothing stored."
+        )
         self.show_course(item.case_pk)
         self.course_changed.emit(item.case_pk)
         return result
-
-
-class _CancelFlag:
-    """Whether the task's handle was cancelled (*Cancel*, the window closing), asked from
-    the task's thread; the handle is set once submitted (before the task starts)."""
-
-    def __init__(self) -> None:
-        self.handle: Any = None
-
-    def __call__(self) -> bool:
-        flag = getattr(self.handle, "cancel_requested", None)
-        return flag is not None and flag.is_set()
-
-
-def _propose_task(
-    propagation: Any, case_pk: int, label: str, cancelled: Callable[[], bool] | None = None
-) -> Any:
-    """:meth:`PropagationService.propose_task` (one step per volume, the registration and
-    each focus: cancellable between them, and ``cancelled`` asked during the registration)
-    and the case course, as a task."""
-    if hasattr(propagation, "propose_task"):
-        if cancelled is not None and _takes(propagation.propose_task, "cancelled"):
-            item = yield from propagation.propose_task(case_pk, label, cancelled=cancelled)
-        else:  # a service that checks between its steps only
-            item = yield from propagation.propose_task(case_pk, label)
-    else:  # a service without steps: one step
-        yield Progress(0, 1, f"Registering {label} to the baseline")
-        item = propagation.propose(case_pk, label)
-    return item, propagation.course(case_pk)
-
-
-def _takes(function: Callable[..., Any], name: str) -> bool:
-    """Whether ``function`` has a parameter ``name`` (or takes any keyword)."""
-    try:
-        parameters = inspect.signature(function).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    return any(p.name == name or p.kind is p.VAR_KEYWORD for p in parameters)
-
-
-def _assess_task(assessments: Any, case_pk: int, label: str) -> Any:
-    """:meth:`AssessmentService.assess` (stored) as a task (one step)."""
-    yield Progress(0, 1, f"Assessing {label}")
-    return assessments.assess(case_pk, label)
 
 
 class FollowupPage(QSplitter):
@@ -657,6 +683,7 @@ class FollowupPage(QSplitter):
         self.setStretchFactor(1, 3)
         self._sized = False
         self.review.course_changed.connect(self._on_course_changed)
+        self.worklist.timepoints_changed.connect(self._on_timepoints_changed)
         if case_list is not None:
             self.worklist.case_selected.connect(self._on_worklist_case_selected)
         if case_list is not None and follow_case_list:
@@ -693,11 +720,25 @@ class FollowupPage(QSplitter):
         self.show_case(None)
 
     def _on_worklist_case_selected(self, case_pk: int) -> None:
-        """Choose the row's case in the case list; a row whose case did not become the one
-        shown (unsaved input elsewhere, *Cancel*) is unselected again."""
+        """Choose the row's case in the case list (no change when it is the case shown) and
+        the row's follow-up in the Follow-up box (or say why it cannot be); a row whose case
+        did not become the one shown (unsaved input elsewhere, *Cancel*) is unselected again."""
         self._case_list.select_case(case_pk)
         if self.review.case_pk != case_pk:
             self.worklist.table.clearSelection()
+            return
+        item = self.worklist.selected_item()
+        if item is not None and item.case_pk == case_pk:
+            self.review.choose_follow_up(item.pk)
+
+    def _on_timepoints_changed(self, case_pk: int) -> None:
+        """The case's timepoints changed from the worklist (a study linked, a new schedule):
+        the Follow-up box and the timeline of the case shown follow at once."""
+        if case_pk != self.review.case_pk:
+            return
+        item = self.worklist.selected_item()
+        self.review.refresh_choices(item.pk if item and item.case_pk == case_pk else None)
+        self._draw_timeline(case_pk)
 
     def _sync_case(self, case_pk: int) -> None:
         if getattr(self._services, "read_only", False):
