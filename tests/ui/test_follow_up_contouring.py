@@ -28,8 +28,11 @@ def _open(qtbot, window, label: str) -> dict:
     venous = next(s["series_uid"] for s in timepoint["series"] if s["folder"] == "CT_venous")
     assert window.study_tree.select_series(venous)
     view = window.slice_view
+    # the whole volume, not the few middle slices shown while it loads (a click mapped
+    # through their grid lies outside the volume: seen on a loaded machine)
     qtbot.waitUntil(
-        lambda: view.volume is not None and view.series_key[0] == venous, timeout=20_000
+        lambda: view.volume is not None and view.series_key[0] == venous and view.slice_count > 3,
+        timeout=20_000,
     )
     qtbot.waitUntil(lambda: not window.progress_bar.isVisible(), timeout=20_000)
     return timepoint
