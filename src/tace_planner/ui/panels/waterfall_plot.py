@@ -52,7 +52,16 @@ LEFT_OUT = {
 }
 """Why a case has no bar, per measure."""
 NO_BARS = "No case has a follow-up measured yet"
-"""What an empty waterfall says in its middle."""
+"""What an empty waterfall says in its middle when no case has a follow-up measured."""
+NO_BARS_BECAUSE = {
+    "diameter_sum_percent": "No sum of target diameters to compare:\nchoose the target "
+    "lesions (or measure every target at a follow-up)",
+    "volume_percent": "No follow-up where every baseline focus is measured",
+}
+"""What an empty waterfall says when its cases have a follow-up measured but not the
+``measure`` (the other measure has a value): the sum of the target diameters needs target
+lesions chosen (RECIST 1.1, Eisenhauer et al., European Journal of Cancer 2009), every one
+measured at the follow-up; the total volume needs every baseline focus contoured there."""
 MAX_NAMED_BARS = 12
 """Up to this many bars, each is named under the axis."""
 MIN_SLOTS = 8
@@ -60,6 +69,17 @@ MIN_SLOTS = 8
 LEGEND_COLUMNS = 3
 """The legend under the plot holds up to this many groups side by side on a line."""
 _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf")
+
+
+def empty_reason(changes: Sequence[Any], measure: str) -> str:
+    """Why no case has a bar of ``measure``: the main reason among the cases left out.
+
+    A case whose other measure has a value had a follow-up measured: it lacks what this
+    measure needs (:data:`NO_BARS_BECAUSE`); a case with neither had no follow-up measured
+    (:data:`NO_BARS`). The more frequent reason is said (a tie: the follow-up, first)."""
+    other = next(name for name in TITLES if name != measure)
+    measured = sum(1 for change in changes if getattr(change, other, None) is not None)
+    return NO_BARS_BECAUSE[measure] if 2 * measured > len(changes) else NO_BARS
 
 
 class _Note(QLabel):
@@ -147,7 +167,7 @@ class WaterfallPlot(QWidget):
         if not shown:  # no 0-1 scale of "cases": say why it is empty
             self.legend.setVisible(False)
             self.plot.getAxis("bottom").setTicks(None)
-            show_empty(self.plot, NO_BARS)
+            show_empty(self.plot, empty_reason(changes, measure))
             return
         show_scales(self.plot)
         names = sorted({(groups or {}).get(label, "") for label in self.order})

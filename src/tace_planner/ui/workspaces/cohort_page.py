@@ -8,10 +8,13 @@ diameters, or the total volume of the foci, coloured by group; the Follow-up pag
 :class:`WaterfallPlot`). The numbers come from a service (``load(group) -> (tables,
 plots)``); this page only draws them, and saves them as PNG files or as one PDF with a plot
 per page. The waterfall names its bars as the user knows the cases (Patient ID over case
-title, elided to a bar's room, in full in the tooltip); saved images name them by
-pseudonym only (TP001 …, as the cohort notes do). Given a task runner, the service runs
-off the GUI thread (a registry of thousands of cases takes seconds), the page saying so
-meanwhile; a grouping chosen while it runs is computed next.
+title, the ID whole when the room between two bars holds it, the title elided; in full in
+the tooltip); saved images name them by pseudonym only (TP001 …, as the cohort notes do).
+Until the user picks a grouping, the page shows the first one some case has a value for,
+and says which it skipped and where their values are entered (a first view of empty plots
+helps no researcher). Given a task runner, the service runs off the GUI thread (a registry
+of thousands of cases takes seconds), the page saying so meanwhile; a grouping chosen while
+it runs is computed next.
 """
 
 from __future__ import annotations
@@ -88,6 +91,10 @@ REGRESSION_TIP = (
 
 BAR_NAME_MIN_CHARS = 10
 """A bar's name keeps about this many characters per line until the plot is laid out."""
+BAR_NAME_ROOM = 0.95
+"""The share of a bar's slot its name may take: the rest keeps two names apart."""
+ENTER_GROUPS = "Case → Dates and groups for the cohort…"
+"""Where a case's groups are entered (the Case menu's dialog)."""
 
 MEASURES = (
     ("diameter_sum_percent", "Sum of target diameters (RECIST 1.1)"),
@@ -124,6 +131,11 @@ class CohortPage(QWidget):
         """Bars named by Patient ID · case title (on screen), else by pseudonym (saving)."""
         self.empty_notes: list[Any] = []
         """The texts that say why the plots are empty (none once they are drawn)."""
+        self._first_recorded = True
+        """Until the user picks a grouping, the page shows the first one some case has a
+        value for (a first view of nothing helps no one); :attr:`_skipped` says which not."""
+        self._skipped: list[str] = []
+        self._switching = False
         self.group_box = QComboBox()
         for key, label in GROUPINGS:
             self.group_box.addItem(label, key)
@@ -178,12 +190,13 @@ class CohortPage(QWidget):
         layout.addWidget(self.status)
         layout.addLayout(grid, stretch=1)
         self.refresh_button.clicked.connect(self.refresh)
-        self.group_box.currentIndexChanged.connect(self.refresh)
+        self.group_box.currentIndexChanged.connect(self._on_grouping_changed)
         self.variable_box.currentIndexChanged.connect(self._draw_box)
         self.save_button.clicked.connect(self._ask_save)
         self.pdf_button.clicked.connect(self._ask_save_pdf)
         self.measure_box.currentIndexChanged.connect(self._draw_waterfall)
-        self.waterfall.plot.getViewBox().sigResized.connect(self._name_bars)
+        self.waterfall.plot.getViewBox().sigResized.connect(self._name_bars)  # room per bar
+        self.waterfall.plot.getViewBox().sigXRangeChanged.connect(self._name_bars)
         for plot in (self.km_plot, self.regression_plot):  # long titles wrap on small screens
             plot.getViewBox().sigResized.connect(lambda _view, plot=plot: fit_axis_title(plot))
         self.waterfall.plot.scene().sigMouseMoved.connect(self._on_waterfall_mouse_moved)
@@ -199,8 +212,36 @@ class CohortPage(QWidget):
         """True while the service computes off the GUI thread."""
         return self._running is not None
 
+    def _on_grouping_changed(self) -> None:
+        if not self._switching:  # the user's choice: shown as chosen, even when empty
+            self._first_recorded, self._skipped = False, []
+        self.refresh()
+
+    def _next_grouping(self) -> bool:
+        """The default grouping has no value in any case: choose the next one (True), or,
+        when every grouping is empty, go back to the first (False)."""
+        self._skipped.append(self.group_box.currentText())
+        index = self.group_box.currentIndex() + 1
+        if index < self.group_box.count():
+            self._switching = True
+            try:  # computes it
+                self.group_box.setCurrentIndex(index)
+            finally:
+                self._switching = False
+            return True
+        self.group_box.blockSignals(True)
+        self.group_box.setCurrentIndex(0)
+        self.group_box.blockSignals(False)
+        return False
+
     def refresh(self) -> None:
-        """Ask the service for the tables and plots of the chosen grouping and draw them."""
+        """Ask the service for the tables and plots of the chosen grouping and draw them
+        (until the user picks one: the first grouping some case has a value for)."""
+        if self._first_recorded and not self._switching and self._running is None:
+            self._skipped = []  # start again from the first: its values may be entered now
+            self.group_box.blockSignals(True)
+            self.group_box.setCurrentIndex(0)
+            self.group_box.blockSignals(False)
         group = str(self.group_box.currentData())
         if self._tasks is None:
             try:
@@ -252,19 +293,28 @@ class CohortPage(QWidget):
         left_out = getattr(tables.survival, "notes", ())  # who the Kaplan–Meier leaves out, why
         if left_out:
             text += " " + "; ".join(left_out) + "."
+        if self._skipped:  # why this grouping and not the default
+            names = " or ".join(f"“{name}”" for name in self._skipped)
+            text = (
+                f"Grouped by “{self.group_box.currentText()}”: no case has a value for {names}"
+                f" yet (enter it per case: {ENTER_GROUPS}). {text}"
+            )
         self.status.setText(text)
         self.show_plots(plots)
 
     def _refused(self, error: BaseException) -> None:
         self._plots, self._bars = None, ()
         if isinstance(error, EmptyColumnError):
-            grouping = self.group_box.currentText()
+            if self._first_recorded and self._next_grouping():
+                return  # the next grouping is being computed
+            grouping, then = f"“{self.group_box.currentText()}”", "or choose another grouping"
+            if self._first_recorded:  # every grouping tried
+                grouping, then, self._skipped = "any grouping", "then refresh", []
             self.status.setText(
-                f"No plots by group yet: no case has a value for “{grouping}”."
-                " Enter it per case (Case → Dates and groups for the cohort…) or choose another"
-                " grouping."
+                f"No plots by group yet: no case has a value for {grouping}."
+                f" Enter the groups per case ({ENTER_GROUPS}), {then}."
             )
-            reason = f"No case has a value for “{grouping}”"
+            reason = f"No case has a value for {grouping}"
             # the waterfall needs no grouping: its bars (none with a group) come with the refusal
             self._bars = tuple(error.partial or ())
         else:
@@ -338,20 +388,31 @@ class CohortPage(QWidget):
         if not order or len(order) > MAX_NAMED_BARS:
             return
         axis = self.waterfall.plot.getAxis("bottom")
-        view = self.waterfall.plot.getViewBox()
         metrics = QFontMetrics(axis.style.get("tickFont") or axis.font())
-        (left, right), width_px = view.viewRange()[0], view.width()
-        room_px = int(0.95 * width_px / (right - left)) if right > left else 0
+        room_px = self.bar_room_px()
         if room_px < metrics.averageCharWidth():  # not laid out yet: a resize names them again
             room_px = BAR_NAME_MIN_CHARS * metrics.averageCharWidth()
 
-        def fit(text: str) -> str:  # Patient ID over the case title, each elided to the room
+        def fit(text: str) -> str:  # Patient ID whole when it fits, over the title elided
             return "\n".join(
                 metrics.elidedText(part, Qt.TextElideMode.ElideRight, room_px)
                 for part in text.split(" · ", 1)
             )
 
         axis.setTicks([[(i, fit(name)) for i, name in enumerate(self.bar_names())]])
+
+    def bar_room_px(self) -> int:
+        """The width in pixels a bar's name may take, from the view's mapping as laid out:
+        the distance between two bars' centres, or the whole view for a single bar (its
+        name then reaches into the empty slots beside it), times :data:`BAR_NAME_ROOM`;
+        0 before the layout."""
+        view = self.waterfall.plot.getViewBox()
+        left, right = view.viewRange()[0]
+        if right <= left or not self.waterfall.order:
+            return 0
+        px_per_bar = view.width() / (right - left)
+        bars = (right - left) if len(self.waterfall.order) == 1 else 1.0
+        return int(BAR_NAME_ROOM * px_per_bar * bars)
 
     def _on_waterfall_mouse_moved(self, position: QPointF) -> None:
         """Over a bar (or its name): the tooltip names the case in full, with its change."""
