@@ -77,7 +77,7 @@ def test_cohort_workspace_shows_the_registry_plots(qtbot, services, tmp_path: Pa
     # the RECIST 1.1 sum of the target diameters, named so (the guide lines apply to it)
     assert "sum of target diameters" in waterfall.plot.getAxis("left").labelText
     legend = {label.text for _, label in waterfall.plot.plotItem.legend.items}
-    assert legend == {"after_chemotherapy", "immediate"}  # one colour per group
+    assert legend == {"after chemotherapy", "immediately"}  # one colour per group, in words
     assert waterfall.legend.isVisible()
     page.measure_box.setCurrentIndex(page.measure_box.findData("volume_percent"))
     assert waterfall.order == ["TP001", "TP002"]

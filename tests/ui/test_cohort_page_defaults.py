@@ -185,6 +185,13 @@ def test_the_registry_without_timing_or_targets(qtbot, services, task_runner) ->
     said = _note_text(page.waterfall.plot)
     assert NO_BARS not in said
     assert "target lesions" in said
+    # the groups read as words, not as the stored codes
+    shown = " ".join(
+        [page.status.text(), page.risk_table.text()]
+        + [item.name() for item in page.km_plot.listDataItems() if item.name()]
+    )
+    assert "after chemotherapy" in shown
+    assert "after_chemotherapy" not in shown
     page.close()
 
 

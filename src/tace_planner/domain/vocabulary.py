@@ -1,4 +1,5 @@
-"""The words the app uses for CT phases, MR sequences, image planes and its own lesion names."""
+"""The words the app uses for CT phases, MR sequences, image planes, its own lesion names and
+the values of the cohort's case groups."""
 
 from __future__ import annotations
 
@@ -17,3 +18,18 @@ STANDARD_LESION_NAME = re.compile(r"(F\d{1,3}|Liver)", re.IGNORECASE)
 """The lesion names the app gives (F1 … F999, Liver), matched whole (``fullmatch``): they
 hold nothing about the patient, so de-identification keeps them; any other name is free
 text a user typed and is replaced by a code."""
+
+GROUP_VALUE_LABELS = {
+    "synchronous": "synchronous",
+    "metachronous": "metachronous",
+    "immediate": "immediately",
+    "after_chemotherapy": "after chemotherapy",
+}
+"""The stored values of a case's groups (liver metastases timing, TACE sequence) as people
+read them; exports keep the stored values."""
+
+
+def group_value_label(value: str) -> str:
+    """A case group's stored value as people read it ("after_chemotherapy" → "after
+    chemotherapy"); any other text as it is."""
+    return GROUP_VALUE_LABELS.get(value, value)

@@ -35,9 +35,9 @@ from tace_planner.domain.response.best import best_response_wording
 from tace_planner.domain.response.mrecist import SOURCE as MRECIST_SOURCE
 from tace_planner.domain.response.other import EASL, THRESHOLD_CRITERIA
 from tace_planner.domain.response.recist import SOURCE as RECIST_SOURCE
+from tace_planner.domain.vocabulary import group_value_label
 from tace_planner.services.export.record import day_of
 from tace_planner.services.export.tables import level_rows
-from tace_planner.ui.dialogs.case_groups_dialog import VALUE_LABELS
 from tace_planner.ui.plan_sheet import (
     LOGICAL_DPI,
     RESOLUTION_DPI,
@@ -98,7 +98,7 @@ def case_report_html(
     case = {
         **cases[0],  # the groups as the case's groups dialog words them, not as stored
         **{
-            key: VALUE_LABELS.get(str(cases[0].get(key)), cases[0].get(key))
+            key: group_value_label(value) if isinstance(value := cases[0].get(key), str) else value
             for key in ("metastases_timing", "tace_sequence")
         },
     }

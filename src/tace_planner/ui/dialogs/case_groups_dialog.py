@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from tace_planner.domain.errors import TacePlannerError
+from tace_planner.domain.vocabulary import GROUP_VALUE_LABELS
 
 TIMING_CHOICES = (
     ("", "Derive from the two dates"),
@@ -41,12 +42,7 @@ GROUP_LABELS = {
     "metastases_timing": "Liver metastases",
     "tace_sequence": "TACE",
 }
-VALUE_LABELS = {
-    "synchronous": "synchronous",
-    "metachronous": "metachronous",
-    "immediate": "immediately",
-    "after_chemotherapy": "after chemotherapy",
-}
+VALUE_LABELS = GROUP_VALUE_LABELS
 
 
 class _DateField(QWidget):

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from tace_planner.domain.errors import EmptyColumnError, TacePlannerError
+from tace_planner.domain.vocabulary import group_value_label
 from tace_planner.ui.errors import message_for
 from tace_planner.ui.panels.empty_plot import (
     fit_axis_title,
@@ -288,7 +289,9 @@ class CohortPage(QWidget):
 
     def _show(self, result: tuple[Any, Any]) -> None:
         tables, plots = result
-        sizes = ", ".join(f"{name}: {n}" for name, n in tables.group_sizes.items())
+        sizes = ", ".join(
+            f"{group_value_label(name)}: {n}" for name, n in tables.group_sizes.items()
+        )
         text = f"Cases per group — {sizes}. Statistics as in {tables_source(tables)}."
         left_out = getattr(tables.survival, "notes", ())  # who the Kaplan–Meier leaves out, why
         if left_out:
@@ -365,7 +368,7 @@ class CohortPage(QWidget):
         if self._plots is None and not self._bars:
             return
         bars = self._bars
-        groups = {bar.label: bar.group for bar in bars}
+        groups = {bar.label: group_value_label(bar.group) for bar in bars}
         self.waterfall.show_changes(bars, str(self.measure_box.currentData()), groups)
         if not bars:
             self.waterfall.note.setText(NO_WATERFALL)
@@ -442,7 +445,7 @@ class CohortPage(QWidget):
         ticks = []
         for i, (name, values, median, q1, q3) in enumerate(box.groups):
             colour = COLOURS[i % len(COLOURS)]
-            ticks.append((i, f"{name} (n={len(values)})"))
+            ticks.append((i, f"{group_value_label(name)} (n={len(values)})"))
             if q1 is not None and q3 is not None and median is not None:
                 brush = pg.mkBrush(colour + "40")
                 bar = pg.BarGraphItem(x=[i], height=[q3 - q1], y0=[q1], width=0.5,
@@ -471,7 +474,7 @@ class CohortPage(QWidget):
             colour = COLOURS[i % len(COLOURS)]
             median = "not reached" if curve.median is None else f"{curve.median:g} d"
             plot.plot(list(curve.step_x), list(curve.step_y), pen=pg.mkPen(colour, width=2),
-                      name=f"{curve.group} (median {median})")  # fmt: skip
+                      name=f"{group_value_label(curve.group)} (median {median})")  # fmt: skip
             if curve.censored:
                 xs, ys = zip(*curve.censored, strict=True)
                 plot.addItem(pg.ScatterPlotItem(x=list(xs), y=list(ys), symbol="+", size=10,
@@ -483,10 +486,10 @@ class CohortPage(QWidget):
         plot.setTitle(
             f"Time to progression after TACE (Kaplan–Meier), log-rank {_p(plots.logrank_p)}"
         )
-        width = max((len(name) for name, _ in plots.at_risk), default=5)
+        width = max((len(group_value_label(name)) for name, _ in plots.at_risk), default=5)
         lines = ["Number at risk".ljust(width) + "".join(f"{t:>7g}" for t in plots.risk_times)]
         for name, counts in plots.at_risk:
-            lines.append(name.ljust(width) + "".join(f"{n:>7d}" for n in counts))
+            lines.append(group_value_label(name).ljust(width) + "".join(f"{n:>7d}" for n in counts))
         self.risk_table.setText("\n".join(lines))
 
     def _draw_regression(self, plots: Any) -> None:
