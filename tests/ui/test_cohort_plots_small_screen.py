@@ -97,7 +97,7 @@ def test_the_waterfall_legend_covers_no_bar(qtbot: Any, page: CohortPage, measur
     assert len(waterfall.heights) == len(DEEP)
     assert waterfall.legend.isVisible()
     named = {label.text for _, label in waterfall.legend.items}
-    assert named == {"immediate", "after_chemotherapy"}
+    assert named == {"immediately", "after chemotherapy"}  # the groups in words
     legend = waterfall.legend.sceneBoundingRect()
     assert _visible_scene_rect(waterfall.plot).contains(legend)
     bars = _bar_rects(page)
