@@ -249,7 +249,8 @@ def test_the_message_follows_the_confirmation(qtbot: Any) -> None:
 
 def test_a_refusal_names_the_follow_up_and_what_to_do_not_a_field(qtbot: Any) -> None:
     refusal = InvalidInputError(
-        "timepoint", "TACE 1 follow-up 4 has no CT volume to register to the baseline"
+        "timepoint",
+        "TACE 1 follow-up 4 has no CT series to register to the baseline — link its CT study first",
     )
     page, tasks = _review(qtbot, _Propagation(refusal), "TACE 1 follow-up 4")
     page.propose()

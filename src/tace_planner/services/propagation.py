@@ -351,8 +351,12 @@ class PropagationService:
         if not rows:
             raise InvalidInputError(
                 "timepoint",
-                f"{timepoint.label} has no CT volume to register to the baseline"
-                + ("" if timepoint.imaged_on else " (no images yet: link its study first)"),
+                f"{timepoint.label} has no CT series to register to the baseline"
+                + (
+                    " — link its CT study first"
+                    if timepoint.imaged_on
+                    else " (no images yet: link its study first)"
+                ),
             )
         same = [uid for uid, p in rows if p == phase]
         return (same or [uid for uid, _ in rows])[0]

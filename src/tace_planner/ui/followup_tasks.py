@@ -57,14 +57,11 @@ def assess_task(assessments: Any, case_pk: int, label: str) -> Any:
 
 def failure_reason(error: BaseException, verb: str) -> str:
     """The error's reason without an internal field name ("timepoint: …"; a file's name
-    is kept); the follow-up named again at its start is "it"; a missing CT says what to do."""
+    is kept); the follow-up named again at its start is "it"."""
     field = getattr(error, "field", None)
     internal = isinstance(field, str) and field.isidentifier()
     reason = str(getattr(error, "reason", "") or error) if internal else str(error)
     label = verb.rsplit(" at ", 1)[-1] if " at " in verb else ""
     if label and reason.startswith(f"{label} "):
         reason = "it " + reason[len(label) + 1 :]
-    reason = reason.replace("no CT volume", "no CT series")
-    if "no CT series" in reason and "link its" not in reason:
-        reason += " — link its CT study first"
     return reason
