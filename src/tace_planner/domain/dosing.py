@@ -7,9 +7,12 @@ The model (docs/adr/0005-dosing-model.md)
 lobe I. Foci in one lobe → one session to that lobe. Foci in both lobes → one
 session per lobe, the larger burden first, ``interval_days`` apart (default 21
 days, Szemitko, J Clin Med 2021), or every lobe in one session if the user
-chooses. A caudate focus is treated with the first session (segment I is fed
-from both sides; the feeder is chosen at angiography). Segmental
-(superselective) delivery treats only the chosen segments.
+chooses. After a treatment performed, the first session comes no earlier than one
+such interval after it
+(:func:`~tace_planner.domain.dosing_sessions.date_first_session`). A caudate
+focus is treated with the first session (segment I is fed from both sides; the
+feeder is chosen at angiography). Segmental (superselective) delivery treats
+only the chosen segments.
 
 *Burden-scaled model (default).* For each session::
 
@@ -75,7 +78,11 @@ from tace_planner.domain.dosing_results import (
     foci_without_lobe,
     lobe_volume_cm3,
 )
-from tace_planner.domain.dosing_sessions import build_session, plan_territories
+from tace_planner.domain.dosing_sessions import (
+    build_session,
+    date_first_session,
+    plan_territories,
+)
 from tace_planner.domain.errors import InvalidInputError
 from tace_planner.domain.explanation import SEVERITIES, Explanation
 
@@ -162,14 +169,11 @@ def propose_plan(
     if not any(a.severity == "block" for a in advisories):
         territories = plan_territories(burden, options, params)
         interval = int(options.interval_days or 0)
+        first = date_first_session(options.first_session_on, course.last_performed_on, interval)
         built = []
         for number, territory in enumerate(territories, start=1):
             day = (number - 1) * interval
-            on = (
-                options.first_session_on + dt.timedelta(days=day)
-                if options.first_session_on
-                else None
-            )
+            on = first.on + dt.timedelta(days=day) if first.on else None
             built.append(
                 build_session(
                     number,
@@ -180,6 +184,7 @@ def propose_plan(
                     product,
                     params,
                     float(options.loading_mg_per_ml or 0.0),
+                    first=first,
                 )
             )
         sessions = tuple(built)

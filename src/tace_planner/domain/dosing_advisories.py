@@ -581,13 +581,10 @@ def dose_advisories(
         )
         source = params.cite("course_warning_mg")
         out.append(Advisory("course.cumulative_dose", "warning", message, source))
-    count = course.sessions + len(sessions)
+    count = course.treatments_with(len(sessions))
     limit = params.value("sessions_warning_count")
-    if count >= limit:
-        message = (
-            f"This plan makes {count} treatments in the course; ≥ {limit} treatments predicted "
-            "adverse events."
-        )
+    if count.total >= limit:
+        message = f"This plan makes {count.words()}; ≥ {limit} treatments predicted adverse events."
         source = params.cite("sessions_warning_count")
         out.append(Advisory("course.session_count", "warning", message, source))
     return tuple(out)

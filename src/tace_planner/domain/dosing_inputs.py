@@ -209,12 +209,16 @@ class CourseHistory:
     The course checks judge ``committed_mg`` = delivered + planned, plus this plan.
     A plan of the course is judged against :meth:`before_a_new_plan`: it replaces
     the sessions still planned, so they are not counted beside its own.
+    ``last_performed_on`` is the date of the latest treatment performed (None when
+    none was): a plan's first session is dated after it
+    (:func:`~tace_planner.domain.dosing_sessions.date_first_session`).
     """
 
     delivered_mg: float = 0.0
     procedures: int = 0
     planned_mg: float = 0.0
     planned_sessions: int = 0
+    last_performed_on: dt.date | None = None
 
     def __post_init__(self) -> None:
         for name in ("delivered_mg", "planned_mg"):
@@ -245,13 +249,22 @@ class CourseHistory:
         treatments" for an approved plan of 2 re-opened). Performed treatments always
         count, with the dose they delivered.
         """
-        return CourseHistory(delivered_mg=self.delivered_mg, procedures=self.procedures)
+        return CourseHistory(
+            delivered_mg=self.delivered_mg,
+            procedures=self.procedures,
+            last_performed_on=self.last_performed_on,
+        )
+
+    def treatments_with(self, plan_sessions: int) -> TreatmentCount:
+        """The treatments of the course once a plan of ``plan_sessions`` sessions is added."""
+        return TreatmentCount(self.procedures, self.planned_sessions, plan_sessions)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict (stored with each plan). ``prior_loaded_mg`` / ``prior_sessions``
         (committed dose and sessions) keep the keys of plans written before the
-        procedure log."""
-        return {
+        procedure log; ``last_performed_on`` is written only when a treatment was
+        performed (the content of plans saved before it is unchanged)."""
+        data: dict[str, Any] = {
             "prior_loaded_mg": self.committed_mg,
             "prior_sessions": self.sessions,
             "delivered_mg": self.delivered_mg,
@@ -259,6 +272,9 @@ class CourseHistory:
             "planned_mg": self.planned_mg,
             "planned_sessions": self.planned_sessions,
         }
+        if self.last_performed_on is not None:
+            data["last_performed_on"] = self.last_performed_on.isoformat()
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> CourseHistory:
@@ -269,12 +285,47 @@ class CourseHistory:
                 planned_mg=float(data.get("prior_loaded_mg") or 0.0),
                 planned_sessions=int(data.get("prior_sessions") or 0),
             )
+        last = data.get("last_performed_on")
         return cls(
             delivered_mg=float(data.get("delivered_mg") or 0.0),
             procedures=int(data.get("procedures") or 0),
             planned_mg=float(data.get("planned_mg") or 0.0),
             planned_sessions=int(data.get("planned_sessions") or 0),
+            last_performed_on=dt.date.fromisoformat(last) if last else None,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class TreatmentCount:
+    """The treatments of a course with a plan: performed, approved and still to perform
+    (another plan's sessions), and this plan's sessions.
+
+    The course-count warning (≥ 3 treatments, Martin, Cardiovasc Intervent Radiol 2010)
+    judges :attr:`total`; :meth:`words` says what it is made of, so that a session
+    already performed is not read as counted twice.
+    """
+
+    performed: int
+    approved_open: int
+    this_plan: int
+
+    @property
+    def total(self) -> int:
+        """Every treatment of the course with this plan."""
+        return self.performed + self.approved_open + self.this_plan
+
+    def words(self) -> str:
+        """ "3 treatments in the course (1 performed, 2 in this plan)"; without treatments
+        before the plan, "2 treatments in the course"."""
+        total = self.total
+        text = f"{total} treatment{'s' if total != 1 else ''} in the course"
+        if not (self.performed or self.approved_open):
+            return text
+        parts = [f"{self.performed} performed"] if self.performed else []
+        if self.approved_open:
+            parts.append(f"{self.approved_open} approved, not yet performed")
+        parts.append(f"{self.this_plan} in this plan")
+        return f"{text} ({', '.join(parts)})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from tace_planner.domain.anatomy import COUINAUD_SOURCE, LOBE_LABELS, LOBES, SEGMENTS
 from tace_planner.domain.catalogue import BeadProduct
@@ -20,6 +21,58 @@ from tace_planner.domain.dosing_kernel import DELIVERY_ASSUMPTION, load_vials, v
 from tace_planner.domain.dosing_parameters import Model, PlanningParameters
 from tace_planner.domain.dosing_results import SessionPlan
 from tace_planner.domain.explanation import Explanation
+
+FIRST_SESSION_RULE = "first session ≥ last treatment performed + interval"
+"""How a plan made after a treatment performed dates its first session (never on or before
+the treatment performed): the plan's own interval between sessions, by default the
+3-week lobar interval (Szemitko, J Clin Med 2021)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FirstSession:
+    """The date of a plan's first session and what it rests on (for the *why?*).
+
+    ``inputs`` are empty when no treatment was performed: the date asked is kept.
+    """
+
+    on: dt.date | None
+    inputs: Mapping[str, str] = field(default_factory=dict)
+
+
+def date_first_session(
+    asked_on: dt.date | None, last_performed_on: dt.date | None, interval_days: int
+) -> FirstSession:
+    """The first session's date: ``asked_on``, but never before the last treatment
+    performed plus the plan's interval.
+
+    Parameters
+    ----------
+    asked_on : datetime.date or None
+        The date asked (the case's planned TACE date); None: none asked.
+    last_performed_on : datetime.date or None
+        The latest treatment performed in the course; None: none was.
+    interval_days : int
+        The plan's interval between sessions (days).
+
+    Returns
+    -------
+    FirstSession
+        Without a treatment performed, ``asked_on`` as it is. After one, the later of
+        ``asked_on`` and ``last_performed_on + interval_days``: a plan that replaces the
+        sessions not performed starts one interval after the last one performed, as
+        its own sessions follow each other (:data:`FIRST_SESSION_RULE`).
+    """
+    if last_performed_on is None:
+        return FirstSession(asked_on)
+    earliest = last_performed_on + dt.timedelta(days=interval_days)
+    inputs = {
+        "last treatment performed": last_performed_on.isoformat(),
+        "interval": f"{interval_days} days",
+    }
+    if asked_on is not None:
+        inputs["date planned"] = asked_on.isoformat()
+    on = earliest if asked_on is None or asked_on < earliest else asked_on
+    return FirstSession(on, inputs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +130,14 @@ def build_session(
     product: BeadProduct,
     params: PlanningParameters,
     loading_mg_per_ml: float,
+    *,
+    first: FirstSession | None = None,
 ) -> SessionPlan:
-    """Session ``number`` on ``territory``: beads, vials and irinotecan by ``model``, explained."""
+    """Session ``number`` on ``territory``: beads, vials and irinotecan by ``model``, explained.
+
+    ``first`` is how the plan's first session was dated (:func:`date_first_session`);
+    its reasons join the *why?* of the session's day.
+    """
     vial_ml = float(product.vial_bead_volume_ml.value or 0.0)
     capacity = float(product.irinotecan_capacity_mg_per_ml.value or 0.0)
     cap_mg = float(params.value("per_session_cap_mg"))
@@ -190,10 +249,12 @@ def build_session(
         result=f"{loading.expected_delivered_mg:.1f} mg{step}",
         source=DELIVERY_ASSUMPTION,
     )
+    dated = first is not None and bool(first.inputs)
     explanations["day"] = Explanation(
-        summary="Day of the session after the first one",
-        formula="day = (session − 1) × interval",
-        inputs={"session": str(number)},
+        summary="Day of the session after the first one"
+        + ("; the first session follows the last treatment performed" if dated else ""),
+        formula="day = (session − 1) × interval" + (f"; {FIRST_SESSION_RULE}" if dated else ""),
+        inputs={"session": str(number), **(first.inputs if first is not None else {})},
         result=f"day {day}" + (f" ({on.isoformat()})" if on else ""),
         source=params.cite("lobar_interval_days"),
     )

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tace_planner.domain.dosing_inputs import CourseHistory
 from tace_planner.services.planning_records import plan_item, signed_procedures
 from tace_planner.store.models import TreatmentPlanRow
 from tace_planner.store.procedure_rows import ProcedureRow
@@ -124,7 +125,10 @@ class PlanProgress:
         sessions = tuple(getattr(proposal, "sessions", ()) or ())
         if not sessions:
             return ""
-        done, opened = self.treatments_performed, self._open_numbers()
+        opened = self._open_numbers()
+        # the numbers of the course-count warning (domain), worded for this note
+        count = CourseHistory(procedures=self.treatments_performed).treatments_with(len(sessions))
+        done = count.performed
         replace = (
             f" Approved, it would replace {opened} of plan v{self.plan_version} "
             "(not yet performed)."
@@ -143,8 +147,8 @@ class PlanProgress:
         return (
             f"{subject} is a new plan, not plan v{self.plan_version}.{replace} "
             f"It is counted after the {done} treatment{'s' if done != 1 else ''} performed, "
-            f"so its warnings count {done + len(sessions)} treatments in the course "
-            f"({done} performed + {len(sessions)} proposed; institutional default).{repeat}"
+            f"so its warnings count {count.total} treatments in the course "
+            f"({done} performed + {count.this_plan} proposed; institutional default).{repeat}"
         )
 
     def save_draft_tip(self) -> str:

@@ -77,13 +77,13 @@ from tace_planner.services.planning_records import (
     coerce_patient_value,
     dataclass_fields,
     get_case,
-    identical_latest_plan,
     inputs_item,
     inputs_row,
     plan_item,
     read_burden,
     read_course,
     read_course_for_plan,
+    signed_procedures,
 )
 from tace_planner.store.audit import row_snapshot
 from tace_planner.store.models import (
@@ -115,6 +115,38 @@ def _read_burden(session: Session, case_pk: int, grids: GridSource | None = None
     volumes = {f.name: f.volume_cm3 for f in burden.foci}
     shared = shared_volumes(session, case_pk, burden.timepoint_label, volumes, grids=grids)
     return dataclasses.replace(burden, shared_volumes=shared) if shared else burden
+
+
+def _course_for_plan(session: Session, case_pk: int) -> CourseHistory:
+    """The course a new plan is judged against, with the date of its latest treatment
+    performed (the plan's first session is dated after it; see
+    :func:`~tace_planner.domain.dosing_sessions.date_first_session`)."""
+    course = read_course_for_plan(session, case_pk)
+    dates = [r.performed_on for _, r in signed_procedures(session, case_pk) if r.performed_on]
+    return dataclasses.replace(course, last_performed_on=max(dates)) if dates else course
+
+
+def _plan_rows(session: Session, case_pk: int) -> list[TreatmentPlanRow]:
+    """Every plan version of a case, oldest first."""
+    return list(
+        session.scalars(
+            select(TreatmentPlanRow)
+            .where(TreatmentPlanRow.case_pk == case_pk)
+            .order_by(TreatmentPlanRow.plan_version)
+        )
+    )
+
+
+def _unchanged_draft(session: Session, proposal: PlanProposal) -> TreatmentPlanRow | None:
+    """The case's latest version when saving ``proposal`` stores nothing, else None.
+
+    Only the latest version counts (a proposal going back to an older one after a
+    different one was saved is a change); the rule is :meth:`PlanItem.repeated_by`,
+    which the Plan panel's *Save draft* reads on the latest of
+    :meth:`PlanningService.list_plans` too.
+    """
+    rows = _plan_rows(session, proposal.case.case_pk)
+    return rows[-1] if rows and plan_item(rows[-1]).repeated_by(proposal) else None
 
 
 # ---------------------------------------------------------------------------
@@ -393,7 +425,7 @@ class PlanningService:
             )
             stored = inputs_item(case_pk, inputs_row(session, case_pk)).inputs
             burden = _read_burden(session, case_pk, self._grids)
-            course = read_course_for_plan(session, case_pk)
+            course = _course_for_plan(session, case_pk)
             progress = read_plan_progress(session, case_pk)
         patient = stored
         if patient_changes:
@@ -480,12 +512,13 @@ class PlanningService:
         """Save a proposal as a new draft version unless it repeats the latest draft.
 
         When the case's latest stored version is a draft whose inputs, parameters and
-        result equal the proposal's (only the moment it was computed differs; see
-        :func:`~tace_planner.services.planning_records.identical_latest_plan`), nothing
-        is written, not even an audit event: an identical version would only be noise
-        in the plan history and the audit trail, and that draft is returned to be
-        approved as it is. After an approved version, the same proposal is saved as a
-        new draft: it is how an approved plan is approved again (:meth:`revise`).
+        result equal the proposal's (only the moment it was computed differs; the rule
+        is :meth:`~tace_planner.services.planning_dto.PlanItem.repeated_by`, which the
+        Plan panel's *Save draft* reads too), nothing is written, not even an audit
+        event: an identical version would only be noise in the plan history and the
+        audit trail, and that draft is returned to be approved as it is. After an
+        approved version, the same proposal is saved as a new draft: it is how an
+        approved plan is approved again (:meth:`revise`).
 
         Returns
         -------
@@ -501,7 +534,7 @@ class PlanningService:
         """
         with UnitOfWork(self._sessions, user=self._user) as uow:
             self._check_target(uow.session, proposal.case.case_pk, supersedes_pk)
-            same = identical_latest_plan(uow.session, proposal)
+            same = _unchanged_draft(uow.session, proposal)
             if same is not None:
                 return plan_item(same), False
             row = self._add_draft(uow, proposal, supersedes_pk)
@@ -588,7 +621,7 @@ class PlanningService:
         """
         with UnitOfWork(self._sessions, user=self._user) as uow:
             get_case(uow.session, proposal.case.case_pk)
-            same = identical_latest_plan(uow.session, proposal)
+            same = _unchanged_draft(uow.session, proposal)
             row = same if same is not None else self._add_draft(uow, proposal, None)
             item = approve_row(
                 uow,
@@ -675,12 +708,7 @@ class PlanningService:
     def list_plans(self, case_pk: int) -> list[PlanItem]:
         """Every plan version of a case, oldest first."""
         with self._sessions() as session:
-            rows = session.scalars(
-                select(TreatmentPlanRow)
-                .where(TreatmentPlanRow.case_pk == case_pk)
-                .order_by(TreatmentPlanRow.plan_version)
-            ).all()
-            return [plan_item(row) for row in rows]
+            return [plan_item(row) for row in _plan_rows(session, case_pk)]
 
     def warnings_to_acknowledge(self, plan_pk: int) -> tuple[Advisory, ...]:
         """The advisories an approver must acknowledge for this plan as proposed

@@ -516,6 +516,40 @@ class PlanItem:
         """See :meth:`PlanProposal.explanation` (for the effective sessions)."""
         return replace(self.proposal, sessions=self.sessions).explanation(key)
 
+    def repeated_by(self, proposal: PlanProposal | None) -> bool:
+        """True when saving ``proposal`` after this version stores nothing.
+
+        The rule of *Save draft*, read by the service
+        (:meth:`~tace_planner.services.planning.PlanningService.save_plan_if_changed`)
+        and by the Plan panel's button: a draft with the proposal's content is not
+        stored again. An approved version never changes, so the same proposal after it
+        is stored as a new draft (the way to approve it again, by a colleague or with
+        other acknowledgements or overrides; :meth:`save_draft_note` says so).
+        """
+        return (
+            proposal is not None
+            and self.status == "draft"
+            and plan_content(self.proposal) == plan_content(proposal)
+        )
+
+    def save_draft_note(self, proposal: PlanProposal | None) -> str:
+        """What *Save draft* does with ``proposal`` after this version ("" when nothing
+        needs saying: a changed proposal is simply stored as the next draft)."""
+        if self.repeated_by(proposal):
+            return f"Nothing changed since v{self.plan_version} was saved."
+        if (
+            proposal is not None
+            and self.is_approved
+            and plan_content(self.proposal) == plan_content(proposal)
+        ):
+            return (
+                f"Stores a new draft with the inputs of approved plan v{self.plan_version}; "
+                f"v{self.plan_version} remains in force until another version is approved. "
+                "A draft is how an approved plan is approved again (by a colleague, or with "
+                "other acknowledgements or overrides)."
+            )
+        return ""
+
     def to_json(self) -> dict[str, Any]:
         """The proposal's JSON with the effective sessions and the plan record fields."""
         data = replace(self.proposal, sessions=self.sessions, advisories=self.advisories).to_json()

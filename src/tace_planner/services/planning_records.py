@@ -28,7 +28,6 @@ from tace_planner.services.planning_dto import (
     PlanItem,
     PlanProposal,
     UnmeasuredItem,
-    plan_content,
 )
 from tace_planner.store.models import (
     CaseRow,
@@ -396,25 +395,3 @@ def plan_item(row: TreatmentPlanRow) -> PlanItem:
             )
         ),
     )
-
-
-def identical_latest_plan(session: Session, proposal: PlanProposal) -> TreatmentPlanRow | None:
-    """The case's latest stored version when it is a draft ``proposal`` repeats, else None.
-
-    Only the latest version counts: a proposal going back to an older version after a
-    different one was saved is a change, and is stored as a version of its own. An
-    approved latest version does not count either: it never changes, and a new draft
-    of the same proposal is how it is approved again (other acknowledgements or
-    overrides, a case reopened), as its refusal to change says ("revise it").
-    """
-    latest = session.scalars(
-        select(TreatmentPlanRow)
-        .where(TreatmentPlanRow.case_pk == proposal.case.case_pk)
-        .order_by(TreatmentPlanRow.plan_version.desc())
-        .limit(1)
-    ).first()
-    if latest is None or latest.status != "draft":
-        return None
-    if plan_content(plan_item(latest).proposal) != plan_content(proposal):
-        return None
-    return latest

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from tace_planner.domain.errors import ConcurrentEditError, InvalidInputError, TacePlannerError
 from tace_planner.domain.person_name import readable_person_name
-from tace_planner.services.planning_dto import DISCLAIMER, plan_content
+from tace_planner.services.planning_dto import DISCLAIMER
 from tace_planner.ui.dialogs.approve_plan_dialog import ApprovePlanDialog
 from tace_planner.ui.dialogs.versioned_file_dialog import UnsavedChoice, ask_unsaved_changes
 from tace_planner.ui.errors import show_error
@@ -75,9 +75,9 @@ class PlanPanel(PlanInputsForm, PlanResultsView, QWidget):
         """Why the last recomputation failed, the field named for people ("" if it did not)."""
         self.proposal: Any = None
         self.saved_plan: Any = None
-        self._latest_saved: tuple[str, dict[str, Any]] | None = None
+        self._latest_saved: Any = None
+        """The case's latest saved version (a ``PlanItem``), None without one."""
         self._discard_asked = False  # "Discard" answered; carried out by finish_unsaved
-        """("v3", content) of the case's latest saved plan (see :func:`plan_content`)."""
         self.value_labels: dict[str, QLabel] = {}
         self.why_buttons: dict[str, QToolButton] = {}
         self._figure_labels: dict[str, QLabel] = {}
@@ -98,9 +98,10 @@ class PlanPanel(PlanInputsForm, PlanResultsView, QWidget):
         self.case_label.setObjectName("case_label")
         self.case_label.setWordWrap(True)  # a long case title never widens the dock
         layout.addWidget(self.case_label)
+        # an approved plan under way is read first, above the inputs (the panel scrolls)
+        layout.addWidget(self._build_progress_label())
         layout.addWidget(self._build_patient_group())
         layout.addWidget(self._build_options_group())
-        layout.addWidget(self._build_progress_label())
         self.banner_box = QVBoxLayout()
         layout.addLayout(self.banner_box)
         self.banners: list[QLabel] = []
@@ -165,6 +166,16 @@ class PlanPanel(PlanInputsForm, PlanResultsView, QWidget):
         column.addLayout(row)
         column.addWidget(self.action_message)
         return column
+
+    def _show_sessions(self, proposal: Any) -> None:
+        """The sessions (:class:`PlanResultsView`); hovering a session's day and date
+        shows its *why?* (after a treatment performed: one interval after it)."""
+        super()._show_sessions(proposal)
+        for column, session in enumerate(getattr(proposal, "sessions", ()) or (), start=1):
+            item = self.sessions_grid.itemAtPosition(0, column)
+            explanation = session.explanations.get("day")
+            if item is not None and item.widget() is not None and explanation is not None:
+                item.widget().setToolTip(explanation.to_text())
 
     # -- case and inputs ------------------------------------------------------
 
@@ -428,22 +439,32 @@ class PlanPanel(PlanInputsForm, PlanResultsView, QWidget):
         )
         repeated = self.repeats_saved_plan()
         self.save_draft_button.setEnabled(self._case_pk is not None and not repeated)
+        latest = self._latest_saved
+        note = (
+            ""
+            if latest is None or self._planning_pending()
+            else latest.save_draft_note(self.proposal)
+        )
         self.save_draft_button.setToolTip(
-            f"Nothing changed since {repeated} was saved."
-            if repeated
-            else (progress.save_draft_tip() if progress is not None else "")
+            note or (progress.save_draft_tip() if progress is not None else "")
         )
 
-    def repeats_saved_plan(self) -> str:
-        """The saved version ("v3") the proposal shown repeats unchanged, else "".
+    def _planning_pending(self) -> bool:
+        """True while an edit waits to be planned (the proposal shown is not its plan)."""
+        return self._recompute_timer.isActive()
 
-        An edit still waiting to be planned counts as a change (*Save draft* plans it
-        first, then checks again).
+    def repeats_saved_plan(self) -> str:
+        """The saved version ("v3") *Save draft* would repeat, storing nothing, else "".
+
+        The service's rule (:meth:`PlanItem.repeated_by`): the latest version is a
+        draft with the proposal's content; after an approved version the same
+        proposal is stored as a new draft. An edit still waiting to be planned counts
+        as a change (*Save draft* plans it first, then checks again).
         """
         latest, proposal = self._latest_saved, self.proposal
-        if latest is None or proposal is None or self._recompute_timer.isActive():
+        if latest is None or self._planning_pending() or not latest.repeated_by(proposal):
             return ""
-        return latest[0] if plan_content(proposal) == latest[1] else ""
+        return f"v{latest.plan_version}"
 
     def _show_history(self) -> None:
         self._latest_saved = None
@@ -464,8 +485,7 @@ class PlanPanel(PlanInputsForm, PlanResultsView, QWidget):
         if not plans:
             self.history_label.setText("No saved plan yet.")
             return
-        latest = plans[-1]
-        self._latest_saved = (f"v{latest.plan_version}", plan_content(latest.proposal))
+        self._latest_saved = plans[-1]
         lines = [
             f"v{p.plan_version} {p.status}"
             + (f" by {p.approved_by}" if p.approved_by else f" by {p.created_by}")
