@@ -146,6 +146,7 @@ def open_services(settings: AppSettings, *, volume_cache_bytes: int | None = Non
     protocol = ProtocolService(sessions, settings.user, stored_path=image_store.absolute)
     studies = StudyService(sessions, image_store, settings.user)
     volumes = VolumeLoader(studies.series_files, VolumeCache(budget))
+    grids = header_grids(studies.series_files)  # foci on two phases of one study
     followups = FollowupService(
         sessions, settings.user, parameters_dir=settings.data_dir / "parameters"
     )
@@ -154,7 +155,7 @@ def open_services(settings: AppSettings, *, volume_cache_bytes: int | None = Non
         settings.user,
         protocol=protocol,
         parameters_dir=settings.data_dir / "parameters",
-        grids=header_grids(studies.series_files),  # foci on two phases of one study
+        grids=grids,
     )
     return Services(
         read_only=read_only,
@@ -174,6 +175,7 @@ def open_services(settings: AppSettings, *, volume_cache_bytes: int | None = Non
             settings.user,
             volumes=volumes,
             recist=load_recist_parameters(settings.data_dir / "parameters"),
+            grids=grids,
         ),
         # the form offers the products planning offers (the institution's catalogue)
         procedures=ProcedureService(sessions, settings.user, catalogue=lambda: planning.catalogue),

@@ -150,6 +150,7 @@ class ContouringService:
         *,
         volumes: VolumeLoader | None = None,
         recist: RecistParameters | None = None,
+        grids: focus_overlap.GridSource | None = None,
     ) -> None:
         if recist is None:
             from tace_planner.services.recist_parameters import load_recist_parameters
@@ -159,6 +160,8 @@ class ContouringService:
         self._studies = studies
         self._user = user
         self._volumes = volumes or VolumeLoader(studies.series_files, VolumeCache())
+        # the grids of the other phases of a study, for an edit's overlap message
+        self._grids = grids or focus_overlap.header_grids(studies.series_files)
         self.recist = recist
         self.lesions = LesionService(session_factory, user, recist=recist)
         self.masks = MaskStore(session_factory, user)
@@ -396,7 +399,8 @@ class ContouringService:
         An empty mask removes the contour and its measurements instead
         (:meth:`MaskStore.delete_mask`): the result then has no measurement. A focus
         edited into another focus is kept as painted; the result's ``message`` names
-        the volume they now share, which V_mts counts twice
+        the volume they now share, which V_mts counts twice, also with a focus drawn
+        on another phase of the study
         (:func:`~tace_planner.services.focus_overlap.shared_after_edit`).
         """
         item = self.lesions.lesion(lesion_pk)
@@ -409,10 +413,11 @@ class ContouringService:
         stored = self.write_contours(item.case_pk, timepoint_pk, series_uid, part, [write])[0]
         if item.is_liver or not array.any():
             return stored
-        voxel_cm3 = self.volume(series_uid, part).voxel_volume_cm3
+        volume = self.volume(series_uid, part)
         said = focus_overlap.shared_after_edit(
-            self._sessions, series_uid, part, item.name, array, voxel_cm3
-        )
+            self._sessions, series_uid, part, item.name, array, volume.voxel_volume_cm3,
+            timepoint_pk=timepoint_pk, index_to_lps=volume.index_to_lps, grids=self._grids,
+        )  # fmt: skip
         return dataclasses.replace(stored, warnings=(said,), message=said) if said else stored
 
     def auto_contour(

@@ -7,7 +7,8 @@ places guard it:
   (:func:`without_other_foci`), and a first click inside a contoured focus is refused
   (:func:`refuse_a_click_in_another_focus`);
 - a brush or eraser stroke is kept as painted, but when the edited focus now shares
-  volume with another focus the edit says so (:func:`shared_after_edit`);
+  volume with another focus — on its series, or on another phase of the study — the edit
+  says so, naming each focus once (:func:`shared_after_edit`);
 - the plan gets the volume each pair of baseline foci shares (:func:`shared_volumes`),
   which :func:`tace_planner.domain.dosing_advisories.shared_volume_advisories` judges:
   foci on one grid, and foci on two series of one frame of reference (the arterial and
@@ -179,9 +180,19 @@ def shared_after_edit(
     name: str,
     mask: npt.NDArray[np.bool_],
     voxel_cm3: float,
+    *,
+    timepoint_pk: int | None = None,
+    index_to_lps: npt.ArrayLike | None = None,
+    grids: GridSource | None = None,
 ) -> str:
     """One message when focus ``name``, as just edited, shares volume with other foci
-    on the same series part ("" when it shares none worth counting).
+    ("" when it shares none worth counting), each focus named once.
+
+    Foci on the same series part are compared voxel by voxel. With ``timepoint_pk``,
+    ``index_to_lps`` and ``grids``, the foci of that timepoint drawn on another series of
+    the same (0020,0052) *Frame of Reference UID* (another phase of the study) are compared
+    too, as the plan compares them (:func:`shared_volumes`): each is carried onto the
+    edited mask's grid by nearest neighbour; one whose grid cannot be read is left out.
 
     Parameters
     ----------
@@ -193,37 +204,99 @@ def shared_after_edit(
         Its mask as stored.
     voxel_cm3 : float
         Volume of one voxel of that grid (cm³).
+    timepoint_pk : int, optional
+        The timepoint of the edit (without it only the series part is compared).
+    index_to_lps : array (4, 4), optional
+        The edited grid's (z, y, x, 1) index → LPS mm affine.
+    grids : callable (series UID, part) → (index_to_lps, shape), optional
+        The grids of the other series (``header_grids``).
     """
-    shares = []
+    shared: dict[str, float] = {}
+    elsewhere: set[str] = set()
     with session_factory() as session:
         series = repositories.find_series(session, series_uid)
-        rows = (
-            []
-            if series is None
-            else session.execute(
-                select(LesionRow.name, SegmentationRow)
-                .join(SegmentationRow, SegmentationRow.lesion_pk == LesionRow.id)
-                .where(SegmentationRow.series_pk == series.id, LesionRow.kind != "liver")
-            ).all()
+        if series is None:
+            return ""
+        query = (
+            select(
+                LesionRow.name,
+                SegmentationRow,
+                SeriesRow.series_uid,
+                SeriesRow.frame_of_reference_uid,
+            )
+            .join(SegmentationRow, SegmentationRow.lesion_pk == LesionRow.id)
+            .join(SeriesRow, SeriesRow.id == SegmentationRow.series_pk)
+            .where(LesionRow.kind != "liver", LesionRow.name != name)
         )
-        for other, row in sorted(rows, key=lambda r: natural(r[0])):
+        across = timepoint_pk is not None and index_to_lps is not None and grids is not None
+        if across:
+            query = query.where(SegmentationRow.timepoint_pk == timepoint_pk)
+        else:
+            query = query.where(SegmentationRow.series_pk == series.id)
+        frame = series.frame_of_reference_uid or ""
+        edited: PlacedCrop | None = None
+        for other, row, other_uid, other_frame in session.execute(query).all():
             grid = row.grid_shape or {}
-            if (
-                other == name
-                or grid.get("part") != part
-                or tuple(grid.get("shape", ())) != mask.shape
-            ):
-                continue
             crop = FocusCrop.of_row(other, row)
-            shared_cm3 = 0.0 if crop is None else crop.shared_with(mask) * voxel_cm3
-            if counts_twice(shared_cm3):
-                shares.append(f"{shared_cm3:.2f} cm³ with {other}")
+            if crop is None:
+                continue
+            if row.series_pk == series.id and grid.get("part") == part:
+                if tuple(grid.get("shape", ())) == mask.shape:
+                    shared[other] = shared.get(other, 0.0) + crop.shared_with(mask) * voxel_cm3
+                continue
+            if not across or not frame or other_frame != frame:
+                continue  # not the same patient space without a registration
+            placed = _placed_on_grid(crop, other_uid, grid, grids)
+            if placed is None:
+                continue
+            edited = edited or _placed_mask(name, mask, index_to_lps)
+            shared[other] = shared.get(other, 0.0) + edited.shared_voxels(placed) * voxel_cm3
+            elsewhere.add(other)
+    shares = [
+        f"{cm3:.2f} cm³ with {other}"
+        + (" (contoured on another series)" if other in elsewhere else "")
+        for other, cm3 in sorted(shared.items(), key=lambda item: natural(item[0]))
+        if counts_twice(cm3)
+    ]
     if not shares:
         return ""
     return (
         f"{name} now shares {' and '.join(shares)}: that volume is counted in both foci "
         "(erase it from one to count it once)."
     )
+
+
+def _placed_mask(name: str, mask: npt.NDArray[np.bool_], index_to_lps: Any) -> PlacedCrop:
+    """A full-grid mask cut to its bounding box and placed in LPS."""
+    spans = [
+        np.flatnonzero(mask.any(axis=tuple(a for a in range(3) if a != axis))) for axis in range(3)
+    ]
+    box = [int(v) for span in spans for v in ((span[0], span[-1] + 1) if span.size else (0, 0))]
+    window = tuple(slice(box[2 * n], box[2 * n + 1]) for n in range(3))
+    return PlacedCrop(FocusCrop(name, box, lambda: mask[window]), index_to_lps)
+
+
+def _placed_on_grid(
+    crop: FocusCrop, series_uid: str, stored: Mapping[str, Any], grids: GridSource
+) -> PlacedCrop | None:
+    """A stored crop placed in LPS through its series' grid (None: see :func:`_affine`)."""
+    affine = _affine(grids, series_uid, stored.get("part"), tuple(stored.get("shape", ())))
+    return None if affine is None else PlacedCrop(crop, affine)
+
+
+def _affine(
+    grids: GridSource, series_uid: str, part: str | None, shape: Sequence[int]
+) -> npt.ArrayLike | None:
+    """The index → LPS affine of a series part whose stored masks have ``shape`` (None: its
+    grid cannot be told, its images cannot be read now — opening the series says why — or
+    it no longer matches the stored shape)."""
+    try:
+        grid = grids(series_uid, part)
+    except (TacePlannerError, OSError):
+        return None
+    if grid is None or tuple(int(n) for n in grid[1]) != tuple(int(n) for n in shape):
+        return None
+    return grid[0]
 
 
 # -- the plan: the volume each pair of foci counts twice ------------------------------
@@ -237,7 +310,7 @@ GridSource = Callable[[str, str | None], Grid | None]
 
 def header_grids(series_files: Callable[[str], Sequence[Path]]) -> GridSource:
     """A grid source that reads only the DICOM headers of a series' files (no pixels),
-    each series part once for the life of the source.
+    each series part once while its stored files stay the same.
 
     Parameters
     ----------
@@ -246,6 +319,11 @@ def header_grids(series_files: Callable[[str], Sequence[Path]]) -> GridSource:
 
     Notes
     -----
+    A grid is kept with the path, size, modification time and file number of each of the
+    series' files, and read again when any of them changed: a series removed and imported
+    again under the same UID (its files stored under the same names) may have another
+    geometry. Checking costs one query and one ``stat`` per file, no header read.
+
     A series whose files cannot be read or planned raises (``TacePlannerError`` or
     ``OSError``); :func:`shared_volumes` then leaves its foci out of the comparison
     across series, and asks again at the next plan refresh.
@@ -253,15 +331,25 @@ def header_grids(series_files: Callable[[str], Sequence[Path]]) -> GridSource:
     from tace_planner.domain.progress import run_sync
     from tace_planner.imaging.dicom.series import choose_plan, plan_series
 
-    known: dict[tuple[str, str | None], Grid] = {}
+    known: dict[tuple[str, str | None], tuple[tuple[Any, ...], Grid]] = {}
 
     def grid(series_uid: str, part: str | None) -> Grid:
-        if (series_uid, part) not in known:
-            plan = choose_plan(run_sync(plan_series(series_files(series_uid))), part)
-            known[(series_uid, part)] = (plan.index_to_lps, plan.report.shape_zyx)
-        return known[(series_uid, part)]
+        paths = list(series_files(series_uid))
+        stamp = tuple(_file_stamp(path) for path in paths)
+        held = known.get((series_uid, part))
+        if held is None or held[0] != stamp:
+            plan = choose_plan(run_sync(plan_series(paths)), part)
+            held = (stamp, (plan.index_to_lps, plan.report.shape_zyx))
+            known[(series_uid, part)] = held
+        return held[1]
 
     return grid
+
+
+def _file_stamp(path: Path) -> tuple[str, int, int, int]:
+    """What tells a stored file from another stored under its name: path, size, mtime, inode."""
+    status = path.stat()
+    return str(path), status.st_size, status.st_mtime_ns, status.st_ino
 
 
 class PlacedCrop:
@@ -398,11 +486,7 @@ def _placed(
     out = {}
     for key, crops in on_grid.items():
         series_uid, part, frame = grid_of[key]
-        try:
-            grid = grids(series_uid, part) if frame else None
-        except (TacePlannerError, OSError):
-            grid = None  # its images cannot be read now: opening the series says why
-        if grid is None or tuple(int(n) for n in grid[1]) != key[2]:
-            continue
-        out[key] = [PlacedCrop(crop, grid[0]) for crop in crops]
+        affine = _affine(grids, series_uid, part, key[2]) if frame else None
+        if affine is not None:
+            out[key] = [PlacedCrop(crop, affine) for crop in crops]
     return out

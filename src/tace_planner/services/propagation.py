@@ -60,6 +60,7 @@ from tace_planner.store.models import SeriesRow, StudyRow
 __all__ = [
     "BestChange",
     "CaseCourse",
+    "FollowUpTimepoint",
     "LesionCourse",
     "LesionProposalItem",
     "PropagationItem",
@@ -69,6 +70,87 @@ __all__ = [
     "stored_contour_versions",
     "stored_review_task",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpTimepoint(TimepointChoice):
+    """A timepoint of a case, and whether its contours can be proposed from the baseline.
+
+    Proposing registers the timepoint's CT to the baseline CT, so it needs a CT series read
+    as one volume. ``proposal_note`` says why proposing cannot start ("" when it can, and
+    for the baseline), e.g. "has imaging (MR only) but no CT series to register to the
+    baseline — link its CT study first". Such a timepoint stays choosable for viewing,
+    contouring by hand (a radiologist may measure on MRI) and assessing: only the
+    automatic proposal is refused.
+    """
+
+    proposal_note: str = ""
+
+    @property
+    def can_propose(self) -> bool:
+        """True when its contours can be proposed from the baseline."""
+        return not self.proposal_note
+
+    @property
+    def proposal_refusal(self) -> str:
+        """The note as one sentence naming the timepoint ("" when proposing can start)."""
+        return f"{self.label} {self.proposal_note}" if self.proposal_note else ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Imaged:
+    """One series of a timepoint's studies, as far as registering it goes."""
+
+    series_uid: str
+    modality: str
+    phase: str
+    registrable: bool
+    """A CT series read as one volume (a series of several volumes is opened by part)."""
+
+
+def _imaging(session: Session, timepoint_pks: Sequence[int]) -> dict[int, list[_Imaged]]:
+    """The series of the studies of each timepoint (series number order)."""
+    rows = session.execute(
+        select(
+            StudyRow.timepoint_pk,
+            SeriesRow.series_uid,
+            SeriesRow.modality,
+            SeriesRow.phase,
+            SeriesRow.is_volume,
+            SeriesRow.geometry_report,
+        )
+        .select_from(SeriesRow)
+        .join(StudyRow, SeriesRow.study_pk == StudyRow.id)
+        .where(StudyRow.timepoint_pk.in_(list(timepoint_pks)))
+        .order_by(SeriesRow.series_number, SeriesRow.id)
+    ).all()
+    out: dict[int, list[_Imaged]] = {}
+    for timepoint_pk, uid, modality, phase, is_volume, report in rows:
+        parts = (report or {}).get("parts") or ()
+        registrable = modality == "CT" and bool(is_volume) and len(parts) <= 1
+        out.setdefault(timepoint_pk, []).append(_Imaged(uid, modality, phase, registrable))
+    return out
+
+
+def _proposal_note(imaged_on: dt.date | None, series: Sequence[_Imaged]) -> str:
+    """Why contours cannot be proposed at a follow-up holding ``series`` ("" when they can):
+    it needs a CT series read as one volume to register to the baseline."""
+    if any(s.registrable for s in series):
+        return ""
+    if not series and imaged_on is None:
+        return "has no CT series to register to the baseline (no images yet: link its study first)"
+    if any(s.modality == "CT" for s in series):
+        return (
+            "has CT images but no CT series read as one volume to register to the baseline — "
+            "link a CT study whose series form a volume first"
+        )
+    others = sorted({s.modality for s in series if s.modality})
+    if others:
+        return (
+            f"has imaging ({', '.join(others)} only) but no CT series to register to the "
+            "baseline — link its CT study first"
+        )
+    return "has no CT series to register to the baseline — link its CT study first"
 
 
 @dataclass(frozen=True, eq=False)
@@ -308,9 +390,22 @@ class PropagationService:
         """Each case's best change from baseline (sum of diameters, volume), for the waterfall."""
         return [best_change(self.course(pk), str(pk)) for pk in case_pks]
 
-    def timepoints(self, case_pk: int) -> list[TimepointChoice]:
-        """The case's timepoints, baseline first."""
-        return self._contouring.lesions.timepoints(case_pk)
+    def timepoints(self, case_pk: int) -> list[FollowUpTimepoint]:
+        """The case's timepoints, baseline first, each saying whether its contours can be
+        proposed from the baseline (:attr:`FollowUpTimepoint.proposal_note`)."""
+        choices = self._contouring.lesions.timepoints(case_pk)
+        with self._sessions() as session:
+            imaging = _imaging(session, [c.pk for c in choices])
+        return [
+            FollowUpTimepoint(
+                c.pk,
+                c.label,
+                c.kind,
+                c.imaged_on,
+                "" if c.kind == "baseline" else _proposal_note(c.imaged_on, imaging.get(c.pk, [])),
+            )
+            for c in choices
+        ]
 
     def _stored(self, case_pk: int) -> list[tuple[LesionItem, SegmentationItem]]:
         """The case's segmentations (metadata only: no mask is decoded)."""
@@ -337,27 +432,20 @@ class PropagationService:
         return None
 
     def _follow_up_series(self, timepoint: TimepointChoice, phase: str) -> str:
-        """The follow-up CT to register: the baseline's phase first, then any CT volume."""
-        timepoint_pk = timepoint.pk
+        """The follow-up CT to register: the baseline's phase first, then any CT volume.
+
+        Raises
+        ------
+        InvalidInputError
+            The timepoint holds no CT series read as one volume (none linked, MR only, or
+            CT series that do not form a volume); the message says which and what to do.
+        """
         with self._sessions() as session:
-            rows = session.execute(
-                select(SeriesRow.series_uid, SeriesRow.phase)
-                .join(StudyRow, SeriesRow.study_pk == StudyRow.id)
-                .where(StudyRow.timepoint_pk == timepoint_pk)
-                .where(SeriesRow.modality == "CT")
-                .where(SeriesRow.is_volume.is_(True))
-                .order_by(SeriesRow.series_number, SeriesRow.id)
-            ).all()
+            series = _imaging(session, [timepoint.pk]).get(timepoint.pk, [])
+        rows = [(s.series_uid, s.phase) for s in series if s.registrable]
         if not rows:
-            raise InvalidInputError(
-                "timepoint",
-                f"{timepoint.label} has no CT series to register to the baseline"
-                + (
-                    " — link its CT study first"
-                    if timepoint.imaged_on
-                    else " (no images yet: link its study first)"
-                ),
-            )
+            note = _proposal_note(timepoint.imaged_on, series)
+            raise InvalidInputError("timepoint", f"{timepoint.label} {note}")
         same = [uid for uid, p in rows if p == phase]
         return (same or [uid for uid, _ in rows])[0]
 
@@ -515,13 +603,14 @@ class PropagationService:
         series = [seg.series_uid for _, seg in chosen]
         baseline_uid = max(set(series), key=series.count)
         part = next(seg.part for _, seg in chosen if seg.series_uid == baseline_uid)
+        # a follow-up without a CT volume is refused before any mask is decoded
+        follow_up_uid = self._follow_up_series(follow_up, self._phase(baseline_uid))
         foci = [
             loaded
             for lesion, seg in sorted(chosen, key=lambda pair: natural(pair[0].name))
             if seg.series_uid == baseline_uid
             and (loaded := self._contouring.load_mask(lesion.pk, baseline.pk)) is not None
         ]
-        follow_up_uid = self._follow_up_series(follow_up, self._phase(baseline_uid))
         yield Progress(1, total, "Reading the baseline CT")
         base_volume = self._contouring.volume(baseline_uid, part)
         yield Progress(2, total, f"Reading the {follow_up.label} CT")
