@@ -19,7 +19,12 @@ STANDARD_LESION_NAME = re.compile(r"(F\d{1,3}|Liver)", re.IGNORECASE)
 hold nothing about the patient, so de-identification keeps them; any other name is free
 text a user typed and is replaced by a code."""
 
+ALL_CASES = "all"
+"""The grouping that keeps the cohort whole (the Cohort page's "All cases"), and the value of
+its one group."""
+
 GROUP_VALUE_LABELS = {
+    ALL_CASES: "all cases",
     "synchronous": "synchronous",
     "metachronous": "metachronous",
     "immediate": "immediately",

@@ -1,6 +1,8 @@
 """Cohort tables in the source study's layout: Me [Q1; Q3] per group with the test named,
 Kaplan–Meier of time to progression with log-rank, regression of doubling time on volume
-change, and counts with Fisher / χ².
+change, and counts with Fisher / χ². :func:`regroup` groups a cohort read once by another
+column (or keeps it whole: "all cases"); :func:`waterfall_left_out` says why a case has no
+bar in the waterfall of the best change, :func:`left_out_summary` counts those reasons.
 
 The numbers come from :mod:`tace_planner.domain.statistics` and
 :mod:`tace_planner.domain.survival`, which reproduce R 4.2; the tables are plain frozen
@@ -9,15 +11,23 @@ values with ``to_json`` (keys documented in docs/cohort-data-dictionary.md).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from tace_planner.domain import statistics as st
 from tace_planner.domain.errors import EmptyColumnError, InvalidInputError
 from tace_planner.domain.survival import kaplan_meier, log_rank
-from tace_planner.services.cohort_csv import TTP_MISSING_REASON, CohortData, read_cohort_csv
+from tace_planner.domain.vocabulary import ALL_CASES
+from tace_planner.services.cohort_csv import (
+    TTP_MISSING_REASON,
+    CohortData,
+    CohortRow,
+    read_cohort_csv,
+)
 
 VARIABLES: tuple[tuple[str, str], ...] = (
     ("volume_before_cm3", "Tumour volume before TACE, cm³"),
@@ -44,6 +54,21 @@ COUNT_LEVELS: Mapping[str, tuple[str, ...]] = {
 """Levels in clinical order (others follow sorted); absent levels are not tabulated."""
 REGRESSION = ("volume_change_percent", "doubling_time_days")  # x, y
 SURVIVAL = ("ttp_after_tace_days", "progression_event")
+WATERFALL_MEASURES = ("diameter_sum_percent", "volume_percent")
+"""The waterfall's two measures: the RECIST 1.1 sum of the target diameters, the total
+volume of the baseline foci (the fields of the propagation service's best change)."""
+NO_BASELINE = "without foci measured at baseline"
+NO_FOLLOW_UP = "without a follow-up measurement"
+NO_TARGETS = "without target lesions"
+TARGET_NOT_AT_BASELINE = "without every target measured at baseline"
+TARGETS_NOT_AT_FOLLOW_UP = "without a follow-up where every target is measured"
+FOCI_NOT_AT_FOLLOW_UP = "without a follow-up where every baseline focus is measured"
+NOT_IN_SPREADSHEET = "without a best change in the spreadsheet"
+"""Why a case has no bar in the waterfall (:func:`waterfall_left_out`), as the page counts
+them ("3 cases without a follow-up measurement, 1 without target lesions"). The sum of the
+diameters needs target lesions chosen at baseline and every one measured at a follow-up
+(RECIST 1.1, Eisenhauer et al., European Journal of Cancer 2009); the total volume needs
+every baseline focus measured at a follow-up."""
 
 
 @dataclass(frozen=True)
@@ -312,3 +337,76 @@ def _counts(column: str, members: Mapping[str, list[Any]]) -> dict[str, Any]:
     entry.update(p=result.p, test=result.test, statistic=result.statistic)
     entry["explanation"] = result.explanation.summary
     return entry
+
+
+def regroup(data: CohortData, column: str) -> CohortData:
+    """``data`` grouped by ``column``: each row's ``group`` set to its value there (empty
+    text counts as no value), or, for :data:`~tace_planner.domain.vocabulary.ALL_CASES`, one
+    group of every row. A cohort read once (the registry: seconds for thousands of cases)
+    is grouped again without being read again."""
+    rows = tuple(
+        CohortRow(
+            row.line,
+            MappingProxyType(
+                {
+                    **row.values,
+                    "group": ALL_CASES if column == ALL_CASES else row.text(column) or None,
+                }
+            ),
+        )
+        for row in data.rows
+    )
+    columns = data.columns if "group" in data.columns else (*data.columns, "group")
+    return replace(data, columns=columns, rows=rows)
+
+
+def waterfall_left_out(course: Any) -> dict[str, str]:
+    """Why a case has no bar in each waterfall (measure → reason; "" where it has one).
+
+    ``course`` is the case's course over its timepoints, baseline first (the propagation
+    service's ``CaseCourse``: ``timepoints``, ``lesions`` with ``diameters_mm``,
+    ``volumes_cm3`` and ``is_target``, ``sums_of_diameters_mm``); the reasons follow the
+    rules of its best change: a follow-up counts for a measure only when every target
+    (every baseline focus) has a value there. A case without any follow-up measured is said
+    to be so first (whatever else it lacks, that comes first)."""
+    lesions = list(course.lesions)
+    n_points = len(course.timepoints)
+
+    def at(lesion: Any, n: int) -> bool:
+        return lesion.diameters_mm[n] is not None or lesion.volumes_cm3[n] is not None
+
+    baseline = n_points > 0 and any(at(lesion, 0) for lesion in lesions)
+    followed = any(at(lesion, n) for lesion in lesions for n in range(1, n_points))
+    sums = list(course.sums_of_diameters_mm)
+    measured = [
+        volumes for volumes in (lesion.volumes_cm3 for lesion in lesions) if volumes and volumes[0]
+    ]
+    complete_volume = any(
+        all(volumes[n] is not None for volumes in measured) for n in range(1, n_points)
+    )
+    out = dict.fromkeys(WATERFALL_MEASURES, "")
+    common = NO_BASELINE if not baseline else NO_FOLLOW_UP if not followed else ""
+    if common:
+        return dict.fromkeys(WATERFALL_MEASURES, common)
+    if not any(lesion.is_target for lesion in lesions):
+        out["diameter_sum_percent"] = NO_TARGETS
+    elif not sums or not sums[0]:
+        out["diameter_sum_percent"] = TARGET_NOT_AT_BASELINE
+    elif all(value is None for value in sums[1:]):
+        out["diameter_sum_percent"] = TARGETS_NOT_AT_FOLLOW_UP
+    if not measured:
+        out["volume_percent"] = NO_BASELINE
+    elif not complete_volume:
+        out["volume_percent"] = FOCI_NOT_AT_FOLLOW_UP
+    return out
+
+
+def left_out_summary(reasons: Sequence[str]) -> str:
+    """How many cases each reason leaves out of a waterfall, the most frequent first: "3
+    cases without a follow-up measurement, 1 without target lesions" ("" when none)."""
+    counts = Counter(reason for reason in reasons if reason)
+    parts = []
+    for n, (reason, count) in enumerate(counts.most_common()):
+        noun = ("case " if count == 1 else "cases ") if n == 0 else ""
+        parts.append(f"{count} {noun}{reason}")
+    return ", ".join(parts)

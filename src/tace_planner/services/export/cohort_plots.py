@@ -6,15 +6,30 @@ Every number comes from the cohort tables (:mod:`tace_planner.services.cohort`, 
 R 4.2) or, for the waterfall, from the follow-up measurements
 (:meth:`tace_planner.services.propagation.PropagationService.best_changes`, the values of the
 Follow-up page's waterfall); the UI only draws them (:mod:`tace_planner.ui.cohort_page`).
+The registry is read once per refresh (:class:`RegistryCohort`): grouping it another way,
+or keeping it whole ("all cases"), reads nothing again.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any
 
-from tace_planner.domain.errors import EmptyColumnError
-from tace_planner.services.cohort import REGRESSION, SURVIVAL, VARIABLES, CohortTables
+from tace_planner.domain.errors import EmptyColumnError, InvalidInputError
+from tace_planner.domain.vocabulary import ALL_CASES
+from tace_planner.services.cohort import (
+    NOT_IN_SPREADSHEET,
+    REGRESSION,
+    SURVIVAL,
+    VARIABLES,
+    WATERFALL_MEASURES,
+    CohortTables,
+    cohort_tables,
+    regroup,
+    waterfall_left_out,
+)
 from tace_planner.services.cohort_csv import WATERFALL_COLUMNS, CohortData
 
 PLOT_LABELS = {
@@ -52,7 +67,9 @@ class WaterfallBar:
 
     ``label`` names the case in saved plots: its pseudonym (the ``patient`` column, unique).
     ``name`` names it where the user may see who it is (the Cohort page on screen): Patient
-    ID · case title; empty when only the pseudonym is known (a spreadsheet).
+    ID · case title; empty when only the pseudonym is known (a spreadsheet). ``left_out``:
+    per measure without a value, why (:func:`~tace_planner.services.cohort.waterfall_left_out`;
+    absent when unknown).
     """
 
     label: str
@@ -60,6 +77,7 @@ class WaterfallBar:
     diameter_sum_percent: float | None
     volume_percent: float | None
     name: str = ""
+    left_out: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -163,7 +181,12 @@ def cohort_plots(
     if not waterfall and any(c in data.columns for c in WATERFALL_COLUMNS):
         waterfall = tuple(
             WaterfallBar(r.text("patient") or "", r.text(group_column) or "",
-                         r.number(WATERFALL_COLUMNS[0]), r.number(WATERFALL_COLUMNS[1]))
+                         r.number(WATERFALL_COLUMNS[0]), r.number(WATERFALL_COLUMNS[1]),
+                         left_out=MappingProxyType({
+                             measure: NOT_IN_SPREADSHEET
+                             for measure, column in zip(WATERFALL_MEASURES, WATERFALL_COLUMNS,
+                                                        strict=True)
+                             if r.number(column) is None}))
             for r in data.rows
         )  # fmt: skip
     return CohortPlots(
@@ -185,32 +208,76 @@ def cohort_plots(
 def registry_plots(
     services: Any, group: str = "metastases_timing", filters: dict[str, str] | None = None
 ) -> tuple[CohortTables, CohortPlots]:
-    """The registry's tables and plots (see :func:`.cohort_registry.registry_cohort`)."""
-    from tace_planner.services.cohort import cohort_tables
-    from tace_planner.services.export.cohort_registry import registry_cohort
+    """The registry's tables and plots (see :func:`.cohort_registry.registry_cohort`) grouped
+    by ``group`` (one of :data:`.cohort_registry.GROUPS`, or ``"all"``: the whole cohort).
 
-    data = registry_cohort(services, group, filters)
-    try:
-        tables = cohort_tables(data, "group")
-    except EmptyColumnError as error:  # no group plots; the waterfall needs no grouping
-        waterfall = registry_waterfall(services, data)
-        raise EmptyColumnError(error.field, error.reason, partial=waterfall) from error
-    return tables, cohort_plots(data, tables, registry_waterfall(services, data))
+    Raises EmptyColumnError when no case has a value for ``group``; its ``partial`` is the
+    :class:`RegistryCohort` read, whose waterfall needs no grouping and whose
+    :meth:`~RegistryCohort.plots` groups it another way without reading the registry again.
+    """
+    _check_grouping(group)  # before the registry is read
+    return RegistryCohort.read(services, filters).plots(group)
+
+
+def _check_grouping(group: str) -> None:
+    from tace_planner.services.export.cohort_registry import GROUPS
+
+    if group not in (*GROUPS, ALL_CASES):
+        raise InvalidInputError("--group", f"{group!r}: on the registry, one of "
+                                f"{(*GROUPS, ALL_CASES)}")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RegistryCohort:
+    """The registry's cases read once (every case's records and follow-up measurements:
+    the slow part), grouped on demand (:meth:`plots`). ``waterfall``: the bars, ungrouped."""
+
+    data: CohortData
+    waterfall: tuple[WaterfallBar, ...]
+
+    @classmethod
+    def read(cls, services: Any, filters: dict[str, str] | None = None) -> RegistryCohort:
+        """Read the registry's cases (``filters`` as :func:`.cohort_registry.registry_cohort`)."""
+        from tace_planner.services.export.cohort_registry import GROUPS, registry_cohort
+
+        data = registry_cohort(services, GROUPS[0], filters)
+        bars = registry_waterfall(services, data)
+        return cls(data, tuple(replace(bar, group="") for bar in bars))
+
+    def plots(self, group: str) -> tuple[CohortTables, CohortPlots]:
+        """The tables and plots grouped by ``group``; EmptyColumnError (its ``partial``
+        this cohort) when no case has a value for it."""
+        _check_grouping(group)
+        data = regroup(self.data, group)
+        try:
+            tables = cohort_tables(data, "group")
+        except EmptyColumnError as error:  # no group plots; the waterfall needs no grouping
+            raise EmptyColumnError(error.field, error.reason, partial=self) from error
+        groups = {row.text("patient"): row.text("group") or "" for row in data.rows}
+        bars = tuple(replace(bar, group=groups.get(bar.label, "")) for bar in self.waterfall)
+        return tables, cohort_plots(data, tables, bars)
 
 
 def registry_waterfall(services: Any, data: CohortData) -> tuple[WaterfallBar, ...]:
     """The best change of each case of ``data`` (rows named by their pseudonym, as
     :func:`.cohort_registry.registry_cohort` names them; :func:`.cohort_registry.case_labels`),
-    each bar with the case's pseudonym and its Patient ID · case title."""
+    each bar with the case's pseudonym, its Patient ID · case title, and why it has no value
+    of a measure (from the same course as the change)."""
     from tace_planner.services.export.cohort_registry import case_labels
+    from tace_planner.services.propagation import best_change
 
     labels = case_labels(services.cases.list_cases())
     cases = {label.pseudonym: (pk, label.name) for pk, label in labels.items()}
     rows = [(r.text("patient") or "", r.text("group") or "") for r in data.rows]
-    kept = [(label, group) for label, group in rows if label in cases]
-    changes = services.propagation.best_changes([cases[label][0] for label, _ in kept])
-    return tuple(
-        WaterfallBar(label, group, change.diameter_sum_percent, change.volume_percent,
-                     name=cases[label][1])
-        for (label, group), change in zip(kept, changes, strict=True)
-    )  # fmt: skip
+    out = []
+    for label, group in rows:
+        if label not in cases:
+            continue
+        pk, name = cases[label]
+        course = services.propagation.course(pk)
+        change = best_change(course, str(pk))
+        why = waterfall_left_out(course)
+        left_out = {m: why[m] for m in WATERFALL_MEASURES if getattr(change, m) is None}
+        out.append(WaterfallBar(label, group, change.diameter_sum_percent, change.volume_percent,
+                                name=name, left_out=MappingProxyType(left_out)))  # fmt: skip
+    return tuple(out)

@@ -7,6 +7,8 @@ foci (−65 % and +73 %, the same limits as sphere volumes). Bars are coloured b
 groups are given. The values come from
 :meth:`~tace_planner.services.propagation.PropagationService.best_changes`; the plot
 computes nothing but the order. :meth:`WaterfallPlot.export_png` writes what is shown.
+The bottom axis (:class:`~tace_planner.ui.panels.bar_name_axis.BarNameAxis`) can stagger the
+bars' names, or stand them upright, when they do not fit side by side (the Cohort page decides).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from tace_planner.ui.panels.bar_name_axis import BarNameAxis
 from tace_planner.ui.panels.empty_plot import (
     fit_axis_title,
     legend_strip,
@@ -62,6 +65,8 @@ NO_BARS_BECAUSE = {
 ``measure`` (the other measure has a value): the sum of the target diameters needs target
 lesions chosen (RECIST 1.1, Eisenhauer et al., European Journal of Cancer 2009), every one
 measured at the follow-up; the total volume needs every baseline focus contoured there."""
+AXIS_TITLE = "Cases, sorted by their change"
+"""The bottom axis' title."""
 MAX_NAMED_BARS = 12
 """Up to this many bars, each is named under the axis."""
 MIN_SLOTS = 8
@@ -98,8 +103,9 @@ class WaterfallPlot(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot = pg.PlotWidget(background="w")
-        self.plot.setLabel("bottom", "Cases, sorted by their change")
+        self.name_axis = BarNameAxis(orientation="bottom")
+        self.plot = pg.PlotWidget(background="w", axisItems={"bottom": self.name_axis})
+        self.plot.setLabel("bottom", AXIS_TITLE)
         for side in ("bottom", "left"):  # bar numbers and percentages: no "(x0.001)" scaling
             self.plot.getAxis(side).enableAutoSIPrefix(False)
         # under the plot: inside it, at 1366 × 768 (or with all bars below −30 %) it lay
@@ -142,6 +148,7 @@ class WaterfallPlot(QWidget):
         self.legend.setVisible(False)
         self.order, self.heights, self._guides = [], [], []
         self.note.setText("")
+        self.name_axis.set_layout("level")
         show_empty(self.plot, NO_BARS)
 
     def show_changes(
@@ -149,9 +156,16 @@ class WaterfallPlot(QWidget):
         changes: Sequence[Any],
         measure: str = "diameter_sum_percent",
         groups: Mapping[str, str] | None = None,
+        left_out: str = "",
     ) -> None:
-        """Draw the ``measure`` of each :class:`~tace_planner.services.propagation.BestChange`."""
+        """Draw the ``measure`` of each :class:`~tace_planner.services.propagation.BestChange`.
+
+        ``left_out``: how many cases each reason leaves without a bar ("2 cases without a
+        follow-up measurement, 1 without target lesions"), said under the plot and, when no
+        case has a bar, in its middle; "" says the measure's usual reason
+        (:data:`LEFT_OUT`) and, for an empty plot, the main one (:func:`empty_reason`)."""
         self.plot.clear()
+        self.name_axis.set_layout("level")
         self._guides = []
         self.plot.setLabel("left", TITLES[measure])
         fit_axis_title(self.plot)
@@ -160,14 +174,15 @@ class WaterfallPlot(QWidget):
         self.order = [label for label, _ in shown]
         self.heights = [float(value) for _, value in shown]
         missing = len(valued) - len(shown)
+        why = f": {left_out}." if left_out else f" ({LEFT_OUT[measure]})."
         self.note.setText(
-            f"{len(shown)} case(s)"
-            + (f"; {missing} left out ({LEFT_OUT[measure]})." if missing else ".")
+            f"{len(shown)} case(s)" + (f"; {missing} left out{why}" if missing else ".")
         )
         if not shown:  # no 0-1 scale of "cases": say why it is empty
             self.legend.setVisible(False)
             self.plot.getAxis("bottom").setTicks(None)
-            show_empty(self.plot, empty_reason(changes, measure))
+            reason = "No case has a bar:\n" + left_out.replace(", ", ",\n") if left_out else ""
+            show_empty(self.plot, reason or empty_reason(changes, measure))
             return
         show_scales(self.plot)
         names = sorted({(groups or {}).get(label, "") for label in self.order})

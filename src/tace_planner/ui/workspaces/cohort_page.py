@@ -9,12 +9,15 @@ diameters, or the total volume of the foci, coloured by group; the Follow-up pag
 plots)``); this page only draws them, and saves them as PNG files or as one PDF with a plot
 per page. The waterfall names its bars as the user knows the cases (Patient ID over case
 title, the ID whole when the room between two bars holds it, the title elided; in full in
-the tooltip); saved images name them by pseudonym only (TP001 …, as the cohort notes do).
-Until the user picks a grouping, the page shows the first one some case has a value for,
+the tooltip); when the IDs do not fit side by side they go on staggered rows (upright in a
+tall plot), each whole, as in a printed figure; saved images name them by pseudonym only.
+Under the waterfall, how many cases each reason leaves without a bar. "All cases" keeps the
+cohort whole (one Kaplan–Meier curve, one box; no test between groups). Until the user picks
+a grouping, the page shows the first one some case has a value for (all cases when none has),
 and says which it skipped and where their values are entered (a first view of empty plots
-helps no researcher). Given a task runner, the service runs off the GUI thread (a registry
-of thousands of cases takes seconds), the page saying so meanwhile; a grouping chosen while
-it runs is computed next.
+helps no researcher); the registry is read once for that search. Given a task runner, the
+service runs off the GUI thread (a registry of thousands of cases takes seconds), the page
+saying so meanwhile; a grouping chosen while it runs is computed next.
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ from PySide6.QtWidgets import (
 )
 
 from tace_planner.domain.errors import EmptyColumnError, TacePlannerError
-from tace_planner.domain.vocabulary import group_value_label
+from tace_planner.domain.vocabulary import ALL_CASES, group_value_label
+from tace_planner.services.cohort import left_out_summary
 from tace_planner.ui.errors import message_for
 from tace_planner.ui.panels.empty_plot import (
     fit_axis_title,
@@ -48,17 +52,21 @@ from tace_planner.ui.panels.empty_plot import (
     show_empty,
     show_scales,
 )
-from tace_planner.ui.panels.waterfall_plot import MAX_NAMED_BARS, WaterfallPlot
+from tace_planner.ui.panels.waterfall_plot import AXIS_TITLE, MAX_NAMED_BARS, WaterfallPlot
 from tace_planner.ui.panels.waterfall_plot import TITLES as WATERFALL_TITLES
 
 log = logging.getLogger(__name__)
 
 GROUPINGS = (
+    (ALL_CASES, "All cases"),
     ("metastases_timing", "Synchronous vs metachronous"),
     ("tace_sequence", "TACE immediately vs after chemotherapy"),
     ("primary", "Primary site"),
     ("grade", "Tumour grade"),
 )
+DEFAULT_GROUPING = 1
+"""Where the search for the first grouping some case has a value for starts (the source
+study's: synchronous vs metachronous); all cases (0) come after the last grouping."""
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 PNG_NAMES = ("box_strip.png", "kaplan_meier.png", "regression.png")
 WATERFALL_PNG_NAMES = {
@@ -71,6 +79,9 @@ COMPUTING = "Computing the cohort statistics…"
 """What the plots say while the first computation runs."""
 NO_TTP = "No case has a time to progression after TACE: see why above the plots"
 """What the Kaplan–Meier says when every case is left out (the status line gives why)."""
+ONE_GROUP = "one group: no log-rank test"
+"""What the Kaplan–Meier's title says with fewer than two curves: the log-rank test compares
+groups, and is not applicable to one (all cases, or one group with a time to progression)."""
 NO_WATERFALL = "No waterfall: it needs the follow-up measurements of the registry's cases."
 """What the waterfall says when no case has a best change to draw."""
 EMPTY_TITLES = (
@@ -94,6 +105,12 @@ BAR_NAME_MIN_CHARS = 10
 """A bar's name keeps about this many characters per line until the plot is laid out."""
 BAR_NAME_ROOM = 0.95
 """The share of a bar's slot its name may take: the rest keeps two names apart."""
+MAX_NAME_ROWS = 3
+"""Staggered Patient IDs take up to this many rows (lines of the axis' height)."""
+UPRIGHT_SHARE = 1 / 3
+"""Upright Patient IDs may take up to this share of the waterfall's height."""
+POINT_AT_A_BAR = f"{AXIS_TITLE} (point at a bar for its Patient ID)"
+"""The axis' title when the IDs fit under the bars in no layout: the tooltip names them."""
 ENTER_GROUPS = "Case → Dates and groups for the cohort…"
 """Where a case's groups are entered (the Case menu's dialog)."""
 
@@ -137,9 +154,13 @@ class CohortPage(QWidget):
         value for (a first view of nothing helps no one); :attr:`_skipped` says which not."""
         self._skipped: list[str] = []
         self._switching = False
+        self._reuse: Callable[[str], tuple[Any, Any]] | None = None
+        """While the page looks for the default grouping: the cohort its first refusal read,
+        grouped another way without reading the registry again (the refusal's ``plots``)."""
         self.group_box = QComboBox()
         for key, label in GROUPINGS:
             self.group_box.addItem(label, key)
+        self.group_box.setCurrentIndex(DEFAULT_GROUPING)
         self.variable_box = QComboBox()
         self.refresh_button = QPushButton("Refresh")
         self.save_button = QPushButton("Save plots as PNG…")
@@ -219,19 +240,20 @@ class CohortPage(QWidget):
         self.refresh()
 
     def _next_grouping(self) -> bool:
-        """The default grouping has no value in any case: choose the next one (True), or,
-        when every grouping is empty, go back to the first (False)."""
+        """The default grouping has no value in any case: choose the next one, all cases
+        after the last (True), or, when even that is refused, go back to the first (False)."""
         self._skipped.append(self.group_box.currentText())
-        index = self.group_box.currentIndex() + 1
-        if index < self.group_box.count():
+        index = self.group_box.currentIndex()
+        if index != 0:  # all cases (0) follow the last grouping
             self._switching = True
             try:  # computes it
-                self.group_box.setCurrentIndex(index)
+                self.group_box.setCurrentIndex((index + 1) % self.group_box.count())
             finally:
                 self._switching = False
             return True
+        self._reuse = None
         self.group_box.blockSignals(True)
-        self.group_box.setCurrentIndex(0)
+        self.group_box.setCurrentIndex(DEFAULT_GROUPING)
         self.group_box.blockSignals(False)
         return False
 
@@ -241,12 +263,15 @@ class CohortPage(QWidget):
         if self._first_recorded and not self._switching and self._running is None:
             self._skipped = []  # start again from the first: its values may be entered now
             self.group_box.blockSignals(True)
-            self.group_box.setCurrentIndex(0)
+            self.group_box.setCurrentIndex(DEFAULT_GROUPING)
             self.group_box.blockSignals(False)
+        if not self._switching:  # a new refresh reads the registry again
+            self._reuse = None
+        load = self._reuse or self._load
         group = str(self.group_box.currentData())
         if self._tasks is None:
             try:
-                self._show(self._load(group))
+                self._show(load(group))
             except TacePlannerError as error:
                 self._refused(error)
             return
@@ -258,7 +283,7 @@ class CohortPage(QWidget):
         if self._plots is None:  # nothing drawn yet: no bare 0-1 scales meanwhile
             self._show_empty(COMPUTING, waterfall_note="")
         self._tasks.submit(
-            _load_task(self._load, group),
+            _load_task(load, group),
             title="Cohort statistics",
             on_result=self._loaded,
             on_error=self._load_failed,
@@ -288,6 +313,7 @@ class CohortPage(QWidget):
         return False
 
     def _show(self, result: tuple[Any, Any]) -> None:
+        self._reuse = None
         tables, plots = result
         sizes = ", ".join(
             f"{group_value_label(name)}: {n}" for name, n in tables.group_sizes.items()
@@ -308,6 +334,8 @@ class CohortPage(QWidget):
     def _refused(self, error: BaseException) -> None:
         self._plots, self._bars = None, ()
         if isinstance(error, EmptyColumnError):
+            # the cohort read (the registry's): the next grouping is computed from it
+            self._reuse = getattr(error.partial, "plots", None)
             if self._first_recorded and self._next_grouping():
                 return  # the next grouping is being computed
             grouping, then = f"“{self.group_box.currentText()}”", "or choose another grouping"
@@ -319,7 +347,7 @@ class CohortPage(QWidget):
             )
             reason = f"No case has a value for {grouping}"
             # the waterfall needs no grouping: its bars (none with a group) come with the refusal
-            self._bars = tuple(error.partial or ())
+            self._bars = tuple(getattr(error.partial, "waterfall", error.partial) or ())
         else:
             self.status.setText(f"No cohort plots: {message_for(error)}")
             reason = "Nothing to plot: see the message above"
@@ -367,9 +395,14 @@ class CohortPage(QWidget):
     def _draw_waterfall(self) -> None:
         if self._plots is None and not self._bars:
             return
-        bars = self._bars
-        groups = {bar.label: group_value_label(bar.group) for bar in bars}
-        self.waterfall.show_changes(bars, str(self.measure_box.currentData()), groups)
+        bars, measure = self._bars, str(self.measure_box.currentData())
+        # all cases: one colour, no legend
+        groups = {bar.label: group_value_label(bar.group) for bar in bars if bar.group != ALL_CASES}
+        reasons = [getattr(bar, "left_out", {}).get(measure, "") for bar in bars
+                   if getattr(bar, measure) is None]  # fmt: skip
+        # said per reason when every case left out has one (the registry's, a spreadsheet's)
+        left_out = left_out_summary(reasons) if all(reasons) else ""
+        self.waterfall.show_changes(bars, measure, groups, left_out=left_out)
         if not bars:
             self.waterfall.note.setText(NO_WATERFALL)
         self._name_bars()
@@ -383,26 +416,51 @@ class CohortPage(QWidget):
         return [names.get(label) or label for label in self.waterfall.order]
 
     def _name_bars(self) -> None:
-        """Tick each bar with its name, Patient ID over case title, each elided to the bar's
-        room (the plot names bars only up to :data:`MAX_NAMED_BARS`; beyond, and in full,
-        the tooltip names them)."""
-        order = self.waterfall.order
+        """Tick each bar with its name (the plot names bars only up to
+        :data:`MAX_NAMED_BARS`; beyond, and in full, the tooltip names them).
+
+        While every Patient ID fits in its bar's room, level: Patient ID over case title,
+        the title elided to the room. Else the Patient IDs alone, each whole, as a printed
+        figure names its bars (the case in full in the tooltip): on staggered rows (up to
+        :data:`MAX_NAME_ROWS`), else standing upright in a tall enough plot, else none, the
+        axis' title saying to point at a bar."""
+        order, axis = self.waterfall.order, self.waterfall.name_axis
         self.waterfall.plot.plotItem.setToolTip("")
+        self._axis_title(AXIS_TITLE)
         if not order or len(order) > MAX_NAMED_BARS:
+            axis.set_layout("level")
             return
-        axis = self.waterfall.plot.getAxis("bottom")
         metrics = QFontMetrics(axis.style.get("tickFont") or axis.font())
         room_px = self.bar_room_px()
         if room_px < metrics.averageCharWidth():  # not laid out yet: a resize names them again
             room_px = BAR_NAME_MIN_CHARS * metrics.averageCharWidth()
+        names = self.bar_names()
+        ids = [name.split(" · ", 1)[0] for name in names]
+        widest = max(metrics.horizontalAdvance(text) for text in ids)
+        if widest > room_px:  # IDs only, each whole
+            axis.setTicks([list(enumerate(ids))])
+            if axis.staggered_rows() <= MAX_NAME_ROWS:
+                axis.set_layout("staggered")
+            elif widest <= UPRIGHT_SHARE * self.waterfall.plot.height():
+                axis.set_layout("upright")
+            else:  # no room under the bars: the tooltip names them
+                axis.set_layout("level")
+                axis.setTicks(None)
+                self._axis_title(POINT_AT_A_BAR)
+            return
+        axis.set_layout("level")
 
-        def fit(text: str) -> str:  # Patient ID whole when it fits, over the title elided
+        def fit(text: str) -> str:  # Patient ID whole, over the title elided
             return "\n".join(
                 metrics.elidedText(part, Qt.TextElideMode.ElideRight, room_px)
                 for part in text.split(" · ", 1)
             )
 
-        axis.setTicks([[(i, fit(name)) for i, name in enumerate(self.bar_names())]])
+        axis.setTicks([[(i, fit(name)) for i, name in enumerate(names)]])
+
+    def _axis_title(self, title: str) -> None:
+        if self.waterfall.name_axis.labelText != title:  # a new title lays the plot out again
+            self.waterfall.plot.setLabel("bottom", title)
 
     def bar_room_px(self) -> int:
         """The width in pixels a bar's name may take, from the view's mapping as laid out:
@@ -457,7 +515,10 @@ class CohortPage(QWidget):
                 plot.addItem(pg.ScatterPlotItem(x=i + jitter, y=list(values), size=7,
                                                 brush=pg.mkBrush(colour), pen=None))  # fmt: skip
         plot.getAxis("bottom").setTicks([ticks])
-        plot.setTitle(f"{box.label}: Me [Q1; Q3], {box.test or 'no test'}, {_p(box.p)}")
+        if len(box.groups) < 2:  # all cases: nothing to compare
+            plot.setTitle(f"{box.label}: Me [Q1; Q3], one group: no test")
+        else:
+            plot.setTitle(f"{box.label}: Me [Q1; Q3], {box.test or 'no test'}, {_p(box.p)}")
 
     def _draw_km(self, plots: Any) -> None:
         plot = self.km_plot
@@ -483,9 +544,8 @@ class CohortPage(QWidget):
         plot.setLabel("bottom", "Days after TACE")
         plot.setLabel("left", "Without progression")
         fit_axis_title(plot)
-        plot.setTitle(
-            f"Time to progression after TACE (Kaplan–Meier), log-rank {_p(plots.logrank_p)}"
-        )
+        test = ONE_GROUP if len(plots.curves) < 2 else f"log-rank {_p(plots.logrank_p)}"
+        plot.setTitle(f"Time to progression after TACE (Kaplan–Meier), {test}")
         width = max((len(group_value_label(name)) for name, _ in plots.at_risk), default=5)
         lines = ["Number at risk".ljust(width) + "".join(f"{t:>7g}" for t in plots.risk_times)]
         for name, counts in plots.at_risk:
