@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tace_planner.services.procedures import ProcedureService
 from tace_planner.store.models import CaseRow, PatientRow, StudyRow, TimepointRow
+
+if TYPE_CHECKING:
+    from tace_planner.services.followups import FollowupService
 
 TODAY = dt.date(2026, 12, 2)
 
@@ -60,6 +63,30 @@ def sign_tace(factory: Any, case_pk: int, on: dt.date, delivered_fraction: float
     return item.pk
 
 
+def scheduled_course(
+    factory: Any,
+    patient_id: str,
+    *,
+    today: dt.date = TODAY,
+    baseline_on: dt.date = dt.date(2026, 3, 2),
+    tace_on: dt.date = dt.date(2026, 3, 16),
+) -> tuple[int, FollowupService]:
+    """A case with its baseline, TACE 1 signed on ``tace_on`` and the study protocol's
+    schedule laid out (all open until imaging comes), seen on ``today``.
+
+    With the defaults the schedule (8 weeks, then every 3 months) is due 11 May,
+    11 August, 11 November 2026, 11 February 2027 … Returns the case id and the
+    FollowupService (user "dr rad", clock on ``today``) that laid it out.
+    """
+    from tace_planner.services.followups import FollowupService
+
+    case = add_case(factory, patient_id, baseline_on=baseline_on)
+    sign_tace(factory, case, tace_on)
+    followups = FollowupService(factory, "dr rad", clock=clock(today))
+    followups.sync_case(case)
+    return case, followups
+
+
 def add_measurement(
     factory: Any, case_pk: int, study_uid: str, lesion: str, volume_cm3: float, diameter_mm: float
 ) -> None:
@@ -90,18 +117,13 @@ def add_measurement(
 RESPONSE_FOLLOW_UPS = (dt.date(2026, 5, 11), dt.date(2026, 8, 11), dt.date(2026, 11, 11))
 
 
-def add_response_course(factory: Any, patient_id: str) -> tuple[int, Any]:
+def add_response_course(factory: Any, patient_id: str) -> tuple[int, FollowupService]:
     """Targets F1 + F2: 165 → 63 → 65 → 90 mm (PR, continued PR, PD); F3 new at the third.
 
     Baseline 2026-03-01, TACE 2026-03-16, follow-ups on :data:`RESPONSE_FOLLOW_UPS`
     (studies ``1.2.<patient_id>.<n>``). Returns the case id and its FollowupService.
     """
-    from tace_planner.services.followups import FollowupService
-
-    case = add_case(factory, patient_id, baseline_on=dt.date(2026, 3, 1))
-    sign_tace(factory, case, dt.date(2026, 3, 16))
-    followups = FollowupService(factory, "dr rad", clock=clock())
-    followups.sync_case(case)
+    case, followups = scheduled_course(factory, patient_id, baseline_on=dt.date(2026, 3, 1))
     for number, on in enumerate(RESPONSE_FOLLOW_UPS, start=1):
         add_study(factory, patient_id, f"1.2.{patient_id}.{number}", on)
         followups.confirm_match(f"1.2.{patient_id}.{number}")

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from followup_seed import add_case, add_measurement, add_study, clock, sign_tace
+from followup_seed import add_case, add_measurement, add_study, scheduled_course
 from tace_planner.cli import main
 from tace_planner.services.assessment import AssessmentService
 from tace_planner.services.followups import FollowupService
@@ -27,10 +27,7 @@ def course(services: Any) -> tuple[Any, int, FollowupService]:
     """Targets F1 + F2: 165 → 63 → 65 → 90 mm (PR, PR, PD); non-target N1 present, then
     gone at the second follow-up; F3 new at the third."""
     factory = services.session_factory
-    case = add_case(factory, "R1", baseline_on=D(2026, 3, 1))
-    sign_tace(factory, case, D(2026, 3, 16))
-    followups = FollowupService(factory, "dr rad", clock=clock())
-    followups.sync_case(case)
+    case, followups = scheduled_course(factory, "R1", baseline_on=D(2026, 3, 1))
     for number, on in enumerate(FOLLOW_UPS, start=1):
         add_study(factory, "R1", f"1.2.R1.{number}", on)
         followups.confirm_match(f"1.2.R1.{number}")

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from followup_seed import add_case, add_study, clock, sign_tace
+from followup_seed import add_case, add_study, clock, scheduled_course, sign_tace
 from tace_planner.domain.errors import InvalidInputError
 from tace_planner.services.followups import FollowupService
 from tace_planner.store.models import AuditEventRow
@@ -91,10 +91,7 @@ def test_imaging_linked_before_the_tace_is_done_by_the_new_schedule(services: An
 
 def test_a_schedule_laid_out_beside_the_imaging_is_put_right(services: Any) -> None:
     factory = services.session_factory
-    case = add_case(factory, "H2", baseline_on=D(2026, 3, 2))
-    sign_tace(factory, case, D(2026, 3, 16))
-    followups = FollowupService(factory, "dr rad", clock=clock(TODAY))
-    followups.sync_case(case)  # TACE 1 follow-up 1…12, all open
+    case, followups = scheduled_course(factory, "H2", today=TODAY)  # TACE 1 follow-up 1…12
     followups.assign(followups.worklist("all", case_pk=case)[1].pk, radiologist="Dr R")
     _link_by_hand(services, case, "H2")  # the CTs come in by hand afterwards
     followups.sync_case(case)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from followup_seed import add_case, clock, sign_tace
+from followup_seed import scheduled_course
 from tace_planner.services.followup_dto import TimepointItem
 from tace_planner.services.followups import FollowupService
 from tace_planner.store.assessment_rows import AssessmentRow
@@ -22,17 +22,6 @@ from tace_planner.store.models import AuditEventRow, TimepointRow
 
 pytestmark = pytest.mark.db
 D = dt.date
-TACE_ON = D(2026, 3, 16)
-
-
-def _course(services: Any, patient_id: str) -> tuple[int, FollowupService]:
-    """A case with one signed TACE on 16 March 2026 and its study-protocol schedule."""
-    factory = services.session_factory
-    case = add_case(factory, patient_id, baseline_on=D(2026, 3, 1))
-    sign_tace(factory, case, TACE_ON)
-    followups = FollowupService(factory, "dr rad", clock=clock())
-    followups.sync_case(case)
-    return case, followups
 
 
 def _open(followups: FollowupService, case: int) -> dict[str, TimepointItem]:
@@ -53,7 +42,7 @@ def _events(services: Any, action: str) -> list[AuditEventRow]:
 
 
 def test_assignment_survives_a_change_of_preset_and_back(services: Any) -> None:
-    case, followups = _course(services, "K1")
+    case, followups = scheduled_course(services.session_factory, "K1")
     fourth = _open(followups, case)["TACE 1 follow-up 4"]
     assert (fourth.due_on, fourth.modality) == (D(2027, 2, 11), "CT")
     followups.assign(fourth.pk, radiologist="Dr Rad", modality="MR")
@@ -79,7 +68,7 @@ def test_assignment_survives_a_change_of_preset_and_back(services: Any) -> None:
 
 
 def test_a_chosen_modality_equal_to_the_new_presets_is_still_kept(services: Any) -> None:
-    case, followups = _course(services, "K2")
+    case, followups = scheduled_course(services.session_factory, "K2")
     second = _open(followups, case)["TACE 1 follow-up 2"]
     followups.assign(second.pk, modality="MR")  # the study protocol gives CT
 
@@ -97,7 +86,7 @@ def test_a_chosen_modality_equal_to_the_new_presets_is_still_kept(services: Any)
 def test_a_follow_up_missing_from_the_new_schedule_is_deleted_with_an_audit(
     services: Any,
 ) -> None:
-    case, followups = _course(services, "K3")
+    case, followups = scheduled_course(services.session_factory, "K3")
     before = _open(followups, case)
     assert len(before) == 12  # 8 weeks, then every 3 months, up to 36 months
     eleventh = before["TACE 1 follow-up 11"]
@@ -117,7 +106,7 @@ def test_a_follow_up_missing_from_the_new_schedule_is_deleted_with_an_audit(
 
 
 def test_an_open_follow_up_holding_an_assessment_is_never_deleted(services: Any) -> None:
-    case, followups = _course(services, "K4")
+    case, followups = scheduled_course(services.session_factory, "K4")
     second = _open(followups, case)["TACE 1 follow-up 2"]
     factory = services.session_factory
     with factory() as session:

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from followup_seed import add_case, add_study, clock, sign_tace
+from followup_seed import add_case, add_study, scheduled_course, sign_tace
 from tace_planner.cli import main
 from tace_planner.services.followups import FollowupService
 from tace_planner.store.models import AuditEventRow
@@ -32,17 +32,6 @@ from tace_planner.store.models import AuditEventRow
 pytestmark = pytest.mark.db
 D = dt.date
 TODAY = D(2026, 12, 7)  # a Monday; the week ends on 13 December
-TACE_ON = D(2026, 3, 16)
-
-
-def _scheduled_case(services: Any, patient_id: str) -> tuple[int, FollowupService]:
-    """A case with its baseline, TACE 1 signed and the study protocol's schedule laid out."""
-    factory = services.session_factory
-    case = add_case(factory, patient_id, baseline_on=D(2026, 3, 2))
-    sign_tace(factory, case, TACE_ON)
-    followups = FollowupService(factory, "dr rad", clock=clock(TODAY))
-    assert followups.sync_all() == 1
-    return case, followups
 
 
 def _link_by_hand(services: Any, case: int, patient_id: str, number: int, on: dt.date) -> None:
@@ -78,7 +67,7 @@ def _by_label(followups: FollowupService, case: int) -> dict[str, Any]:
 def test_a_linked_follow_up_takes_the_slot_at_once_with_what_was_set_on_it(
     services: Any,
 ) -> None:
-    case, followups = _scheduled_case(services, "M1")
+    case, followups = scheduled_course(services.session_factory, "M1", today=TODAY)
     slot = _by_label(followups, case)["TACE 1 follow-up 2"]  # due 11 August
     followups.assign(slot.pk, radiologist="Dr Slot", modality="MR")
     _link_by_hand(services, case, "M1", 2, D(2026, 8, 16))
@@ -110,7 +99,7 @@ def test_a_linked_follow_up_takes_the_slot_at_once_with_what_was_set_on_it(
 
 
 def test_a_new_preset_placing_the_imaging_names_the_dropped_radiologist(services: Any) -> None:
-    case, followups = _scheduled_case(services, "M2")
+    case, followups = scheduled_course(services.session_factory, "M2", today=TODAY)
     slot = _by_label(followups, case)["TACE 1 follow-up 3"]  # protocol: due 11 November, CT
     followups.assign(slot.pk, radiologist="Dr Slot")
     # 16 September lies in no window of the protocol; in follow-up 3's of the months preset
@@ -133,7 +122,7 @@ def test_a_new_preset_placing_the_imaging_names_the_dropped_radiologist(services
 
 
 def test_imaging_linked_after_the_schedule_is_in_its_place_when_listed(services: Any) -> None:
-    case, followups = _scheduled_case(services, "M3")
+    case, followups = scheduled_course(services.session_factory, "M3", today=TODAY)
     _link_by_hand(services, case, "M3", 2, D(2026, 8, 16))
 
     # the schedule is current (no new TACE): the CT linked by hand took its place at once
@@ -183,7 +172,7 @@ def test_the_followups_command_lists_a_hand_linked_ct_in_its_place(
 
 
 def test_the_follow_up_box_choices_say_which_follow_ups_are_not_yet_due(services: Any) -> None:
-    case, followups = _scheduled_case(services, "M5")
+    case, followups = scheduled_course(services.session_factory, "M5", today=TODAY)
     _link_by_hand(services, case, "M5", 1, D(2026, 5, 11))
     _link_by_hand(services, case, "M5", 3, D(2026, 11, 16))  # none for 11 August
     followups.sync_case(case)

@@ -15,29 +15,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from followup_seed import add_case, add_study, clock, sign_tace
-from tace_planner.services.followups import FollowupService
+from followup_seed import add_study, scheduled_course
 from tace_planner.store.models import AuditEventRow
 
 pytestmark = pytest.mark.db
 D = dt.date
 TODAY = D(2026, 12, 7)
-
-
-def _scheduled(services: Any, patient_id: str) -> tuple[int, FollowupService]:
-    """A case with TACE 1 of 16 March 2026 signed and its schedule laid out (all open)."""
-    factory = services.session_factory
-    case = add_case(factory, patient_id, baseline_on=D(2026, 3, 2))
-    sign_tace(factory, case, D(2026, 3, 16))
-    followups = FollowupService(factory, "dr rad", clock=clock(TODAY))
-    followups.sync_case(case)
-    first = followups.worklist("all", case_pk=case)[0]
-    assert (first.label, first.status, first.due_on) == (
-        "TACE 1 follow-up 1",
-        "scheduled",
-        D(2026, 5, 11),
-    )
-    return case, followups
 
 
 def _audited(services: Any, action: str) -> list[str]:
@@ -48,7 +31,11 @@ def _audited(services: Any, action: str) -> list[str]:
 
 
 def test_a_study_linked_by_hand_takes_its_schedule_slot_at_once(services: Any) -> None:
-    case, followups = _scheduled(services, "L1")
+    case, followups = scheduled_course(services.session_factory, "L1", today=TODAY)
+    first = followups.worklist("all", case_pk=case)[0]  # the schedule laid out, all open
+    assert (first.label, first.status, first.due_on) == (
+        "TACE 1 follow-up 1", "scheduled", D(2026, 5, 11)
+    )  # fmt: skip
     add_study(services.session_factory, "L1", "1.2.L1.1", D(2026, 5, 14))
     services.cases.link_study(
         case, "1.2.L1.1", timepoint_label="follow-up 1", timepoint_kind="follow_up"
@@ -80,7 +67,7 @@ def test_a_study_linked_by_hand_takes_its_schedule_slot_at_once(services: Any) -
 def test_a_worklist_link_to_an_unscheduled_timepoint_in_a_window_takes_the_slot(
     services: Any,
 ) -> None:
-    case, followups = _scheduled(services, "L3")
+    case, followups = scheduled_course(services.session_factory, "L3", today=TODAY)
     add_study(services.session_factory, "L3", "1.2.L3.1", D(2026, 5, 12))
     linked = followups.confirm_match("1.2.L3.1", case_pk=case)  # the user chose the case
     assert (linked.status, linked.due_on, linked.tace_number) == ("done", D(2026, 5, 11), 1)

@@ -12,7 +12,7 @@ pytest.importorskip("PySide6")
 
 from PySide6.QtCore import Qt
 
-from tace_planner.domain.progress import run_sync
+from tace_planner.domain.progress import Progress, Task, run_sync
 from tace_planner.services.contouring_dto import TimepointChoice
 from tace_planner.services.followup_dto import FollowupChoiceItem
 from tace_planner.services.propagation import CaseCourse
@@ -57,8 +57,9 @@ class _Propagation:
     def course(self, case_pk: int) -> CaseCourse:
         return CaseCourse(case_pk, (), (), ())
 
-    def propose(self, case_pk: int, label: str) -> Any:
+    def propose_task(self, case_pk: int, label: str, *, cancelled: Any = None) -> Task[Any]:
         self.proposed.append(label)
+        yield Progress(0, 1, f"Registering {label} to the baseline")
         raise LookupError("not needed here")
 
 

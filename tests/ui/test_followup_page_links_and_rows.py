@@ -15,7 +15,7 @@ pytest.importorskip("PySide6")
 
 from followup_seed import add_case, add_study, clock, sign_tace
 from tace_planner.domain.errors import InvalidInputError
-from tace_planner.domain.progress import run_sync
+from tace_planner.domain.progress import Progress, Task, run_sync
 from tace_planner.domain.volume import ImageVolume
 from tace_planner.services.contouring_dto import TimepointChoice
 from tace_planner.services.followup_dto import FollowupChoiceItem
@@ -202,7 +202,8 @@ def _item(case_pk: int, names: list[str], confirmed: tuple[str, ...] = ()) -> An
 
 
 class _Propagation:
-    """Seven proposals at follow-up 1; ``refusal`` is raised by :meth:`propose` when set."""
+    """Seven proposals at follow-up 1; ``refusal`` is raised by :meth:`propose_task` when
+    set."""
 
     def __init__(self, refusal: Exception | None = None) -> None:
         self.refusal = refusal
@@ -213,7 +214,8 @@ class _Propagation:
     def course(self, case_pk: int) -> CaseCourse:
         return CaseCourse(case_pk, (), (), ())
 
-    def propose(self, case_pk: int, label: str) -> Any:
+    def propose_task(self, case_pk: int, label: str, *, cancelled: Any = None) -> Task[Any]:
+        yield Progress(0, 1, f"Registering {label} to the baseline")
         if self.refusal is not None:
             raise self.refusal
         return _item(case_pk, [f"F{n}" for n in range(1, 8)])

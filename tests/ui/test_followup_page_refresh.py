@@ -5,6 +5,7 @@ replaces a proposal on screen (pytest-qt, offscreen, fake services)."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from types import SimpleNamespace
 from typing import Any
 
@@ -15,7 +16,7 @@ pytest.importorskip("PySide6")
 
 from PySide6.QtCore import QObject, Signal
 
-from tace_planner.domain.progress import run_sync
+from tace_planner.domain.progress import Progress, Task, run_sync
 from tace_planner.domain.volume import ImageVolume
 from tace_planner.services.contouring_dto import TimepointChoice
 from tace_planner.services.followup_dto import FollowupChoiceItem
@@ -28,10 +29,16 @@ SHAPE = (4, 16, 16)
 
 
 class _Handle(QObject):
+    """A task's handle as the runner gives it; nothing runs in the background here."""
+
     finished = Signal()
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.cancel_requested = threading.Event()
+
     def cancel(self) -> None:
-        """Nothing runs in the background here."""
+        self.cancel_requested.set()
 
 
 class _HeldTasks:
@@ -96,7 +103,8 @@ class _Propagation:
     def course(self, case_pk: int) -> CaseCourse:
         return CaseCourse(case_pk, (), (), ())
 
-    def propose(self, case_pk: int, label: str) -> Any:
+    def propose_task(self, case_pk: int, label: str, *, cancelled: Any = None) -> Task[Any]:
+        yield Progress(0, 1, f"Registering {label} to the baseline")
         follow_up = TimepointChoice(FOLLOW_UP, label, "follow_up", D(2026, 5, 11))
         return SimpleNamespace(
             case_pk=case_pk,

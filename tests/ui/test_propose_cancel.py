@@ -43,7 +43,7 @@ class _SlowPropagation:
     def best_changes(self, case_pks: list[int]) -> list[Any]:
         return []
 
-    def propose_task(self, case_pk: int, label: str) -> Any:
+    def propose_task(self, case_pk: int, label: str, *, cancelled: Any = None) -> Any:
         try:
             for n in range(self.steps):
                 yield Progress(n, self.steps, f"Step {n + 1}")

@@ -10,8 +10,7 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from followup_seed import add_case, add_study, clock, sign_tace
-from tace_planner.services.followups import FollowupService
+from followup_seed import add_study, scheduled_course, sign_tace
 
 pytestmark = pytest.mark.db
 D = dt.date
@@ -37,10 +36,7 @@ def test_the_study_column_shows_description_modality_and_date_not_the_uid(
 
     study_column = COLUMNS.index("Study")
     factory = services.session_factory
-    case = add_case(factory, "S1", baseline_on=D(2026, 3, 2))
-    sign_tace(factory, case, D(2026, 3, 16))
-    followups = FollowupService(factory, "dr rad", clock=clock(TODAY))
-    followups.sync_case(case)
+    case, followups = scheduled_course(factory, "S1", today=TODAY)
     linked_uid, proposed_uid = "2.25.305312345678901234567890", "2.25.305398765432109876543210"
     add_study(factory, "S1", linked_uid, D(2026, 5, 11))
     _describe(factory, linked_uid, "CT abdomen 3 phases", ("SEG", "CT"))  # the SEG is no imaging
