@@ -15,8 +15,13 @@ import json
 from typing import Any
 
 from tace_planner.cli_common import iso_date
-from tace_planner.cli_followup import add_case_close, run_case_close
+from tace_planner.cli_followup import (
+    add_case_close,
+    follow_up_choices,
+    run_case_close,
+)
 from tace_planner.domain.errors import InvalidInputError
+from tace_planner.services.visit_names import names_by_label, typed_by_label
 
 
 def add_case_commands(commands: Any, case_id: Any) -> None:
@@ -72,11 +77,17 @@ def run_case_command(args: argparse.Namespace, services: Any) -> int:
         print(f"study {args.study} linked to case {args.case}, {label}")
         return 0
     detail = cases.case_detail(args.case)
+    choices = follow_up_choices(services, args.case)
+    typed = typed_by_label(choices)
     if args.json:
+        names = names_by_label(choices)
+        for timepoint in detail["timepoints"]:  # added: the name the worklist and window give
+            timepoint["visit_name"] = names.get(timepoint["label"], timepoint["label"])
         print(json.dumps(detail, ensure_ascii=False))
     else:
         print(f"case {detail['case_pk']}: {detail['title']} — {detail['patient_id']}")
         for timepoint in detail["timepoints"]:
             studies = ", ".join(s["description"] or s["study_uid"] for s in timepoint["studies"])
-            print(f"  {timepoint['label']:12} {timepoint['imaged_on'] or '—':10}  {studies}")
+            name = typed.get(timepoint["label"], timepoint["label"])
+            print(f"  {name:12} {timepoint['imaged_on'] or '—':10}  {studies}")
     return 0

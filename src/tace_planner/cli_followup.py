@@ -17,6 +17,7 @@ from tace_planner.cli_common import iso_date
 from tace_planner.domain.errors import InvalidInputError, NotFoundError
 from tace_planner.domain.schedule import CLOSURE_REASONS
 from tace_planner.domain.ttp import ESTABLISHED, SEQUENCES, SITES, TIMINGS
+from tace_planner.services.visit_names import typed_by_label, typed_of
 
 COMMANDS = ("followups", "followup", "therapy", "ttp")
 """Top-level commands this module runs."""
@@ -177,7 +178,7 @@ def _row(item: Any) -> str:
     tace = f"TACE {item.tace_number} {item.tace_on.isoformat()}" if item.tace_on else ""
     return (
         f"{item.category:8} {item.due_on.isoformat() if item.due_on else '—':10}  "
-        f"{item.patient_id:12} case {item.case_pk:<5} {tace:20} {item.label:22} "
+        f"{item.patient_id:12} case {item.case_pk:<5} {tace:20} {typed_of(item):22} "
         f"{item.window_text:25} {item.modality:3} {item.radiologist:14} {study}"
     ).rstrip()
 
@@ -190,7 +191,7 @@ def run_followup_command(args: argparse.Namespace, services: Any) -> int:
             followups.sync_all()
             if args.link_new:
                 for linked in followups.link_new_studies():
-                    print(f"linked {linked.study_uid} to {linked.label} of case "
+                    print(f"linked {linked.study_uid} to {typed_of(linked)} of case "
                           f"{linked.case_pk}", file=sys.stderr)  # fmt: skip
         category = args.category or "due"
         items = followups.worklist(
@@ -219,7 +220,7 @@ def run_followup_command(args: argparse.Namespace, services: Any) -> int:
         if args.followup_command == "progression":
             site = "" if args.site == "none" else args.site
             item = followups.record_progression(_progression_timepoint(args, followups), site)
-            print(f"{item.label} of case {item.case_pk}: progression {site or 'cleared'}")
+            print(f"{typed_of(item)} of case {item.case_pk}: progression {site or 'cleared'}")
             return 0
         if args.followup_command == "propagate":
             return _propagate(args, services)
@@ -317,7 +318,8 @@ def _propagate(args: argparse.Namespace, services: Any) -> int:
     if args.json:
         print(json.dumps(item.to_json(), ensure_ascii=False))
         return 0 if item.registration.ok else 1
-    print(f"case {args.case}, {item.follow_up.label}: {item.registration.message}")
+    name = typed_visit_names(services, args.case).get(item.follow_up.label, item.follow_up.label)
+    print(f"case {args.case}, {name}: {item.registration.message}")
     for proposal in item.proposals:
         if proposal.found:
             size = (f"{proposal.volume_cm3:.2f} cm³, longest axial "
@@ -334,11 +336,11 @@ def _propagate(args: argparse.Namespace, services: Any) -> int:
     if not item.registration.ok:
         return 1
     if item.confirmed:
-        print(f"stored {len(item.confirmed)} contour(s) at {item.follow_up.label}")
+        print(f"stored {len(item.confirmed)} contour(s) at {name}")
     if item.kept:
         kept = ", ".join(item.kept)
         print(
-            f"kept the contour(s) already stored at {item.follow_up.label} for {kept}: "
+            f"kept the contour(s) already stored at {name} for {kept}: "
             "add --replace to replace them",
             file=sys.stderr,
         )
@@ -347,13 +349,27 @@ def _propagate(args: argparse.Namespace, services: Any) -> int:
     return 0
 
 
+def follow_up_choices(services: Any, case_pk: int) -> list[Any]:
+    """The case's follow-ups (their labels and schedule slots), [] when unknown."""
+    try:
+        return list(services.followups.follow_up_choices(case_pk))
+    except (InvalidInputError, NotFoundError):
+        return []  # the labels are printed then
+
+
+def typed_visit_names(services: Any, case_pk: int) -> dict[str, str]:
+    """The case's follow-up labels → their names as the worklist gives them, the label in
+    brackets when it differs (:func:`~tace_planner.services.visit_names.typed_name`)."""
+    return typed_by_label(follow_up_choices(services, case_pk))
+
+
 def _match(args: argparse.Namespace, followups: Any) -> int:
     if args.confirm or args.timepoint or args.case:
         item = followups.confirm_match(args.study, timepoint_pk=args.timepoint, case_pk=args.case)
         if args.json:
             print(json.dumps(item.to_json(), ensure_ascii=False))
         else:
-            print(f"study {args.study} linked to {item.label} of case {item.case_pk}")
+            print(f"study {args.study} linked to {typed_of(item)} of case {item.case_pk}")
         return 0
     match = followups.match_study(args.study)
     if args.json:
@@ -362,7 +378,7 @@ def _match(args: argparse.Namespace, followups: Any) -> int:
     print(f"study {args.study} ({match.study_on or 'no date'}): {match.message}")
     for candidate in match.candidates:
         item = candidate.timepoint
-        print(f"  timepoint {item.pk}: {item.label} of case {item.case_pk}, due "
+        print(f"  timepoint {item.pk}: {typed_of(item)} of case {item.case_pk}, due "
               f"{item.due_on}, {candidate.days_from_due} day(s) from due")  # fmt: skip
     if match.candidates or match.unscheduled_case_pks:
         print("  add --confirm to link it", file=sys.stderr)

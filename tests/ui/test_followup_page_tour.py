@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from followup_seed import add_case, add_measurement, add_study, clock, sign_tace
-from tace_planner.domain.progress import run_sync
+from tace_planner.domain.progress import Progress, Task, run_sync
 from tace_planner.services.contouring_dto import TimepointChoice
 from tace_planner.services.followups import FollowupService
 from tace_planner.services.propagation import CaseCourse, LesionCourse
@@ -71,7 +71,8 @@ class _Propagation:
     def course(self, case_pk: int) -> CaseCourse:
         return CaseCourse(case_pk, (), (), ())
 
-    def propose(self, case_pk: int, label: str) -> Any:
+    def propose_task(self, case_pk: int, label: str, *, cancelled: Any = None) -> Task[Any]:
+        yield Progress(0, 1, f"Registering {label} to the baseline")
         return _item(case_pk, [f"F{n}" for n in range(1, 8)])
 
     def best_changes(self, case_pks: list[int]) -> list[Any]:
@@ -172,7 +173,9 @@ def test_choosing_a_case_puts_its_follow_up_imaging_in_its_schedule(
 
     box = page.review.timepoints
     choices = [box.itemText(i) for i in range(box.count())]
-    assert choices[:4] == ["follow-up 1", "follow-up 2", "follow-up 3", "TACE 1 follow-up 4"]
+    # each imaged visit is named by the schedule slot it was placed in
+    assert choices[:4] == [f"TACE 1 follow-up {n}" for n in range(1, 5)]
+    assert [worklist.items[n].visit_name for n in range(4)] == choices[:4]
     assert len(choices) == len(set(choices)) == 12  # 3 imaged + TACE 1 follow-up 4…12
     # only the imaged ones can be chosen; the others are greyed and say why
     enabled = [bool(box.model().item(i).isEnabled()) for i in range(box.count())]

@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from tace_planner.services.visit_names import name_of
+
 Category = Literal["due", "overdue", "upcoming", "done", "ended"]
 CATEGORIES: tuple[str, ...] = ("due", "overdue", "upcoming", "done")
 """Worklist filters: due this week, overdue, upcoming, done."""
@@ -87,6 +89,15 @@ class TimepointItem:
     study_modality: str = ""
     proposed_study_description: str = ""
     proposed_study_modality: str = ""
+    slot_relaid: bool = False
+    """Placed in a slot that a later layout of its schedule gave to another timepoint (it
+    is then named by its label, :func:`~tace_planner.services.visit_names.visit_name`)."""
+
+    @property
+    def visit_name(self) -> str:
+        """The visit as people read it: its schedule slot ("TACE 1 follow-up 1") when it
+        was placed in one, else its label (:mod:`tace_planner.services.visit_names`)."""
+        return name_of(self)
 
     @property
     def study_text(self) -> str:
@@ -113,8 +124,9 @@ class TimepointItem:
         return f"{self.window_start_on.isoformat()} – {self.window_end_on.isoformat()}"
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-ready dict of every field."""
+        """JSON-ready dict of every field, with ``visit_name``."""
         data: dict[str, Any] = _json(asdict(self))
+        data["visit_name"] = self.visit_name
         return data
 
 
@@ -142,6 +154,15 @@ class FollowupChoiceItem:
     due_on: dt.date | None = None
     window_start_on: dt.date | None = None
     window_end_on: dt.date | None = None
+    tace_number: int | None = None
+    followup_number: int | None = None
+    slot_relaid: bool = False
+    """As :attr:`TimepointItem.slot_relaid`."""
+
+    @property
+    def visit_name(self) -> str:
+        """The follow-up as people read it (see :attr:`TimepointItem.visit_name`)."""
+        return name_of(self)
 
     @property
     def ready(self) -> bool:
@@ -171,9 +192,10 @@ class FollowupChoiceItem:
         }[self.readiness]
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-ready dict of every field, with ``ready`` and ``note``."""
+        """JSON-ready dict of every field, with ``ready``, ``note`` and ``visit_name``."""
         data: dict[str, Any] = _json(asdict(self))
         data["ready"], data["note"] = self.ready, self.note
+        data["visit_name"] = self.visit_name
         return data
 
 
@@ -270,7 +292,7 @@ class ImportedStudies:
             parts.append(
                 f"{len(self.linked)} new study(ies) linked to their follow-up: "
                 + ", ".join(
-                    f"{t.label} ({', '.join(p for p in (t.patient_id, t.case_title) if p)})"
+                    f"{t.visit_name} ({', '.join(p for p in (t.patient_id, t.case_title) if p)})"
                     for t in self.linked
                 )
             )

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Date, and_, bindparam, exists, func, literal, or_, select
+from sqlalchemy import Date, String, and_, bindparam, cast, exists, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from tace_planner.domain.errors import InvalidInputError, NotFoundError
@@ -27,6 +27,7 @@ from tace_planner.services.followup_dto import (
     week_end,
 )
 from tace_planner.services.planning_records import get_case
+from tace_planner.services.visit_names import schedule_name
 from tace_planner.store.assessment_rows import AssessmentRow
 from tace_planner.store.followup_rows import FollowupScheduleRow
 from tace_planner.store.models import (
@@ -79,26 +80,53 @@ def load_followup_parameters(folder: Path | None = None) -> FollowupParameters:
 
 
 def label_of(tace_number: int, followup_number: int) -> str:
-    """The timepoint label of a scheduled follow-up, e.g. "TACE 1 follow-up 2"."""
-    return f"TACE {tace_number} follow-up {followup_number}"
+    """The timepoint label of a scheduled follow-up, e.g. "TACE 1 follow-up 2" (the name of
+    its slot, :func:`~tace_planner.services.visit_names.schedule_name`)."""
+    return schedule_name(tace_number, followup_number)
+
+
+def slot_relaid_column() -> Any:
+    """True when another timepoint of the row's case carries the name of the slot the row
+    was placed in (:attr:`~tace_planner.services.followup_dto.TimepointItem.slot_relaid`);
+    one lookup on the (case, label) index."""
+    other = aliased(TimepointRow)
+    slot = (
+        literal("TACE ")
+        + cast(TimepointRow.tace_number, String)
+        + literal(" follow-up ")
+        + cast(TimepointRow.followup_number, String)
+    )
+    return and_(
+        TimepointRow.followup_number.is_not(None),
+        exists().where(
+            other.case_pk == TimepointRow.case_pk, other.id != TimepointRow.id, other.label == slot
+        ),
+    )
 
 
 def worklist_select(*, with_study: bool = True) -> Any:
-    """The worklist's columns; open timepoints have no study, so their query skips that join."""
+    """The worklist's columns; open timepoints have no study, so their query skips that join
+    (nor can one of them have been placed in a slot laid out again)."""
     linked = aliased(StudyRow)
     study_columns = (
         (linked.study_uid, linked.study_on)
         if with_study
         else (literal(None).label("study_uid"), literal(None).label("study_on"))
     )
-    # appended (row[20], row[21]): the linked study as people know it
+    # appended (row[20], row[21]): the linked study as people know it; (row[22]) whether
+    # the slot the row was placed in was laid out again for another timepoint
     study_names = (
         (
             linked.description.label("study_description"),
             study_modality(linked.id).label("study_modality"),
+            slot_relaid_column().label("slot_relaid"),
         )
         if with_study
-        else (literal(None).label("study_description"), literal(None).label("study_modality"))
+        else (
+            literal(None).label("study_description"),
+            literal(None).label("study_modality"),
+            literal(False).label("slot_relaid"),
+        )
     )
     query = (
         select(
@@ -213,6 +241,7 @@ def timepoint_item(
         modality or "",
         proposed[2] or "",
         proposed[3] or "",
+        bool(row[22]) if len(row) > 22 else False,
     )
     item = object.__new__(TimepointItem)
     item.__dict__.update(zip(_ITEM_FIELDS, values, strict=True))
@@ -365,6 +394,7 @@ def follow_up_choices(session: Session, case_pk: int, today: dt.date) -> list[Fo
         )
     )
     sunday = week_end(today)
+    labels = {row.label for row in rows}
     out = []
     for row in rows:
         if row.imaged_on is not None or row.id in holding:
@@ -386,6 +416,11 @@ def follow_up_choices(session: Session, case_pk: int, today: dt.date) -> list[Fo
                 due_on=row.due_on,
                 window_start_on=row.window_start_on,
                 window_end_on=row.window_end_on,
+                tace_number=row.tace_number,
+                followup_number=row.followup_number,
+                slot_relaid=row.followup_number is not None
+                and row.label != label_of(row.tace_number or 0, row.followup_number)
+                and label_of(row.tace_number or 0, row.followup_number) in labels,
             )
         )
     return out

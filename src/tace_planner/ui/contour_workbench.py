@@ -76,7 +76,10 @@ class ContourWorkbench(QObject):
         self.controller = ContourController(
             self._window.viewer, self.contouring, self._window._tasks, self._window
         )
-        self.lesion_panel = LesionPanel(self.contouring)
+        # the Lesions dock names each visit as the worklist does (its schedule slot)
+        self.lesion_panel = LesionPanel(
+            self.contouring, choices=services.followups.follow_up_choices
+        )
         self.lesion_dock = QDockWidget("Lesions", self._window)
         self.lesion_dock.setObjectName("lesion_dock")
         self.lesion_dock.setWidget(self.lesion_panel)

@@ -10,7 +10,9 @@ The Couinaud segment is edited in its cell (a list of segments) or with the
 context menu's *Set Couinaud segment…* (with the proposal from the liver
 contour); the *Target* box selects RECIST 1.1 target lesions, refused with the
 rule it breaks unless the physician gives a reason. Both are audited service
-calls. *Values at* chooses the timepoint whose measurements are shown.
+calls. *Values at* chooses the timepoint whose measurements are shown, each follow-up by
+the name the Follow-up workspace gives it (its schedule slot when placed in one) when the
+panel is given the case's follow-up ``choices``.
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tace_planner.domain.errors import TacePlannerError
 from tace_planner.services.contouring_dto import LesionItem, MeasurementsItem
+from tace_planner.services.visit_names import names_by_label
 from tace_planner.ui.dialogs.segment_dialog import NO_SEGMENT
 from tace_planner.ui.panels.lesion_edits import LesionEditsMixin, SegmentDelegate
 from tace_planner.ui.wording import capitalised
@@ -67,9 +71,17 @@ class LesionPanel(LesionEditsMixin, QWidget):
     lock_changed = Signal(int, bool)
     lesions_edited = Signal()
 
-    def __init__(self, contouring: ContouringService, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        contouring: ContouringService,
+        parent: QWidget | None = None,
+        *,
+        choices: Callable[[int], list[Any]] | None = None,
+    ) -> None:
         super().__init__(parent)
         self._contouring = contouring
+        self._choices = choices  # FollowupService.follow_up_choices: the visits' names
+        self._names: dict[str, str] = {}  # label → visit name, of the case shown
         self._case_pk: int | None = None
         self._lesions: list[LesionItem] = []
         self._centroids: dict[int, tuple[float, float, float]] = {}
@@ -188,16 +200,32 @@ class LesionPanel(LesionEditsMixin, QWidget):
         choices = [] if case_pk is None else self._contouring.lesions.timepoints(case_pk)
         if self._timepoint_pk not in {c.pk for c in choices[1:]}:
             self._timepoint_pk = None  # the first (the baseline) or gone
+        self._names = self._visit_names(case_pk)
         blocked = self.timepoint_box.blockSignals(True)
         self.timepoint_box.clear()
         for choice in choices:
             when = f" ({choice.imaged_on.isoformat()})" if choice.imaged_on else ""
-            self.timepoint_box.addItem(choice.label + when, choice.pk)
+            self.timepoint_box.addItem(
+                self._names.get(choice.label, choice.label) + when, choice.pk
+            )
         if choices:
             current = self._timepoint_pk if self._timepoint_pk is not None else choices[0].pk
             self.timepoint_box.setCurrentIndex(self.timepoint_box.findData(current))
         self.timepoint_box.setEnabled(len(choices) > 1)
         self.timepoint_box.blockSignals(blocked)
+
+    def _visit_names(self, case_pk: int | None) -> dict[str, str]:
+        """The case's follow-up labels → the names people read ({} when unknown)."""
+        if self._choices is None or case_pk is None:
+            return {}
+        try:
+            return names_by_label(self._choices(case_pk))
+        except TacePlannerError:
+            return {}  # the labels then
+
+    def _name(self, measured: MeasurementsItem) -> str:
+        """The measured timepoint as people read it."""
+        return self._names.get(measured.timepoint_label, measured.timepoint_label)
 
     def _on_timepoint_box_changed(self, _index: int) -> None:
         data = self.timepoint_box.currentData()
@@ -227,7 +255,7 @@ class LesionPanel(LesionEditsMixin, QWidget):
             except Exception:  # noqa: BLE001 - no baseline: no change shown
                 baseline = None
         self._fill(lesions, measured, baseline)
-        self.burden_label.setText(_burden_text(measured, bool(lesions)))
+        self.burden_label.setText(_burden_text(measured, bool(lesions), self._names))
         if selected is not None and self.select_lesion(selected):
             # The same row stays selected, so no selection signal: the views' RECIST
             # axes must still follow the new measurement (a correction, a margin).
@@ -277,7 +305,7 @@ class LesionPanel(LesionEditsMixin, QWidget):
                     item.setToolTip(_change_text(baseline, m))
                 if column == 3 and m is None and measured is not None:
                     item.setToolTip(
-                        f"{lesion.name} is not contoured at {measured.timepoint_label}: select "
+                        f"{lesion.name} is not contoured at {self._name(measured)}: select "
                         "it and contour it on a series of that timepoint"
                     )
                 if column == SEGMENT_COLUMN and not lesion.is_liver:
@@ -453,7 +481,9 @@ def _change_text(baseline: MeasurementsItem, now: Any) -> str:
     return text
 
 
-def _burden_text(measured: MeasurementsItem | None, has_lesions: bool) -> str:
+def _burden_text(
+    measured: MeasurementsItem | None, has_lesions: bool, names: dict[str, str] | None = None
+) -> str:
     if measured is None:
         return "No baseline timepoint." if has_lesions else "No lesion contoured yet."
     # An unknown value in words, never "— cm³" or "F = — %".
@@ -472,7 +502,8 @@ def _burden_text(measured: MeasurementsItem | None, has_lesions: bool) -> str:
         if measured.burden_percent is None
         else f"F = {_num(measured.burden_percent, 2)} %"
     )
-    text = f"{capitalised(measured.timepoint_label)}: {v_mts}, {v_liv}, {burden}"
+    when = (names or {}).get(measured.timepoint_label, measured.timepoint_label)
+    text = f"{capitalised(when)}: {v_mts}, {v_liv}, {burden}"
     if measured.notes:
         text += "\n" + " ".join(measured.notes)
     return text

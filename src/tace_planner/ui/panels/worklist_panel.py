@@ -345,7 +345,7 @@ class WorklistPanel(QWidget):
                 _patient(item.patient_name, item.patient_id),
                 item.case_title,
                 tace,
-                item.label,
+                item.visit_name,  # a placed visit by its schedule slot, as everywhere
                 item.due_on.isoformat() if item.due_on else "",
                 item.window_text,
                 item.category if item.category != "done" else item.status,
@@ -466,5 +466,5 @@ class WorklistPanel(QWidget):
             self.message.setText(str(error))
             return
         self.refresh()
-        self.message.setText(f"Study {linked.study_text} linked to {linked.label}")
+        self.message.setText(f"Study {linked.study_text} linked to {linked.visit_name}")
         self.timepoints_changed.emit(item.case_pk)

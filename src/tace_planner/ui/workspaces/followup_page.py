@@ -49,11 +49,13 @@ from tace_planner.services.stored_review import (
     stored_contour_versions,
     stored_review_task,
 )
+from tace_planner.services.visit_names import named_course, named_timeline
 from tace_planner.ui.followup_review import NO_CASE, FollowupReview
 from tace_planner.ui.followup_tasks import CancelFlag, assess_task, failure_reason, propose_task
 from tace_planner.ui.panels.timeline_panel import TimelinePanel
 from tace_planner.ui.panels.worklist_panel import WorklistPanel
 from tace_planner.ui.wording import capitalised
+from tace_planner.ui.workspaces.followup_names import CHOICE_ROLE, fill_choice_box
 
 #: Share of the page's height the worklist gets at first (the review gets the rest).
 WORKLIST_HEIGHT_SHARE = 0.3
@@ -61,9 +63,8 @@ WORKLIST_HEIGHT_SHARE = 0.3
 WORKLIST_MIN_HEIGHT_PX = 170
 TIMELINE_TAB = "Timeline"
 LABEL_ROLE = Qt.ItemDataRole.UserRole
-"""The Follow-up box keeps each follow-up's label in its item data (not its shown text)."""
-CHOICE_ROLE = Qt.ItemDataRole.UserRole + 1
-"""…and its :class:`~tace_planner.services.followup_dto.FollowupChoiceItem`, when known."""
+"""The Follow-up box keeps each follow-up's label in its item data (its shown text is its
+visit name, ``followup_names``), and its choice item under ``CHOICE_ROLE``."""
 
 
 class FollowupReviewPage(QWidget):
@@ -113,6 +114,8 @@ class FollowupReviewPage(QWidget):
         self._stored_read: tuple[int, str, frozenset[Any]] | None = None
         """Case, follow-up and stored-contour versions of the stored view last read."""
         self._window_cancel: Any = None  # the status bar's Cancel, while connected
+        self.visit_names: dict[str, str] = {}
+        """The case's follow-up labels → the names people read (the box's shown text)."""
         self._row_note = ""
         """Why the worklist row's follow-up could not be chosen, kept before the next message
         (the stored contours read meanwhile) until another follow-up or case is chosen."""
@@ -224,12 +227,16 @@ class FollowupReviewPage(QWidget):
         """The chosen follow-up's :class:`FollowupChoiceItem` (None without ``choices``)."""
         return self.timepoints.currentData(CHOICE_ROLE)
 
+    def visit(self, label: str) -> str:
+        """The follow-up ``label`` as people read it (its schedule slot when placed in one)."""
+        return self.visit_names.get(label, label)
+
     def _refusal(self) -> str:
         """Why the chosen follow-up cannot be proposed or assessed ("" when it can)."""
         choice = self.chosen_choice()
         if choice is None or choice.ready:
             return ""
-        return f"{capitalised(choice.label)}: {choice.note}."
+        return f"{capitalised(choice.visit_name)}: {choice.note}."
 
     def _set_enabled(self) -> None:
         ready = self.case_pk is not None and bool(self.chosen_label()) and not self._refusal()
@@ -242,8 +249,8 @@ class FollowupReviewPage(QWidget):
     def show_course(self, case_pk: int) -> None:
         """Redraw the spider plot and the stored responses of ``case_pk``."""
         stored = [] if self._assessments is None else self._assessments.stored(case_pk)
+        course, stored = named_course(self._propagation.course(case_pk), stored, self.visit_names)
         labels = {s.timepoint: s.category for s in stored if s.criterion == "recist"}
-        course = self._propagation.course(case_pk)
         self.spider.show_course(course, labels)
         # the best response's days count from the day 0 the spider plot uses
         day_zero = (course.day_zero_on, course.day_zero) if course.day_zero_on else None
@@ -259,11 +266,11 @@ class FollowupReviewPage(QWidget):
             return
         self._run(
             self.responses.assess_button,
-            f"Assessing {label}…",
+            f"Assessing {self.visit(label)}…",
             assess_task(self._assessments, case_pk, label),
             "Assessing the follow-up",
             lambda result: self._assessed(result, case_pk),
-            f"assess {label}",
+            f"assess {self.visit(label)}",
             case_pk,
         )
 
@@ -359,7 +366,7 @@ class FollowupReviewPage(QWidget):
             return
         recist = result.get("criteria", {}).get("recist", {})
         self.message.setText(
-            f"{result['timepoint']}: RECIST 1.1 {recist.get('category', '—')} (stored)"
+            f"{self.visit(result['timepoint'])}: RECIST 1.1 {recist.get('category', '—')} (stored)"
         )
         self.show_course(case_pk)
         self.course_changed.emit(case_pk)
@@ -375,6 +382,7 @@ class FollowupReviewPage(QWidget):
         self.case_pk = case_pk
         self.timepoints.blockSignals(True)
         self.timepoints.clear()
+        self.visit_names = {}
         self.responses.show_stored([])
         if case_pk is None:  # a patient row, or nothing: no case's course is shown
             self.spider.clear()
@@ -402,19 +410,7 @@ class FollowupReviewPage(QWidget):
                 if choice.kind != "baseline":
                     self.timepoints.addItem(choice.label, choice.label)
             return
-        model = self.timepoints.model()
-        first_ready = -1
-        for row, choice in enumerate(self._choices(case_pk)):
-            self.timepoints.addItem(choice.label, choice.label)
-            self.timepoints.setItemData(row, choice, CHOICE_ROLE)
-            if choice.ready:
-                first_ready = row if first_ready < 0 else first_ready
-                continue
-            self.timepoints.setItemData(row, capitalised(choice.note), Qt.ItemDataRole.ToolTipRole)
-            item = model.item(row) if hasattr(model, "item") else None
-            if item is not None:  # greyed and not choosable
-                item.setEnabled(False)
-        self.timepoints.setCurrentIndex(max(first_ready, 0) if self.timepoints.count() else -1)
+        self.visit_names = fill_choice_box(self.timepoints, self._choices(case_pk))
 
     def refresh_choices(self, prefer_pk: int | None = None) -> None:
         """Fill the Follow-up box again (the case's timepoints changed: a study linked, a new
@@ -453,7 +449,7 @@ class FollowupReviewPage(QWidget):
             self.timepoints.setCurrentIndex(index)
             return ""
         choice = self.timepoints.itemData(index, CHOICE_ROLE)
-        note = f"{capitalised(choice.label)} cannot be reviewed yet: {choice.note}."
+        note = f"{capitalised(choice.visit_name)} cannot be reviewed yet: {choice.note}."
         self._row_note = note
         self.message.setText(note)
         return note
@@ -502,11 +498,11 @@ class FollowupReviewPage(QWidget):
         self._handle_kind = "stored"
         self._run(
             None,
-            f"Reading the contours stored at {choice.label}…",
+            f"Reading the contours stored at {choice.visit_name}…",
             stored_review_task(self._contouring, case_pk, self._baseline_pk, choice),
             "Reading the stored contours",
             functools.partial(self._show_stored, case_pk, choice.label, versions),
-            f"show the contours stored at {choice.label}",
+            f"show the contours stored at {choice.visit_name}",
             case_pk,
             cancellable=True,
         )
@@ -520,6 +516,7 @@ class FollowupReviewPage(QWidget):
             return  # a proposal is shown: it is not replaced
         self._stored_read = None if versions is None else (case_pk, label, versions)
         note = f"{self._row_note} " if self._row_note else ""
+        label = self.visit(label)
         if view is None:
             self.review.clear()  # the contours shown before may have been deleted since
             self.message.setText(
@@ -544,11 +541,11 @@ class FollowupReviewPage(QWidget):
         cancelled = CancelFlag()
         cancelled.handle = self._run(
             self.propose_button,
-            f"Registering {label} to the baseline…",
+            f"Registering {self.visit(label)} to the baseline…",
             propose_task(self._propagation, case_pk, label, cancelled),
             "Proposing follow-up contours",
             self._show,
-            f"propose contours at {label}",
+            f"propose contours at {self.visit(label)}",
             case_pk,
             cancellable=True,
         )
@@ -570,8 +567,8 @@ class FollowupReviewPage(QWidget):
                 else ""
             )
             self.message.setText(
-                f"{item.follow_up.label}: {found} of {len(item.proposals)} lesion(s) found; "
-                f"check each proposal below, then confirm the checked ones.{kept}"
+                f"{self.visit(item.follow_up.label)}: {found} of {len(item.proposals)} "
+                f"lesion(s) found; check each proposal below, then confirm the checked ones.{kept}"
             )
         else:
             self.message.setText(item.registration.message)
@@ -585,7 +582,7 @@ class FollowupReviewPage(QWidget):
 
     def _confirm(self, item: Any, names: list[str], replace: list[str]) -> Any:
         result = self._propagation.confirm(item, names, replace=replace)
-        label, stored = item.follow_up.label, len(result.confirmed)
+        label, stored = self.visit(item.follow_up.label), len(result.confirmed)
         self.message.setText(  # the proposals' "check each…, then confirm" is done
             f"{capitalised(label)}: {stored} contour(s) stored; the table below shows the "
             "values stored at this follow-up."
@@ -760,7 +757,10 @@ class FollowupPage(QSplitter):
     def _draw_timeline(self, case_pk: int) -> None:
         """Draw the case's timeline again (its course changed, or another case is chosen)."""
         try:
-            self.timeline.show_timeline(self._services.therapy.timeline(case_pk))
+            data = self._services.therapy.timeline(case_pk)
+            # the Follow-up box's names (of this case, filled before the timeline is drawn)
+            names = self.review.visit_names if self.review.case_pk == case_pk else {}
+            self.timeline.show_timeline(named_timeline(data, names))
         except TacePlannerError as error:
             self.timeline.hover.setText(str(error))
 

@@ -1,0 +1,121 @@
+"""One name for one follow-up visit, wherever a person reads it.
+
+A follow-up visit can carry two names: the label it was linked or imported under
+("follow-up 2", "unscheduled 2026-06-03") and the schedule slot it was placed in
+("TACE 1 follow-up 1", :func:`schedule_name`). The rule, kept here once:
+
+- a visit placed in a schedule slot (it has a TACE number and a follow-up number) is
+  named by its slot, "TACE 1 follow-up 1", in the worklist, the Follow-up box, the
+  timeline, the Lesions dock and the messages about it;
+- any other visit (the baseline, one linked by hand, an unscheduled one) by its label,
+  and so is a placed visit whose slot a new preset for the same TACE laid out again for
+  another timepoint (``slot_relaid``): no two visits of a case share a name.
+
+Where a user may have typed the stored label (the command line's lists of timepoints, its
+refusals) :func:`typed_name` adds it in brackets when it differs: "TACE 1 follow-up 1
+(follow-up 2)". The stored label stays what commands accept (every ``--timepoint`` that
+worked keeps working; the services are asked by label or id). The de-identified export's
+"visit" column is another, deliberate name ("follow-up k" by imaging order, the same across
+patients) and does not use this rule.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from typing import Any
+
+
+def schedule_name(tace_number: int, followup_number: int) -> str:
+    """The name of a schedule's follow-up slot, e.g. "TACE 1 follow-up 2"."""
+    return f"TACE {tace_number} follow-up {followup_number}"
+
+
+def visit_name(
+    label: str,
+    tace_number: int | None,
+    followup_number: int | None,
+    *,
+    slot_relaid: bool = False,
+) -> str:
+    """The one name people read for a visit: its schedule slot's name when it has one
+    (TACE and follow-up numbers), else its stored ``label``.
+
+    ``slot_relaid``: another timepoint of the case carries the slot's name (a new preset
+    for the same TACE laid the slot out again and this visit's imaging fell outside its
+    window): the visit keeps its label, so that no two visits share a name.
+    """
+    if tace_number is None or followup_number is None or slot_relaid:
+        return label
+    return schedule_name(tace_number, followup_number)
+
+
+def typed_name(
+    label: str,
+    tace_number: int | None,
+    followup_number: int | None,
+    *,
+    slot_relaid: bool = False,
+) -> str:
+    """The visit's name with its stored label in brackets when they differ ("TACE 1
+    follow-up 1 (follow-up 2)"), for the places where a user may type the label."""
+    name = visit_name(label, tace_number, followup_number, slot_relaid=slot_relaid)
+    return name if name.casefold() == label.casefold() else f"{name} ({label})"
+
+
+def _parts(item: Any) -> tuple[tuple[str, int | None, int | None], dict[str, bool]]:
+    return (item.label, item.tace_number, item.followup_number), {
+        "slot_relaid": bool(getattr(item, "slot_relaid", False))
+    }
+
+
+def name_of(item: Any) -> str:
+    """:func:`visit_name` of anything with ``label``, ``tace_number``,
+    ``followup_number`` (and ``slot_relaid``, default False): a read model."""
+    args, options = _parts(item)
+    return visit_name(*args, **options)
+
+
+def typed_of(item: Any) -> str:
+    """:func:`typed_name` of the items :func:`name_of` takes."""
+    args, options = _parts(item)
+    return typed_name(*args, **options)
+
+
+def names_by_label(items: Iterable[Any]) -> dict[str, str]:
+    """Each item's label → its visit name (:func:`name_of`), e.g. from the case's
+    :class:`~tace_planner.services.followup_dto.FollowupChoiceItem` list, for the views
+    that hold only labels (timeline points, a timepoint chooser)."""
+    return {item.label: name_of(item) for item in items}
+
+
+def typed_by_label(items: Iterable[Any]) -> dict[str, str]:
+    """Each item's label → :func:`typed_of` (the name, the label in brackets when it
+    differs), for the command line, where a user types labels."""
+    return {item.label: typed_of(item) for item in items}
+
+
+def named_timeline(data: Any, names: dict[str, str]) -> Any:
+    """A case's :class:`~tace_planner.services.followup_dto.TimelineData` with its imaged
+    points (``names``: label → visit name, e.g. :func:`names_by_label` of the case's
+    follow-up choices) and its due follow-ups named by :func:`visit_name`, as the worklist
+    and the Follow-up box name them."""
+    points = tuple(
+        dataclasses.replace(point, label=names.get(point.label, point.label))
+        for point in data.points
+    )
+    due = tuple(dataclasses.replace(item, label=name_of(item)) for item in data.due)
+    return dataclasses.replace(data, points=points, due=due)
+
+
+def named_course(course: Any, stored: list[Any], names: dict[str, str]) -> tuple[Any, list[Any]]:
+    """A case's course (its ``timepoints``' labels, for the spider plot) and stored
+    assessments (their ``timepoint``) by visit name (``names``: label → visit name)."""
+    if not names:
+        return course, stored
+    timepoints = tuple(
+        dataclasses.replace(t, label=names.get(t.label, t.label)) for t in course.timepoints
+    )
+    return dataclasses.replace(course, timepoints=timepoints), [
+        dataclasses.replace(s, timepoint=names.get(s.timepoint, s.timepoint)) for s in stored
+    ]

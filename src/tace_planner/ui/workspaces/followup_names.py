@@ -1,0 +1,43 @@
+"""The Follow-up workspace's Follow-up box: the case's follow-ups by the one name people
+read.
+
+The rule is :mod:`tace_planner.services.visit_names`: a visit placed in a schedule slot is
+"TACE 1 follow-up 1" wherever it is shown, even when it was linked as "follow-up 2"; the
+stored label stays in the box's item data, which is what the services are asked with.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox
+
+from tace_planner.services.visit_names import names_by_label
+from tace_planner.ui.wording import capitalised
+
+CHOICE_ROLE = Qt.ItemDataRole.UserRole + 1
+"""The Follow-up box's item data role of each follow-up's
+:class:`~tace_planner.services.followup_dto.FollowupChoiceItem`, when known (its label is
+under ``Qt.ItemDataRole.UserRole``)."""
+
+
+def fill_choice_box(box: QComboBox, choices: list[Any]) -> dict[str, str]:
+    """Offer ``choices`` (the case's follow-ups, :class:`FollowupChoiceItem`) in ``box``
+    by their visit names, their labels as item data; those without imaging greyed and not
+    choosable, saying why in their tooltip. The first ready one is chosen. Returns each
+    label's visit name."""
+    model = box.model()
+    first_ready = -1
+    for row, choice in enumerate(choices):
+        box.addItem(choice.visit_name, choice.label)
+        box.setItemData(row, choice, CHOICE_ROLE)
+        if choice.ready:
+            first_ready = row if first_ready < 0 else first_ready
+            continue
+        box.setItemData(row, capitalised(choice.note), Qt.ItemDataRole.ToolTipRole)
+        item = model.item(row) if hasattr(model, "item") else None
+        if item is not None:  # greyed and not choosable
+            item.setEnabled(False)
+    box.setCurrentIndex(max(first_ready, 0) if box.count() else -1)
+    return names_by_label(choices)
