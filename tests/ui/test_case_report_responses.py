@@ -36,6 +36,7 @@ def assessed(services: Any) -> int:
             session.query(TimepointRow).filter_by(case_pk=case, label="TACE 1 follow-up 1").one()
         )
         point.label = "unscheduled 2026-05-11"
+        point.followup_number = None  # an unscheduled visit has no schedule slot
         session.commit()
     for point in services.contouring.lesions.timepoints(case):
         if point.kind != "baseline" and point.imaged_on is not None:

@@ -76,6 +76,7 @@ from tace_planner.services.followup_records import (
 from tace_planner.services.followup_sync import ScheduleSync
 from tace_planner.services.planning_parameters import parameter_file_text, save_institution_file
 from tace_planner.services.planning_records import get_case
+from tace_planner.services.visit_lookup import listed, visit_matches
 from tace_planner.store.audit import row_snapshot
 from tace_planner.store.followup_rows import FollowupScheduleRow
 from tace_planner.store.models import (
@@ -415,11 +416,11 @@ class FollowupService:
             return follow_up_choices(session, case_pk, self.today())
 
     def follow_up_pk(self, case_pk: int, timepoint: str) -> int:
-        """The id of a case's timepoint given as the app names follow-ups, or by its id.
-
-        ``timepoint`` is a follow-up's label ("follow-up 2", "TACE 1 follow-up 2"; case
-        and spacing do not matter), "follow-up N" for the N-th follow-up of a schedule
-        ("TACE k follow-up N") when the case has exactly one, or the timepoint's id.
+        """The id of a case's follow-up as a user types it, in this order
+        (:func:`~tace_planner.services.visit_lookup.visit_matches`): its stored label
+        ("follow-up 2"), its visit name ("TACE 1 follow-up 1", as the worklist shows it),
+        its id, then "follow-up N" for the N-th follow-up of a schedule ("TACE k follow-up
+        N") when the case has exactly one. Case and spacing do not matter.
 
         Raises
         ------
@@ -427,40 +428,25 @@ class FollowupService:
             No such case.
         InvalidInputError
             (field ``timepoint``) no follow-up of the case is named so, or several are
-            (the message lists them with their ids).
+            (the message lists them by name, the label in brackets, with their ids).
         """
-        wanted = " ".join(timepoint.split()).casefold()
-        number = wanted.removeprefix("follow-up ")
-        followup_number = int(number) if number != wanted and number.isdecimal() else None
         with self._sessions() as session:
             get_case(session, case_pk)
-            rows = session.scalars(
-                select(TimepointRow)
-                .where(TimepointRow.case_pk == case_pk)
-                .order_by(TimepointRow.ordinal, TimepointRow.due_on, TimepointRow.id)
-            ).all()
-            by_id = [row for row in rows if str(row.id) == wanted]
-            follow_ups = [row for row in rows if row.kind == "follow_up"]
-            found = by_id or [
-                row
-                for row in follow_ups
-                if " ".join(row.label.split()).casefold() == wanted
-                or (followup_number is not None and row.followup_number == followup_number)
-            ]
-            named = [f"{row.label!r} (id {row.id})" for row in found]
-            if len(found) > 1:
-                raise InvalidInputError(
-                    "timepoint",
-                    f"{timepoint!r} names {len(found)} follow-ups of case {case_pk}: "
-                    f"{', '.join(named)}; give the full label or the id",
-                )
-            if not found:
-                known = ", ".join(repr(row.label) for row in follow_ups) or "none"
-                raise InvalidInputError(
-                    "timepoint",
-                    f"case {case_pk} has no follow-up {timepoint!r} (its follow-ups: {known})",
-                )
-            return found[0].id
+            choices = follow_up_choices(session, case_pk, self.today())
+        found = visit_matches(timepoint, choices, shorthand=True)
+        if len(found) > 1:
+            raise InvalidInputError(
+                "timepoint",
+                f"{timepoint!r} names {len(found)} follow-ups of case {case_pk}: "
+                f"{listed(found, with_ids=True)}; give the full name or the id",
+            )
+        if not found:
+            raise InvalidInputError(
+                "timepoint",
+                f"case {case_pk} has no follow-up {timepoint!r} (its follow-ups: "
+                f"{listed(choices)})",
+            )
+        return found[0].pk
 
     def assign(
         self, timepoint_pk: int, *, radiologist: str | None = None, modality: str | None = None

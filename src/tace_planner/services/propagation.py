@@ -49,12 +49,14 @@ from tace_planner.services.contouring_dto import (
     SegmentationItem,
     TimepointChoice,
 )
+from tace_planner.services.followup_records import follow_up_choices
 from tace_planner.services.mask_store import NEW
 from tace_planner.services.stored_review import (
     StoredReview,
     stored_contour_versions,
     stored_review_task,
 )
+from tace_planner.services.visit_lookup import Visit, listed, visit_matches
 from tace_planner.store.models import SeriesRow, StudyRow
 
 __all__ = [
@@ -371,20 +373,29 @@ class PropagationService:
     # -- finding what to register -------------------------------------------------------
 
     def timepoint(self, case_pk: int, label: str) -> TimepointChoice:
-        """A case's timepoint by label (case-insensitive) or by its id.
+        """A case's timepoint as a user types it, in this order
+        (:func:`~tace_planner.services.visit_lookup.visit_matches`): its stored label
+        ("follow-up 2"), its visit name ("TACE 1 follow-up 1", as the worklist shows it),
+        its id. Case and spacing do not matter.
 
         Raises
         ------
         NotFoundError
-            No such timepoint; the message lists the case's labels.
+            No such timepoint, or several (the message lists the case's timepoints by
+            name, the label in brackets when it differs).
         """
         choices = self._contouring.lesions.timepoints(case_pk)
-        wanted = label.strip().casefold()
-        for choice in choices:
-            if choice.label.casefold() == wanted or str(choice.pk) == wanted:
-                return choice
-        known = ", ".join(repr(c.label) for c in choices) or "none"
-        raise NotFoundError(f"timepoint {label!r} is not in case {case_pk} (timepoints: {known})")
+        with self._sessions() as session:
+            placed = {c.pk: c for c in follow_up_choices(session, case_pk, dt.date.today())}
+        visits = [placed.get(c.pk) or Visit(c.pk, c.label) for c in choices]
+        found = visit_matches(label, visits)
+        if len(found) == 1:
+            return next(c for c in choices if c.pk == found[0].pk)
+        named = f"names {len(found)} timepoints of" if found else "is not in"
+        raise NotFoundError(
+            f"timepoint {label!r} {named} case {case_pk} "
+            f"(timepoints: {listed(found or visits, with_ids=bool(found))})"
+        )
 
     def best_changes(self, case_pks: Sequence[int]) -> list[BestChange]:
         """Each case's best change from baseline (sum of diameters, volume), for the waterfall."""

@@ -291,15 +291,20 @@ def _response_cell(item: Any) -> str:
 def response_table_html(record: Any, responses: Sequence[Any]) -> str:
     """One row per assessed follow-up (visit, day from day 0, each criterion's category
     with its key figures), the best overall responses at the latest one, the notes the
-    assessments carry and the criteria's publications. De-identified: the visit name,
-    never the timepoint's label (it may hold a date)."""
+    assessments carry and the criteria's publications. Each follow-up reads by the name
+    the report's record gives it (a visit placed in a schedule slot by the slot's name, as
+    in the worklist); de-identified: its visit "follow-up k", never the timepoint's label
+    (it may hold a date)."""
     if not responses:
         return "<p>No response assessment stored.</p>"
     intro = (
         f"<p>The current assessment of each follow-up; days count from day 0 "
         f"({html.escape(record.anchor)}).</p>"
     )
-    visits = {row.get("_timepoint_pk"): row.get("visit") for row in record.lesions}
+    # the report's record names each visit (build_case_report: as the worklist does, or
+    # "follow-up k" once de-identified); responses handed in may carry stored labels
+    key = "visit" if record.deidentified else "timepoint"
+    visits = {row.get("_timepoint_pk"): row.get(key) for row in record.lesions}
     points: dict[Any, dict[str, Any]] = {}
     for item in responses:
         on = _date(_field(item, "imaged_on"))
@@ -312,8 +317,8 @@ def response_table_html(record: Any, responses: Sequence[Any]) -> str:
     )
     rows = []
     for timepoint_pk, point in ordered:
-        named = visits.get(timepoint_pk) or "follow-up"
-        label = named if record.deidentified else point["label"]
+        fallback = "follow-up" if record.deidentified else point["label"]
+        label = visits.get(timepoint_pk) or fallback
         day = day_of(record, _date(point["on"]))
         cells = "".join(
             f"<td valign='top'>{_response_cell(point.get(key))}</td>"

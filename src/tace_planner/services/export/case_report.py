@@ -16,11 +16,13 @@ from tace_planner.domain.errors import TacePlannerError
 from tace_planner.services.export.record import CaseRecord, day_of
 from tace_planner.services.followup_dto import TimelineData
 from tace_planner.services.plan_key_image import build_key_image
+from tace_planner.services.visit_names import name_of, named_timeline, names_by_label
 
 
 @dataclass(frozen=True)
 class CaseReport:
-    """A case report's content: ``key_images`` are (timepoint label, KeyImage);
+    """A case report's content (visits named as the worklist names them, or by their
+    visit "follow-up k" when de-identified): ``key_images`` are (visit, KeyImage);
     ``plan`` is (status, version, session rows as dicts) of the newest plan, or None;
     ``timeline`` is the case's :class:`~tace_planner.services.followup_dto.TimelineData`
     (drawn against days from the record's day 0, never dates), or None;
@@ -42,8 +44,36 @@ class CaseReport:
         return self.product_names.get(code, code) if code else code
 
 
+def _visit_names(services: Any, case_pk: int) -> tuple[dict[int, str], dict[str, str]]:
+    """(timepoint id → visit name, label → visit name) of a case's follow-ups, as the
+    worklist and the Follow-up box name them (:mod:`tace_planner.services.visit_names`);
+    empty when the follow-ups cannot be read (the labels are printed then)."""
+    try:
+        choices = services.followups.follow_up_choices(case_pk)
+    except TacePlannerError:
+        return {}, {}
+    return {c.pk: name_of(c) for c in choices}, names_by_label(choices)
+
+
+def named_record(record: CaseRecord, names: Mapping[int, str]) -> CaseRecord:
+    """The report's copy of ``record``: each lesion row's ``timepoint`` is its visit name
+    (``names``: timepoint id → name). De-identified records keep their visit ("follow-up
+    k", numbered by imaging order), and the exports' records are not touched."""
+    if record.deidentified or not names:
+        return record
+    lesions = [
+        {**row, "timepoint": names.get(row["_timepoint_pk"], row["timepoint"])}
+        for row in record.lesions
+    ]
+    return replace(record, lesions=lesions)
+
+
 def build_case_report(services: Any, record: CaseRecord, case_number: int) -> CaseReport:
-    """The report of one gathered record (key images need the stored images)."""
+    """The report of one gathered record (key images need the stored images); a visit
+    placed in a schedule slot reads by the slot's name ("TACE 1 follow-up 1"), as in the
+    worklist, unless the record is de-identified."""
+    by_pk, by_label = ({}, {}) if record.deidentified else _visit_names(services, record.case_pk)
+    record = named_record(record, by_pk)
     notes = []
     images = []
     seen: set[int] = set()
@@ -60,7 +90,7 @@ def build_case_report(services: Any, record: CaseRecord, case_number: int) -> Ca
                 timepoint_pk=timepoint_pk,
                 # de-identified: lesion codes, and the visit, not a label that may hold a date
                 names=dict(record.lesion_codes),
-                timepoint_text=row["timepoint"].capitalize() if record.deidentified else None,
+                timepoint_text=row["timepoint"][:1].upper() + row["timepoint"][1:],
             )
         except TacePlannerError as error:
             notes.append(f"{row['timepoint']}: no key image ({error})")
@@ -88,6 +118,8 @@ def build_case_report(services: Any, record: CaseRecord, case_number: int) -> Ca
         timeline = services.therapy.timeline(record.case_pk)
         if record.deidentified:  # a drug's name is free text: the lane says "Line k"
             timeline = replace(timeline, lines=tuple(replace(t, drug="") for t in timeline.lines))
+        else:
+            timeline = named_timeline(timeline, by_label)
     except TacePlannerError as error:
         timeline = None
         notes.append(f"case {case_number}: no timeline ({error})")
@@ -96,7 +128,10 @@ def build_case_report(services: Any, record: CaseRecord, case_number: int) -> Ca
     except TacePlannerError:
         names = {}
     try:
-        responses = tuple(services.assessments.stored(record.case_pk))
+        responses = tuple(
+            replace(item, timepoint=by_pk.get(item.timepoint_pk, item.timepoint))
+            for item in services.assessments.stored(record.case_pk)
+        )
     except TacePlannerError as error:
         responses = ()
         notes.append(f"case {case_number}: no response assessments ({error})")
