@@ -57,7 +57,7 @@ def test_the_count_warning_says_one_treatment_was_performed(services: Any) -> No
         "This plan makes 3 treatments in the course (1 performed, 2 in this plan); "
     )
     # the progress note counts with the same numbers
-    assert "count 3 treatments in the course (1 performed + 2 proposed" in (
+    assert "count 3 treatments in the course (1 performed, 2 in this plan)" in (
         proposal.progress.new_plan_note(proposal)
     )
 

@@ -72,7 +72,12 @@ def test_the_live_proposal_carries_the_progress_and_says_it_is_a_new_plan(
     assert note.startswith(f"The proposal below is a new plan, not plan v{version}.")
     assert f"Approved, it would replace session 2 of plan v{version}" in note
     assert "counted after the 1 treatment performed" in note
-    assert "3 treatments in the course (1 performed + 2 proposed" in note
+    # the course-count warning's own words (one wording for one count)
+    (warning,) = (a for a in proposal.advisories if a.code == "course.session_count")
+    words = "3 treatments in the course (1 performed, 2 in this plan)"
+    assert f"This plan makes {words};" in warning.message
+    assert f"(institutional default), so its warnings count {words}." in note
+    assert "proposed;" not in note
     assert "(session 1, right lobe" in note
     assert "performed as TACE 1): that session would be performed again" in note
     # saved plans hold no progress: the proposal's content is unchanged by it

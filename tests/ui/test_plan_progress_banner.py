@@ -19,18 +19,10 @@ import pytest
 
 pytest.importorskip("PySide6")
 
+from plan_panel_open import open_plan_panel
 from plan_progress_seed import approve, log_session
 
 pytestmark = [pytest.mark.ui, pytest.mark.db]
-
-
-def _panel(qtbot: Any, planning: Any, case_pk: int) -> Any:
-    from tace_planner.ui.panels.plan_panel import PlanPanel
-
-    widget = PlanPanel(planning)
-    qtbot.addWidget(widget)
-    widget.set_case(case_pk)
-    return widget
 
 
 def _plain(panel: Any) -> str:
@@ -47,14 +39,18 @@ def test_the_session_performed_is_named_above_the_proposal(
     planning, case_pk = planning_case
     plan = approve(planning, case_pk)
     log_session(services, plan, 1)
-    panel = _panel(qtbot, planning, case_pk)
+    panel = open_plan_panel(qtbot, planning, case_pk)
     assert not panel.progress_label.isHidden()
     text = _plain(panel)
     assert text.startswith(f"Plan v{plan.plan_version} approved (200 mg in 2 sessions): ")
     assert "session 1 performed as TACE 1 on 2026-03-16 (100 mg delivered)" in text
     assert "session 2 to perform (Procedure workspace)." in text
     assert f"The proposal below is a new plan, not plan v{plan.plan_version}." in text
-    assert "3 treatments in the course (1 performed + 2 proposed" in text
+    # in the words of the course-count warning below it
+    assert "count 3 treatments in the course (1 performed, 2 in this plan)." in text
+    assert "proposed;" not in text
+    count = next(b.text() for b in panel.banners if "This plan makes" in b.text())
+    assert "3 treatments in the course (1 performed, 2 in this plan);" in count
     # above the warnings: the line is read before "3 treatments"
     layout = panel.progress_label.parentWidget().layout()
     assert layout.indexOf(panel.progress_label) < layout.indexOf(panel.burden_problems)
@@ -69,7 +65,7 @@ def test_the_session_performed_is_named_above_the_proposal(
 
 def test_no_line_without_a_session_performed(qtbot: Any, planning_case: tuple[Any, int]) -> None:
     planning, case_pk = planning_case
-    panel = _panel(qtbot, planning, case_pk)
+    panel = open_plan_panel(qtbot, planning, case_pk)
     assert panel.progress_label.isHidden()
     approve(planning, case_pk)
     panel.set_case(case_pk)
@@ -95,7 +91,7 @@ def test_the_plan_sheet_prints_the_progress(
     assert f"This sheet is a new plan, not plan v{plan.plan_version}." in text
     assert "Procedure workspace" not in text
     # the approved plan itself, printed from the panel: its progress, not "a new plan"
-    panel = _panel(qtbot, planning, case_pk)
+    panel = open_plan_panel(qtbot, planning, case_pk)
     panel.saved_plan = plan
     out = subprocess.run(
         ["pdftotext", str(panel.print_plan(tmp_path / "v1.pdf")), "-"],

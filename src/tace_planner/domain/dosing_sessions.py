@@ -251,7 +251,7 @@ def build_session(
     )
     dated = first is not None and bool(first.inputs)
     explanations["day"] = Explanation(
-        summary="Day of the session after the first one"
+        summary="Day of the session, counted from the first one"
         + ("; the first session follows the last treatment performed" if dated else ""),
         formula="day = (session − 1) × interval" + (f"; {FIRST_SESSION_RULE}" if dated else ""),
         inputs={"session": str(number), **(first.inputs if first is not None else {})},

@@ -126,7 +126,8 @@ class PlanProgress:
         if not sessions:
             return ""
         opened = self._open_numbers()
-        # the numbers of the course-count warning (domain), worded for this note
+        # the course-count warning's numbers in its own words (domain), so the note and
+        # the warning read the same: "3 treatments in the course (1 performed, 2 in this plan)"
         count = CourseHistory(procedures=self.treatments_performed).treatments_with(len(sessions))
         done = count.performed
         replace = (
@@ -146,9 +147,8 @@ class PlanProgress:
         )
         return (
             f"{subject} is a new plan, not plan v{self.plan_version}.{replace} "
-            f"It is counted after the {done} treatment{'s' if done != 1 else ''} performed, "
-            f"so its warnings count {count.total} treatments in the course "
-            f"({done} performed + {count.this_plan} proposed; institutional default).{repeat}"
+            f"It is counted after the {done} treatment{'s' if done != 1 else ''} performed "
+            f"(institutional default), so its warnings count {count.words()}.{repeat}"
         )
 
     def save_draft_tip(self) -> str:

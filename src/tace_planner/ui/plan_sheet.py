@@ -36,6 +36,7 @@ from PySide6.QtGui import (
 
 from tace_planner.domain.body import FORMULA_NAMES
 from tace_planner.domain.dosing_overrides import field_label
+from tace_planner.domain.dosing_sessions import FIRST_SESSION_RULE
 from tace_planner.domain.errors import TacePlannerError
 from tace_planner.domain.person_name import readable_person_name
 from tace_planner.services.planning_dto import DISCLAIMER
@@ -306,12 +307,21 @@ def _advisories(plan: Any, label_width_percent: float = SEVERITY_MIN_WIDTH_PERCE
 
 
 def _explanations(plan: Any) -> str:
+    """Each number's explanation, numbered sources below.
+
+    A session's day is listed only when its date rests on a treatment performed
+    (:data:`~tace_planner.domain.dosing_sessions.FIRST_SESSION_RULE`): otherwise it says
+    no more than the sessions table (day = (session − 1) × interval).
+    """
     items: list[tuple[str, Any]] = []
     for key in ("bsa_m2", "standard_liver_volume_cm3", "burden_percent"):
         explanation = plan.explanations.get(key)
         if explanation is not None:
             items.append(("", explanation))
     for session in plan.sessions:
+        day = session.explanations.get("day")
+        if day is not None and FIRST_SESSION_RULE in day.formula:
+            items.append((f"S{session.number} ", day))
         for key in (
             "beads_ml",
             "vials",

@@ -199,16 +199,7 @@ class PlanResultsView:
             self.updateGeometry()
             return
         for column, session in enumerate(proposal.sessions, start=1):
-            when = f"day {session.day}" + (f" · {session.on.isoformat()}" if session.on else "")
-            header = QLabel(
-                f"<b>Session {session.number}</b><br>{when}<br>"
-                f"{html.escape(session.territory_label)}"
-            )
-            header.setObjectName(f"session_header:{session.number}")
-            header.setWordWrap(True)
-            header.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-            self.sessions_grid.addWidget(header, 0, column)
-            self.sessions_grid.setColumnStretch(column, 1)
+            self._add_session_header(session, column)
         for row, (name, title, fmt) in enumerate(_SESSION_NUMBERS, start=1):
             self.sessions_grid.addWidget(QLabel(title), row, 0)
             for column, session in enumerate(proposal.sessions, start=1):
@@ -228,6 +219,34 @@ class PlanResultsView:
                 cell_layout.addStretch(1)
                 self.sessions_grid.addWidget(cell, row, column)
         self.updateGeometry()  # the dock's minimum width follows the sessions shown
+
+    def _add_session_header(self, session: Any, column: int) -> None:
+        """The session's title, territory and day, the day with its *why?*.
+
+        The day is the header's last line and its *why?* button sits in the same cell,
+        at its bottom right, in a margin kept free of text: the button stays beside the
+        day however the territory wraps, and the header stays one label (its text and
+        tooltip read as one, as before the button). The day's explanation says, after a
+        treatment performed, why the first session is one interval after it.
+        """
+        when = f"day {session.day}" + (f" · {session.on.isoformat()}" if session.on else "")
+        header = QLabel(
+            f"<b>Session {session.number}</b><br>{html.escape(session.territory_label)}<br>{when}"
+        )
+        header.setObjectName(f"session_header:{session.number}")
+        header.setWordWrap(True)
+        # at the bottom: the day line beside its button when another header is taller
+        header.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom)
+        explanation = session.explanations.get("day")
+        header.setToolTip(explanation.to_text() if explanation else "")
+        button = self._why_button(f"session{session.number}.day")
+        button.setEnabled(explanation is not None)
+        header.setContentsMargins(0, 0, button.sizeHint().width() + 2, 0)
+        self.sessions_grid.addWidget(header, 0, column)  # first: the cell's item
+        self.sessions_grid.addWidget(
+            button, 0, column, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom
+        )
+        self.sessions_grid.setColumnStretch(column, 1)
 
     # -- why? ----------------------------------------------------------------------
 
