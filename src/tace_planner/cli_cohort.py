@@ -30,7 +30,8 @@ def add_cohort_parser(commands: Any) -> None:
         "--group",
         metavar="COL",
         help="column to group by (default: group; on the registry: metastases_timing, "
-        "or tace_sequence, primary, grade)",
+        "or tace_sequence, primary, grade), or all: every case in one group (no test "
+        "between groups)",
     )
     tables.add_argument(
         "--filter",
@@ -60,6 +61,7 @@ def run_cohort(args: argparse.Namespace, open_services: Any = None, render: Any 
     bad input raises InvalidInputError (``main`` prints it). ``render(plots, path)``
     saves the PNG plots into a folder, or the PDF when ``path`` ends in ``.pdf`` (it needs
     Qt; injected by the GUI root)."""
+    from tace_planner.domain.vocabulary import ALL_CASES
     from tace_planner.services.cohort import cohort_tables
     from tace_planner.services.cohort_csv import read_cohort_csv
     from tace_planner.services.export.cohort_plots import cohort_plots, registry_waterfall
@@ -94,16 +96,29 @@ def run_cohort(args: argparse.Namespace, open_services: Any = None, render: Any 
                 waterfall = registry_waterfall(services, data)
         finally:
             services.close()
-        tables = cohort_tables(data, "group")
+        tables = cohort_tables(data, ALL_CASES if args.group == ALL_CASES else "group")
     for target in (args.png, args.pdf):
         if target is not None:
-            render(cohort_plots(data, tables, waterfall), target)
+            render(cohort_plots(*_as_plotted(data, tables), waterfall), target)
             print(f"plots written to {target}", file=sys.stderr)
     if args.json:
         print(json.dumps(tables.to_json(), indent=2, ensure_ascii=False))
     else:
         print_tables(tables)
     return 0
+
+
+def _as_plotted(data: Any, tables: Any) -> tuple[Any, Any]:
+    """``data`` and ``tables`` as the plots take them: a cohort kept whole (``--group all``)
+    is plotted from its rows regrouped into the one group "all" (as the Cohort page does)."""
+    from dataclasses import replace
+
+    from tace_planner.domain.vocabulary import ALL_CASES
+    from tace_planner.services.cohort import regroup
+
+    if tables.group_column != ALL_CASES:
+        return data, tables
+    return regroup(data, ALL_CASES), replace(tables, group_column="group")
 
 
 def _pdf_problem(path: Path) -> str:
@@ -121,6 +136,13 @@ def _pdf_problem(path: Path) -> str:
     return ""
 
 
+def _shown(group: str) -> str:
+    """A group's name in the text tables: "all cases" for the cohort kept whole."""
+    from tace_planner.domain.vocabulary import ALL_CASES, group_value_label
+
+    return group_value_label(group) if group == ALL_CASES else group
+
+
 def _num(value: float | None, digits: int = 1) -> str:
     return "NA" if value is None else f"{value:.{digits}f}"
 
@@ -132,12 +154,21 @@ def _p(value: float | None) -> str:
 
 
 def print_tables(tables: Any) -> None:
-    """The tables as text, in the source's layout (Me [Q1; Q3], p with a test note)."""
+    """The tables as text, in the source's layout (Me [Q1; Q3], p with a test note); with
+    one group (``--group all``) each test says it is not applicable, as the Cohort page's
+    plots do ("one group: no test")."""
+    from tace_planner.domain.vocabulary import ALL_CASES
+    from tace_planner.services.cohort import NOT_APPLICABLE
+
     groups = list(tables.group_sizes)
-    print(f"Cohort {tables.source}, grouped by {tables.group_column!r}:")
-    print("  " + ", ".join(f"{g} (n = {n})" for g, n in tables.group_sizes.items()))
+    one = len(groups) == 1
+    if tables.group_column == ALL_CASES:
+        print(f"Cohort {tables.source}, all cases in one group:")
+    else:
+        print(f"Cohort {tables.source}, grouped by {tables.group_column!r}:")
+    print("  " + ", ".join(f"{_shown(g)} (n = {n})" for g, n in tables.group_sizes.items()))
     width = max(len(label) for label in (r.label for r in tables.variables))
-    header = f"{'Variable':{width}}  " + "  ".join(f"{g[:24]:24}" for g in groups) + "  p"
+    header = f"{'Variable':{width}}  " + "  ".join(f"{_shown(g)[:24]:24}" for g in groups) + "  p"
     print()
     print(header)
     print("-" * len(header))
@@ -149,21 +180,26 @@ def print_tables(tables: Any) -> None:
         if test is not None:
             note = test.explanation.summary.split(";")[0]
             mark = "¹²³⁴⁵⁶⁷⁸⁹"[notes.setdefault(note, len(notes)) % 9]
-        print(f"{row.label:{width}}  {cells}  {_p(None if test is None else test.p)}{mark}")
+        p = "not applicable" if one else _p(None if test is None else test.p)
+        print(f"{row.label:{width}}  {cells}  {p}{mark}")
     for note, index in notes.items():
         print(f"  {'¹²³⁴⁵⁶⁷⁸⁹'[index % 9]} {note}")
+    if one:
+        print("  p: not applicable to one group (a test compares groups).")
     print("  Values are Me [Q1; Q3] (R quantile type 7); n per group in --json.")
     survival = tables.survival
     print()
     print("Kaplan–Meier, TTP after TACE (days), median [95 % CI, log]:")
     for name, fit in survival.groups.items():
         print(
-            f"  {name}: {_num(fit.median, 0)} [{_num(fit.median_lower, 0)}; "
+            f"  {_shown(name)}: {_num(fit.median, 0)} [{_num(fit.median_lower, 0)}; "
             f"{_num(fit.median_upper, 0)}]  ({fit.events} events / {fit.n})"
         )
     if survival.logrank is not None:
         lr = survival.logrank
         print(f"  log-rank χ² = {lr.chisq:.3f}, df = {lr.df}, p = {_p(lr.p)}")
+    elif one:
+        print(f"  log-rank: {NOT_APPLICABLE}")
     fit = tables.regression
     print()
     if fit is not None:
@@ -173,13 +209,14 @@ def print_tables(tables: Any) -> None:
         )
     for column, entry in tables.counts.items():
         cells = "; ".join(
-            f"{group}: "
+            f"{_shown(group)}: "
             + ", ".join(
                 f"{level} {count} ({_num(entry['percent'][group][level], 0)} %)"
                 for level, count in counts.items()
             )
             for group, counts in entry["table"].items()
         )
-        print(f"Counts of {column}: {cells}; {entry['test']} p = {_p(entry['p'])}")
+        test = f"test {NOT_APPLICABLE}" if one else f"{entry['test']} p = {_p(entry['p'])}"
+        print(f"Counts of {column}: {cells}; {test}")
     for note in (*tables.notes, *survival.notes):
         print(f"note: {note}")

@@ -27,8 +27,10 @@ class InvalidInputError(TacePlannerError, ValueError):
 class EmptyColumnError(InvalidInputError):
     """A column that is needed (e.g. the grouping of a cohort table) has no value in any row.
 
-    ``partial``: what could still be computed without that column, or None (the cohort's
-    waterfall, which needs no grouping).
+    ``partial``: what was read before the grouping failed, so that the caller need not read
+    it again; None when nothing was. For the registry's cohort it is the cohort read
+    (``services.export.cohort_plots.RegistryCohort``): its ``waterfall`` holds the bars, which
+    need no grouping, and its ``plots(group)`` groups it another way (or keeps it whole).
     """
 
     def __init__(self, field: str, message: str, partial: object = None) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 from tace_planner.domain import statistics as st
 from tace_planner.domain.errors import EmptyColumnError, InvalidInputError
 from tace_planner.domain.survival import kaplan_meier, log_rank
-from tace_planner.domain.vocabulary import ALL_CASES
+from tace_planner.domain.vocabulary import ALL_CASES, group_value_label
 from tace_planner.services.cohort_csv import (
     TTP_MISSING_REASON,
     CohortData,
@@ -179,26 +179,44 @@ def cohort_tables_from_csv(path: Path, group_column: str = "group") -> CohortTab
     return cohort_tables(read_cohort_csv(path), group_column)
 
 
+ONE_GROUP = (
+    "one group ({}): the tests between groups (Mann–Whitney U, Kruskal–Wallis, log-rank, "
+    "Fisher's exact, Pearson's χ²) are not applicable"
+)
+"""The note of a table with one group (all cases, or every patient in one group); the
+Cohort page's plots say "one group: no test"."""
+NOT_APPLICABLE = "not applicable: one group"
+"""The explanation of a count table's test with one group."""
+
+
 def cohort_tables(data: CohortData, group_column: str = "group") -> CohortTables:
     """The source's tables for ``data`` grouped by ``group_column``.
 
     Groups are sorted by name; for two groups W is U of the first (as ``wilcox.test``
     with R's factor order). Missing values leave a patient out of that variable only.
+    :data:`~tace_planner.domain.vocabulary.ALL_CASES` ("all") keeps the cohort whole: one
+    group "all" of every row, none left out for an empty group cell (:func:`regroup`; plot
+    the regrouped rows, grouped by ``group``). With one group the tests between groups are
+    not applicable, and a note (:data:`ONE_GROUP`) says so.
     """
-    if group_column not in data.columns:
+    by = group_column
+    if group_column == ALL_CASES:
+        data, by = regroup(data, ALL_CASES), "group"
+    if by not in data.columns:
         raise InvalidInputError(
             f"{data.source}: row 1, column {group_column}",
-            f"no such column to group by; columns: {', '.join(data.columns)}",
+            f"no such column to group by; columns: {', '.join(data.columns)} "
+            f"(or {ALL_CASES}: every patient in one group)",
         )
     notes = list(data.notes)
-    grouped = [row for row in data.rows if row.text(group_column) is not None]
+    grouped = [row for row in data.rows if row.text(by) is not None]
     left_out = len(data.rows) - len(grouped)
     if left_out:
         notes.append(f"{left_out} patient(s) without a value in {group_column!r} left out")
-    names = sorted({str(row.text(group_column)) for row in grouped})
+    names = sorted({str(row.text(by)) for row in grouped})
     if not names:
         raise EmptyColumnError(f"{data.source}: column {group_column}", "every cell is empty")
-    members = {name: [row for row in grouped if row.text(group_column) == name] for name in names}
+    members = {name: [row for row in grouped if row.text(by) == name] for name in names}
     variables = tuple(
         _variable(name, label, members)
         for name, label in VARIABLES
@@ -209,6 +227,11 @@ def cohort_tables(data: CohortData, group_column: str = "group") -> CohortTables
         for column in COUNTED
         if column != group_column and column in data.columns
     }
+    if len(names) == 1:
+        only = names[0]
+        notes.append(ONE_GROUP.format(group_value_label(only) if only == ALL_CASES else only))
+        for entry in counts.values():
+            entry["explanation"] = NOT_APPLICABLE
     return CohortTables(
         source=data.source,
         group_column=group_column,

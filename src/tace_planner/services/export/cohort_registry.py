@@ -2,7 +2,8 @@
 
 Columns (docs/cohort-data-dictionary.md): ``patient`` (the case's pseudonym, never an ID:
 :func:`case_labels`),
-``group`` and the case attributes ``metastases_timing``, ``tace_sequence``, ``primary``;
+``group`` (the chosen grouping's value, or "all" in every row when the cohort is kept whole:
+:data:`GROUPINGS`) and the case attributes ``metastases_timing``, ``tace_sequence``, ``primary``;
 ``tace_immediately`` from the TACE sequence; ``volume_before_cm3`` = sum of the foci at the
 last imaging on or before the first TACE, ``volume_after_cm3`` = at the first imaging
 after it, ``interval_days`` between the two; doubling time and SGR from them
@@ -36,6 +37,7 @@ from tace_planner.domain.growth import volume_growth
 from tace_planner.domain.response.base import change_percent
 from tace_planner.domain.response.recist import TargetMeasurement, target_sum
 from tace_planner.domain.ttp import NOT_EVALUABLE
+from tace_planner.domain.vocabulary import ALL_CASES
 from tace_planner.services.cohort_csv import (
     DERIVED_COLUMNS,
     OPTIONAL_NUMBER_COLUMNS,
@@ -49,6 +51,10 @@ from tace_planner.services.export.records import gather_case
 from tace_planner.services.export.runner import Pseudonyms
 
 GROUPS = ("metastases_timing", "tace_sequence", "primary", "grade")
+"""The case attributes the registry's cohort can be grouped by."""
+GROUPINGS = (*GROUPS, ALL_CASES)
+"""What ``--group`` takes on the registry: :data:`GROUPS`, or "all" (every case in one group,
+as the Cohort page's "All cases")."""
 FILTERS = ("primary", "grade", "metastases_timing", "tace_sequence", "min_tace", "max_tace",
            "first_tace_from", "first_tace_to", "therapy")  # fmt: skip
 """``therapy``: cases with a systemic therapy line whose drug or regimen contains the text."""
@@ -186,7 +192,7 @@ def cohort_row(
         "volume_change_percent": None,
         "sgr_percent_per_day": None,
     }
-    values["group"] = values[group]
+    values["group"] = ALL_CASES if group == ALL_CASES else values[group]
     before_v, after_v, interval = (
         values["volume_before_cm3"], values["volume_after_cm3"], values["interval_days"],
     )  # fmt: skip
@@ -322,9 +328,10 @@ def _float(value: Any) -> float | None:
 def registry_cohort(
     services: Any, group: str = "metastases_timing", filters: dict[str, str] | None = None
 ) -> CohortData:
-    """The registry's cases (filtered) as cohort data grouped by ``group``."""
-    if group not in GROUPS:
-        raise InvalidInputError("--group", f"{group!r}: on the registry, one of {GROUPS}")
+    """The registry's cases (filtered) as cohort data grouped by ``group``, one of
+    :data:`GROUPINGS` ("all": every case in one group)."""
+    if group not in GROUPINGS:
+        raise InvalidInputError("--group", f"{group!r}: on the registry, one of {GROUPINGS}")
     items = services.cases.list_cases()
     labels = case_labels(items)
     kept: list[tuple[int, str, CaseRecord]] = []
