@@ -22,6 +22,11 @@ from tace_planner.ui.workspaces.cohort_page import CohortPage
 DEMO_NAME = "TACE-DEMO-001 · NET liver metastases — DEBIRI course (demo)"
 
 
+def _read(*bars: WaterfallBar) -> SimpleNamespace:
+    """The cohort a refused grouping carries (as RegistryCohort: its waterfall)."""
+    return SimpleNamespace(waterfall=bars)
+
+
 def _plots(*bars: WaterfallBar, curves: tuple[SurvivalCurve, ...] = ()) -> CohortPlots:
     return CohortPlots(boxes=(), curves=curves, risk_times=(0.0,), at_risk=(),
                        logrank_p=None, points=(), slope=None, intercept=None, r2=None,
@@ -115,7 +120,7 @@ def _load_without_timing(calls: list[str]):
         calls.append(group)
         if group == "metastases_timing":
             raise EmptyColumnError("registry: column group", "every cell is empty",
-                                   partial=(bar,))  # fmt: skip
+                                   partial=_read(bar))  # fmt: skip
         return _tables("immediate"), _plots(bar, curves=(curve,))
 
     return load
@@ -144,7 +149,7 @@ def test_the_first_view_shows_a_grouping_the_cases_have(qtbot) -> None:
 
 def test_no_grouping_recorded_says_so_once(qtbot) -> None:
     def load(group: str):
-        raise EmptyColumnError("registry: column group", "every cell is empty", partial=())
+        raise EmptyColumnError("registry: column group", "every cell is empty", partial=_read())
 
     page = CohortPage(load)
     qtbot.addWidget(page)

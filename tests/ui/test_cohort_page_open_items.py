@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from types import MappingProxyType
+from types import MappingProxyType, SimpleNamespace
 from typing import Any
 
 import pytest
@@ -24,6 +24,11 @@ from tace_planner.ui.workspaces.cohort_page import CohortPage
 
 NO_FOLLOW_UP = "without a follow-up measurement"
 NO_TARGETS = "without target lesions"
+
+
+def _read(*bars: WaterfallBar) -> SimpleNamespace:
+    """The cohort a refused grouping carries (as RegistryCohort: its waterfall)."""
+    return SimpleNamespace(waterfall=bars)
 
 
 def _page(qtbot: Any, load: Any, size: tuple[int, int] = PAGE_SIZE) -> CohortPage:
@@ -81,7 +86,7 @@ def test_with_no_grouping_recorded_the_first_view_is_all_cases(qtbot) -> None:
     def load(group: str):
         asked.append(group)
         if group != "all":
-            raise EmptyColumnError("registry: column group", "every cell is empty", partial=())
+            raise EmptyColumnError("registry: column group", "every cell is empty", partial=_read())
         return tables, plots
 
     page = _page(qtbot, load)

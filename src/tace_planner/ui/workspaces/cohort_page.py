@@ -347,7 +347,8 @@ class CohortPage(QWidget):
             )
             reason = f"No case has a value for {grouping}"
             # the waterfall needs no grouping: its bars (none with a group) come with the refusal
-            self._bars = tuple(getattr(error.partial, "waterfall", error.partial) or ())
+            cohort = error.partial  # the cohort read (RegistryCohort), its bars included
+            self._bars = tuple(cohort.waterfall) if cohort is not None else ()
         else:
             self.status.setText(f"No cohort plots: {message_for(error)}")
             reason = "Nothing to plot: see the message above"
