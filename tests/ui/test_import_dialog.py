@@ -32,10 +32,11 @@ def test_import_reports_series_and_failed_files(
     texts = [
         dialog.report.topLevelItem(i).text(0) for i in range(dialog.report.topLevelItemCount())
     ]
-    assert texts[0] == "Series (1)"
-    assert dialog.report.topLevelItem(0).child(0).text(2) == "arterial"
-    assert texts[1] == "Files that failed (1)"
-    assert "broken.dcm" in dialog.report.topLevelItem(1).child(0).text(0)
+    assert texts[0] == "Files that failed (1)"
+    assert "broken.dcm" in dialog.report.topLevelItem(0).child(0).text(0)
+    assert texts[1] == "Imported series (1) of 1 patient, 1 study"
+    # patient > study > series
+    assert dialog.report.topLevelItem(1).child(0).child(0).child(0).text(3) == "arterial"
     assert "failed" in dialog.status_label.text()
 
 

@@ -48,7 +48,7 @@ def test_missing_patient_id_is_warned_in_the_dialog_and_the_tree(
     assert ".dcm" in line
     assert "no Patient ID (0010,0020)" in line
     assert "1 warning(s)" in dialog.status_label.text()
-    series_row = dialog.report.topLevelItem(1).child(0)
+    series_row = dialog.report.topLevelItem(1).child(0).child(0).child(0)  # patient > study
     assert series_row.text(0).startswith("CT series ")
 
     patient = services.cases.list_patients()[0]

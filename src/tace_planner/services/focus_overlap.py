@@ -39,6 +39,7 @@ from tace_planner.domain.volume import ImageVolume, mask_volume_cm3
 from tace_planner.imaging.mask_codec import unpack_mask
 from tace_planner.services.contour_records import natural
 from tace_planner.services.contouring_dto import LesionMask
+from tace_planner.services.file_stamps import file_stamp
 from tace_planner.store import repositories
 from tace_planner.store.models import LesionRow, SegmentationRow, SeriesRow, TimepointRow
 
@@ -335,7 +336,7 @@ def header_grids(series_files: Callable[[str], Sequence[Path]]) -> GridSource:
 
     def grid(series_uid: str, part: str | None) -> Grid:
         paths = list(series_files(series_uid))
-        stamp = tuple(_file_stamp(path) for path in paths)
+        stamp = tuple(file_stamp(path) for path in paths)
         held = known.get((series_uid, part))
         if held is None or held[0] != stamp:
             plan = choose_plan(run_sync(plan_series(paths)), part)
@@ -344,12 +345,6 @@ def header_grids(series_files: Callable[[str], Sequence[Path]]) -> GridSource:
         return held[1]
 
     return grid
-
-
-def _file_stamp(path: Path) -> tuple[str, int, int, int]:
-    """What tells a stored file from another stored under its name: path, size, mtime, inode."""
-    status = path.stat()
-    return str(path), status.st_size, status.st_mtime_ns, status.st_ino
 
 
 class PlacedCrop:

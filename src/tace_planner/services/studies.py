@@ -16,7 +16,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,10 @@ from tace_planner.imaging.dicom.volume_plan import VolumePlan, middle_slab
 from tace_planner.imaging.dicom.volumes import plan_volumes
 from tace_planner.services.dto import NO_PATIENT_ID, SeriesItem, StudyItem, VolumePartItem
 from tace_planner.services.image_store import ImageStore, is_valid_uid, replacement_uid
+from tace_planner.services.import_report import (
+    ImportReport as ImportReport,  # re-exported: callers import it from here
+)
+from tace_planner.services.import_report import imported_studies
 from tace_planner.services.study_removal import (
     RemovedSeries,
     delete_series_rows,
@@ -73,22 +77,6 @@ VOLUME_SOP_CLASSES = frozenset(
         "1.2.840.10008.5.1.4.1.1.4.1",  # Enhanced MR Image Storage
     }
 )
-
-
-@dataclass(frozen=True, slots=True)
-class ImportReport:
-    """What one import did: series touched, files added, files refused and why."""
-
-    series: tuple[SeriesItem, ...]
-    new_instances: int
-    known_instances: int
-    errors: tuple[FileError, ...] = ()
-    skipped: tuple[FileError, ...] = ()
-    new_series_uids: tuple[str, ...] = field(default_factory=tuple)
-    remapped: tuple[FileError, ...] = ()
-    """Files whose UIDs were not valid DICOM UIDs and were replaced (each with the reason)."""
-    warnings: tuple[FileError, ...] = ()
-    """Series imported with a problem the user must know of (no Patient ID), one per series."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -418,6 +406,7 @@ class StudyService:
                     created.append(series_uid)
             with self._sessions() as session:
                 items = tuple(self._series_items(session, touched))
+                studies = imported_studies(session, touched)
             log.info(
                 "import: %d new files, %d known, %d errors, %d remapped UIDs",
                 new_instances,
@@ -434,6 +423,10 @@ class StudyService:
                 new_series_uids=tuple(created),
                 remapped=tuple(remapped),
                 warnings=tuple(warnings),
+                studies=studies,
+                dicomdirs=tuple(
+                    dataclasses.replace(use, path=shown(use.path)) for use in scan.dicomdirs_used
+                ),
             )
 
     def _import_series(

@@ -5,6 +5,16 @@ by (series UID, part), bounded by the bytes of their voxels. A volume evicted
 from the LRU while a view still shows it stays reachable through a weak
 reference, so opening it again never makes a second copy.
 
+Each volume is kept with a *stamp* of its series' stored files (path, size,
+modification time, file number: :mod:`tace_planner.services.file_stamps`), and
+:class:`VolumeLoader` compares it with the files as they are now before it hands a
+kept volume out: a series removed and imported again under the same UID, with
+other pixels or another geometry, is read again instead of showing the old
+volume. Stamps, rather than a call from the import or the removal into the cache,
+because they also see a series removed or imported again by another program or
+workstation sharing the image store, and keep the import free of the cache; the
+price is one database query and one ``stat`` per file when a volume is asked for.
+
 :class:`VolumeLoader` opens stored series through the cache in two tasks, so
 that a view can show something before the whole series is read:
 :meth:`VolumeLoader.plan` reads the headers and a few middle slices (a
@@ -17,7 +27,7 @@ import os
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +36,7 @@ from tace_planner.domain.volume import ImageVolume
 from tace_planner.imaging.dicom.series import choose_plan, plan_series
 from tace_planner.imaging.dicom.volume_loading import load_plan
 from tace_planner.imaging.dicom.volume_plan import VolumePlan, middle_slab
+from tace_planner.services.file_stamps import files_stamp
 
 VolumeKey = tuple[str, str]
 """(series UID, part); the part is "" for a series that is one volume."""
@@ -79,6 +90,7 @@ class VolumeCache:
         self._alive: weakref.WeakValueDictionary[VolumeKey, ImageVolume] = (
             weakref.WeakValueDictionary()
         )
+        self._stamps: dict[VolumeKey, Hashable] = {}
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -112,9 +124,17 @@ class VolumeCache:
         with self._lock:
             return key in self._lru
 
-    def get(self, key: VolumeKey) -> ImageVolume | None:
-        """The volume for ``key`` if it is in memory (cached or still shown), else None."""
+    def get(self, key: VolumeKey, stamp: Hashable | None = None) -> ImageVolume | None:
+        """The volume for ``key`` if it is in memory (cached or still shown), else None.
+
+        ``stamp`` says what the series' files look like now: a volume kept with
+        another stamp was read from other files (the series was imported again) and
+        is forgotten, and None is returned. Without ``stamp`` nothing is compared.
+        """
         with self._lock:
+            held = self._stamps.get(key)
+            if stamp is not None and held is not None and held != stamp:
+                self._forget(key)
             volume = self._lru.get(key)
             if volume is None:
                 volume = self._alive.get(key)
@@ -124,16 +144,32 @@ class VolumeCache:
             if volume is None:
                 self.misses += 1
                 return None
+            if stamp is not None and held is None:  # kept without a stamp: compare from now on
+                self._stamps[key] = stamp
             self._lru.move_to_end(key)
             self.hits += 1
             return volume
 
-    def put(self, key: VolumeKey, volume: ImageVolume) -> ImageVolume:
-        """Keep ``volume`` under ``key``; returns the copy in memory (an earlier one wins)."""
+    def put(
+        self, key: VolumeKey, volume: ImageVolume, stamp: Hashable | None = None
+    ) -> ImageVolume:
+        """Keep ``volume`` under ``key``; returns the copy in memory (an earlier one wins,
+        unless it was read from files with another ``stamp``: then ``volume`` replaces it).
+
+        ``stamp`` is what the series' files looked like before ``volume`` was read
+        from them (see :meth:`get`); without it the stamp kept for ``key`` stays.
+        """
         with self._lock:
+            held = self._stamps.get(key)
+            if stamp is not None and held is not None and held != stamp:
+                self._forget(key)
             existing = self._lru.get(key) or self._alive.get(key)
             if existing is not None:
                 volume = existing
+            elif stamp is None:
+                self._stamps.pop(key, None)
+            if stamp is not None:
+                self._stamps[key] = stamp
             self._lru[key] = volume
             self._lru.move_to_end(key)
             self._alive[key] = volume
@@ -143,8 +179,12 @@ class VolumeCache:
     def discard(self, key: VolumeKey) -> None:
         """Forget ``key`` (for example after its files changed)."""
         with self._lock:
-            self._lru.pop(key, None)
-            self._alive.pop(key, None)
+            self._forget(key)
+
+    def _forget(self, key: VolumeKey) -> None:
+        self._lru.pop(key, None)
+        self._alive.pop(key, None)
+        self._stamps.pop(key, None)
 
     def clear(self) -> None:
         """Drop every cached volume (views keep what they show)."""
@@ -168,6 +208,8 @@ class PlannedVolume:
     key: VolumeKey
     plan: VolumePlan
     preview: ImageVolume | None
+    stamp: Hashable | None = None
+    """The series' files as they were before the headers were read (see ``files_stamp``)."""
 
 
 class VolumeLoader:
@@ -186,8 +228,16 @@ class VolumeLoader:
         self.cache = cache
 
     def cached(self, series_uid: str, part: str | None) -> ImageVolume | None:
-        """The volume if it is already in memory (no disk access)."""
-        return self.cache.get(volume_key(series_uid, part))
+        """The volume if it is in memory and its series' files did not change since it was
+        read (one query and one ``stat`` per file; no file is read).
+
+        Raises
+        ------
+        NotFoundError
+            No series with this UID is stored (any more).
+        """
+        paths = list(self._series_files(series_uid))
+        return self.cache.get(volume_key(series_uid, part), files_stamp(paths))
 
     def plan(
         self, series_uid: str, part: str | None, preview_slices: int = PREVIEW_SLICES
@@ -202,10 +252,16 @@ class VolumeLoader:
             (when run) the part cannot be formed or a file cannot be read.
         """
         paths = list(self._series_files(series_uid))
-        return self._plan(volume_key(series_uid, part), paths, part, preview_slices)
+        stamp = files_stamp(paths)
+        return self._plan(volume_key(series_uid, part), paths, stamp, part, preview_slices)
 
     def _plan(
-        self, key: VolumeKey, paths: list[Path], part: str | None, preview_slices: int
+        self,
+        key: VolumeKey,
+        paths: list[Path],
+        stamp: Hashable,
+        part: str | None,
+        preview_slices: int,
     ) -> Task[PlannedVolume]:
         plans = yield from plan_series(paths)
         plan = choose_plan(plans, part)
@@ -213,7 +269,7 @@ class VolumeLoader:
         if preview_slices > 0 and plan.report.slice_count > 2 * preview_slices:
             slab = middle_slab(plan, preview_slices)
             preview = yield from load_plan(slab)
-        return PlannedVolume(key, plan, preview)
+        return PlannedVolume(key, plan, preview, stamp)
 
     def load(self, planned: PlannedVolume) -> Task[ImageVolume]:
         """Read every slice of a planned part and keep it in the cache.
@@ -223,24 +279,30 @@ class VolumeLoader:
         Progress
             One step per file read.
         """
-        existing = self.cache.get(planned.key)
+        existing = self.cache.get(planned.key, planned.stamp)
         if existing is not None:
             return existing
         yield Progress(0, planned.plan.report.slice_count, "Reading images")
         volume = yield from load_plan(planned.plan)
-        return self.cache.put(planned.key, volume)
+        return self.cache.put(planned.key, volume, planned.stamp)
 
     def open(self, series_uid: str, part: str | None) -> Task[ImageVolume]:
         """Plan and load in one task (CLI, tests, and views that need no preview)."""
-        existing = self.cached(series_uid, part)
-        paths = [] if existing is not None else list(self._series_files(series_uid))
-        return self._open(volume_key(series_uid, part), existing, paths, part)
+        paths = list(self._series_files(series_uid))
+        stamp = files_stamp(paths)
+        key = volume_key(series_uid, part)
+        return self._open(key, self.cache.get(key, stamp), paths, stamp, part)
 
     def _open(
-        self, key: VolumeKey, existing: ImageVolume | None, paths: list[Path], part: str | None
+        self,
+        key: VolumeKey,
+        existing: ImageVolume | None,
+        paths: list[Path],
+        stamp: Hashable,
+        part: str | None,
     ) -> Task[ImageVolume]:
         if existing is not None:
             return existing
-        planned = yield from self._plan(key, paths, part, 0)
+        planned = yield from self._plan(key, paths, stamp, part, 0)
         volume = yield from self.load(planned)
         return volume

@@ -6,6 +6,7 @@ archives (see the docstring of :mod:`discover`).
 
 from __future__ import annotations
 
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,35 @@ class FileError:
     reason: str
 
 
+DICOMDIR_USED = "DICOMDIR used"
+"""How the file search's note on a DICOMDIR it read begins (``file_search``); such a
+DICOMDIR is listed among the skipped files but was used, not skipped."""
+
+_LISTED = re.compile(r"lists (\d+) files?")
+
+
+@dataclass(frozen=True, slots=True)
+class DicomdirUse:
+    """A DICOMDIR (the index of a CD) whose listed files were read.
+
+    ``note`` is what else the scan says about it ("3 other file(s) (viewer
+    software, documents) were not read"), "" when nothing.
+    """
+
+    path: Path
+    listed_files: int
+    note: str = ""
+
+    @classmethod
+    def from_note(cls, entry: FileError) -> DicomdirUse | None:
+        """The DICOMDIR use a skipped-file note records, None for any other note."""
+        if not entry.reason.startswith(DICOMDIR_USED):
+            return None
+        found = _LISTED.search(entry.reason)
+        _, _, rest = entry.reason.partition(";")
+        return cls(entry.path, int(found.group(1)) if found else 0, rest.strip())
+
+
 @dataclass(slots=True)
 class ScanResult:
     """Every header found by a scan, and every file that failed or was skipped.
@@ -45,6 +75,12 @@ class ScanResult:
     def image_headers(self) -> list[InstanceHeader]:
         """Headers of images that may form volumes (no SEG, SR, RT, scouts, …)."""
         return [h for h in self.headers if kind_of(h) == "image"]
+
+    @property
+    def dicomdirs_used(self) -> list[DicomdirUse]:
+        """The DICOMDIRs whose listed files were read (their notes are in ``skipped``)."""
+        uses = (DicomdirUse.from_note(entry) for entry in self.skipped)
+        return [use for use in uses if use is not None]
 
     @property
     def temp_dirs(self) -> tuple[Path, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -64,8 +64,10 @@ class ImportDialog(QDialog):
         self.cancel_button.setVisible(False)
         self.cancel_button.clicked.connect(self.cancel)
         self.report = QTreeWidget()
-        self.report.setHeaderLabels(["Result", "Modality", "Phase / sequence", "Images"])
+        self.report.setHeaderLabels(["Result", "Series", "Modality", "Phase / sequence", "Images"])
         self.report.setRootIsDecorated(True)
+        # room for patient > study > series, and for file names (tool tips hold them whole)
+        self.report.setColumnWidth(0, 400)
         close = QPushButton("Close")
         close.clicked.connect(self.accept)
         bottom = QHBoxLayout()
@@ -138,62 +140,92 @@ class ImportDialog(QDialog):
 
     def _on_import_done(self, report: Any) -> None:
         warnings = getattr(report, "warnings", ())
+        studies = getattr(report, "studies", ())
         text = (
             f"{report.new_instances} new file(s) imported, {report.known_instances} already "
             f"stored, {len(report.errors)} failed."
         )
+        if studies:
+            patients = {(s.patient_name, s.patient_id) for s in studies}
+            text += f" {len(report.series)} series of {_count(len(patients), 'patient')}."
         if warnings:
             text += f" {len(warnings)} warning(s): see below."
         self.status_label.setText(text)
-        if warnings:  # first, expanded: a missing Patient ID must not go unnoticed
-            warned = QTreeWidgetItem([f"Warnings ({len(warnings)})", "", "", ""])
-            warned.setIcon(0, self.style().standardIcon(QStyle.SP_MessageBoxWarning))
-            self.report.addTopLevelItem(warned)
-            for entry in warnings:
-                line = QTreeWidgetItem([f"{entry.path}: {entry.reason}", "", "", ""])
-                line.setToolTip(0, f"{entry.path}:\n{entry.reason}")
-                warned.addChild(line)
-                line.setFirstColumnSpanned(True)
-            warned.setExpanded(True)
-        series = QTreeWidgetItem([f"Series ({len(report.series)})", "", "", ""])
-        self.report.addTopLevelItem(series)
-        for item in report.series:
-            child = QTreeWidgetItem(
-                [
-                    getattr(item, "label", "") or item.description or item.series_uid,
-                    item.modality,
-                    item.classification or ("—" if item.is_volume else "not a volume"),
-                    str(item.image_count),
-                ]
-            )
-            if item.warnings:
-                child.setToolTip(0, "\n".join(item.warnings))
-            series.addChild(child)
-        if report.errors:
-            failed = QTreeWidgetItem([f"Files that failed ({len(report.errors)})", "", "", ""])
-            self.report.addTopLevelItem(failed)
-            for error in report.errors:
-                failed.addChild(QTreeWidgetItem([f"{error.path}: {error.reason}", "", "", ""]))
-        if report.skipped:
-            skipped = QTreeWidgetItem([f"Skipped ({len(report.skipped)})", "", "", ""])
-            self.report.addTopLevelItem(skipped)
-            for entry in report.skipped:
-                skipped.addChild(QTreeWidgetItem([f"{entry.path}: {entry.reason}", "", "", ""]))
-            skipped.setExpanded(False)
+        # What went wrong comes first and open: a failed file or a missing Patient ID
+        # must not go unnoticed below a long list of series.
+        failed = f"Files that failed ({len(report.errors)})"
+        self._add_file_list(failed, report.errors, QStyle.SP_MessageBoxCritical, expanded=True)
+        warned = f"Warnings ({len(warnings)})"
+        self._add_file_list(warned, warnings, QStyle.SP_MessageBoxWarning, expanded=True)
+        for use in getattr(report, "dicomdirs", ()):
+            self._add_dicomdir_line(use, several=len(report.dicomdirs) > 1)
+        self._add_series(report, studies)
+        skipped = getattr(report, "skipped_files", report.skipped)
+        self._add_file_list(f"Skipped ({len(skipped)})", skipped, None, expanded=False)
         remapped = getattr(report, "remapped", ())
-        if remapped:
-            label = f"Imported with replaced UIDs ({len(remapped)})"
-            replaced = QTreeWidgetItem([label, "", "", ""])
-            self.report.addTopLevelItem(replaced)
-            for entry in remapped:
-                replaced.addChild(QTreeWidgetItem([f"{entry.path}: {entry.reason}", "", "", ""]))
-            replaced.setExpanded(False)
-        series.setExpanded(True)
-        self.report.resizeColumnToContents(0)
-        # long file lines (tool tips hold them whole) must not push the series columns away
-        self.report.setColumnWidth(0, min(self.report.columnWidth(0), 440))
+        label = f"Imported with replaced UIDs ({len(remapped)})"
+        self._add_file_list(label, remapped, None, expanded=False)
+        for column in range(1, self.report.columnCount()):
+            self.report.resizeColumnToContents(column)
         self.imported.emit()
         self.studies_imported.emit(list(dict.fromkeys(item.study_uid for item in report.series)))
+
+    def _add_file_list(
+        self, title: str, entries: Any, icon: QStyle.StandardPixmap | None, *, expanded: bool
+    ) -> None:
+        """A top-level row ``title`` with one line per file and its reason (none when empty)."""
+        if not entries:
+            return
+        group = QTreeWidgetItem([title])
+        if icon is not None:
+            group.setIcon(0, self.style().standardIcon(icon))
+        self.report.addTopLevelItem(group)
+        for entry in entries:
+            line = QTreeWidgetItem([f"{entry.path}: {entry.reason}"])
+            line.setToolTip(0, f"{entry.path}:\n{entry.reason}")
+            group.addChild(line)
+            line.setFirstColumnSpanned(True)
+        group.setExpanded(expanded)
+
+    def _add_dicomdir_line(self, use: Any, *, several: bool) -> None:
+        """One line saying a CD's index was read, and how many files it lists."""
+        where = f" in {use.path.parent.name or use.path.parent}" if several else ""
+        text = (
+            f"Read from the CD's index (DICOMDIR){where}: {_count(use.listed_files, 'file')} listed"
+        )
+        if use.note:
+            text += f"; {use.note}"
+        line = QTreeWidgetItem([text])
+        line.setIcon(0, self.style().standardIcon(QStyle.SP_DriveCDIcon))
+        line.setToolTip(0, str(use.path))
+        self.report.addTopLevelItem(line)
+        line.setFirstColumnSpanned(True)
+
+    def _add_series(self, report: Any, studies: Any) -> None:
+        """The imported series, grouped by patient, then study (date, description)."""
+        title = f"Imported series ({len(report.series)})"
+        if studies:
+            patients = {(s.patient_name, s.patient_id) for s in studies}
+            title += f" of {_count(len(patients), 'patient')}, {_count(len(studies), 'study')}"
+        group = QTreeWidgetItem([title])
+        self.report.addTopLevelItem(group)
+        group.setFirstColumnSpanned(True)
+        placed: set[str] = set()
+        patient_rows: dict[tuple[str, str], QTreeWidgetItem] = {}
+        for study in studies:
+            key = (study.patient_name, study.patient_id)
+            patient = patient_rows.get(key)
+            if patient is None:
+                patient = patient_rows[key] = _heading(group, study.patient_label)
+            series = report.series_of(study)
+            study_row = _heading(patient, f"{study.study_label} ({_count(len(series), 'series')})")
+            for item in series:
+                study_row.addChild(_series_row(item))
+                placed.add(item.series_uid)
+        for item in report.series:  # a report without studies (or a series it lacks)
+            if item.series_uid not in placed:
+                group.addChild(_series_row(item))
+        group.setExpanded(True)
 
     def _on_import_failed(self, error: BaseException) -> None:
         self.status_label.setText(f"Import failed: {message_for(error)}")
@@ -206,3 +238,37 @@ class ImportDialog(QDialog):
         """Closing the dialog while importing cancels the import."""
         self.cancel()
         super().reject()
+
+
+def _count(n: int, noun: str) -> str:
+    """ "1 patient", "2 patients"; "series" is its own plural, "study" → "studies"."""
+    if n == 1 or noun == "series":
+        return f"{n} {noun}"
+    return f"{n} {noun[:-1]}ies" if noun.endswith("y") else f"{n} {noun}s"
+
+
+def _heading(parent: QTreeWidgetItem, text: str) -> QTreeWidgetItem:
+    """An expanded row spanning every column (a patient or a study)."""
+    row = QTreeWidgetItem([text])
+    row.setToolTip(0, text)
+    parent.addChild(row)
+    row.setFirstColumnSpanned(True)
+    row.setExpanded(True)
+    return row
+
+
+def _series_row(item: Any) -> QTreeWidgetItem:
+    """One imported series: description, number, modality, phase or sequence, images."""
+    row = QTreeWidgetItem(
+        [
+            getattr(item, "label", "") or item.description or item.series_uid,
+            "" if item.series_number is None else str(item.series_number),
+            item.modality,
+            item.classification or ("—" if item.is_volume else "not a volume"),
+            str(item.image_count),
+        ]
+    )
+    row.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    if item.warnings:
+        row.setToolTip(0, "\n".join(item.warnings))
+    return row
