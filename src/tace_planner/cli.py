@@ -269,6 +269,11 @@ def _cmd_import(args: argparse.Namespace, services: Any) -> int:
                     "volumes": [entry for s in volumes for entry in s.volume_entries()],
                     "errors": [{"file": str(e.path), "reason": e.reason} for e in report.errors],
                     "skipped": [{"file": str(e.path), "reason": e.reason} for e in report.skipped],
+                    # the CD indexes read (also among "skipped", as before: that key is kept)
+                    "dicomdirs": [
+                        {"file": str(d.path), "listed_files": d.listed_files}
+                        for d in report.dicomdirs
+                    ],
                     "other_series": [s.to_json() for s in report.series if not s.is_volume],
                     "remapped": [
                         {"file": str(e.path), "reason": e.reason} for e in report.remapped
@@ -286,6 +291,11 @@ def _cmd_import(args: argparse.Namespace, services: Any) -> int:
             f"{report.new_instances} new file(s), {report.known_instances} already stored, "
             f"{len(report.errors)} failed"
         )
+        for used in report.dicomdirs:
+            print(
+                f"  read from the CD's index (DICOMDIR): {used.path} "
+                f"({used.listed_files} files listed)"
+            )
         for item in report.series:
             print(
                 f"  {item.modality:2} {item.classification:16} {item.image_count:4} images  "

@@ -68,3 +68,23 @@ def test_the_dicomdir_is_said_to_be_read_not_skipped(services: Any, two_patient_
     assert report.skipped_files == ()
     # `tace-planner import --json` keeps listing it under "skipped", as before
     assert [entry.path for entry in report.skipped] == [use.path]
+
+
+def test_the_command_line_says_the_cd_index_was_read(
+    tmp_path: Path, two_patient_cd: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``import`` prints the CD's index on a line of its own and adds a ``dicomdirs`` key to
+    its JSON; the ``skipped`` key keeps listing it, as before (a contract)."""
+    import json
+
+    from tace_planner.cli import main
+
+    data = tmp_path / "data"
+    assert main(["--data-dir", str(data), "import", str(two_patient_cd), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["dicomdirs"] == [{"file": str(two_patient_cd / "DICOMDIR"), "listed_files": 31}]
+    assert any(entry["file"].endswith("DICOMDIR") for entry in printed["skipped"])
+    again = tmp_path / "again"
+    assert main(["--data-dir", str(again), "import", str(two_patient_cd)]) == 0
+    text = capsys.readouterr().out
+    assert f"read from the CD's index (DICOMDIR): {two_patient_cd / 'DICOMDIR'} (31 files" in text
