@@ -41,11 +41,20 @@ def add_case(factory: Any, patient_id: str = "P-1", baseline_on: dt.date | None 
         return case.id
 
 
-def add_study(factory: Any, patient_id: str, uid: str, on: dt.date) -> None:
-    """An imported, unlinked study of the patient."""
+def add_study(
+    factory: Any, patient_id: str, uid: str, on: dt.date, modality: str | None = None
+) -> None:
+    """An imported, unlinked study of the patient; with ``modality`` ("CT", "MR") it holds
+    one series of it read as one volume (``<uid>.1``), without images."""
+    from tace_planner.store.models import SeriesRow
+
     with factory() as session:
         patient = session.query(PatientRow).filter_by(patient_id=patient_id).one()
-        session.add(StudyRow(patient_pk=patient.id, study_uid=uid, study_on=on, description="CT"))
+        study = StudyRow(patient_pk=patient.id, study_uid=uid, study_on=on, description="CT")
+        session.add(study)
+        if modality is not None:
+            session.flush()
+            session.add(SeriesRow(study_pk=study.id, series_uid=f"{uid}.1", modality=modality))
         session.commit()
 
 

@@ -20,7 +20,7 @@ from tace_planner.domain.volume import ImageVolume
 from tace_planner.services.contouring_dto import TimepointChoice
 from tace_planner.services.followup_dto import FollowupChoiceItem
 from tace_planner.services.followups import FollowupService
-from tace_planner.services.propagation import CaseCourse
+from tace_planner.services.propagation import CaseCourse, FollowUpTimepoint
 from tace_planner.store.models import StudyRow
 
 D = dt.date
@@ -132,7 +132,8 @@ def test_linking_the_proposed_study_makes_its_follow_up_choosable_at_once(
     qtbot: Any, services: Any
 ) -> None:
     case = _signed_case(services, "L1", D(2026, 9, 20), D(2026, 10, 5))  # due 30 November
-    add_study(services.session_factory, "L1", "1.2.L1.1", D(2026, 11, 30))  # not linked yet
+    # not linked yet; a CT series: its contours can be proposed once linked
+    add_study(services.session_factory, "L1", "1.2.L1.1", D(2026, 11, 30), modality="CT")
     page, case_list, therapy = _page(qtbot, services)
     assert case_list.select_case(case)
     assert _box(page)["TACE 1 follow-up 1"] is False  # due: no study linked yet
@@ -208,8 +209,8 @@ class _Propagation:
     def __init__(self, refusal: Exception | None = None) -> None:
         self.refusal = refusal
 
-    def timepoints(self, case_pk: int) -> list[TimepointChoice]:
-        return [TimepointChoice(1, "baseline", "baseline", D(2026, 3, 2))]
+    def timepoints(self, case_pk: int) -> list[FollowUpTimepoint]:
+        return [FollowUpTimepoint(1, "baseline", "baseline", D(2026, 3, 2))]
 
     def course(self, case_pk: int) -> CaseCourse:
         return CaseCourse(case_pk, (), (), ())

@@ -20,7 +20,7 @@ from tace_planner.domain.progress import Progress, Task, run_sync
 from tace_planner.domain.volume import ImageVolume
 from tace_planner.services.contouring_dto import TimepointChoice
 from tace_planner.services.followup_dto import FollowupChoiceItem
-from tace_planner.services.propagation import CaseCourse
+from tace_planner.services.propagation import CaseCourse, FollowUpTimepoint
 
 D = dt.date
 CASE = 1
@@ -94,10 +94,10 @@ class _Contouring:
 
 
 class _Propagation:
-    def timepoints(self, case_pk: int) -> list[TimepointChoice]:
+    def timepoints(self, case_pk: int) -> list[FollowUpTimepoint]:
         return [
-            TimepointChoice(BASELINE, "baseline", "baseline", D(2026, 3, 2)),
-            TimepointChoice(FOLLOW_UP, "follow-up 1", "follow_up", D(2026, 5, 11)),
+            FollowUpTimepoint(BASELINE, "baseline", "baseline", D(2026, 3, 2)),
+            FollowUpTimepoint(FOLLOW_UP, "follow-up 1", "follow_up", D(2026, 5, 11)),
         ]
 
     def course(self, case_pk: int) -> CaseCourse:

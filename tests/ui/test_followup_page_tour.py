@@ -14,7 +14,7 @@ from followup_seed import add_case, add_measurement, add_study, clock, sign_tace
 from tace_planner.domain.progress import Progress, Task, run_sync
 from tace_planner.services.contouring_dto import TimepointChoice
 from tace_planner.services.followups import FollowupService
-from tace_planner.services.propagation import CaseCourse, LesionCourse
+from tace_planner.services.propagation import CaseCourse, FollowUpTimepoint, LesionCourse
 
 pytestmark = pytest.mark.db
 D = dt.date
@@ -62,10 +62,10 @@ def _item(case_pk: int, names: list[str]) -> Any:
 class _Propagation:
     """Seven proposals for whichever case is asked (the registration itself is not tested)."""
 
-    def timepoints(self, case_pk: int) -> list[TimepointChoice]:
+    def timepoints(self, case_pk: int) -> list[FollowUpTimepoint]:
         return [
-            TimepointChoice(1, "baseline", "baseline", D(2026, 3, 2)),
-            TimepointChoice(2, "follow-up 2", "follow_up", D(2026, 8, 16)),
+            FollowUpTimepoint(1, "baseline", "baseline", D(2026, 3, 2)),
+            FollowUpTimepoint(2, "follow-up 2", "follow_up", D(2026, 8, 16)),
         ]
 
     def course(self, case_pk: int) -> CaseCourse:
@@ -156,7 +156,7 @@ def test_choosing_a_case_puts_its_follow_up_imaging_in_its_schedule(
     # database): TACE 1 follow-up 1…3 open beside the real studies
     FollowupService(factory, "dr rad", clock=clock(TODAY)).sync_case(case)
     for number, on in enumerate(IMAGED, start=1):
-        add_study(factory, "P9", f"1.2.P9.{number}", on)
+        add_study(factory, "P9", f"1.2.P9.{number}", on, modality="CT")
         services.cases.link_study(
             case, f"1.2.P9.{number}", timepoint_label=f"follow-up {number}",
             timepoint_kind="follow_up",

@@ -14,9 +14,8 @@ import pytest
 pytest.importorskip("PySide6")
 
 from tace_planner.domain.progress import Progress, run_sync
-from tace_planner.services.contouring_dto import TimepointChoice
 from tace_planner.services.followup_dto import FollowupChoiceItem
-from tace_planner.services.propagation import CaseCourse
+from tace_planner.services.propagation import CaseCourse, FollowUpTimepoint
 
 D = dt.date
 READY = FollowupChoiceItem(2, "follow-up 1", "done", "ready", imaged_on=D(2026, 5, 11))
@@ -31,10 +30,10 @@ class _SlowPropagation:
         self.in_step = threading.Event()
         self.finished_steps = 0
 
-    def timepoints(self, case_pk: int) -> list[TimepointChoice]:
+    def timepoints(self, case_pk: int) -> list[FollowUpTimepoint]:
         return [
-            TimepointChoice(1, "baseline", "baseline", D(2026, 3, 2)),
-            TimepointChoice(2, "follow-up 1", "follow_up", D(2026, 5, 11)),
+            FollowUpTimepoint(1, "baseline", "baseline", D(2026, 3, 2)),
+            FollowUpTimepoint(2, "follow-up 1", "follow_up", D(2026, 5, 11)),
         ]
 
     def course(self, case_pk: int) -> CaseCourse:

@@ -32,7 +32,8 @@ class HoldsUnsavedInput(Protocol):
 
 @runtime_checkable
 class DiscardsWhenLeaving(Protocol):
-    """A panel whose *Discard* waits until every panel has answered (the procedure form)."""
+    """A panel whose *Discard* waits until every panel has answered (the procedure form,
+    the follow-up proposals not confirmed)."""
 
     def finish_unsaved(self, leaving: bool) -> None:
         """``leaving``: every panel answered Save or Discard, the input discarded goes from
@@ -41,7 +42,8 @@ class DiscardsWhenLeaving(Protocol):
 
 
 class CaseChangeGuard:
-    """Asks ``panels`` in turn (the plan's inputs, the procedure form) before a case change;
+    """Asks ``panels`` in turn (the plan's inputs and options, the procedure form, the
+    follow-up proposals not confirmed) before a case change;
     a *Discard* is carried out once all of them answered (none *Cancel*).
 
     Parameters

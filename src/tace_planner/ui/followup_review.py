@@ -51,7 +51,13 @@ from tace_planner.ui.wording import capitalised
 
 _WINDOW_HU = (-135.0, 215.0)  # soft tissue: level 40, width 350
 VIEWS_MIN_HEIGHT_PX = 240
+"""The images' least height while the table has no proposal to show."""
+VIEWS_FLOOR_PX = 150
+"""The images' least height while proposals are listed: below :data:`VIEWS_MIN_HEIGHT_PX`
+they give way to the table's first :data:`TABLE_MIN_ROWS` rows and the Confirm button (on a
+1366 × 768 screen the table showed 2 of 7 rows and the button was cut off)."""
 VIEWS_HEIGHT_SHARE = 0.65
+TABLE_MIN_ROWS = 5
 EMPTY_REVIEW_HINT = (
     "Choose the follow-up and press “Propose contours from the baseline”: the baseline "
     "and the follow-up then show here side by side, linked through the registration, with "
@@ -174,6 +180,8 @@ class FollowupReview(QWidget):
         self._course: Any = None
         self.ask: Callable[[str, str], bool] = functools.partial(ask_yes_no, self)  # tests: a stub
         self.item: Any = None
+        self.visit: Callable[[str], str] = lambda label: label
+        """A follow-up's label → the name people read (the page's visit names)."""
         self.baseline = _AxialPanel("Baseline", (0, 200, 255))
         self.follow_up = _AxialPanel("Follow-up", (255, 140, 0))
         self.slider = QSlider(Qt.Orientation.Vertical)
@@ -183,18 +191,21 @@ class FollowupReview(QWidget):
         self.table = QTableWidget(0, 0)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.itemSelectionChanged.connect(self._row_chosen)
+        # rows as tall as their text: more proposals read at once on a short screen
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.confirm_button = QPushButton("Confirm checked proposals")
         self.confirm_button.setEnabled(False)  # nothing proposed yet
-        self.confirm_button.clicked.connect(self._confirm_checked)
+        self.confirm_button.clicked.connect(self.confirm_checked)
         self.status = QLabel("")
         views = QWidget()
-        views.setMinimumHeight(VIEWS_MIN_HEIGHT_PX)  # the table below never squeezes the images
+        views.setMinimumHeight(VIEWS_FLOOR_PX)  # the table never squeezes the images away
         row = QHBoxLayout(views)
         row.addWidget(self.baseline)
         row.addWidget(self.follow_up)
         row.addWidget(self.slider)
         lower = QWidget()
         column = QVBoxLayout(lower)
+        column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.quality)
         column.addWidget(self.table)
         buttons = QHBoxLayout()
@@ -216,10 +227,39 @@ class FollowupReview(QWidget):
         """Give the images two thirds of the height and the table the rest, until the
         user drags the divider (by their size hints alone the empty table took more)."""
         super().resizeEvent(event)
+        self._share_height()
+
+    def _share_height(self) -> None:
+        """Images two thirds (at least :data:`VIEWS_MIN_HEIGHT_PX`); with proposals listed
+        the table keeps room for its first :data:`TABLE_MIN_ROWS` rows and the Confirm button,
+        the images then down to :data:`VIEWS_FLOOR_PX`."""
         height = self._splitter.height()
-        if not self._user_sized and height > 0:
-            views = max(VIEWS_MIN_HEIGHT_PX, int(height * VIEWS_HEIGHT_SHARE))
-            self._splitter.setSizes([views, max(0, height - views)])
+        if self._user_sized or height <= 0:
+            return
+        views = max(VIEWS_MIN_HEIGHT_PX, int(height * VIEWS_HEIGHT_SHARE))
+        rows = min(self.table.rowCount(), TABLE_MIN_ROWS)
+        if rows:
+            views = max(VIEWS_FLOOR_PX, min(views, height - self._lower_height(rows)))
+        self._splitter.setSizes([views, max(0, height - views - self._splitter.handleWidth())])
+
+    def _lower_height(self, rows: int) -> int:
+        """The height the part under the images needs to show ``rows`` rows and the button."""
+        table = self.table
+        spacing = max(0, self._splitter.widget(1).layout().spacing())
+        quality = self.quality
+        width = max(1, self._splitter.width())
+        return (
+            (
+                quality.heightForWidth(width)
+                if quality.hasHeightForWidth()
+                else quality.sizeHint().height()
+            )
+            + table.horizontalHeader().height()
+            + rows * table.verticalHeader().defaultSectionSize()
+            + (2 * table.frameWidth() + table.horizontalScrollBar().sizeHint().height())
+            + max(self.confirm_button.sizeHint().height(), self.status.sizeHint().height())
+            + 2 * spacing
+        )
 
     def _on_splitter_moved(self) -> None:
         self._user_sized = True
@@ -240,10 +280,15 @@ class FollowupReview(QWidget):
         self.follow_up.set_volume(item.follow_up_image, [p.mask for p in item.proposals])
         self._fit_both()
         self.baseline.title.setText(
-            "Baseline" if item.baseline.label == "baseline" else f"Baseline ({item.baseline.label})"
+            "Baseline"
+            if item.baseline.label == "baseline"
+            else f"Baseline ({self.visit(item.baseline.label)})"
         )
-        self.follow_up.title.setText(f"{capitalised(item.follow_up.label)}, proposed contours")
+        self.follow_up.title.setText(
+            f"{capitalised(self.visit(item.follow_up.label))}, proposed contours"
+        )
         self._fill_table(item, course)
+        self._share_height()
         self.slider.setRange(0, item.baseline_image.shape[0] - 1)
         self.slider.setValue(item.baseline_image.shape[0] // 2)
         self.show_baseline_slice(self.slider.value())
@@ -267,10 +312,12 @@ class FollowupReview(QWidget):
         self.follow_up.set_volume(view.follow_up_image, [m for _, m in view.follow_up_masks])
         self._fit_both()
         self.baseline.title.setText("Baseline, stored contours")
-        self.follow_up.title.setText(f"{capitalised(view.follow_up.label)}, stored contours")
+        self.follow_up.title.setText(
+            f"{capitalised(self.visit(view.follow_up.label))}, stored contours"
+        )
         labels = [] if course is None else [t.label for t in course.timepoints]
         values = {} if course is None else {c.name: c for c in course.lesions}
-        headers = ["Lesion", *[f"{capitalised(label)} (mm)" for label in labels]]
+        headers = ["Lesion", *[f"{capitalised(self.visit(label))} (mm)" for label in labels]]
         names = sorted(
             {n for n, _ in (*view.baseline_masks, *view.follow_up_masks)}, key=lambda n: (len(n), n)
         )
@@ -313,7 +360,11 @@ class FollowupReview(QWidget):
 
     def _fill_table(self, item: Any, course: Any) -> None:
         labels = [] if course is None else [t.label for t in course.timepoints]
-        headers = ["Lesion", "Proposal", *[f"{capitalised(label)} (mm)" for label in labels]]
+        headers = [
+            "Lesion",
+            "Proposal",
+            *[f"{capitalised(self.visit(label))} (mm)" for label in labels],
+        ]
         headers += ["Proposed (mm)", "Proposed (cm³)", "To check"]
         self.table.setColumnCount(len(headers))
         self.table.setHorizontalHeaderLabels(headers)
@@ -397,16 +448,29 @@ class FollowupReview(QWidget):
             if self.table.item(r, 0).checkState() == Qt.CheckState.Checked
         ]
 
-    def _confirm_checked(self) -> None:
+    def unconfirmed(self) -> list[str]:
+        """The lesions whose proposal is checked and not stored yet ([] when no proposal is
+        shown, or its registration failed): what *Confirm checked proposals* would store."""
+        item = self.item
+        if item is None or isinstance(item, StoredReview) or not item.registration.ok:
+            return []
+        return self.checked_names()
+
+    def confirm_checked(self) -> bool:
+        """Store the checked proposals (*Confirm checked proposals*); True when stored.
+
+        A lesion with a contour stored there is replaced only when the user agrees; a
+        refusal (e.g. a contour saved there since the proposal) is said under the table.
+        """
         from tace_planner.domain.errors import TacePlannerError
 
         if self._confirm is None or self.item is None:
-            return
+            return False
         item = self.item
         names = self.checked_names()
         stored = {p.name for p in item.proposals if p.stored is not None}
         replace = [name for name in names if name in stored]
-        label = item.follow_up.label
+        label = self.visit(item.follow_up.label)
         one = len(replace) == 1
         question = (
             f"{', '.join(replace)} already {'has a contour' if one else 'have contours'} at "
@@ -416,13 +480,13 @@ class FollowupReview(QWidget):
         if replace and not self.ask("Replace stored contours?", question):
             self.status.setStyleSheet("")
             self.status.setText("Nothing stored: the stored contours are kept.")
-            return
+            return False
         try:
             result = self._confirm(item, names, replace)
         except TacePlannerError as error:  # e.g. a contour saved there since the proposal
             self.status.setText(f"Nothing stored: {error}")
             self.status.setStyleSheet("color: #b00020")
-            return
+            return False
         self.status.setStyleSheet("")
         self.status.setText(f"Stored {len(result.confirmed)} contour(s) at {label}.")
         # the rows now say what is stored (unchecked); the values include this follow-up
@@ -430,7 +494,12 @@ class FollowupReview(QWidget):
         if self._course_of is not None:
             self._course = self._course_of(result.case_pk)
         self._fill_table(result, self._course)
+        for row in range(self.table.rowCount()):  # a proposal left unchecked stays so
+            cell = self.table.item(row, 0)
+            if cell.text() not in names:
+                cell.setCheckState(Qt.CheckState.Unchecked)
         self.confirmed.emit(result)
+        return True
 
 
 def __getattr__(name: str) -> Any:

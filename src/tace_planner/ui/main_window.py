@@ -249,7 +249,9 @@ class MainWindow(WindowMenusMixin, StatusBarMixin, WindowLayoutMixin, QMainWindo
         self._build_menus()
         self.workspace_bar.workspace_requested.connect(self.enter_workspace)
         # The only listener of the case list: it asks the guard, then tells every part.
-        self._case_guard = CaseChangeGuard(self.case_list, (self.plan_panel, self.procedure_panel))
+        self._case_guard = CaseChangeGuard(
+            self.case_list, (self.plan_panel, self.procedure_panel, self.followup_review)
+        )
         self.case_list.case_selected.connect(self._on_case_list_case_selected)
         self.case_list.patient_selected.connect(self._on_case_list_patient_selected)
         self.study_tree.series_selected.connect(self._on_study_tree_series_selected)

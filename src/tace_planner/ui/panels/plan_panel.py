@@ -30,6 +30,7 @@ from tace_planner.ui.errors import show_error
 from tace_planner.ui.panels.plan_inputs import FIELD_LABELS, PlanInputsForm, field_message
 from tace_planner.ui.panels.plan_results import BANNER_STYLES, PlanResultsView, discard_widget
 from tace_planner.ui.widget_sizes import let_shrink
+from tace_planner.ui.wording import capitalised
 
 __all__ = ["BANNER_STYLES", "FIELD_LABELS", "PlanPanel", "discard_widget", "field_message"]
 
@@ -70,6 +71,9 @@ class PlanPanel(PlanInputsForm, PlanResultsView, QWidget):
         self._case_pk: int | None = None
         self._loading = False
         self._stored_inputs: dict[str, Any] = {}  # as loaded or last saved (unsaved edits differ)
+        self._stored_options: dict[str, Any] = {}
+        """The plan options as the case was opened with or last saved in a plan (a draft or
+        an approved version): options typed since differ."""
         self._inputs_version = 0  # the stored inputs' version the form started from
         self.input_problem = ""
         """Why the last recomputation failed, the field named for people ("" if it did not)."""
@@ -82,7 +86,8 @@ class PlanPanel(PlanInputsForm, PlanResultsView, QWidget):
         self.why_buttons: dict[str, QToolButton] = {}
         self._figure_labels: dict[str, QLabel] = {}
         self.ask_unsaved: Callable[[str], UnsavedChoice] = self._ask_unsaved
-        """Asks Save / Discard / Cancel about unsaved patient inputs (tests replace it)."""
+        """Asks Save / Discard / Cancel about unsaved patient inputs and plan options (tests
+        replace it)."""
         self._recompute_timer = QTimer(self)
         self._recompute_timer.setSingleShot(True)
         self._recompute_timer.setInterval(150)
@@ -167,16 +172,6 @@ class PlanPanel(PlanInputsForm, PlanResultsView, QWidget):
         column.addWidget(self.action_message)
         return column
 
-    def _show_sessions(self, proposal: Any) -> None:
-        """The sessions (:class:`PlanResultsView`); hovering a session's day and date
-        shows its *why?* (after a treatment performed: one interval after it)."""
-        super()._show_sessions(proposal)
-        for column, session in enumerate(getattr(proposal, "sessions", ()) or (), start=1):
-            item = self.sessions_grid.itemAtPosition(0, column)
-            explanation = session.explanations.get("day")
-            if item is not None and item.widget() is not None and explanation is not None:
-                item.widget().setToolTip(explanation.to_text())
-
     # -- case and inputs ------------------------------------------------------
 
     def set_case(self, case_pk: int | None) -> None:
@@ -200,6 +195,7 @@ class PlanPanel(PlanInputsForm, PlanResultsView, QWidget):
             return
         if case_pk != self._case_pk:
             self._latest_saved = None
+            self._stored_options = self.options()  # the form's options, as the case opens
         self._case_pk = case_pk
         self.saved_plan = None
         self.input_problem = ""
@@ -249,44 +245,104 @@ class PlanPanel(PlanInputsForm, PlanResultsView, QWidget):
         unusable = any(values.get(name) is None for name in problems)
         return unusable or values != self._stored_inputs
 
+    def options_unsaved(self) -> list[str]:
+        """The plan options changed since the case was opened or its plan last saved, as
+        people name them ("Segments", "Interval"); [] when none (or no case)."""
+        if self._case_pk is None:
+            return []
+        now, stored = self.options(), self._stored_options
+        return [FIELD_LABELS.get(name, name) for name in now if now[name] != stored.get(name)]
+
     def resolve_unsaved(self) -> bool:
         """Before the window leaves this case: True to go on, False to stay on it.
 
-        With patient inputs typed and not saved it asks Save / Discard / Cancel (the
-        words of the parameter dialogs). *Save* stores them as *Save patient inputs*
-        does; when that is refused (an impossible value, a colleague's newer values) the
-        reason is shown beside the field and the user stays on the case. *Discard*
-        goes on (the stored inputs come back, :meth:`finish_unsaved`); *Cancel* stays.
+        With patient inputs or plan options typed and not saved it asks Save / Discard /
+        Cancel (the words of the parameter dialogs). *Save* stores the patient inputs as
+        *Save patient inputs* does, and the options in a plan as *Save draft* does (they
+        are stored only in a plan); when that is refused (an impossible value, a
+        colleague's newer values) the reason is shown and the user stays on the case.
+        *Discard* goes on (the stored inputs and the options as they were come back,
+        :meth:`finish_unsaved`); *Cancel* stays.
         """
         self._discard_asked = False
-        if not self.inputs_unsaved():
+        if not (self.inputs_unsaved() or self.options_unsaved()):
             return True
         if self._recompute_timer.isActive():  # the form's last keystroke, planned first
             self.recompute()
+        inputs, options = self.inputs_unsaved(), self.options_unsaved()
+        if options and not inputs and self.repeats_saved_plan():
+            self._stored_options = self.options()  # the latest saved plan holds them
+            return True
         name = ""
         if self.proposal is not None:
             name = readable_person_name(self.proposal.case.patient_name)
-        choice = self.ask_unsaved(f"Patient inputs{f' of {name}' if name else ''}")
+        what = " and ".join(
+            part for part, unsaved in (("Patient inputs", inputs), ("plan options", options))
+            if unsaved
+        )  # fmt: skip
+        what = capitalised(what) + (f" of {name}" if name else "")
+        choice = self.ask_unsaved(what + (f" ({', '.join(options)})" if options else ""))
         if choice == "save":
-            return self.save_inputs()
+            return self._save_unsaved(inputs, bool(options))
         self._discard_asked = choice == "discard"
         return self._discard_asked
 
+    def _save_unsaved(self, inputs: bool, options: bool) -> bool:
+        """*Save* of :meth:`resolve_unsaved`: the patient inputs, then the options in a draft
+        (unless the latest saved plan holds them); False when a save was refused."""
+        if inputs and not self.save_inputs():
+            return False
+        if options and not self.repeats_saved_plan() and self.save_draft() is None:
+            return False
+        self._stored_options = self.options()
+        return True
+
     def finish_unsaved(self, leaving: bool) -> None:
         """After every panel answered (:class:`~tace_planner.ui.case_change.CaseChangeGuard`):
-        when ``leaving``, inputs the user discarded go from the form (the stored ones are
-        shown again, even if the change then stops, e.g. the New case dialog is closed);
-        else (a *Cancel*) they stay, still unsaved, and are asked about again."""
+        when ``leaving``, inputs the user discarded go from the form (the stored ones and
+        the options as they were are shown again, even if the change then stops, e.g. the
+        New case dialog is closed); else (a *Cancel*) they stay, still unsaved, and are
+        asked about again."""
         discard, self._discard_asked = self._discard_asked, False
         if not (discard and leaving and self._case_pk is not None):
             return
         case_pk, latest = self._case_pk, self._latest_saved
+        self._loading = True
+        try:
+            self.set_options(self._stored_options)
+        finally:
+            self._loading = False
         self._case_pk = None  # set_case keeps typed inputs of the case shown: load afresh
         self.set_case(case_pk)
         self._latest_saved = latest
 
+    def set_options(self, options: dict[str, Any]) -> None:
+        """Show ``options`` (the :meth:`options` form) in the *Plan options* group."""
+        combos = {
+            "model": self.model_combo,
+            "product_code": self.product_combo,
+            "schedule": self.schedule_combo,
+            "delivery": self.delivery_combo,
+            "bsa_formula": self.bsa_combo,
+            "slv_formula": self.slv_combo,
+        }
+        for name, combo in combos.items():
+            index = combo.findData(options.get(name))
+            if index >= 0:
+                combo.setCurrentIndex(index)
+        self.segments_edit.setText(", ".join(options.get("segments") or ()))
+        self.interval_spin.setValue(int(options.get("interval_days") or self.interval_spin.value()))
+        for name, edit in (
+            ("capacity_mg_per_ml", self.capacity_edit),
+            ("vial_bead_volume_ml", self.vial_edit),
+        ):
+            value = options.get(name)
+            edit.setText("" if value is None else f"{value:.10g}")
+
     def _ask_unsaved(self, what: str) -> UnsavedChoice:
-        return ask_unsaved_changes(self, what, save_text="Save patient inputs")
+        inputs, options = self.inputs_unsaved(), bool(self.options_unsaved())
+        save = "Save inputs and draft" if inputs and options else "Save patient inputs"
+        return ask_unsaved_changes(self, what, save_text="Save draft" if not inputs else save)
 
     def _on_input_changed(self) -> None:
         if not self._loading and self._case_pk is not None:
@@ -506,6 +562,7 @@ class PlanPanel(PlanInputsForm, PlanResultsView, QWidget):
             return None
         repeated = self.repeats_saved_plan()
         if repeated:
+            self._stored_options = self.options()  # the options are those saved there
             self._say(f"Save draft: nothing changed since {repeated} was saved — not saved again.")
             self._update_buttons()
             return None
@@ -514,6 +571,7 @@ class PlanPanel(PlanInputsForm, PlanResultsView, QWidget):
         except TacePlannerError as error:
             show_error(self, "Save plan", error)
             return None
+        self._stored_options = self.options()
         self._say("")
         self._show_history()
         self.plan_saved.emit(self.saved_plan)
@@ -576,6 +634,7 @@ class PlanPanel(PlanInputsForm, PlanResultsView, QWidget):
         except TacePlannerError as error:
             show_error(self, "Approve plan", error)
             return None
+        self._stored_options = self.options()
         self._say("")
         self._show_history()
         self.plan_saved.emit(self.saved_plan)

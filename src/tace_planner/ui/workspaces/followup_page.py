@@ -22,7 +22,11 @@ does not wait for it. Contours drawn
 elsewhere meanwhile (the Plan workspace's contour tools, while this page was hidden) show
 when the page is shown again or the case's course changes
 (:meth:`FollowupReviewPage.refresh_stored`): read again only when the stored contours'
-versions changed, and never over a proposal on screen.
+versions changed, and never over a proposal on screen. A follow-up without a CT volume (MR
+only) is chosen, viewed and assessed, but *Propose* is disabled with the reason as its
+tooltip. How its tasks run is :mod:`~tace_planner.ui.workspaces.followup_running`; its
+answer to the window's case-change guard (proposals not confirmed: Confirm / Discard /
+Cancel) is :mod:`~tace_planner.ui.workspaces.followup_unsaved`.
 """
 
 from __future__ import annotations
@@ -56,6 +60,8 @@ from tace_planner.ui.panels.timeline_panel import TimelinePanel
 from tace_planner.ui.panels.worklist_panel import WorklistPanel
 from tace_planner.ui.wording import capitalised
 from tace_planner.ui.workspaces.followup_names import CHOICE_ROLE, fill_choice_box
+from tace_planner.ui.workspaces.followup_running import PageTasks
+from tace_planner.ui.workspaces.followup_unsaved import UnconfirmedProposals
 
 #: Share of the page's height the worklist gets at first (the review gets the rest).
 WORKLIST_HEIGHT_SHARE = 0.3
@@ -67,7 +73,7 @@ LABEL_ROLE = Qt.ItemDataRole.UserRole
 visit name, ``followup_names``), and its choice item under ``CHOICE_ROLE``."""
 
 
-class FollowupReviewPage(QWidget):
+class FollowupReviewPage(PageTasks, UnconfirmedProposals, QWidget):
     """The Follow-up workspace's page: choose a follow-up, propose, review, confirm; spider plot.
 
     Registration, proposals and assessments run off the GUI thread (``tasks``); the page
@@ -116,6 +122,10 @@ class FollowupReviewPage(QWidget):
         self._window_cancel: Any = None  # the status bar's Cancel, while connected
         self.visit_names: dict[str, str] = {}
         """The case's follow-up labels → the names people read (the box's shown text)."""
+        self._proposal_notes: dict[str, str] = {}
+        """Follow-up label → why its contours cannot be proposed ("" when they can): imaging
+        but no CT volume (``FollowUpTimepoint.proposal_note``); it is still viewed,
+        contoured by hand and assessed."""
         self._row_note = ""
         """Why the worklist row's follow-up could not be chosen, kept before the next message
         (the stored contours read meanwhile) until another follow-up or case is chosen."""
@@ -130,6 +140,7 @@ class FollowupReviewPage(QWidget):
         self.message = QLabel(NO_CASE)
         self.message.setWordWrap(True)
         self.review = FollowupReview(confirm=self._confirm, course=propagation.course)
+        self.review.visit = self.visit  # its titles name a follow-up as the page does
         self.spider = SpiderPlot()
         self.tabs = QTabWidget()
         self.tabs.addTab(self.review, "Baseline and follow-up")
@@ -238,10 +249,18 @@ class FollowupReviewPage(QWidget):
             return ""
         return f"{capitalised(choice.visit_name)}: {choice.note}."
 
+    def _proposal_refusal(self) -> str:
+        """Why the chosen follow-up's contours cannot be proposed ("" when they can)."""
+        label = self.chosen_label()
+        note = self._proposal_notes.get(label, "")
+        return f"{capitalised(self.visit(label))} {note}." if note else self._refusal()
+
     def _set_enabled(self) -> None:
         ready = self.case_pk is not None and bool(self.chosen_label()) and not self._refusal()
         proposing = self._handle is not None and self._handle_kind == "propose"
-        self.propose_button.setEnabled(ready and not proposing)
+        refusal = self._proposal_refusal() if ready else ""
+        self.propose_button.setEnabled(ready and not proposing and not refusal)
+        self.propose_button.setToolTip(refusal)
         self.responses.assess_button.setEnabled(
             ready and self._assessments is not None and self._can_assess
         )
@@ -273,92 +292,6 @@ class FollowupReviewPage(QWidget):
             f"assess {self.visit(label)}",
             case_pk,
         )
-
-    def _run(
-        self,
-        button: QPushButton | None,
-        message: str,
-        task: Any,
-        title: str,
-        on_result: Callable[[Any], None],
-        verb: str,
-        case_pk: int,
-        *,
-        cancellable: bool = False,
-    ) -> Any:
-        """Submit ``task`` (of case ``case_pk``) off the GUI thread, ``button`` disabled
-        until it ends; a failure is said only while that case is still the chosen one.
-
-        A ``cancellable`` task (it writes nothing) shows its progress and *Cancel* here and
-        in the window's status bar, and closing the window does not wait for it.
-        """
-        if button is not None:
-            button.setEnabled(False)
-        self.message.setText(message)
-        extra = {"on_progress": self._progressed, "wait_on_shutdown": False} if cancellable else {}
-        handle = self._tasks.submit(
-            task,
-            title=title,
-            on_result=on_result,
-            on_error=lambda e: self._failed(verb, e, case_pk),
-            **extra,
-        )
-        if cancellable and handle is not None:
-            self._handle = handle
-            self._busy(True)
-            handle.finished.connect(functools.partial(self._task_ended, handle))
-        return handle
-
-    def cancel(self) -> None:
-        """Stop the running proposal (or reading of the stored contours); nothing is kept."""
-        handle, kind = self._handle, self._handle_kind
-        if handle is None:
-            return
-        handle.cancel()
-        self._task_ended(handle)
-        if kind == "propose":
-            self.message.setText("Cancelled: nothing was proposed.")
-
-    def _task_ended(self, handle: Any) -> None:
-        if handle is self._handle:
-            self._handle = None
-            self._busy(False)
-            self._set_enabled()
-
-    def _status_bar_parts(self) -> tuple[Any, Any, Any]:
-        """The window's status bar, progress bar and *Cancel* (None without a main window)."""
-        window = self.window()
-        bar = getattr(window, "progress_bar", None)
-        cancel = getattr(window, "cancel_button", None)
-        if bar is None or cancel is None or not hasattr(window, "statusBar"):
-            return None, None, None
-        return window.statusBar(), bar, cancel
-
-    def _busy(self, busy: bool) -> None:
-        """Show or hide the progress and the *Cancel* buttons (here and in the status bar)."""
-        self.cancel_button.setVisible(busy)
-        if self._window_cancel is not None:  # connected while the last task ran
-            self._window_cancel.clicked.disconnect(self.cancel)
-            self._window_cancel = None
-        status, bar, cancel = self._status_bar_parts()
-        if bar is None:
-            return
-        bar.setRange(0, 100)
-        bar.setValue(0)
-        bar.setVisible(busy)
-        cancel.setVisible(busy)
-        if busy:
-            cancel.clicked.connect(self.cancel)
-            self._window_cancel = cancel
-        else:
-            status.clearMessage()
-
-    def _progressed(self, step: Any) -> None:
-        self.message.setText(f"{step.message}…")
-        status, bar, _ = self._status_bar_parts()
-        if bar is not None:
-            bar.setValue(int(step.fraction * 100))
-            status.showMessage(f"{step.message}…")
 
     def _assessed(self, result: dict[str, Any], case_pk: int) -> None:
         self._set_enabled()
@@ -405,6 +338,9 @@ class FollowupReviewPage(QWidget):
         """The case's follow-ups; those without imaging greyed, saying why in their tooltip."""
         timepoints = self._propagation.timepoints(case_pk)
         self._baseline_pk = next((c.pk for c in timepoints if c.kind == "baseline"), None)
+        self._proposal_notes = {
+            c.label: c.proposal_note for c in timepoints if c.kind != "baseline"
+        }  # the baseline is proposed from, never to
         if self._choices is None:
             for choice in timepoints:
                 if choice.kind != "baseline":
@@ -516,12 +452,14 @@ class FollowupReviewPage(QWidget):
             return  # a proposal is shown: it is not replaced
         self._stored_read = None if versions is None else (case_pk, label, versions)
         note = f"{self._row_note} " if self._row_note else ""
+        refusal = self._proposal_refusal()
         label = self.visit(label)
         if view is None:
             self.review.clear()  # the contours shown before may have been deleted since
+            propose = "press “Propose contours from the baseline”, or " if not refusal else ""
             self.message.setText(
-                f"{note}No contour stored at {label} yet: press “Propose contours from the "
-                "baseline”, or contour it in the Plan workspace (Contour menu or tool bar)."
+                f"{note}No contour stored at {label} yet: {propose}contour it in the Plan "
+                "workspace (Contour menu or tool bar)." + (f" {refusal}" if refusal else "")
             )
             return
         self.review.show_stored(view, self._propagation.course(case_pk))
@@ -531,8 +469,8 @@ class FollowupReviewPage(QWidget):
         """Register the chosen follow-up to the baseline and propose its contours (a task)."""
         if self.case_pk is None or not self.chosen_label():
             return
-        if self._refusal():
-            self.message.setText(self._refusal())
+        if self._proposal_refusal():
+            self.message.setText(self._proposal_refusal())
             return
         if self._handle is not None:
             self.cancel()  # a reading of the stored contours gives way

@@ -1,0 +1,95 @@
+"""Contour proposals not confirmed are not lost without a question (case change, closing).
+
+:class:`UnconfirmedProposals` is a part of
+:class:`~tace_planner.ui.workspaces.followup_page.FollowupReviewPage`: the main window's
+case-change guard (:class:`~tace_planner.ui.case_change.CaseChangeGuard`) asks it, as it
+asks the plan and the procedure panels, before another case is shown or the window closes.
+With checked proposals not stored it asks Confirm / Discard / Cancel (the buttons of the
+panels' Save / Discard / Cancel question, *Save* named for what it does here).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from tace_planner.ui.followup_review import FollowupReview
+
+ProposalChoice = Literal["confirm", "discard", "cancel"]
+
+
+def ask_confirm_discard_cancel(parent: QWidget, question: str) -> ProposalChoice:
+    """Ask Confirm / Discard / Cancel about ``question`` (Confirm is the default)."""
+    box = QMessageBox(
+        QMessageBox.Icon.Question,
+        "Proposals not confirmed",
+        question,
+        QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel,
+        parent,
+    )
+    box.setDefaultButton(QMessageBox.Save)
+    box.button(QMessageBox.Save).setText("Confirm checked proposals")
+    box.exec()
+    answer = box.standardButton(box.clickedButton()) if box.clickedButton() else None
+    if answer == QMessageBox.Save:
+        return "confirm"
+    return "discard" if answer == QMessageBox.Discard else "cancel"
+
+
+class UnconfirmedProposals:
+    """``resolve_unsaved`` / ``finish_unsaved`` of the Follow-up page (see the module).
+
+    ``ask_unconfirmed`` asks the question (tests replace it); the page provides
+    ``review`` (its :class:`FollowupReview`), ``visit`` and ``_on_choice_changed``.
+    """
+
+    review: FollowupReview
+    visit: Callable[[str], str]
+    _on_choice_changed: Callable[..., None]
+    _discard_proposals = False
+
+    def ask_unconfirmed(self, question: str) -> ProposalChoice:
+        """Confirm / Discard / Cancel (a modal message box; tests replace it)."""
+        return ask_confirm_discard_cancel(self.review, question)
+
+    def unconfirmed_question(self) -> str:
+        """ "7 contour proposals at follow-up 1 are not confirmed." ("" when none is)."""
+        names = self.review.unconfirmed()
+        if not names:
+            return ""
+        visit = self.visit(self.review.item.follow_up.label)
+        one = len(names) == 1
+        return (
+            f"{len(names)} contour proposal{'' if one else 's'} at {visit} "
+            f"{'is' if one else 'are'} not confirmed ({', '.join(names)}). "
+            "Confirm the checked proposals?"
+        )
+
+    def resolve_unsaved(self) -> bool:
+        """Before the window leaves this case: True to go on, False to stay on it.
+
+        With checked proposals not stored it asks Confirm / Discard / Cancel. *Confirm*
+        stores them as *Confirm checked proposals* does (a refusal is said under the table
+        and the user stays); *Discard* goes on (they go once every panel answered,
+        :meth:`finish_unsaved`); *Cancel* stays.
+        """
+        self._discard_proposals = False
+        question = self.unconfirmed_question()
+        if not question:
+            return True
+        choice = self.ask_unconfirmed(question)
+        if choice == "confirm":
+            return self.review.confirm_checked()
+        self._discard_proposals = choice == "discard"
+        return self._discard_proposals
+
+    def finish_unsaved(self, leaving: bool) -> None:
+        """After every panel answered: when ``leaving``, discarded proposals go (the contours
+        stored at the follow-up show again, even if the change then stops); else (a
+        *Cancel*) they stay, still unconfirmed, and are asked about again."""
+        discard, self._discard_proposals = self._discard_proposals, False
+        if discard and leaving and self.review.unconfirmed():
+            self.review.clear()
+            self._on_choice_changed()

@@ -1,0 +1,99 @@
+"""Plan options typed in the Plan panel are not lost without a question.
+
+The reviewer typed Segments "VII, VIII" and Interval 28 days, then closed the window (or
+chose another case): only patient inputs were asked about, the options went silently. Now
+every option typed and not stored in a plan counts: Save stores them in a draft (the only
+place options are stored), Discard shows the options as they were, Cancel stays.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from tace_planner.ui.case_change import CaseChangeGuard
+from tace_planner.ui.panels.plan_panel import PlanPanel
+
+
+@pytest.fixture
+def panel(qtbot: Any, planning_case: tuple[Any, int]) -> PlanPanel:
+    widget = PlanPanel(planning_case[0])
+    qtbot.addWidget(widget)
+    widget.set_case(planning_case[1])
+    return widget
+
+
+def _type_options(panel: PlanPanel) -> tuple[str, int]:
+    before = (panel.segments_edit.text(), panel.interval_spin.value())
+    assert before[1] != 28
+    panel.segments_edit.setText("VII, VIII")
+    panel.interval_spin.setValue(28)
+    panel.recompute()
+    assert not panel.inputs_unsaved()  # the patient inputs are the stored ones
+    return before
+
+
+def _answer(panel: PlanPanel, choice: str) -> list[str]:
+    asked: list[str] = []
+    panel.ask_unsaved = lambda what: asked.append(what) or choice
+    return asked
+
+
+def _leave(panel: PlanPanel) -> bool:
+    """What the window asks before another case or closing (the guard, this panel only)."""
+    return CaseChangeGuard(None, (panel,)).allows_leaving()  # type: ignore[arg-type]
+
+
+def test_cancel_keeps_the_typed_options_and_names_them(panel: PlanPanel) -> None:
+    _type_options(panel)
+    asked = _answer(panel, "cancel")
+    assert not _leave(panel)
+    assert len(asked) == 1
+    assert asked[0].startswith("Plan options of ")
+    assert "Segments" in asked[0]
+    assert "Interval" in asked[0]
+    assert panel.segments_edit.text() == "VII, VIII"
+    assert panel.interval_spin.value() == 28
+    assert panel.options_unsaved() == ["Segments", "Interval"]
+
+
+def test_discard_shows_the_options_as_they_were(panel: PlanPanel) -> None:
+    segments, interval = _type_options(panel)
+    asked = _answer(panel, "discard")
+    assert _leave(panel)
+    assert len(asked) == 1
+    assert (panel.segments_edit.text(), panel.interval_spin.value()) == (segments, interval)
+    assert panel.options_unsaved() == []
+    assert _leave(panel)  # nothing left to ask about
+    assert len(asked) == 1
+
+
+def test_save_stores_the_options_in_a_draft(panel: PlanPanel, planning_case: Any) -> None:
+    service, case_pk = planning_case
+    plans = len(service.list_plans(case_pk))
+    _type_options(panel)
+    asked = _answer(panel, "save")
+    assert _leave(panel), panel.action_message.text()
+    assert len(asked) == 1
+    saved = service.list_plans(case_pk)
+    assert len(saved) == plans + 1
+    options = saved[-1].proposal.options
+    assert (options.segments, options.interval_days) == (("VII", "VIII"), 28)
+    assert panel.options_unsaved() == []
+    assert _leave(panel)
+    assert len(asked) == 1  # stored: not asked again
+    panel.interval_spin.setValue(21)  # typed again, then saved with *Save draft*
+    assert panel.save_draft() is not None
+    assert _leave(panel)
+    assert len(asked) == 1
+
+
+def test_patient_inputs_and_options_are_asked_about_together(panel: PlanPanel) -> None:
+    _type_options(panel)
+    panel.field_edits["bilirubin_mg_dl"].setText("1.4")
+    asked = _answer(panel, "cancel")
+    assert not _leave(panel)
+    assert asked[0].startswith("Patient inputs and plan options of ")
