@@ -185,8 +185,12 @@ def test_small_phantom_fails_only_on_its_5_mm_ct_slices(services: Any, small_pha
         assert "5mm' (" in reason, phase
         assert "thickness 5 mm > 2.5 mm" in reason
         assert "interval 5 mm > 2.5 mm" in reason
-    assert result.requirement("baseline_age.ct").reason.startswith("CT of 2026-03-02 is 14 day(s)")
-    assert result.requirement("baseline_age.mr").reason.startswith("MRI of 2026-03-04 is 12 day(s)")
+    assert result.requirement("baseline_age.ct").reason.startswith(
+        "CT of 2026-03-02 (study date) is 14 day(s)"
+    )
+    assert result.requirement("baseline_age.mr").reason.startswith(
+        "MRI of 2026-03-04 (study date) is 12 day(s)"
+    )
     assert result.requirement("mr.dwi.b_values").reason.startswith("b = 50, 800 s/mm²")
     assert result.requirement("mr.field_strength").reason.startswith("1.5 T")
 
@@ -300,7 +304,12 @@ def _fifteen_days_earlier(folder: Path, small_phantom: Path) -> None:
         pytest.param(
             _fifteen_days_earlier,
             # CT 2026-02-15 is 29 days before the TACE; MRI 2026-02-17, 27 days, still passes
-            {"baseline_age.ct": ["CT of 2026-02-15 is 29 day(s) before the TACE", "limit 28"]},
+            {
+                "baseline_age.ct": [
+                    "CT of 2026-02-15 (study date) is 29 day(s) before the TACE",
+                    "limit 28",
+                ]
+            },
             id="baseline-too-old",
         ),
     ],

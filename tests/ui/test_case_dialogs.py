@@ -51,8 +51,9 @@ def test_settings_show_the_audit_user_read_only_and_how_it_is_set(
     assert dialog.user_edit.text() == "dr who"
     assert dialog.user_edit.isReadOnly()
     assert not dialog.user_edit.isEnabled()
-    assert "--user on the command line" in dialog.user_note.text()
+    assert "Set when TACE Planner was started" in dialog.user_note.text()
     assert "log in" in dialog.user_note.text()
+    assert "--user" not in dialog.user_note.text()
     assert not hasattr(dialog.choice(), "user")
 
 

@@ -294,7 +294,7 @@ def test_result_to_json_round_trips_through_json() -> None:
     assert data["parameters"]["max_slice_thickness_mm"] == 2.5
     assert {r["code"] for r in data["requirements"]} >= {"ct.phase.native", "baseline_age.mr"}
     assert result.summary() == (
-        "imaging protocol not fully evaluated: 17 passed, 0 failed, 2 not evaluated (parameters v1)"
+        "imaging protocol not fully checked: 17 passed, 0 failed, 2 not checked (parameters v1)"
     )
 
 

@@ -8,8 +8,19 @@ The source study's baseline imaging (Zvezdkina et al., J Clin Pract 2022):
 
 :func:`check_protocol` turns the series of one study, or of every baseline study of a
 case, into one :class:`RequirementResult` per item, each with a status ("pass",
-"fail", "not_evaluated"), a reason naming the series and values that decided, and the
-UIDs of those series. The limits come from a versioned parameter file
+"fail", "not_evaluated"; :data:`STATUS_WORDS` says them for people), a reason naming the
+series (by description, number and phase or sequence, never by UID) and values that
+decided, and the UIDs of those series (for programs, not for reading).
+
+The date of a series' exam is its **study date** (0008,0020): the date the tree, the view
+title and the banner show. The series date (0008,0021) may differ: a series reconstructed
+or re-sent later carries the later date, and files built from a template keep the
+template's (the pydicom example CT says 2004-01-19 for the study and 1997-04-30 for the
+series). The acquisition date (0008,0022) would be the exam's day too when it lies within
+the study's day, but then it equals the study date and adds nothing (and the index does
+not keep it). So the series date is
+used only when no study date is recorded, and every verdict says which date it used
+(:attr:`ProtocolSeries.exam_on`). The limits come from a versioned parameter file
 (``resources/parameters/imaging_protocol.json``) parsed by
 :meth:`ProtocolParameters.from_dict`; reading the file is the service's job.
 """
@@ -65,7 +76,7 @@ class ProtocolSeries:
     Parameters
     ----------
     series_uid : str
-        (0020,000E), named in the reasons.
+        (0020,000E); kept with the verdict for programs, never shown in a reason.
     modality : str
         "CT" or "MR"; other modalities are ignored.
     description : str
@@ -85,7 +96,11 @@ class ProtocolSeries:
     b_values : tuple of float
         Distinct diffusion b-values of a DWI series, s/mm².
     series_on : datetime.date or None
-        Date of the series (or of its study).
+        (0008,0021) *Series Date*; used only when the study date is unknown.
+    series_number : int or None
+        (0020,0011) *Series Number*, named in the reasons.
+    study_on : datetime.date or None
+        (0008,0020) *Study Date*: the date of the exam (see the module notes).
     """
 
     series_uid: str
@@ -99,11 +114,34 @@ class ProtocolSeries:
     field_strength_t: float | None = None
     b_values: tuple[float, ...] = ()
     series_on: dt.date | None = None
+    series_number: int | None = None
+    study_on: dt.date | None = None
 
     @property
     def label(self) -> str:
-        """How reasons name the series: its description and UID."""
-        return f"{self.description or '(no description)'!r} ({self.series_uid})"
+        """How reasons name the series: description, number and phase or sequence.
+
+        E.g. ``'Portal venous 2.5 mm' (series 3, portal venous)``; never the UID.
+        """
+        details = [f"series {self.series_number}"] if self.series_number is not None else []
+        if self.modality == "CT" and self.phase not in ("", "unknown"):
+            details.append(_phase_name(self.phase))
+        elif self.modality == "MR" and self.sequence:
+            details.append(_mr_name(self.sequence, self.plane))
+        name = repr(self.description) if self.description else "(no description)"
+        return f"{name} ({', '.join(details)})" if details else name
+
+    @property
+    def exam_on(self) -> dt.date | None:
+        """The date of the exam: the study date, else the series date (module notes)."""
+        return self.study_on if self.study_on is not None else self.series_on
+
+    @property
+    def exam_date_source(self) -> str:
+        """Which date :attr:`exam_on` is, in words ("study date", "series date" or "")."""
+        if self.study_on is not None:
+            return "study date"
+        return "series date" if self.series_on is not None else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +258,8 @@ class RequirementResult:
         What is required, for people ("CT arterial phase present").
     status : {"pass", "fail", "not_evaluated"}
         "not_evaluated" when the inputs needed are missing (no TACE date, no
-        recorded slice thickness, …); the reason says which.
+        recorded slice thickness, …); the reason says which. Stable values (the
+        command line's JSON); :attr:`status_words` says them for people.
     reason : str
         The series and values that decided.
     series_uids : tuple of str
@@ -237,6 +276,11 @@ class RequirementResult:
     def passed(self) -> bool | None:
         """True, False, or None when not evaluated."""
         return None if self.status == "not_evaluated" else self.status == "pass"
+
+    @property
+    def status_words(self) -> str:
+        """The status for people: "passed", "failed" or "not checked"."""
+        return STATUS_WORDS.get(self.status, self.status)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -299,10 +343,8 @@ class ProtocolResult:
         """One line: overall status and counts."""
         counts = {s: sum(r.status == s for r in self.requirements) for s in _STATUSES}
         verdict = _VERDICTS.get(self.status, self.status)
-        return (
-            f"imaging protocol {verdict}: {counts['pass']} passed, {counts['fail']} failed, "
-            f"{counts['not_evaluated']} not evaluated (parameters v{self.parameters_version})"
-        )
+        shown = ", ".join(f"{counts[s]} {STATUS_WORDS[s]}" for s in _STATUSES)
+        return f"imaging protocol {verdict}: {shown} (parameters v{self.parameters_version})"
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict (for ``tace-planner check-protocol --json``)."""
@@ -317,8 +359,11 @@ class ProtocolResult:
 
 
 _STATUSES: tuple[Status, ...] = ("pass", "fail", "not_evaluated")
+STATUS_WORDS: dict[str, str] = {"pass": "passed", "fail": "failed",
+                                "not_evaluated": "not checked"}  # fmt: skip
+"""A requirement's status in words, for people (the JSON keeps the codes)."""
 _VERDICTS: dict[str, str] = {"pass": "met", "fail": "not met",
-                             "not_evaluated": "not fully evaluated"}  # fmt: skip
+                             "not_evaluated": "not fully checked"}  # fmt: skip
 """The overall status in words, for the one-line summary."""
 
 
@@ -560,7 +605,7 @@ def _field_strength(
             code,
             name,
             "not_evaluated",
-            "Magnetic Field Strength (0018,0087) not recorded",
+            "the magnetic field strength is not recorded in the image headers",
             tuple(s.series_uid for s in series),
         )
     low = [(s, t) for s, t in measured if t < minimum - params.field_strength_tolerance_t]
@@ -611,6 +656,7 @@ def _baseline_age(
     tace_on: dt.date | None,
     params: ProtocolParameters,
 ) -> RequirementResult:
+    """The newest exam before the TACE, by its study date (module notes), against the limit."""
     limit = params.baseline_max_age_days
     code = f"baseline_age.{modality.lower()}"
     name = f"{label} at most {limit} days before TACE"
@@ -618,29 +664,40 @@ def _baseline_age(
         return RequirementResult(code, name, "not_evaluated", f"no {modality} series")
     if tace_on is None:
         return RequirementResult(code, name, "not_evaluated", "no planned TACE date")
-    dated = [s for s in series if s.series_on is not None]
+    dated = [(s, s.exam_on) for s in series if s.exam_on is not None]
     if not dated:
         return RequirementResult(code, name, "not_evaluated", f"no {modality} series has a date")
-    before = [s for s in dated if s.series_on is not None and s.series_on <= tace_on]
+    before = [(s, on) for s, on in dated if on <= tace_on]
     if not before:
-        first = min(s.series_on for s in dated if s.series_on is not None)
+        first = min(on for _, on in dated)
         days = (first - tace_on).days
         return RequirementResult(
             code,
             name,
             "fail",
-            f"{label} of {first.isoformat()} is {days} day(s) after the TACE on "
-            f"{tace_on.isoformat()}; baseline imaging must precede it",
-            tuple(s.series_uid for s in dated),
+            f"{label} of {_dated(first, [s for s, on in dated if on == first])} is {days} "
+            f"day(s) after the TACE on {tace_on.isoformat()}; baseline imaging must precede it",
+            tuple(s.series_uid for s, _ in dated),
         )
-    newest = max(s.series_on for s in before if s.series_on is not None)
-    used = tuple(s.series_uid for s in before if s.series_on == newest)
+    newest = max(on for _, on in before)
+    used = [s for s, on in before if on == newest]
     age = (tace_on - newest).days
     text = (
-        f"{label} of {newest.isoformat()} is {age} day(s) before the TACE on "
+        f"{label} of {_dated(newest, used)} is {age} day(s) before the TACE on "
         f"{tace_on.isoformat()} (limit {limit})"
     )
-    later = sorted({s.series_on for s in dated if s.series_on and s.series_on > tace_on})
+    later = sorted({on for _, on in dated if on > tace_on})
     if later:
         text += f"; ignored, after the TACE: {', '.join(d.isoformat() for d in later)}"
-    return RequirementResult(code, name, "pass" if age <= limit else "fail", text, used)
+    other = sorted({s.series_on for s in used if s.study_on and s.series_on not in (None, newest)})
+    if other:
+        shown = ", ".join(d.isoformat() for d in other if d is not None)
+        text += f"; series date {shown} differs and is not used: the study date is the exam's"
+    status: Status = "pass" if age <= limit else "fail"
+    return RequirementResult(code, name, status, text, tuple(s.series_uid for s in used))
+
+
+def _dated(on: dt.date, series: Sequence[ProtocolSeries]) -> str:
+    """``2004-01-19 (study date)``: the date and which header it came from."""
+    sources = sorted({s.exam_date_source for s in series if s.exam_date_source})
+    return f"{on.isoformat()} ({' and '.join(sources)})" if sources else on.isoformat()

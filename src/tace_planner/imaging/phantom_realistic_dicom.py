@@ -11,6 +11,7 @@ line can be tried on images harder than the clean demo phantom.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import math
 from pathlib import Path
@@ -25,6 +26,10 @@ from tace_planner.imaging.phantom_realistic_liver import (
 )
 
 PATIENT_ID = "REALISTIC-LIVER"
+EXAM_ON = dt.date(2004, 1, 19)
+"""The exam's date: the study date of pydicom's example CT, which the series starts from."""
+EXAM_TIMES = {"Study": "072730", "Series": "073000", "Acquisition": "073015", "Content": "073015"}
+"""Study, series, acquisition and content times of the one exam, in that order (HHMMSS)."""
 
 
 def write_realistic_phantom(outdir: Path, seed: int = 0) -> dict[str, object]:
@@ -36,8 +41,15 @@ def write_realistic_phantom(outdir: Path, seed: int = 0) -> dict[str, object]:
     return truth
 
 
-def write_series(phantom: LiverPhantom, folder: Path, seed: int = 0) -> None:
-    """One axial CT slice file per plane, 16-bit with a −1024 HU intercept."""
+def write_series(
+    phantom: LiverPhantom, folder: Path, seed: int = 0, exam_on: dt.date = EXAM_ON
+) -> None:
+    """One axial CT slice file per plane, 16-bit with a −1024 HU intercept.
+
+    Study, Series, Acquisition, Content and Instance Creation dates are all ``exam_on``
+    (the template's series and acquisition dates, 1997-04-30, are seven years before
+    its study date): one exam, one date, whichever of them a reader takes.
+    """
     from pydicom import examples
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
@@ -56,6 +68,13 @@ def write_series(phantom: LiverPhantom, folder: Path, seed: int = 0) -> None:
     base.StudyDescription = "CT abdomen, contrast"
     base.SeriesDescription, base.SeriesNumber = "Portal venous 2.5 mm", 3
     base.ContrastBolusAgent = "Iohexol"
+    for part, time in EXAM_TIMES.items():
+        setattr(base, f"{part}Date", exam_on.strftime("%Y%m%d"))
+        setattr(base, f"{part}Time", time)
+    base.InstanceCreationDate = exam_on.strftime("%Y%m%d")
+    base.InstanceCreationTime = EXAM_TIMES["Content"]
+    if "AcquisitionDateTime" in base:
+        del base.AcquisitionDateTime
     stored = np.clip(np.rint(voxels + 1024.0), -32768, 32767).astype(np.int16)
     x0, y0, z0 = ORIGIN_LPS_MM
     for k in range(voxels.shape[0]):

@@ -198,7 +198,11 @@ class ProtocolService:
                         slice_interval_mm=interval,
                         field_strength_t=row.field_strength_t,
                         b_values=b_values,
-                        series_on=row.series_on or study.study_on,
+                        # The exam's date is the study date; the series date is kept
+                        # for a study without one (domain.protocol, module notes).
+                        series_on=row.series_on,
+                        series_number=row.series_number,
+                        study_on=study.study_on,
                     )
                 )
         return result

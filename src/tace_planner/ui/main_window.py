@@ -40,9 +40,10 @@ from tace_planner.ui.workspaces import WorkspaceBar, WorkspaceContext
 # the empty window is painted first (issue 17).
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from tace_planner.domain.progress import Task
+    from tace_planner.domain.protocol import RequirementResult
     from tace_planner.services.bootstrap import Services
     from tace_planner.services.demo import DemoReport
     from tace_planner.services.dto import CaseItem, PatientItem, SeriesItem
@@ -59,6 +60,17 @@ DOCK_TITLES = {
 def _key_image(services: Services, plan_case_pk: int) -> Any:
     """The plan sheet's key image: a baseline slice through the largest focus, with contours."""
     return services.planning.key_image(plan_case_pk, services.studies.load_series)
+
+
+def protocol_tooltip(requirements: Sequence[RequirementResult]) -> str:
+    """One line per requirement, for people: failed first, then not checked, then passed.
+
+    The status in words ("failed", "not checked", "passed"), what is required and why;
+    the reasons name series by description, number and phase, never by UID.
+    """
+    order = {"fail": 0, "not_evaluated": 1, "pass": 2}
+    ranked = sorted(requirements, key=lambda r: order.get(r.status, 3))
+    return "\n".join(f"{r.status_words.capitalize()}: {r.name} — {r.reason}" for r in ranked)
 
 
 class MainWindow(WindowMenusMixin, StatusBarMixin, WindowLayoutMixin, QMainWindow):
@@ -442,6 +454,7 @@ class MainWindow(WindowMenusMixin, StatusBarMixin, WindowLayoutMixin, QMainWindo
         except Exception as error:  # noqa: BLE001 - the check is advice; say why it is missing
             self.protocol_label.setText(f"Imaging protocol not checked: {error}")
             self.protocol_label.setStyleSheet("")
+            self.protocol_label.setToolTip("")  # not the previous case's verdict
             return
         colours = {"pass": "#1e6b2f", "fail": "#a31515", "not_evaluated": "#5c4400"}
         failures = [r for r in result.requirements if r.status != "pass"]
@@ -450,10 +463,10 @@ class MainWindow(WindowMenusMixin, StatusBarMixin, WindowLayoutMixin, QMainWindo
             text += " — " + "; ".join(r.name for r in failures[:3])
             text += " …" if len(failures) > 3 else ""
         self.protocol_label.setText(text)
-        self.protocol_label.setStyleSheet(f"color: {colours.get(result.status, '')};")
-        self.protocol_label.setToolTip(
-            "\n".join(f"{r.status}: {r.name} — {r.reason}" for r in result.requirements)
-        )
+        # Only the label: a bare "color:" also painted every line of its tooltip red.
+        colour = colours.get(result.status, "palette(text)")
+        self.protocol_label.setStyleSheet(f"QLabel#protocol_label {{ color: {colour}; }}")
+        self.protocol_label.setToolTip(protocol_tooltip(result.requirements))
 
     def _on_study_tree_classification_requested(self, series: SeriesItem) -> None:
         choice = ClassificationDialog.ask(

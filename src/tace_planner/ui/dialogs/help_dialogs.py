@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.resources
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
@@ -17,24 +19,73 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+if TYPE_CHECKING:  # the viewer (pyqtgraph) is imported when a window shows it (issue 17)
+    from tace_planner.ui.viewer.window_presets import WindowPreset
+
 MANUAL_FILE = "manual.md"
 
-#: Keys and mouse gestures of the slice views (they are not menu actions).
+#: Keys and mouse gestures of the slice views (they are not menu actions): what
+#: ui/viewer/gestures.py binds. The number keys come from :func:`preset_key_rows`.
 VIEWER_SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Wheel, ↑ ↓ ← →", "Previous / next slice"),
     ("PgUp / PgDn", "10 slices back / on"),
     ("Home / End", "First / last slice"),
-    ("Left drag", "Window (horizontal) and level (vertical), or the chosen tool"),
+    (
+        "Left drag",
+        "Window (horizontal) and level (vertical), or the chosen tool "
+        "(ruler, ellipse, angle, cursor)",
+    ),
     ("Right drag, Ctrl + left drag", "Zoom"),
     ("Middle drag, Shift + left drag", "Pan"),
+    ("Click (Cursor tool)", "Move the 3D cursor; linked views follow"),
     ("Double click", "Show the view alone; again: back to the layout"),
-    ("1 – 5", "Window presets (abdomen, liver, bone, lung, narrow soft tissue)"),
-    ("0", "Automatic window from percentiles (MR)"),
+    ("Drag a series from the study tree", "Show it in the view where it is dropped"),
     ("I", "Invert the grey scale"),
     ("R", "Reset zoom, pan and window"),
-    ("Esc", "Cancel a drawing"),
-    ("Shift + click (auto contour)", "Exclude the clicked region from the focus"),
+    ("Esc", "Cancel the measurement being drawn"),
 )
+
+#: Clicks and drags of the contour tools, named as in the Contour menu: what
+#: ui/contour_tools.py binds. With any tool, Shift + left drag still pans and
+#: Ctrl + left drag still zooms (a click is not a drag).
+CONTOUR_SHORTCUTS: tuple[tuple[str, str], ...] = (
+    ("Click (Auto contour)", "Contour the clicked focus in 3D"),
+    ("Ctrl + click (Auto contour)", "Add the clicked tissue to the selected focus"),
+    ("Shift + click (Auto contour)", "Exclude the clicked tissue from the selected focus"),
+    ("Click (Liver from click)", "Contour the liver"),
+    ("Ctrl + click (Liver from click)", "Add the clicked tissue to the liver"),
+    ("Shift + click (Liver from click)", "Exclude the clicked tissue from the liver"),
+    (
+        "Click (2D auto contour on this slice)",
+        "Add the focus's contour on this slice to the lesion",
+    ),
+    ("Left drag (Brush, Eraser)", "Paint into / erase from the selected lesion"),
+    ("Left drag (Threshold paint)", "Paint only voxels within the HU range of the tool bar"),
+    ("Left drag (Polygon fill)", "Draw an outline; its inside is filled on this slice"),
+)
+
+#: Keys of lists and forms outside the viewer.
+PANEL_SHORTCUTS: tuple[tuple[str, str], ...] = (
+    ("Delete, Backspace (Measurements list)", "Delete the selected measurement"),
+    ("Ctrl+S (Procedure form)", "Save the procedure record"),
+)
+
+
+def preset_key_rows(presets: Sequence[WindowPreset] | None = None) -> list[tuple[str, str]]:
+    """The number keys of the window presets: 1 to the number of presets, and 0.
+
+    Keys beyond the last preset do nothing (``SliceView.apply_preset_key``), so the
+    row names only the keys that act; default: the shipped presets.
+    """
+    from tace_planner.ui.viewer.window_presets import default_presets
+
+    shown = tuple(default_presets() if presets is None else presets)[:9]  # one digit a key
+    names = ", ".join(_in_a_sentence(p.name) for p in shown)
+    rows = [("0", "Automatic window from percentiles (MR)")]
+    if shown:
+        keys = "1" if len(shown) == 1 else f"1 – {len(shown)}"
+        rows.insert(0, (keys, f"Window presets ({names})"))
+    return rows
 
 
 def manual_text() -> str:
@@ -77,15 +128,35 @@ def menu_shortcuts(window: QWidget) -> list[tuple[str, str]]:
     return rows
 
 
-class ShortcutsDialog(QDialog):
-    """A table of the menu shortcuts and the viewer's keys and mouse gestures."""
+def _in_a_sentence(name: str) -> str:
+    """ "Liver" → "liver" inside a list; "MR soft tissue" keeps its capitals."""
+    return name[:1].lower() + name[1:] if name[1:2].islower() else name
 
-    def __init__(self, menu_rows: list[tuple[str, str]], parent: QWidget | None = None) -> None:
+
+def _section(title: str, keys: Sequence[tuple[str, str]]) -> list[tuple[str, str, str]]:
+    return [(title, "", "")] + [("", k, t) for k, t in keys]
+
+
+class ShortcutsDialog(QDialog):
+    """A table of the menu shortcuts, the viewer's keys and mouse gestures, the contour
+    tools' clicks and the keys of lists and forms."""
+
+    def __init__(
+        self,
+        menu_rows: list[tuple[str, str]],
+        parent: QWidget | None = None,
+        presets: Sequence[WindowPreset] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("shortcuts_dialog")
         self.setWindowTitle("Keyboard shortcuts")
-        rows = [("Menus", "", "")] + [("", k, t) for k, t in menu_rows]
-        rows += [("Viewer", "", "")] + [("", k, t) for k, t in VIEWER_SHORTCUTS]
+        sections = (
+            ("Menus", menu_rows),
+            ("Viewer", [*VIEWER_SHORTCUTS, *preset_key_rows(presets)]),
+            ("Contour tools", CONTOUR_SHORTCUTS),
+            ("Lists and forms", PANEL_SHORTCUTS),
+        )
+        rows = [row for title, keys in sections for row in _section(title, keys)]
         self.table = QTableWidget(len(rows), 2, self)
         self.table.setHorizontalHeaderLabels(["Keys / mouse", "Does"])
         self.table.verticalHeader().setVisible(False)

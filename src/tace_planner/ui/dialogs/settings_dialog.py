@@ -20,7 +20,31 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tace_planner.services.settings import AppSettings
+from tace_planner.services.settings import (
+    USER_FROM_ARGUMENT,
+    USER_FROM_ENV,
+    USER_FROM_OS,
+    AppSettings,
+)
+
+#: How the audit user was set, for people (the settings name the command-line option).
+_USER_SOURCE_WORDS = {
+    USER_FROM_OS: "Set from your login to this computer.",
+    USER_FROM_ARGUMENT: "Set when TACE Planner was started, by the shortcut or launcher "
+    "your administrator set up (institutional setting).",
+    USER_FROM_ENV: "Set when TACE Planner was started, by the computer's configuration "
+    "that your administrator set up (institutional setting).",
+}
+
+
+def audit_user_note(user_source: str) -> str:
+    """How the audit user was set and how to work under another name, without commands."""
+    how = _USER_SOURCE_WORDS.get(user_source, f"Set from the {user_source}.")
+    return (
+        f"{how} Every change you make is recorded under this name. It cannot be changed "
+        "here, so that no one records actions under another person's name: to work under "
+        "another name, log in to the computer as that person, or ask your administrator."
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +62,9 @@ class SettingsDialog(QDialog):
 
     Shows the values in force; the caller saves the choice with
     ``services.settings.save_settings`` and the app uses it at its next start. The
-    name written into the audit trail is the operating-system login (or the name
-    given with ``--user`` at start): it is shown with how it was set, and cannot be
+    name written into the audit trail is the operating-system login (or the name its
+    launcher gives at start, ``--user`` or ``TACE_PLANNER_USER``): it is shown with how
+    it was set, in words and without commands (:func:`audit_user_note`), and cannot be
     changed here, so that no one records actions under another person's name.
     """
 
@@ -58,11 +83,7 @@ class SettingsDialog(QDialog):
         self.user_edit.setObjectName("audit_user")
         self.user_edit.setReadOnly(True)
         self.user_edit.setEnabled(False)
-        self.user_note = QLabel(
-            f"Set from the {current.user_source}. Every change you make is recorded under "
-            "this name. To act under another name, log in as that person, or start the "
-            'app with --user NAME (e.g. tace-planner --user "Dr A. Smith").'
-        )
+        self.user_note = QLabel(audit_user_note(current.user_source))
         self.user_note.setObjectName("audit_user_note")
         self.user_note.setWordWrap(True)
         self.user_note.setStyleSheet("color: #555")

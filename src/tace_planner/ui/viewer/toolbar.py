@@ -63,7 +63,6 @@ class ViewerToolBar(QToolBar):
         self.orientation_box.activated.connect(self._on_orientation_activated)
         self.addWidget(self.orientation_box)
         self.preset_box = QComboBox()
-        self.preset_box.setToolTip("Window preset of the active view (keys 1–9, 0 = automatic)")
         self.preset_box.setPlaceholderText("Custom window")
         self.preset_box.activated.connect(self._on_preset_activated)
         self.addWidget(self.preset_box)
@@ -104,9 +103,14 @@ class ViewerToolBar(QToolBar):
 
     def _fill_presets(self) -> None:
         self.preset_box.clear()
-        for number, preset in enumerate(self._workspace.presets.presets, start=1):
+        presets = self._workspace.presets.presets
+        for number, preset in enumerate(presets, start=1):
             self.preset_box.addItem(f"{number}  {preset.label}", number)
         self.preset_box.addItem("0  Automatic (percentiles)", 0)
+        # Only the keys that act: 1 to the number of presets, at most 9 (apply_preset_key).
+        count = min(len(presets), 9)
+        keys = {0: "", 1: "key 1, "}.get(count, f"keys 1–{count}, ")
+        self.preset_box.setToolTip(f"Window preset of the active view ({keys}0 = automatic window)")
 
     # ------------------------------------------------------------ slots
     @Slot(QAction)
@@ -177,7 +181,7 @@ class ViewerToolBar(QToolBar):
 
     @Slot()
     def _on_view_changed(self) -> None:
-        # Keys 1–9 and 0, a drag of the window or a reset change the active view's window.
+        # A preset key, a drag of the window or a reset change the active view's window.
         view = self.sender()
         if view is self._workspace.active_view and isinstance(view, SliceView):
             self.sync_preset_box(view)
