@@ -122,11 +122,13 @@ class ContourWorkbench(QObject):
             action.setToolTip(
                 {
                     None: "The viewer's own tools (window/level, rulers)",
-                    "auto": "Click in a focus: contour it in 3D; Shift-click: exclude from it",
+                    "auto": "Click in a focus: contour it in 3D; Ctrl-click: add the clicked "
+                    "tissue; Shift-click: exclude it",
                     "brush": "Paint into the selected lesion (size and shape: tool bar)",
                     "erase": "Erase from the selected lesion",
                     "threshold": "Paint only voxels within the HU range of the tool bar",
-                    "liver": "Click in the liver: contour it as the 'Liver' lesion",
+                    "liver": "Click in the liver: contour it as the 'Liver' lesion; "
+                    "Ctrl-click: add the clicked tissue; Shift-click: exclude it",
                     "auto2d": "Click in a focus: add its contour on this slice to the lesion",
                     "polygon": "Drag an outline: fill its inside on this slice into the lesion",
                 }[tool]
