@@ -97,3 +97,27 @@ def test_patient_inputs_and_options_are_asked_about_together(panel: PlanPanel) -
     asked = _answer(panel, "cancel")
     assert not _leave(panel)
     assert asked[0].startswith("Patient inputs and plan options of ")
+
+
+def test_each_case_opens_on_its_own_options_not_the_previous_cases(
+    qtbot: Any, services: Any, planning_case: tuple[Any, int]
+) -> None:
+    """Options typed and saved for one case were still shown when another case (without a
+    plan) was chosen, and that case's plan was computed with them."""
+    from planning_seed import PATIENT_INPUTS, seed_case
+
+    planning, first = planning_case
+    second = seed_case(services, patient_id="P-2")
+    planning.set_clinical_inputs(second, **PATIENT_INPUTS)
+    panel = PlanPanel(planning)
+    qtbot.addWidget(panel)
+    panel.set_case(first)
+    default = (panel.segments_edit.text(), panel.interval_spin.value())
+    _type_options(panel)
+    assert panel.save_draft() is not None  # the options are stored with the draft
+    panel.set_case(second)
+    assert (panel.segments_edit.text(), panel.interval_spin.value()) == default
+    assert panel.options_unsaved() == []
+    panel.set_case(first)
+    assert (panel.segments_edit.text(), panel.interval_spin.value()) == ("VII, VIII", 28)
+    assert panel.options_unsaved() == []

@@ -107,6 +107,7 @@ class PlanPanel(PlanInputsForm, PlanResultsView, QWidget):
         layout.addWidget(self._build_progress_label())
         layout.addWidget(self._build_patient_group())
         layout.addWidget(self._build_options_group())
+        self._default_options = self.options()  # a case without a saved plan opens on them
         self.banner_box = QVBoxLayout()
         layout.addLayout(self.banner_box)
         self.banners: list[QLabel] = []
@@ -195,7 +196,9 @@ class PlanPanel(PlanInputsForm, PlanResultsView, QWidget):
             return
         if case_pk != self._case_pk:
             self._latest_saved = None
-            self._stored_options = self.options()  # the form's options, as the case opens
+            # the case's own options (its latest saved plan's), never the previous case's
+            self.set_options(self._options_of_case(case_pk))
+            self._stored_options = self.options()
         self._case_pk = case_pk
         self.saved_plan = None
         self.input_problem = ""
@@ -315,6 +318,22 @@ class PlanPanel(PlanInputsForm, PlanResultsView, QWidget):
         self._case_pk = None  # set_case keeps typed inputs of the case shown: load afresh
         self.set_case(case_pk)
         self._latest_saved = latest
+
+    def _options_of_case(self, case_pk: int | None) -> dict[str, Any]:
+        """The plan options a case opens on: those of its latest saved plan (a draft or an
+        approved version; an option left to the parameter file's default keeps the form's
+        default), else the form's defaults."""
+        options = dict(self._default_options)
+        if case_pk is None:
+            return options
+        try:
+            plans = self._planning.list_plans(case_pk)
+        except TacePlannerError:
+            return options  # the case itself says why when it is shown
+        if plans:
+            saved = plans[-1].proposal.options.to_json()
+            options.update({k: v for k, v in saved.items() if k in options and v is not None})
+        return options
 
     def set_options(self, options: dict[str, Any]) -> None:
         """Show ``options`` (the :meth:`options` form) in the *Plan options* group."""
