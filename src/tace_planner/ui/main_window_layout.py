@@ -111,9 +111,32 @@ class WindowLayoutMixin:
             # Qt leaves the tab bar of hidden tabified docks on screen (a stale "Treatment
             # plan | Lesions" strip over the Follow-up worklist); the layout shows it again
             # with its docks.
-            for bar in self.findChildren(
-                QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly
-            ):
+            for bar in self._dock_tab_bars():
+                bar.hide()
+
+    def _dock_tab_bars(self) -> list[QTabBar]:
+        """The tab bars the window's layout made for tabified docks (used or not)."""
+        return self.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly)
+
+    def _hide_orphan_tab_bars(self) -> None:
+        """Hide the dock tab bars no shown dock group uses.
+
+        ``restoreState`` builds the tab bars of the saved layout anew and leaves the
+        one made before it on screen: reopening a data folder showed a stale
+        "Treatment plan | Lesions" strip across the window's bottom, over the
+        Measurements' Delete button. A used bar spans its docks' column exactly.
+        """
+        columns = {
+            (dock.x(), dock.width())
+            for dock in self._docks().values()
+            if dock.isVisible() and not dock.isFloating()
+        }
+        shown = [bar for bar in self._dock_tab_bars() if bar.isVisible()]
+        used = [bar for bar in shown if (bar.x(), bar.width()) in columns]
+        if not used:
+            return  # not laid out yet: hiding now could hide the bar in use
+        for bar in shown:
+            if bar not in used:
                 bar.hide()
 
     def set_toolbars_visible(self, names: tuple[str, ...]) -> None:
@@ -140,21 +163,30 @@ class WindowLayoutMixin:
         saved = self._layout_store.workspace()
         if saved in {w.key for w in WORKSPACES}:
             self.enter_workspace(saved)
-        if not self._layout_store.restore_state(self):
+        if self._layout_store.restore_state(self):
+            # Once the restored docks and their tab bars are laid out: the stale bar off.
+            QTimer.singleShot(0, self._hide_orphan_tab_bars)
+        else:
             # After the window manager has given the window its maximised size.
             QTimer.singleShot(FIT_DOCKS_DELAY_MS, self._fit_first_start)
 
     def _fit_first_start(self) -> None:
-        self.fit_docks()
+        # Qt gives a new dock its panel's size hint (the plan's long wrapped texts: 54 % of
+        # a 1366 px window, 67 % of 1920) and the viewer only what is left: narrow it too.
+        self.fit_docks(narrow=True)
+        self.layout().activate()  # the central width the narrowed docks leave, now
         total = sum(self._splitter.sizes())
         left = max(LEFT_COLUMN_MIN_PX, int(total * LEFT_COLUMN_SHARE))
         self._splitter.setSizes([left, max(0, total - left)])
+        # the tab bar Qt made while the window was still empty may stay behind, too
+        QTimer.singleShot(0, self._hide_orphan_tab_bars)
 
-    def fit_docks(self) -> None:
+    def fit_docks(self, *, narrow: bool = False) -> None:
         """Widen the right docks until the plan's tables fit (at most ``DOCK_WIDTH_MAX_SHARE``).
 
-        Called at the first start and whenever a case is chosen (the plan's
-        sessions and warnings then decide the width); it never narrows a dock.
+        Called whenever a case is chosen (the plan's sessions and warnings then
+        decide the width); it never narrows a dock the user widened. At the first
+        start (``narrow``) the docks get exactly that width, wider or narrower.
         """
         docks = [
             d
@@ -171,5 +203,6 @@ class WindowLayoutMixin:
                     scrollbar = area.verticalScrollBar().sizeHint().width()
                     wanted = max(wanted, content + scrollbar + 2 * area.frameWidth() + 16)
         wanted = min(wanted, int(self.width() * DOCK_WIDTH_MAX_SHARE))
-        if max(dock.width() for dock in docks) < wanted:
+        widest = max(dock.width() for dock in docks)
+        if widest < wanted or (narrow and widest != wanted):
             self.resizeDocks(docks, [wanted] * len(docks), Qt.Orientation.Horizontal)

@@ -6,8 +6,9 @@ As 3D Slicer and ITK-SNAP do, every view shows the masks of the other series
 of its study and frame of reference, carried onto its own grid through patient
 coordinates (nearest neighbour through the two ``index_to_lps`` affines,
 :func:`~tace_planner.imaging.segmentation.resample.resample_mask`). They are
-drawn as a dashed outline in the lesion's colour, labelled "F1 (from <series>)",
-and are never edited: the contour tools edit a lesion on its own series only.
+drawn as a dashed outline in the lesion's colour, labelled short, "F1 (PV)", with
+the full "F1 (from portal venous)" in the label's tooltip, and are never edited:
+the contour tools edit a lesion on its own series only.
 
 A source grid is known when a view shows that series or when its volume is
 still in memory (the services' volume cache); nothing is read from disk for
@@ -34,9 +35,35 @@ REFRESH_DELAY_MS = 150
 """Pause after the last change of a mask before the other phases show it again."""
 
 
+#: Short names of the CT phases for labels on a small view (radiology reports' usage).
+PHASE_ABBREVIATIONS = (
+    ("portal venous", "PV"),
+    ("venous", "PV"),
+    ("arterial", "art."),
+    ("native", "native"),
+    ("non-contrast", "native"),
+    ("delayed", "delayed"),
+)
+SHORT_TITLE_CHARS = 8
+
+
 def carried_label(label: str, source_title: str) -> str:
-    """The label of a mask shown on another series: "F1 (from PV 1.5 mm)"."""
+    """The name of a mask shown on another series: "F1 (from portal venous)"."""
     return f"{label} (from {source_title})"
+
+
+def carried_text(label: str, source_title: str) -> str:
+    """What the label of a carried mask shows: "F1 (PV)", short enough for a 2×2 view.
+
+    The phase's usual abbreviation when the series title names one; else the
+    title's first word, cut to :data:`SHORT_TITLE_CHARS` characters.
+    """
+    title = source_title.lower()
+    short = next((abbr for phase, abbr in PHASE_ABBREVIATIONS if phase in title), "")
+    if not short:
+        first = source_title.split()[0] if source_title.split() else "other series"
+        short = first if len(first) <= SHORT_TITLE_CHARS else first[: SHORT_TITLE_CHARS - 1] + "…"
+    return f"{label} ({short})"
 
 
 class CarriedMasks(QObject):
@@ -87,7 +114,7 @@ class CarriedMasks(QObject):
     def _refresh_view(self, number: int, view: SliceView) -> None:
         target_key = view.series_key
         volume = view.volume
-        wanted: dict[str, tuple[npt.NDArray[np.bool_], Any]] = {}
+        wanted: dict[str, tuple[npt.NDArray[np.bool_], Any, str]] = {}
         if target_key is not None and volume is not None and not self._workspace.is_loading(view):
             target = (target_key[0], target_key[1] or "")
             for source_key in self._workspace.mask_keys():
@@ -102,14 +129,24 @@ class CarriedMasks(QObject):
                         continue
                     carried = self._carry(source_key, label, mask, source, target, volume)
                     if carried.any():
-                        wanted[carried_label(label, title)] = (carried, colour)
+                        name = carried_label(label, title)
+                        wanted[name] = (carried, colour, carried_text(label, title))
         for stale in self._shown.get(number, set()) - set(wanted):
             view.overlays.remove_mask(stale)
-        for label, (carried, colour) in wanted.items():
+        for label, (carried, colour, text) in wanted.items():
             if view.overlays.mask(label) is carried:
                 continue  # unchanged (the cache hands out the same array)
             try:
-                view.overlays.set_mask(label, carried, colour, 1.0, outline=True, dashed=True)
+                view.overlays.set_mask(
+                    label,
+                    carried,
+                    colour,
+                    1.0,
+                    outline=True,
+                    dashed=True,
+                    text=text,
+                    tooltip=f"{label}: read-only here, edited on its own series",
+                )
             except ValueError:
                 continue
         self._shown[number] = set(wanted)

@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QFont, QFontMetrics
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QGraphicsView, QLabel, QWidget
 
 from tace_planner.imaging.reformat import PlaneGeometry, direction_letters
 
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
 
 CORNERS = ("top_left", "top_right", "bottom_left", "bottom_right")
 EDGES = ("left", "right", "top", "bottom")
+#: The corners whose read-outs break onto more lines in a narrow view; the title (top
+#: left, whole in the view's title bar) is shortened instead.
+WRAPPED_CORNERS = ("top_right", "bottom_left", "bottom_right")
 MARGIN_PX = 4
 
 _TEXT_STYLE = (
@@ -151,15 +155,18 @@ class CornerText:
         size = self._host.size()
         width, height = size.width(), size.height()
         corners = self._place_corners(width, height)
+        taken = [*corners.values(), *self._scene_labels()]
         hint = self.edges["top"].sizeHint()
         top = QRect(QPoint((width - hint.width()) // 2, MARGIN_PX), hint)
         top = _clear_down(top, [corners["top_left"], corners["top_right"]])
+        top = _step_aside(top, taken, size, vertical=False)
         self.edges["top"].move(top.topLeft())
         hint = self.edges["bottom"].sizeHint()
         bottom = QRect(
             QPoint((width - hint.width()) // 2, height - hint.height() - MARGIN_PX), hint
         )
         bottom = _clear_up(bottom, [corners["bottom_left"], corners["bottom_right"]])
+        bottom = _step_aside(bottom, taken, size, vertical=False)
         self.edges["bottom"].move(bottom.topLeft())
         for name, x in (
             ("left", MARGIN_PX),
@@ -169,9 +176,29 @@ class CornerText:
             rect = QRect(QPoint(x, (height - hint.height()) // 2), hint)
             rect = _clear_down(rect, [corners[f"top_{name}"]])
             rect = _clear_up(rect, [corners[f"bottom_{name}"]])
+            rect = _step_aside(rect, taken, size, vertical=True)
             self.edges[name].move(rect.topLeft())
         self._place_badge(width, [corners["top_left"], corners["top_right"], top])
         self._place_hint(width, height)
+
+    def _scene_labels(self) -> list[QRect]:
+        """Where the labels drawn in the image (RECIST axes, measurements, contours) are.
+
+        An orientation letter steps aside along its edge rather than sit on one
+        ("F1 long axis: 54.1 mm" covered the "L").
+        """
+        host = self._host
+        scene = host.scene() if isinstance(host, QGraphicsView) else None
+        if scene is None:
+            return []
+        viewport = host.viewport()
+        rects = []
+        for item in scene.items():
+            if isinstance(item, pg.TextItem) and item.isVisible() and item.toPlainText():
+                polygon = host.mapFromScene(item.sceneBoundingRect())
+                rect = polygon.boundingRect()
+                rects.append(rect.translated(viewport.mapTo(host, QPoint(0, 0))))
+        return rects
 
     def _place_corners(self, width: int, height: int) -> dict[str, QRect]:
         """Elide and place the corner labels; their rectangles (empty when hidden)."""
@@ -190,11 +217,11 @@ class CornerText:
                     need_left = need_right = half
             for name, allowed in ((left, need_left), (right, need_right)):
                 label = self.corners[name]
-                label.setText(self._elided(name, allowed))
+                label.setText(self._fitted(name, allowed, height // 2))
                 label.adjustSize()
                 excess = label.sizeHint().width() - allowed
                 if excess > 0 and self._texts[name]:  # the style's padding is wider than thought
-                    label.setText(self._elided(name, allowed - excess))
+                    label.setText(self._fitted(name, allowed - excess, height // 2))
                     label.adjustSize()
                 hint = label.sizeHint()
                 x = width - hint.width() - MARGIN_PX if "right" in name else MARGIN_PX
@@ -210,12 +237,24 @@ class CornerText:
         lines = self._texts[name].splitlines() or [""]
         return max(metrics.horizontalAdvance(line) for line in lines) + self._padding_px
 
-    def _elided(self, name: str, width_px: int) -> str:
+    def _fitted(self, name: str, width_px: int, height_px: int) -> str:
+        """The corner's text in ``width_px``: wrapped between its parts, else elided.
+
+        A read-out ("R 66.7  A 9.0  S 85.0 mm", "51 HU   slice 35/69, x 257, y 130")
+        breaks where its parts are spaced apart (two spaces, or ", "), so that a narrow
+        view (2×2 on a 1366 px screen) shows every number whole on more lines, as long
+        as they fit ``height_px``; what still does not fit ends with "…".
+        """
         metrics = QFontMetrics(self.corners[name].font())
         room = max(0, width_px - self._padding_px + 1)
+        lines = self._texts[name].splitlines()
+        wrapped = lines
+        if name in WRAPPED_CORNERS:
+            wrapped = [part for line in lines for part in _wrapped(line, metrics, room)]
+        if len(wrapped) > len(lines) and len(wrapped) * metrics.lineSpacing() > height_px:
+            wrapped = lines  # no room for more lines: shorten them instead
         return "\n".join(
-            metrics.elidedText(line, Qt.TextElideMode.ElideRight, room)
-            for line in self._texts[name].splitlines()
+            metrics.elidedText(line, Qt.TextElideMode.ElideRight, room) for line in wrapped
         )
 
     def _place_badge(self, width: int, above: list[QRect]) -> None:
@@ -234,6 +273,50 @@ class CornerText:
         self.hint.setFixedWidth(hint_width)
         self.hint.adjustSize()
         self.hint.move((width - hint_width) // 2, (height - self.hint.height()) // 2)
+
+
+_BREAKS = ("  ", ", ")
+"""Where a corner line may break, widest first: between spaced-apart parts, after a comma."""
+
+
+def _wrapped(line: str, metrics: QFontMetrics, room_px: int) -> list[str]:
+    """``line`` broken at :data:`_BREAKS` into lines of at most ``room_px`` where it can be."""
+    if metrics.horizontalAdvance(line) <= room_px:
+        return [line]
+    for separator in _BREAKS:
+        parts = [part.strip() for part in line.split(separator) if part.strip()]
+        if len(parts) < 2:
+            continue
+        end = separator.strip()  # a comma stays at the end of its line
+        lines = [parts[0]]
+        for part in parts[1:]:
+            joined = lines[-1] + separator + part
+            if metrics.horizontalAdvance(joined) <= room_px:
+                lines[-1] = joined
+            else:
+                lines[-1] += end
+                lines.append(part)
+        return [wrapped for text in lines for wrapped in _wrapped(text, metrics, room_px)]
+    return [line]
+
+
+def _step_aside(rect: QRect, taken: list[QRect], size: QSize, *, vertical: bool) -> QRect:
+    """``rect`` moved along its edge (up/down when ``vertical``) to the nearest free place.
+
+    It stays where it is when it covers nothing of ``taken``, or when no place
+    inside ``size`` is free.
+    """
+    bounds = QRect(QPoint(0, 0), size)
+    step = rect.height() if vertical else rect.width()
+    reach = (size.height() if vertical else size.width()) // max(1, step)
+    for n in range(reach + 1):
+        for offset in (n * step, -n * step):
+            moved = rect.translated(0, offset) if vertical else rect.translated(offset, 0)
+            if bounds.contains(moved) and not any(
+                not other.isEmpty() and moved.intersects(other) for other in taken
+            ):
+                return moved
+    return rect
 
 
 def _clear_down(rect: QRect, others: list[QRect]) -> QRect:

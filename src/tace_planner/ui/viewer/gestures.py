@@ -83,6 +83,18 @@ class SliceGestures:
     def _lps(self, u: float, v: float) -> np.ndarray | None:
         return self._view.screen_to_lps(u, v)
 
+    def _request_cursor(self, u: float, v: float) -> None:
+        """Move the linked cursor to screen (u, v) mm if a voxel of the image lies there.
+
+        A click on the black margin around the image (often only to make the view
+        active) leaves the cursor where it is: moving it parked the linked views
+        outside their volumes, and clamping it to the image's edge would put it where
+        nobody pointed. A drag that leaves the image stops the cursor at its edge.
+        """
+        info = self._view.hover_info(u, v)
+        if info is not None and info.voxel_zyx is not None:
+            self._view.cursor_requested.emit(info.point_lps)
+
     def _pointer(self, kind: str, u: float, v: float, modifiers: Any) -> None:
         info = self._view.hover_info(u, v)
         if info is None:
@@ -137,9 +149,7 @@ class SliceGestures:
         elif mode == "measure":
             self._measure_drag(ev, u, v)
         elif mode == "crosshair":
-            point = self._lps(u, v)
-            if point is not None:
-                view.cursor_requested.emit(point)
+            self._request_cursor(u, v)
         elif mode == "custom":
             kind = "press" if ev.isStart() else "release" if ev.isFinish() else "move"
             self._pointer(kind, u, v, ev.modifiers())
@@ -181,9 +191,7 @@ class SliceGestures:
         if view.tool == "angle" and view.measurements.waiting_for_third_point:
             self._emit_measurement(view.measurements.click((u, v)))
         elif view.tool == "crosshair":
-            point = self._lps(u, v)
-            if point is not None:
-                view.cursor_requested.emit(point)
+            self._request_cursor(u, v)
         elif view.tool == "custom":
             self._pointer("click", u, v, ev.modifiers())
 

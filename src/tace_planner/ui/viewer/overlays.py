@@ -72,6 +72,8 @@ class _Mask:
     show_label: bool
     box: tuple[slice, slice, slice] | None  # bounding box (z, y, x) of the True voxels
     dashed: bool = False
+    text: str = ""  # what the label shows ("" : the label itself)
+    tooltip: str = ""
 
 
 def _bounding_box(mask: npt.NDArray[np.bool_]) -> tuple[slice, slice, slice] | None:
@@ -139,6 +141,8 @@ class MaskOverlay:
         *,
         show_label: bool = True,
         dashed: bool = False,
+        text: str = "",
+        tooltip: str = "",
     ) -> None:
         """Show (or replace) the mask called ``label``.
 
@@ -161,6 +165,10 @@ class MaskOverlay:
             Write ``label`` at the top of the mask's outline on the plane.
         dashed : bool
             A dashed outline (a contour carried from another series, read-only).
+        text : str, optional
+            What the label shows instead of ``label`` (a short form, "F4 (PV)").
+        tooltip : str, optional
+            Shown when the mouse rests on the label (the full name).
 
         Raises
         ------
@@ -194,6 +202,8 @@ class MaskOverlay:
             show_label,
             _bounding_box(mask),
             bool(dashed),
+            text,
+            tooltip,
         )
         self._style_path(self._masks[label])
         self._rebuild_lut()
@@ -409,11 +419,17 @@ class MaskOverlay:
         if text is None:
             # A dark backing keeps the label readable over liver and bright vessels.
             text = pg.TextItem(
-                entry.label, color=entry.colour, anchor=(0.0, 1.0), fill=(0, 0, 0, 150)
+                entry.text or entry.label,
+                color=entry.colour,
+                anchor=(0.0, 1.0),
+                fill=(0, 0, 0, 150),
             )
             text.setZValue(12)
             self._view_box.addItem(text)
             self._texts[entry.label] = text
+        if text.toPlainText() != (entry.text or entry.label):
+            text.setText(entry.text or entry.label)
+        text.setToolTip(entry.tooltip)
         # At the top of the structure as shown (the screen may flip rows or columns):
         # the edge pixel highest on screen, rightmost among equals, at its corner.
         edge_rows, edge_columns = np.nonzero(_outline(region))
@@ -443,23 +459,54 @@ class MaskOverlay:
         """Keep a label off the labels placed before it (in mask order).
 
         Each label sits above its structure's top point; where that covers an
-        earlier label (on the demo, "F7" sat on "F1"), it goes to the left of the
-        point, below it, or below-left — the first that covers none.
+        earlier label (on the demo, "F7" sat on "F1") or leaves the view, it goes to
+        the left of the point, below it, or below-left — the first that covers none
+        and stays inside. When none does, it is moved inside the view and down past
+        the labels it covers (a small 2×2 view with a carried liver and focus).
         """
         placed: list[QRectF] = []
+        bounds = self._view_box.sceneBoundingRect()
         for label, text in self._texts.items():
             if not text.isVisible():
                 continue
+            inside_anchor = None
             for anchor in _LABEL_ANCHORS:
                 text.setAnchor(anchor)
                 box = self.label_rect(label)
-                if box is not None and not any(box.intersects(other) for other in placed):
+                if box is None or not bounds.contains(box):
+                    continue
+                inside_anchor = inside_anchor or anchor
+                if not any(box.intersects(other) for other in placed):
                     break
             else:
-                text.setAnchor(_LABEL_ANCHORS[0])
-                box = self.label_rect(label)
+                text.setAnchor(inside_anchor or _LABEL_ANCHORS[0])
+                self._nudge_text(label, text, placed, bounds)
+            box = self.label_rect(label)
             if box is not None:
                 placed.append(box)
+
+    def _nudge_text(
+        self, label: str, text: pg.TextItem, placed: list[QRectF], bounds: QRectF
+    ) -> None:
+        """Move a label inside ``bounds`` (scene pixels), then down off the ``placed`` ones."""
+        box = self.label_rect(label)
+        if box is None:
+            return
+        dx = max(0.0, bounds.left() - box.left()) or min(0.0, bounds.right() - box.right())
+        dy = max(0.0, bounds.top() - box.top()) or min(0.0, bounds.bottom() - box.bottom())
+        moved = box.translated(dx, dy)
+        for _ in range(len(placed)):
+            covered = [other for other in placed if moved.intersects(other)]
+            if not covered:
+                break
+            below = max(other.bottom() for other in covered) + 1.0 - moved.top()
+            if moved.bottom() + below > bounds.bottom():
+                break
+            moved.translate(0.0, below)
+        scene = self._view_box.mapViewToScene(text.pos())
+        scene.setX(scene.x() + moved.left() - box.left())
+        scene.setY(scene.y() + moved.top() - box.top())
+        text.setPos(self._view_box.mapSceneToView(scene))
 
     def _hide_text(self, label: str) -> None:
         text = self._texts.get(label)
