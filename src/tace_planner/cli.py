@@ -374,6 +374,8 @@ def _cmd_series(args: argparse.Namespace, services: Any) -> int:
 
 
 def _cmd_check_protocol(args: argparse.Namespace, services: Any) -> int:
+    from tace_planner.domain.protocol import STATUS_WORDS
+
     if args.case is not None:
         if args.tace_date is not None:
             print("error: --tace-date comes from the case with --case", file=sys.stderr)
@@ -385,12 +387,11 @@ def _cmd_check_protocol(args: argparse.Namespace, services: Any) -> int:
         print(json.dumps(result.to_json(), indent=2))
     else:
         print(result.summary())
-        marks = {"pass": "ok  ", "fail": "FAIL", "not_evaluated": "n/a "}
+        # the statuses in the window's words (the JSON keeps the codes)
+        width = max(len(words) for words in STATUS_WORDS.values())
         for requirement in result.requirements:
-            print(
-                f"  {marks.get(requirement.status, requirement.status)}  "
-                f"{requirement.name}: {requirement.reason}"
-            )
+            words = requirement.status_words
+            print(f"  {words:<{width}}  {requirement.name}: {requirement.reason}")
     return 0 if result.status != "fail" else 1
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from typing import Any
 
@@ -71,7 +70,8 @@ def add_followup_commands(commands: Any, case_id: Any) -> None:
         nargs="+",
         required=True,
         metavar="ID|LABEL",
-        help="the timepoint's id, or its label ('follow-up N', N = 1, 2, …) with --case",
+        help="the timepoint's id, or with --case its label or name ('follow-up 2', "
+        "'TACE 1 follow-up 1', 'unscheduled 2026-07-03')",
     )
     progression.add_argument("--case", type=case_id, help="the case (needed with a label)")
     progression.add_argument(
@@ -249,12 +249,12 @@ def run_followup_command(args: argparse.Namespace, services: Any) -> int:
     return 0
 
 
-_FOLLOW_UP_LABEL = re.compile(r"(?:tace \d+ )?follow-up \d+")
-
-
 def _progression_timepoint(args: argparse.Namespace, followups: Any) -> int:
-    """The timepoint id of ``followup progression``: ``--timepoint`` as an id, or as a
-    label ("follow-up N", as the worklist and the window name visits) of ``--case``.
+    """The timepoint id of ``followup progression``: ``--timepoint`` as an id, or as what
+    names a follow-up of ``--case`` (its label, "follow-up 2" or "unscheduled 2026-07-03",
+    or its visit name, "TACE 1 follow-up 1"): the service decides
+    (:meth:`~tace_planner.services.followups.FollowupService.follow_up_pk`) and its
+    refusal lists the case's follow-ups.
 
     Refusals name ``--timepoint`` or ``--case`` (``cli.main`` prints them in one line).
     """
@@ -269,14 +269,10 @@ def _progression_timepoint(args: argparse.Namespace, followups: Any) -> int:
             "'baseline' is the imaging before treatment: progression is recorded at a "
             "follow-up ('follow-up N' with --case, or its id)",
         )
-    if not text.isdecimal() and not _FOLLOW_UP_LABEL.fullmatch(text.casefold()):
-        raise InvalidInputError(
-            "--timepoint", f"{text!r}: give the timepoint's id, or 'follow-up N' with --case"
-        )
     if args.case is None:
         raise InvalidInputError(
-            "--case",
-            f"--timepoint {text!r} is a label: give its case (--case ID), or the timepoint's id",
+            "--timepoint",
+            f"{text!r} is not an id: a follow-up's label or name needs its case (--case ID)",
         )
     try:
         return int(followups.follow_up_pk(args.case, text))

@@ -87,6 +87,7 @@ from tace_planner.services.contouring_dto import (
     MeasurementsItem,
     TimepointChoice,
 )
+from tace_planner.services.visit_lookup import case_visits, listed, visit_matches
 
 CRITERIA = ("recist", "mrecist", "easl", "choi", "volume")
 """The criteria ``assess`` can compute."""
@@ -149,6 +150,30 @@ class AssessmentService:
             return []
         return stored_assessments(self._sessions, case_pk, include_superseded=include_superseded)
 
+    def _timepoint(
+        self, case_pk: int, points: Sequence[TimepointChoice], typed: str | int
+    ) -> TimepointChoice:
+        """The timepoint of ``points`` that ``typed`` names (see :meth:`assess`)."""
+        if isinstance(typed, int):
+            found = [p for p in points if p.pk == typed]
+            if found:
+                return found[0]
+        visits = case_visits(self._sessions, case_pk, points)
+        named = visit_matches(str(typed), visits)
+        if len(named) > 1:
+            raise InvalidInputError(
+                "timepoint",
+                f"{typed!r} names {len(named)} timepoints of case {case_pk}: "
+                f"{listed(named, with_ids=True)}; give the full name or the id",
+            )
+        if not named:
+            follow_ups = [v for v, p in zip(visits, points, strict=True) if p.kind != "baseline"]
+            raise InvalidInputError(
+                "timepoint",
+                f"case {case_pk} has no timepoint {typed!r} (its follow-ups: {listed(follow_ups)})",
+            )
+        return next(p for p in points if p.pk == named[0].pk)
+
     def assess(
         self,
         case_pk: int,
@@ -158,7 +183,13 @@ class AssessmentService:
         record_progression: bool = False,
         store: bool = True,
     ) -> dict[str, Any]:
-        """Every requested criterion at ``timepoint`` (a label or id), JSON-ready.
+        """Every requested criterion at ``timepoint``, JSON-ready.
+
+        ``timepoint`` is an id (int), or what a user typed, in this order
+        (:func:`~tace_planner.services.visit_lookup.visit_matches`): the stored label
+        ("follow-up 2"), the visit name ("TACE 1 follow-up 1", as the worklist shows it),
+        the id. Case and spacing do not matter. Without ``sessions`` the visit names are
+        not known: the label and the id only.
 
         Stored (superseding the criteria's earlier rows at that timepoint) when
         ``store`` and the service has ``sessions``.
@@ -166,7 +197,8 @@ class AssessmentService:
         Raises
         ------
         InvalidInputError
-            Unknown criterion, unknown timepoint, or the baseline itself.
+            Unknown criterion, unknown or ambiguous timepoint (the message lists the case's
+            follow-ups by name, the label in brackets when it differs), or the baseline.
         """
         unknown = [c for c in criteria if c not in CRITERIA]
         if unknown:
@@ -175,9 +207,7 @@ class AssessmentService:
         baseline = next((p for p in points if p.kind == "baseline"), None)
         if baseline is None:
             raise InvalidInputError("timepoint", f"case {case_pk} has no baseline timepoint")
-        current = next((p for p in points if timepoint in (p.label, p.pk)), None)
-        if current is None:
-            raise InvalidInputError("timepoint", f"case {case_pk} has no timepoint {timepoint!r}")
+        current = self._timepoint(case_pk, points, timepoint)
         if current.pk == baseline.pk:
             raise InvalidInputError("timepoint", "is the baseline: assess a follow-up")
         follow_ups = [p for p in points if p.kind != "baseline"]

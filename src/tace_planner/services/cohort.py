@@ -82,8 +82,13 @@ class VariableRow:
     comparison: st.TestResult | None
 
     def to_json(self) -> dict[str, Any]:
-        """``groups`` → {median, q1, q3, n, shapiro_p}; ``p``, ``test``, ``statistic``."""
+        """``groups`` → {median, q1, q3, n, shapiro_p}; ``p``, ``test``, ``statistic``.
+
+        Without a test the ``explanation`` says why: one group (:data:`NOT_APPLICABLE`, as
+        the table's note :data:`ONE_GROUP`), or fewer than two groups with values."""
         test = self.comparison
+        one_group = len(self.summaries) == 1
+        untested = NOT_APPLICABLE if one_group else "fewer than two groups with values"
         return {
             "label": self.label,
             "groups": {
@@ -101,9 +106,7 @@ class VariableRow:
             "statistic": None if test is None else test.statistic,
             "statistic_name": None if test is None else test.statistic_name,
             "method": None if test is None else test.method,
-            "explanation": (
-                "fewer than two groups with values" if test is None else test.explanation.summary
-            ),
+            "explanation": untested if test is None else test.explanation.summary,
         }
 
 

@@ -49,14 +49,13 @@ from tace_planner.services.contouring_dto import (
     SegmentationItem,
     TimepointChoice,
 )
-from tace_planner.services.followup_records import follow_up_choices
 from tace_planner.services.mask_store import NEW
 from tace_planner.services.stored_review import (
     StoredReview,
     stored_contour_versions,
     stored_review_task,
 )
-from tace_planner.services.visit_lookup import Visit, listed, visit_matches
+from tace_planner.services.visit_lookup import case_visits, listed, visit_matches
 from tace_planner.store.models import SeriesRow, StudyRow
 
 __all__ = [
@@ -385,9 +384,7 @@ class PropagationService:
             name, the label in brackets when it differs).
         """
         choices = self._contouring.lesions.timepoints(case_pk)
-        with self._sessions() as session:
-            placed = {c.pk: c for c in follow_up_choices(session, case_pk, dt.date.today())}
-        visits = [placed.get(c.pk) or Visit(c.pk, c.label) for c in choices]
+        visits = case_visits(self._sessions, case_pk, choices)
         found = visit_matches(label, visits)
         if len(found) == 1:
             return next(c for c in choices if c.pk == found[0].pk)

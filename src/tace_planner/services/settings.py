@@ -25,6 +25,10 @@ MAX_USER_LENGTH = 64
 USER_FROM_OS = "operating-system login"
 USER_FROM_ARGUMENT = "--user on the command line"
 USER_FROM_ENV = f"{ENV_USER} environment variable"
+"""How the audit user was set (:attr:`AppSettings.user_source`), in the words of the command
+line and of the administrator who sets up a launcher: they name the option and the variable.
+A window does not show them as they are: it says them for people, without commands (the
+Settings dialog keeps its own sentence for each of the three)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +48,9 @@ class AppSettings:
         The settings file never sets it, so no one changes it from the Settings
         dialog.
     user_source : str
-        How ``user`` was set, in words ("operating-system login", …).
+        How ``user`` was set: :data:`USER_FROM_OS`, :data:`USER_FROM_ARGUMENT` or
+        :data:`USER_FROM_ENV` (the command line's words; a window says them without
+        commands).
     link_new_studies : bool
         Link a newly imported study to its expected follow-up at once when its date lies
         in exactly one open window of its patient; False (default): propose it and let the

@@ -15,15 +15,20 @@ tiers that names any visit decides, in this order:
 
 Case and spacing do not matter. Refusals list the visits by
 :func:`~tace_planner.services.visit_names.typed_of` (the name, the label in brackets when
-it differs), so that both spellings a user may know are shown.
+it differs), so that both spellings a user may know are shown. :func:`case_visits` gives a
+case's timepoints (baseline included) in the shape the lookup reads.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from sqlalchemy.orm import Session, sessionmaker
+
+from tace_planner.services.followup_records import follow_up_choices
 from tace_planner.services.visit_names import name_of, typed_of
 
 T = TypeVar("T")
@@ -39,6 +44,24 @@ class Visit:
     tace_number: int | None = None
     followup_number: int | None = None
     slot_relaid: bool = False
+
+
+def case_visits(
+    sessions: sessionmaker[Session] | None, case_pk: int, timepoints: Sequence[Any]
+) -> list[Any]:
+    """The case's ``timepoints`` (each with ``pk`` and ``label``, the baseline included, in
+    their order) as :func:`visit_matches` reads them: a follow-up as the Follow-up box lists
+    it (:func:`~tace_planner.services.followup_records.follow_up_choices`, its schedule slot
+    and so its visit name), any other timepoint as a :class:`Visit` (label and id).
+
+    Without ``sessions`` (a service built without a database) every timepoint is a
+    :class:`Visit`: it answers to its label and its id only.
+    """
+    placed: dict[int, Any] = {}
+    if sessions is not None:
+        with sessions() as session:
+            placed = {c.pk: c for c in follow_up_choices(session, case_pk, dt.date.today())}
+    return [placed.get(t.pk) or Visit(t.pk, t.label) for t in timepoints]
 
 
 def _plain(text: str) -> str:

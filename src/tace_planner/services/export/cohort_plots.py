@@ -18,7 +18,6 @@ from types import MappingProxyType
 from typing import Any
 
 from tace_planner.domain.errors import EmptyColumnError, InvalidInputError
-from tace_planner.domain.vocabulary import ALL_CASES
 from tace_planner.services.cohort import (
     NOT_IN_SPREADSHEET,
     REGRESSION,
@@ -220,11 +219,10 @@ def registry_plots(
 
 
 def _check_grouping(group: str) -> None:
-    from tace_planner.services.export.cohort_registry import GROUPS
+    from tace_planner.services.export.cohort_registry import GROUPINGS
 
-    if group not in (*GROUPS, ALL_CASES):
-        raise InvalidInputError("--group", f"{group!r}: on the registry, one of "
-                                f"{(*GROUPS, ALL_CASES)}")  # fmt: skip
+    if group not in GROUPINGS:
+        raise InvalidInputError("--group", f"{group!r}: on the registry, one of {GROUPINGS}")
 
 
 @dataclass(frozen=True)
