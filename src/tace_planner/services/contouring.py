@@ -180,8 +180,16 @@ class ContouringService:
         return run_sync(self._volumes.open(series_uid, part))
 
     def remember_volume(self, series_uid: str, part: str | None, volume: ImageVolume) -> None:
-        """Keep an already loaded volume so that contouring does not read it again."""
-        self._volumes.cache.put(volume_key(series_uid, part), volume)
+        """Keep an already loaded volume so that contouring does not read it again.
+
+        Only a volume the shared cache read for this series part is kept, and with the
+        stamp of the files it was read from: one a view still shows after its series was
+        removed and imported again is then read again at the next look-up, not handed
+        out as the new files' volume. A volume of unknown origin is not kept.
+        """
+        key = volume_key(series_uid, part)
+        if self._volumes.cache.read_with(key, volume) is not None:
+            self._volumes.cache.put(key, volume)
 
     # -- the focused services' calls the UI and CLI use ----------------------------
 

@@ -32,6 +32,7 @@ from tace_planner.domain.errors import (
     TacePlannerError,
     UnsupportedSeriesError,
 )
+from tace_planner.domain.person_name import readable_person_name
 from tace_planner.domain.progress import Progress, Task, run_sync
 from tace_planner.domain.volume import ImageVolume
 from tace_planner.imaging.dicom.classify import Classification, classify_series
@@ -60,6 +61,7 @@ from tace_planner.store import repositories
 from tace_planner.store.db import describe_database_error
 from tace_planner.store.models import (
     InstanceRow,
+    PatientRow,
     SeriesRow,
     StudyRow,
     TimepointRow,
@@ -278,15 +280,39 @@ def _phase_from_images(
     )
 
 
-def identity_warnings(headers: Sequence[InstanceHeader]) -> list[str]:
-    """What is missing from a series' identifiers that a user must know before planning."""
+def identity_warnings(
+    headers: Sequence[InstanceHeader], filed_with: PatientRow | None = None
+) -> list[str]:
+    """What is missing from a series' identifiers that a user must know before planning.
+
+    ``filed_with`` is the patient of the study the series is stored in: a series without
+    a Patient ID whose Study Instance UID is that of a study already stored under a real
+    patient joins that study, and the warning says so (naming the patient) rather than
+    that it was filed under the placeholder.
+    """
     if any(h.patient_id.strip() for h in headers):
         return []
+    if filed_with is not None and filed_with.patient_id not in ("", NO_PATIENT_ID):
+        name = readable_person_name(filed_with.name) or "(no name)"
+        return [
+            f"no Patient ID (0010,0020): joined the study of {name} · Patient ID "
+            f"{filed_with.patient_id}, stored with the same Study Instance UID "
+            "(0020,000D); check that these images are this patient's before contouring "
+            "or planning"
+        ]
     return [
         f"no Patient ID (0010,0020): filed under the placeholder patient {NO_PATIENT_ID!r}, "
         "shared by every file imported without one; check whose images these are "
         "before contouring or planning"
     ]
+
+
+def _filed_identity_warnings(session: Session, headers: Sequence[InstanceHeader]) -> list[str]:
+    """:func:`identity_warnings` of a series as it is stored (none when it was not stored)."""
+    if any(h.patient_id.strip() for h in headers):
+        return []
+    row = repositories.find_series(session, headers[0].series_uid)
+    return [] if row is None else identity_warnings(headers, row.study.patient)
 
 
 def _clock(hhmmss: str) -> str:
@@ -388,11 +414,6 @@ class StudyService:
             new_instances = known_instances = 0
             touched: list[str] = []
             created: list[str] = []
-            warnings = [
-                FileError(shown(headers[0].path), reason)
-                for headers in by_series.values()
-                for reason in identity_warnings(headers)
-            ]
             for series_uid, headers in by_series.items():
                 outcome = yield from self._import_series(
                     headers, done, total, refused.get(series_uid, [])
@@ -407,6 +428,12 @@ class StudyService:
             with self._sessions() as session:
                 items = tuple(self._series_items(session, touched))
                 studies = imported_studies(session, touched)
+                # said as stored: the placeholder patient, or the study the series joined
+                warnings = [
+                    FileError(shown(headers[0].path), reason)
+                    for headers in by_series.values()
+                    for reason in _filed_identity_warnings(session, headers)
+                ]
             log.info(
                 "import: %d new files, %d known, %d errors, %d remapped UIDs",
                 new_instances,
@@ -627,7 +654,7 @@ class StudyService:
         if first.modality == "CT" and classification.phase == "unknown" and geometry["parts"]:
             classification = _phase_from_images(headers, classification)
         geometry["classification_reason"] = classification.reason
-        problems = identity_warnings(headers)
+        problems = identity_warnings(headers, study.patient)
         if problems:
             geometry["identity_warnings"] = [f"{first.path.name}: {text}" for text in problems]
         if acquired := _clock(first.acquisition_time):

@@ -91,6 +91,11 @@ class VolumeCache:
             weakref.WeakValueDictionary()
         )
         self._stamps: dict[VolumeKey, Hashable] = {}
+        # (key, stamp) each volume was read with, for as long as the volume lives: a view
+        # may hand a volume back after its series' files changed and it was forgotten
+        self._read_with: weakref.WeakKeyDictionary[ImageVolume, tuple[VolumeKey, Hashable]] = (
+            weakref.WeakKeyDictionary()
+        )
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -157,9 +162,15 @@ class VolumeCache:
         unless it was read from files with another ``stamp``: then ``volume`` replaces it).
 
         ``stamp`` is what the series' files looked like before ``volume`` was read
-        from them (see :meth:`get`); without it the stamp kept for ``key`` stays.
+        from them (see :meth:`get`); without it the stamp kept for ``key`` stays. A
+        volume put without a stamp that this cache once kept under ``key`` with one
+        (a view handing back what it shows) is kept with the stamp it was read with, so
+        that after its series was imported again it is forgotten at the next stamped
+        look-up instead of being taken for the new files' volume.
         """
         with self._lock:
+            if stamp is not None:
+                self._read_with[volume] = (key, stamp)
             held = self._stamps.get(key)
             if stamp is not None and held is not None and held != stamp:
                 self._forget(key)
@@ -167,6 +178,7 @@ class VolumeCache:
             if existing is not None:
                 volume = existing
             elif stamp is None:
+                stamp = self._stamp_read_with(key, volume)
                 self._stamps.pop(key, None)
             if stamp is not None:
                 self._stamps[key] = stamp
@@ -175,6 +187,15 @@ class VolumeCache:
             self._alive[key] = volume
             self._evict(keep=key)
             return volume
+
+    def read_with(self, key: VolumeKey, volume: ImageVolume) -> Hashable | None:
+        """The stamp ``volume`` was kept with under ``key`` (None: it never was)."""
+        with self._lock:
+            return self._stamp_read_with(key, volume)
+
+    def _stamp_read_with(self, key: VolumeKey, volume: ImageVolume) -> Hashable | None:
+        origin = self._read_with.get(volume)
+        return origin[1] if origin is not None and origin[0] == key else None
 
     def discard(self, key: VolumeKey) -> None:
         """Forget ``key`` (for example after its files changed)."""
