@@ -25,8 +25,9 @@ def add_response_commands(commands: Any, case_id: Any) -> None:
     assess.add_argument(
         "--timepoint",
         required=True,
-        metavar="LABEL",
-        help='follow-up label, e.g. "TACE 1 follow-up 1"',
+        metavar="LABEL|NAME|ID",
+        help='the follow-up: its label, its name as the worklist shows it (e.g. "TACE 1 '
+        'follow-up 1") or its id',
     )
     assess.add_argument(
         "--criteria",
