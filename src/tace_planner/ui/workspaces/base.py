@@ -142,11 +142,9 @@ WORKSPACES: tuple[Workspace, ...] = (
         "Cohort",
         "cohort",
         placeholder=(
-            "Cohort plots need the registry, which this window was opened without.\n\n"
-            "The command line runs the cohort tables of the source study:\n"
-            "    tace-planner cohort tables [--group COLUMN] [--filter KEY=VALUE]\n"
-            "    tace-planner cohort tables --from-csv FILE [--group COLUMN]\n"
-            "(columns and units: docs/cohort-data-dictionary.md)."
+            "Cohort plots need the case registry, which this window was opened without.\n\n"
+            "The cohort tables of the source study can also be computed from a spreadsheet "
+            "of one row per patient: see Help → User manual, “Cohort and export”."
         ),
         tooltip="Cohort plots on the registry: box per group, Kaplan–Meier, regression",
     ),
