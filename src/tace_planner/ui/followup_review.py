@@ -166,6 +166,9 @@ class FollowupReview(QWidget):
     """Baseline and follow-up side by side, linked through the registration (see module)."""
 
     confirmed = Signal(object)  # the PropagationItem after confirmation
+    proposals_listed = Signal(bool)
+    """True when proposals to check are listed, False once they are confirmed, discarded
+    or replaced by stored contours (the page then gives the worklist its room back)."""
 
     def __init__(
         self,
@@ -180,6 +183,7 @@ class FollowupReview(QWidget):
         self._course: Any = None
         self.ask: Callable[[str, str], bool] = functools.partial(ask_yes_no, self)  # tests: a stub
         self.item: Any = None
+        self._listed = False  # proposals to check are listed (``proposals_listed``)
         self.visit: Callable[[str], str] = lambda label: label
         """A follow-up's label → the name people read (the page's visit names)."""
         self.baseline = _AxialPanel("Baseline", (0, 200, 255))
@@ -288,10 +292,16 @@ class FollowupReview(QWidget):
             f"{capitalised(self.visit(item.follow_up.label))}, proposed contours"
         )
         self._fill_table(item, course)
+        self._set_listed(bool(item.proposals))
         self._share_height()
         self.slider.setRange(0, item.baseline_image.shape[0] - 1)
         self.slider.setValue(item.baseline_image.shape[0] // 2)
         self.show_baseline_slice(self.slider.value())
+
+    def _set_listed(self, listed: bool) -> None:
+        if listed != self._listed:
+            self._listed = listed
+            self.proposals_listed.emit(listed)
 
     def _fit_both(self) -> None:
         """One scale for both visits, so that a lesion's size compares by eye."""
@@ -308,6 +318,7 @@ class FollowupReview(QWidget):
         self.quality.setStyleSheet("")
         self.status.setText("")
         self.confirm_button.setEnabled(False)  # nothing proposed: the contours are stored
+        self._set_listed(False)
         self.baseline.set_volume(view.baseline_image, [m for _, m in view.baseline_masks])
         self.follow_up.set_volume(view.follow_up_image, [m for _, m in view.follow_up_masks])
         self._fit_both()
@@ -357,6 +368,7 @@ class FollowupReview(QWidget):
         self.quality.setStyleSheet("")
         self.status.setText("")
         self.confirm_button.setEnabled(False)
+        self._set_listed(False)
 
     def _fill_table(self, item: Any, course: Any) -> None:
         labels = [] if course is None else [t.label for t in course.timepoints]
@@ -499,6 +511,7 @@ class FollowupReview(QWidget):
             if cell.text() not in names:
                 cell.setCheckState(Qt.CheckState.Unchecked)
         self.confirmed.emit(result)
+        self._set_listed(False)
         return True
 
 

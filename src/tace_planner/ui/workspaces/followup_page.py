@@ -48,6 +48,7 @@ from PySide6.QtWidgets import (
 )
 
 from tace_planner.domain.errors import TacePlannerError
+from tace_planner.services.cohort import left_out_summary, waterfall_left_out
 from tace_planner.services.stored_review import (
     StoredReview,
     stored_contour_versions,
@@ -213,9 +214,8 @@ class FollowupReviewPage(PageTasks, UnconfirmedProposals, QWidget):
             self.show_waterfall()
 
     def show_waterfall(self) -> None:
-        """Every case's best change from baseline (drawn when its tab is shown)."""
-        from tace_planner.domain.errors import TacePlannerError
-
+        """Every case's best change from baseline (drawn when its tab is shown); the cases
+        without a bar are counted by why (``services.cohort.waterfall_left_out``)."""
         if self._list_cases is None:
             return
         cases = self._list_cases()
@@ -227,7 +227,14 @@ class FollowupReviewPage(PageTasks, UnconfirmedProposals, QWidget):
         titles = {str(c.pk): f"{c.patient_id} · {c.title}" for c in cases}
         labelled = [type(c)(c.case_pk, titles.get(c.label, c.label), c.diameter_sum_percent,
                             c.volume_percent) for c in changes]  # fmt: skip
-        self.waterfall.show_changes(labelled)
+        measure = "diameter_sum_percent"  # the RECIST 1.1 sum of the target diameters
+        try:  # why each case without a bar has none, counted as the Cohort page does
+            reasons = [waterfall_left_out(self._propagation.course(c.case_pk))[measure]
+                       for c in changes if getattr(c, measure) is None]  # fmt: skip
+        except TacePlannerError:
+            reasons = [""]  # the plot's usual reason then
+        left_out = left_out_summary(reasons) if all(reasons) else ""
+        self.waterfall.show_changes(labelled, measure, left_out=left_out)
 
     def chosen_label(self) -> str:
         """The chosen follow-up's label ("" when none), from the item's data."""
@@ -398,12 +405,19 @@ class FollowupReviewPage(PageTasks, UnconfirmedProposals, QWidget):
                 return index
         return -1
 
+    def offers(self, timepoint_pk: int) -> bool:
+        """True when the follow-up ``timepoint_pk`` is in the Follow-up box."""
+        return self._choice_index(timepoint_pk) >= 0
+
     def _choosable(self, index: int) -> bool:
         choice = self.timepoints.itemData(index, CHOICE_ROLE)
         return choice is None or choice.ready
 
     def _on_choice_changed(self, _index: int = -1) -> None:
-        """Another follow-up chosen: show the contours stored there (when any)."""
+        """Another follow-up chosen: show the contours stored there (when any); checked
+        proposals of the follow-up left are asked about first (:meth:`_leaves_proposals`)."""
+        if not self._leaves_proposals():
+            return
         if _index >= 0:  # the user's (or a worklist row's) choice: no earlier note holds
             self._row_note = ""
         if self._handle is not None and self._handle_kind == "stored":
@@ -420,6 +434,24 @@ class FollowupReviewPage(PageTasks, UnconfirmedProposals, QWidget):
             return
         self.timepoints.setToolTip("")
         self._show_stored_contours(self._stored_versions())
+
+    def _leaves_proposals(self) -> bool:
+        """True when the chosen follow-up may be shown: it is the one proposed, or the
+        proposals shown are not checked, confirmed or discarded (``leave_proposals``). On
+        *Cancel* the box goes back, without a signal, to the follow-up proposed (False)."""
+        item = self.review.item
+        if item is None or isinstance(item, StoredReview):
+            return True
+        if item.follow_up.label == self.chosen_label() or self.leave_proposals():
+            return True
+        index = self.timepoints.findData(item.follow_up.label)
+        if index >= 0:  # else it left the box (a study unlinked): its proposals stay shown
+            self.timepoints.blockSignals(True)
+            self.timepoints.setCurrentIndex(index)
+            self.timepoints.blockSignals(False)
+            self.timepoints.setToolTip("")
+        self._set_enabled()
+        return False
 
     def _show_stored_contours(self, versions: frozenset[Any] | None) -> None:
         """Read the baseline and the chosen follow-up with their stored contours (a task);
@@ -617,6 +649,8 @@ class FollowupPage(QSplitter):
         self.setStretchFactor(0, 1)
         self.setStretchFactor(1, 3)
         self._sized = False
+        self._worklist_before: int | None = None  # its height before proposals were listed
+        self.review.review.proposals_listed.connect(self._fit_worklist)
         self.review.course_changed.connect(self._on_course_changed)
         self.worklist.timepoints_changed.connect(self._on_timepoints_changed)
         if case_list is not None:
@@ -657,14 +691,18 @@ class FollowupPage(QSplitter):
     def _on_worklist_case_selected(self, case_pk: int) -> None:
         """Choose the row's case in the case list (no change when it is the case shown) and
         the row's follow-up in the Follow-up box (or say why it cannot be); a row whose case
-        did not become the one shown (unsaved input elsewhere, *Cancel*) is unselected again."""
+        did not become the one shown (unsaved input elsewhere, *Cancel*), or whose follow-up
+        was not chosen (proposals of another one kept: *Cancel*), is unselected again."""
         self._case_list.select_case(case_pk)
         if self.review.case_pk != case_pk:
             self.worklist.table.clearSelection()
             return
         item = self.worklist.selected_item()
         if item is not None and item.case_pk == case_pk:
-            self.review.choose_follow_up(item.pk)
+            note = self.review.choose_follow_up(item.pk)
+            chosen = self.review.chosen_choice()
+            if not note and self.review.offers(item.pk) and chosen.pk != item.pk:  # kept
+                self.worklist.table.clearSelection()
 
     def _on_timepoints_changed(self, case_pk: int) -> None:
         """The case's timepoints changed from the worklist (a study linked, a new schedule):
@@ -701,6 +739,21 @@ class FollowupPage(QSplitter):
             self.timeline.show_timeline(named_timeline(data, names))
         except TacePlannerError as error:
             self.timeline.hover.setText(str(error))
+
+    def _fit_worklist(self, listed: bool) -> None:
+        """Proposals listed: the worklist down to its least height, the images and the table
+        get the rest (at 1366 × 740 the empty worklist kept 185 px, the images 110 px);
+        confirmed or discarded: the worklist's height before, unless it was dragged since."""
+        (worklist, review), least = self.sizes(), self.widget(0).minimumSizeHint().height()
+        least = max(WORKLIST_MIN_HEIGHT_PX, least)
+        if not self._sized or worklist + review <= 0:
+            return
+        before, self._worklist_before = self._worklist_before, None
+        if listed and worklist > least:
+            self._worklist_before = worklist
+            self.setSizes([least, worklist + review - least])
+        elif not listed and before is not None and worklist <= least:
+            self.setSizes([before, max(0, worklist + review - before)])
 
     def showEvent(self, event: Any) -> None:
         """At the first showing, give the worklist its share of the height."""

@@ -5,7 +5,8 @@
 case-change guard (:class:`~tace_planner.ui.case_change.CaseChangeGuard`) asks it, as it
 asks the plan and the procedure panels, before another case is shown or the window closes.
 With checked proposals not stored it asks Confirm / Discard / Cancel (the buttons of the
-panels' Save / Discard / Cancel question, *Save* named for what it does here).
+panels' Save / Discard / Cancel question, *Save* named for what it does here). The page asks
+the same before another follow-up of the case is chosen (:meth:`leave_proposals`).
 """
 
 from __future__ import annotations
@@ -76,14 +77,27 @@ class UnconfirmedProposals:
         :meth:`finish_unsaved`); *Cancel* stays.
         """
         self._discard_proposals = False
+        choice = self._answer_unconfirmed()
+        self._discard_proposals = choice == "discard"
+        return choice != "cancel"
+
+    def _answer_unconfirmed(self) -> ProposalChoice | None:
+        """Ask about the checked proposals not stored (None: there are none); *Confirm*
+        stores them, and a refusal (said under the table) counts as *Cancel*."""
         question = self.unconfirmed_question()
         if not question:
-            return True
+            return None
         choice = self.ask_unconfirmed(question)
-        if choice == "confirm":
-            return self.review.confirm_checked()
-        self._discard_proposals = choice == "discard"
-        return self._discard_proposals
+        if choice == "confirm" and not self.review.confirm_checked():
+            return "cancel"
+        return choice
+
+    def leave_proposals(self) -> bool:
+        """Before another follow-up of the case is chosen (the Follow-up box, a worklist
+        row, a study linked): True to go on — nothing unconfirmed, or confirmed, or
+        discarded (they go as the review shows the other follow-up) — False to stay on the
+        follow-up whose proposals are shown (*Cancel*, or a refused confirmation)."""
+        return self._answer_unconfirmed() != "cancel"
 
     def finish_unsaved(self, leaving: bool) -> None:
         """After every panel answered: when ``leaving``, discarded proposals go (the contours
