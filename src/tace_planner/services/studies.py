@@ -32,7 +32,6 @@ from tace_planner.domain.errors import (
     TacePlannerError,
     UnsupportedSeriesError,
 )
-from tace_planner.domain.person_name import readable_person_name
 from tace_planner.domain.progress import Progress, Task, run_sync
 from tace_planner.domain.volume import ImageVolume
 from tace_planner.imaging.dicom.classify import Classification, classify_series
@@ -45,6 +44,16 @@ from tace_planner.imaging.dicom.volume_plan import VolumePlan, middle_slab
 from tace_planner.imaging.dicom.volumes import plan_volumes
 from tace_planner.services.dto import NO_PATIENT_ID, SeriesItem, StudyItem, VolumePartItem
 from tace_planner.services.image_store import ImageStore, is_valid_uid, replacement_uid
+from tace_planner.services.import_identity import (
+    adoptable,
+    filed_identity_warnings,
+    filing_header,
+    has_patient_id,
+    patient_conflict,
+)
+from tace_planner.services.import_identity import (
+    identity_warnings as identity_warnings,  # re-exported: callers import it from here
+)
 from tace_planner.services.import_report import (
     ImportReport as ImportReport,  # re-exported: callers import it from here
 )
@@ -61,7 +70,6 @@ from tace_planner.store import repositories
 from tace_planner.store.db import describe_database_error
 from tace_planner.store.models import (
     InstanceRow,
-    PatientRow,
     SeriesRow,
     StudyRow,
     TimepointRow,
@@ -280,41 +288,6 @@ def _phase_from_images(
     )
 
 
-def identity_warnings(
-    headers: Sequence[InstanceHeader], filed_with: PatientRow | None = None
-) -> list[str]:
-    """What is missing from a series' identifiers that a user must know before planning.
-
-    ``filed_with`` is the patient of the study the series is stored in: a series without
-    a Patient ID whose Study Instance UID is that of a study already stored under a real
-    patient joins that study, and the warning says so (naming the patient) rather than
-    that it was filed under the placeholder.
-    """
-    if any(h.patient_id.strip() for h in headers):
-        return []
-    if filed_with is not None and filed_with.patient_id not in ("", NO_PATIENT_ID):
-        name = readable_person_name(filed_with.name) or "(no name)"
-        return [
-            f"no Patient ID (0010,0020): joined the study of {name} · Patient ID "
-            f"{filed_with.patient_id}, stored with the same Study Instance UID "
-            "(0020,000D); check that these images are this patient's before contouring "
-            "or planning"
-        ]
-    return [
-        f"no Patient ID (0010,0020): filed under the placeholder patient {NO_PATIENT_ID!r}, "
-        "shared by every file imported without one; check whose images these are "
-        "before contouring or planning"
-    ]
-
-
-def _filed_identity_warnings(session: Session, headers: Sequence[InstanceHeader]) -> list[str]:
-    """:func:`identity_warnings` of a series as it is stored (none when it was not stored)."""
-    if any(h.patient_id.strip() for h in headers):
-        return []
-    row = repositories.find_series(session, headers[0].series_uid)
-    return [] if row is None else identity_warnings(headers, row.study.patient)
-
-
 def _clock(hhmmss: str) -> str:
     """ "HH:MM" of a DICOM TM value, or ""."""
     text = hhmmss.strip()
@@ -414,7 +387,10 @@ class StudyService:
             new_instances = known_instances = 0
             touched: list[str] = []
             created: list[str] = []
-            for series_uid, headers in by_series.items():
+            # series with a Patient ID first: a study is filed under its patient, and a
+            # series without one in the same study joins it (with a warning)
+            ordered = sorted(by_series.items(), key=lambda item: not has_patient_id(item[1]))
+            for series_uid, headers in ordered:
                 outcome = yield from self._import_series(
                     headers, done, total, refused.get(series_uid, [])
                 )
@@ -432,7 +408,7 @@ class StudyService:
                 warnings = [
                     FileError(shown(headers[0].path), reason)
                     for headers in by_series.values()
-                    for reason in _filed_identity_warnings(session, headers)
+                    for reason in filed_identity_warnings(session, headers)
                 ]
             log.info(
                 "import: %d new files, %d known, %d errors, %d remapped UIDs",
@@ -520,6 +496,16 @@ class StudyService:
                 known = repositories.existing_sop_uids(
                     session, [h.sop_instance_uid for h in headers]
                 )
+                new_files = [h for h in headers if h.sop_instance_uid not in known]
+                conflict = patient_conflict(session, headers) if new_files else None
+                if conflict is not None:
+                    log.warning("series %s refused: %s", headers[0].series_uid, conflict)
+                    return _SeriesOutcome(
+                        added=0,
+                        known=len(headers) - len(new_files),
+                        is_new=False,
+                        errors=(FileError(filing_header(headers).path, conflict),),
+                    )
                 series_row, is_new = self._series_row(session, headers)
                 if refused:
                     _flag_refused(series_row, refused)
@@ -631,15 +617,20 @@ class StudyService:
         existing = repositories.find_series(session, first.series_uid)
         if existing is not None:
             return existing, False
-        patient, _ = repositories.get_or_create_patient(
-            session,
-            first.patient_id or NO_PATIENT_ID,
-            first.issuer,
-            name=first.patient_name,
-            birth_on=first.patient_birth_on,
-            sex=first.patient_sex,
-        )
+        # the study first: a series joining a stored study creates no patient
+        own = filing_header(headers)
         study = repositories.find_study(session, first.study_uid)
+        if study is None or (own.patient_id.strip() and adoptable(study)):
+            patient, _ = repositories.get_or_create_patient(
+                session,
+                own.patient_id.strip() or NO_PATIENT_ID,
+                own.issuer,
+                name=own.patient_name,
+                birth_on=own.patient_birth_on,
+                sex=own.patient_sex,
+            )
+            if study is not None:
+                study.patient = patient  # it holds no images: see import_identity.adoptable
         if study is None:
             study = StudyRow(
                 patient=patient,
@@ -656,7 +647,7 @@ class StudyService:
         geometry["classification_reason"] = classification.reason
         problems = identity_warnings(headers, study.patient)
         if problems:
-            geometry["identity_warnings"] = [f"{first.path.name}: {text}" for text in problems]
+            geometry["identity_warnings"] = [f"{own.path.name}: {text}" for text in problems]
         if acquired := _clock(first.acquisition_time):
             geometry["acquired_at"] = acquired
         if classification.b_values:
