@@ -11,7 +11,10 @@ from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QMainWindow
 
 #: Bumped when the docks or tool bars change so that an old saved state is not applied.
-STATE_VERSION = 3
+#: 4: a first start gives the images the larger share (the plan dock had 54–67 %).
+STATE_VERSION = 4
+#: Older versions whose arrangement is still restored, its docks' widths fitted once.
+REFITTED_VERSIONS = (3,)
 _GEOMETRY = "window/geometry"
 _STATE = "window/state"
 _WORKSPACE = "window/workspace"
@@ -50,9 +53,24 @@ class WindowLayoutStore:
         return value is not None and bool(window.restoreGeometry(value))
 
     def restore_state(self, window: QMainWindow) -> bool:
-        """Apply the saved docks and tool bars; False when none fits this version."""
+        """Apply the saved docks and tool bars; False when their widths are to be fitted.
+
+        A layout of :data:`STATE_VERSION` is applied as it is. One of
+        :data:`REFITTED_VERSIONS`, saved before a first start gave the images the larger
+        share (the plan dock at 54–67 % of the window), keeps its arrangement (tool
+        bars, tabs, floating docks) but answers False, so that the window fits the
+        docks' widths once, as on a first start; the next close saves it in this
+        version. None saved, or another version: False, and nothing is applied.
+        """
         value = self._value(_STATE)
-        return value is not None and bool(window.restoreState(value, STATE_VERSION))
+        if value is None:
+            return False
+        if window.restoreState(value, STATE_VERSION):
+            return True
+        for version in REFITTED_VERSIONS:
+            if window.restoreState(value, version):
+                return False
+        return False
 
     def _value(self, key: str) -> QByteArray | None:
         if self._settings is None:

@@ -207,7 +207,12 @@ class CornerText:
         for row in ("top", "bottom"):
             left, right = f"{row}_left", f"{row}_right"
             need_left, need_right = self._text_width(left), self._text_width(right)
-            if need_left + need_right > room:
+            shared = None
+            if need_left + need_right > room and {left, right} <= set(WRAPPED_CORNERS):
+                shared = self._shared_widths(left, right, room, height // 2)
+            if shared is not None:
+                need_left, need_right = shared
+            elif need_left + need_right > room:
                 half = room // 2
                 if need_right <= half:
                     need_left = room - need_right
@@ -230,6 +235,51 @@ class CornerText:
                 shown = bool(self._texts[name]) and label.isVisibleTo(self._host)
                 rects[name] = QRect(QPoint(x, y), hint) if shown else QRect()
         return rects
+
+    def _shared_widths(
+        self, left: str, right: str, room_px: int, height_px: int
+    ) -> tuple[int, int] | None:
+        """Widths for two wrapped corners side by side, from their wrapped widths.
+
+        Sized from their unwrapped widths, both halves of the bottom row wrapped when
+        a named preset lengthened the window's line ("slice 1/69, x 162," / "y 171");
+        now each side may take what the other leaves once wrapped: of the pairs
+        that fit ``room_px``, the one with no "…", then the fewest lines in the
+        taller corner, then the fewest lines in all. None when no pair fits.
+        """
+        best: tuple[tuple[bool, int, int], int, int] | None = None
+        for width_left, lines_left, cut_left in self._wrap_levels(left, room_px, height_px):
+            for width_right, lines_right, cut_right in self._wrap_levels(right, room_px, height_px):
+                if width_left + width_right > room_px:
+                    continue
+                key = (
+                    cut_left or cut_right,
+                    max(lines_left, lines_right),
+                    lines_left + lines_right,
+                )
+                if best is None or key < best[0]:
+                    best = (key, width_left, width_right)
+        return None if best is None else (best[1], best[2])
+
+    def _wrap_levels(self, name: str, room_px: int, height_px: int) -> list[tuple[int, int, bool]]:
+        """(width, lines, elided) of a corner's text wrapped ever narrower, widest first."""
+        if not self._texts[name]:
+            return [(0, 0, False)]
+        metrics = QFontMetrics(self.corners[name].font())
+        levels: list[tuple[int, int, bool]] = []
+        allowed, previous = min(self._text_width(name), room_px), None
+        while allowed > self._padding_px and len(levels) < 8:
+            text = self._fitted(name, allowed, height_px)
+            if text == previous:
+                break
+            lines = text.splitlines() or [""]
+            width = max(metrics.horizontalAdvance(line) for line in lines) + self._padding_px
+            cut = "…" in text and "…" not in self._texts[name]
+            levels.append((width, len(lines), cut))
+            if cut:
+                break
+            previous, allowed = text, width - 2  # one pixel less than its widest line
+        return levels
 
     def _text_width(self, name: str) -> int:
         label = self.corners[name]
@@ -275,8 +325,9 @@ class CornerText:
         self.hint.move((width - hint_width) // 2, (height - self.hint.height()) // 2)
 
 
-_BREAKS = ("  ", ", ")
-"""Where a corner line may break, widest first: between spaced-apart parts, after a comma."""
+_BREAKS = ("  ", ", ", " / ")
+"""Where a corner line may break, widest first: between spaced-apart parts, after a comma,
+after the slash of a preset's name ("Abdomen / soft tissue")."""
 
 
 def _wrapped(line: str, metrics: QFontMetrics, room_px: int) -> list[str]:
@@ -287,7 +338,7 @@ def _wrapped(line: str, metrics: QFontMetrics, room_px: int) -> list[str]:
         parts = [part.strip() for part in line.split(separator) if part.strip()]
         if len(parts) < 2:
             continue
-        end = separator.strip()  # a comma stays at the end of its line
+        end = separator.rstrip()  # a comma or a slash stays at the end of its line
         lines = [parts[0]]
         for part in parts[1:]:
             joined = lines[-1] + separator + part

@@ -29,6 +29,7 @@ from PySide6.QtGui import QColor, QPainterPath, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsPathItem
 
 from tace_planner.imaging.reformat import PlaneGeometry
+from tace_planner.ui.viewer.label_placement import LABEL_ANCHORS, place_group, text_rect
 
 MAX_MASKS = 255
 DEFAULT_OPACITY = 0.4
@@ -56,10 +57,6 @@ LESION_COLOURS = (
 def lesion_colour(index: int) -> str:
     """A distinct colour for the ``index``-th lesion."""
     return LESION_COLOURS[index % len(LESION_COLOURS)]
-
-
-_LABEL_ANCHORS = ((0.0, 1.0), (1.0, 1.0), (0.0, 0.0), (1.0, 0.0))
-"""Where a label may sit by its point: above, above-left, below, below-left."""
 
 
 @dataclass
@@ -107,6 +104,7 @@ class MaskOverlay:
         view_box.addItem(self._item)
         self._masks: dict[str, _Mask] = {}
         self._texts: dict[str, pg.TextItem] = {}
+        self._text_homes: dict[str, tuple[float, float]] = {}  # each label's point, view mm
         self._paths: dict[str, tuple[QGraphicsPathItem, QGraphicsPathItem]] = {}  # halo, line
         self._geometry: PlaneGeometry | None = None
         self._index = 0
@@ -213,6 +211,7 @@ class MaskOverlay:
         """Stop showing the mask called ``label`` (no error if absent)."""
         if self._masks.pop(label, None) is not None:
             text = self._texts.pop(label, None)
+            self._text_homes.pop(label, None)
             if text is not None:
                 self._view_box.removeItem(text)
             for item in self._paths.pop(label, ()):
@@ -438,7 +437,8 @@ class MaskOverlay:
         u = transform.m11() * x + transform.m21() * y + transform.dx()
         v = transform.m12() * x + transform.m22() * y + transform.dy()
         best = int(np.lexsort((-u, v))[0])
-        text.setPos(float(u[best]), float(v[best]))
+        self._text_homes[entry.label] = (float(u[best]), float(v[best]))
+        text.setPos(*self._text_homes[entry.label])
         text.setVisible(True)
 
     def label_rect(self, label: str) -> QRectF | None:
@@ -446,17 +446,18 @@ class MaskOverlay:
         text = self._texts.get(label)
         if text is None or not text.isVisible():
             return None
-        point = self._view_box.mapViewToScene(text.pos())
-        size = text.boundingRect()  # pixels: a TextItem ignores the view's zoom
-        return QRectF(
-            point.x() - text.anchor.x() * size.width(),
-            point.y() - text.anchor.y() * size.height(),
-            size.width(),
-            size.height(),
-        )
+        return text_rect(self._view_box, text)
+
+    def relayout_labels(self) -> None:
+        """Place the labels again for the view's zoom, pan and size (a label is not zoomed)."""
+        for label, text in self._texts.items():
+            home = self._text_homes.get(label)
+            if home is not None and text.isVisible():
+                text.setPos(*home)
+        self._separate_texts()
 
     def _separate_texts(self) -> None:
-        """Keep a label off the labels placed before it (in mask order).
+        """Keep a label inside the view and off the labels placed before it (in mask order).
 
         Each label sits above its structure's top point; where that covers an
         earlier label (on the demo, "F7" sat on "F1") or leaves the view, it goes to
@@ -465,48 +466,10 @@ class MaskOverlay:
         the labels it covers (a small 2×2 view with a carried liver and focus).
         """
         placed: list[QRectF] = []
-        bounds = self._view_box.sceneBoundingRect()
-        for label, text in self._texts.items():
-            if not text.isVisible():
-                continue
-            inside_anchor = None
-            for anchor in _LABEL_ANCHORS:
-                text.setAnchor(anchor)
-                box = self.label_rect(label)
-                if box is None or not bounds.contains(box):
-                    continue
-                inside_anchor = inside_anchor or anchor
-                if not any(box.intersects(other) for other in placed):
-                    break
-            else:
-                text.setAnchor(inside_anchor or _LABEL_ANCHORS[0])
-                self._nudge_text(label, text, placed, bounds)
-            box = self.label_rect(label)
-            if box is not None:
-                placed.append(box)
-
-    def _nudge_text(
-        self, label: str, text: pg.TextItem, placed: list[QRectF], bounds: QRectF
-    ) -> None:
-        """Move a label inside ``bounds`` (scene pixels), then down off the ``placed`` ones."""
-        box = self.label_rect(label)
-        if box is None:
-            return
-        dx = max(0.0, bounds.left() - box.left()) or min(0.0, bounds.right() - box.right())
-        dy = max(0.0, bounds.top() - box.top()) or min(0.0, bounds.bottom() - box.bottom())
-        moved = box.translated(dx, dy)
-        for _ in range(len(placed)):
-            covered = [other for other in placed if moved.intersects(other)]
-            if not covered:
-                break
-            below = max(other.bottom() for other in covered) + 1.0 - moved.top()
-            if moved.bottom() + below > bounds.bottom():
-                break
-            moved.translate(0.0, below)
-        scene = self._view_box.mapViewToScene(text.pos())
-        scene.setX(scene.x() + moved.left() - box.left())
-        scene.setY(scene.y() + moved.top() - box.top())
-        text.setPos(self._view_box.mapSceneToView(scene))
+        arrangements = [(anchor,) for anchor in LABEL_ANCHORS]
+        for text in self._texts.values():
+            if text.isVisible():
+                place_group(self._view_box, [text], arrangements, placed)
 
     def _hide_text(self, label: str) -> None:
         text = self._texts.get(label)

@@ -106,6 +106,7 @@ class SliceView(QFrame):
         canvas.view_box.dragged.connect(self._gestures.on_drag)
         canvas.view_box.clicked.connect(self._gestures.on_click)
         canvas.view_box.sigResized.connect(self._on_view_box_resized)
+        canvas.view_box.sigRangeChanged.connect(self._on_view_range_changed)
         canvas.graphics.scene().sigMouseMoved.connect(self._gestures.on_mouse_moved)
 
         layout = QVBoxLayout(self)
@@ -501,6 +502,21 @@ class SliceView(QFrame):
     @Slot()
     def _on_view_box_resized(self) -> None:
         self._apply_range()
+        self._relayout_labels()
+
+    def _on_view_range_changed(self, *_: object) -> None:
+        self._relayout_labels()
+
+    def _relayout_labels(self) -> None:
+        """The image's labels, then the text over it, for the view's zoom, pan and size.
+
+        The labels in the image keep their size at any zoom, so a zoom or a pan can
+        take one past an edge, or onto an orientation letter; the letters stepped
+        aside only when the corner text was laid out again (the mouse moved, the
+        slice changed), not after a zoom or pan with the mouse still.
+        """
+        self.overlays.relayout_labels()
+        self.measurements.relayout_labels()
         self.corner_text.relayout()
 
     @staticmethod

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem
 
 from tace_planner.domain.annotations import Annotation, angle_deg
 from tace_planner.imaging.reformat import PlaneGeometry
+from tace_planner.ui.viewer.label_placement import LABEL_ANCHORS, place_group
 
 TOOLS = ("window", "ruler", "ellipse", "angle", "crosshair", "custom")
 """Left-button tools: window/level, three measurements, move the 3D cursor, or hand the
@@ -33,6 +34,8 @@ _SELECTED = QColor("#ffd000")
 _DRAWING = QColor("#ffffff")
 _RECIST = QColor("#ff9d2e")
 _ELLIPSE_SEGMENTS = 72
+_RECIST_ANCHORS = ((0.0, 1.0), (0.0, 0.0))
+"""A lesion's long-axis label above its line's end, the short-axis label below it."""
 
 Point2 = tuple[float, float]
 
@@ -172,6 +175,10 @@ class MeasurementLayer:
         position = float(np.asarray(annotation.points_lps[0]) @ geometry.normal_lps)
         return abs(position - self._position_mm) <= self._tolerance_mm
 
+    def relayout_labels(self) -> None:
+        """Place the labels again for the view's zoom, pan and size (a label is not zoomed)."""
+        self._redraw_stored()
+
     def _redraw_stored(self) -> None:
         for annotation, shape in [*self._stored.values(), *self._derived]:
             shown = self._visible and self._on_plane(annotation)
@@ -179,25 +186,35 @@ class MeasurementLayer:
             shape.text.setVisible(shown)
             if shown:
                 self._draw_annotation(annotation, shape)
-        self._stack_derived_labels()
+        placed = self._stack_derived_labels()
+        arrangements = [(anchor,) for anchor in LABEL_ANCHORS]
+        for _, shape in self._stored.values():
+            if shape.text.isVisible():
+                place_group(self._view_box, [shape.text], arrangements, placed)
 
-    def _stack_derived_labels(self) -> None:
-        """One lesion's derived labels as one block at its first line's end.
+    def _stack_derived_labels(self) -> list[QRectF]:
+        """One lesion's derived labels as one block at its first line's end; their boxes.
 
         Each drawn at its own line's end, the short-axis label covered the long-axis
         one (the RECIST measurement) when the two ends lay close; now the first
-        (long axis) sits above the point and the second (short axis) below it.
+        (long axis) sits above the point and the second (short axis) below it. Near
+        an edge of the view (2×2 on a 1366 px screen) the block is moved inside it.
         """
         blocks: dict[str, list[_Shape]] = {}
         for annotation, shape in self._derived:
             if shape.text.isVisible():
                 lesion = annotation.label.rsplit(" ", 2)[0]
                 blocks.setdefault(lesion, []).append(shape)
+        placed: list[QRectF] = []
         for first, *rest in blocks.values():
-            first.text.setAnchor((0.0, 1.0))
+            texts = [first.text]
             if rest:
-                rest[0].text.setAnchor((0.0, 0.0))
                 rest[0].text.setPos(first.text.pos())
+                texts.append(rest[0].text)
+            # Slid inside rather than turned to the point's left: it then covers only as
+            # much of the lesion and its lines as it had to, not its whole width.
+            place_group(self._view_box, texts, [_RECIST_ANCHORS[: len(texts)]], placed)
+        return placed
 
     def _draw_annotation(self, annotation: Annotation, shape: _Shape) -> None:
         geometry = self._geometry
