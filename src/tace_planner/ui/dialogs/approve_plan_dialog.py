@@ -5,12 +5,18 @@ each time an override changes, ``preview`` (``PlanningService.preview_overrides`
 recomputes the sessions and judges them and the course again, and the check boxes
 follow that list — an advisory an override raises appears as a new, unticked box. A
 contraindication needs the physician's reason, typed in its own field.
+
+*Approve* is refused while an override is impossible: one line under the fields says
+which field and why (the field itself turns red), and the dialog stays open. Cancel,
+Escape and the window's close button ask before they drop what the approver typed or
+ticked (:meth:`ApprovePlanDialog.ask_discard`, which tests replace).
 """
 
 from __future__ import annotations
 
 import html
 import math
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,14 +29,16 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QStyle,
     QVBoxLayout,
     QWidget,
 )
 
 from tace_planner.domain.dosing_overrides import field_label
-from tace_planner.domain.errors import TacePlannerError
+from tace_planner.domain.errors import InvalidInputError, TacePlannerError
 from tace_planner.domain.person_name import readable_person_name
+from tace_planner.ui.dialogs.versioned_file_dialog import mark_invalid
 
 OVERRIDE_FIELDS = (
     ("beads_ml", "Beads (mL)"),
@@ -45,6 +53,11 @@ SEVERITY_COLOURS = {
 }
 ACKNOWLEDGE = ("warning", "strong_warning")
 REASON_PLACEHOLDER = "why (required with an override)"
+DISCARD_QUESTION = "Discard the approval's overrides and acknowledgements?"
+ACKNOWLEDGE_LINE_CHARS = 110
+"""A warning's check box breaks its text into lines of at most this many characters: a
+check box does not wrap, and one long warning made the dialog wider than a 1366-pixel
+screen, its Approve and Cancel buttons off the right edge."""
 
 
 def fit_placeholder(edit: QLineEdit) -> QLineEdit:
@@ -93,6 +106,7 @@ class ApprovePlanDialog(QDialog):
         )
         self._plan = plan
         self._preview = preview
+        self._at_fault = ""  # the key of the override field a problem names
         self._advisories: tuple[Any, ...] = tuple(plan.advisories)
         layout = QVBoxLayout(self)
         layout.addWidget(
@@ -158,6 +172,14 @@ class ApprovePlanDialog(QDialog):
 
     def overrides(self) -> tuple[dict[str, tuple[float, str]], str]:
         """The overrides entered and the first problem with them ("" when none)."""
+        chosen, problem, _ = self._read_overrides()
+        return chosen, problem
+
+    def _read_overrides(self) -> tuple[dict[str, tuple[float, str]], str, str]:
+        """The overrides entered, the first problem and the key of its field ("" when none).
+
+        The key is a value field's (``"session1.vials"``) or a reason's (``"session1.reason"``).
+        """
         chosen: dict[str, tuple[float, str]] = {}
         for key, edit in self.value_edits.items():
             text = edit.text().strip().replace(",", ".")
@@ -167,16 +189,31 @@ class ApprovePlanDialog(QDialog):
             try:
                 value = float(text)
             except ValueError:
-                return chosen, f"{label}: {text!r} is not a number"
-            if not math.isfinite(value) or value <= 0:
-                return chosen, f"{label}: must be a positive number"
+                value = math.nan
+            if not math.isfinite(value):  # "nan" and "1e999" are no number to a reader
+                return chosen, f"{label}: {edit.text().strip()!r} is not a number", key
+            if value <= 0:
+                return chosen, f"{label}: must be a positive number", key
             session = key.split(".", 1)[0]
             reason = self.reason_edits[session].text().strip()
             if not reason:
                 number = session.removeprefix("session")
-                return chosen, f"Session {number}: give the reason for the override"
+                problem = f"Session {number}: give the reason for the override"
+                return chosen, problem, f"{session}.reason"
             chosen[key] = (value, reason)
-        return chosen, ""
+        return chosen, "", ""
+
+    def _override_editors(self) -> dict[str, QLineEdit]:
+        """Every override field by key: the values' and the reasons' (``"session1.reason"``)."""
+        reasons = {f"{session}.reason": edit for session, edit in self.reason_edits.items()}
+        return {**self.value_edits, **reasons}
+
+    def has_entries(self) -> bool:
+        """True when the approver typed an override, a reason or ticked an acknowledgement."""
+        edits = [*self._override_editors().values(), *self.contraindication_edits.values()]
+        return any(edit.text().strip() for edit in edits) or any(
+            box.isChecked() for box in self.acknowledge_boxes.values()
+        )
 
     def choice(self) -> ApprovalChoice:
         """The acknowledgements, overrides and contraindication reasons currently entered."""
@@ -196,13 +233,16 @@ class ApprovePlanDialog(QDialog):
     # -- judging again --------------------------------------------------------------
 
     def _update_state(self) -> None:
-        overrides, problem = self.overrides()
+        overrides, problem, at_fault = self._read_overrides()
         preview_text = ""
         if not problem and self._preview is not None:
             try:
                 sessions, advisories = self._preview(overrides)
             except TacePlannerError as error:
                 problem = str(error)
+                if isinstance(error, InvalidInputError):  # "Session 1 vials" → its field
+                    named = (k for k in self.value_edits if field_label(k) == error.field)
+                    at_fault = next(named, "")
             else:
                 self._advisories = tuple(advisories)
                 if overrides:
@@ -224,6 +264,25 @@ class ApprovePlanDialog(QDialog):
         self.problem_label.setText(problem)
         self.preview_label.setText(preview_text)
         self.buttons.button(QDialogButtonBox.Ok).setEnabled(not problem)
+        mark_invalid(self._override_editors(), [(at_fault, problem)] if at_fault else [])
+        self._at_fault = at_fault
+        self._grow_to_fit()
+
+    def _grow_to_fit(self) -> None:
+        """Grow taller when a wrapped line or a warning appears: the layout squeezed the
+        warnings' check boxes (their text cut) rather than grow a shown dialog."""
+        layout = self.layout()
+        if not self.isVisible() or layout is None:
+            return
+        layout.activate()
+        width = self.width()
+        wanted = (
+            layout.totalHeightForWidth(width)
+            if layout.hasHeightForWidth()
+            else layout.totalSizeHint().height()
+        )
+        if wanted > self.height():
+            self.resize(width, wanted)
 
     def _show_advisories(self) -> None:
         """Rebuild the check boxes and reason fields for the advisories now judged."""
@@ -239,8 +298,12 @@ class ApprovePlanDialog(QDialog):
             for advisory in warnings:
                 new = advisory.code.startswith("override.")
                 check = QCheckBox(
-                    f"{advisory.severity.replace('_', ' ').upper()}"
-                    f"{' (raised by the override)' if new else ''}: {advisory.message}"
+                    textwrap.fill(
+                        f"{advisory.severity.replace('_', ' ').upper()}"
+                        f"{' (raised by the override)' if new else ''}: {advisory.message}",
+                        ACKNOWLEDGE_LINE_CHARS,
+                        break_long_words=False,
+                    )
                 )
                 check.setObjectName(f"ack:{advisory.code}")
                 check.setToolTip(advisory.source)
@@ -272,6 +335,44 @@ class ApprovePlanDialog(QDialog):
                 self.contra_layout.addWidget(edit, 2 * row + 1, 0)
         self.warnings_group.setVisible(bool(warnings))
         self.contra_group.setVisible(bool(contra))
+
+    # -- leaving -------------------------------------------------------------------
+
+    def accept(self) -> None:
+        """Approve only what can be approved: otherwise stay open, the line says why.
+
+        The *Approve* button is disabled then, but Enter or a shortcut must not slip an
+        impossible override through either: :meth:`choice` would drop it silently.
+        """
+        self._update_state()
+        if not self.buttons.button(QDialogButtonBox.Ok).isEnabled():
+            editor = self._override_editors().get(self._at_fault)
+            if editor is not None:
+                editor.setFocus()
+            return
+        super().accept()
+
+    def reject(self) -> None:
+        """Cancel, Escape or the window's close button: ask before dropping what was entered."""
+        if self.has_entries() and not self.ask_discard():
+            return  # keep editing: everything stays as it was
+        super().reject()
+
+    def ask_discard(self) -> bool:
+        """Discard / Keep editing (a modal question; tests replace it): True to discard."""
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            self.windowTitle(),
+            DISCARD_QUESTION,
+            QMessageBox.StandardButton.NoButton,
+            self,
+        )
+        discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Keep editing", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        box.exec()
+        return box.clickedButton() is discard
 
     @classmethod
     def ask(
