@@ -9,11 +9,16 @@ OsiriX filing a study by Study Instance UID *and* patient):
 - a series whose Patient ID differs from that of the stored study with its Study
   Instance UID (a different patient, or the placeholder of files without one) is not
   imported: :func:`patient_conflict` says why, naming the file, both Patient IDs and
-  the Study Instance UID — images of one patient are never shown in another's study;
+  the stored study by modality, date and description (no UID: a clinician cannot use
+  one) — images of one patient are never shown in another's study;
 - a series without any Patient ID joins the stored study of its Study Instance UID,
   and its warning names that study's patient (:func:`identity_warnings`);
 - files of one series that disagree on the Patient ID, or of which only some have
-  one, are filed under the first ID found, with a warning naming the IDs.
+  one, are filed under the first ID found, with a warning naming the IDs;
+- files of one series (one Series Instance UID) that carry another Study Instance UID
+  than its first file are filed with it in the first file's study, with one warning
+  naming the series, how many files disagree and the first of them
+  (:func:`study_mismatch_warnings`).
 
 A stored study with no series and no link to a case or time point (its series were
 removed) holds no images: it is given to the patient of the next series filed in it
@@ -22,6 +27,7 @@ removed) holds no images: it is given to the patient of the next series filed in
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
@@ -30,7 +36,7 @@ from tace_planner.domain.person_name import readable_person_name
 from tace_planner.imaging.dicom.scan import InstanceHeader
 from tace_planner.services.dto import NO_PATIENT_ID
 from tace_planner.store import repositories
-from tace_planner.store.models import PatientRow, StudyRow
+from tace_planner.store.models import PatientRow, SeriesRow, StudyRow
 
 _CHECK = "check whose images these are before contouring or planning"
 
@@ -43,6 +49,27 @@ def filing_header(headers: Sequence[InstanceHeader]) -> InstanceHeader:
 def has_patient_id(headers: Sequence[InstanceHeader]) -> bool:
     """Whether any file of the series has a (0010,0020) *Patient ID*."""
     return any(h.patient_id.strip() for h in headers)
+
+
+def _study_words(modality: str, study_on: dt.date | None, description: str) -> str:
+    """ "CT of 2004-01-19 'ABDOMEN^LIVER'": a study as a clinician finds it (no UID)."""
+    date = study_on.isoformat() if study_on else "no recorded date"
+    described = f"{description.strip()!r}" if description.strip() else "(no study description)"
+    return f"{modality or 'study'} of {date} {described}"
+
+
+def _stored_study_words(study: StudyRow) -> str:
+    """:func:`_study_words` of a stored study, with the modalities of its series."""
+    modalities = "/".join(sorted({s.modality for s in study.series if s.modality}))
+    return _study_words(modalities, study.study_on, study.description or "")
+
+
+def _series_words(description: str, number: int | None) -> str:
+    """ "series 'ARTERIAL' (number 3)", "series number 3", or saying it has neither."""
+    numbered = f"number {number}" if number is not None else ""
+    if description.strip():
+        return f"series {description.strip()!r}" + (f" ({numbered})" if numbered else "")
+    return f"series {numbered}" if numbered else "a series without description or number"
 
 
 def _patient_label(patient: PatientRow) -> str:
@@ -90,8 +117,15 @@ def identity_warnings(
     a Patient ID whose Study Instance UID is that of a study already stored under a real
     patient joins that study, and the warning says so (naming the patient) rather than
     that it was filed under the placeholder. A series of which only some files have a
-    Patient ID, or whose files disagree on it, is warned of too (naming the IDs).
+    Patient ID, or whose files disagree on it, is warned of too (naming the IDs), and so
+    is one whose files disagree on the Study Instance UID (:func:`study_mismatch_warnings`).
     """
+    return [*_patient_warnings(headers, filed_with), *study_mismatch_warnings(headers)]
+
+
+def _patient_warnings(
+    headers: Sequence[InstanceHeader], filed_with: PatientRow | None
+) -> list[str]:
     if has_patient_id(headers):
         return _mixed_warnings(headers)
     if filed_with is not None and filed_with.patient_id not in ("", NO_PATIENT_ID):
@@ -108,6 +142,30 @@ def identity_warnings(
     ]
 
 
+def study_mismatch_warnings(headers: Sequence[InstanceHeader]) -> list[str]:
+    """One warning when files of one series carry another Study Instance UID than its first.
+
+    The series is filed in the study of its first file (as :meth:`StudyService.import_paths`
+    files it); the warning names the series, how many files disagree and the first of
+    them, with the studies described by modality, date and description, never by UID.
+    """
+    first = headers[0]
+    others = [h for h in headers if h.study_uid != first.study_uid]
+    if not others:
+        return []
+    other = others[0]
+    filed = _study_words(first.modality, first.study_on, first.study_description)
+    theirs = _study_words(other.modality, other.study_on, other.study_description)
+    said = theirs if theirs != filed else "a study of the same date and description"
+    series = _series_words(first.series_description, first.series_number)
+    return [
+        f"{len(others)} of {len(headers)} files of {series} carry another Study Instance UID "
+        f"(0020,000D) than its first file {first.path.name}, e.g. {other.path.name} ({said}); "
+        f"the whole series was filed in the study of {first.path.name} ({filed}) — check "
+        "which study these images belong to before comparing time points"
+    ]
+
+
 def adoptable(study: StudyRow) -> bool:
     """Whether a stored study holds nothing a patient owns (no series, case or time point)."""
     return not study.series and study.case_pk is None and study.timepoint_pk is None
@@ -117,38 +175,52 @@ def patient_conflict(session: Session, headers: Sequence[InstanceHeader]) -> str
     """Why a series must not be filed where its UIDs point, or None when it may.
 
     The series is refused when it has a Patient ID and the stored series with its
-    Series Instance UID, or else the stored study with its Study Instance UID, belongs
-    to another patient (or to the placeholder of files without a Patient ID).
+    Series Instance UID, or else the stored study with the Study Instance UID of its
+    first file (where it is filed), belongs to another patient (or to the placeholder
+    of files without a Patient ID). The reason names both Patient IDs and the stored
+    study by modality, date and description: never a UID, which a clinician cannot use.
     """
     own = filing_header(headers)
     patient_id = own.patient_id.strip()
     if not patient_id:
         return None
     series = repositories.find_series(session, own.series_uid)
-    study = series.study if series is not None else repositories.find_study(session, own.study_uid)
+    # the study the series would be filed in: that of its first file (as it is filed)
+    study = (
+        series.study
+        if series is not None
+        else repositories.find_study(session, headers[0].study_uid)
+    )
     if study is None or (series is None and adoptable(study)):
         return None
     stored = study.patient
     if stored.patient_id == patient_id and (stored.issuer or "") == own.issuer:
         return None
     issuer = f" (issuer {own.issuer})" if own.issuer else ""
-    what = "series" if series is not None else "study"
-    uid = (
-        f"Series Instance UID (0020,000E) {own.series_uid}"
-        if series is not None
-        else f"Study Instance UID (0020,000D) {own.study_uid}"
-    )
     return (
-        f"Patient ID {patient_id}{issuer} of this series differs from the stored {what} with "
-        f"the same {uid}, which belongs to {_patient_label(stored)}; the {len(headers)} "
-        "file(s) of this series were not imported, so that one patient's images are not "
-        "shown in another's study — check the files' Patient ID (0010,0020) at their source"
+        f"Patient ID {patient_id}{issuer} of this series differs from that of the stored "
+        f"{_stored_words(study, series)} and belongs to {_patient_label(stored)}; "
+        f"the {len(headers)} file(s) of this series were not imported, so that one "
+        "patient's images are not shown in another's study — check the files' Patient ID "
+        "(0010,0020) at their source"
         + (
             " (if these images are that study's, remove its series without a Patient ID "
             "and import again)"
             if stored.patient_id == NO_PATIENT_ID
             else ""
         )
+    )
+
+
+def _stored_words(study: StudyRow, series: SeriesRow | None) -> str:
+    """The stored study (or series) a refused series points at, by what a clinician reads."""
+    if series is None:
+        return (
+            f"study {_stored_study_words(study)}, which has the same Study Instance UID (0020,000D)"
+        )
+    return (
+        f"{_series_words(series.description or '', series.series_number)} of the study "
+        f"{_stored_study_words(study)}, which has the same Series Instance UID (0020,000E)"
     )
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -23,6 +24,11 @@ from PySide6.QtWidgets import (
 from tace_planner.domain.progress import Progress
 from tace_planner.ui.errors import message_for
 from tace_planner.ui.tasks import TaskHandle, TaskRunner
+
+if TYPE_CHECKING:
+    from tace_planner.imaging.dicom.scan_result import DicomdirUse, FileError
+    from tace_planner.services.dto import SeriesItem
+    from tace_planner.services.import_report import ImportReport
 
 
 class ImportDialog(QDialog):
@@ -138,9 +144,8 @@ class ImportDialog(QDialog):
         self.progress_bar.setFormat(f"{step.done} / {step.total} files")
         self.status_label.setText(step.message)
 
-    def _on_import_done(self, report: Any) -> None:
-        warnings = getattr(report, "warnings", ())
-        studies = getattr(report, "studies", ())
+    def _on_import_done(self, report: ImportReport) -> None:
+        warnings, studies = report.warnings, report.studies
         text = (
             f"{report.new_instances} new file(s) imported, {report.known_instances} already "
             f"stored, {len(report.errors)} failed."
@@ -157,21 +162,25 @@ class ImportDialog(QDialog):
         self._add_file_list(failed, report.errors, QStyle.SP_MessageBoxCritical, expanded=True)
         warned = f"Warnings ({len(warnings)})"
         self._add_file_list(warned, warnings, QStyle.SP_MessageBoxWarning, expanded=True)
-        for use in getattr(report, "dicomdirs", ()):
+        for use in report.dicomdirs:
             self._add_dicomdir_line(use, several=len(report.dicomdirs) > 1)
-        self._add_series(report, studies)
-        skipped = getattr(report, "skipped_files", report.skipped)
+        self._add_series(report)
+        skipped = report.skipped_files
         self._add_file_list(f"Skipped ({len(skipped)})", skipped, None, expanded=False)
-        remapped = getattr(report, "remapped", ())
-        label = f"Imported with replaced UIDs ({len(remapped)})"
-        self._add_file_list(label, remapped, None, expanded=False)
+        label = f"Imported with replaced UIDs ({len(report.remapped)})"
+        self._add_file_list(label, report.remapped, None, expanded=False)
         for column in range(1, self.report.columnCount()):
             self.report.resizeColumnToContents(column)
         self.imported.emit()
         self.studies_imported.emit(list(dict.fromkeys(item.study_uid for item in report.series)))
 
     def _add_file_list(
-        self, title: str, entries: Any, icon: QStyle.StandardPixmap | None, *, expanded: bool
+        self,
+        title: str,
+        entries: Sequence[FileError],
+        icon: QStyle.StandardPixmap | None,
+        *,
+        expanded: bool,
     ) -> None:
         """A top-level row ``title`` with one line per file and its reason (none when empty)."""
         if not entries:
@@ -187,7 +196,7 @@ class ImportDialog(QDialog):
             line.setFirstColumnSpanned(True)
         group.setExpanded(expanded)
 
-    def _add_dicomdir_line(self, use: Any, *, several: bool) -> None:
+    def _add_dicomdir_line(self, use: DicomdirUse, *, several: bool) -> None:
         """One line saying a CD's index was read, and how many files it lists."""
         where = f" in {use.path.parent.name or use.path.parent}" if several else ""
         text = (
@@ -201,8 +210,9 @@ class ImportDialog(QDialog):
         self.report.addTopLevelItem(line)
         line.setFirstColumnSpanned(True)
 
-    def _add_series(self, report: Any, studies: Any) -> None:
+    def _add_series(self, report: ImportReport) -> None:
         """The imported series, grouped by patient, then study (date, description)."""
+        studies = report.studies
         title = f"Imported series ({len(report.series)})"
         if studies:
             patients = {(s.patient_name, s.patient_id) for s in studies}
@@ -257,11 +267,11 @@ def _heading(parent: QTreeWidgetItem, text: str) -> QTreeWidgetItem:
     return row
 
 
-def _series_row(item: Any) -> QTreeWidgetItem:
+def _series_row(item: SeriesItem) -> QTreeWidgetItem:
     """One imported series: description, number, modality, phase or sequence, images."""
     row = QTreeWidgetItem(
         [
-            getattr(item, "label", "") or item.description or item.series_uid,
+            item.label,
             "" if item.series_number is None else str(item.series_number),
             item.modality,
             item.classification or ("—" if item.is_volume else "not a volume"),
