@@ -7,6 +7,7 @@ so they stay sharp at any zoom, never hide a drag, and are part of a snapshot
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -330,6 +331,10 @@ _BREAKS = ("  ", ", ", " / ")
 after the slash of a preset's name ("Abdomen / soft tissue")."""
 
 
+MAX_PARTS = 10
+"""Parts of one line tried in every grouping (2⁹ groupings); further ones form one part."""
+
+
 def _wrapped(line: str, metrics: QFontMetrics, room_px: int) -> list[str]:
     """``line`` broken at :data:`_BREAKS` into lines of at most ``room_px`` where it can be."""
     if metrics.horizontalAdvance(line) <= room_px:
@@ -338,17 +343,37 @@ def _wrapped(line: str, metrics: QFontMetrics, room_px: int) -> list[str]:
         parts = [part.strip() for part in line.split(separator) if part.strip()]
         if len(parts) < 2:
             continue
-        end = separator.rstrip()  # a comma or a slash stays at the end of its line
-        lines = [parts[0]]
-        for part in parts[1:]:
-            joined = lines[-1] + separator + part
-            if metrics.horizontalAdvance(joined) <= room_px:
-                lines[-1] = joined
-            else:
-                lines[-1] += end
-                lines.append(part)
+        if len(parts) > MAX_PARTS:
+            parts = [*parts[: MAX_PARTS - 1], separator.join(parts[MAX_PARTS - 1 :])]
+        lines = _grouped(parts, separator, metrics, room_px)
         return [wrapped for text in lines for wrapped in _wrapped(text, metrics, room_px)]
     return [line]
+
+
+def _grouped(parts: list[str], separator: str, metrics: QFontMetrics, room_px: int) -> list[str]:
+    """``parts`` joined into lines: the least overrun, then the fewest lines, the widest narrowest.
+
+    Filled greedily, a read-out broke at its last comma and left a short last line
+    ("slice 35/69, x 257," / "y 130"); balanced, it breaks between whole fields
+    ("slice 35/69," / "x 257, y 130"). A comma or a slash stays at the end of its line.
+    """
+    end = separator.rstrip()
+    best: tuple[tuple[int, int, int, tuple[int, ...]], list[str]] | None = None
+    for cuts in itertools.product((False, True), repeat=len(parts) - 1):
+        lines = [parts[0]]
+        for part, cut in zip(parts[1:], cuts, strict=True):
+            if cut:
+                lines[-1] += end
+                lines.append(part)
+            else:
+                lines[-1] += separator + part
+        widths = [metrics.horizontalAdvance(text) for text in lines]
+        overrun = sum(max(0, width - room_px) for width in widths)
+        key = (overrun, len(lines), max(widths), tuple(-width for width in widths))
+        if best is None or key < best[0]:
+            best = (key, lines)
+    assert best is not None
+    return best[1]
 
 
 def _step_aside(rect: QRect, taken: list[QRect], size: QSize, *, vertical: bool) -> QRect:

@@ -6,23 +6,123 @@ point of the image. Near an edge of a small view (one cell of 2×2 on a 1366 px
 screen) they ran past it ("F1 short axis: 53.6 mm" cut at the right edge). One rule
 places them all: try the anchors in order, keep the first that stays inside the view
 and covers no label placed before; when none does, move the label inside and down
-past the labels it covers. A lesion's RECIST labels (one block) have a single
+(else up) past the labels it covers. A lesion's RECIST labels (one block) have a single
 arrangement, so they slide inside the view by what they overran.
+
+The two layers are placed as one: the measurement layer leads (:func:`place_group`),
+and each time it has placed labels the contour labels of the same view box are placed
+again around them (:func:`follow_labels`, :func:`place_after_others`), so an "F1" no
+longer sits on "F1 long axis: 42.3 mm". The value shown while a measurement is drawn
+(:func:`place_transient`) follows the same rule and is avoided by no one: it moves with
+the mouse, and the labels around it stay still.
+
+The rule itself (:func:`place_boxes`) works on plain rectangles in scene pixels and
+needs no Qt.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Iterable, Sequence
 
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QPointF, QRectF
 
 Anchor = tuple[float, float]
+Point = tuple[float, float]
+Size = tuple[float, float]
+Box = tuple[float, float, float, float]
+"""A label's rectangle: left, top, width, height (scene pixels, y down)."""
 
 LABEL_ANCHORS: tuple[Anchor, ...] = ((0.0, 1.0), (1.0, 1.0), (0.0, 0.0), (1.0, 0.0))
 """Where a label may sit by its point: above, above-left, below, below-left."""
 
 
+# ---------------------------------------------------------------- the rule (no Qt)
+def anchored_box(point: Point, size: Size, anchor: Anchor) -> Box:
+    """The box of a label of ``size`` whose ``anchor`` (fractions of its size) is at ``point``."""
+    width, height = size
+    return (point[0] - anchor[0] * width, point[1] - anchor[1] * height, width, height)
+
+
+def boxes_intersect(a: Box, b: Box) -> bool:
+    """True when two boxes share some area (touching edges do not count)."""
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def box_inside(bounds: Box, box: Box) -> bool:
+    """True when ``box`` lies within ``bounds`` (edges included)."""
+    return (
+        box[0] >= bounds[0]
+        and box[1] >= bounds[1]
+        and box[0] + box[2] <= bounds[0] + bounds[2]
+        and box[1] + box[3] <= bounds[1] + bounds[3]
+    )
+
+
+def place_boxes(
+    points: Sequence[Point],
+    sizes: Sequence[Size],
+    arrangements: Sequence[Sequence[Anchor]],
+    bounds: Box,
+    placed: Sequence[Box],
+) -> tuple[Sequence[Anchor], list[Box]]:
+    """The arrangement and boxes of one point's labels: inside ``bounds``, off ``placed``.
+
+    An arrangement gives one anchor per label. The first whose boxes all stay inside
+    ``bounds`` and cover none of ``placed`` nor each other wins. When none does, the
+    first arrangement inside (else the first) is used and its boxes are moved together
+    inside ``bounds``, then down past the boxes they cover, else up past them; where
+    neither frees them, they stay inside at the nearest place.
+    """
+    inside: Sequence[Anchor] | None = None
+    for arrangement in arrangements:
+        boxes = [anchored_box(p, s, a) for p, s, a in zip(points, sizes, arrangement, strict=True)]
+        if not all(box_inside(bounds, box) for box in boxes):
+            continue
+        inside = inside or arrangement
+        if not _covers(boxes, placed):
+            return arrangement, boxes
+    arrangement = inside or arrangements[0]
+    boxes = [anchored_box(p, s, a) for p, s, a in zip(points, sizes, arrangement, strict=True)]
+    return arrangement, _moved_clear(boxes, placed, bounds)
+
+
+def _moved_clear(boxes: list[Box], placed: Sequence[Box], bounds: Box) -> list[Box]:
+    """``boxes`` moved as one block inside ``bounds``, then off ``placed`` if it can be."""
+    left = min(b[0] for b in boxes)
+    top = min(b[1] for b in boxes)
+    right = max(b[0] + b[2] for b in boxes)
+    bottom = max(b[1] + b[3] for b in boxes)
+    dx = max(0.0, bounds[0] - left) or min(0.0, bounds[0] + bounds[2] - right)
+    dy = max(0.0, bounds[1] - top) or min(0.0, bounds[1] + bounds[3] - bottom)
+    block = (left + dx, top + dy, right - left, bottom - top)
+    for downwards in (True, False):
+        moved = block
+        for _ in range(len(placed) + 1):
+            covered = [other for other in placed if boxes_intersect(moved, other)]
+            if not covered:
+                return [(b[0] + dx, b[1] + dy + moved[1] - block[1], b[2], b[3]) for b in boxes]
+            if downwards:
+                step = max(o[1] + o[3] for o in covered) + 1.0 - moved[1]
+            else:
+                step = min(o[1] for o in covered) - 1.0 - (moved[1] + moved[3])
+            moved = (moved[0], moved[1] + step, moved[2], moved[3])
+            if not box_inside(bounds, moved):
+                break
+    return [(b[0] + dx, b[1] + dy, b[2], b[3]) for b in boxes]
+
+
+def _covers(boxes: list[Box], placed: Sequence[Box]) -> bool:
+    """True when a box covers a placed one or an earlier box of its own group."""
+    return any(
+        boxes_intersect(box, other)
+        for n, box in enumerate(boxes)
+        for other in [*placed, *boxes[:n]]
+    )
+
+
+# ---------------------------------------------------------------- labels of a view box
 def text_rect(view_box: pg.ViewBox, text: pg.TextItem) -> QRectF:
     """The label's box on screen, in scene pixels (a TextItem ignores the view's zoom)."""
     point = view_box.mapViewToScene(text.pos())
@@ -41,66 +141,98 @@ def place_group(
     arrangements: Sequence[Sequence[Anchor]],
     placed: list[QRectF],
 ) -> None:
-    """Anchor ``texts`` (labels of one point) by the first arrangement that fits; add their boxes.
+    """Anchor ``texts`` (labels of one point) by :func:`place_boxes`; add their boxes.
 
-    An arrangement gives one anchor per text. The first whose boxes all stay inside
-    the view and cover none of ``placed`` (scene pixels) nor each other wins. When
-    none does, the first arrangement inside the view (else the first) is used and
-    the labels are moved together inside the view and down past those they cover.
+    ``placed`` holds the boxes (scene pixels) of the labels placed before in the
+    same pass. The labels that follow this view box's (contours) are placed again
+    around the result.
     """
-    bounds = view_box.sceneBoundingRect()
-    inside: Sequence[Anchor] | None = None
-    for arrangement in arrangements:
-        boxes = _anchored(view_box, texts, arrangement)
-        if not all(bounds.contains(box) for box in boxes):
-            continue
-        inside = inside or arrangement
-        if not _covers(boxes, placed):
-            placed.extend(boxes)
-            return
-    _anchored(view_box, texts, inside or arrangements[0])
-    nudge_inside(view_box, texts, placed, bounds)
-    placed.extend(text_rect(view_box, text) for text in texts)
+    _place(view_box, texts, arrangements, placed)
+    relayout_followers(view_box)
 
 
-def nudge_inside(
-    view_box: pg.ViewBox, texts: Sequence[pg.TextItem], placed: list[QRectF], bounds: QRectF
+def place_after_others(
+    view_box: pg.ViewBox, texts: Sequence[pg.TextItem], arrangements: Sequence[Sequence[Anchor]]
 ) -> None:
-    """Move labels together inside ``bounds`` (scene pixels), then down off the ``placed`` ones.
+    """Place each of ``texts`` in turn, off the other labels shown in ``view_box`` and each other.
 
-    Moved as one block, the labels of one point keep their order and stay apart.
+    The labels of the leading layer (measurements) keep their places; the value of a
+    measurement being drawn is not avoided (it moves with the mouse).
     """
-    box = QRectF()
+    placed = other_label_rects(view_box, texts)
     for text in texts:
-        box = box.united(text_rect(view_box, text))
-    dx = max(0.0, bounds.left() - box.left()) or min(0.0, bounds.right() - box.right())
-    dy = max(0.0, bounds.top() - box.top()) or min(0.0, bounds.bottom() - box.bottom())
-    moved = box.translated(dx, dy)
-    for _ in range(len(placed)):
-        covered = [other for other in placed if moved.intersects(other)]
-        if not covered:
-            break
-        below = max(other.bottom() for other in covered) + 1.0 - moved.top()
-        if moved.bottom() + below > bounds.bottom():
-            break
-        moved.translate(0.0, below)
+        _place(view_box, [text], arrangements, placed)
+
+
+def place_transient(view_box: pg.ViewBox, text: pg.TextItem) -> None:
+    """Keep a label that follows the mouse (a live length) inside the view, off the others."""
+    _TRANSIENT.add(text)
+    _place(view_box, [text], [(anchor,) for anchor in LABEL_ANCHORS], other_label_rects(view_box))
+
+
+def other_label_rects(view_box: pg.ViewBox, exclude: Iterable[pg.TextItem] = ()) -> list[QRectF]:
+    """Boxes (scene pixels) of the labels shown in ``view_box``, but ``exclude`` and live values."""
+    skip = {id(text) for text in exclude} | {id(text) for text in _TRANSIENT}
+    return [
+        text_rect(view_box, item)
+        for item in list(view_box.addedItems)
+        if isinstance(item, pg.TextItem)
+        and id(item) not in skip
+        and item.isVisible()
+        and item.toPlainText()
+    ]
+
+
+def follow_labels(view_box: pg.ViewBox, relayout: Callable[[], None]) -> None:
+    """Call ``relayout`` (a bound method) after each :func:`place_group` in ``view_box``.
+
+    The follower places its labels with :func:`place_after_others`. Held weakly: a
+    layer that goes is forgotten.
+    """
+    _FOLLOWERS.setdefault(view_box, []).append(weakref.WeakMethod(relayout))  # type: ignore[arg-type]
+
+
+_FOLLOWERS: weakref.WeakKeyDictionary[pg.ViewBox, list[weakref.WeakMethod[Callable[[], None]]]]
+_FOLLOWERS = weakref.WeakKeyDictionary()
+_TRANSIENT: weakref.WeakSet[pg.TextItem] = weakref.WeakSet()
+_BUSY: set[int] = set()
+
+
+def relayout_followers(view_box: pg.ViewBox) -> None:
+    """Place the following labels of ``view_box`` again (once; a nested call does nothing)."""
+    if id(view_box) in _BUSY:
+        return
+    _BUSY.add(id(view_box))
+    try:
+        for method in list(_FOLLOWERS.get(view_box, ())):
+            relayout = method()
+            if relayout is not None:
+                relayout()
+    finally:
+        _BUSY.discard(id(view_box))
+
+
+def _place(
+    view_box: pg.ViewBox,
+    texts: Sequence[pg.TextItem],
+    arrangements: Sequence[Sequence[Anchor]],
+    placed: list[QRectF],
+) -> None:
+    points, sizes = [], []
     for text in texts:
-        scene = view_box.mapViewToScene(text.pos())
-        scene.setX(scene.x() + moved.left() - box.left())
-        scene.setY(scene.y() + moved.top() - box.top())
-        text.setPos(view_box.mapSceneToView(scene))
-
-
-def _anchored(
-    view_box: pg.ViewBox, texts: Sequence[pg.TextItem], arrangement: Sequence[Anchor]
-) -> list[QRectF]:
-    for text, anchor in zip(texts, arrangement, strict=True):
-        text.setAnchor(anchor)
-    return [text_rect(view_box, text) for text in texts]
-
-
-def _covers(boxes: list[QRectF], placed: list[QRectF]) -> bool:
-    """True when a box covers a placed one or an earlier box of its own group."""
-    return any(
-        box.intersects(other) for n, box in enumerate(boxes) for other in [*placed, *boxes[:n]]
+        point = view_box.mapViewToScene(text.pos())
+        size = text.boundingRect()
+        points.append((point.x(), point.y()))
+        sizes.append((size.width(), size.height()))
+    arrangement, boxes = place_boxes(
+        points, sizes, arrangements, _box(view_box.sceneBoundingRect()), [_box(r) for r in placed]
     )
+    for text, anchor, (left, top, width, height) in zip(texts, arrangement, boxes, strict=True):
+        text.setAnchor(anchor)
+        scene = QPointF(left + anchor[0] * width, top + anchor[1] * height)
+        text.setPos(view_box.mapSceneToView(scene))
+        placed.append(QRectF(left, top, width, height))
+
+
+def _box(rect: QRectF) -> Box:
+    return (rect.left(), rect.top(), rect.width(), rect.height())

@@ -29,7 +29,12 @@ from PySide6.QtGui import QColor, QPainterPath, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsPathItem
 
 from tace_planner.imaging.reformat import PlaneGeometry
-from tace_planner.ui.viewer.label_placement import LABEL_ANCHORS, place_group, text_rect
+from tace_planner.ui.viewer.label_placement import (
+    LABEL_ANCHORS,
+    follow_labels,
+    place_after_others,
+    text_rect,
+)
 
 MAX_MASKS = 255
 DEFAULT_OPACITY = 0.4
@@ -112,6 +117,8 @@ class MaskOverlay:
         self._visible = True
         self._lut = np.zeros((256, 4), dtype=np.uint8)
         self._buffer: npt.NDArray[np.uint8] | None = None
+        # Placed again around the measurement labels each time those move.
+        follow_labels(view_box, self.relayout_labels)
 
     # ------------------------------------------------------------ API
     @property
@@ -457,19 +464,18 @@ class MaskOverlay:
         self._separate_texts()
 
     def _separate_texts(self) -> None:
-        """Keep a label inside the view and off the labels placed before it (in mask order).
+        """Keep a label inside the view, off the measurement labels and the labels before it.
 
-        Each label sits above its structure's top point; where that covers an
-        earlier label (on the demo, "F7" sat on "F1") or leaves the view, it goes to
-        the left of the point, below it, or below-left — the first that covers none
-        and stays inside. When none does, it is moved inside the view and down past
-        the labels it covers (a small 2×2 view with a carried liver and focus).
+        The measurement and RECIST labels keep their places (they are placed first, see
+        :mod:`~tace_planner.ui.viewer.label_placement`): an "F1" sat on "F1 long axis:
+        42.3 mm" when both ends met. Each contour label, in mask order, sits above its
+        structure's top point; where that covers another label (on the demo, "F7" sat
+        on "F1") or leaves the view, it goes to the left of the point, below it, or
+        below-left — the first that covers none and stays inside. When none does, it is
+        moved inside the view and down (else up) past the labels it covers.
         """
-        placed: list[QRectF] = []
-        arrangements = [(anchor,) for anchor in LABEL_ANCHORS]
-        for text in self._texts.values():
-            if text.isVisible():
-                place_group(self._view_box, [text], arrangements, placed)
+        texts = [text for text in self._texts.values() if text.isVisible()]
+        place_after_others(self._view_box, texts, [(anchor,) for anchor in LABEL_ANCHORS])
 
     def _hide_text(self, label: str) -> None:
         text = self._texts.get(label)

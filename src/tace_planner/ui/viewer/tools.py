@@ -22,7 +22,12 @@ from PySide6.QtWidgets import QGraphicsPathItem
 
 from tace_planner.domain.annotations import Annotation, angle_deg
 from tace_planner.imaging.reformat import PlaneGeometry
-from tace_planner.ui.viewer.label_placement import LABEL_ANCHORS, place_group
+from tace_planner.ui.viewer.label_placement import (
+    LABEL_ANCHORS,
+    place_group,
+    place_transient,
+    relayout_followers,
+)
 
 TOOLS = ("window", "ruler", "ellipse", "angle", "crosshair", "custom")
 """Left-button tools: window/level, three measurements, move the 3D cursor, or hand the
@@ -191,6 +196,8 @@ class MeasurementLayer:
         for _, shape in self._stored.values():
             if shape.text.isVisible():
                 place_group(self._view_box, [shape.text], arrangements, placed)
+        # contour labels stepped aside from a label that is gone now go back to their points
+        relayout_followers(self._view_box)
 
     def _stack_derived_labels(self) -> list[QRectF]:
         """One lesion's derived labels as one block at its first line's end; their boxes.
@@ -324,6 +331,8 @@ class MeasurementLayer:
         self._live.text.setPos(float(end[0]), float(end[1]))
         self._live.path.setVisible(True)
         self._live.text.setVisible(bool(text))
+        if text:  # near the right or bottom edge it ran off the view
+            place_transient(self._view_box, self._live.text)
 
 
 def _value_text(annotation: Annotation) -> str:
