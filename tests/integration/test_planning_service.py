@@ -369,6 +369,8 @@ def test_override_above_the_limit_raises_advisories_that_need_their_own_acknowle
         "override.dose.above_session_limit.s1": "strong_warning",
         "override.dose.loaded_above_warning.s1": "warning",
         "override.dose.delivered_above_warning.s1": "warning",
+        # 6 mL is above the institution's 4 mL per session
+        "override.beads.above_session_maximum.s1": "warning",
     }
     # The override's reason is not an acknowledgement.
     with pytest.raises(InvalidInputError, match="above_session_limit") as caught:

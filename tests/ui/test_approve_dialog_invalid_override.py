@@ -60,7 +60,14 @@ CASES = [
         "exceeds what 2 vial(s) of 2 mL take up",
         "irinotecan_loaded_mg",
     ),
-    ("beads_ml", "3", "  ", "Session 1", "give the reason for the override", "reason"),
+    (
+        "beads_ml",
+        "3",
+        "  ",
+        "Session 1 reason for the override",
+        "required when the bead volume is overridden",
+        "reason",
+    ),
 ]
 
 

@@ -298,7 +298,7 @@ def test_approve_dialog_judges_the_overridden_sessions_again(
     assert approve.isEnabled()
     dialog.value_edits["session1.irinotecan_loaded_mg"].setText("150")
     assert not approve.isEnabled()
-    assert "Session 1: give the reason" in dialog.problem_label.text()
+    assert "Session 1 reason for the override: required" in dialog.problem_label.text()
     dialog.reason_edits["session1"].setText("tumour board")
     # 2 vials at 50 mg/mL take 150 mg (100 + 50); 4 mL injected deliver all of it.
     assert "150 mg expected delivered" in dialog.preview_label.text()

@@ -485,6 +485,27 @@ def shared_volume_advisories(
     return tuple(out)
 
 
+def _beads_above_maximum(session: SessionPlan, params: PlanningParameters) -> list[Advisory]:
+    """A warning when the session's bead volume is above the per-session maximum.
+
+    The burden model clamps its proposal to it; an override (or a fixed-model bead
+    volume set above it) can exceed it.
+    No publication gives a maximum bead volume per session — studies used one 2 mL vial
+    (about 100 mg) per session — so the maximum is the institution's parameter and the
+    rule is a warning the approver acknowledges, not a refusal.
+    """
+    beads_max = float(params.value("max_beads_per_session_ml"))
+    if not session.beads_ml > beads_max + _EPS:
+        return []
+    source = params.cite("max_beads_per_session_ml")
+    message = (
+        f"Session {session.number} bead volume: {session.beads_ml:g} mL is above "
+        f"the per-session maximum of {beads_max:g} mL ({source})."
+    )
+    code = f"beads.above_session_maximum.s{session.number}"
+    return [Advisory(code, "warning", message, source)]
+
+
 def dose_advisories(
     sessions: Sequence[SessionPlan],
     product: BeadProduct,
@@ -495,12 +516,14 @@ def dose_advisories(
 
     Each session is judged on the dose loaded *and* on the dose expected to be
     delivered (a loaded dose may all be injected; the planned injection may
-    deliver less, see the whole-vial step).
+    deliver less, see the whole-vial step). A bead volume above the per-session
+    maximum (an override's) is a warning to acknowledge.
     """
     out = []
     warn_mg, cap_mg = params.value("per_session_warning_mg"), params.value("per_session_cap_mg")
     for s in sessions:
         n = s.number
+        out.extend(_beads_above_maximum(s, params))
         loaded, delivered = s.irinotecan_loaded_mg, s.irinotecan_expected_delivered_mg
         if "session_cap" in s.limited_by:
             message = (

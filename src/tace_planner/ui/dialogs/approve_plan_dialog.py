@@ -3,11 +3,13 @@
 The warnings to acknowledge are those of the sessions that will actually be approved:
 each time an override changes, ``preview`` (``PlanningService.preview_overrides``)
 recomputes the sessions and judges them and the course again, and the check boxes
-follow that list — an advisory an override raises appears as a new, unticked box. A
-contraindication needs the physician's reason, typed in its own field.
+follow that list — an advisory an override raises appears as a new, unticked box (a
+bead volume above the per-session maximum is one). A contraindication needs the
+physician's reason, typed in its own field.
 
-*Approve* is refused while an override is impossible: one line under the fields says
-which field and why (the field itself turns red), and the dialog stays open. Cancel,
+*Approve* is refused while an override is impossible, an override has no reason, or a
+reason has no override (it would be dropped): one line under the fields says which
+field and why (the field itself turns red), and the dialog stays open. Cancel,
 Escape and the window's close button ask before they drop what the approver typed or
 ticked (:meth:`ApprovePlanDialog.ask_discard`, which tests replace).
 """
@@ -52,12 +54,23 @@ SEVERITY_COLOURS = {
     "block": "#b00020",
 }
 ACKNOWLEDGE = ("warning", "strong_warning")
+OVERRIDDEN = {
+    "beads_ml": "the bead volume",
+    "vials": "the number of vials",
+    "irinotecan_loaded_mg": "the irinotecan loaded",
+}
+"""An overridden number in the words of the missing-reason line."""
 REASON_PLACEHOLDER = "why (required with an override)"
 DISCARD_QUESTION = "Discard the approval's overrides and acknowledgements?"
 ACKNOWLEDGE_LINE_CHARS = 110
 """A warning's check box breaks its text into lines of at most this many characters: a
 check box does not wrap, and one long warning made the dialog wider than a 1366-pixel
 screen, its Approve and Cancel buttons off the right edge."""
+
+
+def reason_label(session: str) -> str:
+    """``"session1"`` → ``"Session 1 reason for the override"``: the reason field's name."""
+    return f"Session {session.removeprefix('session')} reason for the override"
 
 
 def fit_placeholder(edit: QLineEdit) -> QLineEdit:
@@ -194,13 +207,21 @@ class ApprovePlanDialog(QDialog):
                 return chosen, f"{label}: {edit.text().strip()!r} is not a number", key
             if value <= 0:
                 return chosen, f"{label}: must be a positive number", key
-            session = key.split(".", 1)[0]
+            session, _, name = key.partition(".")
             reason = self.reason_edits[session].text().strip()
             if not reason:
-                number = session.removeprefix("session")
-                problem = f"Session {number}: give the reason for the override"
+                problem = f"{reason_label(session)}: required when {OVERRIDDEN[name]} is overridden"
                 return chosen, problem, f"{session}.reason"
             chosen[key] = (value, reason)
+        overridden = {key.partition(".")[0] for key in chosen}
+        for session, edit in self.reason_edits.items():
+            if edit.text().strip() and session not in overridden:
+                # an Approve would drop it silently: the reason belongs to no number
+                problem = (
+                    f"{reason_label(session)}: a reason is given but no value is overridden "
+                    "— enter the new value or clear the reason"
+                )
+                return chosen, problem, f"{session}.reason"
         return chosen, "", ""
 
     def _override_editors(self) -> dict[str, QLineEdit]:
