@@ -72,6 +72,7 @@ def _criteria(text: str) -> tuple[str, ...]:
 def run_assess(args: argparse.Namespace, services: Any) -> int:
     """Run ``assess``; bad input raises InvalidInputError (``main`` prints it)."""
     from tace_planner.services.assessment import CRITERIA
+    from tace_planner.services.visit_names import with_label
 
     result = services.assessments.assess(
         args.case,
@@ -84,8 +85,9 @@ def run_assess(args: argparse.Namespace, services: Any) -> int:
         print(json.dumps(result, indent=2, ensure_ascii=False))
         return 0
     days = result["days_from_baseline"]
+    name = with_label(result["visit_name"], result["timepoint"])  # as the worklist names it
     print(
-        f"case {result['case']}, {result['timepoint']}"
+        f"case {result['case']}, {name}"
         + (f" ({days} days after baseline)" if days is not None else "")
     )
     for response in result["criteria"].values():

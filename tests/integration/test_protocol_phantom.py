@@ -23,6 +23,7 @@ import pydicom
 import pytest
 from sqlalchemy import select
 
+import protocol_seed
 from tace_planner.domain.errors import InvalidInputError, NotFoundError
 from tace_planner.domain.progress import run_sync
 from tace_planner.domain.protocol import ProtocolResult
@@ -60,19 +61,7 @@ def protocol_service(services: Any) -> ProtocolService:
 
 def import_as_baseline(services: Any, folder: Path, tace_on: dt.date = TACE_ON) -> int:
     """Import ``folder``, open a case planned for ``tace_on``, link studies up to it as baseline."""
-    report = run_sync(services.studies.import_paths([folder]))
-    assert report.errors == ()
-    case = services.cases.create_case(PATIENT_ID, "protocol test", planned_tace_on=tace_on)
-    for study in services.studies.studies_of_patient(case.patient_pk):
-        if study.study_on is None or study.study_on <= tace_on:
-            services.cases.link_study(
-                case.pk,
-                study.study_uid,
-                timepoint_label="baseline",
-                timepoint_kind="baseline",
-                imaged_on=study.study_on,
-            )
-    return int(case.pk)
+    return protocol_seed.import_as_baseline(services, folder, tace_on, PATIENT_ID)
 
 
 def failed(result: ProtocolResult) -> dict[str, str]:

@@ -17,7 +17,7 @@ import numpy as np
 import pydicom
 import pytest
 
-from tace_planner.domain.progress import run_sync
+from protocol_seed import import_as_baseline
 from tace_planner.imaging.phantom_realistic_dicom import PATIENT_ID, write_series
 
 pytestmark = [pytest.mark.dicom, pytest.mark.db]
@@ -34,18 +34,8 @@ def _small_series(folder: Path) -> list[Path]:
 
 
 def _baseline_result(services: Any, folder: Path) -> Any:
-    report = run_sync(services.studies.import_paths([folder]))
-    assert report.errors == ()
-    case = services.cases.create_case(f"{PATIENT_ID}-0", "exam date", planned_tace_on=TACE_ON)
-    for study in services.studies.studies_of_patient(case.patient_pk):
-        services.cases.link_study(
-            case.pk,
-            study.study_uid,
-            timepoint_label="baseline",
-            timepoint_kind="baseline",
-            imaged_on=study.study_on,
-        )
-    return services.protocol.check_baseline(case.pk)
+    case_pk = import_as_baseline(services, folder, TACE_ON, f"{PATIENT_ID}-0")
+    return services.protocol.check_baseline(case_pk)
 
 
 def test_the_realistic_phantom_writes_one_date_for_study_series_acquisition_content(

@@ -110,11 +110,22 @@ def test_a_slot_laid_out_again_leaves_the_visit_its_label(services: Any) -> None
     assert [i.visit_name for i in items.values()].count(PLACED_SLOT) == 1
 
 
-def _cli(data_dir: Path, capsys: Any, *args: str) -> tuple[int, str]:
+def _cli(data_dir: Path, capsys: Any, *args: str) -> str:
     code = main(["--data-dir", str(data_dir), "--user", "dr cli", *args])
     captured = capsys.readouterr()
     assert code == 0, captured.err
-    return code, captured.out
+    return str(captured.out)
+
+
+def _named_in_text_and_json(data_dir: Path, capsys: Any, *args: str) -> dict[str, Any]:
+    """Run ``args`` as text, then as JSON: the text names the placed visit by its slot with
+    its label in brackets, the JSON gives its ``visit_name``; the JSON's timepoints by label."""
+    out = _cli(data_dir, capsys, *args)
+    assert "TACE 1 follow-up 1 (follow-up 2)" in out
+    out = _cli(data_dir, capsys, *args, "--json")
+    rows = {row["label"]: row for row in json.loads(out)["timepoints"]}
+    assert rows["follow-up 2"]["visit_name"] == "TACE 1 follow-up 1"
+    return rows
 
 
 def test_the_command_line_names_the_slot_and_still_takes_the_label(
@@ -122,27 +133,15 @@ def test_the_command_line_names_the_slot_and_still_takes_the_label(
 ) -> None:
     case, _ = _placed_case(services)
     data_dir = tmp_path / "data"
-    code, out = _cli(data_dir, capsys, "followups", "--all", "--case", str(case))
-    assert code == 0
-    assert "TACE 1 follow-up 1 (follow-up 2)" in out
-
-    code, out = _cli(data_dir, capsys, "followups", "--all", "--case", str(case), "--json")
-    rows = {row["label"]: row for row in json.loads(out)["timepoints"]}
-    assert rows["follow-up 2"]["visit_name"] == "TACE 1 follow-up 1"
-
-    code, out = _cli(data_dir, capsys, "case", "show", "--case", str(case))
-    assert code == 0
-    assert "TACE 1 follow-up 1 (follow-up 2)" in out
-    code, out = _cli(data_dir, capsys, "case", "show", "--case", str(case), "--json")
-    shown = {t["label"]: t for t in json.loads(out)["timepoints"]}
-    assert shown["follow-up 2"]["visit_name"] == "TACE 1 follow-up 1"
+    _named_in_text_and_json(data_dir, capsys, "followups", "--all", "--case", str(case))
+    shown = _named_in_text_and_json(data_dir, capsys, "case", "show", "--case", str(case))
     assert shown["baseline"]["visit_name"] == "baseline"
     assert shown["unscheduled 2026-07-03"]["visit_name"] == "unscheduled 2026-07-03"
 
     # the label it was linked under keeps working ("follow-up N", as the demo's CTs were
     # linked), and the answer names the visit as the worklist does
     other, _ = _placed_case(services, "V2", label="follow-up 1")
-    code, out = _cli(
+    out = _cli(
         data_dir, capsys, "followup", "progression", "--case", str(other),
         "--timepoint", "follow-up 1", "--site", "liver",
     )  # fmt: skip

@@ -10,6 +10,8 @@ import pytest
 
 pytest.importorskip("PySide6")
 
+from tests.ui.cohort_reads import registry_read
+
 from tace_planner.domain.errors import EmptyColumnError
 from tace_planner.services.export.cohort_plots import (
     CohortPlots,
@@ -20,11 +22,6 @@ from tace_planner.ui.panels.waterfall_plot import NO_BARS, WaterfallPlot
 from tace_planner.ui.workspaces.cohort_page import CohortPage
 
 DEMO_NAME = "TACE-DEMO-001 · NET liver metastases — DEBIRI course (demo)"
-
-
-def _read(*bars: WaterfallBar) -> SimpleNamespace:
-    """The cohort a refused grouping carries (as RegistryCohort: its waterfall)."""
-    return SimpleNamespace(waterfall=bars)
 
 
 def _plots(*bars: WaterfallBar, curves: tuple[SurvivalCurve, ...] = ()) -> CohortPlots:
@@ -108,20 +105,15 @@ def test_an_empty_waterfall_says_the_targets_are_missing(qtbot) -> None:
     assert NO_BARS in _note_text(plot.plot)  # no follow-up measured at all
 
 
-def _tables(group: str) -> SimpleNamespace:
-    return SimpleNamespace(group_sizes={group: 1}, survival=SimpleNamespace(notes=()))
-
-
 def _load_without_timing(calls: list[str]):
-    curve = SurvivalCurve("immediate", (0.0, 90.0, 90.0), (1.0, 1.0, 0.5), (), 90.0)
-    bar = WaterfallBar("TP001", "immediate", -25.0, -40.0, name=DEMO_NAME)
+    """The registry's loader: no case has a synchronous/metachronous value; the cohort read
+    it refuses with gives every case a TACE sequence (the page groups that read again)."""
+    bar = WaterfallBar("TP001", "", -25.0, -40.0, name=DEMO_NAME)
+    read = registry_read(bar, groups={"tace_sequence": "immediate"})
 
     def load(group: str):
         calls.append(group)
-        if group == "metastases_timing":
-            raise EmptyColumnError("registry: column group", "every cell is empty",
-                                   partial=_read(bar))  # fmt: skip
-        return _tables("immediate"), _plots(bar, curves=(curve,))
+        raise EmptyColumnError("registry: column group", "every cell is empty", partial=read)
 
     return load
 
@@ -133,7 +125,7 @@ def test_the_first_view_shows_a_grouping_the_cases_have(qtbot) -> None:
     page.refresh()
     assert page.group_box.currentData() == "tace_sequence"
     assert page.plots is not None
-    assert page.plots.curves
+    assert [curve.group for curve in page.plots.curves] == ["immediate"]  # from the read
     assert page.empty_notes == []
     status = page.status.text()
     assert "“Synchronous vs metachronous”" in status
@@ -143,13 +135,16 @@ def test_the_first_view_shows_a_grouping_the_cases_have(qtbot) -> None:
     assert page.plots is None
     assert page.group_box.currentData() == "metastases_timing"
     assert "no case has a value for “Synchronous vs metachronous”" in page.status.text()
-    assert calls == ["metastases_timing", "tace_sequence", "metastases_timing"]
+    # read once, grouped again without reading; the user's pick reads again
+    assert calls == ["metastases_timing", "metastases_timing"]
     page.close()
 
 
 def test_no_grouping_recorded_says_so_once(qtbot) -> None:
     def load(group: str):
-        raise EmptyColumnError("registry: column group", "every cell is empty", partial=_read())
+        raise EmptyColumnError(
+            "registry: column group", "every cell is empty", partial=registry_read()
+        )
 
     page = CohortPage(load)
     qtbot.addWidget(page)
@@ -207,7 +202,7 @@ def test_a_refresh_returns_to_the_first_grouping_once_recorded(qtbot) -> None:
 
     def load(group: str):
         if recorded:  # the timing entered meanwhile (Case → Dates and groups…)
-            return _tables("synchronous"), _plots()
+            return registry_read(groups={"metastases_timing": "synchronous"}).plots(group)
         return without(group)
 
     page = CohortPage(load)
@@ -217,5 +212,6 @@ def test_a_refresh_returns_to_the_first_grouping_once_recorded(qtbot) -> None:
     recorded.append("synchronous")
     page.refresh()
     assert page.group_box.currentData() == "metastases_timing"
+    assert [curve.group for curve in page.plots.curves] == ["synchronous"]
     assert "no case has a value" not in page.status.text()
     page.close()

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import functools
 import itertools
-from types import MappingProxyType, SimpleNamespace
+from types import MappingProxyType
 from typing import Any
 
 import pytest
 
 pytest.importorskip("PySide6")
 
+from tests.ui.cohort_reads import registry_read
 from tests.ui.test_cohort_page import _seed_measured_registry
 from tests.ui.test_cohort_plots_small_screen import MIXED, PAGE_SIZE
 from tests.ui.test_cohort_plots_small_screen import _plots as _ten_bars
@@ -24,11 +25,6 @@ from tace_planner.ui.workspaces.cohort_page import CohortPage
 
 NO_FOLLOW_UP = "without a follow-up measurement"
 NO_TARGETS = "without target lesions"
-
-
-def _read(*bars: WaterfallBar) -> SimpleNamespace:
-    """The cohort a refused grouping carries (as RegistryCohort: its waterfall)."""
-    return SimpleNamespace(waterfall=bars)
 
 
 def _page(qtbot: Any, load: Any, size: tuple[int, int] = PAGE_SIZE) -> CohortPage:
@@ -80,21 +76,20 @@ def test_all_cases_is_the_first_grouping_and_draws_one_curve(qtbot, services) ->
 
 def test_with_no_grouping_recorded_the_first_view_is_all_cases(qtbot) -> None:
     asked: list[str] = []
-    plots = _ten_bars()
-    tables = type("Tables", (), {"group_sizes": {"all": 10}, "survival": None})()
+    read = registry_read(groups={})  # cases without any grouping value
 
     def load(group: str):
         asked.append(group)
-        if group != "all":
-            raise EmptyColumnError("registry: column group", "every cell is empty", partial=_read())
-        return tables, plots
+        raise EmptyColumnError("registry: column group", "every cell is empty", partial=read)
 
     page = _page(qtbot, load)
     page.refresh()
     assert page.group_box.currentData() == "all"
-    assert page.plots is plots
+    assert page.plots is not None
+    assert [curve.group for curve in page.plots.curves] == ["all"]
     assert page.empty_notes == []  # drawn, not "no case has a value"
-    assert asked == ["metastases_timing", "tace_sequence", "primary", "grade", "all"]
+    assert asked == ["metastases_timing"]  # read once; every other grouping from that read
+    assert "all cases: 34" in page.status.text()
     assert "“Tumour grade”" in page.status.text()
     assert "Case → Dates and groups for the cohort…" in page.status.text()
     page.close()

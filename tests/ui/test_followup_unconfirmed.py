@@ -17,6 +17,7 @@ import pytest
 pytest.importorskip("PySide6")
 
 from test_followup_page_links_and_rows import _HeldTasks, _Propagation
+from unsaved_questions import answer, leave
 
 from tace_planner.services.followup_dto import FollowupChoiceItem
 from tace_planner.ui.case_change import CaseChangeGuard
@@ -57,21 +58,10 @@ def _proposed(qtbot: Any, propagation: _Propagation | None = None) -> Any:
     return page
 
 
-def _answer(page: Any, choice: str) -> list[str]:
-    asked: list[str] = []
-    page.ask_unconfirmed = lambda question: asked.append(question) or choice
-    return asked
-
-
-def _leave(page: Any) -> bool:
-    """What the window asks before another case or closing (the guard, this page only)."""
-    return CaseChangeGuard(None, (page,)).allows_leaving()  # type: ignore[arg-type]
-
-
 def test_cancel_keeps_the_case_and_the_ticked_proposals(qtbot: Any) -> None:
     page = _proposed(qtbot)
-    asked = _answer(page, "cancel")
-    assert not _leave(page)
+    asked = answer(page, "cancel", "ask_unconfirmed")
+    assert not leave(page)
     assert len(asked) == 1
     assert asked[0].startswith(f"7 contour proposals at {VISIT} are not confirmed")
     assert page.review.table.rowCount() == 7
@@ -82,28 +72,28 @@ def test_confirm_stores_the_checked_proposals_as_the_button_does(qtbot: Any) -> 
     propagation = _Confirming()
     page = _proposed(qtbot, propagation)
     page.review.table.item(4, 0).setCheckState(page.review.table.item(4, 0).checkState().Unchecked)
-    asked = _answer(page, "confirm")
-    assert _leave(page)
+    asked = answer(page, "confirm", "ask_unconfirmed")
+    assert leave(page)
     assert len(asked) == 1
     assert asked[0].startswith(f"6 contour proposals at {VISIT}")
     assert propagation.confirmed == [["F1", "F2", "F3", "F4", "F6", "F7"]]
     assert page.review.status.text() == f"Stored 6 contour(s) at {VISIT}."
     assert page.review.unconfirmed() == []  # F5 left unchecked: not asked about again
-    assert _leave(page)
+    assert leave(page)
     assert len(asked) == 1
 
 
 def test_discard_goes_only_once_every_panel_answered(qtbot: Any) -> None:
     page = _proposed(qtbot)
-    asked = _answer(page, "discard")
+    asked = answer(page, "discard", "ask_unconfirmed")
     keeps_the_case = type("Cancelling", (), {"resolve_unsaved": lambda self: False})()
     assert not CaseChangeGuard(None, (page, keeps_the_case)).allows_leaving()  # type: ignore[arg-type]
     assert page.review.table.rowCount() == 7  # a later Cancel: the proposals stay
-    assert _leave(page)
+    assert leave(page)
     assert len(asked) == 2
     assert page.review.table.rowCount() == 0  # discarded
     assert page.review.unconfirmed() == []
-    assert _leave(page)
+    assert leave(page)
     assert len(asked) == 2
 
 
@@ -113,13 +103,13 @@ def test_no_question_without_a_proposal_or_with_none_ticked(qtbot: Any) -> None:
     page = FollowupReviewPage(_Propagation(), _HeldTasks())
     qtbot.addWidget(page)
     page.ask_unconfirmed = lambda question: pytest.fail(f"asked: {question}")
-    assert _leave(page)
+    assert leave(page)
     page = _proposed(qtbot)
     page.ask_unconfirmed = lambda question: pytest.fail(f"asked: {question}")
     table = page.review.table
     for row in range(table.rowCount()):
         table.item(row, 0).setCheckState(table.item(row, 0).checkState().Unchecked)
-    assert _leave(page)
+    assert leave(page)
 
 
 def test_the_review_titles_name_the_follow_up_by_its_visit_name(qtbot: Any) -> None:

@@ -12,6 +12,10 @@ from typing import Any
 
 import pytest
 
+pytest.importorskip("PySide6")
+
+from unsaved_questions import answer
+
 pytestmark = [pytest.mark.ui, pytest.mark.db, pytest.mark.dicom]
 
 PATIENT_ID = "TACE-DEMO-001"
@@ -43,9 +47,11 @@ def _type(panel: Any) -> None:
     assert panel.inputs_unsaved()
 
 
-def _answer(panel: Any, choice: str) -> list[str]:
-    asked: list[str] = []
-    panel.ask_unsaved = lambda what: asked.append(what) or choice
+def _choose_second(window: Any, choice: str) -> list[str]:
+    """Choose the second case, the plan's question answered with ``choice``: asked once."""
+    asked = answer(window.plan_panel, choice)
+    window.select_case(window._test_second)
+    assert len(asked) == 1
     return asked
 
 
@@ -59,9 +65,7 @@ def _selected_case(window: Any) -> Any:
 def test_cancel_keeps_the_case_and_the_typed_inputs(window: Any) -> None:
     panel, demo = window.plan_panel, window._test_demo
     _type(panel)
-    asked = _answer(panel, "cancel")
-    window.select_case(window._test_second)
-    assert len(asked) == 1
+    asked = _choose_second(window, "cancel")
     assert "Patient inputs" in asked[0]
     assert (window._case_pk, panel._case_pk, _selected_case(window)) == (demo, demo, demo)
     assert panel.field_edits["weight_kg"].text() == "75"
@@ -76,9 +80,7 @@ def test_cancel_keeps_the_case_and_the_typed_inputs(window: Any) -> None:
 def test_save_stores_the_typed_inputs_before_the_other_case_opens(window: Any) -> None:
     panel, demo = window.plan_panel, window._test_demo
     _type(panel)
-    asked = _answer(panel, "save")
-    window.select_case(window._test_second)
-    assert len(asked) == 1
+    asked = _choose_second(window, "save")
     assert panel._case_pk == window._test_second
     stored = window._test_services.planning.clinical_inputs(demo).inputs
     assert (stored.weight_kg, stored.bilirubin_mg_dl) == (75.0, 1.4)
@@ -91,9 +93,7 @@ def test_discard_leaves_the_stored_inputs_as_they_were(window: Any) -> None:
     panel, demo = window.plan_panel, window._test_demo
     before = window._test_services.planning.clinical_inputs(demo).inputs
     _type(panel)
-    asked = _answer(panel, "discard")
-    window.select_case(window._test_second)
-    assert len(asked) == 1
+    _choose_second(window, "discard")
     assert panel._case_pk == window._test_second
     assert window._test_services.planning.clinical_inputs(demo).inputs == before
     window.select_case(demo)
@@ -104,9 +104,7 @@ def test_discard_leaves_the_stored_inputs_as_they_were(window: Any) -> None:
 def test_a_refused_save_stays_on_the_case_and_says_why(window: Any) -> None:
     panel, demo = window.plan_panel, window._test_demo
     panel.field_edits["weight_kg"].setText("7500")  # impossible: nothing saved
-    asked = _answer(panel, "save")
-    window.select_case(window._test_second)
-    assert len(asked) == 1
+    _choose_second(window, "save")
     assert (window._case_pk, panel._case_pk, _selected_case(window)) == (demo, demo, demo)
     assert "not saved" in panel.action_message.text()
 
@@ -126,7 +124,7 @@ def test_discard_then_closing_the_new_case_dialog_shows_the_stored_inputs_again(
     stored_weight = panel.field_edits["weight_kg"].text()
     assert stored_weight != "75"
     _type(panel)
-    asked = _answer(panel, "discard")
+    asked = answer(panel, "discard")
     window.new_case_action.trigger()
     assert len(asked) == 1
     assert shown == ["new case"]

@@ -14,7 +14,8 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from tace_planner.ui.case_change import CaseChangeGuard
+from unsaved_questions import answer, leave
+
 from tace_planner.ui.panels.plan_panel import PlanPanel
 
 
@@ -36,21 +37,10 @@ def _type_options(panel: PlanPanel) -> tuple[str, int]:
     return before
 
 
-def _answer(panel: PlanPanel, choice: str) -> list[str]:
-    asked: list[str] = []
-    panel.ask_unsaved = lambda what: asked.append(what) or choice
-    return asked
-
-
-def _leave(panel: PlanPanel) -> bool:
-    """What the window asks before another case or closing (the guard, this panel only)."""
-    return CaseChangeGuard(None, (panel,)).allows_leaving()  # type: ignore[arg-type]
-
-
 def test_cancel_keeps_the_typed_options_and_names_them(panel: PlanPanel) -> None:
     _type_options(panel)
-    asked = _answer(panel, "cancel")
-    assert not _leave(panel)
+    asked = answer(panel, "cancel")
+    assert not leave(panel)
     assert len(asked) == 1
     assert asked[0].startswith("Plan options of ")
     assert "Segments" in asked[0]
@@ -62,12 +52,12 @@ def test_cancel_keeps_the_typed_options_and_names_them(panel: PlanPanel) -> None
 
 def test_discard_shows_the_options_as_they_were(panel: PlanPanel) -> None:
     segments, interval = _type_options(panel)
-    asked = _answer(panel, "discard")
-    assert _leave(panel)
+    asked = answer(panel, "discard")
+    assert leave(panel)
     assert len(asked) == 1
     assert (panel.segments_edit.text(), panel.interval_spin.value()) == (segments, interval)
     assert panel.options_unsaved() == []
-    assert _leave(panel)  # nothing left to ask about
+    assert leave(panel)  # nothing left to ask about
     assert len(asked) == 1
 
 
@@ -75,27 +65,27 @@ def test_save_stores_the_options_in_a_draft(panel: PlanPanel, planning_case: Any
     service, case_pk = planning_case
     plans = len(service.list_plans(case_pk))
     _type_options(panel)
-    asked = _answer(panel, "save")
-    assert _leave(panel), panel.action_message.text()
+    asked = answer(panel, "save")
+    assert leave(panel), panel.action_message.text()
     assert len(asked) == 1
     saved = service.list_plans(case_pk)
     assert len(saved) == plans + 1
     options = saved[-1].proposal.options
     assert (options.segments, options.interval_days) == (("VII", "VIII"), 28)
     assert panel.options_unsaved() == []
-    assert _leave(panel)
+    assert leave(panel)
     assert len(asked) == 1  # stored: not asked again
     panel.interval_spin.setValue(21)  # typed again, then saved with *Save draft*
     assert panel.save_draft() is not None
-    assert _leave(panel)
+    assert leave(panel)
     assert len(asked) == 1
 
 
 def test_patient_inputs_and_options_are_asked_about_together(panel: PlanPanel) -> None:
     _type_options(panel)
     panel.field_edits["bilirubin_mg_dl"].setText("1.4")
-    asked = _answer(panel, "cancel")
-    assert not _leave(panel)
+    asked = answer(panel, "cancel")
+    assert not leave(panel)
     assert asked[0].startswith("Patient inputs and plan options of ")
 
 

@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import re
 
+from protocol_seed import exam_series
 from tace_planner.domain.protocol import (
     ProtocolParameters,
     ProtocolSeries,
@@ -26,16 +27,15 @@ UID = re.compile(r"\d+(\.\d+){4,}")
 
 
 def venous(**changes: object) -> ProtocolSeries:
-    series = ProtocolSeries(
-        series_uid="1.2.826.0.1.3680043.8.498.95320000000000001",
-        modality="CT",
-        description="Portal venous 2.5 mm",
+    series = exam_series(
+        "CT",
+        "Portal venous 2.5 mm",
+        3,
+        STUDY_ON,
         phase="venous",
         slice_thickness_mm=2.5,
         slice_interval_mm=2.5,
         series_on=TEMPLATE_SERIES_ON,
-        series_number=3,
-        study_on=STUDY_ON,
     )
     return dataclasses.replace(series, **changes)  # type: ignore[arg-type]
 
@@ -79,15 +79,8 @@ def test_reasons_name_series_by_description_number_and_phase_never_by_uid() -> N
         )
     )
     series.append(
-        ProtocolSeries(
-            series_uid="1.2.826.0.1.3680043.8.498.77",
-            modality="MR",
-            description="T2 TSE axial",
-            sequence="t2",
-            plane="axial",
-            field_strength_t=1.0,
-            series_number=7,
-            study_on=STUDY_ON,
+        exam_series(
+            "MR", "T2 TSE axial", 7, STUDY_ON, sequence="t2", plane="axial", field_strength_t=1.0
         )
     )
     result = check_protocol(series, TACE_ON, PARAMS)

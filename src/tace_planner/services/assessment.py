@@ -88,6 +88,7 @@ from tace_planner.services.contouring_dto import (
     TimepointChoice,
 )
 from tace_planner.services.visit_lookup import case_visits, listed, visit_matches
+from tace_planner.services.visit_names import name_of, typed_of
 
 CRITERIA = ("recist", "mrecist", "easl", "choi", "volume")
 """The criteria ``assess`` can compute."""
@@ -152,14 +153,13 @@ class AssessmentService:
 
     def _timepoint(
         self, case_pk: int, points: Sequence[TimepointChoice], typed: str | int
-    ) -> TimepointChoice:
-        """The timepoint of ``points`` that ``typed`` names (see :meth:`assess`)."""
-        if isinstance(typed, int):
-            found = [p for p in points if p.pk == typed]
-            if found:
-                return found[0]
+    ) -> tuple[TimepointChoice, Any]:
+        """The timepoint of ``points`` that ``typed`` names (see :meth:`assess`) and its visit
+        (:func:`~tace_planner.services.visit_lookup.case_visits`: what
+        :func:`~tace_planner.services.visit_names.name_of` names)."""
         visits = case_visits(self._sessions, case_pk, points)
-        named = visit_matches(str(typed), visits)
+        named = [v for v in visits if v.pk == typed] if isinstance(typed, int) else []
+        named = named or visit_matches(str(typed), visits)
         if len(named) > 1:
             raise InvalidInputError(
                 "timepoint",
@@ -172,7 +172,7 @@ class AssessmentService:
                 "timepoint",
                 f"case {case_pk} has no timepoint {typed!r} (its follow-ups: {listed(follow_ups)})",
             )
-        return next(p for p in points if p.pk == named[0].pk)
+        return next(p for p in points if p.pk == named[0].pk), named[0]
 
     def assess(
         self,
@@ -191,6 +191,10 @@ class AssessmentService:
         the id. Case and spacing do not matter. Without ``sessions`` the visit names are
         not known: the label and the id only.
 
+        The result names the follow-up twice: ``timepoint`` is its stored label (what
+        commands accept), ``visit_name`` the name the worklist and the Follow-up box show
+        (:func:`~tace_planner.services.visit_names.name_of`; the label without ``sessions``).
+
         Stored (superseding the criteria's earlier rows at that timepoint) when
         ``store`` and the service has ``sessions``.
 
@@ -207,7 +211,7 @@ class AssessmentService:
         baseline = next((p for p in points if p.kind == "baseline"), None)
         if baseline is None:
             raise InvalidInputError("timepoint", f"case {case_pk} has no baseline timepoint")
-        current = self._timepoint(case_pk, points, timepoint)
+        current, visit = self._timepoint(case_pk, points, timepoint)
         if current.pk == baseline.pk:
             raise InvalidInputError("timepoint", "is the baseline: assess a follow-up")
         follow_ups = [p for p in points if p.kind != "baseline"]
@@ -219,13 +223,14 @@ class AssessmentService:
         if not kept or kept[-1][0].pk != current.pk:
             raise InvalidInputError(
                 "timepoint",
-                f"{current.label} has no images yet: link its study and confirm its "
+                f"{typed_of(visit)} has no images yet: link its study and confirm its "
                 "contours, then assess (nothing stored)",
             )
         course, measured = [p for p, _ in kept], [m for _, m in kept]
         result: dict[str, Any] = {
             "case": case_pk,
             "timepoint": current.label,
+            "visit_name": name_of(visit),
             "baseline": baseline.label,
             "days_from_baseline": _days(baseline, current),
             "stored": False,

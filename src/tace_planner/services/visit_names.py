@@ -59,7 +59,15 @@ def typed_name(
 ) -> str:
     """The visit's name with its stored label in brackets when they differ ("TACE 1
     follow-up 1 (follow-up 2)"), for the places where a user may type the label."""
-    name = visit_name(label, tace_number, followup_number, slot_relaid=slot_relaid)
+    return with_label(
+        visit_name(label, tace_number, followup_number, slot_relaid=slot_relaid), label
+    )
+
+
+def with_label(name: str, label: str) -> str:
+    """``name`` with the stored ``label`` in brackets when they differ (:func:`typed_name`
+    of a visit whose name is already known, e.g. a JSON result's ``visit_name`` and
+    ``timepoint``)."""
     return name if name.casefold() == label.casefold() else f"{name} ({label})"
 
 

@@ -241,7 +241,6 @@ class MainWindow(WindowMenusMixin, StatusBarMixin, WindowLayoutMixin, QMainWindo
         self.plan_dock.setObjectName("plan_dock")
         self.plan_dock.setWidget(self.plan_panel)
         self.addDockWidget(Qt.RightDockWidgetArea, self.plan_dock)
-        self.resizeDocks([self.plan_dock], [400], Qt.Horizontal)
         self.procedure_panel = parts.add_procedure_dock(self, services)
         # The Follow-up workspace's page: the worklist over the review of the chosen case.
         self.followup_page = parts.add_followup_page(self, services, self._tasks)

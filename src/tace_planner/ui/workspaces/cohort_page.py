@@ -319,7 +319,7 @@ class CohortPage(QWidget):
             f"{group_value_label(name)}: {n}" for name, n in tables.group_sizes.items()
         )
         text = f"Cases per group — {sizes}. Statistics as in {tables_source(tables)}."
-        left_out = getattr(tables.survival, "notes", ())  # who the Kaplan–Meier leaves out, why
+        left_out = tables.survival.notes  # who the Kaplan–Meier leaves out, why
         if left_out:
             text += " " + "; ".join(left_out) + "."
         if self._skipped:  # why this grouping and not the default
@@ -334,8 +334,10 @@ class CohortPage(QWidget):
     def _refused(self, error: BaseException) -> None:
         self._plots, self._bars = None, ()
         if isinstance(error, EmptyColumnError):
-            # the cohort read (the registry's): the next grouping is computed from it
-            self._reuse = getattr(error.partial, "plots", None)
+            # the cohort read (the registry's RegistryCohort; None from a spreadsheet): the
+            # next grouping is computed from it, and its bars need no grouping
+            cohort: Any = error.partial
+            self._reuse = None if cohort is None else cohort.plots
             if self._first_recorded and self._next_grouping():
                 return  # the next grouping is being computed
             grouping, then = f"“{self.group_box.currentText()}”", "or choose another grouping"
@@ -346,9 +348,7 @@ class CohortPage(QWidget):
                 f" Enter the groups per case ({ENTER_GROUPS}), {then}."
             )
             reason = f"No case has a value for {grouping}"
-            # the waterfall needs no grouping: its bars (none with a group) come with the refusal
-            cohort = error.partial  # the cohort read (RegistryCohort), its bars included
-            self._bars = tuple(cohort.waterfall) if cohort is not None else ()
+            self._bars = () if cohort is None else tuple(cohort.waterfall)
         else:
             self.status.setText(f"No cohort plots: {message_for(error)}")
             reason = "Nothing to plot: see the message above"
@@ -399,8 +399,7 @@ class CohortPage(QWidget):
         bars, measure = self._bars, str(self.measure_box.currentData())
         # all cases: one colour, no legend
         groups = {bar.label: group_value_label(bar.group) for bar in bars if bar.group != ALL_CASES}
-        reasons = [getattr(bar, "left_out", {}).get(measure, "") for bar in bars
-                   if getattr(bar, measure) is None]  # fmt: skip
+        reasons = [bar.left_out.get(measure, "") for bar in bars if getattr(bar, measure) is None]
         # said per reason when every case left out has one (the registry's, a spreadsheet's)
         left_out = left_out_summary(reasons) if all(reasons) else ""
         self.waterfall.show_changes(bars, measure, groups, left_out=left_out)
