@@ -76,6 +76,7 @@ from tace_planner.services.mask_store import (
 from tace_planner.services.measurement import MeasurementService, add_measurement, measurement_item
 from tace_planner.services.seg_exchange import SegExchangeService, SegImportResult
 from tace_planner.services.volume_cache import VolumeCache, VolumeLoader, volume_key
+from tace_planner.services.volume_currency import check_volume_current
 from tace_planner.store import repositories
 from tace_planner.store.unit_of_work import UnitOfWork
 
@@ -401,8 +402,12 @@ class ContouringService:
         method: str = "manual",
         *,
         expected_version: int | None = None,
+        volume: ImageVolume | None = None,
     ) -> ContourResult:
         """Store an edited mask and its measurement in one transaction (a brush stroke).
+
+        ``volume``, the one the mask was drawn on, must be read from the series' files
+        as they are now (else StaleVolumeError; :mod:`~.volume_currency`).
 
         An empty mask removes the contour and its measurements instead
         (:meth:`MaskStore.delete_mask`): the result then has no measurement. A focus
@@ -411,6 +416,8 @@ class ContouringService:
         on another phase of the study
         (:func:`~tace_planner.services.focus_overlap.shared_after_edit`).
         """
+        if volume is not None:
+            check_volume_current(self._volumes, self._sessions, series_uid, part, volume)
         item = self.lesions.lesion(lesion_pk)
         array = np.asarray(mask, dtype=bool)
         if not array.any():
@@ -525,6 +532,7 @@ class ContouringService:
         if volume is None:
             volume = self.volume(series_uid, part)
         else:
+            check_volume_current(self._volumes, self._sessions, series_uid, part, volume)
             self.remember_volume(series_uid, part, volume)
         liver = self._liver_mask(case_pk, timepoint_pk, series_uid, part, volume.shape)
         others = focus_overlap.other_foci(
@@ -680,6 +688,7 @@ class ContouringService:
             yield Progress(0, 0, "Loading the series")
             volume = self.volume(series_uid, part)
         else:
+            check_volume_current(self._volumes, self._sessions, series_uid, part, volume)
             self.remember_volume(series_uid, part, volume)
         result = yield from segment_liver(volume, seed_lps)
         if not result.mask.any():

@@ -13,7 +13,13 @@ other pixels or another geometry, is read again instead of showing the old
 volume. Stamps, rather than a call from the import or the removal into the cache,
 because they also see a series removed or imported again by another program or
 workstation sharing the image store, and keep the import free of the cache; the
-price is one database query and one ``stat`` per file when a volume is asked for.
+price is one database query and one listing of the series' folder (a ``stat`` per
+file on most systems) when a series is opened. A view asking again for a series
+(:meth:`VolumeLoader.cached`, at each change of what a view shows) reuses a stamp
+taken less than :data:`STAMP_VALIDITY_S` ago while the series' folder is unchanged:
+one ``stat`` and no query. :meth:`VolumeLoader.read_from_current_files` always
+checks every file: it guards saving a contour drawn on a volume
+(:mod:`tace_planner.services.volume_currency`).
 
 :class:`VolumeLoader` opens stored series through the cache in two tasks, so
 that a view can show something before the whole series is read:
@@ -25,6 +31,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
@@ -36,7 +43,12 @@ from tace_planner.domain.volume import ImageVolume
 from tace_planner.imaging.dicom.series import choose_plan, plan_series
 from tace_planner.imaging.dicom.volume_loading import load_plan
 from tace_planner.imaging.dicom.volume_plan import VolumePlan, middle_slab
-from tace_planner.services.file_stamps import files_stamp
+from tace_planner.services.file_stamps import (
+    FileStamp,
+    files_stamp,
+    folders_stamp,
+    series_folders,
+)
 
 VolumeKey = tuple[str, str]
 """(series UID, part); the part is "" for a series that is one volume."""
@@ -45,6 +57,10 @@ GIB = 1024**3
 DEFAULT_BUDGET_BYTES = 2 * GIB
 ENV_BUDGET_MB = "TACE_PLANNER_VOLUME_CACHE_MB"
 PREVIEW_SLICES = 3
+STAMP_VALIDITY_S = 3.0
+"""How long :meth:`VolumeLoader.cached` trusts a series' file stamps while its folder is
+unchanged (a file rewritten in place, which leaves the folder as it is, is seen after
+at most this long; a save checks every file at once)."""
 
 
 def budget_from_env(default: int = DEFAULT_BUDGET_BYTES) -> int:
@@ -233,6 +249,18 @@ class PlannedVolume:
     """The series' files as they were before the headers were read (see ``files_stamp``)."""
 
 
+@dataclass(frozen=True)
+class _Seen:
+    """A series' files as last stamped: when, and its folders then."""
+
+    paths: tuple[Path, ...]
+    stamp: tuple[FileStamp, ...]
+    folders: tuple[str, ...]
+    folders_then: tuple[FileStamp, ...] | None
+    """None: a folder had just changed, so the stamp is never reused."""
+    at_s: float
+
+
 class VolumeLoader:
     """Opens stored series parts through a :class:`VolumeCache`.
 
@@ -242,23 +270,86 @@ class VolumeLoader:
         ``series_files(series_uid) -> list[Path]``, e.g. ``StudyService.series_files``.
     cache : VolumeCache
         Where loaded volumes are kept.
+    validity_s : float
+        How long :meth:`cached` reuses a series' stamps while its folder is unchanged.
+    clock : callable
+        Seconds, monotonic (tests pass their own).
     """
 
-    def __init__(self, series_files: Callable[[str], Sequence[Path]], cache: VolumeCache) -> None:
+    def __init__(
+        self,
+        series_files: Callable[[str], Sequence[Path]],
+        cache: VolumeCache,
+        *,
+        validity_s: float = STAMP_VALIDITY_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._series_files = series_files
         self.cache = cache
+        self._validity_s = validity_s
+        self._clock = clock
+        self._seen: dict[str, _Seen] = {}
+        self._seen_lock = threading.Lock()
+
+    def _stamp(self, series_uid: str, *, fresh: bool) -> tuple[list[Path], Hashable]:
+        """The series' files and their stamp; unless ``fresh``, one taken less than the
+        validity ago while the series' folders stayed as they were."""
+        if not fresh:
+            with self._seen_lock:
+                seen = self._seen.get(series_uid)
+            if (
+                seen is not None
+                and seen.folders_then is not None
+                and self._clock() - seen.at_s < self._validity_s
+                and folders_stamp(seen.folders) == seen.folders_then
+            ):
+                return list(seen.paths), seen.stamp
+        at_s = self._clock()
+        try:
+            paths = list(self._series_files(series_uid))
+        except Exception:
+            with self._seen_lock:
+                self._seen.pop(series_uid, None)
+            raise
+        folders = series_folders(paths)
+        folders_then = folders_stamp(folders)  # before the files: a change between shows
+        stamp = files_stamp(paths)
+        with self._seen_lock:
+            self._seen[series_uid] = _Seen(tuple(paths), stamp, folders, folders_then, at_s)
+        return paths, stamp
 
     def cached(self, series_uid: str, part: str | None) -> ImageVolume | None:
         """The volume if it is in memory and its series' files did not change since it was
-        read (one query and one ``stat`` per file; no file is read).
+        read (no file is read). Called at each change of what a view shows, so it reuses
+        stamps taken less than ``validity_s`` ago while the series' folder is unchanged
+        (one ``stat``); otherwise one query and a listing of the folder.
+
+        Raises
+        ------
+        NotFoundError
+            No series with this UID is stored (any more), when the files are looked up.
+        """
+        _, stamp = self._stamp(series_uid, fresh=False)
+        return self.cache.get(volume_key(series_uid, part), stamp)
+
+    def read_from_current_files(
+        self, series_uid: str, part: str | None, volume: ImageVolume
+    ) -> bool | None:
+        """Whether ``volume`` was read from the series part's files as they are now.
+
+        Checks every file (one query, a listing of the folder, no read). None when this
+        loader's cache did not read ``volume`` for this part: nothing to compare with.
 
         Raises
         ------
         NotFoundError
             No series with this UID is stored (any more).
         """
-        paths = list(self._series_files(series_uid))
-        return self.cache.get(volume_key(series_uid, part), files_stamp(paths))
+        then = self.cache.read_with(volume_key(series_uid, part), volume)
+        if then is None:
+            return None
+        _, now = self._stamp(series_uid, fresh=True)
+        return now == then
 
     def plan(
         self, series_uid: str, part: str | None, preview_slices: int = PREVIEW_SLICES
@@ -272,8 +363,7 @@ class VolumeLoader:
         UnsupportedSeriesError, DicomReadError
             (when run) the part cannot be formed or a file cannot be read.
         """
-        paths = list(self._series_files(series_uid))
-        stamp = files_stamp(paths)
+        paths, stamp = self._stamp(series_uid, fresh=True)
         return self._plan(volume_key(series_uid, part), paths, stamp, part, preview_slices)
 
     def _plan(
@@ -309,8 +399,7 @@ class VolumeLoader:
 
     def open(self, series_uid: str, part: str | None) -> Task[ImageVolume]:
         """Plan and load in one task (CLI, tests, and views that need no preview)."""
-        paths = list(self._series_files(series_uid))
-        stamp = files_stamp(paths)
+        paths, stamp = self._stamp(series_uid, fresh=True)
         key = volume_key(series_uid, part)
         return self._open(key, self.cache.get(key, stamp), paths, stamp, part)
 

@@ -3,7 +3,11 @@
 :class:`ContourSavingMixin` is mixed into
 :class:`~tace_planner.ui.contour_tools.ContourController`: one save at a time per
 lesion mask; an edit made during a save is saved right after it, and a correction
-asked for meanwhile runs once the save is done.
+asked for meanwhile runs once the save is done. Each save hands the service the
+volume the edit was drawn on (the active view's, else another view's showing the
+lesion's series part), so that an edit drawn on images whose series was removed or
+imported again since is refused with a line saying to open the series again
+(:mod:`tace_planner.services.volume_currency`).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tace_planner.domain.progress import Progress, Task
+from tace_planner.domain.volume import ImageVolume
 from tace_planner.services.contouring_dto import NEW
 from tace_planner.ui.contour_lesion import StateKey, _Lesion
 
@@ -41,6 +46,7 @@ class ContourSavingMixin:
     _active_timepoint_pk: int | None
     _contouring: ContouringService
     _tasks: Any
+    _workspace: Any
     busy_changed: Any
     lesions_changed: Any
     error: Any
@@ -61,10 +67,26 @@ class ContourSavingMixin:
             lesion.part or None,
             lesion.mask.copy(),
             lesion.version,
+            self._drawn_on(lesion),
         )
         self._start(
             task, f"Saving {lesion.item.name}", functools.partial(self._on_saved, lesion_pk)
         )
+
+    def _drawn_on(self, lesion: _Lesion) -> ImageVolume | None:
+        """The volume a view shows for the lesion's series part on the mask's grid (the
+        active view first: edits are drawn there); None when no view shows it."""
+        workspace = self._workspace
+        for view in [workspace.active_view, *workspace.all_views]:
+            key, volume = view.series_key, view.volume
+            if (
+                key is not None
+                and volume is not None
+                and (key[0], key[1] or "") == (lesion.series_uid, lesion.part)
+                and volume.shape == lesion.mask.shape
+            ):
+                return volume
+        return None
 
     def _on_saved(self, lesion_pk: StateKey, saved: tuple[int, str]) -> None:
         version, message = saved
@@ -126,16 +148,19 @@ def _save_task(
     part: str | None,
     mask: npt.NDArray[np.bool_],
     expected_version: int | None = None,
+    volume: ImageVolume | None = None,
 ) -> Task[Any]:
     """Measure a mask and save it with its measurement in one transaction (an empty mask
     removes the contour); the result is the version the next save expects and what the
     save has to say ("" or, e.g., the foci the stroke made share voxels). A contour
     saved by someone else since ``expected_version`` is not overwritten
-    (ConcurrentEditError)."""
+    (ConcurrentEditError), nor is a mask drawn on a ``volume`` whose series was removed or
+    imported again since (StaleVolumeError)."""
     yield Progress(0, 1, "Measuring and saving the contour")
     saved = contouring.save_and_measure(
-        lesion_pk, timepoint_pk, series_uid, part, mask, "manual", expected_version=expected_version
-    )
+        lesion_pk, timepoint_pk, series_uid, part, mask, "manual",
+        expected_version=expected_version, volume=volume,
+    )  # fmt: skip
     yield Progress(1, 1, "Saved")
     if not mask.any():
         return NEW, ""

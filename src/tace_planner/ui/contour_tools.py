@@ -51,6 +51,7 @@ from tace_planner.ui.contour_saving import ContourSavingMixin, _call
 from tace_planner.ui.contour_strokes import ContourStrokesMixin
 
 if TYPE_CHECKING:
+    from tace_planner.domain.volume import ImageVolume
     from tace_planner.services.contouring import ContouringService
 
 log = logging.getLogger(__name__)
@@ -543,6 +544,7 @@ class ContourController(ContourActionsMixin, ContourStrokesMixin, ContourSavingM
             view.volume.shape,
             confirmed=confirmed or exclude or refine,
             title="Auto contour",
+            volume=view.volume,
         )
 
     def _send_clicks(
@@ -555,8 +557,13 @@ class ContourController(ContourActionsMixin, ContourStrokesMixin, ContourSavingM
         *,
         confirmed: bool,
         title: str,
+        volume: ImageVolume | None,
     ) -> None:
-        """Contour a focus from its clicks, margin and hand edits off the GUI thread."""
+        """Contour a focus from its clicks, margin and hand edits off the GUI thread.
+
+        ``volume``, the one the clicks were placed on, is checked against the series'
+        files by the service: clicks on images removed or imported again are refused.
+        """
         include, exclude, margin, hand = clicks
         keep_in, keep_out = _hand_masks(hand, shape)
         timepoint_pk = self._timepoint_of(series_uid)
@@ -579,6 +586,7 @@ class ContourController(ContourActionsMixin, ContourStrokesMixin, ContourSavingM
             include[1:],
             list(exclude),
             part=part or None,
+            volume=volume,
             confirmed=confirmed,
             margin_mm=margin,
             keep_in=keep_in,
@@ -636,6 +644,7 @@ class ContourController(ContourActionsMixin, ContourStrokesMixin, ContourSavingM
             lesion.mask.shape,
             confirmed=True,
             title="Contour margin",
+            volume=self._drawn_on(lesion),
         )
         return True
 
