@@ -18,7 +18,8 @@ import pytest
 pytest.importorskip("PySide6")
 
 from test_followup_page_links_and_rows import _HeldTasks
-from test_followup_unconfirmed import VISIT, _answer, _Confirming
+from test_followup_unconfirmed import VISIT, _Confirming
+from unsaved_questions import answer
 
 from tace_planner.services.followup_dto import FollowupChoiceItem
 
@@ -55,7 +56,7 @@ def _kept(page: Any) -> None:
 
 def test_cancel_puts_the_box_back_on_the_follow_up_proposed(qtbot: Any) -> None:
     page = _proposed(qtbot)
-    asked = _answer(page, "cancel")
+    asked = answer(page, "cancel", "ask_unconfirmed")
     changes: list[int] = []
     page.timepoints.currentIndexChanged.connect(changes.append)
     page.timepoints.setCurrentIndex(1)  # the user chooses follow-up 2 in the box
@@ -68,7 +69,7 @@ def test_cancel_puts_the_box_back_on_the_follow_up_proposed(qtbot: Any) -> None:
 
 def test_discard_shows_the_other_follow_up(qtbot: Any) -> None:
     page = _proposed(qtbot)
-    asked = _answer(page, "discard")
+    asked = answer(page, "discard", "ask_unconfirmed")
     page.timepoints.setCurrentIndex(1)
     assert len(asked) == 1
     assert page.chosen_label() == "follow-up 2"
@@ -79,7 +80,7 @@ def test_discard_shows_the_other_follow_up(qtbot: Any) -> None:
 def test_confirm_stores_them_then_shows_the_other_follow_up(qtbot: Any) -> None:
     propagation = _Confirming()
     page = _proposed(qtbot, propagation)
-    asked = _answer(page, "confirm")
+    asked = answer(page, "confirm", "ask_unconfirmed")
     page.timepoints.setCurrentIndex(1)
     assert len(asked) == 1
     assert propagation.confirmed == [[f"F{n}" for n in range(1, 8)]]
@@ -89,7 +90,7 @@ def test_confirm_stores_them_then_shows_the_other_follow_up(qtbot: Any) -> None:
 
 def test_a_worklist_row_of_the_case_asks_and_cancel_keeps(qtbot: Any) -> None:
     page = _proposed(qtbot)
-    asked = _answer(page, "cancel")
+    asked = answer(page, "cancel", "ask_unconfirmed")
     assert page.choose_follow_up(SECOND.pk) == ""
     assert len(asked) == 1
     _kept(page)
@@ -97,7 +98,7 @@ def test_a_worklist_row_of_the_case_asks_and_cancel_keeps(qtbot: Any) -> None:
 
 def test_a_study_linked_that_chooses_another_follow_up_asks(qtbot: Any) -> None:
     page = _proposed(qtbot)
-    asked = _answer(page, "cancel")
+    asked = answer(page, "cancel", "ask_unconfirmed")
     page.refresh_choices(SECOND.pk)  # the worklist's row of follow-up 2 got its study
     assert len(asked) == 1
     _kept(page)
@@ -110,7 +111,7 @@ def test_the_worklist_row_is_unselected_when_the_proposals_are_kept(qtbot: Any) 
     from tace_planner.ui.workspaces.followup_page import FollowupPage
 
     page = _proposed(qtbot)
-    asked = _answer(page, "cancel")
+    asked = answer(page, "cancel", "ask_unconfirmed")
     cleared: list[bool] = []
     row = SimpleNamespace(case_pk=7, pk=SECOND.pk)
     host = SimpleNamespace(

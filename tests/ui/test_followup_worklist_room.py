@@ -15,6 +15,8 @@ pytest.importorskip("PySide6")
 
 from test_followup_page_links_and_rows import _HeldTasks, _item
 
+from followup_seed import scheduled_course
+
 
 def _page(qtbot: Any, services: Any) -> Any:
     from tace_planner.ui.workspaces.followup_page import FollowupPage
@@ -31,7 +33,11 @@ def _page(qtbot: Any, services: Any) -> Any:
 def test_proposals_listed_give_the_worklist_its_least_height(qtbot: Any, services: Any) -> None:
     from tace_planner.ui.workspaces.followup_page import WORKLIST_MIN_HEIGHT_PX
 
+    scheduled_course(services.session_factory, "P-1")  # rows listed: an empty list shrinks
     page = _page(qtbot, services)
+    page.worklist.set_category("all")
+    qtbot.wait(20)
+    assert page.worklist.table.rowCount() > 0
     review = page.review.review
     least = max(WORKLIST_MIN_HEIGHT_PX, page.widget(0).minimumSizeHint().height())
     worklist = page.sizes()[0]

@@ -12,7 +12,10 @@ contour); the *Target* box selects RECIST 1.1 target lesions, refused with the
 rule it breaks unless the physician gives a reason. Both are audited service
 calls. *Values at* chooses the timepoint whose measurements are shown, each follow-up by
 the name the Follow-up workspace gives it (its schedule slot when placed in one) when the
-panel is given the case's follow-up ``choices``.
+panel is given the case's follow-up ``choices``. It lists the baseline, the timepoint shown
+and the timepoints with imaging (an imaging date, or a follow-up ``ready``: a study linked
+or contours), not the scheduled follow-ups still awaited (slots 4–12 of the demo course
+were listed, each with nothing to show).
 """
 
 from __future__ import annotations
@@ -200,7 +203,11 @@ class LesionPanel(LesionEditsMixin, QWidget):
         choices = [] if case_pk is None else self._contouring.lesions.timepoints(case_pk)
         if self._timepoint_pk not in {c.pk for c in choices[1:]}:
             self._timepoint_pk = None  # the first (the baseline) or gone
-        self._names = self._visit_names(case_pk)
+        self._names, imaged = self._visit_names(case_pk)
+        choices = [  # the baseline, the one shown, those imaged: not those still awaited
+            c for i, c in enumerate(choices)
+            if i == 0 or c.pk == self._timepoint_pk or c.imaged_on or c.label in imaged
+        ]  # fmt: skip
         blocked = self.timepoint_box.blockSignals(True)
         self.timepoint_box.clear()
         for choice in choices:
@@ -214,14 +221,16 @@ class LesionPanel(LesionEditsMixin, QWidget):
         self.timepoint_box.setEnabled(len(choices) > 1)
         self.timepoint_box.blockSignals(blocked)
 
-    def _visit_names(self, case_pk: int | None) -> dict[str, str]:
-        """The case's follow-up labels → the names people read ({} when unknown)."""
+    def _visit_names(self, case_pk: int | None) -> tuple[dict[str, str], set[str]]:
+        """The case's follow-up labels → the names people read ({} when unknown), and the
+        labels of the follow-ups holding imaging (a study linked or contours)."""
         if self._choices is None or case_pk is None:
-            return {}
+            return {}, set()
         try:
-            return names_by_label(self._choices(case_pk))
+            choices = self._choices(case_pk)
         except TacePlannerError:
-            return {}  # the labels then
+            return {}, set()  # the labels then, and the imaging dates
+        return names_by_label(choices), {c.label for c in choices if c.ready}
 
     def _name(self, measured: MeasurementsItem) -> str:
         """The measured timepoint as people read it."""

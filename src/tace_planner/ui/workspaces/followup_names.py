@@ -4,6 +4,7 @@ read.
 The rule is :mod:`tace_planner.services.visit_names`: a visit placed in a schedule slot is
 "TACE 1 follow-up 1" wherever it is shown, even when it was linked as "follow-up 2"; the
 stored label stays in the box's item data, which is what the services are asked with.
+:class:`BoxRows` finds a follow-up's row in the box.
 """
 
 from __future__ import annotations
@@ -41,3 +42,27 @@ def fill_choice_box(box: QComboBox, choices: list[Any]) -> dict[str, str]:
             item.setEnabled(False)
     box.setCurrentIndex(max(first_ready, 0) if box.count() else -1)
     return names_by_label(choices)
+
+
+class BoxRows:
+    """The Follow-up box's rows by follow-up: a part of
+    :class:`~tace_planner.ui.workspaces.followup_page.FollowupReviewPage` (its box is
+    ``timepoints``, filled by :func:`fill_choice_box`)."""
+
+    timepoints: QComboBox
+
+    def _choice_index(self, timepoint_pk: int | None) -> int:
+        """The box's row of the follow-up ``timepoint_pk`` (-1: none)."""
+        for index in range(self.timepoints.count() if timepoint_pk is not None else 0):
+            choice = self.timepoints.itemData(index, CHOICE_ROLE)
+            if choice is not None and choice.pk == timepoint_pk:
+                return index
+        return -1
+
+    def offers(self, timepoint_pk: int) -> bool:
+        """True when the follow-up ``timepoint_pk`` is in the Follow-up box."""
+        return self._choice_index(timepoint_pk) >= 0
+
+    def _choosable(self, index: int) -> bool:
+        choice = self.timepoints.itemData(index, CHOICE_ROLE)
+        return choice is None or choice.ready

@@ -60,13 +60,14 @@ from tace_planner.ui.followup_tasks import CancelFlag, assess_task, failure_reas
 from tace_planner.ui.panels.timeline_panel import TimelinePanel
 from tace_planner.ui.panels.worklist_panel import WorklistPanel
 from tace_planner.ui.wording import capitalised
-from tace_planner.ui.workspaces.followup_names import CHOICE_ROLE, fill_choice_box
+from tace_planner.ui.workspaces.followup_names import CHOICE_ROLE, BoxRows, fill_choice_box
 from tace_planner.ui.workspaces.followup_running import PageTasks
 from tace_planner.ui.workspaces.followup_unsaved import UnconfirmedProposals
 
 #: Share of the page's height the worklist gets at first (the review gets the rest).
 WORKLIST_HEIGHT_SHARE = 0.3
-#: The worklist's least height: its filters, its header and three rows.
+#: The worklist's least height: its filters, its header and three rows. An empty worklist
+#: goes down to its filters, its header and its message (``FollowupPage._fit_empty``).
 WORKLIST_MIN_HEIGHT_PX = 170
 TIMELINE_TAB = "Timeline"
 LABEL_ROLE = Qt.ItemDataRole.UserRole
@@ -74,7 +75,7 @@ LABEL_ROLE = Qt.ItemDataRole.UserRole
 visit name, ``followup_names``), and its choice item under ``CHOICE_ROLE``."""
 
 
-class FollowupReviewPage(PageTasks, UnconfirmedProposals, QWidget):
+class FollowupReviewPage(PageTasks, UnconfirmedProposals, BoxRows, QWidget):
     """The Follow-up workspace's page: choose a follow-up, propose, review, confirm; spider plot.
 
     Registration, proposals and assessments run off the GUI thread (``tasks``); the page
@@ -397,22 +398,6 @@ class FollowupReviewPage(PageTasks, UnconfirmedProposals, QWidget):
         self.message.setText(note)
         return note
 
-    def _choice_index(self, timepoint_pk: int | None) -> int:
-        """The box's row of the follow-up ``timepoint_pk`` (-1: none)."""
-        for index in range(self.timepoints.count() if timepoint_pk is not None else 0):
-            choice = self.timepoints.itemData(index, CHOICE_ROLE)
-            if choice is not None and choice.pk == timepoint_pk:
-                return index
-        return -1
-
-    def offers(self, timepoint_pk: int) -> bool:
-        """True when the follow-up ``timepoint_pk`` is in the Follow-up box."""
-        return self._choice_index(timepoint_pk) >= 0
-
-    def _choosable(self, index: int) -> bool:
-        choice = self.timepoints.itemData(index, CHOICE_ROLE)
-        return choice is None or choice.ready
-
     def _on_choice_changed(self, _index: int = -1) -> None:
         """Another follow-up chosen: show the contours stored there (when any); checked
         proposals of the follow-up left are asked about first (:meth:`_leaves_proposals`)."""
@@ -429,29 +414,20 @@ class FollowupReviewPage(PageTasks, UnconfirmedProposals, QWidget):
         self._set_enabled()
         refusal = self._refusal()
         if refusal:
-            self.message.setText(refusal)
+            self.message.setText(self._notes() + refusal)
             self.timepoints.setToolTip(refusal)
             return
         self.timepoints.setToolTip("")
+        if self.stored_note:  # said until the stored contours (if any are read) follow it
+            self.message.setText(self.stored_note)
         self._show_stored_contours(self._stored_versions())
+        if self.stored_note and not self.message.text().startswith(self.stored_note):
+            self.message.setText(self._notes() + self.message.text())  # "Reading…" after it
 
-    def _leaves_proposals(self) -> bool:
-        """True when the chosen follow-up may be shown: it is the one proposed, or the
-        proposals shown are not checked, confirmed or discarded (``leave_proposals``). On
-        *Cancel* the box goes back, without a signal, to the follow-up proposed (False)."""
-        item = self.review.item
-        if item is None or isinstance(item, StoredReview):
-            return True
-        if item.follow_up.label == self.chosen_label() or self.leave_proposals():
-            return True
-        index = self.timepoints.findData(item.follow_up.label)
-        if index >= 0:  # else it left the box (a study unlinked): its proposals stay shown
-            self.timepoints.blockSignals(True)
-            self.timepoints.setCurrentIndex(index)
-            self.timepoints.blockSignals(False)
-            self.timepoints.setToolTip("")
-        self._set_enabled()
-        return False
+    def _notes(self) -> str:
+        """What the next messages begin with: the proposals stored as the follow-up was
+        left (``stored_note``) and why the worklist row's follow-up was not chosen."""
+        return "".join(f"{note} " for note in (self.stored_note, self._row_note) if note)
 
     def _show_stored_contours(self, versions: frozenset[Any] | None) -> None:
         """Read the baseline and the chosen follow-up with their stored contours (a task);
@@ -483,7 +459,7 @@ class FollowupReviewPage(PageTasks, UnconfirmedProposals, QWidget):
         if self.review.item is not None and not isinstance(self.review.item, StoredReview):
             return  # a proposal is shown: it is not replaced
         self._stored_read = None if versions is None else (case_pk, label, versions)
-        note = f"{self._row_note} " if self._row_note else ""
+        note = self._notes()
         refusal = self._proposal_refusal()
         label = self.visit(label)
         if view is None:
@@ -507,6 +483,7 @@ class FollowupReviewPage(PageTasks, UnconfirmedProposals, QWidget):
         if self._handle is not None:
             self.cancel()  # a reading of the stored contours gives way
         case_pk, label = self.case_pk, self.chosen_label()
+        self.stored_note = ""  # the proposals' messages follow
         self._handle_kind = "propose"
         cancelled = CancelFlag()
         cancelled.handle = self._run(
@@ -624,7 +601,7 @@ class FollowupPage(QSplitter):
         column.setContentsMargins(4, 4, 4, 0)
         column.addWidget(heading)
         column.addWidget(self.worklist, stretch=1)
-        top.setMinimumHeight(WORKLIST_MIN_HEIGHT_PX)
+        top.setMinimumHeight(WORKLIST_MIN_HEIGHT_PX)  # an empty worklist: less (_fit_empty)
         self.addWidget(top)
         # The review (proposals, responses, plots) scrolls rather than set the window's
         # minimum: on a 1366 × 768 screen the page needed 762 px of height and pushed the
@@ -650,6 +627,12 @@ class FollowupPage(QSplitter):
         self.setStretchFactor(1, 3)
         self._sized = False
         self._worklist_before: int | None = None  # its height before proposals were listed
+        self._empty: bool | None = None  # the worklist listed no row (None: not known yet)
+        self._worklist_rows: int | None = None  # its height before it was emptied
+        self._proposals_listed = False
+        model = self.worklist.table.model()
+        for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset):
+            signal.connect(self._fit_empty)
         self.review.review.proposals_listed.connect(self._fit_worklist)
         self.review.course_changed.connect(self._on_course_changed)
         self.worklist.timepoints_changed.connect(self._on_timepoints_changed)
@@ -669,6 +652,7 @@ class FollowupPage(QSplitter):
         except TacePlannerError as error:
             self.worklist.message.setText(str(error))
         self.worklist.refresh()
+        self._fit_empty()  # an empty table's row count did not change: no signal
 
     def show_case(self, case_pk: int | None) -> None:
         """Follow the case chosen in the case list (None: no case chosen).
@@ -740,12 +724,49 @@ class FollowupPage(QSplitter):
         except TacePlannerError as error:
             self.timeline.hover.setText(str(error))
 
+    def _worklist_least(self) -> int:
+        """The worklist's least height: its filters, header and message when it lists no
+        row, else also three rows (:data:`WORKLIST_MIN_HEIGHT_PX`)."""
+        least = self.widget(0).minimumSizeHint().height()
+        return least if self._empty else max(WORKLIST_MIN_HEIGHT_PX, least)
+
+    def _fit_empty(self) -> None:
+        """The worklist emptied: its table down to its header and the worklist to its least
+        height, the review gets the rest (at 1366 × 740 the empty worklist kept 170 px);
+        rows listed again: its height back (its share at least). A filter typed that
+        matches nothing keeps the height, so that the list does not jump while typing."""
+        table = self.worklist.table
+        empty = table.rowCount() == 0
+        if empty == self._empty or (empty and self.worklist.case_filter.text().strip()):
+            return
+        self._empty = empty
+        frame = 2 * table.frameWidth()
+        header = table.horizontalHeader().sizeHint().height()
+        table.setMaximumHeight(header + frame if empty else 16_777_215)  # QWIDGETSIZE_MAX
+        top = self.widget(0)
+        top.setMinimumHeight(0 if empty else WORKLIST_MIN_HEIGHT_PX)
+        for layout in (self.worklist.layout(), top.layout()):  # least heights, new maximum
+            layout.activate()
+        self.setStretchFactor(0, 0 if empty else 1)  # empty: a taller window adds nothing
+        (worklist, review) = self.sizes()
+        if not self._sized or worklist + review <= 0:
+            return
+        if empty:
+            self._worklist_rows = worklist
+            height = self._worklist_least()
+        else:
+            share = int((worklist + review) * WORKLIST_HEIGHT_SHARE)
+            height = max(self._worklist_rows or 0, share, WORKLIST_MIN_HEIGHT_PX)
+            if self._proposals_listed:  # it grows once they are confirmed or discarded
+                self._worklist_before, height = height, self._worklist_least()
+        self.setSizes([height, max(0, worklist + review - height)])
+
     def _fit_worklist(self, listed: bool) -> None:
         """Proposals listed: the worklist down to its least height, the images and the table
         get the rest (at 1366 × 740 the empty worklist kept 185 px, the images 110 px);
         confirmed or discarded: the worklist's height before, unless it was dragged since."""
-        (worklist, review), least = self.sizes(), self.widget(0).minimumSizeHint().height()
-        least = max(WORKLIST_MIN_HEIGHT_PX, least)
+        (worklist, review), least = self.sizes(), self._worklist_least()
+        self._proposals_listed = listed
         if not self._sized or worklist + review <= 0:
             return
         before, self._worklist_before = self._worklist_before, None
@@ -761,6 +782,8 @@ class FollowupPage(QSplitter):
         if not self._sized and self.height() > 0:
             self._sized = True
             worklist = max(WORKLIST_MIN_HEIGHT_PX, int(self.height() * WORKLIST_HEIGHT_SHARE))
+            if self._empty:  # nothing listed: its filters, header and message
+                worklist = self._worklist_least()
             self.setSizes([worklist, max(0, self.height() - worklist)])
 
 

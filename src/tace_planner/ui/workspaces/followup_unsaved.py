@@ -6,7 +6,10 @@ case-change guard (:class:`~tace_planner.ui.case_change.CaseChangeGuard`) asks i
 asks the plan and the procedure panels, before another case is shown or the window closes.
 With checked proposals not stored it asks Confirm / Discard / Cancel (the buttons of the
 panels' Save / Discard / Cancel question, *Save* named for what it does here). The page asks
-the same before another follow-up of the case is chosen (:meth:`leave_proposals`).
+the same before another follow-up of the case is chosen (:meth:`leave_proposals`): while the
+question is open its Follow-up box shows the follow-up the question is about, and after
+*Confirm* the next follow-up's message begins with what was stored ("7 proposals of TACE 1
+follow-up 1 stored."), which the next message used to replace at once.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QComboBox, QMessageBox, QWidget
 
+from tace_planner.services.stored_review import StoredReview
 from tace_planner.ui.followup_review import FollowupReview
 
 ProposalChoice = Literal["confirm", "discard", "cancel"]
@@ -43,13 +47,21 @@ class UnconfirmedProposals:
     """``resolve_unsaved`` / ``finish_unsaved`` of the Follow-up page (see the module).
 
     ``ask_unconfirmed`` asks the question (tests replace it); the page provides
-    ``review`` (its :class:`FollowupReview`), ``visit`` and ``_on_choice_changed``.
+    ``review`` (its :class:`FollowupReview`), ``timepoints`` (its Follow-up box),
+    ``visit``, ``chosen_label``, ``_set_enabled`` and ``_on_choice_changed``.
     """
 
     review: FollowupReview
+    timepoints: QComboBox
     visit: Callable[[str], str]
+    chosen_label: Callable[[], str]
+    _set_enabled: Callable[[], None]
     _on_choice_changed: Callable[..., None]
     _discard_proposals = False
+    stored_note = ""
+    """What *Confirm* stored as another follow-up was chosen ("7 proposals of TACE 1
+    follow-up 1 stored."; "" otherwise): the next follow-up's messages begin with it until
+    another follow-up or case is chosen."""
 
     def ask_unconfirmed(self, question: str) -> ProposalChoice:
         """Confirm / Discard / Cancel (a modal message box; tests replace it)."""
@@ -94,10 +106,46 @@ class UnconfirmedProposals:
 
     def leave_proposals(self) -> bool:
         """Before another follow-up of the case is chosen (the Follow-up box, a worklist
-        row, a study linked): True to go on — nothing unconfirmed, or confirmed, or
-        discarded (they go as the review shows the other follow-up) — False to stay on the
-        follow-up whose proposals are shown (*Cancel*, or a refused confirmation)."""
-        return self._answer_unconfirmed() != "cancel"
+        row, a study linked): True to go on — nothing unconfirmed, or confirmed (said in
+        :attr:`stored_note`), or discarded (they go as the review shows the other
+        follow-up) — False to stay on the follow-up whose proposals are shown (*Cancel*,
+        or a refused confirmation)."""
+        visit = self.visit(self.review.item.follow_up.label) if self.review.item else ""
+        choice = self._answer_unconfirmed()
+        if choice == "confirm" and self.review.item is not None:
+            stored = len(getattr(self.review.item, "confirmed", ()))
+            self.stored_note = f"{stored} proposal{'' if stored == 1 else 's'} of {visit} stored."
+        return choice != "cancel"
+
+    def _leaves_proposals(self) -> bool:
+        """True when the follow-up chosen in the box may be shown: it is the one proposed,
+        or the proposals shown are not checked, confirmed or discarded (``leave_proposals``).
+
+        While the question is open the box shows the follow-up proposed (the one asked
+        about), without a signal; it shows the one chosen again once the answer lets it go,
+        and stays on the one proposed on *Cancel* (False)."""
+        self.stored_note = ""
+        item = self.review.item
+        if item is None or isinstance(item, StoredReview):
+            return True
+        if item.follow_up.label == self.chosen_label():
+            return True
+        chosen = self.chosen_label()
+        proposed = self.timepoints.findData(item.follow_up.label)
+        if proposed >= 0:  # else it left the box (a study unlinked): its proposals stay shown
+            self._put_box(proposed)
+        if self.leave_proposals():
+            self._put_box(self.timepoints.findData(chosen))
+            return True
+        self.timepoints.setToolTip("")
+        self._set_enabled()
+        return False
+
+    def _put_box(self, index: int) -> None:
+        """Show the box's follow-up ``index`` without a signal (no choice made)."""
+        blocked = self.timepoints.blockSignals(True)
+        self.timepoints.setCurrentIndex(index)
+        self.timepoints.blockSignals(blocked)
 
     def finish_unsaved(self, leaving: bool) -> None:
         """After every panel answered: when ``leaving``, discarded proposals go (the contours
