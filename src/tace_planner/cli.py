@@ -24,6 +24,7 @@ from tace_planner.cli_lesions import add_lesion_commands, run_lesion_command
 from tace_planner.cli_planning import add_planning_commands, run_patient, run_plan
 from tace_planner.cli_procedures import add_procedure_commands, run_procedure_command
 from tace_planner.cli_response import add_response_commands, run_assess, run_recist
+from tace_planner.cli_studies import add_study_commands, run_study_command
 from tace_planner.domain.errors import TacePlannerError
 
 GuiLauncher = Callable[[Any, "int | None"], int]
@@ -135,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_lesion_commands(commands)
     add_followup_commands(commands, case_id)
     add_export_parser(commands, case_id)
+    add_study_commands(commands)
     return parser
 
 
@@ -437,6 +439,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Any], int]] = {
     "measurements": run_measurements,
     "seg": run_seg,
     "lesion": run_lesion_command,
+    "study": run_study_command,
 }
 """Commands that need only the arguments and the services."""
 

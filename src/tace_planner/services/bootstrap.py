@@ -27,6 +27,7 @@ from tace_planner.services.protocol import ProtocolService
 from tace_planner.services.recist_parameters import load_recist_parameters
 from tace_planner.services.settings import AppSettings
 from tace_planner.services.studies import StudyService
+from tace_planner.services.study_reassign import StudyReassignService
 from tace_planner.services.therapy_lines import TherapyService
 from tace_planner.services.volume_cache import (
     ENV_BUDGET_MB,
@@ -90,6 +91,11 @@ class Services:
             sessions=self.session_factory,
             user=self.settings.user,
         )
+
+    @property
+    def study_reassign(self) -> StudyReassignService:
+        """Hands a study imported without a Patient ID to its patient (light, built on use)."""
+        return StudyReassignService(self.session_factory, self.settings.user)
 
     def close(self) -> None:
         """Release database connections."""

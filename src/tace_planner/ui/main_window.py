@@ -177,7 +177,7 @@ class MainWindow(WindowMenusMixin, StatusBarMixin, WindowLayoutMixin, QMainWindo
         self._export = export or self._export
         self.statusBar().clearMessage()
         self.case_list = CaseListPanel()
-        self.study_tree = parts.StudyTreePanel()
+        self.study_tree = parts.StudyTreePanel(assigner=services.study_reassign)
         self.protocol_label = QLabel("")
         self.protocol_label.setObjectName("protocol_label")
         self.protocol_label.setWordWrap(True)
@@ -269,6 +269,7 @@ class MainWindow(WindowMenusMixin, StatusBarMixin, WindowLayoutMixin, QMainWindo
         self.study_tree.classification_requested.connect(
             self._on_study_tree_classification_requested
         )
+        self.study_tree.study_reassigned.connect(self._on_study_tree_study_reassigned)
         self._connect_viewer()
         self.refresh_cases()
         self.workspace_bar.set_context(self._context)
@@ -466,6 +467,13 @@ class MainWindow(WindowMenusMixin, StatusBarMixin, WindowLayoutMixin, QMainWindo
         colour = colours.get(result.status, "palette(text)")
         self.protocol_label.setStyleSheet(f"QLabel#protocol_label {{ color: {colour}; }}")
         self.protocol_label.setToolTip(protocol_tooltip(result.requirements))
+
+    def _on_study_tree_study_reassigned(self, result: Any) -> None:
+        """A study handed to its patient: the case list counts it under that patient."""
+        self.refresh_cases()
+        self.statusBar().showMessage(
+            f"Study handed to {result.patient_label}; the change is in the audit trail.", 10_000
+        )
 
     def _on_study_tree_classification_requested(self, series: SeriesItem) -> None:
         choice = ClassificationDialog.ask(

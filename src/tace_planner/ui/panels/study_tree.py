@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QMimeData, QPoint, Qt, Signal, Slot
 from PySide6.QtGui import QAction
@@ -16,10 +18,16 @@ from PySide6.QtWidgets import (
 )
 
 from tace_planner.services.dto import SeriesItem, StudyItem
+from tace_planner.ui.dialogs.assign_patient_dialog import AssignPatientDialog
+from tace_planner.ui.errors import show_error
 from tace_planner.ui.viewer.interaction import SERIES_MIME_TYPE, series_mime_data
+
+if TYPE_CHECKING:  # the service is handed in by the window; the UI never imports the store
+    from tace_planner.services.study_reassign import StudyReassigned, StudyReassignService
 
 _SERIES_ROLE = Qt.UserRole + 1
 _PART_ROLE = Qt.UserRole + 2
+_STUDY_ROLE = Qt.UserRole + 3
 COLUMNS = ["Study / series", "Modality", "Phase / sequence", "Date", "Images"]
 
 
@@ -33,13 +41,22 @@ class StudyTreePanel(QTreeWidget):
     a geometry warning shows as an icon with the reasons in the tooltip.
     A volume can be dragged onto a view of the viewer (mime type
     ``SERIES_MIME_TYPE``: series UID and part).
+
+    Given ``assigner``, a study of the placeholder patient (files imported without a
+    Patient ID) offers *Assign to patient…* in its context menu; a study handed over
+    leaves the placeholder's list and ``study_reassigned`` tells the window.
     """
 
     series_selected = Signal(str, str)
     classification_requested = Signal(object)  # the SeriesItem to correct
+    study_reassigned = Signal(object)  # the StudyReassigned result
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, *, assigner: StudyReassignService | None = None
+    ) -> None:
         super().__init__(parent)
+        self._assigner = assigner
+        self._shown: list[StudyItem] = []
         self.setObjectName("study_tree")
         self.setHeaderLabels(COLUMNS)
         self.setUniformRowHeights(True)
@@ -74,6 +91,7 @@ class StudyTreePanel(QTreeWidget):
     def show_studies(self, studies: list[StudyItem]) -> None:
         """Replace the tree with ``studies``."""
         self.clear()
+        self._shown = list(studies)
         self._series = {s.series_uid: s for study in studies for s in study.series}
         self._studies = {s.series_uid: study for study in studies for s in study.series}
         for study in studies:
@@ -84,6 +102,7 @@ class StudyTreePanel(QTreeWidget):
             images = sum(s.image_count for s in study.series)
             top = QTreeWidgetItem([label, study.modalities, "", date, str(images)])
             top.setFlags(top.flags() & ~Qt.ItemIsSelectable & ~Qt.ItemIsDragEnabled)
+            top.setData(0, _STUDY_ROLE, study.study_uid)
             identity = [w for s in study.series for w in s.identity_warnings]
             if identity:  # e.g. no Patient ID: say so where the study is chosen
                 top.setIcon(0, self.style().standardIcon(QStyle.SP_MessageBoxWarning))
@@ -212,17 +231,97 @@ class StudyTreePanel(QTreeWidget):
         return True
 
     def _on_context_menu_requested(self, position: QPoint) -> None:
-        item = self.itemAt(position)
-        uid = item.data(0, _SERIES_ROLE) if item is not None else None
+        menu = self.context_menu(self.itemAt(position))
+        if menu is not None:
+            menu.popup(self.viewport().mapToGlobal(position))
+
+    def context_menu(self, item: QTreeWidgetItem | None) -> QMenu | None:
+        """The context menu of a row (None when it offers nothing); not shown."""
+        if item is None:
+            return None
+        uid = item.data(0, _SERIES_ROLE)
         series = self._series.get(str(uid)) if uid else None
-        if series is None or series.modality not in ("CT", "MR"):
-            return
+        study_uid = item.data(0, _STUDY_ROLE) or (series.study_uid if series else None)
         menu = QMenu(self)
         menu.setAttribute(Qt.WA_DeleteOnClose)
-        action = menu.addAction("Correct classification…")
-        action.setData(series.series_uid)
-        action.triggered.connect(self._on_correct_classification_triggered)
-        menu.popup(self.viewport().mapToGlobal(position))
+        if series is not None and series.modality in ("CT", "MR"):
+            action = menu.addAction("Correct classification…")
+            action.setData(series.series_uid)
+            action.triggered.connect(self._on_correct_classification_triggered)
+        if study_uid and self._is_placeholder_study(str(study_uid)):
+            action = menu.addAction("Assign to patient…")
+            action.setData(str(study_uid))
+            action.triggered.connect(self._on_assign_patient_triggered)
+        if menu.isEmpty():
+            menu.deleteLater()
+            return None
+        return menu
+
+    def _study(self, study_uid: str) -> StudyItem | None:
+        return next((s for s in self._shown if s.study_uid == study_uid), None)
+
+    def _is_placeholder_study(self, study_uid: str) -> bool:
+        study = self._study(study_uid)
+        if self._assigner is None or study is None:
+            return False
+        try:
+            return study.patient_pk == self._assigner.placeholder_patient_pk()
+        except Exception as error:  # noqa: BLE001 - the menu goes without the action
+            show_error(self, "Cannot check the study's patient", error)
+            return False
+
+    @Slot()
+    def _on_assign_patient_triggered(self) -> None:
+        action = self.sender()
+        if isinstance(action, QAction):
+            self.assign_patient(str(action.data()))
+
+    def assign_patient(self, study_uid: str) -> StudyReassigned | None:
+        """Ask whose images a placeholder study holds and hand it over (None: not done)."""
+        study = self._study(study_uid)
+        if self._assigner is None or study is None:
+            return None
+        date = study.study_on.isoformat() if study.study_on else "no date"
+        label = f"The study “{study.description or study.modalities or 'study'}” of {date}"
+        try:
+            choice = AssignPatientDialog.ask(label, self._assigner.named_patients(), self)
+            if choice is None:
+                return None
+            result = self._assigner.reassign(
+                study_uid,
+                patient_pk=choice.patient_pk,
+                patient_id=choice.patient_id,
+                patient_name=choice.patient_name,
+            )
+        except Exception as error:  # noqa: BLE001 - shown to the user, the app keeps running
+            show_error(self, "Cannot assign the study", error)
+            return None
+        self._show_handed_over(study, result)
+        self.study_reassigned.emit(result)
+        return result
+
+    def _show_handed_over(self, study: StudyItem, result: StudyReassigned) -> None:
+        """Drop the study from the placeholder's list; elsewhere (a case) show it updated."""
+        placeholder_list = not result.case_title and all(
+            s.patient_pk == study.patient_pk for s in self._shown
+        )
+        moved = dataclasses.replace(
+            study,
+            patient_pk=result.to_patient_pk,
+            series=tuple(
+                dataclasses.replace(
+                    s, identity_warnings=result.series_warnings.get(s.series_uid, ())
+                )
+                for s in study.series
+            ),
+        )
+        self.show_studies(
+            [
+                moved if s is study else s
+                for s in self._shown
+                if not (s is study and placeholder_list)
+            ]
+        )
 
     @Slot()
     def _on_correct_classification_triggered(self) -> None:

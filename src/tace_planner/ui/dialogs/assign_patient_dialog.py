@@ -1,0 +1,132 @@
+"""Assign-to-patient dialog: whose images a study imported without a Patient ID holds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tace_planner.services.dto import PatientItem
+
+
+@dataclass(frozen=True, slots=True)
+class AssignPatientChoice:
+    """A stored patient (``patient_pk``), or a new one (``patient_id`` and ``patient_name``)."""
+
+    patient_pk: int | None
+    patient_id: str = ""
+    patient_name: str = ""
+
+
+def patient_label(patient: PatientItem) -> str:
+    """ "Doe Jane · Patient ID TACE-017 · 2 studies" as the list shows a patient."""
+    studies = "study" if patient.study_count == 1 else "studies"
+    name = f"{patient.display_name} · Patient ID {patient.patient_id}"
+    return f"{name} · {patient.study_count} {studies}"
+
+
+class AssignPatientDialog(QDialog):
+    """Choose a stored patient, or enter the Patient ID and name of a new one.
+
+    *OK* with a field missing keeps the dialog open and names the field.
+    """
+
+    def __init__(
+        self, study_label: str, patients: Sequence[PatientItem], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Assign to patient")
+        intro = QLabel(
+            f"{study_label} was imported without a Patient ID. Choose whose images these "
+            "are; the study, its series, contours and measurements go to that patient "
+            "(kept in the audit trail). Check the images against the request first."
+        )
+        intro.setWordWrap(True)
+        self.existing = QRadioButton("Stored patient")
+        self.patient_combo = QComboBox()
+        self.patient_combo.setObjectName("patient_combo")
+        for patient in patients:
+            self.patient_combo.addItem(patient_label(patient), patient.pk)
+        self.new = QRadioButton("New patient")
+        self.id_edit = QLineEdit()
+        self.id_edit.setObjectName("patient_id")
+        self.id_edit.setPlaceholderText("Patient ID, as on the request or in the hospital system")
+        self.name_edit = QLineEdit()
+        self.name_edit.setObjectName("patient_name")
+        self.name_edit.setPlaceholderText("Family^Given, e.g. Doe^Jane")
+        form = QFormLayout()
+        form.addRow(self.existing, self.patient_combo)
+        form.addRow(self.new)
+        form.addRow("Patient ID", self.id_edit)
+        form.addRow("Patient name", self.name_edit)
+        self.error_label = QLabel("")
+        self.error_label.setObjectName("error_label")
+        self.error_label.setStyleSheet("color: #b00020")
+        self.error_label.setWordWrap(True)
+        self.error_label.hide()
+        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.buttons)
+        self.existing.toggled.connect(self._on_mode_toggled)
+        self.existing.setEnabled(bool(patients))
+        (self.existing if patients else self.new).setChecked(True)
+        self._on_mode_toggled(bool(patients))
+
+    def _on_mode_toggled(self, existing: bool) -> None:
+        self.patient_combo.setEnabled(existing)
+        self.id_edit.setEnabled(not existing)
+        self.name_edit.setEnabled(not existing)
+        self.error_label.hide()
+
+    def problem(self) -> str:
+        """Which field is missing ("" when the choice is complete)."""
+        if self.existing.isChecked():
+            return "" if self.patient_combo.currentIndex() >= 0 else "Patient: choose a patient."
+        if not self.id_edit.text().strip():
+            return "Patient ID: enter the patient's Patient ID."
+        if not self.name_edit.text().strip():
+            return "Patient name: enter the name of the new patient."
+        return ""
+
+    def accept(self) -> None:
+        """Close with *OK* only when the choice is complete; otherwise name the field."""
+        problem = self.problem()
+        if problem:
+            self.error_label.setText(problem)
+            self.error_label.show()
+            return
+        super().accept()
+
+    def choice(self) -> AssignPatientChoice:
+        """The patient currently chosen or entered."""
+        if self.existing.isChecked():
+            return AssignPatientChoice(patient_pk=self.patient_combo.currentData())
+        return AssignPatientChoice(
+            patient_pk=None,
+            patient_id=self.id_edit.text().strip(),
+            patient_name=self.name_edit.text().strip(),
+        )
+
+    @classmethod
+    def ask(
+        cls, study_label: str, patients: Sequence[PatientItem], parent: QWidget | None = None
+    ) -> AssignPatientChoice | None:
+        """Show the dialog; return the choice, or None when cancelled."""
+        dialog = cls(study_label, patients, parent)
+        return dialog.choice() if dialog.exec() == QDialog.Accepted else None
