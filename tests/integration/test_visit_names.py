@@ -20,12 +20,7 @@ import pytest
 from followup_seed import add_case, add_study, clock, sign_tace
 from tace_planner.cli import main
 from tace_planner.services.followups import FollowupService
-from tace_planner.services.visit_names import (
-    named_timeline,
-    names_by_label,
-    typed_of,
-    visit_name,
-)
+from tace_planner.services.visit_names import typed_of, visit_name
 
 pytestmark = pytest.mark.db
 D = dt.date
@@ -83,12 +78,12 @@ def test_a_placed_visit_has_one_name_in_worklist_choices_and_timeline(services: 
     unscheduled = next(c for c in choices if c.status == "unscheduled")
     assert unscheduled.visit_name == unscheduled.label == "unscheduled 2026-07-03"
 
-    timeline = named_timeline(services.therapy.timeline(case), names_by_label(choices))
-    imaged = [point.label for point in timeline.points]
+    timeline = services.therapy.timeline(case)  # the points carry their names
+    imaged = [point.name for point in timeline.points]
     assert "TACE 1 follow-up 1" in imaged
     assert "follow-up 2" not in imaged
     assert "unscheduled 2026-07-03" in imaged
-    assert all(item.label.startswith("TACE 1 follow-up ") for item in timeline.due)
+    assert all(item.visit_name.startswith("TACE 1 follow-up ") for item in timeline.due)
 
 
 def test_a_slot_laid_out_again_leaves_the_visit_its_label(services: Any) -> None:

@@ -346,7 +346,12 @@ class TimelineTace:
 
 @dataclass(frozen=True)
 class TimelinePoint:
-    """An imaging timepoint on the timeline, with the tumour measures found there."""
+    """An imaging timepoint on the timeline, with the tumour measures found there.
+
+    ``label`` is the stored label (what commands accept); ``name`` the visit as people
+    read it (its schedule slot, "TACE 1 follow-up 1", when placed in one, else its label;
+    :mod:`tace_planner.services.visit_names`), filled by the service: views show
+    ``name or label``."""
 
     label: str
     on: dt.date
@@ -355,6 +360,7 @@ class TimelinePoint:
     sum_of_diameters_mm: float | None = None
     response: str = ""
     progression_site: str = ""
+    name: str = ""
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,9 @@ from tace_planner.services.followup_dto import (
     TimelinePoint,
     TimelineTace,
 )
+from tace_planner.services.followup_records import follow_up_choices
 from tace_planner.services.planning_records import get_case, signed_procedures
+from tace_planner.services.visit_names import name_of
 from tace_planner.store.assessment_rows import AssessmentRow
 from tace_planner.store.audit import row_snapshot
 from tace_planner.store.followup_rows import TherapyLineRow
@@ -375,7 +377,9 @@ class TherapyService:
     def timeline(self, case_pk: int) -> TimelineData:
         """Therapy lines, TACEs with delivered dose, imaging timepoints with the total volume
         of the foci and the RECIST 1.1 sum of the target diameters, and the open due dates
-        of a case."""
+        of a case. Each imaging point carries its visit name (``name``: its schedule slot
+        when placed in one, as the worklist names it; the baseline and any other visit by
+        its label); a due follow-up's is its ``visit_name``."""
         from tace_planner.services.followups import FollowupService
 
         with self._sessions() as session:
@@ -385,7 +389,11 @@ class TherapyService:
                 for p, r in signed_procedures(session, case_pk)
                 if r.performed_on is not None
             )
-            points = self._points(session, case_pk)
+            names = {
+                choice.pk: name_of(choice)
+                for choice in follow_up_choices(session, case_pk, self._clock().date())
+            }
+            points = self._points(session, case_pk, names)
             title = f"{case.title} — {case.patient.patient_id}"
             closed_on, reason = case.closed_on, case.closure_reason
         due = tuple(
@@ -407,12 +415,13 @@ class TherapyService:
         )
 
     @staticmethod
-    def _points(session: Session, case_pk: int) -> tuple[TimelinePoint, ...]:
+    def _points(session: Session, case_pk: int, names: dict[int, str]) -> tuple[TimelinePoint, ...]:
         """Imaged timepoints with the total volume of the foci contoured there and the
         RECIST 1.1 sum of the target diameters (Eisenhauer et al., Eur J Cancer 2009; None
         without targets or where a target has no value, 0 mm for one that disappeared),
         from the latest measurement of each contour, and the stored RECIST 1.1 overall
-        response (the current one) as the label."""
+        response (the current one) as the label; each named by ``names`` (timepoint id →
+        visit name; a timepoint not in it, the baseline, by its label)."""
         timepoints = session.scalars(
             select(TimepointRow)
             .where(TimepointRow.case_pk == case_pk, TimepointRow.imaged_on.is_not(None))
@@ -464,6 +473,7 @@ class TherapyService:
                     ),
                     response=responses.get(timepoint.id, ""),
                     progression_site=timepoint.progression_site,
+                    name=names.get(timepoint.id, timepoint.label),
                 )
             )
         return tuple(points)

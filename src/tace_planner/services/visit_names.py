@@ -93,7 +93,7 @@ def typed_of(item: Any) -> str:
 def names_by_label(items: Iterable[Any]) -> dict[str, str]:
     """Each item's label → its visit name (:func:`name_of`), e.g. from the case's
     :class:`~tace_planner.services.followup_dto.FollowupChoiceItem` list, for the views
-    that hold only labels (timeline points, a timepoint chooser)."""
+    that hold only labels (a timepoint chooser; timeline points carry their ``name``)."""
     return {item.label: name_of(item) for item in items}
 
 
@@ -101,19 +101,6 @@ def typed_by_label(items: Iterable[Any]) -> dict[str, str]:
     """Each item's label → :func:`typed_of` (the name, the label in brackets when it
     differs), for the command line, where a user types labels."""
     return {item.label: typed_of(item) for item in items}
-
-
-def named_timeline(data: Any, names: dict[str, str]) -> Any:
-    """A case's :class:`~tace_planner.services.followup_dto.TimelineData` with its imaged
-    points (``names``: label → visit name, e.g. :func:`names_by_label` of the case's
-    follow-up choices) and its due follow-ups named by :func:`visit_name`, as the worklist
-    and the Follow-up box name them."""
-    points = tuple(
-        dataclasses.replace(point, label=names.get(point.label, point.label))
-        for point in data.points
-    )
-    due = tuple(dataclasses.replace(item, label=name_of(item)) for item in data.due)
-    return dataclasses.replace(data, points=points, due=due)
 
 
 def named_course(course: Any, stored: list[Any], names: dict[str, str]) -> tuple[Any, list[Any]]:

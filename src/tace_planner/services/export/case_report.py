@@ -16,7 +16,7 @@ from tace_planner.domain.errors import TacePlannerError
 from tace_planner.services.export.record import CaseRecord, day_of
 from tace_planner.services.followup_dto import TimelineData
 from tace_planner.services.plan_key_image import build_key_image
-from tace_planner.services.visit_names import name_of, named_timeline, names_by_label
+from tace_planner.services.visit_names import name_of
 
 
 @dataclass(frozen=True)
@@ -44,15 +44,15 @@ class CaseReport:
         return self.product_names.get(code, code) if code else code
 
 
-def _visit_names(services: Any, case_pk: int) -> tuple[dict[int, str], dict[str, str]]:
-    """(timepoint id → visit name, label → visit name) of a case's follow-ups, as the
-    worklist and the Follow-up box name them (:mod:`tace_planner.services.visit_names`);
-    empty when the follow-ups cannot be read (the labels are printed then)."""
+def _visit_names(services: Any, case_pk: int) -> dict[int, str]:
+    """Timepoint id → visit name of a case's follow-ups, as the worklist and the Follow-up
+    box name them (:mod:`tace_planner.services.visit_names`); empty when the follow-ups
+    cannot be read (the labels are printed then)."""
     try:
         choices = services.followups.follow_up_choices(case_pk)
     except TacePlannerError:
-        return {}, {}
-    return {c.pk: name_of(c) for c in choices}, names_by_label(choices)
+        return {}
+    return {c.pk: name_of(c) for c in choices}
 
 
 def named_record(record: CaseRecord, names: Mapping[int, str]) -> CaseRecord:
@@ -72,7 +72,7 @@ def build_case_report(services: Any, record: CaseRecord, case_number: int) -> Ca
     """The report of one gathered record (key images need the stored images); a visit
     placed in a schedule slot reads by the slot's name ("TACE 1 follow-up 1"), as in the
     worklist, unless the record is de-identified."""
-    by_pk, by_label = ({}, {}) if record.deidentified else _visit_names(services, record.case_pk)
+    by_pk = {} if record.deidentified else _visit_names(services, record.case_pk)
     record = named_record(record, by_pk)
     notes = []
     images = []
@@ -115,11 +115,12 @@ def build_case_report(services: Any, record: CaseRecord, case_number: int) -> Ca
         )
         plan = (newest.status, newest.plan_version, sessions)
     try:
-        timeline = services.therapy.timeline(record.case_pk)
+        timeline = services.therapy.timeline(record.case_pk)  # its points carry their names
         if record.deidentified:  # a drug's name is free text: the lane says "Line k"
             timeline = replace(timeline, lines=tuple(replace(t, drug="") for t in timeline.lines))
-        else:
-            timeline = named_timeline(timeline, by_label)
+        else:  # the report's copy reads by visit name, as its lesion rows do
+            points = tuple(replace(p, label=p.name or p.label) for p in timeline.points)
+            timeline = replace(timeline, points=points)
     except TacePlannerError as error:
         timeline = None
         notes.append(f"case {case_number}: no timeline ({error})")

@@ -175,14 +175,15 @@ class TimelinePanel(QWidget):
                 text.setPos(_x(point.on), y_img)
                 plot.addItem(text)
                 mark += f" · {label}" if point.response else ""
-            self._texts.append((_x(point.on), f"{point.label} imaged {point.on}{mark}"))
+            name = point.name or point.label  # the visit as the worklist names it
+            self._texts.append((_x(point.on), f"{name} imaged {point.on}{mark}"))
         if data.due:
             plot.plot([_x(t.due_on) for t in data.due if t.due_on], [y_img] * len(data.due),
                       pen=None, symbol="o", symbolBrush=None, symbolPen=DUE_COLOUR,
                       symbolSize=10)  # fmt: skip
             for item in data.due:
                 if item.due_on:
-                    self._texts.append((_x(item.due_on), f"{item.label} due {item.due_on} "
+                    self._texts.append((_x(item.due_on), f"{item.visit_name} due {item.due_on} "
                                         f"(window {item.window_text})"))  # fmt: skip
         if data.closed_on:
             dashed = pg.mkPen("k", style=Qt.DashLine)

@@ -54,7 +54,7 @@ from tace_planner.services.stored_review import (
     stored_contour_versions,
     stored_review_task,
 )
-from tace_planner.services.visit_names import named_course, named_timeline
+from tace_planner.services.visit_names import named_course
 from tace_planner.ui.followup_review import NO_CASE, FollowupReview
 from tace_planner.ui.followup_tasks import CancelFlag, assess_task, failure_reason, propose_task
 from tace_planner.ui.panels.timeline_panel import TimelinePanel
@@ -717,10 +717,8 @@ class FollowupPage(QSplitter):
     def _draw_timeline(self, case_pk: int) -> None:
         """Draw the case's timeline again (its course changed, or another case is chosen)."""
         try:
-            data = self._services.therapy.timeline(case_pk)
-            # the Follow-up box's names (of this case, filled before the timeline is drawn)
-            names = self.review.visit_names if self.review.case_pk == case_pk else {}
-            self.timeline.show_timeline(named_timeline(data, names))
+            # each point carries its visit name, as the Follow-up box names it
+            self.timeline.show_timeline(self._services.therapy.timeline(case_pk))
         except TacePlannerError as error:
             self.timeline.hover.setText(str(error))
 
