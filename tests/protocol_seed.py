@@ -31,11 +31,21 @@ def import_as_baseline(services: Any, folder: Path, tace_on: dt.date, patient_id
 
 
 def exam_series(
-    modality: str, description: str, number: int, study_on: dt.date | None, **headers: Any
+    modality: str,
+    description: str,
+    number: int | None,
+    study_on: dt.date | None,
+    *,
+    series_uid: str = "",
+    **headers: Any,
 ) -> ProtocolSeries:
     """Series ``number`` of an exam dated ``study_on``, its UID made from its number (never
-    shown in a reason) and its other ``headers`` (phase, thickness, sequence, …)."""
-    uid = f"1.2.826.0.1.3680043.8.498.{9532 * 10**13 + number}"
+    shown in a reason) unless ``series_uid`` is given, and its other ``headers`` (phase,
+    thickness, sequence, …). A series without a number (``None``) needs its ``series_uid``."""
+    if not series_uid:
+        if number is None:
+            raise ValueError("exam_series: a series without a number needs a series_uid")
+        series_uid = f"1.2.826.0.1.3680043.8.498.{9532 * 10**13 + number}"
     return ProtocolSeries(
-        uid, modality, description, series_number=number, study_on=study_on, **headers
+        series_uid, modality, description, series_number=number, study_on=study_on, **headers
     )

@@ -1,4 +1,5 @@
-"""A tiny CT study (three 16 × 16 slices) with a chosen Patient ID, for the hand-over tests."""
+"""A tiny CT study (three 16 × 16 slices) with a chosen Patient ID, for the hand-over and
+import-identity tests."""
 
 from __future__ import annotations
 
@@ -15,8 +16,11 @@ from tace_planner.domain.progress import run_sync
 SIDE = 16
 
 
-def write_series(folder: Path, patient_id: str, name: str, study_uid: str = "") -> str:
-    """Three axial CT slices of a new study; returns its Study Instance UID."""
+def write_series(
+    folder: Path, patient_id: str, name: str, study_uid: str = "", *, series_uid: str = ""
+) -> str:
+    """Three axial CT slices of a new series (``series_uid``, else a new UID) in
+    ``study_uid`` (else a new study); returns its Study Instance UID."""
     folder.mkdir(parents=True)
     study_uid = study_uid or generate_uid()
     template = copy.deepcopy(examples.ct)
@@ -25,7 +29,7 @@ def write_series(folder: Path, patient_id: str, name: str, study_uid: str = "") 
     template.PixelSpacing = [1.0, 1.0]
     template.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
     template.StudyInstanceUID = study_uid
-    template.SeriesInstanceUID = generate_uid()
+    template.SeriesInstanceUID = series_uid or generate_uid()
     template.PatientID = patient_id
     template.PatientName = name
     template.StudyDescription = f"CT abdomen {name or 'anonymous'}"

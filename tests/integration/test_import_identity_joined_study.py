@@ -9,44 +9,23 @@ the placeholder wording for a series filed under the placeholder.
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
-from pydicom import examples
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import generate_uid
 
+from reassign_seed import write_series
 from tace_planner.domain.progress import run_sync
 from tace_planner.services.dto import NO_PATIENT_ID
 
 pytestmark = [pytest.mark.db, pytest.mark.dicom]
 
-SIDE = 16
-
 
 def _series(folder: Path, study_uid: str, patient_id: str, name: str) -> str:
     """Three axial CT slices of a new series in ``study_uid``; returns its Series UID."""
-    folder.mkdir(parents=True)
     series_uid = generate_uid()
-    template = copy.deepcopy(examples.ct)
-    template.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    template.Rows = template.Columns = SIDE
-    template.PixelSpacing = [1.0, 1.0]
-    template.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
-    template.StudyInstanceUID = study_uid
-    template.SeriesInstanceUID = series_uid
-    template.PatientID = patient_id
-    template.PatientName = name
-    template.RescaleSlope, template.RescaleIntercept = 1, 0
-    for n in range(3):
-        image = copy.deepcopy(template)
-        image.SOPInstanceUID = image.file_meta.MediaStorageSOPInstanceUID = generate_uid()
-        image.InstanceNumber = n + 1
-        image.ImagePositionPatient = [0.0, 0.0, n * 2.5]
-        image.PixelData = np.full((SIDE, SIDE), 40, dtype=np.int16).tobytes()
-        image.save_as(folder / f"slice{n}.dcm", enforce_file_format=True)
+    write_series(folder, patient_id, name, study_uid, series_uid=series_uid)
     return series_uid
 
 

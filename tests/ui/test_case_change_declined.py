@@ -20,6 +20,8 @@ from followup_seed import add_case, sign_tace
 
 pytest.importorskip("PySide6")
 
+from unsaved_questions import answer
+
 pytestmark = [pytest.mark.ui, pytest.mark.db, pytest.mark.usefixtures("errors")]
 
 
@@ -54,9 +56,7 @@ def _type_and_answer(window: Any, choice: str) -> list[Any]:
     panel.field_edits["weight_kg"].setText("75")
     panel.field_edits["bilirubin_mg_dl"].setText("1.4")
     assert panel.inputs_unsaved()
-    asked: list[Any] = []
-    panel.ask_unsaved = lambda what: asked.append(window.followup_review.case_pk) or choice
-    return asked
+    return answer(panel, choice, record=lambda text: window.followup_review.case_pk)
 
 
 def _list_row(window: Any) -> tuple[str, int] | None:
@@ -184,7 +184,7 @@ def test_a_worklist_row_asks_before_its_case_is_shown(window: Any) -> None:
     _assert_on_case(window, k1, "K1")
     # the row of the declined case is not left selected beside the case shown
     assert window.worklist_panel.table.selectionModel().selectedRows() == []
-    window.plan_panel.ask_unsaved = lambda what: asked.append(window._case_pk) or "discard"
+    asked_again = answer(window.plan_panel, "discard", record=lambda text: window._case_pk)
     _select_worklist_row(window, k2)
-    assert asked == [k1, k1]
+    assert asked + asked_again == [k1, k1]
     _assert_on_case(window, k2, "K2")

@@ -21,6 +21,8 @@ from followup_seed import add_case
 
 pytest.importorskip("PySide6")
 
+from unsaved_questions import answer, never_asked
+
 pytestmark = [pytest.mark.ui, pytest.mark.db]
 
 
@@ -38,7 +40,7 @@ def window(open_window: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     main.select_case(main._test_cases["K1"])
     assert main.plan_panel._case_pk == main._test_cases["K1"]
     yield main
-    main.plan_panel.ask_unsaved = lambda what: "discard"
+    answer(main.plan_panel, "discard")
     main.procedure_panel.resolve_unsaved = lambda: True
     assert shown == []
 
@@ -49,9 +51,7 @@ def _type(window: Any, choice: str) -> list[str]:
     panel.field_edits["weight_kg"].setText("75")
     panel.field_edits["bilirubin_mg_dl"].setText("1.4")
     assert panel.inputs_unsaved()
-    asked: list[str] = []
-    panel.ask_unsaved = lambda what: asked.append(what) or choice
-    return asked
+    return answer(panel, choice)
 
 
 def test_cancel_keeps_the_window_open_with_the_typed_inputs(window: Any) -> None:
@@ -83,7 +83,7 @@ def test_an_unsaved_procedure_record_asks_too(window: Any) -> None:
     asked: list[str] = []
     window.procedure_panel.resolve_unsaved = lambda: asked.append("procedure") or False
     # nothing typed in the plan: its inputs are not asked about
-    window.plan_panel.ask_unsaved = lambda what: pytest.fail("asked without unsaved input")
+    never_asked(window.plan_panel)
     assert window.close() is False
     assert asked == ["procedure"]
     assert window.isVisible()

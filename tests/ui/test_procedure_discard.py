@@ -19,19 +19,13 @@ import pytest
 
 pytest.importorskip("PySide6")
 
+from unsaved_questions import answer
+
 from planning_seed import approve_plan
 
+pytestmark = pytest.mark.usefixtures("errors")  # tests/ui/conftest.py
+
 approved = pytest.fixture(approve_plan, name="approved")
-
-
-@pytest.fixture(autouse=True)
-def errors(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Errors the panel and the window show, recorded instead of a modal message box."""
-    shown: list[str] = []
-    record = lambda parent, title, error: shown.append(f"{title}: {error}")  # noqa: E731
-    monkeypatch.setattr("tace_planner.ui.panels.procedure_panel.show_error", record)
-    monkeypatch.setattr("tace_planner.ui.main_window.show_error", record)
-    return shown
 
 
 @pytest.fixture
@@ -67,12 +61,6 @@ def _type(panel: Any, **values: str) -> None:
     panel.refresh_preview()
 
 
-def _answer(panel: Any, choice: str) -> list[str]:
-    asked: list[str] = []
-    panel.ask_unsaved = lambda what: asked.append(what) or choice
-    return asked
-
-
 def _click_patient_row(window: Any) -> None:
     window.case_list.setCurrentItem(window.case_list.topLevelItem(0))
 
@@ -83,7 +71,7 @@ def test_discard_then_closing_the_new_case_dialog_leaves_no_typed_input_on_the_f
     panel = window.procedure_panel
     case_pk = window._case_pk
     _type(panel, operator="Dr Hurried", performed_on="2026-03-16")
-    asked = _answer(panel, "discard")
+    asked = answer(panel, "discard")
     window.new_case_action.trigger()
     assert asked == ["The new procedure record"]
     assert new_case_closed == ["new case"]
@@ -104,7 +92,7 @@ def test_discard_of_a_stored_draft_shows_the_draft_again_as_stored(
     assert panel.save() is not None
     _type(panel, operator="Dr Typed")
     assert panel.has_unsaved_input()
-    _answer(panel, "discard")
+    answer(panel, "discard")
     window.new_case_action.trigger()
     assert new_case_closed == ["new case"]
     assert panel.current is not None
@@ -122,14 +110,14 @@ def test_a_later_panels_cancel_keeps_the_input_discarded_first_and_it_is_asked_a
     panel = window.procedure_panel
     case_pk = window._case_pk
     _type(panel, operator="Dr Hurried")
-    _answer(panel, "discard")
+    answer(panel, "discard")
     keeps_its_case = SimpleNamespace(resolve_unsaved=lambda: False)  # answers Cancel
     guard = CaseChangeGuard(window.case_list, (panel, keeps_its_case))
     assert not guard.allows_leaving()
     assert panel.fields["operator"].text() == "Dr Hurried"
     assert panel.has_unsaved_input()  # still counts as unsaved
     # the next case change asks again instead of losing the input
-    asked = _answer(panel, "cancel")
+    asked = answer(panel, "cancel")
     _click_patient_row(window)
     assert asked == ["The new procedure record"]
     assert window._case_pk == case_pk

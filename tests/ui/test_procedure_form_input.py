@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
+from unsaved_questions import answer, never_asked
 
 from planning_seed import approve_plan, procedure_panel, procedure_service
 from tace_planner.services.plan_key_image import KeyImage, KeyLabel
@@ -73,8 +74,7 @@ def _click_patient_row(window: Any) -> None:
 def test_cancel_on_a_case_change_keeps_the_typed_input_and_the_case(window: Any) -> None:
     panel = _half_fill(window)
     case_pk = panel._case_pk
-    asked: list[str] = []
-    panel.ask_unsaved = lambda what: asked.append(what) or "cancel"
+    asked = answer(panel, "cancel")
     _click_patient_row(window)
     assert asked == ["The new procedure record"]
     # where the user was: the case row, its form with what was typed
@@ -91,7 +91,7 @@ def test_discard_empties_the_form_and_save_draft_keeps_a_draft(
 ) -> None:
     panel = _half_fill(window)
     case_pk = panel._case_pk
-    panel.ask_unsaved = lambda what: "discard"
+    answer(panel, "discard")
     _click_patient_row(window)
     assert panel._case_pk is None
     window.select_case(case_pk)
@@ -99,7 +99,7 @@ def test_discard_empties_the_form_and_save_draft_keeps_a_draft(
     assert window._services.procedures.list_procedures(case_pk) == []
 
     panel = _half_fill(window)
-    panel.ask_unsaved = lambda what: "save"
+    answer(panel, "save")
     _click_patient_row(window)
     assert panel._case_pk is None  # saved, then the case changed
     saved = window._services.procedures.list_procedures(case_pk)
@@ -109,7 +109,7 @@ def test_discard_empties_the_form_and_save_draft_keeps_a_draft(
 def test_no_question_without_typed_input(window: Any) -> None:
     panel = window.procedure_panel
     panel.log_selected_session()  # prefilled from the plan, nothing typed
-    panel.ask_unsaved = lambda what: pytest.fail("asked without unsaved input")
+    never_asked(panel)
     _click_patient_row(window)
     assert panel._case_pk is None
 

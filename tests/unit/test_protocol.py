@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from protocol_seed import exam_series
 from tace_planner.domain.errors import InvalidInputError
 from tace_planner.domain.protocol import (
     ProtocolParameters,
@@ -29,10 +30,13 @@ PARAMETER_FILE = Path(__file__).resolve().parents[2] / "resources/parameters/ima
 
 
 def ct(phase: str, thickness: float | None = 2.5, interval: float | None = 2.5) -> ProtocolSeries:
-    return ProtocolSeries(
+    """A CT series of ``phase`` dated by its series date only, its UID readable."""
+    return exam_series(
+        "CT",
+        f"Abdomen {phase} {thickness}mm",
+        None,
+        None,
         series_uid=f"ct.{phase}.{thickness}",
-        modality="CT",
-        description=f"Abdomen {phase} {thickness}mm",
         phase=phase,
         slice_thickness_mm=thickness,
         slice_interval_mm=interval,
@@ -41,19 +45,26 @@ def ct(phase: str, thickness: float | None = 2.5, interval: float | None = 2.5) 
 
 
 def mr(sequence: str, plane: str, **changes: object) -> ProtocolSeries:
-    series = ProtocolSeries(
+    """A 1.5 T MR series of ``sequence`` in ``plane`` dated by its series date only, its UID
+    readable; ``changes`` replace its other headers."""
+    headers: dict[str, object] = {
+        "slice_thickness_mm": 5.0,
+        "slice_interval_mm": 6.0,
+        "field_strength_t": 1.5,
+        "b_values": (50.0, 800.0) if sequence == "dwi" else (),
+        "series_on": MR_ON,
+        **changes,
+    }
+    return exam_series(
+        "MR",
+        f"{sequence} {plane}",
+        None,
+        None,
         series_uid=f"mr.{sequence}.{plane}",
-        modality="MR",
-        description=f"{sequence} {plane}",
         sequence=sequence,
         plane=plane,
-        slice_thickness_mm=5.0,
-        slice_interval_mm=6.0,
-        field_strength_t=1.5,
-        b_values=(50.0, 800.0) if sequence == "dwi" else (),
-        series_on=MR_ON,
+        **headers,
     )
-    return dataclasses.replace(series, **changes)  # type: ignore[arg-type]
 
 
 def complete() -> list[ProtocolSeries]:

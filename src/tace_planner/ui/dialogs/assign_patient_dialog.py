@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from tace_planner.services.dto import PatientItem
+from tace_planner.ui.dialogs.dialog_parts import add_error_and_buttons, show_problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,19 +70,10 @@ class AssignPatientDialog(QDialog):
         form.addRow(self.new)
         form.addRow("Patient ID", self.id_edit)
         form.addRow("Patient name", self.name_edit)
-        self.error_label = QLabel("")
-        self.error_label.setObjectName("error_label")
-        self.error_label.setStyleSheet("color: #b00020")
-        self.error_label.setWordWrap(True)
-        self.error_label.hide()
-        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)
-        layout.addWidget(self.error_label)
-        layout.addWidget(self.buttons)
+        self.error_label, self.buttons = add_error_and_buttons(self, layout)
         self.existing.toggled.connect(self._on_mode_toggled)
         self.existing.setEnabled(bool(patients))
         (self.existing if patients else self.new).setChecked(True)
@@ -106,10 +97,7 @@ class AssignPatientDialog(QDialog):
 
     def accept(self) -> None:
         """Close with *OK* only when the choice is complete; otherwise name the field."""
-        problem = self.problem()
-        if problem:
-            self.error_label.setText(problem)
-            self.error_label.show()
+        if show_problem(self.error_label, self.problem()):
             return
         super().accept()
 

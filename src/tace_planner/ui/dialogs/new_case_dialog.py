@@ -11,9 +11,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDateEdit,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QMessageBox,
     QVBoxLayout,
@@ -21,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from tace_planner.domain.case_dates import planned_tace_questions
+from tace_planner.ui.dialogs.dialog_parts import add_error_and_buttons, show_problem
 
 TITLE_FIELD_CHARACTERS = 48
 """The title field shows at least this many average characters without scrolling."""
@@ -79,18 +78,9 @@ class NewCaseDialog(QDialog):
         form.addRow("Title", self.title_edit)
         form.addRow(self.date_known, self.date_edit)
         form.addRow("Primary tumour", self.primary_edit)
-        self.error_label = QLabel("")
-        self.error_label.setObjectName("error_label")
-        self.error_label.setStyleSheet("color: #b00020")
-        self.error_label.setWordWrap(True)
-        self.error_label.hide()
-        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(self.error_label)
-        layout.addWidget(self.buttons)
+        self.error_label, self.buttons = add_error_and_buttons(self, layout)
 
     def problem(self) -> str:
         """Why the entered values cannot make a case ("" when they can)."""
@@ -109,10 +99,7 @@ class NewCaseDialog(QDialog):
 
         An unusual planned TACE date is kept only when the user confirms it.
         """
-        problem = self.problem()
-        if problem:
-            self.error_label.setText(problem)
-            self.error_label.show()
+        if show_problem(self.error_label, self.problem()):
             self.title_edit.setFocus()
             return
         questions = self.date_questions()
