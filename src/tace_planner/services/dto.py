@@ -66,7 +66,10 @@ class SeriesItem:
     classification_source: str = "auto"
     parts: tuple[VolumePartItem, ...] = ()
     identity_warnings: tuple[str, ...] = ()
-    """Missing identifiers found at import (no Patient ID), each naming the file."""
+    """What a user must know about the series' identifiers, found at import, each naming
+    the file: no Patient ID, files that disagree on (or partly lack) the Patient ID, and
+    files that carry another Study Instance UID than the first (the series is filed in
+    the first file's study)."""
     acquired_at: str = ""
     """Acquisition time "HH:MM" of the first image, "" when not recorded."""
 

@@ -10,7 +10,9 @@ OsiriX filing a study by Study Instance UID *and* patient):
   Instance UID (a different patient, or the placeholder of files without one) is not
   imported: :func:`patient_conflict` says why, naming the file, both Patient IDs and
   the stored study by modality, date and description (no UID: a clinician cannot use
-  one) — images of one patient are never shown in another's study;
+  one) — images of one patient are never shown in another's study; so is a series of
+  which any file carries the Study Instance UID of a study stored under another
+  patient (those files say they are that patient's, wherever the series is filed);
 - a series without any Patient ID joins the stored study of its Study Instance UID,
   and its warning names that study's patient (:func:`identity_warnings`);
 - files of one series that disagree on the Patient ID, or of which only some have
@@ -18,7 +20,8 @@ OsiriX filing a study by Study Instance UID *and* patient):
 - files of one series (one Series Instance UID) that carry another Study Instance UID
   than its first file are filed with it in the first file's study, with one warning
   naming the series, how many files disagree and the first of them
-  (:func:`study_mismatch_warnings`).
+  (:func:`study_mismatch_warnings`); all its files are stored in that study's folder
+  of the image store, so that one folder holds the series.
 
 A stored study with no series and no link to a case or time point (its series were
 removed) holds no images: it is given to the patient of the next series filed in it
@@ -177,12 +180,13 @@ def patient_conflict(session: Session, headers: Sequence[InstanceHeader]) -> str
     The series is refused when it has a Patient ID and the stored series with its
     Series Instance UID, or else the stored study with the Study Instance UID of its
     first file (where it is filed), belongs to another patient (or to the placeholder
-    of files without a Patient ID). The reason names both Patient IDs and the stored
-    study by modality, date and description: never a UID, which a clinician cannot use.
+    of files without a Patient ID); and so it is when any of its files carries the
+    Study Instance UID of a stored study of another patient (images that say they
+    are that patient's). The reason names both Patient IDs and the stored study by
+    modality, date and description: never a UID, which a clinician cannot use.
     """
     own = filing_header(headers)
-    patient_id = own.patient_id.strip()
-    if not patient_id:
+    if not own.patient_id.strip():
         return None
     series = repositories.find_series(session, own.series_uid)
     # the study the series would be filed in: that of its first file (as it is filed)
@@ -191,16 +195,38 @@ def patient_conflict(session: Session, headers: Sequence[InstanceHeader]) -> str
         if series is not None
         else repositories.find_study(session, headers[0].study_uid)
     )
-    if study is None or (series is None and adoptable(study)):
-        return None
-    stored = study.patient
-    if stored.patient_id == patient_id and (stored.issuer or "") == own.issuer:
-        return None
+    if (
+        study is not None
+        and not (series is None and adoptable(study))
+        and not _same_patient(study.patient, own)
+    ):
+        return _refusal(own, len(headers), study.patient, _stored_words(study, series))
+    filed_in = study.study_uid if study is not None else headers[0].study_uid
+    for study_uid in dict.fromkeys(h.study_uid for h in headers):
+        other = None if study_uid == filed_in else repositories.find_study(session, study_uid)
+        if other is None or adoptable(other) or _same_patient(other.patient, own):
+            continue
+        files = [h for h in headers if h.study_uid == study_uid]
+        words = (
+            f"study {_stored_study_words(other)}, which has the same Study Instance UID "
+            f"(0020,000D) as {len(files)} of the {len(headers)} files of this series "
+            f"(e.g. {files[0].path.name})"
+        )
+        return _refusal(own, len(headers), other.patient, words)
+    return None
+
+
+def _same_patient(stored: PatientRow, own: InstanceHeader) -> bool:
+    return stored.patient_id == own.patient_id.strip() and (stored.issuer or "") == own.issuer
+
+
+def _refusal(own: InstanceHeader, count: int, stored: PatientRow, stored_words: str) -> str:
+    """The refusal of a series of ``count`` files whose Patient ID is not that of ``stored``."""
     issuer = f" (issuer {own.issuer})" if own.issuer else ""
     return (
-        f"Patient ID {patient_id}{issuer} of this series differs from that of the stored "
-        f"{_stored_words(study, series)} and belongs to {_patient_label(stored)}; "
-        f"the {len(headers)} file(s) of this series were not imported, so that one "
+        f"Patient ID {own.patient_id.strip()}{issuer} of this series differs from that of "
+        f"the stored {stored_words} and belongs to {_patient_label(stored)}; "
+        f"the {count} file(s) of this series were not imported, so that one "
         "patient's images are not shown in another's study — check the files' Patient ID "
         "(0010,0020) at their source"
         + (

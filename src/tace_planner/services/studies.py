@@ -450,7 +450,7 @@ class StudyService:
                 waited = True
             time.sleep(0.05)
         try:
-            self._remove_stale_files(headers[0])
+            self._remove_stale_files(headers)
             for attempt in (1, 2):
                 try:
                     return (yield from self._import_series_once(headers, done, total, refused))
@@ -466,17 +466,28 @@ class StudyService:
         finally:
             lock.release()
 
-    def _remove_stale_files(self, header: InstanceHeader) -> None:
+    def _remove_stale_files(self, headers: Sequence[InstanceHeader]) -> None:
         """Delete files an interrupted import left in this series' folder (under the lock).
 
         Only files that no row references are deleted: temporary copies and
-        copies whose transaction never committed.
+        copies whose transaction never committed. Besides the folder of the study
+        the series is filed in, the folders named by its files' other Study
+        Instance UIDs are looked at (earlier versions stored files there).
         """
-        folder = self._store.series_folder(header.study_uid, header.series_uid)
-        present = self._store.stale_files(folder)
-        if not present:
-            return
+        series_uid = headers[0].series_uid
         with self._sessions() as session:
+            stored = repositories.find_series(session, series_uid)
+            filed_in = stored.study.study_uid if stored is not None else headers[0].study_uid
+            study_uids = dict.fromkeys([filed_in, *(h.study_uid for h in headers)])
+            present = [
+                relative
+                for study_uid in study_uids
+                for relative in self._store.stale_files(
+                    self._store.series_folder(study_uid, series_uid)
+                )
+            ]
+            if not present:
+                return
             referenced = _referenced(session, present)
         for relative in present:
             if relative not in referenced:
@@ -514,9 +525,12 @@ class StudyService:
                     if header.sop_instance_uid not in known:
                         unique.setdefault(header.sop_instance_uid, header)
                 added = 0
+                # one folder holds the series: that of the study it is filed in, also for
+                # files that carry another Study Instance UID (import_identity)
+                filed_in = series_row.study.study_uid
                 for n, header in enumerate(unique.values(), start=1):
                     relative = self._store.relative_path(
-                        header.study_uid, header.series_uid, header.sop_instance_uid
+                        filed_in, series_row.series_uid, header.sop_instance_uid
                     )
                     try:
                         stored = self._store.store(header.path, relative)
