@@ -10,6 +10,12 @@ De-identified, the identified SEG is never written anywhere: it is built in memo
 de-identified data set is written, so a kill at any moment cannot leave an identified
 file behind (no scratch folder, nothing in the system's temporary folder). The plain
 export writes each SEG with :meth:`ContouringService.export_seg`, as before.
+
+The de-identification finds a patient's date shift and lesion codes by the (0010,0020)
+*Patient ID* of each data set; each SEG and image is given the Patient ID of the case's
+patient in the database first, so that images imported without a Patient ID and handed
+to their patient afterwards (:mod:`~tace_planner.services.study_reassign`) move by that
+patient's shift, like the SEG and the tables of the same export.
 """
 
 from __future__ import annotations
@@ -34,6 +40,14 @@ def _timepoints(services: Any, case_pk: int) -> dict[int, list[tuple[str, str | 
     return found
 
 
+def _filed(dataset: Any, patient_id: str) -> Any:
+    """``dataset`` (changed in place) under the Patient ID its case's patient has in the
+    database, the key of the de-identification's date shift and lesion codes."""
+    if patient_id:
+        dataset.PatientID = patient_id
+    return dataset
+
+
 def write_seg_files(
     services: Any, records: list[CaseRecord], folder: Path, pseudonyms: Any = None
 ) -> list[Path]:
@@ -43,6 +57,7 @@ def write_seg_files(
     from tace_planner.imaging.dicom.deidentify import Deidentifier
 
     deidentifier = None
+    real: dict[str, str] = {}
     if pseudonyms is not None:
         # the export's date shift per patient (the same in every export) and lesion codes
         real = pseudonyms.mapping()
@@ -73,13 +88,14 @@ def write_seg_files(
                     continue
                 # The identified SEG exists in memory only (see the docstring).
                 seg = services.contouring.build_seg(series_uid, part=part)
-                clean = deidentifier.deidentify(seg, record.record_id)
+                patient_id = real.get(record.record_id, "")
+                clean = deidentifier.deidentify(_filed(seg, patient_id), record.record_id)
                 clean.save_as(path, enforce_file_format=True)
                 written.append(path)
                 images = target / f"images_{k}"
                 images.mkdir()
                 for i, source in enumerate(services.studies.series_files(series_uid), start=1):
-                    ds = pydicom.dcmread(source)
+                    ds = _filed(pydicom.dcmread(source), patient_id)
                     out = images / f"{i:04d}.dcm"
                     deidentifier.deidentify(ds, record.record_id).save_as(
                         out, enforce_file_format=True

@@ -3,18 +3,25 @@
 The labels are child widgets of the graphics view, transparent to the mouse,
 so they stay sharp at any zoom, never hide a drag, and are part of a snapshot
 (``QWidget.grab``). They show what the view tells them and compute nothing.
+
+Being transparent to the mouse, a corner shortened with "…" cannot have a tooltip of its
+own: the host (the view's graphics widget) takes the full text of the shortened corners
+as its tooltip instead, kept current while it is shown (the cursor read-out changes as
+the mouse moves, and a tooltip must not keep an old value).
 """
 
 from __future__ import annotations
 
+import html
 import itertools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6 import QtGui
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
-from PySide6.QtGui import QFont, QFontMetrics
-from PySide6.QtWidgets import QGraphicsView, QLabel, QWidget
+from PySide6.QtGui import QCursor, QFont, QFontMetrics
+from PySide6.QtWidgets import QGraphicsView, QLabel, QToolTip, QWidget
 
 from tace_planner.imaging.reformat import PlaneGeometry, direction_letters
 
@@ -81,6 +88,7 @@ class CornerText:
         self.hint.setWordWrap(True)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._visible = True
+        self._tooltip = ""
         probe = self.corners["top_left"]
         probe.setText("M")
         # What the style sheet's padding and the label's frame add to the text's width.
@@ -181,6 +189,33 @@ class CornerText:
             self.edges[name].move(rect.topLeft())
         self._place_badge(width, [corners["top_left"], corners["top_right"], top])
         self._place_hint(width, height)
+        self._update_tooltip()
+
+    # ------------------------------------------------------------ tooltip
+    def elided_text(self) -> str:
+        """The full text of every visible corner shortened with "…", a blank line between
+        corners; "" when every corner is shown whole (the host's tooltip)."""
+        return "\n\n".join(
+            self._texts[name]
+            for name in CORNERS
+            if self._texts[name]
+            and self.corners[name].isVisibleTo(self._host)
+            and self.corners[name].text().count("…") > self._texts[name].count("…")
+        )
+
+    def _update_tooltip(self) -> None:
+        """Give the host the full text of the shortened corners as its tooltip; a tooltip
+        of it already on screen shows the new text (or goes when nothing is shortened)."""
+        text = self.elided_text()
+        if text == self._tooltip:
+            return
+        shown = QToolTip.isVisible() and QToolTip.text() == _tooltip_markup(self._tooltip)
+        self._tooltip = text
+        self._host.setToolTip(_tooltip_markup(text))
+        if shown and text:
+            QToolTip.showText(QCursor.pos(), _tooltip_markup(text), self._host)
+        elif shown:
+            QToolTip.hideText()
 
     def _scene_labels(self) -> list[QRect]:
         """Where the labels drawn in the image (RECIST axes, measurements, contours) are.
@@ -324,6 +359,15 @@ class CornerText:
         self.hint.setFixedWidth(hint_width)
         self.hint.adjustSize()
         self.hint.move((width - hint_width) // 2, (height - self.hint.height()) // 2)
+
+
+def _tooltip_markup(text: str) -> str:
+    """``text`` as a tooltip shows it as written: escaped when Qt would take it for rich
+    text (a series description holding "<…>"), its lines and spaces kept."""
+    if not QtGui.Qt.mightBeRichText(text):
+        return text
+    escaped = html.escape(text).replace("\n", "<br>")
+    return f"<p style='white-space:pre'>{escaped}</p>"
 
 
 _BREAKS = ("  ", ", ", " / ")
