@@ -321,7 +321,8 @@ def test_overrides_are_recorded_with_reasons(planning: PlanningService, bilobar:
     needed = [a.code for a in planning.warnings_to_acknowledge(draft.pk)]
     with pytest.raises(InvalidInputError) as caught:
         planning.approve(draft.pk, needed, {"session1.beads_ml": (3.0, "  ")})
-    assert caught.value.field == "Session 1 bead volume (mL)"  # named for people
+    # named for people, the reason's field as the Approve dialog names it
+    assert caught.value.field == "Session 1 reason for the override"
     with pytest.raises(InvalidInputError) as caught:
         planning.approve(draft.pk, needed, {"session1.irinotecan_loaded_mg": (250.0, "more")})
     assert caught.value.field == "Session 1 irinotecan loaded (mg)"  # 2 vials hold 200 mg

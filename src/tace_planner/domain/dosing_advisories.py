@@ -486,23 +486,37 @@ def shared_volume_advisories(
 
 
 def _beads_above_maximum(session: SessionPlan, params: PlanningParameters) -> list[Advisory]:
-    """A warning when the session's bead volume is above the per-session maximum.
+    """One warning when the session's beads are above the per-session maximum.
 
-    The burden model clamps its proposal to it; an override (or a fixed-model bead
-    volume set above it) can exceed it.
+    Both the bead volume planned for injection and the bead volume prepared (whole
+    vials × the product's bead volume per vial) are judged: overriding the number of
+    vials alone (10 vials → 20 mL of beads) leaves the planned injection as it was
+    but loads and prepares far more. When both are above, one warning names both —
+    one cause, one acknowledgement.
+
+    The burden model clamps its proposal to the maximum; an override (or a fixed-model
+    bead volume set above it) can exceed it.
     No publication gives a maximum bead volume per session — studies used one 2 mL vial
     (about 100 mg) per session — so the maximum is the institution's parameter and the
     rule is a warning the approver acknowledges, not a refusal.
     """
     beads_max = float(params.value("max_beads_per_session_ml"))
-    if not session.beads_ml > beads_max + _EPS:
+    injected_above = session.beads_ml > beads_max + _EPS
+    prepared = session.prepared_beads_ml
+    if not injected_above and not prepared > beads_max + _EPS:
         return []
     source = params.cite("max_beads_per_session_ml")
-    message = (
-        f"Session {session.number} bead volume: {session.beads_ml:g} mL is above "
-        f"the per-session maximum of {beads_max:g} mL ({source})."
-    )
-    code = f"beads.above_session_maximum.s{session.number}"
+    n, vials = session.number, session.vials
+    held = f"{vials} vial{'' if vials == 1 else 's'}"
+    limit = f"the per-session maximum of {beads_max:g} mL ({source})"
+    if injected_above:
+        message = (
+            f"Session {n} bead volume: {session.beads_ml:g} mL is above {limit}; "
+            f"the {held} prepared for it hold{'s' if vials == 1 else ''} {prepared:g} mL of beads."
+        )
+    else:
+        message = f"Session {n} vials: {held} ({prepared:g} mL of beads) prepared is above {limit}."
+    code = f"beads.above_session_maximum.s{n}"
     return [Advisory(code, "warning", message, source)]
 
 
@@ -516,8 +530,8 @@ def dose_advisories(
 
     Each session is judged on the dose loaded *and* on the dose expected to be
     delivered (a loaded dose may all be injected; the planned injection may
-    deliver less, see the whole-vial step). A bead volume above the per-session
-    maximum (an override's) is a warning to acknowledge.
+    deliver less, see the whole-vial step). A bead volume planned or prepared above
+    the per-session maximum (an override's) is a warning to acknowledge.
     """
     out = []
     warn_mg, cap_mg = params.value("per_session_warning_mg"), params.value("per_session_cap_mg")

@@ -11,7 +11,7 @@ override's reason never stands for an acknowledgement.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from tace_planner.domain.catalogue import BeadProduct
@@ -33,6 +33,13 @@ FIELD_LABELS = {
 }
 """How the overridable fields are named for people ("Session 1 bead volume (mL)")."""
 
+OVERRIDDEN_WORDS = {
+    "beads_ml": "the bead volume",
+    "vials": "the number of vials",
+    "irinotecan_loaded_mg": "the irinotecan loaded",
+}
+"""An overridden number in the words of the missing-reason line."""
+
 OVERRIDE_PREFIX = "override."
 
 
@@ -43,6 +50,24 @@ def field_label(key: str) -> str:
     if not number.isdigit() or name not in FIELD_LABELS:
         return key
     return f"Session {number} {FIELD_LABELS[name]}"
+
+
+def reason_label(session: int | str) -> str:
+    """``1`` or ``"session1"`` → ``"Session 1 reason for the override"``: the reason's field."""
+    return f"Session {str(session).removeprefix('session')} reason for the override"
+
+
+def missing_reason(session: int | str, overridden: Iterable[str]) -> InvalidInputError:
+    """The error of an override without a reason, in the same words for every caller.
+
+    ``"Session 1 reason for the override: required when the bead volume is overridden"``:
+    the reason's field, and the first of :data:`OVERRIDABLE_FIELDS` among ``overridden``
+    (the first the approver filled in, in the order the fields are shown).
+    """
+    names = set(overridden)
+    first = next((name for name in OVERRIDABLE_FIELDS if name in names), None)
+    what = OVERRIDDEN_WORDS[first] if first is not None else "a number"
+    return InvalidInputError(reason_label(session), f"required when {what} is overridden")
 
 
 def override_session(
@@ -81,16 +106,17 @@ def override_session(
     Raises
     ------
     InvalidInputError
-        A value is impossible: not positive, a fractional vial count, more beads than
-        the vials hold, or more irinotecan than the vials can take at the product's
-        capacity. The field is named for people ("Session 1 vials").
+        The reason is blank (:func:`missing_reason`), or a value is impossible: not
+        positive, a fractional vial count, more beads than the vials hold, or more
+        irinotecan than the vials can take at the product's capacity. The field is named
+        for people ("Session 1 vials").
     """
     n = session.number
     unknown = sorted(set(changes) - set(OVERRIDABLE_FIELDS))
     if unknown:
         raise InvalidInputError(f"Session {n} {unknown[0]}", "cannot be overridden")
     if not reason.strip():
-        raise InvalidInputError(f"Session {n}", "an override needs a reason")
+        raise missing_reason(n, changes)
     for name, value in changes.items():
         where = field_label(f"session{n}.{name}")
         if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:

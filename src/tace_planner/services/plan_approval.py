@@ -23,6 +23,7 @@ from tace_planner.domain.dosing import CourseHistory, SessionPlan
 from tace_planner.domain.dosing_overrides import (
     OVERRIDABLE_FIELDS,
     field_label,
+    missing_reason,
     override_session,
     rejudge,
 )
@@ -322,7 +323,7 @@ def apply_overrides(
             raise InvalidInputError(key, f"expected session<n>.<{'|'.join(OVERRIDABLE_FIELDS)}>")
         if not isinstance(entry, tuple | list) or len(entry) != 2:
             raise InvalidInputError(field_label(key), "expected (value, reason)")
-        by_session.setdefault(int(number), {})[name] = (entry[0], str(entry[1]))
+        by_session.setdefault(int(number), {})[name] = (entry[0], str(entry[1] or ""))
     numbers = {s.number for s in proposal.sessions}
     for number in by_session:
         if number not in numbers:
@@ -336,9 +337,7 @@ def apply_overrides(
             continue
         blank = [n for n, (_, r) in changes.items() if not r.strip()]
         if blank:
-            raise InvalidInputError(
-                field_label(f"session{session.number}.{blank[0]}"), "give a reason"
-            )
+            raise missing_reason(session.number, blank)
         reason = "; ".join(sorted({r.strip() for _, r in changes.values()}))
         updated = override_session(
             session,
