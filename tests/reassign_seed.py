@@ -17,10 +17,17 @@ SIDE = 16
 
 
 def write_series(
-    folder: Path, patient_id: str, name: str, study_uid: str = "", *, series_uid: str = ""
+    folder: Path,
+    patient_id: str,
+    name: str,
+    study_uid: str = "",
+    *,
+    series_uid: str = "",
+    accession: str = "",
 ) -> str:
     """Three axial CT slices of a new series (``series_uid``, else a new UID) in
-    ``study_uid`` (else a new study); returns its Study Instance UID."""
+    ``study_uid`` (else a new study) with Accession Number ``accession``; returns its
+    Study Instance UID."""
     folder.mkdir(parents=True)
     study_uid = study_uid or generate_uid()
     template = copy.deepcopy(examples.ct)
@@ -32,6 +39,7 @@ def write_series(
     template.SeriesInstanceUID = series_uid or generate_uid()
     template.PatientID = patient_id
     template.PatientName = name
+    template.AccessionNumber = accession
     template.StudyDescription = f"CT abdomen {name or 'anonymous'}"
     template.RescaleSlope, template.RescaleIntercept = 1, 0
     for n in range(3):
@@ -44,7 +52,10 @@ def write_series(
     return study_uid
 
 
-def imported(services: Any, folder: Path, patient_id: str, name: str) -> str:
-    study_uid = write_series(folder, patient_id, name)
+def imported(
+    services: Any, folder: Path, patient_id: str, name: str, study_uid: str = "", **tags: str
+) -> str:
+    """Write a series (see :func:`write_series`) and import it; its Study Instance UID."""
+    study_uid = write_series(folder, patient_id, name, study_uid, **tags)
     run_sync(services.studies.import_paths([folder]))
     return study_uid

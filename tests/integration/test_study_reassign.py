@@ -209,7 +209,7 @@ def test_contours_on_the_study_in_another_patients_case_are_refused(
         ({"patient_id": "NEW-2"}, "^Patient name: no patient has Patient ID NEW-2"),
         (
             {"patient_id": "TACE-017", "patient_name": "Roe^John"},
-            "^Patient name: Patient ID TACE-017 is stored for DOE, Jane",
+            r"^Patient name: Patient ID TACE-017 is stored for Doe Jane  \[TACE-017\]",
         ),
     ],
 )
@@ -228,3 +228,57 @@ def test_named_patients_leave_out_the_placeholder(services: Any, world: dict[str
     named = world["service"].named_patients()
     assert [p.patient_id for p in named] == ["TACE-017", "TACE-018"]
     assert world["service"].placeholder_patient_pk() is not None
+
+
+def test_a_name_not_the_stored_patients_advises_what_the_dialog_allows(
+    services: Any, world: dict[str, Any]
+) -> None:
+    """The dialog refuses a new patient without a name: the advice is to choose the
+    stored patient, not to leave the name empty."""
+    with pytest.raises(InvalidInputError) as refused:
+        world["service"].reassign(world["orphan"], patient_id="TACE-017", patient_name="Roe^Ann")
+    message = str(refused.value)
+    assert "leave the name" not in message
+    assert message.endswith("check the Patient ID, or choose that patient under Stored patient")
+
+
+def test_the_placeholder_left_without_a_study_is_removed_audited(
+    services: Any, world: dict[str, Any], tmp_path: Path
+) -> None:
+    second = imported(services, tmp_path / "orphan2", "", "")
+    service = world["service"]
+    placeholder = service.placeholder_patient_pk()
+
+    first = service.reassign(world["orphan"], patient_id="TACE-017")
+    assert service.placeholder_patient_pk() == placeholder  # one study is still its
+
+    last = service.reassign(second, patient_id="TACE-099", patient_name="Poe^Anna")
+
+    assert service.placeholder_patient_pk() is None
+    assert NO_PATIENT_ID not in {p.patient_id for p in services.cases.list_patients()}
+    assert (first.placeholder_removed, last.placeholder_removed) == (False, True)
+    (removed,) = audit(services, "delete_patient")
+    assert (removed.entity, removed.entity_pk) == ("patient", placeholder)
+    assert removed.before["patient_id"] == NO_PATIENT_ID
+    assert removed.after is None
+    assert "POE, Anna" in removed.summary
+    # the next file without a Patient ID is filed under a new placeholder
+    again = imported(services, tmp_path / "orphan3", "", "")
+    assert patient_of(services, again)[0] == NO_PATIENT_ID
+
+
+def test_a_placeholder_with_a_case_is_kept(services: Any, world: dict[str, Any]) -> None:
+    services.cases.create_case(NO_PATIENT_ID, "Unknown patient's course")
+    result = world["service"].reassign(world["orphan"], patient_id="TACE-017")
+    assert not result.placeholder_removed
+    assert world["service"].placeholder_patient_pk() is not None
+    assert audit(services, "delete_patient") == []
+
+
+def test_the_result_names_the_patient_as_the_case_list_does(
+    services: Any, world: dict[str, Any]
+) -> None:
+    result = world["service"].reassign(world["orphan"], patient_id="TACE-017")
+    jane = next(p for p in services.cases.list_patients() if p.patient_id == "TACE-017")
+    case_list_row = f"{jane.display_name}  [{jane.patient_id}]"  # ui/panels/case_list.py
+    assert result.patient_label == case_list_row == "Doe Jane  [TACE-017]"

@@ -45,9 +45,9 @@ def test_assign_to_patient_moves_the_study_and_refreshes_the_tree(
     assert tree.topLevelItemCount() == 1
     asked: list[tuple[str, list[str]]] = []
 
-    def ask(label: str, patients: Any, parent: Any) -> AssignPatientChoice:
+    def ask(label: str, patients: Any, assign: Any, parent: Any) -> Any:
         asked.append((label, [p.patient_id for p in patients]))
-        return AssignPatientChoice(patient_pk=patients[0].pk)
+        return assign(AssignPatientChoice(patient_pk=patients[0].pk))
 
     monkeypatch.setattr(AssignPatientDialog, "ask", ask)
     actions = _actions(tree, 0)
@@ -85,7 +85,7 @@ def test_a_refusal_is_shown_in_one_line_and_the_tree_is_kept(
     monkeypatch.setattr(
         AssignPatientDialog,
         "ask",
-        lambda label, patients, parent: AssignPatientChoice(None, "NEW-7", ""),
+        lambda label, patients, assign, parent: assign(AssignPatientChoice(None, "NEW-7", "")),
     )
     assert tree.assign_patient(setup["orphan"]) is None
     (line,) = shown
@@ -125,7 +125,9 @@ def test_the_window_lists_the_study_under_its_patient_after_the_assignment(
     monkeypatch.setattr(
         AssignPatientDialog,
         "ask",
-        lambda label, patients, parent: AssignPatientChoice(patient_pk=patients[0].pk),
+        lambda label, patients, assign, parent: assign(
+            AssignPatientChoice(patient_pk=patients[0].pk)
+        ),
     )
     actions = _actions(window.study_tree, 0)
     assert "Assign to patient…" in actions  # the window gave the tree its service

@@ -17,6 +17,10 @@ UIDs (``<study hash>/<series hash>/<SOP Instance UID>.dcm``,
 :class:`~tace_planner.services.image_store.ImageStore`), not by patient, so the stored
 paths stay valid. The files themselves keep their empty Patient ID; the series'
 identity warning says that the study was assigned by hand.
+
+When the placeholder patient's last study is handed over and no case is its, the
+placeholder itself is removed in the same transaction (audited): only studies and cases
+refer to a patient row, and the next import without a Patient ID files a new one.
 """
 
 from __future__ import annotations
@@ -69,11 +73,13 @@ class StudyReassigned:
     """The case the study is linked to ("" when none); it is the new patient's."""
     series_warnings: dict[str, tuple[str, ...]]
     """Series Instance UID → its identity warnings as stored now."""
+    placeholder_removed: bool = False
+    """Whether the placeholder patient, left with no study and no case, was removed."""
 
     @property
     def patient_label(self) -> str:
-        """ "DOE, Jane · Patient ID TACE-017"."""
-        return _label(self.to_patient_name, self.to_patient_id)
+        """The patient as the case list shows it: "Doe Jane  [TACE-017]"."""
+        return patient_list_label(self.to_patient_name, self.to_patient_id)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict of every field."""
@@ -84,6 +90,17 @@ class StudyReassigned:
 
 def _label(name: str, patient_id: str) -> str:
     return f"{readable_person_name(name) or '(no name)'} · Patient ID {patient_id}"
+
+
+def patient_list_label(name: str, patient_id: str) -> str:
+    """A patient as the case list writes it (:attr:`PatientItem.display_name` and the
+    Patient ID in brackets): "Doe Jane  [TACE-017]"."""
+    return f"{_display_name(name)}  [{patient_id}]"
+
+
+def _display_name(name: str) -> str:
+    """The name as the case list shows it: :attr:`PatientItem.display_name`."""
+    return PatientItem(0, "", name, None, "", 0, 0).display_name
 
 
 def is_placeholder(patient: PatientRow) -> bool:
@@ -147,6 +164,12 @@ class StudyReassignService:
             return session.scalar(
                 select(PatientRow.id).where(PatientRow.patient_id.in_(_PLACEHOLDER_IDS)).limit(1)
             )
+
+    def accession_number(self, study_uid: str) -> str:
+        """The study's (0008,0050) *Accession Number* ("" when none, or no such study)."""
+        with self._sessions() as session:
+            study = repositories.find_study(session, study_uid.strip())
+            return study.accession_number.strip() if study is not None else ""
 
     def named_patients(self) -> list[PatientItem]:
         """Every patient a study can be handed to (not the placeholder), by name."""
@@ -221,6 +244,7 @@ class StudyReassignService:
                     f"{source.patient_id!r} to {_label(target.name, target.patient_id)}"
                 ),
             )
+            removed = _remove_if_empty_placeholder(uow, source, study)
             uow.commit()
             return StudyReassigned(
                 study_uid=study.study_uid,
@@ -234,6 +258,7 @@ class StudyReassignService:
                 created_patient=created,
                 case_title=case_title,
                 series_warnings=warnings,
+                placeholder_removed=removed,
             )
 
     def _target(
@@ -263,9 +288,9 @@ class StudyReassignService:
             if name and not _same_name(name, found.name):
                 raise InvalidInputError(
                     "Patient name",
-                    f"Patient ID {wanted} is stored for {_label(found.name, wanted)}, not "
-                    f"{readable_person_name(name)!r}; check the Patient ID, or leave the name "
-                    "empty to hand the study to that patient",
+                    f"Patient ID {wanted} is stored for {patient_list_label(found.name, wanted)}"
+                    f", not {_display_name(name)!r}; check the Patient ID, or choose "
+                    "that patient under Stored patient",
                 )
             return found, False
         if not name:
@@ -342,6 +367,34 @@ def _refuse(session: Session, study: StudyRow, source: PatientRow, target: Patie
             f"{_label(target.name, target.patient_id)} already has a study with Study "
             f"Instance UID {study.study_uid}",
         )
+
+
+def _remove_if_empty_placeholder(uow: UnitOfWork, source: PatientRow, study: StudyRow) -> bool:
+    """Remove (audited) the placeholder patient ``study`` was handed from when it is left
+    with no study and no case — the only rows that refer to a patient; whether removed."""
+    session = uow.session
+    session.flush()
+    left = [
+        session.scalar(select(func.count()).select_from(row).where(row.patient_pk == source.id))
+        for row in (StudyRow, CaseRow)
+    ]
+    if not is_placeholder(source) or any(left):
+        return False
+    before = row_snapshot(source)
+    uow.audit(
+        action="delete_patient",
+        entity="patient",
+        entity_pk=source.id,
+        before=before,
+        after=None,
+        summary=(
+            f"placeholder patient {source.patient_id!r} of files without a Patient ID removed: "
+            f"its last study ({study.description or study.study_uid!r}) was handed to "
+            f"{_label(study.patient.name, study.patient.patient_id)}"
+        ),
+    )
+    session.delete(source)
+    return True
 
 
 def _linked_cases(session: Session, study: StudyRow) -> list[CaseRow]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -16,8 +18,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tace_planner.domain.errors import InvalidInputError, TacePlannerError
 from tace_planner.services.dto import PatientItem
 from tace_planner.ui.dialogs.dialog_parts import add_error_and_buttons, show_problem
+from tace_planner.ui.errors import message_for
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,22 +37,31 @@ class AssignPatientChoice:
 
 
 def patient_label(patient: PatientItem) -> str:
-    """ "Doe Jane · Patient ID TACE-017 · 2 studies" as the list shows a patient."""
+    """ "Doe Jane  [TACE-017] · 2 studies": the patient as the case list writes it."""
     studies = "study" if patient.study_count == 1 else "studies"
-    name = f"{patient.display_name} · Patient ID {patient.patient_id}"
-    return f"{name} · {patient.study_count} {studies}"
+    return f"{patient.display_name}  [{patient.patient_id}] · {patient.study_count} {studies}"
 
 
-class AssignPatientDialog(QDialog):
+class AssignPatientDialog(QDialog, Generic[T]):
     """Choose a stored patient, or enter the Patient ID and name of a new one.
 
-    *OK* with a field missing keeps the dialog open and names the field.
+    *OK* with a field missing keeps the dialog open and names the field. Given
+    ``assign``, *OK* then calls it with the choice: a refusal is shown on the error line
+    and the dialog stays open with what was typed; only success closes it, and
+    :attr:`outcome` holds what ``assign`` returned.
     """
 
     def __init__(
-        self, study_label: str, patients: Sequence[PatientItem], parent: QWidget | None = None
+        self,
+        study_label: str,
+        patients: Sequence[PatientItem],
+        parent: QWidget | None = None,
+        *,
+        assign: Callable[[AssignPatientChoice], T] | None = None,
     ) -> None:
         super().__init__(parent)
+        self._assign = assign
+        self.outcome: T | None = None
         self.setWindowTitle("Assign to patient")
         intro = QLabel(
             f"{study_label} was imported without a Patient ID. Choose whose images these "
@@ -96,10 +112,29 @@ class AssignPatientDialog(QDialog):
         return ""
 
     def accept(self) -> None:
-        """Close with *OK* only when the choice is complete; otherwise name the field."""
+        """Close with *OK* only when the choice is complete and ``assign`` (if any) did
+        it; otherwise name the field or show the refusal, keeping the input."""
         if show_problem(self.error_label, self.problem()):
             return
+        if self._assign is not None:
+            try:
+                self.outcome = self._assign(self.choice())
+            except Exception as error:  # noqa: BLE001 - shown on the error line, input kept
+                self._show_refusal(error)
+                return
         super().accept()
+
+    def _show_refusal(self, error: Exception) -> None:
+        if isinstance(error, TacePlannerError):
+            log.warning("Cannot assign the study: %s", error)
+        else:
+            log.error("Cannot assign the study", exc_info=error)
+        show_problem(self.error_label, message_for(error))
+        field = error.field if isinstance(error, InvalidInputError) else ""
+        editor = {"Patient ID": self.id_edit, "Patient name": self.name_edit}.get(field)
+        if editor is not None and editor.isEnabled():
+            editor.setFocus()
+            editor.selectAll()
 
     def choice(self) -> AssignPatientChoice:
         """The patient currently chosen or entered."""
@@ -113,8 +148,13 @@ class AssignPatientDialog(QDialog):
 
     @classmethod
     def ask(
-        cls, study_label: str, patients: Sequence[PatientItem], parent: QWidget | None = None
-    ) -> AssignPatientChoice | None:
-        """Show the dialog; return the choice, or None when cancelled."""
-        dialog = cls(study_label, patients, parent)
-        return dialog.choice() if dialog.exec() == QDialog.Accepted else None
+        cls,
+        study_label: str,
+        patients: Sequence[PatientItem],
+        assign: Callable[[AssignPatientChoice], T],
+        parent: QWidget | None = None,
+    ) -> T | None:
+        """Show the dialog; *OK* runs ``assign`` with the choice and closes only when it
+        succeeds. Return what it returned, or None when cancelled."""
+        dialog: AssignPatientDialog[T] = cls(study_label, patients, parent, assign=assign)
+        return dialog.outcome if dialog.exec() == QDialog.Accepted else None

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from tace_planner.services.dto import SeriesItem, StudyItem
-from tace_planner.ui.dialogs.assign_patient_dialog import AssignPatientDialog
+from tace_planner.ui.dialogs.assign_patient_dialog import AssignPatientChoice, AssignPatientDialog
 from tace_planner.ui.errors import show_error
 from tace_planner.ui.viewer.interaction import SERIES_MIME_TYPE, series_mime_data
 
@@ -281,24 +281,45 @@ class StudyTreePanel(QTreeWidget):
         study = self._study(study_uid)
         if self._assigner is None or study is None:
             return None
-        date = study.study_on.isoformat() if study.study_on else "no date"
-        label = f"The study “{study.description or study.modalities or 'study'}” of {date}"
-        try:
-            choice = AssignPatientDialog.ask(label, self._assigner.named_patients(), self)
-            if choice is None:
-                return None
-            result = self._assigner.reassign(
+        assigner = self._assigner
+
+        def assign(choice: AssignPatientChoice) -> StudyReassigned:
+            # run from the dialog's OK: a refusal stays in the dialog with the input
+            return assigner.reassign(
                 study_uid,
                 patient_pk=choice.patient_pk,
                 patient_id=choice.patient_id,
                 patient_name=choice.patient_name,
             )
+
+        try:
+            heading = self._assign_heading(study)
+            result = AssignPatientDialog.ask(heading, assigner.named_patients(), assign, self)
         except Exception as error:  # noqa: BLE001 - shown to the user, the app keeps running
             show_error(self, "Cannot assign the study", error)
+            return None
+        if result is None:
             return None
         self._show_handed_over(study, result)
         self.study_reassigned.emit(result)
         return result
+
+    def _assign_heading(self, study: StudyItem) -> str:
+        """The study as the dialog names it, told apart from another of the same description
+        by its series count, first acquisition time and accession number:
+        "The study “CT abdomen” of 2026-01-02 at 11:29 (2 series, 240 images; accession
+        number A123)"."""
+        date = study.study_on.isoformat() if study.study_on else "no date"
+        times = sorted(s.acquired_at for s in study.series if s.acquired_at)
+        when = f"{date} at {times[0]}" if times else date
+        count = len(study.series)
+        images = sum(s.image_count for s in study.series)
+        details = f"{count} series, {images} image{'' if images == 1 else 's'}"
+        accession = self._assigner.accession_number(study.study_uid) if self._assigner else ""
+        if accession:
+            details += f"; accession number {accession}"
+        name = study.description or study.modalities or "study"
+        return f"The study “{name}” of {when} ({details})"
 
     def _show_handed_over(self, study: StudyItem, result: StudyReassigned) -> None:
         """Drop the study from the placeholder's list; elsewhere (a case) show it updated."""
