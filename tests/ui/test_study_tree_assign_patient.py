@@ -140,3 +140,11 @@ def test_the_window_lists_the_study_under_its_patient_after_the_assignment(
     jane = next(p for p in services.cases.list_patients() if p.patient_id == "TACE-017")
     assert orphan in {s.study_uid for s in services.studies.studies_of_patient(jane.pk)}
     assert set(window._patients) == {p.pk for p in services.cases.list_patients()}
+    # the window goes on to the patient the study was handed to, and shows it there
+    assert window._context.patient is not None
+    assert window._context.patient.pk == jane.pk
+    shown = {
+        window.study_tree.topLevelItem(i).data(0, 256)
+        for i in range(window.study_tree.topLevelItemCount())
+    }
+    assert window.study_tree.topLevelItemCount() == 2, shown

@@ -469,8 +469,12 @@ class MainWindow(WindowMenusMixin, StatusBarMixin, WindowLayoutMixin, QMainWindo
         self.protocol_label.setToolTip(protocol_tooltip(result.requirements))
 
     def _on_study_tree_study_reassigned(self, result: Any) -> None:
-        """A study handed to its patient: the case list counts it under that patient."""
+        """A study handed to its patient: the case list counts it under that patient, and a
+        patient view (not a case's) goes on to that patient, where the study now is."""
         self.refresh_cases()
+        if self._case_pk is None and result.to_patient_pk in self._patients:
+            self.case_list.reselect(None, result.to_patient_pk)
+            self._on_case_list_patient_selected(result.to_patient_pk)
         self.statusBar().showMessage(
             f"Study handed to {result.patient_label}; the change is in the audit trail.", 10_000
         )
