@@ -269,7 +269,11 @@ def _cmd_import(args: argparse.Namespace, services: Any) -> int:
             json.dumps(
                 {
                     "volumes": [entry for s in volumes for entry in s.volume_entries()],
-                    "errors": [{"file": str(e.path), "reason": e.reason} for e in report.errors],
+                    "errors": [
+                        {"file": str(e.path), "reason": e.reason, "files": e.files}
+                        for e in report.errors
+                    ],
+                    "failed_files": report.failed_files,  # a refused series counts each file
                     "skipped": [{"file": str(e.path), "reason": e.reason} for e in report.skipped],
                     # the CD indexes read (also among "skipped", as before: that key is kept)
                     "dicomdirs": [
@@ -291,7 +295,7 @@ def _cmd_import(args: argparse.Namespace, services: Any) -> int:
     else:
         print(
             f"{report.new_instances} new file(s), {report.known_instances} already stored, "
-            f"{len(report.errors)} failed"
+            f"{report.failed_files} failed"
         )
         for used in report.dicomdirs:
             print(

@@ -72,6 +72,11 @@ class ImportReport:
     """The DICOMDIRs (CD indexes) whose listed files were read."""
 
     @property
+    def failed_files(self) -> int:
+        """How many files failed: a series refused as a whole counts each of its files."""
+        return sum(entry.files for entry in self.errors)
+
+    @property
     def skipped_files(self) -> tuple[FileError, ...]:
         """``skipped`` without the DICOMDIRs that were read (those were used, not skipped)."""
         used = {use.path for use in self.dicomdirs}

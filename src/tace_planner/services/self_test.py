@@ -191,7 +191,8 @@ def _import(state: dict[str, Any]) -> str:
     report = run_sync(state["services"].studies.import_paths([state["phantom"]]))
     if report.errors:
         first = report.errors[0]
-        raise _StepFailed(f"{len(report.errors)} file(s) failed, e.g. {first.path}: {first.reason}")
+        failed = report.failed_files
+        raise _StepFailed(f"{failed} file(s) failed, e.g. {first.path}: {first.reason}")
     volumes = [s for s in report.series if s.is_volume]
     if not volumes:
         raise _StepFailed("no image volume was imported")

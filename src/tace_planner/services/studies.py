@@ -397,7 +397,7 @@ class StudyService:
                 done += len(headers)
                 new_instances += outcome.added
                 known_instances += outcome.known
-                errors.extend(FileError(shown(e.path), e.reason) for e in outcome.errors)
+                errors.extend(dataclasses.replace(e, path=shown(e.path)) for e in outcome.errors)
                 touched.append(series_uid)
                 if outcome.is_new:
                     created.append(series_uid)
@@ -515,7 +515,7 @@ class StudyService:
                         added=0,
                         known=len(headers) - len(new_files),
                         is_new=False,
-                        errors=(FileError(filing_header(headers).path, conflict),),
+                        errors=(FileError(filing_header(headers).path, conflict, len(new_files)),),
                     )
                 series_row, is_new = self._series_row(session, headers)
                 if refused:

@@ -21,11 +21,14 @@ class FileError:
     """A file that could not be used, and why (shown to the user).
 
     ``path`` is where the user sees the file: a member of a zip archive is named
-    ``<archive>.zip/<member>``, not by its temporary copy.
+    ``<archive>.zip/<member>``, not by its temporary copy. ``files`` is how many
+    files the entry stands for: 1, except for a whole series refused at once (named
+    by one of its files), which counts all the files it kept out.
     """
 
     path: Path
     reason: str
+    files: int = 1
 
 
 DICOMDIR_USED = "DICOMDIR used"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QSize, Qt, Signal
+from PySide6.QtGui import QFont, QPainter, QPalette, QTextLayout, QTextOption
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QFileDialog,
     QHBoxLayout,
@@ -15,6 +18,8 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -72,8 +77,9 @@ class ImportDialog(QDialog):
         self.report = QTreeWidget()
         self.report.setHeaderLabels(["Result", "Series", "Modality", "Phase / sequence", "Images"])
         self.report.setRootIsDecorated(True)
-        # room for patient > study > series, and for file names (tool tips hold them whole)
+        # room for patient > study > series; failed files and warnings wrap (_WrappedLines)
         self.report.setColumnWidth(0, 400)
+        self.report.setItemDelegateForColumn(0, _WrappedLines(self.report))
         close = QPushButton("Close")
         close.clicked.connect(self.accept)
         bottom = QHBoxLayout()
@@ -146,9 +152,10 @@ class ImportDialog(QDialog):
 
     def _on_import_done(self, report: ImportReport) -> None:
         warnings, studies = report.warnings, report.studies
+        failed_count, failed = _failed_words(report)
         text = (
             f"{report.new_instances} new file(s) imported, {report.known_instances} already "
-            f"stored, {len(report.errors)} failed."
+            f"stored, {failed_count}."
         )
         if studies:
             patients = {(s.patient_name, s.patient_id) for s in studies}
@@ -158,10 +165,10 @@ class ImportDialog(QDialog):
         self.status_label.setText(text)
         # What went wrong comes first and open: a failed file or a missing Patient ID
         # must not go unnoticed below a long list of series.
-        failed = f"Files that failed ({len(report.errors)})"
-        self._add_file_list(failed, report.errors, QStyle.SP_MessageBoxCritical, expanded=True)
+        critical, warning = QStyle.SP_MessageBoxCritical, QStyle.SP_MessageBoxWarning
+        self._add_file_list(failed, report.errors, critical, expanded=True, whole=True)
         warned = f"Warnings ({len(warnings)})"
-        self._add_file_list(warned, warnings, QStyle.SP_MessageBoxWarning, expanded=True)
+        self._add_file_list(warned, warnings, warning, expanded=True, whole=True)
         for use in report.dicomdirs:
             self._add_dicomdir_line(use, several=len(report.dicomdirs) > 1)
         self._add_series(report)
@@ -181,8 +188,14 @@ class ImportDialog(QDialog):
         icon: QStyle.StandardPixmap | None,
         *,
         expanded: bool,
+        whole: bool = False,
     ) -> None:
-        """A top-level row ``title`` with one line per file and its reason (none when empty)."""
+        """A top-level row ``title`` with one line per file and its reason (none when empty).
+
+        With ``whole`` the lines wrap at the tree's width, so a long reason (a refused
+        series names both patients and the stored study) reads whole, not only in its
+        tool tip; other lists (skipped files, replaced UIDs) keep one line per file.
+        """
         if not entries:
             return
         group = QTreeWidgetItem([title])
@@ -192,6 +205,7 @@ class ImportDialog(QDialog):
         for entry in entries:
             line = QTreeWidgetItem([f"{entry.path}: {entry.reason}"])
             line.setToolTip(0, f"{entry.path}:\n{entry.reason}")
+            line.setData(0, _WRAPPED, whole)
             group.addChild(line)
             line.setFirstColumnSpanned(True)
         group.setExpanded(expanded)
@@ -248,6 +262,105 @@ class ImportDialog(QDialog):
         """Closing the dialog while importing cancels the import."""
         self.cancel()
         super().reject()
+
+
+def _failed_words(report: ImportReport) -> tuple[str, str]:
+    """The failed files for the summary ("3 failed (1 series)") and their heading.
+
+    A series refused as a whole (another patient's) is one line naming one of its
+    files, but counts each of its files: "3 files failed (1 series)", not "(1)".
+    """
+    files, errors = report.failed_files, report.errors
+    series = sum(1 for entry in errors if entry.files > 1)
+    if not series:
+        return f"{files} failed", f"Files that failed ({files})"
+    single = len(errors) - series
+    detail = _count(series, "series") + (f", {_count(single, 'single file')}" if single else "")
+    return f"{files} failed ({detail})", f"{_count(files, 'file')} failed ({detail})"
+
+
+_WRAPPED = Qt.ItemDataRole.UserRole + 1
+"""Data role marking a report row shown whole, wrapped at the row's width (True)."""
+
+
+class _WrappedLines(QStyledItemDelegate):
+    """Draws the report rows marked :data:`_WRAPPED` whole, wrapped at the row's width.
+
+    Such a row spans every column; its height follows the width of the tree: a
+    resized column or dialog lays the rows out again. A word longer than the row
+    (a long path) breaks anywhere. Other rows are drawn as usual (elided).
+    """
+
+    _MARGIN_PX = 3
+
+    def __init__(self, tree: QTreeWidget) -> None:
+        super().__init__(tree)
+        self._tree = tree
+        tree.header().sectionResized.connect(lambda *_: tree.scheduleDelayedItemsLayout())
+
+    def _text_width(self, index: QModelIndex | QPersistentModelIndex) -> int:
+        """The width of the row's text: the spanned row less its indentation and margins."""
+        depth = 0
+        parent = index.parent()
+        while parent.isValid():
+            depth += 1
+            parent = parent.parent()
+        tree = self._tree
+        indent = tree.indentation() * (depth + (1 if tree.rootIsDecorated() else 0))
+        return max(tree.header().length() - indent - 2 * self._MARGIN_PX, 80)
+
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        if not index.data(_WRAPPED):
+            return super().sizeHint(option, index)
+        width = self._text_width(index)
+        _, height = _wrapped(str(index.data()), option.font, width)
+        return QSize(width, math.ceil(height) + 2 * self._MARGIN_PX)
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        if not index.data(_WRAPPED):
+            super().paint(painter, option, index)
+            return
+        view = QStyleOptionViewItem(option)
+        self.initStyleOption(view, index)
+        text, view.text = view.text, ""
+        widget = view.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, view, painter, widget)
+        margin = self._MARGIN_PX
+        rect = view.rect.adjusted(margin, margin, -margin, -margin)
+        layout, _ = _wrapped(text, view.font, rect.width())
+        selected = bool(view.state & QStyle.StateFlag.State_Selected)
+        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        painter.save()
+        painter.setPen(view.palette.color(role))
+        layout.draw(painter, QPointF(rect.topLeft()))
+        painter.restore()
+
+
+def _wrapped(text: str, font: QFont, width: int) -> tuple[QTextLayout, float]:
+    """``text`` laid out in lines of ``width`` pixels, and the height of those lines."""
+    layout = QTextLayout(text, font)
+    option = QTextOption()
+    option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+    layout.setTextOption(option)
+    layout.beginLayout()
+    height = 0.0
+    while True:
+        line = layout.createLine()
+        if not line.isValid():
+            break
+        line.setLineWidth(width)
+        line.setPosition(QPointF(0.0, height))
+        height += line.height()
+    layout.endLayout()
+    return layout, height
 
 
 def _count(n: int, noun: str) -> str:
