@@ -1,5 +1,6 @@
-"""The service approves an overridden bead volume above the per-session maximum only with
-its warning acknowledged: the same rule as the Approve dialog, for every caller."""
+"""The service approves an overridden bead volume above the per-session maximum (up to
+twice it) only with its warning acknowledged: the same rule as the Approve dialog, for
+every caller. More than twice is refused (test_approve_bead_plausibility.py)."""
 
 from __future__ import annotations
 
@@ -32,14 +33,14 @@ def test_a_bead_volume_above_the_maximum_needs_its_acknowledgement(
     assert not any("above_session_maximum" in code for code in needed)
     _, shown = planning.preview_overrides(plan.pk, {"session2.beads_ml": (4.0, "second vial")})
     assert not any("above_session_maximum" in a.code for a in shown)  # up to it: nothing
-    overrides = {"session2.beads_ml": (40.0, "large feeder, tumour board")}
+    overrides = {"session2.beads_ml": (6.0, "large feeder, tumour board")}
     sessions, shown = planning.preview_overrides(plan.pk, overrides)
     (advisory,) = [a for a in shown if a.code == RAISED]
     assert advisory.severity == "warning"
     assert advisory.message.startswith(
-        "Session 2 bead volume: 40 mL is above the per-session maximum of 4 mL ("
+        "Session 2 bead volume: 6 mL is above the per-session maximum of 4 mL ("
     )
-    assert sessions[1].beads_ml == 40.0
+    assert sessions[1].beads_ml == 6.0
 
     with pytest.raises(InvalidInputError, match="above_session_maximum") as caught:
         planning.approve(plan.pk, needed, overrides)
@@ -49,5 +50,5 @@ def test_a_bead_volume_above_the_maximum_needs_its_acknowledgement(
     others = [a.code for a in shown if a.severity in ("warning", "strong_warning")]
     approved = planning.approve(plan.pk, others, overrides)
     assert approved.status == "approved"
-    assert approved.sessions[1].beads_ml == 40.0
+    assert approved.sessions[1].beads_ml == 6.0
     assert RAISED in {a.code for a in approved.advisories}

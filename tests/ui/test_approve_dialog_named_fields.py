@@ -1,7 +1,8 @@
 """The Approve dialog's override lines name the field they are about.
 
 * A bead volume above the per-session maximum (an institutional default: no publication
-  gives one) is a warning raised by the override, acknowledged like the others.
+  gives one), up to twice it, is a warning raised by the override, acknowledged like the
+  others (more than twice is refused: test_approve_dialog_bead_plausibility.py).
 * A reason typed without a value is refused at Approve, not dropped: the line names the
   reason field, which is marked.
 * A value without a reason names the reason field too, and marks it.
@@ -72,13 +73,13 @@ def test_a_bead_volume_above_the_maximum_is_a_warning_to_acknowledge(
     assert not any("above_session_maximum" in code for code in dialog.acknowledge_boxes)
     assert approve.isEnabled()
 
-    dialog.value_edits["session2.beads_ml"].setText("40")
+    dialog.value_edits["session2.beads_ml"].setText("6")
     assert RAISED in dialog.acknowledge_boxes
     box = dialog.acknowledge_boxes[RAISED]
     text = " ".join(box.text().split())
-    assert "Session 2 bead volume: 40 mL is above the per-session maximum of 4 mL" in text
+    assert "Session 2 bead volume: 6 mL is above the per-session maximum of 4 mL" in text
     assert "institutional default" in text
-    assert "session 2: 40.00 mL, 20 vial(s)" in dialog.preview_label.text()
+    assert "session 2: 6.00 mL, 3 vial(s)" in dialog.preview_label.text()
     assert dialog.problem_label.text().startswith("Acknowledge ")
     _refused_and_open(qtbot, dialog, dialog.problem_label.text())
 
@@ -89,9 +90,9 @@ def test_a_bead_volume_above_the_maximum_is_a_warning_to_acknowledge(
     assert dialog.result() == QDialog.Accepted
     choice = dialog.choice()
     assert RAISED in choice.acknowledged
-    assert choice.overrides == {"session2.beads_ml": (40.0, "second vial, large feeder")}
+    assert choice.overrides == {"session2.beads_ml": (6.0, "second vial, large feeder")}
     approved = service.approve(draft.pk, choice.acknowledged, choice.overrides)  # type: ignore[attr-defined]
-    assert approved.sessions[1].beads_ml == 40.0
+    assert approved.sessions[1].beads_ml == 6.0
 
 
 def test_a_reason_without_a_value_is_refused_naming_the_reason_field(

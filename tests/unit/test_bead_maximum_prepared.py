@@ -1,9 +1,10 @@
 """The per-session bead maximum judges the beads prepared, not only those planned.
 
-Overriding the number of vials alone (10 vials of 2 mL → 20 mL of beads prepared and
+Overriding the number of vials alone (4 vials of 2 mL → 8 mL of beads prepared and
 loaded) left the planned injection at 0.5 mL and raised no bead warning. The rule now
 judges both volumes, with one warning per session: when both are above the maximum
-(an overridden 40 mL needs 20 vials) the one warning names both.
+(an overridden 8 mL needs 4 vials) the one warning names both. More than twice the
+maximum is refused, not warned of (test_bead_plausibility.py).
 """
 
 from __future__ import annotations
@@ -41,14 +42,14 @@ def test_vials_alone_above_the_maximum_are_a_warning_naming_the_vials() -> None:
         assert max(s.prepared_beads_ml for s in sessions) == 4.0
         assert _bead_advisories(sessions) == [], at_most
 
-    _, sessions = _session2({"vials": 10})
+    _, sessions = _session2({"vials": 4})
     assert sessions[1].beads_ml == 0.5  # the planned injection is unchanged …
-    assert sessions[1].prepared_beads_ml == 20.0  # … but 20 mL of beads are prepared
+    assert sessions[1].prepared_beads_ml == 8.0  # … but 8 mL of beads are prepared
     (advisory,) = _bead_advisories(sessions)
     assert advisory.code == CODE
     assert advisory.severity == "warning"
     assert advisory.message == (
-        "Session 2 vials: 10 vials (20 mL of beads) prepared is above the per-session "
+        "Session 2 vials: 4 vials (8 mL of beads) prepared is above the per-session "
         f"maximum of 4 mL ({SOURCE})."
     )
     assert "institutional default" in advisory.message
@@ -56,7 +57,7 @@ def test_vials_alone_above_the_maximum_are_a_warning_naming_the_vials() -> None:
 
 
 def test_the_overrides_raise_the_vials_warning_for_its_own_acknowledgement() -> None:
-    plan, sessions = _session2({"vials": 10})
+    plan, sessions = _session2({"vials": 3})
     judged = rejudge(plan.advisories, sessions, DC_BEAD, PARAMS, CourseHistory())
     raised = {a.code: a.severity for a in judged if a.code.endswith(CODE)}
     assert raised == {"override." + CODE: "warning"}
@@ -64,9 +65,9 @@ def test_the_overrides_raise_the_vials_warning_for_its_own_acknowledgement() -> 
 
 def test_planned_and_prepared_above_are_one_warning_naming_both() -> None:
     for changes, planned, held in (
-        ({"beads_ml": 40.0}, "40 mL", "the 20 vials prepared for it hold 40 mL of beads"),
+        ({"beads_ml": 8.0}, "8 mL", "the 4 vials prepared for it hold 8 mL of beads"),
         ({"beads_ml": 4.5}, "4.5 mL", "the 3 vials prepared for it hold 6 mL of beads"),
-        ({"beads_ml": 5.0, "vials": 10}, "5 mL", "the 10 vials prepared for it hold 20 mL"),
+        ({"beads_ml": 5.0, "vials": 4}, "5 mL", "the 4 vials prepared for it hold 8 mL"),
     ):
         _, sessions = _session2(changes)
         (advisory,) = _bead_advisories(sessions)  # one cause, one acknowledgement

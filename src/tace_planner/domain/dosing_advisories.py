@@ -498,7 +498,9 @@ def _beads_above_maximum(session: SessionPlan, params: PlanningParameters) -> li
     bead volume set above it) can exceed it.
     No publication gives a maximum bead volume per session — studies used one 2 mL vial
     (about 100 mg) per session — so the maximum is the institution's parameter and the
-    rule is a warning the approver acknowledges, not a refusal.
+    rule is a warning the approver acknowledges, not a refusal. Only an override more
+    than twice the maximum, a slip rather than a choice, is refused before it is judged
+    (:func:`tace_planner.domain.dosing_overrides.refuse_implausible_beads`).
     """
     beads_max = float(params.value("max_beads_per_session_ml"))
     injected_above = session.beads_ml > beads_max + _EPS

@@ -3,7 +3,8 @@
 An override changes one of :data:`OVERRIDABLE_FIELDS` with a reason; what depends
 on it (vials, vial loads, expected delivered dose) is re-derived by the same
 kernel as the proposal (:func:`tace_planner.domain.dosing_kernel.load_vials`),
-impossible values are refused. The sessions that will actually be approved are
+impossible values are refused — a bead volume more than twice the per-session maximum
+among them (:func:`refuse_implausible_beads`). The sessions that will actually be approved are
 then judged again, session and course alike (:func:`rejudge`): every advisory the
 overrides raise or change is new and must be acknowledged on its own — an
 override's reason never stands for an acknowledgement.
@@ -42,6 +43,17 @@ OVERRIDDEN_WORDS = {
 
 OVERRIDE_PREFIX = "override."
 
+PLAUSIBLE_BEADS_FACTOR = 2
+"""An override's beads above this many times the per-session maximum are refused.
+
+Institutional default, no published source (as the maximum itself): 5 or 6 mL at a
+4 mL maximum is a considered choice, judged by a warning to acknowledge; 40 or 400 mL
+typed for 4.0 is a slip, not a volume for one session. Derived from the maximum, so an
+institution that widens the maximum widens this limit with it. The messages say "twice".
+"""
+
+_EPS = 1e-9
+
 
 def field_label(key: str) -> str:
     """``"session1.beads_ml"`` → ``"Session 1 bead volume (mL)"`` (other keys unchanged)."""
@@ -68,6 +80,42 @@ def missing_reason(session: int | str, overridden: Iterable[str]) -> InvalidInpu
     first = next((name for name in OVERRIDABLE_FIELDS if name in names), None)
     what = OVERRIDDEN_WORDS[first] if first is not None else "a number"
     return InvalidInputError(reason_label(session), f"required when {what} is overridden")
+
+
+def refuse_implausible_beads(
+    number: int,
+    changes: Mapping[str, float],
+    beads_ml: float,
+    vials: int,
+    vial_ml: float,
+    params: PlanningParameters,
+) -> None:
+    """Refuse an overridden bead volume or vial count not plausible for one session.
+
+    The planned bead volume is refused when it was overridden and is more than
+    :data:`PLAUSIBLE_BEADS_FACTOR` × ``max_beads_per_session_ml``; the vials when they
+    were overridden and are more than the whole vials that hold that volume (so that
+    one vial is never refused, whatever the maximum). At or below it the per-session
+    maximum stays a warning to acknowledge
+    (:func:`tace_planner.domain.dosing_advisories.dose_advisories`).
+
+    Raises
+    ------
+    InvalidInputError
+        Named for people ("Session 1 bead volume (mL)", "Session 1 vials"), in one line.
+    """
+    beads_max = float(params.value("max_beads_per_session_ml"))
+    limit_ml = PLAUSIBLE_BEADS_FACTOR * beads_max
+    why = (
+        f"more than twice the per-session maximum of {beads_max:g} mL — not a plausible "
+        "volume for one session (institutional default); check the value"
+    )
+    if "beads_ml" in changes and beads_ml > limit_ml + _EPS:
+        where = field_label(f"session{number}.beads_ml")
+        raise InvalidInputError(where, f"{beads_ml:g} mL is {why}")
+    if "vials" in changes and vial_ml > 0 and vials > vials_for(limit_ml, vial_ml):
+        held = f"{vials} vials hold {vials * vial_ml:g} mL of beads"  # never one vial
+        raise InvalidInputError(field_label(f"session{number}.vials"), f"{held}, {why}")
 
 
 def override_session(
@@ -107,9 +155,10 @@ def override_session(
     ------
     InvalidInputError
         The reason is blank (:func:`missing_reason`), or a value is impossible: not
-        positive, a fractional vial count, more beads than the vials hold, or more
-        irinotecan than the vials can take at the product's capacity. The field is named
-        for people ("Session 1 vials").
+        positive, a fractional vial count, beads or vials more than twice the
+        per-session maximum (:func:`refuse_implausible_beads`), more beads than the
+        vials hold, or more irinotecan than the vials can take at the product's
+        capacity. The field is named for people ("Session 1 vials").
     """
     n = session.number
     unknown = sorted(set(changes) - set(OVERRIDABLE_FIELDS))
@@ -136,6 +185,7 @@ def override_session(
         vials = vials_for(beads, vial_ml)
     else:
         vials = session.vials
+    refuse_implausible_beads(n, changes, beads, vials, vial_ml, params)
     if "irinotecan_loaded_mg" in changes:
         kwargs = {
             "loading_mg_per_ml": capacity,

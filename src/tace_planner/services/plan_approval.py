@@ -84,8 +84,9 @@ def approve_plan(
     ------
     InvalidInputError
         The plan is approved already, blocked, a warning is not acknowledged, a
-        contraindication has no reason, or an override is impossible (the field
-        is named). Nothing is saved.
+        contraindication has no reason, or an override is impossible — a bead
+        volume or vial count more than twice the per-session maximum among them
+        (the field is named). Nothing is saved.
     ConcurrentEditError
         The plan changed since ``expected_version``.
     NotFoundError
@@ -315,6 +316,17 @@ def apply_overrides(
     product: Any,
     user: str,
 ) -> tuple[tuple[SessionPlan, ...], tuple[OverrideItem, ...]]:
+    """The sessions with ``overrides`` applied, and one record per overridden number.
+
+    Raises
+    ------
+    InvalidInputError
+        A key that names no overridable field, a session the plan lacks, a blank
+        reason, or a value :func:`override_session` refuses (not positive, a slip
+        more than twice the per-session maximum, …). The field is the one the
+        Approve dialog marks: :func:`field_label` of the key ("Session 1 bead
+        volume (mL)") or the reason's (:func:`missing_reason`).
+    """
     by_session: dict[int, dict[str, tuple[float, str]]] = {}
     for key, entry in overrides.items():
         head, _, name = key.partition(".")
