@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import itertools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -167,15 +168,16 @@ class CornerText:
         taken = [*corners.values(), *self._scene_labels()]
         hint = self.edges["top"].sizeHint()
         top = QRect(QPoint((width - hint.width()) // 2, MARGIN_PX), hint)
-        top = _clear_down(top, [corners["top_left"], corners["top_right"]])
-        top = _step_aside(top, taken, size, vertical=False)
+        top = _along_edge(
+            top, taken, size, [corners["top_left"], corners["top_right"]], _clear_down
+        )
         self.edges["top"].move(top.topLeft())
         hint = self.edges["bottom"].sizeHint()
         bottom = QRect(
             QPoint((width - hint.width()) // 2, height - hint.height() - MARGIN_PX), hint
         )
-        bottom = _clear_up(bottom, [corners["bottom_left"], corners["bottom_right"]])
-        bottom = _step_aside(bottom, taken, size, vertical=False)
+        bottom_corners = [corners["bottom_left"], corners["bottom_right"]]
+        bottom = _along_edge(bottom, taken, size, bottom_corners, _clear_up)
         self.edges["bottom"].move(bottom.topLeft())
         for name, x in (
             ("left", MARGIN_PX),
@@ -242,20 +244,13 @@ class CornerText:
         rects: dict[str, QRect] = {}
         for row in ("top", "bottom"):
             left, right = f"{row}_left", f"{row}_right"
-            need_left, need_right = self._text_width(left), self._text_width(right)
-            shared = None
-            if need_left + need_right > room and {left, right} <= set(WRAPPED_CORNERS):
-                shared = self._shared_widths(left, right, room, height // 2)
-            if shared is not None:
-                need_left, need_right = shared
-            elif need_left + need_right > room:
-                half = room // 2
-                if need_right <= half:
-                    need_left = room - need_right
-                elif need_left <= half:
-                    need_right = room - need_left
-                else:
-                    need_left = need_right = half
+            letter = self.edges[row]
+            # The corners give way to their edge's letter (on more lines) when they can
+            # do so whole; else they take the row and the letter is moved (relayout).
+            reserve = letter.sizeHint().width() + 2 * MARGIN_PX if letter.text() else 0
+            need_left, need_right, cut = self._row_widths(left, right, room - reserve, height)
+            if cut and reserve:
+                need_left, need_right, _ = self._row_widths(left, right, room, height)
             for name, allowed in ((left, need_left), (right, need_right)):
                 label = self.corners[name]
                 label.setText(self._fitted(name, allowed, height // 2))
@@ -272,10 +267,27 @@ class CornerText:
                 rects[name] = QRect(QPoint(x, y), hint) if shown else QRect()
         return rects
 
+    def _row_widths(self, left: str, right: str, room: int, height: int) -> tuple[int, int, bool]:
+        """Widths of two corners of a row in ``room`` px, and whether one must be cut."""
+        need_left, need_right = self._text_width(left), self._text_width(right)
+        if need_left + need_right <= room:
+            return need_left, need_right, False
+        if {left, right} <= set(WRAPPED_CORNERS):
+            shared = self._shared_widths(left, right, room, height // 2)
+            if shared is not None:
+                return shared
+        half = room // 2
+        if need_right <= half:
+            return room - need_right, need_right, True
+        if need_left <= half:
+            return need_left, room - need_left, True
+        return half, half, True
+
     def _shared_widths(
         self, left: str, right: str, room_px: int, height_px: int
-    ) -> tuple[int, int] | None:
-        """Widths for two wrapped corners side by side, from their wrapped widths.
+    ) -> tuple[int, int, bool] | None:
+        """Widths for two wrapped corners side by side, from their wrapped widths, and
+        whether one is cut.
 
         Sized from their unwrapped widths, both halves of the bottom row wrapped when
         a named preset lengthened the window's line ("slice 1/69, x 162," / "y 171");
@@ -295,7 +307,7 @@ class CornerText:
                 )
                 if best is None or key < best[0]:
                     best = (key, width_left, width_right)
-        return None if best is None else (best[1], best[2])
+        return None if best is None else (best[1], best[2], best[0][0])
 
     def _wrap_levels(self, name: str, room_px: int, height_px: int) -> list[tuple[int, int, bool]]:
         """(width, lines, elided) of a corner's text wrapped ever narrower, widest first."""
@@ -437,6 +449,29 @@ def _step_aside(rect: QRect, taken: list[QRect], size: QSize, *, vertical: bool)
             ):
                 return moved
     return rect
+
+
+def _along_edge(
+    rect: QRect,
+    taken: list[QRect],
+    size: QSize,
+    corners: list[QRect],
+    clear: Callable[[QRect, list[QRect]], QRect],
+) -> QRect:
+    """A top or bottom letter at its edge, moved sideways along it off ``taken``.
+
+    Moved first off its two corners (``clear``), the bottom "P" jumped about 50 px up
+    onto the vertebra when the three-line read-out appeared at the bottom right; it
+    now keeps to its edge and steps sideways into the gap between the corners. Only
+    when the edge has no free place is it cleared of the corners into the image.
+    """
+    spaced = [other.adjusted(-2, -2, 2, 2) for other in taken if not other.isEmpty()]
+    bounds = QRect(QPoint(0, 0), size)
+    for n in range(0, size.width() // 2 + 1, 2):  # the nearest free place, 2 px apart
+        for moved in (rect.translated(-n, 0), rect.translated(n, 0)):
+            if bounds.contains(moved) and not any(moved.intersects(o) for o in spaced):
+                return moved
+    return _step_aside(clear(rect, corners), taken, size, vertical=False)
 
 
 def _clear_down(rect: QRect, others: list[QRect]) -> QRect:

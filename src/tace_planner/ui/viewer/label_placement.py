@@ -16,6 +16,11 @@ longer sits on "F1 long axis: 42.3 mm". The value shown while a measurement is d
 (:func:`place_transient`) follows the same rule and is avoided by no one: it moves with
 the mouse, and the labels around it stay still.
 
+The labels keep off the extent of each lesion's RECIST axes (:func:`set_obstacles`):
+placed on the lesion, "F1 long axis: 42.3 mm" and "F1 short axis: 16.0 mm" hid half of
+it and the calliper ends, so the reader could not check where the axes lie. They go
+beside that extent when the view has room there, else as before.
+
 The rule itself (:func:`place_boxes`) works on plain rectangles in scene pixels and
 needs no Qt.
 """
@@ -36,6 +41,8 @@ Box = tuple[float, float, float, float]
 
 LABEL_ANCHORS: tuple[Anchor, ...] = ((0.0, 1.0), (1.0, 1.0), (0.0, 0.0), (1.0, 0.0))
 """Where a label may sit by its point: above, above-left, below, below-left."""
+OBSTACLE_MARGIN_PX = 4.0
+"""How far a label keeps off the extent of a lesion's RECIST axes, in screen pixels."""
 
 
 # ---------------------------------------------------------------- the rule (no Qt)
@@ -51,13 +58,18 @@ def boxes_intersect(a: Box, b: Box) -> bool:
 
 
 def box_inside(bounds: Box, box: Box) -> bool:
-    """True when ``box`` lies within ``bounds`` (edges included)."""
+    """True when ``box`` lies within ``bounds`` (edges included, to a rounding error)."""
+    eps = _ROUNDING_PX
     return (
-        box[0] >= bounds[0]
-        and box[1] >= bounds[1]
-        and box[0] + box[2] <= bounds[0] + bounds[2]
-        and box[1] + box[3] <= bounds[1] + bounds[3]
+        box[0] >= bounds[0] - eps
+        and box[1] >= bounds[1] - eps
+        and box[0] + box[2] <= bounds[0] + bounds[2] + eps
+        and box[1] + box[3] <= bounds[1] + bounds[3] + eps
     )
+
+
+_ROUNDING_PX = 1e-6
+"""A box moved to touch an edge may pass it by a rounding error of its coordinates."""
 
 
 def place_boxes(
@@ -66,14 +78,19 @@ def place_boxes(
     arrangements: Sequence[Sequence[Anchor]],
     bounds: Box,
     placed: Sequence[Box],
+    avoid: Sequence[Box] = (),
 ) -> tuple[Sequence[Anchor], list[Box]]:
     """The arrangement and boxes of one point's labels: inside ``bounds``, off ``placed``.
 
     An arrangement gives one anchor per label. The first whose boxes all stay inside
-    ``bounds`` and cover none of ``placed`` nor each other wins. When none does, the
-    first arrangement inside (else the first) is used and its boxes are moved together
-    inside ``bounds``, then down past the boxes they cover, else up past them; where
-    neither frees them, they stay inside at the nearest place.
+    ``bounds`` and cover none of ``placed``, ``avoid`` nor each other wins. ``avoid``
+    holds what the reader must see whole (the extent of a lesion's RECIST axes with a
+    margin): when every arrangement covers one of them, the labels go as one block
+    beside it — right, left, below or above, the place nearest the point — if such a
+    place is free inside ``bounds``. When none is, the first arrangement inside (else
+    the first) is used and its boxes are moved together inside ``bounds``, then down
+    past the boxes of ``placed`` they cover, else up past them; where neither frees
+    them, they stay inside at the nearest place.
     """
     inside: Sequence[Anchor] | None = None
     for arrangement in arrangements:
@@ -81,11 +98,62 @@ def place_boxes(
         if not all(box_inside(bounds, box) for box in boxes):
             continue
         inside = inside or arrangement
-        if not _covers(boxes, placed):
+        if not _covers(boxes, [*placed, *avoid]):
             return arrangement, boxes
     arrangement = inside or arrangements[0]
     boxes = [anchored_box(p, s, a) for p, s, a in zip(points, sizes, arrangement, strict=True)]
+    beside = _beside(points[0], boxes, bounds, [*placed, *avoid], avoid)
+    if beside is not None:
+        return arrangement, beside
     return arrangement, _moved_clear(boxes, placed, bounds)
+
+
+def _beside(
+    point: Point, boxes: list[Box], bounds: Box, taken: Sequence[Box], avoid: Sequence[Box]
+) -> list[Box] | None:
+    """``boxes`` moved as one block beside an ``avoid`` box they cover, nearest ``point``.
+
+    The block is tried on each side of each such box (right, left, below, above), level
+    with the point or with the box's ends, kept inside ``bounds``; None when every place
+    covers one of ``taken`` (or when the block covers none of ``avoid``).
+    """
+    left = min(b[0] for b in boxes)
+    top = min(b[1] for b in boxes)
+    width = max(b[0] + b[2] for b in boxes) - left
+    height = max(b[1] + b[3] for b in boxes) - top
+    block = (left, top, width, height)
+    best: tuple[float, list[Box]] | None = None
+    for obstacle in (box for box in avoid if boxes_intersect(block, box)):
+        for x, y in _sides(obstacle, (width, height), point):
+            x = min(max(x, bounds[0]), bounds[0] + bounds[2] - width)
+            y = min(max(y, bounds[1]), bounds[1] + bounds[3] - height)
+            moved = [(x + (b[0] - left), y + (b[1] - top), b[2], b[3]) for b in boxes]
+            if not all(box_inside(bounds, box) for box in moved) or _covers(moved, taken):
+                continue
+            distance = _distance(point, (x, y, width, height))
+            if best is None or distance < best[0]:
+                best = (distance, moved)
+    return None if best is None else best[1]
+
+
+def _sides(obstacle: Box, size: Size, point: Point) -> list[Point]:
+    """Top-left corners of a block of ``size`` touching ``obstacle`` from outside."""
+    left, top, width, height = obstacle
+    block_width, block_height = size
+    along_x = (point[0], point[0] - block_width, left, left + width - block_width)
+    along_y = (point[1] - block_height / 2, point[1] - block_height, point[1], top)
+    corners = [(left + width, y) for y in along_y]  # right
+    corners += [(left - block_width, y) for y in along_y]  # left
+    corners += [(x, top + height) for x in along_x]  # below
+    corners += [(x, top - block_height) for x in along_x]  # above
+    return corners
+
+
+def _distance(point: Point, box: Box) -> float:
+    """From ``point`` to the nearest point of ``box`` (0 inside it)."""
+    dx = max(box[0] - point[0], 0.0, point[0] - box[0] - box[2])
+    dy = max(box[1] - point[1], 0.0, point[1] - box[1] - box[3])
+    return float((dx * dx + dy * dy) ** 0.5)
 
 
 def _moved_clear(boxes: list[Box], placed: Sequence[Box], bounds: Box) -> list[Box]:
@@ -147,7 +215,7 @@ def place_group(
     same pass. The labels that follow this view box's (contours) are placed again
     around the result.
     """
-    _place(view_box, texts, arrangements, placed)
+    _place(view_box, texts, arrangements, placed, obstacle_boxes(view_box))
     relayout_followers(view_box)
 
 
@@ -160,8 +228,9 @@ def place_after_others(
     measurement being drawn is not avoided (it moves with the mouse).
     """
     placed = other_label_rects(view_box, texts)
+    avoid = obstacle_boxes(view_box)
     for text in texts:
-        _place(view_box, [text], arrangements, placed)
+        _place(view_box, [text], arrangements, placed, avoid)
 
 
 def place_transient(view_box: pg.ViewBox, text: pg.TextItem) -> None:
@@ -183,6 +252,25 @@ def other_label_rects(view_box: pg.ViewBox, exclude: Iterable[pg.TextItem] = ())
     ]
 
 
+def set_obstacles(view_box: pg.ViewBox, rects: Sequence[QRectF]) -> None:
+    """What the labels of ``view_box`` keep off: ``rects`` in view coordinates (mm).
+
+    The measurement layer gives the extent of each lesion's RECIST axes, so that no
+    label (the axes' own, the contour's "F1") hides where the calliper lines lie.
+    """
+    _OBSTACLES[view_box] = [QRectF(rect) for rect in rects]
+
+
+def obstacle_boxes(view_box: pg.ViewBox) -> list[Box]:
+    """The obstacles of ``view_box`` on screen (scene pixels), :data:`OBSTACLE_MARGIN_PX` wider."""
+    margin = OBSTACLE_MARGIN_PX
+    boxes = []
+    for rect in _OBSTACLES.get(view_box, ()):
+        scene = view_box.mapViewToScene(rect).boundingRect()
+        boxes.append(_box(scene.adjusted(-margin, -margin, margin, margin)))
+    return boxes
+
+
 def follow_labels(view_box: pg.ViewBox, relayout: Callable[[], None]) -> None:
     """Call ``relayout`` (a bound method) after each :func:`place_group` in ``view_box``.
 
@@ -195,6 +283,7 @@ def follow_labels(view_box: pg.ViewBox, relayout: Callable[[], None]) -> None:
 _FOLLOWERS: weakref.WeakKeyDictionary[pg.ViewBox, list[weakref.WeakMethod[Callable[[], None]]]]
 _FOLLOWERS = weakref.WeakKeyDictionary()
 _TRANSIENT: weakref.WeakSet[pg.TextItem] = weakref.WeakSet()
+_OBSTACLES: weakref.WeakKeyDictionary[pg.ViewBox, list[QRectF]] = weakref.WeakKeyDictionary()
 _BUSY: set[int] = set()
 
 
@@ -217,6 +306,7 @@ def _place(
     texts: Sequence[pg.TextItem],
     arrangements: Sequence[Sequence[Anchor]],
     placed: list[QRectF],
+    avoid: Sequence[Box] = (),
 ) -> None:
     points, sizes = [], []
     for text in texts:
@@ -225,7 +315,12 @@ def _place(
         points.append((point.x(), point.y()))
         sizes.append((size.width(), size.height()))
     arrangement, boxes = place_boxes(
-        points, sizes, arrangements, _box(view_box.sceneBoundingRect()), [_box(r) for r in placed]
+        points,
+        sizes,
+        arrangements,
+        _box(view_box.sceneBoundingRect()),
+        [_box(r) for r in placed],
+        avoid,
     )
     for text, anchor, (left, top, width, height) in zip(texts, arrangement, boxes, strict=True):
         text.setAnchor(anchor)

@@ -27,6 +27,7 @@ from tace_planner.ui.viewer.label_placement import (
     place_group,
     place_transient,
     relayout_followers,
+    set_obstacles,
 )
 
 TOOLS = ("window", "ruler", "ellipse", "angle", "crosshair", "custom")
@@ -191,6 +192,7 @@ class MeasurementLayer:
             shape.text.setVisible(shown)
             if shown:
                 self._draw_annotation(annotation, shape)
+        set_obstacles(self._view_box, self._axes_extents())
         placed = self._stack_derived_labels()
         arrangements = [(anchor,) for anchor in LABEL_ANCHORS]
         for _, shape in self._stored.values():
@@ -198,6 +200,16 @@ class MeasurementLayer:
                 place_group(self._view_box, [shape.text], arrangements, placed)
         # contour labels stepped aside from a label that is gone now go back to their points
         relayout_followers(self._view_box)
+
+    def _axes_extents(self) -> list[QRectF]:
+        """Each lesion's drawn RECIST axes as one rectangle (view mm): no label covers it."""
+        extents: dict[str, QRectF] = {}
+        for annotation, shape in self._derived:
+            if shape.path.isVisible():
+                lesion = annotation.label.rsplit(" ", 2)[0]
+                rect = shape.path.path().boundingRect()
+                extents[lesion] = extents[lesion].united(rect) if lesion in extents else rect
+        return list(extents.values())
 
     def _stack_derived_labels(self) -> list[QRectF]:
         """One lesion's derived labels as one block at its first line's end; their boxes.
@@ -218,7 +230,8 @@ class MeasurementLayer:
             if rest:
                 rest[0].text.setPos(first.text.pos())
                 texts.append(rest[0].text)
-            # Slid inside rather than turned to the point's left: it then covers only as
+            # Beside the axes' extent when the view has room there (set_obstacles), else
+            # slid inside rather than turned to the point's left: it then covers only as
             # much of the lesion and its lines as it had to, not its whole width.
             place_group(self._view_box, texts, [_RECIST_ANCHORS[: len(texts)]], placed)
         return placed
