@@ -4,8 +4,16 @@ The warnings to acknowledge are those of the sessions that will actually be appr
 each time an override changes, ``preview`` (``PlanningService.preview_overrides``)
 recomputes the sessions and judges them and the course again, and the check boxes
 follow that list — an advisory an override raises appears as a new, unticked box (a
-bead volume above the per-session maximum is one). A contraindication needs the
-physician's reason, typed in its own field.
+bead volume above the per-session maximum is one), and one whose words change (40 mL
+becomes 400 mL) is a new box too: a tick acknowledges the words it was given for. A
+contraindication needs the physician's reason, typed in its own field.
+
+The boxes always match what is typed now. While a number typed cannot be judged (not a
+number, no reason yet, or refused by the preview) the boxes are the plan's own,
+without any override, and a line above them says that the overrides' warnings are
+listed once the problem is fixed (:data:`NOT_JUDGED_NOTE`): never the warnings of an
+override typed before. (Judging only the overrides that can be read was the other
+choice; a list that silently leaves out the number being typed reads as complete.)
 
 *Approve* is refused while an override is impossible, an override has no reason, or a
 reason has no override (it would be dropped): one line under the fields says which
@@ -16,6 +24,7 @@ ticked (:meth:`ApprovePlanDialog.ask_discard`, which tests replace).
 
 from __future__ import annotations
 
+import contextlib
 import html
 import math
 import textwrap
@@ -37,7 +46,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tace_planner.domain.dosing_overrides import field_label
+from tace_planner.domain.dosing_overrides import field_label, missing_reason, reason_label
 from tace_planner.domain.errors import InvalidInputError, TacePlannerError
 from tace_planner.domain.person_name import readable_person_name
 from tace_planner.ui.dialogs.versioned_file_dialog import mark_invalid
@@ -54,23 +63,17 @@ SEVERITY_COLOURS = {
     "block": "#b00020",
 }
 ACKNOWLEDGE = ("warning", "strong_warning")
-OVERRIDDEN = {
-    "beads_ml": "the bead volume",
-    "vials": "the number of vials",
-    "irinotecan_loaded_mg": "the irinotecan loaded",
-}
-"""An overridden number in the words of the missing-reason line."""
 REASON_PLACEHOLDER = "why (required with an override)"
 DISCARD_QUESTION = "Discard the approval's overrides and acknowledgements?"
+NOT_JUDGED_NOTE = (
+    "The warnings listed are the plan's own, without the overrides: those the overrides "
+    "raise are listed once the problem below is fixed."
+)
+"""Above the warnings while an override typed cannot be judged yet."""
 ACKNOWLEDGE_LINE_CHARS = 110
 """A warning's check box breaks its text into lines of at most this many characters: a
 check box does not wrap, and one long warning made the dialog wider than a 1366-pixel
 screen, its Approve and Cancel buttons off the right edge."""
-
-
-def reason_label(session: str) -> str:
-    """``"session1"`` → ``"Session 1 reason for the override"``: the reason field's name."""
-    return f"Session {session.removeprefix('session')} reason for the override"
 
 
 def fit_placeholder(edit: QLineEdit) -> QLineEdit:
@@ -121,6 +124,9 @@ class ApprovePlanDialog(QDialog):
         self._preview = preview
         self._at_fault = ""  # the key of the override field a problem names
         self._advisories: tuple[Any, ...] = tuple(plan.advisories)
+        self._own_advisories: tuple[Any, ...] | None = None  # judged without overrides
+        self._shown_warnings: list[tuple[str, str]] = []  # (code, message) of each box
+        self._grown_to_px = -1  # the height _grow_to_fit last gave the dialog
         layout = QVBoxLayout(self)
         layout.addWidget(
             QLabel(
@@ -210,7 +216,7 @@ class ApprovePlanDialog(QDialog):
             session, _, name = key.partition(".")
             reason = self.reason_edits[session].text().strip()
             if not reason:
-                problem = f"{reason_label(session)}: required when {OVERRIDDEN[name]} is overridden"
+                problem = str(missing_reason(session, [name]))  # the service's words
                 return chosen, problem, f"{session}.reason"
             chosen[key] = (value, reason)
         overridden = {key.partition(".")[0] for key in chosen}
@@ -256,23 +262,30 @@ class ApprovePlanDialog(QDialog):
     def _update_state(self) -> None:
         overrides, problem, at_fault = self._read_overrides()
         preview_text = ""
-        if not problem and self._preview is not None:
-            try:
-                sessions, advisories = self._preview(overrides)
-            except TacePlannerError as error:
-                problem = str(error)
-                if isinstance(error, InvalidInputError):  # "Session 1 vials" → its field
-                    named = (k for k in self.value_edits if field_label(k) == error.field)
-                    at_fault = next(named, "")
-            else:
+        if self._preview is not None:
+            typed = {key for key, edit in self.value_edits.items() if edit.text().strip()}
+            judged = None
+            if set(overrides) == typed:  # every number typed is read (a stray reason aside)
+                try:
+                    judged = self._preview(overrides)
+                except TacePlannerError as error:
+                    if not problem:
+                        problem, at_fault = str(error), self._field_of(error)
+            if judged is not None:
+                sessions, advisories = judged
                 self._advisories = tuple(advisories)
-                if overrides:
+                if not overrides:
+                    self._own_advisories = self._advisories
+                else:
                     preview_text = "With the overrides: " + "; ".join(
                         f"session {s.number}: {s.beads_ml:.2f} mL, {s.vials} vial(s), "
                         f"{s.irinotecan_loaded_mg:.0f} mg loaded, "
                         f"{s.irinotecan_expected_delivered_mg:.0f} mg expected delivered"
                         for s in sessions
                     )
+            else:  # never the warnings of an override typed before: the plan's own
+                self._advisories = self._advisories_without_overrides()
+                preview_text = NOT_JUDGED_NOTE if typed else ""
         self._show_advisories()
         unticked = [c for c, box in self.acknowledge_boxes.items() if not box.isChecked()]
         unreasoned = [c for c, e in self.contraindication_edits.items() if not e.text().strip()]
@@ -284,14 +297,35 @@ class ApprovePlanDialog(QDialog):
             problem = f"Acknowledge {len(unticked)} warning(s) to approve."
         self.problem_label.setText(problem)
         self.preview_label.setText(preview_text)
+        self.preview_label.setVisible(bool(preview_text))  # empty, it left a gap
         self.buttons.button(QDialogButtonBox.Ok).setEnabled(not problem)
         mark_invalid(self._override_editors(), [(at_fault, problem)] if at_fault else [])
         self._at_fault = at_fault
         self._grow_to_fit()
 
+    def _field_of(self, error: TacePlannerError) -> str:
+        """The key of the value field an error names (``"Session 1 vials"``), or ""."""
+        if not isinstance(error, InvalidInputError):
+            return ""
+        return next((k for k in self.value_edits if field_label(k) == error.field), "")
+
+    def _advisories_without_overrides(self) -> tuple[Any, ...]:
+        """The plan's advisories judged as proposed (asked once), else as it was saved."""
+        if self._own_advisories is None:
+            own = tuple(self._plan.advisories)
+            if self._preview is not None:
+                with contextlib.suppress(TacePlannerError):  # else the saved ones stand
+                    own = tuple(self._preview({})[1])
+            self._own_advisories = own
+        return self._own_advisories
+
     def _grow_to_fit(self) -> None:
         """Grow taller when a wrapped line or a warning appears: the layout squeezed the
-        warnings' check boxes (their text cut) rather than grow a shown dialog."""
+        warnings' check boxes (their text cut) rather than grow a shown dialog.
+
+        Shrink again when they go, unless the approver has resized the dialog since: the
+        spare height was spread as gaps between the groups.
+        """
         layout = self.layout()
         if not self.isVisible() or layout is None:
             return
@@ -302,15 +336,22 @@ class ApprovePlanDialog(QDialog):
             if layout.hasHeightForWidth()
             else layout.totalSizeHint().height()
         )
-        if wanted > self.height():
+        if wanted > self.height() or wanted < self.height() == self._grown_to_px:
             self.resize(width, wanted)
+            self._grown_to_px = wanted
 
     def _show_advisories(self) -> None:
         """Rebuild the check boxes and reason fields for the advisories now judged."""
         warnings = [a for a in self._advisories if a.severity in ACKNOWLEDGE]
         contra = [a for a in self._advisories if a.severity == "contraindication"]
-        ticked = {c for c, box in self.acknowledge_boxes.items() if box.isChecked()}
-        if [a.code for a in warnings] != list(self.acknowledge_boxes):
+        shown = [(a.code, a.message) for a in warnings]
+        if shown != self._shown_warnings:
+            # a tick stays with the same words only: 400 mL is not the 40 mL acknowledged
+            ticked = {
+                (code, message)
+                for code, message in self._shown_warnings
+                if self.acknowledge_boxes[code].isChecked()
+            }
             for box in self.acknowledge_boxes.values():
                 self.warnings_layout.removeWidget(box)
                 box.hide()  # off the screen now, whenever Qt deletes it
@@ -329,10 +370,14 @@ class ApprovePlanDialog(QDialog):
                 check.setObjectName(f"ack:{advisory.code}")
                 check.setToolTip(advisory.source)
                 check.setStyleSheet(f"color: {SEVERITY_COLOURS.get(advisory.severity, '#000')}")
-                check.setChecked(advisory.code in ticked)
+                check.setChecked((advisory.code, advisory.message) in ticked)
                 check.toggled.connect(self._update_state)
                 self.acknowledge_boxes[advisory.code] = check
                 self.warnings_layout.addWidget(check)
+                # now, not when Qt gets round to it: the layout counts a widget added to a
+                # shown group only once it is shown, and the dialog grew too little for it
+                check.show()
+            self._shown_warnings = shown
         if [a.code for a in contra] != list(self.contraindication_edits):
             typed = {c: e.text() for c, e in self.contraindication_edits.items()}
             while self.contra_layout.count():
@@ -354,6 +399,8 @@ class ApprovePlanDialog(QDialog):
                 self.contraindication_edits[advisory.code] = edit
                 self.contra_layout.addWidget(label, 2 * row, 0)
                 self.contra_layout.addWidget(edit, 2 * row + 1, 0)
+                label.show()  # counted by the layout now (see the warnings' boxes)
+                edit.show()
         self.warnings_group.setVisible(bool(warnings))
         self.contra_group.setVisible(bool(contra))
 
