@@ -294,7 +294,7 @@ def test_follow_up_page_proposes_off_the_gui_thread(qtbot, contoured) -> None:
     qtbot.waitUntil(lambda: page.review.item is not None, timeout=60_000)
     assert page.review.item.follow_up.label == "follow-up 3"
     assert page.review.quality.text().startswith("Registered")
-    assert page.message.text().startswith("follow-up 3: 3 of 3 lesion(s) found")
+    assert page.message.text().startswith("Follow-up 3: 3 of 3 lesion(s) found")
     assert page.review.table.rowCount() == 3
     page.review.confirm_button.click()
     assert {line for line in page.spider.lines} == {"F1", "F4", "F7"}

@@ -8,7 +8,11 @@ holds the same anatomy. The lesion table lists each focus's values per timepoint
 proposal; choosing a row jumps both views to that lesion. *Confirm* stores the checked
 proposals through the service (the widget computes no clinical number). A lesion already
 contoured at that follow-up (confirmed earlier, perhaps corrected by hand) is unchecked
-and says so; confirming it anyway asks before its stored contour is replaced. Contours
+and says so; confirming it anyway asks before its stored contour is replaced. A lesion
+*not found* (proposed as disappeared, 0 mm) is unchecked too: a disappearance counts towards
+a complete response, so the reader looks at it and checks it deliberately; it was ticked by
+default and stored unseen by a Confirm answered in passing. Its advice (the *To check*
+column) wraps within its row, the row growing, and reads whole in its tooltip. Contours
 already stored at a follow-up (drawn by hand, or confirmed earlier) show without a proposal
 (:meth:`FollowupReview.show_stored`); those views are not registered and are aligned on
 the chosen lesion instead.
@@ -32,6 +36,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QTransform
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QSlider,
@@ -57,7 +62,15 @@ VIEWS_FLOOR_PX = 150
 they give way to the table's first :data:`TABLE_MIN_ROWS` rows and the Confirm button (on a
 1366 × 768 screen the table showed 2 of 7 rows and the button was cut off)."""
 VIEWS_HEIGHT_SHARE = 0.65
-TABLE_MIN_ROWS = 5
+TABLE_MIN_ROWS = 8
+"""Proposals listed: the table keeps room for this many rows (every focus of most cases; at
+1366 × 768 it showed 5 of the demo's 7), as tall as their wrapped advice."""
+NOT_FOUND_NOTE = (
+    "Unchecked until you have looked: choose the row to see both views, then check it to "
+    "store the lesion as disappeared (0 mm), which counts towards a complete response "
+    "(RECIST 1.1; Eisenhauer et al., Eur J Cancer 2009)."
+)
+"""What a row *not found* adds to its advice (it starts unchecked)."""
 EMPTY_REVIEW_HINT = (
     "Choose the follow-up and press “Propose contours from the baseline”: the baseline "
     "and the follow-up then show here side by side, linked through the registration, with "
@@ -195,8 +208,11 @@ class FollowupReview(QWidget):
         self.table = QTableWidget(0, 0)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.itemSelectionChanged.connect(self._row_chosen)
-        # rows as tall as their text: more proposals read at once on a short screen
+        # rows as tall as their text: more proposals read at once on a short screen; the
+        # advice wraps within its row, which grows (``_fit_rows``)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.table.setWordWrap(True)
+        self.table.horizontalHeader().sectionResized.connect(self._fit_rows)
         self.confirm_button = QPushButton("Confirm checked proposals")
         self.confirm_button.setEnabled(False)  # nothing proposed yet
         self.confirm_button.clicked.connect(self.confirm_checked)
@@ -235,15 +251,17 @@ class FollowupReview(QWidget):
 
     def _share_height(self) -> None:
         """Images two thirds (at least :data:`VIEWS_MIN_HEIGHT_PX`); with proposals listed
-        the table keeps room for its first :data:`TABLE_MIN_ROWS` rows and the Confirm button,
-        the images then down to :data:`VIEWS_FLOOR_PX`."""
+        the table keeps room for its first :data:`TABLE_MIN_ROWS` rows (as tall as their
+        wrapped advice) and the Confirm button, the images then down to
+        :data:`VIEWS_FLOOR_PX`."""
         height = self._splitter.height()
         if self._user_sized or height <= 0:
             return
         views = max(VIEWS_MIN_HEIGHT_PX, int(height * VIEWS_HEIGHT_SHARE))
         rows = min(self.table.rowCount(), TABLE_MIN_ROWS)
         if rows:
-            views = max(VIEWS_FLOOR_PX, min(views, height - self._lower_height(rows)))
+            lower = self._lower_height(rows) + self._splitter.handleWidth()
+            views = max(VIEWS_FLOOR_PX, min(views, height - lower))
         self._splitter.setSizes([views, max(0, height - views - self._splitter.handleWidth())])
 
     def _lower_height(self, rows: int) -> int:
@@ -259,11 +277,44 @@ class FollowupReview(QWidget):
                 else quality.sizeHint().height()
             )
             + table.horizontalHeader().height()
-            + rows * table.verticalHeader().defaultSectionSize()
-            + (2 * table.frameWidth() + table.horizontalScrollBar().sizeHint().height())
+            + sum(table.rowHeight(row) for row in range(rows))
+            + 2 * table.frameWidth()
+            + (
+                table.horizontalScrollBar().sizeHint().height()
+                if self._scrolls_sideways(rows)
+                else 0
+            )
             + max(self.confirm_button.sizeHint().height(), self.status.sizeHint().height())
             + 2 * spacing
         )
+
+    def _scrolls_sideways(self, rows: int) -> bool:
+        """True when the table's columns are wider than its viewport (a scroll bar shows)
+        while ``rows`` rows show (a vertical scroll bar, taking width, when more are)."""
+        table = self.table
+        header = table.horizontalHeader()
+        last = header.count() - 1
+        if last < 0:
+            return False
+        stretched = header.sectionResizeMode(last) == QHeaderView.ResizeMode.Stretch
+        wanted = sum(header.sectionSize(c) for c in range(last)) + (
+            header.minimumSectionSize() if stretched else header.sectionSize(last)
+        )
+        room = table.width() - 2 * table.frameWidth() - table.verticalHeader().width()
+        if table.rowCount() > rows:
+            room -= table.verticalScrollBar().sizeHint().width()
+        return wanted > room
+
+    def _fit_rows(self, *_section: Any) -> None:
+        """Each row as tall as its wrapped text, never lower than one line
+        (``sectionResized``: a column's width decides where its text wraps)."""
+        table = self.table
+        least = table.verticalHeader().defaultSectionSize()
+        for row in range(table.rowCount()):
+            height = max(least, table.sizeHintForRow(row))
+            if table.rowHeight(row) != height:
+                table.setRowHeight(row, height)
+        self._share_height()
 
     def _on_splitter_moved(self) -> None:
         self._user_sized = True
@@ -292,6 +343,14 @@ class FollowupReview(QWidget):
             f"{capitalised(self.visit(item.follow_up.label))}, proposed contours"
         )
         self._fill_table(item, course)
+        left = self.proposed_disappeared(checked=False)
+        self.status.setStyleSheet("")
+        self.status.setText(
+            f"{', '.join(left)} proposed as disappeared (0 mm): unchecked until you have "
+            "looked (see “To check”)."
+            if left
+            else ""
+        )
         self._set_listed(bool(item.proposals))
         self._share_height()
         self.slider.setRange(0, item.baseline_image.shape[0] - 1)
@@ -333,6 +392,7 @@ class FollowupReview(QWidget):
             {n for n, _ in (*view.baseline_masks, *view.follow_up_masks)}, key=lambda n: (len(n), n)
         )
         self.table.clear()
+        self._stretch_notes(False)
         self.table.setColumnCount(len(headers))
         self.table.setHorizontalHeaderLabels(headers)
         self.table.setRowCount(len(names))
@@ -348,6 +408,7 @@ class FollowupReview(QWidget):
                 cell.setFlags(cell.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 self.table.setItem(row, column, cell)
         self.table.resizeColumnsToContents()
+        self._fit_rows()
         self.slider.setRange(0, view.baseline_image.shape[0] - 1)
         first = next((n for n in names if n in dict(view.follow_up_masks)), None)
         if first is not None and first in dict(view.baseline_masks):
@@ -362,6 +423,7 @@ class FollowupReview(QWidget):
         self._course = None
         for panel in (self.baseline, self.follow_up):
             panel.clear()
+        self._stretch_notes(False)
         self.table.setRowCount(0)
         self.table.setColumnCount(0)
         self.quality.setText(EMPTY_REVIEW_HINT)
@@ -378,6 +440,7 @@ class FollowupReview(QWidget):
             *[f"{capitalised(self.visit(label))} (mm)" for label in labels],
         ]
         headers += ["Proposed (mm)", "Proposed (cm³)", "To check"]
+        self._stretch_notes(False)
         self.table.setColumnCount(len(headers))
         self.table.setHorizontalHeaderLabels(headers)
         self.table.setRowCount(len(item.proposals))
@@ -385,9 +448,11 @@ class FollowupReview(QWidget):
         for row, proposal in enumerate(item.proposals):
             name = QTableWidgetItem(proposal.name)
             name.setFlags(name.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            # a contour already stored there (perhaps corrected by hand) is kept by default
+            # a contour already stored there (perhaps corrected by hand) is kept by default,
+            # and a disappearance is stored only once the reader has looked at it
             stored = proposal.stored is not None
-            name.setCheckState(Qt.CheckState.Unchecked if stored else Qt.CheckState.Checked)
+            checked = not stored and proposal.found
+            name.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
             cells = [name, QTableWidgetItem(proposal.status)]
             lesion = values.get(proposal.name)
             for n in range(len(labels)):
@@ -400,13 +465,29 @@ class FollowupReview(QWidget):
                 notes.insert(
                     0, f"{capitalised(proposal.stored_text)}: check the row to replace it."
                 )
-            cells.append(QTableWidgetItem(" ".join(notes)))
+            if not proposal.found and not stored:
+                notes.append(NOT_FOUND_NOTE)
+            advice = QTableWidgetItem(" ".join(notes))
+            advice.setToolTip(advice.text())  # the whole advice, however narrow the column
+            cells.append(advice)
             for column, cell in enumerate(cells):
                 if column:
                     cell.setFlags(cell.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 self.table.setItem(row, column, cell)
         self.table.resizeColumnsToContents()
-        self.table.horizontalHeader().setStretchLastSection(True)  # the notes use the width
+        self._stretch_notes(True)
+        self._fit_rows()
+
+    def _stretch_notes(self, stretched: bool) -> None:
+        """The last column (the advice) takes the width left, its text wrapping within its
+        row (``stretched``), or is as wide as its text (the stored contours' values)."""
+        header = self.table.horizontalHeader()  # (not setStretchLastSection: that keeps
+        # the width resizeColumnsToContents gave the whole text, and a scroll bar)
+        if header.count():
+            mode = (
+                QHeaderView.ResizeMode.Stretch if stretched else QHeaderView.ResizeMode.Interactive
+            )
+            header.setSectionResizeMode(header.count() - 1, mode)
 
     # -- linking -------------------------------------------------------------------------
 
@@ -459,6 +540,21 @@ class FollowupReview(QWidget):
             for r in range(self.table.rowCount())
             if self.table.item(r, 0).checkState() == Qt.CheckState.Checked
         ]
+
+    def proposed_disappeared(self, *, checked: bool) -> list[str]:
+        """The lesions proposed as disappeared (not found, 0 mm) whose row is ``checked``
+        (what *Confirm* stores as disappeared); unchecked, those not stored there yet (what
+        it leaves out). [] when no proposal is shown."""
+        item = self.item
+        if item is None or isinstance(item, StoredReview):
+            return []
+        ticked = set(self.checked_names())
+        return [
+            p.name
+            for p in item.proposals
+            if not p.found and (p.name in ticked if checked else p.name not in ticked)
+            and (checked or p.stored is None)
+        ]  # fmt: skip
 
     def unconfirmed(self) -> list[str]:
         """The lesions whose proposal is checked and not stored yet ([] when no proposal is

@@ -307,7 +307,8 @@ class FollowupReviewPage(PageTasks, UnconfirmedProposals, BoxRows, QWidget):
             return
         recist = result.get("criteria", {}).get("recist", {})
         self.message.setText(
-            f"{self.visit(result['timepoint'])}: RECIST 1.1 {recist.get('category', '—')} (stored)"
+            f"{capitalised(self.visit(result['timepoint']))}: RECIST 1.1 "
+            f"{recist.get('category', '—')} (stored)"
         )
         self.show_course(case_pk)
         self.course_changed.emit(case_pk)
@@ -514,8 +515,9 @@ class FollowupReviewPage(PageTasks, UnconfirmedProposals, BoxRows, QWidget):
                 else ""
             )
             self.message.setText(
-                f"{self.visit(item.follow_up.label)}: {found} of {len(item.proposals)} "
-                f"lesion(s) found; check each proposal below, then confirm the checked ones.{kept}"
+                f"{capitalised(self.visit(item.follow_up.label))}: {found} of "
+                f"{len(item.proposals)} lesion(s) found; check each proposal below (a lesion not "
+                f"found stays unchecked until you look), then confirm the checked ones.{kept}"
             )
         else:
             self.message.setText(item.registration.message)

@@ -43,6 +43,11 @@ def ask_confirm_discard_cancel(parent: QWidget, question: str) -> ProposalChoice
     return "discard" if answer == QMessageBox.Discard else "cancel"
 
 
+def _disappeared(names: list[str]) -> str:
+    """ "F5 proposed as disappeared (0 mm)"; "F5, F6 proposed as disappeared (0 mm)"."""
+    return f"{', '.join(names)} proposed as disappeared (0 mm)"
+
+
 class UnconfirmedProposals:
     """``resolve_unsaved`` / ``finish_unsaved`` of the Follow-up page (see the module).
 
@@ -68,17 +73,33 @@ class UnconfirmedProposals:
         return ask_confirm_discard_cancel(self.review, question)
 
     def unconfirmed_question(self) -> str:
-        """ "7 contour proposals at follow-up 1 are not confirmed." ("" when none is)."""
+        """ "7 contour proposals at follow-up 1 are not confirmed." ("" when none is).
+
+        It counts the checked proposals only (what *Confirm* stores) and names those
+        proposed as disappeared: checked, *Confirm* stores them as 0 mm, which counts towards
+        a complete response; unchecked (as they start, until the reader has looked), it
+        leaves them out. It listed "(F1, …, F7)" and *Confirm* stored F5, not found,
+        unseen."""
         names = self.review.unconfirmed()
         if not names:
             return ""
         visit = self.visit(self.review.item.follow_up.label)
         one = len(names) == 1
-        return (
+        question = (
             f"{len(names)} contour proposal{'' if one else 's'} at {visit} "
-            f"{'is' if one else 'are'} not confirmed ({', '.join(names)}). "
-            "Confirm the checked proposals?"
+            f"{'is' if one else 'are'} not confirmed ({', '.join(names)})."
         )
+        gone = self.review.proposed_disappeared(checked=True)
+        if gone:
+            question += (
+                f" Checked: {_disappeared(gone)}; Confirm stores "
+                f"{'it' if len(gone) == 1 else 'them'} as disappeared, which counts towards a "
+                "complete response (RECIST 1.1; Eisenhauer et al., Eur J Cancer 2009)."
+            )
+        left = self.review.proposed_disappeared(checked=False)
+        if left:
+            question += f" Not checked, so not stored: {_disappeared(left)}."
+        return f"{question} Confirm the checked proposals?"
 
     def resolve_unsaved(self) -> bool:
         """Before the window leaves this case: True to go on, False to stay on it.
