@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QBoxLayout, QDialog, QDialogButtonBox, QLabel
+from PySide6.QtWidgets import QBoxLayout, QDialog, QDialogButtonBox, QLabel, QWidget
 
 ERROR_STYLE = "color: #b00020"
 """The colour of a field error (the app's error red)."""
@@ -30,4 +30,19 @@ def show_problem(error_label: QLabel, problem: str) -> bool:
         return False
     error_label.setText(problem)
     error_label.show()
+    _grow_to_fit(error_label.window())
     return True
+
+
+def _grow_to_fit(dialog: QWidget) -> None:
+    """Make ``dialog`` tall enough for what it holds now (a problem wrapped over lines), so
+    its fields keep their height; a size the user chose larger is kept."""
+    layout = dialog.layout()
+    if layout is None:
+        return
+    layout.activate()
+    width = dialog.width()
+    needed = layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else -1
+    height = max(dialog.height(), needed, layout.totalMinimumSize().height())
+    if height > dialog.height():
+        dialog.resize(width, height)
