@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from tace_planner.services.followup_records import follow_up_choices
+from tace_planner.services.visit_names import names_by_pk
 from tace_planner.store.assessment_rows import AssessmentRow
 from tace_planner.store.audit import json_safe, row_snapshot
 from tace_planner.store.models import TimepointRow
@@ -42,6 +44,11 @@ class StoredAssessment:
     created_by: str
     created_at: dt.datetime
     explanation: Mapping[str, Any]
+    visit_name: str = ""
+    """The visit as people read it (its schedule slot when placed in one, "TACE 1
+    follow-up 1"; any other by its label, ``timepoint``, which the services are asked by):
+    :func:`~tace_planner.services.visit_names.name_of`. "" when not given: a view shows
+    ``visit_name or timepoint``."""
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -128,6 +135,8 @@ def stored_assessments(
         if not include_superseded:
             statement = statement.where(AssessmentRow.status == CURRENT)
         rows = session.execute(statement).all()
+        # the day only decides a follow-up's readiness, never its name
+        names = names_by_pk(follow_up_choices(session, case_pk, dt.date.today()))
         items = [
             StoredAssessment(
                 pk=row.id,
@@ -143,6 +152,7 @@ def stored_assessments(
                 created_by=row.created_by,
                 created_at=row.created_at,
                 explanation=dict(row.explanation),
+                visit_name=names.get(point.id, point.label),
             )
             for row, point in rows
         ]

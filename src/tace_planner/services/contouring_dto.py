@@ -44,12 +44,20 @@ class LesionItem:
 
 @dataclass(frozen=True, slots=True)
 class TimepointChoice:
-    """A timepoint of a case, for choosing whose values to show."""
+    """A timepoint of a case, for choosing whose values to show.
+
+    ``label`` is the stored label (what the services are asked by); ``name`` the visit as
+    people read it: its schedule slot when placed in one ("TACE 1 follow-up 1"), the
+    baseline and any other visit by its label
+    (:func:`~tace_planner.services.visit_names.name_of`); "" when not given, so a view
+    shows ``name or label``. Keyword-only: a subclass's positional fields keep their places.
+    """
 
     pk: int
     label: str
     kind: str
     imaged_on: dt.date | None = None
+    name: str = field(default="", kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,9 @@ from tace_planner.services.contouring_dto import (
     LesionItem,
     TimepointChoice,
 )
+from tace_planner.services.followup_records import follow_up_choices
 from tace_planner.services.mask_store import mask_snapshot
+from tace_planner.services.visit_names import names_by_pk
 from tace_planner.store.audit import row_snapshot
 from tace_planner.store.models import (
     AuditEventRow,
@@ -285,14 +287,21 @@ class LesionService:
             return lesion_item(row)
 
     def timepoints(self, case_pk: int) -> list[TimepointChoice]:
-        """The timepoints of a case, baseline first, then the follow-ups in order."""
+        """The timepoints of a case, baseline first, then the follow-ups in order, each
+        with its visit name (``name``: its schedule slot when placed in one, as the
+        worklist names it; the baseline and any other visit by its label)."""
         with self._sessions() as session:
             rows = session.scalars(
                 select(TimepointRow)
                 .where(TimepointRow.case_pk == case_pk)
                 .order_by(TimepointRow.ordinal, TimepointRow.id)
             ).all()
-            return [TimepointChoice(r.id, r.label, r.kind, r.imaged_on) for r in rows]
+            # the day only decides a follow-up's readiness, never its name
+            names = names_by_pk(follow_up_choices(session, case_pk, dt.date.today()))
+            return [
+                TimepointChoice(r.id, r.label, r.kind, r.imaged_on, name=names.get(r.id, r.label))
+                for r in rows
+            ]
 
     def rename_lesion(self, lesion_pk: int, name: str) -> LesionItem:
         """Rename a lesion (the name is unique in its case)."""

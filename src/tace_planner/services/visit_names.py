@@ -21,7 +21,6 @@ patients) and does not use this rule.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
@@ -97,20 +96,15 @@ def names_by_label(items: Iterable[Any]) -> dict[str, str]:
     return {item.label: name_of(item) for item in items}
 
 
+def names_by_pk(items: Iterable[Any]) -> dict[int, str]:
+    """Each item's id (``pk``) → its visit name (:func:`name_of`), e.g. from the case's
+    follow-up choices, for the read models that carry their ``name`` (a timepoint choice,
+    a stored assessment's ``visit_name``); a timepoint missing from it (the baseline) keeps
+    its label."""
+    return {item.pk: name_of(item) for item in items}
+
+
 def typed_by_label(items: Iterable[Any]) -> dict[str, str]:
     """Each item's label → :func:`typed_of` (the name, the label in brackets when it
     differs), for the command line, where a user types labels."""
     return {item.label: typed_of(item) for item in items}
-
-
-def named_course(course: Any, stored: list[Any], names: dict[str, str]) -> tuple[Any, list[Any]]:
-    """A case's course (its ``timepoints``' labels, for the spider plot) and stored
-    assessments (their ``timepoint``) by visit name (``names``: label → visit name)."""
-    if not names:
-        return course, stored
-    timepoints = tuple(
-        dataclasses.replace(t, label=names.get(t.label, t.label)) for t in course.timepoints
-    )
-    return dataclasses.replace(course, timepoints=timepoints), [
-        dataclasses.replace(s, timepoint=names.get(s.timepoint, s.timepoint)) for s in stored
-    ]

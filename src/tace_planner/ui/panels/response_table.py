@@ -6,7 +6,10 @@ decided. The chosen cell's whole reasoning — each part (target, non-target, ne
 overall, best overall response) with its inputs, thresholds, formula and sources, who
 assessed and when, and the parameter version — reads in the pane below the table.
 *Assess* asks the page to assess the chosen follow-up again. The panel computes nothing:
-it shows :class:`~tace_planner.services.assessment_records.StoredAssessment` items.
+it shows :class:`~tace_planner.services.assessment_records.StoredAssessment` items, each
+row and reasoning under the visit's name as the worklist gives it (``visit_name``: a visit
+placed in a schedule slot reads "TACE 1 follow-up 1"), the cells keyed by the stored label
+(``timepoint``, what :meth:`ResponseTable.category` takes).
 
 Days. The best overall response is stored in days after the baseline imaging (its minimum
 SD duration counts from there). Given the case's day 0 (``show_stored(..., day_zero=)``:
@@ -72,7 +75,7 @@ def explanation_html(item: Any, day_zero: tuple[dt.date, str] | None = None) -> 
     if not parts and data:
         parts = [(str(data.get("criterion") or item.criterion), data)]
     title = dict(COLUMNS).get(item.criterion, item.criterion)
-    blocks = [f"<h3>{html.escape(title)} at {html.escape(item.timepoint)}: "
+    blocks = [f"<h3>{html.escape(title)} at {html.escape(shown_name(item))}: "
               f"{html.escape(item.category)}</h3>"]  # fmt: skip
     for name, verdict in parts:
         blocks.append(_verdict_html(name, verdict))
@@ -87,6 +90,11 @@ def explanation_html(item: Any, day_zero: tuple[dt.date, str] | None = None) -> 
         f"{html.escape(str(item.parameters_version))}.</p>"
     )
     return "".join(blocks)
+
+
+def shown_name(item: Any) -> str:
+    """The visit of a stored assessment as people read it: ``visit_name or timepoint``."""
+    return str(getattr(item, "visit_name", "") or item.timepoint)
 
 
 def _in_days(
@@ -186,12 +194,13 @@ class ResponseTable(QWidget):
         ``day_zero``: the case's day 0 and what it is ("first TACE"), for the days of the
         best overall response (module notes)."""
         self.day_zero = day_zero
-        rows = list(dict.fromkeys(item.timepoint for item in stored))
+        names = {item.timepoint: shown_name(item) for item in stored}
+        rows = list(names)  # stored labels, in the order given
         self._cells = {}
         self._items = {}
         self.details.clear()
         self.table.setRowCount(len(rows))
-        self.table.setVerticalHeaderLabels(rows)
+        self.table.setVerticalHeaderLabels([names[row] for row in rows])
         keys = [key for key, _ in COLUMNS]
         for row in range(len(rows)):
             for column in range(len(keys)):
@@ -230,7 +239,8 @@ class ResponseTable(QWidget):
         self.details.setHtml(explanation_html(item, self.day_zero))
 
     def category(self, timepoint: str, criterion: str) -> str:
-        """The category shown for ``criterion`` at ``timepoint`` ("" when none)."""
+        """The category shown for ``criterion`` at ``timepoint`` (its stored label; ""
+        when none)."""
         return self._cells.get((timepoint, criterion), "")
 
 

@@ -6,7 +6,10 @@ the case report (the axis says what day 0 is) — with the RECIST 1.1 guide line
 2009). The values come from the propagation service's
 :class:`~tace_planner.services.propagation.CaseCourse`; the plot computes nothing. Above the
 lines, each follow-up with a stored assessment shows its RECIST 1.1 overall response (PR, SD
-…) at its day. :meth:`SpiderPlot.export_png` writes what is shown.
+…) at its day; its tooltip names the visit as the worklist does (the course's timepoints
+carry their ``name``: a visit placed in a schedule slot reads "TACE 1 follow-up 1"), while
+the responses stay keyed by the stored label. :meth:`SpiderPlot.export_png` writes what is
+shown.
 """
 
 from __future__ import annotations
@@ -80,7 +83,7 @@ class SpiderPlot(QWidget):
         layout.addWidget(self.note)
         self.lines: dict[str, Any] = {}
         self.labels: dict[str, tuple[float, str]] = {}
-        """Timepoint label → (day, RECIST 1.1 overall response) as drawn."""
+        """Timepoint label (stored) → (day, RECIST 1.1 overall response) as drawn."""
         show_empty(self.plot, NO_LINES)
 
     def clear(self) -> None:
@@ -147,7 +150,7 @@ class SpiderPlot(QWidget):
         bottom = min([GUIDES[0][0], *changes]) - 5.0
         highest = max([GUIDES[-1][0], *changes]) + 5.0
         top = highest + 0.1 * (highest - bottom)  # a band above the lines for the labels
-        for label, day, category in _assessed(course, responses):
+        for label, name, day, category in _assessed(course, responses):
             self.plot.addItem(pg.InfiniteLine(
                 pos=day, angle=90, pen=pg.mkPen("#bbbbbb", width=1, style=Qt.PenStyle.DotLine),
             ))  # fmt: skip
@@ -156,6 +159,7 @@ class SpiderPlot(QWidget):
             font = text.textItem.font()
             font.setBold(True)
             text.setFont(font)
+            text.setToolTip(f"{name}, day {day:g}: RECIST 1.1 overall response {category}")
             text.setPos(day, top)  # hangs below the top edge, inside the view
             self.plot.addItem(text)
             self.labels[label] = (float(day), category)
@@ -172,10 +176,11 @@ class SpiderPlot(QWidget):
         return path
 
 
-def _assessed(course: Any, responses: Mapping[str, str]) -> list[tuple[str, float, str]]:
-    """(timepoint label, day, stored overall response) of each timepoint with both."""
+def _assessed(course: Any, responses: Mapping[str, str]) -> list[tuple[str, str, float, str]]:
+    """(timepoint label, its visit name, day, stored overall response) of each timepoint
+    with both (``responses`` keyed by label; the name is ``name or label``)."""
     return [
-        (point.label, day, category)
+        (point.label, getattr(point, "name", "") or point.label, day, category)
         for point, day in zip(course.timepoints, course.days, strict=True)
         if (category := responses.get(point.label)) and day is not None
     ]

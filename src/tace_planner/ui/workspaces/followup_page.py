@@ -54,7 +54,6 @@ from tace_planner.services.stored_review import (
     stored_contour_versions,
     stored_review_task,
 )
-from tace_planner.services.visit_names import named_course
 from tace_planner.ui.followup_review import NO_CASE, FollowupReview
 from tace_planner.ui.followup_tasks import CancelFlag, assess_task, failure_reason, propose_task
 from tace_planner.ui.panels.timeline_panel import TimelinePanel
@@ -276,7 +275,7 @@ class FollowupReviewPage(PageTasks, UnconfirmedProposals, BoxRows, QWidget):
     def show_course(self, case_pk: int) -> None:
         """Redraw the spider plot and the stored responses of ``case_pk``."""
         stored = [] if self._assessments is None else self._assessments.stored(case_pk)
-        course, stored = named_course(self._propagation.course(case_pk), stored, self.visit_names)
+        course = self._propagation.course(case_pk)  # both carry their visits' names
         labels = {s.timepoint: s.category for s in stored if s.criterion == "recist"}
         self.spider.show_course(course, labels)
         # the best response's days count from the day 0 the spider plot uses
