@@ -12,6 +12,9 @@ import argparse
 import json
 from typing import Any
 
+from tace_planner.domain.errors import InvalidInputError
+from tace_planner.services.dto import PatientNameMismatchError
+
 
 def add_study_commands(commands: Any) -> None:
     """Add ``study reassign`` to the parser."""
@@ -34,9 +37,17 @@ def add_study_commands(commands: Any) -> None:
 
 def run_study_command(args: argparse.Namespace, services: Any) -> int:
     """Run one ``study`` action (``reassign``)."""
-    result = services.study_reassign.reassign(
-        args.study, patient_id=args.patient_id, patient_name=args.patient_name
-    )
+    try:
+        result = services.study_reassign.reassign(
+            args.study, patient_id=args.patient_id, patient_name=args.patient_name
+        )
+    except PatientNameMismatchError as error:
+        raise InvalidInputError(
+            "--patient-name",
+            f"Patient ID {error.patient_id} is stored for {error.stored_label}, not "
+            f"{error.typed_name!r}; check --patient-id, or leave out --patient-name to hand "
+            "the study to that patient",
+        ) from error
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False))
         return 0

@@ -56,7 +56,7 @@ def test_study_reassign_prints_json_and_refuses_in_one_line(
     captured = capsys.readouterr()
     (line,) = captured.err.strip().splitlines()
     assert line.startswith("error: Study ")
-    assert "belongs to POE, Anna · Patient ID TACE-050" in line
+    assert "belongs to POE, Anna [TACE-050]" in line
     assert "wrong-patient" in line
 
 

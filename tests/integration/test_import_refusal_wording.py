@@ -77,7 +77,7 @@ def test_the_refusal_names_both_patient_ids_and_the_study_by_date_not_by_uid(
     assert "john" in str(line.path)  # the file
     reason = line.reason
     assert "Patient ID TACE-042" in reason  # this series' patient
-    assert "DOE, Jane · Patient ID TACE-017" in reason  # the stored study's patient
+    assert "DOE, Jane [TACE-017]" in reason  # the stored study's patient
     assert "CT of 2004-01-19 'ABDOMEN^LIVER'" in reason  # the stored study, as read
     assert "not imported" in reason
     for uid in (study_uid, jane, john):
@@ -101,7 +101,7 @@ def test_a_series_stored_under_another_patient_is_named_by_description_not_uid(
     (line,) = report.errors
     reason = line.reason
     assert "Patient ID TACE-042" in reason
-    assert "Patient ID TACE-017" in reason
+    assert "DOE, Jane [TACE-017]" in reason  # the stored patient, as the case list
     assert "series 'ARTERIAL' (number 3)" in reason
     assert "CT of 2004-01-19 'ABDOMEN^LIVER'" in reason
     assert jane not in reason
@@ -152,5 +152,5 @@ def test_a_series_is_refused_by_the_study_it_would_be_filed_in(
     assert report.new_instances == 0
     (line,) = report.errors
     assert "Patient ID TACE-042" in line.reason
-    assert "Patient ID TACE-017" in line.reason
+    assert "DOE, Jane [TACE-017]" in line.reason
     assert sorted(p.patient_id for p in services.cases.list_patients()) == ["TACE-017"]

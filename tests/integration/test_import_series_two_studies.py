@@ -117,7 +117,7 @@ def test_a_file_carrying_the_study_of_another_patient_refuses_the_series(
     (line,) = report.errors
     reason = line.reason
     assert "Patient ID TACE-042" in reason  # this series' patient
-    assert "DOE, Jane · Patient ID TACE-017" in reason  # the stored study's patient
+    assert "DOE, Jane [TACE-017]" in reason  # the stored study's patient
     assert "CT of 2004-01-19 'ABDOMEN^LIVER'" in reason  # her study, as read
     assert "1 of the 3 files of this series (e.g. slice2.dcm)" in reason
     assert "not imported" in reason

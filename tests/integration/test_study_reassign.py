@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from reassign_seed import imported
 from tace_planner.domain.errors import InvalidInputError, NotFoundError
-from tace_planner.services.dto import NO_PATIENT_ID
+from tace_planner.services.dto import NO_PATIENT_ID, PatientNameMismatchError
 from tace_planner.services.study_reassign import StudyReassignService
 from tace_planner.store.models import (
     AuditEventRow,
@@ -99,7 +99,7 @@ def test_a_placeholder_study_is_handed_to_a_stored_patient_with_an_audit_entry(
     (series,) = [s for s in services.studies.list_series() if s.study_uid == orphan]
     assert series.identity_warnings
     assert not any("placeholder" in w for w in series.identity_warnings)
-    assert "assigned by hand to DOE, Jane · Patient ID TACE-017" in series.identity_warnings[-1]
+    assert "assigned by hand to DOE, Jane [TACE-017]" in series.identity_warnings[-1]
 
 
 def test_a_placeholder_study_is_handed_to_a_new_patient_given_id_and_name(
@@ -141,7 +141,7 @@ def test_a_study_of_a_named_patient_is_not_moved_to_another(
     _refused(
         services,
         world,
-        r"belongs to ROE, John · Patient ID TACE-018.*wrong-patient correction",
+        r"belongs to ROE, John \[TACE-018\].*wrong-patient correction",
         study=world["john_study"],
         patient_id="TACE-017",
     )
@@ -209,7 +209,7 @@ def test_contours_on_the_study_in_another_patients_case_are_refused(
         ({"patient_id": "NEW-2"}, "^Patient name: no patient has Patient ID NEW-2"),
         (
             {"patient_id": "TACE-017", "patient_name": "Roe^John"},
-            r"^Patient name: Patient ID TACE-017 is stored for Doe Jane  \[TACE-017\]",
+            r"^Patient name: Patient ID TACE-017 is stored for DOE, Jane \[TACE-017\]",
         ),
     ],
 )
@@ -233,13 +233,17 @@ def test_named_patients_leave_out_the_placeholder(services: Any, world: dict[str
 def test_a_name_not_the_stored_patients_advises_what_the_dialog_allows(
     services: Any, world: dict[str, Any]
 ) -> None:
-    """The dialog refuses a new patient without a name: the advice is to choose the
-    stored patient, not to leave the name empty."""
-    with pytest.raises(InvalidInputError) as refused:
+    """The service's refusal is neutral and typed: each front end adds its own way to the
+    stored patient (the dialog: Stored patient; the command line: no --patient-name)."""
+    with pytest.raises(PatientNameMismatchError) as refused:
         world["service"].reassign(world["orphan"], patient_id="TACE-017", patient_name="Roe^Ann")
     message = str(refused.value)
     assert "leave the name" not in message
-    assert message.endswith("check the Patient ID, or choose that patient under Stored patient")
+    assert "Stored patient" not in message
+    assert "--patient-name" not in message
+    assert message.endswith("check the Patient ID")
+    assert refused.value.stored_label == "DOE, Jane [TACE-017]"
+    assert refused.value.field == "Patient name"
 
 
 def test_the_placeholder_left_without_a_study_is_removed_audited(
@@ -280,5 +284,5 @@ def test_the_result_names_the_patient_as_the_case_list_does(
 ) -> None:
     result = world["service"].reassign(world["orphan"], patient_id="TACE-017")
     jane = next(p for p in services.cases.list_patients() if p.patient_id == "TACE-017")
-    case_list_row = f"{jane.display_name}  [{jane.patient_id}]"  # ui/panels/case_list.py
-    assert result.patient_label == case_list_row == "Doe Jane  [TACE-017]"
+    case_list_row = jane.list_label  # ui/panels/case_list.py
+    assert result.patient_label == case_list_row == "DOE, Jane [TACE-017]"

@@ -86,7 +86,8 @@ def test_a_refusal_keeps_the_dialog_open_with_the_input(
 
     visible, error, typed_id, typed_name = seen["after_refusal"]
     assert visible  # the refusal did not close the dialog
-    assert error.startswith("Patient name: Patient ID TACE-017 is stored for Doe Jane")
+    assert error.startswith("Patient name: Patient ID TACE-017 is stored for DOE, Jane [TACE-017]")
+    assert error.endswith("check the Patient ID, or choose that patient under Stored patient")
     assert (typed_id, typed_name) == ("TACE-017", "Roe^John")
     assert boxes == []  # no message box after the dialog: the dialog said it
     assert seen["closed"]
@@ -152,7 +153,7 @@ def test_the_patient_is_written_as_the_case_list_writes_it(
     monkeypatch.setattr(AssignPatientDialog, "ask", _fake_ask([], choose))
     window.study_tree.assign_patient(window.study_tree._shown[0].study_uid)
 
-    assert case_list_row == "Roe Richard  [TACE-042]"
+    assert case_list_row == "ROE, Richard [TACE-042]"
     assert listed == [f"{case_list_row} · 1 study"]
     message = window.statusBar().currentMessage()
     assert message.startswith(f"Study handed to {case_list_row};")
@@ -171,7 +172,7 @@ def test_the_emptied_placeholder_leaves_the_case_list(
     window.study_tree.assign_patient(window.study_tree._shown[0].study_uid)
 
     # no "(no name) ⚠ no Patient ID — check who these images are" row left
-    assert _case_list_rows(window) == ["Roe Richard  [TACE-042]"]
+    assert _case_list_rows(window) == ["ROE, Richard [TACE-042]"]
 
 
 def test_two_placeholder_studies_of_one_description_are_told_apart(

@@ -59,7 +59,7 @@ def test_the_refusal_line_names_patients_and_study_date_without_uid(
     assert "john" in line  # the file, in its folder on the stick
     assert ".dcm" in line
     assert "Patient ID TACE-042" in line
-    assert "Patient ID TACE-DEMO-001" in line
+    assert "[TACE-DEMO-001]" in line  # the stored patient, as the case list
     assert "CT of 2026-03-02 'CT Abdomen liver 4-phase'" in line  # the stored study
     assert "not imported" in line
     for text in (line, failed.child(0).toolTip(0)):

@@ -6,6 +6,9 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from tace_planner.domain.errors import InvalidInputError
+from tace_planner.domain.person_name import readable_person_name
+
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dt.date):
@@ -145,6 +148,53 @@ class StudyItem:
 NO_PATIENT_ID = "(no patient id)"
 """The placeholder Patient ID of files that have none (they may be several people)."""
 
+NO_PATIENT_ID_WARNING = "⚠ no Patient ID — check who these images are"
+"""How the list writes the placeholder patient instead of a Patient ID."""
+
+PLACEHOLDER_PATIENT_WORDS = "the placeholder patient of files without a Patient ID"
+"""How a sentence (a refusal, an audit summary) names the placeholder patient."""
+
+
+def patient_list_label(name: str, patient_id: str, issuer: str = "") -> str:
+    """The one way a stored patient is written for a clinician: "DOE, Jane [TACE-017]".
+
+    The name as on a wristband and on the plan sheet
+    (:func:`~tace_planner.domain.person_name.readable_person_name`), then the Patient ID
+    in brackets, then the issuer of the Patient ID when one is stored ("DOE, Jane
+    [TACE-017] (issuer HOSP-A)"). Used by the case list, the Assign dialog, the status
+    line after a hand-over, the audit trail, the series' warnings and the refusals of
+    import and hand-over. The placeholder of files without a Patient ID is written with
+    a warning instead of an ID.
+    """
+    shown = readable_person_name(name) or "(no name)"
+    if patient_id.strip() in ("", NO_PATIENT_ID):
+        return f"{shown} {NO_PATIENT_ID_WARNING}"
+    return f"{shown} [{patient_id}]" + (f" (issuer {issuer})" if issuer else "")
+
+
+class PatientNameMismatchError(InvalidInputError):
+    """A name given with the Patient ID of a stored patient is not that patient's name.
+
+    Raised by :meth:`~tace_planner.services.study_reassign.StudyReassignService.reassign`;
+    kept here, beside :func:`patient_list_label`, so that the UI can recognise it without
+    importing a service that uses the database.
+
+    The message says what is stored and what was typed, and asks to check the Patient ID;
+    each front end adds its own way to hand the study to the stored patient (the Assign
+    dialog: choose the patient under *Stored patient*; the command line: leave out
+    ``--patient-name``).
+    """
+
+    def __init__(self, patient_id: str, stored_label: str, typed_name: str) -> None:
+        super().__init__(
+            "Patient name",
+            f"Patient ID {patient_id} is stored for {stored_label}, not {typed_name!r}; "
+            "check the Patient ID",
+        )
+        self.patient_id = patient_id
+        self.stored_label = stored_label
+        self.typed_name = typed_name
+
 
 @dataclass(frozen=True, slots=True)
 class PatientItem:
@@ -157,11 +207,13 @@ class PatientItem:
     sex: str
     case_count: int
     study_count: int
+    issuer: str = ""
+    """(0010,0021) *Issuer of Patient ID* ("" when none is stored)."""
 
     @property
-    def display_name(self) -> str:
-        """The DICOM person name with its ^ separators turned into spaces."""
-        return " ".join(part for part in self.name.split("^") if part) or "(no name)"
+    def list_label(self) -> str:
+        """The patient as the app writes it: :func:`patient_list_label`."""
+        return patient_list_label(self.name, self.patient_id, self.issuer)
 
     @property
     def missing_id(self) -> bool:

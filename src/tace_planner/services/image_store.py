@@ -278,8 +278,36 @@ class ImageStore:
         )
 
     def remove(self, relative_path: str) -> None:
-        """Delete a stored file if it exists (callers make sure no row references it)."""
+        """Delete a stored file if it exists (callers make sure no row references it).
+
+        The folders it leaves empty (its series folder, then its study folder) are
+        removed too (:meth:`prune`); callers hold the import lock, as every writer does.
+        """
         self._inside(relative_path).unlink(missing_ok=True)
+        self.prune(relative_path.rsplit("/", 1)[0] if "/" in relative_path else "")
+
+    def prune(self, folder: str) -> None:
+        """Remove ``folder`` and its parents while they are empty, never the root itself.
+
+        Only folders inside the store are looked at (a path that leaves it stops the
+        walk), and a folder that still holds anything, a file or a folder, is kept:
+        :func:`os.rmdir` refuses it.
+        """
+        parts = [part for part in folder.split("/") if part]
+        while parts:
+            try:
+                path = self._inside("/".join(parts))
+            except StoreError:
+                return
+            if path.is_symlink():
+                return
+            try:
+                os.rmdir(path)
+            except FileNotFoundError:
+                pass  # gone already: its parent may still be empty
+            except OSError:
+                return  # not empty, or not ours to remove
+            parts.pop()
 
     def stale_files(self, folder: str) -> list[str]:
         """Files of a series folder, relative to the root, including temporary leftovers.

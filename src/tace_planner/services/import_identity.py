@@ -14,14 +14,17 @@ OsiriX filing a study by Study Instance UID *and* patient):
   which any file carries the Study Instance UID of a study stored under another
   patient (those files say they are that patient's, wherever the series is filed);
 - a series without any Patient ID joins the stored study of its Study Instance UID,
-  and its warning names that study's patient (:func:`identity_warnings`);
+  and its warning names that study's patient (:func:`identity_warnings`); it is not
+  imported when another of its files carries the Study Instance UID of a study stored
+  under another patient (its files name two patients' studies);
 - files of one series that disagree on the Patient ID, or of which only some have
   one, are filed under the first ID found, with a warning naming the IDs;
 - files of one series (one Series Instance UID) that carry another Study Instance UID
   than its first file are filed with it in the first file's study, with one warning
   naming the series, how many files disagree and the first of them
   (:func:`study_mismatch_warnings`); all its files are stored in that study's folder
-  of the image store, so that one folder holds the series.
+  of the image store, so that one folder holds the series. A series already stored
+  stays in its stored study, and the warning of a later import names that study.
 
 A stored study with no series and no link to a case or time point (its series were
 removed) holds no images: it is given to the patient of the next series filed in it
@@ -37,7 +40,11 @@ from sqlalchemy.orm import Session
 
 from tace_planner.domain.person_name import readable_person_name
 from tace_planner.imaging.dicom.scan import InstanceHeader
-from tace_planner.services.dto import NO_PATIENT_ID
+from tace_planner.services.dto import (
+    NO_PATIENT_ID,
+    PLACEHOLDER_PATIENT_WORDS,
+    patient_list_label,
+)
 from tace_planner.store import repositories
 from tace_planner.store.models import PatientRow, SeriesRow, StudyRow
 
@@ -76,11 +83,10 @@ def _series_words(description: str, number: int | None) -> str:
 
 
 def _patient_label(patient: PatientRow) -> str:
+    """The stored patient as the case list writes it (or the placeholder, in words)."""
     if patient.patient_id in ("", NO_PATIENT_ID):
-        return "the placeholder patient of files without a Patient ID"
-    name = readable_person_name(patient.name) or "(no name)"
-    issuer = f" (issuer {patient.issuer})" if patient.issuer else ""
-    return f"{name} · Patient ID {patient.patient_id}{issuer}"
+        return PLACEHOLDER_PATIENT_WORDS
+    return patient_list_label(patient.name, patient.patient_id, patient.issuer)
 
 
 def _mixed_warnings(headers: Sequence[InstanceHeader]) -> list[str]:
@@ -112,7 +118,9 @@ def _mixed_warnings(headers: Sequence[InstanceHeader]) -> list[str]:
 
 
 def identity_warnings(
-    headers: Sequence[InstanceHeader], filed_with: PatientRow | None = None
+    headers: Sequence[InstanceHeader],
+    filed_with: PatientRow | None = None,
+    filed_in: StudyRow | None = None,
 ) -> list[str]:
     """What is missing from a series' identifiers that a user must know before planning.
 
@@ -121,9 +129,13 @@ def identity_warnings(
     patient joins that study, and the warning says so (naming the patient) rather than
     that it was filed under the placeholder. A series of which only some files have a
     Patient ID, or whose files disagree on it, is warned of too (naming the IDs), and so
-    is one whose files disagree on the Study Instance UID (:func:`study_mismatch_warnings`).
+    is one whose files disagree on the Study Instance UID (:func:`study_mismatch_warnings`,
+    given ``filed_in``, the stored study of the series, when it is stored).
     """
-    return [*_patient_warnings(headers, filed_with), *study_mismatch_warnings(headers)]
+    return [
+        *_patient_warnings(headers, filed_with),
+        *study_mismatch_warnings(headers, filed_in),
+    ]
 
 
 def _patient_warnings(
@@ -145,14 +157,20 @@ def _patient_warnings(
     ]
 
 
-def study_mismatch_warnings(headers: Sequence[InstanceHeader]) -> list[str]:
-    """One warning when files of one series carry another Study Instance UID than its first.
+def study_mismatch_warnings(
+    headers: Sequence[InstanceHeader], filed_in: StudyRow | None = None
+) -> list[str]:
+    """One warning when files of one series carry another Study Instance UID than its study.
 
-    The series is filed in the study of its first file (as :meth:`StudyService.import_paths`
-    files it); the warning names the series, how many files disagree and the first of
-    them, with the studies described by modality, date and description, never by UID.
+    A new series is filed in the study of its first file (as
+    :meth:`StudyService.import_paths` files it); a stored series stays in its stored
+    study ``filed_in``, whatever study the first file of a later import names. The
+    warning names the series, how many files disagree and the first of them, with the
+    studies described by modality, date and description, never by UID.
     """
     first = headers[0]
+    if filed_in is not None and filed_in.study_uid != first.study_uid:
+        return _stored_study_mismatch(headers, filed_in)
     others = [h for h in headers if h.study_uid != first.study_uid]
     if not others:
         return []
@@ -169,6 +187,21 @@ def study_mismatch_warnings(headers: Sequence[InstanceHeader]) -> list[str]:
     ]
 
 
+def _stored_study_mismatch(headers: Sequence[InstanceHeader], filed_in: StudyRow) -> list[str]:
+    """:func:`study_mismatch_warnings` of a series stored in another study than its first file's."""
+    others = [h for h in headers if h.study_uid != filed_in.study_uid]
+    other = others[0]
+    theirs = _study_words(other.modality, other.study_on, other.study_description)
+    series = _series_words(headers[0].series_description, headers[0].series_number)
+    return [
+        f"{len(others)} of {len(headers)} files of {series} carry another Study Instance UID "
+        f"(0020,000D) than the study the series is stored in, e.g. {other.path.name} "
+        f"({theirs}); the whole series stays in its stored study "
+        f"{_stored_study_words(filed_in)} — check which study these images belong to before "
+        "comparing time points"
+    ]
+
+
 def adoptable(study: StudyRow) -> bool:
     """Whether a stored study holds nothing a patient owns (no series, case or time point)."""
     return not study.series and study.case_pk is None and study.timepoint_pk is None
@@ -182,12 +215,12 @@ def patient_conflict(session: Session, headers: Sequence[InstanceHeader]) -> str
     first file (where it is filed), belongs to another patient (or to the placeholder
     of files without a Patient ID); and so it is when any of its files carries the
     Study Instance UID of a stored study of another patient (images that say they
-    are that patient's). The reason names both Patient IDs and the stored study by
-    modality, date and description: never a UID, which a clinician cannot use.
+    are that patient's). A series without any Patient ID is refused when its files
+    name studies of two different patients (that it is filed in, and another stored
+    one). The reason names both patients and the stored study by modality, date and
+    description: never a UID, which a clinician cannot use.
     """
     own = filing_header(headers)
-    if not own.patient_id.strip():
-        return None
     series = repositories.find_series(session, own.series_uid)
     # the study the series would be filed in: that of its first file (as it is filed)
     study = (
@@ -195,6 +228,8 @@ def patient_conflict(session: Session, headers: Sequence[InstanceHeader]) -> str
         if series is not None
         else repositories.find_study(session, headers[0].study_uid)
     )
+    if not own.patient_id.strip():
+        return _unnamed_conflict(session, headers, series, study)
     if (
         study is not None
         and not (series is None and adoptable(study))
@@ -214,6 +249,70 @@ def patient_conflict(session: Session, headers: Sequence[InstanceHeader]) -> str
         )
         return _refusal(own, len(headers), other.patient, words)
     return None
+
+
+def _unnamed_conflict(
+    session: Session,
+    headers: Sequence[InstanceHeader],
+    series: SeriesRow | None,
+    study: StudyRow | None,
+) -> str | None:
+    """Why a series without any Patient ID must not be filed, or None when it may.
+
+    Such a series joins the study it is filed in (that of its stored series, else that
+    of its first file), under that study's patient, or under the placeholder patient in
+    a new study. It is refused when one of its files carries the Study Instance UID of a
+    stored study of another patient: its files then name the studies of two patients.
+    """
+    for study_uid in dict.fromkeys(h.study_uid for h in headers):
+        if study is not None and study_uid == study.study_uid:
+            continue
+        other = repositories.find_study(session, study_uid)
+        if other is None or adoptable(other):
+            continue
+        if study is not None and other.patient.id == study.patient.id:
+            continue
+        if study is None and other.patient.patient_id == NO_PATIENT_ID:
+            continue  # both under the placeholder patient
+        files = [h for h in headers if h.study_uid == study_uid]
+        return _two_patients_refusal(headers, series, study, other, files)
+    return None
+
+
+def _two_patients_refusal(
+    headers: Sequence[InstanceHeader],
+    series: SeriesRow | None,
+    study: StudyRow | None,
+    other: StudyRow,
+    files: Sequence[InstanceHeader],
+) -> str:
+    """The refusal of a series without Patient ID whose files name two patients' studies."""
+    first = headers[0]
+    if series is not None:
+        filed = (
+            f"it is stored in the study {_stored_study_words(series.study)} of "
+            f"{_patient_label(series.study.patient)}"
+        )
+    elif study is not None:
+        filed = (
+            f"its first file {first.path.name} has the Study Instance UID of the stored study "
+            f"{_stored_study_words(study)} of {_patient_label(study.patient)}"
+        )
+    else:
+        words = _study_words(first.modality, first.study_on, first.study_description)
+        filed = (
+            f"its first file {first.path.name} would be filed in a new study {words} under "
+            f"{PLACEHOLDER_PATIENT_WORDS}"
+        )
+    return (
+        f"the files of this series have no Patient ID (0010,0020) and name the studies of "
+        f"two different patients: {filed}, while {len(files)} of the {len(headers)} files "
+        f"(e.g. {files[0].path.name}) have the Study Instance UID (0020,000D) of the stored "
+        f"study {_stored_study_words(other)} of {_patient_label(other.patient)}; "
+        f"the {len(headers)} file(s) of this series were not imported, so that one "
+        "patient's images are not shown in another's study — check the files' Patient ID "
+        "and Study Instance UID at their source"
+    )
 
 
 def _same_patient(stored: PatientRow, own: InstanceHeader) -> bool:
@@ -253,4 +352,4 @@ def _stored_words(study: StudyRow, series: SeriesRow | None) -> str:
 def filed_identity_warnings(session: Session, headers: Sequence[InstanceHeader]) -> list[str]:
     """:func:`identity_warnings` of a series as it is stored (none when it was not stored)."""
     row = repositories.find_series(session, headers[0].series_uid)
-    return [] if row is None else identity_warnings(headers, row.study.patient)
+    return [] if row is None else identity_warnings(headers, row.study.patient, row.study)

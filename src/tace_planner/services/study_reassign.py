@@ -35,7 +35,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from tace_planner.domain.errors import InvalidInputError, NotFoundError
 from tace_planner.domain.person_name import readable_person_name
 from tace_planner.services.cases import CaseService
-from tace_planner.services.dto import NO_PATIENT_ID, PatientItem
+from tace_planner.services.dto import (
+    NO_PATIENT_ID,
+    PLACEHOLDER_PATIENT_WORDS,
+    PatientItem,
+    PatientNameMismatchError,
+    patient_list_label,
+)
 from tace_planner.store import repositories
 from tace_planner.store.audit import row_snapshot
 from tace_planner.store.models import (
@@ -75,11 +81,13 @@ class StudyReassigned:
     """Series Instance UID → its identity warnings as stored now."""
     placeholder_removed: bool = False
     """Whether the placeholder patient, left with no study and no case, was removed."""
+    to_patient_issuer: str = ""
+    """The new patient's (0010,0021) *Issuer of Patient ID* ("" when none is stored)."""
 
     @property
     def patient_label(self) -> str:
-        """The patient as the case list shows it: "Doe Jane  [TACE-017]"."""
-        return patient_list_label(self.to_patient_name, self.to_patient_id)
+        """The patient as the case list shows it: "DOE, Jane [TACE-017]"."""
+        return patient_list_label(self.to_patient_name, self.to_patient_id, self.to_patient_issuer)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict of every field."""
@@ -88,19 +96,11 @@ class StudyReassigned:
         return data
 
 
-def _label(name: str, patient_id: str) -> str:
-    return f"{readable_person_name(name) or '(no name)'} · Patient ID {patient_id}"
-
-
-def patient_list_label(name: str, patient_id: str) -> str:
-    """A patient as the case list writes it (:attr:`PatientItem.display_name` and the
-    Patient ID in brackets): "Doe Jane  [TACE-017]"."""
-    return f"{_display_name(name)}  [{patient_id}]"
-
-
-def _display_name(name: str) -> str:
-    """The name as the case list shows it: :attr:`PatientItem.display_name`."""
-    return PatientItem(0, "", name, None, "", 0, 0).display_name
+def _label(patient: PatientRow) -> str:
+    """The patient as the case list writes it, or the placeholder named in words."""
+    if is_placeholder(patient):
+        return PLACEHOLDER_PATIENT_WORDS
+    return patient_list_label(patient.name, patient.patient_id, patient.issuer)
 
 
 def is_placeholder(patient: PatientRow) -> bool:
@@ -241,7 +241,7 @@ class StudyReassignService:
                 summary=(
                     f"study {study.description or study.study_uid!r} (Study Instance UID "
                     f"{study.study_uid}) handed from the placeholder patient "
-                    f"{source.patient_id!r} to {_label(target.name, target.patient_id)}"
+                    f"{source.patient_id!r} to {_label(target)}"
                 ),
             )
             removed = _remove_if_empty_placeholder(uow, source, study)
@@ -259,6 +259,7 @@ class StudyReassignService:
                 case_title=case_title,
                 series_warnings=warnings,
                 placeholder_removed=removed,
+                to_patient_issuer=target.issuer or "",
             )
 
     def _target(
@@ -286,11 +287,8 @@ class StudyReassignService:
         if matches:
             found = matches[0]
             if name and not _same_name(name, found.name):
-                raise InvalidInputError(
-                    "Patient name",
-                    f"Patient ID {wanted} is stored for {patient_list_label(found.name, wanted)}"
-                    f", not {_display_name(name)!r}; check the Patient ID, or choose "
-                    "that patient under Stored patient",
+                raise PatientNameMismatchError(
+                    wanted, _label(found), readable_person_name(name) or name
                 )
             return found, False
         if not name:
@@ -305,7 +303,7 @@ class StudyReassignService:
                 entity_pk=patient,
                 before=None,
                 after=row_snapshot(patient),
-                summary=f"created patient {_label(name, wanted)} to receive a study",
+                summary=f"created patient {_label(patient)} to receive a study",
             )
         return patient, created
 
@@ -314,7 +312,7 @@ class StudyReassignService:
         day = dt.datetime.now(dt.UTC).date().isoformat()
         note = (
             f"no Patient ID (0010,0020) in the files: assigned by hand to "
-            f"{_label(target.name, target.patient_id)} ({self._user}, {day}); the files "
+            f"{_label(target)} ({self._user}, {day}); the files "
             "keep no Patient ID — check that these images are this patient's before "
             "contouring or planning"
         )
@@ -334,13 +332,11 @@ def _refuse(session: Session, study: StudyRow, source: PatientRow, target: Patie
     """Raise when the study must not be handed from ``source`` to ``target``."""
     name = f"Study {study.description or study.study_uid!r}"
     if source.id == target.id:
-        raise InvalidInputError(
-            name, f"is already filed under {_label(target.name, target.patient_id)}"
-        )
+        raise InvalidInputError(name, f"is already filed under {_label(target)}")
     if not is_placeholder(source):
         raise InvalidInputError(
             name,
-            f"belongs to {_label(source.name, source.patient_id)}, not to the placeholder "
+            f"belongs to {_label(source)}, not to the placeholder "
             "patient of files without a Patient ID; only such studies can be handed to a "
             "patient — moving a study between two named patients is a wrong-patient "
             "correction that this action does not make",
@@ -350,8 +346,7 @@ def _refuse(session: Session, study: StudyRow, source: PatientRow, target: Patie
             owner = case.patient
             raise InvalidInputError(
                 name,
-                f"is linked to the case {case.title!r} of {_label(owner.name, owner.patient_id)}"
-                f"{' (the placeholder patient)' if is_placeholder(owner) else ''}; "
+                f"is linked to the case {case.title!r} of {_label(owner)}; "
                 "unlink it from that case (or remove its contours there) first",
             )
     clash = session.scalar(
@@ -364,8 +359,7 @@ def _refuse(session: Session, study: StudyRow, source: PatientRow, target: Patie
     if clash is not None:
         raise InvalidInputError(
             name,
-            f"{_label(target.name, target.patient_id)} already has a study with Study "
-            f"Instance UID {study.study_uid}",
+            f"{_label(target)} already has a study with Study Instance UID {study.study_uid}",
         )
 
 
@@ -390,7 +384,7 @@ def _remove_if_empty_placeholder(uow: UnitOfWork, source: PatientRow, study: Stu
         summary=(
             f"placeholder patient {source.patient_id!r} of files without a Patient ID removed: "
             f"its last study ({study.description or study.study_uid!r}) was handed to "
-            f"{_label(study.patient.name, study.patient.patient_id)}"
+            f"{_label(study.patient)}"
         ),
     )
     session.delete(source)

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from tace_planner.domain.errors import InvalidInputError, TacePlannerError
-from tace_planner.services.dto import PatientItem
+from tace_planner.services.dto import PatientItem, PatientNameMismatchError
 from tace_planner.ui.dialogs.dialog_parts import add_error_and_buttons, show_problem
 from tace_planner.ui.errors import message_for
 
@@ -37,9 +37,10 @@ class AssignPatientChoice:
 
 
 def patient_label(patient: PatientItem) -> str:
-    """ "Doe Jane  [TACE-017] · 2 studies": the patient as the case list writes it."""
+    """ "DOE, Jane [TACE-017] · 2 studies": the patient as the case list writes it
+    (:attr:`PatientItem.list_label`) with its number of studies."""
     studies = "study" if patient.study_count == 1 else "studies"
-    return f"{patient.display_name}  [{patient.patient_id}] · {patient.study_count} {studies}"
+    return f"{patient.list_label} · {patient.study_count} {studies}"
 
 
 class AssignPatientDialog(QDialog, Generic[T]):
@@ -129,7 +130,10 @@ class AssignPatientDialog(QDialog, Generic[T]):
             log.warning("Cannot assign the study: %s", error)
         else:
             log.error("Cannot assign the study", exc_info=error)
-        show_problem(self.error_label, message_for(error))
+        message = message_for(error)
+        if isinstance(error, PatientNameMismatchError) and self.existing.isEnabled():
+            message += ", or choose that patient under Stored patient"
+        show_problem(self.error_label, message)
         field = error.field if isinstance(error, InvalidInputError) else ""
         editor = {"Patient ID": self.id_edit, "Patient name": self.name_edit}.get(field)
         if editor is not None and editor.isEnabled():

@@ -36,12 +36,10 @@ class CaseListPanel(QTreeWidget):
         self.clear()
         rows: dict[int, QTreeWidgetItem] = {}
         for patient in patients:
-            label = f"{patient.display_name}  [{patient.patient_id}]"
-            if patient.missing_id:
-                # Files without a Patient ID are filed together: they may be several people.
-                label = f"{patient.display_name}  ⚠ no Patient ID — check who these images are"
+            # Files without a Patient ID are filed together (they may be several people):
+            # the label then warns instead of showing an ID.
             note = "" if patient.case_count else "no case yet"
-            item = QTreeWidgetItem([label, note, str(patient.study_count)])
+            item = QTreeWidgetItem([patient.list_label, note, str(patient.study_count)])
             item.setData(0, _PATIENT_ROLE, patient.pk)
             rows[patient.pk] = item
             self.addTopLevelItem(item)
