@@ -86,18 +86,18 @@ def test_every_dock_follows_the_current_patient_and_names_them(window, services,
     qtbot.waitUntil(lambda: window.slice_view.slice_count > 0, timeout=20_000)
     demo_series = window.slice_view.series_key
     banner = window.workspace_bar.banner.text()
-    assert banner.startswith("Patient Demo Phantom (TACE-DEMO-001) · Case NET liver metastases")
+    assert banner.startswith("Patient DEMO, Phantom [TACE-DEMO-001] · Case NET liver metastases")
     assert f"TACE {demo.planned_tace_on.isoformat()}" in banner
     for name in ("plan_dock", "procedure_dock", "lesion_dock"):
-        assert "Demo Phantom" in dock(window, name).windowTitle()
-    assert "Demo Phantom" in window.annotation_panel.heading.text()
+        assert "DEMO, Phantom" in dock(window, name).windowTitle()
+    assert "DEMO, Phantom" in window.annotation_panel.heading.text()
 
     window.select_case(other.pk)
     assert window.workspace_bar.banner.text().startswith(
-        f"Patient Other Patient ({OTHER_ID}) · Case Second course · TACE not set"
+        f"Patient OTHER, Patient [{OTHER_ID}] · Case Second course · TACE not set"
     )
     for name in ("plan_dock", "procedure_dock", "lesion_dock"):
-        assert "Other Patient" in dock(window, name).windowTitle()
+        assert "OTHER, Patient" in dock(window, name).windowTitle()
     assert window.plan_panel._case_pk == other.pk
     assert window.procedure_panel._case_pk == other.pk
     assert window.lesion_panel._case_pk == other.pk
@@ -105,12 +105,12 @@ def test_every_dock_follows_the_current_patient_and_names_them(window, services,
 
     # The demo patient's row (no case): nothing may keep showing the other patient's case.
     window.case_list.setCurrentItem(window.case_list.topLevelItem(0))
-    assert "Demo Phantom" in window.workspace_bar.banner.text()
+    assert "DEMO, Phantom" in window.workspace_bar.banner.text()
     assert "no case chosen" in window.workspace_bar.banner.text()
     assert window.plan_panel._case_pk is None
     assert window.procedure_panel._case_pk is None
     assert window.lesion_panel._case_pk is None
-    assert "Demo Phantom" in dock(window, "plan_dock").windowTitle()
+    assert "DEMO, Phantom" in dock(window, "plan_dock").windowTitle()
 
 
 def test_workspaces_switch_docks_and_pages(window, services) -> None:

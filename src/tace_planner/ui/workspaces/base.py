@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from tace_planner.services.dto import CaseItem, PatientItem
+from tace_planner.domain.person_name import readable_person_name
+from tace_planner.services.dto import CaseItem, PatientItem, patient_list_label
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,24 +32,28 @@ class WorkspaceContext:
 
     @property
     def patient_label(self) -> str:
-        """The patient as people name them: "Demo Phantom (TACE-DEMO-001)", or the ID alone."""
+        """The patient as the case list writes them: "DEMO, Phantom [TACE-DEMO-001]"
+        (:func:`~tace_planner.services.dto.patient_list_label`), or the ID alone."""
         if self.patient is not None:
-            name = " ".join(part for part in self.patient.name.split("^") if part)
-            patient_id = self.patient.patient_id
+            name, patient_id = self.patient.name, self.patient.patient_id
         elif self.case is not None:
-            name = " ".join(part for part in self.case.patient_name.split("^") if part)
-            patient_id = self.case.patient_id
+            name, patient_id = self.case.patient_name, self.case.patient_id
         else:
             return ""
-        if name and patient_id:
-            return f"{name} ({patient_id})"
-        return name or patient_id or "patient without name or ID"
+        if not readable_person_name(name):
+            return patient_id or "patient without name or ID"
+        return patient_list_label(name, patient_id)
 
     @property
     def patient_short_label(self) -> str:
         """The patient's name alone (the ID when there is no name), for dock titles."""
-        label = self.patient_label
-        return label.split(" (", 1)[0] if label.endswith(")") else label
+        if self.patient is not None:
+            name, patient_id = self.patient.name, self.patient.patient_id
+        elif self.case is not None:
+            name, patient_id = self.case.patient_name, self.case.patient_id
+        else:
+            return ""
+        return readable_person_name(name) or patient_id
 
 
 def banner_text(context: WorkspaceContext) -> str:
