@@ -16,9 +16,13 @@ k = 0.05 mL/cm³, beads 0.5–4 mL, 2 mL DC Bead vials, 50 mg/mL, session limit
   ``domain.burden.tumour_burden`` and the territories of a proposal;
 * overrides re-derived by the kernel and judged again with the course (250 + 200 mg);
 * Hypothesis properties over foci, products, parameters, course histories and
-  random overrides: no session above the session or course limit without an
-  advisory to acknowledge, delivered ≤ loaded, no vial above its capacity, and
-  removing a focus never turns a block into a pass.
+  random overrides: no session above the session or course limit, or above the
+  per-session bead maximum, without an advisory to acknowledge, delivered ≤ loaded,
+  no vial above its capacity, and removing a focus never turns a block into a pass.
+  The random overrides stay inside the plausible band (beads up to twice the
+  per-session maximum of the generated parameters, vials up to those holding it), so
+  the warning band is judged, not refused; any bead volume or vial count above the
+  band is refused with its field named.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ from tace_planner.domain.dosing import (
     UnmeasuredFocus,
     propose_plan,
 )
-from tace_planner.domain.dosing_kernel import load_vials
+from tace_planner.domain.dosing_kernel import load_vials, vials_for
 from tace_planner.domain.dosing_overrides import override_session, rejudge
 from tace_planner.domain.dosing_parameters import PlanningParameters
 from tace_planner.domain.errors import InvalidInputError
@@ -472,11 +476,33 @@ courses = st.builds(
     planned_mg=st.floats(0.0, 600.0),
     planned_sessions=st.integers(0, 2),
 )
-override_changes = st.dictionaries(
+override_fractions = st.dictionaries(
     st.sampled_from(("beads_ml", "vials", "irinotecan_loaded_mg")),
-    st.floats(0.1, 1200.0),
+    st.floats(0.001, 1.0),
     max_size=3,
-).map(lambda d: {k: (float(max(1, round(v / 100))) if k == "vials" else v) for k, v in d.items()})
+)
+"""An override as fractions of its plausible band (:func:`_in_band`)."""
+MAX_OVERRIDE_MG = 1200.0
+PLAUSIBLE_TIMES_MAXIMUM = 2.0
+"""Overridden beads up to twice the per-session maximum are judged, above it refused
+(institutional default; written here, not imported, so that the test checks the rule)."""
+
+
+def _band_ml(params: Any) -> float:
+    """The largest bead volume an override may ask for: twice the per-session maximum."""
+    return PLAUSIBLE_TIMES_MAXIMUM * float(params.value("max_beads_per_session_ml"))
+
+
+def _in_band(fractions: dict[str, float], params: Any, product: BeadProduct) -> dict[str, float]:
+    """Override values inside the plausible band, read from the parameters: beads up to
+    twice the per-session maximum (the band from the maximum to twice it is the warning
+    band), vials up to those that hold that volume, irinotecan up to 1200 mg."""
+    vials = vials_for(_band_ml(params), float(product.vial_bead_volume_ml.value))
+    scale = {"beads_ml": _band_ml(params), "irinotecan_loaded_mg": MAX_OVERRIDE_MG}
+    return {
+        key: float(max(1, math.ceil(f * vials))) if key == "vials" else f * scale[key]
+        for key, f in fractions.items()
+    }
 
 
 def _has_ack(advisories: Any, code: str) -> bool:
@@ -487,10 +513,18 @@ def _check_sessions_are_judged(
     sessions: Any, advisories: Any, product: BeadProduct, params: Any, course: CourseHistory
 ) -> None:
     cap = params.value("per_session_cap_mg")
+    beads_max = params.value("max_beads_per_session_ml")
     vial_ml = float(product.vial_bead_volume_ml.value)
     capacity = float(product.irinotecan_capacity_mg_per_ml.value)
     for s in sessions:
         assert s.irinotecan_expected_delivered_mg <= s.irinotecan_loaded_mg + 1e-9
+        if max(s.beads_ml, s.prepared_beads_ml) > beads_max + EPS:  # the warning band
+            assert _has_ack(advisories, f"beads.above_session_maximum.s{s.number}"), (
+                s.number,
+                s.beads_ml,
+                s.prepared_beads_ml,
+                beads_max,
+            )
         assert all(load <= vial_ml * capacity + 1e-9 for load in s.vial_loads_mg)
         assert math.fsum(s.vial_loads_mg) == pytest.approx(s.irinotecan_loaded_mg)
         if s.irinotecan_loaded_mg > cap + EPS:
@@ -504,6 +538,18 @@ def _check_sessions_are_judged(
         assert _has_ack(advisories, "course.cumulative_dose"), total
 
 
+def _override(
+    session: Any, product: BeadProduct, params: Any, model: str, change: dict[str, float]
+) -> Any:
+    """The overridden session, or the refusal (an InvalidInputError) to look at."""
+    try:
+        return override_session(
+            session, product, params, model, change, reason="test", by="hypothesis"
+        )  # type: ignore[arg-type]
+    except InvalidInputError as error:
+        return error
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     focus_lists,
@@ -511,7 +557,7 @@ def _check_sessions_are_judged(
     parameter_changes,
     courses,
     st.sampled_from(["burden", "fixed"]),
-    st.lists(override_changes, min_size=3, max_size=3),
+    st.lists(override_fractions, min_size=3, max_size=3),
 )
 def test_no_session_exceeds_a_limit_without_an_advisory_to_acknowledge(
     foci: list[TumourFocus],
@@ -519,7 +565,7 @@ def test_no_session_exceeds_a_limit_without_an_advisory_to_acknowledge(
     changes: dict[str, float],
     course: CourseHistory,
     model: str,
-    overrides: list[dict[str, float]],
+    fractions: list[dict[str, float]],
 ) -> None:
     params = PARAMS.with_values(**changes)
     burden = BurdenInputs(8000.0, tuple(foci))
@@ -541,18 +587,19 @@ def test_no_session_exceeds_a_limit_without_an_advisory_to_acknowledge(
     assert _codes(same) == _codes(result.advisories)
 
     changed = []
-    for session, change in zip(result.sessions, overrides, strict=False):
+    for session, fraction in zip(result.sessions, fractions, strict=False):
+        change = _in_band(fraction, params, product)
         if not change:
             changed.append(session)
             continue
-        try:
-            changed.append(
-                override_session(
-                    session, product, params, model, change, reason="test", by="hypothesis"
-                )  # type: ignore[arg-type]
-            )
-        except InvalidInputError:
-            changed.append(session)  # an impossible value is refused, the proposal stays
+        outcome = _override(session, product, params, model, change)
+        if isinstance(outcome, InvalidInputError):
+            # Impossible (more beads than the vials hold, more irinotecan than they take):
+            # refused, the proposal stays. Never refused as implausible inside the band.
+            assert "plausible" not in outcome.reason, (change, outcome)
+            assert outcome.field.startswith(f"Session {session.number} "), outcome.field
+            outcome = session
+        changed.append(outcome)
     changed += list(result.sessions[len(changed) :])
     shown = rejudge(result.advisories, changed, product, params, course)
     _check_sessions_are_judged(changed, shown, product, params, course)
@@ -560,6 +607,48 @@ def test_no_session_exceeds_a_limit_without_an_advisory_to_acknowledge(
     for advisory in shown:
         if advisory.code.startswith("override.") and advisory.severity != "info":
             assert advisory.severity in ACK
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    products,
+    parameter_changes,
+    st.sampled_from(["burden", "fixed"]),
+    st.sampled_from(("beads_ml", "vials")),
+    st.floats(1e-6, 1000.0),
+    override_fractions,
+)
+def test_an_override_above_the_plausible_band_is_refused_with_its_field_named(
+    product: BeadProduct,
+    changes: dict[str, float],
+    model: str,
+    field: str,
+    excess: float,
+    others: dict[str, float],
+) -> None:
+    params = PARAMS.with_values(**changes)
+    result = _plan(
+        BurdenInputs(LIVER_CM3, RIGHT_FOCI),
+        product=product,
+        params=params,
+        options=PlanOptions(model=model),  # type: ignore[arg-type]
+    )
+    assume(not result.blocked and result.sessions)
+    session = result.sessions[0]
+    band_ml = _band_ml(params)  # twice the maximum, read from the parameters
+    band_vials = vials_for(band_ml, float(product.vial_bead_volume_ml.value))
+    above = band_ml + excess if field == "beads_ml" else float(band_vials + math.ceil(excess))
+    # Other numbers of the same override inside the band do not hide the refusal.
+    change = {**_in_band(others, params, product), field: above}
+    if field == "vials":
+        change.pop("beads_ml", None)  # beads above the band would be named first
+
+    with pytest.raises(InvalidInputError) as refused:
+        override_session(session, product, params, model, change, reason="test", by="hypothesis")  # type: ignore[arg-type]
+
+    label = "bead volume (mL)" if field == "beads_ml" else "vials"
+    assert refused.value.field == f"Session {session.number} {label}"
+    assert "twice the per-session maximum" in refused.value.reason
 
 
 @settings(max_examples=200, deadline=None)

@@ -1,14 +1,14 @@
 """Contours in and out as DICOM SEG: every lesion mask of a series in one file, and back.
 
 The SEG's Patient module names the patient the series is filed under in the database
-(:func:`series_patient`), not the one in the images' headers: a study imported without a
-(0010,0020) *Patient ID* and handed to its patient afterwards
-(:mod:`~tace_planner.services.study_reassign`) keeps its empty Patient ID in the files.
+(:func:`series_patient`, passed to :func:`~tace_planner.imaging.dicom.seg.export_seg`),
+not the one in the images' headers: a study imported without a (0010,0020) *Patient ID*
+and handed to its patient afterwards (:mod:`~tace_planner.services.study_reassign`) keeps
+its empty Patient ID in the files.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +32,7 @@ from tace_planner.store.unit_of_work import UnitOfWork
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
+    from tace_planner.imaging.dicom.seg import SegPatient
     from tace_planner.services.contouring import ContourWrite, ContourWriter
 
 HAND_METHODS = ("manual", "edited")
@@ -84,45 +85,17 @@ class SegImportResult(SegImportItem):
     kept: tuple[KeptContour, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class SeriesPatient:
-    """The patient a series is filed under in the database: the one the user confirmed."""
+def series_patient(session_factory: sessionmaker[Session], series_uid: str) -> SegPatient | None:
+    """The stored patient of a series, the one the user confirmed; None when the series is
+    not stored or is still filed under the placeholder patient of files without a Patient ID."""
+    from tace_planner.imaging.dicom.seg import SegPatient
 
-    patient_id: str
-    name: str
-    issuer: str = ""
-    birth_on: dt.date | None = None
-    sex: str = ""
-
-
-def series_patient(session_factory: sessionmaker[Session], series_uid: str) -> SeriesPatient | None:
-    """The stored patient of a series; None when the series is not stored or is still
-    filed under the placeholder patient of files without a Patient ID."""
     with session_factory() as session:
         series = repositories.find_series(session, series_uid)
         if series is None or is_placeholder(series.study.patient):
             return None
         row = series.study.patient
-        return SeriesPatient(row.patient_id, row.name, row.issuer or "", row.birth_on, row.sex)
-
-
-def stamp_patient(dataset: Dataset, patient: SeriesPatient) -> None:
-    """Write ``patient`` into the Patient module of ``dataset`` (in place).
-
-    (0010,0020) *Patient ID*, (0010,0010) *Patient's Name* and (0010,0021) *Issuer of
-    Patient ID* are the database's; birth date and sex are written when the database
-    holds them (else the images' values stay, as the Patient ID-less files had them).
-    """
-    dataset.PatientID = patient.patient_id
-    dataset.PatientName = patient.name
-    if patient.issuer:
-        dataset.IssuerOfPatientID = patient.issuer
-    elif "IssuerOfPatientID" in dataset:
-        del dataset.IssuerOfPatientID
-    if patient.birth_on is not None:
-        dataset.PatientBirthDate = patient.birth_on.strftime("%Y%m%d")
-    if patient.sex in ("M", "F", "O"):  # (0010,0040)'s defined terms
-        dataset.PatientSex = patient.sex
+        return SegPatient(row.patient_id, row.name, row.issuer or "", row.birth_on, row.sex)
 
 
 class SegExchangeService:
@@ -218,10 +191,8 @@ class SegExchangeService:
             for m in masks
         ]
         files = list(self._series_files(series_uid))
-        dataset: Dataset = export_seg(files, volume, specs)
         patient = series_patient(self._sessions, series_uid)
-        if patient is not None:
-            stamp_patient(dataset, patient)
+        dataset: Dataset = export_seg(files, volume, specs, patient=patient)
         return dataset, [s.label for s in specs]
 
     def _audit(self, series_uid: str, labels: list[str], summary: str) -> None:

@@ -240,18 +240,21 @@ class Deidentifier:
         Secret for the keyed hash of UIDs and of the per-patient date shift; a random one
         by default (one export = one key). Keep it secret: with it, UIDs can be linked back.
     date_offsets_days : dict, optional
-        Original Patient ID -> shift in days, to impose a shift (e.g. days relative to
-        the first TACE); other patients get one derived from the key, 1 to 3650 days back.
+        Patient key -> shift in days, to impose a shift (e.g. days relative to the first
+        TACE); other patients get one derived from the key, 1 to 3650 days back. The
+        patient key is the one given to :meth:`deidentify` (the caller's record of the
+        patient, e.g. the Patient ID the user confirmed), else the data set's original
+        (0010,0020) *Patient ID*.
     """
 
     key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     date_offsets_days: dict[str, int] = field(default_factory=dict)
     segment_names: dict[str, dict[str, str]] = field(default_factory=dict)
-    """Original Patient ID -> {a segment's label as entered -> its code}: the codes the
-    export's tables use (L1, L2 …), so that a SEG's segments name the same lesions."""
+    """Patient key -> {a segment's label as entered -> its code}: the codes the export's
+    tables use (L1, L2 …), so that a SEG's segments name the same lesions."""
     _lesion_codes: dict[str, dict[str, str]] = field(
         default_factory=dict, init=False, repr=False
-    )  # original Patient ID -> segment identity -> "lesion <n>"
+    )  # patient key -> segment identity -> "lesion <n>"
 
     def uid(self, original: str) -> str:
         """A ``2.25.`` UID for ``original``: the same for the same key, ≤ 64 characters."""
@@ -267,7 +270,7 @@ class Deidentifier:
             self.date_offsets_days[patient_id] = -(1 + int.from_bytes(digest[:4]) % MAX_SHIFT_DAYS)
         return self.date_offsets_days[patient_id]
 
-    def deidentify(self, ds: Dataset, pseudonym: str) -> Dataset:
+    def deidentify(self, ds: Dataset, pseudonym: str, *, patient_key: str | None = None) -> Dataset:
         """A de-identified copy of ``ds`` (file meta included); ``ds`` is left unchanged.
 
         Parameters
@@ -276,10 +279,15 @@ class Deidentifier:
             A data set read with pydicom (pixel data stays as it is).
         pseudonym : str
             Written to Patient's Name and Patient ID; must not identify the patient.
+        patient_key : str, optional
+            Whose date shift and lesion codes apply (the keys of ``date_offsets_days``
+            and ``segment_names``): the patient the caller filed the data set under,
+            e.g. the Patient ID the user confirmed for a study imported without one.
+            When not given, the data set's own (0010,0020) *Patient ID*.
         """
         out = Dataset()
-        patient = str(ds.get("PatientID", ""))
-        # One shift per patient: keyed by the original Patient ID of the top-level data set.
+        # One shift per patient: keyed by the caller's patient, else the header's Patient ID.
+        patient = str(ds.get("PatientID", "")) if patient_key is None else patient_key
         offset = dt.timedelta(days=self.offset_days(patient))
         self._clean(ds, out, offset)
         self._name_segments(ds, out, patient)

@@ -13,6 +13,7 @@ highdicom is imported inside the functions (start-up stays fast).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +85,57 @@ class SegmentSpec:
     semi_automatic: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class SegPatient:
+    """The patient a SEG names, when it is not the one in its source images' headers.
+
+    For a study imported without a (0010,0020) *Patient ID* and handed to its patient
+    afterwards, the caller gives the patient the user confirmed.
+
+    Attributes
+    ----------
+    patient_id : str
+        (0010,0020) *Patient ID*.
+    name : str
+        (0010,0010) *Patient's Name*, DICOM PN (``Family^Given``).
+    issuer : str
+        (0010,0021) *Issuer of Patient ID*; empty: the SEG has none.
+    birth_on : datetime.date, optional
+        (0010,0030) *Patient's Birth Date*; None: the source images' value stays.
+    sex : str
+        (0010,0040) *Patient's Sex*, ``M``, ``F`` or ``O``; anything else: the source
+        images' value stays.
+    """
+
+    patient_id: str
+    name: str
+    issuer: str = ""
+    birth_on: dt.date | None = None
+    sex: str = ""
+
+
+def apply_patient(dataset: Dataset, patient: SegPatient) -> None:
+    """Write ``patient`` into the Patient module of ``dataset`` (in place).
+
+    Patient ID, Patient's Name and Issuer of Patient ID are ``patient``'s (an empty
+    issuer removes the attribute); birth date and sex are written when ``patient`` holds
+    them, else the source images' values stay (see :class:`SegPatient`).
+
+    Every value goes into a new element: highdicom's SEG shares the Patient module's
+    elements with a source data set, which must not change with it.
+    """
+    dataset.add_new(0x00100020, "LO", patient.patient_id)  # Patient ID
+    dataset.add_new(0x00100010, "PN", patient.name)  # Patient's Name
+    if patient.issuer:
+        dataset.add_new(0x00100021, "LO", patient.issuer)  # Issuer of Patient ID
+    elif "IssuerOfPatientID" in dataset:
+        del dataset.IssuerOfPatientID
+    if patient.birth_on is not None:
+        dataset.add_new(0x00100030, "DA", patient.birth_on.strftime("%Y%m%d"))
+    if patient.sex in ("M", "F", "O"):  # (0010,0040) Patient's Sex, its defined terms
+        dataset.add_new(0x00100040, "CS", patient.sex)
+
+
 @dataclass(frozen=True, eq=False)
 class ImportedSegment:
     """One segment read from a SEG, as a mask on the target grid."""
@@ -121,6 +173,7 @@ def export_seg(
     series_description: str = "TACE Planner contours",
     content_label: str = "CONTOURS",
     manufacturer: str = "TACE Planner",
+    patient: SegPatient | None = None,
 ) -> Any:
     """Build one BINARY SEG holding several segments that references its source series.
 
@@ -134,6 +187,9 @@ def export_seg(
         At least one; segment numbers follow this order (1, 2, …).
     series_number, series_description, content_label, manufacturer
         Written to the SEG.
+    patient : SegPatient, optional
+        The patient the SEG names (:func:`apply_patient`); by default the one of the
+        source images, as highdicom copies it.
 
     Returns
     -------
@@ -195,7 +251,7 @@ def export_seg(
                 tracking_id=spec.tracking_id,
             )
         )
-    return hd.seg.Segmentation(
+    seg = hd.seg.Segmentation(
         source_images=ordered,
         pixel_array=pixels,
         segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
@@ -212,6 +268,9 @@ def export_seg(
         content_label=content_label,
         omit_empty_frames=True,
     )
+    if patient is not None:
+        apply_patient(seg, patient)
+    return seg
 
 
 def write_seg(

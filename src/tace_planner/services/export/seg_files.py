@@ -11,10 +11,10 @@ de-identified data set is written, so a kill at any moment cannot leave an ident
 file behind (no scratch folder, nothing in the system's temporary folder). The plain
 export writes each SEG with :meth:`ContouringService.export_seg`, as before.
 
-The de-identification finds a patient's date shift and lesion codes by the (0010,0020)
-*Patient ID* of each data set; each SEG and image is given the Patient ID of the case's
-patient in the database first, so that images imported without a Patient ID and handed
-to their patient afterwards (:mod:`~tace_planner.services.study_reassign`) move by that
+The de-identification finds a patient's date shift and lesion codes by the Patient ID of
+the case's patient in the database (``patient_key`` of :meth:`Deidentifier.deidentify`),
+never by the files' headers, so that images imported without a Patient ID and handed to
+their patient afterwards (:mod:`~tace_planner.services.study_reassign`) move by that
 patient's shift, like the SEG and the tables of the same export.
 """
 
@@ -38,14 +38,6 @@ def _timepoints(services: Any, case_pk: int) -> dict[int, list[tuple[str, str | 
         if key not in pairs and item.mask.any():
             pairs.append(key)
     return found
-
-
-def _filed(dataset: Any, patient_id: str) -> Any:
-    """``dataset`` (changed in place) under the Patient ID its case's patient has in the
-    database, the key of the de-identification's date shift and lesion codes."""
-    if patient_id:
-        dataset.PatientID = patient_id
-    return dataset
 
 
 def write_seg_files(
@@ -88,16 +80,16 @@ def write_seg_files(
                     continue
                 # The identified SEG exists in memory only (see the docstring).
                 seg = services.contouring.build_seg(series_uid, part=part)
-                patient_id = real.get(record.record_id, "")
-                clean = deidentifier.deidentify(_filed(seg, patient_id), record.record_id)
+                patient_id = real.get(record.record_id)  # key of the shift and codes
+                clean = deidentifier.deidentify(seg, record.record_id, patient_key=patient_id)
                 clean.save_as(path, enforce_file_format=True)
                 written.append(path)
                 images = target / f"images_{k}"
                 images.mkdir()
                 for i, source in enumerate(services.studies.series_files(series_uid), start=1):
-                    ds = _filed(pydicom.dcmread(source), patient_id)
+                    ds = pydicom.dcmread(source)
                     out = images / f"{i:04d}.dcm"
-                    deidentifier.deidentify(ds, record.record_id).save_as(
+                    deidentifier.deidentify(ds, record.record_id, patient_key=patient_id).save_as(
                         out, enforce_file_format=True
                     )
                     written.append(out)
