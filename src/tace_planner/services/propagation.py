@@ -94,8 +94,9 @@ class FollowUpTimepoint(TimepointChoice):
 
     @property
     def proposal_refusal(self) -> str:
-        """The note as one sentence naming the timepoint ("" when proposing can start)."""
-        return f"{self.label} {self.proposal_note}" if self.proposal_note else ""
+        """The note as one sentence naming the timepoint by its visit name ("" when
+        proposing can start)."""
+        return f"{self.name or self.label} {self.proposal_note}" if self.proposal_note else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,6 +412,7 @@ class PropagationService:
                 c.kind,
                 c.imaged_on,
                 "" if c.kind == "baseline" else _proposal_note(c.imaged_on, imaging.get(c.pk, [])),
+                name=c.name,
             )
             for c in choices
         ]
@@ -453,7 +455,7 @@ class PropagationService:
         rows = [(s.series_uid, s.phase) for s in series if s.registrable]
         if not rows:
             note = _proposal_note(timepoint.imaged_on, series)
-            raise InvalidInputError("timepoint", f"{timepoint.label} {note}")
+            raise InvalidInputError("timepoint", f"{timepoint.name or timepoint.label} {note}")
         same = [uid for uid, p in rows if p == phase]
         return (same or [uid for uid, _ in rows])[0]
 
@@ -621,11 +623,11 @@ class PropagationService:
         ]
         yield Progress(1, total, "Reading the baseline CT")
         base_volume = self._contouring.volume(baseline_uid, part)
-        yield Progress(2, total, f"Reading the {follow_up.label} CT")
+        yield Progress(2, total, f"Reading the {follow_up.name or follow_up.label} CT")
         follow_volume = self._contouring.volume(follow_up_uid)
         base_liver = self._liver(stored, baseline_uid, part, base_volume.shape)
         follow_liver = self._liver(stored, follow_up_uid, None, follow_volume.shape)
-        yield Progress(3, total, f"Registering {follow_up.label} to the baseline")
+        yield Progress(3, total, f"Registering {follow_up.name or follow_up.label} to the baseline")
         registration = register_follow_up(
             base_volume, follow_volume, baseline_liver=base_liver, follow_up_liver=follow_liver,
             should_stop=cancelled,

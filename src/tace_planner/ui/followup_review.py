@@ -385,9 +385,9 @@ class FollowupReview(QWidget):
         self.follow_up.title.setText(
             f"{capitalised(self.visit(view.follow_up.label))}, stored contours"
         )
-        labels = [] if course is None else [t.label for t in course.timepoints]
+        labels = [] if course is None else [t.name or t.label for t in course.timepoints]
         values = {} if course is None else {c.name: c for c in course.lesions}
-        headers = ["Lesion", *[f"{capitalised(self.visit(label))} (mm)" for label in labels]]
+        headers = ["Lesion", *[f"{capitalised(label)} (mm)" for label in labels]]
         names = sorted(
             {n for n, _ in (*view.baseline_masks, *view.follow_up_masks)}, key=lambda n: (len(n), n)
         )
@@ -433,12 +433,9 @@ class FollowupReview(QWidget):
         self._set_listed(False)
 
     def _fill_table(self, item: Any, course: Any) -> None:
-        labels = [] if course is None else [t.label for t in course.timepoints]
-        headers = [
-            "Lesion",
-            "Proposal",
-            *[f"{capitalised(self.visit(label))} (mm)" for label in labels],
-        ]
+        # the course's timepoints carry their visit names ("TACE 1 follow-up 1")
+        labels = [] if course is None else [t.name or t.label for t in course.timepoints]
+        headers = ["Lesion", "Proposal", *[f"{capitalised(label)} (mm)" for label in labels]]
         headers += ["Proposed (mm)", "Proposed (cm³)", "To check"]
         self._stretch_notes(False)
         self.table.setColumnCount(len(headers))
@@ -602,6 +599,11 @@ class FollowupReview(QWidget):
         if self._course_of is not None:
             self._course = self._course_of(result.case_pk)
         self._fill_table(result, self._course)
+        # the follow-up view shows what is stored now: the proposals confirmed (one left
+        # unchecked is not stored, and is no longer drawn)
+        self.follow_up.masks = [p.mask for p in result.proposals if p.name in result.confirmed]
+        self.follow_up.title.setText(f"{capitalised(label)}, stored contours")
+        self.follow_up.show_slice(self.follow_up.index)
         for row in range(self.table.rowCount()):  # a proposal left unchecked stays so
             cell = self.table.item(row, 0)
             if cell.text() not in names:

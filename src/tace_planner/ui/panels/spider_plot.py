@@ -8,8 +8,9 @@ the case report (the axis says what day 0 is) — with the RECIST 1.1 guide line
 lines, each follow-up with a stored assessment shows its RECIST 1.1 overall response (PR, SD
 …) at its day; its tooltip names the visit as the worklist does (the course's timepoints
 carry their ``name``: a visit placed in a schedule slot reads "TACE 1 follow-up 1"), while
-the responses stay keyed by the stored label. :meth:`SpiderPlot.export_png` writes what is
-shown.
+the responses stay keyed by the stored label. A focus without a line is named under the
+plot with why ("F5: not measured at TACE 1 follow-up 1"). :meth:`SpiderPlot.export_png`
+writes what is shown.
 """
 
 from __future__ import annotations
@@ -131,8 +132,10 @@ class SpiderPlot(QWidget):
                 symbolBrush=colour, symbolPen=colour,
             )  # fmt: skip
         self._draw_responses(course, responses or {})
+        left_out = _left_out(course, {lesion.name for _, lesion, _ in measured})
         self.note.setText(
-            f"{len(measured)} focus line(s). Guide lines: RECIST 1.1 per-lesion thresholds, "
+            f"{len(measured)} focus line(s){left_out}. Guide lines: RECIST 1.1 per-lesion "
+            "thresholds, "
             "Eisenhauer et al., European Journal of Cancer 2009 (the response of the "
             "patient is judged on the sum of the target diameters)."
             if measured
@@ -184,3 +187,27 @@ def _assessed(course: Any, responses: Mapping[str, str]) -> list[tuple[str, str,
         for point, day in zip(course.timepoints, course.days, strict=True)
         if (category := responses.get(point.label)) and day is not None
     ]
+
+
+def _left_out(course: Any, drawn: set[str]) -> str:
+    """The foci without a line and why, after the line count ("; not drawn — F5: not
+    measured at TACE 1 follow-up 1"; "" when every focus has one). A line needs the
+    baseline and at least one follow-up, each measured and dated; the visits are named as
+    the worklist names them (``name or label``)."""
+    reasons = []
+    for lesion in course.lesions:
+        if lesion.name in drawn:
+            continue
+        missing = [
+            getattr(point, "name", "") or point.label
+            for point, value in zip(course.timepoints, lesion.diameters_mm, strict=True)
+            if value is None
+        ]
+        if missing:
+            reason = f"not measured at {', '.join(missing)}"
+        elif len(course.timepoints) < 2:
+            reason = "no follow-up measured yet"
+        else:
+            reason = "no change from the baseline to draw (a visit without an imaging date)"
+        reasons.append(f"{lesion.name}: {reason}")
+    return f"; not drawn — {'; '.join(reasons)}" if reasons else ""

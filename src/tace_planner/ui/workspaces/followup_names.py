@@ -4,7 +4,8 @@ read.
 The rule is :mod:`tace_planner.services.visit_names`: a visit placed in a schedule slot is
 "TACE 1 follow-up 1" wherever it is shown, even when it was linked as "follow-up 2"; the
 stored label stays in the box's item data, which is what the services are asked with.
-:class:`BoxRows` finds a follow-up's row in the box.
+:class:`BoxRows` finds a follow-up's row in the box; :func:`confirmed_message` is what the
+page says after *Confirm*, naming the lesions still unmeasured at that follow-up.
 """
 
 from __future__ import annotations
@@ -66,3 +67,50 @@ class BoxRows:
     def _choosable(self, index: int) -> bool:
         choice = self.timepoints.itemData(index, CHOICE_ROLE)
         return choice is None or choice.ready
+
+
+RECIST_SOURCE = "RECIST 1.1; Eisenhauer et al., Eur J Cancer 2009"
+
+
+def _and(names: list[str]) -> str:
+    """ "F5", "F5 and F8", "F2, F5 and F8"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def confirmed_message(result: Any, course: Any, visit: str) -> str:
+    """The Follow-up page's message after *Confirm*: how many contours were stored at
+    ``visit`` (the follow-up's visit name) and which proposed lesions are still not
+    measured there, with what follows.
+
+    ``result`` is the confirmed :class:`~tace_planner.services.propagation.PropagationItem`
+    (a proposal without a stored contour is unmeasured); ``course`` the case's
+    :class:`~tace_planner.services.propagation.CaseCourse` after it, which says the targets.
+    An unmeasured target, or any unmeasured focus when the case has no target (non-target
+    disease only), makes the response there not evaluable (NE); an unmeasured non-target
+    beside measured targets is "not evaluated", which rules out a complete response
+    (RECIST 1.1 Tables 1 and 2; Eisenhauer et al., Eur J Cancer 2009).
+    """
+    stored = len(result.confirmed)
+    head = capitalised(visit)
+    text = (
+        f"{head}: {stored} contour(s) stored; the table below shows the values stored at "
+        "this follow-up."
+        if stored
+        else f"{head}: nothing stored."
+    )
+    left = [p.name for p in result.proposals if p.stored is None]
+    targets = {c.name for c in getattr(course, "lesions", ()) if c.is_target}
+    non_targets = [n for n in left if targets and n not in targets]
+    ne = [n for n in left if n not in non_targets]
+    for names, what in (
+        (ne, "the response there is not evaluable (NE)"),
+        (non_targets, "not evaluated, so the response there cannot be complete (CR)"),
+    ):
+        if names:
+            verb = "is" if len(names) == 1 else "are"
+            kind = " (non-target)" if names is non_targets else ""
+            text += (
+                f" {_and(names)}{kind} not measured at {visit}: {what} until {_and(names)} "
+                f"{verb} contoured or confirmed as disappeared ({RECIST_SOURCE})."
+            )
+    return text

@@ -59,7 +59,12 @@ from tace_planner.ui.followup_tasks import CancelFlag, assess_task, failure_reas
 from tace_planner.ui.panels.timeline_panel import TimelinePanel
 from tace_planner.ui.panels.worklist_panel import WorklistPanel
 from tace_planner.ui.wording import capitalised
-from tace_planner.ui.workspaces.followup_names import CHOICE_ROLE, BoxRows, fill_choice_box
+from tace_planner.ui.workspaces.followup_names import (
+    CHOICE_ROLE,
+    BoxRows,
+    confirmed_message,
+    fill_choice_box,
+)
 from tace_planner.ui.workspaces.followup_running import PageTasks
 from tace_planner.ui.workspaces.followup_unsaved import UnconfirmedProposals
 
@@ -272,8 +277,8 @@ class FollowupReviewPage(PageTasks, UnconfirmedProposals, BoxRows, QWidget):
             ready and self._assessments is not None and self._can_assess
         )
 
-    def show_course(self, case_pk: int) -> None:
-        """Redraw the spider plot and the stored responses of ``case_pk``."""
+    def show_course(self, case_pk: int) -> Any:
+        """Redraw the spider plot and the stored responses of ``case_pk``; its course."""
         stored = [] if self._assessments is None else self._assessments.stored(case_pk)
         course = self._propagation.course(case_pk)  # both carry their visits' names
         labels = {s.timepoint: s.category for s in stored if s.criterion == "recist"}
@@ -281,6 +286,7 @@ class FollowupReviewPage(PageTasks, UnconfirmedProposals, BoxRows, QWidget):
         # the best response's days count from the day 0 the spider plot uses
         day_zero = (course.day_zero_on, course.day_zero) if course.day_zero_on else None
         self.responses.show_stored(stored, day_zero=day_zero)
+        return course
 
     def assess(self) -> None:
         """Assess the chosen follow-up by every criterion and store it (a task)."""
@@ -530,14 +536,9 @@ class FollowupReviewPage(PageTasks, UnconfirmedProposals, BoxRows, QWidget):
 
     def _confirm(self, item: Any, names: list[str], replace: list[str]) -> Any:
         result = self._propagation.confirm(item, names, replace=replace)
-        label, stored = self.visit(item.follow_up.label), len(result.confirmed)
-        self.message.setText(  # the proposals' "check each…, then confirm" is done
-            f"{capitalised(label)}: {stored} contour(s) stored; the table below shows the "
-            "values stored at this follow-up."
-            if stored
-            else f"{capitalised(label)}: nothing stored."
-        )
-        self.show_course(item.case_pk)
+        course = self.show_course(item.case_pk)
+        # "check each…, then confirm" is done; what is still unmeasured there is named
+        self.message.setText(confirmed_message(result, course, self.visit(item.follow_up.label)))
         self.course_changed.emit(item.case_pk)
         return result
 
