@@ -19,6 +19,13 @@ How the registry's data map onto the criteria (choices written down):
   longest axial diameter (every focus here is a liver lesion, none a lymph node).
   A target without a contour at the follow-up is missing (NE unless the rest
   proves PD).
+* Which lesions each criterion measures is decided once, in
+  :func:`~tace_planner.domain.response.reference_lesions.reference_lesions`: the
+  targets when any were chosen; without targets RECIST 1.1 has no target sum,
+  mRECIST, EASL and Choi measure the measurable foci (≥ 10 mm) and the volumetric
+  criterion the total volume of every focus. The result's ``reference_lesions``
+  names them per criterion, and each criterion's explanation says it ("lesions
+  measured").
 * Non-targets are the other baseline foci: contoured with a volume > 0 is
   "present", volume 0 is "absent", not contoured is "not evaluated".
   Unequivocal non-target progression is the reader's judgement and is not
@@ -76,6 +83,11 @@ from tace_planner.domain.response.recist import (
     non_target_response,
     overall_response,
     target_response,
+)
+from tace_planner.domain.response.reference_lesions import (
+    BaselineFocus,
+    ReferenceSet,
+    reference_lesions,
 )
 from tace_planner.services.assessment_records import (
     StoredAssessment,
@@ -238,52 +250,52 @@ class AssessmentService:
             "parameters_version": self.parameters.version,
             "criteria": {},
         }
-        targets = [f for f in base.foci if f.is_target]
+        chosen = _reference_sets(base, criteria)
+        result["reference_lesions"] = {c: chosen[c].to_json() for c in criteria}
         if "recist" in criteria:
             result["recist"] = self._recist(base, measured, course, baseline)
+            _say(result["recist"]["overall"], chosen["recist"])
             result["criteria"]["recist"] = result["recist"]["overall"]
-        reference = targets or list(base.foci)
         now, earlier = measured[-1], measured[:-1]
         new = any(f.name not in {b.name for b in base.foci} for f in now.foci)
         if "volume" in criteria:
-            result["criteria"]["volume"] = volumetric_response(
-                _total(reference, base, "volume_cm3") or 0.0,
-                _total(reference, now, "volume_cm3"),
-                [v for m in earlier if (v := _total(reference, m, "volume_cm3")) is not None],
-                new_lesions=new,
-                parameters=self.parameters,
-            ).to_json()
+            reference = _lesions_of(base, chosen["volume"])
+            result["criteria"]["volume"] = _say(
+                volumetric_response(
+                    _total(reference, base, "volume_cm3") or 0.0,
+                    _total(reference, now, "volume_cm3") if reference else None,
+                    [v for m in earlier if (v := _total(reference, m, "volume_cm3")) is not None],
+                    new_lesions=new,
+                    parameters=self.parameters,
+                ).to_json(),
+                chosen["volume"],
+            )
         if "mrecist" in criteria:
+            reference = _lesions_of(base, chosen["mrecist"])
             result["mrecist"] = self._mrecist_course(base, measured, reference, course, baseline)
+            for part in ("target", "overall"):
+                if result["mrecist"][part] is not None:
+                    _say(result["mrecist"][part], chosen["mrecist"])
             result["criteria"]["mrecist"] = result["mrecist"]["overall"]
         if "easl" in criteria:
-            result["criteria"]["easl"] = _noted(
-                easl_response(
-                    _viable(reference, base, "area") or 0.0,
-                    _viable(reference, now, "area"),
-                    [v for m in earlier if (v := _viable(reference, m, "area")) is not None],
-                    new_lesions=new,
-                    parameters=self.parameters,
+            reference = _lesions_of(base, chosen["easl"])
+            result["criteria"]["easl"] = _say(
+                _noted(
+                    easl_response(
+                        _viable(reference, base, "area") or 0.0,
+                        _viable(reference, now, "area") if reference else None,
+                        [v for m in earlier if (v := _viable(reference, m, "area")) is not None],
+                        new_lesions=new,
+                        parameters=self.parameters,
+                    ),
+                    ESTIMATE_NOTE,
                 ),
-                ESTIMATE_NOTE,
+                chosen["easl"],
             )
         if "choi" in criteria:
-            result["criteria"]["choi"] = _noted(
-                choi_response(
-                    _total(reference, base, "longest_axial_diameter_mm") or 0.0,
-                    _total(reference, now, "longest_axial_diameter_mm"),
-                    _mean_hu(reference, base) or 0.0,
-                    _mean_hu(reference, now),
-                    [
-                        v
-                        for m in earlier
-                        if (v := _total(reference, m, "longest_axial_diameter_mm")) is not None
-                    ],
-                    new_lesions=new,
-                    parameters=self.parameters,
-                ),
-                "attenuation is the mean arterial-phase HU of the targets (Choi used the "
-                "portal venous phase)",
+            reference = _lesions_of(base, chosen["choi"])
+            result["criteria"]["choi"] = _say(
+                _choi(reference, base, now, earlier, new, self.parameters), chosen["choi"]
             )
         result["lesions"] = _per_lesion(base, now)
         before, before_point = (measured[-2], course[-2]) if len(course) > 1 else (base, baseline)
@@ -351,11 +363,15 @@ class AssessmentService:
         """mRECIST target, non-target, new lesions and overall response at ``measured[-1]``."""
         now, earlier = measured[-1], measured[:-1]
         p = self.parameters
-        target = mrecist_response(
-            _viable(reference, base, "diameter") or 0.0,
-            _viable(reference, now, "diameter"),
-            [v for m in earlier if (v := _viable(reference, m, "diameter")) is not None],
-            parameters=p,
+        target = (
+            mrecist_response(
+                _viable(reference, base, "diameter") or 0.0,
+                _viable(reference, now, "diameter"),
+                [v for m in earlier if (v := _viable(reference, m, "diameter")) is not None],
+                parameters=p,
+            )
+            if reference
+            else None
         )
         chosen = {f.name for f in reference}
         non_target = mrecist_non_target(
@@ -378,12 +394,12 @@ class AssessmentService:
             p,
         )
         overall = mrecist_overall(
-            target.category,
+            None if target is None else target.category,
             None if non_target is None else non_target.category,
             new.category,  # type: ignore[arg-type]
         )
         return {
-            "target": _noted(target, ESTIMATE_NOTE),
+            "target": None if target is None else _noted(target, ESTIMATE_NOTE),
             "non_target": None if non_target is None else non_target.to_json(),
             "new_lesions": new.category,
             "new_lesion_rule": new.to_json(),
@@ -586,6 +602,50 @@ def _mean_hu(reference: list[LesionMeasurementItem], items: MeasurementsItem) ->
         weighted += found.mean_hu * found.volume_cm3
         volume += found.volume_cm3
     return weighted / volume if volume else None
+
+
+def _reference_sets(base: MeasurementsItem, criteria: Sequence[str]) -> dict[str, ReferenceSet]:
+    """Each criterion's reference lesions, by the one rule of the domain."""
+    foci = [BaselineFocus(f.name, f.longest_axial_diameter_mm, f.is_target) for f in base.foci]
+    return {c: reference_lesions(c, foci) for c in criteria}
+
+
+def _lesions_of(base: MeasurementsItem, chosen: ReferenceSet) -> list[LesionMeasurementItem]:
+    """The baseline measurements of the lesions ``chosen`` names, in baseline order."""
+    names = set(chosen.lesions)
+    return [f for f in base.foci if f.name in names]
+
+
+def _say(verdict: dict[str, Any], chosen: ReferenceSet) -> dict[str, Any]:
+    """``verdict`` (a response's JSON) with the lesions it measured in its explanation."""
+    explanation = verdict.setdefault("explanation", {})
+    explanation["inputs"] = {**explanation.get("inputs", {}), "lesions measured": chosen.detail()}
+    return verdict
+
+
+def _choi(
+    reference: list[LesionMeasurementItem],
+    base: MeasurementsItem,
+    now: MeasurementsItem,
+    earlier: list[MeasurementsItem],
+    new: bool,
+    parameters: ResponseParameters,
+) -> dict[str, Any]:
+    """Choi on the sum of longest diameters and the mean HU of ``reference``."""
+    size = "longest_axial_diameter_mm"
+    return _noted(
+        choi_response(
+            _total(reference, base, size) or 0.0,
+            _total(reference, now, size) if reference else None,
+            _mean_hu(reference, base) or 0.0,
+            _mean_hu(reference, now),
+            [v for m in earlier if (v := _total(reference, m, size)) is not None],
+            new_lesions=new,
+            parameters=parameters,
+        ),
+        "attenuation is the mean arterial-phase HU of the lesions measured (Choi used the "
+        "portal venous phase)",
+    )
 
 
 def _noted(response: Response, note: str) -> dict[str, Any]:
