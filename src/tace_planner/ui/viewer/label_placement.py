@@ -21,6 +21,14 @@ placed on the lesion, "F1 long axis: 42.3 mm" and "F1 short axis: 16.0 mm" hid h
 it and the calliper ends, so the reader could not check where the axes lie. They go
 beside that extent when the view has room there, else as before.
 
+They also keep off the other lesions shown on the plane (:func:`set_extents`): in the
+sagittal view "F7" sat on the red F1 while the yellow F7 lay below-left of it, and in
+2×2 "F1 short axis: 52.9 mm" hid the small F4. A contour label keeps off every other
+lesion's extent (it may touch its own: it sits at its structure's edge), a measurement
+label off every lesion's extent; the liver, which fills most of the view, is no
+obstacle. A contour label also keeps off the inside of its own lesion where it can.
+Where no free place is left inside the view, the rule above applies alone.
+
 The rule itself (:func:`place_boxes`) works on plain rectangles in scene pixels and
 needs no Qt.
 """
@@ -79,8 +87,16 @@ def place_boxes(
     bounds: Box,
     placed: Sequence[Box],
     avoid: Sequence[Box] = (),
+    prefer_off: Sequence[Sequence[Box]] = (),
 ) -> tuple[Sequence[Anchor], list[Box]]:
     """The arrangement and boxes of one point's labels: inside ``bounds``, off ``placed``.
+
+    ``prefer_off`` holds groups of boxes the labels keep off when they can, the most
+    wanted first (the extents of the other lesions on the plane, then the inside of
+    the label's own lesion): the rule below is first applied with every group added
+    to ``avoid`` and its result kept when it lies inside ``bounds`` and covers none of
+    ``placed``, ``avoid`` and those groups; else the last group is dropped and so on,
+    down to the rule without any.
 
     An arrangement gives one anchor per label. The first whose boxes all stay inside
     ``bounds`` and cover none of ``placed``, ``avoid`` nor each other wins. ``avoid``
@@ -92,7 +108,13 @@ def place_boxes(
     past the boxes of ``placed`` they cover, else up past them; where neither frees
     them, they stay inside at the nearest place.
     """
+    for count in range(len(prefer_off), 0, -1):
+        strict = [*avoid, *(box for group in prefer_off[:count] for box in group)]
+        arrangement, boxes = place_boxes(points, sizes, arrangements, bounds, placed, strict)
+        if all(box_inside(bounds, box) for box in boxes) and not _covers(boxes, [*placed, *strict]):
+            return arrangement, boxes
     inside: Sequence[Anchor] | None = None
+    hit: list[Box] = []  # the avoid boxes that some arrangement inside covers
     for arrangement in arrangements:
         boxes = [anchored_box(p, s, a) for p, s, a in zip(points, sizes, arrangement, strict=True)]
         if not all(box_inside(bounds, box) for box in boxes):
@@ -100,9 +122,12 @@ def place_boxes(
         inside = inside or arrangement
         if not _covers(boxes, [*placed, *avoid]):
             return arrangement, boxes
+        hit += [o for o in avoid if o not in hit and any(boxes_intersect(b, o) for b in boxes)]
     arrangement = inside or arrangements[0]
     boxes = [anchored_box(p, s, a) for p, s, a in zip(points, sizes, arrangement, strict=True)]
-    beside = _beside(points[0], boxes, bounds, [*placed, *avoid], avoid)
+    if inside is None:
+        hit = [o for o in avoid if any(boxes_intersect(b, o) for b in boxes)]
+    beside = _beside(points[0], boxes, bounds, [*placed, *avoid], hit)
     if beside is not None:
         return arrangement, beside
     return arrangement, _moved_clear(boxes, placed, bounds)
@@ -111,19 +136,18 @@ def place_boxes(
 def _beside(
     point: Point, boxes: list[Box], bounds: Box, taken: Sequence[Box], avoid: Sequence[Box]
 ) -> list[Box] | None:
-    """``boxes`` moved as one block beside an ``avoid`` box they cover, nearest ``point``.
+    """``boxes`` moved as one block beside one of ``avoid``, the place nearest ``point``.
 
-    The block is tried on each side of each such box (right, left, below, above), level
-    with the point or with the box's ends, kept inside ``bounds``; None when every place
-    covers one of ``taken`` (or when the block covers none of ``avoid``).
+    ``avoid`` holds the boxes the point's arrangements covered. The block is tried on
+    each side of each (right, left, below, above), level with the point or with the
+    box's ends, kept inside ``bounds``; None when every place covers one of ``taken``.
     """
     left = min(b[0] for b in boxes)
     top = min(b[1] for b in boxes)
     width = max(b[0] + b[2] for b in boxes) - left
     height = max(b[1] + b[3] for b in boxes) - top
-    block = (left, top, width, height)
     best: tuple[float, list[Box]] | None = None
-    for obstacle in (box for box in avoid if boxes_intersect(block, box)):
+    for obstacle in avoid:
         for x, y in _sides(obstacle, (width, height), point):
             x = min(max(x, bounds[0]), bounds[0] + bounds[2] - width)
             y = min(max(y, bounds[1]), bounds[1] + bounds[3] - height)
@@ -215,7 +239,8 @@ def place_group(
     same pass. The labels that follow this view box's (contours) are placed again
     around the result.
     """
-    _place(view_box, texts, arrangements, placed, obstacle_boxes(view_box))
+    extents = [extent_boxes(view_box)]
+    _place(view_box, texts, arrangements, placed, obstacle_boxes(view_box), extents)
     relayout_followers(view_box)
 
 
@@ -230,7 +255,8 @@ def place_after_others(
     placed = other_label_rects(view_box, texts)
     avoid = obstacle_boxes(view_box)
     for text in texts:
-        _place(view_box, [text], arrangements, placed, avoid)
+        extents = [extent_boxes(view_box, text), own_extent_inside(view_box, text)]
+        _place(view_box, [text], arrangements, placed, avoid, extents)
 
 
 def place_transient(view_box: pg.ViewBox, text: pg.TextItem) -> None:
@@ -263,11 +289,52 @@ def set_obstacles(view_box: pg.ViewBox, rects: Sequence[QRectF]) -> None:
 
 def obstacle_boxes(view_box: pg.ViewBox) -> list[Box]:
     """The obstacles of ``view_box`` on screen (scene pixels), :data:`OBSTACLE_MARGIN_PX` wider."""
+    return _scene_boxes(view_box, _OBSTACLES.get(view_box, ()))
+
+
+def _scene_boxes(view_box: pg.ViewBox, rects: Iterable[QRectF]) -> list[Box]:
     margin = OBSTACLE_MARGIN_PX
     boxes = []
-    for rect in _OBSTACLES.get(view_box, ()):
+    for rect in rects:
         scene = view_box.mapViewToScene(rect).boundingRect()
         boxes.append(_box(scene.adjusted(-margin, -margin, margin, margin)))
+    return boxes
+
+
+def set_extents(view_box: pg.ViewBox, extents: Sequence[tuple[QRectF, pg.TextItem | None]]) -> None:
+    """The lesions shown on the plane of ``view_box``: each one's extent (view mm), its label.
+
+    A label keeps off these extents where the view has room (see ``prefer_off`` in
+    :func:`place_boxes`), but for its own lesion's (the label given with the extent; None
+    when the lesion shows none). The caller leaves out what is no obstacle (the liver).
+    """
+    _EXTENTS[view_box] = [
+        (QRectF(rect), None if text is None else id(text)) for rect, text in extents
+    ]
+
+
+def extent_boxes(view_box: pg.ViewBox, own: pg.TextItem | None = None) -> list[Box]:
+    """The extents of :func:`set_extents` but ``own``'s, on screen, a margin wider."""
+    own_id = None if own is None else id(own)
+    rects = [r for r, owner in _EXTENTS.get(view_box, ()) if owner is None or owner != own_id]
+    return _scene_boxes(view_box, rects)
+
+
+def own_extent_inside(view_box: pg.ViewBox, text: pg.TextItem) -> list[Box]:
+    """The extent of ``text``'s own lesion on screen, :data:`OBSTACLE_MARGIN_PX` narrower.
+
+    A contour label sits at its lesion's top edge and may touch it there; it keeps off
+    the rest when it can (in the coronal view "F1" hid half of F1). Empty when the
+    lesion is too small to have an inside.
+    """
+    margin = OBSTACLE_MARGIN_PX
+    boxes = []
+    for rect, owner in _EXTENTS.get(view_box, ()):
+        if owner == id(text):
+            scene = view_box.mapViewToScene(rect).boundingRect()
+            inner = scene.adjusted(margin, margin, -margin, -margin)
+            if inner.width() > 0 and inner.height() > 0:
+                boxes.append(_box(inner))
     return boxes
 
 
@@ -280,10 +347,35 @@ def follow_labels(view_box: pg.ViewBox, relayout: Callable[[], None]) -> None:
     _FOLLOWERS.setdefault(view_box, []).append(weakref.WeakMethod(relayout))  # type: ignore[arg-type]
 
 
-_FOLLOWERS: weakref.WeakKeyDictionary[pg.ViewBox, list[weakref.WeakMethod[Callable[[], None]]]]
-_FOLLOWERS = weakref.WeakKeyDictionary()
+def lead_labels(view_box: pg.ViewBox, relayout: Callable[[], None]) -> None:
+    """Call ``relayout`` (a bound method) on :func:`relayout_leaders` of ``view_box``.
+
+    The leading layer (measurements) registers here, so that its labels are placed
+    again when the lesions shown change without a change of plane (a mask painted or
+    shown after the axes were drawn). Held weakly.
+    """
+    _LEADERS.setdefault(view_box, []).append(weakref.WeakMethod(relayout))  # type: ignore[arg-type]
+
+
+def relayout_leaders(view_box: pg.ViewBox) -> None:
+    """Place the leading labels of ``view_box`` again (they place their followers)."""
+    _call_each(_LEADERS, view_box)
+
+
+def _call_each(table: _Relayouts, view_box: pg.ViewBox) -> None:
+    for method in list(table.get(view_box, ())):
+        relayout = method()
+        if relayout is not None:
+            relayout()
+
+
+_Relayouts = weakref.WeakKeyDictionary[pg.ViewBox, list[weakref.WeakMethod[Callable[[], None]]]]
+_FOLLOWERS: _Relayouts = weakref.WeakKeyDictionary()
+_LEADERS: _Relayouts = weakref.WeakKeyDictionary()
 _TRANSIENT: weakref.WeakSet[pg.TextItem] = weakref.WeakSet()
 _OBSTACLES: weakref.WeakKeyDictionary[pg.ViewBox, list[QRectF]] = weakref.WeakKeyDictionary()
+_EXTENTS: weakref.WeakKeyDictionary[pg.ViewBox, list[tuple[QRectF, int | None]]]
+_EXTENTS = weakref.WeakKeyDictionary()
 _BUSY: set[int] = set()
 
 
@@ -293,10 +385,7 @@ def relayout_followers(view_box: pg.ViewBox) -> None:
         return
     _BUSY.add(id(view_box))
     try:
-        for method in list(_FOLLOWERS.get(view_box, ())):
-            relayout = method()
-            if relayout is not None:
-                relayout()
+        _call_each(_FOLLOWERS, view_box)
     finally:
         _BUSY.discard(id(view_box))
 
@@ -307,6 +396,7 @@ def _place(
     arrangements: Sequence[Sequence[Anchor]],
     placed: list[QRectF],
     avoid: Sequence[Box] = (),
+    prefer_off: Sequence[Sequence[Box]] = (),
 ) -> None:
     points, sizes = [], []
     for text in texts:
@@ -321,6 +411,7 @@ def _place(
         _box(view_box.sceneBoundingRect()),
         [_box(r) for r in placed],
         avoid,
+        prefer_off,
     )
     for text, anchor, (left, top, width, height) in zip(texts, arrangement, boxes, strict=True):
         text.setAnchor(anchor)

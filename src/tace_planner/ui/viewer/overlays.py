@@ -29,10 +29,13 @@ from PySide6.QtGui import QColor, QPainterPath, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsPathItem
 
 from tace_planner.imaging.reformat import PlaneGeometry
+from tace_planner.services.contouring_dto import LIVER_LESION_NAME
 from tace_planner.ui.viewer.label_placement import (
     LABEL_ANCHORS,
     follow_labels,
     place_after_others,
+    relayout_leaders,
+    set_extents,
     text_rect,
 )
 
@@ -96,6 +99,28 @@ def _outline(region: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
     interior = padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:] & region
     boundary: npt.NDArray[np.bool_] = region & ~interior
     return boundary
+
+
+def _is_liver(label: str) -> bool:
+    """True for the liver's mask, here or carried from another series ("Liver (from …)")."""
+    name = LIVER_LESION_NAME.casefold()
+    folded = label.casefold()
+    return folded == name or folded.startswith(f"{name} (from ")
+
+
+def _plane_extent(
+    region: npt.NDArray[np.bool_], rows: slice, columns: slice, transform: QTransform
+) -> QRectF:
+    """The rectangle of the True pixels of ``region`` (at ``rows``, ``columns``), view mm."""
+    hit_rows = np.flatnonzero(region.any(axis=1))
+    hit_columns = np.flatnonzero(region.any(axis=0))
+    pixels = QRectF(
+        float(columns.start + hit_columns[0]),
+        float(rows.start + hit_rows[0]),
+        float(hit_columns[-1] - hit_columns[0] + 1),
+        float(hit_rows[-1] - hit_rows[0] + 1),
+    )
+    return transform.mapRect(pixels)
 
 
 class MaskOverlay:
@@ -262,9 +287,10 @@ class MaskOverlay:
         self.refresh()
 
     def refresh(self) -> None:
-        """Redraw the current plane."""
+        """Redraw the current plane; the measurement labels then keep off the masks as shown."""
         if self._geometry is not None:
             self.show_plane(self._index, self._transform)
+            relayout_leaders(self._view_box)
 
     # ------------------------------------------------------------ view side
     def set_geometry(self, geometry: PlaneGeometry | None) -> None:
@@ -284,6 +310,7 @@ class MaskOverlay:
             self._item.setVisible(False)
             self._hide_texts()
             self._hide_paths()
+            set_extents(self._view_box, [])
             return
         shape = geometry.image_shape
         if self._buffer is None or self._buffer.shape != shape:
@@ -291,6 +318,7 @@ class MaskOverlay:
         labels = self._buffer
         labels.fill(0)
         drawn = False
+        extents: list[tuple[QRectF, pg.TextItem | None]] = []
         for number, entry in enumerate(self._masks.values(), start=1):
             region_box = self._plane_box(entry, index)
             region = None
@@ -307,6 +335,10 @@ class MaskOverlay:
                 labels[rows, columns][region] = number
                 drawn = True
             self._place_text(entry, region, rows, columns, transform)
+            if not _is_liver(entry.label):
+                owner = self._texts.get(entry.label) if entry.show_label else None
+                extents.append((_plane_extent(region, rows, columns, transform), owner))
+        set_extents(self._view_box, extents)
         self._separate_texts()
         self._item.setVisible(drawn)
         if drawn:
@@ -470,9 +502,11 @@ class MaskOverlay:
         :mod:`~tace_planner.ui.viewer.label_placement`): an "F1" sat on "F1 long axis:
         42.3 mm" when both ends met. Each contour label, in mask order, sits above its
         structure's top point; where that covers another label (on the demo, "F7" sat
-        on "F1") or leaves the view, it goes to the left of the point, below it, or
-        below-left — the first that covers none and stays inside. When none does, it is
-        moved inside the view and down (else up) past the labels it covers.
+        on "F1"), another lesion shown on the plane (the liver aside) or leaves the view,
+        it goes to the left of the point, below it, or below-left — the first that covers
+        none and stays inside — else beside the lesion it covers. When no place is free of
+        the other lesions, they are no longer avoided; when none is free of the labels, it
+        is moved inside the view and down (else up) past the labels it covers.
         """
         texts = [text for text in self._texts.values() if text.isVisible()]
         place_after_others(self._view_box, texts, [(anchor,) for anchor in LABEL_ANCHORS])

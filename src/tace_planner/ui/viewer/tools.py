@@ -24,6 +24,7 @@ from tace_planner.domain.annotations import Annotation, angle_deg
 from tace_planner.imaging.reformat import PlaneGeometry
 from tace_planner.ui.viewer.label_placement import (
     LABEL_ANCHORS,
+    lead_labels,
     place_group,
     place_transient,
     relayout_followers,
@@ -100,6 +101,8 @@ class MeasurementLayer:
         self._live = self._make_shape(_DRAWING)
         self._live.path.setVisible(False)
         self._live.text.setVisible(False)
+        # Placed again when the masks shown change on this plane (their extents moved).
+        lead_labels(view_box, self.relayout_labels)
 
     def _make_shape(self, colour: QColor) -> _Shape:
         path = QGraphicsPathItem()
@@ -230,7 +233,8 @@ class MeasurementLayer:
             if rest:
                 rest[0].text.setPos(first.text.pos())
                 texts.append(rest[0].text)
-            # Beside the axes' extent when the view has room there (set_obstacles), else
+            # Off the lesions shown (set_extents) and beside the axes' extent when the
+            # view has room there (set_obstacles), else
             # slid inside rather than turned to the point's left: it then covers only as
             # much of the lesion and its lines as it had to, not its whole width.
             place_group(self._view_box, texts, [_RECIST_ANCHORS[: len(texts)]], placed)
