@@ -71,7 +71,7 @@ def test_the_refusal_reads_whole_in_a_760_px_dialog_and_at_1366_px(
     dialog, _ = _refused(qtbot, services, task_runner, small_phantom, tmp_path)
     line = dialog.report.topLevelItem(0).child(0)
     text = line.text(0)
-    assert "Patient ID TACE-DEMO-001" in text
+    assert "[TACE-DEMO-001]" in text
     assert "were not imported" in text
     assert line.toolTip(0)  # kept
 

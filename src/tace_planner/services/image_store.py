@@ -15,6 +15,7 @@ import filecmp
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ _UID = re.compile(r"[0-9]+(?:\.[0-9]+)*")
 _COPY_CHUNK = 1024**2
 TEMPORARY_SUFFIX = ".part"
 LOCK_FILE_NAME = ".import.lock"
+SCRATCH_FOLDER_NAME = ".incoming"
 _DISK_FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
 
 
@@ -195,6 +197,47 @@ class ImageStore:
             yield
         finally:
             lock.release()
+
+    @contextmanager
+    def scratch(self) -> Iterator[Path]:
+        """A folder of one import's own for its temporary files (archives extracted).
+
+        It lies under ``.incoming`` in the root (the same disk as the store, so nothing
+        is copied twice across disks). On leaving the block it is deleted, and so is
+        ``.incoming`` when empty, under the import lock: a concurrent import keeps its own
+        folder in it, which ``os.rmdir`` refuses to remove. While another process holds
+        the lock, ``.incoming`` is left for that one to remove at its end.
+
+        Raises
+        ------
+        StoreError
+            The image store cannot be written (read-only, disk full).
+        """
+        incoming = self.root / SCRATCH_FOLDER_NAME
+        for attempt in range(3):
+            try:
+                incoming.mkdir(parents=True, exist_ok=True)
+                folder = Path(tempfile.mkdtemp(prefix="import-", dir=incoming))
+                break
+            except FileNotFoundError:  # another import removed .incoming just then
+                if attempt == 2:
+                    raise StoreError(f"{self.root}: cannot write into the image store") from None
+            except OSError as error:
+                raise StoreError(
+                    f"{self.root}: cannot write into the image store ({error.strerror or error})"
+                ) from None
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+            lock = self.lock()
+            try:
+                if lock.acquire(blocking=False):
+                    os.rmdir(incoming)
+            except OSError:
+                pass  # not empty: another import is using it
+            finally:
+                lock.release()
 
     def store(self, source: Path, relative_path: str) -> StoredFile:
         """Copy ``source`` into the store at ``relative_path`` (or beside it), atomically.

@@ -353,13 +353,11 @@ class StudyService:
             The image store or the database cannot be written (e.g. the disk is
             full); the series imported before are kept.
         """
-        incoming = self._store.root / ".incoming"
-        try:
-            incoming.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise StoreError(
-                f"{self._store.root}: cannot write into the image store ({error.strerror or error})"
-            ) from None
+        # the scratch folder (and .incoming, when no other import uses it) goes at the end
+        with self._store.scratch() as scratch:
+            return (yield from self._import_paths(paths, scratch))
+
+    def _import_paths(self, paths: Sequence[Path], incoming: Path) -> Task[ImportReport]:
         scan = yield from scan_files(paths, temp_dir=incoming)
         # Files extracted from archives live until the scan is cleaned up: after copying.
         with scan:

@@ -252,17 +252,11 @@ def _float_or_none(value: Any) -> float | None:
 
 
 def _int_or_none(value: Any) -> int | None:
-    if value in (None, ""):
-        return None
     try:
         return int(value)
     except (TypeError, ValueError):
-        pass
-    try:  # IS written as "2.0" by some writers
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return int(number) if number.is_integer() else None
+        number = _float_or_none(value)  # IS written as "2.0" by some writers
+    return int(number) if number is not None and number.is_integer() else None
 
 
 def _first(value: Any) -> Any:
@@ -307,15 +301,12 @@ def _private_number(values: _Values, block: tuple[int, int, str], fmt: str = "")
 
 def _b_value(values: _Values) -> float | None:
     """(0018,9087) *Diffusion b-value*, else a common vendor private b-value tag."""
-    value = _float_or_none(values.get("DiffusionBValue"))
-    if value is not None:
+    if (value := _float_or_none(values.get("DiffusionBValue"))) is not None:
         return value
     try:
-        siemens = _private_number(values, _SIEMENS_B)
-        if siemens is not None:
+        if (siemens := _private_number(values, _SIEMENS_B)) is not None:
             return siemens
-        ge = _private_number(values, _GE_B)
-        if ge is not None:
+        if (ge := _private_number(values, _GE_B)) is not None:
             # GE adds 1e9 (or multiples) to flag the value; the b-value is the remainder.
             return float(ge % 1_000_000_000)
         return _private_number(values, _PHILIPS_B, "<f")
@@ -333,18 +324,20 @@ def complex_from_image_type(image_type: tuple[str, ...]) -> str:
 
 
 def _complex_component(value: Any) -> str:
-    text = _text(value).upper()
-    return _COMPLEX_TERMS.get(text, "")
+    return _COMPLEX_TERMS.get(_text(value).upper(), "")
 
 
 def _group_item(item: Dataset | None, shared: Dataset | None, keyword: str) -> Dataset | None:
     """The first item of a functional group, per-frame first, then shared."""
     for source in (item, shared):
-        if source is not None:
-            sequence = source.get(keyword)
-            if sequence:
-                return sequence[0]  # type: ignore[no-any-return]
+        if source is not None and (sequence := source.get(keyword)):
+            return sequence[0]  # type: ignore[no-any-return]
     return None
+
+
+def _of(item: Dataset | None, keyword: str, convert: Any, default: Any = None, *count: int) -> Any:
+    """``convert`` of an element of a functional group item, or ``default`` without the item."""
+    return default if item is None else convert(item.get(keyword), *count)
 
 
 def _frames(ds: Dataset) -> tuple[FrameHeader, ...]:
@@ -354,7 +347,7 @@ def _frames(ds: Dataset) -> tuple[FrameHeader, ...]:
         return ()
     shared_sequence = ds.get("SharedFunctionalGroupsSequence")
     shared = shared_sequence[0] if shared_sequence else None
-    top_orientation = _floats(ds.get("ImageOrientationPatient"), 6)
+    top_axes = _floats(ds.get("ImageOrientationPatient"), 6)
     top_spacing = _floats(ds.get("PixelSpacing"), 2)
     frames = []
     for item in per_frame:
@@ -375,31 +368,15 @@ def _frames(ds: Dataset) -> tuple[FrameHeader, ...]:
                 complex_component = complex_from_image_type(frame_types)
         frames.append(
             FrameHeader(
-                position_lps_mm=_floats(position.get("ImagePositionPatient"), 3)  # type: ignore[arg-type]
-                if position is not None
-                else None,
-                orientation=_floats(orientation.get("ImageOrientationPatient"), 6)
-                if orientation is not None
-                else top_orientation,
-                pixel_spacing_mm=_floats(measures.get("PixelSpacing"), 2)  # type: ignore[arg-type]
-                if measures is not None
-                else top_spacing,
-                slice_thickness_mm=_float_or_none(measures.get("SliceThickness"))
-                if measures is not None
-                else None,
-                b_value=_float_or_none(diffusion.get("DiffusionBValue"))
-                if diffusion is not None
-                else None,
-                echo_time_ms=_float_or_none(echo.get("EffectiveEchoTime"))
-                if echo is not None
-                else None,
-                temporal_position_index=_int_or_none(content.get("TemporalPositionIndex"))
-                if content is not None
-                else None,
-                stack_id=_text(content.get("StackID")) if content is not None else "",
-                in_stack_position=_int_or_none(content.get("InStackPositionNumber"))
-                if content is not None
-                else None,
+                position_lps_mm=_of(position, "ImagePositionPatient", _floats, None, 3),
+                orientation=_of(orientation, "ImageOrientationPatient", _floats, top_axes, 6),
+                pixel_spacing_mm=_of(measures, "PixelSpacing", _floats, top_spacing, 2),
+                slice_thickness_mm=_of(measures, "SliceThickness", _float_or_none),
+                b_value=_of(diffusion, "DiffusionBValue", _float_or_none),
+                echo_time_ms=_of(echo, "EffectiveEchoTime", _float_or_none),
+                temporal_position_index=_of(content, "TemporalPositionIndex", _int_or_none),
+                stack_id=_of(content, "StackID", _text, ""),
+                in_stack_position=_of(content, "InStackPositionNumber", _int_or_none),
                 complex_component=complex_component,
             )
         )
@@ -530,13 +507,13 @@ def pixel_data_problem(
             handle.seek(offset)
             head = handle.read(12)
             if len(head) < 8:
-                return f"the file is cut off at the pixel data ({size} bytes)"
+                return ends_early(size, "inside the pixel data element")
             if syntax == _IMPLICIT_LITTLE:
                 (length,) = struct.unpack("<I", head[4:8])
                 start = offset + 8
             elif head[4:6] in (b"OB", b"OW", b"OF", b"OD", b"OL", b"OV", b"UN"):
                 if len(head) < 12:
-                    return f"the file is cut off at the pixel data ({size} bytes)"
+                    return ends_early(size, "inside the pixel data element")
                 (length,) = struct.unpack(order + "I", head[8:12])
                 start = offset + 12
             else:
@@ -551,10 +528,7 @@ def pixel_data_problem(
                         f"{bits_allocated} bits)"
                     )
                 if start + length > size:
-                    return (
-                        f"the file is cut off: its pixel data needs {start + length} bytes, "
-                        f"the file has {size}"
-                    )
+                    return ends_early(size, f"its pixel data needs {start + length}")
                 return ""
             return _encapsulated_problem(handle, start, size, frames, order)
     except (OSError, struct.error) as error:
@@ -569,10 +543,7 @@ def _encapsulated_problem(handle: Any, start: int, size: int, frames: int, order
         handle.seek(position)
         item = handle.read(8)
         if len(item) < 8:
-            return (
-                f"the file is cut off inside the compressed pixel data "
-                f"(after {max(fragments - 1, 0)} fragment(s), {size} bytes)"
-            )
+            return ends_early(size, f"after {max(fragments - 1, 0)} compressed fragment(s)")
         group, element, length = struct.unpack(order + "HHI", item)
         if (group, element) == (0xFFFE, 0xE0DD):  # sequence delimiter
             break
@@ -580,10 +551,7 @@ def _encapsulated_problem(handle: Any, start: int, size: int, frames: int, order
             return "malformed compressed pixel data (an item is not a fragment)"
         position += 8 + length
         if position > size:
-            return (
-                f"the file is cut off inside the compressed pixel data "
-                f"(a fragment ends at byte {position}, the file has {size})"
-            )
+            return ends_early(size, f"a compressed fragment ends at byte {position}")
         fragments += 1
     else:
         return ""
@@ -592,6 +560,88 @@ def _encapsulated_problem(handle: Any, start: int, size: int, frames: int, order
             f"compressed pixel data holds {max(fragments - 1, 0)} fragment(s) for {frames} frame(s)"
         )
     return ""
+
+
+_ITEM_TAGS = (0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD)  # item, item end, sequence end
+_LONG_VRS = frozenset(b"OB OD OF OL OV OW SQ SV UC UN UR UT UV".split())  # 4-byte lengths
+_PIXEL_TAGS = (b"\xe0\x7f\x10\x00", b"\x7f\xe0\x00\x10")  # (7FE0,0010), little and big endian
+
+
+def ends_early(size: int, detail: str = "") -> str:
+    """The reason given for a file that is cut off: its size in bytes, and where it ends."""
+    where = f", {detail}" if detail else ""
+    text = f"the file ends early ({size} bytes{where}): it was cut off while copying or downloading"
+    return text + "; copy it again from its source"
+
+
+def cut_short(path: Path, missing_tag: int = 0) -> str:
+    """``ends_early`` when an element (PS3.5 section 7.1) runs past the end of ``path``, else "".
+
+    pydicom reads a cut value silently. Ending cleanly before ``missing_tag`` is cut too; a
+    length running past the end with pixel data after it is damage, not a cut.
+    """
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            dicm = handle.read(132)[128:] == b"DICM"
+            since = _cut_since(handle, size, missing_tag) if dicm else None
+            if since is None:
+                return ""
+            handle.seek(since)  # pixel data after the last element read: damaged, not cut
+            rest = handle.read(_PREFIX_BYTES)
+    except (OSError, struct.error):
+        return ""
+    return "" if any(tag in rest for tag in _PIXEL_TAGS) else ends_early(size)
+
+
+def _cut_since(handle: Any, size: int, missing_tag: int) -> int | None:
+    """Where the element found cut begins (+4, past its tag), or None when none is cut."""
+    position, order, implicit, depth, last, syntax, since = 132, "<", False, 0, 0, "", 132
+    for _ in range(200_000):  # elements walked at most
+        if position >= size:
+            cut = position > size or depth > 0 or last < 0x00030000 or 0 < last < missing_tag
+            return since if cut else None
+        handle.seek(position)
+        raw = handle.read(12)
+        if len(raw) < 8:  # cut in an element's header: the pixel data's, or one before
+            return size if raw[:4] in _PIXEL_TAGS else since
+        since = position + 4
+        if last < 0x00030000 and raw[:2] != b"\x02\x00":  # past the meta: the data set's syntax
+            if syntax in _DEFLATED:
+                return None
+            order = ">" if syntax == _EXPLICIT_BIG else "<"
+            implicit = syntax == _IMPLICIT_LITTLE or (not syntax and not raw[4:6].isupper())
+        group, element, length = struct.unpack(order + "HHI", raw[:8])
+        tag = group << 16 | element
+        if tag in _ITEM_TAGS:
+            position += 8 + (length if tag == _ITEM_TAGS[0] and length != _UNDEFINED_LENGTH else 0)
+            depth += (tag == _ITEM_TAGS[0] and length == _UNDEFINED_LENGTH) - (tag != _ITEM_TAGS[0])
+            continue
+        header = 8
+        if not implicit:
+            if not raw[4:6].isalpha() or not raw[4:6].isupper():
+                return None  # not an element header: damaged, not cut
+            if raw[4:6] in _LONG_VRS:
+                if len(raw) < 12:
+                    return since
+                (length,) = struct.unpack(order + "I", raw[8:12])
+                header = 12
+            else:
+                (length,) = struct.unpack(order + "H", raw[6:8])
+        if tag == 0x00020010 and position + header + length <= size:
+            handle.seek(position + header)
+            syntax = handle.read(length).decode("ascii", "replace").strip(" \x00")
+        last = tag if depth == 0 else last
+        position += header
+        if length == _UNDEFINED_LENGTH:
+            if tag == 0x7FE00010 and depth == 0:
+                return None  # encapsulated pixel data: pixel_data_problem walks it
+            depth += 1  # a sequence (or UN read as one) of undefined length
+        elif position + length > size:
+            return size if tag == 0x7FE00010 else since  # cut in the pixel data, or before
+        else:
+            position += length
+    return None
 
 
 def read_header(path: Path) -> InstanceHeader:
@@ -605,9 +655,18 @@ def read_header(path: Path) -> InstanceHeader:
     Raises
     ------
     DicomReadError
-        The file is not DICOM, is truncated, or lacks a mandatory UID; the
-        message names the file.
+        The file is not DICOM, is truncated ("the file ends early"), or lacks a
+        mandatory UID; the message names the file.
     """
+    try:
+        return _read_header(path)
+    except Exception as error:  # a cut file fails in many ways: named when it is cut
+        if isinstance(error, DicomReadError) or not (reason := cut_short(path)):
+            raise
+        raise DicomReadError(str(path), reason) from None
+
+
+def _read_header(path: Path) -> InstanceHeader:
     with_preamble = True
     try:
         ds, pixel_offset, size = _parse(path)
@@ -615,7 +674,8 @@ def read_header(path: Path) -> InstanceHeader:
         ds, pixel_offset, size = _parse_without_preamble(path)
         with_preamble = False  # the pixel element is not located in such files
     except (OSError, EOFError, ValueError, TypeError, KeyError, IndexError) as error:
-        raise DicomReadError(str(path), f"unreadable DICOM header ({error})") from None
+        reason = cut_short(path) or f"unreadable DICOM header ({error})"
+        raise DicomReadError(str(path), reason) from None
     try:
         values = _Values(ds)
         meta = ds.file_meta if hasattr(ds, "file_meta") else None
@@ -627,13 +687,13 @@ def read_header(path: Path) -> InstanceHeader:
             sop_class = str(meta.get("MediaStorageSOPClassUID", "") or "")
         study_uid = values.text("StudyInstanceUID")
         series_uid = values.text("SeriesInstanceUID")
-        for name, value in (
-            ("SOP Instance UID", sop_uid),
-            ("Study Instance UID", study_uid),
-            ("Series Instance UID", series_uid),
+        for name, tag, value in (
+            ("SOP Instance UID", 0x00080018, sop_uid),
+            ("Study Instance UID", 0x0020000D, study_uid),
+            ("Series Instance UID", 0x0020000E, series_uid),
         ):
-            if not value:
-                raise DicomReadError(str(path), f"missing {name}")
+            if not value:  # a cut file lost it: say so (cut_short), not that it is missing
+                raise DicomReadError(str(path), cut_short(path, tag) or f"missing {name}")
         syntax = str(meta.get("TransferSyntaxUID", "")) if meta else ""
         number_of_frames = _int_or_none(values.get("NumberOfFrames")) or 1
         samples = _int_or_none(values.get("SamplesPerPixel")) or 1
@@ -677,6 +737,8 @@ def read_header(path: Path) -> InstanceHeader:
             bits_allocated=bits_allocated,
             frames=number_of_frames,
         )
+        if problem and pixel_offset is None:  # cut before its pixel data, or has none
+            problem = cut_short(path) or problem
         return InstanceHeader(
             path=path,
             sop_instance_uid=sop_uid,
@@ -732,4 +794,5 @@ def read_header(path: Path) -> InstanceHeader:
     except DicomReadError:
         raise
     except (AttributeError, TypeError, ValueError, KeyError) as error:
-        raise DicomReadError(str(path), f"malformed header ({error})") from None
+        reason = cut_short(path) or f"malformed header ({error})"
+        raise DicomReadError(str(path), reason) from None
