@@ -30,16 +30,22 @@ class WorkspaceContext:
     patient: PatientItem | None = None
     case: CaseItem | None = None
 
+    def _name_and_id(self) -> tuple[str, str] | None:
+        """The patient's stored name and Patient ID (from the case when no patient is set)."""
+        if self.patient is not None:
+            return self.patient.name, self.patient.patient_id
+        if self.case is not None:
+            return self.case.patient_name, self.case.patient_id
+        return None
+
     @property
     def patient_label(self) -> str:
         """The patient as the case list writes them: "DEMO, Phantom [TACE-DEMO-001]"
         (:func:`~tace_planner.services.dto.patient_list_label`), or the ID alone."""
-        if self.patient is not None:
-            name, patient_id = self.patient.name, self.patient.patient_id
-        elif self.case is not None:
-            name, patient_id = self.case.patient_name, self.case.patient_id
-        else:
+        known = self._name_and_id()
+        if known is None:
             return ""
+        name, patient_id = known
         if not readable_person_name(name):
             return patient_id or "patient without name or ID"
         return patient_list_label(name, patient_id)
@@ -47,13 +53,8 @@ class WorkspaceContext:
     @property
     def patient_short_label(self) -> str:
         """The patient's name alone (the ID when there is no name), for dock titles."""
-        if self.patient is not None:
-            name, patient_id = self.patient.name, self.patient.patient_id
-        elif self.case is not None:
-            name, patient_id = self.case.patient_name, self.case.patient_id
-        else:
-            return ""
-        return readable_person_name(name) or patient_id
+        known = self._name_and_id()
+        return "" if known is None else readable_person_name(known[0]) or known[1]
 
 
 def banner_text(context: WorkspaceContext) -> str:
