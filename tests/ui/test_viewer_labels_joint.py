@@ -71,16 +71,22 @@ def _recist_boxes(view: SliceView) -> list:
     ]
 
 
+def _view_with_f1(make_view, columns: slice) -> tuple[SliceView, np.ndarray]:
+    """A small 2×2 view with focus "F1" outlined (rows 30–49, ``columns``); the view, its mask."""
+    volume = axial((3, 80, 80), (1.0, 1.0), (-40.0, -40.0), value=0.0)
+    view = make_view(CELL_2X2_1366, volume)
+    mask = np.zeros(volume.shape, dtype=bool)
+    mask[:, 30:50, columns] = True
+    view.overlays.set_mask("F1", mask, "#e69f00", outline=True)
+    QApplication.processEvents()
+    return view, mask
+
+
 @pytest.mark.parametrize("axes_first", [False, True])
 def test_a_contour_label_and_a_recist_label_at_one_point_stay_apart(
     make_view, axes_first: bool
 ) -> None:
-    volume = axial((3, 80, 80), (1.0, 1.0), (-40.0, -40.0), value=0.0)
-    view = make_view(CELL_2X2_1366, volume)
-    mask = np.zeros(volume.shape, dtype=bool)
-    mask[:, 30:50, 25:45] = True
-    view.overlays.set_mask("F1", mask, "#e69f00", outline=True)
-    QApplication.processEvents()
+    view, mask = _view_with_f1(make_view, slice(25, 45))
     home = view.overlays.label_position("F1")
     assert home is not None
     u, v = home
@@ -112,12 +118,7 @@ def test_a_contour_label_and_a_recist_label_at_one_point_stay_apart(
 
 
 def test_contour_labels_stay_off_the_recist_labels_after_a_zoom(make_view) -> None:
-    volume = axial((3, 80, 80), (1.0, 1.0), (-40.0, -40.0), value=0.0)
-    view = make_view(CELL_2X2_1366, volume)
-    mask = np.zeros(volume.shape, dtype=bool)
-    mask[:, 30:50, 30:50] = True
-    view.overlays.set_mask("F1", mask, "#e69f00", outline=True)
-    QApplication.processEvents()
+    view, _ = _view_with_f1(make_view, slice(30, 50))
     u, v = view.overlays.label_position("F1")
     view.measurements.set_derived([_axis(view, "long", (u - 20.0, v + 2.0), (u, v + 2.0), 20.0)])
     view.state.zoom = 1.7
@@ -131,12 +132,7 @@ def test_contour_labels_stay_off_the_recist_labels_after_a_zoom(make_view) -> No
 
 def test_a_contour_label_goes_back_to_its_point_when_the_axes_go(make_view) -> None:
     """Stepped aside for a RECIST label, "F1" returns once no measurement label is shown."""
-    volume = axial((3, 80, 80), (1.0, 1.0), (-40.0, -40.0), value=0.0)
-    view = make_view(CELL_2X2_1366, volume)
-    mask = np.zeros(volume.shape, dtype=bool)
-    mask[:, 30:50, 25:45] = True
-    view.overlays.set_mask("F1", mask, "#e69f00", outline=True)
-    QApplication.processEvents()
+    view, _ = _view_with_f1(make_view, slice(25, 45))
     home = view.overlays.label_rect("F1")
     u, v = view.overlays.label_position("F1")
     view.measurements.set_derived([_axis(view, "long", (u - 30.0, v), (u, v), 42.3)])
